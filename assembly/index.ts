@@ -1,0 +1,7 @@
+// The only export surface of the WebAssembly module: the I/O region and the entry points of each
+// primitive. Each file below owns one primitive; see its header for the calling convention.
+export { io_ptr, io_size } from './io';
+export * from './keccak';
+export * from './chacha20';
+export * from './ed448';
+export * from './modexp';

@@ -1,0 +1,54 @@
+/**
+ * The one interface between protocol code and the hot maths. Two implementations exist: `wasm`
+ * (AssemblyScript, constant-time, fixed memory) and `js` (the noble libraries and BigInt). Everything above
+ * this layer (EdDSA, ECDH, DH, ring signatures, SMP, the ratchet) is written once against this interface.
+ *
+ * Conventions:
+ * - points are 57-byte RFC 8032 encodings; scalars are 57-byte little-endian integers;
+ * - DH integers are big-endian byte strings;
+ * - outputs are fresh arrays owned by the caller; inputs are never modified;
+ * - a point that does not decode raises `OtrCryptoError('INVALID_POINT')`; lengths are checked and raise
+ *   `OtrArgumentError`. Both backends raise the same errors for the same input.
+ */
+export type BackendName = 'wasm' | 'js';
+
+/** The RFC 3526 MODP groups used by OTR: 3072-bit for OTRv4, 1536-bit for OTRv3. */
+export type DhGroupName = 'modp3072' | 'modp1536';
+
+export interface CryptoBackend {
+  readonly name: BackendName;
+
+  // ---- Keccak ----
+  /** SHAKE-256 of the concatenation of `parts`, `outLen` bytes (any length >= 0). */
+  shake256(parts: readonly Uint8Array[], outLen: number): Uint8Array;
+
+  // ---- ChaCha20 ----
+  /** RFC 8439 ChaCha20: `data` XOR keystream(key 32 B, nonce 12 B, initial block counter). */
+  chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter?: number): Uint8Array;
+
+  // ---- Ed448 group (RFC 8032 edwards448, a = 1, d = -39081) ----
+  /** True iff `p` is a canonical RFC 8032 encoding of a point on the curve (bits 448..454 must be zero). */
+  pointDecodes(p: Uint8Array): boolean;
+  /** pointDecodes(p), and p is not the identity, and q·p = identity (prime-order subgroup). */
+  pointIsValid(p: Uint8Array): boolean;
+  /** G·k, constant time in k. `k` is any 57-byte little-endian integer (taken mod q). */
+  pointMulBase(k: Uint8Array): Uint8Array;
+  /** P·k, constant time in k. `k` is any 57-byte little-endian integer (the multiple is exact, not reduced). */
+  pointMul(p: Uint8Array, k: Uint8Array): Uint8Array;
+  /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
+  pointDoubleMulBase(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
+  /** P + Q (complete formula, constant time). */
+  pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array;
+
+  // ---- scalars mod q (q = Ed448 group order), constant time ----
+  /** Little-endian integer of at most 114 bytes, reduced mod q, as 57 bytes. */
+  scalarReduce(x: Uint8Array): Uint8Array;
+  /** a·b + c mod q; inputs are 57-byte little-endian integers (any value < 2^456). */
+  scalarMulAdd(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array;
+
+  // ---- modular exponentiation in the RFC 3526 groups ----
+  /** base^exp mod p, as a big-endian value padded to the group size. Constant time in `exp` on WASM. */
+  modPow(group: DhGroupName, base: Uint8Array, exp: Uint8Array): Uint8Array;
+  /** Legendre symbol (x | p): 1 for a non-zero quadratic residue, -1 for a non-residue, 0 for x ≡ 0. Public x. */
+  legendre(group: DhGroupName, x: Uint8Array): -1 | 0 | 1;
+}

@@ -1,0 +1,71 @@
+/**
+ * The WebAssembly backend: instantiates the embedded module once (asynchronously, as browsers require
+ * for modules over a few KiB) and composes the per-primitive adapters into one `CryptoBackend`.
+ * No loader library: nothing but numbers crosses the boundary, so plain `WebAssembly.instantiate` is
+ * all that is needed (and keeps the bundle lean).
+ */
+import type { CryptoBackend } from '../types.js';
+import { OtrError } from '../../errors.js';
+import { WASM_MAIN, WASM_SIMD } from './binary.gen.js';
+import type { WasmContext } from './context.js';
+import { keccakOps } from './keccak.js';
+import { chachaOps } from './chacha20.js';
+import { ed448Ops } from './ed448.js';
+import { modexpOps } from './modexp.js';
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function instantiate(b64: string): Promise<WasmContext> {
+  const imports = {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new OtrError('BACKEND', `wasm abort at ${line}:${col}`);
+      },
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(decodeBase64(b64), imports);
+  const exports = instance.exports as Record<string, any>;
+  if (typeof exports._start === 'function') exports._start();
+  const memory = exports.memory as WebAssembly.Memory;
+  return {
+    exports,
+    mem: new Uint8Array(memory.buffer),
+    io: exports.io_ptr() as number,
+    ioSize: exports.io_size() as number,
+  };
+}
+
+/** True if this runtime validates the SIMD module (WebAssembly SIMD support). */
+function simdSupported(): boolean {
+  if (!WASM_SIMD) return false;
+  try {
+    return WebAssembly.validate(decodeBase64(WASM_SIMD));
+  } catch {
+    return false;
+  }
+}
+
+export interface WasmBackendInfo {
+  simd: boolean;
+}
+
+export async function createWasmBackend(): Promise<CryptoBackend & { readonly wasm: WasmBackendInfo; readonly context: WasmContext }> {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function')
+    throw new OtrError('BACKEND', 'WebAssembly is not available in this runtime');
+  const main = await instantiate(WASM_MAIN);
+  const simd = simdSupported() ? await instantiate(WASM_SIMD!) : undefined;
+  return {
+    name: 'wasm',
+    wasm: { simd: simd !== undefined },
+    context: main,
+    ...keccakOps(main),
+    ...chachaOps(main, simd),
+    ...ed448Ops(main),
+    ...modexpOps(main),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The library's error hierarchy. Every failure caused by input (from the network, from storage or from the
+ * caller) surfaces as an `OtrError` subclass with a stable `code`, never as a bare TypeError or RangeError
+ * thrown from deep inside a decoder. Messages never contain secret material.
+ */
+export type OtrErrorCode =
+  | 'INVALID_ARGUMENT' // the caller passed something of the wrong type/length
+  | 'MALFORMED' // bytes that do not decode (truncated, oversized, bad tag...)
+  | 'INVALID_POINT' // not canonical, not on the curve, identity, or not in the prime-order subgroup
+  | 'INVALID_SCALAR' // non-canonical scalar where canonical is required
+  | 'INVALID_DH_VALUE' // DH public value outside [2, p-2] or not in the prime-order subgroup
+  | 'BAD_SIGNATURE' // an EdDSA, DSA or ring signature that does not verify
+  | 'BAD_MAC' // an authenticator that does not verify
+  | 'EXPIRED' // a profile past its expiry
+  | 'LIMIT_EXCEEDED' // a configured limit (see limits.ts) would be exceeded
+  | 'STATE' // the message is not acceptable in the current protocol state
+  | 'NOT_INITIALIZED' // a crypto call before `await init()`
+  | 'BACKEND'; // the crypto backend failed its self-test or is unavailable
+
+export class OtrError extends Error {
+  readonly code: OtrErrorCode;
+  constructor(code: OtrErrorCode, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Input that cannot be decoded or is structurally invalid. */
+export class OtrDecodeError extends OtrError {
+  constructor(message: string, code: OtrErrorCode = 'MALFORMED') {
+    super(code, message);
+  }
+}
+
+/** A cryptographic check failed: bad point, bad DH value, signature or MAC mismatch. */
+export class OtrCryptoError extends OtrError {}
+
+/** A configured limit was hit (fragment sizes, skipped keys, pending messages ...). */
+export class OtrLimitError extends OtrError {
+  constructor(message: string) {
+    super('LIMIT_EXCEEDED', message);
+  }
+}
+
+/** A message or call that the current protocol state does not allow. */
+export class OtrStateError extends OtrError {
+  constructor(message: string) {
+    super('STATE', message);
+  }
+}
+
+/** A programming error by the caller: wrong type or length of an argument. */
+export class OtrArgumentError extends OtrError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
