@@ -1,11 +1,60 @@
-/** WASM adapter for assembly/chacha20.ts. (Being implemented: throws until the AssemblyScript side lands.) */
+/**
+ * WASM adapter for RFC 8439 ChaCha20: assembly/chacha20.ts (scalar, every runtime) or, where the runtime
+ * validates WebAssembly SIMD, assembly/simd/ (four blocks per step). Both modules export the same
+ * `chacha20_xor(len, counter)` / `chacha20_data()` pair, so the adapter is the same code over either context.
+ *
+ * Data streams through the module's data area in chunks of whole blocks; the key and nonce are written again
+ * for each chunk because the module wipes them after every call. Errors match the JS backend, including the
+ * counter policy taken from @noble/ciphers: no block may use counter 2^32 - 1 or wrap past it, so
+ * `counter + ceil(len / 64) > 2^32 - 1` is refused with OtrArgumentError (zero-length data uses no block).
+ */
 import type { CryptoBackend } from '../types.js';
 import type { WasmContext } from './context.js';
-import { OtrError } from '../../errors.js';
+import { abytes } from '../../bytes.js';
+import { OtrArgumentError } from '../../errors.js';
 
-export function chachaOps(_ctx: WasmContext, _simd?: WasmContext): Pick<CryptoBackend, 'chacha20'> {
-  const missing = (): never => {
-    throw new OtrError('BACKEND', 'wasm chacha20 not built yet');
+const MAX_COUNTER = 0xffffffff;
+
+export function chachaOps(ctx: WasmContext, simd?: WasmContext): Pick<CryptoBackend, 'chacha20'> {
+  const c = simd ?? ctx;
+  const { mem, io } = c;
+  const xor = c.exports.chacha20_xor as (len: number, counter: number) => void;
+  const dataPtr = c.exports.chacha20_data() as number;
+  const chunk = io + c.ioSize - dataPtr; // a whole number of 64-byte blocks
+
+  function load(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): void {
+    mem.set(key, io);
+    mem.set(nonce, io + 32);
+    mem.set(data, dataPtr);
+  }
+
+  return {
+    chacha20(key, nonce, data, counter = 0) {
+      abytes(key, 32, 'key');
+      abytes(nonce, 12, 'nonce');
+      abytes(data, undefined, 'data');
+      if (!Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER)
+        throw new OtrArgumentError('counter must be a 32-bit unsigned integer');
+      const len = data.length;
+      if (len === 0) return new Uint8Array(0);
+      if (counter + Math.ceil(len / 64) > MAX_COUNTER)
+        throw new OtrArgumentError('chacha20 block counter would reach 2^32 - 1');
+      if (len <= chunk) {
+        load(key, nonce, data);
+        xor(len, counter);
+        const out = mem.slice(dataPtr, dataPtr + len);
+        mem.fill(0, dataPtr, dataPtr + len);
+        return out;
+      }
+      const out = new Uint8Array(len);
+      for (let off = 0; off < len; off += chunk) {
+        const n = Math.min(chunk, len - off);
+        load(key, nonce, data.subarray(off, off + n));
+        xor(n, counter + off / 64);
+        out.set(mem.subarray(dataPtr, dataPtr + n), off);
+      }
+      mem.fill(0, dataPtr, dataPtr + chunk);
+      return out;
+    },
   };
-  return new Proxy({} as Pick<CryptoBackend, 'chacha20'>, { get: () => missing });
 }
