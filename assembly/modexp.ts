@@ -1,2 +1,241 @@
-// placeholder: filled in by the modexp implementation
-export function modexp_present(): i32 { return 0; }
+// Modular exponentiation and the Legendre symbol in the RFC 3526 MODP groups (OTRv4 DH: 3072-bit; OTRv3: 1536).
+//
+// Calling convention (the JS adapter is ts/backend/wasm/modexp.ts). Every number is big-endian and
+// exactly `modexp_bytes(slot)` bytes long (the adapter left-pads):
+//   modexp_setup(slot, nbytes)     the modulus p at IO; precomputes the group's Montgomery constants.
+//   modexp_pow(slot, expLen)       base at IO, exponent (expLen bytes, 0..nbytes) at IO + nbytes;
+//                                  writes base^exp mod p at IO. Constant time in the exponent's value
+//                                  (its length is public). Wipes the exponent and every scratch buffer.
+//   modexp_legendre(slot)          x at IO; returns (x | p) in {-1, 0, 1}. Variable time: public x only.
+import { IO } from './io';
+import { MAX_LIMBS, NUM_BYTES, limbsFromBE, limbsToBE, modDouble, montMul, montSqr, montWipeScratch, negInv32 } from './mont';
+
+const SLOTS: i32 = 2;
+// Per group slot: p, R mod p (one in Montgomery form), R^2 mod p (to enter Montgomery form).
+const P_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
+const ONE_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
+const RR_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
+const N0_TAB: usize = memory.data(4 * SLOTS, 16);
+const LIMBS_TAB: usize = memory.data(4 * SLOTS, 16);
+
+/** Fixed window width: 2^5 table entries (12 KiB) minimises multiplications for 640..3072-bit exponents. */
+const WIN: i32 = 5;
+const TABLE_N: i32 = 1 << WIN;
+const TABLE: usize = memory.data(NUM_BYTES * TABLE_N, 16);
+const ACC: usize = memory.data(NUM_BYTES, 16);
+const SEL: usize = memory.data(NUM_BYTES, 16);
+const TMP: usize = memory.data(NUM_BYTES, 16);
+
+// @ts-ignore: decorator
+@inline function slotPtr(tab: usize, slot: i32): usize {
+  return tab + <usize>(slot * NUM_BYTES);
+}
+
+/** Limb count of a slot, 0 if the slot was never set up (or the slot number is bad). */
+function limbsOf(slot: i32): i32 {
+  if (slot < 0 || slot >= SLOTS) return 0;
+  return load<i32>(LIMBS_TAB + (<usize>slot << 2));
+}
+
+/** Byte length of the slot's modulus (0 when not set up). */
+export function modexp_bytes(slot: i32): i32 {
+  return limbsOf(slot) << 2;
+}
+
+/** Reads an odd modulus of `nbytes` (a multiple of 4, at most 384) at IO into `slot`. Returns 1 on success. */
+export function modexp_setup(slot: i32, nbytes: i32): i32 {
+  if (slot < 0 || slot >= SLOTS || nbytes <= 0 || nbytes > NUM_BYTES || (nbytes & 3) != 0) return 0;
+  const s = nbytes >> 2;
+  const p = slotPtr(P_TAB, slot);
+  limbsFromBE(p, IO, s);
+  const p0 = load<u32>(p);
+  if ((p0 & 1) == 0 || load<u32>(p + (<usize>(s - 1) << 2)) == 0) return 0;
+  store<u32>(N0_TAB + (<usize>slot << 2), negInv32(p0));
+  // R mod p and R^2 mod p by doubling 1 (the modulus is public; this runs once per group).
+  const one = slotPtr(ONE_TAB, slot);
+  const rr = slotPtr(RR_TAB, slot);
+  memory.fill(one, 0, NUM_BYTES);
+  store<u32>(one, 1);
+  for (let k = 0; k < 32 * s; k++) modDouble(one, p, s);
+  memory.copy(rr, one, NUM_BYTES);
+  for (let k = 0; k < 32 * s; k++) modDouble(rr, p, s);
+  store<i32>(LIMBS_TAB + (<usize>slot << 2), s);
+  return 1;
+}
+
+/** `w` bits of the big-endian exponent at `e` (length `len`) starting at bit `pos` (bit 0 = least significant). */
+// The address depends on `pos` only (public); the value is secret and only feeds the masked table scan.
+function window(e: usize, len: i32, pos: i32, w: i32): u32 {
+  const byteIdx = len - 1 - (pos >> 3);
+  let v: u32 = load<u8>(e + <usize>byteIdx);
+  if (byteIdx >= 1) v |= (load<u8>(e + <usize>(byteIdx - 1)) as u32) << 8;
+  return (v >> (pos & 7)) & ((1 << w) - 1);
+}
+
+/** SEL = TABLE[idx] by reading every entry and keeping one with a mask (no secret-dependent address). */
+function select(idx: u32, s: i32): void {
+  const words = s >> 1; // s is even for every supported modulus (nbytes % 8 == 0 for both groups)
+  memory.fill(SEL, 0, <usize>(s << 2));
+  for (let k: u32 = 0; k < <u32>TABLE_N; k++) {
+    const d = (k ^ idx) as u64;
+    const mask: u64 = 0 - ((d - 1) >> 63); // all ones iff k == idx
+    const entry = TABLE + <usize>(k * <u32>NUM_BYTES);
+    for (let i = 0; i < words; i++) {
+      const o = <usize>i << 3;
+      store<u64>(SEL + o, load<u64>(SEL + o) | (load<u64>(entry + o) & mask));
+    }
+  }
+}
+
+/** base^exp mod p; see the header for the layout. Returns 1, or 0 when the slot is not set up. */
+export function modexp_pow(slot: i32, expLen: i32): i32 {
+  const s = limbsOf(slot);
+  const nbytes = s << 2;
+  if (s == 0 || (s & 1) != 0 || expLen < 0 || expLen > nbytes) return 0;
+  const p = slotPtr(P_TAB, slot);
+  const n0 = load<u32>(N0_TAB + (<usize>slot << 2));
+  const e = IO + <usize>nbytes;
+
+  // TABLE[i] = base^i in Montgomery form. montMul(base, R^2) also reduces a base >= p (base < 2^(32 s)).
+  limbsFromBE(TMP, IO, s);
+  memory.copy(TABLE, slotPtr(ONE_TAB, slot), <usize>nbytes);
+  montMul(TABLE + <usize>NUM_BYTES, TMP, slotPtr(RR_TAB, slot), p, n0, s);
+  for (let i = 2; i < TABLE_N; i++) {
+    const t = TABLE + <usize>(i * NUM_BYTES);
+    montMul(t, t - <usize>NUM_BYTES, TABLE + <usize>NUM_BYTES, p, n0, s);
+  }
+
+  // Left to right, WIN bits at a time: WIN squarings, then always one multiplication by a scanned entry.
+  const bits = expLen << 3;
+  const nwin = (bits + WIN - 1) / WIN;
+  memory.copy(ACC, slotPtr(ONE_TAB, slot), <usize>nbytes);
+  for (let wi = nwin - 1; wi >= 0; wi--) {
+    const pos = wi * WIN;
+    const w = bits - pos < WIN ? bits - pos : WIN; // public: the top window may be narrower
+    for (let k = 0; k < w; k++) montSqr(ACC, ACC, p, n0, s);
+    select(window(e, expLen, pos, w), s);
+    montMul(ACC, ACC, SEL, p, n0, s);
+  }
+
+  // Leave Montgomery form: multiply by plain 1.
+  memory.fill(TMP, 0, <usize>nbytes);
+  store<u32>(TMP, 1);
+  montMul(ACC, ACC, TMP, p, n0, s);
+  limbsToBE(IO, ACC, s);
+
+  memory.fill(e, 0, <usize>expLen);
+  memory.fill(TABLE, 0, <usize>(NUM_BYTES * TABLE_N));
+  memory.fill(ACC, 0, <usize>NUM_BYTES);
+  memory.fill(SEL, 0, <usize>NUM_BYTES);
+  memory.fill(TMP, 0, <usize>NUM_BYTES);
+  montWipeScratch();
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Legendre symbol by the binary Jacobi algorithm on 64-bit limbs (public input: variable time is fine).
+
+const JA: usize = memory.data(NUM_BYTES + 8, 16);
+const JN: usize = memory.data(NUM_BYTES + 8, 16);
+
+// @ts-ignore: decorator
+@inline function w64(p: usize, i: i32): u64 {
+  return load<u64>(p + (<usize>i << 3));
+}
+
+/** Compares a and b of `len` 64-bit words: -1, 0 or 1. */
+function cmpWords(a: usize, b: usize, len: i32): i32 {
+  for (let i = len - 1; i >= 0; i--) {
+    const x = w64(a, i);
+    const y = w64(b, i);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** a -= b over `len` words (a >= b). */
+function subWords(a: usize, b: usize, len: i32): void {
+  let borrow: u64 = 0;
+  for (let i = 0; i < len; i++) {
+    const x = w64(a, i);
+    const y = w64(b, i);
+    const d = x - y - borrow;
+    borrow = (x < y || (x == y && borrow != 0)) ? 1 : 0;
+    store<u64>(a + (<usize>i << 3), d);
+  }
+}
+
+/** a >>= sh (0 < sh < 64) over `len` words. */
+function shrWords(a: usize, len: i32, sh: u64): void {
+  for (let i = 0; i < len - 1; i++) {
+    store<u64>(a + (<usize>i << 3), (w64(a, i) >> sh) | (w64(a, i + 1) << (64 - sh)));
+  }
+  store<u64>(a + (<usize>(len - 1) << 3), w64(a, len - 1) >> sh);
+}
+
+/** Number of significant words of a (0 for zero). */
+function sigWords(a: usize, len: i32): i32 {
+  while (len > 0 && w64(a, len - 1) == 0) len--;
+  return len;
+}
+
+/** (x | p) for x at IO (nbytes big-endian, any value below 2^(8 nbytes)). */
+export function modexp_legendre(slot: i32): i32 {
+  const s = limbsOf(slot);
+  if (s == 0 || (s & 1) != 0) return -2;
+  const words = s >> 1;
+  // 32-bit little-endian limbs laid out consecutively are the 64-bit little-endian words.
+  limbsFromBE(JA, IO, s);
+  memory.copy(JN, slotPtr(P_TAB, slot), <usize>(s << 2));
+  let la = sigWords(JA, words);
+  let ln = words;
+  // x < 2^(32 s) < 2p: one subtraction reduces it mod p.
+  if (cmpWords(JA, JN, words) >= 0) {
+    subWords(JA, JN, words);
+    la = sigWords(JA, words);
+  }
+  let t: i32 = 1;
+  while (la > 0) {
+    // Strip factors of two: (2 | n) = -1 iff n = 3, 5 (mod 8).
+    let zeroWords = 0;
+    while (w64(JA, zeroWords) == 0) zeroWords++;
+    if (zeroWords > 0) {
+      // whole words of zeros: 64 is even, so the symbol is unchanged
+      memory.copy(JA, JA + (<usize>zeroWords << 3), <usize>((la - zeroWords) << 3));
+      la -= zeroWords;
+      memory.fill(JA + (<usize>la << 3), 0, <usize>(zeroWords << 3));
+    }
+    const tz = ctz<u64>(w64(JA, 0));
+    if (tz > 0) {
+      shrWords(JA, la, tz);
+      const n8 = w64(JN, 0) & 7;
+      if ((tz & 1) != 0 && (n8 == 3 || n8 == 5)) t = -t;
+      la = sigWords(JA, la);
+    }
+    // Both odd now. Keep a >= n (swapping by reciprocity), then a -= n, which is even.
+    let c = la != ln ? (la < ln ? -1 : 1) : cmpWords(JA, JN, la);
+    if (c < 0) {
+      // swap the contents (lengths differ at most in the copied range)
+      for (let i = 0; i < ln; i++) {
+        const x = w64(JA, i);
+        store<u64>(JA + (<usize>i << 3), w64(JN, i));
+        store<u64>(JN + (<usize>i << 3), x);
+      }
+      const l = la;
+      la = ln;
+      ln = l;
+      if ((w64(JA, 0) & 3) == 3 && (w64(JN, 0) & 3) == 3) t = -t;
+    }
+    subWords(JA, JN, la);
+    la = sigWords(JA, la);
+  }
+  // a = 0: the symbol is t when n = 1 (gcd 1), else 0.
+  const isOne = ln == 1 && w64(JN, 0) == 1;
+  memory.fill(JA, 0, <usize>(NUM_BYTES + 8));
+  memory.fill(JN, 0, <usize>(NUM_BYTES + 8));
+  return isOne ? t : 0;
+}
+
+export function modexp_present(): i32 {
+  return MAX_LIMBS;
+}

@@ -1,11 +1,84 @@
-/** WASM adapter for assembly/modexp.ts. (Being implemented: throws until the AssemblyScript side lands.) */
-import type { CryptoBackend } from '../types.js';
+/**
+ * WASM adapter for assembly/modexp.ts: modPow and legendre in the RFC 3526 groups.
+ *
+ * Each group gets a slot in the module, set up on first use (its Montgomery constants take ~1 ms to derive).
+ * Numbers cross the boundary big-endian, left-padded to the group size; the exponent keeps its own length,
+ * which is public (only its value is secret). Argument checks are the shared ones in ts/crypto/dh.ts'
+ * `modPowArgs`, so both backends reject the same inputs with the same error.
+ */
+import type { CryptoBackend, DhGroupName } from '../types.js';
 import type { WasmContext } from './context.js';
-import { OtrError } from '../../errors.js';
+import { clear, put, take } from './context.js';
+import { DH_GROUPS } from '../../crypto/dh-groups.js';
+import { abytes, bigToBytesBE } from '../../bytes.js';
+import { OtrArgumentError, OtrError } from '../../errors.js';
 
-export function modexpOps(_ctx: WasmContext): Pick<CryptoBackend, 'modPow' | 'legendre'> {
-  const missing = (): never => {
-    throw new OtrError('BACKEND', 'wasm modexp not built yet');
+const SLOT: Record<DhGroupName, number> = { modp3072: 0, modp1536: 1 };
+
+/**
+ * The longest exponent and base modPow accepts, in bytes: the group size (384 for modp3072, 192 for
+ * modp1536). Every exponent OTR uses fits (80-byte DH keys, q for the subgroup check, OTRv3's 40-byte keys
+ * and SMP exponents below q); the cap bounds the work and the I/O buffer. Leading zero bytes count.
+ */
+export function maxModPowBytes(group: DhGroupName): number {
+  return groupOf(group).bytes;
+}
+
+function groupOf(name: DhGroupName) {
+  const g = Object.prototype.hasOwnProperty.call(DH_GROUPS, name) ? DH_GROUPS[name] : undefined;
+  if (!g) throw new OtrArgumentError(`unknown DH group ${String(name)}`);
+  return g;
+}
+
+export function modexpOps(ctx: WasmContext): Pick<CryptoBackend, 'modPow' | 'legendre'> {
+  const ex = ctx.exports;
+  const ready = new Set<number>();
+
+  function slotFor(name: DhGroupName): { slot: number; n: number } {
+    const g = groupOf(name);
+    const slot = SLOT[name];
+    if (!ready.has(slot)) {
+      put(ctx, ctx.io, bigToBytesBE(g.p, g.bytes));
+      if (ex.modexp_setup(slot, g.bytes) !== 1) throw new OtrError('BACKEND', `wasm modexp rejected group ${name}`);
+      clear(ctx, ctx.io, g.bytes);
+      ready.add(slot);
+    }
+    return { slot, n: g.bytes };
+  }
+
+  /** Writes x right-aligned into n bytes at IO (zero-padded on the left). */
+  function putPadded(x: Uint8Array, n: number, at: number): void {
+    clear(ctx, at, n - x.length);
+    put(ctx, at + n - x.length, x);
+  }
+
+  return {
+    modPow(group, base, exp) {
+      const { slot, n } = slotFor(group);
+      abytes(base, undefined, 'base');
+      abytes(exp, undefined, 'exponent');
+      if (base.length > n) throw new OtrArgumentError(`base must be at most ${n} bytes`);
+      if (exp.length > n) throw new OtrArgumentError(`exponent must be at most ${n} bytes`);
+      putPadded(base, n, ctx.io);
+      put(ctx, ctx.io + n, exp);
+      try {
+        if (ex.modexp_pow(slot, exp.length) !== 1) throw new OtrError('BACKEND', 'wasm modexp_pow failed');
+        return take(ctx, ctx.io, n);
+      } finally {
+        // The module wipes its copy of the exponent and its scratch; the result may be a shared secret.
+        clear(ctx, ctx.io, n + exp.length);
+      }
+    },
+
+    legendre(group, x) {
+      const { slot, n } = slotFor(group);
+      abytes(x, undefined, 'x');
+      if (x.length > n) throw new OtrArgumentError(`x must be at most ${n} bytes`);
+      putPadded(x, n, ctx.io);
+      const r = ex.modexp_legendre(slot) as number;
+      clear(ctx, ctx.io, n);
+      if (r !== 1 && r !== 0 && r !== -1) throw new OtrError('BACKEND', 'wasm modexp_legendre failed');
+      return r;
+    },
   };
-  return new Proxy({} as Pick<CryptoBackend, 'modPow' | 'legendre'>, { get: () => missing });
 }
