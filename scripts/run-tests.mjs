@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
-const filter = process.argv[2] ?? '\\.test\\.js$';
+// Optional argument: a regex on the file name; only compiled suites (*.test.js) are ever run.
+const filter = `(${process.argv[2] ?? ''}).*\\.test\\.js$`;
 const r = spawnSync(process.execPath, [uvu, join('build', 'test'), filter, '-i', 'long', '-i', 'helpers', '-i', 'browser'], {
   cwd: root,
   encoding: 'utf8',

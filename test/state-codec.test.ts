@@ -1,0 +1,82 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeState, encodeState, expect as ex, type StateValue } from '../ts/session/state-codec.js';
+import { OtrDecodeError } from '../ts/errors.js';
+import { seededRandom } from './helpers/rng.js';
+
+const sample: StateValue = {
+  n: 42,
+  f: -1.5,
+  big: 2n ** 200n + 7n,
+  neg: -123n,
+  zero: 0n,
+  s: 'héllo ✓',
+  b: new Uint8Array([0, 1, 2, 255]),
+  empty: new Uint8Array(0),
+  arr: [1, 'two', null, true, false, [new Uint8Array([9])]],
+  nested: { a: { b: { c: 'deep' } } },
+};
+
+test('round trip preserves every value kind exactly', () => {
+  const bytes = encodeState('test', sample);
+  const back = decodeState('test', bytes);
+  assert.equal(back, { ...sample, nested: { a: { b: { c: 'deep' } } } });
+  // Deterministic: key order does not matter.
+  const reordered = Object.fromEntries(Object.entries(sample as object).reverse()) as StateValue;
+  assert.equal(encodeState('test', reordered), bytes);
+});
+
+test('undefined fields are omitted, the kind label is checked', () => {
+  const bytes = encodeState('k', { a: 1, b: undefined });
+  assert.equal(decodeState('k', bytes), { a: 1 });
+  assert.throws(() => decodeState('other', bytes), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test('every truncation and every bit flip gives OtrDecodeError or a different value, never a crash', () => {
+  const bytes = encodeState('test', sample);
+  for (let i = 0; i < bytes.length; i++) {
+    assert.throws(() => decodeState('test', bytes.subarray(0, i)), (e: unknown) => e instanceof OtrDecodeError);
+  }
+  for (let i = 0; i < bytes.length * 8; i++) {
+    const m = bytes.slice();
+    m[i >> 3]! ^= 1 << (i & 7);
+    try {
+      decodeState('test', m);
+    } catch (e) {
+      assert.ok(e instanceof OtrDecodeError, `bit ${i}: ${e}`);
+    }
+  }
+});
+
+test('random bytes and hostile counts are rejected without large allocations', () => {
+  const rnd = seededRandom(7);
+  for (let i = 0; i < 2000; i++) {
+    const junk = rnd(1 + (i % 200));
+    try {
+      decodeState('test', junk);
+    } catch (e) {
+      assert.ok(e instanceof OtrDecodeError);
+    }
+  }
+  // A valid header followed by an array claiming 2^32-1 elements.
+  const head = encodeState('test', null).slice(0, -1);
+  const evil = new Uint8Array([...head, 7, 0xff, 0xff, 0xff, 0xff]);
+  assert.throws(() => decodeState('test', evil), (e: unknown) => e instanceof OtrDecodeError);
+  // Nesting beyond the depth bound.
+  const deep = new Uint8Array([...head, ...new Array(100).fill(0).flatMap(() => [7, 0, 0, 0, 1]), 0]);
+  assert.throws(() => decodeState('test', deep), (e: unknown) => e instanceof OtrDecodeError);
+  assert.throws(() => decodeState('test', new Uint8Array(10), 5), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test('typed readers name the field on a wrong shape', () => {
+  assert.throws(() => ex.bytes(1, 'root key', 64), /root key/);
+  assert.throws(() => ex.bytes(new Uint8Array(3), 'root key', 64), /64 bytes/);
+  assert.throws(() => ex.uint(-1, 'counter'), /counter/);
+  assert.throws(() => ex.uint(1.5, 'counter'), /counter/);
+  assert.throws(() => ex.string('X', 'state', ['START']), /state/);
+  assert.is(ex.uint(5, 'i'), 5);
+  assert.equal(ex.record({ a: 1 }, 'r'), { a: 1 });
+  assert.throws(() => ex.record([], 'r'), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test.run();

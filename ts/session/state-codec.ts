@@ -1,0 +1,206 @@
+/**
+ * The persistence format: a small, strict, self-describing binary encoding for plain-data state (the
+ * ratchet, DAKE, SMP and conversation states are plain objects of numbers, strings, booleans, bigints,
+ * byte arrays, arrays and records — no classes, no closures), wrapped in a versioned envelope.
+ *
+ *   envelope = "OTR4STATE" || BYTE format version || DATA(kind) || value
+ *   value    = BYTE tag || body
+ *     0x00 null | 0x01 false | 0x02 true | 0x03 number (8-byte IEEE-754 BE) | 0x04 string (DATA, UTF-8)
+ *     0x05 bytes (DATA) | 0x06 bigint (BYTE sign, DATA magnitude BE) | 0x07 array (INT n, n values)
+ *     0x08 record (INT n, n × (DATA key UTF-8, value)), keys sorted so equal states encode equally
+ *
+ * Built on the wire codec's Reader/Writer, so truncation and oversized fields raise OtrDecodeError; nesting
+ * depth, element counts and total size are bounded (limits.ts maxStateBytes), so a corrupt or hostile
+ * state file cannot exhaust memory or the stack. Semantic validation is the job of each layer's restore.
+ */
+import { Reader, Writer } from '../codec/primitives.js';
+import { OtrDecodeError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { fromUtf8, utf8 } from '../bytes.js';
+
+export type StateValue =
+  | null
+  | boolean
+  | number
+  | string
+  | bigint
+  | Uint8Array
+  | readonly StateValue[]
+  | { readonly [key: string]: StateValue | undefined };
+
+const MAGIC = utf8('OTR4STATE');
+export const STATE_FORMAT_VERSION = 1;
+const MAX_DEPTH = 32;
+
+const enum Tag {
+  Null = 0,
+  False = 1,
+  True = 2,
+  Number = 3,
+  String = 4,
+  Bytes = 5,
+  BigInt = 6,
+  Array = 7,
+  Record = 8,
+}
+
+function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
+  if (depth > MAX_DEPTH) throw new OtrDecodeError('state nested too deeply', 'INVALID_ARGUMENT');
+  if (v === null || v === undefined) w.byte(Tag.Null);
+  else if (v === false) w.byte(Tag.False);
+  else if (v === true) w.byte(Tag.True);
+  else if (typeof v === 'number') {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v);
+    w.byte(Tag.Number).raw(b);
+  } else if (typeof v === 'string') w.byte(Tag.String).data(utf8(v));
+  else if (typeof v === 'bigint') {
+    const neg = v < 0n;
+    let hex = (neg ? -v : v).toString(16);
+    if (hex.length % 2) hex = '0' + hex;
+    const mag = hex === '00' ? new Uint8Array(0) : Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    w.byte(Tag.BigInt).byte(neg ? 1 : 0).data(mag);
+  } else if (v instanceof Uint8Array) w.byte(Tag.Bytes).data(v);
+  else if (Array.isArray(v)) {
+    w.byte(Tag.Array).int(v.length);
+    for (const x of v) writeValue(w, x, depth + 1);
+  } else if (typeof v === 'object') {
+    const keys = Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    w.byte(Tag.Record).int(keys.length);
+    for (const k of keys) {
+      w.data(utf8(k));
+      writeValue(w, (v as Record<string, StateValue>)[k], depth + 1);
+    }
+  } else throw new OtrDecodeError(`cannot persist a value of type ${typeof v}`, 'INVALID_ARGUMENT');
+}
+
+/** A DATA field holding UTF-8; invalid UTF-8 is a decode error like any other. */
+function readUtf8(r: Reader, what: string, max?: number): string {
+  const raw = r.data(what, max);
+  try {
+    return fromUtf8(raw);
+  } catch {
+    throw new OtrDecodeError(`invalid UTF-8 in state ${what}`);
+  }
+}
+
+function readValue(r: Reader, depth: number): StateValue {
+  if (depth > MAX_DEPTH) throw new OtrDecodeError('state nested too deeply');
+  const tag = r.byte();
+  switch (tag) {
+    case Tag.Null:
+      return null;
+    case Tag.False:
+      return false;
+    case Tag.True:
+      return true;
+    case Tag.Number:
+      return new DataView(r.raw(8).buffer).getFloat64(0);
+    case Tag.String:
+      return readUtf8(r, 'string');
+    case Tag.Bytes:
+      return r.data('bytes');
+    case Tag.BigInt: {
+      const sign = r.byte();
+      if (sign > 1) throw new OtrDecodeError('bad bigint sign');
+      const mag = r.data('bigint');
+      let n = 0n;
+      for (const b of mag) n = (n << 8n) | BigInt(b);
+      return sign ? -n : n;
+    }
+    case Tag.Array: {
+      const n = r.int();
+      if (n > r.remaining) throw new OtrDecodeError('array length exceeds the state size');
+      const out: StateValue[] = [];
+      for (let i = 0; i < n; i++) out.push(readValue(r, depth + 1));
+      return out;
+    }
+    case Tag.Record: {
+      const n = r.int();
+      if (n > r.remaining) throw new OtrDecodeError('record size exceeds the state size');
+      const out: Record<string, StateValue> = {};
+      for (let i = 0; i < n; i++) {
+        const key = readUtf8(r, 'key', 256);
+        if (key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key))
+          throw new OtrDecodeError('duplicate or reserved key in state record');
+        out[key] = readValue(r, depth + 1);
+      }
+      return out;
+    }
+    default:
+      throw new OtrDecodeError(`unknown state tag ${tag}`);
+  }
+}
+
+/** Serialises `value` under a `kind` label ("conversation", "account", ...). */
+export function encodeState(kind: string, value: StateValue): Uint8Array {
+  const w = new Writer(1024);
+  w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
+  writeValue(w, value, 0);
+  return w.finish();
+}
+
+/** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */
+export function decodeState(kind: string, bytes: Uint8Array, maxBytes = DEFAULT_LIMITS.maxStateBytes): StateValue {
+  if (!(bytes instanceof Uint8Array)) throw new OtrDecodeError('state must be a Uint8Array', 'INVALID_ARGUMENT');
+  if (bytes.length > maxBytes) throw new OtrDecodeError(`state of ${bytes.length} bytes exceeds the limit`);
+  const r = new Reader(bytes, maxBytes);
+  const magic = r.raw(MAGIC.length, 'magic');
+  if (!magic.every((b, i) => b === MAGIC[i])) throw new OtrDecodeError('not an otr4 state');
+  const version = r.byte();
+  if (version !== STATE_FORMAT_VERSION) throw new OtrDecodeError(`unsupported state format version ${version}`);
+  const k = readUtf8(r, 'kind', 64);
+  if (k !== kind) throw new OtrDecodeError(`state holds a ${k}, not a ${kind}`);
+  const v = readValue(r, 0);
+  r.end('state');
+  return v;
+}
+
+/**
+ * Typed readers for restore(): each checks the shape of a decoded value and throws OtrDecodeError naming
+ * the field, so a state that decodes but has the wrong shape never produces a half-built object.
+ */
+export const expect = {
+  record(v: StateValue | undefined, what: string): Record<string, StateValue | undefined> {
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array || Array.isArray(v))
+      throw new OtrDecodeError(`state: ${what} must be a record`);
+    return v as Record<string, StateValue | undefined>;
+  },
+  array(v: StateValue | undefined, what: string, max = Infinity): readonly StateValue[] {
+    if (!Array.isArray(v)) throw new OtrDecodeError(`state: ${what} must be an array`);
+    if (v.length > max) throw new OtrDecodeError(`state: ${what} has too many entries`);
+    return v;
+  },
+  bytes(v: StateValue | undefined, what: string, length?: number): Uint8Array {
+    if (!(v instanceof Uint8Array)) throw new OtrDecodeError(`state: ${what} must be bytes`);
+    if (length !== undefined && v.length !== length) throw new OtrDecodeError(`state: ${what} must be ${length} bytes`);
+    return v;
+  },
+  optionalBytes(v: StateValue | undefined, what: string, length?: number): Uint8Array | undefined {
+    return v === null || v === undefined ? undefined : expect.bytes(v, what, length);
+  },
+  uint(v: StateValue | undefined, what: string, max = Number.MAX_SAFE_INTEGER): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+      throw new OtrDecodeError(`state: ${what} must be an integer in [0, ${max}]`);
+    return v;
+  },
+  number(v: StateValue | undefined, what: string): number {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new OtrDecodeError(`state: ${what} must be a number`);
+    return v;
+  },
+  string(v: StateValue | undefined, what: string, allowed?: readonly string[]): string {
+    if (typeof v !== 'string') throw new OtrDecodeError(`state: ${what} must be a string`);
+    if (allowed && !allowed.includes(v)) throw new OtrDecodeError(`state: ${what} has an unknown value`);
+    return v;
+  },
+  boolean(v: StateValue | undefined, what: string): boolean {
+    if (typeof v !== 'boolean') throw new OtrDecodeError(`state: ${what} must be a boolean`);
+    return v;
+  },
+  bigint(v: StateValue | undefined, what: string): bigint {
+    if (typeof v !== 'bigint') throw new OtrDecodeError(`state: ${what} must be a bigint`);
+    return v;
+  },
+};
