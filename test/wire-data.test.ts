@@ -1,0 +1,127 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  dataMessageAuthenticatedBytes,
+  decodeDataMessage,
+  draftDataMessage,
+  encodeDataMessage,
+  FLAG_IGNORE_UNREADABLE,
+  splitRevealedMacs,
+  type DataMessage,
+} from '../ts/wire/data.js';
+import { OtrArgumentError, OtrDecodeError } from '../ts/errors.js';
+import { bytesToHex, concatBytes } from '../ts/bytes.js';
+import { seededRandom } from './helpers/rng.js';
+import { assertBitFlipsSafe, assertRandomSafe, assertTruncationsRejected } from './helpers/mutate.js';
+
+const rnd = seededRandom(3);
+const dhValue = rnd(384);
+dhValue[0] = 0xc3;
+
+const withDh: DataMessage = {
+  senderTag: 0x101,
+  receiverTag: 0x202,
+  flags: 0,
+  previousChainLength: 7,
+  ratchetId: 3,
+  messageId: 0,
+  ecdh: rnd(57),
+  dh: dhValue,
+  ciphertext: rnd(33),
+  authenticator: rnd(64),
+  revealedMacs: rnd(128),
+};
+const noDh: DataMessage = { ...withDh, flags: FLAG_IGNORE_UNREADABLE, ratchetId: 4, messageId: 2, dh: new Uint8Array(0), revealedMacs: new Uint8Array(0) };
+
+test('layout matches interpretations.md §6 byte for byte', () => {
+  const m = noDh;
+  const expected = concatBytes(
+    Uint8Array.of(0, 4, 3, 0, 0, 1, 1, 0, 0, 2, 2, 1),
+    Uint8Array.of(0, 0, 0, 7, 0, 0, 0, 4, 0, 0, 0, 2),
+    m.ecdh,
+    Uint8Array.of(0, 0, 0, 0), // empty DH MPI
+    Uint8Array.of(0, 0, 0, 33),
+    m.ciphertext,
+    m.authenticator,
+    Uint8Array.of(0, 0, 0, 0),
+  );
+  assert.is(bytesToHex(encodeDataMessage(m)), bytesToHex(expected));
+});
+
+test('round trips, with and without a DH key and reveals', () => {
+  for (const m of [withDh, noDh]) {
+    const d = decodeDataMessage(encodeDataMessage(m));
+    const { authenticated, ...rest } = d;
+    assert.equal(rest, m);
+    assert.ok(authenticated.length > 0);
+  }
+});
+
+test('authenticated bytes: everything from the version through the ciphertext DATA, same on both sides', () => {
+  for (const m of [withDh, noDh]) {
+    const wire = encodeDataMessage(m);
+    const { authenticator, ...fields } = m;
+    const auth = dataMessageAuthenticatedBytes(fields);
+    const n = wire.length - 64 - 4 - m.revealedMacs.length;
+    assert.equal(auth, wire.subarray(0, n));
+    assert.equal(decodeDataMessage(wire).authenticated, auth);
+    const draft = draftDataMessage(fields);
+    assert.equal(draft.authenticated, auth);
+    const sealed = draft.seal(authenticator);
+    assert.equal(sealed, wire);
+    // The draft's view is the sealed buffer's prefix (no second encoding).
+    assert.is(draft.authenticated.buffer, sealed.buffer);
+    assert.throws(() => draft.seal(authenticator), (e: unknown) => e instanceof OtrArgumentError);
+  }
+});
+
+test('argument checks on encode', () => {
+  const { authenticator: _a, ...f } = withDh;
+  assert.throws(() => draftDataMessage({ ...f, revealedMacs: new Uint8Array(65) }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => draftDataMessage({ ...f, ecdh: new Uint8Array(56) }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => draftDataMessage({ ...f, flags: 256 }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => draftDataMessage({ ...f, messageId: -1 }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => draftDataMessage({ ...f, dh: new Uint8Array(385).fill(1) }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => draftDataMessage(f).seal(new Uint8Array(63)), (e: unknown) => e instanceof OtrArgumentError);
+});
+
+test('structurally impossible data messages are rejected', () => {
+  const wire = encodeDataMessage(noDh);
+  // revealed MACs of 10 bytes
+  const bad = concatBytes(wire.subarray(0, wire.length - 4), Uint8Array.of(0, 0, 0, 10), new Uint8Array(10));
+  assert.throws(() => decodeDataMessage(bad), (e: unknown) => e instanceof OtrDecodeError);
+  // ciphertext length beyond the field limit
+  const big = wire.slice();
+  big.set([0xff, 0xff, 0xff, 0xf0], 11 + 13 + 57 + 4);
+  assert.throws(() => decodeDataMessage(big), (e: unknown) => e instanceof OtrDecodeError);
+  // and a small configured limit
+  assert.throws(() => decodeDataMessage(wire, 16), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test('splitRevealedMacs gives 64-byte views', () => {
+  const parts = splitRevealedMacs(withDh.revealedMacs);
+  assert.is(parts.length, 2);
+  assert.equal(concatBytes(...parts), withDh.revealedMacs);
+  assert.throws(() => splitRevealedMacs(new Uint8Array(3)), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+const codec = {
+  decode: (b: Uint8Array) => {
+    const { authenticated: _x, ...m } = decodeDataMessage(b);
+    return m;
+  },
+  encode: (m: DataMessage) => encodeDataMessage(m),
+};
+for (const [name, m] of Object.entries({ withDh, noDh })) {
+  const bytes = encodeDataMessage(m);
+  test(`${name}: every truncation is a typed error`, () => assertTruncationsRejected(codec, bytes));
+  test(`${name}: every bit flip is a typed error or a stable decode`, () => {
+    assertBitFlipsSafe(codec, bytes);
+  });
+  test(`${name}: random bytes`, () => {
+    assertRandomSafe(codec, 5, 300);
+    assertRandomSafe(codec, 6, 300, bytes);
+  });
+}
+
+test.run();

@@ -1,0 +1,132 @@
+/**
+ * TLV records and the data-message plaintext (otrv4.md §TLV Record Types, §Data Message; interpretations.md
+ * §8). A TLV is SHORT type || SHORT length || value. The decrypted plaintext is `message [0x00 TLV*]`.
+ *
+ * Malformed TLVs. The spec says to stop processing a corrupted TLV but process the rest of the message and
+ * "any other TLVs"; otrr rejects the whole message. After a corrupted record the following bytes cannot be
+ * framed, so "the other TLVs" can only mean the ones before it. Our rule: the human-readable part and every
+ * well-formed TLV *before* the first corrupted one are delivered; parsing stops there, and `malformed` is set
+ * so the session can warn. A record of an unknown type is not corrupted: it is returned and the consumer
+ * ignores it. More than `maxTlvs` records is treated like a corrupted one (parsing stops at the limit), so
+ * a plaintext can never make us build an unbounded list.
+ */
+import { OtrArgumentError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+
+export const TlvType = Object.freeze({
+  padding: 0,
+  disconnected: 1,
+  smp1: 2,
+  smp2: 3,
+  smp3: 4,
+  smp4: 5,
+  smpAbort: 6,
+  extraSymmetricKey: 7,
+} as const);
+
+export const TLV_HEADER_BYTES = 4;
+export const TLV_MAX_VALUE_BYTES = 0xffff;
+
+export interface Tlv {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+export interface Plaintext {
+  /** The human-readable part (UTF-8 bytes, no NUL). */
+  readonly message: Uint8Array;
+  /** The well-formed TLVs, padding (type 0) removed. */
+  readonly tlvs: Tlv[];
+  /** True when a corrupted record (or one beyond maxTlvs) stopped TLV parsing. */
+  readonly malformed: boolean;
+}
+
+function checkTlv(t: Tlv): void {
+  if (!Number.isInteger(t.type) || t.type < 0 || t.type > 0xffff) throw new OtrArgumentError('TLV type must be a SHORT');
+  if (!(t.value instanceof Uint8Array) || t.value.length > TLV_MAX_VALUE_BYTES)
+    throw new OtrArgumentError('TLV value must be at most 65535 bytes');
+}
+
+/** TLV records back to back. */
+export function encodeTlvs(tlvs: readonly Tlv[]): Uint8Array {
+  let n = 0;
+  for (const t of tlvs) {
+    checkTlv(t);
+    n += TLV_HEADER_BYTES + t.value.length;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const t of tlvs) {
+    out[o] = t.type >>> 8;
+    out[o + 1] = t.type & 0xff;
+    out[o + 2] = t.value.length >>> 8;
+    out[o + 3] = t.value.length & 0xff;
+    out.set(t.value, o + 4);
+    o += TLV_HEADER_BYTES + t.value.length;
+  }
+  return out;
+}
+
+/**
+ * Parses TLV records from `bytes` (the part after the NUL). Returns the records up to the first corrupted
+ * one (see the module comment); padding records are dropped but count toward `maxTlvs`.
+ */
+export function decodeTlvs(bytes: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): { tlvs: Tlv[]; malformed: boolean } {
+  const tlvs: Tlv[] = [];
+  let o = 0;
+  let seen = 0;
+  while (o < bytes.length) {
+    if (seen >= maxTlvs || bytes.length - o < TLV_HEADER_BYTES) return { tlvs, malformed: true };
+    const type = (bytes[o]! << 8) | bytes[o + 1]!;
+    const len = (bytes[o + 2]! << 8) | bytes[o + 3]!;
+    if (bytes.length - o - TLV_HEADER_BYTES < len) return { tlvs, malformed: true };
+    seen++;
+    if (type !== TlvType.padding) tlvs.push({ type, value: bytes.slice(o + 4, o + 4 + len) });
+    o += TLV_HEADER_BYTES + len;
+  }
+  return { tlvs, malformed: false };
+}
+
+/**
+ * Splits a decrypted plaintext at its first NUL into the message and its TLVs. A plaintext without a NUL is
+ * all message and no TLVs (otrr omits the NUL when there are no TLVs; otr4j always writes it).
+ */
+export function splitPlaintext(plaintext: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): Plaintext {
+  if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
+  const nul = plaintext.indexOf(0);
+  if (nul < 0) return { message: plaintext.slice(), tlvs: [], malformed: false };
+  const { tlvs, malformed } = decodeTlvs(plaintext.subarray(nul + 1), maxTlvs);
+  return { message: plaintext.slice(0, nul), tlvs, malformed };
+}
+
+/**
+ * Builds `message [0x00 TLV*]`. The NUL is written only when there are TLVs: both otrr and otr4j read either
+ * form, and a plain message then has no trailing byte. A message containing NUL would be mis-split by the
+ * receiver, so it is refused.
+ */
+export function joinPlaintext(message: Uint8Array, tlvs: readonly Tlv[] = []): Uint8Array {
+  if (!(message instanceof Uint8Array)) throw new OtrArgumentError('message must be bytes');
+  if (message.indexOf(0) >= 0) throw new OtrArgumentError('message text must not contain NUL');
+  if (tlvs.length === 0) return message.slice();
+  const t = encodeTlvs(tlvs);
+  const out = new Uint8Array(message.length + 1 + t.length);
+  out.set(message, 0);
+  out.set(t, message.length + 1);
+  return out;
+}
+
+/**
+ * Padding policy: the type-0 TLV (if any) that brings a plaintext of `plaintextLength` bytes up to a multiple
+ * of `block` bytes, so the ciphertext length reveals only the block count. `hasTlvs` says whether the
+ * plaintext already carries the NUL separator (if not, the caller's join adds one byte, accounted here).
+ * Returns undefined when `block` is 0 (no policy). The value is zeros: it is encrypted, and
+ * the receiver drops it unread.
+ */
+export function paddingTlv(plaintextLength: number, block: number, hasTlvs: boolean): Tlv | undefined {
+  if (!Number.isInteger(plaintextLength) || plaintextLength < 0) throw new OtrArgumentError('bad plaintext length');
+  if (!Number.isInteger(block) || block < 0 || block > TLV_MAX_VALUE_BYTES) throw new OtrArgumentError('bad padding block');
+  if (block === 0) return undefined;
+  const base = plaintextLength + (hasTlvs ? 0 : 1) + TLV_HEADER_BYTES;
+  const pad = (block - (base % block)) % block;
+  return { type: TlvType.padding, value: new Uint8Array(pad) };
+}
