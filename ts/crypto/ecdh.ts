@@ -1,0 +1,83 @@
+/**
+ * OTRv4's ECDH over Ed448 (otrv4.md §Generating ECDH and DH keys, §Generating Shared Secrets;
+ * interpretations.md §5) and the spec's one recipe for random scalars (§Considerations while working with
+ * elliptic curve parameters), which SMP and the ring signature use too.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { abytes, wipe } from '../bytes.js';
+import { OtrCryptoError } from '../errors.js';
+import type { RandomSource } from './random.js';
+import { pruneScalar } from './eddsa.js';
+import { IDENTITY_POINT, pointEquals } from './point.js';
+
+export const ECDH_SECRET_BYTES = 57;
+export const ECDH_PUBLIC_BYTES = 57;
+
+export interface EcdhKeyPair {
+  /** s: a 57-byte pruned little-endian scalar. Secret: the owner wipes it when the key is rotated. */
+  readonly secret: Uint8Array;
+  /** G·s, 57 bytes. */
+  readonly public: Uint8Array;
+}
+
+/**
+ * The deterministic half of generateECDH(): s = prune(SHAKE-256(r, 114)[0..57]), public = G·s. Exposed
+ * for known-answer tests; `r` is left to the caller (generateEcdh wipes its own).
+ */
+export function ecdhKeyPairFromRandom(b: CryptoBackend, r: Uint8Array): EcdhKeyPair {
+  abytes(r, ECDH_SECRET_BYTES, 'ECDH random value');
+  const h = b.shake256([r], 114);
+  const secret = pruneScalar(Uint8Array.from(h.subarray(0, 57)));
+  wipe(h);
+  return { secret, public: b.pointMulBase(secret) };
+}
+
+/** generateECDH(): 57 fresh random bytes through ecdhKeyPairFromRandom; r and h are wiped. */
+export function generateEcdh(b: CryptoBackend, random: RandomSource): EcdhKeyPair {
+  const r = random(ECDH_SECRET_BYTES);
+  try {
+    return ecdhKeyPairFromRandom(b, r);
+  } finally {
+    wipe(r);
+  }
+}
+
+/** G·s for a 57-byte secret scalar. */
+export function ecdhPublicKey(b: CryptoBackend, secret: Uint8Array): Uint8Array {
+  abytes(secret, ECDH_SECRET_BYTES, 'ECDH secret');
+  return b.pointMulBase(secret);
+}
+
+/**
+ * K_ecdh = POINT(s·B). B must be a valid point (canonical, on the curve, not the identity, in the
+ * prime-order subgroup — so no small-order or torsion component can cancel our contribution); a result
+ * equal to the identity (s ≡ 0 mod q) is refused as the spec's "all-zero" contributory check. Both raise
+ * OtrCryptoError('INVALID_POINT'); wrong argument types or lengths raise OtrArgumentError.
+ */
+export function ecdh(b: CryptoBackend, ourSecret: Uint8Array, theirPublic: Uint8Array): Uint8Array {
+  abytes(ourSecret, ECDH_SECRET_BYTES, 'ECDH secret');
+  abytes(theirPublic, ECDH_PUBLIC_BYTES, 'ECDH public key');
+  if (!b.pointIsValid(theirPublic)) throw new OtrCryptoError('INVALID_POINT', 'ECDH public key is not a valid point');
+  const k = b.pointMul(theirPublic, ourSecret);
+  // pointEquals scans every byte, so the check leaks nothing about K beyond the (public) refusal itself.
+  if (pointEquals(k, IDENTITY_POINT)) {
+    wipe(k);
+    throw new OtrCryptoError('INVALID_POINT', 'ECDH shared secret is the identity');
+  }
+  return k;
+}
+
+/**
+ * A random scalar per §Considerations while working with elliptic curve parameters: h = SHAKE-256(v, 57)
+ * of 57 fresh random bytes v, pruned, read little-endian — then reduced mod q so that values that go on
+ * the wire (ring-signature c_i, r_i; SMP's D values) are canonical SCALARs. Reduction changes no group
+ * operation on the prime-order points these scalars multiply. v and h are wiped.
+ */
+export function randomScalar(b: CryptoBackend, random: RandomSource): Uint8Array {
+  const v = random(ECDH_SECRET_BYTES);
+  abytes(v, ECDH_SECRET_BYTES, 'random bytes');
+  const h = pruneScalar(b.shake256([v], 57));
+  const s = b.scalarReduce(h);
+  wipe(v, h);
+  return s;
+}

@@ -1,0 +1,159 @@
+/**
+ * The OTRv4 ring signature (otrv4.md appendix "Ring Signature Authentication"; interpretations.md §4): a
+ * Schnorr-style signature of knowledge of the secret of one of three Ed448 public keys, which the DAKEs use
+ * for deniable authentication. Byte-level choices that the spec leaves open follow interpretations.md §4:
+ *   c = HashToScalar(0x1A, G || q || A1 || A2 || A3 || T1 || T2 || T3 || DATA(m)),
+ * with G and every A_i, T_i as POINTs, q as its raw 57 little-endian bytes, m length-prefixed (DATA); the
+ * wire form is c1 || r1 || c2 || r2 || c3 || r3 (342 bytes).
+ *
+ * Deniability also needs the signer's slot to stay hidden from timing. Signing therefore runs the spec's
+ * "generalised" variant: after one constant-time selection of the slot, every T_i is computed by the same
+ * sequence — T_i = G·x_i + A_i·y_i, with (x_i, y_i) = (t, 0) in the signer's slot and (r_i, c_i) in the
+ * others — and every output scalar is a constant-time select. No branch or index depends on the slot.
+ * Residuals: the selection masks live in JS numbers (the JIT could in principle branch on them, which no
+ * engine is known to do for bitwise ops); and the JS backend's BigInt/noble arithmetic is not constant time
+ * at all (its pointMul returns early for a zero multiplier), so only the WASM backend keeps the slot
+ * private against a timing observer.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { abytes, equalBytes, wipe } from '../bytes.js';
+import { OtrArgumentError, OtrCryptoError } from '../errors.js';
+import type { RandomSource } from './random.js';
+import { hashToScalar } from './kdf.js';
+import { Usage } from './usage.js';
+import { BASE_POINT, pointEquals } from './point.js';
+import { SCALAR_Q_LE, scalarAdd, scalarNeg, scalarSub } from './eddsa.js';
+import { randomScalar } from './ecdh.js';
+
+export const RING_SIG_BYTES = 342;
+const S = 57;
+
+export type Ring = readonly [Uint8Array, Uint8Array, Uint8Array];
+
+const ZERO = new Uint8Array(S);
+
+/** out = mask ? a : b, byte-wise with an all-ones/all-zeros mask; no branch on `mask`. */
+function ctSelect(mask: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  const m = mask & 0xff;
+  for (let i = 0; i < a.length; i++) out[i] = (a[i]! & m) | (b[i]! & ~m & 0xff);
+  return out;
+}
+
+/** 0xff..ff if a == b (equal lengths), else 0; scans every byte. */
+function ctEqMask(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  // d in [0, 255]: d - 1 is negative exactly when d == 0; its sign bit spread over all 32 bits is the mask.
+  return (d - 1) >> 31;
+}
+
+/** DATA(m): 4-byte big-endian length, then m (interpretations.md §4: the spec's m is DATA-encoded). */
+function dataLength(m: Uint8Array): Uint8Array {
+  const n = m.length;
+  if (n > 0xffffffff) throw new OtrArgumentError('message too long for a DATA field');
+  return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+}
+
+function challenge(b: CryptoBackend, ring: Ring, T: readonly Uint8Array[], m: Uint8Array): Uint8Array {
+  return hashToScalar(b, Usage.auth, [BASE_POINT, SCALAR_Q_LE, ring[0], ring[1], ring[2], T[0]!, T[1]!, T[2]!, dataLength(m), m]);
+}
+
+function checkRingShape(ring: unknown): asserts ring is Ring {
+  if (!Array.isArray(ring) || ring.length !== 3) throw new OtrArgumentError('ring must hold exactly three public keys');
+  for (const a of ring) abytes(a, undefined, 'ring member');
+}
+
+/**
+ * RSig(A_i, a_i, {A1, A2, A3}, m): a 342-byte ring signature on `message` by the holder of `secretScalar`
+ * (57-byte little-endian, the a with publicKey = G·a), whose public key must be one of the ring members.
+ * Ring members must be valid points (OtrCryptoError('INVALID_POINT') otherwise); a secret that does not
+ * match `publicKey`, or a key that is not in the ring, is a caller error (OtrArgumentError).
+ */
+export function ringSign(
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: Ring,
+  message: Uint8Array,
+): Uint8Array {
+  abytes(secretScalar, S, 'ring signature secret');
+  abytes(publicKey, S, 'ring signature public key');
+  abytes(message, undefined, 'message');
+  checkRingShape(ring);
+  for (const a of ring) {
+    abytes(a, S, 'ring member');
+    if (!b.pointIsValid(a)) throw new OtrCryptoError('INVALID_POINT', 'ring member is not a valid point');
+  }
+  // The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify.
+  if (!pointEquals(b.pointMulBase(secretScalar), publicKey))
+    throw new OtrArgumentError('ring signature secret does not match its public key');
+
+  // Constant-time slot selection; the first matching slot signs if the key appears more than once (any
+  // other copy is simulated like a foreign key, which is sound for any public key).
+  const eq = ring.map((a) => ctEqMask(a, publicKey));
+  const sel = [eq[0]!, eq[1]! & ~eq[0]!, eq[2]! & ~eq[0]! & ~eq[1]!];
+  // Whether the key is in the ring at all is the caller's own (public) fact, so this branch leaks nothing.
+  if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
+
+  // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot.
+  const t = randomScalar(b, random);
+  const c = [randomScalar(b, random), randomScalar(b, random), randomScalar(b, random)];
+  const r = [randomScalar(b, random), randomScalar(b, random), randomScalar(b, random)];
+
+  const T: Uint8Array[] = [];
+  for (let i = 0; i < 3; i++) {
+    const x = ctSelect(sel[i]!, t, r[i]!);
+    const y = ctSelect(sel[i]!, ZERO, c[i]!);
+    const gx = b.pointMulBase(x);
+    const ay = b.pointMul(ring[i]!, y);
+    T.push(b.pointAdd(gx, ay));
+    wipe(x, y, gx, ay);
+  }
+  const ch = challenge(b, ring, T, message);
+
+  // c_signer = c - (sum of the other slots' c_j); r_signer = t - c_signer·a.
+  const masked = c.map((ci, i) => ctSelect(sel[i]!, ZERO, ci));
+  const others = scalarAdd(b, scalarAdd(b, masked[0]!, masked[1]!), masked[2]!);
+  const cs = scalarSub(b, ch, others);
+  const negCs = scalarNeg(b, cs);
+  const rs = b.scalarMulAdd(negCs, secretScalar, t);
+
+  const sigma = new Uint8Array(RING_SIG_BYTES);
+  for (let i = 0; i < 3; i++) {
+    sigma.set(ctSelect(sel[i]!, cs, c[i]!), 2 * i * S);
+    sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
+  }
+  wipe(t, ...c, ...r, ...masked, others, cs, negCs, rs, ch);
+  return sigma;
+}
+
+/**
+ * RVrf({A1, A2, A3}, sigma, m). False for a sigma of the wrong length and for ring members that are not
+ * valid points (wrong length, non-canonical, off-curve, identity, torsion); never throws on contents.
+ * Scalars are read mod q (interpretations.md §1: readers reduce SCALARs). Throws OtrArgumentError only for
+ * arguments that are not Uint8Arrays / a three-element array.
+ */
+export function ringVerify(b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
+  checkRingShape(ring);
+  abytes(sigma, undefined, 'ring signature');
+  abytes(message, undefined, 'message');
+  if (sigma.length !== RING_SIG_BYTES) return false;
+  for (const a of ring) if (a.length !== S || !b.pointIsValid(a)) return false;
+  try {
+    const c: Uint8Array[] = [];
+    const T: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ci = sigma.subarray(2 * i * S, (2 * i + 1) * S);
+      const ri = sigma.subarray((2 * i + 1) * S, (2 * i + 2) * S);
+      c.push(ci);
+      T.push(b.pointDoubleMulBase(ri, ring[i]!, ci));
+    }
+    const ch = challenge(b, ring, T, message);
+    return equalBytes(ch, scalarAdd(b, scalarAdd(b, c[0]!, c[1]!), c[2]!));
+  } catch (e) {
+    if (e instanceof OtrCryptoError) return false;
+    throw e;
+  }
+}
