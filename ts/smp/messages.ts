@@ -8,13 +8,15 @@
  *
  * POINT is 57 bytes (RFC 8032), SCALAR 57 bytes little-endian. Decoding is structural and strict: exact
  * lengths, no trailing bytes, the question bounded by `maxSmpQuestionBytes` and valid UTF-8, every scalar
- * canonical (< q). Whether the points are valid group elements needs the backend and is checked by the
+ * canonical (< q). interpretations.md §1 has readers reduce SCALARs mod q; honest peers only ever send
+ * reduced values here (every SMP scalar is a HashToScalar output or an "r − a·c mod q"), so refusing
+ * s >= q costs no interoperability and keeps the proofs non-malleable. Whether the points are valid group elements needs the backend and is checked by the
  * protocol step that uses them (steps.ts).
  */
 import { Reader, Writer, decodeAll } from '../codec/primitives.js';
 import { OtrDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { isCanonicalScalar } from './scalar.js';
+import { scalarIsCanonical } from '../crypto/eddsa.js';
 
 export interface Smp1 {
   /** UTF-8 bytes of the question; empty when there is none. */
@@ -92,7 +94,7 @@ function readFields<T>(r: Reader, fields: readonly Field<T>[], what: string): T 
     if (kind === 'point') out[name] = r.point();
     else {
       const s = r.scalar();
-      if (!isCanonicalScalar(s)) throw new OtrDecodeError(`${what}: scalar ${name} is not reduced mod q`, 'INVALID_SCALAR');
+      if (!scalarIsCanonical(s)) throw new OtrDecodeError(`${what}: scalar ${name} is not reduced mod q`, 'INVALID_SCALAR');
       out[name] = s;
     }
   }

@@ -17,7 +17,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { abytes, utf8, wipe } from '../bytes.js';
 import { kdf } from '../crypto/kdf.js';
 import { Usage } from '../crypto/usage.js';
-import { prune } from './scalar.js';
+import { pruneScalar } from '../crypto/eddsa.js';
 
 export const SMP_VERSION = 1;
 export const FINGERPRINT_BYTES = 56;
@@ -56,7 +56,7 @@ export function smpSecret(
   const dataLength = new Uint8Array(4);
   new DataView(dataLength.buffer).setUint32(0, answerBytes.length); // DATA: 4-byte big-endian length
   const parts = [VERSION_BYTE, initiatorFingerprint, responderFingerprint, ssid, dataLength, answerBytes];
-  const x = prune(kdf(b, Usage.smpSecret, parts, SMP_SECRET_BYTES));
+  const x = pruneScalar(kdf(b, Usage.smpSecret, parts, SMP_SECRET_BYTES));
   if (typeof answer === 'string') wipe(answerBytes);
   return x;
 }

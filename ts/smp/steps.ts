@@ -17,7 +17,8 @@ import { IDENTITY_POINT, pointEquals, pointSub } from '../crypto/point.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrCryptoError } from '../errors.js';
 import type { Smp1, Smp2, Smp3, Smp4 } from './messages.js';
-import { proofResponse, randomScalar } from './scalar.js';
+import { randomScalar } from '../crypto/ecdh.js';
+import { scalarNeg } from '../crypto/eddsa.js';
 
 /** What the initiator keeps after sending SMP1 (state EXPECT2). */
 export interface InitiatorAfter1 {
@@ -51,6 +52,11 @@ function requireValid(b: CryptoBackend, p: Uint8Array, name: string): void {
 
 function requireProof(c: Uint8Array, expected: Uint8Array, name: string): void {
   if (!equalBytes(c, expected)) throw new OtrCryptoError('BAD_SIGNATURE', `SMP: proof ${name} does not verify`);
+}
+
+/** d = r − secret·c mod q (interpretations.md §9): one negation of the public c, one multiply-add. */
+function proofResponse(b: CryptoBackend, r: Uint8Array, secret: Uint8Array, c: Uint8Array): Uint8Array {
+  return b.scalarMulAdd(secret, scalarNeg(b, c), r);
 }
 
 /** Proof of knowledge of log_G(P): c = HashToScalar(i || G·r), d = r − secret·c. Wipes nothing. */
@@ -123,8 +129,9 @@ export function createSmp2(
   const g3b = b.pointMulBase(b3);
   const p2 = proveLog(b, SmpUsage.g2b, b2, r2);
   const p3 = proveLog(b, SmpUsage.g3b, b3, r3);
-  // G2a, G3a are valid (verifySmp1) and b2, b3 are non-zero mod q (scalar.ts), so G2, G3 are valid:
-  // the spec's re-check of them, and of Pb and Qb, cannot fail and is not repeated.
+  // G2a, G3a are valid (verifySmp1) and b2, b3 are non-zero mod q (a pruned value is ≡ 0 only if it is
+  // exactly 4q: probability 2^-445), so G2 and G3 are valid; the spec's re-check of them, and of Pb and
+  // Qb built from them, cannot fail and is not repeated.
   const g2 = b.pointMul(g2a, b2);
   const g3 = b.pointMul(g3a, b3);
   const yq = b.scalarReduce(y);
