@@ -3,39 +3,25 @@
  *
  * Each group gets a slot in the module, set up on first use (its Montgomery constants take ~1 ms to derive).
  * Numbers cross the boundary big-endian, left-padded to the group size; the exponent keeps its own length,
- * which is public (only its value is secret). Argument checks are the shared ones in ts/crypto/dh.ts'
- * `modPowArgs`, so both backends reject the same inputs with the same error.
+ * which is public (only its value is secret). Argument checks are the shared ones in ts/crypto/dh.ts
+ * (`checkModPowArgs`, `checkLegendreArg`: at most the group size in bytes), so both backends can reject the
+ * same inputs with the same error.
  */
 import type { CryptoBackend, DhGroupName } from '../types.js';
 import type { WasmContext } from './context.js';
 import { clear, put, take } from './context.js';
-import { DH_GROUPS } from '../../crypto/dh-groups.js';
-import { abytes, bigToBytesBE } from '../../bytes.js';
-import { OtrArgumentError, OtrError } from '../../errors.js';
+import { checkLegendreArg, checkModPowArgs, dhGroup } from '../../crypto/dh.js';
+import { bigToBytesBE } from '../../bytes.js';
+import { OtrError } from '../../errors.js';
 
 const SLOT: Record<DhGroupName, number> = { modp3072: 0, modp1536: 1 };
-
-/**
- * The longest exponent and base modPow accepts, in bytes: the group size (384 for modp3072, 192 for
- * modp1536). Every exponent OTR uses fits (80-byte DH keys, q for the subgroup check, OTRv3's 40-byte keys
- * and SMP exponents below q); the cap bounds the work and the I/O buffer. Leading zero bytes count.
- */
-export function maxModPowBytes(group: DhGroupName): number {
-  return groupOf(group).bytes;
-}
-
-function groupOf(name: DhGroupName) {
-  const g = Object.prototype.hasOwnProperty.call(DH_GROUPS, name) ? DH_GROUPS[name] : undefined;
-  if (!g) throw new OtrArgumentError(`unknown DH group ${String(name)}`);
-  return g;
-}
 
 export function modexpOps(ctx: WasmContext): Pick<CryptoBackend, 'modPow' | 'legendre'> {
   const ex = ctx.exports;
   const ready = new Set<number>();
 
   function slotFor(name: DhGroupName): { slot: number; n: number } {
-    const g = groupOf(name);
+    const g = dhGroup(name);
     const slot = SLOT[name];
     if (!ready.has(slot)) {
       put(ctx, ctx.io, bigToBytesBE(g.p, g.bytes));
@@ -54,11 +40,8 @@ export function modexpOps(ctx: WasmContext): Pick<CryptoBackend, 'modPow' | 'leg
 
   return {
     modPow(group, base, exp) {
+      checkModPowArgs(group, base, exp);
       const { slot, n } = slotFor(group);
-      abytes(base, undefined, 'base');
-      abytes(exp, undefined, 'exponent');
-      if (base.length > n) throw new OtrArgumentError(`base must be at most ${n} bytes`);
-      if (exp.length > n) throw new OtrArgumentError(`exponent must be at most ${n} bytes`);
       putPadded(base, n, ctx.io);
       put(ctx, ctx.io + n, exp);
       try {
@@ -71,9 +54,8 @@ export function modexpOps(ctx: WasmContext): Pick<CryptoBackend, 'modPow' | 'leg
     },
 
     legendre(group, x) {
+      checkLegendreArg(group, x);
       const { slot, n } = slotFor(group);
-      abytes(x, undefined, 'x');
-      if (x.length > n) throw new OtrArgumentError(`x must be at most ${n} bytes`);
       putPadded(x, n, ctx.io);
       const r = ex.modexp_legendre(slot) as number;
       clear(ctx, ctx.io, n);
