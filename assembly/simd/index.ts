@@ -1,0 +1,4 @@
+// The optional SIMD module (built with --enable simd, loaded only where the runtime validates it): the
+// primitives whose SIMD versions measurably beat the scalar ones in the main module. Same I/O region layout.
+export { io_ptr, io_size } from '../io';
+export { chacha20_data, chacha20_xor } from './chacha20x4';
