@@ -1,11 +1,119 @@
-/** WASM adapter for assembly/ed448.ts. (Being implemented: throws until the AssemblyScript side lands.) */
+/**
+ * WASM adapter for assembly/ed448.ts: the Ed448 group and scalars mod q.
+ *
+ * Inputs are copied into the I/O region at the slots assembly/ed448.ts documents (S0, S1, S2, 128 bytes
+ * apart), results are read from OUT and OUT is zeroed again; the module zeroes the input slots and its own
+ * scratch. Argument checks and their order copy the JS backend exactly, so both raise the same OtrError for
+ * the same input (length -> OtrArgumentError, undecodable point -> OtrCryptoError('INVALID_POINT')).
+ */
 import type { CryptoBackend } from '../types.js';
 import type { WasmContext } from './context.js';
-import { OtrError } from '../../errors.js';
+import { abytes } from '../../bytes.js';
+import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 
-export function ed448Ops(_ctx: WasmContext): Pick<CryptoBackend, 'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'> {
-  const missing = (): never => {
-    throw new OtrError('BACKEND', 'wasm ed448 not built yet');
+type Ed448Ops = Pick<
+  CryptoBackend,
+  'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
+>;
+
+const S0 = 0;
+const S1 = 128;
+const S2 = 256;
+const OUT = 384;
+const POINT_BYTES = 57;
+const SCALAR_BYTES = 57;
+const WIDE_SCALAR_BYTES = 114;
+
+function invalidPoint(title: string): OtrCryptoError {
+  return new OtrCryptoError('INVALID_POINT', `${title} is not a valid Ed448 point encoding`);
+}
+
+export function ed448Ops(ctx: WasmContext): Ed448Ops {
+  const x = ctx.exports;
+  const mem = ctx.mem;
+  const io = ctx.io;
+  const put = (slot: number, data: Uint8Array): void => mem.set(data, io + slot);
+  const result = (): Uint8Array => {
+    const r = mem.slice(io + OUT, io + OUT + 57);
+    mem.fill(0, io + OUT, io + OUT + 57);
+    return r;
   };
-  return new Proxy({} as Pick<CryptoBackend, 'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'>, { get: () => missing });
+  const decodes = (p: Uint8Array): boolean => {
+    put(S0, p);
+    return x.ed448_decodes() === 1;
+  };
+
+  return {
+    pointDecodes(p) {
+      abytes(p, POINT_BYTES, 'point');
+      return decodes(p);
+    },
+
+    pointIsValid(p) {
+      abytes(p, POINT_BYTES, 'point');
+      put(S0, p);
+      return x.ed448_is_valid() === 1;
+    },
+
+    pointMulBase(k) {
+      abytes(k, SCALAR_BYTES, 'scalar');
+      put(S0, k);
+      x.ed448_mul_base();
+      return result();
+    },
+
+    pointMul(p, k) {
+      abytes(k, SCALAR_BYTES, 'scalar');
+      abytes(p, POINT_BYTES, 'point');
+      put(S0, p);
+      put(S1, k);
+      if (x.ed448_mul() !== 1) throw invalidPoint('point');
+      return result();
+    },
+
+    pointDoubleMulBase(a, p, b) {
+      abytes(a, SCALAR_BYTES, 'a');
+      abytes(b, SCALAR_BYTES, 'b');
+      abytes(p, POINT_BYTES, 'point');
+      put(S0, a);
+      put(S1, p);
+      put(S2, b);
+      if (x.ed448_double_mul_base() !== 1) throw invalidPoint('point');
+      return result();
+    },
+
+    pointAdd(p, q) {
+      abytes(p, POINT_BYTES, 'p');
+      // The JS backend decodes p before it looks at q: an invalid p wins over a q of the wrong length.
+      if (!(q instanceof Uint8Array) || q.length !== POINT_BYTES) {
+        if (!decodes(p)) throw invalidPoint('p');
+        abytes(q, POINT_BYTES, 'q');
+      }
+      put(S0, p);
+      put(S1, q);
+      const bad = x.ed448_add() as number;
+      if (bad === 1) throw invalidPoint('p');
+      if (bad === 2) throw invalidPoint('q');
+      return result();
+    },
+
+    scalarReduce(v) {
+      abytes(v, undefined, 'scalar input');
+      if (v.length > WIDE_SCALAR_BYTES) throw new OtrArgumentError(`scalarReduce takes at most ${WIDE_SCALAR_BYTES} bytes`);
+      put(S0, v);
+      x.sc_reduce(v.length);
+      return result();
+    },
+
+    scalarMulAdd(a, b, c) {
+      abytes(a, SCALAR_BYTES, 'a');
+      abytes(b, SCALAR_BYTES, 'b');
+      abytes(c, SCALAR_BYTES, 'c');
+      put(S0, a);
+      put(S1, b);
+      put(S2, c);
+      x.sc_muladd();
+      return result();
+    },
+  };
 }

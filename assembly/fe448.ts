@@ -1,0 +1,419 @@
+// GF(p), p = 2^448 - 2^224 - 1: the base field of edwards448.
+//
+// An element is 16 little-endian limbs of 28 bits, each held in a u32, at a fixed address (64 bytes; the
+// `Fe` type is that address). 28-bit limbs leave room for a product's column sums in a u64: WebAssembly has
+// no 64x64->128 multiply, so each limb product must fit 64 bits with headroom for the sums.
+//
+// Every operation returns a *weakly reduced* element: limbs below 2^28 + 2^9, value congruent mod p but not
+// necessarily below p. Every operation accepts weakly reduced inputs, so results chain without checks; only
+// `feCanon` (and the byte encoding built on it) produces the unique representative.
+//
+// Multiplication uses the golden-ratio shape of p. With phi = 2^224, p = phi^2 - phi - 1, so phi^2 = phi + 1
+// (mod p). Splitting a = a0 + a1*phi and b = b0 + b1*phi (8 limbs each):
+//   a*b = (a0*b0 + a1*b1) + ((a0+a1)*(b0+b1) - a0*b0) * phi        (mod p)
+// which costs three 8x8 limb products (Karatsuba) instead of four, and whose reduction is two additions.
+// Column sums stay below 2^63: (a0+a1) limbs < 2^29.1, so each of 8 products < 2^58.2 and a column < 2^61.2.
+//
+// Nothing here branches on or indexes by element values: selection is by masks (`feCmov`), the inversion and
+// square root use a fixed addition chain.
+
+export type Fe = usize;
+export const FE_SIZE: usize = 64;
+
+const M: u64 = 0xfffffff; // 2^28 - 1
+
+// ---- limb-level helpers -------------------------------------------------------------------------------------
+
+/** Propagates carries through 16 column sums (each < 2^63) and stores a weakly reduced result. Two carry
+ *  chains run interleaved (limbs 0..7 and 8..15) for instruction-level parallelism; the carry out of limb 15
+ *  is worth 2^448 = phi^2 = phi + 1, so it re-enters at limbs 0 and 8. */
+@inline
+function carryStore(o: Fe,
+  c0: u64, c1: u64, c2: u64, c3: u64, c4: u64, c5: u64, c6: u64, c7: u64,
+  c8: u64, c9: u64, c10: u64, c11: u64, c12: u64, c13: u64, c14: u64, c15: u64): void {
+  c1 += c0 >> 28; c0 &= M; c9 += c8 >> 28; c8 &= M;
+  c2 += c1 >> 28; c1 &= M; c10 += c9 >> 28; c9 &= M;
+  c3 += c2 >> 28; c2 &= M; c11 += c10 >> 28; c10 &= M;
+  c4 += c3 >> 28; c3 &= M; c12 += c11 >> 28; c11 &= M;
+  c5 += c4 >> 28; c4 &= M; c13 += c12 >> 28; c12 &= M;
+  c6 += c5 >> 28; c5 &= M; c14 += c13 >> 28; c13 &= M;
+  c7 += c6 >> 28; c6 &= M; c15 += c14 >> 28; c14 &= M;
+  c8 += c7 >> 28; c7 &= M; const t = c15 >> 28; c15 &= M;
+  c0 += t; c8 += t;
+  c1 += c0 >> 28; c0 &= M; c9 += c8 >> 28; c8 &= M;
+  store<u32>(o, <u32>c0, 0); store<u32>(o, <u32>c1, 4); store<u32>(o, <u32>c2, 8); store<u32>(o, <u32>c3, 12);
+  store<u32>(o, <u32>c4, 16); store<u32>(o, <u32>c5, 20); store<u32>(o, <u32>c6, 24); store<u32>(o, <u32>c7, 28);
+  store<u32>(o, <u32>c8, 32); store<u32>(o, <u32>c9, 36); store<u32>(o, <u32>c10, 40); store<u32>(o, <u32>c11, 44);
+  store<u32>(o, <u32>c12, 48); store<u32>(o, <u32>c13, 52); store<u32>(o, <u32>c14, 56); store<u32>(o, <u32>c15, 60);
+}
+
+// ---- constants and copies ---------------------------------------------------------------------------------------
+
+export function feZero(o: Fe): void {
+  memory.fill(o, 0, FE_SIZE);
+}
+
+export function feOne(o: Fe): void {
+  memory.fill(o, 0, FE_SIZE);
+  store<u32>(o, 1);
+}
+
+@inline
+export function feCopy(o: Fe, a: Fe): void {
+  memory.copy(o, a, FE_SIZE);
+}
+
+// ---- ring operations ----------------------------------------------------------------------------------------
+
+export function feAdd(o: Fe, a: Fe, b: Fe): void {
+  carryStore(o,
+    <u64>load<u32>(a, 0) + <u64>load<u32>(b, 0), <u64>load<u32>(a, 4) + <u64>load<u32>(b, 4),
+    <u64>load<u32>(a, 8) + <u64>load<u32>(b, 8), <u64>load<u32>(a, 12) + <u64>load<u32>(b, 12),
+    <u64>load<u32>(a, 16) + <u64>load<u32>(b, 16), <u64>load<u32>(a, 20) + <u64>load<u32>(b, 20),
+    <u64>load<u32>(a, 24) + <u64>load<u32>(b, 24), <u64>load<u32>(a, 28) + <u64>load<u32>(b, 28),
+    <u64>load<u32>(a, 32) + <u64>load<u32>(b, 32), <u64>load<u32>(a, 36) + <u64>load<u32>(b, 36),
+    <u64>load<u32>(a, 40) + <u64>load<u32>(b, 40), <u64>load<u32>(a, 44) + <u64>load<u32>(b, 44),
+    <u64>load<u32>(a, 48) + <u64>load<u32>(b, 48), <u64>load<u32>(a, 52) + <u64>load<u32>(b, 52),
+    <u64>load<u32>(a, 56) + <u64>load<u32>(b, 56), <u64>load<u32>(a, 60) + <u64>load<u32>(b, 60));
+}
+
+// 2p in limbs: 2*(2^28 - 1) everywhere except limb 8, where p's limb is 2^28 - 2. Adding 2p before
+// subtracting keeps every limb non-negative for any weakly reduced b (b's limbs < 2^28 + 2^9 < 2^29 - 4).
+const P2: u64 = 0x1ffffffe;
+const P2_8: u64 = 0x1ffffffc;
+
+export function feSub(o: Fe, a: Fe, b: Fe): void {
+  carryStore(o,
+    <u64>load<u32>(a, 0) + P2 - <u64>load<u32>(b, 0), <u64>load<u32>(a, 4) + P2 - <u64>load<u32>(b, 4),
+    <u64>load<u32>(a, 8) + P2 - <u64>load<u32>(b, 8), <u64>load<u32>(a, 12) + P2 - <u64>load<u32>(b, 12),
+    <u64>load<u32>(a, 16) + P2 - <u64>load<u32>(b, 16), <u64>load<u32>(a, 20) + P2 - <u64>load<u32>(b, 20),
+    <u64>load<u32>(a, 24) + P2 - <u64>load<u32>(b, 24), <u64>load<u32>(a, 28) + P2 - <u64>load<u32>(b, 28),
+    <u64>load<u32>(a, 32) + P2_8 - <u64>load<u32>(b, 32), <u64>load<u32>(a, 36) + P2 - <u64>load<u32>(b, 36),
+    <u64>load<u32>(a, 40) + P2 - <u64>load<u32>(b, 40), <u64>load<u32>(a, 44) + P2 - <u64>load<u32>(b, 44),
+    <u64>load<u32>(a, 48) + P2 - <u64>load<u32>(b, 48), <u64>load<u32>(a, 52) + P2 - <u64>load<u32>(b, 52),
+    <u64>load<u32>(a, 56) + P2 - <u64>load<u32>(b, 56), <u64>load<u32>(a, 60) + P2 - <u64>load<u32>(b, 60));
+}
+
+export function feNeg(o: Fe, a: Fe): void {
+  carryStore(o,
+    P2 - <u64>load<u32>(a, 0), P2 - <u64>load<u32>(a, 4), P2 - <u64>load<u32>(a, 8), P2 - <u64>load<u32>(a, 12),
+    P2 - <u64>load<u32>(a, 16), P2 - <u64>load<u32>(a, 20), P2 - <u64>load<u32>(a, 24), P2 - <u64>load<u32>(a, 28),
+    P2_8 - <u64>load<u32>(a, 32), P2 - <u64>load<u32>(a, 36), P2 - <u64>load<u32>(a, 40), P2 - <u64>load<u32>(a, 44),
+    P2 - <u64>load<u32>(a, 48), P2 - <u64>load<u32>(a, 52), P2 - <u64>load<u32>(a, 56), P2 - <u64>load<u32>(a, 60));
+}
+
+/** o = a * k for a small constant k < 2^16 (the curve constant |d| = 39081). */
+export function feMulSmall(o: Fe, a: Fe, k: u32): void {
+  const m = <u64>k;
+  carryStore(o,
+    <u64>load<u32>(a, 0) * m, <u64>load<u32>(a, 4) * m, <u64>load<u32>(a, 8) * m, <u64>load<u32>(a, 12) * m,
+    <u64>load<u32>(a, 16) * m, <u64>load<u32>(a, 20) * m, <u64>load<u32>(a, 24) * m, <u64>load<u32>(a, 28) * m,
+    <u64>load<u32>(a, 32) * m, <u64>load<u32>(a, 36) * m, <u64>load<u32>(a, 40) * m, <u64>load<u32>(a, 44) * m,
+    <u64>load<u32>(a, 48) * m, <u64>load<u32>(a, 52) * m, <u64>load<u32>(a, 56) * m, <u64>load<u32>(a, 60) * m);
+}
+
+/** o = a * b. Karatsuba on the golden-ratio split (see the header); o may alias a or b. */
+export function feMul(o: Fe, x: Fe, y: Fe): void {
+  const a0 = <u64>load<u32>(x, 0), a1 = <u64>load<u32>(x, 4), a2 = <u64>load<u32>(x, 8), a3 = <u64>load<u32>(x, 12);
+  const a4 = <u64>load<u32>(x, 16), a5 = <u64>load<u32>(x, 20), a6 = <u64>load<u32>(x, 24), a7 = <u64>load<u32>(x, 28);
+  const a8 = <u64>load<u32>(x, 32), a9 = <u64>load<u32>(x, 36), a10 = <u64>load<u32>(x, 40), a11 = <u64>load<u32>(x, 44);
+  const a12 = <u64>load<u32>(x, 48), a13 = <u64>load<u32>(x, 52), a14 = <u64>load<u32>(x, 56), a15 = <u64>load<u32>(x, 60);
+  const b0 = <u64>load<u32>(y, 0), b1 = <u64>load<u32>(y, 4), b2 = <u64>load<u32>(y, 8), b3 = <u64>load<u32>(y, 12);
+  const b4 = <u64>load<u32>(y, 16), b5 = <u64>load<u32>(y, 20), b6 = <u64>load<u32>(y, 24), b7 = <u64>load<u32>(y, 28);
+  const b8 = <u64>load<u32>(y, 32), b9 = <u64>load<u32>(y, 36), b10 = <u64>load<u32>(y, 40), b11 = <u64>load<u32>(y, 44);
+  const b12 = <u64>load<u32>(y, 48), b13 = <u64>load<u32>(y, 52), b14 = <u64>load<u32>(y, 56), b15 = <u64>load<u32>(y, 60);
+  const s0 = a0 + a8, s1 = a1 + a9, s2 = a2 + a10, s3 = a3 + a11, s4 = a4 + a12, s5 = a5 + a13, s6 = a6 + a14, s7 = a7 + a15;
+  const t0 = b0 + b8, t1 = b1 + b9, t2 = b2 + b10, t3 = b3 + b11, t4 = b4 + b12, t5 = b5 + b13, t6 = b6 + b14, t7 = b7 + b15;
+  // p = a0*b0, q = a1*b1, r = (a0+a1)*(b0+b1), as 15-column products of the 8-limb halves.
+  const p0 = a0 * b0;
+  const p1 = a0 * b1 + a1 * b0;
+  const p2 = a0 * b2 + a1 * b1 + a2 * b0;
+  const p3 = a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+  const p4 = a0 * b4 + a1 * b3 + a2 * b2 + a3 * b1 + a4 * b0;
+  const p5 = a0 * b5 + a1 * b4 + a2 * b3 + a3 * b2 + a4 * b1 + a5 * b0;
+  const p6 = a0 * b6 + a1 * b5 + a2 * b4 + a3 * b3 + a4 * b2 + a5 * b1 + a6 * b0;
+  const p7 = a0 * b7 + a1 * b6 + a2 * b5 + a3 * b4 + a4 * b3 + a5 * b2 + a6 * b1 + a7 * b0;
+  const p8 = a1 * b7 + a2 * b6 + a3 * b5 + a4 * b4 + a5 * b3 + a6 * b2 + a7 * b1;
+  const p9 = a2 * b7 + a3 * b6 + a4 * b5 + a5 * b4 + a6 * b3 + a7 * b2;
+  const p10 = a3 * b7 + a4 * b6 + a5 * b5 + a6 * b4 + a7 * b3;
+  const p11 = a4 * b7 + a5 * b6 + a6 * b5 + a7 * b4;
+  const p12 = a5 * b7 + a6 * b6 + a7 * b5;
+  const p13 = a6 * b7 + a7 * b6;
+  const p14 = a7 * b7;
+  const q0 = a8 * b8;
+  const q1 = a8 * b9 + a9 * b8;
+  const q2 = a8 * b10 + a9 * b9 + a10 * b8;
+  const q3 = a8 * b11 + a9 * b10 + a10 * b9 + a11 * b8;
+  const q4 = a8 * b12 + a9 * b11 + a10 * b10 + a11 * b9 + a12 * b8;
+  const q5 = a8 * b13 + a9 * b12 + a10 * b11 + a11 * b10 + a12 * b9 + a13 * b8;
+  const q6 = a8 * b14 + a9 * b13 + a10 * b12 + a11 * b11 + a12 * b10 + a13 * b9 + a14 * b8;
+  const q7 = a8 * b15 + a9 * b14 + a10 * b13 + a11 * b12 + a12 * b11 + a13 * b10 + a14 * b9 + a15 * b8;
+  const q8 = a9 * b15 + a10 * b14 + a11 * b13 + a12 * b12 + a13 * b11 + a14 * b10 + a15 * b9;
+  const q9 = a10 * b15 + a11 * b14 + a12 * b13 + a13 * b12 + a14 * b11 + a15 * b10;
+  const q10 = a11 * b15 + a12 * b14 + a13 * b13 + a14 * b12 + a15 * b11;
+  const q11 = a12 * b15 + a13 * b14 + a14 * b13 + a15 * b12;
+  const q12 = a13 * b15 + a14 * b14 + a15 * b13;
+  const q13 = a14 * b15 + a15 * b14;
+  const q14 = a15 * b15;
+  const r0 = s0 * t0;
+  const r1 = s0 * t1 + s1 * t0;
+  const r2 = s0 * t2 + s1 * t1 + s2 * t0;
+  const r3 = s0 * t3 + s1 * t2 + s2 * t1 + s3 * t0;
+  const r4 = s0 * t4 + s1 * t3 + s2 * t2 + s3 * t1 + s4 * t0;
+  const r5 = s0 * t5 + s1 * t4 + s2 * t3 + s3 * t2 + s4 * t1 + s5 * t0;
+  const r6 = s0 * t6 + s1 * t5 + s2 * t4 + s3 * t3 + s4 * t2 + s5 * t1 + s6 * t0;
+  const r7 = s0 * t7 + s1 * t6 + s2 * t5 + s3 * t4 + s4 * t3 + s5 * t2 + s6 * t1 + s7 * t0;
+  const r8 = s1 * t7 + s2 * t6 + s3 * t5 + s4 * t4 + s5 * t3 + s6 * t2 + s7 * t1;
+  const r9 = s2 * t7 + s3 * t6 + s4 * t5 + s5 * t4 + s6 * t3 + s7 * t2;
+  const r10 = s3 * t7 + s4 * t6 + s5 * t5 + s6 * t4 + s7 * t3;
+  const r11 = s4 * t7 + s5 * t6 + s6 * t5 + s7 * t4;
+  const r12 = s5 * t7 + s6 * t6 + s7 * t5;
+  const r13 = s6 * t7 + s7 * t6;
+  const r14 = s7 * t7;
+  combine(o, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14,
+    q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14,
+    r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14);
+}
+
+/** o = a^2: the same Karatsuba shape with each half squared (cross terms doubled once). */
+export function feSqr(o: Fe, x: Fe): void {
+  const a0 = <u64>load<u32>(x, 0), a1 = <u64>load<u32>(x, 4), a2 = <u64>load<u32>(x, 8), a3 = <u64>load<u32>(x, 12);
+  const a4 = <u64>load<u32>(x, 16), a5 = <u64>load<u32>(x, 20), a6 = <u64>load<u32>(x, 24), a7 = <u64>load<u32>(x, 28);
+  const a8 = <u64>load<u32>(x, 32), a9 = <u64>load<u32>(x, 36), a10 = <u64>load<u32>(x, 40), a11 = <u64>load<u32>(x, 44);
+  const a12 = <u64>load<u32>(x, 48), a13 = <u64>load<u32>(x, 52), a14 = <u64>load<u32>(x, 56), a15 = <u64>load<u32>(x, 60);
+  const s0 = a0 + a8, s1 = a1 + a9, s2 = a2 + a10, s3 = a3 + a11, s4 = a4 + a12, s5 = a5 + a13, s6 = a6 + a14, s7 = a7 + a15;
+  const d0 = a0 << 1, d1 = a1 << 1, d2 = a2 << 1, d3 = a3 << 1, d4 = a4 << 1, d5 = a5 << 1, d6 = a6 << 1;
+  const d8 = a8 << 1, d9 = a9 << 1, d10 = a10 << 1, d11 = a11 << 1, d12 = a12 << 1, d13 = a13 << 1, d14 = a14 << 1;
+  const u0 = s0 << 1, u1 = s1 << 1, u2 = s2 << 1, u3 = s3 << 1, u4 = s4 << 1, u5 = s5 << 1, u6 = s6 << 1;
+  const p0 = a0 * a0;
+  const p1 = d0 * a1;
+  const p2 = d0 * a2 + a1 * a1;
+  const p3 = d0 * a3 + d1 * a2;
+  const p4 = d0 * a4 + d1 * a3 + a2 * a2;
+  const p5 = d0 * a5 + d1 * a4 + d2 * a3;
+  const p6 = d0 * a6 + d1 * a5 + d2 * a4 + a3 * a3;
+  const p7 = d0 * a7 + d1 * a6 + d2 * a5 + d3 * a4;
+  const p8 = d1 * a7 + d2 * a6 + d3 * a5 + a4 * a4;
+  const p9 = d2 * a7 + d3 * a6 + d4 * a5;
+  const p10 = d3 * a7 + d4 * a6 + a5 * a5;
+  const p11 = d4 * a7 + d5 * a6;
+  const p12 = d5 * a7 + a6 * a6;
+  const p13 = d6 * a7;
+  const p14 = a7 * a7;
+  const q0 = a8 * a8;
+  const q1 = d8 * a9;
+  const q2 = d8 * a10 + a9 * a9;
+  const q3 = d8 * a11 + d9 * a10;
+  const q4 = d8 * a12 + d9 * a11 + a10 * a10;
+  const q5 = d8 * a13 + d9 * a12 + d10 * a11;
+  const q6 = d8 * a14 + d9 * a13 + d10 * a12 + a11 * a11;
+  const q7 = d8 * a15 + d9 * a14 + d10 * a13 + d11 * a12;
+  const q8 = d9 * a15 + d10 * a14 + d11 * a13 + a12 * a12;
+  const q9 = d10 * a15 + d11 * a14 + d12 * a13;
+  const q10 = d11 * a15 + d12 * a14 + a13 * a13;
+  const q11 = d12 * a15 + d13 * a14;
+  const q12 = d13 * a15 + a14 * a14;
+  const q13 = d14 * a15;
+  const q14 = a15 * a15;
+  const r0 = s0 * s0;
+  const r1 = u0 * s1;
+  const r2 = u0 * s2 + s1 * s1;
+  const r3 = u0 * s3 + u1 * s2;
+  const r4 = u0 * s4 + u1 * s3 + s2 * s2;
+  const r5 = u0 * s5 + u1 * s4 + u2 * s3;
+  const r6 = u0 * s6 + u1 * s5 + u2 * s4 + s3 * s3;
+  const r7 = u0 * s7 + u1 * s6 + u2 * s5 + u3 * s4;
+  const r8 = u1 * s7 + u2 * s6 + u3 * s5 + s4 * s4;
+  const r9 = u2 * s7 + u3 * s6 + u4 * s5;
+  const r10 = u3 * s7 + u4 * s6 + s5 * s5;
+  const r11 = u4 * s7 + u5 * s6;
+  const r12 = u5 * s7 + s6 * s6;
+  const r13 = u6 * s7;
+  const r14 = s7 * s7;
+  combine(o, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14,
+    q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14,
+    r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14);
+}
+
+/** Folds the three half-products into 16 columns and carries. With L = p + q and H = r - p (both 15
+ *  columns, column k >= 8 weighing phi * 2^(28(k-8))), a*b = L + H*phi = (L_lo + H_hi) + (L_hi + H_lo + H_hi)*phi.
+ *  Every r column dominates the matching p column term by term, so the unsigned differences never wrap. */
+@inline
+function combine(o: Fe,
+  p0: u64, p1: u64, p2: u64, p3: u64, p4: u64, p5: u64, p6: u64, p7: u64, p8: u64, p9: u64, p10: u64, p11: u64, p12: u64, p13: u64, p14: u64,
+  q0: u64, q1: u64, q2: u64, q3: u64, q4: u64, q5: u64, q6: u64, q7: u64, q8: u64, q9: u64, q10: u64, q11: u64, q12: u64, q13: u64, q14: u64,
+  r0: u64, r1: u64, r2: u64, r3: u64, r4: u64, r5: u64, r6: u64, r7: u64, r8: u64, r9: u64, r10: u64, r11: u64, r12: u64, r13: u64, r14: u64): void {
+  carryStore(o,
+    p0 + q0 + r8 - p8, p1 + q1 + r9 - p9, p2 + q2 + r10 - p10, p3 + q3 + r11 - p11,
+    p4 + q4 + r12 - p12, p5 + q5 + r13 - p13, p6 + q6 + r14 - p14, p7 + q7,
+    q8 + r8 + r0 - p0, q9 + r9 + r1 - p1, q10 + r10 + r2 - p2, q11 + r11 + r3 - p3,
+    q12 + r12 + r4 - p4, q13 + r13 + r5 - p5, q14 + r14 + r6 - p6, r7 - p7);
+}
+
+/** o = a^(2^n), n >= 1. */
+export function feSqrN(o: Fe, a: Fe, n: i32): void {
+  feSqr(o, a);
+  for (let i = 1; i < n; i++) feSqr(o, o);
+}
+
+// ---- exponentiation: inversion and square roots ------------------------------------------------------------
+
+// Scratch for the functions below, one block so that `feWipeScratch` clears every intermediate at once.
+const FS: usize = memory.data(13 * 64, 16);
+const E1: Fe = FS + 0;
+const E3: Fe = FS + 64;
+const E6: Fe = FS + 128;
+const E24: Fe = FS + 192;
+const E30: Fe = FS + 256;
+const EX: Fe = FS + 320;
+const EY: Fe = FS + 384;
+const INV_T: Fe = FS + 448;
+const SR_T: Fe = FS + 512;
+const SR_W: Fe = FS + 576;
+const CANON_W: Fe = FS + 640;
+const IZ_C: Fe = FS + 704;
+const EQ_D: Fe = FS + 768;
+
+/** Zeroes every intermediate value the field code keeps between calls (called by each entry point). */
+export function feWipeScratch(): void {
+  memory.fill(FS, 0, 13 * 64);
+}
+
+
+
+/** o = a^((p-3)/4) = a^(2^446 - 2^222 - 1), by a fixed chain of 444 squarings and 12 multiplications.
+ *  Writing e(n) = a^(2^n - 1): e(m+n) = e(m)^(2^n) * e(n), and the exponent is e(223)^(2^223) * e(222). */
+export function fePowP34(o: Fe, a: Fe): void {
+  feCopy(E1, a);
+  feSqr(EX, E1); feMul(EX, EX, E1); // e2
+  feSqr(E3, EX); feMul(E3, E3, E1); // e3
+  feSqrN(E6, E3, 3); feMul(E6, E6, E3); // e6
+  feSqrN(EX, E6, 6); feMul(EX, EX, E6); // e12
+  feSqrN(E24, EX, 12); feMul(E24, E24, EX); // e24
+  feSqrN(E30, E24, 6); feMul(E30, E30, E6); // e30
+  feSqrN(EX, E24, 24); feMul(EX, EX, E24); // e48
+  feSqrN(EY, EX, 48); feMul(EY, EY, EX); // e96
+  feSqrN(EX, EY, 96); feMul(EX, EX, EY); // e192
+  feSqrN(EY, EX, 30); feMul(EY, EY, E30); // e222
+  feSqr(EX, EY); feMul(EX, EX, E1); // e223
+  feSqrN(EX, EX, 223); feMul(o, EX, EY);
+  feWipe(E1); feWipe(E3); feWipe(E6); feWipe(E24); feWipe(E30); feWipe(EX); feWipe(EY);
+}
+
+/** o = 1/a (0 for a = 0), as a^(p-2) = (a^((p-3)/4))^4 * a. Constant time. */
+export function feInv(o: Fe, a: Fe): void {
+  const t = INV_T;
+  fePowP34(t, a);
+  feSqrN(t, t, 2);
+  feMul(o, t, a);
+  feWipe(t);
+}
+
+/** o = a candidate square root of u/v: u * (u*v)^((p-3)/4), whose square is u/v exactly when u/v is a
+ *  square (and -u/v otherwise). Returns an all-ones mask iff v * o^2 == u, i.e. the root is genuine. */
+export function feSqrtRatio(o: Fe, u: Fe, v: Fe): u64 {
+  const t = SR_T, w = SR_W;
+  feMul(t, u, v);
+  fePowP34(t, t);
+  feMul(t, t, u);
+  feSqr(w, t);
+  feMul(w, w, v);
+  const ok = feEq(w, u);
+  feCopy(o, t);
+  feWipe(t); feWipe(w);
+  return ok;
+}
+
+// ---- selection, comparison, encoding --------------------------------------------------------------------------
+
+/** o = mask ? a : o, for mask all-ones or zero; reads and writes every limb either way. */
+@inline
+export function feCmov(o: Fe, a: Fe, mask: u64): void {
+  for (let i: usize = 0; i < FE_SIZE; i += 8) {
+    const x = load<u64>(o + i);
+    store<u64>(o + i, x ^ ((x ^ load<u64>(a + i)) & mask));
+  }
+}
+
+/** Swaps a and b when mask is all-ones; same memory traffic either way. */
+export function feCswap(a: Fe, b: Fe, mask: u64): void {
+  for (let i: usize = 0; i < FE_SIZE; i += 8) {
+    const x = load<u64>(a + i), y = load<u64>(b + i);
+    const t = (x ^ y) & mask;
+    store<u64>(a + i, x ^ t);
+    store<u64>(b + i, y ^ t);
+  }
+}
+
+export function feWipe(a: Fe): void {
+  memory.fill(a, 0, FE_SIZE);
+}
+
+/** o = the canonical representative of a, in [0, p), limbs < 2^28. Let v be a with carries propagated
+ *  (top bit kept apart, so v < 2p); v >= p exactly when v + 2^224 + 1 reaches 2^448, and then that sum
+ *  modulo 2^448 is v - p. Both candidates are always computed and one is chosen by mask. */
+export function feCanon(o: Fe, a: Fe): void {
+  let top: u64 = 0;
+  for (let i: usize = 0; i < 64; i += 4) {
+    const c = <u64>load<u32>(a + i) + top;
+    store<u32>(o + i, <u32>(c & M));
+    top = c >> 28;
+  }
+  let carry: u64 = 0;
+  const w = CANON_W;
+  for (let i: usize = 0; i < 64; i += 4) {
+    const c = <u64>load<u32>(o + i) + carry + <u64>(i == 0 || i == 32);
+    store<u32>(w + i, <u32>(c & M));
+    carry = c >> 28;
+  }
+  const mask = <u64>0 - (top | carry);
+  feCmov(o, w, mask);
+}
+
+/** All-ones if a == 0 (mod p), else zero. */
+export function feIsZero(a: Fe): u64 {
+  const c = IZ_C;
+  feCanon(c, a);
+  let acc: u64 = 0;
+  for (let i: usize = 0; i < 64; i += 8) acc |= load<u64>(c + i);
+  return ((acc | (<u64>0 - acc)) >> 63) - 1;
+}
+
+/** All-ones if a == b (mod p), else zero. */
+export function feEq(a: Fe, b: Fe): u64 {
+  const d = EQ_D;
+  feSub(d, a, b);
+  return feIsZero(d);
+}
+
+/** The low bit of the canonical representative ("negative" in RFC 8032's sign convention), as 0 or 1. */
+export function feParity(a: Fe): u32 {
+  const c = IZ_C;
+  feCanon(c, a);
+  return load<u32>(c) & 1;
+}
+
+/** Writes the canonical 56-byte little-endian encoding of a. */
+export function feToBytes(dst: usize, a: Fe): void {
+  const c = IZ_C;
+  feCanon(c, a);
+  for (let j: usize = 0; j < 8; j++) {
+    // Two 28-bit limbs make exactly 7 bytes.
+    const v = <u64>load<u32>(c + 8 * j) | (<u64>load<u32>(c + 8 * j + 4) << 28);
+    for (let k: usize = 0; k < 7; k++) store<u8>(dst + 7 * j + k, <u8>(v >> (8 * k)));
+  }
+}
+
+/** Reads a 56-byte little-endian integer into o. Returns all-ones iff it is below p (a canonical encoding):
+ *  it is >= p exactly when adding 2^224 + 1 carries out of 2^448. */
+export function feFromBytes(o: Fe, src: usize): u64 {
+  for (let j: usize = 0; j < 8; j++) {
+    let v: u64 = 0;
+    for (let k: usize = 0; k < 7; k++) v |= <u64>load<u8>(src + 7 * j + k) << (8 * k);
+    store<u32>(o + 8 * j, <u32>(v & M));
+    store<u32>(o + 8 * j + 4, <u32>(v >> 28));
+  }
+  let carry: u64 = 0;
+  for (let i: usize = 0; i < 64; i += 4) carry = (<u64>load<u32>(o + i) + carry + <u64>(i == 0 || i == 32)) >> 28;
+  return carry - 1;
+}

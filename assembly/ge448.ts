@@ -1,0 +1,175 @@
+// Points of edwards448 (RFC 8032: x^2 + y^2 = 1 + d*x^2*y^2, d = -39081): formulas and the RFC 8032 codec.
+//
+// Representations (each a fixed address, field elements of 64 bytes laid end to end):
+//   extended  (X, Y, Z, T), x = X/Z, y = Y/Z, T = XY/Z          256 bytes; accumulators
+//   cached    (X, Y, Z, dT)                                      256 bytes; the second operand of `geAdd`
+//   niels     (x, y, d*x*y), Z = 1                               192 bytes; precomputed tables (`geAddNiels`)
+// The addition law (Hisil-Wong-Carter-Dawson 2008, extended coordinates, a = 1) is complete on this curve
+// because a = 1 is a square and d is not: its denominators 1 +- d*x1*x2*y1*y2 never vanish, so the identity,
+// doublings and small-order points need no special case and no branch.
+//
+// The `withT` flags are compile-time constants at every call site: T is needed only when the next operation
+// is an addition, so the doublings of a window and an addition followed by a doubling skip that product.
+import {
+  Fe, FE_SIZE, feAdd, feSub, feNeg, feMul, feSqr, feMulSmall, feCopy, feOne, feZero, feCmov, feInv,
+  feSqrtRatio, feIsZero, feEq, feParity, feToBytes, feFromBytes,
+} from './fe448';
+
+export type Ge = usize;
+export const GE_SIZE: usize = 4 * FE_SIZE;
+export const NIELS_SIZE: usize = 3 * FE_SIZE;
+
+/** |d| for d = -39081. */
+export const D_ABS: u32 = 39081;
+
+@inline export function gX(p: Ge): Fe { return p; }
+@inline export function gY(p: Ge): Fe { return p + FE_SIZE; }
+@inline export function gZ(p: Ge): Fe { return p + 2 * FE_SIZE; }
+@inline export function gT(p: Ge): Fe { return p + 3 * FE_SIZE; }
+
+// Scratch for the formulas (one block, cleared by `geWipeScratch`).
+const GS: usize = memory.data(10 * 64, 16);
+const A: Fe = GS;
+const B: Fe = GS + 64;
+const C: Fe = GS + 128;
+const D: Fe = GS + 192;
+const E: Fe = GS + 256;
+const F: Fe = GS + 320;
+const G: Fe = GS + 384;
+const H: Fe = GS + 448;
+const U: Fe = GS + 512;
+const V: Fe = GS + 576;
+
+/** Zeroes the formulas' intermediate values (called by each entry point after secret work). */
+export function geWipeScratch(): void {
+  memory.fill(GS, 0, 10 * 64);
+}
+
+/** o = the identity (0, 1, 1, 0); in cached form too, since d*0 = 0. */
+export function geIdentity(o: Ge): void {
+  feZero(gX(o));
+  feOne(gY(o));
+  feOne(gZ(o));
+  feZero(gT(o));
+}
+
+/** o = 2p ("dbl-2008-hwcd" with a = 1): 4S + 3M, plus one M for T. o may alias p. */
+@inline
+export function geDouble(o: Ge, p: Ge, withT: bool): void {
+  feSqr(A, gX(p));
+  feSqr(B, gY(p));
+  feSqr(C, gZ(p));
+  feAdd(C, C, C);
+  feAdd(E, gX(p), gY(p));
+  feSqr(E, E);
+  feSub(E, E, A);
+  feSub(E, E, B); // 2XY
+  feAdd(G, A, B);
+  feSub(F, G, C);
+  feSub(H, A, B);
+  feMul(gX(o), E, F);
+  feMul(gY(o), G, H);
+  feMul(gZ(o), F, G);
+  if (withT) feMul(gT(o), E, H);
+}
+
+/** The second half of both additions, from A = X1X2, B = Y1Y2, C = d*T1*T2, D = Z1Z2 and U = X1+Y1, V = X2+Y2. */
+@inline
+function addTail(o: Ge, withT: bool): void {
+  feMul(E, U, V);
+  feSub(E, E, A);
+  feSub(E, E, B); // X1Y2 + Y1X2
+  feSub(F, D, C);
+  feAdd(G, D, C);
+  feSub(H, B, A);
+  feMul(gX(o), E, F);
+  feMul(gY(o), G, H);
+  feMul(gZ(o), F, G);
+  if (withT) feMul(gT(o), E, H);
+}
+
+/** o = p + q for extended p and cached q ("add-2008-hwcd"): 8M, plus one for T. o may alias p. */
+@inline
+export function geAdd(o: Ge, p: Ge, q: Ge, withT: bool): void {
+  feMul(A, gX(p), gX(q));
+  feMul(B, gY(p), gY(q));
+  feMul(C, gT(p), gT(q));
+  feMul(D, gZ(p), gZ(q));
+  feAdd(U, gX(p), gY(p));
+  feAdd(V, gX(q), gY(q));
+  addTail(o, withT);
+}
+
+/** o = p + n for extended p and a niels point n (Z = 1): 7M, plus one for T. o may alias p. */
+@inline
+export function geAddNiels(o: Ge, p: Ge, n: usize, withT: bool): void {
+  feMul(A, gX(p), n);
+  feMul(B, gY(p), n + FE_SIZE);
+  feMul(C, gT(p), n + 2 * FE_SIZE);
+  feCopy(D, gZ(p));
+  feAdd(U, gX(p), gY(p));
+  feAdd(V, n, n + FE_SIZE);
+  addTail(o, withT);
+}
+
+/** c = p in cached form (X, Y, Z, d*T). c may alias p. */
+export function geToCached(c: Ge, p: Ge): void {
+  if (c != p) memory.copy(c, p, 3 * FE_SIZE);
+  feMulSmall(gT(c), gT(p), D_ABS);
+  feNeg(gT(c), gT(c));
+}
+
+/** Negates a cached point (X -> -X, dT -> -dT) when mask is all-ones; the same work either way. */
+export function geCondNegCached(c: Ge, mask: u64): void {
+  feNeg(U, gX(c));
+  feCmov(gX(c), U, mask);
+  feNeg(U, gT(c));
+  feCmov(gT(c), U, mask);
+}
+
+/** Negates a niels point (x -> -x, dxy -> -dxy) when mask is all-ones. */
+export function geCondNegNiels(n: usize, mask: u64): void {
+  feNeg(U, n);
+  feCmov(n, U, mask);
+  feNeg(U, n + 2 * FE_SIZE);
+  feCmov(n + 2 * FE_SIZE, U, mask);
+}
+
+/** All-ones iff p is the identity: X = 0 and Y = Z. */
+export function geIsIdentity(p: Ge): u64 {
+  return feIsZero(gX(p)) & feEq(gY(p), gZ(p));
+}
+
+// ---- RFC 8032 codec ------------------------------------------------------------------------------------------
+
+/** Writes the 57-byte encoding of p: canonical y, then the parity of x in the top bit of the last byte. */
+export function geEncode(dst: usize, p: Ge): void {
+  feInv(U, gZ(p));
+  feMul(V, gX(p), U);
+  feMul(U, gY(p), U);
+  feToBytes(dst, U);
+  store<u8>(dst + 56, <u8>(feParity(V) << 7));
+}
+
+/** Decodes 57 bytes at src into the extended point o (RFC 8032 section 5.2.3). Returns true iff the
+ *  encoding is canonical and on the curve: y < p, bits 448..454 zero, x recoverable, and not x = 0 with the
+ *  sign bit set. o holds garbage when it returns false. Points are public, but the work is uniform anyway. */
+export function geDecode(o: Ge, src: usize): bool {
+  const last = <u32>load<u8>(src + 56);
+  let ok = feFromBytes(gY(o), src) & (<u64>0 - <u64>((last & 0x7f) == 0));
+  // x^2 = (y^2 - 1) / (d*y^2 - 1); with d = -|d| the denominator is -(|d|*y^2 + 1).
+  feSqr(U, gY(o));
+  feOne(gZ(o));
+  feMulSmall(V, U, D_ABS);
+  feAdd(V, V, gZ(o));
+  feNeg(V, V);
+  feSub(U, U, gZ(o));
+  ok &= feSqrtRatio(gX(o), U, V);
+  const sign = <u64>(last >> 7);
+  ok &= ~(feIsZero(gX(o)) & (<u64>0 - sign));
+  // Choose the root whose parity is the sign bit.
+  feNeg(U, gX(o));
+  feCmov(gX(o), U, <u64>0 - (<u64>feParity(gX(o)) ^ sign));
+  feMul(gT(o), gX(o), gY(o));
+  return ok != 0;
+}
