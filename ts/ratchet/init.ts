@@ -1,0 +1,89 @@
+/**
+ * Seeding the double ratchet after an interactive DAKE (otrv4.md §Interactive DAKE Overview; interpretations.md
+ * §5). Both sides start from prev_root = KDF(0x0B, K, 64) and K0, a DH-step mixed secret over each side's own
+ * first ECDH/DH keys (ecdh0/dh0, exchanged in Identity and Auth-R) and the peer's:
+ *
+ *   root, chain = KDF(0x12, prev_root || K0, 64), KDF(0x13, prev_root || K0, 64)
+ *
+ * - Alice (who received Auth-I) sends on `chain` at once, with i = 0: her messages carry ratchet id 0.
+ * - Bob (who sent Auth-I) receives on `chain` (the chain of Alice's ratchet id 0) and immediately does a
+ *   sending step, which is a DH step (i = 0): new ECDH and DH keys against Alice's ecdh0/dh0 give K1, his
+ *   sending chain is KDF(0x13, root || K1), the root becomes KDF(0x12, root || K1), and i = 1.
+ *
+ * Either side may then send first. The functions take ownership of the key pairs passed in (their secrets
+ * live on in the returned state) and of nothing else; `prevRoot` is not wiped (the DAKE wipes it).
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import type { RandomSource } from '../crypto/random.js';
+import { ecdh } from '../crypto/ecdh.js';
+import { dhSharedSecret } from '../crypto/dh.js';
+import { wipe } from '../bytes.js';
+import { braceKeyFromDh, deriveRatchetKeys, mixedSecret } from './keys.js';
+import type { RatchetKeyPair, RatchetState } from './state.js';
+import { senderStep } from './send.js';
+
+export interface RatchetSeed {
+  /** KDF(0x0B, K, 64) from the DAKE. */
+  readonly prevRoot: Uint8Array;
+  /** Our ecdh0 and dh0 (secrets included). */
+  readonly ourEcdh: { readonly secret: Uint8Array; readonly public: Uint8Array };
+  readonly ourDh: { readonly secret: Uint8Array; readonly public: Uint8Array };
+  /** The peer's ecdh0 and dh0, already validated by the DAKE. */
+  readonly theirEcdh: Uint8Array;
+  readonly theirDh: Uint8Array;
+}
+
+/** K0 and its brace key from the first keys. Returns fresh arrays. */
+function firstMixedSecret(b: CryptoBackend, seed: RatchetSeed): { k: Uint8Array; braceKey: Uint8Array } {
+  const kEcdh = ecdh(b, seed.ourEcdh.secret, seed.theirEcdh);
+  const kDh = dhSharedSecret(b, seed.ourDh.secret, seed.theirDh);
+  try {
+    const braceKey = braceKeyFromDh(b, kDh);
+    return { k: mixedSecret(b, kEcdh, braceKey), braceKey };
+  } finally {
+    wipe(kEcdh, kDh);
+  }
+}
+
+function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): RatchetState {
+  const ourEcdh: RatchetKeyPair = { secret: seed.ourEcdh.secret, public: seed.ourEcdh.public };
+  const ourDh: RatchetKeyPair = { secret: seed.ourDh.secret, public: seed.ourDh.public };
+  return {
+    i: 0,
+    j: 0,
+    k: 0,
+    pn: 0,
+    rootKey: root,
+    sendChain: null,
+    recvChain: null,
+    recvRatchetId: -1,
+    sendingStepDue: false,
+    ourEcdh,
+    ourDh,
+    theirEcdh: seed.theirEcdh,
+    theirDh: seed.theirDh,
+    braceKey,
+    macKeysToReveal: [],
+    skipped: [],
+  };
+}
+
+/** Alice, who received and verified Auth-I: sends on the first chain with i = 0. */
+export function initRatchetAsAuthIReceiver(b: CryptoBackend, seed: RatchetSeed): RatchetState {
+  const { k, braceKey } = firstMixedSecret(b, seed);
+  const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
+  wipe(k);
+  return { ...baseState(seed, root, braceKey), sendChain: chain };
+}
+
+/** Bob, who sent Auth-I: receives on the first chain (ratchet id 0), then does his first sending step. */
+export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource, seed: RatchetSeed): RatchetState {
+  const { k, braceKey } = firstMixedSecret(b, seed);
+  const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
+  wipe(k);
+  const receiving: RatchetState = { ...baseState(seed, root, braceKey), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
+  const stepped = senderStep(b, random, receiving);
+  // The step replaced our first keys, the first root and the first brace key.
+  wipe(root, braceKey, seed.ourEcdh.secret, seed.ourDh.secret);
+  return stepped;
+}

@@ -1,0 +1,292 @@
+/**
+ * Receiving a data message (otrv4.md §When you receive a Data Message, §Deletion of Stored Message Keys;
+ * interpretations.md §6, §11).
+ *
+ *   const msg = decodeDataMessage(bytes);                  // wire/data.ts (structure only)
+ *   // the session checks msg.receiverTag / msg.senderTag / flags, then:
+ *   const { state, plaintext, esk } = decryptDataMessage(b, state, msg, { now: Date.now(), limits });
+ *
+ * On success persist the returned `state` (the old one is consumed: its replaced secrets are wiped) and wipe
+ * `esk` after deriving any per-TLV keys (esk.ts). On failure a typed OtrError is thrown and the given state
+ * is left exactly as it was (nothing is committed before the authenticator verifies):
+ *   - OtrDecodeError: DH key present/absent against the ratchet id, or a first-of-chain message without
+ *     revealed MAC keys (both implementations require these);
+ *   - OtrCryptoError BAD_MAC: authenticator mismatch; INVALID_POINT / INVALID_DH_VALUE: a bad new ratchet key;
+ *   - OtrStateError: a future ratchet, a new ratchet when none is due, a replayed/duplicate message, a
+ *     message whose key was deleted or never existed, or keys that do not match the receiving chain;
+ *   - OtrLimitError: the message would make us skip more than `maxSkip` message keys.
+ *
+ * Where the message key comes from, in order: a stored skipped key for (ratchet id, message id, ECDH key);
+ * a new ratchet (ratchet id == i, allowed only when no sending step is due), done speculatively; or the
+ * current receiving chain (ratchet id == the chain's id), fast-forwarded to the message id. Skipped keys are
+ * stored on the way (bounded by maxSkip per message and maxStoredMessageKeys in total, oldest dropped), keys
+ * older than maxStoredMessageKeyAgeMs are dropped, and the MAC key of every used or dropped key is queued for
+ * revealing in our next new sending chain.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { ecdh } from '../crypto/ecdh.js';
+import { dhSharedSecret } from '../crypto/dh.js';
+import { equalBytes, wipe } from '../bytes.js';
+import { OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import { MAC_BYTES } from '../codec/primitives.js';
+import type { DataMessage } from '../wire/data.js';
+import {
+  authenticatorMatches,
+  braceKeyFromDh,
+  chachaXor,
+  deriveRatchetKeys,
+  extraSymmetricKey,
+  messageEncKey,
+  messageKeys,
+  messageMacKey,
+  mixedSecret,
+  nextBraceKey,
+  nextChainKey,
+} from './keys.js';
+import { addSkipped, expireSkipped, findSkipped, removeSkipped, type SkippedKey } from './skipped.js';
+import { isDhStep, type RatchetState } from './state.js';
+
+export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs'> & {
+  /**
+   * Most MAC keys queued for revealing; beyond it the oldest are wiped unrevealed. Not yet in limits.ts
+   * (requested there); defaults to DEFAULT_LIMITS.maxStoredMessageKeys, i.e. at most 64 KB in one message.
+   */
+  readonly maxMacKeysToReveal?: number;
+};
+
+function revealCap(limits: RatchetLimits): number {
+  return limits.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxStoredMessageKeys;
+}
+
+export interface ReceiveOptions {
+  /** The injected clock, in milliseconds (stamps stored keys and expires old ones). */
+  readonly now: number;
+  readonly limits?: RatchetLimits;
+}
+
+/** A decoded data message and the bytes its authenticator covers (wire/data.ts `DecodedDataMessage`). */
+export type ReceivedDataMessage = DataMessage & { readonly authenticated: Uint8Array };
+
+export interface ReceiveResult {
+  readonly state: RatchetState;
+  /** The decrypted `message [0x00 TLV*]` bytes. */
+  readonly plaintext: Uint8Array;
+  /** The message's base extra symmetric key (64 bytes). The caller wipes it. */
+  readonly esk: Uint8Array;
+  /** How the key was found: from the skipped-key store, a new ratchet, or the current chain. */
+  readonly source: 'skipped' | 'new-ratchet' | 'chain';
+}
+
+/**
+ * Advances `chain` (at index `from`) to index `to`, returning the keys of the messages in between as store
+ * entries and the chain key at `to`. Never wipes `chain` itself; wipes every intermediate chain key.
+ */
+function skipAhead(
+  b: CryptoBackend,
+  chain: Uint8Array,
+  from: number,
+  to: number,
+  ratchetId: number,
+  theirEcdh: Uint8Array,
+  now: number,
+): { entries: SkippedKey[]; chain: Uint8Array } {
+  const entries: SkippedKey[] = [];
+  let ck = chain;
+  for (let n = from; n < to; n++) {
+    entries.push({ ratchetId, messageId: n, theirEcdh, mkEnc: messageEncKey(b, ck), esk: extraSymmetricKey(b, ck), storedAt: now });
+    const next = nextChainKey(b, ck);
+    if (ck !== chain) wipe(ck);
+    ck = next;
+  }
+  return { entries, chain: ck };
+}
+
+function wipeEntries(entries: readonly SkippedKey[]): void {
+  for (const e of entries) wipe(e.mkEnc, e.esk);
+}
+
+/** Appends the MAC keys of `used` plus those of dropped store entries, keeping at most `cap` (oldest dropped). */
+function queueReveals(b: CryptoBackend, queued: readonly Uint8Array[], used: Uint8Array, dropped: readonly SkippedKey[], cap: number): Uint8Array[] {
+  const out = queued.slice();
+  for (const e of dropped) out.push(messageMacKey(b, e.mkEnc));
+  out.push(used);
+  // A peer sending without ever reading ours must not grow this without bound: the oldest keys are wiped
+  // unrevealed instead (that only makes those messages less forgeable, never less secure).
+  const excess = out.length - Math.max(1, cap);
+  if (excess > 0) wipe(...out.splice(0, excess));
+  return out;
+}
+
+function checkStructure(msg: ReceivedDataMessage): void {
+  if ((msg.dh.length > 0) !== isDhStep(msg.ratchetId))
+    throw new OtrDecodeError('DH key must be present exactly when the ratchet id is a multiple of 3');
+  if (msg.ratchetId > 0 && msg.messageId === 0 && msg.revealedMacs.length < MAC_BYTES)
+    throw new OtrDecodeError('the first message of a ratchet must reveal MAC keys');
+}
+
+/** The message key material verified and used: decrypts, or throws BAD_MAC (wiping `mkMac`). */
+function openWith(b: CryptoBackend, msg: ReceivedDataMessage, mkEnc: Uint8Array, mkMac: Uint8Array): Uint8Array {
+  if (!authenticatorMatches(b, mkMac, msg.authenticated, msg.authenticator)) {
+    wipe(mkMac);
+    throw new OtrCryptoError('BAD_MAC', 'data message authenticator does not verify');
+  }
+  return chachaXor(b, mkEnc, msg.ciphertext);
+}
+
+export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: ReceivedDataMessage, opts: ReceiveOptions): ReceiveResult {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const now = opts.now;
+  checkStructure(msg);
+  const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
+
+  // 1. A stored skipped key (a late or out-of-order message): used once, then deleted.
+  const idx = findSkipped(aged.store, msg.ratchetId, msg.messageId, msg.ecdh);
+  if (idx >= 0) {
+    const entry = aged.store[idx]!;
+    const mkMac = messageMacKey(b, entry.mkEnc);
+    const plaintext = openWith(b, msg, entry.mkEnc, mkMac);
+    const next: RatchetState = {
+      ...state,
+      skipped: removeSkipped(aged.store, idx),
+      macKeysToReveal: queueReveals(b, state.macKeysToReveal, mkMac, aged.dropped, revealCap(limits)),
+    };
+    wipe(entry.mkEnc);
+    wipeEntries(aged.dropped);
+    return { state: next, plaintext, esk: entry.esk, source: 'skipped' };
+  }
+
+  if (msg.ratchetId > state.i) throw new OtrStateError('data message from a ratchet that cannot exist yet');
+  if (msg.ratchetId === state.i) return receiveNewRatchet(b, state, msg, aged, now, limits);
+  return receiveOnChain(b, state, msg, aged, now, limits);
+}
+
+type Aged = { store: SkippedKey[]; dropped: SkippedKey[] };
+
+/** The peer's next ratchet: a receiver step (speculative until the MAC verifies). */
+function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, now: number, limits: RatchetLimits): ReceiveResult {
+  if (s.sendingStepDue || s.ourEcdh.secret === null)
+    throw new OtrStateError('new ratchet received before we started ours (replay or out-of-protocol message)');
+  const oldSkip = s.recvChain ? Math.max(0, msg.previousChainLength - s.k) : 0;
+  if (oldSkip + msg.messageId > limits.maxSkip)
+    throw new OtrLimitError(`message would skip ${oldSkip + msg.messageId} message keys (max ${limits.maxSkip})`);
+
+  const dhStep = isDhStep(s.i);
+  let oldTail: { entries: SkippedKey[]; chain: Uint8Array } | undefined;
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  let braceKey: Uint8Array | undefined;
+  let k: Uint8Array | undefined;
+  let derived: { root: Uint8Array; chain: Uint8Array } | undefined;
+  let ahead: { entries: SkippedKey[]; chain: Uint8Array } | undefined;
+  let keys: ReturnType<typeof messageKeys> | undefined;
+  let committed = false;
+  try {
+    // Keys of the previous receiving chain's messages that have not arrived (up to the sender's pn).
+    if (s.recvChain) oldTail = skipAhead(b, s.recvChain, s.k, s.k + oldSkip, s.recvRatchetId, s.theirEcdh, now);
+    kEcdh = ecdh(b, s.ourEcdh.secret, msg.ecdh);
+    if (dhStep) {
+      if (s.ourDh.secret === null) throw new OtrStateError('DH ratchet due but our DH secret is gone');
+      kDh = dhSharedSecret(b, s.ourDh.secret, msg.dh);
+      braceKey = braceKeyFromDh(b, kDh);
+    } else {
+      braceKey = nextBraceKey(b, s.braceKey);
+    }
+    k = mixedSecret(b, kEcdh, braceKey);
+    derived = deriveRatchetKeys(b, s.rootKey, k);
+    ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, msg.ecdh, now);
+    keys = messageKeys(b, ahead.chain);
+    const plaintext = openWith(b, msg, keys.mkEnc, keys.mkMac);
+
+    const added = oldTail ? oldTail.entries.concat(ahead.entries) : ahead.entries;
+    const stored = addSkipped(aged.store, added, limits.maxStoredMessageKeys);
+    const dropped = aged.dropped.concat(stored.dropped);
+    const next: RatchetState = {
+      ...s,
+      i: s.i + 1,
+      k: msg.messageId + 1,
+      rootKey: derived.root,
+      recvChain: keys.next,
+      recvRatchetId: msg.ratchetId,
+      sendChain: null,
+      sendingStepDue: true,
+      // The receiver step deletes our ECDH secret (and our DH secret on a DH step): our next step is a
+      // sending step, which makes new ones.
+      ourEcdh: { secret: null, public: s.ourEcdh.public },
+      ourDh: dhStep ? { secret: null, public: s.ourDh.public } : s.ourDh,
+      theirEcdh: msg.ecdh,
+      theirDh: dhStep ? msg.dh : s.theirDh,
+      braceKey,
+      skipped: stored.store,
+      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, revealCap(limits)),
+    };
+    committed = true;
+    wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
+    wipeEntries(dropped);
+    return { state: next, plaintext, esk: keys.esk, source: 'new-ratchet' };
+  } finally {
+    wipe(kEcdh, kDh, k);
+    if (oldTail && oldTail.chain !== s.recvChain) wipe(oldTail.chain);
+    if (ahead && derived && ahead.chain !== derived.chain) wipe(ahead.chain);
+    if (keys) wipe(keys.mkEnc);
+    if (!committed) {
+      wipe(braceKey, derived?.root, derived?.chain);
+      if (oldTail) wipeEntries(oldTail.entries);
+      if (ahead) wipeEntries(ahead.entries);
+      if (keys) wipe(keys.mkMac, keys.esk, keys.next);
+    } else if (derived) wipe(derived.chain);
+  }
+}
+
+/** A message on the current receiving chain: fast-forward to its message id. */
+function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, now: number, limits: RatchetLimits): ReceiveResult {
+  if (s.recvChain === null || msg.ratchetId !== s.recvRatchetId)
+    throw new OtrStateError('no key for this message (deleted, already used, or never derived)');
+  if (!equalBytes(msg.ecdh, s.theirEcdh) || (msg.dh.length > 0 && !equalBytes(msg.dh, s.theirDh)))
+    throw new OtrStateError('data message keys do not match the receiving chain');
+  if (msg.messageId < s.k) throw new OtrStateError('duplicate or replayed data message');
+  const skip = msg.messageId - s.k;
+  if (skip > limits.maxSkip) throw new OtrLimitError(`message would skip ${skip} message keys (max ${limits.maxSkip})`);
+
+  const ahead = skipAhead(b, s.recvChain, s.k, msg.messageId, s.recvRatchetId, s.theirEcdh, now);
+  const keys = messageKeys(b, ahead.chain);
+  let committed = false;
+  try {
+    const plaintext = openWith(b, msg, keys.mkEnc, keys.mkMac);
+    const stored = addSkipped(aged.store, ahead.entries, limits.maxStoredMessageKeys);
+    const dropped = aged.dropped.concat(stored.dropped);
+    const next: RatchetState = {
+      ...s,
+      k: msg.messageId + 1,
+      recvChain: keys.next,
+      skipped: stored.store,
+      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, revealCap(limits)),
+    };
+    committed = true;
+    wipe(s.recvChain);
+    wipeEntries(dropped);
+    return { state: next, plaintext, esk: keys.esk, source: 'chain' };
+  } finally {
+    if (ahead.chain !== s.recvChain) wipe(ahead.chain);
+    wipe(keys.mkEnc);
+    if (!committed) {
+      wipeEntries(ahead.entries);
+      wipe(keys.mkMac, keys.esk, keys.next);
+    }
+  }
+}
+
+/**
+ * Drops skipped keys older than maxStoredMessageKeyAgeMs (for a host timer; receives do it too) and queues
+ * their MAC keys for revealing. Returns the same state object when nothing expired.
+ */
+export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: number, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
+  const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
+  if (aged.dropped.length === 0) return state;
+  const reveals = state.macKeysToReveal.slice();
+  for (const e of aged.dropped) reveals.push(messageMacKey(b, e.mkEnc));
+  const excess = reveals.length - Math.max(1, revealCap(limits));
+  if (excess > 0) wipe(...reveals.splice(0, excess));
+  wipeEntries(aged.dropped);
+  return { ...state, skipped: aged.store, macKeysToReveal: reveals };
+}

@@ -1,0 +1,144 @@
+/**
+ * Sending a data message (otrv4.md §When you send a Data Message; interpretations.md §6).
+ *
+ *   const { state, message, esk } = encryptDataMessage(b, random, state, plaintext, { senderTag, receiverTag });
+ *
+ * `message` is the complete encoded data message (hand it to the armour/fragmenter); `esk` is this message's
+ * base extra symmetric key (derive per-TLV keys with esk.ts, then wipe it). Persist the returned `state`
+ * before the message leaves: a crash after sending with the old state persisted would reuse a message key.
+ *
+ * If a sending step is due (we received a new ratchet since we last sent), this message starts a new
+ * ratchet first: a new ECDH key, a new DH key every third step (i mod 3 == 0) or else the brace key ratcheted
+ * forward, a new root and sending chain, pn := j, j := 0, i += 1, and the collected MAC keys to reveal go in
+ * this message. The message carries ratchet id max(0, i − 1), message id j, our ECDH key, and our DH key
+ * iff the ratchet id is a multiple of 3 (an empty MPI otherwise).
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import type { RandomSource } from '../crypto/random.js';
+import { ecdh, generateEcdh } from '../crypto/ecdh.js';
+import { dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
+import { concatBytes, wipe } from '../bytes.js';
+import { OtrArgumentError, OtrStateError } from '../errors.js';
+import { draftDataMessage } from '../wire/data.js';
+import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
+import { isDhStep, sendingRatchetId, type RatchetState } from './state.js';
+
+export interface SendOptions {
+  readonly senderTag: number;
+  readonly receiverTag: number;
+  /** Data message flags (FLAG_IGNORE_UNREADABLE for heartbeats and TLV-only messages); default 0. */
+  readonly flags?: number;
+  /**
+   * Attach every pending MAC key to reveal even though no sending step is due (the disconnect TLV message,
+   * interpretations.md §8). Normally they go only in the first message of a new sending chain.
+   */
+  readonly revealAll?: boolean;
+}
+
+export interface SendResult {
+  readonly state: RatchetState;
+  /** The encoded data message. */
+  readonly message: Uint8Array;
+  /** This message's base extra symmetric key (64 bytes). The caller wipes it. */
+  readonly esk: Uint8Array;
+}
+
+/**
+ * The sender's ratchet step on its own: the state after it, sharing `s`'s unchanged arrays. Wipes nothing of
+ * `s` (the caller wipes the replaced root key, brace key, ECDH secret and, on a DH step, DH secret).
+ */
+export function senderStep(b: CryptoBackend, random: RandomSource, s: RatchetState): RatchetState {
+  const dhStep = isDhStep(s.i);
+  const ourEcdh = generateEcdh(b, random);
+  let ourDh = s.ourDh;
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  let braceKey: Uint8Array | undefined;
+  let k: Uint8Array | undefined;
+  try {
+    kEcdh = ecdh(b, ourEcdh.secret, s.theirEcdh);
+    if (dhStep) {
+      ourDh = dhKeyPair(b, random);
+      kDh = dhSharedSecret(b, ourDh.secret!, s.theirDh);
+      braceKey = braceKeyFromDh(b, kDh);
+    } else {
+      braceKey = nextBraceKey(b, s.braceKey);
+    }
+    k = mixedSecret(b, kEcdh, braceKey);
+    const { root, chain } = deriveRatchetKeys(b, s.rootKey, k);
+    return {
+      ...s,
+      i: s.i + 1,
+      j: 0,
+      pn: s.j,
+      rootKey: root,
+      sendChain: chain,
+      sendingStepDue: false,
+      ourEcdh,
+      ourDh,
+      braceKey,
+    };
+  } catch (e) {
+    wipe(ourEcdh.secret, braceKey, ourDh !== s.ourDh ? ourDh.secret : undefined);
+    throw e;
+  } finally {
+    wipe(kEcdh, kDh, k);
+  }
+}
+
+/**
+ * Encrypts `plaintext` (the already-assembled `message [0x00 TLV*]` bytes) as the next data message.
+ * Throws OtrArgumentError for bad options and OtrStateError if the state cannot send; `state` is then
+ * unchanged.
+ */
+export function encryptDataMessage(
+  b: CryptoBackend,
+  random: RandomSource,
+  state: RatchetState,
+  plaintext: Uint8Array,
+  opts: SendOptions,
+): SendResult {
+  if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
+  const stepped = state.sendingStepDue ? senderStep(b, random, state) : state;
+  const chain = stepped.sendChain;
+  if (chain === null) throw new OtrStateError('ratchet has no sending chain');
+  const reveal = state.sendingStepDue || opts.revealAll === true;
+  const ratchetId = sendingRatchetId(stepped);
+  const keys = messageKeys(b, chain);
+  try {
+    const ciphertext = chachaXor(b, keys.mkEnc, plaintext);
+    const draft = draftDataMessage({
+      senderTag: opts.senderTag,
+      receiverTag: opts.receiverTag,
+      flags: opts.flags ?? 0,
+      previousChainLength: stepped.pn,
+      ratchetId,
+      messageId: stepped.j,
+      ecdh: stepped.ourEcdh.public,
+      dh: isDhStep(ratchetId) ? stepped.ourDh.public : new Uint8Array(0),
+      ciphertext,
+      revealedMacs: reveal ? concatBytes(...stepped.macKeysToReveal) : new Uint8Array(0),
+    });
+    const mac = authenticator(b, keys.mkMac, draft.authenticated);
+    const message = draft.seal(mac);
+    const next: RatchetState = {
+      ...stepped,
+      j: stepped.j + 1,
+      sendChain: keys.next,
+      macKeysToReveal: reveal ? [] : stepped.macKeysToReveal,
+    };
+    // Committed: wipe what the new state no longer holds.
+    wipe(chain, keys.mkEnc, keys.mkMac);
+    if (stepped !== state) {
+      wipe(state.rootKey, state.sendChain, state.ourEcdh.secret, state.braceKey);
+      if (stepped.ourDh !== state.ourDh) wipe(state.ourDh.secret);
+    }
+    if (reveal) wipe(...state.macKeysToReveal);
+    return { state: next, message, esk: keys.esk };
+  } catch (e) {
+    wipe(keys.mkEnc, keys.mkMac, keys.esk, keys.next);
+    if (stepped !== state) wipe(stepped.rootKey, stepped.sendChain, stepped.ourEcdh.secret, stepped.braceKey);
+    if (stepped.ourDh !== state.ourDh) wipe(stepped.ourDh.secret);
+    throw e;
+  }
+}

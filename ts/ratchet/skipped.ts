@@ -1,0 +1,63 @@
+/**
+ * The store of skipped message keys (otrv4.md §When you receive a Data Message, §Deletion of Stored Message
+ * Keys), as plain data: an array of entries, oldest first. Every function returns a new array and never
+ * modifies its input, so a receive that fails its MAC check leaves the caller's store untouched.
+ *
+ * An entry keeps MKenc and the extra symmetric key of one message that has not arrived, never the chain key
+ * (a stored chain key would let a later compromise derive every following message key of that chain).
+ * Entries are found by (ratchet id, message id), and the message's ECDH key must equal the chain's.
+ *
+ * Three bounds keep it small: a receive may add at most `maxSkip` entries (checked by the caller), the store
+ * holds at most `maxStoredMessageKeys` (the oldest go first), and entries older than
+ * `maxStoredMessageKeyAgeMs` are dropped. Dropped entries are returned, so their MAC keys can be revealed.
+ */
+import { equalBytes } from '../bytes.js';
+
+export interface SkippedKey {
+  /** The sender's ratchet id of the chain the key belongs to. */
+  readonly ratchetId: number;
+  /** The message id within that chain. */
+  readonly messageId: number;
+  /** The sender's public ECDH key of that chain (public; compared on lookup). */
+  readonly theirEcdh: Uint8Array;
+  /** MKenc (64 bytes, secret). MKmac is KDF(0x16, MKenc). */
+  readonly mkEnc: Uint8Array;
+  /** The message's base extra symmetric key (64 bytes, secret). */
+  readonly esk: Uint8Array;
+  /** When the key was stored, in the injected clock's milliseconds. */
+  readonly storedAt: number;
+}
+
+export type SkippedStore = readonly SkippedKey[];
+
+/** Index of the entry for (ratchetId, messageId) whose ECDH key is `theirEcdh`, or -1. */
+export function findSkipped(store: SkippedStore, ratchetId: number, messageId: number, theirEcdh: Uint8Array): number {
+  for (let n = 0; n < store.length; n++) {
+    const e = store[n]!;
+    if (e.ratchetId === ratchetId && e.messageId === messageId && equalBytes(e.theirEcdh, theirEcdh)) return n;
+  }
+  return -1;
+}
+
+/** The store without entry `index` (the entry itself is not wiped: the caller still uses it). */
+export function removeSkipped(store: SkippedStore, index: number): SkippedKey[] {
+  return store.filter((_, n) => n !== index);
+}
+
+/**
+ * Appends `added` (oldest first), then drops the oldest entries beyond `maxEntries`. Returns the new store
+ * and the dropped entries, whose secrets the caller reveals (MKmac) and wipes once the new state is committed.
+ */
+export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedKey[]; dropped: SkippedKey[] } {
+  const all = added.length === 0 ? store.slice() : store.concat(added);
+  const excess = Math.max(0, all.length - Math.max(0, maxEntries));
+  return { store: all.slice(excess), dropped: all.slice(0, excess) };
+}
+
+/** Drops entries stored more than `maxAgeMs` before `now`. Returns the kept store and the dropped entries. */
+export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedKey[]; dropped: SkippedKey[] } {
+  const kept: SkippedKey[] = [];
+  const dropped: SkippedKey[] = [];
+  for (const e of store) (now - e.storedAt > maxAgeMs ? dropped : kept).push(e);
+  return { store: kept, dropped };
+}

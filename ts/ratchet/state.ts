@@ -1,0 +1,89 @@
+/**
+ * The double ratchet's state (otrv4.md §Key Management; interpretations.md §6) as plain data: numbers,
+ * booleans, Uint8Arrays and arrays of them. No classes, no closures, so the session layer can serialise it
+ * with the wire codecs and restore it byte for byte.
+ *
+ * Ownership: transitions (send.ts, receive.ts) never modify the state they are given until they succeed; on
+ * success they return a new state and wipe the secrets of the old one that the new one no longer uses. The
+ * caller must then drop the old state object (it may share unchanged arrays with the new one) and persist
+ * the new one. On failure the given state is untouched and remains the current state.
+ */
+import { wipe } from '../bytes.js';
+import type { SkippedKey } from './skipped.js';
+
+/** An ephemeral key pair. `secret` is null once the protocol has deleted it (see the receiver step). */
+export interface RatchetKeyPair {
+  readonly secret: Uint8Array | null;
+  readonly public: Uint8Array;
+}
+
+export interface RatchetState {
+  /** The local counter i: the number of ratchet steps (sending or receiving) done so far. */
+  readonly i: number;
+  /** The id of the next message we send on the current sending chain. */
+  readonly j: number;
+  /** The id of the next message we expect on the current receiving chain. */
+  readonly k: number;
+  /** The number of messages sent on our previous sending chain (sent in every data message). */
+  readonly pn: number;
+  /** The current root key (64 bytes). */
+  readonly rootKey: Uint8Array;
+  /** chain_key_s[j] (64 bytes); null when a sending step is due (the old chain is never used again). */
+  readonly sendChain: Uint8Array | null;
+  /** chain_key_r[k] (64 bytes); null before the first receiving chain exists. */
+  readonly recvChain: Uint8Array | null;
+  /** The sender's ratchet id of the current receiving chain; -1 when there is none. */
+  readonly recvRatchetId: number;
+  /**
+   * True after a receiving step: the next message we send starts a new ratchet (a sending step). False
+   * after a sending step, which is exactly when the peer's next new ratchet (id == i) may be accepted.
+   */
+  readonly sendingStepDue: boolean;
+  readonly ourEcdh: RatchetKeyPair;
+  readonly ourDh: RatchetKeyPair;
+  /** The peer's current ECDH public key (57 bytes). */
+  readonly theirEcdh: Uint8Array;
+  /** The peer's current DH public value (minimal big-endian). */
+  readonly theirDh: Uint8Array;
+  /** The current brace key (32 bytes). */
+  readonly braceKey: Uint8Array;
+  /** MKmac values (64 bytes each) to reveal in the first message of our next sending chain, oldest first. */
+  readonly macKeysToReveal: readonly Uint8Array[];
+  /** Skipped message keys, oldest first (skipped.ts). */
+  readonly skipped: readonly SkippedKey[];
+}
+
+/** The ratchet id our next message carries: max(0, i - 1) (interpretations.md §6, §11). */
+export function sendingRatchetId(s: RatchetState): number {
+  return Math.max(0, s.i - 1);
+}
+
+/** Whether the ratchet step numbered `i` is a DH (brace-key) step: every third, starting at 0. */
+export function isDhStep(i: number): boolean {
+  return i % 3 === 0;
+}
+
+/** An independent deep copy (for callers that must keep a state after passing it to a transition). */
+export function cloneRatchetState(s: RatchetState): RatchetState {
+  const c = (a: Uint8Array) => a.slice();
+  const cn = (a: Uint8Array | null) => (a ? a.slice() : null);
+  return {
+    ...s,
+    rootKey: c(s.rootKey),
+    sendChain: cn(s.sendChain),
+    recvChain: cn(s.recvChain),
+    ourEcdh: { secret: cn(s.ourEcdh.secret), public: c(s.ourEcdh.public) },
+    ourDh: { secret: cn(s.ourDh.secret), public: c(s.ourDh.public) },
+    theirEcdh: c(s.theirEcdh),
+    theirDh: c(s.theirDh),
+    braceKey: c(s.braceKey),
+    macKeysToReveal: s.macKeysToReveal.map(c),
+    skipped: s.skipped.map((e) => ({ ...e, theirEcdh: c(e.theirEcdh), mkEnc: c(e.mkEnc), esk: c(e.esk) })),
+  };
+}
+
+/** Wipes every secret of a state (when the session ends or the state is replaced by a new DAKE). */
+export function wipeRatchetState(s: RatchetState): void {
+  wipe(s.rootKey, s.sendChain, s.recvChain, s.ourEcdh.secret, s.ourDh.secret, s.braceKey, ...s.macKeysToReveal);
+  for (const e of s.skipped) wipe(e.mkEnc, e.esk);
+}
