@@ -6,8 +6,11 @@
  * interpretations.md §2).
  */
 import { shake256 } from '@noble/hashes/sha3.js';
+import { sha1 } from '@noble/hashes/legacy.js';
 import { bigToBytesBE, bytesToBigBE } from '../bytes.js';
 import { modInverse, modPowBig } from '../backend/js/bigint-math.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError } from '../errors.js';
+import { Reader, decodeAll, encode } from '../codec/primitives.js';
 
 export interface DsaPublicKey {
   readonly p: bigint;
@@ -77,4 +80,172 @@ export function dsaSign(key: DsaPrivateKey, m: bigint, random: (n: number) => Ui
     if (s === 0n) continue;
     return { r, s };
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Key generation (FIPS 186-2 style domain parameters: 160-bit q, 1024-bit p by default, as libotr makes them)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Small primes for trial division: most random candidates die here, long before a Miller–Rabin round. */
+const SMALL_PRIMES: readonly bigint[] = (() => {
+  const out: bigint[] = [];
+  const sieve = new Uint8Array(2000);
+  for (let i = 2; i < sieve.length; i++) {
+    if (sieve[i]) continue;
+    out.push(BigInt(i));
+    for (let j = i * i; j < sieve.length; j += i) sieve[j] = 1;
+  }
+  return out;
+})();
+
+/** A uniformly random integer in [lo, hi] (inclusive), by rejection sampling on the injected source. */
+function randomBetween(lo: bigint, hi: bigint, random: (n: number) => Uint8Array): bigint {
+  const range = hi - lo + 1n;
+  const bits = range.toString(2).length;
+  const bytes = (bits + 7) >> 3;
+  const mask = (1n << BigInt(bits)) - 1n;
+  for (;;) {
+    const v = bytesToBigBE(random(bytes)) & mask;
+    if (v < range) return lo + v;
+  }
+}
+
+/**
+ * Miller–Rabin with `rounds` random bases from `random` (FIPS 186-4 Table C.1 asks 40 rounds for 1024/160
+ * parameters without a Lucas test). Public inputs only: variable time.
+ */
+export function isProbablePrime(n: bigint, rounds: number, random: (n: number) => Uint8Array): boolean {
+  if (n < 2n) return false;
+  for (const p of SMALL_PRIMES) {
+    if (n === p) return true;
+    if (n % p === 0n) return false;
+  }
+  let d = n - 1n;
+  let s = 0;
+  while ((d & 1n) === 0n) {
+    d >>= 1n;
+    s++;
+  }
+  outer: for (let i = 0; i < rounds; i++) {
+    const a = randomBetween(2n, n - 2n, random);
+    let x = modPowBig(a, d, n);
+    if (x === 1n || x === n - 1n) continue;
+    for (let j = 1; j < s; j++) {
+      x = (x * x) % n;
+      if (x === n - 1n) continue outer;
+      if (x === 1n) return false;
+    }
+    return false;
+  }
+  return true;
+}
+
+export interface DsaKeyGenOptions {
+  /** Bits of p (default 1024, the only size libotr generates). */
+  pBits?: number;
+  /** Bits of q (default 160: OTRv3 signatures are two 20-byte halves). */
+  qBits?: number;
+  /** Miller–Rabin rounds for p and q (default 40). */
+  rounds?: number;
+}
+
+/**
+ * Generates DSA domain parameters and a key pair: q a random qBits prime, p = k·q + 1 a pBits prime found by
+ * FIPS 186's "X − (X mod 2q) + 1" construction on random X, g = h^((p−1)/q) for the first h ≥ 2 giving g > 1,
+ * x uniform in [1, q−1]. Takes a fraction of a second in BigInt; keys are long-term, so this is rare.
+ */
+export function dsaGenerateKey(random: (n: number) => Uint8Array, opts: DsaKeyGenOptions = {}): DsaPrivateKey {
+  const pBits = opts.pBits ?? 1024;
+  const qBits = opts.qBits ?? 160;
+  const rounds = opts.rounds ?? 40;
+  if (!Number.isInteger(pBits) || !Number.isInteger(qBits) || qBits < 16 || pBits < qBits + 16 || pBits > 4096)
+    throw new OtrArgumentError('unsupported DSA parameter sizes');
+  const topQ = 1n << BigInt(qBits - 1);
+  let q: bigint;
+  do {
+    q = randomBetween(topQ, (topQ << 1n) - 1n, random) | 1n;
+  } while (!isProbablePrime(q, rounds, random));
+  const topP = 1n << BigInt(pBits - 1);
+  const twoQ = 2n * q;
+  let p: bigint;
+  for (;;) {
+    const X = randomBetween(topP, (topP << 1n) - 1n, random);
+    p = X - (X % twoQ) + 1n;
+    if (p < topP) continue;
+    if (isProbablePrime(p, rounds, random)) break;
+  }
+  const e = (p - 1n) / q;
+  let g = 1n;
+  for (let h = 2n; g === 1n; h++) g = modPowBig(h, e, p);
+  const x = randomBetween(1n, q - 1n, random);
+  const y = modPowBig(g, x, p);
+  return { p, q, g, y, x };
+}
+
+/** The public half of a private key (a copy without x, safe to hand to encoders and logs). */
+export function dsaPublicKey(k: DsaPublicKey): DsaPublicKey {
+  return { p: k.p, q: k.q, g: k.g, y: k.y };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OTR encodings: PUBKEY (otrv3 "OTR public authentication DSA key"; also the OTRv4 client profile's DSA key
+// field, interpretations.md §1), SIG, and the SHA-1 fingerprint.
+// ---------------------------------------------------------------------------------------------------------
+
+/** PUBKEY type for DSA. */
+export const DSA_PUBKEY_TYPE = 0x0000;
+/** OTR signatures are r‖s with each half as long as q; every deployed implementation uses 160-bit q. */
+export const DSA_Q_BYTES = 20;
+/** Largest p a decoder accepts: bounds the verification cost an attacker can impose (libotr makes 1024). */
+export const DSA_MAX_P_BITS = 3072;
+
+function mpiBytes(n: bigint): Uint8Array {
+  return n === 0n ? new Uint8Array(0) : bigToBytesBE(n);
+}
+
+/** PUBKEY: SHORT type 0x0000, then p, q, g, y as minimal MPIs. */
+export function encodeDsaPublicKey(k: DsaPublicKey): Uint8Array {
+  return encode((w) => {
+    w.short(DSA_PUBKEY_TYPE).mpi(mpiBytes(k.p)).mpi(mpiBytes(k.q)).mpi(mpiBytes(k.g)).mpi(mpiBytes(k.y));
+  });
+}
+
+/**
+ * Reads a PUBKEY from `r`. Rejects other key types, a q that is not 160 bits (signatures could not be
+ * encoded), p above DSA_MAX_P_BITS, and keys failing the structural checks of dsaPublicKeyLooksValid.
+ */
+export function readDsaPublicKey(r: Reader): DsaPublicKey {
+  const type = r.short();
+  if (type !== DSA_PUBKEY_TYPE) throw new OtrDecodeError(`unsupported public key type ${type}`);
+  const maxP = DSA_MAX_P_BITS / 8;
+  const p = bytesToBigBE(r.mpi('DSA p', maxP));
+  const q = bytesToBigBE(r.mpi('DSA q', DSA_Q_BYTES));
+  const g = bytesToBigBE(r.mpi('DSA g', maxP));
+  const y = bytesToBigBE(r.mpi('DSA y', maxP));
+  const key = { p, q, g, y };
+  if (q.toString(2).length !== DSA_Q_BYTES * 8) throw new OtrDecodeError('DSA q must be 160 bits');
+  if (!dsaPublicKeyLooksValid(key)) throw new OtrCryptoError('MALFORMED', 'DSA public key fails validation');
+  return key;
+}
+
+/** Decodes a whole PUBKEY (no trailing bytes). */
+export function decodeDsaPublicKey(bytes: Uint8Array): DsaPublicKey {
+  return decodeAll(bytes, readDsaPublicKey, 'PUBKEY');
+}
+
+/** libotr's fingerprint: SHA-1 of the PUBKEY encoding without its 2-byte type (the v3 spec's exception). */
+export function dsaFingerprint(k: DsaPublicKey): Uint8Array {
+  return sha1(encodeDsaPublicKey(k).subarray(2));
+}
+
+/** SIG: r then s, each exactly DSA_Q_BYTES big-endian. */
+export function encodeDsaSignature(sig: DsaSignature): Uint8Array {
+  const out = new Uint8Array(2 * DSA_Q_BYTES);
+  out.set(bigToBytesBE(sig.r, DSA_Q_BYTES), 0);
+  out.set(bigToBytesBE(sig.s, DSA_Q_BYTES), DSA_Q_BYTES);
+  return out;
+}
+
+export function readDsaSignature(r: Reader): DsaSignature {
+  return { r: bytesToBigBE(r.raw(DSA_Q_BYTES, 'SIG r')), s: bytesToBigBE(r.raw(DSA_Q_BYTES, 'SIG s')) };
 }

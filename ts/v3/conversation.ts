@@ -1,0 +1,624 @@
+/**
+ * One OTRv3 conversation with one remote instance: the message state machine (otrv3-protocol.html §The
+ * protocol state machine; otrv4.md §OTRv3 Protocol State Machine) tying together the AKE, data messages, SMP,
+ * fragments, query/whitespace/error messages and persistence.
+ *
+ * `v3Receive` / `v3Send` / … are transitions: (options, state, input) -> { state, toSend, toUser, events }.
+ * They work on a deep copy of the state, so input that is rejected (or a bug that throws) never changes the
+ * caller's state. `V3Conversation` wraps them for hosts that want an object, and wipes every byte array of a
+ * superseded state.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { bytesToHex, utf8 } from '../bytes.js';
+import { type DsaPrivateKey, type DsaPublicKey, dsaFingerprint } from '../crypto/dsa.js';
+import { type RandomSource, systemRandom } from '../crypto/random.js';
+import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
+import { type Limits, resolveLimits } from '../limits.js';
+import { type AkeEnv, type AkeResult, type AkeStep, type AuthState, akeOnCommit, akeOnDhKey, akeOnRevealSig, akeOnSig, akeStart } from './ake.js';
+import { armour, dearmour, ARMOUR_PREFIX } from './armour.js';
+import {
+  FLAG_IGNORE_UNREADABLE,
+  HEARTBEAT_INTERVAL_MS,
+  MIN_INSTANCE_TAG,
+  MsgType,
+  RESEND_INTERVAL_MS,
+  Tlv,
+} from './constants.js';
+import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
+import { type FragmentBuffer, FRAGMENT_PREFIX, accumulate, emptyFragmentBuffer, fragment, parseFragment } from './fragment.js';
+import { type DataMsg, type V3Message, decodeMessage, encodeMessage, peekHeader } from './messages.js';
+import { checkSchema, decodeState, encodeState, type Schema } from './persist.js';
+import {
+  QUERY_V3,
+  WHITESPACE_TAG_V3,
+  errorMessage,
+  errorText,
+  isErrorMessage,
+  queryVersions,
+  stripWhitespaceTag,
+} from './plaintext.js';
+import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
+import { type TlvRecord, decodePlaintext, encodePlaintext } from './tlv.js';
+
+export interface V3Policy {
+  allowV3: boolean;
+  requireEncryption: boolean;
+  sendWhitespaceTag: boolean;
+  whitespaceStartAke: boolean;
+  errorStartAke: boolean;
+}
+
+export const DEFAULT_V3_POLICY: Readonly<V3Policy> = Object.freeze({
+  allowV3: true,
+  requireEncryption: false,
+  sendWhitespaceTag: false,
+  whitespaceStartAke: true,
+  errorStartAke: true,
+});
+
+export interface V3Options {
+  backend: CryptoBackend;
+  /** Our long-term DSA key (account level; never part of the persisted session). */
+  dsaKey: DsaPrivateKey;
+  /** Our instance tag (≥ 0x100). */
+  instanceTag: number;
+  random?: RandomSource;
+  /** Milliseconds since the epoch; injected so heartbeats and resends are deterministic in tests. */
+  now?: () => number;
+  policy?: Partial<V3Policy>;
+  limits?: Partial<Limits>;
+  /** Largest message the network carries, in characters: longer encoded messages are fragmented. 0: never. */
+  fragmentSize?: number;
+}
+
+export type MsgState = 'plaintext' | 'encrypted' | 'finished';
+
+export interface PeerInfo {
+  longTerm: DsaPublicKey;
+  fingerprint: Uint8Array;
+  ssid: Uint8Array;
+  ssidBoldFirst: boolean;
+}
+
+export interface V3State {
+  ourTag: number;
+  /** The remote instance this conversation is bound to; 0 until an AKE message tells us. */
+  theirTag: number;
+  msgstate: MsgState;
+  auth: AuthState;
+  keys: KeyState | null;
+  peer: PeerInfo | null;
+  smp: SmpState;
+  frag: FragmentBuffer;
+  lastSentAt: number;
+  /** A message typed while not encrypted, sent once the AKE succeeds (if still recent). */
+  stored: { text: string; at: number } | null;
+  /** A plaintext message arrived since we entered MSGSTATE_PLAINTEXT: stop sending whitespace tags. */
+  receivedPlaintext: boolean;
+}
+
+/** Everything the library reports, each naming the protocol version. */
+export type V3Event = { version: 3 } & (
+  | { type: 'encrypted'; fingerprint: Uint8Array; ssid: Uint8Array; ssidBoldFirst: boolean; refreshed: boolean }
+  | { type: 'finished' }
+  | { type: 'plaintext' }
+  | { type: 'unencrypted' }
+  | { type: 'heartbeat' }
+  | { type: 'unreadable'; reason: string }
+  | { type: 'ignored'; reason: string; code?: string }
+  | { type: 'otherInstance' }
+  | { type: 'errorReceived'; message: string }
+  | { type: 'cannotSend'; reason: string }
+  | { type: 'extraKey'; use: number; useData: Uint8Array; key: Uint8Array }
+  | { type: 'tlv'; tlvType: number; value: Uint8Array }
+  | SmpOutcome
+);
+
+export interface V3Result {
+  state: V3State;
+  toSend: string[];
+  toUser: string[];
+  events: V3Event[];
+}
+
+export function newV3State(instanceTag: number): V3State {
+  if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff)
+    throw new OtrArgumentError('instance tag must be an integer in [0x100, 0xffffffff]');
+  return {
+    ourTag: instanceTag,
+    theirTag: 0,
+    msgstate: 'plaintext',
+    auth: { kind: 'none' },
+    keys: null,
+    peer: null,
+    smp: { kind: 'expect1' },
+    frag: emptyFragmentBuffer(),
+    lastSentAt: 0,
+    stored: null,
+    receivedPlaintext: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** The working context of one transition. */
+class Tx {
+  readonly toSend: string[] = [];
+  readonly toUser: string[] = [];
+  readonly events: V3Event[] = [];
+  readonly backend: CryptoBackend;
+  readonly random: RandomSource;
+  readonly now: number;
+  readonly policy: V3Policy;
+  readonly limits: Limits;
+
+  constructor(
+    readonly opts: V3Options,
+    readonly s: V3State,
+  ) {
+    this.backend = opts.backend;
+    this.random = opts.random ?? systemRandom;
+    this.now = (opts.now ?? Date.now)();
+    this.policy = { ...DEFAULT_V3_POLICY, ...(opts.policy ?? {}) };
+    this.limits = resolveLimits(opts.limits);
+  }
+
+  event(e: V3Event extends infer E ? (E extends { version: 3 } ? Omit<E, 'version'> : never) : never): void {
+    this.events.push({ version: 3, ...e } as V3Event);
+  }
+
+  akeEnv(): AkeEnv {
+    return { backend: this.backend, random: this.random, dsaKey: this.opts.dsaKey, ourTag: this.s.ourTag };
+  }
+
+  dataEnv(): DataEnv {
+    return { backend: this.backend, random: this.random, ourTag: this.s.ourTag, theirTag: this.s.theirTag };
+  }
+
+  /** Armours and (if needed) fragments one binary message. */
+  sendMessage(m: V3Message): void {
+    const text = armour(encodeMessage(m));
+    const size = this.opts.fragmentSize ?? 0;
+    const receiver = m.receiverTag;
+    this.toSend.push(...(size > 0 ? fragment(text, size, this.s.ourTag, receiver) : [text]));
+    this.s.lastSentAt = this.now;
+  }
+
+  sendText(text: string): void {
+    this.toSend.push(text);
+    this.s.lastSentAt = this.now;
+  }
+
+  /** Encrypts and sends a data message (message ‖ NUL ‖ TLVs); returns the extra key of its key pair. */
+  sendData(message: Uint8Array, tlvs: TlvRecord[], flags: number): Uint8Array {
+    const ks = this.s.keys;
+    if (this.s.msgstate !== 'encrypted' || !ks) throw new OtrStateError('not in an encrypted OTRv3 conversation');
+    const { msg, extraKey } = encryptData(this.dataEnv(), ks, encodePlaintext(message, tlvs), flags);
+    this.sendMessage(msg);
+    return extraKey;
+  }
+}
+
+function copyState(s: V3State): V3State {
+  return structuredClone(s);
+}
+
+/** Overwrites every byte array reachable from a superseded state (it shares no buffers with its successor). */
+export function wipeState(v: unknown, depth = 0): void {
+  if (depth > 32 || v === null || typeof v !== 'object') return;
+  if (v instanceof Uint8Array) {
+    v.fill(0);
+    return;
+  }
+  for (const x of Array.isArray(v) ? v : Object.values(v)) wipeState(x, depth + 1);
+}
+
+function run(opts: V3Options, state: V3State, body: (tx: Tx) => void): V3Result {
+  const tx = new Tx(opts, copyState(state));
+  try {
+    body(tx);
+  } catch (e) {
+    if (!(e instanceof OtrError)) throw e;
+    // Typed failure: the input is dropped and the caller's state stands.
+    wipeState(tx.s);
+    return { state, toSend: [], toUser: [], events: [{ version: 3, type: 'ignored', reason: e.message, code: e.code }] };
+  }
+  return { state: tx.s, toSend: tx.toSend, toUser: tx.toUser, events: tx.events };
+}
+
+// ---- AKE plumbing --------------------------------------------------------------------------------------
+
+function applyAke(tx: Tx, step: AkeStep): void {
+  for (const m of step.send) tx.sendMessage(m);
+  const old = tx.s.auth;
+  tx.s.auth = step.auth;
+  if (old !== step.auth && old.kind === 'awaitingSig' && step.auth.kind !== 'awaitingSig') wipeState(old.keys);
+  if (step.result) goEncrypted(tx, step.result);
+}
+
+function goEncrypted(tx: Tx, r: AkeResult): void {
+  const refreshed = tx.s.msgstate === 'encrypted';
+  if (tx.s.keys) wipeKeyState(tx.s.keys);
+  tx.s.keys = keysFromAke(tx.dataEnv(), r);
+  const fingerprint = dsaFingerprint(r.theirLongTerm);
+  tx.s.peer = { longTerm: r.theirLongTerm, fingerprint, ssid: r.ssid, ssidBoldFirst: r.ssidBoldFirst };
+  tx.s.msgstate = 'encrypted';
+  tx.s.smp = { kind: 'expect1' };
+  tx.event({ type: 'encrypted', fingerprint, ssid: r.ssid, ssidBoldFirst: r.ssidBoldFirst, refreshed });
+  const stored = tx.s.stored;
+  tx.s.stored = null;
+  if (stored && tx.now - stored.at <= RESEND_INTERVAL_MS) tx.sendData(utf8(stored.text), [], 0);
+}
+
+function startAke(tx: Tx): void {
+  applyAke(tx, akeStart(tx.akeEnv(), tx.s.theirTag));
+}
+
+// ---- receiving -----------------------------------------------------------------------------------------
+
+function receiveText(tx: Tx, text: string, fromFragments: boolean): void {
+  if (text.length > tx.limits.maxMessageChars) {
+    tx.event({ type: 'ignored', reason: 'message longer than maxMessageChars' });
+    return;
+  }
+  if (!fromFragments && text.includes(FRAGMENT_PREFIX)) {
+    const f = parseFragment(text.slice(text.indexOf(FRAGMENT_PREFIX)), tx.limits);
+    if (f.receiverTag !== 0 && f.receiverTag !== tx.s.ourTag) {
+      tx.event({ type: 'otherInstance' });
+      return;
+    }
+    const whole = accumulate(tx.s.frag, f, tx.limits);
+    if (whole !== null) receiveText(tx, whole, true);
+    return;
+  }
+  // Any unfragmented message forgets a partial one (§Receiving Fragments).
+  if (!fromFragments) tx.s.frag = emptyFragmentBuffer();
+  if (text.startsWith('?OTR,')) {
+    tx.event({ type: 'ignored', reason: 'OTRv2 fragment (version 2 is not supported)' });
+    return;
+  }
+  if (text.includes(ARMOUR_PREFIX)) return receiveEncoded(tx, dearmour(text));
+  if (isErrorMessage(text)) {
+    tx.event({ type: 'errorReceived', message: errorText(text) });
+    if (tx.policy.errorStartAke && tx.policy.allowV3) tx.sendText(QUERY_V3);
+    return;
+  }
+  const q = queryVersions(text);
+  if (q !== null) {
+    if (q.includes('3') && tx.policy.allowV3) startAke(tx);
+    return;
+  }
+  receivePlaintext(tx, text);
+}
+
+function receivePlaintext(tx: Tx, text: string): void {
+  const ws = stripWhitespaceTag(text);
+  const shown = ws ? ws.text : text;
+  if (tx.s.msgstate !== 'plaintext' || tx.policy.requireEncryption) tx.event({ type: 'unencrypted' });
+  if (tx.s.msgstate === 'plaintext') tx.s.receivedPlaintext = true;
+  if (shown.length > 0) tx.toUser.push(shown);
+  if (ws && ws.versions.includes('3') && tx.policy.allowV3 && tx.policy.whitespaceStartAke) startAke(tx);
+}
+
+function receiveEncoded(tx: Tx, bytes: Uint8Array): void {
+  const h = peekHeader(bytes);
+  if (!tx.policy.allowV3) return;
+  const m = decodeMessage(bytes, tx.limits.maxFieldBytes);
+  // Instance tags: a receiver tag other than ours (0 is allowed only on a D-H Commit) is for someone else.
+  if (m.receiverTag !== 0 && m.receiverTag !== tx.s.ourTag) {
+    tx.event({ type: 'otherInstance' });
+    return;
+  }
+  const bound = tx.s.theirTag !== 0 && (tx.s.msgstate === 'encrypted' || tx.s.auth.kind !== 'none');
+  if (bound && m.senderTag !== tx.s.theirTag && m.type !== MsgType.dhCommit) {
+    tx.event({ type: 'otherInstance' });
+    return;
+  }
+  void h;
+  const env = tx.akeEnv();
+  switch (m.type) {
+    case MsgType.dhCommit:
+      tx.s.theirTag = m.senderTag;
+      return applyAke(tx, akeOnCommit(env, tx.s.auth, m));
+    case MsgType.dhKey:
+      if (tx.s.auth.kind === 'awaitingDhKey') tx.s.theirTag = m.senderTag;
+      return applyAke(tx, akeOnDhKey(env, tx.s.auth, m));
+    case MsgType.revealSig:
+      return applyAke(tx, akeOnRevealSig(env, tx.s.auth, m));
+    case MsgType.sig:
+      return applyAke(tx, akeOnSig(env, tx.s.auth, m));
+    case MsgType.data:
+      return receiveData(tx, m);
+  }
+}
+
+function unreadable(tx: Tx, m: DataMsg, reason: string): void {
+  if (m.flags & FLAG_IGNORE_UNREADABLE) {
+    tx.event({ type: 'ignored', reason });
+    return;
+  }
+  tx.event({ type: 'unreadable', reason });
+  tx.sendText(errorMessage('You transmitted an unreadable encrypted message.'));
+}
+
+function receiveData(tx: Tx, m: DataMsg): void {
+  const ks = tx.s.keys;
+  if (tx.s.msgstate !== 'encrypted' || !ks) return unreadable(tx, m, 'encrypted message while not in a private conversation');
+  if (m.senderTag !== tx.s.theirTag) return tx.event({ type: 'otherInstance' });
+  let dec;
+  try {
+    dec = decryptData(tx.dataEnv(), ks, m);
+  } catch (e) {
+    if (e instanceof OtrError) return unreadable(tx, m, e.message);
+    throw e;
+  }
+  const { message, tlvs } = decodePlaintext(dec.plaintext, tx.limits.maxTlvs);
+  dec.plaintext.fill(0);
+  if (message.length > 0) tx.toUser.push(new TextDecoder('utf-8').decode(message));
+  else if (tlvs.length === 0) tx.event({ type: 'heartbeat' });
+
+  const reply: TlvRecord[] = [];
+  let disconnected = false;
+  for (const t of tlvs) {
+    switch (t.type) {
+      case Tlv.padding:
+        break;
+      case Tlv.disconnected:
+        disconnected = true;
+        break;
+      case Tlv.smp1:
+      case Tlv.smp2:
+      case Tlv.smp3:
+      case Tlv.smp4:
+      case Tlv.smpAbort:
+      case Tlv.smp1q: {
+        const step = smpReceive(tx, tx.s.smp, t, tx.limits.maxSmpQuestionBytes);
+        tx.s.smp = step.smp;
+        reply.push(...step.send);
+        if (step.outcome) tx.event(step.outcome);
+        break;
+      }
+      case Tlv.extraSymKey: {
+        const use = t.value.length >= 4 ? new DataView(t.value.buffer, t.value.byteOffset, 4).getUint32(0) : 0;
+        tx.event({ type: 'extraKey', use, useData: t.value.slice(Math.min(4, t.value.length)), key: dec.extraKey.slice() });
+        break;
+      }
+      default:
+        tx.event({ type: 'tlv', tlvType: t.type, value: t.value });
+    }
+  }
+  dec.extraKey.fill(0);
+  if (disconnected) {
+    endKeys(tx);
+    tx.s.msgstate = 'finished';
+    tx.event({ type: 'finished' });
+    return;
+  }
+  if (reply.length > 0) tx.sendData(new Uint8Array(0), reply, FLAG_IGNORE_UNREADABLE);
+  else if (tx.now - tx.s.lastSentAt >= HEARTBEAT_INTERVAL_MS) tx.sendData(new Uint8Array(0), [], FLAG_IGNORE_UNREADABLE);
+}
+
+function endKeys(tx: Tx): void {
+  if (tx.s.keys) wipeKeyState(tx.s.keys);
+  tx.s.keys = null;
+  tx.s.smp = { kind: 'expect1' };
+}
+
+// ---- public transitions --------------------------------------------------------------------------------
+
+/** A message from the network (any text: plaintext, query, error, encoded, fragment). */
+export function v3Receive(opts: V3Options, state: V3State, text: string): V3Result {
+  if (typeof text !== 'string') throw new OtrArgumentError('received message must be a string');
+  return run(opts, state, (tx) => receiveText(tx, text, false));
+}
+
+/** Our user typed `text`. */
+export function v3Send(opts: V3Options, state: V3State, text: string): V3Result {
+  if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
+  return run(opts, state, (tx) => {
+    switch (tx.s.msgstate) {
+      case 'plaintext':
+        if (tx.policy.requireEncryption) {
+          tx.s.stored = { text, at: tx.now };
+          tx.sendText(QUERY_V3);
+        } else if (tx.policy.sendWhitespaceTag && !tx.s.receivedPlaintext) tx.sendText(text + WHITESPACE_TAG_V3);
+        else tx.sendText(text);
+        return;
+      case 'encrypted':
+        tx.sendData(utf8(text), [], 0);
+        return;
+      case 'finished':
+        tx.s.stored = { text, at: tx.now };
+        tx.event({ type: 'cannotSend', reason: 'the peer ended the private conversation' });
+        return;
+    }
+  });
+}
+
+/** Our user asks for a private conversation: a query message (the peer starts the AKE). */
+export function v3Start(opts: V3Options, state: V3State): V3Result {
+  return run(opts, state, (tx) => tx.sendText(QUERY_V3));
+}
+
+/** Starts the AKE ourselves (sends a D-H Commit), e.g. after seeing the peer's query out of band. */
+export function v3StartAke(opts: V3Options, state: V3State): V3Result {
+  return run(opts, state, (tx) => startAke(tx));
+}
+
+/** Our user ends the private conversation. */
+export function v3End(opts: V3Options, state: V3State): V3Result {
+  return run(opts, state, (tx) => {
+    if (tx.s.msgstate === 'encrypted') {
+      tx.sendData(new Uint8Array(0), [{ type: Tlv.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE);
+      endKeys(tx);
+    }
+    if (tx.s.msgstate !== 'plaintext') tx.event({ type: 'plaintext' });
+    tx.s.msgstate = 'plaintext';
+    tx.s.receivedPlaintext = false;
+  });
+}
+
+function requirePeer(tx: Tx): PeerInfo {
+  if (tx.s.msgstate !== 'encrypted' || !tx.s.peer) throw new OtrStateError('SMP needs an encrypted conversation');
+  return tx.s.peer;
+}
+
+const secretBytes = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? utf8(s) : s);
+
+/** Starts SMP with `secret` (and a question, sent as TLV 7). A running SMP is aborted first. */
+export function v3StartSmp(opts: V3Options, state: V3State, secret: string | Uint8Array, question?: string): V3Result {
+  return run(opts, state, (tx) => {
+    const peer = requirePeer(tx);
+    if (tx.s.smp.kind !== 'expect1') tx.sendData(new Uint8Array(0), smpAbort().send, FLAG_IGNORE_UNREADABLE);
+    const x = smpSecret(dsaFingerprint(tx.opts.dsaKey), peer.fingerprint, peer.ssid, secretBytes(secret));
+    const step = smpStart(tx, x, question ?? null);
+    tx.s.smp = step.smp;
+    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
+  });
+}
+
+/** Answers the peer's SMP request (after an `smpRequest` event). */
+export function v3RespondSmp(opts: V3Options, state: V3State, secret: string | Uint8Array): V3Result {
+  return run(opts, state, (tx) => {
+    const peer = requirePeer(tx);
+    if (tx.s.smp.kind !== 'awaitingAnswer') throw new OtrStateError('no SMP request to answer');
+    const y = smpSecret(peer.fingerprint, dsaFingerprint(tx.opts.dsaKey), peer.ssid, secretBytes(secret));
+    const step = smpRespond(tx, tx.s.smp, y);
+    tx.s.smp = step.smp;
+    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
+  });
+}
+
+export function v3AbortSmp(opts: V3Options, state: V3State): V3Result {
+  return run(opts, state, (tx) => {
+    requirePeer(tx);
+    const step = smpAbort();
+    tx.s.smp = step.smp;
+    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
+    tx.event(step.outcome!);
+  });
+}
+
+/**
+ * Tells the peer we use the extra symmetric key for `use` (TLV 8: 4-byte use ‖ useData) and returns the key:
+ * the one of the key pair the TLV travels under, which the peer derives on receipt.
+ */
+export function v3UseExtraKey(
+  opts: V3Options,
+  state: V3State,
+  use: number,
+  useData: Uint8Array = new Uint8Array(0),
+): V3Result & { key: Uint8Array | null } {
+  let key: Uint8Array | null = null;
+  const r = run(opts, state, (tx) => {
+    if (!Number.isInteger(use) || use < 0 || use > 0xffffffff) throw new OtrArgumentError('use must be a 32-bit unsigned integer');
+    const value = new Uint8Array(4 + useData.length);
+    new DataView(value.buffer).setUint32(0, use);
+    value.set(useData, 4);
+    key = tx.sendData(new Uint8Array(0), [{ type: Tlv.extraSymKey, value }], FLAG_IGNORE_UNREADABLE);
+  });
+  return { ...r, key };
+}
+
+/** Our fingerprint as libotr displays it (upper-case hex in five groups of eight). */
+export function humanFingerprint(fp: Uint8Array): string {
+  return (bytesToHex(fp).toUpperCase().match(/.{8}/g) ?? []).join(' ');
+}
+
+// ---- persistence ---------------------------------------------------------------------------------------
+
+const DH: Schema = { obj: { priv: 'bytes', pub: 'big' } };
+const DSA_PUB: Schema = { obj: { p: 'big', q: 'big', g: 'big', y: 'big' } };
+const AKE_KEYS: Schema = { obj: { ssid: 'bytes', c: 'bytes', cPrime: 'bytes', m1: 'bytes', m2: 'bytes', m1Prime: 'bytes', m2Prime: 'bytes' } };
+const HDR = { senderTag: 'int', receiverTag: 'int' } as const;
+const STATE_SCHEMA: Schema = {
+  obj: {
+    ourTag: 'int',
+    theirTag: 'int',
+    msgstate: { union: [{ lit: 'plaintext' }, { lit: 'encrypted' }, { lit: 'finished' }] },
+    auth: {
+      union: [
+        { obj: { kind: { lit: 'none' } } },
+        {
+          obj: {
+            kind: { lit: 'awaitingDhKey' },
+            r: 'bytes',
+            ours: DH,
+            hashGx: 'bytes',
+            commit: { obj: { type: { lit: MsgType.dhCommit }, ...HDR, encGx: 'bytes', hashGx: 'bytes' } },
+          },
+        },
+        {
+          obj: {
+            kind: { lit: 'awaitingRevealSig' },
+            ours: DH,
+            encGx: 'bytes',
+            hashGx: 'bytes',
+            dhKey: { obj: { type: { lit: MsgType.dhKey }, ...HDR, gy: 'big' } },
+          },
+        },
+        {
+          obj: {
+            kind: { lit: 'awaitingSig' },
+            ours: DH,
+            theirGy: 'big',
+            keys: AKE_KEYS,
+            revealSig: { obj: { type: { lit: MsgType.revealSig }, ...HDR, r: 'bytes', encSig: 'bytes', mac: 'bytes' } },
+          },
+        },
+      ],
+    },
+    keys: {
+      opt: {
+        obj: {
+          ourKeyid: 'int',
+          ourCur: DH,
+          ourPrev: DH,
+          theirKeyid: 'int',
+          theirCur: 'big',
+          theirPrev: { opt: 'big' },
+          sessions: {
+            arr: {
+              obj: {
+                ourKeyid: 'int',
+                theirKeyid: 'int',
+                keys: { obj: { sendAes: 'bytes', sendMac: 'bytes', recvAes: 'bytes', recvMac: 'bytes', extraKey: 'bytes' } },
+                sendCtr: 'bytes',
+                recvCtr: 'bytes',
+                recvMacUsed: 'bool',
+              },
+            },
+            max: 4,
+          },
+          pendingReveal: 'bytes',
+        },
+      },
+    },
+    peer: { opt: { obj: { longTerm: DSA_PUB, fingerprint: 'bytes', ssid: 'bytes', ssidBoldFirst: 'bool' } } },
+    smp: {
+      union: [
+        { obj: { kind: { lit: 'expect1' } } },
+        { obj: { kind: { lit: 'awaitingAnswer' }, question: { opt: 'str' }, g2a: 'big', g3a: 'big' } },
+        { obj: { kind: { lit: 'expect2' }, x: 'big', a2: 'big', a3: 'big' } },
+        { obj: { kind: { lit: 'expect3' }, g3a: 'big', g2: 'big', g3: 'big', b3: 'big', pb: 'big', qb: 'big' } },
+        { obj: { kind: { lit: 'expect4' }, g3b: 'big', paPb: 'big', qaQb: 'big', a3: 'big' } },
+      ],
+    },
+    frag: { obj: { k: 'int', n: 'int', buf: 'str' } },
+    lastSentAt: 'num',
+    stored: { opt: { obj: { text: 'str', at: 'num' } } },
+    receivedPlaintext: 'bool',
+  },
+};
+
+/** The state as versioned bytes (contains session secrets: store it as such). */
+export function serializeV3State(state: V3State): Uint8Array {
+  return encodeState(state);
+}
+
+/** Restores a state written by serializeV3State; hostile bytes give an OtrDecodeError. */
+export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>): V3State {
+  const s = checkSchema<V3State>(decodeState(bytes, resolveLimits(limits).maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
+  if (s.ourTag < MIN_INSTANCE_TAG) throw new OtrStateError('restored state has an invalid instance tag');
+  return s;
+}

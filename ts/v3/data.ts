@@ -1,0 +1,192 @@
+/**
+ * OTRv3 data messages and their key management (otrv3-protocol.html §Exchanging data, §Key Management,
+ * §Computing AES keys…, §Revealing MAC keys). The key state holds our two most recent D-H key pairs, their two
+ * most recent public keys, and per-(our keyid, their keyid) session keys with their counters, derived lazily.
+ *
+ * Functions here MUTATE the KeyState they are given: the conversation hands them a copy and commits it only
+ * when the whole message has been processed, so a rejected message never changes the session.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { bigToBytesBE, bytesToBigBE, concatBytes, equalBytes, wipe } from '../bytes.js';
+import type { RandomSource } from '../crypto/random.js';
+import { OtrCryptoError, OtrLimitError, OtrStateError } from '../errors.js';
+import { CTR_BYTES, DATA_MAC_BYTES, MsgType } from './constants.js';
+import { type SessionKeys, aesCtr, deriveSessionKeys, hmacSha1, secBytes } from './crypto.js';
+import { type DhKeyPair, dhKeyPairV3, dhSharedV3 } from './group.js';
+import type { AkeResult } from './ake.js';
+import { type DataMsg, encodeDataAuthenticated } from './messages.js';
+
+export interface SessionEntry {
+  ourKeyid: number;
+  theirKeyid: number;
+  keys: SessionKeys;
+  /** Top half of the last counter we sent / received under this pair (8 bytes, big-endian). */
+  sendCtr: Uint8Array;
+  recvCtr: Uint8Array;
+  /** Whether recvMac verified a message: only such keys are revealed (§Revealing MAC keys). */
+  recvMacUsed: boolean;
+}
+
+export interface KeyState {
+  ourKeyid: number;
+  ourCur: DhKeyPair;
+  ourPrev: DhKeyPair;
+  theirKeyid: number;
+  theirCur: bigint;
+  theirPrev: bigint | null;
+  sessions: SessionEntry[];
+  /** Receiving MAC keys waiting to be revealed in our next data message (concatenated 20-byte keys). */
+  pendingReveal: Uint8Array;
+}
+
+export interface DataEnv {
+  backend: CryptoBackend;
+  random: RandomSource;
+  ourTag: number;
+  theirTag: number;
+}
+
+/** Key state right after an AKE: our AKE key is keyid 1 (previous), a fresh key is keyid 2 (current). */
+export function keysFromAke(env: DataEnv, r: AkeResult): KeyState {
+  return {
+    ourKeyid: 2,
+    ourPrev: r.ours,
+    ourCur: dhKeyPairV3(env.backend, env.random),
+    theirKeyid: r.theirKeyid,
+    theirCur: r.theirPub,
+    theirPrev: null,
+    sessions: [],
+    pendingReveal: new Uint8Array(0),
+  };
+}
+
+function ourKey(ks: KeyState, id: number): DhKeyPair | null {
+  if (id === ks.ourKeyid) return ks.ourCur;
+  if (id === ks.ourKeyid - 1) return ks.ourPrev;
+  return null;
+}
+
+function theirKey(ks: KeyState, id: number): bigint | null {
+  if (id === ks.theirKeyid) return ks.theirCur;
+  if (id === ks.theirKeyid - 1) return ks.theirPrev;
+  return null;
+}
+
+/** The session entry for a key pair, derived (one modPow) on first use and cached. */
+function session(env: DataEnv, ks: KeyState, ourId: number, theirId: number): SessionEntry {
+  const found = ks.sessions.find((s) => s.ourKeyid === ourId && s.theirKeyid === theirId);
+  if (found) return found;
+  const ours = ourKey(ks, ourId);
+  const theirs = theirKey(ks, theirId);
+  if (!ours || theirs === null) throw new OtrStateError(`no D-H keys for keyids ${ourId}/${theirId}`);
+  const s = dhSharedV3(env.backend, ours.priv, theirs);
+  const sb = secBytes(s);
+  const entry: SessionEntry = {
+    ourKeyid: ourId,
+    theirKeyid: theirId,
+    keys: deriveSessionKeys(sb, ours.pub > theirs),
+    sendCtr: new Uint8Array(CTR_BYTES),
+    recvCtr: new Uint8Array(CTR_BYTES),
+    recvMacUsed: false,
+  };
+  wipe(s, sb);
+  ks.sessions.push(entry);
+  return entry;
+}
+
+function incrementCtr(ctr: Uint8Array): Uint8Array {
+  const v = bytesToBigBE(ctr) + 1n;
+  if (v >> 64n) throw new OtrLimitError('data-message counter exhausted for this key pair');
+  return bigToBytesBE(v, CTR_BYTES);
+}
+
+/** Drops every session entry matching `pred`, queueing its receiving MAC key for revelation if it was used. */
+function retire(ks: KeyState, pred: (s: SessionEntry) => boolean): void {
+  const reveal: Uint8Array[] = [ks.pendingReveal];
+  ks.sessions = ks.sessions.filter((s) => {
+    if (!pred(s)) return true;
+    if (s.recvMacUsed) reveal.push(s.keys.recvMac.slice());
+    wipe(s.keys.sendAes, s.keys.sendMac, s.keys.recvAes, s.keys.recvMac, s.keys.extraKey);
+    return false;
+  });
+  ks.pendingReveal = concatBytes(...reveal);
+}
+
+export interface Encrypted {
+  msg: DataMsg;
+  /** The extra symmetric key of the key pair this message was sent under. */
+  extraKey: Uint8Array;
+}
+
+/**
+ * Encrypts `plaintext` under (our_keyid − 1, their_keyid), advertising our current key as next_dh, and
+ * attaches every MAC key waiting to be revealed.
+ */
+export function encryptData(env: DataEnv, ks: KeyState, plaintext: Uint8Array, flags: number): Encrypted {
+  const ourId = ks.ourKeyid - 1;
+  const sess = session(env, ks, ourId, ks.theirKeyid);
+  sess.sendCtr = incrementCtr(sess.sendCtr);
+  const fields = {
+    senderTag: env.ourTag,
+    receiverTag: env.theirTag,
+    flags,
+    senderKeyid: ourId,
+    recipientKeyid: ks.theirKeyid,
+    nextDh: ks.ourCur.pub,
+    ctr: sess.sendCtr.slice(),
+    encMsg: aesCtr(sess.keys.sendAes, sess.sendCtr, plaintext),
+  };
+  const authenticated = encodeDataAuthenticated(fields);
+  const mac = hmacSha1(sess.keys.sendMac, authenticated);
+  const msg: DataMsg = { type: MsgType.data, ...fields, mac, oldMacKeys: ks.pendingReveal, authenticated };
+  ks.pendingReveal = new Uint8Array(0);
+  return { msg, extraKey: sess.keys.extraKey.slice() };
+}
+
+export interface Decrypted {
+  plaintext: Uint8Array;
+  extraKey: Uint8Array;
+}
+
+/**
+ * Verifies and decrypts a data message, then rotates keys as §Key Management says. Throws OtrStateError for
+ * unknown keyids or a replayed/stale counter and OtrCryptoError('BAD_MAC') for a bad MAC.
+ */
+export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
+  if (!ourKey(ks, m.recipientKeyid)) throw new OtrStateError('data message for an unknown keyid of ours');
+  if (theirKey(ks, m.senderKeyid) === null) throw new OtrStateError('data message from an unknown keyid of theirs');
+  const sess = session(env, ks, m.recipientKeyid, m.senderKeyid);
+  if (!equalBytes(hmacSha1(sess.keys.recvMac, m.authenticated).subarray(0, DATA_MAC_BYTES), m.mac))
+    throw new OtrCryptoError('BAD_MAC', 'data message MAC does not verify');
+  // Counters must strictly increase per key pair: this is what rejects replays.
+  if (bytesToBigBE(m.ctr) <= bytesToBigBE(sess.recvCtr)) throw new OtrStateError('data message counter not increasing (replay?)');
+  sess.recvCtr = m.ctr.slice();
+  sess.recvMacUsed = true;
+  const plaintext = aesCtr(sess.keys.recvAes, m.ctr, m.encMsg);
+  const extraKey = sess.keys.extraKey.slice();
+
+  if (m.recipientKeyid === ks.ourKeyid) {
+    // They have seen our newest key: forget the previous one and make a new current one.
+    const old = ks.ourKeyid - 1;
+    retire(ks, (s) => s.ourKeyid === old);
+    wipe(ks.ourPrev.priv);
+    ks.ourPrev = ks.ourCur;
+    ks.ourCur = dhKeyPairV3(env.backend, env.random);
+    ks.ourKeyid++;
+  }
+  if (m.senderKeyid === ks.theirKeyid) {
+    // They advanced: their next key becomes current; their previous one is forgotten.
+    const old = ks.theirKeyid - 1;
+    retire(ks, (s) => s.theirKeyid === old);
+    ks.theirPrev = ks.theirCur;
+    ks.theirCur = m.nextDh;
+    ks.theirKeyid++;
+  }
+  return { plaintext, extraKey };
+}
+
+/** Wipes every secret in a key state (end of conversation). */
+export function wipeKeyState(ks: KeyState): void {
+  retire(ks, () => true);
+  wipe(ks.ourCur.priv, ks.ourPrev.priv, ks.pendingReveal);
+}
