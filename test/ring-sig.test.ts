@@ -1,0 +1,198 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ed448 } from '@noble/curves/ed448.js';
+import { shake256 } from '@noble/hashes/sha3.js';
+import { loadBackend } from '../ts/backend/select.js'; // TEMP-JS-ONLY
+const BACKENDS = [await loadBackend('js')]; // TEMP-JS-ONLY
+import { seededRandom } from './helpers/rng.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../ts/bytes.js';
+import type { CryptoBackend } from '../ts/backend/types.js';
+import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
+import { generateEcdh, type EcdhKeyPair } from '../ts/crypto/ecdh.js';
+import { RING_SIG_BYTES, ringSign, ringVerify, type Ring } from '../ts/crypto/ring-sig.js';
+
+const Point = ed448.Point;
+const Q = Point.Fn.ORDER;
+const leToBig = (b: Uint8Array) => BigInt('0x' + (bytesToHex(Uint8Array.from(b).reverse()) || '0'));
+
+/**
+ * RVrf written again from otrv4.md and interpretations.md §4 directly on noble + @noble/hashes, sharing no
+ * code with ts/crypto: c = SHAKE-256("OTRv4" || 0x1A || G || q(raw LE) || A1 || A2 || A3 || T1 || T2 || T3
+ * || DATA(m), 57) mod q; accept iff c == c1 + c2 + c3.
+ */
+function referenceVerify(ring: readonly Uint8Array[], sigma: Uint8Array, m: Uint8Array): boolean {
+  const part = (i: number) => leToBig(sigma.subarray(57 * i, 57 * (i + 1)));
+  const c = [part(0), part(2), part(4)];
+  const r = [part(1), part(3), part(5)];
+  const T = ring.map((a, i) =>
+    Point.BASE.multiplyUnsafe(r[i]! % Q)
+      .add(Point.fromBytes(a).multiplyUnsafe(c[i]! % Q))
+      .toBytes(),
+  );
+  const qRaw = hexToBytes('f34458ab92c27823558fc58d72c26c219036d6ae49db4ec4e923ca7cffffffffffffffffffffffffffffffffffffffffffffffffffffff3f00');
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, m.length);
+  const h = shake256(concatBytes(utf8('OTRv4'), Uint8Array.of(0x1a), Point.BASE.toBytes(), qRaw, ...ring, ...T, len, m), { dkLen: 57 });
+  return leToBig(h) % Q === (c[0]! + c[1]! + c[2]!) % Q;
+}
+
+function keys(b: CryptoBackend, seed: number): EcdhKeyPair[] {
+  const rnd = seededRandom(seed);
+  return [generateEcdh(b, rnd), generateEcdh(b, rnd), generateEcdh(b, rnd)];
+}
+const ringOf = (k: EcdhKeyPair[]): Ring => [k[0]!.public, k[1]!.public, k[2]!.public];
+
+test('sign/verify for each signer position on every backend; every signature verifies on every backend and on an independent reference', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 11);
+    const ring = ringOf(k);
+    for (let pos = 0; pos < 3; pos++) {
+      const msg = utf8(`position ${pos} on ${b.name}`);
+      const sigma = ringSign(b, seededRandom(100 + pos), k[pos]!.secret, k[pos]!.public, ring, msg);
+      assert.is(sigma.length, RING_SIG_BYTES);
+      for (const v of BACKENDS) assert.ok(ringVerify(v, ring, sigma, msg), `signed on ${b.name} pos ${pos}, verified on ${v.name}`);
+      assert.ok(referenceVerify(ring, sigma, msg), `reference ${b.name} pos ${pos}`);
+      // Every scalar on the wire is canonical (< q), so strict readers accept it too.
+      for (let i = 0; i < 6; i++) assert.ok(leToBig(sigma.subarray(57 * i, 57 * (i + 1))) < Q);
+    }
+  }
+});
+
+test('with the same randomness every backend produces the same bytes', () => {
+  const k = keys(BACKENDS[0]!, 12);
+  const ring = ringOf(k);
+  for (let pos = 0; pos < 3; pos++) {
+    const out = BACKENDS.map((b) => bytesToHex(ringSign(b, seededRandom(7), k[pos]!.secret, k[pos]!.public, ring, utf8('m'))));
+    for (const o of out) assert.is(o, out[0]);
+  }
+});
+
+test('the signer slot is not visible in the draw pattern: the same randomness stream is consumed for any slot', () => {
+  const b = BACKENDS[0]!;
+  const k = keys(b, 13);
+  const ring = ringOf(k);
+  const calls = [0, 1, 2].map((pos) => {
+    const sizes: number[] = [];
+    const rnd = seededRandom(1);
+    ringSign(b, (n) => (sizes.push(n), rnd(n)), k[pos]!.secret, k[pos]!.public, ring, utf8('x'));
+    return sizes.join();
+  });
+  assert.is(calls[0], calls[1]);
+  assert.is(calls[1], calls[2]);
+  assert.is(calls[0], '57,57,57,57,57,57,57');
+});
+
+test('tampering any single byte of sigma fails (every byte, each backend)', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 14);
+    const ring = ringOf(k);
+    const msg = utf8('tamper sigma');
+    const sigma = ringSign(b, seededRandom(3), k[2]!.secret, k[2]!.public, ring, msg);
+    for (let i = 0; i < RING_SIG_BYTES; i++) {
+      const t = sigma.slice();
+      t[i]! ^= 1 << (i % 8);
+      assert.not.ok(ringVerify(b, ring, t, msg), `${b.name} byte ${i}`);
+    }
+  }
+});
+
+test('tampering the message (any byte, appended, truncated) or any ring member (any byte, order) fails', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 15);
+    const ring = ringOf(k);
+    const msg = utf8('the DAKE transcript t');
+    const sigma = ringSign(b, seededRandom(4), k[0]!.secret, k[0]!.public, ring, msg);
+    assert.ok(ringVerify(b, ring, sigma, msg));
+    for (let i = 0; i < msg.length; i++) {
+      const m = msg.slice();
+      m[i]! ^= 0x20;
+      assert.not.ok(ringVerify(b, ring, sigma, m), `${b.name} msg byte ${i}`);
+    }
+    assert.not.ok(ringVerify(b, ring, sigma, concatBytes(msg, Uint8Array.of(0))));
+    assert.not.ok(ringVerify(b, ring, sigma, msg.subarray(0, msg.length - 1)));
+    assert.not.ok(ringVerify(b, ring, sigma, new Uint8Array(0)));
+    for (let member = 0; member < 3; member++) {
+      for (let i = 0; i < 57; i++) {
+        const r = [...ring] as Uint8Array[];
+        r[member] = ring[member]!.slice();
+        r[member]![i]! ^= 1 << (i % 8);
+        assert.not.ok(ringVerify(b, r as unknown as Ring, sigma, msg), `${b.name} member ${member} byte ${i}`);
+      }
+    }
+    assert.not.ok(ringVerify(b, [ring[1], ring[0], ring[2]], sigma, msg), 'order matters');
+    assert.not.ok(ringVerify(b, [ring[0], ring[1], generateEcdh(b, seededRandom(99)).public], sigma, msg), 'other key');
+  }
+});
+
+test('ringVerify: malformed sigma and invalid ring members give false, wrong types give OtrArgumentError', () => {
+  const isArg = (e: unknown) => e instanceof OtrArgumentError;
+  for (const b of BACKENDS) {
+    const k = keys(b, 16);
+    const ring = ringOf(k);
+    const msg = utf8('m');
+    const sigma = ringSign(b, seededRandom(5), k[1]!.secret, k[1]!.public, ring, msg);
+    for (const n of [0, 57, 341, 343, 684]) {
+      const s = new Uint8Array(n);
+      s.set(sigma.subarray(0, Math.min(n, RING_SIG_BYTES)));
+      assert.not.ok(ringVerify(b, ring, s, msg), `${b.name} length ${n}`);
+    }
+    assert.not.ok(ringVerify(b, ring, new Uint8Array(RING_SIG_BYTES), msg), 'all-zero sigma');
+    const small = [
+      hexToBytes('01' + '00'.repeat(56)),
+      hexToBytes('00'.repeat(56) + '80'),
+      hexToBytes('fe' + 'ff'.repeat(27) + 'fe' + 'ff'.repeat(27) + '00'),
+    ];
+    const torsioned = Point.fromBytes(ring[0]).add(Point.fromBytes(small[1]!)).toBytes();
+    for (const bad of [...small, torsioned, new Uint8Array(56), new Uint8Array(58), hexToBytes('02' + '00'.repeat(56))])
+      assert.not.ok(ringVerify(b, [bad, ring[1], ring[2]], sigma, msg), `${b.name} bad member`);
+    assert.throws(() => ringVerify(b, ring, 'x' as never, msg), isArg);
+    assert.throws(() => ringVerify(b, ring, sigma, null as never), isArg);
+    assert.throws(() => ringVerify(b, [ring[0], ring[1]] as never, sigma, msg), isArg);
+    assert.throws(() => ringVerify(b, 'abc' as never, sigma, msg), isArg);
+    assert.throws(() => ringVerify(b, [ring[0], ring[1], 7] as never, sigma, msg), isArg);
+  }
+});
+
+test('ringSign: key not in the ring or not matching the secret is OtrArgumentError; invalid ring members are INVALID_POINT', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 17);
+    const ring = ringOf(k);
+    const outsider = generateEcdh(b, seededRandom(18));
+    const msg = utf8('m');
+    const rnd = seededRandom(6);
+    assert.throws(() => ringSign(b, rnd, outsider.secret, outsider.public, ring, msg), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => ringSign(b, rnd, outsider.secret, k[0]!.public, ring, msg), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => ringSign(b, rnd, k[0]!.secret, k[0]!.public, [ring[0], ring[1]] as never, msg), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => ringSign(b, rnd, k[0]!.secret.subarray(1), k[0]!.public, ring, msg), (e: unknown) => e instanceof OtrArgumentError);
+    const identity = hexToBytes('01' + '00'.repeat(56));
+    assert.throws(
+      () => ringSign(b, rnd, k[0]!.secret, k[0]!.public, [ring[0], identity, ring[2]], msg),
+      (e: unknown) => e instanceof OtrCryptoError && e.code === 'INVALID_POINT',
+    );
+  }
+});
+
+test('a key that appears twice in the ring still signs (the first copy signs, the second is simulated)', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 19);
+    const ring: Ring = [k[0]!.public, k[1]!.public, k[0]!.public];
+    const msg = utf8('dup');
+    const sigma = ringSign(b, seededRandom(8), k[0]!.secret, k[0]!.public, ring, msg);
+    assert.ok(ringVerify(b, ring, sigma, msg));
+    assert.ok(referenceVerify(ring, sigma, msg));
+  }
+});
+
+test('signing wipes nothing of the caller and works with Node Buffers', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 20);
+    const secret = Buffer.from(k[1]!.secret);
+    const before = bytesToHex(secret);
+    const ring: Ring = [Buffer.from(k[0]!.public), Buffer.from(k[1]!.public), Buffer.from(k[2]!.public)];
+    const sigma = ringSign(b, seededRandom(9), secret, Buffer.from(k[1]!.public), ring, Buffer.from('msg'));
+    assert.is(bytesToHex(secret), before);
+    assert.ok(ringVerify(b, ring, Buffer.from(sigma), Buffer.from('msg')));
+  }
+});
+
+test.run();
