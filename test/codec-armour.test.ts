@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { armour, dearmour } from '../ts/codec/armour.js';
+import { base64Decode, base64Encode } from '../ts/codec/base64.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../ts/errors.js';
+import { seededRandom } from './helpers/rng.js';
+
+test('base64 matches Node for every length 0..300 and random contents', () => {
+  const rnd = seededRandom(64);
+  for (let n = 0; n <= 300; n++) {
+    const b = rnd(n);
+    const s = base64Encode(b);
+    assert.is(s, Buffer.from(b).toString('base64'));
+    assert.equal(base64Decode(s), b);
+  }
+  const big = rnd(100_000);
+  assert.is(base64Encode(big), Buffer.from(big).toString('base64'));
+});
+
+test('base64 decoding is strict', () => {
+  for (const bad of ['A', 'AB', 'ABC', 'AB=C', 'A===', '====', 'AB\nC', 'AB-_', 'QQ', 'QR==', 'QUJ=', 'ÿÿÿÿ', 'QQ==QQ==', '=QQQ'])
+    assert.throws(() => base64Decode(bad), (e: unknown) => e instanceof OtrDecodeError, JSON.stringify(bad));
+  assert.equal(base64Decode('QQ=='), Uint8Array.of(0x41));
+  assert.equal(base64Decode('QUI='), Uint8Array.of(0x41, 0x42));
+  assert.equal(base64Decode(''), new Uint8Array(0));
+});
+
+test('armour is "?OTR:" + base64 + "."; the spec example header decodes', () => {
+  assert.is(armour(Uint8Array.of(0, 4, 3)), '?OTR:AAQD.');
+  assert.equal(dearmour('?OTR:AAQD.'), Uint8Array.of(0, 4, 3));
+  const rnd = seededRandom(2);
+  for (let i = 1; i < 200; i++) {
+    const b = rnd(i * 3 + (i % 3));
+    assert.equal(dearmour(armour(b)), b);
+  }
+});
+
+test('dearmour rejects anything but the exact form, and oversized text', () => {
+  for (const bad of ['?OTR:AAQD', 'OTR:AAQD.', ' ?OTR:AAQD.', '?OTR:AAQD. ', '?OTR:AAQ.', '?OTR:.', '?OTR:AAQD..', '?OTR:AA QD.'])
+    assert.throws(() => dearmour(bad), (e: unknown) => e instanceof OtrDecodeError, bad);
+  assert.throws(() => armour(new Uint8Array(0)), (e: unknown) => e instanceof OtrArgumentError);
+  const long = armour(new Uint8Array(3000));
+  assert.throws(() => dearmour(long, 1000), (e: unknown) => e instanceof OtrLimitError);
+});
+
+test('every truncation and every character substitution of an armoured message is rejected or round-trips', () => {
+  const text = armour(seededRandom(3)(40));
+  for (let n = 0; n < text.length; n++) assert.throws(() => dearmour(text.slice(0, n)), (e: unknown) => e instanceof OtrDecodeError);
+  for (let i = 0; i < text.length; i++) {
+    for (const ch of ['A', '=', '.', '?', '/', '\u00e9']) {
+      const t = text.slice(0, i) + ch + text.slice(i + 1);
+      try {
+        assert.is(armour(dearmour(t)), t);
+      } catch (e) {
+        assert.instance(e, OtrDecodeError);
+      }
+    }
+  }
+});
+
+test.run();
