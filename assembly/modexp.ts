@@ -8,17 +8,24 @@
 //                                  (its length is public). Wipes the exponent and every scratch buffer.
 //   modexp_legendre(slot)          x at IO; returns (x | p) in {-1, 0, 1}. Variable time: public x only.
 import { IO } from './io';
-import { MAX_LIMBS, NUM_BYTES, limbsFromBE, limbsToBE, modDouble, montMul, montSqr, montWipeScratch, negInv32 } from './mont';
+import { NUM_BYTES, limbsFor, limbsFromBE, limbsToBE, modDouble, montMul, montSqr, montWipeScratch, negInv, reverseLimbs } from './mont';
 
 const SLOTS: i32 = 2;
-// Per group slot: p, R mod p (one in Montgomery form), R^2 mod p (to enter Montgomery form).
+/** Largest modulus, in bytes (3072 bits). */
+const MAX_BYTES: i32 = 384;
+// Per group slot: p in 28-bit limbs, reversed p, R mod p (one in Montgomery form), R^2 mod p (to enter
+// Montgomery form), n0 = -p^(-1) mod 2^28, the limb count, the byte length, and p in 32-bit limbs for the
+// Jacobi symbol.
 const P_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
+const PREV_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
 const ONE_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
 const RR_TAB: usize = memory.data(NUM_BYTES * SLOTS, 16);
-const N0_TAB: usize = memory.data(4 * SLOTS, 16);
+const N0_TAB: usize = memory.data(8 * SLOTS, 16);
 const LIMBS_TAB: usize = memory.data(4 * SLOTS, 16);
+const BYTES_TAB: usize = memory.data(4 * SLOTS, 16);
+const P32_TAB: usize = memory.data(MAX_BYTES * SLOTS, 16);
 
-/** Fixed window width: 2^5 table entries (12 KiB) minimises multiplications for 640..3072-bit exponents. */
+/** Fixed window width: 2^5 table entries minimises multiplications for 640..3072-bit exponents. */
 const WIN: i32 = 5;
 const TABLE_N: i32 = 1 << WIN;
 const TABLE: usize = memory.data(NUM_BYTES * TABLE_N, 16);
@@ -27,39 +34,36 @@ const SEL: usize = memory.data(NUM_BYTES, 16);
 const TMP: usize = memory.data(NUM_BYTES, 16);
 
 // @ts-ignore: decorator
-@inline function slotPtr(tab: usize, slot: i32): usize {
-  return tab + <usize>(slot * NUM_BYTES);
+@inline function slotPtr(tab: usize, slot: i32, size: i32): usize {
+  return tab + <usize>(slot * size);
 }
 
-/** Limb count of a slot, 0 if the slot was never set up (or the slot number is bad). */
-function limbsOf(slot: i32): i32 {
-  if (slot < 0 || slot >= SLOTS) return 0;
-  return load<i32>(LIMBS_TAB + (<usize>slot << 2));
-}
-
-/** Byte length of the slot's modulus (0 when not set up). */
+/** Byte length of the slot's modulus, 0 if the slot was never set up (or the slot number is bad). */
 export function modexp_bytes(slot: i32): i32 {
-  return limbsOf(slot) << 2;
+  if (slot < 0 || slot >= SLOTS) return 0;
+  return load<i32>(BYTES_TAB + (<usize>slot << 2));
 }
 
-/** Reads an odd modulus of `nbytes` (a multiple of 4, at most 384) at IO into `slot`. Returns 1 on success. */
+/** Reads an odd modulus of `nbytes` (a multiple of 8, at most 384, top byte non-zero) at IO into `slot`. */
 export function modexp_setup(slot: i32, nbytes: i32): i32 {
-  if (slot < 0 || slot >= SLOTS || nbytes <= 0 || nbytes > NUM_BYTES || (nbytes & 3) != 0) return 0;
-  const s = nbytes >> 2;
-  const p = slotPtr(P_TAB, slot);
-  limbsFromBE(p, IO, s);
-  const p0 = load<u32>(p);
-  if ((p0 & 1) == 0 || load<u32>(p + (<usize>(s - 1) << 2)) == 0) return 0;
-  store<u32>(N0_TAB + (<usize>slot << 2), negInv32(p0));
+  if (slot < 0 || slot >= SLOTS || nbytes <= 0 || nbytes > MAX_BYTES || (nbytes & 7) != 0) return 0;
+  if ((load<u8>(IO + <usize>(nbytes - 1)) & 1) == 0 || load<u8>(IO) == 0) return 0;
+  const s = limbsFor(nbytes);
+  const p = slotPtr(P_TAB, slot, NUM_BYTES);
+  limbsFromBE(p, IO, nbytes, s);
+  be32(slotPtr(P32_TAB, slot, MAX_BYTES), IO, nbytes);
+  store<u64>(N0_TAB + (<usize>slot << 3), negInv(load<u32>(p) as u64));
+  reverseLimbs(slotPtr(PREV_TAB, slot, NUM_BYTES), p, s);
   // R mod p and R^2 mod p by doubling 1 (the modulus is public; this runs once per group).
-  const one = slotPtr(ONE_TAB, slot);
-  const rr = slotPtr(RR_TAB, slot);
+  const one = slotPtr(ONE_TAB, slot, NUM_BYTES);
+  const rr = slotPtr(RR_TAB, slot, NUM_BYTES);
   memory.fill(one, 0, NUM_BYTES);
   store<u32>(one, 1);
-  for (let k = 0; k < 32 * s; k++) modDouble(one, p, s);
+  for (let k = 0; k < 28 * s; k++) modDouble(one, p, s);
   memory.copy(rr, one, NUM_BYTES);
-  for (let k = 0; k < 32 * s; k++) modDouble(rr, p, s);
+  for (let k = 0; k < 28 * s; k++) modDouble(rr, p, s);
   store<i32>(LIMBS_TAB + (<usize>slot << 2), s);
+  store<i32>(BYTES_TAB + (<usize>slot << 2), nbytes);
   return 1;
 }
 
@@ -74,7 +78,7 @@ function window(e: usize, len: i32, pos: i32, w: i32): u32 {
 
 /** SEL = TABLE[idx] by reading every entry and keeping one with a mask (no secret-dependent address). */
 function select(idx: u32, s: i32): void {
-  const words = s >> 1; // s is even for every supported modulus (nbytes % 8 == 0 for both groups)
+  const words = s >> 1; // s is even (limbsFor rounds up)
   memory.fill(SEL, 0, <usize>(s << 2));
   for (let k: u32 = 0; k < <u32>TABLE_N; k++) {
     const d = (k ^ idx) as u64;
@@ -89,39 +93,40 @@ function select(idx: u32, s: i32): void {
 
 /** base^exp mod p; see the header for the layout. Returns 1, or 0 when the slot is not set up. */
 export function modexp_pow(slot: i32, expLen: i32): i32 {
-  const s = limbsOf(slot);
-  const nbytes = s << 2;
-  if (s == 0 || (s & 1) != 0 || expLen < 0 || expLen > nbytes) return 0;
-  const p = slotPtr(P_TAB, slot);
-  const n0 = load<u32>(N0_TAB + (<usize>slot << 2));
+  const nbytes = modexp_bytes(slot);
+  if (nbytes == 0 || expLen < 0 || expLen > nbytes) return 0;
+  const s = load<i32>(LIMBS_TAB + (<usize>slot << 2));
+  const p = slotPtr(P_TAB, slot, NUM_BYTES);
+  const prev = slotPtr(PREV_TAB, slot, NUM_BYTES);
+  const n0 = load<u64>(N0_TAB + (<usize>slot << 3));
   const e = IO + <usize>nbytes;
 
   // TABLE[i] = base^i in Montgomery form. montMul(base, R^2) also reduces a base >= p (base < 2^(32 s)).
-  limbsFromBE(TMP, IO, s);
-  memory.copy(TABLE, slotPtr(ONE_TAB, slot), <usize>nbytes);
-  montMul(TABLE + <usize>NUM_BYTES, TMP, slotPtr(RR_TAB, slot), p, n0, s);
+  limbsFromBE(TMP, IO, nbytes, s);
+  memory.copy(TABLE, slotPtr(ONE_TAB, slot, NUM_BYTES), <usize>NUM_BYTES);
+  montMul(TABLE + <usize>NUM_BYTES, TMP, slotPtr(RR_TAB, slot, NUM_BYTES), p, prev, n0, s);
   for (let i = 2; i < TABLE_N; i++) {
     const t = TABLE + <usize>(i * NUM_BYTES);
-    montMul(t, t - <usize>NUM_BYTES, TABLE + <usize>NUM_BYTES, p, n0, s);
+    montMul(t, t - <usize>NUM_BYTES, TABLE + <usize>NUM_BYTES, p, prev, n0, s);
   }
 
   // Left to right, WIN bits at a time: WIN squarings, then always one multiplication by a scanned entry.
   const bits = expLen << 3;
   const nwin = (bits + WIN - 1) / WIN;
-  memory.copy(ACC, slotPtr(ONE_TAB, slot), <usize>nbytes);
+  memory.copy(ACC, slotPtr(ONE_TAB, slot, NUM_BYTES), <usize>NUM_BYTES);
   for (let wi = nwin - 1; wi >= 0; wi--) {
     const pos = wi * WIN;
     const w = bits - pos < WIN ? bits - pos : WIN; // public: the top window may be narrower
-    for (let k = 0; k < w; k++) montSqr(ACC, ACC, p, n0, s);
+    for (let k = 0; k < w; k++) montSqr(ACC, ACC, p, prev, n0, s);
     select(window(e, expLen, pos, w), s);
-    montMul(ACC, ACC, SEL, p, n0, s);
+    montMul(ACC, ACC, SEL, p, prev, n0, s);
   }
 
   // Leave Montgomery form: multiply by plain 1.
-  memory.fill(TMP, 0, <usize>nbytes);
+  memory.fill(TMP, 0, <usize>NUM_BYTES);
   store<u32>(TMP, 1);
-  montMul(ACC, ACC, TMP, p, n0, s);
-  limbsToBE(IO, ACC, s);
+  montMul(ACC, ACC, TMP, p, prev, n0, s);
+  limbsToBE(IO, ACC, nbytes, s);
 
   memory.fill(e, 0, <usize>expLen);
   memory.fill(TABLE, 0, <usize>(NUM_BYTES * TABLE_N));
@@ -135,8 +140,18 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
 // ---------------------------------------------------------------------------------------------------------
 // Legendre symbol by the binary Jacobi algorithm on 64-bit limbs (public input: variable time is fine).
 
-const JA: usize = memory.data(NUM_BYTES + 8, 16);
-const JN: usize = memory.data(NUM_BYTES + 8, 16);
+const JA: usize = memory.data(MAX_BYTES + 8, 16);
+const JN: usize = memory.data(MAX_BYTES + 8, 16);
+
+/** `nbytes` big-endian bytes (a multiple of 4) -> little-endian 32-bit limbs. */
+function be32(r: usize, bytes: usize, nbytes: i32): void {
+  const s = nbytes >> 2;
+  for (let i = 0; i < s; i++) {
+    const o = bytes + <usize>(nbytes - 4 - (i << 2));
+    const v = (load<u8>(o) as u32) << 24 | (load<u8>(o + 1) as u32) << 16 | (load<u8>(o + 2) as u32) << 8 | (load<u8>(o + 3) as u32);
+    store<u32>(r + (<usize>i << 2), v);
+  }
+}
 
 // @ts-ignore: decorator
 @inline function w64(p: usize, i: i32): u64 {
@@ -181,12 +196,12 @@ function sigWords(a: usize, len: i32): i32 {
 
 /** (x | p) for x at IO (nbytes big-endian, any value below 2^(8 nbytes)). */
 export function modexp_legendre(slot: i32): i32 {
-  const s = limbsOf(slot);
-  if (s == 0 || (s & 1) != 0) return -2;
-  const words = s >> 1;
+  const nbytes = modexp_bytes(slot);
+  if (nbytes == 0) return -2;
+  const words = nbytes >> 3;
   // 32-bit little-endian limbs laid out consecutively are the 64-bit little-endian words.
-  limbsFromBE(JA, IO, s);
-  memory.copy(JN, slotPtr(P_TAB, slot), <usize>(s << 2));
+  be32(JA, IO, nbytes);
+  memory.copy(JN, slotPtr(P32_TAB, slot, MAX_BYTES), <usize>nbytes);
   let la = sigWords(JA, words);
   let ln = words;
   // x < 2^(32 s) < 2p: one subtraction reduces it mod p.
@@ -231,11 +246,11 @@ export function modexp_legendre(slot: i32): i32 {
   }
   // a = 0: the symbol is t when n = 1 (gcd 1), else 0.
   const isOne = ln == 1 && w64(JN, 0) == 1;
-  memory.fill(JA, 0, <usize>(NUM_BYTES + 8));
-  memory.fill(JN, 0, <usize>(NUM_BYTES + 8));
+  memory.fill(JA, 0, <usize>(MAX_BYTES + 8));
+  memory.fill(JN, 0, <usize>(MAX_BYTES + 8));
   return isOne ? t : 0;
 }
 
 export function modexp_present(): i32 {
-  return MAX_LIMBS;
+  return 1;
 }
