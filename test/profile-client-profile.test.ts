@@ -3,9 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-// TEMP: WASM is mid-rebuild by others; switch back to './helpers/backends.js' BACKENDS when it loads.
-import { loadBackend } from '../ts/backend/select.js';
-const BACKENDS = [await loadBackend('js')];
+import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { assertBitFlipsSafe, assertRandomSafe, assertTruncationsRejected } from './helpers/mutate.js';
 import { bytesToHex, hexToBytes, bytesToBigBE, concatBytes } from '../ts/bytes.js';
