@@ -6,8 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CryptoBackend } from '../ts/backend/types.js';
-import { loadBackend } from '../ts/backend/select.js';
-const JS = await loadBackend('js'); // TODO: BACKENDS once WASM passes its self-test
+import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { generateEcdh } from '../ts/crypto/ecdh.js';
 import { dhKeyPair } from '../ts/crypto/dh.js';
@@ -87,7 +86,7 @@ function rejects(b: CryptoBackend, p: Party, bytes: Uint8Array, cls: new (...a: 
   assert.is(snapshot(p.state), before, 'state changed by a rejected message');
 }
 
-for (const b of [JS]) {
+for (const b of BACKENDS) {
   const t = suite(`ratchet flow [${b.name}]`);
 
   t('Alice may send first on the seeded chain; Bob may send first on his stepped chain', () => {

@@ -10,8 +10,8 @@
  *   sending step, which is a DH step (i = 0): new ECDH and DH keys against Alice's ecdh0/dh0 give K1, his
  *   sending chain is KDF(0x13, root || K1), the root becomes KDF(0x12, root || K1), and i = 1.
  *
- * Either side may then send first. The functions take ownership of the key pairs passed in (their secrets
- * live on in the returned state) and of nothing else; `prevRoot` is not wiped (the DAKE wipes it).
+ * Either side may then send first. The functions copy what they keep: the caller still owns (and wipes) the
+ * seed's secrets and `prevRoot`.
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
@@ -46,8 +46,8 @@ function firstMixedSecret(b: CryptoBackend, seed: RatchetSeed): { k: Uint8Array;
 }
 
 function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): RatchetState {
-  const ourEcdh: RatchetKeyPair = { secret: seed.ourEcdh.secret, public: seed.ourEcdh.public };
-  const ourDh: RatchetKeyPair = { secret: seed.ourDh.secret, public: seed.ourDh.public };
+  const ourEcdh: RatchetKeyPair = { secret: seed.ourEcdh.secret.slice(), public: seed.ourEcdh.public.slice() };
+  const ourDh: RatchetKeyPair = { secret: seed.ourDh.secret.slice(), public: seed.ourDh.public.slice() };
   return {
     i: 0,
     j: 0,
@@ -60,8 +60,8 @@ function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): R
     sendingStepDue: false,
     ourEcdh,
     ourDh,
-    theirEcdh: seed.theirEcdh,
-    theirDh: seed.theirDh,
+    theirEcdh: seed.theirEcdh.slice(),
+    theirDh: seed.theirDh.slice(),
     braceKey,
     macKeysToReveal: [],
     skipped: [],
@@ -83,7 +83,7 @@ export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource,
   wipe(k);
   const receiving: RatchetState = { ...baseState(seed, root, braceKey), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
   const stepped = senderStep(b, random, receiving);
-  // The step replaced our first keys, the first root and the first brace key.
-  wipe(root, braceKey, seed.ourEcdh.secret, seed.ourDh.secret);
+  // The step replaced our first keys (the copies), the first root and the first brace key.
+  wipe(root, braceKey, receiving.ourEcdh.secret, receiving.ourDh.secret);
   return stepped;
 }

@@ -1,0 +1,307 @@
+/**
+ * The interactive DAKE (otrv4.md §Interactive DAKE, §Receiving an Identity/Auth-R/Auth-I Message;
+ * interpretations.md §3, §5, §11) as pure transitions over plain-data states. Bob sends Identity and Auth-I,
+ * Alice sends Auth-R. No I/O: randomness and the clock come in as arguments, messages go out as bytes.
+ *
+ * API for the session layer (it keeps the DAKE state apart from any running encrypted session, so a DAKE
+ * restarted by the peer never touches the ratchet in use until a new one completes):
+ *
+ *   startDake(b, random, local, peerTag?)            → { state: AwaitingAuthR, message: Identity }
+ *   receiveIdentity(b, random, local, state, bytes, nowMs)
+ *        → { state: AwaitingAuthI, message: Auth-R }         (START, WAITING_AUTH_I, or we lost the tie-break)
+ *        | { state: AwaitingAuthR (ours, unchanged), message: our Identity again }   (we won the tie-break)
+ *   receiveAuthR(b, random, local, state: AwaitingAuthR, bytes, nowMs)
+ *        → { state: Idle, message: Auth-I, established }     (Bob: ratchet ready, he may send at once)
+ *   receiveAuthI(b, local, state: AwaitingAuthI, bytes)
+ *        → { state: Idle, established }                      (Alice: ratchet ready)
+ *
+ * Persist `state` after each call if DAKEs must survive restarts (it holds ephemeral secrets: Bob's y, b,
+ * ecdh0, dh0; Alice's ecdh0, dh0, SSID and first root key). Any failure throws a typed OtrError and
+ * leaves the given state untouched (keep using it: the spec says to ignore the bad message). A successful
+ * transition consumes the given state (its secrets that are no longer needed are wiped). Call
+ * `wipeDakeState` when abandoning a DAKE.
+ *
+ * Checks on every received message: the header (decoder), the receiver tag (ours; 0 also accepted on
+ * Identity), the sender tag (Auth-R from the instance our Identity addressed, if we addressed one; Auth-I
+ * from the instance we sent Auth-R to), the client profile (signature, expiry, versions, valid keys, owner
+ * tag == sender tag), every point (pointIsValid), every DH value (group membership), the ring signature.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import type { RandomSource } from '../crypto/random.js';
+import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
+import { dhAssertValidPublic, dhKeyPair, dhSharedSecret, type DhKeyPair } from '../crypto/dh.js';
+import { ringSign, ringVerify } from '../crypto/ring-sig.js';
+import { wipe } from '../bytes.js';
+import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
+import { receiverTagMatches } from '../instance-tag.js';
+import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
+import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity } from '../wire/dake.js';
+import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
+import type { RatchetState } from '../ratchet/state.js';
+import { authITranscript, authRTranscript, dakeSecrets, identityTieBreak, tieBreakWeWin, type PhiParty } from './transcript.js';
+
+/** Who we are in a DAKE. The session builds this from the account and the conversation. */
+export interface DakeLocal {
+  /** Our instance tag; must equal our profile's owner tag (otr4j rejects anything else). */
+  readonly instanceTag: number;
+  /** Our signed client profile. */
+  readonly profile: ClientProfile;
+  /** The secret scalar of our long-term identity key H (ed448KeyPair(...).scalar: G·scalar = H). */
+  readonly identityScalar: Uint8Array;
+  /** Our account identifier as the peer knows it (phi DATA). */
+  readonly accountId: Uint8Array;
+  /** The peer's account identifier (phi DATA). */
+  readonly peerAccountId: Uint8Array;
+}
+
+export interface DakeIdle {
+  readonly kind: 'idle';
+}
+
+/** Bob, after sending Identity. */
+export interface DakeAwaitingAuthR {
+  readonly kind: 'awaiting-auth-r';
+  /** The receiver tag our Identity carried (0: any instance may answer). */
+  readonly peerTag: number;
+  readonly y: EcdhKeyPair;
+  readonly b: DhKeyPair;
+  readonly ecdh0: EcdhKeyPair;
+  readonly dh0: DhKeyPair;
+  /** Our Identity message, resent if we win a simultaneous-start tie-break. */
+  readonly identityMessage: Uint8Array;
+}
+
+/** Alice, after sending Auth-R: K is already derived; only Bob's Auth-I signature is outstanding. */
+export interface DakeAwaitingAuthI {
+  readonly kind: 'awaiting-auth-i';
+  readonly peerTag: number;
+  readonly peerProfile: ClientProfile;
+  /** X, the last ring member of Auth-I's ring {H_b, F_a, X}. */
+  readonly x: Uint8Array;
+  /** t_I, precomputed when Auth-R was made (every input was known then). */
+  readonly authITranscript: Uint8Array;
+  readonly ssid: Uint8Array;
+  readonly prevRoot: Uint8Array;
+  readonly ecdh0: EcdhKeyPair;
+  readonly dh0: DhKeyPair;
+  readonly theirEcdh0: Uint8Array;
+  readonly theirDh0: Uint8Array;
+}
+
+export type DakeState = DakeIdle | DakeAwaitingAuthR | DakeAwaitingAuthI;
+
+export const DAKE_IDLE: DakeIdle = Object.freeze({ kind: 'idle' });
+
+/** A completed DAKE. */
+export interface DakeEstablished {
+  /** The double ratchet, ready to send and receive. */
+  readonly ratchet: RatchetState;
+  /** The secure session id (8 bytes). */
+  readonly ssid: Uint8Array;
+  /** Which half of the SSID to show in bold (otrv4.md §Secure Session ID). */
+  readonly ssidBoldHalf: 'first' | 'second';
+  readonly peerProfile: ClientProfile;
+  readonly peerTag: number;
+}
+
+export interface DakeStep<S extends DakeState> {
+  readonly state: S;
+  readonly message?: Uint8Array;
+  readonly established?: DakeEstablished;
+}
+
+function checkLocal(b: CryptoBackend, local: DakeLocal): void {
+  if (local.profile.ownerTag !== local.instanceTag)
+    throw new OtrArgumentError('our instance tag must equal our client profile owner tag');
+  if (!(local.accountId instanceof Uint8Array) || !(local.peerAccountId instanceof Uint8Array))
+    throw new OtrArgumentError('account identifiers must be bytes');
+  if (!(local.identityScalar instanceof Uint8Array) || local.identityScalar.length !== 57)
+    throw new OtrArgumentError('identity scalar must be 57 bytes');
+  void b;
+}
+
+function assertPoint(b: CryptoBackend, p: Uint8Array, what: string): void {
+  if (!b.pointIsValid(p)) throw new OtrCryptoError('INVALID_POINT', `${what} is not a valid point`);
+}
+
+/** Wipes the ephemeral secrets a DAKE state holds. */
+export function wipeDakeState(s: DakeState): void {
+  if (s.kind === 'awaiting-auth-r') wipe(s.y.secret, s.b.secret, s.ecdh0.secret, s.dh0.secret);
+  else if (s.kind === 'awaiting-auth-i') wipe(s.ssid, s.prevRoot, s.ecdh0.secret, s.dh0.secret);
+}
+
+/** Bob starts: a fresh Identity message (to `peerTag`, 0 when the peer's instance is unknown). */
+export function startDake(b: CryptoBackend, random: RandomSource, local: DakeLocal, peerTag = 0): DakeStep<DakeAwaitingAuthR> {
+  checkLocal(b, local);
+  const y = generateEcdh(b, random);
+  const bb = dhKeyPair(b, random);
+  const ecdh0 = generateEcdh(b, random);
+  const dh0 = dhKeyPair(b, random);
+  const identityMessage = encodeIdentity({
+    senderTag: local.instanceTag,
+    receiverTag: peerTag,
+    profile: local.profile,
+    y: y.public,
+    b: bb.public,
+    ecdhFirst: ecdh0.public,
+    dhFirst: dh0.public,
+  });
+  return { state: { kind: 'awaiting-auth-r', peerTag, y, b: bb, ecdh0, dh0, identityMessage }, message: identityMessage };
+}
+
+/**
+ * An Identity message, in any DAKE state. In WAITING_AUTH_R both sides started: the higher tie-break value
+ * keeps its DAKE (we resend our Identity); the lower answers the peer's with a fresh Auth-R. In
+ * WAITING_AUTH_I the new Identity replaces the old one (fresh keys, full Auth-R: interpretations.md §11).
+ */
+export function receiveIdentity(
+  b: CryptoBackend,
+  random: RandomSource,
+  local: DakeLocal,
+  state: DakeState,
+  bytes: Uint8Array,
+  nowMs: number,
+): DakeStep<DakeAwaitingAuthR | DakeAwaitingAuthI> {
+  checkLocal(b, local);
+  const m = decodeIdentity(bytes);
+  // An Identity may not know our tag yet (otrr sends 0); a non-zero receiver tag must be ours.
+  if (!receiverTagMatches(m.receiverTag, local.instanceTag, true)) throw new OtrStateError('Identity message is for another instance');
+  validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
+  assertPoint(b, m.y, 'Y');
+  assertPoint(b, m.ecdhFirst, 'first ECDH key');
+  dhAssertValidPublic(b, m.b);
+  dhAssertValidPublic(b, m.dhFirst);
+
+  if (state.kind === 'awaiting-auth-r' && tieBreakWeWin(identityTieBreak(b, state.b.public), identityTieBreak(b, m.b)))
+    return { state, message: state.identityMessage };
+
+  // Alice: make Auth-R with all-new keys.
+  const x = generateEcdh(b, random);
+  const a = dhKeyPair(b, random);
+  const ecdh0 = generateEcdh(b, random);
+  const dh0 = dhKeyPair(b, random);
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  try {
+    const alice: PhiParty = { tag: local.instanceTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: local.accountId };
+    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
+    const keys = { bobProfile: m.profile.encoded, aliceProfile: local.profile.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
+    const tR = authRTranscript(b, keys, alice, bob);
+    const sigma = ringSign(b, random, local.identityScalar, local.profile.identityKey, [m.profile.forgingKey, local.profile.identityKey, m.y], tR);
+    const tI = authITranscript(b, keys, alice, bob);
+    kEcdh = ecdh(b, x.secret, m.y);
+    kDh = dhSharedSecret(b, a.secret, m.b);
+    const { ssid, prevRoot } = dakeSecrets(b, kEcdh, kDh);
+    const message = encodeAuthR({
+      senderTag: local.instanceTag,
+      receiverTag: m.senderTag,
+      profile: local.profile,
+      x: x.public,
+      a: a.public,
+      sigma,
+      ecdhFirst: ecdh0.public,
+      dhFirst: dh0.public,
+    });
+    wipeDakeState(state); // the old DAKE (ours, or the previous Identity's) is abandoned
+    const next: DakeAwaitingAuthI = {
+      kind: 'awaiting-auth-i',
+      peerTag: m.senderTag,
+      peerProfile: m.profile,
+      x: x.public,
+      authITranscript: tI,
+      ssid,
+      prevRoot,
+      ecdh0,
+      dh0,
+      theirEcdh0: m.ecdhFirst,
+      theirDh0: m.dhFirst,
+    };
+    return { state: next, message };
+  } catch (e) {
+    wipe(ecdh0.secret, dh0.secret);
+    throw e;
+  } finally {
+    wipe(x.secret, a.secret, kEcdh, kDh);
+  }
+}
+
+/** Bob receives Auth-R: verify it, answer with Auth-I, and start the ratchet (he may send at once). */
+export function receiveAuthR(
+  b: CryptoBackend,
+  random: RandomSource,
+  local: DakeLocal,
+  state: DakeState,
+  bytes: Uint8Array,
+  nowMs: number,
+): DakeStep<DakeIdle> {
+  checkLocal(b, local);
+  if (state.kind !== 'awaiting-auth-r') throw new OtrStateError('Auth-R received without a pending Identity');
+  const m = decodeAuthR(bytes);
+  if (!receiverTagMatches(m.receiverTag, local.instanceTag, false)) throw new OtrStateError('Auth-R message is for another instance');
+  if (state.peerTag !== 0 && m.senderTag !== state.peerTag) throw new OtrStateError('Auth-R from an instance our Identity was not sent to');
+  validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
+  assertPoint(b, m.x, 'X');
+  assertPoint(b, m.ecdhFirst, 'first ECDH key');
+  dhAssertValidPublic(b, m.a);
+  dhAssertValidPublic(b, m.dhFirst);
+
+  const alice: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
+  const bob: PhiParty = { tag: local.instanceTag, ecdh0: state.ecdh0.public, dh0: state.dh0.public, accountId: local.accountId };
+  const keys = { bobProfile: local.profile.encoded, aliceProfile: m.profile.encoded, y: state.y.public, x: m.x, b: state.b.public, a: m.a };
+  const tR = authRTranscript(b, keys, alice, bob);
+  if (!ringVerify(b, [local.profile.forgingKey, m.profile.identityKey, state.y.public], m.sigma, tR))
+    throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify');
+
+  const tI = authITranscript(b, keys, alice, bob);
+  const sigma = ringSign(b, random, local.identityScalar, local.profile.identityKey, [local.profile.identityKey, m.profile.forgingKey, m.x], tI);
+  const kEcdh = ecdh(b, state.y.secret, m.x);
+  let kDh: Uint8Array | undefined;
+  let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
+  try {
+    kDh = dhSharedSecret(b, state.b.secret, m.a);
+    secrets = dakeSecrets(b, kEcdh, kDh);
+    const message = encodeAuthI({ senderTag: local.instanceTag, receiverTag: m.senderTag, sigma });
+    const ratchet = initRatchetAsAuthISender(b, random, {
+      prevRoot: secrets.prevRoot,
+      ourEcdh: state.ecdh0,
+      ourDh: state.dh0,
+      theirEcdh: m.ecdhFirst,
+      theirDh: m.dhFirst,
+    });
+    wipeDakeState(state);
+    return {
+      state: DAKE_IDLE,
+      message,
+      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag },
+    };
+  } catch (e) {
+    wipe(secrets?.ssid);
+    throw e;
+  } finally {
+    wipe(kEcdh, kDh, secrets?.prevRoot);
+  }
+}
+
+/** Alice receives Auth-I: verify it and start the ratchet (she sends on the first chain). */
+export function receiveAuthI(b: CryptoBackend, local: DakeLocal, state: DakeState, bytes: Uint8Array): DakeStep<DakeIdle> {
+  checkLocal(b, local);
+  if (state.kind !== 'awaiting-auth-i') throw new OtrStateError('Auth-I received without a pending Auth-R');
+  const m = decodeAuthI(bytes);
+  if (!receiverTagMatches(m.receiverTag, local.instanceTag, false)) throw new OtrStateError('Auth-I message is for another instance');
+  if (m.senderTag !== state.peerTag) throw new OtrStateError('Auth-I from an instance we did not send Auth-R to');
+  if (!ringVerify(b, [state.peerProfile.identityKey, local.profile.forgingKey, state.x], m.sigma, state.authITranscript))
+    throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-I ring signature does not verify');
+  const ratchet = initRatchetAsAuthIReceiver(b, {
+    prevRoot: state.prevRoot,
+    ourEcdh: state.ecdh0,
+    ourDh: state.dh0,
+    theirEcdh: state.theirEcdh0,
+    theirDh: state.theirDh0,
+  });
+  const ssid = state.ssid.slice();
+  wipeDakeState(state);
+  return {
+    state: DAKE_IDLE,
+    established: { ratchet, ssid, ssidBoldHalf: 'first', peerProfile: state.peerProfile, peerTag: state.peerTag },
+  };
+}
