@@ -33,8 +33,9 @@ const RC: usize = memory.data<i64>([
 
 /**
  * Keccak-f[1600]: 24 rounds on the lanes held in locals. Each round is written out in full (no lane arrays,
- * no index tables) so the engine keeps all 25 lanes in registers or stack slots; the round loop itself is
- * not unrolled because one round already dwarfs the loop's cost (measured: see bench/suites/shake256.ts).
+ * no index tables) so the engine keeps all 25 lanes in locals. The loop over rounds stays: in V8 (Node 20)
+ * unrolling all 24 rounds measured 2.1x slower and two rounds per iteration 10% slower (larger code, worse
+ * register allocation), while one loop branch per round costs nothing measurable.
  */
 function keccakF1600(): void {
   let a00 = load<i64>(STATE, 0);
