@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { loadBackend } from '../ts/backend/select.js'; // TEMP-JS-ONLY
-const BACKENDS = [await loadBackend('js')]; // TEMP-JS-ONLY
+import { BACKENDS } from './helpers/backends.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../ts/bytes.js';
 import { OtrArgumentError } from '../ts/errors.js';

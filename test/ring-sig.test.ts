@@ -2,8 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { loadBackend } from '../ts/backend/select.js'; // TEMP-JS-ONLY
-const BACKENDS = [await loadBackend('js')]; // TEMP-JS-ONLY
+import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../ts/bytes.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
