@@ -10,28 +10,40 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const DECODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const PAD = 0x3d;
+// Every output byte is ASCII, where latin1 and UTF-8 agree; latin1 decodes byte-per-char without validation.
+const ASCII = new TextDecoder('latin1');
+
+/** Encodes into a byte buffer of character codes and converts once: no per-character string building. */
 export function base64Encode(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
   const n = bytes.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
+  const A = ALPHABET_CODES;
+  let o = 0;
   let i = 0;
   for (; i + 3 <= n; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    chunk += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + ALPHABET[(v >>> 6) & 63]! + ALPHABET[v & 63]!;
-    if (chunk.length >= 8192) {
-      parts.push(chunk);
-      chunk = '';
-    }
+    out[o] = A[v >>> 18]!;
+    out[o + 1] = A[(v >>> 12) & 63]!;
+    out[o + 2] = A[(v >>> 6) & 63]!;
+    out[o + 3] = A[v & 63]!;
+    o += 4;
   }
   if (n - i === 1) {
     const v = bytes[i]! << 16;
-    chunk += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + '==';
+    out[o] = A[v >>> 18]!;
+    out[o + 1] = A[(v >>> 12) & 63]!;
+    out[o + 2] = PAD;
+    out[o + 3] = PAD;
   } else if (n - i === 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    chunk += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + ALPHABET[(v >>> 6) & 63]! + '=';
+    out[o] = A[v >>> 18]!;
+    out[o + 1] = A[(v >>> 12) & 63]!;
+    out[o + 2] = A[(v >>> 6) & 63]!;
+    out[o + 3] = PAD;
   }
-  parts.push(chunk);
-  return parts.join('');
+  return ASCII.decode(out);
 }
 
 function sextet(s: string, i: number): number {
@@ -47,7 +59,7 @@ export function base64Decode(s: string, start = 0, end = s.length): Uint8Array {
   if (len % 4 !== 0) throw new OtrDecodeError('base64 length is not a multiple of 4');
   if (len === 0) return new Uint8Array(0);
   let pad = 0;
-  if (s.charCodeAt(end - 1) === 0x3d) pad = s.charCodeAt(end - 2) === 0x3d ? 2 : 1;
+  if (s.charCodeAt(end - 1) === PAD) pad = s.charCodeAt(end - 2) === PAD ? 2 : 1;
   const out = new Uint8Array((len / 4) * 3 - pad);
   let o = 0;
   const full = end - (pad ? 4 : 0);
