@@ -104,6 +104,81 @@ function dot2(x1: usize, y1: usize, x2: usize, y2: usize, n: i32): u64 {
   return acc;
 }
 
+// Second result of dotPair2 (a global: returning two u64 without allocating).
+let PAIR_LO: u64 = 0;
+
+/**
+ * Two adjacent columns at once: returns sum x1[k] y1[k+1] + x2[k] y2[k+1] and leaves
+ * sum x1[k] y1[k] + x2[k] y2[k] in PAIR_LO, k < n. Each y limb is loaded once and used by both columns,
+ * so a product costs one load instead of two.
+ */
+function dotPair2(x1: usize, y1: usize, x2: usize, y2: usize, n: i32): u64 {
+  let hi: u64 = 0;
+  let lo: u64 = 0;
+  let ya = load<u32>(y1) as u64;
+  let yb = load<u32>(y2) as u64;
+  let k = n;
+  while (k >= 2) {
+    const xa0 = load<u32>(x1) as u64;
+    const xa1 = load<u32>(x1, 4) as u64;
+    const ya1 = load<u32>(y1, 4) as u64;
+    const ya2 = load<u32>(y1, 8) as u64;
+    const xb0 = load<u32>(x2) as u64;
+    const xb1 = load<u32>(x2, 4) as u64;
+    const yb1 = load<u32>(y2, 4) as u64;
+    const yb2 = load<u32>(y2, 8) as u64;
+    hi += xa0 * ya1 + xa1 * ya2 + xb0 * yb1 + xb1 * yb2;
+    lo += xa0 * ya + xa1 * ya1 + xb0 * yb + xb1 * yb1;
+    ya = ya2;
+    yb = yb2;
+    x1 += 8;
+    y1 += 8;
+    x2 += 8;
+    y2 += 8;
+    k -= 2;
+  }
+  if (k > 0) {
+    const xa0 = load<u32>(x1) as u64;
+    const xb0 = load<u32>(x2) as u64;
+    hi += xa0 * (load<u32>(y1, 4) as u64) + xb0 * (load<u32>(y2, 4) as u64);
+    lo += xa0 * ya + xb0 * yb;
+  }
+  PAIR_LO = lo;
+  return hi;
+}
+
+/** dotPair2 for one vector pair: returns sum x[k] y[k+1], leaves sum x[k] y[k] in PAIR_LO, k < n. */
+function dotPair(x: usize, y: usize, n: i32): u64 {
+  let hi: u64 = 0;
+  let lo: u64 = 0;
+  let y0 = load<u32>(y) as u64;
+  let k = n;
+  while (k >= 2) {
+    const x0 = load<u32>(x) as u64;
+    const x1 = load<u32>(x, 4) as u64;
+    const y1 = load<u32>(y, 4) as u64;
+    const y2 = load<u32>(y, 8) as u64;
+    hi += x0 * y1 + x1 * y2;
+    lo += x0 * y0 + x1 * y1;
+    y0 = y2;
+    x += 8;
+    y += 8;
+    k -= 2;
+  }
+  while (k > 0) {
+    const x0 = load<u32>(x) as u64;
+    const y1 = load<u32>(y, 4) as u64;
+    hi += x0 * y1;
+    lo += x0 * y0;
+    y0 = y1;
+    x += 4;
+    y += 4;
+    k--;
+  }
+  PAIR_LO = lo;
+  return hi;
+}
+
 /**
  * r = t mod p for t = T_BUF[0..s] (s limbs and a carry limb, t < 2p): subtracts p when t >= p, chosen
  * by a mask. r may be any buffer.
@@ -127,19 +202,36 @@ function finalSubtract(r: usize, p: usize, s: i32): void {
  */
 export function montMul(r: usize, a: usize, b: usize, p: usize, prev: usize, n0: u64, s: i32): void {
   reverseLimbs(BREV, b, s);
-  // b[i-j] = BREV[s-1-i+j] and p[i-j] = prev[s-1-i+j].
+  // b[i-j] = BREV[s-1-i+j] and p[i-j] = prev[s-1-i+j]. Columns go in pairs (i, i+1); s is even.
+  const b0 = limb(b, 0);
+  const b1 = limb(b, 1);
+  const p0 = limb(p, 0);
+  const p1 = limb(p, 1);
   let c: u64 = 0;
-  for (let i = 0; i < s; i++) {
-    const o = s - 1 - i;
-    c += dot2(a, at(BREV, o), M_BUF, at(prev, o), i) + limb(a, i) * limb(b, 0);
+  for (let i = 0; i < s; i += 2) {
+    const o = s - 2 - i;
+    // j < i for both columns; column i+1 also gets the terms with j = i, i+1, including m[i] p[1].
+    const ci = dotPair2(a, at(BREV, o), M_BUF, at(prev, o), i);
+    const ci1 = PAIR_LO;
+    c += ci + limb(a, i) * b0;
     const mi = ((c & MASK) * n0) & MASK;
     setLimb(M_BUF, i, mi);
-    c = (c + mi * limb(p, 0)) >> LIMB_BITS; // exact: the low 28 bits are zero by the choice of m[i]
+    c = (c + mi * p0) >> LIMB_BITS; // exact: the low 28 bits are zero by the choice of m[i]
+    c += ci1 + limb(a, i) * b1 + limb(a, i + 1) * b0 + mi * p1;
+    const mi1 = ((c & MASK) * n0) & MASK;
+    setLimb(M_BUF, i + 1, mi1);
+    c = (c + mi1 * p0) >> LIMB_BITS;
   }
-  for (let i = s; i < 2 * s; i++) {
+  for (let i = s; i < 2 * s; i += 2) {
+    // Column i: j = j0 .. s-1 at BREV[j - j0]; column i+1: j = j0+1 .. s-1 at BREV[j - j0 - 1].
     const j0 = i - s + 1;
-    c += dot2(at(a, j0), BREV, at(M_BUF, j0), prev, 2 * s - 1 - i);
+    const n = 2 * s - 2 - i;
+    const ci = dotPair2(at(a, j0 + 1), BREV, at(M_BUF, j0 + 1), prev, n);
+    const ci1 = PAIR_LO;
+    c += ci + limb(a, j0) * limb(BREV, 0) + limb(M_BUF, j0) * limb(prev, 0);
     setLimb(T_BUF, i - s, c & MASK);
+    c = (c >> LIMB_BITS) + ci1;
+    setLimb(T_BUF, i + 1 - s, c & MASK);
     c >>= LIMB_BITS;
   }
   setLimb(T_BUF, s, c);
@@ -149,23 +241,44 @@ export function montMul(r: usize, a: usize, b: usize, p: usize, prev: usize, n0:
 /** r = a^2 * 2^(-28 s) mod p for a < p: montMul(r, a, a) with the symmetric products counted once. */
 export function montSqr(r: usize, a: usize, p: usize, prev: usize, n0: u64, s: i32): void {
   reverseLimbs(BREV, a, s);
+  // Column i: the off-diagonal a[j] a[i-j] (j < i-j) doubled, a[i/2]^2 for even i, and m[j] p[i-j].
+  // Columns go in pairs (i, i+1) with i even, as in montMul.
+  const p0 = limb(p, 0);
+  const p1 = limb(p, 1);
   let c: u64 = 0;
-  for (let i = 0; i < s; i++) {
-    const o = s - 1 - i;
-    // Off-diagonal a[j] a[i-j] (j < i-j) doubled, the square a[i/2]^2 for even i, then m[j] p[i-j].
-    c += dot(a, at(BREV, o), (i + 1) >> 1) << 1;
-    if ((i & 1) == 0) c += limb(a, i >> 1) * limb(a, i >> 1); // public condition: the column index
-    c += dot(M_BUF, at(prev, o), i);
+  for (let i = 0; i < s; i += 2) {
+    const o = s - 2 - i;
+    const h = i >> 1;
+    const di = dotPair(a, at(BREV, o), h); // j < i/2 for both columns
+    const di1 = PAIR_LO + limb(a, h) * limb(a, h + 1); // column i+1 also has j = i/2
+    const mpi = dotPair(M_BUF, at(prev, o), i);
+    const mpi1 = PAIR_LO;
+    c += (di << 1) + limb(a, h) * limb(a, h) + mpi;
     const mi = ((c & MASK) * n0) & MASK;
     setLimb(M_BUF, i, mi);
-    c = (c + mi * limb(p, 0)) >> LIMB_BITS;
+    c = (c + mi * p0) >> LIMB_BITS;
+    c += (di1 << 1) + mpi1 + mi * p1;
+    const mi1 = ((c & MASK) * n0) & MASK;
+    setLimb(M_BUF, i + 1, mi1);
+    c = (c + mi1 * p0) >> LIMB_BITS;
   }
-  for (let i = s; i < 2 * s; i++) {
+  for (let i = s; i < 2 * s; i += 2) {
     const j0 = i - s + 1;
-    c += dot(at(a, j0), BREV, (i + 1 - 2 * j0) >> 1) << 1;
-    if ((i & 1) == 0) c += limb(a, i >> 1) * limb(a, i >> 1);
-    c += dot(at(M_BUF, j0), prev, 2 * s - 1 - i);
+    const h = i >> 1;
+    // Off-diagonal: column i has j = j0 .. h-1 at BREV[j - j0], column i+1 has j = j0+1 .. h at BREV[j - j0 - 1].
+    const n = h - j0 - 1; // public: -1 only for the last pair, which has no off-diagonal terms
+    let di: u64 = 0;
+    let di1: u64 = 0;
+    if (n >= 0) {
+      di = dotPair(at(a, j0 + 1), BREV, n) + limb(a, j0) * limb(BREV, 0);
+      di1 = PAIR_LO + limb(a, h) * limb(a, h + 1);
+    }
+    const mpi = dotPair(at(M_BUF, j0 + 1), prev, 2 * s - 2 - i) + limb(M_BUF, j0) * limb(prev, 0);
+    const mpi1 = PAIR_LO;
+    c += (di << 1) + limb(a, h) * limb(a, h) + mpi;
     setLimb(T_BUF, i - s, c & MASK);
+    c = (c >> LIMB_BITS) + (di1 << 1) + mpi1;
+    setLimb(T_BUF, i + 1 - s, c & MASK);
     c >>= LIMB_BITS;
   }
   setLimb(T_BUF, s, c);
