@@ -13,7 +13,8 @@
  * Residuals: the selection masks live in JS numbers (the JIT could in principle branch on them, which no
  * engine is known to do for bitwise ops); and the JS backend's BigInt/noble arithmetic is not constant time
  * at all (its pointMul returns early for a zero multiplier), so only the WASM backend keeps the slot
- * private against a timing observer.
+ * private against a timing observer. (WASM's pointMul is a fixed signed-radix-16 window over complete
+ * additions: a zero multiplier costs exactly what any other does.)
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { abytes, equalBytes, wipe } from '../bytes.js';
@@ -66,7 +67,9 @@ function checkRingShape(ring: unknown): asserts ring is Ring {
 
 /**
  * RSig(A_i, a_i, {A1, A2, A3}, m): a 342-byte ring signature on `message` by the holder of `secretScalar`
- * (57-byte little-endian, the a with publicKey = G·a), whose public key must be one of the ring members.
+ * (57-byte little-endian, the a with publicKey = G·a — for an Ed448 identity key that is
+ * `ed448KeyPair(b, seed).scalar`, for an ECDH key its `secret`), whose public key must be one of the ring
+ * members.
  * Ring members must be valid points (OtrCryptoError('INVALID_POINT') otherwise); a secret that does not
  * match `publicKey`, or a key that is not in the ring, is a caller error (OtrArgumentError).
  */
