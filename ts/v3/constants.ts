@@ -25,12 +25,9 @@ export const Tlv = Object.freeze({
 /** Data message flag: a receiver that cannot read the message ignores it silently. */
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
-/** The smallest valid instance tag; 0 means "unknown" and is allowed only as a D-H Commit receiver. */
-export const MIN_INSTANCE_TAG = 0x100;
 
 /** Sizes fixed by the protocol. */
 export const AKE_R_BYTES = 16; // the AES-128 key r that hides g^x in the D-H Commit
-export const DH_SECRET_BYTES = 40; // "at least 320 bits"; libotr uses exactly 320
 export const SMP_EXPONENT_BYTES = 192; // "the random exponents are 1536-bit numbers"
 export const AKE_MAC_BYTES = 20; // SHA256-HMAC-160
 export const DATA_MAC_BYTES = 20; // SHA1-HMAC

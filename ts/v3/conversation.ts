@@ -12,31 +12,30 @@ import type { CryptoBackend } from '../backend/types.js';
 import { bytesToHex, utf8 } from '../bytes.js';
 import { type DsaPrivateKey, type DsaPublicKey, dsaFingerprint } from '../crypto/dsa.js';
 import { type RandomSource, systemRandom } from '../crypto/random.js';
-import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
+import { MIN_INSTANCE_TAG } from '../instance-tag.js';
 import { type AkeEnv, type AkeResult, type AkeStep, type AuthState, akeOnCommit, akeOnDhKey, akeOnRevealSig, akeOnSig, akeStart } from './ake.js';
-import { armour, dearmour, ARMOUR_PREFIX } from './armour.js';
+import { armour } from '../codec/armour.js';
+import { classifyIncoming } from '../codec/classify.js';
+import { OtrErrorCode, buildErrorMessage } from '../codec/error-message.js';
+import { buildQuery } from '../codec/query.js';
+import { whitespaceTag } from '../codec/whitespace.js';
 import {
   FLAG_IGNORE_UNREADABLE,
   HEARTBEAT_INTERVAL_MS,
-  MIN_INSTANCE_TAG,
   MsgType,
   RESEND_INTERVAL_MS,
   Tlv,
 } from './constants.js';
 import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
-import { type FragmentBuffer, FRAGMENT_PREFIX, accumulate, emptyFragmentBuffer, fragment, parseFragment } from './fragment.js';
-import { type DataMsg, type V3Message, decodeMessage, encodeMessage, peekHeader } from './messages.js';
+import { type FragmentBuffer, accumulate, emptyFragmentBuffer, fragmentV3 } from './fragment.js';
+import { type DataMsg, type V3Message, decodeMessage, encodeMessage } from './messages.js';
 import { checkSchema, decodeState, encodeState, type Schema } from './persist.js';
-import {
-  QUERY_V3,
-  WHITESPACE_TAG_V3,
-  errorMessage,
-  errorText,
-  isErrorMessage,
-  queryVersions,
-  stripWhitespaceTag,
-} from './plaintext.js';
+
+/** We offer only v3 here; the v4 session layer builds its own "?OTRv34?". */
+const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has been requested.');
+const WHITESPACE_TAG_V3 = whitespaceTag([3]);
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
 import { type TlvRecord, decodePlaintext, encodePlaintext } from './tlv.js';
 
@@ -180,7 +179,7 @@ class Tx {
     const text = armour(encodeMessage(m));
     const size = this.opts.fragmentSize ?? 0;
     const receiver = m.receiverTag;
-    this.toSend.push(...(size > 0 ? fragment(text, size, this.s.ourTag, receiver) : [text]));
+    this.toSend.push(...(size > 0 ? fragmentV3(text, size, this.s.ourTag, receiver) : [text]));
     this.s.lastSentAt = this.now;
   }
 
@@ -257,51 +256,45 @@ function startAke(tx: Tx): void {
 // ---- receiving -----------------------------------------------------------------------------------------
 
 function receiveText(tx: Tx, text: string, fromFragments: boolean): void {
-  if (text.length > tx.limits.maxMessageChars) {
-    tx.event({ type: 'ignored', reason: 'message longer than maxMessageChars' });
-    return;
-  }
-  if (!fromFragments && text.includes(FRAGMENT_PREFIX)) {
-    const f = parseFragment(text.slice(text.indexOf(FRAGMENT_PREFIX)), tx.limits);
-    if (f.receiverTag !== 0 && f.receiverTag !== tx.s.ourTag) {
-      tx.event({ type: 'otherInstance' });
-      return;
-    }
+  const inc = classifyIncoming(text, tx.limits);
+  if (inc.kind === 'fragment') {
+    const f = inc.fragment;
+    if (fromFragments) throw new OtrDecodeError('a fragment cannot contain a fragment');
+    if (f.version !== 3) return tx.event({ type: 'ignored', reason: 'OTRv4 fragment in an OTRv3 conversation' });
+    if (f.receiverTag !== 0 && f.receiverTag !== tx.s.ourTag) return tx.event({ type: 'otherInstance' });
     const whole = accumulate(tx.s.frag, f, tx.limits);
     if (whole !== null) receiveText(tx, whole, true);
     return;
   }
   // Any unfragmented message forgets a partial one (§Receiving Fragments).
   if (!fromFragments) tx.s.frag = emptyFragmentBuffer();
-  if (text.startsWith('?OTR,')) {
-    tx.event({ type: 'ignored', reason: 'OTRv2 fragment (version 2 is not supported)' });
-    return;
+  switch (inc.kind) {
+    case 'encoded':
+      return receiveEncoded(tx, inc.bytes);
+    case 'error':
+      tx.event({ type: 'errorReceived', message: inc.error.text });
+      if (tx.policy.errorStartAke && tx.policy.allowV3) tx.sendText(QUERY_V3);
+      return;
+    case 'query':
+      if (inc.versions.includes(3) && tx.policy.allowV3) startAke(tx);
+      return;
+    case 'whitespace':
+      receivePlaintext(tx, inc.text);
+      if (inc.versions.includes(3) && tx.policy.allowV3 && tx.policy.whitespaceStartAke) startAke(tx);
+      return;
+    case 'plaintext':
+      if (text.startsWith('?OTR,')) return tx.event({ type: 'ignored', reason: 'OTRv2 fragment (version 2 is not supported)' });
+      return receivePlaintext(tx, inc.text);
   }
-  if (text.includes(ARMOUR_PREFIX)) return receiveEncoded(tx, dearmour(text));
-  if (isErrorMessage(text)) {
-    tx.event({ type: 'errorReceived', message: errorText(text) });
-    if (tx.policy.errorStartAke && tx.policy.allowV3) tx.sendText(QUERY_V3);
-    return;
-  }
-  const q = queryVersions(text);
-  if (q !== null) {
-    if (q.includes('3') && tx.policy.allowV3) startAke(tx);
-    return;
-  }
-  receivePlaintext(tx, text);
 }
 
-function receivePlaintext(tx: Tx, text: string): void {
-  const ws = stripWhitespaceTag(text);
-  const shown = ws ? ws.text : text;
+function receivePlaintext(tx: Tx, shown: string): void {
   if (tx.s.msgstate !== 'plaintext' || tx.policy.requireEncryption) tx.event({ type: 'unencrypted' });
   if (tx.s.msgstate === 'plaintext') tx.s.receivedPlaintext = true;
   if (shown.length > 0) tx.toUser.push(shown);
-  if (ws && ws.versions.includes('3') && tx.policy.allowV3 && tx.policy.whitespaceStartAke) startAke(tx);
 }
 
 function receiveEncoded(tx: Tx, bytes: Uint8Array): void {
-  const h = peekHeader(bytes);
   if (!tx.policy.allowV3) return;
   const m = decodeMessage(bytes, tx.limits.maxFieldBytes);
   // Instance tags: a receiver tag other than ours (0 is allowed only on a D-H Commit) is for someone else.
@@ -314,7 +307,6 @@ function receiveEncoded(tx: Tx, bytes: Uint8Array): void {
     tx.event({ type: 'otherInstance' });
     return;
   }
-  void h;
   const env = tx.akeEnv();
   switch (m.type) {
     case MsgType.dhCommit:
@@ -338,7 +330,7 @@ function unreadable(tx: Tx, m: DataMsg, reason: string): void {
     return;
   }
   tx.event({ type: 'unreadable', reason });
-  tx.sendText(errorMessage('You transmitted an unreadable encrypted message.'));
+  tx.sendText(buildErrorMessage(OtrErrorCode.unreadable));
 }
 
 function receiveData(tx: Tx, m: DataMsg): void {

@@ -1,21 +1,13 @@
 /**
- * OTRv3 fragments (otrv3-protocol.html §Fragmentation): "?OTR|sender|receiver,k,n,piece," with hex instance
- * tags and decimal k, n ≤ 65535. Reassembly is the spec's single-buffer rule (one message at a time, pieces in
- * order), bounded by limits.maxFragmentChars / maxFragmentsPerMessage / maxMessageChars.
- *
- * TODO(codec): the v4 codec engineer's ts/codec fragment parser also reads the v3 syntax; switch the parsing
- * half to it when it lands (the reassembly rule here is v3's own and stays).
+ * OTRv3 fragments (otrv3-protocol.html §Fragmentation). Parsing and formatting are the shared codec's
+ * (ts/codec/fragment.ts reads and writes the v3 syntax "?OTR|sender|receiver,k,n,piece,"); what is v3's own is
+ * the reassembly rule — one message at a time, pieces strictly in order, any other fragment or message
+ * resetting the buffer — and the sending side's split. Bounded by limits.maxFragmentsPerMessage and
+ * maxMessageChars.
  */
-import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
+import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
+import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
-
-export interface V3Fragment {
-  senderTag: number;
-  receiverTag: number;
-  k: number;
-  n: number;
-  piece: string;
-}
 
 export interface FragmentBuffer {
   k: number;
@@ -25,36 +17,25 @@ export interface FragmentBuffer {
 
 export const emptyFragmentBuffer = (): FragmentBuffer => ({ k: 0, n: 0, buf: '' });
 
-const FRAGMENT_RE = /^\?OTR\|([0-9a-fA-F]{1,8})\|([0-9a-fA-F]{1,8}),(\d{1,5}),(\d{1,5}),([^,]+),$/;
-export const FRAGMENT_PREFIX = '?OTR|';
-
-/** Parses one v3 fragment; the whole text must be the fragment (libotr sends nothing around it). */
-export function parseFragment(text: string, limits: Limits): V3Fragment {
-  if (text.length > limits.maxFragmentChars) throw new OtrLimitError('fragment longer than maxFragmentChars');
-  const m = FRAGMENT_RE.exec(text);
-  if (!m) throw new OtrDecodeError('malformed OTRv3 fragment');
-  const k = Number(m[3]);
-  const n = Number(m[4]);
-  if (k === 0 || n === 0 || k > n || n > 65535) throw new OtrDecodeError('illegal fragment index');
-  if (n > limits.maxFragmentsPerMessage) throw new OtrLimitError('too many fragments for one message');
-  return { senderTag: parseInt(m[1]!, 16) >>> 0, receiverTag: parseInt(m[2]!, 16) >>> 0, k, n, piece: m[5]! };
-}
-
 /**
- * Adds a fragment to the buffer (mutating it) per the spec's (K, N, F) rule; returns the whole message when
- * the last piece arrives.
+ * Adds a fragment to the buffer (mutating it) by the spec's (K, N, F) rule; returns the whole message when
+ * its last piece arrives, else null.
  */
-export function accumulate(fb: FragmentBuffer, f: V3Fragment, limits: Limits): string | null {
-  if (f.k === 1) {
+export function accumulate(fb: FragmentBuffer, f: FragmentV3, limits: Limits): string | null {
+  if (f.total > limits.maxFragmentsPerMessage) {
+    Object.assign(fb, emptyFragmentBuffer());
+    throw new OtrLimitError('too many fragments for one message');
+  }
+  if (f.index === 1) {
     fb.k = 1;
-    fb.n = f.n;
+    fb.n = f.total;
     fb.buf = f.piece;
-  } else if (f.n === fb.n && f.k === fb.k + 1) {
+  } else if (f.total === fb.n && f.index === fb.k + 1) {
     if (fb.buf.length + f.piece.length > limits.maxMessageChars) {
       Object.assign(fb, emptyFragmentBuffer());
       throw new OtrLimitError('reassembled message longer than maxMessageChars');
     }
-    fb.k = f.k;
+    fb.k = f.index;
     fb.buf += f.piece;
   } else {
     Object.assign(fb, emptyFragmentBuffer());
@@ -68,22 +49,20 @@ export function accumulate(fb: FragmentBuffer, f: V3Fragment, limits: Limits): s
   return null;
 }
 
-const hex8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
-const dec5 = (v: number): string => String(v).padStart(5, '0');
-/** Characters a fragment adds around its piece: "?OTR|xxxxxxxx|xxxxxxxx,kkkkk,nnnnn," and the final ",". */
-export const FRAGMENT_OVERHEAD = 36;
+/** Characters a v3 fragment adds around its piece: "?OTR|" 8 "|" 8 "," 5 "," 5 "," piece ",". */
+export const FRAGMENT_V3_OVERHEAD = FRAGMENT_PREFIX.length + 8 + 1 + 8 + 1 + 5 + 1 + 5 + 1 + 1;
 
-/** Splits `message` into fragments of at most `maxChars` characters each (libotr's layout, zero-padded). */
-export function fragment(message: string, maxChars: number, senderTag: number, receiverTag: number): string[] {
+/** Splits an encoded message into v3 fragments of at most `maxChars` characters (unsplit if it fits). */
+export function fragmentV3(message: string, maxChars: number, senderTag: number, receiverTag: number): string[] {
   if (message.length <= maxChars) return [message];
-  const pieceLen = maxChars - FRAGMENT_OVERHEAD;
-  if (pieceLen < 1) throw new OtrArgumentError('fragment size too small for the fragment header');
-  const n = Math.ceil(message.length / pieceLen);
-  if (n > 65535) throw new OtrArgumentError('message needs more than 65535 fragments');
+  const pieceLen = maxChars - FRAGMENT_V3_OVERHEAD;
+  if (pieceLen < 1) throw new OtrArgumentError(`fragment size must exceed the ${FRAGMENT_V3_OVERHEAD}-character overhead`);
+  const total = Math.ceil(message.length / pieceLen);
+  if (total > 0xffff) throw new OtrArgumentError('message needs more than 65535 fragments');
   const out: string[] = [];
-  for (let k = 1; k <= n; k++) {
-    const piece = message.slice((k - 1) * pieceLen, k * pieceLen);
-    out.push(`${FRAGMENT_PREFIX}${hex8(senderTag)}|${hex8(receiverTag)},${dec5(k)},${dec5(n)},${piece},`);
+  for (let i = 0; i < total; i++) {
+    const piece = message.slice(i * pieceLen, (i + 1) * pieceLen);
+    out.push(formatFragmentV3({ senderTag, receiverTag, index: i + 1, total, piece }));
   }
   return out;
 }

@@ -4,16 +4,16 @@
  * WASM); the cheap operations (products, inverses, range checks, exponent arithmetic mod q) are BigInt on
  * public or already-blinded values.
  *
- * TODO(dh.ts): once ts/crypto/dh.ts lands, dhKeyPairV3/dhSharedV3/isValidGroupElement delegate to its
- * dhKeyPair/dhSharedSecret/dhIsValidPublic with group 'modp1536' (kept here only until then).
+ * D-H key pairs and shared secrets are ts/crypto/dh.ts's (group 'modp1536'; its 80-byte exponents exceed the
+ * v3 spec's "at least 320 bits", and its validation adds the subgroup check to the spec's range check).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { modInverse } from '../backend/js/bigint-math.js';
 import { bigToBytesBE, bytesToBigBE } from '../bytes.js';
 import { MODP1536 } from '../crypto/dh-groups.js';
 import type { RandomSource } from '../crypto/random.js';
+import { dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
 import { OtrCryptoError } from '../errors.js';
-import { DH_SECRET_BYTES } from './constants.js';
 
 export const P = MODP1536.p;
 /** (p − 1)/2: the order of the quadratic-residue subgroup; SMP exponent arithmetic is mod this q. */
@@ -51,16 +51,16 @@ export interface DhKeyPair {
   readonly pub: bigint;
 }
 
-/** A fresh key pair with a 320-bit private exponent, as libotr makes them. */
+/** A fresh key pair (dh.ts's generateDH in the 1536-bit group); the public value as an integer. */
 export function dhKeyPairV3(b: CryptoBackend, random: RandomSource): DhKeyPair {
-  const priv = random(DH_SECRET_BYTES);
-  return { priv, pub: bytesToBigBE(b.modPow('modp1536', Uint8Array.of(2), priv)) };
+  const kp = dhKeyPair(b, random, 'modp1536');
+  return { priv: kp.secret, pub: bytesToBigBE(kp.public) };
 }
 
-/** (their)^ours as big-endian bytes (padded to 192); throws on an invalid public value. */
+/** (their)^ours, minimal big-endian; OtrCryptoError('INVALID_DH_VALUE') for a value outside the group. */
 export function dhSharedV3(b: CryptoBackend, ours: Uint8Array, theirs: bigint): Uint8Array {
   requireGroupElement(theirs, 'D-H public value');
-  return b.modPow('modp1536', bigToBytesBE(theirs, GROUP_BYTES), ours);
+  return dhSharedSecret(b, ours, bigToBytesBE(theirs), 'modp1536');
 }
 
 /** A random exponent of the given byte length as an integer (SMP uses 1536-bit exponents). */

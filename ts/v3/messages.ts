@@ -12,11 +12,11 @@ import {
   AKE_R_BYTES,
   CTR_BYTES,
   DATA_MAC_BYTES,
-  MIN_INSTANCE_TAG,
   MsgType,
   V3_VERSION,
 } from './constants.js';
 import { GROUP_BYTES, isValidGroupElement } from './group.js';
+import { isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 
 export interface Header {
   senderTag: number;
@@ -92,20 +92,10 @@ export function encodeMessage(m: V3Message): Uint8Array {
 }
 
 function checkTags(h: Header, type: number): void {
-  if (h.senderTag < MIN_INSTANCE_TAG) throw new OtrDecodeError('sender instance tag below 0x100');
-  if (h.receiverTag !== 0 && h.receiverTag < MIN_INSTANCE_TAG)
-    throw new OtrDecodeError('receiver instance tag below 0x100');
+  if (!isValidSenderTag(h.senderTag)) throw new OtrDecodeError('sender instance tag below 0x100');
+  if (!isValidReceiverTag(h.receiverTag)) throw new OtrDecodeError('receiver instance tag below 0x100');
   if (h.receiverTag === 0 && type !== MsgType.dhCommit)
     throw new OtrDecodeError('receiver instance tag 0 is allowed only on a D-H Commit');
-}
-
-/** Reads version, type and tags; throws on anything but a v3 message. */
-export function peekHeader(bytes: Uint8Array): Header & { type: number } {
-  const r = new Reader(bytes);
-  const version = r.short();
-  if (version !== V3_VERSION) throw new OtrDecodeError(`not an OTRv3 message (version ${version})`);
-  const type = r.byte();
-  return { type, senderTag: r.int(), receiverTag: r.int() };
 }
 
 /** Decodes one v3 binary message; `maxField` bounds DATA/MPI fields (limits.maxFieldBytes). */
