@@ -7,8 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { ed448 } from '@noble/curves/ed448.js';
-import { loadBackend } from '../ts/backend/select.js'; // TEMP-JS-ONLY
-const BACKENDS = [await loadBackend('js')]; // TEMP-JS-ONLY
+import { BACKENDS } from './helpers/backends.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { bigToBytesLE, bytesToBigLE, bytesToHex, utf8 } from '../ts/bytes.js';
 import { OtrArgumentError, OtrLimitError, OtrStateError } from '../ts/errors.js';
