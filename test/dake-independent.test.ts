@@ -153,17 +153,17 @@ for (const b of BACKENDS) {
     // Alice sends on chain0 (ratchet id 0), Bob on his stepped chain (also ratchet id 0).
     let aliceR = s4.established!.ratchet;
     let bobR = s3.established!.ratchet;
-    const a0 = encryptDataMessage(b, rnd, aliceR, utf8('alice 0'), { senderTag: alice.instanceTag, receiverTag: bob.instanceTag });
+    const a0 = encryptDataMessage(b, rnd, aliceR, utf8('alice 0'), { senderTag: alice.instanceTag, receiverTag: bob.instanceTag, extraKey: true });
     aliceR = a0.state;
-    const a1 = encryptDataMessage(b, rnd, aliceR, utf8('alice 1'), { senderTag: alice.instanceTag, receiverTag: bob.instanceTag });
+    const a1 = encryptDataMessage(b, rnd, aliceR, utf8('alice 1'), { senderTag: alice.instanceTag, receiverTag: bob.instanceTag, extraKey: true });
     const b0 = encryptDataMessage(b, rnd, bobR, utf8('bob 0'), { senderTag: bob.instanceTag, receiverTag: alice.instanceTag });
     bobR = b0.state;
     assert.is(open(a0.message, chain0), 'alice 0');
     assert.is(open(a1.message, chain0), 'alice 1');
     assert.is(open(b0.message, bobSend0), 'bob 0');
     // The extra symmetric key of a message: KDF(0x17, 0xFF || ck, 64).
-    assert.is(bytesToHex(a1.esk), bytesToHex(H(0x17, [Uint8Array.of(0xff), H(0x14, [chain0], 64)], 64)));
-    assert.ok(equalBytes(a0.esk, H(0x17, [Uint8Array.of(0xff), chain0], 64)));
+    assert.is(bytesToHex(a1.esk!), bytesToHex(H(0x17, [Uint8Array.of(0xff), H(0x14, [chain0], 64)], 64)));
+    assert.ok(equalBytes(a0.esk!, H(0x17, [Uint8Array.of(0xff), chain0], 64)));
   });
 
   t.run();

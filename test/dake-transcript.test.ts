@@ -70,12 +70,13 @@ function run(b: CryptoBackend): Transcript {
   const data: Transcript['data'] = [];
   for (const [from, text] of SCRIPT) {
     const to = from === 'alice' ? 'bob' : 'alice';
-    const s = encryptDataMessage(b, rnd, states[from], utf8(text), { senderTag: tags[from], receiverTag: tags[to] });
+    const s = encryptDataMessage(b, rnd, states[from], utf8(text), { senderTag: tags[from], receiverTag: tags[to], extraKey: true });
     states[from] = s.state;
-    const r = decryptDataMessage(b, states[to], decodeDataMessage(s.message), { now: NOW_MS });
+    const r = decryptDataMessage(b, states[to], decodeDataMessage(s.message), { now: NOW_MS, extraKey: true });
     states[to] = r.state;
     assert.is(fromUtf8(r.plaintext), text);
-    data.push({ from, text, message: bytesToHex(s.message), esk: bytesToHex(s.esk) });
+    assert.is(bytesToHex(r.esk!), bytesToHex(s.esk!));
+    data.push({ from, text, message: bytesToHex(s.message), esk: bytesToHex(s.esk!) });
   }
   // A message with two extra-symmetric-key TLVs: the per-TLV keys of interpretations.md §8.
   const tlvs = [
@@ -85,10 +86,13 @@ function run(b: CryptoBackend): Transcript {
   ];
   const plaintext = new Uint8Array([...utf8('file transfer'), 0, ...encodeTlvs(tlvs)]);
   const s = encryptDataMessage(b, rnd, states.bob, plaintext, { senderTag: tags.bob, receiverTag: tags.alice });
-  data.push({ from: 'bob', text: '(TLV 7 x2)', message: bytesToHex(s.message), esk: bytesToHex(s.esk) });
+  // No extraKey option: a type-7 TLV makes both ends derive the base key.
+  assert.ok(s.esk, 'sender derives the extra key for a TLV-7 message');
+  data.push({ from: 'bob', text: '(TLV 7 x2)', message: bytesToHex(s.message), esk: bytesToHex(s.esk!) });
   const r = decryptDataMessage(b, states.alice, decodeDataMessage(s.message), { now: NOW_MS });
-  const keys = deriveTlvExtraKeys(b, r.esk, tlvs);
-  assert.equal(keys.map((k) => bytesToHex(k.key)), deriveTlvExtraKeys(b, s.esk, tlvs).map((k) => bytesToHex(k.key)));
+  assert.ok(r.esk, 'receiver derives the extra key for a TLV-7 message');
+  const keys = deriveTlvExtraKeys(b, r.esk!, tlvs);
+  assert.equal(keys.map((k) => bytesToHex(k.key)), deriveTlvExtraKeys(b, s.esk!, tlvs).map((k) => bytesToHex(k.key)));
   return {
     description:
       'OTRv4 interactive DAKE + double ratchet known-answer transcript (this project; interpretations.md §3-§8). ' +

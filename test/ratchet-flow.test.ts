@@ -60,15 +60,15 @@ function makePair(b: CryptoBackend, seed: number): { alice: Party; bob: Party; r
 }
 
 function send(b: CryptoBackend, rnd: (n: number) => Uint8Array, p: Party, text: string, revealAll = false): { bytes: Uint8Array; esk: Uint8Array } {
-  const r = encryptDataMessage(b, rnd, p.state, utf8(text), { senderTag: p.tag, receiverTag: p.peerTag, revealAll });
+  const r = encryptDataMessage(b, rnd, p.state, utf8(text), { senderTag: p.tag, receiverTag: p.peerTag, revealAll, extraKey: true });
   p.state = r.state;
-  return { bytes: r.message, esk: r.esk };
+  return { bytes: r.message, esk: r.esk! };
 }
 
 function recv(b: CryptoBackend, p: Party, bytes: Uint8Array, now = 0, limits?: RatchetLimits): { text: string; esk: Uint8Array; source: string } {
-  const r = decryptDataMessage(b, p.state, decodeDataMessage(bytes), { now, limits });
+  const r = decryptDataMessage(b, p.state, decodeDataMessage(bytes), { now, limits, extraKey: true });
   p.state = r.state;
-  return { text: fromUtf8(r.plaintext), esk: r.esk, source: r.source };
+  return { text: fromUtf8(r.plaintext), esk: r.esk!, source: r.source };
 }
 
 /** Receiving `bytes` must throw `cls` (with `code` if given) and leave the state exactly as it was. */

@@ -1,7 +1,8 @@
 /**
  * Per-TLV extra symmetric keys (otrv4.md §Extra Symmetric Key; interpretations.md §8, §11).
  *
- * Every data message has a base extra symmetric key (send.ts / receive.ts return it as `esk`). The host never
+ * Every data message has a base extra symmetric key (send.ts / receive.ts return it as `esk` when the message
+ * carries a type-7 TLV, or when asked with `extraKey: true`). The host never
  * sees the base key; each type-7 TLV in the message yields a key chained from the previous one:
  *
  *   key_0 = base ESK;   key_{n+1} = KDF(index_n, context_n || key_n, 64)
@@ -17,12 +18,22 @@ import type { CryptoBackend } from '../backend/types.js';
 import { kdf } from '../crypto/kdf.js';
 import { abytes, wipe } from '../bytes.js';
 import { OtrArgumentError } from '../errors.js';
-import { TlvType, type Tlv } from '../wire/tlv.js';
+import { decodeTlvs, TlvType, type Tlv } from '../wire/tlv.js';
 import { EXTRA_KEY_BYTES } from './keys.js';
 
 export const EXTRA_KEY_CONTEXT_BYTES = 4;
 /** otrv4.md §Extra Symmetric Key: "only 10 extra symmetric keys can be derived". */
 export const MAX_EXTRA_KEYS = 10;
+
+/**
+ * Whether a plaintext (`message [0x00 TLV*]`) carries a type-7 TLV, i.e. whether its message's extra
+ * symmetric key is needed. The ratchet derives the base key only then (or when asked explicitly).
+ */
+export function carriesExtraKeyTlv(plaintext: Uint8Array): boolean {
+  const nul = plaintext.indexOf(0);
+  if (nul < 0) return false;
+  return decodeTlvs(plaintext.subarray(nul + 1)).tlvs.some((t) => t.type === TlvType.extraSymmetricKey);
+}
 
 /** The first 4 bytes of a type-7 TLV's value, zero-padded. */
 export function extraKeyContext(value: Uint8Array): Uint8Array {

@@ -46,6 +46,7 @@ import {
 } from './keys.js';
 import { addSkipped, expireSkipped, findSkipped, removeSkipped, type SkippedKey } from './skipped.js';
 import { isDhStep, type RatchetState } from './state.js';
+import { carriesExtraKeyTlv } from './esk.js';
 
 export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs'> & {
   /**
@@ -63,6 +64,8 @@ export interface ReceiveOptions {
   /** The injected clock, in milliseconds (stamps stored keys and expires old ones). */
   readonly now: number;
   readonly limits?: RatchetLimits;
+  /** Derive the extra symmetric key: default only when the plaintext carries a type-7 TLV. */
+  readonly extraKey?: boolean;
 }
 
 /** A decoded data message and the bytes its authenticator covers (wire/data.ts `DecodedDataMessage`). */
@@ -72,8 +75,8 @@ export interface ReceiveResult {
   readonly state: RatchetState;
   /** The decrypted `message [0x00 TLV*]` bytes. */
   readonly plaintext: Uint8Array;
-  /** The message's base extra symmetric key (64 bytes). The caller wipes it. */
-  readonly esk: Uint8Array;
+  /** The message's base extra symmetric key (64 bytes), or null when not derived. The caller wipes it. */
+  readonly esk: Uint8Array | null;
   /** How the key was found: from the skipped-key store, a new ratchet, or the current chain. */
   readonly source: 'skipped' | 'new-ratchet' | 'chain';
 }
@@ -151,20 +154,23 @@ export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: R
       skipped: removeSkipped(aged.store, idx),
       macKeysToReveal: queueReveals(b, state.macKeysToReveal, mkMac, aged.dropped, revealCap(limits)),
     };
-    wipe(entry.mkEnc);
+    const wantEsk = opts.extraKey ?? carriesExtraKeyTlv(plaintext);
+    wipe(entry.mkEnc, wantEsk ? undefined : entry.esk);
     wipeEntries(aged.dropped);
-    return { state: next, plaintext, esk: entry.esk, source: 'skipped' };
+    return { state: next, plaintext, esk: wantEsk ? entry.esk : null, source: 'skipped' };
   }
 
   if (msg.ratchetId > state.i) throw new OtrStateError('data message from a ratchet that cannot exist yet');
-  if (msg.ratchetId === state.i) return receiveNewRatchet(b, state, msg, aged, now, limits);
-  return receiveOnChain(b, state, msg, aged, now, limits);
+  if (msg.ratchetId === state.i) return receiveNewRatchet(b, state, msg, aged, opts);
+  return receiveOnChain(b, state, msg, aged, opts);
 }
 
 type Aged = { store: SkippedKey[]; dropped: SkippedKey[] };
 
 /** The peer's next ratchet: a receiver step (speculative until the MAC verifies). */
-function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, now: number, limits: RatchetLimits): ReceiveResult {
+function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, opts: ReceiveOptions): ReceiveResult {
+  const { now } = opts;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   if (s.sendingStepDue || s.ourEcdh.secret === null)
     throw new OtrStateError('new ratchet received before we started ours (replay or out-of-protocol message)');
   const oldSkip = s.recvChain ? Math.max(0, msg.previousChainLength - s.k) : 0;
@@ -197,6 +203,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, msg.ecdh, now);
     keys = messageKeys(b, ahead.chain);
     const plaintext = openWith(b, msg, keys.mkEnc, keys.mkMac);
+    const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
 
     const added = oldTail ? oldTail.entries.concat(ahead.entries) : ahead.entries;
     const stored = addSkipped(aged.store, added, limits.maxStoredMessageKeys);
@@ -223,7 +230,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     committed = true;
     wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
     wipeEntries(dropped);
-    return { state: next, plaintext, esk: keys.esk, source: 'new-ratchet' };
+    return { state: next, plaintext, esk, source: 'new-ratchet' };
   } finally {
     wipe(kEcdh, kDh, k);
     if (oldTail && oldTail.chain !== s.recvChain) wipe(oldTail.chain);
@@ -233,13 +240,15 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       wipe(braceKey, derived?.root, derived?.chain);
       if (oldTail) wipeEntries(oldTail.entries);
       if (ahead) wipeEntries(ahead.entries);
-      if (keys) wipe(keys.mkMac, keys.esk, keys.next);
+      if (keys) wipe(keys.mkMac, keys.next);
     } else if (derived) wipe(derived.chain);
   }
 }
 
 /** A message on the current receiving chain: fast-forward to its message id. */
-function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, now: number, limits: RatchetLimits): ReceiveResult {
+function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, opts: ReceiveOptions): ReceiveResult {
+  const { now } = opts;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   if (s.recvChain === null || msg.ratchetId !== s.recvRatchetId)
     throw new OtrStateError('no key for this message (deleted, already used, or never derived)');
   if (!equalBytes(msg.ecdh, s.theirEcdh) || (msg.dh.length > 0 && !equalBytes(msg.dh, s.theirDh)))
@@ -253,6 +262,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
   let committed = false;
   try {
     const plaintext = openWith(b, msg, keys.mkEnc, keys.mkMac);
+    const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
     const stored = addSkipped(aged.store, ahead.entries, limits.maxStoredMessageKeys);
     const dropped = aged.dropped.concat(stored.dropped);
     const next: RatchetState = {
@@ -265,13 +275,13 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
     committed = true;
     wipe(s.recvChain);
     wipeEntries(dropped);
-    return { state: next, plaintext, esk: keys.esk, source: 'chain' };
+    return { state: next, plaintext, esk, source: 'chain' };
   } finally {
     if (ahead.chain !== s.recvChain) wipe(ahead.chain);
     wipe(keys.mkEnc);
     if (!committed) {
       wipeEntries(ahead.entries);
-      wipe(keys.mkMac, keys.esk, keys.next);
+      wipe(keys.mkMac, keys.next);
     }
   }
 }

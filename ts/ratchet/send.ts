@@ -20,7 +20,8 @@ import { dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
 import { concatBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessage } from '../wire/data.js';
-import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
+import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, extraSymmetricKey, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
+import { carriesExtraKeyTlv } from './esk.js';
 import { isDhStep, sendingRatchetId, type RatchetState } from './state.js';
 
 export interface SendOptions {
@@ -33,14 +34,16 @@ export interface SendOptions {
    * interpretations.md §8). Normally they go only in the first message of a new sending chain.
    */
   readonly revealAll?: boolean;
+  /** Derive the extra symmetric key: default only when the plaintext carries a type-7 TLV. */
+  readonly extraKey?: boolean;
 }
 
 export interface SendResult {
   readonly state: RatchetState;
   /** The encoded data message. */
   readonly message: Uint8Array;
-  /** This message's base extra symmetric key (64 bytes). The caller wipes it. */
-  readonly esk: Uint8Array;
+  /** This message's base extra symmetric key (64 bytes), or null when not derived. The caller wipes it. */
+  readonly esk: Uint8Array | null;
 }
 
 /**
@@ -105,7 +108,9 @@ export function encryptDataMessage(
   const reveal = state.sendingStepDue || opts.revealAll === true;
   const ratchetId = sendingRatchetId(stepped);
   const keys = messageKeys(b, chain);
+  let esk: Uint8Array | null = null;
   try {
+    if (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) esk = extraSymmetricKey(b, chain);
     const ciphertext = chachaXor(b, keys.mkEnc, plaintext);
     const draft = draftDataMessage({
       senderTag: opts.senderTag,
@@ -134,9 +139,9 @@ export function encryptDataMessage(
       if (stepped.ourDh !== state.ourDh) wipe(state.ourDh.secret);
     }
     if (reveal) wipe(...state.macKeysToReveal);
-    return { state: next, message, esk: keys.esk };
+    return { state: next, message, esk };
   } catch (e) {
-    wipe(keys.mkEnc, keys.mkMac, keys.esk, keys.next);
+    wipe(keys.mkEnc, keys.mkMac, esk, keys.next);
     if (stepped !== state) wipe(stepped.rootKey, stepped.sendChain, stepped.ourEcdh.secret, stepped.braceKey);
     if (stepped.ourDh !== state.ourDh) wipe(stepped.ourDh.secret);
     throw e;
