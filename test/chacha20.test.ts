@@ -294,7 +294,7 @@ test('wasm: key, nonce, keystream and data are wiped from module memory after ea
   const nonce = seededRandom(12)(12);
   for (const [name, impl, c] of IMPLS) {
     if (!c) continue;
-    for (const len of [1, 63, 64, 100, 255, 256, 4096, 70_000]) {
+    for (const len of [1, 63, 64, 100, 255, 256, 320, 384, 449, 4096, 70_000]) {
       const data = seededRandom(len)(len);
       const out = impl.chacha20(key, nonce, data, 9);
       const mem = Buffer.from(c.mem.buffer);
