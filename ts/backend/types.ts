@@ -33,7 +33,8 @@ export interface CryptoBackend {
   pointIsValid(p: Uint8Array): boolean;
   /** G·k, constant time in k. `k` is any 57-byte little-endian integer (taken mod q). */
   pointMulBase(k: Uint8Array): Uint8Array;
-  /** P·k, constant time in k. `k` is any 57-byte little-endian integer (the multiple is exact, not reduced). */
+  /** P·k, constant time in k. `k` is any 57-byte little-endian integer, taken mod q (so for a point with a
+   *  torsion component this is P·(k mod q); protocol code validates received points before multiplying). */
   pointMul(p: Uint8Array, k: Uint8Array): Uint8Array;
   /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
   pointDoubleMulBase(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;

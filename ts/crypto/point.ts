@@ -26,7 +26,7 @@ function isXZero(p: Uint8Array): boolean {
 /** The encoding of -P. Throws OtrCryptoError('INVALID_POINT') if `p` does not decode. */
 export function pointNegate(b: CryptoBackend, p: Uint8Array): Uint8Array {
   if (!b.pointDecodes(p)) throw new OtrCryptoError('INVALID_POINT', 'point does not decode');
-  const out = p.slice();
+  const out = Uint8Array.from(p); // a copy: Buffer.slice would alias the caller's bytes
   if (!isXZero(p)) out[56]! ^= 0x80;
   return out;
 }
