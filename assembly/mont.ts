@@ -4,7 +4,7 @@
 // (in u32 slots): a product is below 2^56, so a whole output column -- up to 2s + 1 = 221 products of a
 // Montgomery product, for s = 110 limbs -- sums in ONE u64 without carry handling (221 * 2^56 < 2^64).
 // Measured against 32-bit limbs with split low/high accumulators this costs 15% more products but half the
-// instructions per product, which wins by about 1.4x.
+// instructions per product: 1.77x faster, measured side by side (then 1.4x more from pairing columns).
 //
 // Multiplication is product scanning (Comba) with Koc's "FIPS" interleaving of the Montgomery reduction:
 // column i sums a[j] b[i-j] + m[j] p[i-j], then m[i] is chosen to clear its low 28 bits. The products of a
