@@ -240,6 +240,33 @@ for (const b of BACKENDS) {
     assert.is(recv(b, bob, goodSame).text, 'second on the chain');
   });
 
+  t('every single-bit flip of a data message is rejected with a typed error, the state unchanged', () => {
+    const { alice, bob, rnd } = makePair(b, 15);
+    recv(b, alice, send(b, rnd, bob, 'b').bytes);
+    recv(b, bob, send(b, rnd, alice, 'a0').bytes); // Bob is now on Alice's ratchet 1
+    const msg = send(b, rnd, alice, 'a1: the message under attack').bytes;
+    assert.is(decodeDataMessage(msg).revealedMacs.length, 0, 'no unauthenticated revealed-MAC bytes to flip');
+    const before = snapshot(bob.state);
+    const m = msg.slice();
+    let rejected = 0;
+    for (let i = 0; i < m.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        m[i]! ^= 1 << bit;
+        try {
+          decryptDataMessage(b, bob.state, decodeDataMessage(m), { now: 0 });
+          assert.unreachable(`flip of byte ${i} bit ${bit} accepted`);
+        } catch (e) {
+          if (!(e instanceof OtrError)) throw e;
+          rejected++;
+        }
+        m[i]! ^= 1 << bit;
+      }
+    }
+    assert.is(rejected, msg.length * 8);
+    assert.is(snapshot(bob.state), before);
+    assert.is(recv(b, bob, msg).text, 'a1: the message under attack');
+  });
+
   t('structural rules: DH key iff ratchet id % 3 == 0, first message of a ratchet reveals MACs', () => {
     const { alice, bob, rnd } = makePair(b, 9);
     const m = decodeDataMessage(send(b, rnd, alice, 'x').bytes);
@@ -309,12 +336,29 @@ for (const b of BACKENDS) {
     assert.is(recv(b, bob, msgs[6]!, 500, limits).text, 's6');
     // Past the age limit, the rest expire (on the next receive, or by the timer function).
     rejects(b, bob, msgs[7]!, OtrStateError, 'STATE', 1001, limits);
+    const queued = bob.state.macKeysToReveal.length;
     const expired = expireSkippedKeys(b, bob.state, 1001, limits);
     assert.is(expired.skipped.length, 0);
-    assert.is(expired.macKeysToReveal.length, bob.state.macKeysToReveal.length + 3);
+    assert.is(expired.macKeysToReveal.length, queued + 3);
     assert.is(expireSkippedKeys(b, expired, 1002, limits), expired, 'nothing to expire returns the same state');
     bob.state = expired;
     rejects(b, bob, msgs[5]!, OtrStateError, 'STATE', 1001, limits);
+  });
+
+  t('the MAC-key queue is bounded: one-way traffic never grows it past maxMacKeysToReveal', () => {
+    const { alice, bob, rnd } = makePair(b, 14);
+    const limits: RatchetLimits = { ...DEFAULT_LIMITS, maxMacKeysToReveal: 8 };
+    recv(b, alice, send(b, rnd, bob, 'start').bytes);
+    const sent: Uint8Array[] = [];
+    for (let n = 0; n < 30; n++) {
+      sent.push(send(b, rnd, alice, `m${n}`).bytes);
+      recv(b, bob, sent[n]!, 0, limits);
+      assert.ok(bob.state.macKeysToReveal.length <= 8);
+    }
+    // What is revealed is the newest keys, in order: the last one authenticates the last message.
+    const reveal = splitRevealedMacs(decodeDataMessage(send(b, rnd, bob, 'reply').bytes).revealedMacs);
+    const last = decodeDataMessage(sent[29]!);
+    assert.ok(equalBytes(kdf(b, Usage.authenticator, [reveal[reveal.length - 1]!, last.authenticated], 64), last.authenticator));
   });
 
   t('wipeRatchetState zeroes every secret', () => {

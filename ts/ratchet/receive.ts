@@ -27,7 +27,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { ecdh } from '../crypto/ecdh.js';
 import { dhSharedSecret } from '../crypto/dh.js';
 import { equalBytes, wipe } from '../bytes.js';
-import { OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { MAC_BYTES } from '../codec/primitives.js';
 import type { DataMessage } from '../wire/data.js';
@@ -109,15 +109,21 @@ function wipeEntries(entries: readonly SkippedKey[]): void {
   for (const e of entries) wipe(e.mkEnc, e.esk);
 }
 
-/** Appends the MAC keys of `used` plus those of dropped store entries, keeping at most `cap` (oldest dropped). */
-function queueReveals(b: CryptoBackend, queued: readonly Uint8Array[], used: Uint8Array, dropped: readonly SkippedKey[], cap: number): Uint8Array[] {
-  const out = queued.slice();
+/**
+ * Appends the MAC keys of dropped store entries, then `used`, to the queue, keeping at most `cap` (oldest
+ * dropped). Called only once the message is authenticated: a successful receive consumes the old state, so
+ * the queue array is extended in place rather than copied (one-way traffic would otherwise copy up to `cap`
+ * keys per message).
+ */
+function queueReveals(b: CryptoBackend, queued: readonly Uint8Array[], used: Uint8Array | null, dropped: readonly SkippedKey[], cap: number): Uint8Array[] {
+  const out = queued as Uint8Array[];
   for (const e of dropped) out.push(messageMacKey(b, e.mkEnc));
-  out.push(used);
+  if (used) out.push(used);
   // A peer sending without ever reading ours must not grow this without bound: the oldest keys are wiped
-  // unrevealed instead (that only makes those messages less forgeable, never less secure).
-  const excess = out.length - Math.max(1, cap);
-  if (excess > 0) wipe(...out.splice(0, excess));
+  // unrevealed instead (that only makes those messages less forgeable, never less secure). Trimming to 3/4
+  // of the cap at a time keeps the cost per message constant.
+  const limit = Math.max(1, cap);
+  if (out.length > limit) wipe(...out.splice(0, out.length - Math.max(1, Math.floor((limit * 3) / 4))));
   return out;
 }
 
@@ -140,6 +146,7 @@ function openWith(b: CryptoBackend, msg: ReceivedDataMessage, mkEnc: Uint8Array,
 export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: ReceivedDataMessage, opts: ReceiveOptions): ReceiveResult {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const now = opts.now;
+  if (!Number.isFinite(now)) throw new OtrArgumentError('now must be a finite number of milliseconds');
   checkStructure(msg);
   const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
 
@@ -165,7 +172,7 @@ export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: R
   return receiveOnChain(b, state, msg, aged, opts);
 }
 
-type Aged = { store: SkippedKey[]; dropped: SkippedKey[] };
+type Aged = { store: readonly SkippedKey[]; dropped: readonly SkippedKey[] };
 
 /** The peer's next ratchet: a receiver step (speculative until the MAC verifies). */
 function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, opts: ReceiveOptions): ReceiveResult {
@@ -293,10 +300,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
 export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: number, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
   const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
   if (aged.dropped.length === 0) return state;
-  const reveals = state.macKeysToReveal.slice();
-  for (const e of aged.dropped) reveals.push(messageMacKey(b, e.mkEnc));
-  const excess = reveals.length - Math.max(1, revealCap(limits));
-  if (excess > 0) wipe(...reveals.splice(0, excess));
+  const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, revealCap(limits));
   wipeEntries(aged.dropped);
   return { ...state, skipped: aged.store, macKeysToReveal: reveals };
 }

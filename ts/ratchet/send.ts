@@ -24,6 +24,8 @@ import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, extraSymme
 import { carriesExtraKeyTlv } from './esk.js';
 import { isDhStep, sendingRatchetId, type RatchetState } from './state.js';
 
+const EMPTY = new Uint8Array(0);
+
 export interface SendOptions {
   readonly senderTag: number;
   readonly receiverTag: number;
@@ -120,9 +122,9 @@ export function encryptDataMessage(
       ratchetId,
       messageId: stepped.j,
       ecdh: stepped.ourEcdh.public,
-      dh: isDhStep(ratchetId) ? stepped.ourDh.public : new Uint8Array(0),
+      dh: isDhStep(ratchetId) ? stepped.ourDh.public : EMPTY,
       ciphertext,
-      revealedMacs: reveal ? concatBytes(...stepped.macKeysToReveal) : new Uint8Array(0),
+      revealedMacs: reveal && stepped.macKeysToReveal.length > 0 ? concatBytes(...stepped.macKeysToReveal) : EMPTY,
     });
     const mac = authenticator(b, keys.mkMac, draft.authenticated);
     const message = draft.seal(mac);

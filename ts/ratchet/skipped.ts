@@ -3,6 +3,8 @@
  * Keys), as plain data: an array of entries, oldest first. Every function returns a new array and never
  * modifies its input, so a receive that fails its MAC check leaves the caller's store untouched.
  *
+ * Returned stores may be the input array itself when nothing changed; stores are never modified in place.
+ *
  * An entry keeps MKenc and the extra symmetric key of one message that has not arrived, never the chain key
  * (a stored chain key would let a later compromise derive every following message key of that chain).
  * Entries are found by (ratchet id, message id), and the message's ECDH key must equal the chain's.
@@ -40,7 +42,7 @@ export function findSkipped(store: SkippedStore, ratchetId: number, messageId: n
 }
 
 /** The store without entry `index` (the entry itself is not wiped: the caller still uses it). */
-export function removeSkipped(store: SkippedStore, index: number): SkippedKey[] {
+export function removeSkipped(store: SkippedStore, index: number): SkippedStore {
   return store.filter((_, n) => n !== index);
 }
 
@@ -48,14 +50,17 @@ export function removeSkipped(store: SkippedStore, index: number): SkippedKey[] 
  * Appends `added` (oldest first), then drops the oldest entries beyond `maxEntries`. Returns the new store
  * and the dropped entries, whose secrets the caller reveals (MKmac) and wipes once the new state is committed.
  */
-export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedKey[]; dropped: SkippedKey[] } {
-  const all = added.length === 0 ? store.slice() : store.concat(added);
-  const excess = Math.max(0, all.length - Math.max(0, maxEntries));
+export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedStore; dropped: SkippedKey[] } {
+  const limit = Math.max(0, maxEntries);
+  if (added.length === 0 && store.length <= limit) return { store, dropped: [] }; // the common case: no copy
+  const all = store.concat(added);
+  const excess = Math.max(0, all.length - limit);
   return { store: all.slice(excess), dropped: all.slice(0, excess) };
 }
 
 /** Drops entries stored more than `maxAgeMs` before `now`. Returns the kept store and the dropped entries. */
-export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedKey[]; dropped: SkippedKey[] } {
+export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedStore; dropped: SkippedKey[] } {
+  if (!store.some((e) => now - e.storedAt > maxAgeMs)) return { store, dropped: [] }; // nothing expired: no copy
   const kept: SkippedKey[] = [];
   const dropped: SkippedKey[] = [];
   for (const e of store) (now - e.storedAt > maxAgeMs ? dropped : kept).push(e);

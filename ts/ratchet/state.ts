@@ -5,8 +5,8 @@
  *
  * Ownership: transitions (send.ts, receive.ts) never modify the state they are given until they succeed; on
  * success they return a new state and wipe the secrets of the old one that the new one no longer uses. The
- * caller must then drop the old state object (it may share unchanged arrays with the new one) and persist
- * the new one. On failure the given state is untouched and remains the current state.
+ * caller must then drop the old state object (it shares arrays with the new one, and the MAC-key queue is
+ * extended in place) and persist the new one; use cloneRatchetState to keep a copy. On failure the given state is untouched and remains the current state.
  */
 import { wipe } from '../bytes.js';
 import type { SkippedKey } from './skipped.js';
