@@ -152,17 +152,15 @@ function assertArgError(fn: () => unknown, what: string): void {
   assert.unreachable(`${what}: no error`);
 }
 
-test('the size cap (group size in bytes) raises OtrArgumentError on WASM', () => {
-  // The JS backend (ts/backend/js/index.ts, not this module's file) does not call checkModPowArgs /
-  // checkLegendreArg yet; the DH layer enforces the cap on both backends (test/dh.test.ts).
-  for (const b of [WASM]) {
+test('the size cap (group size in bytes) raises OtrArgumentError on both backends', () => {
+  for (const b of BACKENDS) {
     for (const g of GROUPS) {
       const n = DH_GROUPS[g].bytes;
       assertArgError(() => b.modPow(g, new Uint8Array([2]), new Uint8Array(n + 1)), `${b.name} ${g} exponent over the cap`);
       assertArgError(() => b.modPow(g, new Uint8Array(n + 1), new Uint8Array([1])), `${b.name} ${g} base over the cap`);
       assertArgError(() => b.legendre(g, new Uint8Array(n + 1)), `${b.name} ${g} legendre over the cap`);
     }
-    // An inherited property name is not a group (the JS backend's DH_GROUPS[name] lookup accepts it today).
+    // An inherited property name is not a group.
     assertArgError(() => b.modPow('toString' as DhGroupName, new Uint8Array([2]), new Uint8Array([1])), `${b.name} prototype key`);
   }
 });

@@ -4,6 +4,8 @@
  * Tests check these against node:crypto's getDiffieHellman('modp15' / 'modp5').
  */
 import type { DhGroupName } from '../backend/types.js';
+import { abytes } from '../bytes.js';
+import { OtrArgumentError } from '../errors.js';
 
 export interface DhGroup {
   readonly name: DhGroupName;
@@ -44,3 +46,33 @@ export const DH_GROUPS: Readonly<Record<DhGroupName, DhGroup>> = Object.freeze({
   modp3072: MODP3072,
   modp1536: MODP1536,
 });
+
+/** The group's parameters; an unknown name is an OtrArgumentError. */
+export function dhGroup(name: DhGroupName): DhGroup {
+  const g = Object.prototype.hasOwnProperty.call(DH_GROUPS, name) ? DH_GROUPS[name] : undefined;
+  if (!g) throw new OtrArgumentError(`unknown DH group ${String(name)}`);
+  return g;
+}
+
+/**
+ * The modPow argument contract shared by both backends: base and exponent are byte strings of at most the
+ * group size (384 bytes for modp3072, 192 for modp1536), leading zeros included. Every exponent OTR uses
+ * fits (80-byte DH keys, q for the subgroup check, OTRv3's 40-byte keys and SMP exponents below q); the cap
+ * bounds the work a caller can ask for and the WASM I/O buffer. Returns the group.
+ */
+export function checkModPowArgs(group: DhGroupName, base: Uint8Array, exp: Uint8Array): DhGroup {
+  const g = dhGroup(group);
+  abytes(base, undefined, 'base');
+  abytes(exp, undefined, 'exponent');
+  if (base.length > g.bytes) throw new OtrArgumentError(`base must be at most ${g.bytes} bytes`);
+  if (exp.length > g.bytes) throw new OtrArgumentError(`exponent must be at most ${g.bytes} bytes`);
+  return g;
+}
+
+/** The legendre argument contract: at most the group size in bytes. Returns the group. */
+export function checkLegendreArg(group: DhGroupName, x: Uint8Array): DhGroup {
+  const g = dhGroup(group);
+  abytes(x, undefined, 'x');
+  if (x.length > g.bytes) throw new OtrArgumentError(`x must be at most ${g.bytes} bytes`);
+  return g;
+}

@@ -10,7 +10,8 @@
 import type { CryptoBackend, DhGroupName } from '../backend/types.js';
 import { abytes, bigToBytesBE, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../errors.js';
-import { DH_GROUPS, type DhGroup } from './dh-groups.js';
+import { checkModPowArgs, dhGroup, type DhGroup } from './dh-groups.js';
+export { checkLegendreArg, checkModPowArgs, dhGroup } from './dh-groups.js';
 import type { RandomSource } from './random.js';
 
 /** otrv4.md §Generating ECDH and DH keys: r is 80 random bytes (640 bits, twice the ~128-bit security level). */
@@ -21,36 +22,6 @@ export interface DhKeyPair {
   readonly secret: Uint8Array;
   /** g^r mod p, minimal big-endian bytes (ready for an MPI). */
   readonly public: Uint8Array;
-}
-
-/** The group's parameters; an unknown name is an OtrArgumentError. */
-export function dhGroup(name: DhGroupName): DhGroup {
-  const g = Object.prototype.hasOwnProperty.call(DH_GROUPS, name) ? DH_GROUPS[name] : undefined;
-  if (!g) throw new OtrArgumentError(`unknown DH group ${String(name)}`);
-  return g;
-}
-
-/**
- * The modPow argument contract shared by both backends: base and exponent are byte strings of at most the
- * group size (384 bytes for modp3072, 192 for modp1536), leading zeros included. Every exponent OTR uses
- * fits (80-byte DH keys, q for the subgroup check, OTRv3's 40-byte keys and SMP exponents below q); the cap
- * bounds the work a caller can ask for and the WASM I/O buffer. Returns the group.
- */
-export function checkModPowArgs(group: DhGroupName, base: Uint8Array, exp: Uint8Array): DhGroup {
-  const g = dhGroup(group);
-  abytes(base, undefined, 'base');
-  abytes(exp, undefined, 'exponent');
-  if (base.length > g.bytes) throw new OtrArgumentError(`base must be at most ${g.bytes} bytes`);
-  if (exp.length > g.bytes) throw new OtrArgumentError(`exponent must be at most ${g.bytes} bytes`);
-  return g;
-}
-
-/** The legendre argument contract: at most the group size in bytes. Returns the group. */
-export function checkLegendreArg(group: DhGroupName, x: Uint8Array): DhGroup {
-  const g = dhGroup(group);
-  abytes(x, undefined, 'x');
-  if (x.length > g.bytes) throw new OtrArgumentError(`x must be at most ${g.bytes} bytes`);
-  return g;
 }
 
 /** Drops leading zero bytes (a fresh array): the minimal big-endian form the spec serialises. */

@@ -7,8 +7,8 @@
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import type { CryptoBackend, DhGroupName } from '../types.js';
-import { DH_GROUPS } from '../../crypto/dh-groups.js';
+import type { CryptoBackend } from '../types.js';
+import { checkLegendreArg, checkModPowArgs } from '../../crypto/dh-groups.js';
 import { abytes, bigToBytesBE, bigToBytesLE, bytesToBigBE, bytesToBigLE } from '../../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 import { jacobi, modPowBig } from './bigint-math.js';
@@ -36,12 +36,6 @@ const encScalar = (n: bigint): Uint8Array => bigToBytesLE(n, 57);
 
 function mulCT(p: Pt, k: bigint): Pt {
   return k === 0n ? Point.ZERO : p.multiply(k);
-}
-
-function dhGroup(name: DhGroupName) {
-  const g = DH_GROUPS[name];
-  if (!g) throw new OtrArgumentError(`unknown DH group ${String(name)}`);
-  return g;
 }
 
 export function createJsBackend(): CryptoBackend {
@@ -120,15 +114,12 @@ export function createJsBackend(): CryptoBackend {
     },
 
     modPow(group, base, exp) {
-      const g = dhGroup(group);
-      abytes(base, undefined, 'base');
-      abytes(exp, undefined, 'exponent');
+      const g = checkModPowArgs(group, base, exp);
       return bigToBytesBE(modPowBig(bytesToBigBE(base) % g.p, bytesToBigBE(exp), g.p), g.bytes);
     },
 
     legendre(group, x) {
-      const g = dhGroup(group);
-      abytes(x, undefined, 'x');
+      const g = checkLegendreArg(group, x);
       return jacobi(bytesToBigBE(x), g.p);
     },
   };

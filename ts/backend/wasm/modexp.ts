@@ -10,7 +10,7 @@
 import type { CryptoBackend, DhGroupName } from '../types.js';
 import type { WasmContext } from './context.js';
 import { clear, put, take } from './context.js';
-import { checkLegendreArg, checkModPowArgs, dhGroup } from '../../crypto/dh.js';
+import { checkLegendreArg, checkModPowArgs, dhGroup } from '../../crypto/dh-groups.js';
 import { bigToBytesBE } from '../../bytes.js';
 import { OtrError } from '../../errors.js';
 
