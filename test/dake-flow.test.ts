@@ -32,6 +32,10 @@ import { decryptDataMessage, encryptDataMessage, type RatchetState } from '../ts
 const NOW_MS = 1_700_000_000_000;
 const EXPIRY = BigInt(NOW_MS / 1000 + 7 * 24 * 3600);
 
+function deepCopy<T>(v: T): T {
+  return structuredClone(v);
+}
+
 function snapshot(s: unknown): string {
   return JSON.stringify(s, (_k, v) => (v instanceof Uint8Array ? 'hex:' + bytesToHex(v) : typeof v === 'bigint' ? v.toString() : v));
 }
@@ -192,6 +196,24 @@ for (const b of BACKENDS) {
     }
     rejectsKeepingState(s2.state, () => receiveAuthI(b, alice, s2.state, ai.subarray(0, ai.length - 1)), 'truncated Auth-I');
     assert.ok(receiveAuthI(b, alice, s2.state, ai).established);
+  });
+
+  t('sampled single-bit flips of Auth-R and Auth-I: always a typed error, the receiver\'s state unchanged', () => {
+    const { rnd, alice, bob } = parties(b, 12);
+    const s1 = startDake(b, rnd, bob);
+    const s2 = receiveIdentity(b, rnd, alice, DAKE_IDLE, s1.message!, NOW_MS);
+    const s3 = receiveAuthR(b, rnd, bob, deepCopy(s1.state), s2.message!, NOW_MS);
+    const flips = (msg: Uint8Array, stride: number, fn: (m: Uint8Array) => unknown, state: DakeState) => {
+      const m = msg.slice();
+      for (let i = 0; i < m.length; i += stride) {
+        const bit = i % 8;
+        m[i]! ^= 1 << bit;
+        rejectsKeepingState(state, () => fn(m), `flip of byte ${i} bit ${bit}`);
+        m[i]! ^= 1 << bit;
+      }
+    };
+    flips(s2.message!, 89, (m) => receiveAuthR(b, rnd, bob, s1.state, m, NOW_MS), s1.state);
+    flips(s3.message!, 23, (m) => receiveAuthI(b, alice, s2.state, m), s2.state);
   });
 
   t('wrong-state and wrong-instance messages are typed errors that change nothing', () => {
