@@ -55,6 +55,9 @@ export function createJsBackend(): CryptoBackend {
       abytes(data, undefined, 'data');
       if (!Number.isInteger(counter) || counter < 0 || counter > 0xffffffff)
         throw new OtrArgumentError('counter must be a 32-bit unsigned integer');
+      // Same bound as the WASM backend and noble: no block may use counter 2^32 - 1.
+      if (data.length > 0 && counter + Math.ceil(data.length / 64) > 0xffffffff)
+        throw new OtrArgumentError('chacha20 block counter would reach 2^32 - 1');
       if (data.length === 0) return new Uint8Array(0);
       return chacha20(key, nonce, data, undefined, counter);
     },

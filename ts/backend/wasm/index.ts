@@ -54,7 +54,14 @@ export interface WasmBackendInfo {
   simd: boolean;
 }
 
-export async function createWasmBackend(): Promise<CryptoBackend & { readonly wasm: WasmBackendInfo; readonly context: WasmContext }> {
+export interface WasmBackend extends CryptoBackend {
+  readonly wasm: WasmBackendInfo;
+  /** The main module's context, and the SIMD module's where the runtime validates it (for tests and tooling). */
+  readonly context: WasmContext;
+  readonly simdContext: WasmContext | undefined;
+}
+
+export async function createWasmBackend(): Promise<WasmBackend> {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function')
     throw new OtrError('BACKEND', 'WebAssembly is not available in this runtime');
   const main = await instantiate(WASM_MAIN);
@@ -63,6 +70,7 @@ export async function createWasmBackend(): Promise<CryptoBackend & { readonly wa
     name: 'wasm',
     wasm: { simd: simd !== undefined },
     context: main,
+    simdContext: simd,
     ...keccakOps(main),
     ...chachaOps(main, simd),
     ...ed448Ops(main),
