@@ -10,7 +10,7 @@ import { ed448 } from '@noble/curves/ed448.js';
 import { BACKENDS } from './helpers/backends.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { bigToBytesLE, bytesToBigLE, bytesToHex, utf8 } from '../ts/bytes.js';
-import { OtrArgumentError, OtrLimitError, OtrStateError } from '../ts/errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../ts/errors.js';
 import { DEFAULT_LIMITS } from '../ts/limits.js';
 import { BASE_POINT, IDENTITY_POINT } from '../ts/crypto/point.js';
 import { SCALAR_Q_LE } from '../ts/crypto/eddsa.js';
@@ -421,6 +421,45 @@ for (const b of BACKENDS) {
     assert.equal(smpReceive(b, rc.state, ra.send[0]!, opts).send, []);
   });
 
+
+  test(name('random interleavings (FIFO per direction): never a throw, never an abort for an abort, never "failed" with equal answers'), () => {
+    const r = seededRandom(0xc4a05 + b.name.length);
+    const inputs = { A: inA('same'), B: inB('same') };
+    let state: Record<'A' | 'B', SmpState> = { A: initialSmpState(), B: initialSmpState() };
+    const queue: Record<'A' | 'B', SmpTlv[]> = { A: [], B: [] }; // messages waiting to be received by A / B
+    const seen: string[] = [];
+    const act = (side: 'A' | 'B', res: SmpResult, received?: SmpTlv) => {
+      if (received?.tlvType === SmpTlvType.abort) assert.equal(res.send, [], 'an abort was answered');
+      if (res.event) seen.push(res.event.type);
+      assert.not.equal(res.event?.type, 'failed');
+      state[side] = res.state;
+      queue[side === 'A' ? 'B' : 'A'].push(...res.send);
+    };
+    for (let step = 0; step < 60; step++) {
+      const side = r(1)[0]! & 1 ? 'A' : 'B';
+      const roll = r(1)[0]! % 32;
+      if (roll < 24 && queue[side].length > 0) {
+        const tlv = queue[side].shift()!;
+        act(side, smpReceive(b, state[side], tlv, opts), tlv);
+      } else if (roll < 29 && state[side].phase === 'asked') act(side, smpAnswer(b, state[side], inputs[side], opts));
+      else if (roll >= 29 && roll < 31) act(side, smpStart(b, state[side], inputs[side], opts));
+      else if (roll === 31) act(side, smpAbort(state[side]));
+    }
+    // Drain: deliver everything in flight (answering nothing new), then a clean exchange succeeds.
+    for (let guard = 0; guard < 500 && (queue.A.length || queue.B.length); guard++) {
+      for (const side of ['A', 'B'] as const) {
+        const tlv = queue[side].shift();
+        if (tlv) act(side, smpReceive(b, state[side], tlv, opts), tlv);
+        if (state[side].phase === 'asked') act(side, smpAnswer(b, state[side], inputs[side], opts));
+      }
+    }
+    assert.is(queue.A.length + queue.B.length, 0, 'the exchange of messages settles');
+    assert.ok(seen.length > 10, `only ${seen.length} events`);
+    assert.ok(seen.includes('succeeded'), 'no exchange completed: the run exercises too little'); // fixed seed: stable
+    state = { A: smpReset(state.A), B: smpReset(state.B) };
+    assert.equal(exchange(b, inA('again'), inB('again')).results[4]!.event, { type: 'succeeded' });
+  });
+
   test(name('state persists: an exchange continues from a serialised copy or a clone, byte for byte'), () => {
     const seedsA = 11;
     const seedsB = 22;
@@ -503,5 +542,28 @@ for (const b of BACKENDS) {
     assert.not.equal(smpSecret(b, FP_A, FP_B, SSID, 'x'), smpSecret(b, FP_B, FP_A, SSID, 'x'));
   });
 }
+
+test('persisted state: strict decoding (version, phase, lengths, question limit, trailing bytes)', () => {
+  const isDecode = (e: unknown) => e instanceof OtrDecodeError;
+  assert.equal(decodeSmpState(encodeSmpState(initialSmpState())), initialSmpState());
+  assert.throws(() => decodeSmpState(new Uint8Array(0)), isDecode);
+  assert.throws(() => decodeSmpState(Uint8Array.of(2, 0)), isDecode); // unknown format version
+  assert.throws(() => decodeSmpState(Uint8Array.of(1, 5)), isDecode); // unknown phase
+  assert.throws(() => decodeSmpState(Uint8Array.of(1, 0, 0)), isDecode); // trailing byte
+  const expect2 = Uint8Array.from([1, 2, ...new Uint8Array(3 * 57)]);
+  assert.is(decodeSmpState(expect2).phase, 'expect2');
+  for (let n = 0; n < expect2.length; n++) assert.throws(() => decodeSmpState(expect2.subarray(0, n)), isDecode);
+  const asked = Uint8Array.from([1, 1, 0, 0, 0, 3, 0x61, 0x62, 0x63, ...new Uint8Array(2 * 57)]);
+  assert.equal((decodeSmpState(asked) as Extract<SmpState, { phase: 'asked' }>).question, utf8('abc'));
+  assert.throws(() => decodeSmpState(asked, 2), isDecode);
+  const r = seededRandom(5);
+  for (let i = 0; i < 500; i++) {
+    try {
+      decodeSmpState(r(r(1)[0]!));
+    } catch (e) {
+      assert.ok(isDecode(e), String(e));
+    }
+  }
+});
 
 test.run();

@@ -18,6 +18,12 @@
  * can never bounce aborts. Caller mistakes (an over-long question, `smpAnswer` with nothing asked, bad
  * fingerprint lengths) throw typed OtrErrors before anything changes.
  *
+ * A known race (inherent in the protocol, as in OTRv3): after a restart, a message of the abandoned exchange
+ * that was already in flight can arrive in the matching phase of the new one (say, the peer's old SMP2 while
+ * we wait for SMP2). Its proofs are bound to the old exchange's values, so it fails verification and is
+ * reported as "invalid". Nothing is accepted wrongly, but hosts should word "invalid" as "verification
+ * could not be completed", not as proof of an attack.
+ *
  * Secrets: every transition that supersedes a state wipes the old state's buffers, so the exchange's
  * scalars (x, a2, a3, b3) and secret-derived points do not outlive it. Therefore: always continue with the
  * returned state, and clone (`cloneSmpState`, or persist.ts) before a call if the old one is still needed.
