@@ -94,6 +94,38 @@ export function feSub(o: Fe, a: Fe, b: Fe): void {
     <u64>load<u32>(a, 56) + P2 - <u64>load<u32>(b, 56), <u64>load<u32>(a, 60) + P2 - <u64>load<u32>(b, 60));
 }
 
+// 4p in limbs, for subtracting two weakly reduced values (or twice one) at once.
+const P4: u64 = 0x3ffffffc;
+const P4_8: u64 = 0x3ffffff8;
+
+/** o = a - b - c with one carry pass (b, c weakly reduced; a weakly reduced or an `feAddNC` sum). */
+export function feSub2(o: Fe, a: Fe, b: Fe, c: Fe): void {
+  carryStore(o,
+    <u64>load<u32>(a, 0) + P4 - <u64>load<u32>(b, 0) - <u64>load<u32>(c, 0),
+    <u64>load<u32>(a, 4) + P4 - <u64>load<u32>(b, 4) - <u64>load<u32>(c, 4),
+    <u64>load<u32>(a, 8) + P4 - <u64>load<u32>(b, 8) - <u64>load<u32>(c, 8),
+    <u64>load<u32>(a, 12) + P4 - <u64>load<u32>(b, 12) - <u64>load<u32>(c, 12),
+    <u64>load<u32>(a, 16) + P4 - <u64>load<u32>(b, 16) - <u64>load<u32>(c, 16),
+    <u64>load<u32>(a, 20) + P4 - <u64>load<u32>(b, 20) - <u64>load<u32>(c, 20),
+    <u64>load<u32>(a, 24) + P4 - <u64>load<u32>(b, 24) - <u64>load<u32>(c, 24),
+    <u64>load<u32>(a, 28) + P4 - <u64>load<u32>(b, 28) - <u64>load<u32>(c, 28),
+    <u64>load<u32>(a, 32) + P4_8 - <u64>load<u32>(b, 32) - <u64>load<u32>(c, 32),
+    <u64>load<u32>(a, 36) + P4 - <u64>load<u32>(b, 36) - <u64>load<u32>(c, 36),
+    <u64>load<u32>(a, 40) + P4 - <u64>load<u32>(b, 40) - <u64>load<u32>(c, 40),
+    <u64>load<u32>(a, 44) + P4 - <u64>load<u32>(b, 44) - <u64>load<u32>(c, 44),
+    <u64>load<u32>(a, 48) + P4 - <u64>load<u32>(b, 48) - <u64>load<u32>(c, 48),
+    <u64>load<u32>(a, 52) + P4 - <u64>load<u32>(b, 52) - <u64>load<u32>(c, 52),
+    <u64>load<u32>(a, 56) + P4 - <u64>load<u32>(b, 56) - <u64>load<u32>(c, 56),
+    <u64>load<u32>(a, 60) + P4 - <u64>load<u32>(b, 60) - <u64>load<u32>(c, 60));
+}
+
+/** o = a + b WITHOUT carrying: limbs below 2^29 + 2^10. Such a sum may be one operand of `feMul` (the
+ *  other weakly reduced), the input of `feSqr`, or the minuend of a subtraction, and nothing else: the
+ *  column bounds of the header then still hold below 2^64 (39 * 2^29 * 2^29 for a square). */
+export function feAddNC(o: Fe, a: Fe, b: Fe): void {
+  for (let i: usize = 0; i < FE_SIZE; i += 8) store<u64>(o + i, load<u64>(a + i) + load<u64>(b + i));
+}
+
 export function feNeg(o: Fe, a: Fe): void {
   carryStore(o,
     P2 - <u64>load<u32>(a, 0), P2 - <u64>load<u32>(a, 4), P2 - <u64>load<u32>(a, 8), P2 - <u64>load<u32>(a, 12),

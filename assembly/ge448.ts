@@ -11,7 +11,7 @@
 // The `withT` flags are compile-time constants at every call site: T is needed only when the next operation
 // is an addition, so the doublings of a window and an addition followed by a doubling skip that product.
 import {
-  Fe, FE_SIZE, feAdd, feSub, feNeg, feMul, feSqr, feMulSmall, feCopy, feOne, feZero, feCmov, feInv,
+  Fe, FE_SIZE, feAdd, feAddNC, feSub, feSub2, feNeg, feMul, feSqr, feMulSmall, feCopy, feOne, feZero, feCmov, feInv,
   feSqrtRatio, feIsZero, feEq, feParity, feToBytes, feFromBytes,
 } from './fe448';
 
@@ -53,19 +53,18 @@ export function geIdentity(o: Ge): void {
   feZero(gT(o));
 }
 
-/** o = 2p ("dbl-2008-hwcd" with a = 1): 4S + 3M, plus one M for T. o may alias p. */
+/** o = 2p ("dbl-2008-hwcd" with a = 1): 4S + 3M, plus one M for T. o may alias p.
+ *  Sums that only feed a multiplication skip their carry pass (`feAddNC`, see fe448's bounds). */
 @inline
 export function geDouble(o: Ge, p: Ge, withT: bool): void {
   feSqr(A, gX(p));
   feSqr(B, gY(p));
   feSqr(C, gZ(p));
-  feAdd(C, C, C);
-  feAdd(E, gX(p), gY(p));
+  feAddNC(E, gX(p), gY(p));
   feSqr(E, E);
-  feSub(E, E, A);
-  feSub(E, E, B); // 2XY
-  feAdd(G, A, B);
-  feSub(F, G, C);
+  feSub2(E, E, A, B); // 2XY
+  feAddNC(G, A, B);
+  feSub2(F, G, C, C); // A + B - 2Z^2
   feSub(H, A, B);
   feMul(gX(o), E, F);
   feMul(gY(o), G, H);
@@ -73,14 +72,14 @@ export function geDouble(o: Ge, p: Ge, withT: bool): void {
   if (withT) feMul(gT(o), E, H);
 }
 
-/** The second half of both additions, from A = X1X2, B = Y1Y2, C = d*T1*T2, D = Z1Z2 and U = X1+Y1, V = X2+Y2. */
+/** The second half of both additions, from A = X1X2, B = Y1Y2, C = d*T1*T2, D = Z1Z2, U = X1+Y1 (uncarried)
+ *  and V = X2+Y2. G = D + C is left uncarried: it only meets the carried H and F in products. */
 @inline
 function addTail(o: Ge, withT: bool): void {
   feMul(E, U, V);
-  feSub(E, E, A);
-  feSub(E, E, B); // X1Y2 + Y1X2
+  feSub2(E, E, A, B); // X1Y2 + Y1X2
   feSub(F, D, C);
-  feAdd(G, D, C);
+  feAddNC(G, D, C);
   feSub(H, B, A);
   feMul(gX(o), E, F);
   feMul(gY(o), G, H);
@@ -95,7 +94,7 @@ export function geAdd(o: Ge, p: Ge, q: Ge, withT: bool): void {
   feMul(B, gY(p), gY(q));
   feMul(C, gT(p), gT(q));
   feMul(D, gZ(p), gZ(q));
-  feAdd(U, gX(p), gY(p));
+  feAddNC(U, gX(p), gY(p));
   feAdd(V, gX(q), gY(q));
   addTail(o, withT);
 }
@@ -107,7 +106,7 @@ export function geAddNiels(o: Ge, p: Ge, n: usize, withT: bool): void {
   feMul(B, gY(p), n + FE_SIZE);
   feMul(C, gT(p), n + 2 * FE_SIZE);
   feCopy(D, gZ(p));
-  feAdd(U, gX(p), gY(p));
+  feAddNC(U, gX(p), gY(p));
   feAdd(V, n, n + FE_SIZE);
   addTail(o, withT);
 }

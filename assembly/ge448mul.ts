@@ -20,15 +20,6 @@ function eqMask(a: i32, b: i32): u64 {
   return <u64>((<i64>(a ^ b) - 1) >> 63);
 }
 
-/** dst = mask ? src : dst over len bytes (a multiple of 8). */
-@inline
-function memCmov(dst: usize, src: usize, len: usize, mask: u64): void {
-  for (let i: usize = 0; i < len; i += 8) {
-    const x = load<u64>(dst + i);
-    store<u64>(dst + i, x ^ ((x ^ load<u64>(src + i)) & mask));
-  }
-}
-
 // Secret scratch: digits, window table, accumulator, selected entry. Wiped by `geMulWipe`.
 const DIG: usize = memory.data(DIGITS, 16);
 const VT: usize = memory.data(8 * <i32>GE_SIZE, 16); // cached P, 2P, ..., 8P
@@ -57,13 +48,37 @@ function recode16(k: Sc): void {
   }
 }
 
-/** o = d * P (cached form) for a digit d in [-8, 8], reading all 8 table entries whatever d is. */
-function selectCached(o: Ge, d: i32): void {
+/** o = table[|d| - 1] (or `none` for d = 0), then negated if d < 0, for a digit d in [-8, 8]. Every word
+ *  of all 8 entries is read and masked whatever d is; `size` bytes per entry. */
+@inline
+function select8(o: usize, table: usize, none: usize, size: usize, d: i32): u64 {
   const s = d >> 31;
   const a = (d ^ s) - s;
-  geIdentity(o);
-  for (let j: i32 = 1; j <= 8; j++) memCmov(o, VT + <usize>(j - 1) * GE_SIZE, GE_SIZE, eqMask(a, j));
-  geCondNegCached(o, <u64>(<i64>s));
+  const m0 = eqMask(a, 0), m1 = eqMask(a, 1), m2 = eqMask(a, 2), m3 = eqMask(a, 3), m4 = eqMask(a, 4);
+  const m5 = eqMask(a, 5), m6 = eqMask(a, 6), m7 = eqMask(a, 7), m8 = eqMask(a, 8);
+  for (let w: usize = 0; w < size; w += 8) {
+    const e = table + w;
+    store<u64>(o + w,
+      (load<u64>(none + w) & m0) | (load<u64>(e) & m1) | (load<u64>(e + size) & m2) | (load<u64>(e + 2 * size) & m3) |
+      (load<u64>(e + 3 * size) & m4) | (load<u64>(e + 4 * size) & m5) | (load<u64>(e + 5 * size) & m6) |
+      (load<u64>(e + 6 * size) & m7) | (load<u64>(e + 7 * size) & m8));
+  }
+  return <u64>(<i64>s);
+}
+
+// The identity as a cached point (0, 1, 1, 0) and as a niels point (0, 1, 0).
+const ID_CACHED: usize = memory.data<u32>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+], 16);
+const ID_NIELS: usize = memory.data<u32>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+], 16);
+
+/** o = d * P (cached form) for a digit d in [-8, 8], in constant time. */
+function selectCached(o: Ge, d: i32): void {
+  geCondNegCached(o, select8(o, VT, ID_CACHED, GE_SIZE, d));
 }
 
 /** o = P*k (extended, T set), constant time in k. P is an extended point with T set. */
@@ -112,15 +127,9 @@ const ODD_G: usize = NT + <usize>BASE_ENTRIES * NIELS_SIZE;
 
 const NS: usize = memory.data(<i32>NIELS_SIZE, 16); // the selected niels entry
 
-/** o = d * 16^pos * G (niels form) for a digit d in [-8, 8], reading all 8 entries of that position. */
+/** o = d * 16^pos * G (niels form) for a digit d in [-8, 8], in constant time. */
 function selectNiels(o: usize, pos: i32, d: i32): void {
-  const s = d >> 31;
-  const a = (d ^ s) - s;
-  memory.fill(o, 0, NIELS_SIZE);
-  store<u32>(o + FE_SIZE, 1); // (x, y, dxy) = (0, 1, 0)
-  const row = BASE_T + <usize>pos * 8 * NIELS_SIZE;
-  for (let j: i32 = 1; j <= 8; j++) memCmov(o, row + <usize>(j - 1) * NIELS_SIZE, NIELS_SIZE, eqMask(a, j));
-  geCondNegNiels(o, <u64>(<i64>s));
+  geCondNegNiels(o, select8(o, BASE_T + <usize>pos * 8 * NIELS_SIZE, ID_NIELS, NIELS_SIZE, d));
 }
 
 /** o = G*k (extended, T set), constant time in k. */
