@@ -1,0 +1,77 @@
+/**
+ * Shared fixtures of the prekey / offline / prekey-server suites (imported by them), and the check that the
+ * fixtures themselves produce valid ensembles on both backends.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { CryptoBackend } from '../ts/backend/types.js';
+import type { RandomSource } from '../ts/crypto/random.js';
+import { ed448KeyPair } from '../ts/crypto/eddsa.js';
+import { createClientProfile, expiryFromNow, type ClientProfile } from '../ts/profile/client-profile.js';
+import {
+  addPrekeyProfile,
+  addPrekeys,
+  createPrekeyProfile,
+  EMPTY_PREKEY_OWNER_STATE,
+  generatePrekeyMessages,
+  validateEnsemble,
+  type PrekeyEnsemble,
+  type PrekeyOwnerState,
+  type PrekeyProfileWithSecret,
+  type PrekeySecrets,
+} from '../ts/prekey/index.js';
+import type { OfflineLocal } from '../ts/offline/index.js';
+import { BACKENDS } from './helpers/backends.js';
+import { seededRandom } from './helpers/rng.js';
+
+export const NOW_MS = 1_700_000_000_000;
+const enc = new TextEncoder();
+
+export interface Party {
+  readonly identitySecret: Uint8Array;
+  readonly identityScalar: Uint8Array;
+  readonly profile: ClientProfile;
+  readonly local: OfflineLocal;
+}
+
+export function makeParty(b: CryptoBackend, random: RandomSource, tag: number, account: string, peer: string, nowMs = NOW_MS): Party {
+  const identitySecret = random(57);
+  const identityScalar = ed448KeyPair(b, identitySecret).scalar;
+  const forgingKey = ed448KeyPair(b, random(57)).publicKey;
+  const profile = createClientProfile(b, { ownerTag: tag, identitySecret, forgingKey, versions: '4', expiry: expiryFromNow(nowMs) });
+  return {
+    identitySecret,
+    identityScalar,
+    profile,
+    local: { instanceTag: tag, profile, identityScalar, accountId: enc.encode(account), peerAccountId: enc.encode(peer) },
+  };
+}
+
+export interface Publisher extends Party {
+  readonly prekeyProfile: PrekeyProfileWithSecret;
+  readonly prekeys: PrekeySecrets[];
+  owner: PrekeyOwnerState;
+  readonly ensembles: PrekeyEnsemble[];
+}
+
+export function makePublisher(b: CryptoBackend, random: RandomSource, tag: number, count: number, account = 'bob@example.org', peer = 'alice@example.org', nowMs = NOW_MS): Publisher {
+  const party = makeParty(b, random, tag, account, peer, nowMs);
+  const prekeyProfile = createPrekeyProfile(b, random, { ownerTag: tag, identitySecret: party.identitySecret, expiry: expiryFromNow(nowMs) });
+  const prekeys = generatePrekeyMessages(b, random, tag, count);
+  let owner = addPrekeyProfile(EMPTY_PREKEY_OWNER_STATE, prekeyProfile);
+  owner = addPrekeys(owner, prekeys, nowMs);
+  const ensembles = prekeys.map((p) => ({ clientProfile: party.profile, prekeyProfile: prekeyProfile.profile, prekeyMessage: p.message }));
+  return { ...party, prekeyProfile, prekeys, owner, ensembles };
+}
+
+for (const b of BACKENDS) {
+  test(`[${b.name}] fixtures: a publisher's ensembles validate`, () => {
+    const bob = makePublisher(b, seededRandom(1), 0x1234, 2);
+    assert.is(bob.ensembles.length, 2);
+    for (const e of bob.ensembles) validateEnsemble(b, e, { nowMs: NOW_MS });
+    assert.is(bob.owner.prekeys.length, 2);
+    assert.is(bob.owner.profiles.length, 1);
+  });
+}
+
+test.run();

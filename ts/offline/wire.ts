@@ -1,0 +1,76 @@
+/**
+ * The Non-Interactive-Auth message (otrv4.md §Non-Interactive-Auth Message):
+ *
+ *   header (0x0D) || CLIENT-PROF || X (POINT) || A (MPI) || sigma (RING-SIG) || prekey message id (INT)
+ *   || Auth MAC (64 bytes) || our_ecdh_first (POINT) || our_dh_first (MPI)
+ *
+ * Structural decoding only (header, lengths, a possible DH length, no trailing bytes); the profile is kept as
+ * its exact received bytes because t hashes them. Points, DH values, the profile, the MAC and the ring
+ * signature are the DAKE's checks (dake.ts).
+ */
+import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { MAC_BYTES, Writer, type Reader } from '../codec/primitives.js';
+import { SpanReader } from '../codec/span-reader.js';
+import { readClientProfile, type ClientProfile } from '../profile/encoding.js';
+import { checkOutgoingTags, MessageType, readHeader, writeHeader } from '../wire/header.js';
+import { DH_PUBLIC_MAX_BYTES, RING_SIG_BYTES } from '../wire/dake.js';
+
+export interface NonInteractiveAuthMessage {
+  readonly senderTag: number;
+  readonly receiverTag: number;
+  readonly profile: ClientProfile;
+  /** X (POINT). */
+  readonly x: Uint8Array;
+  /** A, minimal big-endian. */
+  readonly a: Uint8Array;
+  /** RING-SIG, 342 bytes. */
+  readonly sigma: Uint8Array;
+  /** The id of the prekey message the sender used. */
+  readonly prekeyId: number;
+  /** Auth MAC, 64 bytes. */
+  readonly authMac: Uint8Array;
+  readonly ecdhFirst: Uint8Array;
+  readonly dhFirst: Uint8Array;
+}
+
+function readDh(r: Reader, what: string): Uint8Array {
+  const v = r.mpi(what, DH_PUBLIC_MAX_BYTES);
+  if (v.length === 0) throw new OtrDecodeError(`${what} is zero`);
+  return v;
+}
+
+function writeDh(w: Writer, v: Uint8Array, what: string): void {
+  if (!(v instanceof Uint8Array) || v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES)
+    throw new OtrArgumentError(`${what} must be 1..${DH_PUBLIC_MAX_BYTES} bytes`);
+  w.mpi(v);
+}
+
+export function encodeNonInteractiveAuth(m: NonInteractiveAuthMessage): Uint8Array {
+  checkOutgoingTags(m.senderTag, m.receiverTag);
+  if (!Number.isInteger(m.prekeyId) || m.prekeyId < 0 || m.prekeyId > 0xffffffff) throw new OtrArgumentError('prekey id must be a 32-bit unsigned integer');
+  if (!(m.sigma instanceof Uint8Array) || m.sigma.length !== RING_SIG_BYTES) throw new OtrArgumentError(`sigma must be ${RING_SIG_BYTES} bytes`);
+  if (!(m.authMac instanceof Uint8Array) || m.authMac.length !== MAC_BYTES) throw new OtrArgumentError(`Auth MAC must be ${MAC_BYTES} bytes`);
+  const w = new Writer(m.profile.encoded.length + 1500);
+  writeHeader(w, MessageType.nonInteractiveAuth, m.senderTag, m.receiverTag);
+  w.raw(m.profile.encoded).point(m.x);
+  writeDh(w, m.a, 'A');
+  w.raw(m.sigma).int(m.prekeyId).raw(m.authMac).point(m.ecdhFirst);
+  writeDh(w, m.dhFirst, 'first DH key');
+  return w.finish();
+}
+
+export function decodeNonInteractiveAuth(bytes: Uint8Array, maxField?: number): NonInteractiveAuthMessage {
+  if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError('message must be bytes');
+  const r = new SpanReader(bytes, maxField);
+  const { senderTag, receiverTag } = readHeader(r, MessageType.nonInteractiveAuth);
+  const profile = readClientProfile(r);
+  const x = r.point();
+  const a = readDh(r, 'A');
+  const sigma = r.raw(RING_SIG_BYTES, 'sigma');
+  const prekeyId = r.int();
+  const authMac = r.raw(MAC_BYTES, 'Auth MAC');
+  const ecdhFirst = r.point();
+  const dhFirst = readDh(r, 'first DH key');
+  r.end('Non-Interactive-Auth message');
+  return { senderTag, receiverTag, profile, x, a, sigma, prekeyId, authMac, ecdhFirst, dhFirst };
+}
