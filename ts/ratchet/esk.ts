@@ -71,9 +71,11 @@ export function deriveTlvExtraKeys(b: CryptoBackend, baseEsk: Uint8Array, tlvs: 
   if (tlvs.length > 0x100) throw new OtrArgumentError('too many TLVs');
   const out: TlvExtraKey[] = [];
   let key = baseEsk;
-  for (let index = 0; index < tlvs.length && out.length < MAX_EXTRA_KEYS; index++) {
-    const t = tlvs[index]!;
+  for (let i = 0; i < tlvs.length && out.length < MAX_EXTRA_KEYS; i++) {
+    const t = tlvs[i]!;
     if (t.type !== TlvType.extraSymmetricKey) continue;
+    // Decoded records carry their wire position (padding included); a caller-built list is in wire order.
+    const index = t.position ?? i;
     const context = extraKeyContext(t.value);
     key = deriveExtraKey(b, index, context, key);
     out.push({ index, context, value: t.value, key });

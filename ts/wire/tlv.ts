@@ -30,6 +30,11 @@ export const TLV_MAX_VALUE_BYTES = 0xffff;
 export interface Tlv {
   readonly type: number;
   readonly value: Uint8Array;
+  /**
+   * Set by the decoder: the record's 0-based position among ALL records of the message, padding included
+   * (padding is dropped from decoded lists, but the extra-symmetric-key derivation indexes by position).
+   */
+  readonly position?: number;
 }
 
 export interface Plaintext {
@@ -80,8 +85,8 @@ export function decodeTlvs(bytes: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.m
     const type = (bytes[o]! << 8) | bytes[o + 1]!;
     const len = (bytes[o + 2]! << 8) | bytes[o + 3]!;
     if (bytes.length - o - TLV_HEADER_BYTES < len) return { tlvs, malformed: true };
+    if (type !== TlvType.padding) tlvs.push({ type, value: bytes.slice(o + 4, o + 4 + len), position: seen });
     seen++;
-    if (type !== TlvType.padding) tlvs.push({ type, value: bytes.slice(o + 4, o + 4 + len) });
     o += TLV_HEADER_BYTES + len;
   }
   return { tlvs, malformed: false };
