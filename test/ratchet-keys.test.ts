@@ -10,7 +10,7 @@ import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex, equalBytes, utf8 } from '../ts/bytes.js';
 import { OtrArgumentError } from '../ts/errors.js';
-import { encodeTlvs, TlvType } from '../ts/wire/tlv.js';
+import { encodeTlvs, splitPlaintext, TlvType } from '../ts/wire/tlv.js';
 import { generateEcdh } from '../ts/crypto/ecdh.js';
 import { dhKeyPair } from '../ts/crypto/dh.js';
 import { decodeDataMessage } from '../ts/wire/data.js';
@@ -105,6 +105,10 @@ for (const b of BACKENDS) {
     const k2 = H(3, [Uint8Array.of(0x10, 0x4a, 0, 0), Buffer.from(k1, 'hex')], 64);
     const k3 = H(5, [new Uint8Array(4), Buffer.from(k2, 'hex')], 64);
     assert.equal(keys.map((k) => bytesToHex(k.key)), [k1, k2, k3]);
+    // The same through the decoder, which drops padding but keeps wire positions.
+    const decoded = splitPlaintext(new Uint8Array([...utf8('m'), 0, ...encodeTlvs(tlvs)])).tlvs;
+    assert.is(decoded.length, tlvs.length - 1);
+    assert.equal(deriveTlvExtraKeys(b, base, decoded).map((k) => bytesToHex(k.key)), [k1, k2, k3]);
     assert.is(bytesToHex(extraKeyContext(Uint8Array.of(1, 2, 3, 4, 5))), '01020304');
     // At most ten keys per message.
     const many = Array.from({ length: 12 }, () => ({ type: TlvType.extraSymmetricKey, value: new Uint8Array(4) }));

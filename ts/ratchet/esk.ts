@@ -62,8 +62,9 @@ export interface TlvExtraKey {
 }
 
 /**
- * The keys for the type-7 TLVs of one message, in order. `tlvs` must be the message's records in wire order
- * (padding included, so positions match the sender's). The base key is not modified; intermediate keys that
+ * The keys for the type-7 TLVs of one message, in order. `tlvs` is either a decoded list (splitPlaintext /
+ * decodeTlvs: each record carries its wire `position`, padding counted though dropped) or a caller-built list
+ * in wire order, padding included, so that indices match the sender's. The base key is not modified; intermediate keys that
  * are not returned do not exist (every link is returned).
  */
 export function deriveTlvExtraKeys(b: CryptoBackend, baseEsk: Uint8Array, tlvs: readonly Tlv[]): TlvExtraKey[] {
