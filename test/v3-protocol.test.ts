@@ -192,6 +192,38 @@ for (const backend of BACKENDS) {
     }
   });
 
+  t('instance tags: messages for another instance or from an unbound one are reported and change nothing', () => {
+    const { a, b } = encryptedPair(backend);
+    const m = decodeData(a.conv.send('for bob').toSend[0]!);
+    const before = b.conv.serialize();
+    const cases: [number, number][] = [
+      [m.senderTag, 0x7777_0000],
+      [0x7777_0000, m.receiverTag],
+    ];
+    for (const [senderTag, receiverTag] of cases) {
+      const authenticated = encodeDataAuthenticated({ ...m, senderTag, receiverTag });
+      const r = b.conv.receive(armour(encodeMessage({ ...m, senderTag, receiverTag, authenticated })));
+      assert.equal(r.events.map((e) => e.type), ['otherInstance']);
+      assert.equal(r.toUser, []);
+    }
+    // Tags below 0x100 are malformed.
+    const low = encodeDataAuthenticated({ ...m, senderTag: 0xff });
+    assert.is(b.conv.receive(armour(encodeMessage({ ...m, senderTag: 0xff, authenticated: low }))).events[0]?.type, 'ignored');
+    assert.equal(b.conv.serialize(), before);
+  });
+
+  t('whitespace tag and plaintext handling between two of our conversations', () => {
+    const a = makeSide(backend, 'alice', { policy: { sendWhitespaceTag: true } });
+    const b = makeSide(backend, 'bob');
+    pump(a, b, a.conv.send('hi').toSend);
+    assert.equal(b.user, ['hi']);
+    assert.is(a.conv.msgstate, 'encrypted');
+    // Plaintext while encrypted is shown, with a warning event.
+    const r = a.conv.receive('in the clear');
+    assert.equal(r.toUser, ['in the clear']);
+    assert.equal(r.events.map((e) => e.type), ['unencrypted']);
+  });
+
   t('TLVs: padding dropped, truncated tail ignored, unknown types reported', () => {
     const p = encodePlaintext(utf8('hi'), [
       { type: Tlv.padding, value: new Uint8Array(5) },
