@@ -243,7 +243,8 @@ function goEncrypted(tx: Tx, r: AkeResult): void {
   tx.s.peer = { longTerm: r.theirLongTerm, fingerprint, ssid: r.ssid, ssidBoldFirst: r.ssidBoldFirst };
   tx.s.msgstate = 'encrypted';
   tx.s.smp = { kind: 'expect1' };
-  tx.event({ type: 'encrypted', fingerprint, ssid: r.ssid, ssidBoldFirst: r.ssidBoldFirst, refreshed });
+  // Events get their own copies: the state's buffers are wiped when a later transition supersedes it.
+  tx.event({ type: 'encrypted', fingerprint: fingerprint.slice(), ssid: r.ssid.slice(), ssidBoldFirst: r.ssidBoldFirst, refreshed });
   const stored = tx.s.stored;
   tx.s.stored = null;
   if (stored && tx.now - stored.at <= RESEND_INTERVAL_MS) tx.sendData(utf8(stored.text), [], 0);
