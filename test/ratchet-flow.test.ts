@@ -326,7 +326,7 @@ for (const b of BACKENDS) {
 
   t('stored skipped keys: bounded (oldest dropped and revealed), expired by age, single use', () => {
     const { alice, bob, rnd } = makePair(b, 11);
-    const limits: RatchetLimits = { maxSkip: 50, maxStoredMessageKeys: 4, maxStoredMessageKeyAgeMs: 1000 };
+    const limits: RatchetLimits = { maxSkip: 50, maxStoredMessageKeys: 4, maxStoredMessageKeyAgeMs: 1000, maxMacKeysToReveal: 1000 };
     const msgs = Array.from({ length: 10 }, (_, n) => send(b, rnd, alice, `s${n}`).bytes);
     recv(b, bob, msgs[9]!, 0, limits); // skips 0..8: only 5..8 fit
     assert.equal(bob.state.skipped.map((e) => e.messageId), [5, 6, 7, 8]);

@@ -20,6 +20,10 @@ export interface Limits {
   maxStoredMessageKeys: number;
   /** Age (ms) after which a stored skipped message key is deleted. */
   maxStoredMessageKeyAgeMs: number;
+  /** MAC keys queued for revealing; beyond it the oldest are wiped unrevealed (bounds one message's size). */
+  maxMacKeysToReveal: number;
+  /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
+  maxEarlyDataMessages: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
   /** Most TLVs one data message may carry. */
@@ -39,6 +43,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSkip: 1000,
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
+  maxMacKeysToReveal: 1000,
+  maxEarlyDataMessages: 100,
   maxFieldBytes: 1 << 20,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,

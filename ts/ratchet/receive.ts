@@ -48,17 +48,7 @@ import { addSkipped, expireSkipped, findSkipped, removeSkipped, type SkippedKey 
 import { isDhStep, type RatchetState } from './state.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
-export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs'> & {
-  /**
-   * Most MAC keys queued for revealing; beyond it the oldest are wiped unrevealed. Not yet in limits.ts
-   * (requested there); defaults to DEFAULT_LIMITS.maxStoredMessageKeys, i.e. at most 64 KB in one message.
-   */
-  readonly maxMacKeysToReveal?: number;
-};
-
-function revealCap(limits: RatchetLimits): number {
-  return limits.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxStoredMessageKeys;
-}
+export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs' | 'maxMacKeysToReveal'>;
 
 export interface ReceiveOptions {
   /** The injected clock, in milliseconds (stamps stored keys and expires old ones). */
@@ -159,7 +149,7 @@ export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: R
     const next: RatchetState = {
       ...state,
       skipped: removeSkipped(aged.store, idx),
-      macKeysToReveal: queueReveals(b, state.macKeysToReveal, mkMac, aged.dropped, revealCap(limits)),
+      macKeysToReveal: queueReveals(b, state.macKeysToReveal, mkMac, aged.dropped, limits.maxMacKeysToReveal),
     };
     const wantEsk = opts.extraKey ?? carriesExtraKeyTlv(plaintext);
     wipe(entry.mkEnc, wantEsk ? undefined : entry.esk);
@@ -232,7 +222,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       theirDh: dhStep ? msg.dh : s.theirDh,
       braceKey,
       skipped: stored.store,
-      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, revealCap(limits)),
+      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, limits.maxMacKeysToReveal),
     };
     committed = true;
     wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
@@ -277,7 +267,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
       k: msg.messageId + 1,
       recvChain: keys.next,
       skipped: stored.store,
-      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, revealCap(limits)),
+      macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, limits.maxMacKeysToReveal),
     };
     committed = true;
     wipe(s.recvChain);
@@ -300,7 +290,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
 export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: number, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
   const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
   if (aged.dropped.length === 0) return state;
-  const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, revealCap(limits));
+  const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, limits.maxMacKeysToReveal);
   wipeEntries(aged.dropped);
   return { ...state, skipped: aged.store, macKeysToReveal: reveals };
 }

@@ -1,0 +1,166 @@
+/**
+ * Plain-data states of the lower layers <-> the persistence codec's values, with strict shape checks on the
+ * way back (a corrupt or hostile state file gives OtrDecodeError, never a half-built state). The ratchet is
+ * plain data already and maps field by field; client profiles are stored as their exact encoding and
+ * decoded again; SMP and OTRv3 states use their own byte encodings.
+ */
+import { expect, type StateValue } from './state-codec.js';
+import type { RatchetKeyPair, RatchetState } from '../ratchet/state.js';
+import type { SkippedKey } from '../ratchet/skipped.js';
+import type { DakeState } from '../ake/interactive.js';
+import { DAKE_IDLE } from '../ake/interactive.js';
+import { decodeClientProfile, type ClientProfile } from '../profile/client-profile.js';
+import { OtrDecodeError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+
+const KEY = 64;
+const POINT = 57;
+const DH_MAX = 384;
+
+function keyPairToValue(k: { secret: Uint8Array | null; public: Uint8Array }): StateValue {
+  return { secret: k.secret, public: k.public };
+}
+
+function dhBytes(v: StateValue | undefined, what: string): Uint8Array {
+  const b = expect.bytes(v, what);
+  if (b.length === 0 || b.length > DH_MAX) throw new OtrDecodeError(`state: ${what} has a bad length`);
+  return b;
+}
+
+function ratchetKeyPair(v: StateValue | undefined, what: string, secretLen: number | undefined, isDh: boolean): RatchetKeyPair {
+  const r = expect.record(v, what);
+  const secret = r.secret === null || r.secret === undefined ? null : expect.bytes(r.secret, `${what}.secret`, secretLen);
+  return { secret, public: isDh ? dhBytes(r.public, `${what}.public`) : expect.bytes(r.public, `${what}.public`, POINT) };
+}
+
+export function ratchetToValue(s: RatchetState): StateValue {
+  return {
+    i: s.i,
+    j: s.j,
+    k: s.k,
+    pn: s.pn,
+    rootKey: s.rootKey,
+    sendChain: s.sendChain,
+    recvChain: s.recvChain,
+    recvRatchetId: s.recvRatchetId,
+    sendingStepDue: s.sendingStepDue,
+    ourEcdh: keyPairToValue(s.ourEcdh),
+    ourDh: keyPairToValue(s.ourDh),
+    theirEcdh: s.theirEcdh,
+    theirDh: s.theirDh,
+    braceKey: s.braceKey,
+    macKeysToReveal: [...s.macKeysToReveal],
+    skipped: s.skipped.map((e) => ({ ...e })),
+  };
+}
+
+export function ratchetFromValue(v: StateValue | undefined): RatchetState {
+  const r = expect.record(v, 'ratchet');
+  const u32 = (x: StateValue | undefined, w: string) => expect.uint(x, `ratchet.${w}`, 0xffffffff);
+  const recvRatchetId = expect.number(r.recvRatchetId, 'ratchet.recvRatchetId');
+  if (!Number.isInteger(recvRatchetId) || recvRatchetId < -1 || recvRatchetId > 0xffffffff)
+    throw new OtrDecodeError('state: ratchet.recvRatchetId out of range');
+  const skipped: SkippedKey[] = expect.array(r.skipped, 'ratchet.skipped', DEFAULT_LIMITS.maxStoredMessageKeys * 4).map((e, n) => {
+    const x = expect.record(e, `skipped[${n}]`);
+    return {
+      ratchetId: u32(x.ratchetId, 'skipped.ratchetId'),
+      messageId: u32(x.messageId, 'skipped.messageId'),
+      theirEcdh: expect.bytes(x.theirEcdh, 'skipped.theirEcdh', POINT),
+      mkEnc: expect.bytes(x.mkEnc, 'skipped.mkEnc', KEY),
+      esk: expect.bytes(x.esk, 'skipped.esk', KEY),
+      storedAt: expect.number(x.storedAt, 'skipped.storedAt'),
+    };
+  });
+  return {
+    i: u32(r.i, 'i'),
+    j: u32(r.j, 'j'),
+    k: u32(r.k, 'k'),
+    pn: u32(r.pn, 'pn'),
+    rootKey: expect.bytes(r.rootKey, 'ratchet.rootKey', KEY),
+    sendChain: expect.optionalBytes(r.sendChain, 'ratchet.sendChain', KEY) ?? null,
+    recvChain: expect.optionalBytes(r.recvChain, 'ratchet.recvChain', KEY) ?? null,
+    recvRatchetId,
+    sendingStepDue: expect.boolean(r.sendingStepDue, 'ratchet.sendingStepDue'),
+    ourEcdh: ratchetKeyPair(r.ourEcdh, 'ratchet.ourEcdh', POINT, false),
+    ourDh: ratchetKeyPair(r.ourDh, 'ratchet.ourDh', undefined, true),
+    theirEcdh: expect.bytes(r.theirEcdh, 'ratchet.theirEcdh', POINT),
+    theirDh: dhBytes(r.theirDh, 'ratchet.theirDh'),
+    braceKey: expect.bytes(r.braceKey, 'ratchet.braceKey', 32),
+    macKeysToReveal: expect.array(r.macKeysToReveal, 'ratchet.macKeysToReveal', DEFAULT_LIMITS.maxStoredMessageKeys * 4).map((m) =>
+      expect.bytes(m, 'ratchet.macKeysToReveal[]', KEY),
+    ),
+    skipped,
+  };
+}
+
+export function profileFromValue(v: StateValue | undefined, what: string): ClientProfile {
+  return decodeClientProfile(expect.bytes(v, what));
+}
+
+function pair(v: StateValue | undefined, what: string, dh: boolean): { secret: Uint8Array; public: Uint8Array } {
+  const r = expect.record(v, what);
+  return dh
+    ? { secret: expect.bytes(r.secret, `${what}.secret`, 80), public: dhBytes(r.public, `${what}.public`) }
+    : { secret: expect.bytes(r.secret, `${what}.secret`, POINT), public: expect.bytes(r.public, `${what}.public`, POINT) };
+}
+
+export function dakeToValue(s: DakeState): StateValue {
+  switch (s.kind) {
+    case 'idle':
+      return { kind: 'idle' };
+    case 'awaiting-auth-r':
+      return {
+        kind: s.kind,
+        peerTag: s.peerTag,
+        y: keyPairToValue(s.y),
+        b: keyPairToValue(s.b),
+        ecdh0: keyPairToValue(s.ecdh0),
+        dh0: keyPairToValue(s.dh0),
+        identityMessage: s.identityMessage,
+      };
+    case 'awaiting-auth-i':
+      return {
+        kind: s.kind,
+        peerTag: s.peerTag,
+        peerProfile: s.peerProfile.encoded,
+        x: s.x,
+        authITranscript: s.authITranscript,
+        ssid: s.ssid,
+        prevRoot: s.prevRoot,
+        ecdh0: keyPairToValue(s.ecdh0),
+        dh0: keyPairToValue(s.dh0),
+        theirEcdh0: s.theirEcdh0,
+        theirDh0: s.theirDh0,
+      };
+  }
+}
+
+export function dakeFromValue(v: StateValue | undefined): DakeState {
+  const r = expect.record(v, 'dake');
+  const kind = expect.string(r.kind, 'dake.kind', ['idle', 'awaiting-auth-r', 'awaiting-auth-i']) as DakeState['kind'];
+  if (kind === 'idle') return DAKE_IDLE;
+  const peerTag = expect.uint(r.peerTag, 'dake.peerTag', 0xffffffff);
+  if (kind === 'awaiting-auth-r')
+    return {
+      kind: 'awaiting-auth-r',
+      peerTag,
+      y: pair(r.y, 'dake.y', false),
+      b: pair(r.b, 'dake.b', true),
+      ecdh0: pair(r.ecdh0, 'dake.ecdh0', false),
+      dh0: pair(r.dh0, 'dake.dh0', true),
+      identityMessage: expect.bytes(r.identityMessage, 'dake.identityMessage'),
+    };
+  return {
+    kind: 'awaiting-auth-i',
+    peerTag,
+    peerProfile: profileFromValue(r.peerProfile, 'dake.peerProfile'),
+    x: expect.bytes(r.x, 'dake.x', POINT),
+    authITranscript: expect.bytes(r.authITranscript, 'dake.authITranscript'),
+    ssid: expect.bytes(r.ssid, 'dake.ssid', 8),
+    prevRoot: expect.bytes(r.prevRoot, 'dake.prevRoot', KEY),
+    ecdh0: pair(r.ecdh0, 'dake.ecdh0', false),
+    dh0: pair(r.dh0, 'dake.dh0', true),
+    theirEcdh0: expect.bytes(r.theirEcdh0, 'dake.theirEcdh0', POINT),
+    theirDh0: dhBytes(r.theirDh0, 'dake.theirDh0'),
+  };
+}
