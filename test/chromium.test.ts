@@ -1,0 +1,178 @@
+/**
+ * The library in a real browser (headless Debian Chromium through playwright-core), not assumed from Node:
+ *   - the known-answer suites (RFC 8032 Ed448, FIPS 202 SHAKE-256, RFC 8439 ChaCha20, 3072-bit DH against
+ *     node:crypto) and a full DAKE + ratchet conversation run in the page on the WASM backend, and again in a
+ *     Chromium without WebAssembly (--noexpose_wasm), where init() must report and use the JS backend;
+ *   - the package imported by an esbuild-bundled app, a Vite-built app and a plain <script type="module">
+ *     loading dist/otr.browser.js, each on both backends;
+ *   - the demo page (web/): a screenshot showing the SSID and backend, and a visible error when init() fails.
+ * Named chromium.test.ts (not browser.test.ts) because scripts/run-tests.mjs ignores paths matching "browser".
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { JS, WASM } from './helpers/backends.js';
+import {
+  ROOT,
+  assertChromium,
+  buildBundles,
+  buildConsumers,
+  buildSuitePage,
+  launch,
+  openAndWait,
+  startServer,
+  type Browser,
+  type StaticServer,
+} from './browser/harness.js';
+import { makeCases, type ExpectedCase } from './browser/cases.js';
+import { runConversation, CONVERSATION_SCRIPT, type ConversationTranscript } from './browser/pages/conversation.js';
+import type { OtrSuite, PageInitResult } from './browser/pages/suite.js';
+import type { PageResult } from './browser/pages/ops.js';
+
+const SEED = 0x0b10_5e25;
+const CONVERSATION_SEED = 0x00c0_ffee;
+
+let server: StaticServer;
+let withWasm: Browser;
+let noWasm: Browser;
+let cases: ExpectedCase[];
+let nodeTranscript: ConversationTranscript;
+
+const t = suite('chromium');
+/** uvu swallows errors thrown by hooks, so setup keeps its error and every test rethrows it, loudly. */
+let setupError: unknown;
+
+t.before(async () => {
+  try {
+    assertChromium();
+    buildBundles();
+    await Promise.all([buildSuitePage(), buildConsumers()]);
+    server = await startServer();
+    [withWasm, noWasm] = await Promise.all([launch({ wasm: true }), launch({ wasm: false })]);
+    cases = makeCases(SEED);
+    nodeTranscript = runConversation(WASM, CONVERSATION_SEED);
+  } catch (e) {
+    setupError = e;
+  }
+});
+
+function test(name: string, fn: () => unknown): void {
+  t(name, async () => {
+    if (setupError) throw setupError;
+    await fn();
+  });
+}
+
+
+t.after(async () => {
+  await Promise.all([withWasm?.close(), noWasm?.close()]);
+  await server?.close();
+});
+
+/** Loads the in-page suite and calls init(options) in it; returns the page and what init reported. */
+async function suitePage(b: Browser, options?: { backend: 'wasm' | 'js' }) {
+  const { page } = await openAndWait<boolean>(b, `${server.url}/test/browser/pages/suite.html`, 'otrSuite');
+  const init = await page.evaluate((o) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.init(o), options);
+  return { page, init };
+}
+
+function assertCases(results: PageResult[], label: string): void {
+  assert.is(results.length, cases.length, `${label}: one result per case`);
+  const failed = results.filter((r, i) => r.id !== cases[i]!.id || r.got !== cases[i]!.expected);
+  assert.equal(
+    failed.map((r) => r.id),
+    [],
+    `${label}: failing cases: ${failed.map((r) => `${r.id} got ${r.got.slice(0, 80)}`).join('; ')}`,
+  );
+}
+
+test('Node reference: the same conversation is byte-identical on both Node backends', () => {
+  assert.equal(runConversation(JS, CONVERSATION_SEED), nodeTranscript);
+  assert.equal(nodeTranscript.received, CONVERSATION_SCRIPT.map(([, text]) => text));
+});
+
+for (const mode of ['wasm', 'no-wasm'] as const) {
+  const expectBackend = mode === 'wasm' ? 'wasm' : 'js';
+
+  test(`[${mode}] init() reports the ${expectBackend} backend`, async () => {
+    const { page, init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
+    assert.is(init.backend, expectBackend);
+    assert.is(init.webAssembly, mode === 'wasm');
+    if (mode === 'no-wasm') assert.match(init.fallbackReason ?? '', /WebAssembly/);
+    else assert.is(init.fallbackReason, undefined);
+  });
+
+  test(`[${mode}] known-answer suites in the page: RFC 8032, FIPS 202, RFC 8439, DH-3072 vs OpenSSL`, async () => {
+    const { page, init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
+    assert.is(init.backend, expectBackend);
+    const results = await page.evaluate((c) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.cases(c), cases);
+    assertCases(results, mode);
+  });
+
+  test(`[${mode}] DAKE + double-ratchet conversation in the page matches Node byte for byte`, async () => {
+    const { page, init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
+    assert.is(init.backend, expectBackend);
+    const got = await page.evaluate((s) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.conversation(s), CONVERSATION_SEED);
+    assert.is(got.ssid.length, 16, 'an 8-byte SSID');
+    assert.equal(got, nodeTranscript);
+  });
+}
+
+test('[wasm] the JS backend forced with init({ backend: "js" }) also passes in a WebAssembly browser', async () => {
+  const { page, init } = await suitePage(withWasm, { backend: 'js' });
+  assert.is(init.backend, 'js');
+  assertCases(await page.evaluate((c) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.cases(c), cases), 'forced js');
+});
+
+test('[no-wasm] init({ backend: "wasm" }) rejects with OtrError BACKEND instead of falling back', async () => {
+  const { page } = await openAndWait<boolean>(noWasm, `${server.url}/test/browser/pages/suite.html`, 'otrSuite');
+  const err = await page.evaluate(async () => {
+    try {
+      await (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.init({ backend: 'wasm' });
+      return undefined;
+    } catch (e) {
+      return { name: (e as Error).name, code: (e as { code?: string }).code, message: (e as Error).message };
+    }
+  });
+  assert.ok(err, 'forcing WASM without WebAssembly must throw');
+  assert.is(err!.code, 'BACKEND');
+  assert.match(err!.message, /WebAssembly/);
+});
+
+// ---- the package as apps consume it ----
+
+interface KatResult {
+  consumer: string;
+  backend?: string;
+  activeBackend?: string;
+  fallbackReason?: string;
+  checks?: Record<string, boolean>;
+  error?: string;
+}
+
+const CONSUMER_PAGES: [string, string][] = [
+  ['esbuild bundle', '/test/consumers/esbuild/index.html'],
+  ['Vite build', '/test/consumers/vite/dist/index.html'],
+  ['plain <script type="module"> of dist/otr.browser.js', '/test/browser/pages/plain.html'],
+];
+
+for (const [label, path] of CONSUMER_PAGES) {
+  for (const [mode, query, expectBackend] of [
+    ['wasm', '', 'wasm'],
+    ['wasm', '?backend=js', 'js'],
+    ['no-wasm', '', 'js'],
+  ] as const) {
+    test(`${label} [${mode}${query}]: imports the package, backend ${expectBackend}, known answers pass`, async () => {
+      const { page, value } = await openAndWait<KatResult>(mode === 'wasm' ? withWasm : noWasm, `${server.url}${path}${query}`, '__otrResult');
+      assert.is(value.error, undefined, `init/KAT threw: ${value.error}`);
+      assert.is(value.backend, expectBackend);
+      assert.is(value.activeBackend, expectBackend);
+      const checks = Object.entries(value.checks ?? {});
+      assert.is(checks.length, 4, 'four known-answer checks ran');
+      assert.equal(checks.filter(([, ok]) => !ok).map(([name]) => name), [], 'every known answer matches');
+      });
+  }
+}
+
+t.run();

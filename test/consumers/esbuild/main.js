@@ -1,0 +1,4 @@
+import * as otr from 'otr4';
+import { runPublicKat } from '../kat.js';
+
+await runPublicKat(otr, 'esbuild');
