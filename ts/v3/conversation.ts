@@ -31,7 +31,6 @@ import {
 import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
 import { type FragmentBuffer, accumulate, emptyFragmentBuffer, fragmentV3 } from './fragment.js';
 import { type DataMsg, type V3Message, decodeMessage, encodeMessage } from './messages.js';
-import { checkSchema, decodeState, encodeState, type Schema } from './persist.js';
 
 /** We offer only v3 here; the v4 session layer builds its own "?OTRv34?". */
 const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has been requested.');
@@ -518,100 +517,4 @@ export function humanFingerprint(fp: Uint8Array): string {
   return (bytesToHex(fp).toUpperCase().match(/.{8}/g) ?? []).join(' ');
 }
 
-// ---- persistence ---------------------------------------------------------------------------------------
-
-const DH: Schema = { obj: { priv: 'bytes', pub: 'big' } };
-const DSA_PUB: Schema = { obj: { p: 'big', q: 'big', g: 'big', y: 'big' } };
-const AKE_KEYS: Schema = { obj: { ssid: 'bytes', c: 'bytes', cPrime: 'bytes', m1: 'bytes', m2: 'bytes', m1Prime: 'bytes', m2Prime: 'bytes' } };
-const HDR = { senderTag: 'int', receiverTag: 'int' } as const;
-const STATE_SCHEMA: Schema = {
-  obj: {
-    ourTag: 'int',
-    theirTag: 'int',
-    msgstate: { union: [{ lit: 'plaintext' }, { lit: 'encrypted' }, { lit: 'finished' }] },
-    auth: {
-      union: [
-        { obj: { kind: { lit: 'none' } } },
-        {
-          obj: {
-            kind: { lit: 'awaitingDhKey' },
-            r: 'bytes',
-            ours: DH,
-            hashGx: 'bytes',
-            commit: { obj: { type: { lit: MsgType.dhCommit }, ...HDR, encGx: 'bytes', hashGx: 'bytes' } },
-          },
-        },
-        {
-          obj: {
-            kind: { lit: 'awaitingRevealSig' },
-            ours: DH,
-            encGx: 'bytes',
-            hashGx: 'bytes',
-            dhKey: { obj: { type: { lit: MsgType.dhKey }, ...HDR, gy: 'big' } },
-          },
-        },
-        {
-          obj: {
-            kind: { lit: 'awaitingSig' },
-            ours: DH,
-            theirGy: 'big',
-            keys: AKE_KEYS,
-            revealSig: { obj: { type: { lit: MsgType.revealSig }, ...HDR, r: 'bytes', encSig: 'bytes', mac: 'bytes' } },
-          },
-        },
-      ],
-    },
-    keys: {
-      opt: {
-        obj: {
-          ourKeyid: 'int',
-          ourCur: DH,
-          ourPrev: DH,
-          theirKeyid: 'int',
-          theirCur: 'big',
-          theirPrev: { opt: 'big' },
-          sessions: {
-            arr: {
-              obj: {
-                ourKeyid: 'int',
-                theirKeyid: 'int',
-                keys: { obj: { sendAes: 'bytes', sendMac: 'bytes', recvAes: 'bytes', recvMac: 'bytes', extraKey: 'bytes' } },
-                sendCtr: 'bytes',
-                recvCtr: 'bytes',
-                recvMacUsed: 'bool',
-              },
-            },
-            max: 4,
-          },
-          pendingReveal: 'bytes',
-        },
-      },
-    },
-    peer: { opt: { obj: { longTerm: DSA_PUB, fingerprint: 'bytes', ssid: 'bytes', ssidBoldFirst: 'bool' } } },
-    smp: {
-      union: [
-        { obj: { kind: { lit: 'expect1' } } },
-        { obj: { kind: { lit: 'awaitingAnswer' }, question: { opt: 'str' }, g2a: 'big', g3a: 'big' } },
-        { obj: { kind: { lit: 'expect2' }, x: 'big', a2: 'big', a3: 'big' } },
-        { obj: { kind: { lit: 'expect3' }, g3a: 'big', g2: 'big', g3: 'big', b3: 'big', pb: 'big', qb: 'big' } },
-        { obj: { kind: { lit: 'expect4' }, g3b: 'big', paPb: 'big', qaQb: 'big', a3: 'big' } },
-      ],
-    },
-    frag: { obj: { k: 'int', n: 'int', buf: 'str' } },
-    lastSentAt: 'num',
-    stored: { opt: { obj: { text: 'str', at: 'num' } } },
-    receivedPlaintext: 'bool',
-  },
-};
-
-/** The state as versioned bytes (contains session secrets: store it as such). */
-export function serializeV3State(state: V3State): Uint8Array {
-  return encodeState(state);
-}
-
-/** Restores a state written by serializeV3State; hostile bytes give an OtrDecodeError. */
-export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>): V3State {
-  const s = checkSchema<V3State>(decodeState(bytes, resolveLimits(limits).maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
-  if (s.ourTag < MIN_INSTANCE_TAG) throw new OtrStateError('restored state has an invalid instance tag');
-  return s;
-}
+export { restoreV3State, serializeV3State } from './state-codec.js';

@@ -24,8 +24,9 @@
  * Underneath, the same operations exist as transitions on plain data (`v3Receive(options, state, text)` …
  * returning `{ state, toSend, toUser, events }`), with randomness and the clock injected and no I/O.
  * Modules: constants, crypto (AES-CTR/SHA/HMAC and the h1/h2 derivations), group (1536-bit MODP), messages
- * (wire formats), ake, data (key rotation, counters, MAC revelation), tlv, smp, fragment, plaintext (query,
- * whitespace, error), armour, persist, conversation.
+ * (wire formats), ake, data (key rotation, counters, MAC revelation), tlv, smp, fragment (v3 reassembly),
+ * persist + state-codec (versioned state bytes), conversation. Armour, fragment syntax, query, whitespace and
+ * error messages come from ts/codec; D-H from ts/crypto/dh.ts; DSA from ts/crypto/dsa.ts.
  *
  * Choices where the v3 spec leaves room (tested in test/v3-*.test.ts):
  * - An AKE message that fails a check is ignored and the AKE state kept (the html spec says authstate returns
