@@ -11,7 +11,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'esbuild';
 
 /** The repository root (this file runs from build/test/browser/). */
@@ -99,6 +99,9 @@ export interface Browser {
  */
 export async function launch({ wasm }: { wasm: boolean }): Promise<Browser> {
   assertChromium();
+  // Imported here, not at the top: a missing dev dependency then fails these tests with its message instead
+  // of crashing the whole uvu run (every suite shares one process).
+  const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'otr4-chromium-'));
   const args = [
     '--headless',
