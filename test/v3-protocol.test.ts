@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytesToBigBE, utf8 } from '../ts/bytes.js';
 import { armour } from '../ts/codec/armour.js';
+import { dsaFingerprint } from '../ts/crypto/dsa.js';
 import { dearmour } from '../ts/codec/armour.js';
 import { resolveLimits } from '../ts/limits.js';
 import { FLAG_IGNORE_UNREADABLE, MsgType, Tlv } from '../ts/v3/constants.js';
@@ -36,7 +37,9 @@ for (const backend of BACKENDS) {
     assert.equal(ea.ssid, eb.ssid);
     assert.is(ea.ssidBoldFirst, !eb.ssidBoldFirst);
     assert.is(eb.ssidBoldFirst, true); // Bob committed, so Bob sent the Reveal Signature
-    assert.equal(a.conv.peerFingerprint, b.conv.state.peer && b.conv.state.peer.fingerprint && eventsOf(a, 'encrypted')[0]!.fingerprint);
+    assert.equal(a.conv.peerFingerprint, dsaFingerprint(b.opts.dsaKey));
+    assert.equal(b.conv.peerFingerprint, dsaFingerprint(a.opts.dsaKey));
+    assert.equal(ea.fingerprint, dsaFingerprint(b.opts.dsaKey));
     assert.equal(a.conv.state.theirTag, b.conv.state.ourTag);
     assert.equal(b.conv.state.theirTag, a.conv.state.ourTag);
   });
