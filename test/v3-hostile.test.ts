@@ -1,6 +1,6 @@
 /**
  * Hostile input to the OTRv3 conversation: every AKE message type and a data message carrying SMP and TLVs,
- * truncated at every length and bit-flipped at every byte; plus junk text. Each mutant must give a typed
+ * truncated at ~24 lengths and bit-flipped at ~60 positions spread over all their fields; plus junk text. Each mutant must give a typed
  * error surfaced as an event (or the spec's silent ignore) — never an exception — and the session must then
  * carry on with the genuine message. Nothing may be delivered that was not sent.
  */
