@@ -34,8 +34,8 @@ const M: u64 = 0xfffffff; // 2^28 - 1
 // ---- limb-level helpers -------------------------------------------------------------------------------------
 
 /** Propagates carries through 16 column sums (each < 2^64, see the bounds above) and stores a weakly
- *  reduced result. Two carry chains run interleaved (limbs 0..7 and 8..15) for instruction-level parallelism; the carry out of limb 15
- *  is worth 2^448 = phi^2 = phi + 1, so it re-enters at limbs 0 and 8. */
+ *  reduced result. Two carry chains run interleaved (limbs 0..7 and 8..15) for instruction-level
+ *  parallelism; the carry out of limb 15 is worth 2^448 = phi^2 = phi + 1, so it re-enters at limbs 0 and 8. */
 @inline
 function carryStore(o: Fe,
   c0: u64, c1: u64, c2: u64, c3: u64, c4: u64, c5: u64, c6: u64, c7: u64,
