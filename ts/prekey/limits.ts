@@ -8,6 +8,8 @@ export interface PrekeyLimits {
   maxOwnerPrekeys: number;
   /** Prekey messages the server stores per (identity, instance tag). */
   maxStoredPrekeysPerInstance: number;
+  /** Prekey messages the server stores in all (bounds the server's memory: ~0.5 KB each). */
+  maxStoredPrekeysTotal: number;
   /** Instance tags (devices) the server stores per identity. */
   maxInstancesPerIdentity: number;
   /** Identities the server stores in all. */
@@ -29,6 +31,7 @@ export interface PrekeyLimits {
 export const DEFAULT_PREKEY_LIMITS: Readonly<PrekeyLimits> = Object.freeze({
   maxOwnerPrekeys: 1000,
   maxStoredPrekeysPerInstance: 1000,
+  maxStoredPrekeysTotal: 200_000,
   maxInstancesPerIdentity: 16,
   maxIdentities: 100_000,
   maxIdentityBytes: 255,

@@ -1,0 +1,290 @@
+/**
+ * The prekey server's core (otrv4-prekey-server.md §Key Exchange, §State Machine, §Publishing Prekey Values,
+ * §Retrieving Prekey Ensembles, §Query the Prekey Server for its Storage Status): transport-agnostic — bytes
+ * (or text) in with the sender's network identity, bytes (or text) out. Randomness and the clock are injected;
+ * storage is a `PrekeyStore`.
+ *
+ * What it refuses (each a typed OtrError in `error`; the spec's "rejects the message and does not send
+ * anything further" means no reply, its "aborts and sends a Failure message" means a MAC'd Failure):
+ * - no reply: undecodable input, unknown or client-bound message types, a DAKE-1 whose client profile or I is
+ *   invalid, a DAKE-3 without a pending DAKE (the state machine: IN_DAKE only), a bad DAKE-3 ring signature,
+ *   an attached message that is neither a publication nor a storage request, and rate-limited requests;
+ * - Failure: a wrong Prekey / Storage Information MAC, prekey messages, profiles or proofs that do not
+ *   validate (any invalid value refuses the whole publication, so what is stored is all-or-nothing), a
+ *   client profile with a long-term key other than the one the DAKE authenticated, and storage limits.
+ * A retrieval hands out one ensemble per instance whose profiles are unexpired, removing its prekey message
+ * from the store before the answer leaves (at most once); none left gives "No Prekey Ensembles in Storage".
+ *
+ * Pending DAKEs are bounded (count and age, oldest dropped first), so half-finished handshakes cannot grow
+ * memory. Rate limits apply per publisher identity (DAKE-1), per requester and per requested identity (query).
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import type { RandomSource } from '../crypto/random.js';
+import { utf8, wipe } from '../bytes.js';
+import { OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError } from '../errors.js';
+import { ecdh, generateEcdh } from '../crypto/ecdh.js';
+import { ed448KeyPair } from '../crypto/eddsa.js';
+import { equalBytes } from '../bytes.js';
+import { PrekeyServerUsage } from '../crypto/usage.js';
+import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
+import { decodeClientProfile } from '../profile/encoding.js';
+import { decodePrekeyProfile, validatePrekeyProfile } from '../prekey/prekey-profile.js';
+import { decodePrekeyMessage, encodePrekeyMessage, verifyPrekeyMessage } from '../prekey/prekey-message.js';
+import { resolvePrekeyLimits, type PrekeyLimits } from '../prekey/limits.js';
+import { psRingSign, psRingVerify } from './ring-sig.js';
+import {
+  decodePsMessage,
+  decodePsMessageOf,
+  encodeCompositeIdentity,
+  encodeDake2,
+  encodeEnsembleRetrieval,
+  encodeNoEnsembles,
+  encodeOutcome,
+  encodeStorageStatus,
+  fromServerText,
+  NO_ENSEMBLES_TEXT,
+  PsType,
+  toServerText,
+  type Dake1,
+  type Dake3,
+  type EnsembleQuery,
+  type Publication,
+} from './messages.js';
+import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationMac, serverFingerprint, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
+import { proofContext, verifyDhProof, verifyEcdhProof } from './proofs.js';
+import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
+import type { PrekeyStore, PublicationRecord } from './store.js';
+
+export interface PrekeyServerOptions {
+  readonly backend: CryptoBackend;
+  readonly random: RandomSource;
+  /** ms since the Unix epoch (Date.now in production). */
+  readonly now: () => number;
+  /** The server's identity, e.g. "prekey.example.org" (COMP-ID and phi). */
+  readonly identity: string;
+  /** The 57-byte seed of the server's long-term Ed448 key. */
+  readonly identitySecret: Uint8Array;
+  readonly store: PrekeyStore;
+  readonly limits?: Partial<PrekeyLimits>;
+  /** Per publisher identity, on DAKE-1 (default: burst 20, 1 per second). */
+  readonly publishRate?: RateLimitConfig;
+  /** Per requester and per requested identity, on each query (default: burst 60, 10 per second). */
+  readonly fetchRate?: RateLimitConfig;
+}
+
+export interface ServerReply {
+  /** The message to send back, if the protocol sends one. */
+  readonly reply?: Uint8Array;
+  /** Why the input was refused (also set when a Failure message is the reply). */
+  readonly error?: OtrError;
+}
+
+interface PendingDake {
+  readonly createdMs: number;
+  readonly profile: ClientProfile;
+  readonly s: Uint8Array;
+  readonly i: Uint8Array;
+  readonly t3: Uint8Array;
+  readonly macKey: Uint8Array;
+  readonly sk: Uint8Array;
+}
+
+export class PrekeyServer {
+  readonly publicKey: Uint8Array;
+  readonly fingerprint: Uint8Array;
+  private readonly scalar: Uint8Array;
+  private readonly limits: PrekeyLimits;
+  private readonly pending = new Map<string, PendingDake>();
+  private readonly publishLimiter: RateLimiter;
+  private readonly fetchLimiter: RateLimiter;
+  private readonly compositeIdentity: Uint8Array;
+
+  constructor(private readonly o: PrekeyServerOptions) {
+    const kp = ed448KeyPair(o.backend, o.identitySecret);
+    wipe(kp.secret, kp.prefix);
+    this.scalar = kp.scalar;
+    this.publicKey = kp.publicKey;
+    this.fingerprint = serverFingerprint(o.backend, kp.publicKey);
+    this.limits = resolvePrekeyLimits(o.limits);
+    this.compositeIdentity = encodeCompositeIdentity(o.identity, kp.publicKey);
+    this.publishLimiter = new RateLimiter(o.publishRate ?? { burst: 20, perSecond: 1 }, o.now);
+    this.fetchLimiter = new RateLimiter(o.fetchRate ?? { burst: 60, perSecond: 10 }, o.now);
+  }
+
+  get pendingDakes(): number {
+    return this.pending.size;
+  }
+
+  /** Text in, text out (base64 + "."), for line-based transports. */
+  async handleText(from: string, text: string): Promise<{ reply?: string; error?: OtrError }> {
+    let bytes: Uint8Array;
+    try {
+      bytes = fromServerText(text, this.limits.maxServerMessageChars);
+    } catch (e) {
+      if (e instanceof OtrError) return { error: e };
+      throw e;
+    }
+    const r = await this.handle(from, bytes);
+    return { ...(r.reply ? { reply: toServerText(r.reply) } : {}), ...(r.error ? { error: r.error } : {}) };
+  }
+
+  /** One message from the network identity `from`. Never throws for bad input: the error is returned. */
+  async handle(from: string, bytes: Uint8Array): Promise<ServerReply> {
+    try {
+      if (typeof from !== 'string' || utf8(from).length > this.limits.maxIdentityBytes || from.length === 0)
+        throw new OtrDecodeError('invalid sender identity');
+      const m = decodePsMessage(bytes, this.limits);
+      switch (m.type) {
+        case PsType.dake1:
+          return { reply: this.onDake1(from, m) };
+        case PsType.dake3:
+          return await this.onDake3(from, m);
+        case PsType.ensembleQuery:
+          return { reply: await this.onQuery(from, m) };
+        default:
+          throw new OtrStateError(`a prekey server does not accept message type 0x${m.type.toString(16)}`);
+      }
+    } catch (e) {
+      if (e instanceof OtrError) return { error: e };
+      throw e;
+    }
+  }
+
+  private key(from: string, tag: number): string {
+    return `${tag}\n${from}`;
+  }
+
+  private expirePending(): void {
+    const now = this.o.now();
+    for (const [k, p] of this.pending) {
+      if (now - p.createdMs < this.limits.pendingDakeTtlMs && this.pending.size <= this.limits.maxPendingDakes) break;
+      this.dropPending(k, p);
+    }
+  }
+
+  private dropPending(k: string, p: PendingDake): void {
+    wipe(p.macKey, p.sk);
+    this.pending.delete(k);
+  }
+
+  private onDake1(from: string, m: Dake1): Uint8Array {
+    const b = this.o.backend;
+    if (!this.publishLimiter.allow(from)) throw new OtrLimitError('too many DAKEs from this identity');
+    validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
+    if (!b.pointIsValid(m.i)) throw new OtrCryptoError('INVALID_POINT', 'I is not a valid point');
+    const s = generateEcdh(b, this.o.random);
+    const parts = { clientProfile: m.profile.encoded, compositeIdentity: this.compositeIdentity, i: m.i, s: s.public, phi: serverPhi(from, this.o.identity) };
+    const sigma = psRingSign(b, this.o.random, this.scalar, this.publicKey, [m.profile.identityKey, this.publicKey, m.i], dake2Transcript(b, parts));
+    const skEcdh = ecdh(b, s.secret, m.i);
+    const sk = serverSharedSecret(b, skEcdh);
+    wipe(skEcdh, s.secret);
+    const k = this.key(from, m.senderTag);
+    const old = this.pending.get(k);
+    if (old) this.dropPending(k, old); // a new DAKE-1 restarts the DAKE
+    this.pending.set(k, { createdMs: this.o.now(), profile: m.profile, s: s.public, i: m.i, t3: dake3Transcript(b, parts), macKey: prekeyMacKey(b, sk), sk });
+    this.expirePending();
+    return encodeDake2({ receiverTag: m.senderTag, serverIdentity: this.o.identity, serverKey: this.publicKey, s: s.public, sigma });
+  }
+
+  private failure(tag: number, macKey: Uint8Array, error: OtrError): ServerReply {
+    return { reply: encodeOutcome({ type: PsType.failure, receiverTag: tag, mac: outcomeMac(this.o.backend, macKey, PsType.failure, tag) }), error };
+  }
+
+  private async onDake3(from: string, m: Dake3): Promise<ServerReply> {
+    const b = this.o.backend;
+    this.expirePending();
+    const k = this.key(from, m.senderTag);
+    const p = this.pending.get(k);
+    if (!p) throw new OtrStateError('DAKE-3 without a DAKE in progress');
+    if (!psRingVerify(b, [p.profile.identityKey, this.publicKey, p.s], m.sigma, p.t3)) {
+      // The DAKE is over either way: a bad DAKE-3 is not retried against the same secrets.
+      this.dropPending(k, p);
+      throw new OtrCryptoError('BAD_SIGNATURE', 'DAKE-3 ring signature does not verify');
+    }
+    this.pending.delete(k);
+    try {
+      const attached = decodePsMessageOf(m.message, [PsType.publication, PsType.storageInfoRequest], this.limits);
+      if (attached.type === PsType.storageInfoRequest) {
+        if (!equalBytes(storageInfoMac(b, p.macKey), attached.mac))
+          return this.failure(m.senderTag, p.macKey, new OtrCryptoError('BAD_MAC', 'Storage Information MAC does not verify'));
+        const count = await this.o.store.count(from, m.senderTag);
+        return { reply: encodeStorageStatus({ receiverTag: m.senderTag, count, mac: storageStatusMac(b, p.macKey, m.senderTag, count) }) };
+      }
+      try {
+        const record = this.checkPublication(p, m.senderTag, attached);
+        await this.o.store.publish(from, record);
+      } catch (e) {
+        if (e instanceof OtrError) return this.failure(m.senderTag, p.macKey, e);
+        throw e;
+      }
+      return { reply: encodeOutcome({ type: PsType.success, receiverTag: m.senderTag, mac: outcomeMac(b, p.macKey, PsType.success, m.senderTag) }) };
+    } finally {
+      wipe(p.macKey, p.sk);
+    }
+  }
+
+  /** Every check of §Publishing Prekey Values step 7; returns what to store. */
+  private checkPublication(p: PendingDake, tag: number, pub: Publication): PublicationRecord {
+    const b = this.o.backend;
+    const nowMs = this.o.now();
+    const mac = publicationMac(b, p.macKey, {
+      n: pub.prekeyMessages.length,
+      prekeyMessagesBytes: pub.prekeyMessagesBytes,
+      proofsBytes: pub.proofsBytes,
+      ...(pub.clientProfile ? { clientProfile: pub.clientProfile.encoded } : {}),
+      ...(pub.prekeyProfile ? { prekeyProfile: pub.prekeyProfile.encoded } : {}),
+    });
+    if (!equalBytes(mac, pub.mac)) throw new OtrCryptoError('BAD_MAC', 'Prekey MAC does not verify');
+    // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
+    const cp = pub.clientProfile;
+    if (cp) {
+      validateClientProfile(b, cp, { nowMs, expectedOwnerTag: tag });
+      if (!equalBytes(cp.identityKey, p.profile.identityKey)) throw new OtrCryptoError('BAD_SIGNATURE', 'published client profile has another long-term key than the DAKE');
+    }
+    const pp = pub.prekeyProfile;
+    if (pp) validatePrekeyProfile(b, pp, { nowMs, identityKey: (cp ?? p.profile).identityKey, expectedOwnerTag: tag });
+    const ids = new Set<number>();
+    for (const pm of pub.prekeyMessages) {
+      if (pm.ownerTag !== tag) throw new OtrDecodeError('prekey message of another instance');
+      if (ids.has(pm.id)) throw new OtrDecodeError('duplicate prekey message id in one publication');
+      ids.add(pm.id);
+      verifyPrekeyMessage(b, pm);
+    }
+    const m = proofContext(b, p.sk);
+    try {
+      if (pub.prekeyMessages.length > 0) {
+        if (!pub.ecdhProof || !verifyEcdhProof(b, PrekeyServerUsage.proofMessageEcdh, pub.prekeyMessages.map((x) => x.y), m, pub.ecdhProof))
+          throw new OtrCryptoError('BAD_SIGNATURE', 'prekey message ECDH proof does not verify');
+        if (!pub.dhProof || !verifyDhProof(b, pub.prekeyMessages.map((x) => x.b), m, pub.dhProof))
+          throw new OtrCryptoError('BAD_SIGNATURE', 'prekey message DH proof does not verify');
+      }
+      if (pp && (!pub.sharedPrekeyProof || !verifyEcdhProof(b, PrekeyServerUsage.proofSharedEcdh, [pp.sharedPrekey], m, pub.sharedPrekeyProof)))
+        throw new OtrCryptoError('BAD_SIGNATURE', 'shared prekey proof does not verify');
+    } finally {
+      wipe(m);
+    }
+    return {
+      instanceTag: tag,
+      prekeys: pub.prekeyMessages.map((x) => ({ id: x.id, bytes: encodePrekeyMessage(x) })),
+      ...(cp ? { clientProfile: { bytes: cp.encoded, expiry: cp.expiry } } : {}),
+      ...(pp ? { prekeyProfile: { bytes: pp.encoded, expiry: pp.expiry } } : {}),
+    };
+  }
+
+  private async onQuery(from: string, m: EnsembleQuery): Promise<Uint8Array> {
+    if (!this.fetchLimiter.allow(`from\n${from}`) || !this.fetchLimiter.allow(`for\n${m.identity}`))
+      throw new OtrLimitError('too many ensemble requests');
+    const none = () => encodeNoEnsembles({ receiverTag: m.senderTag, identity: m.identity, text: NO_ENSEMBLES_TEXT });
+    // We store version-4 ensembles only; "unrecognized versions should be ignored".
+    if (!m.versions.includes('4')) return none();
+    const nowSeconds = BigInt(Math.floor(this.o.now() / 1000));
+    const taken = await this.o.store.take(m.identity, nowSeconds, this.limits.maxEnsemblesPerRetrieval);
+    if (taken.length === 0) return none();
+    const ensembles = taken.map((e) => ({
+      clientProfile: decodeClientProfile(e.clientProfile),
+      prekeyProfile: decodePrekeyProfile(e.prekeyProfile),
+      prekeyMessage: decodePrekeyMessage(e.prekey.bytes),
+    }));
+    return encodeEnsembleRetrieval({ receiverTag: m.senderTag, identity: m.identity, ensembles });
+  }
+}
