@@ -1,6 +1,20 @@
-/** otr4: Off-the-Record messaging version 4. Public API. */
+/**
+ * otr4: Off-the-Record messaging version 4 (with the OTRv3 fallback), for browsers and Node.
+ *
+ *   import { init, Account } from 'otr4';
+ *   await init();                                   // picks WASM (self-tested) or the pure-JS backend
+ *   const alice = Account.create({ accountId: 'alice@example.org' });
+ *   const conv = alice.conversation('bob@example.org');
+ *   send(conv.start().toSend);                      // ask the peer to start OTR
+ *   const { toSend, messages, events } = conv.receive(text);
+ */
 export { init, getBackend, activeBackend, loadBackend } from './backend/select.js';
 export type { InitOptions, InitResult } from './backend/select.js';
 export type { CryptoBackend, BackendName, DhGroupName } from './backend/types.js';
 export * from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { Account, type AccountOptions } from './session/account.js';
+export { Conversation, type SendOptions } from './session/conversation.js';
+export { DEFAULT_POLICY, type Policy } from './session/policy.js';
+export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion } from './session/events.js';
+export type { RandomSource } from './crypto/random.js';

@@ -1,0 +1,229 @@
+/**
+ * An account: one local identity (the long-term Ed448 identity key, the forging key, the client profile,
+ * the instance tag, an optional OTRv3 DSA key), its policy, limits, clock and randomness — and one
+ * `Conversation` per peer.
+ *
+ *   await init();
+ *   const alice = Account.create({ accountId: 'alice@example.org' });
+ *   const bob = alice.conversation('bob@example.org');
+ *   transport.send(...bob.start().toSend);
+ *   const out = bob.receive(incomingText);   // { toSend, messages, events }
+ *
+ * Persistence: `account.serialize()` returns the whole account (keys, profile and every conversation's
+ * state) in the versioned binary format of state-codec.ts; `Account.restore(bytes, options)` brings it back.
+ * What to persist after which call is in docs/persistence.md: in short, after every call that returned
+ * anything in `toSend` (a message key was used) or an `encrypted`/`finished` event, before transmitting.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import { getBackend } from '../backend/select.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { ed448KeyPair, type Ed448KeyPair } from '../crypto/eddsa.js';
+import { generateEcdh } from '../crypto/ecdh.js';
+import { dsaGenerateKey, type DsaPrivateKey } from '../crypto/dsa.js';
+import {
+  createClientProfile,
+  decodeClientProfile,
+  expiryFromNow,
+  needsRenewal,
+  profileFingerprint,
+  type ClientProfile,
+} from '../profile/client-profile.js';
+import { generateInstanceTag, isValidSenderTag } from '../instance-tag.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import { OtrArgumentError } from '../errors.js';
+import { bytesToHex, utf8, wipe } from '../bytes.js';
+import { resolvePolicy, type Policy } from './policy.js';
+import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
+import { Conversation } from './conversation.js';
+
+export interface AccountOptions {
+  /** Our account identifier as peers know it (e.g. "alice@example.org"); it is bound into every DAKE (phi). */
+  accountId: string | Uint8Array;
+  /** Defaults to the backend chosen by `init()`. */
+  backend?: CryptoBackend;
+  /** Defaults to the platform CSPRNG. Inject a seeded source for reproducible tests. */
+  random?: RandomSource;
+  /** Milliseconds since the Unix epoch. Defaults to Date.now. */
+  clock?: () => number;
+  policy?: Partial<Policy>;
+  limits?: Partial<Limits>;
+  /** The 57-byte secret of the long-term identity key; generated when absent. */
+  identitySecret?: Uint8Array;
+  /** Our instance tag (>= 0x100); generated when absent. */
+  instanceTag?: number;
+  /**
+   * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, one is generated (a 1024-bit
+   * DSA key takes a fraction of a second); pass `null` to run without OTRv3.
+   */
+  dsaKey?: DsaPrivateKey | null;
+  /** Client profile lifetime in seconds (default one week, as otrr). */
+  profileLifetimeSeconds?: number;
+}
+
+const PROFILE_LIFETIME_SECONDS = 7 * 24 * 3600;
+/** Renew our profile when less than this is left, so peers never see an expired one. */
+const PROFILE_RENEW_BEFORE_SECONDS = 24 * 3600;
+const ACCOUNT_STATE_KIND = 'account';
+
+interface AccountKeys {
+  readonly identity: Ed448KeyPair;
+  readonly forgingKey: Uint8Array;
+  readonly instanceTag: number;
+  readonly dsaKey: DsaPrivateKey | null;
+  profile: ClientProfile;
+}
+
+export class Account {
+  readonly accountId: Uint8Array;
+  readonly backend: CryptoBackend;
+  readonly random: RandomSource;
+  readonly clock: () => number;
+  readonly policy: Policy;
+  readonly limits: Limits;
+  private readonly keys: AccountKeys;
+  private readonly lifetime: number;
+  private readonly conversations = new Map<string, Conversation>();
+
+  private constructor(o: AccountOptions, keys: AccountKeys) {
+    this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
+    this.backend = o.backend ?? getBackend();
+    this.random = o.random ?? systemRandom;
+    this.clock = o.clock ?? Date.now;
+    this.policy = resolvePolicy(o.policy, keys.dsaKey ? undefined : { allowV3: false });
+    this.limits = resolveLimits(o.limits);
+    this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
+    this.keys = keys;
+  }
+
+  /** A new account with fresh keys (or the given ones). */
+  static create(o: AccountOptions): Account {
+    checkOptions(o);
+    const backend = o.backend ?? getBackend();
+    const random = o.random ?? systemRandom;
+    const clock = o.clock ?? Date.now;
+    const secret = o.identitySecret ? Uint8Array.from(o.identitySecret) : random(57);
+    const identity = ed448KeyPair(backend, secret);
+    // The forging key: only its public half is needed (otrv4.md §Forger Keys); the secret is dropped at once.
+    const forging = generateEcdh(backend, random);
+    wipe(forging.secret);
+    const instanceTag = o.instanceTag ?? generateInstanceTag(random);
+    const wantsV3 = resolvePolicy(o.policy).allowV3;
+    const dsaKey = o.dsaKey === null ? null : (o.dsaKey ?? (wantsV3 ? dsaGenerateKey(random) : null));
+    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, profile: undefined as unknown as ClientProfile };
+    const account = new Account({ ...o, backend, random, clock }, keys);
+    keys.profile = account.makeProfile();
+    return account;
+  }
+
+  private makeProfile(): ClientProfile {
+    const k = this.keys;
+    return createClientProfile(this.backend, {
+      ownerTag: k.instanceTag,
+      identitySecret: k.identity.secret,
+      forgingKey: k.forgingKey,
+      versions: k.dsaKey ? '34' : '4',
+      expiry: expiryFromNow(this.clock(), this.lifetime),
+      ...(k.dsaKey ? { dsaKey: k.dsaKey, random: this.random } : {}),
+    });
+  }
+
+  /** Our client profile, renewed (re-signed with a new expiry) when it is close to expiring. */
+  get clientProfile(): ClientProfile {
+    if (needsRenewal(this.keys.profile, this.clock(), PROFILE_RENEW_BEFORE_SECONDS)) this.keys.profile = this.makeProfile();
+    return this.keys.profile;
+  }
+
+  get instanceTag(): number {
+    return this.keys.instanceTag;
+  }
+
+  /** The identity key pair (secret included): for the DAKE and profile signing inside the library. */
+  get identity(): Ed448KeyPair {
+    return this.keys.identity;
+  }
+
+  get dsaKey(): DsaPrivateKey | null {
+    return this.keys.dsaKey;
+  }
+
+  /** Our OTRv4 fingerprint (56 bytes) — what peers compare out of band. */
+  get fingerprintBytes(): Uint8Array {
+    return profileFingerprint(this.backend, this.clientProfile);
+  }
+
+  get fingerprint(): string {
+    return bytesToHex(this.fingerprintBytes);
+  }
+
+  /** The conversation with `peerId` (created on first use). `peerId` is bound into the DAKE like accountId. */
+  conversation(peerId: string): Conversation {
+    if (typeof peerId !== 'string' || peerId.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
+    let c = this.conversations.get(peerId);
+    if (!c) {
+      c = new Conversation(this, peerId);
+      this.conversations.set(peerId, c);
+    }
+    return c;
+  }
+
+  /** The peers we have conversations with. */
+  get peers(): string[] {
+    return [...this.conversations.keys()];
+  }
+
+  /** The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it safely. */
+  serialize(): Uint8Array {
+    const k = this.keys;
+    const value: StateValue = {
+      accountId: this.accountId,
+      identitySecret: k.identity.secret,
+      forgingKey: k.forgingKey,
+      instanceTag: k.instanceTag,
+      profile: k.profile.encoded,
+      dsa: k.dsaKey ? { p: k.dsaKey.p, q: k.dsaKey.q, g: k.dsaKey.g, y: k.dsaKey.y, x: k.dsaKey.x } : null,
+      lifetime: this.lifetime,
+      conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState() })),
+    };
+    return encodeState(ACCOUNT_STATE_KIND, value);
+  }
+
+  /**
+   * Restores an account from `serialize()` output. Options supply what is not persisted (backend, random,
+   * clock, policy, limits); `accountId` is taken from the state. Throws OtrDecodeError for anything that is
+   * not a well-formed account state.
+   */
+  static restore(bytes: Uint8Array, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
+    const limits = resolveLimits(o.limits);
+    const v = expect.record(decodeState(ACCOUNT_STATE_KIND, bytes, limits.maxStateBytes), 'account');
+    const backend = o.backend ?? getBackend();
+    const identity = ed448KeyPair(backend, expect.bytes(v.identitySecret, 'identitySecret', 57));
+    const instanceTag = expect.uint(v.instanceTag, 'instanceTag', 0xffffffff);
+    if (!isValidSenderTag(instanceTag)) throw new OtrArgumentError('state: invalid instance tag');
+    let dsaKey: DsaPrivateKey | null = null;
+    if (v.dsa !== null && v.dsa !== undefined) {
+      const d = expect.record(v.dsa, 'dsa');
+      dsaKey = { p: expect.bigint(d.p, 'dsa.p'), q: expect.bigint(d.q, 'dsa.q'), g: expect.bigint(d.g, 'dsa.g'), y: expect.bigint(d.y, 'dsa.y'), x: expect.bigint(d.x, 'dsa.x') };
+    }
+    const profile = decodeClientProfile(expect.bytes(v.profile, 'profile'));
+    const keys: AccountKeys = { identity, forgingKey: expect.bytes(v.forgingKey, 'forgingKey', 57), instanceTag, dsaKey, profile };
+    const account = new Account(
+      { ...o, backend, accountId: expect.bytes(v.accountId, 'accountId'), profileLifetimeSeconds: expect.uint(v.lifetime, 'lifetime') },
+      keys,
+    );
+    for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
+      const e = expect.record(entry, 'conversation');
+      const peer = expect.string(e.peer, 'conversation.peer');
+      account.conversations.set(peer, Conversation.fromState(account, peer, e.state));
+    }
+    return account;
+  }
+}
+
+function checkOptions(o: AccountOptions): void {
+  if (!o || (typeof o.accountId !== 'string' && !(o.accountId instanceof Uint8Array)))
+    throw new OtrArgumentError('accountId must be a string or bytes');
+  if (o.accountId.length === 0) throw new OtrArgumentError('accountId must not be empty');
+  if (o.identitySecret !== undefined && (!(o.identitySecret instanceof Uint8Array) || o.identitySecret.length !== 57))
+    throw new OtrArgumentError('identitySecret must be 57 bytes');
+  if (o.instanceTag !== undefined && !isValidSenderTag(o.instanceTag)) throw new OtrArgumentError('instanceTag must be >= 0x100');
+}

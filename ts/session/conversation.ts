@@ -1,0 +1,916 @@
+/**
+ * One conversation with one peer: the OTRv4 protocol state machine (otrv4.md §The Protocol State Machine)
+ * over the pure layers below (ake/ for the DAKE, ratchet/ for data messages, smp/ for SMP, v3/ for peers that
+ * only speak OTRv3). Every call returns an `Outcome` — strings to transmit, messages to show, events — and
+ * nothing is delivered by callback; nothing here does I/O or reads a clock or randomness other than the
+ * account's injected ones.
+ *
+ * Instances. A peer may be logged in several times; each of their clients has an instance tag, and we keep
+ * one `Instance` (DAKE state, ratchet, SMP) per remote tag. An Identity message we send before we know the
+ * peer's tag (after a query) is addressed to 0 and kept apart as the "unbound" DAKE until an Auth-R binds it.
+ * `send` uses the instance that most recently completed a DAKE.
+ *
+ * Robustness. `receive` never throws on peer input: malformed, truncated, replayed or forged messages
+ * produce an `unreadable` or `ignored` event (and, where the spec says so, an OTR error message to send).
+ * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
+ * step succeeded, so a bad message never corrupts or loses a session.
+ */
+import type { Account } from './account.js';
+import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
+import { emptyOutcome } from './events.js';
+import { resolvePolicy, type Policy } from './policy.js';
+import { expect, type StateValue } from './state-codec.js';
+import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
+import { OtrError, OtrArgumentError, OtrStateError } from '../errors.js';
+import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
+import { classifyIncoming } from '../codec/classify.js';
+import { armour } from '../codec/armour.js';
+import { FragmentReassembler, fragmentMessage, randomFragmentIdentifier } from '../codec/fragment.js';
+import { buildQuery } from '../codec/query.js';
+import { tagPlaintext } from '../codec/whitespace.js';
+import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error-message.js';
+import { MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
+import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
+import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
+import { isValidSenderTag } from '../instance-tag.js';
+import {
+  DAKE_IDLE,
+  receiveAuthI,
+  receiveAuthR,
+  receiveIdentity,
+  startDake,
+  wipeDakeState,
+  type DakeEstablished,
+  type DakeLocal,
+  type DakeState,
+} from '../ake/interactive.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
+import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
+import { initialSmpState, smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult, type SmpState } from '../smp/state.js';
+import { encodeSmpState, decodeSmpState } from '../smp/persist.js';
+import { isSmpTlvType } from '../smp/tlv-types.js';
+import { profileFingerprint, type ClientProfile } from '../profile/client-profile.js';
+import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
+
+/** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
+interface Instance {
+  readonly peerTag: number;
+  dake: DakeState;
+  ratchet: RatchetState | null;
+  /** The peer ended the session (TLV 1) or it expired: nothing is sent until a new DAKE. */
+  finished: boolean;
+  ssid: Uint8Array | null;
+  peerProfile: ClientProfile | null;
+  smp: SmpState;
+  /** When we last sent a data message (heartbeats). */
+  lastSentAt: number;
+  /** When a new ECDH key last entered the ratchet (session expiration, otrv4.md §Session Expiration). */
+  lastKeyAt: number;
+  /** Data messages that arrived while we awaited Auth-I: they may have overtaken it. */
+  early: { bytes: Uint8Array; at: number }[];
+  /** The Identity message we last answered (a byte-identical resend is not answered again). Not persisted. */
+  lastIdentity?: Uint8Array;
+}
+
+export interface SendOptions {
+  /** Send to this remote instance instead of the current one. */
+  instance?: number;
+  /**
+   * Attach a TLV 7 asking the peer to derive the extra symmetric key: `context` (4 bytes) tells the peer what
+   * it is for, `data` travels along. The derived key comes back as an `extra-key` event.
+   */
+  extraKey?: { context: Uint8Array; data?: Uint8Array };
+  /** Send as a heartbeat-style message the peer should not complain about if unreadable. */
+  ignoreUnreadable?: boolean;
+}
+
+const TAG_ANY = 0;
+
+export class Conversation {
+  private readonly instances = new Map<number, Instance>();
+  /** Our Identity sent with receiver tag 0 (after a query): it belongs to no instance until Auth-R arrives. */
+  private unbound: DakeState = DAKE_IDLE;
+  /** The remote instance `send` uses. */
+  private current = TAG_ANY;
+  /** User messages waiting for an encrypted session (requireEncryption, or typed during the DAKE). */
+  private queue: string[] = [];
+  /** Keep advertising OTR by whitespace tag until the peer answers in plaintext (otrv4.md §Whitespace Tags). */
+  private advertise = true;
+  /** The protocol version of the encrypted session in use, if any. */
+  private active: ProtocolVersion | null = null;
+  private v3conv: V3Conversation | null = null;
+  /** Fragments are transient: a restart drops half-received fragmented messages (they are resent or lost). */
+  private readonly reassembler: FragmentReassembler;
+  readonly peerId: string;
+  private readonly peerIdBytes: Uint8Array;
+  private policyOverride: Partial<Policy> | undefined;
+
+  constructor(
+    private readonly account: Account,
+    peerId: string,
+  ) {
+    this.peerId = peerId;
+    this.peerIdBytes = utf8(peerId);
+    this.reassembler = new FragmentReassembler(account.limits);
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /** This conversation's policy: the account's, with any per-peer override. */
+  get policy(): Policy {
+    return this.policyOverride ? resolvePolicy(this.account.policy, this.policyOverride) : this.account.policy;
+  }
+
+  /** Overrides the account policy for this peer (e.g. require encryption with Bob, allow OTRv3 with Carol). */
+  setPolicy(p: Partial<Policy>): void {
+    this.policyOverride = { ...this.policyOverride, ...p };
+  }
+
+  /** The state of the current instance, in the spec's terms. */
+  get state(): ConversationState {
+    if (this.active === 3 && this.v3conv) return this.v3conv.msgstate === 'encrypted' ? 'ENCRYPTED_MESSAGES' : this.v3conv.msgstate === 'finished' ? 'FINISHED' : 'START';
+    const inst = this.instances.get(this.current);
+    if (inst) return instanceState(inst);
+    if (this.unbound.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
+    return 'START';
+  }
+
+  /** The protocol version of the encrypted session, if one is up. */
+  get version(): ProtocolVersion | undefined {
+    return this.active ?? undefined;
+  }
+
+  /** The SSID of the current session (hex), for users to compare. */
+  get ssid(): string | undefined {
+    if (this.active === 3) {
+      const s = this.v3conv?.state.peer?.ssid;
+      return s ? bytesToHex(s) : undefined;
+    }
+    const inst = this.instances.get(this.current);
+    return inst?.ssid ? bytesToHex(inst.ssid) : undefined;
+  }
+
+  /** The peer's long-term fingerprint in the current session (hex). */
+  get peerFingerprint(): string | undefined {
+    if (this.active === 3) {
+      const f = this.v3conv?.peerFingerprint;
+      return f ? bytesToHex(f) : undefined;
+    }
+    const inst = this.instances.get(this.current);
+    return inst?.peerProfile ? bytesToHex(profileFingerprint(this.account.backend, inst.peerProfile)) : undefined;
+  }
+
+  /** The remote instance tags we hold state for. */
+  get instanceTags(): number[] {
+    return [...this.instances.keys()];
+  }
+
+  /** The remote instance `send` uses (0 before any DAKE). */
+  get currentInstance(): number {
+    return this.current;
+  }
+
+  /** Asks the peer to start OTR: a query message offering the versions the policy allows. */
+  start(): Outcome {
+    const out = emptyOutcome();
+    const versions = this.allowedVersions();
+    if (versions.length === 0) throw new OtrStateError('the policy allows no OTR version');
+    out.toSend.push(buildQuery(versions));
+    return out;
+  }
+
+  /** Starts the OTRv4 DAKE directly (otrv4.md §Starting a conversation interactively): sends an Identity message. */
+  startDake(instance = TAG_ANY): Outcome {
+    const out = emptyOutcome();
+    if (!this.policy.allowV4) throw new OtrStateError('the policy does not allow OTRv4');
+    this.sendIdentity(out, instance);
+    return out;
+  }
+
+  /** Receives one message from the network. Never throws on peer input. */
+  receive(text: string): Outcome {
+    if (typeof text !== 'string') throw new OtrArgumentError('received message must be a string');
+    const out = emptyOutcome();
+    this.expireIfIdle(out);
+    try {
+      this.dispatch(text, out, 0);
+    } catch (e) {
+      this.report(out, TAG_ANY, e);
+    }
+    return out;
+  }
+
+  /** Sends a user message: encrypted when a session is up, otherwise as the policy says. */
+  send(text: string, options: SendOptions = {}): Outcome {
+    if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
+    if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
+    const out = emptyOutcome();
+    this.expireIfIdle(out);
+    if (this.active === 3 && this.v3conv && !options.instance) {
+      this.absorbV3(this.v3conv.send(text), out);
+      return out;
+    }
+    const inst = this.instances.get(options.instance ?? this.current);
+    if (inst?.ratchet && !inst.finished) {
+      const tlvs: Tlv[] = [];
+      if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
+      this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+      return out;
+    }
+    if (inst?.finished || (!inst && this.state === 'FINISHED')) {
+      // otrv4.md §Sending a Data Message: in FINISHED the user must start again; never fall back to plaintext.
+      out.events.push({ type: 'not-sent', reason: 'finished', text });
+      return out;
+    }
+    const p = this.policy;
+    if (p.requireEncryption || this.dakeInProgress()) {
+      this.queue.push(text);
+      out.events.push({ type: 'not-sent', reason: 'queued', text });
+      if (!this.dakeInProgress()) out.toSend.push(...this.start().toSend);
+      return out;
+    }
+    const versions = this.allowedVersions();
+    out.toSend.push(p.sendWhitespaceTag && this.advertise && versions.length ? tagPlaintext(text, versions) : text);
+    return out;
+  }
+
+  /**
+   * Ends the encrypted session(s) (otrv4.md §User requests to end an OTRv4 Conversation): a data message with
+   * TLV 1 and every pending MAC key revealed, then back to START. In FINISHED, simply back to START.
+   */
+  end(): Outcome {
+    const out = emptyOutcome();
+    if (this.v3conv && this.v3conv.msgstate !== 'plaintext') this.absorbV3(this.v3conv.end(), out);
+    for (const inst of this.instances.values()) {
+      if (inst.ratchet && !inst.finished) this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+      const from = instanceState(inst);
+      this.closeInstance(inst);
+      inst.finished = false;
+      if (from !== 'START') out.events.push({ type: 'state', instance: inst.peerTag, from, to: 'START' });
+      out.events.push({ type: 'ended', instance: inst.peerTag });
+    }
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    this.active = null;
+    return out;
+  }
+
+  /**
+   * Timers: expires an idle session (otrv4.md §Session Expiration) and drops stale stored keys. Hosts call it
+   * now and then (every call to send/receive does it too).
+   */
+  poll(): Outcome {
+    const out = emptyOutcome();
+    this.expireIfIdle(out);
+    return out;
+  }
+
+  /** Starts SMP with the shared secret `answer` and an optional question. */
+  startSmp(answer: string | Uint8Array, question?: string): Outcome {
+    const out = emptyOutcome();
+    if (this.active === 3 && this.v3conv) {
+      this.absorbV3(this.v3conv.startSmp(answer, question), out);
+      return out;
+    }
+    const inst = this.encryptedInstance();
+    const r = smpStart(this.account.backend, inst.smp, this.smpInput(inst, answer), { rng: this.account.random, question, maxQuestionBytes: this.account.limits.maxSmpQuestionBytes });
+    this.applySmp(out, inst, r);
+    return out;
+  }
+
+  /** Answers the peer's SMP question (after an `smp` event with status `asked`). */
+  answerSmp(answer: string | Uint8Array): Outcome {
+    const out = emptyOutcome();
+    if (this.active === 3 && this.v3conv) {
+      this.absorbV3(this.v3conv.respondSmp(answer), out);
+      return out;
+    }
+    const inst = this.encryptedInstance();
+    this.applySmp(out, inst, smpAnswer(this.account.backend, inst.smp, this.smpInput(inst, answer), { rng: this.account.random }));
+    return out;
+  }
+
+  /** Aborts a running SMP. */
+  abortSmp(): Outcome {
+    const out = emptyOutcome();
+    if (this.active === 3 && this.v3conv) {
+      this.absorbV3(this.v3conv.abortSmp(), out);
+      return out;
+    }
+    const inst = this.encryptedInstance();
+    this.applySmp(out, inst, smpAbort(inst.smp));
+    return out;
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private dispatch(text: string, out: Outcome, depth: number): void {
+    const L = this.account.limits;
+    const incoming = classifyIncoming(text, L);
+    const p = this.policy;
+    switch (incoming.kind) {
+      case 'fragment': {
+        const f = incoming.fragment;
+        if (f.version === 3) return this.toV3(text, out);
+        if (depth > 0) throw new OtrError('MALFORMED', 'a reassembled message is itself a fragment');
+        if (f.receiverTag !== TAG_ANY && f.receiverTag !== this.account.instanceTag) {
+          out.events.push({ type: 'ignored', instance: f.senderTag, reason: 'fragment for another instance' });
+          return;
+        }
+        const r = this.reassembler.add(f);
+        if (r.status === 'complete') return this.dispatch(r.message, out, depth + 1);
+        if (r.status === 'rejected') out.events.push({ type: 'ignored', instance: f.senderTag, reason: `fragment rejected: ${r.reason}` });
+        return;
+      }
+      case 'encoded': {
+        const h = peekHeader(incoming.bytes);
+        if (h.version === PROTOCOL_VERSION_3) return this.toV3(text, out);
+        if (h.version !== PROTOCOL_VERSION_4) throw new OtrError('MALFORMED', `unsupported protocol version ${h.version}`);
+        if (!p.allowV4) {
+          out.events.push({ type: 'ignored', instance: h.senderTag, reason: 'OTRv4 is not allowed by the policy' });
+          return;
+        }
+        return this.receiveV4(incoming.bytes, h.type, h.senderTag, out);
+      }
+      case 'error':
+        out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
+        if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
+        else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
+        return;
+      case 'query':
+        return this.offered(incoming.versions, text, out);
+      case 'whitespace':
+        this.showPlaintext(incoming.text, out);
+        if (p.whitespaceStartAke && this.state !== 'ENCRYPTED_MESSAGES') this.offered(incoming.versions, text, out);
+        return;
+      case 'plaintext':
+        this.advertise = false;
+        this.showPlaintext(incoming.text, out);
+        return;
+    }
+  }
+
+  /** A query or whitespace tag offered `versions`: start the best DAKE both allow (otrv4.md §Receiving a Query Message). */
+  private offered(versions: number[], text: string, out: Outcome): void {
+    const p = this.policy;
+    if (versions.includes(4) && p.allowV4) {
+      if (this.unbound.kind === 'awaiting-auth-r') return; // our Identity is already out; the peer answers it
+      this.sendIdentity(out, TAG_ANY);
+    } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
+      this.toV3(text, out);
+    }
+  }
+
+  private showPlaintext(text: string, out: Outcome): void {
+    if (text.length > 0) out.messages.push({ text, encrypted: false, instance: TAG_ANY });
+    if (this.policy.requireEncryption || this.state === 'ENCRYPTED_MESSAGES' || this.state === 'FINISHED')
+      out.events.push({ type: 'unencrypted-warning', instance: TAG_ANY });
+  }
+
+  private receiveV4(bytes: Uint8Array, type: number, senderTag: number, out: Outcome): void {
+    if (!isValidSenderTag(senderTag)) throw new OtrError('MALFORMED', 'invalid sender instance tag');
+    switch (type) {
+      case MessageType.identity:
+        return this.onIdentity(bytes, senderTag, out);
+      case MessageType.authR:
+        return this.onAuthR(bytes, senderTag, out);
+      case MessageType.authI:
+        return this.onAuthI(bytes, senderTag, out);
+      case MessageType.data:
+        return this.onData(bytes, senderTag, out);
+      default:
+        out.events.push({ type: 'ignored', instance: senderTag, reason: `unsupported message type 0x${type.toString(16)}` });
+    }
+  }
+
+  private onIdentity(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    const inst = this.instance(peerTag);
+    // A byte-identical Identity while we await Auth-I is a resend (e.g. the tie-break winner's): answering it
+    // again with fresh keys would cancel the Auth-R already on its way.
+    if (inst.dake.kind === 'awaiting-auth-i' && inst.lastIdentity && equalLen(inst.lastIdentity, bytes)) return;
+    const useUnbound = inst.dake.kind === 'idle' && this.unbound.kind === 'awaiting-auth-r';
+    const before = useUnbound ? this.unbound : inst.dake;
+    const from = instanceState(inst);
+    let r;
+    try {
+      r = receiveIdentity(this.account.backend, this.account.random, this.local(), before, bytes, this.account.clock());
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    if (r.state === before) {
+      // We won the simultaneous-start tie-break: resend our Identity; the peer answers it with Auth-R.
+      if (r.message) out.toSend.push(...this.wire(r.message, useUnbound ? TAG_ANY : peerTag));
+      return;
+    }
+    if (useUnbound) this.unbound = DAKE_IDLE;
+    inst.dake = r.state;
+    inst.lastIdentity = bytes;
+    if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
+    this.stateEvent(out, inst, from);
+  }
+
+  private onAuthR(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    const inst = this.instance(peerTag);
+    const useUnbound = inst.dake.kind !== 'awaiting-auth-r' && this.unbound.kind === 'awaiting-auth-r';
+    const before = useUnbound ? this.unbound : inst.dake;
+    if (before.kind !== 'awaiting-auth-r') {
+      out.events.push({ type: 'ignored', instance: peerTag, reason: 'Auth-R without a pending Identity' });
+      return;
+    }
+    let r;
+    try {
+      r = receiveAuthR(this.account.backend, this.account.random, this.local(), before, bytes, this.account.clock());
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    if (useUnbound) this.unbound = DAKE_IDLE;
+    inst.dake = r.state;
+    if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
+    if (r.established) this.establish(out, inst, r.established);
+  }
+
+  private onAuthI(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    const inst = this.instances.get(peerTag);
+    if (!inst || inst.dake.kind !== 'awaiting-auth-i') {
+      out.events.push({ type: 'ignored', instance: peerTag, reason: 'Auth-I without a pending Auth-R' });
+      return;
+    }
+    let r;
+    try {
+      r = receiveAuthI(this.account.backend, this.local(), inst.dake, bytes);
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    inst.dake = r.state;
+    if (r.established) this.establish(out, inst, r.established);
+    // Data messages that overtook the Auth-I are readable now.
+    const early = inst.early;
+    inst.early = [];
+    const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
+    for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
+  }
+
+  private onData(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    const inst = this.instances.get(peerTag);
+    const flags = bytes.length > 11 ? bytes[11]! : 0;
+    const quiet = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
+    const L = this.account.limits;
+    if (!inst?.ratchet || inst.finished) {
+      if (inst && inst.dake.kind === 'awaiting-auth-i') {
+        // otrv4.md §Receiving a Data Message: the first messages after a DAKE may overtake its last message.
+        if (inst.early.length >= L.maxEarlyDataMessages) inst.early.shift();
+        inst.early.push({ bytes, at: this.account.clock() });
+        return;
+      }
+      out.events.push({ type: 'unreadable', instance: peerTag, code: 'STATE', detail: 'data message outside an encrypted session' });
+      if (!quiet) out.toSend.push(buildErrorMessage(WireErrorCode.notInPrivateState));
+      return;
+    }
+    let msg;
+    let r;
+    try {
+      msg = decodeDataMessage(bytes, L.maxFieldBytes);
+      if (msg.receiverTag !== this.account.instanceTag) throw new OtrStateError('data message for another instance');
+      r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L });
+    } catch (e) {
+      if (!quiet) {
+        this.report(out, peerTag, e);
+        out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
+      } else out.events.push({ type: 'ignored', instance: peerTag, reason: errorText(e) });
+      return;
+    }
+    inst.ratchet = r.state;
+    if (r.source === 'new-ratchet') inst.lastKeyAt = this.account.clock();
+    const plain = splitPlaintext(r.plaintext, L.maxTlvs);
+    wipe(r.plaintext);
+    const text = decodeText(plain.message);
+    if (text.length > 0) out.messages.push({ text, encrypted: true, instance: peerTag, version: 4 });
+    if (r.esk) {
+      for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, plain.tlvs)) out.events.push(extraKeyEvent(peerTag, k, 'received'));
+      wipe(r.esk);
+    }
+    for (const tlv of plain.tlvs) {
+      if (tlv.type === TlvType.disconnected) {
+        const from = instanceState(inst);
+        this.closeInstance(inst);
+        inst.finished = true;
+        if (this.current === peerTag && this.active === 4) this.active = null;
+        out.events.push({ type: 'finished', instance: peerTag, reason: 'peer-ended' });
+        this.stateEvent(out, inst, from);
+        return;
+      }
+      if (isSmpTlvType(tlv.type)) {
+        this.applySmp(out, inst, smpReceive(this.account.backend, inst.smp, { tlvType: tlv.type, body: tlv.value }, { rng: this.account.random, maxQuestionBytes: L.maxSmpQuestionBytes }));
+      }
+    }
+    // Heartbeat: keep the peer's session from expiring if we have been silent (otrv4.md §Receiving a Data Message).
+    if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {
+      this.sendData(out, inst, new Uint8Array(0), [], FLAG_IGNORE_UNREADABLE);
+    }
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  private sendIdentity(out: Outcome, peerTag: number): void {
+    const r = startDake(this.account.backend, this.account.random, this.local(), peerTag);
+    if (peerTag === TAG_ANY) {
+      wipeDakeState(this.unbound);
+      this.unbound = r.state;
+    } else {
+      const inst = this.instance(peerTag);
+      const from = instanceState(inst);
+      wipeDakeState(inst.dake);
+      inst.dake = r.state;
+      this.stateEvent(out, inst, from);
+    }
+    out.toSend.push(...this.wire(r.message!, peerTag));
+  }
+
+  /** Encrypts `message [0x00 TLV*]` on `inst` and appends the wire strings to `out`. */
+  private sendData(out: Outcome, inst: Instance, message: Uint8Array, tlvs: Tlv[], flags: number, revealAll = false): void {
+    const p = this.policy;
+    const pad = paddingTlv(message.length + (tlvs.length ? 1 : 0) + tlvs.reduce((n, t) => n + 4 + t.value.length, 0), p.paddingBlock, tlvs.length > 0);
+    const all = pad ? [...tlvs, pad] : tlvs;
+    const plaintext = joinPlaintext(message, all);
+    const before = inst.ratchet!.i;
+    const r = encryptDataMessage(this.account.backend, this.account.random, inst.ratchet!, plaintext, {
+      senderTag: this.account.instanceTag,
+      receiverTag: inst.peerTag,
+      flags,
+      revealAll,
+    });
+    wipe(plaintext);
+    inst.ratchet = r.state;
+    const now = this.account.clock();
+    inst.lastSentAt = now;
+    if (r.state.i !== before) inst.lastKeyAt = now;
+    if (r.esk) {
+      for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, all)) out.events.push(extraKeyEvent(inst.peerTag, k, 'sent'));
+      wipe(r.esk);
+    }
+    out.toSend.push(...this.wire(r.message, inst.peerTag));
+  }
+
+  /** Armours and, if the policy limits message size, fragments. */
+  private wire(bytes: Uint8Array, receiverTag: number): string[] {
+    const text = armour(bytes);
+    const max = this.policy.maxMessageSize;
+    if (max <= 0 || text.length <= max) return [text];
+    return fragmentMessage(text, max, {
+      identifier: randomFragmentIdentifier(this.account.random),
+      senderTag: this.account.instanceTag,
+      receiverTag,
+    });
+  }
+
+  // ------------------------------------------------------------------ session lifecycle
+
+  private establish(out: Outcome, inst: Instance, e: DakeEstablished): void {
+    const from = instanceState(inst);
+    if (inst.ratchet) wipeRatchetState(inst.ratchet);
+    inst.smp = smpReset(inst.smp);
+    inst.ratchet = e.ratchet;
+    inst.ssid = e.ssid;
+    inst.peerProfile = e.peerProfile;
+    inst.finished = false;
+    const now = this.account.clock();
+    inst.lastKeyAt = now;
+    inst.lastSentAt = now;
+    this.current = inst.peerTag;
+    this.active = 4;
+    out.events.push({
+      type: 'encrypted',
+      instance: inst.peerTag,
+      ssid: bytesToHex(e.ssid),
+      version: 4,
+      peerFingerprint: bytesToHex(profileFingerprint(this.account.backend, e.peerProfile)),
+    });
+    this.stateEvent(out, inst, from);
+    // otrv4.md §Receiving an Auth-I Message: "If a plaintext message is waiting to be sent, encrypt it and send it."
+    const queued = this.queue;
+    this.queue = [];
+    for (const text of queued) this.sendData(out, inst, utf8(text), [], 0);
+  }
+
+  /** Forgets every key of `inst` (wiped) and SMP; the DAKE state is kept (a new DAKE may be under way). */
+  private closeInstance(inst: Instance): void {
+    if (inst.ratchet) wipeRatchetState(inst.ratchet);
+    inst.ratchet = null;
+    inst.smp = smpReset(inst.smp);
+    if (inst.ssid) wipe(inst.ssid);
+    inst.ssid = null;
+    inst.early = [];
+  }
+
+  /** otrv4.md §Session Expiration: after `sessionExpiryMs` without a new ECDH key, reveal, disconnect, forget. */
+  private expireIfIdle(out: Outcome): void {
+    const now = this.account.clock();
+    const p = this.policy;
+    for (const inst of this.instances.values()) {
+      if (!inst.ratchet || inst.finished) continue;
+      if (now - inst.lastKeyAt >= p.sessionExpiryMs) {
+        const from = instanceState(inst);
+        // Every stored skipped key's MAC is revealed in the disconnect message (expireSkippedKeys with age 0).
+        inst.ratchet = expireSkippedKeys(this.account.backend, inst.ratchet, Number.MAX_SAFE_INTEGER, this.account.limits);
+        this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+        this.closeInstance(inst);
+        inst.finished = true;
+        if (this.current === inst.peerTag && this.active === 4) this.active = null;
+        out.events.push({ type: 'finished', instance: inst.peerTag, reason: 'expired' });
+        this.stateEvent(out, inst, from);
+      } else {
+        const aged = expireSkippedKeys(this.account.backend, inst.ratchet, now, this.account.limits);
+        if (aged !== inst.ratchet) inst.ratchet = aged;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ SMP
+
+  private smpInput(inst: Instance, answer: string | Uint8Array) {
+    return {
+      ourFingerprint: this.account.fingerprintBytes,
+      theirFingerprint: profileFingerprint(this.account.backend, inst.peerProfile!),
+      ssid: inst.ssid!,
+      answer,
+    };
+  }
+
+  private applySmp(out: Outcome, inst: Instance, r: SmpResult): void {
+    inst.smp = r.state;
+    if (r.send.length) this.sendData(out, inst, new Uint8Array(0), r.send.map((t) => ({ type: t.tlvType, value: t.body })), FLAG_IGNORE_UNREADABLE);
+    if (r.event) {
+      const ev = r.event;
+      out.events.push({ type: 'smp', instance: inst.peerTag, status: ev.type, ...(ev.type === 'asked' ? { question: ev.question } : {}) });
+    }
+  }
+
+  private encryptedInstance(): Instance {
+    const inst = this.instances.get(this.current);
+    if (!inst?.ratchet || inst.finished || !inst.ssid || !inst.peerProfile) throw new OtrStateError('SMP needs an encrypted session');
+    return inst;
+  }
+
+  // ------------------------------------------------------------------ OTRv3
+
+  private toV3(text: string, out: Outcome): void {
+    if (!this.policy.allowV3 || !this.account.dsaKey) {
+      out.events.push({ type: 'ignored', instance: TAG_ANY, reason: 'OTRv3 is not allowed by the policy' });
+      return;
+    }
+    if (!this.v3conv) this.v3conv = this.newV3();
+    this.absorbV3(this.v3conv.receive(text), out);
+  }
+
+  private newV3(): V3Conversation {
+    return new V3Conversation(this.v3Options());
+  }
+
+  private v3Options(): V3Options {
+    const a = this.account;
+    const p = this.policy;
+    return {
+      backend: a.backend,
+      dsaKey: a.dsaKey!,
+      instanceTag: a.instanceTag,
+      random: a.random,
+      now: a.clock,
+      limits: a.limits,
+      fragmentSize: p.maxMessageSize,
+      policy: { allowV3: p.allowV3, requireEncryption: p.requireEncryption, sendWhitespaceTag: p.sendWhitespaceTag, whitespaceStartAke: p.whitespaceStartAke, errorStartAke: p.errorStartAke },
+    };
+  }
+
+  /** Maps the v3 conversation's output onto ours: one kind of conversation whatever the version. */
+  private absorbV3(r: { toSend: string[]; toUser: string[]; events: V3Event[] }, out: Outcome): void {
+    out.toSend.push(...r.toSend);
+    const tag = this.v3conv?.state.theirTag ?? TAG_ANY;
+    for (const text of r.toUser) out.messages.push({ text, encrypted: this.v3conv?.msgstate === 'encrypted', instance: tag, version: 3 });
+    for (const e of r.events) {
+      const ev = mapV3Event(e, tag);
+      if (ev) out.events.push(ev);
+      if (e.type === 'encrypted') {
+        this.active = 3;
+        const queued = this.queue;
+        this.queue = [];
+        for (const t of queued) out.toSend.push(...this.v3conv!.send(t).toSend);
+      }
+      if ((e.type === 'finished' || e.type === 'plaintext') && this.active === 3) this.active = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private allowedVersions(): number[] {
+    const p = this.policy;
+    const v: number[] = [];
+    if (p.allowV3 && this.account.dsaKey) v.push(3);
+    if (p.allowV4) v.push(4);
+    return v;
+  }
+
+  private dakeInProgress(): boolean {
+    if (this.unbound.kind !== 'idle') return true;
+    for (const i of this.instances.values()) if (i.dake.kind !== 'idle' && !i.ratchet) return true;
+    return false;
+  }
+
+  private local(): DakeLocal {
+    const a = this.account;
+    return { instanceTag: a.instanceTag, profile: a.clientProfile, identityScalar: a.identity.scalar, accountId: a.accountId, peerAccountId: this.peerIdBytes };
+  }
+
+  private instance(peerTag: number): Instance {
+    let inst = this.instances.get(peerTag);
+    if (!inst) {
+      inst = newInstance(peerTag);
+      this.instances.set(peerTag, inst);
+    }
+    return inst;
+  }
+
+  private stateEvent(out: Outcome, inst: Instance, from: ConversationState): void {
+    const to = instanceState(inst);
+    if (from !== to) out.events.push({ type: 'state', instance: inst.peerTag, from, to, version: 4 });
+  }
+
+  /** A DAKE message that fails validation is ignored (otrv4.md: "Ignore the message if validation fails"). */
+  private ignore(out: Outcome, instance: number, e: unknown): void {
+    if (!(e instanceof OtrError)) throw e;
+    out.events.push({ type: 'ignored', instance, reason: errorText(e) });
+  }
+
+  private report(out: Outcome, instance: number, e: unknown): void {
+    if (!(e instanceof OtrError)) throw e;
+    out.events.push({ type: 'unreadable', instance, code: e.code, detail: e.message });
+  }
+
+  // ------------------------------------------------------------------ persistence
+
+  /** This conversation's state as a persistence value (see Account.serialize). */
+  toState(): StateValue {
+    return {
+      instances: [...this.instances.values()].map(instanceToValue),
+      unbound: dakeToValue(this.unbound),
+      current: this.current,
+      queue: this.queue,
+      advertise: this.advertise,
+      active: this.active,
+      v3: this.v3conv ? this.v3conv.serialize() : null,
+      policy: this.policyOverride ? { ...this.policyOverride } : null,
+    };
+  }
+
+  /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
+  static fromState(account: Account, peerId: string, v: StateValue | undefined): Conversation {
+    const r = expect.record(v, 'conversation state');
+    const c = new Conversation(account, peerId);
+    for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
+      const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes);
+      c.instances.set(inst.peerTag, inst);
+    }
+    c.unbound = dakeFromValue(r.unbound);
+    c.current = expect.uint(r.current, 'current', 0xffffffff);
+    c.queue = expect.array(r.queue, 'queue', 1 << 16).map((q) => expect.string(q, 'queue[]'));
+    c.advertise = expect.boolean(r.advertise, 'advertise');
+    const active = r.active === null ? null : expect.uint(r.active, 'active', 4);
+    if (active !== null && active !== 3 && active !== 4) throw new OtrArgumentError('state: bad active version');
+    c.active = active as ProtocolVersion | null;
+    if (r.policy !== null && r.policy !== undefined) c.policyOverride = expect.record(r.policy, 'policy') as Partial<Policy>;
+    if (r.v3 !== null && r.v3 !== undefined) {
+      if (!account.dsaKey) throw new OtrArgumentError('state: an OTRv3 session without a DSA key');
+      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));
+    }
+    return c;
+  }
+}
+
+// -------------------------------------------------------------------- module helpers
+
+function newInstance(peerTag: number): Instance {
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [] };
+}
+
+function instanceState(inst: Instance): ConversationState {
+  if (inst.finished) return 'FINISHED';
+  if (inst.ratchet) return 'ENCRYPTED_MESSAGES';
+  if (inst.dake.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
+  if (inst.dake.kind === 'awaiting-auth-i') return 'WAITING_AUTH_I';
+  return 'START';
+}
+
+function instanceToValue(i: Instance): StateValue {
+  return {
+    peerTag: i.peerTag,
+    dake: dakeToValue(i.dake),
+    ratchet: i.ratchet ? ratchetToValue(i.ratchet) : null,
+    finished: i.finished,
+    ssid: i.ssid,
+    peerProfile: i.peerProfile ? i.peerProfile.encoded : null,
+    smp: encodeSmpState(i.smp),
+    lastSentAt: i.lastSentAt,
+    lastKeyAt: i.lastKeyAt,
+    early: i.early.map((e) => ({ bytes: e.bytes, at: e.at })),
+  };
+}
+
+function instanceFromValue(v: StateValue, maxQuestion: number): Instance {
+  const r = expect.record(v, 'instance');
+  const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
+  if (!isValidSenderTag(peerTag)) throw new OtrArgumentError('state: bad instance tag');
+  return {
+    peerTag,
+    dake: dakeFromValue(r.dake),
+    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(r.ratchet),
+    finished: expect.boolean(r.finished, 'finished'),
+    ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
+    peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
+    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
+    lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
+    lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
+    early: expect.array(r.early, 'early', 1 << 12).map((e) => {
+      const x = expect.record(e, 'early[]');
+      return { bytes: expect.bytes(x.bytes, 'early.bytes'), at: expect.number(x.at, 'early.at') };
+    }),
+  };
+}
+
+function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
+  if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)
+    throw new OtrArgumentError('extra key context must be 4 bytes');
+  const data = k.data ?? new Uint8Array(0);
+  const value = new Uint8Array(EXTRA_KEY_CONTEXT_BYTES + data.length);
+  value.set(k.context, 0);
+  value.set(data, EXTRA_KEY_CONTEXT_BYTES);
+  return { type: TlvType.extraSymmetricKey, value };
+}
+
+function extraKeyEvent(instance: number, k: TlvExtraKey, direction: 'sent' | 'received'): OtrEvent {
+  return { type: 'extra-key', instance, key: k.key, context: k.context, data: k.value.slice(EXTRA_KEY_CONTEXT_BYTES), direction };
+}
+
+/** User text is UTF-8; a peer that sends invalid UTF-8 gets replacement characters, not an exception. */
+function decodeText(b: Uint8Array): string {
+  try {
+    return fromUtf8(b);
+  } catch {
+    return new TextDecoder('utf-8').decode(b);
+  }
+}
+
+function equalLen(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof OtrError ? `${e.code}: ${e.message}` : String(e);
+}
+
+function mapV3Event(e: V3Event, instance: number): OtrEvent | undefined {
+  switch (e.type) {
+    case 'encrypted':
+      return { type: 'encrypted', instance, ssid: bytesToHex(e.ssid), version: 3, peerFingerprint: bytesToHex(e.fingerprint) };
+    case 'finished':
+      return { type: 'finished', instance, reason: 'peer-ended' };
+    case 'plaintext':
+      return { type: 'ended', instance };
+    case 'unencrypted':
+      return { type: 'unencrypted-warning', instance };
+    case 'unreadable':
+      return { type: 'unreadable', instance, code: 'MALFORMED', detail: e.reason };
+    case 'ignored':
+      return { type: 'ignored', instance, reason: e.reason };
+    case 'errorReceived':
+      return { type: 'peer-error', message: e.message };
+    case 'cannotSend':
+      return { type: 'not-sent', reason: 'finished', text: '' };
+    case 'extraKey':
+      return { type: 'extra-key', instance, key: e.key, context: u32be(e.use), data: e.useData, direction: 'received' };
+    case 'smpRequest':
+    case 'smpResult':
+    case 'smpAborted':
+    case 'smpError':
+      return mapV3Smp(e, instance);
+    default:
+      return undefined;
+  }
+}
+
+function mapV3Smp(e: V3Event, instance: number): OtrEvent | undefined {
+  const x = e as unknown as { type: string; question?: string; success?: boolean; match?: boolean };
+  if (x.type === 'smpRequest') return { type: 'smp', instance, status: 'asked', question: x.question ?? '' };
+  if (x.type === 'smpAborted') return { type: 'smp', instance, status: 'aborted' };
+  if (x.type === 'smpError') return { type: 'smp', instance, status: 'invalid' };
+  if (x.type === 'smpResult') return { type: 'smp', instance, status: (x.success ?? x.match) ? 'succeeded' : 'failed' };
+  return undefined;
+}
+
+function u32be(n: number): Uint8Array {
+  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
