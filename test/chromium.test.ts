@@ -27,7 +27,9 @@ import {
 } from './browser/harness.js';
 import { makeCases, type ExpectedCase } from './browser/cases.js';
 import { runConversation, CONVERSATION_SCRIPT, type ConversationTranscript } from './browser/pages/conversation.js';
-import type { OtrSuite, PageInitResult } from './browser/pages/suite.js';
+import { runAccountConversation, type AccountTranscript } from './browser/pages/account.js';
+import type { OtrSuite } from './browser/pages/suite.js';
+import { init as nodeInit } from '../ts/index.js';
 import type { PageResult } from './browser/pages/ops.js';
 
 const SEED = 0x0b10_5e25;
@@ -38,6 +40,7 @@ let withWasm: Browser;
 let noWasm: Browser;
 let cases: ExpectedCase[];
 let nodeTranscript: ConversationTranscript;
+let nodeAccountTranscript: AccountTranscript;
 
 const t = suite('chromium');
 /** uvu swallows errors thrown by hooks, so setup keeps its error and every test rethrows it, loudly. */
@@ -52,6 +55,8 @@ t.before(async () => {
     [withWasm, noWasm] = await Promise.all([launch({ wasm: true }), launch({ wasm: false })]);
     cases = makeCases(SEED);
     nodeTranscript = runConversation(WASM, CONVERSATION_SEED);
+    await nodeInit({ backend: 'wasm' });
+    nodeAccountTranscript = runAccountConversation(CONVERSATION_SEED);
   } catch (e) {
     setupError = e;
   }
@@ -87,9 +92,28 @@ function assertCases(results: PageResult[], label: string): void {
   );
 }
 
-test('Node reference: the same conversation is byte-identical on both Node backends', () => {
+test('Node reference: the same conversations are byte-identical on both Node backends', async () => {
   assert.equal(runConversation(JS, CONVERSATION_SEED), nodeTranscript);
   assert.equal(nodeTranscript.received, CONVERSATION_SCRIPT.map(([, text]) => text));
+  await nodeInit({ backend: 'js' });
+  try {
+    assert.equal(runAccountConversation(CONVERSATION_SEED), nodeAccountTranscript);
+  } finally {
+    await nodeInit({ backend: 'wasm' });
+  }
+  const t = nodeAccountTranscript;
+  assert.match(t.ssid.alice, /^[0-9a-f]{16}$/);
+  assert.is(t.ssid.bob, t.ssid.alice);
+  assert.equal(t.states, {
+    afterDake: ['ENCRYPTED_MESSAGES', 'ENCRYPTED_MESSAGES'],
+    afterRestore: ['ENCRYPTED_MESSAGES', 'ENCRYPTED_MESSAGES'],
+    atEnd: ['START', 'FINISHED'],
+  });
+  assert.equal(t.received, {
+    alice: ['encrypted: hello Alice', 'encrypted: still private after a restore'],
+    bob: ['encrypted: hello Bob', 'encrypted: ünïcödé survives: 😀', 'encrypted: yes'],
+  });
+  assert.ok(t.events.bob.includes('finished'), 'Bob is told Alice ended the conversation');
 });
 
 for (const mode of ['wasm', 'no-wasm'] as const) {
@@ -116,6 +140,17 @@ for (const mode of ['wasm', 'no-wasm'] as const) {
     const got = await page.evaluate((s) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.conversation(s), CONVERSATION_SEED);
     assert.is(got.ssid.length, 16, 'an 8-byte SSID');
     assert.equal(got, nodeTranscript);
+  });
+
+  test(`[${mode}] public API in the page: Accounts run the DAKE, chat, serialize/restore and end, same wire as Node`, async () => {
+    const { page, init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
+    assert.is(init.backend, expectBackend);
+    const got = await page.evaluate((s) => (globalThis as unknown as { otrSuite: OtrSuite }).otrSuite.account(s), CONVERSATION_SEED);
+    assert.is(got.ssid.alice, nodeAccountTranscript.ssid.alice);
+    assert.equal(got.states, nodeAccountTranscript.states);
+    assert.equal(got.received, nodeAccountTranscript.received);
+    assert.equal(got.wire, nodeAccountTranscript.wire);
+    assert.equal(got, nodeAccountTranscript);
   });
 }
 
@@ -169,7 +204,7 @@ for (const [label, path] of CONSUMER_PAGES) {
       assert.is(value.backend, expectBackend);
       assert.is(value.activeBackend, expectBackend);
       const checks = Object.entries(value.checks ?? {});
-      assert.is(checks.length, 4, 'four known-answer checks ran');
+      assert.is(checks.length, 5, 'four known answers and one conversation ran');
       assert.equal(checks.filter(([, ok]) => !ok).map(([name]) => name), [], 'every known answer matches');
       });
   }

@@ -79,7 +79,7 @@ async function main() {
   /** Shows an Outcome on party `id`'s side and puts what it has to send on the wire. */
   function apply(id, outcome) {
     const p = parties[id];
-    for (const m of outcome.messages) line(p.log, 'peer', `${parties[other(id)].name}${m.encrypted ? ' 🔒' : ''}: ${m.text}`);
+    for (const m of outcome.messages) line(p.log, m.encrypted ? 'peer' : 'peer plaintext', `${parties[other(id)].name}${m.encrypted ? '' : ' (unencrypted)'}: ${m.text}`);
     for (const ev of outcome.events) {
       if (ev.type === 'encrypted') {
         const dd = $('[data-field="ssid"]', p.el);

@@ -1,7 +1,7 @@
 // The check every consumer page runs against the package's PUBLIC API only (whatever a real app can import):
 // init() on the backend named in the page URL (?backend=wasm|js, default auto), then known answers through
 // getBackend(): FIPS 202 SHAKE-256, RFC 8439 ChaCha20, the RFC 8032 Ed448 public key derivation, and 2^3 in
-// the RFC 3526 3072-bit group. The result lands on window.__otrResult (read by the browser tests) and in the
+// the RFC 3526 3072-bit group; then a real OTRv4 conversation between two Accounts. The result lands on window.__otrResult (read by the browser tests) and in the
 // page, so a person opening it sees the same.
 
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -27,13 +27,38 @@ function checks(b) {
   ];
 }
 
+/** Two Accounts run the DAKE over an in-memory wire and exchange one message each way. */
+function conversation(otr) {
+  const a = otr.Account.create({ accountId: 'alice@example.org', dsaKey: null }).conversation('bob@example.org');
+  const b = otr.Account.create({ accountId: 'bob@example.org', dsaKey: null }).conversation('alice@example.org');
+  const ssid = new Map();
+  const got = [];
+  const relay = (from, outcome) => {
+    const queue = [[from, outcome]];
+    for (let steps = 0; queue.length && steps < 50; steps++) {
+      const [side, o] = queue.shift();
+      for (const e of o.events) if (e.type === 'encrypted') ssid.set(side, e.ssid);
+      for (const m of o.messages) if (m.encrypted) got.push(m.text);
+      const peer = side === a ? b : a;
+      for (const text of o.toSend) queue.push([peer, peer.receive(text)]);
+    }
+  };
+  relay(a, a.start());
+  relay(b, b.send('hi Alice'));
+  relay(a, a.send('hi Bob'));
+  return (
+    a.state === 'ENCRYPTED_MESSAGES' && b.state === 'ENCRYPTED_MESSAGES' && /^[0-9a-f]{16}$/.test(ssid.get(a) ?? '') &&
+    ssid.get(a) === ssid.get(b) && got.join('|') === 'hi Alice|hi Bob'
+  );
+}
+
 /** Runs the checks with the given module namespace (`import * as otr from 'otr4'`) and publishes the result. */
 export async function runPublicKat(otr, consumer) {
   const want = new URLSearchParams(location.search).get('backend') ?? undefined;
   let result;
   try {
     const init = await otr.init(want ? { backend: want } : {});
-    const results = checks(otr.getBackend());
+    const results = [...checks(otr.getBackend()), ['otrv4.conversation', conversation(otr)]];
     result = { consumer, backend: init.backend, fallbackReason: init.fallbackReason, activeBackend: otr.activeBackend(), checks: Object.fromEntries(results) };
   } catch (e) {
     result = { consumer, error: `${e?.name}: ${e?.message}`, code: e?.code };
