@@ -210,4 +210,65 @@ for (const [label, path] of CONSUMER_PAGES) {
   }
 }
 
+// ---- the demo page ----
+
+const SHOTS = join(ROOT, 'build', 'screenshots');
+
+/** Drives the demo like a person: Alice starts OTR, then each side types a message and sends it. */
+async function chatInDemo(b: Browser, query = '') {
+  const page = b.page;
+  b.errors.length = 0;
+  await page.goto(`${server.url}/web/${query}`);
+  await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 20_000 });
+  assert.is(await page.evaluate(() => document.body.dataset.ready), 'true', `demo did not start: ${await page.textContent('#error')}`);
+  await page.click('#alice [data-action=start]');
+  await page.fill('#bob .compose input', 'Hi Alice, is this private?');
+  await page.click('#bob .compose button');
+  await page.fill('#alice .compose input', 'Yes: OTRv4, deniable and forward-secret.');
+  await page.press('#alice .compose input', 'Enter');
+  const text = (sel: string) => page.textContent(sel).then((t) => t ?? '');
+  return {
+    page,
+    backend: await text('#backend'),
+    ssid: [await text('#alice [data-field=ssid]'), await text('#bob [data-field=ssid]')],
+    state: [await text('#alice [data-field=state]'), await text('#bob [data-field=state]')],
+    logs: [await text('#alice .log'), await text('#bob .log')],
+    wire: await page.locator('#wire li').count(),
+    errorHidden: await page.locator('#error').isHidden(),
+  };
+}
+
+for (const [mode, expectBackend] of [['wasm', 'wasm'], ['no-wasm', 'js']] as const) {
+  test(`demo page [${mode}]: two parties run the DAKE and chat; SSID and backend ${expectBackend} are shown (screenshot)`, async () => {
+    const b = mode === 'wasm' ? withWasm : noWasm;
+    const d = await chatInDemo(b);
+    mkdirSync(SHOTS, { recursive: true });
+    await d.page.screenshot({ path: join(SHOTS, `demo-${mode}.png`) });
+    assert.is(d.backend, expectBackend);
+    assert.ok(d.errorHidden, 'no error box');
+    assert.match(d.ssid[0]!, /^[0-9a-f]{16}$/, 'Alice shows an SSID');
+    assert.is(d.ssid[1], d.ssid[0], 'both sides show the same SSID');
+    assert.equal(d.state, ['ENCRYPTED_MESSAGES', 'ENCRYPTED_MESSAGES']);
+    assert.match(d.logs[0]!, /Bob: Hi Alice, is this private\?/);
+    assert.match(d.logs[1]!, /Alice: Yes: OTRv4, deniable and forward-secret\./);
+    assert.not.match(d.logs.join(' '), /unencrypted/, 'every chat message arrived encrypted');
+    assert.ok(d.wire >= 6, 'query, three DAKE messages and two data messages crossed the wire');
+    assert.equal(b.errors, [], 'no page errors');
+  });
+}
+
+test('demo page [no-wasm, ?backend=wasm]: init() fails and the page says so, visibly (screenshot)', async () => {
+  const page = noWasm.page;
+  await page.goto(`${server.url}/web/?backend=wasm`);
+  await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 20_000 });
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, 'demo-init-error.png') });
+  assert.is(await page.evaluate(() => document.body.dataset.ready), 'error');
+  assert.ok(await page.locator('#error').isVisible(), 'the error box is visible');
+  // The class name must survive minification (the bundle keeps names): people read this message.
+  assert.match((await page.textContent('#error-message')) ?? '', /^OtrError \[BACKEND\]: .*WebAssembly/);
+  assert.is(await page.textContent('#backend'), 'unavailable');
+  assert.ok(await page.locator('#alice [data-action=start]').isDisabled(), 'nothing pretends to work');
+});
+
 t.run();
