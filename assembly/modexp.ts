@@ -8,7 +8,7 @@
 //                                  (its length is public). Wipes the exponent and every scratch buffer.
 //   modexp_legendre(slot)          x at IO; returns (x | p) in {-1, 0, 1}. Variable time: public x only.
 import { IO } from './io';
-import { NUM_BYTES, limbsFor, limbsFromBE, limbsToBE, modDouble, montMul, montSqr, montWipeScratch, negInv, reverseLimbs } from './mont';
+import { NUM_BYTES, expWindow, limbsFor, limbsFromBE, limbsToBE, modDouble, montMul, montSqr, montWipeScratch, negInv, reverseLimbs } from './mont';
 
 const SLOTS: i32 = 2;
 /** Largest modulus, in bytes (3072 bits). */
@@ -67,15 +67,6 @@ export function modexp_setup(slot: i32, nbytes: i32): i32 {
   return 1;
 }
 
-/** `w` bits of the big-endian exponent at `e` (length `len`) starting at bit `pos` (bit 0 = least significant). */
-// The address depends on `pos` only (public); the value is secret and only feeds the masked table scan.
-function window(e: usize, len: i32, pos: i32, w: i32): u32 {
-  const byteIdx = len - 1 - (pos >> 3);
-  let v: u32 = load<u8>(e + <usize>byteIdx);
-  if (byteIdx >= 1) v |= (load<u8>(e + <usize>(byteIdx - 1)) as u32) << 8;
-  return (v >> (pos & 7)) & ((1 << w) - 1);
-}
-
 /** SEL = TABLE[idx] by reading every entry and keeping one with a mask (no secret-dependent address). */
 function select(idx: u32, s: i32): void {
   const words = s >> 1; // s is even (limbsFor rounds up)
@@ -118,7 +109,7 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
     const pos = wi * WIN;
     const w = bits - pos < WIN ? bits - pos : WIN; // public: the top window may be narrower
     for (let k = 0; k < w; k++) montSqr(ACC, ACC, p, prev, n0, s);
-    select(window(e, expLen, pos, w), s);
+    select(expWindow(e, expLen, pos, w), s);
     montMul(ACC, ACC, SEL, p, prev, n0, s);
   }
 

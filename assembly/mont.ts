@@ -28,16 +28,23 @@ export function limbsFor(nbytes: i32): i32 {
   return (s + 1) & ~1;
 }
 
+/**
+ * Most limbs the setup helpers below (modDouble, limbsFromBE, limbsToBE) handle: the SIMD module
+ * (assembly/simd/modexp.ts) uses them with 22-bit limbs, 140 for 3072 bits.
+ */
+export const SETUP_MAX_LIMBS: i32 = 140;
+const SCRATCH_BYTES: i32 = SETUP_MAX_LIMBS * 4 + 8;
+
 // Scratch for one product: the reduction multipliers m[0..s), the reversed multiplier, and the result
 // before the final subtraction.
-const M_BUF: usize = memory.data(NUM_BYTES + 8, 16);
-const T_BUF: usize = memory.data(NUM_BYTES + 8, 16);
+const M_BUF: usize = memory.data(SCRATCH_BYTES, 16);
+const T_BUF: usize = memory.data(SCRATCH_BYTES, 16);
 const BREV: usize = memory.data(NUM_BYTES + 8, 16);
 
 /** Zeroes the scratch that held intermediate products of secret values. */
 export function montWipeScratch(): void {
-  memory.fill(M_BUF, 0, NUM_BYTES + 8);
-  memory.fill(T_BUF, 0, NUM_BYTES + 8);
+  memory.fill(M_BUF, 0, SCRATCH_BYTES);
+  memory.fill(T_BUF, 0, SCRATCH_BYTES);
   memory.fill(BREV, 0, NUM_BYTES + 8);
 }
 
@@ -181,13 +188,14 @@ function dotPair(x: usize, y: usize, n: i32): u64 {
 
 /**
  * r = t mod p for t = T_BUF[0..s] (s limbs and a carry limb, t < 2p): subtracts p when t >= p, chosen
- * by a mask. r may be any buffer.
+ * by a mask. r may be any buffer. `bits` is the limb width (the SIMD module's setup uses 22).
  */
-function finalSubtract(r: usize, p: usize, s: i32): void {
+function finalSubtract(r: usize, p: usize, s: i32, bits: i32 = LIMB_BITS): void {
+  const lmask: u64 = (<u64>1 << bits) - 1;
   let borrow: u64 = 0;
   for (let i = 0; i < s; i++) {
     const d = limb(T_BUF, i) - limb(p, i) - borrow;
-    setLimb(M_BUF, i, d & MASK); // M_BUF is free once the product is done
+    setLimb(M_BUF, i, d & lmask); // M_BUF is free once the product is done
     borrow = d >> 63;
   }
   // t >= p iff the carry limb is set or the subtraction did not borrow.
@@ -285,37 +293,39 @@ export function montSqr(r: usize, a: usize, p: usize, prev: usize, n0: u64, s: i
   finalSubtract(r, p, s);
 }
 
-/** -p^(-1) mod 2^28 for odd p0 (Newton iteration doubles the correct bits: 3 -> 6 -> 12 -> 24 -> 48). */
-export function negInv(p0: u64): u64 {
+/** -p^(-1) mod 2^bits for odd p0 (Newton iteration doubles the correct bits: 3 -> 6 -> 12 -> 24 -> 48). */
+export function negInv(p0: u64, bits: i32 = LIMB_BITS): u64 {
   let x: u64 = p0; // correct to 3 bits for odd p0 (p0 * p0 = 1 mod 8)
   for (let k = 0; k < 4; k++) x = x * (2 - p0 * x);
-  return (0 - x) & MASK;
+  return (0 - x) & ((<u64>1 << bits) - 1);
 }
 
-/** x = 2 x mod p in place, for x < p (setup only). */
-export function modDouble(x: usize, p: usize, s: i32): void {
+/** x = 2 x mod p in place, for x < p, in `bits`-bit limbs (setup only). */
+export function modDouble(x: usize, p: usize, s: i32, bits: i32 = LIMB_BITS): void {
+  const lmask: u64 = (<u64>1 << bits) - 1;
   let carry: u64 = 0;
   for (let i = 0; i < s; i++) {
     const v = (limb(x, i) << 1) | carry;
-    setLimb(T_BUF, i, v & MASK);
-    carry = v >> LIMB_BITS;
+    setLimb(T_BUF, i, v & lmask);
+    carry = v >> bits;
   }
   setLimb(T_BUF, s, carry);
-  finalSubtract(x, p, s);
+  finalSubtract(x, p, s, bits);
 }
 
-/** `nbytes` big-endian bytes -> s little-endian 28-bit limbs (zero-extended; 28 s >= 8 nbytes). */
-export function limbsFromBE(r: usize, bytes: usize, nbytes: i32, s: i32): void {
+/** `nbytes` big-endian bytes -> s little-endian `bits`-bit limbs (zero-extended; bits s >= 8 nbytes). */
+export function limbsFromBE(r: usize, bytes: usize, nbytes: i32, s: i32, bits: i32 = LIMB_BITS): void {
+  const lmask: u64 = (<u64>1 << bits) - 1;
   let acc: u64 = 0;
-  let bits: i32 = 0;
+  let have: i32 = 0;
   let k = 0;
   for (let i = nbytes - 1; i >= 0; i--) {
-    acc |= (load<u8>(bytes + <usize>i) as u64) << bits;
-    bits += 8;
-    if (bits >= LIMB_BITS) {
-      setLimb(r, k++, acc & MASK);
-      acc >>= LIMB_BITS;
-      bits -= LIMB_BITS;
+    acc |= (load<u8>(bytes + <usize>i) as u64) << have;
+    have += 8;
+    if (have >= bits) {
+      setLimb(r, k++, acc & lmask);
+      acc >>= bits;
+      have -= bits;
     }
   }
   while (k < s) {
@@ -324,19 +334,28 @@ export function limbsFromBE(r: usize, bytes: usize, nbytes: i32, s: i32): void {
   }
 }
 
-/** s little-endian 28-bit limbs -> `nbytes` big-endian bytes (the value must fit). */
-export function limbsToBE(bytes: usize, x: usize, nbytes: i32, s: i32): void {
+/** s little-endian `bits`-bit limbs -> `nbytes` big-endian bytes (the value must fit). */
+export function limbsToBE(bytes: usize, x: usize, nbytes: i32, s: i32, bits: i32 = LIMB_BITS): void {
   let acc: u64 = 0;
-  let bits: i32 = 0;
+  let have: i32 = 0;
   let k = 0;
   for (let i = nbytes - 1; i >= 0; i--) {
-    if (bits < 8) {
-      acc |= (k < s ? limb(x, k) : 0) << bits;
+    if (have < 8) {
+      acc |= (k < s ? limb(x, k) : 0) << have;
       k++;
-      bits += LIMB_BITS;
+      have += bits;
     }
     store<u8>(bytes + <usize>i, acc as u8);
     acc >>= 8;
-    bits -= 8;
+    have -= 8;
   }
+}
+
+/** `w` bits of the big-endian exponent at `e` (length `len`) starting at bit `pos` (bit 0 = least significant). */
+// The address depends on `pos` only (public); the value is secret and only feeds the masked table scan.
+export function expWindow(e: usize, len: i32, pos: i32, w: i32): u32 {
+  const byteIdx = len - 1 - (pos >> 3);
+  let v: u32 = load<u8>(e + <usize>byteIdx);
+  if (byteIdx >= 1) v |= (load<u8>(e + <usize>(byteIdx - 1)) as u32) << 8;
+  return (v >> (pos & 7)) & ((1 << w) - 1);
 }

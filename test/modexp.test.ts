@@ -1,6 +1,8 @@
 /**
  * modPow and legendre on both backends, cross-checked against node:crypto (OpenSSL) and a plain BigInt
- * square-and-multiply written here (independent of the JS backend's windowed version).
+ * square-and-multiply written here (independent of the JS backend's windowed version). modPow also runs
+ * through both WASM kernels explicitly: the scalar one in the main module (runtimes without SIMD) and the
+ * f64x2 one in the SIMD module (which has a separate path for the base 2).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,6 +13,17 @@ import { DH_GROUPS } from '../ts/crypto/dh-groups.js';
 import { bigToBytesBE, bytesToBigBE, bytesToHex } from '../ts/bytes.js';
 import { OtrArgumentError, OtrError } from '../ts/errors.js';
 import type { CryptoBackend, DhGroupName } from '../ts/backend/types.js';
+import type { WasmContext } from '../ts/backend/wasm/context.js';
+import { modexpOps } from '../ts/backend/wasm/modexp.js';
+
+type ModPow = Pick<CryptoBackend, 'modPow' | 'legendre'> & { name: string };
+const main = (WASM as unknown as { context: WasmContext }).context;
+/** The SIMD module's context, present where the runtime validates SIMD (Node does). */
+const simd = (WASM as unknown as { simdContext: WasmContext | undefined }).simdContext;
+const SCALAR: ModPow = { name: 'wasm-scalar', ...modexpOps(main) };
+const SIMD: ModPow | undefined = simd ? { name: 'wasm-simd', ...modexpOps(main, simd) } : undefined;
+/** Every modPow implementation under test: both backends as composed, and both WASM kernels. */
+const IMPLS: readonly ModPow[] = [...BACKENDS, SCALAR, ...(SIMD ? [SIMD] : [])];
 
 const GROUPS: readonly DhGroupName[] = ['modp3072', 'modp1536'];
 const NODE_NAME: Record<DhGroupName, string> = { modp3072: 'modp15', modp1536: 'modp5' };
@@ -44,7 +57,7 @@ test('RFC 3526 constants equal node:crypto modp15 and modp5', () => {
 });
 
 test('small known answers: 2^3, x^0, x^1, 0^e, base >= p is reduced', () => {
-  for (const b of BACKENDS) {
+  for (const b of IMPLS) {
     for (const g of GROUPS) {
       const n = DH_GROUPS[g].bytes;
       const p = DH_GROUPS[g].p;
@@ -71,7 +84,7 @@ test(`modp3072, 80-byte exponents: both backends vs node:crypto (${Math.ceil(CAS
     const x = (bytesToBigBE(rnd(384)) % (p - 3n)) + 2n; // node accepts 2 <= x <= p-2 only
     dh.setPrivateKey(Buffer.from(exp));
     const want = hex(pad(bytesToBigBE(dh.computeSecret(Buffer.from(pad(x, 'modp3072')))), 'modp3072'));
-    for (const b of BACKENDS) assert.is(hex(b.modPow('modp3072', pad(x, 'modp3072'), exp)), want, `${b.name} case ${i}`);
+    for (const b of IMPLS) assert.is(hex(b.modPow('modp3072', pad(x, 'modp3072'), exp)), want, `${b.name} case ${i}`);
   }
 });
 
@@ -83,7 +96,7 @@ test(`modp3072, full-size exponents and unreduced bases vs BigInt (${Math.ceil(C
     const base = rnd(384); // uniform below 2^3072, so sometimes >= p after the top byte is forced
     if (i % 4 === 0) base.fill(0xff, 0, 8);
     const want = hex(pad(plainPow(bytesToBigBE(base), bytesToBigBE(exp), p), 'modp3072'));
-    for (const b of BACKENDS) assert.is(hex(b.modPow('modp3072', base, exp)), want, `${b.name} case ${i}`);
+    for (const b of IMPLS) assert.is(hex(b.modPow('modp3072', base, exp)), want, `${b.name} case ${i}`);
   }
 });
 
@@ -96,7 +109,7 @@ test(`modp1536, random lengths of base and exponent vs BigInt and node:crypto ($
     const base = rnd(1 + (rnd(1)[0]! % 192));
     const wantBig = plainPow(bytesToBigBE(base), bytesToBigBE(exp), p);
     const want = hex(pad(wantBig, 'modp1536'));
-    for (const b of BACKENDS) assert.is(hex(b.modPow('modp1536', base, exp)), want, `${b.name} case ${i}`);
+    for (const b of IMPLS) assert.is(hex(b.modPow('modp1536', base, exp)), want, `${b.name} case ${i}`);
     // node:crypto for the values it accepts (public key in [2, p-2], secret not 0 or 1, result not 1 or p-1).
     const x = bytesToBigBE(base) % p;
     if (i % 8 === 0 && x >= 2n && x <= p - 2n && bytesToBigBE(exp) > 1n && wantBig > 1n && wantBig < p - 1n) {
@@ -113,7 +126,7 @@ test('exponents with leading zeros give the same result', () => {
     for (let i = 0; i < 4; i++) {
       const base = rnd(n - 1);
       const exp = rnd(40);
-      for (const b of BACKENDS) {
+      for (const b of IMPLS) {
         const want = hex(b.modPow(g, base, exp));
         for (const zeros of [1, 7, n - 40]) {
           const padded = new Uint8Array(zeros + 40);
@@ -137,7 +150,7 @@ test('generator powers match node:crypto public keys (both groups)', () => {
       dh.setPrivateKey(Buffer.from(exp));
       dh.generateKeys();
       const want = hex(pad(bytesToBigBE(dh.getPublicKey()), g));
-      for (const b of BACKENDS) assert.is(hex(b.modPow(g, new Uint8Array([2]), exp)), want, `${b.name} ${g} ${i}`);
+      for (const b of IMPLS) assert.is(hex(b.modPow(g, new Uint8Array([2]), exp)), want, `${b.name} ${g} ${i}`);
     }
   }
 });
@@ -153,7 +166,7 @@ function assertArgError(fn: () => unknown, what: string): void {
 }
 
 test('the size cap (group size in bytes) raises OtrArgumentError on both backends', () => {
-  for (const b of BACKENDS) {
+  for (const b of IMPLS) {
     for (const g of GROUPS) {
       const n = DH_GROUPS[g].bytes;
       assertArgError(() => b.modPow(g, new Uint8Array([2]), new Uint8Array(n + 1)), `${b.name} ${g} exponent over the cap`);
@@ -166,7 +179,7 @@ test('the size cap (group size in bytes) raises OtrArgumentError on both backend
 });
 
 test('bad arguments raise OtrArgumentError on both backends', () => {
-  for (const b of BACKENDS) {
+  for (const b of IMPLS) {
     for (const g of GROUPS) {
       const n = DH_GROUPS[g].bytes;
       // the cap itself is accepted
@@ -249,7 +262,7 @@ test('10^4 calls leave the WASM memory size unchanged', () => {
 
 test('errors are OtrErrors, never bare TypeError/RangeError, for hostile argument shapes', () => {
   const hostile: unknown[] = [undefined, null, 3, 'x', {}, new Uint16Array(4), new ArrayBuffer(4)];
-  for (const b of BACKENDS) {
+  for (const b of IMPLS) {
     for (const h of hostile) {
       for (const call of [
         () => b.modPow('modp3072', h as Uint8Array, new Uint8Array([1])),
@@ -265,6 +278,58 @@ test('errors are OtrErrors, never bare TypeError/RangeError, for hostile argumen
       }
     }
   }
+});
+
+test('Node validates WebAssembly SIMD, so the SIMD modexp kernel is built and tested', () => {
+  assert.ok(SIMD, 'no SIMD context');
+});
+
+test('the base 2 (the SIMD kernel\'s generator path) on edge exponents matches 2^e by BigInt and the generic path', () => {
+  const rnd = seededRandom(0x2222);
+  for (const g of GROUPS) {
+    const { p, bytes: n } = DH_GROUPS[g];
+    const exps: Uint8Array[] = [
+      new Uint8Array(n).fill(0xff), // every window 31: the largest scale and quotient
+      new Uint8Array([1]),
+      new Uint8Array([0x80]),
+      new Uint8Array(80).fill(0xff),
+      new Uint8Array(80), // zero exponent of public length 80
+      Uint8Array.of(0x80, ...new Uint8Array(79)),
+      ...Array.from({ length: 12 }, (_, i) => rnd(1 + ((i * 37) % n))),
+    ];
+    for (const e of exps) {
+      const want = hex(pad(plainPow(2n, bytesToBigBE(e), p), g));
+      for (const b of IMPLS) {
+        assert.is(hex(b.modPow(g, new Uint8Array([2]), e)), want, `${b.name} ${g} 2^e, |e| = ${e.length}`);
+        assert.is(hex(b.modPow(g, pad(2n, g), e)), want, `${b.name} ${g} padded 2`);
+        assert.is(hex(b.modPow(g, pad(p + 2n, g), e)), want, `${b.name} ${g} p + 2 takes the generic path`);
+      }
+    }
+  }
+});
+
+function moduleMemory(ctx: WasmContext): Uint8Array {
+  return new Uint8Array((ctx.exports.memory as WebAssembly.Memory).buffer);
+}
+
+test('the SIMD module leaves no copy of the exponent or the result in its memory (both paths)', () => {
+  if (!simd || !SIMD) return;
+  const rnd = seededRandom(55);
+  for (const base of [rnd(384), new Uint8Array([2])]) {
+    const exp = rnd(80);
+    const out = SIMD.modPow('modp3072', base, exp);
+    const mem = moduleMemory(simd);
+    assert.not.ok(contains(mem, exp.subarray(0, 16)), 'exponent bytes remain');
+    assert.not.ok(contains(mem, out.subarray(100, 116)), 'result bytes remain');
+  }
+});
+
+test('10^3 SIMD calls leave the SIMD module\'s memory size unchanged', () => {
+  if (!simd || !SIMD) return;
+  const before = moduleMemory(simd).length;
+  const rnd = seededRandom(8);
+  for (let i = 0; i < 1000; i++) SIMD.modPow(i % 2 ? 'modp1536' : 'modp3072', i % 3 ? rnd(24) : new Uint8Array([2]), rnd(2));
+  assert.is(moduleMemory(simd).length, before);
 });
 
 test.run();

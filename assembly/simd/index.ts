@@ -2,3 +2,4 @@
 // primitives whose SIMD versions measurably beat the scalar ones in the main module. Same I/O region layout.
 export { io_ptr, io_size } from '../io';
 export { chacha20_data, chacha20_xor } from './chacha20x4';
+export { modexp_bytes, modexp_setup, modexp_pow } from './modexp';
