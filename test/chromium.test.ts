@@ -210,6 +210,23 @@ for (const [label, path] of CONSUMER_PAGES) {
   }
 }
 
+// ---- Content Security Policy: compiling WebAssembly needs 'wasm-unsafe-eval' ----
+
+test('strict CSP without wasm-unsafe-eval: init() falls back to JS and says why; everything still passes', async () => {
+  const { value } = await openAndWait<KatResult>(withWasm, `${server.url}/test/browser/pages/csp-strict.html`, '__otrResult');
+  assert.is(value.error, undefined, `init/KAT threw: ${value.error}`);
+  assert.is(value.backend, 'js');
+  assert.match(value.fallbackReason ?? '', /WebAssembly|wasm/i);
+  assert.equal(Object.values(value.checks ?? {}), [true, true, true, true, true]);
+});
+
+test("CSP with 'wasm-unsafe-eval': the WASM backend loads", async () => {
+  const { value } = await openAndWait<KatResult>(withWasm, `${server.url}/test/browser/pages/csp-wasm.html`, '__otrResult');
+  assert.is(value.error, undefined, `init/KAT threw: ${value.error}`);
+  assert.is(value.backend, 'wasm');
+  assert.equal(Object.values(value.checks ?? {}), [true, true, true, true, true]);
+});
+
 // ---- the demo page ----
 
 const SHOTS = join(ROOT, 'build', 'screenshots');
