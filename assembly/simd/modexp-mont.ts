@@ -78,8 +78,7 @@ export function fReverse(rev: usize, x: usize, s: i32): void {
 
 /**
  * Four column sums into COLS[0..3]: COLS[t] = sum_j xA[j] yA[3-t+j] (j < nA) + xB[j] yB[3-t+j] (j < nB),
- * with the first range's sum doubled when `double1` (squaring's off-diagonal terms). nA, nB are multiples
- * of 4. yA/yB point at the reversed operand's limb for column i+3 at j = 0; column i+t reads it at offset
+ * with the first range's sum doubled when `double1` (squaring's off-diagonal terms). nA, nB are even. yA/yB point at the reversed operand's limb for column i+3 at j = 0; column i+t reads it at offset
  * 3-t. Exact: every partial sum is an integer below 2^53.
  */
 // @ts-ignore: decorator
@@ -94,7 +93,7 @@ export function fReverse(rev: usize, x: usize, s: i32): void {
   for (let pass = 0; pass < 2; pass++) {
     let y3 = v128.load(y); // offset 0: column i+3 at j, j+1
     let y2 = v128.load(y, 8); // column i+2
-    while (k > 0) {
+    while (k >= 4) {
       const xa = v128.load(x); // x[j], x[j+1]
       const xb = v128.load(x, 16); // x[j+2], x[j+3]
       const y1v = v128.load(y, 16); // column i+1 at j (column i+3 at j+2)
@@ -110,6 +109,14 @@ export function fReverse(rev: usize, x: usize, s: i32): void {
       x += 32;
       y += 32;
       k -= 4;
+    }
+    if (k != 0) {
+      // A last pair of j (squaring's ranges end on a multiple of 2).
+      const xa = v128.load(x);
+      c3 = f64x2.add(c3, f64x2.mul(xa, y3));
+      c2 = f64x2.add(c2, f64x2.mul(xa, y2));
+      c1 = f64x2.add(c1, f64x2.mul(xa, v128.load(y, 16)));
+      c0 = f64x2.add(c0, f64x2.mul(xa, v128.load(y, 24)));
     }
     if (pass == 0) {
       if (double1) {
@@ -196,14 +203,22 @@ export function fMontMul(r: usize, a: usize, b: usize, p: usize, prev: usize, n0
   }
 }
 
-/** Adds the off-diagonal terms 2 a[j] a[col-j] for j in [from, col/2) and a[col/2]^2 (even col) to COLS[t]. */
+/**
+ * Adds squaring's terms with j >= h = i/2 to the column sums of columns i..i+3 (COLS):
+ * a[h]^2, 2 a[h] a[h+1], 2 a[h] a[h+2] + a[h+1]^2, 2 (a[h] a[h+3] + a[h+1] a[h+2]). `rev` is the padded
+ * reversal of a, read so that limbs past a's end are the padding's zeros (in the last columns).
+ */
 // @ts-ignore: decorator
-@inline function sqrTail(a: usize, t: i32, col: i32, from: i32): void {
-  let d: f64 = 0;
-  for (let j = from; 2 * j < col; j++) d += fl(a, j) * fl(a, col - j);
-  let v = d + d;
-  if ((col & 1) == 0) v += fl(a, col >> 1) * fl(a, col >> 1);
-  setFl(COLS, t, fl(COLS, t) + v);
+@inline function sqrTail(rev: usize, s: i32, h: i32): void {
+  const r0 = rev + (<usize>(s - 1 - h) << 3); // a[h + d] = rev[s-1-h-d]
+  const a0 = load<f64>(r0);
+  const a1 = load<f64>(r0 - 8);
+  const a2 = load<f64>(r0 - 16);
+  const a3 = load<f64>(r0 - 24);
+  const t = f64x2(a0 * a0, 2 * a0 * a1);
+  const u = f64x2(2 * a0 * a2 + a1 * a1, 2 * (a0 * a3 + a1 * a2));
+  v128.store(COLS, f64x2.add(v128.load(COLS), t));
+  v128.store(COLS, f64x2.add(v128.load(COLS, 16), u), 16);
 }
 
 /** r = a^2 / R mod p (below 2p) for a < 2p: fMontMul with the symmetric products counted once. */
@@ -213,20 +228,17 @@ export function fMontSqr(r: usize, a: usize, p: usize, prev: usize, n0: u64, s: 
   const pr = prev + (<usize>F_PAD << 3);
   let c: u64 = 0;
   for (let i = 0; i < s; i += 4) {
-    // Off-diagonal j < J (a multiple of 4, J <= i/2) in the vector loop, doubled; the rest per column.
-    const J = (i >> 1) & ~3;
-    columns4(a, rev + (<usize>(s - 4 - i) << 3), J, M, pr + (<usize>(s - 4 - i) << 3), i, true);
-    for (let t = 0; t < 4; t++) sqrTail(a, t, i + t, J);
+    // Off-diagonal j < i/2 in the vector loop (doubled), the terms with j >= i/2 in sqrTail.
+    const o = <usize>(s - 4 - i) << 3;
+    columns4(a, rev + o, i >> 1, M, pr + o, i, true);
+    sqrTail(rev, s, i >> 1);
     c = reduce4(c, i, p, n0);
   }
   for (let i = s; i < 2 * s; i += 4) {
+    // j from i - s (terms below i+t-s+1 read the zero padding) to i/2 - 1; i/2 >= i - s as i < 2s.
     const j0 = i - s;
-    const J = (i >> 1) & ~3; // >= j0: i/2 > i - s and j0 is a multiple of 4
-    columns4(a + (<usize>j0 << 3), rev - 32, J - j0, M + (<usize>j0 << 3), pr - 32, 2 * s - i, true);
-    for (let t = 0; t < 4; t++) {
-      const col = i + t;
-      sqrTail(a, t, col, max(J, col - s + 1));
-    }
+    columns4(a + (<usize>j0 << 3), rev - 32, (i >> 1) - j0, M + (<usize>j0 << 3), pr - 32, 2 * s - i, true);
+    sqrTail(rev, s, i >> 1);
     c = carry4(c, r, j0);
   }
 }
