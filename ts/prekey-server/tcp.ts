@@ -138,19 +138,28 @@ export class TcpPrekeyClient {
     });
   }
 
-  /** Sends one message as `identity`; resolves with the reply text, or rejects with a TransportRefusal. */
-  request(identity: string, text: string): Promise<string> {
+  /**
+   * Sends one message as `identity`; resolves with the reply text, or rejects with a TransportRefusal. With
+   * no reply within `timeoutMs` the connection is closed (replies are matched by order, so it cannot be
+   * reused) and every pending request rejects.
+   */
+  request(identity: string, text: string, timeoutMs = 30_000): Promise<string> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => this.sock.destroy(new Error('prekey server did not answer in time')), timeoutMs);
       this.waiters.push({
         resolve: (line) => {
+          clearTimeout(timer);
           if (line.startsWith('!')) {
             const sp = line.indexOf(' ');
             const code = (sp > 0 ? line.slice(1, sp) : line.slice(1)) as OtrError['code'];
             reject(new TransportRefusal(code, sp > 0 ? line.slice(sp + 1) : 'refused'));
           } else resolve(line);
         },
-        reject,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.sock.write(`${identity}\t${text}\n`);
     });
