@@ -332,4 +332,27 @@ test('10^3 SIMD calls leave the SIMD module\'s memory size unchanged', () => {
   assert.is(moduleMemory(simd).length, before);
 });
 
+test('the SIMD module refuses moduli its reduction does not handle (p != -1 mod 2^22) and bad sizes', () => {
+  if (!simd) return;
+  const ex = simd.exports as Record<string, (...a: number[]) => number>;
+  const mem = moduleMemory(simd);
+  const setup = (p: bigint, n: number, slot = 1): number => {
+    mem.set(bigToBytesBE(p, n), simd.io);
+    const r = ex.modexp_setup!(slot, n);
+    mem.fill(0, simd.io, simd.io + n);
+    return r;
+  };
+  const p = DH_GROUPS.modp1536.p;
+  assert.is(setup(p - 2n ** 21n, 192), 0, 'p - 2^21 (bit 21 clear)');
+  assert.is(setup(p - 2n, 192), 0, 'p - 2 (odd, but = -3 mod 2^22)');
+  assert.is(setup(p, 192, 2), 0, 'slot out of range');
+  assert.is(setup(p, 200), 0, 'size not a multiple of 8');
+  assert.is(ex.modexp_bytes!(1), 0, 'a refused modulus leaves the slot unset');
+  assert.is(ex.modexp_pow!(1, 1), 0, 'an unset slot computes nothing');
+  assert.is(setup(p, 192), 1, 'the RFC 3526 prime itself');
+  // The module still computes in slot 1 after the refusals.
+  const e = seededRandom(9)(40);
+  assert.is(hex(SIMD!.modPow('modp1536', new Uint8Array([3]), e)), hex(pad(plainPow(3n, bytesToBigBE(e), p), 'modp1536')));
+});
+
 test.run();

@@ -14,7 +14,7 @@
 //    Whether the base is 2 is the only branch on the base, which is public in every use (a generator or a
 //    peer's public value); nothing branches on the exponent.
 import { IO } from '../io';
-import { expWindow, limbsFromBE, limbsToBE, modDouble, negInv } from '../mont';
+import { expWindow, limbsFromBE, limbsToBE, modDouble } from '../mont';
 import { F_BITS, F_BYTES, F_MAX_LIMBS, F_REV_BYTES, fLimbsFor, fMontMul, fMontSqr, fReverse, fWipeScratch } from './modexp-mont';
 
 const F_MASK: u64 = (1 << F_BITS) - 1;
@@ -23,13 +23,12 @@ const MAX_BYTES: i32 = 384;
 const U32_BYTES: i32 = F_MAX_LIMBS * 4;
 
 // Per slot: p as f64 limbs, its padded reversal, R mod p and R^2 mod p (f64 limbs), p as u32 limbs (the
-// final subtraction), n0 = -p^(-1) mod 2^22, the limb count, the byte length, and the base-2 flag.
+// final subtraction), the limb count, the byte length, and the base-2 flag.
 const P_TAB: usize = memory.data(F_BYTES * SLOTS, 16);
 const PREV_TAB: usize = memory.data(F_REV_BYTES * SLOTS, 16);
 const ONE_TAB: usize = memory.data(F_BYTES * SLOTS, 16);
 const RR_TAB: usize = memory.data(F_BYTES * SLOTS, 16);
 const PU_TAB: usize = memory.data(U32_BYTES * SLOTS, 16);
-const N0_TAB: usize = memory.data(8 * SLOTS, 16);
 const LIMBS_TAB: usize = memory.data(4 * SLOTS, 16);
 const BYTES_TAB: usize = memory.data(4 * SLOTS, 16);
 const POW2_TAB: usize = memory.data(4 * SLOTS, 16);
@@ -63,17 +62,24 @@ export function modexp_bytes(slot: i32): i32 {
   return load<i32>(BYTES_TAB + (<usize>slot << 2));
 }
 
-/** Reads an odd modulus of `nbytes` (a multiple of 8, at most 384, top byte non-zero) at IO into `slot`. */
+/**
+ * Reads a modulus of `nbytes` (a multiple of 8, at most 384, top byte non-zero) at IO into `slot`.
+ * Unlike the scalar module's, it must be -1 mod 2^22 (both RFC 3526 primes are -1 mod 2^64): the
+ * Montgomery reduction relies on it (modexp-mont.ts, reduce4). Returns 0 for anything else.
+ */
 export function modexp_setup(slot: i32, nbytes: i32): i32 {
   if (slot < 0 || slot >= SLOTS || nbytes <= 0 || nbytes > MAX_BYTES || (nbytes & 7) != 0) return 0;
-  if ((load<u8>(IO + <usize>(nbytes - 1)) & 1) == 0 || load<u8>(IO) == 0) return 0;
+  if (load<u8>(IO) == 0) return 0;
   const s = fLimbsFor(nbytes);
   const pu = slotPtr(PU_TAB, slot, U32_BYTES);
   const p = slotPtr(P_TAB, slot, F_BYTES);
   limbsFromBE(pu, IO, nbytes, s, F_BITS);
+  if ((load<u32>(pu) as u64) != F_MASK) {
+    store<i32>(BYTES_TAB + (<usize>slot << 2), 0); // the slot is no longer set up
+    return 0;
+  }
   toF64(p, pu, s);
   fReverse(slotPtr(PREV_TAB, slot, F_REV_BYTES), p, s);
-  store<u64>(N0_TAB + (<usize>slot << 3), negInv(load<u32>(pu) as u64, F_BITS));
   let top: u32 = 0xff;
   for (let i = 0; i < 8; i++) top &= load<u8>(IO + <usize>i);
   store<i32>(POW2_TAB + (<usize>slot << 2), top == 0xff ? 1 : 0);
@@ -158,7 +164,6 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
   const prev = slotPtr(PREV_TAB, slot, F_REV_BYTES);
   const pu = slotPtr(PU_TAB, slot, U32_BYTES);
   const one = slotPtr(ONE_TAB, slot, F_BYTES);
-  const n0 = load<u64>(N0_TAB + (<usize>slot << 3));
   const e = IO + <usize>nbytes;
   const bits = expLen << 3;
   const nwin = (bits + WIN - 1) / WIN;
@@ -173,7 +178,7 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
     for (let wi = nwin - 1; wi >= 0; wi--) {
       const pos = wi * WIN;
       const w = bits - pos < WIN ? bits - pos : WIN; // public: the top window may be narrower
-      if (wi < nwin - 1) for (let k = 0; k < w; k++) fMontSqr(ACC, ACC, p, prev, n0, s);
+      if (wi < nwin - 1) for (let k = 0; k < w; k++) fMontSqr(ACC, ACC, p, prev, s);
       mulPow2(ACC, expWindow(e, expLen, pos, w), s, nbytes, pu);
     }
   } else {
@@ -182,11 +187,11 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
     toF64(TMP, TMPU, s);
     const t1 = TABLE + <usize>F_BYTES;
     memory.copy(TABLE, one, <usize>(s << 3));
-    fMontMul(t1, TMP, slotPtr(RR_TAB, slot, F_BYTES), p, prev, n0, s);
+    fMontMul(t1, TMP, slotPtr(RR_TAB, slot, F_BYTES), p, prev, s);
     for (let i = 2; i < TABLE_N; i++) {
       const t = TABLE + <usize>(i * F_BYTES);
-      if ((i & 1) == 0) fMontSqr(t, TABLE + <usize>((i >> 1) * F_BYTES), p, prev, n0, s);
-      else fMontMul(t, t - <usize>F_BYTES, t1, p, prev, n0, s);
+      if ((i & 1) == 0) fMontSqr(t, TABLE + <usize>((i >> 1) * F_BYTES), p, prev, s);
+      else fMontMul(t, t - <usize>F_BYTES, t1, p, prev, s);
     }
     // Left to right, WIN bits at a time: WIN squarings, then always one multiplication by a scanned entry.
     if (nwin == 0) memory.copy(ACC, one, <usize>(s << 3));
@@ -197,8 +202,8 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
       if (wi == nwin - 1) {
         memory.copy(ACC, SEL, <usize>(s << 3));
       } else {
-        for (let k = 0; k < w; k++) fMontSqr(ACC, ACC, p, prev, n0, s);
-        fMontMul(ACC, ACC, SEL, p, prev, n0, s);
+        for (let k = 0; k < w; k++) fMontSqr(ACC, ACC, p, prev, s);
+        fMontMul(ACC, ACC, SEL, p, prev, s);
       }
     }
   }
@@ -206,7 +211,7 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
   // Leave Montgomery form (multiply by plain 1: the result is at most p), then subtract p if it is p.
   memory.fill(TMP, 0, <usize>(s << 3));
   store<f64>(TMP, 1.0);
-  fMontMul(ACC, ACC, TMP, p, prev, n0, s);
+  fMontMul(ACC, ACC, TMP, p, prev, s);
   toU32(TMPU, ACC, s);
   condSubtract(TMPU, pu, s);
   limbsToBE(IO, TMPU, nbytes, s, F_BITS);
