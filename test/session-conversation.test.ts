@@ -5,43 +5,19 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Account, type Outcome, type OtrEvent, type Policy } from '../ts/index.js';
+import { Account, type Outcome, type OtrEvent } from '../ts/index.js';
+import type { Conversation } from '../ts/session/conversation.js';
+import { makePair as pair, pump } from './helpers/session-pair.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
+import type { Policy } from '../ts/index.js';
 
-function clock() {
-  let t = 1_700_000_000_000;
-  const f = () => t;
-  f.advance = (ms: number) => (t += ms);
-  return f;
-}
+type Conv = Conversation;
 
 function makePair(b: CryptoBackend, seed: number, policy: Partial<Policy> = {}) {
-  const c = clock();
-  const alice = Account.create({ accountId: 'alice@example.org', backend: b, random: seededRandom(seed), clock: c, dsaKey: null, policy });
-  const bob = Account.create({ accountId: 'bob@example.org', backend: b, random: seededRandom(seed + 1), clock: c, dsaKey: null, policy });
-  return { c, alice, bob, a: alice.conversation('bob@example.org'), b: bob.conversation('alice@example.org') };
-}
-
-type Conv = ReturnType<Account['conversation']>;
-
-/** Delivers every message in `out.toSend` to `to`, and the replies back, until both sides are quiet. */
-function pump(from: Conv, to: Conv, out: Outcome, log: { a: Outcome[]; b: Outcome[] } = { a: [], b: [] }): { a: Outcome[]; b: Outcome[] } {
-  let queue: { dst: Conv; text: string }[] = out.toSend.map((text) => ({ dst: to, text }));
-  let guard = 0;
-  while (queue.length) {
-    if (++guard > 100) throw new Error('pump did not settle');
-    const next: typeof queue = [];
-    for (const m of queue) {
-      const r = m.dst.receive(m.text);
-      (m.dst === to ? log.b : log.a).push(r);
-      const back = m.dst === to ? from : to;
-      for (const t of r.toSend) next.push({ dst: back, text: t });
-    }
-    queue = next;
-  }
-  return log;
+  const p = pair(b, seed, { policy });
+  return { ...p, c: p.clock };
 }
 
 const events = (outs: Outcome[]): OtrEvent[] => outs.flatMap((o) => o.events);

@@ -1,0 +1,146 @@
+/**
+ * The conversation state machine over time and across instances: several instances of one peer, session
+ * expiry, heartbeats, OTR error messages and IGNORE_UNREADABLE, profile renewal, a DAKE restarted while a
+ * session is up, simultaneous starts.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Account, type Outcome, type OtrEvent } from '../ts/index.js';
+import { WASM } from './helpers/backends.js';
+import { seededRandom } from './helpers/rng.js';
+import { ALICE_ID, BOB_ID, establish, makePair, pump, testClock } from './helpers/session-pair.js';
+import { isExpired } from '../ts/profile/client-profile.js';
+
+const ev = (o: Outcome | Outcome[]): OtrEvent[] => (Array.isArray(o) ? o : [o]).flatMap((x) => x.events);
+const texts = (o: Outcome | Outcome[]): string[] => (Array.isArray(o) ? o : [o]).flatMap((x) => x.messages.map((m) => m.text));
+
+test('two instances of Bob answer one query: Alice holds a session with each and routes by instance tag', () => {
+  const clock = testClock();
+  const alice = Account.create({ accountId: ALICE_ID, backend: WASM, random: seededRandom(1), clock, dsaKey: null });
+  const bob1 = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(2), clock, dsaKey: null });
+  const bob2 = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(3), clock, dsaKey: null });
+  const a = alice.conversation(BOB_ID);
+  const [b1, b2] = [bob1.conversation(ALICE_ID), bob2.conversation(ALICE_ID)];
+  const query = a.start().toSend;
+  // The query reaches both of Bob's clients (same account, two devices); each answers with an Identity.
+  pump(b1, a, b1.receive(query[0]!));
+  pump(b2, a, b2.receive(query[0]!));
+  assert.equal(a.instanceTags.sort(), [bob1.instanceTag, bob2.instanceTag].sort());
+  assert.is(b1.state, 'ENCRYPTED_MESSAGES');
+  assert.is(b2.state, 'ENCRYPTED_MESSAGES');
+  // Messages from each instance are read on the right session; Alice can address either.
+  assert.equal(texts(a.receive(b1.send('from phone').toSend[0]!)), ['from phone']);
+  assert.equal(texts(a.receive(b2.send('from laptop').toSend[0]!)), ['from laptop']);
+  const toPhone = a.send('to phone', { instance: bob1.instanceTag }).toSend[0]!;
+  assert.equal(texts(b1.receive(toPhone)), ['to phone']);
+  // The other instance cannot read it and says so quietly (wrong receiver tag), its session intact.
+  const other = b2.receive(toPhone);
+  assert.equal(texts(other), []);
+  assert.ok(ev(other).some((e) => e.type === 'unreadable' || e.type === 'ignored'));
+  assert.equal(texts(b2.receive(a.send('to laptop', { instance: bob2.instanceTag }).toSend[0]!)), ['to laptop']);
+});
+
+test('session expiry: after sessionExpiryMs without a new key the session ends with a disconnect TLV', () => {
+  const p = makePair(WASM, 4, { policy: { sessionExpiryMs: 60_000 } });
+  establish(p);
+  assert.equal(texts(p.b.receive(p.a.send('before').toSend[0]!)), ['before']);
+  p.clock.advance(61_000);
+  const out = p.a.poll();
+  assert.ok(ev(out).some((e) => e.type === 'finished' && e.reason === 'expired'));
+  assert.is(p.a.state, 'FINISHED');
+  assert.is(out.toSend.length, 1);
+  const got = p.b.receive(out.toSend[0]!);
+  assert.ok(ev(got).some((e) => e.type === 'finished'));
+  assert.is(p.b.state, 'FINISHED');
+  // Nothing leaks in plaintext after expiry.
+  assert.equal(p.a.send('after').toSend, []);
+});
+
+test('heartbeat: a data message after heartbeatMs of silence is answered by an empty IGNORE_UNREADABLE message', () => {
+  const p = makePair(WASM, 5, { policy: { heartbeatMs: 30_000 } });
+  establish(p);
+  p.clock.advance(31_000);
+  const got = p.b.receive(p.a.send('ping').toSend[0]!);
+  assert.equal(texts(got), ['ping']);
+  assert.is(got.toSend.length, 1, 'heartbeat sent');
+  const hb = p.a.receive(got.toSend[0]!);
+  assert.equal(texts(hb), []);
+  assert.equal(ev(hb).filter((e) => e.type === 'unreadable'), []);
+  // Not again straight away.
+  assert.equal(p.b.receive(p.a.send('ping2').toSend[0]!).toSend, []);
+});
+
+test('unreadable data: an OTR error is sent unless IGNORE_UNREADABLE is set; a peer error is reported', () => {
+  const p = makePair(WASM, 6);
+  establish(p);
+  const msg = p.a.send('x').toSend[0]!;
+  assert.equal(texts(p.b.receive(msg)), ['x']);
+  const replay = p.b.receive(msg); // the key is gone: unreadable
+  assert.ok(replay.toSend[0]!.startsWith('?OTR Error: ERROR_1'));
+  const back = p.a.receive(replay.toSend[0]!);
+  assert.ok(ev(back).some((e) => e.type === 'peer-error' && e.code === 'ERROR_1'));
+  assert.equal(back.toSend, [], 'no new DAKE while encrypted');
+  // The peer's empty heartbeat-style message with IGNORE_UNREADABLE, replayed, produces no error.
+  const quiet = p.a.send('', { ignoreUnreadable: true }).toSend[0]!;
+  p.b.receive(quiet);
+  assert.equal(p.b.receive(quiet).toSend, []);
+  // A data message with no session at all: ERROR_2 (not in private state).
+  const fresh = makePair(WASM, 7);
+  const lost = fresh.b.receive(msg);
+  assert.ok(lost.toSend[0]!.startsWith('?OTR Error: ERROR_2'));
+});
+
+test('client profile renewal: a week on, the account signs a fresh profile and DAKEs still validate', () => {
+  const p = makePair(WASM, 8);
+  const first = p.alice.clientProfile;
+  p.clock.advance(6.5 * 24 * 3600 * 1000);
+  const renewed = p.alice.clientProfile;
+  assert.ok(renewed.expiry > first.expiry);
+  assert.equal(renewed.identityKey, first.identityKey);
+  p.clock.advance(1 * 24 * 3600 * 1000);
+  assert.ok(isExpired(first, p.clock()), 'the old profile would now be rejected');
+  establish(p);
+  assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
+});
+
+test('a DAKE restarted while encrypted keeps the old session usable until the new one completes', () => {
+  const p = makePair(WASM, 9);
+  establish(p);
+  const ssid1 = p.a.ssid;
+  const identity = p.b.startDake(p.alice.instanceTag);
+  // The old session still carries messages in both directions meanwhile.
+  assert.equal(texts(p.b.receive(p.a.send('old session').toSend[0]!)), ['old session']);
+  pump(p.b, p.a, identity);
+  assert.is(p.a.state, 'ENCRYPTED_MESSAGES');
+  assert.not.equal(p.a.ssid, ssid1);
+  assert.is(p.a.ssid, p.b.ssid);
+  assert.equal(texts(p.b.receive(p.a.send('new session').toSend[0]!)), ['new session']);
+});
+
+test('simultaneous start: both send Identity; the tie-break gives one session', () => {
+  const p = makePair(WASM, 10);
+  const ia = p.a.startDake();
+  const ib = p.b.startDake();
+  const ra = p.a.receive(ib.toSend[0]!);
+  const rb = p.b.receive(ia.toSend[0]!);
+  pump(p.a, p.b, ra);
+  pump(p.b, p.a, rb);
+  assert.is(p.a.state, 'ENCRYPTED_MESSAGES');
+  assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
+  assert.is(p.a.ssid, p.b.ssid);
+  assert.equal(texts(p.b.receive(p.a.send('one session').toSend[0]!)), ['one session']);
+});
+
+test('a message typed during the DAKE is queued and sent encrypted when it completes', () => {
+  const p = makePair(WASM, 11);
+  const q = p.a.start();
+  const identity = p.b.receive(q.toSend[0]!);
+  const authR = p.a.receive(identity.toSend[0]!);
+  const typed = p.a.send('typed early');
+  assert.equal(typed.toSend, []);
+  assert.ok(ev(typed).some((e) => e.type === 'not-sent' && e.reason === 'queued'));
+  const log = pump(p.a, p.b, authR);
+  assert.equal(texts(log.b), ['typed early']);
+});
+
+test.run();
