@@ -74,6 +74,6 @@ export async function createWasmBackend(): Promise<WasmBackend> {
     ...keccakOps(main),
     ...chachaOps(main, simd),
     ...ed448Ops(main),
-    ...modexpOps(main),
+    ...modexpOps(main, simd),
   };
 }
