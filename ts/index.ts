@@ -18,3 +18,17 @@ export { Conversation, type SendOptions } from './session/conversation.js';
 export { DEFAULT_POLICY, type Policy } from './session/policy.js';
 export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion } from './session/events.js';
 export type { RandomSource } from './crypto/random.js';
+// Offline conversations: prekey ensembles and the prekey-server protocol (client, and the transport-agnostic
+// server core). The Node-only TCP server and file store live in ts/prekey-server/{tcp,file-store}.ts.
+export { chooseEnsembles, type PrekeyEnsemble } from './prekey/ensemble.js';
+export {
+  fetchEnsembles,
+  runServerRequest,
+  PrekeyServer,
+  MemoryStore,
+  type PsTransport,
+  type PsServerInfo,
+  type PsRequest,
+  type PsResult,
+  type PrekeyStore,
+} from './prekey-server/index.js';

@@ -35,6 +35,18 @@ import { bytesToHex, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
+import { createPrekeyProfile, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
+import { generatePrekeyMessages } from '../prekey/prekey-message.js';
+import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
+import {
+  addPrekeyProfile,
+  addPrekeys,
+  decodePrekeyOwnerState,
+  encodePrekeyOwnerState,
+  EMPTY_PREKEY_OWNER_STATE,
+  ownerPrekeyIds,
+  type PrekeyOwnerState,
+} from '../prekey/owner-store.js';
 
 export interface AccountOptions {
   /** Our account identifier as peers know it (e.g. "alice@example.org"); it is bound into every DAKE (phi). */
@@ -83,6 +95,8 @@ export class Account {
   private readonly keys: AccountKeys;
   private readonly lifetime: number;
   private readonly conversations = new Map<string, Conversation>();
+  /** The secrets of our published prekeys (each used once) and prekey profiles, for offline conversations. */
+  private prekeyOwner: PrekeyOwnerState = EMPTY_PREKEY_OWNER_STATE;
 
   private constructor(o: AccountOptions, keys: AccountKeys) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
@@ -155,6 +169,48 @@ export class Account {
     return bytesToHex(this.fingerprintBytes);
   }
 
+  /**
+   * A publication for a prekey server (otrv4.md §Publishing Prekey Ensembles; otrv4-prekey-server.md), so
+   * peers can start conversations while we are offline: our client profile, a prekey profile (a new one when
+   * none stays valid for at least a day), and `count` new prekey messages. Pass it as the request of
+   * `runServerRequest(backend, random, transport, account.prekeyServerLocal(identity), server, request)`; it
+   * carries the secrets the server's proofs need. The secrets also stay in the account (persisted by
+   * serialize()) until a Non-Interactive-Auth message uses one — once.
+   */
+  prekeyPublication(count: number): PsRequest & { kind: 'publish' } {
+    const now = this.clock();
+    const dayAhead = now + PROFILE_RENEW_BEFORE_SECONDS * 1000;
+    let state = this.prekeyOwner;
+    let current = state.profiles.find((p) => !isPrekeyProfileExpired(p.profile, dayAhead, 0));
+    if (!current) {
+      const made = createPrekeyProfile(this.backend, this.random, {
+        ownerTag: this.keys.instanceTag,
+        identitySecret: this.keys.identity.secret,
+        expiry: expiryFromNow(now, this.lifetime),
+      });
+      current = { profile: made.profile, sharedPrekeySecret: made.sharedPrekeySecret };
+      state = addPrekeyProfile(state, current);
+    }
+    const batch = generatePrekeyMessages(this.backend, this.random, this.keys.instanceTag, count, ownerPrekeyIds(state));
+    this.prekeyOwner = addPrekeys(state, batch, now);
+    return { kind: 'publish', clientProfile: this.clientProfile, prekeyProfile: current, prekeys: batch };
+  }
+
+  /** Who we are to a prekey server, under our network identity (e.g. the bare JID). */
+  prekeyServerLocal(identity: string): PsClientLocal {
+    return { identity, instanceTag: this.keys.instanceTag, profile: this.clientProfile, identityScalar: this.keys.identity.scalar };
+  }
+
+  /** @internal The prekey secrets, for the non-interactive DAKE in Conversation. */
+  get prekeyOwnerState(): PrekeyOwnerState {
+    return this.prekeyOwner;
+  }
+
+  /** @internal Replaces the prekey secrets after a Non-Interactive-Auth consumed one. */
+  setPrekeyOwnerState(s: PrekeyOwnerState): void {
+    this.prekeyOwner = s;
+  }
+
   /** The conversation with `peerId` (created on first use). `peerId` is bound into the DAKE like accountId. */
   conversation(peerId: string): Conversation {
     if (typeof peerId !== 'string' || peerId.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
@@ -182,6 +238,7 @@ export class Account {
       profile: k.profile.encoded,
       dsa: k.dsaKey ? { p: k.dsaKey.p, q: k.dsaKey.q, g: k.dsaKey.g, y: k.dsaKey.y, x: k.dsaKey.x } : null,
       lifetime: this.lifetime,
+      prekeys: encodePrekeyOwnerState(this.prekeyOwner),
       conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState() })),
     };
     return encodeState(ACCOUNT_STATE_KIND, value);
@@ -210,6 +267,7 @@ export class Account {
       { ...o, backend, accountId: expect.bytes(v.accountId, 'accountId'), profileLifetimeSeconds: expect.uint(v.lifetime, 'lifetime') },
       keys,
     );
+    if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
       const e = expect.record(entry, 'conversation');
       const peer = expect.string(e.peer, 'conversation.peer');

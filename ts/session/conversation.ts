@@ -51,6 +51,8 @@ import { encodeSmpState, decodeSmpState } from '../smp/persist.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint, type ClientProfile } from '../profile/client-profile.js';
 import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
+import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
+import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
 
 /** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
 interface Instance {
@@ -184,6 +186,31 @@ export class Conversation {
     const out = emptyOutcome();
     if (!this.policy.allowV4) throw new OtrStateError('the policy does not allow OTRv4');
     this.sendIdentity(out, instance);
+    return out;
+  }
+
+  /**
+   * Starts a conversation with a peer who is offline (otrv4.md §Sending a Data Message to an offline
+   * participant): from the prekey ensembles a prekey server returned for the peer, one valid ensemble per
+   * instance is chosen (invalid ones are reported as `ignored` events), a Non-Interactive-Auth message is made
+   * for each, the session is encrypted at once, and `text` (if given) follows as the first data message.
+   */
+  sendOffline(ensembles: readonly PrekeyEnsemble[], text?: string): Outcome {
+    if (!Array.isArray(ensembles)) throw new OtrArgumentError('ensembles must be an array');
+    if (text !== undefined && (typeof text !== 'string' || text.includes('\0'))) throw new OtrArgumentError('text must be a string without NUL');
+    if (!this.policy.allowV4) throw new OtrStateError('the policy does not allow OTRv4');
+    const out = emptyOutcome();
+    const b = this.account.backend;
+    const now = this.account.clock();
+    const choice = chooseEnsembles(b, ensembles, { nowMs: now });
+    for (const r of choice.rejected) out.events.push({ type: 'ignored', instance: TAG_ANY, reason: `prekey ensemble ${r.index}: ${r.error.message}` });
+    for (const e of choice.chosen) {
+      const r = sendNonInteractiveAuth(b, this.account.random, this.offlineLocal(), e, now);
+      const inst = this.instance(e.prekeyMessage.ownerTag);
+      out.toSend.push(...this.wire(r.message, inst.peerTag));
+      this.establish(out, inst, r.established);
+      if (text !== undefined) this.sendData(out, inst, utf8(text), [], 0);
+    }
     return out;
   }
 
@@ -378,6 +405,8 @@ export class Conversation {
         return this.onAuthI(bytes, senderTag, out);
       case MessageType.data:
         return this.onData(bytes, senderTag, out);
+      case MessageType.nonInteractiveAuth:
+        return this.onNonInteractiveAuth(bytes, senderTag, out);
       default:
         out.events.push({ type: 'ignored', instance: senderTag, reason: `unsupported message type 0x${type.toString(16)}` });
     }
@@ -451,6 +480,27 @@ export class Conversation {
     inst.early = [];
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
     for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
+  }
+
+  /** otrv4.md §Receiving a Non-Interactive-Auth Message: a peer wrote to us while we were offline. */
+  private onNonInteractiveAuth(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    const inst = this.instance(peerTag);
+    if (inst.finished) {
+      out.events.push({ type: 'ignored', instance: peerTag, reason: 'Non-Interactive-Auth in FINISHED' });
+      return;
+    }
+    let r;
+    try {
+      r = receiveNonInteractiveAuth(this.account.backend, this.account.random, this.offlineLocal(), this.account.prekeyOwnerState, bytes, this.account.clock());
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    // The used prekey is gone for good (a replay of this message is refused): persist before showing messages.
+    this.account.setPrekeyOwnerState(r.ownerState);
+    wipeDakeState(inst.dake);
+    inst.dake = DAKE_IDLE;
+    this.establish(out, inst, r.established);
   }
 
   private onData(bytes: Uint8Array, peerTag: number, out: Outcome): void {
@@ -721,6 +771,10 @@ export class Conversation {
   private local(): DakeLocal {
     const a = this.account;
     return { instanceTag: a.instanceTag, profile: a.clientProfile, identityScalar: a.identity.scalar, accountId: a.accountId, peerAccountId: this.peerIdBytes };
+  }
+
+  private offlineLocal(): OfflineLocal {
+    return this.local();
   }
 
   private instance(peerTag: number): Instance {
