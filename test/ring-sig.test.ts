@@ -8,7 +8,8 @@ import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../ts/bytes.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
 import { generateEcdh, type EcdhKeyPair } from '../ts/crypto/ecdh.js';
-import { RING_SIG_BYTES, ringSign, ringVerify, type Ring } from '../ts/crypto/ring-sig.js';
+import { RING_SIG_BYTES, ringSign, ringSignWith, ringVerify, ringVerifyWith, type Ring } from '../ts/crypto/ring-sig.js';
+import { psRingSign, psRingVerify } from '../ts/prekey-server/ring-sig.js';
 
 const Point = ed448.Point;
 const Q = Point.Fn.ORDER;
@@ -17,9 +18,10 @@ const leToBig = (b: Uint8Array) => BigInt('0x' + (bytesToHex(Uint8Array.from(b).
 /**
  * RVrf written again from otrv4.md and interpretations.md §4 directly on noble + @noble/hashes, sharing no
  * code with ts/crypto: c = SHAKE-256("OTRv4" || 0x1A || G || q(raw LE) || A1 || A2 || A3 || T1 || T2 || T3
- * || DATA(m), 57) mod q; accept iff c == c1 + c2 + c3.
+ * || DATA(m), 57) mod q; accept iff c == c1 + c2 + c3. The prekey-server DAKE hashes the same values under
+ * its own prefix and usage ("OTR-Prekey-Server", 0x11: otrv4-prekey-server.md §DAKE-2 Message).
  */
-function referenceVerify(ring: readonly Uint8Array[], sigma: Uint8Array, m: Uint8Array): boolean {
+function referenceVerify(ring: readonly Uint8Array[], sigma: Uint8Array, m: Uint8Array, prefix = 'OTRv4', usage = 0x1a): boolean {
   const part = (i: number) => leToBig(sigma.subarray(57 * i, 57 * (i + 1)));
   const c = [part(0), part(2), part(4)];
   const r = [part(1), part(3), part(5)];
@@ -31,7 +33,7 @@ function referenceVerify(ring: readonly Uint8Array[], sigma: Uint8Array, m: Uint
   const qRaw = hexToBytes('f34458ab92c27823558fc58d72c26c219036d6ae49db4ec4e923ca7cffffffffffffffffffffffffffffffffffffffffffffffffffffff3f00');
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, m.length);
-  const h = shake256(concatBytes(utf8('OTRv4'), Uint8Array.of(0x1a), Point.BASE.toBytes(), qRaw, ...ring, ...T, len, m), { dkLen: 57 });
+  const h = shake256(concatBytes(utf8(prefix), Uint8Array.of(usage), Point.BASE.toBytes(), qRaw, ...ring, ...T, len, m), { dkLen: 57 });
   return leToBig(h) % Q === (c[0]! + c[1]! + c[2]!) % Q;
 }
 
@@ -180,6 +182,48 @@ test('a key that appears twice in the ring still signs (the first copy signs, th
     assert.ok(ringVerify(b, ring, sigma, msg));
     assert.ok(referenceVerify(ring, sigma, msg));
   }
+});
+
+test('prekey-server ring signature: verifies on every backend and on the reference with its own prefix and usage, never across domains', () => {
+  for (const b of BACKENDS) {
+    const k = keys(b, 21);
+    const ring = ringOf(k);
+    for (let pos = 0; pos < 3; pos++) {
+      const msg = utf8(`prekey-server position ${pos} on ${b.name}`);
+      const sigma = psRingSign(b, seededRandom(200 + pos), k[pos]!.secret, k[pos]!.public, ring, msg);
+      assert.is(sigma.length, RING_SIG_BYTES);
+      for (const v of BACKENDS) assert.ok(psRingVerify(v, ring, sigma, msg), `signed on ${b.name} pos ${pos}, verified on ${v.name}`);
+      assert.ok(referenceVerify(ring, sigma, msg, 'OTR-Prekey-Server', 0x11), `reference ${b.name} pos ${pos}`);
+      // Domain separation: a prekey-server signature is no OTRv4 one, and the other way round.
+      assert.not.ok(ringVerify(b, ring, sigma, msg));
+      assert.not.ok(referenceVerify(ring, sigma, msg));
+      assert.not.ok(psRingVerify(b, ring, ringSign(b, seededRandom(200 + pos), k[pos]!.secret, k[pos]!.public, ring, msg), msg));
+      const tampered = sigma.slice();
+      tampered[pos * 114]! ^= 1;
+      assert.not.ok(psRingVerify(b, ring, tampered, msg));
+    }
+  }
+});
+
+test('ringSignWith/ringVerifyWith use exactly the challenge they are given', () => {
+  const b = BACKENDS[0]!;
+  const k = keys(b, 22);
+  const ring = ringOf(k);
+  const msg = utf8('injected');
+  const seen: number[] = [];
+  // A challenge that is not OTRv4's (a different usage under the same KDF shape), counting its calls.
+  const other = (tag: number) => (cb: CryptoBackend, r: Ring, T: readonly Uint8Array[], m: Uint8Array) => {
+    seen.push(tag);
+    const h = shake256(concatBytes(Uint8Array.of(tag), ...r, ...T, m), { dkLen: 57 });
+    return cb.scalarReduce(h);
+  };
+  const sigma = ringSignWith(other(1), b, seededRandom(10), k[1]!.secret, k[1]!.public, ring, msg);
+  assert.ok(ringVerifyWith(other(1), b, ring, sigma, msg));
+  assert.not.ok(ringVerifyWith(other(2), b, ring, sigma, msg));
+  assert.not.ok(ringVerify(b, ring, sigma, msg));
+  assert.equal(seen, [1, 1, 2]);
+  // The OTRv4 wrapper still signs under the OTRv4 challenge.
+  assert.ok(referenceVerify(ring, ringSign(b, seededRandom(10), k[1]!.secret, k[1]!.public, ring, msg), msg));
 });
 
 test('signing wipes nothing of the caller and works with Node Buffers', () => {

@@ -6,6 +6,10 @@
  * with G and every A_i, T_i as POINTs, q as its raw 57 little-endian bytes, m length-prefixed (DATA); the
  * wire form is c1 || r1 || c2 || r2 || c3 || r3 (342 bytes).
  *
+ * The algorithm is written once, over an injected `RingChallenge` (ringSignWith / ringVerifyWith): OTRv4's
+ * RSig/RVrf (ringSign / ringVerify) use the challenge above; the prekey-server DAKE
+ * (ts/prekey-server/ring-sig.ts) hashes the same values under its own KDF prefix and usage.
+ *
  * Deniability also needs the signer's slot to stay hidden from timing. Signing therefore runs the spec's
  * "generalised" variant: after one constant-time selection of the slot, every T_i is computed by the same
  * sequence — T_i = G·x_i + A_i·y_i, with (x_i, y_i) = (t, 0) in the signer's slot and (r_i, c_i) in the
@@ -56,9 +60,20 @@ function dataLength(m: Uint8Array): Uint8Array {
   return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 }
 
-function challenge(b: CryptoBackend, ring: Ring, T: readonly Uint8Array[], m: Uint8Array): Uint8Array {
-  return hashToScalar(b, Usage.auth, [BASE_POINT, SCALAR_Q_LE, ring[0], ring[1], ring[2], T[0]!, T[1]!, T[2]!, dataLength(m), m]);
+/**
+ * A ring signature's challenge c = HashToScalar(G || q || A1 || A2 || A3 || T1 || T2 || T3 || DATA(m)) under
+ * some KDF and usage: must return a 57-byte scalar already reduced mod q. Build its input with
+ * `ringChallengeInput`, so every protocol hashes the same values in the same order.
+ */
+export type RingChallenge = (b: CryptoBackend, ring: Ring, T: readonly Uint8Array[], m: Uint8Array) => Uint8Array;
+
+/** The values every ring-signature challenge hashes, in order: G, q, A1..A3, T1..T3, DATA(m). */
+export function ringChallengeInput(ring: Ring, T: readonly Uint8Array[], m: Uint8Array): Uint8Array[] {
+  return [BASE_POINT, SCALAR_Q_LE, ring[0], ring[1], ring[2], T[0]!, T[1]!, T[2]!, dataLength(m), m];
 }
+
+/** OTRv4's challenge: HashToScalar under the "OTRv4" KDF with usage_auth 0x1A. */
+export const otrv4RingChallenge: RingChallenge = (b, ring, T, m) => hashToScalar(b, Usage.auth, ringChallengeInput(ring, T, m));
 
 function checkRingShape(ring: unknown): asserts ring is Ring {
   if (!Array.isArray(ring) || ring.length !== 3) throw new OtrArgumentError('ring must hold exactly three public keys');
@@ -66,14 +81,15 @@ function checkRingShape(ring: unknown): asserts ring is Ring {
 }
 
 /**
- * RSig(A_i, a_i, {A1, A2, A3}, m): a 342-byte ring signature on `message` by the holder of `secretScalar`
- * (57-byte little-endian, the a with publicKey = G·a — for an Ed448 identity key that is
+ * RSig(A_i, a_i, {A1, A2, A3}, m) over `challenge`: a 342-byte ring signature on `message` by the holder of
+ * `secretScalar` (57-byte little-endian, the a with publicKey = G·a — for an Ed448 identity key that is
  * `ed448KeyPair(b, seed).scalar`, for an ECDH key its `secret`), whose public key must be one of the ring
  * members.
  * Ring members must be valid points (OtrCryptoError('INVALID_POINT') otherwise); a secret that does not
  * match `publicKey`, or a key that is not in the ring, is a caller error (OtrArgumentError).
  */
-export function ringSign(
+export function ringSignWith(
+  challenge: RingChallenge,
   b: CryptoBackend,
   random: RandomSource,
   secretScalar: Uint8Array,
@@ -133,12 +149,12 @@ export function ringSign(
 }
 
 /**
- * RVrf({A1, A2, A3}, sigma, m). False for a sigma of the wrong length and for ring members that are not
- * valid points (wrong length, non-canonical, off-curve, identity, torsion); never throws on contents.
- * Scalars are read mod q (interpretations.md §1: readers reduce SCALARs). Throws OtrArgumentError only for
- * arguments that are not Uint8Arrays / a three-element array.
+ * RVrf({A1, A2, A3}, sigma, m) over `challenge`. False for a sigma of the wrong length and for ring members
+ * that are not valid points (wrong length, non-canonical, off-curve, identity, torsion); never throws on
+ * contents. Scalars are read mod q (interpretations.md §1: readers reduce SCALARs). Throws OtrArgumentError
+ * only for arguments that are not Uint8Arrays / a three-element array.
  */
-export function ringVerify(b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
+export function ringVerifyWith(challenge: RingChallenge, b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
   checkRingShape(ring);
   abytes(sigma, undefined, 'ring signature');
   abytes(message, undefined, 'message');
@@ -159,4 +175,21 @@ export function ringVerify(b: CryptoBackend, ring: Ring, sigma: Uint8Array, mess
     if (e instanceof OtrCryptoError) return false;
     throw e;
   }
+}
+
+/** OTRv4's RSig (the DAKEs' authentication): ringSignWith with the OTRv4 challenge. */
+export function ringSign(
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: Ring,
+  message: Uint8Array,
+): Uint8Array {
+  return ringSignWith(otrv4RingChallenge, b, random, secretScalar, publicKey, ring, message);
+}
+
+/** OTRv4's RVrf: ringVerifyWith with the OTRv4 challenge. */
+export function ringVerify(b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
+  return ringVerifyWith(otrv4RingChallenge, b, ring, sigma, message);
 }
