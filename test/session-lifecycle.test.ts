@@ -131,6 +131,19 @@ test('simultaneous start: both send Identity; the tie-break gives one session', 
   assert.equal(texts(p.b.receive(p.a.send('one session').toSend[0]!)), ['one session']);
 });
 
+test('the reported state follows the DAKE: START, WAITING_AUTH_R, WAITING_AUTH_I, ENCRYPTED_MESSAGES', () => {
+  const p = makePair(WASM, 12);
+  assert.is(p.a.state, 'START');
+  const identity = p.b.startDake();
+  assert.is(p.b.state, 'WAITING_AUTH_R');
+  const authR = p.a.receive(identity.toSend[0]!);
+  assert.is(p.a.state, 'WAITING_AUTH_I');
+  const authI = p.b.receive(authR.toSend[0]!);
+  assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
+  p.a.receive(authI.toSend[0]!);
+  assert.is(p.a.state, 'ENCRYPTED_MESSAGES');
+});
+
 test('a message typed during the DAKE is queued and sent encrypted when it completes', () => {
   const p = makePair(WASM, 11);
   const q = p.a.start();

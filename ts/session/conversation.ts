@@ -131,7 +131,8 @@ export class Conversation {
   /** The state of the current instance, in the spec's terms. */
   get state(): ConversationState {
     if (this.active === 3 && this.v3conv) return this.v3conv.msgstate === 'encrypted' ? 'ENCRYPTED_MESSAGES' : this.v3conv.msgstate === 'finished' ? 'FINISHED' : 'START';
-    const inst = this.instances.get(this.current);
+    // Before any session, the instance whose DAKE is under way speaks for the conversation.
+    const inst = this.instances.get(this.current) ?? [...this.instances.values()].find((i) => i.dake.kind !== 'idle');
     if (inst) return instanceState(inst);
     if (this.unbound.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
     return 'START';
