@@ -19,7 +19,7 @@ import { systemRandom } from '../ts/crypto/random.js';
 import { PrekeyServer } from '../ts/prekey-server/server.js';
 import { FileStore } from '../ts/prekey-server/file-store.js';
 import { listenTcp } from '../ts/prekey-server/tcp.js';
-import { resolvePrekeyLimits } from '../ts/prekey/limits.js';
+import { resolveLimits } from '../ts/limits.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,7 +51,7 @@ async function loadOrCreateKey(dir: string): Promise<Uint8Array> {
 async function main(): Promise<void> {
   const dir = arg('dir', './prekey-data');
   await fsp.mkdir(dir, { recursive: true });
-  const limits = resolvePrekeyLimits({ maxConnections: Number(arg('max-connections', '1024')) });
+  const limits = resolveLimits({ maxConnections: Number(arg('max-connections', '1024')) });
   const backend = await loadBackend('wasm');
   const store = await FileStore.open(join(dir, 'store'), { limits });
   const core = new PrekeyServer({

@@ -16,7 +16,8 @@ import { OtrError } from '../ts/errors.js';
 import { ed448KeyPair } from '../ts/crypto/eddsa.js';
 import { PrekeyServerUsage } from '../ts/crypto/usage.js';
 import { expiryFromNow } from '../ts/profile/client-profile.js';
-import { chooseEnsembles, createPrekeyProfile, resolvePrekeyLimits, generatePrekeyMessages, type PrekeySecrets } from '../ts/prekey/index.js';
+import { chooseEnsembles, createPrekeyProfile, generatePrekeyMessages, type PrekeySecrets } from '../ts/prekey/index.js';
+import { resolveLimits } from '../ts/limits.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth } from '../ts/offline/index.js';
 import {
   decodePsMessage,
@@ -52,7 +53,7 @@ const TORSION = hexToBytes('fe' + 'ff'.repeat(27) + 'fe' + 'ff'.repeat(27) + '00
 function makeServer(b: CryptoBackend, seed: number, opts: Partial<ConstructorParameters<typeof PrekeyServer>[0]> = {}) {
   const clock = { now: NOW_MS };
   // Storage limits are the store's to enforce: give it the same ones.
-  const store = new MemoryStore(resolvePrekeyLimits(opts.limits));
+  const store = new MemoryStore(resolveLimits(opts.limits));
   const server = new PrekeyServer({
     backend: b,
     random: seededRandom(seed),

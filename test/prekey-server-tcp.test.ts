@@ -251,7 +251,7 @@ test('FileStore: torn tail cut, compaction, re-open, limits', async () => {
     const pms = generatePrekeyMessages(b, rnd, 0x1234, 6).map((p) => ({ id: p.message.id, bytes: encodePrekeyMessage(p.message) }));
     const cp = { bytes: Uint8Array.of(1, 2, 3), expiry: 2_000_000_000n };
     const limits = { maxStoredPrekeysPerInstance: 8, maxStoredPrekeysTotal: 10, maxInstancesPerIdentity: 2, maxIdentities: 3 };
-    let s = await FileStore.open(dir, { limits: { ...(await import('../ts/prekey/limits.js')).DEFAULT_PREKEY_LIMITS, ...limits }, compactMinBytes: 1 });
+    let s = await FileStore.open(dir, { limits, compactMinBytes: 1 });
     await s.publish('bob', { instanceTag: 0x1234, clientProfile: cp, prekeyProfile: cp, prekeys: pms });
     const took = await s.take('bob', 1_000_000_000n, 4);
     assert.is(took.length, 1);
@@ -272,7 +272,7 @@ test('FileStore: torn tail cut, compaction, re-open, limits', async () => {
     assert.is((await s.take('bob', 3_000_000_000n, 4)).length, 0);
     await s.close();
     // Limits: refused publications change nothing.
-    s = await FileStore.open(join(dir, 'b'), { limits: { ...(await import('../ts/prekey/limits.js')).DEFAULT_PREKEY_LIMITS, ...limits } });
+    s = await FileStore.open(join(dir, 'b'), { limits });
     await s.publish('a', { instanceTag: 0x100, prekeys: pms.slice(0, 6) });
     for (const [id, r] of [
       ['per instance', s.publish('a', { instanceTag: 0x100, prekeys: generatePrekeyMessages(b, rnd, 0x100, 3).map((p) => ({ id: p.message.id, bytes: encodePrekeyMessage(p.message) })) })],

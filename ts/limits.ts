@@ -32,6 +32,30 @@ export interface Limits {
   maxSmpQuestionBytes: number;
   /** Largest serialised state accepted by restore(), in bytes. */
   maxStateBytes: number;
+
+  // Offline conversations: the prekey owner store and the prekey server (otrv4-prekey-server.md).
+  /** Unused prekey secrets an owner keeps (published and not yet used) before refusing to make more. */
+  maxOwnerPrekeys: number;
+  /** Prekey messages the server stores per (identity, instance tag). */
+  maxStoredPrekeysPerInstance: number;
+  /** Prekey messages the server stores in all (bounds the server's memory: ~0.5 KB each). */
+  maxStoredPrekeysTotal: number;
+  /** Instance tags (devices) the server stores per identity. */
+  maxInstancesPerIdentity: number;
+  /** Identities the server stores in all. */
+  maxIdentities: number;
+  /** Largest identity string, in UTF-8 bytes. */
+  maxIdentityBytes: number;
+  /** Largest prekey-server message accepted, in characters of its base64 text form. */
+  maxServerMessageChars: number;
+  /** Ensembles one retrieval hands out (one per instance tag, so also bounded by maxInstancesPerIdentity). */
+  maxEnsemblesPerRetrieval: number;
+  /** Server-side DAKEs waiting for their DAKE-3 at any time; the oldest is dropped first. */
+  maxPendingDakes: number;
+  /** How long a server-side DAKE waits for DAKE-3, in ms. */
+  pendingDakeTtlMs: number;
+  /** Open TCP connections of the reference prekey server. */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -49,6 +73,18 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,
   maxStateBytes: 4 << 20,
+  maxOwnerPrekeys: 1000,
+  maxStoredPrekeysPerInstance: 1000,
+  maxStoredPrekeysTotal: 200_000,
+  maxInstancesPerIdentity: 16,
+  maxIdentities: 100_000,
+  maxIdentityBytes: 255,
+  // 255 prekey messages of at most 453 bytes, two profiles and three proofs: ~120 KB binary, ~160 KB base64.
+  maxServerMessageChars: 256 * 1024,
+  maxEnsemblesPerRetrieval: 16,
+  maxPendingDakes: 4096,
+  pendingDakeTtlMs: 60_000,
+  maxConnections: 1024,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

@@ -23,7 +23,7 @@ import type { ClientProfile } from '../profile/encoding.js';
 import type { PrekeySecrets } from '../prekey/prekey-message.js';
 import type { PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
-import { DEFAULT_PREKEY_LIMITS } from '../prekey/limits.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { psRingSign, psRingVerify } from './ring-sig.js';
 import {
   decodePsMessageOf,
@@ -36,6 +36,7 @@ import {
   encodePublication,
   encodeStorageInfoRequest,
   PsType,
+  type DecodeLimits,
   type PublicationBody,
 } from './messages.js';
 import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationMac, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
@@ -206,7 +207,7 @@ export type EnsembleResponse =
  * The server's answer to a query: a retrieval (its ensembles still to be validated: chooseEnsembles) or "no
  * ensembles". The receiver tag must be ours and the identity the one we asked for.
  */
-export function receiveEnsembles(bytes: Uint8Array, ourTag: number, identity: string, limits = DEFAULT_PREKEY_LIMITS): EnsembleResponse {
+export function receiveEnsembles(bytes: Uint8Array, ourTag: number, identity: string, limits: DecodeLimits = DEFAULT_LIMITS): EnsembleResponse {
   const m = decodePsMessageOf(bytes, [PsType.ensembleRetrieval, PsType.noEnsembles], limits);
   if (m.receiverTag !== ourTag) throw new OtrStateError('ensemble answer for another instance');
   if (m.identity !== identity) throw new OtrStateError('ensembles of another identity');

@@ -24,8 +24,8 @@ import { join } from 'node:path';
 import { OtrError, OtrStateError } from '../errors.js';
 import { Reader, Writer } from '../codec/primitives.js';
 import { decodeState, encodeState, expect, type StateValue } from '../session/state-codec.js';
-import { DEFAULT_PREKEY_LIMITS, type PrekeyLimits } from '../prekey/limits.js';
-import { StoreIndex, type PrekeyStore, type PublicationRecord, type StoredEnsemble, type StoredProfile, type TakeRecord } from './store.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { StoreIndex, type PrekeyStore, type PublicationRecord, type StoreLimits, type StoredEnsemble, type StoredProfile, type TakeRecord } from './store.js';
 
 const LOG = 'prekeys.log';
 const KIND = 'prekey-store-op';
@@ -115,7 +115,7 @@ function parseLog(buf: Uint8Array): { ops: Op[]; good: number } {
 }
 
 export interface FileStoreOptions {
-  readonly limits?: PrekeyLimits;
+  readonly limits?: StoreLimits;
   /** Compact when the log exceeds this many times the size of a fresh snapshot (default 4) ... */
   readonly compactFactor?: number;
   /** ... and at least this many bytes (default 1 MiB). */
@@ -151,7 +151,7 @@ export class FileStore implements PrekeyStore {
   static async open(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
     await fsp.mkdir(dir, { recursive: true });
     const path = join(dir, LOG);
-    const index = new StoreIndex(o.limits ?? DEFAULT_PREKEY_LIMITS);
+    const index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
     let buf: Uint8Array = new Uint8Array(0);
     try {
       buf = new Uint8Array(await fsp.readFile(path));

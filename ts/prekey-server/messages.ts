@@ -32,7 +32,7 @@ import { MAX_PREKEY_MESSAGES_PER_BATCH, readPrekeyMessage, writePrekeyMessage, t
 import { readEnsemble, writeEnsemble, type PrekeyEnsemble } from '../prekey/ensemble.js';
 import { isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import { KEY_TYPE_IDENTITY } from '../profile/encoding.js';
-import { DEFAULT_PREKEY_LIMITS } from '../prekey/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 
 export const PS_VERSION = 0x0004;
 
@@ -151,7 +151,7 @@ export function toServerText(bytes: Uint8Array): string {
   return base64Encode(bytes) + '.';
 }
 
-export function fromServerText(text: string, maxChars = DEFAULT_PREKEY_LIMITS.maxServerMessageChars): Uint8Array {
+export function fromServerText(text: string, maxChars = DEFAULT_LIMITS.maxServerMessageChars): Uint8Array {
   if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
   if (text.length > maxChars) throw new OtrDecodeError(`message of ${text.length} characters exceeds the limit of ${maxChars}`);
   if (!text.endsWith('.')) throw new OtrDecodeError('prekey-server message must end with "."');
@@ -194,7 +194,7 @@ function bytesLen(v: Uint8Array, n: number, what: string): Uint8Array {
   return v;
 }
 
-function stringBytes(s: string, what: string, max = DEFAULT_PREKEY_LIMITS.maxIdentityBytes): Uint8Array {
+function stringBytes(s: string, what: string, max = DEFAULT_LIMITS.maxIdentityBytes): Uint8Array {
   if (typeof s !== 'string') throw new OtrArgumentError(`${what} must be a string`);
   const b = utf8(s);
   if (b.length > max) throw new OtrArgumentError(`${what} is longer than ${max} bytes`);
@@ -309,10 +309,8 @@ export function encodeNoEnsembles(m: Omit<NoEnsembles, 'type'>): Uint8Array {
 
 // ---- decoder ----
 
-export interface DecodeLimits {
-  readonly maxIdentityBytes: number;
-  readonly maxEnsemblesPerRetrieval: number;
-}
+/** The limits the decoder enforces (ts/limits.ts). */
+export type DecodeLimits = Readonly<Pick<Limits, 'maxIdentityBytes' | 'maxEnsemblesPerRetrieval'>>;
 
 function readEcdhProof(r: Reader): EcdhProof {
   return { c: r.raw(PROOF_C_BYTES, 'proof c'), v: r.scalar() };
@@ -358,7 +356,7 @@ function readPublication(r: SpanReader): Publication {
  * Decodes any prekey-server message (binary form). Throws OtrDecodeError for anything malformed, truncated,
  * oversized, of another version or of an unknown type.
  */
-export function decodePsMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_PREKEY_LIMITS): PsMessage {
+export function decodePsMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): PsMessage {
   if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError('message must be bytes');
   const r = new SpanReader(bytes);
   const version = r.short();

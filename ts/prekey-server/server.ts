@@ -30,7 +30,7 @@ import { validateClientProfile, type ClientProfile } from '../profile/client-pro
 import { decodeClientProfile } from '../profile/encoding.js';
 import { decodePrekeyProfile, validatePrekeyProfile } from '../prekey/prekey-profile.js';
 import { decodePrekeyMessage, encodePrekeyMessage, verifyPrekeyMessage } from '../prekey/prekey-message.js';
-import { resolvePrekeyLimits, type PrekeyLimits } from '../prekey/limits.js';
+import { resolveLimits, type Limits } from '../limits.js';
 import { psRingSign, psRingVerify } from './ring-sig.js';
 import {
   decodePsMessage,
@@ -65,7 +65,7 @@ export interface PrekeyServerOptions {
   /** The 57-byte seed of the server's long-term Ed448 key. */
   readonly identitySecret: Uint8Array;
   readonly store: PrekeyStore;
-  readonly limits?: Partial<PrekeyLimits>;
+  readonly limits?: Partial<Limits>;
   /** Per publisher identity, on DAKE-1 (default: burst 20, 1 per second). */
   readonly publishRate?: RateLimitConfig;
   /** Per requester and per requested identity, on each query (default: burst 60, 10 per second). */
@@ -93,7 +93,7 @@ export class PrekeyServer {
   readonly publicKey: Uint8Array;
   readonly fingerprint: Uint8Array;
   private readonly scalar: Uint8Array;
-  private readonly limits: PrekeyLimits;
+  private readonly limits: Limits;
   private readonly pending = new Map<string, PendingDake>();
   private readonly publishLimiter: RateLimiter;
   private readonly fetchLimiter: RateLimiter;
@@ -105,7 +105,7 @@ export class PrekeyServer {
     this.scalar = kp.scalar;
     this.publicKey = kp.publicKey;
     this.fingerprint = serverFingerprint(o.backend, kp.publicKey);
-    this.limits = resolvePrekeyLimits(o.limits);
+    this.limits = resolveLimits(o.limits);
     this.compositeIdentity = encodeCompositeIdentity(o.identity, kp.publicKey);
     this.publishLimiter = new RateLimiter(o.publishRate ?? { burst: 20, perSecond: 1 }, o.now);
     this.fetchLimiter = new RateLimiter(o.fetchRate ?? { burst: 60, perSecond: 10 }, o.now);

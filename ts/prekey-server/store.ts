@@ -12,7 +12,7 @@
  * filters on, so the store never needs to parse a profile.
  */
 import { OtrLimitError } from '../errors.js';
-import { DEFAULT_PREKEY_LIMITS, type PrekeyLimits } from '../prekey/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 
 export interface StoredProfile {
   readonly bytes: Uint8Array;
@@ -65,6 +65,9 @@ export interface TakeRecord {
   readonly taken: readonly { readonly instanceTag: number; readonly id: number }[];
 }
 
+/** The limits a store enforces on publication (ts/limits.ts). */
+export type StoreLimits = Pick<Limits, 'maxIdentities' | 'maxInstancesPerIdentity' | 'maxStoredPrekeysPerInstance' | 'maxStoredPrekeysTotal'>;
+
 /**
  * The in-memory state, with the two operations as synchronous, deterministic functions (so a log replays to
  * the same state) and the limits checked before anything changes (a refused publication changes nothing).
@@ -73,7 +76,7 @@ export class StoreIndex {
   private readonly identities = new Map<string, Map<number, Instance>>();
   private totalPrekeys = 0;
 
-  constructor(readonly limits: PrekeyLimits = DEFAULT_PREKEY_LIMITS) {}
+  constructor(readonly limits: StoreLimits = DEFAULT_LIMITS) {}
 
   get prekeyCount(): number {
     return this.totalPrekeys;
@@ -163,7 +166,7 @@ export class StoreIndex {
 export class MemoryStore implements PrekeyStore {
   readonly index: StoreIndex;
 
-  constructor(limits?: PrekeyLimits) {
+  constructor(limits?: StoreLimits) {
     this.index = new StoreIndex(limits);
   }
 

@@ -17,7 +17,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { OtrError } from '../errors.js';
-import { DEFAULT_PREKEY_LIMITS } from '../prekey/limits.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import type { PrekeyServer } from './server.js';
 
 export interface TcpServerOptions {
@@ -37,8 +37,8 @@ export interface RunningTcpServer {
 }
 
 export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): Promise<RunningTcpServer> {
-  const maxConnections = o.maxConnections ?? DEFAULT_PREKEY_LIMITS.maxConnections;
-  const maxLine = o.maxLineChars ?? DEFAULT_PREKEY_LIMITS.maxServerMessageChars + DEFAULT_PREKEY_LIMITS.maxIdentityBytes + 2;
+  const maxConnections = o.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+  const maxLine = o.maxLineChars ?? DEFAULT_LIMITS.maxServerMessageChars + DEFAULT_LIMITS.maxIdentityBytes + 2;
   const sockets = new Set<Socket>();
   const server = createServer((sock) => {
     if (sockets.size >= maxConnections) {

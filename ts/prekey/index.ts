@@ -8,4 +8,3 @@ export * from './prekey-profile.js';
 export * from './prekey-message.js';
 export * from './ensemble.js';
 export * from './owner-store.js';
-export * from './limits.js';

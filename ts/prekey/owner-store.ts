@@ -16,7 +16,7 @@ import type { DhKeyPair } from '../crypto/dh.js';
 import { decodeState, encodeState, expect, type StateValue } from '../session/state-codec.js';
 import { decodePrekeyProfile, isPrekeyProfileExpired, type PrekeyProfile } from './prekey-profile.js';
 import type { PrekeySecrets } from './prekey-message.js';
-import { DEFAULT_PREKEY_LIMITS } from './limits.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 
 export interface OwnerPrekey {
   readonly id: number;
@@ -47,7 +47,7 @@ export function ownerPrekeyIds(s: PrekeyOwnerState): Set<number> {
 }
 
 /** Adds a generated batch (after, or just before, publishing it). */
-export function addPrekeys(s: PrekeyOwnerState, batch: readonly PrekeySecrets[], nowMs: number, max = DEFAULT_PREKEY_LIMITS.maxOwnerPrekeys): PrekeyOwnerState {
+export function addPrekeys(s: PrekeyOwnerState, batch: readonly PrekeySecrets[], nowMs: number, max = DEFAULT_LIMITS.maxOwnerPrekeys): PrekeyOwnerState {
   if (s.prekeys.length + batch.length > max) throw new OtrLimitError(`an owner keeps at most ${max} unused prekeys`);
   const ids = ownerPrekeyIds(s);
   const added: OwnerPrekey[] = [];
@@ -120,7 +120,7 @@ export function encodePrekeyOwnerState(s: PrekeyOwnerState): Uint8Array {
 }
 
 /** Restores a state written by encodePrekeyOwnerState; anything else is an OtrDecodeError. */
-export function decodePrekeyOwnerState(bytes: Uint8Array, maxPrekeys = DEFAULT_PREKEY_LIMITS.maxOwnerPrekeys): PrekeyOwnerState {
+export function decodePrekeyOwnerState(bytes: Uint8Array, maxPrekeys = DEFAULT_LIMITS.maxOwnerPrekeys): PrekeyOwnerState {
   const root = expect.record(decodeState(KIND, bytes), 'prekey owner state');
   const prekeys = expect.array(root.prekeys, 'prekeys', maxPrekeys).map((v, i): OwnerPrekey => {
     const r = expect.record(v, `prekey ${i}`);
