@@ -28,7 +28,7 @@ import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
 import { braceKeyFromDh } from '../ratchet/keys.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
-import type { DakeEstablished } from '../ake/interactive.js';
+import type { DakeEstablished, DakeLocal } from '../ake/interactive.js';
 import type { PhiParty } from '../ake/transcript.js';
 import { validateEnsemble, type PrekeyEnsemble, type ValidateEnsembleOptions } from '../prekey/ensemble.js';
 import { consumePrekey, usablePrekeyProfiles, type PrekeyOwnerState } from '../prekey/owner-store.js';
@@ -36,23 +36,16 @@ import { DEFAULT_PREKEY_PROFILE_GRACE_SECONDS } from '../prekey/prekey-profile.j
 import { decodeNonInteractiveAuth, encodeNonInteractiveAuth } from './wire.js';
 import { authMac, nonInteractivePhi, nonInteractiveSecrets, nonInteractiveTranscript, tmpKey } from './transcript.js';
 
-/** Who we are: the same shape as the interactive DAKE's DakeLocal, plus profiles still in their grace time. */
-export interface OfflineLocal {
-  /** Our instance tag; equals our client profile's owner tag (and, for Bob, his prekeys' owner tag). */
-  readonly instanceTag: number;
-  /** Our current client profile. */
-  readonly profile: ClientProfile;
+/**
+ * Who we are: the interactive DAKE's DakeLocal (our instance tag also owns our prekeys; `profile` is our
+ * current client profile), plus profiles still in their grace time.
+ */
+export interface OfflineLocal extends DakeLocal {
   /**
    * Bob only: earlier client profiles still within their local grace period. An offline message may have been
    * made against one of them (the spec: "multiple client profiles can coexist on local storage").
    */
   readonly previousProfiles?: readonly ClientProfile[];
-  /** The secret scalar of our long-term identity key (ed448KeyPair(...).scalar). */
-  readonly identityScalar: Uint8Array;
-  /** Our account id as the peer knows it (phi DATA). */
-  readonly accountId: Uint8Array;
-  /** The peer's account id (phi DATA). */
-  readonly peerAccountId: Uint8Array;
 }
 
 function checkLocal(l: OfflineLocal): void {

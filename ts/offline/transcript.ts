@@ -17,19 +17,14 @@ import { kdf } from '../crypto/kdf.js';
 import { Usage } from '../crypto/usage.js';
 import { Writer } from '../codec/primitives.js';
 import { wipe } from '../bytes.js';
-import { encodePhi, PREV_ROOT_BYTES, SSID_BYTES, type PhiParty } from '../ake/transcript.js';
+import { encodePhi, PREV_ROOT_BYTES, SSID_BYTES, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
 
 const HASH_BYTES = 64;
 export const TMP_KEY_BYTES = 64;
 export const AUTH_MAC_BYTES = 64;
 
-export interface NonInteractiveTranscriptKeys {
-  readonly bobProfile: Uint8Array;
-  readonly aliceProfile: Uint8Array;
-  readonly y: Uint8Array;
-  readonly x: Uint8Array;
-  readonly b: Uint8Array;
-  readonly a: Uint8Array;
+/** The interactive t's public values (Bob's Y and B are his prekey's), plus D. */
+export interface NonInteractiveTranscriptKeys extends TranscriptKeys {
   /** D, Bob's public shared prekey. */
   readonly sharedPrekey: Uint8Array;
 }

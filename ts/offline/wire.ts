@@ -8,12 +8,13 @@
  * its exact received bytes because t hashes them. Points, DH values, the profile, the MAC and the ring
  * signature are the DAKE's checks (dake.ts).
  */
-import { OtrArgumentError, OtrDecodeError } from '../errors.js';
-import { MAC_BYTES, Writer, type Reader } from '../codec/primitives.js';
+import { OtrArgumentError } from '../errors.js';
+import { MAC_BYTES, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
 import { readClientProfile, type ClientProfile } from '../profile/encoding.js';
 import { checkOutgoingTags, MessageType, readHeader, writeHeader } from '../wire/header.js';
-import { DH_PUBLIC_MAX_BYTES, RING_SIG_BYTES } from '../wire/dake.js';
+import { RING_SIG_BYTES } from '../wire/dake.js';
+import { readDhPublic, writeDhPublic } from '../prekey/prekey-message.js';
 
 export interface NonInteractiveAuthMessage {
   readonly senderTag: number;
@@ -33,18 +34,6 @@ export interface NonInteractiveAuthMessage {
   readonly dhFirst: Uint8Array;
 }
 
-function readDh(r: Reader, what: string): Uint8Array {
-  const v = r.mpi(what, DH_PUBLIC_MAX_BYTES);
-  if (v.length === 0) throw new OtrDecodeError(`${what} is zero`);
-  return v;
-}
-
-function writeDh(w: Writer, v: Uint8Array, what: string): void {
-  if (!(v instanceof Uint8Array) || v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES)
-    throw new OtrArgumentError(`${what} must be 1..${DH_PUBLIC_MAX_BYTES} bytes`);
-  w.mpi(v);
-}
-
 export function encodeNonInteractiveAuth(m: NonInteractiveAuthMessage): Uint8Array {
   checkOutgoingTags(m.senderTag, m.receiverTag);
   if (!Number.isInteger(m.prekeyId) || m.prekeyId < 0 || m.prekeyId > 0xffffffff) throw new OtrArgumentError('prekey id must be a 32-bit unsigned integer');
@@ -53,9 +42,9 @@ export function encodeNonInteractiveAuth(m: NonInteractiveAuthMessage): Uint8Arr
   const w = new Writer(m.profile.encoded.length + 1500);
   writeHeader(w, MessageType.nonInteractiveAuth, m.senderTag, m.receiverTag);
   w.raw(m.profile.encoded).point(m.x);
-  writeDh(w, m.a, 'A');
+  writeDhPublic(w, m.a, 'A');
   w.raw(m.sigma).int(m.prekeyId).raw(m.authMac).point(m.ecdhFirst);
-  writeDh(w, m.dhFirst, 'first DH key');
+  writeDhPublic(w, m.dhFirst, 'first DH key');
   return w.finish();
 }
 
@@ -65,12 +54,12 @@ export function decodeNonInteractiveAuth(bytes: Uint8Array, maxField?: number): 
   const { senderTag, receiverTag } = readHeader(r, MessageType.nonInteractiveAuth);
   const profile = readClientProfile(r);
   const x = r.point();
-  const a = readDh(r, 'A');
+  const a = readDhPublic(r, 'A');
   const sigma = r.raw(RING_SIG_BYTES, 'sigma');
   const prekeyId = r.int();
   const authMac = r.raw(MAC_BYTES, 'Auth MAC');
   const ecdhFirst = r.point();
-  const dhFirst = readDh(r, 'first DH key');
+  const dhFirst = readDhPublic(r, 'first DH key');
   r.end('Non-Interactive-Auth message');
   return { senderTag, receiverTag, profile, x, a, sigma, prekeyId, authMac, ecdhFirst, dhFirst };
 }

@@ -48,11 +48,28 @@ export interface PrekeySecrets {
   readonly dh: DhKeyPair;
 }
 
+/**
+ * A DH public value as an MPI (B here, A and our_dh_first in the Non-Interactive-Auth message): 1..384 bytes,
+ * since 0 and 1 are never in the group and nothing larger than p fits. Group membership is the verifier's check.
+ */
+export function writeDhPublic(w: Writer, v: Uint8Array, what: string): void {
+  if (!(v instanceof Uint8Array) || v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES)
+    throw new OtrArgumentError(`${what} must be 1..${DH_PUBLIC_MAX_BYTES} bytes`);
+  w.mpi(v);
+}
+
+/** Reads a DH public value written by `writeDhPublic`: OtrDecodeError if empty or longer than 384 bytes. */
+export function readDhPublic(r: Reader, what: string): Uint8Array {
+  const v = r.mpi(what, DH_PUBLIC_MAX_BYTES);
+  if (v.length === 0) throw new OtrDecodeError(`${what} is zero`);
+  return v;
+}
+
 export function writePrekeyMessage(w: Writer, m: PrekeyMessage): void {
   if (!Number.isInteger(m.id) || m.id < 0 || m.id > 0xffffffff) throw new OtrArgumentError('prekey message id must be a 32-bit unsigned integer');
   if (!isValidSenderTag(m.ownerTag)) throw new OtrArgumentError('prekey owner tag must be >= 0x100');
-  if (!(m.b instanceof Uint8Array) || m.b.length === 0 || m.b.length > DH_PUBLIC_MAX_BYTES) throw new OtrArgumentError('B must be 1..384 bytes');
-  w.short(PROTOCOL_VERSION_4).byte(MessageType.prekey).int(m.id).int(m.ownerTag).point(m.y).mpi(m.b);
+  w.short(PROTOCOL_VERSION_4).byte(MessageType.prekey).int(m.id).int(m.ownerTag).point(m.y);
+  writeDhPublic(w, m.b, 'B');
 }
 
 export function encodePrekeyMessage(m: PrekeyMessage): Uint8Array {
@@ -71,8 +88,7 @@ export function readPrekeyMessage(r: Reader): PrekeyMessage {
   const ownerTag = r.int();
   if (!isValidSenderTag(ownerTag)) throw new OtrDecodeError('invalid prekey owner instance tag');
   const y = r.point();
-  const b = r.mpi('B', DH_PUBLIC_MAX_BYTES);
-  if (b.length === 0) throw new OtrDecodeError('B is zero');
+  const b = readDhPublic(r, 'B');
   return { id, ownerTag, y, b };
 }
 
