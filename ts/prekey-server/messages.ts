@@ -20,7 +20,7 @@
  * version's layout is unknown, so it is refused rather than guessed), known types only, every count and
  * length bounded, no trailing bytes, identities valid UTF-8. The exact bytes of the parts a MAC hashes are kept.
  */
-import { fromUtf8, utf8 } from '../bytes.js';
+import { abytes, fromUtf8, utf8 } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
 import { MAC_BYTES, POINT_BYTES, Reader, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
@@ -55,6 +55,9 @@ export const PROOF_C_BYTES = 64;
 const DH_PROOF_V_MAX = DH_PUBLIC_MAX_BYTES;
 /** The text the spec gives the No Prekey Ensembles message. */
 export const NO_ENSEMBLES_TEXT = 'No Prekey Messages available for this identity';
+/** Bounds of the two short strings (encoder and decoder): an Ensemble Query's versions, a No Prekey Ensembles text. */
+const MAX_VERSIONS_BYTES = 16;
+const MAX_TEXT_BYTES = 1024;
 
 export interface EcdhProof {
   readonly c: Uint8Array;
@@ -189,11 +192,6 @@ function checkTag(t: number, what: string): void {
   if (!isValidSenderTag(t)) throw new OtrArgumentError(`${what} must be a valid instance tag`);
 }
 
-function bytesLen(v: Uint8Array, n: number, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.length !== n) throw new OtrArgumentError(`${what} must be ${n} bytes`);
-  return v;
-}
-
 function stringBytes(s: string, what: string, max = DEFAULT_LIMITS.maxIdentityBytes): Uint8Array {
   if (typeof s !== 'string') throw new OtrArgumentError(`${what} must be a string`);
   const b = utf8(s);
@@ -219,21 +217,21 @@ export function encodeDake2(m: Omit<Dake2, 'type' | 'compositeIdentity'>): Uint8
     .int(m.receiverTag)
     .raw(encodeCompositeIdentity(m.serverIdentity, m.serverKey))
     .point(m.s)
-    .raw(bytesLen(m.sigma, RING_SIG_BYTES, 'sigma'))
+    .raw(abytes(m.sigma, RING_SIG_BYTES, 'sigma'))
     .finish();
 }
 
 export function encodeDake3(m: Omit<Dake3, 'type'>): Uint8Array {
   checkTag(m.senderTag, 'sender tag');
-  return header(new Writer(m.message.length + 400), PsType.dake3).int(m.senderTag).raw(bytesLen(m.sigma, RING_SIG_BYTES, 'sigma')).data(m.message).finish();
+  return header(new Writer(m.message.length + 400), PsType.dake3).int(m.senderTag).raw(abytes(m.sigma, RING_SIG_BYTES, 'sigma')).data(m.message).finish();
 }
 
 export function encodeEcdhProof(p: EcdhProof): Uint8Array {
-  return new Writer(PROOF_C_BYTES + 57).raw(bytesLen(p.c, PROOF_C_BYTES, 'proof c')).scalar(p.v).finish();
+  return new Writer(PROOF_C_BYTES + 57).raw(abytes(p.c, PROOF_C_BYTES, 'proof c')).scalar(p.v).finish();
 }
 
 export function encodeDhProof(p: DhProof): Uint8Array {
-  return new Writer(PROOF_C_BYTES + 4 + DH_PROOF_V_MAX).raw(bytesLen(p.c, PROOF_C_BYTES, 'proof c')).mpi(p.v).finish();
+  return new Writer(PROOF_C_BYTES + 4 + DH_PROOF_V_MAX).raw(abytes(p.c, PROOF_C_BYTES, 'proof c')).mpi(p.v).finish();
 }
 
 /** The parts of a publication, before its MAC. */
@@ -271,27 +269,27 @@ export function encodePublication(p: PublicationBody, mac: Uint8Array): Uint8Arr
   if (p.clientProfile) w.raw(p.clientProfile.encoded);
   w.byte(p.prekeyProfile ? 1 : 0);
   if (p.prekeyProfile) w.raw(p.prekeyProfile.encoded);
-  w.raw(encodeProofsBlock(p)).raw(bytesLen(mac, MAC_BYTES, 'MAC'));
+  w.raw(encodeProofsBlock(p)).raw(abytes(mac, MAC_BYTES, 'MAC'));
   return w.finish();
 }
 
 export function encodeStorageInfoRequest(mac: Uint8Array): Uint8Array {
-  return header(new Writer(67), PsType.storageInfoRequest).raw(bytesLen(mac, MAC_BYTES, 'MAC')).finish();
+  return header(new Writer(67), PsType.storageInfoRequest).raw(abytes(mac, MAC_BYTES, 'MAC')).finish();
 }
 
 export function encodeStorageStatus(m: Omit<StorageStatus, 'type'>): Uint8Array {
   checkTag(m.receiverTag, 'receiver tag');
-  return header(new Writer(75), PsType.storageStatus).int(m.receiverTag).int(m.count).raw(bytesLen(m.mac, MAC_BYTES, 'MAC')).finish();
+  return header(new Writer(75), PsType.storageStatus).int(m.receiverTag).int(m.count).raw(abytes(m.mac, MAC_BYTES, 'MAC')).finish();
 }
 
 export function encodeOutcome(m: Outcome): Uint8Array {
   checkTag(m.receiverTag, 'receiver tag');
-  return header(new Writer(71), m.type).int(m.receiverTag).raw(bytesLen(m.mac, MAC_BYTES, 'MAC')).finish();
+  return header(new Writer(71), m.type).int(m.receiverTag).raw(abytes(m.mac, MAC_BYTES, 'MAC')).finish();
 }
 
 export function encodeEnsembleQuery(m: Omit<EnsembleQuery, 'type'>): Uint8Array {
   checkTag(m.senderTag, 'sender tag');
-  return header(new Writer(64), PsType.ensembleQuery).int(m.senderTag).data(stringBytes(m.identity, 'identity')).data(stringBytes(m.versions, 'versions', 16)).finish();
+  return header(new Writer(64), PsType.ensembleQuery).int(m.senderTag).data(stringBytes(m.identity, 'identity')).data(stringBytes(m.versions, 'versions', MAX_VERSIONS_BYTES)).finish();
 }
 
 export function encodeEnsembleRetrieval(m: Omit<EnsembleRetrieval, 'type'>): Uint8Array {
@@ -304,7 +302,7 @@ export function encodeEnsembleRetrieval(m: Omit<EnsembleRetrieval, 'type'>): Uin
 
 export function encodeNoEnsembles(m: Omit<NoEnsembles, 'type'>): Uint8Array {
   checkTag(m.receiverTag, 'receiver tag');
-  return header(new Writer(128), PsType.noEnsembles).int(m.receiverTag).data(stringBytes(m.identity, 'identity')).data(stringBytes(m.text, 'text', 1024)).finish();
+  return header(new Writer(128), PsType.noEnsembles).int(m.receiverTag).data(stringBytes(m.identity, 'identity')).data(stringBytes(m.text, 'text', MAX_TEXT_BYTES)).finish();
 }
 
 // ---- decoder ----
@@ -406,7 +404,7 @@ export function decodePsMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAUL
     case PsType.ensembleQuery: {
       const st = senderTag(r);
       const identity = readString(r, 'identity', limits.maxIdentityBytes);
-      m = { type, senderTag: st, identity, versions: readString(r, 'versions', 16) };
+      m = { type, senderTag: st, identity, versions: readString(r, 'versions', MAX_VERSIONS_BYTES) };
       break;
     }
     case PsType.ensembleRetrieval: {
@@ -422,7 +420,7 @@ export function decodePsMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAUL
     case PsType.noEnsembles: {
       const rt = receiverTag(r);
       const identity = readString(r, 'identity', limits.maxIdentityBytes);
-      m = { type, receiverTag: rt, identity, text: readString(r, 'text', 1024) };
+      m = { type, receiverTag: rt, identity, text: readString(r, 'text', MAX_TEXT_BYTES) };
       break;
     }
     default:
