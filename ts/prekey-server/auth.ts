@@ -82,6 +82,7 @@ export function publicationMac(
   return prekeyServerKdf(b, U.preMac, values, H);
 }
 
+/** The Prekey MAC of a publication body: the publisher over the bytes it sends, the server over those it received. */
 export function publicationBodyMac(b: CryptoBackend, macKey: Uint8Array, body: PublicationBody, prekeyMessagesBytes: Uint8Array, proofsBytes: Uint8Array): Uint8Array {
   return publicationMac(b, macKey, {
     n: body.prekeyMessages.length,

@@ -20,7 +20,7 @@ import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
 import { PrekeyServerUsage } from '../crypto/usage.js';
 import type { ClientProfile } from '../profile/encoding.js';
-import type { PrekeySecrets } from '../prekey/prekey-message.js';
+import { MAX_PREKEY_MESSAGES_PER_BATCH, type PrekeySecrets } from '../prekey/prekey-message.js';
 import type { PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { DEFAULT_LIMITS } from '../limits.js';
@@ -39,7 +39,7 @@ import {
   type DecodeLimits,
   type PublicationBody,
 } from './messages.js';
-import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationMac, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
+import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationBodyMac, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
 import { proofContext, proveDh, proveEcdh } from './proofs.js';
 
 /** The publisher. */
@@ -89,7 +89,7 @@ export function startServerDake(b: CryptoBackend, random: RandomSource, local: P
 
 function buildPublication(b: CryptoBackend, random: RandomSource, local: PsClientLocal, r: Extract<PsRequest, { kind: 'publish' }>, sk: Uint8Array, macKey: Uint8Array): Uint8Array {
   const prekeys = r.prekeys ?? [];
-  if (prekeys.length > 255) throw new OtrArgumentError('at most 255 prekey messages per publication');
+  if (prekeys.length > MAX_PREKEY_MESSAGES_PER_BATCH) throw new OtrArgumentError(`at most ${MAX_PREKEY_MESSAGES_PER_BATCH} prekey messages per publication`);
   for (const p of prekeys) if (p.message.ownerTag !== local.instanceTag) throw new OtrArgumentError('prekey messages must carry our instance tag');
   if (r.clientProfile && r.clientProfile.ownerTag !== local.instanceTag) throw new OtrArgumentError('client profile of another instance');
   if (r.prekeyProfile && r.prekeyProfile.profile.ownerTag !== local.instanceTag) throw new OtrArgumentError('prekey profile of another instance');
@@ -111,13 +111,7 @@ function buildPublication(b: CryptoBackend, random: RandomSource, local: PsClien
           }
         : {}),
     };
-    const mac = publicationMac(b, macKey, {
-      n: prekeys.length,
-      prekeyMessagesBytes: encodePrekeyMessagesBlock(body.prekeyMessages),
-      proofsBytes: encodeProofsBlock(body),
-      ...(body.clientProfile ? { clientProfile: body.clientProfile.encoded } : {}),
-      ...(body.prekeyProfile ? { prekeyProfile: body.prekeyProfile.encoded } : {}),
-    });
+    const mac = publicationBodyMac(b, macKey, body, encodePrekeyMessagesBlock(body.prekeyMessages), encodeProofsBlock(body));
     return encodePublication(body, mac);
   } finally {
     wipe(m);

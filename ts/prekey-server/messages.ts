@@ -262,7 +262,7 @@ export function encodeProofsBlock(p: PublicationBody): Uint8Array {
 }
 
 export function encodePublication(p: PublicationBody, mac: Uint8Array): Uint8Array {
-  if (p.prekeyMessages.length > MAX_PREKEY_MESSAGES_PER_BATCH) throw new OtrArgumentError('at most 255 prekey messages per publication');
+  if (p.prekeyMessages.length > MAX_PREKEY_MESSAGES_PER_BATCH) throw new OtrArgumentError(`at most ${MAX_PREKEY_MESSAGES_PER_BATCH} prekey messages per publication`);
   const w = header(new Writer(p.prekeyMessages.length * 460 + 2048), PsType.publication);
   w.byte(p.prekeyMessages.length).raw(encodePrekeyMessagesBlock(p.prekeyMessages));
   w.byte(p.clientProfile ? 1 : 0);

@@ -50,7 +50,7 @@ import {
   type EnsembleQuery,
   type Publication,
 } from './messages.js';
-import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationMac, serverFingerprint, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
+import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationBodyMac, serverFingerprint, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
 import { proofContext, verifyDhProof, verifyEcdhProof } from './proofs.js';
 import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
 import type { PrekeyStore, PublicationRecord } from './store.js';
@@ -227,13 +227,8 @@ export class PrekeyServer {
   private checkPublication(p: PendingDake, tag: number, pub: Publication): PublicationRecord {
     const b = this.o.backend;
     const nowMs = this.o.now();
-    const mac = publicationMac(b, p.macKey, {
-      n: pub.prekeyMessages.length,
-      prekeyMessagesBytes: pub.prekeyMessagesBytes,
-      proofsBytes: pub.proofsBytes,
-      ...(pub.clientProfile ? { clientProfile: pub.clientProfile.encoded } : {}),
-      ...(pub.prekeyProfile ? { prekeyProfile: pub.prekeyProfile.encoded } : {}),
-    });
+    // Over the parts' exact received bytes, as the publisher computed it over the bytes it sent.
+    const mac = publicationBodyMac(b, p.macKey, pub, pub.prekeyMessagesBytes, pub.proofsBytes);
     if (!equalBytes(mac, pub.mac)) throw new OtrCryptoError('BAD_MAC', 'Prekey MAC does not verify');
     // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
     const cp = pub.clientProfile;
