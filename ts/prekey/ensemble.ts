@@ -73,9 +73,14 @@ export interface ValidateEnsembleOptions {
   readonly alreadyUsed?: (m: PrekeyMessage) => boolean;
 }
 
-function rethrow(defect: EnsembleDefect, e: unknown): never {
-  if (e instanceof OtrError && !(e instanceof InvalidEnsembleError)) throw new InvalidEnsembleError(defect, e.code, `${defect}: ${e.message}`);
-  throw e;
+/** Runs one validation step, re-labelling its OtrError as the ensemble defect it reveals (code kept). */
+function check(defect: EnsembleDefect, step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    if (e instanceof OtrError && !(e instanceof InvalidEnsembleError)) throw new InvalidEnsembleError(defect, e.code, `${defect}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** otrv4.md §Validating Prekey Ensembles, steps 1–7 in order. Throws InvalidEnsembleError. */
@@ -83,22 +88,12 @@ export function validateEnsemble(b: CryptoBackend, e: PrekeyEnsemble, o: Validat
   const tag = e.prekeyMessage.ownerTag;
   if (e.clientProfile.ownerTag !== tag || e.prekeyProfile.ownerTag !== tag)
     throw new InvalidEnsembleError('instance-tag-mismatch', 'MALFORMED', 'the ensemble mixes instance tags');
-  try {
-    validateClientProfile(b, e.clientProfile, { nowMs: o.nowMs, expectedOwnerTag: tag });
-  } catch (err) {
-    rethrow('client-profile', err);
-  }
-  try {
-    // Validating under the client profile's H is also step 4: signed by the same long-term key.
-    validatePrekeyProfile(b, e.prekeyProfile, { nowMs: o.nowMs, identityKey: e.clientProfile.identityKey, expectedOwnerTag: tag });
-  } catch (err) {
-    rethrow('prekey-profile', err);
-  }
-  try {
-    verifyPrekeyMessage(b, e.prekeyMessage);
-  } catch (err) {
-    rethrow('prekey-message', err);
-  }
+  check('client-profile', () => validateClientProfile(b, e.clientProfile, { nowMs: o.nowMs, expectedOwnerTag: tag }));
+  // Validating under the client profile's H is also step 4: signed by the same long-term key.
+  check('prekey-profile', () =>
+    validatePrekeyProfile(b, e.prekeyProfile, { nowMs: o.nowMs, identityKey: e.clientProfile.identityKey, expectedOwnerTag: tag }),
+  );
+  check('prekey-message', () => verifyPrekeyMessage(b, e.prekeyMessage));
   // Prekey messages are version 4 (the decoder admits nothing else): the profile must offer 4, and so must we.
   const ours = o.ourVersions ?? '4';
   if (!e.clientProfile.versions.includes('4') || !ours.includes('4'))
