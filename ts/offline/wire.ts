@@ -11,27 +11,17 @@
 import { OtrArgumentError } from '../errors.js';
 import { MAC_BYTES, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
-import { readClientProfile, type ClientProfile } from '../profile/encoding.js';
+import { readClientProfile } from '../profile/encoding.js';
 import { checkOutgoingTags, MessageType, readHeader, writeHeader } from '../wire/header.js';
-import { RING_SIG_BYTES } from '../wire/dake.js';
+import { RING_SIG_BYTES, type AuthRMessage } from '../wire/dake.js';
 import { readDhPublic, writeDhPublic } from '../prekey/prekey-message.js';
 
-export interface NonInteractiveAuthMessage {
-  readonly senderTag: number;
-  readonly receiverTag: number;
-  readonly profile: ClientProfile;
-  /** X (POINT). */
-  readonly x: Uint8Array;
-  /** A, minimal big-endian. */
-  readonly a: Uint8Array;
-  /** RING-SIG, 342 bytes. */
-  readonly sigma: Uint8Array;
+/** Auth-R's fields (tags, profile, X, A, sigma, first keys), plus the prekey id and the Auth MAC. */
+export interface NonInteractiveAuthMessage extends AuthRMessage {
   /** The id of the prekey message the sender used. */
   readonly prekeyId: number;
   /** Auth MAC, 64 bytes. */
   readonly authMac: Uint8Array;
-  readonly ecdhFirst: Uint8Array;
-  readonly dhFirst: Uint8Array;
 }
 
 export function encodeNonInteractiveAuth(m: NonInteractiveAuthMessage): Uint8Array {
