@@ -192,7 +192,7 @@ export class Account {
       state = addPrekeyProfile(state, current);
     }
     const batch = generatePrekeyMessages(this.backend, this.random, this.keys.instanceTag, count, ownerPrekeyIds(state));
-    this.prekeyOwner = addPrekeys(state, batch, now);
+    this.prekeyOwner = addPrekeys(state, batch, now, this.limits.maxOwnerPrekeys);
     return { kind: 'publish', clientProfile: this.clientProfile, prekeyProfile: current, prekeys: batch };
   }
 
