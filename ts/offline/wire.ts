@@ -13,8 +13,7 @@ import { MAC_BYTES, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
 import { readClientProfile } from '../profile/encoding.js';
 import { checkOutgoingTags, MessageType, readHeader, writeHeader } from '../wire/header.js';
-import { RING_SIG_BYTES, type AuthRMessage } from '../wire/dake.js';
-import { readDhPublic, writeDhPublic } from '../prekey/prekey-message.js';
+import { readDhPublic, RING_SIG_BYTES, writeDhPublic, writeSigma, type AuthRMessage } from '../wire/dake.js';
 
 /** Auth-R's fields (tags, profile, X, A, sigma, first keys), plus the prekey id and the Auth MAC. */
 export interface NonInteractiveAuthMessage extends AuthRMessage {
@@ -27,13 +26,13 @@ export interface NonInteractiveAuthMessage extends AuthRMessage {
 export function encodeNonInteractiveAuth(m: NonInteractiveAuthMessage): Uint8Array {
   checkOutgoingTags(m.senderTag, m.receiverTag);
   if (!Number.isInteger(m.prekeyId) || m.prekeyId < 0 || m.prekeyId > 0xffffffff) throw new OtrArgumentError('prekey id must be a 32-bit unsigned integer');
-  if (!(m.sigma instanceof Uint8Array) || m.sigma.length !== RING_SIG_BYTES) throw new OtrArgumentError(`sigma must be ${RING_SIG_BYTES} bytes`);
   if (!(m.authMac instanceof Uint8Array) || m.authMac.length !== MAC_BYTES) throw new OtrArgumentError(`Auth MAC must be ${MAC_BYTES} bytes`);
   const w = new Writer(m.profile.encoded.length + 1500);
   writeHeader(w, MessageType.nonInteractiveAuth, m.senderTag, m.receiverTag);
   w.raw(m.profile.encoded).point(m.x);
   writeDhPublic(w, m.a, 'A');
-  w.raw(m.sigma).int(m.prekeyId).raw(m.authMac).point(m.ecdhFirst);
+  writeSigma(w, m.sigma);
+  w.int(m.prekeyId).raw(m.authMac).point(m.ecdhFirst);
   writeDhPublic(w, m.dhFirst, 'first DH key');
   return w.finish();
 }

@@ -22,7 +22,7 @@ import { dhAssertValidPublic, dhKeyPair, type DhKeyPair } from '../crypto/dh.js'
 import type { RandomSource } from '../crypto/random.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import { MessageType, PROTOCOL_VERSION_4 } from '../wire/header.js';
-import { DH_PUBLIC_MAX_BYTES } from '../wire/dake.js';
+import { DH_PUBLIC_MAX_BYTES, readDhPublic, writeDhPublic } from '../wire/dake.js';
 
 /** The most prekey messages one publication carries (its count is a BYTE: otrv4-prekey-server.md). */
 export const MAX_PREKEY_MESSAGES_PER_BATCH = 255;
@@ -46,23 +46,6 @@ export interface PrekeySecrets {
   readonly message: PrekeyMessage;
   readonly ecdh: EcdhKeyPair;
   readonly dh: DhKeyPair;
-}
-
-/**
- * A DH public value as an MPI (B here, A and our_dh_first in the Non-Interactive-Auth message): 1..384 bytes,
- * since 0 and 1 are never in the group and nothing larger than p fits. Group membership is the verifier's check.
- */
-export function writeDhPublic(w: Writer, v: Uint8Array, what: string): void {
-  if (!(v instanceof Uint8Array) || v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES)
-    throw new OtrArgumentError(`${what} must be 1..${DH_PUBLIC_MAX_BYTES} bytes`);
-  w.mpi(v);
-}
-
-/** Reads a DH public value written by `writeDhPublic`: OtrDecodeError if empty or longer than 384 bytes. */
-export function readDhPublic(r: Reader, what: string): Uint8Array {
-  const v = r.mpi(what, DH_PUBLIC_MAX_BYTES);
-  if (v.length === 0) throw new OtrDecodeError(`${what} is zero`);
-  return v;
 }
 
 export function writePrekeyMessage(w: Writer, m: PrekeyMessage): void {

@@ -10,14 +10,15 @@
  * DAKE's checks. The profile is kept as its exact received bytes (`profile.encoded`), because t hashes them.
  */
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
-import { Reader, SCALAR_BYTES, Writer } from '../codec/primitives.js';
+import { Reader, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
 import { MODP3072 } from '../crypto/dh-groups.js';
+import { RING_SIG_BYTES } from '../crypto/ring-sig.js';
 import { readClientProfile, type ClientProfile } from '../profile/encoding.js';
 import { checkOutgoingTags, MessageType, readHeader, writeHeader } from './header.js';
 
 /** RING-SIG: c1, r1, c2, r2, c3, r3 (six SCALARs), kept as raw bytes for the ring-signature code. */
-export const RING_SIG_BYTES = 6 * SCALAR_BYTES;
+export { RING_SIG_BYTES };
 /** Largest minimal DH value: a 3072-bit integer. */
 export const DH_PUBLIC_MAX_BYTES = MODP3072.bytes;
 
@@ -54,20 +55,26 @@ export interface AuthIMessage {
   readonly sigma: Uint8Array;
 }
 
-/** A DH public value on the wire: non-empty (0 and 1 are never in the group) and at most 384 bytes. */
-function readDhPublic(r: Reader, what: string): Uint8Array {
+/**
+ * A DH public value on the wire (B, A, dh0 here; B of a prekey message; A and our_dh_first of the
+ * Non-Interactive-Auth message): non-empty (0 and 1 are never in the group) and at most 384 bytes once its
+ * leading zeros are stripped (readers accept them: interpretations.md §1). Group membership is the verifier's check.
+ */
+export function readDhPublic(r: Reader, what: string): Uint8Array {
   const v = r.mpi(what);
   if (v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES) throw new OtrDecodeError(`${what} has an impossible length`);
   return v;
 }
 
-function writeDhPublic(w: Writer, v: Uint8Array, what: string): void {
+/** Writes a DH public value minimally; OtrArgumentError unless it is 1..384 bytes. */
+export function writeDhPublic(w: Writer, v: Uint8Array, what: string): void {
   if (!(v instanceof Uint8Array) || v.length === 0 || v.length > DH_PUBLIC_MAX_BYTES)
     throw new OtrArgumentError(`${what} must be 1..${DH_PUBLIC_MAX_BYTES} bytes`);
   w.mpi(v);
 }
 
-function writeSigma(w: Writer, sigma: Uint8Array): void {
+/** Writes a RING-SIG; OtrArgumentError unless it is exactly RING_SIG_BYTES. */
+export function writeSigma(w: Writer, sigma: Uint8Array): void {
   if (!(sigma instanceof Uint8Array) || sigma.length !== RING_SIG_BYTES)
     throw new OtrArgumentError(`sigma must be ${RING_SIG_BYTES} bytes`);
   w.raw(sigma);
