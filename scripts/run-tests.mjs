@@ -15,9 +15,11 @@ const r = spawnSync(process.execPath, [uvu, join('build', 'test'), filter, '-i',
 });
 process.stdout.write(r.stdout);
 process.stderr.write(r.stderr);
-const total = Number(/Total:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
-const passed = Number(/Passed:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
-const skipped = Number(/Skipped:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
+// uvu colours its summary: strip the escape codes before reading the counts.
+const plain = r.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const failed = Math.max(0, total - passed - skipped) + (r.status !== 0 && total === passed ? 1 : 0);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(r.status === 0 && failed === 0 && total > 0 ? 0 : 1);

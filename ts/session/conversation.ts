@@ -382,7 +382,12 @@ export class Conversation {
   private offered(versions: number[], text: string, out: Outcome): void {
     const p = this.policy;
     if (versions.includes(4) && p.allowV4) {
-      if (this.unbound.kind === 'awaiting-auth-r') return; // our Identity is already out; the peer answers it
+      if (this.unbound.kind === 'awaiting-auth-r') {
+        // Our Identity is already out, but may have been lost: resend the same bytes (a peer that has it
+        // ignores a byte-identical Identity while awaiting Auth-I).
+        out.toSend.push(...this.wire(this.unbound.identityMessage, TAG_ANY));
+        return;
+      }
       this.sendIdentity(out, TAG_ANY);
     } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
       this.toV3(text, out);
@@ -414,7 +419,8 @@ export class Conversation {
   }
 
   private onIdentity(bytes: Uint8Array, peerTag: number, out: Outcome): void {
-    const inst = this.instance(peerTag);
+    // An instance is stored only once a message from it validates: forged Identities must not grow the state.
+    const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
     // A byte-identical Identity while we await Auth-I is a resend (e.g. the tie-break winner's): answering it
     // again with fresh keys would cancel the Auth-R already on its way.
     if (inst.dake.kind === 'awaiting-auth-i' && inst.lastIdentity && equalLen(inst.lastIdentity, bytes)) return;
@@ -433,6 +439,7 @@ export class Conversation {
       if (r.message) out.toSend.push(...this.wire(r.message, useUnbound ? TAG_ANY : peerTag));
       return;
     }
+    this.instances.set(peerTag, inst);
     if (useUnbound) this.unbound = DAKE_IDLE;
     inst.dake = r.state;
     inst.lastIdentity = bytes;
@@ -441,7 +448,7 @@ export class Conversation {
   }
 
   private onAuthR(bytes: Uint8Array, peerTag: number, out: Outcome): void {
-    const inst = this.instance(peerTag);
+    const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
     const useUnbound = inst.dake.kind !== 'awaiting-auth-r' && this.unbound.kind === 'awaiting-auth-r';
     const before = useUnbound ? this.unbound : inst.dake;
     if (before.kind !== 'awaiting-auth-r') {
@@ -455,6 +462,7 @@ export class Conversation {
       this.ignore(out, peerTag, e);
       return;
     }
+    this.instances.set(peerTag, inst);
     if (useUnbound) this.unbound = DAKE_IDLE;
     inst.dake = r.state;
     if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
@@ -485,7 +493,7 @@ export class Conversation {
 
   /** otrv4.md §Receiving a Non-Interactive-Auth Message: a peer wrote to us while we were offline. */
   private onNonInteractiveAuth(bytes: Uint8Array, peerTag: number, out: Outcome): void {
-    const inst = this.instance(peerTag);
+    const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
     if (inst.finished) {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'Non-Interactive-Auth in FINISHED' });
       return;
@@ -499,6 +507,7 @@ export class Conversation {
     }
     // The used prekey is gone for good (a replay of this message is refused): persist before showing messages.
     this.account.setPrekeyOwnerState(r.ownerState);
+    this.instances.set(peerTag, inst);
     wipeDakeState(inst.dake);
     inst.dake = DAKE_IDLE;
     this.establish(out, inst, r.established);
