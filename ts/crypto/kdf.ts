@@ -20,8 +20,19 @@ export function prekeyServerKdf(b: CryptoBackend, usage: number, values: readonl
 
 /** HashToScalar(usage || d) = HWC(usage || d, 57) read little-endian, mod q (no pruning). */
 export function hashToScalar(b: CryptoBackend, usage: number, values: readonly Uint8Array[]): Uint8Array {
-  const h = kdf(b, usage, values, 57);
-  const s = b.scalarReduce(h);
-  h.fill(0);
-  return s;
+  return reduceAndWipe(b, kdf(b, usage, values, 57));
+}
+
+/** HashToScalar with the prekey-server prefix (the prekey-server DAKE's ring-signature challenge). */
+export function prekeyServerHashToScalar(b: CryptoBackend, usage: number, values: readonly Uint8Array[]): Uint8Array {
+  return reduceAndWipe(b, prekeyServerKdf(b, usage, values, 57));
+}
+
+/** h mod q; the intermediate hash is wiped. */
+function reduceAndWipe(b: CryptoBackend, h: Uint8Array): Uint8Array {
+  try {
+    return b.scalarReduce(h);
+  } finally {
+    h.fill(0);
+  }
 }

@@ -9,18 +9,13 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { wipe } from '../bytes.js';
-import { prekeyServerKdf } from '../crypto/kdf.js';
+import { prekeyServerHashToScalar } from '../crypto/kdf.js';
 import { PrekeyServerUsage } from '../crypto/usage.js';
 import { ringChallengeInput, ringSignWith, ringVerifyWith, type Ring, type RingChallenge } from '../crypto/ring-sig.js';
 
 /** The prekey-server challenge: OTRv4's input, with the prekey-server prefix and usage 0x11, read mod q. */
-export const prekeyServerChallenge: RingChallenge = (b, ring, T, m) => {
-  const h = prekeyServerKdf(b, PrekeyServerUsage.auth, ringChallengeInput(ring, T, m), 57);
-  const s = b.scalarReduce(h);
-  wipe(h);
-  return s;
-};
+export const prekeyServerChallenge: RingChallenge = (b, ring, T, m) =>
+  prekeyServerHashToScalar(b, PrekeyServerUsage.auth, ringChallengeInput(ring, T, m));
 
 /** RSig with the prekey-server challenge. */
 export function psRingSign(b: CryptoBackend, random: RandomSource, secret: Uint8Array, pub: Uint8Array, ring: Ring, m: Uint8Array): Uint8Array {
