@@ -40,6 +40,26 @@ test('two instances of Bob answer one query: Alice holds a session with each and
   assert.equal(texts(b2.receive(a.send('to laptop', { instance: bob2.instanceTag }).toSend[0]!)), ['to laptop']);
 });
 
+test('instances are bounded: many valid Identities from new instances evict DAKE-only ones, never the session', () => {
+  const clock = testClock();
+  const limits = { maxInstancesPerConversation: 4 };
+  const alice = Account.create({ accountId: ALICE_ID, backend: WASM, random: seededRandom(30), clock, dsaKey: null, limits });
+  const a = alice.conversation(BOB_ID);
+  const bob = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(31), clock, dsaKey: null });
+  const b = bob.conversation(ALICE_ID);
+  pump(a, b, a.start());
+  assert.is(a.state, 'ENCRYPTED_MESSAGES');
+  for (let i = 0; i < 10; i++) {
+    // Each "device" is a fresh account with a valid profile of its own.
+    const dev = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(100 + i), clock, dsaKey: null });
+    const r = a.receive(dev.conversation(ALICE_ID).startDake().toSend[0]!);
+    assert.is(r.toSend.length, 1, 'a valid Identity is answered');
+    assert.ok(a.instanceTags.length <= 4);
+  }
+  assert.ok(a.instanceTags.includes(bob.instanceTag), 'the encrypted session survives');
+  assert.equal(texts(b.receive(a.send('still here').toSend[0]!)), ['still here']);
+});
+
 test('session expiry: after sessionExpiryMs without a new key the session ends with a disconnect TLV', () => {
   const p = makePair(WASM, 4, { policy: { sessionExpiryMs: 60_000 } });
   establish(p);

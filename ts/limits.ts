@@ -24,6 +24,8 @@ export interface Limits {
   maxMacKeysToReveal: number;
   /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
   maxEarlyDataMessages: number;
+  /** Remote instances (the peer's clients) one conversation keeps state for; DAKE-only ones are evicted first. */
+  maxInstancesPerConversation: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
   /** Most TLVs one data message may carry. */
@@ -69,6 +71,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
   maxEarlyDataMessages: 100,
+  maxInstancesPerConversation: 32,
   maxFieldBytes: 1 << 20,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,

@@ -439,7 +439,7 @@ export class Conversation {
       if (r.message) out.toSend.push(...this.wire(r.message, useUnbound ? TAG_ANY : peerTag));
       return;
     }
-    this.instances.set(peerTag, inst);
+    this.admit(inst);
     if (useUnbound) this.unbound = DAKE_IDLE;
     inst.dake = r.state;
     inst.lastIdentity = bytes;
@@ -462,7 +462,7 @@ export class Conversation {
       this.ignore(out, peerTag, e);
       return;
     }
-    this.instances.set(peerTag, inst);
+    this.admit(inst);
     if (useUnbound) this.unbound = DAKE_IDLE;
     inst.dake = r.state;
     if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
@@ -507,7 +507,7 @@ export class Conversation {
     }
     // The used prekey is gone for good (a replay of this message is refused): persist before showing messages.
     this.account.setPrekeyOwnerState(r.ownerState);
-    this.instances.set(peerTag, inst);
+    this.admit(inst);
     wipeDakeState(inst.dake);
     inst.dake = DAKE_IDLE;
     this.establish(out, inst, r.established);
@@ -781,6 +781,25 @@ export class Conversation {
   private local(): DakeLocal {
     const a = this.account;
     return { instanceTag: a.instanceTag, profile: a.clientProfile, identityScalar: a.identity.scalar, accountId: a.accountId, peerAccountId: this.peerIdBytes };
+  }
+
+  /**
+   * Stores a validated instance. A peer can make any number of valid client profiles, so the number of
+   * instances is bounded (limits.maxInstancesPerConversation): the oldest instance without an encrypted session
+   * makes room; if every one holds a session, the oldest finished one goes, else the least recently keyed.
+   */
+  private admit(inst: Instance): void {
+    if (this.instances.has(inst.peerTag)) return;
+    const max = this.account.limits.maxInstancesPerConversation;
+    while (this.instances.size >= max) {
+      const all = [...this.instances.values()].filter((i) => i.peerTag !== this.current);
+      const victim = all.find((i) => !i.ratchet) ?? all.find((i) => i.finished) ?? all.sort((x, y) => x.lastKeyAt - y.lastKeyAt)[0];
+      if (!victim) break;
+      this.closeInstance(victim);
+      wipeDakeState(victim.dake);
+      this.instances.delete(victim.peerTag);
+    }
+    this.instances.set(inst.peerTag, inst);
   }
 
   private offlineLocal(): OfflineLocal {
