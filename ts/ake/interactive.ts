@@ -110,7 +110,8 @@ export interface DakeStep<S extends DakeState> {
   readonly established?: DakeEstablished;
 }
 
-function checkLocal(b: CryptoBackend, local: DakeLocal): void {
+/** OtrArgumentError unless `local` is usable: tag equals the profile's owner, byte ids, a 57-byte identity scalar. */
+export function checkLocal(b: CryptoBackend, local: DakeLocal): void {
   if (local.profile.ownerTag !== local.instanceTag)
     throw new OtrArgumentError('our instance tag must equal our client profile owner tag');
   if (!(local.accountId instanceof Uint8Array) || !(local.peerAccountId instanceof Uint8Array))

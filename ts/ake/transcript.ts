@@ -83,10 +83,18 @@ export function dakeSecrets(b: CryptoBackend, kEcdh: Uint8Array, kDh: Uint8Array
   const brace = braceKeyFromDh(b, kDh);
   const k = mixedSecret(b, kEcdh, brace);
   try {
-    return { ssid: kdf(b, Usage.ssid, [k], SSID_BYTES), prevRoot: kdf(b, Usage.firstRootKey, [k], PREV_ROOT_BYTES) };
+    return secretsFromK(b, k);
   } finally {
     wipe(brace, k);
   }
+}
+
+/**
+ * SSID = KDF(0x04, K, 8) and prev_root = KDF(0x0B, K, 64) from the mixed secret K; both DAKEs end here
+ * (the non-interactive one with K from tmp_k). The caller wipes K.
+ */
+export function secretsFromK(b: CryptoBackend, k: Uint8Array): { ssid: Uint8Array; prevRoot: Uint8Array } {
+  return { ssid: kdf(b, Usage.ssid, [k], SSID_BYTES), prevRoot: kdf(b, Usage.firstRootKey, [k], PREV_ROOT_BYTES) };
 }
 
 /**

@@ -24,11 +24,11 @@ import { ecdh, generateEcdh } from '../crypto/ecdh.js';
 import { dhAssertValidPublic, dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
 import { ringSign, ringVerify } from '../crypto/ring-sig.js';
 import { equalBytes, wipe } from '../bytes.js';
-import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
+import { OtrCryptoError, OtrStateError } from '../errors.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
 import { braceKeyFromDh } from '../ratchet/keys.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
-import type { DakeEstablished, DakeLocal } from '../ake/interactive.js';
+import { checkLocal, type DakeEstablished, type DakeLocal } from '../ake/interactive.js';
 import type { PhiParty } from '../ake/transcript.js';
 import { validateEnsemble, type PrekeyEnsemble, type ValidateEnsembleOptions } from '../prekey/ensemble.js';
 import { consumePrekey, usablePrekeyProfiles, type PrekeyOwnerState } from '../prekey/owner-store.js';
@@ -46,12 +46,6 @@ export interface OfflineLocal extends DakeLocal {
    * made against one of them (the spec: "multiple client profiles can coexist on local storage").
    */
   readonly previousProfiles?: readonly ClientProfile[];
-}
-
-function checkLocal(l: OfflineLocal): void {
-  if (l.profile.ownerTag !== l.instanceTag) throw new OtrArgumentError('our instance tag must equal our client profile owner tag');
-  if (!(l.identityScalar instanceof Uint8Array) || l.identityScalar.length !== 57) throw new OtrArgumentError('identity scalar must be 57 bytes');
-  if (!(l.accountId instanceof Uint8Array) || !(l.peerAccountId instanceof Uint8Array)) throw new OtrArgumentError('account identifiers must be bytes');
 }
 
 export interface SendNonInteractiveResult {
@@ -73,7 +67,7 @@ export function sendNonInteractiveAuth(
   nowMs: number,
   ensembleOptions: Omit<ValidateEnsembleOptions, 'nowMs'> = {},
 ): SendNonInteractiveResult {
-  checkLocal(local);
+  checkLocal(b, local);
   validateEnsemble(b, ensemble, { ...ensembleOptions, nowMs });
   const bob = ensemble.clientProfile;
   const pm = ensemble.prekeyMessage;
@@ -158,7 +152,7 @@ export function receiveNonInteractiveAuth(
   nowMs: number,
   o: ReceiveNonInteractiveOptions = {},
 ): ReceiveNonInteractiveResult {
-  checkLocal(local);
+  checkLocal(b, local);
   const m = decodeNonInteractiveAuth(bytes);
   if (m.receiverTag !== local.instanceTag) throw new OtrStateError('Non-Interactive-Auth message is for another instance');
   if (!b.pointIsValid(m.x)) throw new OtrCryptoError('INVALID_POINT', 'X is not a valid point');

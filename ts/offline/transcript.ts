@@ -17,7 +17,7 @@ import { kdf } from '../crypto/kdf.js';
 import { Usage } from '../crypto/usage.js';
 import { Writer } from '../codec/primitives.js';
 import { wipe } from '../bytes.js';
-import { encodePhi, PREV_ROOT_BYTES, SSID_BYTES, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
+import { encodePhi, secretsFromK, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
 
 const HASH_BYTES = 64;
 export const TMP_KEY_BYTES = 64;
@@ -62,7 +62,7 @@ export function authMac(b: CryptoBackend, tmpK: Uint8Array, t: Uint8Array): Uint
 export function nonInteractiveSecrets(b: CryptoBackend, tmpK: Uint8Array): { ssid: Uint8Array; prevRoot: Uint8Array } {
   const k = kdf(b, Usage.sharedSecret, [tmpK], 64);
   try {
-    return { ssid: kdf(b, Usage.ssid, [k], SSID_BYTES), prevRoot: kdf(b, Usage.firstRootKey, [k], PREV_ROOT_BYTES) };
+    return secretsFromK(b, k);
   } finally {
     wipe(k);
   }
