@@ -21,7 +21,8 @@ export class OtrError extends Error {
   readonly code: OtrErrorCode;
   constructor(code: OtrErrorCode, message: string) {
     super(message);
-    this.name = new.target.name;
+    // A literal name per class (not new.target.name): minifiers rename classes in apps' bundles.
+    this.name = 'OtrError';
     this.code = code;
   }
 }
@@ -30,16 +31,23 @@ export class OtrError extends Error {
 export class OtrDecodeError extends OtrError {
   constructor(message: string, code: OtrErrorCode = 'MALFORMED') {
     super(code, message);
+    this.name = 'OtrDecodeError';
   }
 }
 
 /** A cryptographic check failed: bad point, bad DH value, signature or MAC mismatch. */
-export class OtrCryptoError extends OtrError {}
+export class OtrCryptoError extends OtrError {
+  constructor(code: OtrErrorCode, message: string) {
+    super(code, message);
+    this.name = 'OtrCryptoError';
+  }
+}
 
 /** A configured limit was hit (fragment sizes, skipped keys, pending messages ...). */
 export class OtrLimitError extends OtrError {
   constructor(message: string) {
     super('LIMIT_EXCEEDED', message);
+    this.name = 'OtrLimitError';
   }
 }
 
@@ -47,6 +55,7 @@ export class OtrLimitError extends OtrError {
 export class OtrStateError extends OtrError {
   constructor(message: string) {
     super('STATE', message);
+    this.name = 'OtrStateError';
   }
 }
 
@@ -54,5 +63,6 @@ export class OtrStateError extends OtrError {
 export class OtrArgumentError extends OtrError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
+    this.name = 'OtrArgumentError';
   }
 }

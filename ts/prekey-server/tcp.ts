@@ -16,7 +16,7 @@
  * closed after `idleMs`.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { OtrError } from '../errors.js';
+import { OtrError, type OtrErrorCode } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { PrekeyServer } from './server.js';
 
@@ -105,7 +105,12 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
 }
 
 /** A transport-level refusal ("!CODE reason"), surfaced to clients as an OtrError with that code. */
-export class TransportRefusal extends OtrError {}
+export class TransportRefusal extends OtrError {
+  constructor(code: OtrErrorCode, message: string) {
+    super(code, message);
+    this.name = 'TransportRefusal';
+  }
+}
 
 /** A client connection: one request at a time, replies matched in order. */
 export class TcpPrekeyClient {

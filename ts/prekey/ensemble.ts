@@ -40,6 +40,7 @@ export class InvalidEnsembleError extends OtrError {
   readonly defect: EnsembleDefect;
   constructor(defect: EnsembleDefect, code: OtrErrorCode, message: string) {
     super(code, message);
+    this.name = 'InvalidEnsembleError';
     this.defect = defect;
   }
 }
