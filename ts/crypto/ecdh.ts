@@ -7,7 +7,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { abytes, wipe } from '../bytes.js';
 import { OtrCryptoError } from '../errors.js';
 import type { RandomSource } from './random.js';
-import { pruneScalar } from './eddsa.js';
+import { ed448KeyPair, pruneScalar } from './eddsa.js';
 import { IDENTITY_POINT, pointEquals } from './point.js';
 
 export const ECDH_SECRET_BYTES = 57;
@@ -21,15 +21,16 @@ export interface EcdhKeyPair {
 }
 
 /**
- * The deterministic half of generateECDH(): s = prune(SHAKE-256(r, 114)[0..57]), public = G·s. Exposed
- * for known-answer tests; `r` is left to the caller (generateEcdh wipes its own).
+ * The deterministic half of generateECDH(): s = prune(SHAKE-256(r, 114)[0..57]), public = G·s — exactly
+ * Ed448's key expansion with r as the seed, so it is ed448KeyPair's scalar and public key (the seed copy
+ * and the nonce prefix are wiped). Exposed for known-answer tests; `r` is left to the caller (generateEcdh
+ * wipes its own).
  */
 export function ecdhKeyPairFromRandom(b: CryptoBackend, r: Uint8Array): EcdhKeyPair {
   abytes(r, ECDH_SECRET_BYTES, 'ECDH random value');
-  const h = b.shake256([r], 114);
-  const secret = pruneScalar(Uint8Array.from(h.subarray(0, 57)));
-  wipe(h);
-  return { secret, public: b.pointMulBase(secret) };
+  const kp = ed448KeyPair(b, r);
+  wipe(kp.secret, kp.prefix);
+  return { secret: kp.scalar, public: kp.publicKey };
 }
 
 /** generateECDH(): 57 fresh random bytes through ecdhKeyPairFromRandom; r and h are wiped. */
