@@ -73,6 +73,33 @@ for (const be of BACKENDS) {
   });
 }
 
+test('starting an offline conversation after an online one ends the online session first (TLV 1)', async () => {
+  const be = BACKENDS[0]!;
+  const { transport, info, alice, bob } = setup(be, 30);
+  const a = alice.conversation(BOB_ID);
+  const b = bob.conversation(ALICE_ID);
+  // Online first.
+  let wire = a.start().toSend;
+  for (let i = 0; i < 4 && wire.length; i++) {
+    const next: string[] = [];
+    for (const w of wire) next.push(...(i % 2 === 0 ? b : a).receive(w).toSend);
+    wire = next;
+  }
+  assert.is(a.state, 'ENCRYPTED_MESSAGES');
+  const online = a.ssid;
+  // Bob publishes and goes offline; Alice switches to offline messaging.
+  await runServerRequest(be, bob.random, transport(BOB_ID), bob.prekeyServerLocal(BOB_ID), info, bob.prekeyPublication(1));
+  const f = await fetchEnsembles(transport(ALICE_ID), alice.instanceTag, BOB_ID);
+  if (f.kind !== 'ensembles') throw new Error('no ensembles');
+  const out = a.sendOffline(f.ensembles, 'now offline');
+  assert.is(out.toSend.length, 3, 'disconnect, Non-Interactive-Auth, data');
+  const got = out.toSend.map((w) => b.receive(w));
+  assert.ok(got[0]!.events.some((e) => e.type === 'finished'));
+  assert.equal(texts(got), ['now offline']);
+  assert.is(b.ssid, a.ssid);
+  assert.not.equal(a.ssid, online);
+});
+
 test('invalid ensembles are refused with a reason, valid ones still used', async () => {
   const be = BACKENDS[0]!;
   const { transport, info, alice, bob } = setup(be, 20);

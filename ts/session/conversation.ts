@@ -208,6 +208,9 @@ export class Conversation {
     for (const e of choice.chosen) {
       const r = sendNonInteractiveAuth(b, this.account.random, this.offlineLocal(), e, now);
       const inst = this.instance(e.prekeyMessage.ownerTag);
+      // otrv4.md §Starting an offline conversation after an online one: end the online session first (TLV 1).
+      if (inst.ratchet && !inst.finished)
+        this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
       out.toSend.push(...this.wire(r.message, inst.peerTag));
       this.establish(out, inst, r.established);
       if (text !== undefined) this.sendData(out, inst, utf8(text), [], 0);
@@ -493,11 +496,9 @@ export class Conversation {
 
   /** otrv4.md §Receiving a Non-Interactive-Auth Message: a peer wrote to us while we were offline. */
   private onNonInteractiveAuth(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+    // Accepted in FINISHED too (docs/interop.md): the spec's "starting an offline conversation after an online
+    // one" sends TLV 1 and then this message, which the peer would otherwise have to drop.
     const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
-    if (inst.finished) {
-      out.events.push({ type: 'ignored', instance: peerTag, reason: 'Non-Interactive-Auth in FINISHED' });
-      return;
-    }
     let r;
     try {
       r = receiveNonInteractiveAuth(this.account.backend, this.account.random, this.offlineLocal(), this.account.prekeyOwnerState, bytes, this.account.clock());
