@@ -70,7 +70,7 @@ async function buildPage(): Promise<void> {
         const ctx = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
         const re = new RegExp(filter);
         cases = [];
-        for (const s of suites) for (const c of await s.cases(ctx)) if (c.impl !== 'native' && re.test(c.name)) cases.push(c);
+        for (const s of suites) for (const c of await s.cases(ctx)) if (c.impl !== 'native' && !c.setup && re.test(c.name)) cases.push(c);
         return { cases: cases.map((c) => ({ name: c.name, impl: c.impl })), simd: ctx.wasm.wasm?.simd ?? false };
       },
       run(i, quick) {

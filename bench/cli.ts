@@ -31,6 +31,7 @@ for (const f of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.js'
 
 const results: BenchResult[] = [];
 for (const c of cases) {
+  await c.setup?.();
   c.fn(); // warm up once and fail fast on a broken case
   const b = new Benchmark(`${c.name} [${c.impl}]`, c.fn, { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 });
   b.run();

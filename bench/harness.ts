@@ -11,6 +11,8 @@ export interface BenchCase {
   name: string;
   impl: Impl;
   fn: () => unknown;
+  /** Async preparation run just before this case is measured (e.g. starting a server), not at collection time. */
+  setup?: () => Promise<void>;
 }
 
 export interface BenchContext {
