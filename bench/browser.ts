@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { ROOT, launch, openAndWait, startServer } from '../test/browser/harness.js';
-import type { BenchResult, Impl } from './harness.js';
+import { fmtUs, printTable, type BenchResult, type Impl } from './harness.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -102,10 +102,6 @@ async function buildPage(): Promise<void> {
   );
 }
 
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
-}
-
 async function main(): Promise<void> {
   await buildPage();
   const server = await startServer();
@@ -119,7 +115,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < listed.cases.length; i++) {
       const r = await runOne(page, i);
       results.push(r);
-      process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmt(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%\n`);
+      process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%\n`);
     }
     printTable(results);
     if (jsonFile) {
@@ -134,20 +130,6 @@ async function main(): Promise<void> {
 
 function runOne(page: Page, i: number): Promise<BenchResult> {
   return page.evaluate(([i, q]) => (globalThis as unknown as { bench: { run(i: number, q: boolean): BenchResult } }).bench.run(i, q), [i, quick] as [number, boolean]);
-}
-
-/** The table bench/cli.ts prints: per operation, each impl and how much slower it is than wasm (>1: wasm wins). */
-function printTable(results: BenchResult[]): void {
-  const byName = new Map<string, BenchResult[]>();
-  for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
-  console.log('\noperation              impl         µs/op     ops/s   wasm speed-up');
-  for (const [name, rs] of byName) {
-    const wasm = rs.find((r) => r.impl === 'wasm');
-    for (const r of rs) {
-      const ratio = wasm && r !== wasm ? `${(r.usPerOp / wasm.usPerOp).toFixed(2)}×` : '';
-      console.log(`${name.padEnd(22)} ${r.impl.padEnd(7)} ${fmt(r.usPerOp).padStart(12)} ${r.opsPerSec.toFixed(0).padStart(9)}   ${ratio}`);
-    }
-  }
 }
 
 await main();

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Benchmark from 'benchmark';
 import { loadBackend } from '../ts/backend/select.js';
-import type { BenchCase, BenchResult, SuiteModule } from './harness.js';
+import { fmtUs, printTable, type BenchCase, type BenchResult, type SuiteModule } from './harness.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -44,24 +44,10 @@ for (const c of cases) {
     samples: b.stats.sample.length,
   };
   results.push(r);
-  process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmt(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%\n`);
+  process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%\n`);
 }
 
-function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
-}
-
-// Table: per operation, each impl and its speed relative to wasm (>1 means wasm is faster).
-const byName = new Map<string, BenchResult[]>();
-for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
-console.log('\noperation              impl         µs/op     ops/s   wasm speed-up');
-for (const [name, rs] of byName) {
-  const wasm = rs.find((r) => r.impl === 'wasm');
-  for (const r of rs) {
-    const ratio = wasm && r !== wasm ? `${(r.usPerOp / wasm.usPerOp).toFixed(2)}×` : '';
-    console.log(`${name.padEnd(22)} ${r.impl.padEnd(7)} ${fmt(r.usPerOp).padStart(12)} ${r.opsPerSec.toFixed(0).padStart(9)}   ${ratio}`);
-  }
-}
+printTable(results);
 
 if (jsonFile) {
   const out = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', results: results.map(({ rme, samples, ...r }) => ({ ...r, rme, samples })) };

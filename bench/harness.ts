@@ -30,3 +30,22 @@ export interface BenchResult {
 }
 
 export type SuiteModule = { cases(ctx: BenchContext): BenchCase[] | Promise<BenchCase[]> };
+
+/** µs with sensible precision. */
+export function fmtUs(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+/** Per operation, each impl's time and how much slower it is than wasm (>1: wasm wins), all from one run. */
+export function printTable(results: readonly BenchResult[]): void {
+  const byName = new Map<string, BenchResult[]>();
+  for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  console.log('\noperation              impl         µs/op     ops/s   wasm speed-up');
+  for (const [name, rs] of byName) {
+    const wasm = rs.find((r) => r.impl === 'wasm');
+    for (const r of rs) {
+      const ratio = wasm && r !== wasm ? `${(r.usPerOp / wasm.usPerOp).toFixed(2)}×` : '';
+      console.log(`${name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} ${r.opsPerSec.toFixed(0).padStart(9)}   ${ratio}`);
+    }
+  }
+}
