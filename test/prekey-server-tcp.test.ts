@@ -236,6 +236,25 @@ test('connection and line limits; a bad line never stops the server', async () =
     );
     const none = await fetchEnsembles(c.as('a@b'), 0x1234, 'nobody@example.org');
     assert.is(none.kind, 'none', 'still serving');
+    // Pipelined lines (sent without waiting for replies) are all answered, in order, one reply each.
+    const raw = await new Promise<import('node:net').Socket>((res) => {
+      const s = createConnection({ port: srv.port, host: '127.0.0.1' }, () => res(s));
+      s.on('error', () => {});
+    });
+    raw.setEncoding('utf8');
+    let got = '';
+    const replies = new Promise<string[]>((res) => {
+      raw.on('data', (d: string) => {
+        got += d;
+        const lines = got.split('\n');
+        if (lines.length > 50) res(lines.slice(0, 50));
+      });
+    });
+    for (let i = 0; i < 50; i++) raw.write('x@y\tAAQ=.\n');
+    const lines = await replies;
+    assert.is(lines.length, 50);
+    for (const l of lines) assert.ok(l.startsWith('!MALFORMED'), l);
+    raw.destroy();
     c.close();
     big.close();
   } finally {

@@ -12,8 +12,8 @@
  * a connection's next line is read only after the previous reply is written.
  *
  * Bounds: at most `maxConnections` sockets (more are closed at once), lines of at most the server's message
- * limit plus the identity (a longer line gets "!LIMIT_EXCEEDED" and the socket is closed), idle sockets
- * closed after `idleMs`.
+ * limit plus the identity (a longer line gets "!LIMIT_EXCEEDED" and the socket is closed), no reading while
+ * a request is handled (so pipelined lines queue in the kernel, not in memory), idle sockets closed after `idleMs`.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { OtrError, type OtrErrorCode } from '../errors.js';
@@ -55,6 +55,9 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
     const pump = async () => {
       if (busy) return;
       busy = true;
+      // Read nothing more while lines wait: otherwise a client that pipelines short lines without waiting for
+      // replies grows `buf` without bound (the length check below only catches one overlong line).
+      sock.pause();
       try {
         for (let nl = buf.indexOf('\n'); nl >= 0 && !sock.destroyed; nl = buf.indexOf('\n')) {
           const line = buf.slice(0, nl);
@@ -74,6 +77,7 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
         busy = false;
       }
       if (buf.indexOf('\n') >= 0) void pump();
+      else if (!sock.destroyed) sock.resume();
     };
     sock.on('data', (chunk: string) => {
       buf += chunk;
