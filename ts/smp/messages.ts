@@ -131,34 +131,39 @@ export function decodeSmp1(body: Uint8Array, maxQuestionBytes: number = DEFAULT_
   );
 }
 
-export function encodeSmp2(m: Smp2): Uint8Array {
-  const w = new Writer(SMP2_FIELDS.length * 57);
-  writeFields(w, m, SMP2_FIELDS);
+/** SMP2–4 are fixed fields only: one encoder and one decoder serve all three. */
+function encodeFixed<T>(m: T, fields: readonly Field<T>[]): Uint8Array {
+  const w = new Writer(fields.length * 57);
+  writeFields(w, m, fields);
   return w.finish();
+}
+
+function decodeFixed<T>(body: Uint8Array, fields: readonly Field<T>[], n: number): T {
+  return decodeAll(body, (r) => readFields(r, fields, `SMP${n}`), `SMP message ${n}`);
+}
+
+export function encodeSmp2(m: Smp2): Uint8Array {
+  return encodeFixed(m, SMP2_FIELDS);
 }
 
 export function decodeSmp2(body: Uint8Array): Smp2 {
-  return decodeAll(body, (r) => readFields(r, SMP2_FIELDS, 'SMP2'), 'SMP message 2');
+  return decodeFixed(body, SMP2_FIELDS, 2);
 }
 
 export function encodeSmp3(m: Smp3): Uint8Array {
-  const w = new Writer(SMP3_FIELDS.length * 57);
-  writeFields(w, m, SMP3_FIELDS);
-  return w.finish();
+  return encodeFixed(m, SMP3_FIELDS);
 }
 
 export function decodeSmp3(body: Uint8Array): Smp3 {
-  return decodeAll(body, (r) => readFields(r, SMP3_FIELDS, 'SMP3'), 'SMP message 3');
+  return decodeFixed(body, SMP3_FIELDS, 3);
 }
 
 export function encodeSmp4(m: Smp4): Uint8Array {
-  const w = new Writer(SMP4_FIELDS.length * 57);
-  writeFields(w, m, SMP4_FIELDS);
-  return w.finish();
+  return encodeFixed(m, SMP4_FIELDS);
 }
 
 export function decodeSmp4(body: Uint8Array): Smp4 {
-  return decodeAll(body, (r) => readFields(r, SMP4_FIELDS, 'SMP4'), 'SMP message 4');
+  return decodeFixed(body, SMP4_FIELDS, 4);
 }
 
 /** Field layouts, exported for the tests that tamper with every field in turn. */
