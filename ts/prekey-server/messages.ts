@@ -33,8 +33,10 @@ import { readEnsemble, writeEnsemble, type PrekeyEnsemble } from '../prekey/ense
 import { isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import { KEY_TYPE_IDENTITY } from '../profile/encoding.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import { PROTOCOL_VERSION_4 } from '../wire/header.js';
 
-export const PS_VERSION = 0x0004;
+/** The prekey-server protocol is versioned with OTR itself: version 4 (wire/header.ts). */
+export const PS_VERSION = PROTOCOL_VERSION_4;
 
 export const PsType = Object.freeze({
   failure: 0x05,
