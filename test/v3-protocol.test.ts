@@ -10,7 +10,8 @@ import { armour } from '../ts/codec/armour.js';
 import { dsaFingerprint } from '../ts/crypto/dsa.js';
 import { dearmour } from '../ts/codec/armour.js';
 import { resolveLimits } from '../ts/limits.js';
-import { FLAG_IGNORE_UNREADABLE, MsgType, Tlv } from '../ts/v3/constants.js';
+import { Tlv } from '../ts/v3/constants.js';
+import { FLAG_IGNORE_UNREADABLE } from '../ts/wire/data.js';
 import { hmacSha1 } from '../ts/v3/crypto.js';
 import { accumulate, emptyFragmentBuffer, fragmentV3 } from '../ts/v3/fragment.js';
 import { type DataMsg, decodeMessage, encodeDataAuthenticated, encodeMessage } from '../ts/v3/messages.js';
@@ -20,10 +21,11 @@ import { decodePlaintext, encodePlaintext } from '../ts/v3/tlv.js';
 import { parseFragment } from '../ts/codec/fragment.js';
 import { BACKENDS } from './helpers/backends.js';
 import { encryptedPair, eventsOf, makeSide, pump } from './interop/v3-pair.js';
+import { MessageTypeV3 } from '../ts/wire/header.js';
 
 const decodeData = (text: string): DataMsg => {
   const m = decodeMessage(dearmour(text));
-  if (m.type !== MsgType.data) throw new Error('not a data message');
+  if (m.type !== MessageTypeV3.data) throw new Error('not a data message');
   return m;
 };
 
@@ -56,8 +58,8 @@ for (const backend of BACKENDS) {
     const hashB = bytesToBigBE((decodeMessage(dearmour(cb[0]!)) as { hashGx: Uint8Array }).hashGx);
     // The higher hash resends its commit; the lower one answers with a D-H Key.
     const [hi, lo] = hashA > hashB ? [ra, rb] : [rb, ra];
-    assert.is(decodeMessage(dearmour(hi.toSend[0]!)).type, MsgType.dhCommit);
-    assert.is(decodeMessage(dearmour(lo.toSend[0]!)).type, MsgType.dhKey);
+    assert.is(decodeMessage(dearmour(hi.toSend[0]!)).type, MessageTypeV3.dhCommit);
+    assert.is(decodeMessage(dearmour(lo.toSend[0]!)).type, MessageTypeV3.dhKey);
     pump(a, b, ra.toSend);
     pump(b, a, rb.toSend);
     assert.is(a.conv.msgstate, 'encrypted');
@@ -242,6 +244,10 @@ for (const backend of BACKENDS) {
     assert.throws(() => decodePlaintext(many, 64), (e: Error) => (e as { code?: string }).code === 'LIMIT_EXCEEDED');
   });
 }
+
+test('v3 TLV numbers (otrv3-protocol.html): 0-6 shared with v4, 7 = SMP1Q, 8 = extra symmetric key', () => {
+  assert.equal({ ...Tlv }, { padding: 0, disconnected: 1, smp1: 2, smp2: 3, smp3: 4, smp4: 5, smpAbort: 6, smp1q: 7, extraSymKey: 8 });
+});
 
 test('fragments: in-order reassembly, anything else resets, limits hold', () => {
   const L = resolveLimits();

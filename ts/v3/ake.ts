@@ -22,7 +22,7 @@ import {
 } from '../crypto/dsa.js';
 import type { RandomSource } from '../crypto/random.js';
 import { OtrCryptoError, OtrDecodeError } from '../errors.js';
-import { AKE_R_BYTES, MsgType } from './constants.js';
+import { AKE_R_BYTES } from './constants.js';
 import {
   type AkeKeys,
   aesCtr,
@@ -35,6 +35,7 @@ import {
 } from './crypto.js';
 import { type DhKeyPair, GROUP_BYTES, dhKeyPairV3, dhSharedV3, requireGroupElement } from './group.js';
 import type { DhCommit, DhKey, RevealSig, Sig, V3Message } from './messages.js';
+import { MessageTypeV3 } from '../wire/header.js';
 
 /** Our D-H key in the AKE always has keyid 1 (our_keyid − 1 with our_keyid = 2, §Key Management). */
 export const AKE_OUR_KEYID = 1;
@@ -82,7 +83,7 @@ export function akeStart(env: AkeEnv, theirTag: number): AkeStep {
   const r = env.random(AKE_R_BYTES);
   const gxmpi = mpiEncode(ours.pub);
   const commit: DhCommit = {
-    type: MsgType.dhCommit,
+    type: MessageTypeV3.dhCommit,
     senderTag: env.ourTag,
     receiverTag: theirTag,
     encGx: aesCtr(r, ZERO_CTR, gxmpi),
@@ -93,7 +94,7 @@ export function akeStart(env: AkeEnv, theirTag: number): AkeStep {
 
 function replyDhKey(env: AkeEnv, m: DhCommit): AkeStep {
   const ours = dhKeyPairV3(env.backend, env.random);
-  const dhKey: DhKey = { type: MsgType.dhKey, senderTag: env.ourTag, receiverTag: m.senderTag, gy: ours.pub };
+  const dhKey: DhKey = { type: MessageTypeV3.dhKey, senderTag: env.ourTag, receiverTag: m.senderTag, gy: ours.pub };
   return {
     auth: { kind: 'awaitingRevealSig', ours, encGx: m.encGx, hashGx: m.hashGx, dhKey },
     send: [dhKey],
@@ -190,7 +191,7 @@ export function akeOnDhKey(env: AkeEnv, auth: AuthState, m: DhKey): AkeStep {
   const { encSig, mac } = sealSignature(part, keys.c, keys.m2);
   wipe(part);
   const revealSig: RevealSig = {
-    type: MsgType.revealSig,
+    type: MessageTypeV3.revealSignature,
     senderTag: env.ourTag,
     receiverTag: m.senderTag,
     r: auth.r,
@@ -214,7 +215,7 @@ export function akeOnRevealSig(env: AkeEnv, auth: AuthState, m: RevealSig): AkeS
     const part = buildSignedPart(env, keys.m1Prime, auth.ours.pub, gx);
     const { encSig, mac } = sealSignature(part, keys.cPrime, keys.m2Prime);
     wipe(part);
-    const sig: Sig = { type: MsgType.sig, senderTag: env.ourTag, receiverTag: m.senderTag, encSig, mac };
+    const sig: Sig = { type: MessageTypeV3.signature, senderTag: env.ourTag, receiverTag: m.senderTag, encSig, mac };
     return {
       auth: { kind: 'none' },
       send: [sig],

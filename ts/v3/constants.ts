@@ -1,30 +1,20 @@
-/** OTRv3 wire constants (otrv3-protocol.html §Encoded messages, §Data Message, TLV record types). */
-export const V3_VERSION = 0x0003;
+/**
+ * OTRv3 wire constants (otrv3-protocol.html §Data Message, TLV record types). The protocol version and the
+ * message types live with the shared header (ts/wire/header.ts: PROTOCOL_VERSION_3, MessageTypeV3), the
+ * ignore-unreadable flag (same bit as v4) in ts/wire/data.ts.
+ */
+import { TlvType } from '../wire/tlv.js';
 
-export const MsgType = Object.freeze({
-  dhCommit: 0x02,
-  data: 0x03,
-  dhKey: 0x0a,
-  revealSig: 0x11,
-  sig: 0x12,
-} as const);
-export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
-
+/**
+ * v3 TLV types. 0–6 mean what they mean in v4 (padding, disconnected, SMP 1–4, SMP abort); from 7 on v3
+ * differs: 7 is SMP1 with a question and 8 the extra symmetric key (which v4 numbers 7).
+ */
+const { extraSymmetricKey: _v4ExtraKey, ...sharedTlvTypes } = TlvType;
 export const Tlv = Object.freeze({
-  padding: 0,
-  disconnected: 1,
-  smp1: 2,
-  smp2: 3,
-  smp3: 4,
-  smp4: 5,
-  smpAbort: 6,
+  ...sharedTlvTypes,
   smp1q: 7,
   extraSymKey: 8,
 } as const);
-
-/** Data message flag: a receiver that cannot read the message ignores it silently. */
-export const FLAG_IGNORE_UNREADABLE = 0x01;
-
 
 /** Sizes fixed by the protocol. */
 export const AKE_R_BYTES = 16; // the AES-128 key r that hides g^x in the D-H Commit
@@ -33,8 +23,6 @@ export const AKE_MAC_BYTES = 20; // SHA256-HMAC-160
 export const DATA_MAC_BYTES = 20; // SHA1-HMAC
 export const CTR_BYTES = 8;
 export const SSID_BYTES = 8;
-export const EXTRA_KEY_BYTES = 32;
-export const FINGERPRINT_BYTES = 20;
 
 /** libotr sends a heartbeat when it receives a data message and has sent nothing for this long. */
 export const HEARTBEAT_INTERVAL_MS = 60_000;

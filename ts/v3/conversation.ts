@@ -21,13 +21,8 @@ import { classifyIncoming } from '../codec/classify.js';
 import { OtrErrorCode, buildErrorMessage } from '../codec/error-message.js';
 import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
-import {
-  FLAG_IGNORE_UNREADABLE,
-  HEARTBEAT_INTERVAL_MS,
-  MsgType,
-  RESEND_INTERVAL_MS,
-  Tlv,
-} from './constants.js';
+import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, Tlv } from './constants.js';
+import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
 import { type FragmentBuffer, accumulate, emptyFragmentBuffer, fragmentV3 } from './fragment.js';
 import { type DataMsg, type V3Message, decodeMessage, encodeMessage } from './messages.js';
@@ -37,6 +32,7 @@ const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has bee
 const WHITESPACE_TAG_V3 = whitespaceTag([3]);
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
 import { type TlvRecord, decodePlaintext, encodePlaintext } from './tlv.js';
+import { MessageTypeV3 } from '../wire/header.js';
 
 export interface V3Policy {
   allowV3: boolean;
@@ -303,23 +299,23 @@ function receiveEncoded(tx: Tx, bytes: Uint8Array): void {
     return;
   }
   const bound = tx.s.theirTag !== 0 && (tx.s.msgstate === 'encrypted' || tx.s.auth.kind !== 'none');
-  if (bound && m.senderTag !== tx.s.theirTag && m.type !== MsgType.dhCommit) {
+  if (bound && m.senderTag !== tx.s.theirTag && m.type !== MessageTypeV3.dhCommit) {
     tx.event({ type: 'otherInstance' });
     return;
   }
   const env = tx.akeEnv();
   switch (m.type) {
-    case MsgType.dhCommit:
+    case MessageTypeV3.dhCommit:
       tx.s.theirTag = m.senderTag;
       return applyAke(tx, akeOnCommit(env, tx.s.auth, m));
-    case MsgType.dhKey:
+    case MessageTypeV3.dhKey:
       if (tx.s.auth.kind === 'awaitingDhKey') tx.s.theirTag = m.senderTag;
       return applyAke(tx, akeOnDhKey(env, tx.s.auth, m));
-    case MsgType.revealSig:
+    case MessageTypeV3.revealSignature:
       return applyAke(tx, akeOnRevealSig(env, tx.s.auth, m));
-    case MsgType.sig:
+    case MessageTypeV3.signature:
       return applyAke(tx, akeOnSig(env, tx.s.auth, m));
-    case MsgType.data:
+    case MessageTypeV3.data:
       return receiveData(tx, m);
   }
 }

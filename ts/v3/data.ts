@@ -10,11 +10,12 @@ import type { CryptoBackend } from '../backend/types.js';
 import { bigToBytesBE, bytesToBigBE, concatBytes, equalBytes, wipe } from '../bytes.js';
 import type { RandomSource } from '../crypto/random.js';
 import { OtrCryptoError, OtrLimitError, OtrStateError } from '../errors.js';
-import { CTR_BYTES, DATA_MAC_BYTES, MsgType } from './constants.js';
+import { CTR_BYTES, DATA_MAC_BYTES } from './constants.js';
 import { type SessionKeys, aesCtr, deriveSessionKeys, hmacSha1, secBytes } from './crypto.js';
 import { type DhKeyPair, dhKeyPairV3, dhSharedV3 } from './group.js';
 import type { AkeResult } from './ake.js';
 import { type DataMsg, encodeDataAuthenticated } from './messages.js';
+import { MessageTypeV3 } from '../wire/header.js';
 
 export interface SessionEntry {
   ourKeyid: number;
@@ -138,7 +139,7 @@ export function encryptData(env: DataEnv, ks: KeyState, plaintext: Uint8Array, f
   };
   const authenticated = encodeDataAuthenticated(fields);
   const mac = hmacSha1(sess.keys.sendMac, authenticated);
-  const msg: DataMsg = { type: MsgType.data, ...fields, mac, oldMacKeys: ks.pendingReveal, authenticated };
+  const msg: DataMsg = { type: MessageTypeV3.data, ...fields, mac, oldMacKeys: ks.pendingReveal, authenticated };
   ks.pendingReveal = new Uint8Array(0);
   return { msg, extraKey: sess.keys.extraKey.slice() };
 }

@@ -5,9 +5,10 @@
 import { OtrStateError } from '../errors.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
 import { type Limits, resolveLimits } from '../limits.js';
-import { MsgType } from './constants.js';
+
 import type { V3State } from './conversation.js';
 import { type Schema, checkSchema, decodeState, encodeState } from './persist.js';
+import { MessageTypeV3 } from '../wire/header.js';
 
 const DH: Schema = { obj: { priv: 'bytes', pub: 'big' } };
 const DSA_PUB: Schema = { obj: { p: 'big', q: 'big', g: 'big', y: 'big' } };
@@ -27,7 +28,7 @@ const STATE_SCHEMA: Schema = {
             r: 'bytes',
             ours: DH,
             hashGx: 'bytes',
-            commit: { obj: { type: { lit: MsgType.dhCommit }, ...HDR, encGx: 'bytes', hashGx: 'bytes' } },
+            commit: { obj: { type: { lit: MessageTypeV3.dhCommit }, ...HDR, encGx: 'bytes', hashGx: 'bytes' } },
           },
         },
         {
@@ -36,7 +37,7 @@ const STATE_SCHEMA: Schema = {
             ours: DH,
             encGx: 'bytes',
             hashGx: 'bytes',
-            dhKey: { obj: { type: { lit: MsgType.dhKey }, ...HDR, gy: 'big' } },
+            dhKey: { obj: { type: { lit: MessageTypeV3.dhKey }, ...HDR, gy: 'big' } },
           },
         },
         {
@@ -45,7 +46,7 @@ const STATE_SCHEMA: Schema = {
             ours: DH,
             theirGy: 'big',
             keys: AKE_KEYS,
-            revealSig: { obj: { type: { lit: MsgType.revealSig }, ...HDR, r: 'bytes', encSig: 'bytes', mac: 'bytes' } },
+            revealSig: { obj: { type: { lit: MessageTypeV3.revealSignature }, ...HDR, r: 'bytes', encSig: 'bytes', mac: 'bytes' } },
           },
         },
       ],
