@@ -164,6 +164,22 @@ export function processSmp2(
   checkLog(b, SmpUsage.g3b, m.g3b, m.c3, m.d3, 'c3/d3');
   const g2 = b.pointMul(m.g2b, st.a2);
   const g3 = b.pointMul(m.g3b, st.a3);
+  try {
+    return answerSmp2(b, rng, st, m, g2, g3);
+  } finally {
+    wipe(g2, g3); // also when the peer's proof fails: G2 and G3 are secret-derived
+  }
+}
+
+/** processSmp2 after the points and both log proofs check out; G2, G3 are the caller's to wipe. */
+function answerSmp2(
+  b: CryptoBackend,
+  rng: RandomSource,
+  st: InitiatorAfter1,
+  m: Smp2,
+  g2: Uint8Array,
+  g3: Uint8Array,
+): { message: Smp3; keep: InitiatorAfter3 } {
   // cp == HashToScalar(5 || G3·d5 + Pb·cp || G·d5 + G2·d6 + Qb·cp): public scalars, secret-derived G2, G3.
   const t1 = b.pointAdd(b.pointMul(g3, m.d5), b.pointMul(m.pb, m.cp));
   const t2 = b.pointAdd(b.pointDoubleMulBase(m.d5, g2, m.d6), b.pointMul(m.qb, m.cp));
@@ -186,7 +202,7 @@ export function processSmp2(
   const ra = b.pointMul(qaQb, st.a3);
   const cr = hashToScalar(b, SmpUsage.ra, [b.pointMulBase(r7), b.pointMul(qaQb, r7)]);
   const d7 = proofResponse(b, r7, st.a3, cr);
-  wipe(r4, r5, r6, r7, g2, g3);
+  wipe(r4, r5, r6, r7);
   return {
     message: { pa, qa, cp, d5, d6, ra, cr, d7 },
     keep: { g3b: m.g3b.slice(), paPb, qaQb, a3: st.a3.slice() },
