@@ -60,6 +60,17 @@ test('instances are bounded: many valid Identities from new instances evict DAKE
   assert.equal(texts(b.receive(a.send('still here').toSend[0]!)), ['still here']);
 });
 
+test('a per-peer policy override accepts only known fields of the right type and survives persistence', () => {
+  const p = makePair(WASM, 13);
+  assert.throws(() => p.a.setPolicy({ allowV4: 'yes' } as never), /policy/);
+  assert.throws(() => p.a.setPolicy({ nonsense: true } as never), /policy/);
+  p.a.setPolicy({ maxMessageSize: 300 });
+  assert.is(p.a.policy.maxMessageSize, 300);
+  assert.is(p.a.policy.allowV4, true);
+  const again = Account.restore(p.alice.serialize(), { backend: WASM, random: seededRandom(5), clock: p.clock });
+  assert.is(again.conversation(BOB_ID).policy.maxMessageSize, 300);
+});
+
 test('session expiry: after sessionExpiryMs without a new key the session ends with a disconnect TLV', () => {
   const p = makePair(WASM, 4, { policy: { sessionExpiryMs: 60_000 } });
   establish(p);

@@ -67,6 +67,18 @@ test('a v3-only peer answers our ?OTRv34? query and we speak OTRv3 with it, thro
   assert.is(conv.version, undefined);
 });
 
+test('SMP over OTRv3 through the same API reports the same smp events', () => {
+  const { conv, bob } = setup();
+  pump(conv, bob, conv.start());
+  const start = conv.startSmp('shared secret', 'our secret?');
+  const asked = bob.receive(start.toSend[0]!);
+  assert.ok(asked.events.some((e) => e.type === 'smpRequest' && e.question === 'our secret?'));
+  const answers = bob.respondSmp('shared secret').toSend.map((m) => conv.receive(m));
+  const log = answers.map((o) => pump(conv, bob, o).alice);
+  const smp = [...answers, ...log.flat()].flatMap((o) => o.events).filter((e) => e.type === 'smp');
+  assert.ok(smp.some((e) => e.type === 'smp' && e.status === 'succeeded'), JSON.stringify(smp));
+});
+
 test('a policy without v3 ignores OTRv3 and never offers it', () => {
   const { conv, bob } = setup({ allowV3: false });
   assert.is(conv.start().toSend[0], '?OTRv4?');

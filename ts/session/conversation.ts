@@ -18,7 +18,7 @@
 import type { Account } from './account.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
-import { resolvePolicy, type Policy } from './policy.js';
+import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
 import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
 import { OtrError, OtrArgumentError, OtrStateError } from '../errors.js';
@@ -29,7 +29,7 @@ import { FragmentReassembler, fragmentMessage, randomFragmentIdentifier } from '
 import { buildQuery } from '../codec/query.js';
 import { tagPlaintext } from '../codec/whitespace.js';
 import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error-message.js';
-import { MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
+import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
@@ -106,6 +106,8 @@ export class Conversation {
   readonly peerId: string;
   private readonly peerIdBytes: Uint8Array;
   private policyOverride: Partial<Policy> | undefined;
+  /** The account policy with the override applied, resolved once (read several times per message). */
+  private resolvedPolicy: Policy | undefined;
 
   constructor(
     private readonly account: Account,
@@ -120,12 +122,13 @@ export class Conversation {
 
   /** This conversation's policy: the account's, with any per-peer override. */
   get policy(): Policy {
-    return this.policyOverride ? resolvePolicy(this.account.policy, this.policyOverride) : this.account.policy;
+    return this.resolvedPolicy ?? this.account.policy;
   }
 
   /** Overrides the account policy for this peer (e.g. require encryption with Bob, allow OTRv3 with Carol). */
   setPolicy(p: Partial<Policy>): void {
-    this.policyOverride = { ...this.policyOverride, ...p };
+    this.policyOverride = { ...this.policyOverride, ...checkPolicyOverride(p) };
+    this.resolvedPolicy = resolvePolicy(this.account.policy, this.policyOverride);
   }
 
   /** The state of the current instance, in the spec's terms. */
@@ -516,7 +519,8 @@ export class Conversation {
 
   private onData(bytes: Uint8Array, peerTag: number, out: Outcome): void {
     const inst = this.instances.get(peerTag);
-    const flags = bytes.length > 11 ? bytes[11]! : 0;
+    // The flags byte follows the header; read before decoding so an unreadable message can still be quiet.
+    const flags = bytes.length > HEADER_BYTES ? bytes[HEADER_BYTES]! : 0;
     const quiet = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
     const L = this.account.limits;
     if (!inst?.ratchet || inst.finished) {
@@ -807,11 +811,12 @@ export class Conversation {
     return this.local();
   }
 
+  /** The instance for `peerTag`, created (within the instance bound) for our own actions. */
   private instance(peerTag: number): Instance {
     let inst = this.instances.get(peerTag);
     if (!inst) {
       inst = newInstance(peerTag);
-      this.instances.set(peerTag, inst);
+      this.admit(inst);
     }
     return inst;
   }
@@ -863,7 +868,7 @@ export class Conversation {
     const active = r.active === null ? null : expect.uint(r.active, 'active', 4);
     if (active !== null && active !== 3 && active !== 4) throw new OtrArgumentError('state: bad active version');
     c.active = active as ProtocolVersion | null;
-    if (r.policy !== null && r.policy !== undefined) c.policyOverride = expect.record(r.policy, 'policy') as Partial<Policy>;
+    if (r.policy !== null && r.policy !== undefined) c.setPolicy(expect.record(r.policy, 'policy') as Partial<Policy>);
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrArgumentError('state: an OTRv3 session without a DSA key');
       c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));
@@ -876,6 +881,16 @@ export class Conversation {
 
 function newInstance(peerTag: number): Instance {
   return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [] };
+}
+
+/** A per-peer override may only set known policy fields, each with its default's type (it may come from storage). */
+function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
+  if (p === null || typeof p !== 'object') throw new OtrArgumentError('policy must be an object');
+  for (const [k, v] of Object.entries(p)) {
+    if (!(k in DEFAULT_POLICY) || typeof v !== typeof DEFAULT_POLICY[k as keyof Policy])
+      throw new OtrArgumentError(`unknown policy field or wrong type: ${k}`);
+  }
+  return p;
 }
 
 function instanceState(inst: Instance): ConversationState {
@@ -976,22 +991,16 @@ function mapV3Event(e: V3Event, instance: number): OtrEvent | undefined {
     case 'extraKey':
       return { type: 'extra-key', instance, key: e.key, context: u32be(e.use), data: e.useData, direction: 'received' };
     case 'smpRequest':
+      return { type: 'smp', instance, status: 'asked', question: e.question ?? '' };
     case 'smpResult':
+      return { type: 'smp', instance, status: e.success ? 'succeeded' : 'failed' };
     case 'smpAborted':
+      return { type: 'smp', instance, status: 'aborted' };
     case 'smpError':
-      return mapV3Smp(e, instance);
+      return { type: 'smp', instance, status: 'invalid' };
     default:
       return undefined;
   }
-}
-
-function mapV3Smp(e: V3Event, instance: number): OtrEvent | undefined {
-  const x = e as unknown as { type: string; question?: string; success?: boolean; match?: boolean };
-  if (x.type === 'smpRequest') return { type: 'smp', instance, status: 'asked', question: x.question ?? '' };
-  if (x.type === 'smpAborted') return { type: 'smp', instance, status: 'aborted' };
-  if (x.type === 'smpError') return { type: 'smp', instance, status: 'invalid' };
-  if (x.type === 'smpResult') return { type: 'smp', instance, status: (x.success ?? x.match) ? 'succeeded' : 'failed' };
-  return undefined;
 }
 
 function u32be(n: number): Uint8Array {
