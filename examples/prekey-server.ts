@@ -14,7 +14,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackend } from '../ts/backend/select.js';
-import { bytesToHex } from '../ts/bytes.js';
+import { bytesToHex, wipe } from '../ts/bytes.js';
 import { systemRandom } from '../ts/crypto/random.js';
 import { PrekeyServer } from '../ts/prekey-server/server.js';
 import { FileStore } from '../ts/prekey-server/file-store.js';
@@ -54,17 +54,19 @@ async function main(): Promise<void> {
   const limits = resolveLimits({ maxConnections: Number(arg('max-connections', '1024')) });
   const backend = await loadBackend('wasm');
   const store = await FileStore.open(join(dir, 'store'), { limits });
+  const identitySecret = await loadOrCreateKey(dir);
   const core = new PrekeyServer({
     backend,
     random: systemRandom,
     now: Date.now,
     identity: arg('identity', 'prekey.localhost'),
-    identitySecret: await loadOrCreateKey(dir),
+    identitySecret,
     store,
     limits,
     fetchRate: { burst: Number(arg('fetch-burst', '60')), perSecond: Number(arg('fetch-rate', '10')) },
     publishRate: { burst: Number(arg('publish-burst', '20')), perSecond: Number(arg('publish-rate', '1')) },
   });
+  wipe(identitySecret); // the core keeps only the derived scalar; the seed need not stay in memory
   const tcp = await listenTcp(core, { port: Number(arg('port', '0')), host: arg('host', '127.0.0.1'), maxConnections: limits.maxConnections });
   process.stdout.write(`listening ${tcp.port} ${bytesToHex(core.fingerprint)} ${bytesToHex(core.publicKey)}\n`);
   const stop = async () => {

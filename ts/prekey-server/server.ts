@@ -62,7 +62,7 @@ export interface PrekeyServerOptions {
   readonly now: () => number;
   /** The server's identity, e.g. "prekey.example.org" (COMP-ID and phi). */
   readonly identity: string;
-  /** The 57-byte seed of the server's long-term Ed448 key. */
+  /** The 57-byte seed of the server's long-term Ed448 key: read only by the constructor, so the caller may wipe it then. */
   readonly identitySecret: Uint8Array;
   readonly store: PrekeyStore;
   readonly limits?: Partial<Limits>;
