@@ -447,16 +447,6 @@ export function feCmov(o: Fe, a: Fe, mask: u64): void {
   }
 }
 
-/** Swaps a and b when mask is all-ones; same memory traffic either way. */
-export function feCswap(a: Fe, b: Fe, mask: u64): void {
-  for (let i: usize = 0; i < FE_SIZE; i += 8) {
-    const x = load<u64>(a + i), y = load<u64>(b + i);
-    const t = (x ^ y) & mask;
-    store<u64>(a + i, x ^ t);
-    store<u64>(b + i, y ^ t);
-  }
-}
-
 export function feWipe(a: Fe): void {
   memory.fill(a, 0, FE_SIZE);
 }

@@ -241,7 +241,3 @@ export function modexp_legendre(slot: i32): i32 {
   memory.fill(JN, 0, <usize>(MAX_BYTES + 8));
   return isOne ? t : 0;
 }
-
-export function modexp_present(): i32 {
-  return 1;
-}
