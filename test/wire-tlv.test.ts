@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeTlvs, encodeTlvs, joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../ts/wire/tlv.js';
+import { decodeTlvs, encodeTlvs, joinPlaintext, paddingTlv, plaintextHasTlv, splitPlaintext, TlvType, type Tlv } from '../ts/wire/tlv.js';
 import { OtrArgumentError } from '../ts/errors.js';
 import { utf8, hexToBytes, bytesToHex } from '../ts/bytes.js';
 import { seededRandom } from './helpers/rng.js';
@@ -64,6 +64,39 @@ test('random plaintexts never throw and never exceed maxTlvs', () => {
     const s = splitPlaintext(b, 8);
     assert.ok(s.tlvs.length <= 8);
   }
+});
+
+test('plaintextHasTlv answers exactly what splitPlaintext would deliver', () => {
+  const rnd = seededRandom(12);
+  const key = encodeTlvs([{ type: 1, value: Uint8Array.of(1, 2) }, { type: 7, value: Uint8Array.of(0, 0, 0, 1) }]);
+  const samples: Uint8Array[] = [
+    utf8('no nul'),
+    Uint8Array.from([...utf8('x'), 0, ...key]),
+    Uint8Array.from([...utf8('x'), 0, ...key.subarray(0, key.length - 1)]), // the type-7 record is truncated
+    Uint8Array.from([0, ...encodeTlvs(Array.from({ length: 70 }, (_, n) => ({ type: n === 65 ? 7 : 0, value: new Uint8Array(0) })))]),
+  ];
+  for (let i = 0; i < 1000; i++) {
+    // A few records of types 0, 1 and 7, then cut short or given a corrupted byte now and then.
+    const n = rnd(1)[0]! % 6;
+    const recs: Tlv[] = Array.from({ length: n }, () => ({ type: [0, 1, 7][rnd(1)[0]! % 3]!, value: rnd(rnd(1)[0]! % 8) }));
+    const b = Uint8Array.from([...utf8('m'), 0, ...encodeTlvs(recs)]);
+    const cut = i % 3 === 0 ? b.subarray(0, rnd(1)[0]! % (b.length + 1)) : b;
+    if (i % 5 === 0 && cut.length > 0) cut[rnd(1)[0]! % cut.length] = rnd(1)[0]!;
+    samples.push(cut, rnd(rnd(1)[0]!));
+  }
+  let hits = 0;
+  for (const b of samples) {
+    for (const max of [4, 64]) {
+      const want = splitPlaintext(b, max).tlvs.some((t) => t.type === 7);
+      assert.is(plaintextHasTlv(b, 7, max), want, bytesToHex(b));
+      if (want) hits++;
+    }
+  }
+  assert.ok(plaintextHasTlv(samples[1]!, 7));
+  assert.not.ok(plaintextHasTlv(samples[2]!, 7));
+  assert.not.ok(plaintextHasTlv(samples[3]!, 7)); // beyond the default 64 records
+  assert.ok(plaintextHasTlv(samples[3]!, 7, 70));
+  assert.ok(hits > 10, `only ${hits} samples carried a type-7 record`);
 });
 
 test('padding policy pads the joined plaintext to a multiple of the block', () => {

@@ -18,7 +18,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { kdf } from '../crypto/kdf.js';
 import { abytes, wipe } from '../bytes.js';
 import { OtrArgumentError } from '../errors.js';
-import { decodeTlvs, TlvType, type Tlv } from '../wire/tlv.js';
+import { plaintextHasTlv, TlvType, type Tlv } from '../wire/tlv.js';
 import { EXTRA_KEY_BYTES } from './keys.js';
 
 export const EXTRA_KEY_CONTEXT_BYTES = 4;
@@ -30,9 +30,7 @@ export const MAX_EXTRA_KEYS = 10;
  * symmetric key is needed. The ratchet derives the base key only then (or when asked explicitly).
  */
 export function carriesExtraKeyTlv(plaintext: Uint8Array): boolean {
-  const nul = plaintext.indexOf(0);
-  if (nul < 0) return false;
-  return decodeTlvs(plaintext.subarray(nul + 1)).tlvs.some((t) => t.type === TlvType.extraSymmetricKey);
+  return plaintextHasTlv(plaintext, TlvType.extraSymmetricKey);
 }
 
 /** The first 4 bytes of a type-7 TLV's value, zero-padded. */

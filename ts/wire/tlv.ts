@@ -72,24 +72,47 @@ export function encodeTlvs(tlvs: readonly Tlv[]): Uint8Array {
   return out;
 }
 
+// The framing rule every TLV reader shares: the value length of the record at offset `o` (the `seen`-th,
+// padding counted), or -1 when it is corrupted or beyond `maxTlvs` (parsing stops there).
+function valueLength(bytes: Uint8Array, o: number, seen: number, maxTlvs: number): number {
+  if (seen >= maxTlvs || bytes.length - o < TLV_HEADER_BYTES) return -1;
+  const len = (bytes[o + 2]! << 8) | bytes[o + 3]!;
+  return bytes.length - o - TLV_HEADER_BYTES < len ? -1 : len;
+}
+
 /**
  * Parses TLV records from `bytes` (the part after the NUL). Returns the records up to the first corrupted
  * one (see the module comment); padding records are dropped but count toward `maxTlvs`.
  */
 export function decodeTlvs(bytes: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): { tlvs: Tlv[]; malformed: boolean } {
   const tlvs: Tlv[] = [];
-  let o = 0;
   let seen = 0;
-  while (o < bytes.length) {
-    if (seen >= maxTlvs || bytes.length - o < TLV_HEADER_BYTES) return { tlvs, malformed: true };
+  for (let o = 0; o < bytes.length; seen++) {
+    const len = valueLength(bytes, o, seen, maxTlvs);
+    if (len < 0) return { tlvs, malformed: true };
     const type = (bytes[o]! << 8) | bytes[o + 1]!;
-    const len = (bytes[o + 2]! << 8) | bytes[o + 3]!;
-    if (bytes.length - o - TLV_HEADER_BYTES < len) return { tlvs, malformed: true };
     if (type !== TlvType.padding) tlvs.push({ type, value: bytes.slice(o + 4, o + 4 + len), position: seen });
-    seen++;
     o += TLV_HEADER_BYTES + len;
   }
   return { tlvs, malformed: false };
+}
+
+/**
+ * Whether `message [0x00 TLV*]` has a well-formed record of `type` among the ones decodeTlvs would return
+ * (same limit, same stop at the first corrupted record). Reads headers only: the ratchet asks this of every
+ * plaintext, and decoding would copy every value a second time (the session decodes the plaintext anyway).
+ */
+export function plaintextHasTlv(plaintext: Uint8Array, type: number, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): boolean {
+  const start = plaintext.indexOf(0) + 1;
+  if (start === 0) return false;
+  const bytes = plaintext.subarray(start);
+  for (let o = 0, seen = 0; o < bytes.length; seen++) {
+    const len = valueLength(bytes, o, seen, maxTlvs);
+    if (len < 0) return false;
+    if (((bytes[o]! << 8) | bytes[o + 1]!) === type) return true;
+    o += TLV_HEADER_BYTES + len;
+  }
+  return false;
 }
 
 /**
