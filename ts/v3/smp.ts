@@ -94,18 +94,28 @@ const abortTlv: TlvRecord = { type: Tlv.smpAbort, value: new Uint8Array(0) };
 /** g1^r, g1^D · base^c: the two halves of a knowledge proof. */
 const pow = (env: SmpEnv, base: bigint, e: bigint): bigint => powMod(env.backend, base, e);
 
+/**
+ * Knowledge of log_g(pub) for pub = g^secret (the c2/d2, c3/d3 pairs of messages 1 and 2): a fresh r,
+ * c = h(version, g^r), d = r − secret·c mod q.
+ */
+function proveLog(env: SmpEnv, version: number, secret: bigint): [c: bigint, d: bigint] {
+  const r = rnd(env);
+  const c = hashToInt(version, pow(env, G, r));
+  return [c, modQ(r - secret * c)];
+}
+/** Checks a proveLog proof for `pub`: h(version, g^d · pub^c) = c. */
+function checkLog(env: SmpEnv, version: number, pub: bigint, c: bigint, d: bigint, what: string): void {
+  if (hashToInt(version, mulMod(pow(env, G, d), pow(env, pub, c))) !== c) proofFail(what);
+}
+
 /** Starts SMP with our secret `x` (already combined by smpSecret) and an optional question (TLV 7). */
 export function smpStart(env: SmpEnv, x: bigint, question: string | null): SmpStep {
   const a2 = rnd(env);
   const a3 = rnd(env);
-  const r2 = rnd(env);
-  const r3 = rnd(env);
   const g2a = pow(env, G, a2);
   const g3a = pow(env, G, a3);
-  const c2 = hashToInt(1, pow(env, G, r2));
-  const d2 = modQ(r2 - a2 * c2);
-  const c3 = hashToInt(2, pow(env, G, r3));
-  const d3 = modQ(r3 - a3 * c3);
+  const [c2, d2] = proveLog(env, 1, a2);
+  const [c3, d3] = proveLog(env, 2, a3);
   const body = encodeMpis([g2a, c2, d2, g3a, c3, d3]);
   const tlv: TlvRecord =
     question === null
@@ -120,13 +130,11 @@ export function smpRespond(env: SmpEnv, smp: SmpState, y: bigint): SmpStep {
   const { g2a, g3a } = smp;
   const b2 = rnd(env);
   const b3 = rnd(env);
-  const [r2, r3, r4, r5, r6] = [rnd(env), rnd(env), rnd(env), rnd(env), rnd(env)];
   const g2b = pow(env, G, b2);
   const g3b = pow(env, G, b3);
-  const c2 = hashToInt(3, pow(env, G, r2));
-  const d2 = modQ(r2 - b2 * c2);
-  const c3 = hashToInt(4, pow(env, G, r3));
-  const d3 = modQ(r3 - b3 * c3);
+  const [c2, d2] = proveLog(env, 3, b2);
+  const [c3, d3] = proveLog(env, 4, b3);
+  const [r4, r5, r6] = [rnd(env), rnd(env), rnd(env)];
   const g2 = pow(env, g2a, b2);
   const g3 = pow(env, g3a, b3);
   const pb = pow(env, g3, r4);
@@ -185,8 +193,8 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [g2a, c2, d2, g3a, c3, d3] = decodeMpis(body, 6) as [bigint, bigint, bigint, bigint, bigint, bigint];
       checkElements(g2a, g3a);
       checkExponents(d2, d3);
-      if (hashToInt(1, mulMod(pow(env, G, d2), pow(env, g2a, c2))) !== c2) proofFail('c2');
-      if (hashToInt(2, mulMod(pow(env, G, d3), pow(env, g3a, c3))) !== c3) proofFail('c3');
+      checkLog(env, 1, g2a, c2, d2, 'c2');
+      checkLog(env, 2, g3a, c3, d3, 'c3');
       return { smp: { kind: 'awaitingAnswer', question, g2a, g3a }, send: [], outcome: { type: 'smpRequest', question } };
     }
     case 'expect2': {
@@ -194,8 +202,8 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [g2b, c2, d2, g3b, c3, d3, pb, qb, cp, d5, d6] = v as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
       checkElements(g2b, g3b, pb, qb);
       checkExponents(d2, d3, d5, d6);
-      if (hashToInt(3, mulMod(pow(env, G, d2), pow(env, g2b, c2))) !== c2) proofFail('c2');
-      if (hashToInt(4, mulMod(pow(env, G, d3), pow(env, g3b, c3))) !== c3) proofFail('c3');
+      checkLog(env, 3, g2b, c2, d2, 'c2');
+      checkLog(env, 4, g3b, c3, d3, 'c3');
       const g2 = pow(env, g2b, smp.a2);
       const g3 = pow(env, g3b, smp.a3);
       const cpCheck = hashToInt(
