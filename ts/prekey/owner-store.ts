@@ -64,10 +64,6 @@ export function addPrekeyProfile(s: PrekeyOwnerState, p: OwnerPrekeyProfile): Pr
   return { prekeys: s.prekeys, profiles: [p, ...s.profiles] };
 }
 
-export function findPrekey(s: PrekeyOwnerState, id: number): OwnerPrekey | undefined {
-  return s.prekeys.find((p) => p.id === id);
-}
-
 /** The entry for `id` and the state without it; undefined if it was never stored or is already used. */
 export function consumePrekey(s: PrekeyOwnerState, id: number): { prekey: OwnerPrekey; state: PrekeyOwnerState } | undefined {
   const i = s.prekeys.findIndex((p) => p.id === id);

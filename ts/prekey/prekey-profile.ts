@@ -182,11 +182,6 @@ export function validatePrekeyProfile(b: CryptoBackend, p: PrekeyProfile, o: Val
   if (!b.pointIsValid(p.sharedPrekey)) throw new OtrCryptoError('INVALID_POINT', 'shared prekey is not a valid point');
 }
 
-/** Whether two profiles are the same bytes (duplicate detection). */
-export function samePrekeyProfile(a: PrekeyProfile, c: PrekeyProfile): boolean {
-  return equalBytes(a.encoded, c.encoded);
-}
-
 /** G·sk_d, to check a stored secret against its profile. */
 export function sharedPrekeyMatches(b: CryptoBackend, p: PrekeyProfileFields, secret: Uint8Array): boolean {
   return equalBytes(b.pointMulBase(secret), p.sharedPrekey);
