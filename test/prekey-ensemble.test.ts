@@ -16,6 +16,7 @@ import { Writer } from '../ts/codec/primitives.js';
 import { MODP3072 } from '../ts/crypto/dh-groups.js';
 import { expiryFromNow } from '../ts/profile/client-profile.js';
 import {
+  addPrekeyProfile,
   addPrekeys,
   chooseEnsembles,
   consumePrekey,
@@ -28,6 +29,7 @@ import {
   encodePrekeyOwnerState,
   generatePrekeyMessages,
   InvalidEnsembleError,
+  MAX_OWNER_PREKEY_PROFILES,
   prekeyProfileNeedsRenewal,
   prunePrekeyOwnerState,
   renewPrekeyProfile,
@@ -181,6 +183,11 @@ for (const b of BACKENDS) {
     // Limits and duplicates.
     assert.throws(() => addPrekeys(p.owner, generatePrekeyMessages(b, rnd, TAG, 2), NOW_MS, 4), (e: unknown) => e instanceof OtrError && e.code === 'LIMIT_EXCEEDED');
     assert.throws(() => addPrekeys(p.owner, [p.prekeys[0]!], NOW_MS), (e: unknown) => e instanceof OtrError && e.code === 'INVALID_ARGUMENT');
+    // Profiles: as many as the decoder reads back, and no more (a full state still round-trips).
+    let full = p.owner;
+    while (full.profiles.length < MAX_OWNER_PREKEY_PROFILES) full = addPrekeyProfile(full, p.owner.profiles[0]!);
+    assert.is(decodePrekeyOwnerState(encodePrekeyOwnerState(full)).profiles.length, MAX_OWNER_PREKEY_PROFILES);
+    assert.throws(() => addPrekeyProfile(full, p.owner.profiles[0]!), (e: unknown) => e instanceof OtrError && e.code === 'LIMIT_EXCEEDED');
   });
 
   if (b === JS) {

@@ -59,8 +59,16 @@ export function addPrekeys(s: PrekeyOwnerState, batch: readonly PrekeySecrets[],
   return { prekeys: [...s.prekeys, ...added], profiles: s.profiles };
 }
 
-/** Adds a new prekey profile (it becomes the current one). */
+/**
+ * Prekey profiles an owner keeps: far above the one current profile plus those in their grace time, and the
+ * bound decodePrekeyOwnerState reads back, so a state that was added to can always be restored.
+ */
+export const MAX_OWNER_PREKEY_PROFILES = 64;
+
+/** Adds a new prekey profile (it becomes the current one). OtrLimitError when full: prune first. */
 export function addPrekeyProfile(s: PrekeyOwnerState, p: OwnerPrekeyProfile): PrekeyOwnerState {
+  if (s.profiles.length >= MAX_OWNER_PREKEY_PROFILES)
+    throw new OtrLimitError(`an owner keeps at most ${MAX_OWNER_PREKEY_PROFILES} prekey profiles (prune expired ones)`);
   return { prekeys: s.prekeys, profiles: [p, ...s.profiles] };
 }
 
@@ -128,7 +136,7 @@ export function decodePrekeyOwnerState(bytes: Uint8Array, maxPrekeys = DEFAULT_L
       createdMs: expect.number(r.createdMs, 'createdMs'),
     };
   });
-  const profiles = expect.array(root.profiles, 'profiles', 64).map((v, i): OwnerPrekeyProfile => {
+  const profiles = expect.array(root.profiles, 'profiles', MAX_OWNER_PREKEY_PROFILES).map((v, i): OwnerPrekeyProfile => {
     const r = expect.record(v, `profile ${i}`);
     return { profile: decodePrekeyProfile(expect.bytes(r.profile, 'prekey profile')), sharedPrekeySecret: expect.bytes(r.secret, 'sk_d', 57) };
   });
