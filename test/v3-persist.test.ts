@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtrError } from '../ts/errors.js';
+import { encodeState } from '../ts/session/state-codec.js';
 import { V3Conversation, restoreV3State, serializeV3State } from '../ts/v3/index.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
@@ -83,6 +84,8 @@ test('hostile state bytes: truncations, bit flips, wrong magic/version, oversize
   }
   assert.ok(rejected > 10);
   assert.throws(() => restoreV3State(bytes, { maxStateBytes: 100 }), (e: Error) => e instanceof OtrError);
+  // The shared state envelope of another kind is not a v3 state.
+  assert.throws(() => restoreV3State(encodeState('conversation', {})), (e: Error) => e instanceof OtrError);
 });
 
 test.run();

@@ -1,15 +1,17 @@
 /**
- * Persistence of a V3State: the versioned tagged encoding of persist.ts plus the state's schema, so a restored
- * state is exactly the one serialised and hostile bytes give an OtrDecodeError.
+ * Persistence of a V3State: the shared versioned state encoding (session/state-codec.ts, kind "otrv3") plus
+ * the state's schema (persist.ts), so a restored state is exactly the one serialised and hostile bytes give
+ * an OtrDecodeError.
  */
 import { OtrStateError } from '../errors.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
 import { type Limits, resolveLimits } from '../limits.js';
-
 import type { V3State } from './conversation.js';
-import { type Schema, checkSchema, decodeState, encodeState } from './persist.js';
+import { type StateValue, decodeState, encodeState } from '../session/state-codec.js';
+import { type Schema, checkSchema } from './persist.js';
 import { MessageTypeV3 } from '../wire/header.js';
 
+const STATE_KIND = 'otrv3';
 const DH: Schema = { obj: { priv: 'bytes', pub: 'big' } };
 const DSA_PUB: Schema = { obj: { p: 'big', q: 'big', g: 'big', y: 'big' } };
 const AKE_KEYS: Schema = { obj: { ssid: 'bytes', c: 'bytes', cPrime: 'bytes', m1: 'bytes', m2: 'bytes', m1Prime: 'bytes', m2Prime: 'bytes' } };
@@ -96,12 +98,12 @@ const STATE_SCHEMA: Schema = {
 
 /** The state as versioned bytes (contains session secrets: store it as such). */
 export function serializeV3State(state: V3State): Uint8Array {
-  return encodeState(state);
+  return encodeState(STATE_KIND, state as unknown as StateValue);
 }
 
 /** Restores a state written by serializeV3State; hostile bytes give an OtrDecodeError. */
 export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>): V3State {
-  const s = checkSchema<V3State>(decodeState(bytes, resolveLimits(limits).maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
+  const s = checkSchema<V3State>(decodeState(STATE_KIND, bytes, resolveLimits(limits).maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
   if (s.ourTag < MIN_INSTANCE_TAG) throw new OtrStateError('restored state has an invalid instance tag');
   return s;
 }
