@@ -46,6 +46,7 @@ export function montWipeScratch(): void {
   memory.fill(M_BUF, 0, SCRATCH_BYTES);
   memory.fill(T_BUF, 0, SCRATCH_BYTES);
   memory.fill(BREV, 0, NUM_BYTES + 8);
+  PAIR_LO = 0; // the last column sum of a secret product
 }
 
 // @ts-ignore: decorator
