@@ -218,9 +218,14 @@ function squeeze(dst: usize, len: i32): void {
   }
 }
 
-export function shake256_init(): void {
+/** Zeroes the state: a fresh hash, and nothing of the last one left behind. */
+function reset(): void {
   wipe(STATE, 200);
   pos = 0;
+}
+
+export function shake256_init(): void {
+  reset();
 }
 
 export function shake256_absorb(len: i32): void {
@@ -239,19 +244,16 @@ export function shake256_squeeze(len: i32): void {
 }
 
 export function shake256_wipe(): void {
-  wipe(STATE, 200);
-  pos = 0;
+  reset();
 }
 
 export function shake256_oneshot(inLen: i32, outLen: i32): void {
   if (<u32>inLen > <u32>IO_SIZE || <u32>outLen > <u32>IO_SIZE) unreachable();
-  wipe(STATE, 200);
-  pos = 0;
+  reset();
   absorb(IO, inLen);
   // The input may be key material: clear what the output will not overwrite.
   if (inLen > outLen) wipe(IO + outLen, inLen - outLen);
   pad();
   squeeze(IO, outLen);
-  wipe(STATE, 200);
-  pos = 0;
+  reset();
 }
