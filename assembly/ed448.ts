@@ -15,8 +15,7 @@
 //   sc_muladd()                a S0, b S1, c S2 (57 bytes each)           -> OUT = a*b + c mod q
 // Points are 57-byte RFC 8032 encodings, scalars 57-byte little-endian integers (any value below 2^456).
 import { IO } from './io';
-import { feWipeScratch } from './fe448';
-import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geEncode, geIsIdentity, geWipeScratch } from './ge448';
+import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geEncode, geIsIdentity } from './ge448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe, geInitTables } from './ge448mul';
 import { SC_SIZE, scReduceWide, scMulAdd, scToBytes, scOrder, scWipe } from './sc448';
 
@@ -47,9 +46,7 @@ function wipeAll(): void {
   scWipe(K2);
   scWipe(K3);
   memory.fill(WIDE, 0, 128);
-  geMulWipe();
-  geWipeScratch();
-  feWipeScratch();
+  geMulWipe(); // also the field and formula scratch
 }
 
 /** k = (little-endian integer of n <= 114 bytes at src) mod q. */
