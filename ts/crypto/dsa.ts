@@ -7,7 +7,7 @@
  */
 import { shake256 } from '@noble/hashes/sha3.js';
 import { sha1 } from '@noble/hashes/legacy.js';
-import { bigToBytesBE, bytesToBigBE } from '../bytes.js';
+import { bigToBytesBE, bytesToBigBE, wipe } from '../bytes.js';
 import { modInverse, modPowBig } from '../backend/js/bigint-math.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError } from '../errors.js';
 import { Reader, decodeAll, encode } from '../codec/primitives.js';
@@ -64,15 +64,18 @@ export function dsaSign(key: DsaPrivateKey, m: bigint, random: (n: number) => Ui
   const { p, q, g, x } = key;
   const qBytes = (q.toString(16).length + 1) >> 1;
   for (let attempt = 0; ; attempt++) {
+    // The key bytes and the fresh randomness are nonce material: wiped once hashed (k itself is a BigInt).
+    const xb = bigToBytesBE(x, qBytes);
+    const fresh = random(32);
     const seed = shake256
       .create({ dkLen: qBytes + 16 })
-      .update(bigToBytesBE(x, qBytes))
+      .update(xb)
       .update(bigToBytesBE(m % q, qBytes))
-      .update(random(32))
+      .update(fresh)
       .update(Uint8Array.of(attempt & 0xff))
       .digest();
     const k = bytesToBigBE(seed) % q;
-    seed.fill(0);
+    wipe(seed, xb, fresh);
     if (k === 0n) continue;
     const r = modPowBig(g, k, p) % q;
     if (r === 0n) continue;

@@ -451,14 +451,22 @@ function requirePeer(tx: Tx): PeerInfo {
   return tx.s.peer;
 }
 
-const secretBytes = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? utf8(s) : s);
+/** smpSecret of the user's secret; the UTF-8 copy we make of a string secret is wiped (the caller's bytes are theirs). */
+function combinedSecret(a: Uint8Array, b: Uint8Array, ssid: Uint8Array, secret: string | Uint8Array): bigint {
+  const bytes = typeof secret === 'string' ? utf8(secret) : secret;
+  try {
+    return smpSecret(a, b, ssid, bytes);
+  } finally {
+    if (bytes !== secret) bytes.fill(0);
+  }
+}
 
 /** Starts SMP with `secret` (and a question, sent as TLV 7). A running SMP is aborted first. */
 export function v3StartSmp(opts: V3Options, state: V3State, secret: string | Uint8Array, question?: string): V3Result {
   return run(opts, state, (tx) => {
     const peer = requirePeer(tx);
     if (tx.s.smp.kind !== 'expect1') tx.sendData(new Uint8Array(0), smpAbort().send, FLAG_IGNORE_UNREADABLE);
-    const x = smpSecret(dsaFingerprint(tx.opts.dsaKey), peer.fingerprint, peer.ssid, secretBytes(secret));
+    const x = combinedSecret(dsaFingerprint(tx.opts.dsaKey), peer.fingerprint, peer.ssid, secret);
     const step = smpStart(tx, x, question ?? null);
     tx.s.smp = step.smp;
     tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
@@ -470,7 +478,7 @@ export function v3RespondSmp(opts: V3Options, state: V3State, secret: string | U
   return run(opts, state, (tx) => {
     const peer = requirePeer(tx);
     if (tx.s.smp.kind !== 'awaitingAnswer') throw new OtrStateError('no SMP request to answer');
-    const y = smpSecret(peer.fingerprint, dsaFingerprint(tx.opts.dsaKey), peer.ssid, secretBytes(secret));
+    const y = combinedSecret(peer.fingerprint, dsaFingerprint(tx.opts.dsaKey), peer.ssid, secret);
     const step = smpRespond(tx, tx.s.smp, y);
     tx.s.smp = step.smp;
     tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);

@@ -7,7 +7,7 @@
  * SMP to EXPECT1 and answers with an abort (libotr reports this as "cheated").
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { bigToBytesBE, bytesToBigBE, concatBytes, utf8 } from '../bytes.js';
+import { bigToBytesBE, bytesToBigBE, concatBytes, utf8, wipe } from '../bytes.js';
 import { Reader, Writer, decodeAll } from '../codec/primitives.js';
 import type { RandomSource } from '../crypto/random.js';
 import { OtrCryptoError, OtrDecodeError } from '../errors.js';
@@ -42,9 +42,16 @@ export interface SmpEnv {
   random: RandomSource;
 }
 
-/** The SMP secret: SHA-256(0x01 ‖ initiator fp ‖ responder fp ‖ ssid ‖ user secret) as an integer. */
+/**
+ * The SMP secret: SHA-256(0x01 ‖ initiator fp ‖ responder fp ‖ ssid ‖ user secret) as an integer. The byte
+ * buffers are wiped; the BigInt result cannot be (JS gives no way to overwrite one).
+ */
 export function smpSecret(initiatorFp: Uint8Array, responderFp: Uint8Array, ssid: Uint8Array, secret: Uint8Array): bigint {
-  return bytesToBigBE(sha256(concatBytes(Uint8Array.of(1), initiatorFp, responderFp, ssid, secret)));
+  const input = concatBytes(Uint8Array.of(1), initiatorFp, responderFp, ssid, secret);
+  const digest = sha256(input);
+  const x = bytesToBigBE(digest);
+  wipe(input, digest);
+  return x;
 }
 
 const mpi = (v: bigint): Uint8Array => {
