@@ -606,6 +606,8 @@ export class Conversation {
       receiverTag: inst.peerTag,
       flags,
       revealAll,
+      // We built the TLV list: tell the ratchet whether to derive the extra key instead of re-scanning it.
+      extraKey: all.some((t) => t.type === TlvType.extraSymmetricKey),
     });
     wipe(plaintext);
     inst.ratchet = r.state;
