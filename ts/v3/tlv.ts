@@ -1,25 +1,17 @@
 /**
  * The decrypted data-message payload (otrv3-protocol.html §Data Message): human-readable bytes, optionally a
  * NUL and TLV records (SHORT type, SHORT length, value). A truncated trailing TLV ends parsing (the records
- * before it are kept, as libotr does); more than limits.maxTlvs records is an OtrLimitError.
+ * before it are kept, as libotr does); more than limits.maxTlvs records is an OtrLimitError. The record
+ * framing is v4's (wire/tlv.ts encodeTlvs); v3 decodes by its own rules above.
  */
 import { concatBytes } from '../bytes.js';
-import { Writer } from '../codec/primitives.js';
-import { OtrArgumentError, OtrLimitError } from '../errors.js';
+import { OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
+import { encodeTlvs } from '../wire/tlv.js';
 
 export interface TlvRecord {
   type: number;
   value: Uint8Array;
-}
-
-export function encodeTlvs(tlvs: readonly TlvRecord[]): Uint8Array {
-  const w = new Writer();
-  for (const t of tlvs) {
-    if (t.value.length > 0xffff) throw new OtrArgumentError('TLV value longer than 65535 bytes');
-    w.short(t.type).short(t.value.length).raw(t.value);
-  }
-  return w.finish();
 }
 
 /** message ‖ (0x00 ‖ TLVs, when there are TLVs). */
