@@ -12,6 +12,7 @@ import { checkLegendreArg, checkModPowArgs } from '../../crypto/dh-groups.js';
 import { abytes, bigToBytesBE, bigToBytesLE, bytesToBigBE, bytesToBigLE } from '../../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 import { jacobi, modPowBig } from './bigint-math.js';
+import { checkChachaArgs, checkOutLen } from '../checks.js';
 
 const Point = ed448.Point;
 type Pt = InstanceType<typeof Point>;
@@ -43,21 +44,14 @@ export function createJsBackend(): CryptoBackend {
     name: 'js',
 
     shake256(parts, outLen) {
-      if (!Number.isInteger(outLen) || outLen < 0) throw new OtrArgumentError('outLen must be a non-negative integer');
+      checkOutLen(outLen);
       const h = shake256.create({ dkLen: outLen });
       for (const part of parts) h.update(abytes(part, undefined, 'shake256 input'));
       return outLen === 0 ? new Uint8Array(0) : h.digest();
     },
 
     chacha20(key, nonce, data, counter = 0) {
-      abytes(key, 32, 'key');
-      abytes(nonce, 12, 'nonce');
-      abytes(data, undefined, 'data');
-      if (!Number.isInteger(counter) || counter < 0 || counter > 0xffffffff)
-        throw new OtrArgumentError('counter must be a 32-bit unsigned integer');
-      // Same bound as the WASM backend and noble: no block may use counter 2^32 - 1.
-      if (data.length > 0 && counter + Math.ceil(data.length / 64) > 0xffffffff)
-        throw new OtrArgumentError('chacha20 block counter would reach 2^32 - 1');
+      checkChachaArgs(key, nonce, data, counter);
       if (data.length === 0) return new Uint8Array(0);
       return chacha20(key, nonce, data, undefined, counter);
     },

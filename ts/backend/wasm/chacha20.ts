@@ -4,16 +4,12 @@
  * `chacha20_xor(len, counter)` / `chacha20_data()` pair, so the adapter is the same code over either context.
  *
  * Data streams through the module's data area in chunks of whole blocks; the key and nonce are written again
- * for each chunk because the module wipes them after every call. Errors match the JS backend, including the
- * counter policy taken from @noble/ciphers: no block may use counter 2^32 - 1 or wrap past it, so
- * `counter + ceil(len / 64) > 2^32 - 1` is refused with OtrArgumentError (zero-length data uses no block).
+ * for each chunk because the module wipes them after every call. Arguments are checked by the code the JS
+ * backend uses (../checks.ts), counter policy included.
  */
 import type { CryptoBackend } from '../types.js';
 import type { WasmContext } from './context.js';
-import { abytes } from '../../bytes.js';
-import { OtrArgumentError } from '../../errors.js';
-
-const MAX_COUNTER = 0xffffffff;
+import { checkChachaArgs } from '../checks.js';
 
 export function chachaOps(ctx: WasmContext, simd?: WasmContext): Pick<CryptoBackend, 'chacha20'> {
   const c = simd ?? ctx;
@@ -30,15 +26,9 @@ export function chachaOps(ctx: WasmContext, simd?: WasmContext): Pick<CryptoBack
 
   return {
     chacha20(key, nonce, data, counter = 0) {
-      abytes(key, 32, 'key');
-      abytes(nonce, 12, 'nonce');
-      abytes(data, undefined, 'data');
-      if (!Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER)
-        throw new OtrArgumentError('counter must be a 32-bit unsigned integer');
+      checkChachaArgs(key, nonce, data, counter);
       const len = data.length;
       if (len === 0) return new Uint8Array(0);
-      if (counter + Math.ceil(len / 64) > MAX_COUNTER)
-        throw new OtrArgumentError('chacha20 block counter would reach 2^32 - 1');
       if (len <= chunk) {
         load(key, nonce, data);
         xor(len, counter);

@@ -10,7 +10,7 @@
 import type { CryptoBackend } from '../types.js';
 import type { WasmContext } from './context.js';
 import { abytes } from '../../bytes.js';
-import { OtrArgumentError } from '../../errors.js';
+import { checkOutLen } from '../checks.js';
 
 export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256'> {
   const { mem, io, ioSize } = ctx;
@@ -45,7 +45,7 @@ export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256'> {
 
   return {
     shake256(parts, outLen) {
-      if (!Number.isInteger(outLen) || outLen < 0) throw new OtrArgumentError('outLen must be a non-negative integer');
+      checkOutLen(outLen);
       let total = 0;
       for (const part of parts) total += abytes(part, undefined, 'shake256 input').length;
       if (outLen === 0) return new Uint8Array(0);
