@@ -185,11 +185,6 @@ export function dsaGenerateKey(random: (n: number) => Uint8Array, opts: DsaKeyGe
   return { p, q, g, y, x };
 }
 
-/** The public half of a private key (a copy without x, safe to hand to encoders and logs). */
-export function dsaPublicKey(k: DsaPublicKey): DsaPublicKey {
-  return { p: k.p, q: k.q, g: k.g, y: k.y };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // OTR encodings: PUBKEY (otrv3 "OTR public authentication DSA key"; also the OTRv4 client profile's DSA key
 // field, interpretations.md §1), SIG, and the SHA-1 fingerprint.
