@@ -100,6 +100,18 @@ test('starting an offline conversation after an online one ends the online sessi
   assert.not.equal(a.ssid, online);
 });
 
+test('publishing for a year keeps only live prekey profiles (expired ones are pruned, not accumulated)', () => {
+  const be = BACKENDS[0]!;
+  const { clock, bob } = setup(be, 40);
+  for (let week = 0; week < 70; week++) {
+    bob.prekeyPublication(1);
+    clock.advance(7 * 24 * 3600 * 1000);
+  }
+  assert.ok(bob.prekeyOwnerState.profiles.length <= 3, `${bob.prekeyOwnerState.profiles.length} profiles kept`);
+  // And the state still restores.
+  Account.restore(bob.serialize(), { backend: be, clock });
+});
+
 test('invalid ensembles are refused with a reason, valid ones still used', async () => {
   const be = BACKENDS[0]!;
   const { transport, info, alice, bob } = setup(be, 20);

@@ -35,7 +35,7 @@ import { bytesToHex, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
-import { createPrekeyProfile, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
+import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
 import {
@@ -45,6 +45,7 @@ import {
   encodePrekeyOwnerState,
   EMPTY_PREKEY_OWNER_STATE,
   ownerPrekeyIds,
+  prunePrekeyOwnerState,
   type PrekeyOwnerState,
 } from '../prekey/owner-store.js';
 
@@ -180,7 +181,8 @@ export class Account {
   prekeyPublication(count: number): PsRequest & { kind: 'publish' } {
     const now = this.clock();
     const dayAhead = now + PROFILE_RENEW_BEFORE_SECONDS * 1000;
-    let state = this.prekeyOwner;
+    // Profiles past expiry and grace are dropped (their secrets wiped) before a new one is added.
+    let state = prunePrekeyOwnerState(this.prekeyOwner, now, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS);
     let current = state.profiles.find((p) => !isPrekeyProfileExpired(p.profile, dayAhead, 0));
     if (!current) {
       const made = createPrekeyProfile(this.backend, this.random, {
