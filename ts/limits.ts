@@ -58,6 +58,12 @@ export interface Limits {
   pendingDakeTtlMs: number;
   /** Open TCP connections of the reference prekey server. */
   maxConnections: number;
+  /** Idle time (ms) after which the reference server closes a connection. */
+  serverIdleMs: number;
+  /** Rate-limit buckets (one per identity or requester) the prekey server keeps; least recently used dropped. */
+  maxRateLimitKeys: number;
+  /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
+  maxOwnerPrekeyProfiles: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -88,6 +94,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPendingDakes: 4096,
   pendingDakeTtlMs: 60_000,
   maxConnections: 1024,
+  serverIdleMs: 30_000,
+  maxRateLimitKeys: 10_000,
+  maxOwnerPrekeyProfiles: 64,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

@@ -4,12 +4,14 @@
  * `maxKeys` buckets, the least recently used dropped first (a dropped bucket comes back full, which only ever
  * errs towards serving).
  */
+import { DEFAULT_LIMITS } from '../limits.js';
+
 export interface RateLimitConfig {
   /** Requests allowed at once. */
   readonly burst: number;
   /** Tokens regained per second. */
   readonly perSecond: number;
-  /** Buckets kept (default 10,000). */
+  /** Buckets kept (default: limits.ts maxRateLimitKeys). */
   readonly maxKeys?: number;
 }
 
@@ -32,7 +34,7 @@ export class RateLimiter {
     }
     const ok = tokens >= 1;
     this.buckets.set(key, { tokens: ok ? tokens - 1 : tokens, atMs: now });
-    const max = this.cfg.maxKeys ?? 10_000;
+    const max = this.cfg.maxKeys ?? DEFAULT_LIMITS.maxRateLimitKeys;
     while (this.buckets.size > max) this.buckets.delete(this.buckets.keys().next().value!);
     return ok;
   }

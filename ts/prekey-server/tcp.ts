@@ -49,7 +49,7 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.setEncoding('utf8');
-    sock.setTimeout(o.idleMs ?? 30_000, () => sock.destroy());
+    sock.setTimeout(o.idleMs ?? DEFAULT_LIMITS.serverIdleMs, () => sock.destroy());
     let buf = '';
     let busy = false;
     const pump = async () => {
@@ -152,7 +152,7 @@ export class TcpPrekeyClient {
    * no reply within `timeoutMs` the connection is closed (replies are matched by order, so it cannot be
    * reused) and every pending request rejects.
    */
-  request(identity: string, text: string, timeoutMs = 30_000): Promise<string> {
+  request(identity: string, text: string, timeoutMs = DEFAULT_LIMITS.serverIdleMs): Promise<string> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => this.sock.destroy(new Error('prekey server did not answer in time')), timeoutMs);

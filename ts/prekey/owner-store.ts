@@ -63,7 +63,7 @@ export function addPrekeys(s: PrekeyOwnerState, batch: readonly PrekeySecrets[],
  * Prekey profiles an owner keeps: far above the one current profile plus those in their grace time, and the
  * bound decodePrekeyOwnerState reads back, so a state that was added to can always be restored.
  */
-export const MAX_OWNER_PREKEY_PROFILES = 64;
+export const MAX_OWNER_PREKEY_PROFILES = DEFAULT_LIMITS.maxOwnerPrekeyProfiles;
 
 /** Adds a new prekey profile (it becomes the current one). OtrLimitError when full: prune first. */
 export function addPrekeyProfile(s: PrekeyOwnerState, p: OwnerPrekeyProfile): PrekeyOwnerState {
