@@ -112,7 +112,7 @@ export function createJsBackend(): CryptoBackend {
 
     modPow(group, base, exp) {
       const g = checkModPowArgs(group, base, exp);
-      return bigToBytesBE(modPowBig(bytesToBigBE(base) % g.p, bytesToBigBE(exp), g.p), g.bytes);
+      return bigToBytesBE(modPowBig(bytesToBigBE(base), bytesToBigBE(exp), g.p), g.bytes); // modPowBig reduces the base
     },
 
     legendre(group, x) {
