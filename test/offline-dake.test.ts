@@ -11,13 +11,13 @@ import type { CryptoBackend } from '../ts/backend/types.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex, equalBytes, fromUtf8, utf8 } from '../ts/bytes.js';
-import { OtrError } from '../ts/errors.js';
 import { decodeDataMessage } from '../ts/wire/data.js';
 import { createClientProfile, expiryFromNow } from '../ts/profile/client-profile.js';
 import { decryptDataMessage, encryptDataMessage, type RatchetState } from '../ts/ratchet/index.js';
 import { decodePrekeyOwnerState, encodePrekeyOwnerState, type PrekeyOwnerState } from '../ts/prekey/index.js';
 import { decodeNonInteractiveAuth, encodeNonInteractiveAuth, receiveNonInteractiveAuth, sendNonInteractiveAuth } from '../ts/offline/index.js';
 import { makeParty, makePublisher, NOW_MS } from './prekey-fixtures.test.js';
+import { rejects } from './helpers/rejects.js';
 
 const BOB_TAG = 0x0b0b0b0b;
 const ALICE_TAG = 0x0a0a0a0a;
@@ -40,17 +40,6 @@ function read(b: CryptoBackend, s: RatchetState, msg: Uint8Array) {
 
 function snapshotOwner(s: PrekeyOwnerState): string {
   return bytesToHex(encodePrekeyOwnerState(s));
-}
-
-function rejects(fn: () => unknown, code?: string): OtrError {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof OtrError)) throw new Error(`untyped error: ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    if (code) assert.is(e.code, code, e.message);
-    return e;
-  }
-  throw new Error('expected an OtrError');
 }
 
 for (const b of BACKENDS) {

@@ -45,6 +45,7 @@ import {
   type PsTransport,
 } from '../ts/prekey-server/index.js';
 import { makeParty, makePublisher, NOW_MS, type Publisher } from './prekey-fixtures.test.js';
+import { rejects, rejectsAsync } from './helpers/rejects.js';
 
 const BOB_TAG = 0x0b0b0b0b;
 const ALICE_TAG = 0x0a0a0a0a;
@@ -76,28 +77,6 @@ function makeServer(b: CryptoBackend, seed: number, opts: Partial<ConstructorPar
 
 function psLocal(p: Publisher | ReturnType<typeof makeParty>, identity: string): PsClientLocal {
   return { identity, instanceTag: p.profile.ownerTag, profile: p.profile, identityScalar: p.identityScalar };
-}
-
-async function rejectsAsync(p: Promise<unknown>, code?: string): Promise<OtrError> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof OtrError)) throw new Error(`untyped: ${(e as Error)?.message}`);
-    if (code) assert.is(e.code, code, e.message);
-    return e;
-  }
-  throw new Error('expected an OtrError');
-}
-
-function rejects(fn: () => unknown, code?: string): OtrError {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof OtrError)) throw new Error(`untyped: ${(e as Error)?.message}`);
-    if (code) assert.is(e.code, code, e.message);
-    return e;
-  }
-  throw new Error('expected an OtrError');
 }
 
 for (const b of BACKENDS) {
