@@ -8,14 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCipheriv } from 'node:crypto';
 import { chacha20 as nobleChacha } from '@noble/ciphers/chacha.js';
-import { BACKENDS, JS, WASM } from './helpers/backends.js';
+import { JS, WASM } from './helpers/backends.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 import { bytesToHex, hexToBytes } from '../ts/bytes.js';
 import { OtrArgumentError, OtrError } from '../ts/errors.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import type { WasmContext } from '../ts/backend/wasm/context.js';
 import { chachaOps } from '../ts/backend/wasm/chacha20.js';
-import { WASM_SIMD } from '../ts/backend/wasm/binary.gen.js';
 
 type Chacha = Pick<CryptoBackend, 'chacha20'>;
 

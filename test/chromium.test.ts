@@ -120,7 +120,7 @@ for (const mode of ['wasm', 'no-wasm'] as const) {
   const expectBackend = mode === 'wasm' ? 'wasm' : 'js';
 
   test(`[${mode}] init() reports the ${expectBackend} backend`, async () => {
-    const { page, init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
+    const { init } = await suitePage(mode === 'wasm' ? withWasm : noWasm);
     assert.is(init.backend, expectBackend);
     assert.is(init.webAssembly, mode === 'wasm');
     if (mode === 'no-wasm') assert.match(init.fallbackReason ?? '', /WebAssembly/);
@@ -199,7 +199,7 @@ for (const [label, path] of CONSUMER_PAGES) {
     ['no-wasm', '', 'js'],
   ] as const) {
     test(`${label} [${mode}${query}]: imports the package, backend ${expectBackend}, known answers pass`, async () => {
-      const { page, value } = await openAndWait<KatResult>(mode === 'wasm' ? withWasm : noWasm, `${server.url}${path}${query}`, '__otrResult');
+      const { value } = await openAndWait<KatResult>(mode === 'wasm' ? withWasm : noWasm, `${server.url}${path}${query}`, '__otrResult');
       assert.is(value.error, undefined, `init/KAT threw: ${value.error}`);
       assert.is(value.backend, expectBackend);
       assert.is(value.activeBackend, expectBackend);

@@ -23,7 +23,6 @@ import {
   receiveIdentity,
   startDake,
   tieBreakWeWin,
-  type DakeEstablished,
   type DakeLocal,
   type DakeState,
 } from '../ts/ake/index.js';

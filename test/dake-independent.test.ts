@@ -10,7 +10,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCipheriv, createHash } from 'node:crypto';
 import { ed448 } from '@noble/curves/ed448.js';
-import type { CryptoBackend } from '../ts/backend/types.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToBigBE, bytesToBigLE, bytesToHex, bigToBytesBE, bigToBytesLE, concatBytes, equalBytes, fromUtf8, utf8 } from '../ts/bytes.js';

@@ -6,7 +6,6 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CryptoBackend } from '../ts/backend/types.js';
 import { BACKENDS, JS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { assertBitFlipsSafe, assertRandomSafe, assertTruncationsRejected } from './helpers/mutate.js';

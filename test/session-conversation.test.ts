@@ -6,14 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome, type OtrEvent } from '../ts/index.js';
-import type { Conversation } from '../ts/session/conversation.js';
 import { makePair as pair, pump } from './helpers/session-pair.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import type { Policy } from '../ts/index.js';
-
-type Conv = Conversation;
 
 function makePair(b: CryptoBackend, seed: number, policy: Partial<Policy> = {}) {
   const p = pair(b, seed, { policy });

@@ -9,7 +9,7 @@
  */
 import type { CryptoBackend, DhGroupName } from '../backend/types.js';
 import { abytes, bigToBytesBE, wipe } from '../bytes.js';
-import { OtrArgumentError, OtrCryptoError } from '../errors.js';
+import { OtrCryptoError } from '../errors.js';
 import { checkModPowArgs, dhGroup, type DhGroup } from './dh-groups.js';
 export { checkLegendreArg, checkModPowArgs, dhGroup } from './dh-groups.js';
 import type { RandomSource } from './random.js';

@@ -4,7 +4,7 @@
  * protocol's structural rules (instance tags, keyids > 0, non-zero counter, group-element ranges).
  */
 import { bytesToBigBE, bigToBytesBE } from '../bytes.js';
-import { Reader, Writer, decodeAll } from '../codec/primitives.js';
+import { Writer, decodeAll } from '../codec/primitives.js';
 import { OtrDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES } from './constants.js';
