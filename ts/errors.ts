@@ -14,6 +14,7 @@ export type OtrErrorCode =
   | 'EXPIRED' // a profile past its expiry
   | 'LIMIT_EXCEEDED' // a configured limit (see limits.ts) would be exceeded
   | 'STATE' // the message is not acceptable in the current protocol state
+  | 'CONFLICT' // a store's compare-and-set failed: another writer or a stale copy saved this record first
   | 'NOT_INITIALIZED' // a crypto call before `await init()`
   | 'BACKEND'; // the crypto backend failed its self-test or is unavailable
 
@@ -64,5 +65,18 @@ export class OtrArgumentError extends OtrError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
     this.name = 'OtrArgumentError';
+  }
+}
+
+/**
+ * A store refused a commit because the record's generation is not the expected one: another process or a
+ * stale copy of the account saved it first. Nothing was written; the caller must reload before going on.
+ */
+export class OtrStoreConflictError extends OtrError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('CONFLICT', message);
+    this.name = 'OtrStoreConflictError';
+    this.key = key;
   }
 }

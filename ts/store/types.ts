@@ -1,0 +1,54 @@
+/**
+ * The contract between the session layer and the stores (issue: bridge-grade state).
+ *
+ * An account's persistent state is a set of records: one `account` record (long-term keys, client profile,
+ * instance tag, prekey owner state, trust store) and one record per conversation (`conv:` + the peer id).
+ * Each record carries a generation number that grows by one with every save. The session layer produces
+ * records (opaque bytes, its own versioned codec) and says after every call which records changed; the
+ * store keeps them durably, one atomic commit per call, and refuses a commit whose expected generation is
+ * not the one it holds (another process or a stale copy wrote in between: compare-and-set).
+ *
+ * Nothing here imports the session layer: stores are below it, with no cycle.
+ */
+
+/** The record of the account itself. */
+export const ACCOUNT_RECORD = 'account';
+/** Prefix of a conversation's record; the rest is the peer id exactly as given to `account.conversation()`. */
+export const CONVERSATION_RECORD_PREFIX = 'conv:';
+
+/** One record as stored. `bytes` are the session layer's encoding (sealed by the store if it has a key). */
+export interface StoredRecord {
+  readonly key: string;
+  readonly generation: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * One change in a commit. `generation` is the record's new generation; the store accepts the change only if
+ * it holds generation - 1 for that key (0 = the record must not exist yet). `bytes: null` deletes the record
+ * (forget), under the same check.
+ */
+export interface RecordChange {
+  readonly key: string;
+  readonly generation: number;
+  readonly bytes: Uint8Array | null;
+}
+
+/**
+ * A durable record store for many accounts. Every method is async (databases are); the session layer above
+ * stays synchronous and hands its changes to `commit`, which must resolve only once they are durable
+ * (the caller transmits after that, so a crash can never lose an acknowledged save).
+ */
+export interface RecordStore {
+  /** The record, or undefined when there is none. */
+  load(accountId: string, key: string): Promise<StoredRecord | undefined>;
+  /** The keys of every record of the account (for lazy restore: conversations are loaded when first used). */
+  keys(accountId: string): Promise<string[]>;
+  /**
+   * Applies every change atomically or none. Throws OtrStoreConflictError (code 'CONFLICT') when any change's
+   * expected generation does not match what is stored; nothing is written then.
+   */
+  commit(accountId: string, changes: readonly RecordChange[]): Promise<void>;
+  /** Releases connections/handles. */
+  close(): Promise<void>;
+}
