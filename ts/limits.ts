@@ -64,6 +64,12 @@ export interface Limits {
   maxRateLimitKeys: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
   maxOwnerPrekeyProfiles: number;
+  /**
+   * OTRv3: an AKE with a remote instance that has not moved for this long (ms) may be dropped to make room
+   * for a new instance once maxInstancesPerConversation contexts exist; a younger one never is (a flood of
+   * forged D-H Commits cannot push out the peer's genuine AKE).
+   */
+  maxV3PendingAkeAgeMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -97,6 +103,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   serverIdleMs: 30_000,
   maxRateLimitKeys: 10_000,
   maxOwnerPrekeyProfiles: 64,
+  maxV3PendingAkeAgeMs: 60_000,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {
