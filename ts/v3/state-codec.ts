@@ -8,7 +8,7 @@
  * Partial fragmented messages are not part of it (unauthenticated input is never persisted).
  */
 import { equalBytes } from '../bytes.js';
-import { dsaFingerprint } from '../crypto/dsa.js';
+import { dsaFingerprint, dsaPublicKeyLooksValid } from '../crypto/dsa.js';
 import { DH_SECRET_BYTES } from '../crypto/dh.js';
 import { OtrDecodeError } from '../errors.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
@@ -17,7 +17,6 @@ import type { AuthState } from './ake.js';
 import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES, SMP_EXPONENT_BYTES, SSID_BYTES } from './constants.js';
 import type { V3State } from './conversation.js';
 import type { KeyState } from './data.js';
-import { requireBoundedDsaKey } from './dsa-bounds.js';
 import { GROUP_BYTES, type DhKeyPair, isValidGroupElement } from './group.js';
 import type { V3Peer } from './instances.js';
 import type { SmpState } from './smp.js';
@@ -186,7 +185,8 @@ function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): v
   checkAuth(c.auth, c, L);
   if (c.keys) checkKeys(c.keys, L);
   if (c.peer) {
-    requireBoundedDsaKey(c.peer.longTerm);
+    // The shared DSA bounds (p 1024–3072 bits, q 160, 1 < g, y < p) before the subgroup checks' arithmetic.
+    if (!dsaPublicKeyLooksValid(c.peer.longTerm)) bad("the peer's DSA key is out of bounds or invalid");
     len(c.peer.fingerprint, 20, 'fingerprint');
     if (!equalBytes(c.peer.fingerprint, dsaFingerprint(c.peer.longTerm))) bad('fingerprint does not match the peer key');
     len(c.peer.ssid, SSID_BYTES, 'ssid');
