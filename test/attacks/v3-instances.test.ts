@@ -75,11 +75,12 @@ test('a forged D-H Commit in the commit race (both sides committed) does not kil
   const b = makeSide(JS, 'bob');
   const ca = a.conv.startAke().toSend;
   const cb = b.conv.startAke().toSend;
+  // The commits cross; the race is decided; then Mallory's commit lands on both before the rest.
+  const fromA = cb.flatMap((x) => a.conv.receive(x).toSend);
+  const fromB = ca.flatMap((x) => b.conv.receive(x).toSend);
   const forged = mallory().startAke().toSend[0]!;
   a.conv.receive(forged);
   b.conv.receive(forged);
-  const fromA = cb.flatMap((x) => a.conv.receive(x).toSend);
-  const fromB = ca.flatMap((x) => b.conv.receive(x).toSend);
   pump(a, b, fromA);
   pump(b, a, fromB);
   assert.is(a.conv.msgstate, 'encrypted');

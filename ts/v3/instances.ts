@@ -56,6 +56,7 @@ import {
   ctxUseExtraKey,
   newV3Context,
   runOnContext,
+  wipeState,
 } from './conversation.js';
 import type { FragmentTable } from './fragment.js';
 import { type V3Message, decodeMessage } from './messages.js';
@@ -112,6 +113,8 @@ class Acc {
   readonly events: V3Event[] = [];
   readonly limits: Limits;
   readonly now: number;
+  /** The caller's contexts: V3Conversation wipes those the result drops; copies made in between are ours to wipe. */
+  private readonly original: ReadonlySet<V3State>;
 
   constructor(
     readonly opts: V3Options,
@@ -119,6 +122,7 @@ class Acc {
   ) {
     this.limits = resolveLimits(opts.limits);
     this.now = (opts.now ?? Date.now)();
+    this.original = new Set([peer.master, ...peer.instances]);
   }
 
   event(e: V3Event): void {
@@ -147,6 +151,8 @@ class Acc {
 
   private replace(next: V3State, evict?: number | null): void {
     const p = this.peer;
+    const old = contextOf(p, next.theirTag);
+    if (old && old !== next && !this.original.has(old)) wipeState(old);
     if (next.theirTag === 0) {
       this.peer = { ...p, master: next };
       return;
