@@ -50,6 +50,11 @@ export interface Limits {
   maxInstancesPerConversation: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
+  /**
+   * Largest versions field of a client profile, in bytes (only "3" and "4" mean anything; a profile is stored
+   * with a pending DAKE, so a megabyte of versions would grow the persisted state). Fixed at decoding time.
+   */
+  maxProfileVersionsBytes: number;
   /** Most TLVs one data message may carry. */
   maxTlvs: number;
   /** Largest SMP question, in bytes. */
@@ -110,6 +115,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pendingDakeProtectMs: 5 * 60 * 1000,
   maxInstancesPerConversation: 32,
   maxFieldBytes: 1 << 20,
+  maxProfileVersionsBytes: 16,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,
   maxStateBytes: 4 << 20,

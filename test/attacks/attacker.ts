@@ -117,3 +117,44 @@ export function pumpV3(victim: Conversation, m: V3Conversation, first: string[])
   }
   return outs;
 }
+
+// ------------------------------------------------------------------ the largest profile every bound allows
+
+import { Writer } from '../../ts/codec/primitives.js';
+import { bigToBytesBE, bytesToBigBE } from '../../ts/bytes.js';
+import { dsaSign, DSA_MAX_P_BITS, DSA_Q_BYTES, type DsaPrivateKey } from '../../ts/crypto/dsa.js';
+import { ed448Sign } from '../../ts/crypto/eddsa.js';
+import { decodeClientProfile } from '../../ts/profile/client-profile.js';
+import { encodeProfileFields } from '../../ts/profile/encoding.js';
+import { DEFAULT_LIMITS } from '../../ts/limits.js';
+
+function padded(v: bigint, len: number): Uint8Array {
+  return bigToBytesBE(v, len);
+}
+
+/**
+ * An attacker whose valid, signed client profile is as large as the decoders allow: the longest versions
+ * string, and the DSA key's MPIs padded with leading zeros to the bounded reader's maxima (interpretations.md
+ * §1 makes readers accept them; the signatures cover the bytes as sent). What a pending DAKE stores is then
+ * the most an unauthenticated peer can make us keep.
+ */
+export function makeBloatedAttacker(b: CryptoBackend, o: { tag: number; seed: number; nowMs: number; dsa: DsaPrivateKey }): Attacker {
+  const random = seededRandom(o.seed);
+  const identity = ed448KeyPair(b, random(57));
+  const forging = generateEcdh(b, random);
+  const versions = '4' + '3'.repeat(DEFAULT_LIMITS.maxProfileVersionsBytes - 1);
+  const base = { ownerTag: o.tag, identityKey: identity.publicKey, forgingKey: forging.public, versions, expiry: expiryFromNow(o.nowMs, 7 * 24 * 3600) };
+  const maxP = DSA_MAX_P_BITS / 8;
+  const w = new Writer(2048);
+  w.raw(encodeProfileFields(base, 5));
+  w.short(6).short(0).data(padded(o.dsa.p, maxP)).data(padded(o.dsa.q, DSA_Q_BYTES)).data(padded(o.dsa.g, maxP)).data(padded(o.dsa.y, maxP));
+  const upTo6 = w.finish();
+  const sig = dsaSign(o.dsa, bytesToBigBE(upTo6), random);
+  const f = new Writer(2048);
+  f.raw(upTo6).short(7).raw(bigToBytesBE(sig.r, DSA_Q_BYTES)).raw(bigToBytesBE(sig.s, DSA_Q_BYTES));
+  const fields = f.finish();
+  const e = new Writer(2048);
+  e.int(7).raw(fields).raw(ed448Sign(b, identity.secret, fields));
+  const profile = decodeClientProfile(e.finish());
+  return { tag: o.tag, identity, profile, random };
+}
