@@ -24,10 +24,37 @@ export interface Limits {
   maxMacKeysToReveal: number;
   /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
   maxEarlyDataMessages: number;
+  /**
+   * Bytes of such early data messages kept per instance (the peer is not authenticated yet: they live in
+   * memory only, are never persisted, and are dropped after policy.earlyDataRetentionMs).
+   */
+  maxEarlyDataBytes: number;
+  /**
+   * Unauthenticated DAKE work (answering an Identity; verifying an Auth-R, Auth-I or Non-Interactive-Auth; an
+   * OTRv3 AKE message), per peer: a token bucket of this burst...
+   */
+  dakeBudgetPeerBurst: number;
+  /** ...refilled at this many steps per second. */
+  dakeBudgetPeerPerSecond: number;
+  /** The same, for the whole account (every peer together: bounds the CPU a flood of spoofed peers costs). */
+  dakeBudgetAccountBurst: number;
+  dakeBudgetAccountPerSecond: number;
+  /** Digests of answered Identity messages remembered per account (a byte-identical replay is answered once). */
+  maxRememberedIdentities: number;
+  /**
+   * A DAKE we answered but whose Auth-I has not come is protected from eviction this long (ms); after it, a
+   * newer DAKE may take its place in the instance table. Before it, a new unauthenticated instance is refused.
+   */
+  pendingDakeProtectMs: number;
   /** Remote instances (the peer's clients) one conversation keeps state for; DAKE-only ones are evicted first. */
   maxInstancesPerConversation: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
+  /**
+   * Largest versions field of a client profile, in bytes (only "3" and "4" mean anything; a profile is stored
+   * with a pending DAKE, so a megabyte of versions would grow the persisted state). Fixed at decoding time.
+   */
+  maxProfileVersionsBytes: number;
   /** Most TLVs one data message may carry. */
   maxTlvs: number;
   /** Largest SMP question, in bytes. */
@@ -83,8 +110,18 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
   maxEarlyDataMessages: 100,
+  maxEarlyDataBytes: 256 * 1024,
+  // An honest DAKE costs each side one or two steps; a few restarts in a row stay within the burst. At ~30 ms
+  // per step (WASM) the account rate bounds a flood to about 10% of one core.
+  dakeBudgetPeerBurst: 8,
+  dakeBudgetPeerPerSecond: 0.5,
+  dakeBudgetAccountBurst: 32,
+  dakeBudgetAccountPerSecond: 4,
+  maxRememberedIdentities: 4096,
+  pendingDakeProtectMs: 5 * 60 * 1000,
   maxInstancesPerConversation: 32,
   maxFieldBytes: 1 << 20,
+  maxProfileVersionsBytes: 16,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,
   maxStateBytes: 4 << 20,
