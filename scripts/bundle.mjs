@@ -12,25 +12,17 @@
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 
-// ts/backend/select.ts loads the hybrid backend with `import('./hybrid/index.js')`; browser-side bundles get
-// ./hybrid/unavailable.js (same exports, no node:crypto) in its place.
-const noHybrid = {
-  name: 'otr4-no-hybrid',
-  setup(b) {
-    b.onResolve({ filter: /[\\/]hybrid[\\/]index\.js$/ }, (args) =>
-      args.importer.includes('backend') ? { path: resolve(args.resolveDir, args.path.replace(/index\.js$/, 'unavailable.js')) } : undefined,
-    );
-  },
-};
-
+// ts/backend/select.ts loads the hybrid backend with `import('#hybrid')`, which package.json "imports" maps
+// to ts/backend/hybrid/index.ts under the "node" condition and to ./unavailable.ts (same exports, no
+// node:crypto) otherwise: esbuild's node platform takes the first, the neutral and browser ones the second,
+// and so does any bundler that compiles build/ts itself for a browser.
 const common = { entryPoints: ['build/ts/index.js'], bundle: true, format: 'esm', target: 'es2022', legalComments: 'none', logLevel: 'warning' };
 await build({ ...common, outfile: 'dist/index.node.js', platform: 'node', external: ['@noble/*'], sourcemap: true });
-await build({ ...common, outfile: 'dist/index.js', platform: 'neutral', external: ['@noble/*'], sourcemap: true, plugins: [noHybrid] });
+await build({ ...common, outfile: 'dist/index.js', platform: 'neutral', external: ['@noble/*'], sourcemap: true });
 // keepNames: error classes take their `name` from the class (OtrError, OtrDecodeError...), which minifying
 // would otherwise turn into one letter in every message an app shows or logs.
-await build({ ...common, outfile: 'dist/otr.browser.js', platform: 'browser', minify: true, keepNames: true, plugins: [noHybrid] });
+await build({ ...common, outfile: 'dist/otr.browser.js', platform: 'browser', minify: true, keepNames: true });
 
 for (const f of ['dist/index.js', 'dist/otr.browser.js']) {
   if (readFileSync(f, 'utf8').includes('node:crypto')) throw new Error(`${f} must not reference node:crypto`);

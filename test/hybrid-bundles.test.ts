@@ -53,6 +53,20 @@ test('an app bundled by esbuild for the browser through the package exports has 
   assert.not.ok(text.includes('node:crypto'));
 });
 
+test('bundling the compiled sources (build/ts) for the browser resolves #hybrid to the stub', async () => {
+  const r = await build({
+    entryPoints: [join(ROOT, 'build', 'ts', 'index.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
+  const text = r.outputFiles[0]!.text;
+  assert.ok(text.includes('hybrid backend needs'));
+  assert.not.ok(text.includes('node:crypto'));
+});
+
 test('in Node, the Node bundle defaults to hybrid and the neutral one to WASM (hybrid then a typed error)', async () => {
   const node = await import(pathToFileURL(dist('index.node.js')).href);
   assert.is((await node.init()).backend, 'hybrid');

@@ -3,7 +3,8 @@
  *   - default ('auto'): in Node, the hybrid backend (WASM + OpenSSL for MODP exponentiation and large
  *     ChaCha20 inputs) when it loads and passes its self-tests; otherwise WASM when `WebAssembly` exists
  *     and the module passes its known-answer self-test; otherwise the pure-JS backend (never a throw).
- *     Browser bundles carry no hybrid backend (scripts/bundle.mjs), so there auto starts at WASM;
+ *     Browser bundles carry no hybrid backend ('#hybrid' resolves to a stub outside the "node" condition of
+ *     package.json "imports"), so there auto starts at WASM;
  *   - `{ backend: 'hybrid' | 'wasm' | 'js' }` forces that backend and throws `OtrError('BACKEND')` if it
  *     cannot be used (hybrid outside Node, WASM without WebAssembly).
  */
@@ -43,7 +44,7 @@ async function create(name: BackendName): Promise<CryptoBackend> {
   if (name === 'hybrid') {
     const wasm = (await loadBackend('wasm')) as import('./wasm/index.js').WasmBackend;
     try {
-      const { createHybridBackend } = await import('./hybrid/index.js');
+      const { createHybridBackend } = await import('#hybrid');
       return await createHybridBackend(wasm);
     } catch (e) {
       throw backendError('hybrid backend', e);
@@ -66,7 +67,7 @@ export async function loadBackend(name: BackendName): Promise<CryptoBackend> {
 /** True where this build carries the hybrid backend (Node builds) and node:crypto can be loaded. */
 async function hybridAvailable(): Promise<boolean> {
   try {
-    return (await import('./hybrid/index.js')).HYBRID_AVAILABLE;
+    return (await import('#hybrid')).HYBRID_AVAILABLE;
   } catch {
     return false; // node:crypto missing (a runtime that resolves the Node build without being Node)
   }

@@ -5,9 +5,10 @@
  * are checked by ts/crypto/dh.ts on every backend). Results are bit-identical to the other backends
  * (test/hybrid.test.ts and the differential runs check it).
  *
- * This module imports node:crypto, so it is only ever loaded with a dynamic import from ../select.ts; the
- * browser and neutral bundles replace it with ./unavailable.ts (scripts/bundle.mjs), which keeps
- * node:crypto out of them.
+ * This module imports node:crypto, so it is only ever loaded with a dynamic `import('#hybrid')` from
+ * ../select.ts. package.json "imports" maps '#hybrid' to this module under the "node" condition and to
+ * ./unavailable.ts everywhere else, so browser bundles (ours, and any bundler compiling this code for a
+ * browser) never see node:crypto.
  */
 import type { CryptoBackend } from '../types.js';
 import type { WasmBackend } from '../wasm/index.js';

@@ -1,6 +1,6 @@
 /**
- * What the browser and neutral bundles carry instead of ./index.ts (scripts/bundle.mjs swaps the module):
- * the same exports, without node:crypto. `init()` sees HYBRID_AVAILABLE = false and does not try it;
+ * What '#hybrid' resolves to outside the "node" condition (package.json "imports"), so browser and neutral
+ * bundles carry this instead of ./index.ts: the same exports, without node:crypto. `init()` sees HYBRID_AVAILABLE = false and does not try it;
  * asking for it by name is an OtrError('BACKEND').
  */
 import type { CryptoBackend } from '../types.js';
