@@ -11,7 +11,7 @@ import type { CryptoBackend } from '../types.js';
 import { checkChachaArgs } from '../checks.js';
 
 /** Inputs of this many bytes or more go to OpenSSL. */
-export const OPENSSL_CHACHA_MIN_BYTES = 4096;
+export const OPENSSL_CHACHA_MIN_BYTES = 6144;
 
 /** RFC 8439 ChaCha20 by OpenSSL alone (no threshold): the hybrid backend's large-input path. */
 export function opensslChacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): Uint8Array {
