@@ -4,7 +4,8 @@
  */
 import type { CryptoBackend } from '../ts/backend/types.js';
 
-export type Impl = 'wasm' | 'js' | 'noble' | 'native';
+/** `hybrid`: the Node default backend (WASM + OpenSSL for modPow and large ChaCha20 inputs). */
+export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */
@@ -18,6 +19,8 @@ export interface BenchCase {
 export interface BenchContext {
   wasm: CryptoBackend;
   js: CryptoBackend;
+  /** Node only (the browser bench has no OpenSSL): suites add their `hybrid` cases when it is present. */
+  hybrid?: CryptoBackend;
 }
 
 export interface BenchResult {
