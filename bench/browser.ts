@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { ROOT, launch, openAndWait, startServer } from '../test/browser/harness.js';
+import { ROOT, assertChromium, launch, openAndWait, startServer } from '../test/browser/harness.js';
 import { fmtUs, printTable, type BenchResult, type Impl } from './harness.js';
 
 const args = process.argv.slice(2);
@@ -116,6 +116,7 @@ async function buildPage(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  assertChromium(); // before anything is built or served: a missing Chromium is named at once
   await buildPage();
   const server = await startServer();
   const browser = await launch({ wasm: true });
