@@ -26,7 +26,7 @@ export interface StoredRecord {
 /**
  * One change in a commit. `generation` is the record's new generation; the store accepts the change only if
  * it holds generation - 1 for that key (0 = the record must not exist yet). `bytes: null` deletes the record
- * (forget), under the same check.
+ * (forget), under the same check (so a delete has generation ≥ 2: it expects the record to exist).
  */
 export interface RecordChange {
   readonly key: string;
@@ -51,4 +51,12 @@ export interface RecordStore {
   commit(accountId: string, changes: readonly RecordChange[]): Promise<void>;
   /** Releases connections/handles. */
   close(): Promise<void>;
+}
+
+/**
+ * What the session layer hands the store after a call: the records that call changed, each with its new
+ * generation (an `Outcome` carries this). `openAccountRecords(...).commit()` accepts it or a bare array.
+ */
+export interface RecordChanges {
+  readonly changed: readonly RecordChange[];
 }

@@ -1,0 +1,190 @@
+/**
+ * `otr4/store/sqlite`: the embedded durable store for Node, on better-sqlite3 (an optional peer dependency,
+ * loaded only by this entry point). Zero set-up: `await openSqliteStore({ path })` creates the file and its
+ * schema.
+ *
+ * Durability. WAL journal, one IMMEDIATE transaction per commit, and `synchronous=FULL` by default: the WAL is
+ * fsynced before `commit()` resolves, so an acknowledged commit survives the process being killed (kill -9)
+ * and also an OS crash or power loss. With WAL, `synchronous=NORMAL` is enough against kill -9 alone (the
+ * written WAL frames are in the OS page cache, which outlives the process) but can lose the last commits on
+ * power loss; and a lost commit here is a ROLLBACK of a ratchet whose keys were already used on the wire.
+ * So NORMAL is an explicit opt-in (`synchronous: 'normal'`) for hosts whose disk or VM already makes that
+ * trade. docs/stores.md records the choice and the measured cost.
+ *
+ * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
+ * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
+ * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
+ * BEGIN IMMEDIATE takes the write lock up front, so several processes on one file serialise instead of
+ * failing on a lock upgrade; `busyTimeoutMs` bounds the wait.
+ *
+ * A hostile file. Every value read back is checked (validate.ts): generations must be integers (read as
+ * BigInt so a huge one cannot round), bytes must be a BLOB no bigger than maxRecordBytes — the size is read
+ * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { OtrArgumentError, OtrLimitError, OtrStateError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, type StoreLimits } from './validate.js';
+
+export interface SqliteStoreOptions {
+  /** The database file (created if missing). */
+  path: string;
+  /** 'full' (default): every commit fsynced. 'normal': safe against kill -9, not against power loss. */
+  synchronous?: 'full' | 'normal';
+  /** How long a commit waits for another process's write lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  limits?: Partial<Limits>;
+}
+
+const SCHEMA_VERSION = 1;
+const TABLE = 'otr4_records';
+
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement;
+
+interface Statements {
+  load: Stmt;
+  keys: Stmt;
+  generation: Stmt;
+  insert: Stmt;
+  update: Stmt;
+  remove: Stmt;
+  count: Stmt;
+}
+
+interface LoadedRow {
+  generation: bigint | null;
+  n: bigint | null;
+  bytes: Uint8Array | null;
+}
+
+export class SqliteStore implements RecordStore {
+  private closed = false;
+  private readonly commitTx: (accountId: string, changes: readonly RecordChange[]) => void;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly st: Statements,
+    private readonly limits: StoreLimits,
+  ) {
+    const tx = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
+    this.commitTx = (a, c) => tx.immediate(a, c);
+  }
+
+  /** Opens (creating if needed) the database at `options.path`. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    if (typeof options?.path !== 'string' || options.path === '') throw new OtrArgumentError('path must be a file name');
+    const limits = resolveLimits(options.limits);
+    let Database: typeof BetterSqlite3;
+    try {
+      Database = (await import('better-sqlite3')).default;
+    } catch (e) {
+      throw new Error(`otr4/store/sqlite needs the better-sqlite3 package (npm install better-sqlite3): ${(e as Error).message}`);
+    }
+    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      // Schema creation is one IMMEDIATE transaction: two processes starting at once on a new file serialise.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION)
+          throw new OtrStateError(`the database has schema version ${version}; this library knows ${SCHEMA_VERSION} (written by a newer otr4?)`);
+        db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+          account TEXT NOT NULL,
+          key TEXT NOT NULL,
+          generation INTEGER NOT NULL,
+          bytes BLOB NOT NULL,
+          PRIMARY KEY (account, key)
+        )`);
+        if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+      const st: Statements = {
+        // Generation only if it is an integer; bytes only if a blob within the limit (the size comes first).
+        load: db
+          .prepare(
+            `SELECT CASE WHEN typeof(generation) = 'integer' THEN generation END AS generation,
+                    CASE WHEN typeof(bytes) = 'blob' THEN length(bytes) END AS n,
+                    CASE WHEN typeof(bytes) = 'blob' AND length(bytes) <= ? THEN bytes END AS bytes
+             FROM ${TABLE} WHERE account = ? AND key = ?`,
+          )
+          .safeIntegers(true),
+        keys: db.prepare(
+          `SELECT CASE WHEN typeof(key) = 'text' AND length(CAST(key AS BLOB)) <= ? THEN key END AS key
+           FROM ${TABLE} WHERE account = ? LIMIT ?`,
+        ),
+        generation: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ?`).safeIntegers(true),
+        insert: db.prepare(`INSERT INTO ${TABLE} (account, key, generation, bytes) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING`),
+        update: db.prepare(`UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ?`),
+        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ?`),
+        count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
+      };
+      return new SqliteStore(db, st, limits);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new OtrStateError('the store is closed');
+  }
+
+  async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    checkName(key, 'record key', this.limits);
+    const row = this.st.load.get(this.limits.maxRecordBytes, accountId, key) as LoadedRow | undefined;
+    if (!row) return undefined;
+    return checkRow(key, row.generation, row.n, row.bytes ?? undefined, this.limits);
+  }
+
+  async keys(accountId: string): Promise<string[]> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    const rows = this.st.keys.all(this.limits.maxRecordKeyBytes, accountId, this.limits.maxRecordsPerAccount + 1) as { key: unknown }[];
+    checkKeyCount(rows.length, this.limits);
+    return rows.map((r) => checkStoredKey(r.key, this.limits));
+  }
+
+  async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    this.live();
+    checkCommit(accountId, changes, this.limits);
+    if (changes.length === 0) return;
+    this.commitTx(accountId, changes);
+  }
+
+  /** Inside the IMMEDIATE transaction: throwing rolls everything back. */
+  private applyAll(accountId: string, changes: readonly RecordChange[]): void {
+    let created = 0;
+    for (const c of changes) {
+      let n: number;
+      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1).changes;
+      else if (c.generation === 1) n = this.st.insert.run(accountId, c.key, c.bytes).changes;
+      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1).changes;
+      if (n !== 1) {
+        const found = this.st.generation.get(accountId, c.key) as { generation: unknown } | undefined;
+        const g = found?.generation;
+        throw conflict(c, g === undefined ? 0 : typeof g === 'bigint' && g <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(g) : undefined);
+      }
+      if (c.generation === 1 && c.bytes !== null) created++;
+    }
+    if (created > 0) {
+      const { n } = this.st.count.get(accountId) as { n: number };
+      if (n > this.limits.maxRecordsPerAccount)
+        throw new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** Opens (creating if needed) a SQLite record store. */
+export function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  return SqliteStore.open(options);
+}
