@@ -197,6 +197,17 @@ export const CONTRACT: ContractCase[] = [
       ),
   },
   {
+    name: 'bytes changed by the caller right after commit() (not awaited) do not change what is stored',
+    run: (make, a) =>
+      withStore(make, async (s) => {
+        const mine = new Uint8Array(64).fill(1);
+        const pending = s.commit(a, [put('conv:bob', 1, mine)]);
+        mine.fill(0xee);
+        await pending;
+        eq(await state(s, a, 'conv:bob'), [1, Array.from(new Uint8Array(64).fill(1))], 'the bytes as they were at the call');
+      }),
+  },
+  {
     name: 'a larger account: 300 conversations of 2.1 KB, listed and loaded back intact',
     run: (make, a) =>
       withStore(make, async (s) => {

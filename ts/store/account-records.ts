@@ -24,7 +24,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedStore } from './sealing.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkName, expectedGeneration, type StoreLimits } from './validate.js';
+import { checkCommit, checkName, expectedGeneration, ownCopy, type StoreLimits } from './validate.js';
 
 /** Told to the host as they happen (the same facts as the errors thrown, for logs and metrics). */
 export type StoreEvent =
@@ -156,8 +156,8 @@ class AccountRecordsImpl implements AccountRecords {
     } catch (e) {
       return Promise.reject(e);
     }
-    // Snapshot the changes: the caller may reuse its arrays while we wait for earlier commits.
-    const own = changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes }));
+    // Snapshot the changes and their bytes: the caller may reuse its buffers while we wait for earlier commits.
+    const own = ownCopy(changes);
     const keys = own.map((c) => c.key);
     const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
     const run = (before.length ? Promise.all(before) : Promise.resolve()).then(() => this.apply(own));

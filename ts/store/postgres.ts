@@ -26,7 +26,7 @@ import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
 
 export interface PostgresStoreOptions {
   /** The host's own pool; it stays open on close(). Otherwise one is made from the rest of these options. */
@@ -152,7 +152,7 @@ export class PostgresStore implements RecordStore {
     const r = await this.pool.query({ text: this.sql.load, values: [accountId, key, this.limits.maxRecordBytes] });
     const row = r.rows[0] as { generation: unknown; n: unknown; bytes: unknown } | undefined;
     if (!row) return undefined;
-    return checkRow(key, row.generation, row.n, row.bytes ?? undefined, this.limits);
+    return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
   }
 
   async keys(accountId: string): Promise<string[]> {
@@ -163,9 +163,10 @@ export class PostgresStore implements RecordStore {
     return r.rows.map((row: { key: unknown }) => checkStoredKey(row.key, this.limits));
   }
 
-  async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+  async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
     this.live();
-    checkCommit(accountId, changes, this.limits);
+    // Copied now: the statements run after awaits, and the caller may reuse its buffers meanwhile.
+    const changes = ownCopy(checkCommit(accountId, input, this.limits));
     if (changes.length === 0) return;
     try {
       // One update or delete: a single statement is its own transaction.

@@ -62,7 +62,7 @@ export function checkCommit(accountId: unknown, changes: unknown, limits: StoreL
 
 /**
  * Turns what a database returned into a StoredRecord, refusing anything a hostile disk could put there.
- * `generation` may come back as a number, a bigint or a decimal string (pg returns BIGINT as text).
+ * `generation` must come back as a number or a bigint (a text column goes through generationFromText first).
  * `size` is the byte length the database reported before the bytes were fetched (stores ask for it first so
  * that an oversized row is never read into memory); `bytes` is undefined when the store did not fetch them.
  */
@@ -70,7 +70,6 @@ export function checkRow(key: string, generation: unknown, size: unknown, bytes:
   const name = JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key);
   let g: unknown = generation;
   if (typeof g === 'bigint') g = g <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(g) : NaN;
-  else if (typeof g === 'string') g = /^[1-9][0-9]{0,15}$/.test(g) ? Number(g) : NaN;
   if (!isGeneration(g)) throw new OtrDecodeError(`stored record ${name} has an invalid generation`);
   if (typeof size === 'bigint') size = Number(size);
   if (typeof size === 'string') size = Number(size);
@@ -80,6 +79,11 @@ export function checkRow(key: string, generation: unknown, size: unknown, bytes:
   if (!(bytes instanceof Uint8Array) || bytes.length !== size) throw new OtrDecodeError(`stored record ${name} has no byte content`);
   // A copy in a plain Uint8Array: never hand out a database driver's Buffer (pooled, shared memory).
   return { key, generation: g, bytes: new Uint8Array(bytes) };
+}
+
+/** A generation a database returned as decimal text (pg's BIGINT): the bigint, or undefined if not canonical. */
+export function generationFromText(s: unknown): bigint | undefined {
+  return typeof s === 'string' && /^[1-9][0-9]{0,18}$/.test(s) ? BigInt(s) : undefined;
 }
 
 /** Refuses a listing of more keys than an account may hold (a hostile table must not exhaust memory). */
@@ -123,4 +127,9 @@ export function netNewRecords(changes: readonly RecordChange[], exists: (key: st
     else if (c.bytes === null && exists(c.key)) n--;
   }
   return n;
+}
+
+/** The changes with their bytes copied: for stores whose writes happen after an await. */
+export function ownCopy(changes: readonly RecordChange[]): RecordChange[] {
+  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes && c.bytes.slice() }));
 }
