@@ -32,9 +32,18 @@ for (const f of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.js'
 const results: BenchResult[] = [];
 for (const c of cases) {
   await c.setup?.();
-  c.fn(); // warm up once and fail fast on a broken case
-  const b = new Benchmark(`${c.name} [${c.impl}]`, c.fn, { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 });
-  b.run();
+  await c.fn(); // warm up once and fail fast on a broken case
+  const timing = { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 };
+  const b = c.deferred
+    ? new Benchmark(`${c.name} [${c.impl}]`, {
+        ...timing,
+        defer: true,
+        fn: (d: { resolve(): void }) => (c.fn() as Promise<unknown>).then(() => d.resolve()),
+      })
+    : new Benchmark(`${c.name} [${c.impl}]`, c.fn, timing);
+  if (c.deferred) await new Promise((done) => b.on('complete', done).run({ async: true }));
+  else b.run();
+  await c.teardown?.();
   const r: BenchResult = {
     name: c.name,
     impl: c.impl,

@@ -4,7 +4,8 @@
  */
 import type { CryptoBackend } from '../ts/backend/types.js';
 
-export type Impl = 'wasm' | 'js' | 'noble' | 'native';
+/** A crypto implementation, or (for the bridge.* family) the record store a case runs on. */
+export type Impl = 'wasm' | 'js' | 'noble' | 'native' | 'memory' | 'sqlite' | 'postgres';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */
@@ -13,6 +14,10 @@ export interface BenchCase {
   fn: () => unknown;
   /** Async preparation run just before this case is measured (e.g. starting a server), not at collection time. */
   setup?: () => Promise<void>;
+  /** `fn` returns a promise that ends the operation (a database commit): measured as a deferred benchmark. */
+  deferred?: boolean;
+  /** Run after the case is measured (closing connections). */
+  teardown?: () => Promise<void>;
 }
 
 export interface BenchContext {

@@ -82,10 +82,32 @@ function recordAad(accountId: string, key: string, generation: number): Uint8Arr
   return concatBytes(LABEL_AAD, lengthPrefixed(enc.encode(accountId)), lengthPrefixed(enc.encode(key)), u64(generation));
 }
 
+/** Row names computed once per (account, key): saving after a message then costs one AEAD, no hashing. */
+const NAME_CACHE_ENTRIES = 4096;
+
+/**
+ * Nonces drawn from the CSPRNG in batches: one getRandomValues call per 64 writes instead of one per write
+ * (nonces are public, so holding the next ones in memory reveals nothing).
+ */
+function pooledRandom(random: RandomSource): RandomSource {
+  let pool: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  return (n) => {
+    if (n > 1024) return random(n);
+    if (at + n > pool.length) {
+      pool = random(64 * NONCE_BYTES);
+      at = 0;
+    }
+    at += n;
+    return pool.slice(at - n, at);
+  };
+}
+
 class Sealer {
   private readonly recordKey: Uint8Array;
   private readonly nameMacKey: Uint8Array;
   private readonly nameKey: Uint8Array;
+  private readonly names = new Map<string, string>();
   private wiped = false;
 
   constructor(hostKey: Uint8Array, context: string, private readonly random: RandomSource) {
@@ -100,8 +122,22 @@ class Sealer {
     if (this.wiped) throw new OtrStateError('the sealed store is closed');
   }
 
+  /** Memoised: names are a pure function of the keys and their inputs. Bounded; cleared when full. */
+  private cached(slot: string, make: () => string): string {
+    let name = this.names.get(slot);
+    if (name === undefined) {
+      if (this.names.size >= NAME_CACHE_ENTRIES) this.names.clear();
+      this.names.set(slot, (name = make()));
+    }
+    return name;
+  }
+
   accountName(accountId: string): string {
     this.live();
+    return this.cached(`a\0${accountId}`, () => this.makeAccountName(accountId));
+  }
+
+  private makeAccountName(accountId: string): string {
     const mac = shake256(concatBytes(this.nameMacKey, new Uint8Array([1]), enc.encode(accountId)), { dkLen: 24 });
     return ACCOUNT_PREFIX + base64Encode(mac);
   }
@@ -112,6 +148,10 @@ class Sealer {
 
   keyName(accountName: string, key: string): string {
     this.live();
+    return this.cached(`k\0${accountName}\0${key}`, () => this.makeKeyName(accountName, key));
+  }
+
+  private makeKeyName(accountName: string, key: string): string {
     const raw = enc.encode(key);
     // ISO/IEC 7816-4 padding: 0x80 then zeros up to the block.
     const padded = new Uint8Array(Math.ceil((raw.length + 1) / NAME_BLOCK) * NAME_BLOCK);
@@ -173,6 +213,7 @@ class Sealer {
 
   wipe(): void {
     wipe(this.recordKey, this.nameMacKey, this.nameKey);
+    this.names.clear();
     this.wiped = true;
   }
 }
@@ -186,7 +227,7 @@ export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: Se
     throw new OtrArgumentError(`the sealing key must be a Uint8Array of at least ${MIN_HOST_KEY_BYTES} bytes`);
   if (hostKey.every((b) => b === 0)) throw new OtrArgumentError('the sealing key is all zeros');
   const limits: StoreLimits = resolveLimits(options.limits);
-  const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? systemRandom);
+  const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? pooledRandom(systemRandom));
 
   return {
     async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
