@@ -7,6 +7,10 @@
  *   mode 'race' — `rounds` times: load the record, append its id byte, commit generation + 1, and on a
  *                 CONFLICT reload and try again. Prints `{"wins":N,"conflicts":M}`. Two of these on one
  *                 database must never lose an update: the final record lists every win of both.
+ *   mode 'soak' — like 'ack', but several of these share the record: each loads, commits generation + 1
+ *                 (its id in byte 4), prints `ack G`, and on a CONFLICT reloads and goes on. Used by
+ *                 scripts/soak-store.mjs, which kills and restarts them: no generation may be acknowledged
+ *                 by two writers, none may be missing after restart.
  * Records go through openAccountRecords, sealed, as a bridge would write them.
  */
 import { openAccountRecords } from '../../ts/store/account-records.js';
@@ -14,7 +18,7 @@ import { OtrError } from '../../ts/errors.js';
 import type { RecordStore } from '../../ts/store/types.js';
 
 export interface WriterConfig {
-  mode: 'ack' | 'race';
+  mode: 'ack' | 'race' | 'soak';
   kind: 'sqlite' | 'postgres';
   /** A file name (sqlite) or a connection string (postgres). */
   target: string;
@@ -26,9 +30,10 @@ export interface WriterConfig {
 
 export const WRITER_SEAL_KEY = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 ^ i);
 /** Each acknowledged generation's record: the generation in its first 4 bytes, then a filler of ~2.1 KB. */
-export function ackRecord(g: number): Uint8Array {
+export function ackRecord(g: number, writer = 0): Uint8Array {
   const b = new Uint8Array(2150).fill(g & 0xff);
   new DataView(b.buffer).setUint32(0, g);
+  b[4] = writer;
   return b;
 }
 
@@ -48,6 +53,21 @@ async function main(): Promise<void> {
       g++;
       await records.commit([{ key: c.key, generation: g, bytes: ackRecord(g) }]);
       process.stdout.write(`ack ${g}\n`);
+    }
+  }
+  if (c.mode === 'soak') {
+    process.stdout.write('ready\n');
+    let rec = await records.load(c.key);
+    for (;;) {
+      const g = (rec?.generation ?? 0) + 1;
+      try {
+        await records.commit([{ key: c.key, generation: g, bytes: ackRecord(g, c.id ?? 0) }]);
+        process.stdout.write(`ack ${g}\n`);
+        rec = { key: c.key, generation: g, bytes: new Uint8Array(0) };
+      } catch (e) {
+        if (!(e instanceof OtrError && e.code === 'CONFLICT')) throw e;
+        rec = await records.load(c.key);
+      }
     }
   }
   let wins = 0;
