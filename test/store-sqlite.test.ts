@@ -95,6 +95,52 @@ t('sealed records in the file: flipping a byte of a row with SQL is BAD_MAC thro
   await s.close();
 });
 
+t('group commit: 60 concurrent commits of many accounts, some conflicting, share a transaction yet each is atomic on its own', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path });
+  const bytes = (n: number) => new Uint8Array([n]);
+  await s.commit('acct0@x', [{ key: 'conv:shared', generation: 1, bytes: bytes(0) }]);
+  const results = await Promise.allSettled(
+    Array.from({ length: 60 }, (_, i) =>
+      i % 10 === 5
+        ? // a stale writer: expects generation 4 of the shared record, and also creates its own record
+          s.commit('acct0@x', [
+            { key: `conv:lost${i}`, generation: 1, bytes: bytes(i) },
+            { key: 'conv:shared', generation: 5, bytes: bytes(i) },
+          ])
+        : s.commit(`acct${i}@x`, [
+            { key: 'account', generation: 1, bytes: bytes(i) },
+            { key: `conv:peer${i}`, generation: 1, bytes: bytes(i) },
+          ]),
+    ),
+  );
+  results.forEach((r, i) => {
+    if (i % 10 === 5) assert.is(r.status === 'rejected' && (r.reason as { code?: string }).code, 'CONFLICT', `commit ${i}`);
+    else assert.is(r.status, 'fulfilled', `commit ${i}`);
+  });
+  await s.close();
+  const again = await openSqliteStore({ path });
+  for (let i = 0; i < 60; i++) {
+    if (i % 10 === 5) assert.is(await again.load('acct0@x', `conv:lost${i}`), undefined, `the conflicting commit ${i} left nothing`);
+    else assert.equal((await again.load(`acct${i}@x`, `conv:peer${i}`))?.bytes, bytes(i), `commit ${i} is durable`);
+  }
+  assert.is((await again.load('acct0@x', 'conv:shared'))?.generation, 1);
+  await again.close();
+});
+
+t('close() writes the commits already accepted and refuses new ones', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path });
+  const accepted = s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([7]) }]);
+  const closing = s.close();
+  await rejectsAsync(s.commit('a@x', [{ key: 'k2', generation: 1, bytes: new Uint8Array([8]) }]), 'STATE');
+  await accepted;
+  await closing;
+  const again = await openSqliteStore({ path });
+  assert.equal((await again.load('a@x', 'k'))?.bytes, new Uint8Array([7]));
+  await again.close();
+});
+
 /** Starts a writer; resolves with the last generation it acknowledged before it was SIGKILLed. */
 function killWriterAfter(config: WriterConfig, acks: number, extraMs: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -8,6 +8,9 @@
  *   bridge.save.1000conv.plain the same without sealing (what sealing costs);
  *   bridge.save.1000conv.syncnormal  SQLite only, synchronous=NORMAL instead of FULL (what the fsync costs;
  *                              docs/stores.md says why FULL is the default).
+ *   bridge.save.1000conv.x16   16 saves of 16 different conversations issued together (a bridge handling 16
+ *                              messages in one event-loop turn); one op = all 16 durable. SQLite groups them
+ *                              into one transaction (one fsync); PostgreSQL runs them on its pool.
  * The records are synthetic until the session layer produces real ones; a commit does not depend on their
  * content. SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync);
  * PostgreSQL is a private server on loopback (test/helpers/postgres.ts) with fsync on.
@@ -43,7 +46,7 @@ async function makeStore(impl: Impl, label: string): Promise<RecordStore> {
   }
   server ??= startPostgres({ fsync: true });
   const { openPostgresStore } = await import('../../ts/store/postgres.js');
-  return openPostgresStore({ connectionString: (await server).url, max: 2 });
+  return openPostgresStore({ connectionString: (await server).url, max: 8 });
 }
 
 function record(i: number, g: number): Uint8Array {
@@ -52,7 +55,7 @@ function record(i: number, g: number): Uint8Array {
   return b;
 }
 
-function saveCase(impl: Impl, name: string, conversations: number, sealed: boolean): BenchCase {
+function saveCase(impl: Impl, name: string, conversations: number, sealed: boolean, together = 1): BenchCase {
   let store: RecordStore | undefined;
   let records: AccountRecords | undefined;
   let next = 0;
@@ -73,9 +76,13 @@ function saveCase(impl: Impl, name: string, conversations: number, sealed: boole
     },
     fn() {
       const r = records!;
-      const key = `conv:peer${next}@bench.example`;
-      next = (next + 1) % conversations;
-      return r.commit([r.change(key, record(next, r.generation(key)! + 1))]);
+      const saves: Promise<void>[] = [];
+      for (let k = 0; k < together; k++) {
+        const key = `conv:peer${next}@bench.example`;
+        next = (next + 1) % conversations;
+        saves.push(r.commit([r.change(key, record(next, r.generation(key)! + 1))]));
+      }
+      return together === 1 ? saves[0] : Promise.all(saves);
     },
     async teardown() {
       await records?.close();
@@ -90,6 +97,7 @@ export function cases(): BenchCase[] {
     out.push(saveCase(impl, 'bridge.save.1conv', 1, true));
     out.push(saveCase(impl, 'bridge.save.1000conv', 1000, true));
     out.push(saveCase(impl, 'bridge.save.1000conv.plain', 1000, false));
+    out.push(saveCase(impl, 'bridge.save.1000conv.x16', 1000, true, 16));
   }
   out.push(saveCase('sqlite', 'bridge.save.1000conv.syncnormal', 1000, true));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.

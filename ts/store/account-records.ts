@@ -160,7 +160,10 @@ class AccountRecordsImpl implements AccountRecords {
     const own = ownCopy(changes);
     const keys = own.map((c) => c.key);
     const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
-    const run = (before.length ? Promise.all(before) : Promise.resolve()).then(() => this.apply(own));
+    const run = (before.length ? Promise.all(before) : Promise.resolve())
+      .then(() => this.apply(own))
+      // Our snapshot of the caller's records holds secrets; the store has its own copy (or sealed one) by now.
+      .finally(() => own.forEach((c) => c.bytes?.fill(0)));
     const settled = run.then(
       () => undefined,
       () => undefined,

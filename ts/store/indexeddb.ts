@@ -137,8 +137,15 @@ export class IndexedDbStore implements RecordStore {
           // already finishing
         }
       };
-      tx.oncomplete = () => resolve();
-      tx.onabort = () => reject(failure ?? new OtrStateError(`IndexedDB commit aborted: ${tx.error?.name ?? 'unknown error'}`));
+      const wipeCopies = () => changes.forEach((c) => c.bytes?.fill(0)); // the database holds its own clone
+      tx.oncomplete = () => {
+        wipeCopies();
+        resolve();
+      };
+      tx.onabort = () => {
+        wipeCopies();
+        reject(failure ?? new OtrStateError(`IndexedDB commit aborted: ${tx.error?.name ?? 'unknown error'}`));
+      };
       tx.onerror = (ev) => {
         // A failed request aborts the transaction; onabort reports it.
         ev.preventDefault();

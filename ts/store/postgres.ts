@@ -187,6 +187,8 @@ export class PostgresStore implements RecordStore {
       if (isRetryableRace(e))
         throw new OtrStoreConflictError(changes[0]!.key, 'another writer committed to the same records at the same time; nothing was written');
       throw e;
+    } finally {
+      for (const c of changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
     }
   }
 

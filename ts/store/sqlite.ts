@@ -11,6 +11,13 @@
  * So NORMAL is an explicit opt-in (`synchronous: 'normal'`) for hosts whose disk or VM already makes that
  * trade. docs/stores.md records the choice and the measured cost.
  *
+ * Group commit. better-sqlite3 is synchronous: a commit, fsync included, runs on the event loop's thread.
+ * Commits are therefore queued and flushed once per event-loop turn (setImmediate): every commit that
+ * arrived meanwhile — typically one per incoming message the bridge handled in that turn, across accounts —
+ * runs in ONE transaction, each inside its own SAVEPOINT, so they share one fsync while each stays atomic on
+ * its own: a conflicting commit rolls back to its savepoint and rejects, the others go on. All of them resolve
+ * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop.
+ *
  * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
  * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
  * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
@@ -25,7 +32,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
   /** The database file (created if missing). */
@@ -59,17 +66,37 @@ interface LoadedRow {
   bytes: Uint8Array | null;
 }
 
+interface Pending {
+  accountId: string;
+  changes: RecordChange[];
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 export class SqliteStore implements RecordStore {
   private closed = false;
-  private readonly commitTx: (accountId: string, changes: readonly RecordChange[]) => void;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly group: (batch: readonly Pending[]) => (unknown | undefined)[];
 
   private constructor(
     private readonly db: Db,
     private readonly st: Statements,
     private readonly limits: StoreLimits,
   ) {
-    const tx = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
-    this.commitTx = (a, c) => tx.immediate(a, c);
+    // Called inside `group`'s transaction, better-sqlite3 runs this one as a SAVEPOINT: a throw rolls back to it.
+    const one = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
+    const all = db.transaction((batch: readonly Pending[]) =>
+      batch.map((p) => {
+        try {
+          one(p.accountId, p.changes);
+          return undefined;
+        } catch (e) {
+          return e;
+        }
+      }),
+    );
+    this.group = (batch) => all.immediate(batch);
   }
 
   /** Opens (creating if needed) the database at `options.path`. */
@@ -148,11 +175,36 @@ export class SqliteStore implements RecordStore {
     return rows.map((r) => checkStoredKey(r.key, this.limits));
   }
 
-  async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+  async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
     this.live();
-    checkCommit(accountId, changes, this.limits);
-    if (changes.length === 0) return;
-    this.commitTx(accountId, changes);
+    checkCommit(accountId, input, this.limits);
+    if (input.length === 0) return;
+    // Copied now: the write happens at the flush, and the caller may reuse its buffers meanwhile.
+    const changes = ownCopy(input);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ accountId, changes, resolve, reject });
+      this.flushing ??= new Promise((done) => setImmediate(() => done(this.flush())));
+    });
+  }
+
+  /** One transaction for every queued commit, each in its own savepoint; settles each once COMMIT returned. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = undefined;
+    let results: (unknown | undefined)[];
+    try {
+      if (!this.db.open) throw new OtrStateError('the store is closed');
+      results = this.group(batch);
+    } catch (e) {
+      // The shared transaction itself failed (busy beyond the timeout, I/O error): nothing of it was written.
+      results = batch.map(() => e);
+    }
+    batch.forEach((p, i) => {
+      for (const c of p.changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
+      if (results[i] === undefined) p.resolve();
+      else p.reject(results[i]);
+    });
   }
 
   /** Inside the IMMEDIATE transaction: throwing rolls everything back. */
@@ -179,7 +231,8 @@ export class SqliteStore implements RecordStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
+    this.closed = true; // refuse new calls now ...
+    await this.flushing; // ... but write the commits already accepted
     this.db.close();
   }
 }

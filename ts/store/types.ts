@@ -45,7 +45,8 @@ export interface RecordStore {
   /** The keys of every record of the account (for lazy restore: conversations are loaded when first used). */
   keys(accountId: string): Promise<string[]>;
   /**
-   * Applies every change atomically or none. Throws OtrStoreConflictError (code 'CONFLICT') when any change's
+   * Applies every change atomically or none. The store takes its own copy of the bytes at the call: the
+   * caller may reuse or wipe its buffers as soon as commit() was called. Throws OtrStoreConflictError (code 'CONFLICT') when any change's
    * expected generation does not match what is stored; nothing is written then.
    */
   commit(accountId: string, changes: readonly RecordChange[]): Promise<void>;
