@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { openSqliteStore } from '../ts/store/sqlite.js';
 import { openAccountRecords } from '../ts/store/account-records.js';
 import { CONTRACT } from './helpers/store-contract.js';
 import { rejectsAsync } from './helpers/rejects.js';
+import { OtrError } from '../ts/errors.js';
 import { ackRecord, WRITER_SEAL_KEY, type WriterConfig } from './helpers/store-writer.js';
 
 const t = suite('store-sqlite');
@@ -139,6 +140,61 @@ t('close() writes the commits already accepted and refuses new ones', async () =
   const again = await openSqliteStore({ path });
   assert.equal((await again.load('a@x', 'k'))?.bytes, new Uint8Array([7]));
   await again.close();
+});
+
+t('a file that is not a database, and a database whose pages were overwritten: typed errors, never a crash or wrong bytes', async () => {
+  const garbage = file();
+  writeFileSync(garbage, Buffer.alloc(8192, 0x5a));
+  await rejectsAsync(openSqliteStore({ path: garbage }), 'MALFORMED');
+
+  // 200 sealed records, checkpointed into the main file, then every page after the first two overwritten
+  // at a few offsets. Whatever SQLite still reads must come back typed: a corrupt page (MALFORMED), a blob
+  // whose bytes changed (BAD_MAC through the seal), or the intact record.
+  const path = file();
+  const s = await openSqliteStore({ path });
+  const r = await openAccountRecords(s, 'a@x', { sealKey: WRITER_SEAL_KEY });
+  for (let i = 0; i < 200; i += 50) await r.commit(Array.from({ length: 50 }, (_, j) => r.change(`conv:p${i + j}`, ackRecord(i + j))));
+  await s.close();
+  const db = new Database(path);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r+');
+  for (let off = 8192; off + 64 < size; off += 4096 * 7) writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, off + 1000);
+  closeSync(fd);
+  const codes = new Map<string, number>();
+  const count = (c: string) => codes.set(c, (codes.get(c) ?? 0) + 1);
+  let opened;
+  try {
+    opened = await openSqliteStore({ path });
+  } catch (e) {
+    assert.instance(e, OtrError, `open: ${(e as Error).message}`);
+    count((e as OtrError).code);
+  }
+  if (opened) {
+    const fresh = await openAccountRecords(opened, 'a@x', { sealKey: WRITER_SEAL_KEY });
+    for (let i = 0; i < 200; i++) {
+      try {
+        const rec = await fresh.load(`conv:p${i}`);
+        if (rec === undefined) count('missing');
+        else {
+          assert.equal(rec.bytes, ackRecord(i), `record ${i} came back with other bytes`);
+          count('intact');
+        }
+      } catch (e) {
+        assert.instance(e, OtrError, `record ${i}: ${(e as Error).name}: ${(e as Error).message}`);
+        count((e as OtrError).code);
+      }
+    }
+    await opened.close();
+  }
+  console.log(`  overwritten pages: ${JSON.stringify(Object.fromEntries(codes))}`);
+  // A damaged index hides rows rather than failing: verifyOnOpen refuses the file up front instead.
+  await rejectsAsync(openSqliteStore({ path, verifyOnOpen: true }), 'MALFORMED');
+  const healthy = file();
+  await (await openSqliteStore({ path: healthy })).close();
+  await (await openSqliteStore({ path: healthy, verifyOnOpen: true })).close();
+  assert.ok([...codes.keys()].some((c) => c !== 'intact'), `the damage was noticed: ${JSON.stringify([...codes])}`);
 });
 
 /** Starts a writer; resolves with the last generation it acknowledged before it was SIGKILLed. */
