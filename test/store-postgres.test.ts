@@ -144,6 +144,21 @@ test('hostile rows: generation past 2^53, oversized bytes (never transferred), o
   await rejectsAsync(s.commit('a@x', [{ key: 'huge-gen', generation: 5, bytes: new Uint8Array(1) }]), 'CONFLICT');
 });
 
+test('the database going away is a typed STATE error: a dropped table, a refused connection', async () => {
+  const s = await store({ table: 'dropped' });
+  await s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([1]) }]);
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  await c.query('DROP TABLE dropped');
+  await c.end();
+  await rejectsAsync(s.load('a@x', 'k'), 'STATE');
+  await rejectsAsync(s.keys('a@x'), 'STATE');
+  await rejectsAsync(s.commit('a@x', [{ key: 'k', generation: 2, bytes: new Uint8Array([2]) }]), 'STATE');
+  await rejectsAsync(s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([2]) }, { key: 'j', generation: 1, bytes: new Uint8Array([2]) }]), 'STATE');
+  const url = server.url.replace(`:${server.port}/`, ':1/');
+  await rejectsAsync(openPostgresStore({ connectionString: url, max: 1 }), 'STATE');
+});
+
 test('a writer process killed with SIGKILL three times: every acknowledged commit is in the database', async () => {
   const config: WriterConfig = { mode: 'ack', kind: 'postgres', target: server.url, account: 'kill@x', key: 'conv:peer' };
   let previous = 0;

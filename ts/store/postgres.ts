@@ -23,7 +23,7 @@
  * before the bytes, and a row over maxRecordBytes is refused without being transferred (validate.ts).
  */
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
-import { OtrArgumentError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
+import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
@@ -48,6 +48,24 @@ type Querier = Pick<Pool, 'query'> | PoolClient;
 /** pg sends a Buffer as bytea; a plain Uint8Array would be sent as text. No copy: a view on the same memory. */
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * What pg throws (a server error with its SQLSTATE, a refused or dropped connection) is the environment, not
+ * input: OtrStateError with the code, so callers handle one error hierarchy. OtrErrors pass through.
+ */
+function typed(e: unknown): unknown {
+  if (e instanceof OtrError) return e;
+  const code = (e as { code?: unknown })?.code;
+  return new OtrStateError(`PostgreSQL failed: ${typeof code === 'string' ? `${code}: ` : ''}${(e as Error)?.message ?? String(e)}`);
+}
+
+async function pgCall<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw typed(e);
+  }
 }
 
 function isRetryableRace(e: unknown): boolean {
@@ -102,7 +120,7 @@ export class PostgresStore implements RecordStore {
       await store.createSchema();
     } catch (e) {
       if (owns) await pool.end();
-      throw e;
+      throw typed(e);
     }
     return store;
   }
@@ -149,7 +167,7 @@ export class PostgresStore implements RecordStore {
     this.live();
     checkName(accountId, 'accountId', this.limits);
     checkName(key, 'record key', this.limits);
-    const r = await this.pool.query({ text: this.sql.load, values: [accountId, key, this.limits.maxRecordBytes] });
+    const r = await pgCall(this.pool.query({ text: this.sql.load, values: [accountId, key, this.limits.maxRecordBytes] }));
     const row = r.rows[0] as { generation: unknown; n: unknown; bytes: unknown } | undefined;
     if (!row) return undefined;
     return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
@@ -158,7 +176,9 @@ export class PostgresStore implements RecordStore {
   async keys(accountId: string): Promise<string[]> {
     this.live();
     checkName(accountId, 'accountId', this.limits);
-    const r = await this.pool.query({ text: this.sql.keys, values: [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1] });
+    const r = await pgCall(
+      this.pool.query({ text: this.sql.keys, values: [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1] }),
+    );
     checkKeyCount(r.rows.length, this.limits);
     return r.rows.map((row: { key: unknown }) => checkStoredKey(row.key, this.limits));
   }
@@ -186,7 +206,7 @@ export class PostgresStore implements RecordStore {
     } catch (e) {
       if (isRetryableRace(e))
         throw new OtrStoreConflictError(changes[0]!.key, 'another writer committed to the same records at the same time; nothing was written');
-      throw e;
+      throw typed(e);
     } finally {
       for (const c of changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
     }
