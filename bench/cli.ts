@@ -33,18 +33,23 @@ for (const f of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.js'
   for (const c of await mod.cases(ctx)) if (filter.test(c.name)) cases.push(c);
 }
 
-// Same-name cases next to each other (first-seen order of names, suite order within a name).
-const order = [...new Set(cases.map((c) => c.name))];
-cases.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-
 const perRound: BenchResult[][] = cases.map(() => []);
 for (let round = 0; round < rounds; round++) {
   if (rounds > 1) process.stderr.write(`-- round ${round + 1}/${rounds}\n`);
   for (const [i, c] of cases.entries()) {
     if (round === 0) await c.setup?.();
-    c.fn(); // warm up once and fail fast on a broken case
-    const b = new Benchmark(`${c.name} [${c.impl}]`, c.fn, { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 });
-    b.run();
+    await c.fn(); // warm up once and fail fast on a broken case
+    const timing = { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 };
+    const b = c.deferred
+      ? new Benchmark(`${c.name} [${c.impl}]`, {
+          ...timing,
+          defer: true,
+          fn: (d: { resolve(): void }) => (c.fn() as Promise<unknown>).then(() => d.resolve()),
+        })
+      : new Benchmark(`${c.name} [${c.impl}]`, c.fn, timing);
+    if (c.deferred) await new Promise((done) => b.on('complete', done).run({ async: true }));
+    else b.run();
+    if (round === rounds - 1) await c.teardown?.();
     const r: BenchResult = {
       name: c.name,
       impl: c.impl,

@@ -4,8 +4,9 @@
  */
 import type { CryptoBackend } from '../ts/backend/types.js';
 
-/** `hybrid`: the Node default backend (WASM + OpenSSL for modPow and large ChaCha20 inputs). */
-export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native';
+/** A crypto implementation (`hybrid`: the Node default backend, WASM + OpenSSL for modPow and large ChaCha20
+ * inputs), or (for the bridge.* family) the record store a case runs on. */
+export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native' | 'memory' | 'sqlite' | 'postgres';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */
@@ -14,6 +15,10 @@ export interface BenchCase {
   fn: () => unknown;
   /** Async preparation run just before this case is measured (e.g. starting a server), not at collection time. */
   setup?: () => Promise<void>;
+  /** `fn` returns a promise that ends the operation (a database commit): measured as a deferred benchmark. */
+  deferred?: boolean;
+  /** Run after the case is measured (closing connections). */
+  teardown?: () => Promise<void>;
 }
 
 export interface BenchContext {

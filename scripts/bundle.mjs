@@ -3,6 +3,12 @@
 //                          hands MODP exponentiation and large ChaCha20 inputs to node:crypto (OpenSSL)
 //   dist/index.js          ESM for apps' own bundlers and other runtimes (the "import" condition): no
 //                          node:crypto anywhere, the hybrid backend replaced by its stub
+//   dist/store*.js         the record stores' entry points (otr4/store, otr4/store/sqlite, /postgres, /indexeddb);
+//                          better-sqlite3 and pg stay imports that only the sqlite/postgres entries make;
+//                          build/bundle-meta.json records every output's imports so a test can check that
+//                          nothing else reaches them
+//   dist/errors.js         the error classes, imported by all of the above, so `instanceof OtrError` (and
+//                          OtrStoreConflictError...) holds whichever entry an app took a class from
 //   dist/otr.browser.js    one self-contained, minified ESM file for a plain <script type="module"> (everything
 //                          inlined: @noble/*, and the WASM, which scripts/build-wasm.mjs embeds as base64)
 // In the first two, @noble/* stay dependencies so an app that already has them does not ship them twice.
@@ -18,13 +24,30 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // node:crypto) otherwise: esbuild's node platform takes the first, the neutral and browser ones the second,
 // and so does any bundler that compiles build/ts itself for a browser.
 const common = { entryPoints: ['build/ts/index.js'], bundle: true, format: 'esm', target: 'es2022', legalComments: 'none', logLevel: 'warning' };
-await build({ ...common, outfile: 'dist/index.node.js', platform: 'node', external: ['@noble/*'], sourcemap: true });
-await build({ ...common, outfile: 'dist/index.js', platform: 'neutral', external: ['@noble/*'], sourcemap: true });
+/** Every import of errors.js in the library becomes an import of the one shared dist/errors.js. */
+const sharedErrors = {
+  name: 'shared-errors',
+  setup(b) {
+    b.onResolve({ filter: /\/errors\.js$/ }, (a) => (a.kind === 'entry-point' ? undefined : { path: './errors.js', external: true }));
+  },
+};
+const shared = { ...common, external: ['@noble/*'], plugins: [sharedErrors], sourcemap: true, metafile: true };
+await build({ ...shared, entryPoints: ['build/ts/errors.js'], outfile: 'dist/errors.js', platform: 'neutral' });
+await build({ ...shared, outfile: 'dist/index.node.js', platform: 'node' });
+const core = await build({ ...shared, outfile: 'dist/index.js', platform: 'neutral' });
+const storeEntries = {
+  store: 'build/ts/store/index.js',
+  'store-sqlite': 'build/ts/store/sqlite.js',
+  'store-postgres': 'build/ts/store/postgres.js',
+  'store-indexeddb': 'build/ts/store/indexeddb.js',
+};
+const stores = await build({ ...shared, entryPoints: storeEntries, outdir: 'dist', platform: 'neutral', external: ['@noble/*', 'better-sqlite3', 'pg'] });
+writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...core.metafile.outputs, ...stores.metafile.outputs } }));
 // keepNames: error classes take their `name` from the class (OtrError, OtrDecodeError...), which minifying
 // would otherwise turn into one letter in every message an app shows or logs.
 await build({ ...common, outfile: 'dist/otr.browser.js', platform: 'browser', minify: true, keepNames: true });
 
-for (const f of ['dist/index.js', 'dist/otr.browser.js']) {
+for (const f of ['dist/index.js', 'dist/otr.browser.js', 'dist/store.js', 'dist/store-indexeddb.js']) {
   if (readFileSync(f, 'utf8').includes('node:crypto')) throw new Error(`${f} must not reference node:crypto`);
 }
 
@@ -32,7 +55,7 @@ const sizes = {};
 const measure = (label, bytes) => {
   sizes[label] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 };
-for (const f of ['dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js']) measure(f, readFileSync(f));
+for (const f of ['dist/errors.js', 'dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js', ...Object.keys(storeEntries).map((e) => `dist/${e}.js`)]) measure(f, readFileSync(f));
 for (const f of ['build/otr.wasm', 'build/otr-simd.wasm']) if (existsSync(f)) measure(`${f} (embedded as base64)`, readFileSync(f));
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -97,6 +97,16 @@ export interface Limits {
    * forged D-H Commits cannot push out the peer's genuine AKE).
    */
   maxV3PendingAkeAgeMs: number;
+
+  // Stores (ts/store): what a store writes and what it accepts back from its disk or database.
+  /** Largest stored record, in bytes (after sealing, when the store seals); a bigger row is refused. */
+  maxRecordBytes: number;
+  /** Largest record key and account id, in UTF-8 bytes (as the store keeps them: hashed/sealed when sealing). */
+  maxRecordKeyBytes: number;
+  /** Most records one account may hold; `keys()` refuses a listing beyond it (a hostile table). */
+  maxRecordsPerAccount: number;
+  /** Most changes in one commit. */
+  maxChangesPerCommit: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -141,6 +151,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRateLimitKeys: 10_000,
   maxOwnerPrekeyProfiles: 64,
   maxV3PendingAkeAgeMs: 60_000,
+  // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.
+  maxRecordBytes: 4 << 20,
+  // 'conv:' + a peer id (maxIdentityBytes) sealed and base64url-encoded fits with room to spare.
+  maxRecordKeyBytes: 1024,
+  maxRecordsPerAccount: 100_000,
+  maxChangesPerCommit: 10_000,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {
