@@ -51,7 +51,7 @@ async function loadOrCreateKey(dir: string): Promise<Uint8Array> {
 async function main(): Promise<void> {
   const dir = arg('dir', './prekey-data');
   await fsp.mkdir(dir, { recursive: true });
-  const limits = resolveLimits({ maxConnections: Number(arg('max-connections', '1024')) });
+  const limits = resolveLimits({ maxConnections: Number(arg('max-connections', '1024')), maxConnectionsPerAddress: Number(arg('max-connections-per-address', '16')) });
   const backend = await loadBackend('wasm');
   const store = await FileStore.open(join(dir, 'store'), { limits });
   const identitySecret = await loadOrCreateKey(dir);
@@ -63,11 +63,12 @@ async function main(): Promise<void> {
     identitySecret,
     store,
     limits,
-    fetchRate: { burst: Number(arg('fetch-burst', '60')), perSecond: Number(arg('fetch-rate', '10')) },
+    fetchRate: { burst: Number(arg('fetch-burst', String(limits.fetchRequesterBurst))), perSecond: Number(arg('fetch-rate', String(limits.fetchRequesterPerSecond))) },
+    targetRate: { burst: Number(arg('target-burst', String(limits.fetchTargetBurst))), perSecond: Number(arg('target-rate', String(limits.fetchTargetPerSecond))) },
     publishRate: { burst: Number(arg('publish-burst', '20')), perSecond: Number(arg('publish-rate', '1')) },
   });
   wipe(identitySecret); // the core keeps only the derived scalar; the seed need not stay in memory
-  const tcp = await listenTcp(core, { port: Number(arg('port', '0')), host: arg('host', '127.0.0.1'), maxConnections: limits.maxConnections });
+  const tcp = await listenTcp(core, { port: Number(arg('port', '0')), host: arg('host', '127.0.0.1'), maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress });
   process.stdout.write(`listening ${tcp.port} ${bytesToHex(core.fingerprint)} ${bytesToHex(core.publicKey)}\n`);
   const stop = async () => {
     await tcp.close();

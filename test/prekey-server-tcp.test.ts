@@ -38,7 +38,7 @@ interface Running {
 function startServer(dir: string, extra: string[] = []): Promise<Running> {
   const child = spawn(
     process.execPath,
-    [SERVER_JS, '--dir', dir, '--port', '0', '--identity', 'prekey.test', '--fetch-burst', '100000', '--fetch-rate', '1000', '--publish-burst', '1000', '--publish-rate', '1000', ...extra],
+    [SERVER_JS, '--dir', dir, '--port', '0', '--identity', 'prekey.test', '--fetch-burst', '100000', '--fetch-rate', '1000', '--target-burst', '100000', '--target-rate', '1000', '--max-connections-per-address', '1000', '--publish-burst', '1000', '--publish-rate', '1000', ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.add(child);
