@@ -4,7 +4,7 @@
  */
 import type { CryptoBackend } from '../ts/backend/types.js';
 
-export type Impl = 'wasm' | 'js' | 'noble' | 'native';
+export type Impl = 'wasm' | 'js' | 'noble' | 'native' | 'memory' | 'file' | 'sqlite' | 'postgres';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */
