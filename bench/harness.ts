@@ -5,8 +5,8 @@
 import type { CryptoBackend } from '../ts/backend/types.js';
 
 /** A crypto implementation (`hybrid`: the Node default backend, WASM + OpenSSL for modPow and large ChaCha20
- * inputs), or (for the bridge.* family) the record store a case runs on. */
-export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native' | 'memory' | 'sqlite' | 'postgres';
+ * inputs), or (bridge.* and prekeyserver.* families) the store a case runs on. */
+export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native' | 'memory' | 'file' | 'sqlite' | 'postgres';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */

@@ -87,8 +87,30 @@ export interface Limits {
   maxConnections: number;
   /** Idle time (ms) after which the reference server closes a connection. */
   serverIdleMs: number;
-  /** Rate-limit buckets (one per identity or requester) the prekey server keeps; least recently used dropped. */
+  /** Time (ms) a client has to send one whole request line once it started it (slow-loris bound, not an idle timer). */
+  serverLineDeadlineMs: number;
+  /** Open TCP connections of the reference prekey server from one remote address (an IPv6 /64 counts as one). */
+  maxConnectionsPerAddress: number;
+  /**
+   * Rate-limit buckets (one per identity or requester) the prekey server keeps per limiter. Never evicted while
+   * they hold information: when full, refilled buckets are pruned, and new keys beyond it share one overflow
+   * bucket (so an attacker cannot flush a victim's bucket by making new ones).
+   */
   maxRateLimitKeys: number;
+  /** Ensemble queries one requester (the transport's remote address, else the network identity) may make at once ... */
+  fetchRequesterBurst: number;
+  /** ... and regains per second. */
+  fetchRequesterPerSecond: number;
+  /** Ensemble queries for one requested identity, from everybody together, at once (bounds how fast its prekeys drain) ... */
+  fetchTargetBurst: number;
+  /** ... and regained per second. */
+  fetchTargetPerSecond: number;
+  /** DAKEs (publications, storage requests) one publisher identity (and one remote address) may start at once ... */
+  publishBurst: number;
+  /** ... and regains per second. */
+  publishPerSecond: number;
+  /** A storage status of at most this many prekey messages is `low` (the owner should publish more). */
+  prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
   maxOwnerPrekeyProfiles: number;
   /**
@@ -148,7 +170,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pendingDakeTtlMs: 60_000,
   maxConnections: 1024,
   serverIdleMs: 30_000,
+  serverLineDeadlineMs: 10_000,
+  maxConnectionsPerAddress: 16,
   maxRateLimitKeys: 10_000,
+  fetchRequesterBurst: 20,
+  fetchRequesterPerSecond: 0.5,
+  // 8 at once, then one every 30 s: draining 100 stored prekeys takes ~46 minutes instead of seconds.
+  fetchTargetBurst: 8,
+  fetchTargetPerSecond: 1 / 30,
+  publishBurst: 20,
+  publishPerSecond: 1,
+  prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
   maxV3PendingAkeAgeMs: 60_000,
   // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.
