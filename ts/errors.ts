@@ -16,6 +16,7 @@ export type OtrErrorCode =
   | 'STATE' // the message is not acceptable in the current protocol state
   | 'CONFLICT' // a store's compare-and-set failed: another writer or a stale copy saved this record first
   | 'NOT_INITIALIZED' // a crypto call before `await init()`
+  | 'POOL' // the worker pool (otr4/pool) could not run a call: worker exit, timeout, closed, overloaded (OtrPoolError.reason)
   | 'BACKEND'; // the crypto backend failed its self-test or is unavailable
 
 export class OtrError extends Error {
