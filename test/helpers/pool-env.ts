@@ -3,10 +3,12 @@
  * same seeded randomness and fixed clock the in-process twin of a test uses, so a conversation run through
  * the pool can be compared byte for byte with the same conversation run on this thread.
  *
- * Test hook: an account whose id starts with `doomed` ends its worker thread (process.exit inside a worker
- * ends only that thread) the first time it draws randomness — how the crash suite kills a worker mid-call.
- * Restoring an account draws none, so the account can be loaded and reloaded; any call that needs
- * randomness (startDake, send) then kills the worker.
+ * Test hooks, by account id prefix, triggered when the account first draws randomness (restoring an account
+ * draws none, so such an account can be loaded and reloaded; a call that needs randomness — startDake, send —
+ * triggers it):
+ *   doomed…  process.exit inside the worker (ends only that thread): a worker crash mid-call;
+ *   stuck…   an endless loop: a worker that never answers (the pool's timeout must end it);
+ *   faulty…  a TypeError: an exception that is not an OtrError, as a bug inside the library would throw.
  */
 import type { RandomSource } from '../../ts/index.js';
 import { seededRandom } from './rng.js';
@@ -22,9 +24,20 @@ export function seedOf(accountId: string): number {
 export const POOL_CLOCK = (): number => T0;
 
 export function environment(accountId: string): { random: RandomSource; clock: () => number } {
-  if (accountId.startsWith('doomed')) {
+  if (accountId.startsWith('doomed')) return { random: () => process.exit(70), clock: POOL_CLOCK };
+  if (accountId.startsWith('stuck')) {
     return {
-      random: () => process.exit(70),
+      random: () => {
+        for (;;);
+      },
+      clock: POOL_CLOCK,
+    };
+  }
+  if (accountId.startsWith('faulty')) {
+    return {
+      random: () => {
+        throw new TypeError('injected fault');
+      },
       clock: POOL_CLOCK,
     };
   }

@@ -56,7 +56,7 @@ export interface PoolOptions {
 }
 
 export interface PoolStats {
-  workers: { index: number; threadId: number; backend: string | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
+  workers: { index: number; threadId: number; running: boolean; backend: string | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
   accounts: number;
   /** Calls waiting or running. */
   pending: number;
@@ -300,7 +300,7 @@ export class OtrPool {
     const counts = new Map<WorkerSlot, number>();
     for (const e of this.accounts.values()) counts.set(e.slot, (counts.get(e.slot) ?? 0) + 1);
     return {
-      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, backend: s.backend, accounts: counts.get(s) ?? 0, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
+      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: counts.get(s) ?? 0, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
       accounts: this.accounts.size,
       pending: this.pending,
       calls: this.calls,

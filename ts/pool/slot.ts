@@ -72,6 +72,8 @@ export class WorkerSlot {
   backend: string | undefined;
   threadId = -1;
   dead = false;
+  /** A worker thread of this slot is alive (false after close() or while a replacement starts). */
+  running = false;
 
   constructor(
     index: number,
@@ -126,6 +128,7 @@ export class WorkerSlot {
     this.rejectQueued(() => true, 'closed', 'the pool is closed');
     this.failInFlight('closed', 'the pool closed before the call completed');
     if (this.worker) await this.worker.terminate();
+    this.running = false;
   }
 
   private schedule(): void {
@@ -182,6 +185,7 @@ export class WorkerSlot {
         if (m.kind === 'ready') {
           started = true;
           this.ready = true;
+          this.running = true;
           this.startFailures = 0;
           this.backend = m.backend;
           this.threadId = w.threadId;
@@ -200,6 +204,7 @@ export class WorkerSlot {
     w.on('exit', () =>
       this.hooks.timed(() => {
         if (w !== this.worker) return;
+        this.running = false;
         if (this.closed) return;
         const reason = this.ending ?? 'worker-exit';
         this.failInFlight(reason, reason === 'timeout' ? 'the call timed out; its worker was replaced' : 'the worker running the call exited');
