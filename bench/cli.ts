@@ -32,6 +32,13 @@ for (const f of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.js'
 const results: BenchResult[] = [];
 for (const c of cases) {
   await c.setup?.();
+  if (c.measure) {
+    const m = await c.measure();
+    const r: BenchResult = { name: c.name, impl: c.impl, opsPerSec: 1e6 / m.usPerOp, usPerOp: m.usPerOp, rme: m.rme, samples: m.samples, ...(m.extra ? { extra: m.extra } : {}) };
+    results.push(r);
+    process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%${m.extra ? `  ${JSON.stringify(m.extra)}` : ''}\n`);
+    continue;
+  }
   c.fn(); // warm up once and fail fast on a broken case
   const b = new Benchmark(`${c.name} [${c.impl}]`, c.fn, { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 });
   b.run();

@@ -13,6 +13,12 @@ export interface BenchCase {
   fn: () => unknown;
   /** Async preparation run just before this case is measured (e.g. starting a server), not at collection time. */
   setup?: () => Promise<void>;
+  /**
+   * For work benchmark.js cannot time (asynchronous, on other threads, seconds per op): the case measures
+   * itself and `fn` is not run. `extra` holds figures the case reports beside the time (e.g. main-thread
+   * blocking); they go to the JSON as they are.
+   */
+  measure?: () => Promise<{ usPerOp: number; rme: number; samples: number; extra?: Record<string, number> }>;
 }
 
 export interface BenchContext {
@@ -27,6 +33,7 @@ export interface BenchResult {
   usPerOp: number;
   rme: number;
   samples: number;
+  extra?: Record<string, number>;
 }
 
 export type SuiteModule = { cases(ctx: BenchContext): BenchCase[] | Promise<BenchCase[]> };

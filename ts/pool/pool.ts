@@ -19,6 +19,7 @@
  * (docs/persistence.md's rule). The pool keeps the last bytes in memory to reload a crashed worker's accounts.
  */
 import { availableParallelism } from 'node:os';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { OtrArgumentError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
 import { OtrPoolError } from './errors.js';
@@ -39,7 +40,7 @@ export interface PoolOptions {
   checkpoints?: 'every-call' | 'manual';
   /** Called with each checkpoint, in order per account; the call's promise waits for it (store, then transmit). */
   onCheckpoint?: (accountId: string, bytes: Uint8Array) => void | Promise<void>;
-  /** Most calls per postMessage (default 64). */
+  /** Most calls per postMessage (default 32: a batch's results are settled in one stretch of the main thread). */
   maxBatchCalls?: number;
   /** Batches sent to one worker and not yet answered (default 2: one running, one ready behind it). */
   maxInFlight?: number;
@@ -64,6 +65,10 @@ export interface PoolStats {
   batches: number;
   /** The longest stretch of synchronous pool work on the calling thread, in ms (routing, batching, results). */
   maxSyncMs: number;
+  /** The 99th percentile of those stretches, in ms. */
+  p99SyncMs: number;
+  /** Their sum, in ms: the pool's own cost on the calling thread. */
+  totalSyncMs: number;
 }
 
 interface AccountEntry {
@@ -87,7 +92,7 @@ type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'maxBatchCalls' | 'ma
 
 const DEFAULTS: Resolved = {
   checkpoints: 'every-call',
-  maxBatchCalls: 64,
+  maxBatchCalls: 32,
   maxInFlight: 2,
   callTimeoutMs: 30_000,
   maxRestarts: 3,
@@ -104,7 +109,8 @@ export class OtrPool {
   private pending = 0;
   private pendingChars = 0;
   private calls = 0;
-  private maxSync = 0;
+  private sync: RecordableHistogram = createHistogram();
+  private syncTotal = 0;
   private closing = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
 
@@ -271,12 +277,18 @@ export class OtrPool {
       };
       return unload.then(
         async (bytes) => {
+          // The account is out of every worker now: load it into the target whatever the store says.
           entry.checkpoint = bytes;
-          if (this.o.onCheckpoint) await this.o.onCheckpoint(accountId, bytes);
-          entry.durable = bytes;
           entry.slot = target;
           target.enqueue(this.reloadCall(entry));
           release(target);
+          if (!this.o.onCheckpoint) return void (entry.durable = bytes);
+          try {
+            await this.o.onCheckpoint(accountId, bytes);
+            entry.durable = bytes;
+          } catch {
+            throw new OtrPoolError('persist-failed', 'the account moved, but onCheckpoint failed to store its bytes', accountId);
+          }
         },
         (e) => {
           release(entry.slot);
@@ -305,13 +317,16 @@ export class OtrPool {
       pending: this.pending,
       calls: this.calls,
       batches: this.slots.reduce((n, s) => n + s.batches, 0),
-      maxSyncMs: this.maxSync,
+      maxSyncMs: this.sync.count ? this.sync.max / 1e6 : 0,
+      p99SyncMs: this.sync.count ? this.sync.percentile(99) / 1e6 : 0,
+      totalSyncMs: this.syncTotal,
     };
   }
 
-  /** Forgets the longest synchronous stretch measured so far (benches measure one phase at a time). */
-  resetMaxSync(): void {
-    this.maxSync = 0;
+  /** Forgets the synchronous stretches measured so far (benches measure one phase at a time). */
+  resetSyncStats(): void {
+    this.sync.reset();
+    this.syncTotal = 0;
   }
 
   /**
@@ -501,7 +516,8 @@ export class OtrPool {
       return fn();
     } finally {
       const d = performance.now() - t;
-      if (d > this.maxSync) this.maxSync = d;
+      this.syncTotal += d;
+      this.sync.record(Math.max(1, Math.round(d * 1e6)));
     }
   }
 }
