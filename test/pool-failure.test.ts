@@ -168,6 +168,79 @@ test('onCheckpoint fails: the outputs are withheld (persist-failed), calls alrea
   }
 });
 
+test("checkpoints 'manual': a crash reverts the account to the last checkpoint asked for, not to the last call", async () => {
+  const { pool, a, b } = await setup({ checkpoints: 'manual' });
+  try {
+    await loadHooked(pool, 'doomed@example.org', A);
+    const first = await a.send('checkpointed');
+    const saved = await pool.checkpoint(A);
+    assert.equal(pool.lastCheckpoint(A), saved);
+    const second = await a.send('not checkpointed');
+    assert.is(messageId(second), messageId(first) + 1);
+    assert.equal(pool.lastCheckpoint(A), saved, 'no checkpoint without asking');
+    await rejectsWith(pool.conversation('doomed@example.org', B).startDake(), 'worker-exit');
+    // Back at the checkpoint: the next message takes the id of the one sent after it (so, in manual mode,
+    // checkpoint before transmitting — docs/pool.md).
+    const again = await a.send('after the crash');
+    assert.is(messageId(again), messageId(second));
+    assert.equal((await b.receive(first.toSend[0]!)).messages.map((m) => m.text), ['checkpointed']);
+    assert.equal((await b.receive(again.toSend[0]!)).messages.map((m) => m.text), ['after the crash']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('move with a failing onCheckpoint: the move rejects (persist-failed) but the account is in its new worker and works', async () => {
+  let fail = false;
+  const { pool, a, b } = await setup({
+    onCheckpoint: () => {
+      if (fail) throw new Error('store down');
+    },
+  });
+  try {
+    const from = pool.workerOf(A)!;
+    fail = true;
+    const moving = pool.move(A, 1 - from);
+    const during = a.info();
+    await rejectsWith(moving, 'persist-failed');
+    fail = false;
+    assert.is(pool.workerOf(A), 1 - from);
+    assert.is((await during).state, 'ENCRYPTED_MESSAGES', 'a call made during the move followed the account');
+    await bothWays(a, b, 'after the move');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('onCheckpoint that never answers: the call still settles (persist-failed) at its deadline', async () => {
+  let hang = false;
+  const { pool, a, b } = await setup({ callTimeoutMs: 1000, onCheckpoint: () => (hang ? new Promise<void>(() => {}) : undefined) });
+  try {
+    hang = true;
+    await rejectsWith(a.send('never stored'), 'persist-failed');
+    hang = false;
+    await bothWays(a, b, 'after the hung store');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a new account whose first checkpoint cannot be stored is not kept anywhere; creating it again works', async () => {
+  let fail = true;
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, onCheckpoint: () => {
+    if (fail) throw new Error('store down');
+  } });
+  try {
+    await rejectsWith(pool.createAccount({ accountId: A, dsaKey: null }), 'persist-failed');
+    assert.equal(pool.accountIds, []);
+    fail = false;
+    const info = await pool.createAccount({ accountId: A, dsaKey: null });
+    assert.is(info.accountId, A);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('back-pressure: beyond maxQueuedCalls new calls are refused (overloaded) at once; the accepted ones run', async () => {
   const { pool, a, b } = await setup({ maxQueuedCalls: 4 });
   try {

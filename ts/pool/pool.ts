@@ -442,7 +442,8 @@ export class OtrPool {
       if (stale()) return reject(withheld());
       if (!bytes) return resolve(r.value);
       try {
-        await hook(entry.id, bytes);
+        // A store that never answers must not hang the call: past the call's deadline it counts as failed.
+        await deadlineRace(Promise.resolve(hook(entry.id, bytes)), c.deadline - performance.now());
       } catch {
         this.revert(entry);
         return reject(new OtrPoolError('persist-failed', 'onCheckpoint failed: the outputs were withheld and the account reverted', entry.id));
@@ -460,10 +461,16 @@ export class OtrPool {
   private revert(entry: AccountEntry): void {
     entry.epoch++;
     entry.checkpoint = entry.durable;
-    if (!entry.durable) return;
-    const reload = this.reloadCall(entry);
+    // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
+    const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
+    if (!entry.durable && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
     if (entry.held) entry.held.unshift(reload);
     else entry.slot.enqueueFront([reload]);
+  }
+
+  /** A pool-internal unload whose bytes are thrown away. */
+  private dropCall(entry: AccountEntry): PendingCall {
+    return { call: { op: 'unload', account: entry.id }, accountId: entry.id, deadline: Infinity, chars: 0, settle: () => {}, fail: () => {} };
   }
 
   /** A pool-internal load of the account's checkpoint; nobody waits on it (a later call's failure tells). */
@@ -586,6 +593,15 @@ function cloneArg<T>(v: T): T | OtrArgumentError {
   } catch {
     return new OtrArgumentError('options must be plain data');
   }
+}
+
+/** `p`, or a rejection once `ms` have passed. */
+function deadlineRace<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('deadline')), Math.max(1, Math.min(ms, 2 ** 31 - 1)));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function closedError(): Promise<never> {
