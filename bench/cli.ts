@@ -38,6 +38,14 @@ for (let round = 0; round < rounds; round++) {
   if (rounds > 1) process.stderr.write(`-- round ${round + 1}/${rounds}\n`);
   for (const [i, c] of cases.entries()) {
     if (round === 0) await c.setup?.();
+    if (c.measure) {
+      const m = await c.measure();
+      const r: BenchResult = { name: c.name, impl: c.impl, opsPerSec: 1e6 / m.usPerOp, usPerOp: m.usPerOp, rme: m.rme, samples: m.samples, ...(m.extra ? { extra: m.extra } : {}) };
+      perRound[i]!.push(r);
+      process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%${m.extra ? `  ${JSON.stringify(m.extra)}` : ''}\n`);
+      if (round === rounds - 1) await c.teardown?.();
+      continue;
+    }
     await c.fn(); // warm up once and fail fast on a broken case
     const timing = { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 };
     const b = c.deferred

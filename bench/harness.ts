@@ -19,6 +19,12 @@ export interface BenchCase {
   deferred?: boolean;
   /** Run after the case is measured (closing connections). */
   teardown?: () => Promise<void>;
+  /**
+   * For work benchmark.js cannot time (asynchronous, on other threads, seconds per op): the case measures
+   * itself and `fn` is not run. `extra` holds figures the case reports beside the time (e.g. main-thread
+   * blocking); they go to the JSON as they are.
+   */
+  measure?: () => Promise<{ usPerOp: number; rme: number; samples: number; extra?: Record<string, number> }>;
 }
 
 export interface BenchContext {
@@ -35,6 +41,7 @@ export interface BenchResult {
   usPerOp: number;
   rme: number;
   samples: number;
+  extra?: Record<string, number>;
 }
 
 export type SuiteModule = { cases(ctx: BenchContext): BenchCase[] | Promise<BenchCase[]> };

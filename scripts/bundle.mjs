@@ -43,6 +43,17 @@ const storeEntries = {
 };
 const stores = await build({ ...shared, entryPoints: storeEntries, outdir: 'dist', platform: 'neutral', external: ['@noble/*', 'better-sqlite3', 'pg'] });
 writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...core.metafile.outputs, ...stores.metafile.outputs } }));
+// otr4/pool (Node only): dist/pool/index.js and the worker it starts, dist/pool/worker.js (found next to it by
+// import.meta.url). Both import the core as '../index.node.js' (the Node build, with the hybrid backend), kept
+// external, so the pool, its workers and the app share one core and its error classes.
+const coreExternal = {
+  name: 'core-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: '../index.node.js', external: true }));
+    b.onResolve({ filter: /\/errors\.js$/ }, () => ({ path: '../errors.js', external: true }));
+  },
+};
+await build({ ...common, entryPoints: ['build/ts/pool/index.js', 'build/ts/pool/worker.js'], outfile: undefined, outdir: 'dist/pool', platform: 'node', plugins: [coreExternal], sourcemap: true });
 // keepNames: error classes take their `name` from the class (OtrError, OtrDecodeError...), which minifying
 // would otherwise turn into one letter in every message an app shows or logs.
 await build({ ...common, outfile: 'dist/otr.browser.js', platform: 'browser', minify: true, keepNames: true });
@@ -55,7 +66,7 @@ const sizes = {};
 const measure = (label, bytes) => {
   sizes[label] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 };
-for (const f of ['dist/errors.js', 'dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js', ...Object.keys(storeEntries).map((e) => `dist/${e}.js`)]) measure(f, readFileSync(f));
+for (const f of ['dist/errors.js', 'dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js', ...Object.keys(storeEntries).map((e) => `dist/${e}.js`), 'dist/pool/index.js', 'dist/pool/worker.js']) measure(f, readFileSync(f));
 for (const f of ['build/otr.wasm', 'build/otr-simd.wasm']) if (existsSync(f)) measure(`${f} (embedded as base64)`, readFileSync(f));
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

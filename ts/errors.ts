@@ -17,6 +17,7 @@ export type OtrErrorCode =
   | 'CONFLICT' // a store's compare-and-set failed: another writer or a stale copy saved this record first
   | 'ROLLBACK' // a store handed back an older generation of a record than this process already saw
   | 'NOT_INITIALIZED' // a crypto call before `await init()`
+  | 'POOL' // the worker pool (otr4/pool) could not run a call: worker exit, timeout, closed, overloaded (OtrPoolError.reason)
   | 'BACKEND'; // the crypto backend failed its self-test or is unavailable
 
 export class OtrError extends Error {
