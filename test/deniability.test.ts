@@ -146,7 +146,7 @@ export function ringSignatureTests(label: string, sigs: Uint8Array[][]): ChiSqua
  * algorithm are the same bytes on both backends — ring-sig.test.ts — so the smaller JS sample still checks
  * that backend's reduction and arithmetic). 40 per cell group keeps every chi-square cell at >= 5 expected.
  */
-const HONEST_PER_SLOT = { wasm: 64, js: 40 } as const;
+const HONEST_PER_SLOT = { wasm: 64, js: 40, hybrid: 64 } as const;
 
 const guesses = (sigs: Uint8Array[][]) => sigs.reduce((n, bySlot, slot) => n + bySlot.filter((s) => guessSigner(s) === slot).length, 0);
 
