@@ -118,7 +118,7 @@ t.after(() => rmSync(tmp, { recursive: true, force: true }));
 t('npm start: the demo conversation runs from DAKE to the end of the session', async () => {
   const r = await run('npm', ['start']);
   assertOk(r, 'npm start');
-  assert.match(r.out, /crypto backend: wasm/);
+  assert.match(r.out, /crypto backend: hybrid/); // Node's default: WASM + OpenSSL (docs/backends.md)
   assert.match(r.out, /encrypted \(v4\)/);
   assert.match(r.out, /Total time \d+ ms/);
 });
@@ -162,9 +162,9 @@ t('npm run dudect -- N: every line measured, the JS control line printed', async
 
 t('npm run prekey-server: listens on loopback, accepts a connection, stops cleanly on SIGTERM', async () => {
   const dir = join(tmp, 'prekey');
-  const p = start('npm', ['run', 'prekey-server', '--', '--port', '0', '--dir', dir]);
+  const p = start('npm', ['run', 'prekey-server', '--', '--port', '0', '--data', dir]);
   try {
-    const m = await p.waitFor(/listening (\d+) ([0-9a-f]+) ([0-9a-f]+)/);
+    const m = await p.waitFor(/listening on 127\.0\.0\.1:(\d+) \(TCP\), identity fingerprint [0-9a-f]+/);
     await new Promise<void>((resolve, reject) => {
       const s = connect(Number(m[1]), '127.0.0.1', () => {
         s.end();
