@@ -31,6 +31,7 @@ import {
   forgeInteractiveDake,
   forgeNonInteractiveAuth,
   forgeTranscript,
+  falsePrekeyEnsemble,
   formatParsed,
   macKeyMatches,
   modifyDataMessage,
@@ -50,6 +51,9 @@ import { decryptDataMessage, encryptDataMessage, messageEncKey, type RatchetStat
 import { generateEcdh } from '../ts/crypto/ecdh.js';
 import { ed448KeyPair } from '../ts/crypto/eddsa.js';
 import { createClientProfile, expiryFromNow } from '../ts/profile/client-profile.js';
+import { validateEnsemble } from '../ts/prekey/ensemble.js';
+import { addPrekeyProfile, addPrekeys, EMPTY_PREKEY_OWNER_STATE } from '../ts/prekey/owner-store.js';
+import { receiveNonInteractiveAuth } from '../ts/offline/dake.js';
 import { encodeMessage as encodeV3 } from '../ts/v3/messages.js';
 import { MessageTypeV3 } from '../ts/wire/header.js';
 
@@ -292,6 +296,20 @@ test("non-interactive: Bob, with his own prekey secret, forges a conversation 'f
     });
     const bob2 = Account.restore(p.bob.serialize(), { backend: be, random: seededRandom(61), clock: p.clock }).conversation(ALICE_ID);
     assert.ok(bob2.receive(honest.message).events.some((e) => e.type === 'encrypted'));
+  }
+});
+
+test('False Prekey Ensemble: Bob makes an ensemble he never published and a message from Alice against it; the honest receiver accepts', () => {
+  for (const be of BACKENDS) {
+    const p = makePair(be, 9);
+    const rnd = seededRandom(90);
+    const f = falsePrekeyEnsemble(be, rnd, { clientProfile: p.bob.clientProfile, identitySecret: p.bob.identity.secret, expiry: expiryFromNow(T0) });
+    validateEnsemble(be, f.ensemble, { nowMs: T0 }); // a valid ensemble, like a published one
+    const forged = forgeNonInteractiveAuth(be, rnd, { sender: party(p.alice, ALICE_ID), ensemble: f.ensemble, receiverAccountId: BOB_ID, signer: f.prekey.ecdh });
+    const owner = addPrekeys(addPrekeyProfile(EMPTY_PREKEY_OWNER_STATE, f.prekeyProfile), [f.prekey], T0);
+    const got = receiveNonInteractiveAuth(be, rnd, localOf(p.bob, ALICE_ID), owner, dearmour(forged.message), T0);
+    assert.is(bytesToHex(got.established.ssid), bytesToHex(forged.established.ssid));
+    assert.is(bytesToHex(got.established.peerProfile.encoded), bytesToHex(p.alice.clientProfile.encoded), 'accepted as from Alice');
   }
 });
 
