@@ -193,6 +193,32 @@ for (const be of BACKENDS) {
   });
 }
 
+test('data-message tools: anything but a well-formed OTRv4 data message, and wrong key sizes, are typed errors', () => {
+  const be = WASM;
+  const { p, wire, deliver } = conversation(be, 12);
+  deliver('b', p.a.start().toSend);
+  const w = p.a.send('x').toSend[0]!;
+  const k = new Uint8Array(64);
+  const bad = [wire[1]!, '?OTRv4?', 'hello', '?OTR:AAQD.', w.slice(0, 60) + '.', '?OTR:' + 'A'.repeat(200000) + '.'];
+  const ops: ((x: string) => unknown)[] = [
+    (x) => revealedMacKeys(x),
+    (x) => remacMessage(be, x, k),
+    (x) => modifyDataMessage(be, x, { offset: 0, oldText: 'x', newText: 'y', macKey: k }),
+    (x) => readAndForge(be, x, { messageKey: k }),
+    (x) => macKeyMatches(be, x, k),
+  ];
+  for (const x of bad)
+    for (const op of ops)
+      assert.throws(() => op(x), (e: unknown) => e instanceof OtrError, `${x.slice(0, 20)}`);
+  for (const n of [0, 63, 65]) {
+    assert.throws(() => remacMessage(be, w, new Uint8Array(n)), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => showMacKey(be, new Uint8Array(n)), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => readAndForge(be, w, { chainKey: new Uint8Array(n) }), (e: unknown) => e instanceof OtrArgumentError);
+  }
+  assert.throws(() => modifyDataMessage(be, w, { offset: 5, oldText: 'x', newText: 'y' }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => modifyDataMessage(be, w, { offset: -1, oldText: 'x', newText: 'y' }), (e: unknown) => e instanceof OtrArgumentError);
+});
+
 // ------------------------------------------------------------------------------- read and forge
 
 test('Read and Forge from a chain key; Show MAC Key; the forgery is read by the honest ratchet', () => {
