@@ -28,7 +28,7 @@ import { createSmp1, createSmp2, processSmp2, processSmp3, processSmp4, verifySm
 import { proveDh, proveEcdh, verifyDhProof, verifyEcdhProof } from '../ts/prekey-server/proofs.js';
 import { prekeyServerKdf } from '../ts/crypto/kdf.js';
 import { dhKeyPair } from '../ts/crypto/dh.js';
-import { MODP3072 } from '../ts/crypto/dh-groups.js';
+import { MODP1536, MODP3072 } from '../ts/crypto/dh-groups.js';
 import { Writer } from '../ts/codec/primitives.js';
 import { PrekeyServerUsage } from '../ts/crypto/usage.js';
 
@@ -228,6 +228,20 @@ test('SMP: every proof nonce and exponent is uniform (both backends); the same t
     const names = rejected(bt).map((t) => t.feature);
     assert.ok(names.includes('biased SMP1 r2 mod 4') && names.includes('biased SMP1 r3 mod 4'), names.join());
   }
+});
+
+// ------------------------------------------------------------------------------- OTRv3 SMP (left as it is)
+
+test('OTRv3 SMP exponents (1536 random bits, used mod q) are within 2^-66 of uniform: no change needed', () => {
+  // U[0, 2^1536) mod q with 2^1536 = 2q + delta: residues below delta have weight 3, the others 2, so the
+  // statistical distance from uniform is delta·(3q − 2^1536) / (2^1536·q) — exactly, in integers.
+  const q = MODP1536.q;
+  const n = 1n << 1536n;
+  const delta = n - 2n * q;
+  assert.ok(delta > 0n && delta < q);
+  const scaled = (delta * (3n * q - n) * (1n << 66n)) / (n * q); // distance · 2^66
+  assert.is(scaled, 0n, 'statistical distance < 2^-66');
+  assert.ok(delta.toString(2).length <= 1470);
 });
 
 // ------------------------------------------------------------------------------- prekey-server proofs

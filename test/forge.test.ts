@@ -31,6 +31,7 @@ import {
   forgeInteractiveDake,
   forgeNonInteractiveAuth,
   forgeTranscript,
+  falsePrekeyEnsemble,
   formatParsed,
   macKeyMatches,
   modifyDataMessage,
@@ -50,6 +51,9 @@ import { decryptDataMessage, encryptDataMessage, messageEncKey, type RatchetStat
 import { generateEcdh } from '../ts/crypto/ecdh.js';
 import { ed448KeyPair } from '../ts/crypto/eddsa.js';
 import { createClientProfile, expiryFromNow } from '../ts/profile/client-profile.js';
+import { validateEnsemble } from '../ts/prekey/ensemble.js';
+import { addPrekeyProfile, addPrekeys, EMPTY_PREKEY_OWNER_STATE } from '../ts/prekey/owner-store.js';
+import { receiveNonInteractiveAuth } from '../ts/offline/dake.js';
 import { encodeMessage as encodeV3 } from '../ts/v3/messages.js';
 import { MessageTypeV3 } from '../ts/wire/header.js';
 
@@ -189,6 +193,32 @@ for (const be of BACKENDS) {
   });
 }
 
+test('data-message tools: anything but a well-formed OTRv4 data message, and wrong key sizes, are typed errors', () => {
+  const be = WASM;
+  const { p, wire, deliver } = conversation(be, 12);
+  deliver('b', p.a.start().toSend);
+  const w = p.a.send('x').toSend[0]!;
+  const k = new Uint8Array(64);
+  const bad = [wire[1]!, '?OTRv4?', 'hello', '?OTR:AAQD.', w.slice(0, 60) + '.', '?OTR:' + 'A'.repeat(200000) + '.'];
+  const ops: ((x: string) => unknown)[] = [
+    (x) => revealedMacKeys(x),
+    (x) => remacMessage(be, x, k),
+    (x) => modifyDataMessage(be, x, { offset: 0, oldText: 'x', newText: 'y', macKey: k }),
+    (x) => readAndForge(be, x, { messageKey: k }),
+    (x) => macKeyMatches(be, x, k),
+  ];
+  for (const x of bad)
+    for (const op of ops)
+      assert.throws(() => op(x), (e: unknown) => e instanceof OtrError, `${x.slice(0, 20)}`);
+  for (const n of [0, 63, 65]) {
+    assert.throws(() => remacMessage(be, w, new Uint8Array(n)), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => showMacKey(be, new Uint8Array(n)), (e: unknown) => e instanceof OtrArgumentError);
+    assert.throws(() => readAndForge(be, w, { chainKey: new Uint8Array(n) }), (e: unknown) => e instanceof OtrArgumentError);
+  }
+  assert.throws(() => modifyDataMessage(be, w, { offset: 5, oldText: 'x', newText: 'y' }), (e: unknown) => e instanceof OtrArgumentError);
+  assert.throws(() => modifyDataMessage(be, w, { offset: -1, oldText: 'x', newText: 'y' }), (e: unknown) => e instanceof OtrArgumentError);
+});
+
 // ------------------------------------------------------------------------------- read and forge
 
 test('Read and Forge from a chain key; Show MAC Key; the forgery is read by the honest ratchet', () => {
@@ -292,6 +322,20 @@ test("non-interactive: Bob, with his own prekey secret, forges a conversation 'f
     });
     const bob2 = Account.restore(p.bob.serialize(), { backend: be, random: seededRandom(61), clock: p.clock }).conversation(ALICE_ID);
     assert.ok(bob2.receive(honest.message).events.some((e) => e.type === 'encrypted'));
+  }
+});
+
+test('False Prekey Ensemble: Bob makes an ensemble he never published and a message from Alice against it; the honest receiver accepts', () => {
+  for (const be of BACKENDS) {
+    const p = makePair(be, 9);
+    const rnd = seededRandom(90);
+    const f = falsePrekeyEnsemble(be, rnd, { clientProfile: p.bob.clientProfile, identitySecret: p.bob.identity.secret, expiry: expiryFromNow(T0) });
+    validateEnsemble(be, f.ensemble, { nowMs: T0 }); // a valid ensemble, like a published one
+    const forged = forgeNonInteractiveAuth(be, rnd, { sender: party(p.alice, ALICE_ID), ensemble: f.ensemble, receiverAccountId: BOB_ID, signer: f.prekey.ecdh });
+    const owner = addPrekeys(addPrekeyProfile(EMPTY_PREKEY_OWNER_STATE, f.prekeyProfile), [f.prekey], T0);
+    const got = receiveNonInteractiveAuth(be, rnd, localOf(p.bob, ALICE_ID), owner, dearmour(forged.message), T0);
+    assert.is(bytesToHex(got.established.ssid), bytesToHex(forged.established.ssid));
+    assert.is(bytesToHex(got.established.peerProfile.encoded), bytesToHex(p.alice.clientProfile.encoded), 'accepted as from Alice');
   }
 });
 

@@ -34,6 +34,8 @@ import type { DakeEstablished } from '../ake/interactive.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
 import { braceKeyFromDh } from '../ratchet/keys.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
+import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
+import { generatePrekeyMessages, type PrekeySecrets } from '../prekey/prekey-message.js';
 import { encodeNonInteractiveAuth } from '../offline/wire.js';
 import { authMac, nonInteractivePhi, nonInteractiveSecrets, nonInteractiveTranscript, tmpKey } from '../offline/transcript.js';
 
@@ -322,4 +324,35 @@ export function forgeNonInteractiveAuth(b: CryptoBackend, random: RandomSource, 
 /** Decodes an armoured Auth-I (for tests and the CLI: the sigma to inspect). */
 export function authISigma(wire: string): Uint8Array {
   return decodeAuthI(dearmour(wire)).sigma;
+}
+
+// ------------------------------------------------------------------------------------------ false ensemble
+
+export interface FalseEnsembleOptions {
+  /** The owner's current client profile (its owner tag is the ensemble's). */
+  readonly clientProfile: ClientProfile;
+  /** sym_h, the 57-byte seed of the owner's long-term identity key (it signs the prekey profile). */
+  readonly identitySecret: Uint8Array;
+  /** Expiry of the prekey profile, Unix seconds. */
+  readonly expiry: bigint;
+}
+
+export interface FalseEnsemble {
+  readonly ensemble: PrekeyEnsemble;
+  /** The one-time prekey's secrets: the `signer` for forgeNonInteractiveAuth, and what the owner store keeps. */
+  readonly prekey: PrekeySecrets;
+  /** The prekey profile with its shared-prekey secret (for an owner store). */
+  readonly prekeyProfile: PrekeyProfileWithSecret;
+}
+
+/**
+ * False Prekey Ensemble: an ensemble for the owner that was never published — made with the honest
+ * createPrekeyProfile / generatePrekeyMessages — so that the owner can show a non-interactive DAKE (and, with
+ * forgeNonInteractiveAuth, messages from anyone) against prekeys no server ever saw.
+ */
+export function falsePrekeyEnsemble(b: CryptoBackend, random: RandomSource, o: FalseEnsembleOptions): FalseEnsemble {
+  const tag = o.clientProfile.ownerTag;
+  const prekeyProfile = createPrekeyProfile(b, random, { ownerTag: tag, identitySecret: o.identitySecret, expiry: o.expiry });
+  const prekey = generatePrekeyMessages(b, random, tag, 1)[0]!;
+  return { ensemble: { clientProfile: o.clientProfile, prekeyProfile: prekeyProfile.profile, prekeyMessage: prekey.message }, prekey, prekeyProfile };
 }

@@ -14,7 +14,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { abytes, equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
-import { decodeDataMessage, encodeDataMessage, splitRevealedMacs, type DataMessage, type DataMessageFields } from '../wire/data.js';
+import { decodeDataMessage, draftDataMessage, encodeDataMessage, splitRevealedMacs, type DataMessage, type DataMessageFields } from '../wire/data.js';
 import { peekHeader, MessageType, PROTOCOL_VERSION_4 } from '../wire/header.js';
 import { authenticator, chachaXor, MAC_KEY_BYTES, MESSAGE_KEY_BYTES, messageKeys, messageMacKey, CHAIN_KEY_BYTES } from '../ratchet/keys.js';
 import { joinPlaintext, splitPlaintext } from '../wire/tlv.js';
@@ -30,14 +30,11 @@ export function decodeDataWire(wire: string): DataMessage {
   return m;
 }
 
+/** Lays the fields out as the honest sender does (draftDataMessage) and seals them with a tag under `mkMac`. */
 function seal(b: CryptoBackend, f: DataMessageFields, mkMac: Uint8Array): string {
   abytes(mkMac, MAC_KEY_BYTES, 'MAC key');
-  const draft = { ...f, authenticator: new Uint8Array(64) };
-  const bytes = encodeDataMessage(draft);
-  // The authenticated prefix is everything before the authenticator: recompute it from the new fields.
-  const m = decodeDataMessage(bytes);
-  bytes.set(authenticator(b, mkMac, m.authenticated), m.authenticated.length);
-  return armour(bytes);
+  const draft = draftDataMessage(f);
+  return armour(draft.seal(authenticator(b, mkMac, draft.authenticated)));
 }
 
 /** The MAC keys a data message reveals (64 bytes each), in order. */
