@@ -171,8 +171,8 @@ class Acc {
     }
     const stored = this.peer.master.stored;
     if (!stored) return;
-    const master = { ...this.peer.master, stored: null };
-    this.peer = { ...this.peer, master };
+    // Through a step (a copy): a context is never shared between two states, since superseded ones are wiped.
+    this.step(this.peer.master, (tx) => void (tx.s.stored = null));
     const ctx = contextOf(this.peer, tag)!;
     if (this.now - stored.at <= RESEND_INTERVAL_MS && ctx.msgstate === 'encrypted') this.step(ctx, (tx) => tx.sendData(utf8(stored.text), [], 0));
   }
