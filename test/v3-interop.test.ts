@@ -97,7 +97,7 @@ function checkSecure(conv: V3Conversation, peer: LibotrPeer, log: Log, weCommitt
   assert.is(bytesToHex(conv.peerFingerprint!), peer.fingerprint);
 }
 
-test('the libotr peer builds against libotr5-dev (CI installs .ci/apt-packages)', () => {
+test('the libotr peer builds against libotr5-dev (npm test installs .ci/apt-packages)', () => {
   assert.ok(built.ok, `building test/interop/peer.c failed:\n${built.output}`);
 });
 

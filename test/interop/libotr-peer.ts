@@ -4,7 +4,7 @@
  * "done". Messages are escaped the way peer.c expects (backslash and newline).
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,25 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const PEER_BIN = join(ROOT, 'build', 'test', 'interop', 'peer');
 
-/** Compiles the peer; returns the compiler's output on failure (the caller fails the suite loudly). */
+/** The Debian packages the peer is built from (all listed in .ci/apt-packages, which `npm test` installs). */
+export const PEER_PACKAGES = 'gcc libc6-dev pkg-config libotr5-dev libgcrypt20-dev';
+export const PEER_INSTALL = `apt-get install -y --no-install-recommends ${PEER_PACKAGES}`;
+
+let buildResult: { ok: boolean; output: string } | undefined;
+
+/**
+ * Compiles the peer (once per process); on failure returns the compiler's output with the packages to install,
+ * and every later LibotrPeer.start() fails with that message, so each test fails on its own and says why.
+ */
 export function buildPeer(): { ok: boolean; output: string } {
   const r = spawnSync('sh', [join(ROOT, 'test', 'interop', 'build.sh'), PEER_BIN], { encoding: 'utf8' });
-  return { ok: r.status === 0, output: `${r.error?.message ?? ''}${r.stdout ?? ''}${r.stderr ?? ''}` };
+  const ok = r.status === 0 && existsSync(PEER_BIN);
+  const output = `${r.error?.message ?? ''}${r.stdout ?? ''}${r.stderr ?? ''}`;
+  buildResult = {
+    ok,
+    output: ok ? output : `${output.trim()}\nThe libotr peer needs the Debian packages ${PEER_PACKAGES}: ${PEER_INSTALL}`,
+  };
+  return buildResult;
 }
 
 const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -39,6 +54,8 @@ export class LibotrPeer {
   private lines: string[] = [];
   private waiter: (() => void) | null = null;
   private dir: string;
+  /** Set when the process could not be started or failed later ('error' event): reported by the next read. */
+  private failure: Error | null = null;
   fingerprint = '';
   instanceTag = 0;
 
@@ -56,9 +73,20 @@ export class LibotrPeer {
       this.waiter?.();
     });
     this.proc.on('exit', () => this.waiter?.());
+    // Without this listener a spawn failure (ENOENT, EACCES) is an uncaught exception that ends the whole run.
+    this.proc.on('error', (e) => {
+      this.failure = e;
+      this.waiter?.();
+    });
+    this.proc.stdin.on('error', (e) => {
+      this.failure ??= e;
+    });
   }
 
   static async start(): Promise<LibotrPeer> {
+    if (buildResult && !buildResult.ok)
+      throw new Error(`the libotr peer was not built (the first test shows why); it needs ${PEER_PACKAGES}: ${PEER_INSTALL}`);
+    if (!existsSync(PEER_BIN)) throw new Error(`the libotr peer ${PEER_BIN} does not exist; it needs ${PEER_PACKAGES}: ${PEER_INSTALL}`);
     const p = new LibotrPeer();
     const ready = await p.readUntil((l) => l.startsWith('ready '));
     const [, fp, tag] = ready[ready.length - 1]!.split(' ');
@@ -76,6 +104,7 @@ export class LibotrPeer {
         out.push(l);
         if (stop(l)) return out;
       }
+      if (this.failure) throw new Error(`libotr peer failed (${this.failure.message}) after: ${out.join(' | ')}`);
       if (this.proc.exitCode !== null) throw new Error(`libotr peer exited (${this.proc.exitCode}) after: ${out.join(' | ')}`);
       if (Date.now() > deadline) throw new Error(`libotr peer timed out after: ${out.join(' | ')}`);
       await new Promise<void>((resolve) => {
@@ -104,7 +133,7 @@ export class LibotrPeer {
   }
 
   async close(): Promise<void> {
-    if (this.proc.exitCode === null) {
+    if (this.proc.exitCode === null && this.proc.pid !== undefined) {
       this.proc.stdin.write('quit\n');
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

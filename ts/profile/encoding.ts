@@ -12,6 +12,7 @@
  * count and the signature, and the transitional-signed message is the prefix of those before field 7.
  */
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { bigToBytesBE } from '../bytes.js';
 import { ED448_SIGNATURE_BYTES, POINT_BYTES, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
@@ -168,7 +169,7 @@ export function readClientProfile(r: SpanReader): ClientProfile {
         forgingKey = r.point();
         break;
       case ProfileField.versions:
-        versions = latin1(r.data('versions'));
+        versions = latin1(r.data('versions', DEFAULT_LIMITS.maxProfileVersionsBytes));
         break;
       case ProfileField.expiry:
         expiry = r.long();
