@@ -162,7 +162,7 @@ test('a flood of forged commits from fresh tags never evicts the honest AKE, and
   assert.is(a.conv.msgstate, 'encrypted');
   assert.is(a.conv.current, BOB_TAG);
   // Once Mallory's AKEs are stale, a new instance may take one of their places (never Bob's encrypted one).
-  t += resolveLimits().maxV3PendingAkeAgeMs;
+  t += resolveLimits().pendingDakeProtectMs;
   const late = a.conv.receive(mallory(MALLORY_TAG + 99, 999).startAke().toSend[0]!);
   assert.not.ok(late.events.some((e) => e.type === 'ignored'));
   assert.ok(a.conv.peerState.instances.some((c) => c.theirTag === MALLORY_TAG + 99));
