@@ -251,6 +251,33 @@ for (const backend of BACKENDS) {
   });
 }
 
+test('two clients of the peer answer our commit to anyone: each gets its own session; a held message goes to the first', () => {
+  const a = makeSide(BACKENDS[0]!, 'alice', { policy: { requireEncryption: true } });
+  const b1 = makeSide(BACKENDS[0]!, 'bob');
+  const b2 = makeSide(BACKENDS[0]!, 'bob', { instanceTag: 0x2222_0300 }, 2);
+  const commit = a.conv.startAke().toSend;
+  // Typed before the AKE: held (requireEncryption), sent once an instance is encrypted.
+  const held = a.conv.send('held for the first');
+  assert.ok(held.toSend.every((t) => t.startsWith('?OTRv3?')));
+  pump(b1, a, commit.flatMap((t) => b1.conv.receive(t).toSend));
+  assert.equal(b1.user, ['held for the first']);
+  assert.is(a.conv.current, b1.opts.instanceTag);
+  // The second client answers the same commit later: its own context, its own AKE, reported as a switch.
+  const before = a.events.length;
+  pump(b2, a, commit.flatMap((t) => b2.conv.receive(t).toSend));
+  assert.is(b2.conv.msgstate, 'encrypted');
+  assert.equal(b2.user, [], 'the held message went to the first client only');
+  assert.equal(a.conv.instances.map((i) => i.msgstate), ['encrypted', 'encrypted']);
+  assert.is(a.conv.current, b2.opts.instanceTag);
+  const changed = a.events.slice(before).filter((e) => e.type === 'instanceChanged');
+  assert.equal(changed.map((e) => [e.from, e.to]), [[b1.opts.instanceTag, b2.opts.instanceTag]]);
+  // Both sessions work.
+  pump(a, b1, a.conv.send('to one', b1.opts.instanceTag).toSend);
+  pump(a, b2, a.conv.send('to two').toSend);
+  assert.equal(b1.user, ['held for the first', 'to one']);
+  assert.equal(b2.user, ['to two']);
+});
+
 test('v3 TLV numbers (otrv3-protocol.html): 0-6 shared with v4, 7 = SMP1Q, 8 = extra symmetric key', () => {
   assert.equal({ ...Tlv }, { padding: 0, disconnected: 1, smp1: 2, smp2: 3, smp3: 4, smp4: 5, smpAbort: 6, smp1q: 7, extraSymKey: 8 });
 });

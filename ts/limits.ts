@@ -113,12 +113,6 @@ export interface Limits {
   prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
   maxOwnerPrekeyProfiles: number;
-  /**
-   * OTRv3: an AKE with a remote instance that has not moved for this long (ms) may be dropped to make room
-   * for a new instance once maxInstancesPerConversation contexts exist; a younger one never is (a flood of
-   * forged D-H Commits cannot push out the peer's genuine AKE).
-   */
-  maxV3PendingAkeAgeMs: number;
 
   // Stores (ts/store): what a store writes and what it accepts back from its disk or database.
   /** Largest stored record, in bytes (after sealing, when the store seals); a bigger row is refused. */
@@ -182,7 +176,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   publishPerSecond: 1,
   prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
-  maxV3PendingAkeAgeMs: 60_000,
   // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.
   maxRecordBytes: 4 << 20,
   // 'conv:' + a peer id (maxIdentityBytes) sealed and base64url-encoded fits with room to spare.

@@ -8,6 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dearmour } from '../../ts/codec/armour.js';
+import { OtrArgumentError } from '../../ts/errors.js';
+import { resolveLimits } from '../../ts/limits.js';
 import { decodeMessage } from '../../ts/v3/messages.js';
 import { V3Conversation, type V3Event } from '../../ts/v3/index.js';
 import { JS } from '../helpers/backends.js';
@@ -138,6 +140,50 @@ test('an instance that completes an AKE and becomes the one send() uses is repor
   assert.equal(toAlice.flatMap((x) => a.conv.receive(x).toUser), ['to alice']);
   assert.equal(toAlice.flatMap((x) => m.receive(x).toUser), [], 'Mallory cannot read what is sent to Alice');
   void mSide;
+});
+
+test('a flood of forged commits from fresh tags never evicts the honest AKE, and is bounded', () => {
+  let t = 1_700_000_000_000;
+  const limits = { maxInstancesPerConversation: 8 };
+  const a = makeSide(JS, 'alice', { limits, now: () => t });
+  const b = makeSide(JS, 'bob', { limits, now: () => t });
+  // Bob commits to Alice; Alice answers (her context for Bob awaits the Reveal Signature).
+  const dhKey = b.conv.startAke().toSend.flatMap((x) => a.conv.receive(x).toSend);
+  // Mallory floods Alice with commits from 40 fresh tags.
+  const refused: V3Event[] = [];
+  for (let i = 0; i < 40; i++) {
+    const r = a.conv.receive(mallory(MALLORY_TAG + i, 300 + i).startAke().toSend[0]!);
+    refused.push(...r.events.filter((e) => e.type === 'ignored' && e.code === 'LIMIT_EXCEEDED'));
+    assert.ok(a.conv.peerState.instances.length <= 8);
+  }
+  assert.is(refused.length, 40 - 7, 'one slot is Bob, seven are Mallory, the rest refused');
+  // The honest AKE finishes.
+  pump(a, b, dhKey);
+  assert.is(a.conv.msgstate, 'encrypted');
+  assert.is(a.conv.current, BOB_TAG);
+  // Once Mallory's AKEs are stale, a new instance may take one of their places (never Bob's encrypted one).
+  t += resolveLimits().pendingDakeProtectMs;
+  const late = a.conv.receive(mallory(MALLORY_TAG + 99, 999).startAke().toSend[0]!);
+  assert.not.ok(late.events.some((e) => e.type === 'ignored'));
+  assert.ok(a.conv.peerState.instances.some((c) => c.theirTag === MALLORY_TAG + 99));
+  assert.ok(a.conv.peerState.instances.some((c) => c.theirTag === BOB_TAG && c.msgstate === 'encrypted'));
+  assert.equal(talk(b, a, 'still us'), ['still us']);
+});
+
+test('events and shown messages name their instance; send and end address instances explicitly', () => {
+  const { a, b } = encryptedPair(JS);
+  const out = b.conv.receive(a.conv.send('tagged').toSend[0]!);
+  assert.equal(out.messages, [{ text: 'tagged', instance: ALICE_TAG, encrypted: true }]);
+  const plain = b.conv.receive('in the clear');
+  assert.equal(plain.messages, [{ text: 'in the clear', instance: ALICE_TAG, encrypted: false }]);
+  assert.ok(plain.events.every((e) => e.instance === ALICE_TAG));
+  assert.equal(b.conv.instances.map((i) => [i.instance, i.msgstate]), [[ALICE_TAG, 'encrypted']]);
+  assert.throws(() => b.conv.send('x', 0x4444_4444), (e: Error) => e instanceof OtrArgumentError);
+  // end() ends every encrypted instance (here the one) and tells the peer.
+  const end = b.conv.end();
+  assert.equal(end.events.map((e) => [e.type, e.instance]), [['plaintext', ALICE_TAG]]);
+  for (const m of end.toSend) a.conv.receive(m);
+  assert.is(a.conv.msgstate, 'finished');
 });
 
 test.run();

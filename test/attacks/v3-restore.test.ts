@@ -12,6 +12,8 @@ import { OtrDecodeError, OtrError } from '../../ts/errors.js';
 import { type StateValue, decodeState, encodeState } from '../../ts/session/state-codec.js';
 import { V3Conversation, restoreV3State } from '../../ts/v3/index.js';
 import { P } from '../../ts/v3/group.js';
+import { resolveLimits } from '../../ts/limits.js';
+import { STORED_MESSAGE_MAX_CHARS } from '../../ts/v3/constants.js';
 import { JS } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { type Side, encryptedPair } from '../interop/v3-pair.js';
@@ -122,6 +124,44 @@ function replacements(v: unknown, rnd: (n: number) => Uint8Array): unknown[] {
   if (v === null) return [0, new Uint8Array(20)];
   return [];
 }
+
+test('serialize() never produces bytes restore() refuses: the worst case every limit allows', () => {
+  const { bytes } = fixture();
+  const L = resolveLimits();
+  const o = structuredClone(decode(bytes));
+  const one = (o.instances as Obj[])[0]!;
+  // Every context holds the longest message we keep for resending, in 3-byte UTF-8 characters, and the
+  // longest SMP question; as many contexts as the limit allows, plus the master.
+  const held = { text: '€'.repeat(STORED_MESSAGE_MAX_CHARS), at: 1 };
+  const question = '€'.repeat(Math.floor(L.maxSmpQuestionBytes / 3));
+  const instances: Obj[] = [];
+  for (let i = 0; i < L.maxInstancesPerConversation; i++) {
+    const c = structuredClone(one);
+    c.theirTag = i === 0 ? one.theirTag : 0x7000_0000 + i;
+    c.stored = held;
+    (c.smp as Obj).question = question;
+    instances.push(c);
+  }
+  o.instances = instances;
+  (o.master as Obj).stored = held;
+  const worst = encode(o);
+  assert.ok(worst.length <= L.maxStateBytes, `${worst.length} bytes`);
+  const restored = restoreV3State(worst);
+  assert.is(restored.instances.length, L.maxInstancesPerConversation);
+  // A longer message is not held (so it can never be persisted): the host is told instead.
+  const { a } = encryptedPair(JS, { policy: { requireEncryption: true } });
+  const fresh = new V3Conversation({ ...a.opts, instanceTag: 0x5151_0100 });
+  const r = fresh.send('x'.repeat(STORED_MESSAGE_MAX_CHARS + 1));
+  assert.ok(r.events.some((e) => e.type === 'cannotSend'));
+  assert.is(fresh.peerState.master.stored, null);
+  assert.is(fresh.send('short').events.length, 0);
+  assert.is(fresh.peerState.master.stored?.text, 'short');
+});
+
+test('a host that lowers a limit still restores what it saved before', () => {
+  const { bytes } = fixture();
+  restoreV3State(bytes, { maxInstancesPerConversation: 1, maxSmpQuestionBytes: 1, maxMacKeysToReveal: 0 });
+});
 
 test('whatever restore accepts, send and receive only ever throw OtrErrors (every field mutated)', () => {
   const { a, b, bytes } = fixture();

@@ -21,7 +21,7 @@ import { armour } from '../codec/armour.js';
 import { OtrErrorCode, buildErrorMessage } from '../codec/error-message.js';
 import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
-import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, Tlv } from './constants.js';
+import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, STORED_MESSAGE_MAX_CHARS, Tlv } from './constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
 import { fragmentV3 } from './fragment.js';
@@ -392,7 +392,7 @@ export function ctxSend(tx: Tx, text: string): void {
   switch (tx.s.msgstate) {
     case 'plaintext':
       if (tx.policy.requireEncryption) {
-        tx.s.stored = { text, at: tx.now };
+        hold(tx, text, 'encryption is required and the private conversation has not started');
         tx.sendText(QUERY_V3);
       } else if (tx.policy.sendWhitespaceTag && !tx.s.receivedPlaintext) tx.sendText(text + WHITESPACE_TAG_V3);
       else tx.sendText(text);
@@ -401,10 +401,20 @@ export function ctxSend(tx: Tx, text: string): void {
       tx.sendData(utf8(text), [], 0);
       return;
     case 'finished':
-      tx.s.stored = { text, at: tx.now };
+      hold(tx, text, 'the peer ended the private conversation');
       tx.event({ type: 'cannotSend', reason: 'the peer ended the private conversation' });
       return;
   }
+}
+
+/** Keeps `text` to send once the AKE succeeds, if it is short enough to persist (STORED_MESSAGE_MAX_CHARS). */
+function hold(tx: Tx, text: string, why: string): void {
+  if (text.length <= STORED_MESSAGE_MAX_CHARS) {
+    tx.s.stored = { text, at: tx.now };
+    return;
+  }
+  tx.s.stored = null;
+  if (tx.s.msgstate !== 'finished') tx.event({ type: 'cannotSend', reason: `${why}; the message is too long to hold, send it again once encrypted` });
 }
 
 /** Our user asks for a private conversation: a query message (the peer starts the AKE). */

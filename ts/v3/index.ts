@@ -14,7 +14,7 @@
  *   conv.end(instance?)  -> TLV 1 (disconnected) to every encrypted instance (or one) and back to plaintext
  *   conv.serialize(): Uint8Array;  V3Conversation.restore(options, bytes)
  *   conv.msgstate, conv.peerFingerprint, conv.ssid, conv.state     // of the current instance
- *   conv.current, conv.instances, conv.peerState                   // every remote instance (instances.ts)
+ *   conv.current, conv.instances, conv.peerState, conv.engaged     // every remote instance (instances.ts)
  *
  * Every event carries `version: 3` and the remote `instance` it concerns; types: encrypted (with the peer's fingerprint and ssid, `refreshed` on a
  * re-AKE), finished (peer ended), plaintext (we ended), unencrypted (plaintext received where not expected),
@@ -175,6 +175,11 @@ export class V3Conversation {
   }
   get msgstate(): MsgState {
     return this.state.msgstate;
+  }
+  /** Some instance is encrypted or finished, or an AKE runs (ours to anyone, or with some instance). */
+  get engaged(): boolean {
+    const p = this.p;
+    return p.master.auth.kind !== 'none' || p.instances.some((c) => c.msgstate !== 'plaintext' || c.auth.kind !== 'none');
   }
   get peerFingerprint(): Uint8Array | null {
     const s = this.state;

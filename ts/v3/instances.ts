@@ -171,16 +171,17 @@ class Acc {
     }
     const stored = this.peer.master.stored;
     if (!stored) return;
-    const master = { ...this.peer.master, stored: null };
-    this.peer = { ...this.peer, master };
+    // Through a step (a copy): a context is never shared between two states, since superseded ones are wiped.
+    this.step(this.peer.master, (tx) => void (tx.s.stored = null));
     const ctx = contextOf(this.peer, tag)!;
     if (this.now - stored.at <= RESEND_INTERVAL_MS && ctx.msgstate === 'encrypted') this.step(ctx, (tx) => tx.sendData(utf8(stored.text), [], 0));
   }
 
   /**
    * Room for a context of a new remote instance, or null if there is none. Unauthenticated input never
-   * evicts an encrypted context nor the current one, nor an AKE in progress younger than maxV3PendingAkeAgeMs:
-   * a flood of forged D-H Commits from fresh tags cannot push out the peer's genuine AKE.
+   * evicts an encrypted context nor the current one, nor an AKE in progress that moved within the last
+   * pendingDakeProtectMs (the same protection the OTRv4 DAKE has): a flood of forged D-H Commits from fresh
+   * tags cannot push out the peer's genuine AKE.
    */
   admit(): { evict: number | null } | null {
     const p = this.peer;
@@ -188,7 +189,7 @@ class Acc {
     const evictable = p.instances.filter((c) => c.theirTag !== p.current && c.msgstate !== 'encrypted');
     const idle = evictable.find((c) => c.auth.kind === 'none');
     if (idle) return { evict: idle.theirTag };
-    const stale = evictable.find((c) => this.now - c.lastSentAt >= this.limits.maxV3PendingAkeAgeMs);
+    const stale = evictable.find((c) => this.now - c.lastSentAt >= this.limits.pendingDakeProtectMs);
     return stale ? { evict: stale.theirTag } : null;
   }
 }

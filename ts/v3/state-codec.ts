@@ -12,9 +12,9 @@ import { dsaFingerprint, dsaPublicKeyLooksValid } from '../crypto/dsa.js';
 import { DH_SECRET_BYTES } from '../crypto/dh.js';
 import { OtrDecodeError } from '../errors.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
-import { type Limits, resolveLimits } from '../limits.js';
+import { DEFAULT_LIMITS, type Limits, resolveLimits } from '../limits.js';
 import type { AuthState } from './ake.js';
-import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES, SMP_EXPONENT_BYTES, SSID_BYTES } from './constants.js';
+import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES, SMP_EXPONENT_BYTES, SSID_BYTES, STORED_MESSAGE_MAX_CHARS } from './constants.js';
 import type { V3State } from './conversation.js';
 import type { KeyState } from './data.js';
 import { GROUP_BYTES, type DhKeyPair, isValidGroupElement } from './group.js';
@@ -156,9 +156,16 @@ function exponent(v: bigint, what: string): void {
   if (v < 1n || v >= MAX_EXPONENT) bad(`${what} out of range`);
 }
 
+/**
+ * A configured limit, never below its default: a host that lowers a limit must still restore what it saved
+ * before (the limit then applies to new input; refusing the state would lose every conversation).
+ */
+function atLeastDefault(L: Limits, k: 'maxMacKeysToReveal' | 'maxSmpQuestionBytes'): number {
+  return Math.max(L[k], DEFAULT_LIMITS[k]);
+}
+
 export function checkPeer(s: V3Peer, L: Limits): void {
   if (s.ourTag < MIN_INSTANCE_TAG) bad('invalid instance tag');
-  if (s.instances.length > L.maxInstancesPerConversation) bad('too many remote instances');
   checkContext(s.master, s.ourTag, true, L);
   const seen = new Set<number>();
   for (const c of s.instances) {
@@ -181,7 +188,7 @@ function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): v
   if (c.msgstate === 'encrypted' && !c.peer) bad('an encrypted context without a peer');
   if (c.msgstate !== 'encrypted' && c.smp.kind !== 'expect1') bad('SMP in progress outside an encrypted session');
   if (!Number.isFinite(c.lastSentAt) || c.lastSentAt < 0) bad('lastSentAt out of range');
-  if (c.stored && (c.stored.text.length > L.maxMessageChars || !Number.isFinite(c.stored.at))) bad('stored message out of range');
+  if (c.stored && (c.stored.text.length > STORED_MESSAGE_MAX_CHARS || !Number.isFinite(c.stored.at))) bad('stored message out of range');
   checkAuth(c.auth, c, L);
   if (c.keys) checkKeys(c.keys, L);
   if (c.peer) {
@@ -257,7 +264,8 @@ function checkKeys(k: KeyState, L: Limits): void {
     len(e.sendCtr, CTR_BYTES, 'sending counter');
     len(e.recvCtr, CTR_BYTES, 'receiving counter');
   }
-  if (k.pendingReveal.length % DATA_MAC_BYTES !== 0 || k.pendingReveal.length > L.maxMacKeysToReveal * DATA_MAC_BYTES) bad('MAC keys to reveal out of range');
+  if (k.pendingReveal.length % DATA_MAC_BYTES !== 0 || k.pendingReveal.length > atLeastDefault(L, 'maxMacKeysToReveal') * DATA_MAC_BYTES)
+    bad('MAC keys to reveal out of range');
 }
 
 function checkSmp(s: SmpState, L: Limits): void {
@@ -265,7 +273,7 @@ function checkSmp(s: SmpState, L: Limits): void {
     case 'expect1':
       return;
     case 'awaitingAnswer':
-      if (s.question !== null && new TextEncoder().encode(s.question).length > L.maxSmpQuestionBytes) bad('SMP question too long');
+      if (s.question !== null && new TextEncoder().encode(s.question).length > atLeastDefault(L, 'maxSmpQuestionBytes')) bad('SMP question too long');
       group(s.g2a, 'SMP g2a');
       group(s.g3a, 'SMP g3a');
       return;
