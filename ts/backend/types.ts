@@ -40,6 +40,9 @@ export interface CryptoBackend {
   pointMul(p: Uint8Array, k: Uint8Array): Uint8Array;
   /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
   pointDoubleMulBase(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
+  /** G·a + P·b, constant time in a and b (scalars taken mod q, as in pointMul): the same point as
+   *  pointAdd(pointMulBase(a), pointMul(p, b)) without encoding and decoding the two intermediate points. */
+  pointDoubleMulBaseCT(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
   /** P + Q (complete formula, constant time). */
   pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array;
 

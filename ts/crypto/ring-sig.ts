@@ -126,10 +126,8 @@ export function ringSignWith(
   for (let i = 0; i < 3; i++) {
     const x = ctSelect(sel[i]!, t, r[i]!);
     const y = ctSelect(sel[i]!, ZERO, c[i]!);
-    const gx = b.pointMulBase(x);
-    const ay = b.pointMul(ring[i]!, y);
-    T.push(b.pointAdd(gx, ay));
-    wipe(x, y, gx, ay);
+    T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // G·x + A_i·y, one constant-time call
+    wipe(x, y);
   }
   const ch = challenge(b, ring, T, message);
 
