@@ -164,7 +164,9 @@ export class Reader {
   /** `n` raw bytes (a copy: decoded messages never alias the input buffer). */
   raw(n: number, what = 'bytes'): Uint8Array {
     this.need(n, what);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // Not this.buf.slice: on a Node Buffer (e.g. a state file read with fs) slice is a view into the input, and
+    // often into Node's shared pool, so the result's .buffer/byteOffset would not be its own.
+    const out = Uint8Array.prototype.slice.call(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

@@ -1,0 +1,139 @@
+/**
+ * The OTR side of the XMPP bridge: one Account (our XMPP account), one Conversation per peer's bare JID, and
+ * the instances of each peer inside it (one per device / XMPP resource). It knows nothing of XMPP or of the
+ * terminal: messages come in through receive(), user actions through the other methods; what must go on the
+ * network goes to `transport`, what a person should see goes to `ui`.
+ *
+ * Every call follows the same order (docs/persistence.md): the library call, then the state file is written
+ * (atomically), then the output is transmitted. A crash at any point therefore never loses a message key that
+ * went out, and a restart never reuses one.
+ *
+ * Routing: each outgoing OTR message carries the receiver's instance tag; the bridge sends it to the XMPP
+ * resource that instance last wrote from, so another device of the same account never receives messages that
+ * were not meant for it. Messages without a receiver (queries, the first Identity) go to the bare JID, i.e.
+ * to every device, or back to the resource being answered.
+ */
+import { Account, type Outcome, type OtrEvent, type Policy } from '../../ts/index.js';
+import { hexTag, wireTags } from './wire-tags.js';
+import { loadState, saveState, type BridgeState, type InstanceRecord } from './state-file.js';
+
+export type UiEvent =
+  | { kind: 'message'; peer: string; instance: number; text: string; encrypted: boolean }
+  | { kind: 'otr'; peer: string; event: OtrEvent }
+  | { kind: 'wire'; dir: 'in' | 'out'; jid: string; body: string }
+  | { kind: 'info'; text: string }
+  | { kind: 'error'; text: string };
+
+export interface BridgeOptions {
+  statePath: string;
+  /** Puts one message body on the network (to a bare or full JID). */
+  transport: (to: string, body: string) => void;
+  ui: (e: UiEvent) => void;
+  /** Also report every message body crossing the bridge (tests check ciphertexts with it). */
+  wire?: boolean;
+}
+
+export const bareJid = (jid: string): string => jid.split('/')[0]!.toLowerCase();
+
+export class OtrBridge {
+  private constructor(
+    readonly account: Account,
+    private readonly peers: BridgeState['peers'],
+    private readonly o: BridgeOptions,
+  ) {}
+
+  /** Restores the account from the state file, or creates one (and writes the file at once: a stable identity). */
+  static open(accountId: string, policy: Partial<Policy>, o: BridgeOptions): { bridge: OtrBridge; restored: boolean } {
+    const saved = loadState(o.statePath);
+    const account = saved
+      ? Account.restore(Buffer.from(saved.account, 'base64'), { policy })
+      : Account.create({ accountId, policy, dsaKey: null });
+    const bridge = new OtrBridge(account, saved?.peers ?? {}, o);
+    if (!saved) bridge.persist();
+    return { bridge, restored: saved !== undefined };
+  }
+
+  /** A message body from the network. `from` is the sender's full JID. */
+  receive(from: string, body: string): void {
+    const peer = bareJid(from);
+    if (this.o.wire) this.o.ui({ kind: 'wire', dir: 'in', jid: from, body });
+    const conv = this.account.conversation(peer);
+    const out = conv.receive(body);
+    // Learn where this instance lives, once the library accepted it as an instance (forged tags never are).
+    const tags = wireTags(body);
+    if (tags && conv.instanceTags.includes(tags.sender)) this.record(peer, tags.sender).resource = from;
+    this.finish(peer, out, from);
+  }
+
+  /** Sends a user message to the peer's current instance (or `instance`). */
+  send(peer: string, text: string, instance?: number): void {
+    this.finish(peer, this.account.conversation(peer).send(text, instance === undefined ? {} : { instance }));
+  }
+
+  /** Sends a user message to every instance of the peer with an encrypted session; returns how many. */
+  sendAll(peer: string, text: string): number {
+    const tags = this.encryptedInstances(peer);
+    for (const t of tags) this.send(peer, text, t);
+    return tags.length;
+  }
+
+  /** Asks the peer (every device) to start OTR. */
+  start(peer: string): void {
+    this.finish(peer, this.account.conversation(peer).start());
+  }
+
+  startSmp(peer: string, secret: string, question?: string): void {
+    this.finish(peer, this.account.conversation(peer).startSmp(secret, question));
+  }
+
+  answerSmp(peer: string, secret: string): void {
+    this.finish(peer, this.account.conversation(peer).answerSmp(secret));
+  }
+
+  end(peer: string): void {
+    this.finish(peer, this.account.conversation(peer).end());
+  }
+
+  /** Instances of `peer` whose session is encrypted, as far as the events have told us. */
+  encryptedInstances(peer: string): number[] {
+    return Object.entries(this.peers[peer] ?? {})
+      .filter(([, r]) => r.encrypted)
+      .map(([t]) => parseInt(t, 16));
+  }
+
+  status(): { peer: string; instance: number; record: InstanceRecord; current: boolean }[] {
+    const rows = [];
+    for (const [peer, insts] of Object.entries(this.peers)) {
+      const current = this.account.conversation(peer).currentInstance;
+      for (const [t, record] of Object.entries(insts)) rows.push({ peer, instance: parseInt(t, 16), record, current: parseInt(t, 16) === current });
+    }
+    return rows;
+  }
+
+  /** Writes the state file now (atomically). */
+  persist(): void {
+    saveState(this.o.statePath, { account: Buffer.from(this.account.serialize()).toString('base64'), peers: this.peers });
+  }
+
+  private record(peer: string, tag: number): InstanceRecord {
+    const insts = (this.peers[peer] ??= {});
+    return (insts[hexTag(tag)] ??= { encrypted: false });
+  }
+
+  /** Persist, show, then transmit: the order that keeps a crash from reusing a key. */
+  private finish(peer: string, out: Outcome, replyTo?: string): void {
+    for (const e of out.events) {
+      if (e.type === 'encrypted') Object.assign(this.record(peer, e.instance), { encrypted: true, ssid: e.ssid, fingerprint: e.peerFingerprint });
+      if (e.type === 'finished' || e.type === 'ended') this.record(peer, e.instance).encrypted = false;
+    }
+    if (out.toSend.length || out.events.length || out.messages.length) this.persist();
+    for (const m of out.messages) this.o.ui({ kind: 'message', peer, instance: m.instance, text: m.text, encrypted: m.encrypted });
+    for (const e of out.events) this.o.ui({ kind: 'otr', peer, event: e });
+    for (const body of out.toSend) {
+      const tags = wireTags(body);
+      const to = (tags && tags.receiver ? this.peers[peer]?.[hexTag(tags.receiver)]?.resource : undefined) ?? replyTo ?? peer;
+      if (this.o.wire) this.o.ui({ kind: 'wire', dir: 'out', jid: to, body });
+      this.o.transport(to, body);
+    }
+  }
+}
