@@ -47,6 +47,11 @@ export interface SqliteStoreOptions {
    * as a typed error, or, for a damaged index, as a record that is not found.
    */
   verifyOnOpen?: boolean;
+  /**
+   * Run the connection on a worker thread (sqlite-worker.ts): commits, fsync included, then never block this
+   * thread's event loop, and commits arriving during one fsync share the next. Same semantics otherwise.
+   */
+  worker?: boolean;
   limits?: Partial<Limits>;
 }
 
@@ -268,7 +273,8 @@ export class SqliteStore implements RecordStore {
   }
 }
 
-/** Opens (creating if needed) a SQLite record store. */
-export function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+/** Opens (creating if needed) a SQLite record store, on this thread or (`worker: true`) on a worker thread. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<RecordStore> {
+  if (options?.worker) return (await import('./sqlite-worker.js')).SqliteWorkerStore.open(options);
   return SqliteStore.open(options);
 }
