@@ -34,7 +34,7 @@ const stores = await build({
   entryPoints: storeEntries,
   outdir: 'dist',
   platform: 'neutral',
-  external: ['@noble/*', 'better-sqlite3', 'pg'],
+  external: ['@noble/*', 'better-sqlite3', 'pg', 'node:*'],
   plugins: [errorsFromCore],
   sourcemap: true,
   metafile: true,
