@@ -15,6 +15,8 @@
  *                              message can be decrypted: open the account's records (sealed), load the account
  *                              record and one conversation's (lazy restore loads nothing else);
  *   bridge.keys.1000conv       listing the account's 1,000 record keys (sealed: each name is opened).
+ *   bridge.save.1000conv.worker, .x16.worker   SQLite with the connection on a worker thread (the event loop
+ *                              stays free during the fsync).
  * The records are synthetic until the session layer produces real ones; a commit does not depend on their
  * content. SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync);
  * PostgreSQL is a private server on loopback (test/helpers/postgres.ts) with fsync on.
@@ -46,7 +48,11 @@ async function makeStore(impl: Impl, label: string): Promise<RecordStore> {
   if (impl === 'memory') return new MemoryStore();
   if (impl === 'sqlite') {
     const { openSqliteStore } = await import('../../ts/store/sqlite.js');
-    return openSqliteStore({ path: tempFile(`${label}.sqlite`), synchronous: label.endsWith('syncnormal') ? 'normal' : 'full' });
+    return openSqliteStore({
+      path: tempFile(`${label}.sqlite`),
+      synchronous: label.includes('syncnormal') ? 'normal' : 'full',
+      worker: label.includes('worker'),
+    });
   }
   server ??= startPostgres({ fsync: true });
   const { openPostgresStore } = await import('../../ts/store/postgres.js');
@@ -143,6 +149,8 @@ export function cases(): BenchCase[] {
     out.push(readCase(impl, 'bridge.keys.1000conv', 'keys'));
   }
   out.push(saveCase('sqlite', 'bridge.save.1000conv.syncnormal', 1000, true));
+  out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
+  out.push(saveCase('sqlite', 'bridge.save.1000conv.x16.worker', 1000, true, 16));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.
   return out;
 }
