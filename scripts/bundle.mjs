@@ -41,7 +41,7 @@ const storeEntries = {
   'store-postgres': 'build/ts/store/postgres.js',
   'store-indexeddb': 'build/ts/store/indexeddb.js',
 };
-const stores = await build({ ...shared, entryPoints: storeEntries, outdir: 'dist', platform: 'neutral', external: ['@noble/*', 'better-sqlite3', 'pg'] });
+const stores = await build({ ...shared, entryPoints: storeEntries, outdir: 'dist', platform: 'neutral', external: ['@noble/*', 'better-sqlite3', 'pg', 'node:*'] });
 writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...core.metafile.outputs, ...stores.metafile.outputs } }));
 // otr4/pool (Node only): dist/pool/index.js and the worker it starts, dist/pool/worker.js (found next to it by
 // import.meta.url). Both import the core as '../index.node.js' (the Node build, with the hybrid backend), kept

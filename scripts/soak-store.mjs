@@ -86,7 +86,7 @@ async function soak(kind) {
   for (let k = 0; k < kills; k++) {
     // Kill a writer that is past its start-up (connected, record loaded), at a random point of its commits.
     while (![...live].some((w) => w.ready)) await sleep(5);
-    await sleep(Math.floor(Math.random() * 120));
+    await sleep(Math.floor(Math.random() * 300));
     const victims = [...live].filter((w) => w.ready);
     const w = victims[Math.floor(Math.random() * victims.length)];
     if (w) {

@@ -7,7 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,11 +39,12 @@ function reaches(output: string, seen = new Set<string>()): Set<string> {
   return out;
 }
 
-t('the core, otr4/store and otr4/store/indexeddb reach neither better-sqlite3 nor pg', () => {
+t('the core, otr4/store and otr4/store/indexeddb reach neither better-sqlite3 nor pg nor any node: module', () => {
   for (const o of ['dist/index.js', 'dist/store.js', 'dist/store-indexeddb.js']) {
     const mods = reaches(o);
     assert.ok(o in meta.outputs, `${o} was built`);
     assert.not.ok(mods.has('better-sqlite3') || mods.has('pg'), `${o} reaches ${[...mods].join(', ')}`);
+    assert.equal([...mods].filter((m) => m.startsWith('node:')), [], `${o} stays browser-safe`);
   }
 });
 
@@ -71,7 +73,25 @@ t('through package.json "exports": a store conflict is an instance of the core\'
     assert.instance(e, core.OtrStoreConflictError);
     assert.instance(e, core.OtrError);
   }
-  assert.is(typeof ((await import('otr4/store/sqlite' as string)) as { openSqliteStore: unknown }).openSqliteStore, 'function');
+  const { openSqliteStore } = (await import('otr4/store/sqlite' as string)) as typeof import('../ts/store/sqlite.js');
+  // The worker mode loads the bundle itself as the worker's code.
+  const dir = mkdtempSync(join(tmpdir(), 'otr4-entries-'));
+  try {
+    for (const worker of [false, true]) {
+      const sq = await openSqliteStore({ path: join(dir, `${worker}.sqlite`), worker });
+      await sq.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array([5]) }]);
+      assert.equal((await sq.load('a', 'k'))?.bytes, new Uint8Array([5]));
+      try {
+        await sq.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array(1) }]);
+        assert.unreachable('conflict expected');
+      } catch (e) {
+        assert.instance(e, core.OtrStoreConflictError, `worker ${worker}`);
+      }
+      await sq.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.is(typeof ((await import('otr4/store/postgres' as string)) as { openPostgresStore: unknown }).openPostgresStore, 'function');
   assert.is(typeof ((await import('otr4/store/indexeddb' as string)) as { openIndexedDbStore: unknown }).openIndexedDbStore, 'function');
 });

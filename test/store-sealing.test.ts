@@ -12,6 +12,9 @@ import type { RecordStore } from '../ts/store/types.js';
 import { RawStore } from './helpers/raw-store.js';
 import { CONTRACT } from './helpers/store-contract.js';
 import { rejects, rejectsAsync } from './helpers/rejects.js';
+import { xchacha20, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { shake256 } from '@noble/hashes/sha3.js';
+import { concatBytes } from '../ts/bytes.js';
 
 const t = suite('store-sealing');
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
@@ -210,6 +213,32 @@ t('a record too big once sealed is refused with LIMIT_EXCEEDED by the store belo
   await rejectsAsync(s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array(1000 - SEAL_OVERHEAD_BYTES + 1) }]), 'LIMIT_EXCEEDED');
   await s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array(1000 - SEAL_OVERHEAD_BYTES) }]);
   assert.is((await s.load('a@x', 'k'))?.bytes.length, 1000 - SEAL_OVERHEAD_BYTES);
+});
+
+t('the at-rest format is frozen (a change would make every existing database unreadable) and matches docs/stores.md', async () => {
+  const raw = new RawStore();
+  const hostKey = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  const s = sealedStore(raw, hostKey, { context: 'vector', random: (n) => new Uint8Array(n).fill(7) });
+  await s.commit('alice@example.org', [{ key: 'conv:bob@example.net', generation: 1, bytes: enc.encode('state') }]);
+  const [account, rows] = [...raw.rows][0]!;
+  const [name, row] = [...rows][0]!;
+  assert.is(account, 'a:NS3CBxDmsRSdZjS4kBaSrCdzGQTDNvCe');
+  assert.is(name, 'k:AF/5LTs3hdxI5VqH9Un6UB7Zfajgx4yGa7OEbameTkUfV6Mf+Kk5UgZC2ACuu2pMyoIKt5WnrbA=');
+  assert.is(Buffer.from(row.bytes).toString('hex'), '01' + '07'.repeat(24) + '9a37d6559ab9f1ef4462717ee56277c435c038a624');
+  // The documented construction, rebuilt here from the primitives: keys, associated data, AEAD.
+  const u32 = (n: number) => Uint8Array.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const lp = (b: Uint8Array) => concatBytes(u32(b.length), b);
+  const okm = shake256(concatBytes(enc.encode('OTR4 store sealing keys v1'), lp(enc.encode('vector')), hostKey), { dkLen: 96 });
+  const aad = concatBytes(enc.encode('OTR4 sealed record v1'), lp(enc.encode('alice@example.org')), lp(enc.encode('conv:bob@example.net')), u32(0), u32(1));
+  const plain = xchacha20poly1305(okm.subarray(0, 32), row.bytes.subarray(1, 25), aad).decrypt(row.bytes.subarray(25));
+  assert.is(new TextDecoder().decode(plain), 'state');
+  const mac = shake256(concatBytes(okm.subarray(32, 64), Uint8Array.of(1), enc.encode('alice@example.org')), { dkLen: 24 });
+  assert.is(account, `a:${Buffer.from(mac).toString('base64')}`);
+  const padded = new Uint8Array(32);
+  padded.set(enc.encode('conv:bob@example.net'));
+  padded[20] = 0x80;
+  const iv = shake256(concatBytes(okm.subarray(32, 64), Uint8Array.of(2), lp(enc.encode(account)), padded), { dkLen: 24 });
+  assert.is(name, `k:${Buffer.from(concatBytes(iv, xchacha20(okm.subarray(64, 96), iv, padded))).toString('base64')}`);
 });
 
 // The whole contract through a seal over the memory store.

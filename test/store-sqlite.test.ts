@@ -15,7 +15,7 @@ import { openSqliteStore } from '../ts/store/sqlite.js';
 import { openAccountRecords } from '../ts/store/account-records.js';
 import { CONTRACT } from './helpers/store-contract.js';
 import { rejectsAsync } from './helpers/rejects.js';
-import { OtrError } from '../ts/errors.js';
+import { OtrError, OtrStoreConflictError } from '../ts/errors.js';
 import { ackRecord, WRITER_SEAL_KEY, type WriterConfig } from './helpers/store-writer.js';
 
 const t = suite('store-sqlite');
@@ -253,5 +253,40 @@ let n = 0;
 for (const c of CONTRACT) {
   t(c.name, () => c.run((limits) => openSqliteStore({ path: limits ? file() : shared, limits }), `sqlite-${n++}@example.org`));
 }
+
+// The same contract with the connection on a worker thread; a worker store and an in-thread one share the file.
+for (const c of CONTRACT) {
+  t(`[worker] ${c.name}`, () =>
+    c.run((limits) => openSqliteStore({ path: limits ? file() : shared, limits, worker: n % 2 === 0 || limits !== undefined }), `sqlite-w${n++}@example.org`),
+  );
+}
+
+t('[worker] group commit with a conflict in the batch, typed errors rebuilt across the thread, close writes accepted commits', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path, worker: true });
+  const results = await Promise.allSettled(
+    Array.from({ length: 40 }, (_, i) =>
+      s.commit(i % 8 === 3 ? 'same@x' : `w${i}@x`, [{ key: i % 8 === 3 ? 'k' : 'account', generation: 1, bytes: new Uint8Array([i]) }]),
+    ),
+  );
+  const conflicts = results.filter((r) => r.status === 'rejected');
+  assert.is(conflicts.length, 4, 'of five creations of one record, four lose');
+  for (const r of conflicts) {
+    const e = (r as PromiseRejectedResult).reason;
+    assert.instance(e, OtrStoreConflictError);
+    assert.is((e as OtrStoreConflictError).key, 'k');
+  }
+  await rejectsAsync(s.load('a@x', ''), 'INVALID_ARGUMENT');
+  await rejectsAsync(s.commit('a@x', [{ key: 'f', generation: 1, bytes: (() => 1) as unknown as Uint8Array }]), 'INVALID_ARGUMENT');
+  const accepted = s.commit('late@x', [{ key: 'account', generation: 1, bytes: new Uint8Array([9]) }]);
+  await s.close();
+  await accepted;
+  await rejectsAsync(s.load('late@x', 'account'), 'STATE');
+  const again = await openSqliteStore({ path });
+  assert.equal((await again.load('late@x', 'account'))?.bytes, new Uint8Array([9]));
+  assert.is((await again.keys('w0@x')).length, 1);
+  await again.close();
+  await rejectsAsync(openSqliteStore({ path: join(dir, 'no', 'such', 'dir.sqlite'), worker: true }), 'STATE');
+});
 
 t.run();

@@ -11,6 +11,12 @@
  *   bridge.save.1000conv.x16   16 saves of 16 different conversations issued together (a bridge handling 16
  *                              messages in one event-loop turn); one op = all 16 durable. SQLite groups them
  *                              into one transaction (one fsync); PostgreSQL runs them on its pool.
+ *   bridge.restore.1000conv.store   the store's share of restoring a 1,000-conversation account until its first
+ *                              message can be decrypted: open the account's records (sealed), load the account
+ *                              record and one conversation's (lazy restore loads nothing else);
+ *   bridge.keys.1000conv       listing the account's 1,000 record keys (sealed: each name is opened).
+ *   bridge.save.1000conv.worker, .x16.worker   SQLite with the connection on a worker thread (the event loop
+ *                              stays free during the fsync).
  * The records are synthetic until the session layer produces real ones; a commit does not depend on their
  * content. SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync);
  * PostgreSQL is a private server on loopback (test/helpers/postgres.ts) with fsync on.
@@ -42,7 +48,11 @@ async function makeStore(impl: Impl, label: string): Promise<RecordStore> {
   if (impl === 'memory') return new MemoryStore();
   if (impl === 'sqlite') {
     const { openSqliteStore } = await import('../../ts/store/sqlite.js');
-    return openSqliteStore({ path: tempFile(`${label}.sqlite`), synchronous: label.endsWith('syncnormal') ? 'normal' : 'full' });
+    return openSqliteStore({
+      path: tempFile(`${label}.sqlite`),
+      synchronous: label.includes('syncnormal') ? 'normal' : 'full',
+      worker: label.includes('worker'),
+    });
   }
   server ??= startPostgres({ fsync: true });
   const { openPostgresStore } = await import('../../ts/store/postgres.js');
@@ -53,6 +63,48 @@ function record(i: number, g: number): Uint8Array {
   const b = new Uint8Array(RECORD_BYTES);
   for (let j = 0; j < b.length; j += 64) b[j] = (i + g + j) & 0xff;
   return b;
+}
+
+/** Fills an account with the account record and `conversations` conversation records, 100 per commit. */
+async function seed(records: AccountRecords, conversations: number): Promise<void> {
+  await records.commit([records.change('account', record(0, 1))]);
+  for (let i = 0; i < conversations; i += 100) {
+    const batch = [];
+    for (let j = i; j < Math.min(conversations, i + 100); j++) batch.push(records.change(`conv:peer${j}@bench.example`, record(j, 1)));
+    await records.commit(batch);
+  }
+}
+
+function readCase(impl: Impl, name: string, what: 'restore' | 'keys'): BenchCase {
+  let store: RecordStore | undefined;
+  let next = 0;
+  const label = `${impl}-${name.replace(/[^a-z0-9]+/gi, '-')}`;
+  const account = `${label}@bench.example`;
+  return {
+    name,
+    impl,
+    deferred: true,
+    async setup() {
+      store = await makeStore(impl, label);
+      const records = await openAccountRecords(store, account, { sealKey: SEAL_KEY });
+      await seed(records, 1000);
+      await records.close();
+    },
+    async fn() {
+      const records = await openAccountRecords(store!, account, { sealKey: SEAL_KEY });
+      if (what === 'keys') {
+        if ((await records.keys()).length !== 1001) throw new Error('bridge.keys: wrong count');
+      } else {
+        next = (next + 1) % 1000;
+        const [acct, conv] = await Promise.all([records.load('account'), records.load(`conv:peer${next}@bench.example`)]);
+        if (!acct || !conv) throw new Error('bridge.restore: missing record');
+      }
+      await records.close();
+    },
+    async teardown() {
+      await store?.close();
+    },
+  };
 }
 
 function saveCase(impl: Impl, name: string, conversations: number, sealed: boolean, together = 1): BenchCase {
@@ -67,12 +119,7 @@ function saveCase(impl: Impl, name: string, conversations: number, sealed: boole
     async setup() {
       store = await makeStore(impl, label);
       records = await openAccountRecords(store, `${label}@bench.example`, sealed ? { sealKey: SEAL_KEY } : {});
-      await records.commit([records.change('account', record(0, 1))]);
-      for (let i = 0; i < conversations; i += 100) {
-        const batch = [];
-        for (let j = i; j < Math.min(conversations, i + 100); j++) batch.push(records.change(`conv:peer${j}@bench.example`, record(j, 1)));
-        await records.commit(batch);
-      }
+      await seed(records, conversations);
     },
     fn() {
       const r = records!;
@@ -98,8 +145,12 @@ export function cases(): BenchCase[] {
     out.push(saveCase(impl, 'bridge.save.1000conv', 1000, true));
     out.push(saveCase(impl, 'bridge.save.1000conv.plain', 1000, false));
     out.push(saveCase(impl, 'bridge.save.1000conv.x16', 1000, true, 16));
+    out.push(readCase(impl, 'bridge.restore.1000conv.store', 'restore'));
+    out.push(readCase(impl, 'bridge.keys.1000conv', 'keys'));
   }
   out.push(saveCase('sqlite', 'bridge.save.1000conv.syncnormal', 1000, true));
+  out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
+  out.push(saveCase('sqlite', 'bridge.save.1000conv.x16.worker', 1000, true, 16));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.
   return out;
 }

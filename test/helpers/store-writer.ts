@@ -56,8 +56,8 @@ async function main(): Promise<void> {
     }
   }
   if (c.mode === 'soak') {
-    process.stdout.write('ready\n');
     let rec = await records.load(c.key);
+    process.stdout.write('ready\n');
     for (;;) {
       const g = (rec?.generation ?? 0) + 1;
       try {

@@ -111,11 +111,20 @@ class Sealer {
   private wiped = false;
 
   constructor(hostKey: Uint8Array, context: string, private readonly random: RandomSource) {
-    const okm = shake256(concatBytes(LABEL_KEYS, lengthPrefixed(enc.encode(context)), hostKey), { dkLen: 96 });
+    const input = concatBytes(LABEL_KEYS, lengthPrefixed(enc.encode(context)), hostKey);
+    const okm = shake256(input, { dkLen: 96 });
     this.recordKey = okm.slice(0, 32);
     this.nameMacKey = okm.slice(32, 64);
     this.nameKey = okm.slice(64, 96);
-    wipe(okm);
+    wipe(input, okm); // copies of the host key and of the derived keys
+  }
+
+  /** SHAKE-256 keyed by prefixing the name MAC key; the input holding a copy of the key is wiped after. */
+  private prf(domain: number, data: Uint8Array, dkLen: number): Uint8Array {
+    const input = concatBytes(this.nameMacKey, new Uint8Array([domain]), data);
+    const out = shake256(input, { dkLen });
+    wipe(input);
+    return out;
   }
 
   private live(): void {
@@ -138,12 +147,12 @@ class Sealer {
   }
 
   private makeAccountName(accountId: string): string {
-    const mac = shake256(concatBytes(this.nameMacKey, new Uint8Array([1]), enc.encode(accountId)), { dkLen: 24 });
+    const mac = this.prf(1, enc.encode(accountId), 24);
     return ACCOUNT_PREFIX + base64Encode(mac);
   }
 
   private nameIv(accountName: string, padded: Uint8Array): Uint8Array {
-    return shake256(concatBytes(this.nameMacKey, new Uint8Array([2]), lengthPrefixed(enc.encode(accountName)), padded), { dkLen: NONCE_BYTES });
+    return this.prf(2, concatBytes(lengthPrefixed(enc.encode(accountName)), padded), NONCE_BYTES);
   }
 
   keyName(accountName: string, key: string): string {

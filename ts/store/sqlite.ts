@@ -32,6 +32,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+// Static, not dynamic: bundled into dist/store-sqlite.js, the worker module's top level (which starts serving
+// when this file is loaded as the worker) must run when the bundle loads.
+import { SqliteWorkerStore } from './sqlite-worker.js';
 import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
@@ -47,6 +50,11 @@ export interface SqliteStoreOptions {
    * as a typed error, or, for a damaged index, as a record that is not found.
    */
   verifyOnOpen?: boolean;
+  /**
+   * Run the connection on a worker thread (sqlite-worker.ts): commits, fsync included, then never block this
+   * thread's event loop, and commits arriving during one fsync share the next. Same semantics otherwise.
+   */
+  worker?: boolean;
   limits?: Partial<Limits>;
 }
 
@@ -268,7 +276,8 @@ export class SqliteStore implements RecordStore {
   }
 }
 
-/** Opens (creating if needed) a SQLite record store. */
-export function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+/** Opens (creating if needed) a SQLite record store, on this thread or (`worker: true`) on a worker thread. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<RecordStore> {
+  if (options?.worker) return SqliteWorkerStore.open(options);
   return SqliteStore.open(options);
 }
