@@ -82,6 +82,13 @@ export interface Limits {
   publishBurst: number;
   /** ... and regains per second. */
   publishPerSecond: number;
+  /**
+   * Prekey messages one publisher identity (and one requester) may have verified at once (each costs the server
+   * a 3072-bit group check); at least 255, the most one publication carries ...
+   */
+  publishPrekeysBurst: number;
+  /** ... and regains per second. */
+  publishPrekeysPerSecond: number;
   /** A storage status of at most this many prekey messages is `low` (the owner should publish more). */
   prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
@@ -127,6 +134,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   fetchTargetPerSecond: 1 / 30,
   publishBurst: 20,
   publishPerSecond: 1,
+  publishPrekeysBurst: 512,
+  publishPrekeysPerSecond: 1,
   prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
 });
