@@ -43,6 +43,8 @@ const OPTIONS = {
   'target-rate': { v: String(L.fetchTargetPerSecond), help: '... and regained per second' },
   'publish-burst': { v: String(L.publishBurst), help: 'DAKEs (publications, storage requests) one identity or address may start at once ...' },
   'publish-rate': { v: String(L.publishPerSecond), help: '... and regains per second' },
+  'publish-prekeys-burst': { v: String(L.publishPrekeysBurst), help: 'prekey messages one identity or address may have verified at once (each costs a 3072-bit check; at least 255) ...' },
+  'publish-prekeys-rate': { v: String(L.publishPrekeysPerSecond), help: '... and regains per second' },
   'max-prekeys-per-instance': { v: String(L.maxStoredPrekeysPerInstance), help: 'prekey messages stored per device (identity, instance tag)' },
   'max-prekeys-total': { v: String(L.maxStoredPrekeysTotal), help: 'prekey messages stored in all' },
   'max-instances-per-identity': { v: String(L.maxInstancesPerIdentity), help: 'devices stored per identity' },
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
     fetchTargetPerSecond: num(o, 'target-rate', false),
     publishBurst: num(o, 'publish-burst'),
     publishPerSecond: num(o, 'publish-rate', false),
+    publishPrekeysBurst: num(o, 'publish-prekeys-burst'),
+    publishPrekeysPerSecond: num(o, 'publish-prekeys-rate', false),
     maxStoredPrekeysPerInstance: num(o, 'max-prekeys-per-instance'),
     maxStoredPrekeysTotal: num(o, 'max-prekeys-total'),
     maxInstancesPerIdentity: num(o, 'max-instances-per-identity'),
@@ -180,7 +184,8 @@ async function main(): Promise<void> {
       `request line within ${limits.serverLineDeadlineMs / 1000} s, idle ${limits.serverIdleMs / 1000} s; ` +
       `fetches per address ${rate(limits.fetchRequesterBurst, limits.fetchRequesterPerSecond)}, ` +
       `per target identity ${rate(limits.fetchTargetBurst, limits.fetchTargetPerSecond)}; ` +
-      `DAKEs per identity or address ${rate(limits.publishBurst, limits.publishPerSecond)}; ` +
+      `DAKEs per identity or address ${rate(limits.publishBurst, limits.publishPerSecond)}, ` +
+      `prekeys verified per identity or address ${rate(limits.publishPrekeysBurst, limits.publishPrekeysPerSecond)}; ` +
       `stored: ${limits.maxStoredPrekeysPerInstance} prekeys per device, ${limits.maxStoredPrekeysTotal} in all, ` +
       `${limits.maxInstancesPerIdentity} devices per identity, ${limits.maxIdentities} identities; prekeys-low at ${limits.prekeysLowThreshold}\n`,
   );
@@ -204,6 +209,8 @@ async function main(): Promise<void> {
       fetchTargetPerSecond: limits.fetchTargetPerSecond,
       publishBurst: limits.publishBurst,
       publishPerSecond: limits.publishPerSecond,
+      publishPrekeysBurst: limits.publishPrekeysBurst,
+      publishPrekeysPerSecond: limits.publishPrekeysPerSecond,
       maxStoredPrekeysPerInstance: limits.maxStoredPrekeysPerInstance,
       maxStoredPrekeysTotal: limits.maxStoredPrekeysTotal,
       maxInstancesPerIdentity: limits.maxInstancesPerIdentity,

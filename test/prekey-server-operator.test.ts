@@ -22,7 +22,7 @@ import { makePublisher } from './prekey-fixtures.test.js';
 const b = WASM;
 const OPTIONS = [
   'host', 'port', 'data', 'store', 'key', 'identity', 'max-connections', 'max-connections-per-address', 'idle-ms', 'line-deadline-ms',
-  'fetch-burst', 'fetch-rate', 'target-burst', 'target-rate', 'publish-burst', 'publish-rate', 'max-prekeys-per-instance',
+  'fetch-burst', 'fetch-rate', 'target-burst', 'target-rate', 'publish-burst', 'publish-rate', 'publish-prekeys-burst', 'publish-prekeys-rate', 'max-prekeys-per-instance',
   'max-prekeys-total', 'max-instances-per-identity', 'max-identities', 'low-threshold', 'stats-interval', 'drain-timeout-ms', 'help',
 ];
 

@@ -109,6 +109,13 @@ export interface Limits {
   publishBurst: number;
   /** ... and regains per second. */
   publishPerSecond: number;
+  /**
+   * Prekey messages one publisher identity (and one requester) may have verified at once (each costs the server
+   * a 3072-bit group check); at least 255, the most one publication carries ...
+   */
+  publishPrekeysBurst: number;
+  /** ... and regains per second. */
+  publishPrekeysPerSecond: number;
   /** A storage status of at most this many prekey messages is `low` (the owner should publish more). */
   prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
@@ -174,6 +181,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   fetchTargetPerSecond: 1 / 30,
   publishBurst: 20,
   publishPerSecond: 1,
+  publishPrekeysBurst: 512,
+  publishPrekeysPerSecond: 1,
   prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
   // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.

@@ -184,7 +184,8 @@ let postgres: Promise<{ url: (db: string) => Promise<string> }> | undefined;
 function benchPostgres(): Promise<{ url: (db: string) => Promise<string> }> {
   postgres ??= (async () => {
     const { startPostgres } = await import('../../test/helpers/postgres.js');
-    const server = await startPostgres({ fsync: true });
+    // OTR_BENCH_PG_FSYNC=off measures the code and the database without the disk's flush (for comparison only).
+    const server = await startPostgres({ fsync: process.env.OTR_BENCH_PG_FSYNC !== 'off' });
     cleanups.push(() => void server.stop());
     const pg = (await import('pg')).default;
     return {

@@ -144,4 +144,27 @@ test("onCorruption 'quarantine' moves the log aside and starts empty: no prekey 
   }
 });
 
+test('one process per log: a second open is refused while the first holds the lock; a dead holder\'s lock is taken over', async () => {
+  const { dir } = await makeLog();
+  try {
+    const s = await FileStore.open(dir);
+    await FileStore.open(dir).then(
+      () => assert.unreachable('opened twice'),
+      (e: unknown) => assert.is((e as OtrError).code, 'STATE'),
+    );
+    await s.close();
+    writeFileSync(join(dir, 'prekeys.lock'), '1\n'); // a live process (init) holds it
+    await FileStore.open(dir).then(
+      () => assert.unreachable('opened while another live process holds the lock'),
+      (e: unknown) => assert.match((e as Error).message, /in use by process 1/),
+    );
+    writeFileSync(join(dir, 'prekeys.lock'), '2147483646\n'); // no such process: left by a kill -9
+    const again = await FileStore.open(dir);
+    assert.is(await again.count('bob', 0x100), 9);
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -13,7 +13,7 @@ import type { PsServerInfo } from '../../ts/prekey-server/client.js';
 export const SERVER_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'examples', 'prekey-server.js');
 
 /** Options that switch the rate limits and per-address caps out of the way (a load test comes from one address). */
-export const UNLIMITED = ['--fetch-burst', '1000000', '--fetch-rate', '100000', '--target-burst', '1000000', '--target-rate', '100000', '--publish-burst', '100000', '--publish-rate', '100000', '--max-connections-per-address', '1000'];
+export const UNLIMITED = ['--fetch-burst', '1000000', '--fetch-rate', '100000', '--target-burst', '1000000', '--target-rate', '100000', '--publish-burst', '100000', '--publish-rate', '100000', '--publish-prekeys-burst', '1000000', '--publish-prekeys-rate', '100000', '--max-connections-per-address', '1000'];
 
 export interface ServerProcess {
   readonly child: ChildProcess;

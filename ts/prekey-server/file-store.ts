@@ -5,7 +5,9 @@
  * everything the server acknowledged (a Success message, a handed-out ensemble) survives a crash. Operations
  * are applied to the index at once, in call order (so concurrent `take`s never hand out one prekey twice), and
  * logged in that same order; records queued while a write is in flight are written together with one fsync
- * (group commit). One process only: two processes on one log would each hand out the same prekeys.
+ * (group commit). One process only: two processes on one log would each hand out the same prekeys, so `open`
+ * takes a lock file (`prekeys.lock`, created exclusively, holding the owner's pid) and refuses while a live
+ * process holds it; a lock left by a dead process (kill -9) is taken over.
  *
  * On open, the log is replayed. Only a torn final frame (a crash mid-append, never acknowledged) is cut off;
  * damage anywhere else is corruption and the store refuses to open (OtrStoreCorruptError, nothing on disk
@@ -116,6 +118,36 @@ function readLog(path: string, buf: Uint8Array): { ops: Op[]; good: number; torn
   return { ops, good: scan.good, torn: scan.torn, needsMagic: scan.needsMagic };
 }
 
+const LOCK = 'prekeys.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Takes the directory's lock file, or refuses (OtrStateError) while another live process holds it. */
+async function lockDir(dir: string): Promise<void> {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fsp.writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number.parseInt(await fsp.readFile(path, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+      throw new OtrStateError(`prekey store ${dir} is in use by process ${pid} (the file log serves one process; use SQLite or PostgreSQL for several). If that process is not a prekey server, remove ${path}`);
+    if (pid === process.pid) throw new OtrStateError(`prekey store ${dir} is already open in this process`);
+    await fsp.unlink(path).catch(() => {}); // left by a process that died: take it over
+  }
+  throw new OtrStateError(`could not take the lock ${path}`);
+}
+
 async function syncDir(dir: string): Promise<void> {
   const d = await fsp.open(dir, 'r');
   try {
@@ -166,6 +198,16 @@ export class FileStore implements PrekeyStore {
   /** Opens (creating if needed) the store in `dir`, replaying its log and cutting off a torn final frame. */
   static async open(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
     await fsp.mkdir(dir, { recursive: true });
+    await lockDir(dir);
+    try {
+      return await FileStore.openLocked(dir, o);
+    } catch (e) {
+      await fsp.unlink(join(dir, LOCK)).catch(() => {});
+      throw e;
+    }
+  }
+
+  private static async openLocked(dir: string, o: FileStoreOptions): Promise<FileStore> {
     const path = join(dir, LOG);
     const index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
     let buf: Uint8Array = new Uint8Array(0);
@@ -295,6 +337,7 @@ export class FileStore implements PrekeyStore {
     while (this.flushing) await this.flushing;
     this.closed = true;
     await this.fh.close();
+    await fsp.unlink(join(this.dir, LOCK)).catch(() => {});
   }
 
   /** The log's size in bytes (tests watch compaction with it). */

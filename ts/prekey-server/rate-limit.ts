@@ -65,13 +65,13 @@ export class RateLimiter {
     return b;
   }
 
-  /** Takes one token for `key`; false when it has none left. */
-  allow(key: string): boolean {
+  /** Takes `n` tokens (default one) for `key`; false, taking none, when it has fewer left. */
+  allow(key: string, n = 1): boolean {
     const now = this.now();
     const b = this.bucket(key, now);
     this.refill(b, now);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
+    if (b.tokens < n) return false;
+    b.tokens -= n;
     return true;
   }
 

@@ -125,6 +125,7 @@ export class PrekeyServer {
   private readonly publishLimiter: RateLimiter;
   private readonly fetchLimiter: RateLimiter;
   private readonly targetLimiter: RateLimiter;
+  private readonly verifyLimiter: RateLimiter;
   private readonly compositeIdentity: Uint8Array;
 
   constructor(private readonly o: PrekeyServerOptions) {
@@ -140,6 +141,7 @@ export class PrekeyServer {
     this.publishLimiter = rate(o.publishRate, l.publishBurst, l.publishPerSecond);
     this.fetchLimiter = rate(o.fetchRate, l.fetchRequesterBurst, l.fetchRequesterPerSecond);
     this.targetLimiter = rate(o.targetRate, l.fetchTargetBurst, l.fetchTargetPerSecond);
+    this.verifyLimiter = rate(undefined, l.publishPrekeysBurst, l.publishPrekeysPerSecond);
   }
 
   get pendingDakes(): number {
@@ -174,7 +176,7 @@ export class PrekeyServer {
           return { request, reply: this.onDake1(from, requester, m, events), events };
         case PsType.dake3: {
           request = 'dake3';
-          const r = await this.onDake3(from, m);
+          const r = await this.onDake3(from, requester, m, events);
           request = r.request;
           return { ...r, events };
         }
@@ -235,7 +237,7 @@ export class PrekeyServer {
     return { request, reply: encodeOutcome({ type: PsType.failure, receiverTag: tag, mac: outcomeMac(this.o.backend, macKey, PsType.failure, tag) }), error };
   }
 
-  private async onDake3(from: string, m: Dake3): Promise<ServerReply & { request: RequestClass }> {
+  private async onDake3(from: string, requester: string, m: Dake3, events: ServerEvent[]): Promise<ServerReply & { request: RequestClass }> {
     const b = this.o.backend;
     this.expirePending();
     const k = this.key(from, m.senderTag);
@@ -256,7 +258,7 @@ export class PrekeyServer {
         return { request: 'storage-status', reply: encodeStorageStatus({ receiverTag: m.senderTag, count, mac: storageStatusMac(b, p.macKey, m.senderTag, count) }) };
       }
       try {
-        const record = this.checkPublication(p, m.senderTag, attached);
+        const record = this.checkPublication(p, m.senderTag, attached, from, requester, events);
         await this.o.store.publish(from, record);
       } catch (e) {
         if (e instanceof OtrError) return this.failure('publish', m.senderTag, p.macKey, e);
@@ -269,12 +271,20 @@ export class PrekeyServer {
   }
 
   /** Every check of §Publishing Prekey Values step 7; returns what to store. */
-  private checkPublication(p: PendingDake, tag: number, pub: Publication): PublicationRecord {
+  private checkPublication(p: PendingDake, tag: number, pub: Publication, from: string, requester: string, events: ServerEvent[]): PublicationRecord {
     const b = this.o.backend;
     const nowMs = this.o.now();
     // Over the parts' exact received bytes, as the publisher computed it over the bytes it sent.
     const mac = publicationBodyMac(b, p.macKey, pub, pub.prekeyMessagesBytes, pub.proofsBytes);
     if (!equalBytes(mac, pub.mac)) throw new OtrCryptoError('BAD_MAC', 'Prekey MAC does not verify');
+    // Verifying costs a 3072-bit group check per prekey message (~13 ms each with WASM), and anyone can make
+    // a key and publish: the prekey messages are paid for from a budget per identity and per requester before
+    // any of them is verified.
+    const n = pub.prekeyMessages.length;
+    if (n > 0 && (!this.verifyLimiter.allow(`id\n${from}`, n) || (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)))) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('too many prekey messages published recently; try again later');
+    }
     // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
     const cp = pub.clientProfile;
     if (cp) {
