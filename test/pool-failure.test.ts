@@ -6,6 +6,10 @@
  * in a fresh worker and their conversations continue, and nothing a rejected call did survives.
  */
 import { test } from 'uvu';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as assert from 'uvu/assert';
 import { Account, OtrArgumentError, type Outcome } from '../ts/index.js';
 import { OtrPool, OtrPoolError, type PoolConversation, type PoolOptions } from '../ts/pool/index.js';
@@ -286,6 +290,30 @@ test('shutdown with a call that never finishes: close gives up after its timeout
 test('a worker that cannot start: OtrPool.start rejects with worker-start and names why', async () => {
   const e = await rejectsWith(OtrPool.start({ workers: 1, environment: new URL('./helpers/no-such-module.js', import.meta.url) }), 'worker-start');
   assert.ok(/no-such-module|Cannot find/.test(e.message));
+});
+
+test('a worker that dies and whose replacements cannot start: its slot is declared dead, its calls reject (worker-start), the other worker goes on', async () => {
+  // An environment module that refuses to load once a flag file exists: the first workers start, replacements do not.
+  const dir = mkdtempSync(join(tmpdir(), 'otr4-pool-'));
+  const flag = join(dir, 'broken');
+  const envFile = join(dir, 'env.mjs');
+  writeFileSync(envFile, `import { existsSync } from 'node:fs';\nif (existsSync(${JSON.stringify(flag)})) throw new Error('environment unavailable');\nexport * from ${JSON.stringify(ENV.href)};\n`);
+  const { pool, a, b } = await setup({ environment: pathToFileURL(envFile), maxRestarts: 1 });
+  try {
+    await loadHooked(pool, 'doomed@example.org', A);
+    const w = pool.workerOf(A)!;
+    writeFileSync(flag, '');
+    await rejectsWith(pool.conversation('doomed@example.org', B).startDake(), 'worker-exit');
+    await rejectsWith(a.send('to a dead slot'), 'worker-start');
+    const st = pool.stats().workers;
+    assert.ok(st[w]!.dead && !st[w]!.running);
+    assert.not.ok(st[1 - w]!.dead);
+    // Bob's worker is fine: his own calls run.
+    assert.is((await b.info()).state, 'ENCRYPTED_MESSAGES');
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad options are refused with OtrArgumentError before any thread starts', async () => {

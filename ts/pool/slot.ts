@@ -219,9 +219,9 @@ export class WorkerSlot {
           }
         }
         this.restarts++;
-        // The replacement starts with the reloads of this slot's accounts, before any waiting call.
-        const reloads = this.hooks.reloads(this);
-        this.queue.unshift(...reloads);
+        // The replacement starts with the reloads of this slot's accounts, before any waiting call. (A worker
+        // that never started ran nothing: the reloads queued for it are still at the front.)
+        if (started) this.queue.unshift(...this.hooks.reloads(this));
         this.spawn();
       }),
     );
