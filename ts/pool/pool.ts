@@ -181,7 +181,7 @@ export class OtrPool {
       }
       const entry = this.addEntry(opts.accountId, this.leastLoaded(), { policy: opts.policy, limits: opts.limits });
       return this.submit<AccountInfo>(entry, { op: 'create', account: entry.id, options: opts }).catch((e) => {
-        if (!entry.checkpoint && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
+        if (!entry.checkpoint) this.removeEntry(entry);
         throw e;
       });
     });
@@ -212,7 +212,7 @@ export class OtrPool {
           return info;
         },
         (e) => {
-          if (!entry.checkpoint && this.accounts.get(accountId) === entry) this.accounts.delete(accountId);
+          if (!entry.checkpoint) this.removeEntry(entry);
           throw e;
         },
       );
@@ -246,7 +246,7 @@ export class OtrPool {
       entry.unloading = true;
       return this.submit<Uint8Array>(entry, { op: 'unload', account: accountId }).then(
         (bytes) => {
-          if (this.accounts.get(accountId) === entry) this.accounts.delete(accountId);
+          this.removeEntry(entry);
           return bytes;
         },
         (e) => {
@@ -279,6 +279,8 @@ export class OtrPool {
         async (bytes) => {
           // The account is out of every worker now: load it into the target whatever the store says.
           entry.checkpoint = bytes;
+          entry.slot.accounts--;
+          target.accounts++;
           entry.slot = target;
           target.enqueue(this.reloadCall(entry));
           release(target);
@@ -309,10 +311,8 @@ export class OtrPool {
   }
 
   stats(): PoolStats {
-    const counts = new Map<WorkerSlot, number>();
-    for (const e of this.accounts.values()) counts.set(e.slot, (counts.get(e.slot) ?? 0) + 1);
     return {
-      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: counts.get(s) ?? 0, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
+      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: s.accounts, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
       accounts: this.accounts.size,
       pending: this.pending,
       calls: this.calls,
@@ -375,15 +375,20 @@ export class OtrPool {
   private addEntry(id: string, slot: WorkerSlot, settings: AccountSettings): AccountEntry {
     const e: AccountEntry = { id, slot, settings, checkpoint: undefined, durable: undefined, epoch: 0, held: null, tail: null, unloading: false };
     this.accounts.set(id, e);
+    slot.accounts++;
     return e;
   }
 
+  private removeEntry(e: AccountEntry): void {
+    if (this.accounts.get(e.id) !== e) return;
+    this.accounts.delete(e.id);
+    e.slot.accounts--;
+  }
+
+  /** The live slot with the fewest accounts (new accounts go there). */
   private leastLoaded(): WorkerSlot {
-    const counts = new Map<WorkerSlot, number>();
-    for (const s of this.slots) if (!s.dead) counts.set(s, 0);
-    for (const e of this.accounts.values()) if (counts.has(e.slot)) counts.set(e.slot, counts.get(e.slot)! + 1);
     let best: WorkerSlot | undefined;
-    for (const [s, n] of counts) if (!best || n < counts.get(best)!) best = s;
+    for (const s of this.slots) if (!s.dead && (!best || s.accounts < best.accounts)) best = s;
     return best ?? this.slots[0]!;
   }
 
@@ -463,7 +468,7 @@ export class OtrPool {
     entry.checkpoint = entry.durable;
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
-    if (!entry.durable && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
+    if (!entry.durable) this.removeEntry(entry);
     if (entry.held) entry.held.unshift(reload);
     else entry.slot.enqueueFront([reload]);
   }
@@ -482,7 +487,7 @@ export class OtrPool {
       deadline: Infinity,
       chars: 0,
       settle: (r) => {
-        if (!r.ok && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
+        if (!r.ok) this.removeEntry(entry);
       },
       fail: () => {},
     };

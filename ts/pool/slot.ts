@@ -69,6 +69,8 @@ export class WorkerSlot {
   restarts = 0;
   /** Batches sent. */
   batches = 0;
+  /** Accounts the pool routes here (kept by the pool). */
+  accounts = 0;
   backend: string | undefined;
   threadId = -1;
   dead = false;
