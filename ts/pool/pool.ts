@@ -323,6 +323,14 @@ export class OtrPool {
     };
   }
 
+  /**
+   * Each worker's event-loop utilization so far (node:perf_hooks; undefined while a worker restarts). The delta
+   * over an interval near 1 means the pool kept that worker busy for all of it.
+   */
+  workerUtilization(): (import('node:perf_hooks').EventLoopUtilization | undefined)[] {
+    return this.slots.map((s) => s.utilization());
+  }
+
   /** Forgets the synchronous stretches measured so far (benches measure one phase at a time). */
   resetSyncStats(): void {
     this.sync.reset();

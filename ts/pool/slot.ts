@@ -85,6 +85,11 @@ export class WorkerSlot {
     this.index = index;
   }
 
+  /** The current worker's event-loop utilization (cumulative since it started): how busy the pool keeps it. */
+  utilization(): import('node:perf_hooks').EventLoopUtilization | undefined {
+    return this.running ? this.worker.performance.eventLoopUtilization() : undefined;
+  }
+
   /** Starts the first worker; resolves when it is ready (rejects if it cannot start). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => this.spawn(resolve, reject));
