@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
+import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
@@ -267,7 +267,8 @@ export class OtrPool {
       if (entry instanceof Promise) return entry as Promise<never>;
       const target = this.slots[index];
       if (!Number.isInteger(index) || !target) return Promise.reject(new OtrArgumentError('no worker with this index'));
-      if (target === entry.slot || entry.held) return Promise.resolve();
+      if (entry.held) return Promise.reject(new OtrStateError('the account is already moving'));
+      if (target === entry.slot) return Promise.resolve();
       const unload = this.submit<Uint8Array>(entry, { op: 'unload', account: accountId });
       entry.held = [];
       const release = (slot: WorkerSlot) => {
@@ -477,8 +478,9 @@ export class OtrPool {
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
     if (!entry.durable) this.removeEntry(entry);
-    if (entry.held) entry.held.unshift(reload);
-    else entry.slot.enqueueFront([reload]);
+    // Ahead of everything not yet sent to the account's worker — a move's unload included, so a move never
+    // carries the withheld state along.
+    entry.slot.enqueueFront([reload]);
   }
 
   /** A pool-internal unload whose bytes are thrown away. */
