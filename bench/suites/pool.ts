@@ -23,7 +23,7 @@
  * Impl: 'hybrid' when that backend exists in this build (the OpenSSL-assisted one of issue 14), else 'wasm'.
  */
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
 import type { Outcome } from '../../ts/index.js';
 import type { BackendName } from '../../ts/backend/types.js';
@@ -133,7 +133,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0 });
+      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[] });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -141,10 +141,15 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           p.pool.resetSyncStats();
           const h = monitorEventLoopDelay({ resolution: 1 });
           h.enable();
+          const u0 = p.pool.workerUtilization();
           const t = performance.now();
           await op(p.sessions, k);
           times[w].push(performance.now() - t);
           h.disable();
+          p.pool.workerUtilization().forEach((u1, i) => {
+            const before = u0[i];
+            if (u1 && before) block[w].busy.push(perf.eventLoopUtilization(u1, before).utilization);
+          });
           const b = block[w];
           b.eldMax = Math.max(b.eldMax, h.max / 1e6 - 1);
           b.eldP99 = Math.max(b.eldP99, h.percentile(99) / 1e6 - 1);
@@ -161,6 +166,9 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         mainMaxBlockMs: round(block[w].eldMax),
         mainP99BlockMs: round(block[w].eldP99),
         poolMaxSyncMs: round(block[w].sync),
+        // Mean event-loop utilization of the workers during the ops: near 1 = the pool kept them fed, so any
+        // shortfall of the speed-up is CPU the machine did not give (shared cores), not the pool waiting.
+        workerBusy: round(block[w].busy.reduce((x, y) => x + y, 0) / Math.max(1, block[w].busy.length)),
         poolP99SyncMs: round(block[w].syncP99),
         // The pool's own main-thread cost per call (µs): what a third thread competes with the workers for.
         poolSyncUsPerCall: round((block[w].syncTotal * 1000) / (ROUNDS * calls(SESSIONS))),

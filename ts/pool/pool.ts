@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
+import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
@@ -181,7 +181,7 @@ export class OtrPool {
       }
       const entry = this.addEntry(opts.accountId, this.leastLoaded(), { policy: opts.policy, limits: opts.limits });
       return this.submit<AccountInfo>(entry, { op: 'create', account: entry.id, options: opts }).catch((e) => {
-        if (!entry.checkpoint && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
+        if (!entry.checkpoint) this.removeEntry(entry);
         throw e;
       });
     });
@@ -212,7 +212,7 @@ export class OtrPool {
           return info;
         },
         (e) => {
-          if (!entry.checkpoint && this.accounts.get(accountId) === entry) this.accounts.delete(accountId);
+          if (!entry.checkpoint) this.removeEntry(entry);
           throw e;
         },
       );
@@ -246,7 +246,7 @@ export class OtrPool {
       entry.unloading = true;
       return this.submit<Uint8Array>(entry, { op: 'unload', account: accountId }).then(
         (bytes) => {
-          if (this.accounts.get(accountId) === entry) this.accounts.delete(accountId);
+          this.removeEntry(entry);
           return bytes;
         },
         (e) => {
@@ -267,7 +267,8 @@ export class OtrPool {
       if (entry instanceof Promise) return entry as Promise<never>;
       const target = this.slots[index];
       if (!Number.isInteger(index) || !target) return Promise.reject(new OtrArgumentError('no worker with this index'));
-      if (target === entry.slot || entry.held) return Promise.resolve();
+      if (entry.held) return Promise.reject(new OtrStateError('the account is already moving'));
+      if (target === entry.slot) return Promise.resolve();
       const unload = this.submit<Uint8Array>(entry, { op: 'unload', account: accountId });
       entry.held = [];
       const release = (slot: WorkerSlot) => {
@@ -279,6 +280,8 @@ export class OtrPool {
         async (bytes) => {
           // The account is out of every worker now: load it into the target whatever the store says.
           entry.checkpoint = bytes;
+          entry.slot.accounts--;
+          target.accounts++;
           entry.slot = target;
           target.enqueue(this.reloadCall(entry));
           release(target);
@@ -309,10 +312,8 @@ export class OtrPool {
   }
 
   stats(): PoolStats {
-    const counts = new Map<WorkerSlot, number>();
-    for (const e of this.accounts.values()) counts.set(e.slot, (counts.get(e.slot) ?? 0) + 1);
     return {
-      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: counts.get(s) ?? 0, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
+      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: s.accounts, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
       accounts: this.accounts.size,
       pending: this.pending,
       calls: this.calls,
@@ -321,6 +322,14 @@ export class OtrPool {
       p99SyncMs: this.sync.count ? this.sync.percentile(99) / 1e6 : 0,
       totalSyncMs: this.syncTotal,
     };
+  }
+
+  /**
+   * Each worker's event-loop utilization so far (node:perf_hooks; undefined while a worker restarts). The delta
+   * over an interval near 1 means the pool kept that worker busy for all of it.
+   */
+  workerUtilization(): (import('node:perf_hooks').EventLoopUtilization | undefined)[] {
+    return this.slots.map((s) => s.utilization());
   }
 
   /** Forgets the synchronous stretches measured so far (benches measure one phase at a time). */
@@ -375,15 +384,20 @@ export class OtrPool {
   private addEntry(id: string, slot: WorkerSlot, settings: AccountSettings): AccountEntry {
     const e: AccountEntry = { id, slot, settings, checkpoint: undefined, durable: undefined, epoch: 0, held: null, tail: null, unloading: false };
     this.accounts.set(id, e);
+    slot.accounts++;
     return e;
   }
 
+  private removeEntry(e: AccountEntry): void {
+    if (this.accounts.get(e.id) !== e) return;
+    this.accounts.delete(e.id);
+    e.slot.accounts--;
+  }
+
+  /** The live slot with the fewest accounts (new accounts go there). */
   private leastLoaded(): WorkerSlot {
-    const counts = new Map<WorkerSlot, number>();
-    for (const s of this.slots) if (!s.dead) counts.set(s, 0);
-    for (const e of this.accounts.values()) if (counts.has(e.slot)) counts.set(e.slot, counts.get(e.slot)! + 1);
     let best: WorkerSlot | undefined;
-    for (const [s, n] of counts) if (!best || n < counts.get(best)!) best = s;
+    for (const s of this.slots) if (!s.dead && (!best || s.accounts < best.accounts)) best = s;
     return best ?? this.slots[0]!;
   }
 
@@ -463,9 +477,10 @@ export class OtrPool {
     entry.checkpoint = entry.durable;
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
-    if (!entry.durable && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
-    if (entry.held) entry.held.unshift(reload);
-    else entry.slot.enqueueFront([reload]);
+    if (!entry.durable) this.removeEntry(entry);
+    // Ahead of everything not yet sent to the account's worker — a move's unload included, so a move never
+    // carries the withheld state along.
+    entry.slot.enqueueFront([reload]);
   }
 
   /** A pool-internal unload whose bytes are thrown away. */
@@ -482,7 +497,7 @@ export class OtrPool {
       deadline: Infinity,
       chars: 0,
       settle: (r) => {
-        if (!r.ok && this.accounts.get(entry.id) === entry) this.accounts.delete(entry.id);
+        if (!r.ok) this.removeEntry(entry);
       },
       fail: () => {},
     };

@@ -69,6 +69,8 @@ export class WorkerSlot {
   restarts = 0;
   /** Batches sent. */
   batches = 0;
+  /** Accounts the pool routes here (kept by the pool). */
+  accounts = 0;
   backend: string | undefined;
   threadId = -1;
   dead = false;
@@ -81,6 +83,11 @@ export class WorkerSlot {
     private readonly hooks: SlotHooks,
   ) {
     this.index = index;
+  }
+
+  /** The current worker's event-loop utilization (cumulative since it started): how busy the pool keeps it. */
+  utilization(): import('node:perf_hooks').EventLoopUtilization | undefined {
+    return this.running ? this.worker.performance.eventLoopUtilization() : undefined;
   }
 
   /** Starts the first worker; resolves when it is ready (rejects if it cannot start). */
@@ -219,9 +226,9 @@ export class WorkerSlot {
           }
         }
         this.restarts++;
-        // The replacement starts with the reloads of this slot's accounts, before any waiting call.
-        const reloads = this.hooks.reloads(this);
-        this.queue.unshift(...reloads);
+        // The replacement starts with the reloads of this slot's accounts, before any waiting call. (A worker
+        // that never started ran nothing: the reloads queued for it are still at the front.)
+        if (started) this.queue.unshift(...this.hooks.reloads(this));
         this.spawn();
       }),
     );

@@ -178,7 +178,20 @@ port.on('message', (m: BatchRequest) => {
   if (!m || m.kind !== 'batch' || !Array.isArray(m.calls)) return;
   const transfer: ArrayBuffer[] = [];
   const results = m.calls.map((c) => runOne(c, transfer));
-  port.postMessage({ kind: 'result', id: m.id, results }, transfer);
+  try {
+    port.postMessage({ kind: 'result', id: m.id, results }, transfer);
+  } catch {
+    // A value that cannot be cloned would be a library bug; answer every call rather than die with the batch.
+    const safe = results.map((r): CallResult => {
+      try {
+        structuredClone(r);
+        return r;
+      } catch {
+        return { ok: false, error: { name: 'Error', code: 'STATE', message: 'the result could not be sent back', internal: true } };
+      }
+    });
+    port.postMessage({ kind: 'result', id: m.id, results: safe });
+  }
 });
 
 port.postMessage({ kind: 'ready', backend });
