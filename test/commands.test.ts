@@ -155,7 +155,8 @@ t('npm run dudect -- N: every line measured, the JS control line printed', async
   // The verdict is a measurement (it depends on the machine), not asserted here: only that the tool runs.
   const r = await run('npm', ['run', 'dudect', '--', '300']);
   assertOk(r, 'npm run dudect');
-  assert.is((r.out.match(/ vs random +t\(all\) +-?[\d.]+ +t\(p50\)/g) ?? []).length, 4);
+  const lines = (r.out.match(/ vs random +t\(all\) +-?[\d.]+ +t\(p50\)/g) ?? []).length;
+  assert.ok(lines >= 4, `every measured line printed (${lines})`);
   assert.match(r.out, /control: JS pointMulBase/);
   assert.match(r.out, /WASM max \|t\| = [\d.]+/);
 });
