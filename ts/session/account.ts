@@ -128,13 +128,20 @@ export class Account {
     return this.dakeBudget.take(nowMs);
   }
 
-  /**
-   * @internal Records an Identity message from `peer` (a 16-byte digest of peer and bytes); false if this
-   * exact message was seen before.
-   */
-  firstSightOfIdentity(peer: Uint8Array, bytes: Uint8Array): boolean {
+  /** @internal A digest of an Identity message from `peer` (16 bytes of SHAKE-256 over peer id and bytes, hex). */
+  identityDigest(peer: Uint8Array, bytes: Uint8Array): string {
     const len = Uint8Array.of(peer.length >>> 24, peer.length >>> 16, peer.length >>> 8, peer.length);
-    return this.answeredIdentities.add(bytesToHex(this.backend.shake256([len, peer, bytes], 16)));
+    return bytesToHex(this.backend.shake256([len, peer, bytes], 16));
+  }
+
+  /** @internal Whether an Identity with this digest was already processed (a replay). */
+  identitySeen(digest: string): boolean {
+    return this.answeredIdentities.has(digest);
+  }
+
+  /** @internal Remembers that an Identity with this digest has been processed (it is not processed again). */
+  rememberIdentity(digest: string): void {
+    this.answeredIdentities.add(digest);
   }
 
   /** A new account with fresh keys (or the given ones). */

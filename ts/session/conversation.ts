@@ -32,6 +32,7 @@ import { tagPlaintext } from '../codec/whitespace.js';
 import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error-message.js';
 import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
+import { decodeIdentity } from '../wire/dake.js';
 import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
@@ -454,7 +455,15 @@ export class Conversation {
     // A byte-identical Identity is answered at most once (per account, while remembered): a resend (e.g. the
     // tie-break winner's) must not cancel the Auth-R already on its way, and replaying recorded Identities
     // must not make us run the responder again and again.
-    if (!this.account.firstSightOfIdentity(this.peerIdBytes, bytes)) {
+    // Structure first (bounded, no hashing, no arithmetic): a malformed or oversized Identity costs no digest.
+    try {
+      decodeIdentity(bytes, this.account.limits.maxFieldBytes);
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    const digest = this.account.identityDigest(this.peerIdBytes, bytes);
+    if (this.account.identitySeen(digest)) {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'replayed Identity message (already answered)' });
       return;
     }
@@ -464,6 +473,8 @@ export class Conversation {
       return;
     }
     if (!this.spendDakeBudget(out, peerTag)) return;
+    // Remembered only once processed: an Identity dropped unread (no room, throttled) may come again.
+    this.account.rememberIdentity(digest);
     const useUnbound = inst.dake.kind === 'idle' && this.unbound.kind === 'awaiting-auth-r';
     const before = useUnbound ? this.unbound : inst.dake;
     const from = instanceState(inst);
