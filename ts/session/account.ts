@@ -38,6 +38,7 @@ import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
 import { LastSeenFingerprints } from './fingerprints.js';
+import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
@@ -90,7 +91,7 @@ interface AccountKeys {
   profile: ClientProfile;
 }
 
-export class Account {
+export class Account implements ConversationHost {
   readonly accountId: Uint8Array;
   readonly backend: CryptoBackend;
   readonly random: RandomSource;
