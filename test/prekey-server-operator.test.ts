@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,21 @@ test('first line in words, then JSON; counts per request class; SIGTERM drains a
     busy.close();
   } finally {
     await killAllServers();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged file log: the server refuses to start, says where and that nothing changed, exit 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otr-pks-op-'));
+  try {
+    const store = join(dir, 'log');
+    mkdirSync(store);
+    writeFileSync(join(store, 'prekeys.log'), Buffer.concat([Buffer.from('OTR4PKL\x01', 'latin1'), Buffer.from('not a frame, not zeros either')]));
+    const r = spawnSync(process.execPath, [SERVER_JS, '--port', '0', '--data', dir, '--store', `file:${store}`], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /prekeys\.log is corrupt at byte 8 .*changing nothing/);
+    assert.is(r.stdout, '', 'never claimed to listen');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
