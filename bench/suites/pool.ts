@@ -35,6 +35,8 @@ const SESSIONS = Number(process.env.OTR_POOL_SESSIONS ?? (QUICK ? 100 : 1000));
 const ROUNDS = QUICK ? 3 : 5;
 const REPLY_EVERY = 10;
 const DAKE_EVERY = 50;
+/** The bench issues every session's calls at once (thousands queued): calls may wait long before they run. */
+const FLOOD_TIMEOUT_MS = 600_000;
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
 
 interface Session {
@@ -80,7 +82,7 @@ const idB = (i: number) => `bob${i}@bridge.example`;
 
 /** Makes 2N accounts and N encrypted sessions once; returns every account's bytes. */
 async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
-  const pool = await OtrPool.start({ workers: 2, backend });
+  const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS });
   try {
     const ids = Array.from({ length: SESSIONS }, (_, i) => [idA(i), idB(i)]).flat();
     await Promise.all(ids.map((id) => pool.createAccount({ accountId: id, dsaKey: null })));
@@ -99,7 +101,7 @@ async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
 }
 
 async function loaded(workers: number, backend: BackendName, bytes: Map<string, Uint8Array>): Promise<{ pool: OtrPool; sessions: Session[] }> {
-  const pool = await OtrPool.start({ workers, backend });
+  const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS });
   await Promise.all([...bytes].map(([id, b]) => pool.loadAccount(id, b)));
   const sessions = Array.from({ length: SESSIONS }, (_, i) => ({ a: pool.conversation(idA(i), idB(i)), b: pool.conversation(idB(i), idA(i)) }));
   return { pool, sessions };
