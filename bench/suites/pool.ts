@@ -22,6 +22,7 @@
  *
  * Impl: 'hybrid' when that backend exists in this build (the OpenSSL-assisted one of issue 14), else 'wasm'.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
@@ -135,7 +136,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[] });
+      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -144,9 +145,14 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const h = monitorEventLoopDelay({ resolution: 1 });
           h.enable();
           const u0 = p.pool.workerUtilization();
+          const c0 = process.cpuUsage();
+          const m0 = mainThreadCpuMs();
           const t = performance.now();
           await op(p.sessions, k);
           times[w].push(performance.now() - t);
+          const c1 = process.cpuUsage(c0);
+          block[w].cpu += (c1.user + c1.system) / 1000;
+          block[w].mainCpu += mainThreadCpuMs() - m0;
           h.disable();
           p.pool.workerUtilization().forEach((u1, i) => {
             const before = u0[i];
@@ -168,6 +174,11 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         mainMaxBlockMs: round(block[w].eldMax),
         mainP99BlockMs: round(block[w].eldP99),
         poolMaxSyncMs: round(block[w].sync),
+        // CPU time per op (all threads of the process; and the main thread alone, Linux /proc, 10 ms ticks):
+        // independent of how much CPU a shared machine gave, so comparable across runs. Two workers doing the
+        // same work should cost about the same CPU as one; the main thread's share is what competes with them.
+        cpuMsPerOp: round(block[w].cpu / ROUNDS),
+        mainCpuMsPerOp: round(block[w].mainCpu / ROUNDS),
         // Mean event-loop utilization of the workers during the ops: near 1 = the pool kept them fed, so any
         // shortfall of the speed-up is CPU the machine did not give (shared cores), not the pool waiting.
         workerBusy: round(block[w].busy.reduce((x, y) => x + y, 0) / Math.max(1, block[w].busy.length)),
@@ -189,6 +200,18 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/** The main thread's user+system CPU time in ms (Linux: /proc/self/task/<pid>/stat, in clock ticks), or NaN. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ", field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** 'hybrid' if this build has that backend (issue 14), else 'wasm'. */
 async function pick(): Promise<BackendName> {
