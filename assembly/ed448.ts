@@ -7,9 +7,11 @@
 //   slot   S0 = IO + 0     S1 = IO + 128     S2 = IO + 256     OUT = IO + 384
 //   ed448_decodes()            point S0                                   -> 1 iff it decodes
 //   ed448_is_valid()           point S0                                   -> 1 iff decodes, not identity, q*P = O
+//                              (decided by ge448subgroup's 4E test, which equals q*P = O on this curve)
 //   ed448_mul_base()           k S0                                       -> OUT = G*(k mod q)
 //   ed448_mul()                point S0, k S1                             -> OUT = P*(k mod q); 0 if P invalid
 //   ed448_double_mul_base()    a S0, point S1, b S2                       -> OUT = G*a + P*b; 0 if P invalid
+//   ed448_double_mul_base_ct() a S0, point S1, b S2                       -> the same, constant time in a and b
 //   ed448_add()                point S0, point S1                         -> OUT = P + Q; 0, or 1/2 if P/Q invalid
 //   sc_reduce(len)             len <= 114 bytes at S0                     -> OUT = x mod q
 //   sc_muladd()                a S0, b S1, c S2 (57 bytes each)           -> OUT = a*b + c mod q
@@ -17,7 +19,8 @@
 import { IO } from './io';
 import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geEncode, geIsIdentity } from './ge448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe, geInitTables } from './ge448mul';
-import { SC_SIZE, scReduceWide, scMulAdd, scToBytes, scOrder, scWipe } from './sc448';
+import { SC_SIZE, scReduceWide, scMulAdd, scToBytes, scWipe } from './sc448';
+import { geIsTorsionFree } from './ge448subgroup';
 
 const S0: usize = IO;
 const S1: usize = IO + 128;
@@ -32,7 +35,6 @@ const P2: Ge = memory.data(<i32>GE_SIZE, 16);
 const K1: usize = memory.data(<i32>SC_SIZE, 16);
 const K2: usize = memory.data(<i32>SC_SIZE, 16);
 const K3: usize = memory.data(<i32>SC_SIZE, 16);
-const ZERO_SC: usize = memory.data(<i32>SC_SIZE, 16);
 const WIDE: usize = memory.data(128, 16);
 
 geInitTables();
@@ -65,10 +67,7 @@ export function ed448_decodes(): i32 {
 export function ed448_is_valid(): i32 {
   let ok = geDecode(P1, S0);
   if (ok) ok = geIsIdentity(P1) == 0;
-  if (ok) {
-    geDoubleMulVar(P2, ZERO_SC, P1, scOrder());
-    ok = geIsIdentity(P2) != 0;
-  }
+  if (ok) ok = geIsTorsionFree(P1); // two exponentiations, not q·P (assembly/ge448subgroup.ts)
   wipeAll();
   return <i32>ok;
 }
@@ -98,6 +97,23 @@ export function ed448_double_mul_base(): i32 {
     loadScalar(K2, S2, 57);
     geDoubleMulVar(P2, K1, P1, K2);
     geEncode(OUT, P2);
+  }
+  wipeAll();
+  return <i32>ok;
+}
+
+/** G·a + P·b in constant time: one decode and one encode instead of the three encodings and two decodings of
+ *  pointMulBase + pointMul + pointAdd (each a field exponentiation; the ring signature's T_i). */
+export function ed448_double_mul_base_ct(): i32 {
+  const ok = geDecode(P1, S1);
+  if (ok) {
+    loadScalar(K1, S0, 57);
+    loadScalar(K2, S2, 57);
+    geMulCT(P2, P1, K2);
+    geMulBaseCT(P1, K1);
+    geToCached(P2, P2);
+    geAdd(P1, P1, P2, false);
+    geEncode(OUT, P1);
   }
   wipeAll();
   return <i32>ok;

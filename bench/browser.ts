@@ -32,6 +32,8 @@ const SUITES = join(ROOT, 'build', 'bench', 'suites');
  */
 const NODE_ONLY_SUITES: Record<string, string> = {
   'offline.js': 'worker threads and a TCP prekey server (node:worker_threads, node:net)',
+  'bridge.js': 'the SQLite and PostgreSQL record stores (better-sqlite3, pg, a PostgreSQL server process)',
+  'pool.js': 'the worker pool (node:worker_threads)',
 };
 
 /**

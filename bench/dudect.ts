@@ -69,9 +69,13 @@ function measure(n: number, fixed: Uint8Array, op: (k: Uint8Array) => unknown): 
 const n = Number(process.argv[2] ?? 20000);
 const wasm = await loadBackend('wasm');
 const point = wasm.pointMulBase(randomBytes(57));
+const OTHER = randomBytes(57);
 const ops: [string, (k: Uint8Array) => unknown][] = [
   ['pointMul', (k) => wasm.pointMul(point, k)],
   ['pointMulBase', (k) => wasm.pointMulBase(k)],
+  // The ring signature's T_i = G·x + A·y: both scalars are secret (the nonce t and, in the signer's slot, 0).
+  ['dmulCT a', (k) => wasm.pointDoubleMulBaseCT(k, point, OTHER)],
+  ['dmulCT b', (k) => wasm.pointDoubleMulBaseCT(OTHER, point, k)],
 ];
 const fixedClasses: [string, Uint8Array][] = [
   ['zero', new Uint8Array(57)],

@@ -4,7 +4,9 @@
  */
 import type { CryptoBackend } from '../ts/backend/types.js';
 
-export type Impl = 'wasm' | 'js' | 'noble' | 'native';
+/** A crypto implementation (`hybrid`: the Node default backend, WASM + OpenSSL for modPow and large ChaCha20
+ * inputs), or (bridge.* and prekeyserver.* families) the store a case runs on. */
+export type Impl = 'wasm' | 'js' | 'hybrid' | 'noble' | 'native' | 'memory' | 'file' | 'sqlite' | 'postgres';
 
 export interface BenchCase {
   /** What is measured, e.g. `ed448.sign`; the same name across impls means the same work. */
@@ -13,11 +15,23 @@ export interface BenchCase {
   fn: () => unknown;
   /** Async preparation run just before this case is measured (e.g. starting a server), not at collection time. */
   setup?: () => Promise<void>;
+  /** `fn` returns a promise that ends the operation (a database commit): measured as a deferred benchmark. */
+  deferred?: boolean;
+  /** Run after the case is measured (closing connections). */
+  teardown?: () => Promise<void>;
+  /**
+   * For work benchmark.js cannot time (asynchronous, on other threads, seconds per op): the case measures
+   * itself and `fn` is not run. `extra` holds figures the case reports beside the time (e.g. main-thread
+   * blocking); they go to the JSON as they are.
+   */
+  measure?: () => Promise<{ usPerOp: number; rme: number; samples: number; extra?: Record<string, number> }>;
 }
 
 export interface BenchContext {
   wasm: CryptoBackend;
   js: CryptoBackend;
+  /** Node only (the browser bench has no OpenSSL): suites add their `hybrid` cases when it is present. */
+  hybrid?: CryptoBackend;
 }
 
 export interface BenchResult {
@@ -27,6 +41,7 @@ export interface BenchResult {
   usPerOp: number;
   rme: number;
   samples: number;
+  extra?: Record<string, number>;
 }
 
 export type SuiteModule = { cases(ctx: BenchContext): BenchCase[] | Promise<BenchCase[]> };

@@ -1,7 +1,8 @@
 /**
  * `npm start`: a real OTRv4 conversation between Alice and Bob in one process. Everything that would cross
  * the network is printed; messages are delivered in and out of order; SMP checks identities; the session ends.
- * Flags: --js forces the pure-JS backend; --quiet prints only the summary.
+ * Flags: --js forces the pure-JS backend; --quiet prints only the summary; --full prints every wire string
+ * whole (for the forging toolkit: docs/deniability.md).
  */
 import { init, Account, type Outcome, type OtrEvent } from '../ts/index.js';
 
@@ -21,7 +22,8 @@ const b = bob.conversation('alice@example.org');
 console.log(`Alice: instance 0x${alice.instanceTag.toString(16)}, fingerprint ${alice.fingerprint.slice(0, 32)}…`);
 console.log(`Bob:   instance 0x${bob.instanceTag.toString(16)}, fingerprint ${bob.fingerprint.slice(0, 32)}…\n`);
 
-const short = (s: string) => (s.length > 96 ? `${s.slice(0, 60)}…${s.slice(-20)} (${s.length} chars)` : JSON.stringify(s));
+const full = args.includes('--full');
+const short = (s: string) => (full ? s : s.length > 96 ? `${s.slice(0, 60)}…${s.slice(-20)} (${s.length} chars)` : JSON.stringify(s));
 const describe = (e: OtrEvent): string => {
   switch (e.type) {
     case 'encrypted':

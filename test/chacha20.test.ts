@@ -1,5 +1,6 @@
 /**
- * RFC 8439 ChaCha20 on both backends, and on the WASM backend through both kernels (the scalar one in the main
+ * RFC 8439 ChaCha20 on every backend (hybrid: also with OpenSSL forced for every length), and on the WASM
+ * backend through both kernels (the scalar one in the main
  * module, which runtimes without SIMD use, and the four-block v128 one in the SIMD module): the RFC's
  * vectors, lengths around block boundaries, data larger than the I/O region, the 32-bit counter limit,
  * random differential cases against node:crypto (OpenSSL) and @noble/ciphers, errors, and wiping.
@@ -8,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCipheriv } from 'node:crypto';
 import { chacha20 as nobleChacha } from '@noble/ciphers/chacha.js';
-import { JS, WASM } from './helpers/backends.js';
+import { HYBRID, JS, WASM } from './helpers/backends.js';
+import { opensslChacha } from '../ts/backend/hybrid/chacha20.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 import { bytesToHex, hexToBytes } from '../ts/bytes.js';
 import { OtrArgumentError, OtrError } from '../ts/errors.js';
@@ -26,6 +28,9 @@ const simd = (WASM as unknown as { simdContext: WasmContext | undefined }).simdC
 const IMPLS: [string, Chacha, WasmContext | undefined][] = [
   ['wasm', WASM, undefined],
   ['js', JS, undefined],
+  ['hybrid', HYBRID, undefined],
+  // OpenSSL for every length (the hybrid backend sends only large inputs to it).
+  ['openssl', opensslChacha(WASM, 0), undefined],
   ['wasm-scalar', chachaOps(main), main],
   ...(simd ? ([['wasm-simd', chachaOps(main, simd), simd]] as [string, Chacha, WasmContext][]) : []),
 ];

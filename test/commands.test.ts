@@ -122,7 +122,7 @@ t.after(() => rmSync(tmp, { recursive: true, force: true }));
 t('npm start: the demo conversation runs from DAKE to the end of the session', async () => {
   const r = await run('npm', ['start']);
   assertOk(r, 'npm start');
-  assert.match(r.out, /crypto backend: wasm/);
+  assert.match(r.out, /crypto backend: hybrid/); // Node's default: WASM + OpenSSL (docs/backends.md)
   assert.match(r.out, /encrypted \(v4\)/);
   assert.match(r.out, /Total time \d+ ms/);
 });
@@ -159,16 +159,17 @@ t('npm run dudect -- N: every line measured, the JS control line printed', async
   // The verdict is a measurement (it depends on the machine), not asserted here: only that the tool runs.
   const r = await run('npm', ['run', 'dudect', '--', '300']);
   assertOk(r, 'npm run dudect');
-  assert.is((r.out.match(/ vs random +t\(all\) +-?[\d.]+ +t\(p50\)/g) ?? []).length, 4);
+  const lines = (r.out.match(/ vs random +t\(all\) +-?[\d.]+ +t\(p50\)/g) ?? []).length;
+  assert.ok(lines >= 4, `every measured line printed (${lines})`);
   assert.match(r.out, /control: JS pointMulBase/);
   assert.match(r.out, /WASM max \|t\| = [\d.]+/);
 });
 
 t('npm run prekey-server: listens on loopback, accepts a connection, stops cleanly on SIGTERM', async () => {
   const dir = join(tmp, 'prekey');
-  const p = start('npm', ['run', 'prekey-server', '--', '--port', '0', '--dir', dir]);
+  const p = start('npm', ['run', 'prekey-server', '--', '--port', '0', '--data', dir]);
   try {
-    const m = await p.waitFor(/listening (\d+) ([0-9a-f]+) ([0-9a-f]+)/);
+    const m = await p.waitFor(/listening on 127\.0\.0\.1:(\d+) \(TCP\), identity fingerprint [0-9a-f]+/);
     await new Promise<void>((resolve, reject) => {
       const s = connect(Number(m[1]), '127.0.0.1', () => {
         s.end();

@@ -1,11 +1,11 @@
 /**
- * The OTRv4 DH layer (ts/crypto/dh.ts) on both backends: key pairs and shared secrets against node:crypto
+ * The OTRv4 DH layer (ts/crypto/dh.ts) on every backend: key pairs and shared secrets against node:crypto
  * and across backends, the public-value check on every boundary, and the minimal encodings.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDiffieHellman } from 'node:crypto';
-import { BACKENDS, JS, WASM } from './helpers/backends.js';
+import { BACKENDS as TWO, HYBRID, JS, WASM } from './helpers/backends.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 import { DH_GROUPS } from '../ts/crypto/dh-groups.js';
 import {
@@ -20,6 +20,8 @@ import { bigToBytesBE, bytesToBigBE, bytesToHex } from '../ts/bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
 import type { DhGroupName } from '../ts/backend/types.js';
 
+/** Every backend, the hybrid one (OpenSSL modPow) included. */
+const BACKENDS = [...TWO, HYBRID];
 const hex = bytesToHex;
 const minimalHex = (b: Uint8Array | Buffer) => hex(bigToBytesBE(bytesToBigBE(new Uint8Array(b))));
 

@@ -109,6 +109,21 @@ test('pointDoubleMulBase matches noble (G·a + P·b), torsion components include
   }
 });
 
+test('pointDoubleMulBaseCT (constant time) = noble G·a + P·b = pointAdd(pointMulBase(a), pointMul(P, b)), torsion included', () => {
+  const rnd = seededRandom(0x4d);
+  const torsion = SMALL_ORDER.map((e) => Point.fromBytes(e));
+  for (let i = 0; i < CASES / 2; i++) {
+    const pt = randomPoint(rnd).add(torsion[(i >> 1) % 4]!);
+    const a = rnd(57);
+    const bb = i % 5 === 0 ? new Uint8Array(57) : rnd(57); // b = 0: the ring signer's own slot
+    const want = hex(mulRef(Point.BASE, leToBig(a)).add(mulRef(pt, leToBig(bb))).toBytes());
+    for (const b of BACKENDS) {
+      assert.is(hex(b.pointDoubleMulBaseCT(a, pt.toBytes(), bb)), want, `${b.name} case ${i}`);
+      if (i % 10 === 0) assert.is(hex(b.pointAdd(b.pointMulBase(a), b.pointMul(pt.toBytes(), bb))), want, `${b.name} composed ${i}`);
+    }
+  }
+});
+
 test('pointAdd matches noble, including P + P, P + (-P) and small-order summands', () => {
   const rnd = seededRandom(5);
   const torsion = SMALL_ORDER.map((e) => Point.fromBytes(e));
@@ -180,6 +195,19 @@ test('pointDecodes / pointIsValid match noble on random strings, valid, torsion 
   for (const b of BACKENDS) assert.ok(b.pointIsValid(Point.BASE.toBytes()));
 });
 
+test(`pointIsValid (WASM: the two-exponentiation 4E test) = noble's q·P check on ${CASES} points over all four cosets`, () => {
+  const rnd = seededRandom(0x4e);
+  const torsion = SMALL_ORDER.map((e) => Point.fromBytes(e));
+  for (let i = 0; i < CASES; i++) {
+    let pt = randomPoint(rnd).add(torsion[i % 4]!);
+    if (i % 3 === 0) pt = pt.negate();
+    const e = pt.toBytes();
+    const want = !pt.is0() && pt.isTorsionFree();
+    assert.is(want, i % 4 === 0, 'the construction: only the identity coset is torsion-free');
+    if (WASM.pointIsValid(e) !== want) assert.unreachable(`case ${i}: ${hex(e)}`);
+  }
+});
+
 test('edge scalars 0, 1, q-1, q, q+1, 2^456-1 on every scalar-taking operation', () => {
   const pt = Point.BASE.multiply(123456789n).add(Point.fromBytes(SMALL_ORDER[2]!));
   for (const k of EDGE_SCALARS) {
@@ -189,6 +217,7 @@ test('edge scalars 0, 1, q-1, q, q+1, 2^456-1 on every scalar-taking operation',
     for (const k2 of EDGE_SCALARS) {
       const want = mulRef(Point.BASE, k).add(mulRef(pt, k2));
       assert.is(same((b) => b.pointDoubleMulBase(kb, pt.toBytes(), bigToLe(k2)), 'dmul'), 'ok:' + hex(want.toBytes()));
+      assert.is(same((b) => b.pointDoubleMulBaseCT(kb, pt.toBytes(), bigToLe(k2)), 'dmulCT'), 'ok:' + hex(want.toBytes()));
       const c = bigToLe(k2 ^ 0x5an);
       assert.is(same((b) => b.scalarMulAdd(kb, bigToLe(k2), c), 'mulAdd'), 'ok:' + hex(bigToLe((k * k2 + (k2 ^ 0x5an)) % Q)));
     }
@@ -245,6 +274,7 @@ test('non-canonical and off-curve encodings: rejected alike, with OtrCryptoError
     const inv = 'OtrCryptoError:INVALID_POINT';
     assert.is(same((b) => b.pointMul(e, k), what), inv, `pointMul ${what}`);
     assert.is(same((b) => b.pointDoubleMulBase(k, e, k), what), inv, `pointDoubleMulBase ${what}`);
+    assert.is(same((b) => b.pointDoubleMulBaseCT(k, e, k), what), inv, `pointDoubleMulBaseCT ${what}`);
     assert.is(same((b) => b.pointAdd(e, good), what), inv, `pointAdd p ${what}`);
     assert.is(same((b) => b.pointAdd(good, e), what), inv, `pointAdd q ${what}`);
     assert.is(same((b) => b.pointAdd(e, new Uint8Array(3)), what), inv, `pointAdd bad p before short q ${what}`);
@@ -266,6 +296,9 @@ test('wrong lengths and types give OtrArgumentError on both backends', () => {
     assert.is(same((b) => b.pointDoubleMulBase(w, pt, k), 'dmul a'), arg);
     assert.is(same((b) => b.pointDoubleMulBase(k, w, k), 'dmul p'), arg);
     assert.is(same((b) => b.pointDoubleMulBase(k, pt, w), 'dmul b'), arg);
+    assert.is(same((b) => b.pointDoubleMulBaseCT(w, pt, k), 'dmulCT a'), arg);
+    assert.is(same((b) => b.pointDoubleMulBaseCT(k, w, k), 'dmulCT p'), arg);
+    assert.is(same((b) => b.pointDoubleMulBaseCT(k, pt, w), 'dmulCT b'), arg);
     assert.is(same((b) => b.pointAdd(w, pt), 'add p'), arg);
     assert.is(same((b) => b.pointAdd(pt, w), 'add q'), arg);
     assert.is(same((b) => b.scalarMulAdd(w, k, k), 'mulAdd a'), arg);

@@ -94,7 +94,7 @@ for (const b of BACKENDS) {
       prekeys: bob.prekeys,
     });
     assert.equal(pub, { kind: 'success' });
-    assert.equal(await runServerRequest(b, rnd, transport('bob@example.org'), bobPs, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 3 });
+    assert.equal(await runServerRequest(b, rnd, transport('bob@example.org'), bobPs, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 3, low: true });
     assert.is(server.pendingDakes, 0);
 
     const alice = makeParty(b, rnd, ALICE_TAG, 'alice@example.org', 'bob@example.org');
@@ -120,7 +120,7 @@ for (const b of BACKENDS) {
     }
     const none = await fetchEnsembles(transport('carol@example.org'), 0x0c0c0c0c, 'bob@example.org');
     assert.is(none.kind, 'none');
-    assert.equal(await runServerRequest(b, rnd, transport('bob@example.org'), bobPs, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 0 });
+    assert.equal(await runServerRequest(b, rnd, transport('bob@example.org'), bobPs, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 0, low: true });
     // Nobody at all, or versions we do not store: "no ensembles".
     assert.is((await fetchEnsembles(transport('x@example.org'), 0x0c0c0c0c, 'nobody@example.org')).kind, 'none');
   });
@@ -232,7 +232,7 @@ for (const b of BACKENDS) {
       assert.is(out.r.error?.code, code, `${what}: ${out.r.error?.message}`);
     }
     // Nothing of the refused publications was stored.
-    assert.equal(await runServerRequest(b, rnd, send, local, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 0 });
+    assert.equal(await runServerRequest(b, rnd, send, local, info, { kind: 'storage-status' }), { kind: 'storage-status', count: 0, low: true });
     // And the server still serves a good publication.
     assert.equal((await publishWith(full)).result, { kind: 'success' });
   });
@@ -293,6 +293,7 @@ for (const b of BACKENDS) {
     const rnd = seededRandom(26);
     const { clock, server, info, transport } = makeServer(b, 500, {
       fetchRate: { burst: 3, perSecond: 1 },
+      targetRate: { burst: 3, perSecond: 1 },
       publishRate: { burst: 2, perSecond: 0.5 },
       limits: { maxPendingDakes: 3, pendingDakeTtlMs: 10_000 },
     });

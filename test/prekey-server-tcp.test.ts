@@ -7,73 +7,34 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, appendFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
-import { hexToBytes } from '../ts/bytes.js';
 import { OtrError } from '../ts/errors.js';
 import { encodePrekeyMessage, generatePrekeyMessages } from '../ts/prekey/index.js';
-import { fetchEnsembles, runServerRequest, type PsServerInfo } from '../ts/prekey-server/index.js';
+import { fetchEnsembles, runServerRequest } from '../ts/prekey-server/index.js';
 import { FileStore } from '../ts/prekey-server/file-store.js';
 import { TcpPrekeyClient } from '../ts/prekey-server/tcp.js';
 import { makePublisher, type Publisher } from './prekey-fixtures.test.js';
+import { killAllServers, killServer, startServer as startProcess, UNLIMITED, type ServerProcess } from './helpers/prekey-server-process.js';
 
 const b = WASM;
-const SERVER_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'examples', 'prekey-server.js');
 const PUBLISHERS = 16;
 const PREKEYS = 12;
 const FETCHERS = 200;
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-  info: PsServerInfo;
-}
+type Running = ServerProcess;
 
+/** The durable file log in `dir` (the store this suite tests under kill -9), limits out of the way. */
 function startServer(dir: string, extra: string[] = []): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [SERVER_JS, '--dir', dir, '--port', '0', '--identity', 'prekey.test', '--fetch-burst', '100000', '--fetch-rate', '1000', '--publish-burst', '1000', '--publish-rate', '1000', ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (c: string) => {
-      out += c;
-      const m = /listening (\d+) ([0-9a-f]+) ([0-9a-f]+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), info: { identity: 'prekey.test', publicKey: hexToBytes(m[3]!) } });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
-  });
+  return startProcess(['--data', dir, '--store', `file:${join(dir, 'store')}`, ...UNLIMITED, ...extra]);
 }
 
-/** Every server started, so a failing test never leaves one running (it would keep the runner alive). */
-const children = new Set<ChildProcess>();
-
-function kill(r: Running): Promise<void> {
-  return new Promise((resolve) => {
-    if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
-    r.child.once('exit', () => resolve());
-    r.child.kill('SIGKILL');
-  });
-}
-
-async function killAll(): Promise<void> {
-  await Promise.all([...children].map((child) => kill({ child } as Running)));
-  children.clear();
-}
+const kill = (r: Running) => killServer(r);
+const killAll = killAllServers;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -80,7 +80,7 @@ test('the signer slot is not visible in the draw pattern: the same randomness st
   });
   assert.is(calls[0], calls[1]);
   assert.is(calls[1], calls[2]);
-  assert.is(calls[0], '57,57,57,57,57,57,57');
+  assert.is(calls[0], '114,114,114,114,114,114,114'); // seven uniform scalars (random.ts uniformScalar)
 });
 
 test('tampering any single byte of sigma fails (every byte, each backend)', () => {

@@ -4,6 +4,7 @@
  * session is up, simultaneous starts.
  */
 import { test } from 'uvu';
+import { DEFAULT_LIMITS } from '../ts/limits.js';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome, type OtrEvent } from '../ts/index.js';
 import { WASM } from './helpers/backends.js';
@@ -40,22 +41,26 @@ test('two instances of Bob answer one query: Alice holds a session with each and
   assert.equal(texts(b2.receive(a.send('to laptop', { instance: bob2.instanceTag }).toSend[0]!)), ['to laptop']);
 });
 
-test('instances are bounded: many valid Identities from new instances evict DAKE-only ones, never the session', () => {
+test('instances are bounded: valid Identities from new instances never evict the session or a fresh pending DAKE', () => {
   const clock = testClock();
-  const limits = { maxInstancesPerConversation: 4 };
+  // A budget large enough that only the instance bound is exercised here (test/attacks covers the budget).
+  const limits = { maxInstancesPerConversation: 4, dakeBudgetPeerBurst: 100, dakeBudgetAccountBurst: 100 };
   const alice = Account.create({ accountId: ALICE_ID, backend: WASM, random: seededRandom(30), clock, dsaKey: null, limits });
   const a = alice.conversation(BOB_ID);
   const bob = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(31), clock, dsaKey: null });
   const b = bob.conversation(ALICE_ID);
   pump(a, b, a.start());
   assert.is(a.state, 'ENCRYPTED_MESSAGES');
+  const device = (i: number) => Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(100 + i), clock, dsaKey: null });
   for (let i = 0; i < 10; i++) {
-    // Each "device" is a fresh account with a valid profile of its own.
-    const dev = Account.create({ accountId: BOB_ID, backend: WASM, random: seededRandom(100 + i), clock, dsaKey: null });
-    const r = a.receive(dev.conversation(ALICE_ID).startDake().toSend[0]!);
-    assert.is(r.toSend.length, 1, 'a valid Identity is answered');
+    // Each "device" is a fresh account with a valid profile of its own: three fit beside the session.
+    const r = a.receive(device(i).conversation(ALICE_ID).startDake().toSend[0]!);
+    assert.is(r.toSend.length, i < 3 ? 1 : 0, i < 3 ? 'a valid Identity is answered while there is room' : 'refused: no slot may be taken');
     assert.ok(a.instanceTags.length <= 4);
   }
+  // Once the pending DAKEs are older than pendingDakeProtectMs, a new one may take the oldest one's place.
+  clock.advance(DEFAULT_LIMITS.pendingDakeProtectMs + 1);
+  assert.is(a.receive(device(20).conversation(ALICE_ID).startDake().toSend[0]!).toSend.length, 1);
   assert.ok(a.instanceTags.includes(bob.instanceTag), 'the encrypted session survives');
   assert.equal(texts(b.receive(a.send('still here').toSend[0]!)), ['still here']);
 });

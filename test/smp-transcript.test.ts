@@ -94,8 +94,11 @@ function prune(h: Uint8Array): Uint8Array {
   h[55]! |= 0x80;
   return h;
 }
-/** §Considerations while working with elliptic curve parameters: SHAKE-256(57 random bytes, 57), pruned. */
-const randomZq = (rng: (n: number) => Uint8Array) => modq(bytesToBigLE(prune(shake([rng(57)], 57))));
+/**
+ * A uniform value in Z_q: 114 random bytes, little-endian, mod q (docs/interop.md §Random values in Z_q —
+ * not the spec's hash-and-prune, whose values are always ≡ 2 or 3 mod 4 and would leak through the D values).
+ */
+const randomZq = (rng: (n: number) => Uint8Array) => modq(bytesToBigLE(rng(114)));
 /** §SMP Hash Function / interpretations.md §9: SHAKE-256("OTRv4" || i || points, 57) little-endian mod q. */
 const hashToScalar = (i: number, ...ps: Point[]) => modq(bytesToBigLE(shake([OTRV4, Uint8Array.of(i), ...ps.map((p) => p.toBytes())], 57)));
 /** §Secret Information. */
@@ -202,8 +205,8 @@ if (process.env.OTR_WRITE_VECTORS === '1') {
     description:
       'OTRv4 SMP known-answer transcripts (otrv4.md §SMP; interpretations.md §9: TLV types 2-5, HashToScalar usages 0x01-0x08, ' +
       'secret = prune(KDF(0x19, 0x01 || fp(initiator) || fp(responder) || SSID || DATA(answer), 57)), d = r - secret*c mod q). ' +
-      'Alice initiates. Each side draws from seededRandom(seed) of test/helpers/rng.ts, 57 bytes per random value, in the spec order ' +
-      '(SMP1: a2 a3 r2 r3; SMP2: b2 b3 r2 r3 r4 r5 r6; SMP3: r4 r5 r6 r7; SMP4: r7), each hashed with SHAKE-256(v, 57) and pruned. ' +
+      'Alice initiates. Each side draws from seededRandom(seed) of test/helpers/rng.ts, one draw per random value, in the spec order ' +
+      '(SMP1: a2 a3 r2 r3; SMP2: b2 b3 r2 r3 r4 r5 r6; SMP3: r4 r5 r6 r7; SMP4: r7), each 114 bytes read little-endian and reduced mod q (uniform; docs/interop.md). ' +
       'Written by the independent reference in test/smp-transcript.test.ts (noble points, BigInt, node:crypto SHAKE-256).',
     cases: INPUTS.map(reference),
   };

@@ -13,12 +13,13 @@ import { resolveLimits } from '../ts/limits.js';
 import { Tlv } from '../ts/v3/constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../ts/wire/data.js';
 import { hmacSha1 } from '../ts/v3/crypto.js';
-import { accumulate, emptyFragmentBuffer, fragmentV3 } from '../ts/v3/fragment.js';
+import { FragmentTable, fragmentV3 } from '../ts/v3/fragment.js';
 import { type DataMsg, decodeMessage, encodeDataAuthenticated, encodeMessage } from '../ts/v3/messages.js';
 import { smpReceive, smpStart } from '../ts/v3/smp.js';
+import { contextOf } from '../ts/v3/instances.js';
 import { seededRandom } from './helpers/rng.js';
 import { decodePlaintext, encodePlaintext } from '../ts/v3/tlv.js';
-import { parseFragment } from '../ts/codec/fragment.js';
+import { type FragmentV3, parseFragment } from '../ts/codec/fragment.js';
 import { BACKENDS } from './helpers/backends.js';
 import { encryptedPair, eventsOf, makeSide, pump } from './interop/v3-pair.js';
 import { MessageTypeV3 } from '../ts/wire/header.js';
@@ -99,11 +100,16 @@ for (const backend of BACKENDS) {
     // Flip a byte inside the encrypted signature: MAC fails, Bob ignores it and stays encrypted with Alice.
     const bytes = dearmour(rev[0]!);
     bytes[bytes.length - 30]! ^= 1;
+    // The AKE runs in the context of the instance Mallory named, beside Alice's session (in the commit race
+    // with Bob's earlier commit to anyone, or answering Mallory's): the forgery leaves it where it was.
+    const before = contextOf(b.conv.peerState, m.opts.instanceTag)!.auth.kind;
+    assert.is.not(before, 'none');
     const r = b.conv.receive(armour(bytes));
     assert.equal(r.toSend, []);
-    assert.is(r.events[0]?.type, 'ignored');
-    assert.is(b.conv.state.auth.kind, 'awaitingRevealSig');
+    if (before === 'awaitingRevealSig') assert.is(r.events[0]?.type, 'ignored');
+    assert.is(contextOf(b.conv.peerState, m.opts.instanceTag)!.auth.kind, before);
     assert.is(b.conv.msgstate, 'encrypted');
+    assert.is(b.conv.current, a.opts.instanceTag);
   });
 
   t('key rotation, counters and MAC-key revelation', () => {
@@ -245,6 +251,33 @@ for (const backend of BACKENDS) {
   });
 }
 
+test('two clients of the peer answer our commit to anyone: each gets its own session; a held message goes to the first', () => {
+  const a = makeSide(BACKENDS[0]!, 'alice', { policy: { requireEncryption: true } });
+  const b1 = makeSide(BACKENDS[0]!, 'bob');
+  const b2 = makeSide(BACKENDS[0]!, 'bob', { instanceTag: 0x2222_0300 }, 2);
+  const commit = a.conv.startAke().toSend;
+  // Typed before the AKE: held (requireEncryption), sent once an instance is encrypted.
+  const held = a.conv.send('held for the first');
+  assert.ok(held.toSend.every((t) => t.startsWith('?OTRv3?')));
+  pump(b1, a, commit.flatMap((t) => b1.conv.receive(t).toSend));
+  assert.equal(b1.user, ['held for the first']);
+  assert.is(a.conv.current, b1.opts.instanceTag);
+  // The second client answers the same commit later: its own context, its own AKE, reported as a switch.
+  const before = a.events.length;
+  pump(b2, a, commit.flatMap((t) => b2.conv.receive(t).toSend));
+  assert.is(b2.conv.msgstate, 'encrypted');
+  assert.equal(b2.user, [], 'the held message went to the first client only');
+  assert.equal(a.conv.instances.map((i) => i.msgstate), ['encrypted', 'encrypted']);
+  assert.is(a.conv.current, b2.opts.instanceTag);
+  const changed = a.events.slice(before).filter((e) => e.type === 'instanceChanged');
+  assert.equal(changed.map((e) => [e.from, e.to]), [[b1.opts.instanceTag, b2.opts.instanceTag]]);
+  // Both sessions work.
+  pump(a, b1, a.conv.send('to one', b1.opts.instanceTag).toSend);
+  pump(a, b2, a.conv.send('to two').toSend);
+  assert.equal(b1.user, ['held for the first', 'to one']);
+  assert.equal(b2.user, ['to two']);
+});
+
 test('v3 TLV numbers (otrv3-protocol.html): 0-6 shared with v4, 7 = SMP1Q, 8 = extra symmetric key', () => {
   assert.equal({ ...Tlv }, { padding: 0, disconnected: 1, smp1: 2, smp2: 3, smp3: 4, smp4: 5, smpAbort: 6, smp1q: 7, extraSymKey: 8 });
 });
@@ -252,19 +285,26 @@ test('v3 TLV numbers (otrv3-protocol.html): 0-6 shared with v4, 7 = SMP1Q, 8 = e
 test('fragments: in-order reassembly, anything else resets, limits hold', () => {
   const L = resolveLimits();
   const msg = '?OTR:' + 'A'.repeat(300) + '.';
-  const frags = fragmentV3(msg, 100, 0x100, 0x200).map((f) => parseFragment(f));
+  const frags = fragmentV3(msg, 100, 0x100, 0x200).map((f) => parseFragment(f) as FragmentV3);
   assert.ok(frags.every((f) => f.version === 3));
-  let fb = emptyFragmentBuffer();
+  let fb = new FragmentTable(L);
   let out: string | null = null;
-  for (const f of frags) out = accumulate(fb, f as never, L);
+  for (const f of frags) out = fb.add(f);
   assert.is(out, msg);
+  assert.equal(fb.pending, { messages: 0, chars: 0 });
   // Out of order: reset, nothing delivered.
-  fb = emptyFragmentBuffer();
-  assert.is(accumulate(fb, frags[0] as never, L), null);
-  assert.is(accumulate(fb, frags[2] as never, L), null);
-  assert.equal(fb, emptyFragmentBuffer());
+  fb = new FragmentTable(L);
+  assert.is(fb.add(frags[0]!), null);
+  assert.is(fb.add(frags[2]!), null);
+  assert.equal(fb.pending, { messages: 0, chars: 0 });
+  // Another instance's fragments do not disturb this one's.
+  assert.is(fb.add(frags[0]!), null);
+  assert.is(fb.add({ ...frags[1]!, senderTag: 0x300 }), null);
+  assert.is(fb.pending.messages, 1);
+  for (const f of frags.slice(1)) out = fb.add(f);
+  assert.is(out, msg);
   // Too many fragments for the limit.
-  assert.throws(() => accumulate(emptyFragmentBuffer(), { ...(frags[0] as never as object), total: 5000 } as never, L));
+  assert.throws(() => new FragmentTable(L).add({ ...frags[0]!, total: 5000 }), (e: Error) => (e as { code?: string }).code === 'LIMIT_EXCEEDED');
 });
 
 test.run();

@@ -15,7 +15,9 @@ export type OtrErrorCode =
   | 'LIMIT_EXCEEDED' // a configured limit (see limits.ts) would be exceeded
   | 'STATE' // the message is not acceptable in the current protocol state
   | 'CONFLICT' // a store's compare-and-set failed: another writer or a stale copy saved this record first
+  | 'ROLLBACK' // a store handed back an older generation of a record than this process already saw
   | 'NOT_INITIALIZED' // a crypto call before `await init()`
+  | 'POOL' // the worker pool (otr4/pool) could not run a call: worker exit, timeout, closed, overloaded (OtrPoolError.reason)
   | 'BACKEND'; // the crypto backend failed its self-test or is unavailable
 
 export class OtrError extends Error {
@@ -78,5 +80,24 @@ export class OtrStoreConflictError extends OtrError {
     super('CONFLICT', message);
     this.name = 'OtrStoreConflictError';
     this.key = key;
+  }
+}
+
+/**
+ * A store handed back a record older than one this process already loaded or committed (a restored backup,
+ * a replaced file, a row rolled back by hand): the keys in it may have been used already. The caller must not
+ * encrypt with that state again; it ends the conversation and says so.
+ */
+export class OtrStoreRollbackError extends OtrError {
+  readonly key: string;
+  /** The highest generation this process saw for the record, and the one the store holds now (0: none). */
+  readonly known: number;
+  readonly found: number;
+  constructor(key: string, known: number, found: number, message: string) {
+    super('ROLLBACK', message);
+    this.name = 'OtrStoreRollbackError';
+    this.key = key;
+    this.known = known;
+    this.found = found;
   }
 }

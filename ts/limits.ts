@@ -24,10 +24,37 @@ export interface Limits {
   maxMacKeysToReveal: number;
   /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
   maxEarlyDataMessages: number;
+  /**
+   * Bytes of such early data messages kept per instance (the peer is not authenticated yet: they live in
+   * memory only, are never persisted, and are dropped after policy.earlyDataRetentionMs).
+   */
+  maxEarlyDataBytes: number;
+  /**
+   * Unauthenticated DAKE work (answering an Identity; verifying an Auth-R, Auth-I or Non-Interactive-Auth; an
+   * OTRv3 AKE message), per peer: a token bucket of this burst...
+   */
+  dakeBudgetPeerBurst: number;
+  /** ...refilled at this many steps per second. */
+  dakeBudgetPeerPerSecond: number;
+  /** The same, for the whole account (every peer together: bounds the CPU a flood of spoofed peers costs). */
+  dakeBudgetAccountBurst: number;
+  dakeBudgetAccountPerSecond: number;
+  /** Digests of answered Identity messages remembered per account (a byte-identical replay is answered once). */
+  maxRememberedIdentities: number;
+  /**
+   * A DAKE we answered but whose Auth-I has not come is protected from eviction this long (ms); after it, a
+   * newer DAKE may take its place in the instance table. Before it, a new unauthenticated instance is refused.
+   */
+  pendingDakeProtectMs: number;
   /** Remote instances (the peer's clients) one conversation keeps state for; DAKE-only ones are evicted first. */
   maxInstancesPerConversation: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
+  /**
+   * Largest versions field of a client profile, in bytes (only "3" and "4" mean anything; a profile is stored
+   * with a pending DAKE, so a megabyte of versions would grow the persisted state). Fixed at decoding time.
+   */
+  maxProfileVersionsBytes: number;
   /** Most TLVs one data message may carry. */
   maxTlvs: number;
   /** Largest SMP question, in bytes. */
@@ -60,10 +87,49 @@ export interface Limits {
   maxConnections: number;
   /** Idle time (ms) after which the reference server closes a connection. */
   serverIdleMs: number;
-  /** Rate-limit buckets (one per identity or requester) the prekey server keeps; least recently used dropped. */
+  /** Time (ms) a client has to send one whole request line once it started it (slow-loris bound, not an idle timer). */
+  serverLineDeadlineMs: number;
+  /** Open TCP connections of the reference prekey server from one remote address (an IPv6 /64 counts as one). */
+  maxConnectionsPerAddress: number;
+  /**
+   * Rate-limit buckets (one per identity or requester) the prekey server keeps per limiter. Never evicted while
+   * they hold information: when full, refilled buckets are pruned, and new keys beyond it share one overflow
+   * bucket (so an attacker cannot flush a victim's bucket by making new ones).
+   */
   maxRateLimitKeys: number;
+  /** Ensemble queries one requester (the transport's remote address, else the network identity) may make at once ... */
+  fetchRequesterBurst: number;
+  /** ... and regains per second. */
+  fetchRequesterPerSecond: number;
+  /** Ensemble queries for one requested identity, from everybody together, at once (bounds how fast its prekeys drain) ... */
+  fetchTargetBurst: number;
+  /** ... and regained per second. */
+  fetchTargetPerSecond: number;
+  /** DAKEs (publications, storage requests) one publisher identity (and one remote address) may start at once ... */
+  publishBurst: number;
+  /** ... and regains per second. */
+  publishPerSecond: number;
+  /**
+   * Prekey messages one publisher identity (and one requester) may have verified at once (each costs the server
+   * a 3072-bit group check); at least 255, the most one publication carries ...
+   */
+  publishPrekeysBurst: number;
+  /** ... and regains per second. */
+  publishPrekeysPerSecond: number;
+  /** A storage status of at most this many prekey messages is `low` (the owner should publish more). */
+  prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
   maxOwnerPrekeyProfiles: number;
+
+  // Stores (ts/store): what a store writes and what it accepts back from its disk or database.
+  /** Largest stored record, in bytes (after sealing, when the store seals); a bigger row is refused. */
+  maxRecordBytes: number;
+  /** Largest record key and account id, in UTF-8 bytes (as the store keeps them: hashed/sealed when sealing). */
+  maxRecordKeyBytes: number;
+  /** Most records one account may hold; `keys()` refuses a listing beyond it (a hostile table). */
+  maxRecordsPerAccount: number;
+  /** Most changes in one commit. */
+  maxChangesPerCommit: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -77,8 +143,18 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
   maxEarlyDataMessages: 100,
+  maxEarlyDataBytes: 256 * 1024,
+  // An honest DAKE costs each side one or two steps; a few restarts in a row stay within the burst. At ~30 ms
+  // per step (WASM) the account rate bounds a flood to about 10% of one core.
+  dakeBudgetPeerBurst: 8,
+  dakeBudgetPeerPerSecond: 0.5,
+  dakeBudgetAccountBurst: 32,
+  dakeBudgetAccountPerSecond: 4,
+  maxRememberedIdentities: 4096,
+  pendingDakeProtectMs: 5 * 60 * 1000,
   maxInstancesPerConversation: 32,
   maxFieldBytes: 1 << 20,
+  maxProfileVersionsBytes: 16,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,
   maxStateBytes: 4 << 20,
@@ -95,8 +171,26 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pendingDakeTtlMs: 60_000,
   maxConnections: 1024,
   serverIdleMs: 30_000,
+  serverLineDeadlineMs: 10_000,
+  maxConnectionsPerAddress: 16,
   maxRateLimitKeys: 10_000,
+  fetchRequesterBurst: 20,
+  fetchRequesterPerSecond: 0.5,
+  // 8 at once, then one every 30 s: draining 100 stored prekeys takes ~46 minutes instead of seconds.
+  fetchTargetBurst: 8,
+  fetchTargetPerSecond: 1 / 30,
+  publishBurst: 20,
+  publishPerSecond: 1,
+  publishPrekeysBurst: 512,
+  publishPrekeysPerSecond: 1,
+  prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
+  // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.
+  maxRecordBytes: 4 << 20,
+  // 'conv:' + a peer id (maxIdentityBytes) sealed and base64url-encoded fits with room to spare.
+  maxRecordKeyBytes: 1024,
+  maxRecordsPerAccount: 100_000,
+  maxChangesPerCommit: 10_000,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

@@ -1,6 +1,7 @@
 /**
  * OTRv4 DH in the 3072-bit group (80-byte secrets), through ts/crypto/dh.ts on each backend, against
  * node:crypto's DiffieHellman (OpenSSL) with the same prime:
+ * (impl 'hybrid': the same ts/crypto/dh.ts calls on the hybrid backend, whose modPow is OpenSSL's)
  *   dh3072.keygen    dhKeyPair            | setPrivateKey + generateKeys
  *   dh3072.shared    dhSharedSecret       | computeSecret (ours includes the public-value check; OpenSSL's
  *                                           checks only the range)
@@ -49,7 +50,15 @@ export function cases(ctx: BenchContext): BenchCase[] {
     { name: `dh3072.shared.${k}`, impl: 'wasm', fn: () => dhSharedSecret(b, ours.secret, theirs.public) },
     { name: `dh3072.shared.${k}`, impl: 'native', fn: () => native.computeSecret(theirPub) },
   ]);
+  const h = ctx.hybrid;
+  const hybrid: BenchCase[] = h
+    ? [
+        { name: 'dh3072.keygen', impl: 'hybrid', fn: () => dhKeyPair(h, rnd) },
+        { name: 'dh3072.shared', impl: 'hybrid', fn: () => dhSharedSecret(h, ours.secret, theirs.public) },
+      ]
+    : [];
   return [
+    ...hybrid,
     { name: 'dh3072.keygen', impl: 'wasm', fn: () => dhKeyPair(ctx.wasm, rnd) },
     { name: 'dh3072.keygen', impl: 'js', fn: () => dhKeyPair(ctx.js, rnd) },
     { name: 'dh3072.keygen', impl: 'native', fn: newNative },

@@ -66,7 +66,17 @@ function setup(b: CryptoBackend) {
 export function cases(ctx: BenchContext): BenchCase[] {
   const w = setup(ctx.wasm);
   const j = setup(ctx.js);
+  const h = ctx.hybrid ? setup(ctx.hybrid) : undefined;
+  const hybrid: BenchCase[] = h
+    ? [
+        { name: 'dake.interactive', impl: 'hybrid', fn: h.dake },
+        { name: 'data.100', impl: 'hybrid', fn: h.data100 },
+        { name: 'data.4k', impl: 'hybrid', fn: h.data4k },
+        { name: 'ratchet.pingpong', impl: 'hybrid', fn: h.pingpong },
+      ]
+    : [];
   return [
+    ...hybrid,
     { name: 'dake.interactive', impl: 'wasm', fn: w.dake },
     { name: 'dake.interactive', impl: 'js', fn: j.dake },
     { name: 'data.100', impl: 'wasm', fn: w.data100 },

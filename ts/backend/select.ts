@@ -1,9 +1,12 @@
 /**
  * Backend selection. `await init()` once; afterwards every call is synchronous.
- *   - default ('auto'): WASM when `WebAssembly` exists and the module passes its known-answer self-test,
- *     otherwise the pure-JS backend (never a throw);
- *   - `{ backend: 'wasm' }` forces WASM and throws `OtrError('BACKEND')` if it cannot be used;
- *   - `{ backend: 'js' }` forces JS.
+ *   - default ('auto'): in Node, the hybrid backend (WASM + OpenSSL for MODP exponentiation and large
+ *     ChaCha20 inputs) when it loads and passes its self-tests; otherwise WASM when `WebAssembly` exists
+ *     and the module passes its known-answer self-test; otherwise the pure-JS backend (never a throw).
+ *     Browser bundles carry no hybrid backend ('#hybrid' resolves to a stub outside the "node" condition of
+ *     package.json "imports"), so there auto starts at WASM;
+ *   - `{ backend: 'hybrid' | 'wasm' | 'js' }` forces that backend and throws `OtrError('BACKEND')` if it
+ *     cannot be used (hybrid outside Node, WASM without WebAssembly).
  */
 import type { BackendName, CryptoBackend } from './types.js';
 import { createJsBackend } from './js/index.js';
@@ -16,32 +19,58 @@ export interface InitOptions {
 
 export interface InitResult {
   backend: BackendName;
-  /** Why WASM was not used, when `auto` fell back to JS. */
+  /** Why auto did not use its first choice (hybrid in Node, WASM elsewhere), when it fell back. */
   fallbackReason?: string;
 }
 
 let active: CryptoBackend | undefined;
 const cache: Partial<Record<BackendName, CryptoBackend>> = {};
 
-/** Creates (once) and self-tests a backend by name; throws OtrError('BACKEND') when it is unusable. */
-export async function loadBackend(name: BackendName): Promise<CryptoBackend> {
-  const cached = cache[name];
-  if (cached) return cached;
-  let b: CryptoBackend;
-  if (name === 'js') b = createJsBackend();
-  else {
+function backendError(what: string, e: unknown): OtrError {
+  if (e instanceof OtrError) return e;
+  return new OtrError('BACKEND', `${what} failed to load: ${(e as Error)?.message ?? e}`);
+}
+
+async function create(name: BackendName): Promise<CryptoBackend> {
+  if (name === 'js') return createJsBackend();
+  if (name === 'wasm') {
     try {
       const { createWasmBackend } = await import('./wasm/index.js');
-      b = await createWasmBackend();
+      return await createWasmBackend();
     } catch (e) {
-      if (e instanceof OtrError) throw e;
-      throw new OtrError('BACKEND', `WebAssembly backend failed to load: ${(e as Error)?.message ?? e}`);
+      throw backendError('WebAssembly backend', e);
     }
   }
+  if (name === 'hybrid') {
+    const wasm = (await loadBackend('wasm')) as import('./wasm/index.js').WasmBackend;
+    try {
+      const { createHybridBackend } = await import('#hybrid');
+      return await createHybridBackend(wasm);
+    } catch (e) {
+      throw backendError('hybrid backend', e);
+    }
+  }
+  throw new OtrError('BACKEND', `unknown backend ${String(name)}`);
+}
+
+/** Creates (once) and self-tests a backend by name; throws OtrError('BACKEND') when it is unusable. */
+export async function loadBackend(name: BackendName): Promise<CryptoBackend> {
+  const cached = Object.prototype.hasOwnProperty.call(cache, name) ? cache[name] : undefined;
+  if (cached) return cached;
+  const b = await create(name);
   const failed = selfTest(b);
   if (failed) throw new OtrError('BACKEND', `${name} backend failed its self-test (${failed})`);
   cache[name] = b;
   return b;
+}
+
+/** True where this build carries the hybrid backend (Node builds) and node:crypto can be loaded. */
+async function hybridAvailable(): Promise<boolean> {
+  try {
+    return (await import('#hybrid')).HYBRID_AVAILABLE;
+  } catch {
+    return false; // node:crypto missing (a runtime that resolves the Node build without being Node)
+  }
 }
 
 export async function init(options: InitOptions = {}): Promise<InitResult> {
@@ -50,13 +79,18 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     active = await loadBackend(want);
     return { backend: active.name };
   }
-  try {
-    active = await loadBackend('wasm');
-    return { backend: 'wasm' };
-  } catch (e) {
-    active = await loadBackend('js');
-    return { backend: 'js', fallbackReason: (e as Error).message };
+  const order: BackendName[] = (await hybridAvailable()) ? ['hybrid', 'wasm', 'js'] : ['wasm', 'js'];
+  let fallbackReason: string | undefined;
+  for (const name of order) {
+    try {
+      active = await loadBackend(name);
+      return fallbackReason === undefined ? { backend: name } : { backend: name, fallbackReason };
+    } catch (e) {
+      fallbackReason ??= (e as Error).message;
+      if (name === 'js') throw e;
+    }
   }
+  throw new OtrError('BACKEND', 'no backend could be loaded'); // unreachable: js always loads
 }
 
 /** The backend chosen by `init()`. Throws OtrError('NOT_INITIALIZED') before it. */

@@ -1,16 +1,18 @@
 /**
- * The one interface between protocol code and the hot maths. Two implementations exist: `wasm`
- * (AssemblyScript, constant-time, fixed memory) and `js` (the noble libraries and BigInt). Everything above
- * this layer (EdDSA, ECDH, DH, ring signatures, SMP, the ratchet) is written once against this interface.
+ * The one interface between protocol code and the hot maths. Three implementations exist: `wasm`
+ * (AssemblyScript, constant-time, fixed memory), `js` (the noble libraries and BigInt) and, in Node only,
+ * `hybrid` (the WASM backend with MODP exponentiation and large ChaCha20 inputs handed to OpenSSL through
+ * node:crypto; docs/backends.md). Everything above this layer (EdDSA, ECDH, DH, ring signatures, SMP, the
+ * ratchet) is written once against this interface.
  *
  * Conventions:
  * - points are 57-byte RFC 8032 encodings; scalars are 57-byte little-endian integers;
  * - DH integers are big-endian byte strings;
  * - outputs are fresh arrays owned by the caller; inputs are never modified;
  * - a point that does not decode raises `OtrCryptoError('INVALID_POINT')`; lengths are checked and raise
- *   `OtrArgumentError`. Both backends raise the same errors for the same input.
+ *   `OtrArgumentError`. Every backend raises the same errors for the same input.
  */
-export type BackendName = 'wasm' | 'js';
+export type BackendName = 'wasm' | 'js' | 'hybrid';
 
 /** The RFC 3526 MODP groups used by OTR: 3072-bit for OTRv4, 1536-bit for OTRv3. */
 export type DhGroupName = 'modp3072' | 'modp1536';
@@ -38,6 +40,9 @@ export interface CryptoBackend {
   pointMul(p: Uint8Array, k: Uint8Array): Uint8Array;
   /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
   pointDoubleMulBase(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
+  /** G·a + P·b, constant time in a and b (scalars taken mod q, as in pointMul): the same point as
+   *  pointAdd(pointMulBase(a), pointMul(p, b)) without encoding and decoding the two intermediate points. */
+  pointDoubleMulBaseCT(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
   /** P + Q (complete formula, constant time). */
   pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array;
 

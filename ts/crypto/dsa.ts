@@ -12,6 +12,18 @@ import { modInverse, modPowBig } from '../backend/js/bigint-math.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError } from '../errors.js';
 import { Reader, decodeAll, encode } from '../codec/primitives.js';
 
+/** PUBKEY type for DSA. */
+export const DSA_PUBKEY_TYPE = 0x0000;
+/** OTR signatures are r‖s with each half as long as q; every deployed implementation uses 160-bit q. */
+export const DSA_Q_BYTES = 20;
+export const DSA_Q_BITS = DSA_Q_BYTES * 8;
+/** Smallest p accepted (FIPS 186's smallest size; libotr makes 1024). */
+export const DSA_MIN_P_BITS = 1024;
+/** Largest p accepted: bounds the verification cost an attacker can impose (FIPS 186-4's largest size). */
+export const DSA_MAX_P_BITS = 3072;
+/** With valid parameters a nonce is rejected with probability ~2^-160; this many rejections means a broken key. */
+const DSA_SIGN_MAX_ATTEMPTS = 64;
+
 export interface DsaPublicKey {
   readonly p: bigint;
   readonly q: bigint;
@@ -28,21 +40,52 @@ export interface DsaSignature {
   readonly s: bigint;
 }
 
-/** Structural checks on domain parameters and key (cheap ones; a full primality proof is not attempted). */
-export function dsaPublicKeyLooksValid(k: DsaPublicKey): boolean {
+/**
+ * The size bounds every DSA public key must meet before any arithmetic is done with it: p of
+ * DSA_MIN_P_BITS..DSA_MAX_P_BITS bits, q of exactly DSA_Q_BITS bits, 1 < g < p, 1 < y < p. These are what
+ * keep one hostile key from costing seconds of modular exponentiation (a 1-megabit p took 13.5 s) and what
+ * keep p = 0 or g = 0 from reaching a division by zero or a signing loop that never ends.
+ */
+export function dsaPublicKeyInBounds(k: DsaPublicKey): boolean {
   const { p, q, g, y } = k;
-  if (p < 3n || q < 3n || (p & 1n) === 0n || (q & 1n) === 0n) return false;
+  if (typeof p !== 'bigint' || typeof q !== 'bigint' || typeof g !== 'bigint' || typeof y !== 'bigint') return false;
+  if (p <= 0n || q <= 0n) return false;
+  const pBits = p.toString(2).length;
+  if (pBits < DSA_MIN_P_BITS || pBits > DSA_MAX_P_BITS) return false;
+  if (q.toString(2).length !== DSA_Q_BITS) return false;
+  return g > 1n && g < p && y > 1n && y < p;
+}
+
+/**
+ * Structural checks on domain parameters and key: the size bounds first, then p and q odd, q | p − 1, and
+ * g and y of order q (a full primality proof is not attempted). With the bounds met this costs two 160-bit
+ * exponentiations mod a p of at most 3072 bits.
+ */
+export function dsaPublicKeyLooksValid(k: DsaPublicKey): boolean {
+  if (!dsaPublicKeyInBounds(k)) return false;
+  const { p, q, g, y } = k;
+  if ((p & 1n) === 0n || (q & 1n) === 0n) return false;
   if ((p - 1n) % q !== 0n) return false;
-  if (g <= 1n || g >= p || y <= 1n || y >= p) return false;
   return modPowBig(g, q, p) === 1n && modPowBig(y, q, p) === 1n;
+}
+
+/**
+ * A private key is usable only if its public part is valid, 0 < x < q and y = g^x mod p (restore checks this:
+ * a stored key whose halves disagree would sign with one key while peers verify with another).
+ */
+export function dsaPrivateKeyIsConsistent(k: DsaPrivateKey): boolean {
+  if (typeof k.x !== 'bigint' || !dsaPublicKeyLooksValid(k)) return false;
+  if (k.x <= 0n || k.x >= k.q) return false;
+  return modPowBig(k.g, k.x, k.p) === k.y;
 }
 
 /** Verifies (r, s) on the integer m. Never throws on bad values: returns false. */
 export function dsaVerify(pub: DsaPublicKey, m: bigint, sig: DsaSignature): boolean {
   const { p, q, g, y } = pub;
   const { r, s } = sig;
-  if (r <= 0n || r >= q || s <= 0n || s >= q) return false;
-  if (p < 3n || q < 3n) return false;
+  if (typeof r !== 'bigint' || typeof s !== 'bigint' || r <= 0n || r >= q || s <= 0n || s >= q) return false;
+  // Out-of-bounds parameters (p = 0, a megabit p) would throw or cost seconds: such a key verifies nothing.
+  if (!dsaPublicKeyInBounds(pub)) return false;
   let w: bigint;
   try {
     w = modInverse(s, q);
@@ -62,8 +105,11 @@ export function dsaVerify(pub: DsaPublicKey, m: bigint, sig: DsaSignature): bool
  */
 export function dsaSign(key: DsaPrivateKey, m: bigint, random: (n: number) => Uint8Array): DsaSignature {
   const { p, q, g, x } = key;
+  // g <= 1 (or an absurd p) would make r = 0 on every attempt: refuse instead of looping forever.
+  if (!dsaPublicKeyInBounds(key)) throw new OtrArgumentError('DSA key parameters out of bounds');
   const qBytes = (q.toString(16).length + 1) >> 1;
   for (let attempt = 0; ; attempt++) {
+    if (attempt >= DSA_SIGN_MAX_ATTEMPTS) throw new OtrCryptoError('MALFORMED', 'DSA key does not produce signatures');
     // The key bytes and the fresh randomness are nonce material: wiped once hashed (k itself is a BigInt).
     const xb = bigToBytesBE(x, qBytes);
     const fresh = random(32);
@@ -190,12 +236,6 @@ export function dsaGenerateKey(random: (n: number) => Uint8Array, opts: DsaKeyGe
 // field, interpretations.md §1), SIG, and the SHA-1 fingerprint.
 // ---------------------------------------------------------------------------------------------------------
 
-/** PUBKEY type for DSA. */
-export const DSA_PUBKEY_TYPE = 0x0000;
-/** OTR signatures are r‖s with each half as long as q; every deployed implementation uses 160-bit q. */
-export const DSA_Q_BYTES = 20;
-/** Largest p a decoder accepts: bounds the verification cost an attacker can impose (libotr makes 1024). */
-export const DSA_MAX_P_BITS = 3072;
 
 function mpiBytes(n: bigint): Uint8Array {
   return n === 0n ? new Uint8Array(0) : bigToBytesBE(n);
@@ -208,20 +248,47 @@ export function encodeDsaPublicKey(k: DsaPublicKey): Uint8Array {
   });
 }
 
+/** Bits of a minimal big-endian magnitude, from its bytes (no BigInt: usable before any arithmetic). */
+function magnitudeBits(b: Uint8Array): number {
+  if (b.length === 0) return 0;
+  return (b.length - 1) * 8 + (32 - Math.clz32(b[0]!));
+}
+
 /**
- * Reads a PUBKEY from `r`. Rejects other key types, a q that is not 160 bits (signatures could not be
- * encoded), p above DSA_MAX_P_BITS, and keys failing the structural checks of dsaPublicKeyLooksValid.
+ * THE bounded DSA public-key reader: every DSA key that comes from outside (an OTRv3 AKE, the transitional
+ * key of an OTRv4 client profile) is read here, once. Reads SHORT type 0x0000 then p, q, g, y as MPIs and
+ * enforces the bounds of dsaPublicKeyInBounds WHILE decoding: each MPI's length is refused before its bytes
+ * are read (p, g and y at most 384 bytes, q at most 20), p's and q's bit lengths are
+ * checked from their bytes, and 1 < g < p, 1 < y < p are plain comparisons. No exponentiation happens here:
+ * the subgroup checks are dsaPublicKeyLooksValid's (readDsaPublicKey runs them).
  */
-export function readDsaPublicKey(r: Reader): DsaPublicKey {
+export function readBoundedDsaPublicKey(r: Reader): DsaPublicKey {
   const type = r.short();
   if (type !== DSA_PUBKEY_TYPE) throw new OtrDecodeError(`unsupported public key type ${type}`);
   const maxP = DSA_MAX_P_BITS / 8;
-  const p = bytesToBigBE(r.mpi('DSA p', maxP));
-  const q = bytesToBigBE(r.mpi('DSA q', DSA_Q_BYTES));
-  const g = bytesToBigBE(r.mpi('DSA g', maxP));
-  const y = bytesToBigBE(r.mpi('DSA y', maxP));
-  const key = { p, q, g, y };
-  if (q.toString(2).length !== DSA_Q_BYTES * 8) throw new OtrDecodeError('DSA q must be 160 bits');
+  const pBytes = r.mpi('DSA p', maxP);
+  const pBits = magnitudeBits(pBytes);
+  if (pBits < DSA_MIN_P_BITS || pBits > DSA_MAX_P_BITS)
+    throw new OtrDecodeError(`DSA p of ${pBits} bits; expected ${DSA_MIN_P_BITS}..${DSA_MAX_P_BITS}`);
+  const qBytes = r.mpi('DSA q', DSA_Q_BYTES);
+  if (magnitudeBits(qBytes) !== DSA_Q_BITS) throw new OtrDecodeError(`DSA q must be ${DSA_Q_BITS} bits`);
+  // g and y may carry leading zeros (interpretations.md §1): bounded by p's size limit, then compared to p.
+  const gBytes = r.mpi('DSA g', maxP);
+  const yBytes = r.mpi('DSA y', maxP);
+  const p = bytesToBigBE(pBytes);
+  const g = bytesToBigBE(gBytes);
+  const y = bytesToBigBE(yBytes);
+  if (g <= 1n || g >= p) throw new OtrDecodeError('DSA g must satisfy 1 < g < p');
+  if (y <= 1n || y >= p) throw new OtrDecodeError('DSA y must satisfy 1 < y < p');
+  return { p, q: bytesToBigBE(qBytes), g, y };
+}
+
+/**
+ * Reads a PUBKEY from `r` with readBoundedDsaPublicKey, then runs the structural checks of
+ * dsaPublicKeyLooksValid (q | p − 1, g and y of order q): for keys that must be usable at once (OTRv3 AKE).
+ */
+export function readDsaPublicKey(r: Reader): DsaPublicKey {
+  const key = readBoundedDsaPublicKey(r);
   if (!dsaPublicKeyLooksValid(key)) throw new OtrCryptoError('MALFORMED', 'DSA public key fails validation');
   return key;
 }

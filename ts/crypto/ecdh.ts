@@ -1,7 +1,7 @@
 /**
  * OTRv4's ECDH over Ed448 (otrv4.md §Generating ECDH and DH keys, §Generating Shared Secrets;
  * interpretations.md §5) and the spec's one recipe for random scalars (§Considerations while working with
- * elliptic curve parameters), which SMP and the ring signature use too.
+ * elliptic curve parameters), kept for secret multipliers only (see randomScalar).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { abytes, wipe } from '../bytes.js';
@@ -70,9 +70,13 @@ export function ecdh(b: CryptoBackend, ourSecret: Uint8Array, theirPublic: Uint8
 
 /**
  * A random scalar per §Considerations while working with elliptic curve parameters: h = SHAKE-256(v, 57)
- * of 57 fresh random bytes v, pruned, read little-endian — then reduced mod q so that values that go on
- * the wire (ring-signature c_i, r_i; SMP's D values) are canonical SCALARs. Reduction changes no group
- * operation on the prime-order points these scalars multiply. v and h are wiped.
+ * of 57 fresh random bytes v, pruned, read little-endian — then reduced mod q. v and h are wiped.
+ *
+ * NOT for proofs. A pruned h is a multiple of 4 in [2^447, 2^448) and q ≡ 3 (mod 4), so h mod q is h − 2q
+ * or h − 3q: always ≡ 2 or 3 (mod 4). Published as a ring signature's simulated c_j / r_j it names the
+ * signer; used as a nonce it leaks bits of the secret it blinds. Every published or blinding value is
+ * drawn with `uniformScalar` (random.ts; docs/interop.md §Random values in Z_q). This recipe remains only
+ * for callers that want the spec's literal secret-multiplier draw.
  */
 export function randomScalar(b: CryptoBackend, random: RandomSource): Uint8Array {
   const v = random(ECDH_SECRET_BYTES);

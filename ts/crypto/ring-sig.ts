@@ -23,12 +23,11 @@
 import type { CryptoBackend } from '../backend/types.js';
 import { abytes, equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../errors.js';
-import type { RandomSource } from './random.js';
+import { uniformScalar, type RandomSource } from './random.js';
 import { hashToScalar } from './kdf.js';
 import { Usage } from './usage.js';
 import { BASE_POINT, pointEquals } from './point.js';
 import { SCALAR_Q_LE, scalarAdd, scalarNeg, scalarSub } from './eddsa.js';
-import { randomScalar } from './ecdh.js';
 
 export const RING_SIG_BYTES = 342;
 const S = 57;
@@ -116,19 +115,19 @@ export function ringSignWith(
   // Whether the key is in the ring at all is the caller's own (public) fact, so this branch leaks nothing.
   if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
 
-  // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot.
-  const t = randomScalar(b, random);
-  const c = [randomScalar(b, random), randomScalar(b, random), randomScalar(b, random)];
-  const r = [randomScalar(b, random), randomScalar(b, random), randomScalar(b, random)];
+  // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot. All uniform mod q: the
+  // simulated c_j, r_j go on the wire as drawn and must look exactly like the signer's computed (uniform)
+  // ones, and t blinds the secret in r_signer (docs/interop.md §Random values in Z_q).
+  const t = uniformScalar(b, random);
+  const c = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
+  const r = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
 
   const T: Uint8Array[] = [];
   for (let i = 0; i < 3; i++) {
     const x = ctSelect(sel[i]!, t, r[i]!);
     const y = ctSelect(sel[i]!, ZERO, c[i]!);
-    const gx = b.pointMulBase(x);
-    const ay = b.pointMul(ring[i]!, y);
-    T.push(b.pointAdd(gx, ay));
-    wipe(x, y, gx, ay);
+    T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // G·x + A_i·y, one constant-time call
+    wipe(x, y);
   }
   const ch = challenge(b, ring, T, message);
 

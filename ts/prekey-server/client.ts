@@ -79,7 +79,12 @@ export type PsRequest =
     }
   | { readonly kind: 'storage-status' };
 
-export type PsResult = { readonly kind: 'success' } | { readonly kind: 'failure' } | { readonly kind: 'storage-status'; readonly count: number };
+/**
+ * The server's answer. A storage status is `low` when its count is at most the threshold passed to
+ * receiveServerResult (default limits.ts prekeysLowThreshold): the wire carries only the count, so the
+ * `prekeys-low` signal is this reading of it (docs/prekey-server.md).
+ */
+export type PsResult = { readonly kind: 'success' } | { readonly kind: 'failure' } | { readonly kind: 'storage-status'; readonly count: number; readonly low: boolean };
 
 export function startServerDake(b: CryptoBackend, random: RandomSource, local: PsClientLocal): { state: PsClientInDake; message: Uint8Array } {
   if (local.profile.ownerTag !== local.instanceTag) throw new OtrArgumentError('our instance tag must equal our client profile owner tag');
@@ -169,7 +174,13 @@ export function receiveDake2(
  * The server's answer to DAKE-3. A wrong MAC is OtrCryptoError('BAD_MAC') (the spec: ignore the message);
  * a message of the wrong kind for our request is OtrStateError. On success the MAC key is wiped.
  */
-export function receiveServerResult(b: CryptoBackend, local: PsClientLocal, state: PsClientAwaitingResult, bytes: Uint8Array): PsResult {
+export function receiveServerResult(
+  b: CryptoBackend,
+  local: PsClientLocal,
+  state: PsClientAwaitingResult,
+  bytes: Uint8Array,
+  lowThreshold: number = DEFAULT_LIMITS.prekeysLowThreshold,
+): PsResult {
   if (state.kind !== 'awaiting-result') throw new OtrStateError('no request in flight');
   const m = decodePsMessageOf(bytes, [PsType.success, PsType.failure, PsType.storageStatus]);
   if (m.receiverTag !== local.instanceTag) throw new OtrStateError('prekey-server answer for another instance');
@@ -177,7 +188,7 @@ export function receiveServerResult(b: CryptoBackend, local: PsClientLocal, stat
   if (m.type === PsType.storageStatus) {
     if (state.expect !== 'storage-status') throw new OtrStateError('storage status received for a publication');
     if (!equalBytes(storageStatusMac(b, state.macKey, m.receiverTag, m.count), m.mac)) throw new OtrCryptoError('BAD_MAC', 'Status MAC does not verify');
-    result = { kind: 'storage-status', count: m.count };
+    result = { kind: 'storage-status', count: m.count, low: m.count <= lowThreshold };
   } else {
     // A failure may answer either request (the server refuses a bad storage request with one, too).
     if (m.type === PsType.success && state.expect !== 'outcome') throw new OtrStateError('success received for a storage request');

@@ -1,15 +1,18 @@
 /**
- * The embedded durable store: the in-memory StoreIndex plus an append-only log (Node only: node:fs, no
- * native modules). Each operation is a record
+ * The embedded durable store without a database: the in-memory StoreIndex plus an append-only log (Node only:
+ * node:fs, no native modules). Each operation is one record (the state codec, kind "prekey-store-op") in a
+ * checksummed frame (log-frames.ts), appended and fsync'ed before the operation's promise resolves, so
+ * everything the server acknowledged (a Success message, a handed-out ensemble) survives a crash. Operations
+ * are applied to the index at once, in call order (so concurrent `take`s never hand out one prekey twice), and
+ * logged in that same order; records queued while a write is in flight are written together with one fsync
+ * (group commit). One process only: two processes on one log would each hand out the same prekeys, so `open`
+ * takes a lock file (`prekeys.lock`, created exclusively, holding the owner's pid) and refuses while a live
+ * process holds it; a lock left by a dead process (kill -9) is taken over.
  *
- *   frame = INT length || record (the state codec, kind "prekey-store-op") || 8-byte SHA-256 prefix
- *
- * appended and fsync'ed before the operation's promise resolves, so everything the server acknowledged (a
- * Success message, a handed-out ensemble) survives a crash. Operations are applied to the index at once, in
- * call order (so concurrent `take`s never hand out one prekey twice), and logged in that same order; records
- * queued while a write is in flight are written together with one fsync (group commit).
- *
- * On open, the log is replayed; a torn or corrupt tail (a crash mid-append, never acknowledged) is cut off.
+ * On open, the log is replayed. Only a torn final frame (a crash mid-append, never acknowledged) is cut off;
+ * damage anywhere else is corruption and the store refuses to open (OtrStoreCorruptError, nothing on disk
+ * changed) unless `onCorruption: 'quarantine'`, which renames the log aside and starts empty — losing the
+ * stored prekeys (publishers re-publish when their storage status runs low) but never handing one out twice.
  * Replay is idempotent (a publication skips ids it already holds, a take of a missing id does nothing), which
  * is what makes compaction safe: when the log grows past `compactFactor` times the live data, the index is
  * written as a fresh log to a temporary file, fsync'ed, renamed over the old one and the directory fsync'ed —
@@ -18,18 +21,16 @@
  * If a write or fsync fails the store refuses every later operation (the index may be ahead of the disk);
  * restart to recover from the log.
  */
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { OtrError, OtrStateError } from '../errors.js';
-import { Reader, Writer } from '../codec/primitives.js';
+import { OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
 import { decodeState, encodeState, expect, type StateValue } from '../session/state-codec.js';
 import { DEFAULT_LIMITS } from '../limits.js';
+import { encodeFrame, LOG_MAGIC, scanLog } from './log-frames.js';
 import { StoreIndex, type PrekeyStore, type PublicationRecord, type StoreLimits, type StoredEnsemble, type StoredProfile, type TakeRecord } from './store.js';
 
 const LOG = 'prekeys.log';
 const KIND = 'prekey-store-op';
-const CHECK_BYTES = 8;
 /** Largest record: a publication of 1000 prekeys is ~0.5 MB; anything larger in the log is corruption. */
 const MAX_RECORD = 16 << 20;
 
@@ -85,33 +86,75 @@ function decodeOp(bytes: Uint8Array): Op {
   return { op, identity, take: { taken } };
 }
 
-function checksum(record: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(record).digest().subarray(0, CHECK_BYTES));
-}
-
 function frame(record: Uint8Array): Uint8Array {
-  return new Writer(record.length + 4 + CHECK_BYTES).int(record.length).raw(record).raw(checksum(record)).finish();
+  return encodeFrame(record);
 }
 
-/** Parses frames until the end or the first bad one; returns the ops and the length of the good prefix. */
-function parseLog(buf: Uint8Array): { ops: Op[]; good: number } {
+/** The log is damaged somewhere other than a torn final frame: the store refuses to open. */
+export class OtrStoreCorruptError extends OtrDecodeError {
+  constructor(
+    readonly path: string,
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(`prekey store log ${path} is corrupt at byte ${offset} (${reason}); refusing to open it and changing nothing. Restore it from a backup, or move it aside (onCorruption: 'quarantine') to start empty`);
+    this.name = 'OtrStoreCorruptError';
+  }
+}
+
+/** Replays a scanned log; a checksummed record that does not decode is corruption too. */
+function readLog(path: string, buf: Uint8Array): { ops: Op[]; good: number; torn: boolean; needsMagic: boolean } {
+  const scan = scanLog(buf, MAX_RECORD);
+  if (scan.kind === 'corrupt') throw new OtrStoreCorruptError(path, scan.offset, scan.reason);
   const ops: Op[] = [];
-  let good = 0;
-  const r = new Reader(buf, MAX_RECORD);
-  while (r.remaining > 0) {
+  for (const r of scan.records) {
     try {
-      const record = r.data('record', MAX_RECORD);
-      const check = r.raw(CHECK_BYTES, 'checksum');
-      const want = checksum(record);
-      if (!want.every((x, i) => x === check[i])) break;
-      ops.push(decodeOp(record));
-      good = r.offset;
+      ops.push(decodeOp(r));
     } catch (e) {
-      if (e instanceof OtrError) break;
+      if (e instanceof OtrError) throw new OtrStoreCorruptError(path, -1, `a record with a good check does not decode: ${e.message}`);
       throw e;
     }
   }
-  return { ops, good };
+  return { ops, good: scan.good, torn: scan.torn, needsMagic: scan.needsMagic };
+}
+
+const LOCK = 'prekeys.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Takes the directory's lock file, or refuses (OtrStateError) while another live process holds it. */
+async function lockDir(dir: string): Promise<void> {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fsp.writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number.parseInt(await fsp.readFile(path, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+      throw new OtrStateError(`prekey store ${dir} is in use by process ${pid} (the file log serves one process; use SQLite or PostgreSQL for several). If that process is not a prekey server, remove ${path}`);
+    if (pid === process.pid) throw new OtrStateError(`prekey store ${dir} is already open in this process`);
+    await fsp.unlink(path).catch(() => {}); // left by a process that died: take it over
+  }
+  throw new OtrStateError(`could not take the lock ${path}`);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await fsp.open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 export interface FileStoreOptions {
@@ -120,6 +163,11 @@ export interface FileStoreOptions {
   readonly compactFactor?: number;
   /** ... and at least this many bytes (default 1 MiB). */
   readonly compactMinBytes?: number;
+  /**
+   * A log damaged other than by a torn final frame: 'refuse' (default) throws OtrStoreCorruptError and changes
+   * nothing; 'quarantine' renames it to `prekeys.log.corrupt-<ms>` and starts with an empty store.
+   */
+  readonly onCorruption?: 'refuse' | 'quarantine';
 }
 
 interface Pending {
@@ -141,15 +189,25 @@ export class FileStore implements PrekeyStore {
     private fh: fsp.FileHandle,
     readonly index: StoreIndex,
     logBytes: number,
-    private readonly opts: Required<Omit<FileStoreOptions, 'limits'>>,
+    private readonly opts: Required<Omit<FileStoreOptions, 'limits' | 'onCorruption'>>,
   ) {
     this.logBytes = logBytes;
     this.liveBytes = logBytes;
   }
 
-  /** Opens (creating if needed) the store in `dir`, replaying its log and cutting off a torn tail. */
+  /** Opens (creating if needed) the store in `dir`, replaying its log and cutting off a torn final frame. */
   static async open(dir: string, o: FileStoreOptions = {}): Promise<FileStore> {
     await fsp.mkdir(dir, { recursive: true });
+    await lockDir(dir);
+    try {
+      return await FileStore.openLocked(dir, o);
+    } catch (e) {
+      await fsp.unlink(join(dir, LOCK)).catch(() => {});
+      throw e;
+    }
+  }
+
+  private static async openLocked(dir: string, o: FileStoreOptions): Promise<FileStore> {
     const path = join(dir, LOG);
     const index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
     let buf: Uint8Array = new Uint8Array(0);
@@ -158,17 +216,28 @@ export class FileStore implements PrekeyStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    const { ops, good } = parseLog(buf);
-    for (const op of ops) {
+    let log: ReturnType<typeof readLog>;
+    try {
+      log = readLog(path, buf);
+    } catch (e) {
+      if (!(e instanceof OtrStoreCorruptError) || o.onCorruption !== 'quarantine') throw e;
+      await fsp.rename(path, `${path}.corrupt-${Date.now()}`);
+      await syncDir(dir);
+      log = { ops: [], good: 0, torn: false, needsMagic: true };
+    }
+    for (const op of log.ops) {
       if (op.op === 'publish') index.applyPublish(op.identity, op.record);
       else index.applyTake(op.identity, op.take);
     }
     const fh = await fsp.open(path, 'a+');
-    if (good < buf.length) {
-      await fh.truncate(good);
+    if (log.torn || log.needsMagic) {
+      await fh.truncate(log.good);
+      if (log.needsMagic) await fh.write(LOG_MAGIC);
       await fh.sync();
+      if (log.needsMagic) await syncDir(dir);
     }
-    return new FileStore(dir, fh, index, good, { compactFactor: o.compactFactor ?? 4, compactMinBytes: o.compactMinBytes ?? 1 << 20 });
+    const size = log.needsMagic ? LOG_MAGIC.length : log.good;
+    return new FileStore(dir, fh, index, size, { compactFactor: o.compactFactor ?? 4, compactMinBytes: o.compactMinBytes ?? 1 << 20 });
   }
 
   private usable(): void {
@@ -217,8 +286,8 @@ export class FileStore implements PrekeyStore {
 
   private async maybeCompact(): Promise<void> {
     if (this.logBytes < this.opts.compactMinBytes || this.logBytes < this.opts.compactFactor * this.liveBytes) return;
-    const frames: Uint8Array[] = [];
-    let n = 0;
+    const frames: Uint8Array[] = [LOG_MAGIC];
+    let n = LOG_MAGIC.length;
     for (const { identity, record } of this.index.snapshot()) {
       const f = frame(encodeOp({ op: 'publish', identity, record }));
       frames.push(f);
@@ -233,12 +302,7 @@ export class FileStore implements PrekeyStore {
       await out.close();
     }
     await fsp.rename(tmp, join(this.dir, LOG));
-    const d = await fsp.open(this.dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+    await syncDir(this.dir);
     await this.fh.close();
     this.fh = await fsp.open(join(this.dir, LOG), 'a+');
     this.logBytes = n;
@@ -273,6 +337,7 @@ export class FileStore implements PrekeyStore {
     while (this.flushing) await this.flushing;
     this.closed = true;
     await this.fh.close();
+    await fsp.unlink(join(this.dir, LOCK)).catch(() => {});
   }
 
   /** The log's size in bytes (tests watch compaction with it). */

@@ -6,12 +6,14 @@
  *   ECDH (usage 0x13, or 0x15 for D):  A = G·r, c = KDF_PS(usage, A || Y_1 || … || Y_N || m, 64),
  *        p = KDF_PS(0x17, c, N·44) = t_1 || … || t_N,  v = r + Σ t_i·y_i mod q;  proof (c, v)
  *        verify: A = G·v − Σ t_i·Y_i, then c == KDF_PS(usage, A || Y_1 … || m, 64)
- *   DH (usage 0x14):  A = g^r mod p (r: 80 random bytes), c = KDF_PS(0x14, MPI(A) || MPI(B_1) || … || m, 64),
+ *   DH (usage 0x14):  A = g^r mod p (r uniform mod q_dh; the spec says 80 random bytes), c = KDF_PS(0x14, MPI(A) || MPI(B_1) || … || m, 64),
  *        v = r + Σ t_i·b_i mod q_dh;  verify: A = g^v · (Π B_i^t_i)^-1 mod p
  *
  * Byte-level choices the spec leaves open (docs/offline.md §Proofs): each t_i is its 44 bytes read as a
  * little-endian integer (like every scalar of the protocol) in both proofs; points are hashed as POINTs and
- * DH values as MPIs (as t hashes them in the DAKEs). The prover's r is drawn like every OTRv4 random scalar.
+ * DH values as MPIs (as t hashes them in the DAKEs). Both proofs' r is uniform (mod q, mod q_dh), so v
+ * reveals nothing about the secrets: not hashed and pruned (ECDH), not 80 bytes (DH), whatever the spec's
+ * text says (docs/interop.md §Random values in Z_q).
  *
  * Timing: the ECDH side runs on the backend's constant-time scalar arithmetic. The DH side's v is computed
  * with BigInt (the backend has no arithmetic mod q_dh), which is not constant time in the secrets b_i; the
@@ -19,16 +21,14 @@
  * through BigInt-free modPow. Verification handles only public values.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import type { RandomSource } from '../crypto/random.js';
+import { uniformScalar, type RandomSource } from '../crypto/random.js';
 import { abytes, bigToBytesBE, bytesToBigBE, bytesToBigLE, equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError } from '../errors.js';
 import { Writer } from '../codec/primitives.js';
 import { prekeyServerKdf } from '../crypto/kdf.js';
 import { PrekeyServerUsage } from '../crypto/usage.js';
-import { randomScalar } from '../crypto/ecdh.js';
 import { scalarNeg } from '../crypto/eddsa.js';
 import { MODP3072 } from '../crypto/dh-groups.js';
-import { DH_SECRET_BYTES } from '../crypto/dh.js';
 import type { DhProof, EcdhProof } from './messages.js';
 
 /** lambda = 352 bits. */
@@ -37,6 +37,8 @@ const C_BYTES = 64;
 const ZERO_SCALAR = new Uint8Array(57);
 const GENERATOR = Uint8Array.of(2);
 const P_MINUS_2 = bigToBytesBE(MODP3072.p - 2n, MODP3072.bytes);
+/** Bytes drawn for the DH proof's r: the group size plus 32, so r mod q_dh is within 2^-256 of uniform. */
+const DH_PROOF_NONCE_DRAW_BYTES = MODP3072.bytes + 32;
 
 /** m = KDF_PS(usage_proof_context, SK, 64). */
 export function proofContext(b: CryptoBackend, sk: Uint8Array): Uint8Array {
@@ -72,7 +74,7 @@ export function proveEcdh(
   m: Uint8Array,
 ): EcdhProof {
   checkNonEmpty(pairs.length);
-  const r = randomScalar(b, random);
+  const r = uniformScalar(b, random);
   try {
     const A = b.pointMulBase(r);
     const c = ecdhChallenge(b, usage, A, pairs.map((p) => p.public), m);
@@ -110,7 +112,12 @@ function dhChallenge(b: CryptoBackend, A: Uint8Array, publics: readonly Uint8Arr
 /** Proves knowledge of b_i with B_i = g^b_i mod p for all i. */
 export function proveDh(b: CryptoBackend, random: RandomSource, pairs: readonly { readonly secret: Uint8Array; readonly public: Uint8Array }[], m: Uint8Array): DhProof {
   checkNonEmpty(pairs.length);
-  const r = abytes(random(DH_SECRET_BYTES), DH_SECRET_BYTES, 'random bytes');
+  // r uniform mod q_dh, not the spec's 80 random bytes: with r < 2^640 and Σ t_i·b_i ≈ 2^992 there is no
+  // wrap mod q_dh, so v = r + Σ t_i·b_i would publish the top ~350 bits of Σ t_i·b_i (for N = 1, of the
+  // prekey secret b_1 itself). A uniform r makes v uniform. The wire is unchanged (docs/interop.md).
+  const draw = abytes(random(DH_PROOF_NONCE_DRAW_BYTES), DH_PROOF_NONCE_DRAW_BYTES, 'random bytes');
+  const r = bigToBytesBE(bytesToBigBE(draw) % MODP3072.q, MODP3072.bytes);
+  wipe(draw);
   try {
     const A = b.modPow('modp3072', GENERATOR, r);
     const c = dhChallenge(b, A, pairs.map((p) => p.public), m);

@@ -1,8 +1,14 @@
 /**
  * Per-key token buckets with an injected clock (otrv4-prekey-server.md §Prekey Server Requirements: draining
- * another user's prekeys "can be partially mitigated using fetch rate limiting"). Memory is bounded: at most
- * `maxKeys` buckets, the least recently used dropped first (a dropped bucket comes back full, which only ever
- * errs towards serving).
+ * another user's prekeys "can be partially mitigated using fetch rate limiting"; docs/prekey-server.md says
+ * what that does and does not achieve).
+ *
+ * Memory is bounded at `maxKeys` buckets, and the bound cannot be used to forget a bucket an attacker has
+ * emptied (an LRU could be flushed by asking for many new keys, handing the victim's bucket back full):
+ * - a bucket that has refilled to `burst` carries no information, so it may be dropped (pruned when the
+ *   table is full, at most once per `pruneIntervalMs` so a full table does not cost a scan per request);
+ * - a new key that finds the table still full shares one overflow bucket with every other such key: the
+ *   system fails closed for newcomers (at the rate of one key) instead of open for the attacker.
  */
 import { DEFAULT_LIMITS } from '../limits.js';
 
@@ -13,30 +19,60 @@ export interface RateLimitConfig {
   readonly perSecond: number;
   /** Buckets kept (default: limits.ts maxRateLimitKeys). */
   readonly maxKeys?: number;
+  /** Least time between two prunes of a full table (default 1000 ms). */
+  readonly pruneIntervalMs?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly overflow: Bucket;
+  private lastPruneMs = -Infinity;
 
   constructor(
     private readonly cfg: RateLimitConfig,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.overflow = { tokens: cfg.burst, atMs: now() };
+  }
 
-  /** Takes one token for `key`; false when it has none left. */
-  allow(key: string): boolean {
-    const now = this.now();
-    const b = this.buckets.get(key);
-    let tokens = this.cfg.burst;
-    if (b) {
-      tokens = Math.min(this.cfg.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * this.cfg.perSecond);
-      this.buckets.delete(key); // re-inserted below: the Map's order is the LRU order
+  private refill(b: Bucket, now: number): void {
+    b.tokens = Math.min(this.cfg.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * this.cfg.perSecond);
+    b.atMs = Math.max(b.atMs, now);
+  }
+
+  private prune(now: number): void {
+    this.lastPruneMs = now;
+    for (const [k, b] of this.buckets) {
+      this.refill(b, now);
+      if (b.tokens >= this.cfg.burst) this.buckets.delete(k);
     }
-    const ok = tokens >= 1;
-    this.buckets.set(key, { tokens: ok ? tokens - 1 : tokens, atMs: now });
+  }
+
+  /** The bucket for `key`: its own, a new one if there is room, else the shared overflow bucket. */
+  private bucket(key: string, now: number): Bucket {
+    const have = this.buckets.get(key);
+    if (have) return have;
     const max = this.cfg.maxKeys ?? DEFAULT_LIMITS.maxRateLimitKeys;
-    while (this.buckets.size > max) this.buckets.delete(this.buckets.keys().next().value!);
-    return ok;
+    if (this.buckets.size >= max && now - this.lastPruneMs >= (this.cfg.pruneIntervalMs ?? 1000)) this.prune(now);
+    if (this.buckets.size >= max) return this.overflow;
+    const b = { tokens: this.cfg.burst, atMs: now };
+    this.buckets.set(key, b);
+    return b;
+  }
+
+  /** Takes `n` tokens (default one) for `key`; false, taking none, when it has fewer left. */
+  allow(key: string, n = 1): boolean {
+    const now = this.now();
+    const b = this.bucket(key, now);
+    this.refill(b, now);
+    if (b.tokens < n) return false;
+    b.tokens -= n;
+    return true;
   }
 
   get size(): number {

@@ -16,7 +16,14 @@
  * from the store before the answer leaves (at most once); none left gives "No Prekey Ensembles in Storage".
  *
  * Pending DAKEs are bounded (count and age, oldest dropped first), so half-finished handshakes cannot grow
- * memory. Rate limits apply per publisher identity (DAKE-1), per requester and per requested identity (query).
+ * memory. Rate limits (ts/limits.ts; rate-limit.ts): DAKE-1 per publisher identity and per requester; a query
+ * per requester and per requested identity. The requester is what the transport vouches for — the remote
+ * address over TCP (where the claimed identity is free), the authenticated identity over XMPP — passed as
+ * `meta.requester`; without it the network identity `from` stands in.
+ *
+ * Every answer says which request class it was (`request`, for the operator's counters) and may carry
+ * `events`: `prekeys-low` when a retrieval leaves an instance at or below limits.prekeysLowThreshold (the wire's
+ * storage status carries only the count; see docs/prekey-server.md), `rate-limited` when a bucket bites.
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
@@ -66,17 +73,37 @@ export interface PrekeyServerOptions {
   readonly identitySecret: Uint8Array;
   readonly store: PrekeyStore;
   readonly limits?: Partial<Limits>;
-  /** Per publisher identity, on DAKE-1 (default: burst 20, 1 per second). */
+  /** Per publisher identity and per requester, on DAKE-1 (default: limits publishBurst / publishPerSecond). */
   readonly publishRate?: RateLimitConfig;
-  /** Per requester and per requested identity, on each query (default: burst 60, 10 per second). */
+  /** Per requester, on each query (default: limits fetchRequesterBurst / fetchRequesterPerSecond). */
   readonly fetchRate?: RateLimitConfig;
+  /** Per requested identity, on each query (default: limits fetchTargetBurst / fetchTargetPerSecond). */
+  readonly targetRate?: RateLimitConfig;
 }
+
+/** What the transport knows about the sender beyond the claimed network identity. */
+export interface RequestMeta {
+  /** A key the sender cannot choose freely (the remote address), for the per-requester rate limits. */
+  readonly requester?: string;
+}
+
+/** The request classes the operator counts. */
+export type RequestClass = 'dake1' | 'publish' | 'storage-status' | 'dake3' | 'fetch' | 'invalid';
+
+export type ServerEvent =
+  | { readonly type: 'prekeys-low'; readonly identity: string; readonly instanceTag: number; readonly remaining: number }
+  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target'; readonly identity: string };
 
 export interface ServerReply {
   /** The message to send back, if the protocol sends one. */
   readonly reply?: Uint8Array;
   /** Why the input was refused (also set when a Failure message is the reply). */
   readonly error?: OtrError;
+  /** Which kind of request this was (a DAKE-3 that fails before its attachment is read is 'dake3'). */
+  readonly request?: RequestClass;
+  /** Ensembles handed out by a retrieval. */
+  readonly handedOut?: number;
+  readonly events?: readonly ServerEvent[];
 }
 
 interface PendingDake {
@@ -97,6 +124,8 @@ export class PrekeyServer {
   private readonly pending = new Map<string, PendingDake>();
   private readonly publishLimiter: RateLimiter;
   private readonly fetchLimiter: RateLimiter;
+  private readonly targetLimiter: RateLimiter;
+  private readonly verifyLimiter: RateLimiter;
   private readonly compositeIdentity: Uint8Array;
 
   constructor(private readonly o: PrekeyServerOptions) {
@@ -107,8 +136,12 @@ export class PrekeyServer {
     this.fingerprint = serverFingerprint(o.backend, kp.publicKey);
     this.limits = resolveLimits(o.limits);
     this.compositeIdentity = encodeCompositeIdentity(o.identity, kp.publicKey);
-    this.publishLimiter = new RateLimiter(o.publishRate ?? { burst: 20, perSecond: 1 }, o.now);
-    this.fetchLimiter = new RateLimiter(o.fetchRate ?? { burst: 60, perSecond: 10 }, o.now);
+    const l = this.limits;
+    const rate = (c: RateLimitConfig | undefined, burst: number, perSecond: number) => new RateLimiter({ maxKeys: l.maxRateLimitKeys, ...(c ?? { burst, perSecond }) }, o.now);
+    this.publishLimiter = rate(o.publishRate, l.publishBurst, l.publishPerSecond);
+    this.fetchLimiter = rate(o.fetchRate, l.fetchRequesterBurst, l.fetchRequesterPerSecond);
+    this.targetLimiter = rate(o.targetRate, l.fetchTargetBurst, l.fetchTargetPerSecond);
+    this.verifyLimiter = rate(undefined, l.publishPrekeysBurst, l.publishPrekeysPerSecond);
   }
 
   get pendingDakes(): number {
@@ -116,36 +149,47 @@ export class PrekeyServer {
   }
 
   /** Text in, text out (base64 + "."), for line-based transports. */
-  async handleText(from: string, text: string): Promise<{ reply?: string; error?: OtrError }> {
+  async handleText(from: string, text: string, meta: RequestMeta = {}): Promise<Omit<ServerReply, 'reply'> & { reply?: string }> {
     let bytes: Uint8Array;
     try {
       bytes = fromServerText(text, this.limits.maxServerMessageChars);
     } catch (e) {
-      if (e instanceof OtrError) return { error: e };
+      if (e instanceof OtrError) return { error: e, request: 'invalid' };
       throw e;
     }
-    const r = await this.handle(from, bytes);
-    return { ...(r.reply ? { reply: toServerText(r.reply) } : {}), ...(r.error ? { error: r.error } : {}) };
+    const { reply, ...rest } = await this.handle(from, bytes, meta);
+    return { ...rest, ...(reply ? { reply: toServerText(reply) } : {}) };
   }
 
   /** One message from the network identity `from`. Never throws for bad input: the error is returned. */
-  async handle(from: string, bytes: Uint8Array): Promise<ServerReply> {
+  async handle(from: string, bytes: Uint8Array, meta: RequestMeta = {}): Promise<ServerReply> {
+    let request: RequestClass = 'invalid';
+    const events: ServerEvent[] = [];
     try {
       if (typeof from !== 'string' || utf8(from).length > this.limits.maxIdentityBytes || from.length === 0)
         throw new OtrDecodeError('invalid sender identity');
       const m = decodePsMessage(bytes, this.limits);
+      const requester = meta.requester ?? from;
       switch (m.type) {
         case PsType.dake1:
-          return { reply: this.onDake1(from, m) };
-        case PsType.dake3:
-          return await this.onDake3(from, m);
-        case PsType.ensembleQuery:
-          return { reply: await this.onQuery(from, m) };
+          request = 'dake1';
+          return { request, reply: this.onDake1(from, requester, m, events), events };
+        case PsType.dake3: {
+          request = 'dake3';
+          const r = await this.onDake3(from, requester, m, events);
+          request = r.request;
+          return { ...r, events };
+        }
+        case PsType.ensembleQuery: {
+          request = 'fetch';
+          const r = await this.onQuery(from, requester, m, events);
+          return { request, reply: r.reply, handedOut: r.handedOut, events };
+        }
         default:
           throw new OtrStateError(`a prekey server does not accept message type 0x${m.type.toString(16)}`);
       }
     } catch (e) {
-      if (e instanceof OtrError) return { error: e };
+      if (e instanceof OtrError) return { error: e, request, events };
       throw e;
     }
   }
@@ -167,9 +211,12 @@ export class PrekeyServer {
     this.pending.delete(k);
   }
 
-  private onDake1(from: string, m: Dake1): Uint8Array {
+  private onDake1(from: string, requester: string, m: Dake1, events: ServerEvent[]): Uint8Array {
     const b = this.o.backend;
-    if (!this.publishLimiter.allow(from)) throw new OtrLimitError('too many DAKEs from this identity');
+    if (!this.publishLimiter.allow(`id\n${from}`) || (requester !== from && !this.publishLimiter.allow(`from\n${requester}`))) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('too many DAKEs from this identity');
+    }
     validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
     if (!b.pointIsValid(m.i)) throw new OtrCryptoError('INVALID_POINT', 'I is not a valid point');
     const s = generateEcdh(b, this.o.random);
@@ -186,11 +233,11 @@ export class PrekeyServer {
     return encodeDake2({ receiverTag: m.senderTag, serverIdentity: this.o.identity, serverKey: this.publicKey, s: s.public, sigma });
   }
 
-  private failure(tag: number, macKey: Uint8Array, error: OtrError): ServerReply {
-    return { reply: encodeOutcome({ type: PsType.failure, receiverTag: tag, mac: outcomeMac(this.o.backend, macKey, PsType.failure, tag) }), error };
+  private failure(request: RequestClass, tag: number, macKey: Uint8Array, error: OtrError): ServerReply & { request: RequestClass } {
+    return { request, reply: encodeOutcome({ type: PsType.failure, receiverTag: tag, mac: outcomeMac(this.o.backend, macKey, PsType.failure, tag) }), error };
   }
 
-  private async onDake3(from: string, m: Dake3): Promise<ServerReply> {
+  private async onDake3(from: string, requester: string, m: Dake3, events: ServerEvent[]): Promise<ServerReply & { request: RequestClass }> {
     const b = this.o.backend;
     this.expirePending();
     const k = this.key(from, m.senderTag);
@@ -206,30 +253,38 @@ export class PrekeyServer {
       const attached = decodePsMessageOf(m.message, [PsType.publication, PsType.storageInfoRequest], this.limits);
       if (attached.type === PsType.storageInfoRequest) {
         if (!equalBytes(storageInfoMac(b, p.macKey), attached.mac))
-          return this.failure(m.senderTag, p.macKey, new OtrCryptoError('BAD_MAC', 'Storage Information MAC does not verify'));
+          return this.failure('storage-status', m.senderTag, p.macKey, new OtrCryptoError('BAD_MAC', 'Storage Information MAC does not verify'));
         const count = await this.o.store.count(from, m.senderTag);
-        return { reply: encodeStorageStatus({ receiverTag: m.senderTag, count, mac: storageStatusMac(b, p.macKey, m.senderTag, count) }) };
+        return { request: 'storage-status', reply: encodeStorageStatus({ receiverTag: m.senderTag, count, mac: storageStatusMac(b, p.macKey, m.senderTag, count) }) };
       }
       try {
-        const record = this.checkPublication(p, m.senderTag, attached);
+        const record = this.checkPublication(p, m.senderTag, attached, from, requester, events);
         await this.o.store.publish(from, record);
       } catch (e) {
-        if (e instanceof OtrError) return this.failure(m.senderTag, p.macKey, e);
+        if (e instanceof OtrError) return this.failure('publish', m.senderTag, p.macKey, e);
         throw e;
       }
-      return { reply: encodeOutcome({ type: PsType.success, receiverTag: m.senderTag, mac: outcomeMac(b, p.macKey, PsType.success, m.senderTag) }) };
+      return { request: 'publish', reply: encodeOutcome({ type: PsType.success, receiverTag: m.senderTag, mac: outcomeMac(b, p.macKey, PsType.success, m.senderTag) }) };
     } finally {
       wipe(p.macKey, p.sk);
     }
   }
 
   /** Every check of §Publishing Prekey Values step 7; returns what to store. */
-  private checkPublication(p: PendingDake, tag: number, pub: Publication): PublicationRecord {
+  private checkPublication(p: PendingDake, tag: number, pub: Publication, from: string, requester: string, events: ServerEvent[]): PublicationRecord {
     const b = this.o.backend;
     const nowMs = this.o.now();
     // Over the parts' exact received bytes, as the publisher computed it over the bytes it sent.
     const mac = publicationBodyMac(b, p.macKey, pub, pub.prekeyMessagesBytes, pub.proofsBytes);
     if (!equalBytes(mac, pub.mac)) throw new OtrCryptoError('BAD_MAC', 'Prekey MAC does not verify');
+    // Verifying costs a 3072-bit group check per prekey message (~13 ms each with WASM), and anyone can make
+    // a key and publish: the prekey messages are paid for from a budget per identity and per requester before
+    // any of them is verified.
+    const n = pub.prekeyMessages.length;
+    if (n > 0 && (!this.verifyLimiter.allow(`id\n${from}`, n) || (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)))) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('too many prekey messages published recently; try again later');
+    }
     // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
     const cp = pub.clientProfile;
     if (cp) {
@@ -266,20 +321,30 @@ export class PrekeyServer {
     };
   }
 
-  private async onQuery(from: string, m: EnsembleQuery): Promise<Uint8Array> {
-    if (!this.fetchLimiter.allow(`from\n${from}`) || !this.fetchLimiter.allow(`for\n${m.identity}`))
-      throw new OtrLimitError('too many ensemble requests');
-    const none = () => encodeNoEnsembles({ receiverTag: m.senderTag, identity: m.identity, text: NO_ENSEMBLES_TEXT });
+  private async onQuery(from: string, requester: string, m: EnsembleQuery, events: ServerEvent[]): Promise<{ reply: Uint8Array; handedOut: number }> {
+    // The requester's own bucket first: a refused requester must not spend the target's tokens.
+    if (!this.fetchLimiter.allow(requester)) {
+      events.push({ type: 'rate-limited', limiter: 'requester', identity: from });
+      throw new OtrLimitError('too many ensemble requests from this requester');
+    }
+    if (!this.targetLimiter.allow(m.identity)) {
+      events.push({ type: 'rate-limited', limiter: 'target', identity: m.identity });
+      throw new OtrLimitError('too many ensemble requests for this identity');
+    }
+    const none = () => ({ reply: encodeNoEnsembles({ receiverTag: m.senderTag, identity: m.identity, text: NO_ENSEMBLES_TEXT }), handedOut: 0 });
     // We store version-4 ensembles only; "unrecognized versions should be ignored".
     if (!m.versions.includes('4')) return none();
     const nowSeconds = BigInt(Math.floor(this.o.now() / 1000));
     const taken = await this.o.store.take(m.identity, nowSeconds, this.limits.maxEnsemblesPerRetrieval);
     if (taken.length === 0) return none();
+    for (const e of taken)
+      if (e.remaining !== undefined && e.remaining <= this.limits.prekeysLowThreshold)
+        events.push({ type: 'prekeys-low', identity: m.identity, instanceTag: e.instanceTag, remaining: e.remaining });
     const ensembles = taken.map((e) => ({
       clientProfile: decodeClientProfile(e.clientProfile),
       prekeyProfile: decodePrekeyProfile(e.prekeyProfile),
       prekeyMessage: decodePrekeyMessage(e.prekey.bytes),
     }));
-    return encodeEnsembleRetrieval({ receiverTag: m.senderTag, identity: m.identity, ensembles });
+    return { reply: encodeEnsembleRetrieval({ receiverTag: m.senderTag, identity: m.identity, ensembles }), handedOut: taken.length };
   }
 }

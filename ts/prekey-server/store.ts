@@ -39,6 +39,8 @@ export interface StoredEnsemble {
   readonly clientProfile: Uint8Array;
   readonly prekeyProfile: Uint8Array;
   readonly prekey: StoredPrekey;
+  /** Prekey messages this instance has left after this one was taken (for the `prekeys-low` signal), if the store knows. */
+  readonly remaining?: number;
 }
 
 export interface PrekeyStore {
@@ -130,7 +132,7 @@ export class StoreIndex {
       const first = inst.prekeys.entries().next();
       if (first.done) continue;
       const [id, bytes] = first.value;
-      out.push({ instanceTag, clientProfile: cp.bytes, prekeyProfile: pp.bytes, prekey: { id, bytes } });
+      out.push({ instanceTag, clientProfile: cp.bytes, prekeyProfile: pp.bytes, prekey: { id, bytes }, remaining: inst.prekeys.size - 1 });
     }
     return out;
   }

@@ -8,24 +8,38 @@
  *
  * `<identity>` is the sender's network identity (what an XMPP server would authenticate as the bare JID);
  * this transport takes it as claimed, so it suits loopback, tests and deployments behind an authenticating
- * front end — not the open internet. One request at a time per connection (the spec's synchronous model):
- * a connection's next line is read only after the previous reply is written.
+ * front end — not the open internet. Because the claim is free, the rate limits are keyed on the remote
+ * address (an IPv6 /64 counts as one address), passed to the core as `requester`. One request at a time per
+ * connection (the spec's synchronous model): a connection's next line is read only after the previous reply
+ * is written.
  *
- * Bounds: at most `maxConnections` sockets (more are closed at once), lines of at most the server's message
- * limit plus the identity (a longer line gets "!LIMIT_EXCEEDED" and the socket is closed), no reading while
- * a request is handled (so pipelined lines queue in the kernel, not in memory), idle sockets closed after `idleMs`.
+ * Bounds (ts/limits.ts): at most `maxConnections` sockets and `maxConnectionsPerAddress` from one address
+ * (more are closed at once); lines of at most the server's message limit plus the identity (a longer line
+ * gets "!LIMIT_EXCEEDED" and the socket is closed); no reading while a request is handled (so pipelined lines
+ * queue in the kernel, not in memory). Time: a connection waiting for a request is closed after `idleMs`
+ * without a byte, and a request line must be complete within `lineDeadlineMs` of its first byte — a deadline
+ * for the whole line, not an idle timer that each trickled byte would reset (slow-loris).
+ *
+ * `drain()` stops accepting, closes waiting connections, lets each busy one finish the request it is
+ * handling (its reply is written), then closes it.
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { OtrError, type OtrErrorCode } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import type { PrekeyServer } from './server.js';
+import type { PrekeyServer, ServerReply } from './server.js';
 
 export interface TcpServerOptions {
   readonly port?: number;
   readonly host?: string;
   readonly maxConnections?: number;
+  readonly maxConnectionsPerAddress?: number;
   readonly maxLineChars?: number;
+  /** Close a connection that sends nothing for this long while no request is in hand. */
   readonly idleMs?: number;
+  /** Close a connection whose request line is not complete this long after its first byte. */
+  readonly lineDeadlineMs?: number;
+  /** Called after each request is answered (for the operator's counters and log). */
+  readonly onRequest?: (r: Omit<ServerReply, 'reply'> & { readonly replied: boolean }) => void;
 }
 
 export interface RunningTcpServer {
@@ -33,28 +47,78 @@ export interface RunningTcpServer {
   readonly server: Server;
   /** Open sockets right now. */
   connections(): number;
+  /** Stops accepting and closes every connection once it has answered the request in hand. */
+  drain(): Promise<void>;
+  /** Closes everything at once. */
   close(): Promise<void>;
+}
+
+/** The key a remote address counts under: the address, or its /64 for IPv6 (one subscriber's usual share). */
+export function addressKey(remote: string | undefined): string {
+  if (!remote) return '?';
+  if (remote.startsWith('::ffff:') && remote.includes('.')) return remote.slice(7);
+  if (!isIPv6(remote)) return remote;
+  const [head = '', tail = ''] = remote.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = remote.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
+}
+
+interface Conn {
+  readonly sock: Socket;
+  busy: boolean;
 }
 
 export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): Promise<RunningTcpServer> {
   const maxConnections = o.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+  const perAddress = o.maxConnectionsPerAddress ?? DEFAULT_LIMITS.maxConnectionsPerAddress;
   const maxLine = o.maxLineChars ?? DEFAULT_LIMITS.maxServerMessageChars + DEFAULT_LIMITS.maxIdentityBytes + 2;
-  const sockets = new Set<Socket>();
+  const idleMs = o.idleMs ?? DEFAULT_LIMITS.serverIdleMs;
+  const lineMs = o.lineDeadlineMs ?? DEFAULT_LIMITS.serverLineDeadlineMs;
+  const conns = new Set<Conn>();
+  const byAddress = new Map<string, number>();
+  let draining = false;
+  let drained: (() => void) | null = null;
+  const checkDrained = () => {
+    if (draining && conns.size === 0) drained?.();
+  };
+
   const server = createServer((sock) => {
-    if (sockets.size >= maxConnections) {
+    const addr = addressKey(sock.remoteAddress);
+    const fromAddr = byAddress.get(addr) ?? 0;
+    if (draining || conns.size >= maxConnections || fromAddr >= perAddress) {
       sock.destroy();
       return;
     }
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
+    byAddress.set(addr, fromAddr + 1);
+    const conn: Conn = { sock, busy: false };
+    conns.add(conn);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => sock.destroy(), Math.max(0, ms));
+    };
+    /** When the first byte of the pending (incomplete) line arrived. */
+    let lineStart = 0;
+    /** Characters after the last newline received (the line being received). */
+    let partial = 0;
+    sock.on('close', () => {
+      clearTimeout(timer);
+      conns.delete(conn);
+      const n = (byAddress.get(addr) ?? 1) - 1;
+      if (n > 0) byAddress.set(addr, n);
+      else byAddress.delete(addr);
+      checkDrained();
+    });
     sock.on('error', () => sock.destroy());
     sock.setEncoding('utf8');
-    sock.setTimeout(o.idleMs ?? DEFAULT_LIMITS.serverIdleMs, () => sock.destroy());
+    arm(idleMs);
     let buf = '';
-    let busy = false;
     const pump = async () => {
-      if (busy) return;
-      busy = true;
+      if (conn.busy) return;
+      conn.busy = true;
+      clearTimeout(timer); // the server's turn: our own work never counts against the client
       // Read nothing more while lines wait: otherwise a client that pipelines short lines without waiting for
       // replies grows `buf` without bound (the length check below only catches one overlong line).
       sock.pause();
@@ -64,29 +128,56 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
           buf = buf.slice(nl + 1);
           const tab = line.indexOf('\t');
           let out: string;
-          if (tab <= 0) out = '!MALFORMED expected <identity> TAB <message>';
-          else {
-            const r = await core.handleText(line.slice(0, tab), line.slice(tab + 1));
-            out = r.reply ?? `!${r.error?.code ?? 'STATE'} ${(r.error?.message ?? 'no reply').replace(/[\r\n]/g, ' ')}`;
+          if (tab <= 0) {
+            out = '!MALFORMED expected <identity> TAB <message>';
+            o.onRequest?.({ request: 'invalid', replied: false });
+          } else {
+            const { reply, ...rest } = await core.handleText(line.slice(0, tab), line.slice(tab + 1), { requester: addr });
+            out = reply ?? `!${rest.error?.code ?? 'STATE'} ${(rest.error?.message ?? 'no reply').replace(/[\r\n]/g, ' ')}`;
+            o.onRequest?.({ ...rest, replied: reply !== undefined });
           }
           if (!sock.destroyed) sock.write(out + '\n');
+          if (draining) break;
         }
       } catch {
         sock.destroy();
       } finally {
-        busy = false;
+        conn.busy = false;
+      }
+      if (sock.destroyed) return;
+      if (draining) {
+        sock.end(() => sock.destroy());
+        return;
       }
       if (buf.indexOf('\n') >= 0) void pump();
-      else if (!sock.destroyed) sock.resume();
+      else {
+        // Waiting again: a started line keeps the deadline it had (pipelined bytes started it now), an empty
+        // buffer gets the idle timer.
+        if (buf.length > 0) {
+          lineStart = Date.now();
+          arm(lineMs);
+        } else arm(idleMs);
+        sock.resume();
+      }
     };
     sock.on('data', (chunk: string) => {
+      if (buf.length === 0 && chunk.length > 0) {
+        // A new line starts: its deadline runs from now and later bytes do not extend it.
+        lineStart = Date.now();
+        if (!conn.busy) arm(lineMs);
+      }
+      // Only the new chunk is searched: scanning the whole buffer per chunk would be quadratic in a trickled line.
+      const nl = chunk.lastIndexOf('\n');
+      const complete = nl >= 0;
+      partial = complete ? chunk.length - nl - 1 : partial + chunk.length;
       buf += chunk;
-      if (buf.length > maxLine && buf.indexOf('\n') < 0) {
+      if (partial > maxLine) {
         sock.end('!LIMIT_EXCEEDED line too long\n');
         sock.destroy();
         return;
       }
-      void pump();
+      if (complete) void pump();
+      else if (!conn.busy) arm(lineMs - (Date.now() - lineStart));
     });
   });
   server.maxConnections = maxConnections;
@@ -96,15 +187,28 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   return {
     port,
     server,
-    connections: () => sockets.size,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    connections: () => conns.size,
+    async drain() {
+      draining = true;
+      server.close();
+      const all = new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+      for (const c of conns) if (!c.busy) c.sock.end(() => c.sock.destroy());
+      checkDrained();
+      await all;
+      await closed;
+    },
+    async close() {
+      draining = true;
+      server.close();
+      for (const c of conns) c.sock.destroy();
+      await closed;
+    },
   };
 }
 

@@ -12,10 +12,11 @@
  * count and the signature, and the transitional-signed message is the prefix of those before field 7.
  */
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
-import { bigToBytesBE, bytesToBigBE } from '../bytes.js';
-import { ED448_SIGNATURE_BYTES, POINT_BYTES, Reader, Writer } from '../codec/primitives.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { bigToBytesBE } from '../bytes.js';
+import { ED448_SIGNATURE_BYTES, POINT_BYTES, Writer } from '../codec/primitives.js';
 import { SpanReader } from '../codec/span-reader.js';
-import type { DsaPublicKey } from '../crypto/dsa.js';
+import { readBoundedDsaPublicKey, type DsaPublicKey } from '../crypto/dsa.js';
 
 export const ProfileField = Object.freeze({
   ownerTag: 0x0001,
@@ -65,16 +66,6 @@ export interface ClientProfile extends ClientProfileFields {
 function writeDsaKey(w: Writer, k: DsaPublicKey): void {
   w.short(PUBKEY_TYPE_DSA);
   for (const v of [k.p, k.q, k.g, k.y]) w.mpi(bigToBytesBE(v));
-}
-
-function readDsaKey(r: Reader): DsaPublicKey {
-  const type = r.short();
-  if (type !== PUBKEY_TYPE_DSA) throw new OtrDecodeError(`unknown public key type ${type} in client profile`);
-  const p = bytesToBigBE(r.mpi('DSA p'));
-  const q = bytesToBigBE(r.mpi('DSA q'));
-  const g = bytesToBigBE(r.mpi('DSA g'));
-  const y = bytesToBigBE(r.mpi('DSA y'));
-  return { p, q, g, y };
 }
 
 function latin1(bytes: Uint8Array): string {
@@ -178,13 +169,14 @@ export function readClientProfile(r: SpanReader): ClientProfile {
         forgingKey = r.point();
         break;
       case ProfileField.versions:
-        versions = latin1(r.data('versions'));
+        versions = latin1(r.data('versions', DEFAULT_LIMITS.maxProfileVersionsBytes));
         break;
       case ProfileField.expiry:
         expiry = r.long();
         break;
       case ProfileField.dsaKey:
-        dsaKey = readDsaKey(r);
+        // The one bounded reader (crypto/dsa.ts): a megabit p is refused here, before any arithmetic.
+        dsaKey = readBoundedDsaPublicKey(r);
         break;
       case ProfileField.transitionalSignature:
         transitionalSignature = r.raw(TRANSITIONAL_SIGNATURE_BYTES, 'transitional signature');

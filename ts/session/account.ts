@@ -19,7 +19,9 @@ import { getBackend } from '../backend/select.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { ed448KeyPair, type Ed448KeyPair } from '../crypto/eddsa.js';
 import { generateEcdh } from '../crypto/ecdh.js';
-import { dsaGenerateKey, type DsaPrivateKey } from '../crypto/dsa.js';
+import { dsaGenerateKey, dsaPrivateKeyIsConsistent, type DsaPrivateKey } from '../crypto/dsa.js';
+import { ed448Verify } from '../crypto/eddsa.js';
+import { profileSignedBytes } from '../profile/encoding.js';
 import {
   createClientProfile,
   decodeClientProfile,
@@ -30,11 +32,13 @@ import {
 } from '../profile/client-profile.js';
 import { generateInstanceTag, isValidSenderTag } from '../instance-tag.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { OtrArgumentError } from '../errors.js';
-import { bytesToHex, utf8, wipe } from '../bytes.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
+import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
+import { LastSeenFingerprints } from './fingerprints.js';
+import { RecentDigests, TokenBucket } from './budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -98,6 +102,12 @@ export class Account {
   private readonly conversations = new Map<string, Conversation>();
   /** The secrets of our published prekeys (each used once) and prekey profiles, for offline conversations. */
   private prekeyOwner: PrekeyOwnerState = EMPTY_PREKEY_OWNER_STATE;
+  /** The long-term fingerprint last seen per peer (persisted): takeover and downgrade detection. */
+  readonly fingerprints: LastSeenFingerprints;
+  /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
+  private readonly dakeBudget: TokenBucket;
+  /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
+  private readonly answeredIdentities: RecentDigests;
 
   private constructor(o: AccountOptions, keys: AccountKeys) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
@@ -108,6 +118,23 @@ export class Account {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
+    this.fingerprints = new LastSeenFingerprints();
+    this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
+    this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
+  }
+
+  /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
+  spendDakeBudget(nowMs: number): boolean {
+    return this.dakeBudget.take(nowMs);
+  }
+
+  /**
+   * @internal Records an Identity message from `peer` (a 16-byte digest of peer and bytes); false if this
+   * exact message was seen before.
+   */
+  firstSightOfIdentity(peer: Uint8Array, bytes: Uint8Array): boolean {
+    const len = Uint8Array.of(peer.length >>> 24, peer.length >>> 16, peer.length >>> 8, peer.length);
+    return this.answeredIdentities.add(bytesToHex(this.backend.shake256([len, peer, bytes], 16)));
   }
 
   /** A new account with fresh keys (or the given ones). */
@@ -231,6 +258,16 @@ export class Account {
 
   /** The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it safely. */
   serialize(): Uint8Array {
+    const full = this.encode(false);
+    if (full.length <= this.limits.maxStateBytes) return full;
+    // Never write what restore() refuses. What an unauthenticated peer can add (pending DAKEs awaiting Auth-I)
+    // is left out first: those peers simply start again. The rest is authenticated state the host asked for.
+    const trimmed = this.encode(true);
+    if (trimmed.length <= this.limits.maxStateBytes) return trimmed;
+    throw new OtrLimitError(`account state of ${trimmed.length} bytes exceeds limits.maxStateBytes (${this.limits.maxStateBytes}): raise it`);
+  }
+
+  private encode(withoutUnauthenticated: boolean): Uint8Array {
     const k = this.keys;
     const value: StateValue = {
       accountId: this.accountId,
@@ -241,7 +278,8 @@ export class Account {
       dsa: k.dsaKey ? { p: k.dsaKey.p, q: k.dsaKey.q, g: k.dsaKey.g, y: k.dsaKey.y, x: k.dsaKey.x } : null,
       lifetime: this.lifetime,
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
-      conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState() })),
+      conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+      fingerprints: this.fingerprints.toValue(),
     };
     return encodeState(ACCOUNT_STATE_KIND, value);
   }
@@ -255,28 +293,55 @@ export class Account {
     const limits = resolveLimits(o.limits);
     const v = expect.record(decodeState(ACCOUNT_STATE_KIND, bytes, limits.maxStateBytes), 'account');
     const backend = o.backend ?? getBackend();
-    const identity = ed448KeyPair(backend, expect.bytes(v.identitySecret, 'identitySecret', 57));
-    const instanceTag = expect.uint(v.instanceTag, 'instanceTag', 0xffffffff);
-    if (!isValidSenderTag(instanceTag)) throw new OtrArgumentError('state: invalid instance tag');
-    let dsaKey: DsaPrivateKey | null = null;
-    if (v.dsa !== null && v.dsa !== undefined) {
-      const d = expect.record(v.dsa, 'dsa');
-      dsaKey = { p: expect.bigint(d.p, 'dsa.p'), q: expect.bigint(d.q, 'dsa.q'), g: expect.bigint(d.g, 'dsa.g'), y: expect.bigint(d.y, 'dsa.y'), x: expect.bigint(d.x, 'dsa.x') };
-    }
-    const profile = decodeClientProfile(expect.bytes(v.profile, 'profile'));
-    const keys: AccountKeys = { identity, forgingKey: expect.bytes(v.forgingKey, 'forgingKey', 57), instanceTag, dsaKey, profile };
-    const account = new Account(
-      { ...o, backend, accountId: expect.bytes(v.accountId, 'accountId'), profileLifetimeSeconds: expect.uint(v.lifetime, 'lifetime') },
-      keys,
-    );
+    const keys = restoreKeys(backend, v);
+    const accountId = expect.bytes(v.accountId, 'accountId');
+    if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
+    const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
+    if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
+    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys);
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints);
+    (account as { fingerprints: LastSeenFingerprints }).fingerprints = seen;
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
       const e = expect.record(entry, 'conversation');
       const peer = expect.string(e.peer, 'conversation.peer');
+      if (peer.length === 0) throw new OtrDecodeError('state: empty peer id');
+      if (account.conversations.has(peer)) throw new OtrDecodeError('state: duplicated conversation');
       account.conversations.set(peer, Conversation.fromState(account, peer, e.state));
     }
     return account;
   }
+}
+
+/**
+ * The account's keys from a state value, every one checked against the others (a typed OtrDecodeError
+ * otherwise): the identity secret must give the profile's identity key, the forging key and the instance tag
+ * must be the profile's, the profile's signature must verify, and the DSA key must be within bounds (no
+ * p = 0, no g = 0: those used to throw from receive() or hang dsaSign) with y = g^x and match the profile's
+ * transitional key. A state whose halves disagree would sign with one key while peers verify another.
+ */
+function restoreKeys(backend: CryptoBackend, v: Record<string, StateValue | undefined>): AccountKeys {
+  const instanceTag = expect.uint(v.instanceTag, 'instanceTag', 0xffffffff);
+  if (!isValidSenderTag(instanceTag)) throw new OtrDecodeError('state: invalid instance tag');
+  const identity = ed448KeyPair(backend, expect.bytes(v.identitySecret, 'identitySecret', 57));
+  const forgingKey = expect.bytes(v.forgingKey, 'forgingKey', 57);
+  if (!backend.pointIsValid(forgingKey)) throw new OtrDecodeError('state: forging key is not a valid point');
+  const profile = decodeClientProfile(expect.bytes(v.profile, 'profile'));
+  if (!equalBytes(profile.identityKey, identity.publicKey)) throw new OtrDecodeError('state: identity secret does not match the client profile');
+  if (!equalBytes(profile.forgingKey, forgingKey)) throw new OtrDecodeError('state: forging key does not match the client profile');
+  if (profile.ownerTag !== instanceTag) throw new OtrDecodeError('state: instance tag does not match the client profile');
+  if (!ed448Verify(backend, profile.identityKey, profileSignedBytes(profile), profile.signature))
+    throw new OtrDecodeError('state: client profile signature does not verify');
+  let dsaKey: DsaPrivateKey | null = null;
+  if (v.dsa !== null && v.dsa !== undefined) {
+    const d = expect.record(v.dsa, 'dsa');
+    dsaKey = { p: expect.bigint(d.p, 'dsa.p'), q: expect.bigint(d.q, 'dsa.q'), g: expect.bigint(d.g, 'dsa.g'), y: expect.bigint(d.y, 'dsa.y'), x: expect.bigint(d.x, 'dsa.x') };
+    if (!dsaPrivateKeyIsConsistent(dsaKey)) throw new OtrDecodeError('state: DSA key is out of bounds or inconsistent');
+    const t = profile.dsaKey;
+    if (!t || t.p !== dsaKey.p || t.q !== dsaKey.q || t.g !== dsaKey.g || t.y !== dsaKey.y)
+      throw new OtrDecodeError('state: DSA key does not match the client profile');
+  } else if (profile.dsaKey) throw new OtrDecodeError('state: the client profile has a DSA key the state lacks');
+  return { identity, forgingKey, instanceTag, dsaKey, profile };
 }
 
 function checkOptions(o: AccountOptions): void {

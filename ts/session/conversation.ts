@@ -21,7 +21,8 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
 import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
-import { OtrError, OtrArgumentError, OtrStateError } from '../errors.js';
+import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
+import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
 import { classifyIncoming } from '../codec/classify.js';
 import { armour } from '../codec/armour.js';
@@ -68,10 +69,16 @@ interface Instance {
   lastSentAt: number;
   /** When a new ECDH key last entered the ratchet (session expiration, otrv4.md §Session Expiration). */
   lastKeyAt: number;
-  /** Data messages that arrived while we awaited Auth-I: they may have overtaken it. */
+  /**
+   * Data messages that arrived while we awaited Auth-I: they may have overtaken it. The peer has not
+   * authenticated, so they are bounded (limits.maxEarlyDataMessages/maxEarlyDataBytes), aged
+   * (policy.earlyDataRetentionMs) and kept in memory only: never persisted.
+   */
   early: { bytes: Uint8Array; at: number }[];
-  /** The Identity message we last answered (a byte-identical resend is not answered again). Not persisted. */
-  lastIdentity?: Uint8Array;
+  /** Bytes held in `early`. */
+  earlyBytes: number;
+  /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
+  pendingSince: number;
 }
 
 export interface SendOptions {
@@ -87,6 +94,9 @@ export interface SendOptions {
 }
 
 const TAG_ANY = 0;
+/** OTRv3 AKE message types (otrv3-protocol: D-H Commit, D-H Key, Reveal Signature, Signature). */
+const V3_DH_COMMIT = 0x02;
+const V3_AKE_TYPES: ReadonlySet<number> = new Set([V3_DH_COMMIT, 0x0a, 0x11, 0x12]);
 
 export class Conversation {
   private readonly instances = new Map<number, Instance>();
@@ -108,6 +118,10 @@ export class Conversation {
   private policyOverride: Partial<Policy> | undefined;
   /** The account policy with the override applied, resolved once (read several times per message). */
   private resolvedPolicy: Policy | undefined;
+  /** Unauthenticated DAKE work for this peer (limits.dakeBudgetPeer*); runtime only. */
+  private readonly dakeBudget: TokenBucket;
+  /** The version and remote instance `send` last used: a change is reported (`version-switched`, `instance-switched`). */
+  private lastTarget: { version: ProtocolVersion; instance: number } | null = null;
 
   constructor(
     private readonly account: Account,
@@ -116,6 +130,7 @@ export class Conversation {
     this.peerId = peerId;
     this.peerIdBytes = utf8(peerId);
     this.reassembler = new FragmentReassembler(account.limits);
+    this.dakeBudget = new TokenBucket(account.limits.dakeBudgetPeerBurst, account.limits.dakeBudgetPeerPerSecond);
   }
 
   // ------------------------------------------------------------------ public API
@@ -345,7 +360,7 @@ export class Conversation {
     switch (incoming.kind) {
       case 'fragment': {
         const f = incoming.fragment;
-        if (f.version === 3) return this.toV3(text, out);
+        if (f.version === 3) return this.fromV3(text, out, f.senderTag, 'message');
         if (depth > 0) throw new OtrError('MALFORMED', 'a reassembled message is itself a fragment');
         if (f.receiverTag !== TAG_ANY && f.receiverTag !== this.account.instanceTag) {
           out.events.push({ type: 'ignored', instance: f.senderTag, reason: 'fragment for another instance' });
@@ -358,7 +373,13 @@ export class Conversation {
       }
       case 'encoded': {
         const h = peekHeader(incoming.bytes);
-        if (h.version === PROTOCOL_VERSION_3) return this.toV3(text, out);
+        if (h.version === PROTOCOL_VERSION_3) {
+          const ake = V3_AKE_TYPES.has(h.type);
+          if (ake && !this.v3Gate(out, h.senderTag, h.type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
+          // An OTRv3 AKE message costs modular exponentiations before the peer is authenticated: budgeted.
+          if (ake && !this.spendDakeBudget(out, h.senderTag)) return;
+          return ake ? this.toV3(text, out) : this.fromV3(text, out, h.senderTag, 'message');
+        }
         if (h.version !== PROTOCOL_VERSION_4) throw new OtrError('MALFORMED', `unsupported protocol version ${h.version}`);
         if (!p.allowV4) {
           out.events.push({ type: 'ignored', instance: h.senderTag, reason: 'OTRv4 is not allowed by the policy' });
@@ -375,7 +396,9 @@ export class Conversation {
         return this.offered(incoming.versions, text, out);
       case 'whitespace':
         this.showPlaintext(incoming.text, out);
-        if (p.whitespaceStartAke && this.state !== 'ENCRYPTED_MESSAGES') this.offered(incoming.versions, text, out);
+        // otrv4.md §Receiving plaintext with the whitespace tag: in ENCRYPTED_MESSAGES or FINISHED, display only.
+        if (p.whitespaceStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.v4State() !== 'ENCRYPTED_MESSAGES' && this.v4State() !== 'FINISHED')
+          this.offered(incoming.versions, text, out);
         return;
       case 'plaintext':
         this.advertise = false;
@@ -396,7 +419,7 @@ export class Conversation {
       }
       this.sendIdentity(out, TAG_ANY);
     } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
-      this.toV3(text, out);
+      this.fromV3(text, out, TAG_ANY, 'offer');
     }
   }
 
@@ -426,10 +449,21 @@ export class Conversation {
 
   private onIdentity(bytes: Uint8Array, peerTag: number, out: Outcome): void {
     // An instance is stored only once a message from it validates: forged Identities must not grow the state.
-    const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
-    // A byte-identical Identity while we await Auth-I is a resend (e.g. the tie-break winner's): answering it
-    // again with fresh keys would cancel the Auth-R already on its way.
-    if (inst.dake.kind === 'awaiting-auth-i' && inst.lastIdentity && equalLen(inst.lastIdentity, bytes)) return;
+    const known = this.instances.get(peerTag);
+    const inst = known ?? newInstance(peerTag);
+    // A byte-identical Identity is answered at most once (per account, while remembered): a resend (e.g. the
+    // tie-break winner's) must not cancel the Auth-R already on its way, and replaying recorded Identities
+    // must not make us run the responder again and again.
+    if (!this.account.firstSightOfIdentity(this.peerIdBytes, bytes)) {
+      out.events.push({ type: 'ignored', instance: peerTag, reason: 'replayed Identity message (already answered)' });
+      return;
+    }
+    // A new instance must find room without evicting a session or a fresh pending DAKE: refuse before any work.
+    if (!known && !this.roomForUnauthenticated()) {
+      out.events.push({ type: 'ignored', instance: peerTag, reason: 'no room for another instance: every slot holds a session or a pending DAKE' });
+      return;
+    }
+    if (!this.spendDakeBudget(out, peerTag)) return;
     const useUnbound = inst.dake.kind === 'idle' && this.unbound.kind === 'awaiting-auth-r';
     const before = useUnbound ? this.unbound : inst.dake;
     const from = instanceState(inst);
@@ -445,10 +479,10 @@ export class Conversation {
       if (r.message) out.toSend.push(...this.wire(r.message, useUnbound ? TAG_ANY : peerTag));
       return;
     }
-    this.admit(inst);
+    if (!known) this.admitUnauthenticated(inst);
     if (useUnbound) this.unbound = DAKE_IDLE;
     inst.dake = r.state;
-    inst.lastIdentity = bytes;
+    inst.pendingSince = this.account.clock();
     if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
     this.stateEvent(out, inst, from);
   }
@@ -461,6 +495,7 @@ export class Conversation {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'Auth-R without a pending Identity' });
       return;
     }
+    if (!this.spendDakeBudget(out, peerTag)) return;
     let r;
     try {
       r = receiveAuthR(this.account.backend, this.account.random, this.local(), before, bytes, this.account.clock());
@@ -481,6 +516,8 @@ export class Conversation {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'Auth-I without a pending Auth-R' });
       return;
     }
+    // Not budgeted: an Auth-I costs one ring verification and can only reach a DAKE already pending for its
+    // sender tag; a flood of forged ones must not starve the honest Auth-I out of a spent bucket.
     let r;
     try {
       r = receiveAuthI(this.account.backend, this.local(), inst.dake, bytes);
@@ -493,6 +530,7 @@ export class Conversation {
     // Data messages that overtook the Auth-I are readable now.
     const early = inst.early;
     inst.early = [];
+    inst.earlyBytes = 0;
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
     for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
   }
@@ -502,6 +540,7 @@ export class Conversation {
     // Accepted in FINISHED too (docs/interop.md): the spec's "starting an offline conversation after an online
     // one" sends TLV 1 and then this message, which the peer would otherwise have to drop.
     const inst = this.instances.get(peerTag) ?? newInstance(peerTag);
+    if (!this.spendDakeBudget(out, peerTag)) return;
     let r;
     try {
       r = receiveNonInteractiveAuth(this.account.backend, this.account.random, this.offlineLocal(), this.account.prekeyOwnerState, bytes, this.account.clock());
@@ -526,8 +565,7 @@ export class Conversation {
     if (!inst?.ratchet || inst.finished) {
       if (inst && inst.dake.kind === 'awaiting-auth-i') {
         // otrv4.md §Receiving a Data Message: the first messages after a DAKE may overtake its last message.
-        if (inst.early.length >= L.maxEarlyDataMessages) inst.early.shift();
-        inst.early.push({ bytes, at: this.account.clock() });
+        this.keepEarly(out, inst, bytes);
         return;
       }
       out.events.push({ type: 'unreadable', instance: peerTag, code: 'STATE', detail: 'data message outside an encrypted session' });
@@ -637,6 +675,7 @@ export class Conversation {
 
   private establish(out: Outcome, inst: Instance, e: DakeEstablished): void {
     const from = instanceState(inst);
+    const replaced = inst.ratchet !== null || inst.finished;
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
     inst.smp = smpReset(inst.smp);
     inst.ratchet = e.ratchet;
@@ -648,13 +687,12 @@ export class Conversation {
     inst.lastSentAt = now;
     this.current = inst.peerTag;
     this.active = 4;
-    out.events.push({
-      type: 'encrypted',
-      instance: inst.peerTag,
-      ssid: bytesToHex(e.ssid),
-      version: 4,
-      peerFingerprint: bytesToHex(profileFingerprint(this.account.backend, e.peerProfile)),
-    });
+    const fp = bytesToHex(profileFingerprint(this.account.backend, e.peerProfile));
+    out.events.push({ type: 'encrypted', instance: inst.peerTag, ssid: bytesToHex(e.ssid), version: 4, peerFingerprint: fp });
+    // Takeover visibility (docs/security.md): each of these is a distinct event, never just another `encrypted`.
+    if (replaced) out.events.push({ type: 'session-replaced', instance: inst.peerTag, version: 4 });
+    this.noteTarget(out);
+    this.noteFingerprint(out, inst.peerTag, 4, fp);
     this.stateEvent(out, inst, from);
     // otrv4.md §Receiving an Auth-I Message: "If a plaintext message is waiting to be sent, encrypt it and send it."
     const queued = this.queue;
@@ -670,6 +708,7 @@ export class Conversation {
     if (inst.ssid) wipe(inst.ssid);
     inst.ssid = null;
     inst.early = [];
+    inst.earlyBytes = 0;
   }
 
   /** otrv4.md §Session Expiration: after `sessionExpiryMs` without a new ECDH key, reveal, disconnect, forget. */
@@ -761,6 +800,11 @@ export class Conversation {
       if (ev) out.events.push(ev);
       if (e.type === 'encrypted') {
         this.active = 3;
+        this.noteTarget(out);
+        const fp = bytesToHex(e.fingerprint);
+        this.noteFingerprint(out, tag, 3, fp);
+        // An OTRv3 session with a peer that has spoken OTRv4 with us before, while we both allow OTRv4.
+        if (!e.refreshed && this.downgradePossible()) out.events.push({ type: 'downgrade', instance: tag, reason: 'v3-session' });
         const queued = this.queue;
         this.queue = [];
         for (const t of queued) out.toSend.push(...this.v3conv!.send(t).toSend);
@@ -791,9 +835,10 @@ export class Conversation {
   }
 
   /**
-   * Stores a validated instance. A peer can make any number of valid client profiles, so the number of
-   * instances is bounded (limits.maxInstancesPerConversation): the oldest instance without an encrypted session
-   * makes room; if every one holds a session, the oldest finished one goes, else the least recently keyed.
+   * Stores an instance made by our own action or by an authenticated DAKE. A peer can make any number of
+   * valid client profiles, so the number of instances is bounded (limits.maxInstancesPerConversation): the
+   * oldest instance without an encrypted session makes room; if every one holds a session, the oldest
+   * finished one goes, else the least recently keyed. The current instance is never evicted.
    */
   private admit(inst: Instance): void {
     if (this.instances.has(inst.peerTag)) return;
@@ -802,11 +847,152 @@ export class Conversation {
       const all = [...this.instances.values()].filter((i) => i.peerTag !== this.current);
       const victim = all.find((i) => !i.ratchet) ?? all.find((i) => i.finished) ?? all.sort((x, y) => x.lastKeyAt - y.lastKeyAt)[0];
       if (!victim) break;
-      this.closeInstance(victim);
-      wipeDakeState(victim.dake);
-      this.instances.delete(victim.peerTag);
+      this.evict(victim);
     }
     this.instances.set(inst.peerTag, inst);
+  }
+
+  /**
+   * Instances an unauthenticated Identity may displace: holding no session (not even a finished one), and
+   * neither our own pending DAKE nor a pending DAKE younger than limits.pendingDakeProtectMs. A newer
+   * unauthenticated DAKE never evicts a fresh pending one (issue 10: 32 Identities from fresh tags used to
+   * evict a legitimate pending DAKE).
+   */
+  private displaceable(): Instance[] {
+    const protectFrom = this.account.clock() - this.account.limits.pendingDakeProtectMs;
+    return [...this.instances.values()].filter(
+      (i) =>
+        i.peerTag !== this.current &&
+        !i.ratchet &&
+        !i.finished &&
+        i.dake.kind !== 'awaiting-auth-r' &&
+        (i.dake.kind === 'idle' || i.pendingSince < protectFrom),
+    );
+  }
+
+  private roomForUnauthenticated(): boolean {
+    return this.instances.size < this.account.limits.maxInstancesPerConversation || this.displaceable().length > 0;
+  }
+
+  /** Stores an instance created by a validated but unauthenticated Identity (roomForUnauthenticated was checked). */
+  private admitUnauthenticated(inst: Instance): void {
+    while (this.instances.size >= this.account.limits.maxInstancesPerConversation) {
+      const victim = this.displaceable().sort((x, y) => x.pendingSince - y.pendingSince)[0];
+      if (!victim) return;
+      this.evict(victim);
+    }
+    this.instances.set(inst.peerTag, inst);
+  }
+
+  private evict(victim: Instance): void {
+    this.closeInstance(victim);
+    wipeDakeState(victim.dake);
+    this.instances.delete(victim.peerTag);
+  }
+
+  /**
+   * One token of unauthenticated DAKE work from this peer's bucket and the account's; false (with a
+   * `throttled` event) when either is empty, and then the message is dropped unprocessed.
+   */
+  private spendDakeBudget(out: Outcome, instance: number): boolean {
+    const now = this.account.clock();
+    if (!this.dakeBudget.has(now)) {
+      out.events.push({ type: 'throttled', instance, scope: 'peer' });
+      return false;
+    }
+    if (!this.account.spendDakeBudget(now)) {
+      out.events.push({ type: 'throttled', instance, scope: 'account' });
+      return false;
+    }
+    this.dakeBudget.take(now);
+    return true;
+  }
+
+  /** Keeps a data message that may have overtaken Auth-I: bounded by count and bytes, aged, memory only. */
+  private keepEarly(out: Outcome, inst: Instance, bytes: Uint8Array): void {
+    const L = this.account.limits;
+    const now = this.account.clock();
+    const horizon = now - this.policy.earlyDataRetentionMs;
+    while (inst.early.length && inst.early[0]!.at < horizon) inst.earlyBytes -= inst.early.shift()!.bytes.length;
+    if (bytes.length > L.maxEarlyDataBytes) {
+      out.events.push({ type: 'ignored', instance: inst.peerTag, reason: 'early data message larger than limits.maxEarlyDataBytes' });
+      return;
+    }
+    while (inst.early.length && (inst.early.length >= L.maxEarlyDataMessages || inst.earlyBytes + bytes.length > L.maxEarlyDataBytes))
+      inst.earlyBytes -= inst.early.shift()!.bytes.length;
+    inst.early.push({ bytes, at: now });
+    inst.earlyBytes += bytes.length;
+  }
+
+  // ------------------------------------------------------------------ downgrade and takeover visibility
+
+  /** The conversation's OTRv4 state over all instances (the spec's state, for the OTRv3 rules). */
+  private v4State(): ConversationState {
+    let finished = false;
+    let waiting = this.unbound.kind !== 'idle';
+    for (const i of this.instances.values()) {
+      if (i.ratchet && !i.finished) return 'ENCRYPTED_MESSAGES';
+      if (i.finished) finished = true;
+      if (i.dake.kind !== 'idle') waiting = true;
+    }
+    if (finished) return 'FINISHED';
+    return waiting ? 'WAITING_AUTH_R' : 'START';
+  }
+
+  /** Both sides allow OTRv4 (we by policy, the peer by a completed OTRv4 DAKE): OTRv3 would be a downgrade. */
+  private downgradePossible(): boolean {
+    return this.policy.allowV4 && this.account.fingerprints.seenV4(this.peerId);
+  }
+
+  /**
+   * Whether OTRv3 input may be acted on (otrv4.md §Protocol Events: "The only state where OTRv3 messages are
+   * taken into account is the START state"; FINISHED: "If a OTRv3 message is received in this state, it
+   * should be ignored"). An OTRv3 AKE or session already under way keeps receiving its messages unless an
+   * OTRv4 session is up; with an OTRv4 DAKE under way, nothing new starts in OTRv3. `kind` says what arrived:
+   * an offer (query or whitespace tag offering only 3), the start of an OTRv3 AKE, or any other message.
+   */
+  private v3Gate(out: Outcome, instance: number, kind: 'offer' | 'ake-start' | 'message'): boolean {
+    if (!this.policy.allowV3 || !this.account.dsaKey) {
+      out.events.push({ type: 'ignored', instance, reason: 'OTRv3 is not allowed by the policy' });
+      return false;
+    }
+    const starts = kind !== 'message';
+    if (starts && this.downgradePossible()) out.events.push({ type: 'downgrade', instance, reason: kind === 'offer' ? 'v3-only-offer' : 'v3-ake' });
+    const v4 = this.v4State();
+    if (v4 === 'ENCRYPTED_MESSAGES' || v4 === 'FINISHED') {
+      out.events.push({ type: 'ignored', instance, reason: `OTRv3 message in the OTRv4 ${v4} state` });
+      return false;
+    }
+    const v3 = this.v3conv;
+    if (v3 && (v3.msgstate !== 'plaintext' || v3.state.auth.kind !== 'none')) return true;
+    if (v4 !== 'START') {
+      out.events.push({ type: 'ignored', instance, reason: 'OTRv3 message while an OTRv4 DAKE is under way' });
+      return false;
+    }
+    return true;
+  }
+
+  /** OTRv3 input other than a budgeted AKE message: through the gate, then to the OTRv3 conversation. */
+  private fromV3(text: string, out: Outcome, instance: number, kind: 'offer' | 'message'): void {
+    if (this.v3Gate(out, instance, kind)) this.toV3(text, out);
+  }
+
+  /** Reports a change of the version or remote instance `send` uses (never silent: docs/security.md). */
+  private noteTarget(out: Outcome): void {
+    const version = this.active;
+    if (version === null) return;
+    const instance = version === 3 ? (this.v3conv?.state.theirTag ?? TAG_ANY) : this.current;
+    const last = this.lastTarget;
+    this.lastTarget = { version, instance };
+    if (!last) return;
+    if (last.version !== version) out.events.push({ type: 'version-switched', instance, from: last.version, to: version });
+    else if (last.instance !== instance) out.events.push({ type: 'instance-switched', from: last.instance, to: instance, version });
+  }
+
+  /** Records the fingerprint of a completed DAKE; a different one than last time is reported. */
+  private noteFingerprint(out: Outcome, instance: number, version: ProtocolVersion, fp: string): void {
+    const previous = this.account.fingerprints.observe(this.peerId, version, fp);
+    if (previous !== undefined) out.events.push({ type: 'fingerprint-changed', instance, version, previous, fingerprint: fp });
   }
 
   private offlineLocal(): OfflineLocal {
@@ -842,9 +1028,14 @@ export class Conversation {
   // ------------------------------------------------------------------ persistence
 
   /** This conversation's state as a persistence value (see Account.serialize). */
-  toState(): StateValue {
+  toState(withoutUnauthenticated = false): StateValue {
+    // Without unauthenticated material (Account.serialize when the state would exceed limits.maxStateBytes):
+    // DAKEs awaiting Auth-I are left out, and instances that hold nothing else with them.
+    const kept = [...this.instances.values()]
+      .filter((i) => !withoutUnauthenticated || i.ratchet || i.finished || i.dake.kind !== 'awaiting-auth-i')
+      .map((i) => (withoutUnauthenticated && i.dake.kind === 'awaiting-auth-i' ? { ...i, dake: DAKE_IDLE } : i));
     return {
-      instances: [...this.instances.values()].map(instanceToValue),
+      instances: kept.map(instanceToValue),
       unbound: dakeToValue(this.unbound),
       current: this.current,
       queue: this.queue,
@@ -852,6 +1043,7 @@ export class Conversation {
       active: this.active,
       v3: this.v3conv ? this.v3conv.serialize() : null,
       policy: this.policyOverride ? { ...this.policyOverride } : null,
+      lastTarget: this.lastTarget ? { version: this.lastTarget.version, instance: this.lastTarget.instance } : null,
     };
   }
 
@@ -860,7 +1052,8 @@ export class Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
-      const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes);
+      const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes, account.clock());
+      if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);
@@ -868,11 +1061,17 @@ export class Conversation {
     c.queue = expect.array(r.queue, 'queue', 1 << 16).map((q) => expect.string(q, 'queue[]'));
     c.advertise = expect.boolean(r.advertise, 'advertise');
     const active = r.active === null ? null : expect.uint(r.active, 'active', 4);
-    if (active !== null && active !== 3 && active !== 4) throw new OtrArgumentError('state: bad active version');
+    if (active !== null && active !== 3 && active !== 4) throw new OtrDecodeError('state: bad active version');
     c.active = active as ProtocolVersion | null;
+    if (r.lastTarget !== null && r.lastTarget !== undefined) {
+      const t = expect.record(r.lastTarget, 'lastTarget');
+      const version = expect.uint(t.version, 'lastTarget.version', 4);
+      if (version !== 3 && version !== 4) throw new OtrDecodeError('state: bad lastTarget version');
+      c.lastTarget = { version, instance: expect.uint(t.instance, 'lastTarget.instance', 0xffffffff) };
+    }
     if (r.policy !== null && r.policy !== undefined) c.setPolicy(expect.record(r.policy, 'policy') as Partial<Policy>);
     if (r.v3 !== null && r.v3 !== undefined) {
-      if (!account.dsaKey) throw new OtrArgumentError('state: an OTRv3 session without a DSA key');
+      if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
       c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));
     }
     return c;
@@ -882,7 +1081,7 @@ export class Conversation {
 // -------------------------------------------------------------------- module helpers
 
 function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [] };
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, pendingSince: 0 };
 }
 
 /** A per-peer override may only set known policy fields, each with its default's type (it may come from storage). */
@@ -914,14 +1113,14 @@ function instanceToValue(i: Instance): StateValue {
     smp: encodeSmpState(i.smp),
     lastSentAt: i.lastSentAt,
     lastKeyAt: i.lastKeyAt,
-    early: i.early.map((e) => ({ bytes: e.bytes, at: e.at })),
+    // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
   };
 }
 
-function instanceFromValue(v: StateValue, maxQuestion: number): Instance {
+function instanceFromValue(v: StateValue, maxQuestion: number, now: number): Instance {
   const r = expect.record(v, 'instance');
   const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
-  if (!isValidSenderTag(peerTag)) throw new OtrArgumentError('state: bad instance tag');
+  if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
   return {
     peerTag,
     dake: dakeFromValue(r.dake),
@@ -932,10 +1131,11 @@ function instanceFromValue(v: StateValue, maxQuestion: number): Instance {
     smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
     lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
     lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
-    early: expect.array(r.early, 'early', 1 << 12).map((e) => {
-      const x = expect.record(e, 'early[]');
-      return { bytes: expect.bytes(x.bytes, 'early.bytes'), at: expect.number(x.at, 'early.at') };
-    }),
+    // States written before early data stopped being persisted may hold some: dropped (never trusted).
+    early: [],
+    earlyBytes: 0,
+    // A restored pending DAKE is protected from eviction as if it had just begun.
+    pendingSince: now,
   };
 }
 
@@ -960,12 +1160,6 @@ function decodeText(b: Uint8Array): string {
   } catch {
     return new TextDecoder('utf-8').decode(b);
   }
-}
-
-function equalLen(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function errorText(e: unknown): string {

@@ -39,6 +39,21 @@ export type OtrEvent =
   | { type: 'extra-key'; instance: number; key: Uint8Array; context: Uint8Array; data: Uint8Array; direction: 'sent' | 'received' }
   /** A user message could not be sent now (FINISHED, or encryption required): it is queued or refused. */
   | { type: 'not-sent'; reason: 'finished' | 'queued'; text: string }
+  /**
+   * A possible downgrade to OTRv3 by an active attacker: both sides allow OTRv4, and an OTRv3-only offer or an
+   * OTRv3 AKE came from a peer that has completed an OTRv4 DAKE with us before (docs/security.md).
+   */
+  | { type: 'downgrade'; instance: number; reason: 'v3-only-offer' | 'v3-ake' | 'v3-session' }
+  /** The protocol version `send` uses changed (e.g. an OTRv3 session replaced an OTRv4 one). */
+  | { type: 'version-switched'; instance: number; from: ProtocolVersion; to: ProtocolVersion }
+  /** Another remote instance became the one `send` uses (a new device of the peer — or someone else). */
+  | { type: 'instance-switched'; from: number; to: number; version: ProtocolVersion }
+  /** A new DAKE completed on an instance that already had a session: the old session's keys are gone. */
+  | { type: 'session-replaced'; instance: number; version: ProtocolVersion }
+  /** The peer's long-term fingerprint differs from the last one seen for this peer (hex, per version). */
+  | { type: 'fingerprint-changed'; instance: number; version: ProtocolVersion; previous: string; fingerprint: string }
+  /** Unauthenticated DAKE work was refused: the per-peer or per-account budget (limits.ts) is spent. */
+  | { type: 'throttled'; instance: number; scope: 'peer' | 'account' }
   | { type: 'smp'; instance: number; status: 'asked' | 'in-progress' | 'succeeded' | 'failed' | 'aborted' | 'invalid'; question?: string };
 
 export interface Outcome {

@@ -8,16 +8,19 @@
  * constant-time pointMulBase / pointMul / scalarMulAdd / scalarReduce. pointDoubleMulBase (variable time)
  * is used for proof verification only, where both scalars (c and d) are public values from the wire.
  * Random values are drawn in the order the spec lists them, which the known-answer transcript relies on.
+ * Every one (the exponents a2, a3, b2, b3 and the proof nonces r2…r7) is uniform mod q (random.ts
+ * uniformScalar), not hashed and pruned as the spec's text says: the nonces enter published D values next to
+ * the secrets they blind, and a pruned value's residue mod 4 would leak bits of those secrets
+ * (docs/interop.md §Random values in Z_q). The wire is unchanged.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import type { RandomSource } from '../crypto/random.js';
+import { uniformScalar, type RandomSource } from '../crypto/random.js';
 import { hashToScalar } from '../crypto/kdf.js';
 import { SmpUsage } from '../crypto/usage.js';
 import { IDENTITY_POINT, pointEquals, pointSub } from '../crypto/point.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrCryptoError } from '../errors.js';
 import type { Smp1, Smp2, Smp3, Smp4 } from './messages.js';
-import { randomScalar } from '../crypto/ecdh.js';
 import { scalarNeg } from '../crypto/eddsa.js';
 
 /** What the initiator keeps after sending SMP1 (state EXPECT2). */
@@ -85,10 +88,10 @@ export function createSmp1(
   x: Uint8Array,
   question: Uint8Array,
 ): { message: Smp1; keep: InitiatorAfter1 } {
-  const a2 = randomScalar(b, rng);
-  const a3 = randomScalar(b, rng);
-  const r2 = randomScalar(b, rng);
-  const r3 = randomScalar(b, rng);
+  const a2 = uniformScalar(b, rng);
+  const a3 = uniformScalar(b, rng);
+  const r2 = uniformScalar(b, rng);
+  const r3 = uniformScalar(b, rng);
   const g2a = b.pointMulBase(a2);
   const g3a = b.pointMulBase(a3);
   const p2 = proveLog(b, SmpUsage.g2a, a2, r2);
@@ -118,20 +121,20 @@ export function createSmp2(
   g3a: Uint8Array,
   y: Uint8Array,
 ): { message: Smp2; keep: ResponderAfter2 } {
-  const b2 = randomScalar(b, rng);
-  const b3 = randomScalar(b, rng);
-  const r2 = randomScalar(b, rng);
-  const r3 = randomScalar(b, rng);
-  const r4 = randomScalar(b, rng);
-  const r5 = randomScalar(b, rng);
-  const r6 = randomScalar(b, rng);
+  const b2 = uniformScalar(b, rng);
+  const b3 = uniformScalar(b, rng);
+  const r2 = uniformScalar(b, rng);
+  const r3 = uniformScalar(b, rng);
+  const r4 = uniformScalar(b, rng);
+  const r5 = uniformScalar(b, rng);
+  const r6 = uniformScalar(b, rng);
   const g2b = b.pointMulBase(b2);
   const g3b = b.pointMulBase(b3);
   const p2 = proveLog(b, SmpUsage.g2b, b2, r2);
   const p3 = proveLog(b, SmpUsage.g3b, b3, r3);
-  // G2a, G3a are valid (verifySmp1) and b2, b3 are non-zero mod q (a pruned value is ≡ 0 only if it is
-  // exactly 4q: probability 2^-445), so G2 and G3 are valid; the spec's re-check of them, and of Pb and
-  // Qb built from them, cannot fail and is not repeated.
+  // G2a, G3a are valid (verifySmp1) and b2, b3 are non-zero mod q (a uniform draw is 0 with probability
+  // 1/q ≈ 2^-446), so G2 and G3 are valid; the spec's re-check of them, and of Pb and Qb built from them,
+  // cannot fail and is not repeated.
   const g2 = b.pointMul(g2a, b2);
   const g3 = b.pointMul(g3a, b3);
   const yq = b.scalarReduce(y);
@@ -185,10 +188,10 @@ function answerSmp2(
   const t2 = b.pointAdd(b.pointDoubleMulBase(m.d5, g2, m.d6), b.pointMul(m.qb, m.cp));
   requireProof(m.cp, hashToScalar(b, SmpUsage.pbQb, [t1, t2]), 'cp/d5/d6');
 
-  const r4 = randomScalar(b, rng);
-  const r5 = randomScalar(b, rng);
-  const r6 = randomScalar(b, rng);
-  const r7 = randomScalar(b, rng);
+  const r4 = uniformScalar(b, rng);
+  const r5 = uniformScalar(b, rng);
+  const r6 = uniformScalar(b, rng);
+  const r7 = uniformScalar(b, rng);
   const pa = b.pointMul(g3, r4);
   const qa = mulBaseAdd(b, r4, g2, st.x);
   const cp = hashToScalar(b, SmpUsage.paQa, [b.pointMul(g3, r5), mulBaseAdd(b, r5, g2, r6)]);
@@ -231,7 +234,7 @@ export function processSmp3(
   const u2 = b.pointAdd(b.pointMul(qaQb, m.d7), b.pointMul(m.ra, m.cr));
   requireProof(m.cr, hashToScalar(b, SmpUsage.ra, [u1, u2]), 'cr/d7');
 
-  const r7 = randomScalar(b, rng);
+  const r7 = uniformScalar(b, rng);
   const rb = b.pointMul(qaQb, st.b3);
   const cr = hashToScalar(b, SmpUsage.rb, [b.pointMulBase(r7), b.pointMul(qaQb, r7)]);
   const d7 = proofResponse(b, r7, st.b3, cr);

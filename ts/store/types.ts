@@ -26,7 +26,7 @@ export interface StoredRecord {
 /**
  * One change in a commit. `generation` is the record's new generation; the store accepts the change only if
  * it holds generation - 1 for that key (0 = the record must not exist yet). `bytes: null` deletes the record
- * (forget), under the same check.
+ * (forget), under the same check (so a delete has generation ≥ 2: it expects the record to exist).
  */
 export interface RecordChange {
   readonly key: string;
@@ -45,10 +45,19 @@ export interface RecordStore {
   /** The keys of every record of the account (for lazy restore: conversations are loaded when first used). */
   keys(accountId: string): Promise<string[]>;
   /**
-   * Applies every change atomically or none. Throws OtrStoreConflictError (code 'CONFLICT') when any change's
+   * Applies every change atomically or none. The store takes its own copy of the bytes at the call: the
+   * caller may reuse or wipe its buffers as soon as commit() was called. Throws OtrStoreConflictError (code 'CONFLICT') when any change's
    * expected generation does not match what is stored; nothing is written then.
    */
   commit(accountId: string, changes: readonly RecordChange[]): Promise<void>;
   /** Releases connections/handles. */
   close(): Promise<void>;
+}
+
+/**
+ * What the session layer hands the store after a call: the records that call changed, each with its new
+ * generation (an `Outcome` carries this). `openAccountRecords(...).commit()` accepts it or a bare array.
+ */
+export interface RecordChanges {
+  readonly changed: readonly RecordChange[];
 }

@@ -28,3 +28,9 @@ export const SSID_BYTES = 8;
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** A message stored while the AKE runs is sent on success only if it is this recent (libotr: 60 s). */
 export const RESEND_INTERVAL_MS = 60_000;
+/**
+ * Longest message held for resending once the AKE succeeds. The held message is persisted; with one per
+ * context (at most maxInstancesPerConversation + 1) this keeps every state serialize() can produce well
+ * under maxStateBytes, so restore never refuses it. Longer messages are not held (a cannotSend event).
+ */
+export const STORED_MESSAGE_MAX_CHARS = 16_384;

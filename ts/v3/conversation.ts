@@ -1,38 +1,38 @@
 /**
- * One OTRv3 conversation with one remote instance: the message state machine (otrv3-protocol.html §The
- * protocol state machine; otrv4.md §OTRv3 Protocol State Machine) tying together the AKE, data messages, SMP,
- * fragments, query/whitespace/error messages and persistence.
+ * One OTRv3 context: the message state machine with ONE remote instance (otrv3-protocol.html §The protocol
+ * state machine; otrv4.md §OTRv3 Protocol State Machine) tying together the AKE, data messages, SMP and
+ * query/whitespace/error handling. Which context a message belongs to (by its instance tags), fragments, and
+ * the choice of the instance `send()` uses are the job of instances.ts, which keeps one context per remote
+ * instance as libotr does.
  *
- * `v3Receive` / `v3Send` / … are transitions: (options, state, input) -> { state, toSend, toUser, events }.
- * They work on a deep copy of the state, so input that is rejected (or a bug that throws) never changes the
- * caller's state. `V3Conversation` wraps them for hosts that want an object, and wipes every byte array of a
- * superseded state.
+ * The `ctx*` functions are transitions: (options, context, input) -> { state, toSend, toUser, events }. They
+ * work on a copy of the one context they change, so input that is rejected (or a bug that throws) never
+ * changes the caller's context.
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { bytesToHex, utf8 } from '../bytes.js';
 import { type DsaPrivateKey, type DsaPublicKey, dsaFingerprint } from '../crypto/dsa.js';
 import { type RandomSource, systemRandom } from '../crypto/random.js';
-import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
 import { type AkeEnv, type AkeResult, type AkeStep, type AuthState, akeOnCommit, akeOnDhKey, akeOnRevealSig, akeOnSig, akeStart } from './ake.js';
 import { armour } from '../codec/armour.js';
-import { classifyIncoming } from '../codec/classify.js';
 import { OtrErrorCode, buildErrorMessage } from '../codec/error-message.js';
 import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
-import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, Tlv } from './constants.js';
+import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, STORED_MESSAGE_MAX_CHARS, Tlv } from './constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
-import { type FragmentBuffer, accumulate, emptyFragmentBuffer, fragmentV3 } from './fragment.js';
-import { type DataMsg, type V3Message, decodeMessage, encodeMessage } from './messages.js';
-
-/** We offer only v3 here; the v4 session layer builds its own "?OTRv34?". */
-const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has been requested.');
-const WHITESPACE_TAG_V3 = whitespaceTag([3]);
+import { fragmentV3 } from './fragment.js';
+import { type DataMsg, type V3Message, encodeMessage } from './messages.js';
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
 import { type TlvRecord, decodePlaintext, encodePlaintext } from './tlv.js';
 import { MessageTypeV3 } from '../wire/header.js';
+
+/** We offer only v3 here; the v4 session layer builds its own "?OTRv34?". */
+export const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has been requested.');
+const WHITESPACE_TAG_V3 = whitespaceTag([3]);
 
 export interface V3Policy {
   allowV3: boolean;
@@ -74,16 +74,16 @@ export interface PeerInfo {
   ssidBoldFirst: boolean;
 }
 
+/** One context: our state with one remote instance (or, for theirTag 0, the master context; instances.ts). */
 export interface V3State {
   ourTag: number;
-  /** The remote instance this conversation is bound to; 0 until an AKE message tells us. */
+  /** The remote instance of this context (≥ 0x100); 0 for the master context, which is never encrypted. */
   theirTag: number;
   msgstate: MsgState;
   auth: AuthState;
   keys: KeyState | null;
   peer: PeerInfo | null;
   smp: SmpState;
-  frag: FragmentBuffer;
   lastSentAt: number;
   /** A message typed while not encrypted, sent once the AKE succeeds (if still recent). */
   stored: { text: string; at: number } | null;
@@ -91,8 +91,11 @@ export interface V3State {
   receivedPlaintext: boolean;
 }
 
-/** Everything the library reports, each naming the protocol version. */
-export type V3Event = { version: 3 } & (
+/**
+ * Everything the library reports, each naming the protocol version and the remote instance it concerns (0:
+ * none in particular — untagged input such as plaintext, or the master context).
+ */
+export type V3Event = { version: 3; instance: number } & (
   | { type: 'encrypted'; fingerprint: Uint8Array; ssid: Uint8Array; ssidBoldFirst: boolean; refreshed: boolean }
   | { type: 'finished' }
   | { type: 'plaintext' }
@@ -101,6 +104,8 @@ export type V3Event = { version: 3 } & (
   | { type: 'unreadable'; reason: string }
   | { type: 'ignored'; reason: string; code?: string }
   | { type: 'otherInstance' }
+  /** The remote instance `send()` uses changed (0: none, i.e. not encrypted with anyone). */
+  | { type: 'instanceChanged'; from: number; to: number }
   | { type: 'errorReceived'; message: string }
   | { type: 'cannotSend'; reason: string }
   | { type: 'extraKey'; use: number; useData: Uint8Array; key: Uint8Array }
@@ -115,18 +120,18 @@ export interface V3Result {
   events: V3Event[];
 }
 
-export function newV3State(instanceTag: number): V3State {
+/** A fresh context with remote instance `theirTag` (0: the master context). */
+export function newV3Context(instanceTag: number, theirTag = 0): V3State {
   if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff)
     throw new OtrArgumentError('instance tag must be an integer in [0x100, 0xffffffff]');
   return {
     ourTag: instanceTag,
-    theirTag: 0,
+    theirTag,
     msgstate: 'plaintext',
     auth: { kind: 'none' },
     keys: null,
     peer: null,
     smp: { kind: 'expect1' },
-    frag: emptyFragmentBuffer(),
     lastSentAt: 0,
     stored: null,
     receivedPlaintext: false,
@@ -136,7 +141,7 @@ export function newV3State(instanceTag: number): V3State {
 // ---------------------------------------------------------------------------------------------------------
 
 /** The working context of one transition. */
-class Tx {
+export class Tx {
   readonly toSend: string[] = [];
   readonly toUser: string[] = [];
   readonly events: V3Event[] = [];
@@ -157,8 +162,8 @@ class Tx {
     this.limits = resolveLimits(opts.limits);
   }
 
-  event(e: V3Event extends infer E ? (E extends { version: 3 } ? Omit<E, 'version'> : never) : never): void {
-    this.events.push({ version: 3, ...e } as V3Event);
+  event(e: V3Event extends infer E ? (E extends { version: 3 } ? Omit<E, 'version' | 'instance'> : never) : never): void {
+    this.events.push({ version: 3, instance: this.s.theirTag, ...e } as V3Event);
   }
 
   akeEnv(): AkeEnv {
@@ -193,6 +198,7 @@ class Tx {
   }
 }
 
+/** One context's working copy (constant size: keys, SMP values and at most one stored message). */
 function copyState(s: V3State): V3State {
   return structuredClone(s);
 }
@@ -207,7 +213,8 @@ export function wipeState(v: unknown, depth = 0): void {
   for (const x of Array.isArray(v) ? v : Object.values(v)) wipeState(x, depth + 1);
 }
 
-function run(opts: V3Options, state: V3State, body: (tx: Tx) => void): V3Result {
+/** Runs `body` on a copy of one context; a typed failure leaves the caller's context as it was. */
+export function runOnContext(opts: V3Options, state: V3State, body: (tx: Tx) => void): V3Result {
   const tx = new Tx(opts, copyState(state));
   try {
     body(tx);
@@ -215,7 +222,7 @@ function run(opts: V3Options, state: V3State, body: (tx: Tx) => void): V3Result 
     if (!(e instanceof OtrError)) throw e;
     // Typed failure: the input is dropped and the caller's state stands.
     wipeState(tx.s);
-    return { state, toSend: [], toUser: [], events: [{ version: 3, type: 'ignored', reason: e.message, code: e.code }] };
+    return { state, toSend: [], toUser: [], events: [{ version: 3, instance: state.theirTag, type: 'ignored', reason: e.message, code: e.code }] };
   }
   return { state: tx.s, toSend: tx.toSend, toUser: tx.toUser, events: tx.events };
 }
@@ -245,41 +252,38 @@ function goEncrypted(tx: Tx, r: AkeResult): void {
   if (stored && tx.now - stored.at <= RESEND_INTERVAL_MS) tx.sendData(utf8(stored.text), [], 0);
 }
 
+/** Starts an AKE from this context: a D-H Commit to its remote instance (0, anyone, from the master). */
 function startAke(tx: Tx): void {
   applyAke(tx, akeStart(tx.akeEnv(), tx.s.theirTag));
 }
 
 // ---- receiving -----------------------------------------------------------------------------------------
 
-function receiveText(tx: Tx, text: string, fromFragments: boolean): void {
-  const inc = classifyIncoming(text, tx.limits);
-  if (inc.kind === 'fragment') {
-    const f = inc.fragment;
-    if (fromFragments) throw new OtrDecodeError('a fragment cannot contain a fragment');
-    if (f.version !== 3) return tx.event({ type: 'ignored', reason: 'OTRv4 fragment in an OTRv3 conversation' });
-    if (f.receiverTag !== 0 && f.receiverTag !== tx.s.ourTag) return tx.event({ type: 'otherInstance' });
-    const whole = accumulate(tx.s.frag, f, tx.limits);
-    if (whole !== null) receiveText(tx, whole, true);
-    return;
-  }
-  // Any unfragmented message forgets a partial one (§Receiving Fragments).
-  if (!fromFragments) tx.s.frag = emptyFragmentBuffer();
+/** Untagged input, already classified by instances.ts: what this context does with it. */
+export type Untagged =
+  | { kind: 'error'; text: string }
+  | { kind: 'query'; versions: readonly number[] }
+  | { kind: 'whitespace'; text: string; versions: readonly number[] }
+  | { kind: 'plaintext'; text: string };
+
+/**
+ * Plaintext, whitespace-tagged, query and error messages carry no instance tag: instances.ts shows them
+ * through the context `send()` uses and starts any AKE from the master context (`akeIn`).
+ */
+export function ctxReceiveUntagged(tx: Tx, inc: Untagged, startAkeHere: boolean): void {
   switch (inc.kind) {
-    case 'encoded':
-      return receiveEncoded(tx, inc.bytes);
     case 'error':
-      tx.event({ type: 'errorReceived', message: inc.error.text });
+      tx.event({ type: 'errorReceived', message: inc.text });
       if (tx.policy.errorStartAke && tx.policy.allowV3) tx.sendText(QUERY_V3);
       return;
     case 'query':
-      if (inc.versions.includes(3) && tx.policy.allowV3) startAke(tx);
+      if (startAkeHere && inc.versions.includes(3) && tx.policy.allowV3) startAke(tx);
       return;
     case 'whitespace':
-      receivePlaintext(tx, inc.text);
-      if (inc.versions.includes(3) && tx.policy.allowV3 && tx.policy.whitespaceStartAke) startAke(tx);
+      if (!startAkeHere) receivePlaintext(tx, inc.text);
+      else if (inc.versions.includes(3) && tx.policy.allowV3 && tx.policy.whitespaceStartAke) startAke(tx);
       return;
     case 'plaintext':
-      if (text.startsWith('?OTR,')) return tx.event({ type: 'ignored', reason: 'OTRv2 fragment (version 2 is not supported)' });
       return receivePlaintext(tx, inc.text);
   }
 }
@@ -290,26 +294,16 @@ function receivePlaintext(tx: Tx, shown: string): void {
   if (shown.length > 0) tx.toUser.push(shown);
 }
 
-function receiveEncoded(tx: Tx, bytes: Uint8Array): void {
-  if (!tx.policy.allowV3) return;
-  const m = decodeMessage(bytes, tx.limits.maxFieldBytes);
-  // Instance tags: a receiver tag other than ours (0 is allowed only on a D-H Commit) is for someone else.
-  if (m.receiverTag !== 0 && m.receiverTag !== tx.s.ourTag) {
-    tx.event({ type: 'otherInstance' });
-    return;
-  }
-  const bound = tx.s.theirTag !== 0 && (tx.s.msgstate === 'encrypted' || tx.s.auth.kind !== 'none');
-  if (bound && m.senderTag !== tx.s.theirTag && m.type !== MessageTypeV3.dhCommit) {
-    tx.event({ type: 'otherInstance' });
-    return;
-  }
+/**
+ * A decoded message that instances.ts routed to this context (its sender tag is this context's remote
+ * instance, or this is the master context answering a message from nobody we know).
+ */
+export function ctxReceiveMessage(tx: Tx, m: V3Message): void {
   const env = tx.akeEnv();
   switch (m.type) {
     case MessageTypeV3.dhCommit:
-      tx.s.theirTag = m.senderTag;
       return applyAke(tx, akeOnCommit(env, tx.s.auth, m));
     case MessageTypeV3.dhKey:
-      if (tx.s.auth.kind === 'awaitingDhKey') tx.s.theirTag = m.senderTag;
       return applyAke(tx, akeOnDhKey(env, tx.s.auth, m));
     case MessageTypeV3.revealSignature:
       return applyAke(tx, akeOnRevealSig(env, tx.s.auth, m));
@@ -332,7 +326,6 @@ function unreadable(tx: Tx, m: DataMsg, reason: string): void {
 function receiveData(tx: Tx, m: DataMsg): void {
   const ks = tx.s.keys;
   if (tx.s.msgstate !== 'encrypted' || !ks) return unreadable(tx, m, 'encrypted message while not in a private conversation');
-  if (m.senderTag !== tx.s.theirTag) return tx.event({ type: 'otherInstance' });
   let dec;
   try {
     dec = decryptData(tx.dataEnv(), ks, m);
@@ -392,58 +385,57 @@ function endKeys(tx: Tx): void {
   tx.s.smp = { kind: 'expect1' };
 }
 
-// ---- public transitions --------------------------------------------------------------------------------
-
-/** A message from the network (any text: plaintext, query, error, encoded, fragment). */
-export function v3Receive(opts: V3Options, state: V3State, text: string): V3Result {
-  if (typeof text !== 'string') throw new OtrArgumentError('received message must be a string');
-  return run(opts, state, (tx) => receiveText(tx, text, false));
-}
+// ---- operations of the user on one context ---------------------------------------------------------------
 
 /** Our user typed `text`. */
-export function v3Send(opts: V3Options, state: V3State, text: string): V3Result {
-  if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
-  return run(opts, state, (tx) => {
-    switch (tx.s.msgstate) {
-      case 'plaintext':
-        if (tx.policy.requireEncryption) {
-          tx.s.stored = { text, at: tx.now };
-          tx.sendText(QUERY_V3);
-        } else if (tx.policy.sendWhitespaceTag && !tx.s.receivedPlaintext) tx.sendText(text + WHITESPACE_TAG_V3);
-        else tx.sendText(text);
-        return;
-      case 'encrypted':
-        tx.sendData(utf8(text), [], 0);
-        return;
-      case 'finished':
-        tx.s.stored = { text, at: tx.now };
-        tx.event({ type: 'cannotSend', reason: 'the peer ended the private conversation' });
-        return;
-    }
-  });
+export function ctxSend(tx: Tx, text: string): void {
+  switch (tx.s.msgstate) {
+    case 'plaintext':
+      if (tx.policy.requireEncryption) {
+        hold(tx, text, 'encryption is required and the private conversation has not started');
+        tx.sendText(QUERY_V3);
+      } else if (tx.policy.sendWhitespaceTag && !tx.s.receivedPlaintext) tx.sendText(text + WHITESPACE_TAG_V3);
+      else tx.sendText(text);
+      return;
+    case 'encrypted':
+      tx.sendData(utf8(text), [], 0);
+      return;
+    case 'finished':
+      hold(tx, text, 'the peer ended the private conversation');
+      tx.event({ type: 'cannotSend', reason: 'the peer ended the private conversation' });
+      return;
+  }
+}
+
+/** Keeps `text` to send once the AKE succeeds, if it is short enough to persist (STORED_MESSAGE_MAX_CHARS). */
+function hold(tx: Tx, text: string, why: string): void {
+  if (text.length <= STORED_MESSAGE_MAX_CHARS) {
+    tx.s.stored = { text, at: tx.now };
+    return;
+  }
+  tx.s.stored = null;
+  if (tx.s.msgstate !== 'finished') tx.event({ type: 'cannotSend', reason: `${why}; the message is too long to hold, send it again once encrypted` });
 }
 
 /** Our user asks for a private conversation: a query message (the peer starts the AKE). */
-export function v3Start(opts: V3Options, state: V3State): V3Result {
-  return run(opts, state, (tx) => tx.sendText(QUERY_V3));
+export function ctxStart(tx: Tx): void {
+  tx.sendText(QUERY_V3);
 }
 
 /** Starts the AKE ourselves (sends a D-H Commit), e.g. after seeing the peer's query out of band. */
-export function v3StartAke(opts: V3Options, state: V3State): V3Result {
-  return run(opts, state, (tx) => startAke(tx));
+export function ctxStartAke(tx: Tx): void {
+  startAke(tx);
 }
 
 /** Our user ends the private conversation. */
-export function v3End(opts: V3Options, state: V3State): V3Result {
-  return run(opts, state, (tx) => {
-    if (tx.s.msgstate === 'encrypted') {
-      tx.sendData(new Uint8Array(0), [{ type: Tlv.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE);
-      endKeys(tx);
-    }
-    if (tx.s.msgstate !== 'plaintext') tx.event({ type: 'plaintext' });
-    tx.s.msgstate = 'plaintext';
-    tx.s.receivedPlaintext = false;
-  });
+export function ctxEnd(tx: Tx): void {
+  if (tx.s.msgstate === 'encrypted') {
+    tx.sendData(new Uint8Array(0), [{ type: Tlv.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE);
+    endKeys(tx);
+  }
+  if (tx.s.msgstate !== 'plaintext') tx.event({ type: 'plaintext' });
+  tx.s.msgstate = 'plaintext';
+  tx.s.receivedPlaintext = false;
 }
 
 function requirePeer(tx: Tx): PeerInfo {
@@ -462,58 +454,43 @@ function combinedSecret(a: Uint8Array, b: Uint8Array, ssid: Uint8Array, secret: 
 }
 
 /** Starts SMP with `secret` (and a question, sent as TLV 7). A running SMP is aborted first. */
-export function v3StartSmp(opts: V3Options, state: V3State, secret: string | Uint8Array, question?: string): V3Result {
-  return run(opts, state, (tx) => {
-    const peer = requirePeer(tx);
-    if (tx.s.smp.kind !== 'expect1') tx.sendData(new Uint8Array(0), smpAbort().send, FLAG_IGNORE_UNREADABLE);
-    const x = combinedSecret(dsaFingerprint(tx.opts.dsaKey), peer.fingerprint, peer.ssid, secret);
-    const step = smpStart(tx, x, question ?? null);
-    tx.s.smp = step.smp;
-    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
-  });
+export function ctxStartSmp(tx: Tx, secret: string | Uint8Array, question?: string): void {
+  const peer = requirePeer(tx);
+  if (tx.s.smp.kind !== 'expect1') tx.sendData(new Uint8Array(0), smpAbort().send, FLAG_IGNORE_UNREADABLE);
+  const x = combinedSecret(dsaFingerprint(tx.opts.dsaKey), peer.fingerprint, peer.ssid, secret);
+  const step = smpStart(tx, x, question ?? null);
+  tx.s.smp = step.smp;
+  tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
 }
 
 /** Answers the peer's SMP request (after an `smpRequest` event). */
-export function v3RespondSmp(opts: V3Options, state: V3State, secret: string | Uint8Array): V3Result {
-  return run(opts, state, (tx) => {
-    const peer = requirePeer(tx);
-    if (tx.s.smp.kind !== 'awaitingAnswer') throw new OtrStateError('no SMP request to answer');
-    const y = combinedSecret(peer.fingerprint, dsaFingerprint(tx.opts.dsaKey), peer.ssid, secret);
-    const step = smpRespond(tx, tx.s.smp, y);
-    tx.s.smp = step.smp;
-    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
-  });
+export function ctxRespondSmp(tx: Tx, secret: string | Uint8Array): void {
+  const peer = requirePeer(tx);
+  if (tx.s.smp.kind !== 'awaitingAnswer') throw new OtrStateError('no SMP request to answer');
+  const y = combinedSecret(peer.fingerprint, dsaFingerprint(tx.opts.dsaKey), peer.ssid, secret);
+  const step = smpRespond(tx, tx.s.smp, y);
+  tx.s.smp = step.smp;
+  tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
 }
 
-export function v3AbortSmp(opts: V3Options, state: V3State): V3Result {
-  return run(opts, state, (tx) => {
-    requirePeer(tx);
-    const step = smpAbort();
-    tx.s.smp = step.smp;
-    tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
-    tx.event(step.outcome!);
-  });
+export function ctxAbortSmp(tx: Tx): void {
+  requirePeer(tx);
+  const step = smpAbort();
+  tx.s.smp = step.smp;
+  tx.sendData(new Uint8Array(0), step.send, FLAG_IGNORE_UNREADABLE);
+  tx.event(step.outcome!);
 }
 
 /**
  * Tells the peer we use the extra symmetric key for `use` (TLV 8: 4-byte use ‖ useData) and returns the key:
  * the one of the key pair the TLV travels under, which the peer derives on receipt.
  */
-export function v3UseExtraKey(
-  opts: V3Options,
-  state: V3State,
-  use: number,
-  useData: Uint8Array = new Uint8Array(0),
-): V3Result & { key: Uint8Array | null } {
-  let key: Uint8Array | null = null;
-  const r = run(opts, state, (tx) => {
-    if (!Number.isInteger(use) || use < 0 || use > 0xffffffff) throw new OtrArgumentError('use must be a 32-bit unsigned integer');
-    const value = new Uint8Array(4 + useData.length);
-    new DataView(value.buffer).setUint32(0, use);
-    value.set(useData, 4);
-    key = tx.sendData(new Uint8Array(0), [{ type: Tlv.extraSymKey, value }], FLAG_IGNORE_UNREADABLE);
-  });
-  return { ...r, key };
+export function ctxUseExtraKey(tx: Tx, use: number, useData: Uint8Array): Uint8Array {
+  if (!Number.isInteger(use) || use < 0 || use > 0xffffffff) throw new OtrArgumentError('use must be a 32-bit unsigned integer');
+  const value = new Uint8Array(4 + useData.length);
+  new DataView(value.buffer).setUint32(0, use);
+  value.set(useData, 4);
+  return tx.sendData(new Uint8Array(0), [{ type: Tlv.extraSymKey, value }], FLAG_IGNORE_UNREADABLE);
 }
 
 /** Our fingerprint as libotr displays it (upper-case hex in five groups of eight). */
@@ -521,4 +498,3 @@ export function humanFingerprint(fp: Uint8Array): string {
   return (bytesToHex(fp).toUpperCase().match(/.{8}/g) ?? []).join(' ');
 }
 
-export { restoreV3State, serializeV3State } from './state-codec.js';

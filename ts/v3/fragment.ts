@@ -1,52 +1,104 @@
 /**
  * OTRv3 fragments (otrv3-protocol.html §Fragmentation). Parsing and formatting are the shared codec's
  * (ts/codec/fragment.ts reads and writes the v3 syntax "?OTR|sender|receiver,k,n,piece,"); what is v3's own is
- * the reassembly rule — one message at a time, pieces strictly in order, any other fragment or message
- * resetting the buffer — and the sending side's split. Bounded by limits.maxFragmentsPerMessage and
- * maxMessageChars.
+ * the reassembly rule — per remote instance, one message at a time, pieces strictly in order, any other
+ * fragment or message from that instance resetting it — and the sending side's split.
+ *
+ * Linear: a fragment costs its own length (its piece is appended to a list; the list is joined once, when
+ * the last piece arrives), never a copy of what is already held. Bounded by maxFragmentsPerMessage and
+ * maxMessageChars per message, and by maxPendingFragmentedMessages and maxPendingFragmentChars for all the
+ * remote instances of one conversation together (the oldest partial message is dropped first). Transient:
+ * a partial message is unauthenticated input, never persisted (a restart drops it; it is resent or lost).
  */
 import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
 import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
 
-export interface FragmentBuffer {
+/** One message being reassembled from one remote instance. */
+interface Partial {
+  /** Pieces received so far: k of n. */
   k: number;
   n: number;
-  buf: string;
+  pieces: string[];
+  chars: number;
 }
 
-export const emptyFragmentBuffer = (): FragmentBuffer => ({ k: 0, n: 0, buf: '' });
+/** The partial messages of one conversation, one per remote instance (oldest first). */
+export class FragmentTable {
+  private readonly partials = new Map<number, Partial>();
+  private held = 0;
+  /** Characters appended in all (a work counter: tests assert reassembly is linear by it). */
+  charsAppended = 0;
 
-/**
- * Adds a fragment to the buffer (mutating it) by the spec's (K, N, F) rule; returns the whole message when
- * its last piece arrives, else null.
- */
-export function accumulate(fb: FragmentBuffer, f: FragmentV3, limits: Limits): string | null {
-  if (f.total > limits.maxFragmentsPerMessage) {
-    Object.assign(fb, emptyFragmentBuffer());
-    throw new OtrLimitError('too many fragments for one message');
+  constructor(private readonly limits: Limits) {}
+
+  /** Partial messages and the characters they hold. */
+  get pending(): { messages: number; chars: number } {
+    return { messages: this.partials.size, chars: this.held };
   }
-  if (f.index === 1) {
-    fb.k = 1;
-    fb.n = f.total;
-    fb.buf = f.piece;
-  } else if (f.total === fb.n && f.index === fb.k + 1) {
-    if (fb.buf.length + f.piece.length > limits.maxMessageChars) {
-      Object.assign(fb, emptyFragmentBuffer());
+
+  /**
+   * Adds a fragment by the spec's (K, N, F) rule; returns the whole message when its last piece arrives,
+   * else null. Throws OtrLimitError (dropping that instance's partial message) when a limit would be passed.
+   */
+  add(f: FragmentV3): string | null {
+    const L = this.limits;
+    if (f.total > L.maxFragmentsPerMessage) {
+      this.forget(f.senderTag);
+      throw new OtrLimitError('too many fragments for one message');
+    }
+    let p = this.partials.get(f.senderTag);
+    if (f.index === 1) {
+      this.forget(f.senderTag);
+      while (this.partials.size >= L.maxPendingFragmentedMessages) this.dropOldest();
+      p = { k: 0, n: f.total, pieces: [], chars: 0 };
+      this.partials.set(f.senderTag, p);
+    } else if (!p || f.total !== p.n || f.index !== p.k + 1) {
+      this.forget(f.senderTag);
+      return null;
+    }
+    if (p.chars + f.piece.length > L.maxMessageChars || f.piece.length > L.maxPendingFragmentChars) {
+      this.forget(f.senderTag);
       throw new OtrLimitError('reassembled message longer than maxMessageChars');
     }
-    fb.k = f.index;
-    fb.buf += f.piece;
-  } else {
-    Object.assign(fb, emptyFragmentBuffer());
-    return null;
+    // Room for this piece: older partial messages (of other instances) go first.
+    while (this.held + f.piece.length > L.maxPendingFragmentChars) {
+      const oldest = this.partials.keys().next().value as number;
+      if (oldest === f.senderTag) {
+        this.forget(f.senderTag);
+        throw new OtrLimitError('fragments held exceed maxPendingFragmentChars');
+      }
+      this.forget(oldest);
+    }
+    p.pieces.push(f.piece);
+    p.k = f.index;
+    p.chars += f.piece.length;
+    this.held += f.piece.length;
+    this.charsAppended += f.piece.length;
+    if (p.k < p.n) return null;
+    const whole = p.pieces.join('');
+    this.forget(f.senderTag);
+    return whole;
   }
-  if (fb.n > 0 && fb.k === fb.n) {
-    const out = fb.buf;
-    Object.assign(fb, emptyFragmentBuffer());
-    return out;
+
+  /** Forgets the partial message of one remote instance (it sent an unfragmented message, §Receiving Fragments). */
+  forget(senderTag: number): void {
+    const p = this.partials.get(senderTag);
+    if (!p) return;
+    this.held -= p.chars;
+    this.partials.delete(senderTag);
   }
-  return null;
+
+  /** Forgets every partial message (untagged input arrived). */
+  clear(): void {
+    this.partials.clear();
+    this.held = 0;
+  }
+
+  private dropOldest(): void {
+    const oldest = this.partials.keys().next().value;
+    if (oldest !== undefined) this.forget(oldest);
+  }
 }
 
 /** Characters a v3 fragment adds around its piece: "?OTR|" 8 "|" 8 "," 5 "," 5 "," piece ",". */

@@ -5,42 +5,51 @@
  * API (all synchronous after `await init()`):
  *
  *   const conv = new V3Conversation({ backend, dsaKey, instanceTag, random?, now?, policy?, limits?, fragmentSize? });
- *   conv.receive(text)   -> { toSend: string[], toUser: string[], events: V3Event[] }   // anything from the network
- *   conv.send(text)      -> { toSend, toUser: [], events }                            // our user typed text
+ *   conv.receive(text)   -> { toSend, toUser, messages, events }  // anything from the network; messages name their instance
+ *   conv.send(text, instance?) -> { toSend, toUser: [], events }  // our user typed text: to the current instance
  *   conv.start()         -> query message "?OTRv3?" (the peer answers with a D-H Commit)
  *   conv.startAke()      -> a D-H Commit straight away
  *   conv.startSmp(secret, question?) / conv.respondSmp(secret) / conv.abortSmp()
  *   conv.useExtraKey(use, useData) -> { toSend, key }                                   // TLV 8 + the 32-byte key
- *   conv.end()           -> TLV 1 (disconnected) and back to plaintext
+ *   conv.end(instance?)  -> TLV 1 (disconnected) to every encrypted instance (or one) and back to plaintext
  *   conv.serialize(): Uint8Array;  V3Conversation.restore(options, bytes)
- *   conv.msgstate, conv.peerFingerprint, conv.ssid, conv.state
+ *   conv.msgstate, conv.peerFingerprint, conv.ssid, conv.state     // of the current instance
+ *   conv.current, conv.instances, conv.peerState, conv.engaged     // every remote instance (instances.ts)
  *
- * Every event carries `version: 3`; types: encrypted (with the peer's fingerprint and ssid, `refreshed` on a
+ * Every event carries `version: 3` and the remote `instance` it concerns; types: encrypted (with the peer's fingerprint and ssid, `refreshed` on a
  * re-AKE), finished (peer ended), plaintext (we ended), unencrypted (plaintext received where not expected),
- * heartbeat, unreadable, ignored (bad input dropped; the state did not change), otherInstance, errorReceived,
+ * heartbeat, unreadable, ignored (bad input dropped; the state did not change), otherInstance, instanceChanged
+ * (the instance `send()` uses changed: `from` → `to`), errorReceived,
  * cannotSend, extraKey (peer's TLV 8 with the derived key), tlv (unknown TLV), smpRequest, smpResult,
  * smpAborted, smpError.
  *
- * Underneath, the same operations exist as transitions on plain data (`v3Receive(options, state, text)` …
- * returning `{ state, toSend, toUser, events }`), with randomness and the clock injected and no I/O.
+ * Underneath, the same operations exist as transitions on plain data (`v3Receive(options, peer, fragments,
+ * text)` … returning `{ state, toSend, toUser, messages, events }`), with randomness and the clock injected and
+ * no I/O.
  * Modules: constants, crypto (AES-CTR/SHA/HMAC and the h1/h2 derivations), group (1536-bit MODP), messages
  * (wire formats), ake, data (key rotation, counters, MAC revelation), tlv, smp, fragment (v3 reassembly),
- * persist + state-codec (versioned state bytes), conversation. Armour, fragment syntax, query, whitespace and
+ * persist + state-codec (versioned state bytes, every field checked on restore), conversation (one context),
+ * instances (a context per remote instance). Armour, fragment syntax, query, whitespace and
  * error messages come from ts/codec; D-H from ts/crypto/dh.ts; DSA from ts/crypto/dsa.ts.
  *
  * Choices where the v3 spec leaves room (tested in test/v3-*.test.ts):
  * - An AKE message that fails a check is ignored and the AKE state kept (the html spec says authstate returns
  *   to NONE "regardless"; otrv4.md's appendix and robustness against forged messages say ignore).
- * - One conversation object follows one remote instance: it binds to the sender tag of the AKE; messages from
- *   other instances are reported as `otherInstance`, except a D-H Commit, which starts a new AKE with it.
+ * - One context per remote instance, as libotr keeps them (instances.ts): an unauthenticated message reaches
+ *   only the context of its own sender tag, so it can never re-bind or end another instance's session or AKE.
+ *   The instance that last completed an AKE is the one `send()` uses; each change is an `instanceChanged` event.
  * - A truncated trailing TLV ends TLV parsing (earlier TLVs are kept), as libotr does.
  */
 import { OtrArgumentError } from '../errors.js';
-import type { V3Event, V3Options, V3Result, V3State, MsgState } from './conversation.js';
+import { resolveLimits } from '../limits.js';
+import { type V3Event, type V3Options, type V3State, type MsgState, wipeState } from './conversation.js';
+import { FragmentTable } from './fragment.js';
 import {
-  newV3State,
-  restoreV3State,
-  serializeV3State,
+  type V3Delivered,
+  type V3Peer,
+  type V3PeerResult,
+  currentContext,
+  newV3Peer,
   v3AbortSmp,
   v3End,
   v3Receive,
@@ -50,86 +59,134 @@ import {
   v3StartAke,
   v3StartSmp,
   v3UseExtraKey,
-  wipeState,
-} from './conversation.js';
+} from './instances.js';
+import { restoreV3State, serializeV3State } from './state-codec.js';
 
 export * from './conversation.js';
+export * from './instances.js';
+export { restoreV3State, serializeV3State } from './state-codec.js';
 export { dsaFingerprint, dsaGenerateKey } from '../crypto/dsa.js';
 
 export interface V3Output {
   toSend: string[];
+  /** The texts of `messages` (kept for hosts that do not care which instance a message came from). */
   toUser: string[];
+  /** What to show, each with the remote instance it came from and whether it arrived encrypted. */
+  messages: V3Delivered[];
   events: V3Event[];
 }
 
+/** What a host may show about one remote instance. */
+export interface V3InstanceInfo {
+  instance: number;
+  msgstate: MsgState;
+  /** The fingerprint of the long-term key this instance authenticated with (null before its first AKE). */
+  fingerprint: Uint8Array | null;
+}
+
 export class V3Conversation {
-  private s: V3State;
+  private p: V3Peer;
+  /** Partial fragmented messages: transient (never persisted), mutated in place so reassembly is linear. */
+  private readonly frags: FragmentTable;
 
   constructor(
     private readonly opts: V3Options,
-    state?: V3State,
+    state?: V3Peer,
   ) {
     if (!opts || !opts.backend || !opts.dsaKey) throw new OtrArgumentError('V3Conversation needs a backend and a DSA key');
-    this.s = state ?? newV3State(opts.instanceTag);
-    if (this.s.ourTag !== opts.instanceTag) throw new OtrArgumentError('state belongs to another instance tag');
+    this.p = state ?? newV3Peer(opts.instanceTag);
+    if (this.p.ourTag !== opts.instanceTag) throw new OtrArgumentError('state belongs to another instance tag');
+    this.frags = new FragmentTable(resolveLimits(opts.limits));
   }
 
   static restore(opts: V3Options, bytes: Uint8Array): V3Conversation {
     return new V3Conversation(opts, restoreV3State(bytes, opts.limits));
   }
 
-  private commit(r: V3Result): V3Output {
-    if (r.state !== this.s) {
-      wipeState(this.s);
-      this.s = r.state;
+  /** Adopts the new state and wipes every context it superseded (contexts are never shared between states). */
+  private commit(r: V3PeerResult): V3Output {
+    const next = r.state;
+    if (next !== this.p) {
+      const kept = new Set<V3State>([next.master, ...next.instances]);
+      for (const c of [this.p.master, ...this.p.instances]) if (!kept.has(c)) wipeState(c);
+      this.p = next;
     }
-    return { toSend: r.toSend, toUser: r.toUser, events: r.events };
+    return { toSend: r.toSend, toUser: r.toUser, messages: r.messages, events: r.events };
   }
 
   receive(text: string): V3Output {
-    return this.commit(v3Receive(this.opts, this.s, text));
+    return this.commit(v3Receive(this.opts, this.p, this.frags, text));
   }
-  send(text: string): V3Output {
-    return this.commit(v3Send(this.opts, this.s, text));
+  /** Sends to the current instance, or to `instance` (which must have a context). */
+  send(text: string, instance?: number): V3Output {
+    return this.commit(v3Send(this.opts, this.p, text, instance));
   }
   start(): V3Output {
-    return this.commit(v3Start(this.opts, this.s));
+    return this.commit(v3Start(this.opts, this.p));
   }
   startAke(): V3Output {
-    return this.commit(v3StartAke(this.opts, this.s));
+    return this.commit(v3StartAke(this.opts, this.p));
   }
   startSmp(secret: string | Uint8Array, question?: string): V3Output {
-    return this.commit(v3StartSmp(this.opts, this.s, secret, question));
+    return this.commit(v3StartSmp(this.opts, this.p, secret, question));
   }
   respondSmp(secret: string | Uint8Array): V3Output {
-    return this.commit(v3RespondSmp(this.opts, this.s, secret));
+    return this.commit(v3RespondSmp(this.opts, this.p, secret));
   }
   abortSmp(): V3Output {
-    return this.commit(v3AbortSmp(this.opts, this.s));
+    return this.commit(v3AbortSmp(this.opts, this.p));
   }
   useExtraKey(use: number, useData?: Uint8Array): V3Output & { key: Uint8Array | null } {
-    const r = v3UseExtraKey(this.opts, this.s, use, useData);
+    const r = v3UseExtraKey(this.opts, this.p, use, useData);
     return { ...this.commit(r), key: r.key };
   }
-  end(): V3Output {
-    return this.commit(v3End(this.opts, this.s));
+  /** Ends the private conversation with every instance (or just `instance`). */
+  end(instance?: number): V3Output {
+    return this.commit(v3End(this.opts, this.p, instance));
   }
 
   serialize(): Uint8Array {
-    return serializeV3State(this.s);
+    return serializeV3State(this.p);
   }
 
-  /** The current state (read-only view; pass to the v3* transitions or serialise). */
+  /** Everything held for this peer (read-only view; pass to the v3* transitions or serialise). */
+  get peerState(): Readonly<V3Peer> {
+    return this.p;
+  }
+  /** The context of the current instance (the master's before any): read-only view. */
   get state(): Readonly<V3State> {
-    return this.s;
+    return currentContext(this.p);
+  }
+  /** The remote instance `send()` uses; 0 before any instance completed an AKE. */
+  get current(): number {
+    return this.p.current;
+  }
+  /** Every remote instance we hold a context for, oldest first. */
+  get instances(): V3InstanceInfo[] {
+    return this.p.instances.map((c) => ({ instance: c.theirTag, msgstate: c.msgstate, fingerprint: c.peer ? c.peer.fingerprint.slice() : null }));
+  }
+  /** Partial fragmented messages held (bounded by limits.maxPendingFragmentedMessages / maxPendingFragmentChars). */
+  get pendingFragments(): { messages: number; chars: number } {
+    return this.frags.pending;
+  }
+  /** Characters of fragment pieces buffered in all since creation: reassembly work is linear in it. */
+  get fragmentCharsAppended(): number {
+    return this.frags.charsAppended;
   }
   get msgstate(): MsgState {
-    return this.s.msgstate;
+    return this.state.msgstate;
+  }
+  /** Some instance is encrypted or finished, or an AKE runs (ours to anyone, or with some instance). */
+  get engaged(): boolean {
+    const p = this.p;
+    return p.master.auth.kind !== 'none' || p.instances.some((c) => c.msgstate !== 'plaintext' || c.auth.kind !== 'none');
   }
   get peerFingerprint(): Uint8Array | null {
-    return this.s.peer ? this.s.peer.fingerprint.slice() : null;
+    const s = this.state;
+    return s.peer ? s.peer.fingerprint.slice() : null;
   }
   get ssid(): Uint8Array | null {
-    return this.s.peer ? this.s.peer.ssid.slice() : null;
+    const s = this.state;
+    return s.peer ? s.peer.ssid.slice() : null;
   }
 }

@@ -93,6 +93,13 @@ export function createJsBackend(): CryptoBackend {
       return enc(Point.BASE.multiplyUnsafe(aa).add(P.multiplyUnsafe(bb)));
     },
 
+    pointDoubleMulBaseCT(a, p, b) {
+      const aa = scalar(a, 'a');
+      const bb = scalar(b, 'b');
+      const P = decode(p);
+      return enc(mulCT(Point.BASE, aa).add(mulCT(P, bb)));
+    },
+
     pointAdd(p, q) {
       return enc(decode(p, 'p').add(decode(q, 'q')));
     },

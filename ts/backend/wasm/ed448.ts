@@ -13,7 +13,7 @@ import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 
 type Ed448Ops = Pick<
   CryptoBackend,
-  'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
+  'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointDoubleMulBaseCT' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
 >;
 
 const S0 = 0;
@@ -79,6 +79,17 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       put(S1, p);
       put(S2, b);
       if (x.ed448_double_mul_base() !== 1) throw invalidPoint('point');
+      return result();
+    },
+
+    pointDoubleMulBaseCT(a, p, b) {
+      abytes(a, SCALAR_BYTES, 'a');
+      abytes(b, SCALAR_BYTES, 'b');
+      abytes(p, POINT_BYTES, 'point');
+      put(S0, a);
+      put(S1, p);
+      put(S2, b);
+      if (x.ed448_double_mul_base_ct() !== 1) throw invalidPoint('point');
       return result();
     },
 

@@ -1,0 +1,99 @@
+/**
+ * The stores' entry points as an app gets them (package.json "exports" → dist/, built by scripts/bundle.mjs):
+ * the core and the browser bundles never reach better-sqlite3 or pg, only otr4/store/sqlite and
+ * otr4/store/postgres do (each only its own), and an error thrown by a store is an instance of the class the
+ * core exports (one copy of the error classes across entry points).
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const t = suite('store-entries');
+
+interface Meta {
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+let meta: Meta;
+t.before(() => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'pipe' });
+  meta = JSON.parse(readFileSync(join(ROOT, 'build', 'bundle-meta.json'), 'utf8')) as Meta;
+});
+
+/** Every bare module an output imports, following its relative imports through the other outputs. */
+function reaches(output: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(output)) return out;
+  seen.add(output);
+  for (const i of meta.outputs[output]?.imports ?? []) {
+    if (i.path.startsWith('./') || i.path.startsWith('dist/')) {
+      const next = i.path.startsWith('./') ? join('dist', i.path) : i.path;
+      for (const m of reaches(next, seen)) out.add(m);
+    } else out.add(i.path.split('/').slice(0, i.path.startsWith('@') ? 2 : 1).join('/'));
+  }
+  return out;
+}
+
+t('the core, otr4/store and otr4/store/indexeddb reach neither better-sqlite3 nor pg nor any node: module', () => {
+  for (const o of ['dist/index.js', 'dist/store.js', 'dist/store-indexeddb.js']) {
+    const mods = reaches(o);
+    assert.ok(o in meta.outputs, `${o} was built`);
+    assert.not.ok(mods.has('better-sqlite3') || mods.has('pg'), `${o} reaches ${[...mods].join(', ')}`);
+    assert.equal([...mods].filter((m) => m.startsWith('node:')), [], `${o} stays browser-safe`);
+  }
+});
+
+t('otr4/store/sqlite reaches better-sqlite3 only, otr4/store/postgres pg only', () => {
+  assert.ok(reaches('dist/store-sqlite.js').has('better-sqlite3'));
+  assert.not.ok(reaches('dist/store-sqlite.js').has('pg'));
+  assert.ok(reaches('dist/store-postgres.js').has('pg'));
+  assert.not.ok(reaches('dist/store-postgres.js').has('better-sqlite3'));
+});
+
+t('the self-contained browser bundle names neither driver', () => {
+  const text = readFileSync(join(ROOT, 'dist', 'otr.browser.js'), 'utf8');
+  assert.not.match(text, /better-sqlite3/);
+  assert.not.match(text, /from\s*["']pg["']|import\(["']pg["']\)/);
+});
+
+t('through package.json "exports": a store conflict is an instance of the core\'s OtrStoreConflictError', async () => {
+  const core = (await import('otr4' as string)) as typeof import('../ts/index.js');
+  const store = (await import('otr4/store' as string)) as typeof import('../ts/store/index.js');
+  const s = new store.MemoryStore();
+  await s.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array(1) }]);
+  try {
+    await s.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array(1) }]);
+    assert.unreachable('a second creation must conflict');
+  } catch (e) {
+    assert.instance(e, core.OtrStoreConflictError);
+    assert.instance(e, core.OtrError);
+  }
+  const { openSqliteStore } = (await import('otr4/store/sqlite' as string)) as typeof import('../ts/store/sqlite.js');
+  // The worker mode loads the bundle itself as the worker's code.
+  const dir = mkdtempSync(join(tmpdir(), 'otr4-entries-'));
+  try {
+    for (const worker of [false, true]) {
+      const sq = await openSqliteStore({ path: join(dir, `${worker}.sqlite`), worker });
+      await sq.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array([5]) }]);
+      assert.equal((await sq.load('a', 'k'))?.bytes, new Uint8Array([5]));
+      try {
+        await sq.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array(1) }]);
+        assert.unreachable('conflict expected');
+      } catch (e) {
+        assert.instance(e, core.OtrStoreConflictError, `worker ${worker}`);
+      }
+      await sq.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.is(typeof ((await import('otr4/store/postgres' as string)) as { openPostgresStore: unknown }).openPostgresStore, 'function');
+  assert.is(typeof ((await import('otr4/store/indexeddb' as string)) as { openIndexedDbStore: unknown }).openIndexedDbStore, 'function');
+});
+
+t.run();

@@ -1,0 +1,38 @@
+/**
+ * The hybrid backend (Node only): the WASM backend, with MODP exponentiation and large ChaCha20 inputs
+ * handed to OpenSSL through node:crypto. Ed448, SHAKE-256, scalars and the Legendre symbol stay in WASM
+ * (node:crypto has no Ed448 group operations, and OpenSSL's DH validation is not the spec's: peer values
+ * are checked by ts/crypto/dh.ts on every backend). Results are bit-identical to the other backends
+ * (test/hybrid.test.ts and the differential runs check it).
+ *
+ * This module imports node:crypto, so it is only ever loaded with a dynamic `import('#hybrid')` from
+ * ../select.ts. package.json "imports" maps '#hybrid' to this module under the "node" condition and to
+ * ./unavailable.ts everywhere else, so browser bundles (ours, and any bundler compiling this code for a
+ * browser) never see node:crypto.
+ */
+import type { CryptoBackend } from '../types.js';
+import type { WasmBackend } from '../wasm/index.js';
+import { opensslModexp } from './modexp.js';
+import { opensslChacha, opensslChacha20 } from './chacha20.js';
+import { hybridSelfTest } from './selftest.js';
+
+/** True in this build; false in the stub the browser bundles carry instead. */
+export const HYBRID_AVAILABLE = true;
+
+export interface HybridBackend extends CryptoBackend {
+  readonly name: 'hybrid';
+  /** The WASM backend underneath (what runs everything OpenSSL does not). */
+  readonly wasmBackend: WasmBackend;
+}
+
+export async function createHybridBackend(wasm: WasmBackend): Promise<HybridBackend> {
+  const b: HybridBackend = {
+    ...wasm,
+    name: 'hybrid',
+    wasmBackend: wasm,
+    ...opensslModexp(wasm),
+    ...opensslChacha(wasm),
+  };
+  hybridSelfTest(b, opensslChacha20);
+  return b;
+}

@@ -1,0 +1,646 @@
+/**
+ * OtrPool: accounts sharded over worker threads, for hosts (bridges, servers) that run many conversations.
+ * Every protocol call runs in the worker that holds the account and returns the same `Outcome` data an
+ * in-process Conversation returns; the main thread only routes, batches and keeps checkpoints, so it never
+ * blocks on a DAKE, a ratchet step or key generation.
+ *
+ * Invariants (docs/pool.md has the full contract):
+ *   - one home: an account is in exactly one worker; moving or reloading it goes through its serialized bytes;
+ *   - order: calls for one account run in the order they were made (one FIFO per worker, and an account's
+ *     calls are held while it moves), so a conversation's calls are never reordered;
+ *   - no hang: every call settles — with its result, its typed OtrError, or an OtrPoolError (timeout, worker
+ *     exit, closed, overloaded);
+ *   - a rejected OtrPoolError call had no effect: its worker's state was replaced by the last checkpoint (crash,
+ *     timeout, failed persist) or it never ran.
+ *
+ * Checkpoints: with `checkpoints: 'every-call'` (the default) each call that may change an account brings back
+ * the account's bytes; the call resolves after `onCheckpoint(accountId, bytes)` (if given) resolved, so a host
+ * that transmits `toSend` after the promise resolves never sends from a state it has not stored
+ * (docs/persistence.md's rule). The pool keeps the last bytes in memory to reload a crashed worker's accounts.
+ */
+import { availableParallelism } from 'node:os';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
+import { OtrPoolError } from './errors.js';
+import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
+import { WorkerSlot, type PendingCall } from './slot.js';
+
+export interface PoolOptions {
+  /** Worker threads (default: the machine's available parallelism). */
+  workers?: number;
+  /** Each worker's `init()` backend (default 'auto': the best the worker's runtime passes a self-test with). */
+  backend?: BackendName | 'auto';
+  /**
+   * A module (URL or absolute file path) imported by every worker; its `environment(accountId)` may return
+   * `{ random, clock }` for the account (seeded tests, a host's own clock). Default: platform CSPRNG, Date.now.
+   */
+  environment?: string | URL;
+  /** 'every-call' (default): checkpoint after each call that may change the account. 'manual': only on checkpoint()/unload(). */
+  checkpoints?: 'every-call' | 'manual';
+  /** Called with each checkpoint, in order per account; the call's promise waits for it (store, then transmit). */
+  onCheckpoint?: (accountId: string, bytes: Uint8Array) => void | Promise<void>;
+  /** Most calls per postMessage (default 32: a batch's results are settled in one stretch of the main thread). */
+  maxBatchCalls?: number;
+  /** Batches sent to one worker and not yet answered (default 2: one running, one ready behind it). */
+  maxInFlight?: number;
+  /** A call that has not settled after this long is rejected with reason 'timeout' (default 30 s). */
+  callTimeoutMs?: number;
+  /** Times in a row a worker may fail to start before its slot is declared dead (default 3). */
+  maxRestarts?: number;
+  /** Calls waiting or running in the whole pool before new ones are refused as 'overloaded' (default 100,000). */
+  maxQueuedCalls?: number;
+  /** Characters of message text waiting or running before new calls are refused (default 256 Mi). */
+  maxQueuedChars?: number;
+  /** V8 heap limits per worker (node:worker_threads ResourceLimits). */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
+}
+
+export interface PoolStats {
+  workers: { index: number; threadId: number; running: boolean; backend: string | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
+  accounts: number;
+  /** Calls waiting or running. */
+  pending: number;
+  calls: number;
+  batches: number;
+  /** The longest stretch of synchronous pool work on the calling thread, in ms (routing, batching, results). */
+  maxSyncMs: number;
+  /** The 99th percentile of those stretches, in ms. */
+  p99SyncMs: number;
+  /** Their sum, in ms: the pool's own cost on the calling thread. */
+  totalSyncMs: number;
+}
+
+interface AccountEntry {
+  readonly id: string;
+  slot: WorkerSlot;
+  settings: AccountSettings;
+  /** The latest bytes received (what a crashed worker's replacement reloads). */
+  checkpoint: Uint8Array | undefined;
+  /** The latest bytes onCheckpoint accepted (what a failed persist reverts to). */
+  durable: Uint8Array | undefined;
+  /** Grows on every revert; results of calls sent under an older epoch are withheld. */
+  epoch: number;
+  /** Calls made while the account moves between workers; they follow it. */
+  held: PendingCall[] | null;
+  /** The end of this account's onCheckpoint chain (results are released in order behind it). */
+  tail: Promise<void> | null;
+  unloading: boolean;
+}
+
+type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
+
+const DEFAULTS: Resolved = {
+  checkpoints: 'every-call',
+  maxBatchCalls: 32,
+  maxInFlight: 2,
+  callTimeoutMs: 30_000,
+  maxRestarts: 3,
+  maxQueuedCalls: 100_000,
+  maxQueuedChars: 256 << 20,
+};
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export class OtrPool {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly accounts = new Map<string, AccountEntry>();
+  private readonly o: Resolved;
+  private pending = 0;
+  private pendingChars = 0;
+  private calls = 0;
+  private sync: RecordableHistogram = createHistogram();
+  private syncTotal = 0;
+  private closing = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(o: PoolOptions) {
+    // An option given as undefined keeps its default.
+    const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as PoolOptions;
+    this.o = { ...DEFAULTS, ...given };
+  }
+
+  /** Starts the workers (each loads and self-tests its backend); resolves when all are ready. */
+  static async start(options: PoolOptions = {}): Promise<OtrPool> {
+    const pool = new OtrPool(checkOptions(options));
+    const n = options.workers ?? availableParallelism();
+    const environment = options.environment === undefined ? undefined : toUrl(options.environment);
+    for (let i = 0; i < n; i++) {
+      pool.slots.push(
+        new WorkerSlot(
+          i,
+          {
+            url: WORKER_URL,
+            config: { backend: pool.o.backend ?? 'auto', checkpoints: pool.o.checkpoints, ...(environment ? { environment } : {}) },
+            maxBatchCalls: pool.o.maxBatchCalls,
+            maxInFlight: pool.o.maxInFlight,
+            callTimeoutMs: pool.o.callTimeoutMs,
+            maxRestarts: pool.o.maxRestarts,
+            ...(pool.o.resourceLimits ? { resourceLimits: pool.o.resourceLimits } : {}),
+          },
+          {
+            reloads: (s) => pool.reloads(s),
+            sent: (c) => pool.onSent(c),
+            timed: (fn) => pool.timed(fn),
+            dead: (s) => pool.onDead(s),
+          },
+        ),
+      );
+    }
+    try {
+      await Promise.all(pool.slots.map((s) => s.start()));
+    } catch (e) {
+      await Promise.all(pool.slots.map((s) => s.close()));
+      throw e;
+    }
+    const every = Math.max(20, Math.min(1000, pool.o.callTimeoutMs / 4));
+    pool.sweeper = setInterval(() => pool.timed(() => pool.sweep()), every);
+    pool.sweeper.unref();
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * A new account, its keys generated in a worker (the DSA key of the default policy takes up to half a
+   * second: never on this thread). `policy` and `limits` are remembered and passed again on every reload.
+   */
+  createAccount(options: CreateOptions): Promise<AccountInfo> {
+    return this.timed(() => {
+      if (this.closing) return closedError();
+      if (!options || typeof options.accountId !== 'string' || options.accountId.length === 0)
+        return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
+      if (this.accounts.has(options.accountId)) return Promise.reject(new OtrArgumentError('an account with this id is already in the pool'));
+      let opts: CreateOptions;
+      try {
+        opts = structuredClone(options);
+      } catch {
+        return Promise.reject(new OtrArgumentError('account options must be plain data (no functions or class instances)'));
+      }
+      const entry = this.addEntry(opts.accountId, this.leastLoaded(), { policy: opts.policy, limits: opts.limits });
+      return this.submit<AccountInfo>(entry, { op: 'create', account: entry.id, options: opts }).catch((e) => {
+        if (!entry.checkpoint) this.removeEntry(entry);
+        throw e;
+      });
+    });
+  }
+
+  /**
+   * Brings an account back from `account.serialize()` / `unload()` / a checkpoint, under its id (which must be
+   * the account's own id: bytes of another account are refused).
+   */
+  loadAccount(accountId: string, bytes: Uint8Array, settings: AccountSettings = {}): Promise<AccountInfo> {
+    return this.timed(() => {
+      if (this.closing) return closedError();
+      if (typeof accountId !== 'string' || accountId.length === 0) return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
+      if (!(bytes instanceof Uint8Array)) return Promise.reject(new OtrArgumentError('account state must be a Uint8Array'));
+      if (this.accounts.has(accountId)) return Promise.reject(new OtrArgumentError('an account with this id is already in the pool'));
+      let s: AccountSettings;
+      try {
+        s = structuredClone({ policy: settings.policy, limits: settings.limits });
+      } catch {
+        return Promise.reject(new OtrArgumentError('settings must be plain data'));
+      }
+      const copy = bytes.slice();
+      const entry = this.addEntry(accountId, this.leastLoaded(), s);
+      return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, { chars: copy.length }).then(
+        (info) => {
+          entry.checkpoint ??= copy;
+          entry.durable ??= copy;
+          return info;
+        },
+        (e) => {
+          if (!entry.checkpoint) this.removeEntry(entry);
+          throw e;
+        },
+      );
+    });
+  }
+
+  /** A handle on the conversation of `accountId` with `peerId`; its methods mirror Conversation's, async. */
+  conversation(accountId: string, peerId: string): PoolConversation {
+    return new PoolConversation(this, accountId, peerId);
+  }
+
+  /** Serializes the account now (in its worker) and returns the bytes; they become its checkpoint. */
+  checkpoint(accountId: string): Promise<Uint8Array> {
+    return this.timed(() => {
+      const entry = this.entry(accountId);
+      if (entry instanceof Promise) return entry as Promise<never>;
+      return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => entry.checkpoint!.slice());
+    });
+  }
+
+  /** The last checkpoint the pool holds for the account (a copy), if any. */
+  lastCheckpoint(accountId: string): Uint8Array | undefined {
+    return this.accounts.get(accountId)?.checkpoint?.slice();
+  }
+
+  /** Removes the account from its worker and the pool; resolves with its bytes (Account.restore or loadAccount). */
+  unload(accountId: string): Promise<Uint8Array> {
+    return this.timed(() => {
+      const entry = this.entry(accountId);
+      if (entry instanceof Promise) return entry as Promise<never>;
+      entry.unloading = true;
+      return this.submit<Uint8Array>(entry, { op: 'unload', account: accountId }).then(
+        (bytes) => {
+          this.removeEntry(entry);
+          return bytes;
+        },
+        (e) => {
+          entry.unloading = false;
+          throw e;
+        },
+      );
+    });
+  }
+
+  /**
+   * Moves the account to worker `index`: unloaded from its worker (serialized), loaded in the other. Calls
+   * made meanwhile wait and follow it, in order.
+   */
+  move(accountId: string, index: number): Promise<void> {
+    return this.timed(() => {
+      const entry = this.entry(accountId);
+      if (entry instanceof Promise) return entry as Promise<never>;
+      const target = this.slots[index];
+      if (!Number.isInteger(index) || !target) return Promise.reject(new OtrArgumentError('no worker with this index'));
+      if (entry.held) return Promise.reject(new OtrStateError('the account is already moving'));
+      if (target === entry.slot) return Promise.resolve();
+      const unload = this.submit<Uint8Array>(entry, { op: 'unload', account: accountId });
+      entry.held = [];
+      const release = (slot: WorkerSlot) => {
+        const held = entry.held ?? [];
+        entry.held = null;
+        for (const c of held) slot.enqueue(c);
+      };
+      return unload.then(
+        async (bytes) => {
+          // The account is out of every worker now: load it into the target whatever the store says.
+          entry.checkpoint = bytes;
+          entry.slot.accounts--;
+          target.accounts++;
+          entry.slot = target;
+          target.enqueue(this.reloadCall(entry));
+          release(target);
+          if (!this.o.onCheckpoint) return void (entry.durable = bytes);
+          try {
+            await this.o.onCheckpoint(accountId, bytes);
+            entry.durable = bytes;
+          } catch {
+            throw new OtrPoolError('persist-failed', 'the account moved, but onCheckpoint failed to store its bytes', accountId);
+          }
+        },
+        (e) => {
+          release(entry.slot);
+          throw e;
+        },
+      );
+    });
+  }
+
+  /** The index of the worker holding the account, or undefined. */
+  workerOf(accountId: string): number | undefined {
+    return this.accounts.get(accountId)?.slot.index;
+  }
+
+  /** The ids of every account in the pool. */
+  get accountIds(): string[] {
+    return [...this.accounts.keys()];
+  }
+
+  stats(): PoolStats {
+    return {
+      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: s.accounts, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
+      accounts: this.accounts.size,
+      pending: this.pending,
+      calls: this.calls,
+      batches: this.slots.reduce((n, s) => n + s.batches, 0),
+      maxSyncMs: this.sync.count ? this.sync.max / 1e6 : 0,
+      p99SyncMs: this.sync.count ? this.sync.percentile(99) / 1e6 : 0,
+      totalSyncMs: this.syncTotal,
+    };
+  }
+
+  /**
+   * Each worker's event-loop utilization so far (node:perf_hooks; undefined while a worker restarts). The delta
+   * over an interval near 1 means the pool kept that worker busy for all of it.
+   */
+  workerUtilization(): (import('node:perf_hooks').EventLoopUtilization | undefined)[] {
+    return this.slots.map((s) => s.utilization());
+  }
+
+  /** Forgets the synchronous stretches measured so far (benches measure one phase at a time). */
+  resetSyncStats(): void {
+    this.sync.reset();
+    this.syncTotal = 0;
+  }
+
+  /**
+   * Refuses new calls, lets the calls already made finish (up to `timeoutMs`, default the call timeout), then
+   * ends the workers. Calls still unsettled then are rejected with reason 'closed'.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const wait = options.timeoutMs ?? this.o.callTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(this.slots.map((s) => s.drained())), new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+    clearTimeout(timer);
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const e of this.accounts.values()) this.failHeld(e, () => true, 'closed', 'the pool is closed');
+    await Promise.all(this.slots.map((s) => s.close()));
+    this.accounts.clear();
+  }
+
+  // ------------------------------------------------------------------ conversation calls
+
+  /** @internal Runs Conversation[method](...args) in the account's worker. */
+  callConversation<T>(accountId: string, peer: string, method: ConversationMethod, args: unknown[]): Promise<T> {
+    return this.timed(() => {
+      const entry = this.entry(accountId);
+      if (entry instanceof Promise) return entry as Promise<never>;
+      if (typeof peer !== 'string' || peer.length === 0) return Promise.reject(new OtrArgumentError('peerId must be a non-empty string'));
+      let chars = peer.length;
+      for (const a of args) {
+        if (typeof a === 'string') chars += a.length;
+        else if (a instanceof Uint8Array) chars += a.length;
+      }
+      return this.submit<T>(entry, { op: 'conv', account: accountId, peer, method, args }, { chars });
+    });
+  }
+
+  // ------------------------------------------------------------------ routing and settling
+
+  private entry(accountId: string): AccountEntry | Promise<never> {
+    if (this.closing) return closedError();
+    const e = typeof accountId === 'string' ? this.accounts.get(accountId) : undefined;
+    if (!e || e.unloading) return Promise.reject(new OtrPoolError('unknown-account', 'no such account in the pool', typeof accountId === 'string' ? accountId : undefined));
+    return e;
+  }
+
+  private addEntry(id: string, slot: WorkerSlot, settings: AccountSettings): AccountEntry {
+    const e: AccountEntry = { id, slot, settings, checkpoint: undefined, durable: undefined, epoch: 0, held: null, tail: null, unloading: false };
+    this.accounts.set(id, e);
+    slot.accounts++;
+    return e;
+  }
+
+  private removeEntry(e: AccountEntry): void {
+    if (this.accounts.get(e.id) !== e) return;
+    this.accounts.delete(e.id);
+    e.slot.accounts--;
+  }
+
+  /** The live slot with the fewest accounts (new accounts go there). */
+  private leastLoaded(): WorkerSlot {
+    let best: WorkerSlot | undefined;
+    for (const s of this.slots) if (!s.dead && (!best || s.accounts < best.accounts)) best = s;
+    return best ?? this.slots[0]!;
+  }
+
+  private submit<T>(entry: AccountEntry, call: WorkerCall, o: { chars?: number } = {}): Promise<T> {
+    const chars = o.chars ?? 0;
+    if (this.pending + 1 > this.o.maxQueuedCalls || this.pendingChars + chars > this.o.maxQueuedChars)
+      return Promise.reject(new OtrPoolError('overloaded', 'too many calls are waiting; retry later', entry.id));
+    if (entry.slot.dead) return Promise.reject(new OtrPoolError('worker-start', 'the worker holding this account could not be restarted', entry.id));
+    this.pending++;
+    this.pendingChars += chars;
+    this.calls++;
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const finish = () => {
+        if (done) return false;
+        done = true;
+        this.pending--;
+        this.pendingChars -= chars;
+        return true;
+      };
+      const c: PendingCall = {
+        call,
+        accountId: entry.id,
+        deadline: performance.now() + this.o.callTimeoutMs,
+        chars,
+        settle: (r) => {
+          if (finish()) this.settle(entry, c, r, resolve as (v: unknown) => void, reject);
+        },
+        fail: (e) => {
+          if (finish()) reject(e);
+        },
+      };
+      if (entry.held) entry.held.push(c);
+      else entry.slot.enqueue(c);
+    });
+  }
+
+  private settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+    if (!r.ok) {
+      reject(r.error.internal ? new OtrPoolError('internal', 'the worker failed unexpectedly; the account was reverted to its last checkpoint', entry.id) : fromWireError(r.error));
+      return;
+    }
+    const stale = () => (c.epoch ?? 0) < entry.epoch;
+    const withheld = () => new OtrPoolError('persist-failed', 'an earlier checkpoint of this account could not be stored; the account was reverted', entry.id);
+    if (stale()) return reject(withheld());
+    const bytes = r.checkpoint;
+    const hook = this.o.onCheckpoint;
+    if (bytes) entry.checkpoint = bytes;
+    if (!hook) {
+      if (bytes) entry.durable = bytes;
+      return resolve(r.value);
+    }
+    // With a persistence hook, results are released in call order, each after its checkpoint is stored.
+    const prev = entry.tail ?? Promise.resolve();
+    const step = prev.then(async () => {
+      if (stale()) return reject(withheld());
+      if (!bytes) return resolve(r.value);
+      try {
+        // A store that never answers must not hang the call: past the call's deadline it counts as failed.
+        await deadlineRace(Promise.resolve(hook(entry.id, bytes)), c.deadline - performance.now());
+      } catch {
+        this.revert(entry);
+        return reject(new OtrPoolError('persist-failed', 'onCheckpoint failed: the outputs were withheld and the account reverted', entry.id));
+      }
+      entry.durable = bytes;
+      resolve(r.value);
+    });
+    entry.tail = step;
+    void step.then(() => {
+      if (entry.tail === step) entry.tail = null;
+    });
+  }
+
+  /** Puts the account back to its last durable checkpoint: a reload ahead of its calls not yet sent. */
+  private revert(entry: AccountEntry): void {
+    entry.epoch++;
+    entry.checkpoint = entry.durable;
+    // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
+    const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
+    if (!entry.durable) this.removeEntry(entry);
+    // Ahead of everything not yet sent to the account's worker — a move's unload included, so a move never
+    // carries the withheld state along.
+    entry.slot.enqueueFront([reload]);
+  }
+
+  /** A pool-internal unload whose bytes are thrown away. */
+  private dropCall(entry: AccountEntry): PendingCall {
+    return { call: { op: 'unload', account: entry.id }, accountId: entry.id, deadline: Infinity, chars: 0, settle: () => {}, fail: () => {} };
+  }
+
+  /** A pool-internal load of the account's checkpoint; nobody waits on it (a later call's failure tells). */
+  private reloadCall(entry: AccountEntry): PendingCall {
+    const bytes = entry.checkpoint!;
+    return {
+      call: { op: 'load', account: entry.id, bytes, settings: entry.settings },
+      accountId: entry.id,
+      deadline: Infinity,
+      chars: 0,
+      settle: (r) => {
+        if (!r.ok) this.removeEntry(entry);
+      },
+      fail: () => {},
+    };
+  }
+
+  private onSent(c: PendingCall): void {
+    c.epoch = this.accounts.get(c.accountId)?.epoch ?? 0;
+  }
+
+  private reloads(slot: WorkerSlot): PendingCall[] {
+    const out: PendingCall[] = [];
+    for (const e of this.accounts.values()) if (e.slot === slot && e.checkpoint && !e.unloading) out.push(this.reloadCall(e));
+    return out;
+  }
+
+  private onDead(slot: WorkerSlot): void {
+    for (const e of this.accounts.values()) if (e.slot === slot) this.failHeld(e, () => true, 'worker-start', 'the worker holding this account could not be restarted');
+  }
+
+  private failHeld(e: AccountEntry, pred: (c: PendingCall) => boolean, reason: 'timeout' | 'closed' | 'worker-start', message: string): void {
+    if (!e.held) return;
+    const keep: PendingCall[] = [];
+    for (const c of e.held) (pred(c) ? c.fail(new OtrPoolError(reason, message, e.id)) : keep.push(c));
+    e.held = keep;
+  }
+
+  /** Rejects calls that waited past their deadline without being sent (a running batch has its own timer). */
+  private sweep(): void {
+    const now = performance.now();
+    const late = (c: PendingCall) => c.deadline <= now;
+    for (const s of this.slots) if (s.queue.some(late)) s.rejectQueued(late, 'timeout', 'the call waited too long for its worker');
+    for (const e of this.accounts.values()) if (e.held?.some(late)) this.failHeld(e, late, 'timeout', 'the call waited too long for its account to move');
+  }
+
+  private timed<T>(fn: () => T): T {
+    const t = performance.now();
+    try {
+      return fn();
+    } finally {
+      const d = performance.now() - t;
+      this.syncTotal += d;
+      this.sync.record(Math.max(1, Math.round(d * 1e6)));
+    }
+  }
+}
+
+/** A conversation of an account in the pool: Conversation's calls, each returning a Promise of the same data. */
+export class PoolConversation {
+  constructor(
+    private readonly pool: OtrPool,
+    readonly accountId: string,
+    readonly peerId: string,
+  ) {}
+
+  private call<T>(method: ConversationMethod, args: unknown[] = []): Promise<T> {
+    return this.pool.callConversation<T>(this.accountId, this.peerId, method, args);
+  }
+
+  start(): Promise<Outcome> {
+    return this.call('start');
+  }
+  startDake(instance?: number): Promise<Outcome> {
+    if (instance !== undefined && !Number.isInteger(instance)) return Promise.reject(new OtrArgumentError('instance must be an integer'));
+    return this.call('startDake', instance === undefined ? [] : [instance]);
+  }
+  send(text: string, options?: SendOptions): Promise<Outcome> {
+    if (typeof text !== 'string') return Promise.reject(new OtrArgumentError('message must be a string'));
+    if (options === undefined) return this.call('send', [text]);
+    const o = cloneArg(options);
+    return o instanceof OtrArgumentError ? Promise.reject(o) : this.call('send', [text, o]);
+  }
+  receive(text: string): Promise<Outcome> {
+    if (typeof text !== 'string') return Promise.reject(new OtrArgumentError('received message must be a string'));
+    return this.call('receive', [text]);
+  }
+  end(): Promise<Outcome> {
+    return this.call('end');
+  }
+  poll(): Promise<Outcome> {
+    return this.call('poll');
+  }
+  startSmp(answer: string | Uint8Array, question?: string): Promise<Outcome> {
+    if (typeof answer !== 'string' && !(answer instanceof Uint8Array)) return Promise.reject(new OtrArgumentError('SMP answer must be a string or bytes'));
+    if (question !== undefined && typeof question !== 'string') return Promise.reject(new OtrArgumentError('SMP question must be a string'));
+    return this.call('startSmp', question === undefined ? [answer] : [answer, question]);
+  }
+  answerSmp(answer: string | Uint8Array): Promise<Outcome> {
+    if (typeof answer !== 'string' && !(answer instanceof Uint8Array)) return Promise.reject(new OtrArgumentError('SMP answer must be a string or bytes'));
+    return this.call('answerSmp', [answer]);
+  }
+  abortSmp(): Promise<Outcome> {
+    return this.call('abortSmp');
+  }
+  setPolicy(p: Partial<Policy>): Promise<void> {
+    const o = cloneArg(p);
+    return o instanceof OtrArgumentError ? Promise.reject(o) : this.call('setPolicy', [o]);
+  }
+  /** state, version, ssid, peerFingerprint, instanceTags, currentInstance — read in the worker. */
+  info(): Promise<ConversationInfo> {
+    return this.call('info');
+  }
+}
+
+/** Plain data only: a function or class instance in options would make the whole batch fail to post. */
+function cloneArg<T>(v: T): T | OtrArgumentError {
+  try {
+    return structuredClone(v);
+  } catch {
+    return new OtrArgumentError('options must be plain data');
+  }
+}
+
+/** `p`, or a rejection once `ms` have passed. */
+function deadlineRace<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('deadline')), Math.max(1, Math.min(ms, 2 ** 31 - 1)));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+function closedError(): Promise<never> {
+  return Promise.reject(new OtrPoolError('closed', 'the pool is closed'));
+}
+
+function toUrl(u: string | URL): string {
+  if (u instanceof URL) return u.href;
+  return u.startsWith('file:') ? u : pathToFileURL(u).href;
+}
+
+function checkOptions(o: PoolOptions): PoolOptions {
+  if (o === null || typeof o !== 'object') throw new OtrArgumentError('pool options must be an object');
+  const posInt = (v: unknown, name: string) => {
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) throw new OtrArgumentError(`${name} must be a positive integer`);
+  };
+  posInt(o.workers, 'workers');
+  posInt(o.maxBatchCalls, 'maxBatchCalls');
+  posInt(o.maxInFlight, 'maxInFlight');
+  posInt(o.callTimeoutMs, 'callTimeoutMs');
+  posInt(o.maxQueuedCalls, 'maxQueuedCalls');
+  posInt(o.maxQueuedChars, 'maxQueuedChars');
+  if (o.maxRestarts !== undefined && (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0)) throw new OtrArgumentError('maxRestarts must be an integer >= 0');
+  if (o.checkpoints !== undefined && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'every-call' or 'manual'");
+  if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') throw new OtrArgumentError('onCheckpoint must be a function');
+  return o;
+}

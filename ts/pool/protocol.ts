@@ -1,0 +1,145 @@
+/**
+ * The messages between the pool (main thread) and its workers. Everything here is structured-clone data:
+ * strings, numbers, plain objects, Uint8Array, bigint (DSA keys). One `BatchRequest` carries many calls, so
+ * one postMessage round trip is paid per batch rather than per call; the worker answers with one
+ * `BatchReply` whose results are in the same order as the calls.
+ *
+ * Errors cannot cross a thread as objects (structured clone drops their class), so a worker sends
+ * `WireError` and the main thread rebuilds the same OtrError subclass with the same code and message.
+ */
+import {
+  OtrArgumentError,
+  OtrCryptoError,
+  OtrDecodeError,
+  OtrError,
+  OtrLimitError,
+  OtrStateError,
+  OtrStoreConflictError,
+  type AccountOptions,
+  type BackendName,
+  type Limits,
+  type OtrErrorCode,
+  type Policy,
+} from '../index.js';
+
+/** The conversation methods a worker runs, with the arguments of Conversation's method of the same name. */
+export type ConversationMethod =
+  | 'start'
+  | 'startDake'
+  | 'send'
+  | 'receive'
+  | 'end'
+  | 'poll'
+  | 'startSmp'
+  | 'answerSmp'
+  | 'abortSmp'
+  | 'setPolicy'
+  | 'info';
+
+/** What the pool remembers per account and passes again on every (re)load: what serialize() does not keep. */
+export interface AccountSettings {
+  policy?: Partial<Policy>;
+  limits?: Partial<Limits>;
+}
+
+/** Account.create's options that can cross a thread (backend, random and clock come from the worker). */
+export type CreateOptions = Omit<AccountOptions, 'backend' | 'random' | 'clock' | 'accountId'> & { accountId: string };
+
+export type WorkerCall =
+  | { op: 'create'; account: string; options: CreateOptions }
+  | { op: 'load'; account: string; bytes: Uint8Array; settings: AccountSettings }
+  | { op: 'unload'; account: string }
+  | { op: 'checkpoint'; account: string }
+  | { op: 'conv'; account: string; peer: string; method: ConversationMethod; args: unknown[] };
+
+export interface BatchRequest {
+  kind: 'batch';
+  id: number;
+  calls: WorkerCall[];
+}
+
+export interface WireError {
+  name: string;
+  code: OtrErrorCode;
+  message: string;
+  /** OtrStoreConflictError's record key. */
+  key?: string;
+  /** True for an exception that is not an OtrError (a bug): the worker reverted the account. */
+  internal?: boolean;
+}
+
+export type CallResult =
+  | { ok: true; value: unknown; checkpoint?: Uint8Array }
+  | { ok: false; error: WireError };
+
+export interface BatchReply {
+  kind: 'result';
+  id: number;
+  results: CallResult[];
+}
+
+export interface ReadyMessage {
+  kind: 'ready';
+  backend: BackendName;
+}
+
+export type WorkerMessage = BatchReply | ReadyMessage;
+
+/** How a worker is started (workerData). */
+export interface WorkerConfig {
+  backend: BackendName | 'auto';
+  /** URL of the host's environment module (random and clock per account), if any. */
+  environment?: string;
+  /** 'every-call': serialize after each call that may change the account; 'manual': only when asked. */
+  checkpoints: 'every-call' | 'manual';
+}
+
+/** What `create` and `load` return. */
+export interface AccountInfo {
+  accountId: string;
+  instanceTag: number;
+  fingerprint: string;
+  peers: string[];
+  /** The backend of the worker the account lives in. */
+  backend: BackendName;
+}
+
+/** What the `info` method returns: Conversation's read-only getters, as data. */
+export interface ConversationInfo {
+  state: string;
+  version: 3 | 4 | undefined;
+  ssid: string | undefined;
+  peerFingerprint: string | undefined;
+  instanceTags: number[];
+  currentInstance: number;
+}
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof OtrError) {
+    const w: WireError = { name: e.name, code: e.code, message: e.message };
+    if (e instanceof OtrStoreConflictError) w.key = e.key;
+    return w;
+  }
+  // Not ours: report the class only. The message of a foreign exception could quote input or state.
+  return { name: 'Error', code: 'STATE', message: `unexpected ${(e as Error)?.name ?? typeof e} in the worker`, internal: true };
+}
+
+/** The OtrError subclass the worker threw, rebuilt with its code and message. */
+export function fromWireError(w: WireError): OtrError {
+  switch (w.name) {
+    case 'OtrDecodeError':
+      return new OtrDecodeError(w.message, w.code);
+    case 'OtrCryptoError':
+      return new OtrCryptoError(w.code, w.message);
+    case 'OtrLimitError':
+      return new OtrLimitError(w.message);
+    case 'OtrStateError':
+      return new OtrStateError(w.message);
+    case 'OtrArgumentError':
+      return new OtrArgumentError(w.message);
+    case 'OtrStoreConflictError':
+      return new OtrStoreConflictError(w.key ?? '', w.message);
+    default:
+      return new OtrError(w.code, w.message);
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * One place in the pool: a worker thread, the calls waiting for it, and the batches it is running. When the
+ * thread dies (crash, process.exit, a terminate after a timeout) the slot rejects the calls it was running,
+ * starts a replacement, and asks the pool (`reloads`) for the calls that bring its accounts back — they go to
+ * the front of the queue, ahead of every call that had not been sent yet, so the order per account holds.
+ *
+ * Batching. Calls queue here and leave in batches of at most `maxBatchCalls`, with at most `maxInFlight`
+ * batches sent and unanswered: while the worker is busy the next batch fills up (more calls per round trip
+ * under load), and an idle worker gets a call at the next microtask (no added latency when quiet).
+ */
+import { Worker } from 'node:worker_threads';
+import { OtrPoolError, type PoolFailure } from './errors.js';
+import type { BatchRequest, CallResult, WorkerCall, WorkerConfig, WorkerMessage } from './protocol.js';
+
+export interface PendingCall {
+  readonly call: WorkerCall;
+  readonly accountId: string;
+  /** performance.now() after which the call is rejected with reason 'timeout'. */
+  readonly deadline: number;
+  /** Characters of text the call carries (for the pool's memory bound). */
+  readonly chars: number;
+  readonly transfer?: ArrayBuffer[];
+  /** Set when the call is sent: the account's epoch then (see pool.ts, persist-failed). */
+  epoch?: number;
+  settle(r: CallResult): void;
+  fail(e: OtrPoolError): void;
+}
+
+export interface SlotHooks {
+  /** Calls that reload this slot's accounts into a fresh worker (front of the queue). */
+  reloads(slot: WorkerSlot): PendingCall[];
+  /** A call leaves for the worker. */
+  sent(c: PendingCall): void;
+  /** Measures a synchronous stretch of pool work on this thread (for stats().maxSyncMs). */
+  timed<T>(fn: () => T): T;
+  /** The slot could not start a worker `maxRestarts` times in a row: it is dead. */
+  dead(slot: WorkerSlot): void;
+}
+
+export interface SlotOptions {
+  url: URL;
+  config: WorkerConfig;
+  maxBatchCalls: number;
+  maxInFlight: number;
+  callTimeoutMs: number;
+  maxRestarts: number;
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
+}
+
+interface Batch {
+  readonly calls: PendingCall[];
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+export class WorkerSlot {
+  readonly index: number;
+  queue: PendingCall[] = [];
+  private worker!: Worker;
+  private ready = false;
+  private readonly inFlight = new Map<number, Batch>();
+  private nextBatch = 1;
+  private flushScheduled = false;
+  /** Why the current worker is being ended by us (timeout, close), so its exit is not read as a crash. */
+  private ending: PoolFailure | undefined;
+  private startFailures = 0;
+  private closed = false;
+  private drainWaiters: (() => void)[] = [];
+  /** How many times this slot replaced its worker. */
+  restarts = 0;
+  /** Batches sent. */
+  batches = 0;
+  /** Accounts the pool routes here (kept by the pool). */
+  accounts = 0;
+  backend: string | undefined;
+  threadId = -1;
+  dead = false;
+  /** A worker thread of this slot is alive (false after close() or while a replacement starts). */
+  running = false;
+
+  constructor(
+    index: number,
+    private readonly o: SlotOptions,
+    private readonly hooks: SlotHooks,
+  ) {
+    this.index = index;
+  }
+
+  /** The current worker's event-loop utilization (cumulative since it started): how busy the pool keeps it. */
+  utilization(): import('node:perf_hooks').EventLoopUtilization | undefined {
+    return this.running ? this.worker.performance.eventLoopUtilization() : undefined;
+  }
+
+  /** Starts the first worker; resolves when it is ready (rejects if it cannot start). */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => this.spawn(resolve, reject));
+  }
+
+  get pendingCalls(): number {
+    let n = this.queue.length;
+    for (const b of this.inFlight.values()) n += b.calls.length;
+    return n;
+  }
+
+  enqueue(c: PendingCall): void {
+    this.queue.push(c);
+    this.schedule();
+  }
+
+  enqueueFront(cs: PendingCall[]): void {
+    this.queue.unshift(...cs);
+    this.schedule();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  drained(): Promise<void> {
+    if (this.pendingCalls === 0) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  /** Rejects every queued call for which `pred` holds (timeouts, close). */
+  rejectQueued(pred: (c: PendingCall) => boolean, reason: PoolFailure, message: string): void {
+    const keep: PendingCall[] = [];
+    for (const c of this.queue) {
+      if (pred(c)) c.fail(new OtrPoolError(reason, message, c.accountId));
+      else keep.push(c);
+    }
+    this.queue = keep;
+    this.checkDrained();
+  }
+
+  /** Ends the worker for good (after the pool drained it, or gave up waiting). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ending = 'closed';
+    this.rejectQueued(() => true, 'closed', 'the pool is closed');
+    this.failInFlight('closed', 'the pool closed before the call completed');
+    if (this.worker) await this.worker.terminate();
+    this.running = false;
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.hooks.timed(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    while (this.ready && this.queue.length > 0 && this.inFlight.size < this.o.maxInFlight) {
+      const calls = this.queue.splice(0, this.o.maxBatchCalls);
+      const id = this.nextBatch++;
+      const transfer: ArrayBuffer[] = [];
+      for (const c of calls) {
+        this.hooks.sent(c);
+        if (c.transfer) transfer.push(...c.transfer);
+      }
+      const timer = setTimeout(() => this.onTimeout(id), this.timeoutFor(calls));
+      this.inFlight.set(id, { calls, timer });
+      const msg: BatchRequest = { kind: 'batch', id, calls: calls.map((c) => c.call) };
+      this.batches++;
+      try {
+        this.worker.postMessage(msg, transfer);
+      } catch {
+        // The pool clones arguments up front, so this is a bug; fail the batch rather than lose it silently.
+        this.inFlight.delete(id);
+        clearTimeout(timer);
+        for (const c of calls) c.fail(new OtrPoolError('internal', 'a call could not be sent to its worker', c.accountId));
+        this.checkDrained();
+      }
+    }
+  }
+
+  /** A batch may run until the earliest deadline among its calls (at least 1 ms from now). */
+  private timeoutFor(calls: PendingCall[]): number {
+    let d = Infinity;
+    for (const c of calls) d = Math.min(d, c.deadline);
+    // Reloads have no deadline of their own: give them one call timeout (a hung reload is ended and retried).
+    return d === Infinity ? this.o.callTimeoutMs : Math.max(1, d - performance.now());
+  }
+
+  private spawn(onReady?: () => void, onFail?: (e: Error) => void): void {
+    this.ready = false;
+    this.ending = undefined;
+    const w = new Worker(this.o.url, { workerData: this.o.config, ...(this.o.resourceLimits ? { resourceLimits: this.o.resourceLimits } : {}) });
+    this.worker = w;
+    let started = false;
+    w.on('message', (m: WorkerMessage) =>
+      this.hooks.timed(() => {
+        if (w !== this.worker) return;
+        if (m.kind === 'ready') {
+          started = true;
+          this.ready = true;
+          this.running = true;
+          this.startFailures = 0;
+          this.backend = m.backend;
+          this.threadId = w.threadId;
+          onReady?.();
+          this.flush();
+        } else if (m.kind === 'result') this.onResult(m.id, m.results);
+      }),
+    );
+    // 'error' (an uncaught exception in the worker) is always followed by 'exit'; handle the death there.
+    let startError = '';
+    w.on('error', (e) => {
+      // Before 'ready' this is a start-up failure (module, backend): worth naming. After, it is a crash whose
+      // message could quote state, so it is not kept.
+      if (!started) startError = `: ${e?.message ?? e}`;
+    });
+    w.on('exit', () =>
+      this.hooks.timed(() => {
+        if (w !== this.worker) return;
+        this.running = false;
+        if (this.closed) return;
+        const reason = this.ending ?? 'worker-exit';
+        this.failInFlight(reason, reason === 'timeout' ? 'the call timed out; its worker was replaced' : 'the worker running the call exited');
+        if (!started) {
+          this.startFailures++;
+          if (onFail) return onFail(new OtrPoolError('worker-start', `the pool worker failed to start${startError}`));
+          if (this.startFailures > this.o.maxRestarts) {
+            this.dead = true;
+            this.rejectQueued(() => true, 'worker-start', 'the pool worker could not be restarted');
+            this.hooks.dead(this);
+            return;
+          }
+        }
+        this.restarts++;
+        // The replacement starts with the reloads of this slot's accounts, before any waiting call. (A worker
+        // that never started ran nothing: the reloads queued for it are still at the front.)
+        if (started) this.queue.unshift(...this.hooks.reloads(this));
+        this.spawn();
+      }),
+    );
+  }
+
+  private onResult(id: number, results: CallResult[]): void {
+    const b = this.inFlight.get(id);
+    if (!b) return;
+    this.inFlight.delete(id);
+    clearTimeout(b.timer);
+    b.calls.forEach((c, i) => {
+      const r = results[i];
+      c.settle(r ?? { ok: false, error: { name: 'Error', code: 'STATE', message: 'missing result', internal: true } });
+    });
+    this.flush();
+    this.checkDrained();
+  }
+
+  private onTimeout(id: number): void {
+    if (!this.inFlight.has(id) || this.ending) return;
+    // A synchronous worker cannot be interrupted: end it. Its exit rejects what it was running and reloads.
+    this.ending = 'timeout';
+    void this.worker.terminate();
+  }
+
+  private failInFlight(reason: PoolFailure, message: string): void {
+    for (const b of this.inFlight.values()) {
+      clearTimeout(b.timer);
+      for (const c of b.calls) c.fail(new OtrPoolError(reason, message, c.accountId));
+    }
+    this.inFlight.clear();
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.pendingCalls !== 0 || this.drainWaiters.length === 0) return;
+    const ws = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of ws) w();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * One pool worker: a thread with its own crypto backend (`init()` here, not on the main thread) and the
+ * accounts the pool placed on it. It runs each batch of calls synchronously, in order, and answers with one
+ * message, so calls for one account run in exactly the order the main thread submitted them.
+ *
+ * Checkpoints. After every call that may change an account (mode 'every-call'), the account is serialized
+ * and the bytes go back with the result; the main thread keeps them as the state to reload from if this
+ * thread dies. The worker also keeps the last checkpoint of each account: when a call throws something that
+ * is not an OtrError (a bug, so the state may be half-changed), the account is rebuilt from it here — the
+ * same revert the main thread would do after a crash.
+ *
+ * Environment. Randomness and time are the library's injection points; a thread cannot receive functions,
+ * so the host may name a module (`environment` in the pool options) whose `environment(accountId)` returns
+ * `{ random?, clock? }` for each account. Tests use it for seeded, reproducible runs.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
+import {
+  toWireError,
+  type AccountInfo,
+  type AccountSettings,
+  type BatchRequest,
+  type CallResult,
+  type ConversationInfo,
+  type WorkerCall,
+  type WorkerConfig,
+} from './protocol.js';
+
+/** The shape of the host's environment module. */
+export interface PoolEnvironment {
+  environment?(accountId: string): { random?: RandomSource; clock?: () => number };
+}
+
+interface Held {
+  account: Account;
+  settings: AccountSettings;
+  /** The bytes this account was last checkpointed as (what a revert goes back to). */
+  checkpoint: Uint8Array;
+}
+
+const config = workerData as WorkerConfig;
+const port = parentPort;
+if (!port) throw new Error('otr4/pool: worker.js runs only as a worker thread');
+
+const { backend } = await init({ backend: config.backend });
+const env: PoolEnvironment = config.environment ? ((await import(config.environment)) as PoolEnvironment) : {};
+const accounts = new Map<string, Held>();
+const utf8 = new TextEncoder();
+
+function injected(accountId: string): { random?: RandomSource; clock?: () => number } {
+  const e = env.environment?.(accountId) ?? {};
+  const out: { random?: RandomSource; clock?: () => number } = {};
+  if (e.random) out.random = e.random;
+  if (e.clock) out.clock = e.clock;
+  return out;
+}
+
+function held(id: string): Held {
+  const h = accounts.get(id);
+  if (!h) throw new OtrArgumentError('unknown account in this worker');
+  return h;
+}
+
+function info(id: string, a: Account): AccountInfo {
+  return { accountId: id, instanceTag: a.instanceTag, fingerprint: a.fingerprint, peers: a.peers, backend: backend as BackendName };
+}
+
+function restore(id: string, bytes: Uint8Array, settings: AccountSettings): Account {
+  const a = Account.restore(bytes, { ...settings, ...injected(id) });
+  const want = utf8.encode(id);
+  if (a.accountId.length !== want.length || a.accountId.some((b, i) => b !== want[i]))
+    throw new OtrArgumentError('the state is of another account than the id it was loaded under');
+  return a;
+}
+
+function conversationInfo(c: Conversation): ConversationInfo {
+  return { state: c.state, version: c.version, ssid: c.ssid, peerFingerprint: c.peerFingerprint, instanceTags: c.instanceTags, currentInstance: c.currentInstance };
+}
+
+function runConversation(c: Conversation, method: string, args: unknown[]): unknown {
+  switch (method) {
+    case 'start':
+      return c.start();
+    case 'startDake':
+      return c.startDake(args[0] as number | undefined);
+    case 'send':
+      return c.send(args[0] as string, args[1] as Parameters<Conversation['send']>[1]);
+    case 'receive':
+      return c.receive(args[0] as string);
+    case 'end':
+      return c.end();
+    case 'poll':
+      return c.poll();
+    case 'startSmp':
+      return c.startSmp(args[0] as string | Uint8Array, args[1] as string | undefined);
+    case 'answerSmp':
+      return c.answerSmp(args[0] as string | Uint8Array);
+    case 'abortSmp':
+      return c.abortSmp();
+    case 'setPolicy':
+      c.setPolicy(args[0] as Parameters<Conversation['setPolicy']>[0]);
+      return undefined;
+    case 'info':
+      return conversationInfo(c);
+    default:
+      throw new OtrArgumentError('unknown conversation method');
+  }
+}
+
+/** Runs one call; `mutates` says whether the account may have changed (so a checkpoint is due). */
+function run(call: WorkerCall): { value: unknown; mutates: boolean } {
+  switch (call.op) {
+    case 'create': {
+      if (accounts.has(call.account)) throw new OtrArgumentError('account already in this worker');
+      const { accountId, policy, limits, ...rest } = call.options;
+      const a = Account.create({ ...rest, accountId, policy, limits, ...injected(accountId) });
+      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: a.serialize() });
+      return { value: info(accountId, a), mutates: true };
+    }
+    case 'load': {
+      const a = restore(call.account, call.bytes, call.settings);
+      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: call.bytes });
+      return { value: info(call.account, a), mutates: false };
+    }
+    case 'unload': {
+      const h = held(call.account);
+      const bytes = h.account.serialize();
+      accounts.delete(call.account);
+      return { value: bytes, mutates: false };
+    }
+    case 'checkpoint':
+      held(call.account);
+      return { value: undefined, mutates: true };
+    case 'conv': {
+      const h = held(call.account);
+      if (typeof call.peer !== 'string' || typeof call.method !== 'string' || !Array.isArray(call.args)) throw new OtrArgumentError('malformed call');
+      const value = runConversation(h.account.conversation(call.peer), call.method, call.args);
+      return { value, mutates: call.method !== 'info' };
+    }
+    default:
+      throw new OtrArgumentError('unknown pool operation');
+  }
+}
+
+function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
+  try {
+    const { value, mutates } = run(call);
+    const h = accounts.get(call.account);
+    // 'create' always checkpoints: until the main thread holds bytes, a crash would lose the new keys.
+    if (h && mutates && (config.checkpoints === 'every-call' || call.op === 'create' || call.op === 'checkpoint')) {
+      const bytes = call.op === 'create' ? h.checkpoint : h.account.serialize();
+      h.checkpoint = bytes;
+      // The main thread gets its own copy (transferred, not cloned); ours stays for local reverts.
+      const copy = bytes.slice();
+      transfer.push(copy.buffer);
+      return { ok: true, value, checkpoint: copy };
+    }
+    return { ok: true, value };
+  } catch (e) {
+    const w = toWireError(e);
+    if (w.internal) revert(call.account);
+    return { ok: false, error: w };
+  }
+}
+
+/** After a non-OtrError the account's state is suspect: rebuild it from its last checkpoint. */
+function revert(id: string): void {
+  const h = accounts.get(id);
+  if (!h) return;
+  try {
+    h.account = restore(id, h.checkpoint, h.settings);
+  } catch {
+    accounts.delete(id); // cannot happen for bytes we produced; if it does, the main thread's reload decides
+  }
+}
+
+port.on('message', (m: BatchRequest) => {
+  if (!m || m.kind !== 'batch' || !Array.isArray(m.calls)) return;
+  const transfer: ArrayBuffer[] = [];
+  const results = m.calls.map((c) => runOne(c, transfer));
+  try {
+    port.postMessage({ kind: 'result', id: m.id, results }, transfer);
+  } catch {
+    // A value that cannot be cloned would be a library bug; answer every call rather than die with the batch.
+    const safe = results.map((r): CallResult => {
+      try {
+        structuredClone(r);
+        return r;
+      } catch {
+        return { ok: false, error: { name: 'Error', code: 'STATE', message: 'the result could not be sent back', internal: true } };
+      }
+    });
+    port.postMessage({ kind: 'result', id: m.id, results: safe });
+  }
+});
+
+port.postMessage({ kind: 'ready', backend });

@@ -1,0 +1,148 @@
+/**
+ * The embedded default store: one SQLite database file through better-sqlite3 (an optional peer dependency,
+ * loaded only when this store is opened). Node only.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a transaction is on disk when `publish`/`take` resolves —
+ * the server acknowledges a publication or answers a retrieval only after that. Atomicity: each operation is
+ * one IMMEDIATE transaction (it takes the write lock at BEGIN), so a `take` reads and deletes under one lock
+ * and two takes — in this process or in another process on the same file — never return the same prekey.
+ * better-sqlite3 is synchronous: an operation blocks the event loop for its transaction (one fsync).
+ *
+ * Limits (ts/limits.ts) are checked inside the publishing transaction; the totals are counted there
+ * (O(stored prekeys), paid per publication, which is rate-limited and far rarer than retrievals).
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { OtrLimitError, OtrStateError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { utf8 } from '../bytes.js';
+import type { PrekeyStore, PublicationRecord, StoreLimits, StoredEnsemble } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pks_instances (
+  identity BLOB NOT NULL, tag INTEGER NOT NULL,
+  cp BLOB, cp_expiry INTEGER, pp BLOB, pp_expiry INTEGER,
+  PRIMARY KEY (identity, tag)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pks_prekeys (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  identity BLOB NOT NULL, tag INTEGER NOT NULL, id INTEGER NOT NULL, bytes BLOB NOT NULL,
+  UNIQUE (identity, tag, id)
+);
+CREATE INDEX IF NOT EXISTS pks_prekeys_order ON pks_prekeys (identity, tag, seq);
+`;
+
+export interface SqliteStoreOptions {
+  readonly limits?: StoreLimits;
+  /** How long to wait for another process's write lock, in ms (default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+function bytes(v: unknown): Uint8Array {
+  const b = v as Buffer;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
+}
+
+export class SqliteStore implements PrekeyStore {
+  private readonly q: Record<string, Statement>;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly limits: StoreLimits,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.q = {
+      instancesOf: p('SELECT tag FROM pks_instances WHERE identity = ?'),
+      identities: p('SELECT count(DISTINCT identity) AS n FROM pks_instances'),
+      existingIds: p('SELECT id FROM pks_prekeys WHERE identity = ? AND tag = ?'),
+      total: p('SELECT count(*) AS n FROM pks_prekeys'),
+      upsert: p(
+        `INSERT INTO pks_instances (identity, tag, cp, cp_expiry, pp, pp_expiry) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (identity, tag) DO UPDATE SET
+           cp = coalesce(excluded.cp, cp), cp_expiry = coalesce(excluded.cp_expiry, cp_expiry),
+           pp = coalesce(excluded.pp, pp), pp_expiry = coalesce(excluded.pp_expiry, pp_expiry)`,
+      ),
+      insertPrekey: p('INSERT OR IGNORE INTO pks_prekeys (identity, tag, id, bytes) VALUES (?, ?, ?, ?)'),
+      count: p('SELECT count(*) AS n FROM pks_prekeys WHERE identity = ? AND tag = ?'),
+      candidates: p(
+        `SELECT i.tag AS tag, i.cp AS cp, i.pp AS pp,
+           (SELECT seq FROM pks_prekeys p WHERE p.identity = i.identity AND p.tag = i.tag ORDER BY seq LIMIT 1) AS seq
+         FROM pks_instances i
+         WHERE i.identity = ? AND i.cp IS NOT NULL AND i.pp IS NOT NULL AND i.cp_expiry > ? AND i.pp_expiry > ?
+         ORDER BY i.tag`,
+      ),
+      remove: p('DELETE FROM pks_prekeys WHERE seq = ? RETURNING id, bytes'),
+    };
+  }
+
+  /** Opens (creating if needed) the database at `path` (":memory:" for a throwaway one). */
+  static async open(path: string, o: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const Sqlite = (await import('better-sqlite3')).default;
+    const db = new Sqlite(path);
+    try {
+      db.pragma(`busy_timeout = ${Math.floor(o.busyTimeoutMs ?? 5000)}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new SqliteStore(db, o.limits ?? DEFAULT_LIMITS);
+  }
+
+  private usable(): void {
+    if (this.closed) throw new OtrStateError('store is closed');
+  }
+
+  async publish(identity: string, r: PublicationRecord): Promise<void> {
+    this.usable();
+    const id = utf8(identity);
+    this.db
+      .transaction(() => {
+        const tags = (this.q.instancesOf!.all(id) as { tag: number }[]).map((x) => x.tag);
+        if (tags.length === 0 && (this.q.identities!.get() as { n: number }).n >= this.limits.maxIdentities) throw new OtrLimitError('the server stores no more identities');
+        const known = tags.includes(r.instanceTag);
+        if (!known && tags.length >= this.limits.maxInstancesPerIdentity) throw new OtrLimitError('too many instances for this identity');
+        const have = new Set((this.q.existingIds!.all(id, r.instanceTag) as { id: number }[]).map((x) => x.id));
+        const fresh = r.prekeys.filter((p) => !have.has(p.id)).length;
+        if (have.size + fresh > this.limits.maxStoredPrekeysPerInstance) throw new OtrLimitError('too many stored prekey messages for this instance');
+        if (fresh > 0 && (this.q.total!.get() as { n: number }).n + fresh > this.limits.maxStoredPrekeysTotal) throw new OtrLimitError('the server stores no more prekey messages');
+        const cp = r.clientProfile;
+        const pp = r.prekeyProfile;
+        this.q.upsert!.run(id, r.instanceTag, cp?.bytes ?? null, cp?.expiry ?? null, pp?.bytes ?? null, pp?.expiry ?? null);
+        for (const p of r.prekeys) this.q.insertPrekey!.run(id, r.instanceTag, p.id, p.bytes);
+      })
+      .immediate();
+  }
+
+  async count(identity: string, instanceTag: number): Promise<number> {
+    this.usable();
+    return (this.q.count!.get(utf8(identity), instanceTag) as { n: number }).n;
+  }
+
+  async take(identity: string, nowSeconds: bigint, max: number): Promise<StoredEnsemble[]> {
+    this.usable();
+    const id = utf8(identity);
+    return this.db
+      .transaction(() => {
+        const out: StoredEnsemble[] = [];
+        const rows = this.q.candidates!.all(id, nowSeconds, nowSeconds) as { tag: number; cp: Buffer; pp: Buffer; seq: number | null }[];
+        for (const row of rows) {
+          if (out.length >= max) break;
+          if (row.seq === null) continue;
+          const gone = this.q.remove!.get(row.seq) as { id: number; bytes: Buffer };
+          const remaining = (this.q.count!.get(id, row.tag) as { n: number }).n;
+          out.push({ instanceTag: row.tag, clientProfile: bytes(row.cp), prekeyProfile: bytes(row.pp), prekey: { id: gone.id, bytes: bytes(gone.bytes) }, remaining });
+        }
+        return out;
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * `openAccountRecords(store, accountId, { sealKey })`: one account's records on a RecordStore, with the safe
+ * order made the easy one. A bridge calls the session layer, then `await records.commit(outcome)`, and only
+ * then transmits `outcome.toSend`: a message key is never used on the wire before the state that retired it
+ * is durable, so a crash can lose an unsent message but can never bring a used key back.
+ *
+ * What it adds to a bare store:
+ *   - sealing: with `sealKey` every record is sealed at rest (ts/store/sealing.ts);
+ *   - generations it saw: the highest generation this process loaded or committed, per record. A load that
+ *     returns an older one (or none, for a record we saw) is a ROLLBACK: the store was restored from a backup,
+ *     a file replaced, a row edited. It throws OtrStoreRollbackError and emits a 'rollback' event instead of
+ *     handing back a state whose keys may already have been used. `resolveRollback(key)` accepts the store's
+ *     state once the caller has ended that conversation;
+ *   - stale copies: a commit whose base generation is older than one this process already saw fails before
+ *     reaching the store (OtrStoreConflictError, 'conflict' event); a commit the store refuses is classified:
+ *     the store went backwards (rollback) or another writer got there first (conflict);
+ *   - ordering: commits that touch a common record run one after another in call order, so a caller that
+ *     does not await each commit before the next call still lands generation 5 before 6. Commits on
+ *     unrelated records run concurrently.
+ * It never retries: after a conflict the caller reloads the record (another process owns the newer state).
+ */
+import { OtrArgumentError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import type { RandomSource } from '../crypto/random.js';
+import { sealedStore } from './sealing.js';
+import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkName, expectedGeneration, ownCopy, type StoreLimits } from './validate.js';
+
+/** Told to the host as they happen (the same facts as the errors thrown, for logs and metrics). */
+export type StoreEvent =
+  /** A commit was refused: another writer or a stale copy saved `key` first. Nothing was written. */
+  | { readonly type: 'conflict'; readonly key: string; readonly generation: number }
+  /** The store holds an older generation of `key` (0: none) than this process saw (`known`). */
+  | { readonly type: 'rollback'; readonly key: string; readonly known: number; readonly found: number };
+
+export interface AccountRecordsOptions {
+  /** The host's sealing key (≥ 32 secret bytes): records are sealed at rest. Without it they are stored as given. */
+  sealKey?: Uint8Array;
+  /** Names the store in the sealing key derivation (see sealing.ts). */
+  sealContext?: string;
+  limits?: Partial<Limits>;
+  onEvent?: (event: StoreEvent) => void;
+  /** Nonces for sealing (tests); the platform CSPRNG by default. */
+  random?: RandomSource;
+}
+
+export interface AccountRecords {
+  readonly accountId: string;
+  /** The record, checked against the generations this process saw (OtrStoreRollbackError if older). */
+  load(key: string): Promise<StoredRecord | undefined>;
+  /** Every record key of the account (for lazy restore). */
+  keys(): Promise<string[]>;
+  /**
+   * Durably applies the changes (all or none). Resolves once they are durable: transmit after it.
+   * Throws OtrStoreConflictError or OtrStoreRollbackError (nothing written) as described above.
+   */
+  commit(changes: RecordChanges | readonly RecordChange[]): Promise<void>;
+  /** The generation of `key` the caller last loaded or committed (0: known absent), undefined if neither. */
+  generation(key: string): number | undefined;
+  /** A change for `key` at the generation after the one the caller holds (1 if unknown: the store's check decides). */
+  change(key: string, bytes: Uint8Array | null): RecordChange;
+  /** After a rollback, once the caller ended that conversation: accept the store's state as current and return it. */
+  resolveRollback(key: string): Promise<StoredRecord | undefined>;
+  /** Wipes the sealing keys. The store itself stays open (it is shared by many accounts). */
+  close(): Promise<void>;
+}
+
+/** The store as seen through this helper: closing the helper must not close the shared store. */
+function borrowed(store: RecordStore): RecordStore {
+  return {
+    load: (a, k) => store.load(a, k),
+    keys: (a) => store.keys(a),
+    commit: (a, c) => store.commit(a, c),
+    close: async () => {},
+  };
+}
+
+class AccountRecordsImpl implements AccountRecords {
+  /** Highest generation seen per record (loaded, committed, or reported by a conflict); 0 = known absent. */
+  private readonly seen = new Map<string, number>();
+  /** The generation the caller's copy is based on: what it last loaded or committed (not what a conflict revealed). */
+  private readonly base = new Map<string, number>();
+  /** The last commit touching each record, settled (never rejects), so the next one on that record waits for it. */
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly accountId: string,
+    private readonly store: RecordStore,
+    private readonly limits: StoreLimits,
+    private readonly onEvent: ((event: StoreEvent) => void) | undefined,
+  ) {}
+
+  private emit(event: StoreEvent): void {
+    // A failing listener must not replace the typed error the caller is about to get.
+    try {
+      this.onEvent?.(event);
+    } catch {
+      /* ignored on purpose */
+    }
+  }
+
+  private rollback(key: string, known: number, found: number): OtrStoreRollbackError {
+    this.emit({ type: 'rollback', key, known, found });
+    return new OtrStoreRollbackError(
+      key,
+      known,
+      found,
+      `record ${JSON.stringify(key)} went back from generation ${known} to ${found === 0 ? 'nothing' : found}: ` +
+        `the store was restored or edited; its keys may have been used already`,
+    );
+  }
+
+  private raise(key: string, generation: number): void {
+    if (generation > (this.seen.get(key) ?? -1)) this.seen.set(key, generation);
+  }
+
+  async load(key: string): Promise<StoredRecord | undefined> {
+    checkName(key, 'record key', this.limits);
+    await this.tails.get(key);
+    const record = await this.store.load(this.accountId, key);
+    const found = record?.generation ?? 0;
+    const known = this.seen.get(key);
+    if (known !== undefined && found < known) throw this.rollback(key, known, found);
+    this.seen.set(key, found);
+    this.base.set(key, found);
+    return record;
+  }
+
+  keys(): Promise<string[]> {
+    return this.store.keys(this.accountId);
+  }
+
+  generation(key: string): number | undefined {
+    return this.base.get(key);
+  }
+
+  change(key: string, bytes: Uint8Array | null): RecordChange {
+    checkName(key, 'record key', this.limits);
+    return { key, generation: (this.base.get(key) ?? 0) + 1, bytes };
+  }
+
+  async resolveRollback(key: string): Promise<StoredRecord | undefined> {
+    checkName(key, 'record key', this.limits);
+    await this.tails.get(key);
+    const record = await this.store.load(this.accountId, key);
+    this.seen.set(key, record?.generation ?? 0);
+    this.base.set(key, record?.generation ?? 0);
+    return record;
+  }
+
+  commit(input: RecordChanges | readonly RecordChange[]): Promise<void> {
+    const changes = Array.isArray(input) ? (input as readonly RecordChange[]) : (input as RecordChanges | undefined)?.changed;
+    if (!Array.isArray(changes)) return Promise.reject(new OtrArgumentError('commit takes { changed: RecordChange[] } or an array of changes'));
+    try {
+      checkCommit(this.accountId, changes, this.limits);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Snapshot the changes and their bytes: the caller may reuse its buffers while we wait for earlier commits.
+    const own = ownCopy(changes);
+    const keys = own.map((c) => c.key);
+    const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
+    const run = (before.length ? Promise.all(before) : Promise.resolve())
+      .then(() => this.apply(own))
+      // Our snapshot of the caller's records holds secrets; the store has its own copy (or sealed one) by now.
+      .finally(() => own.forEach((c) => c.bytes?.fill(0)));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const k of keys) this.tails.set(k, settled);
+    void settled.then(() => {
+      for (const k of keys) if (this.tails.get(k) === settled) this.tails.delete(k);
+    });
+    return run;
+  }
+
+  private async apply(changes: readonly RecordChange[]): Promise<void> {
+    // A base older than what this process already saw: the caller works on a stale copy. Refuse before the
+    // store does, so that a store that went backwards to exactly that base cannot accept it.
+    for (const c of changes) {
+      const known = this.seen.get(c.key);
+      if (known !== undefined && expectedGeneration(c) < known) {
+        this.emit({ type: 'conflict', key: c.key, generation: c.generation });
+        throw new OtrStoreConflictError(
+          c.key,
+          `record ${JSON.stringify(c.key)} at generation ${c.generation} is based on generation ${expectedGeneration(c)}, ` +
+            `but this process already saw generation ${known}: the caller's copy is stale (reload it)`,
+        );
+      }
+    }
+    try {
+      await this.store.commit(this.accountId, changes);
+    } catch (e) {
+      if (e instanceof OtrStoreConflictError) throw await this.classify(e, changes);
+      throw e;
+    }
+    for (const c of changes) {
+      const now = c.bytes === null ? 0 : c.generation;
+      this.seen.set(c.key, now);
+      this.base.set(c.key, now);
+    }
+  }
+
+  /** A refused commit: did the store go backwards (rollback) or did someone else write (conflict)? */
+  private async classify(e: OtrStoreConflictError, changes: readonly RecordChange[]): Promise<Error> {
+    const change = changes.find((c) => c.key === e.key);
+    const known = this.seen.get(e.key);
+    if (change && known !== undefined) {
+      let found: number | undefined;
+      try {
+        found = (await this.store.load(this.accountId, e.key))?.generation ?? 0;
+      } catch {
+        // The record does not even load (a hostile row): the conflict stands; the next load reports why.
+      }
+      if (found !== undefined && found < known) return this.rollback(e.key, known, found);
+      if (found !== undefined) this.raise(e.key, found);
+    }
+    this.emit({ type: 'conflict', key: e.key, generation: change?.generation ?? 0 });
+    return e;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.tails.values()]);
+    await this.store.close();
+  }
+}
+
+/**
+ * Opens one account's records on `store` (shared by every account of the process). Nothing is loaded yet:
+ * records are loaded when first used.
+ */
+export async function openAccountRecords(store: RecordStore, accountId: string, options: AccountRecordsOptions = {}): Promise<AccountRecords> {
+  const limits = resolveLimits(options.limits);
+  checkName(accountId, 'accountId', limits);
+  if (typeof store?.commit !== 'function' || typeof store.load !== 'function' || typeof store.keys !== 'function')
+    throw new OtrArgumentError('store must implement RecordStore (load, keys, commit, close)');
+  const view = options.sealKey
+    ? sealedStore(borrowed(store), options.sealKey, { context: options.sealContext, limits: options.limits, random: options.random })
+    : borrowed(store);
+  return new AccountRecordsImpl(accountId, view, limits, options.onEvent);
+}

@@ -1,0 +1,202 @@
+/**
+ * `otr4/store/indexeddb`: records in the browser's IndexedDB (no dependency).
+ *
+ * One object store, `records`, keyed by [accountId, key], holding { account, key, generation, bytes }.
+ * A commit is one readwrite transaction with durability 'strict' (the browser flushes it to disk before
+ * `complete`, so `commit()` resolves only once it is durable): it first reads every changed record, checks
+ * each generation against the expected one, and only then writes; a mismatch aborts the transaction, so
+ * nothing is written and the caller gets OtrStoreConflictError. IndexedDB runs readwrite transactions on
+ * overlapping stores one after another, also across tabs, so two tabs committing from the same base
+ * generation cannot both win.
+ *
+ * Values come back from a database other scripts of the origin can write, so each is checked like a row from
+ * a hostile disk (validate.ts): a generation that is not a positive safe integer, bytes that are not a
+ * Uint8Array or over maxRecordBytes are typed errors.
+ */
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, type StoreLimits } from './validate.js';
+
+export interface IndexedDbStoreOptions {
+  /** The database name (default "otr4"). */
+  name?: string;
+  /** The IndexedDB factory (default globalThis.indexedDB). */
+  indexedDB?: IDBFactory;
+  limits?: Partial<Limits>;
+}
+
+const VERSION = 1;
+const RECORDS = 'records';
+
+interface Value {
+  account: unknown;
+  key: unknown;
+  generation: unknown;
+  bytes: unknown;
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(new OtrStateError(`IndexedDB request failed: ${r.error?.name ?? 'unknown error'}`));
+  });
+}
+
+/** All keys [account, *] of one account: arrays sort after strings, so [account, []] bounds every string key. */
+function accountRange(accountId: string): IDBKeyRange {
+  return IDBKeyRange.bound([accountId], [accountId, []]);
+}
+
+export class IndexedDbStore implements RecordStore {
+  private closed = false;
+
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly limits: StoreLimits,
+  ) {
+    // Another tab upgrading the database: let it (this connection is then closed; calls fail typed).
+    db.onversionchange = () => {
+      this.closed = true;
+      db.close();
+    };
+  }
+
+  static async open(options: IndexedDbStoreOptions = {}): Promise<IndexedDbStore> {
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!factory) throw new OtrStateError('IndexedDB is not available here');
+    const name = options.name ?? 'otr4';
+    if (typeof name !== 'string' || name === '') throw new OtrArgumentError('name must be a non-empty string');
+    const limits = resolveLimits(options.limits);
+    const open = factory.open(name, VERSION);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains(RECORDS)) db.createObjectStore(RECORDS);
+    };
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () =>
+        reject(
+          open.error?.name === 'VersionError'
+            ? new OtrStateError(`IndexedDB "${name}" has a newer version than this library knows (${VERSION})`)
+            : new OtrStateError(`IndexedDB "${name}" cannot be opened: ${open.error?.name ?? 'unknown error'}`),
+        );
+      open.onblocked = () => reject(new OtrStateError(`IndexedDB "${name}" is blocked by another tab holding an older version`));
+    });
+    if (!db.objectStoreNames.contains(RECORDS)) {
+      db.close();
+      throw new OtrStateError(`IndexedDB "${name}" has no ${RECORDS} store (not an otr4 database)`);
+    }
+    return new IndexedDbStore(db, limits);
+  }
+
+  private live(): void {
+    if (this.closed) throw new OtrStateError('the store is closed');
+  }
+
+  async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    checkName(key, 'record key', this.limits);
+    const tx = this.db.transaction(RECORDS, 'readonly');
+    const v = (await request(tx.objectStore(RECORDS).get([accountId, key]))) as Value | undefined;
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || v === null) throw new OtrDecodeError(`stored record ${JSON.stringify(key)} is not a record`);
+    const bytes = v.bytes instanceof Uint8Array ? v.bytes : undefined;
+    return checkRow(key, v.generation, bytes?.length ?? -1, bytes, this.limits);
+  }
+
+  async keys(accountId: string): Promise<string[]> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    const tx = this.db.transaction(RECORDS, 'readonly');
+    const keys = await request(tx.objectStore(RECORDS).getAllKeys(accountRange(accountId), this.limits.maxRecordsPerAccount + 1));
+    checkKeyCount(keys.length, this.limits);
+    return keys.map((k) => checkStoredKey(Array.isArray(k) ? k[1] : undefined, this.limits));
+  }
+
+  commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
+    let changes: readonly RecordChange[];
+    try {
+      this.live();
+      // Copied now: the transaction runs later, and the caller may reuse its buffers meanwhile.
+      changes = ownCopy(checkCommit(accountId, input, this.limits));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (changes.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const tx = this.db.transaction(RECORDS, 'readwrite', { durability: 'strict' });
+      const store = tx.objectStore(RECORDS);
+      let failure: Error | undefined;
+      const fail = (e: Error) => {
+        failure ??= e;
+        try {
+          tx.abort();
+        } catch {
+          // already finishing
+        }
+      };
+      const wipeCopies = () => changes.forEach((c) => c.bytes?.fill(0)); // the database holds its own clone
+      tx.oncomplete = () => {
+        wipeCopies();
+        resolve();
+      };
+      tx.onabort = () => {
+        wipeCopies();
+        reject(failure ?? new OtrStateError(`IndexedDB commit aborted: ${tx.error?.name ?? 'unknown error'}`));
+      };
+      tx.onerror = (ev) => {
+        // A failed request aborts the transaction; onabort reports it.
+        ev.preventDefault();
+        fail(new OtrStateError(`IndexedDB commit failed: ${tx.error?.name ?? (ev.target as IDBRequest | null)?.error?.name ?? 'unknown error'}`));
+      };
+      // Read every changed record first (requests run in order inside the transaction) ...
+      const found: number[] = new Array(changes.length);
+      let read = 0;
+      changes.forEach((c, i) => {
+        const r = store.get([accountId, c.key]);
+        r.onsuccess = () => {
+          const v = r.result as Value | undefined;
+          const g = v && typeof v === 'object' ? v.generation : undefined;
+          found[i] = v === undefined ? 0 : isGeneration(g) ? g : -1;
+          if (++read === changes.length) this.writeAll(store, accountId, changes, found, fail);
+        };
+      });
+    });
+  }
+
+  /** ... then, only if every generation matches, write them: still inside the same transaction. */
+  private writeAll(store: IDBObjectStore, accountId: string, changes: readonly RecordChange[], found: number[], fail: (e: Error) => void): void {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      if (found[i] !== c.generation - 1) return fail(conflict(c, found[i]! >= 0 ? found[i] : undefined));
+    }
+    let created = false;
+    for (const c of changes) {
+      if (c.bytes === null) store.delete([accountId, c.key]);
+      else {
+        if (c.generation === 1) created = true;
+        store.put({ account: accountId, key: c.key, generation: c.generation, bytes: c.bytes }, [accountId, c.key]);
+      }
+    }
+    if (created) {
+      const r = store.count(accountRange(accountId));
+      r.onsuccess = () => {
+        if (r.result > this.limits.maxRecordsPerAccount)
+          fail(new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`));
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** Opens (creating if needed) an IndexedDB record store. */
+export function openIndexedDbStore(options: IndexedDbStoreOptions = {}): Promise<IndexedDbStore> {
+  return IndexedDbStore.open(options);
+}

@@ -1,0 +1,72 @@
+/**
+ * The in-memory RecordStore: for tests, and for hosts that persist elsewhere. It keeps the same contract as
+ * the durable stores (compare-and-set per record, all-or-nothing commits, the same limits and errors), so a
+ * suite that passes against it says something about the others. Bytes are copied in and out: a caller that
+ * wipes or reuses its buffer never changes what is stored.
+ */
+import { resolveLimits, type Limits } from '../limits.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkKeyCount, checkName, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
+import { OtrStateError } from '../errors.js';
+
+interface Held {
+  generation: number;
+  bytes: Uint8Array;
+}
+
+export interface MemoryStoreOptions {
+  limits?: Partial<Limits>;
+}
+
+export class MemoryStore implements RecordStore {
+  private readonly accounts = new Map<string, Map<string, Held>>();
+  private readonly limits: StoreLimits;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+  }
+
+  async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+    this.open();
+    checkName(accountId, 'accountId', this.limits);
+    checkName(key, 'record key', this.limits);
+    const held = this.accounts.get(accountId)?.get(key);
+    return held && { key, generation: held.generation, bytes: held.bytes.slice() };
+  }
+
+  async keys(accountId: string): Promise<string[]> {
+    this.open();
+    checkName(accountId, 'accountId', this.limits);
+    const records = this.accounts.get(accountId);
+    checkKeyCount(records?.size ?? 0, this.limits);
+    return records ? [...records.keys()] : [];
+  }
+
+  async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    this.open();
+    checkCommit(accountId, changes, this.limits);
+    const records = this.accounts.get(accountId) ?? new Map<string, Held>();
+    // Check every change first: a commit applies entirely or not at all.
+    for (const c of changes) {
+      const found = records.get(c.key)?.generation ?? 0;
+      if (found !== expectedGeneration(c)) throw conflict(c, found);
+    }
+    checkKeyCount(records.size + netNewRecords(changes, (k) => records.has(k)), this.limits);
+    for (const c of changes) {
+      if (c.bytes === null) records.delete(c.key);
+      else records.set(c.key, { generation: c.generation, bytes: c.bytes.slice() });
+    }
+    if (records.size > 0) this.accounts.set(accountId, records);
+    else this.accounts.delete(accountId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.accounts.clear();
+  }
+
+  private open(): void {
+    if (this.closed) throw new OtrStateError('the store is closed');
+  }
+}

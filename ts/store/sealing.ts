@@ -1,0 +1,285 @@
+/**
+ * Sealing at rest: `sealedStore(store, hostKey)` wraps any RecordStore so that what reaches the database is
+ * authenticated ciphertext, and a dump or backup of it reveals only sizes, generations and how many records
+ * each (unnamed) account has.
+ *
+ * Keys. From the host's key (at least 32 bytes of secret; the host keeps it, e.g. in a KMS or the OS keychain)
+ * and a `context` naming this store, SHAKE-256 derives three 32-byte keys:
+ *   record key  — XChaCha20-Poly1305 over each record's bytes;
+ *   name MAC key — the PRF for account ids and for the synthetic IV of record keys;
+ *   name key    — XChaCha20 over record keys.
+ * A different context gives unrelated keys, so one host key can serve several stores. `close()` wipes them.
+ *
+ * Records. stored = 0x01 ‖ nonce (24 random bytes, fresh per write) ‖ XChaCha20-Poly1305(plaintext) with the
+ * associated data "OTR4 sealed record v1" ‖ len ‖ accountId ‖ len ‖ record key ‖ generation (u64). So a row
+ * copied onto another record or another account, or whose generation column is edited (to pass a
+ * compare-and-set, or to make an old row look current), fails to open: OtrCryptoError BAD_MAC, nothing returned.
+ * A random 192-bit nonce never repeats in practice, however many processes write with the same key.
+ *
+ * Names. Account ids are replaced by a keyed hash (they are never listed, only looked up). Record keys
+ * ("conv:" + a peer id) say who talks to whom, and `keys()` must give them back, so they are sealed
+ * deterministically (SIV: IV = PRF(account, padded key), ciphertext = XChaCha20(IV, padded key); opening
+ * recomputes the IV and compares): the same key always maps to the same row, a dump shows neither the peer
+ * ids nor, thanks to padding to 32 bytes, their exact lengths. Equal row ids across accounts do not occur
+ * (the account is inside the PRF). What stays visible: the number of records per account, their sizes and
+ * generations (how many messages, roughly), and write times.
+ *
+ * Not detected here: a whole record replaced by an OLDER copy of itself (same account, key and an older
+ * generation, all consistent): that is a rollback, which `openAccountRecords` detects against the
+ * generations this process saw (docs/stores.md says what remains across restarts).
+ * Key rotation is not supported yet: re-sealing means reading every record with the old key and committing
+ * it (generation + 1) through a store sealed with the new one.
+ */
+import { xchacha20, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { shake256 } from '@noble/hashes/sha3.js';
+import { concatBytes, equalBytes, wipe } from '../bytes.js';
+import { base64Decode, base64Encode } from '../codec/base64.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkName, type StoreLimits } from './validate.js';
+
+export interface SealOptions {
+  /** Names this store in the key derivation (e.g. the database's name); default "default". */
+  context?: string;
+  limits?: Partial<Limits>;
+  /** The source of the per-write nonces; the platform CSPRNG by default (tests inject their own). */
+  random?: RandomSource;
+}
+
+/** Smallest host key accepted: 256 bits of secret. */
+export const MIN_HOST_KEY_BYTES = 32;
+const SEALED_VERSION = 0x01;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+/** Bytes sealing adds to a record: version, nonce, tag. */
+export const SEAL_OVERHEAD_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
+/** Record keys are padded to a multiple of this before sealing, so row ids hide their exact length. */
+const NAME_BLOCK = 32;
+const ACCOUNT_PREFIX = 'a:';
+const KEY_PREFIX = 'k:';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+const LABEL_KEYS = enc.encode('OTR4 store sealing keys v1');
+const LABEL_AAD = enc.encode('OTR4 sealed record v1');
+
+function u32(n: number): Uint8Array {
+  return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+}
+
+function lengthPrefixed(b: Uint8Array): Uint8Array {
+  return concatBytes(u32(b.length), b);
+}
+
+function u64(n: number): Uint8Array {
+  return concatBytes(u32(Math.floor(n / 0x1_0000_0000)), u32(n >>> 0));
+}
+
+/** The associated data that binds a sealed record to its place: account, record key and generation. */
+function recordAad(accountId: string, key: string, generation: number): Uint8Array {
+  return concatBytes(LABEL_AAD, lengthPrefixed(enc.encode(accountId)), lengthPrefixed(enc.encode(key)), u64(generation));
+}
+
+/** Row names computed once per (account, key): saving after a message then costs one AEAD, no hashing. */
+const NAME_CACHE_ENTRIES = 4096;
+
+/**
+ * Nonces drawn from the CSPRNG in batches: one getRandomValues call per 64 writes instead of one per write
+ * (nonces are public, so holding the next ones in memory reveals nothing).
+ */
+function pooledRandom(random: RandomSource): RandomSource {
+  let pool: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  return (n) => {
+    if (n > 1024) return random(n);
+    if (at + n > pool.length) {
+      pool = random(64 * NONCE_BYTES);
+      at = 0;
+    }
+    at += n;
+    return pool.slice(at - n, at);
+  };
+}
+
+class Sealer {
+  private readonly recordKey: Uint8Array;
+  private readonly nameMacKey: Uint8Array;
+  private readonly nameKey: Uint8Array;
+  private readonly names = new Map<string, string>();
+  private wiped = false;
+
+  constructor(hostKey: Uint8Array, context: string, private readonly random: RandomSource) {
+    const input = concatBytes(LABEL_KEYS, lengthPrefixed(enc.encode(context)), hostKey);
+    const okm = shake256(input, { dkLen: 96 });
+    this.recordKey = okm.slice(0, 32);
+    this.nameMacKey = okm.slice(32, 64);
+    this.nameKey = okm.slice(64, 96);
+    wipe(input, okm); // copies of the host key and of the derived keys
+  }
+
+  /** SHAKE-256 keyed by prefixing the name MAC key; the input holding a copy of the key is wiped after. */
+  private prf(domain: number, data: Uint8Array, dkLen: number): Uint8Array {
+    const input = concatBytes(this.nameMacKey, new Uint8Array([domain]), data);
+    const out = shake256(input, { dkLen });
+    wipe(input);
+    return out;
+  }
+
+  private live(): void {
+    if (this.wiped) throw new OtrStateError('the sealed store is closed');
+  }
+
+  /** Memoised: names are a pure function of the keys and their inputs. Bounded; cleared when full. */
+  private cached(slot: string, make: () => string): string {
+    let name = this.names.get(slot);
+    if (name === undefined) {
+      if (this.names.size >= NAME_CACHE_ENTRIES) this.names.clear();
+      this.names.set(slot, (name = make()));
+    }
+    return name;
+  }
+
+  accountName(accountId: string): string {
+    this.live();
+    return this.cached(`a\0${accountId}`, () => this.makeAccountName(accountId));
+  }
+
+  private makeAccountName(accountId: string): string {
+    const mac = this.prf(1, enc.encode(accountId), 24);
+    return ACCOUNT_PREFIX + base64Encode(mac);
+  }
+
+  private nameIv(accountName: string, padded: Uint8Array): Uint8Array {
+    return this.prf(2, concatBytes(lengthPrefixed(enc.encode(accountName)), padded), NONCE_BYTES);
+  }
+
+  keyName(accountName: string, key: string): string {
+    this.live();
+    return this.cached(`k\0${accountName}\0${key}`, () => this.makeKeyName(accountName, key));
+  }
+
+  private makeKeyName(accountName: string, key: string): string {
+    const raw = enc.encode(key);
+    // ISO/IEC 7816-4 padding: 0x80 then zeros up to the block.
+    const padded = new Uint8Array(Math.ceil((raw.length + 1) / NAME_BLOCK) * NAME_BLOCK);
+    padded.set(raw);
+    padded[raw.length] = 0x80;
+    const iv = this.nameIv(accountName, padded);
+    return KEY_PREFIX + base64Encode(concatBytes(iv, xchacha20(this.nameKey, iv, padded)));
+  }
+
+  /** The record key a row id stands for; OtrDecodeError for anything this sealer did not produce. */
+  openKeyName(accountName: string, name: string): string {
+    this.live();
+    const bad = () => new OtrDecodeError('a stored record name does not open with this key (not sealed by this store, or edited)');
+    if (!name.startsWith(KEY_PREFIX)) throw bad();
+    let raw: Uint8Array;
+    try {
+      raw = base64Decode(name, KEY_PREFIX.length);
+    } catch {
+      throw bad();
+    }
+    const body = raw.length - NONCE_BYTES;
+    if (body < NAME_BLOCK || body % NAME_BLOCK !== 0) throw bad();
+    const iv = raw.subarray(0, NONCE_BYTES);
+    const padded = xchacha20(this.nameKey, iv, raw.subarray(NONCE_BYTES));
+    if (!equalBytes(this.nameIv(accountName, padded), iv)) throw bad();
+    const end = padded.lastIndexOf(0x80);
+    if (end < 0 || padded.subarray(end + 1).some((b) => b !== 0)) throw bad();
+    try {
+      return dec.decode(padded.subarray(0, end));
+    } catch {
+      throw bad();
+    }
+  }
+
+  seal(accountId: string, key: string, generation: number, plain: Uint8Array): Uint8Array {
+    this.live();
+    const nonce = this.random(NONCE_BYTES);
+    if (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_BYTES) throw new OtrArgumentError('the random source returned the wrong length');
+    const ct = xchacha20poly1305(this.recordKey, nonce, recordAad(accountId, key, generation)).encrypt(plain);
+    return concatBytes(new Uint8Array([SEALED_VERSION]), nonce, ct);
+  }
+
+  open(accountId: string, key: string, generation: number, sealed: Uint8Array): Uint8Array {
+    this.live();
+    const name = JSON.stringify(key);
+    if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== SEALED_VERSION)
+      throw new OtrDecodeError(`stored record ${name} is not a sealed record (truncated, unsealed or an unknown format)`);
+    try {
+      return xchacha20poly1305(this.recordKey, sealed.subarray(1, 1 + NONCE_BYTES), recordAad(accountId, key, generation)).decrypt(
+        sealed.subarray(1 + NONCE_BYTES),
+      );
+    } catch {
+      throw new OtrCryptoError(
+        'BAD_MAC',
+        `stored record ${name} does not authenticate: edited, moved from another record or account, its generation changed, or sealed with another key`,
+      );
+    }
+  }
+
+  wipe(): void {
+    wipe(this.recordKey, this.nameMacKey, this.nameKey);
+    this.names.clear();
+    this.wiped = true;
+  }
+}
+
+/**
+ * A RecordStore that seals every record with keys derived from `hostKey` before it reaches `inner`, and
+ * opens (and authenticates) every record it loads. Closing it wipes the derived keys and closes `inner`.
+ */
+export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
+  if (!(hostKey instanceof Uint8Array) || hostKey.length < MIN_HOST_KEY_BYTES)
+    throw new OtrArgumentError(`the sealing key must be a Uint8Array of at least ${MIN_HOST_KEY_BYTES} bytes`);
+  if (hostKey.every((b) => b === 0)) throw new OtrArgumentError('the sealing key is all zeros');
+  const limits: StoreLimits = resolveLimits(options.limits);
+  const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? pooledRandom(systemRandom));
+
+  return {
+    async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+      checkName(accountId, 'accountId', limits);
+      checkName(key, 'record key', limits);
+      const account = sealer.accountName(accountId);
+      const row = await inner.load(account, sealer.keyName(account, key));
+      if (!row) return undefined;
+      return { key, generation: row.generation, bytes: sealer.open(accountId, key, row.generation, row.bytes) };
+    },
+
+    async keys(accountId: string): Promise<string[]> {
+      checkName(accountId, 'accountId', limits);
+      const account = sealer.accountName(accountId);
+      return (await inner.keys(account)).map((name) => sealer.openKeyName(account, name));
+    },
+
+    async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+      checkCommit(accountId, changes, limits);
+      const account = sealer.accountName(accountId);
+      const realKey = new Map<string, string>();
+      const sealed = changes.map((c): RecordChange => {
+        const name = sealer.keyName(account, c.key);
+        realKey.set(name, c.key);
+        return { key: name, generation: c.generation, bytes: c.bytes && sealer.seal(accountId, c.key, c.generation, c.bytes) };
+      });
+      try {
+        await inner.commit(account, sealed);
+      } catch (e) {
+        // Errors from below name rows; callers know records.
+        if (e instanceof OtrStoreConflictError) {
+          const key = realKey.get(e.key) ?? e.key;
+          throw new OtrStoreConflictError(key, e.message.split(JSON.stringify(e.key)).join(JSON.stringify(key)));
+        }
+        if (e instanceof OtrLimitError)
+          throw new OtrLimitError(`${e.message} (sealed: a record grows by ${SEAL_OVERHEAD_BYTES} bytes, a key by about 4/3 plus 56)`);
+        throw e;
+      }
+    },
+
+    async close(): Promise<void> {
+      sealer.wipe();
+      await inner.close();
+    },
+  };
+}

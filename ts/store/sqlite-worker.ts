@@ -1,0 +1,200 @@
+/**
+ * The SQLite store on a worker thread: `openSqliteStore({ path, worker: true })`.
+ *
+ * better-sqlite3 is synchronous, so on the main thread every flush — an fsync with synchronous=FULL, a few
+ * milliseconds on a real disk — stops the event loop: no socket is read while a save is made durable. Here the
+ * connection lives in a worker thread (this module is both sides: the main-thread proxy and, when loaded as a
+ * worker, the server). The worker runs the ordinary SqliteStore, so the semantics are the same, and its group
+ * commit works better still: while the worker is inside one fsync, the next commits queue up in its message
+ * port and go out together in the next transaction.
+ *
+ * Errors cross the thread as { name, code, message, key, known, found } and are rebuilt as the same Otr*
+ * classes, so callers see exactly what the in-thread store throws.
+ */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import {
+  OtrArgumentError,
+  OtrCryptoError,
+  OtrDecodeError,
+  OtrError,
+  OtrLimitError,
+  OtrStateError,
+  OtrStoreConflictError,
+  OtrStoreRollbackError,
+  type OtrErrorCode,
+} from '../errors.js';
+import { resolveLimits } from '../limits.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { checkCommit, checkName, type StoreLimits } from './validate.js';
+
+type Op = 'load' | 'keys' | 'commit' | 'close';
+/** Marks the workerData of our own workers, so that loading this module in any other worker does nothing. */
+const MARK = 'otr4SqliteStoreWorker';
+
+interface Request {
+  id: number;
+  op: Op;
+  args: unknown[];
+}
+
+interface WireError {
+  name: string;
+  code?: string;
+  message: string;
+  key?: string;
+  known?: number;
+  found?: number;
+}
+
+interface Reply {
+  id: number;
+  ok?: unknown;
+  error?: WireError;
+}
+
+function toWire(e: unknown): WireError {
+  const err = e as Partial<OtrStoreRollbackError> & Error;
+  return { name: err?.name ?? 'Error', code: err?.code, message: err?.message ?? String(e), key: err?.key, known: err?.known, found: err?.found };
+}
+
+/** The same class as was thrown in the worker (an unknown one becomes OtrStateError: the worker failed). */
+function fromWire(w: WireError): Error {
+  const code = w.code as OtrErrorCode | undefined;
+  switch (w.name) {
+    case 'OtrStoreConflictError':
+      return new OtrStoreConflictError(w.key ?? '', w.message);
+    case 'OtrStoreRollbackError':
+      return new OtrStoreRollbackError(w.key ?? '', w.known ?? 0, w.found ?? 0, w.message);
+    case 'OtrDecodeError':
+      return new OtrDecodeError(w.message, code);
+    case 'OtrLimitError':
+      return new OtrLimitError(w.message);
+    case 'OtrStateError':
+      return new OtrStateError(w.message);
+    case 'OtrArgumentError':
+      return new OtrArgumentError(w.message);
+    case 'OtrCryptoError':
+      return new OtrCryptoError(code ?? 'BAD_MAC', w.message);
+    case 'OtrError':
+      return new OtrError(code ?? 'STATE', w.message);
+    default:
+      return new OtrStateError(`the SQLite worker failed: ${w.name}: ${w.message}`);
+  }
+}
+
+/** The main-thread side: a RecordStore whose every call is a message to the worker. */
+export class SqliteWorkerStore implements RecordStore {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private closed = false;
+  private dead: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly limits: StoreLimits,
+  ) {
+    worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (r.error) p.reject(fromWire(r.error));
+      else p.resolve(r.ok);
+    });
+    const fail = (e: Error) => {
+      this.dead ??= new OtrStateError(`the SQLite worker stopped: ${e.message}`);
+      for (const p of this.pending.values()) p.reject(this.dead);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  }
+
+  static async open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
+    const { limits, path, synchronous, busyTimeoutMs, verifyOnOpen } = options;
+    // This very module (or the bundle it was built into) is the worker's code: see serve() below.
+    const worker = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, limits, path, synchronous, busyTimeoutMs, verifyOnOpen } });
+    const store = new SqliteWorkerStore(worker, resolveLimits(limits));
+    try {
+      await store.call('keys', ['\u0000ready']); // the first reply says the database opened (or why not)
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    }
+    return store;
+  }
+
+  private call(op: Op, args: unknown[]): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.worker.postMessage({ id, op, args } satisfies Request);
+      } catch (e) {
+        this.pending.delete(id);
+        reject(new OtrArgumentError(`arguments that cannot be sent to the SQLite worker: ${(e as Error).message}`));
+      }
+    });
+  }
+
+  // Arguments are checked here too, so a wrong call fails at once and exactly as in-thread, without a hop.
+  async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+    if (this.closed) throw new OtrStateError('the store is closed');
+    checkName(accountId, 'accountId', this.limits);
+    checkName(key, 'record key', this.limits);
+    return (await this.call('load', [accountId, key])) as StoredRecord | undefined;
+  }
+
+  async keys(accountId: string): Promise<string[]> {
+    if (this.closed) throw new OtrStateError('the store is closed');
+    checkName(accountId, 'accountId', this.limits);
+    return (await this.call('keys', [accountId])) as string[];
+  }
+
+  async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    if (this.closed) throw new OtrStateError('the store is closed');
+    checkCommit(accountId, changes, this.limits);
+    // postMessage copies the bytes now (structured clone): the caller may reuse its buffers at once.
+    await this.call('commit', [accountId, changes]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.call('close', []);
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
+
+/** The worker side: serves requests with an ordinary SqliteStore. */
+async function serve(): Promise<void> {
+  const port = parentPort!;
+  let store: RecordStore | undefined;
+  let openError: unknown;
+  try {
+    store = await SqliteStore.open(workerData as SqliteStoreOptions);
+  } catch (e) {
+    openError = e;
+  }
+  port.on('message', (r: Request) => {
+    const reply = (p: Promise<unknown>) =>
+      p.then(
+        (ok) => port.postMessage({ id: r.id, ok } satisfies Reply),
+        (e) => port.postMessage({ id: r.id, error: toWire(e) } satisfies Reply),
+      );
+    if (!store) return void reply(Promise.reject(openError));
+    if (r.op === 'keys' && r.args[0] === '\u0000ready') return void reply(Promise.resolve(true));
+    const s = store;
+    const [a, b] = r.args as [string, unknown];
+    if (r.op === 'load') reply(s.load(a, b as string));
+    else if (r.op === 'keys') reply(s.keys(a));
+    else if (r.op === 'commit') reply(s.commit(a, b as RecordChange[]));
+    else reply(s.close());
+  });
+}
+
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[MARK] === true) void serve();
