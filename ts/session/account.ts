@@ -102,7 +102,11 @@ export class Account {
   private readonly conversations = new Map<string, Conversation>();
   /** The secrets of our published prekeys (each used once) and prekey profiles, for offline conversations. */
   private prekeyOwner: PrekeyOwnerState = EMPTY_PREKEY_OWNER_STATE;
-  /** The long-term fingerprint last seen per peer (persisted): takeover and downgrade detection. */
+  /**
+   * The fingerprint trust store (persisted): every fingerprint seen per peer with its trust, and the one last
+   * seen (takeover and downgrade detection). Verify or revoke by hand with `fingerprints.verify(peer, fp)` /
+   * `fingerprints.revoke(peer, fp)` (docs/trust.md).
+   */
   readonly fingerprints: LastSeenFingerprints;
   /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
   private readonly dakeBudget: TokenBucket;
@@ -118,7 +122,7 @@ export class Account {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = new LastSeenFingerprints();
+    this.fingerprints = new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
   }
@@ -299,7 +303,7 @@ export class Account {
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
     const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys);
-    const seen = LastSeenFingerprints.fromValue(v.fingerprints);
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
     (account as { fingerprints: LastSeenFingerprints }).fingerprints = seen;
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
