@@ -4,11 +4,12 @@
  * the JSON lines it prints. Every line is kept, so a test can check everything that crossed the bridge.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './interop/libotr-peer.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Prosody } from './helpers/prosody.js';
 
-export const BRIDGE = join(ROOT, 'build', 'examples', 'xmpp-bridge', 'main.js');
+/** The compiled bridge (this file runs from build/test/). */
+export const BRIDGE = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'xmpp-bridge', 'main.js');
 
 export type Line = Record<string, unknown> & { type: string };
 

@@ -64,7 +64,8 @@ async function main(): Promise<void> {
     if (!quitting) {
       quitting = true;
       try {
-        await xmpp.send(xml('presence', { type: 'unavailable' }));
+        // Only once the stream is up: before that, a stanza would be taken for the stream header.
+        if (xmpp.status === 'online') await xmpp.send(xml('presence', { type: 'unavailable' }));
         await xmpp.stop();
       } catch {
         // already offline

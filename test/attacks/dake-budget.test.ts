@@ -45,6 +45,16 @@ test('per-peer budget: fresh Identities beyond the burst are throttled (with an 
   assert.is(p.a.receive(identities[5]!).toSend.length, 1);
 });
 
+test('an Identity dropped unread by the budget is answered when it comes again (it was not a replay)', () => {
+  const p = makePair(be, 46, { limits: { dakeBudgetPeerBurst: 1, dakeBudgetPeerPerSecond: 1 } });
+  const ids = Array.from({ length: 2 }, (_, i) => attackerIdentity(be, makeAttacker(be, { tag: 0x4500_0000 + i, seed: 210 + i, nowMs: p.clock() }), BOB_ID, ALICE_ID));
+  assert.is(p.a.receive(ids[0]!).toSend.length, 1);
+  assert.ok(throttled(p.a.receive(ids[1]!), 'peer'));
+  p.clock.advance(1000);
+  assert.is(p.a.receive(ids[1]!).toSend.length, 1);
+  assert.equal(p.a.receive(ids[1]!).toSend, [], 'now it is a replay');
+});
+
 test('per-account budget: a flood spread over many peers is throttled as a whole', () => {
   const clock = testClock();
   const limits = { dakeBudgetAccountBurst: 5, dakeBudgetAccountPerSecond: 1 };

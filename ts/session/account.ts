@@ -38,6 +38,7 @@ import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
 import { LastSeenFingerprints } from './fingerprints.js';
+import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
@@ -90,7 +91,7 @@ interface AccountKeys {
   profile: ClientProfile;
 }
 
-export class Account {
+export class Account implements ConversationHost {
   readonly accountId: Uint8Array;
   readonly backend: CryptoBackend;
   readonly random: RandomSource;
@@ -132,13 +133,20 @@ export class Account {
     return this.dakeBudget.take(nowMs);
   }
 
-  /**
-   * @internal Records an Identity message from `peer` (a 16-byte digest of peer and bytes); false if this
-   * exact message was seen before.
-   */
-  firstSightOfIdentity(peer: Uint8Array, bytes: Uint8Array): boolean {
+  /** @internal A digest of an Identity message from `peer` (16 bytes of SHAKE-256 over peer id and bytes, hex). */
+  identityDigest(peer: Uint8Array, bytes: Uint8Array): string {
     const len = Uint8Array.of(peer.length >>> 24, peer.length >>> 16, peer.length >>> 8, peer.length);
-    return this.answeredIdentities.add(bytesToHex(this.backend.shake256([len, peer, bytes], 16)));
+    return bytesToHex(this.backend.shake256([len, peer, bytes], 16));
+  }
+
+  /** @internal Whether an Identity with this digest was already processed (a replay). */
+  identitySeen(digest: string): boolean {
+    return this.answeredIdentities.has(digest);
+  }
+
+  /** @internal Remembers that an Identity with this digest has been processed (it is not processed again). */
+  rememberIdentity(digest: string): void {
+    this.answeredIdentities.add(digest);
   }
 
   /** A new account with fresh keys (or the given ones). */

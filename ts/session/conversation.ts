@@ -15,12 +15,13 @@
  * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
  * step succeeded, so a bad message never corrupts or loses a session.
  */
-import type { Account } from './account.js';
+import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
-import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
+import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
+import { dakeFromValue, dakeToValue } from './persist.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -32,6 +33,7 @@ import { tagPlaintext } from '../codec/whitespace.js';
 import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error-message.js';
 import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
+import { decodeIdentity } from '../wire/dake.js';
 import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
@@ -45,44 +47,19 @@ import {
   type DakeLocal,
   type DakeState,
 } from '../ake/interactive.js';
-import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
-import { initialSmpState, smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult, type SmpState } from '../smp/state.js';
-import { encodeSmpState, decodeSmpState } from '../smp/persist.js';
+import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
-import { profileFingerprint, type ClientProfile } from '../profile/client-profile.js';
+import { profileFingerprint } from '../profile/client-profile.js';
 import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
+import { mapV3Event } from './v3-bridge.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
 import { judgeFingerprint, smpVerified } from './trust.js';
 import { Healer, type HealReason } from './healing.js';
 import { device, type Device } from './devices.js';
 
-/** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
-interface Instance {
-  readonly peerTag: number;
-  dake: DakeState;
-  ratchet: RatchetState | null;
-  /** The peer ended the session (TLV 1) or it expired: nothing is sent until a new DAKE. */
-  finished: boolean;
-  ssid: Uint8Array | null;
-  peerProfile: ClientProfile | null;
-  smp: SmpState;
-  /** When we last sent a data message (heartbeats). */
-  lastSentAt: number;
-  /** When a new ECDH key last entered the ratchet (session expiration, otrv4.md §Session Expiration). */
-  lastKeyAt: number;
-  /**
-   * Data messages that arrived while we awaited Auth-I: they may have overtaken it. The peer has not
-   * authenticated, so they are bounded (limits.maxEarlyDataMessages/maxEarlyDataBytes), aged
-   * (policy.earlyDataRetentionMs) and kept in memory only: never persisted.
-   */
-  early: { bytes: Uint8Array; at: number }[];
-  /** Bytes held in `early`. */
-  earlyBytes: number;
-  /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
-  pendingSince: number;
-}
 
 export interface SendOptions {
   /**
@@ -132,7 +109,7 @@ export class Conversation {
   private readonly healer: Healer;
 
   constructor(
-    private readonly account: Account,
+    private readonly account: ConversationHost,
     peerId: string,
   ) {
     this.peerId = peerId;
@@ -568,7 +545,15 @@ export class Conversation {
     // A byte-identical Identity is answered at most once (per account, while remembered): a resend (e.g. the
     // tie-break winner's) must not cancel the Auth-R already on its way, and replaying recorded Identities
     // must not make us run the responder again and again.
-    if (!this.account.firstSightOfIdentity(this.peerIdBytes, bytes)) {
+    // Structure first (bounded, no hashing, no arithmetic): a malformed or oversized Identity costs no digest.
+    try {
+      decodeIdentity(bytes, this.account.limits.maxFieldBytes);
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    const digest = this.account.identityDigest(this.peerIdBytes, bytes);
+    if (this.account.identitySeen(digest)) {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'replayed Identity message (already answered)' });
       return;
     }
@@ -578,6 +563,8 @@ export class Conversation {
       return;
     }
     if (!this.spendDakeBudget(out, peerTag)) return;
+    // Remembered only once processed: an Identity dropped unread (no room, throttled) may come again.
+    this.account.rememberIdentity(digest);
     const useUnbound = inst.dake.kind === 'idle' && this.unbound.kind === 'awaiting-auth-r';
     const before = useUnbound ? this.unbound : inst.dake;
     const from = instanceState(inst);
@@ -1217,7 +1204,7 @@ export class Conversation {
   }
 
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
-  static fromState(account: Account, peerId: string, v: StateValue | undefined): Conversation {
+  static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
@@ -1249,9 +1236,6 @@ export class Conversation {
 
 // -------------------------------------------------------------------- module helpers
 
-function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, pendingSince: 0 };
-}
 
 /** A per-peer override may only set known policy fields, each with its default's type (it may come from storage). */
 function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
@@ -1263,50 +1247,8 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
   return p;
 }
 
-function instanceState(inst: Instance): ConversationState {
-  if (inst.finished) return 'FINISHED';
-  if (inst.ratchet) return 'ENCRYPTED_MESSAGES';
-  if (inst.dake.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
-  if (inst.dake.kind === 'awaiting-auth-i') return 'WAITING_AUTH_I';
-  return 'START';
-}
 
-function instanceToValue(i: Instance): StateValue {
-  return {
-    peerTag: i.peerTag,
-    dake: dakeToValue(i.dake),
-    ratchet: i.ratchet ? ratchetToValue(i.ratchet) : null,
-    finished: i.finished,
-    ssid: i.ssid,
-    peerProfile: i.peerProfile ? i.peerProfile.encoded : null,
-    smp: encodeSmpState(i.smp),
-    lastSentAt: i.lastSentAt,
-    lastKeyAt: i.lastKeyAt,
-    // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
-  };
-}
 
-function instanceFromValue(v: StateValue, maxQuestion: number, now: number): Instance {
-  const r = expect.record(v, 'instance');
-  const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
-  if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
-  return {
-    peerTag,
-    dake: dakeFromValue(r.dake),
-    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(r.ratchet),
-    finished: expect.boolean(r.finished, 'finished'),
-    ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
-    peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
-    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
-    lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
-    lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
-    // States written before early data stopped being persisted may hold some: dropped (never trusted).
-    early: [],
-    earlyBytes: 0,
-    // A restored pending DAKE is protected from eviction as if it had just begun.
-    pendingSince: now,
-  };
-}
 
 function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
   if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)
@@ -1334,41 +1276,3 @@ function decodeText(b: Uint8Array): string {
 function errorText(e: unknown): string {
   return e instanceof OtrError ? `${e.code}: ${e.message}` : String(e);
 }
-
-function mapV3Event(e: V3Event, instance: number): OtrEvent | undefined {
-  switch (e.type) {
-    case 'encrypted':
-      return { type: 'encrypted', instance, ssid: bytesToHex(e.ssid), version: 3, peerFingerprint: bytesToHex(e.fingerprint) };
-    case 'finished':
-      return { type: 'finished', instance, reason: 'peer-ended' };
-    case 'plaintext':
-      return { type: 'ended', instance };
-    case 'unencrypted':
-      return { type: 'unencrypted-warning', instance };
-    case 'unreadable':
-      return { type: 'unreadable', instance, code: 'MALFORMED', detail: e.reason };
-    case 'ignored':
-      return { type: 'ignored', instance, reason: e.reason };
-    case 'errorReceived':
-      return { type: 'peer-error', message: e.message };
-    case 'cannotSend':
-      return { type: 'not-sent', reason: 'finished', text: '' };
-    case 'extraKey':
-      return { type: 'extra-key', instance, key: e.key, context: u32be(e.use), data: e.useData, direction: 'received' };
-    case 'smpRequest':
-      return { type: 'smp', instance, status: 'asked', question: e.question ?? '' };
-    case 'smpResult':
-      return { type: 'smp', instance, status: e.success ? 'succeeded' : 'failed' };
-    case 'smpAborted':
-      return { type: 'smp', instance, status: 'aborted' };
-    case 'smpError':
-      return { type: 'smp', instance, status: 'invalid' };
-    default:
-      return undefined;
-  }
-}
-
-function u32be(n: number): Uint8Array {
-  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
-
