@@ -17,8 +17,9 @@ export { Account, type AccountOptions } from './session/account.js';
 export { Conversation, type SendOptions } from './session/conversation.js';
 export { DEFAULT_POLICY, type Policy } from './session/policy.js';
 // The last long-term fingerprint seen per peer (account.fingerprints): what `fingerprint-changed` compares with.
-export type { LastSeenFingerprints, SeenFingerprints } from './session/fingerprints.js';
-export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion } from './session/events.js';
+export type { LastSeenFingerprints, SeenFingerprints, KnownFingerprint } from './session/fingerprints.js';
+export type { Device } from './session/devices.js';
+export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion, Trust } from './session/events.js';
 export type { RandomSource } from './crypto/random.js';
 // Offline conversations: prekey ensembles and the prekey-server protocol (client, and the transport-agnostic
 // server core). The Node-only TCP server and file store live in ts/prekey-server/{tcp,file-store}.ts.

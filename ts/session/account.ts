@@ -103,14 +103,18 @@ export class Account implements ConversationHost {
   private readonly conversations = new Map<string, Conversation>();
   /** The secrets of our published prekeys (each used once) and prekey profiles, for offline conversations. */
   private prekeyOwner: PrekeyOwnerState = EMPTY_PREKEY_OWNER_STATE;
-  /** The long-term fingerprint last seen per peer (persisted): takeover and downgrade detection. */
+  /**
+   * The fingerprint trust store (persisted): every fingerprint seen per peer with its trust, and the one last
+   * seen (takeover and downgrade detection). Verify or revoke by hand with `fingerprints.verify(peer, fp)` /
+   * `fingerprints.revoke(peer, fp)` (docs/trust.md).
+   */
   readonly fingerprints: LastSeenFingerprints;
   /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
   private readonly dakeBudget: TokenBucket;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
 
-  private constructor(o: AccountOptions, keys: AccountKeys, fingerprints = new LastSeenFingerprints()) {
+  private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
     this.backend = o.backend ?? getBackend();
     this.random = o.random ?? systemRandom;
@@ -119,7 +123,7 @@ export class Account implements ConversationHost {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = fingerprints;
+    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
   }
@@ -306,7 +310,8 @@ export class Account implements ConversationHost {
     if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
-    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, LastSeenFingerprints.fromValue(v.fingerprints));
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
+    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, seen);
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
       const e = expect.record(entry, 'conversation');

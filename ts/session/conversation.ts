@@ -56,11 +56,17 @@ import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
 import { mapV3Event } from './v3-bridge.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
+import { judgeFingerprint, smpVerified } from './trust.js';
+import { Healer, type HealReason } from './healing.js';
+import { device, type Device } from './devices.js';
 
 
 export interface SendOptions {
-  /** Send to this remote instance instead of the current one. */
-  instance?: number;
+  /**
+   * Send to this remote instance instead of the current one; `'all'` sends to every instance (device of the
+   * peer) with an encrypted session, and falls back to the ordinary behaviour when there is none.
+   */
+  instance?: number | 'all';
   /**
    * Attach a TLV 7 asking the peer to derive the extra symmetric key: `context` (4 bytes) tells the peer what
    * it is for, `data` travels along. The derived key comes back as an `extra-key` event.
@@ -99,6 +105,8 @@ export class Conversation {
   private readonly dakeBudget: TokenBucket;
   /** The version and remote instance `send` last used: a change is reported (`version-switched`, `instance-switched`). */
   private lastTarget: { version: ProtocolVersion; instance: number } | null = null;
+  /** Sessions that heal (policy.healSessions): repair DAKEs, unreadable counts, unconfirmed messages; runtime only. */
+  private readonly healer: Healer;
 
   constructor(
     private readonly account: ConversationHost,
@@ -108,6 +116,7 @@ export class Conversation {
     this.peerIdBytes = utf8(peerId);
     this.reassembler = new FragmentReassembler(account.limits);
     this.dakeBudget = new TokenBucket(account.limits.dakeBudgetPeerBurst, account.limits.dakeBudgetPeerPerSecond);
+    this.healer = new Healer(account.limits);
   }
 
   // ------------------------------------------------------------------ public API
@@ -161,6 +170,56 @@ export class Conversation {
   /** The remote instance tags we hold state for. */
   get instanceTags(): number[] {
     return [...this.instances.keys()];
+  }
+
+  /**
+   * The peer's devices: every remote instance we hold state for (and the OTRv3 session), with the fingerprint
+   * of its session, that fingerprint's trust in the account's store, and its state (docs/trust.md).
+   */
+  get devices(): Device[] {
+    const store = this.account.fingerprints;
+    const list = [...this.instances.values()].map((i) =>
+      device(store, this.peerId, {
+        instance: i.peerTag,
+        version: 4,
+        state: instanceState(i),
+        ...(i.peerProfile ? { fingerprint: bytesToHex(profileFingerprint(this.account.backend, i.peerProfile)) } : {}),
+        current: this.active === 4 && i.peerTag === this.current,
+        healing: this.healer.healing(i.peerTag),
+      }),
+    );
+    const v3 = this.v3conv;
+    if (v3 && v3.msgstate !== 'plaintext') {
+      const f = v3.peerFingerprint;
+      list.push(
+        device(store, this.peerId, {
+          instance: v3.state.theirTag ?? TAG_ANY,
+          version: 3,
+          state: v3.msgstate === 'encrypted' ? 'ENCRYPTED_MESSAGES' : 'FINISHED',
+          ...(f ? { fingerprint: bytesToHex(f) } : {}),
+          current: this.active === 3,
+          healing: false,
+        }),
+      );
+    }
+    return list;
+  }
+
+  /** Every fingerprint seen for this peer, with its trust (the account's store). */
+  get fingerprints() {
+    return this.account.fingerprints.list(this.peerId);
+  }
+
+  /** Marks the peer's fingerprint (default: the current session's) as verified by hand. */
+  verifyFingerprint(fingerprint: string | undefined = this.peerFingerprint): void {
+    if (fingerprint === undefined) throw new OtrStateError('no fingerprint to verify: no session yet');
+    this.account.fingerprints.verify(this.peerId, fingerprint);
+  }
+
+  /** Revokes trust in one of the peer's fingerprints (default: the current session's). */
+  revokeFingerprint(fingerprint: string | undefined = this.peerFingerprint): void {
+    if (fingerprint === undefined) throw new OtrStateError('no fingerprint to revoke: no session yet');
+    this.account.fingerprints.revoke(this.peerId, fingerprint);
   }
 
   /** The remote instance `send` uses (0 before any DAKE). */
@@ -232,15 +291,28 @@ export class Conversation {
     if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
     const out = emptyOutcome();
     this.expireIfIdle(out);
-    if (this.active === 3 && this.v3conv && !options.instance) {
+    if (options.instance === 'all' && this.sendAll(out, text, options)) return out;
+    const target = options.instance === 'all' ? undefined : options.instance;
+    if (this.active === 3 && this.v3conv && !target) {
       this.absorbV3(this.v3conv.send(text), out);
       return out;
     }
-    const inst = this.instances.get(options.instance ?? this.current);
+    const inst = this.instances.get(target ?? this.current);
+    if (inst && this.healer.healing(inst.peerTag)) {
+      // A repair DAKE is under way: the old session is what the peer cannot read. Sent when the new one is up.
+      this.queue.push(text);
+      out.events.push({ type: 'not-sent', reason: 'queued', text });
+      return out;
+    }
     if (inst?.ratchet && !inst.finished) {
-      const tlvs: Tlv[] = [];
-      if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
-      this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+      this.sendUser(out, inst, text, options);
+      return out;
+    }
+    if (inst?.finished && this.policy.healSessions && this.healer.wasExpired(inst.peerTag)) {
+      // Our own expiry (not the peer's end): queue the text and start again instead of refusing it.
+      this.queue.push(text);
+      out.events.push({ type: 'not-sent', reason: 'queued', text });
+      this.heal(out, inst, 'expired');
       return out;
     }
     if (inst?.finished || (!inst && this.state === 'FINISHED')) {
@@ -260,6 +332,46 @@ export class Conversation {
     return out;
   }
 
+  /** One user message on `inst`'s session, kept as unconfirmed until the peer shows it reads us. */
+  private sendUser(out: Outcome, inst: Instance, text: string, options: SendOptions): void {
+    const tlvs: Tlv[] = [];
+    if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
+    this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+    this.healer.sent(inst.peerTag, text);
+  }
+
+  /** `send(text, { instance: 'all' })`: to every device with a usable session; false if there is none. */
+  private sendAll(out: Outcome, text: string, options: SendOptions): boolean {
+    let sent = 0;
+    for (const inst of this.instances.values()) {
+      if (!inst.ratchet || inst.finished || this.healer.healing(inst.peerTag)) continue;
+      this.sendUser(out, inst, text, options);
+      sent++;
+    }
+    if (this.v3conv && this.v3conv.msgstate === 'encrypted') {
+      this.absorbV3(this.v3conv.send(text), out);
+      sent++;
+    }
+    return sent > 0;
+  }
+
+  /**
+   * Starts a repair DAKE on `inst` (policy.healSessions), within the repair budget: the messages the peer may
+   * not have read go to the front of the queue and are sent on the new session. Every step is a `heal` event.
+   */
+  private heal(out: Outcome, inst: Instance, reason: HealReason): void {
+    if (!this.policy.healSessions || !this.policy.allowV4) return;
+    const r = this.healer.begin(inst.peerTag, reason, this.account.clock());
+    if (r.step === 'pending') return;
+    if (r.step === 'throttled') {
+      out.events.push({ type: 'heal', instance: inst.peerTag, step: 'throttled', reason });
+      return;
+    }
+    this.queue.unshift(...r.resend);
+    this.sendIdentity(out, inst.peerTag);
+    out.events.push({ type: 'heal', instance: inst.peerTag, step: 'started', reason, count: r.resend.length });
+  }
+
   /**
    * Ends the encrypted session(s) (otrv4.md §User requests to end an OTRv4 Conversation): a data message with
    * TLV 1 and every pending MAC key revealed, then back to START. In FINISHED, simply back to START.
@@ -271,6 +383,7 @@ export class Conversation {
       if (inst.ratchet && !inst.finished) this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
       const from = instanceState(inst);
       this.closeInstance(inst);
+      this.healer.forget(inst.peerTag);
       inst.finished = false;
       if (from !== 'START') out.events.push({ type: 'state', instance: inst.peerTag, from, to: 'START' });
       out.events.push({ type: 'ended', instance: inst.peerTag });
@@ -367,6 +480,7 @@ export class Conversation {
       case 'error':
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
+        else if (incoming.error.code === WireErrorCode.unreadable && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
         else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
         return;
       case 'query':
@@ -488,6 +602,7 @@ export class Conversation {
       r = receiveAuthR(this.account.backend, this.account.random, this.local(), before, bytes, this.account.clock());
     } catch (e) {
       this.ignore(out, peerTag, e);
+      this.peerIdMismatch(out, peerTag, 'auth-r', e);
       return;
     }
     this.admit(inst);
@@ -510,6 +625,7 @@ export class Conversation {
       r = receiveAuthI(this.account.backend, this.local(), inst.dake, bytes);
     } catch (e) {
       this.ignore(out, peerTag, e);
+      this.peerIdMismatch(out, peerTag, 'auth-i', e);
       return;
     }
     inst.dake = r.state;
@@ -549,6 +665,12 @@ export class Conversation {
     const flags = bytes.length > HEADER_BYTES ? bytes[HEADER_BYTES]! : 0;
     const quiet = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
     const L = this.account.limits;
+    const receiverTag = peekHeader(bytes).receiverTag;
+    if (receiverTag !== this.account.instanceTag && isValidSenderTag(receiverTag)) {
+      // Another device of ours (same account, another instance tag) is the addressee: not ours to read or answer.
+      out.events.push({ type: 'ignored', instance: peerTag, reason: `data message for another of our instances (${receiverTag.toString(16)})` });
+      return;
+    }
     if (!inst?.ratchet || inst.finished) {
       if (inst && inst.dake.kind === 'awaiting-auth-i') {
         // otrv4.md §Receiving a Data Message: the first messages after a DAKE may overtake its last message.
@@ -570,8 +692,11 @@ export class Conversation {
         this.report(out, peerTag, e);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
       } else out.events.push({ type: 'ignored', instance: peerTag, reason: errorText(e) });
+      // Unreadable in a row from an instance we have a session with: the session is broken on one side.
+      if (this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
       return;
     }
+    this.healer.readable(peerTag);
     inst.ratchet = r.state;
     if (r.source === 'new-ratchet') inst.lastKeyAt = this.account.clock();
     const plain = splitPlaintext(r.plaintext, L.maxTlvs);
@@ -661,6 +786,9 @@ export class Conversation {
   // ------------------------------------------------------------------ session lifecycle
 
   private establish(out: Outcome, inst: Instance, e: DakeEstablished): void {
+    const fp = bytesToHex(profileFingerprint(this.account.backend, e.peerProfile));
+    const verdict = judgeFingerprint(this.account.fingerprints, this.peerId, inst.peerTag, 4, fp, this.account.clock(), this.policy.refuseUnverifiedChange);
+    if (verdict.refuse) return this.refuse(out, inst, e, fp, verdict);
     const from = instanceState(inst);
     const replaced = inst.ratchet !== null || inst.finished;
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
@@ -674,17 +802,50 @@ export class Conversation {
     inst.lastSentAt = now;
     this.current = inst.peerTag;
     this.active = 4;
-    const fp = bytesToHex(profileFingerprint(this.account.backend, e.peerProfile));
     out.events.push({ type: 'encrypted', instance: inst.peerTag, ssid: bytesToHex(e.ssid), version: 4, peerFingerprint: fp });
     // Takeover visibility (docs/security.md): each of these is a distinct event, never just another `encrypted`.
     if (replaced) out.events.push({ type: 'session-replaced', instance: inst.peerTag, version: 4 });
     this.noteTarget(out);
-    this.noteFingerprint(out, inst.peerTag, 4, fp);
+    out.events.push(...verdict.events);
     this.stateEvent(out, inst, from);
+    const healed = this.healer.completed(inst.peerTag);
+    if (healed) out.events.push({ type: 'heal', instance: inst.peerTag, step: 'completed', reason: healed.reason });
     // otrv4.md §Receiving an Auth-I Message: "If a plaintext message is waiting to be sent, encrypt it and send it."
     const queued = this.queue;
     this.queue = [];
-    for (const text of queued) this.sendData(out, inst, utf8(text), [], 0);
+    for (const text of queued) this.sendUser(out, inst, text, {});
+    if (healed && healed.resent > 0) out.events.push({ type: 'heal', instance: inst.peerTag, step: 'resent', reason: healed.reason, count: healed.resent });
+  }
+
+  /**
+   * policy.refuseUnverifiedChange: a DAKE completed with a changed, unverified (or a revoked) fingerprint. Its
+   * keys say goodbye (a disconnect message, so the peer does not think it is encrypted) and are wiped; whatever
+   * the instance held before (a session with the known key) is left as it was.
+   */
+  private refuse(out: Outcome, inst: Instance, e: DakeEstablished, fp: string, verdict: { events: OtrEvent[]; previous?: string; refuse?: 'changed-unverified' | 'revoked' }): void {
+    out.events.push(...verdict.events);
+    const scratch = newInstance(inst.peerTag);
+    scratch.ratchet = e.ratchet;
+    this.sendData(out, scratch, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+    wipeRatchetState(scratch.ratchet!);
+    wipe(e.ssid);
+    out.events.push({ type: 'session-refused', instance: inst.peerTag, version: 4, fingerprint: fp, reason: verdict.refuse!, ...(verdict.previous ? { previous: verdict.previous } : {}) });
+  }
+
+  /** Whether `peerTag` has a usable OTRv4 session (encrypted, not finished). */
+  private usable(peerTag: number): boolean {
+    const i = this.instances.get(peerTag);
+    return this.active === 4 && !!i?.ratchet && !i.finished;
+  }
+
+  /**
+   * A DAKE step failed only at the ring signature, after the profile and keys validated: the transcript
+   * differs, and the part of it the host chooses is phi's account ids. Named as the likely cause (it may
+   * also be a forgery; the message is ignored either way).
+   */
+  private peerIdMismatch(out: Outcome, peerTag: number, step: 'auth-r' | 'auth-i', e: unknown): void {
+    if (!(e instanceof OtrError) || e.code !== 'BAD_SIGNATURE') return;
+    out.events.push({ type: 'peer-id-mismatch', instance: peerTag, step, ourId: decodeText(this.account.accountId), peerId: this.peerId });
   }
 
   /** Forgets every key of `inst` (wiped) and SMP; the DAKE state is kept (a new DAKE may be under way). */
@@ -711,6 +872,7 @@ export class Conversation {
         this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
         this.closeInstance(inst);
         inst.finished = true;
+        this.healer.markExpired(inst.peerTag);
         if (this.current === inst.peerTag && this.active === 4) this.active = null;
         out.events.push({ type: 'finished', instance: inst.peerTag, reason: 'expired' });
         this.stateEvent(out, inst, from);
@@ -738,6 +900,8 @@ export class Conversation {
     if (r.event) {
       const ev = r.event;
       out.events.push({ type: 'smp', instance: inst.peerTag, status: ev.type, ...(ev.type === 'asked' ? { question: ev.question } : {}) });
+      if (ev.type === 'succeeded' && inst.peerProfile)
+        out.events.push(smpVerified(this.account.fingerprints, this.peerId, inst.peerTag, 4, bytesToHex(profileFingerprint(this.account.backend, inst.peerProfile))));
     }
   }
 
@@ -785,6 +949,8 @@ export class Conversation {
     for (const e of r.events) {
       const ev = mapV3Event(e, tag);
       if (ev) out.events.push(ev);
+      if (e.type === 'smpResult' && e.success && this.v3conv?.peerFingerprint)
+        out.events.push(smpVerified(this.account.fingerprints, this.peerId, tag, 3, bytesToHex(this.v3conv.peerFingerprint)));
       if (e.type === 'encrypted') {
         this.active = 3;
         this.noteTarget(out);
@@ -872,6 +1038,7 @@ export class Conversation {
   }
 
   private evict(victim: Instance): void {
+    this.healer.forget(victim.peerTag);
     this.closeInstance(victim);
     wipeDakeState(victim.dake);
     this.instances.delete(victim.peerTag);
@@ -976,10 +1143,12 @@ export class Conversation {
     else if (last.instance !== instance) out.events.push({ type: 'instance-switched', from: last.instance, to: instance, version });
   }
 
-  /** Records the fingerprint of a completed DAKE; a different one than last time is reported. */
+  /**
+   * Records the fingerprint of a completed OTRv3 AKE (new and changed keys are reported). The refusal policy
+   * applies to OTRv4 sessions only (docs/trust.md): an OTRv3 session is reported, not refused.
+   */
   private noteFingerprint(out: Outcome, instance: number, version: ProtocolVersion, fp: string): void {
-    const previous = this.account.fingerprints.observe(this.peerId, version, fp);
-    if (previous !== undefined) out.events.push({ type: 'fingerprint-changed', instance, version, previous, fingerprint: fp });
+    out.events.push(...judgeFingerprint(this.account.fingerprints, this.peerId, instance, version, fp, this.account.clock(), false).events);
   }
 
   private offlineLocal(): OfflineLocal {
