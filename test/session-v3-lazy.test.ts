@@ -8,7 +8,9 @@ import * as assert from 'uvu/assert';
 import { Account, type Outcome } from '../ts/index.js';
 import { V3Conversation } from '../ts/v3/index.js';
 import { OtrStateError } from '../ts/errors.js';
-import { decodeClientProfile } from '../ts/profile/client-profile.js';
+import { createClientProfile, decodeClientProfile } from '../ts/profile/client-profile.js';
+import { ed448KeyPair } from '../ts/crypto/eddsa.js';
+import { generateEcdh } from '../ts/crypto/ecdh.js';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { testDsaKey, BOB_TAG } from './interop/v3-pair.js';
@@ -166,6 +168,17 @@ test('prepareV3 ahead of time: the key once, the profile re-issued, persisted', 
   assert.is(alice.clientProfile.versions, '34');
   const r = Account.restore(alice.serialize(), { backend: WASM, clock: now });
   assert.is(r.dsaKey!.y, k.y);
+});
+
+test('a profile signed with the held key pair is byte-identical; a key pair of another secret is not used', () => {
+  const r = seededRandom(11);
+  const secret = r(57);
+  const other = ed448KeyPair(WASM, r(57));
+  const forgingKey = generateEcdh(WASM, r).public;
+  const base = { ownerTag: 0x1000, identitySecret: secret, forgingKey, versions: '4', expiry: 2_000_000_000n };
+  const plain = createClientProfile(WASM, base);
+  assert.equal(createClientProfile(WASM, { ...base, identityKeyPair: ed448KeyPair(WASM, secret) }).encoded, plain.encoded);
+  assert.equal(createClientProfile(WASM, { ...base, identityKeyPair: other }).encoded, plain.encoded);
 });
 
 test.run();

@@ -186,6 +186,7 @@ export class Account implements ConversationHost {
     return createClientProfile(this.backend, {
       ownerTag: k.instanceTag,
       identitySecret: k.identity.secret,
+      identityKeyPair: k.identity,
       forgingKey: k.forgingKey,
       versions: k.dsaKey ? '34' : '4',
       expiry: expiryFromNow(this.clock(), this.lifetime),
