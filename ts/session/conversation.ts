@@ -52,7 +52,7 @@ import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '.
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint } from '../profile/client-profile.js';
-import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
+import { V3Conversation, type V3Options, type V3Output } from '../v3/index.js';
 import { mapV3Event } from './v3-bridge.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
@@ -943,20 +943,26 @@ export class Conversation {
   }
 
   /** Maps the v3 conversation's output onto ours: one kind of conversation whatever the version. */
-  private absorbV3(r: { toSend: string[]; toUser: string[]; events: V3Event[] }, out: Outcome): void {
+  private absorbV3(r: V3Output, out: Outcome): void {
     out.toSend.push(...r.toSend);
-    const tag = this.v3conv?.state.theirTag ?? TAG_ANY;
-    for (const text of r.toUser) out.messages.push({ text, encrypted: this.v3conv?.msgstate === 'encrypted', instance: tag, version: 3 });
+    // Each shown message and event names the remote instance it came from: not necessarily the current one
+    // (the peer's other client, or the previous instance after a switch). docs/security-v3.md §For the session layer.
+    for (const m of r.messages) out.messages.push({ text: m.text, encrypted: m.encrypted, instance: m.instance || TAG_ANY, version: 3 });
     for (const e of r.events) {
+      const tag = e.instance || TAG_ANY;
       const ev = mapV3Event(e, tag);
       if (ev) out.events.push(ev);
-      if (e.type === 'smpResult' && e.success && this.v3conv?.peerFingerprint)
-        out.events.push(smpVerified(this.account.fingerprints, this.peerId, tag, 3, bytesToHex(this.v3conv.peerFingerprint)));
+      if (e.type === 'smpResult' && e.success) {
+        const fp = this.v3conv?.instances.find((i) => i.instance === e.instance)?.fingerprint ?? this.v3conv?.peerFingerprint;
+        if (fp) out.events.push(smpVerified(this.account.fingerprints, this.peerId, tag, 3, bytesToHex(fp)));
+      }
       if (e.type === 'encrypted') {
         this.active = 3;
         this.noteTarget(out);
         const fp = bytesToHex(e.fingerprint);
         this.noteFingerprint(out, tag, 3, fp);
+        // A new AKE on an instance that already had a session: the v3 analogue of OTRv4's replaced session.
+        if (e.refreshed) out.events.push({ type: 'session-replaced', instance: tag, version: 3 });
         // An OTRv3 session with a peer that has spoken OTRv4 with us before, while we both allow OTRv4.
         if (!e.refreshed && this.downgradePossible()) out.events.push({ type: 'downgrade', instance: tag, reason: 'v3-session' });
         const queued = this.queue;
@@ -1118,8 +1124,8 @@ export class Conversation {
       out.events.push({ type: 'ignored', instance, reason: `OTRv3 message in the OTRv4 ${v4} state` });
       return false;
     }
-    const v3 = this.v3conv;
-    if (v3 && (v3.msgstate !== 'plaintext' || v3.state.auth.kind !== 'none')) return true;
+    // Any OTRv3 instance encrypted or finished, or an AKE anywhere (not only the current context's).
+    if (this.v3conv?.engaged) return true;
     if (v4 !== 'START') {
       out.events.push({ type: 'ignored', instance, reason: 'OTRv3 message while an OTRv4 DAKE is under way' });
       return false;
