@@ -114,7 +114,7 @@ export class Account implements ConversationHost {
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
 
-  private constructor(o: AccountOptions, keys: AccountKeys) {
+  private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
     this.backend = o.backend ?? getBackend();
     this.random = o.random ?? systemRandom;
@@ -123,7 +123,7 @@ export class Account implements ConversationHost {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
+    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
   }
@@ -310,9 +310,8 @@ export class Account implements ConversationHost {
     if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
-    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys);
     const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
-    (account as { fingerprints: LastSeenFingerprints }).fingerprints = seen;
+    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, seen);
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
       const e = expect.record(entry, 'conversation');
