@@ -480,7 +480,7 @@ export class Conversation {
       case 'error':
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
-        else if (incoming.error.code === WireErrorCode.unreadable && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
+        else if ((incoming.error.code === WireErrorCode.unreadable || incoming.error.code === WireErrorCode.notInPrivateState) && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
         else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
         return;
       case 'query':
