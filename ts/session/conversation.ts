@@ -509,7 +509,7 @@ export class Conversation {
         return;
       }
       this.sendIdentity(out, TAG_ANY);
-    } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
+    } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
       this.fromV3(text, out, TAG_ANY, 'offer');
     }
   }
@@ -914,7 +914,7 @@ export class Conversation {
   // ------------------------------------------------------------------ OTRv3
 
   private toV3(text: string, out: Outcome): void {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance: TAG_ANY, reason: 'OTRv3 is not allowed by the policy' });
       return;
     }
@@ -931,7 +931,8 @@ export class Conversation {
     const p = this.policy;
     return {
       backend: a.backend,
-      dsaKey: a.dsaKey!,
+      // The OTRv3 context is made when an OTRv3 AKE is answered or started: the key is made then, once.
+      dsaKey: a.prepareV3(),
       instanceTag: a.instanceTag,
       random: a.random,
       now: a.clock,
@@ -971,7 +972,7 @@ export class Conversation {
   private allowedVersions(): number[] {
     const p = this.policy;
     const v: number[] = [];
-    if (p.allowV3 && this.account.dsaKey) v.push(3);
+    if (p.allowV3 && this.account.v3Capable) v.push(3);
     if (p.allowV4) v.push(4);
     return v;
   }
@@ -1106,7 +1107,7 @@ export class Conversation {
    * an offer (query or whitespace tag offering only 3), the start of an OTRv3 AKE, or any other message.
    */
   private v3Gate(out: Outcome, instance: number, kind: 'offer' | 'ake-start' | 'message'): boolean {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance, reason: 'OTRv3 is not allowed by the policy' });
       return false;
     }
