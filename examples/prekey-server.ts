@@ -32,6 +32,7 @@ const OPTIONS = {
   data: { v: './prekey-data', help: 'folder for the default key file and the default store' },
   store: { v: '', help: 'where prekeys live: postgres://user[:pass]@host:port/db (several processes may share it), sqlite:PATH or PATH (default <data>/prekeys.sqlite), file:DIR (the append-only log, one process), memory: (lost on exit)' },
   key: { v: '', help: 'server identity key file: the 57-byte Ed448 seed, created (mode 0600) if missing (default <data>/server.key); every process of one service must use the same file' },
+  'on-corruption': { v: 'refuse', help: 'a damaged file log (file:DIR): refuse to start (changing nothing), or quarantine it (rename it aside and start empty; nothing is handed out twice, stored prekeys are lost)' },
   identity: { v: 'prekey.localhost', help: "the server's identity, as clients know it (e.g. prekey.example.org)" },
   'max-connections': { v: String(L.maxConnections), help: 'open connections in all' },
   'max-connections-per-address': { v: String(L.maxConnectionsPerAddress), help: 'open connections from one remote address (an IPv6 /64 counts as one)' },
@@ -161,7 +162,8 @@ async function main(): Promise<void> {
   if (!o.store) await fsp.mkdir(o.data, { recursive: true });
 
   const backend = await loadBackend('wasm');
-  const opened = await openPrekeyStore(storeSpec, limits);
+  if (o['on-corruption'] !== 'refuse' && o['on-corruption'] !== 'quarantine') throw new UsageError('--on-corruption is refuse or quarantine');
+  const opened = await openPrekeyStore(storeSpec, limits, { onCorruption: o['on-corruption'] });
   const identitySecret = await loadOrCreateKey(keyPath);
   const core = new PrekeyServer({ backend, random: systemRandom, now: Date.now, identity: o.identity, identitySecret, store: opened.store, limits });
   wipe(identitySecret); // the core keeps only the derived scalar; the seed need not stay in memory

@@ -12,6 +12,7 @@ import { OtrPool, type PoolConversation } from '../ts/pool/index.js';
 import type { Conversation } from '../ts/session/conversation.js';
 import { dearmour } from '../ts/codec/armour.js';
 import { decodeDataMessage } from '../ts/wire/data.js';
+import { MemoryStore, PrekeyServer, fetchEnsembles, runServerRequest, type PsTransport } from '../ts/prekey-server/index.js';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { POOL_CLOCK, seedOf } from './helpers/pool-env.js';
@@ -170,6 +171,36 @@ test('calls made without waiting run in the order made: across batches, beside o
     for (const t of [...outs.map((o) => o.toSend[0]!), ...texts]) read.push(...(await b.receive(t)).messages.map((m) => m.text));
     assert.equal(read, [...Array.from({ length: 30 }, (_, i) => `in order ${i}`), ...Array.from({ length: 10 }, (_, i) => `before move ${i}`), ...Array.from({ length: 10 }, (_, i) => `after move ${i}`)]);
     assert.ok(pool.stats().batches > 10, 'many batches were used');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('an offline conversation through the pool: ensembles fetched on this thread, Non-Interactive-Auth made in a worker', async () => {
+  const server = new PrekeyServer({ backend: WASM, random: seededRandom(5), now: POOL_CLOCK, identity: 'prekey.example.org', identitySecret: seededRandom(6)(57), store: new MemoryStore() });
+  const transport =
+    (from: string): PsTransport =>
+    async (text) => {
+      const r = await server.handleText(from, text);
+      if (!r.reply) throw r.error ?? new Error('no reply');
+      return r.reply;
+    };
+  const info = { identity: 'prekey.example.org', publicKey: server.publicKey };
+  // Bob publishes (on this thread, with his secrets), then goes into the pool carrying his prekey secrets.
+  const bob = localAccount(B);
+  assert.equal(await runServerRequest(WASM, bob.random, transport(B), bob.prekeyServerLocal(B), info, bob.prekeyPublication(2)), { kind: 'success' });
+  const pool = await OtrPool.start({ workers: 2, backend: 'wasm', environment: ENV });
+  try {
+    const alice = await pool.createAccount({ accountId: A, dsaKey: null });
+    await pool.loadAccount(B, bob.serialize());
+    const fetched = await fetchEnsembles(transport(A), alice.instanceTag, B);
+    if (fetched.kind !== 'ensembles') throw new Error('no ensembles');
+    const first = await pool.conversation(A, B).sendOffline(fetched.ensembles, 'while you were away');
+    assert.ok(first.events.some((e) => e.type === 'encrypted'));
+    const read: string[] = [];
+    for (const t of first.toSend) read.push(...(await pool.conversation(B, A).receive(t)).messages.map((m) => m.text));
+    assert.equal(read, ['while you were away']);
+    assert.is((await pool.conversation(B, A).info()).state, 'ENCRYPTED_MESSAGES');
   } finally {
     await pool.close();
   }

@@ -8,6 +8,7 @@
  * crash).
  */
 import { test } from 'uvu';
+import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { Account, DEFAULT_LIMITS, OtrError, type Outcome } from '../ts/index.js';
 import { OtrPool, OtrPoolError, type PoolConversation } from '../ts/pool/index.js';
@@ -133,8 +134,10 @@ test('hostile arguments: every one a rejected promise with a typed error, none k
 });
 
 test('unload returns the account as bytes that restore in-process; the pool forgets it', async () => {
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV });
+  // The environment given as a plain file path (not a URL) works the same.
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: fileURLToPath(ENV) });
   try {
+    assert.equal(pool.stats().workers.map((w) => [w.backend, w.running]), [['wasm', true]]);
     const info = await pool.createAccount({ accountId: A, dsaKey: null });
     await pool.conversation(A, B).start();
     const bytes = await pool.unload(A);

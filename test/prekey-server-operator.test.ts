@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { makePublisher } from './prekey-fixtures.test.js';
 
 const b = WASM;
 const OPTIONS = [
-  'host', 'port', 'data', 'store', 'key', 'identity', 'max-connections', 'max-connections-per-address', 'idle-ms', 'line-deadline-ms',
+  'host', 'port', 'data', 'store', 'key', 'on-corruption', 'identity', 'max-connections', 'max-connections-per-address', 'idle-ms', 'line-deadline-ms',
   'fetch-burst', 'fetch-rate', 'target-burst', 'target-rate', 'publish-burst', 'publish-rate', 'publish-prekeys-burst', 'publish-prekeys-rate', 'max-prekeys-per-instance',
   'max-prekeys-total', 'max-instances-per-identity', 'max-identities', 'low-threshold', 'stats-interval', 'drain-timeout-ms', 'help',
 ];
@@ -118,6 +118,27 @@ test('first line in words, then JSON; counts per request class; SIGTERM drains a
     });
     idle.close();
     busy.close();
+  } finally {
+    await killAllServers();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged file log: the server refuses to start, says where and that nothing changed, exit 1; --on-corruption quarantine starts empty', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otr-pks-op-'));
+  try {
+    const store = join(dir, 'log');
+    mkdirSync(store);
+    writeFileSync(join(store, 'prekeys.log'), Buffer.concat([Buffer.from('OTR4PKL\x01', 'latin1'), Buffer.from('not a frame, not zeros either')]));
+    const r = spawnSync(process.execPath, [SERVER_JS, '--port', '0', '--data', dir, '--store', `file:${store}`], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /prekeys\.log is corrupt at byte 8 .*changing nothing/);
+    assert.is(r.stdout, '', 'never claimed to listen');
+    // Asked to, it moves the log aside and starts empty.
+    const srv = await startServer(['--data', dir, '--store', `file:${store}`, '--on-corruption', 'quarantine']);
+    assert.ok(readdirSync(store).some((f) => f.startsWith('prekeys.log.corrupt-')));
+    srv.child.kill('SIGTERM');
+    assert.equal(await srv.exited, { code: 0, signal: null });
   } finally {
     await killAllServers();
     rmSync(dir, { recursive: true, force: true });

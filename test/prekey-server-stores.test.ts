@@ -144,6 +144,31 @@ for (const kind of ['memory', 'file', 'sqlite', 'postgres']) {
   });
 }
 
+test('a failing store (database down): a typed STATE error and a store-error event, never an exception; serving resumes', async () => {
+  const { loadBackend } = await import('../ts/backend/select.js');
+  const { MemoryStore, PrekeyServer, ensembleQuery, toServerText } = await import('../ts/prekey-server/index.js');
+  const { ServerStats } = await import('../ts/prekey-server/stats.js');
+  let down = true;
+  class Flaky extends MemoryStore {
+    override async take(identity: string, nowSeconds: bigint, max: number) {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return super.take(identity, nowSeconds, max);
+    }
+  }
+  const server = new PrekeyServer({ backend: await loadBackend('js'), random: (n) => new Uint8Array(n).fill(7), now: () => 1_700_000_000_000, identity: 'p', identitySecret: new Uint8Array(57).fill(1), store: new Flaky() });
+  const stats = new ServerStats();
+  const q = toServerText(ensembleQuery(0x0a0a, 'bob@example.org'));
+  const r = await server.handleText('a@x', q);
+  assert.is(r.reply, undefined);
+  assert.is(r.error?.code, 'STATE');
+  assert.match(r.error!.message, /store unavailable/);
+  assert.equal(r.events, [{ type: 'store-error', message: 'connect ECONNREFUSED 127.0.0.1:5432' }]);
+  stats.record({ ...r, replied: false });
+  assert.is(stats.total.storeErrors, 1);
+  down = false;
+  assert.ok((await server.handleText('a@x', q)).reply, 'serving again once the store is back');
+});
+
 test.after(async () => {
   await pg?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -2,8 +2,9 @@
  * OTR over a real chat network: two bridge processes (examples/xmpp-bridge), Alice's and Bob's, logged in to
  * a private Prosody (test/helpers/prosody.ts, stanza limit 10000 bytes) reach an OTRv4 session through the
  * server and talk both ways, a large message fragmented under the limit; SMP across the server; a kill -9 of
- * Bob's bridge and a restart from its state file, with no new DAKE and no message key used twice; and Alice
- * ending the session. The tests run in order on the same two accounts.
+ * Bob's bridge and a restart from its state, with no new DAKE and no message key used twice; and Alice ending
+ * the session. Alice keeps her state in a file, Bob in the SQLite record store (ts/store), sealed at rest.
+ * The tests run in order on the same two accounts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +24,9 @@ let bobBefore: BridgeProc | undefined;
 let setupError: unknown;
 
 const ALICE = 'alice@localhost';
+const BOB_STORE = () => `sqlite:${join(tmp, 'bob.sqlite')}`;
+/** Bob's records are sealed at rest with this host key. */
+const BOB_ENV = { XMPP_BRIDGE_SEAL_KEY: '5e'.repeat(32) };
 const BOB = 'bob@localhost';
 const isType = (type: string, extra: (l: Line) => boolean = () => true) => (l: Line) => l.type === type && extra(l);
 
@@ -32,7 +36,7 @@ t.before(async () => {
     await Promise.all([server.addUser('alice', 'alice-pw'), server.addUser('bob', 'bob-pw')]);
     tmp = mkdtempSync(join(tmpdir(), 'otr4-xmpp-'));
     alice = new BridgeProc('alice', server, 'alice', 'alice-pw', 'laptop', join(tmp, 'alice.json'));
-    bob = new BridgeProc('bob', server, 'bob', 'bob-pw', 'phone', join(tmp, 'bob.json'));
+    bob = new BridgeProc('bob', server, 'bob', 'bob-pw', 'phone', BOB_STORE(), BOB_ENV);
     await Promise.all([alice.waitFor(isType('ready'), 'login'), bob.waitFor(isType('ready'), 'login')]);
   } catch (e) {
     setupError = e;
@@ -109,7 +113,7 @@ t('SMP across the server: the right secret verifies, a wrong one fails on both s
   await bob.waitFor(isType('message', (l) => l.text === 'still private after SMP' && l.encrypted === true), 'message after SMP');
 });
 
-t("kill -9 of Bob's bridge mid-conversation, restart from its state file: no new DAKE, no message key reused", async () => {
+t("kill -9 of Bob's bridge mid-conversation, restart from its SQLite store: no new DAKE, no message key reused", async () => {
   for (let i = 0; i < 3; i++) {
     bob.type(`bob before the crash ${i}`);
     await alice.waitFor(isType('message', (l) => l.text === `bob before the crash ${i}`), 'message');
@@ -120,9 +124,10 @@ t("kill -9 of Bob's bridge mid-conversation, restart from its state file: no new
   bobBefore = bob;
   // Sent while Bob is down: the server stores it and delivers it when he is back.
   alice.type('while you were away');
-  bob = new BridgeProc('bob (restarted)', server, 'bob', 'bob-pw', 'phone', join(tmp, 'bob.json'));
+  bob = new BridgeProc('bob (restarted)', server, 'bob', 'bob-pw', 'phone', BOB_STORE(), BOB_ENV);
   const ready = await bob.waitFor(isType('ready'), 'login after restart');
   assert.is(ready.restored, true);
+  assert.match(String(ready.where), /^sqlite:.*\(sealed\)$/);
   assert.is(ready.instance, (bobBefore.of('ready')[0] as Line).instance, 'same OTR instance');
   const away = await bob.waitFor(isType('message', (l) => l.text === 'while you were away'), 'the message sent while down');
   assert.is(away.encrypted, true);

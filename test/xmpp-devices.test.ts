@@ -96,4 +96,32 @@ t('send to all devices, to one device, and from each device', async () => {
   );
 });
 
+t('kill -9 of one device (state in a file) and a restart: it rejoins its own session; the other device discards what was not for it', async () => {
+  const tagLaptop = String(laptop.of('ready')[0]!.instance);
+  const before = laptop;
+  await before.kill9();
+  const fromPhone = phone.lines.length;
+  alice.type('/all while the laptop was down');
+  await phone.waitFor(isType('message', (m) => m.text === 'while the laptop was down'), 'message to the phone');
+  // The server hands the phone what was sent to the offline laptop's resource (RFC 6121 §8.5.3.2.1): the phone
+  // discards it by its receiver instance tag, as otrv4.md §Instance Tags says, instead of reporting it.
+  await phone.waitFor(isType('ignored', (l) => String(l.reason).includes(tagLaptop)), 'the laptop’s message discarded', { from: fromPhone });
+  laptop = new BridgeProc('bob/laptop (restarted)', server, 'bob', 'bob-pw', 'laptop', join(tmp, 'bob-laptop.json'));
+  const ready = await laptop.waitFor(isType('ready'), 'login after restart');
+  assert.is(ready.restored, true);
+  assert.is(ready.instance, tagLaptop);
+  alice.type('/all the laptop is back?');
+  await laptop.waitFor(isType('message', (m) => m.text === 'the laptop is back?' && m.encrypted === true), 'message after restart');
+  laptop.type('/to alice@localhost');
+  laptop.type('the laptop is back');
+  const back = await alice.waitFor(isType('message', (m) => m.text === 'the laptop is back'), 'reply after restart');
+  assert.is(back.instance, tagLaptop);
+  assert.is(laptop.of('encrypted').length, 0, 'no new DAKE');
+  assert.is(alice.of('encrypted').length, 2, 'Alice still has exactly the two sessions');
+  for (const p of [alice, phone, laptop]) {
+    assert.is(p.of('unreadable').length, 0, `${p.name}:\n${p.dump()}`);
+    assert.is(p.of('peer-error').length, 0, `${p.name}:\n${p.dump()}`);
+  }
+});
+
 t.run();

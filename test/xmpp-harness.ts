@@ -1,14 +1,15 @@
 /**
  * Drives bridge processes (examples/xmpp-bridge, `--json --wire`) for the XMPP tests: starts one per account
- * and resource against a Prosody from test/helpers/prosody.ts, types commands into its stdin, and waits for
+ * and resource against a Prosody from test/helpers/prosody.ts (state in a file, or `sqlite:PATH`), types commands into its stdin, and waits for
  * the JSON lines it prints. Every line is kept, so a test can check everything that crossed the bridge.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './interop/libotr-peer.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Prosody } from './helpers/prosody.js';
 
-export const BRIDGE = join(ROOT, 'build', 'examples', 'xmpp-bridge', 'main.js');
+/** The compiled bridge (this file runs from build/test/). */
+export const BRIDGE = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'xmpp-bridge', 'main.js');
 
 export type Line = Record<string, unknown> & { type: string };
 
@@ -27,11 +28,14 @@ export class BridgeProc {
     password: string,
     resource: string,
     statePath: string,
+    env: Record<string, string> = {},
     extra: string[] = [],
   ) {
     const jid = `${user}@${server.domain}/${resource}`;
-    this.proc = spawn(process.execPath, [BRIDGE, '--jid', jid, '--service', server.service, '--state', statePath, '--json', '--wire', ...extra], {
-      env: { ...process.env, XMPP_PASSWORD: password },
+    // "sqlite:PATH" keeps the state in the SQLite record store; anything else is a state file.
+    const where = statePath.startsWith('sqlite:') ? ['--store', statePath] : ['--state', statePath];
+    this.proc = spawn(process.execPath, [BRIDGE, '--jid', jid, '--service', server.service, ...where, '--json', '--wire', ...extra], {
+      env: { ...process.env, XMPP_PASSWORD: password, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -63,12 +67,12 @@ export class BridgeProc {
 
   /** Waits for the `n`-th line (counting from `from`) that satisfies `pred`. */
   async waitFor(pred: (l: Line) => boolean, what: string, o: { from?: number; timeoutMs?: number } = {}): Promise<Line> {
-    const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+    const deadline = Date.now() + (o.timeoutMs ?? 45_000);
     for (;;) {
       const hit = this.lines.slice(o.from ?? 0).find(pred);
       if (hit) return hit;
       if (this.exited) throw new Error(`${this.name} exited while waiting for ${what}:\n${this.dump()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${(o.timeoutMs ?? 20_000) / 1000} s:\n${this.dump()}`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${(o.timeoutMs ?? 45_000) / 1000} s:\n${this.dump()}`);
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);

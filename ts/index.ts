@@ -16,7 +16,10 @@ export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { Account, type AccountOptions } from './session/account.js';
 export { Conversation, type SendOptions } from './session/conversation.js';
 export { DEFAULT_POLICY, type Policy } from './session/policy.js';
-export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion } from './session/events.js';
+// The last long-term fingerprint seen per peer (account.fingerprints): what `fingerprint-changed` compares with.
+export type { LastSeenFingerprints, SeenFingerprints, KnownFingerprint } from './session/fingerprints.js';
+export type { Device } from './session/devices.js';
+export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion, Trust } from './session/events.js';
 // Records: an account kept per conversation in a record store (docs/persistence.md); stores are in otr4/store.
 export { openStoredAccount, type StoredAccount, type StoredAccountOptions, type StoredAccountEvent } from './session/account-store.js';
 export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, conversationKey } from './session/records.js';

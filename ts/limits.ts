@@ -50,6 +50,22 @@ export interface Limits {
   maxInstancesPerConversation: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
+
+  // Trust, devices and sessions that heal (docs/trust.md).
+  /** Peers the account's fingerprint trust store keeps (the least recently seen peer is forgotten first). */
+  maxTrustPeers: number;
+  /** Fingerprints kept per peer (unverified, not last-seen ones are forgotten first; a revocation last). */
+  maxFingerprintsPerPeer: number;
+  /** Readable-session repairs (a new DAKE started by itself) one conversation may start at once ... */
+  healBurst: number;
+  /** ... and regains per second (an adversary injecting ERROR_1 or garbage is held to this rate). */
+  healPerSecond: number;
+  /** Unreadable data messages in a row from an instance we have a session with that start a repair. */
+  healAfterUnreadable: number;
+  /** A repair DAKE still pending after this long (ms) may be started again (its Identity may have been lost). */
+  healRetryMs: number;
+  /** User messages kept per instance for re-sending until the peer shows it reads us (runtime only). */
+  maxUnconfirmedMessages: number;
   /**
    * Largest versions field of a client profile, in bytes (only "3" and "4" mean anything; a profile is stored
    * with a pending DAKE, so a megabyte of versions would grow the persisted state). Fixed at decoding time.
@@ -164,6 +180,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pendingDakeProtectMs: 5 * 60 * 1000,
   maxInstancesPerConversation: 32,
   maxFieldBytes: 1 << 20,
+  maxTrustPeers: 100_000,
+  maxFingerprintsPerPeer: 16,
+  // Three repairs at once, then one a minute: an honest break needs one; an injector gets a DAKE a minute.
+  healBurst: 3,
+  healPerSecond: 1 / 60,
+  healAfterUnreadable: 3,
+  healRetryMs: 60_000,
+  maxUnconfirmedMessages: 100,
   maxProfileVersionsBytes: 16,
   maxTlvs: 64,
   maxSmpQuestionBytes: 4096,

@@ -22,6 +22,7 @@
  *
  * Impl: 'hybrid' when that backend exists in this build (the OpenSSL-assisted one of issue 14), else 'wasm'.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
@@ -35,6 +36,9 @@ const SESSIONS = Number(process.env.OTR_POOL_SESSIONS ?? (QUICK ? 100 : 1000));
 const ROUNDS = QUICK ? 3 : 5;
 const REPLY_EVERY = 10;
 const DAKE_EVERY = 50;
+/** The bench issues every session's calls at once (thousands queued): calls may wait long before they run. */
+const FLOOD_TIMEOUT_MS = 600_000;
+const FAN_OUT = 50;
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
 
 interface Session {
@@ -59,17 +63,24 @@ async function pump(from: PoolConversation, to: PoolConversation, out: Outcome):
 
 /** One op: the fixed batch described above. `k` rotates which sessions redo their DAKE. */
 async function op(sessions: readonly Session[], k: number): Promise<void> {
-  const reads = await Promise.all(
-    sessions.map(async (s, i) => {
-      let read = 0;
-      if ((i + k) % DAKE_EVERY === 0) {
-        await pump(s.a, s.b, await s.a.startDake());
-      }
-      read += await pump(s.a, s.b, await s.a.send(TEXT));
-      if (i % REPLY_EVERY === 0) read += await pump(s.b, s.a, await s.b.send(TEXT));
-      return read;
-    }),
-  );
+  const one = async (s: Session, i: number) => {
+    let read = 0;
+    if ((i + k) % DAKE_EVERY === 0) {
+      await pump(s.a, s.b, await s.a.startDake());
+    }
+    read += await pump(s.a, s.b, await s.a.send(TEXT));
+    if (i % REPLY_EVERY === 0) read += await pump(s.b, s.a, await s.b.send(TEXT));
+    return read;
+  };
+  // Sessions start in groups of FAN_OUT with a turn of the event loop between groups, as traffic from sockets
+  // arrives in separate events: one loop starting all 1,000 at once would itself block the main thread for
+  // milliseconds and be measured as the pool's blocking.
+  const tasks: Promise<number>[] = [];
+  for (let i = 0; i < sessions.length; i++) {
+    if (i > 0 && i % FAN_OUT === 0) await new Promise((r) => setImmediate(r));
+    tasks.push(one(sessions[i]!, i));
+  }
+  const reads = await Promise.all(tasks);
   const total = reads.reduce((x, y) => x + y, 0);
   const want = sessions.length + Math.ceil(sessions.length / REPLY_EVERY);
   if (total !== want) throw new Error(`bridge.pool: ${total} messages read, ${want} expected`);
@@ -80,7 +91,7 @@ const idB = (i: number) => `bob${i}@bridge.example`;
 
 /** Makes 2N accounts and N encrypted sessions once; returns every account's bytes. */
 async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
-  const pool = await OtrPool.start({ workers: 2, backend });
+  const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS });
   try {
     const ids = Array.from({ length: SESSIONS }, (_, i) => [idA(i), idB(i)]).flat();
     await Promise.all(ids.map((id) => pool.createAccount({ accountId: id, dsaKey: null })));
@@ -99,7 +110,7 @@ async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
 }
 
 async function loaded(workers: number, backend: BackendName, bytes: Map<string, Uint8Array>): Promise<{ pool: OtrPool; sessions: Session[] }> {
-  const pool = await OtrPool.start({ workers, backend });
+  const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS });
   await Promise.all([...bytes].map(([id, b]) => pool.loadAccount(id, b)));
   const sessions = Array.from({ length: SESSIONS }, (_, i) => ({ a: pool.conversation(idA(i), idB(i)), b: pool.conversation(idB(i), idA(i)) }));
   return { pool, sessions };
@@ -133,7 +144,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[] });
+      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -142,9 +153,14 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const h = monitorEventLoopDelay({ resolution: 1 });
           h.enable();
           const u0 = p.pool.workerUtilization();
+          const c0 = process.cpuUsage();
+          const m0 = mainThreadCpuMs();
           const t = performance.now();
           await op(p.sessions, k);
           times[w].push(performance.now() - t);
+          const c1 = process.cpuUsage(c0);
+          block[w].cpu += (c1.user + c1.system) / 1000;
+          block[w].mainCpu += mainThreadCpuMs() - m0;
           h.disable();
           p.pool.workerUtilization().forEach((u1, i) => {
             const before = u0[i];
@@ -166,6 +182,11 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         mainMaxBlockMs: round(block[w].eldMax),
         mainP99BlockMs: round(block[w].eldP99),
         poolMaxSyncMs: round(block[w].sync),
+        // CPU time per op (all threads of the process; and the main thread alone, Linux /proc, 10 ms ticks):
+        // independent of how much CPU a shared machine gave, so comparable across runs. Two workers doing the
+        // same work should cost about the same CPU as one; the main thread's share is what competes with them.
+        cpuMsPerOp: round(block[w].cpu / ROUNDS),
+        mainCpuMsPerOp: round(block[w].mainCpu / ROUNDS),
         // Mean event-loop utilization of the workers during the ops: near 1 = the pool kept them fed, so any
         // shortfall of the speed-up is CPU the machine did not give (shared cores), not the pool waiting.
         workerBusy: round(block[w].busy.reduce((x, y) => x + y, 0) / Math.max(1, block[w].busy.length)),
@@ -187,6 +208,18 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/** The main thread's user+system CPU time in ms (Linux: /proc/self/task/<pid>/stat, in clock ticks), or NaN. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ", field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** 'hybrid' if this build has that backend (issue 14), else 'wasm'. */
 async function pick(): Promise<BackendName> {

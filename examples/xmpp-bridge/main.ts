@@ -3,16 +3,19 @@
  * chat through it from the terminal (see docs/xmpp-bridge.md).
  *
  *   XMPP_PASSWORD=… node build/examples/xmpp-bridge/main.js --jid alice@example.org/laptop
- *       [--service xmpp://host:5222] [--state FILE] [--max-message-size 4096] [--to bob@example.org] [--json] [--wire]
+ *       [--service xmpp://host:5222] [--state FILE | --store sqlite:PATH] [--max-message-size 4096]
+ *       [--to bob@example.org] [--json] [--wire]
  *
  * The password comes from the environment (XMPP_PASSWORD) or --password-file, never the command line (other
- * users can read that). --state defaults to ./<jid without resource>.otr-state.json.
+ * users can read that). --state defaults to ./<jid without resource>.otr-state.json; --store keeps the state
+ * in the SQLite record store instead (sealed with XMPP_BRIDGE_SEAL_KEY, hex, if set).
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { client, xml, type Element } from '@xmpp/client';
 import { init } from '../../ts/index.js';
 import { OtrBridge, bareJid } from './otr-bridge.js';
+import { fileBackend, sqliteBackend } from './persistence.js';
 import { Cli } from './cli.js';
 
 function args(): Map<string, string | true> {
@@ -45,15 +48,20 @@ async function main(): Promise<void> {
   if (!password) throw new Error('no password: set XMPP_PASSWORD or pass --password-file FILE');
   const json = a.get('json') === true;
   const account = bareJid(`${user}@${domain}`);
-  const statePath = str('state') ?? `./${account}.otr-state.json`;
+  const storeArg = str('store');
+  if (storeArg !== undefined && !storeArg.startsWith('sqlite:')) throw new Error('--store takes sqlite:PATH');
   const maxMessageSize = Number(str('max-message-size') ?? 4096);
   if (!Number.isInteger(maxMessageSize) || maxMessageSize < 500) throw new Error('--max-message-size must be an integer >= 500');
 
   await init();
+  const backend = storeArg
+    ? await sqliteBackend(storeArg.slice('sqlite:'.length), account, process.env.XMPP_BRIDGE_SEAL_KEY)
+    : fileBackend(str('state') ?? `./${account}.otr-state.json`);
   const xmpp = client({ service: str('service') ?? `xmpp://${domain}:5222`, domain, username: user, password, resource });
-  const { bridge, restored } = OtrBridge.open(account, { requireEncryption: true, maxMessageSize }, {
-    statePath,
+  const { bridge, restored } = await OtrBridge.open(account, { requireEncryption: true, maxMessageSize }, {
+    backend,
     wire: a.get('wire') === true,
+    fatal: () => void quit(1),
     transport: (to, body) => {
       xmpp.send(xml('message', { type: 'chat', to }, xml('body', {}, body))).catch((e: Error) => cli.show({ kind: 'error', text: `could not send to ${to}: ${e.message}` }));
     },
@@ -63,12 +71,16 @@ async function main(): Promise<void> {
   const quit = async (code = 0): Promise<never> => {
     if (!quitting) {
       quitting = true;
+      // What was typed last is saved and sent before we log out.
+      await bridge.idle();
       try {
-        await xmpp.send(xml('presence', { type: 'unavailable' }));
+        // Only once the stream is up: before that, a stanza would be taken for the stream header.
+        if (xmpp.status === 'online') await xmpp.send(xml('presence', { type: 'unavailable' }));
         await xmpp.stop();
       } catch {
         // already offline
       }
+      await backend.close().catch(() => {});
     }
     process.exit(code);
   };
@@ -92,8 +104,8 @@ async function main(): Promise<void> {
     // Available presence: the server then delivers messages sent to our bare JID, and any stored offline.
     await xmpp.send(xml('presence'));
     const fp = bridge.account.fingerprint;
-    if (json) write(JSON.stringify({ type: 'ready', jid: address.toString(), instance: bridge.account.instanceTag.toString(16).padStart(8, '0'), fingerprint: fp, restored }));
-    else write(`* online as ${address.toString()}; OTR device #${bridge.account.instanceTag.toString(16).padStart(8, '0')}, fingerprint ${fp}${restored ? ` (restored from ${statePath})` : ''}; /help for commands`);
+    if (json) write(JSON.stringify({ type: 'ready', jid: address.toString(), instance: bridge.account.instanceTag.toString(16).padStart(8, '0'), fingerprint: fp, restored, where: backend.where }));
+    else write(`* online as ${address.toString()}; OTR device #${bridge.account.instanceTag.toString(16).padStart(8, '0')}, fingerprint ${fp}${restored ? ` (restored from ${backend.where})` : ''}; /help for commands`);
   });
 
   const rl = createInterface({ input: process.stdin, terminal: false });

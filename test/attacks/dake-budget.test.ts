@@ -19,10 +19,11 @@ const throttled = (o: Outcome, scope: 'peer' | 'account') => o.events.some((e) =
 
 test('two alternating replayed Identity messages are each answered once, then ignored', () => {
   const p = makePair(be, 40);
+  // Two Identities of one attacker instance (the old filter only compared with the last one answered).
   const x = makeAttacker(be, { tag: 0x4000_0001, seed: 41, nowMs: p.clock() });
-  const y = makeAttacker(be, { tag: 0x4000_0002, seed: 42, nowMs: p.clock() });
   const ix = attackerIdentity(be, x, BOB_ID, ALICE_ID);
-  const iy = attackerIdentity(be, y, BOB_ID, ALICE_ID);
+  const iy = attackerIdentity(be, x, BOB_ID, ALICE_ID);
+  assert.is.not(ix, iy);
   const answers: number[] = [];
   for (let i = 0; i < 20; i++) answers.push(p.a.receive(i % 2 ? iy : ix).toSend.length);
   assert.equal(answers, [1, 1, ...Array(18).fill(0)]);
@@ -43,6 +44,16 @@ test('per-peer budget: fresh Identities beyond the burst are throttled (with an 
   // Two seconds later one token is back.
   p.clock.advance(2000);
   assert.is(p.a.receive(identities[5]!).toSend.length, 1);
+});
+
+test('an Identity dropped unread by the budget is answered when it comes again (it was not a replay)', () => {
+  const p = makePair(be, 46, { limits: { dakeBudgetPeerBurst: 1, dakeBudgetPeerPerSecond: 1 } });
+  const ids = Array.from({ length: 2 }, (_, i) => attackerIdentity(be, makeAttacker(be, { tag: 0x4500_0000 + i, seed: 210 + i, nowMs: p.clock() }), BOB_ID, ALICE_ID));
+  assert.is(p.a.receive(ids[0]!).toSend.length, 1);
+  assert.ok(throttled(p.a.receive(ids[1]!), 'peer'));
+  p.clock.advance(1000);
+  assert.is(p.a.receive(ids[1]!).toSend.length, 1);
+  assert.equal(p.a.receive(ids[1]!).toSend, [], 'now it is a replay');
 });
 
 test('per-account budget: a flood spread over many peers is throttled as a whole', () => {

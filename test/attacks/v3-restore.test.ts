@@ -158,6 +158,11 @@ test('serialize() never produces bytes restore() refuses: the worst case every l
   assert.is(fresh.peerState.master.stored?.text, 'short');
 });
 
+test('a state saved for another instance tag of ours is an OtrDecodeError', () => {
+  const { b, bytes } = fixture();
+  assert.throws(() => V3Conversation.restore({ ...b.opts, instanceTag: 0x3333_0100 }, bytes), (e: Error) => e instanceof OtrDecodeError);
+});
+
 test('a host that lowers a limit still restores what it saved before', () => {
   const { bytes } = fixture();
   restoreV3State(bytes, { maxInstancesPerConversation: 1, maxSmpQuestionBytes: 1, maxMacKeysToReveal: 0 });

@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type SendOptions, type Policy } from '../index.js';
+import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
@@ -562,6 +562,16 @@ export class PoolConversation {
   startDake(instance?: number): Promise<Outcome> {
     if (instance !== undefined && !Number.isInteger(instance)) return Promise.reject(new OtrArgumentError('instance must be an integer'));
     return this.call('startDake', instance === undefined ? [] : [instance]);
+  }
+  /**
+   * Starts the conversation with a peer who is offline, from the prekey ensembles a prekey server returned
+   * (fetchEnsembles runs on this thread: it is I/O). The ensembles are plain data and are cloned to the worker.
+   */
+  sendOffline(ensembles: readonly PrekeyEnsemble[], text?: string): Promise<Outcome> {
+    if (!Array.isArray(ensembles)) return Promise.reject(new OtrArgumentError('ensembles must be an array'));
+    if (text !== undefined && typeof text !== 'string') return Promise.reject(new OtrArgumentError('text must be a string'));
+    const e = cloneArg(ensembles);
+    return e instanceof OtrArgumentError ? Promise.reject(e) : this.call('sendOffline', text === undefined ? [e] : [e, text]);
   }
   send(text: string, options?: SendOptions): Promise<Outcome> {
     if (typeof text !== 'string') return Promise.reject(new OtrArgumentError('message must be a string'));

@@ -26,6 +26,7 @@ import {
 export type ConversationMethod =
   | 'start'
   | 'startDake'
+  | 'sendOffline'
   | 'send'
   | 'receive'
   | 'end'

@@ -15,7 +15,7 @@ import type { BatchRequest, CallResult, WorkerCall, WorkerConfig, WorkerMessage 
 export interface PendingCall {
   readonly call: WorkerCall;
   readonly accountId: string;
-  /** performance.now() after which the call is rejected with reason 'timeout'. */
+  /** performance.now() after which the call, if still waiting to be sent, is rejected with reason 'timeout'. */
   readonly deadline: number;
   /** Characters of text the call carries (for the pool's memory bound). */
   readonly chars: number;
@@ -49,7 +49,8 @@ export interface SlotOptions {
 
 interface Batch {
   readonly calls: PendingCall[];
-  readonly timer: ReturnType<typeof setTimeout>;
+  /** Armed only while this batch is the one the worker runs (the first unanswered one). */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 export class WorkerSlot {
@@ -156,8 +157,9 @@ export class WorkerSlot {
         this.hooks.sent(c);
         if (c.transfer) transfer.push(...c.transfer);
       }
-      const timer = setTimeout(() => this.onTimeout(id), this.timeoutFor(calls));
-      this.inFlight.set(id, { calls, timer });
+      const batch: Batch = { calls };
+      this.inFlight.set(id, batch);
+      if (this.inFlight.size === 1) this.arm(id, batch);
       const msg: BatchRequest = { kind: 'batch', id, calls: calls.map((c) => c.call) };
       this.batches++;
       try {
@@ -165,19 +167,20 @@ export class WorkerSlot {
       } catch {
         // The pool clones arguments up front, so this is a bug; fail the batch rather than lose it silently.
         this.inFlight.delete(id);
-        clearTimeout(timer);
+        clearTimeout(batch.timer);
         for (const c of calls) c.fail(new OtrPoolError('internal', 'a call could not be sent to its worker', c.accountId));
         this.checkDrained();
       }
     }
   }
 
-  /** A batch may run until the earliest deadline among its calls (at least 1 ms from now). */
-  private timeoutFor(calls: PendingCall[]): number {
-    let d = Infinity;
-    for (const c of calls) d = Math.min(d, c.deadline);
-    // Reloads have no deadline of their own: give them one call timeout (a hung reload is ended and retried).
-    return d === Infinity ? this.o.callTimeoutMs : Math.max(1, d - performance.now());
+  /**
+   * The batch the worker runs now may take `callTimeoutMs`. Only the first unanswered batch is timed (the
+   * worker runs batches one after another), so time spent queued behind another batch, or CPU a busy machine
+   * did not give, never counts against a batch that has not started.
+   */
+  private arm(id: number, b: Batch): void {
+    b.timer = setTimeout(() => this.onTimeout(id), this.o.callTimeoutMs);
   }
 
   private spawn(onReady?: () => void, onFail?: (e: Error) => void): void {
@@ -239,6 +242,8 @@ export class WorkerSlot {
     if (!b) return;
     this.inFlight.delete(id);
     clearTimeout(b.timer);
+    const next = this.inFlight.entries().next();
+    if (!next.done && !next.value[1].timer) this.arm(next.value[0], next.value[1]);
     b.calls.forEach((c, i) => {
       const r = results[i];
       c.settle(r ?? { ok: false, error: { name: 'Error', code: 'STATE', message: 'missing result', internal: true } });

@@ -83,6 +83,8 @@ function runConversation(c: Conversation, method: string, args: unknown[]): unkn
       return c.start();
     case 'startDake':
       return c.startDake(args[0] as number | undefined);
+    case 'sendOffline':
+      return c.sendOffline(args[0] as Parameters<Conversation['sendOffline']>[0], args[1] as string | undefined);
     case 'send':
       return c.send(args[0] as string, args[1] as Parameters<Conversation['send']>[1]);
     case 'receive':

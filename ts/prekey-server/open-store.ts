@@ -36,7 +36,12 @@ function maskUrl(url: string): string {
   }
 }
 
-export async function openPrekeyStore(spec: string, limits?: StoreLimits): Promise<OpenedStore> {
+export interface OpenStoreOptions {
+  /** For the file log: what to do with a damaged log (file-store.ts; default 'refuse'). */
+  readonly onCorruption?: 'refuse' | 'quarantine';
+}
+
+export async function openPrekeyStore(spec: string, limits?: StoreLimits, o: OpenStoreOptions = {}): Promise<OpenedStore> {
   if (spec.length === 0) throw new OtrArgumentError('empty store');
   const kind = storeKind(spec);
   const opts = limits ? { limits } : {};
@@ -48,7 +53,7 @@ export async function openPrekeyStore(spec: string, limits?: StoreLimits): Promi
     case 'file': {
       const { FileStore } = await import('./file-store.js');
       const dir = spec.slice('file:'.length);
-      return { kind, store: await FileStore.open(dir, opts), where: dir };
+      return { kind, store: await FileStore.open(dir, { ...opts, ...(o.onCorruption ? { onCorruption: o.onCorruption } : {}) }), where: dir };
     }
     case 'memory':
       return { kind, store: new MemoryStore(limits), where: 'memory' };

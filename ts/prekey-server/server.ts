@@ -92,7 +92,9 @@ export type RequestClass = 'dake1' | 'publish' | 'storage-status' | 'dake3' | 'f
 
 export type ServerEvent =
   | { readonly type: 'prekeys-low'; readonly identity: string; readonly instanceTag: number; readonly remaining: number }
-  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target'; readonly identity: string };
+  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target'; readonly identity: string }
+  /** The store failed (a database down, a disk error): the request got a typed STATE error; `message` is the store's. */
+  | { readonly type: 'store-error'; readonly message: string };
 
 export interface ServerReply {
   /** The message to send back, if the protocol sends one. */
@@ -254,12 +256,12 @@ export class PrekeyServer {
       if (attached.type === PsType.storageInfoRequest) {
         if (!equalBytes(storageInfoMac(b, p.macKey), attached.mac))
           return this.failure('storage-status', m.senderTag, p.macKey, new OtrCryptoError('BAD_MAC', 'Storage Information MAC does not verify'));
-        const count = await this.o.store.count(from, m.senderTag);
+        const count = await this.stored(events, () => this.o.store.count(from, m.senderTag));
         return { request: 'storage-status', reply: encodeStorageStatus({ receiverTag: m.senderTag, count, mac: storageStatusMac(b, p.macKey, m.senderTag, count) }) };
       }
       try {
         const record = this.checkPublication(p, m.senderTag, attached, from, requester, events);
-        await this.o.store.publish(from, record);
+        await this.stored(events, () => this.o.store.publish(from, record));
       } catch (e) {
         if (e instanceof OtrError) return this.failure('publish', m.senderTag, p.macKey, e);
         throw e;
@@ -321,6 +323,21 @@ export class PrekeyServer {
     };
   }
 
+  /**
+   * A store call. A failure that is not an OtrError (a database connection lost, a disk error) becomes
+   * OtrStateError('prekey store unavailable') for the client — a Failure for a publication, a notice for a
+   * retrieval — and a `store-error` event for the operator, instead of an exception that drops the connection.
+   */
+  private async stored<T>(events: ServerEvent[], call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (e instanceof OtrError) throw e;
+      events.push({ type: 'store-error', message: e instanceof Error ? e.message : String(e) });
+      throw new OtrStateError('prekey store unavailable; try again later');
+    }
+  }
+
   private async onQuery(from: string, requester: string, m: EnsembleQuery, events: ServerEvent[]): Promise<{ reply: Uint8Array; handedOut: number }> {
     // The requester's own bucket first: a refused requester must not spend the target's tokens.
     if (!this.fetchLimiter.allow(requester)) {
@@ -335,7 +352,7 @@ export class PrekeyServer {
     // We store version-4 ensembles only; "unrecognized versions should be ignored".
     if (!m.versions.includes('4')) return none();
     const nowSeconds = BigInt(Math.floor(this.o.now() / 1000));
-    const taken = await this.o.store.take(m.identity, nowSeconds, this.limits.maxEnsemblesPerRetrieval);
+    const taken = await this.stored(events, () => this.o.store.take(m.identity, nowSeconds, this.limits.maxEnsemblesPerRetrieval));
     if (taken.length === 0) return none();
     for (const e of taken)
       if (e.remaining !== undefined && e.remaining <= this.limits.prekeysLowThreshold)

@@ -19,6 +19,9 @@ export interface StatsSnapshot {
   emptyFetches: number;
   rateLimited: { publish: number; requester: number; target: number };
   prekeysLow: number;
+  /** Requests the store failed, and the last failure's message (the operator's first clue). */
+  storeErrors: number;
+  lastStoreError?: string;
 }
 
 function empty(): StatsSnapshot {
@@ -29,6 +32,7 @@ function empty(): StatsSnapshot {
     emptyFetches: 0,
     rateLimited: { publish: 0, requester: 0, target: 0 },
     prekeysLow: 0,
+    storeErrors: 0,
   };
 }
 
@@ -43,6 +47,10 @@ function add(s: StatsSnapshot, r: Omit<ServerReply, 'reply'> & { readonly replie
   for (const e of r.events ?? []) {
     if (e.type === 'rate-limited') s.rateLimited[e.limiter]++;
     else if (e.type === 'prekeys-low') s.prekeysLow++;
+    else {
+      s.storeErrors++;
+      s.lastStoreError = e.message;
+    }
   }
 }
 

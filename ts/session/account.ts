@@ -42,6 +42,7 @@ import type { Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey, RecordBook } from './records.js';
 import type { RecordChange } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
+import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
@@ -94,7 +95,7 @@ interface AccountKeys {
   profile: ClientProfile;
 }
 
-export class Account {
+export class Account implements ConversationHost {
   readonly accountId: Uint8Array;
   readonly backend: CryptoBackend;
   readonly random: RandomSource;
@@ -106,7 +107,11 @@ export class Account {
   private readonly conversations = new Map<string, Conversation>();
   /** The secrets of our published prekeys (each used once) and prekey profiles, for offline conversations. */
   private prekeyOwner: PrekeyOwnerState = EMPTY_PREKEY_OWNER_STATE;
-  /** The long-term fingerprint last seen per peer (persisted): takeover and downgrade detection. */
+  /**
+   * The fingerprint trust store (persisted): every fingerprint seen per peer with its trust, and the one last
+   * seen (takeover and downgrade detection). Verify or revoke by hand with `fingerprints.verify(peer, fp)` /
+   * `fingerprints.revoke(peer, fp)` (docs/trust.md).
+   */
   readonly fingerprints: LastSeenFingerprints;
   /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
   private readonly dakeBudget: TokenBucket;
@@ -115,7 +120,7 @@ export class Account {
   /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
   private readonly book: RecordBook;
 
-  private constructor(o: AccountOptions, keys: AccountKeys) {
+  private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
     this.backend = o.backend ?? getBackend();
     this.random = o.random ?? systemRandom;
@@ -124,16 +129,14 @@ export class Account {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = new LastSeenFingerprints();
+    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
     this.book = new RecordBook({
       limits: this.limits,
       encodeAccountRecord: () => this.encode(false, false),
-      fingerprintOf: (peer) => {
-        const f = this.fingerprints.get(peer);
-        return f ? `${f.v4 ?? ''}/${f.v3 ?? ''}` : undefined;
-      },
+      // What a call on `peer`'s conversation can change in the trust store: that peer's entries.
+      fingerprintOf: (peer) => JSON.stringify(this.fingerprints.list(peer)),
     });
   }
 
@@ -142,13 +145,20 @@ export class Account {
     return this.dakeBudget.take(nowMs);
   }
 
-  /**
-   * @internal Records an Identity message from `peer` (a 16-byte digest of peer and bytes); false if this
-   * exact message was seen before.
-   */
-  firstSightOfIdentity(peer: Uint8Array, bytes: Uint8Array): boolean {
+  /** @internal A digest of an Identity message from `peer` (16 bytes of SHAKE-256 over peer id and bytes, hex). */
+  identityDigest(peer: Uint8Array, bytes: Uint8Array): string {
     const len = Uint8Array.of(peer.length >>> 24, peer.length >>> 16, peer.length >>> 8, peer.length);
-    return this.answeredIdentities.add(bytesToHex(this.backend.shake256([len, peer, bytes], 16)));
+    return bytesToHex(this.backend.shake256([len, peer, bytes], 16));
+  }
+
+  /** @internal Whether an Identity with this digest was already processed (a replay). */
+  identitySeen(digest: string): boolean {
+    return this.answeredIdentities.has(digest);
+  }
+
+  /** @internal Remembers that an Identity with this digest has been processed (it is not processed again). */
+  rememberIdentity(digest: string): void {
+    this.answeredIdentities.add(digest);
   }
 
   /** A new account with fresh keys (or the given ones). */
@@ -293,6 +303,7 @@ export class Account {
   static fromRecord(record: { bytes: Uint8Array; generation: number }, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
     const account = Account.restore(record.bytes, o);
     account.book.setGeneration(ACCOUNT_RECORD, record.generation);
+    account.book.loadedAccount(record.bytes);
     return account;
   }
 
@@ -337,12 +348,14 @@ export class Account {
   }
 
   /**
-   * Changes not carried by an Outcome: the account record after prekeyPublication() or a profile renewal,
-   * and any conversation whose call threw. With `all`, every live conversation and the account record are
+   * Changes not carried by an Outcome: the account record after prekeyPublication(), a profile renewal or
+   * trust set by hand (fingerprints.verify/revoke), and any conversation whose call threw. With `all`, every live conversation and the account record are
    * written again (moving from serialize() to a record store).
    */
   changes(o: { all?: boolean } = {}): RecordChange[] {
+    // Trust set by hand (fingerprints.verify/revoke) changes the account record outside any call: compared here.
     if (o.all || this.book.generation(ACCOUNT_RECORD) === 0) this.book.markAccount();
+    else this.book.checkAccount();
     if (o.all) {
       this.book.markAccount();
       for (const c of this.conversations.values()) this.book.touch(c, true);
@@ -418,9 +431,8 @@ export class Account {
     if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
-    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys);
-    const seen = LastSeenFingerprints.fromValue(v.fingerprints);
-    (account as { fingerprints: LastSeenFingerprints }).fingerprints = seen;
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
+    const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, seen);
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
       const e = expect.record(entry, 'conversation');

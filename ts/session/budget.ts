@@ -46,6 +46,10 @@ export class RecentDigests {
 
   constructor(private readonly max: number) {}
 
+  has(digest: string): boolean {
+    return this.seen.has(digest);
+  }
+
   /** Records `digest`; returns false if it was already there (a replay). */
   add(digest: string): boolean {
     if (this.seen.has(digest)) return false;

@@ -15,12 +15,13 @@
  * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
  * step succeeded, so a bad message never corrupts or loses a session.
  */
-import type { Account } from './account.js';
+import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
-import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
+import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
+import { dakeFromValue, dakeToValue } from './persist.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -32,6 +33,7 @@ import { tagPlaintext } from '../codec/whitespace.js';
 import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error-message.js';
 import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
+import { decodeIdentity } from '../wire/dake.js';
 import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
@@ -47,43 +49,24 @@ import {
 } from '../ake/interactive.js';
 import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
-import { initialSmpState, smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult, type SmpState } from '../smp/state.js';
-import { encodeSmpState, decodeSmpState } from '../smp/persist.js';
+import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
-import { profileFingerprint, type ClientProfile } from '../profile/client-profile.js';
+import { profileFingerprint } from '../profile/client-profile.js';
 import { V3Conversation, type V3Event, type V3Options } from '../v3/index.js';
+import { mapV3Event } from './v3-bridge.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
+import { judgeFingerprint, smpVerified } from './trust.js';
+import { Healer, type HealReason } from './healing.js';
+import { device, type Device } from './devices.js';
 
-/** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
-interface Instance {
-  readonly peerTag: number;
-  dake: DakeState;
-  ratchet: RatchetState | null;
-  /** The peer ended the session (TLV 1) or it expired: nothing is sent until a new DAKE. */
-  finished: boolean;
-  ssid: Uint8Array | null;
-  peerProfile: ClientProfile | null;
-  smp: SmpState;
-  /** When we last sent a data message (heartbeats). */
-  lastSentAt: number;
-  /** When a new ECDH key last entered the ratchet (session expiration, otrv4.md §Session Expiration). */
-  lastKeyAt: number;
-  /**
-   * Data messages that arrived while we awaited Auth-I: they may have overtaken it. The peer has not
-   * authenticated, so they are bounded (limits.maxEarlyDataMessages/maxEarlyDataBytes), aged
-   * (policy.earlyDataRetentionMs) and kept in memory only: never persisted.
-   */
-  early: { bytes: Uint8Array; at: number }[];
-  /** Bytes held in `early`. */
-  earlyBytes: number;
-  /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
-  pendingSince: number;
-}
 
 export interface SendOptions {
-  /** Send to this remote instance instead of the current one. */
-  instance?: number;
+  /**
+   * Send to this remote instance instead of the current one; `'all'` sends to every instance (device of the
+   * peer) with an encrypted session, and falls back to the ordinary behaviour when there is none.
+   */
+  instance?: number | 'all';
   /**
    * Attach a TLV 7 asking the peer to derive the extra symmetric key: `context` (4 bytes) tells the peer what
    * it is for, `data` travels along. The derived key comes back as an `extra-key` event.
@@ -124,15 +107,18 @@ export class Conversation {
   private readonly dakeBudget: TokenBucket;
   /** The version and remote instance `send` last used: a change is reported (`version-switched`, `instance-switched`). */
   private lastTarget: { version: ProtocolVersion; instance: number } | null = null;
+  /** Sessions that heal (policy.healSessions): repair DAKEs, unreadable counts, unconfirmed messages; runtime only. */
+  private readonly healer: Healer;
 
   constructor(
-    private readonly account: Account,
+    private readonly account: ConversationHost,
     peerId: string,
   ) {
     this.peerId = peerId;
     this.peerIdBytes = utf8(peerId);
     this.reassembler = new FragmentReassembler(account.limits);
     this.dakeBudget = new TokenBucket(account.limits.dakeBudgetPeerBurst, account.limits.dakeBudgetPeerPerSecond);
+    this.healer = new Healer(account.limits);
   }
 
   // ------------------------------------------------------------------ public API
@@ -186,6 +172,56 @@ export class Conversation {
   /** The remote instance tags we hold state for. */
   get instanceTags(): number[] {
     return [...this.instances.keys()];
+  }
+
+  /**
+   * The peer's devices: every remote instance we hold state for (and the OTRv3 session), with the fingerprint
+   * of its session, that fingerprint's trust in the account's store, and its state (docs/trust.md).
+   */
+  get devices(): Device[] {
+    const store = this.account.fingerprints;
+    const list = [...this.instances.values()].map((i) =>
+      device(store, this.peerId, {
+        instance: i.peerTag,
+        version: 4,
+        state: instanceState(i),
+        ...(i.peerProfile ? { fingerprint: bytesToHex(profileFingerprint(this.account.backend, i.peerProfile)) } : {}),
+        current: this.active === 4 && i.peerTag === this.current,
+        healing: this.healer.healing(i.peerTag),
+      }),
+    );
+    const v3 = this.v3conv;
+    if (v3 && v3.msgstate !== 'plaintext') {
+      const f = v3.peerFingerprint;
+      list.push(
+        device(store, this.peerId, {
+          instance: v3.state.theirTag ?? TAG_ANY,
+          version: 3,
+          state: v3.msgstate === 'encrypted' ? 'ENCRYPTED_MESSAGES' : 'FINISHED',
+          ...(f ? { fingerprint: bytesToHex(f) } : {}),
+          current: this.active === 3,
+          healing: false,
+        }),
+      );
+    }
+    return list;
+  }
+
+  /** Every fingerprint seen for this peer, with its trust (the account's store). */
+  get fingerprints() {
+    return this.account.fingerprints.list(this.peerId);
+  }
+
+  /** Marks the peer's fingerprint (default: the current session's) as verified by hand. */
+  verifyFingerprint(fingerprint: string | undefined = this.peerFingerprint): void {
+    if (fingerprint === undefined) throw new OtrStateError('no fingerprint to verify: no session yet');
+    this.account.fingerprints.verify(this.peerId, fingerprint);
+  }
+
+  /** Revokes trust in one of the peer's fingerprints (default: the current session's). */
+  revokeFingerprint(fingerprint: string | undefined = this.peerFingerprint): void {
+    if (fingerprint === undefined) throw new OtrStateError('no fingerprint to revoke: no session yet');
+    this.account.fingerprints.revoke(this.peerId, fingerprint);
   }
 
   /** The remote instance `send` uses (0 before any DAKE). */
@@ -257,15 +293,28 @@ export class Conversation {
     if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
     const out = emptyOutcome();
     this.expireIfIdle(out);
-    if (this.active === 3 && this.v3conv && !options.instance) {
+    if (options.instance === 'all' && this.sendAll(out, text, options)) return out;
+    const target = options.instance === 'all' ? undefined : options.instance;
+    if (this.active === 3 && this.v3conv && !target) {
       this.absorbV3(this.v3conv.send(text), out);
       return out;
     }
-    const inst = this.instances.get(options.instance ?? this.current);
+    const inst = this.instances.get(target ?? this.current);
+    if (inst && this.healer.healing(inst.peerTag)) {
+      // A repair DAKE is under way: the old session is what the peer cannot read. Sent when the new one is up.
+      this.queue.push(text);
+      out.events.push({ type: 'not-sent', reason: 'queued', text });
+      return out;
+    }
     if (inst?.ratchet && !inst.finished) {
-      const tlvs: Tlv[] = [];
-      if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
-      this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+      this.sendUser(out, inst, text, options);
+      return out;
+    }
+    if (inst?.finished && this.policy.healSessions && this.healer.wasExpired(inst.peerTag)) {
+      // Our own expiry (not the peer's end): queue the text and start again instead of refusing it.
+      this.queue.push(text);
+      out.events.push({ type: 'not-sent', reason: 'queued', text });
+      this.heal(out, inst, 'expired');
       return out;
     }
     if (inst?.finished || (!inst && this.state === 'FINISHED')) {
@@ -285,6 +334,46 @@ export class Conversation {
     return out;
   }
 
+  /** One user message on `inst`'s session, kept as unconfirmed until the peer shows it reads us. */
+  private sendUser(out: Outcome, inst: Instance, text: string, options: SendOptions): void {
+    const tlvs: Tlv[] = [];
+    if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
+    this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+    this.healer.sent(inst.peerTag, text);
+  }
+
+  /** `send(text, { instance: 'all' })`: to every device with a usable session; false if there is none. */
+  private sendAll(out: Outcome, text: string, options: SendOptions): boolean {
+    let sent = 0;
+    for (const inst of this.instances.values()) {
+      if (!inst.ratchet || inst.finished || this.healer.healing(inst.peerTag)) continue;
+      this.sendUser(out, inst, text, options);
+      sent++;
+    }
+    if (this.v3conv && this.v3conv.msgstate === 'encrypted') {
+      this.absorbV3(this.v3conv.send(text), out);
+      sent++;
+    }
+    return sent > 0;
+  }
+
+  /**
+   * Starts a repair DAKE on `inst` (policy.healSessions), within the repair budget: the messages the peer may
+   * not have read go to the front of the queue and are sent on the new session. Every step is a `heal` event.
+   */
+  private heal(out: Outcome, inst: Instance, reason: HealReason): void {
+    if (!this.policy.healSessions || !this.policy.allowV4) return;
+    const r = this.healer.begin(inst.peerTag, reason, this.account.clock());
+    if (r.step === 'pending') return;
+    if (r.step === 'throttled') {
+      out.events.push({ type: 'heal', instance: inst.peerTag, step: 'throttled', reason });
+      return;
+    }
+    this.queue.unshift(...r.resend);
+    this.sendIdentity(out, inst.peerTag);
+    out.events.push({ type: 'heal', instance: inst.peerTag, step: 'started', reason, count: r.resend.length });
+  }
+
   /**
    * Ends the encrypted session(s) (otrv4.md §User requests to end an OTRv4 Conversation): a data message with
    * TLV 1 and every pending MAC key revealed, then back to START. In FINISHED, simply back to START.
@@ -296,6 +385,7 @@ export class Conversation {
       if (inst.ratchet && !inst.finished) this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
       const from = instanceState(inst);
       this.closeInstance(inst);
+      this.healer.forget(inst.peerTag);
       inst.finished = false;
       if (from !== 'START') out.events.push({ type: 'state', instance: inst.peerTag, from, to: 'START' });
       out.events.push({ type: 'ended', instance: inst.peerTag });
@@ -400,6 +490,7 @@ export class Conversation {
       case 'error':
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
+        else if (incoming.error.code === WireErrorCode.unreadable && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
         else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
         return;
       case 'query':
@@ -464,7 +555,15 @@ export class Conversation {
     // A byte-identical Identity is answered at most once (per account, while remembered): a resend (e.g. the
     // tie-break winner's) must not cancel the Auth-R already on its way, and replaying recorded Identities
     // must not make us run the responder again and again.
-    if (!this.account.firstSightOfIdentity(this.peerIdBytes, bytes)) {
+    // Structure first (bounded, no hashing, no arithmetic): a malformed or oversized Identity costs no digest.
+    try {
+      decodeIdentity(bytes, this.account.limits.maxFieldBytes);
+    } catch (e) {
+      this.ignore(out, peerTag, e);
+      return;
+    }
+    const digest = this.account.identityDigest(this.peerIdBytes, bytes);
+    if (this.account.identitySeen(digest)) {
       out.events.push({ type: 'ignored', instance: peerTag, reason: 'replayed Identity message (already answered)' });
       return;
     }
@@ -474,6 +573,8 @@ export class Conversation {
       return;
     }
     if (!this.spendDakeBudget(out, peerTag)) return;
+    // Remembered only once processed: an Identity dropped unread (no room, throttled) may come again.
+    this.account.rememberIdentity(digest);
     const useUnbound = inst.dake.kind === 'idle' && this.unbound.kind === 'awaiting-auth-r';
     const before = useUnbound ? this.unbound : inst.dake;
     const from = instanceState(inst);
@@ -511,6 +612,7 @@ export class Conversation {
       r = receiveAuthR(this.account.backend, this.account.random, this.local(), before, bytes, this.account.clock());
     } catch (e) {
       this.ignore(out, peerTag, e);
+      this.peerIdMismatch(out, peerTag, 'auth-r', e);
       return;
     }
     this.admit(inst);
@@ -533,6 +635,7 @@ export class Conversation {
       r = receiveAuthI(this.account.backend, this.local(), inst.dake, bytes);
     } catch (e) {
       this.ignore(out, peerTag, e);
+      this.peerIdMismatch(out, peerTag, 'auth-i', e);
       return;
     }
     inst.dake = r.state;
@@ -572,6 +675,12 @@ export class Conversation {
     const flags = bytes.length > HEADER_BYTES ? bytes[HEADER_BYTES]! : 0;
     const quiet = (flags & FLAG_IGNORE_UNREADABLE) !== 0;
     const L = this.account.limits;
+    const receiverTag = peekHeader(bytes).receiverTag;
+    if (receiverTag !== this.account.instanceTag && isValidSenderTag(receiverTag)) {
+      // Another device of ours (same account, another instance tag) is the addressee: not ours to read or answer.
+      out.events.push({ type: 'ignored', instance: peerTag, reason: `data message for another of our instances (${receiverTag.toString(16)})` });
+      return;
+    }
     if (!inst?.ratchet || inst.finished) {
       if (inst && inst.dake.kind === 'awaiting-auth-i') {
         // otrv4.md §Receiving a Data Message: the first messages after a DAKE may overtake its last message.
@@ -595,8 +704,11 @@ export class Conversation {
         this.report(out, peerTag, e);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
       } else out.events.push({ type: 'ignored', instance: peerTag, reason: errorText(e) });
+      // Unreadable in a row from an instance we have a session with: the session is broken on one side.
+      if (this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
       return;
     }
+    this.healer.readable(peerTag);
     inst.ratchet = r.state;
     if (r.source === 'new-ratchet') inst.lastKeyAt = this.account.clock();
     const plain = splitPlaintext(r.plaintext, L.maxTlvs);
@@ -688,6 +800,9 @@ export class Conversation {
   // ------------------------------------------------------------------ session lifecycle
 
   private establish(out: Outcome, inst: Instance, e: DakeEstablished): void {
+    const fp = bytesToHex(profileFingerprint(this.account.backend, e.peerProfile));
+    const verdict = judgeFingerprint(this.account.fingerprints, this.peerId, inst.peerTag, 4, fp, this.account.clock(), this.policy.refuseUnverifiedChange);
+    if (verdict.refuse) return this.refuse(out, inst, e, fp, verdict);
     const from = instanceState(inst);
     const replaced = inst.ratchet !== null || inst.finished;
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
@@ -701,17 +816,50 @@ export class Conversation {
     inst.lastSentAt = now;
     this.current = inst.peerTag;
     this.active = 4;
-    const fp = bytesToHex(profileFingerprint(this.account.backend, e.peerProfile));
     out.events.push({ type: 'encrypted', instance: inst.peerTag, ssid: bytesToHex(e.ssid), version: 4, peerFingerprint: fp });
     // Takeover visibility (docs/security.md): each of these is a distinct event, never just another `encrypted`.
     if (replaced) out.events.push({ type: 'session-replaced', instance: inst.peerTag, version: 4 });
     this.noteTarget(out);
-    this.noteFingerprint(out, inst.peerTag, 4, fp);
+    out.events.push(...verdict.events);
     this.stateEvent(out, inst, from);
+    const healed = this.healer.completed(inst.peerTag);
+    if (healed) out.events.push({ type: 'heal', instance: inst.peerTag, step: 'completed', reason: healed.reason });
     // otrv4.md §Receiving an Auth-I Message: "If a plaintext message is waiting to be sent, encrypt it and send it."
     const queued = this.queue;
     this.queue = [];
-    for (const text of queued) this.sendData(out, inst, utf8(text), [], 0);
+    for (const text of queued) this.sendUser(out, inst, text, {});
+    if (healed && healed.resent > 0) out.events.push({ type: 'heal', instance: inst.peerTag, step: 'resent', reason: healed.reason, count: healed.resent });
+  }
+
+  /**
+   * policy.refuseUnverifiedChange: a DAKE completed with a changed, unverified (or a revoked) fingerprint. Its
+   * keys say goodbye (a disconnect message, so the peer does not think it is encrypted) and are wiped; whatever
+   * the instance held before (a session with the known key) is left as it was.
+   */
+  private refuse(out: Outcome, inst: Instance, e: DakeEstablished, fp: string, verdict: { events: OtrEvent[]; previous?: string; refuse?: 'changed-unverified' | 'revoked' }): void {
+    out.events.push(...verdict.events);
+    const scratch = newInstance(inst.peerTag);
+    scratch.ratchet = e.ratchet;
+    this.sendData(out, scratch, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+    wipeRatchetState(scratch.ratchet!);
+    wipe(e.ssid);
+    out.events.push({ type: 'session-refused', instance: inst.peerTag, version: 4, fingerprint: fp, reason: verdict.refuse!, ...(verdict.previous ? { previous: verdict.previous } : {}) });
+  }
+
+  /** Whether `peerTag` has a usable OTRv4 session (encrypted, not finished). */
+  private usable(peerTag: number): boolean {
+    const i = this.instances.get(peerTag);
+    return this.active === 4 && !!i?.ratchet && !i.finished;
+  }
+
+  /**
+   * A DAKE step failed only at the ring signature, after the profile and keys validated: the transcript
+   * differs, and the part of it the host chooses is phi's account ids. Named as the likely cause (it may
+   * also be a forgery; the message is ignored either way).
+   */
+  private peerIdMismatch(out: Outcome, peerTag: number, step: 'auth-r' | 'auth-i', e: unknown): void {
+    if (!(e instanceof OtrError) || e.code !== 'BAD_SIGNATURE') return;
+    out.events.push({ type: 'peer-id-mismatch', instance: peerTag, step, ourId: decodeText(this.account.accountId), peerId: this.peerId });
   }
 
   /** Forgets every key of `inst` (wiped) and SMP; the DAKE state is kept (a new DAKE may be under way). */
@@ -739,6 +887,7 @@ export class Conversation {
         this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
         this.closeInstance(inst);
         inst.finished = true;
+        this.healer.markExpired(inst.peerTag);
         if (this.current === inst.peerTag && this.active === 4) this.active = null;
         out.events.push({ type: 'finished', instance: inst.peerTag, reason: 'expired' });
         this.stateEvent(out, inst, from);
@@ -875,6 +1024,8 @@ export class Conversation {
     if (r.event) {
       const ev = r.event;
       out.events.push({ type: 'smp', instance: inst.peerTag, status: ev.type, ...(ev.type === 'asked' ? { question: ev.question } : {}) });
+      if (ev.type === 'succeeded' && inst.peerProfile)
+        out.events.push(smpVerified(this.account.fingerprints, this.peerId, inst.peerTag, 4, bytesToHex(profileFingerprint(this.account.backend, inst.peerProfile))));
     }
   }
 
@@ -922,6 +1073,8 @@ export class Conversation {
     for (const e of r.events) {
       const ev = mapV3Event(e, tag);
       if (ev) out.events.push(ev);
+      if (e.type === 'smpResult' && e.success && this.v3conv?.peerFingerprint)
+        out.events.push(smpVerified(this.account.fingerprints, this.peerId, tag, 3, bytesToHex(this.v3conv.peerFingerprint)));
       if (e.type === 'encrypted') {
         this.active = 3;
         this.noteTarget(out);
@@ -1009,6 +1162,7 @@ export class Conversation {
   }
 
   private evict(victim: Instance): void {
+    this.healer.forget(victim.peerTag);
     this.closeInstance(victim);
     wipeDakeState(victim.dake);
     this.instances.delete(victim.peerTag);
@@ -1113,10 +1267,12 @@ export class Conversation {
     else if (last.instance !== instance) out.events.push({ type: 'instance-switched', from: last.instance, to: instance, version });
   }
 
-  /** Records the fingerprint of a completed DAKE; a different one than last time is reported. */
+  /**
+   * Records the fingerprint of a completed OTRv3 AKE (new and changed keys are reported). The refusal policy
+   * applies to OTRv4 sessions only (docs/trust.md): an OTRv3 session is reported, not refused.
+   */
   private noteFingerprint(out: Outcome, instance: number, version: ProtocolVersion, fp: string): void {
-    const previous = this.account.fingerprints.observe(this.peerId, version, fp);
-    if (previous !== undefined) out.events.push({ type: 'fingerprint-changed', instance, version, previous, fingerprint: fp });
+    out.events.push(...judgeFingerprint(this.account.fingerprints, this.peerId, instance, version, fp, this.account.clock(), false).events);
   }
 
   private offlineLocal(): OfflineLocal {
@@ -1173,7 +1329,7 @@ export class Conversation {
   }
 
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
-  static fromState(account: Account, peerId: string, v: StateValue | undefined): Conversation {
+  static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
@@ -1207,9 +1363,6 @@ export class Conversation {
 
 // -------------------------------------------------------------------- module helpers
 
-function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, pendingSince: 0 };
-}
 
 /** A per-peer override may only set known policy fields, each with its default's type (it may come from storage). */
 function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
@@ -1221,51 +1374,7 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
   return p;
 }
 
-function instanceState(inst: Instance): ConversationState {
-  if (inst.finished) return 'FINISHED';
-  if (inst.ratchet) return 'ENCRYPTED_MESSAGES';
-  if (inst.dake.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
-  if (inst.dake.kind === 'awaiting-auth-i') return 'WAITING_AUTH_I';
-  return 'START';
-}
 
-function instanceToValue(i: Instance): StateValue {
-  return {
-    peerTag: i.peerTag,
-    dake: dakeToValue(i.dake),
-    ratchet: i.ratchet ? ratchetToValue(i.ratchet) : null,
-    finished: i.finished,
-    ssid: i.ssid,
-    peerProfile: i.peerProfile ? i.peerProfile.encoded : null,
-    smp: encodeSmpState(i.smp),
-    lastSentAt: i.lastSentAt,
-    lastKeyAt: i.lastKeyAt,
-    pendingSince: i.pendingSince,
-    // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
-  };
-}
-
-function instanceFromValue(v: StateValue, maxQuestion: number, now: number): Instance {
-  const r = expect.record(v, 'instance');
-  const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
-  if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
-  return {
-    peerTag,
-    dake: dakeFromValue(r.dake),
-    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(r.ratchet),
-    finished: expect.boolean(r.finished, 'finished'),
-    ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
-    peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
-    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
-    lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
-    lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
-    // States written before early data stopped being persisted may hold some: dropped (never trusted).
-    early: [],
-    earlyBytes: 0,
-    // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
-    pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
-  };
-}
 
 function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
   if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)
@@ -1293,41 +1402,3 @@ function decodeText(b: Uint8Array): string {
 function errorText(e: unknown): string {
   return e instanceof OtrError ? `${e.code}: ${e.message}` : String(e);
 }
-
-function mapV3Event(e: V3Event, instance: number): OtrEvent | undefined {
-  switch (e.type) {
-    case 'encrypted':
-      return { type: 'encrypted', instance, ssid: bytesToHex(e.ssid), version: 3, peerFingerprint: bytesToHex(e.fingerprint) };
-    case 'finished':
-      return { type: 'finished', instance, reason: 'peer-ended' };
-    case 'plaintext':
-      return { type: 'ended', instance };
-    case 'unencrypted':
-      return { type: 'unencrypted-warning', instance };
-    case 'unreadable':
-      return { type: 'unreadable', instance, code: 'MALFORMED', detail: e.reason };
-    case 'ignored':
-      return { type: 'ignored', instance, reason: e.reason };
-    case 'errorReceived':
-      return { type: 'peer-error', message: e.message };
-    case 'cannotSend':
-      return { type: 'not-sent', reason: 'finished', text: '' };
-    case 'extraKey':
-      return { type: 'extra-key', instance, key: e.key, context: u32be(e.use), data: e.useData, direction: 'received' };
-    case 'smpRequest':
-      return { type: 'smp', instance, status: 'asked', question: e.question ?? '' };
-    case 'smpResult':
-      return { type: 'smp', instance, status: e.success ? 'succeeded' : 'failed' };
-    case 'smpAborted':
-      return { type: 'smp', instance, status: 'aborted' };
-    case 'smpError':
-      return { type: 'smp', instance, status: 'invalid' };
-    default:
-      return undefined;
-  }
-}
-
-function u32be(n: number): Uint8Array {
-  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
-

@@ -8,6 +8,9 @@ import type { RecordChange } from '../store/types.js';
 
 export type ProtocolVersion = 3 | 4;
 
+/** How far a peer's fingerprint is trusted: by nobody yet, by a successful SMP, by the user's own comparison, or revoked. */
+export type Trust = 'unverified' | 'verified-smp' | 'verified-hand' | 'revoked';
+
 export type ConversationState = 'START' | 'WAITING_AUTH_R' | 'WAITING_AUTH_I' | 'ENCRYPTED_MESSAGES' | 'FINISHED';
 
 export interface ReceivedMessage {
@@ -57,6 +60,27 @@ export type OtrEvent =
   | { type: 'session-replaced'; instance: number; version: ProtocolVersion }
   /** The peer's long-term fingerprint differs from the last one seen for this peer (hex, per version). */
   | { type: 'fingerprint-changed'; instance: number; version: ProtocolVersion; previous: string; fingerprint: string }
+  /** A completed DAKE showed a fingerprint never seen for this peer (the first one too); `trust` is its trust. */
+  | { type: 'fingerprint-new'; instance: number; version: ProtocolVersion; fingerprint: string; trust: Trust }
+  /** SMP succeeded in the session with this fingerprint: it is now trusted (`verified-smp`) in the account's store. */
+  | { type: 'verified'; instance: number; version: ProtocolVersion; fingerprint: string; by: 'smp' }
+  /**
+   * A completed DAKE was not used (policy.refuseUnverifiedChange): its fingerprint changed and is not verified,
+   * or is revoked. A disconnect was sent on it; verify the fingerprint (or relax the policy) and start again.
+   */
+  | { type: 'session-refused'; instance: number; version: ProtocolVersion; fingerprint: string; previous?: string; reason: 'changed-unverified' | 'revoked' }
+  /**
+   * The DAKE failed only at its ring signature, after the peer's profile and keys checked out: most likely the
+   * peer ids bound into it (phi) differ — the host passes a peer id that is not the peer's own account id
+   * byte for byte (normalise, e.g. the bare JID for XMPP: docs/trust.md), or the peer names us differently.
+   */
+  | { type: 'peer-id-mismatch'; instance: number; step: 'auth-r' | 'auth-i'; ourId: string; peerId: string }
+  /**
+   * Session repair (policy.healSessions): `started` a new DAKE because of `reason`; `throttled` when the repair
+   * budget (limits.heal*) is spent; `completed` when the new session is up; `resent` with how many messages
+   * that the peer may not have read were sent again on it.
+   */
+  | { type: 'heal'; instance: number; step: 'started' | 'throttled' | 'completed' | 'resent'; reason: 'peer-error' | 'unreadable' | 'expired'; count?: number }
   /** Unauthenticated DAKE work was refused: the per-peer or per-account budget (limits.ts) is spent. */
   | { type: 'throttled'; instance: number; scope: 'peer' | 'account' }
   /** A DAKE we started or answered did not complete within limits.pendingDakeExpiryMs: its keys are gone. */

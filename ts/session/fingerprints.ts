@@ -1,70 +1,248 @@
 /**
- * The long-term fingerprint last seen for each peer, per protocol version (v4: the client profile's
- * fingerprint; v3: the DSA key's SHA-1 fingerprint). Only fingerprints of completed (authenticated) DAKEs are
- * recorded, so an unauthenticated peer cannot write here. It tells the session layer two things: that a
- * peer's key changed (a `fingerprint-changed` event) and that we have seen the peer speak OTRv4 (an OTRv3
- * offer from them afterwards is a possible downgrade). Persisted with the account; the trust store grows from
- * this module.
+ * The account's fingerprint trust store: per peer, every long-term fingerprint seen (first and last seen), its
+ * trust, and the one last seen per protocol version (v4: the client profile's fingerprint; v3: the DSA key's
+ * SHA-1 fingerprint).
+ *
+ * Only fingerprints of completed (authenticated) DAKEs are recorded, so an unauthenticated peer cannot write
+ * here. It tells the session layer: that a fingerprint is new for this peer (`fingerprint-new`), that the
+ * peer's key changed (`fingerprint-changed`), whether a changed key may be used (policy.refuseUnverifiedChange),
+ * and that we have seen the peer speak OTRv4 (an OTRv3 offer from them afterwards is a possible downgrade).
+ * Persisted with the account and validated on restore; bounded by limits.maxTrustPeers and
+ * limits.maxFingerprintsPerPeer (docs/trust.md says what is evicted first).
  */
 import { expect, type StateValue } from './state-codec.js';
-import { OtrDecodeError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import type { ProtocolVersion, Trust } from './events.js';
+
+export type { Trust };
+
+const TRUSTS: readonly Trust[] = ['unverified', 'verified-smp', 'verified-hand', 'revoked'];
+
+export interface KnownFingerprint {
+  /** Lowercase hex: 112 digits for v4, 40 for v3. */
+  readonly fingerprint: string;
+  readonly version: ProtocolVersion;
+  /** Clock times (ms) of the first and the most recent completed DAKE with this key. */
+  firstSeen: number;
+  lastSeen: number;
+  trust: Trust;
+}
 
 export interface SeenFingerprints {
   v4?: string;
   v3?: string;
 }
 
-/** Peers remembered at most (one entry per conversation the host opened; bounds a restored file too). */
-const MAX_PEERS = 1 << 20;
+interface PeerEntry {
+  last: SeenFingerprints;
+  known: KnownFingerprint[];
+}
+
+/** What one completed DAKE's fingerprint is to this peer. */
+export interface Observation {
+  entry: KnownFingerprint;
+  /** Never seen for this peer before. */
+  isNew: boolean;
+  /** The fingerprint last seen for this peer and version, if it was a different one. */
+  previous?: string;
+}
+
 /** Hex lengths: a v4 fingerprint is 56 bytes, a v3 (SHA-1) one 20. */
 const HEX = { v4: /^[0-9a-f]{112}$/, v3: /^[0-9a-f]{40}$/ } as const;
 
+export function isVerified(t: Trust | undefined): boolean {
+  return t === 'verified-smp' || t === 'verified-hand';
+}
+
 export class LastSeenFingerprints {
-  private readonly byPeer = new Map<string, SeenFingerprints>();
+  private readonly byPeer = new Map<string, PeerEntry>();
+
+  constructor(
+    private readonly maxPeers = 100_000,
+    private readonly maxPerPeer = 16,
+  ) {}
 
   /** What we last saw for `peer`. */
   get(peer: string): SeenFingerprints | undefined {
-    return this.byPeer.get(peer);
+    return this.byPeer.get(peer)?.last;
   }
 
   /** Whether `peer` has completed an OTRv4 DAKE with us (so it can speak v4). */
   seenV4(peer: string): boolean {
-    return this.byPeer.get(peer)?.v4 !== undefined;
+    return this.byPeer.get(peer)?.last.v4 !== undefined;
+  }
+
+  /** Every fingerprint seen for `peer` (copies), most recently seen first. */
+  list(peer: string): KnownFingerprint[] {
+    const e = this.byPeer.get(peer);
+    return e ? e.known.map((k) => ({ ...k })).sort((a, b) => b.lastSeen - a.lastSeen) : [];
+  }
+
+  /** The peers with at least one fingerprint. */
+  get peers(): string[] {
+    return [...this.byPeer.keys()];
+  }
+
+  /** The trust of `fingerprint` for `peer` (undefined if never seen). */
+  trustOf(peer: string, fingerprint: string): Trust | undefined {
+    return this.find(peer, normalise(fingerprint))?.trust;
   }
 
   /**
-   * Records the fingerprint of a completed DAKE; returns the previous one if it was different (undefined the
-   * first time and when unchanged).
+   * Marks `fingerprint` as checked by hand (the user compared it out of band). Allowed for a fingerprint never
+   * seen yet (e.g. read from a business card): it is recorded, with first and last seen 0, until a DAKE shows it.
    */
-  observe(peer: string, version: 3 | 4, fingerprintHex: string): string | undefined {
-    const entry = this.byPeer.get(peer) ?? {};
-    const key = version === 4 ? 'v4' : 'v3';
-    const previous = entry[key];
-    entry[key] = fingerprintHex;
-    this.byPeer.set(peer, entry);
-    return previous !== undefined && previous !== fingerprintHex ? previous : undefined;
+  verify(peer: string, fingerprint: string, trust: 'verified-hand' | 'verified-smp' = 'verified-hand'): void {
+    this.setTrust(peer, fingerprint, trust);
+  }
+
+  /** Withdraws trust: the fingerprint is no longer the peer's (a lost device, a wrong comparison). */
+  revoke(peer: string, fingerprint: string): void {
+    this.setTrust(peer, fingerprint, 'revoked');
+  }
+
+  /** Back to unverified (neither trusted nor refused). */
+  unverify(peer: string, fingerprint: string): void {
+    this.setTrust(peer, fingerprint, 'unverified');
+  }
+
+  private setTrust(peer: string, fingerprint: string, trust: Trust): void {
+    if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peer must be a non-empty string');
+    const fp = normalise(fingerprint);
+    const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
+    if (version === 0) throw new OtrArgumentError('not a fingerprint: 112 hex digits (OTRv4) or 40 (OTRv3)');
+    const k = this.find(peer, fp) ?? this.add(peer, { fingerprint: fp, version, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
+    k.trust = trust;
+  }
+
+  /**
+   * Records the fingerprint of a completed DAKE in the known list (first/last seen); `last` is left alone, so
+   * a session refused for its key does not become the peer's "last seen" key (see adopt).
+   */
+  record(peer: string, version: ProtocolVersion, fingerprintHex: string, nowMs: number): Observation {
+    const previousLast = this.byPeer.get(peer)?.last[version === 4 ? 'v4' : 'v3'];
+    let entry = this.find(peer, fingerprintHex);
+    const isNew = entry === undefined || entry.lastSeen === 0;
+    if (!entry) entry = this.add(peer, { fingerprint: fingerprintHex, version, firstSeen: nowMs, lastSeen: nowMs, trust: 'unverified' });
+    if (entry.firstSeen === 0) entry.firstSeen = nowMs;
+    entry.lastSeen = Math.max(entry.lastSeen, nowMs);
+    return { entry, isNew, ...(previousLast !== undefined && previousLast !== fingerprintHex ? { previous: previousLast } : {}) };
+  }
+
+  /** Makes `fingerprintHex` the one last seen for `peer` and `version` (a session with it came up). */
+  adopt(peer: string, version: ProtocolVersion, fingerprintHex: string): void {
+    const e = this.entry(peer);
+    e.last[version === 4 ? 'v4' : 'v3'] = fingerprintHex;
+  }
+
+  /**
+   * Records and adopts at once; returns the previous fingerprint if it was different (undefined the first time
+   * and when unchanged). Kept for callers that only need the last-seen record.
+   */
+  observe(peer: string, version: ProtocolVersion, fingerprintHex: string, nowMs = 0): string | undefined {
+    const o = this.record(peer, version, fingerprintHex, nowMs);
+    this.adopt(peer, version, fingerprintHex);
+    return o.previous;
+  }
+
+  private find(peer: string, fp: string): KnownFingerprint | undefined {
+    return this.byPeer.get(peer)?.known.find((k) => k.fingerprint === fp);
+  }
+
+  private entry(peer: string): PeerEntry {
+    let e = this.byPeer.get(peer);
+    if (!e) {
+      if (this.byPeer.size >= this.maxPeers) this.evictPeer();
+      e = { last: {}, known: [] };
+      this.byPeer.set(peer, e);
+    } else {
+      // Most recently used last: Map order is the eviction order.
+      this.byPeer.delete(peer);
+      this.byPeer.set(peer, e);
+    }
+    return e;
+  }
+
+  private add(peer: string, k: KnownFingerprint): KnownFingerprint {
+    const e = this.entry(peer);
+    if (e.known.length >= this.maxPerPeer) {
+      // Evict what costs least to forget: the oldest unverified key that is not a last-seen one; then any
+      // unverified; verified and revoked keys only last (forgetting a revocation would make the key "new").
+      const last = new Set([e.last.v4, e.last.v3]);
+      const order = (x: KnownFingerprint) => (x.trust === 'unverified' ? (last.has(x.fingerprint) ? 1 : 0) : 2);
+      const victim = [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen)[0]!;
+      e.known.splice(e.known.indexOf(victim), 1);
+    }
+    e.known.push(k);
+    return k;
+  }
+
+  /** The least recently used peer goes first (a host with more peers than the bound raises limits.maxTrustPeers). */
+  private evictPeer(): void {
+    const oldest = this.byPeer.keys().next();
+    if (!oldest.done) this.byPeer.delete(oldest.value);
   }
 
   toValue(): StateValue {
-    return [...this.byPeer].map(([peer, f]) => ({ peer, v4: f.v4 ?? null, v3: f.v3 ?? null }));
+    return [...this.byPeer].map(([peer, e]) => ({
+      peer,
+      v4: e.last.v4 ?? null,
+      v3: e.last.v3 ?? null,
+      known: e.known.map((k) => ({ fp: k.fingerprint, first: k.firstSeen, last: k.lastSeen, trust: k.trust })),
+    }));
   }
 
-  static fromValue(v: StateValue | undefined): LastSeenFingerprints {
-    const out = new LastSeenFingerprints();
+  /**
+   * Restores the store; throws OtrDecodeError on anything malformed or beyond the limits. States written
+   * before the trust store (entries without `known`) get one unverified entry per last-seen fingerprint.
+   */
+  static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16): LastSeenFingerprints {
+    const out = new LastSeenFingerprints(maxPeers, maxPerPeer);
     if (v === undefined || v === null) return out;
-    for (const e of expect.array(v, 'fingerprints', MAX_PEERS)) {
+    for (const e of expect.array(v, 'fingerprints', maxPeers)) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
-      const f: SeenFingerprints = {};
-      for (const k of ['v4', 'v3'] as const) {
-        if (r[k] === null || r[k] === undefined) continue;
-        const hex = expect.string(r[k], `fingerprints.${k}`);
-        if (!HEX[k].test(hex)) throw new OtrDecodeError(`state: fingerprints.${k} is not a fingerprint`);
-        f[k] = hex;
+      if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
+      const entry: PeerEntry = { last: {}, known: [] };
+      for (const key of ['v4', 'v3'] as const) {
+        if (r[key] === null || r[key] === undefined) continue;
+        const hex = expect.string(r[key], `fingerprints.${key}`);
+        if (!HEX[key].test(hex)) throw new OtrDecodeError(`state: fingerprints.${key} is not a fingerprint`);
+        entry.last[key] = hex;
+      }
+      if (r.known === undefined || r.known === null) {
+        for (const key of ['v4', 'v3'] as const) {
+          const fp = entry.last[key];
+          if (fp) entry.known.push({ fingerprint: fp, version: key === 'v4' ? 4 : 3, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
+        }
+      } else {
+        for (const item of expect.array(r.known, 'fingerprints.known', maxPerPeer)) {
+          const k = expect.record(item, 'fingerprints.known[]');
+          const fp = expect.string(k.fp, 'fingerprints.known.fp');
+          const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
+          if (version === 0) throw new OtrDecodeError('state: fingerprints.known.fp is not a fingerprint');
+          const trust = expect.string(k.trust, 'fingerprints.known.trust') as Trust;
+          if (!TRUSTS.includes(trust)) throw new OtrDecodeError('state: fingerprints.known.trust is not a trust level');
+          const first = expect.number(k.first, 'fingerprints.known.first');
+          const last = expect.number(k.last, 'fingerprints.known.last');
+          if (!(first >= 0 && last >= first)) throw new OtrDecodeError('state: fingerprints.known: bad first/last seen');
+          if (entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints.known: duplicated fingerprint');
+          entry.known.push({ fingerprint: fp, version, firstSeen: first, lastSeen: last, trust });
+        }
+        for (const key of ['v4', 'v3'] as const) {
+          const fp = entry.last[key];
+          if (fp && !entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
+        }
       }
       if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
-      out.byPeer.set(peer, f);
+      out.byPeer.set(peer, entry);
     }
     return out;
   }
+}
+
+/** Accepts the forms users copy: upper case, spaces, colons. */
+function normalise(fingerprint: string): string {
+  if (typeof fingerprint !== 'string') throw new OtrArgumentError('fingerprint must be a hex string');
+  return fingerprint.replace(/[\s:]/g, '').toLowerCase();
 }

@@ -25,6 +25,17 @@ export interface Policy {
   maxMessageSize: number;
   /** How long (ms) to keep data messages that arrive before the DAKE completes (spec: 10-60 minutes). */
   earlyDataRetentionMs: number;
+  /**
+   * Refuse a session whose peer fingerprint changed from the last one seen and is not verified (by SMP or by
+   * hand), or is revoked: the new session's keys are dropped after a disconnect message (docs/trust.md).
+   */
+  refuseUnverifiedChange: boolean;
+  /**
+   * Repair a broken session by itself: on the peer's ERROR_1, or limits.healAfterUnreadable unreadable data
+   * messages in a row, start a new DAKE (rate-limited by limits.heal*) and re-send what the peer may not have
+   * read; after session expiry, a new message is queued and a new DAKE started instead of refusing it.
+   */
+  healSessions: boolean;
 }
 
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
@@ -39,6 +50,8 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   heartbeatMs: 60 * 1000,
   maxMessageSize: 0,
   earlyDataRetentionMs: 10 * 60 * 1000,
+  refuseUnverifiedChange: false,
+  healSessions: true,
 });
 
 export function resolvePolicy(...overrides: (Partial<Policy> | undefined)[]): Policy {

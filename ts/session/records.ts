@@ -82,6 +82,8 @@ export class RecordBook {
   /** Peers whose record exists (generation known) but is neither live nor attached: must be loaded before use. */
   private readonly unloaded = new Set<string>();
   private accountDirty = false;
+  /** The account record as last handed out or loaded (changes() compares: trust set by hand, outside any call). */
+  private lastAccount: Uint8Array | undefined;
 
   constructor(private readonly host: RecordBookHost) {}
 
@@ -184,7 +186,7 @@ export class RecordBook {
   flush(events: OtrEvent[] = []): RecordChange[] {
     const changes: RecordChange[] = [];
     if (this.accountDirty) {
-      changes.push(this.next(ACCOUNT_RECORD, this.host.encodeAccountRecord()));
+      changes.push(this.accountChange(this.host.encodeAccountRecord()));
       this.accountDirty = false;
     }
     for (const key of this.deleted) {
@@ -207,7 +209,7 @@ export class RecordBook {
     this.touched.clear();
     // A new account's record goes with the first record written (a conversation record without it is useless).
     if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !changes.some((c) => c.key === ACCOUNT_RECORD))
-      changes.unshift(this.next(ACCOUNT_RECORD, this.host.encodeAccountRecord()));
+      changes.unshift(this.accountChange(this.host.encodeAccountRecord()));
     return changes;
   }
 
@@ -242,6 +244,25 @@ export class RecordBook {
     this.last.delete(peer);
     this.deleted.add(key);
     this.unloaded.delete(peer);
+  }
+
+  private accountChange(bytes: Uint8Array): RecordChange {
+    if (this.lastAccount) wipe(this.lastAccount);
+    this.lastAccount = bytes.slice();
+    return this.next(ACCOUNT_RECORD, bytes);
+  }
+
+  /** The account record as loaded from a store (what later changes are compared with). */
+  loadedAccount(bytes: Uint8Array): void {
+    this.lastAccount = Uint8Array.from(bytes);
+  }
+
+  /** Marks the account record for the next flush if it differs from what was last handed out. */
+  checkAccount(): void {
+    if (this.accountDirty) return;
+    const now = this.host.encodeAccountRecord();
+    if (!this.lastAccount || !equalBytes(now, this.lastAccount)) this.accountDirty = true;
+    wipe(now);
   }
 
   private next(key: string, bytes: Uint8Array | null): RecordChange {

@@ -25,7 +25,7 @@ import {
 } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import type { SqliteStoreOptions } from './sqlite.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { checkCommit, checkName, type StoreLimits } from './validate.js';
 
 type Op = 'load' | 'keys' | 'commit' | 'close';
@@ -173,11 +173,10 @@ export class SqliteWorkerStore implements RecordStore {
 /** The worker side: serves requests with an ordinary SqliteStore. */
 async function serve(): Promise<void> {
   const port = parentPort!;
-  const { openSqliteStore } = await import('./sqlite.js');
   let store: RecordStore | undefined;
   let openError: unknown;
   try {
-    store = await openSqliteStore(workerData as SqliteStoreOptions);
+    store = await SqliteStore.open(workerData as SqliteStoreOptions);
   } catch (e) {
     openError = e;
   }

@@ -40,7 +40,7 @@
  *   The instance that last completed an AKE is the one `send()` uses; each change is an `instanceChanged` event.
  * - A truncated trailing TLV ends TLV parsing (earlier TLVs are kept), as libotr does.
  */
-import { OtrArgumentError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import { type V3Event, type V3Options, type V3State, type MsgState, wipeState } from './conversation.js';
 import { FragmentTable } from './fragment.js';
@@ -99,8 +99,11 @@ export class V3Conversation {
     this.frags = new FragmentTable(resolveLimits(opts.limits));
   }
 
+  /** Restores serialize() output; bytes that are not a state of this instance tag give an OtrDecodeError. */
   static restore(opts: V3Options, bytes: Uint8Array): V3Conversation {
-    return new V3Conversation(opts, restoreV3State(bytes, opts.limits));
+    const state = restoreV3State(bytes, opts.limits);
+    if (opts && state.ourTag !== opts.instanceTag) throw new OtrDecodeError('OTRv3 state: saved for another instance tag of ours');
+    return new V3Conversation(opts, state);
   }
 
   /** Adopts the new state and wipes every context it superseded (contexts are never shared between states). */

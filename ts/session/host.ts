@@ -1,0 +1,43 @@
+/**
+ * What a conversation needs from its account, as an interface: conversation.ts depends on this, not on
+ * account.ts, so the two modules do not import each other (account.ts creates conversations; a conversation
+ * only reads its host's keys, policy, limits, clock and randomness, and uses the account-wide budgets and
+ * records). `Account` implements it.
+ */
+import type { CryptoBackend } from '../backend/types.js';
+import type { RandomSource } from '../crypto/random.js';
+import type { Ed448KeyPair } from '../crypto/eddsa.js';
+import type { DsaPrivateKey } from '../crypto/dsa.js';
+import type { ClientProfile } from '../profile/client-profile.js';
+import type { PrekeyOwnerState } from '../prekey/owner-store.js';
+import type { Limits } from '../limits.js';
+import type { Policy } from './policy.js';
+import type { LastSeenFingerprints } from './fingerprints.js';
+import type { Outcome } from './events.js';
+
+export interface ConversationHost {
+  readonly accountId: Uint8Array;
+  readonly backend: CryptoBackend;
+  readonly random: RandomSource;
+  readonly clock: () => number;
+  readonly policy: Policy;
+  readonly limits: Limits;
+  readonly instanceTag: number;
+  /** Our client profile (renewed by the host when close to expiry). */
+  readonly clientProfile: ClientProfile;
+  readonly identity: Ed448KeyPair;
+  readonly dsaKey: DsaPrivateKey | null;
+  readonly fingerprintBytes: Uint8Array;
+  /** The last long-term fingerprint seen per peer (persisted by the host). */
+  readonly fingerprints: LastSeenFingerprints;
+  /** The secrets of our published prekeys; replaced after a Non-Interactive-Auth used one. */
+  readonly prekeyOwnerState: PrekeyOwnerState;
+  setPrekeyOwnerState(s: PrekeyOwnerState): void;
+  /** One token of unauthenticated DAKE work from the account-wide budget (false: throttled). */
+  spendDakeBudget(nowMs: number): boolean;
+  identityDigest(peer: Uint8Array, bytes: Uint8Array): string;
+  identitySeen(digest: string): boolean;
+  rememberIdentity(digest: string): void;
+  /** Forgets the conversation with `peer` and deletes its record (records.ts); the outcome carries the delete. */
+  forget(peer: string): Outcome;
+}

@@ -1,0 +1,91 @@
+/**
+ * One remote instance of a conversation (a client of the peer, by instance tag): its DAKE in progress, its
+ * encrypted session, SMP, and the unauthenticated early data kept for it — as plain data, with its state in the
+ * spec's terms and its persistence value. The conversation (conversation.ts) decides what happens to it.
+ */
+import type { ConversationState } from './events.js';
+import { expect, type StateValue } from './state-codec.js';
+import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
+import { OtrDecodeError } from '../errors.js';
+import { isValidSenderTag } from '../instance-tag.js';
+import { DAKE_IDLE, type DakeState } from '../ake/interactive.js';
+import type { RatchetState } from '../ratchet/index.js';
+import { initialSmpState, type SmpState } from '../smp/state.js';
+import { decodeSmpState, encodeSmpState } from '../smp/persist.js';
+import type { ClientProfile } from '../profile/client-profile.js';
+
+/** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
+export interface Instance {
+  readonly peerTag: number;
+  dake: DakeState;
+  ratchet: RatchetState | null;
+  /** The peer ended the session (TLV 1) or it expired: nothing is sent until a new DAKE. */
+  finished: boolean;
+  ssid: Uint8Array | null;
+  peerProfile: ClientProfile | null;
+  smp: SmpState;
+  /** When we last sent a data message (heartbeats). */
+  lastSentAt: number;
+  /** When a new ECDH key last entered the ratchet (session expiration, otrv4.md §Session Expiration). */
+  lastKeyAt: number;
+  /**
+   * Data messages that arrived while we awaited Auth-I: they may have overtaken it. The peer has not
+   * authenticated, so they are bounded (limits.maxEarlyDataMessages/maxEarlyDataBytes), aged
+   * (policy.earlyDataRetentionMs) and kept in memory only: never persisted.
+   */
+  early: { bytes: Uint8Array; at: number }[];
+  /** Bytes held in `early`. */
+  earlyBytes: number;
+  /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
+  pendingSince: number;
+}
+
+export function newInstance(peerTag: number): Instance {
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, pendingSince: 0 };
+}
+
+export function instanceState(inst: Instance): ConversationState {
+  if (inst.finished) return 'FINISHED';
+  if (inst.ratchet) return 'ENCRYPTED_MESSAGES';
+  if (inst.dake.kind === 'awaiting-auth-r') return 'WAITING_AUTH_R';
+  if (inst.dake.kind === 'awaiting-auth-i') return 'WAITING_AUTH_I';
+  return 'START';
+}
+
+export function instanceToValue(i: Instance): StateValue {
+  return {
+    peerTag: i.peerTag,
+    dake: dakeToValue(i.dake),
+    ratchet: i.ratchet ? ratchetToValue(i.ratchet) : null,
+    finished: i.finished,
+    ssid: i.ssid,
+    peerProfile: i.peerProfile ? i.peerProfile.encoded : null,
+    smp: encodeSmpState(i.smp),
+    lastSentAt: i.lastSentAt,
+    lastKeyAt: i.lastKeyAt,
+    pendingSince: i.pendingSince,
+    // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
+  };
+}
+
+export function instanceFromValue(v: StateValue, maxQuestion: number, now: number): Instance {
+  const r = expect.record(v, 'instance');
+  const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
+  if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
+  return {
+    peerTag,
+    dake: dakeFromValue(r.dake),
+    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(r.ratchet),
+    finished: expect.boolean(r.finished, 'finished'),
+    ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
+    peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
+    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
+    lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
+    lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
+    // States written before early data stopped being persisted may hold some: dropped (never trusted).
+    early: [],
+    earlyBytes: 0,
+    // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
+    pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
+  };
+}

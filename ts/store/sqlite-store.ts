@@ -1,0 +1,273 @@
+/**
+ * The SQLite store on this thread, on better-sqlite3 (an optional peer dependency, loaded only by the
+ * `otr4/store/sqlite` entry, sqlite.ts). Zero set-up: opening creates the file and its schema.
+ *
+ * Durability. WAL journal, commits in IMMEDIATE transactions, and `synchronous=FULL` by default: the WAL is
+ * fsynced before `commit()` resolves, so an acknowledged commit survives the process being killed (kill -9)
+ * and also an OS crash or power loss. With WAL, `synchronous=NORMAL` is enough against kill -9 alone (the
+ * written WAL frames are in the OS page cache, which outlives the process) but can lose the last commits on
+ * power loss; and a lost commit here is a ROLLBACK of a ratchet whose keys were already used on the wire.
+ * So NORMAL is an explicit opt-in (`synchronous: 'normal'`) for hosts whose disk or VM already makes that
+ * trade. docs/stores.md records the choice and the measured cost.
+ *
+ * Group commit. better-sqlite3 is synchronous: a commit, fsync included, runs on the event loop's thread.
+ * Commits are therefore queued and flushed once per event-loop turn (setImmediate): every commit that
+ * arrived meanwhile — typically one per incoming message the bridge handled in that turn, across accounts —
+ * runs in ONE transaction, each inside its own SAVEPOINT, so they share one fsync while each stays atomic on
+ * its own: a conflicting commit rolls back to its savepoint and rejects, the others go on. All of them resolve
+ * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop.
+ *
+ * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
+ * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
+ * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
+ * BEGIN IMMEDIATE takes the write lock up front, so several processes on one file serialise instead of
+ * failing on a lock upgrade; `busyTimeoutMs` bounds the wait.
+ *
+ * A hostile file. Every value read back is checked (validate.ts): generations must be integers (read as
+ * BigInt so a huge one cannot round), bytes must be a BLOB no bigger than maxRecordBytes — the size is read
+ * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
+
+export interface SqliteStoreOptions {
+  /** The database file (created if missing). */
+  path: string;
+  /** 'full' (default): every commit fsynced. 'normal': safe against kill -9, not against power loss. */
+  synchronous?: 'full' | 'normal';
+  /** How long a commit waits for another process's write lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /**
+   * Run SQLite's `PRAGMA integrity_check` at open and refuse a damaged file (OtrDecodeError). Off by default: it
+   * reads the whole file and checks every index against its table (seconds per 100 MB). Without it, damage shows when a damaged page is read —
+   * as a typed error, or, for a damaged index, as a record that is not found.
+   */
+  verifyOnOpen?: boolean;
+  /**
+   * Run the connection on a worker thread (sqlite-worker.ts): commits, fsync included, then never block this
+   * thread's event loop, and commits arriving during one fsync share the next. Same semantics otherwise.
+   */
+  worker?: boolean;
+  limits?: Partial<Limits>;
+}
+
+const SCHEMA_VERSION = 1;
+const TABLE = 'otr4_records';
+
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement;
+
+interface Statements {
+  load: Stmt;
+  keys: Stmt;
+  generation: Stmt;
+  insert: Stmt;
+  update: Stmt;
+  remove: Stmt;
+  count: Stmt;
+}
+
+interface LoadedRow {
+  generation: bigint | null;
+  n: bigint | null;
+  bytes: Uint8Array | null;
+}
+
+/**
+ * better-sqlite3 throws SqliteError with SQLite's result code. A corrupt file or page is hostile input
+ * (OtrDecodeError, MALFORMED); anything else from SQLite (busy past the timeout, I/O error, disk full, read-only)
+ * is the environment (OtrStateError). Either way the caller gets an OtrError, never the driver's class.
+ */
+function typed(e: unknown): unknown {
+  if (!(e instanceof Error) || e.name !== 'SqliteError') return e;
+  const code = String((e as { code?: unknown }).code ?? 'SQLITE_ERROR');
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+    return new OtrDecodeError(`the SQLite file is corrupt or not a database (${code})`);
+  return new OtrStateError(`SQLite failed: ${code}: ${e.message}`);
+}
+
+function sqlite<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw typed(e);
+  }
+}
+
+interface Pending {
+  accountId: string;
+  changes: RecordChange[];
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export class SqliteStore implements RecordStore {
+  private closed = false;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly group: (batch: readonly Pending[]) => (unknown | undefined)[];
+
+  private constructor(
+    private readonly db: Db,
+    private readonly st: Statements,
+    private readonly limits: StoreLimits,
+  ) {
+    // Called inside `group`'s transaction, better-sqlite3 runs this one as a SAVEPOINT: a throw rolls back to it.
+    const one = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
+    const all = db.transaction((batch: readonly Pending[]) =>
+      batch.map((p) => {
+        try {
+          one(p.accountId, p.changes);
+          return undefined;
+        } catch (e) {
+          return typed(e);
+        }
+      }),
+    );
+    this.group = (batch) => all.immediate(batch);
+  }
+
+  /** Opens (creating if needed) the database at `options.path`. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    if (typeof options?.path !== 'string' || options.path === '') throw new OtrArgumentError('path must be a file name');
+    const limits = resolveLimits(options.limits);
+    let Database: typeof BetterSqlite3;
+    try {
+      Database = (await import('better-sqlite3')).default;
+    } catch (e) {
+      throw new Error(`otr4/store/sqlite needs the better-sqlite3 package (npm install better-sqlite3): ${(e as Error).message}`);
+    }
+    const db = sqlite(() => new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 }));
+    try {
+      if (options.verifyOnOpen) {
+        const result = db.pragma('integrity_check(1)', { simple: true });
+        if (result !== 'ok') throw new OtrDecodeError(`the SQLite file is damaged (integrity_check: ${String(result).slice(0, 200)})`);
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      // Schema creation is one IMMEDIATE transaction: two processes starting at once on a new file serialise.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION)
+          throw new OtrStateError(`the database has schema version ${version}; this library knows ${SCHEMA_VERSION} (written by a newer otr4?)`);
+        db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+          account TEXT NOT NULL,
+          key TEXT NOT NULL,
+          generation INTEGER NOT NULL,
+          bytes BLOB NOT NULL,
+          PRIMARY KEY (account, key)
+        )`);
+        if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+      const st: Statements = {
+        // Generation only if it is an integer; bytes only if a blob within the limit (the size comes first).
+        load: db
+          .prepare(
+            `SELECT CASE WHEN typeof(generation) = 'integer' THEN generation END AS generation,
+                    CASE WHEN typeof(bytes) = 'blob' THEN length(bytes) END AS n,
+                    CASE WHEN typeof(bytes) = 'blob' AND length(bytes) <= ? THEN bytes END AS bytes
+             FROM ${TABLE} WHERE account = ? AND key = ?`,
+          )
+          .safeIntegers(true),
+        keys: db.prepare(
+          `SELECT CASE WHEN typeof(key) = 'text' AND length(CAST(key AS BLOB)) <= ? THEN key END AS key
+           FROM ${TABLE} WHERE account = ? LIMIT ?`,
+        ),
+        generation: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ?`).safeIntegers(true),
+        insert: db.prepare(`INSERT INTO ${TABLE} (account, key, generation, bytes) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING`),
+        update: db.prepare(`UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ?`),
+        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ?`),
+        count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
+      };
+      return new SqliteStore(db, st, limits);
+    } catch (e) {
+      db.close();
+      throw typed(e);
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new OtrStateError('the store is closed');
+  }
+
+  async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    checkName(key, 'record key', this.limits);
+    const row = sqlite(() => this.st.load.get(this.limits.maxRecordBytes, accountId, key)) as LoadedRow | undefined;
+    if (!row) return undefined;
+    return checkRow(key, row.generation, row.n, row.bytes ?? undefined, this.limits);
+  }
+
+  async keys(accountId: string): Promise<string[]> {
+    this.live();
+    checkName(accountId, 'accountId', this.limits);
+    const rows = sqlite(() => this.st.keys.all(this.limits.maxRecordKeyBytes, accountId, this.limits.maxRecordsPerAccount + 1)) as { key: unknown }[];
+    checkKeyCount(rows.length, this.limits);
+    return rows.map((r) => checkStoredKey(r.key, this.limits));
+  }
+
+  async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
+    this.live();
+    checkCommit(accountId, input, this.limits);
+    if (input.length === 0) return;
+    // Copied now: the write happens at the flush, and the caller may reuse its buffers meanwhile.
+    const changes = ownCopy(input);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ accountId, changes, resolve, reject });
+      this.flushing ??= new Promise((done) => setImmediate(() => done(this.flush())));
+    });
+  }
+
+  /** One transaction for every queued commit, each in its own savepoint; settles each once COMMIT returned. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = undefined;
+    let results: (unknown | undefined)[];
+    try {
+      if (!this.db.open) throw new OtrStateError('the store is closed');
+      results = this.group(batch);
+    } catch (e) {
+      // The shared transaction itself failed (busy beyond the timeout, I/O error): nothing of it was written.
+      results = batch.map(() => typed(e));
+    }
+    batch.forEach((p, i) => {
+      for (const c of p.changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
+      if (results[i] === undefined) p.resolve();
+      else p.reject(results[i]);
+    });
+  }
+
+  /** Inside the IMMEDIATE transaction: throwing rolls everything back. */
+  private applyAll(accountId: string, changes: readonly RecordChange[]): void {
+    let created = 0;
+    for (const c of changes) {
+      let n: number;
+      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1).changes;
+      else if (c.generation === 1) n = this.st.insert.run(accountId, c.key, c.bytes).changes;
+      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1).changes;
+      if (n !== 1) {
+        const found = this.st.generation.get(accountId, c.key) as { generation: unknown } | undefined;
+        const g = found?.generation;
+        throw conflict(c, g === undefined ? 0 : typeof g === 'bigint' && g <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(g) : undefined);
+      }
+      if (c.generation === 1 && c.bytes !== null) created++;
+    }
+    if (created > 0) {
+      const { n } = this.st.count.get(accountId) as { n: number };
+      if (n > this.limits.maxRecordsPerAccount)
+        throw new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true; // refuse new calls now ...
+    await this.flushing; // ... but write the commits already accepted
+    this.db.close();
+  }
+}
