@@ -34,6 +34,11 @@ export type StoredAccountEvent =
 export interface StoredAccountOptions extends Omit<AccountRecordsOptions, 'onEvent' | 'limits'> {
   /** The account's options (backend, random, clock, policy, limits; keys only when creating). */
   account?: Omit<AccountOptions, 'accountId'>;
+  /**
+   * The account id as peers know it (bound into every DAKE), when the store keeps the account under another
+   * id (e.g. a tenant-prefixed key). Default: the store's id. A record of any other account is refused.
+   */
+  otrAccountId?: string;
   /** Create the account (and commit its record) when the store has none; otherwise that is an OtrStateError. */
   create?: boolean;
   onEvent?: (event: StoredAccountEvent) => void;
@@ -78,9 +83,10 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
   if (record) {
     account = Account.fromRecord(record, restoreOptions);
     // A row of another account (an unsealed store cannot tell): refused rather than used under this name.
-    if (!equalBytes(account.accountId, utf8(accountId))) throw new OtrDecodeError(`the account record does not belong to ${JSON.stringify(accountId)}`);
+    if (!equalBytes(account.accountId, utf8(options.otrAccountId ?? accountId)))
+      throw new OtrDecodeError(`the account record does not belong to ${JSON.stringify(options.otrAccountId ?? accountId)}`);
   } else if (options.create) {
-    account = Account.create({ ...options.account, accountId });
+    account = Account.create({ ...options.account, accountId: options.otrAccountId ?? accountId });
     await records.commit(account.changes());
   } else throw new OtrStateError(`no account ${JSON.stringify(accountId)} in the store (pass create: true to make one)`);
   return new StoredAccountImpl(account, records, emit);
