@@ -21,7 +21,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue } from './persist.js';
+import { dakeFromValue, dakeToValue, checkRatchetKeys } from './persist.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -1336,6 +1336,7 @@ export class Conversation {
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
       const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
+      if (inst.ratchet) checkRatchetKeys(account.backend, inst.ratchet);
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);
