@@ -9,10 +9,11 @@
  *   transport.send(...bob.start().toSend);
  *   const out = bob.receive(incomingText);   // { toSend, messages, events }
  *
- * Persistence: `account.serialize()` returns the whole account (keys, profile and every conversation's
- * state) in the versioned binary format of state-codec.ts; `Account.restore(bytes, options)` brings it back.
- * What to persist after which call is in docs/persistence.md: in short, after every call that returned
- * anything in `toSend` (a message key was used) or an `encrypted`/`finished` event, before transmitting.
+ * Persistence (docs/persistence.md): as records (records.ts) — every Outcome lists in `changed` the records
+ * its call changed (`account`, `conv:<peer>`), each at its next generation; commit them, then transmit
+ * (account-store.ts does it in that order). `Account.fromRecord` / `attachRecord` restore lazily: a
+ * conversation is decoded when first used. `account.serialize()` / `Account.restore()` still carry the whole
+ * account in one piece (moving an account, the worker pool, backups).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { getBackend } from '../backend/select.js';
@@ -32,11 +33,14 @@ import {
 } from '../profile/client-profile.js';
 import { generateInstanceTag, isValidSenderTag } from '../instance-tag.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
+import type { Outcome } from './events.js';
+import { ACCOUNT_RECORD, conversationKey, peerOfKey, RecordBook } from './records.js';
+import type { RecordChange } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
@@ -70,8 +74,9 @@ export interface AccountOptions {
   /** Our instance tag (>= 0x100); generated when absent. */
   instanceTag?: number;
   /**
-   * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, one is generated (a 1024-bit
-   * DSA key takes a fraction of a second); pass `null` to run without OTRv3.
+   * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, the account is OTRv3-capable
+   * and the key (1024-bit DSA: 0.1–0.5 s) is generated lazily, when an OTRv3 AKE first needs it, or ahead of
+   * time by `prepareV3()` (docs/performance.md §Cheap accounts). Pass `null` to run without OTRv3.
    */
   dsaKey?: DsaPrivateKey | null;
   /** Client profile lifetime in seconds (default one week, as otrr). */
@@ -87,7 +92,10 @@ interface AccountKeys {
   readonly identity: Ed448KeyPair;
   readonly forgingKey: Uint8Array;
   readonly instanceTag: number;
-  readonly dsaKey: DsaPrivateKey | null;
+  /** Null until made (lazily) for an OTRv3-capable account, or for good when the account is not one. */
+  dsaKey: DsaPrivateKey | null;
+  /** Whether the account speaks OTRv3 at all (its DSA key may not be made yet). */
+  readonly v3Capable: boolean;
   profile: ClientProfile;
 }
 
@@ -113,19 +121,27 @@ export class Account implements ConversationHost {
   private readonly dakeBudget: TokenBucket;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
+  /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
+  private readonly book: RecordBook;
 
   private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
     this.backend = o.backend ?? getBackend();
     this.random = o.random ?? systemRandom;
     this.clock = o.clock ?? Date.now;
-    this.policy = resolvePolicy(o.policy, keys.dsaKey ? undefined : { allowV3: false });
+    this.policy = resolvePolicy(o.policy, keys.v3Capable ? undefined : { allowV3: false });
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
     this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
+    this.book = new RecordBook({
+      limits: this.limits,
+      encodeAccountRecord: () => this.encode(false, false),
+      // What a call on `peer`'s conversation can change in the trust store: that peer's entries.
+      fingerprintOf: (peer) => JSON.stringify(this.fingerprints.list(peer)),
+    });
   }
 
   /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
@@ -161,19 +177,28 @@ export class Account implements ConversationHost {
     const forging = generateEcdh(backend, random);
     wipe(forging.secret);
     const instanceTag = o.instanceTag ?? generateInstanceTag(random);
+    // No DSA key is generated here (it costs 0.1–0.5 s): an account allowing OTRv3 is only "v3 capable" until
+    // an OTRv3 AKE needs the key (prepareV3). Queries and whitespace tags advertise 3 meanwhile.
     const wantsV3 = resolvePolicy(o.policy).allowV3;
-    const dsaKey = o.dsaKey === null ? null : (o.dsaKey ?? (wantsV3 ? dsaGenerateKey(random) : null));
-    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, profile: undefined as unknown as ClientProfile };
+    const dsaKey = o.dsaKey ?? null;
+    const v3Capable = dsaKey !== null || (o.dsaKey === undefined && wantsV3);
+    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, v3Capable, profile: undefined as unknown as ClientProfile };
     const account = new Account({ ...o, backend, random, clock }, keys);
     keys.profile = account.makeProfile();
     return account;
   }
 
+  /**
+   * The profile carries the DSA key and the transitional signature once the key exists, and versions "4"
+   * before: otrr refuses a profile whose versions contain '3' without a transitional signature
+   * (interpretations.md §otrr validation), so "34" is advertised only with the key (docs/performance.md).
+   */
   private makeProfile(): ClientProfile {
     const k = this.keys;
     return createClientProfile(this.backend, {
       ownerTag: k.instanceTag,
       identitySecret: k.identity.secret,
+      identityKeyPair: k.identity,
       forgingKey: k.forgingKey,
       versions: k.dsaKey ? '34' : '4',
       expiry: expiryFromNow(this.clock(), this.lifetime),
@@ -183,7 +208,10 @@ export class Account implements ConversationHost {
 
   /** Our client profile, renewed (re-signed with a new expiry) when it is close to expiring. */
   get clientProfile(): ClientProfile {
-    if (needsRenewal(this.keys.profile, this.clock(), PROFILE_RENEW_BEFORE_SECONDS)) this.keys.profile = this.makeProfile();
+    if (needsRenewal(this.keys.profile, this.clock(), PROFILE_RENEW_BEFORE_SECONDS)) {
+      this.keys.profile = this.makeProfile();
+      this.book.markAccount();
+    }
     return this.keys.profile;
   }
 
@@ -196,8 +224,29 @@ export class Account implements ConversationHost {
     return this.keys.identity;
   }
 
+  /** The OTRv3 DSA key if it has been made (never makes it: see prepareV3). */
   get dsaKey(): DsaPrivateKey | null {
     return this.keys.dsaKey;
+  }
+
+  /** Whether this account speaks OTRv3 (advertises it, answers v3-only peers); its key may not exist yet. */
+  get v3Capable(): boolean {
+    return this.keys.v3Capable;
+  }
+
+  /**
+   * The OTRv3 DSA key, made now if it was not yet (1024-bit DSA: 0.1–0.5 s). The library calls this when an
+   * OTRv3 AKE first needs the key; hosts may call it ahead of time (e.g. in a worker). Making the key re-issues
+   * the client profile with the key and its transitional signature, so the account's record changes: persist
+   * it afterwards (serialize()). Throws OtrStateError for an account without OTRv3 (`dsaKey: null`).
+   */
+  prepareV3(): DsaPrivateKey {
+    const k = this.keys;
+    if (k.dsaKey) return k.dsaKey;
+    if (!k.v3Capable) throw new OtrStateError('this account was created without OTRv3 (dsaKey: null)');
+    k.dsaKey = dsaGenerateKey(this.random);
+    k.profile = this.makeProfile();
+    return k.dsaKey;
   }
 
   /** Our OTRv4 fingerprint (56 bytes) — what peers compare out of band. */
@@ -234,6 +283,7 @@ export class Account implements ConversationHost {
     }
     const batch = generatePrekeyMessages(this.backend, this.random, this.keys.instanceTag, count, ownerPrekeyIds(state));
     this.prekeyOwner = addPrekeys(state, batch, now, this.limits.maxOwnerPrekeys);
+    this.book.markAccount();
     return { kind: 'publish', clientProfile: this.clientProfile, prekeyProfile: current, prekeys: batch };
   }
 
@@ -250,6 +300,7 @@ export class Account implements ConversationHost {
   /** @internal Replaces the prekey secrets after a Non-Interactive-Auth consumed one. */
   setPrekeyOwnerState(s: PrekeyOwnerState): void {
     this.prekeyOwner = s;
+    this.book.markAccount();
   }
 
   /** The conversation with `peerId` (created on first use). `peerId` is bound into the DAKE like accountId. */
@@ -257,15 +308,107 @@ export class Account implements ConversationHost {
     if (typeof peerId !== 'string' || peerId.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
     let c = this.conversations.get(peerId);
     if (!c) {
-      c = new Conversation(this, peerId);
-      this.conversations.set(peerId, c);
+      if (this.book.isUnloaded(peerId)) throw new OtrStateError('that conversation was unloaded: attach its record again before using it');
+      // A record attached but not decoded yet (lazy restore): decoded now, on first use.
+      const dormant = this.book.takeDormant(peerId);
+      c = dormant === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, dormant);
+      this.live(c);
     }
     return c;
   }
 
-  /** The peers we have conversations with. */
+  private live(c: Conversation): void {
+    this.book.instrument(c);
+    this.book.adopt(c);
+    this.conversations.set(c.peerId, c);
+  }
+
+  /** The peers we have conversations with (decoded or not). */
   get peers(): string[] {
-    return [...this.conversations.keys()];
+    return [...this.conversations.keys(), ...this.book.dormantPeers];
+  }
+
+  // ------------------------------------------------------------------ records (docs/persistence.md)
+
+  /**
+   * Restores an account from its `account` record (lazy: conversations are attached with attachRecord and
+   * decoded when first used). `generation` is the record's, as the store holds it.
+   */
+  static fromRecord(record: { bytes: Uint8Array; generation: number }, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
+    const account = Account.restore(record.bytes, o);
+    account.book.setGeneration(ACCOUNT_RECORD, record.generation);
+    account.book.loadedAccount(record.bytes);
+    return account;
+  }
+
+  /**
+   * Attaches a conversation record loaded from a store (key `conv:<peer>`); it is decoded when the
+   * conversation is first used. Replaces nothing: a conversation already in use keeps its state.
+   */
+  attachRecord(record: { key: string; bytes: Uint8Array; generation: number }): void {
+    const peer = peerOfKey(record?.key);
+    if (peer === undefined) throw new OtrArgumentError('attachRecord takes a conversation record (key conv:<peer>)');
+    if (!(record.bytes instanceof Uint8Array)) throw new OtrArgumentError('record bytes must be a Uint8Array');
+    if (this.conversations.has(peer)) throw new OtrArgumentError('that conversation is already in use');
+    this.book.addDormant(peer, record.bytes, record.generation);
+  }
+
+  /** Whether the conversation with `peer` is decoded (in use) or attached. */
+  hasConversation(peer: string): boolean {
+    return this.conversations.has(peer) || this.book.hasDormant(peer);
+  }
+
+  /**
+   * Drops the conversation with `peer` from memory (keys wiped); its record stays in the store. A bridge
+   * unloads idle conversations to bound its heap; using the conversation again needs its record attached
+   * (StoredAccount.conversation loads it). Refused (OtrLimitError) while it has uncommitted changes.
+   */
+  unload(peer: string): void {
+    const c = this.conversations.get(peer);
+    if (!c) return;
+    this.book.unload(peer, c);
+    c.wipeAll();
+    this.conversations.delete(peer);
+  }
+
+  /** @internal (account-store.ts) The store holds `generation` of `key` (after a rollback was resolved). */
+  resyncRecord(key: string, generation: number): void {
+    this.book.setGeneration(key, generation);
+  }
+
+  /** The generation of a record as this account last loaded or handed it out (0: none). */
+  recordGeneration(key: string): number {
+    return this.book.generation(key);
+  }
+
+  /**
+   * Changes not carried by an Outcome: the account record after prekeyPublication(), a profile renewal or
+   * trust set by hand (fingerprints.verify/revoke), and any conversation whose call threw. With `all`, every live conversation and the account record are
+   * written again (moving from serialize() to a record store).
+   */
+  changes(o: { all?: boolean } = {}): RecordChange[] {
+    // Trust set by hand (fingerprints.verify/revoke) changes the account record outside any call: compared here.
+    if (o.all || this.book.generation(ACCOUNT_RECORD) === 0) this.book.markAccount();
+    else this.book.checkAccount();
+    if (o.all) {
+      this.book.markAccount();
+      for (const c of this.conversations.values()) this.book.touch(c, true);
+    }
+    return this.book.flush([]);
+  }
+
+  /**
+   * Forgets the conversation with `peer`: every key wiped, the conversation gone from the account, and its
+   * record deleted — the returned outcome's `changed` holds the delete (commit it). A later
+   * conversation(peer) starts afresh.
+   */
+  forget(peer: string): Outcome {
+    if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
+    const c = this.conversations.get(peer);
+    c?.wipeAll();
+    this.conversations.delete(peer);
+    this.book.forget(peer, c);
+    return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 
   /** The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it safely. */
@@ -279,7 +422,7 @@ export class Account implements ConversationHost {
     throw new OtrLimitError(`account state of ${trimmed.length} bytes exceeds limits.maxStateBytes (${this.limits.maxStateBytes}): raise it`);
   }
 
-  private encode(withoutUnauthenticated: boolean): Uint8Array {
+  private encode(withoutUnauthenticated: boolean, withConversations = true): Uint8Array {
     const k = this.keys;
     const value: StateValue = {
       accountId: this.accountId,
@@ -288,12 +431,26 @@ export class Account implements ConversationHost {
       instanceTag: k.instanceTag,
       profile: k.profile.encoded,
       dsa: k.dsaKey ? { p: k.dsaKey.p, q: k.dsaKey.q, g: k.dsaKey.g, y: k.dsaKey.y, x: k.dsaKey.x } : null,
+      // OTRv3-capable with the key not yet made (absent in older states: capable iff a key is present).
+      v3: k.v3Capable,
       lifetime: this.lifetime,
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
-      conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+      conversations: withConversations
+        ? [
+            ...[...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+            ...this.book.dormantPeers.map((peer) => ({ peer, state: this.book.peekDormant(peer) ?? null })),
+          ]
+        : [],
       fingerprints: this.fingerprints.toValue(),
+      // The records' generations travel with the whole account, so a restored copy commits where it left off.
+      generations: withConversations ? this.generationsValue() : undefined,
     };
     return encodeState(ACCOUNT_STATE_KIND, value);
+  }
+
+  private generationsValue(): StateValue {
+    const keys = [ACCOUNT_RECORD, ...this.conversations.keys(), ...this.book.dormantPeers].map((p, n) => (n === 0 ? p : conversationKey(p)));
+    return keys.map((key) => ({ key, generation: this.book.generation(key) })).filter((g) => g.generation > 0);
   }
 
   /**
@@ -318,7 +475,13 @@ export class Account implements ConversationHost {
       const peer = expect.string(e.peer, 'conversation.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: empty peer id');
       if (account.conversations.has(peer)) throw new OtrDecodeError('state: duplicated conversation');
-      account.conversations.set(peer, Conversation.fromState(account, peer, e.state));
+      account.live(Conversation.fromState(account, peer, e.state));
+    }
+    if (v.generations !== undefined && v.generations !== null) {
+      for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {
+        const g = expect.record(entry, 'generations[]');
+        account.book.setGeneration(expect.string(g.key, 'generations.key'), expect.uint(g.generation, 'generations.generation'));
+      }
     }
     return account;
   }
@@ -352,7 +515,9 @@ function restoreKeys(backend: CryptoBackend, v: Record<string, StateValue | unde
     if (!t || t.p !== dsaKey.p || t.q !== dsaKey.q || t.g !== dsaKey.g || t.y !== dsaKey.y)
       throw new OtrDecodeError('state: DSA key does not match the client profile');
   } else if (profile.dsaKey) throw new OtrDecodeError('state: the client profile has a DSA key the state lacks');
-  return { identity, forgingKey, instanceTag, dsaKey, profile };
+  const v3Flag = v.v3 === undefined || v.v3 === null ? dsaKey !== null : expect.boolean(v.v3, 'v3');
+  if (dsaKey && !v3Flag) throw new OtrDecodeError('state: a DSA key on an account without OTRv3');
+  return { identity, forgingKey, instanceTag, dsaKey, v3Capable: v3Flag, profile };
 }
 
 function checkOptions(o: AccountOptions): void {

@@ -47,7 +47,7 @@ import {
   type DakeLocal,
   type DakeState,
 } from '../ake/interactive.js';
-import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState } from '../ratchet/index.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
@@ -85,6 +85,8 @@ export class Conversation {
   private readonly instances = new Map<number, Instance>();
   /** Our Identity sent with receiver tag 0 (after a query): it belongs to no instance until Auth-R arrives. */
   private unbound: DakeState = DAKE_IDLE;
+  /** When the unbound DAKE began (it expires after limits.pendingDakeExpiryMs). */
+  private unboundSince = 0;
   /** The remote instance `send` uses. */
   private current = TAG_ANY;
   /** User messages waiting for an encrypted session (requireEncryption, or typed during the DAKE). */
@@ -404,6 +406,14 @@ export class Conversation {
     return out;
   }
 
+  /**
+   * Forgets this conversation (account.forget): every key wiped, the record deleted (commit the returned
+   * outcome's `changed`). The object is unusable afterwards; account.conversation(peer) starts afresh.
+   */
+  forget(): Outcome {
+    return this.account.forget(this.peerId);
+  }
+
   /** Starts SMP with the shared secret `answer` and an optional question. */
   startSmp(answer: string | Uint8Array, question?: string): Outcome {
     const out = emptyOutcome();
@@ -509,7 +519,7 @@ export class Conversation {
         return;
       }
       this.sendIdentity(out, TAG_ANY);
-    } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
+    } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
       this.fromV3(text, out, TAG_ANY, 'offer');
     }
   }
@@ -688,6 +698,8 @@ export class Conversation {
       if (msg.receiverTag !== this.account.instanceTag) throw new OtrStateError('data message for another instance');
       r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L });
     } catch (e) {
+      // A ratchet we have not reached: our state may be an older copy (restored backup, lost save). Unauthenticated.
+      if (msg && msg.ratchetId > inst.ratchet.i) out.events.push({ type: 'rollback-suspected', instance: peerTag, ratchetId: msg.ratchetId, ourRatchet: inst.ratchet.i });
       if (!quiet) {
         this.report(out, peerTag, e);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
@@ -734,11 +746,13 @@ export class Conversation {
     if (peerTag === TAG_ANY) {
       wipeDakeState(this.unbound);
       this.unbound = r.state;
+      this.unboundSince = this.account.clock();
     } else {
       const inst = this.instance(peerTag);
       const from = instanceState(inst);
       wipeDakeState(inst.dake);
       inst.dake = r.state;
+      inst.pendingSince = this.account.clock();
       this.stateEvent(out, inst, from);
     }
     out.toSend.push(...this.wire(r.message!, peerTag));
@@ -863,6 +877,7 @@ export class Conversation {
   private expireIfIdle(out: Outcome): void {
     const now = this.account.clock();
     const p = this.policy;
+    this.expirePendingDakes(out, now);
     for (const inst of this.instances.values()) {
       if (!inst.ratchet || inst.finished) continue;
       if (now - inst.lastKeyAt >= p.sessionExpiryMs) {
@@ -881,6 +896,115 @@ export class Conversation {
         if (aged !== inst.ratchet) inst.ratchet = aged;
       }
     }
+  }
+
+  /** Pending DAKEs older than limits.pendingDakeExpiryMs go (their keys wiped), and instances left empty with them. */
+  private expirePendingDakes(out: Outcome, now: number): void {
+    const ttl = this.account.limits.pendingDakeExpiryMs;
+    if (this.unbound.kind !== 'idle' && now - this.unboundSince >= ttl) {
+      wipeDakeState(this.unbound);
+      this.unbound = DAKE_IDLE;
+      out.events.push({ type: 'dake-expired', instance: TAG_ANY });
+    }
+    for (const inst of [...this.instances.values()]) {
+      if (inst.dake.kind === 'idle' || now - inst.pendingSince < ttl) continue;
+      const from = instanceState(inst);
+      wipeDakeState(inst.dake);
+      inst.dake = DAKE_IDLE;
+      inst.early = [];
+      inst.earlyBytes = 0;
+      out.events.push({ type: 'dake-expired', instance: inst.peerTag });
+      this.stateEvent(out, inst, from);
+      if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.instances.delete(inst.peerTag);
+    }
+  }
+
+  // ------------------------------------------------------------------ records (records.ts, account-store.ts)
+
+  /**
+   * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
+   * pending DAKE (oldest first), else the oldest half of the largest store of skipped keys, else of unrevealed
+   * MAC keys, else of queued user messages. Returns what went as an event, or null when nothing is left.
+   */
+  shedState(): OtrEvent | null {
+    const pending = [...this.instances.values()].filter((i) => i.dake.kind === 'awaiting-auth-i').sort((x, y) => x.pendingSince - y.pendingSince)[0];
+    if (pending) {
+      if (!pending.ratchet && !pending.finished && pending.peerTag !== this.current) this.evict(pending);
+      else {
+        wipeDakeState(pending.dake);
+        pending.dake = DAKE_IDLE;
+      }
+      return { type: 'state-trimmed', instance: pending.peerTag, what: 'pending-dake', count: 1 };
+    }
+    const most = (size: (r: RatchetState) => number) =>
+      [...this.instances.values()].filter((i) => i.ratchet && size(i.ratchet) > 0).sort((x, y) => size(y.ratchet!) - size(x.ratchet!))[0];
+    const skipped = most((r) => r.skipped.length);
+    if (skipped) {
+      const r = skipped.ratchet!;
+      const n = Math.max(1, r.skipped.length >> 1);
+      for (const e of r.skipped.slice(0, n)) wipe(e.mkEnc, e.esk);
+      skipped.ratchet = { ...r, skipped: r.skipped.slice(n) };
+      return { type: 'state-trimmed', instance: skipped.peerTag, what: 'skipped-keys', count: n };
+    }
+    const macs = most((r) => r.macKeysToReveal.length);
+    if (macs) {
+      const r = macs.ratchet!;
+      const n = Math.max(1, r.macKeysToReveal.length >> 1);
+      wipe(...r.macKeysToReveal.slice(0, n));
+      macs.ratchet = { ...r, macKeysToReveal: r.macKeysToReveal.slice(n) };
+      return { type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n };
+    }
+    if (this.queue.length) {
+      const n = Math.max(1, this.queue.length >> 1);
+      this.queue = this.queue.slice(n);
+      return { type: 'state-trimmed', instance: TAG_ANY, what: 'queued-messages', count: n };
+    }
+    return null;
+  }
+
+  /**
+   * @internal The saved state this conversation was restored from is older than state already used (a
+   * rollback, account-store.ts): its message keys may have been used on the wire. Every session and pending
+   * DAKE is dropped, keys wiped, without encrypting anything (no TLV 1: that would use a key again); each
+   * session that was up reports `finished` with reason `rollback`. A new DAKE (start()) makes a fresh session.
+   */
+  abandonSessions(): Outcome {
+    const out = emptyOutcome();
+    const events = out.events;
+    for (const inst of this.instances.values()) {
+      if (inst.ratchet && !inst.finished) {
+        const from = instanceState(inst);
+        this.closeInstance(inst);
+        inst.finished = true;
+        events.push({ type: 'finished', instance: inst.peerTag, reason: 'rollback' });
+        events.push({ type: 'state', instance: inst.peerTag, from, to: 'FINISHED', version: 4 });
+      }
+      wipeDakeState(inst.dake);
+      inst.dake = DAKE_IDLE;
+    }
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    if (this.v3conv) {
+      if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
+      this.v3conv = null;
+    }
+    if (this.active === 3) this.active = null;
+    if (this.active === 4 && !this.instances.get(this.current)?.ratchet) this.active = null;
+    return out;
+  }
+
+  /** @internal (account.forget) Wipes every key this conversation holds; it is unusable afterwards. */
+  wipeAll(): void {
+    for (const inst of this.instances.values()) {
+      this.closeInstance(inst);
+      wipeDakeState(inst.dake);
+    }
+    this.instances.clear();
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    this.v3conv = null;
+    this.active = null;
+    this.queue = [];
   }
 
   // ------------------------------------------------------------------ SMP
@@ -914,7 +1038,7 @@ export class Conversation {
   // ------------------------------------------------------------------ OTRv3
 
   private toV3(text: string, out: Outcome): void {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance: TAG_ANY, reason: 'OTRv3 is not allowed by the policy' });
       return;
     }
@@ -931,7 +1055,8 @@ export class Conversation {
     const p = this.policy;
     return {
       backend: a.backend,
-      dsaKey: a.dsaKey!,
+      // The OTRv3 context is made when an OTRv3 AKE is answered or started: the key is made then, once.
+      dsaKey: a.prepareV3(),
       instanceTag: a.instanceTag,
       random: a.random,
       now: a.clock,
@@ -971,7 +1096,7 @@ export class Conversation {
   private allowedVersions(): number[] {
     const p = this.policy;
     const v: number[] = [];
-    if (p.allowV3 && this.account.dsaKey) v.push(3);
+    if (p.allowV3 && this.account.v3Capable) v.push(3);
     if (p.allowV4) v.push(4);
     return v;
   }
@@ -1106,7 +1231,7 @@ export class Conversation {
    * an offer (query or whitespace tag offering only 3), the start of an OTRv3 AKE, or any other message.
    */
   private v3Gate(out: Outcome, instance: number, kind: 'offer' | 'ake-start' | 'message'): boolean {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance, reason: 'OTRv3 is not allowed by the policy' });
       return false;
     }
@@ -1193,6 +1318,7 @@ export class Conversation {
     return {
       instances: kept.map(instanceToValue),
       unbound: dakeToValue(this.unbound),
+      unboundSince: this.unboundSince,
       current: this.current,
       queue: this.queue,
       advertise: this.advertise,
@@ -1213,6 +1339,8 @@ export class Conversation {
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);
+    // States written before pending DAKEs expired have no start time: they count from the restore.
+    c.unboundSince = r.unboundSince === undefined ? account.clock() : expect.number(r.unboundSince, 'unboundSince');
     c.current = expect.uint(r.current, 'current', 0xffffffff);
     c.queue = expect.array(r.queue, 'queue', 1 << 16).map((q) => expect.string(q, 'queue[]'));
     c.advertise = expect.boolean(r.advertise, 'advertise');
@@ -1246,7 +1374,6 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
   }
   return p;
 }
-
 
 
 

@@ -13,6 +13,7 @@ import type { PrekeyOwnerState } from '../prekey/owner-store.js';
 import type { Limits } from '../limits.js';
 import type { Policy } from './policy.js';
 import type { LastSeenFingerprints } from './fingerprints.js';
+import type { Outcome } from './events.js';
 
 export interface ConversationHost {
   readonly accountId: Uint8Array;
@@ -26,6 +27,10 @@ export interface ConversationHost {
   readonly clientProfile: ClientProfile;
   readonly identity: Ed448KeyPair;
   readonly dsaKey: DsaPrivateKey | null;
+  /** Whether the account speaks OTRv3 (its DSA key may not be made yet: prepareV3). */
+  readonly v3Capable: boolean;
+  /** The OTRv3 DSA key, made on first use (an OTRv3 AKE needs it). */
+  prepareV3(): DsaPrivateKey;
   readonly fingerprintBytes: Uint8Array;
   /** The last long-term fingerprint seen per peer (persisted by the host). */
   readonly fingerprints: LastSeenFingerprints;
@@ -37,4 +42,6 @@ export interface ConversationHost {
   identityDigest(peer: Uint8Array, bytes: Uint8Array): string;
   identitySeen(digest: string): boolean;
   rememberIdentity(digest: string): void;
+  /** Forgets the conversation with `peer` and deletes its record (records.ts); the outcome carries the delete. */
+  forget(peer: string): Outcome;
 }
