@@ -20,6 +20,10 @@ export { DEFAULT_POLICY, type Policy } from './session/policy.js';
 export type { LastSeenFingerprints, SeenFingerprints, KnownFingerprint } from './session/fingerprints.js';
 export type { Device } from './session/devices.js';
 export type { Outcome, OtrEvent, ReceivedMessage, ConversationState, ProtocolVersion, Trust } from './session/events.js';
+// Records: an account kept per conversation in a record store (docs/persistence.md); stores are in otr4/store.
+export { openStoredAccount, type StoredAccount, type StoredAccountOptions, type StoredAccountEvent } from './session/account-store.js';
+export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, conversationKey } from './session/records.js';
+export type { RecordChange, RecordStore, StoredRecord } from './store/types.js';
 export type { RandomSource } from './crypto/random.js';
 // Offline conversations: prekey ensembles and the prekey-server protocol (client, and the transport-agnostic
 // server core). The Node-only TCP server and file store live in ts/prekey-server/{tcp,file-store}.ts.

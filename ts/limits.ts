@@ -146,6 +146,16 @@ export interface Limits {
   maxRecordsPerAccount: number;
   /** Most changes in one commit. */
   maxChangesPerCommit: number;
+
+  // Records of the session layer (ts/session/records.ts).
+  /**
+   * Largest conversation record, in bytes. Over it the conversation sheds state, least valuable first
+   * (unauthenticated pending DAKEs, then the oldest stored skipped keys, unrevealed MAC keys, queued user
+   * messages), each with a `state-trimmed` event. Must stay below maxStateBytes (restore) and maxRecordBytes.
+   */
+  maxConversationStateBytes: number;
+  /** A DAKE we started or answered is dropped after this long without completing (poll, send and receive check it). */
+  pendingDakeExpiryMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -215,6 +225,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRecordKeyBytes: 1024,
   maxRecordsPerAccount: 100_000,
   maxChangesPerCommit: 10_000,
+  // ~5 sessions' worth of stored skipped keys (a full store of 1,000 is ~300 KB); a quiet conversation is ~2 KB.
+  maxConversationStateBytes: 1 << 20,
+  // An honest DAKE completes in seconds; a day covers a peer that went offline mid-DAKE.
+  pendingDakeExpiryMs: 24 * 3600 * 1000,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

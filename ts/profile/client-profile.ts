@@ -17,6 +17,7 @@ import { ed448PublicKey, ed448Sign, ed448SignExpanded, ed448Verify, type Ed448Ke
 import { kdf } from '../crypto/kdf.js';
 import type { RandomSource } from '../crypto/random.js';
 import { Usage } from '../crypto/usage.js';
+import type { ValidPoint } from '../crypto/validated.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
   DSA_SIG_HALF_BYTES,
@@ -156,7 +157,7 @@ export interface ValidateClientProfileOptions {
  *   structure and the transitional signature (BAD_SIGNATURE).
  * The spec lists the signature first; we run the cheap checks first. Which inputs are accepted is the same.
  */
-export function validateClientProfile(b: CryptoBackend, p: ClientProfile, o: ValidateClientProfileOptions): void {
+export function validateClientProfile(b: CryptoBackend, p: ClientProfile, o: ValidateClientProfileOptions): ValidatedClientProfile {
   if (!Number.isFinite(o.nowMs)) throw new OtrArgumentError('nowMs must be a number');
   if (!isValidSenderTag(p.ownerTag)) throw new OtrDecodeError('client profile owner tag is not a valid instance tag');
   if (o.expectedOwnerTag !== undefined && p.ownerTag !== o.expectedOwnerTag)
@@ -168,11 +169,22 @@ export function validateClientProfile(b: CryptoBackend, p: ClientProfile, o: Val
     throw new OtrDecodeError('client profile has a DSA key without a transitional signature, or the reverse');
   if (!b.pointIsValid(p.identityKey)) throw new OtrCryptoError('INVALID_POINT', 'client profile identity key is invalid');
   if (!b.pointIsValid(p.forgingKey)) throw new OtrCryptoError('INVALID_POINT', 'client profile forging key is invalid');
+  // Checked just above: the marks let the DAKE use H and F without checking them again.
+  const identityKey = p.identityKey as ValidPoint;
+  const forgingKey = p.forgingKey as ValidPoint;
   if (!ed448Verify(b, p.identityKey, profileSignedBytes(p), p.signature))
     throw new OtrCryptoError('BAD_SIGNATURE', 'client profile signature does not verify');
   if (p.dsaKey && p.transitionalSignature && o.verifyTransitional !== false) {
     if (!verifyTransitionalSignature(p)) throw new OtrCryptoError('BAD_SIGNATURE', 'transitional signature does not verify');
   }
+  return { profile: p, identityKey, forgingKey };
+}
+
+/** What validateClientProfile vouches for: the profile, and its two keys marked valid (crypto/validated.ts). */
+export interface ValidatedClientProfile {
+  readonly profile: ClientProfile;
+  readonly identityKey: ValidPoint;
+  readonly forgingKey: ValidPoint;
 }
 
 /** The transitional DSA signature (false also for a malformed DSA key or a q that is not 160 bits). */

@@ -9,10 +9,11 @@
  *   transport.send(...bob.start().toSend);
  *   const out = bob.receive(incomingText);   // { toSend, messages, events }
  *
- * Persistence: `account.serialize()` returns the whole account (keys, profile and every conversation's
- * state) in the versioned binary format of state-codec.ts; `Account.restore(bytes, options)` brings it back.
- * What to persist after which call is in docs/persistence.md: in short, after every call that returned
- * anything in `toSend` (a message key was used) or an `encrypted`/`finished` event, before transmitting.
+ * Persistence (docs/persistence.md): as records (records.ts) — every Outcome lists in `changed` the records
+ * its call changed (`account`, `conv:<peer>`), each at its next generation; commit them, then transmit
+ * (account-store.ts does it in that order). `Account.fromRecord` / `attachRecord` restore lazily: a
+ * conversation is decoded when first used. `account.serialize()` / `Account.restore()` still carry the whole
+ * account in one piece (moving an account, the worker pool, backups).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { getBackend } from '../backend/select.js';
@@ -37,6 +38,9 @@ import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
+import type { Outcome } from './events.js';
+import { ACCOUNT_RECORD, conversationKey, peerOfKey, RecordBook } from './records.js';
+import type { RecordChange } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
@@ -117,6 +121,8 @@ export class Account implements ConversationHost {
   private readonly dakeBudget: TokenBucket;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
+  /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
+  private readonly book: RecordBook;
 
   private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
@@ -130,6 +136,12 @@ export class Account implements ConversationHost {
     this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
+    this.book = new RecordBook({
+      limits: this.limits,
+      encodeAccountRecord: () => this.encode(false, false),
+      // What a call on `peer`'s conversation can change in the trust store: that peer's entries.
+      fingerprintOf: (peer) => JSON.stringify(this.fingerprints.list(peer)),
+    });
   }
 
   /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
@@ -196,7 +208,10 @@ export class Account implements ConversationHost {
 
   /** Our client profile, renewed (re-signed with a new expiry) when it is close to expiring. */
   get clientProfile(): ClientProfile {
-    if (needsRenewal(this.keys.profile, this.clock(), PROFILE_RENEW_BEFORE_SECONDS)) this.keys.profile = this.makeProfile();
+    if (needsRenewal(this.keys.profile, this.clock(), PROFILE_RENEW_BEFORE_SECONDS)) {
+      this.keys.profile = this.makeProfile();
+      this.book.markAccount();
+    }
     return this.keys.profile;
   }
 
@@ -268,6 +283,7 @@ export class Account implements ConversationHost {
     }
     const batch = generatePrekeyMessages(this.backend, this.random, this.keys.instanceTag, count, ownerPrekeyIds(state));
     this.prekeyOwner = addPrekeys(state, batch, now, this.limits.maxOwnerPrekeys);
+    this.book.markAccount();
     return { kind: 'publish', clientProfile: this.clientProfile, prekeyProfile: current, prekeys: batch };
   }
 
@@ -284,6 +300,7 @@ export class Account implements ConversationHost {
   /** @internal Replaces the prekey secrets after a Non-Interactive-Auth consumed one. */
   setPrekeyOwnerState(s: PrekeyOwnerState): void {
     this.prekeyOwner = s;
+    this.book.markAccount();
   }
 
   /** The conversation with `peerId` (created on first use). `peerId` is bound into the DAKE like accountId. */
@@ -291,15 +308,107 @@ export class Account implements ConversationHost {
     if (typeof peerId !== 'string' || peerId.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
     let c = this.conversations.get(peerId);
     if (!c) {
-      c = new Conversation(this, peerId);
-      this.conversations.set(peerId, c);
+      if (this.book.isUnloaded(peerId)) throw new OtrStateError('that conversation was unloaded: attach its record again before using it');
+      // A record attached but not decoded yet (lazy restore): decoded now, on first use.
+      const dormant = this.book.takeDormant(peerId);
+      c = dormant === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, dormant);
+      this.live(c);
     }
     return c;
   }
 
-  /** The peers we have conversations with. */
+  private live(c: Conversation): void {
+    this.book.instrument(c);
+    this.book.adopt(c);
+    this.conversations.set(c.peerId, c);
+  }
+
+  /** The peers we have conversations with (decoded or not). */
   get peers(): string[] {
-    return [...this.conversations.keys()];
+    return [...this.conversations.keys(), ...this.book.dormantPeers];
+  }
+
+  // ------------------------------------------------------------------ records (docs/persistence.md)
+
+  /**
+   * Restores an account from its `account` record (lazy: conversations are attached with attachRecord and
+   * decoded when first used). `generation` is the record's, as the store holds it.
+   */
+  static fromRecord(record: { bytes: Uint8Array; generation: number }, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
+    const account = Account.restore(record.bytes, o);
+    account.book.setGeneration(ACCOUNT_RECORD, record.generation);
+    account.book.loadedAccount(record.bytes);
+    return account;
+  }
+
+  /**
+   * Attaches a conversation record loaded from a store (key `conv:<peer>`); it is decoded when the
+   * conversation is first used. Replaces nothing: a conversation already in use keeps its state.
+   */
+  attachRecord(record: { key: string; bytes: Uint8Array; generation: number }): void {
+    const peer = peerOfKey(record?.key);
+    if (peer === undefined) throw new OtrArgumentError('attachRecord takes a conversation record (key conv:<peer>)');
+    if (!(record.bytes instanceof Uint8Array)) throw new OtrArgumentError('record bytes must be a Uint8Array');
+    if (this.conversations.has(peer)) throw new OtrArgumentError('that conversation is already in use');
+    this.book.addDormant(peer, record.bytes, record.generation);
+  }
+
+  /** Whether the conversation with `peer` is decoded (in use) or attached. */
+  hasConversation(peer: string): boolean {
+    return this.conversations.has(peer) || this.book.hasDormant(peer);
+  }
+
+  /**
+   * Drops the conversation with `peer` from memory (keys wiped); its record stays in the store. A bridge
+   * unloads idle conversations to bound its heap; using the conversation again needs its record attached
+   * (StoredAccount.conversation loads it). Refused (OtrLimitError) while it has uncommitted changes.
+   */
+  unload(peer: string): void {
+    const c = this.conversations.get(peer);
+    if (!c) return;
+    this.book.unload(peer, c);
+    c.wipeAll();
+    this.conversations.delete(peer);
+  }
+
+  /** @internal (account-store.ts) The store holds `generation` of `key` (after a rollback was resolved). */
+  resyncRecord(key: string, generation: number): void {
+    this.book.setGeneration(key, generation);
+  }
+
+  /** The generation of a record as this account last loaded or handed it out (0: none). */
+  recordGeneration(key: string): number {
+    return this.book.generation(key);
+  }
+
+  /**
+   * Changes not carried by an Outcome: the account record after prekeyPublication(), a profile renewal or
+   * trust set by hand (fingerprints.verify/revoke), and any conversation whose call threw. With `all`, every live conversation and the account record are
+   * written again (moving from serialize() to a record store).
+   */
+  changes(o: { all?: boolean } = {}): RecordChange[] {
+    // Trust set by hand (fingerprints.verify/revoke) changes the account record outside any call: compared here.
+    if (o.all || this.book.generation(ACCOUNT_RECORD) === 0) this.book.markAccount();
+    else this.book.checkAccount();
+    if (o.all) {
+      this.book.markAccount();
+      for (const c of this.conversations.values()) this.book.touch(c, true);
+    }
+    return this.book.flush([]);
+  }
+
+  /**
+   * Forgets the conversation with `peer`: every key wiped, the conversation gone from the account, and its
+   * record deleted — the returned outcome's `changed` holds the delete (commit it). A later
+   * conversation(peer) starts afresh.
+   */
+  forget(peer: string): Outcome {
+    if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
+    const c = this.conversations.get(peer);
+    c?.wipeAll();
+    this.conversations.delete(peer);
+    this.book.forget(peer, c);
+    return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 
   /** The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it safely. */
@@ -313,7 +422,7 @@ export class Account implements ConversationHost {
     throw new OtrLimitError(`account state of ${trimmed.length} bytes exceeds limits.maxStateBytes (${this.limits.maxStateBytes}): raise it`);
   }
 
-  private encode(withoutUnauthenticated: boolean): Uint8Array {
+  private encode(withoutUnauthenticated: boolean, withConversations = true): Uint8Array {
     const k = this.keys;
     const value: StateValue = {
       accountId: this.accountId,
@@ -326,10 +435,22 @@ export class Account implements ConversationHost {
       v3: k.v3Capable,
       lifetime: this.lifetime,
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
-      conversations: [...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+      conversations: withConversations
+        ? [
+            ...[...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+            ...this.book.dormantPeers.map((peer) => ({ peer, state: this.book.peekDormant(peer) ?? null })),
+          ]
+        : [],
       fingerprints: this.fingerprints.toValue(),
+      // The records' generations travel with the whole account, so a restored copy commits where it left off.
+      generations: withConversations ? this.generationsValue() : undefined,
     };
     return encodeState(ACCOUNT_STATE_KIND, value);
+  }
+
+  private generationsValue(): StateValue {
+    const keys = [ACCOUNT_RECORD, ...this.conversations.keys(), ...this.book.dormantPeers].map((p, n) => (n === 0 ? p : conversationKey(p)));
+    return keys.map((key) => ({ key, generation: this.book.generation(key) })).filter((g) => g.generation > 0);
   }
 
   /**
@@ -354,7 +475,13 @@ export class Account implements ConversationHost {
       const peer = expect.string(e.peer, 'conversation.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: empty peer id');
       if (account.conversations.has(peer)) throw new OtrDecodeError('state: duplicated conversation');
-      account.conversations.set(peer, Conversation.fromState(account, peer, e.state));
+      account.live(Conversation.fromState(account, peer, e.state));
+    }
+    if (v.generations !== undefined && v.generations !== null) {
+      for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {
+        const g = expect.record(entry, 'generations[]');
+        account.book.setGeneration(expect.string(g.key, 'generations.key'), expect.uint(g.generation, 'generations.generation'));
+      }
     }
     return account;
   }

@@ -21,7 +21,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue } from './persist.js';
+import { dakeFromValue, dakeToValue, checkRatchetKeys } from './persist.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -47,7 +47,7 @@ import {
   type DakeLocal,
   type DakeState,
 } from '../ake/interactive.js';
-import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState } from '../ratchet/index.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
@@ -85,6 +85,8 @@ export class Conversation {
   private readonly instances = new Map<number, Instance>();
   /** Our Identity sent with receiver tag 0 (after a query): it belongs to no instance until Auth-R arrives. */
   private unbound: DakeState = DAKE_IDLE;
+  /** When the unbound DAKE began (it expires after limits.pendingDakeExpiryMs). */
+  private unboundSince = 0;
   /** The remote instance `send` uses. */
   private current = TAG_ANY;
   /** User messages waiting for an encrypted session (requireEncryption, or typed during the DAKE). */
@@ -404,6 +406,14 @@ export class Conversation {
     return out;
   }
 
+  /**
+   * Forgets this conversation (account.forget): every key wiped, the record deleted (commit the returned
+   * outcome's `changed`). The object is unusable afterwards; account.conversation(peer) starts afresh.
+   */
+  forget(): Outcome {
+    return this.account.forget(this.peerId);
+  }
+
   /** Starts SMP with the shared secret `answer` and an optional question. */
   startSmp(answer: string | Uint8Array, question?: string): Outcome {
     const out = emptyOutcome();
@@ -480,7 +490,7 @@ export class Conversation {
       case 'error':
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
-        else if (incoming.error.code === WireErrorCode.unreadable && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
+        else if ((incoming.error.code === WireErrorCode.unreadable || incoming.error.code === WireErrorCode.notInPrivateState) && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
         else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
         return;
       case 'query':
@@ -688,6 +698,8 @@ export class Conversation {
       if (msg.receiverTag !== this.account.instanceTag) throw new OtrStateError('data message for another instance');
       r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L });
     } catch (e) {
+      // A ratchet we have not reached: our state may be an older copy (restored backup, lost save). Unauthenticated.
+      if (msg && msg.ratchetId > inst.ratchet.i) out.events.push({ type: 'rollback-suspected', instance: peerTag, ratchetId: msg.ratchetId, ourRatchet: inst.ratchet.i });
       if (!quiet) {
         this.report(out, peerTag, e);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
@@ -734,11 +746,13 @@ export class Conversation {
     if (peerTag === TAG_ANY) {
       wipeDakeState(this.unbound);
       this.unbound = r.state;
+      this.unboundSince = this.account.clock();
     } else {
       const inst = this.instance(peerTag);
       const from = instanceState(inst);
       wipeDakeState(inst.dake);
       inst.dake = r.state;
+      inst.pendingSince = this.account.clock();
       this.stateEvent(out, inst, from);
     }
     out.toSend.push(...this.wire(r.message!, peerTag));
@@ -863,6 +877,7 @@ export class Conversation {
   private expireIfIdle(out: Outcome): void {
     const now = this.account.clock();
     const p = this.policy;
+    this.expirePendingDakes(out, now);
     for (const inst of this.instances.values()) {
       if (!inst.ratchet || inst.finished) continue;
       if (now - inst.lastKeyAt >= p.sessionExpiryMs) {
@@ -881,6 +896,115 @@ export class Conversation {
         if (aged !== inst.ratchet) inst.ratchet = aged;
       }
     }
+  }
+
+  /** Pending DAKEs older than limits.pendingDakeExpiryMs go (their keys wiped), and instances left empty with them. */
+  private expirePendingDakes(out: Outcome, now: number): void {
+    const ttl = this.account.limits.pendingDakeExpiryMs;
+    if (this.unbound.kind !== 'idle' && now - this.unboundSince >= ttl) {
+      wipeDakeState(this.unbound);
+      this.unbound = DAKE_IDLE;
+      out.events.push({ type: 'dake-expired', instance: TAG_ANY });
+    }
+    for (const inst of [...this.instances.values()]) {
+      if (inst.dake.kind === 'idle' || now - inst.pendingSince < ttl) continue;
+      const from = instanceState(inst);
+      wipeDakeState(inst.dake);
+      inst.dake = DAKE_IDLE;
+      inst.early = [];
+      inst.earlyBytes = 0;
+      out.events.push({ type: 'dake-expired', instance: inst.peerTag });
+      this.stateEvent(out, inst, from);
+      if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.instances.delete(inst.peerTag);
+    }
+  }
+
+  // ------------------------------------------------------------------ records (records.ts, account-store.ts)
+
+  /**
+   * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
+   * pending DAKE (oldest first), else the oldest half of the largest store of skipped keys, else of unrevealed
+   * MAC keys, else of queued user messages. Returns what went as an event, or null when nothing is left.
+   */
+  shedState(): OtrEvent | null {
+    const pending = [...this.instances.values()].filter((i) => i.dake.kind === 'awaiting-auth-i').sort((x, y) => x.pendingSince - y.pendingSince)[0];
+    if (pending) {
+      if (!pending.ratchet && !pending.finished && pending.peerTag !== this.current) this.evict(pending);
+      else {
+        wipeDakeState(pending.dake);
+        pending.dake = DAKE_IDLE;
+      }
+      return { type: 'state-trimmed', instance: pending.peerTag, what: 'pending-dake', count: 1 };
+    }
+    const most = (size: (r: RatchetState) => number) =>
+      [...this.instances.values()].filter((i) => i.ratchet && size(i.ratchet) > 0).sort((x, y) => size(y.ratchet!) - size(x.ratchet!))[0];
+    const skipped = most((r) => r.skipped.length);
+    if (skipped) {
+      const r = skipped.ratchet!;
+      const n = Math.max(1, r.skipped.length >> 1);
+      for (const e of r.skipped.slice(0, n)) wipe(e.mkEnc, e.esk);
+      skipped.ratchet = { ...r, skipped: r.skipped.slice(n) };
+      return { type: 'state-trimmed', instance: skipped.peerTag, what: 'skipped-keys', count: n };
+    }
+    const macs = most((r) => r.macKeysToReveal.length);
+    if (macs) {
+      const r = macs.ratchet!;
+      const n = Math.max(1, r.macKeysToReveal.length >> 1);
+      wipe(...r.macKeysToReveal.slice(0, n));
+      macs.ratchet = { ...r, macKeysToReveal: r.macKeysToReveal.slice(n) };
+      return { type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n };
+    }
+    if (this.queue.length) {
+      const n = Math.max(1, this.queue.length >> 1);
+      this.queue = this.queue.slice(n);
+      return { type: 'state-trimmed', instance: TAG_ANY, what: 'queued-messages', count: n };
+    }
+    return null;
+  }
+
+  /**
+   * @internal The saved state this conversation was restored from is older than state already used (a
+   * rollback, account-store.ts): its message keys may have been used on the wire. Every session and pending
+   * DAKE is dropped, keys wiped, without encrypting anything (no TLV 1: that would use a key again); each
+   * session that was up reports `finished` with reason `rollback`. A new DAKE (start()) makes a fresh session.
+   */
+  abandonSessions(): Outcome {
+    const out = emptyOutcome();
+    const events = out.events;
+    for (const inst of this.instances.values()) {
+      if (inst.ratchet && !inst.finished) {
+        const from = instanceState(inst);
+        this.closeInstance(inst);
+        inst.finished = true;
+        events.push({ type: 'finished', instance: inst.peerTag, reason: 'rollback' });
+        events.push({ type: 'state', instance: inst.peerTag, from, to: 'FINISHED', version: 4 });
+      }
+      wipeDakeState(inst.dake);
+      inst.dake = DAKE_IDLE;
+    }
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    if (this.v3conv) {
+      if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
+      this.v3conv = null;
+    }
+    if (this.active === 3) this.active = null;
+    if (this.active === 4 && !this.instances.get(this.current)?.ratchet) this.active = null;
+    return out;
+  }
+
+  /** @internal (account.forget) Wipes every key this conversation holds; it is unusable afterwards. */
+  wipeAll(): void {
+    for (const inst of this.instances.values()) {
+      this.closeInstance(inst);
+      wipeDakeState(inst.dake);
+    }
+    this.instances.clear();
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    this.v3conv = null;
+    this.active = null;
+    this.queue = [];
   }
 
   // ------------------------------------------------------------------ SMP
@@ -1200,6 +1324,7 @@ export class Conversation {
     return {
       instances: kept.map(instanceToValue),
       unbound: dakeToValue(this.unbound),
+      unboundSince: this.unboundSince,
       current: this.current,
       queue: this.queue,
       advertise: this.advertise,
@@ -1217,9 +1342,12 @@ export class Conversation {
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
       const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
+      if (inst.ratchet) checkRatchetKeys(account.backend, inst.ratchet);
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);
+    // States written before pending DAKEs expired have no start time: they count from the restore.
+    c.unboundSince = r.unboundSince === undefined ? account.clock() : expect.number(r.unboundSince, 'unboundSince');
     c.current = expect.uint(r.current, 'current', 0xffffffff);
     c.queue = expect.array(r.queue, 'queue', 1 << 16).map((q) => expect.string(q, 'queue[]'));
     c.advertise = expect.boolean(r.advertise, 'advertise');
@@ -1253,7 +1381,6 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
   }
   return p;
 }
-
 
 
 

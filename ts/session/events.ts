@@ -4,6 +4,7 @@
  * delivered through callbacks and nothing inside does I/O.
  */
 import type { OtrErrorCode } from '../errors.js';
+import type { RecordChange } from '../store/types.js';
 
 export type ProtocolVersion = 3 | 4;
 
@@ -26,7 +27,11 @@ export type OtrEvent =
   | { type: 'state'; instance: number; from: ConversationState; to: ConversationState; version?: ProtocolVersion }
   /** The DAKE completed: the session id for users to compare out of band (hex, 16 digits). */
   | { type: 'encrypted'; instance: number; ssid: string; version: ProtocolVersion; peerFingerprint: string }
-  | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' }
+  /**
+   * The session ended without our doing: the peer ended it, it expired, or (`rollback`) its saved state was
+   * found older than state already used, so it was dropped without encrypting again (docs/persistence.md).
+   */
+  | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' | 'rollback' }
   | { type: 'ended'; instance: number }
   /** A plaintext message arrived while a policy or state said it should have been encrypted. */
   | { type: 'unencrypted-warning'; instance: number }
@@ -78,6 +83,15 @@ export type OtrEvent =
   | { type: 'heal'; instance: number; step: 'started' | 'throttled' | 'completed' | 'resent'; reason: 'peer-error' | 'unreadable' | 'expired'; count?: number }
   /** Unauthenticated DAKE work was refused: the per-peer or per-account budget (limits.ts) is spent. */
   | { type: 'throttled'; instance: number; scope: 'peer' | 'account' }
+  /** A DAKE we started or answered did not complete within limits.pendingDakeExpiryMs: its keys are gone. */
+  | { type: 'dake-expired'; instance: number }
+  /** The conversation's record reached limits.maxConversationStateBytes: `count` items of `what` were dropped, oldest first. */
+  | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages'; count: number }
+  /**
+   * The peer sent a data message from a ratchet we have not reached: the sign of our state restored from an
+   * older copy (or a forgery: it is unauthenticated). docs/persistence.md says what to do.
+   */
+  | { type: 'rollback-suspected'; instance: number; ratchetId: number; ourRatchet: number }
   | { type: 'smp'; instance: number; status: 'asked' | 'in-progress' | 'succeeded' | 'failed' | 'aborted' | 'invalid'; question?: string };
 
 export interface Outcome {
@@ -86,6 +100,11 @@ export interface Outcome {
   /** Messages to display. */
   messages: ReceivedMessage[];
   events: OtrEvent[];
+  /**
+   * The records this call changed (ts/session/records.ts), each at its next generation: commit them durably
+   * before transmitting `toSend`. Set on every outcome a conversation's call returns; empty when nothing changed.
+   */
+  changed?: RecordChange[];
 }
 
 export function emptyOutcome(): Outcome {

@@ -13,6 +13,7 @@ import type { PrekeyOwnerState } from '../prekey/owner-store.js';
 import type { Limits } from '../limits.js';
 import type { Policy } from './policy.js';
 import type { LastSeenFingerprints } from './fingerprints.js';
+import type { Outcome } from './events.js';
 
 export interface ConversationHost {
   readonly accountId: Uint8Array;
@@ -41,4 +42,6 @@ export interface ConversationHost {
   identityDigest(peer: Uint8Array, bytes: Uint8Array): string;
   identitySeen(digest: string): boolean;
   rememberIdentity(digest: string): void;
+  /** Forgets the conversation with `peer` and deletes its record (records.ts); the outcome carries the delete. */
+  forget(peer: string): Outcome;
 }

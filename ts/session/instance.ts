@@ -63,6 +63,7 @@ export function instanceToValue(i: Instance): StateValue {
     smp: encodeSmpState(i.smp),
     lastSentAt: i.lastSentAt,
     lastKeyAt: i.lastKeyAt,
+    pendingSince: i.pendingSince,
     // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
   };
 }
@@ -84,7 +85,7 @@ export function instanceFromValue(v: StateValue, maxQuestion: number, now: numbe
     // States written before early data stopped being persisted may hold some: dropped (never trusted).
     early: [],
     earlyBytes: 0,
-    // A restored pending DAKE is protected from eviction as if it had just begun.
-    pendingSince: now,
+    // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
+    pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
   };
 }

@@ -1,0 +1,177 @@
+/**
+ * An account kept in a record store, with the safe order made the easy one (issue 12):
+ *
+ *   const stored = await openStoredAccount(store, 'alice@example.org', { sealKey, create: true });
+ *   const conv = await stored.conversation('bob@example.org');   // loaded (lazily) from the store
+ *   const out = conv.receive(text);
+ *   await stored.commit(out);                                      // durable ...
+ *   transmit(out.toSend); show(out.messages);                      // ... then on the wire / on screen
+ *
+ * Only the account record is read at open; a conversation's record is read when the conversation is first
+ * asked for (one indexed read), so restoring an account of 1,000 conversations costs two reads before its
+ * first message can be decrypted. Built on openAccountRecords (ts/store/account-records.ts: sealing,
+ * generations seen, compare-and-set ordering); every Outcome's `changed` lists the records its call changed.
+ *
+ * Rollback: when the store hands back a conversation record older than one this process saw (a restored
+ * backup, an edited row), the conversation is loaded from what the store holds and every session in it is
+ * dropped without encrypting again (`finished`, reason `rollback`; the helper commits that at once and tells
+ * `onEvent`): its message keys may have been used on the wire. A new DAKE makes a fresh session.
+ */
+import { Account, type AccountOptions } from './account.js';
+import type { Conversation } from './conversation.js';
+import type { OtrEvent, Outcome } from './events.js';
+import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
+import { OtrArgumentError, OtrDecodeError, OtrStateError, OtrStoreRollbackError } from '../errors.js';
+import { equalBytes, utf8 } from '../bytes.js';
+import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
+import type { RecordChange, RecordStore } from '../store/types.js';
+
+export type StoredAccountEvent =
+  | StoreEvent
+  /** A conversation's record was older than state already used: its sessions were dropped (`events` says which). */
+  | { readonly type: 'sessions-dropped'; readonly peer: string; readonly events: readonly OtrEvent[] };
+
+export interface StoredAccountOptions extends Omit<AccountRecordsOptions, 'onEvent' | 'limits'> {
+  /** The account's options (backend, random, clock, policy, limits; keys only when creating). */
+  account?: Omit<AccountOptions, 'accountId'>;
+  /**
+   * The account id as peers know it (bound into every DAKE), when the store keeps the account under another
+   * id (e.g. a tenant-prefixed key). Default: the store's id. A record of any other account is refused.
+   */
+  otrAccountId?: string;
+  /** Create the account (and commit its record) when the store has none; otherwise that is an OtrStateError. */
+  create?: boolean;
+  onEvent?: (event: StoredAccountEvent) => void;
+}
+
+export interface StoredAccount {
+  readonly account: Account;
+  /** The records helper underneath (generations, resolveRollback, keys). */
+  readonly records: AccountRecords;
+  /** The conversation with `peer`, its record loaded from the store on first use (fresh if there is none). */
+  conversation(peer: string): Promise<Conversation>;
+  /** Durably applies the records an outcome (or account.changes()) changed. Transmit only after it resolves. */
+  commit(outcome: Outcome | readonly RecordChange[]): Promise<void>;
+  /** Drops an idle conversation from memory (its record stays); the next conversation(peer) loads it again. */
+  unload(peer: string): void;
+  /** Forgets the conversation with `peer` and deletes its record (committed when this resolves). */
+  forget(peer: string): Promise<void>;
+  /** Waits for pending commits and wipes the sealing keys (the store stays open: it is shared). */
+  close(): Promise<void>;
+}
+
+/** Opens (or with `create`, creates) the account `accountId` kept in `store`. */
+export async function openStoredAccount(store: RecordStore, accountId: string, options: StoredAccountOptions = {}): Promise<StoredAccount> {
+  if (typeof accountId !== 'string' || accountId.length === 0) throw new OtrArgumentError('accountId must be a non-empty string');
+  const emit = (e: StoredAccountEvent) => {
+    try {
+      options.onEvent?.(e);
+    } catch {
+      /* a failing listener must not break the store's flow */
+    }
+  };
+  const records = await openAccountRecords(store, accountId, {
+    sealKey: options.sealKey,
+    sealContext: options.sealContext,
+    random: options.random,
+    limits: options.account?.limits,
+    onEvent: emit,
+  });
+  const { identitySecret: _s, instanceTag: _t, dsaKey: _d, ...restoreOptions } = options.account ?? {};
+  let account: Account;
+  const record = await records.load(ACCOUNT_RECORD);
+  if (record) {
+    account = Account.fromRecord(record, restoreOptions);
+    // A row of another account (an unsealed store cannot tell): refused rather than used under this name.
+    if (!equalBytes(account.accountId, utf8(options.otrAccountId ?? accountId)))
+      throw new OtrDecodeError(`the account record does not belong to ${JSON.stringify(options.otrAccountId ?? accountId)}`);
+  } else if (options.create) {
+    account = Account.create({ ...options.account, accountId: options.otrAccountId ?? accountId });
+    await records.commit(account.changes());
+  } else throw new OtrStateError(`no account ${JSON.stringify(accountId)} in the store (pass create: true to make one)`);
+  return new StoredAccountImpl(account, records, emit);
+}
+
+class StoredAccountImpl implements StoredAccount {
+  /** Conversations being loaded, so two callers asking at once share one read. */
+  private readonly loading = new Map<string, Promise<Conversation>>();
+
+  constructor(
+    readonly account: Account,
+    readonly records: AccountRecords,
+    private readonly emit: (e: StoredAccountEvent) => void,
+  ) {}
+
+  conversation(peer: string): Promise<Conversation> {
+    if (typeof peer !== 'string' || peer.length === 0) return Promise.reject(new OtrArgumentError('peerId must be a non-empty string'));
+    if (this.account.hasConversation(peer)) return Promise.resolve(this.account.conversation(peer));
+    let p = this.loading.get(peer);
+    if (!p) {
+      p = this.load(peer).finally(() => this.loading.delete(peer));
+      this.loading.set(peer, p);
+    }
+    return p;
+  }
+
+  private async load(peer: string): Promise<Conversation> {
+    const key = conversationKey(peer);
+    let rolledBack = false;
+    let record;
+    try {
+      record = await this.records.load(key);
+    } catch (e) {
+      if (!(e instanceof OtrStoreRollbackError)) throw e;
+      // The store went back: take what it holds, and drop every session in it before anything encrypts.
+      record = await this.records.resolveRollback(key);
+      rolledBack = true;
+    }
+    if (this.account.hasConversation(peer)) return this.account.conversation(peer);
+    if (record) this.account.attachRecord(record);
+    const conv = this.account.conversation(peer);
+    if (rolledBack) {
+      const out = conv.abandonSessions();
+      await this.commit(out);
+      this.emit({ type: 'sessions-dropped', peer, events: out.events });
+    }
+    return conv;
+  }
+
+  async commit(outcome: Outcome | readonly RecordChange[]): Promise<void> {
+    const changes = Array.isArray(outcome) ? (outcome as readonly RecordChange[]) : (outcome as Outcome | undefined)?.changed;
+    if (!Array.isArray(changes)) throw new OtrArgumentError('commit takes an Outcome (with changed) or an array of changes');
+    if (changes.length === 0) return;
+    try {
+      await this.records.commit(changes);
+    } catch (e) {
+      // The store went back under a live conversation: a restart would load the older copy, whose keys this
+      // process used. Drop the sessions and write that on top of what the store holds; the caller does not
+      // transmit (the error still propagates).
+      if (e instanceof OtrStoreRollbackError) await this.dropAfterRollback(e.key);
+      throw e;
+    }
+  }
+
+  private async dropAfterRollback(key: string): Promise<void> {
+    const peer = peerOfKey(key);
+    if (peer === undefined || !this.account.hasConversation(peer)) return;
+    const record = await this.records.resolveRollback(key);
+    this.account.resyncRecord(key, record?.generation ?? 0);
+    const out = this.account.conversation(peer).abandonSessions();
+    await this.records.commit(out.changed ?? []);
+    this.emit({ type: 'sessions-dropped', peer, events: out.events });
+  }
+
+  unload(peer: string): void {
+    this.account.unload(peer);
+  }
+
+  async forget(peer: string): Promise<void> {
+    // The record may exist in the store without being loaded: load it so the delete carries its generation.
+    if (!this.account.hasConversation(peer)) await this.conversation(peer);
+    await this.commit(this.account.forget(peer));
+  }
+
+  close(): Promise<void> {
+    return this.records.close();
+  }
+}

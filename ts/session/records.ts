@@ -1,0 +1,286 @@
+/**
+ * Per-record persistence of an account (issue 12: bridge-grade state). An account's state is a set of
+ * records: `account` (keys, client profile, instance tag, prekey owner state, fingerprints last seen) and one
+ * `conv:<peer id>` per conversation. Each record has a generation that grows by one with every change the
+ * account hands out, so a store can compare-and-set (ts/store/types.ts) and a stale copy is refused.
+ *
+ * This module keeps the book: which generation each record is at, what each conversation's record held when
+ * last handed out (a call that changes nothing — an ignored forged message — produces no write), which
+ * conversations are still undecoded bytes (lazy restore: a conversation is decoded when first used), and
+ * which records were deleted (`forget`). `RecordBook.flush` turns that into the `RecordChange[]` of one call:
+ * the records that call changed, each encoded alone, so saving after a message costs O(that conversation)
+ * whatever the number of conversations.
+ *
+ * Size: a conversation's record is bounded by `limits.maxConversationStateBytes`. Over it, the conversation
+ * sheds its least valuable state first (unauthenticated pending DAKEs, then the oldest stored skipped keys,
+ * then unrevealed MAC keys, then queued user messages), each with a `state-trimmed` event; what stays always
+ * decodes again (never written bigger than restore accepts).
+ *
+ * Below the account (imports the conversation only as a type): no import cycle.
+ */
+import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
+import { OtrDecodeError, OtrLimitError } from '../errors.js';
+import { equalBytes, wipe } from '../bytes.js';
+import type { Limits } from '../limits.js';
+import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
+import type { Conversation } from './conversation.js';
+import type { OtrEvent, Outcome } from './events.js';
+
+export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX };
+
+const CONVERSATION_RECORD_KIND = 'conversation';
+
+/** The record key of the conversation with `peer`. */
+export function conversationKey(peer: string): string {
+  return CONVERSATION_RECORD_PREFIX + peer;
+}
+
+/** The peer of a conversation record key, or undefined for any other key. */
+export function peerOfKey(key: string): string | undefined {
+  return key.startsWith(CONVERSATION_RECORD_PREFIX) && key.length > CONVERSATION_RECORD_PREFIX.length ? key.slice(CONVERSATION_RECORD_PREFIX.length) : undefined;
+}
+
+/** One conversation's record: the peer id (checked against the record key on restore) and its state. */
+export function encodeConversationRecord(peer: string, state: StateValue): Uint8Array {
+  return encodeState(CONVERSATION_RECORD_KIND, { peer, state });
+}
+
+/** The state value of a conversation record; OtrDecodeError if it is not one, or is `peer`'s neighbour's. */
+export function decodeConversationRecord(bytes: Uint8Array, peer: string, maxBytes: number): StateValue | undefined {
+  const v = expect.record(decodeState(CONVERSATION_RECORD_KIND, bytes, maxBytes), 'conversation record');
+  // An unsealed store cannot tell a row moved to another key: the record names its peer.
+  if (expect.string(v.peer, 'conversation record peer') !== peer) throw new OtrDecodeError('state: conversation record of another peer');
+  return v.state;
+}
+
+/** The public calls of a conversation that may change its state: each returns an Outcome that says which records changed. */
+const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
+
+/** A record held as bytes until its conversation is first used. */
+interface Dormant {
+  readonly bytes: Uint8Array;
+}
+
+export interface RecordBookHost {
+  readonly limits: Limits;
+  /** The account record's bytes (keys, profile, prekeys, fingerprints: no conversations). */
+  encodeAccountRecord(): Uint8Array;
+  /** The fingerprints last seen for `peer` (a completed DAKE changes them, and so the account record). */
+  fingerprintOf(peer: string): string | undefined;
+}
+
+export class RecordBook {
+  /** Generation per record key: what was loaded, or last handed out in a change. 0 or absent: no record. */
+  private readonly generations = new Map<string, number>();
+  /** Each live conversation's record as last handed out or loaded (to skip writes that change nothing). */
+  private readonly last = new Map<string, Uint8Array>();
+  private readonly dormant = new Map<string, Dormant>();
+  /** Conversations whose state may have changed outside a flushed call (a call that threw). */
+  private readonly touched = new Set<Conversation>();
+  /** Records deleted (forget) and not yet handed out. */
+  private readonly deleted = new Set<string>();
+  /** Peers whose record exists (generation known) but is neither live nor attached: must be loaded before use. */
+  private readonly unloaded = new Set<string>();
+  private accountDirty = false;
+  /** The account record as last handed out or loaded (changes() compares: trust set by hand, outside any call). */
+  private lastAccount: Uint8Array | undefined;
+
+  constructor(private readonly host: RecordBookHost) {}
+
+  /** The account record must be written with the next changes (new account, prekeys, profile renewal). */
+  markAccount(): void {
+    this.accountDirty = true;
+  }
+
+  generation(key: string): number {
+    return this.generations.get(key) ?? 0;
+  }
+
+  /** Sets a record's generation as loaded from a store. */
+  setGeneration(key: string, generation: number): void {
+    if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrDecodeError('state: bad record generation');
+    this.generations.set(key, generation);
+  }
+
+  /** Keeps a conversation's record undecoded until the conversation is first used. */
+  addDormant(peer: string, bytes: Uint8Array, generation: number): void {
+    this.setGeneration(conversationKey(peer), generation);
+    this.deleted.delete(conversationKey(peer));
+    this.dormant.set(peer, { bytes: Uint8Array.from(bytes) });
+    this.unloaded.delete(peer);
+  }
+
+  /** Whether `peer`'s record exists but was unloaded (conversation(peer) would otherwise start afresh over it). */
+  isUnloaded(peer: string): boolean {
+    return this.unloaded.has(peer);
+  }
+
+  /**
+   * Drops a live conversation from memory (its record stays in the store, at the generation known). Refused
+   * while it has changes not yet handed out: they would be lost.
+   */
+  unload(peer: string, conv: Conversation): void {
+    if (this.touched.has(conv)) throw new OtrLimitError('the conversation has changes not handed out yet: commit account.changes() first');
+    const l = this.last.get(peer);
+    if (l) wipe(l);
+    this.last.delete(peer);
+    if (this.generation(conversationKey(peer)) > 0) this.unloaded.add(peer);
+  }
+
+  hasDormant(peer: string): boolean {
+    return this.dormant.has(peer);
+  }
+
+  get dormantPeers(): string[] {
+    return [...this.dormant.keys()];
+  }
+
+  /** The dormant record's state value (decoded now), removed from the dormant set; undefined if none. */
+  takeDormant(peer: string): StateValue | undefined {
+    const d = this.dormant.get(peer);
+    if (!d) return undefined;
+    const state = decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes);
+    this.dormant.delete(peer);
+    this.last.set(peer, d.bytes);
+    return state;
+  }
+
+  /** The dormant record's state value without taking it (whole-account serialize). */
+  peekDormant(peer: string): StateValue | undefined {
+    const d = this.dormant.get(peer);
+    return d ? decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes) : undefined;
+  }
+
+  /**
+   * Makes every state-changing call of `conv` report its changes: `outcome.changed` lists the records the call
+   * changed (this conversation's, the account's, deletions), each at its next generation.
+   */
+  instrument(conv: Conversation): void {
+    const self = this;
+    for (const name of RECORDED_CALLS) {
+      const call = conv[name] as (...args: unknown[]) => Outcome;
+      Object.defineProperty(conv, name, {
+        configurable: true,
+        writable: true,
+        value: function recorded(...args: unknown[]): Outcome {
+          const fingerprint = self.host.fingerprintOf(conv.peerId);
+          let out: Outcome;
+          try {
+            out = call.apply(conv, args);
+          } catch (e) {
+            // The state may have moved before the throw: it goes with the next changes.
+            self.touched.add(conv);
+            if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
+            throw e;
+          }
+          if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
+          self.touched.add(conv);
+          out.changed = self.flush(out.events);
+          return out;
+        },
+      });
+    }
+  }
+
+  /** Every pending change: dirty account record, touched conversations, deletions. Events of trimming go to `events`. */
+  flush(events: OtrEvent[] = []): RecordChange[] {
+    const changes: RecordChange[] = [];
+    if (this.accountDirty) {
+      changes.push(this.accountChange(this.host.encodeAccountRecord()));
+      this.accountDirty = false;
+    }
+    for (const key of this.deleted) {
+      // A record never handed out needs no delete; one handed out is deleted at its next generation.
+      if (this.generation(key) > 0) changes.push(this.next(key, null));
+      this.generations.delete(key);
+    }
+    this.deleted.clear();
+    for (const conv of this.touched) {
+      const bytes = this.encodeBounded(conv, events);
+      const before = this.last.get(conv.peerId);
+      if (before && equalBytes(before, bytes)) {
+        wipe(bytes);
+        continue;
+      }
+      if (before) wipe(before);
+      this.last.set(conv.peerId, bytes.slice());
+      changes.push(this.next(conversationKey(conv.peerId), bytes));
+    }
+    this.touched.clear();
+    // A new account's record goes with the first record written (a conversation record without it is useless).
+    if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !changes.some((c) => c.key === ACCOUNT_RECORD))
+      changes.unshift(this.accountChange(this.host.encodeAccountRecord()));
+    return changes;
+  }
+
+  /**
+   * A conversation made afresh or restored whole: its state now is what the store holds for it (nothing, for
+   * a fresh one), so a call that leaves it unchanged (plaintext from a stranger, garbage) writes no record.
+   */
+  adopt(conv: Conversation): void {
+    if (!this.last.has(conv.peerId))
+      this.last.set(conv.peerId, encodeConversationRecord(conv.peerId, conv.toState()));
+  }
+
+  /** Marks a live conversation for the next flush; with `force`, written even if unchanged. */
+  touch(conv: Conversation, force = false): void {
+    if (force) {
+      const l = this.last.get(conv.peerId);
+      if (l) wipe(l);
+      this.last.delete(conv.peerId);
+    }
+    this.touched.add(conv);
+  }
+
+  /** Deletes `peer`'s record with the next changes; wipes what the book held of it. */
+  forget(peer: string, conv: Conversation | undefined): void {
+    const key = conversationKey(peer);
+    if (conv) this.touched.delete(conv);
+    const d = this.dormant.get(peer);
+    if (d) wipe(d.bytes);
+    this.dormant.delete(peer);
+    const l = this.last.get(peer);
+    if (l) wipe(l);
+    this.last.delete(peer);
+    this.deleted.add(key);
+    this.unloaded.delete(peer);
+  }
+
+  private accountChange(bytes: Uint8Array): RecordChange {
+    if (this.lastAccount) wipe(this.lastAccount);
+    this.lastAccount = bytes.slice();
+    return this.next(ACCOUNT_RECORD, bytes);
+  }
+
+  /** The account record as loaded from a store (what later changes are compared with). */
+  loadedAccount(bytes: Uint8Array): void {
+    this.lastAccount = Uint8Array.from(bytes);
+  }
+
+  /** Marks the account record for the next flush if it differs from what was last handed out. */
+  checkAccount(): void {
+    if (this.accountDirty) return;
+    const now = this.host.encodeAccountRecord();
+    if (!this.lastAccount || !equalBytes(now, this.lastAccount)) this.accountDirty = true;
+    wipe(now);
+  }
+
+  private next(key: string, bytes: Uint8Array | null): RecordChange {
+    const generation = this.generation(key) + 1;
+    this.generations.set(key, generation);
+    return { key, generation, bytes };
+  }
+
+  /** The conversation's record, shedding state until it fits limits.maxConversationStateBytes. */
+  private encodeBounded(conv: Conversation, events: OtrEvent[]): Uint8Array {
+    const max = this.host.limits.maxConversationStateBytes;
+    for (;;) {
+      const bytes = encodeConversationRecord(conv.peerId, conv.toState());
+      if (bytes.length <= max) return bytes;
+      wipe(bytes);
+      const shed = conv.shedState();
+      if (!shed) throw new OtrLimitError(`conversation state exceeds limits.maxConversationStateBytes (${max}) with nothing left to shed: raise it`);
+      events.push(shed);
+    }
+  }
+}
