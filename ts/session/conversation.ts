@@ -53,7 +53,7 @@ import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } f
 import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint } from '../profile/client-profile.js';
 import { V3Conversation, type V3Options, type V3Output } from '../v3/index.js';
-import { mapV3Event } from './v3-bridge.js';
+import { mapV3Event, v3TypeOfFirstPiece } from './v3-bridge.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
 import { judgeFingerprint, smpVerified } from './trust.js';
@@ -460,7 +460,15 @@ export class Conversation {
     switch (incoming.kind) {
       case 'fragment': {
         const f = incoming.fragment;
-        if (f.version === 3) return this.fromV3(text, out, f.senderTag, 'message');
+        if (f.version === 3) {
+          // The OTRv3 layer reassembles its own fragments; an AKE message is gated and budgeted on its first
+          // piece (which carries its type), as it is unfragmented (test/attacks/v3-fragmented-ake.test.ts).
+          const type = f.index === 1 ? v3TypeOfFirstPiece(f.piece) : undefined;
+          if (type === undefined || !V3_AKE_TYPES.has(type)) return this.fromV3(text, out, f.senderTag, 'message');
+          if (!this.v3Gate(out, f.senderTag, type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
+          if (!this.spendDakeBudget(out, f.senderTag)) return;
+          return this.toV3(text, out);
+        }
         if (depth > 0) throw new OtrError('MALFORMED', 'a reassembled message is itself a fragment');
         if (f.receiverTag !== TAG_ANY && f.receiverTag !== this.account.instanceTag) {
           out.events.push({ type: 'ignored', instance: f.senderTag, reason: 'fragment for another instance' });

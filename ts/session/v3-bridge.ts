@@ -44,3 +44,22 @@ function u32be(n: number): Uint8Array {
   return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The OTRv3 message type of a message whose first fragment is `piece` (undefined when it is not the start of
+ * an OTRv3 encoded message): its first four base64 characters after "?OTR:" are the protocol version (2 bytes)
+ * and the type. The OTRv3 layer reassembles fragments itself; this lets the session layer gate and budget a
+ * fragmented AKE message as it does an unfragmented one, on its first piece.
+ */
+export function v3TypeOfFirstPiece(piece: string): number | undefined {
+  if (!piece.startsWith('?OTR:') || piece.length < 9) return undefined;
+  let n = 0;
+  for (let i = 5; i < 9; i++) {
+    const v = B64.indexOf(piece[i]!);
+    if (v < 0) return undefined;
+    n = (n << 6) | v;
+  }
+  // n holds 3 bytes: version (0x0003) then type.
+  return n >>> 8 === 0x0003 ? n & 0xff : undefined;
+}
