@@ -177,6 +177,33 @@ async function main(): Promise<void> {
     lineDeadlineMs: limits.serverLineDeadlineMs,
     onRequest: (r) => stats.record(r),
   });
+  // Signal handlers before the first line: a supervisor (or a test) may send SIGTERM as soon as it reads it.
+  const timer = statsMs > 0 ? setInterval(() => line({ event: 'stats', intervalS: statsMs / 1000, ...stats.take() }), statsMs) : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    line({ event: 'stopping', signal, connections: tcp.connections() });
+    let timedOut = false;
+    await Promise.race([
+      tcp.drain(),
+      new Promise<void>((r) =>
+        setTimeout(() => {
+          timedOut = true;
+          r();
+        }, drainMs).unref(),
+      ),
+    ]);
+    if (timedOut) await tcp.close();
+    await opened.store.close();
+    line({ event: 'stats', final: true, ...stats.total });
+    line({ event: 'stopped', drained: !timedOut });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   const fp = bytesToHex(core.fingerprint);
   const where = o.host.includes(':') ? `[${o.host}]:${tcp.port}` : `${o.host}:${tcp.port}`;
   process.stdout.write(
@@ -220,32 +247,6 @@ async function main(): Promise<void> {
       prekeysLowThreshold: limits.prekeysLowThreshold,
     },
   });
-  const timer = statsMs > 0 ? setInterval(() => line({ event: 'stats', intervalS: statsMs / 1000, ...stats.take() }), statsMs) : undefined;
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(timer);
-    line({ event: 'stopping', signal, connections: tcp.connections() });
-    let timedOut = false;
-    await Promise.race([
-      tcp.drain(),
-      new Promise<void>((r) =>
-        setTimeout(() => {
-          timedOut = true;
-          r();
-        }, drainMs).unref(),
-      ),
-    ]);
-    if (timedOut) await tcp.close();
-    await opened.store.close();
-    line({ event: 'stats', final: true, ...stats.total });
-    line({ event: 'stopped', drained: !timedOut });
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((e) => {

@@ -274,6 +274,26 @@ for (const [mode, expectBackend] of [['wasm', 'wasm'], ['no-wasm', 'js']] as con
   });
 }
 
+test('demo page [wasm]: fingerprints shown, SMP with the same secret turns both trusts to verified (screenshot)', async () => {
+  const d = await chatInDemo(withWasm);
+  const page = d.page;
+  const text = (sel: string) => page.textContent(sel).then((t) => (t ?? '').replace(/\s+/g, ''));
+  // Each side shows the other's fingerprint: Alice's "theirs" is Bob's "mine".
+  assert.is(await text('#alice [data-field=peer-fp]'), await text('#bob [data-field=own-fp]'));
+  assert.match(await text('#alice [data-field=peer-fp]'), /^[0-9a-f]{112}$/);
+  assert.is(await text('#alice [data-field=trust]'), 'unverified');
+  await page.fill('#alice .smp [name=secret]', 'the blue cafe');
+  await page.fill('#alice .smp [name=question]', 'Where did we meet?');
+  await page.click('#alice .smp button');
+  await page.fill('#bob .smp [name=secret]', 'the blue cafe');
+  await page.click('#bob .smp button');
+  await page.screenshot({ path: join(SHOTS, 'demo-smp.png') });
+  assert.match(await text('#alice [data-field=trust]'), /verifiedbySMP/);
+  assert.match(await text('#bob [data-field=trust]'), /verifiedbySMP/);
+  assert.match(await text('#bob [data-field=smp]'), /SMPsucceeded/);
+  assert.equal(withWasm.errors, [], 'no page errors');
+});
+
 test('demo page [no-wasm, ?backend=wasm]: init() fails and the page says so, visibly (screenshot)', async () => {
   const page = noWasm.page;
   await page.goto(`${server.url}/web/?backend=wasm`);

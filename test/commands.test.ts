@@ -155,6 +155,12 @@ t('npm run fuzz -- N: N inputs, no failure', async () => {
   assert.match(r.out, /done: 256 inputs in [\d.]+ s .*, 0 failures/);
 });
 
+t('npm run fuzz:v3 -- N: the OTRv3 fuzzer, N inputs, no failure', async () => {
+  const r = await run('npm', ['run', 'fuzz:v3', '--', '256']);
+  assertOk(r, 'npm run fuzz:v3');
+  assert.match(r.out, /done: 256 inputs in [\d.]+ s .*, 0 failures/);
+});
+
 t('npm run dudect -- N: every line measured, the JS control line printed', async () => {
   // The verdict is a measurement (it depends on the machine), not asserted here: only that the tool runs.
   const r = await run('npm', ['run', 'dudect', '--', '300']);

@@ -19,6 +19,11 @@ function showError(e) {
   document.body.dataset.ready = 'error';
 }
 
+/** A fingerprint in groups of eight hex digits, as users compare it. */
+function groups(hex) {
+  return hex.replace(/(.{8})(?!$)/g, '$1 ');
+}
+
 function line(log, cls, text) {
   const li = document.createElement('li');
   li.className = cls;
@@ -46,7 +51,8 @@ async function main() {
   for (const el of document.querySelectorAll('.party')) {
     // v4 only (dsaKey: null): no OTRv3 DSA key to generate, so the page is ready at once.
     const account = otr.Account.create({ accountId: el.dataset.account, dsaKey: null });
-    parties[el.id] = { el, name: el.id === 'alice' ? 'Alice' : 'Bob', conv: account.conversation(el.dataset.peer), log: $('.log', el) };
+    parties[el.id] = { el, name: el.id === 'alice' ? 'Alice' : 'Bob', account, conv: account.conversation(el.dataset.peer), log: $('.log', el), smpAsked: false };
+    $('[data-field="own-fp"]', el).textContent = groups(account.fingerprint);
   }
   const other = (id) => (id === 'alice' ? 'bob' : 'alice');
 
@@ -57,6 +63,22 @@ async function main() {
     for (const c of p.el.querySelectorAll('.compose input, .compose button')) c.disabled = false;
     $('[data-action="start"]', p.el).disabled = encrypted;
     $('[data-action="end"]', p.el).disabled = !encrypted;
+    $('[data-action="verify"]', p.el).disabled = !encrypted;
+    for (const c of p.el.querySelectorAll('.smp input, .smp button')) c.disabled = !encrypted;
+    $('.smp button', p.el).textContent = p.smpAsked ? 'Answer SMP' : 'Check identity (SMP)';
+    // The peer's fingerprint in this session and its trust in the account's store (docs/trust.md).
+    const fp = p.conv.peerFingerprint;
+    $('[data-field="peer-fp"]', p.el).textContent = fp ? groups(fp) : 'no session yet';
+    const trust = fp ? (p.conv.fingerprints.find((k) => k.fingerprint === fp)?.trust ?? 'unverified') : 'none';
+    const dd = $('[data-field="trust"]', p.el);
+    dd.dataset.trust = trust;
+    dd.textContent = { none: '—', unverified: 'unverified', 'verified-smp': 'verified by SMP ✓', 'verified-hand': 'verified by hand ✓', revoked: 'revoked ✗' }[trust];
+  }
+
+  function smpStatus(p, status, text) {
+    const el = $('[data-field="smp"]', p.el);
+    el.dataset.status = status;
+    el.textContent = text;
   }
 
   // Deliveries go through a queue, not recursion: a reply produced while handling a message is sent after it.
@@ -90,6 +112,21 @@ async function main() {
       else if (ev.type === 'ended') line(p.log, 'system', 'You ended the private conversation.');
       else if (ev.type === 'unreadable') line(p.log, 'system', `Unreadable message (${ev.code}).`);
       else if (ev.type === 'not-sent') line(p.log, 'system', `Not sent (${ev.reason}): ${ev.text}`);
+      else if (ev.type === 'fingerprint-new') line(p.log, 'system', `New fingerprint for ${parties[other(id)].name} (${ev.trust}).`);
+      else if (ev.type === 'fingerprint-changed') line(p.log, 'system', `Warning: ${parties[other(id)].name}'s fingerprint changed.`);
+      else if (ev.type === 'verified') line(p.log, 'system', `${parties[other(id)].name}'s fingerprint is verified (SMP).`);
+      else if (ev.type === 'smp') {
+        if (ev.status === 'asked') {
+          p.smpAsked = true;
+          smpStatus(p, 'asked', `${parties[other(id)].name} asks: ${ev.question || '(no question)'} — type the secret and answer.`);
+        } else if (ev.status === 'in-progress') smpStatus(p, 'in-progress', 'SMP in progress…');
+        else {
+          p.smpAsked = false;
+          const text = { succeeded: 'SMP succeeded: same secret, same fingerprints.', failed: 'SMP failed: the secrets differ (or someone is in the middle).', aborted: 'SMP aborted.', invalid: 'SMP message invalid.' }[ev.status];
+          smpStatus(p, ev.status, text);
+          line(p.log, 'system', text);
+        }
+      }
     }
     render(id);
     post(id, outcome.toSend);
@@ -103,6 +140,22 @@ async function main() {
     });
     $('[data-action="end"]', p.el).addEventListener('click', () => {
       apply(id, p.conv.end());
+      pump();
+    });
+    $('[data-action="verify"]', p.el).addEventListener('click', () => {
+      p.conv.verifyFingerprint();
+      line(p.log, 'system', `You verified ${parties[other(id)].name}'s fingerprint by hand.`);
+      render(id);
+    });
+    $('.smp', p.el).addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const secret = $('[name="secret"]', ev.currentTarget).value;
+      const question = $('[name="question"]', ev.currentTarget).value;
+      if (!secret) return;
+      const outcome = p.smpAsked ? p.conv.answerSmp(secret) : p.conv.startSmp(secret, question || undefined);
+      if (!p.smpAsked) smpStatus(p, 'in-progress', 'Waiting for the answer…');
+      p.smpAsked = false;
+      apply(id, outcome);
       pump();
     });
     $('.compose', p.el).addEventListener('submit', (ev) => {

@@ -83,6 +83,32 @@ test('duplicated conversations and duplicated instances are refused', () => {
   refused(edit(s, (v) => (v.fingerprints = [{ peer: BOB_ID, v4: null, v3: null }, { peer: BOB_ID, v4: null, v3: null }])), 'peer twice');
 });
 
+test("a session's ratchet keys must mean what they say: the peer's ECDH key on the curve, their DH value in the group", () => {
+  const s = saved();
+  const ratchetOf = (v: Rec): Rec => {
+    const st = (v.conversations as Rec[])[0]!.state as Rec;
+    const inst = (st.instances as Rec[]).find((i) => i.ratchet !== null && i.ratchet !== undefined)!;
+    return inst.ratchet as Rec;
+  };
+  // Each edit keeps every length: only the arithmetic meaning is wrong. Before, restore took them and the next
+  // send()/receive() failed in the arithmetic.
+  const notAPoint = new Uint8Array(57).fill(0xff);
+  const openAs = (bytes: Uint8Array, label: string) => {
+    try {
+      const a = Account.restore(bytes, { backend: be, random: seededRandom(1), clock: testClock() });
+      a.conversation(BOB_ID); // conversations may be decoded lazily: the refusal comes by first use at the latest
+    } catch (e) {
+      assert.instance(e, OtrDecodeError, `${label}: ${(e as Error)?.constructor?.name} ${(e as Error)?.message}`);
+      return;
+    }
+    assert.unreachable(`${label}: restored`);
+  };
+  openAs(edit(s, (v) => (ratchetOf(v).theirEcdh = notAPoint)), 'theirEcdh off the curve');
+  openAs(edit(s, (v) => ((ratchetOf(v).ourEcdh as Rec).public = notAPoint)), 'ourEcdh off the curve');
+  openAs(edit(s, (v) => (ratchetOf(v).theirDh = Uint8Array.of(1))), 'theirDh = 1');
+  openAs(edit(s, (v) => (ratchetOf(v).theirDh = new Uint8Array(384).fill(0xff))), 'theirDh > p');
+});
+
 test('an OTRv4-only account (no DSA key) restores, and a DSA key cannot be slipped in', () => {
   const clock = testClock();
   const a = Account.create({ accountId: ALICE_ID, backend: be, random: seededRandom(3), clock, dsaKey: null });

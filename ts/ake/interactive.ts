@@ -28,15 +28,16 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
-import { dhAssertValidPublic, dhKeyPair, dhSharedSecret, type DhKeyPair } from '../crypto/dh.js';
-import { ringSign, ringVerify } from '../crypto/ring-sig.js';
+import { ecdhValidated, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
+import { dhKeyPair, dhSharedSecretValidated, type DhKeyPair } from '../crypto/dh.js';
+import { ringSignValidated, ringVerifyValidated } from '../crypto/ring-sig.js';
+import { generatedPoint, validDhPublic, validPoint, type ValidPoint } from '../crypto/validated.js';
 import { wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { receiverTagMatches } from '../instance-tag.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
 import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity } from '../wire/dake.js';
-import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
+import { initRatchetAsAuthIReceiverValidated, initRatchetAsAuthISenderValidated } from '../ratchet/init.js';
 import type { RatchetState } from '../ratchet/state.js';
 import { authITranscript, authRTranscript, dakeSecrets, identityTieBreak, tieBreakWeWin, type PhiParty } from './transcript.js';
 
@@ -121,8 +122,18 @@ export function checkLocal(b: CryptoBackend, local: DakeLocal): void {
   void b;
 }
 
-function assertPoint(b: CryptoBackend, p: Uint8Array, what: string): void {
-  if (!b.pointIsValid(p)) throw new OtrCryptoError('INVALID_POINT', `${what} is not a valid point`);
+/**
+ * Validation happens once per value and call, where the value enters (docs/performance.md §Validation in the
+ * DAKE): the peer's profile keys in validateClientProfile, its ephemeral points and DH values right after
+ * decoding; everything later takes the marked values (crypto/validated.ts) and checks nothing again.
+ * Our own keys are not re-checked: our profile's forging key was validated when the profile was created
+ * (createClientProfile) or restored (the account loader), our identity key is checked against its secret by
+ * the ring signature, our ephemeral keys are G·s and g^r computed here. Peer values kept in an
+ * awaiting-auth-i state are validated again when Auth-I uses them: the session may have restored that
+ * state from storage, which does not run group checks.
+ */
+function ownKey(p: Uint8Array): ValidPoint {
+  return generatedPoint(p);
 }
 
 /** Wipes the ephemeral secrets a DAKE state holds. */
@@ -167,11 +178,11 @@ export function receiveIdentity(
   const m = decodeIdentity(bytes);
   // An Identity may not know our tag yet (otrr sends 0); a non-zero receiver tag must be ours.
   if (!receiverTagMatches(m.receiverTag, local.instanceTag, true)) throw new OtrStateError('Identity message is for another instance');
-  validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
-  assertPoint(b, m.y, 'Y');
-  assertPoint(b, m.ecdhFirst, 'first ECDH key');
-  dhAssertValidPublic(b, m.b);
-  dhAssertValidPublic(b, m.dhFirst);
+  const peer = validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
+  const Y = validPoint(b, m.y, 'Y');
+  validPoint(b, m.ecdhFirst, 'first ECDH key');
+  const B = validDhPublic(b, m.b);
+  validDhPublic(b, m.dhFirst);
 
   if (state.kind === 'awaiting-auth-r' && tieBreakWeWin(identityTieBreak(b, state.b.public), identityTieBreak(b, m.b)))
     return { state, message: state.identityMessage };
@@ -188,10 +199,11 @@ export function receiveIdentity(
     const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
     const keys = { bobProfile: m.profile.encoded, aliceProfile: local.profile.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
     const tR = authRTranscript(b, keys, alice, bob);
-    const sigma = ringSign(b, random, local.identityScalar, local.profile.identityKey, [m.profile.forgingKey, local.profile.identityKey, m.y], tR);
+    const ownH = ownKey(local.profile.identityKey);
+    const sigma = ringSignValidated(b, random, local.identityScalar, ownH, [peer.forgingKey, ownH, Y], tR);
     const tI = authITranscript(b, keys, alice, bob);
-    kEcdh = ecdh(b, x.secret, m.y);
-    kDh = dhSharedSecret(b, a.secret, m.b);
+    kEcdh = ecdhValidated(b, x.secret, Y);
+    kDh = dhSharedSecretValidated(b, a.secret, B);
     const { ssid, prevRoot } = dakeSecrets(b, kEcdh, kDh);
     const message = encodeAuthR({
       senderTag: local.instanceTag,
@@ -240,34 +252,35 @@ export function receiveAuthR(
   const m = decodeAuthR(bytes);
   if (!receiverTagMatches(m.receiverTag, local.instanceTag, false)) throw new OtrStateError('Auth-R message is for another instance');
   if (state.peerTag !== 0 && m.senderTag !== state.peerTag) throw new OtrStateError('Auth-R from an instance our Identity was not sent to');
-  validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
-  assertPoint(b, m.x, 'X');
-  assertPoint(b, m.ecdhFirst, 'first ECDH key');
-  dhAssertValidPublic(b, m.a);
-  dhAssertValidPublic(b, m.dhFirst);
+  const peer = validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
+  const X = validPoint(b, m.x, 'X');
+  const theirEcdh = validPoint(b, m.ecdhFirst, 'first ECDH key');
+  const A = validDhPublic(b, m.a);
+  const theirDh = validDhPublic(b, m.dhFirst);
 
   const alice: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
   const bob: PhiParty = { tag: local.instanceTag, ecdh0: state.ecdh0.public, dh0: state.dh0.public, accountId: local.accountId };
   const keys = { bobProfile: local.profile.encoded, aliceProfile: m.profile.encoded, y: state.y.public, x: m.x, b: state.b.public, a: m.a };
   const tR = authRTranscript(b, keys, alice, bob);
-  if (!ringVerify(b, [local.profile.forgingKey, m.profile.identityKey, state.y.public], m.sigma, tR))
+  if (!ringVerifyValidated(b, [ownKey(local.profile.forgingKey), peer.identityKey, ownKey(state.y.public)], m.sigma, tR))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify');
 
   const tI = authITranscript(b, keys, alice, bob);
-  const sigma = ringSign(b, random, local.identityScalar, local.profile.identityKey, [local.profile.identityKey, m.profile.forgingKey, m.x], tI);
-  const kEcdh = ecdh(b, state.y.secret, m.x);
+  const ownH = ownKey(local.profile.identityKey);
+  const sigma = ringSignValidated(b, random, local.identityScalar, ownH, [ownH, peer.forgingKey, X], tI);
+  const kEcdh = ecdhValidated(b, state.y.secret, X);
   let kDh: Uint8Array | undefined;
   let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
   try {
-    kDh = dhSharedSecret(b, state.b.secret, m.a);
+    kDh = dhSharedSecretValidated(b, state.b.secret, A);
     secrets = dakeSecrets(b, kEcdh, kDh);
     const message = encodeAuthI({ senderTag: local.instanceTag, receiverTag: m.senderTag, sigma });
-    const ratchet = initRatchetAsAuthISender(b, random, {
+    const ratchet = initRatchetAsAuthISenderValidated(b, random, {
       prevRoot: secrets.prevRoot,
       ourEcdh: state.ecdh0,
       ourDh: state.dh0,
-      theirEcdh: m.ecdhFirst,
-      theirDh: m.dhFirst,
+      theirEcdh,
+      theirDh,
     });
     wipeDakeState(state);
     return {
@@ -290,14 +303,18 @@ export function receiveAuthI(b: CryptoBackend, local: DakeLocal, state: DakeStat
   const m = decodeAuthI(bytes);
   if (!receiverTagMatches(m.receiverTag, local.instanceTag, false)) throw new OtrStateError('Auth-I message is for another instance');
   if (m.senderTag !== state.peerTag) throw new OtrStateError('Auth-I from an instance we did not send Auth-R to');
-  if (!ringVerify(b, [state.peerProfile.identityKey, local.profile.forgingKey, state.x], m.sigma, state.authITranscript))
+  // The peer's values come from a state that may have been restored from storage: validated here, once.
+  const peerH = validPoint(b, state.peerProfile.identityKey, 'client profile identity key');
+  const theirEcdh = validPoint(b, state.theirEcdh0, 'first ECDH key');
+  const theirDh = validDhPublic(b, state.theirDh0);
+  if (!ringVerifyValidated(b, [peerH, ownKey(local.profile.forgingKey), ownKey(state.x)], m.sigma, state.authITranscript))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-I ring signature does not verify');
-  const ratchet = initRatchetAsAuthIReceiver(b, {
+  const ratchet = initRatchetAsAuthIReceiverValidated(b, {
     prevRoot: state.prevRoot,
     ourEcdh: state.ecdh0,
     ourDh: state.dh0,
-    theirEcdh: state.theirEcdh0,
-    theirDh: state.theirDh0,
+    theirEcdh,
+    theirDh,
   });
   const ssid = state.ssid.slice();
   wipeDakeState(state);

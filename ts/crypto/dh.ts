@@ -13,6 +13,7 @@ import { OtrCryptoError } from '../errors.js';
 import { checkModPowArgs, dhGroup, type DhGroup } from './dh-groups.js';
 export { checkLegendreArg, checkModPowArgs, dhGroup } from './dh-groups.js';
 import type { RandomSource } from './random.js';
+import type { ValidDhPublic } from './validated.js';
 
 /** otrv4.md §Generating ECDH and DH keys: r is 80 random bytes (640 bits, twice the ~128-bit security level). */
 export const DH_SECRET_BYTES = 80;
@@ -94,6 +95,21 @@ export function dhSharedSecret(
 ): Uint8Array {
   abytes(ourSecret, undefined, 'DH secret');
   dhAssertValidPublic(b, theirPublic, group);
+  return dhSharedSecretValidated(b, ourSecret, theirPublic as ValidDhPublic, group);
+}
+
+/**
+ * dhSharedSecret for a peer value already validated where it entered (validated.ts): the same result
+ * without a second Legendre symbol.
+ */
+export function dhSharedSecretValidated(
+  b: CryptoBackend,
+  ourSecret: Uint8Array,
+  theirPublic: ValidDhPublic,
+  group: DhGroupName = 'modp3072',
+): Uint8Array {
+  abytes(ourSecret, undefined, 'DH secret');
+  abytes(theirPublic, undefined, 'DH public value');
   const base = minimal(theirPublic);
   checkModPowArgs(group, base, ourSecret);
   const k = b.modPow(group, base, ourSecret);

@@ -9,6 +9,7 @@ import { OtrCryptoError } from '../errors.js';
 import type { RandomSource } from './random.js';
 import { ed448KeyPair, pruneScalar } from './eddsa.js';
 import { IDENTITY_POINT, pointEquals } from './point.js';
+import type { ValidPoint } from './validated.js';
 
 export const ECDH_SECRET_BYTES = 57;
 export const ECDH_PUBLIC_BYTES = 57;
@@ -59,6 +60,16 @@ export function ecdh(b: CryptoBackend, ourSecret: Uint8Array, theirPublic: Uint8
   abytes(ourSecret, ECDH_SECRET_BYTES, 'ECDH secret');
   abytes(theirPublic, ECDH_PUBLIC_BYTES, 'ECDH public key');
   if (!b.pointIsValid(theirPublic)) throw new OtrCryptoError('INVALID_POINT', 'ECDH public key is not a valid point');
+  return ecdhValidated(b, ourSecret, theirPublic as ValidPoint);
+}
+
+/**
+ * ecdh for a peer key already validated where it entered (validated.ts): the same result and the same
+ * identity refusal, without a second pointIsValid.
+ */
+export function ecdhValidated(b: CryptoBackend, ourSecret: Uint8Array, theirPublic: ValidPoint): Uint8Array {
+  abytes(ourSecret, ECDH_SECRET_BYTES, 'ECDH secret');
+  abytes(theirPublic, ECDH_PUBLIC_BYTES, 'ECDH public key');
   const k = b.pointMul(theirPublic, ourSecret);
   // pointEquals scans every byte, so the check leaks nothing about K beyond the (public) refusal itself.
   if (pointEquals(k, IDENTITY_POINT)) {

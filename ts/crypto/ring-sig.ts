@@ -26,13 +26,16 @@ import { OtrArgumentError, OtrCryptoError } from '../errors.js';
 import { uniformScalar, type RandomSource } from './random.js';
 import { hashToScalar } from './kdf.js';
 import { Usage } from './usage.js';
-import { BASE_POINT, pointEquals } from './point.js';
+import { BASE_POINT, IDENTITY_POINT, pointEquals } from './point.js';
 import { SCALAR_Q_LE, scalarAdd, scalarNeg, scalarSub } from './eddsa.js';
+import type { ValidPoint } from './validated.js';
 
 export const RING_SIG_BYTES = 342;
 const S = 57;
 
 export type Ring = readonly [Uint8Array, Uint8Array, Uint8Array];
+/** A ring whose members were validated where they entered (validated.ts). */
+export type ValidRing = readonly [ValidPoint, ValidPoint, ValidPoint];
 
 const ZERO = new Uint8Array(S);
 
@@ -104,8 +107,40 @@ export function ringSignWith(
     abytes(a, S, 'ring member');
     if (!b.pointIsValid(a)) throw new OtrCryptoError('INVALID_POINT', 'ring member is not a valid point');
   }
-  // The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify.
-  if (!pointEquals(b.pointMulBase(secretScalar), publicKey))
+  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring as ValidRing, message);
+}
+
+/** ringSignWith for a ring validated where its members entered: no pointIsValid here. */
+export function ringSignValidatedWith(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: ValidRing,
+  message: Uint8Array,
+): Uint8Array {
+  abytes(secretScalar, S, 'ring signature secret');
+  abytes(publicKey, S, 'ring signature public key');
+  abytes(message, undefined, 'message');
+  checkRingShape(ring);
+  for (const a of ring) abytes(a, S, 'ring member');
+  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring, message);
+}
+
+function signOverValidRing(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: ValidRing,
+  message: Uint8Array,
+): Uint8Array {
+  // The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify. A key
+  // equal to G·secret is in the prime-order subgroup; the identity (secret ≡ 0 mod q) is refused too, so the
+  // signer's own ring member is valid whether or not the caller validated it.
+  if (pointEquals(publicKey, IDENTITY_POINT) || !pointEquals(b.pointMulBase(secretScalar), publicKey))
     throw new OtrArgumentError('ring signature secret does not match its public key');
 
   // Constant-time slot selection; the first matching slot signs if the key appears more than once (any
@@ -159,6 +194,26 @@ export function ringVerifyWith(challenge: RingChallenge, b: CryptoBackend, ring:
   abytes(message, undefined, 'message');
   if (sigma.length !== RING_SIG_BYTES) return false;
   for (const a of ring) if (a.length !== S || !b.pointIsValid(a)) return false;
+  return verifyOverValidRing(challenge, b, ring as ValidRing, sigma, message);
+}
+
+/** ringVerifyWith for a ring validated where its members entered: no pointIsValid here. */
+export function ringVerifyValidatedWith(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  ring: ValidRing,
+  sigma: Uint8Array,
+  message: Uint8Array,
+): boolean {
+  checkRingShape(ring);
+  abytes(sigma, undefined, 'ring signature');
+  abytes(message, undefined, 'message');
+  if (sigma.length !== RING_SIG_BYTES) return false;
+  for (const a of ring) if (a.length !== S) return false;
+  return verifyOverValidRing(challenge, b, ring, sigma, message);
+}
+
+function verifyOverValidRing(challenge: RingChallenge, b: CryptoBackend, ring: ValidRing, sigma: Uint8Array, message: Uint8Array): boolean {
   try {
     const c: Uint8Array[] = [];
     const T: Uint8Array[] = [];
@@ -191,4 +246,21 @@ export function ringSign(
 /** OTRv4's RVrf: ringVerifyWith with the OTRv4 challenge. */
 export function ringVerify(b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
   return ringVerifyWith(otrv4RingChallenge, b, ring, sigma, message);
+}
+
+/** ringSign over a ring validated where its members entered (the DAKEs). */
+export function ringSignValidated(
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: ValidRing,
+  message: Uint8Array,
+): Uint8Array {
+  return ringSignValidatedWith(otrv4RingChallenge, b, random, secretScalar, publicKey, ring, message);
+}
+
+/** ringVerify over a ring validated where its members entered (the DAKEs). */
+export function ringVerifyValidated(b: CryptoBackend, ring: ValidRing, sigma: Uint8Array, message: Uint8Array): boolean {
+  return ringVerifyValidatedWith(otrv4RingChallenge, b, ring, sigma, message);
 }

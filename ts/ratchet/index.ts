@@ -18,6 +18,6 @@ export * from './state.js';
 export * from './keys.js';
 export * from './skipped.js';
 export * from './esk.js';
-export { initRatchetAsAuthIReceiver, initRatchetAsAuthISender, type RatchetSeed } from './init.js';
+export { initRatchetAsAuthIReceiver, initRatchetAsAuthISender, type RatchetSeed, type ValidatedRatchetSeed } from './init.js';
 export { encryptDataMessage, senderStep, type SendOptions, type SendResult } from './send.js';
 export { decryptDataMessage, expireSkippedKeys, type ReceiveOptions, type ReceiveResult, type ReceivedDataMessage, type RatchetLimits } from './receive.js';

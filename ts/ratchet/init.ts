@@ -15,8 +15,9 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { ecdh } from '../crypto/ecdh.js';
-import { dhSharedSecret } from '../crypto/dh.js';
+import { ecdhValidated } from '../crypto/ecdh.js';
+import { dhSharedSecretValidated } from '../crypto/dh.js';
+import { validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '../crypto/validated.js';
 import { wipe } from '../bytes.js';
 import { braceKeyFromDh, deriveRatchetKeys, mixedSecret } from './keys.js';
 import type { RatchetKeyPair, RatchetState } from './state.js';
@@ -33,10 +34,21 @@ export interface RatchetSeed {
   readonly theirDh: Uint8Array;
 }
 
+/** A seed whose peer keys were validated where they entered (the interactive DAKE's decoders). */
+export interface ValidatedRatchetSeed extends RatchetSeed {
+  readonly theirEcdh: ValidPoint;
+  readonly theirDh: ValidDhPublic;
+}
+
+/** Validates the peer's first keys (one pointIsValid, one Legendre symbol) and marks the seed. */
+function validateSeed(b: CryptoBackend, seed: RatchetSeed): ValidatedRatchetSeed {
+  return { ...seed, theirEcdh: validPoint(b, seed.theirEcdh, 'ECDH public key'), theirDh: validDhPublic(b, seed.theirDh) };
+}
+
 /** K0 and its brace key from the first keys. Returns fresh arrays. */
-function firstMixedSecret(b: CryptoBackend, seed: RatchetSeed): { k: Uint8Array; braceKey: Uint8Array } {
-  const kEcdh = ecdh(b, seed.ourEcdh.secret, seed.theirEcdh);
-  const kDh = dhSharedSecret(b, seed.ourDh.secret, seed.theirDh);
+function firstMixedSecret(b: CryptoBackend, seed: ValidatedRatchetSeed): { k: Uint8Array; braceKey: Uint8Array } {
+  const kEcdh = ecdhValidated(b, seed.ourEcdh.secret, seed.theirEcdh);
+  const kDh = dhSharedSecretValidated(b, seed.ourDh.secret, seed.theirDh);
   try {
     const braceKey = braceKeyFromDh(b, kDh);
     return { k: mixedSecret(b, kEcdh, braceKey), braceKey };
@@ -68,8 +80,13 @@ function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): R
   };
 }
 
-/** Alice, who received and verified Auth-I: sends on the first chain with i = 0. */
+/** Alice, who received and verified Auth-I: sends on the first chain with i = 0. Validates the peer's keys. */
 export function initRatchetAsAuthIReceiver(b: CryptoBackend, seed: RatchetSeed): RatchetState {
+  return initRatchetAsAuthIReceiverValidated(b, validateSeed(b, seed));
+}
+
+/** initRatchetAsAuthIReceiver for peer keys validated on receipt (no second check). */
+export function initRatchetAsAuthIReceiverValidated(b: CryptoBackend, seed: ValidatedRatchetSeed): RatchetState {
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
@@ -78,11 +95,16 @@ export function initRatchetAsAuthIReceiver(b: CryptoBackend, seed: RatchetSeed):
 
 /** Bob, who sent Auth-I: receives on the first chain (ratchet id 0), then does his first sending step. */
 export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource, seed: RatchetSeed): RatchetState {
+  return initRatchetAsAuthISenderValidated(b, random, validateSeed(b, seed));
+}
+
+/** initRatchetAsAuthISender for peer keys validated on receipt (no second check, also in the first step). */
+export function initRatchetAsAuthISenderValidated(b: CryptoBackend, random: RandomSource, seed: ValidatedRatchetSeed): RatchetState {
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
   const receiving: RatchetState = { ...baseState(seed, root, braceKey), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
-  const stepped = senderStep(b, random, receiving);
+  const stepped = senderStep(b, random, receiving, { theirEcdh: seed.theirEcdh, theirDh: seed.theirDh });
   // The step replaced our first keys (the copies), the first root and the first brace key.
   wipe(root, braceKey, receiving.ourEcdh.secret, receiving.ourDh.secret);
   return stepped;

@@ -15,8 +15,9 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { ecdh, generateEcdh } from '../crypto/ecdh.js';
-import { dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
+import { ecdh, ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
+import { dhKeyPair, dhSharedSecret, dhSharedSecretValidated } from '../crypto/dh.js';
+import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
 import { concatBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessage } from '../wire/data.js';
@@ -52,7 +53,17 @@ export interface SendResult {
  * The sender's ratchet step on its own: the state after it, sharing `s`'s unchanged arrays. Wipes nothing of
  * `s` (the caller wipes the replaced root key, brace key, ECDH secret and, on a DH step, DH secret).
  */
-export function senderStep(b: CryptoBackend, random: RandomSource, s: RatchetState): RatchetState {
+export function senderStep(
+  b: CryptoBackend,
+  random: RandomSource,
+  s: RatchetState,
+  /**
+   * The peer's current keys (equal to s.theirEcdh / s.theirDh), when the caller validated them on receipt in
+   * this same call (the ratchet's first step after the DAKE). Otherwise they come from a state that may have
+   * been restored from storage, and are validated here.
+   */
+  validatedPeer?: { readonly theirEcdh: ValidPoint; readonly theirDh: ValidDhPublic },
+): RatchetState {
   const dhStep = isDhStep(s.i);
   const ourEcdh = generateEcdh(b, random);
   let ourDh = s.ourDh;
@@ -61,10 +72,12 @@ export function senderStep(b: CryptoBackend, random: RandomSource, s: RatchetSta
   let braceKey: Uint8Array | undefined;
   let k: Uint8Array | undefined;
   try {
-    kEcdh = ecdh(b, ourEcdh.secret, s.theirEcdh);
+    kEcdh = validatedPeer ? ecdhValidated(b, ourEcdh.secret, validatedPeer.theirEcdh) : ecdh(b, ourEcdh.secret, s.theirEcdh);
     if (dhStep) {
       ourDh = dhKeyPair(b, random);
-      kDh = dhSharedSecret(b, ourDh.secret!, s.theirDh);
+      kDh = validatedPeer
+        ? dhSharedSecretValidated(b, ourDh.secret!, validatedPeer.theirDh)
+        : dhSharedSecret(b, ourDh.secret!, s.theirDh);
       braceKey = braceKeyFromDh(b, kDh);
     } else {
       braceKey = nextBraceKey(b, s.braceKey);

@@ -74,8 +74,9 @@ export interface AccountOptions {
   /** Our instance tag (>= 0x100); generated when absent. */
   instanceTag?: number;
   /**
-   * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, one is generated (a 1024-bit
-   * DSA key takes a fraction of a second); pass `null` to run without OTRv3.
+   * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, the account is OTRv3-capable
+   * and the key (1024-bit DSA: 0.1–0.5 s) is generated lazily, when an OTRv3 AKE first needs it, or ahead of
+   * time by `prepareV3()` (docs/performance.md §Cheap accounts). Pass `null` to run without OTRv3.
    */
   dsaKey?: DsaPrivateKey | null;
   /** Client profile lifetime in seconds (default one week, as otrr). */
@@ -91,7 +92,10 @@ interface AccountKeys {
   readonly identity: Ed448KeyPair;
   readonly forgingKey: Uint8Array;
   readonly instanceTag: number;
-  readonly dsaKey: DsaPrivateKey | null;
+  /** Null until made (lazily) for an OTRv3-capable account, or for good when the account is not one. */
+  dsaKey: DsaPrivateKey | null;
+  /** Whether the account speaks OTRv3 at all (its DSA key may not be made yet). */
+  readonly v3Capable: boolean;
   profile: ClientProfile;
 }
 
@@ -125,7 +129,7 @@ export class Account implements ConversationHost {
     this.backend = o.backend ?? getBackend();
     this.random = o.random ?? systemRandom;
     this.clock = o.clock ?? Date.now;
-    this.policy = resolvePolicy(o.policy, keys.dsaKey ? undefined : { allowV3: false });
+    this.policy = resolvePolicy(o.policy, keys.v3Capable ? undefined : { allowV3: false });
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
@@ -173,19 +177,28 @@ export class Account implements ConversationHost {
     const forging = generateEcdh(backend, random);
     wipe(forging.secret);
     const instanceTag = o.instanceTag ?? generateInstanceTag(random);
+    // No DSA key is generated here (it costs 0.1–0.5 s): an account allowing OTRv3 is only "v3 capable" until
+    // an OTRv3 AKE needs the key (prepareV3). Queries and whitespace tags advertise 3 meanwhile.
     const wantsV3 = resolvePolicy(o.policy).allowV3;
-    const dsaKey = o.dsaKey === null ? null : (o.dsaKey ?? (wantsV3 ? dsaGenerateKey(random) : null));
-    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, profile: undefined as unknown as ClientProfile };
+    const dsaKey = o.dsaKey ?? null;
+    const v3Capable = dsaKey !== null || (o.dsaKey === undefined && wantsV3);
+    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, v3Capable, profile: undefined as unknown as ClientProfile };
     const account = new Account({ ...o, backend, random, clock }, keys);
     keys.profile = account.makeProfile();
     return account;
   }
 
+  /**
+   * The profile carries the DSA key and the transitional signature once the key exists, and versions "4"
+   * before: otrr refuses a profile whose versions contain '3' without a transitional signature
+   * (interpretations.md §otrr validation), so "34" is advertised only with the key (docs/performance.md).
+   */
   private makeProfile(): ClientProfile {
     const k = this.keys;
     return createClientProfile(this.backend, {
       ownerTag: k.instanceTag,
       identitySecret: k.identity.secret,
+      identityKeyPair: k.identity,
       forgingKey: k.forgingKey,
       versions: k.dsaKey ? '34' : '4',
       expiry: expiryFromNow(this.clock(), this.lifetime),
@@ -211,8 +224,29 @@ export class Account implements ConversationHost {
     return this.keys.identity;
   }
 
+  /** The OTRv3 DSA key if it has been made (never makes it: see prepareV3). */
   get dsaKey(): DsaPrivateKey | null {
     return this.keys.dsaKey;
+  }
+
+  /** Whether this account speaks OTRv3 (advertises it, answers v3-only peers); its key may not exist yet. */
+  get v3Capable(): boolean {
+    return this.keys.v3Capable;
+  }
+
+  /**
+   * The OTRv3 DSA key, made now if it was not yet (1024-bit DSA: 0.1–0.5 s). The library calls this when an
+   * OTRv3 AKE first needs the key; hosts may call it ahead of time (e.g. in a worker). Making the key re-issues
+   * the client profile with the key and its transitional signature, so the account's record changes: persist
+   * it afterwards (serialize()). Throws OtrStateError for an account without OTRv3 (`dsaKey: null`).
+   */
+  prepareV3(): DsaPrivateKey {
+    const k = this.keys;
+    if (k.dsaKey) return k.dsaKey;
+    if (!k.v3Capable) throw new OtrStateError('this account was created without OTRv3 (dsaKey: null)');
+    k.dsaKey = dsaGenerateKey(this.random);
+    k.profile = this.makeProfile();
+    return k.dsaKey;
   }
 
   /** Our OTRv4 fingerprint (56 bytes) — what peers compare out of band. */
@@ -397,6 +431,8 @@ export class Account implements ConversationHost {
       instanceTag: k.instanceTag,
       profile: k.profile.encoded,
       dsa: k.dsaKey ? { p: k.dsaKey.p, q: k.dsaKey.q, g: k.dsaKey.g, y: k.dsaKey.y, x: k.dsaKey.x } : null,
+      // OTRv3-capable with the key not yet made (absent in older states: capable iff a key is present).
+      v3: k.v3Capable,
       lifetime: this.lifetime,
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
       conversations: withConversations
@@ -479,7 +515,9 @@ function restoreKeys(backend: CryptoBackend, v: Record<string, StateValue | unde
     if (!t || t.p !== dsaKey.p || t.q !== dsaKey.q || t.g !== dsaKey.g || t.y !== dsaKey.y)
       throw new OtrDecodeError('state: DSA key does not match the client profile');
   } else if (profile.dsaKey) throw new OtrDecodeError('state: the client profile has a DSA key the state lacks');
-  return { identity, forgingKey, instanceTag, dsaKey, profile };
+  const v3Flag = v.v3 === undefined || v.v3 === null ? dsaKey !== null : expect.boolean(v.v3, 'v3');
+  if (dsaKey && !v3Flag) throw new OtrDecodeError('state: a DSA key on an account without OTRv3');
+  return { identity, forgingKey, instanceTag, dsaKey, v3Capable: v3Flag, profile };
 }
 
 function checkOptions(o: AccountOptions): void {

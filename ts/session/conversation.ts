@@ -21,7 +21,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { expect, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue } from './persist.js';
+import { dakeFromValue, dakeToValue, checkRatchetKeys } from './persist.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -490,7 +490,7 @@ export class Conversation {
       case 'error':
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
-        else if (incoming.error.code === WireErrorCode.unreadable && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
+        else if ((incoming.error.code === WireErrorCode.unreadable || incoming.error.code === WireErrorCode.notInPrivateState) && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
         else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
         return;
       case 'query':
@@ -519,7 +519,7 @@ export class Conversation {
         return;
       }
       this.sendIdentity(out, TAG_ANY);
-    } else if (versions.includes(3) && p.allowV3 && this.account.dsaKey) {
+    } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
       this.fromV3(text, out, TAG_ANY, 'offer');
     }
   }
@@ -1038,7 +1038,7 @@ export class Conversation {
   // ------------------------------------------------------------------ OTRv3
 
   private toV3(text: string, out: Outcome): void {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance: TAG_ANY, reason: 'OTRv3 is not allowed by the policy' });
       return;
     }
@@ -1055,7 +1055,8 @@ export class Conversation {
     const p = this.policy;
     return {
       backend: a.backend,
-      dsaKey: a.dsaKey!,
+      // The OTRv3 context is made when an OTRv3 AKE is answered or started: the key is made then, once.
+      dsaKey: a.prepareV3(),
       instanceTag: a.instanceTag,
       random: a.random,
       now: a.clock,
@@ -1095,7 +1096,7 @@ export class Conversation {
   private allowedVersions(): number[] {
     const p = this.policy;
     const v: number[] = [];
-    if (p.allowV3 && this.account.dsaKey) v.push(3);
+    if (p.allowV3 && this.account.v3Capable) v.push(3);
     if (p.allowV4) v.push(4);
     return v;
   }
@@ -1230,7 +1231,7 @@ export class Conversation {
    * an offer (query or whitespace tag offering only 3), the start of an OTRv3 AKE, or any other message.
    */
   private v3Gate(out: Outcome, instance: number, kind: 'offer' | 'ake-start' | 'message'): boolean {
-    if (!this.policy.allowV3 || !this.account.dsaKey) {
+    if (!this.policy.allowV3 || !this.account.v3Capable) {
       out.events.push({ type: 'ignored', instance, reason: 'OTRv3 is not allowed by the policy' });
       return false;
     }
@@ -1335,6 +1336,7 @@ export class Conversation {
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
       const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
+      if (inst.ratchet) checkRatchetKeys(account.backend, inst.ratchet);
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);

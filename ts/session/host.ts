@@ -27,6 +27,10 @@ export interface ConversationHost {
   readonly clientProfile: ClientProfile;
   readonly identity: Ed448KeyPair;
   readonly dsaKey: DsaPrivateKey | null;
+  /** Whether the account speaks OTRv3 (its DSA key may not be made yet: prepareV3). */
+  readonly v3Capable: boolean;
+  /** The OTRv3 DSA key, made on first use (an OTRv3 AKE needs it). */
+  prepareV3(): DsaPrivateKey;
   readonly fingerprintBytes: Uint8Array;
   /** The last long-term fingerprint seen per peer (persisted by the host). */
   readonly fingerprints: LastSeenFingerprints;

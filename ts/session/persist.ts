@@ -11,6 +11,8 @@ import type { DakeState } from '../ake/interactive.js';
 import { DAKE_IDLE } from '../ake/interactive.js';
 import { decodeClientProfile, type ClientProfile } from '../profile/client-profile.js';
 import { OtrDecodeError } from '../errors.js';
+import type { CryptoBackend } from '../backend/types.js';
+import { dhIsValidPublic } from '../crypto/dh.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 
 const KEY = 64;
@@ -91,6 +93,19 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
     ),
     skipped,
   };
+}
+
+/**
+ * The meaning of a restored ratchet's public keys, not just their lengths (a hostile or damaged disk): the
+ * peer's ECDH key must be a valid point of the prime-order group and their DH value in the group (range and
+ * Legendre symbol), as when they arrived on the wire; our own ECDH public key must be a valid point. Without
+ * this a crafted state made the next send() fail deep in the arithmetic instead of restore() refusing it.
+ * About one point check and one Legendre symbol per session: paid once, when the conversation is decoded.
+ */
+export function checkRatchetKeys(b: CryptoBackend, r: RatchetState): void {
+  if (!b.pointIsValid(r.theirEcdh)) throw new OtrDecodeError('state: ratchet.theirEcdh is not a valid point');
+  if (!b.pointIsValid(r.ourEcdh.public)) throw new OtrDecodeError('state: ratchet.ourEcdh is not a valid point');
+  if (!dhIsValidPublic(b, r.theirDh)) throw new OtrDecodeError('state: ratchet.theirDh is not in the group');
 }
 
 export function profileFromValue(v: StateValue | undefined, what: string): ClientProfile {

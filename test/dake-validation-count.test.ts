@@ -1,0 +1,128 @@
+/**
+ * How many group checks one interactive DAKE makes (docs/performance.md §Validation in the DAKE): every
+ * point and DH value from the peer is validated once where it enters, and later uses take the marked values
+ * (ts/crypto/validated.ts) instead of checking again. The backend is wrapped to record each pointIsValid and
+ * legendre call with its argument, so a regression in either direction fails here: a lost check (a peer
+ * value used without ever being validated) or a duplicate one (the count grows back). Auth-I re-validates
+ * the peer values kept in the awaiting-auth-i state, which the session may restore from storage.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { CryptoBackend, DhGroupName } from '../ts/backend/types.js';
+import { BACKENDS, HYBRID } from './helpers/backends.js';
+import { seededRandom } from './helpers/rng.js';
+import { bytesToHex, utf8 } from '../ts/bytes.js';
+import { OtrCryptoError } from '../ts/errors.js';
+import { ed448KeyPair } from '../ts/crypto/eddsa.js';
+import { createClientProfile } from '../ts/profile/client-profile.js';
+import { decodeAuthR, decodeIdentity, encodeIdentity } from '../ts/wire/dake.js';
+import { DAKE_IDLE, receiveAuthI, receiveAuthR, receiveIdentity, startDake, type DakeLocal } from '../ts/ake/index.js';
+
+const NOW_MS = 1_700_000_000_000;
+const EXPIRY = BigInt(NOW_MS / 1000 + 7 * 24 * 3600);
+
+interface Recorder {
+  readonly backend: CryptoBackend;
+  points: string[];
+  dh: string[];
+}
+
+/** The backend with pointIsValid and legendre recorded (hex of the argument; DH values without leading zeros). */
+function recording(b: CryptoBackend): Recorder {
+  const r: Recorder = { backend: b, points: [], dh: [] };
+  const wrapped: CryptoBackend = Object.create(b);
+  Object.assign(wrapped, {
+    pointIsValid: (p: Uint8Array) => {
+      r.points.push(bytesToHex(p));
+      return b.pointIsValid(p);
+    },
+    legendre: (g: DhGroupName, x: Uint8Array) => {
+      r.dh.push(bytesToHex(x).replace(/^(00)+/, ''));
+      return b.legendre(g, x);
+    },
+  });
+  (r as { backend: CryptoBackend }).backend = wrapped;
+  return r;
+}
+
+function makeLocal(b: CryptoBackend, rnd: (n: number) => Uint8Array, tag: number, account: string, peer: string): DakeLocal {
+  const identitySecret = rnd(57);
+  const forging = ed448KeyPair(b, rnd(57));
+  const profile = createClientProfile(b, { ownerTag: tag, identitySecret, forgingKey: forging.publicKey, versions: '4', expiry: EXPIRY });
+  return { instanceTag: tag, profile, identityScalar: ed448KeyPair(b, identitySecret).scalar, accountId: utf8(account), peerAccountId: utf8(peer) };
+}
+
+const hex = (x: Uint8Array): string => bytesToHex(x).replace(/^(00)+/, '');
+const sorted = (xs: readonly string[]): string[] => [...xs].sort();
+
+for (const b0 of [...BACKENDS, HYBRID]) {
+  const t = suite(`DAKE validation count [${b0.name}]`);
+
+  t('each peer value is validated once per step where it enters; 10 point checks and 5 Legendre symbols per DAKE', () => {
+    const rnd = seededRandom(7);
+    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
+    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const rec = recording(b0);
+    const b = rec.backend;
+
+    const s1 = startDake(b, rnd, bob);
+    assert.equal([rec.points.length, rec.dh.length], [0, 0], 'Identity: our own keys are not checked');
+    const id = decodeIdentity(s1.message!);
+
+    // Alice receives Identity: Bob's H and F (profile), Y and his first ECDH key; B and his first DH value.
+    rec.points = [];
+    rec.dh = [];
+    const s2 = receiveIdentity(b, rnd, alice, DAKE_IDLE, s1.message!, NOW_MS);
+    assert.equal(sorted(rec.points), sorted([id.profile.identityKey, id.profile.forgingKey, id.y, id.ecdhFirst].map(hex)));
+    assert.equal(sorted(rec.dh), sorted([id.b, id.dhFirst].map(hex)));
+    const ar = decodeAuthR(s2.message!);
+
+    // Bob receives Auth-R: Alice's H and F, X and her first ECDH key; A and her first DH value. Nothing of his own.
+    rec.points = [];
+    rec.dh = [];
+    const s3 = receiveAuthR(b, rnd, bob, s1.state, s2.message!, NOW_MS);
+    assert.ok(s3.established);
+    assert.equal(sorted(rec.points), sorted([ar.profile.identityKey, ar.profile.forgingKey, ar.x, ar.ecdhFirst].map(hex)));
+    assert.equal(sorted(rec.dh), sorted([ar.a, ar.dhFirst].map(hex)));
+
+    // Alice receives Auth-I: the peer values her state kept (restorable from storage), once each.
+    rec.points = [];
+    rec.dh = [];
+    const s4 = receiveAuthI(b, alice, s2.state, s3.message!);
+    assert.ok(s4.established);
+    assert.equal(sorted(rec.points), sorted([id.profile.identityKey, id.ecdhFirst].map(hex)));
+    assert.equal(sorted(rec.dh), sorted([id.dhFirst].map(hex)));
+  });
+
+  t('a bad peer value is still refused at entry, before any use', () => {
+    const rnd = seededRandom(8);
+    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
+    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const s1 = startDake(b0, rnd, bob);
+    const id = decodeIdentity(s1.message!);
+    // A torsion Y (the point of order 2, (0, -1): y = p - 1) and a DH value out of range (1).
+    const order2 = new Uint8Array(57).fill(0xff);
+    order2[0] = 0xfe;
+    order2[28] = 0xfe;
+    order2[56] = 0;
+    const badY = encodeIdentity({ senderTag: id.senderTag, receiverTag: id.receiverTag, profile: id.profile, y: order2, b: id.b, ecdhFirst: id.ecdhFirst, dhFirst: id.dhFirst });
+    const rec = recording(b0);
+    let err: unknown;
+    try {
+      receiveIdentity(rec.backend, rnd, alice, DAKE_IDLE, badY, NOW_MS);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OtrCryptoError && err.code === 'INVALID_POINT', String(err));
+    const badFirst = encodeIdentity({ senderTag: id.senderTag, receiverTag: id.receiverTag, profile: id.profile, y: id.y, b: id.b, ecdhFirst: id.ecdhFirst, dhFirst: Uint8Array.of(1) });
+    err = undefined;
+    try {
+      receiveIdentity(rec.backend, rnd, alice, DAKE_IDLE, badFirst, NOW_MS);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OtrCryptoError && err.code === 'INVALID_DH_VALUE', String(err));
+  });
+
+  t.run();
+}
