@@ -126,6 +126,13 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
         for (let nl = buf.indexOf('\n'); nl >= 0 && !sock.destroyed; nl = buf.indexOf('\n')) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          // A line that arrived whole (its newline in the same chunk) escapes the length check in 'data',
+          // which counts only the unfinished tail: the bound applies to every line, complete or not.
+          if (line.length > maxLine) {
+            sock.end('!LIMIT_EXCEEDED line too long\n');
+            sock.destroy();
+            break;
+          }
           const tab = line.indexOf('\t');
           let out: string;
           if (tab <= 0) {
