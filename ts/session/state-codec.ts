@@ -44,15 +44,31 @@ const enum Tag {
   Record = 8,
 }
 
+// Every call of a conversation re-encodes its record (ts/session/records.ts), so the encoder's per-value costs
+// are on the per-message path: one scratch for numbers (Writer.raw copies it), and record keys — field names,
+// a small fixed set — UTF-8 encoded once. The cache is bounded: keys that are data (none today) cannot grow it.
+const NUMBER_BYTES = new Uint8Array(8);
+const NUMBER_VIEW = new DataView(NUMBER_BYTES.buffer);
+const KEY_CACHE = new Map<string, Uint8Array>();
+const KEY_CACHE_MAX = 1024;
+
+function keyBytes(k: string): Uint8Array {
+  let b = KEY_CACHE.get(k);
+  if (b === undefined) {
+    b = utf8(k);
+    if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(k, b);
+  }
+  return b;
+}
+
 function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
   if (depth > MAX_DEPTH) throw new OtrDecodeError('state nested too deeply', 'INVALID_ARGUMENT');
   if (v === null || v === undefined) w.byte(Tag.Null);
   else if (v === false) w.byte(Tag.False);
   else if (v === true) w.byte(Tag.True);
   else if (typeof v === 'number') {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v);
-    w.byte(Tag.Number).raw(b);
+    NUMBER_VIEW.setFloat64(0, v);
+    w.byte(Tag.Number).raw(NUMBER_BYTES);
   } else if (typeof v === 'string') w.byte(Tag.String).data(utf8(v));
   else if (typeof v === 'bigint') {
     const neg = v < 0n;
@@ -70,7 +86,7 @@ function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
       .sort();
     w.byte(Tag.Record).int(keys.length);
     for (const k of keys) {
-      w.data(utf8(k));
+      w.data(keyBytes(k));
       writeValue(w, (v as Record<string, StateValue>)[k], depth + 1);
     }
   } else throw new OtrDecodeError(`cannot persist a value of type ${typeof v}`, 'INVALID_ARGUMENT');
@@ -136,7 +152,7 @@ function readValue(r: Reader, depth: number): StateValue {
 
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
-  const w = new Writer(1024);
+  const w = new Writer(4096);
   w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
   writeValue(w, value, 0);
   return w.finish();
