@@ -50,8 +50,10 @@ async function soak(kind) {
   const backend = await loadBackend('wasm');
   // Set-up: Alice's account in the store, Bob in memory, one DAKE (Alice committing before transmitting).
   const store = await openSoakStore(kind, target);
-  const alice = await openStoredAccount(store, SOAK_ALICE, { sealKey: SOAK_SEAL_KEY, create: true, account: { backend, dsaKey: null } });
-  const bob = Account.create({ accountId: SOAK_BOB, backend, dsaKey: null });
+  // Healing off on both sides: this harness relays data messages only, not the repair DAKE that a refused
+  // redelivery would start (issue 13; tested on its own in test/session-heal and test/attacks/heal-flood).
+  const alice = await openStoredAccount(store, SOAK_ALICE, { sealKey: SOAK_SEAL_KEY, create: true, account: { backend, dsaKey: null, policy: { healSessions: false } } });
+  const bob = Account.create({ accountId: SOAK_BOB, backend, dsaKey: null, policy: { healSessions: false } });
   const a = await alice.conversation(SOAK_BOB);
   const b = bob.conversation(SOAK_ALICE);
   let queue = [{ to: 'b', text: (await commitOut(a.start())).toSend }].flatMap((x) => x.text.map((text) => ({ to: 'b', text })));

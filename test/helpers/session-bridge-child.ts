@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const { kind, target } = JSON.parse(process.argv[2]!) as { kind: string; target: string };
   const backend = await loadBackend('wasm');
   const store = await openSoakStore(kind, target);
-  const alice = await openStoredAccount(store, SOAK_ALICE, { sealKey: SOAK_SEAL_KEY, account: { backend } });
+  // Healing off, as in scripts/soak-session.mjs (the harness relays data messages only).
+  const alice = await openStoredAccount(store, SOAK_ALICE, { sealKey: SOAK_SEAL_KEY, account: { backend, policy: { healSessions: false } } });
   const conv = await alice.conversation(SOAK_BOB);
   const print = (line: string) => process.stdout.write(line + '\n');
   // One call and its commit at a time, in order: what is printed is durable.
