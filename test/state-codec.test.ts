@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { Writer } from '../ts/codec/primitives.js';
 import * as assert from 'uvu/assert';
 import { decodeState, encodeState, expect as ex, type StateValue } from '../ts/session/state-codec.js';
 import { OtrDecodeError } from '../ts/errors.js';
@@ -77,6 +78,19 @@ test('typed readers name the field on a wrong shape', () => {
   assert.is(ex.uint(5, 'i'), 5);
   assert.equal(ex.record({ a: 1 }, 'r'), { a: 1 });
   assert.throws(() => ex.record([], 'r'), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test('the writer leaves no copy of what it held: a grown buffer and, with finishAndWipe, its last one are zeroed', () => {
+  const w = new Writer(16);
+  const secret = new Uint8Array(16).fill(0xaa);
+  w.raw(secret);
+  const first = (w as unknown as { buf: Uint8Array }).buf;
+  w.raw(secret); // grows: the first buffer is dropped
+  assert.ok(first.every((b) => b === 0), 'the outgrown buffer is zeroed');
+  const last = (w as unknown as { buf: Uint8Array }).buf;
+  const out = w.finishAndWipe();
+  assert.equal(out, new Uint8Array(32).fill(0xaa));
+  assert.ok(last.every((b) => b === 0), 'the final buffer is zeroed');
 });
 
 test.run();

@@ -26,6 +26,8 @@ export class Writer {
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
+    // The old buffer may hold secrets (a saved state's keys): never leave a copy behind for the GC.
+    this.buf.fill(0, 0, this.len);
     this.buf = next;
   }
 
@@ -104,6 +106,14 @@ export class Writer {
   /** The bytes written so far (a copy, so the writer can be reused or dropped). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
+  }
+
+  /** The bytes written so far, with the writer's own buffer zeroed: for encodings that hold secrets. */
+  finishAndWipe(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
+    return out;
   }
 }
 

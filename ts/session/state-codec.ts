@@ -155,7 +155,8 @@ export function encodeState(kind: string, value: StateValue): Uint8Array {
   const w = new Writer(4096);
   w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
   writeValue(w, value, 0);
-  return w.finish();
+  // A state holds long-term and ratchet secrets, and it is encoded after every call (per-conversation records).
+  return w.finishAndWipe();
 }
 
 /** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */
