@@ -32,12 +32,10 @@ import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, enc
 import { authITranscript, authRTranscript, dakeSecrets, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
 import type { DakeEstablished } from '../ake/interactive.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
-import { braceKeyFromDh } from '../ratchet/keys.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages, type PrekeySecrets } from '../prekey/prekey-message.js';
-import { encodeNonInteractiveAuth } from '../offline/wire.js';
-import { authMac, nonInteractivePhi, nonInteractiveSecrets, nonInteractiveTranscript, tmpKey } from '../offline/transcript.js';
+import { makeNonInteractiveAuth } from '../offline/dake.js';
 
 /** A participant as the forger knows them: public data only. */
 export interface ForgeParty {
@@ -274,51 +272,12 @@ export interface ForgedNonInteractive {
  * anyone that his honest software accepts.
  */
 export function forgeNonInteractiveAuth(b: CryptoBackend, random: RandomSource, o: ForgeNonInteractiveOptions): ForgedNonInteractive {
-  const bob = o.ensemble.clientProfile;
-  const pm = o.ensemble.prekeyMessage;
-  const D = o.ensemble.prekeyProfile.sharedPrekey;
   const alice = o.sender.profile;
-  const x = generateEcdh(b, random);
-  const a = dhKeyPair(b, random);
-  const xFirst = generateEcdh(b, random);
-  const aFirst = dhKeyPair(b, random);
-  const temps: Uint8Array[] = [];
-  try {
-    const kEcdh = ecdh(b, x.secret, pm.y);
-    const kDh = dhSharedSecret(b, a.secret, pm.b);
-    const brace = braceKeyFromDh(b, kDh);
-    const eD = ecdh(b, x.secret, D);
-    const eH = ecdh(b, x.secret, bob.identityKey);
-    const tmpK = tmpKey(b, kEcdh, eD, eH, brace);
-    temps.push(kEcdh, kDh, brace, eD, eH, tmpK);
-    const aliceParty: PhiParty = { tag: alice.ownerTag, ecdh0: xFirst.public, dh0: aFirst.public, accountId: idBytes(o.sender.accountId) };
-    const bobParty: PhiParty = { tag: pm.ownerTag, ecdh0: pm.y, dh0: pm.b, accountId: idBytes(o.receiverAccountId) };
-    const t = nonInteractiveTranscript(
-      b,
-      { bobProfile: bob.encoded, aliceProfile: alice.encoded, y: pm.y, x: x.public, b: pm.b, a: a.public, sharedPrekey: D },
-      nonInteractivePhi(aliceParty, bobParty),
-    );
-    const sigma = sign(b, random, o.signer, [bob.forgingKey, alice.identityKey, pm.y], t, 'Non-Interactive-Auth');
-    const mac = authMac(b, tmpK, t);
-    const { ssid, prevRoot } = nonInteractiveSecrets(b, tmpK);
-    temps.push(prevRoot);
-    const bytes = encodeNonInteractiveAuth({
-      senderTag: alice.ownerTag,
-      receiverTag: pm.ownerTag,
-      profile: alice,
-      x: x.public,
-      a: a.public,
-      sigma,
-      prekeyId: pm.id,
-      authMac: mac,
-      ecdhFirst: xFirst.public,
-      dhFirst: aFirst.public,
-    });
-    const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: xFirst, ourDh: aFirst, theirEcdh: pm.y, theirDh: pm.b });
-    return { message: armour(bytes), established: { ratchet, ssid, ssidBoldHalf: 'first', peerProfile: bob, peerTag: pm.ownerTag } };
-  } finally {
-    wipe(x.secret, a.secret, xFirst.secret, aFirst.secret, ...temps);
-  }
+  const sender = { tag: alice.ownerTag, profile: alice, accountId: idBytes(o.sender.accountId) };
+  const r = makeNonInteractiveAuth(b, random, sender, idBytes(o.receiverAccountId), o.ensemble, (ring, t) =>
+    sign(b, random, o.signer, ring, t, 'Non-Interactive-Auth'),
+  );
+  return { message: armour(r.message), established: r.established };
 }
 
 /** Decodes an armoured Auth-I (for tests and the CLI: the sigma to inspect). */
