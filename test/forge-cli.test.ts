@@ -16,8 +16,9 @@ import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { ALICE_ID, BOB_ID, makePair } from './helpers/session-pair.js';
 import { bytesToHex, hexToBytes } from '../ts/bytes.js';
-import { run } from '../ts/forge/cli.js';
-import { findMacKey, showMacKey } from '../ts/forge/index.js';
+import { MAX_TRANSCRIPT_BYTES, UsageError, readTranscript, run } from '../ts/forge/cli.js';
+import { findMacKey, macKeyIndex, showMacKey } from '../ts/forge/index.js';
+import { OtrError, OtrLimitError } from '../ts/errors.js';
 import { decodeIdentity } from '../ts/wire/dake.js';
 import { dearmour } from '../ts/codec/armour.js';
 
@@ -90,6 +91,49 @@ test('show-mac-key, forge-dake from the transcript profiles; usage and input err
   const hostile = sh(['parse', '?OTR:AAQDAAAA.']);
   assert.is(hostile.status, 1);
   assert.match(hostile.stderr, /Otr\w*Error/);
+});
+
+test('hostile transcript files: unreadable is a usage error, oversized a typed limit error read no further than the cap', async () => {
+  const missing = join(dir, 'no-such-file');
+  assert.throws(() => readTranscript(missing), (e: unknown) => e instanceof UsageError && /ENOENT/.test((e as Error).message));
+  assert.throws(() => readTranscript(dir), (e: unknown) => e instanceof UsageError, 'a directory');
+  // A device that never ends: refused at the cap (plus one byte), not read to exhaustion.
+  assert.throws(() => readTranscript('/dev/zero', 1 << 16), (e: unknown) => e instanceof OtrLimitError);
+  const big = join(dir, 'big.txt');
+  writeFileSync(big, (first + '\n').repeat(8));
+  assert.is(readTranscript(big, (first.length + 1) * 8).length, 8, 'exactly at the cap is read');
+  assert.throws(() => readTranscript(big, (first.length + 1) * 8 - 1), (e: unknown) => e instanceof OtrLimitError);
+  assert.ok(MAX_TRANSCRIPT_BYTES >= 1 << 20, 'a real conversation fits');
+  // Confusing lines (binary, truncated, wrong version, a data message cut short) are typed errors for parse,
+  // skipped by macs.
+  const junk = join(dir, 'junk.txt');
+  const cut = first.slice(0, first.length - 20) + '.';
+  writeFileSync(junk, ['\u0000\u00ff\ufffd', '?OTR:', '?OTR:AAUD.', cut, '?OTR:' + 'A'.repeat(5000) + '.', first].join('\n'));
+  for (const line of readTranscript(junk).slice(0, 5)) {
+    let threw: unknown;
+    try {
+      await run(['parse', line]);
+    } catch (e) {
+      threw = e;
+    }
+    if (threw === undefined) continue; // plain text is plain text
+    assert.instance(threw, OtrError, JSON.stringify(line.slice(0, 20)));
+  }
+  assert.equal(JSON.parse(await run(['macs', '--transcript', junk, '--json'])), []);
+  const sh = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const r = sh(['macs', '--transcript', missing]);
+  assert.is(r.status, 2);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('macs: every line decoded once and the work bounded; beyond the trial budget a typed limit error, before any trial', () => {
+  const rows = macKeyIndex(WASM, wire);
+  const data = wire.filter((w) => w.startsWith('?OTR:AAQD')).length;
+  assert.ok(rows.length >= 2);
+  assert.throws(() => macKeyIndex(WASM, wire, rows.length * data - 1), (e: unknown) => e instanceof OtrLimitError);
+  assert.equal(macKeyIndex(WASM, wire, rows.length * data), rows, 'exactly at the budget');
+  // A key that authenticates nothing in the transcript is reported as such.
+  assert.equal(macKeyIndex(WASM, [wire.find((w, i) => rows.some((r) => r.revealedIn === i))!]).map((r) => r.authenticates).filter((x) => x !== null), []);
 });
 
 test.run();

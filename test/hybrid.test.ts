@@ -61,6 +61,24 @@ test('results OpenSSL refuses (0, 1, p - 1) are computed by WASM, identically', 
   }
 });
 
+test('exponents and bases at the edges of what OpenSSL takes: full-width, above p, all zeros, padded; same answer or the same typed error', () => {
+  for (const g of GROUPS) {
+    const { p, bytes } = DH_GROUPS[g];
+    const ff = new Uint8Array(bytes).fill(0xff); // an exponent above p, at the length cap
+    const bases = [Uint8Array.of(2), Uint8Array.of(0, 0, 2), Uint8Array.of(3), pad(p - 1n, g), pad(p, g), ff, new Uint8Array(0), new Uint8Array(bytes)];
+    const exps = [ff, new Uint8Array(80), new Uint8Array(0), Uint8Array.of(0, 0, 1), bigToBytesBE(p), bigToBytesBE(p - 1n)];
+    for (const base of bases)
+      for (const exp of exps) {
+        const what = `${g} base ${hex(base).slice(0, 8)}…(${base.length}) exp ${hex(exp).slice(0, 8)}…(${exp.length})`;
+        assert.is(hex(HYBRID.modPow(g, base, exp)), hex(WASM.modPow(g, base, exp)), what);
+      }
+    // Past the length cap: the shared argument check refuses it before OpenSSL sees it, on every backend.
+    const long = new Uint8Array(bytes + 1).fill(1);
+    for (const [base, exp] of [[long, Uint8Array.of(3)], [Uint8Array.of(2), long], [Uint8Array.of(3), long]] as const)
+      for (const be of [HYBRID, WASM, JS]) assert.throws(() => be.modPow(g, base, exp), (e: unknown) => e instanceof OtrError && e.code === 'INVALID_ARGUMENT', `${be.name} ${g}`);
+  }
+});
+
 test(`modPow differential: hybrid = wasm = js on ${Math.ceil(CASES / 10)} random cases per group (random lengths, bases near p)`, () => {
   const rnd = seededRandom(0x4b1d);
   for (const g of GROUPS) {

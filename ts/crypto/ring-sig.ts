@@ -82,6 +82,22 @@ function checkRingShape(ring: unknown): asserts ring is Ring {
   for (const a of ring) abytes(a, undefined, 'ring member');
 }
 
+/** The signing entry points' argument checks, in the order both apply them (ring members follow). */
+function checkSignArgs(secretScalar: Uint8Array, publicKey: Uint8Array, ring: unknown, message: Uint8Array): asserts ring is Ring {
+  abytes(secretScalar, S, 'ring signature secret');
+  abytes(publicKey, S, 'ring signature public key');
+  abytes(message, undefined, 'message');
+  checkRingShape(ring);
+}
+
+/** The verifying entry points' argument checks: throws for non-bytes, false for a sigma of the wrong length. */
+function verifyArgsOk(ring: unknown, sigma: Uint8Array, message: Uint8Array): boolean {
+  checkRingShape(ring);
+  abytes(sigma, undefined, 'ring signature');
+  abytes(message, undefined, 'message');
+  return sigma.length === RING_SIG_BYTES;
+}
+
 /**
  * RSig(A_i, a_i, {A1, A2, A3}, m) over `challenge`: a 342-byte ring signature on `message` by the holder of
  * `secretScalar` (57-byte little-endian, the a with publicKey = G·a — for an Ed448 identity key that is
@@ -99,10 +115,7 @@ export function ringSignWith(
   ring: Ring,
   message: Uint8Array,
 ): Uint8Array {
-  abytes(secretScalar, S, 'ring signature secret');
-  abytes(publicKey, S, 'ring signature public key');
-  abytes(message, undefined, 'message');
-  checkRingShape(ring);
+  checkSignArgs(secretScalar, publicKey, ring, message);
   for (const a of ring) {
     abytes(a, S, 'ring member');
     if (!b.pointIsValid(a)) throw new OtrCryptoError('INVALID_POINT', 'ring member is not a valid point');
@@ -120,10 +133,7 @@ export function ringSignValidatedWith(
   ring: ValidRing,
   message: Uint8Array,
 ): Uint8Array {
-  abytes(secretScalar, S, 'ring signature secret');
-  abytes(publicKey, S, 'ring signature public key');
-  abytes(message, undefined, 'message');
-  checkRingShape(ring);
+  checkSignArgs(secretScalar, publicKey, ring, message);
   for (const a of ring) abytes(a, S, 'ring member');
   return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring, message);
 }
@@ -189,10 +199,7 @@ function signOverValidRing(
  * only for arguments that are not Uint8Arrays / a three-element array.
  */
 export function ringVerifyWith(challenge: RingChallenge, b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
-  checkRingShape(ring);
-  abytes(sigma, undefined, 'ring signature');
-  abytes(message, undefined, 'message');
-  if (sigma.length !== RING_SIG_BYTES) return false;
+  if (!verifyArgsOk(ring, sigma, message)) return false;
   for (const a of ring) if (a.length !== S || !b.pointIsValid(a)) return false;
   return verifyOverValidRing(challenge, b, ring as ValidRing, sigma, message);
 }
@@ -205,10 +212,7 @@ export function ringVerifyValidatedWith(
   sigma: Uint8Array,
   message: Uint8Array,
 ): boolean {
-  checkRingShape(ring);
-  abytes(sigma, undefined, 'ring signature');
-  abytes(message, undefined, 'message');
-  if (sigma.length !== RING_SIG_BYTES) return false;
+  if (!verifyArgsOk(ring, sigma, message)) return false;
   for (const a of ring) if (a.length !== S) return false;
   return verifyOverValidRing(challenge, b, ring, sigma, message);
 }

@@ -6,8 +6,8 @@
  * benches and tie correctness to cache state).
  *
  * The marks exist only in the type system: at run time a ValidPoint is the same Uint8Array. The only ways to
- * get one are the checking functions below, and `generatedPoint`/`generatedDhPublic` for values we computed
- * ourselves as G·s / g^r (in the group by construction). Values restored from storage are not marked: the
+ * get one are the checking functions below, and `generatedPoint` for points we computed ourselves as G·s
+ * (in the group by construction). Values restored from storage are not marked: the
  * plain `ecdh`/`dhSharedSecret`/`ringSign`/`ringVerify` keep validating their inputs.
  */
 import type { CryptoBackend, DhGroupName } from '../backend/types.js';
@@ -40,9 +40,4 @@ export function validDhPublic(b: CryptoBackend, x: Uint8Array, group: DhGroupNam
  */
 export function generatedPoint(p: Uint8Array): ValidPoint {
   return p as ValidPoint;
-}
-
-/** Our own g^r for an 80-byte random r: a quadratic residue in range by construction. */
-export function generatedDhPublic(x: Uint8Array): ValidDhPublic {
-  return x as ValidDhPublic;
 }

@@ -19,11 +19,12 @@
  *
  * Exit status: 0 on success, 1 on a typed OtrError (bad input), 2 on a usage error.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bytesToHex, hexToBytes } from '../bytes.js';
-import { OtrError } from '../errors.js';
+import { OtrError, OtrLimitError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { init, getBackend } from '../backend/select.js';
 import { systemRandom } from '../crypto/random.js';
 import { classifyIncoming } from '../codec/classify.js';
@@ -32,11 +33,12 @@ import { decodeAuthR, decodeIdentity } from '../wire/dake.js';
 import type { ClientProfile } from '../profile/client-profile.js';
 import type { RatchetState } from '../ratchet/state.js';
 import { formatParsed, parseWire, type Json } from './parse.js';
-import { findMacKey, macKeyMatches, modifyDataMessage, readAndForge, remacMessage, revealedMacKeys, showMacKey } from './data.js';
+import { findMacKey, macKeyIndex, modifyDataMessage, readAndForge, remacMessage, showMacKey } from './data.js';
 import { forgeInteractiveDake } from './dake.js';
 import { forgeTranscript } from './transcript.js';
 
-class UsageError extends Error {}
+/** A bad command line or an unreadable file: exit status 2 with the usage text. */
+export class UsageError extends Error {}
 
 const USAGE = `usage: otr4-forge <command> [options]
   parse [WIRE | --transcript FILE] [--json]
@@ -48,9 +50,48 @@ const USAGE = `usage: otr4-forge <command> [options]
   forge-dake --transcript FILE --initiator-id ID --responder-id ID [--line i:TEXT | --line r:TEXT ...] [--json]
 options: --json (JSON output), --js (pure-JS backend); a transcript file holds one wire string per line`;
 
-/** One wire string per non-empty line (a transcript as a client logs it). */
-export function readTranscript(path: string): string[] {
-  return readFileSync(path, 'utf8')
+/**
+ * Largest transcript file the CLI reads: 64 lines at the library's largest message (maxMessageChars, 1 MiB).
+ * The file is read up to this many bytes plus one, so a huge file, a device or a pipe that never ends costs no
+ * more memory than this before it is refused.
+ */
+export const MAX_TRANSCRIPT_BYTES = 64 * DEFAULT_LIMITS.maxMessageChars;
+
+/**
+ * One wire string per non-empty line (a transcript as a client logs it). A file that cannot be read is a
+ * usage error; one larger than MAX_TRANSCRIPT_BYTES an OtrLimitError. Each line is then bounded by the
+ * decoders' own limits.
+ */
+export function readTranscript(path: string, maxBytes = MAX_TRANSCRIPT_BYTES): string[] {
+  let buf: Buffer;
+  let n = 0;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new UsageError(`cannot read transcript ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    buf = Buffer.alloc(Math.min(maxBytes + 1, 1 << 16));
+    for (;;) {
+      if (n === buf.length) {
+        if (n > maxBytes) break;
+        const bigger = Buffer.alloc(Math.min(maxBytes + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+  } catch (e) {
+    throw new UsageError(`cannot read transcript ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+  if (n > maxBytes) throw new OtrLimitError(`transcript file is larger than ${maxBytes} bytes`);
+  return buf
+    .toString('utf8', 0, n)
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
@@ -125,20 +166,7 @@ export async function run(argv: string[]): Promise<string> {
     }
     case 'macs': {
       if (!o.transcript) throw new UsageError('macs needs --transcript FILE');
-      const wire = readTranscript(o.transcript);
-      const rows: { revealedIn: number; macKey: string; authenticates: number | null }[] = [];
-      wire.forEach((w, i) => {
-        let keys: Uint8Array[];
-        try {
-          keys = revealedMacKeys(w);
-        } catch {
-          return; // not a data message
-        }
-        for (const k of keys) {
-          const owner = wire.findIndex((m, j) => j !== i && safeMatches(b, m, k));
-          rows.push({ revealedIn: i, macKey: bytesToHex(k), authenticates: owner < 0 ? null : owner });
-        }
-      });
+      const rows = macKeyIndex(b, readTranscript(o.transcript)).map((r) => ({ ...r, macKey: bytesToHex(r.macKey) }));
       return out(rows, () =>
         rows.length === 0 ? 'no MAC keys revealed' : rows.map((r) => `#${r.revealedIn} reveals ${r.macKey.slice(0, 16)}… → authenticates #${r.authenticates ?? '?'}\n  ${r.macKey}`).join('\n'),
       );
@@ -192,14 +220,6 @@ export async function run(argv: string[]): Promise<string> {
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
-  }
-}
-
-function safeMatches(b: ReturnType<typeof getBackend>, wire: string, k: Uint8Array): boolean {
-  try {
-    return macKeyMatches(b, wire, k);
-  } catch {
-    return false;
   }
 }
 

@@ -32,12 +32,10 @@ import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, enc
 import { authITranscript, authRTranscript, dakeSecrets, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
 import type { DakeEstablished } from '../ake/interactive.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
-import { braceKeyFromDh } from '../ratchet/keys.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages, type PrekeySecrets } from '../prekey/prekey-message.js';
-import { encodeNonInteractiveAuth } from '../offline/wire.js';
-import { authMac, nonInteractivePhi, nonInteractiveSecrets, nonInteractiveTranscript, tmpKey } from '../offline/transcript.js';
+import { makeNonInteractiveAuth } from '../offline/dake.js';
 
 /** A participant as the forger knows them: public data only. */
 export interface ForgeParty {
@@ -130,24 +128,35 @@ export function forgeAuthR(b: CryptoBackend, random: RandomSource, o: ForgeAuthR
   const a = dhKeyPair(b, random);
   const ecdh0 = generateEcdh(b, random);
   const dh0 = dhKeyPair(b, random);
-  const alice: PhiParty = { tag: resp.ownerTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: idBytes(o.responder.accountId) };
-  const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: idBytes(o.initiatorAccountId) };
-  const keys: TranscriptKeys = { bobProfile: m.profile.encoded, aliceProfile: resp.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
-  const tR = authRTranscript(b, keys, alice, bob);
-  const sigma = sign(b, random, o.signer, [m.profile.forgingKey, resp.identityKey, m.y], tR, 'Auth-R');
-  const kEcdh = ecdh(b, x.secret, m.y);
-  const kDh = dhSharedSecret(b, a.secret, m.b);
-  const { ssid, prevRoot } = dakeSecrets(b, kEcdh, kDh);
-  wipe(kEcdh, kDh, a.secret);
-  const bytes = encodeAuthR({ senderTag: resp.ownerTag, receiverTag: m.senderTag, profile: resp, x: x.public, a: a.public, sigma, ecdhFirst: ecdh0.public, dhFirst: dh0.public });
-  const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: ecdh0, ourDh: dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
-  wipe(prevRoot, ecdh0.secret, dh0.secret);
-  return {
-    message: armour(bytes),
-    established: { ratchet, ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
-    x,
-    authITranscript: authITranscript(b, keys, alice, bob),
-  };
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  let prevRoot: Uint8Array | undefined;
+  try {
+    const alice: PhiParty = { tag: resp.ownerTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: idBytes(o.responder.accountId) };
+    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: idBytes(o.initiatorAccountId) };
+    const keys: TranscriptKeys = { bobProfile: m.profile.encoded, aliceProfile: resp.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
+    const tR = authRTranscript(b, keys, alice, bob);
+    const sigma = sign(b, random, o.signer, [m.profile.forgingKey, resp.identityKey, m.y], tR, 'Auth-R');
+    kEcdh = ecdh(b, x.secret, m.y);
+    kDh = dhSharedSecret(b, a.secret, m.b);
+    const secrets = dakeSecrets(b, kEcdh, kDh);
+    prevRoot = secrets.prevRoot;
+    const bytes = encodeAuthR({ senderTag: resp.ownerTag, receiverTag: m.senderTag, profile: resp, x: x.public, a: a.public, sigma, ecdhFirst: ecdh0.public, dhFirst: dh0.public });
+    const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: ecdh0, ourDh: dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
+    return {
+      message: armour(bytes),
+      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
+      x,
+      authITranscript: authITranscript(b, keys, alice, bob),
+    };
+  } catch (e) {
+    wipe(x.secret); // handed to the caller only on success (to sign the Auth-I)
+    throw e;
+  } finally {
+    // The ratchet holds copies of ecdh0 / dh0; every other secret drawn or derived here ends now, also when a
+    // hostile Identity or a signer outside the ring makes this throw.
+    wipe(kEcdh, kDh, prevRoot, a.secret, ecdh0.secret, dh0.secret);
+  }
 }
 
 // ------------------------------------------------------------------------------------------ Auth-I
@@ -186,14 +195,22 @@ export function forgeAuthI(b: CryptoBackend, random: RandomSource, o: ForgeAuthI
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify for this Identity');
   const tI = authITranscript(b, keys, alice, bob);
   const sigma = sign(b, random, o.signer, [init.identityKey, m.profile.forgingKey, m.x], tI, 'Auth-I');
-  const kEcdh = ecdh(b, id.y.secret, m.x);
-  const kDh = dhSharedSecret(b, id.b.secret, m.a);
-  const { ssid, prevRoot } = dakeSecrets(b, kEcdh, kDh);
-  wipe(kEcdh, kDh);
-  const bytes = encodeAuthI({ senderTag: init.ownerTag, receiverTag: m.senderTag, sigma });
-  const ratchet = initRatchetAsAuthISender(b, random, { prevRoot, ourEcdh: id.ecdh0, ourDh: id.dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
-  wipe(prevRoot);
-  return { message: armour(bytes), established: { ratchet, ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag } };
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
+  try {
+    kEcdh = ecdh(b, id.y.secret, m.x);
+    kDh = dhSharedSecret(b, id.b.secret, m.a);
+    secrets = dakeSecrets(b, kEcdh, kDh);
+    const bytes = encodeAuthI({ senderTag: init.ownerTag, receiverTag: m.senderTag, sigma });
+    const ratchet = initRatchetAsAuthISender(b, random, { prevRoot: secrets.prevRoot, ourEcdh: id.ecdh0, ourDh: id.dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
+    return { message: armour(bytes), established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag } };
+  } catch (e) {
+    wipe(secrets?.ssid);
+    throw e;
+  } finally {
+    wipe(kEcdh, kDh, secrets?.prevRoot); // also when a hostile Auth-R's keys make this throw
+  }
 }
 
 // ------------------------------------------------------------------------------------------ whole DAKE
@@ -274,51 +291,12 @@ export interface ForgedNonInteractive {
  * anyone that his honest software accepts.
  */
 export function forgeNonInteractiveAuth(b: CryptoBackend, random: RandomSource, o: ForgeNonInteractiveOptions): ForgedNonInteractive {
-  const bob = o.ensemble.clientProfile;
-  const pm = o.ensemble.prekeyMessage;
-  const D = o.ensemble.prekeyProfile.sharedPrekey;
   const alice = o.sender.profile;
-  const x = generateEcdh(b, random);
-  const a = dhKeyPair(b, random);
-  const xFirst = generateEcdh(b, random);
-  const aFirst = dhKeyPair(b, random);
-  const temps: Uint8Array[] = [];
-  try {
-    const kEcdh = ecdh(b, x.secret, pm.y);
-    const kDh = dhSharedSecret(b, a.secret, pm.b);
-    const brace = braceKeyFromDh(b, kDh);
-    const eD = ecdh(b, x.secret, D);
-    const eH = ecdh(b, x.secret, bob.identityKey);
-    const tmpK = tmpKey(b, kEcdh, eD, eH, brace);
-    temps.push(kEcdh, kDh, brace, eD, eH, tmpK);
-    const aliceParty: PhiParty = { tag: alice.ownerTag, ecdh0: xFirst.public, dh0: aFirst.public, accountId: idBytes(o.sender.accountId) };
-    const bobParty: PhiParty = { tag: pm.ownerTag, ecdh0: pm.y, dh0: pm.b, accountId: idBytes(o.receiverAccountId) };
-    const t = nonInteractiveTranscript(
-      b,
-      { bobProfile: bob.encoded, aliceProfile: alice.encoded, y: pm.y, x: x.public, b: pm.b, a: a.public, sharedPrekey: D },
-      nonInteractivePhi(aliceParty, bobParty),
-    );
-    const sigma = sign(b, random, o.signer, [bob.forgingKey, alice.identityKey, pm.y], t, 'Non-Interactive-Auth');
-    const mac = authMac(b, tmpK, t);
-    const { ssid, prevRoot } = nonInteractiveSecrets(b, tmpK);
-    temps.push(prevRoot);
-    const bytes = encodeNonInteractiveAuth({
-      senderTag: alice.ownerTag,
-      receiverTag: pm.ownerTag,
-      profile: alice,
-      x: x.public,
-      a: a.public,
-      sigma,
-      prekeyId: pm.id,
-      authMac: mac,
-      ecdhFirst: xFirst.public,
-      dhFirst: aFirst.public,
-    });
-    const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: xFirst, ourDh: aFirst, theirEcdh: pm.y, theirDh: pm.b });
-    return { message: armour(bytes), established: { ratchet, ssid, ssidBoldHalf: 'first', peerProfile: bob, peerTag: pm.ownerTag } };
-  } finally {
-    wipe(x.secret, a.secret, xFirst.secret, aFirst.secret, ...temps);
-  }
+  const sender = { tag: alice.ownerTag, profile: alice, accountId: idBytes(o.sender.accountId) };
+  const r = makeNonInteractiveAuth(b, random, sender, idBytes(o.receiverAccountId), o.ensemble, (ring, t) =>
+    sign(b, random, o.signer, ring, t, 'Non-Interactive-Auth'),
+  );
+  return { message: armour(r.message), established: r.established };
 }
 
 /** Decodes an armoured Auth-I (for tests and the CLI: the sigma to inspect). */

@@ -12,9 +12,17 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { abytes, equalBytes, utf8, wipe } from '../bytes.js';
-import { OtrArgumentError, OtrCryptoError, OtrDecodeError } from '../errors.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
-import { decodeDataMessage, draftDataMessage, encodeDataMessage, splitRevealedMacs, type DataMessage, type DataMessageFields } from '../wire/data.js';
+import {
+  decodeDataMessage,
+  draftDataMessage,
+  encodeDataMessage,
+  splitRevealedMacs,
+  type DataMessage,
+  type DataMessageFields,
+  type DecodedDataMessage,
+} from '../wire/data.js';
 import { peekHeader, MessageType, PROTOCOL_VERSION_4 } from '../wire/header.js';
 import { authenticator, chachaXor, MAC_KEY_BYTES, MESSAGE_KEY_BYTES, messageKeys, messageMacKey, CHAIN_KEY_BYTES } from '../ratchet/keys.js';
 import { joinPlaintext, splitPlaintext } from '../wire/tlv.js';
@@ -42,28 +50,74 @@ export function revealedMacKeys(wire: string): Uint8Array[] {
   return splitRevealedMacs(decodeDataWire(wire).revealedMacs).map((k) => k.slice());
 }
 
+/** Whether `mkMac` recomputes the tag of an already decoded data message. */
+function authenticates(b: CryptoBackend, m: DecodedDataMessage, mkMac: Uint8Array): boolean {
+  return equalBytes(authenticator(b, mkMac, m.authenticated), m.authenticator);
+}
+
+/** The string decoded as an OTRv4 data message, or undefined for anything the decoder refuses (typed errors only). */
+function dataMessageOrUndefined(wire: string): DecodedDataMessage | undefined {
+  try {
+    return decodeDataMessage(dearmour(wire));
+  } catch (e) {
+    if (e instanceof OtrError) return undefined;
+    throw e;
+  }
+}
+
 /** True when `mkMac` is the key that authenticates this data message (its tag recomputes exactly). */
 export function macKeyMatches(b: CryptoBackend, wire: string, mkMac: Uint8Array): boolean {
   abytes(mkMac, MAC_KEY_BYTES, 'MAC key');
-  const m = decodeDataMessage(dearmour(wire));
-  return equalBytes(authenticator(b, mkMac, m.authenticated), m.authenticator);
+  return authenticates(b, decodeDataMessage(dearmour(wire)), mkMac);
 }
 
 /**
  * Of the MAC keys revealed anywhere in `transcript` (data messages; other strings are skipped), the one that
  * authenticates `wire`, or undefined. This is how a third party holding only the transcript finds the key.
+ * `wire` is decoded once (when the first key is tried), whatever the number of keys.
  */
 export function findMacKey(b: CryptoBackend, wire: string, transcript: readonly string[]): Uint8Array | undefined {
+  let m: DecodedDataMessage | undefined;
   for (const w of transcript) {
-    let keys: Uint8Array[];
-    try {
-      keys = revealedMacKeys(w);
-    } catch {
-      continue; // not a data message
+    const d = dataMessageOrUndefined(w);
+    if (!d) continue; // not a data message
+    for (const k of splitRevealedMacs(d.revealedMacs)) {
+      m ??= decodeDataMessage(dearmour(wire));
+      if (authenticates(b, m, k)) return k.slice();
     }
-    for (const k of keys) if (macKeyMatches(b, wire, k)) return k;
   }
   return undefined;
+}
+
+/**
+ * Most (key, message) pairs macKeyIndex tries: one authenticator each. A real conversation of n messages
+ * reveals about n keys, so n² trials; this allows ~2,000 messages. A hostile transcript can reveal up to
+ * maxMacKeysToReveal (1,000) keys per line, and without a budget a few thousand lines would cost hours.
+ */
+export const MAX_MAC_KEY_TRIALS = 1 << 22;
+
+/** One revealed MAC key: the line that reveals it, and the line it authenticates (null: none in the transcript). */
+export interface RevealedMacKey {
+  readonly revealedIn: number;
+  readonly macKey: Uint8Array;
+  readonly authenticates: number | null;
+}
+
+/**
+ * Every MAC key revealed in `transcript`, matched to the (first other) data message it authenticates. Each
+ * line is decoded once; lines that are not data messages are skipped. OtrLimitError when matching would take
+ * more than MAX_MAC_KEY_TRIALS authenticator computations (checked before any is done).
+ */
+export function macKeyIndex(b: CryptoBackend, transcript: readonly string[], maxTrials = MAX_MAC_KEY_TRIALS): RevealedMacKey[] {
+  const decoded = transcript.map(dataMessageOrUndefined);
+  const data = decoded.flatMap((m, i) => (m ? [{ i, m }] : []));
+  const keys = decoded.flatMap((m, i) => (m ? splitRevealedMacs(m.revealedMacs).map((k) => ({ i, k })) : []));
+  if (keys.length * data.length > maxTrials)
+    throw new OtrLimitError(`matching ${keys.length} MAC keys against ${data.length} data messages exceeds ${maxTrials} trials`);
+  return keys.map(({ i, k }) => {
+    const owner = data.find((d) => d.i !== i && authenticates(b, d.m, k));
+    return { revealedIn: i, macKey: k.slice(), authenticates: owner ? owner.i : null };
+  });
 }
 
 /** Show MAC Key: MKmac = KDF(usage_MAC_key, MKenc, 64) for a 64-byte message (encryption) key. */

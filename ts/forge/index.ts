@@ -13,6 +13,8 @@ export {
   revealedMacKeys,
   macKeyMatches,
   findMacKey,
+  macKeyIndex,
+  MAX_MAC_KEY_TRIALS,
   showMacKey,
   remacMessage,
   modifyDataMessage,
@@ -21,6 +23,7 @@ export {
   type ModifyOptions,
   type ReadAndForgeOptions,
   type ReadAndForgeResult,
+  type RevealedMacKey,
 } from './data.js';
 export {
   forgeIdentity,

@@ -22,7 +22,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ecdh, generateEcdh } from '../crypto/ecdh.js';
 import { dhAssertValidPublic, dhKeyPair, dhSharedSecret } from '../crypto/dh.js';
-import { ringSign, ringVerify } from '../crypto/ring-sig.js';
+import { ringSign, ringVerify, type Ring } from '../crypto/ring-sig.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrCryptoError, OtrStateError } from '../errors.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
@@ -69,6 +69,35 @@ export function sendNonInteractiveAuth(
 ): SendNonInteractiveResult {
   checkLocal(b, local);
   validateEnsemble(b, ensemble, { ...ensembleOptions, nowMs });
+  const sender: NonInteractiveSender = { tag: local.instanceTag, profile: local.profile, accountId: local.accountId };
+  return makeNonInteractiveAuth(b, random, sender, local.peerAccountId, ensemble, (ring, t) =>
+    ringSign(b, random, local.identityScalar, local.profile.identityKey, ring, t),
+  );
+}
+
+/** The sender of a Non-Interactive-Auth message, as bound into phi and the header. */
+export interface NonInteractiveSender {
+  /** Sender instance tag (the profile's owner tag). */
+  readonly tag: number;
+  readonly profile: ClientProfile;
+  readonly accountId: Uint8Array;
+}
+
+/**
+ * The Non-Interactive-Auth message and the sender's ratchet, for an ensemble the caller has validated, with
+ * the ring signature over {F_receiver, H_sender, Y_prekey} made by `sign`. sendNonInteractiveAuth signs with
+ * the sender's identity key; the forging toolkit (forge/dake.ts) with the secret of any ring member — one
+ * construction, so what the toolkit makes is exactly what an honest sender makes. Random draws: x, a,
+ * X_first, A_first, then whatever `sign` draws.
+ */
+export function makeNonInteractiveAuth(
+  b: CryptoBackend,
+  random: RandomSource,
+  sender: NonInteractiveSender,
+  receiverAccountId: Uint8Array,
+  ensemble: PrekeyEnsemble,
+  sign: (ring: Ring, t: Uint8Array) => Uint8Array,
+): SendNonInteractiveResult {
   const bob = ensemble.clientProfile;
   const pm = ensemble.prekeyMessage;
   const D = ensemble.prekeyProfile.sharedPrekey;
@@ -92,21 +121,21 @@ export function sendNonInteractiveAuth(
     const tmpK = tmpKey(b, kEcdh, eD, eH, brace);
     temps.push(tmpK);
 
-    const alice: PhiParty = { tag: local.instanceTag, ecdh0: xFirst.public, dh0: aFirst.public, accountId: local.accountId };
-    const bobParty: PhiParty = { tag: pm.ownerTag, ecdh0: pm.y, dh0: pm.b, accountId: local.peerAccountId };
+    const alice: PhiParty = { tag: sender.tag, ecdh0: xFirst.public, dh0: aFirst.public, accountId: sender.accountId };
+    const bobParty: PhiParty = { tag: pm.ownerTag, ecdh0: pm.y, dh0: pm.b, accountId: receiverAccountId };
     const t = nonInteractiveTranscript(
       b,
-      { bobProfile: bob.encoded, aliceProfile: local.profile.encoded, y: pm.y, x: x.public, b: pm.b, a: a.public, sharedPrekey: D },
+      { bobProfile: bob.encoded, aliceProfile: sender.profile.encoded, y: pm.y, x: x.public, b: pm.b, a: a.public, sharedPrekey: D },
       nonInteractivePhi(alice, bobParty),
     );
-    const sigma = ringSign(b, random, local.identityScalar, local.profile.identityKey, [bob.forgingKey, local.profile.identityKey, pm.y], t);
+    const sigma = sign([bob.forgingKey, sender.profile.identityKey, pm.y], t);
     const mac = authMac(b, tmpK, t);
     const { ssid, prevRoot } = nonInteractiveSecrets(b, tmpK);
     temps.push(prevRoot);
     const message = encodeNonInteractiveAuth({
-      senderTag: local.instanceTag,
+      senderTag: sender.tag,
       receiverTag: pm.ownerTag,
-      profile: local.profile,
+      profile: sender.profile,
       x: x.public,
       a: a.public,
       sigma,

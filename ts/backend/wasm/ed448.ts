@@ -43,6 +43,18 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     return x.ed448_decodes() === 1;
   };
 
+  /** G·a + P·b by one of the two entry points that share the a S0, point S1, b S2 layout (variable / constant time). */
+  const doubleMul = (entry: () => number, a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array => {
+    abytes(a, SCALAR_BYTES, 'a');
+    abytes(b, SCALAR_BYTES, 'b');
+    abytes(p, POINT_BYTES, 'point');
+    put(S0, a);
+    put(S1, p);
+    put(S2, b);
+    if (entry() !== 1) throw invalidPoint('point');
+    return result();
+  };
+
   return {
     pointDecodes(p) {
       abytes(p, POINT_BYTES, 'point');
@@ -72,25 +84,11 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     },
 
     pointDoubleMulBase(a, p, b) {
-      abytes(a, SCALAR_BYTES, 'a');
-      abytes(b, SCALAR_BYTES, 'b');
-      abytes(p, POINT_BYTES, 'point');
-      put(S0, a);
-      put(S1, p);
-      put(S2, b);
-      if (x.ed448_double_mul_base() !== 1) throw invalidPoint('point');
-      return result();
+      return doubleMul(x.ed448_double_mul_base, a, p, b);
     },
 
     pointDoubleMulBaseCT(a, p, b) {
-      abytes(a, SCALAR_BYTES, 'a');
-      abytes(b, SCALAR_BYTES, 'b');
-      abytes(p, POINT_BYTES, 'point');
-      put(S0, a);
-      put(S1, p);
-      put(S2, b);
-      if (x.ed448_double_mul_base_ct() !== 1) throw invalidPoint('point');
-      return result();
+      return doubleMul(x.ed448_double_mul_base_ct, a, p, b);
     },
 
     pointAdd(p, q) {
