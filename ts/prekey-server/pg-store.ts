@@ -16,10 +16,11 @@
  *
  * The schema is created on open under another advisory lock, so processes may start together.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { utf8 } from '../bytes.js';
+import { inTransaction } from '../store/pg-transaction.js';
 import type { PrekeyStore, PublicationRecord, StoreLimits, StoredEnsemble } from './store.js';
 
 /** Advisory-lock keys (arbitrary constants: "OTR4" and 1, 2). */
@@ -87,7 +88,7 @@ export class PgStore implements PrekeyStore {
     // fails (and is answered as an error) or reconnects.
     pool.on('error', () => {});
     try {
-      await PgStore.tx(pool, async (c) => {
+      await inTransaction(pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
         await c.query(SCHEMA);
       });
@@ -98,21 +99,6 @@ export class PgStore implements PrekeyStore {
     return new PgStore(pool, o.limits ?? DEFAULT_LIMITS);
   }
 
-  private static async tx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
-  }
-
   private usable(): void {
     if (this.closed) throw new OtrStateError('store is closed');
   }
@@ -120,7 +106,7 @@ export class PgStore implements PrekeyStore {
   async publish(identity: string, r: PublicationRecord): Promise<void> {
     this.usable();
     const id = Buffer.from(utf8(identity));
-    await PgStore.tx(this.pool, async (c) => {
+    await inTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_PUBLISH]);
       const tags = (await c.query('SELECT tag FROM pks_instances WHERE identity = $1', [id])).rows.map((x) => Number(x.tag));
       if (tags.length === 0 && Number((await c.query('SELECT count(DISTINCT identity) AS n FROM pks_instances')).rows[0].n) >= this.limits.maxIdentities)
