@@ -88,8 +88,13 @@ function num(o: Record<Option, string>, name: Option, integer = true): number {
 async function loadOrCreateKey(path: string): Promise<Uint8Array> {
   for (;;) {
     try {
-      const k = new Uint8Array(await fsp.readFile(path));
-      if (k.length !== 57) throw new Error(`${path} must hold exactly 57 bytes (an Ed448 seed), it holds ${k.length}`);
+      // The Buffer itself is returned (a copy would leave the seed in the read buffer, never wiped).
+      const k = await fsp.readFile(path);
+      if (k.length !== 57) {
+        const n = k.length;
+        wipe(k);
+        throw new Error(`${path} must hold exactly 57 bytes (an Ed448 seed), it holds ${n}`);
+      }
       return k;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -101,6 +106,9 @@ async function loadOrCreateKey(path: string): Promise<Uint8Array> {
     try {
       await fh.write(key);
       await fh.sync();
+    } catch (e) {
+      wipe(key);
+      throw e;
     } finally {
       await fh.close();
     }
@@ -165,8 +173,12 @@ async function main(): Promise<void> {
   if (o['on-corruption'] !== 'refuse' && o['on-corruption'] !== 'quarantine') throw new UsageError('--on-corruption is refuse or quarantine');
   const opened = await openPrekeyStore(storeSpec, limits, { onCorruption: o['on-corruption'] });
   const identitySecret = await loadOrCreateKey(keyPath);
-  const core = new PrekeyServer({ backend, random: systemRandom, now: Date.now, identity: o.identity, identitySecret, store: opened.store, limits });
-  wipe(identitySecret); // the core keeps only the derived scalar; the seed need not stay in memory
+  let core: PrekeyServer;
+  try {
+    core = new PrekeyServer({ backend, random: systemRandom, now: Date.now, identity: o.identity, identitySecret, store: opened.store, limits });
+  } finally {
+    wipe(identitySecret); // the core keeps only the derived scalar; the seed need not stay in memory (nor after a throw)
+  }
   const stats = new ServerStats();
   const tcp = await listenTcp(core, {
     port,

@@ -11,6 +11,7 @@
  * The whole bridge state is one record ('account'): the session layer does not yet split conversations into
  * records of their own; when it does, each conversation becomes its own record here.
  */
+import { wipe } from '../../ts/bytes.js';
 import { ACCOUNT_RECORD, openAccountRecords, type AccountRecords, type RecordStore } from '../../ts/store/index.js';
 import { loadState, saveState, type BridgeState } from './state-file.js';
 
@@ -39,13 +40,23 @@ export async function sqliteBackend(path: string, accountId: string, sealKeyHex?
   const { openSqliteStore } = await import('../../ts/store/sqlite.js');
   const store: RecordStore = await openSqliteStore({ path, worker: true });
   let sealKey: Uint8Array | undefined;
-  if (sealKeyHex !== undefined) {
-    if (!/^([0-9a-fA-F]{2}){32,}$/.test(sealKeyHex)) throw new Error('XMPP_BRIDGE_SEAL_KEY must be at least 32 bytes in hex');
-    sealKey = Uint8Array.from(Buffer.from(sealKeyHex, 'hex'));
+  let records: AccountRecords;
+  try {
+    if (sealKeyHex !== undefined) {
+      if (!/^([0-9a-fA-F]{2}){32,}$/.test(sealKeyHex)) throw new Error('XMPP_BRIDGE_SEAL_KEY must be at least 32 bytes in hex');
+      // Decoded straight into the key buffer (no intermediate copy left behind unwiped).
+      sealKey = Buffer.from(sealKeyHex, 'hex');
+    }
+    records = await openAccountRecords(store, accountId, { sealKey });
+  } catch (e) {
+    await store.close();
+    throw e;
+  } finally {
+    // The sealed store derived its own keys (and wipes them on close); the host key need not stay in memory.
+    wipe(sealKey);
   }
-  const records: AccountRecords = await openAccountRecords(store, accountId, { sealKey });
   return {
-    where: `sqlite:${path}${sealKey ? ' (sealed)' : ''}`,
+    where: `sqlite:${path}${sealKeyHex !== undefined ? ' (sealed)' : ''}`,
     async load() {
       const r = await records.load(ACCOUNT_RECORD);
       if (!r) return undefined;

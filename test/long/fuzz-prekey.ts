@@ -10,23 +10,12 @@
  * command that replays it) go to stdout; the exit code is 1 if anything failed.
  */
 import { loadBackend } from '../../ts/backend/select.js';
+import { fuzzArgs } from './fuzz-cli.js';
 import { PrekeyServerFuzz, type FuzzFailure } from '../helpers/prekey-server-fuzz.js';
 
 const EPOCH = 256;
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
-const useJs = args.includes('--js') ? (args.splice(args.indexOf('--js'), 1), true) : false;
-const from = Number(flag('--from') ?? 0);
-const seed = Number(flag('--seed') ?? 1);
-const tcpEvery = Number(flag('--tcp-every') ?? 16);
-const iterations = Number(args[0] ?? 100_000);
-if (!Number.isInteger(iterations) || iterations <= 0 || from % EPOCH !== 0 || !(tcpEvery > 0)) {
-  console.error(`usage: fuzz-prekey.js [iterations] [--from N (a multiple of ${EPOCH})] [--js] [--seed S] [--tcp-every K]`);
-  process.exit(2);
-}
+const { iterations, from, seed, useJs, extra, replay } = fuzzArgs('fuzz-prekey.js', EPOCH, 100_000, { 'tcp-every': 16 });
+const tcpEvery = extra['tcp-every']!;
 
 const fz = new PrekeyServerFuzz(await loadBackend(useJs ? 'js' : 'wasm'), seed);
 const failures: FuzzFailure[] = [];
@@ -37,7 +26,7 @@ for (let e = from / EPOCH; fz.stats.inputs < iterations; e++) {
   if (e % tcpEvery === 0) f.push(...(await fz.tcpRound(32)));
   for (const x of f) {
     failures.push(x);
-    console.log(`FAIL epoch ${x.epoch} input ${x.index} [${x.cls}] ${x.problem}\n  input: ${x.input}\n  replay: node build/test/long/fuzz-prekey.js ${EPOCH} --from ${x.epoch * EPOCH} --seed ${seed}${useJs ? ' --js' : ''}`);
+    console.log(`FAIL epoch ${x.epoch} input ${x.index} [${x.cls}] ${x.problem}\n  input: ${x.input}\n  replay: ${replay(x.epoch * EPOCH, EPOCH)}`);
   }
   const now = performance.now();
   if (now - last > 10_000) {

@@ -18,6 +18,7 @@
  * EPOCH, so `--from <epoch start>` replays a failure exactly.
  */
 import { loadBackend } from '../../ts/backend/select.js';
+import { fuzzArgs } from './fuzz-cli.js';
 import { armour, dearmour } from '../../ts/codec/armour.js';
 import { OtrError } from '../../ts/errors.js';
 import { type StateValue, decodeState, encodeState } from '../../ts/session/state-codec.js';
@@ -31,19 +32,7 @@ import { ALICE_TAG, BOB_TAG, encryptedPair, testDsaKey } from '../interop/v3-pai
 const EPOCH = 128;
 const MALLORY_TAG = 0x6666_0100;
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
-const useJs = args.includes('--js') ? (args.splice(args.indexOf('--js'), 1), true) : false;
-const from = Number(flag('--from') ?? 0);
-const seed = Number(flag('--seed') ?? 1);
-const iterations = Number(args[0] ?? 100_000);
-if (!Number.isInteger(iterations) || iterations <= 0 || from % EPOCH !== 0) {
-  console.error(`usage: fuzz-v3.js [iterations] [--from N (a multiple of ${EPOCH})] [--js] [--seed S]`);
-  process.exit(2);
-}
+const { iterations, from, seed, useJs, replay } = fuzzArgs('fuzz-v3.js', EPOCH, 100_000);
 const be = await loadBackend(useJs ? 'js' : 'wasm');
 
 // ------------------------------------------------------------------------------------------ corpus
@@ -287,7 +276,7 @@ for (let i = from; i < from + iterations; i++) {
     const epoch = i - (i % EPOCH);
     console.log(`FAIL #${i} (${inp.desc}): ${(e as Error)?.stack ?? e}`);
     if ('texts' in inp) console.log(`  input: ${JSON.stringify(inp.texts.join(' | ').slice(0, 300))}`);
-    console.log(`  replay: node build/test/long/fuzz-v3.js ${i - epoch + 1} --from ${epoch} --seed ${seed}${useJs ? ' --js' : ''}`);
+    console.log(`  replay: ${replay(epoch, i - epoch + 1)}`);
     if (failures >= 20) break;
     reset();
   }

@@ -17,6 +17,7 @@
  */
 import { Account, type Outcome } from '../../ts/index.js';
 import { loadBackend } from '../../ts/backend/select.js';
+import { fuzzArgs } from './fuzz-cli.js';
 import type { Conversation } from '../../ts/session/conversation.js';
 import { armour, dearmour } from '../../ts/codec/armour.js';
 import { buildErrorMessage, OtrErrorCode } from '../../ts/codec/error-message.js';
@@ -31,19 +32,7 @@ import { ALICE_ID, BOB_ID, T0 } from '../helpers/session-pair.js';
 
 const EPOCH = 256;
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
-const useJs = args.includes('--js') ? (args.splice(args.indexOf('--js'), 1), true) : false;
-const from = Number(flag('--from') ?? 0);
-const seed = Number(flag('--seed') ?? 1);
-const iterations = Number(args[0] ?? 1_000_000);
-if (!Number.isInteger(iterations) || iterations <= 0 || from % EPOCH !== 0) {
-  console.error(`usage: fuzz.js [iterations] [--from N (a multiple of ${EPOCH})] [--js] [--seed S]`);
-  process.exit(2);
-}
+const { iterations, from, seed, useJs, replay } = fuzzArgs('fuzz.js', EPOCH, 1_000_000);
 
 const be = await loadBackend(useJs ? 'js' : 'wasm');
 
@@ -286,7 +275,7 @@ for (let i = from; i < from + iterations; i++) {
     const epoch = i - (i % EPOCH);
     console.log(`FAIL #${i} (${desc}, receiver ${rcv.label}): ${(e as Error)?.stack ?? e}`);
     console.log(`  input: ${JSON.stringify(text.slice(0, 300))}${text.length > 300 ? '...' : ''}`);
-    console.log(`  replay: node build/test/long/fuzz.js ${i - epoch + 1} --from ${epoch} --seed ${seed}${useJs ? ' --js' : ''}`);
+    console.log(`  replay: ${replay(epoch, i - epoch + 1)}`);
     if (failures >= 20) break;
   }
   const now = performance.now();

@@ -16,11 +16,13 @@
  *
  * The schema is created on open under another advisory lock, so processes may start together.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { utf8 } from '../bytes.js';
+import { inTransaction } from '../store/pg-transaction.js';
 import type { PrekeyStore, PublicationRecord, StoreLimits, StoredEnsemble } from './store.js';
+import { rowBytes, rowUint32, storedBytesCap } from './store-rows.js';
 
 /** Advisory-lock keys (arbitrary constants: "OTR4" and 1, 2). */
 const LOCK_SCHEMA = 0x4f545234_01;
@@ -42,7 +44,7 @@ CREATE INDEX IF NOT EXISTS pks_prekeys_order ON pks_prekeys (identity, tag, seq)
 
 const TAKE = `
 WITH chosen AS (
-  SELECT i.tag, i.cp, i.pp, x.seq
+  SELECT i.tag, substring(i.cp from 1 for $4) AS cp, substring(i.pp from 1 for $4) AS pp, x.seq
   FROM pks_instances i
   CROSS JOIN LATERAL (
     SELECT p.seq FROM pks_prekeys p
@@ -55,7 +57,7 @@ WITH chosen AS (
   LIMIT $3
 ), gone AS (
   DELETE FROM pks_prekeys d USING chosen c WHERE d.seq = c.seq
-  RETURNING d.tag, d.id, d.bytes, c.cp, c.pp
+  RETURNING d.tag, d.id, substring(d.bytes from 1 for $4) AS bytes, c.cp, c.pp
 )
 SELECT g.tag, g.id, g.bytes, g.cp, g.pp,
   (SELECT count(*) FROM pks_prekeys q WHERE q.identity = $1 AND q.tag = g.tag) - 1 AS remaining
@@ -65,10 +67,6 @@ export interface PgStoreOptions {
   readonly limits?: StoreLimits;
   /** Connections in this process's pool (default 10). */
   readonly poolSize?: number;
-}
-
-function bytes(v: Buffer): Uint8Array {
-  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
 }
 
 export class PgStore implements PrekeyStore {
@@ -87,7 +85,7 @@ export class PgStore implements PrekeyStore {
     // fails (and is answered as an error) or reconnects.
     pool.on('error', () => {});
     try {
-      await PgStore.tx(pool, async (c) => {
+      await inTransaction(pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
         await c.query(SCHEMA);
       });
@@ -98,21 +96,6 @@ export class PgStore implements PrekeyStore {
     return new PgStore(pool, o.limits ?? DEFAULT_LIMITS);
   }
 
-  private static async tx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
-  }
-
   private usable(): void {
     if (this.closed) throw new OtrStateError('store is closed');
   }
@@ -120,7 +103,7 @@ export class PgStore implements PrekeyStore {
   async publish(identity: string, r: PublicationRecord): Promise<void> {
     this.usable();
     const id = Buffer.from(utf8(identity));
-    await PgStore.tx(this.pool, async (c) => {
+    await inTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_PUBLISH]);
       const tags = (await c.query('SELECT tag FROM pks_instances WHERE identity = $1', [id])).rows.map((x) => Number(x.tag));
       if (tags.length === 0 && Number((await c.query('SELECT count(DISTINCT identity) AS n FROM pks_instances')).rows[0].n) >= this.limits.maxIdentities)
@@ -159,12 +142,15 @@ export class PgStore implements PrekeyStore {
 
   async take(identity: string, nowSeconds: bigint, max: number): Promise<StoredEnsemble[]> {
     this.usable();
-    const r = await this.pool.query(TAKE, [Buffer.from(utf8(identity)), nowSeconds.toString(), max]);
+    // Values are read to at most cap + 1 bytes (a longer one is refused, never read in full). The
+    // statement has committed by now: a bad row's prekey is gone (at most once still holds).
+    const cap = storedBytesCap(this.limits);
+    const r = await this.pool.query(TAKE, [Buffer.from(utf8(identity)), nowSeconds.toString(), max, cap + 1]);
     return r.rows.map((row) => ({
-      instanceTag: Number(row.tag),
-      clientProfile: bytes(row.cp),
-      prekeyProfile: bytes(row.pp),
-      prekey: { id: Number(row.id), bytes: bytes(row.bytes) },
+      instanceTag: rowUint32(row.tag, 'instance tag'),
+      clientProfile: rowBytes(row.cp, 'client profile', cap),
+      prekeyProfile: rowBytes(row.pp, 'prekey profile', cap),
+      prekey: { id: rowUint32(row.id, 'prekey id'), bytes: rowBytes(row.bytes, 'prekey message', cap) },
       remaining: Math.max(0, Number(row.remaining)),
     }));
   }

@@ -16,6 +16,7 @@ import { OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { utf8 } from '../bytes.js';
 import type { PrekeyStore, PublicationRecord, StoreLimits, StoredEnsemble } from './store.js';
+import { rowBytes, rowUint32, storedBytesCap } from './store-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pks_instances (
@@ -38,13 +39,9 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-function bytes(v: unknown): Uint8Array {
-  const b = v as Buffer;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
-}
-
 export class SqliteStore implements PrekeyStore {
   private readonly q: Record<string, Statement>;
+  private readonly cap: number;
   private closed = false;
 
   private constructor(
@@ -52,6 +49,7 @@ export class SqliteStore implements PrekeyStore {
     private readonly limits: StoreLimits,
   ) {
     const p = (sql: string) => db.prepare(sql);
+    this.cap = storedBytesCap(limits);
     this.q = {
       instancesOf: p('SELECT tag FROM pks_instances WHERE identity = ?'),
       identities: p('SELECT count(DISTINCT identity) AS n FROM pks_instances'),
@@ -67,13 +65,13 @@ export class SqliteStore implements PrekeyStore {
       insertPrekey: p('INSERT INTO pks_prekeys (identity, tag, seq, id, bytes) VALUES (?, ?, ?, ?, ?)'),
       count: p('SELECT count(*) AS n FROM pks_prekeys WHERE identity = ? AND tag = ?'),
       candidates: p(
-        `SELECT i.tag AS tag, i.cp AS cp, i.pp AS pp,
+        `SELECT i.tag AS tag, substr(i.cp, 1, ?) AS cp, substr(i.pp, 1, ?) AS pp,
            (SELECT seq FROM pks_prekeys p WHERE p.identity = i.identity AND p.tag = i.tag ORDER BY p.seq LIMIT 1) AS seq
          FROM pks_instances i
          WHERE i.identity = ? AND i.cp IS NOT NULL AND i.pp IS NOT NULL AND i.cp_expiry > ? AND i.pp_expiry > ?
          ORDER BY i.tag`,
       ),
-      remove: p('DELETE FROM pks_prekeys WHERE identity = ? AND tag = ? AND seq = ? RETURNING id, bytes'),
+      remove: p('DELETE FROM pks_prekeys WHERE identity = ? AND tag = ? AND seq = ? RETURNING id, substr(bytes, 1, ?) AS bytes'),
     };
   }
 
@@ -137,13 +135,22 @@ export class SqliteStore implements PrekeyStore {
     return this.db
       .transaction(() => {
         const out: StoredEnsemble[] = [];
-        const rows = this.q.candidates!.all(id, nowSeconds, nowSeconds) as { tag: number; cp: Buffer; pp: Buffer; seq: number | null }[];
+        // Read at most cap + 1 bytes of each value (a longer one is refused, never read in full); a
+        // throw rolls the transaction back, so a bad row takes nothing.
+        const over = this.cap + 1;
+        const rows = this.q.candidates!.all(over, over, id, nowSeconds, nowSeconds) as { tag: unknown; cp: unknown; pp: unknown; seq: unknown }[];
         for (const row of rows) {
           if (out.length >= max) break;
           if (row.seq === null) continue;
-          const gone = this.q.remove!.get(id, row.tag, row.seq) as { id: number; bytes: Buffer };
+          const gone = this.q.remove!.get(id, row.tag, row.seq, over) as { id: unknown; bytes: unknown };
           const remaining = (this.q.count!.get(id, row.tag) as { n: number }).n;
-          out.push({ instanceTag: row.tag, clientProfile: bytes(row.cp), prekeyProfile: bytes(row.pp), prekey: { id: gone.id, bytes: bytes(gone.bytes) }, remaining });
+          out.push({
+            instanceTag: rowUint32(row.tag, 'instance tag'),
+            clientProfile: rowBytes(row.cp, 'client profile', this.cap),
+            prekeyProfile: rowBytes(row.pp, 'prekey profile', this.cap),
+            prekey: { id: rowUint32(gone.id, 'prekey id'), bytes: rowBytes(gone.bytes, 'prekey message', this.cap) },
+            remaining,
+          });
         }
         return out;
       })

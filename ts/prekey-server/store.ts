@@ -68,7 +68,9 @@ export interface TakeRecord {
 }
 
 /** The limits a store enforces on publication (ts/limits.ts). */
-export type StoreLimits = Pick<Limits, 'maxIdentities' | 'maxInstancesPerIdentity' | 'maxStoredPrekeysPerInstance' | 'maxStoredPrekeysTotal'>;
+export type StoreLimits = Pick<Limits, 'maxIdentities' | 'maxInstancesPerIdentity' | 'maxStoredPrekeysPerInstance' | 'maxStoredPrekeysTotal'> &
+  /** Bounds what a database store reads back (store-rows.ts); the default when absent. */
+  Partial<Pick<Limits, 'maxServerMessageChars'>>;
 
 /**
  * The in-memory state, with the two operations as synchronous, deterministic functions (so a log replays to

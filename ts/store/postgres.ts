@@ -25,6 +25,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
+import { inTransaction } from './pg-transaction.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
 
@@ -144,19 +145,8 @@ export class PostgresStore implements RecordStore {
     });
   }
 
-  private async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+  private transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   private live(): void {
