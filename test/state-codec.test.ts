@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeState, encodeState, expect as ex, type StateValue } from '../ts/session/state-codec.js';
 import { OtrDecodeError } from '../ts/errors.js';
+import { Writer } from '../ts/codec/primitives.js';
 import { seededRandom } from './helpers/rng.js';
 
 const sample: StateValue = {
@@ -66,6 +67,21 @@ test('random bytes and hostile counts are rejected without large allocations', (
   const deep = new Uint8Array([...head, ...new Array(100).fill(0).flatMap(() => [7, 0, 0, 0, 1]), 0]);
   assert.throws(() => decodeState('test', deep), (e: unknown) => e instanceof OtrDecodeError);
   assert.throws(() => decodeState('test', new Uint8Array(10), 5), (e: unknown) => e instanceof OtrDecodeError);
+});
+
+test('a secret Writer (the state encoder\'s) zeroes every buffer it outgrows, and its last one on wipe', () => {
+  const w = new Writer(8, true);
+  const buffers = new Set<Uint8Array>();
+  for (let i = 0; i < 100; i++) {
+    buffers.add((w as unknown as { buf: Uint8Array }).buf);
+    w.byte(0xa5);
+  }
+  assert.ok(buffers.size >= 4, 'the writer grew');
+  const out = w.finish();
+  w.wipe();
+  assert.is(out.length, 100);
+  assert.ok(out.every((b) => b === 0xa5), 'what finish() returned is intact');
+  for (const b of buffers) assert.ok(b.every((x) => x === 0), 'no copy of the secret left in the writer');
 });
 
 test('typed readers name the field on a wrong shape', () => {

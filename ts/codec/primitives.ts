@@ -16,7 +16,11 @@ export class Writer {
   private buf: Uint8Array;
   private len = 0;
 
-  constructor(initialCapacity = 256) {
+  /** With `secret`, a buffer outgrown is zeroed before it is dropped (see wipe). */
+  constructor(
+    initialCapacity = 256,
+    private readonly secret = false,
+  ) {
     this.buf = new Uint8Array(initialCapacity);
   }
 
@@ -26,6 +30,7 @@ export class Writer {
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
+    if (this.secret) this.buf.fill(0);
     this.buf = next;
   }
 
@@ -104,6 +109,12 @@ export class Writer {
   /** The bytes written so far (a copy, so the writer can be reused or dropped). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
+  }
+
+  /** Zeroes and empties the writer's own buffer: after finish() of an encoding that holds secrets. */
+  wipe(): void {
+    this.buf.fill(0);
+    this.len = 0;
   }
 }
 
