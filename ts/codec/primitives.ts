@@ -16,7 +16,11 @@ export class Writer {
   private buf: Uint8Array;
   private len = 0;
 
-  constructor(initialCapacity = 256) {
+  /** With `secret`, a buffer outgrown is zeroed before it is dropped (see wipe). */
+  constructor(
+    initialCapacity = 256,
+    private readonly secret = false,
+  ) {
     this.buf = new Uint8Array(initialCapacity);
   }
 
@@ -26,8 +30,7 @@ export class Writer {
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
-    // The old buffer may hold secrets (a saved state's keys): never leave a copy behind for the GC.
-    this.buf.fill(0, 0, this.len);
+    if (this.secret) this.buf.fill(0);
     this.buf = next;
   }
 
@@ -108,12 +111,10 @@ export class Writer {
     return this.buf.slice(0, this.len);
   }
 
-  /** The bytes written so far, with the writer's own buffer zeroed: for encodings that hold secrets. */
-  finishAndWipe(): Uint8Array {
-    const out = this.buf.slice(0, this.len);
-    this.buf.fill(0, 0, this.len);
+  /** Zeroes and empties the writer's own buffer: after finish() of an encoding that holds secrets. */
+  wipe(): void {
+    this.buf.fill(0);
     this.len = 0;
-    return out;
   }
 }
 

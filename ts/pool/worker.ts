@@ -15,6 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
+import { wipe } from '../bytes.js';
 import {
   toWireError,
   type AccountInfo,
@@ -121,13 +122,16 @@ function run(call: WorkerCall): { value: unknown; mutates: boolean } {
     }
     case 'load': {
       const a = restore(call.account, call.bytes, call.settings);
+      const replaced = accounts.get(call.account); // a reload over the account (the pool reverting it)
       accounts.set(call.account, { account: a, settings: call.settings, checkpoint: call.bytes });
+      if (replaced) wipe(replaced.checkpoint);
       return { value: info(call.account, a), mutates: false };
     }
     case 'unload': {
       const h = held(call.account);
       const bytes = h.account.serialize();
       accounts.delete(call.account);
+      wipe(h.checkpoint); // ours alone (made here, or cloned in by postMessage)
       return { value: bytes, mutates: false };
     }
     case 'checkpoint':
@@ -151,6 +155,8 @@ function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
     // 'create' always checkpoints: until the main thread holds bytes, a crash would lose the new keys.
     if (h && mutates && (config.checkpoints === 'every-call' || call.op === 'create' || call.op === 'checkpoint')) {
       const bytes = call.op === 'create' ? h.checkpoint : h.account.serialize();
+      // The checkpoint replaced holds the whole account (long-term keys, every ratchet): zeroed, not left to the GC.
+      if (h.checkpoint !== bytes) wipe(h.checkpoint);
       h.checkpoint = bytes;
       // The main thread gets its own copy (transferred, not cloned); ours stays for local reverts.
       const copy = bytes.slice();

@@ -140,7 +140,7 @@ export class Account implements ConversationHost {
       limits: this.limits,
       encodeAccountRecord: () => this.encode(false, false),
       // What a call on `peer`'s conversation can change in the trust store: that peer's entries.
-      fingerprintOf: (peer) => JSON.stringify(this.fingerprints.list(peer)),
+      fingerprintOf: (peer) => this.fingerprints.revision(peer),
     });
   }
 

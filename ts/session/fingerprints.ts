@@ -36,6 +36,8 @@ export interface SeenFingerprints {
 interface PeerEntry {
   last: SeenFingerprints;
   known: KnownFingerprint[];
+  /** Changes whenever `known` does (an entry added, evicted, seen again, its trust set); 0: never changed here. */
+  revision: number;
 }
 
 /** What one completed DAKE's fingerprint is to this peer. */
@@ -56,6 +58,8 @@ export function isVerified(t: Trust | undefined): boolean {
 
 export class LastSeenFingerprints {
   private readonly byPeer = new Map<string, PeerEntry>();
+  /** The last revision handed out: revisions are unique across peers, so an evicted and re-added peer never repeats one. */
+  private revisions = 0;
 
   constructor(
     private readonly maxPeers = 100_000,
@@ -76,6 +80,14 @@ export class LastSeenFingerprints {
   list(peer: string): KnownFingerprint[] {
     const e = this.byPeer.get(peer);
     return e ? e.known.map((k) => ({ ...k })).sort((a, b) => b.lastSeen - a.lastSeen) : [];
+  }
+
+  /**
+   * A number that changes whenever `list(peer)` would: compared before and after a conversation call to tell
+   * whether the call changed the account record, at the cost of a map lookup instead of copying the list.
+   */
+  revision(peer: string): number {
+    return this.byPeer.get(peer)?.revision ?? 0;
   }
 
   /** The peers with at least one fingerprint. */
@@ -112,6 +124,7 @@ export class LastSeenFingerprints {
     const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
     if (version === 0) throw new OtrArgumentError('not a fingerprint: 112 hex digits (OTRv4) or 40 (OTRv3)');
     const k = this.find(peer, fp) ?? this.add(peer, { fingerprint: fp, version, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
+    if (k.trust !== trust) this.changed(peer);
     k.trust = trust;
   }
 
@@ -124,8 +137,10 @@ export class LastSeenFingerprints {
     let entry = this.find(peer, fingerprintHex);
     const isNew = entry === undefined || entry.lastSeen === 0;
     if (!entry) entry = this.add(peer, { fingerprint: fingerprintHex, version, firstSeen: nowMs, lastSeen: nowMs, trust: 'unverified' });
+    const lastSeen = Math.max(entry.lastSeen, nowMs);
+    if ((entry.firstSeen === 0 && nowMs !== 0) || lastSeen !== entry.lastSeen) this.changed(peer);
     if (entry.firstSeen === 0) entry.firstSeen = nowMs;
-    entry.lastSeen = Math.max(entry.lastSeen, nowMs);
+    entry.lastSeen = lastSeen;
     return { entry, isNew, ...(previousLast !== undefined && previousLast !== fingerprintHex ? { previous: previousLast } : {}) };
   }
 
@@ -153,7 +168,7 @@ export class LastSeenFingerprints {
     let e = this.byPeer.get(peer);
     if (!e) {
       if (this.byPeer.size >= this.maxPeers) this.evictPeer();
-      e = { last: {}, known: [] };
+      e = { last: {}, known: [], revision: 0 };
       this.byPeer.set(peer, e);
     } else {
       // Most recently used last: Map order is the eviction order.
@@ -174,7 +189,13 @@ export class LastSeenFingerprints {
       e.known.splice(e.known.indexOf(victim), 1);
     }
     e.known.push(k);
+    e.revision = ++this.revisions;
     return k;
+  }
+
+  private changed(peer: string): void {
+    const e = this.byPeer.get(peer);
+    if (e) e.revision = ++this.revisions;
   }
 
   /** The least recently used peer goes first (a host with more peers than the bound raises limits.maxTrustPeers). */
@@ -203,7 +224,7 @@ export class LastSeenFingerprints {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
-      const entry: PeerEntry = { last: {}, known: [] };
+      const entry: PeerEntry = { last: {}, known: [], revision: 0 };
       for (const key of ['v4', 'v3'] as const) {
         if (r[key] === null || r[key] === undefined) continue;
         const hex = expect.string(r[key], `fingerprints.${key}`);

@@ -65,8 +65,11 @@ export interface RecordBookHost {
   readonly limits: Limits;
   /** The account record's bytes (keys, profile, prekeys, fingerprints: no conversations). */
   encodeAccountRecord(): Uint8Array;
-  /** The fingerprints last seen for `peer` (a completed DAKE changes them, and so the account record). */
-  fingerprintOf(peer: string): string | undefined;
+  /**
+   * A value that changes whenever the fingerprints known for `peer` do (a completed DAKE changes them, and so the
+   * account record); compared before and after each call, so it must be cheap (LastSeenFingerprints.revision).
+   */
+  fingerprintOf(peer: string): number;
 }
 
 export class RecordBook {

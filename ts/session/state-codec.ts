@@ -152,11 +152,15 @@ function readValue(r: Reader, depth: number): StateValue {
 
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
-  const w = new Writer(4096);
-  w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
-  writeValue(w, value, 0);
-  // A state holds long-term and ratchet secrets, and it is encoded after every call (per-conversation records).
-  return w.finishAndWipe();
+  // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffers.
+  const w = new Writer(4096, true);
+  try {
+    w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
+    writeValue(w, value, 0);
+    return w.finish();
+  } finally {
+    w.wipe();
+  }
 }
 
 /** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */

@@ -16,7 +16,7 @@
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, type StoreLimits } from './validate.js';
 
 export interface IndexedDbStoreOptions {
   /** The database name (default "otr4"). */
@@ -90,14 +90,10 @@ export class IndexedDbStore implements RecordStore {
     return new IndexedDbStore(db, limits);
   }
 
-  private live(): void {
-    if (this.closed) throw new OtrStateError('the store is closed');
-  }
 
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
-    checkName(key, 'record key', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
     const tx = this.db.transaction(RECORDS, 'readonly');
     const v = (await request(tx.objectStore(RECORDS).get([accountId, key]))) as Value | undefined;
     if (v === undefined) return undefined;
@@ -107,8 +103,8 @@ export class IndexedDbStore implements RecordStore {
   }
 
   async keys(accountId: string): Promise<string[]> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, undefined, this.limits);
     const tx = this.db.transaction(RECORDS, 'readonly');
     const keys = await request(tx.objectStore(RECORDS).getAllKeys(accountRange(accountId), this.limits.maxRecordsPerAccount + 1));
     checkKeyCount(keys.length, this.limits);
@@ -118,7 +114,7 @@ export class IndexedDbStore implements RecordStore {
   commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
     let changes: readonly RecordChange[];
     try {
-      this.live();
+      checkOpen(this.closed);
       // Copied now: the transaction runs later, and the caller may reuse its buffers meanwhile.
       changes = ownCopy(checkCommit(accountId, input, this.limits));
     } catch (e) {

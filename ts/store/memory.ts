@@ -6,8 +6,7 @@
  */
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
-import { OtrStateError } from '../errors.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
 
 interface Held {
   generation: number;
@@ -28,23 +27,22 @@ export class MemoryStore implements RecordStore {
   }
 
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-    this.open();
-    checkName(accountId, 'accountId', this.limits);
-    checkName(key, 'record key', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
     const held = this.accounts.get(accountId)?.get(key);
     return held && { key, generation: held.generation, bytes: held.bytes.slice() };
   }
 
   async keys(accountId: string): Promise<string[]> {
-    this.open();
-    checkName(accountId, 'accountId', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, undefined, this.limits);
     const records = this.accounts.get(accountId);
     checkKeyCount(records?.size ?? 0, this.limits);
     return records ? [...records.keys()] : [];
   }
 
   async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
-    this.open();
+    checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
     const records = this.accounts.get(accountId) ?? new Map<string, Held>();
     // Check every change first: a commit applies entirely or not at all.
@@ -66,7 +64,4 @@ export class MemoryStore implements RecordStore {
     this.accounts.clear();
   }
 
-  private open(): void {
-    if (this.closed) throw new OtrStateError('the store is closed');
-  }
 }

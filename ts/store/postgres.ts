@@ -27,7 +27,7 @@ import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConfl
 import { resolveLimits, type Limits } from '../limits.js';
 import { inTransaction } from './pg-transaction.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
 
 export interface PostgresStoreOptions {
   /** The host's own pool; it stays open on close(). Otherwise one is made from the rest of these options. */
@@ -149,14 +149,10 @@ export class PostgresStore implements RecordStore {
     return inTransaction(this.pool, fn);
   }
 
-  private live(): void {
-    if (this.closed) throw new OtrStateError('the store is closed');
-  }
 
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
-    checkName(key, 'record key', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
     const r = await pgCall(this.pool.query({ text: this.sql.load, values: [accountId, key, this.limits.maxRecordBytes] }));
     const row = r.rows[0] as { generation: unknown; n: unknown; bytes: unknown } | undefined;
     if (!row) return undefined;
@@ -164,8 +160,8 @@ export class PostgresStore implements RecordStore {
   }
 
   async keys(accountId: string): Promise<string[]> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, undefined, this.limits);
     const r = await pgCall(
       this.pool.query({ text: this.sql.keys, values: [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1] }),
     );
@@ -174,7 +170,7 @@ export class PostgresStore implements RecordStore {
   }
 
   async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
-    this.live();
+    checkOpen(this.closed);
     // Copied now: the statements run after awaits, and the caller may reuse its buffers meanwhile.
     const changes = ownCopy(checkCommit(accountId, input, this.limits));
     if (changes.length === 0) return;

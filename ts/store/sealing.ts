@@ -38,7 +38,7 @@ import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrSta
 import { resolveLimits, type Limits } from '../limits.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkName, type StoreLimits } from './validate.js';
+import { checkCommit, checkLoad, type StoreLimits } from './validate.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -240,8 +240,7 @@ export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: Se
 
   return {
     async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-      checkName(accountId, 'accountId', limits);
-      checkName(key, 'record key', limits);
+      checkLoad(accountId, key, limits);
       const account = sealer.accountName(accountId);
       const row = await inner.load(account, sealer.keyName(account, key));
       if (!row) return undefined;
@@ -249,7 +248,7 @@ export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: Se
     },
 
     async keys(accountId: string): Promise<string[]> {
-      checkName(accountId, 'accountId', limits);
+      checkLoad(accountId, undefined, limits);
       const account = sealer.accountName(accountId);
       return (await inner.keys(account)).map((name) => sealer.openKeyName(account, name));
     },

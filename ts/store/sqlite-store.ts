@@ -31,7 +31,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkName, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
   /** The database file (created if missing). */
@@ -189,29 +189,25 @@ export class SqliteStore implements RecordStore {
     }
   }
 
-  private live(): void {
-    if (this.closed) throw new OtrStateError('the store is closed');
-  }
 
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
-    checkName(key, 'record key', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
     const row = sqlite(() => this.st.load.get(this.limits.maxRecordBytes, accountId, key)) as LoadedRow | undefined;
     if (!row) return undefined;
     return checkRow(key, row.generation, row.n, row.bytes ?? undefined, this.limits);
   }
 
   async keys(accountId: string): Promise<string[]> {
-    this.live();
-    checkName(accountId, 'accountId', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, undefined, this.limits);
     const rows = sqlite(() => this.st.keys.all(this.limits.maxRecordKeyBytes, accountId, this.limits.maxRecordsPerAccount + 1)) as { key: unknown }[];
     checkKeyCount(rows.length, this.limits);
     return rows.map((r) => checkStoredKey(r.key, this.limits));
   }
 
   async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
-    this.live();
+    checkOpen(this.closed);
     checkCommit(accountId, input, this.limits);
     if (input.length === 0) return;
     // Copied now: the write happens at the flush, and the caller may reuse its buffers meanwhile.

@@ -26,7 +26,7 @@ import {
 import { resolveLimits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { checkCommit, checkName, type StoreLimits } from './validate.js';
+import { checkCommit, checkLoad, checkOpen, type StoreLimits } from './validate.js';
 
 type Op = 'load' | 'keys' | 'commit' | 'close';
 /** Marks the workerData of our own workers, so that loading this module in any other worker does nothing. */
@@ -140,20 +140,19 @@ export class SqliteWorkerStore implements RecordStore {
 
   // Arguments are checked here too, so a wrong call fails at once and exactly as in-thread, without a hop.
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
-    if (this.closed) throw new OtrStateError('the store is closed');
-    checkName(accountId, 'accountId', this.limits);
-    checkName(key, 'record key', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
     return (await this.call('load', [accountId, key])) as StoredRecord | undefined;
   }
 
   async keys(accountId: string): Promise<string[]> {
-    if (this.closed) throw new OtrStateError('the store is closed');
-    checkName(accountId, 'accountId', this.limits);
+    checkOpen(this.closed);
+    checkLoad(accountId, undefined, this.limits);
     return (await this.call('keys', [accountId])) as string[];
   }
 
   async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
-    if (this.closed) throw new OtrStateError('the store is closed');
+    checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
     // postMessage copies the bytes now (structured clone): the caller may reuse its buffers at once.
     await this.call('commit', [accountId, changes]);

@@ -9,7 +9,7 @@
  *     bytes, or bigger than the limit, is an OtrDecodeError naming the record, never a crash and never a
  *     half-read record.
  */
-import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStoreConflictError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 
@@ -29,6 +29,17 @@ export function checkName(value: unknown, what: string, limits: StoreLimits): st
   if (value.length > limits.maxRecordKeyBytes || utf8Length(value) > limits.maxRecordKeyBytes)
     throw new OtrLimitError(`${what} is longer than maxRecordKeyBytes (${limits.maxRecordKeyBytes})`);
   return value;
+}
+
+/** Every store call starts here: refused once the store is closed (OtrStateError). */
+export function checkOpen(closed: boolean): void {
+  if (closed) throw new OtrStateError('the store is closed');
+}
+
+/** The arguments of `load(accountId, key)` (`key` omitted: of `keys(accountId)`). */
+export function checkLoad(accountId: unknown, key: unknown, limits: StoreLimits): void {
+  checkName(accountId, 'accountId', limits);
+  if (key !== undefined) checkName(key, 'record key', limits);
 }
 
 export function isGeneration(g: unknown): g is number {
