@@ -69,7 +69,8 @@ function parseArgs(argv: readonly string[]): Record<Option, string> {
   const out = Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, o.v])) as Record<Option, string>;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--') || !(a.slice(2) in OPTIONS)) throw new UsageError(`unknown option ${a}`);
+    // Own keys only: `in` would also take --constructor, --toString, --__proto__ (Object.prototype's).
+    if (!a.startsWith('--') || !Object.hasOwn(OPTIONS, a.slice(2))) throw new UsageError(`unknown option ${a}`);
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${a} needs a value`);
     out[a.slice(2) as Option] = v;
@@ -78,9 +79,23 @@ function parseArgs(argv: readonly string[]): Record<Option, string> {
   return out;
 }
 
+/** Longest delay a Node timer takes: a larger one fires after 1 ms instead (idle and line deadlines, stats, drain). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Upper bounds of the options that have one; every other number is bounded by MAX_SAFE_INTEGER. */
+const MAX: Partial<Record<Option, number>> = {
+  port: 65535,
+  'idle-ms': MAX_TIMER_MS,
+  'line-deadline-ms': MAX_TIMER_MS,
+  'drain-timeout-ms': MAX_TIMER_MS,
+  'stats-interval': Math.floor(MAX_TIMER_MS / 1000),
+};
+
+/** A plain decimal (no '', hex, exponent or spaces, which Number() would take), >= 0 and within its bound. */
 function num(o: Record<Option, string>, name: Option, integer = true): number {
-  const n = Number(o[name]);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a ${integer ? 'whole ' : ''}number >= 0, not ${JSON.stringify(o[name])}`);
+  const text = o[name];
+  const max = MAX[name] ?? Number.MAX_SAFE_INTEGER;
+  const n = (integer ? /^\d{1,16}$/ : /^\d{1,16}(\.\d{1,32})?$/).test(text) ? Number(text) : NaN;
+  if (!(n <= max)) throw new UsageError(`--${name} must be a ${integer ? 'whole ' : ''}number from 0 to ${max}, not ${JSON.stringify(text.slice(0, 40))}`);
   return n;
 }
 

@@ -15,21 +15,12 @@
 //     refused as a replay).
 // Needs `npm run build` (or tsc) first. Exit code 0 when every check holds.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { build, opt, root, soakKinds, soakTarget } from './soak-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const build = (p) => pathToFileURL(join(root, 'build', p)).href;
 const CHILD = join(root, 'build', 'test', 'helpers', 'session-bridge-child.js');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const kills = Number(opt('--kills', '100'));
-const kinds = opt('--kind', 'both') === 'both' ? ['sqlite', 'postgres'] : [opt('--kind')];
+const kinds = soakKinds();
 
 const { SOAK_ALICE, SOAK_BOB, SOAK_SEAL_KEY, openSoakStore } = await import(build('test/helpers/session-bridge-child.js'));
 const { openStoredAccount } = await import(build('ts/session/account-store.js'));
@@ -39,14 +30,7 @@ const { Wire } = await import(build('test/helpers/stored-pair.js'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function soak(kind) {
-  const dir = mkdtempSync(join(tmpdir(), 'otr4-soak-session-'));
-  let server;
-  let target = join(dir, 'alice.sqlite');
-  if (kind === 'postgres') {
-    const { startPostgres } = await import(build('test/helpers/postgres.js'));
-    server = await startPostgres({ fsync: true });
-    target = server.url;
-  }
+  const { target, done } = await soakTarget(kind, 'otr4-soak-session-', 'alice.sqlite');
   const backend = await loadBackend('wasm');
   // Set-up: Alice's account in the store, Bob in memory, one DAKE (Alice committing before transmitting).
   const store = await openSoakStore(kind, target);
@@ -190,8 +174,7 @@ async function soak(kind) {
     bobUnreadable: events.bobUnreadable,
     aliveAtEnd: aliveBob && shownByAlice.has(finalText),
   };
-  if (server) await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await done();
   const ok = report.keysReused === 0 && report.shownTwice === 0 && report.aliveAtEnd && report.bobUnreadable === 0;
   return { ok, report };
 }

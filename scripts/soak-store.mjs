@@ -12,23 +12,13 @@
 //   - the stored record is the one its writer wrote for that generation (no torn or mixed write).
 // Needs `npm run build` (or tsc) first. Exit code 0 when every check holds.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { build, opt, root, soakKinds, soakTarget } from './soak-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const build = (p) => pathToFileURL(join(root, 'build', p)).href;
 const WRITER = join(root, 'build', 'test', 'helpers', 'store-writer.js');
-
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const kills = Number(opt('--kills', '200'));
 const writers = Number(opt('--writers', '2'));
-const kinds = opt('--kind', 'both') === 'both' ? ['sqlite', 'postgres'] : [opt('--kind')];
+const kinds = soakKinds();
 
 const { ackRecord, WRITER_SEAL_KEY } = await import(build('test/helpers/store-writer.js'));
 const { openAccountRecords } = await import(build('ts/store/account-records.js'));
@@ -36,15 +26,7 @@ const { openAccountRecords } = await import(build('ts/store/account-records.js')
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function soak(kind) {
-  const dir = mkdtempSync(join(tmpdir(), 'otr4-soak-'));
-  let server;
-  let target;
-  if (kind === 'sqlite') target = join(dir, 'soak.sqlite');
-  else {
-    const { startPostgres } = await import(build('test/helpers/postgres.js'));
-    server = await startPostgres({ fsync: true });
-    target = server.url;
-  }
+  const { target, done } = await soakTarget(kind, 'otr4-soak-', 'soak.sqlite');
   const account = 'soak@example.org';
   const key = 'conv:peer@example.net';
   const acked = new Map(); // generation -> writer id
@@ -106,8 +88,7 @@ async function soak(kind) {
   const records = await openAccountRecords(store, account, { sealKey: WRITER_SEAL_KEY });
   const rec = await records.load(key);
   await store.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await done();
 
   const maxAck = Math.max(0, ...acked.keys());
   const stored = rec?.generation ?? 0;

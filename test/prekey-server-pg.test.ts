@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
+import { pool } from './helpers/task-pool.js';
 import { startPostgres } from './helpers/postgres.js';
 import { killAllServers, killServer, startServer, UNLIMITED, type ServerProcess } from './helpers/prekey-server-process.js';
 import { generatePrekeyMessages, type PrekeySecrets } from '../ts/prekey/index.js';
@@ -31,20 +32,6 @@ const FETCHERS = 240;
 const ROUNDS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, n) }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
-}
 
 test('two processes on one PostgreSQL, hundreds of fetchers, kill -9 of each under load: at most once, nothing acknowledged lost', async () => {
   const pg = await startPostgres();

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
+import { pool } from './helpers/task-pool.js';
 import { OtrError } from '../ts/errors.js';
 import { encodePrekeyMessage, generatePrekeyMessages } from '../ts/prekey/index.js';
 import { fetchEnsembles, runServerRequest } from '../ts/prekey-server/index.js';
@@ -39,21 +40,6 @@ const killAll = killAllServers;
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
-}
-
-/** Runs `n` tasks with at most `width` at a time. */
-async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, n) }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
 }
 
 const handedOut = new Map<string, number>();

@@ -40,6 +40,22 @@ export interface BridgeOptions {
 
 export const bareJid = (jid: string): string => jid.split('/')[0]!.toLowerCase();
 
+/** RFC 7622: localpart, domainpart and resourcepart are at most 1023 bytes each (so 3071 characters bound a JID). */
+const MAX_JID_CHARS = 3 * 1023 + 2;
+/** A bare JID a peer can have: localpart@domainpart, no spaces (a server or component address is no chat peer). */
+const PEER_JID = /^[^@/\s]+@[^@/\s]+$/;
+
+/**
+ * The peer (bare JID) of a sender address from the network, or undefined when it cannot be one: too long, no
+ * localpart, empty. This also keeps names such as `__proto__` or `constructor` (no `@`) out of the
+ * per-peer records, which are plain objects keyed by bare JID.
+ */
+export function peerOf(from: string): string | undefined {
+  if (from.length > MAX_JID_CHARS) return undefined;
+  const peer = bareJid(from);
+  return PEER_JID.test(peer) ? peer : undefined;
+}
+
 export class OtrBridge {
   /** The save in flight or queued; transmissions wait on it. */
   private saving: Promise<void> = Promise.resolve();
@@ -72,7 +88,12 @@ export class OtrBridge {
 
   /** A message body from the network. `from` is the sender's full JID. */
   receive(from: string, body: string): void {
-    const peer = bareJid(from);
+    const peer = peerOf(from);
+    if (peer === undefined) {
+      // Not echoed: the address is the sender's choice, of any size.
+      this.o.ui({ kind: 'error', text: 'ignored a message from an address that is not a user@domain JID' });
+      return;
+    }
     if (this.o.wire) this.o.ui({ kind: 'wire', dir: 'in', jid: from, body });
     const tags = wireTags(body);
     // otrv4.md §Instance Tags: "If a client receives a message that lists a destination instance tag different

@@ -167,4 +167,45 @@ test('one process per log: a second open is refused while the first holds the lo
   }
 });
 
+test('a log holding more than the limits allow (forged, or written under other limits) is refused, not loaded into memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otr-pks-attack-'));
+  const log = join(dir, 'prekeys.log');
+  const roomy = { maxIdentities: 100, maxInstancesPerIdentity: 4, maxStoredPrekeysPerInstance: 1000, maxStoredPrekeysTotal: 10_000 };
+  const tight = { ...roomy, maxStoredPrekeysPerInstance: 10, maxStoredPrekeysTotal: 30 };
+  try {
+    // Valid frames and checks throughout: only the amount is wrong for the server that opens it.
+    const w = await FileStore.open(dir, { limits: roomy });
+    for (let i = 0; i < 4; i++) await w.publish(`id${i}`, { instanceTag: 0x100, clientProfile: cp, prekeyProfile: cp, prekeys: prekeys(1, 9) });
+    await w.publish('big', { instanceTag: 0x100, clientProfile: cp, prekeyProfile: cp, prekeys: prekeys(1, 500) });
+    await w.close();
+    const before = readFileSync(log);
+    for (const limits of [tight, { ...roomy, maxStoredPrekeysTotal: 40 }, { ...roomy, maxIdentities: 3 }]) {
+      await FileStore.open(dir, { limits }).then(
+        () => assert.unreachable('opened a log beyond its limits'),
+        (e: unknown) => {
+          assert.instance(e, OtrStoreCorruptError, String(e));
+          assert.match((e as Error).message, /more than the limits allow/);
+        },
+      );
+    }
+    assert.equal(new Uint8Array(readFileSync(log)), new Uint8Array(before), 'refusing changed nothing');
+    // Quarantine: moved aside, the store starts empty (and within its limits).
+    const q = await FileStore.open(dir, { limits: tight, onCorruption: 'quarantine' });
+    assert.is(await q.count('big', 0x100), 0);
+    assert.is(await q.count('id0', 0x100), 0);
+    await q.close();
+    assert.ok(readdirSync(dir).some((f) => f.startsWith('prekeys.log.corrupt-')));
+    // Under the limits it was written with, the (quarantined) log opens whole.
+    const moved = readdirSync(dir).find((f) => f.startsWith('prekeys.log.corrupt-'))!;
+    const again = mkdtempSync(join(tmpdir(), 'otr-pks-attack-'));
+    writeFileSync(join(again, 'prekeys.log'), readFileSync(join(dir, moved)));
+    const r = await FileStore.open(again, { limits: roomy });
+    assert.is(await r.count('big', 0x100), 500);
+    await r.close();
+    rmSync(again, { recursive: true, force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

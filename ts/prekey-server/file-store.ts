@@ -118,6 +118,28 @@ function readLog(path: string, buf: Uint8Array): { ops: Op[]; good: number; torn
   return { ops, good: scan.good, torn: scan.torn, needsMagic: scan.needsMagic };
 }
 
+/**
+ * Rebuilds the index from the log, each publication checked against the limits as it was when written. A log
+ * this server wrote replays within them (the same records in the same order, under the same limits); one that
+ * does not was written by something else (or the limits were lowered since): corruption, so that a forged log
+ * cannot make the server hold (and serve) more than its limits allow.
+ */
+function replay(path: string, index: StoreIndex, ops: readonly Op[]): void {
+  for (const op of ops) {
+    if (op.op === 'take') {
+      index.applyTake(op.identity, op.take);
+      continue;
+    }
+    try {
+      index.checkPublish(op.identity, op.record);
+    } catch (e) {
+      if (e instanceof OtrError) throw new OtrStoreCorruptError(path, -1, `the log holds more than the limits allow (${e.message}; were the limits lowered?)`);
+      throw e;
+    }
+    index.applyPublish(op.identity, op.record);
+  }
+}
+
 const LOCK = 'prekeys.lock';
 
 function alive(pid: number): boolean {
@@ -209,7 +231,7 @@ export class FileStore implements PrekeyStore {
 
   private static async openLocked(dir: string, o: FileStoreOptions): Promise<FileStore> {
     const path = join(dir, LOG);
-    const index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
+    let index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
     let buf: Uint8Array = new Uint8Array(0);
     try {
       buf = new Uint8Array(await fsp.readFile(path));
@@ -219,15 +241,13 @@ export class FileStore implements PrekeyStore {
     let log: ReturnType<typeof readLog>;
     try {
       log = readLog(path, buf);
+      replay(path, index, log.ops);
     } catch (e) {
       if (!(e instanceof OtrStoreCorruptError) || o.onCorruption !== 'quarantine') throw e;
       await fsp.rename(path, `${path}.corrupt-${Date.now()}`);
       await syncDir(dir);
       log = { ops: [], good: 0, torn: false, needsMagic: true };
-    }
-    for (const op of log.ops) {
-      if (op.op === 'publish') index.applyPublish(op.identity, op.record);
-      else index.applyTake(op.identity, op.take);
+      index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
     }
     const fh = await fsp.open(path, 'a+');
     if (log.torn || log.needsMagic) {

@@ -219,9 +219,10 @@ export function runOnContext(opts: V3Options, state: V3State, body: (tx: Tx) => 
   try {
     body(tx);
   } catch (e) {
+    // The working copy is dropped either way (an untyped failure is rethrown): its secrets go with it.
+    wipeState(tx.s);
     if (!(e instanceof OtrError)) throw e;
     // Typed failure: the input is dropped and the caller's state stands.
-    wipeState(tx.s);
     return { state, toSend: [], toUser: [], events: [{ version: 3, instance: state.theirTag, type: 'ignored', reason: e.message, code: e.code }] };
   }
   return { state: tx.s, toSend: tx.toSend, toUser: tx.toUser, events: tx.events };
@@ -233,8 +234,28 @@ function applyAke(tx: Tx, step: AkeStep): void {
   for (const m of step.send) tx.sendMessage(m);
   const old = tx.s.auth;
   tx.s.auth = step.auth;
-  if (old !== step.auth && old.kind === 'awaitingSig' && step.auth.kind !== 'awaitingSig') wipeState(old.keys);
   if (step.result) goEncrypted(tx, step.result);
+  // The superseded AKE state's secrets (our D-H private value, r, the AKE keys) are wiped — except what the
+  // new state still holds (the D-H pair carried into awaitingSig or into the data keys, an unchanged auth).
+  if (old !== step.auth) wipeDropped(old, tx.s);
+}
+
+/** Wipes the byte arrays reachable from `dropped` that are not also reachable from `kept`. */
+function wipeDropped(dropped: object, kept: object): void {
+  const live = new Set<Uint8Array>();
+  const collect = (v: unknown, depth: number): void => {
+    if (depth > 32 || v === null || typeof v !== 'object') return;
+    if (v instanceof Uint8Array) live.add(v);
+    else for (const x of Array.isArray(v) ? v : Object.values(v)) collect(x, depth + 1);
+  };
+  collect(kept, 0);
+  const wipeOut = (v: unknown, depth: number): void => {
+    if (depth > 32 || v === null || typeof v !== 'object') return;
+    if (v instanceof Uint8Array) {
+      if (!live.has(v)) v.fill(0);
+    } else for (const x of Array.isArray(v) ? v : Object.values(v)) wipeOut(x, depth + 1);
+  };
+  wipeOut(dropped, 0);
 }
 
 function goEncrypted(tx: Tx, r: AkeResult): void {
