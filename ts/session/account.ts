@@ -310,8 +310,8 @@ export class Account implements ConversationHost {
     if (!c) {
       if (this.book.isUnloaded(peerId)) throw new OtrStateError('that conversation was unloaded: attach its record again before using it');
       // A record attached but not decoded yet (lazy restore): decoded now, on first use.
-      const dormant = this.book.takeDormant(peerId);
-      c = dormant === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, dormant);
+      const build = (state: StateValue | undefined) => (state === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, state));
+      c = this.book.takeDormant(peerId, build) ?? new Conversation(this, peerId);
       this.live(c);
     }
     return c;

@@ -138,14 +138,18 @@ export class RecordBook {
     return [...this.dormant.keys()];
   }
 
-  /** The dormant record's state value (decoded now), removed from the dormant set; undefined if none. */
-  takeDormant(peer: string): StateValue | undefined {
+  /**
+   * What `build` makes of the dormant record's state value (decoded now), the record then taken out of the
+   * dormant set; undefined if none. A record that does not decode or build stays dormant, so it is refused
+   * again on the next use — never replaced by a fresh conversation whose first commit would overwrite it.
+   */
+  takeDormant<T>(peer: string, build: (state: StateValue | undefined) => T): T | undefined {
     const d = this.dormant.get(peer);
     if (!d) return undefined;
-    const state = decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes);
+    const built = build(decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes));
     this.dormant.delete(peer);
     this.last.set(peer, d.bytes);
-    return state;
+    return built;
   }
 
   /** The dormant record's state value without taking it (whole-account serialize). */
