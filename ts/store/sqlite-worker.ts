@@ -145,7 +145,11 @@ async function serve(): Promise<void> {
   port.on('message', (r: Request) => {
     const reply = (p: Promise<unknown>) =>
       p.then(
-        (ok) => port.postMessage({ id: r.id, ok } satisfies Reply),
+        (ok) => {
+          // A loaded record's bytes (plaintext when the store is not sealed) move to the main thread: no copy stays here.
+          const bytes = (ok as StoredRecord | undefined)?.bytes;
+          port.postMessage({ id: r.id, ok } satisfies Reply, bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : []);
+        },
         (e) => port.postMessage({ id: r.id, error: toWire(e) } satisfies Reply),
       );
     if (!store) return void reply(Promise.reject(openError));
@@ -154,7 +158,11 @@ async function serve(): Promise<void> {
     const [a, b] = r.args as [string, unknown];
     if (r.op === 'load') reply(s.load(a, b as string));
     else if (r.op === 'keys') reply(s.keys(a));
-    else if (r.op === 'commit') reply(s.commit(a, b as RecordChange[]));
+    else if (r.op === 'commit') {
+      // The store copies the changes at once; this thread's clone of them is zeroed when the commit settles.
+      const changes = b as RecordChange[];
+      reply(s.commit(a, changes).finally(() => Array.isArray(changes) && changes.forEach((c) => c?.bytes instanceof Uint8Array && c.bytes.fill(0))));
+    }
     else reply(s.close());
   });
 }
