@@ -424,6 +424,7 @@ export class Account implements ConversationHost {
 
   private encode(withoutUnauthenticated: boolean, withConversations = true): Uint8Array {
     const k = this.keys;
+    const live = withConversations ? [...this.conversations].map(([peer, c]) => ({ peer, c, state: c.toState(withoutUnauthenticated) })) : [];
     const value: StateValue = {
       accountId: this.accountId,
       identitySecret: k.identity.secret,
@@ -437,7 +438,7 @@ export class Account implements ConversationHost {
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
       conversations: withConversations
         ? [
-            ...[...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+            ...live.map(({ peer, state }) => ({ peer, state })),
             ...this.book.dormantPeers.map((peer) => ({ peer, state: this.book.peekDormant(peer) ?? null })),
           ]
         : [],
@@ -445,7 +446,11 @@ export class Account implements ConversationHost {
       // The records' generations travel with the whole account, so a restored copy commits where it left off.
       generations: withConversations ? this.generationsValue() : undefined,
     };
-    return encodeState(ACCOUNT_STATE_KIND, value);
+    try {
+      return encodeState(ACCOUNT_STATE_KIND, value);
+    } finally {
+      for (const { c, state } of live) c.wipeState(state);
+    }
   }
 
   private generationsValue(): StateValue {
