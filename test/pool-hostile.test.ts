@@ -136,6 +136,34 @@ test('hostile arguments: every one a rejected promise with a typed error, none k
   }
 });
 
+test('the largest and most nested account states a host can hand the pool: refused typed, nothing kept, no worker lost', async () => {
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV });
+  try {
+    const id = 'zed@example.org';
+    const real = Account.create({ accountId: id, backend: WASM, dsaKey: null }).serialize();
+    // Past maxStateBytes: the real state with 8 MiB of padding after it (refused before any decoding).
+    const huge = new Uint8Array(DEFAULT_LIMITS.maxStateBytes * 2);
+    huge.set(real);
+    await typed(call(() => pool.loadAccount(id, huge)), 'MALFORMED');
+    // A raised limit is the host's choice: the same bytes then fail on their content, not their size.
+    await typed(call(() => pool.loadAccount(id, huge, { limits: { maxStateBytes: huge.length } })), 'MALFORMED');
+    // The state's envelope, then 400 000 nested one-element arrays, then a count of 2^31 elements.
+    const head = real.subarray(0, 'OTR4STATE'.length + 1 + 4 + 'account'.length); // magic, format version, kind
+    const nested = new Uint8Array(head.length + 400_000 * 5 + 1);
+    nested.set(head);
+    for (let i = 0; i < 400_000; i++) nested.set([7, 0, 0, 0, 1], head.length + i * 5);
+    await typed(call(() => pool.loadAccount(id, nested)), 'MALFORMED');
+    const count = Uint8Array.from([...head, 7, 0x7f, 0xff, 0xff, 0xff]);
+    await typed(call(() => pool.loadAccount(id, count)), 'MALFORMED');
+    assert.equal(pool.accountIds, [], 'no refused load left an entry');
+    assert.equal(pool.stats().workers.map((w) => w.restarts), [0]);
+    await pool.loadAccount(id, real);
+    assert.equal(pool.accountIds, [id]);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('unload returns the account as bytes that restore in-process; the pool forgets it', async () => {
   // The environment given as a plain file path (not a URL) works the same.
   const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: fileURLToPath(ENV) });

@@ -115,6 +115,26 @@ test('a v3-only peer answering our query: the key is made then, the profile re-i
   assert.is(alice.dsaKey, key);
 });
 
+test('the OTRv3 state bytes a record is made from are zeroed once encoded (per call and in serialize)', () => {
+  const { alice } = lazyAlice(5);
+  const conv = alice.conversation('bob');
+  const bob = v3Bob();
+  pump(conv, bob, conv.start().toSend);
+  assert.is(conv.version, 3);
+  const made: Uint8Array[] = [];
+  const toState = conv.toState.bind(conv);
+  conv.toState = (w?: boolean) => {
+    const v = toState(w);
+    made.push((v as { v3: Uint8Array }).v3);
+    return v;
+  };
+  const out = conv.send('over v3');
+  assert.ok(out.changed!.some((c) => c.key === 'conv:bob'), 'the call wrote the record');
+  alice.serialize();
+  assert.ok(made.length >= 2, `${made.length}`);
+  for (const b of made) assert.ok(b.length > 0 && b.every((x) => x === 0), 'an OTRv3 state copy left unwiped');
+});
+
 test('a v3-only peer starting (its ?OTRv3? query): we make the key and answer', () => {
   const { alice } = lazyAlice(4);
   const conv = alice.conversation('bob');

@@ -21,10 +21,11 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
+import { OtrArgumentError, OtrDecodeError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
+import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
@@ -203,6 +204,14 @@ export class OtrPool {
       } catch {
         return Promise.reject(new OtrArgumentError('settings must be plain data'));
       }
+      // The worker's restore would refuse it too (same error), after a clone of all of it and a round trip.
+      let maxStateBytes: number;
+      try {
+        maxStateBytes = resolveLimits(s.limits).maxStateBytes;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (bytes.length > maxStateBytes) return Promise.reject(new OtrDecodeError(`state of ${bytes.length} bytes exceeds the limit`));
       const copy = bytes.slice();
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
       return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, { chars: copy.length }).then(
@@ -213,6 +222,7 @@ export class OtrPool {
         },
         (e) => {
           if (!entry.checkpoint) this.removeEntry(entry);
+          if (entry.checkpoint !== copy) copy.fill(0); // a refused state (keys, sessions) is not kept here either
           throw e;
         },
       );

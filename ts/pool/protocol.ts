@@ -7,20 +7,8 @@
  * Errors cannot cross a thread as objects (structured clone drops their class), so a worker sends
  * `WireError` and the main thread rebuilds the same OtrError subclass with the same code and message.
  */
-import {
-  OtrArgumentError,
-  OtrCryptoError,
-  OtrDecodeError,
-  OtrError,
-  OtrLimitError,
-  OtrStateError,
-  OtrStoreConflictError,
-  type AccountOptions,
-  type BackendName,
-  type Limits,
-  type OtrErrorCode,
-  type Policy,
-} from '../index.js';
+import { OtrError, type AccountOptions, type BackendName, type Limits, type Policy } from '../index.js';
+import { otrErrorFromWire, otrErrorToWire, type WireError } from '../store/wire-error.js';
 
 /** The conversation methods a worker runs, with the arguments of Conversation's method of the same name. */
 export type ConversationMethod =
@@ -59,15 +47,7 @@ export interface BatchRequest {
   calls: WorkerCall[];
 }
 
-export interface WireError {
-  name: string;
-  code: OtrErrorCode;
-  message: string;
-  /** OtrStoreConflictError's record key. */
-  key?: string;
-  /** True for an exception that is not an OtrError (a bug): the worker reverted the account. */
-  internal?: boolean;
-}
+export type { WireError };
 
 export type CallResult =
   | { ok: true; value: unknown; checkpoint?: Uint8Array }
@@ -116,31 +96,12 @@ export interface ConversationInfo {
 }
 
 export function toWireError(e: unknown): WireError {
-  if (e instanceof OtrError) {
-    const w: WireError = { name: e.name, code: e.code, message: e.message };
-    if (e instanceof OtrStoreConflictError) w.key = e.key;
-    return w;
-  }
+  if (e instanceof OtrError) return otrErrorToWire(e);
   // Not ours: report the class only. The message of a foreign exception could quote input or state.
   return { name: 'Error', code: 'STATE', message: `unexpected ${(e as Error)?.name ?? typeof e} in the worker`, internal: true };
 }
 
 /** The OtrError subclass the worker threw, rebuilt with its code and message. */
 export function fromWireError(w: WireError): OtrError {
-  switch (w.name) {
-    case 'OtrDecodeError':
-      return new OtrDecodeError(w.message, w.code);
-    case 'OtrCryptoError':
-      return new OtrCryptoError(w.code, w.message);
-    case 'OtrLimitError':
-      return new OtrLimitError(w.message);
-    case 'OtrStateError':
-      return new OtrStateError(w.message);
-    case 'OtrArgumentError':
-      return new OtrArgumentError(w.message);
-    case 'OtrStoreConflictError':
-      return new OtrStoreConflictError(w.key ?? '', w.message);
-    default:
-      return new OtrError(w.code, w.message);
-  }
+  return otrErrorFromWire(w) ?? new OtrError(w.code ?? 'STATE', w.message);
 }

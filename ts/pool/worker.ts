@@ -15,7 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
-import { wipe } from '../bytes.js';
+import { equalBytes, utf8, wipe } from '../bytes.js';
 import {
   toWireError,
   type AccountInfo,
@@ -46,7 +46,6 @@ if (!port) throw new Error('otr4/pool: worker.js runs only as a worker thread');
 const { backend } = await init({ backend: config.backend });
 const env: PoolEnvironment = config.environment ? ((await import(config.environment)) as PoolEnvironment) : {};
 const accounts = new Map<string, Held>();
-const utf8 = new TextEncoder();
 
 function injected(accountId: string): { random?: RandomSource; clock?: () => number } {
   const e = env.environment?.(accountId) ?? {};
@@ -68,8 +67,7 @@ function info(id: string, a: Account): AccountInfo {
 
 function restore(id: string, bytes: Uint8Array, settings: AccountSettings): Account {
   const a = Account.restore(bytes, { ...settings, ...injected(id) });
-  const want = utf8.encode(id);
-  if (a.accountId.length !== want.length || a.accountId.some((b, i) => b !== want[i]))
+  if (!equalBytes(a.accountId, utf8(id)))
     throw new OtrArgumentError('the state is of another account than the id it was loaded under');
   return a;
 }

@@ -310,8 +310,8 @@ export class Account implements ConversationHost {
     if (!c) {
       if (this.book.isUnloaded(peerId)) throw new OtrStateError('that conversation was unloaded: attach its record again before using it');
       // A record attached but not decoded yet (lazy restore): decoded now, on first use.
-      const dormant = this.book.takeDormant(peerId);
-      c = dormant === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, dormant);
+      const build = (state: StateValue | undefined) => (state === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, state));
+      c = this.book.takeDormant(peerId, build) ?? new Conversation(this, peerId);
       this.live(c);
     }
     return c;
@@ -424,6 +424,7 @@ export class Account implements ConversationHost {
 
   private encode(withoutUnauthenticated: boolean, withConversations = true): Uint8Array {
     const k = this.keys;
+    const live = withConversations ? [...this.conversations].map(([peer, c]) => ({ peer, c, state: c.toState(withoutUnauthenticated) })) : [];
     const value: StateValue = {
       accountId: this.accountId,
       identitySecret: k.identity.secret,
@@ -437,7 +438,7 @@ export class Account implements ConversationHost {
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
       conversations: withConversations
         ? [
-            ...[...this.conversations].map(([peer, c]) => ({ peer, state: c.toState(withoutUnauthenticated) })),
+            ...live.map(({ peer, state }) => ({ peer, state })),
             ...this.book.dormantPeers.map((peer) => ({ peer, state: this.book.peekDormant(peer) ?? null })),
           ]
         : [],
@@ -445,7 +446,11 @@ export class Account implements ConversationHost {
       // The records' generations travel with the whole account, so a restored copy commits where it left off.
       generations: withConversations ? this.generationsValue() : undefined,
     };
-    return encodeState(ACCOUNT_STATE_KIND, value);
+    try {
+      return encodeState(ACCOUNT_STATE_KIND, value);
+    } finally {
+      for (const { c, state } of live) c.wipeState(state);
+    }
   }
 
   private generationsValue(): StateValue {

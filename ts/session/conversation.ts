@@ -1322,6 +1322,15 @@ export class Conversation {
 
   // ------------------------------------------------------------------ persistence
 
+  /**
+   * Zeroes what `toState()` made afresh for its value rather than referencing live state — the OTRv3 state's
+   * serialized bytes (its session keys) — once the value has been encoded. Every call re-encodes the record.
+   */
+  wipeState(state: StateValue): void {
+    const v3 = (state as Record<string, StateValue> | null)?.v3;
+    if (v3 instanceof Uint8Array) wipe(v3);
+  }
+
   /** This conversation's state as a persistence value (see Account.serialize). */
   toState(withoutUnauthenticated = false): StateValue {
     // Without unauthenticated material (Account.serialize when the state would exceed limits.maxStateBytes):

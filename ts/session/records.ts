@@ -53,6 +53,16 @@ export function decodeConversationRecord(bytes: Uint8Array, peer: string, maxByt
   return v.state;
 }
 
+/** The conversation's record now; what toState() copied for it (OTRv3 session keys) is zeroed once encoded. */
+function recordOf(conv: Conversation): Uint8Array {
+  const state = conv.toState();
+  try {
+    return encodeConversationRecord(conv.peerId, state);
+  } finally {
+    conv.wipeState(state);
+  }
+}
+
 /** The public calls of a conversation that may change its state: each returns an Outcome that says which records changed. */
 const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
 
@@ -138,14 +148,18 @@ export class RecordBook {
     return [...this.dormant.keys()];
   }
 
-  /** The dormant record's state value (decoded now), removed from the dormant set; undefined if none. */
-  takeDormant(peer: string): StateValue | undefined {
+  /**
+   * What `build` makes of the dormant record's state value (decoded now), the record then taken out of the
+   * dormant set; undefined if none. A record that does not decode or build stays dormant, so it is refused
+   * again on the next use — never replaced by a fresh conversation whose first commit would overwrite it.
+   */
+  takeDormant<T>(peer: string, build: (state: StateValue | undefined) => T): T | undefined {
     const d = this.dormant.get(peer);
     if (!d) return undefined;
-    const state = decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes);
+    const built = build(decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes));
     this.dormant.delete(peer);
     this.last.set(peer, d.bytes);
-    return state;
+    return built;
   }
 
   /** The dormant record's state value without taking it (whole-account serialize). */
@@ -221,8 +235,7 @@ export class RecordBook {
    * a fresh one), so a call that leaves it unchanged (plaintext from a stranger, garbage) writes no record.
    */
   adopt(conv: Conversation): void {
-    if (!this.last.has(conv.peerId))
-      this.last.set(conv.peerId, encodeConversationRecord(conv.peerId, conv.toState()));
+    if (!this.last.has(conv.peerId)) this.last.set(conv.peerId, recordOf(conv));
   }
 
   /** Marks a live conversation for the next flush; with `force`, written even if unchanged. */
@@ -278,7 +291,7 @@ export class RecordBook {
   private encodeBounded(conv: Conversation, events: OtrEvent[]): Uint8Array {
     const max = this.host.limits.maxConversationStateBytes;
     for (;;) {
-      const bytes = encodeConversationRecord(conv.peerId, conv.toState());
+      const bytes = recordOf(conv);
       if (bytes.length <= max) return bytes;
       wipe(bytes);
       const shed = conv.shedState();

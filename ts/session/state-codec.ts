@@ -16,7 +16,7 @@
 import { Reader, Writer } from '../codec/primitives.js';
 import { OtrDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { fromUtf8, utf8 } from '../bytes.js';
+import { equalBytes, fromUtf8, utf8 } from '../bytes.js';
 
 export type StateValue =
   | null
@@ -169,7 +169,7 @@ export function decodeState(kind: string, bytes: Uint8Array, maxBytes = DEFAULT_
   if (bytes.length > maxBytes) throw new OtrDecodeError(`state of ${bytes.length} bytes exceeds the limit`);
   const r = new Reader(bytes, maxBytes);
   const magic = r.raw(MAGIC.length, 'magic');
-  if (!magic.every((b, i) => b === MAGIC[i])) throw new OtrDecodeError('not an otr4 state');
+  if (!equalBytes(magic, MAGIC)) throw new OtrDecodeError('not an otr4 state');
   const version = r.byte();
   if (version !== STATE_FORMAT_VERSION) throw new OtrDecodeError(`unsupported state format version ${version}`);
   const k = readUtf8(r, 'kind', 64);

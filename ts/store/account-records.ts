@@ -209,7 +209,9 @@ class AccountRecordsImpl implements AccountRecords {
     if (change && known !== undefined) {
       let found: number | undefined;
       try {
-        found = (await this.store.load(this.accountId, e.key))?.generation ?? 0;
+        const now = await this.store.load(this.accountId, e.key);
+        found = now?.generation ?? 0;
+        now?.bytes.fill(0); // read for its generation only: the (unsealed) state is not kept
       } catch {
         // The record does not even load (a hostile row): the conflict stands; the next load reports why.
       }

@@ -12,21 +12,12 @@
  * classes, so callers see exactly what the in-thread store throws.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import {
-  OtrArgumentError,
-  OtrCryptoError,
-  OtrDecodeError,
-  OtrError,
-  OtrLimitError,
-  OtrStateError,
-  OtrStoreConflictError,
-  OtrStoreRollbackError,
-  type OtrErrorCode,
-} from '../errors.js';
+import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { checkCommit, checkLoad, checkOpen, type StoreLimits } from './validate.js';
+import { otrErrorFromWire, otrErrorToWire, type WireError } from './wire-error.js';
 
 type Op = 'load' | 'keys' | 'commit' | 'close';
 /** Marks the workerData of our own workers, so that loading this module in any other worker does nothing. */
@@ -38,15 +29,6 @@ interface Request {
   args: unknown[];
 }
 
-interface WireError {
-  name: string;
-  code?: string;
-  message: string;
-  key?: string;
-  known?: number;
-  found?: number;
-}
-
 interface Reply {
   id: number;
   ok?: unknown;
@@ -54,33 +36,14 @@ interface Reply {
 }
 
 function toWire(e: unknown): WireError {
-  const err = e as Partial<OtrStoreRollbackError> & Error;
-  return { name: err?.name ?? 'Error', code: err?.code, message: err?.message ?? String(e), key: err?.key, known: err?.known, found: err?.found };
+  if (e instanceof OtrError) return otrErrorToWire(e);
+  const err = e as Partial<Error> | undefined;
+  return { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
 }
 
 /** The same class as was thrown in the worker (an unknown one becomes OtrStateError: the worker failed). */
 function fromWire(w: WireError): Error {
-  const code = w.code as OtrErrorCode | undefined;
-  switch (w.name) {
-    case 'OtrStoreConflictError':
-      return new OtrStoreConflictError(w.key ?? '', w.message);
-    case 'OtrStoreRollbackError':
-      return new OtrStoreRollbackError(w.key ?? '', w.known ?? 0, w.found ?? 0, w.message);
-    case 'OtrDecodeError':
-      return new OtrDecodeError(w.message, code);
-    case 'OtrLimitError':
-      return new OtrLimitError(w.message);
-    case 'OtrStateError':
-      return new OtrStateError(w.message);
-    case 'OtrArgumentError':
-      return new OtrArgumentError(w.message);
-    case 'OtrCryptoError':
-      return new OtrCryptoError(code ?? 'BAD_MAC', w.message);
-    case 'OtrError':
-      return new OtrError(code ?? 'STATE', w.message);
-    default:
-      return new OtrStateError(`the SQLite worker failed: ${w.name}: ${w.message}`);
-  }
+  return otrErrorFromWire(w) ?? new OtrStateError(`the SQLite worker failed: ${w.name}: ${w.message}`);
 }
 
 /** The main-thread side: a RecordStore whose every call is a message to the worker. */
@@ -182,7 +145,11 @@ async function serve(): Promise<void> {
   port.on('message', (r: Request) => {
     const reply = (p: Promise<unknown>) =>
       p.then(
-        (ok) => port.postMessage({ id: r.id, ok } satisfies Reply),
+        (ok) => {
+          // A loaded record's bytes (plaintext when the store is not sealed) move to the main thread: no copy stays here.
+          const bytes = (ok as StoredRecord | undefined)?.bytes;
+          port.postMessage({ id: r.id, ok } satisfies Reply, bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : []);
+        },
         (e) => port.postMessage({ id: r.id, error: toWire(e) } satisfies Reply),
       );
     if (!store) return void reply(Promise.reject(openError));
@@ -191,7 +158,11 @@ async function serve(): Promise<void> {
     const [a, b] = r.args as [string, unknown];
     if (r.op === 'load') reply(s.load(a, b as string));
     else if (r.op === 'keys') reply(s.keys(a));
-    else if (r.op === 'commit') reply(s.commit(a, b as RecordChange[]));
+    else if (r.op === 'commit') {
+      // The store copies the changes at once; this thread's clone of them is zeroed when the commit settles.
+      const changes = b as RecordChange[];
+      reply(s.commit(a, changes).finally(() => Array.isArray(changes) && changes.forEach((c) => c?.bytes instanceof Uint8Array && c.bytes.fill(0))));
+    }
     else reply(s.close());
   });
 }
