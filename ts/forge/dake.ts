@@ -21,7 +21,7 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { utf8, wipe } from '../bytes.js';
+import { equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
 import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
@@ -54,7 +54,7 @@ export interface RingSigner {
 const idBytes = (id: string | Uint8Array): Uint8Array => (typeof id === 'string' ? utf8(id) : id);
 
 function sign(b: CryptoBackend, random: RandomSource, signer: RingSigner, ring: Ring, t: Uint8Array, what: string): Uint8Array {
-  if (!ring.some((a) => a.length === signer.public.length && a.every((x, i) => x === signer.public[i])))
+  if (!ring.some((a) => equalBytes(a, signer.public)))
     throw new OtrArgumentError(`${what}: the signer's public key is not a member of the ring`);
   return ringSign(b, random, signer.secret, signer.public, ring, t);
 }
