@@ -30,8 +30,8 @@ import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated, type DhKeyPair } from '../crypto/dh.js';
-import { ringSignValidated, ringVerifyValidated } from '../crypto/ring-sig.js';
-import { generatedPoint, validDhPublic, validPoint, type ValidPoint } from '../crypto/validated.js';
+import { ringSignValidated, ringVerifyValidated, type ValidRing } from '../crypto/ring-sig.js';
+import { generatedPoint, validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '../crypto/validated.js';
 import { wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { receiverTagMatches } from '../instance-tag.js';
@@ -265,28 +265,66 @@ export function receiveAuthR(
   if (!ringVerifyValidated(b, [ownKey(local.profile.forgingKey), peer.identityKey, ownKey(state.y.public)], m.sigma, tR))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify');
 
-  const tI = authITranscript(b, keys, alice, bob);
   const ownH = ownKey(local.profile.identityKey);
-  const sigma = ringSignValidated(b, random, local.identityScalar, ownH, [ownH, peer.forgingKey, X], tI);
-  const kEcdh = ecdhValidated(b, state.y.secret, X);
+  const done = makeAuthI(
+    b,
+    random,
+    { ourTag: local.instanceTag, peerTag: m.senderTag, peerProfile: m.profile, ours: state, X, A, theirEcdh, theirDh },
+    [ownH, peer.forgingKey, X],
+    authITranscript(b, keys, alice, bob),
+    (ring, tI) => ringSignValidated(b, random, local.identityScalar, ownH, ring, tI),
+  );
+  wipeDakeState(state);
+  return { state: DAKE_IDLE, ...done };
+}
+
+/** Everything Bob's Auth-I is made from once an Auth-R is accepted. */
+export interface AuthIParts {
+  readonly ourTag: number;
+  /** The responder: the Auth-R's sender tag and client profile. */
+  readonly peerTag: number;
+  readonly peerProfile: ClientProfile;
+  /** Our ephemerals from the Identity (y, b) and our first ratchet keys (ecdh0, dh0). */
+  readonly ours: { readonly y: EcdhKeyPair; readonly b: DhKeyPair; readonly ecdh0: EcdhKeyPair; readonly dh0: DhKeyPair };
+  /** The Auth-R's X, A and first ratchet keys, validated. */
+  readonly X: ValidPoint;
+  readonly A: ValidDhPublic;
+  readonly theirEcdh: ValidPoint;
+  readonly theirDh: ValidDhPublic;
+}
+
+/**
+ * Auth-I and Bob's ratchet from an accepted Auth-R: the signature over `ring` = {H_initiator, F_responder, X}
+ * and `tI` by `sign`, then K, the SSID and the first sending step. receiveAuthR signs with our identity key;
+ * the forging toolkit (forge/dake.ts) with any ring member's secret — one construction for both. Random
+ * draws: `sign`'s, then the ratchet's first step. Wipes what it derives; the caller owns `parts.ours`.
+ */
+export function makeAuthI(
+  b: CryptoBackend,
+  random: RandomSource,
+  parts: AuthIParts,
+  ring: ValidRing,
+  tI: Uint8Array,
+  sign: (ring: ValidRing, t: Uint8Array) => Uint8Array,
+): { message: Uint8Array; established: DakeEstablished } {
+  const sigma = sign(ring, tI);
+  const kEcdh = ecdhValidated(b, parts.ours.y.secret, parts.X);
   let kDh: Uint8Array | undefined;
   let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
   try {
-    kDh = dhSharedSecretValidated(b, state.b.secret, A);
+    kDh = dhSharedSecretValidated(b, parts.ours.b.secret, parts.A);
     secrets = dakeSecrets(b, kEcdh, kDh);
-    const message = encodeAuthI({ senderTag: local.instanceTag, receiverTag: m.senderTag, sigma });
+    const message = encodeAuthI({ senderTag: parts.ourTag, receiverTag: parts.peerTag, sigma });
     const ratchet = initRatchetAsAuthISenderValidated(b, random, {
       prevRoot: secrets.prevRoot,
-      ourEcdh: state.ecdh0,
-      ourDh: state.dh0,
-      theirEcdh,
-      theirDh,
+      ourEcdh: parts.ours.ecdh0,
+      ourDh: parts.ours.dh0,
+      theirEcdh: parts.theirEcdh,
+      theirDh: parts.theirDh,
     });
-    wipeDakeState(state);
     return {
-      state: DAKE_IDLE,
       message,
-      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag },
+      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: parts.peerProfile, peerTag: parts.peerTag },
     };
   } catch (e) {
     wipe(secrets?.ssid);

@@ -26,12 +26,13 @@ import { OtrArgumentError, OtrCryptoError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
 import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecret, type DhKeyPair } from '../crypto/dh.js';
-import { ringSign, ringVerify, type Ring } from '../crypto/ring-sig.js';
+import { ringSign, ringVerify, type Ring, type ValidRing } from '../crypto/ring-sig.js';
+import { validDhPublic, validPoint } from '../crypto/validated.js';
 import type { ClientProfile } from '../profile/client-profile.js';
-import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity } from '../wire/dake.js';
+import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthR, encodeIdentity } from '../wire/dake.js';
 import { authITranscript, authRTranscript, dakeSecrets, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
-import type { DakeEstablished } from '../ake/interactive.js';
-import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
+import { makeAuthI, type AuthIParts, type DakeEstablished } from '../ake/interactive.js';
+import { initRatchetAsAuthIReceiver } from '../ratchet/init.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages, type PrekeySecrets } from '../prekey/prekey-message.js';
@@ -193,24 +194,20 @@ export function forgeAuthI(b: CryptoBackend, random: RandomSource, o: ForgeAuthI
   const keys: TranscriptKeys = { bobProfile: init.encoded, aliceProfile: m.profile.encoded, y: id.y.public, x: m.x, b: id.b.public, a: m.a };
   if (o.verifyAuthR !== false && !ringVerify(b, [init.forgingKey, m.profile.identityKey, id.y.public], m.sigma, authRTranscript(b, keys, alice, bob)))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify for this Identity');
-  const tI = authITranscript(b, keys, alice, bob);
-  const sigma = sign(b, random, o.signer, [init.identityKey, m.profile.forgingKey, m.x], tI, 'Auth-I');
-  let kEcdh: Uint8Array | undefined;
-  let kDh: Uint8Array | undefined;
-  let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
-  try {
-    kEcdh = ecdh(b, id.y.secret, m.x);
-    kDh = dhSharedSecret(b, id.b.secret, m.a);
-    secrets = dakeSecrets(b, kEcdh, kDh);
-    const bytes = encodeAuthI({ senderTag: init.ownerTag, receiverTag: m.senderTag, sigma });
-    const ratchet = initRatchetAsAuthISender(b, random, { prevRoot: secrets.prevRoot, ourEcdh: id.ecdh0, ourDh: id.dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
-    return { message: armour(bytes), established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag } };
-  } catch (e) {
-    wipe(secrets?.ssid);
-    throw e;
-  } finally {
-    wipe(kEcdh, kDh, secrets?.prevRoot); // also when a hostile Auth-R's keys make this throw
-  }
+  // The honest initiator's construction (ake/interactive.ts makeAuthI), which takes validated values.
+  const ring: ValidRing = [validPoint(b, init.identityKey, 'initiator identity key'), validPoint(b, m.profile.forgingKey, 'responder forging key'), validPoint(b, m.x, 'X')];
+  const parts: AuthIParts = {
+    ourTag: init.ownerTag,
+    peerTag: m.senderTag,
+    peerProfile: m.profile,
+    ours: id,
+    X: ring[2],
+    A: validDhPublic(b, m.a),
+    theirEcdh: validPoint(b, m.ecdhFirst, 'first ECDH key'),
+    theirDh: validDhPublic(b, m.dhFirst),
+  };
+  const r = makeAuthI(b, random, parts, ring, authITranscript(b, keys, alice, bob), (rg, tI) => sign(b, random, o.signer, rg, tI, 'Auth-I'));
+  return { message: armour(r.message), established: r.established };
 }
 
 // ------------------------------------------------------------------------------------------ whole DAKE
