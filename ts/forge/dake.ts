@@ -24,14 +24,14 @@ import type { RandomSource } from '../crypto/random.js';
 import { equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
-import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
-import { dhKeyPair, dhSharedSecret, type DhKeyPair } from '../crypto/dh.js';
+import { generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
+import { dhKeyPair, type DhKeyPair } from '../crypto/dh.js';
 import { ringSign, ringVerify, type Ring, type ValidRing } from '../crypto/ring-sig.js';
 import { validDhPublic, validPoint } from '../crypto/validated.js';
 import type { ClientProfile } from '../profile/client-profile.js';
-import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthR, encodeIdentity } from '../wire/dake.js';
-import { authITranscript, authRTranscript, dakeSecrets, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
-import { makeAuthI, type AuthIParts, type DakeEstablished } from '../ake/interactive.js';
+import { decodeAuthI, decodeAuthR, decodeIdentity, encodeIdentity } from '../wire/dake.js';
+import { authITranscript, authRTranscript, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
+import { makeAuthI, makeAuthR, type AuthIParts, type AuthRParts, type DakeEstablished } from '../ake/interactive.js';
 import { initRatchetAsAuthIReceiver } from '../ratchet/init.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
@@ -129,26 +129,29 @@ export function forgeAuthR(b: CryptoBackend, random: RandomSource, o: ForgeAuthR
   const a = dhKeyPair(b, random);
   const ecdh0 = generateEcdh(b, random);
   const dh0 = dhKeyPair(b, random);
-  let kEcdh: Uint8Array | undefined;
-  let kDh: Uint8Array | undefined;
   let prevRoot: Uint8Array | undefined;
   try {
-    const alice: PhiParty = { tag: resp.ownerTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: idBytes(o.responder.accountId) };
-    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: idBytes(o.initiatorAccountId) };
-    const keys: TranscriptKeys = { bobProfile: m.profile.encoded, aliceProfile: resp.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
-    const tR = authRTranscript(b, keys, alice, bob);
-    const sigma = sign(b, random, o.signer, [m.profile.forgingKey, resp.identityKey, m.y], tR, 'Auth-R');
-    kEcdh = ecdh(b, x.secret, m.y);
-    kDh = dhSharedSecret(b, a.secret, m.b);
-    const secrets = dakeSecrets(b, kEcdh, kDh);
-    prevRoot = secrets.prevRoot;
-    const bytes = encodeAuthR({ senderTag: resp.ownerTag, receiverTag: m.senderTag, profile: resp, x: x.public, a: a.public, sigma, ecdhFirst: ecdh0.public, dhFirst: dh0.public });
+    // The honest responder's construction (ake/interactive.ts makeAuthR), which takes validated values.
+    const Y = validPoint(b, m.y, 'Y');
+    const ring: ValidRing = [validPoint(b, m.profile.forgingKey, 'initiator forging key'), validPoint(b, resp.identityKey, 'responder identity key'), Y];
+    const parts: AuthRParts = {
+      ourTag: resp.ownerTag,
+      ourProfile: resp,
+      ourAccountId: idBytes(o.responder.accountId),
+      peerAccountId: idBytes(o.initiatorAccountId),
+      identity: m,
+      Y,
+      B: validDhPublic(b, m.b),
+      ours: { x, a, ecdh0, dh0 },
+    };
+    const r = makeAuthR(b, parts, ring, (rg, tR) => sign(b, random, o.signer, rg, tR, 'Auth-R'));
+    prevRoot = r.prevRoot;
     const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: ecdh0, ourDh: dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
     return {
-      message: armour(bytes),
-      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
+      message: armour(r.message),
+      established: { ratchet, ssid: r.ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
       x,
-      authITranscript: authITranscript(b, keys, alice, bob),
+      authITranscript: r.authITranscript,
     };
   } catch (e) {
     wipe(x.secret); // handed to the caller only on success (to sign the Auth-I)
@@ -156,7 +159,7 @@ export function forgeAuthR(b: CryptoBackend, random: RandomSource, o: ForgeAuthR
   } finally {
     // The ratchet holds copies of ecdh0 / dh0; every other secret drawn or derived here ends now, also when a
     // hostile Identity or a signer outside the ring makes this throw.
-    wipe(kEcdh, kDh, prevRoot, a.secret, ecdh0.secret, dh0.secret);
+    wipe(prevRoot, a.secret, ecdh0.secret, dh0.secret);
   }
 }
 
