@@ -346,4 +346,29 @@ test('WASM: 10^5 mixed calls leave memory size unchanged and the I/O slots zeroe
   assert.ok(ctx.mem.subarray(ctx.io, ctx.io + 512).every((x) => x === 0), 'I/O slots wiped after secret calls');
 });
 
+test('WASM: the constant-time calls on secrets leave no copy of their secret inputs or output in memory', () => {
+  const ctx = (WASM as unknown as { context: WasmContext }).context;
+  const rnd = seededRandom(0x5ec);
+  const pt = Point.BASE.multiply(7n).toBytes();
+  const mem = () => Buffer.from(ctx.mem.buffer, ctx.mem.byteOffset, ctx.mem.length);
+  const absent = (secret: Uint8Array, what: string) => {
+    // Any 16-byte window of the secret found in memory is a copy left behind (2^-128 by chance).
+    for (let o = 0; o + 16 <= secret.length; o += 16) assert.is(mem().indexOf(Buffer.from(secret.subarray(o, o + 16))), -1, `${what} bytes ${o}..${o + 15}`);
+  };
+  for (let i = 0; i < 8; i++) {
+    // The ring signature's T_i = G·x + A_i·y with secret x, y.
+    const x = rnd(57);
+    const y = rnd(57);
+    WASM.pointDoubleMulBaseCT(x, pt, y);
+    absent(x, 'pointDoubleMulBaseCT a');
+    absent(y, 'pointDoubleMulBaseCT b');
+    // uniformScalar's 114-byte draw and the scalar it becomes.
+    const draw = rnd(114);
+    const s = WASM.scalarReduce(draw);
+    absent(draw, 'scalarReduce input');
+    absent(s, 'scalarReduce output');
+  }
+  assert.ok(ctx.mem.subarray(ctx.io, ctx.io + 512).every((x) => x === 0), 'I/O slots wiped');
+});
+
 test.run();

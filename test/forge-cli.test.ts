@@ -17,10 +17,10 @@ import { seededRandom } from './helpers/rng.js';
 import { ALICE_ID, BOB_ID, makePair } from './helpers/session-pair.js';
 import { bytesToHex, hexToBytes } from '../ts/bytes.js';
 import { MAX_TRANSCRIPT_BYTES, UsageError, readTranscript, run } from '../ts/forge/cli.js';
-import { findMacKey, macKeyIndex, showMacKey } from '../ts/forge/index.js';
+import { findMacKey, macKeyIndex, parseWire, showMacKey } from '../ts/forge/index.js';
 import { OtrError, OtrLimitError } from '../ts/errors.js';
 import { decodeIdentity } from '../ts/wire/dake.js';
-import { dearmour } from '../ts/codec/armour.js';
+import { armour, dearmour } from '../ts/codec/armour.js';
 
 const CLI = fileURLToPath(new URL('../ts/forge/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'otr4-forge-'));
@@ -135,5 +135,45 @@ test('macs: every line decoded once and the work bounded; beyond the trial budge
   // A key that authenticates nothing in the transcript is reported as such.
   assert.equal(macKeyIndex(WASM, [wire.find((w, i) => rows.some((r) => r.revealedIn === i))!]).map((r) => r.authenticates).filter((x) => x !== null), []);
 });
+
+test('forge-dake on a hostile transcript: profiles with small-order or undecodable keys give typed errors', async () => {
+  const identity = wire.find((w) => parseWireKind(w) === 'OTRv4 Identity')!;
+  const bytes = dearmour(identity);
+  const F = p.bob.clientProfile.forgingKey;
+  const at = indexOf(bytes, F);
+  assert.ok(at > 0, "Bob's forging key is in his Identity");
+  const identityPoint = new Uint8Array(57);
+  identityPoint[0] = 1; // the neutral element: decodes, but is no valid key
+  const offCurve = new Uint8Array(57).fill(0xff); // not canonical
+  for (const bad of [identityPoint, offCurve]) {
+    const forged = bytes.slice();
+    forged.set(bad, at);
+    const f = join(dir, 'hostile-profile.txt');
+    writeFileSync(f, wire.map((w) => (w === identity ? armour(forged) : w)).join('\n'));
+    let threw: unknown;
+    try {
+      await run(['forge-dake', '--transcript', f, '--initiator-id', BOB_ID, '--responder-id', ALICE_ID]);
+    } catch (e) {
+      threw = e;
+    }
+    assert.instance(threw, OtrError, bytesToHex(bad.subarray(0, 2)));
+  }
+});
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function parseWireKind(w: string): string | undefined {
+  try {
+    return parseWire(w).kind;
+  } catch {
+    return undefined;
+  }
+}
 
 test.run();

@@ -30,13 +30,13 @@ import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated, type DhKeyPair } from '../crypto/dh.js';
-import { ringSignValidated, ringVerifyValidated } from '../crypto/ring-sig.js';
-import { generatedPoint, validDhPublic, validPoint, type ValidPoint } from '../crypto/validated.js';
+import { ringSignValidated, ringVerifyValidated, type ValidRing } from '../crypto/ring-sig.js';
+import { generatedPoint, validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '../crypto/validated.js';
 import { wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { receiverTagMatches } from '../instance-tag.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
-import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity } from '../wire/dake.js';
+import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity, type IdentityMessage } from '../wire/dake.js';
 import { initRatchetAsAuthIReceiverValidated, initRatchetAsAuthISenderValidated } from '../ratchet/init.js';
 import type { RatchetState } from '../ratchet/state.js';
 import { authITranscript, authRTranscript, dakeSecrets, identityTieBreak, tieBreakWeWin, type PhiParty } from './transcript.js';
@@ -192,49 +192,92 @@ export function receiveIdentity(
   const a = dhKeyPair(b, random);
   const ecdh0 = generateEcdh(b, random);
   const dh0 = dhKeyPair(b, random);
-  let kEcdh: Uint8Array | undefined;
-  let kDh: Uint8Array | undefined;
   try {
-    const alice: PhiParty = { tag: local.instanceTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: local.accountId };
-    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
-    const keys = { bobProfile: m.profile.encoded, aliceProfile: local.profile.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
-    const tR = authRTranscript(b, keys, alice, bob);
     const ownH = ownKey(local.profile.identityKey);
-    const sigma = ringSignValidated(b, random, local.identityScalar, ownH, [peer.forgingKey, ownH, Y], tR);
-    const tI = authITranscript(b, keys, alice, bob);
-    kEcdh = ecdhValidated(b, x.secret, Y);
-    kDh = dhSharedSecretValidated(b, a.secret, B);
-    const { ssid, prevRoot } = dakeSecrets(b, kEcdh, kDh);
-    const message = encodeAuthR({
-      senderTag: local.instanceTag,
-      receiverTag: m.senderTag,
-      profile: local.profile,
-      x: x.public,
-      a: a.public,
-      sigma,
-      ecdhFirst: ecdh0.public,
-      dhFirst: dh0.public,
-    });
+    const r = makeAuthR(
+      b,
+      { ourTag: local.instanceTag, ourProfile: local.profile, ourAccountId: local.accountId, peerAccountId: local.peerAccountId, identity: m, Y, B, ours: { x, a, ecdh0, dh0 } },
+      [peer.forgingKey, ownH, Y],
+      (ring, tR) => ringSignValidated(b, random, local.identityScalar, ownH, ring, tR),
+    );
     wipeDakeState(state); // the old DAKE (ours, or the previous Identity's) is abandoned
     const next: DakeAwaitingAuthI = {
       kind: 'awaiting-auth-i',
       peerTag: m.senderTag,
       peerProfile: m.profile,
       x: x.public,
-      authITranscript: tI,
-      ssid,
-      prevRoot,
+      authITranscript: r.authITranscript,
+      ssid: r.ssid,
+      prevRoot: r.prevRoot,
       ecdh0,
       dh0,
       theirEcdh0: m.ecdhFirst,
       theirDh0: m.dhFirst,
     };
-    return { state: next, message };
+    return { state: next, message: r.message };
   } catch (e) {
     wipe(ecdh0.secret, dh0.secret);
     throw e;
   } finally {
-    wipe(x.secret, a.secret, kEcdh, kDh);
+    wipe(x.secret, a.secret);
+  }
+}
+
+/** Everything Alice's Auth-R is made from: the Identity it answers (Y and B validated) and her fresh keys. */
+export interface AuthRParts {
+  readonly ourTag: number;
+  readonly ourProfile: ClientProfile;
+  readonly ourAccountId: Uint8Array;
+  readonly peerAccountId: Uint8Array;
+  readonly identity: IdentityMessage;
+  readonly Y: ValidPoint;
+  readonly B: ValidDhPublic;
+  /** Freshly drawn x, a (this DAKE) and ecdh0, dh0 (the first ratchet keys). The caller owns their wiping. */
+  readonly ours: { readonly x: EcdhKeyPair; readonly a: DhKeyPair; readonly ecdh0: EcdhKeyPair; readonly dh0: DhKeyPair };
+}
+
+/**
+ * Auth-R answering an Identity: t_R signed by `sign` over `ring` = {F_initiator, H_responder, Y}, t_I (what
+ * the Auth-I must sign), and the SSID and first root key from K. receiveIdentity signs with our identity
+ * key; the forging toolkit (forge/dake.ts) with any ring member's secret — one construction for both.
+ * Random draws: `sign`'s only. K_ecdh and K_dh are wiped; the SSID and root key too if this throws.
+ */
+export function makeAuthR(
+  b: CryptoBackend,
+  parts: AuthRParts,
+  ring: ValidRing,
+  sign: (ring: ValidRing, t: Uint8Array) => Uint8Array,
+): { message: Uint8Array; authITranscript: Uint8Array; ssid: Uint8Array; prevRoot: Uint8Array } {
+  const m = parts.identity;
+  const { x, a, ecdh0, dh0 } = parts.ours;
+  let kEcdh: Uint8Array | undefined;
+  let kDh: Uint8Array | undefined;
+  let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
+  try {
+    const alice: PhiParty = { tag: parts.ourTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: parts.ourAccountId };
+    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: parts.peerAccountId };
+    const keys = { bobProfile: m.profile.encoded, aliceProfile: parts.ourProfile.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
+    const sigma = sign(ring, authRTranscript(b, keys, alice, bob));
+    const tI = authITranscript(b, keys, alice, bob);
+    kEcdh = ecdhValidated(b, x.secret, parts.Y);
+    kDh = dhSharedSecretValidated(b, a.secret, parts.B);
+    secrets = dakeSecrets(b, kEcdh, kDh);
+    const message = encodeAuthR({
+      senderTag: parts.ourTag,
+      receiverTag: m.senderTag,
+      profile: parts.ourProfile,
+      x: x.public,
+      a: a.public,
+      sigma,
+      ecdhFirst: ecdh0.public,
+      dhFirst: dh0.public,
+    });
+    return { message, authITranscript: tI, ssid: secrets.ssid, prevRoot: secrets.prevRoot };
+  } catch (e) {
+    wipe(secrets?.ssid, secrets?.prevRoot);
+    throw e;
+  } finally {
+    wipe(kEcdh, kDh);
   }
 }
 
@@ -265,28 +308,66 @@ export function receiveAuthR(
   if (!ringVerifyValidated(b, [ownKey(local.profile.forgingKey), peer.identityKey, ownKey(state.y.public)], m.sigma, tR))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify');
 
-  const tI = authITranscript(b, keys, alice, bob);
   const ownH = ownKey(local.profile.identityKey);
-  const sigma = ringSignValidated(b, random, local.identityScalar, ownH, [ownH, peer.forgingKey, X], tI);
-  const kEcdh = ecdhValidated(b, state.y.secret, X);
+  const done = makeAuthI(
+    b,
+    random,
+    { ourTag: local.instanceTag, peerTag: m.senderTag, peerProfile: m.profile, ours: state, X, A, theirEcdh, theirDh },
+    [ownH, peer.forgingKey, X],
+    authITranscript(b, keys, alice, bob),
+    (ring, tI) => ringSignValidated(b, random, local.identityScalar, ownH, ring, tI),
+  );
+  wipeDakeState(state);
+  return { state: DAKE_IDLE, ...done };
+}
+
+/** Everything Bob's Auth-I is made from once an Auth-R is accepted. */
+export interface AuthIParts {
+  readonly ourTag: number;
+  /** The responder: the Auth-R's sender tag and client profile. */
+  readonly peerTag: number;
+  readonly peerProfile: ClientProfile;
+  /** Our ephemerals from the Identity (y, b) and our first ratchet keys (ecdh0, dh0). */
+  readonly ours: { readonly y: EcdhKeyPair; readonly b: DhKeyPair; readonly ecdh0: EcdhKeyPair; readonly dh0: DhKeyPair };
+  /** The Auth-R's X, A and first ratchet keys, validated. */
+  readonly X: ValidPoint;
+  readonly A: ValidDhPublic;
+  readonly theirEcdh: ValidPoint;
+  readonly theirDh: ValidDhPublic;
+}
+
+/**
+ * Auth-I and Bob's ratchet from an accepted Auth-R: the signature over `ring` = {H_initiator, F_responder, X}
+ * and `tI` by `sign`, then K, the SSID and the first sending step. receiveAuthR signs with our identity key;
+ * the forging toolkit (forge/dake.ts) with any ring member's secret — one construction for both. Random
+ * draws: `sign`'s, then the ratchet's first step. Wipes what it derives; the caller owns `parts.ours`.
+ */
+export function makeAuthI(
+  b: CryptoBackend,
+  random: RandomSource,
+  parts: AuthIParts,
+  ring: ValidRing,
+  tI: Uint8Array,
+  sign: (ring: ValidRing, t: Uint8Array) => Uint8Array,
+): { message: Uint8Array; established: DakeEstablished } {
+  const sigma = sign(ring, tI);
+  const kEcdh = ecdhValidated(b, parts.ours.y.secret, parts.X);
   let kDh: Uint8Array | undefined;
   let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
   try {
-    kDh = dhSharedSecretValidated(b, state.b.secret, A);
+    kDh = dhSharedSecretValidated(b, parts.ours.b.secret, parts.A);
     secrets = dakeSecrets(b, kEcdh, kDh);
-    const message = encodeAuthI({ senderTag: local.instanceTag, receiverTag: m.senderTag, sigma });
+    const message = encodeAuthI({ senderTag: parts.ourTag, receiverTag: parts.peerTag, sigma });
     const ratchet = initRatchetAsAuthISenderValidated(b, random, {
       prevRoot: secrets.prevRoot,
-      ourEcdh: state.ecdh0,
-      ourDh: state.dh0,
-      theirEcdh,
-      theirDh,
+      ourEcdh: parts.ours.ecdh0,
+      ourDh: parts.ours.dh0,
+      theirEcdh: parts.theirEcdh,
+      theirDh: parts.theirDh,
     });
-    wipeDakeState(state);
     return {
-      state: DAKE_IDLE,
       message,
-      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag },
+      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: parts.peerProfile, peerTag: parts.peerTag },
     };
   } catch (e) {
     wipe(secrets?.ssid);

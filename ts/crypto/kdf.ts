@@ -6,38 +6,44 @@
 import type { CryptoBackend } from '../backend/types.js';
 import { OTRV4_PREFIX, PREKEY_SERVER_PREFIX } from './usage.js';
 
-const USAGE_BYTES: Uint8Array[] = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
-
 /**
- * "OTRv4" || usage for every usage byte, precomputed: a data message makes eight KDF calls each way, and one
- * input part fewer per call is one argument check and one copy into WASM memory fewer (the hashed bytes are
- * the same). Built lazily so unused usages cost nothing.
+ * prefix || usage for every usage byte, built once per (prefix, usage) on first use: a data message makes
+ * eight KDF calls each way, and one input part fewer per call is one argument check and one copy into WASM
+ * memory fewer (the hashed bytes are the same). Both prefixes ("OTRv4", "OTR-Prekey-Server") share this.
  */
-const OTRV4_USAGE_PREFIX: (Uint8Array | undefined)[] = new Array(256);
-function otrv4Prefix(usage: number): Uint8Array {
-  const u = usage & 0xff;
-  let p = OTRV4_USAGE_PREFIX[u];
-  if (p === undefined) {
-    p = new Uint8Array(OTRV4_PREFIX.length + 1);
-    p.set(OTRV4_PREFIX);
-    p[OTRV4_PREFIX.length] = u;
-    OTRV4_USAGE_PREFIX[u] = p;
-  }
-  return p;
+function usagePrefixes(prefix: Uint8Array): (usage: number) => Uint8Array {
+  const table: (Uint8Array | undefined)[] = new Array(256);
+  return (usage) => {
+    const u = usage & 0xff;
+    let p = table[u];
+    if (p === undefined) {
+      p = new Uint8Array(prefix.length + 1);
+      p.set(prefix);
+      p[prefix.length] = u;
+      table[u] = p;
+    }
+    return p;
+  };
 }
 
-/** SHAKE-256("OTRv4" || usage || values..., size). KDF, HWC and HCMAC are this function. */
-export function kdf(b: CryptoBackend, usage: number, values: readonly Uint8Array[], size: number): Uint8Array {
-  const prefix = otrv4Prefix(usage);
-  // The one- and two-value cases (every per-message KDF) without a spread.
+const otrv4Prefix = usagePrefixes(OTRV4_PREFIX);
+const prekeyServerPrefix = usagePrefixes(PREKEY_SERVER_PREFIX);
+
+/** SHAKE-256(prefix || values..., size), the one- and two-value cases (every per-message KDF) without a spread. */
+function shakePrefixed(b: CryptoBackend, prefix: Uint8Array, values: readonly Uint8Array[], size: number): Uint8Array {
   if (values.length === 1) return b.shake256([prefix, values[0]!], size);
   if (values.length === 2) return b.shake256([prefix, values[0]!, values[1]!], size);
   return b.shake256([prefix, ...values], size);
 }
 
+/** SHAKE-256("OTRv4" || usage || values..., size). KDF, HWC and HCMAC are this function. */
+export function kdf(b: CryptoBackend, usage: number, values: readonly Uint8Array[], size: number): Uint8Array {
+  return shakePrefixed(b, otrv4Prefix(usage), values, size);
+}
+
 /** The same construction with the prekey-server prefix. */
 export function prekeyServerKdf(b: CryptoBackend, usage: number, values: readonly Uint8Array[], size: number): Uint8Array {
-  return b.shake256([PREKEY_SERVER_PREFIX, USAGE_BYTES[usage & 0xff]!, ...values], size);
+  return shakePrefixed(b, prekeyServerPrefix(usage), values, size);
 }
 
 /** HashToScalar(usage || d) = HWC(usage || d, 57) read little-endian, mod q (no pruning). */

@@ -166,30 +166,41 @@ function signOverValidRing(
   const t = uniformScalar(b, random);
   const c = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
   const r = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
+  const temps: Uint8Array[] = [t, ...c, ...r];
+  try {
+    const T: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const x = ctSelect(sel[i]!, t, r[i]!);
+      const y = ctSelect(sel[i]!, ZERO, c[i]!);
+      temps.push(x, y);
+      T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // G·x + A_i·y, one constant-time call
+    }
+    const ch = challenge(b, ring, T, message);
+    temps.push(ch);
 
-  const T: Uint8Array[] = [];
-  for (let i = 0; i < 3; i++) {
-    const x = ctSelect(sel[i]!, t, r[i]!);
-    const y = ctSelect(sel[i]!, ZERO, c[i]!);
-    T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // G·x + A_i·y, one constant-time call
-    wipe(x, y);
+    // c_signer = c - (sum of the other slots' c_j); r_signer = t - c_signer·a.
+    const masked = c.map((ci, i) => ctSelect(sel[i]!, ZERO, ci));
+    temps.push(...masked);
+    const others = scalarAdd(b, scalarAdd(b, masked[0]!, masked[1]!), masked[2]!);
+    temps.push(others);
+    const cs = scalarSub(b, ch, others);
+    temps.push(cs);
+    const negCs = scalarNeg(b, cs);
+    temps.push(negCs);
+    const rs = b.scalarMulAdd(negCs, secretScalar, t);
+    temps.push(rs);
+
+    const sigma = new Uint8Array(RING_SIG_BYTES);
+    for (let i = 0; i < 3; i++) {
+      sigma.set(ctSelect(sel[i]!, cs, c[i]!), 2 * i * S);
+      sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
+    }
+    return sigma;
+  } finally {
+    // The nonce t, and everything that mixes it with the secret, also when the challenge or a backend call
+    // throws part-way.
+    wipe(...temps);
   }
-  const ch = challenge(b, ring, T, message);
-
-  // c_signer = c - (sum of the other slots' c_j); r_signer = t - c_signer·a.
-  const masked = c.map((ci, i) => ctSelect(sel[i]!, ZERO, ci));
-  const others = scalarAdd(b, scalarAdd(b, masked[0]!, masked[1]!), masked[2]!);
-  const cs = scalarSub(b, ch, others);
-  const negCs = scalarNeg(b, cs);
-  const rs = b.scalarMulAdd(negCs, secretScalar, t);
-
-  const sigma = new Uint8Array(RING_SIG_BYTES);
-  for (let i = 0; i < 3; i++) {
-    sigma.set(ctSelect(sel[i]!, cs, c[i]!), 2 * i * S);
-    sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
-  }
-  wipe(t, ...c, ...r, ...masked, others, cs, negCs, rs, ch);
-  return sigma;
 }
 
 /**

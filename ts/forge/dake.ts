@@ -21,17 +21,18 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { utf8, wipe } from '../bytes.js';
+import { equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../errors.js';
 import { armour, dearmour } from '../codec/armour.js';
-import { ecdh, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
-import { dhKeyPair, dhSharedSecret, type DhKeyPair } from '../crypto/dh.js';
-import { ringSign, ringVerify, type Ring } from '../crypto/ring-sig.js';
+import { generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
+import { dhKeyPair, type DhKeyPair } from '../crypto/dh.js';
+import { ringSign, ringVerify, type Ring, type ValidRing } from '../crypto/ring-sig.js';
+import { validDhPublic, validPoint } from '../crypto/validated.js';
 import type { ClientProfile } from '../profile/client-profile.js';
-import { decodeAuthI, decodeAuthR, decodeIdentity, encodeAuthI, encodeAuthR, encodeIdentity } from '../wire/dake.js';
-import { authITranscript, authRTranscript, dakeSecrets, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
-import type { DakeEstablished } from '../ake/interactive.js';
-import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
+import { decodeAuthI, decodeAuthR, decodeIdentity, encodeIdentity } from '../wire/dake.js';
+import { authITranscript, authRTranscript, type PhiParty, type TranscriptKeys } from '../ake/transcript.js';
+import { makeAuthI, makeAuthR, type AuthIParts, type AuthRParts, type DakeEstablished } from '../ake/interactive.js';
+import { initRatchetAsAuthIReceiver } from '../ratchet/init.js';
 import type { PrekeyEnsemble } from '../prekey/ensemble.js';
 import { createPrekeyProfile, type PrekeyProfileWithSecret } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages, type PrekeySecrets } from '../prekey/prekey-message.js';
@@ -54,7 +55,7 @@ export interface RingSigner {
 const idBytes = (id: string | Uint8Array): Uint8Array => (typeof id === 'string' ? utf8(id) : id);
 
 function sign(b: CryptoBackend, random: RandomSource, signer: RingSigner, ring: Ring, t: Uint8Array, what: string): Uint8Array {
-  if (!ring.some((a) => a.length === signer.public.length && a.every((x, i) => x === signer.public[i])))
+  if (!ring.some((a) => equalBytes(a, signer.public)))
     throw new OtrArgumentError(`${what}: the signer's public key is not a member of the ring`);
   return ringSign(b, random, signer.secret, signer.public, ring, t);
 }
@@ -128,26 +129,29 @@ export function forgeAuthR(b: CryptoBackend, random: RandomSource, o: ForgeAuthR
   const a = dhKeyPair(b, random);
   const ecdh0 = generateEcdh(b, random);
   const dh0 = dhKeyPair(b, random);
-  let kEcdh: Uint8Array | undefined;
-  let kDh: Uint8Array | undefined;
   let prevRoot: Uint8Array | undefined;
   try {
-    const alice: PhiParty = { tag: resp.ownerTag, ecdh0: ecdh0.public, dh0: dh0.public, accountId: idBytes(o.responder.accountId) };
-    const bob: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: idBytes(o.initiatorAccountId) };
-    const keys: TranscriptKeys = { bobProfile: m.profile.encoded, aliceProfile: resp.encoded, y: m.y, x: x.public, b: m.b, a: a.public };
-    const tR = authRTranscript(b, keys, alice, bob);
-    const sigma = sign(b, random, o.signer, [m.profile.forgingKey, resp.identityKey, m.y], tR, 'Auth-R');
-    kEcdh = ecdh(b, x.secret, m.y);
-    kDh = dhSharedSecret(b, a.secret, m.b);
-    const secrets = dakeSecrets(b, kEcdh, kDh);
-    prevRoot = secrets.prevRoot;
-    const bytes = encodeAuthR({ senderTag: resp.ownerTag, receiverTag: m.senderTag, profile: resp, x: x.public, a: a.public, sigma, ecdhFirst: ecdh0.public, dhFirst: dh0.public });
+    // The honest responder's construction (ake/interactive.ts makeAuthR), which takes validated values.
+    const Y = validPoint(b, m.y, 'Y');
+    const ring: ValidRing = [validPoint(b, m.profile.forgingKey, 'initiator forging key'), validPoint(b, resp.identityKey, 'responder identity key'), Y];
+    const parts: AuthRParts = {
+      ourTag: resp.ownerTag,
+      ourProfile: resp,
+      ourAccountId: idBytes(o.responder.accountId),
+      peerAccountId: idBytes(o.initiatorAccountId),
+      identity: m,
+      Y,
+      B: validDhPublic(b, m.b),
+      ours: { x, a, ecdh0, dh0 },
+    };
+    const r = makeAuthR(b, parts, ring, (rg, tR) => sign(b, random, o.signer, rg, tR, 'Auth-R'));
+    prevRoot = r.prevRoot;
     const ratchet = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: ecdh0, ourDh: dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
     return {
-      message: armour(bytes),
-      established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
+      message: armour(r.message),
+      established: { ratchet, ssid: r.ssid, ssidBoldHalf: 'first', peerProfile: m.profile, peerTag: m.senderTag },
       x,
-      authITranscript: authITranscript(b, keys, alice, bob),
+      authITranscript: r.authITranscript,
     };
   } catch (e) {
     wipe(x.secret); // handed to the caller only on success (to sign the Auth-I)
@@ -155,7 +159,7 @@ export function forgeAuthR(b: CryptoBackend, random: RandomSource, o: ForgeAuthR
   } finally {
     // The ratchet holds copies of ecdh0 / dh0; every other secret drawn or derived here ends now, also when a
     // hostile Identity or a signer outside the ring makes this throw.
-    wipe(kEcdh, kDh, prevRoot, a.secret, ecdh0.secret, dh0.secret);
+    wipe(prevRoot, a.secret, ecdh0.secret, dh0.secret);
   }
 }
 
@@ -193,24 +197,20 @@ export function forgeAuthI(b: CryptoBackend, random: RandomSource, o: ForgeAuthI
   const keys: TranscriptKeys = { bobProfile: init.encoded, aliceProfile: m.profile.encoded, y: id.y.public, x: m.x, b: id.b.public, a: m.a };
   if (o.verifyAuthR !== false && !ringVerify(b, [init.forgingKey, m.profile.identityKey, id.y.public], m.sigma, authRTranscript(b, keys, alice, bob)))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify for this Identity');
-  const tI = authITranscript(b, keys, alice, bob);
-  const sigma = sign(b, random, o.signer, [init.identityKey, m.profile.forgingKey, m.x], tI, 'Auth-I');
-  let kEcdh: Uint8Array | undefined;
-  let kDh: Uint8Array | undefined;
-  let secrets: { ssid: Uint8Array; prevRoot: Uint8Array } | undefined;
-  try {
-    kEcdh = ecdh(b, id.y.secret, m.x);
-    kDh = dhSharedSecret(b, id.b.secret, m.a);
-    secrets = dakeSecrets(b, kEcdh, kDh);
-    const bytes = encodeAuthI({ senderTag: init.ownerTag, receiverTag: m.senderTag, sigma });
-    const ratchet = initRatchetAsAuthISender(b, random, { prevRoot: secrets.prevRoot, ourEcdh: id.ecdh0, ourDh: id.dh0, theirEcdh: m.ecdhFirst, theirDh: m.dhFirst });
-    return { message: armour(bytes), established: { ratchet, ssid: secrets.ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag } };
-  } catch (e) {
-    wipe(secrets?.ssid);
-    throw e;
-  } finally {
-    wipe(kEcdh, kDh, secrets?.prevRoot); // also when a hostile Auth-R's keys make this throw
-  }
+  // The honest initiator's construction (ake/interactive.ts makeAuthI), which takes validated values.
+  const ring: ValidRing = [validPoint(b, init.identityKey, 'initiator identity key'), validPoint(b, m.profile.forgingKey, 'responder forging key'), validPoint(b, m.x, 'X')];
+  const parts: AuthIParts = {
+    ourTag: init.ownerTag,
+    peerTag: m.senderTag,
+    peerProfile: m.profile,
+    ours: id,
+    X: ring[2],
+    A: validDhPublic(b, m.a),
+    theirEcdh: validPoint(b, m.ecdhFirst, 'first ECDH key'),
+    theirDh: validDhPublic(b, m.dhFirst),
+  };
+  const r = makeAuthI(b, random, parts, ring, authITranscript(b, keys, alice, bob), (rg, tI) => sign(b, random, o.signer, rg, tI, 'Auth-I'));
+  return { message: armour(r.message), established: r.established };
 }
 
 // ------------------------------------------------------------------------------------------ whole DAKE

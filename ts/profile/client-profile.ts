@@ -9,7 +9,7 @@
  *   integer (reduced mod q by DSA), r || s written as 20 bytes each.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { bigToBytesBE, bytesToBigBE } from '../bytes.js';
+import { bigToBytesBE, bytesToBigBE, equalBytes } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError } from '../errors.js';
 import { POINT_BYTES } from '../codec/primitives.js';
 import { dsaPublicKeyLooksValid, dsaSign, dsaVerify, type DsaPrivateKey, type DsaPublicKey } from '../crypto/dsa.js';
@@ -87,9 +87,9 @@ function qBits(q: bigint): number {
  * transitional signature.
  */
 export function signClientProfile(b: CryptoBackend, fields: ClientProfileFields, identitySecret: Uint8Array, keyPair?: Ed448KeyPair): ClientProfile {
-  const pair = keyPair && sameBytes(keyPair.secret, identitySecret) ? keyPair : undefined;
+  const pair = pairOf(keyPair, identitySecret);
   const H = pair ? pair.publicKey : ed448PublicKey(b, identitySecret);
-  if (fields.identityKey.length !== POINT_BYTES || !H.every((x, i) => x === fields.identityKey[i]))
+  if (fields.identityKey.length !== POINT_BYTES || !equalBytes(H, fields.identityKey))
     throw new OtrArgumentError('identity key does not belong to the signing secret');
   const m = encodeProfileFields(fields);
   const signature = pair ? ed448SignExpanded(b, pair, m) : ed448Sign(b, identitySecret, m);
@@ -109,7 +109,7 @@ export function createClientProfile(b: CryptoBackend, o: CreateClientProfileOpti
     throw new OtrArgumentError('a DSA key is required with version 3 and only then (otrr rejects "3" without a transitional signature)');
   const base: ClientProfileFields = {
     ownerTag: o.ownerTag,
-    identityKey: o.identityKeyPair && sameBytes(o.identityKeyPair.secret, o.identitySecret) ? o.identityKeyPair.publicKey.slice() : ed448PublicKey(b, o.identitySecret),
+    identityKey: pairOf(o.identityKeyPair, o.identitySecret)?.publicKey.slice() ?? ed448PublicKey(b, o.identitySecret),
     forgingKey: o.forgingKey.slice(),
     versions: o.versions,
     expiry: o.expiry,
@@ -126,12 +126,9 @@ export function createClientProfile(b: CryptoBackend, o: CreateClientProfileOpti
   return signClientProfile(b, fields, o.identitySecret, o.identityKeyPair);
 }
 
-/** Whether two secrets are equal (constant time in their contents). */
-function sameBytes(a: Uint8Array, c: Uint8Array): boolean {
-  if (a.length !== c.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ c[i]!;
-  return d === 0;
+/** `keyPair` when it is the expansion of `identitySecret` (compared in constant time), else undefined. */
+function pairOf(keyPair: Ed448KeyPair | undefined, identitySecret: Uint8Array): Ed448KeyPair | undefined {
+  return keyPair && equalBytes(keyPair.secret, identitySecret) ? keyPair : undefined;
 }
 
 export interface ValidateClientProfileOptions {
