@@ -50,6 +50,8 @@ function fromWire(w: WireError): Error {
 export class SqliteWorkerStore implements RecordStore {
   private next = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  /** Every call not yet answered, settled either way (close waits for them before terminating the worker). */
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private dead: Error | undefined;
 
@@ -90,7 +92,7 @@ export class SqliteWorkerStore implements RecordStore {
   private call(op: Op, args: unknown[]): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
-    return new Promise((resolve, reject) => {
+    const answer = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
         this.worker.postMessage({ id, op, args } satisfies Request);
@@ -99,6 +101,13 @@ export class SqliteWorkerStore implements RecordStore {
         reject(new OtrArgumentError(`arguments that cannot be sent to the SQLite worker: ${(e as Error).message}`));
       }
     });
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return answer;
   }
 
   // Arguments are checked here too, so a wrong call fails at once and exactly as in-thread, without a hop.
@@ -126,6 +135,9 @@ export class SqliteWorkerStore implements RecordStore {
     this.closed = true;
     try {
       await this.call('close', []);
+      // The worker may post the close reply before the replies of commits it flushed while closing (their
+      // promise chains are longer): terminating now would reject commits that are durable. Wait for them.
+      await Promise.all(this.inFlight);
     } finally {
       await this.worker.terminate();
     }
