@@ -16,7 +16,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const t = suite('store-entries');
 
 interface Meta {
-  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, unknown> }>;
 }
 
 let meta: Meta;
@@ -46,6 +46,32 @@ t('the core, otr4/store and otr4/store/indexeddb reach neither better-sqlite3 no
     assert.not.ok(mods.has('better-sqlite3') || mods.has('pg'), `${o} reaches ${[...mods].join(', ')}`);
     assert.equal([...mods].filter((m) => m.startsWith('node:')), [], `${o} stays browser-safe`);
   }
+});
+
+t('sealing: otr4/store for Node (dist/store.node.js) and the Node core seal through OpenSSL, the browser-safe builds through noble', () => {
+  const inputs = (o: string) => Object.keys(meta.outputs[o]?.inputs ?? {});
+  for (const o of ['dist/store.node.js', 'dist/index.node.js']) {
+    assert.ok(inputs(o).includes('build/ts/store/aead-openssl.js'), `${o} carries the OpenSSL AEAD`);
+    assert.ok(reaches(o).has('node:crypto'));
+    assert.not.ok(reaches(o).has('better-sqlite3') || reaches(o).has('pg'), `${o} reaches no driver`);
+  }
+  for (const o of ['dist/store.js', 'dist/index.js']) {
+    assert.ok(inputs(o).includes('build/ts/store/aead-noble.js'), `${o} carries the noble AEAD`);
+    assert.not.ok(inputs(o).includes('build/ts/store/aead-openssl.js'), `${o} carries no OpenSSL AEAD`);
+  }
+});
+
+t('a row sealed through otr4/store in Node (OpenSSL) opens through the browser-safe dist/store.js (noble), and back', async () => {
+  const node = (await import('otr4/store' as string)) as typeof import('../ts/store/index.js');
+  const neutral = (await import(join(ROOT, 'dist', 'store.js'))) as typeof import('../ts/store/index.js');
+  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x33 ^ i);
+  const plain = new TextEncoder().encode('ratchet state '.repeat(150));
+  const below = new node.MemoryStore();
+  const keep = { load: below.load.bind(below), keys: below.keys.bind(below), commit: below.commit.bind(below), close: async () => {} };
+  await node.sealedStore(keep, key).commit('a@x', [{ key: 'conv:b', generation: 1, bytes: plain }]);
+  assert.equal((await neutral.sealedStore(keep, key).load('a@x', 'conv:b'))?.bytes, plain);
+  await neutral.sealedStore(keep, key).commit('a@x', [{ key: 'conv:b', generation: 2, bytes: plain.subarray(7) }]);
+  assert.equal((await node.sealedStore(keep, key).load('a@x', 'conv:b'))?.bytes, plain.subarray(7));
 });
 
 t('otr4/store/sqlite reaches better-sqlite3 only, otr4/store/postgres pg only', () => {

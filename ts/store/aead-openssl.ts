@@ -69,8 +69,11 @@ function checkArgs(key: Uint8Array, nonce: Uint8Array): void {
   if (key.length !== AEAD_KEY_BYTES || nonce.length !== AEAD_NONCE_BYTES) throw new Error('XChaCha20-Poly1305: wrong key or nonce length');
 }
 
-/** An OpenSSL cipher or decipher under HChaCha20(key, nonce[0..16]); the subkey never outlives the call. */
-function cipherFor<T>(key: Uint8Array, nonce: Uint8Array, make: (subkey: Uint8Array, iv: Uint8Array) => T): T {
+/**
+ * Runs `make` (which builds the OpenSSL cipher or decipher, copying the subkey into it) with
+ * HChaCha20(key, nonce[0..16]) and the RFC 8439 nonce; the subkey is wiped when `make` returns or throws.
+ */
+export function withSubkey<T>(key: Uint8Array, nonce: Uint8Array, make: (subkey: Uint8Array, iv: Uint8Array) => T): T {
   checkArgs(key, nonce);
   iv.set(nonce.subarray(16, 24), 4); // iv[0..4] stays zero: the RFC 8439 nonce is 0x00000000 ‖ nonce[16..24]
   try {
@@ -93,7 +96,7 @@ export const opensslAead: SealAead = {
   name: 'openssl',
   encryptInto(key, nonce, aad, plain, out) {
     if (out.length !== plain.length + AEAD_TAG_BYTES) throw new Error('XChaCha20-Poly1305: wrong output length');
-    const c = cipherFor(key, nonce, (k, n) => createCipheriv('chacha20-poly1305', k, n, { authTagLength: AEAD_TAG_BYTES }));
+    const c = withSubkey(key, nonce, (k, n) => createCipheriv('chacha20-poly1305', k, n, { authTagLength: AEAD_TAG_BYTES }));
     c.setAAD(aad, { plaintextLength: plain.length });
     out.set(c.update(plain));
     c.final(); // frees the OpenSSL context now (which cleanses the key schedule), not at GC
@@ -102,7 +105,7 @@ export const opensslAead: SealAead = {
   decrypt(key, nonce, aad, sealed) {
     const n = sealed.length - AEAD_TAG_BYTES;
     if (n < 0) throw new Error('XChaCha20-Poly1305: shorter than a tag');
-    const d = cipherFor(key, nonce, (k, v) => createDecipheriv('chacha20-poly1305', k, v, { authTagLength: AEAD_TAG_BYTES }));
+    const d = withSubkey(key, nonce, (k, v) => createDecipheriv('chacha20-poly1305', k, v, { authTagLength: AEAD_TAG_BYTES }));
     d.setAAD(aad, { plaintextLength: n });
     d.setAuthTag(sealed.subarray(n));
     const plain = d.update(sealed.subarray(0, n));
