@@ -120,7 +120,8 @@ interface AccountSlot {
 
 /**
  * Nonces drawn from the CSPRNG in batches: one getRandomValues call per 64 writes instead of one per write
- * (nonces are public, so holding the next ones in memory reveals nothing).
+ * (nonces are public, so holding the next ones in memory reveals nothing). Each nonce is a view into the
+ * batch, which is replaced, never refilled, so a view handed out keeps its bytes (the row copies them anyway).
  */
 function pooledRandom(random: RandomSource): RandomSource {
   let pool: Uint8Array = new Uint8Array(0);
@@ -132,7 +133,7 @@ function pooledRandom(random: RandomSource): RandomSource {
       at = 0;
     }
     at += n;
-    return pool.slice(at - n, at);
+    return pool.subarray(at - n, at);
   };
 }
 
