@@ -7,7 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,34 @@ t('sealing: otr4/store for Node (dist/store.node.js) and the Node core seal thro
   for (const o of ['dist/store.js', 'dist/index.js']) {
     assert.ok(inputs(o).includes('build/ts/store/aead-noble.js'), `${o} carries the noble AEAD`);
     assert.not.ok(inputs(o).includes('build/ts/store/aead-openssl.js'), `${o} carries no OpenSSL AEAD`);
+  }
+});
+
+t('package.json sends Node to dist/store.node.js (the node condition first) and an app bundled for the browser to noble', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
+  const store = pkg.exports['./store']!;
+  assert.is(store.node, './dist/store.node.js');
+  assert.is(store.import, './dist/store.js');
+  assert.ok(Object.keys(store).indexOf('node') < Object.keys(store).indexOf('import'), 'the node condition must come first');
+  // An app whose node_modules/otr4 links here, bundled for the browser: esbuild resolves 'otr4/store' by name.
+  const app = mkdtempSync(join(tmpdir(), 'otr4-store-app-'));
+  try {
+    mkdirSync(join(app, 'node_modules'));
+    symlinkSync(ROOT, join(app, 'node_modules', 'otr4'), 'dir');
+    const r = await build({
+      stdin: { contents: "import { sealedStore } from 'otr4/store'; globalThis.s = sealedStore;", resolveDir: app, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = r.outputFiles[0]!.text;
+    assert.not.ok(text.includes('node:crypto'), 'no node:crypto in the browser app');
+    assert.not.ok(text.includes('chacha20-poly1305'), 'no OpenSSL cipher name either');
+    assert.ok(text.includes('nobleAead'), 'the noble AEAD is what it seals with');
+  } finally {
+    rmSync(app, { recursive: true, force: true });
   }
 });
 
