@@ -15,6 +15,7 @@
  * copied onto another record or another account, or whose generation column is edited (to pass a
  * compare-and-set, or to make an old row look current), fails to open: OtrCryptoError BAD_MAC, nothing returned.
  * A random 192-bit nonce never repeats in practice, however many processes write with the same key.
+ * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), same bytes.
  *
  * Names. Account ids are replaced by a keyed hash (they are never listed, only looked up). Record keys
  * ("conv:" + a peer id) say who talks to whom, and `keys()` must give them back, so they are sealed
