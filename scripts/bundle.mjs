@@ -5,6 +5,9 @@
 //                          node:crypto anywhere, the hybrid backend replaced by its stub
 //   dist/store*.js         the record stores' entry points (otr4/store, otr4/store/sqlite, /postgres, /indexeddb);
 //                          better-sqlite3 and pg stay imports that only the sqlite/postgres entries make;
+//   dist/store.node.js     otr4/store for Node (its "node" export condition): the same, sealing records with
+//                          OpenSSL through node:crypto ('#seal-aead', as '#hybrid' below) where dist/store.js
+//                          seals with @noble/ciphers;
 //                          build/bundle-meta.json records every output's imports so a test can check that
 //                          nothing else reaches them
 //   dist/errors.js         the error classes, imported by all of the above, so `instanceof OtrError` (and
@@ -33,7 +36,7 @@ const sharedErrors = {
 };
 const shared = { ...common, external: ['@noble/*'], plugins: [sharedErrors], sourcemap: true, metafile: true };
 await build({ ...shared, entryPoints: ['build/ts/errors.js'], outfile: 'dist/errors.js', platform: 'neutral' });
-await build({ ...shared, outfile: 'dist/index.node.js', platform: 'node' });
+const coreNode = await build({ ...shared, outfile: 'dist/index.node.js', platform: 'node' });
 const core = await build({ ...shared, outfile: 'dist/index.js', platform: 'neutral' });
 const storeEntries = {
   store: 'build/ts/store/index.js',
@@ -42,7 +45,8 @@ const storeEntries = {
   'store-indexeddb': 'build/ts/store/indexeddb.js',
 };
 const stores = await build({ ...shared, entryPoints: storeEntries, outdir: 'dist', platform: 'neutral', external: ['@noble/*', 'better-sqlite3', 'pg', 'node:*'] });
-writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...core.metafile.outputs, ...stores.metafile.outputs } }));
+const storeNode = await build({ ...shared, entryPoints: ['build/ts/store/index.js'], outfile: 'dist/store.node.js', platform: 'node' });
+writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...coreNode.metafile.outputs, ...core.metafile.outputs, ...stores.metafile.outputs, ...storeNode.metafile.outputs } }));
 // otr4/pool (Node only): dist/pool/index.js and the worker it starts, dist/pool/worker.js (found next to it by
 // import.meta.url). Both import the core as '../index.node.js' (the Node build, with the hybrid backend), kept
 // external, so the pool, its workers and the app share one core and its error classes.
@@ -66,7 +70,7 @@ const sizes = {};
 const measure = (label, bytes) => {
   sizes[label] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 };
-for (const f of ['dist/errors.js', 'dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js', ...Object.keys(storeEntries).map((e) => `dist/${e}.js`), 'dist/pool/index.js', 'dist/pool/worker.js']) measure(f, readFileSync(f));
+for (const f of ['dist/errors.js', 'dist/index.node.js', 'dist/index.js', 'dist/otr.browser.js', ...Object.keys(storeEntries).map((e) => `dist/${e}.js`), 'dist/store.node.js', 'dist/pool/index.js', 'dist/pool/worker.js']) measure(f, readFileSync(f));
 for (const f of ['build/otr.wasm', 'build/otr-simd.wasm']) if (existsSync(f)) measure(`${f} (embedded as base64)`, readFileSync(f));
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

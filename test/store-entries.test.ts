@@ -7,7 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const t = suite('store-entries');
 
 interface Meta {
-  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, unknown> }>;
 }
 
 let meta: Meta;
@@ -46,6 +47,60 @@ t('the core, otr4/store and otr4/store/indexeddb reach neither better-sqlite3 no
     assert.not.ok(mods.has('better-sqlite3') || mods.has('pg'), `${o} reaches ${[...mods].join(', ')}`);
     assert.equal([...mods].filter((m) => m.startsWith('node:')), [], `${o} stays browser-safe`);
   }
+});
+
+t('sealing: otr4/store for Node (dist/store.node.js) and the Node core seal through OpenSSL, the browser-safe builds through noble', () => {
+  const inputs = (o: string) => Object.keys(meta.outputs[o]?.inputs ?? {});
+  for (const o of ['dist/store.node.js', 'dist/index.node.js']) {
+    assert.ok(inputs(o).includes('build/ts/store/aead-openssl.js'), `${o} carries the OpenSSL AEAD`);
+    assert.ok(reaches(o).has('node:crypto'));
+    assert.not.ok(reaches(o).has('better-sqlite3') || reaches(o).has('pg'), `${o} reaches no driver`);
+  }
+  for (const o of ['dist/store.js', 'dist/index.js']) {
+    assert.ok(inputs(o).includes('build/ts/store/aead-noble.js'), `${o} carries the noble AEAD`);
+    assert.not.ok(inputs(o).includes('build/ts/store/aead-openssl.js'), `${o} carries no OpenSSL AEAD`);
+  }
+});
+
+t('package.json sends Node to dist/store.node.js (the node condition first) and an app bundled for the browser to noble', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
+  const store = pkg.exports['./store']!;
+  assert.is(store.node, './dist/store.node.js');
+  assert.is(store.import, './dist/store.js');
+  assert.ok(Object.keys(store).indexOf('node') < Object.keys(store).indexOf('import'), 'the node condition must come first');
+  // An app whose node_modules/otr4 links here, bundled for the browser: esbuild resolves 'otr4/store' by name.
+  const app = mkdtempSync(join(tmpdir(), 'otr4-store-app-'));
+  try {
+    mkdirSync(join(app, 'node_modules'));
+    symlinkSync(ROOT, join(app, 'node_modules', 'otr4'), 'dir');
+    const r = await build({
+      stdin: { contents: "import { sealedStore } from 'otr4/store'; globalThis.s = sealedStore;", resolveDir: app, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = r.outputFiles[0]!.text;
+    assert.not.ok(text.includes('node:crypto'), 'no node:crypto in the browser app');
+    assert.not.ok(text.includes('chacha20-poly1305'), 'no OpenSSL cipher name either');
+    assert.ok(text.includes('nobleAead'), 'the noble AEAD is what it seals with');
+  } finally {
+    rmSync(app, { recursive: true, force: true });
+  }
+});
+
+t('a row sealed through otr4/store in Node (OpenSSL) opens through the browser-safe dist/store.js (noble), and back', async () => {
+  const node = (await import('otr4/store' as string)) as typeof import('../ts/store/index.js');
+  const neutral = (await import(join(ROOT, 'dist', 'store.js'))) as typeof import('../ts/store/index.js');
+  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x33 ^ i);
+  const plain = new TextEncoder().encode('ratchet state '.repeat(150));
+  const below = new node.MemoryStore();
+  const keep = { load: below.load.bind(below), keys: below.keys.bind(below), commit: below.commit.bind(below), close: async () => {} };
+  await node.sealedStore(keep, key).commit('a@x', [{ key: 'conv:b', generation: 1, bytes: plain }]);
+  assert.equal((await neutral.sealedStore(keep, key).load('a@x', 'conv:b'))?.bytes, plain);
+  await neutral.sealedStore(keep, key).commit('a@x', [{ key: 'conv:b', generation: 2, bytes: plain.subarray(7) }]);
+  assert.equal((await node.sealedStore(keep, key).load('a@x', 'conv:b'))?.bytes, plain.subarray(7));
 });
 
 t('otr4/store/sqlite reaches better-sqlite3 only, otr4/store/postgres pg only', () => {

@@ -15,6 +15,7 @@
  * copied onto another record or another account, or whose generation column is edited (to pass a
  * compare-and-set, or to make an old row look current), fails to open: OtrCryptoError BAD_MAC, nothing returned.
  * A random 192-bit nonce never repeats in practice, however many processes write with the same key.
+ * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), same bytes.
  *
  * Names. Account ids are replaced by a keyed hash (they are never listed, only looked up). Record keys
  * ("conv:" + a peer id) say who talks to whom, and `keys()` must give them back, so they are sealed
@@ -30,15 +31,17 @@
  * Key rotation is not supported yet: re-sealing means reading every record with the old key and committing
  * it (generation + 1) through a store sealed with the new one.
  */
-import { xchacha20, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { xchacha20 } from '@noble/ciphers/chacha.js';
 import { shake256 } from '@noble/hashes/sha3.js';
+import { sealAead } from '#seal-aead';
 import { concatBytes, equalBytes, wipe } from '../bytes.js';
 import { base64Decode, base64Encode } from '../codec/base64.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkLoad, type StoreLimits } from './validate.js';
+import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -51,14 +54,16 @@ export interface SealOptions {
 /** Smallest host key accepted: 256 bits of secret. */
 export const MIN_HOST_KEY_BYTES = 32;
 const SEALED_VERSION = 0x01;
-const NONCE_BYTES = 24;
-const TAG_BYTES = 16;
+const NONCE_BYTES = AEAD_NONCE_BYTES;
+/** Where the AEAD output (ciphertext ‖ tag) starts in a stored row: after the version byte and the nonce. */
+const BODY_AT = 1 + NONCE_BYTES;
 /** Bytes sealing adds to a record: version, nonce, tag. */
-export const SEAL_OVERHEAD_BYTES = 1 + NONCE_BYTES + TAG_BYTES;
+export const SEAL_OVERHEAD_BYTES = 1 + NONCE_BYTES + AEAD_TAG_BYTES;
 /** Record keys are padded to a multiple of this before sealing, so row ids hide their exact length. */
 const NAME_BLOCK = 32;
 const ACCOUNT_PREFIX = 'a:';
 const KEY_PREFIX = 'k:';
+const GENERATION_BYTES = 8;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -73,21 +78,51 @@ function lengthPrefixed(b: Uint8Array): Uint8Array {
   return concatBytes(u32(b.length), b);
 }
 
-function u64(n: number): Uint8Array {
-  return concatBytes(u32(Math.floor(n / 0x1_0000_0000)), u32(n >>> 0));
+/**
+ * The associated data that binds a sealed record to its place, less its last 8 bytes: "OTR4 sealed record
+ * v1" ‖ len ‖ accountId ‖ len ‖ record key ‖ (room for the generation, written by `setGeneration` before
+ * each use). Built once per (account, key) and kept, so a write allocates no associated data.
+ */
+function recordAadPrefix(accountId: string, key: string): Uint8Array {
+  return concatBytes(LABEL_AAD, lengthPrefixed(enc.encode(accountId)), lengthPrefixed(enc.encode(key)), new Uint8Array(GENERATION_BYTES));
 }
 
-/** The associated data that binds a sealed record to its place: account, record key and generation. */
-function recordAad(accountId: string, key: string, generation: number): Uint8Array {
-  return concatBytes(LABEL_AAD, lengthPrefixed(enc.encode(accountId)), lengthPrefixed(enc.encode(key)), u64(generation));
+/** The generation as a big-endian u64 in the last 8 bytes of `aad` (a positive safe integer: < 2^53). */
+function setGeneration(aad: Uint8Array, generation: number): void {
+  const at = aad.length - GENERATION_BYTES;
+  const hi = Math.floor(generation / 0x1_0000_0000);
+  const lo = generation >>> 0;
+  aad[at] = hi >>> 24;
+  aad[at + 1] = (hi >>> 16) & 0xff;
+  aad[at + 2] = (hi >>> 8) & 0xff;
+  aad[at + 3] = hi & 0xff;
+  aad[at + 4] = lo >>> 24;
+  aad[at + 5] = (lo >>> 16) & 0xff;
+  aad[at + 6] = (lo >>> 8) & 0xff;
+  aad[at + 7] = lo & 0xff;
 }
 
-/** Row names computed once per (account, key): saving after a message then costs one AEAD, no hashing. */
+/**
+ * Row names and associated data computed once per (account, key) and kept: saving after a message then
+ * costs one AEAD, no hashing and no encoding. Bounded (accounts plus records); cleared when full.
+ */
 const NAME_CACHE_ENTRIES = 4096;
+
+/** What is kept per record: its sealed row id, and its associated data with room for the generation. */
+interface RecordSlot {
+  readonly name: string;
+  readonly aad: Uint8Array;
+}
+
+interface AccountSlot {
+  readonly name: string;
+  readonly records: Map<string, RecordSlot>;
+}
 
 /**
  * Nonces drawn from the CSPRNG in batches: one getRandomValues call per 64 writes instead of one per write
- * (nonces are public, so holding the next ones in memory reveals nothing).
+ * (nonces are public, so holding the next ones in memory reveals nothing). Each nonce is a view into the
+ * batch, which is replaced, never refilled, so a view handed out keeps its bytes (the row copies them anyway).
  */
 function pooledRandom(random: RandomSource): RandomSource {
   let pool: Uint8Array = new Uint8Array(0);
@@ -99,7 +134,7 @@ function pooledRandom(random: RandomSource): RandomSource {
       at = 0;
     }
     at += n;
-    return pool.slice(at - n, at);
+    return pool.subarray(at - n, at);
   };
 }
 
@@ -107,10 +142,16 @@ class Sealer {
   private readonly recordKey: Uint8Array;
   private readonly nameMacKey: Uint8Array;
   private readonly nameKey: Uint8Array;
-  private readonly names = new Map<string, string>();
+  private readonly accounts = new Map<string, AccountSlot>();
+  private cachedEntries = 0;
   private wiped = false;
 
-  constructor(hostKey: Uint8Array, context: string, private readonly random: RandomSource) {
+  constructor(
+    hostKey: Uint8Array,
+    context: string,
+    private readonly random: RandomSource,
+    private readonly aead: SealAead,
+  ) {
     const input = concatBytes(LABEL_KEYS, lengthPrefixed(enc.encode(context)), hostKey);
     const okm = shake256(input, { dkLen: 96 });
     this.recordKey = okm.slice(0, 32);
@@ -131,19 +172,41 @@ class Sealer {
     if (this.wiped) throw new OtrStateError('the sealed store is closed');
   }
 
-  /** Memoised: names are a pure function of the keys and their inputs. Bounded; cleared when full. */
-  private cached(slot: string, make: () => string): string {
-    let name = this.names.get(slot);
-    if (name === undefined) {
-      if (this.names.size >= NAME_CACHE_ENTRIES) this.names.clear();
-      this.names.set(slot, (name = make()));
+  /** Counts one more cached entry, forgetting every cached one first when the cache is full. */
+  private room(): void {
+    if (this.cachedEntries >= NAME_CACHE_ENTRIES) {
+      this.accounts.clear();
+      this.cachedEntries = 0;
     }
-    return name;
+    this.cachedEntries++;
+  }
+
+  private account(accountId: string): AccountSlot {
+    let slot = this.accounts.get(accountId);
+    if (slot === undefined) {
+      this.room();
+      slot = { name: this.makeAccountName(accountId), records: new Map() };
+      this.accounts.set(accountId, slot);
+    }
+    return slot;
   }
 
   accountName(accountId: string): string {
     this.live();
-    return this.cached(`a\0${accountId}`, () => this.makeAccountName(accountId));
+    return this.account(accountId).name;
+  }
+
+  /** The row id and associated data of (accountId, key); memoised (pure functions of the keys and inputs). */
+  record(accountId: string, key: string): RecordSlot {
+    this.live();
+    const account = this.account(accountId);
+    let slot = account.records.get(key);
+    if (slot === undefined) {
+      slot = { name: this.makeKeyName(account.name, key), aad: recordAadPrefix(accountId, key) };
+      this.room(); // may forget `account` from the cache: it stays valid, and is rebuilt on next use
+      account.records.set(key, slot);
+    }
+    return slot;
   }
 
   private makeAccountName(accountId: string): string {
@@ -153,11 +216,6 @@ class Sealer {
 
   private nameIv(accountName: string, padded: Uint8Array): Uint8Array {
     return this.prf(2, concatBytes(lengthPrefixed(enc.encode(accountName)), padded), NONCE_BYTES);
-  }
-
-  keyName(accountName: string, key: string): string {
-    this.live();
-    return this.cached(`k\0${accountName}\0${key}`, () => this.makeKeyName(accountName, key));
   }
 
   private makeKeyName(accountName: string, key: string): string {
@@ -195,34 +253,41 @@ class Sealer {
     }
   }
 
-  seal(accountId: string, key: string, generation: number, plain: Uint8Array): Uint8Array {
+  /** 0x01 ‖ nonce ‖ ciphertext ‖ tag, built in one allocation (the AEAD writes straight into the row). */
+  seal(slot: RecordSlot, generation: number, plain: Uint8Array): Uint8Array {
     this.live();
     const nonce = this.random(NONCE_BYTES);
     if (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_BYTES) throw new OtrArgumentError('the random source returned the wrong length');
-    const ct = xchacha20poly1305(this.recordKey, nonce, recordAad(accountId, key, generation)).encrypt(plain);
-    return concatBytes(new Uint8Array([SEALED_VERSION]), nonce, ct);
+    const row = new Uint8Array(SEAL_OVERHEAD_BYTES + plain.length);
+    row[0] = SEALED_VERSION;
+    row.set(nonce, 1);
+    setGeneration(slot.aad, generation);
+    this.aead.encryptInto(this.recordKey, nonce, slot.aad, plain, row.subarray(BODY_AT));
+    return row;
   }
 
-  open(accountId: string, key: string, generation: number, sealed: Uint8Array): Uint8Array {
+  open(key: string, slot: RecordSlot, generation: number, sealed: Uint8Array): Uint8Array {
     this.live();
-    const name = JSON.stringify(key);
     if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== SEALED_VERSION)
-      throw new OtrDecodeError(`stored record ${name} is not a sealed record (truncated, unsealed or an unknown format)`);
+      throw new OtrDecodeError(`stored record ${JSON.stringify(key)} is not a sealed record (truncated, unsealed or an unknown format)`);
+    // The stores below check this already (checkRow); a store brought by the app might not, and a generation
+    // that is not an integer would otherwise be written into the associated data as some other one.
+    if (!isGeneration(generation)) throw new OtrDecodeError(`stored record ${JSON.stringify(key)} has no valid generation`);
+    setGeneration(slot.aad, generation);
     try {
-      return xchacha20poly1305(this.recordKey, sealed.subarray(1, 1 + NONCE_BYTES), recordAad(accountId, key, generation)).decrypt(
-        sealed.subarray(1 + NONCE_BYTES),
-      );
+      return this.aead.decrypt(this.recordKey, sealed.subarray(1, BODY_AT), slot.aad, sealed.subarray(BODY_AT));
     } catch {
       throw new OtrCryptoError(
         'BAD_MAC',
-        `stored record ${name} does not authenticate: edited, moved from another record or account, its generation changed, or sealed with another key`,
+        `stored record ${JSON.stringify(key)} does not authenticate: edited, moved from another record or account, its generation changed, or sealed with another key`,
       );
     }
   }
 
   wipe(): void {
     wipe(this.recordKey, this.nameMacKey, this.nameKey);
-    this.names.clear();
+    this.accounts.clear();
+    this.cachedEntries = 0;
     this.wiped = true;
   }
 }
@@ -230,21 +295,27 @@ class Sealer {
 /**
  * A RecordStore that seals every record with keys derived from `hostKey` before it reaches `inner`, and
  * opens (and authenticates) every record it loads. Closing it wipes the derived keys and closes `inner`.
+ * In Node the AEAD runs in OpenSSL, elsewhere in pure JS (./aead.ts); the rows are the same either way.
  */
 export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
+  return sealedStoreWith(sealAead(), inner, hostKey, options);
+}
+
+/** `sealedStore` with a given AEAD implementation (tests compare the two; not exported by otr4/store). */
+export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
   if (!(hostKey instanceof Uint8Array) || hostKey.length < MIN_HOST_KEY_BYTES)
     throw new OtrArgumentError(`the sealing key must be a Uint8Array of at least ${MIN_HOST_KEY_BYTES} bytes`);
   if (hostKey.every((b) => b === 0)) throw new OtrArgumentError('the sealing key is all zeros');
   const limits: StoreLimits = resolveLimits(options.limits);
-  const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? pooledRandom(systemRandom));
+  const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? pooledRandom(systemRandom), aead);
 
   return {
     async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
       checkLoad(accountId, key, limits);
-      const account = sealer.accountName(accountId);
-      const row = await inner.load(account, sealer.keyName(account, key));
+      const slot = sealer.record(accountId, key);
+      const row = await inner.load(sealer.accountName(accountId), slot.name);
       if (!row) return undefined;
-      return { key, generation: row.generation, bytes: sealer.open(accountId, key, row.generation, row.bytes) };
+      return { key, generation: row.generation, bytes: sealer.open(key, slot, row.generation, row.bytes) };
     },
 
     async keys(accountId: string): Promise<string[]> {
@@ -255,19 +326,17 @@ export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: Se
 
     async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
       checkCommit(accountId, changes, limits);
-      const account = sealer.accountName(accountId);
-      const realKey = new Map<string, string>();
       const sealed = changes.map((c): RecordChange => {
-        const name = sealer.keyName(account, c.key);
-        realKey.set(name, c.key);
-        return { key: name, generation: c.generation, bytes: c.bytes && sealer.seal(accountId, c.key, c.generation, c.bytes) };
+        const slot = sealer.record(accountId, c.key);
+        return { key: slot.name, generation: c.generation, bytes: c.bytes && sealer.seal(slot, c.generation, c.bytes) };
       });
       try {
-        await inner.commit(account, sealed);
+        await inner.commit(sealer.accountName(accountId), sealed);
       } catch (e) {
         // Errors from below name rows; callers know records.
         if (e instanceof OtrStoreConflictError) {
-          const key = realKey.get(e.key) ?? e.key;
+          const i = sealed.findIndex((c) => c.key === e.key);
+          const key = i >= 0 ? changes[i]!.key : e.key;
           throw new OtrStoreConflictError(key, e.message.split(JSON.stringify(e.key)).join(JSON.stringify(key)));
         }
         if (e instanceof OtrLimitError)
