@@ -99,6 +99,12 @@ export interface Limits {
   maxPendingDakes: number;
   /** How long a server-side DAKE waits for DAKE-3, in ms. */
   pendingDakeTtlMs: number;
+  /**
+   * Largest prekey-server FileStore log, in bytes. Checked (by its size on disk) before the log is read at
+   * start, so a hostile or runaway file cannot make the server read gigabytes; the store compacts to stay under
+   * it and refuses a publication it cannot hold. Bounds the start-up memory to about this much.
+   */
+  maxPrekeyLogBytes: number;
   /** Open TCP connections of the reference prekey server. */
   maxConnections: number;
   /** Idle time (ms) after which the reference server closes a connection. */
@@ -203,6 +209,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxEnsemblesPerRetrieval: 16,
   maxPendingDakes: 4096,
   pendingDakeTtlMs: 60_000,
+  // maxStoredPrekeysTotal prekeys of ~0.5 KB are ~100 MB live; this leaves room for the profiles and for the
+  // log's growth between compactions.
+  maxPrekeyLogBytes: 256 << 20,
   maxConnections: 1024,
   serverIdleMs: 30_000,
   serverLineDeadlineMs: 10_000,
