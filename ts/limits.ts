@@ -162,6 +162,19 @@ export interface Limits {
   maxConversationStateBytes: number;
   /** A DAKE we started or answered is dropped after this long without completing (poll, send and receive check it). */
   pendingDakeExpiryMs: number;
+
+  // The forging toolkit (ts/forge, docs/deniability.md): what a transcript handed to it can cost.
+  /**
+   * Largest transcript file the forge CLI reads (64 lines at maxMessageChars). Read up to this many bytes plus
+   * one, so a huge file, a device or an endless pipe costs no more memory than this before it is refused.
+   */
+  maxForgeTranscriptBytes: number;
+  /**
+   * Most (revealed MAC key, data message) pairs the forge tries when matching keys to messages (one
+   * authenticator each, checked before any is computed): ~2,000 messages of a real conversation; a hostile
+   * transcript revealing 1,000 keys a line would otherwise cost hours.
+   */
+  maxForgeMacKeyTrials: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -238,6 +251,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConversationStateBytes: 1 << 20,
   // An honest DAKE completes in seconds; a day covers a peer that went offline mid-DAKE.
   pendingDakeExpiryMs: 24 * 3600 * 1000,
+  maxForgeTranscriptBytes: 64 << 20,
+  maxForgeMacKeyTrials: 1 << 22,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {
