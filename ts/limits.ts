@@ -95,7 +95,11 @@ export interface Limits {
   maxServerMessageChars: number;
   /** Ensembles one retrieval hands out (one per instance tag, so also bounded by maxInstancesPerIdentity). */
   maxEnsemblesPerRetrieval: number;
-  /** Server-side DAKEs waiting for their DAKE-3 at any time; the oldest is dropped first. */
+  /**
+   * Server-side DAKEs waiting for their DAKE-3 at any time. Shared fairly by requester: when full, the oldest
+   * DAKE of the requester holding the most is dropped, never another requester's only one (else a newcomer is
+   * refused), so a flood from many addresses cannot evict an honest client's DAKE.
+   */
   maxPendingDakes: number;
   /** How long a server-side DAKE waits for DAKE-3, in ms. */
   pendingDakeTtlMs: number;
