@@ -51,6 +51,8 @@ const OPTIONS = {
   'max-instances-per-identity': { v: String(L.maxInstancesPerIdentity), help: 'devices stored per identity' },
   'max-identities': { v: String(L.maxIdentities), help: 'identities stored in all' },
   'low-threshold': { v: String(L.prekeysLowThreshold), help: 'a device with at most this many prekeys left is counted as prekeys-low' },
+  'max-pending-dakes': { v: String(L.maxPendingDakes), help: 'DAKEs waiting for their DAKE-3 at once (shared fairly by address)' },
+  'max-log-bytes': { v: String(L.maxPrekeyLogBytes), help: 'largest file-store log (checked before it is read at start; raise it to open a bigger genuine log)' },
   'stats-interval': { v: '60', help: 'seconds between stats lines (0: only the final one)' },
   'drain-timeout-ms': { v: '10000', help: 'on SIGTERM, how long to wait for requests in hand before closing anyway' },
 } as const;
@@ -176,6 +178,8 @@ async function main(): Promise<void> {
     maxInstancesPerIdentity: num(o, 'max-instances-per-identity'),
     maxIdentities: num(o, 'max-identities'),
     prekeysLowThreshold: num(o, 'low-threshold'),
+    maxPendingDakes: num(o, 'max-pending-dakes'),
+    maxPrekeyLogBytes: num(o, 'max-log-bytes'),
   });
   const port = num(o, 'port');
   const statsMs = num(o, 'stats-interval', false) * 1000;
@@ -272,6 +276,8 @@ async function main(): Promise<void> {
       maxInstancesPerIdentity: limits.maxInstancesPerIdentity,
       maxIdentities: limits.maxIdentities,
       prekeysLowThreshold: limits.prekeysLowThreshold,
+      maxPendingDakes: limits.maxPendingDakes,
+      maxPrekeyLogBytes: limits.maxPrekeyLogBytes,
     },
   });
 }

@@ -309,10 +309,12 @@ for (const b of BACKENDS) {
     const local = psLocal(bob, 'bob@example.org');
     for (let i = 0; i < 2; i++) assert.ok((await server.handle('bob@example.org', startServerDake(b, rnd, local).message)).reply);
     assert.is((await server.handle('bob@example.org', startServerDake(b, rnd, local).message)).error?.code, 'LIMIT_EXCEEDED');
-    // Pending DAKEs: at most 3, however many identities start one.
+    // Pending DAKEs: at most 3, however many identities start one (each its own requester here, holding one:
+    // a full table refuses the newcomers rather than evict anyone's only DAKE; attacks/prekey-server-dake-flood).
     for (let i = 0; i < 6; i++) await server.handle(`user${i}@example.org`, startServerDake(b, rnd, local).message);
     assert.is(server.pendingDakes, 3);
-    // A DAKE left waiting past its time is gone.
+    // A DAKE left waiting past its time is gone (the full table's DAKEs expire first, which makes room).
+    clock.now += 11_000;
     const late = { ...local, identity: 'late@example.org' };
     const s = startServerDake(b, rnd, late);
     const d2 = fromServerText(await transport('late@example.org')(toServerText(s.message)));

@@ -95,10 +95,20 @@ export interface Limits {
   maxServerMessageChars: number;
   /** Ensembles one retrieval hands out (one per instance tag, so also bounded by maxInstancesPerIdentity). */
   maxEnsemblesPerRetrieval: number;
-  /** Server-side DAKEs waiting for their DAKE-3 at any time; the oldest is dropped first. */
+  /**
+   * Server-side DAKEs waiting for their DAKE-3 at any time. Shared fairly by requester: when full, the oldest
+   * DAKE of the requester holding the most is dropped, never another requester's only one (else a newcomer is
+   * refused), so a flood from many addresses cannot evict an honest client's DAKE.
+   */
   maxPendingDakes: number;
   /** How long a server-side DAKE waits for DAKE-3, in ms. */
   pendingDakeTtlMs: number;
+  /**
+   * Largest prekey-server FileStore log, in bytes. Checked (by its size on disk) before the log is read at
+   * start, so a hostile or runaway file cannot make the server read gigabytes; the store compacts to stay under
+   * it and refuses a publication it cannot hold. Bounds the start-up memory to about this much.
+   */
+  maxPrekeyLogBytes: number;
   /** Open TCP connections of the reference prekey server. */
   maxConnections: number;
   /** Idle time (ms) after which the reference server closes a connection. */
@@ -156,6 +166,19 @@ export interface Limits {
   maxConversationStateBytes: number;
   /** A DAKE we started or answered is dropped after this long without completing (poll, send and receive check it). */
   pendingDakeExpiryMs: number;
+
+  // The forging toolkit (ts/forge, docs/deniability.md): what a transcript handed to it can cost.
+  /**
+   * Largest transcript file the forge CLI reads (64 lines at maxMessageChars). Read up to this many bytes plus
+   * one, so a huge file, a device or an endless pipe costs no more memory than this before it is refused.
+   */
+  maxForgeTranscriptBytes: number;
+  /**
+   * Most (revealed MAC key, data message) pairs the forge tries when matching keys to messages (one
+   * authenticator each, checked before any is computed): ~2,000 messages of a real conversation; a hostile
+   * transcript revealing 1,000 keys a line would otherwise cost hours.
+   */
+  maxForgeMacKeyTrials: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -203,6 +226,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxEnsemblesPerRetrieval: 16,
   maxPendingDakes: 4096,
   pendingDakeTtlMs: 60_000,
+  // maxStoredPrekeysTotal prekeys of ~0.5 KB are ~100 MB live; this leaves room for the profiles and for the
+  // log's growth between compactions.
+  maxPrekeyLogBytes: 256 << 20,
   maxConnections: 1024,
   serverIdleMs: 30_000,
   serverLineDeadlineMs: 10_000,
@@ -229,6 +255,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConversationStateBytes: 1 << 20,
   // An honest DAKE completes in seconds; a day covers a peer that went offline mid-DAKE.
   pendingDakeExpiryMs: 24 * 3600 * 1000,
+  maxForgeTranscriptBytes: 64 << 20,
+  maxForgeMacKeyTrials: 1 << 22,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

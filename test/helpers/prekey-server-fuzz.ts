@@ -21,7 +21,10 @@
  * - a prekey message is handed out at most once, and only one that was stored (a reference model of the store
  *   is kept beside it and compared after every input);
  * - memory: pending DAKEs ≤ maxPendingDakes, each rate limiter's table ≤ maxRateLimitKeys, the store within
- *   its limits — with those limits set small so that they are reached.
+ *   its limits — with those limits set small so that they are reached;
+ * - liveness: an honest client's pending DAKE survives every flood from other addresses — its DAKE-3 within
+ *   pendingDakeTtlMs finds it, unless something else was sent from the client's own address meanwhile (that
+ *   requester may restart, consume or evict its own DAKEs).
  * Every input is a pure function of (seed, epoch, position): an epoch starts from a fresh server and store.
  */
 import type { CryptoBackend } from '../../ts/backend/types.js';
@@ -117,6 +120,9 @@ interface Client {
   readonly prekeyProfile: PrekeyProfileWithSecret;
   /** Per epoch: the DAKE in progress and the DAKE-2 answering it. */
   dake?: { state: PsClientInDake; dake2: Uint8Array };
+  /** When the server answered its DAKE-1 (until its DAKE-3 is sent), and whether its address sent anything else since. */
+  pendingSince?: number;
+  touched?: boolean;
 }
 
 interface CorpusEntry {
@@ -191,6 +197,8 @@ export class PrekeyServerFuzz {
   private failures: FuzzFailure[] = [];
   private epochNo = 0;
   private index = 0;
+  /** The client whose genuine DAKE-3 is being sent (that input does not count as touching its DAKE). */
+  private finishing: Client | undefined;
 
   constructor(
     readonly b: CryptoBackend,
@@ -239,6 +247,7 @@ export class PrekeyServerFuzz {
     this.corpus = this.hostile.map((bytes) => ({ kind: 'hostile' as const, bytes, owner: 'mallory@fuzz' }));
     for (const c of this.clients) {
       c.dake = undefined;
+      c.pendingSince = undefined;
       this.corpus.push({ kind: 'query', bytes: ensembleQuery(c.tag, this.pick(this.clients).identity), owner: c.identity });
     }
   }
@@ -258,6 +267,7 @@ export class PrekeyServerFuzz {
     this.store.published = [];
     this.store.taken = [];
     const shown = typeof input === 'string' ? JSON.stringify(input.slice(0, 200)) : hex(input);
+    for (const c of this.clients) if (c.pendingSince !== undefined && c.address === requester && c !== this.finishing) c.touched = true;
     let r: ServerReply;
     const t0 = performance.now();
     try {
@@ -435,11 +445,16 @@ export class PrekeyServerFuzz {
       const start = startServerDake(this.b, this.rnd, local);
       this.corpus.push({ kind: 'dake1', bytes: start.message, owner: c.identity });
       const r = await this.send('honest.dake1', c.identity, start.message, c.address);
-      if (r?.reply) c.dake = { state: start.state, dake2: r.reply };
+      if (r?.reply) {
+        c.dake = { state: start.state, dake2: r.reply };
+        c.pendingSince = this.clock;
+        c.touched = false;
+      }
       return;
     }
     const { state, dake2 } = c.dake;
     c.dake = undefined;
+    const since = c.pendingSince;
     const local = { identity: c.identity, instanceTag: c.tag, profile: c.profile, identityScalar: c.identityScalar };
     const n = this.int(4);
     const prekeys = n ? generatePrekeyMessages(this.b, this.rnd, c.tag, n) : [];
@@ -450,6 +465,7 @@ export class PrekeyServerFuzz {
       dake3 = receiveDake2(this.b, this.rnd, local, { identity: SERVER_ID, publicKey: this.server.publicKey }, state, dake2, request).message;
     } catch (e) {
       this.fail('honest.dake3', `the honest client could not answer the server's DAKE-2: ${(e as Error).message}`, hex(dake2));
+      c.pendingSince = undefined;
       return;
     }
     this.corpus.push({ kind: 'dake3', bytes: dake3, owner: c.identity });
@@ -468,12 +484,14 @@ export class PrekeyServerFuzz {
         }
         // (A mutation can give the same bytes back, and the other DAKE-3 picked can be this one.)
         const same = Buffer.from(attached).equals(Buffer.from(d.message));
+        c.pendingSince = undefined;
         await this.send('dake3.attachment', c.identity, encodeDake3({ senderTag: d.senderTag, sigma: d.sigma, message: attached }), c.address, same);
         return;
       }
       case 1: {
         const sigma = d.sigma.slice();
         sigma[this.int(sigma.length)]! ^= 1 << this.int(8);
+        c.pendingSince = undefined;
         await this.send('dake3.sigma', c.identity, encodeDake3({ senderTag: d.senderTag, sigma, message: d.message }), c.address);
         return;
       }
@@ -486,7 +504,12 @@ export class PrekeyServerFuzz {
         }
         break;
     }
-    await this.send('honest.dake3', c.identity, dake3, c.address, true);
+    this.finishing = c;
+    const r = await this.send('honest.dake3', c.identity, dake3, c.address, true);
+    this.finishing = undefined;
+    if (r?.error?.code === 'STATE' && since !== undefined && !c.touched && this.clock - since < FUZZ_LIMITS.pendingDakeTtlMs!)
+      this.fail('honest.dake3', `an honest pending DAKE (${c.identity}, ${c.address}) was evicted by others: ${r.error.message}`, hex(dake3));
+    c.pendingSince = undefined;
   }
 
   // ------------------------------------------------------------------------------------------ the loop
@@ -509,7 +532,12 @@ export class PrekeyServerFuzz {
       // Interleaved sessions: valid DAKE-1s under many claimed identities (the pending table and the limiters).
       const d1 = this.corpus.filter((x) => x.kind === 'dake1');
       if (d1.length === 0) return this.honest();
-      for (let k = 1 + this.int(6); k > 0; k--) await this.send('flood.dake1', `u${this.int(5000)}@flood`, this.pick(d1).bytes, this.address());
+      // A third of them claim the DAKE-1's owner (the honest identity and tag) from any address: that must not
+      // restart or replace the owner's own pending DAKE (keyed by requester too).
+      for (let k = 1 + this.int(6); k > 0; k--) {
+        const e = this.pick(d1);
+        await this.send('flood.dake1', this.int(3) === 0 ? e.owner : `u${this.int(5000)}@flood`, e.bytes, this.address());
+      }
       return;
     }
     if (roll < 90) return void (await this.send('text', this.pick(this.identities()), this.junkText(), this.address()));

@@ -281,6 +281,15 @@ export function makeAuthR(
   }
 }
 
+/**
+ * The encoded client profile our pending Identity message carried (read back from it: the state already keeps
+ * the message, and a persisted state from before this change keeps it too). Only the identity and forging
+ * keys and the owner tag are used from the current profile, and a renewal or the OTRv3 key changes none of them.
+ */
+function sentProfile(state: DakeAwaitingAuthR): Uint8Array {
+  return decodeIdentity(state.identityMessage).profile.encoded;
+}
+
 /** Bob receives Auth-R: verify it, answer with Auth-I, and start the ratchet (he may send at once). */
 export function receiveAuthR(
   b: CryptoBackend,
@@ -303,7 +312,9 @@ export function receiveAuthR(
 
   const alice: PhiParty = { tag: m.senderTag, ecdh0: m.ecdhFirst, dh0: m.dhFirst, accountId: local.peerAccountId };
   const bob: PhiParty = { tag: local.instanceTag, ecdh0: state.ecdh0.public, dh0: state.dh0.public, accountId: local.accountId };
-  const keys = { bobProfile: local.profile.encoded, aliceProfile: m.profile.encoded, y: state.y.public, x: m.x, b: state.b.public, a: m.a };
+  // The peer signed over the profile our Identity carried, which may no longer be our current one (renewed,
+  // or re-issued when the OTRv3 key was made meanwhile): this DAKE goes on with the profile it started with.
+  const keys = { bobProfile: sentProfile(state), aliceProfile: m.profile.encoded, y: state.y.public, x: m.x, b: state.b.public, a: m.a };
   const tR = authRTranscript(b, keys, alice, bob);
   if (!ringVerifyValidated(b, [ownKey(local.profile.forgingKey), peer.identityKey, ownKey(state.y.public)], m.sigma, tR))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-R ring signature does not verify');

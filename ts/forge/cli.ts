@@ -50,12 +50,8 @@ const USAGE = `usage: otr4-forge <command> [options]
   forge-dake --transcript FILE --initiator-id ID --responder-id ID [--line i:TEXT | --line r:TEXT ...] [--json]
 options: --json (JSON output), --js (pure-JS backend); a transcript file holds one wire string per line`;
 
-/**
- * Largest transcript file the CLI reads: 64 lines at the library's largest message (maxMessageChars, 1 MiB).
- * The file is read up to this many bytes plus one, so a huge file, a device or a pipe that never ends costs no
- * more memory than this before it is refused.
- */
-export const MAX_TRANSCRIPT_BYTES = 64 * DEFAULT_LIMITS.maxMessageChars;
+/** Largest transcript file the CLI reads: limits.maxForgeTranscriptBytes (ts/limits.ts says why). */
+export const MAX_TRANSCRIPT_BYTES = DEFAULT_LIMITS.maxForgeTranscriptBytes;
 
 /**
  * One wire string per non-empty line (a transcript as a client logs it). A file that cannot be read is a

@@ -13,6 +13,7 @@
 import type { CryptoBackend } from '../backend/types.js';
 import { abytes, equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { armour, dearmour } from '../codec/armour.js';
 import {
   decodeDataMessage,
@@ -90,11 +91,10 @@ export function findMacKey(b: CryptoBackend, wire: string, transcript: readonly 
 }
 
 /**
- * Most (key, message) pairs macKeyIndex tries: one authenticator each. A real conversation of n messages
- * reveals about n keys, so n² trials; this allows ~2,000 messages. A hostile transcript can reveal up to
- * maxMacKeysToReveal (1,000) keys per line, and without a budget a few thousand lines would cost hours.
+ * Most (key, message) pairs macKeyIndex tries: limits.maxForgeMacKeyTrials. A real conversation of n messages
+ * reveals about n keys, so n² trials; ts/limits.ts says why it is bounded.
  */
-export const MAX_MAC_KEY_TRIALS = 1 << 22;
+export const MAX_MAC_KEY_TRIALS = DEFAULT_LIMITS.maxForgeMacKeyTrials;
 
 /** One revealed MAC key: the line that reveals it, and the line it authenticates (null: none in the transcript). */
 export interface RevealedMacKey {

@@ -18,12 +18,20 @@
  * written as a fresh log to a temporary file, fsync'ed, renamed over the old one and the directory fsync'ed —
  * at every instant either the old or the new complete log is on disk.
  *
+ * The log's size is bounded (limits.maxPrekeyLogBytes): on open its size on disk is checked before a byte of
+ * it is read, and a larger log is refused like corruption (OtrStoreTooLargeError, naming the size and the
+ * limit; `onCorruption: 'quarantine'` moves it aside), so a hostile disk or a runaway file cannot make the
+ * server read gigabytes at start. The store never writes a log it would refuse: a batch that would take the
+ * log past the limit is written as a compaction instead (the snapshot already holds its operations), and a
+ * publication whose bytes the live data cannot hold under the limit is refused (OtrLimitError: the publisher
+ * gets a Failure and may retry once prekeys were handed out).
+ *
  * If a write or fsync fails the store refuses every later operation (the index may be ahead of the disk);
  * restart to recover from the log.
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
+import { OtrDecodeError, OtrError, OtrLimitError, OtrStateError } from '../errors.js';
 import { decodeState, encodeState, expect, type StateValue } from '../session/state-codec.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { encodeFrame, LOG_MAGIC, scanLog } from './log-frames.js';
@@ -99,6 +107,50 @@ export class OtrStoreCorruptError extends OtrDecodeError {
   ) {
     super(`prekey store log ${path} is corrupt at byte ${offset} (${reason}); refusing to open it and changing nothing. Restore it from a backup, or move it aside (onCorruption: 'quarantine') to start empty`);
     this.name = 'OtrStoreCorruptError';
+  }
+}
+
+/**
+ * The log on disk is larger than limits.maxPrekeyLogBytes: refused before it is read (a log this store wrote
+ * never is). A kind of corruption, so `onCorruption: 'quarantine'` applies to it too.
+ */
+export class OtrStoreTooLargeError extends OtrStoreCorruptError {
+  constructor(
+    path: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(path, 0, 'too large');
+    this.message = `prekey store log ${path} is ${size} bytes, over limits.maxPrekeyLogBytes (${limit}); refusing to read it and changing nothing. Raise the limit if the log is genuine, restore it from a backup, or move it aside (onCorruption: 'quarantine') to start empty`;
+    this.name = 'OtrStoreTooLargeError';
+  }
+}
+
+/**
+ * The whole log, its size checked before anything is read (from the open file, so a rename in between cannot
+ * swap in another); empty if there is none.
+ */
+async function readBoundedLog(path: string, limit: number): Promise<Uint8Array> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size > limit) throw new OtrStoreTooLargeError(path, size, limit);
+    const buf = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) break; // shrunk since stat: what was read is the log
+      at += bytesRead;
+    }
+    return at === size ? buf : buf.subarray(0, at);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -205,6 +257,14 @@ export class FileStore implements PrekeyStore {
   private closed = false;
   private logBytes: number;
   private liveBytes: number;
+  /**
+   * An upper bound of a fresh snapshot's size: exact after a compaction (or the log's size at open), plus every
+   * publication frame since (takes only shrink the live data, so it stays a bound).
+   */
+  private liveBound: number;
+  /** Prekeys were taken since liveBound was last exact (a compaction could free room). */
+  private takenSinceCompaction = false;
+  private compactRequested = false;
 
   private constructor(
     private readonly dir: string,
@@ -212,9 +272,11 @@ export class FileStore implements PrekeyStore {
     readonly index: StoreIndex,
     logBytes: number,
     private readonly opts: Required<Omit<FileStoreOptions, 'limits' | 'onCorruption'>>,
+    private readonly maxLogBytes: number,
   ) {
     this.logBytes = logBytes;
     this.liveBytes = logBytes;
+    this.liveBound = logBytes;
   }
 
   /** Opens (creating if needed) the store in `dir`, replaying its log and cutting off a torn final frame. */
@@ -232,15 +294,10 @@ export class FileStore implements PrekeyStore {
   private static async openLocked(dir: string, o: FileStoreOptions): Promise<FileStore> {
     const path = join(dir, LOG);
     let index = new StoreIndex(o.limits ?? DEFAULT_LIMITS);
-    let buf: Uint8Array = new Uint8Array(0);
-    try {
-      buf = new Uint8Array(await fsp.readFile(path));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const maxLogBytes = o.limits?.maxPrekeyLogBytes ?? DEFAULT_LIMITS.maxPrekeyLogBytes;
     let log: ReturnType<typeof readLog>;
     try {
-      log = readLog(path, buf);
+      log = readLog(path, await readBoundedLog(path, maxLogBytes));
       replay(path, index, log.ops);
     } catch (e) {
       if (!(e instanceof OtrStoreCorruptError) || o.onCorruption !== 'quarantine') throw e;
@@ -257,7 +314,7 @@ export class FileStore implements PrekeyStore {
       if (log.needsMagic) await syncDir(dir);
     }
     const size = log.needsMagic ? LOG_MAGIC.length : log.good;
-    return new FileStore(dir, fh, index, size, { compactFactor: o.compactFactor ?? 4, compactMinBytes: o.compactMinBytes ?? 1 << 20 });
+    return new FileStore(dir, fh, index, size, { compactFactor: o.compactFactor ?? 4, compactMinBytes: o.compactMinBytes ?? 1 << 20 }, maxLogBytes);
   }
 
   private usable(): void {
@@ -265,12 +322,17 @@ export class FileStore implements PrekeyStore {
     if (this.failed) throw new OtrStateError('store failed to write; restart to recover from the log');
   }
 
-  /** Queues a record and resolves once it is on disk. */
-  private append(op: Op): Promise<void> {
-    const bytes = frame(encodeOp(op));
+  /** Queues a framed record (empty: nothing to write) and resolves once it is on disk. */
+  private append(bytes: Uint8Array): Promise<void> {
     const p = new Promise<void>((resolve, reject) => this.queue.push({ bytes, resolve, reject }));
     if (!this.flushing) this.flushing = this.flushLoop();
     return p;
+  }
+
+  /** Compacts in the write loop (never beside a write), resolving once the fresh log is in place. */
+  private compactNow(): Promise<void> {
+    this.compactRequested = true;
+    return this.append(new Uint8Array(0));
   }
 
   private async flushLoop(): Promise<void> {
@@ -281,15 +343,22 @@ export class FileStore implements PrekeyStore {
         try {
           let n = 0;
           for (const p of batch) n += p.bytes.length;
-          const all = new Uint8Array(n);
-          let o = 0;
-          for (const p of batch) {
-            all.set(p.bytes, o);
-            o += p.bytes.length;
+          if (this.compactRequested || this.logBytes + n > this.maxLogBytes) {
+            // Every queued operation is already applied to the index, so the snapshot holds this batch: written
+            // as a compaction, the log stays under the limit (the snapshot is within it: see liveBound).
+            this.compactRequested = false;
+            await this.compact();
+          } else {
+            const all = new Uint8Array(n);
+            let o = 0;
+            for (const p of batch) {
+              all.set(p.bytes, o);
+              o += p.bytes.length;
+            }
+            await this.fh.write(all);
+            await this.fh.sync();
+            this.logBytes += n;
           }
-          await this.fh.write(all);
-          await this.fh.sync();
-          this.logBytes += n;
           for (const p of batch) p.resolve();
         } catch (e) {
           this.failed = e;
@@ -306,6 +375,11 @@ export class FileStore implements PrekeyStore {
 
   private async maybeCompact(): Promise<void> {
     if (this.logBytes < this.opts.compactMinBytes || this.logBytes < this.opts.compactFactor * this.liveBytes) return;
+    await this.compact();
+  }
+
+  /** Writes the index as a fresh log (the snapshot is taken at once, before the first await). */
+  private async compact(): Promise<void> {
     const frames: Uint8Array[] = [LOG_MAGIC];
     let n = LOG_MAGIC.length;
     for (const { identity, record } of this.index.snapshot()) {
@@ -313,6 +387,9 @@ export class FileStore implements PrekeyStore {
       frames.push(f);
       n += f.length;
     }
+    // Exact now; publications applied while this compaction writes add to it as usual.
+    this.liveBound = n;
+    this.takenSinceCompaction = false;
     const tmp = join(this.dir, `${LOG}.tmp`);
     const out = await fsp.open(tmp, 'w');
     try {
@@ -332,8 +409,21 @@ export class FileStore implements PrekeyStore {
   async publish(identity: string, record: PublicationRecord): Promise<void> {
     this.usable();
     this.index.checkPublish(identity, record);
+    const bytes = frame(encodeOp({ op: 'publish', identity, record }));
+    if (this.liveBound + bytes.length > this.maxLogBytes) {
+      // Room may have been freed by takes since the bound was exact: compact once to know (not again until
+      // more prekeys are taken, so refused publications cannot make the store rewrite its log every time).
+      if (this.takenSinceCompaction) {
+        await this.compactNow();
+        this.usable();
+        this.index.checkPublish(identity, record); // others may have published while it ran
+      }
+      if (this.liveBound + bytes.length > this.maxLogBytes)
+        throw new OtrLimitError(`the prekey store log would exceed limits.maxPrekeyLogBytes (${this.maxLogBytes} bytes)`);
+    }
     this.index.applyPublish(identity, record);
-    await this.append({ op: 'publish', identity, record });
+    this.liveBound += bytes.length;
+    await this.append(bytes);
   }
 
   async count(identity: string, instanceTag: number): Promise<number> {
@@ -347,7 +437,8 @@ export class FileStore implements PrekeyStore {
     if (chosen.length === 0) return chosen;
     const take: TakeRecord = { taken: chosen.map((e) => ({ instanceTag: e.instanceTag, id: e.prekey.id })) };
     this.index.applyTake(identity, take);
-    await this.append({ op: 'take', identity, take });
+    this.takenSinceCompaction = true;
+    await this.append(frame(encodeOp({ op: 'take', identity, take })));
     return chosen;
   }
 

@@ -15,8 +15,12 @@
  * A retrieval hands out one ensemble per instance whose profiles are unexpired, removing its prekey message
  * from the store before the answer leaves (at most once); none left gives "No Prekey Ensembles in Storage".
  *
- * Pending DAKEs are bounded (count and age, oldest dropped first), so half-finished handshakes cannot grow
- * memory. Rate limits (ts/limits.ts; rate-limit.ts): DAKE-1 per publisher identity and per requester; a query
+ * Pending DAKEs are bounded (count and age), so half-finished handshakes cannot grow memory, and the table is
+ * shared fairly by requester, so a flood of valid DAKE-1s cannot evict an honest client's DAKE: a DAKE is keyed
+ * by its requester too (a DAKE-1 claiming someone's identity from another address is another DAKE); a full
+ * table evicts the oldest DAKE of the requester holding the most — the newcomer's own if that is itself, never
+ * the only DAKE of another requester — and otherwise refuses the newcomer (LIMIT_EXCEEDED, before any work; a
+ * `rate-limited` event with limiter 'pending'). Rate limits (ts/limits.ts; rate-limit.ts): DAKE-1 per publisher identity and per requester; a query
  * per requester and per requested identity. The requester is what the transport vouches for — the remote
  * address over TCP (where the claimed identity is free), the authenticated identity over XMPP — passed as
  * `meta.requester`; without it the network identity `from` stands in.
@@ -92,7 +96,7 @@ export type RequestClass = 'dake1' | 'publish' | 'storage-status' | 'dake3' | 'f
 
 export type ServerEvent =
   | { readonly type: 'prekeys-low'; readonly identity: string; readonly instanceTag: number; readonly remaining: number }
-  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target'; readonly identity: string }
+  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target' | 'pending'; readonly identity: string }
   /** The store failed (a database down, a disk error): the request got a typed STATE error; `message` is the store's. */
   | { readonly type: 'store-error'; readonly message: string };
 
@@ -110,6 +114,8 @@ export interface ServerReply {
 
 interface PendingDake {
   readonly createdMs: number;
+  /** Who started it (the transport's remote address, else the network identity): its share of the table. */
+  readonly requester: string;
   readonly profile: ClientProfile;
   readonly s: Uint8Array;
   readonly i: Uint8Array;
@@ -124,6 +130,8 @@ export class PrekeyServer {
   private readonly scalar: Uint8Array;
   private readonly limits: Limits;
   private readonly pending = new Map<string, PendingDake>();
+  /** The keys of each requester's pending DAKEs, oldest first. */
+  private readonly pendingBy = new Map<string, Set<string>>();
   private readonly publishLimiter: RateLimiter;
   private readonly fetchLimiter: RateLimiter;
   private readonly targetLimiter: RateLimiter;
@@ -196,8 +204,9 @@ export class PrekeyServer {
     }
   }
 
-  private key(from: string, tag: number): string {
-    return `${tag}\n${from}`;
+  /** A pending DAKE's key: the requester is part of it, so another address cannot restart someone's DAKE. */
+  private key(requester: string, from: string, tag: number): string {
+    return JSON.stringify([requester, tag, from]);
   }
 
   private expirePending(): void {
@@ -210,7 +219,41 @@ export class PrekeyServer {
 
   private dropPending(k: string, p: PendingDake): void {
     wipe(p.macKey, p.sk);
+    this.forgetPending(k, p);
+  }
+
+  private forgetPending(k: string, p: PendingDake): void {
     this.pending.delete(k);
+    const mine = this.pendingBy.get(p.requester);
+    mine?.delete(k);
+    if (mine?.size === 0) this.pendingBy.delete(p.requester);
+  }
+
+  /**
+   * Makes room in a full pending table for a DAKE of `requester`, fairly: a requester holding the most evicts
+   * its own oldest; a newcomer holding fewer evicts the oldest of the requester holding the most, if that one
+   * keeps at least one; else (every requester holds one: a flood from many addresses) the newcomer is refused,
+   * so a DAKE that is some requester's only one is never evicted by another. Scans the requesters (at most
+   * maxPendingDakes), which is far cheaper than the ring signature a DAKE-1 costs.
+   */
+  private makeRoom(requester: string, from: string, events: ServerEvent[]): void {
+    if (this.pending.size < this.limits.maxPendingDakes) return;
+    const mine = this.pendingBy.get(requester)?.size ?? 0;
+    let top: string | undefined;
+    let topN = 0;
+    for (const [r, keys] of this.pendingBy) {
+      if (keys.size > topN) {
+        top = r;
+        topN = keys.size;
+      }
+    }
+    const victim = mine > 0 && mine >= topN ? requester : topN >= 2 && topN > mine ? top : undefined;
+    if (victim === undefined) {
+      events.push({ type: 'rate-limited', limiter: 'pending', identity: from });
+      throw new OtrLimitError('the prekey server has too many DAKEs in progress; try again later');
+    }
+    const k = this.pendingBy.get(victim)!.values().next().value as string;
+    this.dropPending(k, this.pending.get(k)!);
   }
 
   private onDake1(from: string, requester: string, m: Dake1, events: ServerEvent[]): Uint8Array {
@@ -221,17 +264,22 @@ export class PrekeyServer {
     }
     validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
     if (!b.pointIsValid(m.i)) throw new OtrCryptoError('INVALID_POINT', 'I is not a valid point');
+    // Room in the pending table, before the ring signature (a refused DAKE-1 costs no more).
+    const k = this.key(requester, from, m.senderTag);
+    const old = this.pending.get(k);
+    if (old) this.dropPending(k, old); // a new DAKE-1 restarts the requester's DAKE
+    this.expirePending();
+    this.makeRoom(requester, from, events);
     const s = generateEcdh(b, this.o.random);
     const parts = { clientProfile: m.profile.encoded, compositeIdentity: this.compositeIdentity, i: m.i, s: s.public, phi: serverPhi(from, this.o.identity) };
     const sigma = psRingSign(b, this.o.random, this.scalar, this.publicKey, [m.profile.identityKey, this.publicKey, m.i], dake2Transcript(b, parts));
     const skEcdh = ecdh(b, s.secret, m.i);
     const sk = serverSharedSecret(b, skEcdh);
     wipe(skEcdh, s.secret);
-    const k = this.key(from, m.senderTag);
-    const old = this.pending.get(k);
-    if (old) this.dropPending(k, old); // a new DAKE-1 restarts the DAKE
-    this.pending.set(k, { createdMs: this.o.now(), profile: m.profile, s: s.public, i: m.i, t3: dake3Transcript(b, parts), macKey: prekeyMacKey(b, sk), sk });
-    this.expirePending();
+    this.pending.set(k, { createdMs: this.o.now(), requester, profile: m.profile, s: s.public, i: m.i, t3: dake3Transcript(b, parts), macKey: prekeyMacKey(b, sk), sk });
+    let mine = this.pendingBy.get(requester);
+    if (!mine) this.pendingBy.set(requester, (mine = new Set()));
+    mine.add(k);
     return encodeDake2({ receiverTag: m.senderTag, serverIdentity: this.o.identity, serverKey: this.publicKey, s: s.public, sigma });
   }
 
@@ -242,7 +290,7 @@ export class PrekeyServer {
   private async onDake3(from: string, requester: string, m: Dake3, events: ServerEvent[]): Promise<ServerReply & { request: RequestClass }> {
     const b = this.o.backend;
     this.expirePending();
-    const k = this.key(from, m.senderTag);
+    const k = this.key(requester, from, m.senderTag);
     const p = this.pending.get(k);
     if (!p) throw new OtrStateError('DAKE-3 without a DAKE in progress');
     if (!psRingVerify(b, [p.profile.identityKey, this.publicKey, p.s], m.sigma, p.t3)) {
@@ -250,7 +298,7 @@ export class PrekeyServer {
       this.dropPending(k, p);
       throw new OtrCryptoError('BAD_SIGNATURE', 'DAKE-3 ring signature does not verify');
     }
-    this.pending.delete(k);
+    this.forgetPending(k, p);
     try {
       const attached = decodePsMessageOf(m.message, [PsType.publication, PsType.storageInfoRequest], this.limits);
       if (attached.type === PsType.storageInfoRequest) {

@@ -17,7 +17,7 @@ export interface StatsSnapshot {
   /** Ensembles handed out, and retrievals that found none. */
   ensembles: number;
   emptyFetches: number;
-  rateLimited: { publish: number; requester: number; target: number };
+  rateLimited: { publish: number; requester: number; target: number; pending: number };
   prekeysLow: number;
   /** Requests the store failed, and the last failure's message (the operator's first clue). */
   storeErrors: number;
@@ -30,7 +30,7 @@ function empty(): StatsSnapshot {
     requests: { dake1: c(), dake3: c(), publish: c(), 'storage-status': c(), fetch: c(), invalid: c() },
     ensembles: 0,
     emptyFetches: 0,
-    rateLimited: { publish: 0, requester: 0, target: 0 },
+    rateLimited: { publish: 0, requester: 0, target: 0, pending: 0 },
     prekeysLow: 0,
     storeErrors: 0,
   };

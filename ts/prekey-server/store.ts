@@ -69,8 +69,8 @@ export interface TakeRecord {
 
 /** The limits a store enforces on publication (ts/limits.ts). */
 export type StoreLimits = Pick<Limits, 'maxIdentities' | 'maxInstancesPerIdentity' | 'maxStoredPrekeysPerInstance' | 'maxStoredPrekeysTotal'> &
-  /** Bounds what a database store reads back (store-rows.ts); the default when absent. */
-  Partial<Pick<Limits, 'maxServerMessageChars'>>;
+  /** Bound what a database store reads back (store-rows.ts) and the FileStore's log; the default when absent. */
+  Partial<Pick<Limits, 'maxServerMessageChars' | 'maxPrekeyLogBytes'>>;
 
 /**
  * The in-memory state, with the two operations as synchronous, deterministic functions (so a log replays to

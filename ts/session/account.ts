@@ -33,7 +33,7 @@ import {
 } from '../profile/client-profile.js';
 import { generateInstanceTag, isValidSenderTag } from '../instance-tag.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError } from '../errors.js';
 import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
@@ -411,18 +411,38 @@ export class Account implements ConversationHost {
     return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 
-  /** The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it safely. */
+  /**
+   * The whole account — keys, profile, every conversation — as versioned bytes. Contains secrets: store it
+   * safely. Attached records not decoded yet travel as the bytes they are (restore() attaches them again), so
+   * one that does not decode (a hostile disk) never stops the account from being saved (docs/persistence.md).
+   */
   serialize(): Uint8Array {
     const full = this.encode(false);
     if (full.length <= this.limits.maxStateBytes) return full;
     // Never write what restore() refuses. What an unauthenticated peer can add (pending DAKEs awaiting Auth-I)
-    // is left out first: those peers simply start again. The rest is authenticated state the host asked for.
+    // is left out first: those peers simply start again. Then attached records that can never be used (they do
+    // not decode into a conversation: refused on every use) — the store still holds them. The rest is state
+    // the host asked for: never left out.
     const trimmed = this.encode(true);
     if (trimmed.length <= this.limits.maxStateBytes) return trimmed;
-    throw new OtrLimitError(`account state of ${trimmed.length} bytes exceeds limits.maxStateBytes (${this.limits.maxStateBytes}): raise it`);
+    const usable = this.encode(true, true, new Set(this.book.dormantPeers.filter((peer) => !this.dormantDecodes(peer))));
+    if (usable.length <= this.limits.maxStateBytes) return usable;
+    throw new OtrLimitError(`account state of ${usable.length} bytes exceeds limits.maxStateBytes (${this.limits.maxStateBytes}): raise it`);
   }
 
-  private encode(withoutUnauthenticated: boolean, withConversations = true): Uint8Array {
+  /** Whether an attached record would decode into a conversation on first use (built, then wiped). */
+  private dormantDecodes(peer: string): boolean {
+    try {
+      const state = this.book.peekDormant(peer);
+      if (state !== undefined) Conversation.fromState(this, peer, state).wipeAll();
+      return true;
+    } catch (e) {
+      if (e instanceof OtrError) return false;
+      throw e;
+    }
+  }
+
+  private encode(withoutUnauthenticated: boolean, withConversations = true, leftOut: ReadonlySet<string> = new Set()): Uint8Array {
     const k = this.keys;
     const live = withConversations ? [...this.conversations].map(([peer, c]) => ({ peer, c, state: c.toState(withoutUnauthenticated) })) : [];
     const value: StateValue = {
@@ -436,15 +456,12 @@ export class Account implements ConversationHost {
       v3: k.v3Capable,
       lifetime: this.lifetime,
       prekeys: encodePrekeyOwnerState(this.prekeyOwner),
-      conversations: withConversations
-        ? [
-            ...live.map(({ peer, state }) => ({ peer, state })),
-            ...this.book.dormantPeers.map((peer) => ({ peer, state: this.book.peekDormant(peer) ?? null })),
-          ]
-        : [],
+      conversations: live.map(({ peer, state }) => ({ peer, state })),
+      // Attached, not decoded: their record bytes, untouched (decoded on first use after restore, as before).
+      attached: withConversations ? this.book.dormantPeers.filter((peer) => !leftOut.has(peer)).map((peer) => ({ peer, record: this.book.dormantBytes(peer)! })) : [],
       fingerprints: this.fingerprints.toValue(),
       // The records' generations travel with the whole account, so a restored copy commits where it left off.
-      generations: withConversations ? this.generationsValue() : undefined,
+      generations: withConversations ? this.generationsValue(leftOut) : undefined,
     };
     try {
       return encodeState(ACCOUNT_STATE_KIND, value);
@@ -453,8 +470,10 @@ export class Account implements ConversationHost {
     }
   }
 
-  private generationsValue(): StateValue {
-    const keys = [ACCOUNT_RECORD, ...this.conversations.keys(), ...this.book.dormantPeers].map((p, n) => (n === 0 ? p : conversationKey(p)));
+  /** A record left out carries no generation: a fresh conversation over it in a restored copy fails CONFLICT. */
+  private generationsValue(leftOut: ReadonlySet<string>): StateValue {
+    const peers = [...this.conversations.keys(), ...this.book.dormantPeers.filter((p) => !leftOut.has(p))];
+    const keys = [ACCOUNT_RECORD, ...peers.map(conversationKey)];
     return keys.map((key) => ({ key, generation: this.book.generation(key) })).filter((g) => g.generation > 0);
   }
 
@@ -481,6 +500,16 @@ export class Account implements ConversationHost {
       if (peer.length === 0) throw new OtrDecodeError('state: empty peer id');
       if (account.conversations.has(peer)) throw new OtrDecodeError('state: duplicated conversation');
       account.live(Conversation.fromState(account, peer, e.state));
+    }
+    // Attached records (absent in older states): attached again as they were, decoded on first use.
+    if (v.attached !== undefined && v.attached !== null) {
+      for (const entry of expect.array(v.attached, 'attached', 1 << 20)) {
+        const e = expect.record(entry, 'attached record');
+        const peer = expect.string(e.peer, 'attached.peer');
+        if (peer.length === 0) throw new OtrDecodeError('state: empty peer id');
+        if (account.hasConversation(peer)) throw new OtrDecodeError('state: duplicated conversation');
+        account.book.addDormant(peer, expect.bytes(e.record, 'attached.record'), 0);
+      }
     }
     if (v.generations !== undefined && v.generations !== null) {
       for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {

@@ -162,6 +162,11 @@ export class RecordBook {
     return built;
   }
 
+  /** The dormant record's bytes as attached, undecoded (whole-account serialize carries them as they are). */
+  dormantBytes(peer: string): Uint8Array | undefined {
+    return this.dormant.get(peer)?.bytes;
+  }
+
   /** The dormant record's state value without taking it (whole-account serialize). */
   peekDormant(peer: string): StateValue | undefined {
     const d = this.dormant.get(peer);
