@@ -22,7 +22,7 @@ import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '.
 import { OtrDecodeError, OtrLimitError } from '../errors.js';
 import { equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
-import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
+import { decodeState, encodeState, expect, withEncodedState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 
@@ -55,13 +55,21 @@ export function decodeConversationRecord(bytes: Uint8Array, peer: string, maxByt
 
 /** The conversation's record now; what toState() copied for it (OTRv3 session keys) is zeroed once encoded. */
 function recordOf(conv: Conversation): Uint8Array {
+  return withRecordOf(conv, (encoded) => encoded.slice());
+}
+
+/** `use` of a view of the conversation's record now (zeroed when `use` returns, as is what toState() copied). */
+function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T {
   const state = conv.toState();
   try {
-    return encodeConversationRecord(conv.peerId, state);
+    return withEncodedState(CONVERSATION_RECORD_KIND, { peer: conv.peerId, state }, use);
   } finally {
     conv.wipeState(state);
   }
 }
+
+/** encodeChanged's "over the size bound" (a record too big is never copied out of the encoder). */
+const OVER = Symbol('over');
 
 /** The public calls of a conversation that may change its state: each returns an Outcome that says which records changed. */
 const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
@@ -213,15 +221,8 @@ export class RecordBook {
     }
     this.deleted.clear();
     for (const conv of this.touched) {
-      const bytes = this.encodeBounded(conv, events);
-      const before = this.last.get(conv.peerId);
-      if (before && equalBytes(before, bytes)) {
-        wipe(bytes);
-        continue;
-      }
-      if (before) wipe(before);
-      this.last.set(conv.peerId, bytes.slice());
-      changes.push(this.next(conversationKey(conv.peerId), bytes));
+      const bytes = this.encodeChanged(conv, events);
+      if (bytes) changes.push(this.next(conversationKey(conv.peerId), bytes));
     }
     this.touched.clear();
     // A new account's record goes with the first record written (a conversation record without it is useless).
@@ -287,13 +288,28 @@ export class RecordBook {
     return { key, generation, bytes };
   }
 
-  /** The conversation's record, shedding state until it fits limits.maxConversationStateBytes. */
-  private encodeBounded(conv: Conversation, events: OtrEvent[]): Uint8Array {
+  /**
+   * The conversation's record if it differs from the one last handed out (which it then replaces), else null;
+   * shedding state until it fits limits.maxConversationStateBytes. Runs after every call of every
+   * conversation: the record is encoded into a reused buffer and compared there, so a call that changed
+   * nothing allocates nothing, and one that did costs one copy for the change and one in place for `last`.
+   */
+  private encodeChanged(conv: Conversation, events: OtrEvent[]): Uint8Array | null {
     const max = this.host.limits.maxConversationStateBytes;
+    const peer = conv.peerId;
     for (;;) {
-      const bytes = recordOf(conv);
-      if (bytes.length <= max) return bytes;
-      wipe(bytes);
+      const out = withRecordOf(conv, (encoded): Uint8Array | null | typeof OVER => {
+        if (encoded.length > max) return OVER;
+        const before = this.last.get(peer);
+        if (before && equalBytes(before, encoded)) return null;
+        if (before && before.length === encoded.length) before.set(encoded);
+        else {
+          if (before) wipe(before);
+          this.last.set(peer, encoded.slice());
+        }
+        return encoded.slice();
+      });
+      if (out !== OVER) return out;
       const shed = conv.shedState();
       if (!shed) throw new OtrLimitError(`conversation state exceeds limits.maxConversationStateBytes (${max}) with nothing left to shed: raise it`);
       events.push(shed);
