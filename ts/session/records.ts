@@ -55,7 +55,7 @@ export function decodeConversationRecord(bytes: Uint8Array, peer: string, maxByt
 
 /** The conversation's record now; what toState() copied for it (OTRv3 session keys) is zeroed once encoded. */
 function recordOf(conv: Conversation): Uint8Array {
-  return withRecordOf(conv, (encoded) => encoded.slice());
+  return withRecordOf(conv, copyOf);
 }
 
 /** `use` of a view of the conversation's record now (zeroed when `use` returns, as is what toState() copied). */
@@ -66,6 +66,34 @@ function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T
   } finally {
     conv.wipeState(state);
   }
+}
+
+/** An own copy (new + set: several times faster than Uint8Array.prototype.slice on V8). */
+function copyOf(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
+/**
+ * Whether two records are equal, compared four bytes at a time where both are aligned (a record is compared
+ * after every call: bytewise, a 2–3 KB record took several µs). Without early exit, as equalBytes: the time
+ * depends on the length only, not on where the records differ.
+ */
+function sameRecord(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  let diff = 0;
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const words = n >>> 2;
+    const x = new Int32Array(a.buffer, a.byteOffset, words);
+    const y = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let k = 0; k < words; k++) diff |= x[k]! ^ y[k]!;
+    i = words << 2;
+  }
+  for (; i < n; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 /** encodeChanged's "over the size bound" (a record too big is never copied out of the encoder). */
@@ -102,6 +130,8 @@ export class RecordBook {
   private readonly deleted = new Set<string>();
   /** Peers whose record exists (generation known) but is neither live nor attached: must be loaded before use. */
   private readonly unloaded = new Set<string>();
+  /** Record keys of live peers (keyOf); dropped with the peer's last record (unload, forget). */
+  private readonly keys = new Map<string, string>();
   private accountDirty = false;
   /** The account record as last handed out or loaded (changes() compares: trust set by hand, outside any call). */
   private lastAccount: Uint8Array | undefined;
@@ -145,6 +175,7 @@ export class RecordBook {
     const l = this.last.get(peer);
     if (l) wipe(l);
     this.last.delete(peer);
+    this.keys.delete(peer);
     if (this.generation(conversationKey(peer)) > 0) this.unloaded.add(peer);
   }
 
@@ -222,7 +253,7 @@ export class RecordBook {
     this.deleted.clear();
     for (const conv of this.touched) {
       const bytes = this.encodeChanged(conv, events);
-      if (bytes) changes.push(this.next(conversationKey(conv.peerId), bytes));
+      if (bytes) changes.push(this.next(this.keyOf(conv.peerId), bytes));
     }
     this.touched.clear();
     // A new account's record goes with the first record written (a conversation record without it is useless).
@@ -259,6 +290,7 @@ export class RecordBook {
     const l = this.last.get(peer);
     if (l) wipe(l);
     this.last.delete(peer);
+    this.keys.delete(peer);
     this.deleted.add(key);
     this.unloaded.delete(peer);
   }
@@ -282,6 +314,13 @@ export class RecordBook {
     wipe(now);
   }
 
+  /** `peer`'s record key, made once per live peer (a key concatenated afresh is hashed afresh at each lookup). */
+  private keyOf(peer: string): string {
+    let key = this.keys.get(peer);
+    if (key === undefined) this.keys.set(peer, (key = conversationKey(peer)));
+    return key;
+  }
+
   private next(key: string, bytes: Uint8Array | null): RecordChange {
     const generation = this.generation(key) + 1;
     this.generations.set(key, generation);
@@ -301,13 +340,13 @@ export class RecordBook {
       const out = withRecordOf(conv, (encoded): Uint8Array | null | typeof OVER => {
         if (encoded.length > max) return OVER;
         const before = this.last.get(peer);
-        if (before && equalBytes(before, encoded)) return null;
+        if (before && sameRecord(before, encoded)) return null;
         if (before && before.length === encoded.length) before.set(encoded);
         else {
           if (before) wipe(before);
-          this.last.set(peer, encoded.slice());
+          this.last.set(peer, copyOf(encoded));
         }
-        return encoded.slice();
+        return copyOf(encoded);
       });
       if (out !== OVER) return out;
       const shed = conv.shedState();

@@ -224,7 +224,11 @@ export function withEncodedState<T>(kind: string, value: StateValue, use: (encod
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
   // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffer.
-  return withEncodedState(kind, value, (encoded) => encoded.slice());
+  return withEncodedState(kind, value, (encoded) => {
+    const out = new Uint8Array(encoded.length); // new + set: several times faster than slice on V8
+    out.set(encoded);
+    return out;
+  });
 }
 
 /** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */
