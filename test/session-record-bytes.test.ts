@@ -8,7 +8,12 @@ import * as assert from 'uvu/assert';
 import { WASM as be } from './helpers/backends.js';
 import { MAIN_RECORDS } from './helpers/record-fixtures.js';
 import { Account } from '../ts/session/account.js';
-import { decodeConversationRecord, encodeConversationRecord } from '../ts/session/records.js';
+import { conversationRecord, decodeConversationRecord, encodeConversationRecord } from '../ts/session/records.js';
+import type { Conversation } from '../ts/session/conversation.js';
+import type { Outcome } from '../ts/session/events.js';
+import { V3Conversation } from '../ts/v3/index.js';
+import { seededRandom } from './helpers/rng.js';
+import { testDsaKey, BOB_TAG } from './interop/v3-pair.js';
 import { decodeState, encodeState } from '../ts/session/state-codec.js';
 import { DEFAULT_LIMITS } from '../ts/limits.js';
 
@@ -45,5 +50,83 @@ for (const [name, fx] of Object.entries(MAIN_RECORDS)) {
     assert.equal(out.changed, []);
   });
 }
+
+/**
+ * The record written directly (Conversation.writeState, persist.ts writeRatchet) must be the encoding of the
+ * value toState() builds, in every state a conversation passes through: compared after every step of a
+ * session that goes through both DAKE roles, queued text, out-of-order messages (skipped keys, MAC keys to
+ * reveal), SMP in each phase, a per-peer policy, the end of the session, and an OTRv3 session.
+ */
+function same(conv: Conversation, what: string): void {
+  const generic = encodeConversationRecord(conv.peerId, conv.toState());
+  assert.is(hex(conversationRecord(conv)), hex(generic), what);
+}
+
+test('the directly written record equals the encoding of toState() in every state of a session', () => {
+  const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(11) });
+  const b = Account.create({ accountId: 'bob@x', backend: be, clock, dsaKey: null, random: seededRandom(12) });
+  const ca = a.conversation('bob@x');
+  const cb = b.conversation('alice@x');
+  let steps = 0;
+  const check = () => {
+    same(ca, `alice after step ${steps}`);
+    same(cb, `bob after step ${steps}`);
+    steps++;
+  };
+  const deliver = (first: { to: Conversation; out: Outcome }) => {
+    let q = [first];
+    while (q.length) {
+      const next: typeof q = [];
+      for (const { to, out } of q) {
+        check();
+        for (const m of out.toSend) next.push({ to: to === ca ? cb : ca, out: (to === ca ? cb : ca).receive(m) });
+      }
+      q = next;
+    }
+    check();
+  };
+  check();
+  ca.setPolicy({ requireEncryption: true });
+  deliver({ to: ca, out: ca.send('queued é ✓ 😀') });
+  assert.is(ca.state, 'ENCRYPTED_MESSAGES');
+  // Out of order both ways: skipped keys, MAC keys to reveal, DH ratchet steps.
+  for (let round = 0; round < 3; round++) {
+    const msgs = [0, 1, 2, 3].map((i) => ca.send(`a${round}.${i}`).toSend[0]!);
+    cb.receive(msgs[3]!);
+    check();
+    cb.receive(msgs[1]!);
+    check();
+    deliver({ to: cb, out: cb.send(`b${round}`) });
+  }
+  // SMP through its phases.
+  deliver({ to: ca, out: ca.startSmp('secret', 'question é?') });
+  deliver({ to: cb, out: cb.answerSmp('secret') });
+  deliver({ to: ca, out: ca.startSmp('x') });
+  deliver({ to: ca, out: ca.abortSmp() });
+  // The end: FINISHED on Bob's side.
+  deliver({ to: ca, out: ca.end() });
+  same(cb, 'bob finished');
+  assert.ok(steps > 30, `${steps} states compared`);
+});
+
+test('the directly written record equals the encoding of toState() for an OTRv3 session', () => {
+  const now = () => 1_700_000_000_000;
+  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(5), clock: now });
+  const conv = alice.conversation('bob');
+  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(2), now });
+  let toBob = conv.start().toSend;
+  same(conv, 'v3 query sent');
+  for (let guard = 0; toBob.length && guard < 20; guard++) {
+    const toAlice = toBob.flatMap((m) => bob.receive(m).toSend);
+    toBob = [];
+    for (const m of toAlice) {
+      toBob.push(...conv.receive(m).toSend);
+      same(conv, `v3 step ${guard}`);
+    }
+  }
+  assert.is(conv.version, 3);
+  conv.send('over v3');
+  same(conv, 'v3 encrypted');
+});
 
 test.run();

@@ -22,7 +22,7 @@ import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '.
 import { OtrDecodeError, OtrLimitError } from '../errors.js';
 import { equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
-import { decodeState, encodeState, expect, withEncodedState, type StateValue } from './state-codec.js';
+import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 
@@ -53,19 +53,20 @@ export function decodeConversationRecord(bytes: Uint8Array, peer: string, maxByt
   return v.state;
 }
 
-/** The conversation's record now; what toState() copied for it (OTRv3 session keys) is zeroed once encoded. */
-function recordOf(conv: Conversation): Uint8Array {
+/** The conversation's record now, as encodeConversationRecord(peer, toState()) encodes it (without building the value). */
+export function conversationRecord(conv: Conversation): Uint8Array {
   return withRecordOf(conv, copyOf);
 }
 
-/** `use` of a view of the conversation's record now (zeroed when `use` returns, as is what toState() copied). */
+/** The record { peer, state }, written directly (Conversation.writeState). */
+const writeRecord = schema<Conversation>({
+  peer: (w, c) => putString(w, c.peerId),
+  state: (w, c) => c.writeState(w),
+});
+
+/** `use` of a view of the conversation's record now (zeroed when `use` returns). */
 function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T {
-  const state = conv.toState();
-  try {
-    return withEncodedState(CONVERSATION_RECORD_KIND, { peer: conv.peerId, state }, use);
-  } finally {
-    conv.wipeState(state);
-  }
+  return withWrittenState(CONVERSATION_RECORD_KIND, (w) => writeRecord(w, conv), use);
 }
 
 /** An own copy (new + set: several times faster than Uint8Array.prototype.slice on V8). */
@@ -267,7 +268,7 @@ export class RecordBook {
    * a fresh one), so a call that leaves it unchanged (plaintext from a stranger, garbage) writes no record.
    */
   adopt(conv: Conversation): void {
-    if (!this.last.has(conv.peerId)) this.last.set(conv.peerId, recordOf(conv));
+    if (!this.last.has(conv.peerId)) this.last.set(conv.peerId, conversationRecord(conv));
   }
 
   /** Marks a live conversation for the next flush; with `force`, written even if unchanged. */

@@ -208,17 +208,64 @@ let scratch: Writer | undefined = new Writer(4096, true);
  * that did not change is not copied at all); `use` must copy what it keeps.
  */
 export function withEncodedState<T>(kind: string, value: StateValue, use: (encoded: Uint8Array) => T): T {
-  // Reentrant calls (none today) get their own writer rather than the one in use.
+  return withWrittenState(kind, (w) => writeValue(w, value, 0), use);
+}
+
+/**
+ * As withEncodedState, for a value written by `write` (with the put* writers and `schema` below) rather than
+ * built first: the per-call conversation record (ts/session/records.ts), whose bytes must be exactly those of
+ * encoding the value toState() builds — the tests pin that (test/session-record-bytes.test.ts).
+ */
+export function withWrittenState<T>(kind: string, write: (w: Writer) => void, use: (encoded: Uint8Array) => T): T {
   const w = scratch ?? new Writer(4096, true);
   scratch = undefined;
   try {
     w.raw(MAGIC).byte(STATE_FORMAT_VERSION).utf8Data(kind);
-    writeValue(w, value, 0);
+    write(w);
     return use(w.view());
   } finally {
     w.clear();
     if (w.capacity <= SCRATCH_KEEP) scratch = w;
   }
+}
+
+// Writers of single values, each writing what writeValue writes for that value: for encoders that write a
+// known shape directly (no intermediate value, no key sorting at run time).
+export const putNull = (w: Writer): void => void w.byte(Tag.Null);
+export const putBoolean = (w: Writer, v: boolean): void => void w.byte(v ? Tag.True : Tag.False);
+export function putNumber(w: Writer, v: number): void {
+  NUMBER_VIEW.setFloat64(0, v);
+  w.byte(Tag.Number).raw(NUMBER_BYTES);
+}
+export const putString = (w: Writer, v: string): void => void w.byte(Tag.String).utf8Data(v);
+export const putBytes = (w: Writer, v: Uint8Array): void => void w.byte(Tag.Bytes).data(v);
+/** Bytes, or null as the value toState() builds holds null. */
+export const putOptionalBytes = (w: Writer, v: Uint8Array | null): void => (v === null ? putNull(w) : putBytes(w, v));
+export function putArray<T>(w: Writer, items: readonly T[], each: (w: Writer, item: T) => void): void {
+  w.byte(Tag.Array).int(items.length);
+  for (let i = 0; i < items.length; i++) each(w, items[i]!);
+}
+/** Any value, by the generic encoder (for the rare or small parts of a shape written directly). */
+export const putValue = (w: Writer, v: StateValue): void => writeValue(w, v, 1);
+
+/**
+ * A writer for records of one fixed shape: `fields` maps each key to the writer of its value (every field is
+ * always written, as a record whose values are never undefined). Keys are sorted and encoded once, here, in
+ * the order writeValue sorts them, so the bytes are those of the equivalent plain record.
+ */
+export function schema<T>(fields: Readonly<Record<string, (w: Writer, v: T) => void>>): (w: Writer, v: T) => void {
+  const names = Object.keys(fields);
+  const order = keyOrder(names);
+  const written = order.written;
+  const writers = order.order.map((i) => fields[names[i]!]!);
+  const n = names.length;
+  return (w, v) => {
+    w.byte(Tag.Record).int(n);
+    for (let i = 0; i < n; i++) {
+      w.raw(written[i]!);
+      writers[i]!(w, v);
+    }
+  };
 }
 
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
