@@ -19,7 +19,7 @@ import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
-import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
+import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
 import { dakeFromValue, dakeToValue, checkRatchetKeys, writeRatchet } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
@@ -1365,8 +1365,8 @@ export class Conversation {
   }
 
   private static readonly writeStateRecord = schema<Conversation>({
-    instances: (w, c) => putArray(w, [...c.instances.values()], writeInstance),
-    unbound: (w, c) => putValue(w, dakeToValue(c.unbound)),
+    instances: (w, c) => putIterable(w, c.instances.size, c.instances.values(), writeInstance),
+    unbound: (w, c) => writeDake(w, c.unbound),
     unboundSince: (w, c) => putNumber(w, c.unboundSince),
     current: (w, c) => putNumber(w, c.current),
     queue: (w, c) => putArray(w, c.queue, putString),
@@ -1383,7 +1383,7 @@ export class Conversation {
       }
     },
     policy: (w, c) => putValue(w, c.policyOverride ? { ...c.policyOverride } : null),
-    lastTarget: (w, c) => (c.lastTarget ? putValue(w, { version: c.lastTarget.version, instance: c.lastTarget.instance }) : putNull(w)),
+    lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
   });
 
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
@@ -1422,6 +1422,19 @@ export class Conversation {
 
 // -------------------------------------------------------------------- module helpers
 
+/** An idle DAKE's encoding (nearly every instance's, and the unbound one's): made once rather than per record. */
+let idleDake: Uint8Array | undefined;
+
+function writeDake(w: Writer, d: DakeState): void {
+  if (d.kind === 'idle') putEncoded(w, (idleDake ??= encodeConstant(dakeToValue(d))));
+  else putValue(w, dakeToValue(d));
+}
+
+const writeLastTarget = schema<{ version: ProtocolVersion; instance: number }>({
+  version: (w, t) => putNumber(w, t.version),
+  instance: (w, t) => putNumber(w, t.instance),
+});
+
 /** The idle SMP state's encoding (nearly every instance's): made once rather than per record. */
 let idleSmp: Uint8Array | undefined;
 
@@ -1439,7 +1452,7 @@ function writeSmp(w: Writer, s: SmpState): void {
 /** Writes what encoding `instanceToValue(i)` (instance.ts) writes, field for field, without building it. */
 const writeInstance = schema<Instance>({
   peerTag: (w, i) => putNumber(w, i.peerTag),
-  dake: (w, i) => putValue(w, dakeToValue(i.dake)),
+  dake: (w, i) => writeDake(w, i.dake),
   ratchet: (w, i) => writeRatchet(w, i.ratchet),
   finished: (w, i) => putBoolean(w, i.finished),
   ssid: (w, i) => putOptionalBytes(w, i.ssid),

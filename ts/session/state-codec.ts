@@ -245,8 +245,29 @@ export function putArray<T>(w: Writer, items: readonly T[], each: (w: Writer, it
   w.byte(Tag.Array).int(items.length);
   for (let i = 0; i < items.length; i++) each(w, items[i]!);
 }
+/** An array of the `count` items `items` yields (a Map's values, without copying them into an array first). */
+export function putIterable<T>(w: Writer, count: number, items: Iterable<T>, each: (w: Writer, item: T) => void): void {
+  w.byte(Tag.Array).int(count);
+  let n = 0;
+  for (const item of items) {
+    each(w, item);
+    n++;
+  }
+  if (n !== count) throw new OtrDecodeError('state: an array changed size while written', 'INVALID_ARGUMENT');
+}
 /** Any value, by the generic encoder (for the rare or small parts of a shape written directly). */
 export const putValue = (w: Writer, v: StateValue): void => writeValue(w, v, 1);
+
+/**
+ * The encoding of a constant value, made once (for a value written often, such as an idle DAKE): written
+ * with putEncoded. Never for values holding secrets (the bytes are kept).
+ */
+export function encodeConstant(v: StateValue): Uint8Array {
+  const w = new Writer(64);
+  writeValue(w, v, 1);
+  return w.finish();
+}
+export const putEncoded = (w: Writer, encoded: Uint8Array): void => void w.raw(encoded);
 
 /**
  * A writer for records of one fixed shape: `fields` maps each key to the writer of its value (every field is
