@@ -121,12 +121,15 @@ test('the OTRv3 state bytes a record is made from are zeroed once encoded (per c
   const bob = v3Bob();
   pump(conv, bob, conv.start().toSend);
   assert.is(conv.version, 3);
+  // Every copy of the OTRv3 state's bytes, whoever makes it: the per-call record writer (Conversation.writeState)
+  // and serialize() (toState) both take them from the OTRv3 conversation's serialize().
   const made: Uint8Array[] = [];
-  const toState = conv.toState.bind(conv);
-  conv.toState = (w?: boolean) => {
-    const v = toState(w);
-    made.push((v as { v3: Uint8Array }).v3);
-    return v;
+  const v3conv = (conv as unknown as { v3conv: { serialize(): Uint8Array } }).v3conv;
+  const serialize = v3conv.serialize.bind(v3conv);
+  v3conv.serialize = () => {
+    const b = serialize();
+    made.push(b);
+    return b;
   };
   const out = conv.send('over v3');
   assert.ok(out.changed!.some((c) => c.key === 'conv:bob'), 'the call wrote the record');

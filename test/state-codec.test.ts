@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeState, encodeState, expect as ex, type StateValue } from '../ts/session/state-codec.js';
+import { decodeState, encodeState, expect as ex, withEncodedState, withWrittenState, putBytes, type StateValue } from '../ts/session/state-codec.js';
 import { OtrDecodeError } from '../ts/errors.js';
 import { Writer } from '../ts/codec/primitives.js';
 import { seededRandom } from './helpers/rng.js';
@@ -82,6 +82,62 @@ test('a secret Writer (the state encoder\'s) zeroes every buffer it outgrows, an
   assert.is(out.length, 100);
   assert.ok(out.every((b) => b === 0xa5), 'what finish() returned is intact');
   for (const b of buffers) assert.ok(b.every((x) => x === 0), 'no copy of the secret left in the writer');
+});
+
+test('Writer.utf8Data writes the bytes of TextEncoder, DATA-prefixed, for every kind of string', () => {
+  const strings = ['', 'ascii only', 'héllo ✓', '😀 astral', 'a\ud800b lone high', 'x\udc00 lone low', '\ud83d', 'é'.repeat(300), 'a'.repeat(5000)];
+  for (const s of strings) {
+    const u = new TextEncoder().encode(s);
+    const w = new Writer(4, true); // small: utf8Data must grow the buffer itself
+    w.byte(7).utf8Data(s).byte(9);
+    const want = new Writer().byte(7).data(u).byte(9).finish();
+    assert.equal(w.finish(), want, JSON.stringify(s.slice(0, 20)));
+  }
+});
+
+test('Writer.clear zeroes what was written and keeps the buffer; view() is not a copy', () => {
+  const w = new Writer(64, true);
+  w.raw(new Uint8Array(40).fill(0xa5));
+  const v = w.view();
+  assert.is(v.length, 40);
+  assert.ok(v.every((x) => x === 0xa5));
+  w.clear();
+  assert.is(w.length, 0);
+  assert.is(w.capacity, 64);
+  assert.ok(v.every((x) => x === 0), 'the bytes written are zeroed in the kept buffer');
+});
+
+test('the encoder leaves no copy of a state behind: its reused buffer is zeroed after each use, even on a throw', () => {
+  const secret = new Uint8Array(3000).fill(0x5c); // bigger than the writer's first buffer: it grows
+  let seen: Uint8Array | undefined;
+  const n = withEncodedState('test', { k: secret }, (encoded) => {
+    seen = encoded;
+    assert.ok(encoded.includes(0x5c));
+    return encoded.length;
+  });
+  assert.ok(n > 3000);
+  assert.ok(seen!.every((x) => x === 0), 'the view handed out is zeroed once used');
+  // encodeState's result is its own copy, intact.
+  const out = encodeState('test', { k: secret });
+  assert.equal(decodeState('test', out), { k: secret });
+  // A write that throws half-way: what it wrote is zeroed too.
+  let partial: Uint8Array | undefined;
+  assert.throws(
+    () =>
+      withWrittenState(
+        'test',
+        (w) => {
+          putBytes(w, secret);
+          partial = w.view();
+          throw new Error('boom');
+        },
+        () => 0,
+      ),
+    /boom/,
+  );
+  assert.ok(partial!.length > 3000 && partial!.every((x) => x === 0), 'a failed write leaves nothing behind');
+  // And the next encoding is whole (the buffer is reusable after the throw).
+  assert.equal(decodeState('test', encodeState('test', { a: 'x' })), { a: 'x' });
 });
 
 test('typed readers name the field on a wrong shape', () => {

@@ -8,6 +8,7 @@ import { OtrDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 
 export const POINT_BYTES = 57;
+const UTF8 = new TextEncoder();
 export const SCALAR_BYTES = 57;
 export const MAC_BYTES = 64;
 export const ED448_SIGNATURE_BYTES = 114;
@@ -102,8 +103,47 @@ export class Writer {
     return this.raw(s);
   }
 
+  /**
+   * DATA holding the UTF-8 of `s` (the bytes of TextEncoder.encode), written in place: a string kept as
+   * state is encoded without a temporary copy. ASCII, the usual case, is copied char by char.
+   */
+  utf8Data(s: string): this {
+    const n = s.length;
+    this.ensure(4 + 3 * n); // UTF-8 needs at most 3 bytes per UTF-16 unit (4 per surrogate pair)
+    const at = this.len + 4;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      this.buf[at + i] = c;
+    }
+    const written = i === n ? n : i + UTF8.encodeInto(s.slice(i), this.buf.subarray(at + i)).written;
+    this.int(written);
+    this.len += written;
+    return this;
+  }
+
   get length(): number {
     return this.len;
+  }
+
+  /** The size of the buffer held (a writer kept for reuse drops one grown too large). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** The bytes written so far, not copied: valid until the writer is written to, cleared or wiped. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /**
+   * Zeroes the bytes written and empties the writer, keeping its buffer for reuse (a writer reused for
+   * secrets: only what was written needs zeroing, as a secret writer's buffer is otherwise zero).
+   */
+  clear(): void {
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
   }
 
   /** The bytes written so far (a copy, so the writer can be reused or dropped). */

@@ -19,9 +19,12 @@ import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
-import { expect, type StateValue } from './state-codec.js';
+import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue, checkRatchetKeys } from './persist.js';
+import { dakeFromValue, dakeToValue, checkRatchetKeys, writeRatchet } from './persist.js';
+import { encodeSmpState } from '../smp/persist.js';
+import type { SmpState } from '../smp/state.js';
+import type { Writer } from '../codec/primitives.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -1352,6 +1355,37 @@ export class Conversation {
     };
   }
 
+  /**
+   * Writes the value `toState()` builds, as the state codec would encode it, without building it: the record
+   * written after every call (records.ts). Two definitions of one format: test/session-record-bytes.test.ts
+   * checks they agree (and pins real records made before this writer existed).
+   */
+  writeState(w: Writer): void {
+    Conversation.writeStateRecord(w, this);
+  }
+
+  private static readonly writeStateRecord = schema<Conversation>({
+    instances: (w, c) => putIterable(w, c.instances.size, c.instances.values(), writeInstance),
+    unbound: (w, c) => writeDake(w, c.unbound),
+    unboundSince: (w, c) => putNumber(w, c.unboundSince),
+    current: (w, c) => putNumber(w, c.current),
+    queue: (w, c) => putArray(w, c.queue, putString),
+    advertise: (w, c) => putBoolean(w, c.advertise),
+    active: (w, c) => (c.active === null ? putNull(w) : putNumber(w, c.active)),
+    v3: (w, c) => {
+      if (!c.v3conv) return putNull(w);
+      // The OTRv3 state's bytes hold its session keys: zeroed once written (as wipeState does for toState).
+      const v3 = c.v3conv.serialize();
+      try {
+        putBytes(w, v3);
+      } finally {
+        wipe(v3);
+      }
+    },
+    policy: (w, c) => putValue(w, c.policyOverride ? { ...c.policyOverride } : null),
+    lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
+  });
+
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
@@ -1387,6 +1421,48 @@ export class Conversation {
 }
 
 // -------------------------------------------------------------------- module helpers
+
+/** An idle DAKE's encoding (nearly every instance's, and the unbound one's): made once rather than per record. */
+let idleDake: Uint8Array | undefined;
+
+function writeDake(w: Writer, d: DakeState): void {
+  if (d.kind === 'idle') putEncoded(w, (idleDake ??= encodeConstant(dakeToValue(d))));
+  else putValue(w, dakeToValue(d));
+}
+
+const writeLastTarget = schema<{ version: ProtocolVersion; instance: number }>({
+  version: (w, t) => putNumber(w, t.version),
+  instance: (w, t) => putNumber(w, t.instance),
+});
+
+/** The idle SMP state's encoding (nearly every instance's): made once rather than per record. */
+let idleSmp: Uint8Array | undefined;
+
+function writeSmp(w: Writer, s: SmpState): void {
+  if (s.phase === 'idle') return putBytes(w, (idleSmp ??= encodeSmpState(s)));
+  // An exchange in progress holds its secret scalars: zeroed once written.
+  const b = encodeSmpState(s);
+  try {
+    putBytes(w, b);
+  } finally {
+    wipe(b);
+  }
+}
+
+/** Writes what encoding `instanceToValue(i)` (instance.ts) writes, field for field, without building it. */
+const writeInstance = schema<Instance>({
+  peerTag: (w, i) => putNumber(w, i.peerTag),
+  dake: (w, i) => writeDake(w, i.dake),
+  ratchet: (w, i) => writeRatchet(w, i.ratchet),
+  finished: (w, i) => putBoolean(w, i.finished),
+  ssid: (w, i) => putOptionalBytes(w, i.ssid),
+  peerProfile: (w, i) => putOptionalBytes(w, i.peerProfile ? i.peerProfile.encoded : null),
+  smp: (w, i) => writeSmp(w, i.smp),
+  lastSentAt: (w, i) => putNumber(w, i.lastSentAt),
+  lastKeyAt: (w, i) => putNumber(w, i.lastKeyAt),
+  pendingSince: (w, i) => putNumber(w, i.pendingSince),
+  // Early data messages (i.early) are never persisted (instance.ts).
+});
 
 
 /** A per-peer override may only set known policy fields, each with its default's type (it may come from storage). */

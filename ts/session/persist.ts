@@ -4,7 +4,8 @@
  * plain data already and maps field by field; client profiles are stored as their exact encoding and
  * decoded again; SMP and OTRv3 states use their own byte encodings.
  */
-import { expect, type StateValue } from './state-codec.js';
+import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, schema, type StateValue } from './state-codec.js';
+import type { Writer } from '../codec/primitives.js';
 import type { RatchetKeyPair, RatchetState } from '../ratchet/state.js';
 import type { SkippedKey } from '../ratchet/skipped.js';
 import type { DakeState } from '../ake/interactive.js';
@@ -54,6 +55,45 @@ export function ratchetToValue(s: RatchetState): StateValue {
     macKeysToReveal: [...s.macKeysToReveal],
     skipped: s.skipped.map((e) => ({ ...e })),
   };
+}
+
+// The ratchet written directly (records.ts, after every call): the bytes of encoding ratchetToValue(s),
+// field for field, without building that value (pinned by test/session-record-bytes.test.ts).
+const writeKeyPair = schema<{ secret: Uint8Array | null; public: Uint8Array }>({
+  secret: (w, k) => putOptionalBytes(w, k.secret),
+  public: (w, k) => putBytes(w, k.public),
+});
+const writeSkipped = schema<SkippedKey>({
+  ratchetId: (w, e) => putNumber(w, e.ratchetId),
+  messageId: (w, e) => putNumber(w, e.messageId),
+  theirEcdh: (w, e) => putBytes(w, e.theirEcdh),
+  mkEnc: (w, e) => putBytes(w, e.mkEnc),
+  esk: (w, e) => putBytes(w, e.esk),
+  storedAt: (w, e) => putNumber(w, e.storedAt),
+});
+const writeRatchetRecord = schema<RatchetState>({
+  i: (w, s) => putNumber(w, s.i),
+  j: (w, s) => putNumber(w, s.j),
+  k: (w, s) => putNumber(w, s.k),
+  pn: (w, s) => putNumber(w, s.pn),
+  rootKey: (w, s) => putBytes(w, s.rootKey),
+  sendChain: (w, s) => putOptionalBytes(w, s.sendChain),
+  recvChain: (w, s) => putOptionalBytes(w, s.recvChain),
+  recvRatchetId: (w, s) => putNumber(w, s.recvRatchetId),
+  sendingStepDue: (w, s) => putBoolean(w, s.sendingStepDue),
+  ourEcdh: (w, s) => writeKeyPair(w, s.ourEcdh),
+  ourDh: (w, s) => writeKeyPair(w, s.ourDh),
+  theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
+  theirDh: (w, s) => putBytes(w, s.theirDh),
+  braceKey: (w, s) => putBytes(w, s.braceKey),
+  macKeysToReveal: (w, s) => putArray(w, s.macKeysToReveal, putBytes),
+  skipped: (w, s) => putArray(w, s.skipped, writeSkipped),
+});
+
+/** Writes what encoding `ratchetToValue(s)` writes; null as the null of an instance without a ratchet. */
+export function writeRatchet(w: Writer, s: RatchetState | null): void {
+  if (s === null) putNull(w);
+  else writeRatchetRecord(w, s);
 }
 
 export function ratchetFromValue(v: StateValue | undefined): RatchetState {

@@ -52,13 +52,54 @@ const NUMBER_VIEW = new DataView(NUMBER_BYTES.buffer);
 const KEY_CACHE = new Map<string, Uint8Array>();
 const KEY_CACHE_MAX = 1024;
 
+/** A key as written in a record: DATA (INT length, UTF-8). */
 function keyBytes(k: string): Uint8Array {
   let b = KEY_CACHE.get(k);
   if (b === undefined) {
-    b = utf8(k);
+    const u = utf8(k);
+    b = new Uint8Array(4 + u.length);
+    new DataView(b.buffer).setUint32(0, u.length);
+    b.set(u, 4);
     if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(k, b);
   }
   return b;
+}
+
+/**
+ * The sorted order of a record's keys, by shape: the states encoded are the same few object shapes again
+ * and again (a ratchet, an instance, a key pair...), whose Object.keys come in the same order each time, so
+ * the sort and the keys' encodings are looked up (by first key, checked key by key) instead of redone.
+ */
+interface KeyOrder {
+  readonly keys: readonly string[];
+  /** Indexes into `keys`, in sorted key order. */
+  readonly order: readonly number[];
+  /** Each sorted key as written (keyBytes). */
+  readonly written: readonly Uint8Array[];
+}
+const ORDER_CACHE = new Map<string, KeyOrder[]>();
+let orderCount = 0;
+const ORDER_CACHE_MAX = 256;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function keyOrder(keys: string[]): KeyOrder {
+  const first = keys.length > 0 ? keys[0]! : '';
+  const known = ORDER_CACHE.get(first);
+  if (known) for (const o of known) if (sameKeys(o.keys, keys)) return o;
+  // Same comparison as keys.sort(): UTF-16 code units.
+  const order = keys.map((_, i) => i).sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : 0));
+  const o: KeyOrder = { keys, order, written: order.map((i) => keyBytes(keys[i]!)) };
+  if (orderCount < ORDER_CACHE_MAX) {
+    orderCount++;
+    if (known) known.push(o);
+    else ORDER_CACHE.set(first, [o]);
+  }
+  return o;
 }
 
 function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
@@ -69,7 +110,7 @@ function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
   else if (typeof v === 'number') {
     NUMBER_VIEW.setFloat64(0, v);
     w.byte(Tag.Number).raw(NUMBER_BYTES);
-  } else if (typeof v === 'string') w.byte(Tag.String).data(utf8(v));
+  } else if (typeof v === 'string') w.byte(Tag.String).utf8Data(v);
   else if (typeof v === 'bigint') {
     const neg = v < 0n;
     let hex = (neg ? -v : v).toString(16);
@@ -79,15 +120,20 @@ function writeValue(w: Writer, v: StateValue | undefined, depth: number): void {
   } else if (v instanceof Uint8Array) w.byte(Tag.Bytes).data(v);
   else if (Array.isArray(v)) {
     w.byte(Tag.Array).int(v.length);
-    for (const x of v) writeValue(w, x, depth + 1);
+    for (let i = 0; i < v.length; i++) writeValue(w, v[i], depth + 1);
   } else if (typeof v === 'object') {
-    const keys = Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    w.byte(Tag.Record).int(keys.length);
-    for (const k of keys) {
-      w.data(keyBytes(k));
-      writeValue(w, (v as Record<string, StateValue>)[k], depth + 1);
+    // Sorted so equal states encode equally; fields holding undefined are left out (not counted).
+    const r = v as Record<string, StateValue | undefined>;
+    const keys = Object.keys(r);
+    const o = keyOrder(keys);
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (r[keys[i]!] !== undefined) n++;
+    w.byte(Tag.Record).int(n);
+    for (let i = 0; i < o.order.length; i++) {
+      const x = r[keys[o.order[i]!]!];
+      if (x === undefined) continue;
+      w.raw(o.written[i]!);
+      writeValue(w, x, depth + 1);
     }
   } else throw new OtrDecodeError(`cannot persist a value of type ${typeof v}`, 'INVALID_ARGUMENT');
 }
@@ -150,17 +196,107 @@ function readValue(r: Reader, depth: number): StateValue {
   }
 }
 
+// The encoder's one writer, reused (a fresh 4 KiB buffer per call cost more than the encoding), in secret mode
+// and cleared after each use, so no state is left in it between calls. One grown past SCRATCH_KEEP by a large
+// state (a whole account) is dropped rather than kept.
+const SCRATCH_KEEP = 64 * 1024;
+let scratch: Writer | undefined = new Writer(4096, true);
+
+/**
+ * Encodes `value` under a `kind` label and hands `use` a view of the encoding, valid only during the call: the
+ * bytes are zeroed when `use` returns. For a caller that compares the encoding before keeping it (a record
+ * that did not change is not copied at all); `use` must copy what it keeps.
+ */
+export function withEncodedState<T>(kind: string, value: StateValue, use: (encoded: Uint8Array) => T): T {
+  return withWrittenState(kind, (w) => writeValue(w, value, 0), use);
+}
+
+/**
+ * As withEncodedState, for a value written by `write` (with the put* writers and `schema` below) rather than
+ * built first: the per-call conversation record (ts/session/records.ts), whose bytes must be exactly those of
+ * encoding the value toState() builds — the tests pin that (test/session-record-bytes.test.ts).
+ */
+export function withWrittenState<T>(kind: string, write: (w: Writer) => void, use: (encoded: Uint8Array) => T): T {
+  const w = scratch ?? new Writer(4096, true);
+  scratch = undefined;
+  try {
+    w.raw(MAGIC).byte(STATE_FORMAT_VERSION).utf8Data(kind);
+    write(w);
+    return use(w.view());
+  } finally {
+    w.clear();
+    if (w.capacity <= SCRATCH_KEEP) scratch = w;
+  }
+}
+
+// Writers of single values, each writing what writeValue writes for that value: for encoders that write a
+// known shape directly (no intermediate value, no key sorting at run time).
+export const putNull = (w: Writer): void => void w.byte(Tag.Null);
+export const putBoolean = (w: Writer, v: boolean): void => void w.byte(v ? Tag.True : Tag.False);
+export function putNumber(w: Writer, v: number): void {
+  NUMBER_VIEW.setFloat64(0, v);
+  w.byte(Tag.Number).raw(NUMBER_BYTES);
+}
+export const putString = (w: Writer, v: string): void => void w.byte(Tag.String).utf8Data(v);
+export const putBytes = (w: Writer, v: Uint8Array): void => void w.byte(Tag.Bytes).data(v);
+/** Bytes, or null as the value toState() builds holds null. */
+export const putOptionalBytes = (w: Writer, v: Uint8Array | null): void => (v === null ? putNull(w) : putBytes(w, v));
+export function putArray<T>(w: Writer, items: readonly T[], each: (w: Writer, item: T) => void): void {
+  w.byte(Tag.Array).int(items.length);
+  for (let i = 0; i < items.length; i++) each(w, items[i]!);
+}
+/** An array of the `count` items `items` yields (a Map's values, without copying them into an array first). */
+export function putIterable<T>(w: Writer, count: number, items: Iterable<T>, each: (w: Writer, item: T) => void): void {
+  w.byte(Tag.Array).int(count);
+  let n = 0;
+  for (const item of items) {
+    each(w, item);
+    n++;
+  }
+  if (n !== count) throw new OtrDecodeError('state: an array changed size while written', 'INVALID_ARGUMENT');
+}
+/** Any value, by the generic encoder (for the rare or small parts of a shape written directly). */
+export const putValue = (w: Writer, v: StateValue): void => writeValue(w, v, 1);
+
+/**
+ * The encoding of a constant value, made once (for a value written often, such as an idle DAKE): written
+ * with putEncoded. Never for values holding secrets (the bytes are kept).
+ */
+export function encodeConstant(v: StateValue): Uint8Array {
+  const w = new Writer(64);
+  writeValue(w, v, 1);
+  return w.finish();
+}
+export const putEncoded = (w: Writer, encoded: Uint8Array): void => void w.raw(encoded);
+
+/**
+ * A writer for records of one fixed shape: `fields` maps each key to the writer of its value (every field is
+ * always written, as a record whose values are never undefined). Keys are sorted and encoded once, here, in
+ * the order writeValue sorts them, so the bytes are those of the equivalent plain record.
+ */
+export function schema<T>(fields: Readonly<Record<string, (w: Writer, v: T) => void>>): (w: Writer, v: T) => void {
+  const names = Object.keys(fields);
+  const order = keyOrder(names);
+  const written = order.written;
+  const writers = order.order.map((i) => fields[names[i]!]!);
+  const n = names.length;
+  return (w, v) => {
+    w.byte(Tag.Record).int(n);
+    for (let i = 0; i < n; i++) {
+      w.raw(written[i]!);
+      writers[i]!(w, v);
+    }
+  };
+}
+
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
-  // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffers.
-  const w = new Writer(4096, true);
-  try {
-    w.raw(MAGIC).byte(STATE_FORMAT_VERSION).data(utf8(kind));
-    writeValue(w, value, 0);
-    return w.finish();
-  } finally {
-    w.wipe();
-  }
+  // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffer.
+  return withEncodedState(kind, value, (encoded) => {
+    const out = new Uint8Array(encoded.length); // new + set: several times faster than slice on V8
+    out.set(encoded);
+    return out;
+  });
 }
 
 /** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */
