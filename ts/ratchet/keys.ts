@@ -103,6 +103,8 @@ export interface MessageKeys {
 }
 
 export function messageKeys(b: CryptoBackend, chainKey: Uint8Array): MessageKeys {
+  // One call into the backend where it fuses the three hashes (WASM: one crossing, no copies of ck in between).
+  if (b.ratchetMessageKeys !== undefined) return b.ratchetMessageKeys(chainKey);
   const mkEnc = messageEncKey(b, chainKey);
   return { mkEnc, mkMac: messageMacKey(b, mkEnc), next: nextChainKey(b, chainKey) };
 }
