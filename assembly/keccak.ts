@@ -257,3 +257,38 @@ export function shake256_oneshot(inLen: i32, outLen: i32): void {
   squeeze(IO, outLen);
   reset();
 }
+
+// ---- The double ratchet's per-message key schedule in one call (otrv4.md §Calculating Encryption and MAC
+// Keys): three 64-byte KDFs from one chain key, where the adapter would otherwise cross into the module,
+// copy in and copy out three times. Same hashes as three shake256_oneshot calls of "OTRv4" || usage || key.
+
+/** "OTRv4" || usage || 64-byte key: the KDF input, assembled here so the key never leaves the module between hashes. */
+const KDF_IN: usize = memory.data(72, 8);
+const KDF_PREFIX: i32 = 5;
+const KDF_KEY: i32 = 64;
+const KDF_IN_LEN: i32 = KDF_PREFIX + 1 + KDF_KEY;
+
+/** SHAKE-256("OTRv4" || usage || key, 64) of the key at KDF_IN + 6, into `dst`; the state is reset after. */
+function kdf64(usage: u8, dst: usize): void {
+  store<u32>(KDF_IN, 0x7652544f); // "OTRv"
+  store<u8>(KDF_IN + 4, 0x34); // "4"
+  store<u8>(KDF_IN + KDF_PREFIX, usage);
+  reset();
+  absorb(KDF_IN, KDF_IN_LEN);
+  pad();
+  squeeze(dst, KDF_KEY);
+  reset();
+}
+
+/**
+ * Chain key ck at IO[0..64) ->  IO[0..64) = next ck = KDF(0x14, ck), IO[64..128) = MKenc = KDF(0x15, ck),
+ * IO[128..192) = MKmac = KDF(0x16, MKenc). The copies of ck and MKenc used as hash input are wiped.
+ */
+export function ratchet_message_keys(): void {
+  memory.copy(KDF_IN + KDF_PREFIX + 1, IO, KDF_KEY);
+  kdf64(0x15, IO + 64);
+  kdf64(0x14, IO);
+  memory.copy(KDF_IN + KDF_PREFIX + 1, IO + 64, KDF_KEY);
+  kdf64(0x16, IO + 128);
+  wipe(KDF_IN + KDF_PREFIX + 1, KDF_KEY);
+}

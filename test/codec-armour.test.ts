@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { armour, dearmour } from '../ts/codec/armour.js';
-import { base64Decode, base64Encode } from '../ts/codec/base64.js';
+import { base64Decode, base64Encode, tableDecode, tableEncode } from '../ts/codec/base64.js';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../ts/errors.js';
 import { seededRandom } from './helpers/rng.js';
 
@@ -23,6 +23,29 @@ test('base64 decoding is strict', () => {
   assert.equal(base64Decode('QQ=='), Uint8Array.of(0x41));
   assert.equal(base64Decode('QUI='), Uint8Array.of(0x41, 0x42));
   assert.equal(base64Decode(''), new Uint8Array(0));
+});
+
+test('the native (Buffer) and portable (table) base64 paths agree byte for byte, and both are strict', () => {
+  const rnd = seededRandom(65);
+  for (let n = 0; n <= 260; n++) {
+    const b = rnd(n);
+    const s = tableEncode(b);
+    assert.is(base64Encode(b), s);
+    assert.equal(tableDecode(s), b);
+    assert.equal(base64Decode(s), b);
+    // A range of a longer string, as dearmour passes it.
+    const framed = `?OTR:${s}.`;
+    assert.equal(base64Decode(framed, 5, framed.length - 1), b);
+    assert.equal(tableDecode(framed, 5, framed.length - 1), b);
+  }
+  const sub = rnd(90).subarray(7, 77);
+  assert.is(base64Encode(sub), Buffer.from(sub).toString('base64'), 'a view encodes only its own bytes');
+  const bad = ['A', 'AB=C', 'A===', '====', 'AB\nC', 'AB-_', 'QR==', 'QUJ=', 'ÿÿÿÿ', 'QQ==QQ==', '=QQQ', 'QUJD QUJD', 'QUJDQUJ\u0141', 'QU JD', 'QUJD\u0000AAA', 'QUI=\r\n', 'Q=I='];
+  for (const x of bad) {
+    for (const [name, dec] of [['native', base64Decode], ['table', tableDecode]] as const) {
+      assert.throws(() => dec(x), (e: unknown) => e instanceof OtrDecodeError, `${name} ${JSON.stringify(x)}`);
+    }
+  }
 });
 
 test('armour is "?OTR:" + base64 + "."; the spec example header decodes', () => {

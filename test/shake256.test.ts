@@ -193,6 +193,23 @@ test('wasm: the I/O region, the state and the output are wiped after each call',
   }
 });
 
+test('wasm: the fused ratchet key schedule equals the three KDFs and leaves no key in memory', () => {
+  const rnd = seededRandom(11);
+  const fused = (WASM as { ratchetMessageKeys?: (ck: Uint8Array) => { next: Uint8Array; mkEnc: Uint8Array; mkMac: Uint8Array } }).ratchetMessageKeys;
+  assert.type(fused, 'function');
+  const kdf = (usage: number, v: Uint8Array) => JS.shake256([Uint8Array.of(0x4f, 0x54, 0x52, 0x76, 0x34, usage), v], 64);
+  for (let n = 0; n < 50; n++) {
+    const ck = rnd(64);
+    const k = fused!.call(WASM, ck);
+    assert.equal(k.mkEnc, kdf(0x15, ck), 'MKenc = KDF(0x15, ck)');
+    assert.equal(k.mkMac, kdf(0x16, k.mkEnc), 'MKmac = KDF(0x16, MKenc)');
+    assert.equal(k.next, kdf(0x14, ck), 'next ck = KDF(0x14, ck)');
+    for (const secret of [ck, k.next, k.mkEnc, k.mkMac]) assert.not.ok(inMemory(secret.subarray(0, 32)), 'a key left in memory');
+    assert.ok(ctx.mem.subarray(ctx.io, ctx.io + ctx.ioSize).every((x) => x === 0), 'I/O region not wiped');
+  }
+  assert.throws(() => fused!.call(WASM, rnd(63)), (e: unknown) => e instanceof OtrArgumentError);
+});
+
 test('wasm: 10^5 mixed calls leave memory size unchanged', () => {
   const before = ctx.mem.buffer.byteLength;
   const rnd = seededRandom(99);

@@ -24,6 +24,13 @@ export interface CryptoBackend {
   /** SHAKE-256 of the concatenation of `parts`, `outLen` bytes (any length >= 0). */
   shake256(parts: readonly Uint8Array[], outLen: number): Uint8Array;
 
+  /**
+   * Optional, fused: the double ratchet's per-message keys of one 64-byte chain key ck — next = KDF(0x14, ck),
+   * mkEnc = KDF(0x15, ck), mkMac = KDF(0x16, mkEnc), each 64 bytes — in one call, bit-identical to the three
+   * shake256 calls ratchet/keys.ts makes without it. The WASM backend offers it (one crossing instead of three).
+   */
+  ratchetMessageKeys?(chainKey: Uint8Array): { next: Uint8Array; mkEnc: Uint8Array; mkMac: Uint8Array };
+
   // ---- ChaCha20 ----
   /** RFC 8439 ChaCha20: `data` XOR keystream(key 32 B, nonce 12 B, initial block counter). */
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter?: number): Uint8Array;

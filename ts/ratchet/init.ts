@@ -57,7 +57,7 @@ function firstMixedSecret(b: CryptoBackend, seed: ValidatedRatchetSeed): { k: Ui
   }
 }
 
-function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): RatchetState {
+function baseState(seed: ValidatedRatchetSeed, root: Uint8Array, braceKey: Uint8Array): RatchetState {
   const ourEcdh: RatchetKeyPair = { secret: seed.ourEcdh.secret.slice(), public: seed.ourEcdh.public.slice() };
   const ourDh: RatchetKeyPair = { secret: seed.ourDh.secret.slice(), public: seed.ourDh.public.slice() };
   return {
@@ -72,8 +72,9 @@ function baseState(seed: RatchetSeed, root: Uint8Array, braceKey: Uint8Array): R
     sendingStepDue: false,
     ourEcdh,
     ourDh,
-    theirEcdh: seed.theirEcdh.slice(),
-    theirDh: seed.theirDh.slice(),
+    // Copies of validated values stay validated.
+    theirEcdh: seed.theirEcdh.slice() as ValidPoint,
+    theirDh: seed.theirDh.slice() as ValidDhPublic,
     braceKey,
     macKeysToReveal: [],
     skipped: [],
@@ -98,13 +99,13 @@ export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource,
   return initRatchetAsAuthISenderValidated(b, random, validateSeed(b, seed));
 }
 
-/** initRatchetAsAuthISender for peer keys validated on receipt (no second check, also in the first step). */
+/** initRatchetAsAuthISender for peer keys validated on receipt (no second check, in the first step or later). */
 export function initRatchetAsAuthISenderValidated(b: CryptoBackend, random: RandomSource, seed: ValidatedRatchetSeed): RatchetState {
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
   const receiving: RatchetState = { ...baseState(seed, root, braceKey), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
-  const stepped = senderStep(b, random, receiving, { theirEcdh: seed.theirEcdh, theirDh: seed.theirDh });
+  const stepped = senderStep(b, random, receiving);
   // The step replaced our first keys (the copies), the first root and the first brace key.
   wipe(root, braceKey, receiving.ourEcdh.secret, receiving.ourDh.secret);
   return stepped;

@@ -75,7 +75,15 @@ export function nextChainKey(b: CryptoBackend, chainKey: Uint8Array): Uint8Array
 
 /** ChaCha20 under MKenc[0..32], zero nonce, counter 0. Encryption and decryption are the same XOR. */
 export function chachaXor(b: CryptoBackend, mkEnc: Uint8Array, data: Uint8Array): Uint8Array {
-  return b.chacha20(mkEnc.subarray(0, CIPHER_KEY_BYTES), ZERO_NONCE, data, 0);
+  // A 32-byte copy (wiped after), not a subarray: V8 keeps small fresh arrays like MKenc inside the JS heap,
+  // and a view of one forces its bytes out into a separately allocated ArrayBuffer — measured ~0.4 µs, 7% of
+  // a data.100 message, against ~0.05 µs for the copy.
+  const key = mkEnc.slice(0, CIPHER_KEY_BYTES);
+  try {
+    return b.chacha20(key, ZERO_NONCE, data, 0);
+  } finally {
+    key.fill(0);
+  }
 }
 
 /** Authenticator = KDF(0x18, MKmac || authenticated bytes, 64). */
@@ -103,6 +111,8 @@ export interface MessageKeys {
 }
 
 export function messageKeys(b: CryptoBackend, chainKey: Uint8Array): MessageKeys {
+  // One call into the backend where it fuses the three hashes (WASM: one crossing, no copies of ck in between).
+  if (b.ratchetMessageKeys !== undefined) return b.ratchetMessageKeys(chainKey);
   const mkEnc = messageEncKey(b, chainKey);
   return { mkEnc, mkMac: messageMacKey(b, mkEnc), next: nextChainKey(b, chainKey) };
 }

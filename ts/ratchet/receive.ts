@@ -24,8 +24,9 @@
  * revealing in our next new sending chain.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { ecdh } from '../crypto/ecdh.js';
-import { dhSharedSecret } from '../crypto/dh.js';
+import { ecdhValidated } from '../crypto/ecdh.js';
+import { dhSharedSecretValidated } from '../crypto/dh.js';
+import { validDhPublic, validPoint, type ValidDhPublic } from '../crypto/validated.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
@@ -187,10 +188,15 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
   try {
     // Keys of the previous receiving chain's messages that have not arrived (up to the sender's pn).
     if (s.recvChain) oldTail = skipAhead(b, s.recvChain, s.k, s.k + oldSkip, s.recvRatchetId, s.theirEcdh, now);
-    kEcdh = ecdh(b, s.ourEcdh.secret, msg.ecdh);
+    // The peer's new keys are validated here, once: the state keeps them marked (state.ts), so our next
+    // sending step does not check them again.
+    const theirEcdh = validPoint(b, msg.ecdh, 'ECDH public key');
+    kEcdh = ecdhValidated(b, s.ourEcdh.secret, theirEcdh);
+    let theirDh: ValidDhPublic = s.theirDh;
     if (dhStep) {
       if (s.ourDh.secret === null) throw new OtrStateError('DH ratchet due but our DH secret is gone');
-      kDh = dhSharedSecret(b, s.ourDh.secret, msg.dh);
+      theirDh = validDhPublic(b, msg.dh);
+      kDh = dhSharedSecretValidated(b, s.ourDh.secret, theirDh);
       braceKey = braceKeyFromDh(b, kDh);
     } else {
       braceKey = nextBraceKey(b, s.braceKey);
@@ -218,8 +224,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       // sending step, which makes new ones.
       ourEcdh: { secret: null, public: s.ourEcdh.public },
       ourDh: dhStep ? { secret: null, public: s.ourDh.public } : s.ourDh,
-      theirEcdh: msg.ecdh,
-      theirDh: dhStep ? msg.dh : s.theirDh,
+      theirEcdh,
+      theirDh,
       braceKey,
       skipped: stored.store,
       macKeysToReveal: queueReveals(b, s.macKeysToReveal, keys.mkMac, dropped, limits.maxMacKeysToReveal),

@@ -15,9 +15,8 @@
  */
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
-import { ecdh, ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
-import { dhKeyPair, dhSharedSecret, dhSharedSecretValidated } from '../crypto/dh.js';
-import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
+import { ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
+import { dhKeyPair, dhSharedSecretValidated } from '../crypto/dh.js';
 import { concatBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessage } from '../wire/data.js';
@@ -53,17 +52,7 @@ export interface SendResult {
  * The sender's ratchet step on its own: the state after it, sharing `s`'s unchanged arrays. Wipes nothing of
  * `s` (the caller wipes the replaced root key, brace key, ECDH secret and, on a DH step, DH secret).
  */
-export function senderStep(
-  b: CryptoBackend,
-  random: RandomSource,
-  s: RatchetState,
-  /**
-   * The peer's current keys (equal to s.theirEcdh / s.theirDh), when the caller validated them on receipt in
-   * this same call (the ratchet's first step after the DAKE). Otherwise they come from a state that may have
-   * been restored from storage, and are validated here.
-   */
-  validatedPeer?: { readonly theirEcdh: ValidPoint; readonly theirDh: ValidDhPublic },
-): RatchetState {
+export function senderStep(b: CryptoBackend, random: RandomSource, s: RatchetState): RatchetState {
   const dhStep = isDhStep(s.i);
   const ourEcdh = generateEcdh(b, random);
   let ourDh = s.ourDh;
@@ -72,12 +61,11 @@ export function senderStep(
   let braceKey: Uint8Array | undefined;
   let k: Uint8Array | undefined;
   try {
-    kEcdh = validatedPeer ? ecdhValidated(b, ourEcdh.secret, validatedPeer.theirEcdh) : ecdh(b, ourEcdh.secret, s.theirEcdh);
+    // The peer's keys were validated where they entered the state (state.ts): no second group check.
+    kEcdh = ecdhValidated(b, ourEcdh.secret, s.theirEcdh);
     if (dhStep) {
       ourDh = dhKeyPair(b, random);
-      kDh = validatedPeer
-        ? dhSharedSecretValidated(b, ourDh.secret!, validatedPeer.theirDh)
-        : dhSharedSecret(b, ourDh.secret!, s.theirDh);
+      kDh = dhSharedSecretValidated(b, ourDh.secret!, s.theirDh);
       braceKey = braceKeyFromDh(b, kDh);
     } else {
       braceKey = nextBraceKey(b, s.braceKey);

@@ -9,6 +9,7 @@
  * extended in place) and persist the new one; use cloneRatchetState to keep a copy. On failure the given state is untouched and remains the current state.
  */
 import { wipe } from '../bytes.js';
+import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
 import type { SkippedKey } from './skipped.js';
 
 /** An ephemeral key pair. `secret` is null once the protocol has deleted it (see the receiver step). */
@@ -41,10 +42,14 @@ export interface RatchetState {
   readonly sendingStepDue: boolean;
   readonly ourEcdh: RatchetKeyPair;
   readonly ourDh: RatchetKeyPair;
-  /** The peer's current ECDH public key (57 bytes). */
-  readonly theirEcdh: Uint8Array;
-  /** The peer's current DH public value (minimal big-endian). */
-  readonly theirDh: Uint8Array;
+  /**
+   * The peer's current ECDH public key (57 bytes) and DH public value (minimal big-endian), marked valid
+   * (validated.ts): every way into a state validates them once — the DAKE's decoders (init.ts), a receiver
+   * step (receive.ts) and a restore (session/persist.ts checkRatchetKeys) — so the sender steps that use them
+   * later (send.ts) skip the ~150 µs of pointIsValid + Legendre symbol they would otherwise repeat.
+   */
+  readonly theirEcdh: ValidPoint;
+  readonly theirDh: ValidDhPublic;
   /** The current brace key (32 bytes). */
   readonly braceKey: Uint8Array;
   /** MKmac values (64 bytes each) to reveal in the first message of our next sending chain, oldest first. */
@@ -74,8 +79,9 @@ export function cloneRatchetState(s: RatchetState): RatchetState {
     recvChain: cn(s.recvChain),
     ourEcdh: { secret: cn(s.ourEcdh.secret), public: c(s.ourEcdh.public) },
     ourDh: { secret: cn(s.ourDh.secret), public: c(s.ourDh.public) },
-    theirEcdh: c(s.theirEcdh),
-    theirDh: c(s.theirDh),
+    // A copy of a valid value is valid: the marks carry over.
+    theirEcdh: c(s.theirEcdh) as ValidPoint,
+    theirDh: c(s.theirDh) as ValidDhPublic,
     braceKey: c(s.braceKey),
     macKeysToReveal: s.macKeysToReveal.map(c),
     skipped: s.skipped.map((e) => ({ ...e, theirEcdh: c(e.theirEcdh), mkEnc: c(e.mkEnc), esk: c(e.esk) })),

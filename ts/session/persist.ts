@@ -14,6 +14,7 @@ import { decodeClientProfile, type ClientProfile } from '../profile/client-profi
 import { OtrDecodeError } from '../errors.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { dhIsValidPublic } from '../crypto/dh.js';
+import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 
 const KEY = 64;
@@ -125,8 +126,9 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
     sendingStepDue: expect.boolean(r.sendingStepDue, 'ratchet.sendingStepDue'),
     ourEcdh: ratchetKeyPair(r.ourEcdh, 'ratchet.ourEcdh', POINT, false),
     ourDh: ratchetKeyPair(r.ourDh, 'ratchet.ourDh', undefined, true),
-    theirEcdh: expect.bytes(r.theirEcdh, 'ratchet.theirEcdh', POINT),
-    theirDh: dhBytes(r.theirDh, 'ratchet.theirDh'),
+    // Marked valid ahead of checkRatchetKeys, which Conversation.fromState runs on every restored ratchet.
+    theirEcdh: expect.bytes(r.theirEcdh, 'ratchet.theirEcdh', POINT) as ValidPoint,
+    theirDh: dhBytes(r.theirDh, 'ratchet.theirDh') as ValidDhPublic,
     braceKey: expect.bytes(r.braceKey, 'ratchet.braceKey', 32),
     macKeysToReveal: expect.array(r.macKeysToReveal, 'ratchet.macKeysToReveal', DEFAULT_LIMITS.maxStoredMessageKeys * 4).map((m) =>
       expect.bytes(m, 'ratchet.macKeysToReveal[]', KEY),
@@ -141,6 +143,8 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
  * Legendre symbol), as when they arrived on the wire; our own ECDH public key must be a valid point. Without
  * this a crafted state made the next send() fail deep in the arithmetic instead of restore() refusing it.
  * About one point check and one Legendre symbol per session: paid once, when the conversation is decoded.
+ * This is what makes the ValidPoint / ValidDhPublic marks ratchetFromValue puts on the peer's keys true
+ * (ratchet/state.ts): the sending steps after a restore use them without checking again.
  */
 export function checkRatchetKeys(b: CryptoBackend, r: RatchetState): void {
   if (!b.pointIsValid(r.theirEcdh)) throw new OtrDecodeError('state: ratchet.theirEcdh is not a valid point');

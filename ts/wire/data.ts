@@ -43,8 +43,13 @@ export interface DataMessage extends DataMessageFields {
   readonly authenticator: Uint8Array;
 }
 
+/**
+ * A decoded data message. `authenticated` and `ciphertext` are views into the input (do not modify the input
+ * while the message is in use); every other byte field is a copy of its own (the ECDH and DH keys outlive
+ * the input in the ratchet state).
+ */
 export interface DecodedDataMessage extends DataMessage {
-  /** The MAC'd prefix of the received bytes (a view into the input: do not modify the input). */
+  /** The MAC'd prefix of the received bytes (a view into the input). */
   readonly authenticated: Uint8Array;
 }
 
@@ -170,12 +175,21 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   const ecdh = r.point();
   const dh = r.mpi('DH key');
   if (dh.length > DH_PUBLIC_MAX_BYTES) throw new OtrDecodeError('DH key has an impossible length');
-  const ciphertext = r.data('ciphertext');
-  const authenticated = bytes.subarray(0, r.offset);
-  const authenticator = r.raw(MAC_BYTES, 'authenticator');
-  const revealedMacs = r.data('revealed MACs');
+  // The ciphertext is the one large field and is only read (MAC'd, then decrypted into a fresh array): a view
+  // of the input, like `authenticated`, instead of a copy (an allocation of its size per message). The same
+  // checks and errors as Reader.data; the rest of the message is read from a second reader after it.
+  const ctLen = r.int();
+  if (ctLen > maxField) throw new OtrDecodeError(`ciphertext of ${ctLen} bytes exceeds the limit of ${maxField}`);
+  const ctStart = r.offset;
+  if (ctLen > bytes.length - ctStart) throw new OtrDecodeError('truncated ciphertext');
+  const ctEnd = ctStart + ctLen;
+  const ciphertext = bytes.subarray(ctStart, ctEnd);
+  const authenticated = bytes.subarray(0, ctEnd);
+  const t = new Reader(bytes.subarray(ctEnd), maxField);
+  const authenticator = t.raw(MAC_BYTES, 'authenticator');
+  const revealedMacs = t.data('revealed MACs');
   if (revealedMacs.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');
-  r.end('data message');
+  t.end('data message');
   return {
     senderTag,
     receiverTag,

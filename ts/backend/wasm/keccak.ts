@@ -12,7 +12,7 @@ import type { WasmContext } from './context.js';
 import { abytes } from '../../bytes.js';
 import { checkOutLen } from '../checks.js';
 
-export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256'> {
+export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256' | 'ratchetMessageKeys'> {
   const { mem, io, ioSize } = ctx;
   const oneshot = ctx.exports.shake256_oneshot as (inLen: number, outLen: number) => void;
   const init = ctx.exports.shake256_init as () => void;
@@ -20,6 +20,7 @@ export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256'> {
   const finish = ctx.exports.shake256_finish as () => void;
   const squeeze = ctx.exports.shake256_squeeze as (len: number) => void;
   const wipeState = ctx.exports.shake256_wipe as () => void;
+  const messageKeys = ctx.exports.ratchet_message_keys as () => void;
 
   /** The large case: stream every part, then the output, through the I/O region. */
   function streamed(parts: readonly Uint8Array[], outLen: number): Uint8Array {
@@ -44,6 +45,16 @@ export function keccakOps(ctx: WasmContext): Pick<CryptoBackend, 'shake256'> {
   }
 
   return {
+    ratchetMessageKeys(chainKey) {
+      abytes(chainKey, 64, 'chain key');
+      mem.set(chainKey, io);
+      messageKeys();
+      const next = mem.slice(io, io + 64);
+      const mkEnc = mem.slice(io + 64, io + 128);
+      const mkMac = mem.slice(io + 128, io + 192);
+      mem.fill(0, io, io + 192); // all three are keys
+      return { next, mkEnc, mkMac };
+    },
     shake256(parts, outLen) {
       checkOutLen(outLen);
       let total = 0;
