@@ -76,9 +76,9 @@ if (!isMainThread) {
     // not Linux: the per-thread figures are NaN
   }
 }
-/** threadId → "<pid>/task/<tid>", filled as workers start. */
+/** threadId → "<pid>/task/<tid>", filled as workers start (listening from the first compare()). */
 const tasks = new Map<number, string>();
-if (isMainThread) {
+function listenForThreads(): void {
   const ch = new BroadcastChannel(TID_CHANNEL);
   ch.onmessage = (e) => {
     const m = (e as { data: unknown }).data as { threadId: number; task: string };
@@ -105,7 +105,11 @@ function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, nu
 
 /** The longest garbage-collection pause of this (the main) thread since the last call, in ms. */
 let gcMax = 0;
-if (isMainThread) new PerformanceObserver((l) => l.getEntries().forEach((e) => (gcMax = Math.max(gcMax, e.duration)))).observe({ entryTypes: ['gc'] });
+function observeGc(): PerformanceObserver {
+  const o = new PerformanceObserver((l) => l.getEntries().forEach((e) => (gcMax = Math.max(gcMax, e.duration))));
+  o.observe({ entryTypes: ['gc'] });
+  return o;
+}
 function takeGcMax(): number {
   const m = gcMax;
   gcMax = 0;
@@ -216,6 +220,8 @@ let comparison: Promise<{ one: Measured; two: Measured }> | undefined;
 function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }> {
   comparison ??= (async () => {
     const load1 = loadavg()[0]!;
+    listenForThreads();
+    const gc = observeGc();
     const bytes = await prepare(backend);
     const p1 = await loaded(1, backend, bytes);
     const p2 = await loaded(2, backend, bytes);
@@ -319,6 +325,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       two.extra.speedupIfCpuGiven = round(Math.max(W, M) / Math.max(Math.max(...block[2].workerCpu), (W + M) / cores));
       return { one, two };
     } finally {
+      gc.disconnect();
       await p1.pool.close();
       await p2.pool.close();
     }
