@@ -103,16 +103,18 @@ function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, nu
   return { main: sched(`${process.pid}/task/${process.pid}`), workers: pool.stats().workers.map((w) => sched(tasks.get(w.threadId))) };
 }
 
-/** The longest garbage-collection pause of this (the main) thread since the last call, in ms. */
-let gcMax = 0;
+/** Garbage-collection pauses of this (the main) thread: [start, duration] ms (delivered asynchronously). */
+let gcs: [number, number][] = [];
 function observeGc(): PerformanceObserver {
-  const o = new PerformanceObserver((l) => l.getEntries().forEach((e) => (gcMax = Math.max(gcMax, e.duration))));
+  const o = new PerformanceObserver((l) => l.getEntries().forEach((e) => gcs.push([e.startTime, e.duration])));
   o.observe({ entryTypes: ['gc'] });
   return o;
 }
-function takeGcMax(): number {
-  const m = gcMax;
-  gcMax = 0;
+/** The longest pause that started in [from, to] (after a turn of the loop, so the observer has reported). */
+async function gcMaxIn(from: number, to: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 5));
+  const m = Math.max(0, ...gcs.filter(([t]) => t >= from && t <= to).map(([, d]) => d));
+  gcs = gcs.filter(([t]) => t > to);
   return m;
 }
 
@@ -242,24 +244,25 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const u0 = p.pool.workerUtilization();
           const c0 = process.cpuUsage();
           const s0 = schedAll(p.pool);
-          takeGcMax();
           const t = performance.now();
           await op(p.sessions, k);
           const dt = performance.now() - t;
           times[w].push(dt);
           const c1 = process.cpuUsage(c0);
           const s1 = schedAll(p.pool);
+          h.disable();
+          const u1s = p.pool.workerUtilization();
+          const gcMax = await gcMaxIn(t, t + dt);
           block[w].cpu += (c1.user + c1.system) / 1000;
           block[w].wall += dt;
           block[w].mainCpu += s1.main[0] - s0.main[0];
           block[w].mainWait += s1.main[1] - s0.main[1];
-          block[w].gcMax = Math.max(block[w].gcMax, takeGcMax());
+          block[w].gcMax = Math.max(block[w].gcMax, gcMax);
           s1.workers.forEach(([cpu, wait], i) => {
             block[w].workerCpu[i] = (block[w].workerCpu[i] ?? 0) + cpu - s0.workers[i]![0];
             block[w].workerWait += wait - s0.workers[i]![1];
           });
-          h.disable();
-          p.pool.workerUtilization().forEach((u1, i) => {
+          u1s.forEach((u1, i) => {
             const before = u0[i];
             if (u1 && before) block[w].busy.push(perf.eventLoopUtilization(u1, before).utilization);
           });
