@@ -170,7 +170,11 @@ test('calls made without waiting run in the order made: across batches, beside o
     const read: string[] = [];
     for (const t of [...outs.map((o) => o.toSend[0]!), ...texts]) read.push(...(await b.receive(t)).messages.map((m) => m.text));
     assert.equal(read, [...Array.from({ length: 30 }, (_, i) => `in order ${i}`), ...Array.from({ length: 10 }, (_, i) => `before move ${i}`), ...Array.from({ length: 10 }, (_, i) => `after move ${i}`)]);
-    assert.ok(pool.stats().batches > 10, 'many batches were used');
+    const st = pool.stats();
+    assert.ok(st.batches > 10, 'many batches were used');
+    // The synchronous-stretch histogram: ordered percentiles within the maximum (HDR buckets: 1% slack), the sum at least the max.
+    assert.ok(st.p99SyncMs > 0 && st.p99SyncMs <= st.p999SyncMs && st.p999SyncMs <= st.maxSyncMs * 1.01 + 1e-3, JSON.stringify(st));
+    assert.ok(st.totalSyncMs >= st.maxSyncMs - 1e-3);
   } finally {
     await pool.close();
   }

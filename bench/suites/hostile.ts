@@ -28,14 +28,15 @@ import { startDake, type DakeLocal } from '../../ts/ake/interactive.js';
 import { sendNonInteractiveAuth } from '../../ts/offline/dake.js';
 import { armour, dearmour } from '../../ts/codec/armour.js';
 import { utf8 } from '../../ts/bytes.js';
+import type { Limits } from '../../ts/limits.js';
 
-const ALICE = 'alice@example.org';
-const BOB = 'bob@example.org';
+export const ALICE = 'alice@example.org';
+export const BOB = 'bob@example.org';
 /** Out of the way: every message is fully processed (the budget and the replay cache are tested elsewhere). */
-const OPEN_LIMITS = { dakeBudgetPeerBurst: 1e9, dakeBudgetAccountBurst: 1e9, maxRememberedIdentities: 1 };
+export const OPEN_LIMITS = { dakeBudgetPeerBurst: 1e9, dakeBudgetAccountBurst: 1e9, maxRememberedIdentities: 1 };
 
 let dsa: DsaPrivateKey | undefined;
-function dsaKey(): DsaPrivateKey {
+export function dsaKey(): DsaPrivateKey {
   return (dsa ??= dsaGenerateKey(systemRandom));
 }
 
@@ -52,17 +53,18 @@ function attacker(b: CryptoBackend, tag: number, withDsa: boolean): DakeLocal {
   return { instanceTag: tag, profile, identityScalar: ed448KeyPair(b, secret).scalar, accountId: utf8(BOB), peerAccountId: utf8(ALICE) };
 }
 
-function victim(b: CryptoBackend): { acct: Account; conv: Conversation } {
-  const acct = Account.create({ accountId: ALICE, backend: b, dsaKey: dsaKey(), limits: OPEN_LIMITS });
+/** A live account (Alice) and its conversation with Bob; `limits` add to OPEN_LIMITS (hostile-v3.ts). */
+export function victim(b: CryptoBackend, limits: Partial<Limits> = {}): { acct: Account; conv: Conversation } {
+  const acct = Account.create({ accountId: ALICE, backend: b, dsaKey: dsaKey(), limits: { ...OPEN_LIMITS, ...limits } });
   return { acct, conv: acct.conversation(BOB) };
 }
 
-function cycle(msgs: string[]): () => string {
+export function cycle(msgs: string[]): () => string {
   let i = 0;
   return () => msgs[i++ % msgs.length]!;
 }
 
-function forge(text: string, fromEnd: number): string {
+export function forge(text: string, fromEnd: number): string {
   const m = dearmour(text);
   m[m.length - fromEnd]! ^= 0x01;
   return armour(m);

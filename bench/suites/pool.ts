@@ -8,7 +8,8 @@
  *     3072-bit DH step every third);
  *   - every 50th session (a different 2% each op): a new interactive DAKE first (startDake, Identity, Auth-R,
  *     Auth-I: the ~40 ms of both sides' DAKE work).
- * Both sides of every session live in the pool (2N accounts, placed by the pool), so messages cross workers.
+ * Both sides of every session live in the pool (2N accounts, placed by the pool, each worker holding half of
+ * the Alices and half of the Bobs: see prepare()), so messages cross workers.
  * Checkpoints are on ('every-call', the default): each call also serializes its account, as a bridge that
  * persists before transmitting must.
  *
@@ -17,16 +18,22 @@
  * (1,2,2,1,1,2…) so drift on a shared machine hits both alike; the ratio pool.1 / pool.2 is the speed-up.
  * Main-thread blocking while the pools work is measured two ways: perf_hooks.monitorEventLoopDelay (1 ms
  * resolution; its maximum minus the resolution bounds the longest stretch the event loop was blocked) and
- * the pool's own stats().maxSyncMs (the longest synchronous pool call: routing, batching, results). Both are
- * in `extra`, with the 1-minute load average before the run (`uptime`: this machine is shared).
+ * the pool's own stats().maxSyncMs (the longest synchronous pool call: routing, batching, results), beside the
+ * main thread's longest GC pause. Both are wall-clock figures: on a shared machine they include time the OS did
+ * not run the thread. So each thread's CPU time and run-queue wait (Linux schedstat, per worker thread, which
+ * reports its OS thread id through this module loaded as the pool's `environment`) are in `extra` too: the
+ * workers' CPU split (is the sharding even?), the CPU the machine did not give, and from them the speed-up the
+ * CPU split allows when every thread has a core (`speedupIfCpuGiven`, a model). Also the 1-minute load
+ * average before the run (`uptime`: this machine is shared).
  *
  * Impl: 'hybrid' when that backend exists in this build (the OpenSSL-assisted one of issue 14), else 'wasm'.
  * Knobs for reruns: OTR_POOL_SESSIONS (N), OTR_POOL_IN_FLIGHT and OTR_POOL_BATCH (the pool's maxInFlight and
  * maxBatchCalls; defaults otherwise).
  */
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
 import type { Outcome } from '../../ts/index.js';
 import type { BackendName } from '../../ts/backend/types.js';
@@ -46,7 +53,70 @@ const TUNING = {
   ...(process.env.OTR_POOL_IN_FLIGHT ? { maxInFlight: Number(process.env.OTR_POOL_IN_FLIGHT) } : {}),
   ...(process.env.OTR_POOL_BATCH ? { maxBatchCalls: Number(process.env.OTR_POOL_BATCH) } : {}),
 };
+const ENV = new URL(import.meta.url);
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
+
+/**
+ * This module is also each pool worker's `environment` module (the pool imports it in every worker; it
+ * injects nothing, so workers keep the platform CSPRNG and clock): a worker announces its OS thread (Linux
+ * /proc/thread-self), so the bench can read each thread's CPU time and run-queue wait from
+ * /proc/self/task/<tid>/schedstat — how much CPU each worker did (is the sharding even?) and how long it was
+ * ready to run but not given a core (the shared machine), which event-loop utilization cannot tell apart.
+ */
+const TID_CHANNEL = 'otr4-bench-pool-tid';
+export function environment(): Record<string, never> {
+  return {};
+}
+if (!isMainThread) {
+  try {
+    const ch = new BroadcastChannel(TID_CHANNEL);
+    ch.postMessage({ threadId, task: readlinkSync('/proc/thread-self') });
+    ch.close();
+  } catch {
+    // not Linux: the per-thread figures are NaN
+  }
+}
+/** threadId → "<pid>/task/<tid>", filled as workers start (listening from the first compare()). */
+const tasks = new Map<number, string>();
+function listenForThreads(): void {
+  const ch = new BroadcastChannel(TID_CHANNEL);
+  ch.onmessage = (e) => {
+    const m = (e as { data: unknown }).data as { threadId: number; task: string };
+    tasks.set(m.threadId, m.task);
+  };
+  (ch as unknown as { unref(): void }).unref();
+}
+
+/** A thread's [on-CPU ms, run-queue wait ms] so far (Linux schedstat; NaN elsewhere). */
+function sched(task: string | undefined): [number, number] {
+  try {
+    if (!task) throw new Error('unknown thread');
+    const [run, wait] = readFileSync(`/proc/${task}/schedstat`, 'utf8').split(' ').map(Number);
+    return [run! / 1e6, wait! / 1e6];
+  } catch {
+    return [Number.NaN, Number.NaN];
+  }
+}
+
+/** Main thread and each worker of `pool`: [cpu, wait] ms. */
+function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, number][] } {
+  return { main: sched(`${process.pid}/task/${process.pid}`), workers: pool.stats().workers.map((w) => sched(tasks.get(w.threadId))) };
+}
+
+/** Garbage-collection pauses of this (the main) thread: [start, duration] ms (delivered asynchronously). */
+let gcs: [number, number][] = [];
+function observeGc(): PerformanceObserver {
+  const o = new PerformanceObserver((l) => l.getEntries().forEach((e) => gcs.push([e.startTime, e.duration])));
+  o.observe({ entryTypes: ['gc'] });
+  return o;
+}
+/** The longest pause that started in [from, to] (after a turn of the loop, so the observer has reported). */
+async function gcMaxIn(from: number, to: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 5));
+  const m = Math.max(0, ...gcs.filter(([t]) => t >= from && t <= to).map(([, d]) => d));
+  gcs = gcs.filter(([t]) => t > to);
+  return m;
+}
 
 interface Session {
   a: PoolConversation;
@@ -103,9 +173,14 @@ const idB = (i: number) => `bob${i}@bridge.example`;
 
 /** Makes 2N accounts and N encrypted sessions once; returns every account's bytes. */
 async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
-  const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS });
+  const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV });
   try {
-    const ids = Array.from({ length: SESSIONS }, (_, i) => [idA(i), idB(i)]).flat();
+    // The pool places each new account on the worker with the fewest, in call order. Made as a0 b0 a1 b1 …,
+    // every Alice (the sending, DAKE-starting side) would land on one worker and every Bob on the other, and
+    // the two roles do not cost the same: measured, the Bobs' worker did 55% of the workers' CPU, so two
+    // workers could never finish before 1/0.55 = 1.8× less than one. Alternating the order (a0 b0 b1 a1 …)
+    // gives each worker half of each role; messages still cross workers.
+    const ids = Array.from({ length: SESSIONS }, (_, i) => (i % 2 === 0 ? [idA(i), idB(i)] : [idB(i), idA(i)])).flat();
     await Promise.all(ids.map((id) => pool.createAccount({ accountId: id, dsaKey: null })));
     await Promise.all(
       Array.from({ length: SESSIONS }, async (_, i) => {
@@ -122,7 +197,7 @@ async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
 }
 
 async function loaded(workers: number, backend: BackendName, bytes: Map<string, Uint8Array>): Promise<{ pool: OtrPool; sessions: Session[] }> {
-  const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, ...TUNING });
+  const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV, ...TUNING });
   await Promise.all([...bytes].map(([id, b]) => pool.loadAccount(id, b)));
   const sessions = Array.from({ length: SESSIONS }, (_, i) => ({ a: pool.conversation(idA(i), idB(i)), b: pool.conversation(idB(i), idA(i)) }));
   return { pool, sessions };
@@ -147,6 +222,8 @@ let comparison: Promise<{ one: Measured; two: Measured }> | undefined;
 function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }> {
   comparison ??= (async () => {
     const load1 = loadavg()[0]!;
+    listenForThreads();
+    const gc = observeGc();
     const bytes = await prepare(backend);
     const p1 = await loaded(1, backend, bytes);
     const p2 = await loaded(2, backend, bytes);
@@ -156,7 +233,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0 });
+      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -166,15 +243,26 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           h.enable();
           const u0 = p.pool.workerUtilization();
           const c0 = process.cpuUsage();
-          const m0 = mainThreadCpuMs();
+          const s0 = schedAll(p.pool);
           const t = performance.now();
           await op(p.sessions, k);
-          times[w].push(performance.now() - t);
+          const dt = performance.now() - t;
+          times[w].push(dt);
           const c1 = process.cpuUsage(c0);
-          block[w].cpu += (c1.user + c1.system) / 1000;
-          block[w].mainCpu += mainThreadCpuMs() - m0;
+          const s1 = schedAll(p.pool);
           h.disable();
-          p.pool.workerUtilization().forEach((u1, i) => {
+          const u1s = p.pool.workerUtilization();
+          const gcMax = await gcMaxIn(t, t + dt);
+          block[w].cpu += (c1.user + c1.system) / 1000;
+          block[w].wall += dt;
+          block[w].mainCpu += s1.main[0] - s0.main[0];
+          block[w].mainWait += s1.main[1] - s0.main[1];
+          block[w].gcMax = Math.max(block[w].gcMax, gcMax);
+          s1.workers.forEach(([cpu, wait], i) => {
+            block[w].workerCpu[i] = (block[w].workerCpu[i] ?? 0) + cpu - s0.workers[i]![0];
+            block[w].workerWait += wait - s0.workers[i]![1];
+          });
+          u1s.forEach((u1, i) => {
             const before = u0[i];
             if (u1 && before) block[w].busy.push(perf.eventLoopUtilization(u1, before).utilization);
           });
@@ -184,34 +272,63 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const st = p.pool.stats();
           b.sync = Math.max(b.sync, st.maxSyncMs);
           b.syncP99 = Math.max(b.syncP99, st.p99SyncMs);
+          b.syncP999 = Math.max(b.syncP999, st.p999SyncMs);
           b.syncTotal += st.totalSyncMs;
         }
       }
       const calls = (s: number) => s * 2 + Math.ceil(s / REPLY_EVERY) * 2 + Math.ceil(s / DAKE_EVERY) * 4;
-      const extra = (w: 1 | 2) => ({
+      const extra = (w: 1 | 2) => {
+        const b = block[w];
+        const workerCpu = b.workerCpu.reduce((x, y) => x + y, 0);
+        return {
         sessions: SESSIONS,
         callsPerOp: calls(SESSIONS),
         mainMaxBlockMs: round(block[w].eldMax),
         mainP99BlockMs: round(block[w].eldP99),
         poolMaxSyncMs: round(block[w].sync),
-        // CPU time per op (all threads of the process; and the main thread alone, Linux /proc, 10 ms ticks):
-        // independent of how much CPU a shared machine gave, so comparable across runs. Two workers doing the
-        // same work should cost about the same CPU as one; the main thread's share is what competes with them.
-        cpuMsPerOp: round(block[w].cpu / ROUNDS),
-        mainCpuMsPerOp: round(block[w].mainCpu / ROUNDS),
+        // The main thread's longest garbage-collection pause during the ops (part of any block it had).
+        mainMaxGcMs: round(b.gcMax),
+        // CPU time per op (all threads of the process; the main thread alone and the workers alone, Linux
+        // schedstat): independent of how much CPU a shared machine gave, so comparable across runs. Two workers
+        // doing the same work should cost about the same CPU as one; the main thread's share is what competes.
+        cpuMsPerOp: round(b.cpu / ROUNDS),
+        mainCpuMsPerOp: round(b.mainCpu / ROUNDS),
+        workerCpuMsPerOp: round(workerCpu / ROUNDS),
+        // The busiest worker's share of the workers' CPU (0.5 with two = evenly sharded; 1 with one worker).
+        workerCpuShareMax: round(Math.max(...b.workerCpu) / workerCpu),
+        // Run-queue wait per op (schedstat): time our threads were ready to run but had no core. Near 0 on a
+        // machine of our own; on a shared one it is the CPU the speed-up did not get. `coresUsed` is the CPU
+        // the process got per second of the op (≤ 2 on this machine; 2 workers can only use 2 if given them).
+        mainWaitMsPerOp: round(b.mainWait / ROUNDS),
+        workerWaitMsPerOp: round(b.workerWait / ROUNDS),
+        coresUsed: round(b.cpu / b.wall),
         // Mean event-loop utilization of the workers during the ops: near 1 = the pool kept them fed, so any
         // shortfall of the speed-up is CPU the machine did not give (shared cores), not the pool waiting.
         workerBusy: round(block[w].busy.reduce((x, y) => x + y, 0) / Math.max(1, block[w].busy.length)),
         poolP99SyncMs: round(block[w].syncP99),
+        poolP999SyncMs: round(block[w].syncP999),
         // The pool's own main-thread cost per call (µs): what a third thread competes with the workers for.
         poolSyncUsPerCall: round((block[w].syncTotal * 1000) / (ROUNDS * calls(SESSIONS))),
         loadAvg1: round(load1),
-      });
+        };
+      };
       const one = summarize(times[1], extra(1));
       const two = summarize(times[2], extra(2));
       two.extra.speedupVsOne = round(one.usPerOp / two.usPerOp);
+      // A model, not a measurement: the speed-up the two-worker op's CPU split allows when every thread gets a
+      // core whenever it is ready (a machine of our own) and never waits for another. One worker must do all
+      // the workers' CPU W in sequence (the main thread's M beside it, on the other core); two can at best
+      // finish in the busiest worker's share of W, or in W + M spread over the cores, whichever is longer.
+      // (From the two-worker op alone: on a shared machine the CPU one op costs varies between ops.) The
+      // measured speedupVsOne falls short of it by the run-queue waits above and by the batch's dependencies
+      // (workerBusy < 1).
+      const cores = availableParallelism();
+      const W = block[2].workerCpu.reduce((x, y) => x + y, 0);
+      const M = block[2].mainCpu;
+      two.extra.speedupIfCpuGiven = round(Math.max(W, M) / Math.max(Math.max(...block[2].workerCpu), (W + M) / cores));
       return { one, two };
     } finally {
+      gc.disconnect();
       await p1.pool.close();
       await p2.pool.close();
     }
@@ -220,18 +337,6 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
-
-/** The main thread's user+system CPU time in ms (Linux: /proc/self/task/<pid>/stat, in clock ticks), or NaN. */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "pid (comm) ", field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** 'hybrid' if this build has that backend (issue 14), else 'wasm'. */
 async function pick(): Promise<BackendName> {
