@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     if (m)
       step(`recv ${m[1]}`, () => conv.receive(m[2]!), (out) => {
         for (const e of out.events) {
-          if (e.type === 'unreadable') print(`event ${m[1]} unreadable ${e.code}`);
+          if (e.type === 'unreadable') print(`event ${m[1]} unreadable ${e.code}:${e.detail.replace(/\s+/g, '_')}`);
           else if (e.type === 'ignored') print(`event ${m[1]} ignored ${e.reason.replace(/\s+/g, '_')}`);
           else if (e.type === 'message-lost' || e.type === 'rollback-suspected' || e.type === 'finished') print(`event ${m[1]} ${e.type} -`);
         }
