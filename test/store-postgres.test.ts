@@ -172,6 +172,25 @@ test('rows stay inline: the table is created with toast_tuple_target and fillfac
   }
 });
 
+test('a role that does not own the table (only granted its rows) still opens the store, without the storage settings', async () => {
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE granted_rows (account text NOT NULL, key text NOT NULL, generation bigint NOT NULL CHECK (generation >= 1), bytes bytea NOT NULL, PRIMARY KEY (account, key))');
+    await c.query('CREATE TABLE granted_rows_meta (version integer NOT NULL)');
+    await c.query('INSERT INTO granted_rows_meta VALUES (1)');
+    await c.query('CREATE ROLE bridge_app LOGIN');
+    await c.query('GRANT SELECT, INSERT, UPDATE, DELETE ON granted_rows, granted_rows_meta TO bridge_app');
+    await c.query('GRANT CREATE, USAGE ON SCHEMA public TO bridge_app');
+    const s = await store({ table: 'granted_rows', connectionString: server.url.replace('//otr@', '//bridge_app@') });
+    await s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([7]) }]);
+    assert.equal((await s.load('a@x', 'k'))?.bytes, new Uint8Array([7]));
+    assert.is((await c.query("SELECT reloptions FROM pg_class WHERE oid = 'granted_rows'::regclass")).rows[0].reloptions, null);
+  } finally {
+    await c.end();
+  }
+});
+
 test('named statements: two stores with different tables on one host pool do not collide; namedStatements: false works alike', async () => {
   const pool = new pg.Pool({ connectionString: server.url, max: 1 });
   try {

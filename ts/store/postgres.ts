@@ -185,7 +185,18 @@ export class PostgresStore implements RecordStore {
       const r = await c.query(`SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [this.table]);
       const have = new Set<string>((r.rows[0]?.reloptions as string[] | null) ?? []);
       const want = Object.entries(STORAGE).map(([k, v]) => `${k}=${v}`);
-      if (want.some((o) => !have.has(o))) await c.query(`ALTER TABLE ${this.table} SET (${want.join(', ')})`);
+      if (want.some((o) => !have.has(o))) {
+        // Only the table's owner may alter it: a bridge running as a role that was merely granted the rows
+        // (the table made by a migration role) still opens, without the optimisation — it is not correctness.
+        await c.query('SAVEPOINT otr4_storage');
+        try {
+          await c.query(`ALTER TABLE ${this.table} SET (${want.join(', ')})`);
+          await c.query('RELEASE SAVEPOINT otr4_storage');
+        } catch (e) {
+          if ((e as { code?: unknown })?.code !== '42501') throw e; // insufficient_privilege
+          await c.query('ROLLBACK TO SAVEPOINT otr4_storage');
+        }
+      }
     });
   }
 
