@@ -10,9 +10,13 @@
 //   - no message key used for two ciphertexts (every data message on the wire, both ways);
 //   - no replay accepted: no message shown twice, on either side;
 //   - the session alive at the end (a message each way after the last restart);
-//   - every lost message counted and explained: Alice's committed but never transmitted (killed between commit
-//     and print), Bob's committed by Alice but not shown (killed between commit and print; its redelivery is
-//     refused as a replay).
+//   - every lost message counted and explained by where the kill fell. The child frames each step (`try ...`
+//     before the call, `done` after its last line), so the soak knows what was in flight at each kill. An
+//     Alice message is lost only if its send was in flight at a kill (killed before its commit: nothing
+//     durable; or after it, before `wire`: the state moved on, its key was never used); a Bob message is lost
+//     only if its receive was in flight at a kill, after Alice's commit (its redelivery is then refused: the
+//     key was used up, and the child prints why), or if Bob sent it after the final checks and it was still
+//     in transit (never acked) at the final kill. Any other loss is unexplained and fails the soak.
 // Needs `npm run build` (or tsc) first. Exit code 0 when every check holds.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -67,10 +71,19 @@ async function soak(kind) {
   let aliceReceivedAtBob = 0;
   let events = { bobUnreadable: 0, rollbackSuspected: 0 };
   let child;
+  // Where each kill fell: the step in flight (`send a PID N`, `recv ID`), or none.
+  // `…Committed`: the kill fell after the step's commit resolved, before its last line.
+  const killsAt = { idle: 0, duringSend: 0, duringSendCommitted: 0, duringReceive: 0, duringReceiveCommitted: 0 };
+  const sendsInFlightAtKill = new Set(); // Alice's texts
+  const receivesInFlightAtKill = new Set(); // Bob's message ids
+  const attempted = new Set(); // every text Alice started to send
+  const plainOf = new Map(); // Bob's message id -> its plaintext
+  const redelivery = new Map(); // Bob's message id -> events Alice's receive of it gave (`TYPE DETAIL`)
 
   function start() {
     const c = spawn(process.execPath, [CHILD, JSON.stringify({ kind, target })], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const w = { c, buf: '', err: '', ready: false, done: new Promise((r) => c.on('exit', (code, signal) => r({ code, signal }))) };
+    // 'close', not 'exit': every line the process wrote before it died is read before the kill is classified.
+    const w = { c, buf: '', err: '', ready: false, inFlight: null, committed: false, done: new Promise((r) => c.on('close', (code, signal) => r({ code, signal }))) };
     c.stdin.on('error', () => {});
     c.stderr.on('data', (d) => (w.err += d));
     c.stdout.on('data', (d) => {
@@ -82,7 +95,40 @@ async function soak(kind) {
   function deliver(w, id, text) {
     if (w.c.exitCode === null && !w.c.killed) w.c.stdin.write(`recv ${id} ${text}\n`);
   }
+  /** After a life ended by SIGKILL (its output drained): what the kill interrupted. */
+  function classifyKill(w) {
+    const f = w.inFlight;
+    if (f === null) killsAt.idle++;
+    else if (f.startsWith('send ')) {
+      killsAt[w.committed ? 'duringSendCommitted' : 'duringSend']++;
+      sendsInFlightAtKill.add(f.slice(5));
+    } else {
+      killsAt[w.committed ? 'duringReceiveCommitted' : 'duringReceive']++;
+      receivesInFlightAtKill.add(Number(f.slice(5)));
+    }
+  }
   function onLine(w, line) {
+    if (line === 'committed') {
+      w.committed = true;
+      return;
+    }
+    if (line.startsWith('try ')) {
+      w.inFlight = line.slice(4);
+      w.committed = false;
+      if (w.inFlight.startsWith('send ')) attempted.add(w.inFlight.slice(5));
+      return;
+    }
+    if (line === 'done') {
+      w.inFlight = null;
+      return;
+    }
+    const ev = /^event (\d+) (.*)$/.exec(line);
+    if (ev) {
+      const list = redelivery.get(Number(ev[1])) ?? [];
+      list.push(ev[2]);
+      redelivery.set(Number(ev[1]), list);
+      return;
+    }
     if (line === 'ready') {
       w.ready = true;
       for (const [id, text] of pending) deliver(w, id, text);
@@ -97,10 +143,12 @@ async function soak(kind) {
         aliceReceivedAtBob++;
         shownByBob.set(m.text, (shownByBob.get(m.text) ?? 0) + 1);
         if (aliceReceivedAtBob % 3 === 0) {
-          const out = b.send(`b ${bobSent++}`);
+          const plain = `b ${bobSent++}`;
+          const out = b.send(plain);
           wire.note(out.toSend);
           for (const t of out.toSend) {
             const id = nextId++;
+            plainOf.set(id, plain);
             pending.set(id, t);
             deliver(w, id, t);
           }
@@ -129,6 +177,7 @@ async function soak(kind) {
     child.c.kill('SIGKILL');
     const { signal } = await child.done;
     if (signal !== 'SIGKILL') throw new Error(`soak: child exited on its own: ${child.err.slice(0, 800)}`);
+    classifyKill(child);
   }
   // The end: one more life; Bob's pending messages delivered, then a message each way.
   child = start();
@@ -138,6 +187,7 @@ async function soak(kind) {
   const out = b.send(finalText);
   wire.note(out.toSend);
   const id = nextId++;
+  plainOf.set(id, finalText);
   pending.set(id, out.toSend[0]);
   deliver(child, id, out.toSend[0]);
   const t1 = Date.now();
@@ -145,6 +195,10 @@ async function soak(kind) {
   const aliveBob = shownByBob.size > 0 && [...shownByBob.keys()].some((t) => t.startsWith(`a ${child.c.pid} `));
   child.c.kill('SIGKILL');
   await child.done;
+  classifyKill(child); // the last life is killed too: a send in flight then is lost the same way
+  // Bob goes on answering until that kill: what he sent after the checks above and Alice never acked was
+  // still in transit at the final kill (there is no next life to redeliver it to).
+  const inTransitAtEnd = new Set(pending.keys());
 
   // Alice's messages: per process, the counter n is dense; every gap is a message lost where a kill fell.
   const byPid = new Map();
@@ -160,9 +214,24 @@ async function soak(kind) {
   const bobLost = bobSent + 1 - bobShown;
   const dupBob = [...shownByBob.values()].filter((c) => c > 1).length;
   const dupAlice = [...shownByAlice.values()].filter((c) => c > 1).length;
+  // Every loss, and where the kill fell.
+  const aliceLostTexts = [...attempted].filter((t) => !shownByBob.has(t));
+  const aliceUnexplained = aliceLostTexts.filter((t) => !sendsInFlightAtKill.has(t));
+  const bobLostIds = [...plainOf.keys()].filter((i) => !shownByAlice.has(plainOf.get(i)));
+  const bobUnexplained = bobLostIds.filter((i) => !receivesInFlightAtKill.has(i) && !inTransitAtEnd.has(i));
+  const refusedAs = {};
+  for (const i of bobLostIds)
+    for (const e of redelivery.get(i) ?? [inTransitAtEnd.has(i) ? '(in transit at the final kill)' : '(no event)']) refusedAs[e] = (refusedAs[e] ?? 0) + 1;
   const report = {
     kind,
     kills,
+    killsAt,
+    aliceSendsStarted: attempted.size,
+    aliceLost: aliceLostTexts.length,
+    aliceLostUnexplained: aliceUnexplained.slice(0, 5),
+    bobLostRedeliveryRefusedAs: refusedAs,
+    bobInTransitAtEnd: bobLostIds.filter((i) => inTransitAtEnd.has(i)).length,
+    bobLostUnexplained: bobUnexplained.slice(0, 5),
     dataMessagesOnWire: wire.sent,
     keysReused: wire.reused,
     aliceMessagesShownByBob: shownByBob.size,
@@ -175,7 +244,13 @@ async function soak(kind) {
     aliveAtEnd: aliveBob && shownByAlice.has(finalText),
   };
   await done();
-  const ok = report.keysReused === 0 && report.shownTwice === 0 && report.aliveAtEnd && report.bobUnreadable === 0;
+  const ok =
+    report.keysReused === 0 &&
+    report.shownTwice === 0 &&
+    report.aliveAtEnd &&
+    report.bobUnreadable === 0 &&
+    aliceUnexplained.length === 0 &&
+    bobUnexplained.length === 0;
   return { ok, report };
 }
 

@@ -38,7 +38,8 @@ async function soak(kind) {
   function start() {
     const id = nextId++ % 250 || 1;
     const child = spawn(process.execPath, [WRITER, JSON.stringify({ mode: 'soak', kind, target, account, key, id })], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const w = { child, id, buf: '', err: '', ready: false, done: new Promise((r) => child.on('exit', (code, signal) => r({ code, signal }))) };
+    // 'close', not 'exit': every ack the writer printed before it died is read before it counts as gone.
+    const w = { child, id, buf: '', err: '', ready: false, done: new Promise((r) => child.on('close', (code, signal) => r({ code, signal }))) };
     child.stdout.on('data', (d) => {
       w.buf += d;
       for (let i; (i = w.buf.indexOf('\n')) >= 0; w.buf = w.buf.slice(i + 1)) {

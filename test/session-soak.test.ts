@@ -22,6 +22,14 @@ test('kill -9 a bridge process 4 times on SQLite: no key reused, no replay, aliv
   // Bob's messages are delivered until acknowledged: each is shown once or lost to a kill between Alice's commit and print.
   assert.is(report.bobShownByAlice + report.bobLost, report.bobMessages);
   assert.ok(report.bobLost <= report.kills);
+  // Every loss explained by where a kill fell (the script fails otherwise; checked here too): each kill,
+  // the final one included, is classified, and a lost message's step was in flight at one of them.
+  const at = report.killsAt as Record<string, number>;
+  assert.is(Object.values(at).reduce((a, b) => a + b, 0), report.kills + 1);
+  assert.equal(report.aliceLostUnexplained, []);
+  assert.equal(report.bobLostUnexplained, []);
+  assert.ok(report.aliceLost <= at.duringSend! + at.duringSendCommitted!);
+  assert.ok(report.bobLost <= at.duringReceiveCommitted! + at.duringReceive! + report.bobInTransitAtEnd);
 });
 
 test.run();

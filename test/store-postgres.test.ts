@@ -7,6 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -142,6 +143,71 @@ test('hostile rows: generation past 2^53, oversized bytes (never transferred), o
   await rejectsAsync(s.keys('a@x'), 'LIMIT_EXCEEDED');
   await rejectsAsync(s.keys('b@x'), 'MALFORMED');
   await rejectsAsync(s.commit('a@x', [{ key: 'huge-gen', generation: 5, bytes: new Uint8Array(1) }]), 'CONFLICT');
+});
+
+test('rows stay inline: the table is created with toast_tuple_target and fillfactor, an older table gets them at open', async () => {
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  const options = async (table: string) => ((await c.query('SELECT reloptions FROM pg_class WHERE oid = $1::regclass', [table])).rows[0].reloptions ?? []) as string[];
+  try {
+    const s = await store({ table: 'inline_rows' });
+    assert.equal((await options('inline_rows')).sort(), ['fillfactor=70', 'toast_tuple_target=8160']);
+    // A 2.2 KB sealed-size record (random bytes, as sealing makes them: nothing to compress) is written inline.
+    const bytes = new Uint8Array(randomBytes(2191));
+    await s.commit('a@x', [{ key: 'k', generation: 1, bytes }]);
+    await s.commit('a@x', [{ key: 'k', generation: 2, bytes }]);
+    const toast = (await c.query("SELECT reltoastrelid::regclass::text AS t FROM pg_class WHERE oid = 'inline_rows'::regclass")).rows[0].t as string;
+    assert.is((await c.query(`SELECT count(*)::int AS n FROM ${toast}`)).rows[0].n, 0, 'nothing in the TOAST table');
+    assert.equal((await s.load('a@x', 'k'))?.bytes, bytes);
+    // A table made by an earlier version (no options), with a record in it: opening sets them, the record reads back.
+    await c.query('CREATE TABLE older_rows (account text NOT NULL, key text NOT NULL, generation bigint NOT NULL CHECK (generation >= 1), bytes bytea NOT NULL, PRIMARY KEY (account, key))');
+    await c.query('CREATE TABLE older_rows_meta (version integer NOT NULL)');
+    await c.query('INSERT INTO older_rows_meta VALUES (1)');
+    await c.query("INSERT INTO older_rows VALUES ('a@x', 'k', 3, '\\x0102')");
+    const older = await store({ table: 'older_rows' });
+    assert.equal((await options('older_rows')).sort(), ['fillfactor=70', 'toast_tuple_target=8160']);
+    assert.equal((await older.load('a@x', 'k'))?.bytes, new Uint8Array([1, 2]));
+  } finally {
+    await c.end();
+  }
+});
+
+test('a role that does not own the table (only granted its rows) still opens the store, without the storage settings', async () => {
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE granted_rows (account text NOT NULL, key text NOT NULL, generation bigint NOT NULL CHECK (generation >= 1), bytes bytea NOT NULL, PRIMARY KEY (account, key))');
+    await c.query('CREATE TABLE granted_rows_meta (version integer NOT NULL)');
+    await c.query('INSERT INTO granted_rows_meta VALUES (1)');
+    await c.query('CREATE ROLE bridge_app LOGIN');
+    await c.query('GRANT SELECT, INSERT, UPDATE, DELETE ON granted_rows, granted_rows_meta TO bridge_app');
+    await c.query('GRANT CREATE, USAGE ON SCHEMA public TO bridge_app');
+    const s = await store({ table: 'granted_rows', connectionString: server.url.replace('//otr@', '//bridge_app@') });
+    await s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([7]) }]);
+    assert.equal((await s.load('a@x', 'k'))?.bytes, new Uint8Array([7]));
+    assert.is((await c.query("SELECT reloptions FROM pg_class WHERE oid = 'granted_rows'::regclass")).rows[0].reloptions, null);
+  } finally {
+    await c.end();
+  }
+});
+
+test('named statements: two stores with different tables on one host pool do not collide; namedStatements: false works alike', async () => {
+  const pool = new pg.Pool({ connectionString: server.url, max: 1 });
+  try {
+    const one = await openPostgresStore({ pool, table: 'named_one' });
+    const two = await openPostgresStore({ pool, table: 'named_two' });
+    const plain = await openPostgresStore({ pool, table: 'named_one', namedStatements: false });
+    await one.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([1]) }]);
+    await two.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([2]) }]);
+    await plain.commit('a@x', [{ key: 'k', generation: 2, bytes: new Uint8Array([3]) }]);
+    await rejectsAsync(one.commit('a@x', [{ key: 'k', generation: 2, bytes: new Uint8Array([4]) }]), 'CONFLICT');
+    assert.equal((await one.load('a@x', 'k'))?.bytes, new Uint8Array([3]));
+    assert.equal((await two.load('a@x', 'k'))?.bytes, new Uint8Array([2]));
+    assert.equal((await plain.load('a@x', 'k'))?.generation, 2);
+    await Promise.all([one.close(), two.close(), plain.close()]);
+  } finally {
+    await pool.end();
+  }
 });
 
 test('the database going away is a typed STATE error: a dropped table, a refused connection', async () => {

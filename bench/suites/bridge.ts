@@ -23,8 +23,19 @@
  *   bridge.message            send + commit + receive + commit, 100 B, on 1,000 live sessions (both accounts in
  *                             the store, sealed) — the issue's targets: memory ≤ 60 µs, SQLite ≤ 200 µs;
  *   bridge.restore.1000conv   openStoredAccount on an account of 1,000 conversations until the first message is
- *                             decrypted (the account record and one conversation read, decoded, decrypted) ≤ 10 ms. SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync);
- * PostgreSQL is a private server on loopback (test/helpers/postgres.ts) with fsync on.
+ *                             decrypted (the account record and one conversation read, decoded, decrypted) ≤ 10 ms.
+ *                             Bob's message starts a new DH ratchet step, so this is dominated by one 3072-bit
+ *                             modexp (and an X448) on the backend.
+ * Backends: the cases above run the `wasm` backend (as they always have). A Node bridge runs the default,
+ * `hybrid` (OpenSSL's modexp for the 3072-bit DH); these run it, impl still = the store:
+ *   bridge.message.hybrid, bridge.restore.1000conv.hybrid   the same cases on the `hybrid` backend.
+ * The disk's share, apart from the code's (impl = the store):
+ *   bridge.message.syncnormal      SQLite synchronous=NORMAL (no fsync per commit; as bridge.save.1000conv.syncnormal);
+ *   bridge.message.synccommitoff, bridge.save.1000conv.synccommitoff   PostgreSQL with synchronous_commit=off on
+ *                             the connection: the server does not wait for its WAL flush before answering COMMIT
+ *                             (NOT durable: what a commit costs without the disk; the default is on).
+ * SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync); PostgreSQL is a
+ * private server on loopback (test/helpers/postgres.ts) with fsync on.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +111,12 @@ interface Ids {
 const idsOf = (label: string): Ids => ({ alice: `${label}-alice`, bob: `${label}-bob` });
 let backendP: ReturnType<typeof loadBackend> | undefined;
 const wasm = () => (backendP ??= loadBackend('wasm'));
+let hybridP: ReturnType<typeof loadBackend> | undefined;
+/** The backend a case's sessions run on: `wasm` (the original cases) or `hybrid` (Node's default). */
+type BackendName = 'wasm' | 'hybrid';
+const backendOf = (name: BackendName) => (name === 'wasm' ? wasm() : (hybridP ??= loadBackend('hybrid')));
+/** The name suffix of a case on `backend` (none for wasm: the existing names keep their meaning). */
+const suffixOf = (name: BackendName) => (name === 'wasm' ? '' : `.${name}`);
 
 /**
  * Seeds `store` with Alice's account (and, with `withBob`, Bob's) holding `conversations` real sessions:
@@ -146,7 +163,19 @@ async function makeStore(impl: Impl, label: string): Promise<RecordStore> {
   }
   server ??= startPostgres({ fsync: true });
   const { openPostgresStore } = await import('../../ts/store/postgres.js');
-  return openPostgresStore({ connectionString: (await server).url, max: 8 });
+  const url = (await server).url;
+  if (!label.includes('synccommitoff')) return openPostgresStore({ connectionString: url, max: 8 });
+  // The same server, the setting on this pool's connections only (libpq's `options`): COMMIT answers before
+  // the WAL is flushed. Checked, so that a driver ignoring the option cannot pass for it.
+  const off = `${url}?options=${encodeURIComponent('-c synchronous_commit=off')}`;
+  const store = await openPostgresStore({ connectionString: off, max: 8 });
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: off });
+  await c.connect();
+  const setting = (await c.query('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+  await c.end();
+  if (setting !== 'off') throw new Error(`bridge bench: synchronous_commit is ${setting}, not off`);
+  return store;
 }
 
 
@@ -181,26 +210,26 @@ function readCase(impl: Impl, name: string, what: 'restore' | 'keys'): BenchCase
 }
 
 /** Restoring a 1,000-conversation account until its first message is decrypted (the whole path, sealed). */
-function restoreCase(impl: Impl): BenchCase {
+function restoreCase(impl: Impl, backendName: BackendName = 'wasm'): BenchCase {
   let store: RecordStore | undefined;
   let message = '';
   let next = 0;
-  const label = `${impl}-bridge-restore-full`;
+  const label = `${impl}-bridge-restore-full${suffixOf(backendName).replace('.', '-')}`;
   const ids = idsOf(label);
   return {
-    name: 'bridge.restore.1000conv',
+    name: `bridge.restore.1000conv${suffixOf(backendName)}`,
     impl,
     deferred: true,
     async setup() {
       store = await makeStore(impl, label);
       await seedReal(store, true, 1000, true, ids);
       // A message from Bob: every one of Alice's 1,000 (identical) sessions can decrypt it; nothing is committed.
-      const bob = await openStoredAccount(store, ids.bob, { otrAccountId: BOB, sealKey: SEAL_KEY, account: { backend: await wasm(), clock } });
+      const bob = await openStoredAccount(store, ids.bob, { otrAccountId: BOB, sealKey: SEAL_KEY, account: { backend: await backendOf(backendName), clock } });
       message = (await bob.conversation(peerName('alice', 0))).send(TEXT).toSend[0]!;
       await bob.close();
     },
     async fn() {
-      const backend = await wasm();
+      const backend = await backendOf(backendName);
       const alice = await openStoredAccount(store!, ids.alice, { otrAccountId: ALICE, sealKey: SEAL_KEY, account: { backend, clock } });
       next = (next + 1) % 1000;
       const conv = await alice.conversation(peerName('bob', next));
@@ -250,22 +279,24 @@ function saveCase(impl: Impl, name: string, conversations: number, sealed: boole
 }
 
 /** send + commit + receive + commit, 100 B, round-robin over 1,000 live sessions (both sides in one store, sealed). */
-function messageCase(impl: Impl, sealed: boolean): BenchCase {
+function messageCase(impl: Impl, sealed: boolean, variant: '' | '.hybrid' | '.syncnormal' | '.synccommitoff' = ''): BenchCase {
   let store: RecordStore | undefined;
   let alice: Awaited<ReturnType<typeof openStoredAccount>> | undefined;
   let bob: Awaited<ReturnType<typeof openStoredAccount>> | undefined;
   const pairs: [Conversation, Conversation][] = [];
   let next = 0;
   const N = 1000;
+  const name = `bridge.message${sealed ? '' : '.plain'}${variant}`;
   return {
-    name: sealed ? 'bridge.message' : 'bridge.message.plain',
+    name,
     impl,
     deferred: true,
     async setup() {
-      const ids = idsOf(`${impl}-bridge-message${sealed ? '' : '-plain'}`);
-      store = await makeStore(impl, `${impl}-bridge-message${sealed ? '' : '-plain'}`);
+      const label = `${impl}-${name.replace(/[^a-z0-9]+/gi, '-')}`;
+      const ids = idsOf(label);
+      store = await makeStore(impl, label);
       await seedReal(store, sealed, N, true, ids);
-      const backend = await wasm();
+      const backend = await backendOf(variant === '.hybrid' ? 'hybrid' : 'wasm');
       const seal = sealed ? { sealKey: SEAL_KEY } : {};
       alice = await openStoredAccount(store, ids.alice, { otrAccountId: ALICE, ...seal, account: { backend, clock } });
       bob = await openStoredAccount(store, ids.bob, { otrAccountId: BOB, ...seal, account: { backend, clock } });
@@ -301,7 +332,14 @@ export function cases(): BenchCase[] {
     out.push(readCase(impl, 'bridge.restore.1000conv.store', 'restore'));
     out.push(readCase(impl, 'bridge.keys.1000conv', 'keys'));
   }
+  for (const impl of ['memory', 'sqlite', 'postgres'] as const) {
+    out.push(messageCase(impl, true, '.hybrid'));
+    out.push(restoreCase(impl, 'hybrid'));
+  }
   out.push(saveCase('sqlite', 'bridge.save.1000conv.syncnormal', 1000, true));
+  out.push(messageCase('sqlite', true, '.syncnormal'));
+  out.push(saveCase('postgres', 'bridge.save.1000conv.synccommitoff', 1000, true));
+  out.push(messageCase('postgres', true, '.synccommitoff'));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.x16.worker', 1000, true, 16));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.

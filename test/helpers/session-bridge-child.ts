@@ -3,6 +3,10 @@
  * PostgreSQL database, her conversation with Bob loaded from it. On stdin `recv ID TEXT` delivers a message
  * (at least once: the soak resends until `ack ID`); on its own it sends `a PID N` every few milliseconds.
  * Every outcome is committed before anything is printed: `wire TEXT` (transmitted), `shown TEXT`, `ack ID`.
+ * For the soak's accounting (where a kill fell), each step is framed: `try send a PID N` / `try recv ID` when
+ * it starts (before the call: nothing of it is durable yet), `committed` once its commit resolved, `done` when
+ * everything it printed is out; and a
+ * receive that shows nothing says why: `event ID TYPE DETAIL` (unreadable, ignored, message-lost, ...).
  */
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -31,26 +35,40 @@ async function main(): Promise<void> {
   // One call and its commit at a time, in order: what is printed is durable.
   let chain: Promise<void> = Promise.resolve();
   let queued = 0;
-  const step = (call: () => Outcome, after: (out: Outcome) => void) => {
+  const step = (what: string, call: () => Outcome, after: (out: Outcome) => void) => {
     queued++;
     chain = chain.then(async () => {
       queued--;
+      print(`try ${what}`);
       const out = call();
       await alice.commit(out);
+      print('committed');
       for (const t of out.toSend) print(`wire ${t}`);
       for (const m of out.messages) print(`shown ${m.text}`);
       after(out);
+      print('done');
     });
   };
   createInterface({ input: process.stdin }).on('line', (line) => {
     const m = /^recv (\d+) (.*)$/.exec(line);
-    if (m) step(() => conv.receive(m[2]!), () => print(`ack ${m[1]}`));
+    if (m)
+      step(`recv ${m[1]}`, () => conv.receive(m[2]!), (out) => {
+        for (const e of out.events) {
+          if (e.type === 'unreadable') print(`event ${m[1]} unreadable ${e.code}:${e.detail.replace(/\s+/g, '_')}`);
+          else if (e.type === 'ignored') print(`event ${m[1]} ignored ${e.reason.replace(/\s+/g, '_')}`);
+          else if (e.type === 'message-lost' || e.type === 'rollback-suspected' || e.type === 'finished') print(`event ${m[1]} ${e.type} -`);
+        }
+        print(`ack ${m[1]}`);
+      });
   });
   print('ready');
   let n = 0;
   // A new message only when the previous work is done: deliveries never wait behind a pile of sends.
   setInterval(() => {
-    if (queued === 0) step(() => conv.send(`a ${process.pid} ${n++}`), () => {});
+    if (queued === 0) {
+      const text = `a ${process.pid} ${n++}`;
+      step(`send ${text}`, () => conv.send(text), () => {});
+    }
   }, 5);
 }
 

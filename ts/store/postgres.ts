@@ -21,6 +21,17 @@
  *
  * Reading back. Generations come back as text and must be positive safe integers; the byte size is read
  * before the bytes, and a row over maxRecordBytes is refused without being transferred (validate.ts).
+ *
+ * Cost per operation (measured in bench/suites/bridge.ts, docs/stores.md). A load is one round trip, a commit
+ * of one update one round trip plus the server's WAL flush. What this code adds on top is kept small:
+ *   - named prepared statements: each statement is parsed and planned once per pooled connection, not per
+ *     call (`namedStatements: false` turns this off, for a transaction-mode pooler that cannot keep them);
+ *   - rows stay inline: a record is a few KB (a 2.2 KB sealed conversation), just over PostgreSQL's ~2 KB
+ *     TOAST threshold, so by default every write would also write TOAST chunks and their index, and every
+ *     load read them back through that index. The table sets toast_tuple_target to its maximum (rows up to
+ *     ~8 KB are kept inline, uncompressed: sealed bytes do not compress anyway) and fillfactor 70 (room on the
+ *     page for the next version of a row, so an update is a HOT update that touches no index). Bigger records
+ *     are still compressed and moved out of line as usual. An existing table gets the same settings at open.
  */
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
@@ -37,14 +48,29 @@ export interface PostgresStoreOptions {
   max?: number;
   /** The records table (default otr4_records): lower-case letters, digits and '_'. */
   table?: string;
+  /**
+   * Named prepared statements, parsed once per connection (default true). Turn off behind a pooler in
+   * transaction mode that cannot keep them (PgBouncer before 1.21): every statement is then parsed per call.
+   */
+  namedStatements?: boolean;
   limits?: Partial<Limits>;
 }
 
 const SCHEMA_VERSION = 1;
 /** The advisory lock under which the schema is created ('otr4' in ASCII, plus one). */
 const SCHEMA_LOCK = 0x6f74_7234_01;
+/**
+ * The table's storage parameters (see the header): rows up to ~8 KB inline, room for HOT updates. Checked and
+ * set at every open, so a table created by an earlier version gets them too (no schema version change: the
+ * rows' format is the same).
+ */
+const STORAGE = { toast_tuple_target: '8160', fillfactor: '70' } as const;
 
 type Querier = Pick<Pool, 'query'> | PoolClient;
+
+type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count';
+/** A query: its text, and the name it is prepared under (absent: unnamed, parsed per call). */
+type Statement = { readonly name?: string; readonly text: string };
 
 /** pg sends a Buffer as bytea; a plain Uint8Array would be sent as text. No copy: a view on the same memory. */
 function asBuffer(b: Uint8Array): Buffer {
@@ -76,16 +102,17 @@ function isRetryableRace(e: unknown): boolean {
 
 export class PostgresStore implements RecordStore {
   private closed = false;
-  private readonly sql: Record<'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count', string>;
+  private readonly sql: Record<StatementName, Statement>;
 
   private constructor(
     private readonly pool: Pool,
     private readonly ownsPool: boolean,
     private readonly table: string,
     private readonly limits: StoreLimits,
+    named: boolean,
   ) {
     const t = table;
-    this.sql = {
+    const text: Record<StatementName, string> = {
       load: `SELECT generation::text AS generation, octet_length(bytes) AS n,
                     CASE WHEN octet_length(bytes) <= $3 THEN bytes END AS bytes
              FROM ${t} WHERE account = $1 AND key = $2`,
@@ -96,6 +123,18 @@ export class PostgresStore implements RecordStore {
       remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE account = $1`,
     };
+    // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
+    // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +
+    // at most 51 characters stays within PostgreSQL's 63-byte names.
+    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c' };
+    this.sql = Object.fromEntries(
+      (Object.keys(text) as StatementName[]).map((k) => [k, named ? { name: `otr4:${letter[k]}:${t}`, text: text[k] } : { text: text[k] }]),
+    ) as Record<StatementName, Statement>;
+  }
+
+  /** Runs statement `s` with `values` on `q` (the pool, or a transaction's connection). */
+  private run(q: Querier, s: StatementName, values: unknown[]): Promise<QueryResult> {
+    return q.query({ ...this.sql[s], values });
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -116,7 +155,7 @@ export class PostgresStore implements RecordStore {
       // An idle connection dropped by the server must not crash the process; the next query reports it.
       pool.on('error', () => {});
     }
-    const store = new PostgresStore(pool, owns, table, limits);
+    const store = new PostgresStore(pool, owns, table, limits, options.namedStatements ?? true);
     try {
       await store.createSchema();
     } catch (e) {
@@ -142,6 +181,22 @@ export class PostgresStore implements RecordStore {
         PRIMARY KEY (account, key)
       )`);
       if (version < SCHEMA_VERSION) await c.query(`INSERT INTO ${this.table}_meta (version) VALUES ($1)`, [SCHEMA_VERSION]);
+      // The storage parameters, set only when they differ (ALTER TABLE takes a lock other processes would wait on).
+      const r = await c.query(`SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [this.table]);
+      const have = new Set<string>((r.rows[0]?.reloptions as string[] | null) ?? []);
+      const want = Object.entries(STORAGE).map(([k, v]) => `${k}=${v}`);
+      if (want.some((o) => !have.has(o))) {
+        // Only the table's owner may alter it: a bridge running as a role that was merely granted the rows
+        // (the table made by a migration role) still opens, without the optimisation — it is not correctness.
+        await c.query('SAVEPOINT otr4_storage');
+        try {
+          await c.query(`ALTER TABLE ${this.table} SET (${want.join(', ')})`);
+          await c.query('RELEASE SAVEPOINT otr4_storage');
+        } catch (e) {
+          if ((e as { code?: unknown })?.code !== '42501') throw e; // insufficient_privilege
+          await c.query('ROLLBACK TO SAVEPOINT otr4_storage');
+        }
+      }
     });
   }
 
@@ -153,7 +208,7 @@ export class PostgresStore implements RecordStore {
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
     checkOpen(this.closed);
     checkLoad(accountId, key, this.limits);
-    const r = await pgCall(this.pool.query({ text: this.sql.load, values: [accountId, key, this.limits.maxRecordBytes] }));
+    const r = await pgCall(this.run(this.pool, 'load', [accountId, key, this.limits.maxRecordBytes]));
     const row = r.rows[0] as { generation: unknown; n: unknown; bytes: unknown } | undefined;
     if (!row) return undefined;
     return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
@@ -162,9 +217,7 @@ export class PostgresStore implements RecordStore {
   async keys(accountId: string): Promise<string[]> {
     checkOpen(this.closed);
     checkLoad(accountId, undefined, this.limits);
-    const r = await pgCall(
-      this.pool.query({ text: this.sql.keys, values: [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1] }),
-    );
+    const r = await pgCall(this.run(this.pool, 'keys', [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1]));
     checkKeyCount(r.rows.length, this.limits);
     return r.rows.map((row: { key: unknown }) => checkStoredKey(row.key, this.limits));
   }
@@ -184,7 +237,7 @@ export class PostgresStore implements RecordStore {
       await this.transaction(async (c) => {
         for (const change of ordered) await this.apply(c, accountId, change);
         if (ordered.some((ch) => ch.generation === 1 && ch.bytes !== null)) {
-          const n = (await c.query(this.sql.count, [accountId])).rows[0]?.n as number;
+          const n = (await this.run(c, 'count', [accountId])).rows[0]?.n as number;
           if (n > this.limits.maxRecordsPerAccount)
             throw new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`);
         }
@@ -200,13 +253,13 @@ export class PostgresStore implements RecordStore {
 
   private async apply(q: Querier, accountId: string, c: RecordChange): Promise<void> {
     let r: QueryResult;
-    if (c.bytes === null) r = await q.query(this.sql.remove, [accountId, c.key, c.generation - 1]);
-    else if (c.generation === 1) r = await q.query(this.sql.insert, [accountId, c.key, asBuffer(c.bytes)]);
-    else r = await q.query(this.sql.update, [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
+    if (c.bytes === null) r = await this.run(q, 'remove', [accountId, c.key, c.generation - 1]);
+    else if (c.generation === 1) r = await this.run(q, 'insert', [accountId, c.key, asBuffer(c.bytes)]);
+    else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
     if (r.rowCount === 1) return;
     let found: number | undefined;
     try {
-      const g = (await q.query(this.sql.generation, [accountId, c.key])).rows[0]?.generation as string | undefined;
+      const g = (await this.run(q, 'generation', [accountId, c.key])).rows[0]?.generation as string | undefined;
       found = g === undefined ? 0 : Number(g);
     } catch {
       // Only for the message: the conflict stands either way.

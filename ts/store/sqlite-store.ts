@@ -15,7 +15,8 @@
  * arrived meanwhile — typically one per incoming message the bridge handled in that turn, across accounts —
  * runs in ONE transaction, each inside its own SAVEPOINT, so they share one fsync while each stays atomic on
  * its own: a conflicting commit rolls back to its savepoint and rejects, the others go on. All of them resolve
- * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop.
+ * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop (and runs in a
+ * transaction of its own, without a savepoint).
  *
  * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
  * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
@@ -127,7 +128,17 @@ export class SqliteStore implements RecordStore {
         }
       }),
     );
-    this.group = (batch) => all.immediate(batch);
+    // A commit alone in its turn (the common case: one message, one record) needs no savepoint: the
+    // transaction is its own, and a throw rolls all of it back. Two statements fewer per commit.
+    this.group = (batch) => {
+      if (batch.length !== 1) return all.immediate(batch);
+      try {
+        one.immediate(batch[0]!.accountId, batch[0]!.changes);
+        return [undefined];
+      } catch (e) {
+        return [typed(e)];
+      }
+    };
   }
 
   /** Opens (creating if needed) the database at `options.path`. */
