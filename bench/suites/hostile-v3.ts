@@ -54,7 +54,8 @@ function only<T>(toSend: readonly string[], what: string): T {
   return decodeMessage(dearmour(toSend[0]!)) as T;
 }
 
-const SAMPLES = process.argv.includes('--quick') ? 12 : 40;
+/** The command line's --quick; a page of the browser bench has no `process`. */
+const SAMPLES = ((globalThis as { process?: { argv: string[] } }).process?.argv ?? []).includes('--quick') ? 12 : 40;
 
 /** The honest Reveal Signature step, timed alone (the D-H Commit and D-H Key before it are not). */
 async function honestRevealSig(b: CryptoBackend): Promise<{ usPerOp: number; rme: number; samples: number }> {
