@@ -7,12 +7,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ROOT } from './browser/harness.js';
+import { bundleBrowserApp } from './helpers/browser-app.js';
 
 const dist = (f: string) => join(ROOT, 'dist', f);
 
@@ -34,21 +34,7 @@ test('package.json sends Node to index.node.js and everything else to index.js',
 });
 
 test('an app bundled by esbuild for the browser through the package exports has no node:crypto', async () => {
-  // An app directory whose node_modules/otr4 links to this repository, as `npm install` of a file: dependency
-  // would: esbuild then resolves 'otr4' by name, through package.json "exports" and its conditions.
-  const app = mkdtempSync(join(tmpdir(), 'otr4-app-'));
-  mkdirSync(join(app, 'node_modules'));
-  symlinkSync(ROOT, join(app, 'node_modules', 'otr4'), 'dir');
-  const r = await build({
-    stdin: { contents: "import * as otr from 'otr4'; globalThis.otr = otr;", resolveDir: app, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  rmSync(app, { recursive: true, force: true });
-  const text = r.outputFiles[0]!.text;
+  const text = await bundleBrowserApp("import * as otr from 'otr4'; globalThis.otr = otr;");
   assert.ok(text.includes('hybrid backend needs'), 'the stub is what the app gets');
   assert.not.ok(text.includes('node:crypto'));
 });

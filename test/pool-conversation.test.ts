@@ -12,10 +12,11 @@ import { OtrPool, type PoolConversation } from '../ts/pool/index.js';
 import type { Conversation } from '../ts/session/conversation.js';
 import { dearmour } from '../ts/codec/armour.js';
 import { decodeDataMessage } from '../ts/wire/data.js';
-import { MemoryStore, PrekeyServer, fetchEnsembles, runServerRequest, type PsTransport } from '../ts/prekey-server/index.js';
+import { MemoryStore, PrekeyServer, fetchEnsembles, runServerRequest } from '../ts/prekey-server/index.js';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { POOL_CLOCK, seedOf } from './helpers/pool-env.js';
+import { inProcessTransport } from './helpers/prekey-transport.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
@@ -182,13 +183,7 @@ test('calls made without waiting run in the order made: across batches, beside o
 
 test('an offline conversation through the pool: ensembles fetched on this thread, Non-Interactive-Auth made in a worker', async () => {
   const server = new PrekeyServer({ backend: WASM, random: seededRandom(5), now: POOL_CLOCK, identity: 'prekey.example.org', identitySecret: seededRandom(6)(57), store: new MemoryStore() });
-  const transport =
-    (from: string): PsTransport =>
-    async (text) => {
-      const r = await server.handleText(from, text);
-      if (!r.reply) throw r.error ?? new Error('no reply');
-      return r.reply;
-    };
+  const transport = inProcessTransport(server);
   const info = { identity: 'prekey.example.org', publicKey: server.publicKey };
   // Bob publishes (on this thread, with his secrets), then goes into the pool carrying his prekey secrets.
   const bob = localAccount(B);

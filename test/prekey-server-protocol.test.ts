@@ -42,10 +42,10 @@ import {
   verifyEcdhProof,
   type PsClientLocal,
   type PsServerInfo,
-  type PsTransport,
 } from '../ts/prekey-server/index.js';
 import { makeParty, makePublisher, NOW_MS, type Publisher } from './prekey-fixtures.test.js';
 import { rejects, rejectsAsync } from './helpers/rejects.js';
+import { inProcessTransport } from './helpers/prekey-transport.js';
 
 const BOB_TAG = 0x0b0b0b0b;
 const ALICE_TAG = 0x0a0a0a0a;
@@ -65,13 +65,7 @@ function makeServer(b: CryptoBackend, seed: number, opts: Partial<ConstructorPar
     ...opts,
   });
   const info: PsServerInfo = { identity: 'prekey.example.org', publicKey: server.publicKey };
-  const transport =
-    (from: string): PsTransport =>
-    async (text) => {
-      const r = await server.handleText(from, text);
-      if (!r.reply) throw r.error ?? new Error('no reply');
-      return r.reply;
-    };
+  const transport = inProcessTransport(server);
   return { clock, store, server, info, transport };
 }
 

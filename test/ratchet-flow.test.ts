@@ -7,9 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { BACKENDS } from './helpers/backends.js';
-import { seededRandom } from './helpers/rng.js';
-import { generateEcdh } from '../ts/crypto/ecdh.js';
-import { dhKeyPair } from '../ts/crypto/dh.js';
+import { seededRatchetPair } from './helpers/ratchet-pair.js';
 import { kdf } from '../ts/crypto/kdf.js';
 import { Usage } from '../ts/crypto/usage.js';
 import { bytesToHex, equalBytes, utf8, fromUtf8 } from '../ts/bytes.js';
@@ -20,8 +18,6 @@ import {
   decryptDataMessage,
   encryptDataMessage,
   expireSkippedKeys,
-  initRatchetAsAuthIReceiver,
-  initRatchetAsAuthISender,
   isDhStep,
   wipeRatchetState,
   type RatchetLimits,
@@ -44,14 +40,7 @@ interface Party {
 }
 
 function makePair(b: CryptoBackend, seed: number): { alice: Party; bob: Party; rnd: (n: number) => Uint8Array } {
-  const rnd = seededRandom(seed);
-  const prevRoot = rnd(64);
-  const aE = generateEcdh(b, rnd);
-  const aD = dhKeyPair(b, rnd);
-  const bE = generateEcdh(b, rnd);
-  const bD = dhKeyPair(b, rnd);
-  const alice = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: aE, ourDh: aD, theirEcdh: bE.public, theirDh: bD.public });
-  const bob = initRatchetAsAuthISender(b, rnd, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
+  const { alice, bob, rnd } = seededRatchetPair(b, seed);
   return {
     alice: { name: 'alice', state: alice, tag: ALICE_TAG, peerTag: BOB_TAG },
     bob: { name: 'bob', state: bob, tag: BOB_TAG, peerTag: ALICE_TAG },

@@ -14,11 +14,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CryptoBackend, DhGroupName } from '../ts/backend/types.js';
 import { BACKENDS, HYBRID } from './helpers/backends.js';
-import { seededRandom } from './helpers/rng.js';
+import { seededRatchetPair } from './helpers/ratchet-pair.js';
 import { bytesToHex, utf8 } from '../ts/bytes.js';
 import { OtrCryptoError, OtrDecodeError } from '../ts/errors.js';
-import { generateEcdh } from '../ts/crypto/ecdh.js';
-import { dhKeyPair } from '../ts/crypto/dh.js';
 import { IDENTITY_POINT } from '../ts/crypto/point.js';
 import { decodeDataMessage, draftDataMessage } from '../ts/wire/data.js';
 import { checkRatchetKeys, ratchetFromValue, ratchetToValue } from '../ts/session/persist.js';
@@ -26,8 +24,6 @@ import {
   cloneRatchetState,
   decryptDataMessage,
   encryptDataMessage,
-  initRatchetAsAuthIReceiver,
-  initRatchetAsAuthISender,
   isDhStep,
   type RatchetState,
 } from '../ts/ratchet/index.js';
@@ -70,14 +66,7 @@ function recording(b: CryptoBackend): Recorder {
 }
 
 function pair(b: CryptoBackend, seed: number): { st: Record<Who, RatchetState>; rnd: (n: number) => Uint8Array } {
-  const rnd = seededRandom(seed);
-  const prevRoot = rnd(64);
-  const aE = generateEcdh(b, rnd);
-  const aD = dhKeyPair(b, rnd);
-  const bE = generateEcdh(b, rnd);
-  const bD = dhKeyPair(b, rnd);
-  const alice = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: aE, ourDh: aD, theirEcdh: bE.public, theirDh: bD.public });
-  const bob = initRatchetAsAuthISender(b, rnd, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
+  const { alice, bob, rnd } = seededRatchetPair(b, seed);
   return { st: { alice, bob }, rnd };
 }
 

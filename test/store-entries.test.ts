@@ -7,11 +7,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { build } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleBrowserApp } from './helpers/browser-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const t = suite('store-entries');
@@ -68,26 +68,11 @@ t('package.json sends Node to dist/store.node.js (the node condition first) and 
   assert.is(store.node, './dist/store.node.js');
   assert.is(store.import, './dist/store.js');
   assert.ok(Object.keys(store).indexOf('node') < Object.keys(store).indexOf('import'), 'the node condition must come first');
-  // An app whose node_modules/otr4 links here, bundled for the browser: esbuild resolves 'otr4/store' by name.
-  const app = mkdtempSync(join(tmpdir(), 'otr4-store-app-'));
-  try {
-    mkdirSync(join(app, 'node_modules'));
-    symlinkSync(ROOT, join(app, 'node_modules', 'otr4'), 'dir');
-    const r = await build({
-      stdin: { contents: "import { sealedStore } from 'otr4/store'; globalThis.s = sealedStore;", resolveDir: app, loader: 'js' },
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    });
-    const text = r.outputFiles[0]!.text;
-    assert.not.ok(text.includes('node:crypto'), 'no node:crypto in the browser app');
-    assert.not.ok(text.includes('chacha20-poly1305'), 'no OpenSSL cipher name either');
-    assert.ok(text.includes('nobleAead'), 'the noble AEAD is what it seals with');
-  } finally {
-    rmSync(app, { recursive: true, force: true });
-  }
+  // An app bundled for the browser: esbuild resolves 'otr4/store' by name, through the exports' conditions.
+  const text = await bundleBrowserApp("import { sealedStore } from 'otr4/store'; globalThis.s = sealedStore;");
+  assert.not.ok(text.includes('node:crypto'), 'no node:crypto in the browser app');
+  assert.not.ok(text.includes('chacha20-poly1305'), 'no OpenSSL cipher name either');
+  assert.ok(text.includes('nobleAead'), 'the noble AEAD is what it seals with');
 });
 
 t('a row sealed through otr4/store in Node (OpenSSL) opens through the browser-safe dist/store.js (noble), and back', async () => {
