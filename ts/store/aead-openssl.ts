@@ -12,56 +12,33 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type SealAead } from './aead.js';
 import { nobleAead } from './aead-noble.js';
+import { hchacha } from '@noble/ciphers/chacha.js';
 
 const SUBKEY_BYTES = 32;
 
-function le32(b: Uint8Array, i: number): number {
-  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-}
-
-function put32(b: Uint8Array, i: number, v: number): void {
-  b[i] = v & 0xff;
-  b[i + 1] = (v >>> 8) & 0xff;
-  b[i + 2] = (v >>> 16) & 0xff;
-  b[i + 3] = v >>> 24;
-}
+/** "expand 32-byte k" as the four little-endian words ChaCha starts from. */
+const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
+/** Word views for noble's hchacha (ChaCha works on little-endian words; noble's ciphers assume such a host). */
+const key32 = new Uint32Array(8);
+const input32 = new Uint32Array(4);
+const out32 = new Uint32Array(8);
 
 /**
- * HChaCha20 (draft-irtf-cfrg-xchacha §2.2): the ChaCha20 state of ("expand 32-byte k", key, the 16 bytes
- * `input`) through 20 rounds with no final addition; words 0..3 and 12..15, little-endian, are the output.
- * Writes 32 bytes into `out`. Only 32-bit additions, XORs and rotations: no secret-dependent branch or index.
+ * HChaCha20 (draft-irtf-cfrg-xchacha §2.2) by @noble/ciphers' `hchacha`, over bytes: `out` = the subkey for
+ * `key` and the first 16 bytes of the extended nonce. The word copies of the key and subkey are zeroed.
  */
 export function hchacha20(key: Uint8Array, input: Uint8Array, out: Uint8Array): void {
-  let x0 = 0x61707865, x1 = 0x3320646e, x2 = 0x79622d32, x3 = 0x6b206574;
-  let x4 = le32(key, 0), x5 = le32(key, 4), x6 = le32(key, 8), x7 = le32(key, 12);
-  let x8 = le32(key, 16), x9 = le32(key, 20), x10 = le32(key, 24), x11 = le32(key, 28);
-  let x12 = le32(input, 0), x13 = le32(input, 4), x14 = le32(input, 8), x15 = le32(input, 12);
-  const rotl = (v: number, n: number) => (v << n) | (v >>> (32 - n));
-  for (let r = 0; r < 10; r++) {
-    // Column round.
-    x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 16); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 12);
-    x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 8); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 7);
-    x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 16); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 12);
-    x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 8); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 7);
-    x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 16); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 12);
-    x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 8); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 7);
-    x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 16); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 12);
-    x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 8); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 7);
-    // Diagonal round.
-    x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 16); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 12);
-    x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 8); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 7);
-    x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 16); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 12);
-    x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 8); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 7);
-    x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 16); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 12);
-    x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 8); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 7);
-    x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 16); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 12);
-    x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 8); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 7);
+  try {
+    new Uint8Array(key32.buffer).set(key.subarray(0, 32));
+    new Uint8Array(input32.buffer).set(input.subarray(0, 16));
+    hchacha(SIGMA, key32, input32, out32);
+    out.set(new Uint8Array(out32.buffer));
+  } finally {
+    key32.fill(0);
+    out32.fill(0);
   }
-  put32(out, 0, x0); put32(out, 4, x1); put32(out, 8, x2); put32(out, 12, x3);
-  put32(out, 16, x12); put32(out, 20, x13); put32(out, 24, x14); put32(out, 28, x15);
 }
 
-/** Scratch reused by every call (all synchronous): the subkey is wiped as soon as OpenSSL has copied it. */
 const subkey = new Uint8Array(SUBKEY_BYTES);
 const iv = new Uint8Array(12);
 
