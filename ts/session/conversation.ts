@@ -21,7 +21,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue, checkRatchetKeys, writeRatchet } from './persist.js';
+import { dakeFromValue, dakeToValue, writeRatchet } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
@@ -1391,9 +1391,8 @@ export class Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
     for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
-      const inst = instanceFromValue(i, account.limits.maxSmpQuestionBytes, account.clock());
+      const inst = instanceFromValue(account.backend, i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
-      if (inst.ratchet) checkRatchetKeys(account.backend, inst.ratchet);
       c.instances.set(inst.peerTag, inst);
     }
     c.unbound = dakeFromValue(r.unbound);

@@ -7,6 +7,7 @@ import type { ConversationState } from './events.js';
 import { expect, type StateValue } from './state-codec.js';
 import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
 import { OtrDecodeError } from '../errors.js';
+import type { CryptoBackend } from '../backend/types.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import { DAKE_IDLE, type DakeState } from '../ake/interactive.js';
 import type { RatchetState } from '../ratchet/index.js';
@@ -68,14 +69,14 @@ export function instanceToValue(i: Instance): StateValue {
   };
 }
 
-export function instanceFromValue(v: StateValue, maxQuestion: number, now: number): Instance {
+export function instanceFromValue(b: CryptoBackend, v: StateValue, maxQuestion: number, now: number): Instance {
   const r = expect.record(v, 'instance');
   const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
   if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
   return {
     peerTag,
     dake: dakeFromValue(r.dake),
-    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(r.ratchet),
+    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(b, r.ratchet),
     finished: expect.boolean(r.finished, 'finished'),
     ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
     peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),

@@ -97,7 +97,11 @@ export function writeRatchet(w: Writer, s: RatchetState | null): void {
   else writeRatchetRecord(w, s);
 }
 
-export function ratchetFromValue(v: StateValue | undefined): RatchetState {
+/**
+ * A restored ratchet, its public keys validated (checkRatchetKeys) before they are marked valid: a state value
+ * cannot come out of here with a ValidPoint / ValidDhPublic that was never checked.
+ */
+export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined): RatchetState {
   const r = expect.record(v, 'ratchet');
   const u32 = (x: StateValue | undefined, w: string) => expect.uint(x, `ratchet.${w}`, 0xffffffff);
   const recvRatchetId = expect.number(r.recvRatchetId, 'ratchet.recvRatchetId');
@@ -114,6 +118,10 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
       storedAt: expect.number(x.storedAt, 'skipped.storedAt'),
     };
   });
+  const theirEcdh = expect.bytes(r.theirEcdh, 'ratchet.theirEcdh', POINT);
+  const theirDh = dhBytes(r.theirDh, 'ratchet.theirDh');
+  const ourEcdh = ratchetKeyPair(r.ourEcdh, 'ratchet.ourEcdh', POINT, false);
+  checkRatchetKeys(b, theirEcdh, ourEcdh.public, theirDh);
   return {
     i: u32(r.i, 'i'),
     j: u32(r.j, 'j'),
@@ -124,11 +132,11 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
     recvChain: expect.optionalBytes(r.recvChain, 'ratchet.recvChain', KEY) ?? null,
     recvRatchetId,
     sendingStepDue: expect.boolean(r.sendingStepDue, 'ratchet.sendingStepDue'),
-    ourEcdh: ratchetKeyPair(r.ourEcdh, 'ratchet.ourEcdh', POINT, false),
+    ourEcdh,
     ourDh: ratchetKeyPair(r.ourDh, 'ratchet.ourDh', undefined, true),
-    // Marked valid ahead of checkRatchetKeys, which Conversation.fromState runs on every restored ratchet.
-    theirEcdh: expect.bytes(r.theirEcdh, 'ratchet.theirEcdh', POINT) as ValidPoint,
-    theirDh: dhBytes(r.theirDh, 'ratchet.theirDh') as ValidDhPublic,
+    // Checked above.
+    theirEcdh: theirEcdh as ValidPoint,
+    theirDh: theirDh as ValidDhPublic,
     braceKey: expect.bytes(r.braceKey, 'ratchet.braceKey', 32),
     macKeysToReveal: expect.array(r.macKeysToReveal, 'ratchet.macKeysToReveal', DEFAULT_LIMITS.maxStoredMessageKeys * 4).map((m) =>
       expect.bytes(m, 'ratchet.macKeysToReveal[]', KEY),
@@ -146,10 +154,10 @@ export function ratchetFromValue(v: StateValue | undefined): RatchetState {
  * This is what makes the ValidPoint / ValidDhPublic marks ratchetFromValue puts on the peer's keys true
  * (ratchet/state.ts): the sending steps after a restore use them without checking again.
  */
-export function checkRatchetKeys(b: CryptoBackend, r: RatchetState): void {
-  if (!b.pointIsValid(r.theirEcdh)) throw new OtrDecodeError('state: ratchet.theirEcdh is not a valid point');
-  if (!b.pointIsValid(r.ourEcdh.public)) throw new OtrDecodeError('state: ratchet.ourEcdh is not a valid point');
-  if (!dhIsValidPublic(b, r.theirDh)) throw new OtrDecodeError('state: ratchet.theirDh is not in the group');
+function checkRatchetKeys(b: CryptoBackend, theirEcdh: Uint8Array, ourEcdhPublic: Uint8Array, theirDh: Uint8Array): void {
+  if (!b.pointIsValid(theirEcdh)) throw new OtrDecodeError('state: ratchet.theirEcdh is not a valid point');
+  if (!b.pointIsValid(ourEcdhPublic)) throw new OtrDecodeError('state: ratchet.ourEcdh is not a valid point');
+  if (!dhIsValidPublic(b, theirDh)) throw new OtrDecodeError('state: ratchet.theirDh is not in the group');
 }
 
 export function profileFromValue(v: StateValue | undefined, what: string): ClientProfile {
