@@ -1,6 +1,6 @@
 /**
  * Issue 14's ratio targets measured by tight interleaving, for a shared machine whose load swings within
- * seconds: `node build/bench/ratios.js [--rounds N] [--json FILE]`. For each pair (A, B) the two operations
+ * seconds: `node build/bench/ratios.js [--rounds N] [--json FILE] [--only REGEX]`. For each pair (A, B) the two operations
  * alternate in short batches (A, B, A, B, ...) and each round yields one ratio A/B; the median of the rounds
  * and their range are reported. The operations are the bench suites' own cases (bench/suites), looked up by
  * name and impl, so the figures mean what `npm run bench` means by those names.
@@ -19,6 +19,8 @@ const opt = (name: string): string | undefined => {
 };
 const ROUNDS = Math.max(3, Number(opt('--rounds') ?? 9) | 0);
 const jsonFile = opt('--json');
+/** `--only REGEX`: measure only the pairs whose label matches (a helper checking one target). */
+const only = opt('--only') === undefined ? undefined : new RegExp(opt('--only')!);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ctx = { wasm: await loadBackend('wasm'), js: await loadBackend('js'), hybrid: await loadBackend('hybrid') };
@@ -78,6 +80,7 @@ const median = (xs: number[]): number => {
 const out: Record<string, unknown>[] = [];
 process.stderr.write(`node ${process.version}, ${cpus()[0]?.model}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 for (const p of pairs) {
+  if (only && !only.test(p.label)) continue;
   const A = find(...p.a);
   const B = find(...p.b);
   A.fn();
