@@ -8,6 +8,9 @@ import * as assert from 'uvu/assert';
 import { openAccountRecords, type StoreEvent } from '../ts/store/account-records.js';
 import { OtrStoreRollbackError } from '../ts/errors.js';
 import { RawStore } from './helpers/raw-store.js';
+import { MemoryStore } from '../ts/store/memory.js';
+import { COMMIT_OWNED } from '../ts/store/owned.js';
+import type { RecordChange } from '../ts/store/types.js';
 import { rejectsAsync } from './helpers/rejects.js';
 
 const t = suite('store-account-records');
@@ -178,6 +181,83 @@ t('closing a sealed helper wipes its keys but leaves the shared store (and other
   await b.commit([b.change('account', bytes(2))]);
   const again = await openAccountRecords(store, A, { sealKey: SEAL });
   assert.equal((await again.load('account'))?.bytes, bytes(1));
+});
+
+// The handover (ts/store/owned.ts): the helper takes the caller's bytes at the call, and a store that takes a
+// commit's arrays gets arrays nobody else holds.
+for (const sealed of [false, true]) {
+  const opts = sealed ? { sealKey: SEAL } : {};
+  const tag = sealed ? '[sealed] ' : '';
+
+  t(`${tag}handover: the caller wipes its buffer right after commit() and before earlier commits landed: the store holds the bytes as given`, async () => {
+    const store = new MemoryStore();
+    const r = await openAccountRecords(store, A, opts);
+    const first = bytes(1, 2, 3);
+    const second = bytes(4, 5, 6, 7);
+    const p1 = r.commit([r.change('conv:bob', first)]);
+    const p2 = r.commit([{ key: 'conv:bob', generation: 2, bytes: second }]); // waits for p1
+    first.fill(0);
+    second.fill(0);
+    await Promise.all([p1, p2]);
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(4, 5, 6, 7));
+  });
+
+  t(`${tag}handover: an owning store receives arrays that are not the caller's, and the caller's stay untouched`, async () => {
+    const kept: Uint8Array[] = [];
+    const inner = new MemoryStore();
+    const spy = {
+      load: inner.load.bind(inner),
+      keys: inner.keys.bind(inner),
+      commit: inner.commit.bind(inner),
+      close: inner.close.bind(inner),
+      [COMMIT_OWNED](a: string, changes: readonly RecordChange[]) {
+        for (const c of changes) if (c.bytes) kept.push(c.bytes);
+        return inner[COMMIT_OWNED](a, changes);
+      },
+    };
+    const r = await openAccountRecords(spy, A, opts);
+    const mine = bytes(9, 8, 7, 6, 5);
+    await r.commit([r.change('conv:bob', mine)]);
+    assert.is(kept.length, 1);
+    assert.ok(kept[0] !== mine && kept[0]!.buffer !== mine.buffer);
+    assert.equal(mine, bytes(9, 8, 7, 6, 5));
+    assert.equal((await r.load('conv:bob'))?.bytes, mine);
+  });
+
+  t(`${tag}handover to a store without it (copies at the call): our copies are wiped once it settled, refused or not`, async () => {
+    const seen: Uint8Array[] = [];
+    const raw = new RawStore();
+    const spy = {
+      load: raw.load.bind(raw),
+      keys: raw.keys.bind(raw),
+      close: raw.close.bind(raw),
+      commit(a: string, changes: readonly RecordChange[]) {
+        for (const c of changes) if (c.bytes) seen.push(c.bytes);
+        return raw.commit(a, changes);
+      },
+    };
+    const r = await openAccountRecords(spy, A, opts);
+    await r.commit([r.change('conv:bob', bytes(1, 2, 3))]);
+    await rejectsAsync(r.commit([{ key: 'conv:carol', generation: 2, bytes: bytes(4, 5, 6) }]), 'CONFLICT');
+    assert.is(seen.length, 2);
+    if (!sealed) for (const b of seen) assert.ok(b.every((x) => x === 0), 'plaintext copy left unwiped');
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(1, 2, 3));
+  });
+}
+
+t('MemoryStore[COMMIT_OWNED] keeps the arrays it is given; its public commit copies; a refused owned commit wipes them', async () => {
+  const s = new MemoryStore();
+  const row = bytes(1, 2, 3);
+  await s[COMMIT_OWNED]('a', [{ key: 'k', generation: 1, bytes: row }]);
+  row[0] = 9; // what handing over means: the store's array now (never done by the library)
+  assert.equal((await s.load('a', 'k'))?.bytes, bytes(9, 2, 3));
+  const mine = bytes(4, 5);
+  await s.commit('a', [{ key: 'k', generation: 2, bytes: mine }]);
+  mine.fill(0);
+  assert.equal((await s.load('a', 'k'))?.bytes, bytes(4, 5));
+  const refused = bytes(7, 7);
+  await rejectsAsync(s[COMMIT_OWNED]('a', [{ key: 'k', generation: 5, bytes: refused }]), 'CONFLICT');
+  assert.equal(refused, bytes(0, 0));
 });
 
 t.run();

@@ -34,10 +34,14 @@
  *   bridge.message.synccommitoff, bridge.save.1000conv.synccommitoff   PostgreSQL with synchronous_commit=off on
  *                             the connection: the server does not wait for its WAL flush before answering COMMIT
  *                             (NOT durable: what a commit costs without the disk; the default is on).
+ *   bridge.fsync                   (impl sqlite) the disk's floor: one minimal SQLite commit (one 8-byte row updated, WAL,
+ *                             synchronous=FULL, BEGIN IMMEDIATE) on a file beside the others. bridge.message on SQLite
+ *                             commits twice (each account before it transmits), so 2 × this is what no code can cut;
+ *   bridge.fsync.bare              (impl sqlite) the bare disk: 4 KiB written to a file and fdatasync'ed (no SQLite).
  * SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync); PostgreSQL is a
  * private server on loopback (test/helpers/postgres.ts) with fsync on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, Impl } from '../harness.js';
@@ -319,6 +323,44 @@ function messageCase(impl: Impl, sealed: boolean, variant: '' | '.hybrid' | '.sy
   };
 }
 
+/** The disk's floor under bridge.message on SQLite: a minimal durable commit (`sqlite`) or the bare fdatasync (`bare`). */
+function fsyncCase(what: 'sqlite' | 'bare'): BenchCase {
+  let done: (() => void) | undefined;
+  let run: (() => void) | undefined;
+  return {
+    name: what === 'sqlite' ? 'bridge.fsync' : 'bridge.fsync.bare',
+    impl: 'sqlite',
+    async setup() {
+      if (what === 'bare') {
+        const fd = openSync(tempFile('fsync.bare'), 'w');
+        const block = new Uint8Array(4096);
+        run = () => {
+          writeSync(fd, block, 0, block.length, 0);
+          fdatasyncSync(fd);
+        };
+        done = () => closeSync(fd);
+        return;
+      }
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(tempFile('fsync.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+      db.prepare('INSERT OR REPLACE INTO t (id, n) VALUES (1, 0)').run();
+      const update = db.prepare('UPDATE t SET n = n + 1 WHERE id = 1');
+      const commit = db.transaction(() => update.run());
+      run = () => void commit.immediate();
+      done = () => db.close();
+    },
+    fn() {
+      run!();
+    },
+    async teardown() {
+      done?.();
+    },
+  };
+}
+
 export function cases(): BenchCase[] {
   const out: BenchCase[] = [];
   for (const impl of ['memory', 'sqlite', 'postgres'] as const) {
@@ -340,6 +382,8 @@ export function cases(): BenchCase[] {
   out.push(messageCase('sqlite', true, '.syncnormal'));
   out.push(saveCase('postgres', 'bridge.save.1000conv.synccommitoff', 1000, true));
   out.push(messageCase('postgres', true, '.synccommitoff'));
+  out.push(fsyncCase('sqlite'));
+  out.push(fsyncCase('bare'));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.x16.worker', 1000, true, 16));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.

@@ -22,9 +22,13 @@
 import { OtrArgumentError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
-import { sealedStore } from './sealing.js';
+import { sealedView } from './sealing.js';
+import { COMMIT_OWNED, plainView, type OwningStore, type Prepared, type StoreView } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkName, expectedGeneration, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkName, expectedGeneration, type StoreLimits } from './validate.js';
+
+/** The bytes of a change snapshot that writes (its real bytes travel in the Prepared rows). */
+const WRITTEN = new Uint8Array(0);
 
 /** Told to the host as they happen (the same facts as the errors thrown, for logs and metrics). */
 export type StoreEvent =
@@ -67,12 +71,16 @@ export interface AccountRecords {
 
 /** The store as seen through this helper: closing the helper must not close the shared store. */
 function borrowed(store: RecordStore): RecordStore {
-  return {
+  const view: RecordStore = {
     load: (a, k) => store.load(a, k),
     keys: (a) => store.keys(a),
     commit: (a, c) => store.commit(a, c),
     close: async () => {},
   };
+  // A store that takes a commit's arrays (./owned.ts) still does through the borrowed view.
+  const owned = (store as Partial<OwningStore>)[COMMIT_OWNED];
+  if (typeof owned === 'function') (view as OwningStore)[COMMIT_OWNED] = (a, c) => owned.call(store, a, c);
+  return view;
 }
 
 class AccountRecordsImpl implements AccountRecords {
@@ -85,7 +93,7 @@ class AccountRecordsImpl implements AccountRecords {
 
   constructor(
     readonly accountId: string,
-    private readonly store: RecordStore,
+    private readonly store: StoreView,
     private readonly limits: StoreLimits,
     private readonly onEvent: ((event: StoreEvent) => void) | undefined,
   ) {}
@@ -149,38 +157,51 @@ class AccountRecordsImpl implements AccountRecords {
   }
 
   commit(input: RecordChanges | readonly RecordChange[]): Promise<void> {
-    const changes = Array.isArray(input) ? (input as readonly RecordChange[]) : (input as RecordChanges | undefined)?.changed;
-    if (!Array.isArray(changes)) return Promise.reject(new OtrArgumentError('commit takes { changed: RecordChange[] } or an array of changes'));
+    const given = Array.isArray(input) ? (input as readonly RecordChange[]) : (input as RecordChanges | undefined)?.changed;
+    if (!Array.isArray(given)) return Promise.reject(new OtrArgumentError('commit takes { changed: RecordChange[] } or an array of changes'));
     try {
-      checkCommit(this.accountId, changes, this.limits);
+      checkCommit(this.accountId, given, this.limits);
     } catch (e) {
       return Promise.reject(e);
     }
-    // Snapshot the changes and their bytes: the caller may reuse its buffers while we wait for earlier commits.
-    const own = ownCopy(changes);
-    const keys = own.map((c) => c.key);
-    const before = keys.map((k) => this.tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
-    const run = (before.length ? Promise.all(before) : Promise.resolve())
-      .then(() => this.apply(own))
-      // Our snapshot of the caller's records holds secrets; the store has its own copy (or sealed one) by now.
-      .finally(() => own.forEach((c) => c.bytes?.fill(0)));
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    for (const k of keys) this.tails.set(k, settled);
-    void settled.then(() => {
-      for (const k of keys) if (this.tails.get(k) === settled) this.tails.delete(k);
-    });
+    // What the commit is (keys, generations, write or delete), snapshotted: the caller may change its array.
+    const changes = given.map((c): RecordChange => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : WRITTEN }));
+    // Taken now (sealed into fresh rows, or copied): the caller may reuse or wipe its buffers while we wait
+    // for earlier commits. These arrays are handed to the store, not copied again (./owned.ts).
+    let prepared: Prepared;
+    try {
+      prepared = this.store.prepare(this.accountId, given);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    let before: Promise<void> | Promise<void>[] | undefined;
+    for (const c of changes) {
+      const tail = this.tails.get(c.key);
+      if (tail === undefined) continue;
+      if (before === undefined) before = tail;
+      else if (Array.isArray(before)) before.push(tail);
+      else before = [before, tail];
+    }
+    const run =
+      before === undefined
+        ? this.apply(changes, prepared)
+        : (Array.isArray(before) ? Promise.all(before) : before).then(() => this.apply(changes, prepared));
+    const settled: Promise<void> = run.then(untail, untail);
+    const tails = this.tails;
+    function untail(): void {
+      for (const c of changes) if (tails.get(c.key) === settled) tails.delete(c.key);
+    }
+    for (const c of changes) tails.set(c.key, settled);
     return run;
   }
 
-  private async apply(changes: readonly RecordChange[]): Promise<void> {
+  private async apply(changes: readonly RecordChange[], prepared: Prepared): Promise<void> {
     // A base older than what this process already saw: the caller works on a stale copy. Refuse before the
     // store does, so that a store that went backwards to exactly that base cannot accept it.
     for (const c of changes) {
       const known = this.seen.get(c.key);
       if (known !== undefined && expectedGeneration(c) < known) {
+        for (const row of prepared.rows) row.bytes?.fill(0); // never handed over: ours to wipe (plaintext copies)
         this.emit({ type: 'conflict', key: c.key, generation: c.generation });
         throw new OtrStoreConflictError(
           c.key,
@@ -190,7 +211,7 @@ class AccountRecordsImpl implements AccountRecords {
       }
     }
     try {
-      await this.store.commit(this.accountId, changes);
+      await this.store.commitPrepared(prepared, changes);
     } catch (e) {
       if (e instanceof OtrStoreConflictError) throw await this.classify(e, changes);
       throw e;
@@ -238,7 +259,7 @@ export async function openAccountRecords(store: RecordStore, accountId: string, 
   if (typeof store?.commit !== 'function' || typeof store.load !== 'function' || typeof store.keys !== 'function')
     throw new OtrArgumentError('store must implement RecordStore (load, keys, commit, close)');
   const view = options.sealKey
-    ? sealedStore(borrowed(store), options.sealKey, { context: options.sealContext, limits: options.limits, random: options.random })
-    : borrowed(store);
+    ? sealedView(borrowed(store), options.sealKey, { context: options.sealContext, limits: options.limits, random: options.random })
+    : plainView(borrowed(store));
   return new AccountRecordsImpl(accountId, view, limits, options.onEvent);
 }

@@ -2,10 +2,12 @@
  * The in-memory RecordStore: for tests, and for hosts that persist elsewhere. It keeps the same contract as
  * the durable stores (compare-and-set per record, all-or-nothing commits, the same limits and errors), so a
  * suite that passes against it says something about the others. Bytes are copied in and out: a caller that
- * wipes or reuses its buffer never changes what is stored.
+ * wipes or reuses its buffer never changes what is stored. The one exception is the library's own handover
+ * (COMMIT_OWNED, ./owned.ts): rows made for that commit alone are kept as they are, not copied again.
  */
 import { resolveLimits, type Limits } from '../limits.js';
-import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import type { RecordChange, StoredRecord } from './types.js';
+import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
 
 interface Held {
@@ -17,7 +19,7 @@ export interface MemoryStoreOptions {
   limits?: Partial<Limits>;
 }
 
-export class MemoryStore implements RecordStore {
+export class MemoryStore implements OwningStore {
   private readonly accounts = new Map<string, Map<string, Held>>();
   private readonly limits: StoreLimits;
   private closed = false;
@@ -42,6 +44,20 @@ export class MemoryStore implements RecordStore {
   }
 
   async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    this.apply(accountId, changes, true);
+  }
+
+  /** As commit, keeping the arrays as given (./owned.ts: sealed rows and own copies from openAccountRecords). */
+  async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    try {
+      this.apply(accountId, changes, false);
+    } catch (e) {
+      for (const c of changes) c.bytes?.fill(0); // ours now, and not kept
+      throw e;
+    }
+  }
+
+  private apply(accountId: string, changes: readonly RecordChange[], copy: boolean): void {
     checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
     const records = this.accounts.get(accountId) ?? new Map<string, Held>();
@@ -53,7 +69,7 @@ export class MemoryStore implements RecordStore {
     checkKeyCount(records.size + netNewRecords(changes, (k) => records.has(k)), this.limits);
     for (const c of changes) {
       if (c.bytes === null) records.delete(c.key);
-      else records.set(c.key, { generation: c.generation, bytes: c.bytes.slice() });
+      else records.set(c.key, { generation: c.generation, bytes: copy ? c.bytes.slice() : c.bytes });
     }
     if (records.size > 0) this.accounts.set(accountId, records);
     else this.accounts.delete(accountId);

@@ -37,7 +37,8 @@ import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { inTransaction } from './pg-transaction.js';
-import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import type { RecordChange, StoredRecord } from './types.js';
+import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
 
 export interface PostgresStoreOptions {
@@ -100,7 +101,7 @@ function isRetryableRace(e: unknown): boolean {
   return code === '40P01' || code === '40001'; // deadlock detected, serialization failure
 }
 
-export class PostgresStore implements RecordStore {
+export class PostgresStore implements OwningStore {
   private closed = false;
   private readonly sql: Record<StatementName, Statement>;
 
@@ -225,7 +226,23 @@ export class PostgresStore implements RecordStore {
   async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
     checkOpen(this.closed);
     // Copied now: the statements run after awaits, and the caller may reuse its buffers meanwhile.
-    const changes = ownCopy(checkCommit(accountId, input, this.limits));
+    return this.write(accountId, ownCopy(checkCommit(accountId, input, this.limits)));
+  }
+
+  /** As commit, with the arrays handed over (./owned.ts): written and wiped after, not copied first. */
+  async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    try {
+      checkOpen(this.closed);
+      checkCommit(accountId, changes, this.limits);
+    } catch (e) {
+      for (const c of changes) c.bytes?.fill(0);
+      throw e;
+    }
+    return this.write(accountId, changes);
+  }
+
+  /** Writes changes this store owns (wiped when done). */
+  private async write(accountId: string, changes: readonly RecordChange[]): Promise<void> {
     if (changes.length === 0) return;
     try {
       // One update or delete: a single statement is its own transaction.

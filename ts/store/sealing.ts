@@ -42,6 +42,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
+import { handOver, type Prepared, type StoreView } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -303,6 +304,29 @@ export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: Se
 
 /** `sealedStore` with a given AEAD implementation (tests compare the two; not exported by otr4/store). */
 export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
+  const limits: StoreLimits = resolveLimits(options.limits);
+  const view = sealedViewWith(aead, inner, hostKey, options);
+  return {
+    load: (accountId, key) => view.load(accountId, key),
+    keys: (accountId) => view.keys(accountId),
+    async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
+      checkCommit(accountId, changes, limits);
+      await view.commitPrepared(view.prepare(accountId, changes), changes);
+    },
+    close: () => view.close(),
+  };
+}
+
+/**
+ * The sealed store as openAccountRecords writes through it (./owned.ts): `prepare` seals the changes at the
+ * call into fresh rows, which `commitPrepared` hands to `inner` (the memory store keeps them as they are;
+ * nothing copies the record again). The caller has checked the changes (checkCommit) before `prepare`.
+ */
+export function sealedView(inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): StoreView {
+  return sealedViewWith(sealAead(), inner, hostKey, options);
+}
+
+function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): StoreView {
   if (!(hostKey instanceof Uint8Array) || hostKey.length < MIN_HOST_KEY_BYTES)
     throw new OtrArgumentError(`the sealing key must be a Uint8Array of at least ${MIN_HOST_KEY_BYTES} bytes`);
   if (hostKey.every((b) => b === 0)) throw new OtrArgumentError('the sealing key is all zeros');
@@ -324,18 +348,22 @@ export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uin
       return (await inner.keys(account)).map((name) => sealer.openKeyName(account, name));
     },
 
-    async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
-      checkCommit(accountId, changes, limits);
-      const sealed = changes.map((c): RecordChange => {
+    prepare(accountId: string, changes: readonly RecordChange[]): Prepared {
+      const rows = changes.map((c): RecordChange => {
         const slot = sealer.record(accountId, c.key);
         return { key: slot.name, generation: c.generation, bytes: c.bytes && sealer.seal(slot, c.generation, c.bytes) };
       });
+      return { accountId: sealer.accountName(accountId), rows };
+    },
+
+    async commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void> {
       try {
-        await inner.commit(sealer.accountName(accountId), sealed);
+        // The rows are ciphertext made for this commit alone: handed over, never copied again or wiped.
+        await handOver(inner, prepared.accountId, prepared.rows, false);
       } catch (e) {
         // Errors from below name rows; callers know records.
         if (e instanceof OtrStoreConflictError) {
-          const i = sealed.findIndex((c) => c.key === e.key);
+          const i = prepared.rows.findIndex((c) => c.key === e.key);
           const key = i >= 0 ? changes[i]!.key : e.key;
           throw new OtrStoreConflictError(key, e.message.split(JSON.stringify(e.key)).join(JSON.stringify(key)));
         }

@@ -31,7 +31,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import type { RecordChange, StoredRecord } from './types.js';
+import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
@@ -100,12 +101,12 @@ function sqlite<T>(fn: () => T): T {
 
 interface Pending {
   accountId: string;
-  changes: RecordChange[];
+  changes: readonly RecordChange[];
   resolve(): void;
   reject(e: unknown): void;
 }
 
-export class SqliteStore implements RecordStore {
+export class SqliteStore implements OwningStore {
   private closed = false;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
@@ -222,7 +223,23 @@ export class SqliteStore implements RecordStore {
     checkCommit(accountId, input, this.limits);
     if (input.length === 0) return;
     // Copied now: the write happens at the flush, and the caller may reuse its buffers meanwhile.
-    const changes = ownCopy(input);
+    return this.enqueue(accountId, ownCopy(input));
+  }
+
+  /** As commit, with the arrays handed over (./owned.ts): written at the flush and wiped after, not copied first. */
+  async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
+    try {
+      checkOpen(this.closed);
+      checkCommit(accountId, changes, this.limits);
+    } catch (e) {
+      for (const c of changes) c.bytes?.fill(0);
+      throw e;
+    }
+    if (changes.length === 0) return;
+    return this.enqueue(accountId, changes);
+  }
+
+  private enqueue(accountId: string, changes: readonly RecordChange[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ accountId, changes, resolve, reject });
       this.flushing ??= new Promise((done) => setImmediate(() => done(this.flush())));

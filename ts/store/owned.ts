@@ -1,0 +1,93 @@
+/**
+ * Handing a commit's byte arrays to a store instead of copying them (bridge.message: a record of 2–3 KB per
+ * message went through five fresh copies between the session layer and the memory store).
+ *
+ * The public contract (types.ts) says a store copies the bytes of a commit at the call, because the caller may
+ * reuse or wipe its buffers at once. Inside the library, the arrays a commit carries by the time they reach the
+ * store are often the library's own, made for this one commit: the sealed rows (sealing.ts) and the plaintext
+ * copies openAccountRecords takes. Copying them again is waste. A store that can take such arrays implements
+ * the symbol-keyed method below (a user's store need not: it is not part of RecordStore, and without it the
+ * store's ordinary `commit` runs, which copies):
+ *
+ *   store[COMMIT_OWNED](accountId, changes)  — exactly `commit`, except that the byte arrays now belong to the
+ *   store: it may keep them as they are (the memory store does) or write and then wipe them (SQLite,
+ *   PostgreSQL), and wipes those it does not keep, on success and failure alike. The caller never touches
+ *   them again.
+ *
+ * `StoreView` is what openAccountRecords writes through: `prepare` takes the caller's changes synchronously at
+ * the call (sealed into fresh rows, or copied), `commitPrepared` hands them over later, once earlier commits
+ * on the same records have landed.
+ */
+import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+
+export const COMMIT_OWNED: unique symbol = Symbol('otr4.store.commitOwned');
+
+/** A store that takes the byte arrays of a commit (see above). */
+export interface OwningStore extends RecordStore {
+  [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void>;
+}
+
+function owning(store: RecordStore): store is OwningStore {
+  return typeof (store as Partial<OwningStore>)[COMMIT_OWNED] === 'function';
+}
+
+/**
+ * Commits `changes`, whose byte arrays the caller gives up. A store that takes them gets them; any other
+ * store's `commit` copies them (the contract of RecordStore) and then, with `wipeAfter`, they are zeroed here
+ * once that commit settled (plaintext copies), so no copy outlives the commit either way.
+ */
+export function handOver(store: RecordStore, accountId: string, changes: readonly RecordChange[], wipeAfter: boolean): Promise<void> {
+  if (owning(store)) return store[COMMIT_OWNED](accountId, changes); // no async wrapper: one hop fewer per commit
+  return copied(store, accountId, changes, wipeAfter);
+}
+
+async function copied(store: RecordStore, accountId: string, changes: readonly RecordChange[], wipeAfter: boolean): Promise<void> {
+  try {
+    await store.commit(accountId, changes);
+  } finally {
+    if (wipeAfter) for (const c of changes) c.bytes?.fill(0);
+  }
+}
+
+/** The changes of one commit as the store will receive them, taken from the caller at the call. */
+export interface Prepared {
+  /** The account as the store names it (sealed: a keyed hash). */
+  readonly accountId: string;
+  /** One row per change, in order: the store's key, the generation, bytes owned by this commit. */
+  readonly rows: readonly RecordChange[];
+}
+
+/** A store as openAccountRecords uses it: reads as a RecordStore, writes in two steps (see above). */
+export interface StoreView {
+  load(accountId: string, key: string): Promise<StoredRecord | undefined>;
+  keys(accountId: string): Promise<string[]>;
+  /**
+   * Takes `changes` (already checked: checkCommit) now: the bytes are sealed into fresh rows or copied, so
+   * the caller may wipe or reuse its arrays as soon as this returns.
+   */
+  prepare(accountId: string, changes: readonly RecordChange[]): Prepared;
+  /** Durably applies what `prepare` took (all or nothing); errors name the caller's record keys. */
+  commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The view of an unsealed store: rows are plaintext copies, handed over (or copied by the store and wiped). */
+export function plainView(store: RecordStore): StoreView {
+  return {
+    load: (a, k) => store.load(a, k),
+    keys: (a) => store.keys(a),
+    prepare(accountId, changes) {
+      const rows = changes.map((c): RecordChange => {
+        let bytes: Uint8Array | null = null;
+        if (c.bytes !== null) {
+          bytes = new Uint8Array(c.bytes.length); // new + set: faster than slice on V8
+          bytes.set(c.bytes);
+        }
+        return { key: c.key, generation: c.generation, bytes };
+      });
+      return { accountId, rows };
+    },
+    commitPrepared: (p) => handOver(store, p.accountId, p.rows, true),
+    close: async () => {},
+  };
+}
