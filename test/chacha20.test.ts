@@ -281,6 +281,50 @@ test('inputs are not modified; outputs are fresh arrays', () => {
   }
 });
 
+test('into `out`: same bytes as a fresh result, in place too, on every implementation and length class', () => {
+  const rnd = seededRandom(77);
+  const key = rnd(32);
+  const nonce = rnd(12);
+  for (const [name, impl, c] of IMPLS) {
+    const lens = [0, 1, 64, 100, 255, 256, 4096, ...(c ? [c.io + c.ioSize - (c.exports.chacha20_data() as number) + 65] : [70_000])];
+    for (const len of lens) {
+      const data = rnd(len);
+      const want = impl.chacha20(key, nonce, data, 3);
+      const out = new Uint8Array(len).fill(0xee);
+      assert.is(impl.chacha20(key, nonce, data, 3, out), out, `${name} ${len}: returns out`);
+      assert.equal(out, want, `${name} ${len}: into out`);
+      // In place, also as a view at an odd offset of a larger buffer.
+      const host = new Uint8Array(len + 3);
+      const view = host.subarray(3);
+      view.set(data);
+      assert.is(impl.chacha20(key, nonce, view, 3, view), view, `${name} ${len}: in place returns the view`);
+      assert.equal(view, want, `${name} ${len}: in place`);
+      assert.equal([...host.subarray(0, 3)], [0, 0, 0], `${name} ${len}: nothing written before the view`);
+    }
+  }
+});
+
+test('an `out` of the wrong length (or not bytes) is refused before anything is written, the same way everywhere', () => {
+  const k = new Uint8Array(32);
+  const n = new Uint8Array(12);
+  const d = new Uint8Array(100).fill(1);
+  for (const out of [new Uint8Array(99), new Uint8Array(101), 'x', [0]]) {
+    const messages = IMPLS.map(([name, impl]) => {
+      const before = out instanceof Uint8Array ? out.slice() : undefined;
+      try {
+        (impl.chacha20 as (...a: unknown[]) => Uint8Array)(k, n, d, 0, out);
+      } catch (e) {
+        assert.instance(e, OtrArgumentError, name);
+        if (before) assert.equal(out, before, `${name}: out untouched`);
+        return (e as OtrError).message;
+      }
+      assert.unreachable(`${name} accepted an out of ${String(out)}`);
+      return '';
+    });
+    assert.ok(messages.every((m) => m === messages[0]), messages.join(' / '));
+  }
+});
+
 test('wasm: key, nonce, keystream and data are wiped from module memory after each call', () => {
   const key = seededRandom(11)(32);
   const nonce = seededRandom(12)(12);

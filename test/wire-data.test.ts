@@ -4,6 +4,7 @@ import {
   dataMessageAuthenticatedBytes,
   decodeDataMessage,
   draftDataMessage,
+  draftDataMessageSized,
   encodeDataMessage,
   FLAG_IGNORE_UNREADABLE,
   splitRevealedMacs,
@@ -72,6 +73,25 @@ test('authenticated bytes: everything from the version through the ciphertext DA
     // The draft's view is the sealed buffer's prefix (no second encoding).
     assert.is(draft.authenticated.buffer, sealed.buffer);
     assert.throws(() => draft.seal(authenticator), (e: unknown) => e instanceof OtrArgumentError);
+  }
+});
+
+test('a sized draft filled through its ciphertext view is the same message, in one buffer', () => {
+  for (const m of [withDh, noDh]) {
+    const { authenticator, ciphertext, ...header } = m;
+    const draft = draftDataMessageSized(header, ciphertext.length);
+    assert.is(draft.ciphertext.length, ciphertext.length);
+    assert.ok(draft.ciphertext.every((x) => x === 0), 'ciphertext field starts zero');
+    assert.is(draft.ciphertext.buffer, draft.authenticated.buffer);
+    draft.ciphertext.set(ciphertext);
+    assert.equal(draft.authenticated, dataMessageAuthenticatedBytes({ ...header, ciphertext }));
+    assert.equal(draft.seal(authenticator), encodeDataMessage(m));
+    // The plain draft exposes the same view.
+    assert.equal(draftDataMessage({ ...header, ciphertext }).ciphertext, ciphertext);
+  }
+  const { ciphertext: _c, ...header } = noDh;
+  for (const bad of [-1, 1.5, 2 ** 32, Number.NaN]) {
+    assert.throws(() => draftDataMessageSized(header, bad), (e: unknown) => e instanceof OtrArgumentError);
   }
 });
 

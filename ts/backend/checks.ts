@@ -17,10 +17,11 @@ export function checkOutLen(outLen: number): void {
  * no block may use counter 2^32 - 1 or wrap past it, so `counter + ceil(len / 64) > 2^32 - 1` is refused
  * (zero-length data uses no block).
  */
-export function checkChachaArgs(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number): void {
+export function checkChachaArgs(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter: number, out?: Uint8Array): void {
   abytes(key, 32, 'key');
   abytes(nonce, 12, 'nonce');
   abytes(data, undefined, 'data');
+  if (out !== undefined) abytes(out, data.length, 'output');
   if (!Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER)
     throw new OtrArgumentError('counter must be a 32-bit unsigned integer');
   if (data.length > 0 && counter + Math.ceil(data.length / 64) > MAX_COUNTER)

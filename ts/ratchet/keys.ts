@@ -73,14 +73,17 @@ export function nextChainKey(b: CryptoBackend, chainKey: Uint8Array): Uint8Array
   return kdf(b, Usage.nextChainKey, [chainKey], CHAIN_KEY_BYTES);
 }
 
-/** ChaCha20 under MKenc[0..32], zero nonce, counter 0. Encryption and decryption are the same XOR. */
-export function chachaXor(b: CryptoBackend, mkEnc: Uint8Array, data: Uint8Array): Uint8Array {
+/**
+ * ChaCha20 under MKenc[0..32], zero nonce, counter 0. Encryption and decryption are the same XOR. With `out`
+ * (data.length bytes) the result goes there instead of a new array.
+ */
+export function chachaXor(b: CryptoBackend, mkEnc: Uint8Array, data: Uint8Array, out?: Uint8Array): Uint8Array {
   // A 32-byte copy (wiped after), not a subarray: V8 keeps small fresh arrays like MKenc inside the JS heap,
   // and a view of one forces its bytes out into a separately allocated ArrayBuffer — measured ~0.4 µs, 7% of
   // a data.100 message, against ~0.05 µs for the copy.
   const key = mkEnc.slice(0, CIPHER_KEY_BYTES);
   try {
-    return b.chacha20(key, ZERO_NONCE, data, 0);
+    return b.chacha20(key, ZERO_NONCE, data, 0, out);
   } finally {
     key.fill(0);
   }

@@ -19,7 +19,7 @@ import { ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated } from '../crypto/dh.js';
 import { concatBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
-import { draftDataMessage } from '../wire/data.js';
+import { draftDataMessageSized } from '../wire/data.js';
 import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, extraSymmetricKey, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
 import { carriesExtraKeyTlv } from './esk.js';
 import { isDhStep, sendingRatchetId, type RatchetState } from './state.js';
@@ -114,8 +114,8 @@ export function encryptDataMessage(
   let esk: Uint8Array | null = null;
   try {
     if (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) esk = extraSymmetricKey(b, chain);
-    const ciphertext = chachaXor(b, keys.mkEnc, plaintext);
-    const draft = draftDataMessage({
+    // The message is laid out first and the plaintext encrypted straight into its ciphertext field.
+    const draft = draftDataMessageSized({
       senderTag: opts.senderTag,
       receiverTag: opts.receiverTag,
       flags: opts.flags ?? 0,
@@ -124,9 +124,9 @@ export function encryptDataMessage(
       messageId: stepped.j,
       ecdh: stepped.ourEcdh.public,
       dh: isDhStep(ratchetId) ? stepped.ourDh.public : EMPTY,
-      ciphertext,
       revealedMacs: reveal && stepped.macKeysToReveal.length > 0 ? concatBytes(...stepped.macKeysToReveal) : EMPTY,
-    });
+    }, plaintext.length);
+    chachaXor(b, keys.mkEnc, plaintext, draft.ciphertext);
     const mac = authenticator(b, keys.mkMac, draft.authenticated);
     const message = draft.seal(mac);
     const next: RatchetState = {

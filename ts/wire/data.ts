@@ -20,6 +20,9 @@ import { checkOutgoingTags, HEADER_BYTES, MessageType, PROTOCOL_VERSION_4, readH
 /** The only defined flag: ignore the message silently if it cannot be decrypted. */
 export const FLAG_IGNORE_UNREADABLE = 0x01;
 
+/** Every field but the ciphertext (what `draftDataMessageSized` lays out before the sender encrypts). */
+export type DataMessageHeaderFields = Omit<DataMessageFields, 'ciphertext'>;
+
 export interface DataMessageFields {
   readonly senderTag: number;
   readonly receiverTag: number;
@@ -56,6 +59,11 @@ export interface DecodedDataMessage extends DataMessage {
 export interface DataMessageDraft {
   /** The bytes the authenticator covers: a view into the message buffer. */
   readonly authenticated: Uint8Array;
+  /**
+   * The ciphertext field's bytes: a view into the message buffer (zero from `draftDataMessageSized`, for the
+   * sender to encrypt into before it MACs `authenticated`).
+   */
+  readonly ciphertext: Uint8Array;
   /** Writes the 64-byte authenticator into place and returns the complete message (same buffer). */
   seal(authenticator: Uint8Array): Uint8Array;
 }
@@ -74,7 +82,7 @@ function minimalStart(v: Uint8Array): number {
   return i;
 }
 
-function checkFields(f: DataMessageFields): void {
+function checkFields(f: DataMessageHeaderFields): void {
   checkOutgoingTags(f.senderTag, f.receiverTag);
   if (!Number.isInteger(f.flags) || f.flags < 0 || f.flags > 0xff) throw new OtrArgumentError('flags must be a byte');
   if (!u32(f.previousChainLength) || !u32(f.ratchetId) || !u32(f.messageId))
@@ -82,7 +90,6 @@ function checkFields(f: DataMessageFields): void {
   if (!(f.ecdh instanceof Uint8Array) || f.ecdh.length !== POINT_BYTES) throw new OtrArgumentError('ECDH key must be a 57-byte point');
   if (!(f.dh instanceof Uint8Array) || f.dh.length - minimalStart(f.dh) > DH_PUBLIC_MAX_BYTES)
     throw new OtrArgumentError('DH key too long');
-  if (!(f.ciphertext instanceof Uint8Array)) throw new OtrArgumentError('ciphertext must be bytes');
   if (!(f.revealedMacs instanceof Uint8Array) || f.revealedMacs.length % MAC_BYTES !== 0)
     throw new OtrArgumentError('revealed MACs must be a multiple of 64 bytes');
 }
@@ -95,8 +102,8 @@ function put32(buf: Uint8Array, o: number, v: number): number {
   return o + 4;
 }
 
-/** Writes the authenticated prefix into `buf` at 0; returns its length. */
-function writeAuthenticated(buf: Uint8Array, f: DataMessageFields, dh: Uint8Array): number {
+/** Writes the authenticated prefix into `buf` at 0 (the ciphertext bytes only when given); returns its length. */
+function writeAuthenticated(buf: Uint8Array, f: DataMessageHeaderFields, dh: Uint8Array, ctLen: number, ct?: Uint8Array): number {
   buf[0] = PROTOCOL_VERSION_4 >>> 8;
   buf[1] = PROTOCOL_VERSION_4 & 0xff;
   buf[2] = MessageType.data;
@@ -111,9 +118,9 @@ function writeAuthenticated(buf: Uint8Array, f: DataMessageFields, dh: Uint8Arra
   o = put32(buf, o, dh.length);
   buf.set(dh, o);
   o += dh.length;
-  o = put32(buf, o, f.ciphertext.length);
-  buf.set(f.ciphertext, o);
-  return o + f.ciphertext.length;
+  o = put32(buf, o, ctLen);
+  if (ct !== undefined) buf.set(ct, o);
+  return o + ctLen;
 }
 
 /**
@@ -121,16 +128,32 @@ function writeAuthenticated(buf: Uint8Array, f: DataMessageFields, dh: Uint8Arra
  * `draft.authenticated` and calls `draft.seal(mac)`.
  */
 export function draftDataMessage(f: DataMessageFields): DataMessageDraft {
+  if (!(f.ciphertext instanceof Uint8Array)) throw new OtrArgumentError('ciphertext must be bytes');
+  return layOut(f, f.ciphertext.length, f.ciphertext);
+}
+
+/**
+ * The same layout with a ciphertext field of `ciphertextLength` zero bytes, for the sender to fill through
+ * `draft.ciphertext` (encrypting straight into the message: no separate ciphertext array, no copy).
+ */
+export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLength: number): DataMessageDraft {
+  if (!Number.isInteger(ciphertextLength) || ciphertextLength < 0 || ciphertextLength > 0xffffffff)
+    throw new OtrArgumentError('ciphertext length must be a 32-bit unsigned integer');
+  return layOut(f, ciphertextLength);
+}
+
+function layOut(f: DataMessageHeaderFields, ctLen: number, ct?: Uint8Array): DataMessageDraft {
   checkFields(f);
   const dh = f.dh.subarray(minimalStart(f.dh));
-  const authLen = FIXED_AUTH_BYTES + dh.length + f.ciphertext.length;
+  const authLen = FIXED_AUTH_BYTES + dh.length + ctLen;
   const buf = new Uint8Array(authLen + MAC_BYTES + 4 + f.revealedMacs.length);
-  writeAuthenticated(buf, f, dh);
+  writeAuthenticated(buf, f, dh, ctLen, ct);
   const o = put32(buf, authLen + MAC_BYTES, f.revealedMacs.length);
   buf.set(f.revealedMacs, o);
   let sealed = false;
   return {
     authenticated: buf.subarray(0, authLen),
+    ciphertext: buf.subarray(authLen - ctLen, authLen),
     seal(authenticator: Uint8Array): Uint8Array {
       if (!(authenticator instanceof Uint8Array) || authenticator.length !== MAC_BYTES)
         throw new OtrArgumentError('authenticator must be 64 bytes');
@@ -147,10 +170,11 @@ export function draftDataMessage(f: DataMessageFields): DataMessageDraft {
  * that do not hold a draft or a decoded message).
  */
 export function dataMessageAuthenticatedBytes(f: DataMessageFields): Uint8Array {
+  if (!(f.ciphertext instanceof Uint8Array)) throw new OtrArgumentError('ciphertext must be bytes');
   checkFields(f);
   const dh = f.dh.subarray(minimalStart(f.dh));
   const buf = new Uint8Array(FIXED_AUTH_BYTES + dh.length + f.ciphertext.length);
-  writeAuthenticated(buf, f, dh);
+  writeAuthenticated(buf, f, dh, f.ciphertext.length, f.ciphertext);
   return buf;
 }
 

@@ -12,6 +12,7 @@
  */
 import { OtrArgumentError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
+import { indexOfNul } from '../codec/nul.js';
 
 export const TlvType = Object.freeze({
   padding: 0,
@@ -103,7 +104,7 @@ export function decodeTlvs(bytes: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.m
  * plaintext, and decoding would copy every value a second time (the session decodes the plaintext anyway).
  */
 export function plaintextHasTlv(plaintext: Uint8Array, type: number, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): boolean {
-  const start = plaintext.indexOf(0) + 1;
+  const start = indexOfNul(plaintext) + 1;
   if (start === 0) return false;
   const bytes = plaintext.subarray(start);
   for (let o = 0, seen = 0; o < bytes.length; seen++) {
@@ -121,7 +122,7 @@ export function plaintextHasTlv(plaintext: Uint8Array, type: number, maxTlvs: nu
  */
 export function splitPlaintext(plaintext: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): Plaintext {
   if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
-  const nul = plaintext.indexOf(0);
+  const nul = indexOfNul(plaintext);
   if (nul < 0) return { message: plaintext.slice(), tlvs: [], malformed: false };
   const { tlvs, malformed } = decodeTlvs(plaintext.subarray(nul + 1), maxTlvs);
   return { message: plaintext.slice(0, nul), tlvs, malformed };
@@ -134,7 +135,7 @@ export function splitPlaintext(plaintext: Uint8Array, maxTlvs: number = DEFAULT_
  */
 export function joinPlaintext(message: Uint8Array, tlvs: readonly Tlv[] = []): Uint8Array {
   if (!(message instanceof Uint8Array)) throw new OtrArgumentError('message must be bytes');
-  if (message.indexOf(0) >= 0) throw new OtrArgumentError('message text must not contain NUL');
+  if (indexOfNul(message) >= 0) throw new OtrArgumentError('message text must not contain NUL');
   if (tlvs.length === 0) return message.slice();
   const t = encodeTlvs(tlvs);
   const out = new Uint8Array(message.length + 1 + t.length);

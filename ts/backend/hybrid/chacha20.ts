@@ -34,10 +34,14 @@ export function opensslChacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8A
 
 export function opensslChacha(small: Pick<CryptoBackend, 'chacha20'>, minBytes = OPENSSL_CHACHA_MIN_BYTES): Pick<CryptoBackend, 'chacha20'> {
   return {
-    chacha20(key, nonce, data, counter = 0) {
-      checkChachaArgs(key, nonce, data, counter);
-      if (data.length < minBytes) return small.chacha20(key, nonce, data, counter);
-      return opensslChacha20(key, nonce, data, counter);
+    chacha20(key, nonce, data, counter = 0, out) {
+      checkChachaArgs(key, nonce, data, counter, out);
+      if (data.length < minBytes) return small.chacha20(key, nonce, data, counter, out);
+      const r = opensslChacha20(key, nonce, data, counter);
+      if (out === undefined) return r;
+      out.set(r);
+      r.fill(0); // the plaintext, when decrypting
+      return out;
     },
   };
 }

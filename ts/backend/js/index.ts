@@ -50,10 +50,10 @@ export function createJsBackend(): CryptoBackend {
       return outLen === 0 ? new Uint8Array(0) : h.digest();
     },
 
-    chacha20(key, nonce, data, counter = 0) {
-      checkChachaArgs(key, nonce, data, counter);
-      if (data.length === 0) return new Uint8Array(0);
-      return chacha20(key, nonce, data, undefined, counter);
+    chacha20(key, nonce, data, counter = 0, out) {
+      checkChachaArgs(key, nonce, data, counter, out);
+      if (data.length === 0) return out ?? new Uint8Array(0);
+      return chacha20(key, nonce, data, out, counter);
     },
 
     pointDecodes(p) {

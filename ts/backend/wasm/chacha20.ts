@@ -25,18 +25,19 @@ export function chachaOps(ctx: WasmContext, simd?: WasmContext): Pick<CryptoBack
   }
 
   return {
-    chacha20(key, nonce, data, counter = 0) {
-      checkChachaArgs(key, nonce, data, counter);
+    chacha20(key, nonce, data, counter = 0, into) {
+      checkChachaArgs(key, nonce, data, counter, into);
       const len = data.length;
-      if (len === 0) return new Uint8Array(0);
+      if (len === 0) return into ?? new Uint8Array(0);
+      // `new` + `set` rather than `mem.slice`: measured ~1 µs cheaper for a 4 KiB result in V8.
+      const out = into ?? new Uint8Array(len);
       if (len <= chunk) {
         load(key, nonce, data);
         xor(len, counter);
-        const out = mem.slice(dataPtr, dataPtr + len);
+        out.set(mem.subarray(dataPtr, dataPtr + len));
         mem.fill(0, dataPtr, dataPtr + len);
         return out;
       }
-      const out = new Uint8Array(len);
       for (let off = 0; off < len; off += chunk) {
         const n = Math.min(chunk, len - off);
         load(key, nonce, data.subarray(off, off + n));
