@@ -19,6 +19,7 @@ import { createClientProfile } from '../ts/profile/client-profile.js';
 import { decodeAuthI, decodeAuthR, decodeIdentity } from '../ts/wire/dake.js';
 import { DAKE_IDLE, receiveAuthI, receiveAuthR, receiveIdentity, startDake, type DakeAwaitingAuthR, type DakeLocal } from '../ts/ake/index.js';
 import { encryptDataMessage, type RatchetState } from '../ts/ratchet/index.js';
+import { decodeDataMessage } from '../ts/wire/data.js';
 
 const NOW_MS = 1_700_000_000_000;
 const Point = ed448.Point;
@@ -128,11 +129,10 @@ for (const b of BACKENDS) {
     const K0 = mixed(ecdhI(bobDake.ecdh0.secret, ar.ecdhFirst), dhI(bobDake.dh0.secret, ar.dhFirst));
     const root0 = H(0x12, [prevRoot, K0], 64);
     const chain0 = H(0x13, [prevRoot, K0], 64);
-    // Bob's first sending step (a DH step) against Alice's first keys.
-    const K1 = mixed(ecdhI(bobRatchet0.ourEcdh.secret!, ar.ecdhFirst), dhI(bobRatchet0.ourDh.secret!, ar.dhFirst));
-    const bobSend0 = H(0x13, [root0, K1], 64);
-    assert.is(bytesToHex(bobRatchet0.rootKey), bytesToHex(H(0x12, [root0, K1], 64)));
-    assert.is(bobRatchet0.i, 1);
+    // Bob's state after the DAKE: receiving on chain0, root0, his first sending step (a DH step) still due.
+    assert.is(bytesToHex(bobRatchet0.rootKey), bytesToHex(root0));
+    assert.is(bytesToHex(bobRatchet0.recvChain!), bytesToHex(chain0));
+    assert.equal([bobRatchet0.i, bobRatchet0.sendingStepDue, bobRatchet0.sendChain, bobRatchet0.ourEcdh.secret, bobRatchet0.ourDh.secret], [0, true, null, null, null]);
 
     /** Opens a data message with chain key ck at its message id, all by hand (§6). */
     const open = (bytes: Uint8Array, ck: Uint8Array): string => {
@@ -157,6 +157,12 @@ for (const b of BACKENDS) {
     const a1 = encryptDataMessage(b, rnd, aliceR, utf8('alice 1'), { senderTag: alice.instanceTag, receiverTag: bob.instanceTag, extraKey: true });
     const b0 = encryptDataMessage(b, rnd, bobR, utf8('bob 0'), { senderTag: bob.instanceTag, receiverTag: alice.instanceTag });
     bobR = b0.state;
+    // Bob's first sending step, made by his first message: new keys against Alice's first keys.
+    const K1 = mixed(ecdhI(bobR.ourEcdh.secret!, ar.ecdhFirst), dhI(bobR.ourDh.secret!, ar.dhFirst));
+    const bobSend0 = H(0x13, [root0, K1], 64);
+    assert.is(bytesToHex(bobR.rootKey), bytesToHex(H(0x12, [root0, K1], 64)));
+    assert.equal([bobR.i, bobR.j, bobR.pn, bobR.sendingStepDue], [1, 1, 0, false]);
+    assert.is(decodeDataMessage(b0.message).revealedMacs.length, 0, "Bob's first message reveals nothing");
     assert.is(open(a0.message, chain0), 'alice 0');
     assert.is(open(a1.message, chain0), 'alice 1');
     assert.is(open(b0.message, bobSend0), 'bob 0');

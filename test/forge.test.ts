@@ -229,6 +229,11 @@ test('Read and Forge from a chain key; Show MAC Key; the forgery is read by the 
     let bob: RatchetState = d.initiator.ratchet;
     let alice: RatchetState = d.responder.ratchet;
     const sendOpts = { senderTag: p.bob.instanceTag, receiverTag: p.alice.instanceTag };
+    // Bob's first message makes his first sending step (ratchet/init.ts leaves it due after the DAKE); the
+    // chain key of his second message is then in his state.
+    const first = encryptDataMessage(be, rnd, bob, utf8('hello'), sendOpts);
+    bob = first.state;
+    alice = decryptDataMessage(be, alice, decodeDataMessage(first.message), { now: T0 }).state;
     const chain = (bob.sendingStepDue ? null : bob.sendChain)!;
     assert.ok(chain, 'the Auth-I sender has a sending chain');
     const ck = chain.slice();

@@ -78,10 +78,11 @@ function rejects(b: CryptoBackend, p: Party, bytes: Uint8Array, cls: new (...a: 
 for (const b of BACKENDS) {
   const t = suite(`ratchet flow [${b.name}]`);
 
-  t('Alice may send first on the seeded chain; Bob may send first on his stepped chain', () => {
+  t('Alice may send first on the seeded chain; Bob may send first, his first sending step made by that message', () => {
     const { alice, bob, rnd } = makePair(b, 1);
     assert.is(alice.state.i, 0);
-    assert.is(bob.state.i, 1);
+    // Bob's first sending step is left due by init.ts (made when he first sends): i = 0, no sending chain.
+    assert.equal([bob.state.i, bob.state.sendingStepDue, bob.state.sendChain, bob.state.recvRatchetId], [0, true, null, 0]);
     const m = send(b, rnd, alice, 'hello from alice');
     const h = decodeDataMessage(m.bytes);
     assert.is(h.ratchetId, 0);
@@ -94,7 +95,43 @@ for (const b of BACKENDS) {
     const p2 = makePair(b, 2);
     const m2 = send(b, p2.rnd, p2.bob, 'hello from bob');
     assert.is(decodeDataMessage(m2.bytes).ratchetId, 0);
+    assert.equal([p2.bob.state.i, p2.bob.state.j, p2.bob.state.sendingStepDue], [1, 1, false]);
     assert.is(recv(b, p2.alice, m2.bytes).text, 'hello from bob');
+  });
+
+  t("Bob's due first step: Alice's ratchet-0 messages before and after it arrive on the chain, and it reveals no MAC keys (as the step at initialisation could not)", () => {
+    const { alice, bob, rnd } = makePair(b, 11);
+    const early = [send(b, rnd, alice, 'a0'), send(b, rnd, alice, 'a1'), send(b, rnd, alice, 'a2')];
+    assert.is(recv(b, bob, early[0]!.bytes).source, 'chain');
+    assert.is(recv(b, bob, early[2]!.bytes).source, 'chain'); // a1's key is stored as skipped
+    assert.is(bob.state.i, 0, 'receiving on chain 0 does not make the step');
+    const m = send(b, rnd, bob, 'b0');
+    const h = decodeDataMessage(m.bytes);
+    assert.equal([h.ratchetId, h.messageId, h.previousChainLength, h.revealedMacs.length], [0, 0, 0, 0]);
+    assert.ok(h.dh.length > 0, 'the step at i = 0 is a DH step');
+    // After the step, Alice's late ratchet-0 message still opens (from the skipped store).
+    assert.is(recv(b, bob, early[1]!.bytes).text, 'a1');
+    assert.is(recv(b, alice, m.bytes).text, 'b0');
+    // The MAC keys Bob queued go with his next new sending chain, as before.
+    const a = send(b, rnd, alice, 'a3');
+    assert.is(decodeDataMessage(a.bytes).ratchetId, 1);
+    assert.is(recv(b, bob, a.bytes).source, 'new-ratchet');
+    const m2 = decodeDataMessage(send(b, rnd, bob, 'b1').bytes);
+    assert.equal([m2.ratchetId, m2.messageId], [2, 0]);
+    assert.ok(m2.revealedMacs.length >= 3 * 64, 'the three ratchet-0 MAC keys (and a3\'s) are revealed now');
+  });
+
+  t("Bob's due first step: a message of a ratchet Alice cannot have made yet is refused, Bob's state unchanged", () => {
+    const { alice, bob, rnd } = makePair(b, 12);
+    // Alice's ratchet 1 exists only after she received Bob's first message; forge the order by stepping a copy.
+    const p = makePair(b, 12);
+    const fromBob = send(b, p.rnd, p.bob, 'b0');
+    recv(b, p.alice, fromBob.bytes);
+    const ahead = send(b, p.rnd, p.alice, 'ratchet 1');
+    assert.is(decodeDataMessage(ahead.bytes).ratchetId, 1);
+    rejects(b, bob, ahead.bytes, OtrStateError);
+    void alice;
+    void rnd;
   });
 
   t('alternating senders: a new ratchet every message, DH keys exactly every third ratchet', () => {

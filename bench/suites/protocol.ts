@@ -1,6 +1,9 @@
 /**
  * Protocol-level costs on each backend, measured side by side:
- *   dake.interactive  — one full interactive DAKE, both sides (Identity, Auth-R, Auth-I, both ratchets seeded);
+ *   dake.interactive  — one full interactive DAKE, both sides (Identity, Auth-R, Auth-I, both ratchets seeded:
+ *                        Alice's sending chain made, Bob's first sending step left due until his first
+ *                        message, as ratchet/init.ts does in every session; docs/performance.md §Bob's
+ *                        first sending step);
  *   data.100 / data.4k — one data message sent and received (encode, MAC, ChaCha20, decode, verify, decrypt)
  *                        on an established chain: the per-message hot path, no ratchet step. The chain is
  *                        Alice's ratchet 1, like two chains in three without the 384-byte DH key in the

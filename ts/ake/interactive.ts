@@ -77,6 +77,8 @@ export interface DakeAwaitingAuthI {
   readonly kind: 'awaiting-auth-i';
   readonly peerTag: number;
   readonly peerProfile: ClientProfile;
+  /** The peer's identity key H (peerProfile.identityKey), validated: by validateClientProfile, or on restore. */
+  readonly peerIdentityKey: ValidPoint;
   /** X, the last ring member of Auth-I's ring {H_b, F_a, X}. */
   readonly x: Uint8Array;
   /** t_I, precomputed when Auth-R was made (every input was known then). */
@@ -85,8 +87,12 @@ export interface DakeAwaitingAuthI {
   readonly prevRoot: Uint8Array;
   readonly ecdh0: EcdhKeyPair;
   readonly dh0: DhKeyPair;
-  readonly theirEcdh0: Uint8Array;
-  readonly theirDh0: Uint8Array;
+  /**
+   * The peer's first ratchet keys, validated where they entered (the Identity message) — or, for a state
+   * restored from storage, by the restore (session/persist.ts dakeFromValue), which checks before it marks.
+   */
+  readonly theirEcdh0: ValidPoint;
+  readonly theirDh0: ValidDhPublic;
 }
 
 export type DakeState = DakeIdle | DakeAwaitingAuthR | DakeAwaitingAuthI;
@@ -129,8 +135,8 @@ export function checkLocal(b: CryptoBackend, local: DakeLocal): void {
  * Our own keys are not re-checked: our profile's forging key was validated when the profile was created
  * (createClientProfile) or restored (the account loader), our identity key is checked against its secret by
  * the ring signature, our ephemeral keys are G·s and g^r computed here. Peer values kept in an
- * awaiting-auth-i state are validated again when Auth-I uses them: the session may have restored that
- * state from storage, which does not run group checks.
+ * awaiting-auth-i state stay marked: Auth-I uses them without a second check, and a state restored from
+ * storage is checked by the restore (session/persist.ts dakeFromValue) before it is marked.
  */
 function ownKey(p: Uint8Array): ValidPoint {
   return generatedPoint(p);
@@ -180,9 +186,9 @@ export function receiveIdentity(
   if (!receiverTagMatches(m.receiverTag, local.instanceTag, true)) throw new OtrStateError('Identity message is for another instance');
   const peer = validateClientProfile(b, m.profile, { nowMs, expectedOwnerTag: m.senderTag });
   const Y = validPoint(b, m.y, 'Y');
-  validPoint(b, m.ecdhFirst, 'first ECDH key');
+  const theirEcdh0 = validPoint(b, m.ecdhFirst, 'first ECDH key');
   const B = validDhPublic(b, m.b);
-  validDhPublic(b, m.dhFirst);
+  const theirDh0 = validDhPublic(b, m.dhFirst);
 
   if (state.kind === 'awaiting-auth-r' && tieBreakWeWin(identityTieBreak(b, state.b.public), identityTieBreak(b, m.b)))
     return { state, message: state.identityMessage };
@@ -205,14 +211,15 @@ export function receiveIdentity(
       kind: 'awaiting-auth-i',
       peerTag: m.senderTag,
       peerProfile: m.profile,
+      peerIdentityKey: peer.identityKey,
       x: x.public,
       authITranscript: r.authITranscript,
       ssid: r.ssid,
       prevRoot: r.prevRoot,
       ecdh0,
       dh0,
-      theirEcdh0: m.ecdhFirst,
-      theirDh0: m.dhFirst,
+      theirEcdh0,
+      theirDh0,
     };
     return { state: next, message: r.message };
   } catch (e) {
@@ -395,18 +402,15 @@ export function receiveAuthI(b: CryptoBackend, local: DakeLocal, state: DakeStat
   const m = decodeAuthI(bytes);
   if (!receiverTagMatches(m.receiverTag, local.instanceTag, false)) throw new OtrStateError('Auth-I message is for another instance');
   if (m.senderTag !== state.peerTag) throw new OtrStateError('Auth-I from an instance we did not send Auth-R to');
-  // The peer's values come from a state that may have been restored from storage: validated here, once.
-  const peerH = validPoint(b, state.peerProfile.identityKey, 'client profile identity key');
-  const theirEcdh = validPoint(b, state.theirEcdh0, 'first ECDH key');
-  const theirDh = validDhPublic(b, state.theirDh0);
-  if (!ringVerifyValidated(b, [peerH, ownKey(local.profile.forgingKey), ownKey(state.x)], m.sigma, state.authITranscript))
+  // The peer's values were validated when they entered this state (receiveIdentity, or the restore).
+  if (!ringVerifyValidated(b, [state.peerIdentityKey, ownKey(local.profile.forgingKey), ownKey(state.x)], m.sigma, state.authITranscript))
     throw new OtrCryptoError('BAD_SIGNATURE', 'Auth-I ring signature does not verify');
   const ratchet = initRatchetAsAuthIReceiverValidated(b, {
     prevRoot: state.prevRoot,
     ourEcdh: state.ecdh0,
     ourDh: state.dh0,
-    theirEcdh,
-    theirDh,
+    theirEcdh: state.theirEcdh0,
+    theirDh: state.theirDh0,
   });
   const ssid = state.ssid.slice();
   wipeDakeState(state);

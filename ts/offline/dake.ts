@@ -246,7 +246,8 @@ export function receiveNonInteractiveAuth(
       theirEcdh: m.ecdhFirst,
       theirDh: m.dhFirst,
     });
-    // The prekey is used: its secrets die here (the ratchet worked on copies and has already replaced them).
+    // The prekey is used: its secrets die here (the ratchet worked on copies, which it deleted: its first
+    // sending step, due, makes new keys when Bob first sends).
     wipe(prekey.ecdh.secret, prekey.dh.secret);
     return {
       established: { ratchet, ssid, ssidBoldHalf: 'second', peerProfile: m.profile, peerTag: m.senderTag },

@@ -6,9 +6,17 @@
  *   root, chain = KDF(0x12, prev_root || K0, 64), KDF(0x13, prev_root || K0, 64)
  *
  * - Alice (who received Auth-I) sends on `chain` at once, with i = 0: her messages carry ratchet id 0.
- * - Bob (who sent Auth-I) receives on `chain` (the chain of Alice's ratchet id 0) and immediately does a
- *   sending step, which is a DH step (i = 0): new ECDH and DH keys against Alice's ecdh0/dh0 give K1, his
- *   sending chain is KDF(0x13, root || K1), the root becomes KDF(0x12, root || K1), and i = 1.
+ * - Bob (who sent Auth-I) receives on `chain` (the chain of Alice's ratchet id 0). His first sending step,
+ *   a DH step (i = 0: new ECDH and DH keys against Alice's ecdh0/dh0 give K1, his sending chain is
+ *   KDF(0x13, root || K1), the root becomes KDF(0x12, root || K1), and i = 1), is left DUE: the spec computes
+ *   it at initialisation, but nothing before Bob's first data message depends on it — Alice cannot answer
+ *   his new keys before she sees them, and his receiving chain does not change meanwhile — so
+ *   encryptDataMessage makes it when he first sends, with the same derivation and the same i, ratchet id
+ *   and keys the spec's order gives. A Bob who never sends never pays its two 3072-bit exponentiations
+ *   (a keygen and a shared secret, ~20% of an interactive DAKE on the hybrid backend), and the DAKE step
+ *   that answers Auth-R blocks for that much less. The state it leaves is the only one with i = 0 and a
+ *   sending step due (state.ts firstSendingStepDue); our ecdh0/dh0 secrets are deleted at once, as the step
+ *   would have replaced them.
  *
  * Either side may then send first. The functions copy what they keep: the caller still owns (and wipes) the
  * seed's secrets and `prevRoot`.
@@ -21,7 +29,6 @@ import { validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '
 import { wipe } from '../bytes.js';
 import { braceKeyFromDh, deriveRatchetKeys, mixedSecret } from './keys.js';
 import type { RatchetKeyPair, RatchetState } from './state.js';
-import { senderStep } from './send.js';
 
 export interface RatchetSeed {
   /** KDF(0x0B, K, 64) from the DAKE. */
@@ -94,19 +101,30 @@ export function initRatchetAsAuthIReceiverValidated(b: CryptoBackend, seed: Vali
   return { ...baseState(seed, root, braceKey), sendChain: chain };
 }
 
-/** Bob, who sent Auth-I: receives on the first chain (ratchet id 0), then does his first sending step. */
+/** Bob, who sent Auth-I: receives on the first chain (ratchet id 0); his first sending step is due (above). */
 export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource, seed: RatchetSeed): RatchetState {
   return initRatchetAsAuthISenderValidated(b, random, validateSeed(b, seed));
 }
 
-/** initRatchetAsAuthISender for peer keys validated on receipt (no second check, in the first step or later). */
+/**
+ * initRatchetAsAuthISender for peer keys validated on receipt (no second check, in the first step or later).
+ * `random` is no longer drawn from here (the first sending step draws when Bob first sends); the parameter
+ * stays so callers and the DAKE's signature do not change.
+ */
 export function initRatchetAsAuthISenderValidated(b: CryptoBackend, random: RandomSource, seed: ValidatedRatchetSeed): RatchetState {
+  void random;
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
-  const receiving: RatchetState = { ...baseState(seed, root, braceKey), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
-  const stepped = senderStep(b, random, receiving);
-  // The step replaced our first keys (the copies), the first root and the first brace key.
-  wipe(root, braceKey, receiving.ourEcdh.secret, receiving.ourDh.secret);
-  return stepped;
+  const base = baseState(seed, root, braceKey);
+  // Our first keys' secrets are not used again: the due step makes new ECDH and DH keys (i = 0 is a DH step).
+  wipe(base.ourEcdh.secret, base.ourDh.secret);
+  return {
+    ...base,
+    ourEcdh: { secret: null, public: base.ourEcdh.public },
+    ourDh: { secret: null, public: base.ourDh.public },
+    recvChain: chain,
+    recvRatchetId: 0,
+    sendingStepDue: true,
+  };
 }

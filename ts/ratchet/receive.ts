@@ -159,7 +159,9 @@ export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: R
   }
 
   if (msg.ratchetId > state.i) throw new OtrStateError('data message from a ratchet that cannot exist yet');
-  if (msg.ratchetId === state.i) return receiveNewRatchet(b, state, msg, aged, opts);
+  // The peer's next ratchet has id i — unless i is our current receiving ratchet already (Bob after the DAKE,
+  // his first sending step still due: Alice's ratchet 0 is his receiving chain; state.ts firstSendingStepDue).
+  if (msg.ratchetId === state.i && state.recvRatchetId !== state.i) return receiveNewRatchet(b, state, msg, aged, opts);
   return receiveOnChain(b, state, msg, aged, opts);
 }
 

@@ -22,7 +22,7 @@ import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessageSized } from '../wire/data.js';
 import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, extraSymmetricKey, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
 import { carriesExtraKeyTlv } from './esk.js';
-import { isDhStep, sendingRatchetId, type RatchetState } from './state.js';
+import { firstSendingStepDue, isDhStep, sendingRatchetId, type RatchetState } from './state.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -108,7 +108,9 @@ export function encryptDataMessage(
   const stepped = state.sendingStepDue ? senderStep(b, random, state) : state;
   const chain = stepped.sendChain;
   if (chain === null) throw new OtrStateError('ratchet has no sending chain');
-  const reveal = state.sendingStepDue || opts.revealAll === true;
+  // A new sending chain reveals the queued MAC keys — except Bob's first, which the spec makes at the end of
+  // the DAKE (before any message could be received) and init.ts leaves due: his first message reveals nothing.
+  const reveal = (state.sendingStepDue && !firstSendingStepDue(state)) || opts.revealAll === true;
   const ratchetId = sendingRatchetId(stepped);
   const keys = messageKeys(b, chain);
   let esk: Uint8Array | null = null;

@@ -63,6 +63,16 @@ export function sendingRatchetId(s: RatchetState): number {
   return Math.max(0, s.i - 1);
 }
 
+/**
+ * Bob's state right after the interactive DAKE (init.ts): his receiving chain is Alice's ratchet 0 and his
+ * first sending step (i = 0) is still due. The only state with i = 0 and a step due, and the only one whose
+ * current receiving ratchet id equals i: messages of ratchet id 0 go on that chain (receive.ts), and the
+ * step, when it comes, reveals no MAC keys, as the spec's step at initialisation could not.
+ */
+export function firstSendingStepDue(s: RatchetState): boolean {
+  return s.i === 0 && s.sendingStepDue;
+}
+
 /** Whether the ratchet step numbered `i` is a DH (brace-key) step: every third, starting at 0. */
 export function isDhStep(i: number): boolean {
   return i % 3 === 0;

@@ -1395,7 +1395,7 @@ export class Conversation {
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
     }
-    c.unbound = dakeFromValue(r.unbound);
+    c.unbound = dakeFromValue(account.backend, r.unbound);
     // States written before pending DAKEs expired have no start time: they count from the restore.
     c.unboundSince = r.unboundSince === undefined ? account.clock() : expect.number(r.unboundSince, 'unboundSince');
     c.current = expect.uint(r.current, 'current', 0xffffffff);

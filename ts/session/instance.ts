@@ -75,7 +75,7 @@ export function instanceFromValue(b: CryptoBackend, v: StateValue, maxQuestion: 
   if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
   return {
     peerTag,
-    dake: dakeFromValue(r.dake),
+    dake: dakeFromValue(b, r.dake),
     ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(b, r.ratchet),
     finished: expect.boolean(r.finished, 'finished'),
     ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,

@@ -202,7 +202,13 @@ export function dakeToValue(s: DakeState): StateValue {
   }
 }
 
-export function dakeFromValue(v: StateValue | undefined): DakeState {
+/**
+ * A restored DAKE state. An awaiting-auth-i state's peer values (the profile's identity key, the first ECDH
+ * key and DH value) are checked before they are marked valid, as when they arrived in the Identity message:
+ * receiveAuthI uses them without checking again. Two point checks and one Legendre symbol per restore of a
+ * pending DAKE (the three receiveAuthI used to pay on every Auth-I).
+ */
+export function dakeFromValue(b: CryptoBackend, v: StateValue | undefined): DakeState {
   const r = expect.record(v, 'dake');
   const kind = expect.string(r.kind, 'dake.kind', ['idle', 'awaiting-auth-r', 'awaiting-auth-i']) as DakeState['kind'];
   if (kind === 'idle') return DAKE_IDLE;
@@ -217,17 +223,25 @@ export function dakeFromValue(v: StateValue | undefined): DakeState {
       dh0: pair(r.dh0, 'dake.dh0', true),
       identityMessage: expect.bytes(r.identityMessage, 'dake.identityMessage'),
     };
+  const peerProfile = profileFromValue(r.peerProfile, 'dake.peerProfile');
+  const theirEcdh0 = expect.bytes(r.theirEcdh0, 'dake.theirEcdh0', POINT);
+  const theirDh0 = dhBytes(r.theirDh0, 'dake.theirDh0');
+  if (!b.pointIsValid(peerProfile.identityKey)) throw new OtrDecodeError('state: dake.peerProfile identity key is not a valid point');
+  if (!b.pointIsValid(theirEcdh0)) throw new OtrDecodeError('state: dake.theirEcdh0 is not a valid point');
+  if (!dhIsValidPublic(b, theirDh0)) throw new OtrDecodeError('state: dake.theirDh0 is not in the group');
   return {
     kind: 'awaiting-auth-i',
     peerTag,
-    peerProfile: profileFromValue(r.peerProfile, 'dake.peerProfile'),
+    peerProfile,
+    // Checked above.
+    peerIdentityKey: peerProfile.identityKey as ValidPoint,
     x: expect.bytes(r.x, 'dake.x', POINT),
     authITranscript: expect.bytes(r.authITranscript, 'dake.authITranscript'),
     ssid: expect.bytes(r.ssid, 'dake.ssid', 8),
     prevRoot: expect.bytes(r.prevRoot, 'dake.prevRoot', KEY),
     ecdh0: pair(r.ecdh0, 'dake.ecdh0', false),
     dh0: pair(r.dh0, 'dake.dh0', true),
-    theirEcdh0: expect.bytes(r.theirEcdh0, 'dake.theirEcdh0', POINT),
-    theirDh0: dhBytes(r.theirDh0, 'dake.theirDh0'),
+    theirEcdh0: theirEcdh0 as ValidPoint,
+    theirDh0: theirDh0 as ValidDhPublic,
   };
 }

@@ -1,17 +1,18 @@
 /**
  * MODP exponentiation through OpenSSL (node:crypto DiffieHellman objects on the RFC 3526 primes), with the
  * WASM kernel behind it for the inputs OpenSSL refuses. docs/backends.md records which OpenSSL code runs;
- * in short, for OpenSSL 3.x (Node 18+):
- *   - base 2:      setPrivateKey(exp) + generateKeys() -> DH_generate_key -> ossl_dh_generate_public_key,
- *                  which marks the exponent BN_FLG_CONSTTIME, so BN_mod_exp_mont runs
- *                  BN_mod_exp_mont_consttime. No check on the exponent (0 gives 1).
- *   - other bases: setPrivateKey(exp) + computeSecret(base) -> DH_compute_key -> ossl_dh_compute_key, which
- *                  sets BN_FLG_CONSTTIME on the private exponent (same constant-time routine), reduces the
- *                  base mod p, and then REFUSES results z <= 1 or z = p - 1 (SP 800-56A step 2). Those
- *                  inputs (a base of order 1 or 2, a zero base, an exponent that is a multiple of the base's
- *                  order) are recomputed by the WASM kernel, so the answer is the same on every backend.
+ * in short, for OpenSSL 3.x (Node 18+), every base (2 for public keys included) takes one path:
+ *   setPrivateKey(exp) + computeSecret(base) -> DH_compute_key -> ossl_dh_compute_key, which sets
+ *   BN_FLG_CONSTTIME on the private exponent (BN_mod_exp_mont runs BN_mod_exp_mont_consttime), reduces the
+ *   base mod p, and then REFUSES results z <= 1 or z = p - 1 (SP 800-56A step 2). Those inputs (a base of
+ *   order 1 or 2, a zero base, an exponent that is a multiple of the base's order, e.g. 0) are recomputed by
+ *   the WASM kernel, so the answer is the same on every backend.
+ * Base 2 used to go through setPrivateKey + generateKeys, which leaves 2^exp in the object as its public key;
+ * replacing that needed a second generateKeys (exponent 1), which OpenSSL 3 charges ~0.15-0.2 ms for: about
+ * an eighth of a keygen, five times per interactive DAKE. computeSecret leaves no result in the object.
  * The exponent is secret; the base is public (as on the other backends). The branch to WASM reveals only
- * that the result is 0, 1 or p - 1, which for a valid peer value and a random exponent does not happen.
+ * that the result is 0, 1 or p - 1, which for a valid peer value (or base 2, of order q) and a random
+ * exponent does not happen.
  * Validation of peer values (range, Legendre symbol) stays in ts/crypto/dh.ts, before any of this runs.
  */
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
@@ -21,13 +22,6 @@ import { bigToBytesBE } from '../../bytes.js';
 
 /** The exponent left in an OpenSSL object between calls: 1 (public), replacing the caller's secret. */
 const PLACEHOLDER = new Uint8Array([1]);
-
-function isTwo(base: Uint8Array): boolean {
-  const n = base.length;
-  if (n === 0 || base[n - 1] !== 2) return false;
-  for (let i = 0; i < n - 1; i++) if (base[i] !== 0) return false;
-  return true;
-}
 
 /** Copies an OpenSSL result (minimal or padded big-endian) right-aligned into `n` bytes, then wipes it. */
 function padded(r: Uint8Array, n: number): Uint8Array {
@@ -56,12 +50,6 @@ export function opensslModexp(fallback: Pick<CryptoBackend, 'modPow'>): Pick<Cry
       const d = objectFor(group);
       d.setPrivateKey(exp); // copied into a BIGNUM; the caller's array is left as it was
       try {
-        if (isTwo(base)) {
-          const r = padded(d.generateKeys(), g.bytes);
-          d.setPrivateKey(PLACEHOLDER);
-          d.generateKeys(); // the object's public key was 2^exp: replace it too
-          return r;
-        }
         let z: Uint8Array;
         try {
           z = d.computeSecret(base);

@@ -1,7 +1,7 @@
 /**
  * The hybrid backend's own known answers, on top of the common self-test (../selftest.ts, which init() also
- * runs): both OpenSSL modexp paths (base 2 through generateKeys, any other base through computeSecret, with
- * a base near p so the reduction is exercised) in both groups, and OpenSSL's ChaCha20 on the RFC 8439 §2.4.2
+ * runs): the OpenSSL modexp path (computeSecret, for base 2 and for a base near p so the reduction is
+ * exercised) in both groups, and OpenSSL's ChaCha20 on the RFC 8439 §2.4.2
  * vector (called directly: the backend would send 16 bytes to WASM). Throws OtrError('BACKEND') on a
  * mismatch, e.g. an OpenSSL build without ChaCha20 or a FIPS provider that refuses these calls.
  */
