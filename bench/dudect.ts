@@ -1,5 +1,8 @@
 /**
- * dudect-style timing-leak check for the WASM backend's secret-scalar operations (not run in CI).
+ * dudect-style timing-leak check for the WASM backend's secret-scalar operations (not run in CI): the Ed448
+ * scalar multiplications (57-byte scalars) and the 3072-bit modular exponentiation with an OTRv4 DH secret
+ * (80-byte exponents; base 2 = key generation, a fixed public value = the shared secret; n/16 measurements,
+ * as each costs ~100x a scalar multiplication).
  *
  *   npx tsc -p . && node build/bench/dudect.js [measurements per test, default 20000]
  *
@@ -50,14 +53,15 @@ function tStatistics(samples: [number, number][]): { all: number; p50: number; p
   };
 }
 
-function measure(n: number, fixed: Uint8Array, op: (k: Uint8Array) => unknown): [number, number][] {
+function measure(n: number, fixed: Uint8Array, op: (k: Uint8Array) => unknown, warmup = 200): [number, number][] {
+  const len = fixed.length;
   const classes = randomBytes(n);
-  const randoms = randomBytes(57 * n);
+  const randoms = randomBytes(len * n);
   const samples: [number, number][] = [];
-  for (let i = 0; i < 200; i++) op(randoms.subarray(0, 57)); // warm up (tier-up to optimised code)
+  for (let i = 0; i < warmup; i++) op(randoms.subarray(0, len)); // warm up (tier-up to optimised code)
   for (let i = 0; i < n; i++) {
     const cls = classes[i]! & 1;
-    const k = cls === 0 ? fixed : randoms.subarray(57 * i, 57 * i + 57);
+    const k = cls === 0 ? fixed : randoms.subarray(len * i, len * i + len);
     const t0 = process.hrtime.bigint();
     op(k);
     const t1 = process.hrtime.bigint();
@@ -70,23 +74,29 @@ const n = Number(process.argv[2] ?? 20000);
 const wasm = await loadBackend('wasm');
 const point = wasm.pointMulBase(randomBytes(57));
 const OTHER = randomBytes(57);
-const ops: [string, (k: Uint8Array) => unknown][] = [
-  ['pointMul', (k) => wasm.pointMul(point, k)],
-  ['pointMulBase', (k) => wasm.pointMulBase(k)],
+// A public value in the 3072-bit group (a peer's DH public key): 2^x mod p for a random x.
+const PEER = wasm.modPow('modp3072', Uint8Array.of(2), randomBytes(80));
+/** [name, secret length, measurements, op] */
+const ops: [string, number, number, (k: Uint8Array) => unknown][] = [
+  ['pointMul', 57, n, (k) => wasm.pointMul(point, k)],
+  ['pointMulBase', 57, n, (k) => wasm.pointMulBase(k)],
   // The ring signature's T_i = G·x + A·y: both scalars are secret (the nonce t and, in the signer's slot, 0).
-  ['dmulCT a', (k) => wasm.pointDoubleMulBaseCT(k, point, OTHER)],
-  ['dmulCT b', (k) => wasm.pointDoubleMulBaseCT(OTHER, point, k)],
+  ['dmulCT a', 57, n, (k) => wasm.pointDoubleMulBaseCT(k, point, OTHER)],
+  ['dmulCT b', 57, n, (k) => wasm.pointDoubleMulBaseCT(OTHER, point, k)],
+  // DH3072 with an 80-byte secret exponent: the generator's path (dhKeyPair) and the generic one (shared secret).
+  ['modPow g=2', 80, Math.max(64, n >> 4), (k) => wasm.modPow('modp3072', Uint8Array.of(2), k)],
+  ['modPow peer', 80, Math.max(64, n >> 4), (k) => wasm.modPow('modp3072', PEER, k)],
 ];
-const fixedClasses: [string, Uint8Array][] = [
-  ['zero', new Uint8Array(57)],
-  ['fixed random', randomBytes(57)],
+const fixedClasses = (len: number): [string, Uint8Array][] => [
+  ['zero', new Uint8Array(len)],
+  ['fixed random', randomBytes(len)],
 ];
 
 console.log(`dudect: ${n} measurements per line, classes interleaved at random; |t| < 4.5: no evidence of leakage`);
 let worst = 0;
-for (const [name, op] of ops) {
-  for (const [fixedName, fixed] of fixedClasses) {
-    const t = tStatistics(measure(n, fixed, op));
+for (const [name, len, count, op] of ops) {
+  for (const [fixedName, fixed] of fixedClasses(len)) {
+    const t = tStatistics(measure(count, fixed, op, len === 80 ? 20 : 200));
     worst = Math.max(worst, Math.abs(t.all), Math.abs(t.p50), Math.abs(t.p90));
     const f = (x: number): string => x.toFixed(2).padStart(7);
     console.log(`${name.padEnd(13)} ${fixedName.padEnd(13)} vs random   t(all) ${f(t.all)}   t(p50) ${f(t.p50)}   t(p90) ${f(t.p90)}`);

@@ -309,6 +309,44 @@ test('the base 2 (the SIMD kernel\'s generator path) on edge exponents matches 2
   }
 });
 
+// The SIMD kernel keeps numbers as balanced (signed) radix-2^23 digits: these bases put every 23-bit limb at
+// the edges of the digit range (2^22 - 1, 2^22, 2^22 + 1, 2^23 - 1), where the conversion carries, and the
+// exponents make the intermediate values cross zero (negative digit strings) many times.
+test('the SIMD kernel on bases at the balanced-digit edges and edge exponents vs BigInt', () => {
+  const rnd = seededRandom(0x2323);
+  const limbsOf = (v: bigint, bits: number): bigint => {
+    let x = 0n;
+    for (let k = 0; k * 23 < bits; k++) x |= v << BigInt(23 * k);
+    return x;
+  };
+  for (const g of GROUPS) {
+    const { p, bytes: n } = DH_GROUPS[g];
+    const bits = 8 * n;
+    const top = 2n ** BigInt(bits) - 1n;
+    const bases = [
+      ...[2n ** 22n - 1n, 2n ** 22n, 2n ** 22n + 1n, 2n ** 23n - 1n].map((v) => limbsOf(v, bits) & top),
+      p - 1n, p - 2n, p + 1n, top, (p - 1n) / 2n, (p + 1n) / 2n, 2n ** BigInt(bits - 1), 3n,
+    ];
+    const exps: Uint8Array[] = [
+      new Uint8Array(0),
+      new Uint8Array([1]),
+      new Uint8Array(80).fill(0xff),
+      Uint8Array.of(0x80, ...new Uint8Array(79)),
+      new Uint8Array(n).fill(0xff),
+      rnd(80),
+      rnd(n),
+    ];
+    for (const b of bases) {
+      for (const e of exps) {
+        const want = hex(pad(plainPow(b, bytesToBigBE(e), p), g));
+        for (const impl of [SCALAR, ...(SIMD ? [SIMD] : [])]) {
+          assert.is(hex(impl.modPow(g, pad(b, g), e)), want, `${impl.name} ${g} base ${b.toString(16).slice(0, 12)}.. |e| = ${e.length}`);
+        }
+      }
+    }
+  }
+});
+
 function moduleMemory(ctx: WasmContext): Uint8Array {
   return new Uint8Array((ctx.exports.memory as WebAssembly.Memory).buffer);
 }
@@ -335,7 +373,7 @@ test('10^3 SIMD calls leave the SIMD module\'s memory size unchanged', () => {
   assert.is(moduleMemory(simd).length, before);
 });
 
-test('the SIMD module refuses moduli its reduction does not handle (p != -1 mod 2^22) and bad sizes', () => {
+test('the SIMD module refuses moduli its reduction does not handle (p != -1 mod 2^46) and bad sizes', () => {
   if (!simd) return;
   const ex = simd.exports as Record<string, (...a: number[]) => number>;
   const mem = moduleMemory(simd);
@@ -348,6 +386,7 @@ test('the SIMD module refuses moduli its reduction does not handle (p != -1 mod 
   const p = DH_GROUPS.modp1536.p;
   assert.is(setup(p - 2n ** 21n, 192), 0, 'p - 2^21 (bit 21 clear)');
   assert.is(setup(p - 2n, 192), 0, 'p - 2 (odd, but = -3 mod 2^22)');
+  assert.is(setup(p - 2n ** 40n, 192), 0, 'p - 2^40 (-1 mod 2^23, but not mod 2^46)');
   assert.is(setup(p, 192, 2), 0, 'slot out of range');
   assert.is(setup(p, 200), 0, 'size not a multiple of 8');
   assert.is(ex.modexp_bytes!(1), 0, 'a refused modulus leaves the slot unset');

@@ -11,19 +11,22 @@
 //    by 2^v exactly (v < 32, a scale of each f64 limb by a power of two) and one quotient-estimate reduction,
 //    which costs O(s) instead of a Montgomery product and needs no table. The reduction is exact for moduli
 //    whose top 64 bits are all ones (both RFC 3526 groups; checked at setup, others take the generic path).
+//  - numbers are balanced (signed) digits (modexp-mont.ts): values in Montgomery form lie in (-2p, 2p), and
+//    the result is mapped into [0, p) once at the end by a masked addition of p.
 //    Whether the base is 2 is the only branch on the base, which is public in every use (a generator or a
 //    peer's public value); nothing branches on the exponent.
 import { IO } from '../io';
 import { expWindow, limbsFromBE, limbsToBE, modDouble } from '../mont';
-import { F_BITS, F_BYTES, F_MAX_LIMBS, F_REV_BYTES, fLimbsFor, fMontMul, fMontSqr, fReverse, fWipeScratch } from './modexp-mont';
+import { F_BITS, F_BYTES, F_MAX_LIMBS, F_REV_BYTES, fDigit, fLimbsFor, fMontMul, fMontSqr, fReverse, fWipeScratch } from './modexp-mont';
 
 const F_MASK: u64 = (1 << F_BITS) - 1;
 const SLOTS: i32 = 2;
 const MAX_BYTES: i32 = 384;
 const U32_BYTES: i32 = F_MAX_LIMBS * 4;
 
-// Per slot: p as f64 limbs, its padded reversal, R mod p and R^2 mod p (f64 limbs), p as u32 limbs (the
-// final subtraction), the limb count, the byte length, and the base-2 flag.
+// Per slot: p as balanced f64 digits, their padded reversal, R mod p and R^2 mod p (balanced f64 digits),
+// p as unsigned 23-bit u32 limbs (the final correction and mulPow2), the limb count, the byte length, and
+// the base-2 flag.
 const P_TAB: usize = memory.data(F_BYTES * SLOTS, 16);
 const PREV_TAB: usize = memory.data(F_REV_BYTES * SLOTS, 16);
 const ONE_TAB: usize = memory.data(F_BYTES * SLOTS, 16);
@@ -46,14 +49,36 @@ const TMPU: usize = memory.data(U32_BYTES + 8, 16);
   return tab + <usize>(slot * size);
 }
 
-/** u32 limbs -> f64 limbs. */
+/** Unsigned 23-bit u32 limbs (a value below 2^(23 s - 1)) -> balanced f64 digits. */
 function toF64(r: usize, x: usize, s: i32): void {
-  for (let i = 0; i < s; i++) store<f64>(r + (<usize>i << 3), <f64>load<u32>(x + (<usize>i << 2)));
+  let c: i64 = 0;
+  for (let i = 0; i < s; i++) {
+    c += load<u32>(x + (<usize>i << 2)) as i64;
+    const d = fDigit(c);
+    store<f64>(r + (<usize>i << 3), <f64>d);
+    c = (c - d) >> F_BITS;
+  }
 }
 
-/** f64 limbs -> u32 limbs. */
-function toU32(r: usize, x: usize, s: i32): void {
-  for (let i = 0; i < s; i++) store<u32>(r + (<usize>i << 2), <u32>load<f64>(x + (<usize>i << 3)));
+/**
+ * Balanced f64 digits of x, -p < x < p -> x mod p as unsigned 23-bit u32 limbs: the digits carried into
+ * limbs, then p added under a mask when x is negative (the final carry is the sign: 0 or -1).
+ */
+function toU32ModP(r: usize, x: usize, pu: usize, s: i32): void {
+  let c: i64 = 0;
+  for (let i = 0; i < s; i++) {
+    c += <i64>load<f64>(x + (<usize>i << 3));
+    store<u32>(r + (<usize>i << 2), <u32>(c & <i64>F_MASK));
+    c >>= F_BITS; // arithmetic
+  }
+  const mask = <u32>c; // all ones iff x < 0
+  let carry: u32 = 0;
+  for (let i = 0; i < s; i++) {
+    const o = <usize>i << 2;
+    const v = load<u32>(r + o) + (load<u32>(pu + o) & mask) + carry;
+    store<u32>(r + o, v & <u32>F_MASK);
+    carry = v >> F_BITS; // the carry out of the top limb is 2^(23 s), which cancels x's negative offset
+  }
 }
 
 /** Byte length of the slot's modulus, 0 if the slot was never set up (or the slot number is bad). */
@@ -64,7 +89,7 @@ export function modexp_bytes(slot: i32): i32 {
 
 /**
  * Reads a modulus of `nbytes` (a multiple of 8, at most 384, top byte non-zero) at IO into `slot`.
- * Unlike the scalar module's, it must be -1 mod 2^22 (both RFC 3526 primes are -1 mod 2^64): the
+ * Unlike the scalar module's, it must be -1 mod 2^46 (both RFC 3526 primes are -1 mod 2^64): the
  * Montgomery reduction relies on it (modexp-mont.ts, reduce4). Returns 0 for anything else.
  */
 export function modexp_setup(slot: i32, nbytes: i32): i32 {
@@ -79,11 +104,17 @@ export function modexp_setup(slot: i32, nbytes: i32): i32 {
     return 0;
   }
   toF64(p, pu, s);
+  if (load<f64>(p + 8) != 0) {
+    // p != -1 mod 2^46: the reduction's chain (modexp-mont.ts, reduce4) would be wrong
+    store<i32>(BYTES_TAB + (<usize>slot << 2), 0);
+    return 0;
+  }
   fReverse(slotPtr(PREV_TAB, slot, F_REV_BYTES), p, s);
   let top: u32 = 0xff;
   for (let i = 0; i < 8; i++) top &= load<u8>(IO + <usize>i);
-  store<i32>(POW2_TAB + (<usize>slot << 2), top == 0xff ? 1 : 0);
-  // R mod p and R^2 mod p by doubling 1 in 22-bit integer limbs (public; once per group).
+  // mulPow2 reads its quotient's sign from the carry out of the top limb at bit 23 s - 8 nbytes < 64.
+  store<i32>(POW2_TAB + (<usize>slot << 2), top == 0xff && F_BITS * s - nbytes * 8 < 64 ? 1 : 0);
+  // R mod p and R^2 mod p by doubling 1 in 23-bit integer limbs (public; once per group).
   memory.fill(TMPU, 0, U32_BYTES);
   store<u32>(TMPU, 1);
   for (let k = 0; k < F_BITS * s; k++) modDouble(TMPU, pu, s, F_BITS);
@@ -96,62 +127,66 @@ export function modexp_setup(slot: i32, nbytes: i32): i32 {
   return 1;
 }
 
-/** SEL = TABLE[idx] by reading every entry and keeping one with a mask (no secret-dependent address). */
+/**
+ * SEL = TABLE[idx] by reading every entry and keeping one with a mask (no secret-dependent address).
+ * Two vectors of the result at a time, each accumulated over all entries in a register, the mask from a
+ * vector compare of the entry number with idx: one load per vector and entry (storing and reloading SEL
+ * for every entry cost ~5% of an exponentiation).
+ */
 function select(idx: u32, s: i32): void {
-  const vecs = s >> 1;
-  let entry = TABLE;
-  for (let k: u32 = 0; k < <u32>TABLE_N; k++) {
-    const mask = i32x4.splat(<i32>(0 - (((k ^ idx) - 1) >> 31))); // all ones iff k == idx
-    for (let i = 0; i < vecs; i++) {
-      const o = <usize>i << 4;
-      const v = v128.and(v128.load(entry + o), mask);
-      v128.store(SEL + o, k == 0 ? v : v128.or(v128.load(SEL + o), v));
+  const vecs = s >> 1; // even: s is a multiple of 4
+  const want = i32x4.splat(idx);
+  const one = i32x4.splat(1);
+  for (let i = 0; i < vecs; i += 2) {
+    const o = <usize>i << 4;
+    let a0 = i32x4.splat(0);
+    let a1 = i32x4.splat(0);
+    let kv = i32x4.splat(0);
+    let entry = TABLE + o;
+    for (let k = 0; k < TABLE_N; k++) {
+      const mask = i32x4.eq(kv, want); // all ones iff k == idx
+      a0 = v128.or(a0, v128.and(v128.load(entry), mask));
+      a1 = v128.or(a1, v128.and(v128.load(entry, 16), mask));
+      kv = i32x4.add(kv, one);
+      entry += <usize>F_BYTES;
     }
-    entry += <usize>F_BYTES;
+    v128.store(SEL + o, a0);
+    v128.store(SEL + o, a1, 16);
   }
 }
 
-/** x = x * 2^v mod p (below 2p) for x < 2p, v < 32; needs p's top 64 bits all ones (see the header). */
+/**
+ * x = x * 2^v mod p (|x| < 2p after) for |x| < p, v < 32; needs p's top 64 bits all ones (see the header).
+ * x is balanced digits; pu is p in unsigned limbs.
+ */
 function mulPow2(x: usize, v: u32, s: i32, nbytes: i32, pu: usize): void {
-  // x * 2^v limb by limb is exact in f64 (below 2^53), then carried into 22-bit limbs.
+  // x * 2^v limb by limb is exact in f64 (a power-of-two scale), then carried into unsigned 23-bit limbs
+  // with a signed carry: V = sum TMPU[k] 2^(23k) + c 2^(23s).
   const scale = reinterpret<f64>((<u64>(1023 + v)) << 52);
-  let c: u64 = 0;
+  let c: i64 = 0;
   for (let k = 0; k < s; k++) {
-    c += <u64>(load<f64>(x + (<usize>k << 3)) * scale);
-    store<u32>(TMPU + (<usize>k << 2), <u32>(c & F_MASK));
-    c >>= F_BITS;
+    c += <i64>(load<f64>(x + (<usize>k << 3)) * scale);
+    store<u32>(TMPU + (<usize>k << 2), <u32>(c & <i64>F_MASK));
+    c >>= F_BITS; // arithmetic
   }
-  // q = floor(V / 2^L), L = 8 nbytes: V < 2^(L+32), so q < 2^32, and V - q p lies in [0, 2p).
+  // q = floor(V / 2^L), L = 8 nbytes: |V| < 2^(L+31), so |q| <= 2^31, and with p = 2^L - d, d < 2^(L-63),
+  // W = V - q p = (V - q 2^L) + q d lies in (-2^(L-32), 2^L + 2^(L-32)): |W| < 2p.
   const L = nbytes * 8;
   const kL = L / F_BITS;
   const bL = L % F_BITS;
-  let q: u64 = (load<u32>(TMPU + (<usize>kL << 2)) as u64) >> bL;
+  let q: i64 = (load<u32>(TMPU + (<usize>kL << 2)) as i64) >> bL;
   for (let k = kL + 1; k < s; k++) {
-    const sh = F_BITS * (k - kL) - bL; // public bounds
-    if (sh < 64) q |= (load<u32>(TMPU + (<usize>k << 2)) as u64) << sh;
+    const sh = F_BITS * (k - kL) - bL; // public bounds, below 23 s - L < 64 (checked at setup)
+    q |= (load<u32>(TMPU + (<usize>k << 2)) as i64) << sh;
   }
-  const shc = F_BITS * (s - kL) - bL;
-  if (shc < 64) q |= c << shc;
+  q |= c << (F_BITS * s - L); // the sign (c is 0 or -1) above the unsigned bits: two's complement
+  // W mod 2^(23 s) in balanced digits is W itself (|W| is far below 2^(23 s - 1)).
   let b: i64 = 0;
   for (let k = 0; k < s; k++) {
-    b += (load<u32>(TMPU + (<usize>k << 2)) as i64) - <i64>(q * (load<u32>(pu + (<usize>k << 2)) as u64));
-    store<f64>(x + (<usize>k << 3), <f64>(b & <i64>F_MASK));
-    b >>= F_BITS; // arithmetic: the borrow
-  }
-}
-
-/** r = x mod p for u32 limbs x <= p... x < 2p: subtracts p when x >= p, chosen by a mask. */
-function condSubtract(x: usize, pu: usize, s: i32): void {
-  let borrow: u64 = 0;
-  for (let i = 0; i < s; i++) {
-    const d = (load<u32>(x + (<usize>i << 2)) as u64) - (load<u32>(pu + (<usize>i << 2)) as u64) - borrow;
-    store<u32>(SEL + (<usize>i << 2), <u32>(d & F_MASK)); // SEL is free by now
-    borrow = d >> 63;
-  }
-  const mask = <u32>(0 - (borrow ^ 1)); // x >= p iff no borrow
-  for (let i = 0; i < s; i++) {
-    const o = <usize>i << 2;
-    store<u32>(x + o, (load<u32>(SEL + o) & mask) | (load<u32>(x + o) & ~mask));
+    b += (load<u32>(TMPU + (<usize>k << 2)) as i64) - q * (load<u32>(pu + (<usize>k << 2)) as i64);
+    const d = fDigit(b);
+    store<f64>(x + (<usize>k << 3), <f64>d);
+    b = (b - d) >> F_BITS;
   }
 }
 
@@ -208,12 +243,11 @@ export function modexp_pow(slot: i32, expLen: i32): i32 {
     }
   }
 
-  // Leave Montgomery form (multiply by plain 1: the result is at most p), then subtract p if it is p.
+  // Leave Montgomery form (multiply by plain 1: -p < result < p), then add p if it is negative.
   memory.fill(TMP, 0, <usize>(s << 3));
   store<f64>(TMP, 1.0);
   fMontMul(ACC, ACC, TMP, p, prev, s);
-  toU32(TMPU, ACC, s);
-  condSubtract(TMPU, pu, s);
+  toU32ModP(TMPU, ACC, pu, s);
   limbsToBE(IO, TMPU, nbytes, s, F_BITS);
 
   memory.fill(e, 0, <usize>expLen);
