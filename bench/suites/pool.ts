@@ -346,10 +346,13 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       const M = block[2].mainCpu;
       two.extra.speedupIfCpuGiven = round(Math.max(W, M) / Math.max(Math.max(...block[2].workerCpu), (W + M) / cores));
       // The same bound with every thread's CPU (V8's GC and compiler threads too, which the model above leaves
-      // out) and the one-worker op's measured time: the two-worker op cannot finish before all the CPU it
-      // spent, spread over the cores with none idle, nor before its busiest worker's CPU. The ceiling of
-      // speedupVsOne this pool and this V8 allow on a machine of our own.
-      two.extra.speedupCeiling = round(one.usPerOp / 1000 / Math.max(Math.max(...block[2].workerCpu) / ROUNDS, block[2].cpu / ROUNDS / cores));
+      // out), from CPU time only so that a loaded machine's waits do not enter it: with a core per ready thread,
+      // the one-worker op takes max(its worker's CPU, all its CPU / cores) and the two-worker op at least
+      // max(its busiest worker's CPU, all its CPU / cores) — reached only if no core is ever idle. The ceiling
+      // of speedupVsOne that this pool and this V8 allow on a machine of our own.
+      const t1 = Math.max(block[1].workerCpu.reduce((x, y) => x + y, 0), block[1].cpu / cores);
+      const t2 = Math.max(Math.max(...block[2].workerCpu), block[2].cpu / cores);
+      two.extra.speedupCeiling = round(t1 / t2);
       return { one, two };
     } finally {
       gc.disconnect();
