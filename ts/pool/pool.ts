@@ -41,9 +41,16 @@ export interface PoolOptions {
   checkpoints?: 'every-call' | 'manual';
   /** Called with each checkpoint, in order per account; the call's promise waits for it (store, then transmit). */
   onCheckpoint?: (accountId: string, bytes: Uint8Array) => void | Promise<void>;
-  /** Most calls per postMessage (default 32: a batch's results are settled in one stretch of the main thread). */
+  /**
+   * Most calls per postMessage (default 8). A batch's results are settled in one stretch of the main thread
+   * and none of them leaves the worker before the whole batch ran, so small batches keep both short: a
+   * conversation's next step (a DAKE's next message, a reply) reaches its worker sooner.
+   */
   maxBatchCalls?: number;
-  /** Batches sent to one worker and not yet answered (default 2: one running, one ready behind it). */
+  /**
+   * Batches sent to one worker and not yet answered (default 8: one running, seven ready behind it; with
+   * maxBatchCalls 8, up to 64 calls queued in the worker, so it keeps working while this thread is late).
+   */
   maxInFlight?: number;
   /** A call that has not settled after this long is rejected with reason 'timeout' (default 30 s). */
   callTimeoutMs?: number;
@@ -103,8 +110,8 @@ type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBa
 const DEFAULTS: Resolved = {
   checkpoints: 'every-call',
   workerNice: 10,
-  maxBatchCalls: 32,
-  maxInFlight: 2,
+  maxBatchCalls: 8,
+  maxInFlight: 8,
   callTimeoutMs: 30_000,
   maxRestarts: 3,
   maxQueuedCalls: 100_000,
