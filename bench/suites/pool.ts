@@ -27,8 +27,8 @@
  * average before the run (`uptime`: this machine is shared).
  *
  * Impl: 'hybrid' when that backend exists in this build (the OpenSSL-assisted one of issue 14), else 'wasm'.
- * Knobs for reruns: OTR_POOL_SESSIONS (N), OTR_POOL_IN_FLIGHT and OTR_POOL_BATCH (the pool's maxInFlight and
- * maxBatchCalls; defaults otherwise).
+ * Knobs for reruns: OTR_POOL_SESSIONS (N), OTR_POOL_IN_FLIGHT, OTR_POOL_BATCH and OTR_POOL_NICE (the pool's
+ * maxInFlight, maxBatchCalls and workerNice; defaults otherwise).
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -52,6 +52,7 @@ const FAN_OUT = 50;
 const TUNING = {
   ...(process.env.OTR_POOL_IN_FLIGHT ? { maxInFlight: Number(process.env.OTR_POOL_IN_FLIGHT) } : {}),
   ...(process.env.OTR_POOL_BATCH ? { maxBatchCalls: Number(process.env.OTR_POOL_BATCH) } : {}),
+  ...(process.env.OTR_POOL_NICE ? { workerNice: Number(process.env.OTR_POOL_NICE) } : {}),
 };
 const ENV = new URL(import.meta.url);
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
@@ -233,7 +234,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0 });
+      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -245,8 +246,19 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const c0 = process.cpuUsage();
           const s0 = schedAll(p.pool);
           const t = performance.now();
+          // When each worker last had a call queued or running (sampled every 5 ms): the op's tail is the time
+          // from the first worker running out of work to the op's end — one core idle while the other finishes.
+          const lastBusy = p.pool.stats().workers.map(() => t);
+          const sampler = setInterval(() => {
+            const now = performance.now();
+            p.pool.stats().workers.forEach((s, i) => {
+              if (s.pending > 0) lastBusy[i] = now;
+            });
+          }, 5);
           await op(p.sessions, k);
           const dt = performance.now() - t;
+          clearInterval(sampler);
+          block[w].tail += t + dt - Math.min(...lastBusy);
           times[w].push(dt);
           const c1 = process.cpuUsage(c0);
           const s1 = schedAll(p.pool);
@@ -299,6 +311,13 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         // Run-queue wait per op (schedstat): time our threads were ready to run but had no core. Near 0 on a
         // machine of our own; on a shared one it is the CPU the speed-up did not get. `coresUsed` is the CPU
         // the process got per second of the op (≤ 2 on this machine; 2 workers can only use 2 if given them).
+        // CPU of the process's other threads (V8's platform threads: concurrent and parallel garbage collection
+        // of every isolate, compilation; libuv): it runs on the same two cores as the workers.
+        otherCpuMsPerOp: round((b.cpu - b.mainCpu - workerCpu) / ROUNDS),
+        // Mean idle time of the workers per op (1 - event-loop utilization, × the op's wall time).
+        workerIdleMsPerOp: round((1 - b.busy.reduce((x, y) => x + y, 0) / Math.max(1, b.busy.length)) * (b.wall / ROUNDS)),
+        // The op's tail: from the moment the first worker had nothing queued or running to the op's end.
+        tailMsPerOp: round(b.tail / ROUNDS),
         mainWaitMsPerOp: round(b.mainWait / ROUNDS),
         workerWaitMsPerOp: round(b.workerWait / ROUNDS),
         coresUsed: round(b.cpu / b.wall),
@@ -326,6 +345,14 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       const W = block[2].workerCpu.reduce((x, y) => x + y, 0);
       const M = block[2].mainCpu;
       two.extra.speedupIfCpuGiven = round(Math.max(W, M) / Math.max(Math.max(...block[2].workerCpu), (W + M) / cores));
+      // The same bound with every thread's CPU (V8's GC and compiler threads too, which the model above leaves
+      // out), from CPU time only so that a loaded machine's waits do not enter it: with a core per ready thread,
+      // the one-worker op takes max(its worker's CPU, all its CPU / cores) and the two-worker op at least
+      // max(its busiest worker's CPU, all its CPU / cores) — reached only if no core is ever idle. The ceiling
+      // of speedupVsOne that this pool and this V8 allow on a machine of our own.
+      const t1 = Math.max(block[1].workerCpu.reduce((x, y) => x + y, 0), block[1].cpu / cores);
+      const t2 = Math.max(Math.max(...block[2].workerCpu), block[2].cpu / cores);
+      two.extra.speedupCeiling = round(t1 / t2);
       return { one, two };
     } finally {
       gc.disconnect();

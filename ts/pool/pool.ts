@@ -41,9 +41,16 @@ export interface PoolOptions {
   checkpoints?: 'every-call' | 'manual';
   /** Called with each checkpoint, in order per account; the call's promise waits for it (store, then transmit). */
   onCheckpoint?: (accountId: string, bytes: Uint8Array) => void | Promise<void>;
-  /** Most calls per postMessage (default 32: a batch's results are settled in one stretch of the main thread). */
+  /**
+   * Most calls per postMessage (default 8). A batch's results are settled in one stretch of the main thread
+   * and none of them leaves the worker before the whole batch ran, so small batches keep both short: a
+   * conversation's next step (a DAKE's next message, a reply) reaches its worker sooner.
+   */
   maxBatchCalls?: number;
-  /** Batches sent to one worker and not yet answered (default 2: one running, one ready behind it). */
+  /**
+   * Batches sent to one worker and not yet answered (default 8: one running, seven ready behind it; with
+   * maxBatchCalls 8, up to 64 calls queued in the worker, so it keeps working while this thread is late).
+   */
   maxInFlight?: number;
   /** A call that has not settled after this long is rejected with reason 'timeout' (default 30 s). */
   callTimeoutMs?: number;
@@ -53,12 +60,19 @@ export interface PoolOptions {
   maxQueuedCalls?: number;
   /** Characters of message text waiting or running before new calls are refused (default 256 Mi). */
   maxQueuedChars?: number;
+  /**
+   * How much lower than the main thread the workers run (a nice increment, 0–19; Linux only, where a thread
+   * can be reniced alone; ignored elsewhere). Default 10: when a worker and the event loop are both ready, the
+   * event loop runs first, so it settles results and sends the next batch without waiting behind its own
+   * workers (the pool's CPU is theirs either way). 0 leaves them at the process's priority.
+   */
+  workerNice?: number;
   /** V8 heap limits per worker (node:worker_threads ResourceLimits). */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
 
 export interface PoolStats {
-  workers: { index: number; threadId: number; running: boolean; backend: string | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
+  workers: { index: number; threadId: number; running: boolean; backend: string | undefined; nice: number | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
   accounts: number;
   /** Calls waiting or running. */
   pending: number;
@@ -91,12 +105,13 @@ interface AccountEntry {
   unloading: boolean;
 }
 
-type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
+type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
 
 const DEFAULTS: Resolved = {
   checkpoints: 'every-call',
-  maxBatchCalls: 32,
-  maxInFlight: 2,
+  workerNice: 10,
+  maxBatchCalls: 8,
+  maxInFlight: 8,
   callTimeoutMs: 30_000,
   maxRestarts: 3,
   maxQueuedCalls: 100_000,
@@ -134,7 +149,7 @@ export class OtrPool {
           i,
           {
             url: WORKER_URL,
-            config: { backend: pool.o.backend ?? 'auto', checkpoints: pool.o.checkpoints, ...(environment ? { environment } : {}) },
+            config: { backend: pool.o.backend ?? 'auto', checkpoints: pool.o.checkpoints, nice: pool.o.workerNice, ...(environment ? { environment } : {}) },
             maxBatchCalls: pool.o.maxBatchCalls,
             maxInFlight: pool.o.maxInFlight,
             callTimeoutMs: pool.o.callTimeoutMs,
@@ -325,7 +340,7 @@ export class OtrPool {
 
   stats(): PoolStats {
     return {
-      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, accounts: s.accounts, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
+      workers: this.slots.map((s) => ({ index: s.index, threadId: s.threadId, running: s.running, backend: s.backend, nice: s.nice, accounts: s.accounts, pending: s.pendingCalls, restarts: s.restarts, dead: s.dead })),
       accounts: this.accounts.size,
       pending: this.pending,
       calls: this.calls,
@@ -662,6 +677,7 @@ function checkOptions(o: PoolOptions): PoolOptions {
   posInt(o.callTimeoutMs, 'callTimeoutMs');
   posInt(o.maxQueuedCalls, 'maxQueuedCalls');
   posInt(o.maxQueuedChars, 'maxQueuedChars');
+  if (o.workerNice !== undefined && (!Number.isInteger(o.workerNice) || o.workerNice < 0 || o.workerNice > 19)) throw new OtrArgumentError('workerNice must be an integer from 0 to 19');
   if (o.maxRestarts !== undefined && (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0)) throw new OtrArgumentError('maxRestarts must be an integer >= 0');
   if (o.checkpoints !== undefined && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'every-call' or 'manual'");
   if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') throw new OtrArgumentError('onCheckpoint must be a function');

@@ -62,6 +62,8 @@ export interface BatchReply {
 export interface ReadyMessage {
   kind: 'ready';
   backend: BackendName;
+  /** The scheduling nice value the worker thread runs at (Linux), or undefined where the pool leaves it alone. */
+  nice: number | undefined;
 }
 
 export type WorkerMessage = BatchReply | ReadyMessage;
@@ -73,6 +75,8 @@ export interface WorkerConfig {
   environment?: string;
   /** 'every-call': serialize after each call that may change the account; 'manual': only when asked. */
   checkpoints: 'every-call' | 'manual';
+  /** Nice increment for the worker thread itself (Linux only; 0: leave it alone). See pool.ts, workerNice. */
+  nice: number;
 }
 
 /** What `create` and `load` return. */

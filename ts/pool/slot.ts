@@ -73,6 +73,8 @@ export class WorkerSlot {
   /** Accounts the pool routes here (kept by the pool). */
   accounts = 0;
   backend: string | undefined;
+  /** The nice value the current worker thread runs at (Linux), or undefined. */
+  nice: number | undefined;
   threadId = -1;
   dead = false;
   /** A worker thread of this slot is alive (false after close() or while a replacement starts). */
@@ -198,6 +200,7 @@ export class WorkerSlot {
           this.running = true;
           this.startFailures = 0;
           this.backend = m.backend;
+          this.nice = m.nice;
           this.threadId = w.threadId;
           onReady?.();
           this.flush();

@@ -13,6 +13,7 @@
  * so the host may name a module (`environment` in the pool options) whose `environment(accountId)` returns
  * `{ random?, clock? }` for each account. Tests use it for seeded, reproducible runs.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
 import { equalBytes, utf8, wipe } from '../bytes.js';
@@ -43,6 +44,23 @@ const config = workerData as WorkerConfig;
 const port = parentPort;
 if (!port) throw new Error('otr4/pool: worker.js runs only as a worker thread');
 
+/**
+ * Below the main thread: on Linux, setpriority(PRIO_PROCESS, 0) changes the calling *thread* only (threads are
+ * tasks there), so this worker yields to the host's event loop whenever both are ready, and the main thread
+ * hands out results and the next batches at once instead of waiting for a core behind its own workers. Elsewhere
+ * the same call would renice the whole process, so it is not made. Best effort: a failure leaves the default.
+ */
+function lowerOwnPriority(increment: number): number | undefined {
+  if (process.platform !== 'linux' || !(increment > 0)) return undefined;
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + increment));
+  } catch {
+    // not permitted in this sandbox: run at the inherited priority
+  }
+  return getPriority(0);
+}
+
+const nice = lowerOwnPriority(config.nice);
 const { backend } = await init({ backend: config.backend });
 const env: PoolEnvironment = config.environment ? ((await import(config.environment)) as PoolEnvironment) : {};
 const accounts = new Map<string, Held>();
@@ -200,4 +218,4 @@ port.on('message', (m: BatchRequest) => {
   }
 });
 
-port.postMessage({ kind: 'ready', backend });
+port.postMessage({ kind: 'ready', backend, nice });
