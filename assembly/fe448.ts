@@ -620,3 +620,77 @@ export function feFromBytes(o: Fe, src: usize): u64 {
   for (let i: usize = 0; i < 64; i += 4) carry = (<u64>load<u32>(o + i) + carry + <u64>(i == 0 || i == 32)) >> 28;
   return carry - 1;
 }
+
+// ---- Legendre symbol, VARIABLE time (public values only) -------------------------------------------------------
+
+const JA: usize = memory.data(64, 16); // a and n as 7 little-endian u64 words (+ one spare)
+const JN: usize = memory.data(64, 16);
+const P_BYTES: usize = memory.data<u8>([
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+]);
+
+/** True iff a is a non-zero square mod p (the Legendre symbol (a|p) = 1), by the binary Jacobi algorithm on
+ *  seven 64-bit words: strip factors of 2 from a (each flips the sign when n = 3, 5 mod 8), swap when a < n
+ *  (quadratic reciprocity flips it when both are 3 mod 4), subtract. About 450 rounds of word operations
+ *  instead of a 446-squaring exponentiation. VARIABLE time: branches on a. Equal to a^((p-1)/2) == 1
+ *  (tested against it). */
+export function feIsSquareVar(a: Fe): bool {
+  feToBytes(JA, a);
+  memory.copy(JN, P_BYTES, 56);
+  store<u64>(JA + 56, 0);
+  store<u64>(JN + 56, 0);
+  let t: i32 = 1;
+  while (true) {
+    // a == 0?
+    let top: i32 = 6;
+    while (top >= 0 && load<u64>(JA + (<usize>top << 3)) == 0) top--;
+    if (top < 0) break;
+    // Strip the factors of 2: whole words, then the rest.
+    let zw: i32 = 0;
+    while (load<u64>(JA + (<usize>zw << 3)) == 0) zw++;
+    const zb = <i32>ctz(load<u64>(JA + (<usize>zw << 3)));
+    if (zw > 0) {
+      for (let i: i32 = 0; i < 7; i++) store<u64>(JA + (<usize>i << 3), i + zw < 7 ? load<u64>(JA + (<usize>(i + zw) << 3)) : 0);
+    }
+    if (zb > 0) {
+      const s = <u64>zb;
+      for (let i: usize = 0; i < 7; i++) {
+        const hi = load<u64>(JA + ((i + 1) << 3)); // word 7 is the zero spare
+        store<u64>(JA + (i << 3), (load<u64>(JA + (i << 3)) >> s) | (hi << (64 - s)));
+      }
+    }
+    const n0 = load<u64>(JN);
+    if ((((zw << 6) + zb) & 1) != 0 && ((n0 & 7) == 3 || (n0 & 7) == 5)) t = -t;
+    // a < n: swap, with reciprocity.
+    let less = false;
+    for (let i: i32 = 6; i >= 0; i--) {
+      const x = load<u64>(JA + (<usize>i << 3)), y = load<u64>(JN + (<usize>i << 3));
+      if (x != y) {
+        less = x < y;
+        break;
+      }
+    }
+    if (less) {
+      for (let i: usize = 0; i < 56; i += 8) {
+        const x = load<u64>(JA + i);
+        store<u64>(JA + i, load<u64>(JN + i));
+        store<u64>(JN + i, x);
+      }
+      if ((load<u64>(JA) & 3) == 3 && (load<u64>(JN) & 3) == 3) t = -t;
+    }
+    // a -= n (both odd, a >= n: the difference is even).
+    let borrow: u64 = 0;
+    for (let i: usize = 0; i < 56; i += 8) {
+      const x = load<u64>(JA + i), y = load<u64>(JN + i);
+      const d = x - y - borrow;
+      borrow = <u64>(x < y || (x == y && borrow != 0));
+      store<u64>(JA + i, d);
+    }
+  }
+  // n = gcd(a, p): 1 unless a = 0 mod p.
+  let one = load<u64>(JN) == 1;
+  for (let i: usize = 8; i < 56; i += 8) one = one && load<u64>(JN + i) == 0;
+  return one && t == 1;
+}
