@@ -25,7 +25,7 @@
 import { IO } from './io';
 import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geIsIdentity, geIdentity, geEncodeBatch } from './ge448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe } from './ge448mul';
-import { SC_SIZE, scReduceWide, scWipe } from './sc448';
+import { SC_SIZE, scReduce57, scWipe } from './sc448';
 import { geIsTorsionFree } from './ge448subgroup';
 
 const SLOT: usize = 64;
@@ -47,7 +47,6 @@ const QP: Ge = memory.data(<i32>GE_SIZE, 16);
 const ADD: Ge = memory.data(<i32>GE_SIZE, 16);
 const KS: usize = memory.data(7 * <i32>SC_SIZE, 16); // t, c1..c3, r1..r3 reduced
 const KX: usize = memory.data(<i32>SC_SIZE, 16);
-const WIDE: usize = memory.data(128, 16);
 const PUB_ENC: usize = memory.data(64, 16);
 
 function wipeAll(): void {
@@ -60,16 +59,13 @@ function wipeAll(): void {
   memory.fill(ADD, 0, GE_SIZE);
   memory.fill(KS, 0, 7 * SC_SIZE);
   scWipe(KX);
-  memory.fill(WIDE, 0, 128);
   memory.fill(PUB_ENC, 0, 64);
   geMulWipe(); // also the field and formula scratch
 }
 
 /** k = (57-byte little-endian integer at src) mod q. */
 function loadScalar(k: usize, src: usize): void {
-  memory.fill(WIDE, 0, 128);
-  memory.copy(WIDE, src, 57);
-  scReduceWide(k, WIDE);
+  scReduce57(k, src);
 }
 
 @inline function ks(i: i32): usize { return KS + <usize>i * SC_SIZE; } // 0 = t, 1..3 = c, 4..6 = r
