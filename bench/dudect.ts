@@ -76,7 +76,26 @@ const ops: [string, (k: Uint8Array) => unknown][] = [
   // The ring signature's T_i = G·x + A·y: both scalars are secret (the nonce t and, in the signer's slot, 0).
   ['dmulCT a', (k) => wasm.pointDoubleMulBaseCT(k, point, OTHER)],
   ['dmulCT b', (k) => wasm.pointDoubleMulBaseCT(OTHER, point, k)],
+  // The fused ring-signature commitments: the nonce t, a simulated slot's c, the secret, and the signer's slot
+  // itself (slot = k[0] mod 3, so the fixed classes sign in one slot and the random class in any).
+  ['ring t', (k) => ringCommit(k, OTHER, OTHER, 1)],
+  ['ring c', (k) => ringCommit(OTHER, k, OTHER, 1)],
+  ['ring secret', (k) => ringCommit(OTHER, OTHER, k, 1)],
+  ['ring slot', (k) => ringCommit(OTHER, OTHER, OTHER, k[0]! % 3)],
 ];
+const RING = [1, 2, 3].map((i) => wasm.pointMulBase(Uint8Array.of(i)));
+function ringCommit(t: Uint8Array, c: Uint8Array, secret: Uint8Array, slot: number): unknown {
+  return wasm.ringSignCommitments!({
+    ring: RING,
+    validate: false,
+    signer: [0, 1, 2].map((i) => (i === slot ? -1 : 0)),
+    secret,
+    publicKey: RING[slot]!,
+    t,
+    c: [c, c, c],
+    r: [OTHER, OTHER, OTHER],
+  });
+}
 const fixedClasses: [string, Uint8Array][] = [
   ['zero', new Uint8Array(57)],
   ['fixed random', randomBytes(57)],
