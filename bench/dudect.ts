@@ -83,7 +83,7 @@ const ops: [string, (k: Uint8Array) => unknown][] = [
   ['ring secret', (k) => ringCommit(OTHER, OTHER, k, 1)],
   ['ring slot', (k) => ringCommit(OTHER, OTHER, OTHER, k[0]! % 3)],
 ];
-const RING = [1, 2, 3].map((i) => wasm.pointMulBase(Uint8Array.of(i)));
+const RING = [1, 2, 3].map((i) => wasm.pointMulBase(new Uint8Array(57).fill(i)));
 function ringCommit(t: Uint8Array, c: Uint8Array, secret: Uint8Array, slot: number): unknown {
   return wasm.ringSignCommitments!({
     ring: RING,
