@@ -484,22 +484,26 @@ export function feInv(o: Fe, a: Fe): void {
   feCanon(DS_T, a);
   for (let i: usize = 0; i < 16; i++) store<i64>(DS_G + (i << 3), <i64>load<u32>(DS_T + (i << 2)));
   store<i64>(DS_G + 128, 0);
-  let delta: i64 = 1;
+  let zeta: i64 = -1; // -delta, delta = 1
   for (let batch: i32 = 0; batch < DS_BATCHES; batch++) {
     // The low 56 bits of f and g decide the next 28 divsteps.
     let f = load<i64>(DS_F) | (load<i64>(DS_F + 8) << 28);
     let g = load<i64>(DS_G) | (load<i64>(DS_G + 8) << 28);
     let u: i64 = 1, v: i64 = 0, q: i64 = 0, r: i64 = 1;
     for (let j: i32 = 0; j < DS_N; j++) {
+      // With zeta = -delta: when g is odd, g -= f if delta > 0 (else g += f), and the rows follow; when also
+      // delta > 0, f += (the new g), which makes f the old g: the swap without a swap.
+      const pos = zeta >> 63; // all-ones iff delta > 0
       const odd = <i64>0 - (g & 1);
-      const s = odd & ((<i64>0 - delta) >> 63); // delta > 0 and g odd: swap, negating the new g row
-      let x = (f ^ g) & s; f ^= x; g ^= x; g = (g ^ s) - s;
-      x = (u ^ q) & s; u ^= x; q ^= x; q = (q ^ s) - s;
-      x = (v ^ r) & s; v ^= x; r ^= x; r = (r ^ s) - s;
-      delta = (delta ^ s) - s;
-      g += f & odd; q += u & odd; r += v & odd;
+      g += ((f ^ pos) - pos) & odd;
+      q += ((u ^ pos) - pos) & odd;
+      r += ((v ^ pos) - pos) & odd;
+      const s = pos & odd;
+      zeta = (zeta ^ s) - 1 - s; // delta' = 1 - delta (swap) or 1 + delta
+      f += g & s;
+      u += q & s;
+      v += r & s;
       g >>= 1; u <<= 1; v <<= 1;
-      delta += 1;
     }
     dsUpdate(DS_F, DS_G, u, v, q, r, false);
     dsUpdate(DS_D, DS_E, u, v, q, r, true);
