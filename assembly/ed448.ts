@@ -19,7 +19,7 @@
 import { IO } from './io';
 import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geEncode, geIsIdentity } from './ge448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe, geInitTables } from './ge448mul';
-import { SC_SIZE, scReduceWide, scMulAdd, scToBytes, scWipe } from './sc448';
+import { SC_SIZE, scReduceWide, scReduce57, scMulAdd, scToBytes, scWipe } from './sc448';
 import { geIsTorsionFree } from './ge448subgroup';
 
 const S0: usize = IO;
@@ -51,8 +51,13 @@ function wipeAll(): void {
   geMulWipe(); // also the field and formula scratch
 }
 
-/** k = (little-endian integer of n <= 114 bytes at src) mod q. */
+/** k = (little-endian integer of n <= 114 bytes at src) mod q; the 57 bytes of every scalar argument take
+ *  the multiplication-free path. */
 function loadScalar(k: usize, src: usize, n: usize): void {
+  if (n == 57) {
+    scReduce57(k, src);
+    return;
+  }
   memory.fill(WIDE, 0, 128);
   memory.copy(WIDE, src, n);
   scReduceWide(k, WIDE);

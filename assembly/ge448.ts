@@ -150,6 +150,37 @@ export function geEncode(dst: usize, p: Ge): void {
   store<u8>(dst + 56, <u8>(feParity(V) << 7));
 }
 
+// Prefix products of the Z coordinates for `geEncodeBatch` (at most ENC_BATCH_MAX points).
+export const ENC_BATCH_MAX: i32 = 4;
+const ZP: usize = memory.data(ENC_BATCH_MAX * 64, 16);
+const ZI: Fe = memory.data(64, 16);
+const ZA: Fe = memory.data(64, 16);
+
+/** Writes the 57-byte encodings of n <= ENC_BATCH_MAX extended points laid end to end at pts (GE_SIZE
+ *  apart) to dst, dst + stride, ...: one inversion for all of them (Montgomery's trick: invert the product of
+ *  the Z coordinates, then peel each 1/Z_i off with two multiplications). Z is never 0 for a point reached
+ *  by the complete formulas, so the product is invertible. Same bytes as n calls of `geEncode`. */
+export function geEncodeBatch(dst: usize, stride: usize, pts: usize, n: i32): void {
+  feCopy(ZP, gZ(pts));
+  for (let i: i32 = 1; i < n; i++) feMul(ZP + <usize>i * 64, ZP + <usize>(i - 1) * 64, gZ(pts + <usize>i * GE_SIZE));
+  feInv(ZA, ZP + <usize>(n - 1) * 64); // 1/(Z_0 ... Z_{n-1})
+  for (let i: i32 = n - 1; i >= 0; i--) {
+    const p = pts + <usize>i * GE_SIZE;
+    if (i > 0) {
+      feMul(ZI, ZA, ZP + <usize>(i - 1) * 64); // 1/Z_i
+      feMul(ZA, ZA, gZ(p)); // 1/(Z_0 ... Z_{i-1})
+    } else feCopy(ZI, ZA);
+    feMul(V, gX(p), ZI);
+    feMul(U, gY(p), ZI);
+    const d = dst + <usize>i * stride;
+    feToBytes(d, U);
+    store<u8>(d + 56, <u8>(feParity(V) << 7));
+  }
+  memory.fill(ZP, 0, ENC_BATCH_MAX * 64);
+  memory.fill(ZI, 0, 64);
+  memory.fill(ZA, 0, 64);
+}
+
 /** Decodes 57 bytes at src into the extended point o (RFC 8032 section 5.2.3). Returns true iff the
  *  encoding is canonical and on the curve: y < p, bits 448..454 zero, x recoverable, and not x = 0 with the
  *  sign bit set. o holds garbage when it returns false. Points are public, but the work is uniform anyway. */

@@ -48,37 +48,36 @@ function recode16(k: Sc): void {
   }
 }
 
-/** o = table[|d| - 1] (or `none` for d = 0), then negated if d < 0, for a digit d in [-8, 8]. Every word
- *  of all 8 entries is read and masked whatever d is; `size` bytes per entry. */
+/** o = table[|d| - 1] (or the identity for d = 0), then negated if d < 0, for a digit d in [-8, 8]. Every
+ *  word of all 8 entries is read and masked whatever d is; `size` bytes per entry (a multiple of 16). The
+ *  identity is not read from a ninth entry: its only non-zero words are y = 1 (byte 64) and, in cached form
+ *  (`cachedId`), Z = 1 (byte 128), which are ORed in under the d = 0 mask. */
 @inline
-function select8(o: usize, table: usize, none: usize, size: usize, d: i32): u64 {
+function select8(o: usize, table: usize, size: usize, cachedId: bool, d: i32): u64 {
   const s = d >> 31;
   const a = (d ^ s) - s;
   const m0 = eqMask(a, 0), m1 = eqMask(a, 1), m2 = eqMask(a, 2), m3 = eqMask(a, 3), m4 = eqMask(a, 4);
   const m5 = eqMask(a, 5), m6 = eqMask(a, 6), m7 = eqMask(a, 7), m8 = eqMask(a, 8);
-  for (let w: usize = 0; w < size; w += 8) {
+  for (let w: usize = 0; w < size; w += 16) {
     const e = table + w;
     store<u64>(o + w,
-      (load<u64>(none + w) & m0) | (load<u64>(e) & m1) | (load<u64>(e + size) & m2) | (load<u64>(e + 2 * size) & m3) |
+      (load<u64>(e) & m1) | (load<u64>(e + size) & m2) | (load<u64>(e + 2 * size) & m3) |
       (load<u64>(e + 3 * size) & m4) | (load<u64>(e + 4 * size) & m5) | (load<u64>(e + 5 * size) & m6) |
       (load<u64>(e + 6 * size) & m7) | (load<u64>(e + 7 * size) & m8));
+    store<u64>(o + w + 8,
+      (load<u64>(e + 8) & m1) | (load<u64>(e + size + 8) & m2) | (load<u64>(e + 2 * size + 8) & m3) |
+      (load<u64>(e + 3 * size + 8) & m4) | (load<u64>(e + 4 * size + 8) & m5) | (load<u64>(e + 5 * size + 8) & m6) |
+      (load<u64>(e + 6 * size + 8) & m7) | (load<u64>(e + 7 * size + 8) & m8));
   }
+  const one = m0 & 1;
+  store<u64>(o + 64, load<u64>(o + 64) | one);
+  if (cachedId) store<u64>(o + 128, load<u64>(o + 128) | one);
   return <u64>(<i64>s);
 }
 
-// The identity as a cached point (0, 1, 1, 0) and as a niels point (0, 1, 0).
-const ID_CACHED: usize = memory.data<u32>([
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-], 16);
-const ID_NIELS: usize = memory.data<u32>([
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-], 16);
-
 /** o = d * P (cached form) for a digit d in [-8, 8], in constant time. */
 function selectCached(o: Ge, d: i32): void {
-  geCondNegCached(o, select8(o, VT, ID_CACHED, GE_SIZE, d));
+  geCondNegCached(o, select8(o, VT, GE_SIZE, true, d));
 }
 
 /** o = P*k (extended, T set), constant time in k. P is an extended point with T set. */
@@ -134,7 +133,7 @@ const NS: usize = memory.data(<i32>NIELS_SIZE, 16); // the selected niels entry
 
 /** o = d * 16^pos * G (niels form) for a digit d in [-8, 8], in constant time. */
 function selectNiels(o: usize, pos: i32, d: i32): void {
-  geCondNegNiels(o, select8(o, BASE_T + <usize>pos * 8 * NIELS_SIZE, ID_NIELS, NIELS_SIZE, d));
+  geCondNegNiels(o, select8(o, BASE_T + <usize>pos * 8 * NIELS_SIZE, NIELS_SIZE, false, d));
 }
 
 /** o = G*k (extended, T set), constant time in k. */

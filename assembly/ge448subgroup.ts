@@ -16,10 +16,12 @@
 //      χ((2·d·x² - 2(1 + r)) · d·x² · (1 - d) · (1 - y)) = 1. Either root r gives the same answer (the two
 //      halves differ by the order-2 point, which is in 2E). x = 0 (the identity, (0, -1)) makes it 0: rejected.
 //
-// Cost: two exponentiations to (p - 3)/4 (about 890 squarings) against ~446 doublings and ~40 additions for
-// q·P. Tests (test/ed448-group.test.ts) compare the answer with noble's q·P check on random points of all four
-// cosets and on every small-order point. Public input: nothing here needs to be constant time, but it is.
-import { Fe, feMul, feSqr, feSub, feAdd, feMulSmall, feOne, feNeg, feEq, fePowP34, feWipe } from './fe448';
+// Cost: one exponentiation to (p - 3)/4 (about 445 squarings, for r) and one Legendre symbol by the binary
+// Jacobi algorithm (about half an exponentiation), against ~446 doublings and ~40 additions for q·P. Tests
+// (test/ed448-group.test.ts) compare the answer with noble's q·P check on random points of all four cosets and
+// on every small-order point. Public input: the Legendre symbol is VARIABLE time (it branches on the value);
+// only public points may come here (received keys and ring members), never a secret one.
+import { Fe, feMul, feSqr, feSub, feAdd, feMulSmall, feOne, feNeg, feEq, fePowP34, feWipe, feIsSquareVar } from './fe448';
 import { Ge, D_ABS, gX, gY } from './ge448';
 
 const ONE: Fe = memory.data(64, 16);
@@ -28,14 +30,6 @@ const S: Fe = memory.data(64, 16); // 1 - d·x²
 const R: Fe = memory.data(64, 16); // √S
 const T: Fe = memory.data(64, 16);
 const W: Fe = memory.data(64, 16);
-
-/** All-ones iff a^((p-1)/2) = 1, i.e. a is a non-zero square (a^((p-1)/2) = a · (a^((p-3)/4))²). */
-function isNonZeroSquare(a: Fe): u64 {
-  fePowP34(T, a);
-  feSqr(T, T);
-  feMul(T, T, a);
-  return feEq(T, ONE);
-}
 
 /** True iff the (decoded, on-curve, Z = 1) point p lies in the subgroup of order q. The identity is in it;
  *  callers that must refuse the identity check that separately. */
@@ -59,7 +53,7 @@ export function geIsTorsionFree(p: Ge): bool {
   feMulSmall(W, W, D_ABS + 1);
   feSub(T, ONE, gY(p));
   feMul(W, W, T);
-  ok &= isNonZeroSquare(W);
+  if (!feIsSquareVar(W)) ok = 0; // public point: variable time is fine here
   feWipe(DX2); feWipe(S); feWipe(R); feWipe(T); feWipe(W);
   return ok != 0;
 }

@@ -5,3 +5,4 @@ export * from './keccak';
 export * from './chacha20';
 export * from './ed448';
 export * from './modexp';
+export * from './ed448ring';

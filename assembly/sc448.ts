@@ -138,6 +138,59 @@ export function scReduceWide(o: Sc, src: usize): void {
 const RW_X: usize = memory.data(64, 16);
 const RW_ACC: usize = memory.data(64, 16);
 
+// 4q and 2q in 28-bit limbs, for the subtraction cascade of `scReduce57`.
+const Q4: usize = memory.data<u32>([
+  0xd6113cc, 0xe30a4aa, 0x63d548d, 0x09ca371, 0xa4085b3, 0x26bb58d, 0x7113b6d, 0xf3288fa,
+  0xffffffd, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0,
+]);
+const Q2: usize = memory.data<u32>([
+  0x6b089e6, 0xf185255, 0xb1eaa46, 0x84e51b8, 0xd2042d9, 0x935dac6, 0x3889db6, 0xf99447d,
+  0xffffffe, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0x7ffffff, 0,
+]);
+const Q1: usize = memory.data<u32>([
+  0xb5844f3, 0x78c292a, 0x58f5523, 0xc2728dc, 0x690216c, 0x49aed63, 0x9c44edb, 0x7cca23e,
+  0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0xfffffff, 0x3ffffff, 0,
+]);
+const R57_X: usize = memory.data(17 * 8, 16);
+const R57_D: usize = memory.data(17 * 8, 16);
+
+/** R57_X = R57_X - kq if that is >= 0, else unchanged (17 limbs; both computed, one kept by mask). */
+function condSubMultiple(kq: usize): void {
+  let borrow: i64 = 0;
+  for (let i: usize = 0; i < 17; i++) {
+    const x = load<i64>(R57_X + (i << 3)) - <i64>load<u32>(kq + (i << 2)) + borrow;
+    store<i64>(R57_D + (i << 3), x & <i64>M);
+    borrow = x >> 28; // 0 or -1
+  }
+  const keep = borrow; // all-ones when the difference is negative
+  for (let i: usize = 0; i < 136; i += 8) {
+    const x = load<i64>(R57_X + i);
+    store<i64>(R57_X + i, x ^ ((x ^ load<i64>(R57_D + i)) & ~keep));
+  }
+}
+
+/** o = (little-endian integer of 57 bytes at src) mod q, the width of every scalar and point argument, with no
+ *  multiplication (scReduceWide makes three). With q = 2^446 - delta, 2^448 = 4*delta (mod q) = R1, so the
+ *  value is lo + hi*R1 with lo < 2^448 (bytes 0..55) and hi < 2^8 (byte 56): below 2^448 + 2^234 < 8q, so
+ *  subtracting 4q, 2q and q where they fit leaves it below q. Constant time. */
+export function scReduce57(o: Sc, src: usize): void {
+  fromBytes(o, src, 56);
+  const hi = <i64>load<u8>(src + 56);
+  let carry: i64 = 0;
+  for (let i: usize = 0; i < 16; i++) {
+    carry += <i64>limb(o, i) + hi * <i64>limb(R1, i);
+    store<i64>(R57_X + (i << 3), carry & <i64>M);
+    carry >>= 28;
+  }
+  store<i64>(R57_X + 128, carry);
+  condSubMultiple(Q4);
+  condSubMultiple(Q2);
+  condSubMultiple(Q1);
+  for (let i: usize = 0; i < 16; i++) store<u32>(o + (i << 2), <u32>load<i64>(R57_X + (i << 3)));
+  memory.fill(R57_X, 0, 136);
+  memory.fill(R57_D, 0, 136);
+}
+
 /** o = a*b + c mod q for a, b, c < q. */
 export function scMulAdd(o: Sc, a: Sc, b: Sc, c: Sc): void {
   const t = MA_T;

@@ -83,10 +83,29 @@ const ops: [string, number, number, (k: Uint8Array) => unknown][] = [
   // The ring signature's T_i = G·x + A·y: both scalars are secret (the nonce t and, in the signer's slot, 0).
   ['dmulCT a', 57, n, (k) => wasm.pointDoubleMulBaseCT(k, point, OTHER)],
   ['dmulCT b', 57, n, (k) => wasm.pointDoubleMulBaseCT(OTHER, point, k)],
+  // The fused ring-signature commitments: the nonce t, a simulated slot's c, the secret, and the signer's slot
+  // itself (slot = k[0] mod 3, so the fixed classes sign in one slot and the random class in any).
+  ['ring t', 57, n, (k) => ringCommit(k, OTHER, OTHER, 1)],
+  ['ring c', 57, n, (k) => ringCommit(OTHER, k, OTHER, 1)],
+  ['ring secret', 57, n, (k) => ringCommit(OTHER, OTHER, k, 1)],
+  ['ring slot', 57, n, (k) => ringCommit(OTHER, OTHER, OTHER, k[0]! % 3)],
   // DH3072 with an 80-byte secret exponent: the generator's path (dhKeyPair) and the generic one (shared secret).
   ['modPow g=2', 80, Math.max(64, n >> 4), (k) => wasm.modPow('modp3072', Uint8Array.of(2), k)],
   ['modPow peer', 80, Math.max(64, n >> 4), (k) => wasm.modPow('modp3072', PEER, k)],
 ];
+const RING = [1, 2, 3].map((i) => wasm.pointMulBase(new Uint8Array(57).fill(i)));
+function ringCommit(t: Uint8Array, c: Uint8Array, secret: Uint8Array, slot: number): unknown {
+  return wasm.ringSignCommitments!({
+    ring: RING,
+    validate: false,
+    signer: [0, 1, 2].map((i) => (i === slot ? -1 : 0)),
+    secret,
+    publicKey: RING[slot]!,
+    t,
+    c: [c, c, c],
+    r: [OTHER, OTHER, OTHER],
+  });
+}
 const fixedClasses = (len: number): [string, Uint8Array][] => [
   ['zero', new Uint8Array(len)],
   ['fixed random', randomBytes(len)],

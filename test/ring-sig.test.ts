@@ -2,13 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, JS, WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../ts/bytes.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
 import { generateEcdh, type EcdhKeyPair } from '../ts/crypto/ecdh.js';
-import { RING_SIG_BYTES, ringSign, ringSignWith, ringVerify, ringVerifyWith, type Ring } from '../ts/crypto/ring-sig.js';
+import {
+  RING_SIG_BYTES, ringSign, ringSignValidated, ringSignWith, ringVerify, ringVerifyValidated, ringVerifyWith, type Ring, type ValidRing,
+} from '../ts/crypto/ring-sig.js';
+import type { WasmContext } from '../ts/backend/wasm/context.js';
 import { psRingSign, psRingVerify } from '../ts/prekey-server/ring-sig.js';
 
 const Point = ed448.Point;
@@ -171,6 +174,85 @@ test('ringSign: key not in the ring or not matching the secret is OtrArgumentErr
       (e: unknown) => e instanceof OtrCryptoError && e.code === 'INVALID_POINT',
     );
   }
+});
+
+/** The WASM backend without its fused ring-signature calls: ring-sig.ts then takes the generic path. */
+const WASM_UNFUSED: CryptoBackend = { ...WASM, ringSignCommitments: undefined, ringVerifyCommitments: undefined };
+
+test('fused WASM commitments = the generic path, byte for byte: every slot, a duplicated key, validating and validated entry points', () => {
+  assert.type(WASM.ringSignCommitments, 'function');
+  assert.type(WASM.ringVerifyCommitments, 'function');
+  for (const seed of [21, 22]) {
+    const k = keys(WASM, seed);
+    for (const ring of [ringOf(k), [k[0]!.public, k[1]!.public, k[0]!.public] as Ring, [k[2]!.public, k[2]!.public, k[2]!.public] as Ring]) {
+      for (const signer of k) {
+        if (!ring.some((a) => bytesToHex(a) === bytesToHex(signer.public))) continue;
+        const msg = utf8(`fused ${seed}`);
+        const fused = ringSign(WASM, seededRandom(seed), signer.secret, signer.public, ring, msg);
+        const plain = ringSign(WASM_UNFUSED, seededRandom(seed), signer.secret, signer.public, ring, msg);
+        assert.is(bytesToHex(fused), bytesToHex(plain));
+        const validated = ringSignValidated(WASM, seededRandom(seed), signer.secret, signer.public, ring as unknown as ValidRing, msg);
+        assert.is(bytesToHex(validated), bytesToHex(plain));
+        assert.ok(referenceVerify(ring, fused, msg));
+        assert.ok(ringVerify(WASM, ring, fused, msg));
+        assert.ok(ringVerifyValidated(WASM, ring as unknown as ValidRing, fused, msg));
+        // Verification's commitments are the generic path's three G·r_i + A_i·c_i, also for a forged sigma.
+        const forged = Uint8Array.from(fused);
+        forged[3]! ^= 1;
+        const c = [0, 2, 4].map((i) => forged.subarray(57 * i, 57 * (i + 1)));
+        const r = [1, 3, 5].map((i) => forged.subarray(57 * i, 57 * (i + 1)));
+        const T = WASM.ringVerifyCommitments!(ring, c, r, true).T!;
+        for (let i = 0; i < 3; i++) assert.is(bytesToHex(T[i]!), bytesToHex(JS.pointDoubleMulBase(r[i]!, ring[i]!, c[i]!)));
+        assert.not.ok(ringVerify(WASM, ring, forged, msg));
+      }
+    }
+  }
+});
+
+test('fused WASM signing reports errors in the generic order: invalid member, then a secret that does not match, then a key outside the ring', () => {
+  const k = keys(WASM, 23);
+  const ring = ringOf(k);
+  const outsider = generateEcdh(WASM, seededRandom(24));
+  const identity = hexToBytes('01' + '00'.repeat(56));
+  const torsioned = Point.fromBytes(ring[1]).add(Point.fromBytes(hexToBytes('00'.repeat(56) + '80'))).toBytes();
+  const msg = utf8('m');
+  for (const b of [WASM, WASM_UNFUSED]) {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof OtrCryptoError ? `crypto:${e.code}` : e instanceof OtrArgumentError ? `arg:${e.message}` : `other:${String(e)}`;
+      }
+      return 'none';
+    };
+    for (const bad of [identity, torsioned, hexToBytes('02' + '00'.repeat(56))]) {
+      for (let slot = 0; slot < 3; slot++) {
+        const r = [...ring] as unknown as Uint8Array[];
+        r[slot] = bad;
+        // A mismatched secret and an invalid member together: INVALID_POINT wins, as in the generic path.
+        assert.is(code(() => ringSign(b, seededRandom(1), outsider.secret, k[(slot + 1) % 3]!.public, r as unknown as Ring, msg)), 'crypto:INVALID_POINT', `${b === WASM ? 'fused' : 'plain'} slot ${slot}`);
+      }
+    }
+    assert.match(code(() => ringSign(b, seededRandom(1), outsider.secret, k[0]!.public, ring, msg)), /^arg:.*does not match/);
+    assert.match(code(() => ringSign(b, seededRandom(1), outsider.secret, outsider.public, ring, msg)), /^arg:.*not a ring member/);
+    assert.match(code(() => ringSign(b, seededRandom(1), new Uint8Array(57), identity, [identity, ring[1], ring[2]] as Ring, msg)), /^crypto:INVALID_POINT/);
+    assert.match(code(() => ringSignValidated(b, seededRandom(1), new Uint8Array(57), identity, [identity, ring[1], ring[2]] as unknown as ValidRing, msg)), /^arg:.*does not match/);
+  }
+});
+
+test('WASM: fused signing leaves no copy of the secret, the nonces or the scalars in memory, and zeroes its I/O slots', () => {
+  const ctx = (WASM as unknown as { context: WasmContext }).context;
+  const mem = () => Buffer.from(ctx.mem.buffer, ctx.mem.byteOffset, ctx.mem.length);
+  const k = keys(WASM, 25);
+  const ring = ringOf(k);
+  for (let pos = 0; pos < 3; pos++) {
+    const draws: Uint8Array[] = [];
+    const rnd = seededRandom(30 + pos);
+    ringSign(WASM, (n) => { const d = rnd(n); draws.push(Uint8Array.from(d)); return d; }, k[pos]!.secret, k[pos]!.public, ring, utf8('w'));
+    for (const s of [k[pos]!.secret, ...draws.map((d) => WASM.scalarReduce(d))])
+      for (let o = 0; o + 16 <= s.length; o += 16) assert.is(mem().indexOf(Buffer.from(s.subarray(o, o + 16))), -1, `slot ${pos} bytes ${o}`);
+  }
+  assert.ok(ctx.mem.subarray(ctx.io, ctx.io + 1280).every((x) => x === 0), 'I/O slots wiped');
 });
 
 test('a key that appears twice in the ring still signs (the first copy signs, the second is simulated)', () => {

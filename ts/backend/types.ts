@@ -58,6 +58,22 @@ export interface CryptoBackend {
   /** P + Q (complete formula, constant time). */
   pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array;
 
+  /**
+   * Optional, fused: a ring signature's three commitments when signing (ts/crypto/ring-sig.ts),
+   * T_i = G·t in the signer's slot and G·r_i + A_i·c_i in the others, bit-identical to the
+   * pointDoubleMulBaseCT calls ring-sig.ts makes without it, constant time in the secret inputs and in which
+   * slot signs (`signer[i]` is -1 for the signer's slot, else 0). It also checks G·secret = publicKey. With
+   * `validate`, ring members must be valid points (pointIsValid); without, they must decode.
+   * Returns `{ T }`, or `{ invalidMember: i }` (0-based, the first failing member; T absent), or
+   * `{ T, secretMismatch: true }`.
+   */
+  ringSignCommitments?(args: RingSignCommitArgs): RingCommitResult;
+  /**
+   * Optional, fused: a ring signature's commitments when verifying, T_i = G·r_i + A_i·c_i (VARIABLE time:
+   * public inputs), bit-identical to three pointDoubleMulBase calls. Members as for ringSignCommitments.
+   */
+  ringVerifyCommitments?(ring: readonly Uint8Array[], c: readonly Uint8Array[], r: readonly Uint8Array[], validate: boolean): RingCommitResult;
+
   // ---- scalars mod q (q = Ed448 group order), constant time ----
   /** Little-endian integer of at most 114 bytes, reduced mod q, as 57 bytes. */
   scalarReduce(x: Uint8Array): Uint8Array;
@@ -69,4 +85,24 @@ export interface CryptoBackend {
   modPow(group: DhGroupName, base: Uint8Array, exp: Uint8Array): Uint8Array;
   /** Legendre symbol (x | p): 1 for a non-zero quadratic residue, -1 for a non-residue, 0 for x ≡ 0. Public x. */
   legendre(group: DhGroupName, x: Uint8Array): -1 | 0 | 1;
+}
+
+/** Inputs of CryptoBackend.ringSignCommitments: 57-byte points and scalars (scalars taken mod q). */
+export interface RingSignCommitArgs {
+  readonly ring: readonly Uint8Array[];
+  readonly validate: boolean;
+  /** -1 for the signer's slot (at most one), 0 for the others: a mask, never branched on. */
+  readonly signer: readonly number[];
+  readonly secret: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly t: Uint8Array;
+  readonly c: readonly Uint8Array[];
+  readonly r: readonly Uint8Array[];
+}
+
+/** Result of the fused ring-signature commitments (see CryptoBackend.ringSignCommitments). */
+export interface RingCommitResult {
+  readonly T?: readonly Uint8Array[];
+  readonly invalidMember?: number;
+  readonly secretMismatch?: boolean;
 }

@@ -116,11 +116,15 @@ export function ringSignWith(
   message: Uint8Array,
 ): Uint8Array {
   checkSignArgs(secretScalar, publicKey, ring, message);
-  for (const a of ring) {
-    abytes(a, S, 'ring member');
-    if (!b.pointIsValid(a)) throw new OtrCryptoError('INVALID_POINT', 'ring member is not a valid point');
-  }
-  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring as ValidRing, message);
+  for (const a of ring) abytes(a, S, 'ring member');
+  // A backend with the fused commitments validates each member as it decodes it (once, not twice).
+  if (b.ringSignCommitments) return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring as ValidRing, message, true);
+  for (const a of ring) if (!b.pointIsValid(a)) throw invalidMember();
+  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring as ValidRing, message, false);
+}
+
+function invalidMember(): OtrCryptoError {
+  return new OtrCryptoError('INVALID_POINT', 'ring member is not a valid point');
 }
 
 /** ringSignWith for a ring validated where its members entered: no pointIsValid here. */
@@ -135,9 +139,10 @@ export function ringSignValidatedWith(
 ): Uint8Array {
   checkSignArgs(secretScalar, publicKey, ring, message);
   for (const a of ring) abytes(a, S, 'ring member');
-  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring, message);
+  return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring, message, false);
 }
 
+/** Signs; with `validate`, the fused backend call checks the members first (only set when the backend has it). */
 function signOverValidRing(
   challenge: RingChallenge,
   b: CryptoBackend,
@@ -146,7 +151,9 @@ function signOverValidRing(
   publicKey: Uint8Array,
   ring: ValidRing,
   message: Uint8Array,
+  validate: boolean,
 ): Uint8Array {
+  if (b.ringSignCommitments) return signFused(challenge, b, random, secretScalar, publicKey, ring, message, validate);
   // The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify. A key
   // equal to G·secret is in the prime-order subgroup; the identity (secret ≡ 0 mod q) is refused too, so the
   // signer's own ring member is valid whether or not the caller validated it.
@@ -155,17 +162,14 @@ function signOverValidRing(
 
   // Constant-time slot selection; the first matching slot signs if the key appears more than once (any
   // other copy is simulated like a foreign key, which is sound for any public key).
-  const eq = ring.map((a) => ctEqMask(a, publicKey));
-  const sel = [eq[0]!, eq[1]! & ~eq[0]!, eq[2]! & ~eq[0]! & ~eq[1]!];
+  const sel = signerMasks(ring, publicKey);
   // Whether the key is in the ring at all is the caller's own (public) fact, so this branch leaks nothing.
   if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
 
   // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot. All uniform mod q: the
   // simulated c_j, r_j go on the wire as drawn and must look exactly like the signer's computed (uniform)
   // ones, and t blinds the secret in r_signer (docs/interop.md §Random values in Z_q).
-  const t = uniformScalar(b, random);
-  const c = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
-  const r = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
+  const { t, c, r } = drawNonces(b, random);
   const temps: Uint8Array[] = [t, ...c, ...r];
   try {
     const T: Uint8Array[] = [];
@@ -177,28 +181,87 @@ function signOverValidRing(
     }
     const ch = challenge(b, ring, T, message);
     temps.push(ch);
-
-    // c_signer = c - (sum of the other slots' c_j); r_signer = t - c_signer·a.
-    const masked = c.map((ci, i) => ctSelect(sel[i]!, ZERO, ci));
-    temps.push(...masked);
-    const others = scalarAdd(b, scalarAdd(b, masked[0]!, masked[1]!), masked[2]!);
-    temps.push(others);
-    const cs = scalarSub(b, ch, others);
-    temps.push(cs);
-    const negCs = scalarNeg(b, cs);
-    temps.push(negCs);
-    const rs = b.scalarMulAdd(negCs, secretScalar, t);
-    temps.push(rs);
-
-    const sigma = new Uint8Array(RING_SIG_BYTES);
-    for (let i = 0; i < 3; i++) {
-      sigma.set(ctSelect(sel[i]!, cs, c[i]!), 2 * i * S);
-      sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
-    }
-    return sigma;
+    return finishSignature(b, sel, secretScalar, t, c, r, ch, temps);
   } finally {
     // The nonce t, and everything that mixes it with the secret, also when the challenge or a backend call
     // throws part-way.
+    wipe(...temps);
+  }
+}
+
+/** The signer-slot masks: -1 for the first slot holding publicKey, 0 elsewhere; compares every byte. */
+function signerMasks(ring: ValidRing, publicKey: Uint8Array): number[] {
+  const eq = ring.map((a) => ctEqMask(a, publicKey));
+  return [eq[0]!, eq[1]! & ~eq[0]!, eq[2]! & ~eq[0]! & ~eq[1]!];
+}
+
+/** The same seven draws whichever slot signs: t, then c_1..c_3, then r_1..r_3 (see signOverValidRing). */
+function drawNonces(b: CryptoBackend, random: RandomSource): { t: Uint8Array; c: Uint8Array[]; r: Uint8Array[] } {
+  const t = uniformScalar(b, random);
+  const c = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
+  const r = [uniformScalar(b, random), uniformScalar(b, random), uniformScalar(b, random)];
+  return { t, c, r };
+}
+
+/** c_signer = c - (sum of the other slots' c_j), r_signer = t - c_signer·a, and the wire form; every scalar
+ *  chosen by mask. Pushes every intermediate onto `temps` for the caller to wipe. */
+function finishSignature(
+  b: CryptoBackend,
+  sel: readonly number[],
+  secretScalar: Uint8Array,
+  t: Uint8Array,
+  c: readonly Uint8Array[],
+  r: readonly Uint8Array[],
+  ch: Uint8Array,
+  temps: Uint8Array[],
+): Uint8Array {
+  const masked = c.map((ci, i) => ctSelect(sel[i]!, ZERO, ci));
+  temps.push(...masked);
+  const others = scalarAdd(b, scalarAdd(b, masked[0]!, masked[1]!), masked[2]!);
+  temps.push(others);
+  const cs = scalarSub(b, ch, others);
+  temps.push(cs);
+  const negCs = scalarNeg(b, cs);
+  temps.push(negCs);
+  const rs = b.scalarMulAdd(negCs, secretScalar, t);
+  temps.push(rs);
+  const sigma = new Uint8Array(RING_SIG_BYTES);
+  for (let i = 0; i < 3; i++) {
+    sigma.set(ctSelect(sel[i]!, cs, c[i]!), 2 * i * S);
+    sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
+  }
+  return sigma;
+}
+
+/**
+ * signOverValidRing on a backend with the fused commitments (the WASM backends): the same draws, the same
+ * T_i and the same bytes, computed in one constant-time call that decodes each member once, multiplies
+ * only the two simulated members (the signer's slot is G·t alone), encodes all T_i with one inversion and
+ * checks G·secret = publicKey on the way. Its errors come in the order of the unfused path: invalid member
+ * (INVALID_POINT), then secret mismatch, then a key outside the ring.
+ */
+function signFused(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  random: RandomSource,
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  ring: ValidRing,
+  message: Uint8Array,
+  validate: boolean,
+): Uint8Array {
+  const sel = signerMasks(ring, publicKey);
+  const { t, c, r } = drawNonces(b, random);
+  const temps: Uint8Array[] = [t, ...c, ...r];
+  try {
+    const res = b.ringSignCommitments!({ ring, validate, signer: sel, secret: secretScalar, publicKey, t, c, r });
+    if (res.invalidMember !== undefined) throw invalidMember();
+    if (res.secretMismatch || pointEquals(publicKey, IDENTITY_POINT)) throw new OtrArgumentError('ring signature secret does not match its public key');
+    if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
+    const ch = challenge(b, ring, res.T!, message);
+    temps.push(ch);
+    return finishSignature(b, sel, secretScalar, t, c, r, ch, temps);
+  } finally {
     wipe(...temps);
   }
 }
@@ -211,8 +274,11 @@ function signOverValidRing(
  */
 export function ringVerifyWith(challenge: RingChallenge, b: CryptoBackend, ring: Ring, sigma: Uint8Array, message: Uint8Array): boolean {
   if (!verifyArgsOk(ring, sigma, message)) return false;
-  for (const a of ring) if (a.length !== S || !b.pointIsValid(a)) return false;
-  return verifyOverValidRing(challenge, b, ring as ValidRing, sigma, message);
+  for (const a of ring) if (a.length !== S) return false;
+  // A backend with the fused commitments validates each member as it decodes it (once, not twice).
+  if (b.ringVerifyCommitments) return verifyOverValidRing(challenge, b, ring as ValidRing, sigma, message, true);
+  for (const a of ring) if (!b.pointIsValid(a)) return false;
+  return verifyOverValidRing(challenge, b, ring as ValidRing, sigma, message, false);
 }
 
 /** ringVerifyWith for a ring validated where its members entered: no pointIsValid here. */
@@ -225,10 +291,26 @@ export function ringVerifyValidatedWith(
 ): boolean {
   if (!verifyArgsOk(ring, sigma, message)) return false;
   for (const a of ring) if (a.length !== S) return false;
-  return verifyOverValidRing(challenge, b, ring, sigma, message);
+  return verifyOverValidRing(challenge, b, ring, sigma, message, false);
 }
 
-function verifyOverValidRing(challenge: RingChallenge, b: CryptoBackend, ring: ValidRing, sigma: Uint8Array, message: Uint8Array): boolean {
+/** Verifies; with `validate` (only set when the backend has the fused commitments) the members are checked too. */
+function verifyOverValidRing(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  ring: ValidRing,
+  sigma: Uint8Array,
+  message: Uint8Array,
+  validate: boolean,
+): boolean {
+  if (b.ringVerifyCommitments) {
+    const c = [0, 1, 2].map((i) => sigma.subarray(2 * i * S, (2 * i + 1) * S));
+    const r = [0, 1, 2].map((i) => sigma.subarray((2 * i + 1) * S, (2 * i + 2) * S));
+    const res = b.ringVerifyCommitments(ring, c, r, validate);
+    if (!res.T) return false; // a member that does not decode (or, validating, is not valid)
+    const ch = challenge(b, ring, res.T, message);
+    return equalBytes(ch, scalarAdd(b, scalarAdd(b, c[0]!, c[1]!), c[2]!));
+  }
   try {
     const c: Uint8Array[] = [];
     const T: Uint8Array[] = [];

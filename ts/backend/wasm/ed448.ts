@@ -6,7 +6,7 @@
  * scratch. Argument checks and their order copy the JS backend exactly, so both raise the same OtrError for
  * the same input (length -> OtrArgumentError, undecodable point -> OtrCryptoError('INVALID_POINT')).
  */
-import type { CryptoBackend } from '../types.js';
+import type { CryptoBackend, RingCommitResult } from '../types.js';
 import type { WasmContext } from './context.js';
 import { abytes } from '../../bytes.js';
 import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
@@ -14,6 +14,7 @@ import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 type Ed448Ops = Pick<
   CryptoBackend,
   'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointDoubleMulBaseCT' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
+  | 'ringSignCommitments' | 'ringVerifyCommitments'
 >;
 
 const S0 = 0;
@@ -23,6 +24,17 @@ const OUT = 384;
 const POINT_BYTES = 57;
 const SCALAR_BYTES = 57;
 const WIDE_SCALAR_BYTES = 114;
+
+// assembly/ed448ring.ts: 64-byte slots.
+const RING_SLOT = 64;
+const RING_A = 0;
+const RING_PUB = 3;
+const RING_SEC = 4;
+const RING_T = 5;
+const RING_C = 6;
+const RING_R = 9;
+const RING_SEL = 12;
+const RING_OUT = 16;
 
 function invalidPoint(title: string): OtrCryptoError {
   return new OtrCryptoError('INVALID_POINT', `${title} is not a valid Ed448 point encoding`);
@@ -55,7 +67,48 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     return result();
   };
 
+  /** Copies the three members and the c_i, r_i into their slots (lengths checked first, nothing copied on error). */
+  const putRing = (ring: readonly Uint8Array[], c: readonly Uint8Array[], r: readonly Uint8Array[]): void => {
+    if (ring.length !== 3 || c.length !== 3 || r.length !== 3) throw new OtrArgumentError('a ring has exactly three members');
+    for (let i = 0; i < 3; i++) {
+      abytes(ring[i], POINT_BYTES, 'ring member');
+      abytes(c[i], SCALAR_BYTES, 'c');
+      abytes(r[i], SCALAR_BYTES, 'r');
+    }
+    for (let i = 0; i < 3; i++) {
+      put((RING_A + i) * RING_SLOT, ring[i]!);
+      put((RING_C + i) * RING_SLOT, c[i]!);
+      put((RING_R + i) * RING_SLOT, r[i]!);
+    }
+  };
+  /** Reads T1..T3 (or the failing member) after a ring entry returned `rc`; zeroes the output slots. */
+  const ringResult = (rc: number): RingCommitResult => {
+    const base = io + RING_OUT * RING_SLOT;
+    const T = [0, 1, 2].map((i) => mem.slice(base + i * RING_SLOT, base + i * RING_SLOT + POINT_BYTES));
+    mem.fill(0, base, base + 4 * RING_SLOT);
+    if (rc >= 1 && rc <= 3) return { invalidMember: rc - 1 };
+    return rc === 4 ? { T, secretMismatch: true } : { T };
+  };
+
   return {
+    ringSignCommitments(a) {
+      abytes(a.secret, SCALAR_BYTES, 'secret');
+      abytes(a.publicKey, POINT_BYTES, 'public key');
+      abytes(a.t, SCALAR_BYTES, 't');
+      if (a.signer.length !== 3) throw new OtrArgumentError('a ring has exactly three members');
+      putRing(a.ring, a.c, a.r);
+      put(RING_PUB * RING_SLOT, a.publicKey);
+      put(RING_SEC * RING_SLOT, a.secret);
+      put(RING_T * RING_SLOT, a.t);
+      for (let i = 0; i < 3; i++) mem[io + RING_SEL * RING_SLOT + i] = a.signer[i]! & 1;
+      return ringResult(x.ed448_ring_sign_commit(a.validate ? 1 : 0) as number);
+    },
+
+    ringVerifyCommitments(ring, c, r, validate) {
+      putRing(ring, c, r);
+      return ringResult(x.ed448_ring_verify_commit(validate ? 1 : 0) as number);
+    },
+
     pointDecodes(p) {
       abytes(p, POINT_BYTES, 'point');
       return decodes(p);
