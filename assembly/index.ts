@@ -6,3 +6,5 @@ export * from './chacha20';
 export * from './ed448';
 export * from './modexp';
 export * from './ed448ring';
+// Test hooks (public values only): the field inversion and Jacobi routines alone, for test/field448.test.ts.
+export * from './fe448test';

@@ -1,0 +1,210 @@
+/**
+ * The WASM field GF(p), p = 2^448 - 2^224 - 1, routines that no public entry point exposes alone, checked
+ * against BigInt through the module's test hooks (assembly/fe448test.ts):
+ * - `feInv` (constant-time divsteps inversion) against an extended Euclid written here, against a*inv = 1,
+ *   and against `feInvFermat` (the a^(p-2) chain it replaced);
+ * - `feIsSquareVar` (variable-time binary Jacobi, used by the subgroup check on public points) against
+ *   Euler's criterion a^((p-1)/2) mod p.
+ * Inputs are fed as 28-bit limbs, so weakly reduced (non-canonical, >= p, limbs up to 2^28 + 2^9 - 1) values
+ * are covered as well as canonical ones. OTR_CASES scales the random loops (3x and 2x CASES values).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WASM } from './helpers/backends.js';
+import { CASES, seededRandom } from './helpers/rng.js';
+import type { WasmContext } from '../ts/backend/wasm/context.js';
+
+const P = (1n << 448n) - (1n << 224n) - 1n;
+const LIMB = (1n << 28n) - 1n;
+/** Limb bound of a weakly reduced element (assembly/fe448.ts): every limb below W. */
+const W = 2 ** 28 + 2 ** 9;
+
+const ctx = (WASM as unknown as { context: WasmContext }).context;
+const x = ctx.exports;
+const IN = ctx.io;
+const OUT = ctx.io + 128;
+
+const mod = (a: bigint): bigint => ((a % P) + P) % P;
+
+/** Canonical 28-bit limbs of a value below 2^448. */
+function toLimbs(a: bigint): number[] {
+  const l: number[] = [];
+  for (let i = 0; i < 16; i++) l.push(Number((a >> BigInt(28 * i)) & LIMB));
+  return l;
+}
+
+function fromLimbs(l: readonly number[]): bigint {
+  let a = 0n;
+  for (let i = 15; i >= 0; i--) a = (a << 28n) + BigInt(l[i]!);
+  return a;
+}
+
+function putLimbs(l: readonly number[]): void {
+  const dv = new DataView(ctx.mem.buffer, ctx.mem.byteOffset);
+  for (let i = 0; i < 16; i++) dv.setUint32(IN + 4 * i, l[i]!, true);
+}
+
+function readOut(): bigint {
+  let a = 0n;
+  for (let i = 55; i >= 0; i--) a = (a << 8n) | BigInt(ctx.mem[OUT + i]!);
+  return a;
+}
+
+/** feInv (fermat = false) or feInvFermat of the element with limbs l, as a canonical BigInt. */
+function wasmInv(l: readonly number[], fermat: boolean): bigint {
+  putLimbs(l);
+  ctx.mem.fill(0xaa, OUT, OUT + 56); // a stale result cannot pass for a fresh one
+  assert.is(x.test_fe_inv(fermat ? 1 : 0), 1);
+  return readOut();
+}
+
+function wasmIsSquare(l: readonly number[]): boolean {
+  putLimbs(l);
+  const r = x.test_fe_is_square_var();
+  assert.ok(r === 0 || r === 1, `hook returned ${r}`);
+  return r === 1;
+}
+
+/** 1/a mod p by the extended Euclidean algorithm (0 for a = 0): nothing shared with either WASM routine. */
+function invRef(a: bigint): bigint {
+  let [r0, r1] = [P, mod(a)];
+  let [t0, t1] = [0n, 1n];
+  if (r1 === 0n) return 0n;
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
+  assert.is(r0, 1n);
+  return mod(t0);
+}
+
+function powMod(b: bigint, e: bigint): bigint {
+  let r = 1n;
+  b = mod(b);
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return r;
+}
+
+/** Euler's criterion: a is a non-zero square iff a^((p-1)/2) = 1. */
+const eulerIsSquare = (a: bigint): boolean => powMod(a, (P - 1n) / 2n) === 1n;
+
+/** Edge values as limbs: canonical ones, and weakly reduced representations (value >= p, or limbs >= 2^28). */
+const MAXW = W - 1;
+const EDGES: readonly { name: string; limbs: number[] }[] = [
+  ...(
+    [
+      ['0', 0n], ['1', 1n], ['2', 2n], ['3', 3n], ['p-1', P - 1n], ['p-2', P - 2n], ['(p-1)/2', (P - 1n) / 2n],
+      ['(p+1)/2', (P + 1n) / 2n], ['2^224', 1n << 224n], ['2^224-1', (1n << 224n) - 1n], ['2^447', 1n << 447n],
+      ['2^28', 1n << 28n], ['2^446', 1n << 446n],
+      // >= p but below 2^448: the 28-bit limb form of a non-canonical value.
+      ['p (= 0)', P], ['p+1', P + 1n], ['p+2^224 (= 2^224)', P + (1n << 224n)], ['2^448-1', (1n << 448n) - 1n],
+    ] as [string, bigint][]
+  ).map(([name, v]) => ({ name, limbs: toLimbs(v) })),
+  { name: 'every limb 2^28+2^9-1 (the weak maximum)', limbs: new Array(16).fill(MAXW) },
+  { name: 'every limb 2^28', limbs: new Array(16).fill(2 ** 28) },
+  { name: 'limb 0 at the weak maximum, rest 0', limbs: [MAXW, ...new Array(15).fill(0)] },
+  { name: 'limb 15 at the weak maximum, rest 0', limbs: [...new Array(15).fill(0), MAXW] },
+];
+
+/** Random limbs, each in [0, W): a random weakly reduced element (about 1 in 2^19 of them >= 2^448). */
+function randomWeak(rnd: (n: number) => Uint8Array): number[] {
+  const b = rnd(64);
+  const dv = new DataView(b.buffer);
+  return Array.from({ length: 16 }, (_, i) => dv.getUint32(4 * i, true) % W);
+}
+
+function randomCanonical(rnd: (n: number) => Uint8Array): bigint {
+  let a = 0n;
+  for (const byte of rnd(57)) a = (a << 8n) | BigInt(byte);
+  return a % P;
+}
+
+function checkInv(name: string, limbs: readonly number[]): void {
+  const a = mod(fromLimbs(limbs));
+  const expect = invRef(a);
+  const got = wasmInv(limbs, false);
+  assert.is(got, expect, `feInv(${name})`);
+  assert.is(wasmInv(limbs, true), expect, `feInvFermat(${name})`);
+  assert.is((got * a) % P, a === 0n ? 0n : 1n, `feInv(${name}) * a`);
+}
+
+test('hooks refuse limbs outside the weakly reduced range', () => {
+  for (const i of [0, 7, 15]) {
+    const l = new Array(16).fill(0);
+    l[i] = W;
+    putLimbs(l);
+    assert.is(x.test_fe_inv(0), -1);
+    assert.is(x.test_fe_inv(1), -1);
+    assert.is(x.test_fe_is_square_var(), -1);
+  }
+});
+
+test('feInv of 0 is 0 (as feInvFermat: 0^(p-2)), also for non-canonical zeros', () => {
+  // p itself is the only other zero the limbs admit: its limbs are all >= 2^28 - 2, so no limb can take a
+  // carry of 2^28 and stay below W.
+  for (const limbs of [toLimbs(0n), toLimbs(P)]) {
+    assert.is(mod(fromLimbs(limbs)), 0n);
+    assert.is(wasmInv(limbs, false), 0n);
+    assert.is(wasmInv(limbs, true), 0n);
+  }
+});
+
+test('feInv on edge values: equals the BigInt inverse and feInvFermat, a * 1/a = 1', () => {
+  for (const { name, limbs } of EDGES) checkInv(name, limbs);
+  // Known answers that do not go through invRef: 1/1 = 1, 1/(p-1) = p-1, 1/2 = (p+1)/2.
+  assert.is(wasmInv(toLimbs(1n), false), 1n);
+  assert.is(wasmInv(toLimbs(P - 1n), false), P - 1n);
+  assert.is(wasmInv(toLimbs(2n), false), (P + 1n) / 2n);
+});
+
+test(`feInv on ${3 * CASES} random values (half canonical, half weakly reduced limbs)`, () => {
+  const rnd = seededRandom(0x448f1);
+  for (let i = 0; i < 3 * CASES; i++) {
+    const limbs = i & 1 ? randomWeak(rnd) : toLimbs(randomCanonical(rnd));
+    checkInv(`random #${i}`, limbs);
+  }
+});
+
+test('feIsSquareVar on edge values equals Euler\'s criterion', () => {
+  let squares = 0;
+  for (const { name, limbs } of EDGES) {
+    const want = eulerIsSquare(fromLimbs(limbs));
+    assert.is(wasmIsSquare(limbs), want, name);
+    if (want) squares++;
+  }
+  assert.ok(squares > 0 && squares < EDGES.length);
+  // Known answers: p = 7 mod 8, so 2 is a square and -1 is not; 0 is not a non-zero square.
+  assert.is(wasmIsSquare(toLimbs(2n)), true);
+  assert.is(wasmIsSquare(toLimbs(P - 1n)), false);
+  assert.is(wasmIsSquare(toLimbs(0n)), false);
+});
+
+test(`feIsSquareVar on ${2 * CASES} random values, squares x^2 and non-squares -x^2, and random ones`, () => {
+  const rnd = seededRandom(0x448f2);
+  const counts = { square: 0, non: 0, randomSquare: 0, random: 0 };
+  for (let i = 0; i < 2 * CASES; i++) {
+    const r = randomCanonical(rnd);
+    if (r === 0n) continue;
+    const sq = (r * r) % P;
+    // p = 3 mod 4: -1 is a non-square, so -x^2 is one for every x != 0.
+    assert.is(wasmIsSquare(toLimbs(sq)), true, `x^2 #${i}`);
+    assert.is(wasmIsSquare(toLimbs(P - sq)), false, `-x^2 #${i}`);
+    counts.square++;
+    counts.non++;
+    // A random element (alternately canonical and as weakly reduced limbs) against Euler's criterion.
+    const limbs = i & 1 ? randomWeak(rnd) : toLimbs(randomCanonical(rnd));
+    const want = eulerIsSquare(fromLimbs(limbs));
+    assert.is(wasmIsSquare(limbs), want, `random #${i}`);
+    counts.random++;
+    if (want) counts.randomSquare++;
+  }
+  // About half of the random elements are squares: both outcomes were exercised.
+  assert.ok(counts.randomSquare > counts.random / 4 && counts.randomSquare < (3 * counts.random) / 4, JSON.stringify(counts));
+});
+
+test.run();
