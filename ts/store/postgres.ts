@@ -39,7 +39,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { inTransaction } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
 
 export interface PostgresStoreOptions {
   /** The host's own pool; it stays open on close(). Otherwise one is made from the rest of these options. */
@@ -231,13 +231,7 @@ export class PostgresStore implements OwningStore {
 
   /** As commit, with the arrays handed over (./owned.ts): written and wiped after, not copied first. */
   async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
-    try {
-      checkOpen(this.closed);
-      checkCommit(accountId, changes, this.limits);
-    } catch (e) {
-      for (const c of changes) c.bytes?.fill(0);
-      throw e;
-    }
+    checkHandedOver(this.closed, accountId, changes, this.limits);
     return this.write(accountId, changes);
   }
 

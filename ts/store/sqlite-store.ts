@@ -33,7 +33,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
   /** The database file (created if missing). */
@@ -228,13 +228,7 @@ export class SqliteStore implements OwningStore {
 
   /** As commit, with the arrays handed over (./owned.ts): written at the flush and wiped after, not copied first. */
   async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
-    try {
-      checkOpen(this.closed);
-      checkCommit(accountId, changes, this.limits);
-    } catch (e) {
-      for (const c of changes) c.bytes?.fill(0);
-      throw e;
-    }
+    checkHandedOver(this.closed, accountId, changes, this.limits);
     if (changes.length === 0) return;
     return this.enqueue(accountId, changes);
   }

@@ -46,6 +46,20 @@ export function isGeneration(g: unknown): g is number {
   return typeof g === 'number' && Number.isSafeInteger(g) && g >= 1;
 }
 
+/**
+ * checkOpen + checkCommit for a commit whose arrays were handed over (COMMIT_OWNED, ./owned.ts): the store
+ * owns them even when it refuses the commit, so they are wiped before the error leaves.
+ */
+export function checkHandedOver(closed: boolean, accountId: string, changes: readonly RecordChange[], limits: StoreLimits): void {
+  try {
+    checkOpen(closed);
+    checkCommit(accountId, changes, limits);
+  } catch (e) {
+    for (const c of changes) c.bytes?.fill(0);
+    throw e;
+  }
+}
+
 /** Validates a commit before any store touches its database. */
 export function checkCommit(accountId: unknown, changes: unknown, limits: StoreLimits): readonly RecordChange[] {
   checkName(accountId, 'accountId', limits);
