@@ -338,7 +338,7 @@ test('False Prekey Ensemble: Bob makes an ensemble he never published and a mess
     validateEnsemble(be, f.ensemble, { nowMs: T0 }); // a valid ensemble, like a published one
     const forged = forgeNonInteractiveAuth(be, rnd, { sender: party(p.alice, ALICE_ID), ensemble: f.ensemble, receiverAccountId: BOB_ID, signer: f.prekey.ecdh });
     const owner = addPrekeys(addPrekeyProfile(EMPTY_PREKEY_OWNER_STATE, f.prekeyProfile), [f.prekey], T0);
-    const got = receiveNonInteractiveAuth(be, rnd, localOf(p.bob, ALICE_ID), owner, dearmour(forged.message), T0);
+    const got = receiveNonInteractiveAuth(be, localOf(p.bob, ALICE_ID), owner, dearmour(forged.message), T0);
     assert.is(bytesToHex(got.established.ssid), bytesToHex(forged.established.ssid));
     assert.is(bytesToHex(got.established.peerProfile.encoded), bytesToHex(p.alice.clientProfile.encoded), 'accepted as from Alice');
   }

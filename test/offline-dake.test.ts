@@ -58,7 +58,7 @@ for (const b of BACKENDS) {
     }
     // Bob comes back an hour later: persisted owner state, restored.
     const restored = decodePrekeyOwnerState(encodePrekeyOwnerState(bob.owner));
-    const got = receiveNonInteractiveAuth(b, rnd, bob.local, restored, sent.message, NOW_MS + 3600_000);
+    const got = receiveNonInteractiveAuth(b, bob.local, restored, sent.message, NOW_MS + 3600_000);
     assert.ok(equalBytes(got.established.ssid, sent.established.ssid), 'same SSID');
     assert.is(sent.established.ssidBoldHalf, 'first');
     assert.is(got.established.ssidBoldHalf, 'second');
@@ -100,7 +100,7 @@ for (const b of BACKENDS) {
       as = r.state;
       msgs.push(r.message);
     }
-    let bs = receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS).established.ratchet;
+    let bs = receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS).established.ratchet;
     for (const i of [2, 0, 3, 1]) {
       const r = read(b, bs, msgs[i]!);
       bs = r.state;
@@ -111,18 +111,18 @@ for (const b of BACKENDS) {
   t('a prekey is used once: the same Non-Interactive-Auth again is refused; other prekeys still work', () => {
     const { rnd, bob, alice } = setup(b, 13);
     const sent = sendNonInteractiveAuth(b, rnd, alice.local, bob.ensembles[0]!, NOW_MS);
-    const first = receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS);
-    const e = rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, first.ownerState, sent.message, NOW_MS), 'STATE');
+    const first = receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS);
+    const e = rejects(() => receiveNonInteractiveAuth(b, bob.local, first.ownerState, sent.message, NOW_MS), 'STATE');
     assert.match(e.message, /already used|unknown/);
     // A second sender (or Alice again) with another ensemble is fine.
     const carol = makeParty(b, rnd, 0x0c0c0c0c, 'carol@example.org', 'bob@example.org');
     const sent2 = sendNonInteractiveAuth(b, rnd, carol.local, bob.ensembles[2]!, NOW_MS);
     const bobForCarol = { ...bob.local, peerAccountId: utf8('carol@example.org') };
-    const second = receiveNonInteractiveAuth(b, rnd, bobForCarol, first.ownerState, sent2.message, NOW_MS);
+    const second = receiveNonInteractiveAuth(b, bobForCarol, first.ownerState, sent2.message, NOW_MS);
     assert.is(second.ownerState.prekeys.length, 1);
     // Persisted after consumption: the restored state refuses the first message too.
     const restored = decodePrekeyOwnerState(encodePrekeyOwnerState(second.ownerState));
-    rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, restored, sent.message, NOW_MS), 'STATE');
+    rejects(() => receiveNonInteractiveAuth(b, bob.local, restored, sent.message, NOW_MS), 'STATE');
   });
 
   t('every field tampered: typed error, owner state unchanged, prekey not burnt', () => {
@@ -147,29 +147,29 @@ for (const b of BACKENDS) {
     };
     const expected: Record<string, string> = { sigma: 'BAD_SIGNATURE', authMac: 'BAD_MAC', prekeyId: 'BAD_MAC', senderTag: 'MALFORMED' };
     for (const [field, bytes] of Object.entries(variants)) {
-      rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, bytes, NOW_MS), expected[field]);
+      rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, bytes, NOW_MS), expected[field]);
       assert.is(snapshotOwner(bob.owner), before, `${field}: owner state changed`);
     }
     // Every 37th byte of the whole message, flipped: never accepted, always typed.
     for (let i = 0; i < sent.message.length; i += 37) {
-      rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, flip(sent.message, i), NOW_MS));
+      rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, flip(sent.message, i), NOW_MS));
     }
     assert.is(snapshotOwner(bob.owner), before);
     // And the untampered message still works afterwards.
-    receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS);
+    receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS);
   });
 
   t('wrong instance, wrong account ids, and the sender-side checks', () => {
     const { rnd, bob, alice } = setup(b, 15);
     const sent = sendNonInteractiveAuth(b, rnd, alice.local, bob.ensembles[0]!, NOW_MS);
     const m = decodeNonInteractiveAuth(sent.message);
-    rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, encodeNonInteractiveAuth({ ...m, receiverTag: 0x999 }), NOW_MS), 'STATE');
+    rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, encodeNonInteractiveAuth({ ...m, receiverTag: 0x999 }), NOW_MS), 'STATE');
     // phi binds the account ids: Bob thinking the peer is someone else breaks the MAC.
-    rejects(() => receiveNonInteractiveAuth(b, rnd, { ...bob.local, peerAccountId: utf8('mallory@example.org') }, bob.owner, sent.message, NOW_MS), 'BAD_MAC');
+    rejects(() => receiveNonInteractiveAuth(b, { ...bob.local, peerAccountId: utf8('mallory@example.org') }, bob.owner, sent.message, NOW_MS), 'BAD_MAC');
     // Alice's client profile expired by the time Bob reads (strict by default), accepted with a grace period.
     const late = NOW_MS + 8 * 24 * 3600_000;
-    rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, late, { prekeyProfileGraceSeconds: 2 * 86400 }), 'EXPIRED');
-    receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, late, { prekeyProfileGraceSeconds: 2 * 86400, peerProfileGraceSeconds: 2 * 86400 });
+    rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, late, { prekeyProfileGraceSeconds: 2 * 86400 }), 'EXPIRED');
+    receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, late, { prekeyProfileGraceSeconds: 2 * 86400, peerProfileGraceSeconds: 2 * 86400 });
   });
 
   t("Bob's own prekey profile: usable within the grace period, refused after it", () => {
@@ -178,9 +178,9 @@ for (const b of BACKENDS) {
     const week = 7 * 24 * 3600_000;
     const opts = { peerProfileGraceSeconds: 30 * 86400 };
     // Half a day past expiry: within the default one-day grace.
-    receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS + week + 12 * 3600_000, opts);
+    receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS + week + 12 * 3600_000, opts);
     // Two days past: the shared prekey secret may no longer be used.
-    rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS + week + 2 * 86400_000, opts), 'STATE');
+    rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS + week + 2 * 86400_000, opts), 'STATE');
   });
 
   t("Bob renewed his client profile after Alice fetched: the previous one still verifies", () => {
@@ -194,8 +194,8 @@ for (const b of BACKENDS) {
       expiry: expiryFromNow(NOW_MS + 86400_000),
     });
     const now = { ...bob.local, profile: renewed };
-    rejects(() => receiveNonInteractiveAuth(b, rnd, now, bob.owner, sent.message, NOW_MS), 'BAD_MAC');
-    const got = receiveNonInteractiveAuth(b, rnd, { ...now, previousProfiles: [bob.profile] }, bob.owner, sent.message, NOW_MS);
+    rejects(() => receiveNonInteractiveAuth(b, now, bob.owner, sent.message, NOW_MS), 'BAD_MAC');
+    const got = receiveNonInteractiveAuth(b, { ...now, previousProfiles: [bob.profile] }, bob.owner, sent.message, NOW_MS);
     assert.ok(equalBytes(got.established.ssid, sent.established.ssid));
   });
 
@@ -209,7 +209,7 @@ for (const b of BACKENDS) {
     // Splice Alice's profile into Mallory's honest message: the MAC (over t, which hashes the profile) fails.
     const honest = sendNonInteractiveAuth(b, rnd, mallory.local, bob.ensembles[0]!, NOW_MS);
     const spliced = encodeNonInteractiveAuth({ ...decodeNonInteractiveAuth(honest.message), profile: alice.profile });
-    rejects(() => receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, spliced, NOW_MS), 'BAD_MAC');
+    rejects(() => receiveNonInteractiveAuth(b, bob.local, bob.owner, spliced, NOW_MS), 'BAD_MAC');
   });
 
   t.run();

@@ -101,7 +101,7 @@ for (const b of BACKENDS) {
     const ens = choice.chosen[0]!;
     seen.add(ens.prekeyMessage.id);
     const sent = sendNonInteractiveAuth(b, rnd, alice.local, ens, NOW_MS);
-    const got = receiveNonInteractiveAuth(b, rnd, bob.local, bob.owner, sent.message, NOW_MS);
+    const got = receiveNonInteractiveAuth(b, bob.local, bob.owner, sent.message, NOW_MS);
     assert.equal(got.established.ssid, sent.established.ssid);
     // The other two prekeys, each once, then nothing.
     for (let i = 0; i < 2; i++) {

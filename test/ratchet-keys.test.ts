@@ -128,7 +128,7 @@ for (const b of BACKENDS) {
     const prevRoot = rnd(64);
     const [aE, aD, bE, bD] = [generateEcdh(b, rnd), dhKeyPair(b, rnd), generateEcdh(b, rnd), dhKeyPair(b, rnd)];
     let alice = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: aE, ourDh: aD, theirEcdh: bE.public, theirDh: bD.public });
-    let bob = initRatchetAsAuthISender(b, rnd, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
+    let bob = initRatchetAsAuthISender(b, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
     const opts = { senderTag: 0x100, receiverTag: 0x200 };
     const plain = encryptDataMessage(b, rnd, alice, utf8('no key'), opts);
     alice = plain.state;

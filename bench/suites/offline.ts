@@ -60,7 +60,7 @@ function nonInteractive(b: CryptoBackend): () => unknown {
   });
   return () => {
     const sent = sendNonInteractiveAuth(b, systemRandom, alice.local, ensemble, now);
-    const got = receiveNonInteractiveAuth(b, systemRandom, bob.local, fresh(), sent.message, now);
+    const got = receiveNonInteractiveAuth(b, bob.local, fresh(), sent.message, now);
     if (got.established.ssid[0] !== sent.established.ssid[0]) throw new Error('offline bench: SSIDs differ');
     return got;
   };

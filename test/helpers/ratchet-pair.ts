@@ -16,6 +16,6 @@ export function seededRatchetPair(b: CryptoBackend, seed: number): { alice: Ratc
   const bE = generateEcdh(b, rnd);
   const bD = dhKeyPair(b, rnd);
   const alice = initRatchetAsAuthIReceiver(b, { prevRoot, ourEcdh: aE, ourDh: aD, theirEcdh: bE.public, theirDh: bD.public });
-  const bob = initRatchetAsAuthISender(b, rnd, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
+  const bob = initRatchetAsAuthISender(b, { prevRoot, ourEcdh: bE, ourDh: bD, theirEcdh: aE.public, theirDh: aD.public });
   return { alice, bob, rnd };
 }

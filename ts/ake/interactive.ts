@@ -376,7 +376,7 @@ export function makeAuthI(
     kDh = dhSharedSecretValidated(b, parts.ours.b.secret, parts.A);
     secrets = dakeSecrets(b, kEcdh, kDh);
     const message = encodeAuthI({ senderTag: parts.ourTag, receiverTag: parts.peerTag, sigma });
-    const ratchet = initRatchetAsAuthISenderValidated(b, random, {
+    const ratchet = initRatchetAsAuthISenderValidated(b, {
       prevRoot: secrets.prevRoot,
       ourEcdh: parts.ours.ecdh0,
       ourDh: parts.ours.dh0,

@@ -5,7 +5,7 @@
  *
  *   sendNonInteractiveAuth(b, random, alice, ensemble, nowMs)
  *     → { message: Non-Interactive-Auth bytes, established }     (she may send data messages at once)
- *   receiveNonInteractiveAuth(b, random, bob, ownerState, bytes, nowMs)
+ *   receiveNonInteractiveAuth(b, bob, ownerState, bytes, nowMs)
  *     → { established, ownerState }                                (the used prekey is gone from ownerState)
  *
  * Ratchet seeding (docs/offline.md §Seeding): exactly as after the interactive DAKE (ratchet/init.ts), with
@@ -174,7 +174,6 @@ export interface ReceiveNonInteractiveResult {
  */
 export function receiveNonInteractiveAuth(
   b: CryptoBackend,
-  random: RandomSource,
   local: OfflineLocal,
   owner: PrekeyOwnerState,
   bytes: Uint8Array,
@@ -239,7 +238,7 @@ export function receiveNonInteractiveAuth(
 
     const { ssid, prevRoot } = nonInteractiveSecrets(b, match.tmpK);
     temps.push(prevRoot);
-    const ratchet = initRatchetAsAuthISender(b, random, {
+    const ratchet = initRatchetAsAuthISender(b, {
       prevRoot,
       ourEcdh: prekey.ecdh,
       ourDh: prekey.dh,

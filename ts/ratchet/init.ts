@@ -22,7 +22,6 @@
  * seed's secrets and `prevRoot`.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated } from '../crypto/ecdh.js';
 import { dhSharedSecretValidated } from '../crypto/dh.js';
 import { validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '../crypto/validated.js';
@@ -64,9 +63,13 @@ function firstMixedSecret(b: CryptoBackend, seed: ValidatedRatchetSeed): { k: Ui
   }
 }
 
-function baseState(seed: ValidatedRatchetSeed, root: Uint8Array, braceKey: Uint8Array): RatchetState {
-  const ourEcdh: RatchetKeyPair = { secret: seed.ourEcdh.secret.slice(), public: seed.ourEcdh.public.slice() };
-  const ourDh: RatchetKeyPair = { secret: seed.ourDh.secret.slice(), public: seed.ourDh.public.slice() };
+/**
+ * The state both roles start from. `keepOurSecrets`: Alice sends on the first chain with our first keys;
+ * Bob's first sending step (due) makes new ones, so his copies of the first secrets are not taken at all.
+ */
+function baseState(seed: ValidatedRatchetSeed, root: Uint8Array, braceKey: Uint8Array, keepOurSecrets: boolean): RatchetState {
+  const ourEcdh: RatchetKeyPair = { secret: keepOurSecrets ? seed.ourEcdh.secret.slice() : null, public: seed.ourEcdh.public.slice() };
+  const ourDh: RatchetKeyPair = { secret: keepOurSecrets ? seed.ourDh.secret.slice() : null, public: seed.ourDh.public.slice() };
   return {
     i: 0,
     j: 0,
@@ -98,33 +101,22 @@ export function initRatchetAsAuthIReceiverValidated(b: CryptoBackend, seed: Vali
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
-  return { ...baseState(seed, root, braceKey), sendChain: chain };
+  return { ...baseState(seed, root, braceKey, true), sendChain: chain };
 }
 
 /** Bob, who sent Auth-I: receives on the first chain (ratchet id 0); his first sending step is due (above). */
-export function initRatchetAsAuthISender(b: CryptoBackend, random: RandomSource, seed: RatchetSeed): RatchetState {
-  return initRatchetAsAuthISenderValidated(b, random, validateSeed(b, seed));
+export function initRatchetAsAuthISender(b: CryptoBackend, seed: RatchetSeed): RatchetState {
+  return initRatchetAsAuthISenderValidated(b, validateSeed(b, seed));
 }
 
 /**
  * initRatchetAsAuthISender for peer keys validated on receipt (no second check, in the first step or later).
- * `random` is no longer drawn from here (the first sending step draws when Bob first sends); the parameter
- * stays so callers and the DAKE's signature do not change.
+ * Draws no randomness: the first sending step draws its keys when Bob first sends.
  */
-export function initRatchetAsAuthISenderValidated(b: CryptoBackend, random: RandomSource, seed: ValidatedRatchetSeed): RatchetState {
-  void random;
+export function initRatchetAsAuthISenderValidated(b: CryptoBackend, seed: ValidatedRatchetSeed): RatchetState {
   const { k, braceKey } = firstMixedSecret(b, seed);
   const { root, chain } = deriveRatchetKeys(b, seed.prevRoot, k);
   wipe(k);
-  const base = baseState(seed, root, braceKey);
-  // Our first keys' secrets are not used again: the due step makes new ECDH and DH keys (i = 0 is a DH step).
-  wipe(base.ourEcdh.secret, base.ourDh.secret);
-  return {
-    ...base,
-    ourEcdh: { secret: null, public: base.ourEcdh.public },
-    ourDh: { secret: null, public: base.ourDh.public },
-    recvChain: chain,
-    recvRatchetId: 0,
-    sendingStepDue: true,
-  };
+  // Our first keys' secrets are not used again (i = 0 is a DH step: the due step makes new ECDH and DH keys).
+  return { ...baseState(seed, root, braceKey, false), recvChain: chain, recvRatchetId: 0, sendingStepDue: true };
 }

@@ -667,7 +667,7 @@ export class Conversation {
     if (!this.spendDakeBudget(out, peerTag)) return;
     let r;
     try {
-      r = receiveNonInteractiveAuth(this.account.backend, this.account.random, this.offlineLocal(), this.account.prekeyOwnerState, bytes, this.account.clock());
+      r = receiveNonInteractiveAuth(this.account.backend, this.offlineLocal(), this.account.prekeyOwnerState, bytes, this.account.clock());
     } catch (e) {
       this.ignore(out, peerTag, e);
       return;
