@@ -43,6 +43,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** From this length equalBytes compares words (as codec/nul.ts scans them). */
 const WORD_COMPARE_MIN = 128;
 
+/** An own copy of `b`: new + set, several times faster than Uint8Array.prototype.slice on V8. */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
 /** Overwrites secret buffers with zeros. */
 export function wipe(...bufs: (Uint8Array | undefined | null)[]): void {
   for (const b of bufs) if (b) b.fill(0);

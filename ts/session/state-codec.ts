@@ -16,7 +16,7 @@
 import { Reader, Writer } from '../codec/primitives.js';
 import { OtrDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { equalBytes, fromUtf8, utf8 } from '../bytes.js';
+import { copyBytes, equalBytes, fromUtf8, utf8 } from '../bytes.js';
 
 export type StateValue =
   | null
@@ -292,11 +292,7 @@ export function schema<T>(fields: Readonly<Record<string, (w: Writer, v: T) => v
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
   // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffer.
-  return withEncodedState(kind, value, (encoded) => {
-    const out = new Uint8Array(encoded.length); // new + set: several times faster than slice on V8
-    out.set(encoded);
-    return out;
-  });
+  return withEncodedState(kind, value, copyBytes);
 }
 
 /** Parses an envelope written by encodeState; throws OtrDecodeError for anything else. */

@@ -19,6 +19,7 @@
  * on the same records have landed.
  */
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { copyBytes } from '../bytes.js';
 
 export const COMMIT_OWNED: unique symbol = Symbol('otr4.store.commitOwned');
 
@@ -78,12 +79,7 @@ export function plainView(store: RecordStore): StoreView {
     keys: (a) => store.keys(a),
     prepare(accountId, changes) {
       const rows = changes.map((c): RecordChange => {
-        let bytes: Uint8Array | null = null;
-        if (c.bytes !== null) {
-          bytes = new Uint8Array(c.bytes.length); // new + set: faster than slice on V8
-          bytes.set(c.bytes);
-        }
-        return { key: c.key, generation: c.generation, bytes };
+        return { key: c.key, generation: c.generation, bytes: c.bytes === null ? null : copyBytes(c.bytes) };
       });
       return { accountId, rows };
     },

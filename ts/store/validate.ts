@@ -12,6 +12,7 @@
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
+import { copyBytes } from '../bytes.js';
 
 /** The subset of the limits table the stores read. */
 export type StoreLimits = Pick<Limits, 'maxRecordBytes' | 'maxRecordKeyBytes' | 'maxRecordsPerAccount' | 'maxChangesPerCommit'>;
@@ -156,5 +157,5 @@ export function netNewRecords(changes: readonly RecordChange[], exists: (key: st
 
 /** The changes with their bytes copied: for stores whose writes happen after an await. */
 export function ownCopy(changes: readonly RecordChange[]): RecordChange[] {
-  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes && c.bytes.slice() }));
+  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes && copyBytes(c.bytes) }));
 }
