@@ -142,7 +142,12 @@ export function ringSignValidatedWith(
   return signOverValidRing(challenge, b, random, secretScalar, publicKey, ring, message, false);
 }
 
-/** Signs; with `validate`, the fused backend call checks the members first (only set when the backend has it). */
+/**
+ * Signs; with `validate`, the fused backend call checks the members first (only set when the backend has it).
+ * One flow for both ways of computing the commitments T_i (fusedCommitments, separateCommitments): the same
+ * draws, the same T_i, the same bytes, and the errors in the same order (invalid member, secret mismatch, key
+ * outside the ring); the fused call reports its errors after the draws.
+ */
 function signOverValidRing(
   challenge: RingChallenge,
   b: CryptoBackend,
@@ -153,18 +158,11 @@ function signOverValidRing(
   message: Uint8Array,
   validate: boolean,
 ): Uint8Array {
-  if (b.ringSignCommitments) return signFused(challenge, b, random, secretScalar, publicKey, ring, message, validate);
-  // The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify. A key
-  // equal to G·secret is in the prime-order subgroup; the identity (secret ≡ 0 mod q) is refused too, so the
-  // signer's own ring member is valid whether or not the caller validated it.
-  if (pointEquals(publicKey, IDENTITY_POINT) || !pointEquals(b.pointMulBase(secretScalar), publicKey))
-    throw new OtrArgumentError('ring signature secret does not match its public key');
-
+  const fused = b.ringSignCommitments !== undefined;
   // Constant-time slot selection; the first matching slot signs if the key appears more than once (any
   // other copy is simulated like a foreign key, which is sound for any public key).
   const sel = signerMasks(ring, publicKey);
-  // Whether the key is in the ring at all is the caller's own (public) fact, so this branch leaks nothing.
-  if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
+  if (!fused) checkSigner(b, secretScalar, publicKey, undefined, sel);
 
   // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot. All uniform mod q: the
   // simulated c_j, r_j go on the wire as drawn and must look exactly like the signer's computed (uniform)
@@ -172,13 +170,9 @@ function signOverValidRing(
   const { t, c, r } = drawNonces(b, random);
   const temps: Uint8Array[] = [t, ...c, ...r];
   try {
-    const T: Uint8Array[] = [];
-    for (let i = 0; i < 3; i++) {
-      const x = ctSelect(sel[i]!, t, r[i]!);
-      const y = ctSelect(sel[i]!, ZERO, c[i]!);
-      temps.push(x, y);
-      T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // G·x + A_i·y, one constant-time call
-    }
+    const T = fused
+      ? fusedCommitments(b, ring, validate, sel, secretScalar, publicKey, t, c, r)
+      : separateCommitments(b, ring, sel, t, c, r, temps);
     const ch = challenge(b, ring, T, message);
     temps.push(ch);
     return finishSignature(b, sel, secretScalar, t, c, r, ch, temps);
@@ -187,6 +181,61 @@ function signOverValidRing(
     // throws part-way.
     wipe(...temps);
   }
+}
+
+/**
+ * The secret must be the one behind publicKey: a mismatch would yield a signature nobody can verify. A key
+ * equal to G·secret is in the prime-order subgroup; the identity (secret ≡ 0 mod q) is refused too, so the
+ * signer's own ring member is valid whether or not the caller validated it. `fusedMismatch`: the fused call's
+ * answer to G·secret ≠ publicKey (undefined: computed here). Whether the key is in the ring at all is the
+ * caller's own (public) fact, so that branch leaks nothing.
+ */
+function checkSigner(b: CryptoBackend, secretScalar: Uint8Array, publicKey: Uint8Array, fusedMismatch: boolean | undefined, sel: readonly number[]): void {
+  const mismatch = fusedMismatch ?? !pointEquals(b.pointMulBase(secretScalar), publicKey);
+  if (mismatch || pointEquals(publicKey, IDENTITY_POINT)) throw new OtrArgumentError('ring signature secret does not match its public key');
+  if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
+}
+
+/** T_i = G·x + A_i·y with (x, y) = (t, 0) in the signer's slot and (r_i, c_i) elsewhere, chosen by mask. */
+function separateCommitments(
+  b: CryptoBackend,
+  ring: ValidRing,
+  sel: readonly number[],
+  t: Uint8Array,
+  c: readonly Uint8Array[],
+  r: readonly Uint8Array[],
+  temps: Uint8Array[],
+): Uint8Array[] {
+  const T: Uint8Array[] = [];
+  for (let i = 0; i < 3; i++) {
+    const x = ctSelect(sel[i]!, t, r[i]!);
+    const y = ctSelect(sel[i]!, ZERO, c[i]!);
+    temps.push(x, y);
+    T.push(b.pointDoubleMulBaseCT(x, ring[i]!, y)); // one constant-time call
+  }
+  return T;
+}
+
+/**
+ * The same T_i from the backend's fused call (the WASM backends): each member decoded once (and validated,
+ * with `validate`), only the two simulated members multiplied (the signer's slot is G·t alone), all T_i
+ * encoded with one inversion, G·secret = publicKey checked on the way; then the signer checks, in order.
+ */
+function fusedCommitments(
+  b: CryptoBackend,
+  ring: ValidRing,
+  validate: boolean,
+  sel: readonly number[],
+  secretScalar: Uint8Array,
+  publicKey: Uint8Array,
+  t: Uint8Array,
+  c: readonly Uint8Array[],
+  r: readonly Uint8Array[],
+): readonly Uint8Array[] {
+  const res = b.ringSignCommitments!({ ring, validate, signer: sel, secret: secretScalar, publicKey, t, c, r });
+  if (res.invalidMember !== undefined) throw invalidMember();
+  checkSigner(b, secretScalar, publicKey, res.secretMismatch === true, sel);
+  return res.T!;
 }
 
 /** The signer-slot masks: -1 for the first slot holding publicKey, 0 elsewhere; compares every byte. */
@@ -231,39 +280,6 @@ function finishSignature(
     sigma.set(ctSelect(sel[i]!, rs, r[i]!), (2 * i + 1) * S);
   }
   return sigma;
-}
-
-/**
- * signOverValidRing on a backend with the fused commitments (the WASM backends): the same draws, the same
- * T_i and the same bytes, computed in one constant-time call that decodes each member once, multiplies
- * only the two simulated members (the signer's slot is G·t alone), encodes all T_i with one inversion and
- * checks G·secret = publicKey on the way. Its errors come in the order of the unfused path: invalid member
- * (INVALID_POINT), then secret mismatch, then a key outside the ring.
- */
-function signFused(
-  challenge: RingChallenge,
-  b: CryptoBackend,
-  random: RandomSource,
-  secretScalar: Uint8Array,
-  publicKey: Uint8Array,
-  ring: ValidRing,
-  message: Uint8Array,
-  validate: boolean,
-): Uint8Array {
-  const sel = signerMasks(ring, publicKey);
-  const { t, c, r } = drawNonces(b, random);
-  const temps: Uint8Array[] = [t, ...c, ...r];
-  try {
-    const res = b.ringSignCommitments!({ ring, validate, signer: sel, secret: secretScalar, publicKey, t, c, r });
-    if (res.invalidMember !== undefined) throw invalidMember();
-    if (res.secretMismatch || pointEquals(publicKey, IDENTITY_POINT)) throw new OtrArgumentError('ring signature secret does not match its public key');
-    if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
-    const ch = challenge(b, ring, res.T!, message);
-    temps.push(ch);
-    return finishSignature(b, sel, secretScalar, t, c, r, ch, temps);
-  } finally {
-    wipe(...temps);
-  }
 }
 
 /**
