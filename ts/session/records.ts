@@ -69,6 +69,14 @@ function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T
   return withWrittenState(CONVERSATION_RECORD_KIND, (w) => writeRecord(w, conv), use);
 }
 
+/** Bytes of room kept past a conversation's last record (RecordBook.remember): ~15 queued MAC keys. */
+const LAST_ROOM = 1024;
+
+function hasKey(changes: readonly RecordChange[], key: string): boolean {
+  for (let i = 0; i < changes.length; i++) if (changes[i]!.key === key) return true;
+  return false;
+}
+
 /** encodeChanged's "over the size bound" (a record too big is never copied out of the encoder). */
 const OVER = Symbol('over');
 
@@ -223,19 +231,30 @@ export class RecordBook {
       changes.push(this.accountChange(this.host.encodeAccountRecord()));
       this.accountDirty = false;
     }
-    for (const key of this.deleted) {
-      // A record never handed out needs no delete; one handed out is deleted at its next generation.
-      if (this.generation(key) > 0) changes.push(this.next(key, null));
-      this.generations.delete(key);
+    // (The size checks skip an iterator object per empty set: this runs after every call.)
+    if (this.deleted.size > 0) {
+      for (const key of this.deleted) {
+        // A record never handed out needs no delete; one handed out is deleted at its next generation.
+        if (this.generation(key) > 0) changes.push(this.next(key, null));
+        this.generations.delete(key);
+      }
+      this.deleted.clear();
     }
-    this.deleted.clear();
-    for (const conv of this.touched) {
+    if (this.touched.size === 1) {
+      // The usual call: one conversation touched (no Set iterator).
+      const conv: Conversation = this.touched.values().next().value!;
+      this.touched.clear();
       const bytes = this.encodeChanged(conv, events);
       if (bytes) changes.push(this.next(this.keyOf(conv.peerId), bytes));
+    } else if (this.touched.size > 1) {
+      for (const conv of this.touched) {
+        const bytes = this.encodeChanged(conv, events);
+        if (bytes) changes.push(this.next(this.keyOf(conv.peerId), bytes));
+      }
+      this.touched.clear();
     }
-    this.touched.clear();
     // A new account's record goes with the first record written (a conversation record without it is useless).
-    if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !changes.some((c) => c.key === ACCOUNT_RECORD))
+    if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !hasKey(changes, ACCOUNT_RECORD))
       changes.unshift(this.accountChange(this.host.encodeAccountRecord()));
     return changes;
   }
@@ -306,10 +325,39 @@ export class RecordBook {
   }
 
   /**
+   * Keeps `encoded` as `peer`'s record last handed out, in place when it fits. The receiving side of a one-way
+   * stream grows its record by one queued MAC key (69 bytes) per message until it sends, so `last` is kept
+   * in a buffer with room past its end (LAST_ROOM) rather than reallocated on every message; the room is
+   * always zero (filled when the record shrinks), so wiping the view wipes every byte of state it held. A
+   * buffer more than twice the record's size (after a long queue was revealed) is given back.
+   */
+  private remember(peer: string, before: Uint8Array | undefined, encoded: Uint8Array): void {
+    const n = encoded.length;
+    if (before !== undefined && before.byteOffset === 0) {
+      const room = before.buffer.byteLength;
+      if (n <= room && 2 * n + LAST_ROOM >= room) {
+        if (n === before.length) before.set(encoded);
+        else {
+          const view = new Uint8Array(before.buffer, 0, n);
+          view.set(encoded);
+          if (n < before.length) before.fill(0, n);
+          this.last.set(peer, view);
+        }
+        return;
+      }
+    }
+    if (before !== undefined) wipe(before);
+    const kept = new Uint8Array(n + LAST_ROOM);
+    kept.set(encoded);
+    this.last.set(peer, kept.subarray(0, n));
+  }
+
+  /**
    * The conversation's record if it differs from the one last handed out (which it then replaces), else null;
    * shedding state until it fits limits.maxConversationStateBytes. Runs after every call of every
    * conversation: the record is encoded into a reused buffer and compared there, so a call that changed
-   * nothing allocates nothing, and one that did costs one copy for the change and one in place for `last`.
+   * nothing allocates nothing, and one that did costs one copy for the change and one in place for `last`
+   * (remember: also when the record grew by a little).
    */
   private encodeChanged(conv: Conversation, events: OtrEvent[]): Uint8Array | null {
     const max = this.host.limits.maxConversationStateBytes;
@@ -319,11 +367,7 @@ export class RecordBook {
         if (encoded.length > max) return OVER;
         const before = this.last.get(peer);
         if (before && equalBytes(before, encoded)) return null;
-        if (before && before.length === encoded.length) before.set(encoded);
-        else {
-          if (before) wipe(before);
-          this.last.set(peer, copyBytes(encoded));
-        }
+        this.remember(peer, before, encoded);
         return copyBytes(encoded);
       });
       if (out !== OVER) return out;

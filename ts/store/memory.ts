@@ -68,8 +68,18 @@ export class MemoryStore implements OwningStore {
     }
     checkKeyCount(records.size + netNewRecords(changes, (k) => records.has(k)), this.limits);
     for (const c of changes) {
-      if (c.bytes === null) records.delete(c.key);
-      else records.set(c.key, { generation: c.generation, bytes: copy ? c.bytes.slice() : c.bytes });
+      if (c.bytes === null) {
+        records.delete(c.key);
+        continue;
+      }
+      const bytes = copy ? c.bytes.slice() : c.bytes;
+      // Updated in place (no new entry per write): `load` hands out copies, so no caller holds a Held.
+      const held = records.get(c.key);
+      if (held === undefined) records.set(c.key, { generation: c.generation, bytes });
+      else {
+        held.generation = c.generation;
+        held.bytes = bytes;
+      }
     }
     if (records.size > 0) this.accounts.set(accountId, records);
     else this.accounts.delete(accountId);

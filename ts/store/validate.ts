@@ -67,13 +67,17 @@ export function checkCommit(accountId: unknown, changes: unknown, limits: StoreL
   if (!Array.isArray(changes)) throw new OtrArgumentError('changes must be an array');
   if (changes.length > limits.maxChangesPerCommit)
     throw new OtrLimitError(`a commit of ${changes.length} changes exceeds maxChangesPerCommit (${limits.maxChangesPerCommit})`);
-  const seen = new Set<string>();
-  for (const c of changes as unknown[]) {
+  // Duplicate keys: a commit of one change (every message's) cannot have any, so no Set is made for it.
+  const seen = changes.length > 1 ? new Set<string>() : undefined;
+  for (let i = 0; i < changes.length; i++) {
+    const c: unknown = changes[i];
     if (typeof c !== 'object' || c === null) throw new OtrArgumentError('a change must be an object');
     const { key, generation, bytes } = c as RecordChange;
     checkName(key, 'record key', limits);
-    if (seen.has(key)) throw new OtrArgumentError(`record ${JSON.stringify(key)} appears twice in one commit`);
-    seen.add(key);
+    if (seen !== undefined) {
+      if (seen.has(key)) throw new OtrArgumentError(`record ${JSON.stringify(key)} appears twice in one commit`);
+      seen.add(key);
+    }
     if (!isGeneration(generation)) throw new OtrArgumentError(`generation of ${JSON.stringify(key)} must be a positive safe integer`);
     if (bytes === null && generation === 1)
       throw new OtrArgumentError(`deleting ${JSON.stringify(key)} at generation 1 deletes nothing (a delete expects the record to exist)`);
