@@ -131,10 +131,17 @@ export class SqliteStore implements OwningStore {
     );
     // A commit alone in its turn (the common case: one message, one record) needs no savepoint: the
     // transaction is its own, and a throw rolls all of it back. Two statements fewer per commit.
+    // And when that commit is a single update or delete (every message's), not even BEGIN IMMEDIATE and COMMIT:
+    // one statement in autocommit mode is a transaction of its own (atomic, durable at the same sync level,
+    // taking the write lock with the same busy timeout before it reads), and its WHERE clause is the
+    // compare-and-set; a miss writes nothing. An insert keeps the transaction (its record count is checked
+    // inside it). Measured: ~8 % less CPU per commit (tx 33.5 vs 30.9 µs, docs/stores.md).
     this.group = (batch) => {
       if (batch.length !== 1) return all.immediate(batch);
+      const p = batch[0]!;
       try {
-        one.immediate(batch[0]!.accountId, batch[0]!.changes);
+        if (p.changes.length === 1 && p.changes[0]!.generation > 1) this.applyAll(p.accountId, p.changes);
+        else one.immediate(p.accountId, p.changes);
         return [undefined];
       } catch (e) {
         return [typed(e)];
