@@ -195,32 +195,45 @@ class AccountRecordsImpl implements AccountRecords {
     return run;
   }
 
-  private async apply(changes: readonly RecordChange[], prepared: Prepared): Promise<void> {
+  /** Not async (one promise chain per commit, not an async frame around the store's promise). */
+  private apply(changes: readonly RecordChange[], prepared: Prepared): Promise<void> {
     // A base older than what this process already saw: the caller works on a stale copy. Refuse before the
     // store does, so that a store that went backwards to exactly that base cannot accept it.
-    for (const c of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
       const known = this.seen.get(c.key);
       if (known !== undefined && expectedGeneration(c) < known) {
         for (const row of prepared.rows) row.bytes?.fill(0); // never handed over: ours to wipe (plaintext copies)
         this.emit({ type: 'conflict', key: c.key, generation: c.generation });
-        throw new OtrStoreConflictError(
-          c.key,
-          `record ${JSON.stringify(c.key)} at generation ${c.generation} is based on generation ${expectedGeneration(c)}, ` +
-            `but this process already saw generation ${known}: the caller's copy is stale (reload it)`,
+        return Promise.reject(
+          new OtrStoreConflictError(
+            c.key,
+            `record ${JSON.stringify(c.key)} at generation ${c.generation} is based on generation ${expectedGeneration(c)}, ` +
+              `but this process already saw generation ${known}: the caller's copy is stale (reload it)`,
+          ),
         );
       }
     }
+    let stored: Promise<void>;
     try {
-      await this.store.commitPrepared(prepared, changes);
+      stored = this.store.commitPrepared(prepared, changes);
     } catch (e) {
-      if (e instanceof OtrStoreConflictError) throw await this.classify(e, changes);
-      throw e;
+      stored = Promise.reject(e);
     }
-    for (const c of changes) {
-      const now = c.bytes === null ? 0 : c.generation;
-      this.seen.set(c.key, now);
-      this.base.set(c.key, now);
-    }
+    return stored.then(
+      () => {
+        for (let i = 0; i < changes.length; i++) {
+          const c = changes[i]!;
+          const now = c.bytes === null ? 0 : c.generation;
+          this.seen.set(c.key, now);
+          this.base.set(c.key, now);
+        }
+      },
+      async (e: unknown) => {
+        if (e instanceof OtrStoreConflictError) throw await this.classify(e, changes);
+        throw e;
+      },
+    );
   }
 
   /** A refused commit: did the store go backwards (rollback) or did someone else write (conflict)? */
