@@ -38,6 +38,8 @@
  *                             synchronous=FULL, BEGIN IMMEDIATE) on a file beside the others. bridge.message on SQLite
  *                             commits twice (each account before it transmits), so 2 × this is what no code can cut;
  *   bridge.fsync.bare              (impl sqlite) the bare disk: 4 KiB written to a file and fdatasync'ed (no SQLite).
+ * The CPU's share, apart (impl memory; see messagePartCase): bridge.message.calls (send + receive, records encoded,
+ * nothing committed) and bridge.message.protocol (send + receive, no record encoded).
  * SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync); PostgreSQL is a
  * private server on loopback (test/helpers/postgres.ts) with fsync on.
  */
@@ -282,6 +284,46 @@ function saveCase(impl: Impl, name: string, conversations: number, sealed: boole
   };
 }
 
+/**
+ * The parts of bridge.message (memory only, the same 1,000 live sessions, sealed): `.calls` is send + receive
+ * with their Outcomes (each call's record encoded and compared by the record book) and no commit;
+ * `.protocol` is send + receive through Conversation.prototype, past the book's instrumentation: no record is
+ * encoded (what the session and ratchet layers cost alone). bridge.message − .calls = the two commits (seal,
+ * checks, store); .calls − .protocol = the two records encoded. For docs/stores.md's floor only: neither is a
+ * real bridge's operation (nothing is durable, and .protocol leaves the book unaware of the change).
+ */
+function messagePartCase(part: 'calls' | 'protocol'): BenchCase {
+  let store: RecordStore | undefined;
+  const pairs: [Conversation, Conversation][] = [];
+  let next = 0;
+  const N = 1000;
+  const name = `bridge.message.${part}`;
+  return {
+    name,
+    impl: 'memory',
+    async setup() {
+      const ids = idsOf(`memory-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+      store = new MemoryStore();
+      await seedReal(store, true, N, true, ids);
+      const account = { backend: await wasm(), clock };
+      const alice = await openStoredAccount(store, ids.alice, { otrAccountId: ALICE, sealKey: SEAL_KEY, account });
+      const bob = await openStoredAccount(store, ids.bob, { otrAccountId: BOB, sealKey: SEAL_KEY, account });
+      for (let i = 0; i < N; i++) pairs.push([await alice.conversation(peerName('bob', i)), await bob.conversation(peerName('alice', i))]);
+    },
+    fn() {
+      const [a, b] = pairs[next]!;
+      next = (next + 1) % N;
+      const P = Object.getPrototypeOf(a) as Conversation;
+      const out = part === 'calls' ? a.send(TEXT) : P.send.call(a, TEXT);
+      const got = part === 'calls' ? b.receive(out.toSend[0]!) : P.receive.call(b, out.toSend[0]!);
+      if (got.messages.length !== 1) throw new Error(`${name}: not received`);
+    },
+    async teardown() {
+      await store?.close();
+    },
+  };
+}
+
 /** send + commit + receive + commit, 100 B, round-robin over 1,000 live sessions (both sides in one store, sealed). */
 function messageCase(impl: Impl, sealed: boolean, variant: '' | '.hybrid' | '.syncnormal' | '.synccommitoff' = ''): BenchCase {
   let store: RecordStore | undefined;
@@ -382,6 +424,8 @@ export function cases(): BenchCase[] {
   out.push(messageCase('sqlite', true, '.syncnormal'));
   out.push(saveCase('postgres', 'bridge.save.1000conv.synccommitoff', 1000, true));
   out.push(messageCase('postgres', true, '.synccommitoff'));
+  out.push(messagePartCase('calls'));
+  out.push(messagePartCase('protocol'));
   out.push(fsyncCase('sqlite'));
   out.push(fsyncCase('bare'));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
