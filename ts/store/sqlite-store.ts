@@ -22,7 +22,9 @@
  * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
  * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
  * BEGIN IMMEDIATE takes the write lock up front, so several processes on one file serialise instead of
- * failing on a lock upgrade; `busyTimeoutMs` bounds the wait.
+ * failing on a lock upgrade; `busyTimeoutMs` bounds the wait. (A lone single-statement commit runs in autocommit
+ * mode: in WAL, a write statement with no open read transaction takes the write lock, with the same busy wait,
+ * before it reads.)
  *
  * A hostile file. Every value read back is checked (validate.ts): generations must be integers (read as
  * BigInt so a huge one cannot round), bytes must be a BLOB no bigger than maxRecordBytes — the size is read
