@@ -10,6 +10,9 @@ import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
 
+/** The result of every successful in-memory commit (a settled promise carries no state: safe to share). */
+const DONE: Promise<void> = Promise.resolve();
+
 interface Held {
   generation: number;
   bytes: Uint8Array;
@@ -48,13 +51,14 @@ export class MemoryStore implements OwningStore {
   }
 
   /** As commit, keeping the arrays as given (./owned.ts: sealed rows and own copies from openAccountRecords). */
-  async [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
+  [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void> {
     try {
       this.apply(accountId, changes, false);
     } catch (e) {
       for (const c of changes) c.bytes?.fill(0); // ours now, and not kept
-      throw e;
+      return Promise.reject(e);
     }
+    return DONE; // (not an async function: one settled promise shared by every commit)
   }
 
   private apply(accountId: string, changes: readonly RecordChange[], copy: boolean): void {

@@ -356,11 +356,16 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       return { accountId: sealer.accountName(accountId), rows };
     },
 
-    async commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void> {
+    commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void> {
+      // The rows are ciphertext made for this commit alone: handed over, never copied again or wiped. Not an
+      // async frame around the store's promise (every message's commit passes here): one rejection handler.
+      let stored: Promise<void>;
       try {
-        // The rows are ciphertext made for this commit alone: handed over, never copied again or wiped.
-        await handOver(inner, prepared.accountId, prepared.rows, false);
+        stored = handOver(inner, prepared.accountId, prepared.rows, false);
       } catch (e) {
+        stored = Promise.reject(e);
+      }
+      return stored.then(undefined, (e: unknown) => {
         // Errors from below name rows; callers know records.
         if (e instanceof OtrStoreConflictError) {
           const i = prepared.rows.findIndex((c) => c.key === e.key);
@@ -370,7 +375,7 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
         if (e instanceof OtrLimitError)
           throw new OtrLimitError(`${e.message} (sealed: a record grows by ${SEAL_OVERHEAD_BYTES} bytes, a key by about 4/3 plus 56)`);
         throw e;
-      }
+      });
     },
 
     async close(): Promise<void> {
