@@ -136,19 +136,18 @@ class StoredAccountImpl implements StoredAccount {
     return conv;
   }
 
-  async commit(outcome: Outcome | readonly RecordChange[]): Promise<void> {
+  /** Not an async frame around the records' promise (every message's commit passes here): one rejection handler. */
+  commit(outcome: Outcome | readonly RecordChange[]): Promise<void> {
     const changes = Array.isArray(outcome) ? (outcome as readonly RecordChange[]) : (outcome as Outcome | undefined)?.changed;
-    if (!Array.isArray(changes)) throw new OtrArgumentError('commit takes an Outcome (with changed) or an array of changes');
-    if (changes.length === 0) return;
-    try {
-      await this.records.commit(changes);
-    } catch (e) {
+    if (!Array.isArray(changes)) return Promise.reject(new OtrArgumentError('commit takes an Outcome (with changed) or an array of changes'));
+    if (changes.length === 0) return Promise.resolve();
+    return this.records.commit(changes).then(undefined, async (e: unknown) => {
       // The store went back under a live conversation: a restart would load the older copy, whose keys this
       // process used. Drop the sessions and write that on top of what the store holds; the caller does not
       // transmit (the error still propagates).
       if (e instanceof OtrStoreRollbackError) await this.dropAfterRollback(e.key);
       throw e;
-    }
+    });
   }
 
   private async dropAfterRollback(key: string): Promise<void> {
