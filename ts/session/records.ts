@@ -240,16 +240,16 @@ export class RecordBook {
       }
       this.deleted.clear();
     }
-    if (this.touched.size === 1) {
-      // The usual call: one conversation touched (no Set iterator).
-      const conv: Conversation = this.touched.values().next().value!;
-      this.touched.clear();
-      const bytes = this.encodeChanged(conv, events);
-      if (bytes) changes.push(this.next(this.keyOf(conv.peerId), bytes));
-    } else if (this.touched.size > 1) {
-      for (const conv of this.touched) {
-        const bytes = this.encodeChanged(conv, events);
-        if (bytes) changes.push(this.next(this.keyOf(conv.peerId), bytes));
+    if (this.touched.size > 0) {
+      // forEach with a method and thisArg: no iterator or result objects per call. Cleared only after every
+      // record was encoded: one that throws (over its bound with nothing to shed) stays touched.
+      this.flushInto = changes;
+      this.flushEvents = events;
+      try {
+        this.touched.forEach(this.flushTouched, this);
+      } finally {
+        this.flushInto = undefined;
+        this.flushEvents = undefined;
       }
       this.touched.clear();
     }
@@ -322,6 +322,15 @@ export class RecordBook {
     const generation = this.generation(key) + 1;
     this.generations.set(key, generation);
     return { key, generation, bytes };
+  }
+
+  /** flush's state while it walks the touched conversations (flushTouched). */
+  private flushInto: RecordChange[] | undefined;
+  private flushEvents: OtrEvent[] | undefined;
+
+  private flushTouched(conv: Conversation): void {
+    const bytes = this.encodeChanged(conv, this.flushEvents!);
+    if (bytes) this.flushInto!.push(this.next(this.keyOf(conv.peerId), bytes));
   }
 
   /**
