@@ -6,7 +6,8 @@
  *   - a call that changes nothing still writes nothing after the record grew and shrank (the compare is right);
  *   - the room past the record is zero whenever the book holds it (a shrink clears the bytes it gave up), so
  *     wiping the view (unload, forget) wipes every byte of state the buffer held;
- *   - a buffer far bigger than its record (after a long queue was revealed) is given back.
+ *   - a buffer far bigger than its record (after a long queue was revealed) is given back;
+ *   - a record that cannot be written (over its bound, nothing to shed) stays pending, never silently dropped.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +17,7 @@ import { conversationRecord } from '../ts/session/records.js';
 import type { Conversation } from '../ts/session/conversation.js';
 import type { Outcome } from '../ts/session/events.js';
 import { seededRandom } from './helpers/rng.js';
+import { OtrLimitError } from '../ts/errors.js';
 
 const NOW = 1_750_000_000_000;
 const clock = () => NOW;
@@ -109,6 +111,18 @@ test('a buffer more than twice its record is given back; wiping the view on unlo
   b.unload('alice@x');
   assert.ok(new Uint8Array(held.buffer).every((x) => x === 0), 'unload wiped the record and its room');
   void a;
+});
+
+test('a record over its bound with nothing left to shed stays pending: every later flush refuses it again', () => {
+  const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(41), limits: { maxConversationStateBytes: 200 } });
+  const conv = a.conversation('bob@x');
+  // A query writes no state; a message queued under requireEncryption does, and it cannot fit in 200 bytes.
+  conv.setPolicy({ requireEncryption: true });
+  assert.throws(() => conv.send('queued'), (e: Error) => e instanceof OtrLimitError);
+  // The change was not handed out: it is still pending, so the next flush meets the same refusal (it is
+  // never silently dropped), and the conversation cannot be unloaded with it.
+  assert.throws(() => a.changes(), (e: Error) => e instanceof OtrLimitError);
+  assert.throws(() => a.unload('bob@x'), (e: Error) => e instanceof OtrLimitError);
 });
 
 test.run();
