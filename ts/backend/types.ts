@@ -98,6 +98,12 @@ export interface RingSignCommitArgs {
   readonly t: Uint8Array;
   readonly c: readonly Uint8Array[];
   readonly r: readonly Uint8Array[];
+  /**
+   * True when the caller has already checked G·secret = publicKey for this pair once (ring-sig.ts
+   * CheckedSigner): the call then skips that fixed-base product, never reports secretMismatch, and
+   * `secret` / `publicKey` are not used. Default false (checked here).
+   */
+  readonly secretChecked?: boolean;
 }
 
 /** Result of the fused ring-signature commitments (see CryptoBackend.ringSignCommitments). */
