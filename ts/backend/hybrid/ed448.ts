@@ -77,13 +77,14 @@ export function opensslEd448(fallback: (publicKey: Uint8Array, message: Uint8Arr
       if (rHasXZero(R)) return fallback(publicKey, message, signature);
       // S < q: OpenSSL checks it too; refusing here keeps the refusal independent of OpenSSL's version.
       if (!lessLE(signature.subarray(POINT), Q_LE)) return false;
-      let key;
       try {
-        key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed448', x: Buffer.from(publicKey.buffer, publicKey.byteOffset, POINT).toString('base64url') }, format: 'jwk' });
+        const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed448', x: Buffer.from(publicKey.buffer, publicKey.byteOffset, POINT).toString('base64url') }, format: 'jwk' });
+        return verify(null, message, key, signature);
       } catch {
-        return fallback(publicKey, message, signature); // a key OpenSSL will not import: the WASM path decides
+        // OpenSSL refused the call (no Ed448 in its provider, e.g. FIPS; a key it will not import): the WASM
+        // path decides. A false from OpenSSL is an answer, not an error, and is returned above.
+        return fallback(publicKey, message, signature);
       }
-      return verify(null, message, key, signature);
     },
   };
 }
