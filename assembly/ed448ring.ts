@@ -9,13 +9,15 @@
 // I/O layout (64-byte slots at IO + 64*n; points are 57-byte RFC 8032 encodings, scalars 57-byte
 // little-endian integers taken mod q, as everywhere in assembly/ed448.ts):
 //
-//   ed448_ring_sign_commit(validate)   A1..A3 slots 0-2, public key slot 3, secret slot 4, t slot 5,
+//   ed448_ring_sign_commit(flags)      flags: bit 0 validate, bit 1 skip the G·secret check (a key pair the
+//                                      caller checked once already: ts/crypto/ring-sig.ts CheckedSigner).
+//                                      A1..A3 slots 0-2, public key slot 3, secret slot 4, t slot 5,
 //                                      c1..c3 slots 6-8, r1..r3 slots 9-11, signer flags slot 12 (byte i = 1
 //                                      iff slot i signs; at most one set)
 //     -> T1..T3 at slots 16-18, where T_i = G·t for the signer's slot and G·r_i + A_i·c_i for the others.
 //        Returns 0; i (1..3) if member i does not decode (or, with validate, is not a valid point: identity or
 //        outside the prime-order subgroup; checked first, in order: public information); 4 if G·secret is not
-//        the public key (compared in constant time; T is computed either way).
+//        the public key (compared in constant time; T is computed either way; never with bit 1 of flags).
 //   ed448_ring_verify_commit(validate) A1..A3 slots 0-2, c1..c3 slots 6-8, r1..r3 slots 9-11
 //     -> T1..T3 at slots 16-18, T_i = G·r_i + A_i·c_i. VARIABLE time (all inputs public). Returns 0, or i as
 //        above for a member that does not decode / is not valid.
@@ -91,8 +93,8 @@ function decodeRing(validate: bool): i32 {
   return 0;
 }
 
-export function ed448_ring_sign_commit(validate: i32): i32 {
-  const bad = decodeRing(validate != 0);
+export function ed448_ring_sign_commit(flags: i32): i32 {
+  const bad = decodeRing((flags & 1) != 0);
   if (bad != 0) {
     wipeAll();
     return bad;
@@ -133,6 +135,12 @@ export function ed448_ring_sign_commit(validate: i32): i32 {
       cmov(ADD, Q2, GE_SIZE, m2);
     } else cmov(ADD, Q2, GE_SIZE, ~m2);
     geAdd(ts(i), ts(i), ADD, false);
+  }
+  // Bit 1: the pair was checked once by the caller (public flag): the T_i alone, one fixed-base product fewer.
+  if ((flags & 2) != 0) {
+    geEncodeBatch(OUT_T, SLOT, TS, 3);
+    wipeAll();
+    return 0;
   }
   // The caller's secret must be the one behind its public key: G·secret, encoded with the T_i.
   loadScalar(KX, IN_SEC);

@@ -2,14 +2,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed448 } from '@noble/curves/ed448.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { BACKENDS, JS, WASM } from './helpers/backends.js';
+import { BACKENDS, HYBRID, JS, WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../ts/bytes.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
 import { generateEcdh, type EcdhKeyPair } from '../ts/crypto/ecdh.js';
 import {
-  RING_SIG_BYTES, ringSign, ringSignValidated, ringSignWith, ringVerify, ringVerifyValidated, ringVerifyWith, type Ring, type ValidRing,
+  RING_SIG_BYTES, checkSigningKey, ringSign, ringSignChecked, ringSignValidated, ringSignWith, ringVerify, ringVerifyValidated, ringVerifyWith,
+  type CheckedSigner, type Ring, type ValidRing,
 } from '../ts/crypto/ring-sig.js';
 import type { WasmContext } from '../ts/backend/wasm/context.js';
 import { psRingSign, psRingVerify } from '../ts/prekey-server/ring-sig.js';
@@ -317,6 +318,56 @@ test('signing wipes nothing of the caller and works with Node Buffers', () => {
     const sigma = ringSign(b, seededRandom(9), secret, Buffer.from(k[1]!.public), ring, Buffer.from('msg'));
     assert.is(bytesToHex(secret), before);
     assert.ok(ringVerify(b, ring, Buffer.from(sigma), Buffer.from('msg')));
+  }
+});
+
+/** A backend that counts pointMulBase calls and the fused sign call's secretChecked flag. */
+function counting(b: CryptoBackend): { b: CryptoBackend; mulBase: () => number; checkedFlags: boolean[] } {
+  let n = 0;
+  const checkedFlags: boolean[] = [];
+  const wrapped: CryptoBackend = {
+    ...b,
+    pointMulBase: (k) => (n++, b.pointMulBase(k)),
+    ...(b.ringSignCommitments
+      ? { ringSignCommitments: (a: Parameters<NonNullable<CryptoBackend['ringSignCommitments']>>[0]) => (checkedFlags.push(a.secretChecked === true), b.ringSignCommitments!(a)) }
+      : {}),
+  };
+  return { b: wrapped, mulBase: () => n, checkedFlags };
+}
+
+test('ringSignChecked = ringSignValidated byte for byte (every slot, every backend, fused and generic), without the per-signature G·secret', () => {
+  for (const b of [WASM, WASM_UNFUSED, JS, HYBRID]) {
+    const k = keys(b, 41);
+    const ring = ringOf(k) as unknown as ValidRing;
+    for (let pos = 0; pos < 3; pos++) {
+      const msg = utf8(`checked ${pos}`);
+      const signer = checkSigningKey(b, k[pos]!.secret, k[pos]!.public);
+      const plain = ringSignValidated(b, seededRandom(50 + pos), k[pos]!.secret, k[pos]!.public, ring, msg);
+      const c = counting(b);
+      const checked = ringSignChecked(c.b, seededRandom(50 + pos), signer, ring, msg);
+      assert.is(bytesToHex(checked), bytesToHex(plain), `${b.name} pos ${pos}`);
+      assert.ok(referenceVerify(ring, checked, msg));
+      // The uniform scalars draw through scalarReduce, not pointMulBase: no fixed-base product at all here.
+      assert.is(c.mulBase(), 0, `${b.name}: no G·secret in the generic path`);
+      if (b.ringSignCommitments) assert.equal(c.checkedFlags, [true], `${b.name}: the fused call is told to skip G·secret`);
+    }
+  }
+});
+
+test('checkSigningKey refuses a mismatched pair and the identity key (the error ringSign gives); a checked signer outside the ring is still refused', () => {
+  for (const b of [WASM, JS, HYBRID]) {
+    const k = keys(b, 43);
+    const ring = ringOf(k) as unknown as ValidRing;
+    const outsider = generateEcdh(b, seededRandom(44));
+    const msg = utf8('m');
+    const argErr = (re: RegExp) => (e: unknown) => e instanceof OtrArgumentError && re.test(e.message);
+    assert.throws(() => checkSigningKey(b, outsider.secret, k[0]!.public), argErr(/does not match/));
+    assert.throws(() => checkSigningKey(b, k[0]!.secret, k[1]!.public), argErr(/does not match/));
+    // secret ≡ 0 (mod q) gives the identity: refused even though G·0 = identity "matches".
+    assert.throws(() => checkSigningKey(b, new Uint8Array(57), hexToBytes('01' + '00'.repeat(56))), argErr(/does not match/));
+    assert.throws(() => checkSigningKey(b, k[0]!.secret.subarray(1), k[0]!.public), (e: unknown) => e instanceof OtrArgumentError);
+    const signer: CheckedSigner = checkSigningKey(b, outsider.secret, outsider.public);
+    assert.throws(() => ringSignChecked(b, seededRandom(1), signer, ring, msg), argErr(/not a ring member/));
   }
 });
 

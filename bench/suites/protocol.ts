@@ -1,6 +1,7 @@
 /**
  * Protocol-level costs on each backend, measured side by side:
  *   dake.interactive  — one full interactive DAKE, both sides (Identity, Auth-R, Auth-I, both ratchets seeded:
+ *                        each side's identity key pair checked once beforehand, as an Account does;
  *                        Alice's sending chain made, Bob's first sending step left due until his first
  *                        message, as ratchet/init.ts does in every session; docs/performance.md §Bob's
  *                        first sending step);
@@ -17,6 +18,7 @@ import type { CryptoBackend } from '../../ts/backend/types.js';
 import { systemRandom } from '../../ts/crypto/random.js';
 import { ed448KeyPair } from '../../ts/crypto/eddsa.js';
 import { createClientProfile } from '../../ts/profile/client-profile.js';
+import { checkSigningKey } from '../../ts/crypto/ring-sig.js';
 import { decodeDataMessage } from '../../ts/wire/data.js';
 import { DAKE_IDLE, receiveAuthI, receiveAuthR, receiveIdentity, startDake, type DakeLocal } from '../../ts/ake/index.js';
 import { decryptDataMessage, encryptDataMessage, type RatchetState } from '../../ts/ratchet/index.js';
@@ -28,7 +30,10 @@ function local(b: CryptoBackend, tag: number, acct: string, peer: string): DakeL
   const forgingKey = ed448KeyPair(b, systemRandom(57)).publicKey;
   const profile = createClientProfile(b, { ownerTag: tag, identitySecret, forgingKey, versions: '4', expiry: BigInt(Math.floor(NOW_MS / 1000) + 86400) });
   const enc = new TextEncoder();
-  return { instanceTag: tag, profile, identityScalar: ed448KeyPair(b, identitySecret).scalar, accountId: enc.encode(acct), peerAccountId: enc.encode(peer) };
+  const identity = ed448KeyPair(b, identitySecret);
+  // As a session's DakeLocal: the account checks its identity key pair once (Account.identitySigner), not per DAKE.
+  const identitySigner = checkSigningKey(b, identity.scalar, identity.publicKey);
+  return { instanceTag: tag, profile, identityScalar: identity.scalar, identitySigner, accountId: enc.encode(acct), peerAccountId: enc.encode(peer) };
 }
 
 function setup(b: CryptoBackend) {

@@ -30,9 +30,9 @@ import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated, generateEcdh, type EcdhKeyPair } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated, type DhKeyPair } from '../crypto/dh.js';
-import { ringSignValidated, ringVerifyValidated, type ValidRing } from '../crypto/ring-sig.js';
+import { ringSignChecked, ringSignValidated, ringVerifyValidated, type CheckedSigner, type ValidRing } from '../crypto/ring-sig.js';
 import { generatedPoint, validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '../crypto/validated.js';
-import { wipe } from '../bytes.js';
+import { equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrStateError } from '../errors.js';
 import { receiverTagMatches } from '../instance-tag.js';
 import { validateClientProfile, type ClientProfile } from '../profile/client-profile.js';
@@ -49,6 +49,12 @@ export interface DakeLocal {
   readonly profile: ClientProfile;
   /** The secret scalar of our long-term identity key H (ed448KeyPair(...).scalar: G·scalar = H). */
   readonly identityScalar: Uint8Array;
+  /**
+   * The same identity key pair checked once (ring-sig.ts checkSigningKey; the account keeps it): when given,
+   * the ring signatures sign with it and skip re-checking G·scalar = H each time. Its public key must be our
+   * profile's identity key (checkLocal).
+   */
+  readonly identitySigner?: CheckedSigner;
   /** Our account identifier as the peer knows it (phi DATA). */
   readonly accountId: Uint8Array;
   /** The peer's account identifier (phi DATA). */
@@ -125,7 +131,17 @@ export function checkLocal(b: CryptoBackend, local: DakeLocal): void {
     throw new OtrArgumentError('account identifiers must be bytes');
   if (!(local.identityScalar instanceof Uint8Array) || local.identityScalar.length !== 57)
     throw new OtrArgumentError('identity scalar must be 57 bytes');
+  if (local.identitySigner !== undefined && !equalBytes(local.identitySigner.publicKey, local.profile.identityKey))
+    throw new OtrArgumentError('identity signer is not our client profile identity key');
   void b;
+}
+
+/** Our signature for a DAKE message: with the checked identity key pair when we have it (DakeLocal). */
+function signAsUs(b: CryptoBackend, random: RandomSource, local: DakeLocal, ownH: ValidPoint): (ring: ValidRing, t: Uint8Array) => Uint8Array {
+  const signer = local.identitySigner;
+  return signer
+    ? (ring, t) => ringSignChecked(b, random, signer, ring, t)
+    : (ring, t) => ringSignValidated(b, random, local.identityScalar, ownH, ring, t);
 }
 
 /**
@@ -204,7 +220,7 @@ export function receiveIdentity(
       b,
       { ourTag: local.instanceTag, ourProfile: local.profile, ourAccountId: local.accountId, peerAccountId: local.peerAccountId, identity: m, Y, B, ours: { x, a, ecdh0, dh0 } },
       [peer.forgingKey, ownH, Y],
-      (ring, tR) => ringSignValidated(b, random, local.identityScalar, ownH, ring, tR),
+      signAsUs(b, random, local, ownH),
     );
     wipeDakeState(state); // the old DAKE (ours, or the previous Identity's) is abandoned
     const next: DakeAwaitingAuthI = {
@@ -333,7 +349,7 @@ export function receiveAuthR(
     { ourTag: local.instanceTag, peerTag: m.senderTag, peerProfile: m.profile, ours: state, X, A, theirEcdh, theirDh },
     [ownH, peer.forgingKey, X],
     authITranscript(b, keys, alice, bob),
-    (ring, tI) => ringSignValidated(b, random, local.identityScalar, ownH, ring, tI),
+    signAsUs(b, random, local, ownH),
   );
   wipeDakeState(state);
   return { state: DAKE_IDLE, ...done };

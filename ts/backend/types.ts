@@ -74,6 +74,14 @@ export interface CryptoBackend {
    */
   ringVerifyCommitments?(ring: readonly Uint8Array[], c: readonly Uint8Array[], r: readonly Uint8Array[], validate: boolean): RingCommitResult;
 
+  /**
+   * Optional (the hybrid backend: OpenSSL): RFC 8032 Ed448 verification, empty context, of a signature by a
+   * public key the caller has ALREADY validated (pointIsValid) — the same answer as ts/crypto/eddsa.ts
+   * ed448Verify on this backend for every message and signature (false for wrong lengths). Without it,
+   * callers use ed448Verify.
+   */
+  ed448VerifyValidKey?(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+
   // ---- scalars mod q (q = Ed448 group order), constant time ----
   /** Little-endian integer of at most 114 bytes, reduced mod q, as 57 bytes. */
   scalarReduce(x: Uint8Array): Uint8Array;
@@ -98,6 +106,12 @@ export interface RingSignCommitArgs {
   readonly t: Uint8Array;
   readonly c: readonly Uint8Array[];
   readonly r: readonly Uint8Array[];
+  /**
+   * True when the caller has already checked G·secret = publicKey for this pair once (ring-sig.ts
+   * CheckedSigner): the call then skips that fixed-base product, never reports secretMismatch, and
+   * `secret` / `publicKey` are not used. Default false (checked here).
+   */
+  readonly secretChecked?: boolean;
 }
 
 /** Result of the fused ring-signature commitments (see CryptoBackend.ringSignCommitments). */

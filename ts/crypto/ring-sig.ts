@@ -37,6 +37,32 @@ export type Ring = readonly [Uint8Array, Uint8Array, Uint8Array];
 /** A ring whose members were validated where they entered (validated.ts). */
 export type ValidRing = readonly [ValidPoint, ValidPoint, ValidPoint];
 
+declare const checkedSignerMark: unique symbol;
+
+/**
+ * A signing key pair whose secret was checked against its public key once, by `checkSigningKey`: G·secret =
+ * publicKey and publicKey is not the identity (so it is a valid point). An account's identity key never
+ * changes, so the DAKEs sign with this and each signature saves the G·secret product that ringSign* computes
+ * to check the pair (docs/performance.md §The interactive DAKE's time). The arrays are the caller's, not
+ * copies: wiping the account's key wipes these; changing their bytes afterwards breaks the mark.
+ */
+export interface CheckedSigner {
+  readonly secretScalar: Uint8Array;
+  readonly publicKey: ValidPoint;
+  readonly [checkedSignerMark]: true;
+}
+
+/**
+ * The one check behind a CheckedSigner: OtrArgumentError (the same error ringSign raises per signature)
+ * unless G·secretScalar = publicKey and publicKey is not the identity.
+ */
+export function checkSigningKey(b: CryptoBackend, secretScalar: Uint8Array, publicKey: Uint8Array): CheckedSigner {
+  abytes(secretScalar, S, 'ring signature secret');
+  abytes(publicKey, S, 'ring signature public key');
+  checkPair(b, secretScalar, publicKey);
+  return { secretScalar, publicKey: publicKey as ValidPoint } as CheckedSigner;
+}
+
 const ZERO = new Uint8Array(S);
 
 /** out = mask ? a : b, byte-wise with an all-ones/all-zeros mask; no branch on `mask`. */
@@ -143,6 +169,23 @@ export function ringSignValidatedWith(
 }
 
 /**
+ * ringSignValidatedWith for a key pair checked once (checkSigningKey): the same draws, bytes and errors for
+ * the same inputs, without re-checking G·secret = publicKey (one fixed-base multiplication fewer).
+ */
+export function ringSignCheckedWith(
+  challenge: RingChallenge,
+  b: CryptoBackend,
+  random: RandomSource,
+  signer: CheckedSigner,
+  ring: ValidRing,
+  message: Uint8Array,
+): Uint8Array {
+  checkSignArgs(signer.secretScalar, signer.publicKey, ring, message);
+  for (const a of ring) abytes(a, S, 'ring member');
+  return signOverValidRing(challenge, b, random, signer.secretScalar, signer.publicKey, ring, message, false, true);
+}
+
+/**
  * Signs; with `validate`, the fused backend call checks the members first (only set when the backend has it).
  * One flow for both ways of computing the commitments T_i (fusedCommitments, separateCommitments): the same
  * draws, the same T_i, the same bytes, and the errors in the same order (invalid member, secret mismatch, key
@@ -157,12 +200,14 @@ function signOverValidRing(
   ring: ValidRing,
   message: Uint8Array,
   validate: boolean,
+  checked = false,
 ): Uint8Array {
   const fused = b.ringSignCommitments !== undefined;
   // Constant-time slot selection; the first matching slot signs if the key appears more than once (any
   // other copy is simulated like a foreign key, which is sound for any public key).
   const sel = signerMasks(ring, publicKey);
-  if (!fused) checkSigner(b, secretScalar, publicKey, undefined, sel);
+  // A checked pair (checkSigningKey) skips the G·secret product: `false` is its known answer.
+  if (!fused) checkSigner(b, secretScalar, publicKey, checked ? false : undefined, sel);
 
   // The same seven draws whichever slot signs: t, then (c_i, r_i) for every slot. All uniform mod q: the
   // simulated c_j, r_j go on the wire as drawn and must look exactly like the signer's computed (uniform)
@@ -171,7 +216,7 @@ function signOverValidRing(
   const temps: Uint8Array[] = [t, ...c, ...r];
   try {
     const T = fused
-      ? fusedCommitments(b, ring, validate, sel, secretScalar, publicKey, t, c, r)
+      ? fusedCommitments(b, ring, validate, checked, sel, secretScalar, publicKey, t, c, r)
       : separateCommitments(b, ring, sel, t, c, r, temps);
     const ch = challenge(b, ring, T, message);
     temps.push(ch);
@@ -191,9 +236,14 @@ function signOverValidRing(
  * caller's own (public) fact, so that branch leaks nothing.
  */
 function checkSigner(b: CryptoBackend, secretScalar: Uint8Array, publicKey: Uint8Array, fusedMismatch: boolean | undefined, sel: readonly number[]): void {
-  const mismatch = fusedMismatch ?? !pointEquals(b.pointMulBase(secretScalar), publicKey);
-  if (mismatch || pointEquals(publicKey, IDENTITY_POINT)) throw new OtrArgumentError('ring signature secret does not match its public key');
+  checkPair(b, secretScalar, publicKey, fusedMismatch);
   if ((sel[0]! | sel[1]! | sel[2]!) === 0) throw new OtrArgumentError('signer public key is not a ring member');
+}
+
+/** G·secret = publicKey (`mismatch`: the answer already known, else computed here), publicKey not the identity. */
+function checkPair(b: CryptoBackend, secretScalar: Uint8Array, publicKey: Uint8Array, mismatch?: boolean): void {
+  const bad = mismatch ?? !pointEquals(b.pointMulBase(secretScalar), publicKey);
+  if (bad || pointEquals(publicKey, IDENTITY_POINT)) throw new OtrArgumentError('ring signature secret does not match its public key');
 }
 
 /** T_i = G·x + A_i·y with (x, y) = (t, 0) in the signer's slot and (r_i, c_i) elsewhere, chosen by mask. */
@@ -225,6 +275,7 @@ function fusedCommitments(
   b: CryptoBackend,
   ring: ValidRing,
   validate: boolean,
+  checked: boolean,
   sel: readonly number[],
   secretScalar: Uint8Array,
   publicKey: Uint8Array,
@@ -232,7 +283,7 @@ function fusedCommitments(
   c: readonly Uint8Array[],
   r: readonly Uint8Array[],
 ): readonly Uint8Array[] {
-  const res = b.ringSignCommitments!({ ring, validate, signer: sel, secret: secretScalar, publicKey, t, c, r });
+  const res = b.ringSignCommitments!({ ring, validate, signer: sel, secret: secretScalar, publicKey, t, c, r, secretChecked: checked });
   if (res.invalidMember !== undefined) throw invalidMember();
   checkSigner(b, secretScalar, publicKey, res.secretMismatch === true, sel);
   return res.T!;
@@ -371,6 +422,11 @@ export function ringSignValidated(
   message: Uint8Array,
 ): Uint8Array {
   return ringSignValidatedWith(otrv4RingChallenge, b, random, secretScalar, publicKey, ring, message);
+}
+
+/** ringSignValidated with a key pair checked once (checkSigningKey): the interactive DAKE's signatures. */
+export function ringSignChecked(b: CryptoBackend, random: RandomSource, signer: CheckedSigner, ring: ValidRing, message: Uint8Array): Uint8Array {
+  return ringSignCheckedWith(otrv4RingChallenge, b, random, signer, ring, message);
 }
 
 /** ringVerify over a ring validated where its members entered (the DAKEs). */

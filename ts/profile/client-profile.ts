@@ -169,8 +169,10 @@ export function validateClientProfile(b: CryptoBackend, p: ClientProfile, o: Val
   // Checked just above: the marks let the DAKE use H and F without checking them again.
   const identityKey = p.identityKey as ValidPoint;
   const forgingKey = p.forgingKey as ValidPoint;
-  if (!ed448Verify(b, p.identityKey, profileSignedBytes(p), p.signature))
-    throw new OtrCryptoError('BAD_SIGNATURE', 'client profile signature does not verify');
+  // H was validated just above, so a backend's verification for validated keys (OpenSSL on hybrid) applies.
+  const signed = profileSignedBytes(p);
+  const verified = b.ed448VerifyValidKey ? b.ed448VerifyValidKey(identityKey, signed, p.signature) : ed448Verify(b, identityKey, signed, p.signature);
+  if (!verified) throw new OtrCryptoError('BAD_SIGNATURE', 'client profile signature does not verify');
   if (p.dsaKey && p.transitionalSignature && o.verifyTransitional !== false) {
     if (!verifyTransitionalSignature(p)) throw new OtrCryptoError('BAD_SIGNATURE', 'transitional signature does not verify');
   }

@@ -20,6 +20,7 @@ import { getBackend } from '../backend/select.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { ed448KeyPair, type Ed448KeyPair } from '../crypto/eddsa.js';
 import { generateEcdh } from '../crypto/ecdh.js';
+import { checkSigningKey, type CheckedSigner } from '../crypto/ring-sig.js';
 import { dsaGenerateKey, dsaPrivateKeyIsConsistent, type DsaPrivateKey } from '../crypto/dsa.js';
 import { ed448Verify } from '../crypto/eddsa.js';
 import { profileSignedBytes } from '../profile/encoding.js';
@@ -222,6 +223,19 @@ export class Account implements ConversationHost {
   /** The identity key pair (secret included): for the DAKE and profile signing inside the library. */
   get identity(): Ed448KeyPair {
     return this.keys.identity;
+  }
+
+  private checkedSigner: CheckedSigner | undefined;
+
+  /**
+   * The identity key pair as the DAKEs' ring signatures use it, G·scalar = H checked once per account object
+   * (on the first DAKE, so making or restoring an account stays cheap) instead of in every signature
+   * (docs/performance.md §The interactive DAKE's time). A pair that does not match is refused here, with the
+   * error a ring signature would raise.
+   */
+  get identitySigner(): CheckedSigner {
+    const id = this.keys.identity;
+    return (this.checkedSigner ??= checkSigningKey(this.backend, id.scalar, id.publicKey));
   }
 
   /** The OTRv3 DSA key if it has been made (never makes it: see prepareV3). */

@@ -1126,7 +1126,9 @@ export class Conversation {
 
   private local(): DakeLocal {
     const a = this.account;
-    return { instanceTag: a.instanceTag, profile: a.clientProfile, identityScalar: a.identity.scalar, accountId: a.accountId, peerAccountId: this.peerIdBytes };
+    const local: DakeLocal = { instanceTag: a.instanceTag, profile: a.clientProfile, identityScalar: a.identity.scalar, accountId: a.accountId, peerAccountId: this.peerIdBytes };
+    const signer = a.identitySigner;
+    return signer ? { ...local, identitySigner: signer } : local;
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Limits } from '../limits.js';
 import type { Policy } from './policy.js';
 import type { LastSeenFingerprints } from './fingerprints.js';
 import type { Outcome } from './events.js';
+import type { CheckedSigner } from '../crypto/ring-sig.js';
 
 export interface ConversationHost {
   readonly accountId: Uint8Array;
@@ -26,6 +27,8 @@ export interface ConversationHost {
   /** Our client profile (renewed by the host when close to expiry). */
   readonly clientProfile: ClientProfile;
   readonly identity: Ed448KeyPair;
+  /** `identity` checked once for ring signing (Account.identitySigner); hosts without it check per signature. */
+  readonly identitySigner?: CheckedSigner;
   readonly dsaKey: DsaPrivateKey | null;
   /** Whether the account speaks OTRv3 (its DSA key may not be made yet: prepareV3). */
   readonly v3Capable: boolean;

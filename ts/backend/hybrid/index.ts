@@ -1,7 +1,8 @@
 /**
- * The hybrid backend (Node only): the WASM backend, with MODP exponentiation and large ChaCha20 inputs
- * handed to OpenSSL through node:crypto. Ed448, SHAKE-256, scalars and the Legendre symbol stay in WASM
- * (node:crypto has no Ed448 group operations, and OpenSSL's DH validation is not the spec's: peer values
+ * The hybrid backend (Node only): the WASM backend, with MODP exponentiation, large ChaCha20 inputs and the
+ * verification of Ed448 signatures by validated keys (./ed448.ts) handed to OpenSSL through node:crypto.
+ * The Ed448 group operations, SHAKE-256, scalars and the Legendre symbol stay in WASM (node:crypto has no
+ * Ed448 group operations, and OpenSSL's DH validation is not the spec's: peer values
  * are checked by ts/crypto/dh.ts on every backend). Results are bit-identical to the other backends
  * (test/hybrid.test.ts and the differential runs check it).
  *
@@ -14,6 +15,8 @@ import type { CryptoBackend } from '../types.js';
 import type { WasmBackend } from '../wasm/index.js';
 import { opensslModexp } from './modexp.js';
 import { opensslChacha, opensslChacha20 } from './chacha20.js';
+import { opensslEd448 } from './ed448.js';
+import { ed448Verify } from '../../crypto/eddsa.js';
 import { hybridSelfTest } from './selftest.js';
 
 /** True in this build; false in the stub the browser bundles carry instead. */
@@ -32,6 +35,7 @@ export async function createHybridBackend(wasm: WasmBackend): Promise<HybridBack
     wasmBackend: wasm,
     ...opensslModexp(wasm),
     ...opensslChacha(wasm),
+    ...opensslEd448((publicKey, message, signature) => ed448Verify(wasm, publicKey, message, signature)),
   };
   hybridSelfTest(b, opensslChacha20);
   return b;

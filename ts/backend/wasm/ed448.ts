@@ -97,11 +97,15 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       abytes(a.t, SCALAR_BYTES, 't');
       if (a.signer.length !== 3) throw new OtrArgumentError('a ring has exactly three members');
       putRing(a.ring, a.c, a.r);
-      put(RING_PUB * RING_SLOT, a.publicKey);
-      put(RING_SEC * RING_SLOT, a.secret);
+      // A pair checked once by the caller: the secret is not copied in, and flag bit 1 skips G·secret.
+      const checked = a.secretChecked === true;
+      if (!checked) {
+        put(RING_PUB * RING_SLOT, a.publicKey);
+        put(RING_SEC * RING_SLOT, a.secret);
+      }
       put(RING_T * RING_SLOT, a.t);
       for (let i = 0; i < 3; i++) mem[io + RING_SEL * RING_SLOT + i] = a.signer[i]! & 1;
-      return ringResult(x.ed448_ring_sign_commit(a.validate ? 1 : 0) as number);
+      return ringResult(x.ed448_ring_sign_commit((a.validate ? 1 : 0) | (checked ? 2 : 0)) as number);
     },
 
     ringVerifyCommitments(ring, c, r, validate) {
