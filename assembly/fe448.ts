@@ -6,9 +6,10 @@
 //
 // Every operation returns a *weakly reduced* element: limbs below W = 2^28 + 2^9, value congruent mod p but
 // not necessarily below p. Every operation accepts weakly reduced inputs, so results chain without checks;
-// only `feCanon` (and the byte encoding built on it) produces the unique representative. The one exception
-// is `feAddNC`, whose uncarried sums (limbs below 2W) may only feed a product or be the minuend of a
-// subtraction (see the bounds below).
+// only `feCanon` (and the byte encoding built on it) produces the unique representative. The exceptions are
+// the uncarried results of `feAddNC` (limbs below 2W = 2^29 + 2^10) and of `feSubNC` / `feCondNegNC`
+// (limbs below 2^29 + W < 3 * 2^28 + 2^9), which may only feed a product or a subtraction as the bounds
+// below allow.
 //
 // Multiplication uses the golden-ratio shape of p. With phi = 2^224, p = phi^2 - phi - 1, so phi^2 = phi + 1
 // (mod p). Splitting a = a0 + a1*phi and b = b0 + b1*phi (8 limbs each):
@@ -18,10 +19,18 @@
 // 144 in all rather than 192; measured ~7% faster than schoolbook halves). Squares keep schoolbook halves
 // (measured faster: the doubled cross terms already halve them).
 //
-// Bounds, for operands with limbs <= A and <= B: after the golden-ratio fold a column is at most 39*A*B,
-// and an inner Karatsuba column at most 4 * (4A)(4B) = 64*A*B. Both stay below 2^64 (u64 arithmetic) while
-// A*B <= 2^57.9: two weakly reduced operands (2^56), or one of them an `feAddNC` sum (2^57). A square of an
-// `feAddNC` sum has no inner Karatsuba and stays below 39 * 2^58 = 2^63.3.
+// Bounds. All arithmetic is in u64, i.e. modulo 2^64, and every intermediate value (Karatsuba middle terms,
+// half-product columns) enters the result only through sums and differences; so a result column is exact
+// as soon as its true value lies in [0, 2^64), whatever the intermediates did. Expanding the fold (see
+// `combine`), a result column is a sum of at most 38 limb products (plus the carry from below, < 2^37), so
+// for operands with limbs <= A and <= B it stays below 2^64 while 39*A*B < 2^64, i.e. A*B < 2^58.7:
+//   weakly reduced x weakly reduced        2^56.0
+//   weakly reduced x any uncarried value   2^57.6 at most
+//   feAddNC x feAddNC (or its square)      2^58.0
+//   feAddNC x feSubNC / feCondNegNC        2^58.6
+// but never two feSubNC / feCondNegNC values together (2^59.2), nor the square of one. A subtraction's
+// minuend may be weakly reduced or an feAddNC sum (the column then stays far below 2^64); its subtrahends
+// must be weakly reduced (2p and 4p cover them limb by limb).
 //
 // Nothing here branches on or indexes by element values: selection is by masks (`feCmov`), the inversion and
 // square root use a fixed addition chain.
@@ -128,11 +137,30 @@ export function feSub2(o: Fe, a: Fe, b: Fe, c: Fe): void {
     <u64>load<u32>(a, 60) + P4 - <u64>load<u32>(b, 60) - <u64>load<u32>(c, 60));
 }
 
-/** o = a + b WITHOUT carrying: limbs below 2^29 + 2^10. Such a sum may be one operand of `feMul` (the
- *  other weakly reduced), the input of `feSqr`, or the minuend of a subtraction, and nothing else: the
- *  column bounds of the header then still hold below 2^64 (39 * 2^29 * 2^29 for a square). */
+/** o = a + b WITHOUT carrying (a, b weakly reduced): limbs below 2^29 + 2^10. Such a sum may be an operand
+ *  of `feMul` (with any other operand, see the header's table), the input of `feSqr`, or the minuend of a
+ *  subtraction, and nothing else. With one of a, b a `feCondNegNC` result (limbs below 2^29) the sum's limbs
+ *  are below 2^29 + W and it follows `feSubNC`'s rules instead. */
 export function feAddNC(o: Fe, a: Fe, b: Fe): void {
   for (let i: usize = 0; i < FE_SIZE; i += 8) store<u64>(o + i, load<u64>(a + i) + load<u64>(b + i));
+}
+
+/** o = a + 2p - b WITHOUT carrying (a, b weakly reduced): limbs below 2^29 + W. Such a difference may be one
+ *  operand of `feMul` (the other weakly reduced or an `feAddNC` sum) and nothing else (see the header). */
+export function feSubNC(o: Fe, a: Fe, b: Fe): void {
+  for (let i: usize = 0; i < FE_SIZE; i += 4) {
+    store<u32>(o + i, load<u32>(a + i) + <u32>(i == 32 ? P2_8 : P2) - load<u32>(b + i));
+  }
+}
+
+/** o = 2p - o WITHOUT carrying when mask is all-ones (o weakly reduced), o unchanged when it is zero; the same
+ *  work either way. The result obeys `feSubNC`'s rules. */
+export function feCondNegNC(o: Fe, mask: u64): void {
+  const m = <u32>mask;
+  for (let i: usize = 0; i < FE_SIZE; i += 4) {
+    const x = load<u32>(o + i);
+    store<u32>(o + i, x ^ ((x ^ (<u32>(i == 32 ? P2_8 : P2) - x)) & m));
+  }
 }
 
 export function feNeg(o: Fe, a: Fe): void {
