@@ -15,10 +15,11 @@
 //                                (feAddNC, feSubNC, feCondNegNC) reach feMul/feSqr at their extreme limbs; 1
 //                                if every result limb is below W (weakly reduced), 0 if not, -1 for a limb >= W
 //                                or an unknown op. ops: 0 a*b, 1 a^2, 2 (a+b)(c+d), 3 (a+b)(c-d), 4 (a+b)^2,
-//                                5 a(c-d), 6 (a+b)(-c+d), 7 a(-c), 8 a*c through feCondNegNC with a zero mask
+//                                5 a(c-d), 6 (a+b)(-c+d), 7 a(-c), 8 a*c through feCondNegNC with a zero mask,
+//                                9 (a+b)^2 - c - d by feSqrSub2, 10 a^2 - c - d with the output aliasing c
 import { IO } from './io';
 import {
-  Fe, feInv, feInvFermat, feIsSquareVar, feToBytes, feMul, feSqr, feAddNC, feSubNC, feCondNegNC, feCopy,
+  Fe, feInv, feInvFermat, feIsSquareVar, feToBytes, feMul, feSqr, feAddNC, feSubNC, feCondNegNC, feCopy, feSqrSub2,
 } from './fe448';
 
 const IN: Fe = IO;
@@ -68,6 +69,8 @@ export function test_fe_mul(op: i32): i32 {
   else if (op == 6) { feAddNC(MA, a, b); feCopy(MC, c); feCondNegNC(MC, <u64>-1); feAddNC(MB, MC, d); feMul(R, MA, MB); }
   else if (op == 7) { feCopy(MC, c); feCondNegNC(MC, <u64>-1); feMul(R, a, MC); }
   else if (op == 8) { feCopy(MC, c); feCondNegNC(MC, 0); feMul(R, a, MC); }
+  else if (op == 9) { feAddNC(MA, a, b); feSqrSub2(R, MA, c, d); }
+  else if (op == 10) { feCopy(R, c); feSqrSub2(R, a, R, d); }
   else return -1;
   let weak = 1;
   for (let i: usize = 0; i < 64; i += 4) if (load<u32>(R + i) >= W) weak = 0;

@@ -11,8 +11,8 @@
 // The `withT` flags are compile-time constants at every call site: T is needed only when the next operation
 // is an addition, so the doublings of a window and an addition followed by a doubling skip that product.
 import {
-  Fe, FE_SIZE, feAdd, feAddNC, feSubNC, feCondNegNC, feSub, feSub2, feNeg, feMul, feSqr, feMulSmall, feCopy, feOne,
-  feZero, feCmov, feInv,
+  Fe, FE_SIZE, feAdd, feAddNC, feSubNC, feCondNegNC, feSub, feSub2, feNeg, feMul, feSqr, feSqrSub2, feMulSmall,
+  feCopy, feOne, feZero, feCmov, feInv,
   feSqrtRatio, feIsZero, feEq, feParity, feToBytes, feFromBytes,
 } from './fe448';
 
@@ -63,8 +63,7 @@ export function geDouble(o: Ge, p: Ge, withT: bool): void {
   feSqr(B, gY(p));
   feSqr(C, gZ(p));
   feAddNC(E, gX(p), gY(p));
-  feSqr(E, E);
-  feSub2(E, E, A, B); // 2XY
+  feSqrSub2(E, E, A, B); // (X+Y)^2 - X^2 - Y^2 = 2XY
   feAddNC(G, A, B);
   feSub2(F, G, C, C); // A + B - 2Z^2
   feSubNC(H, A, B);

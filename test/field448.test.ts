@@ -5,7 +5,7 @@
  *   and against `feInvFermat` (the a^(p-2) chain it replaced);
  * - `feIsSquareVar` (variable-time binary Jacobi, used by the subgroup check on public points) against
  *   Euler's criterion a^((p-1)/2) mod p;
- * - `feMul` / `feSqr` against BigInt products, including operands built by the uncarried `feAddNC`,
+ * - `feMul` / `feSqr` / `feSqrSub2` against BigInt products, including operands built by the uncarried `feAddNC`,
  *   `feSubNC` and `feCondNegNC` at their extreme limbs (the pairings the header of assembly/fe448.ts allows),
  *   and that every result is weakly reduced.
  * Inputs are fed as 28-bit limbs, so weakly reduced (non-canonical, >= p, limbs up to 2^28 + 2^9 - 1) values
@@ -232,6 +232,8 @@ const MUL_OPS: readonly ((a: bigint, b: bigint, c: bigint, d: bigint) => bigint)
   (a, b, c, d) => (a + b) * (d - c),
   (a, _b, c) => -a * c,
   (a, _b, c) => a * c,
+  (a, b, c, d) => (a + b) * (a + b) - c - d,
+  (a, _b, c, d) => a * a - c - d,
 ];
 
 function checkMulOps(name: string, l: readonly (readonly number[])[]): void {
