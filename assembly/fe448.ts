@@ -22,7 +22,8 @@
 // Bounds. All arithmetic is in u64, i.e. modulo 2^64, and every intermediate value (Karatsuba middle terms,
 // half-product columns) enters the result only through sums and differences; so a result column is exact
 // as soon as its true value lies in [0, 2^64), whatever the intermediates did. Expanding the fold (see
-// `combine`), a result column is a sum of at most 38 limb products (plus the carry from below, < 2^37), so
+// `fold`), a result column is a sum of at most 38 limb products (plus the carry from below, < 2^37, and
+// `feSqrSub2`'s 4p, < 2^30), so
 // for operands with limbs <= A and <= B it stays below 2^64 while 39*A*B < 2^64, i.e. A*B < 2^58.7:
 //   weakly reduced x weakly reduced        2^56.0
 //   weakly reduced x any uncarried value   2^57.6 at most
