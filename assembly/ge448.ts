@@ -11,7 +11,8 @@
 // The `withT` flags are compile-time constants at every call site: T is needed only when the next operation
 // is an addition, so the doublings of a window and an addition followed by a doubling skip that product.
 import {
-  Fe, FE_SIZE, feAdd, feAddNC, feSub, feSub2, feNeg, feMul, feSqr, feMulSmall, feCopy, feOne, feZero, feCmov, feInv,
+  Fe, FE_SIZE, feAdd, feAddNC, feSubNC, feCondNegNC, feSub, feSub2, feNeg, feMul, feSqr, feSqrSub2, feMulSmall,
+  feCopy, feOne, feZero, feCmov, feInv,
   feSqrtRatio, feIsZero, feEq, feParity, feToBytes, feFromBytes,
 } from './fe448';
 
@@ -54,18 +55,18 @@ export function geIdentity(o: Ge): void {
 }
 
 /** o = 2p ("dbl-2008-hwcd" with a = 1): 4S + 3M, plus one M for T. o may alias p.
- *  Sums that only feed a multiplication skip their carry pass (`feAddNC`, see fe448's bounds). */
+ *  Sums and differences that only feed multiplications skip their carry pass (`feAddNC`, `feSubNC`; the
+ *  pairs multiplied are within fe448's bounds: G (AddNC) x H (SubNC), E x H, E x F, F x G). */
 @inline
 export function geDouble(o: Ge, p: Ge, withT: bool): void {
   feSqr(A, gX(p));
   feSqr(B, gY(p));
   feSqr(C, gZ(p));
   feAddNC(E, gX(p), gY(p));
-  feSqr(E, E);
-  feSub2(E, E, A, B); // 2XY
+  feSqrSub2(E, E, A, B); // (X+Y)^2 - X^2 - Y^2 = 2XY
   feAddNC(G, A, B);
   feSub2(F, G, C, C); // A + B - 2Z^2
-  feSub(H, A, B);
+  feSubNC(H, A, B);
   feMul(gX(o), E, F);
   feMul(gY(o), G, H);
   feMul(gZ(o), F, G);
@@ -73,21 +74,23 @@ export function geDouble(o: Ge, p: Ge, withT: bool): void {
 }
 
 /** The second half of both additions, from A = X1X2, B = Y1Y2, C = d*T1*T2, D = Z1Z2, U = X1+Y1 (uncarried)
- *  and V = X2+Y2. G = D + C is left uncarried: it only meets the carried H and F in products. */
+ *  and V = X2+Y2 (uncarried). F, G and H only feed products and skip their carry pass: G (AddNC) meets F and
+ *  H (SubNC), which meet the carried E; two SubNC values never meet (fe448's bounds). */
 @inline
 function addTail(o: Ge, withT: bool): void {
   feMul(E, U, V);
   feSub2(E, E, A, B); // X1Y2 + Y1X2
-  feSub(F, D, C);
+  feSubNC(F, D, C);
   feAddNC(G, D, C);
-  feSub(H, B, A);
+  feSubNC(H, B, A);
   feMul(gX(o), E, F);
   feMul(gY(o), G, H);
   feMul(gZ(o), F, G);
   if (withT) feMul(gT(o), E, H);
 }
 
-/** o = p + q for extended p and cached q ("add-2008-hwcd"): 8M, plus one for T. o may alias p. */
+/** o = p + q for extended p and cached q ("add-2008-hwcd"): 8M, plus one for T. o may alias p. p's
+ *  coordinates are weakly reduced; q's X and dT may be `geCondNegCached`'s uncarried negations. */
 @inline
 export function geAdd(o: Ge, p: Ge, q: Ge, withT: bool): void {
   feMul(A, gX(p), gX(q));
@@ -95,11 +98,12 @@ export function geAdd(o: Ge, p: Ge, q: Ge, withT: bool): void {
   feMul(C, gT(p), gT(q));
   feMul(D, gZ(p), gZ(q));
   feAddNC(U, gX(p), gY(p));
-  feAdd(V, gX(q), gY(q));
+  feAddNC(V, gX(q), gY(q));
   addTail(o, withT);
 }
 
-/** o = p + n for extended p and a niels point n (Z = 1): 7M, plus one for T. o may alias p. */
+/** o = p + n for extended p and a niels point n (Z = 1): 7M, plus one for T. o may alias p. n's x and
+ *  d*x*y may be `geCondNegNiels`'s uncarried negations. */
 @inline
 export function geAddNiels(o: Ge, p: Ge, n: usize, withT: bool): void {
   feMul(A, gX(p), n);
@@ -107,7 +111,7 @@ export function geAddNiels(o: Ge, p: Ge, n: usize, withT: bool): void {
   feMul(C, gT(p), n + 2 * FE_SIZE);
   feCopy(D, gZ(p));
   feAddNC(U, gX(p), gY(p));
-  feAdd(V, n, n + FE_SIZE);
+  feAddNC(V, n, n + FE_SIZE);
   addTail(o, withT);
 }
 
@@ -118,20 +122,17 @@ export function geToCached(c: Ge, p: Ge): void {
   feNeg(gT(c), gT(c));
 }
 
-/** Negates a cached point (X -> -X, dT -> -dT) when mask is all-ones; the same work either way. */
+/** Negates a cached point (X -> -X, dT -> -dT) when mask is all-ones; the same work either way. The
+ *  negations are uncarried (`feCondNegNC`): the point may then only be `geAdd`'s second operand. */
 export function geCondNegCached(c: Ge, mask: u64): void {
-  feNeg(U, gX(c));
-  feCmov(gX(c), U, mask);
-  feNeg(U, gT(c));
-  feCmov(gT(c), U, mask);
+  feCondNegNC(gX(c), mask);
+  feCondNegNC(gT(c), mask);
 }
 
-/** Negates a niels point (x -> -x, dxy -> -dxy) when mask is all-ones. */
+/** Negates a niels point (x -> -x, dxy -> -dxy) when mask is all-ones, uncarried: for `geAddNiels` only. */
 export function geCondNegNiels(n: usize, mask: u64): void {
-  feNeg(U, n);
-  feCmov(n, U, mask);
-  feNeg(U, n + 2 * FE_SIZE);
-  feCmov(n + 2 * FE_SIZE, U, mask);
+  feCondNegNC(n, mask);
+  feCondNegNC(n + 2 * FE_SIZE, mask);
 }
 
 /** All-ones iff p is the identity: X = 0 and Y = Z. */

@@ -98,9 +98,8 @@ export function geMulCT(o: Ge, p: Ge, k: Sc): void {
   geIdentity(ACC);
   geAdd(ACC, ACC, SEL, true);
   for (let i: i32 = DIGITS - 2; i >= 0; i--) {
-    geDouble(ACC, ACC, false);
-    geDouble(ACC, ACC, false);
-    geDouble(ACC, ACC, false);
+    // A loop rather than three inlined copies: the loop body stays small enough for the instruction cache.
+    for (let r = 0; r < 3; r++) geDouble(ACC, ACC, false);
     geDouble(ACC, ACC, true);
     selectCached(SEL, load<i8>(DIG + i));
     // T is needed only by the caller after the last addition; the next doubling does not read it.

@@ -228,6 +228,27 @@ test('edge scalars 0, 1, q-1, q, q+1, 2^456-1 on every scalar-taking operation',
   assert.is(same((b) => b.scalarReduce(new Uint8Array(0)), 'reduce empty'), 'ok:' + hex(new Uint8Array(57)));
 });
 
+test('window digits at their extremes (every radix-16 digit -8, -1, 7, ...): every multiplication matches noble', () => {
+  // 444-bit nibble patterns (below q, so not reduced): all 8s recode to -8 digits with carries, all Fs to
+  // -1 digits, all 7s to the largest positive digit; they drive the selections' negated (uncarried) entries.
+  const nibbles = (pattern: string): bigint => BigInt('0x' + pattern.repeat(Math.ceil(111 / pattern.length)).slice(0, 111));
+  const scalars = ['8', 'f', '7', '9', '87', '78', 'f0', '1f', '8f'].map(nibbles);
+  for (const k of scalars) assert.ok(k < Q);
+  const pts = [Point.BASE.multiply(987654321n), Point.BASE.multiply(55555n).add(Point.fromBytes(SMALL_ORDER[2]!))];
+  for (const k of scalars) {
+    const kb = bigToLe(k);
+    assert.is(same((b) => b.pointMulBase(kb), 'mulBase'), 'ok:' + hex(mulRef(Point.BASE, k).toBytes()));
+    for (const pt of pts) {
+      assert.is(same((b) => b.pointMul(pt.toBytes(), kb), 'mul'), 'ok:' + hex(mulRef(pt, k).toBytes()));
+      for (const k2 of [k, scalars[(scalars.indexOf(k) + 1) % scalars.length]!]) {
+        const want = 'ok:' + hex(mulRef(Point.BASE, k2).add(mulRef(pt, k)).toBytes());
+        assert.is(same((b) => b.pointDoubleMulBase(bigToLe(k2), pt.toBytes(), kb), 'dmul'), want);
+        assert.is(same((b) => b.pointDoubleMulBaseCT(bigToLe(k2), pt.toBytes(), kb), 'dmulCT'), want);
+      }
+    }
+  }
+});
+
 test('the identity in and out', () => {
   const id = SMALL_ORDER[0]!;
   const pt = Point.BASE.multiply(987654321n);

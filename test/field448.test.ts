@@ -4,7 +4,10 @@
  * - `feInv` (constant-time divsteps inversion) against an extended Euclid written here, against a*inv = 1,
  *   and against `feInvFermat` (the a^(p-2) chain it replaced);
  * - `feIsSquareVar` (variable-time binary Jacobi, used by the subgroup check on public points) against
- *   Euler's criterion a^((p-1)/2) mod p.
+ *   Euler's criterion a^((p-1)/2) mod p;
+ * - `feMul` / `feSqr` / `feSqrSub2` against BigInt products, including operands built by the uncarried `feAddNC`,
+ *   `feSubNC` and `feCondNegNC` at their extreme limbs (the pairings the header of assembly/fe448.ts allows),
+ *   and that every result is weakly reduced.
  * Inputs are fed as 28-bit limbs, so weakly reduced (non-canonical, >= p, limbs up to 2^28 + 2^9 - 1) values
  * are covered as well as canonical ones. OTR_CASES scales the random loops (3x and 2x CASES values).
  */
@@ -205,6 +208,69 @@ test(`feIsSquareVar on ${2 * CASES} random values, squares x^2 and non-squares -
   }
   // About half of the random elements are squares: both outcomes were exercised.
   assert.ok(counts.randomSquare > counts.random / 4 && counts.randomSquare < (3 * counts.random) / 4, JSON.stringify(counts));
+});
+
+const MUL_IN = ctx.io + 512;
+
+/** One of test_fe_mul's ops on four weakly reduced elements (limbs); returns the canonical result. */
+function wasmMulOp(op: number, l: readonly (readonly number[])[]): bigint {
+  const dv = new DataView(ctx.mem.buffer, ctx.mem.byteOffset);
+  for (let e = 0; e < 4; e++) for (let i = 0; i < 16; i++) dv.setUint32(MUL_IN + 64 * e + 4 * i, l[e]![i]!, true);
+  ctx.mem.fill(0xaa, OUT, OUT + 56);
+  assert.is(x.test_fe_mul(op), 1, `op ${op}: result limbs weakly reduced`);
+  return readOut();
+}
+
+/** What each op computes, in BigInt. */
+const MUL_OPS: readonly ((a: bigint, b: bigint, c: bigint, d: bigint) => bigint)[] = [
+  (a, b) => a * b,
+  (a) => a * a,
+  (a, b, c, d) => (a + b) * (c + d),
+  (a, b, c, d) => (a + b) * (c - d),
+  (a, b) => (a + b) * (a + b),
+  (a, _b, c, d) => a * (c - d),
+  (a, b, c, d) => (a + b) * (d - c),
+  (a, _b, c) => -a * c,
+  (a, _b, c) => a * c,
+  (a, b, c, d) => (a + b) * (a + b) - c - d,
+  (a, _b, c, d) => a * a - c - d,
+];
+
+function checkMulOps(name: string, l: readonly (readonly number[])[]): void {
+  const v = l.map(fromLimbs);
+  for (let op = 0; op < MUL_OPS.length; op++) {
+    assert.is(wasmMulOp(op, l), mod(MUL_OPS[op]!(v[0]!, v[1]!, v[2]!, v[3]!)), `${name}: op ${op}`);
+  }
+}
+
+test('feMul/feSqr with uncarried operands at their extreme limbs equal BigInt, results weakly reduced', () => {
+  const max = new Array(16).fill(MAXW);
+  const zero = new Array(16).fill(0);
+  const top = [...new Array(15).fill(0), MAXW];
+  // Largest feAddNC sums (max + max) against the largest feSubNC differences (max - 0) and the largest
+  // feCondNegNC values (-0 = 2p limb by limb, plus max): the bounds the point formulas rely on.
+  checkMulOps('all limbs at the maximum', [max, max, max, zero]);
+  checkMulOps('max, max, 0, max', [max, max, zero, max]);
+  checkMulOps('max, max, 0, 0', [max, max, zero, zero]);
+  checkMulOps('zeros', [zero, zero, zero, zero]);
+  checkMulOps('one limb', [top, max, top, zero]);
+  for (const { name, limbs } of EDGES) checkMulOps(name, [limbs, max, limbs, zero]);
+  // The hook itself refuses limbs outside the weakly reduced range, and unknown ops.
+  const bad = [...max];
+  bad[3] = W;
+  const dv = new DataView(ctx.mem.buffer, ctx.mem.byteOffset);
+  for (let i = 0; i < 16; i++) dv.setUint32(MUL_IN + 128 + 4 * i, bad[i]!, true);
+  assert.is(x.test_fe_mul(0), -1);
+  for (let i = 0; i < 16; i++) dv.setUint32(MUL_IN + 128 + 4 * i, 0, true);
+  assert.is(x.test_fe_mul(MUL_OPS.length), -1);
+});
+
+test(`feMul/feSqr and the uncarried operands on ${CASES} random quadruples (weakly reduced and canonical)`, () => {
+  const rnd = seededRandom(0x448f3);
+  for (let i = 0; i < CASES; i++) {
+    const l = [0, 1, 2, 3].map((j) => ((i + j) & 1 ? randomWeak(rnd) : toLimbs(randomCanonical(rnd))));
+    checkMulOps(`random #${i}`, l);
+  }
 });
 
 test.run();
