@@ -472,9 +472,8 @@ export class OtrPool {
       reject(r.error.internal ? new OtrPoolError('internal', 'the worker failed unexpectedly; the account was reverted to its last checkpoint', entry.id) : fromWireError(r.error));
       return;
     }
-    const stale = () => (c.epoch ?? 0) < entry.epoch;
-    const withheld = () => new OtrPoolError('persist-failed', 'an earlier checkpoint of this account could not be stored; the account was reverted', entry.id);
-    if (stale()) return reject(withheld());
+    // (No closures on this path: it runs once per call.)
+    if (isStale(c, entry)) return reject(withheldError(entry));
     const bytes = r.checkpoint;
     const hook = this.o.onCheckpoint;
     if (bytes) this.keepCheckpoint(entry, bytes);
@@ -488,7 +487,7 @@ export class OtrPool {
     // With a persistence hook, results are released in call order, each after its checkpoint is stored.
     const prev = entry.tail ?? Promise.resolve();
     const step = prev.then(async () => {
-      if (stale()) return reject(withheld());
+      if (isStale(c, entry)) return reject(withheldError(entry));
       if (!bytes) return resolve(r.value);
       try {
         // A store that never answers must not hang the call: past the call's deadline it counts as failed.
@@ -668,6 +667,15 @@ function cloneArg<T>(v: T): T | OtrArgumentError {
   } catch {
     return new OtrArgumentError('options must be plain data');
   }
+}
+
+/** The call was sent before the account's last revert: its result must be withheld. */
+function isStale(c: PendingCall, entry: AccountEntry): boolean {
+  return (c.epoch ?? 0) < entry.epoch;
+}
+
+function withheldError(entry: AccountEntry): OtrPoolError {
+  return new OtrPoolError('persist-failed', 'an earlier checkpoint of this account could not be stored; the account was reverted', entry.id);
 }
 
 /** `p`, or a rejection once `ms` have passed. */
