@@ -6,6 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CheckpointBuffer } from '../ts/pool/checkpoint-buffer.js';
+import { Account, init } from '../ts/index.js';
+import { OtrPool } from '../ts/pool/index.js';
 
 const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
 /** The holder's private buffer (what would stay in memory), read for the test only. */
@@ -50,6 +52,34 @@ test('copies are independent of later overwrites; from() makes a second holder; 
   assert.is(b.length, 0);
   assert.ok(inner(b).every((x) => x === 0));
   assert.equal(b.copy(), new Uint8Array(0));
+});
+
+test('through the pool: checkpoints handed out are copies a later call does not touch, and each restores', async () => {
+  await init({ backend: 'wasm' });
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm' });
+  try {
+    await pool.createAccount({ accountId: 'a', dsaKey: null });
+    await pool.createAccount({ accountId: 'b', dsaKey: null });
+    const a = pool.conversation('a', 'b');
+    const b = pool.conversation('b', 'a');
+    let queue = (await a.start()).toSend.map((t) => [b, t] as const);
+    while (queue.length) {
+      const next: (readonly [typeof a, string])[] = [];
+      for (const [dst, t] of queue) for (const x of (await dst.receive(t)).toSend) next.push([dst === b ? a : b, x]);
+      queue = next;
+    }
+    const before = pool.lastCheckpoint('a')!;
+    const kept = before.slice();
+    const out = await a.send('hello');
+    assert.is((await b.receive(out.toSend[0]!)).messages[0]?.text, 'hello');
+    const after = pool.lastCheckpoint('a')!;
+    assert.equal(before, kept, 'a copy handed out earlier is not overwritten by the next checkpoint');
+    assert.not.equal(after, before, 'the account changed');
+    assert.equal(await pool.checkpoint('a'), pool.lastCheckpoint('a'));
+    for (const bytes of [before, after]) assert.equal(Account.restore(bytes).peers, ['b']);
+  } finally {
+    await pool.close();
+  }
 });
 
 test.run();
