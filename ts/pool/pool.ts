@@ -441,31 +441,23 @@ export class OtrPool {
     this.pending++;
     this.pendingChars += chars;
     this.calls++;
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        if (done) return false;
-        done = true;
-        this.pending--;
-        this.pendingChars -= chars;
-        return true;
-      };
-      const c: PendingCall = {
-        call,
-        accountId: entry.id,
-        deadline: performance.now() + this.o.callTimeoutMs,
-        chars,
-        settle: (r) => {
-          if (finish()) this.settle(entry, c, r, resolve as (v: unknown) => void, reject);
-        },
-        fail: (e) => {
-          if (finish()) reject(e);
-        },
-      };
-      if (entry.held) entry.held.push(c);
-      else entry.slot.enqueue(c);
+    let c!: SubmittedCall;
+    const promise = new Promise<T>((resolve, reject) => {
+      c = new SubmittedCall(this.callHost, entry, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
     });
+    if (entry.held) entry.held.push(c);
+    else entry.slot.enqueue(c);
+    return promise;
   }
+
+  /** What every SubmittedCall reports back to (one object for the pool, not closures per call). */
+  private readonly callHost: CallHost = {
+    settle: (entry, c, r, resolve, reject) => this.settle(entry, c, r, resolve, reject),
+    release: (chars) => {
+      this.pending--;
+      this.pendingChars -= chars;
+    },
+  };
 
   private settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
     if (!r.ok) {
@@ -590,6 +582,50 @@ export class OtrPool {
       this.syncTotal += d;
       this.sync.record(Math.max(1, Math.round(d * 1e6)));
     }
+  }
+}
+
+interface CallHost {
+  settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void;
+  release(chars: number): void;
+}
+
+/**
+ * A call made through submit(), settled once (its result, or a failure, whichever comes first). One object per
+ * call with its methods on the prototype: the host thread makes one per call, and per-call closures are what a
+ * flood of calls keeps alive while they wait.
+ */
+class SubmittedCall implements PendingCall {
+  epoch?: number;
+  private done = false;
+
+  constructor(
+    private readonly host: CallHost,
+    private readonly entry: AccountEntry,
+    readonly call: WorkerCall,
+    readonly chars: number,
+    readonly deadline: number,
+    private readonly resolve: (v: unknown) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  get accountId(): string {
+    return this.entry.id;
+  }
+
+  settle(r: CallResult): void {
+    if (this.finish()) this.host.settle(this.entry, this, r, this.resolve, this.reject);
+  }
+
+  fail(e: OtrPoolError): void {
+    if (this.finish()) this.reject(e);
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.host.release(this.chars);
+    return true;
   }
 }
 
