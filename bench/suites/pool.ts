@@ -33,7 +33,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
-import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, threadId, Worker } from 'node:worker_threads';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
 import type { Outcome } from '../../ts/index.js';
 import type { BackendName } from '../../ts/backend/types.js';
@@ -104,20 +104,61 @@ function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, nu
   return { main: sched(`${process.pid}/task/${process.pid}`), workers: pool.stats().workers.map((w) => sched(tasks.get(w.threadId))) };
 }
 
-/** Garbage-collection pauses of this (the main) thread: [start, duration] ms (delivered asynchronously). */
-let gcs: [number, number][] = [];
+/** Garbage-collection pauses of this (the main) thread: [start, duration, is a major GC] (delivered asynchronously). */
+let gcs: [number, number, boolean][] = [];
 function observeGc(): PerformanceObserver {
-  const o = new PerformanceObserver((l) => l.getEntries().forEach((e) => gcs.push([e.startTime, e.duration])));
+  const o = new PerformanceObserver((l) =>
+    l.getEntries().forEach((e) => gcs.push([e.startTime, e.duration, (e as { detail?: { kind?: number } }).detail?.kind === 4])),
+  );
   o.observe({ entryTypes: ['gc'] });
   return o;
 }
-/** The longest pause that started in [from, to] (after a turn of the loop, so the observer has reported). */
-async function gcMaxIn(from: number, to: number): Promise<number> {
+/** The longest pause that started in [from, to], and how many major GCs did (after a turn of the loop, so the observer has reported). */
+async function gcIn(from: number, to: number): Promise<{ max: number; majors: number }> {
   await new Promise((r) => setTimeout(r, 5));
-  const m = Math.max(0, ...gcs.filter(([t]) => t >= from && t <= to).map(([, d]) => d));
+  const inside = gcs.filter(([t]) => t >= from && t <= to);
   gcs = gcs.filter(([t]) => t > to);
-  return m;
+  return { max: Math.max(0, ...inside.map(([, d]) => d)), majors: inside.filter(([, , major]) => major).length };
 }
+
+/**
+ * What the machine gives a second thread right now: the same pure CPU work (an integer loop: no allocation,
+ * no GC, no memory traffic) on one thread, then split over two, timed back to back. About 2 on a machine of
+ * our own; on the shared one, whatever the other jobs leave. Measured around every round of the pools, so
+ * `speedupVsOne` can be read against it (`machineSpeedup`, median of the rounds).
+ */
+const SPIN = `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (n) => { let x = 1; for (let i = 0; i < n; i++) x = (Math.imul(x, 1664525) + 1013904223) | 0; parentPort.postMessage(x); });`;
+class MachineProbe {
+  private readonly ws = [new Worker(SPIN, { eval: true }), new Worker(SPIN, { eval: true })];
+  private n = 1e7;
+  private run(w: Worker, n: number): Promise<unknown> {
+    return new Promise((r) => {
+      w.once('message', r);
+      w.postMessage(n);
+    });
+  }
+  /** Sizes the work to ~150 ms on one thread (after the loop is compiled). */
+  async calibrate(): Promise<void> {
+    await this.run(this.ws[0]!, this.n);
+    await this.run(this.ws[1]!, this.n);
+    const t = performance.now();
+    await this.run(this.ws[0]!, this.n);
+    this.n = Math.max(1e6, Math.round((this.n * 150) / Math.max(1, performance.now() - t)));
+  }
+  async speedup(): Promise<number> {
+    let t = performance.now();
+    await this.run(this.ws[0]!, 2 * this.n);
+    const one = performance.now() - t;
+    t = performance.now();
+    await Promise.all([this.run(this.ws[0]!, this.n), this.run(this.ws[1]!, this.n)]);
+    return one / (performance.now() - t);
+  }
+  close(): Promise<number[]> {
+    return Promise.all(this.ws.map((w) => w.terminate()));
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
 interface Session {
   a: PoolConversation;
@@ -228,15 +269,19 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
     const bytes = await prepare(backend);
     const p1 = await loaded(1, backend, bytes);
     const p2 = await loaded(2, backend, bytes);
+    const probe = new MachineProbe();
+    const machine: number[] = [];
     try {
+      await probe.calibrate();
       let k = 0;
       // Warm-up: one op each (JIT in the workers), not counted.
       await op(p1.sessions, k);
       await op(p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
+      const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
+        machine.push(await probe.speedup());
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
           const p = w === 1 ? p1 : p2;
           p.pool.resetSyncStats();
@@ -264,7 +309,8 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const s1 = schedAll(p.pool);
           h.disable();
           const u1s = p.pool.workerUtilization();
-          const gcMax = await gcMaxIn(t, t + dt);
+          const { max: gcMax, majors } = await gcIn(t, t + dt);
+          block[w].majors += majors;
           block[w].cpu += (c1.user + c1.system) / 1000;
           block[w].wall += dt;
           block[w].mainCpu += s1.main[0] - s0.main[0];
@@ -300,6 +346,8 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         poolMaxSyncMs: round(block[w].sync),
         // The main thread's longest garbage-collection pause during the ops (part of any block it had).
         mainMaxGcMs: round(b.gcMax),
+        // Major (mark-compact) collections of the main thread per op: what a long main-thread pause usually is.
+        mainMajorGcsPerOp: round(b.majors / ROUNDS),
         // CPU time per op (all threads of the process; the main thread alone and the workers alone, Linux
         // schedstat): independent of how much CPU a shared machine gave, so comparable across runs. Two workers
         // doing the same work should cost about the same CPU as one; the main thread's share is what competes.
@@ -334,6 +382,10 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       const one = summarize(times[1], extra(1));
       const two = summarize(times[2], extra(2));
       two.extra.speedupVsOne = round(one.usPerOp / two.usPerOp);
+      // The machine's own two-thread speed-up measured around the rounds (MachineProbe), and the pool's ratio
+      // against it: on a shared machine the pool cannot beat what a pure CPU loop gets from a second thread.
+      two.extra.machineSpeedup = round(median(machine));
+      two.extra.speedupVsMachine = round(two.extra.speedupVsOne / median(machine));
       // A model, not a measurement: the speed-up the two-worker op's CPU split allows when every thread gets a
       // core whenever it is ready (a machine of our own) and never waits for another. One worker must do all
       // the workers' CPU W in sequence (the main thread's M beside it, on the other core); two can at best
@@ -355,6 +407,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       two.extra.speedupCeiling = round(t1 / t2);
       return { one, two };
     } finally {
+      await probe.close();
       gc.disconnect();
       await p1.pool.close();
       await p2.pool.close();

@@ -25,6 +25,7 @@ import { OtrArgumentError, OtrDecodeError, OtrStateError, type BackendName, type
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
+import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -92,10 +93,10 @@ interface AccountEntry {
   readonly id: string;
   slot: WorkerSlot;
   settings: AccountSettings;
-  /** The latest bytes received (what a crashed worker's replacement reloads). */
-  checkpoint: Uint8Array | undefined;
-  /** The latest bytes onCheckpoint accepted (what a failed persist reverts to). */
-  durable: Uint8Array | undefined;
+  /** The latest bytes received (what a crashed worker's replacement reloads), overwritten in place. */
+  checkpoint: CheckpointBuffer | undefined;
+  /** The latest bytes onCheckpoint accepted (what a failed persist reverts to); without a hook, `checkpoint` itself. */
+  durable: CheckpointBuffer | undefined;
   /** Grows on every revert; results of calls sent under an older epoch are withheld. */
   epoch: number;
   /** Calls made while the account moves between workers; they follow it. */
@@ -233,13 +234,16 @@ export class OtrPool {
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
       return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, { chars: copy.length }).then(
         (info) => {
-          entry.checkpoint ??= copy;
-          entry.durable ??= copy;
+          if (!entry.checkpoint) {
+            this.keepCheckpoint(entry, copy);
+            if (this.o.onCheckpoint) this.keepDurable(entry, copy); // it came from the host's storage
+          }
+          copy.fill(0); // kept as a copy in the account's checkpoint buffer
           return info;
         },
         (e) => {
           if (!entry.checkpoint) this.removeEntry(entry);
-          if (entry.checkpoint !== copy) copy.fill(0); // a refused state (keys, sessions) is not kept here either
+          copy.fill(0); // a refused state (keys, sessions) is not kept here either
           throw e;
         },
       );
@@ -256,13 +260,13 @@ export class OtrPool {
     return this.timed(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
-      return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => entry.checkpoint!.slice());
+      return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => entry.checkpoint!.copy());
     });
   }
 
   /** The last checkpoint the pool holds for the account (a copy), if any. */
   lastCheckpoint(accountId: string): Uint8Array | undefined {
-    return this.accounts.get(accountId)?.checkpoint?.slice();
+    return this.accounts.get(accountId)?.checkpoint?.copy();
   }
 
   /** Removes the account from its worker and the pool; resolves with its bytes (Account.restore or loadAccount). */
@@ -306,16 +310,16 @@ export class OtrPool {
       return unload.then(
         async (bytes) => {
           // The account is out of every worker now: load it into the target whatever the store says.
-          entry.checkpoint = bytes;
+          this.keepCheckpoint(entry, bytes);
           entry.slot.accounts--;
           target.accounts++;
           entry.slot = target;
           target.enqueue(this.reloadCall(entry));
           release(target);
-          if (!this.o.onCheckpoint) return void (entry.durable = bytes);
+          if (!this.o.onCheckpoint) return void bytes.fill(0); // copied into the checkpoint buffer
           try {
             await this.o.onCheckpoint(accountId, bytes);
-            entry.durable = bytes;
+            this.keepDurable(entry, bytes);
           } catch {
             throw new OtrPoolError('persist-failed', 'the account moved, but onCheckpoint failed to store its bytes', accountId);
           }
@@ -437,51 +441,45 @@ export class OtrPool {
     this.pending++;
     this.pendingChars += chars;
     this.calls++;
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        if (done) return false;
-        done = true;
-        this.pending--;
-        this.pendingChars -= chars;
-        return true;
-      };
-      const c: PendingCall = {
-        call,
-        accountId: entry.id,
-        deadline: performance.now() + this.o.callTimeoutMs,
-        chars,
-        settle: (r) => {
-          if (finish()) this.settle(entry, c, r, resolve as (v: unknown) => void, reject);
-        },
-        fail: (e) => {
-          if (finish()) reject(e);
-        },
-      };
-      if (entry.held) entry.held.push(c);
-      else entry.slot.enqueue(c);
+    let c!: SubmittedCall;
+    const promise = new Promise<T>((resolve, reject) => {
+      c = new SubmittedCall(this.callHost, entry, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
     });
+    if (entry.held) entry.held.push(c);
+    else entry.slot.enqueue(c);
+    return promise;
   }
+
+  /** What every SubmittedCall reports back to (one object for the pool, not closures per call). */
+  private readonly callHost: CallHost = {
+    settle: (entry, c, r, resolve, reject) => this.settle(entry, c, r, resolve, reject),
+    release: (chars) => {
+      this.pending--;
+      this.pendingChars -= chars;
+    },
+  };
 
   private settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
     if (!r.ok) {
       reject(r.error.internal ? new OtrPoolError('internal', 'the worker failed unexpectedly; the account was reverted to its last checkpoint', entry.id) : fromWireError(r.error));
       return;
     }
-    const stale = () => (c.epoch ?? 0) < entry.epoch;
-    const withheld = () => new OtrPoolError('persist-failed', 'an earlier checkpoint of this account could not be stored; the account was reverted', entry.id);
-    if (stale()) return reject(withheld());
+    // (No closures on this path: it runs once per call.)
+    if (isStale(c, entry)) return reject(withheldError(entry));
     const bytes = r.checkpoint;
     const hook = this.o.onCheckpoint;
-    if (bytes) entry.checkpoint = bytes;
+    if (bytes) this.keepCheckpoint(entry, bytes);
     if (!hook) {
-      if (bytes) entry.durable = bytes;
+      // Copied into the account's checkpoint buffer (durable too without a hook): this transferred buffer is
+      // garbage now, so it dies young instead of being retained until the account's next call (see
+      // checkpoint-buffer.ts). It holds the whole account: zeroed, not left to the collector.
+      bytes?.fill(0);
       return resolve(r.value);
     }
     // With a persistence hook, results are released in call order, each after its checkpoint is stored.
     const prev = entry.tail ?? Promise.resolve();
     const step = prev.then(async () => {
-      if (stale()) return reject(withheld());
+      if (isStale(c, entry)) return reject(withheldError(entry));
       if (!bytes) return resolve(r.value);
       try {
         // A store that never answers must not hang the call: past the call's deadline it counts as failed.
@@ -490,7 +488,7 @@ export class OtrPool {
         this.revert(entry);
         return reject(new OtrPoolError('persist-failed', 'onCheckpoint failed: the outputs were withheld and the account reverted', entry.id));
       }
-      entry.durable = bytes;
+      this.keepDurable(entry, bytes);
       resolve(r.value);
     });
     entry.tail = step;
@@ -502,7 +500,7 @@ export class OtrPool {
   /** Puts the account back to its last durable checkpoint: a reload ahead of its calls not yet sent. */
   private revert(entry: AccountEntry): void {
     entry.epoch++;
-    entry.checkpoint = entry.durable;
+    entry.checkpoint = entry.durable ? CheckpointBuffer.from(entry.durable) : undefined;
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
     if (!entry.durable) this.removeEntry(entry);
@@ -518,17 +516,32 @@ export class OtrPool {
 
   /** A pool-internal load of the account's checkpoint; nobody waits on it (a later call's failure tells). */
   private reloadCall(entry: AccountEntry): PendingCall {
-    const bytes = entry.checkpoint!;
+    // A copy of its own, transferred: the worker restores from it (and may keep views into it).
+    const bytes = entry.checkpoint!.copy();
     return {
       call: { op: 'load', account: entry.id, bytes, settings: entry.settings },
       accountId: entry.id,
       deadline: Infinity,
       chars: 0,
+      transfer: [bytes.buffer as ArrayBuffer],
       settle: (r) => {
         if (!r.ok) this.removeEntry(entry);
       },
       fail: () => {},
     };
+  }
+
+  /** `bytes` (copied) become the account's latest checkpoint; without a hook they are durable at once. */
+  private keepCheckpoint(entry: AccountEntry, bytes: Uint8Array): void {
+    if (entry.checkpoint) entry.checkpoint.set(bytes);
+    else entry.checkpoint = new CheckpointBuffer(bytes);
+    if (!this.o.onCheckpoint) entry.durable = entry.checkpoint;
+  }
+
+  /** onCheckpoint stored `bytes` (copied): what a failed persist reverts to. Only with a hook. */
+  private keepDurable(entry: AccountEntry, bytes: Uint8Array): void {
+    if (entry.durable && entry.durable !== entry.checkpoint) entry.durable.set(bytes);
+    else entry.durable = new CheckpointBuffer(bytes);
   }
 
   private onSent(c: PendingCall): void {
@@ -569,6 +582,50 @@ export class OtrPool {
       this.syncTotal += d;
       this.sync.record(Math.max(1, Math.round(d * 1e6)));
     }
+  }
+}
+
+interface CallHost {
+  settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void;
+  release(chars: number): void;
+}
+
+/**
+ * A call made through submit(), settled once (its result, or a failure, whichever comes first). One object per
+ * call with its methods on the prototype: the host thread makes one per call, and per-call closures are what a
+ * flood of calls keeps alive while they wait.
+ */
+class SubmittedCall implements PendingCall {
+  epoch?: number;
+  private done = false;
+
+  constructor(
+    private readonly host: CallHost,
+    private readonly entry: AccountEntry,
+    readonly call: WorkerCall,
+    readonly chars: number,
+    readonly deadline: number,
+    private readonly resolve: (v: unknown) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  get accountId(): string {
+    return this.entry.id;
+  }
+
+  settle(r: CallResult): void {
+    if (this.finish()) this.host.settle(this.entry, this, r, this.resolve, this.reject);
+  }
+
+  fail(e: OtrPoolError): void {
+    if (this.finish()) this.reject(e);
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.host.release(this.chars);
+    return true;
   }
 }
 
@@ -646,6 +703,15 @@ function cloneArg<T>(v: T): T | OtrArgumentError {
   } catch {
     return new OtrArgumentError('options must be plain data');
   }
+}
+
+/** The call was sent before the account's last revert: its result must be withheld. */
+function isStale(c: PendingCall, entry: AccountEntry): boolean {
+  return (c.epoch ?? 0) < entry.epoch;
+}
+
+function withheldError(entry: AccountEntry): OtrPoolError {
+  return new OtrPoolError('persist-failed', 'an earlier checkpoint of this account could not be stored; the account was reverted', entry.id);
 }
 
 /** `p`, or a rejection once `ms` have passed. */

@@ -17,6 +17,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
 import { equalBytes, utf8, wipe } from '../bytes.js';
+import { CheckpointBuffer } from './checkpoint-buffer.js';
 import {
   toWireError,
   type AccountInfo,
@@ -36,8 +37,8 @@ export interface PoolEnvironment {
 interface Held {
   account: Account;
   settings: AccountSettings;
-  /** The bytes this account was last checkpointed as (what a revert goes back to). */
-  checkpoint: Uint8Array;
+  /** The bytes this account was last checkpointed as (what a revert goes back to), overwritten in place. */
+  checkpoint: CheckpointBuffer;
 }
 
 const config = workerData as WorkerConfig;
@@ -133,21 +134,24 @@ function run(call: WorkerCall): { value: unknown; mutates: boolean } {
       if (accounts.has(call.account)) throw new OtrArgumentError('account already in this worker');
       const { accountId, policy, limits, ...rest } = call.options;
       const a = Account.create({ ...rest, accountId, policy, limits, ...injected(accountId) });
-      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: a.serialize() });
+      const bytes = a.serialize();
+      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes) });
+      wipe(bytes);
       return { value: info(accountId, a), mutates: true };
     }
     case 'load': {
       const a = restore(call.account, call.bytes, call.settings);
       const replaced = accounts.get(call.account); // a reload over the account (the pool reverting it)
-      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: call.bytes });
-      if (replaced) wipe(replaced.checkpoint);
+      // A copy: the restored account may keep views into call.bytes (attached records).
+      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes) });
+      if (replaced) replaced.checkpoint.wipe();
       return { value: info(call.account, a), mutates: false };
     }
     case 'unload': {
       const h = held(call.account);
       const bytes = h.account.serialize();
       accounts.delete(call.account);
-      wipe(h.checkpoint); // ours alone (made here, or cloned in by postMessage)
+      h.checkpoint.wipe();
       return { value: bytes, mutates: false };
     }
     case 'checkpoint':
@@ -170,14 +174,15 @@ function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
     const h = accounts.get(call.account);
     // 'create' always checkpoints: until the main thread holds bytes, a crash would lose the new keys.
     if (h && mutates && (config.checkpoints === 'every-call' || call.op === 'create' || call.op === 'checkpoint')) {
-      const bytes = call.op === 'create' ? h.checkpoint : h.account.serialize();
-      // The checkpoint replaced holds the whole account (long-term keys, every ratchet): zeroed, not left to the GC.
-      if (h.checkpoint !== bytes) wipe(h.checkpoint);
-      h.checkpoint = bytes;
-      // The main thread gets its own copy (transferred, not cloned); ours stays for local reverts.
-      const copy = bytes.slice();
-      transfer.push(copy.buffer);
-      return { ok: true, value, checkpoint: copy };
+      // 'create' serialized already (its checkpoint buffer holds it); the copy that leaves is made from it.
+      const bytes = call.op === 'create' ? h.checkpoint.copy() : h.account.serialize();
+      if (call.op !== 'create') h.checkpoint.set(bytes);
+      // Ours stays in the account's checkpoint buffer (for local reverts); these bytes are fresh (encodeState
+      // copies out of its writer) and go to the main thread transferred, not cloned, so they die young here.
+      const out = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      if (out !== bytes) wipe(bytes);
+      transfer.push(out.buffer as ArrayBuffer);
+      return { ok: true, value, checkpoint: out };
     }
     return { ok: true, value };
   } catch (e) {
@@ -192,7 +197,8 @@ function revert(id: string): void {
   const h = accounts.get(id);
   if (!h) return;
   try {
-    h.account = restore(id, h.checkpoint, h.settings);
+    const bytes = h.checkpoint.copy(); // restore may keep views into its input: never our buffer itself
+    h.account = restore(id, bytes, h.settings);
   } catch {
     accounts.delete(id); // cannot happen for bytes we produced; if it does, the main thread's reload decides
   }
