@@ -98,6 +98,12 @@ function skipAhead(
   return { entries, chain: ck };
 }
 
+/** Both lists of dropped entries; almost always both are empty, and then no new array is made. */
+function joinDropped(a: readonly SkippedKey[], b: readonly SkippedKey[]): readonly SkippedKey[] {
+  if (b.length === 0) return a;
+  return a.length === 0 ? b : a.concat(b);
+}
+
 function wipeEntries(entries: readonly SkippedKey[]): void {
   for (const e of entries) wipe(e.mkEnc, e.esk);
 }
@@ -215,7 +221,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
 
     const added = oldTail ? oldTail.entries.concat(ahead.entries) : ahead.entries;
     const stored = addSkipped(aged.store, added, limits.maxStoredMessageKeys);
-    const dropped = aged.dropped.concat(stored.dropped);
+    const dropped = joinDropped(aged.dropped, stored.dropped);
     const next: RatchetState = {
       ...s,
       i: s.i + 1,
@@ -273,7 +279,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
     const { plaintext } = opened;
     const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
     const stored = addSkipped(aged.store, ahead.entries, limits.maxStoredMessageKeys);
-    const dropped = aged.dropped.concat(stored.dropped);
+    const dropped = joinDropped(aged.dropped, stored.dropped);
     const next: RatchetState = {
       ...s,
       k: msg.messageId + 1,
