@@ -250,4 +250,18 @@ t('a conversation through the fused backend is byte-identical to one through the
   assert.ok(JS.sealDataMessage === undefined && JS.openDataMessage === undefined, 'the JS backend composes');
 });
 
+t('the ratchet takes the fused calls for every sent and received message, ratchet steps included', () => {
+  const counts = { seal: 0, open: 0 };
+  const counting: CryptoBackend = {
+    ...WASM,
+    sealDataMessage: (...a) => (counts.seal++, WASM.sealDataMessage!(...a)),
+    openDataMessage: (...a) => (counts.open++, WASM.openDataMessage!(...a)),
+  };
+  const talk = conversation(counting, 0xc0c0);
+  const rnd = seededRandom(3);
+  const froms: ('alice' | 'bob')[] = ['alice', 'alice', 'bob', 'alice', 'bob', 'bob', 'bob', 'alice'];
+  for (const from of froms) talk(from, rnd(50));
+  assert.equal(counts, { seal: froms.length, open: froms.length });
+});
+
 t.run();
