@@ -156,9 +156,22 @@ export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: R
     const mkMac = messageMacKey(b, entry.mkEnc);
     const plaintext = openWith(b, msg, entry.mkEnc, mkMac);
     const next: RatchetState = {
-      ...state,
-      skipped: removeSkipped(aged.store, idx),
+      i: state.i,
+      j: state.j,
+      k: state.k,
+      pn: state.pn,
+      rootKey: state.rootKey,
+      sendChain: state.sendChain,
+      recvChain: state.recvChain,
+      recvRatchetId: state.recvRatchetId,
+      sendingStepDue: state.sendingStepDue,
+      ourEcdh: state.ourEcdh,
+      ourDh: state.ourDh,
+      theirEcdh: state.theirEcdh,
+      theirDh: state.theirDh,
+      braceKey: state.braceKey,
       macKeysToReveal: queueReveals(b, state.macKeysToReveal, mkMac, aged.dropped, limits.maxMacKeysToReveal),
+      skipped: removeSkipped(aged.store, idx),
     };
     const wantEsk = opts.extraKey ?? carriesExtraKeyTlv(plaintext);
     wipe(entry.mkEnc, wantEsk ? undefined : entry.esk);
@@ -280,12 +293,24 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
     const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
     const stored = addSkipped(aged.store, ahead.entries, limits.maxStoredMessageKeys);
     const dropped = joinDropped(aged.dropped, stored.dropped);
+    // Every field written out, not `{ ...s, k, … }` (send.ts says why: ~1.3 µs per spread of a state).
     const next: RatchetState = {
-      ...s,
+      i: s.i,
+      j: s.j,
       k: msg.messageId + 1,
+      pn: s.pn,
+      rootKey: s.rootKey,
+      sendChain: s.sendChain,
       recvChain: opened.next,
-      skipped: stored.store,
+      recvRatchetId: s.recvRatchetId,
+      sendingStepDue: s.sendingStepDue,
+      ourEcdh: s.ourEcdh,
+      ourDh: s.ourDh,
+      theirEcdh: s.theirEcdh,
+      theirDh: s.theirDh,
+      braceKey: s.braceKey,
       macKeysToReveal: queueReveals(b, s.macKeysToReveal, opened.mkMac, dropped, limits.maxMacKeysToReveal),
+      skipped: stored.store,
     };
     committed = true;
     wipe(s.recvChain);
