@@ -258,6 +258,22 @@ export function shake256_oneshot(inLen: i32, outLen: i32): void {
   reset();
 }
 
+// ---- The sponge itself, for the other files of this package that hash data where it lies in memory
+// (assembly/datamsg.ts: a data message's header and ciphertext, without first copying them to the I/O
+// region). The same one-hash-at-a-time rule; the caller resets before and after.
+export function spongeReset(): void {
+  reset();
+}
+export function spongeAbsorb(src: usize, len: i32): void {
+  absorb(src, len);
+}
+export function spongeFinish(): void {
+  pad();
+}
+export function spongeSqueeze(dst: usize, len: i32): void {
+  squeeze(dst, len);
+}
+
 // ---- The double ratchet's per-message key schedule in one call (otrv4.md §Calculating Encryption and MAC
 // Keys): three 64-byte KDFs from one chain key, where the adapter would otherwise cross into the module,
 // copy in and copy out three times. Same hashes as three shake256_oneshot calls of "OTRv4" || usage || key.

@@ -31,6 +31,26 @@ export interface CryptoBackend {
    */
   ratchetMessageKeys?(chainKey: Uint8Array): { next: Uint8Array; mkEnc: Uint8Array; mkMac: Uint8Array };
 
+  /**
+   * Optional, fused: one data message's ratchet crypto on the sending side, bit-identical to what
+   * ratchet/keys.ts sealMessage composes without it: the message keys of chain key `chainKey` (as
+   * ratchetMessageKeys), `plaintext` encrypted with ChaCha20 under MKenc[0..32) (zero nonce, counter 0) into
+   * the LAST plaintext.length bytes of `authenticated` (the message's ciphertext field: the one input this
+   * writes to), then authenticator = KDF(0x18, MKmac || authenticated, 64). Returns the next chain key and the
+   * authenticator; MKenc and MKmac never leave the backend. Returns undefined, having touched nothing, for
+   * sizes it does not take (the caller then composes the primitives). The WASM backend offers it: the data
+   * crosses into the module once and back once, instead of three calls' copies.
+   */
+  sealDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array): SealedDataMessage | undefined;
+  /**
+   * Optional, fused: the receiving side. The last `ciphertextLength` bytes of `authenticated` are the
+   * ciphertext. Recomputes the authenticator over `authenticated` and compares it with `authenticator` in
+   * constant time; on a match returns the plaintext, the next chain key and MKmac (which the receiver reveals
+   * later), on a mismatch `null` with no key left anywhere and nothing decrypted, and undefined for sizes it
+   * does not take. Bit-identical to ratchet/keys.ts openMessage's composition.
+   */
+  openDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, ciphertextLength: number, authenticator: Uint8Array): OpenedDataMessage | null | undefined;
+
   // ---- ChaCha20 ----
   /**
    * RFC 8439 ChaCha20: `data` XOR keystream(key 32 B, nonce 12 B, initial block counter). With `out` (exactly
@@ -93,6 +113,19 @@ export interface CryptoBackend {
   modPow(group: DhGroupName, base: Uint8Array, exp: Uint8Array): Uint8Array;
   /** Legendre symbol (x | p): 1 for a non-zero quadratic residue, -1 for a non-residue, 0 for x ≡ 0. Public x. */
   legendre(group: DhGroupName, x: Uint8Array): -1 | 0 | 1;
+}
+
+/** Result of CryptoBackend.sealDataMessage: fresh arrays owned by the caller. */
+export interface SealedDataMessage {
+  readonly next: Uint8Array;
+  readonly authenticator: Uint8Array;
+}
+
+/** Result of CryptoBackend.openDataMessage: fresh arrays owned (and wiped) by the caller. */
+export interface OpenedDataMessage {
+  readonly next: Uint8Array;
+  readonly mkMac: Uint8Array;
+  readonly plaintext: Uint8Array;
 }
 
 /** Inputs of CryptoBackend.ringSignCommitments: 57-byte points and scalars (scalars taken mod q). */

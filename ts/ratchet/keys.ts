@@ -11,10 +11,11 @@
  *   ciphertext   = ChaCha20(MKenc[0..32], nonce = 12 zero bytes, counter 0) XOR plaintext
  *   authenticator = KDF(0x18, MKmac || authenticated bytes, 64)
  */
-import type { CryptoBackend } from '../backend/types.js';
+import type { CryptoBackend, OpenedDataMessage, SealedDataMessage } from '../backend/types.js';
 import { kdf } from '../crypto/kdf.js';
 import { Usage } from '../crypto/usage.js';
 import { equalBytes, wipe } from '../bytes.js';
+import { OtrCryptoError } from '../errors.js';
 
 export const ROOT_KEY_BYTES = 64;
 export const CHAIN_KEY_BYTES = 64;
@@ -118,4 +119,67 @@ export function messageKeys(b: CryptoBackend, chainKey: Uint8Array): MessageKeys
   if (b.ratchetMessageKeys !== undefined) return b.ratchetMessageKeys(chainKey);
   const mkEnc = messageEncKey(b, chainKey);
   return { mkEnc, mkMac: messageMacKey(b, mkEnc), next: nextChainKey(b, chainKey) };
+}
+
+/**
+ * The sender's per-message crypto: the message keys of `chainKey`, `plaintext` encrypted into the last
+ * plaintext.length bytes of `authenticated` (the draft's ciphertext field), and the authenticator over
+ * `authenticated`. Returns the next chain key and the authenticator (the caller owns both); MKenc and MKmac
+ * are wiped here. One backend call where the backend fuses it (WASM: the data crosses into the module once).
+ */
+export function sealMessage(b: CryptoBackend, chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array): SealedDataMessage {
+  const fused = b.sealDataMessage?.(chainKey, authenticated, plaintext);
+  if (fused !== undefined) return fused;
+  const keys = messageKeys(b, chainKey);
+  try {
+    chachaXor(b, keys.mkEnc, plaintext, authenticated.subarray(authenticated.length - plaintext.length));
+    return { next: keys.next, authenticator: authenticator(b, keys.mkMac, authenticated) };
+  } catch (e) {
+    wipe(keys.next);
+    throw e;
+  } finally {
+    wipe(keys.mkEnc, keys.mkMac);
+  }
+}
+
+/** A received data message's authenticated bytes, ciphertext and authenticator (wire/data.ts decodes them). */
+export interface SealedMessageParts {
+  readonly authenticated: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly authenticator: Uint8Array;
+}
+
+/** Whether `tail` is a view of the last bytes of `whole` (as the decoder gives a message's ciphertext). */
+function isTailView(tail: Uint8Array, whole: Uint8Array): boolean {
+  return tail.length <= whole.length && tail.buffer === whole.buffer && tail.byteOffset + tail.length === whole.byteOffset + whole.length;
+}
+
+/**
+ * The receiver's per-message crypto: the message keys of `chainKey`, the authenticator over
+ * `msg.authenticated` checked in constant time against `msg.authenticator`, then the ciphertext decrypted.
+ * Returns the plaintext, the next chain key and MKmac (the caller owns and wipes them); MKenc is wiped here.
+ * A mismatch throws OtrCryptoError BAD_MAC with every key of the message wiped and nothing decrypted.
+ * One backend call where the backend fuses it and the ciphertext is the tail of the authenticated bytes.
+ */
+export function openMessage(b: CryptoBackend, chainKey: Uint8Array, msg: SealedMessageParts): OpenedDataMessage {
+  const { authenticated, ciphertext } = msg;
+  if (b.openDataMessage !== undefined && isTailView(ciphertext, authenticated)) {
+    const fused = b.openDataMessage(chainKey, authenticated, ciphertext.length, msg.authenticator);
+    if (fused === null) throw badMac();
+    if (fused !== undefined) return fused;
+  }
+  const keys = messageKeys(b, chainKey);
+  try {
+    if (!authenticatorMatches(b, keys.mkMac, authenticated, msg.authenticator)) throw badMac();
+    return { next: keys.next, mkMac: keys.mkMac, plaintext: chachaXor(b, keys.mkEnc, ciphertext) };
+  } catch (e) {
+    wipe(keys.next, keys.mkMac);
+    throw e;
+  } finally {
+    wipe(keys.mkEnc);
+  }
+}
+
+export function badMac(): OtrCryptoError {
+  return new OtrCryptoError('BAD_MAC', 'data message authenticator does not verify');
 }

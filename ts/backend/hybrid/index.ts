@@ -14,9 +14,10 @@
 import type { CryptoBackend } from '../types.js';
 import type { WasmBackend } from '../wasm/index.js';
 import { opensslModexp } from './modexp.js';
-import { opensslChacha, opensslChacha20 } from './chacha20.js';
+import { OPENSSL_CHACHA_MIN_BYTES, opensslChacha, opensslChacha20 } from './chacha20.js';
 import { opensslEd448 } from './ed448.js';
 import { ed448Verify } from '../../crypto/eddsa.js';
+import { dataMessageOps } from '../wasm/datamsg.js';
 import { hybridSelfTest } from './selftest.js';
 
 /** True in this build; false in the stub the browser bundles carry instead. */
@@ -36,6 +37,9 @@ export async function createHybridBackend(wasm: WasmBackend): Promise<HybridBack
     ...opensslModexp(wasm),
     ...opensslChacha(wasm),
     ...opensslEd448((publicKey, message, signature) => ed448Verify(wasm, publicKey, message, signature)),
+    // The fused data-message calls of the WASM backend, for ciphertexts below OpenSSL's ChaCha20 threshold;
+    // larger ones are composed from the primitives, so their ChaCha20 still goes to OpenSSL.
+    ...dataMessageOps(wasm.simdContext ?? wasm.context, OPENSSL_CHACHA_MIN_BYTES - 1),
   };
   hybridSelfTest(b, opensslChacha20);
   return b;

@@ -12,6 +12,7 @@ import { keccakOps } from './keccak.js';
 import { chachaOps } from './chacha20.js';
 import { ed448Ops } from './ed448.js';
 import { modexpOps } from './modexp.js';
+import { dataMessageOps } from './datamsg.js';
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -75,5 +76,6 @@ export async function createWasmBackend(): Promise<WasmBackend> {
     ...chachaOps(main, simd),
     ...ed448Ops(main),
     ...modexpOps(main, simd),
+    ...dataMessageOps(simd ?? main),
   };
 }

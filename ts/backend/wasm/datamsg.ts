@@ -1,0 +1,92 @@
+/**
+ * WASM adapter for assembly/datamsg.ts: a data message's keys, cipher and authenticator in one call per side
+ * (CryptoBackend.sealDataMessage / openDataMessage). Over the SIMD module where the runtime has it (its
+ * four-block ChaCha20), else the main module: both export the same entry points and layout.
+ *
+ * In: the chain key, the authenticated bytes before the ciphertext (the header, public) and the plaintext or
+ * ciphertext, each copied once into the module's memory; out: the ciphertext or plaintext, the next chain
+ * key, and the authenticator (seal) or MKmac (open). The adapter wipes the plaintext and the keys it copies
+ * out of the module's memory; the module wipes everything else it derived (MKenc, MKmac when sealing, the
+ * recomputed authenticator, the chain key's copy).
+ */
+import type { CryptoBackend } from '../types.js';
+import type { WasmContext } from './context.js';
+import { abytes } from '../../bytes.js';
+import { OtrArgumentError } from '../../errors.js';
+
+const KEY_BYTES = 64;
+const MAC_BYTES = 64;
+
+function ciphertextLength(authenticated: Uint8Array, n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > authenticated.length)
+    throw new OtrArgumentError('ciphertext length must fit in the authenticated bytes');
+  return n;
+}
+
+/**
+ * `maxCiphertext`: the largest ciphertext this takes (default: all the module's data area holds); larger
+ * ones return undefined, so the caller composes the primitives (the hybrid backend hands large ChaCha20
+ * inputs to OpenSSL that way).
+ */
+export function dataMessageOps(ctx: WasmContext, maxCiphertext = Infinity): Pick<CryptoBackend, 'sealDataMessage' | 'openDataMessage'> {
+  const { mem } = ctx;
+  const seal = ctx.exports.data_seal as (hdrLen: number, ctLen: number) => void;
+  const open = ctx.exports.data_open as (hdrLen: number, ctLen: number) => number;
+  const area = ctx.exports.datamsg_area() as number;
+  const headerMax = ctx.exports.datamsg_header_max() as number;
+  const data = ctx.exports.chacha20_data() as number;
+  const dataMax = Math.min(ctx.io + ctx.ioSize - data, maxCiphertext);
+  const CK = area;
+  const NEXT = area + 64;
+  const MKMAC = area + 128;
+  const TAG = area + 192;
+  const HEADER = area + 256;
+
+  /** The header and the chain key into place; false (nothing written) when a length does not fit. */
+  function load(chainKey: Uint8Array, authenticated: Uint8Array, hdrLen: number, ctLen: number): boolean {
+    if (hdrLen > headerMax || ctLen > dataMax) return false;
+    mem.set(chainKey, CK);
+    mem.set(hdrLen === authenticated.length ? authenticated : authenticated.subarray(0, hdrLen), HEADER);
+    return true;
+  }
+
+  return {
+    sealDataMessage(chainKey, authenticated, plaintext) {
+      abytes(chainKey, KEY_BYTES, 'chain key');
+      abytes(authenticated, undefined, 'authenticated bytes');
+      abytes(plaintext, undefined, 'plaintext');
+      const ctLen = ciphertextLength(authenticated, plaintext.length);
+      const hdrLen = authenticated.length - ctLen;
+      if (!load(chainKey, authenticated, hdrLen, ctLen)) return undefined;
+      mem.set(plaintext, data);
+      seal(hdrLen, ctLen); // the data area now holds the ciphertext (public)
+      if (ctLen > 0) authenticated.set(mem.subarray(data, data + ctLen), hdrLen);
+      const next = mem.slice(NEXT, NEXT + KEY_BYTES);
+      const authenticator = mem.slice(TAG, TAG + MAC_BYTES);
+      mem.fill(0, NEXT, NEXT + KEY_BYTES);
+      return { next, authenticator };
+    },
+    openDataMessage(chainKey, authenticated, ciphertextLen, authenticator) {
+      abytes(chainKey, KEY_BYTES, 'chain key');
+      abytes(authenticated, undefined, 'authenticated bytes');
+      abytes(authenticator, undefined, 'authenticator');
+      const ctLen = ciphertextLength(authenticated, ciphertextLen);
+      const hdrLen = authenticated.length - ctLen;
+      // A received authenticator of the wrong length can never match (as equalBytes answers it).
+      if (authenticator.length !== MAC_BYTES) return hdrLen > headerMax || ctLen > dataMax ? undefined : null;
+      if (!load(chainKey, authenticated, hdrLen, ctLen)) return undefined;
+      if (ctLen > 0) mem.set(hdrLen === 0 ? authenticated : authenticated.subarray(hdrLen), data);
+      mem.set(authenticator, TAG);
+      if (open(hdrLen, ctLen) === 0) return null; // the module wiped every key
+      const plaintext = new Uint8Array(ctLen);
+      if (ctLen > 0) {
+        plaintext.set(mem.subarray(data, data + ctLen));
+        mem.fill(0, data, data + ctLen);
+      }
+      const next = mem.slice(NEXT, NEXT + KEY_BYTES);
+      const mkMac = mem.slice(MKMAC, MKMAC + MAC_BYTES);
+      mem.fill(0, NEXT, MKMAC + MAC_BYTES);
+      return { next, mkMac, plaintext };
+    },
+  };
+}
