@@ -82,4 +82,53 @@ test('through the pool: checkpoints handed out are copies a later call does not 
   }
 });
 
+/** The pool's holders of one account (private), read for the test only. */
+function holders(pool: OtrPool, id: string): { checkpoint: CheckpointBuffer | undefined; durable: CheckpointBuffer | undefined } {
+  return (pool as unknown as { accounts: Map<string, { checkpoint: CheckpointBuffer | undefined; durable: CheckpointBuffer | undefined }> }).accounts.get(id)!;
+}
+
+const zero = (b: Uint8Array) => b.every((x) => x === 0);
+
+test('the pool zeroes the holders it lets go: unload, close, and the checkpoint a failed persist supersedes', async () => {
+  await init({ backend: 'wasm' });
+  let fail = false;
+  const pool = await OtrPool.start({
+    workers: 1,
+    backend: 'wasm',
+    onCheckpoint: () => {
+      if (fail) throw new Error('disk full');
+    },
+  });
+  try {
+    await pool.createAccount({ accountId: 'a', dsaKey: null });
+    await pool.createAccount({ accountId: 'b', dsaKey: null });
+    await pool.createAccount({ accountId: 'c', dsaKey: null });
+    // Unload: the account leaves the pool with its bytes; nothing of it stays behind in the holders.
+    const a = holders(pool, 'a');
+    const aBufs = [inner(a.checkpoint!), inner(a.durable!)];
+    assert.ok(!zero(aBufs[0]!), 'the holder held the account');
+    const out = await pool.unload('a');
+    assert.equal(Account.restore(out).peers, [], 'the unloaded bytes are intact');
+    for (const b of aBufs) assert.ok(zero(b), 'unload zeroed the holders of the account');
+    // A failed persist reverts to the durable checkpoint: the newer one it drops (keys included) is zeroed.
+    const c = holders(pool, 'c');
+    const superseded = inner(c.checkpoint!);
+    fail = true;
+    await pool.conversation('c', 'x').start().then(
+      () => assert.unreachable('the persist failed'),
+      (e: Error) => assert.match(e.message, /onCheckpoint failed/),
+    );
+    fail = false;
+    assert.is.not(inner(holders(pool, 'c').checkpoint!), superseded, 'the account was reverted to a copy of the durable bytes');
+    assert.ok(zero(superseded), 'the superseded checkpoint was zeroed');
+    // Close: every holder still held is zeroed.
+    const b = holders(pool, 'b');
+    const left = [inner(b.checkpoint!), inner(b.durable!), inner(holders(pool, 'c').checkpoint!)];
+    await pool.close();
+    for (const x of left) assert.ok(zero(x), 'close zeroed the holders');
+  } finally {
+    await pool.close();
+  }
+});
+
 test.run();

@@ -260,7 +260,11 @@ export class OtrPool {
     return this.timed(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
-      return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => entry.checkpoint!.copy());
+      return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => {
+        // Gone meanwhile (unloaded, dropped after a failed reload): its holders were zeroed, nothing to copy.
+        if (!entry.checkpoint) throw new OtrPoolError('unknown-account', 'the account left the pool before its checkpoint was read', accountId);
+        return entry.checkpoint.copy();
+      });
     });
   }
 
@@ -384,6 +388,7 @@ export class OtrPool {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const e of this.accounts.values()) this.failHeld(e, () => true, 'closed', 'the pool is closed');
     await Promise.all(this.slots.map((s) => s.close()));
+    for (const e of this.accounts.values()) dropHolders(e);
     this.accounts.clear();
   }
 
@@ -423,6 +428,7 @@ export class OtrPool {
   private removeEntry(e: AccountEntry): void {
     if (this.accounts.get(e.id) !== e) return;
     this.accounts.delete(e.id);
+    dropHolders(e);
     e.slot.accounts--;
   }
 
@@ -500,6 +506,8 @@ export class OtrPool {
   /** Puts the account back to its last durable checkpoint: a reload ahead of its calls not yet sent. */
   private revert(entry: AccountEntry): void {
     entry.epoch++;
+    // The checkpoint given up is newer than the durable one (keys, ratchets): zeroed, not left to the collector.
+    if (entry.checkpoint !== entry.durable) entry.checkpoint?.wipe();
     entry.checkpoint = entry.durable ? CheckpointBuffer.from(entry.durable) : undefined;
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
@@ -703,6 +711,17 @@ function cloneArg<T>(v: T): T | OtrArgumentError {
   } catch {
     return new OtrArgumentError('options must be plain data');
   }
+}
+
+/**
+ * Zeroes an account's checkpoint holders as it leaves the pool (unload, a refused load or reload, close): they
+ * hold the whole account, long-term keys included. What was handed out before is a copy (CheckpointBuffer.copy).
+ */
+function dropHolders(e: AccountEntry): void {
+  e.checkpoint?.wipe();
+  e.durable?.wipe();
+  e.checkpoint = undefined;
+  e.durable = undefined;
 }
 
 /** The call was sent before the account's last revert: its result must be withheld. */
