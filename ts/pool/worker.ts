@@ -39,6 +39,18 @@ interface Held {
   settings: AccountSettings;
   /** The bytes this account was last checkpointed as (what a revert goes back to), overwritten in place. */
   checkpoint: CheckpointBuffer;
+  /**
+   * The bytes the account was restored from (a load's, or a revert's copy), if it was: kept while the account
+   * lives (restore may keep views into its input) and zeroed when it goes, as the whole account they are.
+   */
+  input: Uint8Array | undefined;
+}
+
+/** Zeroes what a departing account leaves in this worker: its checkpoint holder and its restore input. */
+function letGo(h: Held): void {
+  h.checkpoint.wipe();
+  if (h.input) wipe(h.input);
+  h.input = undefined;
 }
 
 const config = workerData as WorkerConfig;
@@ -135,23 +147,29 @@ function run(call: WorkerCall): { value: unknown; mutates: boolean } {
       const { accountId, policy, limits, ...rest } = call.options;
       const a = Account.create({ ...rest, accountId, policy, limits, ...injected(accountId) });
       const bytes = a.serialize();
-      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes) });
+      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes), input: undefined });
       wipe(bytes);
       return { value: info(accountId, a), mutates: true };
     }
     case 'load': {
-      const a = restore(call.account, call.bytes, call.settings);
+      let a: Account;
+      try {
+        a = restore(call.account, call.bytes, call.settings);
+      } catch (e) {
+        if (call.bytes instanceof Uint8Array) wipe(call.bytes); // a refused state is not kept here either
+        throw e;
+      }
       const replaced = accounts.get(call.account); // a reload over the account (the pool reverting it)
       // A copy: the restored account may keep views into call.bytes (attached records).
-      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes) });
-      if (replaced) replaced.checkpoint.wipe();
+      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes), input: call.bytes });
+      if (replaced) letGo(replaced);
       return { value: info(call.account, a), mutates: false };
     }
     case 'unload': {
       const h = held(call.account);
       const bytes = h.account.serialize();
       accounts.delete(call.account);
-      h.checkpoint.wipe();
+      letGo(h);
       return { value: bytes, mutates: false };
     }
     case 'checkpoint':
@@ -196,12 +214,17 @@ function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
 function revert(id: string): void {
   const h = accounts.get(id);
   if (!h) return;
+  const before = h.input;
+  const bytes = h.checkpoint.copy(); // restore may keep views into its input: never our buffer itself
   try {
-    const bytes = h.checkpoint.copy(); // restore may keep views into its input: never our buffer itself
     h.account = restore(id, bytes, h.settings);
+    h.input = bytes;
   } catch {
+    wipe(bytes);
+    letGo(h);
     accounts.delete(id); // cannot happen for bytes we produced; if it does, the main thread's reload decides
   }
+  if (before) wipe(before); // the suspect account built on it is dropped
 }
 
 port.on('message', (m: BatchRequest) => {
