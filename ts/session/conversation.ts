@@ -917,7 +917,9 @@ export class Conversation {
       this.unbound = DAKE_IDLE;
       out.events.push({ type: 'dake-expired', instance: TAG_ANY });
     }
-    for (const inst of [...this.instances.values()]) {
+    // Runs on every send/receive: iterates the Map itself, no copy (deleting the entry being visited is
+    // well-defined for a Map iterator: iteration goes on with the next entry).
+    for (const inst of this.instances.values()) {
       if (inst.dake.kind === 'idle' || now - inst.pendingSince < ttl) continue;
       const from = instanceState(inst);
       wipeDakeState(inst.dake);
