@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { armour, dearmour } from '../ts/codec/armour.js';
-import { base64Decode, base64Encode, tableDecode, tableEncode } from '../ts/codec/base64.js';
+import { base64Decode, base64DecodeWire, base64Encode, tableDecode, tableEncode } from '../ts/codec/base64.js';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../ts/errors.js';
 import { seededRandom } from './helpers/rng.js';
 
@@ -46,6 +46,31 @@ test('the native (Buffer) and portable (table) base64 paths agree byte for byte,
       assert.throws(() => dec(x), (e: unknown) => e instanceof OtrDecodeError, `${name} ${JSON.stringify(x)}`);
     }
   }
+});
+
+test('the wire decoder (slab views) decodes exactly as base64Decode, rejects the same strings, and never reuses bytes it handed out', () => {
+  const rnd = seededRandom(66);
+  const held: [Uint8Array, Uint8Array][] = [];
+  // Enough messages to fill and replace the 8 KiB slab many times over; every earlier view must keep its bytes.
+  for (let round = 0; round < 20; round++)
+    for (let n = 0; n <= 400; n += 7) {
+      const b = rnd(n);
+      const framed = `?OTR:${base64Encode(b)}.`;
+      const got = base64DecodeWire(framed, 5, framed.length - 1);
+      assert.equal(got, b);
+      assert.ok(Object.getPrototypeOf(got) === Uint8Array.prototype, 'a plain Uint8Array (not a Buffer)');
+      held.push([got, b]);
+    }
+  for (const [got, want] of held) assert.equal(got, want);
+  // Larger than the slab hands out: decoded on its own.
+  const big = rnd(5000);
+  assert.equal(base64DecodeWire(base64Encode(big)), big);
+  const bad = ['A', 'AB=C', 'A===', '====', 'AB\nC', 'AB-_', 'QR==', 'QUJ=', 'ÿÿÿÿ', 'QQ==QQ==', '=QQQ', 'QUJD QUJD', 'QUJDQUJ\u0141', 'QU JD', 'QUJD\u0000AAA', 'QUI=\r\n', 'Q=I='];
+  for (const x of bad) assert.throws(() => base64DecodeWire(x), (e: unknown) => e instanceof OtrDecodeError, JSON.stringify(x));
+  // A rejected string leaves the slab usable and earlier views intact.
+  const after = rnd(50);
+  assert.equal(base64DecodeWire(base64Encode(after)), after);
+  for (const [got, want] of held.slice(-5)) assert.equal(got, want);
 });
 
 test('armour is "?OTR:" + base64 + "."; the spec example header decodes', () => {

@@ -5,6 +5,7 @@ import { armour } from '../ts/codec/armour.js';
 import { buildErrorMessage } from '../ts/codec/error-message.js';
 import { tagPlaintext, WS_BASE, WS_V3, WS_V4 } from '../ts/codec/whitespace.js';
 import { OtrDecodeError, OtrError, OtrLimitError } from '../ts/errors.js';
+import { DEFAULT_LIMITS, resolveLimits } from '../ts/limits.js';
 import { seededRandom } from './helpers/rng.js';
 
 test('each kind', () => {
@@ -34,6 +35,19 @@ test('OTR-shaped garbage is a typed error; size limits apply', () => {
     assert.throws(() => classifyIncoming(s), (e: unknown) => e instanceof OtrDecodeError, s);
   assert.throws(() => classifyIncoming('x'.repeat(101), { maxMessageChars: 100 }), (e: unknown) => e instanceof OtrLimitError);
   assert.throws(() => classifyIncoming('?OTR|1|100|0,1,1,' + 'p'.repeat(100) + ',', { maxFragmentChars: 50 }), (e: unknown) => e instanceof OtrLimitError);
+});
+
+test('a bound the caller leaves out keeps its default; a full limits table is honoured as given', () => {
+  const tooLong = '?OTR:' + 'A'.repeat(DEFAULT_LIMITS.maxMessageChars) + '.';
+  // Overriding only the fragment bound must not lift the message bound (nor the reverse).
+  assert.throws(() => classifyIncoming(tooLong, { maxFragmentChars: 50 }), (e: unknown) => e instanceof OtrLimitError);
+  const bigFragment = '?OTR|1|100|0,1,1,' + 'p'.repeat(DEFAULT_LIMITS.maxFragmentChars) + ',';
+  assert.throws(() => classifyIncoming(bigFragment, { maxMessageChars: 50 }), (e: unknown) => e instanceof OtrLimitError);
+  // The session passes its account's whole resolved table.
+  const full = resolveLimits({ maxMessageChars: 64, maxFragmentChars: 40 });
+  assert.throws(() => classifyIncoming('?OTR:' + 'A'.repeat(60) + '.', full), (e: unknown) => e instanceof OtrLimitError);
+  assert.throws(() => classifyIncoming('?OTR|1|100|0,1,1,' + 'p'.repeat(40) + ',', full), (e: unknown) => e instanceof OtrLimitError);
+  assert.equal(classifyIncoming(armour(new Uint8Array([0, 4, 3])), full).kind, 'encoded');
 });
 
 test('random text never throws an untyped error', () => {

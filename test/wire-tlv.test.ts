@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeTlvs, encodeTlvs, joinPlaintext, paddingTlv, plaintextHasTlv, splitPlaintext, TlvType, type Tlv } from '../ts/wire/tlv.js';
+import { decodeTlvs, encodeTlvs, joinPlaintext, paddingTlv, plaintextHasTlv, splitPlaintext, splitPlaintextView, TlvType, type Tlv } from '../ts/wire/tlv.js';
 import { OtrArgumentError } from '../ts/errors.js';
 import { utf8, hexToBytes, bytesToHex } from '../ts/bytes.js';
 import { seededRandom } from './helpers/rng.js';
@@ -64,6 +64,22 @@ test('random plaintexts never throw and never exceed maxTlvs', () => {
     const s = splitPlaintext(b, 8);
     assert.ok(s.tlvs.length <= 8);
   }
+});
+
+test('splitPlaintextView delivers what splitPlaintext does, its message a view, its TLV values copies', () => {
+  const rnd = seededRandom(13);
+  const cases: Uint8Array[] = [utf8('hi'), new Uint8Array(0), joinPlaintext(utf8('hello'), [{ type: 6, value: Uint8Array.of(1, 2, 3) }, { type: 1, value: new Uint8Array(0) }])];
+  for (let i = 0; i < 2000; i++) cases.push(rnd(rnd(1)[0]!));
+  for (const b of cases) {
+    const copy = splitPlaintext(b, 8);
+    const view = splitPlaintextView(b, 8);
+    assert.equal(view.message, copy.message);
+    assert.equal(view.tlvs, copy.tlvs);
+    assert.is(view.malformed, copy.malformed);
+    assert.ok(view.message.buffer === b.buffer && view.message.byteOffset === b.byteOffset, 'the message aliases the plaintext');
+    for (const t of view.tlvs) if (t.value.length > 0) assert.ok(t.value.buffer !== b.buffer, 'TLV values survive a wipe of the plaintext');
+  }
+  assert.throws(() => splitPlaintextView('x' as unknown as Uint8Array), (e: unknown) => e instanceof OtrArgumentError);
 });
 
 test('plaintextHasTlv answers exactly what splitPlaintext would deliver', () => {

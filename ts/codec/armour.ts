@@ -4,7 +4,7 @@
  */
 import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { base64Decode, base64Encode } from './base64.js';
+import { base64DecodeWire, base64Encode } from './base64.js';
 
 export const ENCODED_PREFIX = '?OTR:';
 export const ENCODED_SUFFIX = '.';
@@ -26,5 +26,6 @@ export function dearmour(text: string, maxChars: number = DEFAULT_LIMITS.maxMess
   if (text.length > maxChars) throw new OtrLimitError(`encoded message of ${text.length} characters exceeds ${maxChars}`);
   if (!text.startsWith(ENCODED_PREFIX) || !text.endsWith(ENCODED_SUFFIX) || text.length <= ENCODED_PREFIX.length + ENCODED_SUFFIX.length)
     throw new OtrDecodeError('not an encoded OTR message');
-  return base64Decode(text, ENCODED_PREFIX.length, text.length - ENCODED_SUFFIX.length);
+  // An encoded message is public (it crossed the transport as text): decoded into the shared wire slab.
+  return base64DecodeWire(text, ENCODED_PREFIX.length, text.length - ENCODED_SUFFIX.length);
 }

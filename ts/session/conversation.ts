@@ -37,7 +37,7 @@ import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error
 import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { decodeIdentity } from '../wire/dake.js';
-import { joinPlaintext, paddingTlv, splitPlaintext, TlvType, type Tlv } from '../wire/tlv.js';
+import { joinPlaintext, paddingTlv, splitPlaintextView, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
   DAKE_IDLE,
@@ -722,9 +722,10 @@ export class Conversation {
     this.healer.readable(peerTag);
     inst.ratchet = r.state;
     if (r.source === 'new-ratchet') inst.lastKeyAt = this.account.clock();
-    const plain = splitPlaintext(r.plaintext, L.maxTlvs);
-    wipe(r.plaintext);
+    // The message is a view into the decrypted plaintext: decoded to text before the plaintext is wiped.
+    const plain = splitPlaintextView(r.plaintext, L.maxTlvs);
     const text = decodeText(plain.message);
+    wipe(r.plaintext);
     if (text.length > 0) out.messages.push({ text, encrypted: true, instance: peerTag, version: 4 });
     if (r.esk) {
       for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, plain.tlvs)) out.events.push(extraKeyEvent(peerTag, k, 'received'));
@@ -917,7 +918,9 @@ export class Conversation {
       this.unbound = DAKE_IDLE;
       out.events.push({ type: 'dake-expired', instance: TAG_ANY });
     }
-    for (const inst of [...this.instances.values()]) {
+    // Runs on every send/receive: iterates the Map itself, no copy (deleting the entry being visited is
+    // well-defined for a Map iterator: iteration goes on with the next entry).
+    for (const inst of this.instances.values()) {
       if (inst.dake.kind === 'idle' || now - inst.pendingSince < ttl) continue;
       const from = instanceState(inst);
       wipeDakeState(inst.dake);

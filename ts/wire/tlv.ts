@@ -129,6 +129,19 @@ export function splitPlaintext(plaintext: Uint8Array, maxTlvs: number = DEFAULT_
 }
 
 /**
+ * `splitPlaintext` without the message copy: `message` is a view into `plaintext` (the TLV values are still
+ * copies). For a caller that reads the message at once and then wipes `plaintext` (the session decodes the
+ * text before wiping): one array fewer per received message, and no unwiped copy of the decrypted text.
+ */
+export function splitPlaintextView(plaintext: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): Plaintext {
+  if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
+  const nul = indexOfNul(plaintext);
+  if (nul < 0) return { message: plaintext, tlvs: [], malformed: false };
+  const { tlvs, malformed } = decodeTlvs(plaintext.subarray(nul + 1), maxTlvs);
+  return { message: plaintext.subarray(0, nul), tlvs, malformed };
+}
+
+/**
  * Builds `message [0x00 TLV*]`. The NUL is written only when there are TLVs: both otrr and otr4j read either
  * form, and a plain message then has no trailing byte. A message containing NUL would be mis-split by the
  * receiver, so it is refused.
