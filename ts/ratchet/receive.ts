@@ -266,7 +266,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       wipe(braceKey, derived?.root, derived?.chain);
       if (oldTail) wipeEntries(oldTail.entries);
       if (ahead) wipeEntries(ahead.entries);
-      if (opened) wipe(opened.mkMac, opened.next);
+      if (opened) wipe(opened.mkMac, opened.next, opened.plaintext);
     } else if (derived) wipe(derived.chain);
   }
 }
@@ -320,7 +320,7 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
     if (ahead.chain !== s.recvChain) wipe(ahead.chain);
     if (!committed) {
       wipeEntries(ahead.entries);
-      if (opened) wipe(opened.mkMac, opened.next);
+      if (opened) wipe(opened.mkMac, opened.next, opened.plaintext);
     }
   }
 }
