@@ -18,7 +18,7 @@ import { bytesToHex, concatBytes, hexToBytes } from '../ts/bytes.js';
 import { ed448Verify, SCALAR_Q_LE } from '../ts/crypto/eddsa.js';
 import { createClientProfile, validateClientProfile } from '../ts/profile/client-profile.js';
 import { ed448KeyPair } from '../ts/crypto/eddsa.js';
-import { OtrCryptoError } from '../ts/errors.js';
+import { OtrArgumentError, OtrCryptoError } from '../ts/errors.js';
 
 const viaOpenssl = HYBRID.ed448VerifyValidKey!;
 const Point = ed448.Point;
@@ -160,6 +160,15 @@ test('validateClientProfile on the hybrid backend: the same accept / BAD_SIGNATU
     for (const b of [WASM, HYBRID])
       assert.throws(() => validateClientProfile(b, bad, { nowMs: now }), (e: unknown) => e instanceof OtrCryptoError && e.code === 'BAD_SIGNATURE', `${b.name} byte ${i}`);
   }
+});
+
+test('validateClientProfile on the hybrid backend: a hand-built non-Uint8Array signature is the same OtrArgumentError as on WASM', () => {
+  const rnd = seededRandom(9);
+  const now = 1_700_000_000_000;
+  const p = createClientProfile(WASM, { ownerTag: 0x1234, identitySecret: rnd(57), forgingKey: ed448KeyPair(WASM, rnd(57)).publicKey, versions: '4', expiry: BigInt(now / 1000 + 3600) });
+  const bad = { ...p, signature: Array.from(p.signature) as unknown as Uint8Array };
+  for (const b of [WASM, HYBRID])
+    assert.throws(() => validateClientProfile(b, bad, { nowMs: now }), (e: unknown) => e instanceof OtrArgumentError && /Ed448 signature must be a Uint8Array/.test((e as Error).message), b.name);
 });
 
 test.run();

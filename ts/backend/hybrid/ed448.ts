@@ -20,6 +20,7 @@
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { CryptoBackend } from '../types.js';
+import { abytes } from '../../bytes.js';
 
 const POINT = 57;
 const SIGNATURE = 114;
@@ -71,6 +72,10 @@ function rHasXZero(r: Uint8Array): boolean {
 export function opensslEd448(fallback: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean): Pick<CryptoBackend, 'ed448VerifyValidKey'> {
   return {
     ed448VerifyValidKey(publicKey, message, signature) {
+      // The WASM path's argument checks (eddsa.ts ed448Verify), so a hand-built non-Uint8Array gets its typed error.
+      abytes(publicKey, undefined, 'Ed448 public key');
+      abytes(message, undefined, 'message');
+      abytes(signature, undefined, 'Ed448 signature');
       if (publicKey.length !== POINT || signature.length !== SIGNATURE) return false;
       const R = signature.subarray(0, POINT);
       if (!canonicalR(R)) return false;
