@@ -57,6 +57,23 @@ function makeLocal(b: CryptoBackend, rnd: (n: number) => Uint8Array, tag: number
   return { instanceTag: tag, profile, identityScalar: ed448KeyPair(b, identitySecret).scalar, accountId: utf8(account), peerAccountId: utf8(peer) };
 }
 
+/** Bob and Alice (in that order) drawn from one seeded source, which the test goes on drawing from. */
+function parties(b: CryptoBackend, seed: number): { rnd: (n: number) => Uint8Array; bob: DakeLocal; alice: DakeLocal } {
+  const rnd = seededRandom(seed);
+  const bob = makeLocal(b, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
+  const alice = makeLocal(b, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+  return { rnd, bob, alice };
+}
+
+/** The encoding of the point of order 2, (0, -1): y = p - 1. */
+function order2Point(): Uint8Array {
+  const order2 = new Uint8Array(57).fill(0xff);
+  order2[0] = 0xfe;
+  order2[28] = 0xfe;
+  order2[56] = 0;
+  return order2;
+}
+
 const hex = (x: Uint8Array): string => bytesToHex(x).replace(/^(00)+/, '');
 const sorted = (xs: readonly string[]): string[] => [...xs].sort();
 
@@ -64,9 +81,7 @@ for (const b0 of [...BACKENDS, HYBRID]) {
   const t = suite(`DAKE validation count [${b0.name}]`);
 
   t('each peer value is validated once, where it enters; 8 point checks and 4 Legendre symbols per DAKE', () => {
-    const rnd = seededRandom(7);
-    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
-    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const { rnd, bob, alice } = parties(b0, 7);
     const rec = recording(b0);
     const b = rec.backend;
 
@@ -99,9 +114,7 @@ for (const b0 of [...BACKENDS, HYBRID]) {
   });
 
   t('a restored awaiting-auth-i state is checked once by the restore (H, first ECDH key, first DH value), then Auth-I checks nothing', () => {
-    const rnd = seededRandom(9);
-    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
-    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const { rnd, bob, alice } = parties(b0, 9);
     const s1 = startDake(b0, rnd, bob);
     const id = decodeIdentity(s1.message!);
     const s2 = receiveIdentity(b0, rnd, alice, DAKE_IDLE, s1.message!, NOW_MS);
@@ -119,17 +132,12 @@ for (const b0 of [...BACKENDS, HYBRID]) {
   });
 
   t('a restored awaiting-auth-i state with an invalid peer value is refused by the restore (OtrDecodeError)', () => {
-    const rnd = seededRandom(10);
-    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
-    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const { rnd, bob, alice } = parties(b0, 10);
     const s2 = receiveIdentity(b0, rnd, alice, DAKE_IDLE, startDake(b0, rnd, bob).message!, NOW_MS);
     const good = dakeToValue(s2.state) as Record<string, StateValue>;
     // A point of order 2 ((0, -1)); DH values out of range (1, p - 1) and in range but not a residue (p - 2:
     // p = 7 mod 8, so -1 is a non-residue and 2 a residue).
-    const order2 = new Uint8Array(57).fill(0xff);
-    order2[0] = 0xfe;
-    order2[28] = 0xfe;
-    order2[56] = 0;
+    const order2 = order2Point();
     const { p } = DH_GROUPS.modp3072;
     // The profile with its identity key (found by value in the exact encoding) replaced by the torsion point.
     const profileBytes = (good.peerProfile as Uint8Array).slice();
@@ -150,16 +158,11 @@ for (const b0 of [...BACKENDS, HYBRID]) {
   });
 
   t('a bad peer value is still refused at entry, before any use', () => {
-    const rnd = seededRandom(8);
-    const bob = makeLocal(b0, rnd, 0x0b0b0b0b, 'bob@example.org', 'alice@example.org');
-    const alice = makeLocal(b0, rnd, 0x0a0a0a0a, 'alice@example.org', 'bob@example.org');
+    const { rnd, bob, alice } = parties(b0, 8);
     const s1 = startDake(b0, rnd, bob);
     const id = decodeIdentity(s1.message!);
     // A torsion Y (the point of order 2, (0, -1): y = p - 1) and a DH value out of range (1).
-    const order2 = new Uint8Array(57).fill(0xff);
-    order2[0] = 0xfe;
-    order2[28] = 0xfe;
-    order2[56] = 0;
+    const order2 = order2Point();
     const badY = encodeIdentity({ senderTag: id.senderTag, receiverTag: id.receiverTag, profile: id.profile, y: order2, b: id.b, ecdhFirst: id.ecdhFirst, dhFirst: id.dhFirst });
     const rec = recording(b0);
     let err: unknown;
