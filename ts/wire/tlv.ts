@@ -13,6 +13,7 @@
 import { OtrArgumentError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { indexOfNul } from '../codec/nul.js';
+import { copyBytes } from '../bytes.js';
 
 export const TlvType = Object.freeze({
   padding: 0,
@@ -149,7 +150,7 @@ export function splitPlaintextView(plaintext: Uint8Array, maxTlvs: number = DEFA
 export function joinPlaintext(message: Uint8Array, tlvs: readonly Tlv[] = []): Uint8Array {
   if (!(message instanceof Uint8Array)) throw new OtrArgumentError('message must be bytes');
   if (indexOfNul(message) >= 0) throw new OtrArgumentError('message text must not contain NUL');
-  if (tlvs.length === 0) return message.slice();
+  if (tlvs.length === 0) return copyBytes(message);
   const t = encodeTlvs(tlvs);
   const out = new Uint8Array(message.length + 1 + t.length);
   out.set(message, 0);
