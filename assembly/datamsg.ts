@@ -28,7 +28,7 @@
 // dmSeal*/dmOpenCheck halves are exported for it, and only the entry points reach assembly/index.ts.
 import { IO, IO_SIZE, wipe } from './io';
 import { chacha20_data, chacha20_xor } from './chacha20';
-import { spongeAbsorb, spongeFinish, spongeReset, spongeSqueeze } from './keccak';
+import { kdfStart, spongeAbsorb, spongeFinish, spongeReset, spongeSqueeze } from './keccak';
 
 export const DM_CK: i32 = 0;
 export const DM_NEXT: i32 = 64;
@@ -43,17 +43,10 @@ const AREA: usize = memory.data(DM_HEADER + DM_HEADER_MAX, 16);
 /** MKenc between the key schedule and the cipher, and the recomputed authenticator when opening. */
 const MKENC: usize = memory.data(64, 16);
 const EXPECTED: usize = memory.data(64, 16);
-/** "OTRv4" || usage: the KDF's prefix (public). */
-const PREFIX: usize = memory.data(8, 8);
 
-/** SHAKE-256("OTRv4" || usage || 64 bytes at src, 64) into dst. */
+/** SHAKE-256("OTRv4" || usage || 64 bytes at src, 64) into dst (keccak.ts's KDF prefix and key buffer). */
 function kdf64(usage: u8, src: usize, dst: usize): void {
-  store<u32>(PREFIX, 0x7652544f); // "OTRv"
-  store<u8>(PREFIX + 4, 0x34); // "4"
-  store<u8>(PREFIX + 5, usage);
-  spongeReset();
-  spongeAbsorb(PREFIX, 6);
-  spongeAbsorb(src, 64);
+  kdfStart(usage, src);
   spongeFinish();
   spongeSqueeze(dst, 64);
   spongeReset();
@@ -76,12 +69,7 @@ function dmCipherKey(): void {
 
 /** KDF(0x18, MKmac || header || data, 64) into dst. */
 function authenticator(hdrLen: i32, ctLen: i32, dst: usize): void {
-  store<u32>(PREFIX, 0x7652544f);
-  store<u8>(PREFIX + 4, 0x34);
-  store<u8>(PREFIX + 5, 0x18);
-  spongeReset();
-  spongeAbsorb(PREFIX, 6);
-  spongeAbsorb(AREA + DM_MKMAC, 64);
+  kdfStart(0x18, AREA + DM_MKMAC);
   spongeAbsorb(AREA + DM_HEADER, hdrLen);
   spongeAbsorb(chacha20_data(), ctLen);
   spongeFinish();

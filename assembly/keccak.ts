@@ -284,13 +284,28 @@ const KDF_PREFIX: i32 = 5;
 const KDF_KEY: i32 = 64;
 const KDF_IN_LEN: i32 = KDF_PREFIX + 1 + KDF_KEY;
 
-/** SHAKE-256("OTRv4" || usage || key, 64) of the key at KDF_IN + 6, into `dst`; the state is reset after. */
-function kdf64(usage: u8, dst: usize): void {
+/** Resets the sponge and absorbs "OTRv4" || usage || the key already at KDF_IN + 6, as one aligned run. */
+function kdfAbsorbIn(usage: u8): void {
   store<u32>(KDF_IN, 0x7652544f); // "OTRv"
   store<u8>(KDF_IN + 4, 0x34); // "4"
   store<u8>(KDF_IN + KDF_PREFIX, usage);
   reset();
   absorb(KDF_IN, KDF_IN_LEN);
+}
+
+/**
+ * For assembly/datamsg.ts: resets the sponge and absorbs "OTRv4" || usage || the 64-byte key at `key` (its
+ * copy here is wiped); the caller absorbs anything more, finishes, squeezes and resets.
+ */
+export function kdfStart(usage: u8, key: usize): void {
+  memory.copy(KDF_IN + KDF_PREFIX + 1, key, KDF_KEY);
+  kdfAbsorbIn(usage);
+  wipe(KDF_IN + KDF_PREFIX + 1, KDF_KEY);
+}
+
+/** SHAKE-256("OTRv4" || usage || key, 64) of the key at KDF_IN + 6, into `dst`; the state is reset after. */
+function kdf64(usage: u8, dst: usize): void {
+  kdfAbsorbIn(usage);
   pad();
   squeeze(dst, KDF_KEY);
   reset();

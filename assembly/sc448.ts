@@ -32,11 +32,6 @@ const R3: usize = memory.data<u32>([
   0x78769ed, 0x54b8421, 0x71af867, 0x736de4c, 0x7f42bab, 0xf1ed66e, 0x69d3af5, 0x0d30a4f,
 ]);
 
-/** The limbs of q itself (for the subgroup check q*P = identity, which must not reduce q to 0). */
-export function scOrder(): Sc {
-  return Q;
-}
-
 // 32 columns of u64 for a product and its Montgomery reduction.
 const T: usize = memory.data(32 * 8, 16);
 

@@ -202,6 +202,26 @@ t('sizes the module cannot hold fall back to the primitives, with the same bytes
   }
 });
 
+t('the module itself refuses lengths its areas cannot hold, before any key is derived or any byte moved', () => {
+  // The adapter checks first (above); this is the module's own bound, for a caller that skips the adapter.
+  const rnd = seededRandom(0x1e9);
+  for (const ctx of simd ? [main, simd] : [main]) {
+    const area = ctx.exports.datamsg_area() as number;
+    const headerMax = ctx.exports.datamsg_header_max() as number;
+    const dataMax = ctx.io + ctx.ioSize - (ctx.exports.chacha20_data() as number);
+    const ck = rnd(64);
+    const bad: [number, number][] = [[headerMax + 1, 0], [0, dataMax + 1], [-1, 0], [0, -1], [0x7fffffff, 0x7fffffff]];
+    for (const [hdr, ct] of bad) {
+      for (const entry of ['data_seal', 'data_open']) {
+        ctx.mem.set(ck, area);
+        assert.throws(() => ctx.exports[entry](hdr, ct), /unreachable/, `${entry}(${hdr}, ${ct})`);
+        assert.equal(ctx.mem.slice(area, area + 64), ck, `${entry}(${hdr}, ${ct}): the chain key untouched`);
+      }
+    }
+    ctx.mem.fill(0, area, area + 64);
+  }
+});
+
 t('a ciphertext that is not a view of the authenticated tail is opened by the composition, same result', () => {
   const rnd = seededRandom(0x7a11);
   const ck = rnd(64);

@@ -42,9 +42,12 @@ export function dataMessageOps(ctx: WasmContext, maxCiphertext = Infinity): Pick
   const TAG = area + 192;
   const HEADER = area + 256;
 
+  /** Whether the module's areas hold a header and a ciphertext of these lengths. */
+  const fits = (hdrLen: number, ctLen: number): boolean => hdrLen <= headerMax && ctLen <= dataMax;
+
   /** The header and the chain key into place; false (nothing written) when a length does not fit. */
   function load(chainKey: Uint8Array, authenticated: Uint8Array, hdrLen: number, ctLen: number): boolean {
-    if (hdrLen > headerMax || ctLen > dataMax) return false;
+    if (!fits(hdrLen, ctLen)) return false;
     mem.set(chainKey, CK);
     mem.set(hdrLen === authenticated.length ? authenticated : authenticated.subarray(0, hdrLen), HEADER);
     return true;
@@ -73,7 +76,7 @@ export function dataMessageOps(ctx: WasmContext, maxCiphertext = Infinity): Pick
       const ctLen = ciphertextLength(authenticated, ciphertextLen);
       const hdrLen = authenticated.length - ctLen;
       // A received authenticator of the wrong length can never match (as equalBytes answers it).
-      if (authenticator.length !== MAC_BYTES) return hdrLen > headerMax || ctLen > dataMax ? undefined : null;
+      if (authenticator.length !== MAC_BYTES) return fits(hdrLen, ctLen) ? null : undefined;
       if (!load(chainKey, authenticated, hdrLen, ctLen)) return undefined;
       if (ctLen > 0) mem.set(hdrLen === 0 ? authenticated : authenticated.subarray(hdrLen), data);
       mem.set(authenticator, TAG);
