@@ -8,7 +8,7 @@
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, wipeRows, type StoreLimits } from './validate.js';
 
 /** The result of every successful in-memory commit (a settled promise carries no state: safe to share). */
 const DONE: Promise<void> = Promise.resolve();
@@ -55,7 +55,7 @@ export class MemoryStore implements OwningStore {
     try {
       this.apply(accountId, changes, false);
     } catch (e) {
-      for (const c of changes) c.bytes?.fill(0); // ours now, and not kept
+      wipeRows(changes); // ours now, and not kept
       return Promise.reject(e);
     }
     return DONE; // (not an async function: one settled promise shared by every commit)
