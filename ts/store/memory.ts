@@ -73,6 +73,8 @@ export class MemoryStore implements OwningStore {
     checkKeyCount(records.size + netNewRecords(changes, (k) => records.has(k)), this.limits);
     for (const c of changes) {
       if (c.bytes === null) {
+        const gone = records.get(c.key);
+        if (gone !== undefined) gone.bytes.fill(0); // only this store holds it (load hands out copies)
         records.delete(c.key);
         continue;
       }
@@ -82,6 +84,7 @@ export class MemoryStore implements OwningStore {
       if (held === undefined) records.set(c.key, { generation: c.generation, bytes });
       else {
         held.generation = c.generation;
+        held.bytes.fill(0); // the state it replaces (plaintext when unsealed): no one else holds it
         held.bytes = bytes;
       }
     }
