@@ -125,4 +125,26 @@ test('a record over its bound with nothing left to shed stays pending: every lat
   assert.throws(() => a.unload('bob@x'), (e: Error) => e instanceof OtrLimitError);
 });
 
+test('a flush that refuses one record hands out none of the others: they stay pending at their generation', () => {
+  const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(43), limits: { maxConversationStateBytes: 240 } });
+  a.changes(); // the account record: handed out, so the flushes below carry conversations only
+  const bob = a.conversation('bob@x');
+  const carol = a.conversation('carol@x');
+  const book = (a as unknown as { book: { touch(c: Conversation, force?: boolean): void; generation(k: string): number } }).book;
+  // A fresh conversation's record fits in 240 bytes; one with a policy set (state, never shed) does not.
+  // Bob's record is pending first (forced: written though unchanged), then Carol's call queues a message that
+  // cannot fit: the flush of her call meets Bob's record before hers, and must not hand his out either.
+  book.touch(bob, true);
+  const before = book.generation('conv:bob@x');
+  carol.setPolicy({ requireEncryption: true });
+  assert.throws(() => carol.send('queued'), (e: Error) => e instanceof OtrLimitError);
+  assert.is(book.generation('conv:bob@x'), before, "bob's generation did not move without his record");
+  assert.is(lastOf(a, 'bob@x'), undefined, "bob's record is not remembered as handed out");
+  // Once Carol is gone, the next flush (forget's) carries Bob's record at the generation after the store's.
+  const rec = a.forget('carol@x').changed?.find((c) => c.key === 'conv:bob@x');
+  assert.ok(rec?.bytes, "bob's record is still pending");
+  assert.is(rec!.generation, before + 1);
+  assert.is(hex(rec!.bytes!), hex(conversationRecord(bob)));
+});
+
 test.run();

@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import { MemoryStore } from '../ts/store/memory.js';
 import { CONTRACT } from './helpers/store-contract.js';
 import { rejectsAsync } from './helpers/rejects.js';
+import * as assert from 'uvu/assert';
 
 const t = suite('store-memory');
 
@@ -23,6 +24,19 @@ t('a closed store refuses every call with a typed STATE error', async () => {
   await rejectsAsync(s.load('a', 'k'), 'STATE');
   await rejectsAsync(s.keys('a'), 'STATE');
   await rejectsAsync(s.commit('a', []), 'STATE');
+});
+
+t('a record replaced or deleted is zeroed: the store holds the only copy of that state', async () => {
+  const s = new MemoryStore();
+  const held = () => (s as unknown as { accounts: Map<string, Map<string, { bytes: Uint8Array }>> }).accounts.get('a')!.get('k')!.bytes;
+  await s.commit('a', [{ key: 'k', generation: 1, bytes: new Uint8Array([1, 2, 3]) }]);
+  const first = held();
+  await s.commit('a', [{ key: 'k', generation: 2, bytes: new Uint8Array([4, 5]) }]);
+  assert.equal([...first], [0, 0, 0], 'the replaced state is wiped');
+  const second = held();
+  assert.equal([...(await s.load('a', 'k'))!.bytes], [4, 5]);
+  await s.commit('a', [{ key: 'k', generation: 3, bytes: null }]);
+  assert.equal([...second], [0, 0], 'the deleted state is wiped');
 });
 
 t.run();

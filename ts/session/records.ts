@@ -226,12 +226,30 @@ export class RecordBook {
 
   /** Every pending change: dirty account record, touched conversations, deletions. Events of trimming go to `events`. */
   flush(events: OtrEvent[] = []): RecordChange[] {
+    // Two phases: every touched conversation is encoded first, and nothing is handed out (no generation moved,
+    // no record remembered, no flag cleared) unless all of them were. One that throws (over its bound with
+    // nothing to shed) leaves every change pending, so no other record is handed out behind the store's back.
+    // (The size checks skip an iterator object per empty set: this runs after every call.)
+    if (this.touched.size > 0) {
+      // forEach with a method and thisArg: no iterator or result objects per call.
+      this.flushEvents = events;
+      try {
+        this.touched.forEach(this.encodeTouched, this);
+      } catch (e) {
+        for (let i = 0; i < this.encodedBytes.length; i++) wipe(this.encodedBytes[i]!);
+        this.encodedConvs.length = 0;
+        this.encodedBytes.length = 0;
+        throw e;
+      } finally {
+        this.flushEvents = undefined;
+      }
+      this.touched.clear();
+    }
     const changes: RecordChange[] = [];
     if (this.accountDirty) {
       changes.push(this.accountChange(this.host.encodeAccountRecord()));
       this.accountDirty = false;
     }
-    // (The size checks skip an iterator object per empty set: this runs after every call.)
     if (this.deleted.size > 0) {
       for (const key of this.deleted) {
         // A record never handed out needs no delete; one handed out is deleted at its next generation.
@@ -240,19 +258,14 @@ export class RecordBook {
       }
       this.deleted.clear();
     }
-    if (this.touched.size > 0) {
-      // forEach with a method and thisArg: no iterator or result objects per call. Cleared only after every
-      // record was encoded: one that throws (over its bound with nothing to shed) stays touched.
-      this.flushInto = changes;
-      this.flushEvents = events;
-      try {
-        this.touched.forEach(this.flushTouched, this);
-      } finally {
-        this.flushInto = undefined;
-        this.flushEvents = undefined;
-      }
-      this.touched.clear();
+    for (let i = 0; i < this.encodedConvs.length; i++) {
+      const peer = this.encodedConvs[i]!.peerId;
+      const bytes = this.encodedBytes[i]!;
+      this.remember(peer, this.last.get(peer), bytes);
+      changes.push(this.next(this.keyOf(peer), bytes));
     }
+    this.encodedConvs.length = 0;
+    this.encodedBytes.length = 0;
     // A new account's record goes with the first record written (a conversation record without it is useless).
     if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !hasKey(changes, ACCOUNT_RECORD))
       changes.unshift(this.accountChange(this.host.encodeAccountRecord()));
@@ -324,13 +337,17 @@ export class RecordBook {
     return { key, generation, bytes };
   }
 
-  /** flush's state while it walks the touched conversations (flushTouched). */
-  private flushInto: RecordChange[] | undefined;
+  /** flush's state while it encodes the touched conversations (encodeTouched): reused, emptied by every flush. */
   private flushEvents: OtrEvent[] | undefined;
+  private readonly encodedConvs: Conversation[] = [];
+  private readonly encodedBytes: Uint8Array[] = [];
 
-  private flushTouched(conv: Conversation): void {
+  private encodeTouched(conv: Conversation): void {
     const bytes = this.encodeChanged(conv, this.flushEvents!);
-    if (bytes) this.flushInto!.push(this.next(this.keyOf(conv.peerId), bytes));
+    if (bytes) {
+      this.encodedConvs.push(conv);
+      this.encodedBytes.push(bytes);
+    }
   }
 
   /**
@@ -362,7 +379,7 @@ export class RecordBook {
   }
 
   /**
-   * The conversation's record if it differs from the one last handed out (which it then replaces), else null;
+   * The conversation's record if it differs from the one last handed out, else null (flush then remembers it);
    * shedding state until it fits limits.maxConversationStateBytes. Runs after every call of every
    * conversation: the record is encoded into a reused buffer and compared there, so a call that changed
    * nothing allocates nothing, and one that did costs one copy for the change and one in place for `last`
@@ -376,7 +393,6 @@ export class RecordBook {
         if (encoded.length > max) return OVER;
         const before = this.last.get(peer);
         if (before && equalBytes(before, encoded)) return null;
-        this.remember(peer, before, encoded);
         return copyBytes(encoded);
       });
       if (out !== OVER) return out;

@@ -25,7 +25,7 @@ import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
 import { COMMIT_OWNED, plainView, type OwningStore, type Prepared, type StoreView } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkName, expectedGeneration, type StoreLimits } from './validate.js';
+import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
 
 /** The bytes of a change snapshot that writes (its real bytes travel in the Prepared rows). */
 const WRITTEN = new Uint8Array(0);
@@ -203,7 +203,7 @@ class AccountRecordsImpl implements AccountRecords {
       const c = changes[i]!;
       const known = this.seen.get(c.key);
       if (known !== undefined && expectedGeneration(c) < known) {
-        for (const row of prepared.rows) row.bytes?.fill(0); // never handed over: ours to wipe (plaintext copies)
+        wipeRows(prepared.rows); // never handed over: ours to wipe (plaintext copies)
         this.emit({ type: 'conflict', key: c.key, generation: c.generation });
         return Promise.reject(
           new OtrStoreConflictError(

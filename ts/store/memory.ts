@@ -8,7 +8,7 @@
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, wipeRows, type StoreLimits } from './validate.js';
 
 /** The result of every successful in-memory commit (a settled promise carries no state: safe to share). */
 const DONE: Promise<void> = Promise.resolve();
@@ -55,7 +55,7 @@ export class MemoryStore implements OwningStore {
     try {
       this.apply(accountId, changes, false);
     } catch (e) {
-      for (const c of changes) c.bytes?.fill(0); // ours now, and not kept
+      wipeRows(changes); // ours now, and not kept
       return Promise.reject(e);
     }
     return DONE; // (not an async function: one settled promise shared by every commit)
@@ -73,6 +73,8 @@ export class MemoryStore implements OwningStore {
     checkKeyCount(records.size + netNewRecords(changes, (k) => records.has(k)), this.limits);
     for (const c of changes) {
       if (c.bytes === null) {
+        const gone = records.get(c.key);
+        if (gone !== undefined) gone.bytes.fill(0); // only this store holds it (load hands out copies)
         records.delete(c.key);
         continue;
       }
@@ -82,6 +84,7 @@ export class MemoryStore implements OwningStore {
       if (held === undefined) records.set(c.key, { generation: c.generation, bytes });
       else {
         held.generation = c.generation;
+        held.bytes.fill(0); // the state it replaces (plaintext when unsealed): no one else holds it
         held.bytes = bytes;
       }
     }

@@ -20,6 +20,7 @@
  */
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { copyBytes } from '../bytes.js';
+import { wipeRows } from './validate.js';
 
 export const COMMIT_OWNED: unique symbol = Symbol('otr4.store.commitOwned');
 
@@ -46,7 +47,7 @@ async function copied(store: RecordStore, accountId: string, changes: readonly R
   try {
     await store.commit(accountId, changes);
   } finally {
-    if (wipeAfter) for (const c of changes) c.bytes?.fill(0);
+    if (wipeAfter) wipeRows(changes);
   }
 }
 

@@ -39,7 +39,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import { inTransaction } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface PostgresStoreOptions {
   /** The host's own pool; it stays open on close(). Otherwise one is made from the rest of these options. */
@@ -258,7 +258,7 @@ export class PostgresStore implements OwningStore {
         throw new OtrStoreConflictError(changes[0]!.key, 'another writer committed to the same records at the same time; nothing was written');
       throw typed(e);
     } finally {
-      for (const c of changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
+      wipeRows(changes); // our copies (plaintext when the store is not sealed)
     }
   }
 

@@ -35,7 +35,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
   /** The database file (created if missing). */
@@ -263,7 +263,7 @@ export class SqliteStore implements OwningStore {
       results = batch.map(() => typed(e));
     }
     batch.forEach((p, i) => {
-      for (const c of p.changes) c.bytes?.fill(0); // our copies (plaintext when the store is not sealed)
+      wipeRows(p.changes); // our copies (plaintext when the store is not sealed)
       if (results[i] === undefined) p.resolve();
       else p.reject(results[i]);
     });

@@ -56,7 +56,7 @@ export function checkHandedOver(closed: boolean, accountId: string, changes: rea
     checkOpen(closed);
     checkCommit(accountId, changes, limits);
   } catch (e) {
-    for (const c of changes) c.bytes?.fill(0);
+    wipeRows(changes);
     throw e;
   }
 }
@@ -157,6 +157,11 @@ export function netNewRecords(changes: readonly RecordChange[], exists: (key: st
     else if (c.bytes === null && exists(c.key)) n--;
   }
   return n;
+}
+
+/** Zeroes the bytes of every change (rows a store or the caller owns and does not keep). */
+export function wipeRows(changes: readonly RecordChange[]): void {
+  for (let i = 0; i < changes.length; i++) changes[i]!.bytes?.fill(0);
 }
 
 /** The changes with their bytes copied: for stores whose writes happen after an await. */
