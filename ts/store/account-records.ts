@@ -23,6 +23,7 @@ import { OtrArgumentError, OtrStoreConflictError, OtrStoreRollbackError } from '
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
+import type { SealAead } from './aead.js';
 import { COMMIT_OWNED, plainView, type OwningStore, type Prepared, type StoreView } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
@@ -46,6 +47,8 @@ export interface AccountRecordsOptions {
   onEvent?: (event: StoreEvent) => void;
   /** Nonces for sealing (tests); the platform CSPRNG by default. */
   random?: RandomSource;
+  /** The AEAD to seal with if it agrees with the build's own (sealing.ts: SealOptions.aead); e.g. a WASM backend's. */
+  sealAead?: SealAead;
 }
 
 export interface AccountRecords {
@@ -272,7 +275,7 @@ export async function openAccountRecords(store: RecordStore, accountId: string, 
   if (typeof store?.commit !== 'function' || typeof store.load !== 'function' || typeof store.keys !== 'function')
     throw new OtrArgumentError('store must implement RecordStore (load, keys, commit, close)');
   const view = options.sealKey
-    ? sealedView(borrowed(store), options.sealKey, { context: options.sealContext, limits: options.limits, random: options.random })
+    ? sealedView(borrowed(store), options.sealKey, { context: options.sealContext, limits: options.limits, random: options.random, aead: options.sealAead })
     : plainView(borrowed(store));
   return new AccountRecordsImpl(accountId, view, limits, options.onEvent);
 }

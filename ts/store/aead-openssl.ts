@@ -10,7 +10,9 @@
  * OpenSSL lacks the cipher (a runtime that resolves the "node" condition with a partial node:crypto).
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type SealAead } from './aead.js';
+import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
+
+export { agreeingAead };
 import { nobleAead } from './aead-noble.js';
 import { hchacha } from '@noble/ciphers/chacha.js';
 
@@ -109,35 +111,6 @@ export const opensslAead: SealAead = {
     return own(plain);
   },
 };
-
-/**
- * `candidate` when it gives `reference`'s bytes on a fixed input spanning several ChaCha blocks, opens what
- * the reference sealed, and refuses a flipped tag; otherwise `reference`. Never throws.
- */
-export function agreeingAead(candidate: SealAead, reference: SealAead): SealAead {
-  try {
-    const key = Uint8Array.from({ length: AEAD_KEY_BYTES }, (_, i) => 0x80 + i);
-    const nonce = Uint8Array.from({ length: AEAD_NONCE_BYTES }, (_, i) => 0x40 + i);
-    const aad = Uint8Array.from({ length: 21 }, (_, i) => 0x50 + i);
-    const plain = Uint8Array.from({ length: 150 }, (_, i) => (i * 7) & 0xff);
-    const a = new Uint8Array(plain.length + AEAD_TAG_BYTES);
-    const b = new Uint8Array(plain.length + AEAD_TAG_BYTES);
-    candidate.encryptInto(key, nonce, aad, plain, a);
-    reference.encryptInto(key, nonce, aad, plain, b);
-    if (!a.every((x, i) => x === b[i])) return reference;
-    const back = candidate.decrypt(key, nonce, aad, b);
-    if (back.length !== plain.length || !back.every((x, i) => x === plain[i])) return reference;
-    b[b.length - 1]! ^= 1;
-    try {
-      candidate.decrypt(key, nonce, aad, b);
-      return reference; // accepted a forged tag
-    } catch {
-      return candidate;
-    }
-  } catch {
-    return reference;
-  }
-}
 
 let chosen: SealAead | undefined;
 

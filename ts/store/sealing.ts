@@ -15,7 +15,8 @@
  * copied onto another record or another account, or whose generation column is edited (to pass a
  * compare-and-set, or to make an old row look current), fails to open: OtrCryptoError BAD_MAC, nothing returned.
  * A random 192-bit nonce never repeats in practice, however many processes write with the same key.
- * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), same bytes.
+ * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), or in the WASM
+ * backend's module when the host hands it in (options.aead; openStoredAccount does): same bytes.
  *
  * Names. Account ids are replaced by a keyed hash (they are never listed, only looked up). Record keys
  * ("conv:" + a peer id) say who talks to whom, and `keys()` must give them back, so they are sealed
@@ -39,7 +40,7 @@ import { base64Decode, base64Encode } from '../codec/base64.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
-import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type SealAead } from './aead.js';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
 import { handOver, type Prepared, type StoreView } from './owned.js';
@@ -50,6 +51,12 @@ export interface SealOptions {
   limits?: Partial<Limits>;
   /** The source of the per-write nonces; the platform CSPRNG by default (tests inject their own). */
   random?: RandomSource;
+  /**
+   * An AEAD to seal with instead of the build's own, e.g. the WASM backend's (openStoredAccount passes its
+   * account's). Used only once it has given the build's AEAD's bytes on a fixed input (`checkedSealAead`):
+   * the rows are the same either way.
+   */
+  aead?: SealAead;
 }
 
 /** Smallest host key accepted: 256 bits of secret. */
@@ -299,7 +306,24 @@ class Sealer {
  * In Node the AEAD runs in OpenSSL, elsewhere in pure JS (./aead.ts); the rows are the same either way.
  */
 export function sealedStore(inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
-  return sealedStoreWith(sealAead(), inner, hostKey, options);
+  return sealedStoreWith(checkedSealAead(options.aead), inner, hostKey, options);
+}
+
+const checked = new WeakMap<SealAead, SealAead>();
+
+/**
+ * `candidate` once it agrees with the build's own AEAD (checked once per candidate: agreeingAead), else the
+ * build's own; the build's own without a candidate.
+ */
+export function checkedSealAead(candidate?: SealAead): SealAead {
+  const own = sealAead();
+  if (candidate === undefined || candidate === own) return own;
+  let a = checked.get(candidate);
+  if (a === undefined) {
+    a = agreeingAead(candidate, own);
+    checked.set(candidate, a);
+  }
+  return a;
 }
 
 /** `sealedStore` with a given AEAD implementation (tests compare the two; not exported by otr4/store). */
@@ -323,7 +347,7 @@ export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uin
  * nothing copies the record again). The caller has checked the changes (checkCommit) before `prepare`.
  */
 export function sealedView(inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): StoreView {
-  return sealedViewWith(sealAead(), inner, hostKey, options);
+  return sealedViewWith(checkedSealAead(options.aead), inner, hostKey, options);
 }
 
 function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): StoreView {

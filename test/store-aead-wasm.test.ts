@@ -1,0 +1,251 @@
+/**
+ * The WASM record AEAD (assembly/aead.ts, ts/backend/wasm/aead.ts): XChaCha20-Poly1305 with the bytes of the
+ * OpenSSL and noble paths (ts/store/aead*.ts) for every input, so rows sealed by one open with the others;
+ * its Poly1305 against RFC 8439's vectors (the reduction edge cases included) and noble's; every forgery
+ * refused with nothing decrypted; every key wiped from the module's memory; and its use by sealing only
+ * after it agreed with the build's own AEAD (openStoredAccount hands it in for a WASM-carrying backend).
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hchacha20, opensslAead } from '../ts/store/aead-openssl.js';
+import { nobleAead } from '../ts/store/aead-noble.js';
+import type { SealAead } from '../ts/store/aead.js';
+import { checkedSealAead, sealedStoreWith } from '../ts/store/sealing.js';
+import { wasmSealAead } from '../ts/backend/wasm/aead.js';
+import type { WasmBackend } from '../ts/backend/wasm/index.js';
+import type { WasmContext } from '../ts/backend/wasm/context.js';
+import { WASM, HYBRID } from './helpers/backends.js';
+import { RawStore } from './helpers/raw-store.js';
+import { MemoryStore } from '../ts/store/memory.js';
+import { openStoredAccount } from '../ts/session/account-store.js';
+
+const t = suite('store-aead-wasm');
+const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-f]/g, ''), 'hex'));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const randomBytes = (n: number) => Uint8Array.from(nodeRandomBytes(n));
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+const ctx: WasmContext = (WASM as WasmBackend).context;
+const wasm = wasmSealAead(ctx, nobleAead);
+const area: number = ctx.exports.aead_area();
+const data: number = ctx.exports.chacha20_data();
+const dataMax = ctx.io + ctx.ioSize - data;
+
+function seal(aead: SealAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plain.length + 16);
+  aead.encryptInto(key, nonce, aad, plain, out);
+  return out;
+}
+
+/** The module's raw Poly1305 (the test hook) over `msg` with the one-time key `key`. */
+function wasmPoly(key: Uint8Array, msg: Uint8Array): Uint8Array {
+  ctx.mem.set(key, area);
+  ctx.mem.set(msg, data);
+  ctx.exports.aead_poly1305_test(msg.length);
+  return ctx.mem.slice(area + 64, area + 80);
+}
+
+/** True when `needle` occurs anywhere in the module's memory. */
+function inMemory(needle: Uint8Array): boolean {
+  return Buffer.from(ctx.mem.buffer).indexOf(Buffer.from(needle)) >= 0;
+}
+
+t('Poly1305: the RFC 8439 §2.5.2 vector and the A.3 edge cases (h reaching p, carries through every limb)', () => {
+  const text = new TextEncoder().encode('Cryptographic Forum Research Group');
+  assert.is(toHex(wasmPoly(hex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b'), text)), 'a8061dc1305136c6c22b8baf0c0127a9');
+  const r2 = hex('02' + '00'.repeat(15));
+  const r1 = hex('01' + '00'.repeat(15));
+  const zero = new Uint8Array(16);
+  const ff = new Uint8Array(16).fill(0xff);
+  const cases: [Uint8Array, Uint8Array, string][] = [
+    // A.3 #5: h = 2·(2^128 − 1 + 2^128) reduces through p.
+    [new Uint8Array([...r2, ...zero]), ff, '03' + '00'.repeat(15)],
+    // #6: s = 2^128 − 1, the final addition wraps.
+    [new Uint8Array([...r2, ...ff]), hex('02' + '00'.repeat(15)), '03' + '00'.repeat(15)],
+    // #7: carries through every limb.
+    [new Uint8Array([...r1, ...zero]), new Uint8Array([...ff, 0xf0, ...new Uint8Array(15).fill(0xff), 0x11, ...new Uint8Array(15)]), '05' + '00'.repeat(15)],
+    // #8: h ends exactly at p (the result is 0).
+    [new Uint8Array([...r1, ...zero]), new Uint8Array([...ff, 0xfb, ...new Uint8Array(15).fill(0xfe), ...new Uint8Array(16).fill(0x01)]), '00'.repeat(16)],
+    // #9: h = p − 1 + 2^128 region: the subtraction's borrow.
+    [new Uint8Array([...r2, ...zero]), new Uint8Array([0xfd, ...new Uint8Array(15).fill(0xff)]), 'faffffffffffffffffffffffffffffff'],
+  ];
+  for (const [i, [key, msg, tag]] of cases.entries()) {
+    assert.is(toHex(wasmPoly(key, msg)), tag, `A.3 case ${i + 5}`);
+    assert.is(toHex(poly1305(msg, key)), tag, `noble agrees on case ${i + 5} (the vector as written here)`);
+  }
+});
+
+t('Poly1305: noble\'s tags on random and adversarial keys and messages (0..2,000 bytes, all-0xff blocks, maximal r)', () => {
+  const maxR = hex('ffffff0ffcffff0ffcffff0ffcffff0f');
+  for (let i = 0; i < 600; i++) {
+    const len = i < 100 ? i : Math.floor(Math.random() * 2000);
+    const kind = i % 4;
+    const key = randomBytes(32);
+    if (kind === 1 || kind === 3) key.set(maxR);
+    if (kind === 3) key.fill(0xff, 16);
+    const msg = kind >= 2 ? new Uint8Array(len).fill(0xff) : randomBytes(len);
+    assert.is(toHex(wasmPoly(key, msg)), toHex(poly1305(msg, key)), `case ${i} (len ${len}, kind ${kind})`);
+  }
+});
+
+t('XChaCha20-Poly1305: the draft-irtf-cfrg-xchacha A.3.1 vector', () => {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+  const nonce = Uint8Array.from({ length: 24 }, (_, i) => 0x40 + i);
+  const aad = hex('50515253c0c1c2c3c4c5c6c7');
+  const plain = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+  const expected =
+    'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452' +
+    '2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
+    'c0875924c1c7987947deafd8780acf49';
+  assert.is(wasm.name, 'wasm');
+  assert.is(toHex(seal(wasm, key, nonce, aad, plain)), expected);
+  assert.equal(wasm.decrypt(key, nonce, aad, hex(expected)), plain);
+});
+
+t('differential: wasm = OpenSSL = noble on random plaintexts of 0..70 KiB (past the module\'s area: the fallback) and AAD of 0..5,000 bytes', () => {
+  const sizes = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 2266, 4096, dataMax - 1, dataMax, dataMax + 1, 70 * 1024];
+  for (let i = 0; i < 150; i++) sizes.push(Math.floor(Math.random() * (i % 3 === 0 ? 70 * 1024 : 3000)));
+  for (const [i, size] of sizes.entries()) {
+    const key = randomBytes(32);
+    const nonce = randomBytes(24);
+    const aad = randomBytes(i % 17 === 0 ? 4096 + Math.floor(Math.random() * 1000) : Math.floor(Math.random() * 300));
+    const plain = randomBytes(size);
+    const w = seal(wasm, key, nonce, aad, plain);
+    const o = seal(opensslAead, key, nonce, aad, plain);
+    assert.ok(same(w, o), `size ${size}, aad ${aad.length}: wasm and OpenSSL differ`);
+    assert.ok(same(w, xchacha20poly1305(key, nonce, aad).encrypt(plain)), `size ${size}: wasm and noble differ`);
+    assert.ok(same(wasm.decrypt(key, nonce, aad, o), plain), `size ${size}: wasm opens OpenSSL's`);
+    assert.ok(same(opensslAead.decrypt(key, nonce, aad, w), plain), `size ${size}: OpenSSL opens wasm's`);
+  }
+});
+
+t('every bit of a small sealed message flipped, truncation, a wrong key / nonce half / AAD: refused, nothing decrypted', () => {
+  const key = randomBytes(32);
+  const nonce = randomBytes(24);
+  const aad = randomBytes(30);
+  const plain = randomBytes(40);
+  const good = seal(nobleAead, key, nonce, aad, plain);
+  for (let i = 0; i < good.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const bad = good.slice();
+      bad[i]! ^= 1 << bit;
+      assert.throws(() => wasm.decrypt(key, nonce, aad, bad), /invalid tag/, `byte ${i} bit ${bit}`);
+      // The ciphertext is left in the data area as it was (never turned into plaintext), the key wiped.
+      assert.ok(same(ctx.mem.subarray(data, data + 40), bad.subarray(0, 40)), `byte ${i} bit ${bit}: nothing decrypted`);
+      assert.ok(ctx.mem.subarray(area, area + 32).every((b) => b === 0), 'the key is wiped after a refusal');
+    }
+  }
+  const flip = (b: Uint8Array, i: number) => {
+    const c = b.slice();
+    c[i]! ^= 0x80;
+    return c;
+  };
+  assert.throws(() => wasm.decrypt(flip(key, 31), nonce, aad, good), /invalid tag/, 'key');
+  assert.throws(() => wasm.decrypt(key, flip(nonce, 0), aad, good), /invalid tag/, 'nonce, HChaCha half');
+  assert.throws(() => wasm.decrypt(key, flip(nonce, 23), aad, good), /invalid tag/, 'nonce, ChaCha half');
+  assert.throws(() => wasm.decrypt(key, nonce, flip(aad, 5), good), /invalid tag/, 'aad');
+  assert.throws(() => wasm.decrypt(key, nonce, aad.subarray(1), good), /invalid tag/, 'shorter aad');
+  for (const cut of [1, 15, 16, good.length - 16])
+    assert.throws(() => wasm.decrypt(key, nonce, aad, good.subarray(0, good.length - cut)), /invalid tag/, `truncated by ${cut}`);
+  assert.throws(() => wasm.decrypt(key, nonce, aad, good.subarray(0, 15)), /shorter than a tag/);
+  assert.throws(() => wasm.decrypt(key, nonce, aad, new Uint8Array([...good, 0])), /invalid tag/, 'extended');
+  assert.throws(() => wasm.decrypt(key.subarray(1), nonce, aad, good), /wrong key or nonce length/);
+  assert.throws(() => wasm.decrypt(key, nonce.subarray(1), aad, good), /wrong key or nonce length/);
+  assert.throws(() => wasm.encryptInto(key, nonce, aad, plain, new Uint8Array(plain.length + 15)), /wrong output length/);
+  assert.equal(wasm.decrypt(key, nonce, aad, good), plain, 'the untouched message still opens');
+});
+
+t('no key, subkey, Poly1305 key or plaintext stays in the module\'s memory after a seal, an open or a refusal', () => {
+  const key = randomBytes(32);
+  const nonce = randomBytes(24);
+  const plain = randomBytes(2266);
+  const subkey = new Uint8Array(32);
+  hchacha20(key, nonce, subkey);
+  const sealed = seal(wasm, key, nonce, new Uint8Array(0), plain);
+  const opened = wasm.decrypt(key, nonce, new Uint8Array(0), sealed);
+  assert.ok(same(opened, plain));
+  const bad = sealed.slice();
+  bad[5]! ^= 1;
+  assert.throws(() => wasm.decrypt(key, nonce, new Uint8Array(0), bad));
+  for (const [what, secret] of [['key', key], ['subkey', subkey], ['plaintext head', plain.subarray(0, 32)], ['plaintext tail', plain.subarray(plain.length - 32)]] as const)
+    assert.not.ok(inMemory(secret), `${what} left in the module's memory`);
+  // The Poly1305 key: recomputed from block 0 of the keystream (ChaCha20 of zeros under the subkey).
+  const iv = new Uint8Array(12);
+  iv.set(nonce.subarray(16), 4);
+  const { chacha20 } = WASM;
+  const block0 = chacha20(subkey, iv, new Uint8Array(64), 0);
+  assert.not.ok(inMemory(block0.subarray(0, 32)), 'the Poly1305 key left in the module\'s memory');
+});
+
+t('sealed stores: the wasm AEAD writes the rows the OpenSSL one writes (same nonces), and each opens the other\'s', async () => {
+  const hostKey = randomBytes(32);
+  const nonces = randomBytes(24 * 8);
+  const seeded = () => {
+    let at = 0;
+    return (n: number) => nonces.slice(at, (at += n));
+  };
+  const rowsOf = async (aead: SealAead) => {
+    const raw = new RawStore();
+    const s = sealedStoreWith(aead, raw, hostKey, { random: seeded() });
+    await s.commit('acct', [
+      { key: 'account', generation: 1, bytes: randomBytesSeeded(300, 1) },
+      { key: 'conv:bob', generation: 1, bytes: randomBytesSeeded(2266, 2) },
+    ]);
+    return raw;
+  };
+  const a = await rowsOf(wasm);
+  const b = await rowsOf(opensslAead);
+  const flat = (r: RawStore) => [...r.rows].flatMap(([acc, m]) => [...m].map(([k, row]) => `${acc}/${k}/${row.generation}/${toHex(row.bytes)}`)).sort();
+  assert.equal(flat(a), flat(b));
+  for (const [writer, reader] of [[a, opensslAead], [b, wasm]] as const) {
+    const s = sealedStoreWith(reader, writer, hostKey);
+    assert.ok(same((await s.load('acct', 'conv:bob'))!.bytes, randomBytesSeeded(2266, 2)));
+  }
+});
+
+function randomBytesSeeded(n: number, seed: number): Uint8Array {
+  let x = seed * 0x9e3779b1 || 1;
+  return Uint8Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x & 0xff;
+  });
+}
+
+t('checkedSealAead: a candidate is used only when it agrees with the build\'s own AEAD', () => {
+  assert.is(checkedSealAead(wasm).name, 'wasm');
+  assert.is(checkedSealAead(undefined).name, 'openssl');
+  const wrongTag: SealAead = {
+    name: 'wasm',
+    encryptInto: (k, n, a, p, o) => {
+      wasm.encryptInto(k, n, a, p, o);
+      o[o.length - 1]! ^= 1;
+    },
+    decrypt: (k, n, a, s) => wasm.decrypt(k, n, a, s),
+  };
+  const acceptsAll: SealAead = { name: 'wasm', encryptInto: (k, n, a, p, o) => wasm.encryptInto(k, n, a, p, o), decrypt: (_k, _n, _a, s) => s.slice(0, s.length - 16) };
+  const throws: SealAead = { name: 'wasm', encryptInto: () => { throw new Error('broken'); }, decrypt: () => { throw new Error('broken'); } };
+  for (const broken of [wrongTag, acceptsAll, throws]) assert.is(checkedSealAead(broken).name, 'openssl');
+});
+
+t('openStoredAccount seals through its backend\'s WASM module (wasm and hybrid backends), rows that the OpenSSL path opens', async () => {
+  for (const backend of [WASM, HYBRID]) {
+    const base = (backend as WasmBackend).context;
+    let calls = 0;
+    const exports = { ...base.exports, aead_seal: (a: number, n: number) => (calls++, base.exports.aead_seal(a, n)) };
+    const counted = { ...backend, context: { ...base, exports } } as unknown as WasmBackend;
+    const store = new MemoryStore();
+    const hostKey = randomBytes(32);
+    const stored = await openStoredAccount(store, 'alice', { sealKey: hostKey, create: true, account: { backend: counted } });
+    await stored.close();
+    assert.ok(calls >= 2, `${backend.name}: sealed in the module (${calls} calls; the check seals once)`);
+    const plain = sealedStoreWith(opensslAead, store, hostKey);
+    assert.ok((await plain.load('alice', 'account')) !== undefined, `${backend.name}: the row opens on the OpenSSL path`);
+  }
+});
+
+t.run();

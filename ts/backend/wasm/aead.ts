@@ -1,0 +1,76 @@
+/**
+ * WASM adapter for the record-sealing AEAD, XChaCha20-Poly1305 (assembly/aead.ts; the construction and bytes
+ * of ts/store/aead.ts). One call per seal or open: the key, nonce, associated data and record go in, the
+ * ciphertext and tag (or the plaintext) come out, every key is wiped inside the module. Records larger than
+ * the module's data area, or associated data longer than its area, go to `fallback` (OpenSSL or noble: the
+ * same bytes), so there is no chunking here.
+ *
+ * The store never uses this object unchecked: ts/store/sealing.ts' `checkedSealAead` compares it with the
+ * build's own AEAD on a fixed input first (agreeingAead) and keeps the build's one if they disagree.
+ */
+import type { SealAead } from '../../store/aead.js';
+import type { WasmContext } from './context.js';
+
+const KEY = 0;
+const NONCE = 32;
+const TAG = 64;
+const AAD = 80;
+const KEY_BYTES = 32;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+
+const made = new WeakMap<WasmContext, SealAead>();
+
+/** The AEAD over the main module of `ctx` (memoised per module instance). */
+export function wasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
+  let a = made.get(ctx);
+  if (a === undefined) {
+    a = makeWasmSealAead(ctx, fallback);
+    made.set(ctx, a);
+  }
+  return a;
+}
+
+function makeWasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
+  const { mem, io, ioSize } = ctx;
+  const seal = ctx.exports.aead_seal as (aadLen: number, len: number) => void;
+  const open = ctx.exports.aead_open as (aadLen: number, len: number) => number;
+  const area = ctx.exports.aead_area() as number;
+  const aadMax = ctx.exports.aead_aad_max() as number;
+  const data = ctx.exports.chacha20_data() as number;
+  const dataMax = io + ioSize - data;
+
+  function load(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array): void {
+    if (key.length !== KEY_BYTES || nonce.length !== NONCE_BYTES) throw new Error('XChaCha20-Poly1305: wrong key or nonce length');
+    mem.set(key, area + KEY);
+    mem.set(nonce, area + NONCE);
+    mem.set(aad, area + AAD);
+  }
+
+  return {
+    name: 'wasm',
+    encryptInto(key, nonce, aad, plain, out) {
+      const n = plain.length;
+      if (out.length !== n + TAG_BYTES) throw new Error('XChaCha20-Poly1305: wrong output length');
+      if (n > dataMax || aad.length > aadMax) return fallback.encryptInto(key, nonce, aad, plain, out);
+      load(key, nonce, aad);
+      mem.set(plain, data);
+      seal(aad.length, n);
+      // The data area now holds ciphertext only (public): nothing secret is left to wipe.
+      out.set(mem.subarray(data, data + n));
+      out.set(mem.subarray(area + TAG, area + TAG + TAG_BYTES), n);
+    },
+    decrypt(key, nonce, aad, sealed) {
+      const n = sealed.length - TAG_BYTES;
+      if (n < 0) throw new Error('XChaCha20-Poly1305: shorter than a tag');
+      if (n > dataMax || aad.length > aadMax) return fallback.decrypt(key, nonce, aad, sealed);
+      load(key, nonce, aad);
+      mem.set(sealed.subarray(n), area + TAG);
+      mem.set(sealed.subarray(0, n), data);
+      if (open(aad.length, n) !== 1) throw new Error('XChaCha20-Poly1305: invalid tag'); // the key is wiped already
+      const plain = mem.slice(data, data + n);
+      mem.fill(0, data, data + n);
+      return plain;
+    },
+  };
+}
