@@ -24,7 +24,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
 import type { SealAead } from './aead.js';
-import { COMMIT_OWNED, plainView, type OwningStore, type Prepared, type StoreView } from './owned.js';
+import { COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
 
@@ -83,6 +83,8 @@ function borrowed(store: RecordStore): RecordStore {
   // A store that takes a commit's arrays (./owned.ts) still does through the borrowed view.
   const owned = (store as Partial<OwningStore>)[COMMIT_OWNED];
   if (typeof owned === 'function') (view as OwningStore)[COMMIT_OWNED] = (a, c) => owned.call(store, a, c);
+  const lend = rowLender(store);
+  if (lend !== undefined) (view as OwningStore)[ROW_BUFFER] = lend;
   return view;
 }
 

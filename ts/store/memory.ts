@@ -7,7 +7,7 @@
  */
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
-import { COMMIT_OWNED, type OwningStore } from './owned.js';
+import { COMMIT_OWNED, ROW_BUFFER, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, wipeRows, type StoreLimits } from './validate.js';
 
 /** The result of every successful in-memory commit (a settled promise carries no state: safe to share). */
@@ -16,7 +16,17 @@ const DONE: Promise<void> = Promise.resolve();
 interface Held {
   generation: number;
   bytes: Uint8Array;
+  /**
+   * The whole buffer of a row this store lent (ROW_BUFFER) and now holds, zero past `bytes`; undefined for a
+   * row it copied or was handed without lending.
+   */
+  room: Uint8Array | undefined;
+  /** A zeroed buffer (a previous row's) to lend for this record's next row. */
+  spare: Uint8Array | undefined;
 }
+
+/** Bytes of room past a lent row (a receiver's record grows by a queued MAC key per message: ~15 of them). */
+const ROW_ROOM = 1024;
 
 export interface MemoryStoreOptions {
   limits?: Partial<Limits>;
@@ -26,6 +36,8 @@ export class MemoryStore implements OwningStore {
   private readonly accounts = new Map<string, Map<string, Held>>();
   private readonly limits: StoreLimits;
   private closed = false;
+  /** Buffers lent by ROW_BUFFER and not yet handed back: a row in one of them may be kept with its room. */
+  private readonly lent = new WeakSet<ArrayBufferLike>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.limits = resolveLimits(options.limits);
@@ -61,6 +73,27 @@ export class MemoryStore implements OwningStore {
     return DONE; // (not an async function: one settled promise shared by every commit)
   }
 
+  /**
+   * ./owned.ts ROW_BUFFER: a zeroed array of `length` bytes for the next row of (accountId, key): the record's
+   * spare (its previous row's buffer, wiped) when it fits, else a new buffer with room to grow. Memory: a
+   * record written through the library holds up to two buffers (its row and the spare), each with
+   * ROW_ROOM bytes of room.
+   */
+  [ROW_BUFFER](accountId: string, key: string, length: number): Uint8Array {
+    const held = this.accounts.get(accountId)?.get(key);
+    const spare = held?.spare;
+    let buf: Uint8Array;
+    if (spare !== undefined && spare.length >= length && spare.length <= 2 * length + ROW_ROOM) {
+      held!.spare = undefined;
+      buf = spare;
+    } else {
+      if (held !== undefined) held.spare = undefined; // too small or too big for this record now: dropped (zero)
+      buf = new Uint8Array(length + ROW_ROOM);
+    }
+    this.lent.add(buf.buffer);
+    return buf.subarray(0, length);
+  }
+
   private apply(accountId: string, changes: readonly RecordChange[], copy: boolean): void {
     checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
@@ -74,18 +107,27 @@ export class MemoryStore implements OwningStore {
     for (const c of changes) {
       if (c.bytes === null) {
         const gone = records.get(c.key);
-        if (gone !== undefined) gone.bytes.fill(0); // only this store holds it (load hands out copies)
+        if (gone !== undefined) gone.bytes.fill(0); // only this store holds it (load hands out copies); its spare is zero
         records.delete(c.key);
         continue;
       }
       const bytes = copy ? c.bytes.slice() : c.bytes;
+      // A row in a buffer this store lent is kept with the buffer's room (zero past the row).
+      let room: Uint8Array | undefined;
+      if (!copy && bytes.byteOffset === 0 && this.lent.has(bytes.buffer)) {
+        this.lent.delete(bytes.buffer);
+        room = new Uint8Array(bytes.buffer);
+      }
       // Updated in place (no new entry per write): `load` hands out copies, so no caller holds a Held.
       const held = records.get(c.key);
-      if (held === undefined) records.set(c.key, { generation: c.generation, bytes });
+      if (held === undefined) records.set(c.key, { generation: c.generation, bytes, room, spare: undefined });
       else {
         held.generation = c.generation;
         held.bytes.fill(0); // the state it replaces (plaintext when unsealed): no one else holds it
+        // Its buffer (zero now, room included) is lent again for the next row of this record.
+        if (held.room !== undefined) held.spare = held.room;
         held.bytes = bytes;
+        held.room = room;
       }
     }
     if (records.size > 0) this.accounts.set(accountId, records);

@@ -24,9 +24,27 @@ import { wipeRows } from './validate.js';
 
 export const COMMIT_OWNED: unique symbol = Symbol('otr4.store.commitOwned');
 
+/**
+ * Optional beside COMMIT_OWNED: `store[ROW_BUFFER](accountId, key, length)` lends a zeroed array of exactly
+ * `length` bytes for the next row of that record, to be filled (sealed into, or copied into) and handed back
+ * through COMMIT_OWNED; the caller owns it until then and drops it if the commit is never made. The memory
+ * store keeps the array a record's previous row lived in (wiped) and lends it again, so a record written
+ * after every message reuses two buffers instead of allocating one per write (each ≥ 64-byte array is its own
+ * off-heap allocation with GC bookkeeping: docs/stores.md, session 6). Stores that write the row elsewhere
+ * and wipe it (SQLite, PostgreSQL) do not lend.
+ */
+export const ROW_BUFFER: unique symbol = Symbol('otr4.store.rowBuffer');
+
 /** A store that takes the byte arrays of a commit (see above). */
 export interface OwningStore extends RecordStore {
   [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void>;
+  [ROW_BUFFER]?(accountId: string, key: string, length: number): Uint8Array;
+}
+
+/** The store's row lender (ROW_BUFFER), bound to it, or undefined when it does not lend. */
+export function rowLender(store: RecordStore): ((accountId: string, key: string, length: number) => Uint8Array) | undefined {
+  const lend = (store as Partial<OwningStore>)[ROW_BUFFER];
+  return typeof lend === 'function' && owning(store) ? (a, k, n) => lend.call(store, a, k, n) : undefined;
 }
 
 function owning(store: RecordStore): store is OwningStore {
@@ -75,12 +93,17 @@ export interface StoreView {
 
 /** The view of an unsealed store: rows are plaintext copies, handed over (or copied by the store and wiped). */
 export function plainView(store: RecordStore): StoreView {
+  const lend = rowLender(store);
   return {
     load: (a, k) => store.load(a, k),
     keys: (a) => store.keys(a),
     prepare(accountId, changes) {
       const rows = changes.map((c): RecordChange => {
-        return { key: c.key, generation: c.generation, bytes: c.bytes === null ? null : copyBytes(c.bytes) };
+        if (c.bytes === null) return { key: c.key, generation: c.generation, bytes: null };
+        let bytes: Uint8Array;
+        if (lend === undefined) bytes = copyBytes(c.bytes);
+        else (bytes = lend(accountId, c.key, c.bytes.length)).set(c.bytes);
+        return { key: c.key, generation: c.generation, bytes };
       });
       return { accountId, rows };
     },

@@ -43,7 +43,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { handOver, type Prepared, type StoreView } from './owned.js';
+import { handOver, rowLender, type Prepared, type StoreView } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -261,12 +261,15 @@ class Sealer {
     }
   }
 
-  /** 0x01 ‖ nonce ‖ ciphertext ‖ tag, built in one allocation (the AEAD writes straight into the row). */
-  seal(slot: RecordSlot, generation: number, plain: Uint8Array): Uint8Array {
+  /**
+   * 0x01 ‖ nonce ‖ ciphertext ‖ tag, built in one array (the AEAD writes straight into the row): `into` when
+   * given (a row buffer the store lent: exactly SEAL_OVERHEAD_BYTES + plain.length), else a new one.
+   */
+  seal(slot: RecordSlot, generation: number, plain: Uint8Array, into?: Uint8Array): Uint8Array {
     this.live();
     const nonce = this.random(NONCE_BYTES);
     if (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_BYTES) throw new OtrArgumentError('the random source returned the wrong length');
-    const row = new Uint8Array(SEAL_OVERHEAD_BYTES + plain.length);
+    const row = into ?? new Uint8Array(SEAL_OVERHEAD_BYTES + plain.length);
     row[0] = SEALED_VERSION;
     row.set(nonce, 1);
     setGeneration(slot.aad, generation);
@@ -356,6 +359,8 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
   if (hostKey.every((b) => b === 0)) throw new OtrArgumentError('the sealing key is all zeros');
   const limits: StoreLimits = resolveLimits(options.limits);
   const sealer = new Sealer(hostKey, options.context ?? 'default', options.random ?? pooledRandom(systemRandom), aead);
+  // Rows are sealed into buffers the store lends (the memory store: the record's previous row, wiped) when it does.
+  const lend = rowLender(inner);
 
   return {
     async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
@@ -373,11 +378,14 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
     },
 
     prepare(accountId: string, changes: readonly RecordChange[]): Prepared {
+      const account = sealer.accountName(accountId);
       const rows = changes.map((c): RecordChange => {
         const slot = sealer.record(accountId, c.key);
-        return { key: slot.name, generation: c.generation, bytes: c.bytes && sealer.seal(slot, c.generation, c.bytes) };
+        if (c.bytes === null) return { key: slot.name, generation: c.generation, bytes: null };
+        const into = lend?.(account, slot.name, SEAL_OVERHEAD_BYTES + c.bytes.length);
+        return { key: slot.name, generation: c.generation, bytes: sealer.seal(slot, c.generation, c.bytes, into) };
       });
-      return { accountId: sealer.accountName(accountId), rows };
+      return { accountId: account, rows };
     },
 
     commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void> {
