@@ -221,6 +221,29 @@ export function aead_aad_max(): i32 {
   return AEAD_AAD_MAX;
 }
 
+/**
+ * The seal in two halves, for an adapter that runs the ChaCha20 stream in the SIMD module (four blocks per
+ * step) between them: aead_keys leaves the subkey and RFC 8439 nonce in IO[0..44) (the adapter copies them
+ * to the other module and wipes them here with aead_wipe) and the Poly1305 key in POLYKEY; aead_tag computes
+ * the tag over the ciphertext the adapter put in the data area, into AREA[TAG], and wipes the Poly1305 key.
+ * aead_wipe clears every key these halves may have left (called on every path by the adapter).
+ */
+export function aead_keys(): void {
+  keys();
+}
+
+export function aead_tag(aadLen: i32, len: i32): void {
+  checkLengths(aadLen, len);
+  tag(aadLen, len, AREA + AEAD_TAG);
+}
+
+export function aead_wipe(): void {
+  wipe(IO, 44);
+  wipe(POLYKEY, 32);
+  wipe(POLY, 40);
+  wipe(AREA + AEAD_KEY, 32);
+}
+
 export function aead_seal(aadLen: i32, len: i32): void {
   checkLengths(aadLen, len);
   keys();

@@ -9,5 +9,5 @@ export * from './ed448ring';
 // Test hooks (public values only): the field inversion and Jacobi routines alone, for test/field448.test.ts.
 export * from './fe448test';
 export { datamsg_area, datamsg_header_max, data_seal, data_open } from './datamsg';
-export { aead_area, aead_aad_max, aead_seal, aead_open } from './aead';
+export { aead_area, aead_aad_max, aead_seal, aead_open, aead_keys, aead_tag, aead_wipe } from './aead';
 export { aead_poly1305_test } from './aead';

