@@ -112,9 +112,11 @@ export class MemoryStore implements OwningStore {
         continue;
       }
       const bytes = copy ? c.bytes.slice() : c.bytes;
-      // A row in a buffer this store lent is kept with the buffer's room (zero past the row).
+      // A row in a buffer this store lent is kept with the buffer's room (zero past the row); a row it copied
+      // owns its buffer exactly (so it can be lent again for a record that did not grow).
       let room: Uint8Array | undefined;
-      if (!copy && bytes.byteOffset === 0 && this.lent.has(bytes.buffer)) {
+      if (copy) room = bytes;
+      else if (bytes.byteOffset === 0 && this.lent.has(bytes.buffer)) {
         this.lent.delete(bytes.buffer);
         room = new Uint8Array(bytes.buffer);
       }
