@@ -80,6 +80,135 @@ t('hostile rows written behind the store: wrong types, huge generations, oversiz
   await s.close();
 });
 
+// A commit of one update or delete (every message's) runs as ONE autocommitted statement, with no transaction
+// around it to roll back: whatever the file holds, that statement must write at most the one row it means, and
+// every refusal must be typed (session 5 left this path without its own attack test).
+t('hostile disk under the lone autocommit path: mistyped, huge and missing generations are CONFLICT, nothing written', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path, limits: { maxRecordBytes: 1000 } });
+  const db = new Database(path);
+  db.defaultSafeIntegers(true);
+  const ins = db.prepare('INSERT OR REPLACE INTO otr4_records (account, key, generation, bytes) VALUES (?, ?, ?, ?)');
+  const rowOf = db.prepare('SELECT generation, bytes FROM otr4_records WHERE account = ? AND key = ?');
+  const cases: [string, unknown][] = [
+    ['gen-text', 'four'],
+    ['gen-real', 4.5],
+    ['gen-blob', Buffer.from([4])],
+    ['gen-huge', 2n ** 62n],
+    ['gen-zero', 0],
+    ['gen-negative', -4],
+  ];
+  for (const [key, g] of cases) ins.run('a@x', key, g, Buffer.from([1, 2, 3]));
+  for (const [key, g] of cases) {
+    for (const next of [5, 2, Number.MAX_SAFE_INTEGER]) {
+      // alone in its turn, so each is the one-statement path: an update, then a delete
+      await rejectsAsync(s.commit('a@x', [{ key, generation: next, bytes: new Uint8Array([9]) }]), 'CONFLICT');
+      await rejectsAsync(s.commit('a@x', [{ key, generation: next, bytes: null }]), 'CONFLICT');
+    }
+    const row = rowOf.get('a@x', key) as { generation: unknown; bytes: Buffer };
+    assert.equal(row.generation, typeof g === 'number' ? (Number.isInteger(g) ? BigInt(g) : g) : g, `${key}: generation untouched`);
+    assert.equal([...row.bytes], [1, 2, 3], `${key}: bytes untouched`);
+  }
+  await rejectsAsync(s.commit('a@x', [{ key: 'absent', generation: 2, bytes: new Uint8Array([9]) }]), 'CONFLICT');
+  await rejectsAsync(s.commit('a@x', [{ key: 'absent', generation: 2, bytes: null }]), 'CONFLICT');
+  assert.is(rowOf.get('a@x', 'absent'), undefined);
+  // A row at the expected generation whose bytes are hostile (oversized, not a blob) is simply replaced: the
+  // compare-and-set is on the generation, and the old bytes are never read.
+  ins.run('a@x', 'big', 4, Buffer.alloc(5000, 1));
+  ins.run('a@x', 'text', 4, 'not a blob');
+  await rejectsAsync(s.load('a@x', 'big'), 'LIMIT_EXCEEDED');
+  await s.commit('a@x', [{ key: 'big', generation: 5, bytes: new Uint8Array([5]) }]);
+  await s.commit('a@x', [{ key: 'text', generation: 5, bytes: new Uint8Array([6]) }]);
+  assert.equal((await s.load('a@x', 'big'))?.bytes, new Uint8Array([5]));
+  assert.equal((await s.load('a@x', 'text'))?.bytes, new Uint8Array([6]));
+  db.close();
+  await s.close();
+});
+
+t('hostile disk under the lone autocommit path: duplicate rows for one record — one statement writes at most one row', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path });
+  await s.commit('a@x', [{ key: 'k', generation: 1, bytes: new Uint8Array([1]) }]);
+  await s.commit('a@x', [{ key: 'd', generation: 1, bytes: new Uint8Array([1]) }]);
+  // Behind the open store, the table is rebuilt without its primary key and each record is there twice at
+  // generation 3 (what a rewritten schema or a damaged unique index can present to the UPDATE).
+  const db = new Database(path);
+  db.exec(`BEGIN; ALTER TABLE otr4_records RENAME TO old; CREATE TABLE otr4_records (account TEXT NOT NULL, key TEXT NOT NULL,
+    generation INTEGER NOT NULL, bytes BLOB NOT NULL); DROP TABLE old;
+    INSERT INTO otr4_records VALUES ('a@x', 'k', 3, x'aa'), ('a@x', 'k', 3, x'bb'), ('a@x', 'd', 3, x'aa'), ('a@x', 'd', 3, x'bb'); COMMIT;`);
+  const rows = (key: string) => db.prepare('SELECT generation, hex(bytes) AS b FROM otr4_records WHERE key = ? ORDER BY b').all(key) as { generation: number; b: string }[];
+  // An autocommitted statement cannot be rolled back after the fact: it must not touch the second row at all.
+  let outcome: unknown;
+  try {
+    await s.commit('a@x', [{ key: 'k', generation: 4, bytes: new Uint8Array([0xcc]) }]);
+    outcome = 'written';
+  } catch (e) {
+    assert.instance(e, OtrError, `update: ${(e as Error).message}`);
+    outcome = (e as OtrError).code;
+  }
+  const k = rows('k');
+  assert.is(k.length, 2);
+  assert.is(k.filter((r) => r.generation === 4).length, outcome === 'written' ? 1 : 0, `update ${String(outcome)}: ${JSON.stringify(k)}`);
+  assert.is(outcome, 'MALFORMED', 'a record stored twice is reported as such');
+  try {
+    await s.commit('a@x', [{ key: 'd', generation: 4, bytes: null }]);
+    outcome = 'deleted';
+  } catch (e) {
+    assert.instance(e, OtrError, `delete: ${(e as Error).message}`);
+    outcome = (e as OtrError).code;
+  }
+  assert.is(rows('d').length, outcome === 'deleted' ? 1 : 2, `delete ${String(outcome)}`);
+  assert.is(outcome, 'MALFORMED', 'a record stored twice is reported as such');
+  // In a transaction (two changes) the same refusal rolls the other change back.
+  await rejectsAsync(
+    s.commit('a@x', [
+      { key: 'new', generation: 1, bytes: new Uint8Array([1]) },
+      { key: 'k', generation: 4, bytes: new Uint8Array([0xcc]) },
+    ]),
+    'MALFORMED',
+  );
+  assert.is(rows('new').length, 0);
+  assert.equal(rows('k').map((r) => r.generation), [3, 3]);
+  db.close();
+  await s.close();
+  // Reopened, such a table is refused before any statement runs on it.
+  await rejectsAsync(openSqliteStore({ path }), 'MALFORMED');
+});
+
+t('hostile disk under the lone autocommit path: the page holding the record is damaged — typed error, never the driver\'s', async () => {
+  const path = file();
+  let s = await openSqliteStore({ path });
+  const big = (n: number) => new Uint8Array(2200).fill(n);
+  for (let i = 0; i < 40; i++) await s.commit('a@x', [{ key: `conv:${i}`, generation: 1, bytes: big(i) }]);
+  for (let i = 0; i < 40; i++) await s.commit('a@x', [{ key: `conv:${i}`, generation: 2, bytes: big(i + 1) }]);
+  await s.close();
+  const db = new Database(path);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const page = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'otr4_records' AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 5").get() as { pageno: number }).pageno;
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize); // the whole leaf page
+  closeSync(fd);
+  s = await openSqliteStore({ path });
+  const codes = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    for (const change of [{ key: `conv:${i}`, generation: 3, bytes: big(i + 2) }, { key: `conv:${i}`, generation: 3, bytes: null }]) {
+      try {
+        await s.commit('a@x', [change]);
+        codes.add('ok');
+        break;
+      } catch (e) {
+        assert.instance(e, OtrError, `conv:${i}: ${(e as Error).name}: ${(e as Error).message}`);
+        codes.add((e as OtrError).code);
+      }
+    }
+  }
+  await s.close();
+  assert.ok(codes.has('MALFORMED'), `the damaged page was reported: ${[...codes]}`);
+  assert.ok(codes.has('ok'), `the intact records were written: ${[...codes]}`);
+});
+
 t('sealed records in the file: flipping a byte of a row with SQL is BAD_MAC through the helper, never bytes', async () => {
   const path = file();
   const s = await openSqliteStore({ path });

@@ -28,7 +28,10 @@
  *
  * A hostile file. Every value read back is checked (validate.ts): generations must be integers (read as
  * BigInt so a huge one cannot round), bytes must be a BLOB no bigger than maxRecordBytes — the size is read
- * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes.
+ * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes. An update or
+ * delete writes only a record stored exactly once (a lone commit is that one autocommitted statement, which
+ * nothing could roll back), and a table without its primary key is refused at open: a record stored twice is
+ * MALFORMED, never half-written.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
@@ -60,6 +63,8 @@ export interface SqliteStoreOptions {
 
 const SCHEMA_VERSION = 1;
 const TABLE = 'otr4_records';
+/** The record is stored once (its primary key holds); binds (account, key) again after the statement's own. */
+const ONCE = `(SELECT count(*) FROM ${TABLE} AS once WHERE once.account = ? AND once.key = ?) = 1`;
 
 type Db = BetterSqlite3.Database;
 type Stmt = BetterSqlite3.Statement;
@@ -67,7 +72,7 @@ type Stmt = BetterSqlite3.Statement;
 interface Statements {
   load: Stmt;
   keys: Stmt;
-  generation: Stmt;
+  stored: Stmt;
   insert: Stmt;
   update: Stmt;
   remove: Stmt;
@@ -99,6 +104,17 @@ function sqlite<T>(fn: () => T): T {
   } catch (e) {
     throw typed(e);
   }
+}
+
+/**
+ * A table found in the file must still have its primary key (account, key): compare-and-set by one statement
+ * relies on a record being stored once. A file whose table was rebuilt without it is refused (MALFORMED).
+ */
+function checkPrimaryKey(db: Db): void {
+  const indexes = db.pragma(`index_list(${TABLE})`) as { name: string; unique: number; origin: string; partial: number }[];
+  const pk = indexes.find((i) => i.origin === 'pk' && i.unique === 1 && i.partial === 0);
+  const columns = pk ? (db.pragma(`index_info(${JSON.stringify(pk.name)})`) as { name: string }[]).map((c) => c.name) : [];
+  if (columns.join(',') !== 'account,key') throw new OtrDecodeError(`the table ${TABLE} lacks its primary key (account, key): a damaged or rewritten file`);
 }
 
 interface Pending {
@@ -182,6 +198,7 @@ export class SqliteStore implements OwningStore {
           PRIMARY KEY (account, key)
         )`);
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        checkPrimaryKey(db);
       }).immediate();
       const st: Statements = {
         // Generation only if it is an integer; bytes only if a blob within the limit (the size comes first).
@@ -197,10 +214,15 @@ export class SqliteStore implements OwningStore {
           `SELECT CASE WHEN typeof(key) = 'text' AND length(CAST(key AS BLOB)) <= ? THEN key END AS key
            FROM ${TABLE} WHERE account = ? LIMIT ?`,
         ),
-        generation: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ?`).safeIntegers(true),
         insert: db.prepare(`INSERT INTO ${TABLE} (account, key, generation, bytes) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING`),
-        update: db.prepare(`UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ?`),
-        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ?`),
+        // Each writes the record only if it is stored exactly once: a lone commit runs as this one autocommitted
+        // statement, with no transaction to roll back if it touched a second row (a table rebuilt without its key,
+        // a damaged unique index). Twice stored, nothing is written and the commit is refused as MALFORMED.
+        update: db.prepare(
+          `UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ? AND ${ONCE}`,
+        ),
+        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ? AND ${ONCE}`),
+        stored: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ? LIMIT 2`).safeIntegers(true),
         count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
       };
       return new SqliteStore(db, st, limits);
@@ -274,12 +296,13 @@ export class SqliteStore implements OwningStore {
     let created = 0;
     for (const c of changes) {
       let n: number;
-      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1).changes;
+      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1, accountId, c.key).changes;
       else if (c.generation === 1) n = this.st.insert.run(accountId, c.key, c.bytes).changes;
-      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1).changes;
+      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1, accountId, c.key).changes;
       if (n !== 1) {
-        const found = this.st.generation.get(accountId, c.key) as { generation: unknown } | undefined;
-        const g = found?.generation;
+        const found = this.st.stored.all(accountId, c.key) as { generation: unknown }[];
+        if (found.length > 1) throw new OtrDecodeError(`record ${JSON.stringify(c.key)} is stored more than once (a damaged or rewritten table)`);
+        const g = found[0]?.generation;
         throw conflict(c, g === undefined ? 0 : typeof g === 'bigint' && g <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(g) : undefined);
       }
       if (c.generation === 1 && c.bytes !== null) created++;
