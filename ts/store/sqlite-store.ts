@@ -38,6 +38,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
+import { Checkpointer } from './sqlite-checkpoint.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
@@ -54,12 +55,25 @@ export interface SqliteStoreOptions {
    */
   verifyOnOpen?: boolean;
   /**
+   * Run WAL checkpoints on a worker thread (sqlite-checkpoint.ts; default true): the copy of the WAL into the
+   * database file and its fsyncs then leave the committing thread. false: SQLite's automatic checkpoint, in the
+   * commit that crosses 1,000 WAL pages (no extra thread).
+   */
+  backgroundCheckpoint?: boolean;
+  /**
    * Run the connection on a worker thread (sqlite-worker.ts): commits, fsync included, then never block this
    * thread's event loop, and commits arriving during one fsync share the next. Same semantics otherwise.
    */
   worker?: boolean;
   limits?: Partial<Limits>;
 }
+
+/** WAL pages between two background checkpoints (SQLite's own automatic interval). */
+const CHECKPOINT_PAGES = 1000;
+/** With the background checkpointer, the automatic one stays as a safety net at this many WAL pages. */
+const SAFETY_CHECKPOINT_PAGES = 4 * CHECKPOINT_PAGES;
+/** Pages written during a background pass that this thread copies itself after it; more: another pass. */
+const TAIL_PAGES = 64;
 
 const SCHEMA_VERSION = 1;
 const TABLE = 'otr4_records';
@@ -129,11 +143,16 @@ export class SqliteStore implements OwningStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private readonly group: (batch: readonly Pending[]) => (unknown | undefined)[];
+  /** WAL pages written (estimated from the changes) since the last background checkpoint was asked for. */
+  private walPages = 0;
+  /** Background passes in a row whose tail was left for another pass (see afterBackgroundCheckpoint). */
+  private passes = 0;
 
   private constructor(
     private readonly db: Db,
     private readonly st: Statements,
     private readonly limits: StoreLimits,
+    private readonly checkpointer: Checkpointer | undefined,
   ) {
     // Called inside `group`'s transaction, better-sqlite3 runs this one as a SAVEPOINT: a throw rolls back to it.
     const one = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
@@ -225,7 +244,18 @@ export class SqliteStore implements OwningStore {
         stored: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ? LIMIT 2`).safeIntegers(true),
         count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
       };
-      return new SqliteStore(db, st, limits);
+      let store: SqliteStore | undefined = undefined;
+      let checkpointer: Checkpointer | undefined;
+      if (options.backgroundCheckpoint !== false) {
+        db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
+        checkpointer = new Checkpointer(
+          { path: db.name, synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+          (busy) => store?.afterBackgroundCheckpoint(busy),
+          () => store?.checkpointInThread(),
+        );
+      }
+      store = new SqliteStore(db, st, limits, checkpointer);
+      return store;
     } catch (e) {
       db.close();
       throw typed(e);
@@ -284,6 +314,11 @@ export class SqliteStore implements OwningStore {
       // The shared transaction itself failed (busy beyond the timeout, I/O error): nothing of it was written.
       results = batch.map(() => typed(e));
     }
+    if (this.checkpointer) {
+      for (const p of batch) for (const c of p.changes) this.walPages += c.bytes === null ? 1 : 1 + (c.bytes.length >>> 12);
+      if (this.walPages >= CHECKPOINT_PAGES >>> 2) this.checkpointer.prepare();
+      if (this.walPages >= CHECKPOINT_PAGES && this.checkpointer.request()) this.walPages = 0;
+    }
     batch.forEach((p, i) => {
       wipeRows(p.changes); // our copies (plaintext when the store is not sealed)
       if (results[i] === undefined) p.resolve();
@@ -314,10 +349,39 @@ export class SqliteStore implements OwningStore {
     }
   }
 
+  /**
+   * The worker's checkpoint is done. What was written meanwhile (`walPages`) is copied here — a few pages and
+   * the fsyncs — so that the WAL is fully checkpointed and the next write starts it over; a long tail (a slow
+   * disk let many commits through during the pass) goes to another background pass first, up to three.
+   * A failure loses nothing: the frames stay in the WAL, and the next checkpoint copies them.
+   */
+  private afterBackgroundCheckpoint(busy: boolean): void {
+    if (!this.db.open || this.closed) return;
+    if (busy) return void (this.passes = 0); // another checkpoint holds the lock: the next request retries
+    if (this.walPages > TAIL_PAGES && ++this.passes < 3 && this.checkpointer!.request()) return void (this.walPages = 0);
+    this.passes = 0;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // busy (another process checkpoints) or an I/O error: the next checkpoint tries again
+    }
+  }
+
+  /** The checkpoint worker is gone: SQLite's automatic checkpoint, in-thread, as without it. */
+  private checkpointInThread(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
+    } catch {
+      // the safety net (SAFETY_CHECKPOINT_PAGES) stays
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true; // refuse new calls now ...
     await this.flushing; // ... but write the commits already accepted
+    await this.checkpointer?.close(); // its connection first: ours, the last, checkpoints the WAL on close
     this.db.close();
   }
 }
