@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -409,6 +409,23 @@ t('background checkpoints: a steady writer keeps the WAL bounded (its pages reac
   const last = await openSqliteStore({ path });
   assert.equal((await last.load('a@x', 'conv:7'))?.generation, gens[7]);
   await last.close();
+});
+
+t('background checkpoints: a worker that cannot open the file hands checkpoints back to the store (WAL still bounded)', async () => {
+  const path = file();
+  const s = await openSqliteStore({ path, synchronous: 'normal' });
+  // The open connection keeps its file; the worker, started later, finds no file under the name.
+  renameSync(path, `${path}.moved`);
+  const rec = (g: number) => new Uint8Array(2200).fill(g & 0xff);
+  await s.commit('a@x', [{ key: 'k', generation: 1, bytes: rec(1) }]);
+  // 300 pages start the worker (at 250); it fails to open and says so.
+  for (let g = 2; g <= 300; g++) await s.commit('a@x', [{ key: 'k', generation: g, bytes: rec(g) }]);
+  await new Promise((r) => setTimeout(r, 1500));
+  for (let g = 301; g <= 6000; g++) await s.commit('a@x', [{ key: 'k', generation: g, bytes: rec(g) }]);
+  const wal = statSync(`${path}-wal`).size;
+  assert.ok(wal < 2000 * 4096, `SQLite's own checkpoint is back: the WAL is ${wal} bytes (4,000+ pages without it)`);
+  assert.equal((await s.load('a@x', 'k'))?.bytes, rec(6000));
+  await s.close();
 });
 
 t('background checkpoints: close() ends the worker and the process exits on its own', async () => {

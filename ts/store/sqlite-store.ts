@@ -18,6 +18,9 @@
  * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop (and runs in a
  * transaction of its own, without a savepoint).
  *
+ * Checkpoints. WAL pages go back into the database file on a worker thread (sqlite-checkpoint.ts) instead of
+ * inside the commit that crosses SQLite's 1,000-page interval; `backgroundCheckpoint: false` keeps SQLite's own.
+ *
  * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
  * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
  * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
@@ -33,6 +36,7 @@
  * nothing could roll back), and a table without its primary key is refused at open: a record stored twice is
  * MALFORMED, never half-written.
  */
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
@@ -246,10 +250,11 @@ export class SqliteStore implements OwningStore {
       };
       let store: SqliteStore | undefined = undefined;
       let checkpointer: Checkpointer | undefined;
-      if (options.backgroundCheckpoint !== false) {
+      // (An in-memory database has no WAL to checkpoint.)
+      if (options.backgroundCheckpoint !== false && !db.memory) {
         db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
         checkpointer = new Checkpointer(
-          { path: db.name, synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+          { path: resolve(db.name), synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
           (busy) => store?.afterBackgroundCheckpoint(busy),
           () => store?.checkpointInThread(),
         );
