@@ -26,6 +26,8 @@ export interface WriterConfig {
   key: string;
   id?: number;
   rounds?: number;
+  /** SQLite only: the store's synchronous level (default: the store's default, FULL). */
+  synchronous?: 'full' | 'normal';
 }
 
 export const WRITER_SEAL_KEY = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 ^ i);
@@ -38,7 +40,7 @@ export function ackRecord(g: number, writer = 0): Uint8Array {
 }
 
 async function openStore(c: WriterConfig): Promise<RecordStore> {
-  if (c.kind === 'sqlite') return (await import('../../ts/store/sqlite.js')).openSqliteStore({ path: c.target });
+  if (c.kind === 'sqlite') return (await import('../../ts/store/sqlite.js')).openSqliteStore({ path: c.target, ...(c.synchronous ? { synchronous: c.synchronous } : {}) });
   return (await import('../../ts/store/postgres.js')).openPostgresStore({ connectionString: c.target, max: 2 });
 }
 

@@ -18,6 +18,9 @@
  * only after the shared COMMIT, i.e. once durable. A single commit pays one event-loop hop (and runs in a
  * transaction of its own, without a savepoint).
  *
+ * Checkpoints. WAL pages go back into the database file on a worker thread (sqlite-checkpoint.ts) instead of
+ * inside the commit that crosses SQLite's 1,000-page interval; `backgroundCheckpoint: false` keeps SQLite's own.
+ *
  * Compare-and-set. Every change is one statement whose WHERE clause carries the expected generation
  * (`UPDATE ... WHERE generation = ?`, `INSERT ... ON CONFLICT DO NOTHING`, `DELETE ... WHERE generation = ?`)
  * and whose row count is checked; any miss throws OtrStoreConflictError and rolls the transaction back.
@@ -28,13 +31,18 @@
  *
  * A hostile file. Every value read back is checked (validate.ts): generations must be integers (read as
  * BigInt so a huge one cannot round), bytes must be a BLOB no bigger than maxRecordBytes — the size is read
- * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes.
+ * first and an oversized blob is never loaded — and keys must be text within maxRecordKeyBytes. An update or
+ * delete writes only a record stored exactly once (a lone commit is that one autocommitted statement, which
+ * nothing could roll back), and a table without its primary key is refused at open: a record stored twice is
+ * MALFORMED, never half-written.
  */
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
+import { Checkpointer } from './sqlite-checkpoint.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
@@ -51,6 +59,12 @@ export interface SqliteStoreOptions {
    */
   verifyOnOpen?: boolean;
   /**
+   * Run WAL checkpoints on a worker thread (sqlite-checkpoint.ts; default true): the copy of the WAL into the
+   * database file and its fsyncs then leave the committing thread. false: SQLite's automatic checkpoint, in the
+   * commit that crosses 1,000 WAL pages (no extra thread).
+   */
+  backgroundCheckpoint?: boolean;
+  /**
    * Run the connection on a worker thread (sqlite-worker.ts): commits, fsync included, then never block this
    * thread's event loop, and commits arriving during one fsync share the next. Same semantics otherwise.
    */
@@ -58,8 +72,17 @@ export interface SqliteStoreOptions {
   limits?: Partial<Limits>;
 }
 
+/** WAL pages between two background checkpoints (SQLite's own automatic interval). */
+const CHECKPOINT_PAGES = 1000;
+/** With the background checkpointer, the automatic one stays as a safety net at this many WAL pages. */
+const SAFETY_CHECKPOINT_PAGES = 4 * CHECKPOINT_PAGES;
+/** Pages written during a background pass that this thread copies itself after it; more: another pass. */
+const TAIL_PAGES = 64;
+
 const SCHEMA_VERSION = 1;
 const TABLE = 'otr4_records';
+/** The record is stored once (its primary key holds); binds (account, key) again after the statement's own. */
+const ONCE = `(SELECT count(*) FROM ${TABLE} AS once WHERE once.account = ? AND once.key = ?) = 1`;
 
 type Db = BetterSqlite3.Database;
 type Stmt = BetterSqlite3.Statement;
@@ -67,7 +90,7 @@ type Stmt = BetterSqlite3.Statement;
 interface Statements {
   load: Stmt;
   keys: Stmt;
-  generation: Stmt;
+  stored: Stmt;
   insert: Stmt;
   update: Stmt;
   remove: Stmt;
@@ -101,6 +124,17 @@ function sqlite<T>(fn: () => T): T {
   }
 }
 
+/**
+ * A table found in the file must still have its primary key (account, key): compare-and-set by one statement
+ * relies on a record being stored once. A file whose table was rebuilt without it is refused (MALFORMED).
+ */
+function checkPrimaryKey(db: Db): void {
+  const indexes = db.pragma(`index_list(${TABLE})`) as { name: string; unique: number; origin: string; partial: number }[];
+  const pk = indexes.find((i) => i.origin === 'pk' && i.unique === 1 && i.partial === 0);
+  const columns = pk ? (db.pragma(`index_info(${JSON.stringify(pk.name)})`) as { name: string }[]).map((c) => c.name) : [];
+  if (columns.join(',') !== 'account,key') throw new OtrDecodeError(`the table ${TABLE} lacks its primary key (account, key): a damaged or rewritten file`);
+}
+
 interface Pending {
   accountId: string;
   changes: readonly RecordChange[];
@@ -113,11 +147,16 @@ export class SqliteStore implements OwningStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private readonly group: (batch: readonly Pending[]) => (unknown | undefined)[];
+  /** WAL pages written (estimated from the changes) since the last background checkpoint was asked for. */
+  private walPages = 0;
+  /** Background passes in a row whose tail was left for another pass (see afterBackgroundCheckpoint). */
+  private passes = 0;
 
   private constructor(
     private readonly db: Db,
     private readonly st: Statements,
     private readonly limits: StoreLimits,
+    private readonly checkpointer: Checkpointer | undefined,
   ) {
     // Called inside `group`'s transaction, better-sqlite3 runs this one as a SAVEPOINT: a throw rolls back to it.
     const one = db.transaction((accountId: string, changes: readonly RecordChange[]) => this.applyAll(accountId, changes));
@@ -182,6 +221,7 @@ export class SqliteStore implements OwningStore {
           PRIMARY KEY (account, key)
         )`);
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        checkPrimaryKey(db);
       }).immediate();
       const st: Statements = {
         // Generation only if it is an integer; bytes only if a blob within the limit (the size comes first).
@@ -197,13 +237,30 @@ export class SqliteStore implements OwningStore {
           `SELECT CASE WHEN typeof(key) = 'text' AND length(CAST(key AS BLOB)) <= ? THEN key END AS key
            FROM ${TABLE} WHERE account = ? LIMIT ?`,
         ),
-        generation: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ?`).safeIntegers(true),
         insert: db.prepare(`INSERT INTO ${TABLE} (account, key, generation, bytes) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING`),
-        update: db.prepare(`UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ?`),
-        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ?`),
+        // Each writes the record only if it is stored exactly once: a lone commit runs as this one autocommitted
+        // statement, with no transaction to roll back if it touched a second row (a table rebuilt without its key,
+        // a damaged unique index). Twice stored, nothing is written and the commit is refused as MALFORMED.
+        update: db.prepare(
+          `UPDATE ${TABLE} SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ? AND ${ONCE}`,
+        ),
+        remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ? AND ${ONCE}`),
+        stored: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ? LIMIT 2`).safeIntegers(true),
         count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
       };
-      return new SqliteStore(db, st, limits);
+      let store: SqliteStore | undefined = undefined;
+      let checkpointer: Checkpointer | undefined;
+      // (An in-memory database has no WAL to checkpoint.)
+      if (options.backgroundCheckpoint !== false && !db.memory) {
+        db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
+        checkpointer = new Checkpointer(
+          { path: resolve(db.name), synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+          (busy) => store?.afterBackgroundCheckpoint(busy),
+          () => store?.checkpointInThread(),
+        );
+      }
+      store = new SqliteStore(db, st, limits, checkpointer);
+      return store;
     } catch (e) {
       db.close();
       throw typed(e);
@@ -262,6 +319,11 @@ export class SqliteStore implements OwningStore {
       // The shared transaction itself failed (busy beyond the timeout, I/O error): nothing of it was written.
       results = batch.map(() => typed(e));
     }
+    if (this.checkpointer) {
+      for (const p of batch) for (const c of p.changes) this.walPages += c.bytes === null ? 1 : 1 + (c.bytes.length >>> 12);
+      if (this.walPages >= CHECKPOINT_PAGES >>> 2) this.checkpointer.prepare();
+      if (this.walPages >= CHECKPOINT_PAGES && this.checkpointer.request()) this.walPages = 0;
+    }
     batch.forEach((p, i) => {
       wipeRows(p.changes); // our copies (plaintext when the store is not sealed)
       if (results[i] === undefined) p.resolve();
@@ -274,12 +336,13 @@ export class SqliteStore implements OwningStore {
     let created = 0;
     for (const c of changes) {
       let n: number;
-      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1).changes;
+      if (c.bytes === null) n = this.st.remove.run(accountId, c.key, c.generation - 1, accountId, c.key).changes;
       else if (c.generation === 1) n = this.st.insert.run(accountId, c.key, c.bytes).changes;
-      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1).changes;
+      else n = this.st.update.run(c.generation, c.bytes, accountId, c.key, c.generation - 1, accountId, c.key).changes;
       if (n !== 1) {
-        const found = this.st.generation.get(accountId, c.key) as { generation: unknown } | undefined;
-        const g = found?.generation;
+        const found = this.st.stored.all(accountId, c.key) as { generation: unknown }[];
+        if (found.length > 1) throw new OtrDecodeError(`record ${JSON.stringify(c.key)} is stored more than once (a damaged or rewritten table)`);
+        const g = found[0]?.generation;
         throw conflict(c, g === undefined ? 0 : typeof g === 'bigint' && g <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(g) : undefined);
       }
       if (c.generation === 1 && c.bytes !== null) created++;
@@ -291,10 +354,39 @@ export class SqliteStore implements OwningStore {
     }
   }
 
+  /**
+   * The worker's checkpoint is done. What was written meanwhile (`walPages`) is copied here — a few pages and
+   * the fsyncs — so that the WAL is fully checkpointed and the next write starts it over; a long tail (a slow
+   * disk let many commits through during the pass) goes to another background pass first, up to three.
+   * A failure loses nothing: the frames stay in the WAL, and the next checkpoint copies them.
+   */
+  private afterBackgroundCheckpoint(busy: boolean): void {
+    if (!this.db.open || this.closed) return;
+    if (busy) return void (this.passes = 0); // another checkpoint holds the lock: the next request retries
+    if (this.walPages > TAIL_PAGES && ++this.passes < 3 && this.checkpointer!.request()) return void (this.walPages = 0);
+    this.passes = 0;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // busy (another process checkpoints) or an I/O error: the next checkpoint tries again
+    }
+  }
+
+  /** The checkpoint worker is gone: SQLite's automatic checkpoint, in-thread, as without it. */
+  private checkpointInThread(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
+    } catch {
+      // the safety net (SAFETY_CHECKPOINT_PAGES) stays
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true; // refuse new calls now ...
     await this.flushing; // ... but write the commits already accepted
+    await this.checkpointer?.close(); // its connection first: ours, the last, checkpoints the WAL on close
     this.db.close();
   }
 }

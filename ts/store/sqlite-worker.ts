@@ -76,9 +76,9 @@ export class SqliteWorkerStore implements RecordStore {
   }
 
   static async open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
-    const { limits, path, synchronous, busyTimeoutMs, verifyOnOpen } = options;
+    const { limits, path, synchronous, busyTimeoutMs, verifyOnOpen, backgroundCheckpoint } = options;
     // This very module (or the bundle it was built into) is the worker's code: see serve() below.
-    const worker = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, limits, path, synchronous, busyTimeoutMs, verifyOnOpen } });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, limits, path, synchronous, busyTimeoutMs, verifyOnOpen, backgroundCheckpoint } });
     const store = new SqliteWorkerStore(worker, resolveLimits(limits));
     try {
       await store.call('keys', ['\u0000ready']); // the first reply says the database opened (or why not)
