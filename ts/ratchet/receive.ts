@@ -24,9 +24,9 @@
  * revealing in our next new sending chain.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { ecdhValidated } from '../crypto/ecdh.js';
+import { ecdhReceived } from '../crypto/ecdh.js';
 import { dhSharedSecretValidated } from '../crypto/dh.js';
-import { validDhPublic, validPoint, type ValidDhPublic } from '../crypto/validated.js';
+import { validDhPublic, type ValidDhPublic } from '../crypto/validated.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
@@ -213,8 +213,10 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     if (s.recvChain) oldTail = skipAhead(b, s.recvChain, s.k, s.k + oldSkip, s.recvRatchetId, s.theirEcdh, now);
     // The peer's new keys are validated here, once: the state keeps them marked (state.ts), so our next
     // sending step does not check them again.
-    const theirEcdh = validPoint(b, msg.ecdh, 'ECDH public key');
-    kEcdh = ecdhValidated(b, s.ourEcdh.secret, theirEcdh);
+    // One backend call checks the key and multiplies (one decoding of the point where the backend fuses them).
+    const received = ecdhReceived(b, s.ourEcdh.secret, msg.ecdh, 'ECDH public key');
+    kEcdh = received.shared;
+    const theirEcdh = received.theirPublic;
     let theirDh: ValidDhPublic = s.theirDh;
     if (dhStep) {
       if (s.ourDh.secret === null) throw new OtrStateError('DH ratchet due but our DH secret is gone');

@@ -13,7 +13,7 @@ import { OtrArgumentError, OtrCryptoError } from '../../errors.js';
 
 type Ed448Ops = Pick<
   CryptoBackend,
-  'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointDoubleMulBase' | 'pointDoubleMulBaseCT' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
+  'pointDecodes' | 'pointIsValid' | 'pointMulBase' | 'pointMul' | 'pointMulValid' | 'pointDoubleMulBase' | 'pointDoubleMulBaseCT' | 'pointAdd' | 'scalarReduce' | 'scalarMulAdd'
   | 'ringSignCommitments' | 'ringVerifyCommitments'
 >;
 
@@ -138,6 +138,15 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       put(S1, k);
       if (x.ed448_mul() !== 1) throw invalidPoint('point');
       return result();
+    },
+
+    pointMulValid(p, k) {
+      abytes(k, SCALAR_BYTES, 'scalar');
+      abytes(p, POINT_BYTES, 'point');
+      put(S0, p);
+      put(S1, k);
+      // assembly/ed448ecdh.ts: one decoding for the validation and the product; OUT is written only when valid.
+      return x.ed448_mul_valid() === 1 ? result() : null;
     },
 
     pointDoubleMulBase(a, p, b) {
