@@ -10,3 +10,4 @@ export * from './ed448ring';
 export * from './fe448test';
 export { datamsg_area, datamsg_header_max, data_seal, data_open } from './datamsg';
 export { ed448_mul_valid } from './ed448ecdh';
+export { jacobi_var } from './jacobi';
