@@ -9,5 +9,5 @@ export * from './ed448ring';
 // Test hooks (public values only): the field inversion and Jacobi routines alone, for test/field448.test.ts.
 export * from './fe448test';
 export { datamsg_area, datamsg_header_max, data_seal, data_open } from './datamsg';
-export { ed448_mul_valid } from './ed448ecdh';
+export { ed448_mul_valid, ed448_mul_hinted } from './ed448ecdh';
 export { jacobi_var } from './jacobi';

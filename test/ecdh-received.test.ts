@@ -3,7 +3,9 @@
  * assembly/ed448ecdh.ts): a new ratchet's ECDH key is validated and multiplied with one decoding of the point.
  * It must be the composition it replaces — validPoint then ecdhValidated — for every input: the same bytes
  * for valid keys (and the same as the JS backend and noble), the same typed error for every invalid one
- * (undecodable, the identity, small order, a torsion component, wrong lengths), in the same order.
+ * (undecodable, the identity, small order, a torsion component, wrong lengths), in the same order. The x that
+ * pointMulValid decoded, kept for the same key array's next pointMul (the sender's step), must never change a
+ * result: not when the array is altered afterwards, not for a hint that is not the decoding's x.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,7 @@ import { ecdhKeyPairFromRandom, ecdhReceived, ecdhValidated } from '../ts/crypto
 import { validPoint } from '../ts/crypto/validated.js';
 import { IDENTITY_POINT } from '../ts/crypto/point.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
+import type { WasmContext } from '../ts/backend/wasm/context.js';
 
 const ALL: readonly CryptoBackend[] = [...BACKENDS, HYBRID];
 const leToBig = (b: Uint8Array) => BigInt('0x' + (bytesToHex(Uint8Array.from(b).reverse()) || '0'));
@@ -119,6 +122,78 @@ test('invalid keys and bad lengths: the same typed error as the composition, on 
   }
   // The zero scalar against a valid key: the identity refusal, after the point check passed.
   for (const b of ALL) assert.match(fused(b, new Uint8Array(57), valid), /identity/);
+});
+
+test('a key checked by pointMulValid multiplies to the same bytes later (the decoded-x hint), even if altered', () => {
+  const rnd = seededRandom(44);
+  for (const b of [WASM, HYBRID]) {
+    for (let i = 0; i < 12; i++) {
+      const key = ecdhKeyPairFromRandom(WASM, rnd(57)).public;
+      const held = key.slice();
+      const s1 = ecdhKeyPairFromRandom(WASM, rnd(57)).secret;
+      const s2 = ecdhKeyPairFromRandom(WASM, rnd(57)).secret;
+      assert.ok(b.pointMulValid!(held, s1) !== null);
+      assert.equal(b.pointMul(held, s2), b.pointMul(key.slice(), s2), `${b.name} #${i}`);
+    }
+    // The same array altered after its check: another valid key, the sign bit flipped, an undecodable value,
+    // a torsion component. Each must give exactly what a fresh array with those bytes gives.
+    const key = ecdhKeyPairFromRandom(WASM, rnd(57)).public;
+    const s = ecdhKeyPairFromRandom(WASM, rnd(57)).secret;
+    const other = ecdhKeyPairFromRandom(WASM, rnd(57)).public;
+    const alterations: ((a: Uint8Array) => void)[] = [
+      (a) => a.set(other),
+      (a) => (a[56]! ^= 0x80),
+      (a) => a.fill(0xff, 0, 56),
+      (a) => a.set(WASM.pointAdd(key, SMALL_ORDER[2]!)),
+    ];
+    for (const alter of alterations) {
+      const held = key.slice();
+      assert.ok(b.pointMulValid!(held, s) !== null);
+      alter(held);
+      const fresh = held.slice();
+      let want: string;
+      try {
+        want = bytesToHex(b.pointMul(fresh, s));
+      } catch (e) {
+        want = describe(e);
+      }
+      let got: string;
+      try {
+        got = bytesToHex(b.pointMul(held, s));
+      } catch (e) {
+        got = describe(e);
+      }
+      assert.is(got, want, `${b.name}: altered to ${bytesToHex(held)}`);
+    }
+  }
+});
+
+test('ed448_mul_hinted: a hint that is not the decoding\'s x (negated, off the curve, unreduced, another point\'s) changes nothing', () => {
+  const ctx = (WASM as unknown as { context: WasmContext }).context;
+  const rnd = seededRandom(45);
+  const P = 2n ** 448n - 2n ** 224n - 1n;
+  const le = (n: bigint, len: number) => Uint8Array.from({ length: len }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+  for (let i = 0; i < 8; i++) {
+    const key = ecdhKeyPairFromRandom(WASM, rnd(57)).public;
+    const s = ecdhKeyPairFromRandom(WASM, rnd(57)).secret;
+    const want = bytesToHex(WASM.pointMul(key.slice(), s));
+    const x = ed448.Point.fromBytes(key).toAffine().x;
+    const hints = [x, P - x, x + 1n, x + P, leToBig(rnd(56)), ed448.Point.fromBytes(ecdhKeyPairFromRandom(WASM, rnd(57)).public).toAffine().x];
+    for (const [j, h] of hints.entries()) {
+      if (h >= 2n ** 448n) continue;
+      ctx.mem.set(key, ctx.io);
+      ctx.mem.set(s, ctx.io + 128);
+      ctx.mem.set(le(h, 56), ctx.io + 256);
+      assert.is(ctx.exports.ed448_mul_hinted(), 1, `hint ${j}`);
+      assert.is(bytesToHex(ctx.mem.slice(ctx.io + 384, ctx.io + 441)), want, `key ${i} hint ${j}`);
+      assert.ok(ctx.mem.subarray(ctx.io, ctx.io + 384).every((v) => v === 0), 'inputs wiped');
+      ctx.mem.fill(0, ctx.io + 384, ctx.io + 441);
+    }
+  }
+  // An undecodable key with a plausible hint is still refused.
+  ctx.mem.set(new Uint8Array(57).fill(0xff, 0, 56), ctx.io);
+  ctx.mem.set(new Uint8Array(57).fill(7, 0, 56), ctx.io + 128);
+  assert.is(ctx.exports.ed448_mul_hinted(), 0);
 });
 
 test.run();

@@ -73,7 +73,8 @@ export interface CryptoBackend {
   /**
    * Optional, fused: pointIsValid(p) ? pointMul(p, k) : null, in one call — the received ECDH key of a new
    * ratchet is validated and multiplied with one decoding of the point instead of two. Bit-identical to the
-   * two calls; constant time in k. The WASM backend (and so the hybrid one) offers it.
+   * two calls; constant time in k. The WASM backend (and so the hybrid one) offers it, and keeps the decoded x
+   * beside that key array for its next pointMul (the sending step's ECDH), checked there before use.
    */
   pointMulValid?(p: Uint8Array, k: Uint8Array): Uint8Array | null;
   /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
