@@ -237,14 +237,17 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     const added = oldTail ? oldTail.entries.concat(ahead.entries) : ahead.entries;
     const stored = addSkipped(aged.store, added, limits.maxStoredMessageKeys);
     const dropped = joinDropped(aged.dropped, stored.dropped);
+    // Every field written out, not `{ ...s, … }` (V8's slow path for spreading this object: send.ts), in the
+    // order of every other state literal so all states share one object shape.
     const next: RatchetState = {
-      ...s,
       i: s.i + 1,
+      j: s.j,
       k: msg.messageId + 1,
+      pn: s.pn,
       rootKey: derived.root,
+      sendChain: null,
       recvChain: opened.next,
       recvRatchetId: msg.ratchetId,
-      sendChain: null,
       sendingStepDue: true,
       // The receiver step deletes our ECDH secret (and our DH secret on a DH step): our next step is a
       // sending step, which makes new ones.
@@ -253,8 +256,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       theirEcdh,
       theirDh,
       braceKey,
-      skipped: stored.store,
       macKeysToReveal: queueReveals(b, s.macKeysToReveal, opened.mkMac, dropped, limits.maxMacKeysToReveal),
+      skipped: stored.store,
     };
     committed = true;
     wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
