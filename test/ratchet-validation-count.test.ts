@@ -1,6 +1,7 @@
 /**
  * How many group checks the double ratchet makes (ts/ratchet/state.ts: the peer's keys are kept marked
- * valid). The backend is wrapped to record every pointIsValid and legendre call with its argument, so both
+ * valid). The backend is wrapped to record every pointIsValid, pointMulValid (the fused check and product) and
+ * legendre call with its argument, so both
  * regressions fail here: a peer key used without ever being validated, or a key validated again on every
  * sending step (the ~150 µs of pointIsValid + Legendre symbol the sender step used to repeat).
  *
@@ -57,6 +58,13 @@ function recording(b: CryptoBackend): Recorder {
       r.points.push(hex(p));
       return b.pointIsValid(p);
     },
+    // The fused check-and-multiply (a new ratchet's ECDH key) validates its point: counted as one check.
+    ...(b.pointMulValid !== undefined && {
+      pointMulValid: (p: Uint8Array, k: Uint8Array) => {
+        r.points.push(hex(p));
+        return b.pointMulValid!(p, k);
+      },
+    }),
     legendre: (g: DhGroupName, x: Uint8Array) => {
       r.dh.push(hex(x));
       return b.legendre(g, x);

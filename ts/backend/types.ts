@@ -70,6 +70,13 @@ export interface CryptoBackend {
   /** P·k, constant time in k. `k` is any 57-byte little-endian integer, taken mod q (so for a point with a
    *  torsion component this is P·(k mod q); protocol code validates received points before multiplying). */
   pointMul(p: Uint8Array, k: Uint8Array): Uint8Array;
+  /**
+   * Optional, fused: pointIsValid(p) ? pointMul(p, k) : null, in one call — the received ECDH key of a new
+   * ratchet is validated and multiplied with one decoding of the point instead of two. Bit-identical to the
+   * two calls; constant time in k. The WASM backend (and so the hybrid one) offers it, and keeps the decoded x
+   * beside that key array for its next pointMul (the sending step's ECDH), checked there before use.
+   */
+  pointMulValid?(p: Uint8Array, k: Uint8Array): Uint8Array | null;
   /** G·a + P·b. VARIABLE time: for public inputs only (signature verification). */
   pointDoubleMulBase(a: Uint8Array, p: Uint8Array, b: Uint8Array): Uint8Array;
   /** G·a + P·b, constant time in a and b (scalars taken mod q, as in pointMul): the same point as

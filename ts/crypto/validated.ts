@@ -24,8 +24,13 @@ export type ValidDhPublic = Uint8Array & { readonly [validDhMark]: true };
 
 /** `p` marked valid, or OtrCryptoError('INVALID_POINT') naming `what`. One backend pointIsValid call. */
 export function validPoint(b: CryptoBackend, p: Uint8Array, what: string): ValidPoint {
-  if (!b.pointIsValid(p)) throw new OtrCryptoError('INVALID_POINT', `${what} is not a valid point`);
+  if (!b.pointIsValid(p)) throw notValidPoint(what);
   return p as ValidPoint;
+}
+
+/** The error of a received point that fails its check (validPoint, ecdh.ts ecdhReceived). */
+export function notValidPoint(what: string): OtrCryptoError {
+  return new OtrCryptoError('INVALID_POINT', `${what} is not a valid point`);
 }
 
 /** `x` marked valid, or OtrCryptoError('INVALID_DH_VALUE'). One backend legendre call (after the range check). */

@@ -24,9 +24,9 @@
  * revealing in our next new sending chain.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { ecdhValidated } from '../crypto/ecdh.js';
+import { ecdhReceived } from '../crypto/ecdh.js';
 import { dhSharedSecretValidated } from '../crypto/dh.js';
-import { validDhPublic, validPoint, type ValidDhPublic } from '../crypto/validated.js';
+import { validDhPublic, type ValidDhPublic } from '../crypto/validated.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
@@ -213,8 +213,10 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     if (s.recvChain) oldTail = skipAhead(b, s.recvChain, s.k, s.k + oldSkip, s.recvRatchetId, s.theirEcdh, now);
     // The peer's new keys are validated here, once: the state keeps them marked (state.ts), so our next
     // sending step does not check them again.
-    const theirEcdh = validPoint(b, msg.ecdh, 'ECDH public key');
-    kEcdh = ecdhValidated(b, s.ourEcdh.secret, theirEcdh);
+    // One backend call checks the key and multiplies (one decoding of the point where the backend fuses them).
+    const received = ecdhReceived(b, s.ourEcdh.secret, msg.ecdh, 'ECDH public key');
+    kEcdh = received.shared;
+    const theirEcdh = received.theirPublic;
     let theirDh: ValidDhPublic = s.theirDh;
     if (dhStep) {
       if (s.ourDh.secret === null) throw new OtrStateError('DH ratchet due but our DH secret is gone');
@@ -235,14 +237,17 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     const added = oldTail ? oldTail.entries.concat(ahead.entries) : ahead.entries;
     const stored = addSkipped(aged.store, added, limits.maxStoredMessageKeys);
     const dropped = joinDropped(aged.dropped, stored.dropped);
+    // Every field written out, not `{ ...s, … }` (V8's slow path for spreading this object: send.ts), in the
+    // order of every other state literal so all states share one object shape.
     const next: RatchetState = {
-      ...s,
       i: s.i + 1,
+      j: s.j,
       k: msg.messageId + 1,
+      pn: s.pn,
       rootKey: derived.root,
+      sendChain: null,
       recvChain: opened.next,
       recvRatchetId: msg.ratchetId,
-      sendChain: null,
       sendingStepDue: true,
       // The receiver step deletes our ECDH secret (and our DH secret on a DH step): our next step is a
       // sending step, which makes new ones.
@@ -251,8 +256,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       theirEcdh,
       theirDh,
       braceKey,
-      skipped: stored.store,
       macKeysToReveal: queueReveals(b, s.macKeysToReveal, opened.mkMac, dropped, limits.maxMacKeysToReveal),
+      skipped: stored.store,
     };
     committed = true;
     wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);

@@ -72,17 +72,25 @@ export function senderStep(b: CryptoBackend, random: RandomSource, s: RatchetSta
     }
     k = mixedSecret(b, kEcdh, braceKey);
     const { root, chain } = deriveRatchetKeys(b, s.rootKey, k);
+    // Every field written out, not `{ ...s, … }`: V8 (Node 20) copies this 16-field object through a slow path
+    // when spread (~1.3–3.3 µs against ~0.1 µs; the per-message path measured it, "session 5").
     return {
-      ...s,
       i: s.i + 1,
       j: 0,
+      k: s.k,
       pn: s.j,
       rootKey: root,
       sendChain: chain,
+      recvChain: s.recvChain,
+      recvRatchetId: s.recvRatchetId,
       sendingStepDue: false,
       ourEcdh,
       ourDh,
+      theirEcdh: s.theirEcdh,
+      theirDh: s.theirDh,
       braceKey,
+      macKeysToReveal: s.macKeysToReveal,
+      skipped: s.skipped,
     };
   } catch (e) {
     wipe(ourEcdh.secret, braceKey, ourDh !== s.ourDh ? ourDh.secret : undefined);

@@ -1,7 +1,8 @@
 /**
  * WASM adapter for assembly/modexp.ts: modPow and legendre in the RFC 3526 groups. Where the runtime
  * validates WebAssembly SIMD, modPow runs in the SIMD module instead (assembly/simd/modexp.ts: the same
- * exports over f64x2 Montgomery arithmetic, ~2x faster); legendre always runs in the main module.
+ * exports over f64x2 Montgomery arithmetic, ~2x faster); legendre always runs in the main module, by
+ * division steps (assembly/jacobi.ts) with the binary algorithm of assembly/modexp.ts behind it.
  *
  * Each group gets a slot in the module, set up on first use (its Montgomery constants take ~1 ms to derive).
  * Numbers cross the boundary big-endian, left-padded to the group size; the exponent keeps its own length,
@@ -34,6 +35,17 @@ function slots(ctx: WasmContext): (name: DhGroupName) => { slot: number; n: numb
   };
 }
 
+/** Each group's p, big-endian at its full size (public), made once. */
+const MODULI = new Map<DhGroupName, Uint8Array>();
+function modulusBytes(name: DhGroupName): Uint8Array {
+  let m = MODULI.get(name);
+  if (!m) {
+    const g = dhGroup(name);
+    MODULI.set(name, (m = bigToBytesBE(g.p, g.bytes)));
+  }
+  return m;
+}
+
 /** Writes x right-aligned into n bytes at `at` (zero-padded on the left). */
 function putPadded(ctx: WasmContext, x: Uint8Array, n: number, at: number): void {
   clear(ctx, at, n - x.length);
@@ -63,10 +75,20 @@ export function modexpOps(ctx: WasmContext, simd?: WasmContext): Pick<CryptoBack
 
     legendre(group, x) {
       checkLegendreArg(group, x);
-      const { slot, n } = legendreSlot(group);
+      const g = dhGroup(group);
+      const n = g.bytes;
+      // assembly/jacobi.ts (division steps in batches of 30): x and p side by side. It answers 2 only if it
+      // has not converged within its cap (never seen); the binary algorithm then decides.
       putPadded(ctx, x, n, ctx.io);
-      const r = ctx.exports.modexp_legendre(slot) as number;
-      clear(ctx, ctx.io, n);
+      put(ctx, ctx.io + n, modulusBytes(group));
+      let r = ctx.exports.jacobi_var(n) as number;
+      clear(ctx, ctx.io, 2 * n);
+      if (r === 2) {
+        const { slot } = legendreSlot(group);
+        putPadded(ctx, x, n, ctx.io);
+        r = ctx.exports.modexp_legendre(slot) as number;
+        clear(ctx, ctx.io, n);
+      }
       if (r !== 1 && r !== 0 && r !== -1) throw new OtrError('BACKEND', 'wasm modexp_legendre failed');
       return r;
     },
