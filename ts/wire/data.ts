@@ -147,34 +147,63 @@ export function draftDataMessage(f: DataMessageFields): DataMessageDraft {
 /**
  * The same layout with a ciphertext field of `ciphertextLength` zero bytes, for the sender to fill through
  * `draft.ciphertext` (encrypting straight into the message: no separate ciphertext array, no copy).
+ *
+ * `reuse`: lay the message out in one buffer that every such call reuses (when it fits), for a caller that
+ * encodes the sealed message at once and keeps nothing of it (the session armours it into a string): the
+ * message is then valid only until the next `reuse` draft, and no array is allocated for it. The buffer only
+ * ever holds public bytes (header, keys, ciphertext, authenticator, revealed MAC keys): the sender encrypts
+ * into the ciphertext field from a plaintext held elsewhere.
  */
-export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLength: number): DataMessageDraft {
+export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLength: number, reuse = false): DataMessageDraft {
   if (!Number.isInteger(ciphertextLength) || ciphertextLength < 0 || ciphertextLength > 0xffffffff)
     throw new OtrArgumentError('ciphertext length must be a 32-bit unsigned integer');
-  return layOut(f, ciphertextLength);
+  return layOut(f, ciphertextLength, undefined, reuse);
 }
 
-function layOut(f: DataMessageHeaderFields, ctLen: number, ct?: Uint8Array): DataMessageDraft {
+/** Messages up to this size are laid out in the reused buffer of `draftDataMessageSized(…, reuse)`. */
+const REUSED_BYTES = 16384;
+let reused: Uint8Array | undefined;
+
+/** A laid-out message waiting for its authenticator (a class: no closure and no ciphertext view per message). */
+class Draft implements DataMessageDraft {
+  private sealed = false;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly authLen: number,
+    private readonly ctLen: number,
+    readonly authenticated: Uint8Array,
+  ) {}
+
+  get ciphertext(): Uint8Array {
+    return this.buf.subarray(this.authLen - this.ctLen, this.authLen);
+  }
+
+  seal(authenticator: Uint8Array): Uint8Array {
+    if (!(authenticator instanceof Uint8Array) || authenticator.length !== MAC_BYTES)
+      throw new OtrArgumentError('authenticator must be 64 bytes');
+    if (this.sealed) throw new OtrArgumentError('data message already sealed');
+    this.sealed = true;
+    this.buf.set(authenticator, this.authLen);
+    return this.buf;
+  }
+}
+
+function layOut(f: DataMessageHeaderFields, ctLen: number, ct?: Uint8Array, reuse = false): DataMessageDraft {
   checkFields(f);
-  const dh = f.dh.subarray(minimalStart(f.dh));
+  const dhStart = minimalStart(f.dh);
+  const dh = dhStart === 0 ? f.dh : f.dh.subarray(dhStart);
   const authLen = FIXED_AUTH_BYTES + dh.length + ctLen;
-  const buf = new Uint8Array(authLen + MAC_BYTES + 4 + f.revealedMacs.length);
+  const total = authLen + MAC_BYTES + 4 + f.revealedMacs.length;
+  let buf: Uint8Array;
+  if (reuse && total <= REUSED_BYTES) {
+    buf = (reused ??= new Uint8Array(REUSED_BYTES)).subarray(0, total);
+    // As a fresh buffer would be: the ciphertext field and the authenticator zero until written.
+    buf.fill(0, authLen - ctLen, authLen + MAC_BYTES);
+  } else buf = new Uint8Array(total);
   writeAuthenticated(buf, f, dh, ctLen, ct);
   const o = put32(buf, authLen + MAC_BYTES, f.revealedMacs.length);
   buf.set(f.revealedMacs, o);
-  let sealed = false;
-  return {
-    authenticated: buf.subarray(0, authLen),
-    ciphertext: buf.subarray(authLen - ctLen, authLen),
-    seal(authenticator: Uint8Array): Uint8Array {
-      if (!(authenticator instanceof Uint8Array) || authenticator.length !== MAC_BYTES)
-        throw new OtrArgumentError('authenticator must be 64 bytes');
-      if (sealed) throw new OtrArgumentError('data message already sealed');
-      sealed = true;
-      buf.set(authenticator, authLen);
-      return buf;
-    },
-  };
+  return new Draft(buf, authLen, ctLen, buf.subarray(0, authLen));
 }
 
 /**
