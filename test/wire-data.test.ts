@@ -136,6 +136,21 @@ test('structurally impossible data messages are rejected', () => {
   assert.throws(() => decodeDataMessage(big), (e: unknown) => e instanceof OtrDecodeError);
   // and a small configured limit
   assert.throws(() => decodeDataMessage(wire, 16), (e: unknown) => e instanceof OtrDecodeError);
+  // trailing bytes after an empty revealed-MACs field (the decoder's reader-free path) and after a full one
+  for (const m of [noDh, withDh]) {
+    const w = encodeDataMessage(m);
+    assert.throws(() => decodeDataMessage(concatBytes(w, Uint8Array.of(0))), (e: unknown) => e instanceof OtrDecodeError && /trailing bytes/.test((e as Error).message));
+  }
+});
+
+test('decoded authenticator, ciphertext and authenticated bytes are views of the input; keys are copies', () => {
+  const wire = encodeDataMessage(withDh);
+  const m = decodeDataMessage(wire);
+  assert.equal(m.authenticator, withDh.authenticator);
+  assert.is(m.authenticator.buffer, wire.buffer);
+  assert.is(m.ciphertext.buffer, wire.buffer);
+  assert.is.not(m.ecdh.buffer, wire.buffer);
+  assert.is.not(m.dh.buffer, wire.buffer);
 });
 
 test('splitRevealedMacs gives 64-byte views', () => {

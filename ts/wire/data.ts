@@ -47,9 +47,10 @@ export interface DataMessage extends DataMessageFields {
 }
 
 /**
- * A decoded data message. `authenticated` and `ciphertext` are views into the input (do not modify the input
- * while the message is in use); every other byte field is a copy of its own (the ECDH and DH keys outlive
- * the input in the ratchet state), except that empty DH and revealed-MACs fields are one shared empty array.
+ * A decoded data message. `authenticated`, `ciphertext` and `authenticator` are views into the input (do not
+ * modify the input while the message is in use: they are only read, MAC'd and compared); every other byte field
+ * is a copy of its own (the ECDH and DH keys outlive the input in the ratchet state), except that empty DH and
+ * revealed-MACs fields are one shared empty array.
  */
 export interface DecodedDataMessage extends DataMessage {
   /** The MAC'd prefix of the received bytes (a view into the input). */
@@ -254,15 +255,21 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   const ctEnd = ctStart + ctLen;
   const ciphertext = bytes.subarray(ctStart, ctEnd);
   const authenticated = bytes.subarray(0, ctEnd);
-  const t = new Reader(bytes.subarray(ctEnd), maxField);
-  const authenticator = t.raw(MAC_BYTES, 'authenticator');
+  // The authenticator is only compared, never kept: a view too. The same checks and errors as Reader.raw.
+  if (bytes.length - ctEnd < MAC_BYTES) throw new OtrDecodeError('truncated authenticator');
+  const authenticator = bytes.subarray(ctEnd, ctEnd + MAC_BYTES);
+  const macsAt = ctEnd + MAC_BYTES;
   let revealedMacs: Uint8Array;
-  if (emptyFieldAt(bytes, ctEnd + MAC_BYTES)) {
-    t.int();
+  if (emptyFieldAt(bytes, macsAt)) {
+    // The usual message reveals nothing: its last four bytes are the empty DATA's length, and no reader is made.
+    if (bytes.length !== macsAt + 4) throw new OtrDecodeError(`${bytes.length - macsAt - 4} trailing bytes after data message`);
     revealedMacs = NO_BYTES;
-  } else revealedMacs = t.data('revealed MACs');
-  if (revealedMacs.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');
-  t.end('data message');
+  } else {
+    const t = new Reader(bytes.subarray(macsAt), maxField);
+    revealedMacs = t.data('revealed MACs');
+    if (revealedMacs.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');
+    t.end('data message');
+  }
   return {
     senderTag,
     receiverTag,
