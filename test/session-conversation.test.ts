@@ -11,6 +11,7 @@ import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import type { Policy } from '../ts/index.js';
+import { joinTextPlaintext } from '../ts/wire/tlv.js';
 
 function makePair(b: CryptoBackend, seed: number, policy: Partial<Policy> = {}) {
   const p = pair(b, seed, { policy });
@@ -124,6 +125,24 @@ for (const be of BACKENDS) {
       // The conversation is still usable.
       assert.equal(texts([b.receive(a.send('still here').toSend[0]!)]), ['still here']);
     }
+  });
+
+  t('no plaintext stays in the shared send buffer: wiped after every message, TLV-only, padded and extra-key ones too', () => {
+    const { a, b } = makePair(be, 29, { paddingBlock: 64 });
+    pump(a, b, a.start());
+    const shared = () => new Uint8Array(joinTextPlaintext('', [], 0).plaintext.buffer);
+    for (const [text, opts] of [
+      ['the secret plan ✓', {}],
+      ['with an extra key', { extraKey: { context: Uint8Array.of(0, 0, 0, 1), data: Uint8Array.of(9, 9) } }],
+    ] as const) {
+      const out = a.send(text, opts);
+      assert.ok(shared().every((x) => x === 0), 'the buffer is zero after send');
+      assert.equal(texts([b.receive(out.toSend[0]!)]), [text]);
+    }
+    const ended = a.end();
+    assert.ok(shared().every((x) => x === 0), 'and after the disconnect TLV');
+    b.receive(ended.toSend[0]!);
+    assert.is(b.state, 'FINISHED');
   });
 
   t('end: the peer goes to FINISHED and refuses to send in plaintext; a new DAKE restarts', () => {

@@ -95,6 +95,26 @@ test('a sized draft filled through its ciphertext view is the same message, in o
   }
 });
 
+test('a reused draft (the session\'s transient messages) holds the same bytes; large messages get their own buffer', () => {
+  const { authenticator, ciphertext, ...header } = withDh;
+  const fresh = draftDataMessageSized(header, ciphertext.length);
+  fresh.ciphertext.set(ciphertext);
+  const want = bytesToHex(fresh.seal(authenticator));
+  const first = draftDataMessageSized(header, ciphertext.length, true);
+  assert.ok(first.ciphertext.every((x) => x === 0), 'ciphertext field starts zero');
+  first.ciphertext.set(ciphertext);
+  const sent = first.seal(authenticator);
+  assert.equal(bytesToHex(sent), want);
+  // The next reused draft writes over the same buffer, with its ciphertext field and authenticator zero again.
+  const second = draftDataMessageSized({ ...header, messageId: 9 }, ciphertext.length, true);
+  assert.is(second.authenticated.buffer, sent.buffer);
+  assert.ok(second.ciphertext.every((x) => x === 0));
+  assert.ok(sent.subarray(second.authenticated.length, second.authenticated.length + 64).every((x) => x === 0), 'authenticator slot zero');
+  assert.throws(() => first.seal(authenticator), (e: unknown) => e instanceof OtrArgumentError);
+  const big = draftDataMessageSized({ ...header, revealedMacs: new Uint8Array(64 * 300) }, ciphertext.length, true);
+  assert.is.not(big.authenticated.buffer, sent.buffer);
+});
+
 test('argument checks on encode', () => {
   const { authenticator: _a, ...f } = withDh;
   assert.throws(() => draftDataMessage({ ...f, revealedMacs: new Uint8Array(65) }), (e: unknown) => e instanceof OtrArgumentError);
@@ -116,6 +136,21 @@ test('structurally impossible data messages are rejected', () => {
   assert.throws(() => decodeDataMessage(big), (e: unknown) => e instanceof OtrDecodeError);
   // and a small configured limit
   assert.throws(() => decodeDataMessage(wire, 16), (e: unknown) => e instanceof OtrDecodeError);
+  // trailing bytes after an empty revealed-MACs field (the decoder's reader-free path) and after a full one
+  for (const m of [noDh, withDh]) {
+    const w = encodeDataMessage(m);
+    assert.throws(() => decodeDataMessage(concatBytes(w, Uint8Array.of(0))), (e: unknown) => e instanceof OtrDecodeError && /trailing bytes/.test((e as Error).message));
+  }
+});
+
+test('decoded authenticator, ciphertext and authenticated bytes are views of the input; keys are copies', () => {
+  const wire = encodeDataMessage(withDh);
+  const m = decodeDataMessage(wire);
+  assert.equal(m.authenticator, withDh.authenticator);
+  assert.is(m.authenticator.buffer, wire.buffer);
+  assert.is(m.ciphertext.buffer, wire.buffer);
+  assert.is.not(m.ecdh.buffer, wire.buffer);
+  assert.is.not(m.dh.buffer, wire.buffer);
 });
 
 test('splitRevealedMacs gives 64-byte views', () => {

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeTlvs, encodeTlvs, joinPlaintext, paddingTlv, plaintextHasTlv, splitPlaintext, splitPlaintextView, TlvType, type Tlv } from '../ts/wire/tlv.js';
+import { decodeTlvs, encodeTlvs, joinPlaintext, joinTextPlaintext, paddingTlv, plaintextHasTlv, splitPlaintext, splitPlaintextView, TlvType, type Tlv } from '../ts/wire/tlv.js';
 import { OtrArgumentError } from '../ts/errors.js';
-import { utf8, hexToBytes, bytesToHex } from '../ts/bytes.js';
+import { utf8, hexToBytes, bytesToHex, wipe } from '../ts/bytes.js';
 import { seededRandom } from './helpers/rng.js';
 
 test('type constants', () => {
@@ -132,6 +132,57 @@ test('padding policy pads the joined plaintext to a multiple of the block', () =
 test('oversized TLV values are refused on encode', () => {
   assert.throws(() => encodeTlvs([{ type: 0, value: new Uint8Array(65536) }]), (e: unknown) => e instanceof OtrArgumentError);
   assert.throws(() => encodeTlvs([{ type: 65536, value: new Uint8Array(0) }]), (e: unknown) => e instanceof OtrArgumentError);
+});
+
+/** What the sender built before joinTextPlaintext: joinPlaintext(utf8(text), [...tlvs, padding]). */
+function reference(text: string, tlvs: Tlv[], block: number): { bytes: Uint8Array; padding: Tlv | undefined } {
+  const m = utf8(text);
+  const padding = paddingTlv(m.length + (tlvs.length ? 1 : 0) + tlvs.reduce((n, t) => n + 4 + t.value.length, 0), block, tlvs.length > 0);
+  return { bytes: joinPlaintext(m, padding ? [...tlvs, padding] : tlvs), padding };
+}
+
+test('joinTextPlaintext: the bytes joinPlaintext(utf8(text), tlvs + padding) gives, for every shape of text', () => {
+  const rnd = seededRandom(41);
+  const disconnect: Tlv = { type: TlvType.disconnected, value: new Uint8Array(0) };
+  const texts = ['', 'x', 'x'.repeat(100), 'héllo wörld €', '😀 surrogate pair', 'lone \ud800 surrogate \udc00', '\uffff\u0080\u07ff\u0800', 'a'.repeat(2730), 'é'.repeat(3000), '€'.repeat(5000)];
+  const lists: Tlv[][] = [[], [disconnect], [{ type: TlvType.extraSymmetricKey, value: rnd(20) }, { type: 0x1234, value: rnd(300) }]];
+  for (const text of texts)
+    for (const tlvs of lists)
+      for (const block of [0, 1, 16, 256, 4096]) {
+        const want = reference(text, tlvs, block);
+        const got = joinTextPlaintext(text, tlvs, block);
+        assert.equal(bytesToHex(got.plaintext), bytesToHex(want.bytes), `${text.length} chars, ${tlvs.length} TLVs, block ${block}`);
+        assert.equal(got.padding?.value.length, want.padding?.value.length);
+        wipe(got.plaintext);
+      }
+});
+
+test('joinTextPlaintext: a plaintext lives in the shared buffer until wiped; a large one has its own array', () => {
+  const a = joinTextPlaintext('first', [], 0);
+  assert.equal(new TextDecoder().decode(a.plaintext), 'first');
+  wipe(a.plaintext);
+  const b = joinTextPlaintext('second', [], 0);
+  // The next call reuses the buffer: the first view now shows the second text (which is why callers wipe at once).
+  assert.is(a.plaintext.buffer, b.plaintext.buffer);
+  assert.equal(new TextDecoder().decode(b.plaintext), 'second');
+  wipe(b.plaintext);
+  assert.ok(new Uint8Array(b.plaintext.buffer, b.plaintext.byteOffset, 16).every((x) => x === 0), 'wiped in place');
+  const big = joinTextPlaintext('z'.repeat(9000), [], 0);
+  assert.is.not(big.plaintext.buffer, b.plaintext.buffer);
+  assert.is(big.plaintext.length, 9000);
+});
+
+test('joinTextPlaintext: the same argument errors as joinPlaintext', () => {
+  for (const [text, tlvs, block] of [
+    ['a\0b', [], 0],
+    ['ok', [{ type: 0x10000, value: new Uint8Array(0) }], 0],
+    ['ok', [{ type: 1, value: new Uint8Array(0x10000) }], 0],
+    ['ok', [], -1],
+    ['ok', [], 1.5],
+    [42 as unknown as string, [], 0],
+  ] as [string, Tlv[], number][]) {
+    assert.throws(() => joinTextPlaintext(text, tlvs, block), (e: unknown) => e instanceof OtrArgumentError);
+  }
 });
 
 test.run();

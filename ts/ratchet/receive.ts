@@ -47,7 +47,7 @@ import {
   openMessage,
 } from './keys.js';
 import type { OpenedDataMessage } from '../backend/types.js';
-import { addSkipped, expireSkipped, findSkipped, removeSkipped, type SkippedKey } from './skipped.js';
+import { addSkipped, anyExpired, expireSkipped, findSkipped, NO_SKIPPED_KEYS, removeSkipped, type SkippedKey } from './skipped.js';
 import { isDhStep, type RatchetState } from './state.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
@@ -86,7 +86,9 @@ function skipAhead(
   ratchetId: number,
   theirEcdh: Uint8Array,
   now: number,
-): { entries: SkippedKey[]; chain: Uint8Array } {
+): { entries: readonly SkippedKey[]; chain: Uint8Array } {
+  // The usual message is the next one on its chain: nothing skipped, no array.
+  if (from >= to) return { entries: NO_SKIPPED_KEYS, chain };
   const entries: SkippedKey[] = [];
   let ck = chain;
   for (let n = from; n < to; n++) {
@@ -199,13 +201,13 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     throw new OtrLimitError(`message would skip ${oldSkip + msg.messageId} message keys (max ${limits.maxSkip})`);
 
   const dhStep = isDhStep(s.i);
-  let oldTail: { entries: SkippedKey[]; chain: Uint8Array } | undefined;
+  let oldTail: { entries: readonly SkippedKey[]; chain: Uint8Array } | undefined;
   let kEcdh: Uint8Array | undefined;
   let kDh: Uint8Array | undefined;
   let braceKey: Uint8Array | undefined;
   let k: Uint8Array | undefined;
   let derived: { root: Uint8Array; chain: Uint8Array } | undefined;
-  let ahead: { entries: SkippedKey[]; chain: Uint8Array } | undefined;
+  let ahead: { entries: readonly SkippedKey[]; chain: Uint8Array } | undefined;
   let opened: OpenedDataMessage | undefined;
   let committed = false;
   try {
@@ -335,6 +337,8 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
  * their MAC keys for revealing. Returns the same state object when nothing expired.
  */
 export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: number, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
+  // The session asks this on every send and receive: nothing is allocated when nothing expired.
+  if (!anyExpired(state.skipped, now, limits.maxStoredMessageKeyAgeMs)) return state;
   const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
   if (aged.dropped.length === 0) return state;
   const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, limits.maxMacKeysToReveal);

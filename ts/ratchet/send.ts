@@ -38,6 +38,11 @@ export interface SendOptions {
   readonly revealAll?: boolean;
   /** Derive the extra symmetric key: default only when the plaintext carries a type-7 TLV. */
   readonly extraKey?: boolean;
+  /**
+   * The caller encodes `message` at once and keeps nothing of it (the session armours it): it may then be a
+   * view of a buffer the next such call reuses (wire/data.ts `draftDataMessageSized`), one allocation fewer.
+   */
+  readonly transientMessage?: boolean;
 }
 
 export interface SendResult {
@@ -136,7 +141,7 @@ export function encryptDataMessage(
       ecdh: stepped.ourEcdh.public,
       dh: isDhStep(ratchetId) ? stepped.ourDh.public : EMPTY,
       revealedMacs: reveal && stepped.macKeysToReveal.length > 0 ? concatBytes(...stepped.macKeysToReveal) : EMPTY,
-    }, plaintext.length);
+    }, plaintext.length, opts.transientMessage === true);
     const sealed = sealMessage(b, chain, draft.authenticated, plaintext);
     nextChain = sealed.next;
     const message = draft.seal(sealed.authenticator);

@@ -46,21 +46,34 @@ export function removeSkipped(store: SkippedStore, index: number): SkippedStore 
   return store.filter((_, n) => n !== index);
 }
 
+/** No entries: shared by every answer that adds or drops nothing (never modified). */
+export const NO_SKIPPED_KEYS: readonly SkippedKey[] = Object.freeze([]);
+const NONE = NO_SKIPPED_KEYS;
+
 /**
  * Appends `added` (oldest first), then drops the oldest entries beyond `maxEntries`. Returns the new store
  * and the dropped entries, whose secrets the caller reveals (MKmac) and wipes once the new state is committed.
  */
-export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedStore; dropped: SkippedKey[] } {
+export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedStore; dropped: readonly SkippedKey[] } {
   const limit = Math.max(0, maxEntries);
-  if (added.length === 0 && store.length <= limit) return { store, dropped: [] }; // the common case: no copy
+  if (added.length === 0 && store.length <= limit) return { store, dropped: NONE }; // the common case: no copy
   const all = store.concat(added);
   const excess = Math.max(0, all.length - limit);
   return { store: all.slice(excess), dropped: all.slice(0, excess) };
 }
 
+/**
+ * Whether an entry was stored more than `maxAgeMs` before `now`. Asked on every send and receive of every
+ * session, almost always of an empty store: a plain loop, no closure and no result object.
+ */
+export function anyExpired(store: SkippedStore, now: number, maxAgeMs: number): boolean {
+  for (let n = 0; n < store.length; n++) if (now - store[n]!.storedAt > maxAgeMs) return true;
+  return false;
+}
+
 /** Drops entries stored more than `maxAgeMs` before `now`. Returns the kept store and the dropped entries. */
-export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedStore; dropped: SkippedKey[] } {
-  if (!store.some((e) => now - e.storedAt > maxAgeMs)) return { store, dropped: [] }; // nothing expired: no copy
+export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedStore; dropped: readonly SkippedKey[] } {
+  if (!anyExpired(store, now, maxAgeMs)) return { store, dropped: NONE }; // nothing expired: no copy
   const kept: SkippedKey[] = [];
   const dropped: SkippedKey[] = [];
   for (const e of store) (now - e.storedAt > maxAgeMs ? dropped : kept).push(e);

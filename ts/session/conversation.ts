@@ -37,7 +37,7 @@ import { buildErrorMessage, OtrErrorCode as WireErrorCode } from '../codec/error
 import { HEADER_BYTES, MessageType, PROTOCOL_VERSION_3, PROTOCOL_VERSION_4, peekHeader } from '../wire/header.js';
 import { decodeDataMessage, FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
 import { decodeIdentity } from '../wire/dake.js';
-import { joinPlaintext, paddingTlv, splitPlaintextView, TlvType, type Tlv } from '../wire/tlv.js';
+import { joinTextPlaintext, splitPlaintextView, TlvType, type Tlv } from '../wire/tlv.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import {
   DAKE_IDLE,
@@ -269,10 +269,10 @@ export class Conversation {
       const inst = this.instance(e.prekeyMessage.ownerTag);
       // otrv4.md §Starting an offline conversation after an online one: end the online session first (TLV 1).
       if (inst.ratchet && !inst.finished)
-        this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+        this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
       out.toSend.push(...this.wire(r.message, inst.peerTag));
       this.establish(out, inst, r.established);
-      if (text !== undefined) this.sendData(out, inst, utf8(text), [], 0);
+      if (text !== undefined) this.sendData(out, inst, text, [], 0);
     }
     return out;
   }
@@ -341,7 +341,7 @@ export class Conversation {
   private sendUser(out: Outcome, inst: Instance, text: string, options: SendOptions): void {
     const tlvs: Tlv[] = [];
     if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
-    this.sendData(out, inst, utf8(text), tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
+    this.sendData(out, inst, text, tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
     this.healer.sent(inst.peerTag, text);
   }
 
@@ -385,7 +385,7 @@ export class Conversation {
     const out = emptyOutcome();
     if (this.v3conv && this.v3conv.msgstate !== 'plaintext') this.absorbV3(this.v3conv.end(), out);
     for (const inst of this.instances.values()) {
-      if (inst.ratchet && !inst.finished) this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+      if (inst.ratchet && !inst.finished) this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
       const from = instanceState(inst);
       this.closeInstance(inst);
       this.healer.forget(inst.peerTag);
@@ -747,7 +747,7 @@ export class Conversation {
     }
     // Heartbeat: keep the peer's session from expiring if we have been silent (otrv4.md §Receiving a Data Message).
     if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {
-      this.sendData(out, inst, new Uint8Array(0), [], FLAG_IGNORE_UNREADABLE);
+      this.sendData(out, inst, '', [], FLAG_IGNORE_UNREADABLE);
     }
   }
 
@@ -770,22 +770,28 @@ export class Conversation {
     out.toSend.push(...this.wire(r.message!, peerTag));
   }
 
-  /** Encrypts `message [0x00 TLV*]` on `inst` and appends the wire strings to `out`. */
-  private sendData(out: Outcome, inst: Instance, message: Uint8Array, tlvs: Tlv[], flags: number, revealAll = false): void {
-    const p = this.policy;
-    const pad = paddingTlv(message.length + (tlvs.length ? 1 : 0) + tlvs.reduce((n, t) => n + 4 + t.value.length, 0), p.paddingBlock, tlvs.length > 0);
-    const all = pad ? [...tlvs, pad] : tlvs;
-    const plaintext = joinPlaintext(message, all);
+  /** Encrypts `text [0x00 TLV*]` on `inst` and appends the wire strings to `out`. */
+  private sendData(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll = false): void {
+    // The plaintext is assembled in a shared buffer (wire/tlv.ts joinTextPlaintext) and wiped as soon as it
+    // is encrypted, whatever happens.
+    const { plaintext, padding } = joinTextPlaintext(text, tlvs, this.policy.paddingBlock);
+    const all = padding ? [...tlvs, padding] : tlvs;
     const before = inst.ratchet!.i;
-    const r = encryptDataMessage(this.account.backend, this.account.random, inst.ratchet!, plaintext, {
-      senderTag: this.account.instanceTag,
-      receiverTag: inst.peerTag,
-      flags,
-      revealAll,
-      // We built the TLV list: tell the ratchet whether to derive the extra key instead of re-scanning it.
-      extraKey: all.some((t) => t.type === TlvType.extraSymmetricKey),
-    });
-    wipe(plaintext);
+    let r;
+    try {
+      r = encryptDataMessage(this.account.backend, this.account.random, inst.ratchet!, plaintext, {
+        senderTag: this.account.instanceTag,
+        receiverTag: inst.peerTag,
+        flags,
+        revealAll,
+        // We built the TLV list: tell the ratchet whether to derive the extra key instead of re-scanning it.
+        extraKey: hasExtraKeyTlv(tlvs),
+        // Armoured below before anything else is sent: the message may live in the wire layer's reused buffer.
+        transientMessage: true,
+      });
+    } finally {
+      wipe(plaintext);
+    }
     inst.ratchet = r.state;
     const now = this.account.clock();
     inst.lastSentAt = now;
@@ -852,7 +858,7 @@ export class Conversation {
     out.events.push(...verdict.events);
     const scratch = newInstance(inst.peerTag);
     scratch.ratchet = e.ratchet;
-    this.sendData(out, scratch, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+    this.sendData(out, scratch, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
     wipeRatchetState(scratch.ratchet!);
     wipe(e.ssid);
     out.events.push({ type: 'session-refused', instance: inst.peerTag, version: 4, fingerprint: fp, reason: verdict.refuse!, ...(verdict.previous ? { previous: verdict.previous } : {}) });
@@ -896,7 +902,7 @@ export class Conversation {
         const from = instanceState(inst);
         // Every stored skipped key's MAC is revealed in the disconnect message (expireSkippedKeys with age 0).
         inst.ratchet = expireSkippedKeys(this.account.backend, inst.ratchet, Number.MAX_SAFE_INTEGER, this.account.limits);
-        this.sendData(out, inst, new Uint8Array(0), [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+        this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
         this.closeInstance(inst);
         inst.finished = true;
         this.healer.markExpired(inst.peerTag);
@@ -1034,7 +1040,7 @@ export class Conversation {
 
   private applySmp(out: Outcome, inst: Instance, r: SmpResult): void {
     inst.smp = r.state;
-    if (r.send.length) this.sendData(out, inst, new Uint8Array(0), r.send.map((t) => ({ type: t.tlvType, value: t.body })), FLAG_IGNORE_UNREADABLE);
+    if (r.send.length) this.sendData(out, inst, '', r.send.map((t) => ({ type: t.tlvType, value: t.body })), FLAG_IGNORE_UNREADABLE);
     if (r.event) {
       const ev = r.event;
       out.events.push({ type: 'smp', instance: inst.peerTag, status: ev.type, ...(ev.type === 'asked' ? { question: ev.question } : {}) });
@@ -1480,6 +1486,12 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
 }
 
 
+
+/** Whether a TLV list we built asks for the extra symmetric key (the padding record never does). */
+function hasExtraKeyTlv(tlvs: readonly Tlv[]): boolean {
+  for (const t of tlvs) if (t.type === TlvType.extraSymmetricKey) return true;
+  return false;
+}
 
 function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
   if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)

@@ -13,43 +13,74 @@ import { TokenBucket } from './budget.js';
 
 export type HealReason = 'peer-error' | 'unreadable' | 'expired';
 
+/** What the healer knows of one remote instance (absent: nothing — the usual case on the receiving side). */
+interface Health {
+  /** Unreadable data messages in a row. */
+  unreadable: number;
+  /** User messages sent since the peer last showed it reads us (oldest first), or null. */
+  unconfirmed: string[] | null;
+  /** The repair DAKE under way, if any. */
+  pending: { since: number; reason: HealReason; resent: number } | null;
+  /** We expired the session (a new message restarts it instead of being refused). */
+  expired: boolean;
+}
+
 export class Healer {
   private readonly bucket: TokenBucket;
-  private readonly unreadable = new Map<number, number>();
-  private readonly unconfirmed = new Map<number, string[]>();
-  private readonly pending = new Map<number, { since: number; reason: HealReason; resent: number }>();
-  /** Instances whose session we expired (a new message restarts them instead of being refused). */
-  private readonly expired = new Set<number>();
+  /**
+   * One record per remote instance that has something to remember. One map, not one per kind: every data
+   * message asks (healing, sent, readable), and over thousands of live sessions each table asked is a cold
+   * cache line; the record goes when nothing is left in it.
+   */
+  private readonly byInstance = new Map<number, Health>();
 
   constructor(private readonly limits: Limits) {
     this.bucket = new TokenBucket(limits.healBurst, limits.healPerSecond);
   }
 
+  private health(instance: number): Health {
+    let h = this.byInstance.get(instance);
+    if (h === undefined) {
+      h = { unreadable: 0, unconfirmed: null, pending: null, expired: false };
+      this.byInstance.set(instance, h);
+    }
+    return h;
+  }
+
+  /** Drops `h` once it holds nothing. */
+  private tidy(instance: number, h: Health): void {
+    if (h.unreadable === 0 && h.unconfirmed === null && h.pending === null && !h.expired) this.byInstance.delete(instance);
+  }
+
   /** A user message went out to `instance`: kept (bounded, oldest dropped) until the peer shows it reads us. */
   sent(instance: number, text: string): void {
     if (this.limits.maxUnconfirmedMessages <= 0) return;
-    const list = this.unconfirmed.get(instance) ?? [];
+    const h = this.health(instance);
+    const list = (h.unconfirmed ??= []);
     list.push(text);
     while (list.length > this.limits.maxUnconfirmedMessages) list.shift();
-    this.unconfirmed.set(instance, list);
   }
 
   /** A readable data message came from `instance`: what we sent before it was read, and the session works. */
   readable(instance: number): void {
-    this.unconfirmed.delete(instance);
-    this.unreadable.delete(instance);
+    const h = this.byInstance.get(instance);
+    if (h === undefined) return;
+    h.unconfirmed = null;
+    h.unreadable = 0;
+    this.tidy(instance, h);
   }
 
   /** An unreadable data message came from `instance` (with a session): true once there were enough in a row. */
   unreadableFrom(instance: number): boolean {
-    const n = (this.unreadable.get(instance) ?? 0) + 1;
-    this.unreadable.set(instance, n);
-    return n >= this.limits.healAfterUnreadable;
+    const h = this.health(instance);
+    h.unreadable++;
+    return h.unreadable >= this.limits.healAfterUnreadable;
   }
 
   /** Whether a repair DAKE is under way for `instance` (send() then queues instead of using the broken session). */
   healing(instance: number): boolean {
-    return this.pending.has(instance);
+    const h = this.byInstance.get(instance);
+    return h !== undefined && h.pending !== null;
   }
 
   /**
@@ -58,37 +89,35 @@ export class Healer {
    * to queue for the new session (taken out of here).
    */
   begin(instance: number, reason: HealReason, nowMs: number): { step: 'pending' } | { step: 'throttled' } | { step: 'started'; resend: string[] } {
-    const p = this.pending.get(instance);
+    const p = this.byInstance.get(instance)?.pending ?? null;
     if (p && nowMs - p.since < this.limits.healRetryMs) return { step: 'pending' };
     if (!this.bucket.take(nowMs)) return { step: 'throttled' };
-    const resend = this.unconfirmed.get(instance) ?? [];
-    this.pending.set(instance, { since: nowMs, reason: p?.reason ?? reason, resent: (p?.resent ?? 0) + resend.length });
-    this.unreadable.delete(instance);
-    this.unconfirmed.delete(instance);
+    const h = this.health(instance);
+    const resend = h.unconfirmed ?? [];
+    h.pending = { since: nowMs, reason: p?.reason ?? reason, resent: (p?.resent ?? 0) + resend.length };
+    h.unreadable = 0;
+    h.unconfirmed = null;
     return { step: 'started', resend };
   }
 
   /** A session came up on `instance`: the repair (if any) is over; returns its reason and how many messages it re-sends. */
   completed(instance: number): { reason: HealReason; resent: number } | undefined {
-    const p = this.pending.get(instance);
+    const p = this.byInstance.get(instance)?.pending ?? null;
     this.forget(instance);
     return p ? { reason: p.reason, resent: p.resent } : undefined;
   }
 
   /** We expired the session on `instance` (otrv4.md §Session Expiration). */
   markExpired(instance: number): void {
-    this.expired.add(instance);
+    this.health(instance).expired = true;
   }
 
   wasExpired(instance: number): boolean {
-    return this.expired.has(instance);
+    return this.byInstance.get(instance)?.expired === true;
   }
 
   /** Everything about `instance` is forgotten (evicted, ended). */
   forget(instance: number): void {
-    this.expired.delete(instance);
-    this.pending.delete(instance);
-    this.unreadable.delete(instance);
-    this.unconfirmed.delete(instance);
+    this.byInstance.delete(instance);
   }
 }

@@ -47,9 +47,10 @@ export interface DataMessage extends DataMessageFields {
 }
 
 /**
- * A decoded data message. `authenticated` and `ciphertext` are views into the input (do not modify the input
- * while the message is in use); every other byte field is a copy of its own (the ECDH and DH keys outlive
- * the input in the ratchet state), except that empty DH and revealed-MACs fields are one shared empty array.
+ * A decoded data message. `authenticated`, `ciphertext` and `authenticator` are views into the input (do not
+ * modify the input while the message is in use: they are only read, MAC'd and compared); every other byte field
+ * is a copy of its own (the ECDH and DH keys outlive the input in the ratchet state), except that empty DH and
+ * revealed-MACs fields are one shared empty array.
  */
 export interface DecodedDataMessage extends DataMessage {
   /** The MAC'd prefix of the received bytes (a view into the input). */
@@ -147,34 +148,63 @@ export function draftDataMessage(f: DataMessageFields): DataMessageDraft {
 /**
  * The same layout with a ciphertext field of `ciphertextLength` zero bytes, for the sender to fill through
  * `draft.ciphertext` (encrypting straight into the message: no separate ciphertext array, no copy).
+ *
+ * `reuse`: lay the message out in one buffer that every such call reuses (when it fits), for a caller that
+ * encodes the sealed message at once and keeps nothing of it (the session armours it into a string): the
+ * message is then valid only until the next `reuse` draft, and no array is allocated for it. The buffer only
+ * ever holds public bytes (header, keys, ciphertext, authenticator, revealed MAC keys): the sender encrypts
+ * into the ciphertext field from a plaintext held elsewhere.
  */
-export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLength: number): DataMessageDraft {
+export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLength: number, reuse = false): DataMessageDraft {
   if (!Number.isInteger(ciphertextLength) || ciphertextLength < 0 || ciphertextLength > 0xffffffff)
     throw new OtrArgumentError('ciphertext length must be a 32-bit unsigned integer');
-  return layOut(f, ciphertextLength);
+  return layOut(f, ciphertextLength, undefined, reuse);
 }
 
-function layOut(f: DataMessageHeaderFields, ctLen: number, ct?: Uint8Array): DataMessageDraft {
+/** Messages up to this size are laid out in the reused buffer of `draftDataMessageSized(…, reuse)`. */
+const REUSED_BYTES = 16384;
+let reused: Uint8Array | undefined;
+
+/** A laid-out message waiting for its authenticator (a class: no closure and no ciphertext view per message). */
+class Draft implements DataMessageDraft {
+  private sealed = false;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly authLen: number,
+    private readonly ctLen: number,
+    readonly authenticated: Uint8Array,
+  ) {}
+
+  get ciphertext(): Uint8Array {
+    return this.buf.subarray(this.authLen - this.ctLen, this.authLen);
+  }
+
+  seal(authenticator: Uint8Array): Uint8Array {
+    if (!(authenticator instanceof Uint8Array) || authenticator.length !== MAC_BYTES)
+      throw new OtrArgumentError('authenticator must be 64 bytes');
+    if (this.sealed) throw new OtrArgumentError('data message already sealed');
+    this.sealed = true;
+    this.buf.set(authenticator, this.authLen);
+    return this.buf;
+  }
+}
+
+function layOut(f: DataMessageHeaderFields, ctLen: number, ct?: Uint8Array, reuse = false): DataMessageDraft {
   checkFields(f);
-  const dh = f.dh.subarray(minimalStart(f.dh));
+  const dhStart = minimalStart(f.dh);
+  const dh = dhStart === 0 ? f.dh : f.dh.subarray(dhStart);
   const authLen = FIXED_AUTH_BYTES + dh.length + ctLen;
-  const buf = new Uint8Array(authLen + MAC_BYTES + 4 + f.revealedMacs.length);
+  const total = authLen + MAC_BYTES + 4 + f.revealedMacs.length;
+  let buf: Uint8Array;
+  if (reuse && total <= REUSED_BYTES) {
+    buf = (reused ??= new Uint8Array(REUSED_BYTES)).subarray(0, total);
+    // As a fresh buffer would be: the ciphertext field and the authenticator zero until written.
+    buf.fill(0, authLen - ctLen, authLen + MAC_BYTES);
+  } else buf = new Uint8Array(total);
   writeAuthenticated(buf, f, dh, ctLen, ct);
   const o = put32(buf, authLen + MAC_BYTES, f.revealedMacs.length);
   buf.set(f.revealedMacs, o);
-  let sealed = false;
-  return {
-    authenticated: buf.subarray(0, authLen),
-    ciphertext: buf.subarray(authLen - ctLen, authLen),
-    seal(authenticator: Uint8Array): Uint8Array {
-      if (!(authenticator instanceof Uint8Array) || authenticator.length !== MAC_BYTES)
-        throw new OtrArgumentError('authenticator must be 64 bytes');
-      if (sealed) throw new OtrArgumentError('data message already sealed');
-      sealed = true;
-      buf.set(authenticator, authLen);
-      return buf;
-    },
-  };
+  return new Draft(buf, authLen, ctLen, buf.subarray(0, authLen));
 }
 
 /**
@@ -225,15 +255,21 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   const ctEnd = ctStart + ctLen;
   const ciphertext = bytes.subarray(ctStart, ctEnd);
   const authenticated = bytes.subarray(0, ctEnd);
-  const t = new Reader(bytes.subarray(ctEnd), maxField);
-  const authenticator = t.raw(MAC_BYTES, 'authenticator');
+  // The authenticator is only compared, never kept: a view too. The same checks and errors as Reader.raw.
+  if (bytes.length - ctEnd < MAC_BYTES) throw new OtrDecodeError('truncated authenticator');
+  const authenticator = bytes.subarray(ctEnd, ctEnd + MAC_BYTES);
+  const macsAt = ctEnd + MAC_BYTES;
   let revealedMacs: Uint8Array;
-  if (emptyFieldAt(bytes, ctEnd + MAC_BYTES)) {
-    t.int();
+  if (emptyFieldAt(bytes, macsAt)) {
+    // The usual message reveals nothing: its last four bytes are the empty DATA's length, and no reader is made.
+    if (bytes.length !== macsAt + 4) throw new OtrDecodeError(`${bytes.length - macsAt - 4} trailing bytes after data message`);
     revealedMacs = NO_BYTES;
-  } else revealedMacs = t.data('revealed MACs');
-  if (revealedMacs.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');
-  t.end('data message');
+  } else {
+    const t = new Reader(bytes.subarray(macsAt), maxField);
+    revealedMacs = t.data('revealed MACs');
+    if (revealedMacs.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');
+    t.end('data message');
+  }
   return {
     senderTag,
     receiverTag,

@@ -13,7 +13,7 @@
 import { OtrArgumentError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { indexOfNul } from '../codec/nul.js';
-import { copyBytes } from '../bytes.js';
+import { copyBytes, utf8, wipe } from '../bytes.js';
 
 export const TlvType = Object.freeze({
   padding: 0,
@@ -62,15 +62,7 @@ export function encodeTlvs(tlvs: readonly Tlv[]): Uint8Array {
     n += TLV_HEADER_BYTES + t.value.length;
   }
   const out = new Uint8Array(n);
-  let o = 0;
-  for (const t of tlvs) {
-    out[o] = t.type >>> 8;
-    out[o + 1] = t.type & 0xff;
-    out[o + 2] = t.value.length >>> 8;
-    out[o + 3] = t.value.length & 0xff;
-    out.set(t.value, o + 4);
-    o += TLV_HEADER_BYTES + t.value.length;
-  }
+  writeTlvs(out, 0, tlvs);
   return out;
 }
 
@@ -156,6 +148,71 @@ export function joinPlaintext(message: Uint8Array, tlvs: readonly Tlv[] = []): U
   out.set(message, 0);
   out.set(t, message.length + 1);
   return out;
+}
+
+/** Plaintexts up to this many bytes are assembled in the shared buffer (larger ones get an array of their own). */
+const OUTGOING_SCRATCH_BYTES = 8192;
+let outgoing: Uint8Array | undefined;
+const encoder = new TextEncoder();
+
+function writeTlvs(buf: Uint8Array, o: number, tlvs: readonly Tlv[]): number {
+  for (const t of tlvs) {
+    buf[o] = t.type >>> 8;
+    buf[o + 1] = t.type & 0xff;
+    buf[o + 2] = t.value.length >>> 8;
+    buf[o + 3] = t.value.length & 0xff;
+    buf.set(t.value, o + 4);
+    o += TLV_HEADER_BYTES + t.value.length;
+  }
+  return o;
+}
+
+/** What `joinTextPlaintext` assembled: the plaintext (a view of the shared buffer, or its own array) and the padding TLV it appended. */
+export interface OutgoingPlaintext {
+  readonly plaintext: Uint8Array;
+  readonly padding: Tlv | undefined;
+}
+
+/**
+ * `joinPlaintext(utf8(text), [...tlvs, padding])` for the sender, where `padding` is `paddingTlv`'s record for
+ * `padBlock` (appended last, so the other records keep their positions). The text is UTF-8-encoded straight
+ * into one buffer that every call reuses, the TLVs after it: nothing is allocated for a plaintext that fits,
+ * and no copy of the text is left behind unwiped (`utf8(text)` was one such copy per message).
+ *
+ * The returned `plaintext` is valid until the next call. It holds a secret in a shared buffer, so the caller
+ * encrypts it at once and wipes it (`wipe(plaintext)`, in a `finally`), which leaves the buffer zero again;
+ * sending is synchronous, so two plaintexts are never in the buffer together. A plaintext that might not fit
+ * (its bound: 3 bytes per UTF-16 unit) is built in an array of its own, which the caller wipes the same way.
+ * Same checks and errors as `joinPlaintext`.
+ */
+export function joinTextPlaintext(text: string, tlvs: readonly Tlv[], padBlock: number): OutgoingPlaintext {
+  if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
+  // UTF-8 has a zero byte only for U+0000, so this is joinPlaintext's NUL check on the encoded bytes.
+  if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
+  let tlvBytes = 0;
+  for (const t of tlvs) {
+    checkTlv(t);
+    tlvBytes += TLV_HEADER_BYTES + t.value.length;
+  }
+  const hasTlvs = tlvs.length > 0;
+  if (text.length * 3 + 1 + tlvBytes + TLV_HEADER_BYTES + padBlock > OUTGOING_SCRATCH_BYTES) {
+    const message = utf8(text);
+    try {
+      const padding = paddingTlv(message.length + (hasTlvs ? 1 : 0) + tlvBytes, padBlock, hasTlvs);
+      return { plaintext: joinPlaintext(message, padding ? [...tlvs, padding] : tlvs), padding };
+    } finally {
+      wipe(message);
+    }
+  }
+  const buf = (outgoing ??= new Uint8Array(OUTGOING_SCRATCH_BYTES));
+  let o = text.length === 0 ? 0 : encoder.encodeInto(text, buf).written;
+  const padding = paddingTlv(o + (hasTlvs ? 1 : 0) + tlvBytes, padBlock, hasTlvs);
+  if (hasTlvs || padding) {
+    buf[o++] = 0;
+    o = writeTlvs(buf, o, tlvs);
+    if (padding) o = writeTlvs(buf, o, [padding]);
+  }
+  return { plaintext: buf.subarray(0, o), padding };
 }
 
 /**
