@@ -45,11 +45,7 @@ export function ed448_mul_valid(): i32 {
     geMulCT(VK, VP, VS);
     geEncode(OUT, VK);
   }
-  memory.fill(IO, 0, IN_BYTES);
-  memory.fill(VP, 0, GE_SIZE);
-  memory.fill(VK, 0, GE_SIZE);
-  scWipe(VS);
-  geMulWipe(); // also the field and formula scratch
+  wipeCall();
   return <i32>ok;
 }
 
@@ -87,10 +83,16 @@ export function ed448_mul_hinted(): i32 {
     geMulCT(VK, VP, VS);
     geEncode(OUT, VK);
   }
+  wipeCall();
+  return <i32>ok;
+}
+
+/** Wipes what either entry point leaves behind: the inputs (the scalar among them), the points, the reduced
+ *  scalar and the multiplication's field and formula scratch. */
+function wipeCall(): void {
   memory.fill(IO, 0, IN_BYTES);
   memory.fill(VP, 0, GE_SIZE);
   memory.fill(VK, 0, GE_SIZE);
   scWipe(VS);
   geMulWipe();
-  return <i32>ok;
 }

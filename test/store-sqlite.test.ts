@@ -359,6 +359,18 @@ function killWriterAfter(config: WriterConfig, acks: number, extraMs: number): P
   });
 }
 
+/** Reopens the killed writer's file and checks its record: every acknowledged commit is there, and at most one
+ *  more (killed between its commit and printing its ack); returns the stored generation. */
+async function storedAfterKill(path: string, acked: number, run: number): Promise<number> {
+  const s = await openSqliteStore({ path });
+  const r = await openAccountRecords(s, 'bridge@x', { sealKey: WRITER_SEAL_KEY });
+  const rec = await r.load('conv:peer');
+  await s.close();
+  assert.ok(rec !== undefined && rec.generation >= acked && rec.generation <= acked + 1, `run ${run}: acked ${acked}, stored ${rec?.generation}`);
+  assert.equal(rec.bytes, ackRecord(rec.generation), `run ${run}: the stored record is the one of its generation`);
+  return rec.generation;
+}
+
 t('kill -9 of a writer process, five times: every acknowledged commit is in the file after restart', async () => {
   const path = file();
   const config: WriterConfig = { mode: 'ack', kind: 'sqlite', target: path, account: 'bridge@x', key: 'conv:peer' };
@@ -366,14 +378,7 @@ t('kill -9 of a writer process, five times: every acknowledged commit is in the 
   for (let run = 0; run < 5; run++) {
     const acked = await killWriterAfter(config, 20 + run * 7, run * 3);
     assert.ok(acked > previous, `run ${run}: progress (${acked} after ${previous})`);
-    const s = await openSqliteStore({ path });
-    const r = await openAccountRecords(s, 'bridge@x', { sealKey: WRITER_SEAL_KEY });
-    const rec = await r.load('conv:peer');
-    await s.close();
-    // At most one commit may be durable without its ack having been read (killed between commit and print).
-    assert.ok(rec !== undefined && rec.generation >= acked && rec.generation <= acked + 1, `run ${run}: acked ${acked}, stored ${rec?.generation}`);
-    assert.equal(rec.bytes, ackRecord(rec.generation), `run ${run}: the stored record is the one of its generation`);
-    previous = rec.generation;
+    previous = await storedAfterKill(path, acked, run);
   }
 });
 
@@ -457,13 +462,7 @@ t('kill -9 of a synchronous=NORMAL writer during background checkpoints: every a
     // 1,000 pages ask for a checkpoint; killed somewhere in the second or third (at a random moment after).
     const acked = await killWriterAfter(config, 1500 + run * 700, Math.floor(Math.random() * 40));
     assert.ok(acked > previous, `run ${run}: progress (${acked} after ${previous})`);
-    const s = await openSqliteStore({ path });
-    const r = await openAccountRecords(s, 'bridge@x', { sealKey: WRITER_SEAL_KEY });
-    const rec = await r.load('conv:peer');
-    await s.close();
-    assert.ok(rec !== undefined && rec.generation >= acked && rec.generation <= acked + 1, `run ${run}: acked ${acked}, stored ${rec?.generation}`);
-    assert.equal(rec.bytes, ackRecord(rec.generation), `run ${run}: the stored record is the one of its generation`);
-    previous = rec.generation;
+    previous = await storedAfterKill(path, acked, run);
   }
 });
 
