@@ -83,6 +83,13 @@ export interface PoolOptions {
   /** Characters of message text waiting or running before new calls are refused (default 256 Mi). */
   maxQueuedChars?: number;
   /**
+   * The host's back-pressure point: `admit()` waits while this many calls are outstanding (submitted and not
+   * settled). Default: twice what the workers' pipelines hold (2 × workers × maxBatchCalls × maxInFlight: 256
+   * with two workers), enough to keep every worker fed. Calls made without `admit()` are not held back (they
+   * count, and `maxQueuedCalls` still refuses beyond its bound).
+   */
+  maxOutstandingCalls?: number;
+  /**
    * How much lower than the main thread the workers run (a nice increment, 0–19; Linux only, where a thread
    * can be reniced alone; ignored elsewhere). Default 10: when a worker and the event loop are both ready, the
    * event loop runs first, so it settles results and sends the next batch without waiting behind its own
@@ -151,6 +158,11 @@ export class OtrPool {
   private readonly o: Resolved;
   private pending = 0;
   private pendingChars = 0;
+  /** Hosts waiting in admit() (resolvers, in order) and how to refuse each if the pool closes. */
+  private admitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private get maxOutstanding(): number {
+    return this.o.maxOutstandingCalls ?? 2 * this.slots.length * this.o.maxBatchCalls * this.o.maxInFlight;
+  }
   private calls = 0;
   private sync: RecordableHistogram = createHistogram();
   private syncTotal = 0;
@@ -213,6 +225,26 @@ export class OtrPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /**
+   * Resolves when the pool has room for more work: fewer than `maxOutstandingCalls` calls outstanding (at once
+   * if so; otherwise in turn, first come first served, one waiter per call that settles). A host that awaits
+   * it before taking the next event off its transports (reading a socket, dequeuing a job) keeps what it holds
+   * in flight bounded — the messages, calls and results alive at once on this thread, which is what V8 must
+   * copy in each young collection and promotes into long major collections when it grows (docs/pool.md,
+   * "Back-pressure"). A call already admitted may make follow-up calls (the replies a DAKE step produces)
+   * without awaiting again: those finish work already taken in. Rejects only when the pool closes ('closed').
+   */
+  admit(): Promise<void> {
+    if (this.closing) return closedError();
+    if (this.admitWaiters.length === 0 && this.pending < this.maxOutstanding) return RESOLVED;
+    return new Promise<void>((resolve, reject) => this.admitWaiters.push({ resolve, reject }));
+  }
+
+  /** Outstanding calls (submitted, not settled) and hosts waiting in admit(). */
+  get outstanding(): { calls: number; waiting: number } {
+    return { calls: this.pending, waiting: this.admitWaiters.length };
   }
 
   /**
@@ -511,6 +543,9 @@ export class OtrPool {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    const waiters = this.admitWaiters;
+    this.admitWaiters = [];
+    for (const w of waiters) w.reject(new OtrPoolError('closed', 'the pool is closed'));
     const wait = options.timeoutMs ?? this.o.callTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(this.slots.map((s) => s.drained())), new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
@@ -593,6 +628,8 @@ export class OtrPool {
     release: (chars) => {
       this.pending--;
       this.pendingChars -= chars;
+      // One waiter per call that leaves: the next event a host takes in replaces the call that settled.
+      if (this.admitWaiters.length > 0 && this.pending < this.maxOutstanding) this.admitWaiters.shift()!.resolve();
     },
   };
 
@@ -947,6 +984,8 @@ function deadlineRace<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+const RESOLVED = Promise.resolve();
+
 function closedError(): Promise<never> {
   return Promise.reject(new OtrPoolError('closed', 'the pool is closed'));
 }
@@ -967,6 +1006,7 @@ function checkOptions(o: PoolOptions): PoolOptions {
   posInt(o.callTimeoutMs, 'callTimeoutMs');
   posInt(o.maxQueuedCalls, 'maxQueuedCalls');
   posInt(o.maxQueuedChars, 'maxQueuedChars');
+  posInt(o.maxOutstandingCalls, 'maxOutstandingCalls');
   if (o.workerNice !== undefined && (!Number.isInteger(o.workerNice) || o.workerNice < 0 || o.workerNice > 19)) throw new OtrArgumentError('workerNice must be an integer from 0 to 19');
   if (o.maxRestarts !== undefined && (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0)) throw new OtrArgumentError('maxRestarts must be an integer >= 0');
   if (o.checkpoints !== undefined && o.checkpoints !== 'records' && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'records', 'every-call' or 'manual'");
