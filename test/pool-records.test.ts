@@ -207,6 +207,22 @@ test('a store that refuses (CONFLICT: another process wrote) is a failed commit 
   }
 });
 
+test('a new account whose first records cannot be committed is not kept anywhere; creating it again works', async () => {
+  let fail = true;
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, onRecords: () => {
+    if (fail) throw new Error('store down');
+  } });
+  try {
+    await rejectsWith(pool.createAccount({ accountId: A, dsaKey: null }), 'persist-failed');
+    assert.equal(pool.accountIds, []);
+    fail = false;
+    assert.is((await pool.createAccount({ accountId: A, dsaKey: null })).accountId, A);
+    assert.equal(pool.lastRecords(A)!.map((r) => [r.key, r.generation]), [['account', 1]]);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('move between workers: pending calls follow, the records carry the account (also one whose conversation is attached, undecoded), a move behind a failed commit is refused', async () => {
   const store = new MemoryStore();
   let failNext = false;
