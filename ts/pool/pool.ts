@@ -5,7 +5,7 @@
  * blocks on a DAKE, a ratchet step or key generation.
  *
  * Invariants (docs/pool.md has the full contract):
- *   - one home: an account is in exactly one worker; moving or reloading it goes through its serialized bytes;
+ *   - one home: an account is in exactly one worker; moving or reloading it goes through its records (or its serialized bytes);
  *   - order: calls for one account run in the order they were made (one FIFO per worker, and an account's
  *     calls are held while it moves), so a conversation's calls are never reordered;
  *   - no hang: every call settles — with its result, its typed OtrError, or an OtrPoolError (timeout, worker
