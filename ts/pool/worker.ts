@@ -295,8 +295,17 @@ function runOne(call: WorkerCall, transfer: ArrayBuffer[], seen: Set<ArrayBuffer
         transferRecords(records, transfer, seen);
       }
       if (snapshot) transferRecords(snapshot, transfer, seen);
-      if (value instanceof Uint8Array) transfer.push(value.buffer as ArrayBuffer); // unload / checkpoint bytes: fresh
-      const out: CallResult = { ok: true, value };
+      // unload / checkpoint: the whole account's bytes, fresh from serialize(), transferred (a view is copied first).
+      let v = value;
+      if (v instanceof Uint8Array) {
+        if (v.byteOffset !== 0 || v.byteLength !== v.buffer.byteLength || seen.has(v.buffer as ArrayBuffer)) {
+          v = v.slice();
+          wipe(value as Uint8Array); // the account's secrets: not left behind in the view we did not send
+        }
+        seen.add((v as Uint8Array).buffer as ArrayBuffer);
+        transfer.push((v as Uint8Array).buffer as ArrayBuffer);
+      }
+      const out: CallResult = { ok: true, value: v };
       if (records && records.length > 0) out.records = records;
       if (snapshot) out.snapshot = snapshot;
       return out;
