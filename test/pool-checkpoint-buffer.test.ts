@@ -56,7 +56,7 @@ test('copies are independent of later overwrites; from() makes a second holder; 
 
 test('through the pool: checkpoints handed out are copies a later call does not touch, and each restores', async () => {
   await init({ backend: 'wasm' });
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm' });
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', checkpoints: 'every-call' });
   try {
     await pool.createAccount({ accountId: 'a', dsaKey: null });
     await pool.createAccount({ accountId: 'b', dsaKey: null });

@@ -2,7 +2,9 @@
  * bridge.pool.1 / bridge.pool.2 — a bridge's mixed workload through otr4/pool on one and on two workers.
  *
  * One op is the same fixed batch of work over N established sessions (N = 1,000; 100 with --quick; the
- * environment variable OTR_POOL_SESSIONS overrides), every session driven at once, as a bridge would:
+ * environment variable OTR_POOL_SESSIONS overrides), every session driven concurrently, as a bridge would — each
+ * session's work taken in when the pool admits it (`pool.admit()`, the pool's back-pressure; OTR_POOL_ADMIT=0:
+ * all at once, the flood of sessions 3–5):
  *   - every session: Alice sends one message, Bob receives it (the per-message path, same chain);
  *   - every 10th session: Bob answers and Alice receives (a change of direction: ECDH ratchet steps, a
  *     3072-bit DH step every third);
@@ -10,8 +12,9 @@
  *     Auth-I: the ~40 ms of both sides' DAKE work).
  * Both sides of every session live in the pool (2N accounts, placed by the pool, each worker holding half of
  * the Alices and half of the Bobs: see prepare()), so messages cross workers.
- * Checkpoints are on ('every-call', the default): each call also serializes its account, as a bridge that
- * persists before transmitting must.
+ * Checkpoints are on ('records', the default since session 6): each call hands back the records it changed and
+ * the pool keeps them as the account's reload point, as a bridge that persists before transmitting must
+ * (OTR_POOL_CHECKPOINTS=every-call measures the older whole-account path: a serialize() per call).
  *
  * Measurement. Sessions are set up once (a two-worker pool makes the accounts and runs the first DAKEs), then
  * two pools — one worker and two — load the same account bytes, and their ops are timed interleaved
@@ -36,6 +39,7 @@ import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 
 import { BroadcastChannel, isMainThread, threadId, Worker } from 'node:worker_threads';
 import type { BenchCase, BenchContext, Impl } from '../harness.js';
 import type { Outcome } from '../../ts/index.js';
+import type { StoredRecord } from '../../ts/store/types.js';
 import type { BackendName } from '../../ts/backend/types.js';
 import { loadBackend } from '../../ts/backend/select.js';
 import { OtrPool, type PoolConversation } from '../../ts/pool/index.js';
@@ -53,7 +57,15 @@ const TUNING = {
   ...(process.env.OTR_POOL_IN_FLIGHT ? { maxInFlight: Number(process.env.OTR_POOL_IN_FLIGHT) } : {}),
   ...(process.env.OTR_POOL_BATCH ? { maxBatchCalls: Number(process.env.OTR_POOL_BATCH) } : {}),
   ...(process.env.OTR_POOL_NICE ? { workerNice: Number(process.env.OTR_POOL_NICE) } : {}),
+  ...(process.env.OTR_POOL_OUTSTANDING ? { maxOutstandingCalls: Number(process.env.OTR_POOL_OUTSTANDING) } : {}),
+  ...(process.env.OTR_POOL_CHECKPOINTS ? { checkpoints: process.env.OTR_POOL_CHECKPOINTS as 'records' | 'every-call' | 'manual' } : {}),
 };
+/**
+ * Back-pressure as a bridge applies it (session 6): a session's work is taken in only once `pool.admit()`
+ * says the pool has room (maxOutstandingCalls), as a bridge reads its next socket event only then; what was
+ * taken in runs to its end. OTR_POOL_ADMIT=0 floods instead (every session started at once, as before).
+ */
+const ADMIT = process.env.OTR_POOL_ADMIT !== '0';
 const ENV = new URL(import.meta.url);
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
 
@@ -181,7 +193,7 @@ async function pump(from: PoolConversation, to: PoolConversation, out: Outcome):
 }
 
 /** One op: the fixed batch described above. `k` rotates which sessions redo their DAKE. */
-async function op(sessions: readonly Session[], k: number): Promise<void> {
+async function op(pool: OtrPool, sessions: readonly Session[], k: number): Promise<void> {
   const one = async (s: Session, i: number) => {
     let read = 0;
     if ((i + k) % DAKE_EVERY === 0) {
@@ -201,6 +213,7 @@ async function op(sessions: readonly Session[], k: number): Promise<void> {
   const tasks: Promise<number>[] = [];
   for (let n = 0; n < order.length; n++) {
     if (n > 0 && n % FAN_OUT === 0) await new Promise((r) => setImmediate(r));
+    if (ADMIT) await pool.admit();
     const i = order[n]!;
     tasks.push(one(sessions[i]!, i));
   }
@@ -213,8 +226,12 @@ async function op(sessions: readonly Session[], k: number): Promise<void> {
 const idA = (i: number) => `alice${i}@bridge.example`;
 const idB = (i: number) => `bob${i}@bridge.example`;
 
-/** Makes 2N accounts and N encrypted sessions once; returns every account's bytes. */
-async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
+/** The runs measure the records path unless OTR_POOL_CHECKPOINTS names a whole-account mode. */
+const WHOLE = TUNING.checkpoints !== undefined && TUNING.checkpoints !== 'records';
+type Saved = Map<string, StoredRecord[] | Uint8Array>;
+
+/** Makes 2N accounts and N encrypted sessions once; returns every account's records (or bytes: WHOLE). */
+async function prepare(backend: BackendName): Promise<Saved> {
   const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV });
   try {
     // The pool places each new account on the worker with the fewest, in call order. Made as a0 b0 a1 b1 …,
@@ -230,17 +247,18 @@ async function prepare(backend: BackendName): Promise<Map<string, Uint8Array>> {
         await pump(a, pool.conversation(idB(i), idA(i)), await a.start());
       }),
     );
-    const out = new Map<string, Uint8Array>();
-    for (const id of ids) out.set(id, pool.lastCheckpoint(id)!);
+    const out: Saved = new Map();
+    for (const id of ids) out.set(id, WHOLE ? await pool.checkpoint(id) : pool.lastRecords(id)!);
     return out;
   } finally {
     await pool.close();
   }
 }
 
-async function loaded(workers: number, backend: BackendName, bytes: Map<string, Uint8Array>): Promise<{ pool: OtrPool; sessions: Session[] }> {
+/** A pool of `workers` holding every account, loaded from its records (as a bridge loads from its store). */
+async function loaded(workers: number, backend: BackendName, saved: Saved): Promise<{ pool: OtrPool; sessions: Session[] }> {
   const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV, ...TUNING });
-  await Promise.all([...bytes].map(([id, b]) => pool.loadAccount(id, b)));
+  await Promise.all([...saved].map(([id, s]) => (s instanceof Uint8Array ? pool.loadAccount(id, s) : pool.loadAccountRecords(id, s))));
   const sessions = Array.from({ length: SESSIONS }, (_, i) => ({ a: pool.conversation(idA(i), idB(i)), b: pool.conversation(idB(i), idA(i)) }));
   return { pool, sessions };
 }
@@ -275,8 +293,8 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await probe.calibrate();
       let k = 0;
       // Warm-up: one op each (JIT in the workers), not counted.
-      await op(p1.sessions, k);
-      await op(p2.sessions, k++);
+      await op(p1.pool, p1.sessions, k);
+      await op(p2.pool, p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
       const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
@@ -300,7 +318,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
               if (s.pending > 0) lastBusy[i] = now;
             });
           }, 5);
-          await op(p.sessions, k);
+          await op(p.pool, p.sessions, k);
           const dt = performance.now() - t;
           clearInterval(sampler);
           block[w].tail += t + dt - Math.min(...lastBusy);

@@ -5,7 +5,7 @@
  * blocks on a DAKE, a ratchet step or key generation.
  *
  * Invariants (docs/pool.md has the full contract):
- *   - one home: an account is in exactly one worker; moving or reloading it goes through its serialized bytes;
+ *   - one home: an account is in exactly one worker; moving or reloading it goes through its records (or its serialized bytes);
  *   - order: calls for one account run in the order they were made (one FIFO per worker, and an account's
  *     calls are held while it moves), so a conversation's calls are never reordered;
  *   - no hang: every call settles — with its result, its typed OtrError, or an OtrPoolError (timeout, worker
@@ -13,19 +13,23 @@
  *   - a rejected OtrPoolError call had no effect: its worker's state was replaced by the last checkpoint (crash,
  *     timeout, failed persist) or it never ran.
  *
- * Checkpoints: with `checkpoints: 'every-call'` (the default) each call that may change an account brings back
- * the account's bytes; the call resolves after `onCheckpoint(accountId, bytes)` (if given) resolved, so a host
- * that transmits `toSend` after the promise resolves never sends from a state it has not stored
- * (docs/persistence.md's rule). The pool keeps the last bytes in memory to reload a crashed worker's accounts.
+ * Checkpoints: with `checkpoints: 'records'` (the default) each call brings back the records it changed (an
+ * Outcome's `changed`) and the pool keeps every account's records as its reload point (record-set.ts); the call
+ * resolves after `onRecords(accountId, changes)` (if given) resolved. With 'every-call' (chosen by giving
+ * `onCheckpoint`) each call brings back the whole account's bytes and resolves after `onCheckpoint(accountId,
+ * bytes)`. Either way a host that transmits `toSend` after the promise resolves never sends from a state it
+ * has not stored (docs/persistence.md's rule), and a crashed worker's accounts reload from what the pool kept.
  */
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { OtrArgumentError, OtrDecodeError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
+import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type StoredRecord } from '../store/types.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
+import { RecordSet } from './record-set.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -38,10 +42,27 @@ export interface PoolOptions {
    * `{ random, clock }` for the account (seeded tests, a host's own clock). Default: platform CSPRNG, Date.now.
    */
   environment?: string | URL;
-  /** 'every-call' (default): checkpoint after each call that may change the account. 'manual': only on checkpoint()/unload(). */
-  checkpoints?: 'every-call' | 'manual';
-  /** Called with each checkpoint, in order per account; the call's promise waits for it (store, then transmit). */
+  /**
+   * What the pool keeps to reload an account (a crashed worker, a move, a revert):
+   * - 'records' (the default): the account's records, as a record store would hold them — each call hands back
+   *   only the records it changed (the Outcome's `changed`), so a call costs O(what changed), not a whole
+   *   `serialize()`; `onRecords` sees them.
+   * - 'every-call' (the default when `onCheckpoint` is given): the whole account's bytes after each call that
+   *   may change it; `onCheckpoint` sees them.
+   * - 'manual': only checkpoint(), createAccount() and unload() produce bytes; a crash reverts to the last one.
+   */
+  checkpoints?: 'records' | 'every-call' | 'manual';
+  /**
+   * checkpoints 'every-call' only: called with the whole account's bytes after each call that may change it, in
+   * order per account; the call's promise waits for it (store, then transmit).
+   */
   onCheckpoint?: (accountId: string, bytes: Uint8Array) => void | Promise<void>;
+  /**
+   * checkpoints 'records' only: called with the records each call changed (each at its next generation: the
+   * argument of `RecordStore.commit`), in order per account, only when something changed; the call's promise
+   * waits for it (commit, then transmit). The changes are the same objects as the Outcome's `changed`.
+   */
+  onRecords?: (accountId: string, changes: readonly RecordChange[]) => void | Promise<void>;
   /**
    * Most calls per postMessage (default 8). A batch's results are settled in one stretch of the main thread
    * and none of them leaves the worker before the whole batch ran, so small batches keep both short: a
@@ -61,6 +82,13 @@ export interface PoolOptions {
   maxQueuedCalls?: number;
   /** Characters of message text waiting or running before new calls are refused (default 256 Mi). */
   maxQueuedChars?: number;
+  /**
+   * The host's back-pressure point: `admit()` waits while this many calls are outstanding (submitted and not
+   * settled). Default: twice what the workers' pipelines hold (2 × workers × maxBatchCalls × maxInFlight: 256
+   * with two workers), enough to keep every worker fed. Calls made without `admit()` are not held back (they
+   * count, and `maxQueuedCalls` still refuses beyond its bound).
+   */
+  maxOutstandingCalls?: number;
   /**
    * How much lower than the main thread the workers run (a nice increment, 0–19; Linux only, where a thread
    * can be reniced alone; ignored elsewhere). Default 10: when a worker and the event loop are both ready, the
@@ -89,14 +117,17 @@ export interface PoolStats {
   totalSyncMs: number;
 }
 
+/** An account's reload point: its records ('records') or its whole bytes (the other modes), overwritten in place. */
+type Holder = CheckpointBuffer | RecordSet;
+
 interface AccountEntry {
   readonly id: string;
   slot: WorkerSlot;
   settings: AccountSettings;
-  /** The latest bytes received (what a crashed worker's replacement reloads), overwritten in place. */
-  checkpoint: CheckpointBuffer | undefined;
-  /** The latest bytes onCheckpoint accepted (what a failed persist reverts to); without a hook, `checkpoint` itself. */
-  durable: CheckpointBuffer | undefined;
+  /** The latest state received (what a crashed worker's replacement reloads). */
+  checkpoint: Holder | undefined;
+  /** The latest state the hook accepted (what a failed persist reverts to); without a hook, `checkpoint` itself. */
+  durable: Holder | undefined;
   /** Grows on every revert; results of calls sent under an older epoch are withheld. */
   epoch: number;
   /** Calls made while the account moves between workers; they follow it. */
@@ -109,7 +140,7 @@ interface AccountEntry {
 type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
 
 const DEFAULTS: Resolved = {
-  checkpoints: 'every-call',
+  checkpoints: 'records',
   workerNice: 10,
   maxBatchCalls: 8,
   maxInFlight: 8,
@@ -127,6 +158,11 @@ export class OtrPool {
   private readonly o: Resolved;
   private pending = 0;
   private pendingChars = 0;
+  /** Hosts waiting in admit() (resolvers, in order) and how to refuse each if the pool closes. */
+  private admitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private get maxOutstanding(): number {
+    return this.o.maxOutstandingCalls ?? 2 * this.slots.length * this.o.maxBatchCalls * this.o.maxInFlight;
+  }
   private calls = 0;
   private sync: RecordableHistogram = createHistogram();
   private syncTotal = 0;
@@ -137,7 +173,16 @@ export class OtrPool {
     // An option given as undefined keeps its default.
     const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as PoolOptions;
     this.o = { ...DEFAULTS, ...given };
+    // onCheckpoint's contract is whole-account bytes: giving it (and no mode) chooses the mode that makes them.
+    if (given.checkpoints === undefined && given.onCheckpoint) this.o.checkpoints = 'every-call';
+    this.records = this.o.checkpoints === 'records';
+    this.hook = this.records ? this.o.onRecords : this.o.onCheckpoint;
   }
+
+  /** checkpoints: 'records'. */
+  private readonly records: boolean;
+  /** The persistence hook of the mode (onRecords or onCheckpoint), if any. */
+  private readonly hook: ((accountId: string, x: never) => void | Promise<void>) | undefined;
 
   /** Starts the workers (each loads and self-tests its backend); resolves when all are ready. */
   static async start(options: PoolOptions = {}): Promise<OtrPool> {
@@ -180,6 +225,26 @@ export class OtrPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /**
+   * Resolves when the pool has room for more work: fewer than `maxOutstandingCalls` calls outstanding (at once
+   * if so; otherwise in turn, first come first served, one waiter per call that settles). A host that awaits
+   * it before taking the next event off its transports (reading a socket, dequeuing a job) keeps what it holds
+   * in flight bounded — the messages, calls and results alive at once on this thread, which is what V8 must
+   * copy in each young collection and promotes into long major collections when it grows (docs/pool.md,
+   * "Back-pressure"). A call already admitted may make follow-up calls (the replies a DAKE step produces)
+   * without awaiting again: those finish work already taken in. Rejects only when the pool closes ('closed').
+   */
+  admit(): Promise<void> {
+    if (this.closing) return closedError();
+    if (this.admitWaiters.length === 0 && this.pending < this.maxOutstanding) return RESOLVED;
+    return new Promise<void>((resolve, reject) => this.admitWaiters.push({ resolve, reject }));
+  }
+
+  /** Outstanding calls (submitted, not settled) and hosts waiting in admit(). */
+  get outstanding(): { calls: number; waiting: number } {
+    return { calls: this.pending, waiting: this.admitWaiters.length };
   }
 
   /**
@@ -234,9 +299,10 @@ export class OtrPool {
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
       return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, { chars: copy.length }).then(
         (info) => {
+          // (checkpoints 'records': the worker's snapshot of the records set the holders when it settled.)
           if (!entry.checkpoint) {
             this.keepCheckpoint(entry, copy);
-            if (this.o.onCheckpoint) this.keepDurable(entry, copy); // it came from the host's storage
+            if (this.hook) this.keepDurable(entry, copy); // it came from the host's storage
           }
           copy.fill(0); // kept as a copy in the account's checkpoint buffer
           return info;
@@ -250,27 +316,93 @@ export class OtrPool {
     });
   }
 
+  /**
+   * Brings an account back from its records (checkpoints 'records'): the `account` record and any number of
+   * `conv:<peer>` records, as a record store holds them (`RecordStore.load` / `keys`) or as `lastRecords()`
+   * returned them. The account record must be this account's; conversation records are attached undecoded
+   * and decoded when first used (one that does not decode is refused on use, the others work). Checked here
+   * before anything crosses a thread: shapes (OtrArgumentError), sizes and counts against `limits`
+   * (OtrDecodeError). The records stay the caller's (copied).
+   */
+  loadAccountRecords(accountId: string, records: readonly StoredRecord[], settings: AccountSettings = {}): Promise<AccountInfo> {
+    return this.timed(() => {
+      if (this.closing) return closedError();
+      if (!this.records) return Promise.reject(new OtrStateError("loadAccountRecords needs checkpoints: 'records'"));
+      if (typeof accountId !== 'string' || accountId.length === 0) return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
+      if (this.accounts.has(accountId)) return Promise.reject(new OtrArgumentError('an account with this id is already in the pool'));
+      let s: AccountSettings;
+      try {
+        s = structuredClone({ policy: settings?.policy, limits: settings?.limits });
+      } catch {
+        return Promise.reject(new OtrArgumentError('settings must be plain data'));
+      }
+      let copies: StoredRecord[];
+      try {
+        copies = checkedRecordCopies(records, resolveLimits(s.limits));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const chars = copies.reduce((n, r) => n + r.bytes.length, 0);
+      const kept = new RecordSet(copies);
+      const entry = this.addEntry(accountId, this.leastLoaded(), s);
+      const call: WorkerCall = { op: 'loadRecords', account: accountId, records: copies, settings: s };
+      return this.submit<AccountInfo>(entry, call, { chars, transfer: copies.map((r) => r.bytes.buffer as ArrayBuffer) }).then(
+        (info) => {
+          if (!entry.checkpoint) {
+            entry.checkpoint = kept;
+            entry.durable = this.hook ? RecordSet.from(kept) : kept; // it came from the host's storage
+          } else kept.wipe();
+          return info;
+        },
+        (e) => {
+          kept.wipe();
+          if (!entry.checkpoint) this.removeEntry(entry);
+          throw e;
+        },
+      );
+    });
+  }
+
   /** A handle on the conversation of `accountId` with `peerId`; its methods mirror Conversation's, async. */
   conversation(accountId: string, peerId: string): PoolConversation {
     return new PoolConversation(this, accountId, peerId);
   }
 
-  /** Serializes the account now (in its worker) and returns the bytes; they become its checkpoint. */
+  /**
+   * Serializes the account now (in its worker) and returns the whole account's bytes. With 'every-call' and
+   * 'manual' they become its checkpoint; with 'records' the changes not handed out yet (if any) go to the
+   * account's records (and onRecords) first.
+   */
   checkpoint(accountId: string): Promise<Uint8Array> {
     return this.timed(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
+      if (this.records) return this.submit<Uint8Array>(entry, { op: 'checkpoint', account: accountId });
       return this.submit<void>(entry, { op: 'checkpoint', account: accountId }).then(() => {
         // Gone meanwhile (unloaded, dropped after a failed reload): its holders were zeroed, nothing to copy.
         if (!entry.checkpoint) throw new OtrPoolError('unknown-account', 'the account left the pool before its checkpoint was read', accountId);
-        return entry.checkpoint.copy();
+        return (entry.checkpoint as CheckpointBuffer).copy();
       });
     });
   }
 
-  /** The last checkpoint the pool holds for the account (a copy), if any. */
+  /**
+   * The last whole-account bytes the pool holds for the account (a copy), if any: checkpoints 'every-call' and
+   * 'manual'. With 'records' the pool holds records, not bytes: OtrStateError (use lastRecords(), or
+   * checkpoint() for bytes made now).
+   */
   lastCheckpoint(accountId: string): Uint8Array | undefined {
-    return this.accounts.get(accountId)?.checkpoint?.copy();
+    if (this.records) throw new OtrStateError("the pool keeps records (checkpoints: 'records'): use lastRecords() or checkpoint()");
+    return (this.accounts.get(accountId)?.checkpoint as CheckpointBuffer | undefined)?.copy();
+  }
+
+  /**
+   * The account's records as the pool holds them (checkpoints 'records'): copies, the account record first,
+   * each at its generation — what loadAccountRecords() takes back. Undefined for an unknown account.
+   */
+  lastRecords(accountId: string): StoredRecord[] | undefined {
+    if (!this.records) throw new OtrStateError("the pool keeps whole-account bytes (checkpoints: 'every-call' / 'manual'): use lastCheckpoint()");
+    return (this.accounts.get(accountId)?.checkpoint as RecordSet | undefined)?.records();
   }
 
   /** Removes the account from its worker and the pool; resolves with its bytes (Account.restore or loadAccount). */
@@ -304,6 +436,7 @@ export class OtrPool {
       if (!Number.isInteger(index) || !target) return Promise.reject(new OtrArgumentError('no worker with this index'));
       if (entry.held) return Promise.reject(new OtrStateError('the account is already moving'));
       if (target === entry.slot) return Promise.resolve();
+      if (this.records) return this.moveRecords(entry, target);
       const unload = this.submit<Uint8Array>(entry, { op: 'unload', account: accountId });
       entry.held = [];
       const release = (slot: WorkerSlot) => {
@@ -334,6 +467,35 @@ export class OtrPool {
         },
       );
     });
+  }
+
+  /**
+   * move() with checkpoints 'records': the worker hands out what is pending (as changes, settled like any
+   * call's: kept, and through onRecords) and drops the account; the target loads it from the records.
+   */
+  private moveRecords(entry: AccountEntry, target: WorkerSlot): Promise<void> {
+    const unload = this.submit<undefined>(entry, { op: 'unload', account: entry.id, records: true });
+    entry.held = [];
+    const release = (slot: WorkerSlot) => {
+      const held = entry.held ?? [];
+      entry.held = null;
+      for (const c of held) slot.enqueue(c);
+    };
+    return unload.then(
+      () => {
+        entry.slot.accounts--;
+        target.accounts++;
+        entry.slot = target;
+        target.enqueue(this.reloadCall(entry));
+        release(target);
+      },
+      (e) => {
+        // Refused (a persist failed: the revert already queued the account's reload in its worker) or lost
+        // with its worker (the replacement reloads it): either way it is still at home.
+        release(entry.slot);
+        throw e;
+      },
+    );
   }
 
   /** The index of the worker holding the account, or undefined. */
@@ -381,6 +543,9 @@ export class OtrPool {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    const waiters = this.admitWaiters;
+    this.admitWaiters = [];
+    for (const w of waiters) w.reject(new OtrPoolError('closed', 'the pool is closed'));
     const wait = options.timeoutMs ?? this.o.callTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(this.slots.map((s) => s.drained())), new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
@@ -439,7 +604,7 @@ export class OtrPool {
     return best ?? this.slots[0]!;
   }
 
-  private submit<T>(entry: AccountEntry, call: WorkerCall, o: { chars?: number } = {}): Promise<T> {
+  private submit<T>(entry: AccountEntry, call: WorkerCall, o: { chars?: number; transfer?: ArrayBuffer[] } = {}): Promise<T> {
     const chars = o.chars ?? 0;
     if (this.pending + 1 > this.o.maxQueuedCalls || this.pendingChars + chars > this.o.maxQueuedChars)
       return Promise.reject(new OtrPoolError('overloaded', 'too many calls are waiting; retry later', entry.id));
@@ -451,6 +616,7 @@ export class OtrPool {
     const promise = new Promise<T>((resolve, reject) => {
       c = new SubmittedCall(this.callHost, entry, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
     });
+    if (o.transfer) c.transfer = o.transfer;
     if (entry.held) entry.held.push(c);
     else entry.slot.enqueue(c);
     return promise;
@@ -462,6 +628,8 @@ export class OtrPool {
     release: (chars) => {
       this.pending--;
       this.pendingChars -= chars;
+      // One waiter per call that leaves: the next event a host takes in replaces the call that settled.
+      if (this.admitWaiters.length > 0 && this.pending < this.maxOutstanding) this.admitWaiters.shift()!.resolve();
     },
   };
 
@@ -472,14 +640,19 @@ export class OtrPool {
     }
     // (No closures on this path: it runs once per call.)
     if (isStale(c, entry)) return reject(withheldError(entry));
-    const bytes = r.checkpoint;
-    const hook = this.o.onCheckpoint;
-    if (bytes) this.keepCheckpoint(entry, bytes);
+    if (r.snapshot) this.keepSnapshot(entry, r.snapshot);
+    // What the hook is given: the call's changed records ('records'), or the account's bytes (the other modes).
+    const records = r.records;
+    const bytes: RecordChange[] | Uint8Array | undefined = this.records ? records : r.checkpoint;
+    if (records) this.keepRecords(entry, records);
+    else if (r.checkpoint) this.keepCheckpoint(entry, r.checkpoint);
+    const hook = this.hook;
     if (!hook) {
-      // Copied into the account's checkpoint buffer (durable too without a hook): this transferred buffer is
+      // Copied into the account's holder (durable too without a hook): a transferred whole-account buffer is
       // garbage now, so it dies young instead of being retained until the account's next call (see
-      // checkpoint-buffer.ts). It holds the whole account: zeroed, not left to the collector.
-      bytes?.fill(0);
+      // checkpoint-buffer.ts). It holds the whole account: zeroed, not left to the collector. (Changed records
+      // are the Outcome's `changed`: the caller's.)
+      r.checkpoint?.fill(0);
       return resolve(r.value);
     }
     // With a persistence hook, results are released in call order, each after its checkpoint is stored.
@@ -489,12 +662,15 @@ export class OtrPool {
       if (!bytes) return resolve(r.value);
       try {
         // A store that never answers must not hang the call: past the call's deadline it counts as failed.
-        await deadlineRace(Promise.resolve(hook(entry.id, bytes)), c.deadline - performance.now());
+        await deadlineRace(Promise.resolve(hook(entry.id, bytes as never)), c.deadline - performance.now());
       } catch {
         this.revert(entry);
-        return reject(new OtrPoolError('persist-failed', 'onCheckpoint failed: the outputs were withheld and the account reverted', entry.id));
+        const what = this.records ? 'onRecords' : 'onCheckpoint';
+        return reject(new OtrPoolError('persist-failed', `${what} failed: the outputs were withheld and the account reverted`, entry.id));
       }
-      this.keepDurable(entry, bytes);
+      if (!records) this.keepDurable(entry, bytes as Uint8Array);
+      else if (entry.durable) (entry.durable as RecordSet).apply(records);
+      else entry.durable = new RecordSet(records);
       resolve(r.value);
     });
     entry.tail = step;
@@ -508,7 +684,7 @@ export class OtrPool {
     entry.epoch++;
     // The checkpoint given up is newer than the durable one (keys, ratchets): zeroed, not left to the collector.
     if (entry.checkpoint !== entry.durable) entry.checkpoint?.wipe();
-    entry.checkpoint = entry.durable ? CheckpointBuffer.from(entry.durable) : undefined;
+    entry.checkpoint = entry.durable ? cloneHolder(entry.durable) : undefined;
     // Never stored at all (its creation's checkpoint failed): take it out of its worker and the pool.
     const reload: PendingCall = entry.durable ? this.reloadCall(entry) : this.dropCall(entry);
     if (!entry.durable) this.removeEntry(entry);
@@ -524,14 +700,25 @@ export class OtrPool {
 
   /** A pool-internal load of the account's checkpoint; nobody waits on it (a later call's failure tells). */
   private reloadCall(entry: AccountEntry): PendingCall {
-    // A copy of its own, transferred: the worker restores from it (and may keep views into it).
-    const bytes = entry.checkpoint!.copy();
+    // Copies of its own, transferred: the worker restores from them (and may keep views into them).
+    let call: WorkerCall;
+    let transfer: ArrayBuffer[];
+    const held = entry.checkpoint!;
+    if (held instanceof RecordSet) {
+      const records = held.records();
+      call = { op: 'loadRecords', account: entry.id, records, settings: entry.settings };
+      transfer = records.map((r) => r.bytes.buffer as ArrayBuffer);
+    } else {
+      const bytes = held.copy();
+      call = { op: 'load', account: entry.id, bytes, settings: entry.settings };
+      transfer = [bytes.buffer as ArrayBuffer];
+    }
     return {
-      call: { op: 'load', account: entry.id, bytes, settings: entry.settings },
+      call,
       accountId: entry.id,
       deadline: Infinity,
       chars: 0,
-      transfer: [bytes.buffer as ArrayBuffer],
+      transfer,
       settle: (r) => {
         if (!r.ok) this.removeEntry(entry);
       },
@@ -541,15 +728,36 @@ export class OtrPool {
 
   /** `bytes` (copied) become the account's latest checkpoint; without a hook they are durable at once. */
   private keepCheckpoint(entry: AccountEntry, bytes: Uint8Array): void {
-    if (entry.checkpoint) entry.checkpoint.set(bytes);
+    if (entry.checkpoint) (entry.checkpoint as CheckpointBuffer).set(bytes);
     else entry.checkpoint = new CheckpointBuffer(bytes);
-    if (!this.o.onCheckpoint) entry.durable = entry.checkpoint;
+    if (!this.hook) entry.durable = entry.checkpoint;
   }
 
   /** onCheckpoint stored `bytes` (copied): what a failed persist reverts to. Only with a hook. */
   private keepDurable(entry: AccountEntry, bytes: Uint8Array): void {
-    if (entry.durable && entry.durable !== entry.checkpoint) entry.durable.set(bytes);
+    if (entry.durable && entry.durable !== entry.checkpoint) (entry.durable as CheckpointBuffer).set(bytes);
     else entry.durable = new CheckpointBuffer(bytes);
+  }
+
+  /**
+   * A call's changed records (copied in) move the account's records forward; without a hook they are durable at
+   * once. With a hook, a new account has no durable records until its first ones are stored (a failed first
+   * store drops the account: revert finds no durable state).
+   */
+  private keepRecords(entry: AccountEntry, changes: readonly RecordChange[]): void {
+    if (entry.checkpoint) (entry.checkpoint as RecordSet).apply(changes);
+    else entry.checkpoint = new RecordSet(changes);
+    if (!this.hook) entry.durable = entry.checkpoint;
+  }
+
+  /** Every record of an account loaded from whole bytes (checkpoints 'records'): stored already, so durable too. */
+  private keepSnapshot(entry: AccountEntry, snapshot: readonly StoredRecord[]): void {
+    if (entry.checkpoint !== entry.durable) entry.durable?.wipe();
+    entry.checkpoint?.wipe();
+    const set = new RecordSet(snapshot);
+    entry.checkpoint = set;
+    entry.durable = this.hook ? RecordSet.from(set) : set;
+    for (const r of snapshot) r.bytes.fill(0); // transferred copies of the whole account's state: ours, garbage now
   }
 
   private onSent(c: PendingCall): void {
@@ -605,6 +813,8 @@ interface CallHost {
  */
 class SubmittedCall implements PendingCall {
   epoch?: number;
+  /** Buffers the call hands to the worker (loadAccountRecords' copies), transferred rather than cloned. */
+  transfer?: ArrayBuffer[];
   private done = false;
 
   constructor(
@@ -724,6 +934,38 @@ function dropHolders(e: AccountEntry): void {
   e.durable = undefined;
 }
 
+function cloneHolder(h: Holder): Holder {
+  return h instanceof RecordSet ? RecordSet.from(h) : CheckpointBuffer.from(h);
+}
+
+/**
+ * Copies of records a host hands to loadAccountRecords, checked before they cross a thread (they may come from
+ * a hostile disk): an array of at most limits.maxRecordsPerAccount records; each a { key, generation, bytes }
+ * with a safe non-negative generation and bytes within limits.maxStateBytes; exactly one `account` record;
+ * every other key `conv:<peer>` with a non-empty peer; no key twice. The bytes themselves are the session
+ * layer's to judge (the account record on load, each conversation record when first used).
+ */
+function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxRecordsPerAccount: number; maxStateBytes: number }): StoredRecord[] {
+  if (!Array.isArray(records)) throw new OtrArgumentError('records must be an array');
+  if (records.length > limits.maxRecordsPerAccount) throw new OtrDecodeError(`${records.length} records exceed limits.maxRecordsPerAccount`);
+  const seen = new Set<string>();
+  let account = 0;
+  for (const r of records) {
+    if (r === null || typeof r !== 'object') throw new OtrArgumentError('a record must be an object { key, generation, bytes }');
+    const { key, generation, bytes } = r;
+    if (typeof key !== 'string') throw new OtrArgumentError('record key must be a string');
+    if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrArgumentError('record generation must be a non-negative integer');
+    if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError('record bytes must be a Uint8Array');
+    if (bytes.length > limits.maxStateBytes) throw new OtrDecodeError(`record of ${bytes.length} bytes exceeds the limit`);
+    if (key === ACCOUNT_RECORD) account++;
+    else if (!key.startsWith(CONVERSATION_RECORD_PREFIX) || key.length === CONVERSATION_RECORD_PREFIX.length) throw new OtrArgumentError('record key must be account or conv:<peer>');
+    if (seen.has(key)) throw new OtrArgumentError('a record key appears twice');
+    seen.add(key);
+  }
+  if (account !== 1) throw new OtrArgumentError('the records must hold the account record');
+  return records.map((r) => ({ key: r.key, generation: r.generation, bytes: r.bytes.slice() }));
+}
+
 /** The call was sent before the account's last revert: its result must be withheld. */
 function isStale(c: PendingCall, entry: AccountEntry): boolean {
   return (c.epoch ?? 0) < entry.epoch;
@@ -741,6 +983,8 @@ function deadlineRace<T>(p: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
+
+const RESOLVED = Promise.resolve();
 
 function closedError(): Promise<never> {
   return Promise.reject(new OtrPoolError('closed', 'the pool is closed'));
@@ -762,9 +1006,15 @@ function checkOptions(o: PoolOptions): PoolOptions {
   posInt(o.callTimeoutMs, 'callTimeoutMs');
   posInt(o.maxQueuedCalls, 'maxQueuedCalls');
   posInt(o.maxQueuedChars, 'maxQueuedChars');
+  posInt(o.maxOutstandingCalls, 'maxOutstandingCalls');
   if (o.workerNice !== undefined && (!Number.isInteger(o.workerNice) || o.workerNice < 0 || o.workerNice > 19)) throw new OtrArgumentError('workerNice must be an integer from 0 to 19');
   if (o.maxRestarts !== undefined && (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0)) throw new OtrArgumentError('maxRestarts must be an integer >= 0');
-  if (o.checkpoints !== undefined && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'every-call' or 'manual'");
+  if (o.checkpoints !== undefined && o.checkpoints !== 'records' && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'records', 'every-call' or 'manual'");
   if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') throw new OtrArgumentError('onCheckpoint must be a function');
+  if (o.onRecords !== undefined && typeof o.onRecords !== 'function') throw new OtrArgumentError('onRecords must be a function');
+  // Each hook has its mode: whole-account bytes (onCheckpoint) or changed records (onRecords), never both.
+  if (o.onCheckpoint && o.onRecords) throw new OtrArgumentError('give onCheckpoint (whole-account bytes) or onRecords (changed records), not both');
+  if (o.onCheckpoint && o.checkpoints === 'records') throw new OtrArgumentError("onCheckpoint receives whole-account bytes: use checkpoints 'every-call', or onRecords");
+  if (o.onRecords && o.checkpoints !== undefined && o.checkpoints !== 'records') throw new OtrArgumentError("onRecords needs checkpoints: 'records'");
   return o;
 }

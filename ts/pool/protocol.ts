@@ -9,6 +9,7 @@
  */
 import { OtrError, type AccountOptions, type BackendName, type Limits, type Policy } from '../index.js';
 import { otrErrorFromWire, otrErrorToWire, type WireError } from '../store/wire-error.js';
+import type { RecordChange, StoredRecord } from '../store/types.js';
 
 /** The conversation methods a worker runs, with the arguments of Conversation's method of the same name. */
 export type ConversationMethod =
@@ -37,7 +38,10 @@ export type CreateOptions = Omit<AccountOptions, 'backend' | 'random' | 'clock' 
 export type WorkerCall =
   | { op: 'create'; account: string; options: CreateOptions }
   | { op: 'load'; account: string; bytes: Uint8Array; settings: AccountSettings }
-  | { op: 'unload'; account: string }
+  /** An account from its records (checkpoints: 'records': a reload, or the host's loadAccountRecords). */
+  | { op: 'loadRecords'; account: string; records: StoredRecord[]; settings: AccountSettings }
+  /** `records`: hand out what is pending as changes and drop the account (a move); else resolve with its bytes. */
+  | { op: 'unload'; account: string; records?: boolean }
   | { op: 'checkpoint'; account: string }
   | { op: 'conv'; account: string; peer: string; method: ConversationMethod; args: unknown[] };
 
@@ -50,7 +54,19 @@ export interface BatchRequest {
 export type { WireError };
 
 export type CallResult =
-  | { ok: true; value: unknown; checkpoint?: Uint8Array }
+  | {
+      ok: true;
+      value: unknown;
+      /** checkpoints 'every-call' / 'manual': the account's bytes after the call (transferred). */
+      checkpoint?: Uint8Array;
+      /**
+       * checkpoints 'records': the records the call changed, each at its next generation (bytes transferred).
+       * For a conversation call this is the Outcome's own `changed` array (one object after the clone).
+       */
+      records?: RecordChange[];
+      /** checkpoints 'records', a load of whole-account bytes: every record as loaded (no change: already stored). */
+      snapshot?: StoredRecord[];
+    }
   | { ok: false; error: WireError };
 
 export interface BatchReply {
@@ -73,8 +89,11 @@ export interface WorkerConfig {
   backend: BackendName | 'auto';
   /** URL of the host's environment module (random and clock per account), if any. */
   environment?: string;
-  /** 'every-call': serialize after each call that may change the account; 'manual': only when asked. */
-  checkpoints: 'every-call' | 'manual';
+  /**
+   * 'records': hand back the records each call changed (no serialize per call); 'every-call': serialize after
+   * each call that may change the account; 'manual': only when asked.
+   */
+  checkpoints: 'records' | 'every-call' | 'manual';
   /** Nice increment for the worker thread itself (Linux only; 0: leave it alone). See pool.ts, workerNice. */
   nice: number;
 }

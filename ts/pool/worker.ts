@@ -3,11 +3,14 @@
  * accounts the pool placed on it. It runs each batch of calls synchronously, in order, and answers with one
  * message, so calls for one account run in exactly the order the main thread submitted them.
  *
- * Checkpoints. After every call that may change an account (mode 'every-call'), the account is serialized
- * and the bytes go back with the result; the main thread keeps them as the state to reload from if this
- * thread dies. The worker also keeps the last checkpoint of each account: when a call throws something that
- * is not an OtrError (a bug, so the state may be half-changed), the account is rebuilt from it here — the
- * same revert the main thread would do after a crash.
+ * Checkpoints. With 'records' (the default) each call hands back the records it changed — a conversation
+ * call's Outcome already lists them in `changed`; the buffers are transferred, not copied — and the main
+ * thread keeps them as the account's reload point (ts/pool/record-set.ts): no `serialize()` per call, O(what
+ * changed) per call on both threads. With 'every-call' the account is serialized after every call that may
+ * change it and the whole bytes go back instead (the older path, for hosts whose onCheckpoint wants bytes).
+ * The worker also keeps its own copy of the reload point of each account: when a call throws something that is
+ * not an OtrError (a bug, so the state may be half-changed), the account is rebuilt from it here — the same
+ * revert the main thread would do after a crash.
  *
  * Environment. Randomness and time are the library's injection points; a thread cannot receive functions,
  * so the host may name a module (`environment` in the pool options) whose `environment(accountId)` returns
@@ -15,9 +18,12 @@
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Account, init, OtrArgumentError, type BackendName, type Conversation, type RandomSource } from '../index.js';
+import { Account, init, OtrArgumentError, type BackendName, type Conversation, type Outcome, type RandomSource } from '../index.js';
 import { equalBytes, utf8, wipe } from '../bytes.js';
+import { ACCOUNT_RECORD } from '../store/types.js';
+import type { RecordChange, StoredRecord } from '../store/types.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
+import { RecordSet } from './record-set.js';
 import {
   toWireError,
   type AccountInfo,
@@ -37,8 +43,10 @@ export interface PoolEnvironment {
 interface Held {
   account: Account;
   settings: AccountSettings;
-  /** The bytes this account was last checkpointed as (what a revert goes back to), overwritten in place. */
-  checkpoint: CheckpointBuffer;
+  /** 'every-call' / 'manual': the bytes this account was last checkpointed as (what a revert goes back to), overwritten in place. */
+  checkpoint: CheckpointBuffer | undefined;
+  /** 'records': the records as last handed out or loaded (what a revert goes back to), each overwritten in place. */
+  records: RecordSet | undefined;
   /**
    * The bytes the account was restored from (a load's, or a revert's copy), if it was: kept while the account
    * lives (restore may keep views into its input) and zeroed when it goes, as the whole account they are.
@@ -48,12 +56,14 @@ interface Held {
 
 /** Zeroes what a departing account leaves in this worker: its checkpoint holder and its restore input. */
 function letGo(h: Held): void {
-  h.checkpoint.wipe();
+  h.checkpoint?.wipe();
+  h.records?.wipe();
   if (h.input) wipe(h.input);
   h.input = undefined;
 }
 
 const config = workerData as WorkerConfig;
+const RECORDS = config.checkpoints === 'records';
 const port = parentPort;
 if (!port) throw new Error('otr4/pool: worker.js runs only as a worker thread');
 
@@ -103,6 +113,29 @@ function restore(id: string, bytes: Uint8Array, settings: AccountSettings): Acco
   return a;
 }
 
+/**
+ * An account from its records: `Account.fromRecord` on the account record, `attachRecord` on each conversation
+ * record (decoded when first used). Returns the account and the copy of the account record it was built on
+ * (restore may keep views into it: kept while the account lives, zeroed when it goes). The records' own bytes
+ * stay the caller's.
+ */
+function fromRecords(id: string, records: readonly StoredRecord[], settings: AccountSettings): { account: Account; input: Uint8Array } {
+  if (!Array.isArray(records)) throw new OtrArgumentError('records must be an array');
+  let own: StoredRecord | undefined;
+  for (const r of records) if (r && r.key === ACCOUNT_RECORD) own = r;
+  if (!own || !(own.bytes instanceof Uint8Array)) throw new OtrArgumentError('the records hold no account record');
+  const input = own.bytes.slice();
+  try {
+    const a = Account.fromRecord({ bytes: input, generation: own.generation }, { ...settings, ...injected(id) });
+    if (!equalBytes(a.accountId, utf8(id))) throw new OtrArgumentError('the state is of another account than the id it was loaded under');
+    for (const r of records) if (r.key !== ACCOUNT_RECORD) a.attachRecord(r);
+    return { account: a, input };
+  } catch (e) {
+    wipe(input);
+    throw e;
+  }
+}
+
 function conversationInfo(c: Conversation): ConversationInfo {
   return { state: c.state, version: c.version, ssid: c.ssid, peerFingerprint: c.peerFingerprint, instanceTags: c.instanceTags, currentInstance: c.currentInstance };
 }
@@ -139,15 +172,31 @@ function runConversation(c: Conversation, method: string, args: unknown[]): unkn
   }
 }
 
-/** Runs one call; `mutates` says whether the account may have changed (so a checkpoint is due). */
-function run(call: WorkerCall): { value: unknown; mutates: boolean } {
+/** What a call did: its value; whether the account may have changed (a whole-bytes checkpoint is due); records. */
+interface Ran {
+  value: unknown;
+  mutates: boolean;
+  /** 'records': the records the call changed, at their next generations. */
+  records?: RecordChange[] | undefined;
+  /** 'records': every record as loaded (a load of whole bytes). */
+  snapshot?: StoredRecord[];
+}
+
+/** Runs one call. */
+function run(call: WorkerCall): Ran {
   switch (call.op) {
     case 'create': {
       if (accounts.has(call.account)) throw new OtrArgumentError('account already in this worker');
       const { accountId, policy, limits, ...rest } = call.options;
       const a = Account.create({ ...rest, accountId, policy, limits, ...injected(accountId) });
+      if (RECORDS) {
+        // The new account's record (generation 1): until the main thread holds it, a crash would lose the keys.
+        const records = a.changes();
+        accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: undefined, records: new RecordSet(records), input: undefined });
+        return { value: info(accountId, a), mutates: false, records };
+      }
       const bytes = a.serialize();
-      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes), input: undefined });
+      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes), records: undefined, input: undefined });
       wipe(bytes);
       return { value: info(accountId, a), mutates: true };
     }
@@ -160,41 +209,115 @@ function run(call: WorkerCall): { value: unknown; mutates: boolean } {
         throw e;
       }
       const replaced = accounts.get(call.account); // a reload over the account (the pool reverting it)
-      // A copy: the restored account may keep views into call.bytes (attached records).
-      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes), input: call.bytes });
+      // The restored account may keep views into call.bytes (attached records): kept as its input.
+      if (RECORDS) {
+        const snapshot = a.records();
+        accounts.set(call.account, { account: a, settings: call.settings, checkpoint: undefined, records: new RecordSet(snapshot), input: call.bytes });
+        if (replaced) letGo(replaced);
+        return { value: info(call.account, a), mutates: false, snapshot };
+      }
+      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes), records: undefined, input: call.bytes });
       if (replaced) letGo(replaced);
       return { value: info(call.account, a), mutates: false };
     }
+    case 'loadRecords': {
+      let built: { account: Account; input: Uint8Array };
+      try {
+        built = fromRecords(call.account, call.records, call.settings);
+      } catch (e) {
+        wipeRecords(call.records);
+        throw e;
+      }
+      const replaced = accounts.get(call.account);
+      accounts.set(call.account, { account: built.account, settings: call.settings, checkpoint: undefined, records: new RecordSet(call.records), input: built.input });
+      wipeRecords(call.records); // copied: into the account (attached records, its input) and into our reload point
+      if (replaced) letGo(replaced);
+      return { value: info(call.account, built.account), mutates: false };
+    }
     case 'unload': {
       const h = held(call.account);
-      const bytes = h.account.serialize();
+      // A move: what is not handed out yet (a call that threw after changing state) goes out as changes, so
+      // the records the account is rebuilt from elsewhere are complete.
+      const records = call.records ? h.account.changes() : undefined;
+      const bytes = call.records ? undefined : h.account.serialize();
       accounts.delete(call.account);
       letGo(h);
-      return { value: bytes, mutates: false };
+      return { value: bytes, mutates: false, records };
     }
-    case 'checkpoint':
-      held(call.account);
-      return { value: undefined, mutates: true };
+    case 'checkpoint': {
+      const h = held(call.account);
+      if (!RECORDS) return { value: undefined, mutates: true };
+      return { value: h.account.serialize(), mutates: false, records: h.account.changes() };
+    }
     case 'conv': {
       const h = held(call.account);
       if (typeof call.peer !== 'string' || typeof call.method !== 'string' || !Array.isArray(call.args)) throw new OtrArgumentError('malformed call');
       const value = runConversation(h.account.conversation(call.peer), call.method, call.args);
-      return { value, mutates: call.method !== 'info' };
+      if (!RECORDS || call.method === 'info') return { value, mutates: call.method !== 'info' };
+      // setPolicy changes the conversation's record (its per-peer policy) but is not a call that reports
+      // changes (records.ts): every live record is written again, at its next generation. Rare, O(conversations).
+      const records = call.method === 'setPolicy' ? h.account.changes({ all: true }) : (value as Outcome).changed;
+      return { value, mutates: true, records };
     }
     default:
       throw new OtrArgumentError('unknown pool operation');
   }
 }
 
-function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
+function wipeRecords(records: unknown): void {
+  if (!Array.isArray(records)) return;
+  for (const r of records) if (r && (r as StoredRecord).bytes instanceof Uint8Array) wipe((r as StoredRecord).bytes);
+}
+
+/**
+ * Lists each record's buffer for transfer (no copy to the main thread). A buffer shared with anything else
+ * (a view into a larger one) is replaced by its own copy first: a transfer detaches the whole ArrayBuffer.
+ */
+function transferRecords(records: readonly (RecordChange | StoredRecord)[], transfer: ArrayBuffer[], seen: Set<ArrayBuffer>): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]! as { bytes: Uint8Array | null };
+    const b = r.bytes;
+    if (!b) continue;
+    if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength || seen.has(b.buffer as ArrayBuffer)) r.bytes = b.slice();
+    seen.add(r.bytes!.buffer as ArrayBuffer);
+    transfer.push(r.bytes!.buffer as ArrayBuffer);
+  }
+}
+
+function runOne(call: WorkerCall, transfer: ArrayBuffer[], seen: Set<ArrayBuffer>): CallResult {
   try {
-    const { value, mutates } = run(call);
+    const { value, mutates, records, snapshot } = run(call);
     const h = accounts.get(call.account);
+    if (RECORDS) {
+      if (records && records.length > 0) {
+        // 'create' keeps them already; any other call moves our reload point forward (copied in, in place).
+        if (h && call.op !== 'create') h.records?.apply(records);
+        transferRecords(records, transfer, seen);
+      }
+      if (snapshot) transferRecords(snapshot, transfer, seen);
+      // unload / checkpoint: the whole account's bytes, fresh from serialize(), transferred (a view is copied first).
+      let v = value;
+      if (v instanceof Uint8Array) {
+        if (v.byteOffset !== 0 || v.byteLength !== v.buffer.byteLength || seen.has(v.buffer as ArrayBuffer)) {
+          v = v.slice();
+          wipe(value as Uint8Array); // the account's secrets: not left behind in the view we did not send
+        }
+        seen.add((v as Uint8Array).buffer as ArrayBuffer);
+        transfer.push((v as Uint8Array).buffer as ArrayBuffer);
+      }
+      const out: CallResult = { ok: true, value: v };
+      if (records && records.length > 0) out.records = records;
+      if (snapshot) out.snapshot = snapshot;
+      return out;
+    }
+    // A conversation's Outcome lists the records it changed: their buffers are fresh, transferred not cloned.
+    const changed = (value as Outcome | undefined)?.changed;
+    if (call.op === 'conv' && Array.isArray(changed)) transferRecords(changed, transfer, seen);
     // 'create' always checkpoints: until the main thread holds bytes, a crash would lose the new keys.
     if (h && mutates && (config.checkpoints === 'every-call' || call.op === 'create' || call.op === 'checkpoint')) {
       // 'create' serialized already (its checkpoint buffer holds it); the copy that leaves is made from it.
-      const bytes = call.op === 'create' ? h.checkpoint.copy() : h.account.serialize();
-      if (call.op !== 'create') h.checkpoint.set(bytes);
+      const bytes = call.op === 'create' ? h.checkpoint!.copy() : h.account.serialize();
+      if (call.op !== 'create') h.checkpoint!.set(bytes);
       // Ours stays in the account's checkpoint buffer (for local reverts); these bytes are fresh (encodeState
       // copies out of its writer) and go to the main thread transferred, not cloned, so they die young here.
       const out = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
@@ -210,19 +333,34 @@ function runOne(call: WorkerCall, transfer: ArrayBuffer[]): CallResult {
   }
 }
 
-/** After a non-OtrError the account's state is suspect: rebuild it from its last checkpoint. */
+/** After a non-OtrError the account's state is suspect: rebuild it from its last reload point. */
 function revert(id: string): void {
   const h = accounts.get(id);
   if (!h) return;
   const before = h.input;
-  const bytes = h.checkpoint.copy(); // restore may keep views into its input: never our buffer itself
   try {
-    h.account = restore(id, bytes, h.settings);
-    h.input = bytes;
+    if (h.records) {
+      const records = h.records.records(); // fresh copies: fromRecords copies what it keeps
+      try {
+        const built = fromRecords(id, records, h.settings);
+        h.account = built.account;
+        h.input = built.input;
+      } finally {
+        wipeRecords(records);
+      }
+    } else {
+      const bytes = h.checkpoint!.copy(); // restore may keep views into its input: never our buffer itself
+      try {
+        h.account = restore(id, bytes, h.settings);
+        h.input = bytes;
+      } catch (e) {
+        wipe(bytes);
+        throw e;
+      }
+    }
   } catch {
-    wipe(bytes);
     letGo(h);
-    accounts.delete(id); // cannot happen for bytes we produced; if it does, the main thread's reload decides
+    accounts.delete(id); // cannot happen for state we produced; if it does, the main thread's reload decides
   }
   if (before) wipe(before); // the suspect account built on it is dropped
 }
@@ -230,7 +368,8 @@ function revert(id: string): void {
 port.on('message', (m: BatchRequest) => {
   if (!m || m.kind !== 'batch' || !Array.isArray(m.calls)) return;
   const transfer: ArrayBuffer[] = [];
-  const results = m.calls.map((c) => runOne(c, transfer));
+  const seen = new Set<ArrayBuffer>();
+  const results = m.calls.map((c) => runOne(c, transfer, seen));
   try {
     port.postMessage({ kind: 'result', id: m.id, results }, transfer);
   } catch {

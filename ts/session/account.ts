@@ -40,8 +40,8 @@ import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { Conversation } from './conversation.js';
 import type { Outcome } from './events.js';
-import { ACCOUNT_RECORD, conversationKey, peerOfKey, RecordBook } from './records.js';
-import type { RecordChange } from '../store/types.js';
+import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
+import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
@@ -409,6 +409,27 @@ export class Account implements ConversationHost {
       for (const c of this.conversations.values()) this.book.touch(c, true);
     }
     return this.book.flush([]);
+  }
+
+  /**
+   * Every record of the account as it stands now — the account record, each live conversation's record, each
+   * attached (undecoded) record as attached — each at the generation last handed out or loaded. A snapshot:
+   * nothing is handed out and no generation moves (`changes()` is what hands out). `Account.fromRecord` and
+   * `attachRecord` on these rebuild the account (the worker pool reloads accounts this way). Fresh copies, the
+   * caller's to keep or wipe. A live conversation with changes not handed out yet is written as it is now, at
+   * its last generation: those changes still go with the next `changes()` or outcome.
+   */
+  records(): StoredRecord[] {
+    const out: StoredRecord[] = [{ key: ACCOUNT_RECORD, generation: this.book.generation(ACCOUNT_RECORD), bytes: this.encode(false, false) }];
+    for (const [peer, c] of this.conversations) {
+      const key = conversationKey(peer);
+      out.push({ key, generation: this.book.generation(key), bytes: conversationRecord(c) });
+    }
+    for (const peer of this.book.dormantPeers) {
+      const key = conversationKey(peer);
+      out.push({ key, generation: this.book.generation(key), bytes: this.book.dormantBytes(peer)!.slice() });
+    }
+    return out;
   }
 
   /**

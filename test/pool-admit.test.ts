@@ -1,0 +1,77 @@
+/**
+ * The pool's back-pressure point for hosts: `admit()` resolves at once while fewer than maxOutstandingCalls
+ * calls are outstanding, otherwise waits — first come, first served, one waiter per call that settles — and
+ * rejects ('closed') when the pool closes. A host awaiting it before taking in new work never has more than
+ * the bound in flight.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { OtrArgumentError } from '../ts/index.js';
+import { OtrPool, OtrPoolError } from '../ts/pool/index.js';
+
+const ENV = new URL('./helpers/pool-env.js', import.meta.url);
+
+const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+test('admit() waits while the bound is reached, in order, one waiter per settled call; close() refuses the waiting', async () => {
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, maxOutstandingCalls: 2 });
+  try {
+    await pool.createAccount({ accountId: 'a', dsaKey: null });
+    const c = pool.conversation('a', 'b');
+    await pool.admit(); // nothing outstanding: at once
+    const calls = [c.info(), c.info()];
+    assert.equal(pool.outstanding, { calls: 2, waiting: 0 });
+    const order: number[] = [];
+    const w1 = pool.admit().then(() => order.push(1));
+    const w2 = pool.admit().then(() => order.push(2));
+    assert.not.ok(await settledYet(w1), 'the bound is reached: the host waits');
+    assert.is(pool.outstanding.waiting, 2);
+    await Promise.all(calls);
+    await w1;
+    await w2;
+    assert.equal(order, [1, 2], 'first come, first served');
+    // A host that always admits first never has more than the bound outstanding.
+    let peak = 0;
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      await pool.admit();
+      work.push(c.info());
+      peak = Math.max(peak, pool.outstanding.calls);
+    }
+    await Promise.all(work);
+    assert.ok(peak <= 2, `peak ${peak}`);
+    // Waiting when the pool closes: refused, not left hanging.
+    const busy = [c.info(), c.info()];
+    const late = pool.admit().then(
+      () => 'admitted',
+      (e: unknown) => e,
+    );
+    await pool.close();
+    await Promise.allSettled(busy);
+    const e = await late;
+    assert.ok(e instanceof OtrPoolError && e.reason === 'closed', String(e));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('maxOutstandingCalls must be a positive integer', async () => {
+  for (const v of [0, -1, 1.5, 'x']) {
+    try {
+      await OtrPool.start({ workers: 1, maxOutstandingCalls: v as number });
+      assert.unreachable('accepted');
+    } catch (e) {
+      assert.ok(e instanceof OtrArgumentError);
+    }
+  }
+});
+
+test.run();
