@@ -189,6 +189,9 @@ export function joinTextPlaintext(text: string, tlvs: readonly Tlv[], padBlock: 
   if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
   // UTF-8 has a zero byte only for U+0000, so this is joinPlaintext's NUL check on the encoded bytes.
   if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
+  // paddingTlv's own check, made before the text is encoded into the shared buffer: refused there, after the
+  // encoding, the text would stay in the buffer (and NaN would even pass the size bound below).
+  if (!Number.isInteger(padBlock) || padBlock < 0 || padBlock > TLV_MAX_VALUE_BYTES) throw new OtrArgumentError('bad padding block');
   let tlvBytes = 0;
   for (const t of tlvs) {
     checkTlv(t);
