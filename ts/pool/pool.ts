@@ -160,6 +160,13 @@ export class OtrPool {
   private pendingChars = 0;
   /** Hosts waiting in admit() (resolvers, in order) and how to refuse each if the pool closes. */
   private admitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /**
+   * admit() answers given this turn whose call has not been submitted yet. Counted against the bound so that
+   * hosts admitted together cannot all pass it, and dropped at the end of the turn (a host that was admitted
+   * but made no call gives its room back: otherwise the waiters behind it would hang on an idle pool).
+   */
+  private granted = 0;
+  private grantSweepDue = false;
   private get maxOutstanding(): number {
     return this.o.maxOutstandingCalls ?? 2 * this.slots.length * this.o.maxBatchCalls * this.o.maxInFlight;
   }
@@ -238,8 +245,31 @@ export class OtrPool {
    */
   admit(): Promise<void> {
     if (this.closing) return closedError();
-    if (this.admitWaiters.length === 0 && this.pending < this.maxOutstanding) return RESOLVED;
+    if (this.admitWaiters.length === 0 && this.pending + this.granted < this.maxOutstanding) {
+      this.grant();
+      return RESOLVED;
+    }
     return new Promise<void>((resolve, reject) => this.admitWaiters.push({ resolve, reject }));
+  }
+
+  /** Counts one admit() answer until its call is submitted or the turn ends. */
+  private grant(): void {
+    this.granted++;
+    if (this.grantSweepDue) return;
+    this.grantSweepDue = true;
+    setImmediate(() => {
+      this.grantSweepDue = false;
+      this.granted = 0; // unused answers give their room back
+      this.admitWaiting();
+    });
+  }
+
+  /** Admits waiters, first come first served, while there is room. */
+  private admitWaiting(): void {
+    while (!this.closing && this.admitWaiters.length > 0 && this.pending + this.granted < this.maxOutstanding) {
+      this.grant();
+      this.admitWaiters.shift()!.resolve();
+    }
   }
 
   /** Outstanding calls (submitted, not settled) and hosts waiting in admit(). */
@@ -610,6 +640,7 @@ export class OtrPool {
       return Promise.reject(new OtrPoolError('overloaded', 'too many calls are waiting; retry later', entry.id));
     if (entry.slot.dead) return Promise.reject(new OtrPoolError('worker-start', 'the worker holding this account could not be restarted', entry.id));
     this.pending++;
+    if (this.granted > 0) this.granted--; // an admitted host's call: its answer now counts as the call
     this.pendingChars += chars;
     this.calls++;
     let c!: SubmittedCall;
@@ -629,7 +660,7 @@ export class OtrPool {
       this.pending--;
       this.pendingChars -= chars;
       // One waiter per call that leaves: the next event a host takes in replaces the call that settled.
-      if (this.admitWaiters.length > 0 && this.pending < this.maxOutstanding) this.admitWaiters.shift()!.resolve();
+      this.admitWaiting();
     },
   };
 
