@@ -81,17 +81,28 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
     }
   }
 
+  /** After a throw between loading the key and the call that wipes it: every key and the data area zeroed. */
+  function abandon(n: number): void {
+    wipeKeys();
+    mem.fill(0, data, data + Math.min(Math.max(n, 0), dataMax));
+  }
+
   return {
     name: 'wasm',
     encryptInto(key, nonce, aad, plain, out) {
       const n = plain.length;
       if (out.length !== n + TAG_BYTES) throw new Error('XChaCha20-Poly1305: wrong output length');
       if (n > dataMax || aad.length > aadMax) return fallback.encryptInto(key, nonce, aad, plain, out);
-      load(key, nonce, aad);
-      if (simd !== undefined && n <= simdMax) sealSimd(simd, aad.length, plain);
-      else {
-        mem.set(plain, data);
-        seal(aad.length, n);
+      try {
+        load(key, nonce, aad);
+        if (simd !== undefined && n <= simdMax) sealSimd(simd, aad.length, plain);
+        else {
+          mem.set(plain, data);
+          seal(aad.length, n);
+        }
+      } catch (e) {
+        abandon(n); // a copy that threw (a detached AAD or record) after the key went in
+        throw e;
       }
       // The data area now holds ciphertext only (public): nothing secret is left to wipe.
       out.set(mem.subarray(data, data + n));
@@ -101,10 +112,17 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
       const n = sealed.length - TAG_BYTES;
       if (n < 0) throw new Error('XChaCha20-Poly1305: shorter than a tag');
       if (n > dataMax || aad.length > aadMax) return fallback.decrypt(key, nonce, aad, sealed);
-      load(key, nonce, aad);
-      mem.set(sealed.subarray(n), area + TAG);
-      mem.set(sealed.subarray(0, n), data);
-      if (open(aad.length, n) !== 1) throw new Error('XChaCha20-Poly1305: invalid tag'); // the key is wiped already
+      let opened: number;
+      try {
+        load(key, nonce, aad);
+        mem.set(sealed.subarray(n), area + TAG);
+        mem.set(sealed.subarray(0, n), data);
+        opened = open(aad.length, n);
+      } catch (e) {
+        abandon(n);
+        throw e;
+      }
+      if (opened !== 1) throw new Error('XChaCha20-Poly1305: invalid tag'); // the key is wiped already
       const plain = mem.slice(data, data + n);
       mem.fill(0, data, data + n);
       return plain;
