@@ -687,21 +687,31 @@ export class OtrPool {
       return resolve(r.value);
     }
     // With a persistence hook, results are released in call order, each after its checkpoint is stored.
+    // What becomes durable is copied before the hook sees the changes: they are the host's (the Outcome's
+    // `changed`), which it may wipe or reuse once stored, and the pool reverts to its durable copy.
+    const staged = records ? stagedCopy(records) : undefined;
     const prev = entry.tail ?? Promise.resolve();
     const step = prev.then(async () => {
-      if (isStale(c, entry)) return reject(withheldError(entry));
+      if (isStale(c, entry)) {
+        if (staged) wipeStaged(staged);
+        return reject(withheldError(entry));
+      }
       if (!bytes) return resolve(r.value);
       try {
         // A store that never answers must not hang the call: past the call's deadline it counts as failed.
         await deadlineRace(Promise.resolve(hook(entry.id, bytes as never)), c.deadline - performance.now());
       } catch {
+        if (staged) wipeStaged(staged);
         this.revert(entry);
         const what = this.records ? 'onRecords' : 'onCheckpoint';
         return reject(new OtrPoolError('persist-failed', `${what} failed: the outputs were withheld and the account reverted`, entry.id));
       }
-      if (!records) this.keepDurable(entry, bytes as Uint8Array);
-      else if (entry.durable) (entry.durable as RecordSet).apply(records);
-      else entry.durable = new RecordSet(records);
+      if (!staged) this.keepDurable(entry, bytes as Uint8Array);
+      else {
+        if (entry.durable) (entry.durable as RecordSet).apply(staged);
+        else entry.durable = new RecordSet(staged);
+        wipeStaged(staged);
+      }
       resolve(r.value);
     });
     entry.tail = step;
@@ -995,6 +1005,15 @@ function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxReco
   }
   if (account !== 1) throw new OtrArgumentError('the records must hold the account record');
   return records.map((r) => ({ key: r.key, generation: r.generation, bytes: r.bytes.slice() }));
+}
+
+/** Copies of a call's changed records, for the durable set once the host's hook has stored them. */
+function stagedCopy(changes: readonly RecordChange[]): RecordChange[] {
+  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : c.bytes.slice() }));
+}
+
+function wipeStaged(staged: readonly RecordChange[]): void {
+  for (const c of staged) c.bytes?.fill(0);
 }
 
 /** The call was sent before the account's last revert: its result must be withheld. */

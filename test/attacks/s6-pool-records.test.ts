@@ -1,0 +1,121 @@
+/**
+ * Review of session 6's pool records (checkpoints 'records'): the host's hook and its records are not to be
+ * trusted with the pool's own copy. A hook that wipes the changes once stored (the records are the Outcome's
+ * `changed`, the host's to keep or wipe) must not wipe what the pool reverts to; records handed to
+ * loadAccountRecords that change between the check and the copy (getters) must not pass the checks.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { OtrArgumentError, type Outcome } from '../../ts/index.js';
+import { OtrPool, OtrPoolError, type PoolConversation, type PoolOptions } from '../../ts/pool/index.js';
+import { MemoryStore } from '../../ts/store/memory.js';
+import type { StoredRecord } from '../../ts/store/types.js';
+
+const ENV = new URL('../helpers/pool-env.js', import.meta.url);
+const A = 'alice@example.org';
+const B = 'bob@example.org';
+
+async function pump(from: PoolConversation, to: PoolConversation, out: Outcome): Promise<void> {
+  let queue = out.toSend.map((t) => [to, t] as const);
+  while (queue.length) {
+    const next: (readonly [PoolConversation, string])[] = [];
+    for (const [dst, text] of queue) for (const t of (await dst.receive(text)).toSend) next.push([dst === to ? from : to, t]);
+    queue = next;
+  }
+}
+
+async function setup(o: PoolOptions = {}) {
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, ...o });
+  await pool.createAccount({ accountId: A, dsaKey: null });
+  await pool.createAccount({ accountId: B, dsaKey: null });
+  const a = pool.conversation(A, B);
+  const b = pool.conversation(B, A);
+  await pump(a, b, await a.start());
+  assert.is((await a.info()).state, 'ENCRYPTED_MESSAGES');
+  return { pool, a, b };
+}
+
+async function stored(store: MemoryStore, id: string): Promise<StoredRecord[]> {
+  const keys = await store.keys(id);
+  return Promise.all(keys.map(async (k) => (await store.load(id, k))!));
+}
+
+test('attack: a hook that wipes the changes it stored does not wipe what the pool reverts to', async () => {
+  const store = new MemoryStore();
+  let failNext = false;
+  const { pool, a, b } = await setup({
+    onRecords: async (id, changes) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk full');
+      }
+      await store.commit(id, changes); // copies
+      for (const c of changes) c.bytes?.fill(0); // the host's hygiene: its copy of the state, zeroed
+    },
+  });
+  try {
+    const ok = await a.send('stored');
+    failNext = true;
+    try {
+      await a.send('withheld');
+      assert.unreachable('the failed commit went through');
+    } catch (e) {
+      assert.ok(e instanceof OtrPoolError && e.reason === 'persist-failed', String(e));
+    }
+    // The pool reverted to what the store holds — real records, not the zeros the hook left behind.
+    const want = new Map((await stored(store, A)).map((r) => [r.key, r]));
+    for (const r of pool.lastRecords(A)!) {
+      assert.ok(r.bytes.some((x) => x !== 0), `record ${r.key} was reverted to zeros`);
+      assert.equal(Array.from(r.bytes), Array.from(want.get(r.key)!.bytes), `record ${r.key}`);
+    }
+    // And the account still works after the revert.
+    const next = await a.send('next');
+    assert.equal((await b.receive(ok.toSend[0]!)).messages.map((m) => m.text), ['stored']);
+    assert.equal((await b.receive(next.toSend[0]!)).messages.map((m) => m.text), ['next']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('attack: records whose fields change between the check and the copy (getters) are refused or copied as checked', async () => {
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV });
+  try {
+    await pool.createAccount({ accountId: A, dsaKey: null });
+    const good = pool.lastRecords(A)!;
+    const account = good.find((r) => r.key === 'account')!;
+    let reads = 0;
+    // Reads as 'account' while checked, then as a key the checks refuse (a second account record).
+    const shifty = {
+      get key() {
+        return reads++ === 0 ? 'conv:x' : 'account';
+      },
+      generation: 1,
+      bytes: new Uint8Array(10),
+    };
+    let bigReads = 0;
+    const huge = {
+      key: 'conv:y',
+      generation: 1,
+      get bytes() {
+        return bigReads++ === 0 ? new Uint8Array(10) : new Uint8Array(64 * 1024 * 1024);
+      },
+    };
+    for (const records of [[account, shifty], [account, huge]] as StoredRecord[][]) {
+      try {
+        await pool.loadAccountRecords('c@example.org', records);
+        // Accepted: only if what crossed is what was checked (no 64 MiB record, no second account record).
+        const back = pool.lastRecords('c@example.org')!;
+        assert.is(back.filter((r) => r.key === 'account').length, 1, 'two account records crossed');
+        assert.ok(back.every((r) => r.bytes.length <= 10 || r.key === 'account'), 'an unchecked record size crossed');
+        await pool.unload('c@example.org').catch(() => {});
+      } catch (e) {
+        assert.ok(e instanceof Error && !(e instanceof OtrPoolError && e.reason === 'internal'), String(e));
+      }
+    }
+    assert.ok(OtrArgumentError);
+  } finally {
+    await pool.close();
+  }
+});
+
+test.run();
