@@ -988,23 +988,34 @@ function cloneHolder(h: Holder): Holder {
  */
 function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxRecordsPerAccount: number; maxStateBytes: number }): StoredRecord[] {
   if (!Array.isArray(records)) throw new OtrArgumentError('records must be an array');
-  if (records.length > limits.maxRecordsPerAccount) throw new OtrDecodeError(`${records.length} records exceed limits.maxRecordsPerAccount`);
+  const n = records.length;
+  if (n > limits.maxRecordsPerAccount) throw new OtrDecodeError(`${n} records exceed limits.maxRecordsPerAccount`);
   const seen = new Set<string>();
   let account = 0;
-  for (const r of records) {
-    if (r === null || typeof r !== 'object') throw new OtrArgumentError('a record must be an object { key, generation, bytes }');
-    const { key, generation, bytes } = r;
-    if (typeof key !== 'string') throw new OtrArgumentError('record key must be a string');
-    if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrArgumentError('record generation must be a non-negative integer');
-    if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError('record bytes must be a Uint8Array');
-    if (bytes.length > limits.maxStateBytes) throw new OtrDecodeError(`record of ${bytes.length} bytes exceeds the limit`);
-    if (key === ACCOUNT_RECORD) account++;
-    else if (!key.startsWith(CONVERSATION_RECORD_PREFIX) || key.length === CONVERSATION_RECORD_PREFIX.length) throw new OtrArgumentError('record key must be account or conv:<peer>');
-    if (seen.has(key)) throw new OtrArgumentError('a record key appears twice');
-    seen.add(key);
+  // Each field is read once and the copy made from what was checked (a getter could answer differently twice),
+  // by index up to the checked length (an array's own iterator could yield more); refused: the copies zeroed.
+  const copies: StoredRecord[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      if (r === null || typeof r !== 'object') throw new OtrArgumentError('a record must be an object { key, generation, bytes }');
+      const { key, generation, bytes } = r;
+      if (typeof key !== 'string') throw new OtrArgumentError('record key must be a string');
+      if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrArgumentError('record generation must be a non-negative integer');
+      if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError('record bytes must be a Uint8Array');
+      if (bytes.length > limits.maxStateBytes) throw new OtrDecodeError(`record of ${bytes.length} bytes exceeds the limit`);
+      if (key === ACCOUNT_RECORD) account++;
+      else if (!key.startsWith(CONVERSATION_RECORD_PREFIX) || key.length === CONVERSATION_RECORD_PREFIX.length) throw new OtrArgumentError('record key must be account or conv:<peer>');
+      if (seen.has(key)) throw new OtrArgumentError('a record key appears twice');
+      seen.add(key);
+      copies.push({ key, generation, bytes: bytes.slice() });
+    }
+    if (account !== 1) throw new OtrArgumentError('the records must hold the account record');
+  } catch (e) {
+    for (const c of copies) c.bytes.fill(0);
+    throw e;
   }
-  if (account !== 1) throw new OtrArgumentError('the records must hold the account record');
-  return records.map((r) => ({ key: r.key, generation: r.generation, bytes: r.bytes.slice() }));
+  return copies;
 }
 
 /** Copies of a call's changed records, for the durable set once the host's hook has stored them. */
