@@ -772,9 +772,22 @@ export class Conversation {
 
   /** Encrypts `text [0x00 TLV*]` on `inst` and appends the wire strings to `out`. */
   private sendData(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll = false): void {
+    // The host's clock and random source run in the middle of a send and may send again from there (any
+    // conversation of any account): such a nested send builds its plaintext and message in arrays of its own,
+    // leaving the shared buffers to the send under way.
+    const nested = sendsUnderWay > 0;
+    sendsUnderWay++;
+    try {
+      this.sendDataOnce(out, inst, text, tlvs, flags, revealAll, nested);
+    } finally {
+      sendsUnderWay--;
+    }
+  }
+
+  private sendDataOnce(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll: boolean, nested: boolean): void {
     // The plaintext is assembled in a shared buffer (wire/tlv.ts joinTextPlaintext) and wiped as soon as it
     // is encrypted, whatever happens.
-    const { plaintext, padding } = joinTextPlaintext(text, tlvs, this.policy.paddingBlock);
+    const { plaintext, padding } = joinTextPlaintext(text, tlvs, this.policy.paddingBlock, !nested);
     const all = padding ? [...tlvs, padding] : tlvs;
     const before = inst.ratchet!.i;
     let r;
@@ -787,7 +800,7 @@ export class Conversation {
         // We built the TLV list: tell the ratchet whether to derive the extra key instead of re-scanning it.
         extraKey: hasExtraKeyTlv(tlvs),
         // Armoured below before anything else is sent: the message may live in the wire layer's reused buffer.
-        transientMessage: true,
+        transientMessage: !nested,
       });
     } finally {
       wipe(plaintext);
@@ -1486,6 +1499,9 @@ function checkPolicyOverride(p: Partial<Policy>): Partial<Policy> {
 }
 
 
+
+/** Sends in progress on this thread (more than one only when a host callback sends from inside a send). */
+let sendsUnderWay = 0;
 
 /** Whether a TLV list we built asks for the extra symmetric key (the padding record never does). */
 function hasExtraKeyTlv(tlvs: readonly Tlv[]): boolean {

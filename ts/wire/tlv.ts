@@ -185,7 +185,7 @@ export interface OutgoingPlaintext {
  * (its bound: 3 bytes per UTF-16 unit) is built in an array of its own, which the caller wipes the same way.
  * Same checks and errors as `joinPlaintext`.
  */
-export function joinTextPlaintext(text: string, tlvs: readonly Tlv[], padBlock: number): OutgoingPlaintext {
+export function joinTextPlaintext(text: string, tlvs: readonly Tlv[], padBlock: number, shared = true): OutgoingPlaintext {
   if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
   // UTF-8 has a zero byte only for U+0000, so this is joinPlaintext's NUL check on the encoded bytes.
   if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
@@ -198,7 +198,8 @@ export function joinTextPlaintext(text: string, tlvs: readonly Tlv[], padBlock: 
     tlvBytes += TLV_HEADER_BYTES + t.value.length;
   }
   const hasTlvs = tlvs.length > 0;
-  if (text.length * 3 + 1 + tlvBytes + TLV_HEADER_BYTES + padBlock > OUTGOING_SCRATCH_BYTES) {
+  // `shared` false: a send made while another is under way (from a host callback) must not touch its buffer.
+  if (!shared || text.length * 3 + 1 + tlvBytes + TLV_HEADER_BYTES + padBlock > OUTGOING_SCRATCH_BYTES) {
     const message = utf8(text);
     try {
       const padding = paddingTlv(message.length + (hasTlvs ? 1 : 0) + tlvBytes, padBlock, hasTlvs);
