@@ -18,6 +18,7 @@ import { decodeDataMessage } from '../ts/wire/data.js';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { POOL_CLOCK, seedOf } from './helpers/pool-env.js';
+import { poolPair } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
@@ -35,26 +36,8 @@ async function rejectsWith(p: Promise<unknown>, reason: string): Promise<OtrPool
   throw new Error(`expected OtrPoolError(${reason}), but the call succeeded`);
 }
 
-async function pump(from: PoolConversation, to: PoolConversation, out: Outcome): Promise<void> {
-  let queue = out.toSend.map((t) => [to, t] as const);
-  while (queue.length) {
-    const next: (readonly [PoolConversation, string])[] = [];
-    for (const [dst, text] of queue) for (const t of (await dst.receive(text)).toSend) next.push([dst === to ? from : to, t]);
-    queue = next;
-  }
-}
-
-/** A pool with Alice and Bob in an encrypted session, each in its own worker. */
-async function setup(o: PoolOptions = {}) {
-  const pool = await OtrPool.start({ workers: 2, backend: 'wasm', environment: ENV, ...o });
-  await pool.createAccount({ accountId: A, dsaKey: null });
-  await pool.createAccount({ accountId: B, dsaKey: null });
-  const a = pool.conversation(A, B);
-  const b = pool.conversation(B, A);
-  await pump(a, b, await a.start());
-  assert.is((await a.info()).state, 'ENCRYPTED_MESSAGES');
-  return { pool, a, b };
-}
+/** A pool with Alice and Bob in an encrypted session (each in its own worker). */
+const setup = (o: PoolOptions = {}) => poolPair(ENV, o, 2);
 
 /** Loads an account made on this thread (restoring draws no randomness, so hook accounts load safely). */
 async function loadHooked(pool: OtrPool, id: string, nextTo: string): Promise<void> {

@@ -11,24 +11,16 @@ import { test } from 'uvu';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { Account, DEFAULT_LIMITS, OtrError, type Outcome } from '../ts/index.js';
-import { OtrPool, OtrPoolError, type PoolConversation } from '../ts/pool/index.js';
+import { OtrPool, OtrPoolError } from '../ts/pool/index.js';
 import { dearmour } from '../ts/codec/armour.js';
 import { WASM } from './helpers/backends.js';
 import { seededUniform } from './helpers/channel.js';
 import { binaryMutants } from './helpers/session-hostile.js';
+import { pumpPool as pump } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
 const B = 'bob@example.org';
-
-async function pump(from: PoolConversation, to: PoolConversation, out: Outcome): Promise<void> {
-  let queue = out.toSend.map((t) => [to, t] as const);
-  while (queue.length) {
-    const next: (readonly [PoolConversation, string])[] = [];
-    for (const [dst, text] of queue) for (const t of (await dst.receive(text)).toSend) next.push([dst === to ? from : to, t]);
-    queue = next;
-  }
-}
 
 async function typed(p: Promise<unknown>, code: string): Promise<OtrError> {
   try {

@@ -6,34 +6,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OtrArgumentError, type Outcome } from '../../ts/index.js';
-import { OtrPool, OtrPoolError, type PoolConversation, type PoolOptions } from '../../ts/pool/index.js';
+import { OtrArgumentError } from '../../ts/index.js';
+import { OtrPool, OtrPoolError, type PoolOptions } from '../../ts/pool/index.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import type { StoredRecord } from '../../ts/store/types.js';
+import { poolPair } from '../helpers/pool-pair.js';
 
 const ENV = new URL('../helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
-const B = 'bob@example.org';
 
-async function pump(from: PoolConversation, to: PoolConversation, out: Outcome): Promise<void> {
-  let queue = out.toSend.map((t) => [to, t] as const);
-  while (queue.length) {
-    const next: (readonly [PoolConversation, string])[] = [];
-    for (const [dst, text] of queue) for (const t of (await dst.receive(text)).toSend) next.push([dst === to ? from : to, t]);
-    queue = next;
-  }
-}
-
-async function setup(o: PoolOptions = {}) {
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, ...o });
-  await pool.createAccount({ accountId: A, dsaKey: null });
-  await pool.createAccount({ accountId: B, dsaKey: null });
-  const a = pool.conversation(A, B);
-  const b = pool.conversation(B, A);
-  await pump(a, b, await a.start());
-  assert.is((await a.info()).state, 'ENCRYPTED_MESSAGES');
-  return { pool, a, b };
-}
+/** A pool with Alice and Bob in an encrypted session (one worker). */
+const setup = (o: PoolOptions = {}) => poolPair(ENV, o, 1);
 
 async function stored(store: MemoryStore, id: string): Promise<StoredRecord[]> {
   const keys = await store.keys(id);
