@@ -469,11 +469,6 @@ export class OtrPool {
       if (this.records) return this.moveRecords(entry, target);
       const unload = this.submit<Uint8Array>(entry, { op: 'unload', account: accountId });
       entry.held = [];
-      const release = (slot: WorkerSlot) => {
-        const held = entry.held ?? [];
-        entry.held = null;
-        for (const c of held) slot.enqueue(c);
-      };
       return unload.then(
         async (bytes) => {
           // The account is out of every worker now: load it into the target whatever the store says.
@@ -482,7 +477,7 @@ export class OtrPool {
           target.accounts++;
           entry.slot = target;
           target.enqueue(this.reloadCall(entry));
-          release(target);
+          releaseHeld(entry, target);
           if (!this.o.onCheckpoint) return void bytes.fill(0); // copied into the checkpoint buffer
           try {
             await this.o.onCheckpoint(accountId, bytes);
@@ -492,7 +487,7 @@ export class OtrPool {
           }
         },
         (e) => {
-          release(entry.slot);
+          releaseHeld(entry, entry.slot);
           throw e;
         },
       );
@@ -506,23 +501,18 @@ export class OtrPool {
   private moveRecords(entry: AccountEntry, target: WorkerSlot): Promise<void> {
     const unload = this.submit<undefined>(entry, { op: 'unload', account: entry.id, records: true });
     entry.held = [];
-    const release = (slot: WorkerSlot) => {
-      const held = entry.held ?? [];
-      entry.held = null;
-      for (const c of held) slot.enqueue(c);
-    };
     return unload.then(
       () => {
         entry.slot.accounts--;
         target.accounts++;
         entry.slot = target;
         target.enqueue(this.reloadCall(entry));
-        release(target);
+        releaseHeld(entry, target);
       },
       (e) => {
         // Refused (a persist failed: the revert already queued the account's reload in its worker) or lost
         // with its worker (the replacement reloads it): either way it is still at home.
-        release(entry.slot);
+        releaseHeld(entry, entry.slot);
         throw e;
       },
     );
@@ -1078,4 +1068,11 @@ function checkOptions(o: PoolOptions): PoolOptions {
   if (o.onCheckpoint && o.checkpoints === 'records') throw new OtrArgumentError("onCheckpoint receives whole-account bytes: use checkpoints 'every-call', or onRecords");
   if (o.onRecords && o.checkpoints !== undefined && o.checkpoints !== 'records') throw new OtrArgumentError("onRecords needs checkpoints: 'records'");
   return o;
+}
+
+/** Ends a move: the calls held while the account was between workers go, in order, to the slot it now lives in. */
+function releaseHeld(entry: AccountEntry, slot: WorkerSlot): void {
+  const held = entry.held ?? [];
+  entry.held = null;
+  for (const c of held) slot.enqueue(c);
 }
