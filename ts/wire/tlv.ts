@@ -114,11 +114,8 @@ export function plaintextHasTlv(plaintext: Uint8Array, type: number, maxTlvs: nu
  * all message and no TLVs (otrr omits the NUL when there are no TLVs; otr4j always writes it).
  */
 export function splitPlaintext(plaintext: Uint8Array, maxTlvs: number = DEFAULT_LIMITS.maxTlvs): Plaintext {
-  if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
-  const nul = indexOfNul(plaintext);
-  if (nul < 0) return { message: plaintext.slice(), tlvs: [], malformed: false };
-  const { tlvs, malformed } = decodeTlvs(plaintext.subarray(nul + 1), maxTlvs);
-  return { message: plaintext.slice(0, nul), tlvs, malformed };
+  const split = splitPlaintextView(plaintext, maxTlvs);
+  return { message: split.message.slice(), tlvs: split.tlvs, malformed: split.malformed };
 }
 
 /**
