@@ -787,8 +787,7 @@ export class Conversation {
   private sendDataOnce(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll: boolean, nested: boolean): void {
     // The plaintext is assembled in a shared buffer (wire/tlv.ts joinTextPlaintext) and wiped as soon as it
     // is encrypted, whatever happens.
-    const { plaintext, padding } = joinTextPlaintext(text, tlvs, this.policy.paddingBlock, !nested);
-    const all = padding ? [...tlvs, padding] : tlvs;
+    const { plaintext } = joinTextPlaintext(text, tlvs, this.policy.paddingBlock, !nested);
     const before = inst.ratchet!.i;
     let r;
     try {
@@ -810,7 +809,8 @@ export class Conversation {
     inst.lastSentAt = now;
     if (r.state.i !== before) inst.lastKeyAt = now;
     if (r.esk) {
-      for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, all)) out.events.push(extraKeyEvent(inst.peerTag, k, 'sent'));
+      // The padding record goes after `tlvs` (joinTextPlaintext), so their wire positions are their indices here.
+      for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, tlvs)) out.events.push(extraKeyEvent(inst.peerTag, k, 'sent'));
       wipe(r.esk);
     }
     out.toSend.push(...this.wire(r.message, inst.peerTag));
