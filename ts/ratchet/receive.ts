@@ -340,7 +340,6 @@ export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: nu
   // The session asks this on every send and receive: nothing is allocated when nothing expired.
   if (!anyExpired(state.skipped, now, limits.maxStoredMessageKeyAgeMs)) return state;
   const aged = expireSkipped(state.skipped, now, limits.maxStoredMessageKeyAgeMs);
-  if (aged.dropped.length === 0) return state;
   const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, limits.maxMacKeysToReveal);
   wipeEntries(aged.dropped);
   return { ...state, skipped: aged.store, macKeysToReveal: reveals };

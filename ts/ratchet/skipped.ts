@@ -48,7 +48,6 @@ export function removeSkipped(store: SkippedStore, index: number): SkippedStore 
 
 /** No entries: shared by every answer that adds or drops nothing (never modified). */
 export const NO_SKIPPED_KEYS: readonly SkippedKey[] = Object.freeze([]);
-const NONE = NO_SKIPPED_KEYS;
 
 /**
  * Appends `added` (oldest first), then drops the oldest entries beyond `maxEntries`. Returns the new store
@@ -56,7 +55,7 @@ const NONE = NO_SKIPPED_KEYS;
  */
 export function addSkipped(store: SkippedStore, added: readonly SkippedKey[], maxEntries: number): { store: SkippedStore; dropped: readonly SkippedKey[] } {
   const limit = Math.max(0, maxEntries);
-  if (added.length === 0 && store.length <= limit) return { store, dropped: NONE }; // the common case: no copy
+  if (added.length === 0 && store.length <= limit) return { store, dropped: NO_SKIPPED_KEYS }; // the common case: no copy
   const all = store.concat(added);
   const excess = Math.max(0, all.length - limit);
   return { store: all.slice(excess), dropped: all.slice(0, excess) };
@@ -73,7 +72,7 @@ export function anyExpired(store: SkippedStore, now: number, maxAgeMs: number): 
 
 /** Drops entries stored more than `maxAgeMs` before `now`. Returns the kept store and the dropped entries. */
 export function expireSkipped(store: SkippedStore, now: number, maxAgeMs: number): { store: SkippedStore; dropped: readonly SkippedKey[] } {
-  if (!anyExpired(store, now, maxAgeMs)) return { store, dropped: NONE }; // nothing expired: no copy
+  if (!anyExpired(store, now, maxAgeMs)) return { store, dropped: NO_SKIPPED_KEYS }; // nothing expired: no copy
   const kept: SkippedKey[] = [];
   const dropped: SkippedKey[] = [];
   for (const e of store) (now - e.storedAt > maxAgeMs ? dropped : kept).push(e);
