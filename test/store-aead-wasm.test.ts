@@ -21,6 +21,7 @@ import { WASM, HYBRID } from './helpers/backends.js';
 import { RawStore } from './helpers/raw-store.js';
 import { MemoryStore } from '../ts/store/memory.js';
 import { openStoredAccount } from '../ts/session/account-store.js';
+import { XCHACHA_A31 } from './helpers/xchacha-vector.js';
 
 const t = suite('store-aead-wasm');
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-f]/g, ''), 'hex'));
@@ -98,14 +99,7 @@ t('Poly1305: noble\'s tags on random and adversarial keys and messages (0..2,000
 });
 
 t('XChaCha20-Poly1305: the draft-irtf-cfrg-xchacha A.3.1 vector', () => {
-  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
-  const nonce = Uint8Array.from({ length: 24 }, (_, i) => 0x40 + i);
-  const aad = hex('50515253c0c1c2c3c4c5c6c7');
-  const plain = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
-  const expected =
-    'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452' +
-    '2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
-    'c0875924c1c7987947deafd8780acf49';
+  const { key, nonce, aad, plain, sealedHex: expected } = XCHACHA_A31;
   assert.ok(simdCtx !== undefined, 'Node validates the SIMD module');
   for (const [path, aead] of PATHS) {
     assert.is(aead.name, 'wasm');

@@ -11,8 +11,6 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
-
-export { agreeingAead };
 import { nobleAead } from './aead-noble.js';
 import { hchacha } from '@noble/ciphers/chacha.js';
 
