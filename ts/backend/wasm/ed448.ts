@@ -53,6 +53,13 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
   const mem = ctx.mem;
   const io = ctx.io;
   const put = (slot: number, data: Uint8Array): void => mem.set(data, io + slot);
+  /** P and k of a product (pointMul, pointMulValid): checked, then into their slots. */
+  const putMulArgs = (p: Uint8Array, k: Uint8Array): void => {
+    abytes(k, SCALAR_BYTES, 'scalar');
+    abytes(p, POINT_BYTES, 'point');
+    put(S0, p);
+    put(S1, k);
+  };
   const result = (): Uint8Array => {
     const r = mem.slice(io + OUT, io + OUT + 57);
     mem.fill(0, io + OUT, io + OUT + 57);
@@ -140,10 +147,7 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     },
 
     pointMul(p, k) {
-      abytes(k, SCALAR_BYTES, 'scalar');
-      abytes(p, POINT_BYTES, 'point');
-      put(S0, p);
-      put(S1, k);
+      putMulArgs(p, k);
       // The x that pointMulValid decoded for this very array (a ratchet's peer key, multiplied again by our
       // next sending step): the module proves it is the decoding's x before it skips the square root.
       const hint = decodedX.get(p);
@@ -157,10 +161,7 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     },
 
     pointMulValid(p, k) {
-      abytes(k, SCALAR_BYTES, 'scalar');
-      abytes(p, POINT_BYTES, 'point');
-      put(S0, p);
-      put(S1, k);
+      putMulArgs(p, k);
       // assembly/ed448ecdh.ts: one decoding for the validation and the product; OUT is written only when valid.
       if (x.ed448_mul_valid() !== 1) return null;
       decodedX.set(p, mem.slice(io + OUT + HINT_AT, io + OUT + HINT_AT + HINT_BYTES));
