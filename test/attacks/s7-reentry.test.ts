@@ -1,16 +1,16 @@
 /**
  * Re-entrancy of a conversation's calls (session 7; the guard at the end of ts/session/conversation.ts). The
  * host's clock and random source run in the middle of a send or a receive; a host whose callback calls the
- * SAME conversation from there (send, receive, end, forget, poll, SMP) used to run that call on state the outer
- * call was about to overwrite: a send nested in a send's clock call made that message and every later one
- * unreadable by the peer. Now the nested call is refused (OtrStateError, nothing changed), the outer call
+ * SAME conversation from there (send, receive, end, forget, poll, SMP; account.forget / unload of it) used to
+ * run that call on state the outer call was about to overwrite: a send nested in a send's clock call made
+ * that message and every later one unreadable by the peer. Now the nested call is refused (OtrStateError, nothing changed), the outer call
  * completes, and the session goes on both ways. Calls on ANOTHER conversation from a callback stay allowed, and
  * the shared send buffers keep each message's own text (s6-send-reentry covers sends inside sends; this adds
  * sends inside receives).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Outcome } from '../../ts/index.js';
+import type { Account, Outcome } from '../../ts/index.js';
 import type { Conversation } from '../../ts/session/conversation.js';
 import { OtrArgumentError, OtrError, OtrStateError } from '../../ts/errors.js';
 import { WASM } from '../helpers/backends.js';
@@ -23,7 +23,7 @@ function texts(to: Conversation, out: Outcome): string[] {
   return got;
 }
 
-type Nested = (a: Conversation, fromBob: string) => unknown;
+type Nested = (a: Conversation, fromBob: string, alice: Account) => unknown;
 const NESTED: readonly [string, Nested][] = [
   ['send', (a) => a.send('nested: must not be sent')],
   ['receive', (a, fromBob) => a.receive(fromBob)],
@@ -31,6 +31,9 @@ const NESTED: readonly [string, Nested][] = [
   ['poll', (a) => a.poll()],
   ['forget', (a) => a.forget()],
   ['startSmp', (a) => a.startSmp('secret', 'q?')],
+  // The account's calls that wipe the conversation (through wipeAll).
+  ['account.forget', (a, _m, alice) => alice.forget(a.peerId)],
+  ['account.unload', (a, _m, alice) => alice.unload(a.peerId)],
 ];
 
 test('attack: a call on the same conversation from inside its send or receive (clock / random callback) is refused; both sides go on', () => {
@@ -38,7 +41,7 @@ test('attack: a call on the same conversation from inside its send or receive (c
   for (const outerKind of ['send', 'receive'] as const) {
     for (const [nestedName, nested] of NESTED) {
       for (const newRatchet of [false, true]) {
-        const { a, b, arm, disarm, calls } = hookedPair(1100 + checked, 1101 + checked);
+        const { alice, a, b, arm, disarm, calls } = hookedPair(1100 + checked, 1101 + checked);
         assert.equal(texts(b, a.send('warm a')), ['warm a']);
         assert.equal(texts(a, b.send('warm b')), ['warm b']);
         // Count the callbacks of one outer call of this kind (the probe is a real message).
@@ -61,7 +64,7 @@ test('attack: a call on the same conversation from inside its send or receive (c
           arm(() => {
             ran = true;
             try {
-              nested(a, fromBob);
+              nested(a, fromBob, alice);
             } catch (e) {
               refused = e;
             }
