@@ -14,10 +14,12 @@ import { hchacha20, opensslAead } from '../ts/store/aead-openssl.js';
 import { nobleAead } from '../ts/store/aead-noble.js';
 import type { SealAead } from '../ts/store/aead.js';
 import { checkedSealAead, sealedStoreWith } from '../ts/store/sealing.js';
-import { wasmSealAead } from '../ts/backend/wasm/aead.js';
+import { aeadOps } from '../ts/backend/wasm/aead.js';
+import { backendSealAead } from '../ts/store/aead-backend.js';
 import type { WasmBackend } from '../ts/backend/wasm/index.js';
 import type { WasmContext } from '../ts/backend/wasm/context.js';
-import { WASM, HYBRID } from './helpers/backends.js';
+import { WASM, HYBRID, JS } from './helpers/backends.js';
+import type { CryptoBackend } from '../ts/backend/types.js';
 import { RawStore } from './helpers/raw-store.js';
 import { MemoryStore } from '../ts/store/memory.js';
 import { openStoredAccount } from '../ts/session/account-store.js';
@@ -31,9 +33,12 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 
 const ctx: WasmContext = (WASM as WasmBackend).context;
 const simdCtx: WasmContext | undefined = (WASM as WasmBackend).simdContext;
-/** The scalar path (one call), and the seal with its stream in the SIMD module (what openStoredAccount uses). */
-const wasmScalar = wasmSealAead(ctx, nobleAead);
-const wasmSimd = wasmSealAead(ctx, nobleAead, simdCtx);
+/**
+ * The scalar path (one call), and the WASM backend's own operation, whose seal runs its stream in the SIMD
+ * module (what openStoredAccount uses), each as the store's SealAead with noble for the sizes it declines.
+ */
+const wasmScalar = backendSealAead(aeadOps(ctx), nobleAead)!;
+const wasmSimd = backendSealAead(WASM, nobleAead)!;
 const PATHS: readonly [string, SealAead][] = [['scalar', wasmScalar], ['simd', wasmSimd]];
 const wasm = wasmSimd;
 const area: number = ctx.exports.aead_area();
@@ -102,7 +107,7 @@ t('XChaCha20-Poly1305: the draft-irtf-cfrg-xchacha A.3.1 vector', () => {
   const { key, nonce, aad, plain, sealedHex: expected } = XCHACHA_A31;
   assert.ok(simdCtx !== undefined, 'Node validates the SIMD module');
   for (const [path, aead] of PATHS) {
-    assert.is(aead.name, 'wasm');
+    assert.is(aead.name, 'backend');
     assert.is(toHex(seal(aead, key, nonce, aad, plain)), expected, path);
     assert.equal(aead.decrypt(key, nonce, aad, hex(expected)), plain, path);
   }
@@ -224,38 +229,74 @@ function randomBytesSeeded(n: number, seed: number): Uint8Array {
 }
 
 t('checkedSealAead: a candidate is used only when it agrees with the build\'s own AEAD', () => {
-  assert.is(checkedSealAead(wasm).name, 'wasm');
+  assert.is(checkedSealAead(wasm).name, 'backend');
   assert.is(checkedSealAead(undefined).name, 'openssl');
   const wrongTag: SealAead = {
-    name: 'wasm',
+    name: 'backend',
     encryptInto: (k, n, a, p, o) => {
       wasm.encryptInto(k, n, a, p, o);
       o[o.length - 1]! ^= 1;
     },
     decrypt: (k, n, a, s) => wasm.decrypt(k, n, a, s),
   };
-  const acceptsAll: SealAead = { name: 'wasm', encryptInto: (k, n, a, p, o) => wasm.encryptInto(k, n, a, p, o), decrypt: (_k, _n, _a, s) => s.slice(0, s.length - 16) };
-  const throws: SealAead = { name: 'wasm', encryptInto: () => { throw new Error('broken'); }, decrypt: () => { throw new Error('broken'); } };
+  const acceptsAll: SealAead = { name: 'backend', encryptInto: (k, n, a, p, o) => wasm.encryptInto(k, n, a, p, o), decrypt: (_k, _n, _a, s) => s.slice(0, s.length - 16) };
+  const throws: SealAead = { name: 'backend', encryptInto: () => { throw new Error('broken'); }, decrypt: () => { throw new Error('broken'); } };
   for (const broken of [wrongTag, acceptsAll, throws]) assert.is(checkedSealAead(broken).name, 'openssl');
 });
 
-t('openStoredAccount seals through its backend\'s WASM module (wasm and hybrid backends), rows that the OpenSSL path opens', async () => {
-  for (const backend of [WASM, HYBRID]) {
-    const base = (backend as WasmBackend).context;
+t('openStoredAccount seals through its backend\'s operation (wasm and hybrid backends), rows that the OpenSSL path opens; the js backend has none', async () => {
+  for (const backend of [WASM, HYBRID, JS]) {
     let calls = 0;
-    const exports = {
-      ...base.exports,
-      aead_seal: (a: number, n: number) => (calls++, base.exports.aead_seal(a, n)),
-      aead_tag: (a: number, n: number) => (calls++, base.exports.aead_tag(a, n)),
-    };
-    const counted = { ...backend, context: { ...base, exports } } as unknown as WasmBackend;
+    // The backend as a host would pass it, its AEAD operation counted (a spread copy: a new backend object).
+    const counted: CryptoBackend = backend.sealXChaCha20Poly1305
+      ? { ...backend, sealXChaCha20Poly1305: (k, n, a, p, o) => (calls++, backend.sealXChaCha20Poly1305!(k, n, a, p, o)) }
+      : backend;
     const store = new MemoryStore();
     const hostKey = randomBytes(32);
     const stored = await openStoredAccount(store, 'alice', { sealKey: hostKey, create: true, account: { backend: counted } });
     await stored.close();
-    assert.ok(calls >= 2, `${backend.name}: sealed in the module (${calls} calls; the check seals once)`);
+    if (backend === JS) assert.is(calls, 0, 'js: no backend operation, the build\'s own AEAD');
+    else assert.ok(calls >= 2, `${backend.name}: sealed by the backend (${calls} calls; the agreement check seals once)`);
     const plain = sealedStoreWith(opensslAead, store, hostKey);
     assert.ok((await plain.load('alice', 'account')) !== undefined, `${backend.name}: the row opens on the OpenSSL path`);
+  }
+  assert.is(backendSealAead(JS), undefined, 'the js backend offers no record AEAD');
+  assert.is(backendSealAead(WASM), backendSealAead(WASM), 'one SealAead per backend (the agreement check runs once)');
+});
+
+t('differential: every backend\'s sealing (as openStoredAccount picks it) writes the rows OpenSSL and noble write, over random host keys, ids and records', async () => {
+  const candidates: [string, SealAead][] = [
+    ['openssl', opensslAead],
+    ['noble', nobleAead],
+    ...[WASM, HYBRID, JS].map((b): [string, SealAead] => [b.name, checkedSealAead(backendSealAead(b))]),
+  ];
+  assert.is(checkedSealAead(backendSealAead(WASM)).name, 'backend', 'the wasm backend\'s operation passed the agreement check');
+  assert.is(checkedSealAead(backendSealAead(HYBRID)).name, 'backend');
+  for (let round = 0; round < 40; round++) {
+    const hostKey = randomBytes(32 + (round % 3) * 16);
+    const nonces = randomBytes(24 * 4);
+    const account = `acct-${toHex(randomBytes(1 + (round % 7)))}`;
+    // Sizes across the module's data area (past it: the backend declines and the store's own AEAD seals).
+    const size = round % 10 === 9 ? dataMax + Math.floor(Math.random() * 3000) : Math.floor(Math.random() * 4000);
+    const changes = [
+      { key: 'account', generation: 1, bytes: randomBytes(Math.floor(Math.random() * 500)) },
+      { key: `conv:${toHex(randomBytes(1 + Math.floor(Math.random() * 60)))}`, generation: 1, bytes: randomBytes(size) },
+    ];
+    const context = `ctx-${round}`;
+    const rowsOf = async (aead: SealAead) => {
+      let at = 0;
+      const raw = new RawStore();
+      await sealedStoreWith(aead, raw, hostKey, { context, random: (n) => nonces.slice(at, (at += n)) }).commit(account, changes);
+      return raw;
+    };
+    const flat = (r: RawStore) => [...r.rows].flatMap(([acc, m]) => [...m].map(([k, row]) => `${acc}/${k}/${row.generation}/${toHex(row.bytes)}`)).sort();
+    const reference = await rowsOf(opensslAead);
+    for (const [name, aead] of candidates) {
+      assert.equal(flat(await rowsOf(aead)), flat(reference), `round ${round}: ${name}'s rows differ from OpenSSL's (record of ${size} bytes)`);
+      // And each opens what OpenSSL wrote.
+      const reader = sealedStoreWith(aead, reference, hostKey, { context });
+      for (const c of changes) assert.ok(same((await reader.load(account, c.key))!.bytes, c.bytes), `round ${round}: ${name} opens OpenSSL's ${c.key}`);
+    }
   }
 });
 

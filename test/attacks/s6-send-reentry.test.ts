@@ -7,11 +7,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Account, type Outcome } from '../../ts/index.js';
+import type { Outcome } from '../../ts/index.js';
 import type { Conversation } from '../../ts/session/conversation.js';
 import { WASM } from '../helpers/backends.js';
-import { seededRandom } from '../helpers/rng.js';
-import { makePair, establish, pump, testClock } from '../helpers/session-pair.js';
+import { makePair, establish } from '../helpers/session-pair.js';
+import { hookedPair } from '../helpers/hooked-pair.js';
 
 function texts(to: Conversation, out: Outcome): string[] {
   const got: string[] = [];
@@ -19,49 +19,8 @@ function texts(to: Conversation, out: Outcome): string[] {
   return got;
 }
 
-function hookedPair() {
-  const clock = testClock();
-  const seeded = seededRandom(901);
-  let hook: (() => void) | undefined;
-  let skip = 0;
-  let calls = 0;
-  const fire = () => {
-    calls++;
-    if (hook === undefined || skip-- > 0) return;
-    const h = hook;
-    hook = undefined;
-    h();
-  };
-  const random = (n: number) => {
-    fire();
-    return seeded(n);
-  };
-  const hookedClock = Object.assign(() => {
-    fire();
-    return clock();
-  }, { advance: clock.advance });
-  const common = { backend: WASM, dsaKey: null };
-  const alice = Account.create({ accountId: 'alice@example.org', random, clock: hookedClock, ...common });
-  const bob = Account.create({ accountId: 'bob@example.org', random: seededRandom(902), clock, ...common });
-  const a = alice.conversation('bob@example.org');
-  const b = bob.conversation('alice@example.org');
-  pump(a, b, a.start());
-  assert.is(a.state, 'ENCRYPTED_MESSAGES');
-  return {
-    a,
-    b,
-    /** Runs `h` at the `at`-th clock or random call from now (0: the first). */
-    arm: (h: () => void, at: number) => {
-      hook = h;
-      skip = at;
-    },
-    disarm: () => (hook = undefined),
-    calls: () => calls,
-  };
-}
-
 test('attack: a send made from inside another send\'s clock or random callback: each message carries its own text', () => {
-  const { a, b, arm, disarm, calls } = hookedPair();
+  const { a, b, arm, disarm, calls } = hookedPair(901, 902);
   const other = makePair(WASM, 903);
   establish(other);
   // Warm both directions so the next sends of each kind are on known paths.

@@ -9,14 +9,15 @@ import * as assert from 'uvu/assert';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { nobleAead } from '../../ts/store/aead-noble.js';
 import type { SealAead } from '../../ts/store/aead.js';
-import { wasmSealAead } from '../../ts/backend/wasm/aead.js';
+import { aeadOps } from '../../ts/backend/wasm/aead.js';
+import { backendSealAead } from '../../ts/store/aead-backend.js';
 import type { WasmBackend } from '../../ts/backend/wasm/index.js';
 import type { WasmContext } from '../../ts/backend/wasm/context.js';
 import { WASM } from '../helpers/backends.js';
 
 const ctx: WasmContext = (WASM as WasmBackend).context;
 const simdCtx: WasmContext | undefined = (WASM as WasmBackend).simdContext;
-const PATHS: readonly [string, SealAead][] = [['scalar', wasmSealAead(ctx, nobleAead)], ['simd', wasmSealAead(ctx, nobleAead, simdCtx)]];
+const PATHS: readonly [string, SealAead][] = [['scalar', backendSealAead(aeadOps(ctx), nobleAead)!], ['simd', backendSealAead(aeadOps(ctx, simdCtx), nobleAead)!]];
 const randomBytes = (n: number) => Uint8Array.from(nodeRandomBytes(n));
 const dataMax = ctx.io + ctx.ioSize - (ctx.exports.chacha20_data() as number);
 const aadMax = ctx.exports.aead_aad_max() as number;

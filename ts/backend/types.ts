@@ -60,6 +60,23 @@ export interface CryptoBackend {
    */
   chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter?: number, out?: Uint8Array): Uint8Array;
 
+  // ---- XChaCha20-Poly1305 (records sealed at rest: ts/store/sealing.ts) ----
+  /**
+   * Optional: XChaCha20-Poly1305 as draft-irtf-cfrg-xchacha defines it (HChaCha20 subkey from the 32-byte key
+   * and nonce[0..16], then RFC 8439 ChaCha20-Poly1305 with the nonce 0x00000000 ‖ nonce[16..24]). Encrypts
+   * `plain` with associated data `aad` and writes ciphertext ‖ 16-byte tag into `out` (exactly plain.length +
+   * 16 bytes), then returns true; returns false, having touched nothing, for sizes it does not take (the store
+   * then seals with its own AEAD: the same bytes). The WASM backend, and so the hybrid one, offers it (one call
+   * into the module per record); the JS backend does not (the store's own AEAD is OpenSSL in Node, noble
+   * elsewhere: nothing to gain). The store uses it only after it agreed with its own AEAD on a fixed input.
+   */
+  sealXChaCha20Poly1305?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array, out: Uint8Array): boolean;
+  /**
+   * Optional, the inverse: `sealed` is ciphertext ‖ tag. Returns the plaintext (fresh, the caller's) when the
+   * tag verifies, `null` when it does not (nothing decrypted, no key left), undefined for sizes it does not take.
+   */
+  openXChaCha20Poly1305?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null | undefined;
+
   // ---- Ed448 group (RFC 8032 edwards448, a = 1, d = -39081) ----
   /** True iff `p` is a canonical RFC 8032 encoding of a point on the curve (bits 448..454 must be zero). */
   pointDecodes(p: Uint8Array): boolean;

@@ -26,10 +26,8 @@ import { equalBytes, utf8 } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
 import type { SealAead } from '../store/aead.js';
-import { sealAead } from '#seal-aead';
+import { backendSealAead } from '../store/aead-backend.js';
 import type { CryptoBackend } from '../backend/types.js';
-import type { WasmContext } from '../backend/wasm/context.js';
-import { wasmSealAead } from '../backend/wasm/aead.js';
 import { activeBackend, getBackend } from '../backend/select.js';
 
 export type StoredAccountEvent =
@@ -67,15 +65,13 @@ export interface StoredAccount {
 }
 
 /**
- * The record AEAD of the account's backend when it runs WebAssembly (the `wasm` and `hybrid` backends carry
- * the module): one call per seal instead of a node:crypto cipher object (docs/stores.md, session 6). Sealing
+ * The record AEAD of the account's backend where it offers one (the `wasm` and `hybrid` backends: one call
+ * into their module per seal instead of a node:crypto cipher object; docs/stores.md, session 6). Sealing
  * checks it against the build's own AEAD before using it, and the rows are the same bytes either way.
  */
-function backendSealAead(backend: CryptoBackend | undefined): SealAead | undefined {
+function accountSealAead(backend: CryptoBackend | undefined): SealAead | undefined {
   const b = backend ?? (activeBackend() !== undefined ? getBackend() : undefined);
-  const ctx = (b as { context?: WasmContext } | undefined)?.context;
-  if (ctx === undefined || typeof ctx.exports?.aead_seal !== 'function') return undefined;
-  return wasmSealAead(ctx, sealAead(), (b as { simdContext?: WasmContext }).simdContext);
+  return b === undefined ? undefined : backendSealAead(b);
 }
 
 /** Opens (or with `create`, creates) the account `accountId` kept in `store`. */
@@ -94,7 +90,7 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
     random: options.random,
     limits: options.account?.limits,
     onEvent: emit,
-    sealAead: options.sealKey ? backendSealAead(options.account?.backend) : undefined,
+    sealAead: options.sealKey ? accountSealAead(options.account?.backend) : undefined,
   });
   const { identitySecret: _s, instanceTag: _t, dsaKey: _d, ...restoreOptions } = options.account ?? {};
   let account: Account;

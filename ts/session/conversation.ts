@@ -1535,3 +1535,41 @@ function decodeText(b: Uint8Array): string {
 function errorText(e: unknown): string {
   return e instanceof OtrError ? `${e.code}: ${e.message}` : String(e);
 }
+
+/**
+ * Re-entrancy (session 7). The host's callbacks run in the middle of a conversation's calls: its clock (at
+ * the start of every call, and in a send after the ratchet moved but before the message is out), its random
+ * source (a sending ratchet step, the DAKE, SMP) and its backend. A call on the SAME conversation from inside
+ * one of them would run on state the outer call is about to overwrite or has half-updated: a send nested in a
+ * send's clock call made that message, and every later one in the session, unreadable by the peer (test/
+ * attacks/s7-reentry.test.ts), and a forget() nested in a send would wipe the keys the send is using. So such
+ * a nested call is refused with OtrStateError before it reads or changes anything, and the outer call goes on
+ * (whether the error then escapes the callback is the host's choice). Calls on OTHER conversations from a
+ * callback are allowed: their state is their own, and the send path's shared buffers know nested sends
+ * (sendsUnderWay). The calls below are every public one that reads or moves session state (account.forget
+ * and account.unload reach wipeAll); not start(), which only builds a query message from the policy (and is
+ * called from inside send and receive).
+ */
+const GUARDED_CALLS = ['startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'forget', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions', 'wipeAll'] as const satisfies readonly (keyof Conversation)[];
+
+/** The conversations with a guarded call under way on this thread, outermost first (rarely more than one). */
+const callsUnderWay: Conversation[] = [];
+
+for (const name of GUARDED_CALLS) {
+  const call = Conversation.prototype[name] as (this: Conversation, a?: unknown, b?: unknown) => unknown;
+  // Two parameters: the most any guarded call takes (an argument left out arrives as undefined either way).
+  Object.defineProperty(Conversation.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: function guarded(this: Conversation, a?: unknown, b?: unknown): unknown {
+      if (callsUnderWay.length > 0 && callsUnderWay.includes(this))
+        throw new OtrStateError(`${name}() called on this conversation from inside one of its own calls (a host callback): refused, nothing changed`);
+      callsUnderWay.push(this);
+      try {
+        return call.call(this, a, b);
+      } finally {
+        callsUnderWay.pop();
+      }
+    },
+  });
+}

@@ -5,9 +5,10 @@
  * bytes for every input: ./aead-noble.ts (pure JS, every runtime) and ./aead-openssl.ts (OpenSSL through
  * node:crypto, Node only). Which one a build carries is decided by package.json "imports" ('#seal-aead':
  * the OpenSSL one under the "node" condition, the noble one everywhere else), so browser bundles never see
- * node:crypto; docs/stores.md ("Sealing in Node and in browsers") says why and how. A third, the WASM
- * backend's (ts/backend/wasm/aead.ts), is used where the host hands one in (openStoredAccount passes its
- * account's backend), once `agreeingAead` has checked it against the build's own.
+ * node:crypto; docs/stores.md ("Sealing in Node and in browsers") says why and how. A third, a crypto
+ * backend's (CryptoBackend.sealXChaCha20Poly1305, which the WASM and hybrid backends offer; ./aead-backend.ts
+ * makes it a SealAead), is used where the host hands one in (openStoredAccount passes its account's
+ * backend's), once `agreeingAead` has checked it against the build's own.
  */
 
 export const AEAD_KEY_BYTES = 32;
@@ -15,8 +16,8 @@ export const AEAD_NONCE_BYTES = 24;
 export const AEAD_TAG_BYTES = 16;
 
 export interface SealAead {
-  /** Which implementation runs ('openssl', 'noble' or 'wasm'), for diagnostics and tests. */
-  readonly name: 'openssl' | 'noble' | 'wasm';
+  /** Which implementation runs ('openssl', 'noble' or a crypto backend's), for diagnostics and tests. */
+  readonly name: 'openssl' | 'noble' | 'backend';
   /**
    * Encrypts `plain` and writes ciphertext ‖ tag into `out`, which must be exactly plain.length + 16 bytes
    * (a view into the row being built, so the ciphertext is not copied again). `aad` is read, not kept.

@@ -15,8 +15,9 @@
  * copied onto another record or another account, or whose generation column is edited (to pass a
  * compare-and-set, or to make an old row look current), fails to open: OtrCryptoError BAD_MAC, nothing returned.
  * A random 192-bit nonce never repeats in practice, however many processes write with the same key.
- * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), or in the WASM
- * backend's module when the host hands it in (options.aead; openStoredAccount does): same bytes.
+ * The AEAD runs in OpenSSL in Node and in @noble/ciphers elsewhere ('#seal-aead', ./aead.ts), or in a crypto
+ * backend's module (CryptoBackend.sealXChaCha20Poly1305, ./aead-backend.ts) when the host hands it in
+ * (options.aead; openStoredAccount does): same bytes.
  *
  * Names. Account ids are replaced by a keyed hash (they are never listed, only looked up). Record keys
  * ("conv:" + a peer id) say who talks to whom, and `keys()` must give them back, so they are sealed
@@ -52,9 +53,9 @@ export interface SealOptions {
   /** The source of the per-write nonces; the platform CSPRNG by default (tests inject their own). */
   random?: RandomSource;
   /**
-   * An AEAD to seal with instead of the build's own, e.g. the WASM backend's (openStoredAccount passes its
-   * account's). Used only once it has given the build's AEAD's bytes on a fixed input (`checkedSealAead`):
-   * the rows are the same either way.
+   * An AEAD to seal with instead of the build's own, e.g. a crypto backend's (./aead-backend.ts;
+   * openStoredAccount passes its account's). Used only once it has given the build's AEAD's bytes on a
+   * fixed input (`checkedSealAead`): the rows are the same either way.
    */
   aead?: SealAead;
 }

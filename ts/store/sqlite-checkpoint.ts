@@ -18,13 +18,21 @@
  * The worker starts once a quarter of the first interval is written, so that it is ready when first asked (a
  * store that commits little never starts one); it costs a thread.
  * If it cannot start or dies, `onFailed` lets the store put the automatic checkpoint back.
+ *
+ * Closing is bounded (session 7): the worker is asked to close its connection and given CLOSE_GRACE_MS (it
+ * finishes a running checkpoint first: tens of ms, seconds on a slow disk); a worker that has not exited by
+ * then (hung: a stuck fsync, a deadlock) is terminated, and that is waited for at most TERMINATE_WAIT_MS (a
+ * thread blocked inside a native call stops only when the call returns; it is unref'd, so it never keeps the
+ * process alive). `close()` always resolves, a dead or killed worker included: the store then closes its own
+ * connection. Losing the worker mid-checkpoint loses nothing (a checkpoint is crash-safe; the WAL stays valid
+ * and the next one, or the next open, copies it).
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** Marks the workerData of our own checkpoint workers (this module is also loaded in other workers). */
 const MARK = 'otr4SqliteCheckpointer';
 
-interface Config {
+export interface Config {
   path: string;
   synchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
@@ -32,8 +40,25 @@ interface Config {
 
 type Reply = { done: true; busy: boolean } | { done: false; message: string };
 
+/** How long close() lets the worker finish its checkpoint and close its connection before terminating it. */
+export const CLOSE_GRACE_MS = 10_000;
+/** How long close() then waits for the terminated thread to stop (one blocked in a native call cannot be stopped). */
+export const TERMINATE_WAIT_MS = 1_000;
+
+/** What the Checkpointer uses of a worker thread (a node:worker_threads Worker; tests inject stand-ins). */
+export type CheckpointWorker = Pick<Worker, 'postMessage' | 'terminate' | 'ref' | 'unref' | 'on' | 'once'>;
+
+export interface CheckpointerOptions {
+  /** CLOSE_GRACE_MS unless given (tests shorten it). */
+  closeGraceMs?: number;
+  /** TERMINATE_WAIT_MS unless given. */
+  terminateWaitMs?: number;
+  /** Starts the worker (default: this module on a worker thread); tests inject hung or dying workers. */
+  startWorker?: (config: Config) => CheckpointWorker;
+}
+
 export class Checkpointer {
-  private worker: Worker | undefined;
+  private worker: CheckpointWorker | undefined;
   private running = false;
   private failed = false;
   private closing: Promise<void> | undefined;
@@ -44,6 +69,7 @@ export class Checkpointer {
     private readonly onDone: (busy: boolean) => void,
     /** The worker could not start or died: the store checkpoints in-thread again. */
     private readonly onFailed: (why: string) => void,
+    private readonly options: CheckpointerOptions = {},
   ) {}
 
   /** Starts the worker ahead of the first request (it takes a while to load the driver and open the file). */
@@ -70,9 +96,8 @@ export class Checkpointer {
     return true;
   }
 
-  private start(): Worker {
-    // This very module (or the bundle it was built into) is the worker's code: see serve() below.
-    const w = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, ...this.config } });
+  private start(): CheckpointWorker {
+    const w = (this.options.startWorker ?? startCheckpointWorker)(this.config);
     w.unref(); // an idle checkpointer never keeps the process alive
     w.on('message', (r: Reply) => {
       this.running = false;
@@ -94,17 +119,51 @@ export class Checkpointer {
     this.onFailed(why);
   }
 
-  /** Waits for a running checkpoint, then stops the worker (its connection closes before the store's). */
+  /**
+   * Waits for a running checkpoint, then stops the worker (its connection closes before the store's). Bounded
+   * (see the top): a worker that does not exit within the grace period is terminated. Never rejects.
+   */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      const w = this.worker;
-      if (!w || this.failed) return;
-      const exited = new Promise<void>((done) => w.once('exit', () => done()));
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    const w = this.worker;
+    if (!w || this.failed) return;
+    const exited = new Promise<void>((done) => w.once('exit', () => done()));
+    try {
       w.ref(); // awaited now: it keeps the process alive until it has closed its connection
       w.postMessage('close');
-      await exited;
-    })();
-    return this.closing;
+    } catch {
+      // a worker that is already gone: its exit is on its way, or the grace period ends the wait
+    }
+    if (await within(exited, this.options.closeGraceMs ?? CLOSE_GRACE_MS)) return;
+    // Hung: stopped by force, and no longer allowed to keep the process alive if even that does not end it.
+    w.unref();
+    let stopped: Promise<unknown>;
+    try {
+      stopped = w.terminate();
+    } catch {
+      return;
+    }
+    await within(stopped.then(undefined, () => undefined), this.options.terminateWaitMs ?? TERMINATE_WAIT_MS);
+  }
+}
+
+/** This very module (or the bundle it was built into) on a worker thread: see serve() below. */
+export function startCheckpointWorker(config: Config): Worker {
+  return new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, ...config } });
+}
+
+/** True if `p` settles within `ms`, false if the time runs out first (the timer is cleared either way). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

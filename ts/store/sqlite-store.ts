@@ -42,7 +42,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
-import { Checkpointer } from './sqlite-checkpoint.js';
+import { Checkpointer, type CheckpointerOptions } from './sqlite-checkpoint.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface SqliteStoreOptions {
@@ -190,8 +190,11 @@ export class SqliteStore implements OwningStore {
     };
   }
 
-  /** Opens (creating if needed) the database at `options.path`. */
-  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+  /**
+   * Opens (creating if needed) the database at `options.path`. `checkpointing` tunes the checkpoint worker
+   * (sqlite-checkpoint.ts: its close grace period, a stand-in worker); tests only, openSqliteStore passes none.
+   */
+  static async open(options: SqliteStoreOptions, checkpointing: CheckpointerOptions = {}): Promise<SqliteStore> {
     if (typeof options?.path !== 'string' || options.path === '') throw new OtrArgumentError('path must be a file name');
     const limits = resolveLimits(options.limits);
     let Database: typeof BetterSqlite3;
@@ -257,6 +260,7 @@ export class SqliteStore implements OwningStore {
           { path: resolve(db.name), synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
           (busy) => store?.afterBackgroundCheckpoint(busy),
           () => store?.checkpointInThread(),
+          checkpointing,
         );
       }
       store = new SqliteStore(db, st, limits, checkpointer);
@@ -386,7 +390,9 @@ export class SqliteStore implements OwningStore {
     if (this.closed) return;
     this.closed = true; // refuse new calls now ...
     await this.flushing; // ... but write the commits already accepted
-    await this.checkpointer?.close(); // its connection first: ours, the last, checkpoints the WAL on close
+    // Its connection first: ours, the last, checkpoints the WAL on close. Bounded, never rejects: a hung worker
+    // is terminated after its grace period, a dead one is not waited for; ours closes either way.
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

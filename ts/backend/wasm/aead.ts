@@ -1,14 +1,17 @@
 /**
  * WASM adapter for the record-sealing AEAD, XChaCha20-Poly1305 (assembly/aead.ts; the construction and bytes
- * of ts/store/aead.ts). One call per seal or open: the key, nonce, associated data and record go in, the
- * ciphertext and tag (or the plaintext) come out, every key is wiped inside the module. Records larger than
- * the module's data area, or associated data longer than its area, go to `fallback` (OpenSSL or noble: the
- * same bytes), so there is no chunking here.
+ * of ts/store/aead.ts): CryptoBackend.sealXChaCha20Poly1305 / openXChaCha20Poly1305 of the `wasm` backend (and
+ * so of the `hybrid` one, which carries it). One call per seal or open: the key, nonce, associated data and
+ * record go in, the ciphertext and tag (or the plaintext) come out, every key is wiped inside the module.
+ * Records larger than the module's data area, or associated data longer than its area, are declined (false /
+ * undefined, nothing touched): the store seals those with its own AEAD (OpenSSL or noble: the same bytes), so
+ * there is no chunking here.
  *
- * The store never uses this object unchecked: ts/store/sealing.ts' `checkedSealAead` compares it with the
+ * The store never uses these unchecked: ts/store/sealing.ts' `checkedSealAead` compares them with the
  * build's own AEAD on a fixed input first (agreeingAead) and keeps the build's one if they disagree.
  */
-import type { SealAead } from '../../store/aead.js';
+import type { CryptoBackend } from '../types.js';
+import { OtrArgumentError } from '../../errors.js';
 import type { WasmContext } from './context.js';
 
 const KEY = 0;
@@ -19,28 +22,15 @@ const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 
-/** Made per main module, then per SIMD module (NO_SIMD: none). */
-const made = new WeakMap<WasmContext, WeakMap<object, SealAead>>();
-const NO_SIMD = {};
+export type AeadOps = Required<Pick<CryptoBackend, 'sealXChaCha20Poly1305' | 'openXChaCha20Poly1305'>>;
 
 /**
- * The AEAD over the main module of `ctx` (memoised per module instance). With `simd` (the SIMD module, where
- * the runtime has it), a seal runs its ChaCha20 stream there, four blocks per step (~1.4 µs less for a
- * 2.2 KB record), and the key schedule and Poly1305 in the main module; opening stays in the main module
- * (one call: the tag is checked before any byte is decrypted).
+ * The AEAD over the main module of `ctx`. With `simd` (the SIMD module, where the runtime has it), a seal runs
+ * its ChaCha20 stream there, four blocks per step (~1.4 µs less for a 2.2 KB record), and the key schedule and
+ * Poly1305 in the main module; opening stays in the main module (one call: the tag is checked before any byte
+ * is decrypted).
  */
-export function wasmSealAead(ctx: WasmContext, fallback: SealAead, simd?: WasmContext): SealAead {
-  let per = made.get(ctx);
-  if (per === undefined) made.set(ctx, (per = new WeakMap()));
-  let a = per.get(simd ?? NO_SIMD);
-  if (a === undefined) {
-    a = makeWasmSealAead(ctx, fallback, simd);
-    per.set(simd ?? NO_SIMD, a);
-  }
-  return a;
-}
-
-function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContext | undefined): SealAead {
+export function aeadOps(ctx: WasmContext, simd?: WasmContext): AeadOps {
   const { mem, io, ioSize } = ctx;
   const seal = ctx.exports.aead_seal as (aadLen: number, len: number) => void;
   const open = ctx.exports.aead_open as (aadLen: number, len: number) => number;
@@ -50,7 +40,7 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
   const dataMax = io + ioSize - data;
 
   function load(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array): void {
-    if (key.length !== KEY_BYTES || nonce.length !== NONCE_BYTES) throw new Error('XChaCha20-Poly1305: wrong key or nonce length');
+    if (key.length !== KEY_BYTES || nonce.length !== NONCE_BYTES) throw new OtrArgumentError('XChaCha20-Poly1305: wrong key or nonce length');
     mem.set(key, area + KEY);
     mem.set(nonce, area + NONCE);
     mem.set(aad, area + AAD);
@@ -88,11 +78,10 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
   }
 
   return {
-    name: 'wasm',
-    encryptInto(key, nonce, aad, plain, out) {
+    sealXChaCha20Poly1305(key, nonce, aad, plain, out) {
       const n = plain.length;
-      if (out.length !== n + TAG_BYTES) throw new Error('XChaCha20-Poly1305: wrong output length');
-      if (n > dataMax || aad.length > aadMax) return fallback.encryptInto(key, nonce, aad, plain, out);
+      if (out.length !== n + TAG_BYTES) throw new OtrArgumentError('XChaCha20-Poly1305: wrong output length');
+      if (n > dataMax || aad.length > aadMax) return false;
       try {
         load(key, nonce, aad);
         if (simd !== undefined && n <= simdMax) sealSimd(simd, aad.length, plain);
@@ -107,11 +96,12 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
       // The data area now holds ciphertext only (public): nothing secret is left to wipe.
       out.set(mem.subarray(data, data + n));
       out.set(mem.subarray(area + TAG, area + TAG + TAG_BYTES), n);
+      return true;
     },
-    decrypt(key, nonce, aad, sealed) {
+    openXChaCha20Poly1305(key, nonce, aad, sealed) {
       const n = sealed.length - TAG_BYTES;
-      if (n < 0) throw new Error('XChaCha20-Poly1305: shorter than a tag');
-      if (n > dataMax || aad.length > aadMax) return fallback.decrypt(key, nonce, aad, sealed);
+      if (n < 0) throw new OtrArgumentError('XChaCha20-Poly1305: shorter than a tag');
+      if (n > dataMax || aad.length > aadMax) return undefined;
       let opened: number;
       try {
         load(key, nonce, aad);
@@ -122,7 +112,7 @@ function makeWasmSealAead(ctx: WasmContext, fallback: SealAead, simd: WasmContex
         abandon(n);
         throw e;
       }
-      if (opened !== 1) throw new Error('XChaCha20-Poly1305: invalid tag'); // the key is wiped already
+      if (opened !== 1) return null; // the key is wiped already, nothing was decrypted
       const plain = mem.slice(data, data + n);
       mem.fill(0, data, data + n);
       return plain;

@@ -13,6 +13,7 @@ import { chachaOps } from './chacha20.js';
 import { ed448Ops } from './ed448.js';
 import { modexpOps } from './modexp.js';
 import { dataMessageOps } from './datamsg.js';
+import { aeadOps } from './aead.js';
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -77,5 +78,6 @@ export async function createWasmBackend(): Promise<WasmBackend> {
     ...ed448Ops(main),
     ...modexpOps(main, simd),
     ...dataMessageOps(simd ?? main),
+    ...aeadOps(main, simd),
   };
 }
