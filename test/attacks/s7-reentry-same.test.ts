@@ -135,6 +135,34 @@ test('attack: a receive nested in a send of the same conversation: refused typed
   assert.ok(ran >= 2, `the hook ran inside ${ran} sends`);
 });
 
+test('attack: a send nested in a receive of the same conversation (its clock callbacks): refused typed, the message read, both ends in step', () => {
+  const { a, b, arm, disarm, calls } = hookedPair(2001);
+  assert.equal(texts(b, a.send('warm a')), ['warm a']);
+  assert.equal(texts(a, b.send('warm b')), ['warm b']);
+  // Count the callbacks of one receive of a new ratchet's first message.
+  const probe = b.send('probe').toSend;
+  const from = calls();
+  assert.equal(a.receive(probe[0]!).messages.map((m) => m.text), ['probe']);
+  const n = calls() - from;
+  let ran = 0;
+  for (let at = 0; at < n; at++) {
+    assert.equal(texts(b, a.send(`turn ${at}`)), [`turn ${at}`]); // so b's next message starts a new ratchet
+    const fromB = b.send(`from b ${at}`).toSend;
+    let inner: Nested;
+    arm(() => (inner = run(() => a.send(`inner ${at}`))), at);
+    const got = a.receive(fromB[0]!).messages.map((m) => m.text);
+    disarm();
+    const where = `callback ${at} of ${n}`;
+    assert.equal(got, [`from b ${at}`], `${where}: the received message`);
+    if (inner === undefined) continue;
+    ran++;
+    assert.ok(inner.error instanceof OtrError && (inner.error as OtrError).code === 'STATE', `${where}: the nested send is refused typed (got ${String(inner.error ?? 'a message')})`);
+    assert.equal(texts(b, a.send(`after ${at}`)), [`after ${at}`], `${where}: a's next message`);
+    assert.equal(texts(a, b.send(`back ${at}`)), [`back ${at}`], `${where}: b's next message`);
+  }
+  assert.ok(ran >= 1, `the hook ran inside ${ran} receives`);
+});
+
 test('attack: forget() or unload() of the conversation from inside its own send: refused typed, the send and the session whole', () => {
   const { alice, a, b, arm, disarm } = hookedPair(1901);
   assert.equal(texts(b, a.send('warm a')), ['warm a']);
