@@ -1522,6 +1522,8 @@ function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
   if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)
     throw new OtrArgumentError('extra key context must be 4 bytes');
   const data = k.data ?? new Uint8Array(0);
+  // Anything else would be copied as other bytes (a string as zeros) or throw untyped (attacks/s7-extra-key-args).
+  if (!(data instanceof Uint8Array)) throw new OtrArgumentError('extra key data must be a Uint8Array');
   const value = new Uint8Array(EXTRA_KEY_CONTEXT_BYTES + data.length);
   value.set(k.context, 0);
   value.set(data, EXTRA_KEY_CONTEXT_BYTES);
