@@ -4,6 +4,7 @@
  * and a string, an array, an array-like or a wider typed array was silently turned into other bytes (a string
  * "abc" became three zero bytes) — sent to the peer, who derived the key for data the host never meant.
  * Refused now (OtrArgumentError), nothing sent, the session unharmed; absent data (undefined, null) stays empty.
+ * The same for startSmp's question (a number was sent as "5", an object as "[object Object]").
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -32,6 +33,23 @@ test('attack: extra-key data that is not a Uint8Array is refused typed before an
     const ev = got.events.find((e) => e.type === 'extra-key') as { data: Uint8Array } | undefined;
     assert.equal([...ev!.data], data ? [...data] : []);
   }
+});
+
+test('attack: an SMP question that is not a string is refused typed (it was sent as its string form), nothing sent', () => {
+  const p = makePair(WASM, 2102);
+  establish(p);
+  for (const question of [5, {}, ['q'], Uint8Array.of(0x41)] as unknown[]) {
+    let thrown: unknown;
+    try {
+      p.a.startSmp('answer', question as string);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(thrown instanceof OtrError && thrown.code === 'INVALID_ARGUMENT', `${Object.prototype.toString.call(question)}: ${String(thrown)}`);
+  }
+  const out = p.a.startSmp('answer', 'the question');
+  const got = p.b.receive(out.toSend[0]!);
+  assert.ok(got.events.some((e) => e.type === 'smp' && (e as { question?: string }).question === 'the question'), 'a string question still goes');
 });
 
 test.run();
