@@ -331,11 +331,6 @@ export class Account implements ConversationHost {
     return c;
   }
 
-  /** A host callback (clock, random) must not wipe a conversation whose call is under way: OtrStateError. */
-  private refuseInCall(c: Conversation): void {
-    if (this.book.inCall(c)) throw new OtrStateError('a conversation cannot be forgotten or unloaded from inside one of its calls');
-  }
-
   private live(c: Conversation): void {
     this.book.instrument(c);
     this.book.adopt(c);
@@ -385,7 +380,6 @@ export class Account implements ConversationHost {
   unload(peer: string): void {
     const c = this.conversations.get(peer);
     if (!c) return;
-    this.refuseInCall(c);
     this.book.unload(peer, c);
     c.wipeAll();
     this.conversations.delete(peer);
@@ -466,7 +460,6 @@ export class Account implements ConversationHost {
   forget(peer: string): Outcome {
     if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
     const c = this.conversations.get(peer);
-    if (c) this.refuseInCall(c);
     c?.wipeAll();
     this.conversations.delete(peer);
     this.book.forget(peer, c);

@@ -19,7 +19,7 @@
  * Below the account (imports the conversation only as a type): no import cycle.
  */
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
-import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
+import { OtrDecodeError, OtrLimitError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
@@ -107,8 +107,6 @@ export class RecordBook {
   private readonly dormant = new Map<string, Dormant>();
   /** Conversations whose state may have changed outside a flushed call (a call that threw). */
   private readonly touched = new Set<Conversation>();
-  /** Per instrumented conversation: whether one of its calls is under way (see instrument). */
-  private readonly calling = new WeakMap<Conversation, () => boolean>();
   /** Records deleted (forget) and not yet handed out. */
   private readonly deleted = new Set<string>();
   /** Peers whose record exists (generation known) but is neither live nor attached: must be loaded before use. */
@@ -201,21 +199,14 @@ export class RecordBook {
    */
   instrument(conv: Conversation): void {
     const self = this;
-    // One call at a time per conversation: the host's clock and random source run inside a call, and a call
-    // they make on this same conversation would work on the ratchet the outer call has not written back (two
-    // messages under one key, or a received step overwritten): refused (attacks/s7-reentry-same).
-    let busy = false;
-    this.calling.set(conv, () => busy);
     for (const name of RECORDED_CALLS) {
       const call = conv[name] as (...args: unknown[]) => Outcome;
       Object.defineProperty(conv, name, {
         configurable: true,
         writable: true,
         value: function recorded(...args: unknown[]): Outcome {
-          if (busy) throw new OtrStateError(`${name}() called on a conversation from inside another of its calls (a host callback)`);
           const fingerprint = self.host.fingerprintOf(conv.peerId);
           let out: Outcome;
-          busy = true;
           try {
             out = call.apply(conv, args);
           } catch (e) {
@@ -223,8 +214,6 @@ export class RecordBook {
             self.touched.add(conv);
             if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
             throw e;
-          } finally {
-            busy = false;
           }
           if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
           self.touched.add(conv);
@@ -233,11 +222,6 @@ export class RecordBook {
         },
       });
     }
-  }
-
-  /** Whether a call of `conv` is under way (account.forget / unload refuse to wipe it from inside one). */
-  inCall(conv: Conversation): boolean {
-    return this.calling.get(conv)?.() === true;
   }
 
   /** Every pending change: dirty account record, touched conversations, deletions. Events of trimming go to `events`. */
