@@ -21,7 +21,7 @@ import { Account, type AccountOptions } from './account.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
-import { OtrArgumentError, OtrDecodeError, OtrStateError, OtrStoreRollbackError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { equalBytes, utf8 } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
@@ -161,6 +161,9 @@ class StoredAccountImpl implements StoredAccount {
       // process used. Drop the sessions and write that on top of what the store holds; the caller does not
       // transmit (the error still propagates).
       if (e instanceof OtrStoreRollbackError) await this.dropAfterRollback(e.key);
+      // Refused before the store took it (busy, I/O, a limit; not a conflict: the store holds someone else's):
+      // the records go again with the next outcome, at the generation after the store's.
+      else if (!(e instanceof OtrStoreConflictError)) this.account.commitFailed(changes, (key) => this.records.generation(key) ?? 0);
       throw e;
     });
   }

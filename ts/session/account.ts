@@ -390,6 +390,26 @@ export class Account implements ConversationHost {
     this.book.setGeneration(key, generation);
   }
 
+  /**
+   * @internal (account-store.ts) A commit of `changes` failed before the store took it (busy, I/O, a dropped
+   * connection; not a conflict): the store still holds generation `stored(key)` of each record. Those records
+   * go again, whole, with the next changes, at the generation after the store's — otherwise every later commit
+   * of them would come a generation ahead and be refused (attacks/s7-transient-commit). A failed delete is
+   * retried by forgetting again.
+   */
+  commitFailed(changes: readonly RecordChange[], stored: (key: string) => number): void {
+    for (const c of changes) {
+      if (c.bytes === null) continue;
+      this.book.setGeneration(c.key, stored(c.key));
+      if (c.key === ACCOUNT_RECORD) this.book.markAccount();
+      else {
+        const peer = peerOfKey(c.key);
+        const conv = peer === undefined ? undefined : this.conversations.get(peer);
+        if (conv) this.book.touch(conv, true);
+      }
+    }
+  }
+
   /** The generation of a record as this account last loaded or handed it out (0: none). */
   recordGeneration(key: string): number {
     return this.book.generation(key);

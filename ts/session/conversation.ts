@@ -235,10 +235,19 @@ export class Conversation {
   /** Asks the peer to start OTR: a query message offering the versions the policy allows. */
   start(): Outcome {
     const out = emptyOutcome();
+    out.toSend.push(this.query());
+    return out;
+  }
+
+  /**
+   * start()'s query message. Calls inside the conversation use this, never start(): the public calls are
+   * wrapped by the record book (records.ts instrument), and a nested wrapped call would hand the changes made
+   * so far out in an outcome the outer call throws away (attacks/s7-nested-records).
+   */
+  private query(): string {
     const versions = this.allowedVersions();
     if (versions.length === 0) throw new OtrStateError('the policy allows no OTR version');
-    out.toSend.push(buildQuery(versions));
-    return out;
+    return buildQuery(versions);
   }
 
   /** Starts the OTRv4 DAKE directly (otrv4.md §Starting a conversation interactively): sends an Identity message. */
@@ -329,7 +338,7 @@ export class Conversation {
     if (p.requireEncryption || this.dakeInProgress()) {
       this.queue.push(text);
       out.events.push({ type: 'not-sent', reason: 'queued', text });
-      if (!this.dakeInProgress()) out.toSend.push(...this.start().toSend);
+      if (!this.dakeInProgress()) out.toSend.push(this.query());
       return out;
     }
     const versions = this.allowedVersions();
@@ -502,7 +511,7 @@ export class Conversation {
         out.events.push({ type: 'peer-error', code: incoming.error.code === undefined ? undefined : `ERROR_${incoming.error.code}`, message: incoming.error.text });
         if (this.active === 3 && this.v3conv) this.absorbV3(this.v3conv.receive(text), out);
         else if ((incoming.error.code === WireErrorCode.unreadable || incoming.error.code === WireErrorCode.notInPrivateState) && this.usable(this.current)) this.heal(out, this.instances.get(this.current)!, 'peer-error');
-        else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(...this.start().toSend);
+        else if (p.errorStartAke && this.state !== 'ENCRYPTED_MESSAGES' && this.allowedVersions().length) out.toSend.push(this.query());
         return;
       case 'query':
         return this.offered(incoming.versions, text, out);
@@ -1513,6 +1522,8 @@ function extraKeyTlv(k: { context: Uint8Array; data?: Uint8Array }): Tlv {
   if (!(k.context instanceof Uint8Array) || k.context.length !== EXTRA_KEY_CONTEXT_BYTES)
     throw new OtrArgumentError('extra key context must be 4 bytes');
   const data = k.data ?? new Uint8Array(0);
+  // Anything else would be copied as other bytes (a string as zeros) or throw untyped (attacks/s7-extra-key-args).
+  if (!(data instanceof Uint8Array)) throw new OtrArgumentError('extra key data must be a Uint8Array');
   const value = new Uint8Array(EXTRA_KEY_CONTEXT_BYTES + data.length);
   value.set(k.context, 0);
   value.set(data, EXTRA_KEY_CONTEXT_BYTES);

@@ -31,7 +31,7 @@
 import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { utf8, wipe } from '../bytes.js';
-import { OtrError, OtrLimitError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { decodeSmp1, decodeSmp2, decodeSmp3, decodeSmp4, encodeSmp1, encodeSmp2, encodeSmp3, encodeSmp4, questionText } from './messages.js';
 import { smpSecretFor, type SmpSecretInput } from './secret.js';
@@ -117,6 +117,8 @@ function advance(old: SmpState, next: SmpState, send: readonly SmpTlv[], event?:
  * new SMP1 in EXPECT1. Throws OtrLimitError for a question over the limit (nothing changes).
  */
 export function smpStart(b: CryptoBackend, state: SmpState, input: SmpSecretInput, opts: SmpOptions & { question?: string }): SmpResult {
+  // A number or an object would be sent as its string form ("5", "[object Object]"): a caller's mistake, refused.
+  if (opts.question !== undefined && typeof opts.question !== 'string') throw new OtrArgumentError('SMP question must be a string');
   const question = utf8(opts.question ?? '');
   const max = opts.maxQuestionBytes ?? DEFAULT_LIMITS.maxSmpQuestionBytes;
   if (question.length > max) throw new OtrLimitError(`SMP question of ${question.length} bytes exceeds the limit of ${max}`);
