@@ -1558,8 +1558,8 @@ function errorText(e: unknown): string {
  * (whether the error then escapes the callback is the host's choice). Calls on OTHER conversations from a
  * callback are allowed: their state is their own, and the send path's shared buffers know nested sends
  * (sendsUnderWay). The calls below are every public one that reads or moves session state (account.forget
- * and account.unload reach wipeAll); not start(), which only builds a query message from the policy (and is
- * called from inside send and receive).
+ * and account.unload reach wipeAll); not start(), which only builds a query message from the policy (send and
+ * receive build theirs through the private query(), so start() is never nested in them).
  */
 const GUARDED_CALLS = ['startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'forget', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions', 'wipeAll'] as const satisfies readonly (keyof Conversation)[];
 
