@@ -14,6 +14,7 @@ import { bytesToHex, equalBytes, utf8, fromUtf8 } from '../ts/bytes.js';
 import { OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError } from '../ts/errors.js';
 import { DEFAULT_LIMITS } from '../ts/limits.js';
 import { decodeDataMessage, splitRevealedMacs } from '../ts/wire/data.js';
+import { macKeyCount } from '../ts/ratchet/mac-queue.js';
 import {
   decryptDataMessage,
   encryptDataMessage,
@@ -329,7 +330,7 @@ for (const b of BACKENDS) {
     // Only the first message of the chain reveals; the queue is empty afterwards.
     const next = decodeDataMessage(send(b, rnd, bob, 'more').bytes);
     assert.is(next.revealedMacs.length, 0);
-    assert.is(bob.state.macKeysToReveal.length, 0);
+    assert.is(macKeyCount(bob.state.macKeysToReveal), 0);
   });
 
   t('revealAll attaches pending MAC keys without a new ratchet (the disconnect message)', () => {
@@ -340,14 +341,14 @@ for (const b of BACKENDS) {
     const a0 = decodeDataMessage(send(b, rnd, alice, 'a0').bytes);
     assert.is(a0.revealedMacs.length, 64);
     recv(b, alice, b1); // same chain of Bob's: queued, no sending step due
-    assert.is(alice.state.macKeysToReveal.length, 1);
+    assert.is(macKeyCount(alice.state.macKeysToReveal), 1);
     const a1 = decodeDataMessage(send(b, rnd, alice, 'a1').bytes);
     assert.is(a1.revealedMacs.length, 0);
     const a2 = decodeDataMessage(send(b, rnd, alice, 'bye', true).bytes);
     assert.is(a2.revealedMacs.length, 64);
     const d1 = decodeDataMessage(b1);
     assert.ok(equalBytes(kdf(b, Usage.authenticator, [a2.revealedMacs, d1.authenticated], 64), d1.authenticator));
-    assert.is(alice.state.macKeysToReveal.length, 0);
+    assert.is(macKeyCount(alice.state.macKeysToReveal), 0);
   });
 
   t('stored skipped keys: bounded (oldest dropped and revealed), expired by age, single use', () => {
@@ -357,15 +358,15 @@ for (const b of BACKENDS) {
     recv(b, bob, msgs[9]!, 0, limits); // skips 0..8: only 5..8 fit
     assert.equal(bob.state.skipped.map((e) => e.messageId), [5, 6, 7, 8]);
     // The dropped keys' MACs (0..4) and the used one (9) are queued for revealing.
-    assert.is(bob.state.macKeysToReveal.length, 6);
+    assert.is(macKeyCount(bob.state.macKeysToReveal), 6);
     for (const n of [0, 4]) rejects(b, bob, msgs[n]!, OtrStateError, 'STATE', 10, limits);
     assert.is(recv(b, bob, msgs[6]!, 500, limits).text, 's6');
     // Past the age limit, the rest expire (on the next receive, or by the timer function).
     rejects(b, bob, msgs[7]!, OtrStateError, 'STATE', 1001, limits);
-    const queued = bob.state.macKeysToReveal.length;
+    const queued = macKeyCount(bob.state.macKeysToReveal);
     const expired = expireSkippedKeys(b, bob.state, 1001, limits);
     assert.is(expired.skipped.length, 0);
-    assert.is(expired.macKeysToReveal.length, queued + 3);
+    assert.is(macKeyCount(expired.macKeysToReveal), queued + 3);
     assert.is(expireSkippedKeys(b, expired, 1002, limits), expired, 'nothing to expire returns the same state');
     bob.state = expired;
     rejects(b, bob, msgs[5]!, OtrStateError, 'STATE', 1001, limits);
@@ -379,7 +380,7 @@ for (const b of BACKENDS) {
     for (let n = 0; n < 30; n++) {
       sent.push(send(b, rnd, alice, `m${n}`).bytes);
       recv(b, bob, sent[n]!, 0, limits);
-      assert.ok(bob.state.macKeysToReveal.length <= 8);
+      assert.ok(macKeyCount(bob.state.macKeysToReveal) <= 8);
     }
     // What is revealed is the newest keys, in order: the last one authenticates the last message.
     const reveal = splitRevealedMacs(decodeDataMessage(send(b, rnd, bob, 'reply').bytes).revealedMacs);

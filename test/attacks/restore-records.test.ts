@@ -49,6 +49,7 @@ function hostileRecords(): Record<string, Uint8Array> {
   const tooBig = encodeConversationRecord(BOB_ID, { ...(real.state as Record<string, StateValue>), pad: new Uint8Array(DEFAULT_LIMITS.maxStateBytes) });
   const shape = (state: StateValue) => encodeConversationRecord(BOB_ID, state);
   return {
+    ...hostileMacKeys(real.state, shape),
     garbage,
     truncated: real.bytes.subarray(0, real.bytes.length >> 1),
     'another peer': encodeConversationRecord('mallory@example.net', real.state),
@@ -62,6 +63,45 @@ function hostileRecords(): Record<string, Uint8Array> {
   };
 }
 
+/** The real state with every ratchet's MAC keys to reveal replaced by `macs`. */
+function withMacKeys(state: StateValue, macs: StateValue): StateValue {
+  const s = state as Record<string, StateValue>;
+  const instances = (s.instances as Record<string, StateValue>[]).map((i) => ({ ...i, ratchet: { ...(i.ratchet as Record<string, StateValue>), macKeysToReveal: macs } }));
+  return { ...s, instances };
+}
+
+/**
+ * The MAC-key queue's two formats (session 7: one bytes value of whole 64-byte keys; before: a list of
+ * 64-byte values), each bounded to as many keys as a restore ever accepted (4 × maxStoredMessageKeys).
+ */
+function hostileMacKeys(state: StateValue, shape: (s: StateValue) => Uint8Array): Record<string, Uint8Array> {
+  const most = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
+  return {
+    'MAC keys: a partial key': shape(withMacKeys(state, new Uint8Array(100))),
+    'MAC keys: one key more than any queue holds': shape(withMacKeys(state, new Uint8Array((most + 1) * 64))),
+    'MAC keys (list): one key more than any queue holds': shape(withMacKeys(state, Array.from({ length: most + 1 }, () => new Uint8Array(64)))),
+    'MAC keys (list): a key of 63 bytes': shape(withMacKeys(state, [new Uint8Array(64), new Uint8Array(63)])),
+    'MAC keys (list): a key that is a list': shape(withMacKeys(state, [[new Uint8Array(64)]])),
+    'MAC keys: a string': shape(withMacKeys(state, 'keys')),
+    'MAC keys: null': shape(withMacKeys(state, null)),
+  };
+}
+
+test('MAC keys at the bound, in either format, are accepted (the hostile ones above are just past it)', () => {
+  const real = realRecord();
+  const most = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
+  const keys = seededRandom(5)(most * 64);
+  const list = Array.from({ length: most }, (_, n) => keys.slice(n * 64, n * 64 + 64));
+  for (const macs of [keys, list] as StateValue[]) {
+    const alice = Account.create({ accountId: ALICE_ID, backend: be, random: seededRandom(11), clock: testClock(), dsaKey: null });
+    alice.attachRecord({ key: KEY, generation: 3, bytes: encodeConversationRecord(BOB_ID, withMacKeys(real.state, macs)) });
+    const conv = alice.conversation(BOB_ID);
+    assert.is(conv.state, 'ENCRYPTED_MESSAGES');
+    const inst = (conv.toState() as { instances: { ratchet: { macKeysToReveal: Uint8Array } }[] }).instances[0]!;
+    assert.ok(inst.ratchet.macKeysToReveal instanceof Uint8Array && Buffer.from(inst.ratchet.macKeysToReveal).equals(Buffer.from(keys)), 'the keys, in order, as one value');
+  }
+});
+
 test('every hostile conversation record is refused typed on every use; the account goes on; forget() recovers', () => {
   for (const [label, bytes] of Object.entries(hostileRecords())) {
     const alice = Account.create({ accountId: ALICE_ID, backend: be, random: seededRandom(11), clock: testClock(), dsaKey: null });
@@ -73,6 +113,8 @@ test('every hostile conversation record is refused typed on every use; the accou
         assert.unreachable(`${label}: accepted (attempt ${attempt})`);
       } catch (e) {
         assert.instance(e, OtrError, `${label} (attempt ${attempt}): ${(e as Error)?.constructor?.name} ${(e as Error)?.message}`);
+        // Refused for what was made hostile, not for something else on the way.
+        if (label.startsWith('MAC keys')) assert.match((e as Error).message, /macKeysToReveal/, label);
       }
     }
     // Nothing was written over the record, and the rest of the account works.

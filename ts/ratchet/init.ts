@@ -28,6 +28,7 @@ import { validDhPublic, validPoint, type ValidDhPublic, type ValidPoint } from '
 import { wipe } from '../bytes.js';
 import { braceKeyFromDh, deriveRatchetKeys, mixedSecret } from './keys.js';
 import type { RatchetKeyPair, RatchetState } from './state.js';
+import { NO_MAC_KEYS } from './mac-queue.js';
 
 export interface RatchetSeed {
   /** KDF(0x0B, K, 64) from the DAKE. */
@@ -86,7 +87,7 @@ function baseState(seed: ValidatedRatchetSeed, root: Uint8Array, braceKey: Uint8
     theirEcdh: seed.theirEcdh.slice() as ValidPoint,
     theirDh: seed.theirDh.slice() as ValidDhPublic,
     braceKey,
-    macKeysToReveal: [],
+    macKeysToReveal: NO_MAC_KEYS,
     skipped: [],
   };
 }

@@ -49,6 +49,7 @@ import {
 import type { OpenedDataMessage } from '../backend/types.js';
 import { addSkipped, anyExpired, expireSkipped, findSkipped, NO_SKIPPED_KEYS, removeSkipped, type SkippedKey } from './skipped.js';
 import { isDhStep, type RatchetState } from './state.js';
+import { appendMacKey, dropOldestMacKeys, macKeyCount } from './mac-queue.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
 export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs' | 'maxMacKeysToReveal'>;
@@ -112,19 +113,28 @@ function wipeEntries(entries: readonly SkippedKey[]): void {
 
 /**
  * Appends the MAC keys of dropped store entries, then `used`, to the queue, keeping at most `cap` (oldest
- * dropped). Called only once the message is authenticated: a successful receive consumes the old state, so
- * the queue array is extended in place rather than copied (one-way traffic would otherwise copy up to `cap`
- * keys per message).
+ * dropped). Called only once the message is authenticated: a successful receive consumes the old state, whose
+ * queue buffer the new state takes over and extends in place (mac-queue.ts: amortised O(1) per key; one-way
+ * traffic would otherwise copy up to `cap` keys per message). The keys appended are copied: `used` and the
+ * derived keys are wiped here.
  */
-function queueReveals(b: CryptoBackend, queued: readonly Uint8Array[], used: Uint8Array | null, dropped: readonly SkippedKey[], cap: number): Uint8Array[] {
-  const out = queued as Uint8Array[];
-  for (const e of dropped) out.push(messageMacKey(b, e.mkEnc));
-  if (used) out.push(used);
+function queueReveals(b: CryptoBackend, queued: Uint8Array, used: Uint8Array | null, dropped: readonly SkippedKey[], cap: number): Uint8Array {
+  let out = queued;
+  for (const e of dropped) {
+    const mac = messageMacKey(b, e.mkEnc);
+    out = appendMacKey(out, mac);
+    wipe(mac);
+  }
+  if (used) {
+    out = appendMacKey(out, used);
+    wipe(used);
+  }
   // A peer sending without ever reading ours must not grow this without bound: the oldest keys are wiped
   // unrevealed instead (that only makes those messages less forgeable, never less secure). Trimming to 3/4
   // of the cap at a time keeps the cost per message constant.
   const limit = Math.max(1, cap);
-  if (out.length > limit) wipe(...out.splice(0, out.length - Math.max(1, Math.floor((limit * 3) / 4))));
+  const n = macKeyCount(out);
+  if (n > limit) out = dropOldestMacKeys(out, n - Math.max(1, Math.floor((limit * 3) / 4)));
   return out;
 }
 

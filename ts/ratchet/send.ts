@@ -17,12 +17,13 @@ import type { CryptoBackend } from '../backend/types.js';
 import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated } from '../crypto/dh.js';
-import { concatBytes, wipe } from '../bytes.js';
+import { wipe } from '../bytes.js';
 import { OtrArgumentError, OtrStateError } from '../errors.js';
 import { draftDataMessageSized } from '../wire/data.js';
 import { braceKeyFromDh, deriveRatchetKeys, extraSymmetricKey, mixedSecret, nextBraceKey, sealMessage } from './keys.js';
 import { carriesExtraKeyTlv } from './esk.js';
 import { firstSendingStepDue, isDhStep, sendingRatchetId, type RatchetState } from './state.js';
+import { NO_MAC_KEYS, releaseMacKeys } from './mac-queue.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -140,7 +141,8 @@ export function encryptDataMessage(
       messageId: stepped.j,
       ecdh: stepped.ourEcdh.public,
       dh: isDhStep(ratchetId) ? stepped.ourDh.public : EMPTY,
-      revealedMacs: reveal && stepped.macKeysToReveal.length > 0 ? concatBytes(...stepped.macKeysToReveal) : EMPTY,
+      // The queue is the field's bytes already (mac-queue.ts); the draft copies them into the message.
+      revealedMacs: reveal ? stepped.macKeysToReveal : EMPTY,
     }, plaintext.length, opts.transientMessage === true);
     const sealed = sealMessage(b, chain, draft.authenticated, plaintext);
     nextChain = sealed.next;
@@ -162,7 +164,7 @@ export function encryptDataMessage(
       theirEcdh: stepped.theirEcdh,
       theirDh: stepped.theirDh,
       braceKey: stepped.braceKey,
-      macKeysToReveal: reveal ? [] : stepped.macKeysToReveal,
+      macKeysToReveal: reveal ? NO_MAC_KEYS : stepped.macKeysToReveal,
       skipped: stepped.skipped,
     };
     // Committed: wipe what the new state no longer holds.
@@ -171,7 +173,7 @@ export function encryptDataMessage(
       wipe(state.rootKey, state.sendChain, state.ourEcdh.secret, state.braceKey);
       if (stepped.ourDh !== state.ourDh) wipe(state.ourDh.secret);
     }
-    if (reveal) wipe(...state.macKeysToReveal);
+    if (reveal) releaseMacKeys(state.macKeysToReveal);
     return { state: next, message, esk };
   } catch (e) {
     wipe(esk, nextChain);

@@ -5,10 +5,11 @@
  *
  * Ownership: transitions (send.ts, receive.ts) never modify the state they are given until they succeed; on
  * success they return a new state and wipe the secrets of the old one that the new one no longer uses. The
- * caller must then drop the old state object (it shares arrays with the new one, and the MAC-key queue is
- * extended in place) and persist the new one; use cloneRatchetState to keep a copy. On failure the given state is untouched and remains the current state.
+ * caller must then drop the old state object (it shares arrays with the new one; the MAC-key queue's buffer is
+ * extended in place by its owner only, mac-queue.ts) and persist the new one; use cloneRatchetState to keep a copy. On failure the given state is untouched and remains the current state.
  */
 import { wipe } from '../bytes.js';
+import { macKeysFrom, releaseMacKeys } from './mac-queue.js';
 import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
 import type { SkippedKey } from './skipped.js';
 
@@ -52,8 +53,12 @@ export interface RatchetState {
   readonly theirDh: ValidDhPublic;
   /** The current brace key (32 bytes). */
   readonly braceKey: Uint8Array;
-  /** MKmac values (64 bytes each) to reveal in the first message of our next sending chain, oldest first. */
-  readonly macKeysToReveal: readonly Uint8Array[];
+  /**
+   * MKmac values (64 bytes each) to reveal in the first message of our next sending chain, oldest first,
+   * concatenated (the wire field's bytes): a view into a queue buffer (mac-queue.ts), changed only through
+   * that module's functions.
+   */
+  readonly macKeysToReveal: Uint8Array;
   /** Skipped message keys, oldest first (skipped.ts). */
   readonly skipped: readonly SkippedKey[];
 }
@@ -93,13 +98,14 @@ export function cloneRatchetState(s: RatchetState): RatchetState {
     theirEcdh: c(s.theirEcdh) as ValidPoint,
     theirDh: c(s.theirDh) as ValidDhPublic,
     braceKey: c(s.braceKey),
-    macKeysToReveal: s.macKeysToReveal.map(c),
+    macKeysToReveal: macKeysFrom(s.macKeysToReveal),
     skipped: s.skipped.map((e) => ({ ...e, theirEcdh: c(e.theirEcdh), mkEnc: c(e.mkEnc), esk: c(e.esk) })),
   };
 }
 
 /** Wipes every secret of a state (when the session ends or the state is replaced by a new DAKE). */
 export function wipeRatchetState(s: RatchetState): void {
-  wipe(s.rootKey, s.sendChain, s.recvChain, s.ourEcdh.secret, s.ourDh.secret, s.braceKey, ...s.macKeysToReveal);
+  wipe(s.rootKey, s.sendChain, s.recvChain, s.ourEcdh.secret, s.ourDh.secret, s.braceKey);
+  releaseMacKeys(s.macKeysToReveal);
   for (const e of s.skipped) wipe(e.mkEnc, e.esk);
 }

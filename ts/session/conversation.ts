@@ -52,6 +52,7 @@ import {
 } from '../ake/interactive.js';
 import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
+import { dropOldestMacKeys, macKeyCount } from '../ratchet/mac-queue.js';
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint } from '../profile/client-profile.js';
@@ -991,9 +992,9 @@ export class Conversation {
     const macs = most((r) => r.macKeysToReveal.length);
     if (macs) {
       const r = macs.ratchet!;
-      const n = Math.max(1, r.macKeysToReveal.length >> 1);
-      wipe(...r.macKeysToReveal.slice(0, n));
-      macs.ratchet = { ...r, macKeysToReveal: r.macKeysToReveal.slice(n) };
+      const n = Math.max(1, macKeyCount(r.macKeysToReveal) >> 1);
+      // The oldest n keys wiped (mac-queue.ts: in place when this state owns the queue's buffer).
+      macs.ratchet = { ...r, macKeysToReveal: dropOldestMacKeys(r.macKeysToReveal, n) };
       return { type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n };
     }
     if (this.queue.length) {

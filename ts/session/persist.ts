@@ -16,6 +16,8 @@ import type { CryptoBackend } from '../backend/types.js';
 import { dhIsValidPublic } from '../crypto/dh.js';
 import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
 import { DEFAULT_LIMITS } from '../limits.js';
+import { MAC_KEY_BYTES, macKeysFrom } from '../ratchet/mac-queue.js';
+import { wipe } from '../bytes.js';
 
 const KEY = 64;
 const POINT = 57;
@@ -53,7 +55,7 @@ export function ratchetToValue(s: RatchetState): StateValue {
     theirEcdh: s.theirEcdh,
     theirDh: s.theirDh,
     braceKey: s.braceKey,
-    macKeysToReveal: [...s.macKeysToReveal],
+    macKeysToReveal: s.macKeysToReveal,
     skipped: s.skipped.map((e) => ({ ...e })),
   };
 }
@@ -87,7 +89,8 @@ const writeRatchetRecord = schema<RatchetState>({
   theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
   theirDh: (w, s) => putBytes(w, s.theirDh),
   braceKey: (w, s) => putBytes(w, s.braceKey),
-  macKeysToReveal: (w, s) => putArray(w, s.macKeysToReveal, putBytes),
+  // The queue's bytes as one field (one copy, whatever its length): format since session 7.
+  macKeysToReveal: (w, s) => putBytes(w, s.macKeysToReveal),
   skipped: (w, s) => putArray(w, s.skipped, writeSkipped),
 });
 
@@ -138,11 +141,33 @@ export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined): R
     theirEcdh: theirEcdh as ValidPoint,
     theirDh: theirDh as ValidDhPublic,
     braceKey: expect.bytes(r.braceKey, 'ratchet.braceKey', 32),
-    macKeysToReveal: expect.array(r.macKeysToReveal, 'ratchet.macKeysToReveal', DEFAULT_LIMITS.maxStoredMessageKeys * 4).map((m) =>
-      expect.bytes(m, 'ratchet.macKeysToReveal[]', KEY),
-    ),
+    macKeysToReveal: macKeysFromValue(r.macKeysToReveal),
     skipped,
   };
+}
+
+/** The most MAC keys a restored queue may hold (either format): as many as a restore ever accepted. */
+const MAX_RESTORED_MAC_KEYS = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
+
+/**
+ * A restored MAC-key queue, as an owned queue (mac-queue.ts). Two formats: the keys concatenated in one bytes
+ * value (written since session 7), or an array of 64-byte values (every record written before: still read).
+ * Either is bounded by MAX_RESTORED_MAC_KEYS keys and must hold whole keys.
+ */
+function macKeysFromValue(v: StateValue | undefined): Uint8Array {
+  if (v instanceof Uint8Array) {
+    if (v.length % MAC_KEY_BYTES !== 0) throw new OtrDecodeError('state: ratchet.macKeysToReveal must hold whole 64-byte keys');
+    if (v.length > MAX_RESTORED_MAC_KEYS * MAC_KEY_BYTES) throw new OtrDecodeError('state: ratchet.macKeysToReveal has too many entries');
+    return macKeysFrom(v);
+  }
+  const list = expect.array(v, 'ratchet.macKeysToReveal', MAX_RESTORED_MAC_KEYS);
+  const joined = new Uint8Array(list.length * MAC_KEY_BYTES);
+  try {
+    for (let n = 0; n < list.length; n++) joined.set(expect.bytes(list[n], 'ratchet.macKeysToReveal[]', KEY), n * MAC_KEY_BYTES);
+    return macKeysFrom(joined);
+  } finally {
+    wipe(joined);
+  }
 }
 
 /**

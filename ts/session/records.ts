@@ -69,6 +69,17 @@ function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T
   return withWrittenState(CONVERSATION_RECORD_KIND, (w) => writeRecord(w, conv), use);
 }
 
+/** A record value's field (undefined when `v` is not a record). */
+function fieldOf(v: StateValue | undefined, name: string): StateValue | undefined {
+  return v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v) ? (v as Record<string, StateValue | undefined>)[name] : undefined;
+}
+
+/** Whether a conversation state value holds a ratchet whose MAC keys to reveal are a list (format before session 7). */
+function listsMacKeys(state: StateValue | undefined): boolean {
+  const instances = fieldOf(state, 'instances');
+  return Array.isArray(instances) && (instances as readonly StateValue[]).some((i) => Array.isArray(fieldOf(fieldOf(i, 'ratchet'), 'macKeysToReveal')));
+}
+
 /** Bytes of room kept past a conversation's last record (RecordBook.remember): ~15 queued MAC keys. */
 const LAST_ROOM = 1024;
 
@@ -176,9 +187,14 @@ export class RecordBook {
   takeDormant<T>(peer: string, build: (state: StateValue | undefined) => T): T | undefined {
     const d = this.dormant.get(peer);
     if (!d) return undefined;
-    const built = build(decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes));
+    const value = decodeConversationRecord(d.bytes, peer, this.host.limits.maxStateBytes);
+    const built = build(value);
     this.dormant.delete(peer);
-    this.last.set(peer, d.bytes);
+    // A record of the format before session 7 (MAC keys to reveal as a list) encodes differently now for the
+    // same state: what later calls compare with is then the conversation re-encoded (adopt), so a call that
+    // changes nothing still writes nothing; the stored record restores as it is until a change replaces it.
+    if (listsMacKeys(value)) wipe(d.bytes);
+    else this.last.set(peer, d.bytes);
     return built;
   }
 

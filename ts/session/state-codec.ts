@@ -198,8 +198,11 @@ function readValue(r: Reader, depth: number): StateValue {
 
 // The encoder's one writer, reused (a fresh 4 KiB buffer per call cost more than the encoding), in secret mode
 // and cleared after each use, so no state is left in it between calls. One grown past SCRATCH_KEEP by a large
-// state (a whole account) is dropped rather than kept.
-const SCRATCH_KEEP = 64 * 1024;
+// state (a whole account) is dropped rather than kept. SCRATCH_KEEP covers a conversation record at the
+// MAC-key queue's bound (1,000 keys: ~67 KB, the receiver of a one-way stream writes one per message): at
+// 64 KiB that writer was dropped after every call and grown again from 4 KiB (five doublings, ~250 KB
+// allocated, copied and wiped per message).
+const SCRATCH_KEEP = 256 * 1024;
 let scratch: Writer | undefined = new Writer(4096, true);
 
 /**
