@@ -191,6 +191,33 @@ t('transient plaintexts share one buffer; a default receive gets an array of its
   assert.ok(openPlacesForTests().every(zero), 'every place zero');
 });
 
+t('a new ratchet keeps copies of the ECDH key (state and skipped keys), not views of the received message', () => {
+  const x = talk(WASM, 0xec);
+  x.recv('bob', x.send('alice', Uint8Array.of(1)), false);
+  // Bob's new ratchet: its third message arrives first, so the first two keys are stored as skipped.
+  const ms = [0, 1, 2].map((i) => x.send('bob', Uint8Array.of(i)));
+  const decoded = decodeDataMessage(ms[2]!);
+  assert.is(decoded.ecdh.buffer, ms[2]!.buffer, 'the decoder gives a view');
+  const r = decryptDataMessage(WASM, x.st.alice, decoded, { now: 1_000 });
+  assert.is(r.source, 'new-ratchet');
+  x.st.alice = r.state;
+  const keptKeys = [r.state.theirEcdh, ...r.state.skipped.map((e) => e.theirEcdh)];
+  assert.is(keptKeys.length, 3);
+  const copies = keptKeys.map((k) => k.slice());
+  ms[2]!.fill(0xee);
+  for (const [i, k] of keptKeys.entries()) {
+    assert.is.not(k.buffer, ms[2]!.buffer);
+    assert.equal(k, copies[i], 'unchanged by the message buffer');
+  }
+  // The skipped keys still open their messages (they match the kept key).
+  for (const i of [0, 1]) {
+    const got = decryptDataMessage(WASM, x.st.alice, decodeDataMessage(ms[i]!), { now: 1_000 });
+    assert.is(got.source, 'skipped');
+    assert.equal(got.plaintext, Uint8Array.of(i));
+    x.st.alice = got.state;
+  }
+});
+
 t('a new ratchet keeps a copy of the DH key, not a view of the received message', () => {
   const x = talk(WASM, 0xd4);
   // Bob's receiving chain is Alice's ratchet 0 already; Bob's reply starts ratchet 1, Alice's next 2, then

@@ -144,7 +144,7 @@ test('structurally impossible data messages are rejected', () => {
   }
 });
 
-test('decoded authenticator, ciphertext, authenticated bytes and DH key are views of the input; the ECDH key is a copy', () => {
+test('decoded authenticator, ciphertext, authenticated bytes and both keys are views of the input; revealed MACs a copy', () => {
   const wire = encodeDataMessage(withDh);
   const m = decodeDataMessage(wire);
   assert.equal(m.authenticator, withDh.authenticator);
@@ -152,7 +152,11 @@ test('decoded authenticator, ciphertext, authenticated bytes and DH key are view
   assert.is(m.ciphertext.buffer, wire.buffer);
   assert.is(m.dh.buffer, wire.buffer);
   assert.equal(m.dh, withDh.dh);
-  assert.is.not(m.ecdh.buffer, wire.buffer);
+  assert.is(m.ecdh.buffer, wire.buffer);
+  assert.equal(m.ecdh, withDh.ecdh);
+  assert.is.not(m.revealedMacs.buffer, wire.buffer);
+  // Cut inside the point: Reader.point's error.
+  assert.throws(() => decodeDataMessage(wire.subarray(0, 3 + 8 + 1 + 12 + 56)), (e: unknown) => e instanceof OtrDecodeError && e.message === 'truncated POINT');
 });
 
 test('the DH key field decodes as Reader.mpi would: leading zeros dropped, the same errors for every bad length', () => {

@@ -243,7 +243,10 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     // The peer's new keys are validated here, once: the state keeps them marked (state.ts), so our next
     // sending step does not check them again.
     // One backend call checks the key and multiplies (one decoding of the point where the backend fuses them).
-    const received = ecdhReceived(b, s.ourEcdh.secret, msg.ecdh, 'ECDH public key');
+    // The decoder's ECDH key is a view of the received bytes (wire/data.ts): the state and the skipped keys
+    // of this chain keep a copy.
+    const theirEcdhCopy = copyBytes(msg.ecdh);
+    const received = ecdhReceived(b, s.ourEcdh.secret, theirEcdhCopy, 'ECDH public key');
     kEcdh = received.shared;
     const theirEcdh = received.theirPublic;
     let theirDh: ValidDhPublic = s.theirDh;
@@ -258,7 +261,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     }
     k = mixedSecret(b, kEcdh, braceKey);
     derived = deriveRatchetKeys(b, s.rootKey, k);
-    ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, msg.ecdh, now);
+    ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, theirEcdh, now);
     // The message's keys, authenticator check and decryption (one backend call where it fuses them).
     opened = openMessage(b, ahead.chain, msg, openInto(opts));
     const { plaintext } = opened;

@@ -47,11 +47,11 @@ export interface DataMessage extends DataMessageFields {
 }
 
 /**
- * A decoded data message. `authenticated`, `ciphertext`, `authenticator` and `dh` are views into the input (do
- * not modify the input while the message is in use: they are only read, MAC'd and compared; a caller that
- * keeps the DH key copies it, as the ratchet's new-ratchet step does); every other byte field is a copy of its
- * own (the ECDH key outlives the input in the ratchet state and its skipped keys), except that empty DH and
- * revealed-MACs fields are one shared empty array.
+ * A decoded data message. `authenticated`, `ciphertext`, `authenticator`, `ecdh` and `dh` are views into the
+ * input (do not modify the input while the message is in use: they are only read, MAC'd and compared; a
+ * caller that keeps a key copies it, as the ratchet's new-ratchet step does for its state and skipped keys);
+ * `revealedMacs` is a copy of its own, except that empty DH and revealed-MACs fields are one shared empty
+ * array.
  */
 export interface DecodedDataMessage extends DataMessage {
   /** The MAC'd prefix of the received bytes (a view into the input). */
@@ -245,13 +245,16 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   const previousChainLength = r.int();
   const ratchetId = r.int();
   const messageId = r.int();
-  const ecdh = r.point();
+  // The ECDH key is a view as well: on a chain it is only compared; receive.ts copies it for a new ratchet.
+  const ecdhAt = r.offset;
+  if (bytes.length - ecdhAt < POINT_BYTES) throw new OtrDecodeError('truncated POINT');
+  const ecdh = bytes.subarray(ecdhAt, ecdhAt + POINT_BYTES);
   // The DH key (384 bytes in every message of a DH ratchet, the bench's whole one-way stream) is a view too:
   // the receiver only compares it with its chain's, and receive.ts copies it where a new ratchet keeps it —
   // a copy was an array of its own (outside V8's heap at that size) per message. The same checks and errors
   // as Reader.mpi (leading zeros accepted, the minimal magnitude returned); the fields up to the ciphertext
   // are read by hand from here, the reader having no way to step over bytes without copying them.
-  const dhAt = r.offset;
+  const dhAt = ecdhAt + POINT_BYTES;
   const dhLen = u32At(bytes, dhAt);
   if (dhLen > maxField) throw new OtrDecodeError(`DH key of ${dhLen} bytes exceeds the limit of ${maxField}`);
   const dhEnd = dhAt + 4 + dhLen;
