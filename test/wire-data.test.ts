@@ -13,6 +13,7 @@ import {
 import { OtrArgumentError, OtrDecodeError } from '../ts/errors.js';
 import { bytesToHex, concatBytes } from '../ts/bytes.js';
 import { seededRandom } from './helpers/rng.js';
+import { Reader } from '../ts/codec/primitives.js';
 import { assertBitFlipsSafe, assertRandomSafe, assertTruncationsRejected } from './helpers/mutate.js';
 
 const rnd = seededRandom(3);
@@ -143,14 +144,55 @@ test('structurally impossible data messages are rejected', () => {
   }
 });
 
-test('decoded authenticator, ciphertext and authenticated bytes are views of the input; keys are copies', () => {
+test('decoded authenticator, ciphertext, authenticated bytes and both keys are views of the input; revealed MACs a copy', () => {
   const wire = encodeDataMessage(withDh);
   const m = decodeDataMessage(wire);
   assert.equal(m.authenticator, withDh.authenticator);
   assert.is(m.authenticator.buffer, wire.buffer);
   assert.is(m.ciphertext.buffer, wire.buffer);
-  assert.is.not(m.ecdh.buffer, wire.buffer);
-  assert.is.not(m.dh.buffer, wire.buffer);
+  assert.is(m.dh.buffer, wire.buffer);
+  assert.equal(m.dh, withDh.dh);
+  assert.is(m.ecdh.buffer, wire.buffer);
+  assert.equal(m.ecdh, withDh.ecdh);
+  assert.is.not(m.revealedMacs.buffer, wire.buffer);
+  // Cut inside the point: Reader.point's error.
+  assert.throws(() => decodeDataMessage(wire.subarray(0, 3 + 8 + 1 + 12 + 56)), (e: unknown) => e instanceof OtrDecodeError && e.message === 'truncated POINT');
+});
+
+test('the DH key field decodes as Reader.mpi would: leading zeros dropped, the same errors for every bad length', () => {
+  const at = 3 + 8 + 1 + 12 + 57; // the DH MPI's length prefix
+  const withField = (len: number, body: Uint8Array) => {
+    const head = encodeDataMessage(noDh).subarray(0, at);
+    const tail = encodeDataMessage(noDh).subarray(at + 4); // the ciphertext DATA onwards
+    return concatBytes(head, Uint8Array.of(len >>> 24, (len >>> 16) & 255, (len >>> 8) & 255, len & 255), body, tail);
+  };
+  const expected = (field: Uint8Array) => new Reader(field).mpi('DH key');
+  for (const zeros of [0, 1, 2, 5]) {
+    for (const v of [Uint8Array.of(7), dhValue.subarray(0, 383 - zeros), new Uint8Array(0)]) {
+      const body = concatBytes(new Uint8Array(zeros), v);
+      const m = decodeDataMessage(withField(body.length, body));
+      assert.equal(m.dh, expected(concatBytes(Uint8Array.of(0, 0, body.length >>> 8, body.length & 255), body)));
+      assert.equal(m.ciphertext, noDh.ciphertext, 'the fields after it are read from the right place');
+      assert.equal(m.authenticator, noDh.authenticator);
+    }
+  }
+  const err = (bytes: Uint8Array, max?: number) => {
+    try {
+      decodeDataMessage(bytes, max);
+    } catch (e) {
+      return e instanceof OtrDecodeError ? e.message : `not a decode error: ${String(e)}`;
+    }
+    return 'accepted';
+  };
+  // Longer than the message, longer than the field limit, longer than a 3072-bit value (even with zeros in
+  // front it is refused only when its magnitude is too long), and cut inside the length prefix itself.
+  assert.is(err(withField(1000, dhValue.subarray(0, 100))), 'truncated DH key');
+  assert.is(err(withField(600, new Uint8Array(600)), 500), 'DH key of 600 bytes exceeds the limit of 500');
+  assert.is(err(withField(385, concatBytes(Uint8Array.of(1), dhValue))), 'DH key has an impossible length');
+  assert.is(err(withField(386, concatBytes(Uint8Array.of(0), dhValue, Uint8Array.of(0)))), 'DH key has an impossible length');
+  assert.is(decodeDataMessage(withField(385, concatBytes(Uint8Array.of(0), dhValue))).dh.length, 384);
+  assert.is(err(encodeDataMessage(noDh).subarray(0, at + 2)), 'truncated INT');
+  assert.is(err(withField(2, Uint8Array.of(0, 9)).subarray(0, at + 4 + 2 + 3)), 'truncated INT');
 });
 
 test('splitRevealedMacs gives 64-byte views', () => {

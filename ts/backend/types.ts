@@ -41,7 +41,7 @@ export interface CryptoBackend {
    * sizes it does not take (the caller then composes the primitives). The WASM backend offers it: the data
    * crosses into the module once and back once, instead of three calls' copies.
    */
-  sealDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array): SealedDataMessage | undefined;
+  sealDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array, into?: DataMessageScratch): SealedDataMessage | undefined;
   /**
    * Optional, fused: the receiving side. The last `ciphertextLength` bytes of `authenticated` are the
    * ciphertext. Recomputes the authenticator over `authenticated` and compares it with `authenticator` in
@@ -49,7 +49,7 @@ export interface CryptoBackend {
    * later), on a mismatch `null` with no key left anywhere and nothing decrypted, and undefined for sizes it
    * does not take. Bit-identical to ratchet/keys.ts openMessage's composition.
    */
-  openDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, ciphertextLength: number, authenticator: Uint8Array): OpenedDataMessage | null | undefined;
+  openDataMessage?(chainKey: Uint8Array, authenticated: Uint8Array, ciphertextLength: number, authenticator: Uint8Array, into?: DataMessageScratch): OpenedDataMessage | null | undefined;
 
   // ---- ChaCha20 ----
   /**
@@ -139,13 +139,28 @@ export interface CryptoBackend {
   legendre(group: DhGroupName, x: Uint8Array): -1 | 0 | 1;
 }
 
-/** Result of CryptoBackend.sealDataMessage: fresh arrays owned by the caller. */
+/**
+ * Arrays of the caller's that the fused data-message calls write their outputs into instead of fresh ones
+ * (`into`): the per-message path copies what it keeps into its state at once and wipes the rest, so a
+ * message allocates no key arrays. `next` (64 bytes) takes the next chain key; `mac` (64 bytes, optional)
+ * the authenticator (seal) or MKmac (open); `plaintext` (open, optional) a plaintext of up to its length,
+ * the result's `plaintext` then being a view of its first bytes. An output without a place, or a plaintext
+ * longer than its place, gets a fresh array as without `into`. On a mismatch (open's null) nothing is
+ * written to `into`.
+ */
+export interface DataMessageScratch {
+  readonly next: Uint8Array;
+  readonly mac?: Uint8Array;
+  readonly plaintext?: Uint8Array;
+}
+
+/** Result of CryptoBackend.sealDataMessage: fresh arrays owned by the caller (or `into`'s: DataMessageScratch). */
 export interface SealedDataMessage {
   readonly next: Uint8Array;
   readonly authenticator: Uint8Array;
 }
 
-/** Result of CryptoBackend.openDataMessage: fresh arrays owned (and wiped) by the caller. */
+/** Result of CryptoBackend.openDataMessage: fresh arrays owned (and wiped) by the caller (or `into`'s). */
 export interface OpenedDataMessage {
   readonly next: Uint8Array;
   readonly mkMac: Uint8Array;

@@ -11,7 +11,7 @@
  *   ciphertext   = ChaCha20(MKenc[0..32], nonce = 12 zero bytes, counter 0) XOR plaintext
  *   authenticator = KDF(0x18, MKmac || authenticated bytes, 64)
  */
-import type { CryptoBackend, OpenedDataMessage, SealedDataMessage } from '../backend/types.js';
+import type { CryptoBackend, DataMessageScratch, OpenedDataMessage, SealedDataMessage } from '../backend/types.js';
 import { kdf } from '../crypto/kdf.js';
 import { Usage } from '../crypto/usage.js';
 import { equalBytes, wipe } from '../bytes.js';
@@ -126,9 +126,11 @@ export function messageKeys(b: CryptoBackend, chainKey: Uint8Array): MessageKeys
  * plaintext.length bytes of `authenticated` (the draft's ciphertext field), and the authenticator over
  * `authenticated`. Returns the next chain key and the authenticator (the caller owns both); MKenc and MKmac
  * are wiped here. One backend call where the backend fuses it (WASM: the data crosses into the module once).
+ * `into`: where the fused call may put its outputs instead of fresh arrays (DataMessageScratch); the results
+ * are then those arrays, or fresh ones where the call composes: the caller copies what it keeps and wipes.
  */
-export function sealMessage(b: CryptoBackend, chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array): SealedDataMessage {
-  const fused = b.sealDataMessage?.(chainKey, authenticated, plaintext);
+export function sealMessage(b: CryptoBackend, chainKey: Uint8Array, authenticated: Uint8Array, plaintext: Uint8Array, into?: DataMessageScratch): SealedDataMessage {
+  const fused = b.sealDataMessage?.(chainKey, authenticated, plaintext, into);
   if (fused !== undefined) return fused;
   const keys = messageKeys(b, chainKey);
   try {
@@ -160,11 +162,12 @@ function isTailView(tail: Uint8Array, whole: Uint8Array): boolean {
  * Returns the plaintext, the next chain key and MKmac (the caller owns and wipes them); MKenc is wiped here.
  * A mismatch throws OtrCryptoError BAD_MAC with every key of the message wiped and nothing decrypted.
  * One backend call where the backend fuses it and the ciphertext is the tail of the authenticated bytes.
+ * `into` as for sealMessage.
  */
-export function openMessage(b: CryptoBackend, chainKey: Uint8Array, msg: SealedMessageParts): OpenedDataMessage {
+export function openMessage(b: CryptoBackend, chainKey: Uint8Array, msg: SealedMessageParts, into?: DataMessageScratch): OpenedDataMessage {
   const { authenticated, ciphertext } = msg;
   if (b.openDataMessage !== undefined && isTailView(ciphertext, authenticated)) {
-    const fused = b.openDataMessage(chainKey, authenticated, ciphertext.length, msg.authenticator);
+    const fused = b.openDataMessage(chainKey, authenticated, ciphertext.length, msg.authenticator, into);
     if (fused === null) throw badMac();
     if (fused !== undefined) return fused;
   }

@@ -27,7 +27,7 @@ import type { CryptoBackend } from '../backend/types.js';
 import { ecdhReceived } from '../crypto/ecdh.js';
 import { dhSharedSecretValidated } from '../crypto/dh.js';
 import { validDhPublic, type ValidDhPublic } from '../crypto/validated.js';
-import { equalBytes, wipe } from '../bytes.js';
+import { copyBytes, equalBytes, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { MAC_BYTES } from '../codec/primitives.js';
@@ -60,6 +60,33 @@ export interface ReceiveOptions {
   readonly limits?: RatchetLimits;
   /** Derive the extra symmetric key: default only when the plaintext carries a type-7 TLV. */
   readonly extraKey?: boolean;
+  /**
+   * The caller reads the plaintext at once and wipes it (the session decodes its text and wipes it before
+   * anything else runs): it may then be a view of a buffer the next such receive reuses, one allocation
+   * fewer per message. Other callers get an array of their own, as by default.
+   */
+  readonly transientPlaintext?: boolean;
+}
+
+/**
+ * Where the fused open puts the next chain key (keys.ts openMessage's `into`): copied into the state's
+ * chain-key array at once and wiped. Receiving is synchronous and nothing between the open and that copy
+ * calls out, so one place serves every receive. MKmac keeps a fresh array: it is queued for revealing.
+ */
+const NEXT_CHAIN = new Uint8Array(64);
+const OPEN_INTO = { next: NEXT_CHAIN };
+/** Plaintexts up to this many bytes go into the reused buffer of a `transientPlaintext` receive. */
+const TRANSIENT_PLAINTEXT_BYTES = 16384;
+let openTransient: { next: Uint8Array; plaintext: Uint8Array } | undefined;
+
+/** @internal For tests: the open's reused places (zero between receives; the plaintext's once the caller wiped it). */
+export function openPlacesForTests(): readonly Uint8Array[] {
+  return openTransient ? [NEXT_CHAIN, openTransient.plaintext] : [NEXT_CHAIN];
+}
+
+function openInto(opts: ReceiveOptions): { next: Uint8Array; plaintext?: Uint8Array } {
+  if (opts.transientPlaintext !== true) return OPEN_INTO;
+  return (openTransient ??= { next: NEXT_CHAIN, plaintext: new Uint8Array(TRANSIENT_PLAINTEXT_BYTES) });
 }
 
 /** A decoded data message and the bytes its authenticator covers (wire/data.ts `DecodedDataMessage`). */
@@ -226,13 +253,17 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     // The peer's new keys are validated here, once: the state keeps them marked (state.ts), so our next
     // sending step does not check them again.
     // One backend call checks the key and multiplies (one decoding of the point where the backend fuses them).
-    const received = ecdhReceived(b, s.ourEcdh.secret, msg.ecdh, 'ECDH public key');
+    // The decoder's ECDH key is a view of the received bytes (wire/data.ts): the state and the skipped keys
+    // of this chain keep a copy.
+    const theirEcdhCopy = copyBytes(msg.ecdh);
+    const received = ecdhReceived(b, s.ourEcdh.secret, theirEcdhCopy, 'ECDH public key');
     kEcdh = received.shared;
     const theirEcdh = received.theirPublic;
     let theirDh: ValidDhPublic = s.theirDh;
     if (dhStep) {
       if (s.ourDh.secret === null) throw new OtrStateError('DH ratchet due but our DH secret is gone');
-      theirDh = validDhPublic(b, msg.dh);
+      // The decoder's DH key is a view of the received bytes (wire/data.ts): the state keeps a copy.
+      theirDh = validDhPublic(b, copyBytes(msg.dh));
       kDh = dhSharedSecretValidated(b, s.ourDh.secret, theirDh);
       braceKey = braceKeyFromDh(b, kDh);
     } else {
@@ -240,9 +271,9 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
     }
     k = mixedSecret(b, kEcdh, braceKey);
     derived = deriveRatchetKeys(b, s.rootKey, k);
-    ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, msg.ecdh, now);
+    ahead = skipAhead(b, derived.chain, 0, msg.messageId, msg.ratchetId, theirEcdh, now);
     // The message's keys, authenticator check and decryption (one backend call where it fuses them).
-    opened = openMessage(b, ahead.chain, msg);
+    opened = openMessage(b, ahead.chain, msg, openInto(opts));
     const { plaintext } = opened;
     const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
 
@@ -258,7 +289,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       pn: s.pn,
       rootKey: derived.root,
       sendChain: null,
-      recvChain: opened.next,
+      // A new chain: its key gets an array of its own (opened.next may be the shared place, wiped below).
+      recvChain: copyBytes(opened.next),
       recvRatchetId: msg.ratchetId,
       sendingStepDue: true,
       // The receiver step deletes our ECDH secret (and our DH secret on a DH step): our next step is a
@@ -272,7 +304,7 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
       skipped: stored.store,
     };
     committed = true;
-    wipe(s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
+    wipe(opened.next, s.recvChain, s.rootKey, s.braceKey, s.sendChain, s.ourEcdh.secret, dhStep ? s.ourDh.secret : undefined);
     wipeEntries(dropped);
     return { state: next, plaintext, esk, source: 'new-ratchet' };
   } finally {
@@ -292,7 +324,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
 function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMessage, aged: Aged, opts: ReceiveOptions): ReceiveResult {
   const { now } = opts;
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  if (s.recvChain === null || msg.ratchetId !== s.recvRatchetId)
+  const recvChain = s.recvChain;
+  if (recvChain === null || msg.ratchetId !== s.recvRatchetId)
     throw new OtrStateError('no key for this message (deleted, already used, or never derived)');
   if (!equalBytes(msg.ecdh, s.theirEcdh) || (msg.dh.length > 0 && !equalBytes(msg.dh, s.theirDh)))
     throw new OtrStateError('data message keys do not match the receiving chain');
@@ -300,12 +333,12 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
   const skip = msg.messageId - s.k;
   if (skip > limits.maxSkip) throw new OtrLimitError(`message would skip ${skip} message keys (max ${limits.maxSkip})`);
 
-  const ahead = skipAhead(b, s.recvChain, s.k, msg.messageId, s.recvRatchetId, s.theirEcdh, now);
+  const ahead = skipAhead(b, recvChain, s.k, msg.messageId, s.recvRatchetId, s.theirEcdh, now);
   let opened: OpenedDataMessage | undefined;
   let committed = false;
   try {
     // The message's keys, authenticator check and decryption (one backend call where it fuses them).
-    opened = openMessage(b, ahead.chain, msg);
+    opened = openMessage(b, ahead.chain, msg, openInto(opts));
     const { plaintext } = opened;
     const esk = (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) ? extraSymmetricKey(b, ahead.chain) : null;
     const stored = addSkipped(aged.store, ahead.entries, limits.maxStoredMessageKeys);
@@ -318,7 +351,8 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
       pn: s.pn,
       rootKey: s.rootKey,
       sendChain: s.sendChain,
-      recvChain: opened.next,
+      // The chain key advances in place (below): the consumed state's array, whose old key is wiped anyway.
+      recvChain,
       recvRatchetId: s.recvRatchetId,
       sendingStepDue: s.sendingStepDue,
       ourEcdh: s.ourEcdh,
@@ -330,11 +364,13 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
       skipped: stored.store,
     };
     committed = true;
-    wipe(s.recvChain);
+    // The given state's chain key changes only here, once nothing can fail.
+    recvChain.set(opened.next);
+    wipe(opened.next);
     wipeEntries(dropped);
     return { state: next, plaintext, esk, source: 'chain' };
   } finally {
-    if (ahead.chain !== s.recvChain) wipe(ahead.chain);
+    if (ahead.chain !== recvChain) wipe(ahead.chain);
     if (!committed) {
       wipeEntries(ahead.entries);
       if (opened) wipe(opened.mkMac, opened.next, opened.plaintext);

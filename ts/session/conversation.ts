@@ -717,7 +717,8 @@ export class Conversation {
     try {
       msg = decodeDataMessage(bytes, L.maxFieldBytes);
       if (msg.receiverTag !== this.account.instanceTag) throw new OtrStateError('data message for another instance');
-      r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L });
+      // transientPlaintext: the text is decoded and the plaintext wiped below before anything calls out.
+      r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L, transientPlaintext: true });
     } catch (e) {
       // A ratchet we have not reached: our state may be an older copy (restored backup, lost save). Unauthenticated.
       if (msg && msg.ratchetId > inst.ratchet.i) out.events.push({ type: 'rollback-suspected', instance: peerTag, ratchetId: msg.ratchetId, ourRatchet: inst.ratchet.i });
@@ -729,13 +730,19 @@ export class Conversation {
       if (this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
       return;
     }
-    this.healer.readable(peerTag);
     inst.ratchet = r.state;
+    // The message is a view into the decrypted plaintext (itself maybe the ratchet's reused buffer): decoded
+    // to text, the TLVs copied out, and the plaintext wiped, before any host code (the clock) can run.
+    let plain;
+    let text;
+    try {
+      plain = splitPlaintextView(r.plaintext, L.maxTlvs);
+      text = decodeText(plain.message);
+    } finally {
+      wipe(r.plaintext);
+    }
+    this.healer.readable(peerTag);
     if (r.source === 'new-ratchet') inst.lastKeyAt = this.account.clock();
-    // The message is a view into the decrypted plaintext: decoded to text before the plaintext is wiped.
-    const plain = splitPlaintextView(r.plaintext, L.maxTlvs);
-    const text = decodeText(plain.message);
-    wipe(r.plaintext);
     if (text.length > 0) out.messages.push({ text, encrypted: true, instance: peerTag, version: 4 });
     if (r.esk) {
       for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, plain.tlvs)) out.events.push(extraKeyEvent(peerTag, k, 'received'));

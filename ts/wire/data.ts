@@ -47,10 +47,11 @@ export interface DataMessage extends DataMessageFields {
 }
 
 /**
- * A decoded data message. `authenticated`, `ciphertext` and `authenticator` are views into the input (do not
- * modify the input while the message is in use: they are only read, MAC'd and compared); every other byte field
- * is a copy of its own (the ECDH and DH keys outlive the input in the ratchet state), except that empty DH and
- * revealed-MACs fields are one shared empty array.
+ * A decoded data message. `authenticated`, `ciphertext`, `authenticator`, `ecdh` and `dh` are views into the
+ * input (do not modify the input while the message is in use: they are only read, MAC'd and compared; a
+ * caller that keeps a key copies it, as the ratchet's new-ratchet step does for its state and skipped keys);
+ * `revealedMacs` is a copy of its own, except that empty DH and revealed-MACs fields are one shared empty
+ * array.
  */
 export interface DecodedDataMessage extends DataMessage {
   /** The MAC'd prefix of the received bytes (a view into the input). */
@@ -83,6 +84,12 @@ const NO_BYTES = new Uint8Array(0);
 /** Whether the 4-byte length of the DATA/MPI field at `at` is present and zero. */
 function emptyFieldAt(bytes: Uint8Array, at: number): boolean {
   return at + 4 <= bytes.length && (bytes[at]! | bytes[at + 1]! | bytes[at + 2]! | bytes[at + 3]!) === 0;
+}
+
+/** The INT at `at`, with Reader.int's error when it is cut short. */
+function u32At(bytes: Uint8Array, at: number): number {
+  if (bytes.length - at < 4) throw new OtrDecodeError('truncated INT');
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 function u32(v: number): boolean {
@@ -238,19 +245,30 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   const previousChainLength = r.int();
   const ratchetId = r.int();
   const messageId = r.int();
-  const ecdh = r.point();
-  let dh: Uint8Array;
-  if (emptyFieldAt(bytes, r.offset)) {
-    r.int();
-    dh = NO_BYTES;
-  } else dh = r.mpi('DH key');
+  // The ECDH key is a view as well: on a chain it is only compared; receive.ts copies it for a new ratchet.
+  const ecdhAt = r.offset;
+  if (bytes.length - ecdhAt < POINT_BYTES) throw new OtrDecodeError('truncated POINT');
+  const ecdh = bytes.subarray(ecdhAt, ecdhAt + POINT_BYTES);
+  // The DH key (384 bytes in every message of a DH ratchet, the bench's whole one-way stream) is a view too:
+  // the receiver only compares it with its chain's, and receive.ts copies it where a new ratchet keeps it —
+  // a copy was an array of its own (outside V8's heap at that size) per message. The same checks and errors
+  // as Reader.mpi (leading zeros accepted, the minimal magnitude returned); the fields up to the ciphertext
+  // are read by hand from here, the reader having no way to step over bytes without copying them.
+  const dhAt = ecdhAt + POINT_BYTES;
+  const dhLen = u32At(bytes, dhAt);
+  if (dhLen > maxField) throw new OtrDecodeError(`DH key of ${dhLen} bytes exceeds the limit of ${maxField}`);
+  const dhEnd = dhAt + 4 + dhLen;
+  if (dhEnd > bytes.length) throw new OtrDecodeError('truncated DH key');
+  let dhStart = dhAt + 4;
+  while (dhStart < dhEnd && bytes[dhStart] === 0) dhStart++;
+  const dh = dhStart === dhEnd ? NO_BYTES : bytes.subarray(dhStart, dhEnd);
   if (dh.length > DH_PUBLIC_MAX_BYTES) throw new OtrDecodeError('DH key has an impossible length');
   // The ciphertext is the one large field and is only read (MAC'd, then decrypted into a fresh array): a view
   // of the input, like `authenticated`, instead of a copy (an allocation of its size per message). The same
   // checks and errors as Reader.data; the rest of the message is read from a second reader after it.
-  const ctLen = r.int();
+  const ctLen = u32At(bytes, dhEnd);
   if (ctLen > maxField) throw new OtrDecodeError(`ciphertext of ${ctLen} bytes exceeds the limit of ${maxField}`);
-  const ctStart = r.offset;
+  const ctStart = dhEnd + 4;
   if (ctLen > bytes.length - ctStart) throw new OtrDecodeError('truncated ciphertext');
   const ctEnd = ctStart + ctLen;
   const ciphertext = bytes.subarray(ctStart, ctEnd);
