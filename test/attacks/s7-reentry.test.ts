@@ -109,6 +109,31 @@ test('the guard is released when a call throws, and the refused call is reported
   assert.equal(alice.changes().length, 0, 'nothing left pending by the refused call');
 });
 
+test('account.unload of the conversation from inside its send is refused before the record book hears of it', () => {
+  const { alice, a, b, arm, disarm } = hookedPair(1350, 1351);
+  assert.equal(texts(b, a.send('warm')), ['warm']);
+  let refused: unknown;
+  arm(() => {
+    try {
+      alice.unload(a.peerId);
+    } catch (e) {
+      refused = e;
+    }
+  }, 0);
+  const out = a.send('outer');
+  disarm();
+  assert.instance(refused, OtrStateError);
+  assert.equal(texts(b, out), ['outer']);
+  assert.equal(out.changed!.map((c) => c.key), ['conv:bob@example.org'], 'one record change: the outer send\'s');
+  assert.equal(alice.changes().length, 0, 'nothing left pending by the refused unload');
+  assert.is(alice.conversation(a.peerId), a, 'the conversation is still the live one');
+  // The book's own view (internal): a live conversation it believed unloaded would refuse conversation(peer)
+  // once the host dropped its reference and asked again, and its compare base was wiped.
+  const book = (alice as unknown as { book: { isUnloaded(peer: string): boolean } }).book;
+  assert.not.ok(book.isUnloaded(a.peerId), 'the record book was not told of the refused unload');
+  assert.equal(texts(b, a.send('after')), ['after']);
+});
+
 test('a call on ANOTHER conversation from inside a receive\'s callbacks runs, and each message keeps its own text', () => {
   const { a, b, arm, disarm, calls } = hookedPair(1400, 1401);
   const other = makePair(WASM, 1401);

@@ -38,7 +38,7 @@ import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateErro
 import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
-import { Conversation } from './conversation.js';
+import { Conversation, refuseInsideOwnCall } from './conversation.js';
 import type { Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
@@ -380,6 +380,7 @@ export class Account implements ConversationHost {
   unload(peer: string): void {
     const c = this.conversations.get(peer);
     if (!c) return;
+    refuseInsideOwnCall(c, 'unload'); // before the book encodes it: a refused unload leaves the book as it was
     this.book.unload(peer, c);
     c.wipeAll();
     this.conversations.delete(peer);

@@ -789,9 +789,9 @@ export class Conversation {
 
   /** Encrypts `text [0x00 TLV*]` on `inst` and appends the wire strings to `out`. */
   private sendData(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll = false): void {
-    // The host's clock and random source run in the middle of a send and may send again from there (any
-    // conversation of any account): such a nested send builds its plaintext and message in arrays of its own,
-    // leaving the shared buffers to the send under way.
+    // The host's clock and random source run in the middle of a send and may send again from there (on another
+    // conversation, of any account: the same one is refused, GUARDED_CALLS below): such a nested send builds its
+    // plaintext and message in arrays of its own, leaving the shared buffers to the send under way.
     const nested = sendsUnderWay > 0;
     sendsUnderWay++;
     try {
@@ -1574,6 +1574,13 @@ const GUARDED_CALLS = ['startDake', 'sendOffline', 'receive', 'send', 'end', 'po
 /** The conversations with a guarded call under way on this thread, outermost first (rarely more than one). */
 const callsUnderWay: Conversation[] = [];
 
+/** OtrStateError if one of `conv`'s guarded calls is under way: for the account's calls that reach a conversation
+ *  through the record book before its own guarded call (unload), so they are refused before touching anything. */
+export function refuseInsideOwnCall(conv: Conversation, what: string): void {
+  if (callsUnderWay.length > 0 && callsUnderWay.includes(conv))
+    throw new OtrStateError(`${what}() called on this conversation from inside one of its own calls (a host callback): refused, nothing changed`);
+}
+
 for (const name of GUARDED_CALLS) {
   const call = Conversation.prototype[name] as (this: Conversation, a?: unknown, b?: unknown) => unknown;
   // Two parameters: the most any guarded call takes (an argument left out arrives as undefined either way).
@@ -1581,8 +1588,7 @@ for (const name of GUARDED_CALLS) {
     configurable: true,
     writable: true,
     value: function guarded(this: Conversation, a?: unknown, b?: unknown): unknown {
-      if (callsUnderWay.length > 0 && callsUnderWay.includes(this))
-        throw new OtrStateError(`${name}() called on this conversation from inside one of its own calls (a host callback): refused, nothing changed`);
+      refuseInsideOwnCall(this, name);
       callsUnderWay.push(this);
       try {
         return call.call(this, a, b);
