@@ -156,8 +156,9 @@ export function startCheckpointWorker(config: Config): Worker {
   return new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, ...config } });
 }
 
-/** True if `p` settles within `ms`, false if the time runs out first (the timer is cleared either way). */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+/** True if `p` settles within `ms`, false if the time runs out first (the timer is cleared either way); a
+ *  rejection of `p` within the time is thrown. Also bounds the worker store's close (sqlite-worker.ts). */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), ms)));
   try {

@@ -10,6 +10,11 @@
  *
  * Errors cross the thread as { name, code, message, key, known, found } and are rebuilt as the same Otr*
  * classes, so callers see exactly what the in-thread store throws.
+ *
+ * Closing is bounded (session 7), as the checkpoint worker's is: the worker gets CLOSE_GRACE_MS to answer the
+ * close and the calls in flight; one that has not by then (stuck inside a native call: a hung fsync) has every
+ * call still waiting rejected with OtrStateError (its outcome unknown: committed or not, as after a crash), is
+ * terminated and unref'd, and close() returns — a host's shutdown never hangs on the disk.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
@@ -18,6 +23,17 @@ import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { checkCommit, checkLoad, checkOpen, type StoreLimits } from './validate.js';
 import { otrErrorFromWire, otrErrorToWire, type WireError } from './wire-error.js';
+import { CLOSE_GRACE_MS, TERMINATE_WAIT_MS, within } from './sqlite-checkpoint.js';
+
+/** How the worker store's thread is started and closed; tests shorten the times and inject hung workers. */
+export interface WorkerStoreHooks {
+  /** CLOSE_GRACE_MS unless given. */
+  closeGraceMs?: number;
+  /** TERMINATE_WAIT_MS unless given. */
+  terminateWaitMs?: number;
+  /** Starts the worker thread (default: this module, with the store's options as its workerData). */
+  startWorker?: (data: Record<string, unknown>) => Worker;
+}
 
 type Op = 'load' | 'keys' | 'commit' | 'close';
 /** Marks the workerData of our own workers, so that loading this module in any other worker does nothing. */
@@ -58,6 +74,7 @@ export class SqliteWorkerStore implements RecordStore {
   private constructor(
     private readonly worker: Worker,
     private readonly limits: StoreLimits,
+    private readonly hooks: WorkerStoreHooks,
   ) {
     worker.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
@@ -66,20 +83,24 @@ export class SqliteWorkerStore implements RecordStore {
       if (r.error) p.reject(fromWire(r.error));
       else p.resolve(r.ok);
     });
-    const fail = (e: Error) => {
-      this.dead ??= new OtrStateError(`the SQLite worker stopped: ${e.message}`);
-      for (const p of this.pending.values()) p.reject(this.dead);
-      this.pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    worker.on('error', (e: Error) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new Error(`exit code ${code}`)));
   }
 
-  static async open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
+  /** The worker is gone (or given up on): every call still waiting is rejected, and so is every later one. */
+  private fail(e: Error): void {
+    this.dead ??= new OtrStateError(`the SQLite worker stopped: ${e.message}`);
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
+  }
+
+  /** `hooks` only for tests (openSqliteStore passes none). */
+  static async open(options: SqliteStoreOptions, hooks: WorkerStoreHooks = {}): Promise<SqliteWorkerStore> {
     const { limits, path, synchronous, busyTimeoutMs, verifyOnOpen, backgroundCheckpoint } = options;
+    const data = { [MARK]: true, limits, path, synchronous, busyTimeoutMs, verifyOnOpen, backgroundCheckpoint };
     // This very module (or the bundle it was built into) is the worker's code: see serve() below.
-    const worker = new Worker(new URL(import.meta.url), { workerData: { [MARK]: true, limits, path, synchronous, busyTimeoutMs, verifyOnOpen, backgroundCheckpoint } });
-    const store = new SqliteWorkerStore(worker, resolveLimits(limits));
+    const worker = hooks.startWorker ? hooks.startWorker(data) : new Worker(new URL(import.meta.url), { workerData: data });
+    const store = new SqliteWorkerStore(worker, resolveLimits(limits), hooks);
     try {
       await store.call('keys', ['\u0000ready']); // the first reply says the database opened (or why not)
     } catch (e) {
@@ -133,13 +154,18 @@ export class SqliteWorkerStore implements RecordStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    let answered = false;
     try {
-      await this.call('close', []);
       // The worker may post the close reply before the replies of commits it flushed while closing (their
-      // promise chains are longer): terminating now would reject commits that are durable. Wait for them.
-      await Promise.all(this.inFlight);
+      // promise chains are longer): terminating now would reject commits that are durable. Wait for them —
+      // within the grace period (see the module comment).
+      const closedAndFlushed = this.call('close', []).then(() => Promise.all(this.inFlight));
+      answered = await within(closedAndFlushed, this.hooks.closeGraceMs ?? CLOSE_GRACE_MS);
     } finally {
-      await this.worker.terminate();
+      if (!answered) this.fail(new Error('it did not close within its grace period'));
+      this.worker.unref();
+      const stopped = this.worker.terminate().then(undefined, () => undefined);
+      await within(stopped, this.hooks.terminateWaitMs ?? TERMINATE_WAIT_MS);
     }
   }
 }
