@@ -89,20 +89,27 @@ test('attack: a call on the same conversation from inside its send or receive (c
   assert.ok(checked >= 2 * NESTED.length * 2 * 2, `${checked} nested positions checked`);
 });
 
-test('the guard is released when a call throws, and the refused call is reported in the record book as nothing new', () => {
-  const { alice, a, b, arm, disarm } = hookedPair(1300, 1301);
-  assert.throws(() => a.send('a\0b'), (e: unknown) => e instanceof OtrArgumentError);
-  assert.equal(texts(b, a.send('after a throw')), ['after a throw'], 'the next call is not refused');
+/** One outer send from `a` with `nested` made from its first host callback: what the nested call threw, and the outcome. */
+function sendWithNested(h: ReturnType<typeof hookedPair>, nested: () => unknown): { refused: unknown; out: Outcome } {
   let refused: unknown;
-  arm(() => {
+  h.arm(() => {
     try {
-      a.send('nested');
+      nested();
     } catch (e) {
       refused = e;
     }
   }, 0);
-  const out = a.send('outer');
-  disarm();
+  const out = h.a.send('outer');
+  h.disarm();
+  return { refused, out };
+}
+
+test('the guard is released when a call throws, and the refused call is reported in the record book as nothing new', () => {
+  const h = hookedPair(1300, 1301);
+  const { alice, a, b } = h;
+  assert.throws(() => a.send('a\0b'), (e: unknown) => e instanceof OtrArgumentError);
+  assert.equal(texts(b, a.send('after a throw')), ['after a throw'], 'the next call is not refused');
+  const { refused, out } = sendWithNested(h, () => a.send('nested'));
   assert.instance(refused, OtrStateError);
   assert.equal(texts(b, out), ['outer']);
   assert.equal(out.changed!.map((c) => c.key), ['conv:bob@example.org'], 'one record change: the outer send\'s');
@@ -110,18 +117,10 @@ test('the guard is released when a call throws, and the refused call is reported
 });
 
 test('account.unload of the conversation from inside its send is refused before the record book hears of it', () => {
-  const { alice, a, b, arm, disarm } = hookedPair(1350, 1351);
+  const h = hookedPair(1350, 1351);
+  const { alice, a, b } = h;
   assert.equal(texts(b, a.send('warm')), ['warm']);
-  let refused: unknown;
-  arm(() => {
-    try {
-      alice.unload(a.peerId);
-    } catch (e) {
-      refused = e;
-    }
-  }, 0);
-  const out = a.send('outer');
-  disarm();
+  const { refused, out } = sendWithNested(h, () => alice.unload(a.peerId));
   assert.instance(refused, OtrStateError);
   assert.equal(texts(b, out), ['outer']);
   assert.equal(out.changed!.map((c) => c.key), ['conv:bob@example.org'], 'one record change: the outer send\'s');
