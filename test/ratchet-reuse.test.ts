@@ -191,6 +191,47 @@ t('transient plaintexts share one buffer; a default receive gets an array of its
   assert.ok(openPlacesForTests().every(zero), 'every place zero');
 });
 
+t('a receive nested in another (a backend calling out after the open) leaves the outer one its places', () => {
+  // The hazard window: the outer open has filled the shared places (next chain key, MKmac, the transient
+  // plaintext) and the ratchet has not yet copied them out; a backend call made there (the extra key's KDF)
+  // receives on another ratchet.
+  let nested: (() => void) | undefined;
+  const hooked: CryptoBackend = {
+    ...WASM,
+    shake256(values, size) {
+      if (nested !== undefined && !zero(openPlacesForTests()[0]!)) {
+        const run = nested;
+        nested = undefined;
+        run();
+      }
+      return WASM.shake256(values, size);
+    },
+  };
+  const x = talk(hooked, 0x9e57);
+  const y = talk(WASM, 0x9e58);
+  const rnd = seededRandom(0x9e59);
+  const [p0, p1, p2, q0] = [rnd(40), rnd(41), rnd(42), rnd(43)];
+  assert.equal(x.recv('bob', x.send('alice', p0), true).fill(0), new Uint8Array(40));
+  const m1 = x.send('alice', p1);
+  const m2 = x.send('alice', p2);
+  const n0 = y.send('alice', q0);
+  let inner: Uint8Array | undefined;
+  nested = () => {
+    const r = decryptDataMessage(WASM, y.st.bob, decodeDataMessage(n0), { now: 1_000, transientPlaintext: true });
+    y.st.bob = r.state;
+    inner = r.plaintext.slice();
+  };
+  const outer = decryptDataMessage(hooked, x.st.bob, decodeDataMessage(m1), { now: 1_000, transientPlaintext: true, extraKey: true });
+  assert.is(nested, undefined, 'the nested receive ran inside the outer one');
+  assert.equal(inner, q0, 'the nested message');
+  assert.equal(outer.plaintext, p1, 'the outer message, not overwritten by the nested one');
+  outer.plaintext.fill(0);
+  x.st.bob = outer.state;
+  assert.equal(x.recv('bob', m2, false), p2, 'the outer chain key advanced correctly: the next message opens');
+  assert.equal(y.recv('bob', y.send('alice', q0), false), q0, 'and so did the nested one');
+  assert.ok(openPlacesForTests().every(zero), 'every place zero');
+});
+
 t('a new ratchet keeps copies of the ECDH key (state and skipped keys), not views of the received message', () => {
   const x = talk(WASM, 0xec);
   x.recv('bob', x.send('alice', Uint8Array.of(1)), false);

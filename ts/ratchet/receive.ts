@@ -69,24 +69,30 @@ export interface ReceiveOptions {
 }
 
 /**
- * Where the fused open puts the next chain key (keys.ts openMessage's `into`): copied into the state's
- * chain-key array at once and wiped. Receiving is synchronous and nothing between the open and that copy
- * calls out, so one place serves every receive. MKmac keeps a fresh array: it is queued for revealing.
+ * Where the fused open puts the next chain key and MKmac (keys.ts openMessage's `into`): the chain key is
+ * copied into the state's chain-key array at commit and MKmac into the MAC-key queue (queueReveals), each then
+ * wiped. Receiving is synchronous, so one pair of places serves every receive — except a receive nested in
+ * another (a backend that calls out, e.g. one wrapped by the host, receiving from there between the open and
+ * those copies): receivesUnderWay gives the nested one arrays of its own.
  */
 const NEXT_CHAIN = new Uint8Array(64);
-const OPEN_INTO = { next: NEXT_CHAIN };
+const MAC_PLACE = new Uint8Array(64);
+const OPEN_INTO = { next: NEXT_CHAIN, mac: MAC_PLACE };
 /** Plaintexts up to this many bytes go into the reused buffer of a `transientPlaintext` receive. */
 const TRANSIENT_PLAINTEXT_BYTES = 16384;
-let openTransient: { next: Uint8Array; plaintext: Uint8Array } | undefined;
+let openTransient: { next: Uint8Array; mac: Uint8Array; plaintext: Uint8Array } | undefined;
+/** Receives in progress on this thread (more than one only when a callback receives from inside a receive). */
+let receivesUnderWay = 0;
 
 /** @internal For tests: the open's reused places (zero between receives; the plaintext's once the caller wiped it). */
 export function openPlacesForTests(): readonly Uint8Array[] {
-  return openTransient ? [NEXT_CHAIN, openTransient.plaintext] : [NEXT_CHAIN];
+  return openTransient ? [NEXT_CHAIN, MAC_PLACE, openTransient.plaintext] : [NEXT_CHAIN, MAC_PLACE];
 }
 
-function openInto(opts: ReceiveOptions): { next: Uint8Array; plaintext?: Uint8Array } {
+function openInto(opts: ReceiveOptions): { next: Uint8Array; mac: Uint8Array; plaintext?: Uint8Array } | undefined {
+  if (receivesUnderWay > 1) return undefined; // nested: the outer receive's data is in the places
   if (opts.transientPlaintext !== true) return OPEN_INTO;
-  return (openTransient ??= { next: NEXT_CHAIN, plaintext: new Uint8Array(TRANSIENT_PLAINTEXT_BYTES) });
+  return (openTransient ??= { next: NEXT_CHAIN, mac: MAC_PLACE, plaintext: new Uint8Array(TRANSIENT_PLAINTEXT_BYTES) });
 }
 
 /** A decoded data message and the bytes its authenticator covers (wire/data.ts `DecodedDataMessage`). */
@@ -182,6 +188,15 @@ function openWith(b: CryptoBackend, msg: ReceivedDataMessage, mkEnc: Uint8Array,
 }
 
 export function decryptDataMessage(b: CryptoBackend, state: RatchetState, msg: ReceivedDataMessage, opts: ReceiveOptions): ReceiveResult {
+  receivesUnderWay++;
+  try {
+    return decryptOnce(b, state, msg, opts);
+  } finally {
+    receivesUnderWay--;
+  }
+}
+
+function decryptOnce(b: CryptoBackend, state: RatchetState, msg: ReceivedDataMessage, opts: ReceiveOptions): ReceiveResult {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const now = opts.now;
   if (!Number.isFinite(now)) throw new OtrArgumentError('now must be a finite number of milliseconds');

@@ -1583,7 +1583,9 @@ export function refuseInsideOwnCall(conv: Conversation, what: string): void {
 
 for (const name of GUARDED_CALLS) {
   const call = Conversation.prototype[name] as (this: Conversation, a?: unknown, b?: unknown) => unknown;
-  // Two parameters: the most any guarded call takes (an argument left out arrives as undefined either way).
+  // Two parameters: the most any guarded call takes (an argument left out arrives as undefined either way);
+  // checked here, at load, so a call that grows a third parameter cannot have it silently dropped.
+  if (call.length > 2) throw new Error(`Conversation.${name} takes ${call.length} parameters: the guard passes two`);
   Object.defineProperty(Conversation.prototype, name, {
     configurable: true,
     writable: true,
