@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtrArgumentError } from '../ts/index.js';
-import { OtrPool, OtrPoolError } from '../ts/pool/index.js';
+import { OtrPool } from '../ts/pool/index.js';
+import { assertCloseRefusesWaiting, boundedPool } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 
@@ -22,10 +23,8 @@ const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
 };
 
 test('admit() waits while the bound is reached, in order, one waiter per settled call; close() refuses the waiting', async () => {
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, maxOutstandingCalls: 2 });
+  const { pool, c } = await boundedPool(ENV, 2);
   try {
-    await pool.createAccount({ accountId: 'a', dsaKey: null });
-    const c = pool.conversation('a', 'b');
     await pool.admit(); // nothing outstanding: at once
     const calls = [c.info(), c.info()];
     assert.equal(pool.outstanding, { calls: 2, waiting: 0 });
@@ -49,15 +48,7 @@ test('admit() waits while the bound is reached, in order, one waiter per settled
     await Promise.all(work);
     assert.ok(peak <= 2, `peak ${peak}`);
     // Waiting when the pool closes: refused, not left hanging.
-    const busy = [c.info(), c.info()];
-    const late = pool.admit().then(
-      () => 'admitted',
-      (e: unknown) => e,
-    );
-    await pool.close();
-    await Promise.allSettled(busy);
-    const e = await late;
-    assert.ok(e instanceof OtrPoolError && e.reason === 'closed', String(e));
+    await assertCloseRefusesWaiting(pool, c);
   } finally {
     await pool.close();
   }

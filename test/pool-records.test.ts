@@ -18,7 +18,7 @@ import { decodeDataMessage } from '../ts/wire/data.js';
 import { WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { POOL_CLOCK, seedOf } from './helpers/pool-env.js';
-import { poolPair } from './helpers/pool-pair.js';
+import { committingHook, poolPair } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
@@ -146,20 +146,11 @@ test('a worker killed mid-batch: its accounts come back from their records (twic
 
 test('a failed commit: the outputs are withheld, the account reverts to what the store holds, and the store takes the next commit', async () => {
   const store = new MemoryStore();
-  let failNext = false;
-  const { pool, a, b } = await setup({
-    onRecords: async (id, changes) => {
-      await new Promise((r) => setTimeout(r, 1));
-      if (failNext) {
-        failNext = false;
-        throw new Error('disk full');
-      }
-      await store.commit(id, changes);
-    },
-  });
+  const hook = committingHook(store, { before: () => new Promise((r) => setTimeout(r, 1)) });
+  const { pool, a, b } = await setup({ onRecords: hook.onRecords });
   try {
     const ok = await a.send('stored');
-    failNext = true;
+    hook.failNext();
     const burst = [a.send('withheld 1'), a.send('withheld 2'), a.send('withheld 3')];
     for (const p of burst) await rejectsWith(p, 'persist-failed');
     sameRecords(pool.lastRecords(A)!, await stored(store, A), 'reverted to the stored records');
@@ -209,16 +200,8 @@ test('a new account whose first records cannot be committed is not kept anywhere
 
 test('move between workers: pending calls follow, the records carry the account (also one whose conversation is attached, undecoded), a move behind a failed commit is refused', async () => {
   const store = new MemoryStore();
-  let failNext = false;
-  const { pool, a, b } = await setup({
-    onRecords: async (id, changes) => {
-      if (failNext) {
-        failNext = false;
-        throw new Error('disk full');
-      }
-      await store.commit(id, changes);
-    },
-  });
+  const hook = committingHook(store);
+  const { pool, a, b } = await setup({ onRecords: hook.onRecords });
   try {
     const from = pool.workerOf(A)!;
     const before: Promise<Outcome>[] = [];
@@ -239,7 +222,7 @@ test('move between workers: pending calls follow, the records carry the account 
     // A move right behind a call whose commit fails: refused, the account stays and is reverted.
     const ok = await a.send('stored');
     const here = pool.workerOf(A)!;
-    failNext = true;
+    hook.failNext();
     const withheld = a.send('withheld');
     const moving = pool.move(A, 1 - here);
     await rejectsWith(withheld, 'persist-failed');

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OtrPool, OtrPoolError } from '../../ts/pool/index.js';
+import { assertCloseRefusesWaiting, boundedPool } from '../helpers/pool-pair.js';
 
 const ENV = new URL('../helpers/pool-env.js', import.meta.url);
 
@@ -18,10 +18,8 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 test('attack: a host admitted that makes no call does not stall the waiters behind it on an idle pool', async () => {
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, maxOutstandingCalls: 1 });
+  const { pool, c } = await boundedPool(ENV, 1);
   try {
-    await pool.createAccount({ accountId: 'a', dsaKey: null });
-    const c = pool.conversation('a', 'b');
     await pool.admit();
     const busy = c.info();
     const first = pool.admit(); // this host will give up once admitted
@@ -38,10 +36,8 @@ test('attack: a host admitted that makes no call does not stall the waiters behi
 });
 
 test('safe: the bound still holds for hosts that call at once, and close() refuses the waiting', async () => {
-  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment: ENV, maxOutstandingCalls: 2 });
+  const { pool, c } = await boundedPool(ENV, 2);
   try {
-    await pool.createAccount({ accountId: 'a', dsaKey: null });
-    const c = pool.conversation('a', 'b');
     let peak = 0;
     const hosts = Array.from({ length: 6 }, async () => {
       for (let i = 0; i < 5; i++) {
@@ -53,12 +49,7 @@ test('safe: the bound still holds for hosts that call at once, and close() refus
     });
     await Promise.all(hosts);
     assert.ok(peak <= 2, `peak ${peak}`);
-    const busy = [c.info(), c.info()];
-    const late = pool.admit().then(() => 'admitted', (e: unknown) => e);
-    await pool.close();
-    await Promise.allSettled(busy);
-    const e = await late;
-    assert.ok(e instanceof OtrPoolError && e.reason === 'closed', String(e));
+    await assertCloseRefusesWaiting(pool, c);
   } finally {
     await pool.close();
   }

@@ -10,7 +10,7 @@ import { OtrArgumentError } from '../../ts/index.js';
 import { OtrPool, OtrPoolError, type PoolOptions } from '../../ts/pool/index.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import type { StoredRecord } from '../../ts/store/types.js';
-import { poolPair } from '../helpers/pool-pair.js';
+import { committingHook, poolPair } from '../helpers/pool-pair.js';
 
 const ENV = new URL('../helpers/pool-env.js', import.meta.url);
 const A = 'alice@example.org';
@@ -25,20 +25,12 @@ async function stored(store: MemoryStore, id: string): Promise<StoredRecord[]> {
 
 test('attack: a hook that wipes the changes it stored does not wipe what the pool reverts to', async () => {
   const store = new MemoryStore();
-  let failNext = false;
-  const { pool, a, b } = await setup({
-    onRecords: async (id, changes) => {
-      if (failNext) {
-        failNext = false;
-        throw new Error('disk full');
-      }
-      await store.commit(id, changes); // copies
-      for (const c of changes) c.bytes?.fill(0); // the host's hygiene: its copy of the state, zeroed
-    },
-  });
+  // The store copies; then the host's hygiene: its copy of the state, zeroed.
+  const hook = committingHook(store, { after: (changes) => changes.forEach((c) => c.bytes?.fill(0)) });
+  const { pool, a, b } = await setup({ onRecords: hook.onRecords });
   try {
     const ok = await a.send('stored');
-    failNext = true;
+    hook.failNext();
     try {
       await a.send('withheld');
       assert.unreachable('the failed commit went through');

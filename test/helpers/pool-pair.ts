@@ -5,7 +5,9 @@
  */
 import * as assert from 'uvu/assert';
 import type { Outcome } from '../../ts/index.js';
-import { OtrPool, type PoolConversation, type PoolOptions } from '../../ts/pool/index.js';
+import { OtrPool, OtrPoolError, type PoolConversation, type PoolOptions } from '../../ts/pool/index.js';
+import type { MemoryStore } from '../../ts/store/memory.js';
+import type { RecordChange } from '../../ts/store/types.js';
 
 export const POOL_ALICE = 'alice@example.org';
 export const POOL_BOB = 'bob@example.org';
@@ -28,4 +30,51 @@ export async function poolPair(environment: URL, o: PoolOptions = {}, workers = 
   await pumpPool(a, b, await a.start());
   assert.is((await a.info()).state, 'ENCRYPTED_MESSAGES');
   return { pool, a, b };
+}
+
+/**
+ * A host's `onRecords` that commits to `store` (then runs `after`, e.g. the host wiping its copy), except that
+ * the commit after `failNext()` throws "disk full" instead (once). `before` runs first on every call.
+ */
+export function committingHook(store: MemoryStore, opts: { before?: () => Promise<void>; after?: (changes: readonly RecordChange[]) => void } = {}) {
+  let fail = false;
+  return {
+    failNext(): void {
+      fail = true;
+    },
+    onRecords: async (id: string, changes: readonly RecordChange[]): Promise<void> => {
+      await opts.before?.();
+      if (fail) {
+        fail = false;
+        throw new Error('disk full');
+      }
+      await store.commit(id, changes);
+      opts.after?.(changes);
+    },
+  };
+}
+
+/** A one-worker pool with admission bound `maxOutstandingCalls`, account 'a' and its conversation with 'b'. */
+export async function boundedPool(environment: URL, maxOutstandingCalls: number) {
+  const pool = await OtrPool.start({ workers: 1, backend: 'wasm', environment, maxOutstandingCalls });
+  try {
+    await pool.createAccount({ accountId: 'a', dsaKey: null });
+    return { pool, c: pool.conversation('a', 'b') };
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+}
+
+/** With the bound of 2 reached by two calls on `c`, a host waiting in admit() when the pool closes is refused ('closed'), not left hanging. */
+export async function assertCloseRefusesWaiting(pool: OtrPool, c: PoolConversation): Promise<void> {
+  const busy = [c.info(), c.info()];
+  const late = pool.admit().then(
+    () => 'admitted',
+    (e: unknown) => e,
+  );
+  await pool.close();
+  await Promise.allSettled(busy);
+  const e = await late;
+  assert.ok(e instanceof OtrPoolError && e.reason === 'closed', String(e));
 }
