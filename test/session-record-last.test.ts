@@ -1,12 +1,13 @@
 /**
- * The record book's copy of each conversation's last record (ts/session/records.ts, RecordBook.remember): kept
- * in a buffer with room past its end, so that the receiving side of a one-way stream — whose record grows by
- * one queued MAC key per message until it sends — is not reallocated on every message. What must hold:
- *   - every Outcome carries exactly the record a full encode gives (growing, shrinking, in place or not);
+ * The record book's last record of each conversation (ts/session/records.ts, RecordBook.last): what the next call's
+ * record is compared with, so that a call that changes nothing writes nothing. Since session 8 it is the very
+ * array the last change handed out (no second copy per call). What must hold:
+ *   - every Outcome carries exactly the record a full encode gives (growing, shrinking);
+ *   - a change handed out is never written or wiped by the account afterwards — not by later calls, nor by
+ *     unload, forget or a failed commit — whatever the caller still holds it for;
  *   - a call that changes nothing still writes nothing after the record grew and shrank (the compare is right);
- *   - the room past the record is zero whenever the book holds it (a shrink clears the bytes it gave up), so
- *     wiping the view (unload, forget) wipes every byte of state the buffer held;
- *   - a buffer far bigger than its record (after a long queue was revealed) is given back;
+ *   - a caller that wipes its change after the commit gets one extra write, never a lost one;
+ *   - the book's own copies (a record as loaded, or a fresh conversation's) are wiped when dropped;
  *   - a record that cannot be written (over its bound, nothing to shed) stays pending, never silently dropped.
  */
 import { test } from 'uvu';
@@ -23,7 +24,7 @@ const NOW = 1_750_000_000_000;
 const clock = () => NOW;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-/** The book's `last` map (private; read here to check the room it keeps). */
+/** The book's `last` map (private; read here to check what it compares with). */
 function lastOf(account: Account, peer: string): Uint8Array | undefined {
   return (account as unknown as { book: { last: Map<string, Uint8Array> } }).book.last.get(peer);
 }
@@ -53,64 +54,124 @@ function revealing(a: Account, b: Account, ca: Conversation, cb: Conversation): 
   return cb.send('back again');
 }
 
-/** The record the outcome carries for `conv` equals a full encode of it now, and the book holds the same bytes. */
-function carries(out: Outcome, account: Account, conv: Conversation, what: string): void {
+/** The record the outcome carries for `conv` equals a full encode of it now, and is what the book compares with. */
+function carries(out: Outcome, account: Account, conv: Conversation, what: string): Uint8Array {
   const rec = out.changed?.find((c) => c.key === `conv:${conv.peerId}`);
   assert.ok(rec?.bytes, `${what}: a record is written`);
   const full = conversationRecord(conv);
   assert.is(hex(rec.bytes), hex(full), `${what}: the change is the full encoding`);
-  const last = lastOf(account, conv.peerId)!;
-  assert.is(hex(last), hex(full), `${what}: the book compares against the full encoding`);
-  // The room past the record is zero.
-  const room = new Uint8Array(last.buffer, last.byteOffset + last.length, last.buffer.byteLength - last.byteOffset - last.length);
-  assert.ok(room.every((x) => x === 0), `${what}: the room past the record is zero`);
+  assert.ok(lastOf(account, conv.peerId) === rec.bytes, `${what}: the book compares with the change handed out`);
+  return rec.bytes;
 }
 
-test('a growing, then shrinking record: every change is the full encoding, the room stays zero', () => {
+const GARBAGE = '?OTR:AAQD' + 'A'.repeat(40) + '.';
+
+test('a growing, then shrinking record: every change is the full encoding, and none changes after it was handed out', () => {
   const { a, b, ca, cb } = pair(21);
+  const handed: { bytes: Uint8Array; hex: string }[] = [];
+  const keep = (bytes: Uint8Array) => handed.push({ bytes, hex: hex(bytes) });
   let sizes: number[] = [];
-  // One way: Bob's record grows by a queued MAC key per message (past the room, so it is also reallocated).
+  // One way: Bob's record grows by a queued MAC key per message.
   for (let i = 0; i < 40; i++) {
     const sent = ca.send(`m${i}`);
-    carries(sent, a, ca, `alice send ${i}`);
+    keep(carries(sent, a, ca, `alice send ${i}`));
     const got = cb.receive(sent.toSend[0]!);
     assert.is(got.messages[0]?.text, `m${i}`);
-    carries(got, b, cb, `bob receive ${i}`);
+    keep(carries(got, b, cb, `bob receive ${i}`));
     sizes.push(lastOf(b, 'alice@x')!.length);
   }
   assert.ok(sizes[39]! > sizes[0]! + 30 * 60, `bob's record grew (${sizes[0]} → ${sizes[39]})`);
-  // Garbage changes nothing: no write, even though `last` is a view with room.
-  assert.equal(cb.receive('?OTR:AAQD' + 'A'.repeat(40) + '.').changed, []);
-  // Bob answers in a new sending chain: his queue is revealed, his record shrinks (in place, the freed bytes
-  // zeroed, or given back).
+  // Garbage changes nothing: no write.
+  assert.equal(cb.receive(GARBAGE).changed, []);
+  // Bob answers in a new sending chain: his queue is revealed, his record shrinks.
   const reply = revealing(a, b, ca, cb);
-  carries(reply, b, cb, 'bob reply');
+  keep(carries(reply, b, cb, 'bob reply'));
   assert.ok(lastOf(b, 'alice@x')!.length < sizes[39]!, 'the record shrank');
-  carries(ca.receive(reply.toSend[0]!), a, ca, 'alice receive');
-  assert.equal(cb.receive('?OTR:AAQD' + 'A'.repeat(40) + '.').changed, []);
+  keep(carries(ca.receive(reply.toSend[0]!), a, ca, 'alice receive'));
+  assert.equal(cb.receive(GARBAGE).changed, []);
   // And grows again from there.
   sizes = [];
   for (let i = 0; i < 5; i++) {
     const sent = ca.send(`n${i}`);
-    carries(cb.receive(sent.toSend[0]!), b, cb, `bob receive again ${i}`);
+    keep(carries(cb.receive(sent.toSend[0]!), b, cb, `bob receive again ${i}`));
   }
+  // Unloading and forgetting leave every change handed out as it was (they are the caller's).
+  b.unload('alice@x');
+  a.forget('bob@x');
+  for (const [n, h] of handed.entries()) assert.is(hex(h.bytes), h.hex, `change ${n} unchanged`);
 });
 
-test('a buffer more than twice its record is given back; wiping the view on unload wipes every byte held', () => {
+test("a change wiped by its caller after the commit costs one extra write, never a lost one", () => {
   const { a, b, ca, cb } = pair(31);
-  for (let i = 0; i < 60; i++) cb.receive(ca.send(`m${i}`).toSend[0]!);
-  const grown = lastOf(b, 'alice@x')!;
-  const big = grown.buffer;
-  const reply = revealing(a, b, ca, cb); // reveals the 60 queued MAC keys: the record loses ~4 KB
-  carries(reply, b, cb, 'bob reply');
-  const shrunk = lastOf(b, 'alice@x')!;
-  assert.ok(shrunk.buffer !== big, 'a buffer over twice the record is not kept');
-  assert.ok(new Uint8Array(big).every((x) => x === 0), 'the buffer given back was wiped');
-  // Unload wipes what the book held: the whole buffer, room included, is zero.
-  const held = lastOf(b, 'alice@x')!;
-  b.unload('alice@x');
-  assert.ok(new Uint8Array(held.buffer).every((x) => x === 0), 'unload wiped the record and its room');
+  for (let i = 0; i < 3; i++) cb.receive(ca.send(`m${i}`).toSend[0]!);
+  const sent = ca.send('wiped after commit');
+  const got = cb.receive(sent.toSend[0]!);
+  const rec = carries(got, b, cb, 'bob receive');
+  rec.fill(0); // the caller wipes its copy once the store took it
+  // A call that changes nothing now writes the record again (unchanged state, next generation): nothing is lost.
+  const again = cb.receive(GARBAGE).changed ?? [];
+  assert.is(again.length, 1, 'one write');
+  assert.is(hex(again[0]!.bytes!), hex(conversationRecord(cb)), 'the record as it is');
+  // From there on, an unchanged call writes nothing again, and a real change is still written.
+  assert.equal(cb.receive(GARBAGE).changed, []);
+  carries(cb.receive(ca.send('next').toSend[0]!), b, cb, 'bob receive next');
   void a;
+});
+
+test("the book's own copies (a fresh conversation's record, a record as loaded) are wiped when dropped", () => {
+  const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(33) });
+  const conv = a.conversation('bob@x');
+  const own = lastOf(a, 'bob@x')!;
+  assert.ok(own.some((x) => x !== 0), 'the fresh record is held');
+  assert.equal(conv.receive(GARBAGE).changed, [], 'a fresh conversation that changes nothing writes nothing');
+  a.unload('bob@x');
+  assert.ok(own.every((x) => x === 0), 'unload wiped the own copy');
+  // A record attached as loaded: the book's own copy too, wiped when a change replaces it.
+  const { a: a2, ca } = pair(35);
+  const rec = conversationRecord(ca);
+  a2.unload('bob@x');
+  a2.attachRecord({ key: 'conv:bob@x', bytes: rec, generation: a2.recordGeneration('conv:bob@x') });
+  const loaded = a2.conversation('bob@x');
+  const held = lastOf(a2, 'bob@x')!;
+  assert.is(hex(held), hex(rec), 'the loaded record is what the book compares with');
+  assert.ok(held !== rec, 'a copy of the caller\'s bytes');
+  const out = loaded.send('after load');
+  assert.ok(out.changed?.some((c) => c.key === 'conv:bob@x'), 'the send writes the record');
+  assert.ok(held.every((x) => x === 0), 'the loaded copy was wiped when the change replaced it');
+});
+
+test('keepRecordCopies (the pool worker): changes detached by a transfer cost no write; the own copy keeps zero room and is wiped', () => {
+  const { a, b, ca, cb } = pair(37);
+  a.keepRecordCopies();
+  b.keepRecordCopies();
+  const detach = (bytes: Uint8Array) => void structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] });
+  let sizes: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const sent = ca.send(`m${i}`);
+    const got = cb.receive(sent.toSend[0]!);
+    for (const [out, acc, conv, what] of [[sent, a, ca, 'alice'], [got, b, cb, 'bob']] as const) {
+      const rec = out.changed!.find((c) => c.key === `conv:${conv.peerId}`)!;
+      assert.is(hex(rec.bytes!), hex(conversationRecord(conv)), `${what} ${i}: the full encoding`);
+      const last = lastOf(acc, conv.peerId)!;
+      assert.ok(last !== rec.bytes && last.buffer !== rec.bytes!.buffer, `${what} ${i}: the book keeps a copy of its own`);
+      assert.is(hex(last), hex(rec.bytes!));
+      const room = new Uint8Array(last.buffer, last.byteOffset + last.length, last.buffer.byteLength - last.byteOffset - last.length);
+      assert.ok(room.every((x) => x === 0), `${what} ${i}: the room past the record is zero`);
+      detach(rec.bytes!);
+    }
+    sizes.push(lastOf(b, 'alice@x')!.length);
+  }
+  assert.ok(sizes[39]! > sizes[0]! + 30 * 60, 'bob\'s record grew');
+  assert.equal(cb.receive(GARBAGE).changed, [], 'an unchanged call writes nothing though every change was detached');
+  ca.receive(cb.send('back').toSend[0]!);
+  cb.receive(ca.send('again').toSend[0]!);
+  const reply = cb.send('back again'); // a new sending chain of Bob's: his queued MAC keys are revealed
+  assert.ok(lastOf(b, 'alice@x')!.length < sizes[39]!, 'the record shrank');
+  const held = lastOf(b, 'alice@x')!;
+  assert.equal(cb.receive(GARBAGE).changed, []);
+  b.unload('alice@x');
+  assert.ok(new Uint8Array(held.buffer).every((x) => x === 0), 'unload wiped the own copy and its room');
+  void reply;
 });
 
 test('a record over its bound with nothing left to shed stays pending: every later flush refuses it again', () => {

@@ -99,6 +99,8 @@ function injected(accountId: string): { random?: RandomSource; clock?: () => num
 function held(id: string): Held {
   const h = accounts.get(id);
   if (!h) throw new OtrArgumentError('unknown account in this worker');
+  // The records its calls change leave transferred (detached here): the account keeps its own copies.
+  h.account.keepRecordCopies();
   return h;
 }
 

@@ -386,6 +386,14 @@ export class Account implements ConversationHost {
     this.conversations.delete(peer);
   }
 
+  /**
+   * @internal (the pool's worker) The caller does not keep the records an Outcome hands out (it transfers their
+   * buffers): the account keeps copies of its own to tell a call that changes nothing (records.ts keepCopies).
+   */
+  keepRecordCopies(): void {
+    this.book.keepCopies();
+  }
+
   /** @internal (account-store.ts) The store holds `generation` of `key` (after a rollback was resolved). */
   resyncRecord(key: string, generation: number): void {
     this.book.setGeneration(key, generation);

@@ -103,6 +103,9 @@ export interface Outcome {
   /**
    * The records this call changed (ts/session/records.ts), each at its next generation: commit them durably
    * before transmitting `toSend`. Set on every outcome a conversation's call returns; empty when nothing changed.
+   * Each record's bytes are the caller's and never change afterwards; the account keeps reading the latest one
+   * of each conversation to tell a later call that changes nothing (which then writes nothing). Wiping them after
+   * the commit is fine: it only makes that conversation's next call write its record again.
    */
   changed?: RecordChange[];
 }

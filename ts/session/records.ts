@@ -80,7 +80,7 @@ function listsMacKeys(state: StateValue | undefined): boolean {
   return Array.isArray(instances) && (instances as readonly StateValue[]).some((i) => Array.isArray(fieldOf(fieldOf(i, 'ratchet'), 'macKeysToReveal')));
 }
 
-/** Bytes of room kept past a conversation's last record (RecordBook.remember): ~15 queued MAC keys. */
+/** Bytes of room kept past a conversation's own copy of its last record (RecordBook.remember): ~15 queued MAC keys. */
 const LAST_ROOM = 1024;
 
 function hasKey(changes: readonly RecordChange[], key: string): boolean {
@@ -113,8 +113,19 @@ export interface RecordBookHost {
 export class RecordBook {
   /** Generation per record key: what was loaded, or last handed out in a change. 0 or absent: no record. */
   private readonly generations = new Map<string, number>();
-  /** Each live conversation's record as last handed out or loaded (to skip writes that change nothing). */
+  /**
+   * Each live conversation's record as last handed out or loaded (to skip writes that change nothing). Once a
+   * change was handed out, this is the very array its Outcome carries, not a copy (session 8: a second copy of
+   * every record, written into cold memory per call, was a measurable share of a message): the book only
+   * reads it — it never writes into it nor wipes it, it is the caller's. A caller that wipes or changes it
+   * costs one write that was not needed (the next call compares unequal); it cannot suppress a write, which
+   * would need those bytes to equal a record the book has not handed out yet.
+   */
   private readonly last = new Map<string, Uint8Array>();
+  /** Peers whose `last` is the book's own copy (as loaded or adopted, or kept by `keepCopies`): wiped when dropped. */
+  private readonly ownLast = new Set<string>();
+  /** keepCopies(): `last` is always a copy of the book's own, never the change handed out. */
+  private copies = false;
   private readonly dormant = new Map<string, Dormant>();
   /** Conversations whose state may have changed outside a flushed call (a call that threw). */
   private readonly touched = new Set<Conversation>();
@@ -129,6 +140,15 @@ export class RecordBook {
   private lastAccount: Uint8Array | undefined;
 
   constructor(private readonly host: RecordBookHost) {}
+
+  /**
+   * For a caller that does not keep the changes it is handed (the pool's worker transfers their buffers to the
+   * main thread, which detaches them): the book then keeps a copy of each record of its own, as before session 8,
+   * so that a call that changes nothing still writes nothing.
+   */
+  keepCopies(): void {
+    this.copies = true;
+  }
 
   /** The account record must be written with the next changes (new account, prekeys, profile renewal). */
   markAccount(): void {
@@ -164,9 +184,7 @@ export class RecordBook {
    */
   unload(peer: string, conv: Conversation): void {
     if (this.touched.has(conv)) throw new OtrLimitError('the conversation has changes not handed out yet: commit account.changes() first');
-    const l = this.last.get(peer);
-    if (l) wipe(l);
-    this.last.delete(peer);
+    this.dropLast(peer);
     this.keys.delete(peer);
     if (this.generation(conversationKey(peer)) > 0) this.unloaded.add(peer);
   }
@@ -194,7 +212,7 @@ export class RecordBook {
     // same state: what later calls compare with is then the conversation re-encoded (adopt), so a call that
     // changes nothing still writes nothing; the stored record restores as it is until a change replaces it.
     if (listsMacKeys(value)) wipe(d.bytes);
-    else this.last.set(peer, d.bytes);
+    else this.setOwnLast(peer, d.bytes);
     return built;
   }
 
@@ -277,7 +295,12 @@ export class RecordBook {
     for (let i = 0; i < this.encodedConvs.length; i++) {
       const peer = this.encodedConvs[i]!.peerId;
       const bytes = this.encodedBytes[i]!;
-      this.remember(peer, this.last.get(peer), bytes);
+      // What later calls compare with: the change itself (see `last`), or a copy of the book's own (keepCopies).
+      if (this.copies) this.remember(peer, bytes);
+      else {
+        if (this.ownLast.size > 0) this.dropLast(peer); // a record as loaded or adopted: wiped
+        this.last.set(peer, bytes);
+      }
       changes.push(this.next(this.keyOf(peer), bytes));
     }
     this.encodedConvs.length = 0;
@@ -293,16 +316,12 @@ export class RecordBook {
    * a fresh one), so a call that leaves it unchanged (plaintext from a stranger, garbage) writes no record.
    */
   adopt(conv: Conversation): void {
-    if (!this.last.has(conv.peerId)) this.last.set(conv.peerId, conversationRecord(conv));
+    if (!this.last.has(conv.peerId)) this.setOwnLast(conv.peerId, conversationRecord(conv));
   }
 
   /** Marks a live conversation for the next flush; with `force`, written even if unchanged. */
   touch(conv: Conversation, force = false): void {
-    if (force) {
-      const l = this.last.get(conv.peerId);
-      if (l) wipe(l);
-      this.last.delete(conv.peerId);
-    }
+    if (force) this.dropLast(conv.peerId);
     this.touched.add(conv);
   }
 
@@ -313,9 +332,7 @@ export class RecordBook {
     const d = this.dormant.get(peer);
     if (d) wipe(d.bytes);
     this.dormant.delete(peer);
-    const l = this.last.get(peer);
-    if (l) wipe(l);
-    this.last.delete(peer);
+    this.dropLast(peer);
     this.keys.delete(peer);
     this.deleted.add(key);
     this.unloaded.delete(peer);
@@ -366,15 +383,23 @@ export class RecordBook {
     }
   }
 
+  /** Forgets `peer`'s last record; wiped only if it is the book's own copy (a change handed out is the caller's). */
+  private dropLast(peer: string): void {
+    const l = this.last.get(peer);
+    if (l !== undefined && this.ownLast.delete(peer)) wipe(l);
+    this.last.delete(peer);
+  }
+
   /**
-   * Keeps `encoded` as `peer`'s record last handed out, in place when it fits. The receiving side of a one-way
-   * stream grows its record by one queued MAC key (69 bytes) per message until it sends, so `last` is kept
-   * in a buffer with room past its end (LAST_ROOM) rather than reallocated on every message; the room is
-   * always zero (filled when the record shrinks), so wiping the view wipes every byte of state it held. A
-   * buffer more than twice the record's size (after a long queue was revealed) is given back.
+   * keepCopies: keeps a copy of `encoded` as `peer`'s record last handed out, in place when it fits. The receiving
+   * side of a one-way stream grows its record by one queued MAC key (69 bytes) per message until it sends, so
+   * the copy is kept in a buffer with room past its end (LAST_ROOM) rather than reallocated on every message;
+   * the room is always zero (filled when the record shrinks), so wiping the view wipes every byte of state it
+   * held. A buffer more than twice the record's size (after a long queue was revealed) is given back.
    */
-  private remember(peer: string, before: Uint8Array | undefined, encoded: Uint8Array): void {
+  private remember(peer: string, encoded: Uint8Array): void {
     const n = encoded.length;
+    const before = this.ownLast.has(peer) ? this.last.get(peer) : undefined;
     if (before !== undefined && before.byteOffset === 0) {
       const room = before.buffer.byteLength;
       if (n <= room && 2 * n + LAST_ROOM >= room) {
@@ -388,18 +413,23 @@ export class RecordBook {
         return;
       }
     }
-    if (before !== undefined) wipe(before);
     const kept = new Uint8Array(n + LAST_ROOM);
     kept.set(encoded);
-    this.last.set(peer, kept.subarray(0, n));
+    this.setOwnLast(peer, kept.subarray(0, n));
+  }
+
+  /** `bytes`, the book's own copy of `peer`'s record (loaded or adopted), as what later calls compare with. */
+  private setOwnLast(peer: string, bytes: Uint8Array): void {
+    this.dropLast(peer);
+    this.last.set(peer, bytes);
+    this.ownLast.add(peer);
   }
 
   /**
    * The conversation's record if it differs from the one last handed out, else null (flush then remembers it);
    * shedding state until it fits limits.maxConversationStateBytes. Runs after every call of every
    * conversation: the record is encoded into a reused buffer and compared there, so a call that changed
-   * nothing allocates nothing, and one that did costs one copy for the change and one in place for `last`
-   * (remember: also when the record grew by a little).
+   * nothing allocates nothing, and one that did costs one copy: the change, which is also `last` from then on.
    */
   private encodeChanged(conv: Conversation, events: OtrEvent[]): Uint8Array | null {
     const max = this.host.limits.maxConversationStateBytes;
