@@ -143,6 +143,29 @@ test('bounded: at most maxFingerprintsPerPeer per peer (unverified first, revoca
   assert.is(s.peers.length, 3);
 });
 
+test('every change the account record carries moves revisionOfAll (the record book compares it around each call)', () => {
+  const s = new LastSeenFingerprints();
+  const moved = (what: string, f: () => void) => {
+    const before = s.revisionOfAll;
+    f();
+    assert.ok(s.revisionOfAll !== before, `${what} moves the revision`);
+  };
+  const still = (what: string, f: () => void) => {
+    const before = s.revisionOfAll;
+    f();
+    assert.is(s.revisionOfAll, before, `${what} leaves the revision`);
+  };
+  moved('a first fingerprint', () => s.observe('bob', 4, FP(1), 5));
+  moved('a second one', () => s.observe('bob', 4, FP(2), 5));
+  // Back to the first at the same clock: its known entry is unchanged, but the last seen one is not, and the
+  // account record holds which one was last seen (the next fingerprint-changed event is decided against it).
+  moved('the first one again, at the same time', () => s.observe('bob', 4, FP(1), 5));
+  assert.equal(s.get('bob'), { v4: FP(1) });
+  still('the same one again', () => s.observe('bob', 4, FP(1), 5));
+  moved('trust set by hand', () => s.verify('bob', FP(1)));
+  moved('another peer', () => s.observe('carol', 4, FP(3), 6));
+});
+
 test('restore refuses malformed trust entries (typed) and reads the older last-seen-only form', () => {
   const s = new LastSeenFingerprints();
   s.observe('bob', 4, FP(7), 10);

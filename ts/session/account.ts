@@ -140,8 +140,9 @@ export class Account implements ConversationHost {
     this.book = new RecordBook({
       limits: this.limits,
       encodeAccountRecord: () => this.encode(false, false),
-      // What a call on `peer`'s conversation can change in the trust store: that peer's entries.
-      fingerprintOf: (peer) => this.fingerprints.revision(peer),
+      // A call on one conversation changes at most that peer's entries (and those of a call nested in it, which
+      // marks the account itself): any change to the trust store will do.
+      fingerprintRevision: () => this.fingerprints.revisionOfAll,
     });
   }
 

@@ -90,6 +90,15 @@ export class LastSeenFingerprints {
     return this.byPeer.get(peer)?.revision ?? 0;
   }
 
+  /**
+   * A number that changes whenever any peer's `revision` does (the last revision handed out): one field read,
+   * where `revision(peer)` is a map lookup on a cold table (the record book compares it before and after every
+   * conversation call).
+   */
+  get revisionOfAll(): number {
+    return this.revisions;
+  }
+
   /** The peers with at least one fingerprint. */
   get peers(): string[] {
     return [...this.byPeer.keys()];
@@ -147,7 +156,11 @@ export class LastSeenFingerprints {
   /** Makes `fingerprintHex` the one last seen for `peer` and `version` (a session with it came up). */
   adopt(peer: string, version: ProtocolVersion, fingerprintHex: string): void {
     const e = this.entry(peer);
-    e.last[version === 4 ? 'v4' : 'v3'] = fingerprintHex;
+    const slot = version === 4 ? 'v4' : 'v3';
+    // The account record holds the last seen one: a change is a change of that record too (before session 8 a
+    // peer going back to a known key at the same clock reading moved no revision, so that was not written).
+    if (e.last[slot] !== fingerprintHex) e.revision = ++this.revisions;
+    e.last[slot] = fingerprintHex;
   }
 
   /**

@@ -104,10 +104,11 @@ export interface RecordBookHost {
   /** The account record's bytes (keys, profile, prekeys, fingerprints: no conversations). */
   encodeAccountRecord(): Uint8Array;
   /**
-   * A value that changes whenever the fingerprints known for `peer` do (a completed DAKE changes them, and so the
-   * account record); compared before and after each call, so it must be cheap (LastSeenFingerprints.revision).
+   * A value that changes whenever the fingerprints known do (a completed DAKE changes them, and so the account
+   * record); compared before and after each call, so it must be cheap (LastSeenFingerprints.revisionOfAll: a
+   * field, not a lookup per peer — session 8).
    */
-  fingerprintOf(peer: string): number;
+  fingerprintRevision(): number;
 }
 
 export class RecordBook {
@@ -239,17 +240,17 @@ export class RecordBook {
         configurable: true,
         writable: true,
         value: function recorded(...args: unknown[]): Outcome {
-          const fingerprint = self.host.fingerprintOf(conv.peerId);
+          const fingerprint = self.host.fingerprintRevision();
           let out: Outcome;
           try {
             out = call.apply(conv, args);
           } catch (e) {
             // The state may have moved before the throw: it goes with the next changes.
             self.touched.add(conv);
-            if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
+            if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
             throw e;
           }
-          if (self.host.fingerprintOf(conv.peerId) !== fingerprint) self.accountDirty = true;
+          if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
           self.touched.add(conv);
           out.changed = self.flush(out.events);
           return out;
