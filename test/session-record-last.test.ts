@@ -174,6 +174,44 @@ test('keepRecordCopies (the pool worker): changes detached by a transfer cost no
   void reply;
 });
 
+test('a call that used a message key is written without the compare; any other call is compared', () => {
+  const { a, b, ca, cb } = pair(39);
+  const book = (acc: Account) => (acc as unknown as { book: { last: Map<string, Uint8Array> } }).book;
+  /** A copy of the last record whose length getter counts the reads (equalBytes reads it first). */
+  const trap = (acc: Account, peer: string) => {
+    const copy = lastOf(acc, peer)!.slice();
+    const n = copy.length;
+    const t = { reads: 0 };
+    Object.defineProperty(copy, 'length', { get: () => (t.reads++, n) });
+    book(acc).last.set(peer, copy);
+    return t;
+  };
+  for (let i = 0; i < 3; i++) {
+    const used = [ca.keysUsed, cb.keysUsed];
+    const ta = trap(a, 'bob@x');
+    const sent = ca.send(`m${i}`);
+    carries(sent, a, ca, `alice send ${i}`);
+    assert.is(ta.reads, 0, 'a send that sealed a message is not compared');
+    assert.is(ca.keysUsed, used[0]! + 1);
+    const tb = trap(b, 'alice@x');
+    const got = cb.receive(sent.toSend[0]!);
+    carries(got, b, cb, `bob receive ${i}`);
+    assert.is(tb.reads, 0, 'a receive that opened a message is not compared');
+    assert.is(cb.keysUsed, used[1]! + 1);
+  }
+  // Garbage and a replay use no key: compared, and nothing is written.
+  const replay = ca.send('once');
+  cb.receive(replay.toSend[0]!);
+  for (const [what, text] of [['garbage', GARBAGE], ['a replay', replay.toSend[0]!]] as const) {
+    const used = cb.keysUsed;
+    const t = trap(b, 'alice@x');
+    const out = cb.receive(text);
+    assert.is(cb.keysUsed, used, `${what}: no key used`);
+    assert.ok(t.reads > 0, `${what}: compared`);
+    assert.ok(!out.changed?.some((c) => c.key === 'conv:alice@x'), `${what}: no record written`);
+  }
+});
+
 test('a record over its bound with nothing left to shed stays pending: every later flush refuses it again', () => {
   const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(41), limits: { maxConversationStateBytes: 200 } });
   const conv = a.conversation('bob@x');

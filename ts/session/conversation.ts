@@ -113,6 +113,12 @@ export class Conversation {
   private lastTarget: { version: ProtocolVersion; instance: number } | null = null;
   /** Sessions that heal (policy.healSessions): repair DAKEs, unreadable counts, unconfirmed messages; runtime only. */
   private readonly healer: Healer;
+  /**
+   * @internal Message keys used so far (OTRv4 data messages sealed or opened); runtime only. A call that moves it
+   * changed the state for certain — a key used must never be usable again — so the record book writes that
+   * call's record without first comparing it with the last one (records.ts).
+   */
+  keysUsed = 0;
 
   constructor(
     private readonly account: ConversationHost,
@@ -731,6 +737,7 @@ export class Conversation {
       return;
     }
     inst.ratchet = r.state;
+    this.keysUsed++;
     // The message is a view into the decrypted plaintext (itself maybe the ratchet's reused buffer): decoded
     // to text, the TLVs copied out, and the plaintext wiped, before any host code (the clock) can run.
     let plain;
@@ -822,6 +829,7 @@ export class Conversation {
       wipe(plaintext);
     }
     inst.ratchet = r.state;
+    this.keysUsed++;
     const now = this.account.clock();
     inst.lastSentAt = now;
     if (r.state.i !== before) inst.lastKeyAt = now;

@@ -241,6 +241,7 @@ export class RecordBook {
         writable: true,
         value: function recorded(...args: unknown[]): Outcome {
           const fingerprint = self.host.fingerprintRevision();
+          const keysUsed = conv.keysUsed;
           let out: Outcome;
           try {
             out = call.apply(conv, args);
@@ -252,7 +253,14 @@ export class RecordBook {
           }
           if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
           self.touched.add(conv);
-          out.changed = self.flush(out.events);
+          // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
+          // the compare — a read of the whole last record, cold by now, for an answer known in advance.
+          self.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
+          try {
+            out.changed = self.flush(out.events);
+          } finally {
+            self.changedForCertain = undefined;
+          }
           return out;
         },
       });
@@ -371,6 +379,12 @@ export class RecordBook {
     return { key, generation, bytes };
   }
 
+  /**
+   * The conversation whose call is being flushed, when that call used a message key (instrument): its record is
+   * handed out without the compare. Skipping a compare can only add a write, never lose one.
+   */
+  private changedForCertain: Conversation | undefined;
+
   /** flush's state while it encodes the touched conversations (encodeTouched): reused, emptied by every flush. */
   private flushEvents: OtrEvent[] | undefined;
   private readonly encodedConvs: Conversation[] = [];
@@ -438,8 +452,10 @@ export class RecordBook {
     for (;;) {
       const out = withRecordOf(conv, (encoded): Uint8Array | null | typeof OVER => {
         if (encoded.length > max) return OVER;
-        const before = this.last.get(peer);
-        if (before && equalBytes(before, encoded)) return null;
+        if (conv !== this.changedForCertain) {
+          const before = this.last.get(peer);
+          if (before && equalBytes(before, encoded)) return null;
+        }
         return copyBytes(encoded);
       });
       if (out !== OVER) return out;
