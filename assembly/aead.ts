@@ -17,6 +17,11 @@
 //
 // Poly1305 uses five 26-bit limbs with 64-bit products (WebAssembly has no 64×64→128 multiply): the
 // "donna-32" arrangement. Reduction and the final selection of h or h − p are masks, never branches.
+//
+// The SIMD module runs the same sequence (assembly/simd/aead.ts) over its four-block ChaCha20 kernel and its
+// two-blocks-per-step Poly1305 (assembly/simd/poly1305x2.ts) for the ciphertext's bulk: the halves below that
+// it shares (keys, tagAad, tagRest, verdict, polyBlocks, the test hook's halves) are exported for it, and only
+// the entry points reach assembly/index.ts.
 import { IO, IO_SIZE, wipe } from './io';
 import { chacha20_data, chacha20_xor } from './chacha20';
 
@@ -28,16 +33,16 @@ export const AEAD_AAD: i32 = 80;
 export const AEAD_AAD_MAX: i32 = 4096;
 export const AEAD_DATA_MAX: i32 = IO_SIZE - 64;
 
-const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
+export const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
 /** ChaCha20 state words for the two single blocks (HChaCha20 and the Poly1305 key block). */
 const STATE: usize = memory.data(64, 16);
 /** The one-time Poly1305 key (r ‖ s), then the recomputed tag when opening. */
 const POLYKEY: usize = memory.data(32, 16);
-const EXPECTED: usize = memory.data(16, 16);
+export const EXPECTED: usize = memory.data(16, 16);
 /** A zero-padded partial block of the associated data or ciphertext, or the lengths block. */
 const BLOCK: usize = memory.data(16, 16);
 /** Poly1305 state: r0..r4, h0..h4 (u32 each). */
-const POLY: usize = memory.data(40, 16);
+export const POLY: usize = memory.data(40, 16);
 
 // ChaCha20's quarter round on the state words at STATE (only two blocks per call run through here).
 @inline
@@ -70,7 +75,7 @@ function rounds(key: usize, input: usize): void {
  * nonce 0x00000000 ‖ nonce[16..24) into its nonce slot (IO[32..44)), and the Poly1305 key (the first 32
  * bytes of keystream block 0 under them) into POLYKEY. The caller's key is wiped.
  */
-function keys(): void {
+export function keys(): void {
   rounds(AREA + AEAD_KEY, AREA + AEAD_NONCE);
   // HChaCha20's output: words 0..3 and 12..15 of the permuted state, no feed-forward.
   memory.copy(IO, STATE, 16);
@@ -106,7 +111,7 @@ function polyInit(): void {
  * h = (h + m) · r mod 2^130 − 5 for `n` 16-byte blocks at `m`, each with `hibit` (2^128 in limb 4's terms:
  * 1 << 24) added; only the test hook's final partial block passes 0.
  */
-function polyBlocks(m: usize, n: i32, hibit: u32 = 1 << 24): void {
+export function polyBlocks(m: usize, n: i32, hibit: u32 = 1 << 24): void {
   const r0 = <u64>load<u32>(POLY, 0), r1 = <u64>load<u32>(POLY, 4), r2 = <u64>load<u32>(POLY, 8);
   const r3 = <u64>load<u32>(POLY, 12), r4 = <u64>load<u32>(POLY, 16);
   const s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
@@ -199,9 +204,22 @@ function polyFinish(out: usize): void {
 
 /** The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`. */
 function tag(aadLen: i32, len: i32, out: usize): void {
+  tagAad(aadLen);
+  tagRest(aadLen, len, 0, out);
+}
+
+/** The tag's first half: r from the Poly1305 key, h = 0, the associated data hashed (zero-padded). */
+export function tagAad(aadLen: i32): void {
   polyInit();
   polyPadded(AREA + AEAD_AAD, aadLen);
-  polyPadded(chacha20_data(), len);
+}
+
+/**
+ * The tag's second half: the ciphertext from byte `from` on (a multiple of 16: the caller hashed the blocks
+ * before it), zero-padded, then the lengths block; the tag into `out`, the Poly1305 key and state wiped.
+ */
+export function tagRest(aadLen: i32, len: i32, from: i32, out: usize): void {
+  polyPadded(chacha20_data() + <usize>from, len - from);
   store<u64>(BLOCK, <u64>aadLen, 0);
   store<u64>(BLOCK, <u64>len, 8);
   polyBlocks(BLOCK, 1);
@@ -209,7 +227,22 @@ function tag(aadLen: i32, len: i32, out: usize): void {
   polyFinish(out);
 }
 
-function checkLengths(aadLen: i32, len: i32): void {
+/**
+ * Whether the tag recomputed at EXPECTED equals the received one at AREA[TAG], compared in constant time;
+ * EXPECTED is wiped, and on a mismatch so are the subkey and nonce (nothing is decrypted).
+ */
+export function verdict(): bool {
+  let diff: u32 = 0;
+  for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
+  wipe(EXPECTED, 16);
+  if (diff != 0) {
+    wipe(IO, 44); // the subkey: nothing is decrypted
+    return false;
+  }
+  return true;
+}
+
+export function checkLengths(aadLen: i32, len: i32): void {
   if (<u32>aadLen > <u32>AEAD_AAD_MAX || <u32>len > <u32>AEAD_DATA_MAX) unreachable();
 }
 
@@ -221,22 +254,7 @@ export function aead_aad_max(): i32 {
   return AEAD_AAD_MAX;
 }
 
-/**
- * The seal in two halves, for an adapter that runs the ChaCha20 stream in the SIMD module (four blocks per
- * step) between them: aead_keys leaves the subkey and RFC 8439 nonce in IO[0..44) (the adapter copies them
- * to the other module and wipes them here with aead_wipe) and the Poly1305 key in POLYKEY; aead_tag computes
- * the tag over the ciphertext the adapter put in the data area, into AREA[TAG], and wipes the Poly1305 key.
- * aead_wipe clears every key these halves may have left (called on every path by the adapter).
- */
-export function aead_keys(): void {
-  keys();
-}
-
-export function aead_tag(aadLen: i32, len: i32): void {
-  checkLengths(aadLen, len);
-  tag(aadLen, len, AREA + AEAD_TAG);
-}
-
+/** Clears every key a call may have left (the adapter calls it when a copy throws after the key went in). */
 export function aead_wipe(): void {
   wipe(IO, 44);
   wipe(POLYKEY, 32);
@@ -255,13 +273,7 @@ export function aead_open(aadLen: i32, len: i32): i32 {
   checkLengths(aadLen, len);
   keys();
   tag(aadLen, len, EXPECTED);
-  let diff: u32 = 0;
-  for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
-  wipe(EXPECTED, 16);
-  if (diff != 0) {
-    wipe(IO, 44); // the subkey: nothing is decrypted
-    return 0;
-  }
+  if (!verdict()) return 0;
   chacha20_xor(len, 1);
   return 1;
 }
@@ -271,12 +283,22 @@ export function aead_open(aadLen: i32, len: i32): i32 {
  * one-time key at AREA[KEY..+32), into AREA[TAG]; the key and the data area's `len` bytes are wiped.
  */
 export function aead_poly1305_test(len: i32): void {
+  polyTestStart(len);
+  polyTestFinish(len, 0);
+}
+
+/** The test hook's first half: the one-time key into place, r from it, h = 0. */
+export function polyTestStart(len: i32): void {
   checkLengths(0, len);
   memory.copy(POLYKEY, AREA + AEAD_KEY, 32);
   wipe(AREA + AEAD_KEY, 32);
   polyInit();
+}
+
+/** The test hook's second half: the data area's blocks from byte `from` on (the caller hashed those before). */
+export function polyTestFinish(len: i32, from: i32): void {
   const whole = len >> 4;
-  polyBlocks(chacha20_data(), whole);
+  polyBlocks(chacha20_data() + <usize>from, whole - (from >> 4));
   const rest = len & 15;
   if (rest > 0) {
     // A final partial block: the message bytes, then 0x01, then zeros (no 2^128 bit): the pad16 path's
