@@ -22,8 +22,8 @@
 // two-blocks-per-step Poly1305 (assembly/simd/poly1305x2.ts) for the ciphertext's bulk: the halves below that
 // it shares (keys, tagAad, tagRest, verdict, polyBlocks, the test hook's halves) are exported for it, and only
 // the entry points reach assembly/index.ts.
-import { IO, IO_SIZE, wipe } from './io';
-import { chacha20_data, chacha20_xor } from './chacha20';
+import { IO, IO_SIZE, wipe, wipeSmall } from './io';
+import { chacha20_block, chacha20_data, chacha20_xor } from './chacha20';
 
 export const AEAD_KEY: i32 = 0;
 export const AEAD_NONCE: i32 = 32;
@@ -34,7 +34,7 @@ export const AEAD_AAD_MAX: i32 = 4096;
 export const AEAD_DATA_MAX: i32 = IO_SIZE - 64;
 
 export const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
-/** ChaCha20 state words for the two single blocks (HChaCha20 and the Poly1305 key block). */
+/** A keystream block of the key derivation (HChaCha20, then the Poly1305 key block), wiped after each use. */
 const STATE: usize = memory.data(64, 16);
 /** The one-time Poly1305 key (r ‖ s), then the recomputed tag when opening. */
 const POLYKEY: usize = memory.data(32, 16);
@@ -44,56 +44,28 @@ const BLOCK: usize = memory.data(16, 16);
 /** Poly1305 state: r0..r4, h0..h4 (u32 each). */
 export const POLY: usize = memory.data(40, 16);
 
-// ChaCha20's quarter round on the state words at STATE (only two blocks per call run through here).
-@inline
-function qr(a: usize, b: usize, c: usize, d: usize): void {
-  const pa = STATE + (a << 2), pb = STATE + (b << 2), pc = STATE + (c << 2), pd = STATE + (d << 2);
-  let xa = load<u32>(pa), xb = load<u32>(pb), xc = load<u32>(pc), xd = load<u32>(pd);
-  xa += xb; xd = rotl<u32>(xd ^ xa, 16);
-  xc += xd; xb = rotl<u32>(xb ^ xc, 12);
-  xa += xb; xd = rotl<u32>(xd ^ xa, 8);
-  xc += xd; xb = rotl<u32>(xb ^ xc, 7);
-  store<u32>(pa, xa); store<u32>(pb, xb); store<u32>(pc, xc); store<u32>(pd, xd);
-}
-
-/** STATE = "expand 32-byte k" ‖ key ‖ four input words at `input` (16 bytes), then the 20 rounds. */
-function rounds(key: usize, input: usize): void {
-  store<u32>(STATE, 0x61707865, 0);
-  store<u32>(STATE, 0x3320646e, 4);
-  store<u32>(STATE, 0x79622d32, 8);
-  store<u32>(STATE, 0x6b206574, 12);
-  memory.copy(STATE + 16, key, 32);
-  memory.copy(STATE + 48, input, 16);
-  for (let i = 0; i < 10; i++) {
-    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
-  }
-}
-
 /**
  * The subkey HChaCha20(AREA[KEY], nonce[0..16)) into the ChaCha20 kernel's key slot (IO[0..32)), the RFC 8439
  * nonce 0x00000000 ‖ nonce[16..24) into its nonce slot (IO[32..44)), and the Poly1305 key (the first 32
  * bytes of keystream block 0 under them) into POLYKEY. The caller's key is wiped.
  */
 export function keys(): void {
-  rounds(AREA + AEAD_KEY, AREA + AEAD_NONCE);
-  // HChaCha20's output: words 0..3 and 12..15 of the permuted state, no feed-forward.
-  memory.copy(IO, STATE, 16);
-  memory.copy(IO + 16, STATE + 48, 16);
-  wipe(AREA + AEAD_KEY, 32);
+  const nonce = AREA + AEAD_NONCE;
+  // HChaCha20 is the permuted state's words 0..3 and 12..15 without the feed-forward: the keystream block's
+  // words minus the input words (the constants, and the nonce's first 16 bytes).
+  chacha20_block(AREA + AEAD_KEY, load<u32>(nonce, 0), load<u32>(nonce, 4), load<u32>(nonce, 8), load<u32>(nonce, 12), STATE);
+  store<u32>(IO, load<u32>(STATE, 0) - 0x61707865, 0);
+  store<u32>(IO, load<u32>(STATE, 4) - 0x3320646e, 4);
+  store<u32>(IO, load<u32>(STATE, 8) - 0x79622d32, 8);
+  store<u32>(IO, load<u32>(STATE, 12) - 0x6b206574, 12);
+  for (let i: usize = 0; i < 16; i += 4) store<u32>(IO + 16 + i, load<u32>(STATE + 48 + i) - load<u32>(nonce + i));
+  wipeSmall(AREA + AEAD_KEY, 32);
   store<u32>(IO + 32, 0);
-  memory.copy(IO + 36, AREA + AEAD_NONCE + 16, 8);
-  // Block 0 (counter 0): its first eight words with the feed-forward are the Poly1305 key.
-  store<u32>(BLOCK, 0);
-  memory.copy(BLOCK + 4, IO + 32, 12);
-  rounds(IO, BLOCK);
-  store<u32>(POLYKEY, load<u32>(STATE, 0) + 0x61707865, 0);
-  store<u32>(POLYKEY, load<u32>(STATE, 4) + 0x3320646e, 4);
-  store<u32>(POLYKEY, load<u32>(STATE, 8) + 0x79622d32, 8);
-  store<u32>(POLYKEY, load<u32>(STATE, 12) + 0x6b206574, 12);
-  for (let i: usize = 0; i < 16; i += 4) store<u32>(POLYKEY + 16 + i, load<u32>(STATE + 16 + i) + load<u32>(IO + i));
-  wipe(STATE, 64);
-  wipe(BLOCK, 16);
+  store<u64>(IO + 36, load<u64>(nonce, 16));
+  // Block 0 (counter 0) under the subkey: its first 32 bytes are the Poly1305 key.
+  chacha20_block(IO, 0, 0, load<u32>(nonce, 16), load<u32>(nonce, 20), STATE);
+  for (let i: usize = 0; i < 32; i += 8) store<u64>(POLYKEY + i, load<u64>(STATE + i));
+  wipeSmall(STATE, 64);
 }
 
 /** r (clamped, in 26-bit limbs) from POLYKEY[0..16); h = 0. */
@@ -104,7 +76,7 @@ function polyInit(): void {
   store<u32>(POLY, (load<u32>(k, 6) >> 4) & 0x3ffc0ff, 8);
   store<u32>(POLY, (load<u32>(k, 9) >> 6) & 0x3f03fff, 12);
   store<u32>(POLY, (load<u32>(k, 12) >> 8) & 0x00fffff, 16);
-  wipe(POLY + 20, 20);
+  wipeSmall(POLY + 20, 20);
 }
 
 /**
@@ -155,7 +127,7 @@ function polyPadded(p: usize, len: i32): void {
   polyBlocks(p, whole);
   const rest = len & 15;
   if (rest > 0) {
-    wipe(BLOCK, 16);
+    wipeSmall(BLOCK, 16);
     memory.copy(BLOCK, p + (<usize>whole << 4), rest);
     polyBlocks(BLOCK, 1);
   }
@@ -198,8 +170,8 @@ function polyFinish(out: usize): void {
   store<u32>(out, <u32>f, 8);
   f = <u64>w3 + <u64>load<u32>(POLYKEY, 28) + (f >> 32);
   store<u32>(out, <u32>f, 12);
-  wipe(POLY, 40);
-  wipe(POLYKEY, 32);
+  wipeSmall(POLY, 40);
+  wipeSmall(POLYKEY, 32);
 }
 
 /** The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`. */
@@ -223,7 +195,7 @@ export function tagRest(aadLen: i32, len: i32, from: i32, out: usize): void {
   store<u64>(BLOCK, <u64>aadLen, 0);
   store<u64>(BLOCK, <u64>len, 8);
   polyBlocks(BLOCK, 1);
-  wipe(BLOCK, 16);
+  wipeSmall(BLOCK, 16);
   polyFinish(out);
 }
 
@@ -234,9 +206,9 @@ export function tagRest(aadLen: i32, len: i32, from: i32, out: usize): void {
 export function verdict(): bool {
   let diff: u32 = 0;
   for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
-  wipe(EXPECTED, 16);
+  wipeSmall(EXPECTED, 16);
   if (diff != 0) {
-    wipe(IO, 44); // the subkey: nothing is decrypted
+    wipeSmall(IO, 44); // the subkey: nothing is decrypted
     return false;
   }
   return true;
@@ -256,10 +228,10 @@ export function aead_aad_max(): i32 {
 
 /** Clears every key a call may have left (the adapter calls it when a copy throws after the key went in). */
 export function aead_wipe(): void {
-  wipe(IO, 44);
-  wipe(POLYKEY, 32);
-  wipe(POLY, 40);
-  wipe(AREA + AEAD_KEY, 32);
+  wipeSmall(IO, 44);
+  wipeSmall(POLYKEY, 32);
+  wipeSmall(POLY, 40);
+  wipeSmall(AREA + AEAD_KEY, 32);
 }
 
 export function aead_seal(aadLen: i32, len: i32): void {
@@ -291,7 +263,7 @@ export function aead_poly1305_test(len: i32): void {
 export function polyTestStart(len: i32): void {
   checkLengths(0, len);
   memory.copy(POLYKEY, AREA + AEAD_KEY, 32);
-  wipe(AREA + AEAD_KEY, 32);
+  wipeSmall(AREA + AEAD_KEY, 32);
   polyInit();
 }
 
@@ -303,12 +275,12 @@ export function polyTestFinish(len: i32, from: i32): void {
   if (rest > 0) {
     // A final partial block: the message bytes, then 0x01, then zeros (no 2^128 bit): the pad16 path's
     // full block does not apply, so this one is done by hand here.
-    wipe(BLOCK, 16);
+    wipeSmall(BLOCK, 16);
     memory.copy(BLOCK, chacha20_data() + (<usize>whole << 4), rest);
     store<u8>(BLOCK + rest, 1);
     polyBlocks(BLOCK, 1, 0);
   }
-  wipe(BLOCK, 16);
+  wipeSmall(BLOCK, 16);
   polyFinish(AREA + AEAD_TAG);
   wipe(chacha20_data(), len);
 }

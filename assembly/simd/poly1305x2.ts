@@ -46,7 +46,7 @@ function coefficients(f: usize, a: usize, b: usize): void {
 
 /**
  * r² into RSQ, by one scalar step h = (0 + r)·r with the 2^128 bit off; h is kept in locals around it. Small
- * copies and wipes here are plain loads and stores: V8 makes memory.copy / memory.fill calls out of line.
+ * copies and wipes here are plain loads and stores (see wipeSmall in ../io.ts).
  */
 function square(): void {
   const h01 = load<u64>(POLY, 20), h23 = load<u64>(POLY, 28), h4 = load<u32>(POLY, 36);
