@@ -18,10 +18,8 @@
 // Poly1305 uses five 26-bit limbs with 64-bit products (WebAssembly has no 64×64→128 multiply): the
 // "donna-32" arrangement. Reduction and the final selection of h or h − p are masks, never branches.
 //
-// The SIMD module runs the same sequence (assembly/simd/aead.ts) over its four-block ChaCha20 kernel and its
-// two-blocks-per-step Poly1305 (assembly/simd/poly1305x2.ts) for the ciphertext's bulk: the halves below that
-// it shares (keys, tagAad, tagRest, verdict, polyBlocks, the test hook's halves) are exported for it, and only
-// the entry points reach assembly/index.ts.
+// The SIMD module exports these same entry points with its four-block ChaCha20 kernel and its two-blocks-per-
+// step Poly1305 (assembly/simd/poly1305x2.ts) for the ciphertext's bulk installed (useKernels, below).
 import { IO, IO_SIZE, wipe, wipeSmall } from './io';
 import { chacha20_block, chacha20_data, chacha20_xor } from './chacha20';
 
@@ -33,12 +31,12 @@ export const AEAD_AAD: i32 = 80;
 export const AEAD_AAD_MAX: i32 = 4096;
 export const AEAD_DATA_MAX: i32 = IO_SIZE - 64;
 
-export const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
+const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
 /** A keystream block of the key derivation (HChaCha20, then the Poly1305 key block), wiped after each use. */
 const STATE: usize = memory.data(64, 16);
 /** The one-time Poly1305 key (r ‖ s), then the recomputed tag when opening. */
 const POLYKEY: usize = memory.data(32, 16);
-export const EXPECTED: usize = memory.data(16, 16);
+const EXPECTED: usize = memory.data(16, 16);
 /** A zero-padded partial block of the associated data or ciphertext, or the lengths block. */
 const BLOCK: usize = memory.data(16, 16);
 /** Poly1305 state: r0..r4, h0..h4 (u32 each). */
@@ -49,7 +47,7 @@ export const POLY: usize = memory.data(40, 16);
  * nonce 0x00000000 ‖ nonce[16..24) into its nonce slot (IO[32..44)), and the Poly1305 key (the first 32
  * bytes of keystream block 0 under them) into POLYKEY. The caller's key is wiped.
  */
-export function keys(): void {
+function keys(): void {
   const nonce = AREA + AEAD_NONCE;
   // HChaCha20 is the permuted state's words 0..3 and 12..15 without the feed-forward: the keystream block's
   // words minus the input words (the constants, and the nonce's first 16 bytes).
@@ -174,23 +172,14 @@ function polyFinish(out: usize): void {
   wipeSmall(POLYKEY, 32);
 }
 
-/** The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`. */
+/**
+ * The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`; the
+ * ciphertext's leading blocks through the installed bulk Poly1305 (none here: the SIMD module's pair loop).
+ */
 function tag(aadLen: i32, len: i32, out: usize): void {
-  tagAad(aadLen);
-  tagRest(aadLen, len, 0, out);
-}
-
-/** The tag's first half: r from the Poly1305 key, h = 0, the associated data hashed (zero-padded). */
-export function tagAad(aadLen: i32): void {
   polyInit();
   polyPadded(AREA + AEAD_AAD, aadLen);
-}
-
-/**
- * The tag's second half: the ciphertext from byte `from` on (a multiple of 16: the caller hashed the blocks
- * before it), zero-padded, then the lengths block; the tag into `out`, the Poly1305 key and state wiped.
- */
-export function tagRest(aadLen: i32, len: i32, from: i32, out: usize): void {
+  const from = bulkPoly(chacha20_data(), len);
   polyPadded(chacha20_data() + <usize>from, len - from);
   store<u64>(BLOCK, <u64>aadLen, 0);
   store<u64>(BLOCK, <u64>len, 8);
@@ -203,7 +192,7 @@ export function tagRest(aadLen: i32, len: i32, from: i32, out: usize): void {
  * Whether the tag recomputed at EXPECTED equals the received one at AREA[TAG], compared in constant time;
  * EXPECTED is wiped, and on a mismatch so are the subkey and nonce (nothing is decrypted).
  */
-export function verdict(): bool {
+function verdict(): bool {
   let diff: u32 = 0;
   for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
   wipeSmall(EXPECTED, 16);
@@ -214,7 +203,7 @@ export function verdict(): bool {
   return true;
 }
 
-export function checkLengths(aadLen: i32, len: i32): void {
+function checkLengths(aadLen: i32, len: i32): void {
   if (<u32>aadLen > <u32>AEAD_AAD_MAX || <u32>len > <u32>AEAD_DATA_MAX) unreachable();
 }
 
@@ -234,10 +223,33 @@ export function aead_wipe(): void {
   wipeSmall(AREA + AEAD_KEY, 32);
 }
 
+/** A ChaCha20 stream kernel (chacha20_xor's convention). */
+export type StreamXor = (len: i32, counter: u32) => void;
+/** A bulk Poly1305: the leading blocks of the `len` bytes at p hashed into POLY; returns the bytes it covered. */
+export type BulkPoly = (p: usize, len: i32) => i32;
+
+function noBulk(p: usize, len: i32): i32 {
+  return 0;
+}
+
+/**
+ * The kernels the entry points run: this module's scalar ones, unless the SIMD module installs its four-block
+ * ChaCha20 and two-blocks-per-step Poly1305 at start (assembly/simd/aead.ts, useKernels). One indirect call
+ * each per seal or open, nothing measurable against a record's microseconds; the entry points themselves are
+ * then the same code in both modules.
+ */
+let streamXor: StreamXor = chacha20_xor;
+let bulkPoly: BulkPoly = noBulk;
+
+export function useKernels(xor: StreamXor, bulk: BulkPoly): void {
+  streamXor = xor;
+  bulkPoly = bulk;
+}
+
 export function aead_seal(aadLen: i32, len: i32): void {
   checkLengths(aadLen, len);
   keys();
-  chacha20_xor(len, 1); // blocks 1.. onto the plaintext; wipes the subkey and nonce from IO
+  streamXor(len, 1); // blocks 1.. onto the plaintext; wipes the subkey and nonce from IO
   tag(aadLen, len, AREA + AEAD_TAG);
 }
 
@@ -246,29 +258,21 @@ export function aead_open(aadLen: i32, len: i32): i32 {
   keys();
   tag(aadLen, len, EXPECTED);
   if (!verdict()) return 0;
-  chacha20_xor(len, 1);
+  streamXor(len, 1);
   return 1;
 }
 
 /**
  * Test hook (RFC 8439 §2.5 / A.3 vectors): the Poly1305 tag of the `len` bytes in the data area under the
- * one-time key at AREA[KEY..+32), into AREA[TAG]; the key and the data area's `len` bytes are wiped.
+ * one-time key at AREA[KEY..+32), into AREA[TAG] (the leading blocks through the installed bulk Poly1305, as
+ * a seal's); the key and the data area's `len` bytes are wiped.
  */
 export function aead_poly1305_test(len: i32): void {
-  polyTestStart(len);
-  polyTestFinish(len, 0);
-}
-
-/** The test hook's first half: the one-time key into place, r from it, h = 0. */
-export function polyTestStart(len: i32): void {
   checkLengths(0, len);
   memory.copy(POLYKEY, AREA + AEAD_KEY, 32);
   wipeSmall(AREA + AEAD_KEY, 32);
   polyInit();
-}
-
-/** The test hook's second half: the data area's blocks from byte `from` on (the caller hashed those before). */
-export function polyTestFinish(len: i32, from: i32): void {
+  const from = bulkPoly(chacha20_data(), len);
   const whole = len >> 4;
   polyBlocks(chacha20_data() + <usize>from, whole - (from >> 4));
   const rest = len & 15;
