@@ -34,8 +34,9 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 const ctx: WasmContext = (WASM as WasmBackend).context;
 const simdCtx: WasmContext | undefined = (WASM as WasmBackend).simdContext;
 /**
- * The scalar path (one call), and the WASM backend's own operation, whose seal runs its stream in the SIMD
- * module (what openStoredAccount uses), each as the store's SealAead with noble for the sizes it declines.
+ * The main module's scalar path, and the WASM backend's own operation, which runs in the SIMD module (its
+ * four-block ChaCha20 and two-blocks-per-step Poly1305; what openStoredAccount uses), each as the store's
+ * SealAead with noble for the sizes it declines.
  */
 const wasmScalar = backendSealAead(aeadOps(ctx), nobleAead)!;
 const wasmSimd = backendSealAead(WASM, nobleAead)!;
