@@ -6,50 +6,29 @@
  * one account, and
  * lazy restore through openStoredAccount (test/attacks/s8-stored-account.ts, shared with PostgreSQL).
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { ROOT, assertChromium, launch, openAndWait, startServer, type Browser, type StaticServer } from '../browser/harness.js';
+import { assertChromium, buildPage, launch, openAndWait, startServer, type Browser, type StaticServer } from '../browser/harness.js';
 import type { OtrS8Idb } from '../browser/pages/s8-indexeddb.js';
+import { setupSuite } from '../helpers/setup-suite.js';
 
-const t = suite('s8-indexeddb');
 let server: StaticServer;
 let browser: Browser;
-let setupError: unknown;
 const PAGE = '/test/browser/pages/s8-indexeddb.html';
 
-t.before(async () => {
-  try {
+const { test, run } = setupSuite(
+  's8-indexeddb',
+  async () => {
     assertChromium();
-    await build({
-      entryPoints: [join(ROOT, 'build', 'test', 'browser', 'pages', 's8-indexeddb.js')],
-      outfile: join(ROOT, 'build', 'browser', 's8-indexeddb.js'),
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'warning',
-    });
+    await buildPage('s8-indexeddb');
     server = await startServer();
     browser = await launch({ wasm: true });
-  } catch (e) {
-    setupError = e;
-  }
-});
-
-t.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-function test(name: string, fn: () => Promise<void>): void {
-  t(name, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  });
-}
+  },
+  async () => {
+    await browser?.close();
+    await server?.close();
+  },
+);
 
 type Api = { otrS8Idb: OtrS8Idb };
 async function page(): Promise<Page> {
@@ -137,4 +116,4 @@ test('openStoredAccount over IndexedDB: a conversation record that does not deco
   assert.equal(browser.errors, []);
 });
 
-t.run();
+run();

@@ -7,7 +7,6 @@
  * conversation record that does not decode through openStoredAccount. Every case must end in a typed error or
  * the documented outcome, with the rows as they were and the store usable after.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
@@ -15,41 +14,30 @@ import { openAccountRecords, type StoreEvent } from '../../ts/store/account-reco
 import { OtrError, OtrStoreConflictError } from '../../ts/errors.js';
 import { rejectsAsync } from '../helpers/rejects.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { setupSuite } from '../helpers/setup-suite.js';
 import { storedAccountCases } from './s8-stored-account.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { WASM } from '../helpers/backends.js';
 
-const t = suite('s8-postgres');
-
 let server: PostgresServer;
 let admin: pg.Client;
-let setupError: unknown;
 const opened: PostgresStore[] = [];
 const pools: pg.Pool[] = [];
 
-t.before(async () => {
-  try {
+const { test, run } = setupSuite(
+  's8-postgres',
+  async () => {
     server = await startPostgres();
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
-  } catch (e) {
-    setupError = e;
-  }
-});
-
-t.after(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  await Promise.all(pools.map((p) => p.end()));
-  await admin?.end();
-  await server?.stop();
-});
-
-function test(name: string, fn: () => Promise<void>): void {
-  t(name, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  });
-}
+  },
+  async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await Promise.all(pools.map((p) => p.end()));
+    await admin?.end();
+    await server?.stop();
+  },
+);
 
 async function store(options: Partial<Parameters<typeof openPostgresStore>[0]> = {}): Promise<PostgresStore> {
   const s = await openPostgresStore({ connectionString: server.url, max: 2, ...options });
@@ -351,4 +339,4 @@ test('openStoredAccount on PostgreSQL: a sealed conversation row with a bit flip
   await stored.close();
 });
 
-t.run();
+run();

@@ -10,6 +10,7 @@ import { openAccountRecords, type AccountRecords, type StoreEvent } from '../../
 import { OtrError } from '../../../ts/errors.js';
 import { init } from '../../../ts/index.js';
 import { storedAccountCases } from '../../attacks/s8-stored-account.js';
+import { openRaw, rawPut } from './idb-raw.js';
 
 let dbs = 0;
 
@@ -27,28 +28,6 @@ function codeOfCall(f: () => Promise<unknown>): Promise<string> {
   } catch (e) {
     return Promise.resolve(`threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
   }
-}
-
-function openRaw(name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
-  return new Promise<IDBDatabase>((res, rej) => {
-    const r = indexedDB.open(name, version);
-    if (upgrade) r.onupgradeneeded = () => upgrade(r.result);
-    r.onsuccess = () => res(r.result);
-    r.onerror = () => rej(r.error);
-    r.onblocked = () => rej(new Error('blocked'));
-  });
-}
-
-/** Writes a raw value under a raw key into the records store, as another script of the origin could. */
-async function rawPut(name: string, key: IDBValidKey, value: unknown): Promise<void> {
-  const db = await openRaw(name);
-  await new Promise<void>((res, rej) => {
-    const tx = db.transaction('records', 'readwrite');
-    tx.objectStore('records').put(value, key);
-    tx.oncomplete = () => res();
-    tx.onerror = () => rej(tx.error);
-  });
-  db.close();
 }
 
 /** The store of the other tab (one per page), and its helper. */
