@@ -76,6 +76,8 @@ type Querier = Pick<Pool, 'query'> | PoolClient;
  * would write both copies and only afterwards see a row count of 2 (found by test/attacks/s8-postgres.test.ts;
  * SQLite has the same guard since session 6). With the key, an index probe of one entry. Evaluated once per
  * statement against its snapshot: a writer waiting on the row lock re-checks only the generation, as before.
+ * Cost: within the noise of this machine (docs/stores.md, "Attack review (session 8)"); a statement that fails
+ * itself past one changed row (a CTE counting its RETURNING rows) measured no cheaper and is less plain.
  */
 function once(t: string): string {
   return `(SELECT count(*) FROM ${t} AS once WHERE once.account = $1 AND once.key = $2) = 1`;
