@@ -17,8 +17,11 @@
 //
 // Poly1305 uses five 26-bit limbs with 64-bit products (WebAssembly has no 64×64→128 multiply): the
 // "donna-32" arrangement. Reduction and the final selection of h or h − p are masks, never branches.
-import { IO, IO_SIZE, wipe } from './io';
-import { chacha20_data, chacha20_xor } from './chacha20';
+//
+// The SIMD module exports these same entry points with its four-block ChaCha20 kernel and its two-blocks-per-
+// step Poly1305 (assembly/simd/poly1305x2.ts) for the ciphertext's bulk installed (useKernels, below).
+import { IO, IO_SIZE, wipe, wipeSmall } from './io';
+import { chacha20_block, chacha20_data, chacha20_xor } from './chacha20';
 
 export const AEAD_KEY: i32 = 0;
 export const AEAD_NONCE: i32 = 32;
@@ -29,7 +32,7 @@ export const AEAD_AAD_MAX: i32 = 4096;
 export const AEAD_DATA_MAX: i32 = IO_SIZE - 64;
 
 const AREA: usize = memory.data(AEAD_AAD + AEAD_AAD_MAX, 16);
-/** ChaCha20 state words for the two single blocks (HChaCha20 and the Poly1305 key block). */
+/** A keystream block of the key derivation (HChaCha20, then the Poly1305 key block), wiped after each use. */
 const STATE: usize = memory.data(64, 16);
 /** The one-time Poly1305 key (r ‖ s), then the recomputed tag when opening. */
 const POLYKEY: usize = memory.data(32, 16);
@@ -37,33 +40,7 @@ const EXPECTED: usize = memory.data(16, 16);
 /** A zero-padded partial block of the associated data or ciphertext, or the lengths block. */
 const BLOCK: usize = memory.data(16, 16);
 /** Poly1305 state: r0..r4, h0..h4 (u32 each). */
-const POLY: usize = memory.data(40, 16);
-
-// ChaCha20's quarter round on the state words at STATE (only two blocks per call run through here).
-@inline
-function qr(a: usize, b: usize, c: usize, d: usize): void {
-  const pa = STATE + (a << 2), pb = STATE + (b << 2), pc = STATE + (c << 2), pd = STATE + (d << 2);
-  let xa = load<u32>(pa), xb = load<u32>(pb), xc = load<u32>(pc), xd = load<u32>(pd);
-  xa += xb; xd = rotl<u32>(xd ^ xa, 16);
-  xc += xd; xb = rotl<u32>(xb ^ xc, 12);
-  xa += xb; xd = rotl<u32>(xd ^ xa, 8);
-  xc += xd; xb = rotl<u32>(xb ^ xc, 7);
-  store<u32>(pa, xa); store<u32>(pb, xb); store<u32>(pc, xc); store<u32>(pd, xd);
-}
-
-/** STATE = "expand 32-byte k" ‖ key ‖ four input words at `input` (16 bytes), then the 20 rounds. */
-function rounds(key: usize, input: usize): void {
-  store<u32>(STATE, 0x61707865, 0);
-  store<u32>(STATE, 0x3320646e, 4);
-  store<u32>(STATE, 0x79622d32, 8);
-  store<u32>(STATE, 0x6b206574, 12);
-  memory.copy(STATE + 16, key, 32);
-  memory.copy(STATE + 48, input, 16);
-  for (let i = 0; i < 10; i++) {
-    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
-  }
-}
+export const POLY: usize = memory.data(40, 16);
 
 /**
  * The subkey HChaCha20(AREA[KEY], nonce[0..16)) into the ChaCha20 kernel's key slot (IO[0..32)), the RFC 8439
@@ -71,24 +48,22 @@ function rounds(key: usize, input: usize): void {
  * bytes of keystream block 0 under them) into POLYKEY. The caller's key is wiped.
  */
 function keys(): void {
-  rounds(AREA + AEAD_KEY, AREA + AEAD_NONCE);
-  // HChaCha20's output: words 0..3 and 12..15 of the permuted state, no feed-forward.
-  memory.copy(IO, STATE, 16);
-  memory.copy(IO + 16, STATE + 48, 16);
-  wipe(AREA + AEAD_KEY, 32);
+  const nonce = AREA + AEAD_NONCE;
+  // HChaCha20 is the permuted state's words 0..3 and 12..15 without the feed-forward: the keystream block's
+  // words minus the input words (the constants, and the nonce's first 16 bytes).
+  chacha20_block(AREA + AEAD_KEY, load<u32>(nonce, 0), load<u32>(nonce, 4), load<u32>(nonce, 8), load<u32>(nonce, 12), STATE);
+  store<u32>(IO, load<u32>(STATE, 0) - 0x61707865, 0);
+  store<u32>(IO, load<u32>(STATE, 4) - 0x3320646e, 4);
+  store<u32>(IO, load<u32>(STATE, 8) - 0x79622d32, 8);
+  store<u32>(IO, load<u32>(STATE, 12) - 0x6b206574, 12);
+  for (let i: usize = 0; i < 16; i += 4) store<u32>(IO + 16 + i, load<u32>(STATE + 48 + i) - load<u32>(nonce + i));
+  wipeSmall(AREA + AEAD_KEY, 32);
   store<u32>(IO + 32, 0);
-  memory.copy(IO + 36, AREA + AEAD_NONCE + 16, 8);
-  // Block 0 (counter 0): its first eight words with the feed-forward are the Poly1305 key.
-  store<u32>(BLOCK, 0);
-  memory.copy(BLOCK + 4, IO + 32, 12);
-  rounds(IO, BLOCK);
-  store<u32>(POLYKEY, load<u32>(STATE, 0) + 0x61707865, 0);
-  store<u32>(POLYKEY, load<u32>(STATE, 4) + 0x3320646e, 4);
-  store<u32>(POLYKEY, load<u32>(STATE, 8) + 0x79622d32, 8);
-  store<u32>(POLYKEY, load<u32>(STATE, 12) + 0x6b206574, 12);
-  for (let i: usize = 0; i < 16; i += 4) store<u32>(POLYKEY + 16 + i, load<u32>(STATE + 16 + i) + load<u32>(IO + i));
-  wipe(STATE, 64);
-  wipe(BLOCK, 16);
+  store<u64>(IO + 36, load<u64>(nonce, 16));
+  // Block 0 (counter 0) under the subkey: its first 32 bytes are the Poly1305 key.
+  chacha20_block(IO, 0, 0, load<u32>(nonce, 16), load<u32>(nonce, 20), STATE);
+  for (let i: usize = 0; i < 32; i += 8) store<u64>(POLYKEY + i, load<u64>(STATE + i));
+  wipeSmall(STATE, 64);
 }
 
 /** r (clamped, in 26-bit limbs) from POLYKEY[0..16); h = 0. */
@@ -99,14 +74,14 @@ function polyInit(): void {
   store<u32>(POLY, (load<u32>(k, 6) >> 4) & 0x3ffc0ff, 8);
   store<u32>(POLY, (load<u32>(k, 9) >> 6) & 0x3f03fff, 12);
   store<u32>(POLY, (load<u32>(k, 12) >> 8) & 0x00fffff, 16);
-  wipe(POLY + 20, 20);
+  wipeSmall(POLY + 20, 20);
 }
 
 /**
  * h = (h + m) · r mod 2^130 − 5 for `n` 16-byte blocks at `m`, each with `hibit` (2^128 in limb 4's terms:
  * 1 << 24) added; only the test hook's final partial block passes 0.
  */
-function polyBlocks(m: usize, n: i32, hibit: u32 = 1 << 24): void {
+export function polyBlocks(m: usize, n: i32, hibit: u32 = 1 << 24): void {
   const r0 = <u64>load<u32>(POLY, 0), r1 = <u64>load<u32>(POLY, 4), r2 = <u64>load<u32>(POLY, 8);
   const r3 = <u64>load<u32>(POLY, 12), r4 = <u64>load<u32>(POLY, 16);
   const s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
@@ -150,7 +125,7 @@ function polyPadded(p: usize, len: i32): void {
   polyBlocks(p, whole);
   const rest = len & 15;
   if (rest > 0) {
-    wipe(BLOCK, 16);
+    wipeSmall(BLOCK, 16);
     memory.copy(BLOCK, p + (<usize>whole << 4), rest);
     polyBlocks(BLOCK, 1);
   }
@@ -193,20 +168,39 @@ function polyFinish(out: usize): void {
   store<u32>(out, <u32>f, 8);
   f = <u64>w3 + <u64>load<u32>(POLYKEY, 28) + (f >> 32);
   store<u32>(out, <u32>f, 12);
-  wipe(POLY, 40);
-  wipe(POLYKEY, 32);
+  wipeSmall(POLY, 40);
+  wipeSmall(POLYKEY, 32);
 }
 
-/** The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`. */
+/**
+ * The RFC 8439 §2.8 tag over the associated data and the ciphertext in the data area, into `out`; the
+ * ciphertext's leading blocks through the installed bulk Poly1305 (none here: the SIMD module's pair loop).
+ */
 function tag(aadLen: i32, len: i32, out: usize): void {
   polyInit();
   polyPadded(AREA + AEAD_AAD, aadLen);
-  polyPadded(chacha20_data(), len);
+  const from = bulkPoly(chacha20_data(), len);
+  polyPadded(chacha20_data() + <usize>from, len - from);
   store<u64>(BLOCK, <u64>aadLen, 0);
   store<u64>(BLOCK, <u64>len, 8);
   polyBlocks(BLOCK, 1);
-  wipe(BLOCK, 16);
+  wipeSmall(BLOCK, 16);
   polyFinish(out);
+}
+
+/**
+ * Whether the tag recomputed at EXPECTED equals the received one at AREA[TAG], compared in constant time;
+ * EXPECTED is wiped, and on a mismatch so are the subkey and nonce (nothing is decrypted).
+ */
+function verdict(): bool {
+  let diff: u32 = 0;
+  for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
+  wipeSmall(EXPECTED, 16);
+  if (diff != 0) {
+    wipeSmall(IO, 44); // the subkey: nothing is decrypted
+    return false;
+  }
+  return true;
 }
 
 function checkLengths(aadLen: i32, len: i32): void {
@@ -221,33 +215,41 @@ export function aead_aad_max(): i32 {
   return AEAD_AAD_MAX;
 }
 
-/**
- * The seal in two halves, for an adapter that runs the ChaCha20 stream in the SIMD module (four blocks per
- * step) between them: aead_keys leaves the subkey and RFC 8439 nonce in IO[0..44) (the adapter copies them
- * to the other module and wipes them here with aead_wipe) and the Poly1305 key in POLYKEY; aead_tag computes
- * the tag over the ciphertext the adapter put in the data area, into AREA[TAG], and wipes the Poly1305 key.
- * aead_wipe clears every key these halves may have left (called on every path by the adapter).
- */
-export function aead_keys(): void {
-  keys();
-}
-
-export function aead_tag(aadLen: i32, len: i32): void {
-  checkLengths(aadLen, len);
-  tag(aadLen, len, AREA + AEAD_TAG);
-}
-
+/** Clears every key a call may have left (the adapter calls it when a copy throws after the key went in). */
 export function aead_wipe(): void {
-  wipe(IO, 44);
-  wipe(POLYKEY, 32);
-  wipe(POLY, 40);
-  wipe(AREA + AEAD_KEY, 32);
+  wipeSmall(IO, 44);
+  wipeSmall(POLYKEY, 32);
+  wipeSmall(POLY, 40);
+  wipeSmall(AREA + AEAD_KEY, 32);
+}
+
+/** A ChaCha20 stream kernel (chacha20_xor's convention). */
+export type StreamXor = (len: i32, counter: u32) => void;
+/** A bulk Poly1305: the leading blocks of the `len` bytes at p hashed into POLY; returns the bytes it covered. */
+export type BulkPoly = (p: usize, len: i32) => i32;
+
+function noBulk(p: usize, len: i32): i32 {
+  return 0;
+}
+
+/**
+ * The kernels the entry points run: this module's scalar ones, unless the SIMD module installs its four-block
+ * ChaCha20 and two-blocks-per-step Poly1305 at start (assembly/simd/aead.ts, useKernels). One indirect call
+ * each per seal or open, nothing measurable against a record's microseconds; the entry points themselves are
+ * then the same code in both modules.
+ */
+let streamXor: StreamXor = chacha20_xor;
+let bulkPoly: BulkPoly = noBulk;
+
+export function useKernels(xor: StreamXor, bulk: BulkPoly): void {
+  streamXor = xor;
+  bulkPoly = bulk;
 }
 
 export function aead_seal(aadLen: i32, len: i32): void {
   checkLengths(aadLen, len);
   keys();
-  chacha20_xor(len, 1); // blocks 1.. onto the plaintext; wipes the subkey and nonce from IO
+  streamXor(len, 1); // blocks 1.. onto the plaintext; wipes the subkey and nonce from IO
   tag(aadLen, len, AREA + AEAD_TAG);
 }
 
@@ -255,38 +257,34 @@ export function aead_open(aadLen: i32, len: i32): i32 {
   checkLengths(aadLen, len);
   keys();
   tag(aadLen, len, EXPECTED);
-  let diff: u32 = 0;
-  for (let i: usize = 0; i < 16; i++) diff |= load<u8>(EXPECTED + i) ^ load<u8>(AREA + AEAD_TAG + i);
-  wipe(EXPECTED, 16);
-  if (diff != 0) {
-    wipe(IO, 44); // the subkey: nothing is decrypted
-    return 0;
-  }
-  chacha20_xor(len, 1);
+  if (!verdict()) return 0;
+  streamXor(len, 1);
   return 1;
 }
 
 /**
  * Test hook (RFC 8439 §2.5 / A.3 vectors): the Poly1305 tag of the `len` bytes in the data area under the
- * one-time key at AREA[KEY..+32), into AREA[TAG]; the key and the data area's `len` bytes are wiped.
+ * one-time key at AREA[KEY..+32), into AREA[TAG] (the leading blocks through the installed bulk Poly1305, as
+ * a seal's); the key and the data area's `len` bytes are wiped.
  */
 export function aead_poly1305_test(len: i32): void {
   checkLengths(0, len);
   memory.copy(POLYKEY, AREA + AEAD_KEY, 32);
-  wipe(AREA + AEAD_KEY, 32);
+  wipeSmall(AREA + AEAD_KEY, 32);
   polyInit();
+  const from = bulkPoly(chacha20_data(), len);
   const whole = len >> 4;
-  polyBlocks(chacha20_data(), whole);
+  polyBlocks(chacha20_data() + <usize>from, whole - (from >> 4));
   const rest = len & 15;
   if (rest > 0) {
     // A final partial block: the message bytes, then 0x01, then zeros (no 2^128 bit): the pad16 path's
     // full block does not apply, so this one is done by hand here.
-    wipe(BLOCK, 16);
+    wipeSmall(BLOCK, 16);
     memory.copy(BLOCK, chacha20_data() + (<usize>whole << 4), rest);
     store<u8>(BLOCK + rest, 1);
     polyBlocks(BLOCK, 1, 0);
   }
-  wipe(BLOCK, 16);
+  wipeSmall(BLOCK, 16);
   polyFinish(AREA + AEAD_TAG);
   wipe(chacha20_data(), len);
 }

@@ -8,7 +8,7 @@
 //   chacha20_data()              address of the data area; its size is IO_SIZE - 64, a whole number of blocks.
 // The key only ever sits in the I/O region and in locals; a final partial block goes through a scratch block
 // that is wiped. Branches depend on lengths only.
-import { IO, IO_SIZE, wipe } from './io';
+import { IO, IO_SIZE, wipe, wipeSmall } from './io';
 
 const KEY: usize = IO;
 const NONCE: usize = IO + 32;
@@ -17,15 +17,15 @@ const DATA_MAX: i32 = IO_SIZE - 64;
 const SCRATCH: usize = memory.data(64, 16);
 
 /**
- * Keystream block `ctr` of the key and nonce in the I/O region. With `full`, XORed onto the 64 bytes at
- * `p`; otherwise stored to SCRATCH for a final partial block.
+ * The keystream block of the 32-byte key at `key` and state words 12..15 (counter and nonce). With `full`,
+ * XORed onto the 64 bytes at `p`; otherwise stored to `p` (SCRATCH for a final partial block, or the record
+ * AEAD's key derivation: chacha20_block).
  */
 @inline
-function block(ctr: u32, p: usize, full: bool): void {
+function block(key: usize, ctr: u32, n0: u32, n1: u32, n2: u32, p: usize, full: bool): void {
   // "expand 32-byte k", little-endian words (RFC 8439 §2.3).
-  const k0 = load<u32>(KEY, 0), k1 = load<u32>(KEY, 4), k2 = load<u32>(KEY, 8), k3 = load<u32>(KEY, 12);
-  const k4 = load<u32>(KEY, 16), k5 = load<u32>(KEY, 20), k6 = load<u32>(KEY, 24), k7 = load<u32>(KEY, 28);
-  const n0 = load<u32>(NONCE, 0), n1 = load<u32>(NONCE, 4), n2 = load<u32>(NONCE, 8);
+  const k0 = load<u32>(key, 0), k1 = load<u32>(key, 4), k2 = load<u32>(key, 8), k3 = load<u32>(key, 12);
+  const k4 = load<u32>(key, 16), k5 = load<u32>(key, 20), k6 = load<u32>(key, 24), k7 = load<u32>(key, 28);
   let x0: u32 = 0x61707865, x1: u32 = 0x3320646e, x2: u32 = 0x79622d32, x3: u32 = 0x6b206574;
   let x4 = k0, x5 = k1, x6 = k2, x7 = k3, x8 = k4, x9 = k5, x10 = k6, x11 = k7;
   let x12 = ctr, x13 = n0, x14 = n1, x15 = n2;
@@ -86,23 +86,32 @@ function block(ctr: u32, p: usize, full: bool): void {
     store<u32>(p, load<u32>(p, 56) ^ x14, 56);
     store<u32>(p, load<u32>(p, 60) ^ x15, 60);
   } else {
-    store<u32>(SCRATCH, x0, 0);
-    store<u32>(SCRATCH, x1, 4);
-    store<u32>(SCRATCH, x2, 8);
-    store<u32>(SCRATCH, x3, 12);
-    store<u32>(SCRATCH, x4, 16);
-    store<u32>(SCRATCH, x5, 20);
-    store<u32>(SCRATCH, x6, 24);
-    store<u32>(SCRATCH, x7, 28);
-    store<u32>(SCRATCH, x8, 32);
-    store<u32>(SCRATCH, x9, 36);
-    store<u32>(SCRATCH, x10, 40);
-    store<u32>(SCRATCH, x11, 44);
-    store<u32>(SCRATCH, x12, 48);
-    store<u32>(SCRATCH, x13, 52);
-    store<u32>(SCRATCH, x14, 56);
-    store<u32>(SCRATCH, x15, 60);
+    store<u32>(p, x0, 0);
+    store<u32>(p, x1, 4);
+    store<u32>(p, x2, 8);
+    store<u32>(p, x3, 12);
+    store<u32>(p, x4, 16);
+    store<u32>(p, x5, 20);
+    store<u32>(p, x6, 24);
+    store<u32>(p, x7, 28);
+    store<u32>(p, x8, 32);
+    store<u32>(p, x9, 36);
+    store<u32>(p, x10, 40);
+    store<u32>(p, x11, 44);
+    store<u32>(p, x12, 48);
+    store<u32>(p, x13, 52);
+    store<u32>(p, x14, 56);
+    store<u32>(p, x15, 60);
   }
+}
+
+/**
+ * One keystream block (RFC 8439 §2.3, with the feed-forward) of the key at `key` and state words 12..15 into
+ * the 64 bytes at `out`: the record AEAD's HChaCha20 and Poly1305 key block (assembly/aead.ts) without a
+ * quarter round through memory. The caller wipes `out`.
+ */
+export function chacha20_block(key: usize, w12: u32, w13: u32, w14: u32, w15: u32, out: usize): void {
+  block(key, w12, w13, w14, w15, out, false);
 }
 
 export function chacha20_data(): usize {
@@ -111,17 +120,18 @@ export function chacha20_data(): usize {
 
 export function chacha20_xor(len: i32, counter: u32): void {
   if (<u32>len > <u32>DATA_MAX) unreachable();
+  const n0 = load<u32>(NONCE, 0), n1 = load<u32>(NONCE, 4), n2 = load<u32>(NONCE, 8);
   let p = DATA;
   let ctr = counter;
   for (; len >= 64; len -= 64) {
-    block(ctr, p, true);
+    block(KEY, ctr, n0, n1, n2, p, true);
     p += 64;
     ctr++;
   }
   if (len > 0) {
-    block(ctr, 0, false);
+    block(KEY, ctr, n0, n1, n2, SCRATCH, false);
     for (let i = 0; i < len; i++) store<u8>(p + i, load<u8>(p + i) ^ load<u8>(SCRATCH + i));
     wipe(SCRATCH, 64);
   }
-  wipe(KEY, 44);
+  wipeSmall(KEY, 44);
 }

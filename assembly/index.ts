@@ -9,7 +9,7 @@ export * from './ed448ring';
 // Test hooks (public values only): the field inversion and Jacobi routines alone, for test/field448.test.ts.
 export * from './fe448test';
 export { datamsg_area, datamsg_header_max, data_seal, data_open } from './datamsg';
-export { aead_area, aead_aad_max, aead_seal, aead_open, aead_keys, aead_tag, aead_wipe } from './aead';
+export { aead_area, aead_aad_max, aead_seal, aead_open, aead_wipe } from './aead';
 export { aead_poly1305_test } from './aead';
 export { ed448_mul_valid, ed448_mul_hinted } from './ed448ecdh';
 export { jacobi_var } from './jacobi';

@@ -34,16 +34,20 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 const ctx: WasmContext = (WASM as WasmBackend).context;
 const simdCtx: WasmContext | undefined = (WASM as WasmBackend).simdContext;
 /**
- * The scalar path (one call), and the WASM backend's own operation, whose seal runs its stream in the SIMD
- * module (what openStoredAccount uses), each as the store's SealAead with noble for the sizes it declines.
+ * The main module's scalar path, and the WASM backend's own operation, which runs in the SIMD module (its
+ * four-block ChaCha20 and two-blocks-per-step Poly1305; what openStoredAccount uses), each as the store's
+ * SealAead with noble for the sizes it declines.
  */
 const wasmScalar = backendSealAead(aeadOps(ctx), nobleAead)!;
 const wasmSimd = backendSealAead(WASM, nobleAead)!;
 const PATHS: readonly [string, SealAead][] = [['scalar', wasmScalar], ['simd', wasmSimd]];
 const wasm = wasmSimd;
-const area: number = ctx.exports.aead_area();
 const data: number = ctx.exports.chacha20_data();
 const dataMax = ctx.io + ctx.ioSize - data;
+/** The module the backend's operation runs in (the SIMD one in Node), its key area and data area. */
+const wasmCtx: WasmContext = simdCtx ?? ctx;
+const wasmArea: number = wasmCtx.exports.aead_area();
+const wasmData: number = wasmCtx.exports.chacha20_data();
 
 function seal(aead: SealAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
   const out = new Uint8Array(plain.length + 16);
@@ -51,13 +55,19 @@ function seal(aead: SealAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
   return out;
 }
 
-/** The module's raw Poly1305 (the test hook) over `msg` with the one-time key `key`. */
-function wasmPoly(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  ctx.mem.set(key, area);
-  ctx.mem.set(msg, data);
-  ctx.exports.aead_poly1305_test(msg.length);
-  return ctx.mem.slice(area + 64, area + 80);
+/**
+ * A module's raw Poly1305 (the test hook) over `msg` with the one-time key `key`: the main module's scalar loop,
+ * or the SIMD module's, whose messages of 128 bytes or more go through its two-blocks-per-step loop.
+ */
+function wasmPoly(key: Uint8Array, msg: Uint8Array, c: WasmContext = ctx): Uint8Array {
+  const at: number = c.exports.aead_area();
+  c.mem.set(key, at);
+  c.mem.set(msg, c.exports.chacha20_data());
+  c.exports.aead_poly1305_test(msg.length);
+  return c.mem.slice(at + 64, at + 80);
 }
+/** Both modules' Poly1305, by name. */
+const POLYS: readonly [string, WasmContext][] = simdCtx === undefined ? [['main', ctx]] : [['main', ctx], ['simd', simdCtx]];
 
 /** True when `needle` occurs anywhere in either module's memory. */
 function inMemory(needle: Uint8Array): boolean {
@@ -85,8 +95,31 @@ t('Poly1305: the RFC 8439 §2.5.2 vector and the A.3 edge cases (h reaching p, c
     [new Uint8Array([...r2, ...zero]), new Uint8Array([0xfd, ...new Uint8Array(15).fill(0xff)]), 'faffffffffffffffffffffffffffffff'],
   ];
   for (const [i, [key, msg, tag]] of cases.entries()) {
-    assert.is(toHex(wasmPoly(key, msg)), tag, `A.3 case ${i + 5}`);
+    for (const [name, c] of POLYS) assert.is(toHex(wasmPoly(key, msg, c)), tag, `${name}: A.3 case ${i + 5}`);
     assert.is(toHex(poly1305(msg, key)), tag, `noble agrees on case ${i + 5} (the vector as written here)`);
+  }
+  for (const [name, c] of POLYS)
+    assert.is(toHex(wasmPoly(hex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b'), text, c)), 'a8061dc1305136c6c22b8baf0c0127a9', name);
+});
+
+t('Poly1305, SIMD module: noble\'s tags on lengths around the two-block loop\'s threshold and ends, extreme keys, long messages', () => {
+  assert.ok(simdCtx !== undefined, 'Node validates the SIMD module');
+  const maxR = hex('ffffff0ffcffff0ffcffff0ffcffff0f');
+  const lengths: number[] = [];
+  // The pair loop takes messages of 8 blocks (128 bytes) or more; around that, odd and even block counts,
+  // partial last blocks, and long messages (the limbs' bounds over many steps).
+  for (let n = 96; n <= 200; n++) lengths.push(n);
+  for (const n of [255, 256, 257, 2266, 2300, 3700, 4095, 4096, 4097, 16384 + 15, dataMax]) lengths.push(n);
+  for (let i = 0; i < 200; i++) lengths.push(128 + Math.floor(Math.random() * 6000));
+  for (const [i, len] of lengths.entries()) {
+    const kind = i % 4;
+    const key = randomBytes(32);
+    if (kind === 1 || kind === 3) key.set(maxR);
+    if (kind === 3) key.fill(0xff, 16);
+    const msg = kind >= 2 ? new Uint8Array(len).fill(0xff) : randomBytes(len);
+    const expected = toHex(poly1305(msg, key));
+    assert.is(toHex(wasmPoly(key, msg, simdCtx)), expected, `simd: len ${len}, kind ${kind}`);
+    if (i % 8 === 0) assert.is(toHex(wasmPoly(key, msg, ctx)), expected, `main: len ${len}, kind ${kind}`);
   }
 });
 
@@ -99,7 +132,7 @@ t('Poly1305: noble\'s tags on random and adversarial keys and messages (0..2,000
     if (kind === 1 || kind === 3) key.set(maxR);
     if (kind === 3) key.fill(0xff, 16);
     const msg = kind >= 2 ? new Uint8Array(len).fill(0xff) : randomBytes(len);
-    assert.is(toHex(wasmPoly(key, msg)), toHex(poly1305(msg, key)), `case ${i} (len ${len}, kind ${kind})`);
+    for (const [name, c] of POLYS) assert.is(toHex(wasmPoly(key, msg, c)), toHex(poly1305(msg, key)), `${name}: case ${i} (len ${len}, kind ${kind})`);
   }
 });
 
@@ -114,7 +147,8 @@ t('XChaCha20-Poly1305: the draft-irtf-cfrg-xchacha A.3.1 vector', () => {
 });
 
 t('differential: wasm = OpenSSL = noble on random plaintexts of 0..70 KiB (past the module\'s area: the fallback) and AAD of 0..5,000 bytes', () => {
-  const sizes = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 2266, 4096, dataMax - 1, dataMax, dataMax + 1, 70 * 1024];
+  // Around the SIMD module's two-block Poly1305 threshold (128 bytes) and its odd/even block counts too.
+  const sizes = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 143, 144, 145, 159, 160, 161, 2266, 4096, dataMax - 1, dataMax, dataMax + 1, 70 * 1024];
   for (let i = 0; i < 150; i++) sizes.push(Math.floor(Math.random() * (i % 3 === 0 ? 70 * 1024 : 3000)));
   for (const [i, size] of sizes.entries()) {
     const key = randomBytes(32);
@@ -144,8 +178,8 @@ t('every bit of a small sealed message flipped, truncation, a wrong key / nonce 
       bad[i]! ^= 1 << bit;
       assert.throws(() => wasm.decrypt(key, nonce, aad, bad), /invalid tag/, `byte ${i} bit ${bit}`);
       // The ciphertext is left in the data area as it was (never turned into plaintext), the key wiped.
-      assert.ok(same(ctx.mem.subarray(data, data + 40), bad.subarray(0, 40)), `byte ${i} bit ${bit}: nothing decrypted`);
-      assert.ok(ctx.mem.subarray(area, area + 32).every((b) => b === 0), 'the key is wiped after a refusal');
+      assert.ok(same(wasmCtx.mem.subarray(wasmData, wasmData + 40), bad.subarray(0, 40)), `byte ${i} bit ${bit}: nothing decrypted`);
+      assert.ok(wasmCtx.mem.subarray(wasmArea, wasmArea + 32).every((b) => b === 0), 'the key is wiped after a refusal');
     }
   }
   const flip = (b: Uint8Array, i: number) => {

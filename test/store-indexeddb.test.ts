@@ -5,48 +5,27 @@
  * survive a reload, and answers for values written behind the store's back. Chromium is required: without it
  * this suite fails with the install command (apt-get install -y chromium), it never skips.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
-import { build } from 'esbuild';
-import { ROOT, assertChromium, launch, openAndWait, startServer, type Browser, type StaticServer } from './browser/harness.js';
+import { assertChromium, buildPage, launch, openAndWait, startServer, type Browser, type StaticServer } from './browser/harness.js';
 import type { OtrStoreIdb } from './browser/pages/store-indexeddb.js';
+import { setupSuite } from './helpers/setup-suite.js';
 
-const t = suite('store-indexeddb');
 let server: StaticServer;
 let browser: Browser;
-let setupError: unknown;
 
-t.before(async () => {
-  try {
+const { test, run } = setupSuite(
+  'store-indexeddb',
+  async () => {
     assertChromium();
-    await build({
-      entryPoints: [join(ROOT, 'build', 'test', 'browser', 'pages', 'store-indexeddb.js')],
-      outfile: join(ROOT, 'build', 'browser', 'store-indexeddb.js'),
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'warning',
-    });
+    await buildPage('store-indexeddb');
     server = await startServer();
     browser = await launch({ wasm: true });
-  } catch (e) {
-    setupError = e;
-  }
-});
-
-t.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-function test(name: string, fn: () => Promise<void>): void {
-  t(name, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  });
-}
+  },
+  async () => {
+    await browser?.close();
+    await server?.close();
+  },
+);
 
 async function page() {
   const { page } = await openAndWait<boolean>(browser, `${server.url}/test/browser/pages/store-indexeddb.html`, 'otrStoreIdb');
@@ -96,4 +75,4 @@ test('committed records survive a page reload (durability strict), sealed throug
   assert.equal(got, { generation: 25, ok: true, keys: ['conv:bob'] });
 });
 
-t.run();
+run();

@@ -4,7 +4,6 @@
  * CONFLICT), a stale process, many stores starting at once on an empty database, hostile rows, a writer
  * killed with SIGKILL, then the shared contract.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,38 +15,27 @@ import { openAccountRecords } from '../ts/store/account-records.js';
 import { CONTRACT } from './helpers/store-contract.js';
 import { rejectsAsync } from './helpers/rejects.js';
 import { startPostgres, type PostgresServer } from './helpers/postgres.js';
+import { setupSuite } from './helpers/setup-suite.js';
 import { ackRecord, WRITER_SEAL_KEY, type WriterConfig } from './helpers/store-writer.js';
 
-const t = suite('store-postgres');
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'store-writer.js');
 
 let server: PostgresServer;
 let shared: PostgresStore;
-let setupError: unknown;
 const opened: PostgresStore[] = [];
 
-t.before(async () => {
-  try {
+const { test, run } = setupSuite(
+  'store-postgres',
+  async () => {
     server = await startPostgres();
     shared = await openPostgresStore({ connectionString: server.url, max: 4 });
-  } catch (e) {
-    setupError = e;
-  }
-});
-
-t.after(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  await shared?.close();
-  await server?.stop();
-});
-
-/** uvu swallows errors thrown by hooks: every test rethrows setup's, so a missing server fails loudly. */
-function test(name: string, fn: () => Promise<void>): void {
-  t(name, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  });
-}
+  },
+  async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await shared?.close();
+    await server?.stop();
+  },
+);
 
 async function store(options: Partial<Parameters<typeof openPostgresStore>[0]> = {}): Promise<PostgresStore> {
   const s = await openPostgresStore({ connectionString: server.url, max: 2, ...options });
@@ -264,4 +252,4 @@ function sharedView() {
   return { load: shared.load.bind(shared), keys: shared.keys.bind(shared), commit: shared.commit.bind(shared), close: async () => {} };
 }
 
-t.run();
+run();

@@ -9,6 +9,7 @@ import { seededRandom } from '../helpers/rng.js';
 import { bigToBytesBE, bytesToHex } from '../../ts/bytes.js';
 import { DH_GROUPS } from '../../ts/crypto/dh-groups.js';
 import type { PageCase } from './pages/ops.js';
+import { opensslAead } from '../../ts/store/aead-openssl.js';
 
 export interface ExpectedCase extends PageCase {
   expected: string;
@@ -92,6 +93,18 @@ export function makeCases(seed: number, perKind = 12): ExpectedCase[] {
     iv.set(nonce, 4);
     const expected = Buffer.from(createCipheriv('chacha20', key, iv).update(data)).toString('hex');
     out.push({ id: `openssl.chacha20.${i}`, op: 'chacha20', args: [hex(key), hex(nonce), hex(data)], n: counter, expected });
+  }
+
+  // ---- XChaCha20-Poly1305 (the record seal), OpenSSL's bytes; lengths around the SIMD Poly1305's 128 bytes ----
+  const aeadLens = [0, 15, 127, 128, 129, 2300, 3700];
+  for (let i = 0; i < Math.max(perKind, aeadLens.length); i++) {
+    const key = rnd(32);
+    const nonce = rnd(24);
+    const aad = rnd(i % 4 === 0 ? 0 : 60);
+    const plain = rnd(aeadLens[i % aeadLens.length]! + (i >= aeadLens.length ? i : 0));
+    const sealed = new Uint8Array(plain.length + 16);
+    opensslAead.encryptInto(key, nonce, aad, plain, sealed);
+    out.push({ id: `openssl.xchacha20poly1305.${i}`, op: 'xchacha20poly1305', args: [hex(key), hex(nonce), hex(aad), hex(plain)], expected: hex(sealed) });
   }
 
   // ---- Ed448 (RFC 8032) ----

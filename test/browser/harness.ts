@@ -33,10 +33,15 @@ export function buildBundles(): void {
 }
 
 /** The in-page suite: test/browser/pages/suite.ts (compiled by tsc) bundled into build/browser/suite.js. */
-export async function buildSuitePage(): Promise<void> {
+export function buildSuitePage(): Promise<void> {
+  return buildPage('suite');
+}
+
+/** A test page's entry, test/browser/pages/<name>.ts (compiled by tsc), bundled into build/browser/<name>.js. */
+export async function buildPage(name: string): Promise<void> {
   await build({
-    entryPoints: [join(ROOT, 'build', 'test', 'browser', 'pages', 'suite.js')],
-    outfile: join(ROOT, 'build', 'browser', 'suite.js'),
+    entryPoints: [join(ROOT, 'build', 'test', 'browser', 'pages', `${name}.js`)],
+    outfile: join(ROOT, 'build', 'browser', `${name}.js`),
     bundle: true,
     format: 'esm',
     platform: 'browser',

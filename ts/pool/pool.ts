@@ -23,7 +23,7 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, OtrDecodeError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type StoredRecord } from '../store/types.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
@@ -282,7 +282,7 @@ export class OtrPool {
    * second: never on this thread). `policy` and `limits` are remembered and passed again on every reload.
    */
   createAccount(options: CreateOptions): Promise<AccountInfo> {
-    return this.timed(() => {
+    return this.guarded(() => {
       if (this.closing) return closedError();
       if (!options || typeof options.accountId !== 'string' || options.accountId.length === 0)
         return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
@@ -306,7 +306,7 @@ export class OtrPool {
    * the account's own id: bytes of another account are refused).
    */
   loadAccount(accountId: string, bytes: Uint8Array, settings: AccountSettings = {}): Promise<AccountInfo> {
-    return this.timed(() => {
+    return this.guarded(() => {
       if (this.closing) return closedError();
       if (typeof accountId !== 'string' || accountId.length === 0) return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
       if (!(bytes instanceof Uint8Array)) return Promise.reject(new OtrArgumentError('account state must be a Uint8Array'));
@@ -355,7 +355,7 @@ export class OtrPool {
    * (OtrDecodeError). The records stay the caller's (copied).
    */
   loadAccountRecords(accountId: string, records: readonly StoredRecord[], settings: AccountSettings = {}): Promise<AccountInfo> {
-    return this.timed(() => {
+    return this.guarded(() => {
       if (this.closing) return closedError();
       if (!this.records) return Promise.reject(new OtrStateError("loadAccountRecords needs checkpoints: 'records'"));
       if (typeof accountId !== 'string' || accountId.length === 0) return Promise.reject(new OtrArgumentError('accountId must be a non-empty string'));
@@ -404,7 +404,7 @@ export class OtrPool {
    * account's records (and onRecords) first.
    */
   checkpoint(accountId: string): Promise<Uint8Array> {
-    return this.timed(() => {
+    return this.guarded(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
       if (this.records) return this.submit<Uint8Array>(entry, { op: 'checkpoint', account: accountId });
@@ -437,7 +437,7 @@ export class OtrPool {
 
   /** Removes the account from its worker and the pool; resolves with its bytes (Account.restore or loadAccount). */
   unload(accountId: string): Promise<Uint8Array> {
-    return this.timed(() => {
+    return this.guarded(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
       entry.unloading = true;
@@ -459,7 +459,7 @@ export class OtrPool {
    * made meanwhile wait and follow it, in order.
    */
   move(accountId: string, index: number): Promise<void> {
-    return this.timed(() => {
+    return this.guarded(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
       const target = this.slots[index];
@@ -581,7 +581,7 @@ export class OtrPool {
 
   /** @internal Runs Conversation[method](...args) in the account's worker. */
   callConversation<T>(accountId: string, peer: string, method: ConversationMethod, args: unknown[]): Promise<T> {
-    return this.timed(() => {
+    return this.guarded(() => {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
       if (typeof peer !== 'string' || peer.length === 0) return Promise.reject(new OtrArgumentError('peerId must be a non-empty string'));
@@ -818,6 +818,22 @@ export class OtrPool {
     const late = (c: PendingCall) => c.deadline <= now;
     for (const s of this.slots) if (s.queue.some(late)) s.rejectQueued(late, 'timeout', 'the call waited too long for its worker');
     for (const e of this.accounts.values()) if (e.held?.some(late)) this.failHeld(e, late, 'timeout', 'the call waited too long for its account to move');
+  }
+
+  /**
+   * timed() for the methods that return a promise: whatever the host passed, the answer is that promise. An
+   * argument that throws when read (a Proxy, a getter, a value whose conversion throws) used to throw out of the
+   * call (session 8, test/attacks/s8-pool.test.ts); it is a rejection now, typed: the host's own error is not
+   * passed on (it is not ours to classify, and its message may carry anything).
+   */
+  private guarded<T>(fn: () => Promise<T>): Promise<T> {
+    return this.timed(() => {
+      try {
+        return fn();
+      } catch (e) {
+        return Promise.reject(e instanceof OtrError ? e : new OtrArgumentError(`an argument could not be read (${(e as Error)?.name ?? typeof e})`));
+      }
+    });
   }
 
   private timed<T>(fn: () => T): T {

@@ -109,7 +109,7 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
 
 class StoredAccountImpl implements StoredAccount {
   /** Conversations being loaded, so two callers asking at once share one read. */
-  private readonly loading = new Map<string, Promise<Conversation>>();
+  private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
     readonly account: Account,
@@ -119,7 +119,26 @@ class StoredAccountImpl implements StoredAccount {
 
   conversation(peer: string): Promise<Conversation> {
     if (typeof peer !== 'string' || peer.length === 0) return Promise.reject(new OtrArgumentError('peerId must be a non-empty string'));
-    if (this.account.hasConversation(peer)) return Promise.resolve(this.account.conversation(peer));
+    if (this.account.hasConversation(peer)) {
+      // An attached record is decoded here, on first use; one that does not decode stays attached and fails
+      // again on every use (never replaced by a fresh conversation). That failure is this promise's
+      // rejection, not a throw out of the call (session 8: the second call used to throw synchronously).
+      try {
+        return Promise.resolve(this.account.conversation(peer));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.attach(peer).then(() => this.account.conversation(peer));
+  }
+
+  /**
+   * Loads the record of the conversation with `peer` from the store and attaches it, undecoded (two callers
+   * asking at once share one read). Split from decoding so that forget() can delete a record that does not
+   * decode: it needs the record's generation, not its contents (session 8).
+   */
+  private attach(peer: string): Promise<void> {
+    if (this.account.hasConversation(peer)) return Promise.resolve();
     let p = this.loading.get(peer);
     if (!p) {
       p = this.load(peer).finally(() => this.loading.delete(peer));
@@ -128,7 +147,7 @@ class StoredAccountImpl implements StoredAccount {
     return p;
   }
 
-  private async load(peer: string): Promise<Conversation> {
+  private async load(peer: string): Promise<void> {
     const key = conversationKey(peer);
     let rolledBack = false;
     let record;
@@ -140,15 +159,13 @@ class StoredAccountImpl implements StoredAccount {
       record = await this.records.resolveRollback(key);
       rolledBack = true;
     }
-    if (this.account.hasConversation(peer)) return this.account.conversation(peer);
+    if (this.account.hasConversation(peer)) return;
     if (record) this.account.attachRecord(record);
-    const conv = this.account.conversation(peer);
     if (rolledBack) {
-      const out = conv.abandonSessions();
+      const out = this.account.conversation(peer).abandonSessions();
       await this.commit(out);
       this.emit({ type: 'sessions-dropped', peer, events: out.events });
     }
-    return conv;
   }
 
   /** Not an async frame around the records' promise (every message's commit passes here): one rejection handler. */
@@ -183,8 +200,10 @@ class StoredAccountImpl implements StoredAccount {
   }
 
   async forget(peer: string): Promise<void> {
-    // The record may exist in the store without being loaded: load it so the delete carries its generation.
-    if (!this.account.hasConversation(peer)) await this.conversation(peer);
+    // The record may exist in the store without being loaded: load it so the delete carries its generation
+    // (attached, not decoded: a record that does not decode can be forgotten too, which is the way out of it).
+    if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
+    await this.attach(peer);
     await this.commit(this.account.forget(peer));
   }
 

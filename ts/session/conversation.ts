@@ -273,6 +273,13 @@ export class Conversation {
    */
   sendOffline(ensembles: readonly PrekeyEnsemble[], text?: string): Outcome {
     if (!Array.isArray(ensembles)) throw new OtrArgumentError('ensembles must be an array');
+    // Each validated below field by field; an entry without the three parts would fail there as a TypeError
+    // (through the pool: an `internal` failure that reverts the account; session 8, test/attacks/s8-pool).
+    for (const e of ensembles as unknown[]) {
+      const parts = e as Partial<Record<keyof PrekeyEnsemble, unknown>> | null;
+      if (typeof parts !== 'object' || parts === null || [parts.clientProfile, parts.prekeyProfile, parts.prekeyMessage].some((x) => typeof x !== 'object' || x === null))
+        throw new OtrArgumentError('each ensemble must be an object with clientProfile, prekeyProfile and prekeyMessage');
+    }
     if (text !== undefined && (typeof text !== 'string' || text.includes('\0'))) throw new OtrArgumentError('text must be a string without NUL');
     if (!this.policy.allowV4) throw new OtrStateError('the policy does not allow OTRv4');
     const out = emptyOutcome();
@@ -310,6 +317,8 @@ export class Conversation {
   send(text: string, options: SendOptions = {}): Outcome {
     if (typeof text !== 'string') throw new OtrArgumentError('message must be a string');
     if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
+    // The default covers only undefined: null (or a number) would be read below as a TypeError (session 8).
+    if (typeof options !== 'object' || options === null) throw new OtrArgumentError('send options must be an object');
     const out = emptyOutcome();
     this.expireIfIdle(out);
     if (options.instance === 'all' && this.sendAll(out, text, options)) return out;

@@ -60,6 +60,25 @@ export class IndexedDbStore implements RecordStore {
       this.closed = true;
       db.close();
     };
+    // The browser closing the connection itself (site data cleared, the database deleted, a storage error):
+    // calls fail typed from then on.
+    db.onclose = () => {
+      this.closed = true;
+    };
+  }
+
+  /**
+   * A transaction on the records store. IDBDatabase.transaction throws a DOMException when the connection is
+   * closed or closing, which can happen without our onclose having run yet (close() by other code of the page,
+   * a versionchange in progress): typed, like every other failure (found by test/attacks/s8 IndexedDB cases).
+   */
+  private transaction(mode: IDBTransactionMode, options?: IDBTransactionOptions): IDBTransaction {
+    try {
+      return this.db.transaction(RECORDS, mode, options);
+    } catch (e) {
+      this.closed = true;
+      throw new OtrStateError(`IndexedDB connection unusable: ${(e as Error)?.name ?? 'unknown error'}`);
+    }
   }
 
   static async open(options: IndexedDbStoreOptions = {}): Promise<IndexedDbStore> {
@@ -94,21 +113,25 @@ export class IndexedDbStore implements RecordStore {
   async load(accountId: string, key: string): Promise<StoredRecord | undefined> {
     checkOpen(this.closed);
     checkLoad(accountId, key, this.limits);
-    const tx = this.db.transaction(RECORDS, 'readonly');
+    const tx = this.transaction('readonly');
     const v = (await request(tx.objectStore(RECORDS).get([accountId, key]))) as Value | undefined;
     if (v === undefined) return undefined;
     if (typeof v !== 'object' || v === null) throw new OtrDecodeError(`stored record ${JSON.stringify(key)} is not a record`);
     const bytes = v.bytes instanceof Uint8Array ? v.bytes : undefined;
-    return checkRow(key, v.generation, bytes?.length ?? -1, bytes, this.limits);
+    // This store writes numbers; anything else (a BigInt, which checkRow would take for SQLite's sake) is a
+    // value it did not write, refused as commit() refuses it (found by test/attacks/s8 IndexedDB cases).
+    return checkRow(key, typeof v.generation === 'number' ? v.generation : undefined, bytes?.length ?? -1, bytes, this.limits);
   }
 
   async keys(accountId: string): Promise<string[]> {
     checkOpen(this.closed);
     checkLoad(accountId, undefined, this.limits);
-    const tx = this.db.transaction(RECORDS, 'readonly');
+    const tx = this.transaction('readonly');
     const keys = await request(tx.objectStore(RECORDS).getAllKeys(accountRange(accountId), this.limits.maxRecordsPerAccount + 1));
     checkKeyCount(keys.length, this.limits);
-    return keys.map((k) => checkStoredKey(Array.isArray(k) ? k[1] : undefined, this.limits));
+    // The range also holds keys this store never writes: [account, 'k', more...] (which would list 'k' a
+    // second time) or [account, 5]. Only [account, text] is a record (found by test/attacks/s8 IndexedDB cases).
+    return keys.map((k) => checkStoredKey(Array.isArray(k) && k.length === 2 ? k[1] : undefined, this.limits));
   }
 
   commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
@@ -121,8 +144,14 @@ export class IndexedDbStore implements RecordStore {
       return Promise.reject(e);
     }
     if (changes.length === 0) return Promise.resolve();
+    let tx: IDBTransaction;
+    try {
+      tx = this.transaction('readwrite', { durability: 'strict' });
+    } catch (e) {
+      changes.forEach((c) => c.bytes?.fill(0));
+      return Promise.reject(e);
+    }
     return new Promise<void>((resolve, reject) => {
-      const tx = this.db.transaction(RECORDS, 'readwrite', { durability: 'strict' });
       const store = tx.objectStore(RECORDS);
       let failure: Error | undefined;
       const fail = (e: Error) => {

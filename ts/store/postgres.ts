@@ -34,7 +34,7 @@
  *     are still compressed and moved out of line as usual. An existing table gets the same settings at open.
  */
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
-import { OtrArgumentError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import { inTransaction } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
@@ -68,6 +68,25 @@ const SCHEMA_LOCK = 0x6f74_7234_01;
 const STORAGE = { toast_tuple_target: '8160', fillfactor: '70' } as const;
 
 type Querier = Pick<Pool, 'query'> | PoolClient;
+
+/**
+ * The record ($1, $2) is stored exactly once. The primary key guarantees it, and open() refuses a table
+ * without it; but a table can lose its key behind an open store (a hand-made migration, a restore without
+ * constraints), and then a lone update or delete — one autocommitted statement, which nothing can roll back —
+ * would write both copies and only afterwards see a row count of 2 (found by test/attacks/s8-postgres.test.ts;
+ * SQLite has the same guard since session 6). With the key, an index probe of one entry. Evaluated once per
+ * statement against its snapshot: a writer waiting on the row lock re-checks only the generation, as before.
+ * Cost: within the noise of this machine (docs/stores.md, "Attack review (session 8)"); a statement that fails
+ * itself past one changed row (a CTE counting its RETURNING rows) measured no cheaper and is less plain.
+ */
+function once(t: string): string {
+  return `(SELECT count(*) FROM ${t} AS once WHERE once.account = $1 AND once.key = $2) = 1`;
+}
+
+/** A record the database holds more than once: a damaged table, refused whatever the copies say. */
+function storedTwice(key: string): OtrDecodeError {
+  return new OtrDecodeError(`record ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key)} is stored more than once (the table lost its primary key)`);
+}
 
 type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count';
 /** A query: its text, and the name it is prepared under (absent: unnamed, parsed per call). */
@@ -114,14 +133,16 @@ export class PostgresStore implements OwningStore {
   ) {
     const t = table;
     const text: Record<StatementName, string> = {
+      // LIMIT 2: a record stored twice is refused (checkOnce), and a table full of copies is never read whole.
       load: `SELECT generation::text AS generation, octet_length(bytes) AS n,
                     CASE WHEN octet_length(bytes) <= $3 THEN bytes END AS bytes
-             FROM ${t} WHERE account = $1 AND key = $2`,
+             FROM ${t} WHERE account = $1 AND key = $2 LIMIT 2`,
       keys: `SELECT CASE WHEN octet_length(key) <= $2 THEN key END AS key FROM ${t} WHERE account = $1 LIMIT $3`,
-      generation: `SELECT generation::text AS generation FROM ${t} WHERE account = $1 AND key = $2`,
+      generation: `SELECT generation::text AS generation FROM ${t} WHERE account = $1 AND key = $2 LIMIT 2`,
       insert: `INSERT INTO ${t} (account, key, generation, bytes) VALUES ($1, $2, 1, $3) ON CONFLICT (account, key) DO NOTHING`,
-      update: `UPDATE ${t} SET generation = $3, bytes = $4 WHERE account = $1 AND key = $2 AND generation = $5`,
-      remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3`,
+      // Only a record stored exactly once is written (ONCE): see the note on ONCE below.
+      update: `UPDATE ${t} SET generation = $3, bytes = $4 WHERE account = $1 AND key = $2 AND generation = $5 AND ${once(t)}`,
+      remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3 AND ${once(t)}`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE account = $1`,
     };
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
@@ -182,6 +203,17 @@ export class PostgresStore implements OwningStore {
         PRIMARY KEY (account, key)
       )`);
       if (version < SCHEMA_VERSION) await c.query(`INSERT INTO ${this.table}_meta (version) VALUES ($1)`, [SCHEMA_VERSION]);
+      // Compare-and-set by one statement per change needs each record stored once: a table whose primary key
+      // (account, key) is gone is refused up front, as SQLite refuses such a file (the statements guard too).
+      const pk = await c.query(
+        `SELECT array_agg(a.attname::text ORDER BY k.i) AS cols FROM pg_index x
+           CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, i)
+           JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+         WHERE x.indrelid = $1::regclass AND x.indisprimary AND x.indisvalid GROUP BY x.indexrelid`,
+        [this.table],
+      );
+      if ((pk.rows[0]?.cols as string[] | undefined)?.join(',') !== 'account,key')
+        throw new OtrDecodeError(`the table ${this.table} lacks its primary key (account, key): a damaged or rewritten table`);
       // The storage parameters, set only when they differ (ALTER TABLE takes a lock other processes would wait on).
       const r = await c.query(`SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [this.table]);
       const have = new Set<string>((r.rows[0]?.reloptions as string[] | null) ?? []);
@@ -212,6 +244,7 @@ export class PostgresStore implements OwningStore {
     const r = await pgCall(this.run(this.pool, 'load', [accountId, key, this.limits.maxRecordBytes]));
     const row = r.rows[0] as { generation: unknown; n: unknown; bytes: unknown } | undefined;
     if (!row) return undefined;
+    if (r.rows.length > 1) throw storedTwice(key);
     return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
   }
 
@@ -220,7 +253,14 @@ export class PostgresStore implements OwningStore {
     checkLoad(accountId, undefined, this.limits);
     const r = await pgCall(this.run(this.pool, 'keys', [accountId, this.limits.maxRecordKeyBytes, this.limits.maxRecordsPerAccount + 1]));
     checkKeyCount(r.rows.length, this.limits);
-    return r.rows.map((row: { key: unknown }) => checkStoredKey(row.key, this.limits));
+    const keys = r.rows.map((row: { key: unknown }) => checkStoredKey(row.key, this.limits));
+    // A key listed twice (the primary key gone): the caller would restore one record twice.
+    const distinct = new Set<string>();
+    for (const k of keys) {
+      if (distinct.has(k)) throw storedTwice(k);
+      distinct.add(k);
+    }
+    return keys;
   }
 
   async commit(accountId: string, input: readonly RecordChange[]): Promise<void> {
@@ -269,12 +309,16 @@ export class PostgresStore implements OwningStore {
     else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
     if (r.rowCount === 1) return;
     let found: number | undefined;
+    let rows: { generation: unknown }[] | undefined;
     try {
-      const g = (await this.run(q, 'generation', [accountId, c.key])).rows[0]?.generation as string | undefined;
+      rows = (await this.run(q, 'generation', [accountId, c.key])).rows;
+      const g = rows[0]?.generation as string | undefined;
       found = g === undefined ? 0 : Number(g);
     } catch {
       // Only for the message: the conflict stands either way.
     }
+    // Nothing was written (ONCE); in a transaction the throw rolls back the changes before it.
+    if (rows !== undefined && rows.length > 1) throw storedTwice(c.key);
     throw conflict(c, found !== undefined && Number.isSafeInteger(found) ? found : undefined);
   }
 

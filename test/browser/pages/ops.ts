@@ -7,8 +7,10 @@ import type { CryptoBackend } from '../../../ts/backend/types.js';
 import { bytesToHex, hexToBytes } from '../../../ts/bytes.js';
 import { ed448PublicKey, ed448Sign, ed448Verify } from '../../../ts/crypto/eddsa.js';
 import { dhPublicKey, dhSharedSecret } from '../../../ts/crypto/dh.js';
+import { backendSealAead } from '../../../ts/store/aead-backend.js';
+import { nobleAead } from '../../../ts/store/aead-noble.js';
 
-export type PageOp = 'shake256' | 'chacha20' | 'ed448.public' | 'ed448.sign' | 'ed448.verify' | 'dh.public' | 'dh.shared';
+export type PageOp = 'shake256' | 'chacha20' | 'xchacha20poly1305' | 'ed448.public' | 'ed448.sign' | 'ed448.verify' | 'dh.public' | 'dh.shared';
 
 export interface PageCase {
   id: string;
@@ -32,6 +34,14 @@ function compute(b: CryptoBackend, c: PageCase): string {
       return bytesToHex(b.shake256([a[0]!], c.n ?? 32));
     case 'chacha20':
       return bytesToHex(b.chacha20(a[0]!, a[1]!, a[2]!, c.n ?? 0));
+    case 'xchacha20poly1305': {
+      // The record seal the store makes in a browser: the backend's (the WASM module's, SIMD where the
+      // runtime has it) or, on a backend without one, noble's.
+      const aead = backendSealAead(b, nobleAead) ?? nobleAead;
+      const out = new Uint8Array(a[3]!.length + 16);
+      aead.encryptInto(a[0]!, a[1]!, a[2]!, a[3]!, out);
+      return bytesToHex(out);
+    }
     case 'ed448.public':
       return bytesToHex(ed448PublicKey(b, a[0]!));
     case 'ed448.sign':

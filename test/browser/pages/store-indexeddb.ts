@@ -10,6 +10,7 @@ import { openAccountRecords } from '../../../ts/store/account-records.js';
 import { OtrError } from '../../../ts/errors.js';
 import type { RecordStore } from '../../../ts/store/types.js';
 import { runContract } from '../../helpers/store-contract.js';
+import { openRaw, rawPut } from './idb-raw.js';
 
 const SEAL = Uint8Array.from({ length: 32 }, (_, i) => 0x11 * (i + 1));
 let dbs = 0;
@@ -21,28 +22,8 @@ function codeOf(p: Promise<unknown>): Promise<string> {
   );
 }
 
-/** Writes a raw value into the records store, as another script of the origin could. */
-async function rawPut(name: string, key: [string, string], value: unknown): Promise<void> {
-  const db = await new Promise<IDBDatabase>((res, rej) => {
-    const r = indexedDB.open(name);
-    r.onsuccess = () => res(r.result);
-    r.onerror = () => rej(r.error);
-  });
-  await new Promise<void>((res, rej) => {
-    const tx = db.transaction('records', 'readwrite');
-    tx.objectStore('records').put(value, key);
-    tx.oncomplete = () => res();
-    tx.onerror = () => rej(tx.error);
-  });
-  db.close();
-}
-
 async function rawGetAll(name: string): Promise<{ key: [string, string]; value: { generation: number; bytes: Uint8Array } }[]> {
-  const db = await new Promise<IDBDatabase>((res, rej) => {
-    const r = indexedDB.open(name);
-    r.onsuccess = () => res(r.result);
-    r.onerror = () => rej(r.error);
-  });
+  const db = await openRaw(name);
   const tx = db.transaction('records', 'readonly');
   const store = tx.objectStore('records');
   const [keys, values] = await Promise.all(
