@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { OtrError } from '../../ts/errors.js';
+import { settledAs } from '../helpers/settled.js';
 import { nobleAead } from '../../ts/store/aead-noble.js';
 import { opensslAead } from '../../ts/store/aead-openssl.js';
 import type { SealAead } from '../../ts/store/aead.js';
@@ -103,13 +103,8 @@ function rows(path: string): Row[] {
   }
 }
 
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'opened';
-  } catch (e) {
-    return e instanceof OtrError ? e.code : `untyped ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
-  }
+function outcome(p: Promise<unknown>): Promise<string> {
+  return settledAs(p, 'opened');
 }
 
 test('attack: every edit of a sealed row on disk is a typed error, the same under every AEAD; other records and the AEAD unharmed', async () => {

@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
 import { openAccountRecords, type StoreEvent } from '../../ts/store/account-records.js';
-import { OtrError, OtrStoreConflictError } from '../../ts/errors.js';
+import { OtrStoreConflictError } from '../../ts/errors.js';
+import { settledAs } from '../helpers/settled.js';
 import { rejectsAsync } from '../helpers/rejects.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { setupSuite } from '../helpers/setup-suite.js';
@@ -59,14 +60,7 @@ async function rawRows(table: string): Promise<RawRow[]> {
 }
 
 /** What a call ended in: 'ok', an OtrError's code, or 'untyped ...' (a failure of the test). */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return e instanceof OtrError ? e.code : `untyped ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
-  }
-}
+const outcome = settledAs;
 
 test('hostile column values: negative, zero, fractional, huge and NULL generations, NULL bytes -> MALFORMED; a commit over them touches nothing', async () => {
   const s = await store({ table: 'h_values' });

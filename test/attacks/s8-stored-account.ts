@@ -8,7 +8,7 @@
  */
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { sealedStore } from '../../ts/store/sealing.js';
-import { OtrError } from '../../ts/errors.js';
+import { settledAs } from '../helpers/settled.js';
 import type { AccountOptions } from '../../ts/session/account.js';
 import type { RecordStore } from '../../ts/store/types.js';
 
@@ -29,12 +29,7 @@ async function settle(call: () => Promise<unknown>): Promise<string> {
   } catch (e) {
     return `threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
   }
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return e instanceof OtrError ? e.code : `untyped ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
-  }
+  return settledAs(p);
 }
 
 /** Hostile conversation records made from a genuine one (Carol's, of the same account). */

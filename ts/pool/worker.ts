@@ -99,9 +99,16 @@ function injected(accountId: string): { random?: RandomSource; clock?: () => num
 function held(id: string): Held {
   const h = accounts.get(id);
   if (!h) throw new OtrArgumentError('unknown account in this worker');
-  // The records its calls change leave transferred (detached here): the account keeps its own copies.
-  h.account.keepRecordCopies();
   return h;
+}
+
+/**
+ * Holds an account in this worker. The records its calls change leave transferred (detached here), so the
+ * account keeps copies of its own to tell a call that changes nothing (records.ts keepCopies): set once here.
+ */
+function hold(id: string, h: Held): void {
+  h.account.keepRecordCopies();
+  accounts.set(id, h);
 }
 
 function info(id: string, a: Account): AccountInfo {
@@ -194,11 +201,11 @@ function run(call: WorkerCall): Ran {
       if (RECORDS) {
         // The new account's record (generation 1): until the main thread holds it, a crash would lose the keys.
         const records = a.changes();
-        accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: undefined, records: new RecordSet(records), input: undefined });
+        hold(accountId, { account: a, settings: { policy, limits }, checkpoint: undefined, records: new RecordSet(records), input: undefined });
         return { value: info(accountId, a), mutates: false, records };
       }
       const bytes = a.serialize();
-      accounts.set(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes), records: undefined, input: undefined });
+      hold(accountId, { account: a, settings: { policy, limits }, checkpoint: new CheckpointBuffer(bytes), records: undefined, input: undefined });
       wipe(bytes);
       return { value: info(accountId, a), mutates: true };
     }
@@ -214,11 +221,11 @@ function run(call: WorkerCall): Ran {
       // The restored account may keep views into call.bytes (attached records): kept as its input.
       if (RECORDS) {
         const snapshot = a.records();
-        accounts.set(call.account, { account: a, settings: call.settings, checkpoint: undefined, records: new RecordSet(snapshot), input: call.bytes });
+        hold(call.account, { account: a, settings: call.settings, checkpoint: undefined, records: new RecordSet(snapshot), input: call.bytes });
         if (replaced) letGo(replaced);
         return { value: info(call.account, a), mutates: false, snapshot };
       }
-      accounts.set(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes), records: undefined, input: call.bytes });
+      hold(call.account, { account: a, settings: call.settings, checkpoint: new CheckpointBuffer(call.bytes), records: undefined, input: call.bytes });
       if (replaced) letGo(replaced);
       return { value: info(call.account, a), mutates: false };
     }
@@ -231,7 +238,7 @@ function run(call: WorkerCall): Ran {
         throw e;
       }
       const replaced = accounts.get(call.account);
-      accounts.set(call.account, { account: built.account, settings: call.settings, checkpoint: undefined, records: new RecordSet(call.records), input: built.input });
+      hold(call.account, { account: built.account, settings: call.settings, checkpoint: undefined, records: new RecordSet(call.records), input: built.input });
       wipeRecords(call.records); // copied: into the account (attached records, its input) and into our reload point
       if (replaced) letGo(replaced);
       return { value: info(call.account, built.account), mutates: false };

@@ -16,7 +16,7 @@
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface IndexedDbStoreOptions {
   /** The database name (default "otr4"). */
@@ -148,7 +148,7 @@ export class IndexedDbStore implements RecordStore {
     try {
       tx = this.transaction('readwrite', { durability: 'strict' });
     } catch (e) {
-      changes.forEach((c) => c.bytes?.fill(0));
+      wipeRows(changes);
       return Promise.reject(e);
     }
     return new Promise<void>((resolve, reject) => {
@@ -162,7 +162,7 @@ export class IndexedDbStore implements RecordStore {
           // already finishing
         }
       };
-      const wipeCopies = () => changes.forEach((c) => c.bytes?.fill(0)); // the database holds its own clone
+      const wipeCopies = () => wipeRows(changes); // the database holds its own clone
       tx.oncomplete = () => {
         wipeCopies();
         resolve();

@@ -7,7 +7,7 @@
  */
 import { openIndexedDbStore, type IndexedDbStore } from '../../../ts/store/indexeddb.js';
 import { openAccountRecords, type AccountRecords, type StoreEvent } from '../../../ts/store/account-records.js';
-import { OtrError } from '../../../ts/errors.js';
+import { settledAs } from '../../helpers/settled.js';
 import { init } from '../../../ts/index.js';
 import { storedAccountCases } from '../../attacks/s8-stored-account.js';
 import { openRaw, rawPut } from './idb-raw.js';
@@ -15,10 +15,7 @@ import { openRaw, rawPut } from './idb-raw.js';
 let dbs = 0;
 
 function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'accepted',
-    (e) => (e instanceof OtrError ? e.code : `untyped ${(e as Error)?.name}: ${(e as Error)?.message}`),
-  );
+  return settledAs(p, 'accepted');
 }
 
 /** A call that might throw out of itself instead of rejecting (a contract break: reported as such). */

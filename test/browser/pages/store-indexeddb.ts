@@ -7,7 +7,7 @@
 import { openIndexedDbStore } from '../../../ts/store/indexeddb.js';
 import { sealedStore, SEAL_OVERHEAD_BYTES } from '../../../ts/store/sealing.js';
 import { openAccountRecords } from '../../../ts/store/account-records.js';
-import { OtrError } from '../../../ts/errors.js';
+import { settledAs } from '../../helpers/settled.js';
 import type { RecordStore } from '../../../ts/store/types.js';
 import { runContract } from '../../helpers/store-contract.js';
 import { openRaw, rawPut } from './idb-raw.js';
@@ -16,10 +16,7 @@ const SEAL = Uint8Array.from({ length: 32 }, (_, i) => 0x11 * (i + 1));
 let dbs = 0;
 
 function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'accepted',
-    (e) => (e instanceof OtrError ? e.code : `untyped ${(e as Error)?.name}: ${(e as Error)?.message}`),
-  );
+  return settledAs(p, 'accepted');
 }
 
 async function rawGetAll(name: string): Promise<{ key: [string, string]; value: { generation: number; bytes: Uint8Array } }[]> {
