@@ -68,6 +68,13 @@ export interface AccountRecords {
   change(key: string, bytes: Uint8Array | null): RecordChange;
   /** After a rollback, once the caller ended that conversation: accept the store's state as current and return it. */
   resolveRollback(key: string): Promise<StoredRecord | undefined>;
+  /**
+   * Deletes `key` when its row does not open (sealed with another key, edited, moved): by compare-and-set on
+   * the store's own generation, the only one readable. Resolves once deleted (or when there is no record);
+   * OtrStoreConflictError when the row opens after all or another writer changed it meanwhile — nothing is
+   * deleted then (the caller reloads: a row that opens is forgotten the ordinary way).
+   */
+  forgetUnopenable(key: string): Promise<void>;
   /** Wipes the sealing keys. The store itself stays open (it is shared by many accounts). */
   close(): Promise<void>;
 }
@@ -159,6 +166,27 @@ class AccountRecordsImpl implements AccountRecords {
     this.seen.set(key, record?.generation ?? 0);
     this.base.set(key, record?.generation ?? 0);
     return record;
+  }
+
+  async forgetUnopenable(key: string): Promise<void> {
+    checkName(key, 'record key', this.limits);
+    await this.tails.get(key);
+    const stored = await this.store.stored(this.accountId, key);
+    if (stored === undefined) {
+      this.seen.set(key, 0);
+      this.base.set(key, 0);
+      return;
+    }
+    if (stored.opens) {
+      this.emit({ type: 'conflict', key, generation: stored.generation + 1 });
+      throw new OtrStoreConflictError(key, `record ${JSON.stringify(key)} opens now (another writer replaced it): load it before forgetting it`);
+    }
+    // Safe without authenticating the generation: a delete injects no state, and the store refuses it if the
+    // row moved since it was read (a live writer wins; one based on the deleted row is refused after). The
+    // caller gives up whatever it saw of this record, as after a rollback.
+    this.seen.set(key, stored.generation);
+    this.base.set(key, stored.generation);
+    await this.commit([{ key, generation: stored.generation + 1, bytes: null }]);
   }
 
   commit(input: RecordChanges | readonly RecordChange[]): Promise<void> {

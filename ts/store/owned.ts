@@ -88,7 +88,20 @@ export interface StoreView {
   prepare(accountId: string, changes: readonly RecordChange[]): Prepared;
   /** Durably applies what `prepare` took (all or nothing); errors name the caller's record keys. */
   commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void>;
+  /**
+   * The generation the store holds for `key` (undefined: no record) and whether its row opens — read without
+   * handing out its contents, for deleting a record that no longer opens (session 9: AccountRecords.forgetUnopenable).
+   */
+  stored(accountId: string, key: string): Promise<StoredGeneration | undefined>;
   close(): Promise<void>;
+}
+
+/** What `StoreView.stored` reports of a record. */
+export interface StoredGeneration {
+  /** The store's own generation of the record (the column, not authenticated when the row does not open). */
+  readonly generation: number;
+  /** Whether the row opens with this view's key (always true unsealed: the store's bytes are the record). */
+  readonly opens: boolean;
 }
 
 /** The view of an unsealed store: rows are plaintext copies, handed over (or copied by the store and wiped). */
@@ -108,6 +121,11 @@ export function plainView(store: RecordStore): StoreView {
       return { accountId, rows };
     },
     commitPrepared: (p) => handOver(store, p.accountId, p.rows, true),
+    async stored(accountId, key) {
+      const record = await store.load(accountId, key);
+      record?.bytes.fill(0); // read for its generation only (plaintext)
+      return record && { generation: record.generation, opens: true };
+    },
     close: async () => {},
   };
 }

@@ -44,7 +44,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { handOver, rowLender, type Prepared, type StoreView } from './owned.js';
+import { handOver, rowLender, type Prepared, type StoreView, type StoredGeneration } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -370,6 +370,26 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       const row = await inner.load(sealer.accountName(accountId), slot.name);
       if (!row) return undefined;
       return { key, generation: row.generation, bytes: sealer.open(key, slot, row.generation, row.bytes) };
+    },
+
+    /**
+     * The row's generation column and whether the row opens. The generation of a row that does not open is not
+     * authenticated — it is only ever used as the expected generation of a delete (compare-and-set: if the row
+     * changes meanwhile, the delete is refused), which writes no state.
+     */
+    async stored(accountId: string, key: string): Promise<StoredGeneration | undefined> {
+      checkLoad(accountId, key, limits);
+      const slot = sealer.record(accountId, key);
+      const row = await inner.load(sealer.accountName(accountId), slot.name);
+      if (!row) return undefined;
+      let opens = true;
+      try {
+        sealer.open(key, slot, row.generation, row.bytes).fill(0); // read to see that it opens, not kept
+      } catch (e) {
+        if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError)) throw e; // a closed store, not the row
+        opens = false;
+      }
+      return { generation: row.generation, opens };
     },
 
     async keys(accountId: string): Promise<string[]> {
