@@ -40,4 +40,32 @@ test('IndexedDB: forget() deletes a sealed row that does not open, and never a r
   assert.equal(browser.errors, []);
 });
 
+/** Bytes of ArrayBuffer backing stores alive in the page after a full garbage collection (DevTools protocol). */
+async function backingBytes(p: Page): Promise<number> {
+  const cdp = await browser.context.newCDPSession(p);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const usage = (await cdp.send('Runtime.getHeapUsage')) as { backingStorageSize?: number };
+    if (typeof usage.backingStorageSize !== 'number') throw new Error('this Chromium does not report backingStorageSize');
+    return usage.backingStorageSize;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+test('IndexedDB: a 32 MiB value written behind the store is refused (LIMIT_EXCEEDED) on every load, a stale commit over it CONFLICT, nothing of it kept; a commit at its next generation replaces it', async () => {
+  const p = await page();
+  const name = `s9-huge-${Date.now()}`;
+  await p.evaluate((n) => (globalThis as unknown as Api).otrS9Idb.huge.put(n, 32), name);
+  const before = await backingBytes(p);
+  const got = await p.evaluate((n) => (globalThis as unknown as Api).otrS9Idb.huge.refuse(n, 8), name);
+  assert.equal(got, [...Array(8).fill('LIMIT_EXCEEDED'), 'CONFLICT']);
+  // Each load read the 32 MiB value once (IndexedDB has no way to read a value's size before the value) and
+  // kept nothing of it: after a collection the page holds what it held before, not 9 x 32 MiB.
+  const after = await backingBytes(p);
+  assert.ok(after - before < 1 << 20, `ArrayBuffer memory grew by ${after - before} bytes`);
+  assert.equal(await p.evaluate((n) => (globalThis as unknown as Api).otrS9Idb.huge.replace(n), name), ['ok', '2:3']);
+  assert.equal(browser.errors, []);
+});
+
 run();
