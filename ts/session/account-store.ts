@@ -210,7 +210,9 @@ class StoredAccountImpl implements StoredAccount {
       // hides its generation behind the seal: it is deleted at the store's own generation instead (session 9).
       // Anything else (I/O, a closed store, a rollback) is not the record's fault and is reported as it is.
       if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError)) throw e;
-      await this.records.forgetUnopenable(conversationKey(peer));
+      // Attached after all (it opened; what failed came after, e.g. dropping its sessions after a rollback):
+      // its generation is known, and the ordinary delete below carries it.
+      if (!this.account.hasConversation(peer)) await this.records.forgetUnopenable(conversationKey(peer));
     }
     await this.commit(this.account.forget(peer));
   }
