@@ -171,12 +171,12 @@ export function draftDataMessageSized(f: DataMessageHeaderFields, ciphertextLeng
 /**
  * A fresh message up to SLAB_MESSAGE_MAX bytes is its own region of a shared 8 KiB slab instead of an array of
  * its own. V8 gives every typed array over 64 bytes a separately allocated, GC-tracked backing store: ~0.25–0.4
- * µs for a 250-byte message here, against ~0.04 µs for a view of a slab (CPU time, interleaved), i.e. ~5% of a
+ * µs for a 250-byte message here, against ~0.04 µs for a view of a slab (CPU time, in a loop), i.e. ~5% of a
  * data.100 message. Safe to share because the buffer only ever holds public bytes (the header, keys, ciphertext,
  * authenticator and revealed MAC keys, as the `reuse` buffer below); unlike that one, a region is handed out
  * once and never written again, so a message stays valid for as long as its caller keeps it. The cost is
  * retention: a kept message keeps its slab (at most 8 KiB) alive, as Node's own Buffer pool does; larger
- * messages, where the allocation is a small share of the work (4 KiB measured no gain), get their own array.
+ * messages get their own array (a 64 KiB slab for 1–8 KiB measured no gain in data.4k: docs/performance.md).
  * A caller that transfers `message.buffer` to a worker must copy a view first (as ts/pool/worker.ts does).
  */
 const SLAB_BYTES = 8192;
