@@ -368,6 +368,15 @@ function messageCase(impl: Impl, sealed: boolean, variant: '' | '.hybrid' | '.sy
   };
 }
 
+/** A better-sqlite3 connection of the floor cases on a file in the temp folder, WAL, at the given sync level. */
+async function walDatabase(name: string, synchronous: 'FULL' | 'NORMAL') {
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(tempFile(name));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  return db;
+}
+
 /**
  * One SQLite commit alone, synchronous=NORMAL (docs/stores.md, "SQLite commit cost: session 9"): a 2,345-byte
  * row (a sealed conversation record's size) updated at its next generation, round-robin over 2,000 rows (the
@@ -401,10 +410,7 @@ function commitCase(how: 'store' | 'raw'): BenchCase {
         done = () => store.close();
         return;
       }
-      const Database = (await import('better-sqlite3')).default;
-      const db = new Database(tempFile('commit-raw.sqlite'));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      const db = await walDatabase('commit-raw.sqlite', 'NORMAL');
       db.exec('CREATE TABLE r (account TEXT NOT NULL, key TEXT NOT NULL, generation INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (account, key))');
       const insert = db.prepare('INSERT INTO r VALUES (?, ?, ?, ?)');
       db.transaction(() => rows().forEach((r) => insert.run('acct', r.key, 1, r.bytes)))();
@@ -448,10 +454,7 @@ function fsyncCase(what: 'sqlite' | 'bare'): BenchCase {
         done = () => closeSync(fd);
         return;
       }
-      const Database = (await import('better-sqlite3')).default;
-      const db = new Database(tempFile('fsync.sqlite'));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      const db = await walDatabase('fsync.sqlite', 'FULL');
       db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
       db.prepare('INSERT OR REPLACE INTO t (id, n) VALUES (1, 0)').run();
       const update = db.prepare('UPDATE t SET n = n + 1 WHERE id = 1');
