@@ -204,7 +204,7 @@ async function neverValid(makeStore: () => Promise<RecordStore>, account: Omit<A
     const after = await s.inner.load(s.bobRow.account, s.bobRow.key);
     check(after?.generation === before.generation && equal(after.bytes, before.bytes), `seal ${seal}: the valid row is intact`);
     check((await s.inner.deleteRefused!(s.bobRow.account, 'conv:nobody')) === false, `seal ${seal}: deleteRefused of no row`);
-    check((await settledAs(s.inner.deleteRefused!('', 'x'))) === 'BAD_ARGUMENT', `seal ${seal}: an empty account id is refused`);
+    check((await settledAs(s.inner.deleteRefused!('', 'x'))) === 'INVALID_ARGUMENT', `seal ${seal}: an empty account id is refused`);
   }
 }
 
