@@ -72,7 +72,10 @@ export interface AccountRecords {
    * Deletes `key` when its row does not open (sealed with another key, edited, moved): by compare-and-set on
    * the store's own generation, the only one readable. Resolves once deleted (or when there is no record);
    * OtrStoreConflictError when the row opens after all or another writer changed it meanwhile — nothing is
-   * deleted then (the caller reloads: a row that opens is forgotten the ordinary way).
+   * deleted then (the caller reloads: a row that opens is forgotten the ordinary way). A row the store itself
+   * refuses to load (oversized, a generation that is none: its generation is not readable at all) is deleted
+   * by the store's own condition instead (RecordStore.deleteRefused): CONFLICT if it loads by then; a store
+   * without that method: OtrStateError naming the row.
    */
   forgetUnopenable(key: string): Promise<void>;
   /** Wipes the sealing keys. The store itself stays open (it is shared by many accounts). */
