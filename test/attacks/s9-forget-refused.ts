@@ -15,6 +15,7 @@ import { openStoredAccount } from '../../ts/session/account-store.js';
 import { sealedStore } from '../../ts/store/sealing.js';
 import { OtrLimitError } from '../../ts/errors.js';
 import { settledAs } from '../helpers/settled.js';
+import { check, closingAll, equal, rowOf } from './s9-forget-unreadable.js';
 import type { AccountOptions } from '../../ts/session/account.js';
 import type { RecordChange, RecordStore } from '../../ts/store/types.js';
 
@@ -48,38 +49,8 @@ const KEY = `conv:${BOB}`;
 let accounts = 0;
 const opened: RecordStore[] = [];
 
-async function closing(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } finally {
-    await Promise.all(opened.splice(0).map((s) => s.close().catch(() => {})));
-  }
-}
-
-function check(ok: unknown, message: string): asserts ok {
-  if (!ok) throw new Error(message);
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** The (account, key) a sealed store gives (accountId, key): captured from a commit never made. */
-async function rowOf(accountId: string, key: string): Promise<{ account: string; key: string }> {
-  let seen: { account: string; key: string } | undefined;
-  const capture: RecordStore = {
-    load: async () => undefined,
-    keys: async () => [],
-    commit: async (a, c) => {
-      seen = { account: a, key: c[0]!.key };
-      throw new Error('captured');
-    },
-    close: async () => {},
-  };
-  await sealedStore(capture, SEAL_KEY)
-    .commit(accountId, [{ key, generation: 1, bytes: new Uint8Array(1) }])
-    .catch(() => {});
-  return seen!;
+function closing(run: () => Promise<void>): Promise<void> {
+  return closingAll(opened, run);
 }
 
 interface Setup {
@@ -103,7 +74,7 @@ async function setUp(makeStore: () => Promise<RecordStore>, account: Omit<Accoun
     id,
     inner,
     sealed: seal ? sealedStore(inner, SEAL_KEY) : undefined,
-    bobRow: seal ? await rowOf(id, KEY) : { account: id, key: KEY },
+    bobRow: seal ? await rowOf(id, KEY, SEAL_KEY) : { account: id, key: KEY },
   };
 }
 
