@@ -24,7 +24,8 @@ let accounts = 0;
 /** Stores a case opened: closed when it ends, passed or failed (an open SQLite worker would keep the suite alive). */
 const opened: RecordStore[] = [];
 
-async function closing(run: () => Promise<void>): Promise<void> {
+/** Runs a case, then closes every store in `opened` (shared with s9-forget-refused). */
+export async function closingAll(opened: RecordStore[], run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } finally {
@@ -32,16 +33,20 @@ async function closing(run: () => Promise<void>): Promise<void> {
   }
 }
 
-function check(ok: unknown, message: string): asserts ok {
+function closing(run: () => Promise<void>): Promise<void> {
+  return closingAll(opened, run);
+}
+
+export function check(ok: unknown, message: string): asserts ok {
   if (!ok) throw new Error(message);
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
+export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** The row name and account name a sealed store gives (accountId, key): captured from a commit never made. */
-async function rowOf(accountId: string, key: string): Promise<{ account: string; key: string }> {
+export async function rowOf(accountId: string, key: string, sealKey = SEAL_KEY): Promise<{ account: string; key: string }> {
   let seen: { account: string; key: string } | undefined;
   const capture: RecordStore = {
     load: async () => undefined,
@@ -52,7 +57,7 @@ async function rowOf(accountId: string, key: string): Promise<{ account: string;
     },
     close: async () => {},
   };
-  await sealedStore(capture, SEAL_KEY)
+  await sealedStore(capture, sealKey)
     .commit(accountId, [{ key, generation: 1, bytes: new Uint8Array(1) }])
     .catch(() => {});
   return seen!;

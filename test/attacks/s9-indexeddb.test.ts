@@ -40,6 +40,14 @@ test('IndexedDB: forget() deletes a sealed row that does not open, and never a r
   assert.equal(browser.errors, []);
 });
 
+test('IndexedDB: forget() deletes a row the store refuses (oversized, generations that are none, bytes not bytes, not a record), never a valid row', async () => {
+  const p = await page();
+  const got = await p.evaluate(() => (globalThis as unknown as Api).otrS9Idb.forgetRefused());
+  assert.is(Object.keys(got).length, 5);
+  for (const [name, result] of Object.entries(got)) assert.is(result, 'held', name);
+  assert.equal(browser.errors, []);
+});
+
 /** Bytes of ArrayBuffer backing stores alive in the page after a full garbage collection (DevTools protocol). */
 async function backingBytes(p: Page): Promise<number> {
   const cdp = await browser.context.newCDPSession(p);

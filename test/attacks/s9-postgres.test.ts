@@ -13,6 +13,7 @@ import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { setupSuite } from '../helpers/setup-suite.js';
 import { WASM } from '../helpers/backends.js';
 import { forgetUnreadableCases } from './s9-forget-unreadable.js';
+import { REFUSED_LIMIT, forgetRefusedCases, type Hostile, type Planter } from './s9-forget-refused.js';
 import { openAccountRecords } from '../../ts/store/account-records.js';
 import { Account, type Outcome } from '../../ts/index.js';
 import { seededRandom } from '../helpers/rng.js';
@@ -46,6 +47,51 @@ async function store(table: string): Promise<PostgresStore> {
 
 let tables = 0;
 for (const [name, run] of forgetUnreadableCases({ backend: WASM, dsaKey: null })) test(`PostgreSQL: ${name}`, () => run(() => store(`s9_forget_${tables++}`)));
+
+/** The table of the store a refused-row case opened last (the planter writes behind it). */
+let refusedTable = '';
+async function refusedStore(named: boolean): Promise<PostgresStore> {
+  refusedTable = `s9_refused_${tables++}`;
+  const s = await openPostgresStore({ connectionString: server.url, max: 2, table: refusedTable, namedStatements: named, limits: { maxRecordBytes: REFUSED_LIMIT } });
+  opened.push(s);
+  return s;
+}
+
+/**
+ * A hostile writer with SQL: an oversized row and generations the bigint column holds (0 and negative once it
+ * drops the CHECK), and — having turned the column to text — text garbage and a fraction. The text column is
+ * planted only under a store without named statements: a named statement prepared for the bigint column cannot
+ * be planned again for a text one (the store then fails STATE on every statement, not only on that row).
+ */
+function pgPlanter(kinds: readonly Hostile[]): Planter {
+  return {
+    kinds,
+    async plant(kind, account, key, generation) {
+      const t = refusedTable;
+      const set = async (sql: string, ...v: unknown[]) => {
+        const r = await admin.query(`UPDATE ${t} SET ${sql} WHERE account = $1 AND key = $2`, [account, key, ...v]);
+        if (r.rowCount !== 1) throw new Error(`planted ${r.rowCount} rows`);
+      };
+      if (kind === 'generation 0' || kind === 'negative generation') await admin.query(`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${t}_generation_check`);
+      if (kind === 'text generation' || kind === 'non-integer generation') {
+        await admin.query(`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${t}_generation_check`);
+        await admin.query(`ALTER TABLE ${t} ALTER COLUMN generation TYPE text`);
+      }
+      if (kind === 'oversized') await set(`generation = $3, bytes = decode(repeat('5a', $4), 'hex')`, generation, REFUSED_LIMIT + 1);
+      else if (kind === 'generation 0') await set('generation = 0');
+      else if (kind === 'negative generation') await set('generation = -3');
+      else if (kind === 'generation beyond 2^53') await set(`generation = ${2n ** 60n}`);
+      else if (kind === 'text generation') await set(`generation = 'garbage'`);
+      else if (kind === 'non-integer generation') await set(`generation = '2.5'`);
+      else throw new Error(`cannot plant ${kind} in PostgreSQL`);
+    },
+  };
+}
+
+for (const [name, run] of forgetRefusedCases({ backend: WASM, dsaKey: null }, pgPlanter(['oversized', 'generation 0', 'negative generation', 'generation beyond 2^53'])))
+  test(`PostgreSQL: ${name}`, () => run(() => refusedStore(true)));
+for (const [name, run] of forgetRefusedCases({ backend: WASM, dsaKey: null }, pgPlanter(['text generation', 'non-integer generation'])).slice(2, 3))
+  test(`PostgreSQL, unnamed statements, generation column turned to text: ${name}`, () => run(() => refusedStore(false)));
 
 test('PostgreSQL: a sealed row with a bit flipped by SQL at its own generation is BAD_MAC, and forget() deletes it', async () => {
   const s = await store('s9_flip');

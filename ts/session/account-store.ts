@@ -21,7 +21,7 @@ import { Account, type AccountOptions } from './account.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
-import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { equalBytes, utf8 } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
@@ -208,8 +208,10 @@ class StoredAccountImpl implements StoredAccount {
     } catch (e) {
       // A sealed row that does not open (another key, edited, moved: BAD_MAC, or not a sealed record at all)
       // hides its generation behind the seal: it is deleted at the store's own generation instead (session 9).
+      // A row the store itself refuses (oversized, a generation that is none: LIMIT_EXCEEDED, MALFORMED) is
+      // deleted by the store's own condition on it (forgetUnopenable falls back to deleteRefused).
       // Anything else (I/O, a closed store, a rollback) is not the record's fault and is reported as it is.
-      if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError)) throw e;
+      if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError || e instanceof OtrLimitError)) throw e;
       // Attached after all (it opened; what failed came after, e.g. dropping its sessions after a rollback):
       // its generation is known, and the ordinary delete below carries it.
       if (!this.account.hasConversation(peer)) await this.records.forgetUnopenable(conversationKey(peer));

@@ -19,6 +19,7 @@
  * on the same records have landed.
  */
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { OtrStateError } from '../errors.js';
 import { copyBytes } from '../bytes.js';
 import { wipeRows } from './validate.js';
 
@@ -93,6 +94,11 @@ export interface StoreView {
    * handing out its contents, for deleting a record that no longer opens (session 9: AccountRecords.forgetUnopenable).
    */
   stored(accountId: string, key: string): Promise<StoredGeneration | undefined>;
+  /**
+   * RecordStore.deleteRefused on the store's row of `key` (session 9: AccountRecords.forgetUnopenable, for a
+   * row the store refuses to load); OtrStateError naming that row when the store has no such method.
+   */
+  deleteRefused(accountId: string, key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,21 @@ export interface StoredGeneration {
   readonly generation: number;
   /** Whether the row opens with this view's key (always true unsealed: the store's bytes are the record). */
   readonly opens: boolean;
+}
+
+/**
+ * `store.deleteRefused(account, key)` — names as the store holds them — or, for a store without it (a host's
+ * own), OtrStateError that names the row and what the host can do: nothing in the library can delete a row
+ * whose generation the store will not hand out, without the store's own condition.
+ */
+export function deleteRefusedRow(store: RecordStore, account: string, key: string): Promise<boolean> {
+  if (typeof store.deleteRefused === 'function') return store.deleteRefused(account, key);
+  return Promise.reject(
+    new OtrStateError(
+      `the store refuses to load row ${JSON.stringify(key)} of account ${JSON.stringify(account)} and has no deleteRefused ` +
+        `(RecordStore, optional) to remove it: delete that row in the database, or give the store a deleteRefused`,
+    ),
+  );
 }
 
 /** The view of an unsealed store: rows are plaintext copies, handed over (or copied by the store and wiped). */
@@ -126,6 +147,7 @@ export function plainView(store: RecordStore): StoreView {
       record?.bytes.fill(0); // read for its generation only (plaintext)
       return record && { generation: record.generation, opens: true };
     },
+    deleteRefused: (accountId, key) => deleteRefusedRow(store, accountId, key),
     close: async () => {},
   };
 }

@@ -90,7 +90,7 @@ function storedTwice(key: string): OtrDecodeError {
   return new OtrDecodeError(`record ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key)} is stored more than once (the table lost its primary key)`);
 }
 
-type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count' | 'settle';
+type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count' | 'settle' | 'purge';
 /** A query: its text, and the name it is prepared under (absent: unnamed, parsed per call). */
 type Statement = { readonly name?: string; readonly text: string };
 
@@ -151,11 +151,19 @@ export class PostgresStore implements OwningStore {
       settle: `SELECT w.i, r.generation::text AS generation, r.bytes = w.bytes AS same
                FROM unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS w(key, bytes, i)
                LEFT JOIN ${t} AS r ON r.account = $1 AND r.key = w.key`,
+      // deleteRefused: the record only while `load` refuses it — the negation of what load accepts, on the
+      // column's text (a table whose generation column was turned to text matches too; the CASE keeps the cast
+      // from running on garbage). octet_length reads a TOASTed value's header, not the value. NULLs: refused.
+      // Under READ COMMITTED a row another transaction is writing is re-checked after it commits (EvalPlanQual):
+      // a row made valid meanwhile does not match.
+      purge: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND NOT COALESCE(
+                CASE WHEN generation::text ~ '^[1-9][0-9]{0,15}$' THEN generation::text::numeric <= ${Number.MAX_SAFE_INTEGER} ELSE false END
+                AND pg_typeof(bytes) = 'bytea'::regtype AND octet_length(bytes) <= $3, false)`,
     };
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
     // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +
     // at most 51 characters stays within PostgreSQL's 63-byte names.
-    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's' };
+    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's', purge: 'p' };
     this.sql = Object.fromEntries(
       (Object.keys(text) as StatementName[]).map((k) => [k, named ? { name: `otr4:${letter[k]}:${t}`, text: text[k] } : { text: text[k] }]),
     ) as Record<StatementName, Statement>;
@@ -253,6 +261,17 @@ export class PostgresStore implements OwningStore {
     if (!row) return undefined;
     if (r.rows.length > 1) throw storedTwice(key);
     return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
+  }
+
+  /**
+   * RecordStore.deleteRefused: one autocommitted statement (see `purge` above). A connection lost before its
+   * reply leaves it unknown whether the row was deleted: STATE, and forget() can simply be called again.
+   */
+  async deleteRefused(accountId: string, key: string): Promise<boolean> {
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
+    const r = await pgCall(this.run(this.pool, 'purge', [accountId, key, this.limits.maxRecordBytes]));
+    return (r.rowCount ?? 0) > 0;
   }
 
   async keys(accountId: string): Promise<string[]> {

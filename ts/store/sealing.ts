@@ -44,7 +44,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { handOver, rowLender, type Prepared, type StoreView, type StoredGeneration } from './owned.js';
+import { deleteRefusedRow, handOver, rowLender, type Prepared, type StoreView, type StoredGeneration } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -334,7 +334,7 @@ export function checkedSealAead(candidate?: SealAead): SealAead {
 export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
   const limits: StoreLimits = resolveLimits(options.limits);
   const view = sealedViewWith(aead, inner, hostKey, options);
-  return {
+  const store: RecordStore = {
     load: (accountId, key) => view.load(accountId, key),
     keys: (accountId) => view.keys(accountId),
     async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
@@ -343,6 +343,8 @@ export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uin
     },
     close: () => view.close(),
   };
+  if (typeof inner.deleteRefused === 'function') store.deleteRefused = (accountId, key) => view.deleteRefused(accountId, key);
+  return store;
 }
 
 /**
@@ -390,6 +392,15 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
         opens = false;
       }
       return { generation: row.generation, opens };
+    },
+
+    deleteRefused(accountId: string, key: string): Promise<boolean> {
+      try {
+        checkLoad(accountId, key, limits);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return deleteRefusedRow(inner, sealer.accountName(accountId), sealer.record(accountId, key).name);
     },
 
     async keys(accountId: string): Promise<string[]> {

@@ -8,6 +8,7 @@
 import { openIndexedDbStore } from '../../../ts/store/indexeddb.js';
 import { init } from '../../../ts/index.js';
 import { forgetUnreadableCases } from '../../attacks/s9-forget-unreadable.js';
+import { REFUSED_LIMIT, forgetRefusedCases, type Planter } from '../../attacks/s9-forget-refused.js';
 import { settledAs } from '../../helpers/settled.js';
 import { rawPut } from './idb-raw.js';
 
@@ -42,7 +43,44 @@ const huge = {
   },
 };
 
+/** The database of the store a refused-row case opened last (the planter writes behind it). */
+let refusedDb = '';
+
+/** Another script of the origin puts a value the store refuses where it keeps a record. */
+const idbPlanter: Planter = {
+  kinds: ['oversized', 'generation 0', 'negative generation', 'non-integer generation', 'generation beyond 2^53', 'text generation', 'bytes not bytes', 'not a record'],
+  async plant(kind, account, key, generation) {
+    const small = new Uint8Array([1, 2, 3]);
+    const record = (g: unknown, bytes: unknown = small) => ({ account, key, generation: g, bytes });
+    const value =
+      kind === 'oversized' ? record(generation, new Uint8Array(REFUSED_LIMIT + 1).fill(0x5a))
+      : kind === 'generation 0' ? record(0)
+      : kind === 'negative generation' ? record(-3)
+      : kind === 'non-integer generation' ? record(2.5)
+      : kind === 'generation beyond 2^53' ? record(2 ** 60)
+      : kind === 'text generation' ? record(String(generation))
+      : kind === 'bytes not bytes' ? record(generation, 'not bytes')
+      : 42;
+    await rawPut(refusedDb, [account, key], value);
+  },
+};
+
 const api = {
+  /** forget() of a row the store refuses on load (test/attacks/s9-forget-refused.ts). */
+  async forgetRefused(): Promise<Record<string, string>> {
+    await init({ backend: 'wasm' });
+    const out: Record<string, string> = {};
+    for (const [name, run] of forgetRefusedCases({ dsaKey: null }, idbPlanter)) {
+      try {
+        await run(() => openIndexedDbStore({ name: (refusedDb = `s9-refused-${dbs++}`), limits: { maxRecordBytes: REFUSED_LIMIT } }));
+        out[name] = 'held';
+      } catch (e) {
+        out[name] = `${(e as Error)?.name}: ${(e as Error)?.message}`;
+      }
+    }
+    return out;
+  },
+
   /** forget() of a sealed row that does not open, and racing writers (test/attacks/s9-forget-unreadable.ts). */
   async forgetUnreadable(): Promise<Record<string, string>> {
     await init({ backend: 'wasm' });
