@@ -155,10 +155,17 @@ export class PostgresStore implements OwningStore {
       // column's text (a table whose generation column was turned to text matches too; the CASE keeps the cast
       // from running on garbage). octet_length reads a TOASTed value's header, not the value. NULLs: refused.
       // Under READ COMMITTED a row another transaction is writing is re-checked after it commits (EvalPlanQual):
-      // a row made valid meanwhile does not match.
+      // a row made valid meanwhile does not match. The bytes column's type counts as bytea when it is a domain
+      // over bytea (at any depth): the server describes such a column by its base type, so pg reads its values as
+      // bytes and load accepts them (found by test/attacks/s9-review-postgres.test.ts: pg_typeof alone names
+      // the domain, and every row was deleted).
       purge: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND NOT COALESCE(
                 CASE WHEN generation::text ~ '^[1-9][0-9]{0,15}$' THEN generation::text::numeric <= ${Number.MAX_SAFE_INTEGER} ELSE false END
-                AND pg_typeof(bytes) = 'bytea'::regtype AND octet_length(bytes) <= $3, false)`,
+                AND 'bytea'::regtype IN (WITH RECURSIVE base(t) AS (
+                      SELECT pg_typeof(bytes)::oid
+                      UNION SELECT p.typbasetype FROM pg_type AS p JOIN base ON p.oid = base.t WHERE p.typtype = 'd')
+                    SELECT t FROM base)
+                AND octet_length(bytes) <= $3, false)`,
     };
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
     // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +

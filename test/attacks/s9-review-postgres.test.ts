@@ -1,0 +1,79 @@
+/**
+ * Session 9 review, PostgreSQL: RecordStore.deleteRefused must delete a row only while `load` refuses it. The
+ * hostile party is a database writer with SQL (schema changes included, as in s9-postgres), on a private
+ * server (test/helpers/postgres.ts).
+ */
+import * as assert from 'uvu/assert';
+import pg from 'pg';
+import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { setupSuite } from '../helpers/setup-suite.js';
+
+let server: PostgresServer;
+let admin: pg.Client;
+const opened: PostgresStore[] = [];
+
+const { test, run } = setupSuite(
+  's9-review-postgres',
+  async () => {
+    server = await startPostgres();
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+  },
+  async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await admin?.end();
+    await server?.stop();
+  },
+);
+
+async function store(table: string): Promise<PostgresStore> {
+  // Unnamed statements: the column types change under the store (a named plan would refuse its new result type).
+  const s = await openPostgresStore({ connectionString: server.url, max: 2, table, namedStatements: false, limits: { maxRecordBytes: 64 } });
+  opened.push(s);
+  return s;
+}
+
+const bytes = Uint8Array.of(1, 2, 3);
+
+for (const [what, sql] of [
+  ['a domain over bytea', (t: string) => [`CREATE DOMAIN ${t}_blob AS bytea`, `ALTER TABLE ${t} ALTER COLUMN bytes TYPE ${t}_blob`]],
+  ['a domain over a domain over bytea', (t: string) => [`CREATE DOMAIN ${t}_b1 AS bytea`, `CREATE DOMAIN ${t}_b2 AS ${t}_b1`, `ALTER TABLE ${t} ALTER COLUMN bytes TYPE ${t}_b2`]],
+] as const) {
+  test(`deleteRefused leaves a valid row alone when the bytes column is ${what} (load reads it as bytes)`, async () => {
+    const t = `s9r_${what.length}_${what.split(' ').length}`;
+    const s = await store(t);
+    await s.commit('a', [{ key: 'k', generation: 1, bytes }]);
+    for (const q of sql(t)) await admin.query(q);
+    const loaded = await s.load('a', 'k');
+    assert.equal(loaded && [...loaded.bytes], [1, 2, 3], 'load accepts the row');
+    assert.is(await s.deleteRefused('a', 'k'), false, 'a row load accepts is not deleted');
+    assert.is((await admin.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n, 1);
+    // A refused one in that column still is.
+    await admin.query(`UPDATE ${t} SET bytes = decode(repeat('5a', 65), 'hex')`);
+    assert.is(await s.deleteRefused('a', 'k'), true, 'an oversized row is deleted');
+    assert.is(await s.load('a', 'k'), undefined);
+  });
+}
+
+test('deleteRefused and load agree on every text form of a generation (a column turned to text)', async () => {
+  const t = 's9r_text';
+  const s = await store(t);
+  await admin.query(`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${t}_generation_check`);
+  await admin.query(`ALTER TABLE ${t} ALTER COLUMN generation TYPE text`);
+  const forms = [' 5', '5 ', '+5', '05', '5.0', '5e0', '0', '-1', '9007199254740991', '9007199254740992', '99999999999999999999', '5\n', '\u0665', '５', ''];
+  for (const g of forms) {
+    await admin.query(`DELETE FROM ${t}`);
+    await admin.query(`INSERT INTO ${t} (account, key, generation, bytes) VALUES ('a', 'k', $1, '\\x01')`, [g]);
+    let loads = true;
+    try {
+      await s.load('a', 'k');
+    } catch {
+      loads = false;
+    }
+    const deleted = await s.deleteRefused('a', 'k');
+    assert.is(deleted, !loads, `generation ${JSON.stringify(g)}: load ${loads ? 'accepts' : 'refuses'} it, deleteRefused ${deleted ? 'deleted' : 'kept'} it`);
+  }
+});
+
+run();
