@@ -8,6 +8,9 @@ import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { setupSuite } from '../helpers/setup-suite.js';
+import { boundStatement, startPgProxy, type PgMessage, type PgProxy } from '../helpers/pg-proxy.js';
+import { openAccountRecords } from '../../ts/store/account-records.js';
+import { OtrStoreOutcomeUnknownError } from '../../ts/errors.js';
 
 let server: PostgresServer;
 let admin: pg.Client;
@@ -22,6 +25,7 @@ const { test, run } = setupSuite(
   },
   async () => {
     await Promise.all(opened.map((s) => s.close()));
+    await Promise.all(proxies.map((p) => p.close()));
     await admin?.end();
     await server?.stop();
   },
@@ -73,6 +77,62 @@ test('deleteRefused and load agree on every text form of a generation (a column 
     }
     const deleted = await s.deleteRefused('a', 'k');
     assert.is(deleted, !loads, `generation ${JSON.stringify(g)}: load ${loads ? 'accepts' : 'refuses'} it, deleteRefused ${deleted ? 'deleted' : 'kept'} it`);
+  }
+});
+
+
+// ---- settleLost through a pooler: the client is told a process id that is not its server process ----
+
+const proxies: PgProxy[] = [];
+const isLoneUpdate = (m: PgMessage) => boundStatement(m)?.startsWith('otr4:u:') === true;
+
+async function pooled(table: string, fakeBackendPid: number): Promise<{ proxy: PgProxy; store: PostgresStore }> {
+  const proxy = await startPgProxy(server.url);
+  proxies.push(proxy);
+  proxy.fakeBackendPid = fakeBackendPid;
+  const s = await openPostgresStore({ connectionString: proxy.url, max: 2, table });
+  opened.push(s);
+  return { proxy, store: s };
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('a pooler commits after its client vanished: settling never says "nothing was written" of a commit that lands', async () => {
+  // A process id no server process has (above Linux's pid_max): a pooler's own cancel key.
+  const { proxy, store: s } = await pooled('s9r_pooler', 2_000_000_001);
+  const r = await openAccountRecords(s, 'a@x');
+  await r.commit([r.change('conv:p', Uint8Array.of(1))]);
+  proxy.arm(isLoneUpdate, 'detach');
+  const e = await rejection(r.commit([r.change('conv:p', Uint8Array.of(2))]));
+  await new Promise((resolve) => setTimeout(resolve, 2 * proxy.detachDelayMs));
+  const g = (await admin.query(`SELECT generation::int AS g FROM s9r_pooler WHERE key = 'conv:p'`)).rows[0].g as number;
+  assert.is(g, 2, 'the server committed it (the pooler carried the statement on)');
+  assert.ok(e instanceof OtrStoreOutcomeUnknownError, `the store cannot know the outcome: ${e.message}`);
+  assert.not.match(e.message, /nothing was written/);
+});
+
+test('a lost commit never ends a server process that is not the one that ran it', async () => {
+  const victim = new pg.Client({ connectionString: server.url });
+  victim.on('error', () => {}); // ended by the store under test: reported by the check below, not as a crash
+  await victim.connect();
+  try {
+    const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const { proxy, store: s } = await pooled('s9r_victim', pid);
+    const r = await openAccountRecords(s, 'a@x');
+    await r.commit([r.change('conv:p', Uint8Array.of(1))]);
+    proxy.arm(isLoneUpdate, 'reply');
+    const e = await rejection(r.commit([r.change('conv:p', Uint8Array.of(2))])).catch(() => undefined);
+    assert.ok(e === undefined || e instanceof OtrStoreOutcomeUnknownError, `written or unknown, never a wrong verdict: ${e?.message}`);
+    assert.equal((await victim.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the other session was not ended');
+  } finally {
+    await victim.end().catch(() => {});
   }
 });
 

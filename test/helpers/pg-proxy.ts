@@ -6,7 +6,13 @@
  *   - 'reply': the matching message is forwarded, and the server's first bytes after it (its reply: the
  *     server answers only once it has executed, and for a COMMIT or an autocommitted statement after the
  *     commit) are dropped, and both sockets close. The client sees the connection die; the server committed.
+ *   - 'detach': as a pooler does when its client vanishes (session 9 review): the client's connection closes at
+ *     once, but the matching message still reaches the server a little later (`detachDelayMs`) on the server
+ *     connection, which is closed only after the server answered it. The server commits after the client saw
+ *     its connection die.
  * `refuse` makes the proxy close every new connection at once (the database unreachable afterwards).
+ * `fakeBackendPid` replaces the server process id in BackendKeyData with another, as a pooler's own cancel key
+ * does (the client then knows no process of the server).
  *
  * The client's stream is parsed into messages (the startup message has no type byte; every later one is a type
  * byte and a 32-bit length that counts itself), so the match is on whole messages, not on bytes in a chunk.
@@ -24,11 +30,15 @@ export interface PgProxy {
    * Loses the next client message for which `match` holds, as `lose` says (see `lost`). With `thenRefuse`, the
    * loss also closes every other connection and sets `refuse`: nothing can be asked of the server afterwards.
    */
-  arm(match: (m: PgMessage) => boolean, lose: 'request' | 'reply', thenRefuse?: boolean): void;
+  arm(match: (m: PgMessage) => boolean, lose: 'request' | 'reply' | 'detach', thenRefuse?: boolean): void;
   /** How many messages were lost so far (a test checks its arm fired). */
   readonly lost: number;
   /** Whether new connections are closed at once. */
   refuse: boolean;
+  /** When set: the process id every later connection is told in BackendKeyData. */
+  fakeBackendPid: number | undefined;
+  /** How long a 'detach' holds its message before the server gets it. */
+  detachDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -47,10 +57,10 @@ export function boundStatement(m: PgMessage): string | undefined {
 export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
   const target = new URL(serverUrl);
   const sockets = new Set<Socket>();
-  let armed: { match: (m: PgMessage) => boolean; lose: 'request' | 'reply'; thenRefuse: boolean } | undefined;
+  let armed: { match: (m: PgMessage) => boolean; lose: 'request' | 'reply' | 'detach'; thenRefuse: boolean } | undefined;
   let refuseOnCut = false;
   let lost = 0;
-  const proxy = { refuse: false };
+  const proxy = { refuse: false, fakeBackendPid: undefined as number | undefined, detachDelayMs: 300 };
 
   const server: Server = createServer((client) => {
     sockets.add(client);
@@ -67,10 +77,16 @@ export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
       client.destroy();
     });
     upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
+    let detached = false;
+    client.on('close', () => {
+      if (!detached) upstream.destroy();
+    });
     let pending = Buffer.alloc(0);
     let started = false;
     let cutReply = false;
+    // The server's messages up to its first ReadyForQuery, parsed whole (BackendKeyData may be rewritten).
+    const fakePid = proxy.fakeBackendPid;
+    let greeting: Buffer | undefined = fakePid === undefined ? undefined : Buffer.alloc(0);
     const cut = () => {
       lost++;
       client.destroy();
@@ -81,8 +97,22 @@ export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
       }
     };
     upstream.on('data', (d: Buffer) => {
-      if (cutReply) cut();
-      else client.write(d);
+      if (detached) return void upstream.destroy(); // the server answered: the pooler drops its connection
+      if (cutReply) return cut();
+      if (greeting === undefined) return void client.write(d);
+      greeting = Buffer.concat([greeting, d]);
+      for (let at = 0; at + 5 <= greeting.length; ) {
+        const end = at + 1 + greeting.readUInt32BE(at + 1);
+        if (end > greeting.length) return;
+        const type = String.fromCharCode(greeting[at]!);
+        if (type === 'K') greeting.writeInt32BE(fakePid!, at + 5);
+        if (type === 'Z') {
+          client.write(greeting);
+          greeting = undefined;
+          return;
+        }
+        at = end;
+      }
     });
     client.on('data', (d: Buffer) => {
       pending = Buffer.concat([pending, d]);
@@ -102,6 +132,15 @@ export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
           refuseOnCut = armed.thenRefuse;
           armed = undefined;
           if (lose === 'request') return cut();
+          if (lose === 'detach') {
+            lost++;
+            detached = true;
+            client.destroy();
+            // With what the client had sent after it (an extended query's Execute and Sync).
+            const carried = Buffer.concat([raw, pending]);
+            setTimeout(() => upstream.write(carried), proxy.detachDelayMs);
+            return;
+          }
           cutReply = true;
         }
         upstream.write(raw);
@@ -116,7 +155,7 @@ export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
   url.port = String(port);
   return {
     url: url.toString(),
-    arm(match: (m: PgMessage) => boolean, lose: 'request' | 'reply', thenRefuse = false) {
+    arm(match: (m: PgMessage) => boolean, lose: 'request' | 'reply' | 'detach', thenRefuse = false) {
       armed = { match, lose, thenRefuse };
     },
     get lost() {
@@ -127,6 +166,18 @@ export async function startPgProxy(serverUrl: string): Promise<PgProxy> {
     },
     set refuse(v: boolean) {
       proxy.refuse = v;
+    },
+    get fakeBackendPid() {
+      return proxy.fakeBackendPid;
+    },
+    set fakeBackendPid(v: number | undefined) {
+      proxy.fakeBackendPid = v;
+    },
+    get detachDelayMs() {
+      return proxy.detachDelayMs;
+    },
+    set detachDelayMs(v: number) {
+      proxy.detachDelayMs = v;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -20,8 +20,8 @@ import type { Pool, PoolClient } from 'pg';
 /** The connection was lost while a statement that commits was in flight: the outcome is not known yet. */
 export class CommitReplyLost extends Error {
   constructor(
-    /** The server process (pg_stat_activity.pid) that ran the statement, when the connection said it. */
-    readonly backendPid: number | undefined,
+    /** The server process that ran the statement, when known (checkBackend). */
+    readonly backend: ServerProcess | undefined,
     readonly lost: unknown,
   ) {
     super(`the connection was lost while the server was committing: ${(lost as Error)?.message ?? String(lost)}`);
@@ -42,10 +42,37 @@ export function outcomeUnknown(e: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
 }
 
-/** The server process behind a client (pg's BackendKeyData), if it was given. */
-export function backendPid(c: PoolClient): number | undefined {
-  const pid = (c as { processID?: unknown }).processID;
-  return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+/** A server process: its pid, and when it started (microseconds since 1970, as text), which a reused pid does not share. */
+export interface ServerProcess {
+  readonly pid: number;
+  readonly started: string;
+}
+
+/** The server process behind each client that carries commits, checked once per connection (checkBackend). */
+const serverProcesses = new WeakMap<PoolClient, ServerProcess | undefined>();
+
+/**
+ * Learns, once per connection and before it carries a commit, which server process it talks to: the one whose
+ * pid BackendKeyData gave, if the server itself says so (pg_backend_pid). A pooler gives its own cancel key,
+ * whose "process id" names no server process — or another client's, which settling a lost commit would then
+ * end (found by test/attacks/s9-review-postgres.test.ts) — and carries a statement on after its client vanished:
+ * no process is known then, and a lost commit's outcome stays unknown. The start time tells a pid reused by a
+ * later process from this one.
+ */
+export async function checkBackend(c: PoolClient): Promise<void> {
+  if (serverProcesses.has(c)) return;
+  const r = await c.query(
+    `SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+  );
+  const given = (c as { processID?: unknown }).processID;
+  const row = r.rows[0] as { pid?: unknown; started?: unknown } | undefined;
+  const known = typeof given === 'number' && Number.isSafeInteger(given) && given > 0 && row?.pid === given && typeof row.started === 'string';
+  serverProcesses.set(c, known ? { pid: given, started: row.started as string } : undefined);
+}
+
+/** The server process behind a client, if checkBackend established it. */
+export function backendOf(c: PoolClient): ServerProcess | undefined {
+  return serverProcesses.get(c);
 }
 
 /** Runs `fn` on a pooled connection, kept safe from its 'error' event, released (destroyed if it broke). */
@@ -74,12 +101,13 @@ export function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>, 
   return onConnection(
     pool,
     async (c) => {
+      if (options.lostCommit) await checkBackend(c);
       await c.query('BEGIN');
       const out = await fn(c);
       try {
         await c.query('COMMIT');
       } catch (e) {
-        if (options.lostCommit && outcomeUnknown(e)) throw new CommitReplyLost(backendPid(c), e);
+        if (options.lostCommit && outcomeUnknown(e)) throw new CommitReplyLost(backendOf(c), e);
         throw e;
       }
       return out;

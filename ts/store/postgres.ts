@@ -36,7 +36,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreOutcomeUnknownError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { CommitReplyLost, backendPid, inTransaction, onConnection, outcomeUnknown } from './pg-transaction.js';
+import { CommitReplyLost, backendOf, checkBackend, inTransaction, onConnection, outcomeUnknown, type ServerProcess } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, wipeRows, type StoreLimits } from './validate.js';
@@ -315,7 +315,10 @@ export class PostgresStore implements OwningStore {
       // One update or delete: a single statement is its own transaction.
       if (changes.length === 1 && changes[0]!.generation > 1) {
         // On a connection of its own (not pool.query): a lost reply is settled with its server process's id.
-        await onConnection(this.pool, (c) => this.apply(c, accountId, changes[0]!, true));
+        await onConnection(this.pool, async (c) => {
+          await checkBackend(c);
+          await this.apply(c, accountId, changes[0]!, true);
+        });
         return;
       }
       const ordered = [...changes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -350,7 +353,7 @@ export class PostgresStore implements OwningStore {
       else if (c.generation === 1) r = await this.run(q, 'insert', [accountId, c.key, asBuffer(c.bytes)]);
       else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
     } catch (e) {
-      if (commits && outcomeUnknown(e)) throw new CommitReplyLost(backendPid(q), e);
+      if (commits && outcomeUnknown(e)) throw new CommitReplyLost(backendOf(q), e);
       throw e;
     }
     if (r.rowCount === 1) return;
@@ -383,7 +386,7 @@ export class PostgresStore implements OwningStore {
     const what = `the connection was lost while the server was committing (${(lost.lost as Error)?.message ?? String(lost.lost)})`;
     let verdict: 'written' | 'not written' | 'mixed';
     try {
-      await this.awaitGone(lost.backendPid);
+      await this.awaitGone(lost.backend);
       const keys = changes.map((c) => c.key);
       const bytes = changes.map((c) => (c.bytes === null ? null : asBuffer(c.bytes)));
       const rows = (await this.run(this.pool, 'settle', [accountId, keys, bytes])).rows as { i: string; generation: string | null; same: boolean | null }[];
@@ -414,17 +417,22 @@ export class PostgresStore implements OwningStore {
     );
   }
 
-  /** Ends server process `pid` (if it still runs) and waits until it is gone, at most LOST_COMMIT_WAIT_MS. */
-  private async awaitGone(pid: number | undefined): Promise<void> {
-    if (pid === undefined) throw new Error('the server process is not known');
+  /**
+   * Ends server process `p` (if it still runs) and waits until it is gone, at most LOST_COMMIT_WAIT_MS. Only the
+   * process that started when `p` did: a pid reused by a later process (another client's) is left alone.
+   */
+  private async awaitGone(p: ServerProcess | undefined): Promise<void> {
+    if (p === undefined) throw new Error('the server process is not known (a pooler between?)');
+    const same = `pid = $1 AND (extract(epoch FROM backend_start) * 1000000)::bigint::text = $2`;
+    const { pid } = p;
     try {
-      await this.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await this.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${same}`, [pid, p.started]);
     } catch (e) {
       // Not allowed to end it (another role's process): it still ends once it notices its client is gone.
       if ((e as { code?: unknown })?.code !== '42501') throw e;
     }
     for (const start = Date.now(); ; ) {
-      const r = await this.pool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid]);
+      const r = await this.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${same}`, [pid, p.started]);
       if (r.rows[0]?.n === 0) return;
       if (Date.now() - start > LOST_COMMIT_WAIT_MS) throw new Error(`server process ${pid} still running after ${LOST_COMMIT_WAIT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
