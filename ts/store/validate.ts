@@ -61,6 +61,9 @@ export function checkHandedOver(closed: boolean, accountId: string, changes: rea
   }
 }
 
+/** The generation of a delete of a record at Number.MAX_SAFE_INTEGER: the only change past it a commit takes. */
+const LAST_DELETE = Number.MAX_SAFE_INTEGER + 1;
+
 /** Validates a commit before any store touches its database. */
 export function checkCommit(accountId: unknown, changes: unknown, limits: StoreLimits): readonly RecordChange[] {
   checkName(accountId, 'accountId', limits);
@@ -78,7 +81,10 @@ export function checkCommit(accountId: unknown, changes: unknown, limits: StoreL
       if (seen.has(key)) throw new OtrArgumentError(`record ${JSON.stringify(key)} appears twice in one commit`);
       seen.add(key);
     }
-    if (!isGeneration(generation)) throw new OtrArgumentError(`generation of ${JSON.stringify(key)} must be a positive safe integer`);
+    // A delete names the generation after the one it expects, so the record at the last safe generation (a row
+    // a database writer set there: forget() must still remove it) is deleted at 2^53, exact in a double.
+    if (!isGeneration(generation) && !(bytes === null && generation === LAST_DELETE))
+      throw new OtrArgumentError(`generation of ${JSON.stringify(key)} must be a positive safe integer`);
     if (bytes === null && generation === 1)
       throw new OtrArgumentError(`deleting ${JSON.stringify(key)} at generation 1 deletes nothing (a delete expects the record to exist)`);
     if (bytes !== null) {
