@@ -137,6 +137,46 @@ for (const sealed of [false, true]) {
   });
 }
 
+// A store that applies a commit before it returns (the memory store: ts/store/owned.ts APPLIED) takes the helper's
+// fast path (no promise chain, no ordering entry): every check must hold on it as on a store that answers later.
+for (const sealed of [false, true]) {
+  const opts = sealed ? { sealKey: SEAL } : {};
+  const tag = sealed ? '[sealed] ' : '';
+
+  t(`${tag}memory store (applied at the call): generations move at once, stale changes and other writers are refused and told`, async () => {
+    const store = new MemoryStore();
+    const events: StoreEvent[] = [];
+    const r = await openAccountRecords(store, A, { ...opts, onEvent: (e) => events.push(e) });
+    const first = r.change('conv:bob', bytes(1));
+    const sameBase = r.change('conv:bob', bytes(2));
+    const p1 = r.commit([first]);
+    assert.is(r.generation('conv:bob'), 1, 'landed before commit() returned');
+    await rejectsAsync(r.commit([sameBase]), 'CONFLICT'); // stale: refused before the store
+    assert.equal(events, [{ type: 'conflict', key: 'conv:bob', generation: 1 }]);
+    await p1;
+    // Another writer (a second helper on the same store) that did not see generation 1: the store refuses it,
+    // and the helper classifies the refusal (a conflict, not a rollback) with its event.
+    const otherEvents: StoreEvent[] = [];
+    const other = await openAccountRecords(store, A, { ...opts, onEvent: (e) => otherEvents.push(e) });
+    await rejectsAsync(other.commit([other.change('conv:bob', bytes(9))]), 'CONFLICT');
+    assert.equal(otherEvents, [{ type: 'conflict', key: 'conv:bob', generation: 1 }]);
+    assert.is(other.generation('conv:bob'), undefined, 'nothing based on a refused commit');
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(1));
+    // A refused commit goes the ordinary way (its ordering entry): one made right after waits for it, then lands.
+    const bad = r.commit([{ key: 'conv:bob', generation: 7, bytes: bytes(7) }]);
+    const good = r.commit([r.change('conv:bob', bytes(2))]);
+    await rejectsAsync(bad, 'CONFLICT');
+    await good;
+    assert.is(r.generation('conv:bob'), 2);
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(2));
+    // Deletes take the fast path too: the record is gone, the generation known absent (0).
+    await r.commit([r.change('conv:bob', null)]);
+    assert.is(r.generation('conv:bob'), 0);
+    assert.is(await r.load('conv:bob'), undefined);
+    await r.close();
+  });
+}
+
 t('delete and re-create through the helper; generation() and change() follow', async () => {
   const store = new RawStore();
   const { r } = await open(store);

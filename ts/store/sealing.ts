@@ -44,7 +44,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { handOver, rowLender, type Prepared, type StoreView } from './owned.js';
+import { APPLIED, handOver, rowLender, type Prepared, type StoreView } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -398,6 +398,7 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       } catch (e) {
         stored = Promise.reject(e);
       }
+      if (stored === APPLIED) return APPLIED; // applied already: nothing can fail any more (./owned.ts)
       return stored.then(undefined, (e: unknown) => {
         // Errors from below name rows; callers know records.
         if (e instanceof OtrStoreConflictError) {
