@@ -10,6 +10,7 @@ import { OtrStoreRollbackError } from '../ts/errors.js';
 import { RawStore } from './helpers/raw-store.js';
 import { MemoryStore } from '../ts/store/memory.js';
 import { COMMIT_OWNED } from '../ts/store/owned.js';
+import { sealedStore } from '../ts/store/sealing.js';
 import type { RecordChange } from '../ts/store/types.js';
 import { rejectsAsync } from './helpers/rejects.js';
 
@@ -177,6 +178,25 @@ for (const sealed of [false, true]) {
   });
 }
 
+t('[sealed] the row id and associated data the helper keeps per record are that record\'s: commits of several records in varying order all open under their own names', async () => {
+  const store = new MemoryStore();
+  const r = await openAccountRecords(store, A, { sealKey: SEAL });
+  const keys = ['account', 'conv:bob', 'conv:carol', 'conv:dave'];
+  const last = new Map<string, number>();
+  for (let i = 0; i < 30; i++) {
+    // One, two or three records per commit, rotating which come first.
+    const picked = keys.slice(i % 4).concat(keys.slice(0, i % 4)).slice(0, 1 + (i % 3));
+    await r.commit(picked.map((k) => r.change(k, bytes(i, k.length))));
+    for (const k of picked) last.set(k, i);
+  }
+  const fresh = sealedStore(store, SEAL); // computes every row id and associated data afresh
+  for (const k of keys) {
+    const rec = await fresh.load(A, k);
+    assert.equal(rec?.bytes, bytes(last.get(k)!, k.length), k);
+    assert.is(rec?.generation, r.generation(k));
+  }
+});
+
 t('delete and re-create through the helper; generation() and change() follow', async () => {
   const store = new RawStore();
   const { r } = await open(store);
@@ -218,6 +238,10 @@ t('closing a sealed helper wipes its keys but leaves the shared store (and other
   await a.commit([a.change('account', bytes(1))]);
   await a.close();
   await rejectsAsync(a.load('account'), 'STATE');
+  // A record committed before (its row id and associated data kept in the helper's memo) is refused too, a
+  // write and a delete alike: nothing reaches the store once the keys are wiped.
+  await rejectsAsync(a.commit([a.change('account', bytes(3))]), 'STATE');
+  await rejectsAsync(a.commit([a.change('account', null)]), 'STATE');
   await b.commit([b.change('account', bytes(2))]);
   const again = await openAccountRecords(store, A, { sealKey: SEAL });
   assert.equal((await again.load('account'))?.bytes, bytes(1));

@@ -24,7 +24,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
 import type { SealAead } from './aead.js';
-import { APPLIED, COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView } from './owned.js';
+import { APPLIED, COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView, type ViewMemo } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
 
@@ -93,7 +93,7 @@ function borrowed(store: RecordStore): RecordStore {
  * asked three maps up to seven times, each a probe into a table of every record the account touched, cold
  * by the time a conversation's next message comes (session 9).
  */
-interface RecordState {
+interface RecordState extends ViewMemo {
   /** Highest generation seen (loaded, committed, or reported by a conflict); 0 = known absent; undefined = never seen. */
   seen: number | undefined;
   /** The generation the caller's copy is based on: what it last loaded or committed (not what a conflict revealed). */
@@ -135,7 +135,7 @@ class AccountRecordsImpl implements AccountRecords {
   /** The entry of `key`, made (knowing nothing) if there is none. */
   private state(key: string): RecordState {
     let s = this.records.get(key);
-    if (s === undefined) this.records.set(key, (s = { seen: undefined, base: undefined, tail: undefined }));
+    if (s === undefined) this.records.set(key, (s = { seen: undefined, base: undefined, tail: undefined, view: undefined }));
     return s;
   }
 
@@ -188,16 +188,16 @@ class AccountRecordsImpl implements AccountRecords {
     }
     // What the commit is (keys, generations, write or delete), snapshotted: the caller may change its array.
     const changes = given.map((c): RecordChange => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : WRITTEN }));
+    // Each change's entry, looked up once for the whole commit (the view's memo, ordering, checks, bookkeeping).
+    const states = changes.length === 1 ? [this.state(changes[0]!.key)] : changes.map((c) => this.state(c.key));
     // Taken now (sealed into fresh rows, or copied): the caller may reuse or wipe its buffers while we wait
     // for earlier commits. These arrays are handed to the store, not copied again (./owned.ts).
     let prepared: Prepared;
     try {
-      prepared = this.store.prepare(this.accountId, given);
+      prepared = this.store.prepare(this.accountId, given, states);
     } catch (e) {
       return Promise.reject(e);
     }
-    // Each change's entry, looked up once for the whole commit (ordering, checks and bookkeeping).
-    const states = changes.length === 1 ? [this.state(changes[0]!.key)] : changes.map((c) => this.state(c.key));
     let before: Promise<void> | Promise<void>[] | undefined;
     for (let i = 0; i < states.length; i++) {
       const tail = states[i]!.tail;

@@ -86,15 +86,26 @@ export interface Prepared {
   readonly rows: readonly RecordChange[];
 }
 
+/**
+ * A place per record, kept by the caller of `prepare` (openAccountRecords keeps one in its entry per record),
+ * where the view may keep what it worked out for that record and find it on the record's next commit: the
+ * sealed view keeps its row id and associated data there, so a commit does not look them up again in its own
+ * table of every record (session 9: a cold probe per commit). Opaque to the caller.
+ */
+export interface ViewMemo {
+  view: unknown;
+}
+
 /** A store as openAccountRecords uses it: reads as a RecordStore, writes in two steps (see above). */
 export interface StoreView {
   load(accountId: string, key: string): Promise<StoredRecord | undefined>;
   keys(accountId: string): Promise<string[]>;
   /**
    * Takes `changes` (already checked: checkCommit) now: the bytes are sealed into fresh rows or copied, so
-   * the caller may wipe or reuse its arrays as soon as this returns.
+   * the caller may wipe or reuse its arrays as soon as this returns. `memos`, when given, holds one place per
+   * change (memos[i] for changes[i], always the same place for a given record of `accountId`).
    */
-  prepare(accountId: string, changes: readonly RecordChange[]): Prepared;
+  prepare(accountId: string, changes: readonly RecordChange[], memos?: readonly ViewMemo[]): Prepared;
   /** Durably applies what `prepare` took (all or nothing); errors name the caller's record keys. */
   commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void>;
   close(): Promise<void>;
