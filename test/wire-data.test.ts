@@ -116,6 +116,30 @@ test('a reused draft (the session\'s transient messages) holds the same bytes; l
   assert.is.not(big.authenticated.buffer, sent.buffer);
 });
 
+test('fresh messages share slabs but never each other\'s bytes: kept messages stay intact across later ones', () => {
+  const { authenticator: _a, ciphertext: _c, ...header } = noDh;
+  const kept: { msg: Uint8Array; hex: string }[] = [];
+  // Enough messages of mixed small sizes to fill several 8 KiB slabs; every field written with non-zero bytes.
+  for (let i = 0; i < 300; i++) {
+    const ctLen = (i * 37) % 400;
+    const draft = draftDataMessageSized({ ...header, messageId: i }, ctLen);
+    assert.ok(draft.ciphertext.every((x) => x === 0), `message ${i}: ciphertext field starts zero`);
+    draft.ciphertext.fill(0xa5 ^ (i & 0xff));
+    const msg = draft.seal(new Uint8Array(64).fill(0xff));
+    assert.is(msg.length, draft.authenticated.length + 64 + 4);
+    kept.push({ msg, hex: bytesToHex(msg) });
+  }
+  for (const [i, k] of kept.entries()) {
+    assert.is(bytesToHex(k.msg), k.hex, `message ${i} unchanged by the later ones`);
+    assert.is(decodeDataMessage(k.msg).messageId, i);
+  }
+  assert.ok(kept.some((k, i) => i > 0 && k.msg.buffer === kept[i - 1]!.msg.buffer), 'small messages share a slab');
+  // A large message (over 1 KiB) is an array of its own, as is the output of the plain draft at that size.
+  const big = draftDataMessageSized(header, 5000).seal(new Uint8Array(64));
+  assert.is(big.byteOffset, 0);
+  assert.is(big.buffer.byteLength, big.length);
+});
+
 test('argument checks on encode', () => {
   const { authenticator: _a, ...f } = withDh;
   assert.throws(() => draftDataMessage({ ...f, revealedMacs: new Uint8Array(65) }), (e: unknown) => e instanceof OtrArgumentError);

@@ -84,6 +84,23 @@ export class OtrStoreConflictError extends OtrError {
 }
 
 /**
+ * A store cannot tell whether a commit was written: the connection was lost while the database was committing
+ * it, and asking again did not settle it (the database unreachable, or the records changed since). Code STATE,
+ * like any failed commit: the caller must not transmit what it was committing. If it was written, the next
+ * commit of these records is a CONFLICT (reload them); if not, it goes through. Either way no state is reused
+ * on the wire: nothing of that call was transmitted.
+ */
+export class OtrStoreOutcomeUnknownError extends OtrStateError {
+  /** The records of the commit. */
+  readonly keys: readonly string[];
+  constructor(keys: readonly string[], message: string) {
+    super(message);
+    this.name = 'OtrStoreOutcomeUnknownError';
+    this.keys = keys;
+  }
+}
+
+/**
  * A store handed back a record older than one this process already loaded or committed (a restored backup,
  * a replaced file, a row rolled back by hand): the keys in it may have been used already. The caller must not
  * encrypt with that state again; it ends the conversation and says so.

@@ -38,6 +38,8 @@
  *                             synchronous=FULL, BEGIN IMMEDIATE) on a file beside the others. bridge.message on SQLite
  *                             commits twice (each account before it transmits), so 2 × this is what no code can cut;
  *   bridge.fsync.bare              (impl sqlite) the bare disk: 4 KiB written to a file and fdatasync'ed (no SQLite).
+ *   bridge.commit.syncnormal, .raw (impl sqlite) one lone NORMAL commit of a 2,345-byte row over 2,000 rows: through
+ *                             the store, or the store's statement by hand on better-sqlite3 (see commitCase).
  * The CPU's share, apart (impl memory; see messagePartCase): bridge.message.calls (send + receive, records encoded,
  * nothing committed) and bridge.message.protocol (send + receive, no record encoded).
  * SQLite writes to a file in the OS temp folder (a real disk here, so FULL pays a real fsync); PostgreSQL is a
@@ -50,6 +52,7 @@ import type { BenchCase, Impl } from '../harness.js';
 import type { RecordStore } from '../../ts/store/types.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import { openAccountRecords } from '../../ts/store/account-records.js';
+import { COMMIT_OWNED } from '../../ts/store/owned.js';
 import { startPostgres, type PostgresServer } from '../../test/helpers/postgres.js';
 import { loadBackend } from '../../ts/backend/select.js';
 import { Account } from '../../ts/session/account.js';
@@ -365,6 +368,74 @@ function messageCase(impl: Impl, sealed: boolean, variant: '' | '.hybrid' | '.sy
   };
 }
 
+/** A better-sqlite3 connection of the floor cases on a file in the temp folder, WAL, at the given sync level. */
+async function walDatabase(name: string, synchronous: 'FULL' | 'NORMAL') {
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(tempFile(name));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  return db;
+}
+
+/**
+ * One SQLite commit alone, synchronous=NORMAL (docs/stores.md, "SQLite commit cost: session 9"): a 2,345-byte
+ * row (a sealed conversation record's size) updated at its next generation, round-robin over 2,000 rows (the
+ * two accounts of bridge.message), through the store as the helper hands it a sealed row (`store`:
+ * COMMIT_OWNED, its event-loop hop, checks and checkpoints included) or as the store's own UPDATE run on
+ * better-sqlite3 by hand (`raw`: the statement alone, SQLite's automatic checkpoint). `store` − `raw` is what
+ * the store adds to SQLite; `raw` is SQLite's floor for a multi-process-safe WAL commit of such a row.
+ */
+function commitCase(how: 'store' | 'raw'): BenchCase {
+  const ROWS = 2000;
+  const SIZE = 2345;
+  const gens = new Array<number>(ROWS).fill(1);
+  let next = 0;
+  let one: (() => Promise<void> | void) | undefined;
+  let done: (() => Promise<void> | void) | undefined;
+  return {
+    name: how === 'store' ? 'bridge.commit.syncnormal' : 'bridge.commit.syncnormal.raw',
+    impl: 'sqlite',
+    deferred: how === 'store',
+    async setup() {
+      const rows = () => Array.from({ length: ROWS }, (_, i) => ({ key: `conv:${i}`, generation: 1, bytes: new Uint8Array(SIZE).fill(i & 0xff) }));
+      if (how === 'store') {
+        const { SqliteStore } = await import('../../ts/store/sqlite-store.js');
+        const store = await SqliteStore.open({ path: tempFile('commit-store.sqlite'), synchronous: 'normal' });
+        for (let i = 0; i < ROWS; i += 100) await store.commit('acct', rows().slice(i, i + 100));
+        one = () => {
+          const i = next;
+          next = (next + 1) % ROWS;
+          return store[COMMIT_OWNED]('acct', [{ key: `conv:${i}`, generation: ++gens[i]!, bytes: new Uint8Array(SIZE) }]);
+        };
+        done = () => store.close();
+        return;
+      }
+      const db = await walDatabase('commit-raw.sqlite', 'NORMAL');
+      db.exec('CREATE TABLE r (account TEXT NOT NULL, key TEXT NOT NULL, generation INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (account, key))');
+      const insert = db.prepare('INSERT INTO r VALUES (?, ?, ?, ?)');
+      db.transaction(() => rows().forEach((r) => insert.run('acct', r.key, 1, r.bytes)))();
+      // The store's statement: compare-and-set on the generation, and the record stored exactly once.
+      const update = db.prepare(
+        'UPDATE r SET generation = ?, bytes = ? WHERE account = ? AND key = ? AND generation = ? AND (SELECT count(*) FROM r AS once WHERE once.account = ? AND once.key = ?) = 1',
+      );
+      one = () => {
+        const i = next;
+        next = (next + 1) % ROWS;
+        const key = `conv:${i}`;
+        const g = ++gens[i]!;
+        if (update.run(g, new Uint8Array(SIZE), 'acct', key, g - 1, 'acct', key).changes !== 1) throw new Error('bridge.commit.syncnormal.raw: not written');
+      };
+      done = () => void db.close();
+    },
+    fn() {
+      return one!();
+    },
+    async teardown() {
+      await done?.();
+    },
+  };
+}
+
 /** The disk's floor under bridge.message on SQLite: a minimal durable commit (`sqlite`) or the bare fdatasync (`bare`). */
 function fsyncCase(what: 'sqlite' | 'bare'): BenchCase {
   let done: (() => void) | undefined;
@@ -383,10 +454,7 @@ function fsyncCase(what: 'sqlite' | 'bare'): BenchCase {
         done = () => closeSync(fd);
         return;
       }
-      const Database = (await import('better-sqlite3')).default;
-      const db = new Database(tempFile('fsync.sqlite'));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      const db = await walDatabase('fsync.sqlite', 'FULL');
       db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
       db.prepare('INSERT OR REPLACE INTO t (id, n) VALUES (1, 0)').run();
       const update = db.prepare('UPDATE t SET n = n + 1 WHERE id = 1');
@@ -428,6 +496,8 @@ export function cases(): BenchCase[] {
   out.push(messagePartCase('protocol'));
   out.push(fsyncCase('sqlite'));
   out.push(fsyncCase('bare'));
+  out.push(commitCase('store'));
+  out.push(commitCase('raw'));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.worker', 1000, true));
   out.push(saveCase('sqlite', 'bridge.save.1000conv.x16.worker', 1000, true, 16));
   // The PostgreSQL server (if one was started) stops, and the temp folder goes, when the bench process exits.

@@ -61,7 +61,10 @@ export interface SendOptions {
 
 export interface SendResult {
   readonly state: RatchetState;
-  /** The encoded data message. */
+  /**
+   * The encoded data message. Up to 1 KiB it is a view of a shared slab of public wire bytes (its `.buffer`
+   * holds other messages too; wire/data.ts): copy it before transferring its buffer.
+   */
   readonly message: Uint8Array;
   /** This message's base extra symmetric key (64 bytes), or null when not derived. The caller wipes it. */
   readonly esk: Uint8Array | null;

@@ -21,7 +21,7 @@ import { Account, type AccountOptions } from './account.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
-import { OtrArgumentError, OtrDecodeError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { equalBytes, utf8 } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
@@ -206,7 +206,19 @@ class StoredAccountImpl implements StoredAccount {
     // The record may exist in the store without being loaded: load it so the delete carries its generation
     // (attached, not decoded: a record that does not decode can be forgotten too, which is the way out of it).
     if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
-    await this.attach(peer);
+    try {
+      await this.attach(peer);
+    } catch (e) {
+      // A sealed row that does not open (another key, edited, moved: BAD_MAC, or not a sealed record at all)
+      // hides its generation behind the seal: it is deleted at the store's own generation instead (session 9).
+      // A row the store itself refuses (oversized, a generation that is none: LIMIT_EXCEEDED, MALFORMED) is
+      // deleted by the store's own condition on it (forgetUnopenable falls back to deleteRefused).
+      // Anything else (I/O, a closed store, a rollback) is not the record's fault and is reported as it is.
+      if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError || e instanceof OtrLimitError)) throw e;
+      // Attached after all (it opened; what failed came after, e.g. dropping its sessions after a rollback):
+      // its generation is known, and the ordinary delete below carries it.
+      if (!this.account.hasConversation(peer)) await this.records.forgetUnopenable(conversationKey(peer));
+    }
     await this.commit(this.account.forget(peer));
   }
 

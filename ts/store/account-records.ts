@@ -19,12 +19,12 @@
  *     unrelated records run concurrently.
  * It never retries: after a conflict the caller reloads the record (another process owns the newer state).
  */
-import { OtrArgumentError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
 import type { SealAead } from './aead.js';
-import { APPLIED, COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView, type ViewMemo } from './owned.js';
+import { APPLIED, COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView, type StoredGeneration, type ViewMemo } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
 
@@ -68,6 +68,16 @@ export interface AccountRecords {
   change(key: string, bytes: Uint8Array | null): RecordChange;
   /** After a rollback, once the caller ended that conversation: accept the store's state as current and return it. */
   resolveRollback(key: string): Promise<StoredRecord | undefined>;
+  /**
+   * Deletes `key` when its row does not open (sealed with another key, edited, moved): by compare-and-set on
+   * the store's own generation, the only one readable. Resolves once deleted (or when there is no record);
+   * OtrStoreConflictError when the row opens after all or another writer changed it meanwhile — nothing is
+   * deleted then (the caller reloads: a row that opens is forgotten the ordinary way). A row the store itself
+   * refuses to load (oversized, a generation that is none: its generation is not readable at all) is deleted
+   * by the store's own condition instead (RecordStore.deleteRefused): CONFLICT if it loads by then; a store
+   * without that method: OtrStateError naming the row.
+   */
+  forgetUnopenable(key: string): Promise<void>;
   /** Wipes the sealing keys. The store itself stays open (it is shared by many accounts). */
   close(): Promise<void>;
 }
@@ -80,6 +90,7 @@ function borrowed(store: RecordStore): RecordStore {
     commit: (a, c) => store.commit(a, c),
     close: async () => {},
   };
+  if (typeof store.deleteRefused === 'function') view.deleteRefused = (a, k) => store.deleteRefused!(a, k);
   // A store that takes a commit's arrays (./owned.ts) still does through the borrowed view.
   const owned = (store as Partial<OwningStore>)[COMMIT_OWNED];
   if (typeof owned === 'function') (view as OwningStore)[COMMIT_OWNED] = (a, c) => owned.call(store, a, c);
@@ -176,6 +187,55 @@ class AccountRecordsImpl implements AccountRecords {
     const s = this.state(key);
     s.seen = s.base = record?.generation ?? 0;
     return record;
+  }
+
+  async forgetUnopenable(key: string): Promise<void> {
+    checkName(key, 'record key', this.limits);
+    await this.records.get(key)?.tail;
+    let stored: StoredGeneration | undefined;
+    try {
+      stored = await this.store.stored(this.accountId, key);
+    } catch (e) {
+      // The store itself refuses the row (oversized, a generation that is none, not a record): its generation
+      // cannot be read at all, so the store deletes it on its own condition (session 9).
+      if (!(e instanceof OtrDecodeError || e instanceof OtrLimitError)) throw e;
+      return this.forgetRefused(key);
+    }
+    if (stored === undefined) {
+      const s = this.state(key);
+      s.seen = s.base = 0;
+      return;
+    }
+    if (stored.opens) {
+      this.emit({ type: 'conflict', key, generation: stored.generation + 1 });
+      throw new OtrStoreConflictError(key, `record ${JSON.stringify(key)} opens now (another writer replaced it): load it before forgetting it`);
+    }
+    // Safe without authenticating the generation: a delete injects no state, and the store refuses it if the
+    // row moved since it was read (a live writer wins; one based on the deleted row is refused after). The
+    // caller gives up whatever it saw of this record, as after a rollback.
+    const s = this.state(key);
+    s.seen = s.base = stored.generation;
+    await this.commit([{ key, generation: stored.generation + 1, bytes: null }]);
+  }
+
+  /**
+   * Deletes the row of `key` that the store refuses to load, by the store's own condition evaluated on the row
+   * as it stands at the delete (RecordStore.deleteRefused): a valid row a writer put there meanwhile is never
+   * deleted (CONFLICT here instead), and a writer based on the refused row that comes after is refused by its
+   * compare-and-set (the record is gone). As in forgetUnopenable, the caller gives up what it saw of `key`.
+   */
+  private async forgetRefused(key: string): Promise<void> {
+    if (!(await this.store.deleteRefused(this.accountId, key))) {
+      // Nothing the store refuses is there now: a writer replaced the row (it loads) or removed it. A row still
+      // refused by a condition the store's delete does not cover (e.g. stored twice) throws its error here.
+      const now = await this.store.stored(this.accountId, key);
+      if (now !== undefined) {
+        this.emit({ type: 'conflict', key, generation: now.generation + 1 });
+        throw new OtrStoreConflictError(key, `record ${JSON.stringify(key)} loads now (another writer replaced it): load it before forgetting it`);
+      }
+    }
+    const s = this.state(key);
+    s.seen = s.base = 0;
   }
 
   commit(input: RecordChanges | readonly RecordChange[]): Promise<void> {

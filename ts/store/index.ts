@@ -8,4 +8,4 @@ export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type Rec
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
 export { sealedStore, MIN_HOST_KEY_BYTES, SEAL_OVERHEAD_BYTES, type SealOptions } from './sealing.js';
 export { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from './account-records.js';
-export { OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+export { OtrStoreConflictError, OtrStoreOutcomeUnknownError, OtrStoreRollbackError } from '../errors.js';

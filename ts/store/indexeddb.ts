@@ -16,7 +16,7 @@
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, wipeRows, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, refusedValue, wipeRows, type StoreLimits } from './validate.js';
 
 export interface IndexedDbStoreOptions {
   /** The database name (default "otr4"). */
@@ -121,6 +121,39 @@ export class IndexedDbStore implements RecordStore {
     // This store writes numbers; anything else (a BigInt, which checkRow would take for SQLite's sake) is a
     // value it did not write, refused as commit() refuses it (found by test/attacks/s8 IndexedDB cases).
     return checkRow(key, typeof v.generation === 'number' ? v.generation : undefined, bytes?.length ?? -1, bytes, this.limits);
+  }
+
+  /**
+   * RecordStore.deleteRefused: one readwrite transaction that reads the value and deletes it only if `load`
+   * refuses it (the same test: not a record, a generation that is no number of a generation, bytes that are
+   * not bytes or over maxRecordBytes). Readwrite transactions on the store run one at a time, across tabs too,
+   * so no writer changes the value between that read and the delete. The value is read whole (IndexedDB has no
+   * size-first read: item 3 of docs/stores.md, session 9), under the same bound as a load of it.
+   */
+  deleteRefused(accountId: string, key: string): Promise<boolean> {
+    let tx: IDBTransaction;
+    try {
+      checkOpen(this.closed);
+      checkLoad(accountId, key, this.limits);
+      tx = this.transaction('readwrite', { durability: 'strict' });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<boolean>((resolve, reject) => {
+      const store = tx.objectStore(RECORDS);
+      let deleted = false;
+      tx.oncomplete = () => resolve(deleted);
+      tx.onabort = () => reject(new OtrStateError(`IndexedDB delete aborted: ${tx.error?.name ?? 'unknown error'}`));
+      tx.onerror = (ev) => ev.preventDefault(); // a failed request aborts the transaction; onabort reports it
+      const r = store.get([accountId, key]);
+      r.onsuccess = () => {
+        const v = r.result as Value | undefined;
+        if (v === undefined) return;
+        if (typeof v === 'object' && v !== null && !refusedValue(v.generation, v.bytes, this.limits)) return;
+        store.delete([accountId, key]);
+        deleted = true;
+      };
+    });
   }
 
   async keys(accountId: string): Promise<string[]> {

@@ -19,6 +19,7 @@
  * on the same records have landed.
  */
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
+import { OtrStateError } from '../errors.js';
 import { copyBytes } from '../bytes.js';
 import { wipeRows } from './validate.js';
 
@@ -108,7 +109,40 @@ export interface StoreView {
   prepare(accountId: string, changes: readonly RecordChange[], memos?: readonly ViewMemo[]): Prepared;
   /** Durably applies what `prepare` took (all or nothing); errors name the caller's record keys. */
   commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void>;
+  /**
+   * The generation the store holds for `key` (undefined: no record) and whether its row opens — read without
+   * handing out its contents, for deleting a record that no longer opens (session 9: AccountRecords.forgetUnopenable).
+   */
+  stored(accountId: string, key: string): Promise<StoredGeneration | undefined>;
+  /**
+   * RecordStore.deleteRefused on the store's row of `key` (session 9: AccountRecords.forgetUnopenable, for a
+   * row the store refuses to load); OtrStateError naming that row when the store has no such method.
+   */
+  deleteRefused(accountId: string, key: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** What `StoreView.stored` reports of a record. */
+export interface StoredGeneration {
+  /** The store's own generation of the record (the column, not authenticated when the row does not open). */
+  readonly generation: number;
+  /** Whether the row opens with this view's key (always true unsealed: the store's bytes are the record). */
+  readonly opens: boolean;
+}
+
+/**
+ * `store.deleteRefused(account, key)` — names as the store holds them — or, for a store without it (a host's
+ * own), OtrStateError that names the row and what the host can do: nothing in the library can delete a row
+ * whose generation the store will not hand out, without the store's own condition.
+ */
+export function deleteRefusedRow(store: RecordStore, account: string, key: string): Promise<boolean> {
+  if (typeof store.deleteRefused === 'function') return store.deleteRefused(account, key);
+  return Promise.reject(
+    new OtrStateError(
+      `the store refuses to load row ${JSON.stringify(key)} of account ${JSON.stringify(account)} and has no deleteRefused ` +
+        `(RecordStore, optional) to remove it: delete that row in the database, or give the store a deleteRefused`,
+    ),
+  );
 }
 
 /** The view of an unsealed store: rows are plaintext copies, handed over (or copied by the store and wiped). */
@@ -128,6 +162,12 @@ export function plainView(store: RecordStore): StoreView {
       return { accountId, rows };
     },
     commitPrepared: (p) => handOver(store, p.accountId, p.rows, true),
+    async stored(accountId, key) {
+      const record = await store.load(accountId, key);
+      record?.bytes.fill(0); // read for its generation only (plaintext)
+      return record && { generation: record.generation, opens: true };
+    },
+    deleteRefused: (accountId, key) => deleteRefusedRow(store, accountId, key),
     close: async () => {},
   };
 }

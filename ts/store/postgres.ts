@@ -34,9 +34,9 @@
  *     are still compressed and moved out of line as usual. An existing table gets the same settings at open.
  */
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
-import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreOutcomeUnknownError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { inTransaction } from './pg-transaction.js';
+import { CommitReplyLost, backendPid, inTransaction, onConnection, outcomeUnknown } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, wipeRows, type StoreLimits } from './validate.js';
@@ -58,6 +58,8 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_VERSION = 1;
+/** How long settling a lost commit waits for the server process that ran it to be gone. */
+const LOST_COMMIT_WAIT_MS = 5000;
 /** The advisory lock under which the schema is created ('otr4' in ASCII, plus one). */
 const SCHEMA_LOCK = 0x6f74_7234_01;
 /**
@@ -88,7 +90,7 @@ function storedTwice(key: string): OtrDecodeError {
   return new OtrDecodeError(`record ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key)} is stored more than once (the table lost its primary key)`);
 }
 
-type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count';
+type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count' | 'settle' | 'purge';
 /** A query: its text, and the name it is prepared under (absent: unnamed, parsed per call). */
 type Statement = { readonly name?: string; readonly text: string };
 
@@ -144,11 +146,24 @@ export class PostgresStore implements OwningStore {
       update: `UPDATE ${t} SET generation = $3, bytes = $4 WHERE account = $1 AND key = $2 AND generation = $5 AND ${once(t)}`,
       remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3 AND ${once(t)}`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE account = $1`,
+      // After a lost commit (settleLost): each change's record as the database holds it, and whether its bytes
+      // are the ones written (compared by the server: nothing is transferred). i numbers the changes.
+      settle: `SELECT w.i, r.generation::text AS generation, r.bytes = w.bytes AS same
+               FROM unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS w(key, bytes, i)
+               LEFT JOIN ${t} AS r ON r.account = $1 AND r.key = w.key`,
+      // deleteRefused: the record only while `load` refuses it — the negation of what load accepts, on the
+      // column's text (a table whose generation column was turned to text matches too; the CASE keeps the cast
+      // from running on garbage). octet_length reads a TOASTed value's header, not the value. NULLs: refused.
+      // Under READ COMMITTED a row another transaction is writing is re-checked after it commits (EvalPlanQual):
+      // a row made valid meanwhile does not match.
+      purge: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND NOT COALESCE(
+                CASE WHEN generation::text ~ '^[1-9][0-9]{0,15}$' THEN generation::text::numeric <= ${Number.MAX_SAFE_INTEGER} ELSE false END
+                AND pg_typeof(bytes) = 'bytea'::regtype AND octet_length(bytes) <= $3, false)`,
     };
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
     // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +
     // at most 51 characters stays within PostgreSQL's 63-byte names.
-    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c' };
+    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's', purge: 'p' };
     this.sql = Object.fromEntries(
       (Object.keys(text) as StatementName[]).map((k) => [k, named ? { name: `otr4:${letter[k]}:${t}`, text: text[k] } : { text: text[k] }]),
     ) as Record<StatementName, Statement>;
@@ -248,6 +263,17 @@ export class PostgresStore implements OwningStore {
     return checkRow(key, generationFromText(row.generation), row.n, row.bytes ?? undefined, this.limits);
   }
 
+  /**
+   * RecordStore.deleteRefused: one autocommitted statement (see `purge` above). A connection lost before its
+   * reply leaves it unknown whether the row was deleted: STATE, and forget() can simply be called again.
+   */
+  async deleteRefused(accountId: string, key: string): Promise<boolean> {
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
+    const r = await pgCall(this.run(this.pool, 'purge', [accountId, key, this.limits.maxRecordBytes]));
+    return (r.rowCount ?? 0) > 0;
+  }
+
   async keys(accountId: string): Promise<string[]> {
     checkOpen(this.closed);
     checkLoad(accountId, undefined, this.limits);
@@ -281,19 +307,26 @@ export class PostgresStore implements OwningStore {
     try {
       // One update or delete: a single statement is its own transaction.
       if (changes.length === 1 && changes[0]!.generation > 1) {
-        await this.apply(this.pool, accountId, changes[0]!);
+        // On a connection of its own (not pool.query): a lost reply is settled with its server process's id.
+        await onConnection(this.pool, (c) => this.apply(c, accountId, changes[0]!, true));
         return;
       }
       const ordered = [...changes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      await this.transaction(async (c) => {
-        for (const change of ordered) await this.apply(c, accountId, change);
-        if (ordered.some((ch) => ch.generation === 1 && ch.bytes !== null)) {
-          const n = (await this.run(c, 'count', [accountId])).rows[0]?.n as number;
-          if (n > this.limits.maxRecordsPerAccount)
-            throw new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`);
-        }
-      });
+      await inTransaction(
+        this.pool,
+        async (c) => {
+          for (const change of ordered) await this.apply(c, accountId, change, false);
+          if (ordered.some((ch) => ch.generation === 1 && ch.bytes !== null)) {
+            const n = (await this.run(c, 'count', [accountId])).rows[0]?.n as number;
+            if (n > this.limits.maxRecordsPerAccount)
+              throw new OtrLimitError(`the account would hold more than maxRecordsPerAccount (${this.limits.maxRecordsPerAccount}) records`);
+          }
+        },
+        { lostCommit: true },
+      );
     } catch (e) {
+      // Before the rows are wiped (finally): settling compares them with what the database holds.
+      if (e instanceof CommitReplyLost) return await this.settleLost(accountId, changes, e);
       if (isRetryableRace(e))
         throw new OtrStoreConflictError(changes[0]!.key, 'another writer committed to the same records at the same time; nothing was written');
       throw typed(e);
@@ -302,11 +335,17 @@ export class PostgresStore implements OwningStore {
     }
   }
 
-  private async apply(q: Querier, accountId: string, c: RecordChange): Promise<void> {
+  /** One change's statement on `q`; `commits`: it is autocommitted (a lone change), so a lost reply is CommitReplyLost. */
+  private async apply(q: PoolClient, accountId: string, c: RecordChange, commits: boolean): Promise<void> {
     let r: QueryResult;
-    if (c.bytes === null) r = await this.run(q, 'remove', [accountId, c.key, c.generation - 1]);
-    else if (c.generation === 1) r = await this.run(q, 'insert', [accountId, c.key, asBuffer(c.bytes)]);
-    else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
+    try {
+      if (c.bytes === null) r = await this.run(q, 'remove', [accountId, c.key, c.generation - 1]);
+      else if (c.generation === 1) r = await this.run(q, 'insert', [accountId, c.key, asBuffer(c.bytes)]);
+      else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
+    } catch (e) {
+      if (commits && outcomeUnknown(e)) throw new CommitReplyLost(backendPid(q), e);
+      throw e;
+    }
     if (r.rowCount === 1) return;
     let found: number | undefined;
     let rows: { generation: unknown }[] | undefined;
@@ -320,6 +359,69 @@ export class PostgresStore implements OwningStore {
     // Nothing was written (ONCE); in a transaction the throw rolls back the changes before it.
     if (rows !== undefined && rows.length > 1) throw storedTwice(c.key);
     throw conflict(c, found !== undefined && Number.isSafeInteger(found) ? found : undefined);
+  }
+
+  /**
+   * A commit whose connection was lost while the server was committing it (session 9): written or not? Asked
+   * on another connection, once the server process that ran it is gone — ended by pg_terminate_backend, so
+   * that a transaction still running (its client vanished, the server not told yet) cannot commit after we
+   * looked. Then each record is read: all at the written generation with the written bytes (compared by the
+   * server; sealed rows carry a fresh nonce, so equal bytes are this commit's) means written — resolve, the
+   * caller's book is right; all at the generation before means not written — a typed failure the caller may
+   * retry, its book is right too. Anything else (another writer since, the server unreachable, its process
+   * not gone in time, a pooler hiding the process) is OtrStoreOutcomeUnknownError: the caller must treat it
+   * as not sent, and a later CONFLICT on these records means it was written (reload).
+   */
+  private async settleLost(accountId: string, changes: readonly RecordChange[], lost: CommitReplyLost): Promise<void> {
+    const what = `the connection was lost while the server was committing (${(lost.lost as Error)?.message ?? String(lost.lost)})`;
+    let verdict: 'written' | 'not written' | 'mixed';
+    try {
+      await this.awaitGone(lost.backendPid);
+      const keys = changes.map((c) => c.key);
+      const bytes = changes.map((c) => (c.bytes === null ? null : asBuffer(c.bytes)));
+      const rows = (await this.run(this.pool, 'settle', [accountId, keys, bytes])).rows as { i: string; generation: string | null; same: boolean | null }[];
+      if (rows.length !== changes.length) throw new Error('a record is stored more than once');
+      let written = 0;
+      let before = 0;
+      for (const row of rows) {
+        const c = changes[Number(row.i) - 1]!;
+        const g = row.generation === null ? 0 : Number(row.generation);
+        if (c.bytes === null ? g === 0 : g === c.generation && row.same === true) written++;
+        else if (g === c.generation - 1) before++;
+      }
+      verdict = written === changes.length ? 'written' : before === changes.length ? 'not written' : 'mixed';
+    } catch (e) {
+      throw new OtrStoreOutcomeUnknownError(
+        changes.map((c) => c.key),
+        `PostgreSQL: ${what}, and it could not be settled (${(e as Error)?.message ?? String(e)}): the outcome is unknown. ` +
+          `Do not transmit; if a later commit of these records is a CONFLICT, it was written: reload them`,
+      );
+    }
+    if (verdict === 'written') return;
+    if (verdict === 'not written')
+      throw new OtrStateError(`PostgreSQL: ${what}; read back on another connection, the records are as before: nothing was written (retry)`);
+    throw new OtrStoreOutcomeUnknownError(
+      changes.map((c) => c.key),
+      `PostgreSQL: ${what}, and the records hold neither this commit nor the state before it (another writer since): the outcome is unknown. ` +
+        `Do not transmit; reload these records`,
+    );
+  }
+
+  /** Ends server process `pid` (if it still runs) and waits until it is gone, at most LOST_COMMIT_WAIT_MS. */
+  private async awaitGone(pid: number | undefined): Promise<void> {
+    if (pid === undefined) throw new Error('the server process is not known');
+    try {
+      await this.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    } catch (e) {
+      // Not allowed to end it (another role's process): it still ends once it notices its client is gone.
+      if ((e as { code?: unknown })?.code !== '42501') throw e;
+    }
+    for (const start = Date.now(); ; ) {
+      const r = await this.pool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid]);
+      if (r.rows[0]?.n === 0) return;
+      if (Date.now() - start > LOST_COMMIT_WAIT_MS) throw new Error(`server process ${pid} still running after ${LOST_COMMIT_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async close(): Promise<void> {

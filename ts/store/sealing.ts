@@ -44,7 +44,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { APPLIED, handOver, rowLender, type Prepared, type StoreView, type ViewMemo } from './owned.js';
+import { APPLIED, deleteRefusedRow, handOver, rowLender, type Prepared, type StoreView, type StoredGeneration, type ViewMemo } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -334,7 +334,7 @@ export function checkedSealAead(candidate?: SealAead): SealAead {
 export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array, options: SealOptions = {}): RecordStore {
   const limits: StoreLimits = resolveLimits(options.limits);
   const view = sealedViewWith(aead, inner, hostKey, options);
-  return {
+  const store: RecordStore = {
     load: (accountId, key) => view.load(accountId, key),
     keys: (accountId) => view.keys(accountId),
     async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
@@ -343,6 +343,8 @@ export function sealedStoreWith(aead: SealAead, inner: RecordStore, hostKey: Uin
     },
     close: () => view.close(),
   };
+  if (typeof inner.deleteRefused === 'function') store.deleteRefused = (accountId, key) => view.deleteRefused(accountId, key);
+  return store;
 }
 
 /**
@@ -370,6 +372,35 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       const row = await inner.load(sealer.accountName(accountId), slot.name);
       if (!row) return undefined;
       return { key, generation: row.generation, bytes: sealer.open(key, slot, row.generation, row.bytes) };
+    },
+
+    /**
+     * The row's generation column and whether the row opens. The generation of a row that does not open is not
+     * authenticated — it is only ever used as the expected generation of a delete (compare-and-set: if the row
+     * changes meanwhile, the delete is refused), which writes no state.
+     */
+    async stored(accountId: string, key: string): Promise<StoredGeneration | undefined> {
+      checkLoad(accountId, key, limits);
+      const slot = sealer.record(accountId, key);
+      const row = await inner.load(sealer.accountName(accountId), slot.name);
+      if (!row) return undefined;
+      let opens = true;
+      try {
+        sealer.open(key, slot, row.generation, row.bytes).fill(0); // read to see that it opens, not kept
+      } catch (e) {
+        if (!(e instanceof OtrCryptoError || e instanceof OtrDecodeError)) throw e; // a closed store, not the row
+        opens = false;
+      }
+      return { generation: row.generation, opens };
+    },
+
+    deleteRefused(accountId: string, key: string): Promise<boolean> {
+      try {
+        checkLoad(accountId, key, limits);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return deleteRefusedRow(inner, sealer.accountName(accountId), sealer.record(accountId, key).name);
     },
 
     async keys(accountId: string): Promise<string[]> {

@@ -95,6 +95,7 @@ interface Statements {
   update: Stmt;
   remove: Stmt;
   count: Stmt;
+  purge: Stmt;
 }
 
 interface LoadedRow {
@@ -250,6 +251,13 @@ export class SqliteStore implements OwningStore {
         remove: db.prepare(`DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND generation = ? AND ${ONCE}`),
         stored: db.prepare(`SELECT generation FROM ${TABLE} WHERE account = ? AND key = ? LIMIT 2`).safeIntegers(true),
         count: db.prepare(`SELECT count(*) AS n FROM ${TABLE} WHERE account = ?`),
+        // deleteRefused: the record only while `load` refuses it (the negation of what load accepts). typeof()
+        // and length() of a blob read the record's header, not its overflow pages: the bytes are never loaded.
+        purge: db.prepare(
+          `DELETE FROM ${TABLE} WHERE account = ? AND key = ? AND NOT (
+             typeof(generation) = 'integer' AND generation BETWEEN 1 AND ${Number.MAX_SAFE_INTEGER}
+             AND typeof(bytes) = 'blob' AND length(bytes) <= ?)`,
+        ),
       };
       let store: SqliteStore | undefined = undefined;
       let checkpointer: Checkpointer | undefined;
@@ -278,6 +286,17 @@ export class SqliteStore implements OwningStore {
     const row = sqlite(() => this.st.load.get(this.limits.maxRecordBytes, accountId, key)) as LoadedRow | undefined;
     if (!row) return undefined;
     return checkRow(key, row.generation, row.n, row.bytes ?? undefined, this.limits);
+  }
+
+  /**
+   * RecordStore.deleteRefused: one autocommitted statement whose WHERE clause is the refusal, evaluated on the
+   * row under the write lock — a row a writer made valid meanwhile does not match. Not queued with the commits:
+   * nothing of it depends on their order (a commit queued before it either leaves a valid row or a refused one).
+   */
+  async deleteRefused(accountId: string, key: string): Promise<boolean> {
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
+    return sqlite(() => this.st.purge.run(accountId, key, this.limits.maxRecordBytes).changes) > 0;
   }
 
   async keys(accountId: string): Promise<string[]> {

@@ -35,7 +35,7 @@ export interface WorkerStoreHooks {
   startWorker?: (data: Record<string, unknown>) => Worker;
 }
 
-type Op = 'load' | 'keys' | 'commit' | 'close';
+type Op = 'load' | 'keys' | 'commit' | 'deleteRefused' | 'close';
 /** Marks the workerData of our own workers, so that loading this module in any other worker does nothing. */
 const MARK = 'otr4SqliteStoreWorker';
 
@@ -144,6 +144,12 @@ export class SqliteWorkerStore implements RecordStore {
     return (await this.call('keys', [accountId])) as string[];
   }
 
+  async deleteRefused(accountId: string, key: string): Promise<boolean> {
+    checkOpen(this.closed);
+    checkLoad(accountId, key, this.limits);
+    return (await this.call('deleteRefused', [accountId, key])) === true;
+  }
+
   async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
     checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
@@ -173,7 +179,7 @@ export class SqliteWorkerStore implements RecordStore {
 /** The worker side: serves requests with an ordinary SqliteStore. */
 async function serve(): Promise<void> {
   const port = parentPort!;
-  let store: RecordStore | undefined;
+  let store: SqliteStore | undefined;
   let openError: unknown;
   try {
     store = await SqliteStore.open(workerData as SqliteStoreOptions);
@@ -196,6 +202,7 @@ async function serve(): Promise<void> {
     const [a, b] = r.args as [string, unknown];
     if (r.op === 'load') reply(s.load(a, b as string));
     else if (r.op === 'keys') reply(s.keys(a));
+    else if (r.op === 'deleteRefused') reply(s.deleteRefused(a, b as string));
     else if (r.op === 'commit') {
       // The store copies the changes at once; this thread's clone of them is zeroed when the commit settles.
       const changes = b as RecordChange[];

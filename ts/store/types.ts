@@ -50,6 +50,18 @@ export interface RecordStore {
    * expected generation does not match what is stored; nothing is written then.
    */
   commit(accountId: string, changes: readonly RecordChange[]): Promise<void>;
+  /**
+   * Optional (session 9; every store of this library has it): deletes the record `key` only if the store
+   * refuses to load it as it stands — its bytes over maxRecordBytes or not bytes, its generation not a positive
+   * safe integer, the value not a record — and resolves true when it deleted it, false when there was nothing
+   * such (no record, or one that loads). The condition is evaluated by the store on the row at the moment of
+   * the delete (one statement, or inside the transaction that deletes), never on an earlier read, and without
+   * reading an oversized value into memory where the database can tell its size: so a valid row a writer put
+   * there is never deleted. It is how `forget()` removes a row that `load` refuses (its generation is not
+   * readable, so the compare-and-set delete of a commit cannot name it). A store without it makes such a
+   * forget() fail with OtrStateError that names the stored row to delete by hand.
+   */
+  deleteRefused?(accountId: string, key: string): Promise<boolean>;
   /** Releases connections/handles. */
   close(): Promise<void>;
 }
