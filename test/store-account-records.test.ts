@@ -10,6 +10,7 @@ import { OtrStoreRollbackError } from '../ts/errors.js';
 import { RawStore } from './helpers/raw-store.js';
 import { MemoryStore } from '../ts/store/memory.js';
 import { COMMIT_OWNED } from '../ts/store/owned.js';
+import { sealedStore } from '../ts/store/sealing.js';
 import type { RecordChange } from '../ts/store/types.js';
 import { rejectsAsync } from './helpers/rejects.js';
 
@@ -137,6 +138,65 @@ for (const sealed of [false, true]) {
   });
 }
 
+// A store that applies a commit before it returns (the memory store: ts/store/owned.ts APPLIED) takes the helper's
+// fast path (no promise chain, no ordering entry): every check must hold on it as on a store that answers later.
+for (const sealed of [false, true]) {
+  const opts = sealed ? { sealKey: SEAL } : {};
+  const tag = sealed ? '[sealed] ' : '';
+
+  t(`${tag}memory store (applied at the call): generations move at once, stale changes and other writers are refused and told`, async () => {
+    const store = new MemoryStore();
+    const events: StoreEvent[] = [];
+    const r = await openAccountRecords(store, A, { ...opts, onEvent: (e) => events.push(e) });
+    const first = r.change('conv:bob', bytes(1));
+    const sameBase = r.change('conv:bob', bytes(2));
+    const p1 = r.commit([first]);
+    assert.is(r.generation('conv:bob'), 1, 'landed before commit() returned');
+    await rejectsAsync(r.commit([sameBase]), 'CONFLICT'); // stale: refused before the store
+    assert.equal(events, [{ type: 'conflict', key: 'conv:bob', generation: 1 }]);
+    await p1;
+    // Another writer (a second helper on the same store) that did not see generation 1: the store refuses it,
+    // and the helper classifies the refusal (a conflict, not a rollback) with its event.
+    const otherEvents: StoreEvent[] = [];
+    const other = await openAccountRecords(store, A, { ...opts, onEvent: (e) => otherEvents.push(e) });
+    await rejectsAsync(other.commit([other.change('conv:bob', bytes(9))]), 'CONFLICT');
+    assert.equal(otherEvents, [{ type: 'conflict', key: 'conv:bob', generation: 1 }]);
+    assert.is(other.generation('conv:bob'), undefined, 'nothing based on a refused commit');
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(1));
+    // A refused commit goes the ordinary way (its ordering entry): one made right after waits for it, then lands.
+    const bad = r.commit([{ key: 'conv:bob', generation: 7, bytes: bytes(7) }]);
+    const good = r.commit([r.change('conv:bob', bytes(2))]);
+    await rejectsAsync(bad, 'CONFLICT');
+    await good;
+    assert.is(r.generation('conv:bob'), 2);
+    assert.equal((await r.load('conv:bob'))?.bytes, bytes(2));
+    // Deletes take the fast path too: the record is gone, the generation known absent (0).
+    await r.commit([r.change('conv:bob', null)]);
+    assert.is(r.generation('conv:bob'), 0);
+    assert.is(await r.load('conv:bob'), undefined);
+    await r.close();
+  });
+}
+
+t('[sealed] the row id and associated data the helper keeps per record are that record\'s: commits of several records in varying order all open under their own names', async () => {
+  const store = new MemoryStore();
+  const r = await openAccountRecords(store, A, { sealKey: SEAL });
+  const keys = ['account', 'conv:bob', 'conv:carol', 'conv:dave'];
+  const last = new Map<string, number>();
+  for (let i = 0; i < 30; i++) {
+    // One, two or three records per commit, rotating which come first.
+    const picked = keys.slice(i % 4).concat(keys.slice(0, i % 4)).slice(0, 1 + (i % 3));
+    await r.commit(picked.map((k) => r.change(k, bytes(i, k.length))));
+    for (const k of picked) last.set(k, i);
+  }
+  const fresh = sealedStore(store, SEAL); // computes every row id and associated data afresh
+  for (const k of keys) {
+    const rec = await fresh.load(A, k);
+    assert.equal(rec?.bytes, bytes(last.get(k)!, k.length), k);
+    assert.is(rec?.generation, r.generation(k));
+  }
+});
+
 t('delete and re-create through the helper; generation() and change() follow', async () => {
   const store = new RawStore();
   const { r } = await open(store);
@@ -178,6 +238,10 @@ t('closing a sealed helper wipes its keys but leaves the shared store (and other
   await a.commit([a.change('account', bytes(1))]);
   await a.close();
   await rejectsAsync(a.load('account'), 'STATE');
+  // A record committed before (its row id and associated data kept in the helper's memo) is refused too, a
+  // write and a delete alike: nothing reaches the store once the keys are wiped.
+  await rejectsAsync(a.commit([a.change('account', bytes(3))]), 'STATE');
+  await rejectsAsync(a.commit([a.change('account', null)]), 'STATE');
   await b.commit([b.change('account', bytes(2))]);
   const again = await openAccountRecords(store, A, { sealKey: SEAL });
   assert.equal((await again.load('account'))?.bytes, bytes(1));

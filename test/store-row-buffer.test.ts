@@ -44,6 +44,35 @@ t('the memory store lends zeroed rows of the asked length, and lends a replaced 
   assert.ok(b.every((x) => x === 0), 'the second row is wiped too');
 });
 
+t('rows lent through the record (a record that exists) keep their room; two rows lent at once both land, the earlier kept without room', async () => {
+  const s = new MemoryStore();
+  const first = s[ROW_BUFFER]('acct', 'k', 100); // no record yet
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 1, bytes: first.fill(1) }]);
+  const second = s[ROW_BUFFER]('acct', 'k', 100); // the record exists: lent through it
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 2, bytes: second.fill(2) }]);
+  const third = s[ROW_BUFFER]('acct', 'k', 100);
+  assert.is(third.buffer, first.buffer, 'the first row\'s buffer, kept with its room, is lent again');
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 3, bytes: third.fill(3) }]);
+  const fourth = s[ROW_BUFFER]('acct', 'k', 100);
+  assert.is(fourth.buffer, second.buffer, 'the second row (lent through the record) was kept with its room too');
+  assert.ok(new Uint8Array(fourth.buffer).every((x) => x === 0), 'wiped before it is lent again');
+  // Two rows lent before either is handed back: both land in order; the later lend is the one tracked.
+  const fifth = s[ROW_BUFFER]('acct', 'k', 100);
+  assert.is.not(fifth.buffer, fourth.buffer);
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 4, bytes: fourth.fill(4) }]);
+  assert.equal((await s.load('acct', 'k'))!.bytes, new Uint8Array(100).fill(4));
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 5, bytes: fifth.fill(5) }]);
+  const loaded = (await s.load('acct', 'k'))!;
+  assert.is(loaded.generation, 5);
+  assert.equal(loaded.bytes, new Uint8Array(100).fill(5), 'exactly the last row');
+  assert.ok(fourth.every((x) => x === 0), 'the replaced row is wiped');
+  // The later row was kept with its room: its buffer is lent again after the next write.
+  await s[COMMIT_OWNED]('acct', [{ key: 'k', generation: 6, bytes: s[ROW_BUFFER]('acct', 'k', 100).fill(6) }]);
+  const next = s[ROW_BUFFER]('acct', 'k', 100);
+  assert.is(next.buffer, fifth.buffer, 'the later row\'s buffer is lent again');
+  assert.equal((await s.load('acct', 'k'))!.bytes, new Uint8Array(100).fill(6));
+});
+
 t('a spare far bigger than the record now, or too small, is not lent; a deleted record lends nothing old', async () => {
   const s = new MemoryStore();
   const big = s[ROW_BUFFER]('acct', 'k', 5000);
@@ -95,11 +124,15 @@ for (const sealed of [true, false]) {
       assert.is(back.bytes.length, size);
       assert.not.ok(back.bytes.every((x) => x === 0xee), 'the record taken at the call, not the wiped buffer');
     }
-    // Concurrent commits on one record (two rows in flight at once): each lands in order.
+    // Two commits on one record made from the same base (two rows in flight at once): the first lands, the
+    // second is stale. (Both changes are made before either commit: on the memory store a commit lands before
+    // it returns, so a change made after it would be based on it.)
     const a = randomBytes(2300);
     const b = randomBytes(2400);
-    const pa = records.commit([records.change('conv:bob', a)]);
-    await rejectsAsync(records.commit([records.change('conv:bob', b)]), 'CONFLICT'); // same base generation: stale
+    const changeA = records.change('conv:bob', a);
+    const changeB = records.change('conv:bob', b);
+    const pa = records.commit([changeA]);
+    await rejectsAsync(records.commit([changeB]), 'CONFLICT'); // same base generation: stale
     await pa;
     const reader = sealed ? sealedStore(store, key) : store;
     assert.ok(same((await reader.load('acct', 'conv:bob'))!.bytes, a));

@@ -27,6 +27,7 @@ import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, ty
 import type { RecordChange, RecordStore } from '../store/types.js';
 import type { SealAead } from '../store/aead.js';
 import { backendSealAead } from '../store/aead-backend.js';
+import { APPLIED } from '../store/owned.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { activeBackend, getBackend } from '../backend/select.js';
 
@@ -173,7 +174,9 @@ class StoredAccountImpl implements StoredAccount {
     const changes = Array.isArray(outcome) ? (outcome as readonly RecordChange[]) : (outcome as Outcome | undefined)?.changed;
     if (!Array.isArray(changes)) return Promise.reject(new OtrArgumentError('commit takes an Outcome (with changed) or an array of changes'));
     if (changes.length === 0) return Promise.resolve();
-    return this.records.commit(changes).then(undefined, async (e: unknown) => {
+    const committing = this.records.commit(changes);
+    if (committing === APPLIED) return committing; // applied already (the memory store): nothing left to fail
+    return committing.then(undefined, async (e: unknown) => {
       // The store went back under a live conversation: a restart would load the older copy, whose keys this
       // process used. Drop the sessions and write that on top of what the store holds; the caller does not
       // transmit (the error still propagates).

@@ -24,7 +24,7 @@ import { resolveLimits, type Limits } from '../limits.js';
 import type { RandomSource } from '../crypto/random.js';
 import { sealedView } from './sealing.js';
 import type { SealAead } from './aead.js';
-import { COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView, type StoredGeneration } from './owned.js';
+import { APPLIED, COMMIT_OWNED, ROW_BUFFER, plainView, rowLender, type OwningStore, type Prepared, type StoreView, type StoredGeneration, type ViewMemo } from './owned.js';
 import type { RecordChange, RecordChanges, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkName, expectedGeneration, wipeRows, type StoreLimits } from './validate.js';
 
@@ -99,13 +99,22 @@ function borrowed(store: RecordStore): RecordStore {
   return view;
 }
 
-class AccountRecordsImpl implements AccountRecords {
-  /** Highest generation seen per record (loaded, committed, or reported by a conflict); 0 = known absent. */
-  private readonly seen = new Map<string, number>();
+/**
+ * What this helper knows of one record. One entry per record key rather than a map per fact: every commit
+ * asked three maps up to seven times, each a probe into a table of every record the account touched, cold
+ * by the time a conversation's next message comes (session 9).
+ */
+interface RecordState extends ViewMemo {
+  /** Highest generation seen (loaded, committed, or reported by a conflict); 0 = known absent; undefined = never seen. */
+  seen: number | undefined;
   /** The generation the caller's copy is based on: what it last loaded or committed (not what a conflict revealed). */
-  private readonly base = new Map<string, number>();
-  /** The last commit touching each record, settled (never rejects), so the next one on that record waits for it. */
-  private readonly tails = new Map<string, Promise<void>>();
+  base: number | undefined;
+  /** The last commit touching the record, settled (never rejects), so the next one on it waits; undefined when none is pending. */
+  tail: Promise<void> | undefined;
+}
+
+class AccountRecordsImpl implements AccountRecords {
+  private readonly records = new Map<string, RecordState>();
 
   constructor(
     readonly accountId: string,
@@ -134,19 +143,27 @@ class AccountRecordsImpl implements AccountRecords {
     );
   }
 
+  /** The entry of `key`, made (knowing nothing) if there is none. */
+  private state(key: string): RecordState {
+    let s = this.records.get(key);
+    if (s === undefined) this.records.set(key, (s = { seen: undefined, base: undefined, tail: undefined, view: undefined }));
+    return s;
+  }
+
   private raise(key: string, generation: number): void {
-    if (generation > (this.seen.get(key) ?? -1)) this.seen.set(key, generation);
+    const s = this.state(key);
+    if (generation > (s.seen ?? -1)) s.seen = generation;
   }
 
   async load(key: string): Promise<StoredRecord | undefined> {
     checkName(key, 'record key', this.limits);
-    await this.tails.get(key);
+    await this.records.get(key)?.tail;
     const record = await this.store.load(this.accountId, key);
     const found = record?.generation ?? 0;
-    const known = this.seen.get(key);
-    if (known !== undefined && found < known) throw this.rollback(key, known, found);
-    this.seen.set(key, found);
-    this.base.set(key, found);
+    const s = this.state(key);
+    if (s.seen !== undefined && found < s.seen) throw this.rollback(key, s.seen, found);
+    s.seen = found;
+    s.base = found;
     return record;
   }
 
@@ -155,26 +172,26 @@ class AccountRecordsImpl implements AccountRecords {
   }
 
   generation(key: string): number | undefined {
-    return this.base.get(key);
+    return this.records.get(key)?.base;
   }
 
   change(key: string, bytes: Uint8Array | null): RecordChange {
     checkName(key, 'record key', this.limits);
-    return { key, generation: (this.base.get(key) ?? 0) + 1, bytes };
+    return { key, generation: (this.records.get(key)?.base ?? 0) + 1, bytes };
   }
 
   async resolveRollback(key: string): Promise<StoredRecord | undefined> {
     checkName(key, 'record key', this.limits);
-    await this.tails.get(key);
+    await this.records.get(key)?.tail;
     const record = await this.store.load(this.accountId, key);
-    this.seen.set(key, record?.generation ?? 0);
-    this.base.set(key, record?.generation ?? 0);
+    const s = this.state(key);
+    s.seen = s.base = record?.generation ?? 0;
     return record;
   }
 
   async forgetUnopenable(key: string): Promise<void> {
     checkName(key, 'record key', this.limits);
-    await this.tails.get(key);
+    await this.records.get(key)?.tail;
     let stored: StoredGeneration | undefined;
     try {
       stored = await this.store.stored(this.accountId, key);
@@ -185,8 +202,8 @@ class AccountRecordsImpl implements AccountRecords {
       return this.forgetRefused(key);
     }
     if (stored === undefined) {
-      this.seen.set(key, 0);
-      this.base.set(key, 0);
+      const s = this.state(key);
+      s.seen = s.base = 0;
       return;
     }
     if (stored.opens) {
@@ -196,8 +213,8 @@ class AccountRecordsImpl implements AccountRecords {
     // Safe without authenticating the generation: a delete injects no state, and the store refuses it if the
     // row moved since it was read (a live writer wins; one based on the deleted row is refused after). The
     // caller gives up whatever it saw of this record, as after a rollback.
-    this.seen.set(key, stored.generation);
-    this.base.set(key, stored.generation);
+    const s = this.state(key);
+    s.seen = s.base = stored.generation;
     await this.commit([{ key, generation: stored.generation + 1, bytes: null }]);
   }
 
@@ -217,8 +234,8 @@ class AccountRecordsImpl implements AccountRecords {
         throw new OtrStoreConflictError(key, `record ${JSON.stringify(key)} loads now (another writer replaced it): load it before forgetting it`);
       }
     }
-    this.seen.set(key, 0);
-    this.base.set(key, 0);
+    const s = this.state(key);
+    s.seen = s.base = 0;
   }
 
   commit(input: RecordChanges | readonly RecordChange[]): Promise<void> {
@@ -231,17 +248,19 @@ class AccountRecordsImpl implements AccountRecords {
     }
     // What the commit is (keys, generations, write or delete), snapshotted: the caller may change its array.
     const changes = given.map((c): RecordChange => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : WRITTEN }));
+    // Each change's entry, looked up once for the whole commit (the view's memo, ordering, checks, bookkeeping).
+    const states = changes.length === 1 ? [this.state(changes[0]!.key)] : changes.map((c) => this.state(c.key));
     // Taken now (sealed into fresh rows, or copied): the caller may reuse or wipe its buffers while we wait
     // for earlier commits. These arrays are handed to the store, not copied again (./owned.ts).
     let prepared: Prepared;
     try {
-      prepared = this.store.prepare(this.accountId, given);
+      prepared = this.store.prepare(this.accountId, given, states);
     } catch (e) {
       return Promise.reject(e);
     }
     let before: Promise<void> | Promise<void>[] | undefined;
-    for (const c of changes) {
-      const tail = this.tails.get(c.key);
+    for (let i = 0; i < states.length; i++) {
+      const tail = states[i]!.tail;
       if (tail === undefined) continue;
       if (before === undefined) before = tail;
       else if (Array.isArray(before)) before.push(tail);
@@ -249,24 +268,29 @@ class AccountRecordsImpl implements AccountRecords {
     }
     const run =
       before === undefined
-        ? this.apply(changes, prepared)
-        : (Array.isArray(before) ? Promise.all(before) : before).then(() => this.apply(changes, prepared));
+        ? this.apply(changes, states, prepared)
+        : (Array.isArray(before) ? Promise.all(before) : before).then(() => this.apply(changes, states, prepared));
+    // Applied already (the memory store: ./owned.ts APPLIED) with nothing before it: nothing is pending on these
+    // records, so no later commit has anything to wait for.
+    if (run === APPLIED) return run;
     const settled: Promise<void> = run.then(untail, untail);
-    const tails = this.tails;
     function untail(): void {
-      for (const c of changes) if (tails.get(c.key) === settled) tails.delete(c.key);
+      for (let i = 0; i < states.length; i++) if (states[i]!.tail === settled) states[i]!.tail = undefined;
     }
-    for (const c of changes) tails.set(c.key, settled);
+    for (let i = 0; i < states.length; i++) states[i]!.tail = settled;
     return run;
   }
 
-  /** Not async (one promise chain per commit, not an async frame around the store's promise). */
-  private apply(changes: readonly RecordChange[], prepared: Prepared): Promise<void> {
+  /**
+   * Not async (one promise chain per commit, not an async frame around the store's promise); when the store
+   * applied the commit before returning (APPLIED), the bookkeeping is done at once and APPLIED returned.
+   */
+  private apply(changes: readonly RecordChange[], states: readonly RecordState[], prepared: Prepared): Promise<void> {
     // A base older than what this process already saw: the caller works on a stale copy. Refuse before the
     // store does, so that a store that went backwards to exactly that base cannot accept it.
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!;
-      const known = this.seen.get(c.key);
+      const known = states[i]!.seen;
       if (known !== undefined && expectedGeneration(c) < known) {
         wipeRows(prepared.rows); // never handed over: ours to wipe (plaintext copies)
         this.emit({ type: 'conflict', key: c.key, generation: c.generation });
@@ -285,15 +309,12 @@ class AccountRecordsImpl implements AccountRecords {
     } catch (e) {
       stored = Promise.reject(e);
     }
+    if (stored === APPLIED) {
+      committed(changes, states);
+      return APPLIED;
+    }
     return stored.then(
-      () => {
-        for (let i = 0; i < changes.length; i++) {
-          const c = changes[i]!;
-          const now = c.bytes === null ? 0 : c.generation;
-          this.seen.set(c.key, now);
-          this.base.set(c.key, now);
-        }
-      },
+      () => committed(changes, states),
       async (e: unknown) => {
         if (e instanceof OtrStoreConflictError) throw await this.classify(e, changes);
         throw e;
@@ -304,7 +325,7 @@ class AccountRecordsImpl implements AccountRecords {
   /** A refused commit: did the store go backwards (rollback) or did someone else write (conflict)? */
   private async classify(e: OtrStoreConflictError, changes: readonly RecordChange[]): Promise<Error> {
     const change = changes.find((c) => c.key === e.key);
-    const known = this.seen.get(e.key);
+    const known = this.records.get(e.key)?.seen;
     if (change && known !== undefined) {
       let found: number | undefined;
       try {
@@ -322,8 +343,18 @@ class AccountRecordsImpl implements AccountRecords {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.tails.values()]);
+    const pending: Promise<void>[] = [];
+    for (const s of this.records.values()) if (s.tail !== undefined) pending.push(s.tail);
+    await Promise.all(pending);
     await this.store.close();
+  }
+}
+
+/** A commit landed: its records are at their new generations (0 for a delete), seen and based on. */
+function committed(changes: readonly RecordChange[], states: readonly RecordState[]): void {
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i]!;
+    states[i]!.seen = states[i]!.base = c.bytes === null ? 0 : c.generation;
   }
 }
 

@@ -7,11 +7,8 @@
  */
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
-import { COMMIT_OWNED, ROW_BUFFER, type OwningStore } from './owned.js';
+import { APPLIED, COMMIT_OWNED, ROW_BUFFER, type OwningStore } from './owned.js';
 import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, refusedValue, wipeRows, type StoreLimits } from './validate.js';
-
-/** The result of every successful in-memory commit (a settled promise carries no state: safe to share). */
-const DONE: Promise<void> = Promise.resolve();
 
 interface Held {
   generation: number;
@@ -23,6 +20,13 @@ interface Held {
   room: Uint8Array | undefined;
   /** A zeroed buffer (a previous row's) to lend for this record's next row. */
   spare: Uint8Array | undefined;
+  /**
+   * The whole buffer last lent (ROW_BUFFER) for this record's next row and not handed back yet. Kept here, on
+   * the record, rather than in `lent`: a WeakSet insert, probe and delete on every commit of every record cost
+   * more than the lending saved (session 9). Only the latest lend is kept: an earlier one still in flight (two
+   * commits of one record) is then kept without its room, which wastes room, never bytes.
+   */
+  lentOut: Uint8Array | undefined;
 }
 
 /** Bytes of room past a lent row (a receiver's record grows by a queued MAC key per message: ~15 of them). */
@@ -36,7 +40,10 @@ export class MemoryStore implements OwningStore {
   private readonly accounts = new Map<string, Map<string, Held>>();
   private readonly limits: StoreLimits;
   private closed = false;
-  /** Buffers lent by ROW_BUFFER and not yet handed back: a row in one of them may be kept with its room. */
+  /**
+   * Buffers lent by ROW_BUFFER for a record that does not exist yet (its first row; later rows are tracked on
+   * the record: Held.lentOut) and not yet handed back: a row in one of them may be kept with its room.
+   */
   private readonly lent = new WeakSet<ArrayBufferLike>();
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -86,7 +93,7 @@ export class MemoryStore implements OwningStore {
       wipeRows(changes); // ours now, and not kept
       return Promise.reject(e);
     }
-    return DONE; // (not an async function: one settled promise shared by every commit)
+    return APPLIED; // applied already (./owned.ts): the layers above skip their promise per commit
   }
 
   /**
@@ -106,7 +113,8 @@ export class MemoryStore implements OwningStore {
       if (held !== undefined) held.spare = undefined; // too small or too big for this record now: dropped (zero)
       buf = new Uint8Array(length + ROW_ROOM);
     }
-    this.lent.add(buf.buffer);
+    if (held !== undefined) held.lentOut = buf;
+    else this.lent.add(buf.buffer);
     return buf.subarray(0, length);
   }
 
@@ -128,17 +136,23 @@ export class MemoryStore implements OwningStore {
         continue;
       }
       const bytes = copy ? c.bytes.slice() : c.bytes;
+      const held = records.get(c.key);
       // A row in a buffer this store lent is kept with the buffer's room (zero past the row); a row it copied
       // owns its buffer exactly (so it can be lent again for a record that did not grow).
       let room: Uint8Array | undefined;
       if (copy) room = bytes;
-      else if (bytes.byteOffset === 0 && this.lent.has(bytes.buffer)) {
-        this.lent.delete(bytes.buffer);
-        room = new Uint8Array(bytes.buffer);
+      else if (bytes.byteOffset === 0) {
+        const out = held?.lentOut;
+        if (out !== undefined && out.buffer === bytes.buffer) {
+          held!.lentOut = undefined;
+          room = out;
+        } else if (this.lent.has(bytes.buffer)) {
+          this.lent.delete(bytes.buffer);
+          room = new Uint8Array(bytes.buffer);
+        }
       }
       // Updated in place (no new entry per write): `load` hands out copies, so no caller holds a Held.
-      const held = records.get(c.key);
-      if (held === undefined) records.set(c.key, { generation: c.generation, bytes, room, spare: undefined });
+      if (held === undefined) records.set(c.key, { generation: c.generation, bytes, room, spare: undefined, lentOut: undefined });
       else {
         held.generation = c.generation;
         held.bytes.fill(0); // the state it replaces (plaintext when unsealed): no one else holds it

@@ -36,6 +36,15 @@ export const COMMIT_OWNED: unique symbol = Symbol('otr4.store.commitOwned');
  */
 export const ROW_BUFFER: unique symbol = Symbol('otr4.store.rowBuffer');
 
+/**
+ * What a store's COMMIT_OWNED returns when the commit was applied before the call returned (the memory store):
+ * this very promise, already resolved. The layers above (the sealed and plain views, openAccountRecords,
+ * openStoredAccount) then do their bookkeeping at once and hand it back as it is, instead of chaining one
+ * promise and one microtask each per commit (session 9: a message's two commits went through ~8 of them). A
+ * resolved promise carries no state, so one serves every commit; any other promise takes the ordinary path.
+ */
+export const APPLIED: Promise<void> = Promise.resolve();
+
 /** A store that takes the byte arrays of a commit (see above). */
 export interface OwningStore extends RecordStore {
   [COMMIT_OWNED](accountId: string, changes: readonly RecordChange[]): Promise<void>;
@@ -78,15 +87,26 @@ export interface Prepared {
   readonly rows: readonly RecordChange[];
 }
 
+/**
+ * A place per record, kept by the caller of `prepare` (openAccountRecords keeps one in its entry per record),
+ * where the view may keep what it worked out for that record and find it on the record's next commit: the
+ * sealed view keeps its row id and associated data there, so a commit does not look them up again in its own
+ * table of every record (session 9: a cold probe per commit). Opaque to the caller.
+ */
+export interface ViewMemo {
+  view: unknown;
+}
+
 /** A store as openAccountRecords uses it: reads as a RecordStore, writes in two steps (see above). */
 export interface StoreView {
   load(accountId: string, key: string): Promise<StoredRecord | undefined>;
   keys(accountId: string): Promise<string[]>;
   /**
    * Takes `changes` (already checked: checkCommit) now: the bytes are sealed into fresh rows or copied, so
-   * the caller may wipe or reuse its arrays as soon as this returns.
+   * the caller may wipe or reuse its arrays as soon as this returns. `memos`, when given, holds one place per
+   * change (memos[i] for changes[i], always the same place for a given record of `accountId`).
    */
-  prepare(accountId: string, changes: readonly RecordChange[]): Prepared;
+  prepare(accountId: string, changes: readonly RecordChange[], memos?: readonly ViewMemo[]): Prepared;
   /** Durably applies what `prepare` took (all or nothing); errors name the caller's record keys. */
   commitPrepared(prepared: Prepared, changes: readonly RecordChange[]): Promise<void>;
   /**

@@ -44,7 +44,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, agreeingAead, type SealAead } from './aead.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { checkCommit, checkLoad, isGeneration, type StoreLimits } from './validate.js';
-import { deleteRefusedRow, handOver, rowLender, type Prepared, type StoreView, type StoredGeneration } from './owned.js';
+import { APPLIED, deleteRefusedRow, handOver, rowLender, type Prepared, type StoreView, type StoredGeneration, type ViewMemo } from './owned.js';
 
 export interface SealOptions {
   /** Names this store in the key derivation (e.g. the database's name); default "default". */
@@ -409,10 +409,16 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       return (await inner.keys(account)).map((name) => sealer.openKeyName(account, name));
     },
 
-    prepare(accountId: string, changes: readonly RecordChange[]): Prepared {
-      const account = sealer.accountName(accountId);
-      const rows = changes.map((c): RecordChange => {
-        const slot = sealer.record(accountId, c.key);
+    prepare(accountId: string, changes: readonly RecordChange[], memos?: readonly ViewMemo[]): Prepared {
+      const account = sealer.accountName(accountId); // (throws once closed, memo or not)
+      const rows = changes.map((c, i): RecordChange => {
+        // The record's row id and associated data: from the caller's memo after the first commit of it.
+        const memo = memos?.[i];
+        let slot = memo?.view as RecordSlot | undefined;
+        if (slot === undefined) {
+          slot = sealer.record(accountId, c.key);
+          if (memo !== undefined) memo.view = slot;
+        }
         if (c.bytes === null) return { key: slot.name, generation: c.generation, bytes: null };
         const into = lend?.(account, slot.name, SEAL_OVERHEAD_BYTES + c.bytes.length);
         return { key: slot.name, generation: c.generation, bytes: sealer.seal(slot, c.generation, c.bytes, into) };
@@ -429,6 +435,7 @@ function sealedViewWith(aead: SealAead, inner: RecordStore, hostKey: Uint8Array,
       } catch (e) {
         stored = Promise.reject(e);
       }
+      if (stored === APPLIED) return APPLIED; // applied already: nothing can fail any more (./owned.ts)
       return stored.then(undefined, (e: unknown) => {
         // Errors from below name rows; callers know records.
         if (e instanceof OtrStoreConflictError) {
