@@ -18,7 +18,9 @@ const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
     () => (done = true),
     () => (done = true),
   );
-  await new Promise((r) => setImmediate(r));
+  // Microtasks only: an admit() that does not wait settles within them, while a call settling (which lets a
+  // waiter in) needs the worker's reply, a macrotask — so this cannot race with a fast worker.
+  for (let i = 0; i < 20; i++) await Promise.resolve();
   return done;
 };
 

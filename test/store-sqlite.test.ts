@@ -352,7 +352,8 @@ function killWriterAfter(config: WriterConfig, acks: number, extraMs: number): P
         }
       }
     });
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
+      // 'close', not 'exit': every ack line the writer printed before it was killed has been read by then.
       if (signal === 'SIGKILL') resolve(last);
       else reject(new Error(`writer exited ${code} ${signal}: ${err}`));
     });
