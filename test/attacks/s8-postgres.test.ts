@@ -14,8 +14,8 @@ import { openAccountRecords, type StoreEvent } from '../../ts/store/account-reco
 import { OtrStoreConflictError } from '../../ts/errors.js';
 import { settledAs } from '../helpers/settled.js';
 import { rejectsAsync } from '../helpers/rejects.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { setupSuite } from '../helpers/setup-suite.js';
+import type { PostgresServer } from '../helpers/postgres.js';
+import { postgresSuite } from '../helpers/postgres-suite.js';
 import { storedAccountCases } from './s8-stored-account.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { WASM } from '../helpers/backends.js';
@@ -25,19 +25,10 @@ let admin: pg.Client;
 const opened: PostgresStore[] = [];
 const pools: pg.Pool[] = [];
 
-const { test, run } = setupSuite(
+const { test, run } = postgresSuite(
   's8-postgres',
-  async () => {
-    server = await startPostgres();
-    admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-  },
-  async () => {
-    await Promise.all(opened.map((s) => s.close()));
-    await Promise.all(pools.map((p) => p.end()));
-    await admin?.end();
-    await server?.stop();
-  },
+  (s, a) => ((server = s), (admin = a)),
+  () => [...opened.map((s) => s.close()), ...pools.map((p) => p.end())],
 );
 
 async function store(options: Partial<Parameters<typeof openPostgresStore>[0]> = {}): Promise<PostgresStore> {

@@ -9,8 +9,8 @@ import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { settledAs } from '../helpers/settled.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { setupSuite } from '../helpers/setup-suite.js';
+import type { PostgresServer } from '../helpers/postgres.js';
+import { postgresSuite } from '../helpers/postgres-suite.js';
 import { WASM } from '../helpers/backends.js';
 import { forgetUnreadableCases } from './s9-forget-unreadable.js';
 import { REFUSED_LIMIT, forgetRefusedCases, type Hostile, type Planter } from './s9-forget-refused.js';
@@ -24,19 +24,10 @@ let server: PostgresServer;
 let admin: pg.Client;
 const opened: PostgresStore[] = [];
 
-const { test, run } = setupSuite(
+const { test, run } = postgresSuite(
   's9-postgres',
-  async () => {
-    server = await startPostgres();
-    admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-  },
-  async () => {
-    await Promise.all(opened.map((s) => s.close()));
-    await Promise.all(proxies.map((p) => p.close()));
-    await admin?.end();
-    await server?.stop();
-  },
+  (s, a) => ((server = s), (admin = a)),
+  () => [...opened.map((s) => s.close()), ...proxies.map((p) => p.close())],
 );
 
 async function store(table: string): Promise<PostgresStore> {

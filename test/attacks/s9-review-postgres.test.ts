@@ -6,8 +6,8 @@
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { setupSuite } from '../helpers/setup-suite.js';
+import type { PostgresServer } from '../helpers/postgres.js';
+import { postgresSuite } from '../helpers/postgres-suite.js';
 import { boundStatement, startPgProxy, type PgMessage, type PgProxy } from '../helpers/pg-proxy.js';
 import { openAccountRecords } from '../../ts/store/account-records.js';
 import { OtrStoreOutcomeUnknownError } from '../../ts/errors.js';
@@ -16,19 +16,10 @@ let server: PostgresServer;
 let admin: pg.Client;
 const opened: PostgresStore[] = [];
 
-const { test, run } = setupSuite(
+const { test, run } = postgresSuite(
   's9-review-postgres',
-  async () => {
-    server = await startPostgres();
-    admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-  },
-  async () => {
-    await Promise.all(opened.map((s) => s.close()));
-    await Promise.all(proxies.map((p) => p.close()));
-    await admin?.end();
-    await server?.stop();
-  },
+  (s, a) => ((server = s), (admin = a)),
+  () => [...opened.map((s) => s.close()), ...proxies.map((p) => p.close())],
 );
 
 async function store(table: string): Promise<PostgresStore> {
