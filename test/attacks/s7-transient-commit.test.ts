@@ -11,6 +11,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { handshakeDurably } from '../helpers/stored-pair.js';
 import { Account, type Outcome } from '../../ts/index.js';
 import { OtrError, OtrStateError } from '../../ts/errors.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
@@ -68,12 +69,7 @@ for (const sealed of [false, true]) {
       await stored.commit(out);
       return out.toSend;
     };
-    let wire = await durable(a.start());
-    while (wire.length) {
-      const next: string[] = [];
-      for (const t of wire) for (const u of b.receive(t).toSend) next.push(...(await durable(a.receive(u))));
-      wire = next;
-    }
+    await handshakeDurably(stored, a, b);
     assert.is(a.state, 'ENCRYPTED_MESSAGES');
 
     const read: string[] = [];

@@ -5,6 +5,7 @@
  * never reaching the server, or its reply lost after the server committed (test/helpers/pg-proxy.ts).
  */
 import * as assert from 'uvu/assert';
+import { handshakeDurably } from '../helpers/stored-pair.js';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
@@ -206,12 +207,7 @@ test('openStoredAccount over a lost COMMIT reply: the commit resolves, the messa
     await stored.commit(out);
     return out.toSend;
   };
-  let wire = await durable(a.start());
-  while (wire.length) {
-    const next: string[] = [];
-    for (const t of wire) for (const u of bc.receive(t).toSend) next.push(...(await durable(a.receive(u))));
-    wire = next;
-  }
+  await handshakeDurably(stored, a, bc);
   const read: string[] = [];
   const refused: string[] = [];
   const deliver = (toSend: readonly string[]) => {

@@ -113,3 +113,20 @@ export async function establishStored(p: StoredPair): Promise<void> {
   await pumpStored(p, p.a, p.b, await commitAndSend(p, p.a, p.a.conv.start()));
   if (p.a.conv.state !== 'ENCRYPTED_MESSAGES' || p.b.conv.state !== 'ENCRYPTED_MESSAGES') throw new Error('DAKE did not complete');
 }
+
+/**
+ * The DAKE between a stored account's conversation `a` (started by it) and a plain account's `b`, in the
+ * contract's order on the stored side: each of its outcomes is committed before its strings go out.
+ */
+export async function handshakeDurably(stored: StoredAccount, a: Conversation, b: Conversation): Promise<void> {
+  const durable = async (out: Outcome): Promise<string[]> => {
+    await stored.commit(out);
+    return out.toSend;
+  };
+  let wire = await durable(a.start());
+  while (wire.length) {
+    const next: string[] = [];
+    for (const t of wire) for (const u of b.receive(t).toSend) next.push(...(await durable(a.receive(u))));
+    wire = next;
+  }
+}
