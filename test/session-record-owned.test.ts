@@ -10,29 +10,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM as be } from './helpers/backends.js';
-import { Account } from '../ts/session/account.js';
+import { establish, makePair } from './helpers/session-pair.js';
 import { conversationRecord } from '../ts/session/records.js';
 import type { Conversation } from '../ts/session/conversation.js';
 import type { Outcome } from '../ts/session/events.js';
-import { seededRandom } from './helpers/rng.js';
 
-const NOW = 1_750_000_000_000;
-const clock = () => NOW;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function pair(seed: number) {
-  const a = Account.create({ accountId: 'alice@x', backend: be, clock, dsaKey: null, random: seededRandom(seed) });
-  const b = Account.create({ accountId: 'bob@x', backend: be, clock, dsaKey: null, random: seededRandom(seed + 1) });
-  const ca = a.conversation('bob@x');
-  const cb = b.conversation('alice@x');
-  let q: { to: Conversation; text: string }[] = ca.start().toSend.map((text) => ({ to: cb, text }));
-  while (q.length) {
-    const next: typeof q = [];
-    for (const m of q) for (const text of m.to.receive(m.text).toSend) next.push({ to: m.to === cb ? ca : cb, text });
-    q = next;
-  }
-  assert.is(ca.state, 'ENCRYPTED_MESSAGES');
-  return { ca, cb };
+  const p = makePair(be, seed);
+  establish(p);
+  return { ca: p.a, cb: p.b };
 }
 
 /** The change `out` carries for `conv`, checked: a full encode's bytes, zero past its end, a buffer of its own. */
