@@ -22,7 +22,7 @@ import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '.
 import { OtrDecodeError, OtrLimitError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
-import { decodeState, encodeState, expect, putString, schema, withWrittenState, writtenStateOwned, type StateValue } from './state-codec.js';
+import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 
@@ -68,20 +68,6 @@ const writeRecord = schema<Conversation>({
 function withRecordOf<T>(conv: Conversation, use: (encoded: Uint8Array) => T): T {
   return withWrittenState(CONVERSATION_RECORD_KIND, (w) => writeRecord(w, conv), use);
 }
-
-/**
- * The conversation's record now in a fresh array (writtenStateOwned), for a record that changed for certain:
- * `sizeHint` is the length expected (the last such record's plus CERTAIN_ROOM).
- */
-function ownedRecordOf(conv: Conversation, sizeHint: number): Uint8Array {
-  return writtenStateOwned(CONVERSATION_RECORD_KIND, (w) => writeRecord(w, conv), sizeHint);
-}
-
-/**
- * Room past the last record's length made for a record that changed for certain: a message grows the
- * receiver's record by one queued MAC key (69 bytes), so the record is written without its writer growing.
- */
-const CERTAIN_ROOM = 256;
 
 /** A record value's field (undefined when `v` is not a record). */
 function fieldOf(v: StateValue | undefined, name: string): StateValue | undefined {
@@ -401,11 +387,6 @@ export class RecordBook {
 
   /** flush's state while it encodes the touched conversations (encodeTouched): reused, emptied by every flush. */
   private flushEvents: OtrEvent[] | undefined;
-  /**
-   * The length of each conversation's record last written for certain (encodeChanged): the room made for the
-   * next. Not `last`'s length: a call that changed for certain does not touch `last` before it is replaced.
-   */
-  private readonly certainLength = new WeakMap<Conversation, number>();
   private readonly encodedConvs: Conversation[] = [];
   private readonly encodedBytes: Uint8Array[] = [];
 
@@ -469,22 +450,12 @@ export class RecordBook {
     const max = this.host.limits.maxConversationStateBytes;
     const peer = conv.peerId;
     for (;;) {
-      if (conv === this.changedForCertain) {
-        // Kept for certain: written once, straight into the array handed out (the copy out of the scratch and
-        // the scratch's zeroing were two more passes over the whole record, the MAC-key queue's bytes included).
-        const bytes = ownedRecordOf(conv, (this.certainLength.get(conv) ?? 0) + CERTAIN_ROOM);
-        this.certainLength.set(conv, bytes.length);
-        if (bytes.length <= max) return bytes;
-        wipe(bytes);
-        const shed = conv.shedState();
-        if (!shed) throw new OtrLimitError(`conversation state exceeds limits.maxConversationStateBytes (${max}) with nothing left to shed: raise it`);
-        events.push(shed);
-        continue;
-      }
       const out = withRecordOf(conv, (encoded): Uint8Array | null | typeof OVER => {
         if (encoded.length > max) return OVER;
-        const before = this.last.get(peer);
-        if (before && equalBytes(before, encoded)) return null;
+        if (conv !== this.changedForCertain) {
+          const before = this.last.get(peer);
+          if (before && equalBytes(before, encoded)) return null;
+        }
         return copyBytes(encoded);
       });
       if (out !== OVER) return out;

@@ -232,26 +232,6 @@ export function withWrittenState<T>(kind: string, write: (w: Writer) => void, us
   }
 }
 
-/**
- * As withWrittenState, into a fresh array the caller owns rather than the shared scratch: for an encoding that
- * is kept for certain (a record known to have changed), written once where withWrittenState + a copy writes it
- * into the scratch, copies it out and zeroes the scratch — three passes over every byte, the MAC-key queue's
- * included. `sizeHint` (the expected length) is the room made up front, so an encoding no longer than it is
- * written without the writer growing. The array may have zeroed room past its end (its buffer is the writer's);
- * a write that throws leaves nothing behind.
- */
-export function writtenStateOwned(kind: string, write: (w: Writer) => void, sizeHint: number): Uint8Array {
-  const w = new Writer(Math.max(256, sizeHint), true);
-  try {
-    w.raw(MAGIC).byte(STATE_FORMAT_VERSION).utf8Data(kind);
-    write(w);
-  } catch (e) {
-    w.wipe();
-    throw e;
-  }
-  return w.view();
-}
-
 // Writers of single values, each writing what writeValue writes for that value: for encoders that write a
 // known shape directly (no intermediate value, no key sorting at run time).
 export const putNull = (w: Writer): void => void w.byte(Tag.Null);
