@@ -4,7 +4,9 @@
 // per batch the CPU time of the process (every thread: the checkpoint worker included) and the wall time,
 // per operation. Prints min / median per case and build. PostgreSQL cases are never selected here.
 //
-//   node scripts/ab-bridge.mjs BUILD_A BUILD_B 'name regex' [phases] [ops per batch] [impls, comma-separated]
+//   node scripts/ab-bridge.mjs BUILD_A BUILD_B 'name regex' [phases] [ops per batch] [impls, comma-separated] [grow]
+// `grow`: operations run on each case of both builds (alternating chunks) before the phases, so the bench's
+// one-way stream has grown Bob's MAC-key queue (grow / 1,000 keys per session) — the CLI's later rounds.
 //   e.g. node scripts/ab-bridge.mjs /tmp/base/build build '^bridge\.message(\.syncnormal)?$' 9 300 memory,sqlite
 import { resolve } from 'node:path';
 
@@ -13,6 +15,7 @@ const filter = new RegExp(process.argv[4] ?? '^bridge\\.message(\\.syncnormal)?$
 const phases = Number(process.argv[5] ?? 9);
 const ops = Number(process.argv[6] ?? 300);
 const impls = (process.argv[7] ?? 'memory,sqlite').split(',');
+const grow = Number(process.argv[8] ?? 0);
 
 async function casesOf(dir) {
   const { cases } = await import(`${dir}/bench/suites/bridge.js`);
@@ -22,6 +25,8 @@ async function casesOf(dir) {
 const builds = { A: await casesOf(dirA), B: await casesOf(dirB) };
 for (const k of ['A', 'B']) for (const c of builds[k]) await c.setup?.();
 const key = (c) => `${c.name} [${c.impl}]`;
+for (let i = 0; i < builds.A.length; i++)
+  for (let done = 0; done < grow; done += 5000) for (const k of ['A', 'B']) for (let j = 0; j < 5000; j++) await builds[k][i].fn();
 
 async function batch(c) {
   for (let i = 0; i < 20; i++) await c.fn(); // warm the case after the other build ran
@@ -48,7 +53,7 @@ const st = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
   return `${s[0].toFixed(1)} / ${s[s.length >> 1].toFixed(1)}`;
 };
-console.log(`A = ${dirA}\nB = ${dirB}\n${phases} phases x ${ops} ops; µs per op, min / median`);
+console.log(`A = ${dirA}\nB = ${dirB}\n${phases} phases x ${ops} ops${grow ? `, after ${grow} ops per case` : ''}; µs per op, min / median`);
 for (const [name, r] of Object.entries(res)) {
   const med = (xs, f) => [...xs.map(f)].sort((x, y) => x - y)[xs.length >> 1];
   console.log(`${name.padEnd(40)} CPU A ${st(r.A.map((x) => x.cpu))}  B ${st(r.B.map((x) => x.cpu))}  (B/A med ${(med(r.B, (x) => x.cpu) / med(r.A, (x) => x.cpu)).toFixed(3)})` +
