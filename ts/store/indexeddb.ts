@@ -16,7 +16,7 @@
 import { OtrArgumentError, OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, refusedValue, wipeRows, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, isGeneration, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 
 export interface IndexedDbStoreOptions {
   /** The database name (default "otr4"). */
@@ -115,7 +115,11 @@ export class IndexedDbStore implements RecordStore {
     checkLoad(accountId, key, this.limits);
     const tx = this.transaction('readonly');
     const v = (await request(tx.objectStore(RECORDS).get([accountId, key]))) as Value | undefined;
-    if (v === undefined) return undefined;
+    return v === undefined ? undefined : this.record(key, v);
+  }
+
+  /** The record a stored value holds, or the typed error `load` gives for a value it refuses. */
+  private record(key: string, v: Value): StoredRecord {
     if (typeof v !== 'object' || v === null) throw new OtrDecodeError(`stored record ${JSON.stringify(key)} is not a record`);
     const bytes = v.bytes instanceof Uint8Array ? v.bytes : undefined;
     // This store writes numbers; anything else (a BigInt, which checkRow would take for SQLite's sake) is a
@@ -123,10 +127,21 @@ export class IndexedDbStore implements RecordStore {
     return checkRow(key, typeof v.generation === 'number' ? v.generation : undefined, bytes?.length ?? -1, bytes, this.limits);
   }
 
+  /** Whether `load` refuses the value (the condition of deleteRefused: the same test, not a restatement of it). */
+  private refuses(key: string, v: Value): boolean {
+    try {
+      this.record(key, v).bytes.fill(0); // it loads: the copy checkRow made is not kept
+      return false;
+    } catch (e) {
+      if (e instanceof OtrDecodeError || e instanceof OtrLimitError) return true;
+      throw e;
+    }
+  }
+
   /**
    * RecordStore.deleteRefused: one readwrite transaction that reads the value and deletes it only if `load`
-   * refuses it (the same test: not a record, a generation that is no number of a generation, bytes that are
-   * not bytes or over maxRecordBytes). Readwrite transactions on the store run one at a time, across tabs too,
+   * refuses it (the same test, `record`: not a record, a generation that is no number of a generation, bytes
+   * that are not bytes or over maxRecordBytes). Readwrite transactions on the store run one at a time, across tabs too,
    * so no writer changes the value between that read and the delete. The value is read whole (IndexedDB has no
    * size-first read: item 3 of docs/stores.md, session 9), under the same bound as a load of it.
    */
@@ -148,8 +163,7 @@ export class IndexedDbStore implements RecordStore {
       const r = store.get([accountId, key]);
       r.onsuccess = () => {
         const v = r.result as Value | undefined;
-        if (v === undefined) return;
-        if (typeof v === 'object' && v !== null && !refusedValue(v.generation, v.bytes, this.limits)) return;
+        if (v === undefined || !this.refuses(key, v)) return;
         store.delete([accountId, key]);
         deleted = true;
       };

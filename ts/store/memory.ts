@@ -8,7 +8,7 @@
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { APPLIED, COMMIT_OWNED, ROW_BUFFER, type OwningStore } from './owned.js';
-import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, refusedValue, wipeRows, type StoreLimits } from './validate.js';
+import { checkCommit, checkKeyCount, checkLoad, checkOpen, conflict, expectedGeneration, netNewRecords, wipeRows, type StoreLimits } from './validate.js';
 
 interface Held {
   generation: number;
@@ -58,19 +58,13 @@ export class MemoryStore implements OwningStore {
   }
 
   /**
-   * RecordStore.deleteRefused. Every row here passed checkCommit under these limits, so none is refused and
-   * this answers false; the condition is stated anyway, so the store keeps the contract the others keep.
+   * RecordStore.deleteRefused: false. Every row here passed checkCommit under this store's own (fixed) limits
+   * and nothing else writes to it, so there is never a row that `load` refuses.
    */
   async deleteRefused(accountId: string, key: string): Promise<boolean> {
     checkOpen(this.closed);
     checkLoad(accountId, key, this.limits);
-    const records = this.accounts.get(accountId);
-    const held = records?.get(key);
-    if (held === undefined || !refusedValue(held.generation, held.bytes, this.limits)) return false;
-    held.bytes.fill(0);
-    records!.delete(key);
-    if (records!.size === 0) this.accounts.delete(accountId);
-    return true;
+    return false;
   }
 
   async keys(accountId: string): Promise<string[]> {

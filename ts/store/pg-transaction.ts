@@ -48,6 +48,9 @@ export interface ServerProcess {
   readonly started: string;
 }
 
+/** SQL: a pg_stat_activity row's start time as ServerProcess.started (what tells a reused pid apart). */
+export const BACKEND_STARTED = '(extract(epoch FROM backend_start) * 1000000)::bigint::text';
+
 /** The server process behind each client that carries commits, checked once per connection (checkBackend). */
 const serverProcesses = new WeakMap<PoolClient, ServerProcess | undefined>();
 
@@ -62,7 +65,7 @@ const serverProcesses = new WeakMap<PoolClient, ServerProcess | undefined>();
 export async function checkBackend(c: PoolClient): Promise<void> {
   if (serverProcesses.has(c)) return;
   const r = await c.query(
-    `SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+    `SELECT pid, ${BACKEND_STARTED} AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
   );
   const given = (c as { processID?: unknown }).processID;
   const row = r.rows[0] as { pid?: unknown; started?: unknown } | undefined;

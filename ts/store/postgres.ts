@@ -36,7 +36,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreOutcomeUnknownError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
-import { CommitReplyLost, backendOf, checkBackend, inTransaction, onConnection, outcomeUnknown, type ServerProcess } from './pg-transaction.js';
+import { BACKEND_STARTED, CommitReplyLost, backendOf, checkBackend, inTransaction, onConnection, outcomeUnknown, type ServerProcess } from './pg-transaction.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { COMMIT_OWNED, type OwningStore } from './owned.js';
 import { checkCommit, checkHandedOver, checkKeyCount, checkLoad, checkOpen, checkRow, checkStoredKey, conflict, generationFromText, ownCopy, wipeRows, type StoreLimits } from './validate.js';
@@ -423,7 +423,7 @@ export class PostgresStore implements OwningStore {
    */
   private async awaitGone(p: ServerProcess | undefined): Promise<void> {
     if (p === undefined) throw new Error('the server process is not known (a pooler between?)');
-    const same = `pid = $1 AND (extract(epoch FROM backend_start) * 1000000)::bigint::text = $2`;
+    const same = `pid = $1 AND ${BACKEND_STARTED} = $2`;
     const { pid } = p;
     try {
       await this.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${same}`, [pid, p.started]);

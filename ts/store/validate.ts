@@ -117,14 +117,6 @@ export function checkRow(key: string, generation: unknown, size: unknown, bytes:
   return { key, generation: g, bytes: new Uint8Array(bytes) };
 }
 
-/**
- * Whether a value a store holds in JavaScript (memory, IndexedDB) is one `load` refuses (checkRow would throw):
- * the condition of RecordStore.deleteRefused for those stores. SQLite and PostgreSQL state it in SQL.
- */
-export function refusedValue(generation: unknown, bytes: unknown, limits: StoreLimits): boolean {
-  return !isGeneration(generation) || !(bytes instanceof Uint8Array) || bytes.length > limits.maxRecordBytes;
-}
-
 /** A generation a database returned as decimal text (pg's BIGINT): the bigint, or undefined if not canonical. */
 export function generationFromText(s: unknown): bigint | undefined {
   return typeof s === 'string' && /^[1-9][0-9]{0,18}$/.test(s) ? BigInt(s) : undefined;
