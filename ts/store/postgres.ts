@@ -58,8 +58,12 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_VERSION = 1;
-/** How long settling a lost commit waits for the server process that ran it to be gone. */
+/** server_version_num of the oldest server the store runs on: 13 (pg_current_xact_id, pg_xact_status, xid8). */
+const MIN_SERVER_VERSION = 130000;
+/** How long settling a lost commit waits for the server process that ran it to be gone (or its transaction to end). */
 const LOST_COMMIT_WAIT_MS = 5000;
+/** A pg_stat_activity row of process ($1, $2): the pid, and the start time a reused pid does not share. */
+const SAME_PROCESS = `pid = $1 AND ${BACKEND_STARTED} = $2`;
 /** The advisory lock under which the schema is created ('otr4' in ASCII, plus one). */
 const SCHEMA_LOCK = 0x6f74_7234_01;
 /**
@@ -212,6 +216,11 @@ export class PostgresStore implements OwningStore {
   private async createSchema(): Promise<void> {
     await this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      // A transaction learns its id with pg_current_xact_id() (pg-transaction.ts), and a lost COMMIT is settled
+      // by pg_xact_status(xid8): both PostgreSQL 13+. Refused here, at open, rather than at every commit.
+      const server = Number((await c.query(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v);
+      if (!(server >= MIN_SERVER_VERSION))
+        throw new OtrStateError(`PostgreSQL ${MIN_SERVER_VERSION / 10000} or later is needed (the server says ${server || 'nothing'})`);
       await c.query(`CREATE TABLE IF NOT EXISTS ${this.table}_meta (version integer NOT NULL)`);
       const v = await c.query(`SELECT max(version) AS v FROM ${this.table}_meta`);
       const version = Number(v.rows[0]?.v ?? 0);
@@ -372,34 +381,31 @@ export class PostgresStore implements OwningStore {
   }
 
   /**
-   * A commit whose connection was lost while the server was committing it (session 9): written or not? Asked
-   * on another connection, once the server process that ran it is gone — ended by pg_terminate_backend, so
-   * that a transaction still running (its client vanished, the server not told yet) cannot commit after we
-   * looked. Then each record is read: all at the written generation with the written bytes (compared by the
-   * server; sealed rows carry a fresh nonce, so equal bytes are this commit's) means written — resolve, the
-   * caller's book is right; all at the generation before means not written — a typed failure the caller may
-   * retry, its book is right too. Anything else (another writer since, the server unreachable, its process
-   * not gone in time, a pooler hiding the process) is OtrStoreOutcomeUnknownError: the caller must treat it
-   * as not sent, and a later CONFLICT on these records means it was written (reload).
+   * A commit whose connection was lost while the server was committing it: written or not? Asked on another
+   * connection.
+   *
+   * A transaction (session 10) is settled by its id, learnt before its COMMIT (pg-transaction.ts): the server
+   * says whether that transaction committed (settleByXid). What other writers did to the records since cannot
+   * change that answer — a record deleted and recreated by another process within the settle read as "not
+   * written" before.
+   *
+   * A lone autocommitted statement has no id to ask about (its only reply is the one lost), and the settle
+   * compares the records, as session 9 did: once the server process that ran it is gone — ended by
+   * pg_terminate_backend, so that a statement still running (its client vanished, the server not told yet)
+   * cannot commit after we looked — each record is read: all at the written generation with the written bytes
+   * (compared by the server; sealed rows carry a fresh nonce, so equal bytes are this commit's) means written —
+   * resolve, the caller's book is right; all at the generation before means not written — a typed failure the
+   * caller may retry, its book is right too. Anything else (another writer since, the server unreachable, its
+   * process not gone in time, a pooler hiding the process) is OtrStoreOutcomeUnknownError: the caller must
+   * treat it as not sent, and a later CONFLICT on these records means it was written (reload). Left so: a
+   * record deleted by another writer between the lost statement and the read looks "not written".
    */
   private async settleLost(accountId: string, changes: readonly RecordChange[], lost: CommitReplyLost): Promise<void> {
     const what = `the connection was lost while the server was committing (${(lost.lost as Error)?.message ?? String(lost.lost)})`;
     let verdict: 'written' | 'not written' | 'mixed';
     try {
-      await this.awaitGone(lost.backend);
-      const keys = changes.map((c) => c.key);
-      const bytes = changes.map((c) => (c.bytes === null ? null : asBuffer(c.bytes)));
-      const rows = (await this.run(this.pool, 'settle', [accountId, keys, bytes])).rows as { i: string; generation: string | null; same: boolean | null }[];
-      if (rows.length !== changes.length) throw new Error('a record is stored more than once');
-      let written = 0;
-      let before = 0;
-      for (const row of rows) {
-        const c = changes[Number(row.i) - 1]!;
-        const g = row.generation === null ? 0 : Number(row.generation);
-        if (c.bytes === null ? g === 0 : g === c.generation && row.same === true) written++;
-        else if (g === c.generation - 1) before++;
-      }
-      verdict = written === changes.length ? 'written' : before === changes.length ? 'not written' : 'mixed';
+      if (lost.xid !== undefined) verdict = (await this.settleByXid(lost.xid, lost.backend)) === 'committed' ? 'written' : 'not written';
+      else verdict = await this.compareRecords(accountId, changes, lost.backend);
     } catch (e) {
       throw new OtrStoreOutcomeUnknownError(
         changes.map((c) => c.key),
@@ -409,12 +415,58 @@ export class PostgresStore implements OwningStore {
     }
     if (verdict === 'written') return;
     if (verdict === 'not written')
-      throw new OtrStateError(`PostgreSQL: ${what}; read back on another connection, the records are as before: nothing was written (retry)`);
+      throw new OtrStateError(
+        lost.xid !== undefined
+          ? `PostgreSQL: ${what}; asked on another connection, the server says the transaction rolled back: nothing was written (retry)`
+          : `PostgreSQL: ${what}; read back on another connection, the records are as before: nothing was written (retry)`,
+      );
     throw new OtrStoreOutcomeUnknownError(
       changes.map((c) => c.key),
       `PostgreSQL: ${what}, and the records hold neither this commit nor the state before it (another writer since): the outcome is unknown. ` +
         `Do not transmit; reload these records`,
     );
+  }
+
+  /** The records as the database holds them against `changes` (the lone statement's settle, see settleLost). */
+  private async compareRecords(accountId: string, changes: readonly RecordChange[], backend: ServerProcess | undefined): Promise<'written' | 'not written' | 'mixed'> {
+    await this.awaitGone(backend);
+    const keys = changes.map((c) => c.key);
+    const bytes = changes.map((c) => (c.bytes === null ? null : asBuffer(c.bytes)));
+    const rows = (await this.run(this.pool, 'settle', [accountId, keys, bytes])).rows as { i: string; generation: string | null; same: boolean | null }[];
+    if (rows.length !== changes.length) throw new Error('a record is stored more than once');
+    let written = 0;
+    let before = 0;
+    for (const row of rows) {
+      const c = changes[Number(row.i) - 1]!;
+      const g = row.generation === null ? 0 : Number(row.generation);
+      if (c.bytes === null ? g === 0 : g === c.generation && row.same === true) written++;
+      else if (g === c.generation - 1) before++;
+    }
+    return written === changes.length ? 'written' : before === changes.length ? 'not written' : 'mixed';
+  }
+
+  /**
+   * What became of transaction `xid`, asked on another connection (pg_xact_status): committed or rolled back —
+   * final answers, whatever any writer did since. While it is in progress (its client is gone but the server
+   * has not noticed, or a pooler still holds its server connection), the process running it is ended — only
+   * `backend`, and only while it still runs this transaction (backend_xid) — and the question asked again
+   * every 20 ms, at most LOST_COMMIT_WAIT_MS: behind a pooler (no process known) the wait is for the pooler to
+   * finish or drop it. An id the server no longer knows (NULL: older than the commit log it keeps, or from
+   * before a wraparound) or calls "in the future" (another server: a failover) is thrown: unknown.
+   */
+  private async settleByXid(xid: string, backend: ServerProcess | undefined): Promise<'committed' | 'aborted'> {
+    let ended = false;
+    for (const start = Date.now(); ; ) {
+      const status = (await this.pool.query('SELECT pg_xact_status($1::xid8) AS status', [xid])).rows[0]?.status as unknown;
+      if (status === 'committed' || status === 'aborted') return status;
+      if (status !== 'in progress') throw new Error(`the server no longer knows transaction ${xid} (too old)`);
+      if (!ended && backend !== undefined) {
+        await this.endProcess(backend, xid);
+        ended = true;
+      }
+      if (Date.now() - start > LOST_COMMIT_WAIT_MS) throw new Error(`transaction ${xid} still in progress after ${LOST_COMMIT_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /**
@@ -423,19 +475,26 @@ export class PostgresStore implements OwningStore {
    */
   private async awaitGone(p: ServerProcess | undefined): Promise<void> {
     if (p === undefined) throw new Error('the server process is not known (a pooler between?)');
-    const same = `pid = $1 AND ${BACKEND_STARTED} = $2`;
-    const { pid } = p;
+    await this.endProcess(p);
+    for (const start = Date.now(); ; ) {
+      const r = await this.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${SAME_PROCESS}`, [p.pid, p.started]);
+      if (r.rows[0]?.n === 0) return;
+      if (Date.now() - start > LOST_COMMIT_WAIT_MS) throw new Error(`server process ${p.pid} still running after ${LOST_COMMIT_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * pg_terminate_backend on process `p` (pid and start time) — with `xid`, only while that process runs that
+   * transaction (its 32 low bits: two live transactions cannot share them, wraparound protection sees to it).
+   */
+  private async endProcess(p: ServerProcess, xid?: string): Promise<void> {
+    const [also, values] = xid === undefined ? ['', []] : [' AND backend_xid = $3::xid8::xid', [xid]];
     try {
-      await this.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${same}`, [pid, p.started]);
+      await this.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${SAME_PROCESS}${also}`, [p.pid, p.started, ...values]);
     } catch (e) {
       // Not allowed to end it (another role's process): it still ends once it notices its client is gone.
       if ((e as { code?: unknown })?.code !== '42501') throw e;
-    }
-    for (const start = Date.now(); ; ) {
-      const r = await this.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${same}`, [pid, p.started]);
-      if (r.rows[0]?.n === 0) return;
-      if (Date.now() - start > LOST_COMMIT_WAIT_MS) throw new Error(`server process ${pid} still running after ${LOST_COMMIT_WAIT_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
