@@ -26,6 +26,7 @@ import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
 import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
+import { receivedBefore } from '../ratchet/replay.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
 import { classifyIncoming } from '../codec/classify.js';
@@ -729,16 +730,22 @@ export class Conversation {
     }
     let msg;
     let r;
+    let refusedByRatchet = false;
     try {
       msg = decodeDataMessage(bytes, L.maxFieldBytes);
       if (msg.receiverTag !== this.account.instanceTag) throw new OtrStateError('data message for another instance');
+      refusedByRatchet = true;
       // transientPlaintext: the text is decoded and the plaintext wiped below before anything calls out.
       r = decryptDataMessage(this.account.backend, inst.ratchet, msg, { now: this.account.clock(), limits: L, transientPlaintext: true });
     } catch (e) {
       // A ratchet we have not reached: our state may be an older copy (restored backup, lost save). Unauthenticated.
       if (msg && msg.ratchetId > inst.ratchet.i) out.events.push({ type: 'rollback-suspected', instance: peerTag, ratchetId: msg.ratchetId, ourRatchet: inst.ratchet.i });
       if (!quiet) {
-        this.report(out, peerTag, e);
+        // No key for it (STATE) and it verifies under a MAC key of ours not yet revealed: a message received
+        // before (a redelivery after a crash between commit and showing). Decided after that MAC check only
+        // (ratchet/replay.ts); the wire answer is the same either way.
+        const again = refusedByRatchet && e instanceof OtrStateError && receivedBefore(this.account.backend, inst.ratchet, msg!);
+        this.report(out, peerTag, e, again ? 'already-received' : undefined);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
       } else out.events.push({ type: 'ignored', instance: peerTag, reason: errorText(e) });
       // Unreadable in a row from an instance we have a session with: the session is broken on one side.
@@ -1376,9 +1383,9 @@ export class Conversation {
     out.events.push({ type: 'ignored', instance, reason: errorText(e) });
   }
 
-  private report(out: Outcome, instance: number, e: unknown): void {
+  private report(out: Outcome, instance: number, e: unknown, reason?: 'already-received'): void {
     if (!(e instanceof OtrError)) throw e;
-    out.events.push({ type: 'unreadable', instance, code: e.code, detail: e.message });
+    out.events.push(reason ? { type: 'unreadable', instance, code: e.code, detail: e.message, reason } : { type: 'unreadable', instance, code: e.code, detail: e.message });
   }
 
   // ------------------------------------------------------------------ persistence

@@ -37,8 +37,14 @@ export type OtrEvent =
   | { type: 'unencrypted-warning'; instance: number }
   /** The peer sent an OTR error message (the text is the peer's, never ours). */
   | { type: 'peer-error'; code?: string; message: string }
-  /** Something arrived that could not be read; `code` is the typed error's code. */
-  | { type: 'unreadable'; instance: number; code: OtrErrorCode; detail: string }
+  /**
+   * Something arrived that could not be read; `code` is the typed error's code. `reason: 'already-received'`
+   * (with code STATE): an authentic data message this session already received — its authenticator verifies
+   * under one of our MAC keys not yet revealed — whose key is used up, e.g. redelivered after the host crashed
+   * between committing its receive and showing it. Nothing is shown; whether it was shown before is the
+   * host's book (docs/persistence.md, "Already received").
+   */
+  | { type: 'unreadable'; instance: number; code: OtrErrorCode; detail: string; reason?: 'already-received' }
   /** A message arrived that this state ignores (as the spec says), e.g. an Auth-R in START. */
   | { type: 'ignored'; instance: number; reason: string }
   /** A data message was reported lost: its message key was never used and has been dropped. */
