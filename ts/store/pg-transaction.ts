@@ -13,8 +13,8 @@
  * A statement that commits (COMMIT, or an autocommitted write) whose connection is lost before its reply came
  * may have committed or not: the server may have made it durable just before the connection went. With
  * `lostCommit`, such a failure is a CommitReplyLost carrying the server process that ran it, which the record
- * store then settles on a fresh connection (session 9, postgres.ts) — and, for a transaction, its transaction
- * id (session 10), learnt in the reply to BEGIN (BEGIN_LEARNING_XID).
+ * store then settles on a fresh connection (session 9, postgres.ts) — a transaction by the id its first
+ * statement returned (session 10).
  */
 import type { Pool, PoolClient } from 'pg';
 
@@ -24,8 +24,6 @@ export class CommitReplyLost extends Error {
     /** The server process that ran the statement, when known (checkBackend). */
     readonly backend: ServerProcess | undefined,
     readonly lost: unknown,
-    /** The transaction's id (xid8, decimal), when the statement was a transaction's COMMIT. */
-    readonly xid?: string,
   ) {
     super(`the connection was lost while the server was committing: ${(lost as Error)?.message ?? String(lost)}`);
   }
@@ -103,38 +101,17 @@ export async function onConnection<T>(pool: Pool, fn: (c: PoolClient) => Promise
   }
 }
 
-/**
- * BEGIN, and the transaction's id in the same message and reply: no round trip of its own. A lost COMMIT is then
- * settled by asking the server what became of that transaction (pg_xact_status), which no other writer's later
- * change to the records can blur. pg_current_xact_id() assigns the id now rather than at the first write: the
- * same id, assigned a statement earlier (every transaction that carries it writes). xid8 (PostgreSQL 13+)
- * carries the epoch, so an id from before a wraparound is never taken for a newer transaction's. Sent as one
- * simple query: both run in the one transaction the BEGIN opens, so a pooler in transaction mode cannot put them
- * on two server connections.
- */
-export const BEGIN_LEARNING_XID = 'BEGIN; SELECT pg_current_xact_id()::text AS xid';
-
-/** The transaction id in BEGIN_LEARNING_XID's reply, if it reads as one (a decimal xid8); else undefined. */
-function xidOf(reply: unknown): string | undefined {
-  const results = Array.isArray(reply) ? reply : [];
-  const xid = (results[1] as { rows?: { xid?: unknown }[] } | undefined)?.rows?.[0]?.xid;
-  return typeof xid === 'string' && /^[1-9][0-9]{0,19}$/.test(xid) ? xid : undefined;
-}
-
 export function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>, options: { lostCommit?: boolean } = {}): Promise<T> {
   return onConnection(
     pool,
     async (c) => {
-      let xid: string | undefined;
-      if (options.lostCommit) {
-        await checkBackend(c);
-        xid = xidOf(await c.query(BEGIN_LEARNING_XID));
-      } else await c.query('BEGIN');
+      if (options.lostCommit) await checkBackend(c);
+      await c.query('BEGIN');
       const out = await fn(c);
       try {
         await c.query('COMMIT');
       } catch (e) {
-        if (options.lostCommit && outcomeUnknown(e)) throw new CommitReplyLost(backendOf(c), e, xid);
+        if (options.lostCommit && outcomeUnknown(e)) throw new CommitReplyLost(backendOf(c), e);
         throw e;
       }
       return out;

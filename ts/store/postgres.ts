@@ -94,9 +94,30 @@ function storedTwice(key: string): OtrDecodeError {
   return new OtrDecodeError(`record ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key)} is stored more than once (the table lost its primary key)`);
 }
 
-type StatementName = 'load' | 'keys' | 'generation' | 'insert' | 'update' | 'remove' | 'count' | 'settle' | 'purge';
-/** A query: its text, and the name it is prepared under (absent: unnamed, parsed per call). */
-type Statement = { readonly name?: string; readonly text: string };
+type Write = 'insert' | 'update' | 'remove';
+type StatementName = 'load' | 'keys' | 'generation' | Write | `${Write}Xid` | 'count' | 'settle' | 'purge';
+
+/**
+ * A write that also returns its transaction's id (session 10): the first statement of a transaction of
+ * several changes, so that a lost COMMIT can be settled by asking the server what became of that transaction
+ * (settleByXid), which no other writer's later change to the records can blur. No round trip of its own: a
+ * column in a reply that comes anyway. pg_current_xact_id() returns the id the write was just given (a write
+ * assigns one); xid8 (PostgreSQL 13+) carries the epoch, so an id from before a wraparound is never taken for
+ * a newer transaction's. Asked inside the transaction, it is that transaction's even behind a pooler in
+ * transaction mode, which may put each transaction on another server connection.
+ */
+const RETURNING_XID = ' RETURNING pg_current_xact_id()::text AS xid';
+
+/** The transaction id a RETURNING_XID write returned, if it reads as one (a decimal xid8); else undefined. */
+function xidOf(r: QueryResult): string | undefined {
+  const xid = (r.rows[0] as unknown[] | undefined)?.[0];
+  return typeof xid === 'string' && /^[1-9][0-9]{0,19}$/.test(xid) ? xid : undefined;
+}
+/**
+ * A query: its text, the name it is prepared under (absent: unnamed, parsed per call), and `rowMode: 'array'`
+ * for the RETURNING_XID writes (their one value read by position: pg builds no object per row).
+ */
+type Statement = { readonly name?: string; readonly text: string; readonly rowMode?: 'array' };
 
 /** pg sends a Buffer as bytea; a plain Uint8Array would be sent as text. No copy: a view on the same memory. */
 function asBuffer(b: Uint8Array): Buffer {
@@ -150,6 +171,9 @@ export class PostgresStore implements OwningStore {
       update: `UPDATE ${t} SET generation = $3, bytes = $4 WHERE account = $1 AND key = $2 AND generation = $5 AND ${once(t)}`,
       remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3 AND ${once(t)}`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE account = $1`,
+      insertXid: '',
+      updateXid: '',
+      removeXid: '',
       // After a lost commit (settleLost): each change's record as the database holds it, and whether its bytes
       // are the ones written (compared by the server: nothing is transferred). i numbers the changes.
       settle: `SELECT w.i, r.generation::text AS generation, r.bytes = w.bytes AS same
@@ -171,12 +195,19 @@ export class PostgresStore implements OwningStore {
                     SELECT t FROM base)
                 AND octet_length(bytes) <= $3, false)`,
     };
+    for (const w of ['insert', 'update', 'remove'] as const) text[`${w}Xid`] = text[w] + RETURNING_XID;
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
     // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +
     // at most 51 characters stays within PostgreSQL's 63-byte names.
-    const letter: Record<StatementName, string> = { load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's', purge: 'p' };
+    const letter: Record<StatementName, string> = {
+      load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's', purge: 'p',
+      insertXid: 'ix', updateXid: 'ux', removeXid: 'rx',
+    };
     this.sql = Object.fromEntries(
-      (Object.keys(text) as StatementName[]).map((k) => [k, named ? { name: `otr4:${letter[k]}:${t}`, text: text[k] } : { text: text[k] }]),
+      (Object.keys(text) as StatementName[]).map((k) => [
+        k,
+        { ...(named ? { name: `otr4:${letter[k]}:${t}` } : {}), text: text[k], ...(k.endsWith('Xid') ? { rowMode: 'array' as const } : {}) },
+      ]),
     ) as Record<StatementName, Statement>;
   }
 
@@ -216,7 +247,7 @@ export class PostgresStore implements OwningStore {
   private async createSchema(): Promise<void> {
     await this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      // A transaction learns its id with pg_current_xact_id() (pg-transaction.ts), and a lost COMMIT is settled
+      // A transaction learns its id with pg_current_xact_id() (RETURNING_XID), and a lost COMMIT is settled
       // by pg_xact_status(xid8): both PostgreSQL 13+. Refused here, at open, rather than at every commit.
       const server = Number((await c.query(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v);
       if (!(server >= MIN_SERVER_VERSION))
@@ -320,6 +351,7 @@ export class PostgresStore implements OwningStore {
   /** Writes changes this store owns (wiped when done). */
   private async write(accountId: string, changes: readonly RecordChange[]): Promise<void> {
     if (changes.length === 0) return;
+    let xid: string | undefined;
     try {
       // One update or delete: a single statement is its own transaction.
       if (changes.length === 1 && changes[0]!.generation > 1) {
@@ -334,7 +366,12 @@ export class PostgresStore implements OwningStore {
       await inTransaction(
         this.pool,
         async (c) => {
-          for (const change of ordered) await this.apply(c, accountId, change, false);
+          // The first statement also tells the transaction's id (RETURNING_XID); a new try starts unknown.
+          xid = undefined;
+          for (let n = 0; n < ordered.length; n++) {
+            const learnt = await this.apply(c, accountId, ordered[n]!, false, n === 0);
+            if (n === 0) xid = learnt;
+          }
           if (ordered.some((ch) => ch.generation === 1 && ch.bytes !== null)) {
             const n = (await this.run(c, 'count', [accountId])).rows[0]?.n as number;
             if (n > this.limits.maxRecordsPerAccount)
@@ -345,7 +382,7 @@ export class PostgresStore implements OwningStore {
       );
     } catch (e) {
       // Before the rows are wiped (finally): settling compares them with what the database holds.
-      if (e instanceof CommitReplyLost) return await this.settleLost(accountId, changes, e);
+      if (e instanceof CommitReplyLost) return await this.settleLost(accountId, changes, e, xid);
       if (isRetryableRace(e))
         throw new OtrStoreConflictError(changes[0]!.key, 'another writer committed to the same records at the same time; nothing was written');
       throw typed(e);
@@ -354,18 +391,21 @@ export class PostgresStore implements OwningStore {
     }
   }
 
-  /** One change's statement on `q`; `commits`: it is autocommitted (a lone change), so a lost reply is CommitReplyLost. */
-  private async apply(q: PoolClient, accountId: string, c: RecordChange, commits: boolean): Promise<void> {
+  /**
+   * One change's statement on `q`; `commits`: it is autocommitted (a lone change), so a lost reply is
+   * CommitReplyLost. With `learnXid`, the statement also returns its transaction's id, returned here.
+   */
+  private async apply(q: PoolClient, accountId: string, c: RecordChange, commits: boolean, learnXid = false): Promise<string | undefined> {
     let r: QueryResult;
     try {
-      if (c.bytes === null) r = await this.run(q, 'remove', [accountId, c.key, c.generation - 1]);
-      else if (c.generation === 1) r = await this.run(q, 'insert', [accountId, c.key, asBuffer(c.bytes)]);
-      else r = await this.run(q, 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
+      if (c.bytes === null) r = await this.run(q, learnXid ? 'removeXid' : 'remove', [accountId, c.key, c.generation - 1]);
+      else if (c.generation === 1) r = await this.run(q, learnXid ? 'insertXid' : 'insert', [accountId, c.key, asBuffer(c.bytes)]);
+      else r = await this.run(q, learnXid ? 'updateXid' : 'update', [accountId, c.key, c.generation, asBuffer(c.bytes), c.generation - 1]);
     } catch (e) {
       if (commits && outcomeUnknown(e)) throw new CommitReplyLost(backendOf(q), e);
       throw e;
     }
-    if (r.rowCount === 1) return;
+    if (r.rowCount === 1) return learnXid ? xidOf(r) : undefined;
     let found: number | undefined;
     let rows: { generation: unknown }[] | undefined;
     try {
@@ -384,7 +424,7 @@ export class PostgresStore implements OwningStore {
    * A commit whose connection was lost while the server was committing it: written or not? Asked on another
    * connection.
    *
-   * A transaction (session 10) is settled by its id, learnt before its COMMIT (pg-transaction.ts): the server
+   * A transaction (session 10) is settled by its id, which its first statement returned (RETURNING_XID): the server
    * says whether that transaction committed (settleByXid). What other writers did to the records since cannot
    * change that answer — a record deleted and recreated by another process within the settle read as "not
    * written" before.
@@ -400,11 +440,11 @@ export class PostgresStore implements OwningStore {
    * treat it as not sent, and a later CONFLICT on these records means it was written (reload). Left so: a
    * record deleted by another writer between the lost statement and the read looks "not written".
    */
-  private async settleLost(accountId: string, changes: readonly RecordChange[], lost: CommitReplyLost): Promise<void> {
+  private async settleLost(accountId: string, changes: readonly RecordChange[], lost: CommitReplyLost, xid: string | undefined): Promise<void> {
     const what = `the connection was lost while the server was committing (${(lost.lost as Error)?.message ?? String(lost.lost)})`;
     let verdict: 'written' | 'not written' | 'mixed';
     try {
-      if (lost.xid !== undefined) verdict = (await this.settleByXid(lost.xid, lost.backend)) === 'committed' ? 'written' : 'not written';
+      if (xid !== undefined) verdict = (await this.settleByXid(xid, lost.backend)) === 'committed' ? 'written' : 'not written';
       else verdict = await this.compareRecords(accountId, changes, lost.backend);
     } catch (e) {
       throw new OtrStoreOutcomeUnknownError(
@@ -416,7 +456,7 @@ export class PostgresStore implements OwningStore {
     if (verdict === 'written') return;
     if (verdict === 'not written')
       throw new OtrStateError(
-        lost.xid !== undefined
+        xid !== undefined
           ? `PostgreSQL: ${what}; asked on another connection, the server says the transaction rolled back: nothing was written (retry)`
           : `PostgreSQL: ${what}; read back on another connection, the records are as before: nothing was written (retry)`,
       );
