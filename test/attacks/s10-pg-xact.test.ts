@@ -151,20 +151,20 @@ test('a pooler that moves the session between transactions: the id asked about i
   assert.is((await rows(t))['conv:9'], undefined);
 });
 
-/** Replaces the transaction id in BEGIN's reply (the DataRow after a RowDescription of one column "xid"). */
-function lieAboutXid(proxy: PgProxy, xid: string): void {
+/** Replaces the value of every one-column row named `column` the server sends (RowDescription, then DataRow). */
+function lieAbout(proxy: PgProxy, column: string, value: string): void {
   let next = false;
   proxy.rewrite = (type, raw) => {
-    if (type === 'T') next = raw.subarray(7).toString('latin1').startsWith('xid\0');
+    if (type === 'T') next = raw.readUInt16BE(5) === 1 && raw.subarray(7).toString('latin1').startsWith(`${column}\0`);
     if (type !== 'D' || !next) return raw;
     next = false;
-    const value = Buffer.from(xid, 'latin1');
-    const out = Buffer.alloc(1 + 4 + 2 + 4 + value.length);
+    const bytes = Buffer.from(value, 'latin1');
+    const out = Buffer.alloc(1 + 4 + 2 + 4 + bytes.length);
     out.write('D', 0, 'latin1');
     out.writeUInt32BE(out.length - 1, 1);
     out.writeUInt16BE(1, 5);
-    out.writeUInt32BE(value.length, 7);
-    value.copy(out, 11);
+    out.writeUInt32BE(bytes.length, 7);
+    bytes.copy(out, 11);
     return out;
   };
 }
@@ -178,7 +178,7 @@ for (const [what, xid] of [
     const { proxy, store } = await proxied(t);
     const r = await openAccountRecords(store, 'a@x');
     await r.commit([r.change('account', b(1))]);
-    lieAboutXid(proxy, xid);
+    lieAbout(proxy, 'xid', xid);
     proxy.arm(isCommit, 'reply');
     const e = await rejection(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))]));
     assert.ok(e instanceof OtrStoreOutcomeUnknownError, e.message);
@@ -190,10 +190,19 @@ test('a pooler that sends no usable transaction id (not a number): settled by th
   const { proxy, store } = await proxied(t);
   const r = await openAccountRecords(store, 'a@x');
   await r.commit([r.change('account', b(1))]);
-  lieAboutXid(proxy, '12; DROP TABLE s10_lie_text');
+  lieAbout(proxy, 'xid', '12; DROP TABLE s10_lie_text');
   proxy.arm(isCommit, 'reply');
   assert.is(await settledAs(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))])), 'ok', 'the records say written');
   assert.equal(await rows(t), { account: [2, [2]], 'conv:p': [1, [1]] });
+});
+
+test('a server older than PostgreSQL 13 (no pg_current_xact_id / pg_xact_status) is refused at open, naming the version', async () => {
+  const proxy = await startPgProxy(server.url);
+  proxies.push(proxy);
+  lieAbout(proxy, 'v', '120017');
+  const e = await rejection(openPostgresStore({ connectionString: proxy.url, max: 1, table: 's10_old' }));
+  assert.is((e as { code?: string }).code, 'STATE');
+  assert.match(e.message, /PostgreSQL 13 or later is needed \(the server says 120017\)/);
 });
 
 run();

@@ -159,7 +159,7 @@ export class PostgresStore implements OwningStore {
     named: boolean,
   ) {
     const t = table;
-    const text: Record<StatementName, string> = {
+    const base: Record<Exclude<StatementName, `${Write}Xid`>, string> = {
       // LIMIT 2: a record stored twice is refused (checkOnce), and a table full of copies is never read whole.
       load: `SELECT generation::text AS generation, octet_length(bytes) AS n,
                     CASE WHEN octet_length(bytes) <= $3 THEN bytes END AS bytes
@@ -171,9 +171,6 @@ export class PostgresStore implements OwningStore {
       update: `UPDATE ${t} SET generation = $3, bytes = $4 WHERE account = $1 AND key = $2 AND generation = $5 AND ${once(t)}`,
       remove: `DELETE FROM ${t} WHERE account = $1 AND key = $2 AND generation = $3 AND ${once(t)}`,
       count: `SELECT count(*)::int AS n FROM ${t} WHERE account = $1`,
-      insertXid: '',
-      updateXid: '',
-      removeXid: '',
       // After a lost commit (settleLost): each change's record as the database holds it, and whether its bytes
       // are the ones written (compared by the server: nothing is transferred). i numbers the changes.
       settle: `SELECT w.i, r.generation::text AS generation, r.bytes = w.bytes AS same
@@ -195,10 +192,15 @@ export class PostgresStore implements OwningStore {
                     SELECT t FROM base)
                 AND octet_length(bytes) <= $3, false)`,
     };
-    for (const w of ['insert', 'update', 'remove'] as const) text[`${w}Xid`] = text[w] + RETURNING_XID;
+    const text: Record<StatementName, string> = {
+      ...base,
+      insertXid: base.insert + RETURNING_XID,
+      updateXid: base.update + RETURNING_XID,
+      removeXid: base.remove + RETURNING_XID,
+    };
     // pg keeps a named statement per connection and refuses one name with two texts, so the name carries the
-    // table (two stores on one host pool with different tables do not collide). 'otr4:' + a letter + ':' +
-    // at most 51 characters stays within PostgreSQL's 63-byte names.
+    // table (two stores on one host pool with different tables do not collide). 'otr4:' + one or two letters
+    // + ':' + at most 51 characters stays within PostgreSQL's 63-byte names.
     const letter: Record<StatementName, string> = {
       load: 'l', keys: 'k', generation: 'g', insert: 'i', update: 'u', remove: 'r', count: 'c', settle: 's', purge: 'p',
       insertXid: 'ix', updateXid: 'ux', removeXid: 'rx',
@@ -366,8 +368,7 @@ export class PostgresStore implements OwningStore {
       await inTransaction(
         this.pool,
         async (c) => {
-          // The first statement also tells the transaction's id (RETURNING_XID); a new try starts unknown.
-          xid = undefined;
+          // The first statement also tells the transaction's id (RETURNING_XID).
           for (let n = 0; n < ordered.length; n++) {
             const learnt = await this.apply(c, accountId, ordered[n]!, false, n === 0);
             if (n === 0) xid = learnt;
