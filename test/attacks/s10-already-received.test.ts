@@ -43,7 +43,7 @@ function bytesOf(text: string): Uint8Array {
  * Alice (in `store`) and Bob (in memory) with a session; Bob sends `count` messages, Alice receives and commits
  * each (the last one never shown: the host "crashed"), then Alice is restored from the store.
  */
-async function receivedThenRestored(store: RecordStore, count: number) {
+async function receivedThenRestored(store: RecordStore, count: number, text = (i: number) => `message ${i}`) {
   const clock = testClock();
   const options = { create: true, sealKey: SEAL_KEY, account: { backend: WASM, random: seededRandom(51), clock, dsaKey: null, policy: { healSessions: false } } };
   const first = await openStoredAccount(store, 'alice@x', options);
@@ -53,10 +53,11 @@ async function receivedThenRestored(store: RecordStore, count: number) {
   await handshakeDurably(first, a0, bc);
   const sent: string[] = [];
   for (let i = 0; i < count; i++) {
-    const text = bc.send(`message ${i}`).toSend[0]!;
-    sent.push(text);
-    const got = a0.receive(text);
-    assert.equal(got.messages.map((m) => m.text), [`message ${i}`]);
+    const wire = bc.send(text(i)).toSend;
+    assert.is(wire.length, 1, 'one message, unfragmented');
+    sent.push(wire[0]!);
+    const got = a0.receive(wire[0]!);
+    assert.equal(got.messages.map((m) => m.text), [text(i)]);
     await first.commit(got);
   }
   await first.close();
@@ -156,6 +157,21 @@ for (const [kind, makeStore] of stores) {
     }
   });
 }
+
+test('the work is bounded: only the 16 newest keys are tried, and one for a message of more than 16 KiB (ratchet/replay.ts)', async () => {
+  const store = new MemoryStore();
+  const small = await receivedThenRestored(store, 18);
+  const reasons = async (text: string) => unreadable(await small.receive(text)).map((u) => u.reason);
+  assert.equal(await reasons(small.sent[17]!), ['already-received'], 'the newest');
+  assert.equal(await reasons(small.sent[2]!), ['already-received'], 'the 16th newest');
+  assert.equal(await reasons(small.sent[1]!), [undefined], 'the 17th newest: not tried');
+  await small.alice.close();
+  const big = await receivedThenRestored(new MemoryStore(), 2, (i) => `${i}`.padEnd(20_000, 'x'));
+  assert.ok(decodeDataMessage(bytesOf(big.sent[1]!)).authenticated.length > 16 * 1024);
+  assert.equal(unreadable(await big.receive(big.sent[1]!)).map((u) => u.reason), ['already-received'], 'the newest');
+  assert.equal(unreadable(await big.receive(big.sent[0]!)).map((u) => u.reason), [undefined], 'one try only');
+  await big.alice.close();
+});
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

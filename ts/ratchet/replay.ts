@@ -15,9 +15,13 @@
  * The queue also holds the MAC keys of skipped keys dropped unread (expired, or evicted past
  * maxStoredMessageKeys), which the queue does not tell apart: a message that arrives after its key was dropped,
  * before our next message, is also named already-received (its key was consumed by this state, never to be
- * shown). Only the newest REPLAY_KEYS_TRIED keys are tried: a redelivery follows the receive it repeats, and
- * a hostile message refused for its position costs at most that many MAC computations, not the whole queue
- * (up to limits.maxMacKeysToReveal = 1,000).
+ * shown).
+ *
+ * Cost, bounded for hostile input (anyone who can inject a message with a stale position in its plaintext
+ * header makes us run this): only the newest keys are tried — a redelivery follows the receive it repeats —
+ * at most REPLAY_KEYS_TRIED of them (not the whole queue, up to limits.maxMacKeysToReveal = 1,000), and only
+ * as many as keep the bytes hashed within REPLAY_BYTES_HASHED: a big message gets one try, which is what any
+ * message at a fresh position with a wrong authenticator costs already (measured: docs/stores.md, session 10).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { authenticatorMatches } from './keys.js';
@@ -25,14 +29,17 @@ import { MAC_KEY_BYTES, macKeyCount } from './mac-queue.js';
 import type { RatchetState } from './state.js';
 import type { ReceivedDataMessage } from './receive.js';
 
-/** How many of the newest unrevealed MAC keys a refused message is tried against. */
+/** How many of the newest unrevealed MAC keys a refused message is tried against, at most. */
 export const REPLAY_KEYS_TRIED = 16;
+/** And at most as many as hash this many authenticated bytes in all (at least one try). */
+export const REPLAY_BYTES_HASHED = 16 * 1024;
 
 /** Whether `msg`, refused by `state` for want of a key, verifies under one of its newest unrevealed MAC keys. */
 export function receivedBefore(b: CryptoBackend, state: RatchetState, msg: ReceivedDataMessage): boolean {
   const queue = state.macKeysToReveal;
   const n = macKeyCount(queue);
-  for (let i = n - 1; i >= Math.max(0, n - REPLAY_KEYS_TRIED); i--) {
+  const tries = Math.min(REPLAY_KEYS_TRIED, Math.max(1, Math.floor(REPLAY_BYTES_HASHED / Math.max(1, msg.authenticated.length))));
+  for (let i = n - 1; i >= Math.max(0, n - tries); i--) {
     // A view of the queued key: authenticatorMatches only reads it (and wipes its own expected tag).
     if (authenticatorMatches(b, queue.subarray(i * MAC_KEY_BYTES, (i + 1) * MAC_KEY_BYTES), msg.authenticated, msg.authenticator)) return true;
   }
