@@ -12,6 +12,7 @@ import { openPostgresStore, type PostgresStore } from '../../ts/store/postgres.j
 import { openAccountRecords } from '../../ts/store/account-records.js';
 import { OtrStoreOutcomeUnknownError } from '../../ts/errors.js';
 import { settledAs } from '../helpers/settled.js';
+import { rejectsAsync } from '../helpers/rejects.js';
 import type { PostgresServer } from '../helpers/postgres.js';
 import { postgresSuite } from '../helpers/postgres-suite.js';
 import { queryText, startPgProxy, type PgMessage, type PgProxy } from '../helpers/pg-proxy.js';
@@ -51,15 +52,6 @@ async function proxied(table: string, how: { fakePid?: number; movesSessions?: b
 async function rows(table: string): Promise<Record<string, [number, number[]]>> {
   const r = (await admin.query(`SELECT key, generation::int AS g, bytes FROM ${table} ORDER BY key`)).rows as { key: string; g: number; bytes: Buffer }[];
   return Object.fromEntries(r.map((x) => [x.key, [x.g, [...x.bytes]]]));
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 test('a creation whose COMMIT reply was lost, its record deleted by another writer before the settle: resolved as written, not "nothing was written"', async () => {
@@ -110,7 +102,7 @@ test('the COMMIT never sent, the transaction left open on the server (in progres
   const r = await openAccountRecords(store, 'a@x');
   await r.commit([r.change('account', b(1)), r.change('conv:p', b(1))]);
   proxy.arm(isCommit, 'hold');
-  const e = await rejection(r.commit([r.change('account', b(2)), r.change('conv:p', b(2))]));
+  const e = await rejectsAsync(r.commit([r.change('account', b(2)), r.change('conv:p', b(2))]));
   assert.is((e as { code?: string }).code, 'STATE');
   assert.match(e.message, /rolled back: nothing was written/, e.message);
   assert.equal(await rows(t), { account: [1, [1]], 'conv:p': [1, [1]] });
@@ -124,7 +116,7 @@ test('behind a pooler that holds the transaction open past the wait: unknown, ne
   const r = await openAccountRecords(store, 'a@x');
   await r.commit([r.change('account', b(1))]);
   proxy.arm(isCommit, 'hold');
-  const e = await rejection(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))]));
+  const e = await rejectsAsync(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))]));
   assert.ok(e instanceof OtrStoreOutcomeUnknownError, e.message);
   assert.match(e.message, /still in progress/);
 });
@@ -138,7 +130,7 @@ test('a pooler that moves the session between transactions: the id asked about i
   assert.ok(proxy.moves >= 4, `transactions ran on both server connections (${proxy.moves} moves)`);
   // The COMMIT never reaches the server: that transaction rolled back, though the ones before it committed.
   proxy.arm(isCommit, 'request');
-  const e = await rejection(r.commit([r.change('account', b(5)), r.change('conv:1', b(5))]));
+  const e = await rejectsAsync(r.commit([r.change('account', b(5)), r.change('conv:1', b(5))]));
   assert.is((e as { code?: string }).code, 'STATE', e.message);
   assert.match(e.message, /rolled back: nothing was written/, e.message);
   assert.equal((await rows(t)).account, [4, [4]]);
@@ -180,7 +172,7 @@ for (const [what, xid] of [
     await r.commit([r.change('account', b(1))]);
     lieAbout(proxy, 'xid', xid);
     proxy.arm(isCommit, 'reply');
-    const e = await rejection(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))]));
+    const e = await rejectsAsync(r.commit([r.change('account', b(2)), r.change('conv:p', b(1))]));
     assert.ok(e instanceof OtrStoreOutcomeUnknownError, e.message);
   });
 }
@@ -200,7 +192,7 @@ test('a server older than PostgreSQL 13 (no pg_current_xact_id / pg_xact_status)
   const proxy = await startPgProxy(server.url);
   proxies.push(proxy);
   lieAbout(proxy, 'v', '120017');
-  const e = await rejection(openPostgresStore({ connectionString: proxy.url, max: 1, table: 's10_old' }));
+  const e = await rejectsAsync(openPostgresStore({ connectionString: proxy.url, max: 1, table: 's10_old' }));
   assert.is((e as { code?: string }).code, 'STATE');
   assert.match(e.message, /PostgreSQL 13 or later is needed \(the server says 120017\)/);
 });
