@@ -4,15 +4,14 @@
  * implementation's speed and its ratio to the others, all measured side by side in this one run. Cases with
  * the same name run one after the other, so their ratio comes from the same stretch of machine load; with
  * `--rounds N` the whole list runs N times and each case reports its median round (a shared, noisy machine
- * skews single rounds; the JSON then also lists every round's µs/op).
+ * skews single rounds; the JSON then also lists every round's µs/op). `--isolate REGEX`: the matching cases run
+ * each in a worker thread of its own (bench/case-worker.ts), so their heaps do not hold one another's state.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import Benchmark from 'benchmark';
-import { loadBackend } from '../ts/backend/select.js';
-import { fmtUs, printTable, type BenchCase, type BenchResult, type SuiteModule } from './harness.js';
+import { Worker } from 'node:worker_threads';
+import { fmtUs, printTable, type BenchCase, type BenchResult } from './harness.js';
+import { benchContext, collectCases, measureRound } from './measure.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -20,17 +19,49 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const jsonFile = opt('--json');
-const filter = new RegExp(opt('--filter') ?? '.');
+const filterText = opt('--filter') ?? '.';
+const filter = new RegExp(filterText);
 const quick = args.includes('--quick');
 const rounds = Math.max(1, Number(opt('--rounds') ?? 1) | 0);
+/** Cases whose name matches run in a worker thread each (bench/case-worker.ts: a heap of their own). */
+const isolate = opt('--isolate') === undefined ? undefined : new RegExp(opt('--isolate')!);
 
-const here = dirname(fileURLToPath(import.meta.url));
-const ctx = { wasm: await loadBackend('wasm'), js: await loadBackend('js'), hybrid: await loadBackend('hybrid') };
+const cases: BenchCase[] = (await collectCases(await benchContext(), filter)).map((c, index) =>
+  isolate?.test(c.name) ? isolatedCase(c, index) : c,
+);
 
-const cases: BenchCase[] = [];
-for (const f of readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.js')).sort()) {
-  const mod = (await import(pathToFileURL(join(here, 'suites', f)).href)) as SuiteModule;
-  for (const c of await mod.cases(ctx)) if (filter.test(c.name)) cases.push(c);
+/** `c` run in its own worker thread: set up there, measured there round by round, torn down there. */
+function isolatedCase(c: BenchCase, index: number): BenchCase {
+  let worker: Worker | undefined;
+  let pending: ((m: { ok: boolean; result?: BenchResult; error?: string }) => void) | undefined;
+  const next = () => new Promise<{ ok: boolean; result?: BenchResult; error?: string }>((resolve) => (pending = resolve));
+  const ask = async (op?: 'setup' | 'round' | 'teardown') => {
+    const answer = next();
+    if (op) worker!.postMessage(op);
+    const m = await answer;
+    if (!m.ok) throw new Error(`isolated ${c.name} [${c.impl}]: ${m.error}`);
+    return m.result;
+  };
+  return {
+    name: c.name,
+    impl: c.impl,
+    fn: () => undefined,
+    async setup() {
+      worker = new Worker(new URL('./case-worker.js', import.meta.url), { workerData: { filter: filterText, index, name: c.name, impl: c.impl, quick } });
+      worker.on('message', (m) => pending?.(m));
+      worker.on('error', (e) => pending?.({ ok: false, error: e.stack ?? String(e) }));
+      await ask(); // the worker has collected its cases
+      await ask('setup');
+    },
+    async measure() {
+      const r = (await ask('round'))!;
+      return { usPerOp: r.usPerOp, rme: r.rme, samples: r.samples, ...(r.extra ? { extra: r.extra } : {}) };
+    },
+    async teardown() {
+      await ask('teardown');
+      await worker!.terminate();
+    },
+  };
 }
 
 const perRound: BenchResult[][] = cases.map(() => []);
@@ -38,36 +69,10 @@ for (let round = 0; round < rounds; round++) {
   if (rounds > 1) process.stderr.write(`-- round ${round + 1}/${rounds}\n`);
   for (const [i, c] of cases.entries()) {
     if (round === 0) await c.setup?.();
-    if (c.measure) {
-      const m = await c.measure();
-      const r: BenchResult = { name: c.name, impl: c.impl, opsPerSec: 1e6 / m.usPerOp, usPerOp: m.usPerOp, rme: m.rme, samples: m.samples, ...(m.extra ? { extra: m.extra } : {}) };
-      perRound[i]!.push(r);
-      process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%${m.extra ? `  ${JSON.stringify(m.extra)}` : ''}\n`);
-      if (round === rounds - 1) await c.teardown?.();
-      continue;
-    }
-    await c.fn(); // warm up once and fail fast on a broken case
-    const timing = { minSamples: quick ? 5 : 20, maxTime: quick ? 0.5 : 2 };
-    const b = c.deferred
-      ? new Benchmark(`${c.name} [${c.impl}]`, {
-          ...timing,
-          defer: true,
-          fn: (d: { resolve(): void }) => (c.fn() as Promise<unknown>).then(() => d.resolve()),
-        })
-      : new Benchmark(`${c.name} [${c.impl}]`, c.fn, timing);
-    if (c.deferred) await new Promise((done) => b.on('complete', done).run({ async: true }));
-    else b.run();
-    if (round === rounds - 1) await c.teardown?.();
-    const r: BenchResult = {
-      name: c.name,
-      impl: c.impl,
-      opsPerSec: b.hz,
-      usPerOp: 1e6 / b.hz,
-      rme: b.stats.rme,
-      samples: b.stats.sample.length,
-    };
+    const r = await measureRound(c, quick);
     perRound[i]!.push(r);
-    process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%\n`);
+    process.stderr.write(`${r.name.padEnd(22)} ${r.impl.padEnd(7)} ${fmtUs(r.usPerOp).padStart(12)} µs/op  ±${r.rme.toFixed(1)}%${r.extra ? `  ${JSON.stringify(r.extra)}` : ''}\n`);
+    if (round === rounds - 1) await c.teardown?.();
   }
 }
 /** The median round of each case (by µs/op), with every round's figure when there were several. */
