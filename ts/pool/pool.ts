@@ -30,6 +30,7 @@ import { fromWireError, type AccountInfo, type AccountSettings, type CallResult,
 import { WorkerSlot, type PendingCall } from './slot.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
+import { ResultPacer } from './result-pacer.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -151,9 +152,20 @@ const DEFAULTS: Resolved = {
 };
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+/**
+ * Answered batches settled per turn of the event loop (at most twice this in one turn: see result-pacer.ts).
+ * One batch (≤ maxBatchCalls results, ~0.1 ms with the host's continuations on bridge.pool) per turn keeps the
+ * stretch short; a turn of the loop costs microseconds, so throughput does not depend on it.
+ */
+const RESULT_BATCHES_PER_TURN = 1;
 
 export class OtrPool {
   private readonly slots: WorkerSlot[] = [];
+  /**
+   * Answered batches settle at most RESULT_BATCHES_PER_TURN per turn of the event loop, all workers together
+   * (result-pacer.ts): the main thread's stretch of settling does not grow with the pool's size.
+   */
+  private readonly pacer = new ResultPacer(RESULT_BATCHES_PER_TURN, (fn) => this.timed(fn));
   private readonly accounts = new Map<string, AccountEntry>();
   private readonly o: Resolved;
   private pending = 0;
@@ -214,6 +226,7 @@ export class OtrPool {
             sent: (c) => pool.onSent(c),
             timed: (fn) => pool.timed(fn),
             dead: (s) => pool.onDead(s),
+            pacer: pool.pacer,
           },
         ),
       );
