@@ -1,8 +1,10 @@
 /**
- * The pool settles workers' answered batches a bounded number per turn of the event loop (ts/pool/result-pacer.ts,
- * session 10): a pile of batches that arrived together is spread over turns, first in first out, nothing is
- * lost, a throwing batch strands none behind it, and what waits is settled at once when a worker dies (before
- * its accounts' reloads are made from the reload points those results set) or the pool closes.
+ * The pool bounds the time one turn of the event loop spends settling workers' answered batches
+ * (ts/pool/result-pacer.ts, settleBudgetMs, session 10): within the budget batches settle at once, beyond it a
+ * pile of batches that arrived together is spread over turns, first in first out; nothing is lost, a throwing
+ * batch strands none behind it, and what waits is settled at once when a worker dies (before its accounts'
+ * reloads are made from the reload points those results set) or the pool closes. (The budget's clock is a fake
+ * one here: no timing in the tests.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,8 +32,8 @@ async function holdThread(ms: number): Promise<void> {
   while (Date.now() < end);
 }
 
-test('ResultPacer: one batch at once when nothing waits, the rest one per turn, in arrival order', async () => {
-  const p = new ResultPacer(1, untimed);
+test('ResultPacer, budget 0: one batch at once when nothing waits, the rest one per turn, in arrival order', async () => {
+  const p = new ResultPacer(0, untimed);
   const done: number[] = [];
   for (let i = 0; i < 5; i++) p.settle(() => done.push(i));
   assert.equal(done, [0], 'the first settles in the callback that brought it; the others wait');
@@ -50,8 +52,30 @@ test('ResultPacer: one batch at once when nothing waits, the rest one per turn, 
   assert.equal(done.at(-1), 5);
 });
 
+test('ResultPacer: batches settle at once while the turn’s budget lasts, the rest one per turn', async () => {
+  let clock = 0;
+  const p = new ResultPacer(1, untimed, () => clock);
+  const done: number[] = [];
+  // Each batch takes 0.4 ms of the (fake) clock: three fit in the 1 ms budget of the turn they arrive in.
+  for (let i = 0; i < 5; i++)
+    p.settle(() => {
+      done.push(i);
+      clock += 0.4;
+    });
+  assert.equal(done, [0, 1, 2]);
+  assert.is(p.waitingBatches, 2);
+  await turn();
+  assert.equal(done, [0, 1, 2, 3], 'then one per turn');
+  await turn();
+  assert.equal(done, [0, 1, 2, 3, 4]);
+  // A new turn has its budget again.
+  await turn();
+  p.settle(() => done.push(5));
+  assert.equal(done.at(-1), 5);
+});
+
 test('ResultPacer: a batch arriving while others wait goes behind them; settleAll settles all in order', async () => {
-  const p = new ResultPacer(1, untimed);
+  const p = new ResultPacer(0, untimed);
   const done: string[] = [];
   p.settle(() => done.push('a'));
   p.settle(() => done.push('b'));
@@ -65,7 +89,7 @@ test('ResultPacer: a batch arriving while others wait goes behind them; settleAl
 });
 
 test('ResultPacer: a batch that throws strands none of the batches behind it', async () => {
-  const p = new ResultPacer(1, untimed);
+  const p = new ResultPacer(0, untimed);
   const done: number[] = [];
   p.settle(() => done.push(0));
   p.settle(() => {
@@ -81,8 +105,9 @@ test('ResultPacer: a batch that throws strands none of the batches behind it', a
 const messageId = (o: Outcome) => decodeDataMessage(dearmour(o.toSend[0]!)).messageId;
 
 test('a pile of answered batches: every call settles with its own result, in call order, no turn settles more than two batches', async () => {
-  // One call per batch and a deep pipeline: 30 sends of Alice are answered as 30 batches.
-  const { pool, a, b } = await poolPair(ENV, { maxBatchCalls: 1, maxInFlight: 64 }, 2);
+  // One call per batch and a deep pipeline: 30 sends of Alice are answered as 30 batches; budget 0: one batch
+  // per callback of the port and one per check phase.
+  const { pool, a, b } = await poolPair(ENV, { maxBatchCalls: 1, maxInFlight: 64, settleBudgetMs: 0 }, 2);
   try {
     const settledInTurn: number[] = []; // turns that settled something
     let current = 0;
@@ -120,7 +145,7 @@ test('a pile of answered batches: every call settles with its own result, in cal
 });
 
 test('a worker dies with answered batches still waiting to settle: they settle with their results first, and the reload keeps them', async () => {
-  const { pool, a, b } = await poolPair(ENV, { maxBatchCalls: 1, maxInFlight: 64 }, 2);
+  const { pool, a, b } = await poolPair(ENV, { maxBatchCalls: 1, maxInFlight: 64, settleBudgetMs: 0 }, 2);
   try {
     const doomed = 'doomed@example.org';
     const acct = Account.create({ accountId: doomed, backend: WASM, random: seededRandom(seedOf(doomed)), clock: POOL_CLOCK, dsaKey: null });
@@ -142,6 +167,16 @@ test('a worker dies with answered batches still waiting to settle: they settle w
     assert.equal((await b.receive(after.toSend[0]!)).messages.map((m) => m.text), ['after the crash']);
   } finally {
     await pool.close();
+  }
+});
+
+test('settleBudgetMs must be a finite number >= 0', async () => {
+  const { OtrPool } = await import('../ts/pool/index.js');
+  const { OtrArgumentError } = await import('../ts/index.js');
+  for (const v of [-1, Number.NaN, Infinity, '1']) {
+    let e: unknown;
+    await OtrPool.start({ workers: 1, settleBudgetMs: v as number }).catch((x: unknown) => (e = x));
+    assert.ok(e instanceof OtrArgumentError, String(v));
   }
 });
 

@@ -87,6 +87,29 @@ if (!isMainThread) {
   } catch {
     // not Linux: the per-thread figures are NaN
   }
+  if (process.env.OTR_POOL_WORKER_HEAP) void sampleWorkerHeap(process.env.OTR_POOL_WORKER_HEAP);
+}
+
+/**
+ * Diagnosis (session 10), OTR_POOL_WORKER_HEAP="<from ms>,<to ms>,<file prefix>": a sampling heap profile of each
+ * worker between those times after it started (what a worker allocates, by function), written as
+ * <prefix>-<threadId>.heapprofile. Off unless the variable is set.
+ */
+async function sampleWorkerHeap(spec: string): Promise<void> {
+  const [from, to, prefix] = spec.split(',');
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p: object = {}) => new Promise<unknown>((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  setTimeout(() => {
+    void post('HeapProfiler.enable').then(() =>
+      post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }),
+    );
+    setTimeout(() => {
+      void post('HeapProfiler.stopSampling').then((r) => writeFileSync(`${prefix}-${threadId}.heapprofile`, JSON.stringify((r as { profile: unknown }).profile)));
+    }, Number(to) - Number(from)).unref();
+  }, Number(from)).unref();
 }
 /** threadId → "<pid>/task/<tid>", filled as workers start (listening from the first compare()). */
 const tasks = new Map<number, string>();
