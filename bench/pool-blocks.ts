@@ -9,12 +9,13 @@
  *   node build/bench/pool-blocks.js [workers=2] [ops=4] [samplingUs=100]
  *
  * Environment as for the bench (OTR_POOL_SESSIONS, OTR_POOL_ADMIT …); OTR_POOL_HEAP_SAMPLING=1 adds a sampling heap
- * profile of the main thread (what it allocates per call, by function).
+ * profile of the main thread (what it allocates per call, by function); OTR_POOL_WORKER_HEAP=<file prefix> one of
+ * each worker's, written to <prefix>-<threadId>.heapprofile (Chrome DevTools' format).
  */
 import { readFileSync } from 'node:fs';
 import { Session as Inspector } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { listenForThreads, loaded, op, pick, prepare } from './suites/pool.js';
+import { listenForThreads, loaded, op, pick, prepare, workerHeapSampling } from './suites/pool.js';
 
 const WORKERS = Number(process.argv[2] ?? 2);
 const OPS = Number(process.argv[3] ?? 4);
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     last = t;
     lastSched = s;
   }, 1);
+  if (process.env.OTR_POOL_WORKER_HEAP) workerHeapSampling('start');
   const c0 = sched();
   const t0 = performance.now();
   const opTimes: [number, number][] = [];
@@ -126,6 +128,10 @@ async function main(): Promise<void> {
   }
   const wall = performance.now() - t0;
   const c1 = sched();
+  if (process.env.OTR_POOL_WORKER_HEAP) {
+    workerHeapSampling('stop', process.env.OTR_POOL_WORKER_HEAP);
+    await new Promise((r) => setTimeout(r, 1000)); // the workers write their profiles
+  }
   clearInterval(timer);
   const { profile } =
     SAMPLING_US > 0 ? await post<{ profile: Profile }>(ins, 'Profiler.stop') : { profile: { nodes: [], startTime: 0, endTime: 0, samples: [], timeDeltas: [] } as Profile };

@@ -87,29 +87,35 @@ if (!isMainThread) {
   } catch {
     // not Linux: the per-thread figures are NaN
   }
-  if (process.env.OTR_POOL_WORKER_HEAP) void sampleWorkerHeap(process.env.OTR_POOL_WORKER_HEAP);
+  if (process.env.OTR_POOL_WORKER_HEAP) void sampleWorkerHeap();
 }
 
 /**
- * Diagnosis (session 10), OTR_POOL_WORKER_HEAP="<from ms>,<to ms>,<file prefix>": a sampling heap profile of each
- * worker between those times after it started (what a worker allocates, by function), written as
- * <prefix>-<threadId>.heapprofile. Off unless the variable is set.
+ * Diagnosis (session 10), with OTR_POOL_WORKER_HEAP set: each worker takes a sampling heap profile (what it
+ * allocates, by function) between a 'start' and a 'stop' posted on the channel below (workerHeapSampling()),
+ * and writes it to the file named in 'stop' (its threadId appended).
  */
-async function sampleWorkerHeap(spec: string): Promise<void> {
-  const [from, to, prefix] = spec.split(',');
+const HEAP_CHANNEL = 'otr4-bench-pool-heap';
+async function sampleWorkerHeap(): Promise<void> {
   const { Session } = await import('node:inspector');
   const { writeFileSync } = await import('node:fs');
   const s = new Session();
   s.connect();
   const post = (m: string, p: object = {}) => new Promise<unknown>((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))));
-  setTimeout(() => {
-    void post('HeapProfiler.enable').then(() =>
-      post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }),
-    );
-    setTimeout(() => {
-      void post('HeapProfiler.stopSampling').then((r) => writeFileSync(`${prefix}-${threadId}.heapprofile`, JSON.stringify((r as { profile: unknown }).profile)));
-    }, Number(to) - Number(from)).unref();
-  }, Number(from)).unref();
+  const ch = new BroadcastChannel(HEAP_CHANNEL);
+  (ch as unknown as { unref(): void }).unref();
+  ch.onmessage = (e) => {
+    const m = (e as { data: { kind: string; prefix?: string } }).data;
+    if (m.kind === 'start')
+      void post('HeapProfiler.enable').then(() => post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }));
+    else void post('HeapProfiler.stopSampling').then((r) => writeFileSync(`${m.prefix}-${threadId}.heapprofile`, JSON.stringify((r as { profile: unknown }).profile)));
+  };
+}
+/** Starts the workers' heap sampling (OTR_POOL_WORKER_HEAP), or stops it and has each write `<prefix>-<threadId>.heapprofile`. */
+export function workerHeapSampling(kind: 'start' | 'stop', prefix = ''): void {
+  const ch = new BroadcastChannel(HEAP_CHANNEL);
+  ch.postMessage({ kind, prefix });
+  ch.close();
 }
 /** threadId → "<pid>/task/<tid>", filled as workers start (listening from the first compare()). */
 const tasks = new Map<number, string>();
