@@ -36,7 +36,7 @@ export interface SlotHooks {
   timed<T>(fn: () => T): T;
   /** The slot could not start a worker `maxRestarts` times in a row: it is dead. */
   dead(slot: WorkerSlot): void;
-  /** The pool's one pacer: answered batches settle through it, a bounded number per turn (result-pacer.ts). */
+  /** The pool's one pacer: answered batches settle through it, for a bounded time per turn (result-pacer.ts). */
   readonly pacer: ResultPacer;
 }
 
