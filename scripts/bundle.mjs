@@ -20,6 +20,7 @@
 // 'node:crypto' appears in a bundle meant for browsers.
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
+import { resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 // ts/backend/select.ts loads the hybrid backend with `import('#hybrid')`, which package.json "imports" maps
@@ -50,11 +51,15 @@ writeFileSync('build/bundle-meta.json', JSON.stringify({ outputs: { ...coreNode.
 // otr4/pool (Node only): dist/pool/index.js and the worker it starts, dist/pool/worker.js (found next to it by
 // import.meta.url). Both import the core as '../index.node.js' (the Node build, with the hybrid backend), kept
 // external, so the pool, its workers and the app share one core and its error classes.
+// Only the core's errors.js (build/ts/errors.js) is the shared one: the pool's own errors.js (OtrPoolError) is
+// bundled. (Matching every "…/errors.js" made the pool import OtrPoolError from dist/errors.js, which has none:
+// dist/pool/index.js could not be imported at all until session 10.)
+const coreErrors = resolve('build/ts/errors.js');
 const coreExternal = {
   name: 'core-external',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: '../index.node.js', external: true }));
-    b.onResolve({ filter: /\/errors\.js$/ }, () => ({ path: '../errors.js', external: true }));
+    b.onResolve({ filter: /\/errors\.js$/ }, (a) => (resolve(a.resolveDir, a.path) === coreErrors ? { path: '../errors.js', external: true } : undefined));
   },
 };
 await build({ ...common, entryPoints: ['build/ts/pool/index.js', 'build/ts/pool/worker.js'], outfile: undefined, outdir: 'dist/pool', platform: 'node', plugins: [coreExternal], sourcemap: true });

@@ -41,7 +41,6 @@ import type { BenchCase, BenchContext, Impl } from '../harness.js';
 import type { Outcome } from '../../ts/index.js';
 import type { StoredRecord } from '../../ts/store/types.js';
 import type { BackendName } from '../../ts/backend/types.js';
-import { loadBackend } from '../../ts/backend/select.js';
 import { OtrPool, type PoolConversation } from '../../ts/pool/index.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -88,10 +87,39 @@ if (!isMainThread) {
   } catch {
     // not Linux: the per-thread figures are NaN
   }
+  if (process.env.OTR_POOL_WORKER_HEAP) void sampleWorkerHeap();
+}
+
+/**
+ * Diagnosis (session 10), with OTR_POOL_WORKER_HEAP set: each worker takes a sampling heap profile (what it
+ * allocates, by function) between a 'start' and a 'stop' posted on the channel below (workerHeapSampling()),
+ * and writes it to the file named in 'stop' (its threadId appended).
+ */
+const HEAP_CHANNEL = 'otr4-bench-pool-heap';
+async function sampleWorkerHeap(): Promise<void> {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p: object = {}) => new Promise<unknown>((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  const ch = new BroadcastChannel(HEAP_CHANNEL);
+  (ch as unknown as { unref(): void }).unref();
+  ch.onmessage = (e) => {
+    const m = (e as { data: { kind: string; prefix?: string } }).data;
+    if (m.kind === 'start')
+      void post('HeapProfiler.enable').then(() => post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }));
+    else void post('HeapProfiler.stopSampling').then((r) => writeFileSync(`${m.prefix}-${threadId}.heapprofile`, JSON.stringify((r as { profile: unknown }).profile)));
+  };
+}
+/** Starts the workers' heap sampling (OTR_POOL_WORKER_HEAP), or stops it and has each write `<prefix>-<threadId>.heapprofile`. */
+export function workerHeapSampling(kind: 'start' | 'stop', prefix = ''): void {
+  const ch = new BroadcastChannel(HEAP_CHANNEL);
+  ch.postMessage({ kind, prefix });
+  ch.close();
 }
 /** threadId → "<pid>/task/<tid>", filled as workers start (listening from the first compare()). */
 const tasks = new Map<number, string>();
-function listenForThreads(): void {
+export function listenForThreads(): void {
   const ch = new BroadcastChannel(TID_CHANNEL);
   ch.onmessage = (e) => {
     const m = (e as { data: unknown }).data as { threadId: number; task: string };
@@ -112,7 +140,7 @@ function sched(task: string | undefined): [number, number] {
 }
 
 /** Main thread and each worker of `pool`: [cpu, wait] ms. */
-function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, number][] } {
+export function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, number][] } {
   return { main: sched(`${process.pid}/task/${process.pid}`), workers: pool.stats().workers.map((w) => sched(tasks.get(w.threadId))) };
 }
 
@@ -125,12 +153,20 @@ function observeGc(): PerformanceObserver {
   o.observe({ entryTypes: ['gc'] });
   return o;
 }
-/** The longest pause that started in [from, to], and how many major GCs did (after a turn of the loop, so the observer has reported). */
-async function gcIn(from: number, to: number): Promise<{ max: number; majors: number }> {
+/**
+ * The pauses that started in [from, to] (after a turn of the loop, so the observer has reported): the longest,
+ * the longest of the minor ones (scavenges), their sum, and how many were major.
+ */
+async function gcIn(from: number, to: number): Promise<{ max: number; minorMax: number; sum: number; majors: number }> {
   await new Promise((r) => setTimeout(r, 5));
   const inside = gcs.filter(([t]) => t >= from && t <= to);
   gcs = gcs.filter(([t]) => t > to);
-  return { max: Math.max(0, ...inside.map(([, d]) => d)), majors: inside.filter(([, , major]) => major).length };
+  return {
+    max: Math.max(0, ...inside.map(([, d]) => d)),
+    minorMax: Math.max(0, ...inside.filter(([, , major]) => !major).map(([, d]) => d)),
+    sum: inside.reduce((x, [, d]) => x + d, 0),
+    majors: inside.filter(([, , major]) => major).length,
+  };
 }
 
 /**
@@ -193,7 +229,7 @@ async function pump(from: PoolConversation, to: PoolConversation, out: Outcome):
 }
 
 /** One op: the fixed batch described above. `k` rotates which sessions redo their DAKE. */
-async function op(pool: OtrPool, sessions: readonly Session[], k: number): Promise<void> {
+export async function op(pool: OtrPool, sessions: readonly Session[], k: number): Promise<void> {
   const one = async (s: Session, i: number) => {
     let read = 0;
     if ((i + k) % DAKE_EVERY === 0) {
@@ -231,7 +267,7 @@ const WHOLE = TUNING.checkpoints !== undefined && TUNING.checkpoints !== 'record
 type Saved = Map<string, StoredRecord[] | Uint8Array>;
 
 /** Makes 2N accounts and N encrypted sessions once; returns every account's records (or bytes: WHOLE). */
-async function prepare(backend: BackendName): Promise<Saved> {
+export async function prepare(backend: BackendName): Promise<Saved> {
   const pool = await OtrPool.start({ workers: 2, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV });
   try {
     // The pool places each new account on the worker with the fewest, in call order. Made as a0 b0 a1 b1 …,
@@ -256,7 +292,7 @@ async function prepare(backend: BackendName): Promise<Saved> {
 }
 
 /** A pool of `workers` holding every account, loaded from its records (as a bridge loads from its store). */
-async function loaded(workers: number, backend: BackendName, saved: Saved): Promise<{ pool: OtrPool; sessions: Session[] }> {
+export async function loaded(workers: number, backend: BackendName, saved: Saved): Promise<{ pool: OtrPool; sessions: Session[] }> {
   const pool = await OtrPool.start({ workers, backend, callTimeoutMs: FLOOD_TIMEOUT_MS, environment: ENV, ...TUNING });
   await Promise.all([...saved].map(([id, s]) => (s instanceof Uint8Array ? pool.loadAccount(id, s) : pool.loadAccountRecords(id, s))));
   const sessions = Array.from({ length: SESSIONS }, (_, i) => ({ a: pool.conversation(idA(i), idB(i)), b: pool.conversation(idB(i), idA(i)) }));
@@ -296,7 +332,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await op(p1.pool, p1.sessions, k);
       await op(p2.pool, p2.sessions, k++);
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
-      const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
+      const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, gcMinorMax: 0, gcSum: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
       for (let r = 0; r < ROUNDS; r++, k++) {
         machine.push(await probe.speedup());
@@ -327,8 +363,10 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           const s1 = schedAll(p.pool);
           h.disable();
           const u1s = p.pool.workerUtilization();
-          const { max: gcMax, majors } = await gcIn(t, t + dt);
+          const { max: gcMax, minorMax, sum: gcSum, majors } = await gcIn(t, t + dt);
           block[w].majors += majors;
+          block[w].gcMinorMax = Math.max(block[w].gcMinorMax, minorMax);
+          block[w].gcSum += gcSum;
           block[w].cpu += (c1.user + c1.system) / 1000;
           block[w].wall += dt;
           block[w].mainCpu += s1.main[0] - s0.main[0];
@@ -364,6 +402,9 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
         poolMaxSyncMs: round(block[w].sync),
         // The main thread's longest garbage-collection pause during the ops (part of any block it had).
         mainMaxGcMs: round(b.gcMax),
+        // The longest scavenge (minor GC) alone, and all of the main thread's GC pauses per op (session 10).
+        mainMaxMinorGcMs: round(b.gcMinorMax),
+        mainGcMsPerOp: round(b.gcSum / ROUNDS),
         // Major (mark-compact) collections of the main thread per op: what a long main-thread pause usually is.
         mainMajorGcsPerOp: round(b.majors / ROUNDS),
         // CPU time per op (all threads of the process; the main thread alone and the workers alone, Linux
@@ -436,11 +477,16 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** 'hybrid' if this build has that backend (issue 14), else 'wasm'. */
-async function pick(): Promise<BackendName> {
+/**
+ * 'hybrid' if this build has that backend (issue 14), else 'wasm'. Asked of a pool worker, not loaded here: a
+ * host's main thread runs no protocol code, and the backend loaded on it would be heap its collections mark.
+ */
+export async function pick(): Promise<BackendName> {
   try {
-    const b = await loadBackend('hybrid' as BackendName);
-    if (b.name === ('hybrid' as BackendName)) return b.name;
+    const probe = await OtrPool.start({ workers: 1, backend: 'hybrid' as BackendName });
+    const name = probe.stats().workers[0]?.backend;
+    await probe.close();
+    if (name === 'hybrid') return name as BackendName;
   } catch {
     // no hybrid backend here
   }

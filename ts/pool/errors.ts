@@ -7,7 +7,8 @@
  * as the pool will run it from now on (the account was reverted to its last checkpoint, or the call never
  * reached a worker), so retrying it is safe. Its outputs were never released.
  */
-import { OtrError } from '../index.js';
+// The core's error classes, not its entry: the pool's main-thread side loads no protocol code (see pool.ts).
+import { OtrError } from '../errors.js';
 
 export type PoolFailure =
   /** The worker running the call exited or crashed; its accounts were reloaded from their last checkpoint. */

@@ -23,13 +23,18 @@
 import { availableParallelism } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError, type BackendName, type Outcome, type PrekeyEnsemble, type SendOptions, type Policy } from '../index.js';
+// Only the error classes and types of the core, never its entry ('../index.js'): the main thread of a pool runs no
+// protocol code, and the entry would load all of it there (and the WASM backend's bytes): +5 MB of this thread's
+// heap, measured (3.2 → 8.2 MB after importing the pool), which every major collection of the host marks again.
+import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
+import type { BackendName, Outcome, PrekeyEnsemble, SendOptions, Policy } from '../index.js';
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type StoredRecord } from '../store/types.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
+import { ResultPacer } from './result-pacer.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -76,6 +81,13 @@ export interface PoolOptions {
   maxInFlight?: number;
   /** A call that has not settled after this long is rejected with reason 'timeout' (default 30 s). */
   callTimeoutMs?: number;
+  /**
+   * How long (ms, default 1) one turn of the event loop may spend settling answered batches and running what
+   * they resolve synchronously before the rest waits for the next turns (at least one batch per turn; 0: one
+   * batch per turn). Node hands over every message waiting on a worker's port at once: without a bound, the
+   * batches that piled up while this thread was busy would all settle in one stretch (session 10).
+   */
+  settleBudgetMs?: number;
   /** Times in a row a worker may fail to start before its slot is declared dead (default 3). */
   maxRestarts?: number;
   /** Calls waiting or running in the whole pool before new ones are refused as 'overloaded' (default 100,000). */
@@ -137,7 +149,7 @@ interface AccountEntry {
   unloading: boolean;
 }
 
-type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
+type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'settleBudgetMs' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
 
 const DEFAULTS: Resolved = {
   checkpoints: 'records',
@@ -146,6 +158,7 @@ const DEFAULTS: Resolved = {
   maxInFlight: 8,
   callTimeoutMs: 30_000,
   maxRestarts: 3,
+  settleBudgetMs: 1,
   maxQueuedCalls: 100_000,
   maxQueuedChars: 256 << 20,
 };
@@ -154,6 +167,11 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export class OtrPool {
   private readonly slots: WorkerSlot[] = [];
+  /**
+   * Answered batches of all workers settle through one pacer, at most settleBudgetMs of them per turn of the
+   * event loop (result-pacer.ts): the main thread's stretch of settling does not grow with the pool's size.
+   */
+  private readonly pacer: ResultPacer;
   private readonly accounts = new Map<string, AccountEntry>();
   private readonly o: Resolved;
   private pending = 0;
@@ -183,6 +201,7 @@ export class OtrPool {
     // onCheckpoint's contract is whole-account bytes: giving it (and no mode) chooses the mode that makes them.
     if (given.checkpoints === undefined && given.onCheckpoint) this.o.checkpoints = 'every-call';
     this.records = this.o.checkpoints === 'records';
+    this.pacer = new ResultPacer(this.o.settleBudgetMs, (fn) => this.timed(fn));
     this.hook = this.records ? this.o.onRecords : this.o.onCheckpoint;
   }
 
@@ -214,6 +233,7 @@ export class OtrPool {
             sent: (c) => pool.onSent(c),
             timed: (fn) => pool.timed(fn),
             dead: (s) => pool.onDead(s),
+            pacer: pool.pacer,
           },
         ),
       );
@@ -1075,6 +1095,8 @@ function checkOptions(o: PoolOptions): PoolOptions {
   posInt(o.maxQueuedChars, 'maxQueuedChars');
   posInt(o.maxOutstandingCalls, 'maxOutstandingCalls');
   if (o.workerNice !== undefined && (!Number.isInteger(o.workerNice) || o.workerNice < 0 || o.workerNice > 19)) throw new OtrArgumentError('workerNice must be an integer from 0 to 19');
+  if (o.settleBudgetMs !== undefined && (typeof o.settleBudgetMs !== 'number' || !Number.isFinite(o.settleBudgetMs) || o.settleBudgetMs < 0))
+    throw new OtrArgumentError('settleBudgetMs must be a finite number >= 0');
   if (o.maxRestarts !== undefined && (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0)) throw new OtrArgumentError('maxRestarts must be an integer >= 0');
   if (o.checkpoints !== undefined && o.checkpoints !== 'records' && o.checkpoints !== 'every-call' && o.checkpoints !== 'manual') throw new OtrArgumentError("checkpoints must be 'records', 'every-call' or 'manual'");
   if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') throw new OtrArgumentError('onCheckpoint must be a function');

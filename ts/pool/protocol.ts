@@ -7,7 +7,8 @@
  * Errors cannot cross a thread as objects (structured clone drops their class), so a worker sends
  * `WireError` and the main thread rebuilds the same OtrError subclass with the same code and message.
  */
-import { OtrError, type AccountOptions, type BackendName, type Limits, type Policy } from '../index.js';
+import { OtrError } from '../errors.js';
+import type { AccountOptions, BackendName, Limits, Policy } from '../index.js';
 import { otrErrorFromWire, otrErrorToWire, type WireError } from '../store/wire-error.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 

@@ -11,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { OtrPoolError, type PoolFailure } from './errors.js';
 import type { BatchRequest, CallResult, WorkerCall, WorkerConfig, WorkerMessage } from './protocol.js';
+import type { ResultPacer } from './result-pacer.js';
 
 export interface PendingCall {
   readonly call: WorkerCall;
@@ -35,6 +36,8 @@ export interface SlotHooks {
   timed<T>(fn: () => T): T;
   /** The slot could not start a worker `maxRestarts` times in a row: it is dead. */
   dead(slot: WorkerSlot): void;
+  /** The pool's one pacer: answered batches settle through it, for a bounded time per turn (result-pacer.ts). */
+  readonly pacer: ResultPacer;
 }
 
 export interface SlotOptions {
@@ -59,6 +62,8 @@ export class WorkerSlot {
   private worker!: Worker;
   private ready = false;
   private readonly inFlight = new Map<number, Batch>();
+  /** Calls whose batch was answered and waits in the pacer to be settled. */
+  private settling = 0;
   private nextBatch = 1;
   private flushScheduled = false;
   /** Why the current worker is being ended by us (timeout, close), so its exit is not read as a crash. */
@@ -99,7 +104,7 @@ export class WorkerSlot {
   }
 
   get pendingCalls(): number {
-    let n = this.queue.length;
+    let n = this.queue.length + this.settling;
     for (const b of this.inFlight.values()) n += b.calls.length;
     return n;
   }
@@ -135,6 +140,7 @@ export class WorkerSlot {
   async close(): Promise<void> {
     this.closed = true;
     this.ending = 'closed';
+    this.hooks.pacer.settleAll(); // answered calls settle with their results, not as 'closed'
     this.rejectQueued(() => true, 'closed', 'the pool is closed');
     this.failInFlight('closed', 'the pool closed before the call completed');
     if (this.worker) await this.worker.terminate();
@@ -219,6 +225,8 @@ export class WorkerSlot {
         if (w !== this.worker) return;
         this.running = false;
         if (this.closed) return;
+        // Results the worker sent before it died settle first: they set the reload points the reloads use.
+        this.hooks.pacer.settleAll();
         const reason = this.ending ?? 'worker-exit';
         this.failInFlight(reason, reason === 'timeout' ? 'the call timed out; its worker was replaced' : 'the worker running the call exited');
         if (!started) {
@@ -247,12 +255,17 @@ export class WorkerSlot {
     clearTimeout(b.timer);
     const next = this.inFlight.entries().next();
     if (!next.done && !next.value[1].timer) this.arm(next.value[0], next.value[1]);
-    b.calls.forEach((c, i) => {
-      const r = results[i];
-      c.settle(r ?? { ok: false, error: { name: 'Error', code: 'STATE', message: 'missing result', internal: true } });
-    });
+    // The worker has room again now, whenever its results settle.
     this.flush();
-    this.checkDrained();
+    this.settling += b.calls.length;
+    this.hooks.pacer.settle(() => {
+      this.settling -= b.calls.length;
+      b.calls.forEach((c, i) => {
+        const r = results[i];
+        c.settle(r ?? { ok: false, error: { name: 'Error', code: 'STATE', message: 'missing result', internal: true } });
+      });
+      this.checkDrained();
+    });
   }
 
   private onTimeout(id: number): void {
