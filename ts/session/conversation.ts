@@ -488,6 +488,7 @@ export class Conversation {
     switch (incoming.kind) {
       case 'fragment': {
         const f = incoming.fragment;
+        if (this.reflected(out, f.senderTag)) return;
         if (f.version === 3) {
           // The OTRv3 layer reassembles its own fragments; an AKE message is gated and budgeted on its first
           // piece (which carries its type), as it is unfragmented (test/attacks/v3-fragmented-ake.test.ts).
@@ -509,6 +510,7 @@ export class Conversation {
       }
       case 'encoded': {
         const h = peekHeader(incoming.bytes);
+        if (this.reflected(out, h.senderTag)) return;
         if (h.version === PROTOCOL_VERSION_3) {
           const ake = V3_AKE_TYPES.has(h.type);
           if (ake && !this.v3Gate(out, h.senderTag, h.type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
@@ -560,6 +562,18 @@ export class Conversation {
     }
   }
 
+  /**
+   * Our own message sent back to us: its sender tag is ours, which no peer has (but by a 2^-32 accident).
+   * Ignored before any work. Without this, our own OTRv4 Identity (receiver tag 0) read as a simultaneous
+   * start lost the tie-break of two equal values and dropped the DAKE it belongs to; a reflected OTRv3
+   * D-H Commit cost a budgeted AKE step answering ourselves (test/attacks/s10-review-reflection.test.ts).
+   */
+  private reflected(out: Outcome, senderTag: number): boolean {
+    if (senderTag !== this.account.instanceTag) return false;
+    out.events.push({ type: 'ignored', instance: senderTag, reason: 'reflected message (our own instance tag as sender)' });
+    return true;
+  }
+
   private showPlaintext(text: string, out: Outcome): void {
     if (text.length > 0) out.messages.push({ text, encrypted: false, instance: TAG_ANY });
     if (this.policy.requireEncryption || this.state === 'ENCRYPTED_MESSAGES' || this.state === 'FINISHED')
@@ -568,6 +582,7 @@ export class Conversation {
 
   private receiveV4(bytes: Uint8Array, type: number, senderTag: number, out: Outcome): void {
     if (!isValidSenderTag(senderTag)) throw new OtrError('MALFORMED', 'invalid sender instance tag');
+    if (this.reflected(out, senderTag)) return;
     switch (type) {
       case MessageType.identity:
         return this.onIdentity(bytes, senderTag, out);
