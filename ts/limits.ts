@@ -14,6 +14,12 @@ export interface Limits {
   maxPendingFragmentedMessages: number;
   /** Total characters held across all incomplete fragmented messages of one conversation. */
   maxPendingFragmentChars: number;
+  /**
+   * Total characters held across the incomplete fragmented messages of every conversation of an account
+   * (OTRv4 and OTRv3 together): a peer with many identities cannot multiply the per-conversation bound. Other
+   * conversations' oldest partial messages are dropped first (codec/fragment-budget.ts).
+   */
+  maxAccountFragmentChars: number;
   /** The spec's max_skip: how many message keys one received message may make us skip. */
   maxSkip: number;
   /** Skipped message keys stored per conversation; the oldest are deleted first. */
@@ -187,6 +193,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFragmentsPerMessage: 4096,
   maxPendingFragmentedMessages: 100,
   maxPendingFragmentChars: 4 << 20,
+  // Four conversations at the per-conversation bound: an honest fragmented message is rarely a tenth of that.
+  maxAccountFragmentChars: 16 << 20,
   maxSkip: 1000,
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,

@@ -18,6 +18,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { formatInstanceTag, isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import type { RandomSource } from '../crypto/random.js';
+import type { FragmentBudget, FragmentHolder } from './fragment-budget.js';
 
 export const FRAGMENT_PREFIX = '?OTR|';
 const MAX_INDEX = 0xffff;
@@ -213,13 +214,14 @@ interface PendingMessage {
  * buffer kept; a fragment whose total disagrees with its buffer's discards the buffer and itself; a complete
  * message is returned and its buffer freed. The receiver-tag check is the caller's (it knows our tag).
  */
-export class FragmentReassembler {
+export class FragmentReassembler implements FragmentHolder {
   private readonly limits: Limits;
   /** Insertion order = least recently updated first (entries are re-inserted on update). */
   private readonly buffers = new Map<string, PendingMessage>();
   private held = 0;
 
-  constructor(limits?: Partial<Limits>) {
+  /** `budget`: the account's, shared by all its conversations (fragment-budget.ts); none for a lone reassembler. */
+  constructor(limits?: Partial<Limits>, private readonly budget?: FragmentBudget) {
     this.limits = { ...DEFAULT_LIMITS, ...(limits ?? {}) };
   }
 
@@ -234,6 +236,7 @@ export class FragmentReassembler {
 
   clear(): void {
     this.buffers.clear();
+    this.budget?.changed(this, -this.held, false);
     this.held = 0;
   }
 
@@ -242,11 +245,19 @@ export class FragmentReassembler {
     if (!b) return;
     this.held -= b.chars;
     this.buffers.delete(key);
+    this.budget?.changed(this, -b.chars, this.held > 0);
   }
 
   private evictOldest(): void {
     const oldest = this.buffers.keys().next();
     if (!oldest.done) this.drop(oldest.value);
+  }
+
+  /** For the account's budget: drops the least recently updated incomplete message. */
+  dropOldestPartial(): boolean {
+    if (this.buffers.size === 0) return false;
+    this.evictOldest();
+    return true;
   }
 
   add(f: FragmentV4): ReassemblyResult {
@@ -275,9 +286,12 @@ export class FragmentReassembler {
     }
     // Make room in the total budget by evicting other messages, oldest first.
     while (this.held + f.piece.length > L.maxPendingFragmentChars && this.buffers.size > 0) this.evictOldest();
+    // ... and in the account's, by evicting other conversations' (this message is out of `buffers` meanwhile).
+    this.budget?.makeRoom(this, f.piece.length);
     buf.pieces.set(f.index, f.piece);
     buf.chars += f.piece.length;
     this.held += f.piece.length;
+    this.budget?.changed(this, f.piece.length, true);
     this.buffers.set(key, buf);
     if (buf.pieces.size < buf.total) return { status: 'pending' };
     this.drop(key);

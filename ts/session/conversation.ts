@@ -126,7 +126,7 @@ export class Conversation {
   ) {
     this.peerId = peerId;
     this.peerIdBytes = utf8(peerId);
-    this.reassembler = new FragmentReassembler(account.limits);
+    this.reassembler = new FragmentReassembler(account.limits, account.fragmentBudget);
     this.dakeBudget = new TokenBucket(account.limits.dakeBudgetPeerBurst, account.limits.dakeBudgetPeerPerSecond);
     this.healer = new Healer(account.limits);
   }
@@ -1068,6 +1068,7 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     if (this.v3conv) {
       if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
+      this.v3conv.dropFragments();
       this.v3conv = null;
     }
     if (this.active === 3) this.active = null;
@@ -1084,6 +1085,9 @@ export class Conversation {
     this.instances.clear();
     wipeDakeState(this.unbound);
     this.unbound = DAKE_IDLE;
+    // Partial fragments go back to the account's budget (a dropped table would only be drained later).
+    this.reassembler.clear();
+    this.v3conv?.dropFragments();
     this.v3conv = null;
     this.active = null;
     this.queue = [];
@@ -1144,6 +1148,7 @@ export class Conversation {
       now: a.clock,
       limits: a.limits,
       fragmentSize: p.maxMessageSize,
+      fragmentBudget: a.fragmentBudget,
       policy: { allowV3: p.allowV3, requireEncryption: p.requireEncryption, sendWhitespaceTag: p.sendWhitespaceTag, whitespaceStartAke: p.whitespaceStartAke, errorStartAke: p.errorStartAke },
     };
   }

@@ -13,6 +13,7 @@
 import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
 import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
+import type { FragmentBudget, FragmentHolder } from '../codec/fragment-budget.js';
 
 /** One message being reassembled from one remote instance. */
 interface Partial {
@@ -24,13 +25,17 @@ interface Partial {
 }
 
 /** The partial messages of one conversation, one per remote instance (oldest first). */
-export class FragmentTable {
+export class FragmentTable implements FragmentHolder {
   private readonly partials = new Map<number, Partial>();
   private held = 0;
   /** Characters appended in all (a work counter: tests assert reassembly is linear by it). */
   charsAppended = 0;
 
-  constructor(private readonly limits: Limits) {}
+  /** `budget`: the account's, shared by all its conversations (codec/fragment-budget.ts). */
+  constructor(
+    private readonly limits: Limits,
+    private readonly budget?: FragmentBudget,
+  ) {}
 
   /** Partial messages and the characters they hold. */
   get pending(): { messages: number; chars: number } {
@@ -70,10 +75,13 @@ export class FragmentTable {
       }
       this.forget(oldest);
     }
+    // ... and in the account's, by dropping other conversations' partial messages.
+    this.budget?.makeRoom(this, f.piece.length);
     p.pieces.push(f.piece);
     p.k = f.index;
     p.chars += f.piece.length;
     this.held += f.piece.length;
+    this.budget?.changed(this, f.piece.length, true);
     this.charsAppended += f.piece.length;
     if (p.k < p.n) return null;
     const whole = p.pieces.join('');
@@ -87,12 +95,21 @@ export class FragmentTable {
     if (!p) return;
     this.held -= p.chars;
     this.partials.delete(senderTag);
+    this.budget?.changed(this, -p.chars, this.held > 0);
   }
 
   /** Forgets every partial message (untagged input arrived). */
   clear(): void {
     this.partials.clear();
+    this.budget?.changed(this, -this.held, false);
     this.held = 0;
+  }
+
+  /** For the account's budget: drops the oldest partial message. */
+  dropOldestPartial(): boolean {
+    if (this.partials.size === 0) return false;
+    this.dropOldest();
+    return true;
   }
 
   private dropOldest(): void {
