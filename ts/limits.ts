@@ -17,7 +17,7 @@ export interface Limits {
   /**
    * Total characters held across the incomplete fragmented messages of every conversation of an account
    * (OTRv4 and OTRv3 together): a peer with many identities cannot multiply the per-conversation bound. Other
-   * conversations' oldest partial messages are dropped first (codec/fragment-budget.ts).
+   * conversations' oldest partial messages are dropped first (shared-budget.ts).
    */
   maxAccountFragmentChars: number;
   /** The spec's max_skip: how many message keys one received message may make us skip. */
@@ -28,6 +28,12 @@ export interface Limits {
   maxStoredMessageKeyAgeMs: number;
   /** MAC keys queued for revealing; beyond it the oldest are wiped unrevealed (bounds one message's size). */
   maxMacKeysToReveal: number;
+  /**
+   * Bytes of early data messages (below) held by every instance of every conversation of an account together:
+   * a peer with many identities cannot multiply maxEarlyDataBytes by the pending DAKEs it opens. Other
+   * instances' oldest early messages are dropped first (shared-budget.ts).
+   */
+  maxAccountEarlyDataBytes: number;
   /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
   maxEarlyDataMessages: number;
   /**
@@ -201,6 +207,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMacKeysToReveal: 1000,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
+  // 32 instances at maxEarlyDataBytes: a DAKE's early data is a few messages; this bounds a flood of pending ones.
+  maxAccountEarlyDataBytes: 8 << 20,
   // An honest DAKE costs each side one or two steps; a few restarts in a row stay within the burst. At ~30 ms
   // per step (WASM) the account rate bounds a flood to about 10% of one core.
   dakeBudgetPeerBurst: 8,

@@ -6,7 +6,7 @@
  *
  * Found: 12 conversations held 15,000 characters each (180,000 in all, against an account bound of 50,000),
  * and OTRv3 tables likewise. Now limits.maxAccountFragmentChars bounds all conversations together
- * (codec/fragment-budget.ts): other conversations' oldest partial messages are dropped first, so an honest
+ * (shared-budget.ts): other conversations' oldest partial messages are dropped first, so an honest
  * fragmented message still gets through the flood, and a forgotten conversation gives its room back.
  */
 import { test } from 'uvu';
@@ -47,7 +47,7 @@ test('OTRv4 fragments from many peers: the account holds at most maxAccountFragm
     assert.ok(total <= LIMITS.maxAccountFragmentChars, `after ${k + 1} peers the account holds ${total}`);
     assert.ok(held(c) >= 3 * PIECE, 'the newest peer holds all its pieces (the oldest peers\' are dropped first)');
   }
-  assert.is(p.alice.fragmentBudget.heldChars, flood.reduce((n, x) => n + held(x), 0), 'the budget counts what the tables hold');
+  assert.is(p.alice.fragmentBudget.heldTotal, flood.reduce((n, x) => n + held(x), 0), 'the budget counts what the tables hold');
   // Bob's genuine message, fragmented, during the flood: his pieces displace the flood's, and it is read.
   // (Its encoding must fit the per-conversation bound, 20,000 characters, as for any fragmented message.)
   const text = 'x'.repeat(10_000);
@@ -59,7 +59,7 @@ test('OTRv4 fragments from many peers: the account holds at most maxAccountFragm
   assert.ok(read.length === 1 && read[0] === text, `Bob's message read (${read.length} messages)`);
   // Forgotten conversations give their room back.
   for (let k = 0; k < 12; k++) p.alice.forget(`mallory-${k}@example.net`);
-  assert.is(p.alice.fragmentBudget.heldChars, held(p.a));
+  assert.is(p.alice.fragmentBudget.heldTotal, held(p.a));
 });
 
 test('OTRv3 fragments count in the same account budget', () => {
@@ -76,7 +76,7 @@ test('OTRv3 fragments count in the same account budget', () => {
     assert.ok(held(c) > 0, `peer ${k}'s OTRv3 pieces are held`);
     assert.ok(total <= LIMITS.maxAccountFragmentChars, `after ${k + 1} peers the account holds ${total}`);
   }
-  assert.is(alice.fragmentBudget.heldChars, convs.reduce((n, x) => n + held(x), 0));
+  assert.is(alice.fragmentBudget.heldTotal, convs.reduce((n, x) => n + held(x), 0));
 });
 
 test.run();

@@ -18,7 +18,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { formatInstanceTag, isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import type { RandomSource } from '../crypto/random.js';
-import type { FragmentBudget, FragmentHolder } from './fragment-budget.js';
+import type { BudgetHolder, SharedBudget } from '../shared-budget.js';
 
 export const FRAGMENT_PREFIX = '?OTR|';
 const MAX_INDEX = 0xffff;
@@ -214,14 +214,14 @@ interface PendingMessage {
  * buffer kept; a fragment whose total disagrees with its buffer's discards the buffer and itself; a complete
  * message is returned and its buffer freed. The receiver-tag check is the caller's (it knows our tag).
  */
-export class FragmentReassembler implements FragmentHolder {
+export class FragmentReassembler implements BudgetHolder {
   private readonly limits: Limits;
   /** Insertion order = least recently updated first (entries are re-inserted on update). */
   private readonly buffers = new Map<string, PendingMessage>();
   private held = 0;
 
-  /** `budget`: the account's, shared by all its conversations (fragment-budget.ts); none for a lone reassembler. */
-  constructor(limits?: Partial<Limits>, private readonly budget?: FragmentBudget) {
+  /** `budget`: the account's (limits.maxAccountFragmentChars, shared-budget.ts); none for a lone reassembler. */
+  constructor(limits?: Partial<Limits>, private readonly budget?: SharedBudget) {
     this.limits = { ...DEFAULT_LIMITS, ...(limits ?? {}) };
   }
 
@@ -236,7 +236,7 @@ export class FragmentReassembler implements FragmentHolder {
 
   clear(): void {
     this.buffers.clear();
-    this.budget?.changed(this, -this.held, false);
+    this.budget?.changed(this, -this.held);
     this.held = 0;
   }
 
@@ -245,7 +245,7 @@ export class FragmentReassembler implements FragmentHolder {
     if (!b) return;
     this.held -= b.chars;
     this.buffers.delete(key);
-    this.budget?.changed(this, -b.chars, this.held > 0);
+    this.budget?.changed(this, -b.chars);
   }
 
   private evictOldest(): void {
@@ -254,7 +254,7 @@ export class FragmentReassembler implements FragmentHolder {
   }
 
   /** For the account's budget: drops the least recently updated incomplete message. */
-  dropOldestPartial(): boolean {
+  dropOldest(): boolean {
     if (this.buffers.size === 0) return false;
     this.evictOldest();
     return true;
@@ -291,7 +291,7 @@ export class FragmentReassembler implements FragmentHolder {
     buf.pieces.set(f.index, f.piece);
     buf.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length, true);
+    this.budget?.changed(this, f.piece.length);
     this.buffers.set(key, buf);
     if (buf.pieces.size < buf.total) return { status: 'pending' };
     this.drop(key);

@@ -45,7 +45,7 @@ import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
-import { FragmentBudget } from '../codec/fragment-budget.js';
+import { SharedBudget } from '../shared-budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -122,7 +122,9 @@ export class Account implements ConversationHost {
   /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
   private readonly dakeBudget: TokenBucket;
   /** Partial fragmented messages of all conversations together (limits.maxAccountFragmentChars); runtime only. */
-  readonly fragmentBudget: FragmentBudget;
+  readonly fragmentBudget: SharedBudget;
+  /** Early data messages of all conversations together (limits.maxAccountEarlyDataBytes); runtime only. */
+  readonly earlyDataBudget: SharedBudget;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
   /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
@@ -139,7 +141,8 @@ export class Account implements ConversationHost {
     this.keys = keys;
     this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
-    this.fragmentBudget = new FragmentBudget(this.limits.maxAccountFragmentChars);
+    this.fragmentBudget = new SharedBudget(this.limits.maxAccountFragmentChars);
+    this.earlyDataBudget = new SharedBudget(this.limits.maxAccountEarlyDataBytes);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
     this.book = new RecordBook({
       limits: this.limits,

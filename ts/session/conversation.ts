@@ -693,8 +693,7 @@ export class Conversation {
     if (r.established) this.establish(out, inst, r.established);
     // Data messages that overtook the Auth-I are readable now.
     const early = inst.early;
-    inst.early = [];
-    inst.earlyBytes = 0;
+    this.dropEarly(inst);
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
     for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
   }
@@ -949,8 +948,7 @@ export class Conversation {
     inst.smp = smpReset(inst.smp);
     if (inst.ssid) wipe(inst.ssid);
     inst.ssid = null;
-    inst.early = [];
-    inst.earlyBytes = 0;
+    this.dropEarly(inst);
   }
 
   /** otrv4.md §Session Expiration: after `sessionExpiryMs` without a new ECDH key, reveal, disconnect, forget. */
@@ -993,8 +991,7 @@ export class Conversation {
       const from = instanceState(inst);
       wipeDakeState(inst.dake);
       inst.dake = DAKE_IDLE;
-      inst.early = [];
-      inst.earlyBytes = 0;
+      this.dropEarly(inst);
       out.events.push({ type: 'dake-expired', instance: inst.peerTag });
       this.stateEvent(out, inst, from);
       if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.instances.delete(inst.peerTag);
@@ -1287,15 +1284,37 @@ export class Conversation {
     const L = this.account.limits;
     const now = this.account.clock();
     const horizon = now - this.policy.earlyDataRetentionMs;
-    while (inst.early.length && inst.early[0]!.at < horizon) inst.earlyBytes -= inst.early.shift()!.bytes.length;
+    while (inst.early.length && inst.early[0]!.at < horizon) this.dropOldestEarly(inst);
     if (bytes.length > L.maxEarlyDataBytes) {
       out.events.push({ type: 'ignored', instance: inst.peerTag, reason: 'early data message larger than limits.maxEarlyDataBytes' });
       return;
     }
     while (inst.early.length && (inst.early.length >= L.maxEarlyDataMessages || inst.earlyBytes + bytes.length > L.maxEarlyDataBytes))
-      inst.earlyBytes -= inst.early.shift()!.bytes.length;
+      this.dropOldestEarly(inst);
+    // The instance bounds itself; the account bounds all instances of all conversations together (other
+    // instances' oldest early messages go first): else every pending DAKE a peer with many identities opens
+    // could hold maxEarlyDataBytes (test/attacks/s10-review-early-data-budget.test.ts).
+    const holder = (inst.earlyHolder ??= { dropOldest: () => this.dropOldestEarly(inst) });
+    this.account.earlyDataBudget.makeRoom(holder, bytes.length);
     inst.early.push({ bytes, at: now });
     inst.earlyBytes += bytes.length;
+    this.account.earlyDataBudget.changed(holder, bytes.length);
+  }
+
+  /** Drops the oldest early data message of `inst`; false if it holds none. */
+  private dropOldestEarly(inst: Instance): boolean {
+    const e = inst.early.shift();
+    if (!e) return false;
+    inst.earlyBytes -= e.bytes.length;
+    if (inst.earlyHolder) this.account.earlyDataBudget.changed(inst.earlyHolder, -e.bytes.length);
+    return true;
+  }
+
+  /** Drops every early data message of `inst` (read, or its DAKE or session gone). */
+  private dropEarly(inst: Instance): void {
+    if (inst.earlyHolder) this.account.earlyDataBudget.writeOff(inst.earlyHolder);
+    inst.early = [];
+    inst.earlyBytes = 0;
   }
 
   // ------------------------------------------------------------------ downgrade and takeover visibility

@@ -13,7 +13,7 @@
 import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
 import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import type { FragmentBudget, FragmentHolder } from '../codec/fragment-budget.js';
+import type { BudgetHolder, SharedBudget } from '../shared-budget.js';
 
 /** One message being reassembled from one remote instance. */
 interface Partial {
@@ -25,16 +25,16 @@ interface Partial {
 }
 
 /** The partial messages of one conversation, one per remote instance (oldest first). */
-export class FragmentTable implements FragmentHolder {
+export class FragmentTable implements BudgetHolder {
   private readonly partials = new Map<number, Partial>();
   private held = 0;
   /** Characters appended in all (a work counter: tests assert reassembly is linear by it). */
   charsAppended = 0;
 
-  /** `budget`: the account's, shared by all its conversations (codec/fragment-budget.ts). */
+  /** `budget`: the account's (limits.maxAccountFragmentChars, shared-budget.ts). */
   constructor(
     private readonly limits: Limits,
-    private readonly budget?: FragmentBudget,
+    private readonly budget?: SharedBudget,
   ) {}
 
   /** Partial messages and the characters they hold. */
@@ -81,7 +81,7 @@ export class FragmentTable implements FragmentHolder {
     p.k = f.index;
     p.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length, true);
+    this.budget?.changed(this, f.piece.length);
     this.charsAppended += f.piece.length;
     if (p.k < p.n) return null;
     const whole = p.pieces.join('');
@@ -95,26 +95,22 @@ export class FragmentTable implements FragmentHolder {
     if (!p) return;
     this.held -= p.chars;
     this.partials.delete(senderTag);
-    this.budget?.changed(this, -p.chars, this.held > 0);
+    this.budget?.changed(this, -p.chars);
   }
 
   /** Forgets every partial message (untagged input arrived). */
   clear(): void {
     this.partials.clear();
-    this.budget?.changed(this, -this.held, false);
+    this.budget?.changed(this, -this.held);
     this.held = 0;
   }
 
   /** For the account's budget: drops the oldest partial message. */
-  dropOldestPartial(): boolean {
-    if (this.partials.size === 0) return false;
-    this.dropOldest();
-    return true;
-  }
-
-  private dropOldest(): void {
+  dropOldest(): boolean {
     const oldest = this.partials.keys().next().value;
-    if (oldest !== undefined) this.forget(oldest);
+    if (oldest === undefined) return false;
+    this.forget(oldest);
+    return true;
   }
 }
 
