@@ -582,7 +582,6 @@ export class Conversation {
 
   private receiveV4(bytes: Uint8Array, type: number, senderTag: number, out: Outcome): void {
     if (!isValidSenderTag(senderTag)) throw new OtrError('MALFORMED', 'invalid sender instance tag');
-    if (this.reflected(out, senderTag)) return;
     switch (type) {
       case MessageType.identity:
         return this.onIdentity(bytes, senderTag, out);
