@@ -15,6 +15,16 @@
  * count is written off.
  */
 
+/**
+ * What one held fragment piece costs the account's fragment budget beyond its characters: the table's entry
+ * for it (~28 bytes measured per one-character piece in a Map). Without it, one-character pieces held ~29
+ * times the characters counted (test/attacks/s10-review-fragment-budget.test.ts).
+ */
+export const FRAGMENT_PIECE_COST = 32;
+
+/** What one early data message costs the account's early-data budget beyond its bytes (its record and view). */
+export const EARLY_MESSAGE_COST = 128;
+
 /** A table the budget can ask to give back room. */
 export interface BudgetHolder {
   /** Drops the holder's oldest entry, telling the budget how much it released; false if it holds none. */

@@ -18,7 +18,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { formatInstanceTag, isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import type { RandomSource } from '../crypto/random.js';
-import type { BudgetHolder, SharedBudget } from '../shared-budget.js';
+import { FRAGMENT_PIECE_COST, type BudgetHolder, type SharedBudget } from '../shared-budget.js';
 
 export const FRAGMENT_PREFIX = '?OTR|';
 const MAX_INDEX = 0xffff;
@@ -236,7 +236,7 @@ export class FragmentReassembler implements BudgetHolder {
 
   clear(): void {
     this.buffers.clear();
-    this.budget?.changed(this, -this.held);
+    this.budget?.writeOff(this);
     this.held = 0;
   }
 
@@ -245,7 +245,7 @@ export class FragmentReassembler implements BudgetHolder {
     if (!b) return;
     this.held -= b.chars;
     this.buffers.delete(key);
-    this.budget?.changed(this, -b.chars);
+    this.budget?.changed(this, -(b.chars + b.pieces.size * FRAGMENT_PIECE_COST));
   }
 
   private evictOldest(): void {
@@ -287,11 +287,12 @@ export class FragmentReassembler implements BudgetHolder {
     // Make room in the total budget by evicting other messages, oldest first.
     while (this.held + f.piece.length > L.maxPendingFragmentChars && this.buffers.size > 0) this.evictOldest();
     // ... and in the account's, by evicting other conversations' (this message is out of `buffers` meanwhile).
-    this.budget?.makeRoom(this, f.piece.length);
+    // (Each piece costs its table entry too: one-character pieces must not hold far more than is counted.)
+    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
     buf.pieces.set(f.index, f.piece);
     buf.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length);
+    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.buffers.set(key, buf);
     if (buf.pieces.size < buf.total) return { status: 'pending' };
     this.drop(key);

@@ -15,6 +15,7 @@
  * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
  * step succeeded, so a bad message never corrupts or loses a session.
  */
+import { EARLY_MESSAGE_COST } from '../shared-budget.js';
 import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
@@ -1294,10 +1295,10 @@ export class Conversation {
     // instances' oldest early messages go first): else every pending DAKE a peer with many identities opens
     // could hold maxEarlyDataBytes (test/attacks/s10-review-early-data-budget.test.ts).
     const holder = (inst.earlyHolder ??= { dropOldest: () => this.dropOldestEarly(inst) });
-    this.account.earlyDataBudget.makeRoom(holder, bytes.length);
+    this.account.earlyDataBudget.makeRoom(holder, bytes.length + EARLY_MESSAGE_COST);
     inst.early.push({ bytes, at: now });
     inst.earlyBytes += bytes.length;
-    this.account.earlyDataBudget.changed(holder, bytes.length);
+    this.account.earlyDataBudget.changed(holder, bytes.length + EARLY_MESSAGE_COST);
   }
 
   /** Drops the oldest early data message of `inst`; false if it holds none. */
@@ -1305,7 +1306,7 @@ export class Conversation {
     const e = inst.early.shift();
     if (!e) return false;
     inst.earlyBytes -= e.bytes.length;
-    if (inst.earlyHolder) this.account.earlyDataBudget.changed(inst.earlyHolder, -e.bytes.length);
+    if (inst.earlyHolder) this.account.earlyDataBudget.changed(inst.earlyHolder, -(e.bytes.length + EARLY_MESSAGE_COST));
     return true;
   }
 

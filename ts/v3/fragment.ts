@@ -13,7 +13,7 @@
 import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
 import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import type { BudgetHolder, SharedBudget } from '../shared-budget.js';
+import { FRAGMENT_PIECE_COST, type BudgetHolder, type SharedBudget } from '../shared-budget.js';
 
 /** One message being reassembled from one remote instance. */
 interface Partial {
@@ -76,12 +76,12 @@ export class FragmentTable implements BudgetHolder {
       this.forget(oldest);
     }
     // ... and in the account's, by dropping other conversations' partial messages.
-    this.budget?.makeRoom(this, f.piece.length);
+    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
     p.pieces.push(f.piece);
     p.k = f.index;
     p.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length);
+    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.charsAppended += f.piece.length;
     if (p.k < p.n) return null;
     const whole = p.pieces.join('');
@@ -95,13 +95,13 @@ export class FragmentTable implements BudgetHolder {
     if (!p) return;
     this.held -= p.chars;
     this.partials.delete(senderTag);
-    this.budget?.changed(this, -p.chars);
+    this.budget?.changed(this, -(p.chars + p.pieces.length * FRAGMENT_PIECE_COST));
   }
 
   /** Forgets every partial message (untagged input arrived). */
   clear(): void {
     this.partials.clear();
-    this.budget?.changed(this, -this.held);
+    this.budget?.writeOff(this);
     this.held = 0;
   }
 
