@@ -68,6 +68,12 @@ export interface Limits {
   maxTrustPeers: number;
   /** Fingerprints kept per peer (unverified, not last-seen ones are forgotten first; a revocation last). */
   maxFingerprintsPerPeer: number;
+  /**
+   * The trust store's share of the account record, in bytes (an upper estimate): beyond it peers are forgotten
+   * as beyond maxTrustPeers (unverified ones first). Keeps the account record restorable (maxStateBytes) however
+   * many identities complete a DAKE with us.
+   */
+  maxTrustStoreBytes: number;
   /** Readable-session repairs (a new DAKE started by itself) one conversation may start at once ... */
   healBurst: number;
   /** ... and regains per second (an adversary injecting ERROR_1 or garbage is held to this rate). */
@@ -221,6 +227,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFieldBytes: 1 << 20,
   maxTrustPeers: 100_000,
   maxFingerprintsPerPeer: 16,
+  // Half of maxStateBytes: ~5,100 peers of one key at the estimate's ~410 bytes each, room for the rest.
+  maxTrustStoreBytes: 2 << 20,
   // Three repairs at once, then one a minute: an honest break needs one; an injector gets a DAKE a minute.
   healBurst: 3,
   healPerSecond: 1 / 60,

@@ -139,7 +139,7 @@ export class Account implements ConversationHost {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
+    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer, this.limits.maxTrustStoreBytes);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
     this.fragmentBudget = new SharedBudget(this.limits.maxAccountFragmentChars);
     this.earlyDataBudget = new SharedBudget(this.limits.maxAccountEarlyDataBytes);
@@ -563,7 +563,7 @@ export class Account implements ConversationHost {
     if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
-    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer, limits.maxTrustStoreBytes);
     const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, seen);
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {
