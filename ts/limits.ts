@@ -14,6 +14,12 @@ export interface Limits {
   maxPendingFragmentedMessages: number;
   /** Total characters held across all incomplete fragmented messages of one conversation. */
   maxPendingFragmentChars: number;
+  /**
+   * Total characters held across the incomplete fragmented messages of every conversation of an account
+   * (OTRv4 and OTRv3 together): a peer with many identities cannot multiply the per-conversation bound. Other
+   * conversations' oldest partial messages are dropped first (shared-budget.ts).
+   */
+  maxAccountFragmentChars: number;
   /** The spec's max_skip: how many message keys one received message may make us skip. */
   maxSkip: number;
   /** Skipped message keys stored per conversation; the oldest are deleted first. */
@@ -22,6 +28,12 @@ export interface Limits {
   maxStoredMessageKeyAgeMs: number;
   /** MAC keys queued for revealing; beyond it the oldest are wiped unrevealed (bounds one message's size). */
   maxMacKeysToReveal: number;
+  /**
+   * Bytes of early data messages (below) held by every instance of every conversation of an account together:
+   * a peer with many identities cannot multiply maxEarlyDataBytes by the pending DAKEs it opens. Other
+   * instances' oldest early messages are dropped first (shared-budget.ts).
+   */
+  maxAccountEarlyDataBytes: number;
   /** Data messages kept while a DAKE finishes (they may overtake the Auth-I that makes them readable). */
   maxEarlyDataMessages: number;
   /**
@@ -56,6 +68,12 @@ export interface Limits {
   maxTrustPeers: number;
   /** Fingerprints kept per peer (unverified, not last-seen ones are forgotten first; a revocation last). */
   maxFingerprintsPerPeer: number;
+  /**
+   * The trust store's share of the account record, in bytes (an upper estimate): beyond it peers are forgotten
+   * as beyond maxTrustPeers (unverified ones first). Keeps the account record restorable (maxStateBytes) however
+   * many identities complete a DAKE with us.
+   */
+  maxTrustStoreBytes: number;
   /** Readable-session repairs (a new DAKE started by itself) one conversation may start at once ... */
   healBurst: number;
   /** ... and regains per second (an adversary injecting ERROR_1 or garbage is held to this rate). */
@@ -187,12 +205,16 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFragmentsPerMessage: 4096,
   maxPendingFragmentedMessages: 100,
   maxPendingFragmentChars: 4 << 20,
+  // Four conversations at the per-conversation bound: an honest fragmented message is rarely a tenth of that.
+  maxAccountFragmentChars: 16 << 20,
   maxSkip: 1000,
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
+  // 32 instances at maxEarlyDataBytes: a DAKE's early data is a few messages; this bounds a flood of pending ones.
+  maxAccountEarlyDataBytes: 8 << 20,
   // An honest DAKE costs each side one or two steps; a few restarts in a row stay within the burst. At ~30 ms
   // per step (WASM) the account rate bounds a flood to about 10% of one core.
   dakeBudgetPeerBurst: 8,
@@ -205,6 +227,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFieldBytes: 1 << 20,
   maxTrustPeers: 100_000,
   maxFingerprintsPerPeer: 16,
+  // Half of maxStateBytes: ~5,100 peers of one key at the estimate's ~410 bytes each, room for the rest.
+  maxTrustStoreBytes: 2 << 20,
   // Three repairs at once, then one a minute: an honest break needs one; an injector gets a DAKE a minute.
   healBurst: 3,
   healPerSecond: 1 / 60,

@@ -18,6 +18,7 @@ import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { formatInstanceTag, isValidReceiverTag, isValidSenderTag } from '../instance-tag.js';
 import type { RandomSource } from '../crypto/random.js';
+import { FRAGMENT_PIECE_COST, type BudgetHolder, type SharedBudget } from '../shared-budget.js';
 
 export const FRAGMENT_PREFIX = '?OTR|';
 const MAX_INDEX = 0xffff;
@@ -213,13 +214,14 @@ interface PendingMessage {
  * buffer kept; a fragment whose total disagrees with its buffer's discards the buffer and itself; a complete
  * message is returned and its buffer freed. The receiver-tag check is the caller's (it knows our tag).
  */
-export class FragmentReassembler {
+export class FragmentReassembler implements BudgetHolder {
   private readonly limits: Limits;
   /** Insertion order = least recently updated first (entries are re-inserted on update). */
   private readonly buffers = new Map<string, PendingMessage>();
   private held = 0;
 
-  constructor(limits?: Partial<Limits>) {
+  /** `budget`: the account's (limits.maxAccountFragmentChars, shared-budget.ts); none for a lone reassembler. */
+  constructor(limits?: Partial<Limits>, private readonly budget?: SharedBudget) {
     this.limits = { ...DEFAULT_LIMITS, ...(limits ?? {}) };
   }
 
@@ -234,6 +236,7 @@ export class FragmentReassembler {
 
   clear(): void {
     this.buffers.clear();
+    this.budget?.writeOff(this);
     this.held = 0;
   }
 
@@ -242,11 +245,19 @@ export class FragmentReassembler {
     if (!b) return;
     this.held -= b.chars;
     this.buffers.delete(key);
+    this.budget?.changed(this, -(b.chars + b.pieces.size * FRAGMENT_PIECE_COST));
   }
 
   private evictOldest(): void {
     const oldest = this.buffers.keys().next();
     if (!oldest.done) this.drop(oldest.value);
+  }
+
+  /** For the account's budget: drops the least recently updated incomplete message. */
+  dropOldest(): boolean {
+    if (this.buffers.size === 0) return false;
+    this.evictOldest();
+    return true;
   }
 
   add(f: FragmentV4): ReassemblyResult {
@@ -275,9 +286,13 @@ export class FragmentReassembler {
     }
     // Make room in the total budget by evicting other messages, oldest first.
     while (this.held + f.piece.length > L.maxPendingFragmentChars && this.buffers.size > 0) this.evictOldest();
+    // ... and in the account's, by evicting other conversations' (this message is out of `buffers` meanwhile).
+    // (Each piece costs its table entry too: one-character pieces must not hold far more than is counted.)
+    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
     buf.pieces.set(f.index, f.piece);
     buf.chars += f.piece.length;
     this.held += f.piece.length;
+    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.buffers.set(key, buf);
     if (buf.pieces.size < buf.total) return { status: 'pending' };
     this.drop(key);

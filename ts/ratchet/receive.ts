@@ -48,7 +48,7 @@ import {
 } from './keys.js';
 import type { OpenedDataMessage } from '../backend/types.js';
 import { addSkipped, anyExpired, expireSkipped, findSkipped, NO_SKIPPED_KEYS, removeSkipped, type SkippedKey } from './skipped.js';
-import { isDhStep, type RatchetState } from './state.js';
+import { isDhStep, MAX_RATCHET_COUNTER, type RatchetState } from './state.js';
 import { appendMacKey, dropOldestMacKeys, macKeyCount } from './mac-queue.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
@@ -248,6 +248,8 @@ function receiveNewRatchet(b: CryptoBackend, s: RatchetState, msg: ReceivedDataM
   const limits = opts.limits ?? DEFAULT_LIMITS;
   if (s.sendingStepDue || s.ourEcdh.secret === null)
     throw new OtrStateError('new ratchet received before we started ours (replay or out-of-protocol message)');
+  // i + 1 must stay a counter a restore accepts (state.ts MAX_RATCHET_COUNTER); checked before any work.
+  if (s.i >= MAX_RATCHET_COUNTER) throw new OtrLimitError('ratchet counter at its bound: no further ratchet can be received');
   const oldSkip = s.recvChain ? Math.max(0, msg.previousChainLength - s.k) : 0;
   if (oldSkip + msg.messageId > limits.maxSkip)
     throw new OtrLimitError(`message would skip ${oldSkip + msg.messageId} message keys (max ${limits.maxSkip})`);
@@ -345,6 +347,8 @@ function receiveOnChain(b: CryptoBackend, s: RatchetState, msg: ReceivedDataMess
   if (!equalBytes(msg.ecdh, s.theirEcdh) || (msg.dh.length > 0 && !equalBytes(msg.dh, s.theirDh)))
     throw new OtrStateError('data message keys do not match the receiving chain');
   if (msg.messageId < s.k) throw new OtrStateError('duplicate or replayed data message');
+  // k becomes messageId + 1, which must stay a counter a restore accepts (state.ts MAX_RATCHET_COUNTER).
+  if (msg.messageId >= MAX_RATCHET_COUNTER) throw new OtrLimitError('message id at its bound: the next state could not be restored');
   const skip = msg.messageId - s.k;
   if (skip > limits.maxSkip) throw new OtrLimitError(`message would skip ${skip} message keys (max ${limits.maxSkip})`);
 

@@ -18,11 +18,11 @@ import type { RandomSource } from '../crypto/random.js';
 import { ecdhValidated, generateEcdh } from '../crypto/ecdh.js';
 import { dhKeyPair, dhSharedSecretValidated } from '../crypto/dh.js';
 import { wipe } from '../bytes.js';
-import { OtrArgumentError, OtrStateError } from '../errors.js';
+import { OtrArgumentError, OtrLimitError, OtrStateError } from '../errors.js';
 import { draftDataMessageSized } from '../wire/data.js';
 import { braceKeyFromDh, deriveRatchetKeys, extraSymmetricKey, mixedSecret, nextBraceKey, sealMessage } from './keys.js';
 import { carriesExtraKeyTlv } from './esk.js';
-import { firstSendingStepDue, isDhStep, sendingRatchetId, type RatchetState } from './state.js';
+import { firstSendingStepDue, isDhStep, MAX_RATCHET_COUNTER, sendingRatchetId, type RatchetState } from './state.js';
 import { NO_MAC_KEYS, releaseMacKeys } from './mac-queue.js';
 
 const EMPTY = new Uint8Array(0);
@@ -135,6 +135,9 @@ export function encryptDataMessage(
   opts: SendOptions,
 ): SendResult {
   if (!(plaintext instanceof Uint8Array)) throw new OtrArgumentError('plaintext must be bytes');
+  // The next state's i (after a step) or j must stay a counter a restore accepts (state.ts MAX_RATCHET_COUNTER).
+  if (state.sendingStepDue ? state.i >= MAX_RATCHET_COUNTER : state.j >= MAX_RATCHET_COUNTER)
+    throw new OtrLimitError('the sending chain is at its last message id: no message can be sent until the peer ratchets');
   const stepped = state.sendingStepDue ? senderStep(b, random, state) : state;
   const chain = stepped.sendChain;
   if (chain === null) throw new OtrStateError('ratchet has no sending chain');

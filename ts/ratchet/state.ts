@@ -63,6 +63,15 @@ export interface RatchetState {
   readonly skipped: readonly SkippedKey[];
 }
 
+/**
+ * The largest value of i, j, k and pn: they travel as 32-bit INTs and a restore accepts no more
+ * (session/persist.ts). A transition that would take one past it is refused (OtrLimitError) before any work,
+ * the state unchanged: otherwise a restored state at the bound (a hostile disk) went one step further and was
+ * persisted as a state no restore accepts (test/attacks/s10-review-ratchet-counters.test.ts). No honest
+ * session gets near it (2^32 messages on one chain, or 2^32 ratchet steps).
+ */
+export const MAX_RATCHET_COUNTER = 0xffffffff;
+
 /** The ratchet id our next message carries: max(0, i - 1) (interpretations.md §6, §11). */
 export function sendingRatchetId(s: RatchetState): number {
   return Math.max(0, s.i - 1);

@@ -45,6 +45,7 @@ import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
+import { SharedBudget } from '../shared-budget.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -120,6 +121,10 @@ export class Account implements ConversationHost {
   readonly fingerprints: LastSeenFingerprints;
   /** Unauthenticated DAKE work of all peers together (limits.dakeBudgetAccount*); runtime only. */
   private readonly dakeBudget: TokenBucket;
+  /** Partial fragmented messages of all conversations together (limits.maxAccountFragmentChars); runtime only. */
+  readonly fragmentBudget: SharedBudget;
+  /** Early data messages of all conversations together (limits.maxAccountEarlyDataBytes); runtime only. */
+  readonly earlyDataBudget: SharedBudget;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
   /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
@@ -134,8 +139,10 @@ export class Account implements ConversationHost {
     this.limits = resolveLimits(o.limits);
     this.lifetime = o.profileLifetimeSeconds ?? PROFILE_LIFETIME_SECONDS;
     this.keys = keys;
-    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer);
+    this.fingerprints = fingerprints ?? new LastSeenFingerprints(this.limits.maxTrustPeers, this.limits.maxFingerprintsPerPeer, this.limits.maxTrustStoreBytes);
     this.dakeBudget = new TokenBucket(this.limits.dakeBudgetAccountBurst, this.limits.dakeBudgetAccountPerSecond);
+    this.fragmentBudget = new SharedBudget(this.limits.maxAccountFragmentChars);
+    this.earlyDataBudget = new SharedBudget(this.limits.maxAccountEarlyDataBytes);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
     this.book = new RecordBook({
       limits: this.limits,
@@ -556,7 +563,7 @@ export class Account implements ConversationHost {
     if (accountId.length === 0) throw new OtrDecodeError('state: empty accountId');
     const lifetime = expect.uint(v.lifetime, 'lifetime', 0xffffffff);
     if (lifetime === 0) throw new OtrDecodeError('state: zero profile lifetime');
-    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer);
+    const seen = LastSeenFingerprints.fromValue(v.fingerprints, limits.maxTrustPeers, limits.maxFingerprintsPerPeer, limits.maxTrustStoreBytes);
     const account = new Account({ ...o, backend, accountId, profileLifetimeSeconds: lifetime }, keys, seen);
     if (v.prekeys !== undefined && v.prekeys !== null) account.prekeyOwner = decodePrekeyOwnerState(expect.bytes(v.prekeys, 'prekeys'));
     for (const entry of expect.array(v.conversations, 'conversations', 1 << 20)) {

@@ -15,6 +15,7 @@
  * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
  * step succeeded, so a bad message never corrupts or loses a session.
  */
+import { EARLY_MESSAGE_COST } from '../shared-budget.js';
 import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
@@ -127,7 +128,7 @@ export class Conversation {
   ) {
     this.peerId = peerId;
     this.peerIdBytes = utf8(peerId);
-    this.reassembler = new FragmentReassembler(account.limits);
+    this.reassembler = new FragmentReassembler(account.limits, account.fragmentBudget);
     this.dakeBudget = new TokenBucket(account.limits.dakeBudgetPeerBurst, account.limits.dakeBudgetPeerPerSecond);
     this.healer = new Healer(account.limits);
   }
@@ -489,6 +490,7 @@ export class Conversation {
     switch (incoming.kind) {
       case 'fragment': {
         const f = incoming.fragment;
+        if (this.reflected(out, f.senderTag)) return;
         if (f.version === 3) {
           // The OTRv3 layer reassembles its own fragments; an AKE message is gated and budgeted on its first
           // piece (which carries its type), as it is unfragmented (test/attacks/v3-fragmented-ake.test.ts).
@@ -510,6 +512,7 @@ export class Conversation {
       }
       case 'encoded': {
         const h = peekHeader(incoming.bytes);
+        if (this.reflected(out, h.senderTag)) return;
         if (h.version === PROTOCOL_VERSION_3) {
           const ake = V3_AKE_TYPES.has(h.type);
           if (ake && !this.v3Gate(out, h.senderTag, h.type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
@@ -559,6 +562,18 @@ export class Conversation {
     } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
       this.fromV3(text, out, TAG_ANY, 'offer');
     }
+  }
+
+  /**
+   * Our own message sent back to us: its sender tag is ours, which no peer has (but by a 2^-32 accident).
+   * Ignored before any work. Without this, our own OTRv4 Identity (receiver tag 0) read as a simultaneous
+   * start lost the tie-break of two equal values and dropped the DAKE it belongs to; a reflected OTRv3
+   * D-H Commit cost a budgeted AKE step answering ourselves (test/attacks/s10-review-reflection.test.ts).
+   */
+  private reflected(out: Outcome, senderTag: number): boolean {
+    if (senderTag !== this.account.instanceTag) return false;
+    out.events.push({ type: 'ignored', instance: senderTag, reason: 'reflected message (our own instance tag as sender)' });
+    return true;
   }
 
   private showPlaintext(text: string, out: Outcome): void {
@@ -679,8 +694,7 @@ export class Conversation {
     if (r.established) this.establish(out, inst, r.established);
     // Data messages that overtook the Auth-I are readable now.
     const early = inst.early;
-    inst.early = [];
-    inst.earlyBytes = 0;
+    this.dropEarly(inst);
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
     for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
   }
@@ -941,8 +955,7 @@ export class Conversation {
     inst.smp = smpReset(inst.smp);
     if (inst.ssid) wipe(inst.ssid);
     inst.ssid = null;
-    inst.early = [];
-    inst.earlyBytes = 0;
+    this.dropEarly(inst);
   }
 
   /** otrv4.md §Session Expiration: after `sessionExpiryMs` without a new ECDH key, reveal, disconnect, forget. */
@@ -985,8 +998,7 @@ export class Conversation {
       const from = instanceState(inst);
       wipeDakeState(inst.dake);
       inst.dake = DAKE_IDLE;
-      inst.early = [];
-      inst.earlyBytes = 0;
+      this.dropEarly(inst);
       out.events.push({ type: 'dake-expired', instance: inst.peerTag });
       this.stateEvent(out, inst, from);
       if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.instances.delete(inst.peerTag);
@@ -1060,6 +1072,7 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     if (this.v3conv) {
       if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
+      this.v3conv.dropFragments();
       this.v3conv = null;
     }
     if (this.active === 3) this.active = null;
@@ -1076,6 +1089,9 @@ export class Conversation {
     this.instances.clear();
     wipeDakeState(this.unbound);
     this.unbound = DAKE_IDLE;
+    // Partial fragments go back to the account's budget (a dropped table would only be drained later).
+    this.reassembler.clear();
+    this.v3conv?.dropFragments();
     this.v3conv = null;
     this.active = null;
     this.queue = [];
@@ -1136,6 +1152,7 @@ export class Conversation {
       now: a.clock,
       limits: a.limits,
       fragmentSize: p.maxMessageSize,
+      fragmentBudget: a.fragmentBudget,
       policy: { allowV3: p.allowV3, requireEncryption: p.requireEncryption, sendWhitespaceTag: p.sendWhitespaceTag, whitespaceStartAke: p.whitespaceStartAke, errorStartAke: p.errorStartAke },
     };
   }
@@ -1274,15 +1291,37 @@ export class Conversation {
     const L = this.account.limits;
     const now = this.account.clock();
     const horizon = now - this.policy.earlyDataRetentionMs;
-    while (inst.early.length && inst.early[0]!.at < horizon) inst.earlyBytes -= inst.early.shift()!.bytes.length;
+    while (inst.early.length && inst.early[0]!.at < horizon) this.dropOldestEarly(inst);
     if (bytes.length > L.maxEarlyDataBytes) {
       out.events.push({ type: 'ignored', instance: inst.peerTag, reason: 'early data message larger than limits.maxEarlyDataBytes' });
       return;
     }
     while (inst.early.length && (inst.early.length >= L.maxEarlyDataMessages || inst.earlyBytes + bytes.length > L.maxEarlyDataBytes))
-      inst.earlyBytes -= inst.early.shift()!.bytes.length;
+      this.dropOldestEarly(inst);
+    // The instance bounds itself; the account bounds all instances of all conversations together (other
+    // instances' oldest early messages go first): else every pending DAKE a peer with many identities opens
+    // could hold maxEarlyDataBytes (test/attacks/s10-review-early-data-budget.test.ts).
+    const holder = (inst.earlyHolder ??= { dropOldest: () => this.dropOldestEarly(inst) });
+    this.account.earlyDataBudget.makeRoom(holder, bytes.length + EARLY_MESSAGE_COST);
     inst.early.push({ bytes, at: now });
     inst.earlyBytes += bytes.length;
+    this.account.earlyDataBudget.changed(holder, bytes.length + EARLY_MESSAGE_COST);
+  }
+
+  /** Drops the oldest early data message of `inst`; false if it holds none. */
+  private dropOldestEarly(inst: Instance): boolean {
+    const e = inst.early.shift();
+    if (!e) return false;
+    inst.earlyBytes -= e.bytes.length;
+    if (inst.earlyHolder) this.account.earlyDataBudget.changed(inst.earlyHolder, -(e.bytes.length + EARLY_MESSAGE_COST));
+    return true;
+  }
+
+  /** Drops every early data message of `inst` (read, or its DAKE or session gone). */
+  private dropEarly(inst: Instance): void {
+    if (inst.earlyHolder) this.account.earlyDataBudget.writeOff(inst.earlyHolder);
+    inst.early = [];
+    inst.earlyBytes = 0;
   }
 
   // ------------------------------------------------------------------ downgrade and takeover visibility

@@ -12,6 +12,7 @@
  */
 import { expect, type StateValue } from './state-codec.js';
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { utf8 } from '../bytes.js';
 import type { ProtocolVersion, Trust } from './events.js';
 
 export type { Trust };
@@ -38,6 +39,27 @@ interface PeerEntry {
   known: KnownFingerprint[];
   /** Changes whenever `known` does (an entry added, evicted, seen again, its trust set); 0: never changed here. */
   revision: number;
+  /** What this entry adds to the account record, over-estimated (sizeOf): counted against limits.maxTrustStoreBytes. */
+  size: number;
+}
+
+/**
+ * An upper estimate of the bytes one peer's entry takes in the account record: the state codec writes each
+ * field with its name, each string with a tag and length, each time as a float. Measured with it: 379 bytes
+ * for a 30-character peer with one OTRv4 key (this says 406), 2,652 with sixteen keys (this says 2,758);
+ * test/attacks/s10-review-trust-store.test.ts checks it stays above what serialize() writes.
+ */
+function sizeOf(peer: string, e: PeerEntry): number {
+  let n = 64 + utf8(peer).length;
+  if (e.last.v4 !== undefined) n += 8 + e.last.v4.length;
+  if (e.last.v3 !== undefined) n += 8 + e.last.v3.length;
+  for (const k of e.known) n += 80 + k.fingerprint.length;
+  return n;
+}
+
+/** Whether forgetting this peer would lose a decision of the user's (a verified or revoked key). */
+function holdsTrust(e: PeerEntry): boolean {
+  return e.known.some((k) => k.trust !== 'unverified');
 }
 
 /** What one completed DAKE's fingerprint is to this peer. */
@@ -60,10 +82,14 @@ export class LastSeenFingerprints {
   private readonly byPeer = new Map<string, PeerEntry>();
   /** The last revision handed out: revisions are unique across peers, so an evicted and re-added peer never repeats one. */
   private revisions = 0;
+  /** The sum of the entries' sizes (sizeOf). */
+  private bytes = 0;
 
   constructor(
     private readonly maxPeers = 100_000,
     private readonly maxPerPeer = 16,
+    /** limits.maxTrustStoreBytes: the store's share of the account record (which restore bounds by maxStateBytes). */
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** What we last saw for `peer`. */
@@ -161,6 +187,7 @@ export class LastSeenFingerprints {
     // peer going back to a known key at the same clock reading moved no revision, so that was not written).
     if (e.last[slot] !== fingerprintHex) e.revision = ++this.revisions;
     e.last[slot] = fingerprintHex;
+    this.resized(peer, e);
   }
 
   /**
@@ -180,8 +207,8 @@ export class LastSeenFingerprints {
   private entry(peer: string): PeerEntry {
     let e = this.byPeer.get(peer);
     if (!e) {
-      if (this.byPeer.size >= this.maxPeers) this.evictPeer();
-      e = { last: {}, known: [], revision: 0 };
+      if (this.byPeer.size >= this.maxPeers) this.evictPeer(peer);
+      e = { last: {}, known: [], revision: 0, size: 0 };
       this.byPeer.set(peer, e);
     } else {
       // Most recently used last: Map order is the eviction order.
@@ -203,7 +230,21 @@ export class LastSeenFingerprints {
     }
     e.known.push(k);
     e.revision = ++this.revisions;
+    this.resized(peer, e);
     return k;
+  }
+
+  /**
+   * Counts `e`'s new size, then forgets other peers while the store is over maxBytes. Without a byte bound, the
+   * completed DAKEs of many identities (~262 bytes each in the account record) made the account record pass
+   * maxStateBytes at ~16,000 peers, below maxTrustPeers: serialize() then threw, and the record changes() handed
+   * out was one no restore accepts (test/attacks/s10-review-trust-store.test.ts).
+   */
+  private resized(peer: string, e: PeerEntry): void {
+    const size = sizeOf(peer, e);
+    this.bytes += size - e.size;
+    e.size = size;
+    while (this.bytes > this.maxBytes && this.byPeer.size > 1) this.evictPeer(peer);
   }
 
   private changed(peer: string): void {
@@ -211,10 +252,25 @@ export class LastSeenFingerprints {
     if (e) e.revision = ++this.revisions;
   }
 
-  /** The least recently used peer goes first (a host with more peers than the bound raises limits.maxTrustPeers). */
-  private evictPeer(): void {
-    const oldest = this.byPeer.keys().next();
-    if (!oldest.done) this.byPeer.delete(oldest.value);
+  /**
+   * Forgets one peer other than `keep`: the least recently used that holds no decision of the user's (no
+   * verified or revoked key), else the least recently used. A flood of new peers (every one unverified) thus
+   * pushes out other unverified peers before any verified contact. (A host with more peers than the bounds
+   * raises limits.maxTrustPeers and maxTrustStoreBytes.)
+   */
+  private evictPeer(keep: string): void {
+    let victim: string | undefined;
+    for (const [peer, e] of this.byPeer) {
+      if (peer === keep) continue;
+      victim ??= peer;
+      if (!holdsTrust(e)) {
+        victim = peer;
+        break;
+      }
+    }
+    if (victim === undefined) return;
+    this.bytes -= this.byPeer.get(victim)!.size;
+    this.byPeer.delete(victim);
   }
 
   toValue(): StateValue {
@@ -230,14 +286,14 @@ export class LastSeenFingerprints {
    * Restores the store; throws OtrDecodeError on anything malformed or beyond the limits. States written
    * before the trust store (entries without `known`) get one unverified entry per last-seen fingerprint.
    */
-  static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16): LastSeenFingerprints {
-    const out = new LastSeenFingerprints(maxPeers, maxPerPeer);
+  static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
+    const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
     for (const e of expect.array(v, 'fingerprints', maxPeers)) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
-      const entry: PeerEntry = { last: {}, known: [], revision: 0 };
+      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0 };
       for (const key of ['v4', 'v3'] as const) {
         if (r[key] === null || r[key] === undefined) continue;
         const hex = expect.string(r[key], `fingerprints.${key}`);
@@ -270,6 +326,8 @@ export class LastSeenFingerprints {
       }
       if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
       out.byPeer.set(peer, entry);
+      // Over the byte bound (a record written under a larger one): trimmed as a growing store would be.
+      out.resized(peer, entry);
     }
     return out;
   }

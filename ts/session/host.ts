@@ -15,6 +15,7 @@ import type { Policy } from './policy.js';
 import type { LastSeenFingerprints } from './fingerprints.js';
 import type { Outcome } from './events.js';
 import type { CheckedSigner } from '../crypto/ring-sig.js';
+import type { SharedBudget } from '../shared-budget.js';
 
 export interface ConversationHost {
   readonly accountId: Uint8Array;
@@ -40,6 +41,10 @@ export interface ConversationHost {
   /** The secrets of our published prekeys; replaced after a Non-Interactive-Auth used one. */
   readonly prekeyOwnerState: PrekeyOwnerState;
   setPrekeyOwnerState(s: PrekeyOwnerState): void;
+  /** Bounds the partial fragmented messages of all the account's conversations together (limits.maxAccountFragmentChars). */
+  readonly fragmentBudget: SharedBudget;
+  /** Bounds the early data messages of all the account's instances together (limits.maxAccountEarlyDataBytes). */
+  readonly earlyDataBudget: SharedBudget;
   /** One token of unauthenticated DAKE work from the account-wide budget (false: throttled). */
   spendDakeBudget(nowMs: number): boolean;
   identityDigest(peer: Uint8Array, bytes: Uint8Array): string;

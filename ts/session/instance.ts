@@ -3,6 +3,7 @@
  * encrypted session, SMP, and the unauthenticated early data kept for it — as plain data, with its state in the
  * spec's terms and its persistence value. The conversation (conversation.ts) decides what happens to it.
  */
+import type { BudgetHolder } from '../shared-budget.js';
 import type { ConversationState } from './events.js';
 import { expect, type StateValue } from './state-codec.js';
 import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
@@ -37,12 +38,14 @@ export interface Instance {
   early: { bytes: Uint8Array; at: number }[];
   /** Bytes held in `early`. */
   earlyBytes: number;
+  /** `early` as a holder of the account's early-data budget (limits.maxAccountEarlyDataBytes); made on first use. */
+  earlyHolder: BudgetHolder | null;
   /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
   pendingSince: number;
 }
 
 export function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, pendingSince: 0 };
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, earlyHolder: null, pendingSince: 0 };
 }
 
 export function instanceState(inst: Instance): ConversationState {
@@ -86,6 +89,7 @@ export function instanceFromValue(b: CryptoBackend, v: StateValue, maxQuestion: 
     // States written before early data stopped being persisted may hold some: dropped (never trusted).
     early: [],
     earlyBytes: 0,
+    earlyHolder: null,
     // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
     pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
   };

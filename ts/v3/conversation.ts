@@ -16,6 +16,7 @@ import { type RandomSource, systemRandom } from '../crypto/random.js';
 import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
+import type { SharedBudget } from '../shared-budget.js';
 import { type AkeEnv, type AkeResult, type AkeStep, type AuthState, akeOnCommit, akeOnDhKey, akeOnRevealSig, akeOnSig, akeStart } from './ake.js';
 import { armour } from '../codec/armour.js';
 import { OtrErrorCode, buildErrorMessage } from '../codec/error-message.js';
@@ -63,6 +64,8 @@ export interface V3Options {
   limits?: Partial<Limits>;
   /** Largest message the network carries, in characters: longer encoded messages are fragmented. 0: never. */
   fragmentSize?: number;
+  /** The account's bound on partial fragmented messages of all its conversations (shared-budget.ts). */
+  fragmentBudget?: SharedBudget;
 }
 
 export type MsgState = 'plaintext' | 'encrypted' | 'finished';

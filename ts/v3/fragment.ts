@@ -13,6 +13,7 @@
 import { type FragmentV3, FRAGMENT_PREFIX, formatFragmentV3 } from '../codec/fragment.js';
 import { OtrArgumentError, OtrLimitError } from '../errors.js';
 import type { Limits } from '../limits.js';
+import { FRAGMENT_PIECE_COST, type BudgetHolder, type SharedBudget } from '../shared-budget.js';
 
 /** One message being reassembled from one remote instance. */
 interface Partial {
@@ -24,13 +25,17 @@ interface Partial {
 }
 
 /** The partial messages of one conversation, one per remote instance (oldest first). */
-export class FragmentTable {
+export class FragmentTable implements BudgetHolder {
   private readonly partials = new Map<number, Partial>();
   private held = 0;
   /** Characters appended in all (a work counter: tests assert reassembly is linear by it). */
   charsAppended = 0;
 
-  constructor(private readonly limits: Limits) {}
+  /** `budget`: the account's (limits.maxAccountFragmentChars, shared-budget.ts). */
+  constructor(
+    private readonly limits: Limits,
+    private readonly budget?: SharedBudget,
+  ) {}
 
   /** Partial messages and the characters they hold. */
   get pending(): { messages: number; chars: number } {
@@ -70,10 +75,13 @@ export class FragmentTable {
       }
       this.forget(oldest);
     }
+    // ... and in the account's, by dropping other conversations' partial messages.
+    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
     p.pieces.push(f.piece);
     p.k = f.index;
     p.chars += f.piece.length;
     this.held += f.piece.length;
+    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.charsAppended += f.piece.length;
     if (p.k < p.n) return null;
     const whole = p.pieces.join('');
@@ -87,17 +95,22 @@ export class FragmentTable {
     if (!p) return;
     this.held -= p.chars;
     this.partials.delete(senderTag);
+    this.budget?.changed(this, -(p.chars + p.pieces.length * FRAGMENT_PIECE_COST));
   }
 
   /** Forgets every partial message (untagged input arrived). */
   clear(): void {
     this.partials.clear();
+    this.budget?.writeOff(this);
     this.held = 0;
   }
 
-  private dropOldest(): void {
+  /** For the account's budget: drops the oldest partial message. */
+  dropOldest(): boolean {
     const oldest = this.partials.keys().next().value;
-    if (oldest !== undefined) this.forget(oldest);
+    if (oldest === undefined) return false;
+    this.forget(oldest);
+    return true;
   }
 }
 

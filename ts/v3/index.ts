@@ -96,7 +96,7 @@ export class V3Conversation {
     if (!opts || !opts.backend || !opts.dsaKey) throw new OtrArgumentError('V3Conversation needs a backend and a DSA key');
     this.p = state ?? newV3Peer(opts.instanceTag);
     if (this.p.ourTag !== opts.instanceTag) throw new OtrArgumentError('state belongs to another instance tag');
-    this.frags = new FragmentTable(resolveLimits(opts.limits));
+    this.frags = new FragmentTable(resolveLimits(opts.limits), opts.fragmentBudget);
   }
 
   /** Restores serialize() output; bytes that are not a state of this instance tag give an OtrDecodeError. */
@@ -167,6 +167,10 @@ export class V3Conversation {
   /** Every remote instance we hold a context for, oldest first. */
   get instances(): V3InstanceInfo[] {
     return this.p.instances.map((c) => ({ instance: c.theirTag, msgstate: c.msgstate, fingerprint: c.peer ? c.peer.fingerprint.slice() : null }));
+  }
+  /** Drops every partial fragmented message (its characters go back to the account's fragment budget). */
+  dropFragments(): void {
+    this.frags.clear();
   }
   /** Partial fragmented messages held (bounded by limits.maxPendingFragmentedMessages / maxPendingFragmentChars). */
   get pendingFragments(): { messages: number; chars: number } {
