@@ -15,7 +15,7 @@ import { armour, dearmour } from '../../ts/codec/armour.js';
 import { decodeDataMessage } from '../../ts/wire/data.js';
 import { authenticator } from '../../ts/ratchet/keys.js';
 import { WASM } from '../helpers/backends.js';
-import { makePair, establish, BOB_ID } from '../helpers/session-pair.js';
+import { makePair, establish, pump, texts, ALICE_ID, BOB_ID } from '../helpers/session-pair.js';
 
 type Unreadable = { code: string; reason?: string };
 const unreadable = (out: Outcome): Unreadable[] => out.events.filter((e) => e.type === 'unreadable').map((e) => e as unknown as Unreadable);
@@ -107,6 +107,28 @@ test('genuine redeliveries (already-received) do not count as unreadable toward 
   assert.is(heals.length, 1, 'unauthentic unreadable messages still count');
   // And the session still reads Bob's next message.
   assert.equal(p.a.receive(p.b.send('after').toSend[0]!).messages.map((m) => m.text), ['after']);
+});
+
+test('a peer that rolled back its state re-sends under old message numbers: labelled already-received (a limit: same keys, new text), it no longer counts toward our repair, but our ERROR_1 makes the peer repair, and its text arrives on the new session', () => {
+  const p = makePair(WASM, 9401); // healing on, both sides
+  establish(p);
+  // Bob's backup is taken within a sending chain (after its DH ratchet): a restored Bob sends on the same chain.
+  assert.equal(p.a.receive(p.b.send('m0').toSend[0]!).messages.map((m) => m.text), ['m0']);
+  const snapshot = p.bob.serialize();
+  for (let i = 1; i < 3; i++) assert.equal(p.a.receive(p.b.send(`m${i}`).toSend[0]!).messages.map((m) => m.text), [`m${i}`]);
+  // Bob restored from his backup: his next message reuses m1's position and keys (a new ratchet step would not).
+  const bob = Account.restore(snapshot, { backend: WASM, random: p.randB, clock: p.clock });
+  const b = bob.conversation(ALICE_ID);
+  const out = b.send('new text at an old position');
+  const atAlice = p.a.receive(out.toSend[0]!);
+  assert.equal(atAlice.messages, []);
+  assert.equal(unreadable(atAlice).map((u) => [u.code, u.reason]), [['STATE', 'already-received']], 'the limit: authentic under our key, never shown');
+  assert.is(atAlice.toSend.length, 1, 'our ERROR_1');
+  // Bob's side repairs on our ERROR_1; the DAKE runs; his unconfirmed text is re-sent on the new session.
+  const log = pump(p.a, b, atAlice);
+  assert.ok(log.b.some((o) => o.events.some((e) => e.type === 'heal' && (e as { step?: string }).step === 'started')), 'the rolled-back peer starts the repair');
+  assert.ok(texts(log.a).includes('new text at an old position'), `re-sent and read: ${JSON.stringify(texts(log.a))}`);
+  assert.equal(p.a.receive(b.send('after').toSend[0]!).messages.map((m) => m.text), ['after']);
 });
 
 test.run();
