@@ -754,16 +754,19 @@ export class Conversation {
     } catch (e) {
       // A ratchet we have not reached: our state may be an older copy (restored backup, lost save). Unauthenticated.
       if (msg && msg.ratchetId > inst.ratchet.i) out.events.push({ type: 'rollback-suspected', instance: peerTag, ratchetId: msg.ratchetId, ourRatchet: inst.ratchet.i });
+      let alreadyReceived = false;
       if (!quiet) {
         // No key for it (STATE) and it verifies under a MAC key of ours not yet revealed: a message received
         // before (a redelivery after a crash between commit and showing). Decided after that MAC check only
         // (ratchet/replay.ts); the wire answer is the same either way.
-        const again = refusedByRatchet && e instanceof OtrStateError && receivedBefore(this.account.backend, inst.ratchet, msg!);
-        this.report(out, peerTag, e, again ? 'already-received' : undefined);
+        alreadyReceived = refusedByRatchet && e instanceof OtrStateError && receivedBefore(this.account.backend, inst.ratchet, msg!);
+        this.report(out, peerTag, e, alreadyReceived ? 'already-received' : undefined);
         out.toSend.push(buildErrorMessage(WireErrorCode.unreadable));
       } else out.events.push({ type: 'ignored', instance: peerTag, reason: errorText(e) });
-      // Unreadable in a row from an instance we have a session with: the session is broken on one side.
-      if (this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
+      // Unreadable in a row from an instance we have a session with: the session is broken on one side. Not a
+      // message already received (authenticated under our key: the session works) — a backlog redelivered
+      // after a crash, or old messages replayed by anyone who saw them, started a repair DAKE (s10 review).
+      if (!alreadyReceived && this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
       return;
     }
     inst.ratchet = r.state;
