@@ -50,6 +50,8 @@ function isolatedCase(c: BenchCase, index: number): BenchCase {
       worker = new Worker(new URL('./case-worker.js', import.meta.url), { workerData: { filter: filterText, index, name: c.name, impl: c.impl, quick } });
       worker.on('message', (m) => pending?.(m));
       worker.on('error', (e) => pending?.({ ok: false, error: e.stack ?? String(e) }));
+      // A worker that ends without an 'error' event (process.exit in a suite, a crash) must not leave the run waiting.
+      worker.on('exit', (code) => pending?.({ ok: false, error: `the worker exited (code ${code})` }));
       await ask(); // the worker has collected its cases
       await ask('setup');
     },

@@ -25,6 +25,12 @@ let files = 0;
 const file = () => join(dir, `db${files++}.sqlite`);
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'store-writer.js');
 
+t('a path in a folder that does not exist is the host\'s argument, refused typed (in-thread and on the worker)', async () => {
+  const path = join(dir, 'no-such-folder', 'x.sqlite');
+  await rejectsAsync(openSqliteStore({ path }), 'INVALID_ARGUMENT');
+  await rejectsAsync(openSqliteStore({ path, worker: true }), 'INVALID_ARGUMENT');
+});
+
 t('zero set-up: a new file gets its schema, WAL and synchronous=FULL; records survive reopening', async () => {
   const path = file();
   const s = await openSqliteStore({ path });
@@ -505,7 +511,7 @@ t('[worker] group commit with a conflict in the batch, typed errors rebuilt acro
   assert.equal((await again.load('late@x', 'account'))?.bytes, new Uint8Array([9]));
   assert.is((await again.keys('w0@x')).length, 1);
   await again.close();
-  await rejectsAsync(openSqliteStore({ path: join(dir, 'no', 'such', 'dir.sqlite'), worker: true }), 'STATE');
+  await rejectsAsync(openSqliteStore({ path: join(dir, 'no', 'such', 'dir.sqlite'), worker: true }), 'INVALID_ARGUMENT'); // better-sqlite3's TypeError for a missing folder, typed as the host's argument
 });
 
 t.run();

@@ -204,7 +204,16 @@ export class SqliteStore implements OwningStore {
     } catch (e) {
       throw new Error(`otr4/store/sqlite needs the better-sqlite3 package (npm install better-sqlite3): ${(e as Error).message}`);
     }
-    const db = sqlite(() => new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 }));
+    const db = sqlite(() => {
+      try {
+        return new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      } catch (e) {
+        // better-sqlite3 refuses its arguments with a TypeError (a folder that does not exist, a bad timeout)
+        // before SQLite sees them: the host's argument, typed as such (SQLite's own failures stay typed below).
+        if (e instanceof TypeError) throw new OtrArgumentError(`SQLite store: ${e.message}`);
+        throw e;
+      }
+    });
     try {
       if (options.verifyOnOpen) {
         const result = db.pragma('integrity_check(1)', { simple: true });
