@@ -42,8 +42,8 @@ export interface Limits {
    */
   maxEarlyDataBytes: number;
   /**
-   * Unauthenticated DAKE work (answering an Identity; verifying an Auth-R, Auth-I or Non-Interactive-Auth; an
-   * OTRv3 AKE message), per peer: a token bucket of this burst...
+   * Unauthenticated DAKE work (answering an Identity, or a query with a new Identity or D-H Commit; verifying
+   * an Auth-R, Auth-I or Non-Interactive-Auth; an OTRv3 AKE message), per peer: a token bucket of this burst...
    */
   dakeBudgetPeerBurst: number;
   /** ...refilled at this many steps per second. */
@@ -60,6 +60,14 @@ export interface Limits {
   pendingDakeProtectMs: number;
   /** Remote instances (the peer's clients) one conversation keeps state for; DAKE-only ones are evicted first. */
   maxInstancesPerConversation: number;
+  /**
+   * Pending DAKEs a peer started (an Identity we answered, a query we answered with an Identity, an OTRv3 AKE
+   * its D-H Commit started) held by every conversation of an account together: each is ~2.9 KB of its
+   * conversation's record for up to pendingDakeExpiryMs, and a peer with many identities opens one per
+   * identity. Over it the oldest are dropped, strangers' first (a conversation holding nothing else loses its
+   * record), a contact's last (pending-dakes.ts).
+   */
+  maxAccountPendingDakes: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
 
@@ -224,6 +232,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRememberedIdentities: 4096,
   pendingDakeProtectMs: 5 * 60 * 1000,
   maxInstancesPerConversation: 32,
+  // ~6 MB of records at ~2.9 KB each. More than the account's DAKE budget admits in pendingDakeProtectMs
+  // (32 + 4 × 300 = 1,232): a flood at full rate evicts no pending DAKE younger than 5 minutes (~8.4 minutes).
+  maxAccountPendingDakes: 2048,
   maxFieldBytes: 1 << 20,
   maxTrustPeers: 100_000,
   maxFingerprintsPerPeer: 16,

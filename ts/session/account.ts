@@ -38,7 +38,7 @@ import { OtrArgumentError, OtrDecodeError, OtrError, OtrLimitError, OtrStateErro
 import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
-import { Conversation, refuseInsideOwnCall } from './conversation.js';
+import { callUnderWay, Conversation, refuseInsideOwnCall } from './conversation.js';
 import type { Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
@@ -46,6 +46,7 @@ import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { SharedBudget } from '../shared-budget.js';
+import { PendingDakeIndex, type PendingEntry } from './pending-dakes.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -125,6 +126,8 @@ export class Account implements ConversationHost {
   readonly fragmentBudget: SharedBudget;
   /** Early data messages of all conversations together (limits.maxAccountEarlyDataBytes); runtime only. */
   readonly earlyDataBudget: SharedBudget;
+  /** Pending DAKEs peers started, per conversation (limits.maxAccountPendingDakes; pending-dakes.ts); runtime only. */
+  private readonly pendingDakes: PendingDakeIndex;
   /** Digests of Identity messages already answered (runtime only): a replay is answered at most once. */
   private readonly answeredIdentities: RecentDigests;
   /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
@@ -144,6 +147,7 @@ export class Account implements ConversationHost {
     this.fragmentBudget = new SharedBudget(this.limits.maxAccountFragmentChars);
     this.earlyDataBudget = new SharedBudget(this.limits.maxAccountEarlyDataBytes);
     this.answeredIdentities = new RecentDigests(this.limits.maxRememberedIdentities);
+    this.pendingDakes = new PendingDakeIndex(this.limits.maxAccountPendingDakes);
     this.book = new RecordBook({
       limits: this.limits,
       encodeAccountRecord: () => this.encode(false, false),
@@ -172,6 +176,55 @@ export class Account implements ConversationHost {
   /** @internal Remembers that an Identity with this digest has been processed (it is not processed again). */
   rememberIdentity(digest: string): void {
     this.answeredIdentities.add(digest);
+  }
+
+  /**
+   * @internal (Conversation) A peer's message made `peer`'s conversation hold one more pending DAKE. Past
+   * limits.maxAccountPendingDakes, other conversations' pending DAKEs are dropped, oldest first, strangers'
+   * before anyone's (pending-dakes.ts); the records that changes go with `out` (the call's flush carries every
+   * conversation touched and every record deleted).
+   */
+  pendingDakeStarted(out: Outcome, peer: string, unbound: boolean): void {
+    const index = this.pendingDakes;
+    index.added(peer, unbound);
+    if (index.over) index.evict(peer, (victim, entry, strangersOnly) => this.evictPeerDakes(out, victim, entry, strangersOnly));
+  }
+
+  /** One entry of the pending-DAKE index asked to give back its DAKEs (pending-dakes.ts evict). */
+  private evictPeerDakes(out: Outcome, peer: string, entry: PendingEntry, strangersOnly: boolean): void {
+    const index = this.pendingDakes;
+    const known = this.fingerprints.get(peer) !== undefined;
+    if (this.book.isUnloaded(peer)) {
+      // Its record is in the store, not in memory. One that held nothing but such DAKEs when it was unloaded is
+      // deleted at the generation it was unloaded with (a store holding anything newer refuses: CONFLICT). Any
+      // other stays as it is (a contact's: its DAKEs expire when it is next used) and is no longer counted.
+      if (entry.unloadedStranger && !known) {
+        this.book.forgetUnloaded(peer);
+        out.events.push({ type: 'dakes-evicted', peer, count: entry.count });
+        index.forget(peer);
+      } else if (!strangersOnly) index.forget(peer);
+      return;
+    }
+    let c = this.conversations.get(peer);
+    if (c === undefined && this.book.hasDormant(peer)) {
+      // Attached, not decoded yet: decoded now (one conversation per eviction, bounded like the DAKE it drops).
+      try {
+        c = this.conversation(peer);
+      } catch (e) {
+        if (!(e instanceof OtrError)) throw e;
+        index.forget(peer); // a record that does not decode is refused on every use: nothing of it runs
+        return;
+      }
+    }
+    if (c === undefined) return index.forget(peer); // forgotten meanwhile
+    if (callUnderWay(c)) return; // its own call is under way (a host callback): left alone
+    if (c.peerDakes(entry.unbound) === 0) return index.forget(peer); // completed or expired meanwhile: nothing to drop
+    if (strangersOnly && (known || !c.holdsOnlyPeerDakes(entry.unbound))) return;
+    const count = c.dropPeerDakes(entry.unbound);
+    index.forget(peer);
+    // Written with this call's changes (deleted if nothing is left: records.ts).
+    this.book.touch(c);
+    out.events.push({ type: 'dakes-evicted', peer, count });
   }
 
   /** A new account with fresh keys (or the given ones). */
@@ -343,6 +396,8 @@ export class Account implements ConversationHost {
     this.book.instrument(c);
     this.book.adopt(c);
     this.conversations.set(c.peerId, c);
+    // Restored or attached with pending DAKEs its peer started: counted (a restart forgets the index).
+    this.pendingDakes.seen(c.peerId, c.peerDakes(false), false);
   }
 
   /** The peers we have conversations with (decoded or not). */
@@ -390,6 +445,9 @@ export class Account implements ConversationHost {
     if (!c) return;
     refuseInsideOwnCall(c, 'unload'); // before the book encodes it: a refused unload leaves the book as it was
     this.book.unload(peer, c);
+    // Whether its record can be deleted unread if its pending DAKEs are evicted (nothing else in it).
+    const pending = this.pendingDakes.get(peer);
+    if (pending) pending.unloadedStranger = c.holdsOnlyPeerDakes(pending.unbound);
     c.wipeAll();
     this.conversations.delete(peer);
   }
@@ -412,11 +470,17 @@ export class Account implements ConversationHost {
    * connection; not a conflict): the store still holds generation `stored(key)` of each record. Those records
    * go again, whole, with the next changes, at the generation after the store's — otherwise every later commit
    * of them would come a generation ahead and be refused (attacks/s7-transient-commit). A failed delete is
-   * retried by forgetting again.
+   * retried by forgetting again; one the account made itself (a conversation left holding nothing: a
+   * stranger's pending DAKE expired or evicted) goes again with the next changes.
    */
   commitFailed(changes: readonly RecordChange[], stored: (key: string) => number): void {
     for (const c of changes) {
-      if (c.bytes === null) continue;
+      if (c.bytes === null) {
+        const peer = peerOfKey(c.key);
+        const conv = peer === undefined ? undefined : this.conversations.get(peer);
+        if (conv?.holdsNothing()) this.book.deleteAgain(c.key, stored(c.key));
+        continue;
+      }
       this.book.setGeneration(c.key, stored(c.key));
       if (c.key === ACCOUNT_RECORD) this.book.markAccount();
       else {
@@ -480,6 +544,7 @@ export class Account implements ConversationHost {
     c?.wipeAll();
     this.conversations.delete(peer);
     this.book.forget(peer, c);
+    this.pendingDakes.forget(peer);
     return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 

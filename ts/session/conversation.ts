@@ -518,7 +518,11 @@ export class Conversation {
           if (ake && !this.v3Gate(out, h.senderTag, h.type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
           // An OTRv3 AKE message costs modular exponentiations before the peer is authenticated: budgeted.
           if (ake && !this.spendDakeBudget(out, h.senderTag)) return;
-          return ake ? this.toV3(text, out) : this.fromV3(text, out, h.senderTag, 'message');
+          if (!ake) return this.fromV3(text, out, h.senderTag, 'message');
+          this.toV3(text, out);
+          // A D-H Commit answered: an OTRv3 AKE the peer started, kept in the record like an OTRv4 pending DAKE.
+          if (h.type === V3_DH_COMMIT && this.v3AkeOnly()) this.account.pendingDakeStarted(out, this.peerId, false);
+          return;
         }
         if (h.version !== PROTOCOL_VERSION_4) throw new OtrError('MALFORMED', `unsupported protocol version ${h.version}`);
         if (!p.allowV4) {
@@ -558,9 +562,16 @@ export class Conversation {
         out.toSend.push(...this.wire(this.unbound.identityMessage, TAG_ANY));
         return;
       }
+      // New DAKE keys for a peer that has proven nothing, kept as long as a DAKE we answered: budgeted and
+      // bounded alike (a query costs nothing to send from as many JIDs as a server likes).
+      if (!this.spendDakeBudget(out, TAG_ANY)) return;
       this.sendIdentity(out, TAG_ANY);
+      this.account.pendingDakeStarted(out, this.peerId, true);
     } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
-      this.fromV3(text, out, TAG_ANY, 'offer');
+      // The OTRv3 D-H Commit we answer an offer with: the same, once through the gate.
+      if (!this.v3Gate(out, TAG_ANY, 'offer') || !this.spendDakeBudget(out, TAG_ANY)) return;
+      this.toV3(text, out);
+      if (this.v3AkeOnly()) this.account.pendingDakeStarted(out, this.peerId, false);
     }
   }
 
@@ -648,6 +659,8 @@ export class Conversation {
     inst.pendingSince = this.account.clock();
     if (r.message) out.toSend.push(...this.wire(r.message, peerTag));
     this.stateEvent(out, inst, from);
+    // Counted against the account's bound last: an eviction it causes touches other conversations only.
+    this.account.pendingDakeStarted(out, this.peerId, false);
   }
 
   private onAuthR(bytes: Uint8Array, peerTag: number, out: Outcome): void {
@@ -1009,6 +1022,74 @@ export class Conversation {
   }
 
   // ------------------------------------------------------------------ records (records.ts, account-store.ts)
+
+  /**
+   * @internal (records.ts) Whether this conversation holds nothing a fresh one would not: no instance, no DAKE
+   * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising. A change
+   * that leaves it so deletes its record (restoring without one gives the same conversation). O(1): runs after
+   * every call that changed a record.
+   */
+  holdsNothing(): boolean {
+    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.queue.length === 0 && this.v3conv === null && this.active === null && this.policyOverride === undefined && this.advertise;
+  }
+
+  /**
+   * @internal (account.ts, limits.maxAccountPendingDakes) The pending DAKEs this conversation's peer started:
+   * every instance awaiting Auth-I (we answered its Identity), an OTRv3 AKE without any OTRv3 session (v3AkeOnly),
+   * and with `withUnbound` our unbound Identity (sent in answer to the peer's query).
+   */
+  peerDakes(withUnbound: boolean): number {
+    let n = (withUnbound && this.unbound.kind === 'awaiting-auth-r' ? 1 : 0) + (this.v3AkeOnly() ? 1 : 0);
+    for (const inst of this.instances.values()) if (inst.dake.kind === 'awaiting-auth-i') n++;
+    return n;
+  }
+
+  /** Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished. */
+  private v3AkeOnly(): boolean {
+    const v3 = this.v3conv;
+    return v3 !== null && this.active !== 3 && v3.engaged && v3.instances.every((i) => i.msgstate === 'plaintext');
+  }
+
+  /**
+   * @internal (account.ts) Whether, without the pending DAKEs its peer started (peerDakes), this conversation
+   * would hold nothing (holdsNothing): a stranger's, unless the trust store knows the peer.
+   */
+  holdsOnlyPeerDakes(withUnbound: boolean): boolean {
+    if ((this.unbound.kind !== 'idle' && !(withUnbound && this.unbound.kind === 'awaiting-auth-r')) || this.queue.length > 0) return false;
+    if ((this.v3conv !== null && !this.v3AkeOnly()) || this.active !== null || this.policyOverride !== undefined || !this.advertise) return false;
+    for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
+    return true;
+  }
+
+  /**
+   * @internal (account.ts) Drops the pending DAKEs its peer started (peerDakes), keys wiped, to keep the
+   * account's bound; an instance left with nothing goes with its DAKE. Returns how many went.
+   */
+  dropPeerDakes(withUnbound: boolean): number {
+    let n = 0;
+    if (this.v3AkeOnly()) {
+      // Nothing but an AKE in the OTRv3 state (no session, encrypted or finished): the whole of it goes, as forget does.
+      this.v3conv!.dropFragments();
+      this.v3conv = null;
+      n++;
+    }
+    if (withUnbound && this.unbound.kind === 'awaiting-auth-r') {
+      wipeDakeState(this.unbound);
+      this.unbound = DAKE_IDLE;
+      n++;
+    }
+    for (const inst of this.instances.values()) {
+      if (inst.dake.kind !== 'awaiting-auth-i') continue;
+      n++;
+      if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.evict(inst);
+      else {
+        wipeDakeState(inst.dake);
+        inst.dake = DAKE_IDLE;
+        this.dropEarly(inst);
+      }
+    }
+    return n;
+  }
 
   /**
    * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
@@ -1645,6 +1726,11 @@ const callsUnderWay: Conversation[] = [];
 export function refuseInsideOwnCall(conv: Conversation, what: string): void {
   if (callsUnderWay.length > 0 && callsUnderWay.includes(conv))
     throw new OtrStateError(`${what}() called on this conversation from inside one of its own calls (a host callback): refused, nothing changed`);
+}
+
+/** Whether one of `conv`'s guarded calls is under way on this thread (the account then leaves its state alone). */
+export function callUnderWay(conv: Conversation): boolean {
+  return callsUnderWay.length > 0 && callsUnderWay.includes(conv);
 }
 
 for (const name of GUARDED_CALLS) {

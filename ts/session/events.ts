@@ -94,6 +94,13 @@ export type OtrEvent =
   /** The conversation's record reached limits.maxConversationStateBytes: `count` items of `what` were dropped, oldest first. */
   | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages'; count: number }
   /**
+   * The account holds limits.maxAccountPendingDakes pending DAKEs that peers started: `count` of them, in the
+   * conversation with `peer` (another one than this outcome's), were dropped, strangers' oldest first. That
+   * conversation's record changed, or was deleted if nothing else was left (`changed` carries it). An honest
+   * peer whose DAKE went simply starts again.
+   */
+  | { type: 'dakes-evicted'; peer: string; count: number }
+  /**
    * The peer sent a data message from a ratchet we have not reached: the sign of our state restored from an
    * older copy (or a forgery: it is unauthenticated). docs/persistence.md says what to do.
    */

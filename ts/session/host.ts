@@ -50,6 +50,12 @@ export interface ConversationHost {
   identityDigest(peer: Uint8Array, bytes: Uint8Array): string;
   identitySeen(digest: string): boolean;
   rememberIdentity(digest: string): void;
+  /**
+   * A peer's message made the conversation with `peer` hold one more pending DAKE (an Identity answered; with
+   * `unbound`, a query answered with our Identity): counted against limits.maxAccountPendingDakes, whose
+   * evictions (other conversations' records changed or deleted) go with `out`.
+   */
+  pendingDakeStarted(out: Outcome, peer: string, unbound: boolean): void;
   /** Forgets the conversation with `peer` and deletes its record (records.ts); the outcome carries the delete. */
   forget(peer: string): Outcome;
 }

@@ -392,10 +392,37 @@ export class RecordBook {
 
   private encodeTouched(conv: Conversation): void {
     const bytes = this.encodeChanged(conv, this.flushEvents!);
-    if (bytes) {
-      this.encodedConvs.push(conv);
-      this.encodedBytes.push(bytes);
+    if (!bytes) return;
+    // A change that leaves the conversation holding nothing (a stranger's whose pending DAKE expired or was
+    // evicted: limits.maxAccountPendingDakes) deletes its record rather than rewriting it empty; what later
+    // calls compare with is that empty state, so a call that leaves it so writes nothing (as for a fresh one).
+    // Only a change found by comparing with the last record: a write asked for whatever the record holds
+    // (changes({ all: true }), a retried write: touch with `force`) writes it, empty or not.
+    // (holdsNothing first: a few field reads, false on every call of a conversation with a session.)
+    if (conv.holdsNothing() && this.last.has(conv.peerId) && this.generation(this.keyOf(conv.peerId)) > 0) {
+      this.setOwnLast(conv.peerId, bytes);
+      this.deleted.add(this.keyOf(conv.peerId));
+      return;
     }
+    // Not deleted after all (emptied by a flush that threw, then used again): written over, at the next generation.
+    if (this.deleted.size > 0) this.deleted.delete(this.keyOf(conv.peerId));
+    this.encodedConvs.push(conv);
+    this.encodedBytes.push(bytes);
+  }
+
+  /** A delete handed out that the store did not take (account.commitFailed): it goes again with the next changes. */
+  deleteAgain(key: string, storedGeneration: number): void {
+    this.setGeneration(key, storedGeneration);
+    if (storedGeneration > 0) this.deleted.add(key);
+  }
+
+  /**
+   * Deletes the record of an unloaded conversation with the next changes, at the generation it was unloaded
+   * with (limits.maxAccountPendingDakes: a stranger's record, known to hold nothing else). A store that holds a
+   * newer one refuses the delete (CONFLICT).
+   */
+  forgetUnloaded(peer: string): void {
+    if (this.unloaded.delete(peer)) this.deleted.add(conversationKey(peer));
   }
 
   /** Forgets `peer`'s last record; wiped only if it is the book's own copy (a change handed out is the caller's). */
