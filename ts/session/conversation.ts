@@ -93,6 +93,13 @@ export class Conversation {
   private unbound: DakeState = DAKE_IDLE;
   /** When the unbound DAKE began (it expires after limits.pendingDakeExpiryMs). */
   private unboundSince = 0;
+  /**
+   * Whether the unbound Identity standing now answered the peer's query (offered) rather than our own start
+   * (startDake, a send under requireEncryption, a repair): only then is it a DAKE the peer started, which
+   * limits.maxAccountPendingDakes may evict. Our own DAKE is never the peer's, even after the peer's query
+   * was answered first (attacks/s10-review3-dake-eviction). Runtime only: a restored one counts as ours.
+   */
+  private unboundAnswersQuery = false;
   /** The remote instance `send` uses. */
   private current = TAG_ANY;
   /** User messages waiting for an encrypted session (requireEncryption, or typed during the DAKE). */
@@ -566,6 +573,7 @@ export class Conversation {
       // bounded alike (a query costs nothing to send from as many JIDs as a server likes).
       if (!this.spendDakeBudget(out, TAG_ANY)) return;
       this.sendIdentity(out, TAG_ANY);
+      this.unboundAnswersQuery = true;
       this.account.pendingDakeStarted(out, this.peerId, true);
     } else if (versions.includes(3) && p.allowV3 && this.account.v3Capable) {
       // The OTRv3 D-H Commit we answer an offer with: the same, once through the gate.
@@ -829,6 +837,7 @@ export class Conversation {
       wipeDakeState(this.unbound);
       this.unbound = r.state;
       this.unboundSince = this.account.clock();
+      this.unboundAnswersQuery = false; // ours unless offered() says otherwise
     } else {
       const inst = this.instance(peerTag);
       const from = instanceState(inst);
@@ -1039,9 +1048,14 @@ export class Conversation {
    * and with `withUnbound` our unbound Identity (sent in answer to the peer's query).
    */
   peerDakes(withUnbound: boolean): number {
-    let n = (withUnbound && this.unbound.kind === 'awaiting-auth-r' ? 1 : 0) + (this.v3AkeOnly() ? 1 : 0);
+    let n = (this.peerUnbound(withUnbound) ? 1 : 0) + (this.v3AkeOnly() ? 1 : 0);
     for (const inst of this.instances.values()) if (inst.dake.kind === 'awaiting-auth-i') n++;
     return n;
+  }
+
+  /** Whether (with `withUnbound`) the unbound Identity is one we sent in answer to the peer's query, still awaiting Auth-R. */
+  private peerUnbound(withUnbound: boolean): boolean {
+    return withUnbound && this.unboundAnswersQuery && this.unbound.kind === 'awaiting-auth-r';
   }
 
   /** Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished. */
@@ -1055,7 +1069,7 @@ export class Conversation {
    * would hold nothing (holdsNothing): a stranger's, unless the trust store knows the peer.
    */
   holdsOnlyPeerDakes(withUnbound: boolean): boolean {
-    if ((this.unbound.kind !== 'idle' && !(withUnbound && this.unbound.kind === 'awaiting-auth-r')) || this.queue.length > 0) return false;
+    if ((this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) || this.queue.length > 0) return false;
     if ((this.v3conv !== null && !this.v3AkeOnly()) || this.active !== null || this.policyOverride !== undefined || !this.advertise) return false;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
     return true;
@@ -1073,7 +1087,7 @@ export class Conversation {
       this.v3conv = null;
       n++;
     }
-    if (withUnbound && this.unbound.kind === 'awaiting-auth-r') {
+    if (this.peerUnbound(withUnbound)) {
       wipeDakeState(this.unbound);
       this.unbound = DAKE_IDLE;
       n++;
