@@ -1034,12 +1034,16 @@ export class Conversation {
 
   /**
    * @internal (records.ts) Whether this conversation holds nothing a fresh one would not: no instance, no DAKE
-   * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising. A change
+   * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising, no last
+   * send target. A change
    * that leaves it so deletes its record (restoring without one gives the same conversation). O(1): runs after
    * every call that changed a record.
    */
   holdsNothing(): boolean {
-    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.queue.length === 0 && this.v3conv === null && this.active === null && this.policyOverride === undefined && this.advertise;
+    // lastTarget too: a conversation that had a session remembers where `send` last went, from which a later
+    // switch is reported; deleting its record would make the first switch after a restart silent
+    // (attacks/s10-review3-v3-contact: an evicted OTRv3 AKE in a contact's ended conversation deleted it).
+    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.queue.length === 0 && this.v3conv === null && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null;
   }
 
   /**
@@ -1070,7 +1074,7 @@ export class Conversation {
    */
   holdsOnlyPeerDakes(withUnbound: boolean): boolean {
     if ((this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) || this.queue.length > 0) return false;
-    if ((this.v3conv !== null && !this.v3AkeOnly()) || this.active !== null || this.policyOverride !== undefined || !this.advertise) return false;
+    if ((this.v3conv !== null && !this.v3AkeOnly()) || this.active !== null || this.policyOverride !== undefined || !this.advertise || this.lastTarget !== null) return false;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
     return true;
   }
