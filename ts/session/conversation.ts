@@ -1035,9 +1035,8 @@ export class Conversation {
   /**
    * @internal (records.ts) Whether this conversation holds nothing a fresh one would not: no instance, no DAKE
    * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising, no last
-   * send target. A change
-   * that leaves it so deletes its record (restoring without one gives the same conversation). O(1): runs after
-   * every call that changed a record.
+   * send target. A change that leaves it so deletes its record (restoring without one gives the same
+   * conversation). O(1): runs after every call that changed a record.
    */
   holdsNothing(): boolean {
     // lastTarget too: a conversation that had a session remembers where `send` last went, from which a later
