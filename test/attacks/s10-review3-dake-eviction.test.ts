@@ -15,7 +15,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Outcome } from '../../ts/index.js';
+import { Account, type Outcome } from '../../ts/index.js';
 import type { RecordChange } from '../../ts/store/types.js';
 import { WASM as be } from '../helpers/backends.js';
 import { MemoryStore } from '../../ts/store/memory.js';
@@ -159,6 +159,27 @@ test("a stranger's conversation the host gave a policy of its own keeps its reco
   for (let k = 0; k < 3 * BOUND; k++) strangerIdentity(p, store, 401 + k);
   assert.ok(store.rows.has('conv:' + peer), 'its record stays');
   assert.is(p.alice.conversation(peer).policy.requireEncryption, true);
+});
+
+test('serialize()/restore() and records() after a record was deleted: the restored account writes that conversation at generation 1', () => {
+  const p = makePair(be, 1830, { limits: LIMITS });
+  const store = new Records();
+  store.commit(p.alice.changes());
+  const peer = 'gone@evil.example';
+  strangerIdentity(p, store, 500, peer);
+  p.clock.advance(p.alice.limits.pendingDakeExpiryMs);
+  store.commit(p.alice.conversation(peer).poll());
+  assert.not.ok(store.rows.has('conv:' + peer));
+  // records(): the conversation, still in memory, is listed at generation 0 (no record in the store), as a fresh one.
+  const listed = p.alice.records().find((r) => r.key === 'conv:' + peer);
+  assert.ok(listed === undefined || listed.generation === 0, `listed at ${listed?.generation}`);
+  const restored = Account.restore(p.alice.serialize(), { backend: be, clock: p.clock, limits: LIMITS });
+  for (const r of restored.records()) if (r.key !== 'conv:' + peer) store.rows.set(r.key, { generation: r.generation, bytes: r.bytes });
+  const x = makeAttacker(be, { tag: 0x5300_0fff, seed: 9699, nowMs: p.clock() });
+  const out = restored.conversation(peer).receive(attackerIdentity(be, x, peer, ALICE_ID));
+  assert.is(out.toSend.length, 1);
+  store.commit(out);
+  assert.is(store.rows.get('conv:' + peer)?.generation, 1);
 });
 
 test.run();
