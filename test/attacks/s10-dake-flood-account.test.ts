@@ -17,8 +17,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_LIMITS, type Outcome } from '../../ts/index.js';
-import type { RecordChange } from '../../ts/store/types.js';
 import { WASM as be } from '../helpers/backends.js';
+import { AppliedRecords } from '../helpers/applied-records.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { ALICE_ID, BOB_ID, establish, makePair, testClock, texts, type Pair } from '../helpers/session-pair.js';
@@ -29,28 +29,8 @@ const LIMITS = { maxAccountPendingDakes: BOUND };
 /** The account's DAKE budget refills 4 tokens a second: a flood at its full rate, one Identity per 250 ms. */
 const STEP_MS = 250;
 
-/** The records an account handed out, applied as a store applies them: compare-and-set on the generation. */
-class Records {
-  readonly rows = new Map<string, { generation: number; bytes: Uint8Array }>();
-
-  commit(changes: readonly RecordChange[] | Outcome): void {
-    const list = Array.isArray(changes) ? (changes as readonly RecordChange[]) : (changes as Outcome).changed!;
-    for (const c of list) {
-      const held = this.rows.get(c.key)?.generation ?? 0;
-      assert.is(c.generation, held + 1, `${c.key} handed out at the generation after the one stored`);
-      if (c.bytes === null) this.rows.delete(c.key);
-      else this.rows.set(c.key, { generation: c.generation, bytes: c.bytes.slice() });
-    }
-  }
-
-  /** Conversation records of peers whose id starts with `prefix`. */
-  count(prefix: string): number {
-    return [...this.rows.keys()].filter((k) => k.startsWith('conv:' + prefix)).length;
-  }
-}
-
 /** A stranger (a fresh JID of the hostile server) sends Alice one valid Identity; Alice's outcome is committed. */
-function strangerIdentity(p: Pair, store: Records, k: number): Outcome {
+function strangerIdentity(p: Pair, store: AppliedRecords, k: number): Outcome {
   p.clock.advance(STEP_MS);
   const peer = `mallory-${k}@evil.example`;
   const x = makeAttacker(be, { tag: 0x5100_0000 + k, seed: 9000 + k, nowMs: p.clock() });
@@ -62,7 +42,7 @@ function strangerIdentity(p: Pair, store: Records, k: number): Outcome {
 
 test('a flood of Identities from many JIDs keeps at most maxAccountPendingDakes stranger records; an honest DAKE started during it completes', () => {
   const p = makePair(be, 1700, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   for (let k = 0; k < 12; k++) {
     strangerIdentity(p, store, k);
@@ -96,7 +76,7 @@ test('a flood of Identities from many JIDs keeps at most maxAccountPendingDakes 
 
 test('a contact we share a session with keeps its pending DAKE through a flood of strangers (strangers are evicted first)', () => {
   const p = makePair(be, 1710, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   establish(p);
   // The DAKE's outcomes were not committed one by one: the store starts from the account's records as they stand.
   for (const r of p.alice.records()) store.rows.set(r.key, { generation: r.generation, bytes: r.bytes });
@@ -117,7 +97,7 @@ test('a contact we share a session with keeps its pending DAKE through a flood o
 
 test('an evicted stranger that was unloaded, or attached and not decoded, has its record deleted in the outcome that evicts it', () => {
   const p = makePair(be, 1720, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   for (let k = 0; k < 3; k++) strangerIdentity(p, store, 200 + k);
   const unloaded = 'mallory-200@evil.example';
@@ -144,7 +124,7 @@ test('an evicted stranger that was unloaded, or attached and not decoded, has it
 
 test('query messages from many JIDs: the Identities we answer them with are budgeted and bounded like answered Identities', () => {
   const p = makePair(be, 1730, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   for (let k = 0; k < 3 * BOUND; k++) {
     p.clock.advance(STEP_MS);
@@ -182,7 +162,7 @@ test('through a record store (StoredAccount): the store holds at most maxAccount
 
 test('OTRv3 D-H Commits from many JIDs: the AKEs we answer are bounded too', () => {
   const p = makeV34Pair(be, 1750, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   for (let k = 0; k < 2 * BOUND; k++) {
     p.clock.advance(STEP_MS);
@@ -196,7 +176,7 @@ test('OTRv3 D-H Commits from many JIDs: the AKEs we answer are bounded too', () 
 
 test("a conversation whose only pending DAKE expired leaves no record behind", () => {
   const p = makePair(be, 1740, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   strangerIdentity(p, store, 300);
   const peer = 'mallory-300@evil.example';

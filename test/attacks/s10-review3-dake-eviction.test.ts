@@ -16,8 +16,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome } from '../../ts/index.js';
-import type { RecordChange } from '../../ts/store/types.js';
 import { WASM as be } from '../helpers/backends.js';
+import { AppliedRecords } from '../helpers/applied-records.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { ALICE_ID, makePair, testClock, type Pair } from '../helpers/session-pair.js';
@@ -27,22 +27,7 @@ const BOUND = 8;
 const LIMITS = { maxAccountPendingDakes: BOUND };
 const STEP_MS = 250;
 
-/** A store's compare-and-set on generations, applied to what the account hands out. */
-class Records {
-  readonly rows = new Map<string, { generation: number; bytes: Uint8Array }>();
-
-  commit(changes: readonly RecordChange[] | Outcome): void {
-    const list = Array.isArray(changes) ? (changes as readonly RecordChange[]) : (changes as Outcome).changed!;
-    for (const c of list) {
-      const held = this.rows.get(c.key)?.generation ?? 0;
-      assert.is(c.generation, held + 1, `${c.key} handed out at the generation after the one stored (${held})`);
-      if (c.bytes === null) this.rows.delete(c.key);
-      else this.rows.set(c.key, { generation: c.generation, bytes: c.bytes.slice() });
-    }
-  }
-}
-
-function strangerIdentity(p: Pair, store: Records, k: number, peer = `mallory-${k}@evil.example`): Outcome {
+function strangerIdentity(p: Pair, store: AppliedRecords, k: number, peer = `mallory-${k}@evil.example`): Outcome {
   p.clock.advance(STEP_MS);
   const x = makeAttacker(be, { tag: 0x5300_0000 + k, seed: 9700 + k, nowMs: p.clock() });
   const out = p.alice.conversation(peer).receive(attackerIdentity(be, x, peer, ALICE_ID));
@@ -53,7 +38,7 @@ function strangerIdentity(p: Pair, store: Records, k: number, peer = `mallory-${
 
 test("our own DAKE, started after the peer's query was answered, is not the peer's: a flood of strangers does not evict it", () => {
   const p = makePair(be, 1800, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   // Bob's client (or a server speaking as Bob) sends a query; Alice's client answers it with an Identity.
   const answer = p.a.receive('?OTRv4?');
@@ -78,7 +63,7 @@ test("our own DAKE, started after the peer's query was answered, is not the peer
 
 test("the peer's query answered is still the peer's: a flood evicts that Identity (a stranger's) and its record", () => {
   const p = makePair(be, 1805, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const q = p.alice.conversation('querier@evil.example');
   store.commit(q.receive('?OTRv4?'));
@@ -90,7 +75,7 @@ test("the peer's query answered is still the peer's: a flood evicts that Identit
 
 test('a record deleted because its conversation held nothing: the next record of that conversation is written at generation 1', () => {
   const p = makePair(be, 1810, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const peer = 'again@evil.example';
   strangerIdentity(p, store, 100, peer);
@@ -110,7 +95,7 @@ test('a record deleted because its conversation held nothing: the next record of
 
 test('a delete the store did not take, then the conversation used before the retry: its record is written over the stored one', () => {
   const p = makePair(be, 1815, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const peer = 'retry@evil.example';
   strangerIdentity(p, store, 300, peer);
@@ -149,7 +134,7 @@ test('through openStoredAccount: a deleted conversation record is inserted again
 
 test("a stranger's conversation the host gave a policy of its own keeps its record and policy through a flood", () => {
   const p = makePair(be, 1820, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const peer = 'policy@evil.example';
   strangerIdentity(p, store, 400, peer);
@@ -163,7 +148,7 @@ test("a stranger's conversation the host gave a policy of its own keeps its reco
 
 test('serialize()/restore() and records() after a record was deleted: the restored account writes that conversation at generation 1', () => {
   const p = makePair(be, 1830, { limits: LIMITS });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const peer = 'gone@evil.example';
   strangerIdentity(p, store, 500, peer);

@@ -9,30 +9,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtrStateError } from '../../ts/index.js';
-import { MemoryStore } from '../../ts/store/memory.js';
-import type { RecordStore } from '../../ts/store/types.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
+import { flakyStore } from '../helpers/flaky-store.js';
 import { ALICE_ID, testClock } from '../helpers/session-pair.js';
 import { attackerIdentity, makeAttacker } from './attacker.js';
 
-function flakyStore() {
-  const inner = new MemoryStore();
-  let failures = 0;
-  const store: RecordStore = {
-    load: (a, k) => inner.load(a, k),
-    keys: (a) => inner.keys(a),
-    commit: async (a, c) => {
-      if (failures > 0) {
-        failures--;
-        throw new OtrStateError('the database is busy (timeout)');
-      }
-      return inner.commit(a, c);
-    },
-    close: async () => {},
-  };
-  return { inner, store, failNext: (n = 1) => (failures = n) };
-}
 
 test("an unloaded stranger's eviction whose commit failed: the record is loaded again on the peer's next use and commits go on", async () => {
   const { inner, store, failNext } = flakyStore();

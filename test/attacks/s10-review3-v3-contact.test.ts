@@ -8,27 +8,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Outcome } from '../../ts/index.js';
-import type { RecordChange } from '../../ts/store/types.js';
 import { WASM as be } from '../helpers/backends.js';
+import { AppliedRecords } from '../helpers/applied-records.js';
 import { ALICE_ID } from '../helpers/session-pair.js';
 import { attackerIdentity, makeAttacker, makeV34Pair, mallory, pumpV3 } from './attacker.js';
 
-class Records {
-  readonly rows = new Map<string, { generation: number; bytes: Uint8Array }>();
-  commit(changes: readonly RecordChange[] | Outcome): void {
-    const list = Array.isArray(changes) ? (changes as readonly RecordChange[]) : (changes as Outcome).changed!;
-    for (const c of list) {
-      assert.is(c.generation, (this.rows.get(c.key)?.generation ?? 0) + 1, `${c.key}: generation`);
-      if (c.bytes === null) this.rows.delete(c.key);
-      else this.rows.set(c.key, { generation: c.generation, bytes: c.bytes.slice() });
-    }
-  }
-}
-
 test("a contact's ended OTRv3 conversation keeps its record (its last target) when a D-H Commit in it is evicted", () => {
   const p = makeV34Pair(be, 1900, { limits: { maxAccountPendingDakes: 1 } });
-  const store = new Records();
+  const store = new AppliedRecords();
   store.commit(p.alice.changes());
   const peer = 'v3contact@example.org';
   const conv = p.alice.conversation(peer);

@@ -13,34 +13,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { handshakeDurably } from '../helpers/stored-pair.js';
 import { Account, type Outcome } from '../../ts/index.js';
-import { OtrError, OtrStateError } from '../../ts/errors.js';
+import { OtrError } from '../../ts/errors.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
-import { MemoryStore } from '../../ts/store/memory.js';
-import type { RecordStore } from '../../ts/store/types.js';
 import { WASM } from '../helpers/backends.js';
+import { flakyStore } from '../helpers/flaky-store.js';
 import { seededRandom } from '../helpers/rng.js';
 import { testClock } from '../helpers/session-pair.js';
 
 const ALICE = 'alice@example.org';
 const BOB = 'bob@example.org';
-
-function flakyStore() {
-  const inner = new MemoryStore();
-  let failures = 0;
-  const store: RecordStore = {
-    load: (a, k) => inner.load(a, k),
-    keys: (a) => inner.keys(a),
-    commit: async (a, c) => {
-      if (failures > 0) {
-        failures--;
-        throw new OtrStateError('the database is busy (timeout)');
-      }
-      return inner.commit(a, c);
-    },
-    close: async () => {},
-  };
-  return { store, failNext: (n = 1) => (failures = n) };
-}
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
