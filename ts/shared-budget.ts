@@ -53,6 +53,16 @@ export class SharedBudget {
     }
   }
 
+  /**
+   * `holder` is about to hold `amount` more: room made (makeRoom), then counted (changed). The one call every
+   * growing table makes, so room is never made without the growth being counted, or counted without room.
+   * makeRoom never empties `holder` itself, so counting before the table adds its entry is the same.
+   */
+  grow(holder: BudgetHolder, amount: number): void {
+    this.makeRoom(holder, amount);
+    this.changed(holder, amount);
+  }
+
   /** `holder` now holds `delta` more (negative: released). A holder that grows becomes the most recent. */
   changed(holder: BudgetHolder, delta: number): void {
     const before = this.held.get(holder);

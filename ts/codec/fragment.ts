@@ -288,11 +288,10 @@ export class FragmentReassembler implements BudgetHolder {
     while (this.held + f.piece.length > L.maxPendingFragmentChars && this.buffers.size > 0) this.evictOldest();
     // ... and in the account's, by evicting other conversations' (this message is out of `buffers` meanwhile).
     // (Each piece costs its table entry too: one-character pieces must not hold far more than is counted.)
-    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
+    this.budget?.grow(this, f.piece.length + FRAGMENT_PIECE_COST);
     buf.pieces.set(f.index, f.piece);
     buf.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.buffers.set(key, buf);
     if (buf.pieces.size < buf.total) return { status: 'pending' };
     this.drop(key);

@@ -1042,7 +1042,16 @@ export class Conversation {
     // lastTarget too: a conversation that had a session remembers where `send` last went, from which a later
     // switch is reported; deleting its record would make the first switch after a restart silent
     // (attacks/s10-review3-v3-contact: an evicted OTRv3 AKE in a contact's ended conversation deleted it).
-    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.queue.length === 0 && this.v3conv === null && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null;
+    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.v3conv === null && this.holdsNoSettings();
+  }
+
+  /**
+   * The part of holdsNothing that holdsOnlyPeerDakes shares, written once so the two cannot drift apart (a
+   * field checked by one and not the other deleted a contact's record: attacks/s10-review3-v3-contact): no
+   * queued message, no active version, no policy of its own, still advertising, no last send target.
+   */
+  private holdsNoSettings(): boolean {
+    return this.queue.length === 0 && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null;
   }
 
   /**
@@ -1072,8 +1081,8 @@ export class Conversation {
    * would hold nothing (holdsNothing): a stranger's, unless the trust store knows the peer.
    */
   holdsOnlyPeerDakes(withUnbound: boolean): boolean {
-    if ((this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) || this.queue.length > 0) return false;
-    if ((this.v3conv !== null && !this.v3AkeOnly()) || this.active !== null || this.policyOverride !== undefined || !this.advertise || this.lastTarget !== null) return false;
+    if (this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) return false;
+    if ((this.v3conv !== null && !this.v3AkeOnly()) || !this.holdsNoSettings()) return false;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
     return true;
   }
@@ -1403,10 +1412,9 @@ export class Conversation {
     // instances' oldest early messages go first): else every pending DAKE a peer with many identities opens
     // could hold maxEarlyDataBytes (test/attacks/s10-review-early-data-budget.test.ts).
     const holder = (inst.earlyHolder ??= { dropOldest: () => this.dropOldestEarly(inst) });
-    this.account.earlyDataBudget.makeRoom(holder, bytes.length + EARLY_MESSAGE_COST);
+    this.account.earlyDataBudget.grow(holder, bytes.length + EARLY_MESSAGE_COST);
     inst.early.push({ bytes, at: now });
     inst.earlyBytes += bytes.length;
-    this.account.earlyDataBudget.changed(holder, bytes.length + EARLY_MESSAGE_COST);
   }
 
   /** Drops the oldest early data message of `inst`; false if it holds none. */
@@ -1525,7 +1533,7 @@ export class Conversation {
 
   private report(out: Outcome, instance: number, e: unknown, reason?: 'already-received'): void {
     if (!(e instanceof OtrError)) throw e;
-    out.events.push(reason ? { type: 'unreadable', instance, code: e.code, detail: e.message, reason } : { type: 'unreadable', instance, code: e.code, detail: e.message });
+    out.events.push({ type: 'unreadable', instance, code: e.code, detail: e.message, ...(reason ? { reason } : {}) });
   }
 
   // ------------------------------------------------------------------ persistence

@@ -76,12 +76,11 @@ export class FragmentTable implements BudgetHolder {
       this.forget(oldest);
     }
     // ... and in the account's, by dropping other conversations' partial messages.
-    this.budget?.makeRoom(this, f.piece.length + FRAGMENT_PIECE_COST);
+    this.budget?.grow(this, f.piece.length + FRAGMENT_PIECE_COST);
     p.pieces.push(f.piece);
     p.k = f.index;
     p.chars += f.piece.length;
     this.held += f.piece.length;
-    this.budget?.changed(this, f.piece.length + FRAGMENT_PIECE_COST);
     this.charsAppended += f.piece.length;
     if (p.k < p.n) return null;
     const whole = p.pieces.join('');
