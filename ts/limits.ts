@@ -68,6 +68,14 @@ export interface Limits {
    * record), a contact's last (pending-dakes.ts).
    */
   maxAccountPendingDakes: number;
+  /**
+   * Conversation records an account keeps (well below the store's maxRecordsPerAccount, which refuses every
+   * commit adding a record once reached): a new record past it forgets the least valuable conversations — a
+   * stranger's without a session first, then a session nobody here asked for, least recently written first;
+   * never one the host wrote to, set a policy for or whose key the user verified or revoked while another can
+   * go (docs/security.md, session 11).
+   */
+  maxAccountConversations: number;
   /** Largest DATA/MPI field a decoder will read, in bytes. */
   maxFieldBytes: number;
 
@@ -235,6 +243,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   // ~6 MB of records at ~2.9 KB each. More than the account's DAKE budget admits in pendingDakeProtectMs
   // (32 + 4 × 300 = 1,232): a flood at full rate evicts no pending DAKE younger than 5 minutes (~8.4 minutes).
   maxAccountPendingDakes: 2048,
+  // A fifth of the store's maxRecordsPerAccount (~60 MB of records at ~3 KB each); more than the account's
+  // DAKE budget admits in an hour (32 + 4 × 3,600 = 14,432): a flood of completed DAKEs needs more than an
+  // hour to reach a session nobody asked for that was written to in the last hour.
+  maxAccountConversations: 20_000,
   maxFieldBytes: 1 << 20,
   maxTrustPeers: 100_000,
   maxFingerprintsPerPeer: 16,

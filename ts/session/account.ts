@@ -39,7 +39,7 @@ import { bytesToHex, equalBytes, utf8, wipe } from '../bytes.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { callUnderWay, Conversation, refuseInsideOwnCall } from './conversation.js';
-import type { Outcome } from './events.js';
+import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
@@ -47,6 +47,7 @@ import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { SharedBudget } from '../shared-budget.js';
 import { PendingDakeIndex, type PendingEntry } from './pending-dakes.js';
+import { evictLeastValuable, type RecordCandidate } from './record-bound.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -132,6 +133,12 @@ export class Account implements ConversationHost {
   private readonly answeredIdentities: RecentDigests;
   /** Generations, dormant (undecoded) conversations and pending changes of the account's records. */
   private readonly book: RecordBook;
+  /**
+   * What the account knew of conversations it unloaded (limits.maxAccountConversations ranks them without
+   * reading their records): when each was last written and what it was worth. Runtime only, like the rest
+   * of the ranking; dropped when the conversation is decoded again or forgotten.
+   */
+  private readonly unloadedRecords = new Map<string, { seq: number; value: number }>();
 
   private constructor(o: AccountOptions, keys: AccountKeys, fingerprints?: LastSeenFingerprints) {
     this.accountId = typeof o.accountId === 'string' ? utf8(o.accountId) : Uint8Array.from(o.accountId);
@@ -154,7 +161,63 @@ export class Account implements ConversationHost {
       // A call on one conversation changes at most that peer's entries (and those of a call nested in it, which
       // marks the account itself): any change to the trust store will do.
       fingerprintRevision: () => this.fingerprints.revisionOfAll,
+      evictConversations: (excess, keep, events) => this.evictConversations(excess, keep, events),
     });
+  }
+
+  /**
+   * limits.maxAccountConversations (record-bound.ts): a call created a record past the bound. Every record the
+   * account knows of is ranked — live conversations as they are, unloaded ones as they were when unloaded,
+   * attached ones by a guess from the trust store (decoded when their turn comes) — and the least valuable
+   * are forgotten: keys wiped, records deleted with this call's changes, a `conversation-evicted` event each.
+   */
+  private evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
+    const candidates: RecordCandidate[] = [];
+    for (const [peer, c] of this.conversations)
+      if (!keep(peer) && this.book.generation(conversationKey(peer)) > 0) candidates.push({ peer, value: this.recordValue(peer, c), seq: c.recordSeq, provisional: false });
+    for (const peer of this.book.unloadedPeers) {
+      const known = this.unloadedRecords.get(peer);
+      if (!keep(peer)) candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: false });
+    }
+    for (const peer of this.book.dormantPeers) {
+      if (keep(peer) || this.book.generation(conversationKey(peer)) === 0) continue;
+      const known = this.unloadedRecords.get(peer);
+      candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: known === undefined });
+    }
+    evictLeastValuable(candidates, excess, {
+      settle: (peer) => {
+        try {
+          return this.recordValue(peer, this.conversation(peer));
+        } catch (e) {
+          if (e instanceof OtrError) return undefined; // a record that does not decode is refused on every use
+          throw e;
+        }
+      },
+      evict: (peer) => {
+        const c = this.conversations.get(peer);
+        if (c !== undefined) {
+          if (callUnderWay(c)) return false;
+          c.evicted = true;
+          c.wipeAll();
+          this.conversations.delete(peer);
+        }
+        this.book.forget(peer, c);
+        this.pendingDakes.forget(peer);
+        this.unloadedRecords.delete(peer);
+        events.push({ type: 'conversation-evicted', peer });
+        return true;
+      },
+    });
+  }
+
+  /** What a conversation's record is worth keeping (record-bound.ts): a key the user decided about makes it the host's. */
+  private recordValue(peer: string, c: Conversation): number {
+    return this.fingerprints.decided(peer) ? 2 : c.recordValue();
+  }
+
+  /** The lower bound of an undecoded record's worth, from the trust store alone. */
+  private guessedValue(peer: string): number {
+    return this.fingerprints.decided(peer) ? 2 : this.fingerprints.get(peer) !== undefined ? 1 : 0;
   }
 
   /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
@@ -200,6 +263,7 @@ export class Account implements ConversationHost {
       // other stays as it is (a contact's: its DAKEs expire when it is next used) and is no longer counted.
       if (entry.unloadedStranger && !known) {
         this.book.forgetUnloaded(peer);
+        this.unloadedRecords.delete(peer);
         out.events.push({ type: 'dakes-evicted', peer, count: entry.count });
         index.forget(peer);
       } else if (!strangersOnly) index.forget(peer);
@@ -393,6 +457,12 @@ export class Account implements ConversationHost {
   }
 
   private live(c: Conversation): void {
+    // Unloaded by this process and decoded again: it keeps its place in the idle order.
+    const known = this.unloadedRecords.get(c.peerId);
+    if (known !== undefined) {
+      c.recordSeq = known.seq;
+      this.unloadedRecords.delete(c.peerId);
+    }
     this.book.instrument(c);
     this.book.adopt(c);
     this.conversations.set(c.peerId, c);
@@ -448,6 +518,7 @@ export class Account implements ConversationHost {
     // Whether its record can be deleted unread if its pending DAKEs are evicted (nothing else in it).
     const pending = this.pendingDakes.get(peer);
     if (pending) pending.unloadedStranger = c.holdsOnlyPeerDakes(pending.unbound);
+    if (this.book.isUnloaded(peer)) this.unloadedRecords.set(peer, { seq: c.recordSeq, value: this.recordValue(peer, c) });
     c.wipeAll();
     this.conversations.delete(peer);
   }
@@ -545,6 +616,7 @@ export class Account implements ConversationHost {
     this.conversations.delete(peer);
     this.book.forget(peer, c);
     this.pendingDakes.forget(peer);
+    this.unloadedRecords.delete(peer);
     return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 

@@ -128,6 +128,19 @@ export class Conversation {
    * call's record without first comparing it with the last one (records.ts).
    */
   keysUsed = 0;
+  /**
+   * @internal (records.ts, limits.maxAccountConversations) When this conversation's record was last handed out,
+   * as the record book counts writes (0: not written by this process): "least recently written" is the idle
+   * order in which records are evicted. A field, not a table: it is set on every write of a record.
+   */
+  recordSeq = 0;
+  /**
+   * @internal (account.ts) The host asked for something here (start, startDake, send, sendOffline, an SMP): the
+   * conversation is one the user wants, whatever the peer is. Runtime only (a restart forgets it: docs/security.md).
+   */
+  hostEngaged = false;
+  /** @internal (account.ts) Set when the account evicted this conversation: every later call is refused. */
+  evicted = false;
 
   constructor(
     private readonly account: ConversationHost,
@@ -250,6 +263,7 @@ export class Conversation {
 
   /** Asks the peer to start OTR: a query message offering the versions the policy allows. */
   start(): Outcome {
+    this.hostEngaged = true;
     const out = emptyOutcome();
     out.toSend.push(this.query());
     return out;
@@ -268,6 +282,7 @@ export class Conversation {
 
   /** Starts the OTRv4 DAKE directly (otrv4.md §Starting a conversation interactively): sends an Identity message. */
   startDake(instance = TAG_ANY): Outcome {
+    this.hostEngaged = true;
     const out = emptyOutcome();
     if (!this.policy.allowV4) throw new OtrStateError('the policy does not allow OTRv4');
     this.sendIdentity(out, instance);
@@ -281,6 +296,7 @@ export class Conversation {
    * for each, the session is encrypted at once, and `text` (if given) follows as the first data message.
    */
   sendOffline(ensembles: readonly PrekeyEnsemble[], text?: string): Outcome {
+    this.hostEngaged = true;
     if (!Array.isArray(ensembles)) throw new OtrArgumentError('ensembles must be an array');
     // Each validated below field by field; an entry without the three parts would fail there as a TypeError
     // (through the pool: an `internal` failure that reverts the account; session 8, test/attacks/s8-pool).
@@ -328,6 +344,7 @@ export class Conversation {
     if (text.includes('\0')) throw new OtrArgumentError('message text must not contain NUL');
     // The default covers only undefined: null (or a number) would be read below as a TypeError (session 8).
     if (typeof options !== 'object' || options === null) throw new OtrArgumentError('send options must be an object');
+    this.hostEngaged = true;
     const out = emptyOutcome();
     this.expireIfIdle(out);
     if (options.instance === 'all' && this.sendAll(out, text, options)) return out;
@@ -453,6 +470,7 @@ export class Conversation {
 
   /** Starts SMP with the shared secret `answer` and an optional question. */
   startSmp(answer: string | Uint8Array, question?: string): Outcome {
+    this.hostEngaged = true;
     const out = emptyOutcome();
     if (this.active === 3 && this.v3conv) {
       this.absorbV3(this.v3conv.startSmp(answer, question), out);
@@ -466,6 +484,7 @@ export class Conversation {
 
   /** Answers the peer's SMP question (after an `smp` event with status `asked`). */
   answerSmp(answer: string | Uint8Array): Outcome {
+    this.hostEngaged = true;
     const out = emptyOutcome();
     if (this.active === 3 && this.v3conv) {
       this.absorbV3(this.v3conv.respondSmp(answer), out);
@@ -1052,6 +1071,20 @@ export class Conversation {
    */
   private holdsNoSettings(): boolean {
     return this.queue.length === 0 && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null;
+  }
+
+  /**
+   * @internal (account.ts, limits.maxAccountConversations) What this conversation's record is worth keeping,
+   * as the account ranks records to evict (least first): 2 the host's (it asked for something here, set a
+   * policy of its own, or has user messages queued), 1 a session now or before (a ratchet, an ended session,
+   * an OTRv3 session, a last send target: a peer that completed a DAKE), 0 anything else (a stranger's
+   * plaintext, pending DAKEs its peer started). O(instances): asked only when a record is evicted.
+   */
+  recordValue(): 0 | 1 | 2 {
+    if (this.hostEngaged || this.policyOverride !== undefined || this.queue.length > 0) return 2;
+    if (this.active !== null || this.lastTarget !== null || (this.v3conv !== null && !this.v3AkeOnly())) return 1;
+    for (const inst of this.instances.values()) if (inst.ratchet || inst.finished) return 1;
+    return 0;
   }
 
   /**

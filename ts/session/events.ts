@@ -101,6 +101,13 @@ export type OtrEvent =
    */
   | { type: 'dakes-evicted'; peer: string; count: number }
   /**
+   * A new conversation record would have passed limits.maxAccountConversations: the conversation with `peer`
+   * (the least valuable: a stranger's before a session nobody here asked for, least recently written first)
+   * was forgotten — keys wiped, its record deleted in this outcome's `changed`. The peer's next message is
+   * unreadable and its repair (a new DAKE) starts the conversation again (docs/security.md, session 11).
+   */
+  | { type: 'conversation-evicted'; peer: string }
+  /**
    * The peer sent a data message from a ratchet we have not reached: the sign of our state restored from an
    * older copy (or a forgery: it is unauthenticated). docs/persistence.md says what to do.
    */

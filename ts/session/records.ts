@@ -19,7 +19,7 @@
  * Below the account (imports the conversation only as a type): no import cycle.
  */
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
-import { OtrDecodeError, OtrLimitError } from '../errors.js';
+import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
@@ -109,6 +109,12 @@ export interface RecordBookHost {
    * field, not a lookup per peer — session 8).
    */
   fingerprintRevision(): number;
+  /**
+   * limits.maxAccountConversations: a call's changes created a conversation record and the account now has
+   * `excess` more than the bound. The host forgets conversations (forget below), never one in `keep` (written
+   * by this call, or the one the call is for), each with an event in `events`.
+   */
+  evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void;
 }
 
 export class RecordBook {
@@ -137,6 +143,14 @@ export class RecordBook {
   /** Record keys of live peers (keyOf); dropped with the peer's last record (unload, forget). */
   private readonly keys = new Map<string, string>();
   private accountDirty = false;
+  /** Conversation records that exist as far as this account knows (a generation above 0): maxAccountConversations. */
+  private conversationRecords = 0;
+  /** Conversation records handed out at generation 1 since the last flush checked the bound. */
+  private created = 0;
+  /** Records handed out so far: each conversation's record is stamped with it (Conversation.recordSeq). */
+  private writes = 0;
+  /** The conversation whose instrumented call is being flushed (never evicted by it); undefined for changes(). */
+  private flushingFor: Conversation | undefined;
   /** The account record as last handed out or loaded (changes() compares: trust set by hand, outside any call). */
   private lastAccount: Uint8Array | undefined;
 
@@ -163,7 +177,23 @@ export class RecordBook {
   /** Sets a record's generation as loaded from a store. */
   setGeneration(key: string, generation: number): void {
     if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrDecodeError('state: bad record generation');
+    this.countRecord(key, this.generation(key), generation);
     this.generations.set(key, generation);
+  }
+
+  /** Keeps conversationRecords: `key` goes from generation `before` to `after` (0: no record). */
+  private countRecord(key: string, before: number, after: number): void {
+    if ((before > 0) !== (after > 0) && key !== ACCOUNT_RECORD) this.conversationRecords += after > 0 ? 1 : -1;
+  }
+
+  /** Conversation records the account knows of: live ones written, attached, unloaded (maxAccountConversations). */
+  get conversationRecordCount(): number {
+    return this.conversationRecords;
+  }
+
+  /** Peers unloaded (their record in the store, not in memory). */
+  get unloadedPeers(): IterableIterator<string> {
+    return this.unloaded.values();
   }
 
   /** Keeps a conversation's record undecoded until the conversation is first used. */
@@ -240,6 +270,9 @@ export class RecordBook {
         configurable: true,
         writable: true,
         value: function recorded(...args: unknown[]): Outcome {
+          // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
+          // a record beside the one the account makes afresh for its peer.
+          if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
           const fingerprint = self.host.fingerprintRevision();
           const keysUsed = conv.keysUsed;
           let out: Outcome;
@@ -256,10 +289,12 @@ export class RecordBook {
           // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
           // the compare — a read of the whole last record, cold by now, for an answer known in advance.
           self.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
+          self.flushingFor = conv;
           try {
             out.changed = self.flush(out.events);
           } finally {
             self.changedForCertain = undefined;
+            self.flushingFor = undefined;
           }
           return out;
         },
@@ -293,17 +328,12 @@ export class RecordBook {
       changes.push(this.accountChange(this.host.encodeAccountRecord()));
       this.accountDirty = false;
     }
-    if (this.deleted.size > 0) {
-      for (const key of this.deleted) {
-        // A record never handed out needs no delete; one handed out is deleted at its next generation.
-        if (this.generation(key) > 0) changes.push(this.next(key, null));
-        this.generations.delete(key);
-      }
-      this.deleted.clear();
-    }
+    if (this.deleted.size > 0) this.flushDeleted(changes);
     for (let i = 0; i < this.encodedConvs.length; i++) {
-      const peer = this.encodedConvs[i]!.peerId;
+      const conv = this.encodedConvs[i]!;
+      const peer = conv.peerId;
       const bytes = this.encodedBytes[i]!;
+      conv.recordSeq = ++this.writes;
       // What later calls compare with: the change itself (see `last`), or a copy of the book's own (keepCopies).
       if (this.copies) this.remember(peer, bytes);
       else {
@@ -312,12 +342,42 @@ export class RecordBook {
       }
       changes.push(this.next(this.keyOf(peer), bytes));
     }
+    // A record was created (one integer compared per call otherwise): the account's bound on records.
+    if (this.created > 0) this.boundRecords(changes, events);
     this.encodedConvs.length = 0;
     this.encodedBytes.length = 0;
     // A new account's record goes with the first record written (a conversation record without it is useless).
     if (changes.length > 0 && this.generation(ACCOUNT_RECORD) === 0 && !hasKey(changes, ACCOUNT_RECORD))
       changes.unshift(this.accountChange(this.host.encodeAccountRecord()));
     return changes;
+  }
+
+  /** The deletes pending, handed out: a record never handed out needs none; one handed out goes at its next generation. */
+  private flushDeleted(changes: RecordChange[]): void {
+    for (const key of this.deleted) {
+      if (this.generation(key) > 0) changes.push(this.next(key, null));
+      this.countRecord(key, this.generation(key), 0);
+      this.generations.delete(key);
+    }
+    this.deleted.clear();
+  }
+
+  /**
+   * limits.maxAccountConversations, after a call created a conversation record: past the bound, the host
+   * forgets the least valuable conversations, their deletes going with this call's changes. Never one this
+   * call wrote nor the one it is for. Only calls (instrumented) evict: changes() writes what the host asked.
+   * Evicts a 64th of the bound beyond the excess, so that the ranking (O(records), account.ts) runs once per
+   * that many new records in a flood, not on each.
+   */
+  private boundRecords(changes: RecordChange[], events: OtrEvent[]): void {
+    this.created = 0;
+    const max = this.host.limits.maxAccountConversations;
+    if (this.flushingFor === undefined || this.conversationRecords <= max) return;
+    const keepPeer = this.flushingFor.peerId;
+    const written = this.encodedConvs;
+    const keep = (peer: string) => peer === keepPeer || written.some((c) => c.peerId === peer);
+    this.host.evictConversations(this.conversationRecords - max + Math.floor(max / 64), keep, events);
+    if (this.deleted.size > 0) this.flushDeleted(changes);
   }
 
   /**
@@ -375,6 +435,10 @@ export class RecordBook {
 
   private next(key: string, bytes: Uint8Array | null): RecordChange {
     const generation = this.generation(key) + 1;
+    if (generation === 1 && key !== ACCOUNT_RECORD) {
+      this.conversationRecords++;
+      this.created++;
+    }
     this.generations.set(key, generation);
     return { key, generation, bytes };
   }

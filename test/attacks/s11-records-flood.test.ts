@@ -1,0 +1,169 @@
+/**
+ * Attack (session 11, bounded persisted state): a hostile server fills an account's conversation records.
+ * Session 10 bounded the records that hold only a pending DAKE (maxAccountPendingDakes); every other
+ * conversation kept its record, bounded only by the store's maxRecordsPerAccount (100,000): plaintext from a
+ * stranger (it stops our whitespace advertising, which is persisted), a DAKE completed from a JID the server
+ * controls (one new identity per JID). Past that bound the store refuses every commit that adds a record
+ * (LIMIT_EXCEEDED) — and a refused record goes again with the account's next outcome (account.commitFailed),
+ * so the next commit of an existing contact's message was refused too: the whole account locked.
+ *
+ * Found (before the fix, with maxRecordsPerAccount 12): the 11th stranger's plaintext commit was refused, and
+ * after it Carol's (an existing contact) next message could not be committed either. Now
+ * limits.maxAccountConversations bounds the conversation records the account knows of, well below the store's
+ * bound; a new record past it evicts the least valuable conversations (strangers with no session first, then
+ * sessions nobody here asked for, least recently written first), each a `conversation-evicted` event with its
+ * record deleted in the outcome's `changed`.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Account, type Conversation, type Outcome } from '../../ts/index.js';
+import { MemoryStore } from '../../ts/store/memory.js';
+import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
+import { WASM as be } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/rng.js';
+import { rejectsAsync } from '../helpers/rejects.js';
+import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
+
+const STORE_BOUND = 12;
+const CONV_BOUND = 8;
+/** The account's DAKE budget refills 4 tokens a second: one DAKE per 250 ms is its full rate. */
+const STEP_MS = 250;
+
+interface World {
+  store: MemoryStore;
+  clock: TestClock;
+  alice: StoredAccount;
+}
+
+async function world(convBound: number | undefined = CONV_BOUND): Promise<World> {
+  const store = new MemoryStore({ limits: { maxRecordsPerAccount: STORE_BOUND } });
+  const clock = testClock();
+  const limits = convBound === undefined ? {} : { maxAccountConversations: convBound };
+  const alice = await openStoredAccount(store, ALICE_ID, { account: { backend: be, clock, dsaKey: null, limits, random: seededRandom(1100) }, create: true });
+  return { store, clock, alice };
+}
+
+function peerAccount(w: World, id: string, seed: number): Conversation {
+  return Account.create({ accountId: id, backend: be, clock: w.clock, dsaKey: null, random: seededRandom(seed) }).conversation(ALICE_ID);
+}
+
+/** Delivers `first` (the peer's messages) to Alice and the replies back until both sides are quiet; every Alice outcome committed. */
+async function exchange(w: World, peer: string, remote: Conversation, first: readonly string[]): Promise<Outcome[]> {
+  const atAlice: Outcome[] = [];
+  let toAlice = [...first];
+  for (let guard = 0; toAlice.length > 0; guard++) {
+    if (guard > 50) throw new Error('exchange did not settle');
+    const toRemote: string[] = [];
+    for (const m of toAlice) {
+      const out = (await w.alice.conversation(peer)).receive(m);
+      await w.alice.commit(out);
+      atAlice.push(out);
+      toRemote.push(...out.toSend);
+    }
+    toAlice = toRemote.flatMap((m) => remote.receive(m).toSend);
+  }
+  return atAlice;
+}
+
+/** Alice starts OTR with `peer` (her user asked) and the DAKE completes. */
+async function aliceStarts(w: World, peer: string, remote: Conversation): Promise<void> {
+  const out = (await w.alice.conversation(peer)).start();
+  await w.alice.commit(out);
+  await exchange(w, peer, remote, out.toSend.flatMap((m) => remote.receive(m).toSend));
+  assert.is((await w.alice.conversation(peer)).state, 'ENCRYPTED_MESSAGES', `Alice's session with ${peer}`);
+}
+
+/** Alice's user sends `text` to `peer`; the remote reads it. */
+async function aliceSends(w: World, peer: string, remote: Conversation, text: string): Promise<void> {
+  const out = (await w.alice.conversation(peer)).send(text);
+  await w.alice.commit(out);
+  assert.equal(out.toSend.flatMap((m) => remote.receive(m).messages.map((x) => x.text)), [text]);
+}
+
+/** The remote sends `text`; what Alice shows. */
+async function remoteSends(w: World, peer: string, remote: Conversation, text: string): Promise<string[]> {
+  return (await exchange(w, peer, remote, remote.send(text).toSend)).flatMap((o) => o.messages.map((m) => m.text));
+}
+
+const convRows = async (w: World, prefix = '') => (await w.store.keys(ALICE_ID)).filter((k) => k.startsWith('conv:' + prefix));
+
+test('plaintext from many strangers: the account stays usable for its contacts and new ones (records bounded below the store)', async () => {
+  const w = await world();
+  const carol = peerAccount(w, 'carol@example.org', 1101);
+  await aliceStarts(w, 'carol@example.org', carol);
+  await aliceSends(w, 'carol@example.org', carol, 'hello Carol');
+  const evicted: string[] = [];
+  for (let k = 0; k < 3 * STORE_BOUND; k++) {
+    const peer = `spam-${k}@evil.example`;
+    const out = (await w.alice.conversation(peer)).receive(`buy now ${k}`);
+    assert.ok(out.changed!.some((c) => c.key === 'conv:' + peer && c.bytes !== null), 'plaintext from a stranger is persisted (advertising stops)');
+    await w.alice.commit(out); // refused LIMIT_EXCEEDED at the store's bound before the fix
+    for (const e of out.events) if (e.type === 'conversation-evicted') evicted.push(e.peer);
+    assert.ok((await convRows(w)).length <= CONV_BOUND, `after ${k + 1} strangers: ${(await convRows(w)).length} conversation records`);
+  }
+  assert.ok(evicted.length >= 3 * STORE_BOUND - CONV_BOUND, `${evicted.length} evictions reported`);
+  assert.not.ok(evicted.includes('carol@example.org'), 'a contact is never evicted while strangers can be');
+  // Carol goes on, both ways.
+  assert.equal(await remoteSends(w, 'carol@example.org', carol, 'still there?'), ['still there?']);
+  await aliceSends(w, 'carol@example.org', carol, 'yes');
+  // A new contact starts a DAKE during the flood and is recorded.
+  const dave = peerAccount(w, 'dave@example.org', 1102);
+  await exchange(w, 'dave@example.org', dave, dave.start().toSend);
+  assert.equal(await remoteSends(w, 'dave@example.org', dave, 'hi, I am Dave'), ['hi, I am Dave']);
+  assert.ok((await convRows(w, 'dave@')).length === 1);
+  await w.alice.close();
+});
+
+test("DAKEs completed from many JIDs: sessions nobody asked for go first; an evicted honest peer's next message heals", async () => {
+  const w = await world();
+  const carol = peerAccount(w, 'carol@example.org', 1111);
+  await aliceStarts(w, 'carol@example.org', carol);
+  await aliceSends(w, 'carol@example.org', carol, 'hello Carol');
+  // Erin completed a DAKE with Alice (Erin started it) and went quiet: a session, but Alice's user never wrote.
+  const erin = peerAccount(w, 'erin@example.org', 1112);
+  await exchange(w, 'erin@example.org', erin, erin.start().toSend);
+  assert.equal(await remoteSends(w, 'erin@example.org', erin, 'hi Alice'), ['hi Alice']);
+  const evicted: string[] = [];
+  for (let k = 0; k < 2 * CONV_BOUND; k++) {
+    w.clock.advance(STEP_MS);
+    const peer = `sybil-${k}@evil.example`;
+    const sybil = peerAccount(w, peer, 1200 + k);
+    for (const out of await exchange(w, peer, sybil, sybil.start().toSend))
+      for (const e of out.events) if (e.type === 'conversation-evicted') evicted.push(e.peer);
+    assert.is((await w.alice.conversation(peer)).state, 'ENCRYPTED_MESSAGES', `${peer}'s DAKE completed`);
+    assert.ok((await convRows(w)).length <= CONV_BOUND, `after ${k + 1} sybils: ${(await convRows(w)).length} conversation records`);
+  }
+  assert.ok(evicted.includes('erin@example.org'), 'the oldest session nobody here asked for was evicted');
+  assert.not.ok(evicted.includes('carol@example.org'), 'the contact Alice wrote to stays');
+  assert.equal(await remoteSends(w, 'carol@example.org', carol, 'after the flood'), ['after the flood']);
+  // Erin writes again: Alice no longer has the session; her error starts Erin's repair, and the text arrives.
+  w.clock.advance(60_000);
+  const shown = await remoteSends(w, 'erin@example.org', erin, 'are you there?');
+  // The repair re-sends what Erin wrote and Alice never confirmed (she never wrote back): both messages.
+  assert.equal(shown, ['hi Alice', 'are you there?'], 'the repair DAKE re-sent the messages');
+  assert.is((await w.alice.conversation('erin@example.org')).state, 'ENCRYPTED_MESSAGES');
+  await w.alice.close();
+});
+
+test('without the bound (as before): the store refuses the account once it is full, and a contact is locked out too', async () => {
+  const w = await world(1_000_000);
+  const carol = peerAccount(w, 'carol@example.org', 1121);
+  await aliceStarts(w, 'carol@example.org', carol);
+  let refused = false;
+  for (let k = 0; k < STORE_BOUND && !refused; k++) {
+    const out = (await w.alice.conversation(`spam-${k}@evil.example`)).receive('buy now');
+    try {
+      await w.alice.commit(out);
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'LIMIT_EXCEEDED');
+      refused = true;
+    }
+  }
+  assert.ok(refused, "the store's own bound is reached");
+  // The refused record goes again with the next outcome: Carol's message cannot be committed either.
+  const out = (await w.alice.conversation('carol@example.org')).receive(carol.send('locked?').toSend[0]!);
+  await rejectsAsync(w.alice.commit(out), 'LIMIT_EXCEEDED');
+  await w.alice.close();
+});
+
+test.run();

@@ -1,0 +1,66 @@
+/**
+ * The account's bound on its conversation records (limits.maxAccountConversations; session 11). Session 10
+ * bounded the records that hold only pending DAKEs (pending-dakes.ts); every other conversation kept its
+ * record — plaintext from a stranger (whitespace advertising stops, and that is persisted), a DAKE completed
+ * from a JID a hostile server controls — bounded only by the store's maxRecordsPerAccount. Past that the store
+ * refuses every commit that adds a record, and a refused record goes again with the next outcome of any
+ * conversation (account.commitFailed): the whole account was locked (attacks/s11-records-flood).
+ *
+ * When a call creates a record past the bound, the account ranks the records it knows of and forgets the
+ * least valuable: by value first (Conversation.recordValue: a stranger's record without a session, then a
+ * session nobody here asked for, then the host's), least recently written first within a value. What the
+ * account knows of a record it has not decoded (attached by a lazy restore) is only a guess from the trust
+ * store, always the record's lower bound (a key the user verified or revoked: the host's; a fingerprint seen:
+ * a session once); such a record is decoded when its turn comes, and goes back in the ranking at its real
+ * value if that is higher. Each record is decoded at most once this way (it stays decoded).
+ *
+ * Not a PendingDakeIndex or a SharedBudget: those keep an order updated as entries grow, which for records
+ * would be a map update on every message. Here the order is read from a stamp on the conversation
+ * (recordSeq, one field write per record written) and ranked only when the bound is passed, in batches
+ * (records.ts boundRecords), so the data path pays one integer comparison.
+ */
+
+/** One record the account could forget. */
+export interface RecordCandidate {
+  readonly peer: string;
+  /** 0 a stranger's (no session), 1 a session nobody here asked for, 2 the host's (Conversation.recordValue). */
+  value: number;
+  /** When it was last written (Conversation.recordSeq; 0: not written by this process, the idlest). */
+  readonly seq: number;
+  /** `value` is a guess (an attached record not decoded yet): settled before it is evicted. */
+  provisional: boolean;
+}
+
+export interface RecordEvictor {
+  /** Decodes a provisional candidate: its real value (undefined: it does not decode, and goes as the least valuable). */
+  settle(peer: string): number | undefined;
+  /** Forgets the conversation and deletes its record; false when it must be left alone (its own call is under way). */
+  evict(peer: string): boolean;
+}
+
+const byValueThenIdle = (a: RecordCandidate, b: RecordCandidate) => a.value - b.value || a.seq - b.seq;
+
+/** Forgets up to `count` of `candidates`, least valuable first; returns how many went. */
+export function evictLeastValuable(candidates: RecordCandidate[], count: number, evictor: RecordEvictor): number {
+  candidates.sort(byValueThenIdle);
+  let evicted = 0;
+  for (let i = 0; i < candidates.length && evicted < count; i++) {
+    const c = candidates[i]!;
+    if (c.provisional) {
+      c.provisional = false;
+      const real = evictor.settle(c.peer);
+      if (real !== undefined && real > c.value) {
+        // Worth more than guessed: back in the ranking at its place among those not yet visited.
+        c.value = real;
+        candidates.splice(i, 1);
+        let at = i;
+        while (at < candidates.length && byValueThenIdle(candidates[at]!, c) <= 0) at++;
+        candidates.splice(at, 0, c);
+        i--; // the candidate now at i is the next one not yet visited
+        continue;
+      }
+    }
+    if (evictor.evict(c.peer)) evicted++;
+  }
+  return evicted;
+}
