@@ -21,7 +21,7 @@ import { Account, type AccountOptions } from './account.js';
 import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
-import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
+import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
 import { equalBytes, utf8 } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
@@ -101,11 +101,31 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
     // A row of another account (an unsealed store cannot tell): refused rather than used under this name.
     if (!equalBytes(account.accountId, utf8(options.otrAccountId ?? accountId)))
       throw new OtrDecodeError(`the account record does not belong to ${JSON.stringify(options.otrAccountId ?? accountId)}`);
+    await listRecords(account, records);
   } else if (options.create) {
     account = Account.create({ ...options.account, accountId: options.otrAccountId ?? accountId });
     await records.commit(account.changes());
   } else throw new OtrStateError(`no account ${JSON.stringify(accountId)} in the store (pass create: true to make one)`);
   return new StoredAccountImpl(account, records, emit);
+}
+
+/**
+ * The conversation records the store holds, counted against limits.maxAccountConversations from the start
+ * (session 11): without the listing, a restart forgot every record until its conversation was used again, and
+ * a flood could leave the bound's worth of records behind per restart. One listing of keys per open. A store
+ * that refuses the listing (more rows than maxRecordsPerAccount, a key that is not one: a hostile table) or
+ * seals keys this host cannot open is not a reason to refuse the account: it opens without the listing, its
+ * records counted as they are loaded, as before.
+ */
+async function listRecords(account: Account, records: AccountRecords): Promise<void> {
+  let keys: string[];
+  try {
+    keys = await records.keys();
+  } catch (e) {
+    if (e instanceof OtrError) return;
+    throw e;
+  }
+  account.listRecords(keys);
 }
 
 class StoredAccountImpl implements StoredAccount {
@@ -130,7 +150,25 @@ class StoredAccountImpl implements StoredAccount {
         return Promise.reject(e);
       }
     }
-    return this.attach(peer).then(() => this.account.conversation(peer));
+    return this.attach(peer)
+      .then(() => this.loadEvictable(peer))
+      .then(() => this.account.conversation(peer));
+  }
+
+  /**
+   * At limits.maxAccountConversations, a new conversation's first record evicts others; those that rank first
+   * but were only listed at open are loaded now (attached, undecoded), so that the eviction inside the call
+   * can hand out their deletes. A record that cannot be loaded is left to the store (the eviction passes it).
+   */
+  private async loadEvictable(peer: string): Promise<void> {
+    if (this.account.hasConversation(peer)) return;
+    for (const victim of this.account.recordsToLoad(peer)) {
+      try {
+        await this.attach(victim);
+      } catch (e) {
+        if (!(e instanceof OtrError)) throw e;
+      }
+    }
   }
 
   /**
@@ -162,6 +200,7 @@ class StoredAccountImpl implements StoredAccount {
     }
     if (this.account.hasConversation(peer)) return;
     if (record) this.account.attachRecord(record);
+    else this.account.unlistRecord(peer); // listed at open, deleted since
     if (rolledBack) {
       const out = this.account.conversation(peer).abandonSessions();
       await this.commit(out);

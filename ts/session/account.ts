@@ -47,7 +47,7 @@ import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { SharedBudget } from '../shared-budget.js';
 import { PendingDakeIndex, type PendingEntry } from './pending-dakes.js';
-import { evictLeastValuable, type RecordCandidate } from './record-bound.js';
+import { evictLeastValuable, leastValuable, type RecordCandidate } from './record-bound.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -172,18 +172,9 @@ export class Account implements ConversationHost {
    * are forgotten: keys wiped, records deleted with this call's changes, a `conversation-evicted` event each.
    */
   private evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
-    const candidates: RecordCandidate[] = [];
-    for (const [peer, c] of this.conversations)
-      if (!keep(peer) && this.book.generation(conversationKey(peer)) > 0) candidates.push({ peer, value: this.recordValue(peer, c), seq: c.recordSeq, provisional: false });
-    for (const peer of this.book.unloadedPeers) {
-      const known = this.unloadedRecords.get(peer);
-      if (!keep(peer)) candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: false });
-    }
-    for (const peer of this.book.dormantPeers) {
-      if (keep(peer) || this.book.generation(conversationKey(peer)) === 0) continue;
-      const known = this.unloadedRecords.get(peer);
-      candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: known === undefined });
-    }
+    // Records only listed (not loaded since open) are not candidates here: their generation is unknown, so no
+    // delete can be handed out for them. The helper loads those that rank first beforehand (recordsToLoad).
+    const candidates = this.recordCandidates(keep);
     evictLeastValuable(candidates, excess, {
       settle: (peer) => {
         try {
@@ -209,6 +200,66 @@ export class Account implements ConversationHost {
       },
     });
   }
+
+  /** Every record the account could evict now but those `keep` names (record-bound.ts), unranked. */
+  private recordCandidates(keep: (peer: string) => boolean): RecordCandidate[] {
+    const candidates: RecordCandidate[] = [];
+    for (const [peer, c] of this.conversations)
+      if (!keep(peer) && this.book.generation(conversationKey(peer)) > 0) candidates.push({ peer, value: this.recordValue(peer, c), seq: c.recordSeq, provisional: false });
+    for (const peer of this.book.unloadedPeers) {
+      const known = this.unloadedRecords.get(peer);
+      if (!keep(peer)) candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: false });
+    }
+    for (const peer of this.book.dormantPeers) {
+      if (keep(peer) || this.book.generation(conversationKey(peer)) === 0) continue;
+      const known = this.unloadedRecords.get(peer);
+      candidates.push({ peer, value: known?.value ?? this.guessedValue(peer), seq: known?.seq ?? 0, provisional: known === undefined });
+    }
+    return candidates;
+  }
+
+  /**
+   * @internal (account-store.ts) The store's listing of the account's records at open: the conversation
+   * records among them count against limits.maxAccountConversations before they are loaded (a restart used to
+   * forget them until each was used again, so a flood could leave the bound's worth of records per restart).
+   */
+  listRecords(keys: readonly string[]): void {
+    for (const key of keys) {
+      const peer = peerOfKey(key);
+      if (peer !== undefined && !this.conversations.has(peer)) this.book.list(peer);
+    }
+  }
+
+  /** @internal (account-store.ts) A listed record was looked for and is gone (deleted since the listing). */
+  unlistRecord(peer: string): void {
+    this.book.unlist(peer);
+  }
+
+  /**
+   * @internal (account-store.ts) The listed records (not loaded since open) that a new record for `peer` would
+   * evict: the helper loads them first, so that the eviction, which runs inside a call, knows their
+   * generations. Empty unless the account is at its bound and `peer` has no record — in a flood, once per
+   * batch of evictions (records.ts boundRecords evicts a 64th of the bound at a time).
+   */
+  recordsToLoad(peer: string): string[] {
+    const max = this.limits.maxAccountConversations;
+    const count = this.book.conversationRecordCount;
+    if (this.book.listedCount === 0 || count < max || this.book.generation(conversationKey(peer)) > 0 || this.book.isListed(peer)) return [];
+    // Ranked once per state of the records: new JIDs sending what creates no record (garbage) while the account
+    // is at its bound would otherwise rank every record for each of them.
+    const state = count * 0x100000 + this.book.listedCount;
+    if (state === this.nothingToLoadAt) return [];
+    const candidates = this.recordCandidates((p) => p === peer);
+    for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: true });
+    const load = leastValuable(candidates, count + 1 - max + Math.floor(max / 64))
+      .filter((c) => this.book.isListed(c.peer))
+      .map((c) => c.peer);
+    this.nothingToLoadAt = load.length === 0 ? state : -1;
+    return load;
+  }
+
+  /** recordsToLoad found nothing to load at this state of the records (count and listed count together). */
+  private nothingToLoadAt = -1;
 
   /** What a conversation's record is worth keeping (record-bound.ts): a key the user decided about makes it the host's. */
   private recordValue(peer: string, c: Conversation): number {
@@ -448,6 +499,7 @@ export class Account implements ConversationHost {
     let c = this.conversations.get(peerId);
     if (!c) {
       if (this.book.isUnloaded(peerId)) throw new OtrStateError('that conversation was unloaded: attach its record again before using it');
+      if (this.book.isListed(peerId)) throw new OtrStateError('that conversation has a record in the store: attach it before using it');
       // A record attached but not decoded yet (lazy restore): decoded now, on first use.
       const build = (state: StateValue | undefined) => (state === undefined ? new Conversation(this, peerId) : Conversation.fromState(this, peerId, state));
       c = this.book.takeDormant(peerId, build) ?? new Conversation(this, peerId);

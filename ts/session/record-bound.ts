@@ -40,6 +40,11 @@ export interface RecordEvictor {
 
 const byValueThenIdle = (a: RecordCandidate, b: RecordCandidate) => a.value - b.value || a.seq - b.seq;
 
+/** The `count` least valuable of `candidates` as ranked now (guesses taken as they are). */
+export function leastValuable(candidates: RecordCandidate[], count: number): RecordCandidate[] {
+  return candidates.sort(byValueThenIdle).slice(0, count);
+}
+
 /** Forgets up to `count` of `candidates`, least valuable first; returns how many went. */
 export function evictLeastValuable(candidates: RecordCandidate[], count: number, evictor: RecordEvictor): number {
   candidates.sort(byValueThenIdle);

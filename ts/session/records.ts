@@ -140,6 +140,12 @@ export class RecordBook {
   private readonly deleted = new Set<string>();
   /** Peers whose record exists (generation known) but is neither live nor attached: must be loaded before use. */
   private readonly unloaded = new Set<string>();
+  /**
+   * Peers whose record the store listed at open (openStoredAccount) and this account has not loaded since: it
+   * exists, at a generation not known here. Counted against maxAccountConversations; loaded (attached) before
+   * it can be used or evicted.
+   */
+  private readonly listed = new Set<string>();
   /** Record keys of live peers (keyOf); dropped with the peer's last record (unload, forget). */
   private readonly keys = new Map<string, string>();
   private accountDirty = false;
@@ -191,6 +197,31 @@ export class RecordBook {
     return this.conversationRecords;
   }
 
+  /** `peer`'s record is in the store (listed at open), unless the account knows of it otherwise. */
+  list(peer: string): void {
+    if (this.listed.has(peer) || this.dormant.has(peer) || this.unloaded.has(peer) || this.generation(conversationKey(peer)) > 0) return;
+    this.listed.add(peer);
+    this.conversationRecords++;
+  }
+
+  /** `peer`'s listed record was loaded, or found gone. */
+  unlist(peer: string): void {
+    if (this.listed.delete(peer)) this.conversationRecords--;
+  }
+
+  isListed(peer: string): boolean {
+    return this.listed.has(peer);
+  }
+
+  /** Peers listed at open and not loaded since. */
+  get listedPeers(): IterableIterator<string> {
+    return this.listed.values();
+  }
+
+  get listedCount(): number {
+    return this.listed.size;
+  }
+
   /** Peers unloaded (their record in the store, not in memory). */
   get unloadedPeers(): IterableIterator<string> {
     return this.unloaded.values();
@@ -198,6 +229,8 @@ export class RecordBook {
 
   /** Keeps a conversation's record undecoded until the conversation is first used. */
   addDormant(peer: string, bytes: Uint8Array, generation: number): void {
+    if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrDecodeError('state: bad record generation');
+    this.unlist(peer); // counted from now on by its generation
     this.setGeneration(conversationKey(peer), generation);
     this.deleted.delete(conversationKey(peer));
     this.dormant.set(peer, { bytes: Uint8Array.from(bytes) });
@@ -405,6 +438,7 @@ export class RecordBook {
     this.keys.delete(peer);
     this.deleted.add(key);
     this.unloaded.delete(peer);
+    this.unlist(peer);
   }
 
   private accountChange(bytes: Uint8Array): RecordChange {
