@@ -21,7 +21,7 @@ import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { rejectsAsync } from '../helpers/rejects.js';
+import { rejects, rejectsAsync } from '../helpers/rejects.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
 const STORE_BOUND = 12;
@@ -212,6 +212,21 @@ test("restarts in the middle of an Identity flood: strangers' pending DAKEs from
   await exchange(w, 'dave@example.org', dave, dave.start().toSend);
   assert.equal(await remoteSends(w, 'dave@example.org', dave, 'hi'), ['hi']);
   await w.alice.close();
+});
+
+test('a conversation object the host kept after its eviction refuses every call; the account gives a fresh one', () => {
+  const alice = Account.create({ accountId: ALICE_ID, backend: be, dsaKey: null, limits: { maxAccountConversations: 2 }, random: seededRandom(1600) });
+  const first = alice.conversation('spam-0@evil.example');
+  first.receive('buy now');
+  const evicted: string[] = [];
+  for (let k = 1; k < 4; k++) for (const e of alice.conversation(`spam-${k}@evil.example`).receive('buy now').events) if (e.type === 'conversation-evicted') evicted.push(e.peer);
+  assert.ok(evicted.includes('spam-0@evil.example'));
+  rejects(() => first.receive('again'), 'STATE');
+  rejects(() => first.send('hello'), 'STATE');
+  const fresh = alice.conversation('spam-0@evil.example');
+  assert.ok(fresh !== first);
+  const out = fresh.receive('again');
+  assert.equal(out.changed!.map((c) => [c.key, c.generation]).filter(([k]) => k === 'conv:spam-0@evil.example'), [['conv:spam-0@evil.example', 1]], 'written afresh at generation 1');
 });
 
 test.run();
