@@ -22,6 +22,7 @@ import { openStoredAccount, type StoredAccount } from '../../ts/session/account-
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { rejects, rejectsAsync } from '../helpers/rejects.js';
+import { flakyStore } from '../helpers/flaky-store.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
 const STORE_BOUND = 12;
@@ -227,6 +228,24 @@ test('a conversation object the host kept after its eviction refuses every call;
   assert.ok(fresh !== first);
   const out = fresh.receive('again');
   assert.equal(out.changed!.map((c) => [c.key, c.generation]).filter(([k]) => k === 'conv:spam-0@evil.example'), [['conv:spam-0@evil.example', 1]], 'written afresh at generation 1');
+});
+
+test("an eviction's commit the store did not take (busy): the deletes go again with the next outcome, and the records stay bounded", async () => {
+  const { inner, store, failNext } = flakyStore();
+  const alice = await openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: testClock(), dsaKey: null, limits: { maxAccountConversations: 3 }, random: seededRandom(1700) }, create: true });
+  for (let k = 0; k < 3; k++) await alice.commit((await alice.conversation(`spam-${k}@evil.example`)).receive('buy'));
+  const evicting = (await alice.conversation('spam-3@evil.example')).receive('buy');
+  const deletes = evicting.changed!.filter((c) => c.bytes === null).map((c) => c.key);
+  assert.equal(deletes, ['conv:spam-0@evil.example']);
+  failNext();
+  await rejectsAsync(alice.commit(evicting), 'STATE');
+  const next = (await alice.conversation('spam-4@evil.example')).receive('buy');
+  assert.ok(next.changed!.some((c) => c.key === 'conv:spam-0@evil.example' && c.bytes === null), 'the delete goes again');
+  await alice.commit(next);
+  const rows = (await inner.keys(ALICE_ID)).filter((key) => key.startsWith('conv:'));
+  assert.ok(rows.length <= 3, rows.join(', '));
+  assert.not.ok(rows.includes('conv:spam-0@evil.example'));
+  await alice.close();
 });
 
 test.run();

@@ -594,14 +594,18 @@ export class Account implements ConversationHost {
    * go again, whole, with the next changes, at the generation after the store's — otherwise every later commit
    * of them would come a generation ahead and be refused (attacks/s7-transient-commit). A failed delete is
    * retried by forgetting again; one the account made itself (a conversation left holding nothing: a
-   * stranger's pending DAKE expired or evicted) goes again with the next changes.
+   * stranger's pending DAKE expired or evicted) goes again with the next changes, as does the delete of a
+   * conversation the account no longer has (evicted: limits.maxAccountConversations; or forgotten).
    */
   commitFailed(changes: readonly RecordChange[], stored: (key: string) => number): void {
     for (const c of changes) {
       if (c.bytes === null) {
         const peer = peerOfKey(c.key);
         const conv = peer === undefined ? undefined : this.conversations.get(peer);
-        if (conv?.holdsNothing()) this.book.deleteAgain(c.key, stored(c.key));
+        // Also a delete of a conversation the account no longer has at all (evicted by maxAccountConversations or
+        // forgotten): without it the store would keep a record the account no longer counts.
+        if (conv?.holdsNothing() || (conv === undefined && peer !== undefined && !this.hasConversation(peer) && !this.book.isUnloaded(peer) && !this.book.isListed(peer)))
+          this.book.deleteAgain(c.key, stored(c.key));
         continue;
       }
       this.book.setGeneration(c.key, stored(c.key));
