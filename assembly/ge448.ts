@@ -212,8 +212,7 @@ const HR: Fe = memory.data(64, 16);
 
 /** Sets o = (x, y) (extended, Z = 1, T set) from the encoding at src and a hint x (56 bytes, little-endian)
  *  at hint when the hint is the decoding's x; returns false, o holding garbage, otherwise. The hint is the x
- *  an earlier call decoded or computed for the same public point (assembly/ed448ecdh.ts, ed448.ts,
- *  ed448ring.ts): canonical, on the curve with the encoding's y (x^2 (1 - d y^2) = 1 - y^2) and of the sign
+ *  an earlier call decoded for the same public point (assembly/ed448ecdh.ts, ed448.ts, ed448ring.ts): canonical, on the curve with the encoding's y (x^2 (1 - d y^2) = 1 - y^2) and of the sign
  *  bit's parity — three facts that fix x uniquely, so a hint that passes gives exactly geDecode's point, and
  *  the caller falls back to geDecode when it does not. A few products instead of a square root. Public
  *  values only: VARIABLE time. */
@@ -235,16 +234,4 @@ export function geDecodeHinted(o: Ge, src: usize, hint: usize): bool {
   memory.fill(HY2, 0, 64); memory.fill(HL, 0, 64); memory.fill(HR, 0, 64);
   if (ok) feMul(gT(o), gX(o), gY(o));
   return ok;
-}
-
-/** As geEncode, and also writes p's affine x (canonical, 56 bytes little-endian) to xdst: the hint a later
- *  geDecodeHinted of the same encoding can use instead of a square root. For public points only (the caller
- *  hands x out). */
-export function geEncodeWithX(dst: usize, xdst: usize, p: Ge): void {
-  feInv(U, gZ(p));
-  feMul(V, gX(p), U);
-  feMul(U, gY(p), U);
-  feToBytes(dst, U);
-  store<u8>(dst + 56, <u8>(feParity(V) << 7));
-  feToBytes(xdst, V);
 }

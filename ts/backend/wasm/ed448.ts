@@ -40,8 +40,8 @@ function invalidPoint(title: string): OtrCryptoError {
   return new OtrCryptoError('INVALID_POINT', `${title} is not a valid Ed448 point encoding`);
 }
 
-// pointMulValid, pointIsValid (when true) and pointMulBase also leave the point's x (public, canonical) at
-// OUT + 64: the decoded-x hint (assembly/ed448.ts). The ring entry points take hints at slots 13-15 and are
+// pointMulValid and pointIsValid (when true) also leave the point's x (public, canonical) at OUT + 64: the
+// decoded-x hint (assembly/ed448.ts). The ring entry points take hints at slots 13-15 and are
 // told which members have one by flag bits 2-4.
 const HINT_AT = 64;
 const HINT_BYTES = 56;
@@ -51,10 +51,10 @@ const RING_HINT_FLAG = 4;
 export function ed448Ops(ctx: WasmContext): Ed448Ops {
   const x = ctx.exports;
   // Keyed on the array object (weakly: an entry dies with its key array), never on bytes: only an array that
-  // went through pointMulValid or pointIsValid, or that pointMulBase returned, has one, so repeated-input
-  // benches of pointMul are not affected, and a stale or altered entry only costs the full decoding (the
-  // module checks the hint against the encoding). The DAKE multiplies and ring-signs with keys it validated
-  // on receipt or made itself: ~16 square roots fewer per DAKE (docs/performance.md, session 11).
+  // went through pointMulValid or pointIsValid has one, so repeated-input benches of pointMul are not
+  // affected, and a stale or altered entry only costs the full decoding (the module checks the hint against
+  // the encoding). The DAKE multiplies and ring-signs with keys it validated on receipt: ~10 square roots
+  // fewer per DAKE (docs/performance.md, session 11).
   const decodedX = new WeakMap<Uint8Array, Uint8Array>();
   const mem = ctx.mem;
   const io = ctx.io;
@@ -169,9 +169,7 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       abytes(k, SCALAR_BYTES, 'scalar');
       put(S0, k);
       x.ed448_mul_base();
-      const out = result();
-      keepHint(out);
-      return out;
+      return result();
     },
 
     pointMul(p, k) {
