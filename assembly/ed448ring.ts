@@ -25,7 +25,7 @@
 //        above for a member that does not decode / is not valid.
 //
 // Hints: a member's affine x (56 bytes, little-endian), which the WASM adapter kept beside that member's
-// array when an earlier call validated or produced it (assembly/ed448.ts, "The decoded-x hint"). A hinted
+// array when an earlier call validated it (assembly/ed448.ts, "The decoded-x hint"). A hinted
 // member is decoded by ge448.ts geDecodeHinted — a few products instead of a square root — and by geDecode
 // when the hint does not prove out, so a hint never changes a result or a refusal. Members are public: which
 // of them carry a hint is public too.
