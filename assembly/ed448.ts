@@ -7,7 +7,8 @@
 //   slot   S0 = IO + 0     S1 = IO + 128     S2 = IO + 256     OUT = IO + 384
 //   ed448_decodes()            point S0                                   -> 1 iff it decodes
 //   ed448_is_valid()           point S0                                   -> 1 iff decodes, not identity, q*P = O
-//                              (decided by ge448subgroup's 4E test, which equals q*P = O on this curve)
+//                              (decided by ge448subgroup's 4E test, which equals q*P = O on this curve);
+//                              when 1, also OUT + 64 = P's x (the decoded-x hint, 56 bytes; see below)
 //   ed448_mul_base()           k S0                                       -> OUT = G*(k mod q)
 //   ed448_mul()                point S0, k S1                             -> OUT = P*(k mod q); 0 if P invalid
 //   ed448_double_mul_base()    a S0, point S1, b S2                       -> OUT = G*a + P*b; 0 if P invalid
@@ -16,8 +17,18 @@
 //   sc_reduce(len)             len <= 114 bytes at S0                     -> OUT = x mod q
 //   sc_muladd()                a S0, b S1, c S2 (57 bytes each)           -> OUT = a*b + c mod q
 // Points are 57-byte RFC 8032 encodings, scalars 57-byte little-endian integers (any value below 2^456).
+//
+// The decoded-x hint: a point that was validated is usually multiplied again or put in a ring signature later
+// (the DAKE's received ECDH keys, the peer's identity key and ephemeral). Decoding it again costs a square
+// root (a field exponentiation, ~6% of a variable-base product); with its x at hand a few products prove the
+// same point (ge448.ts geDecodeHinted). So ed448_is_valid hands x out — a public value, a function of the
+// public encoding — and the WASM adapter keeps it beside the very array object it came with (ed448_mul_hinted
+// in ed448ecdh.ts and the ring entry points in ed448ring.ts take it back). ed448_mul_base does not: keeping an
+// x for every G*k (every ratchet step's new key, every signature's R) cost more per call than the few own
+// keys that reach a ring later save (docs/performance.md, session 11).
 import { IO } from './io';
-import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geEncode, geIsIdentity } from './ge448';
+import { Ge, GE_SIZE, gX, geAdd, geToCached, geDecode, geEncode, geIsIdentity } from './ge448';
+import { feToBytes } from './fe448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe, geInitTables } from './ge448mul';
 import { SC_SIZE, scReduceWide, scReduce57, scMulAdd, scToBytes, scWipe } from './sc448';
 import { geIsTorsionFree } from './ge448subgroup';
@@ -73,6 +84,7 @@ export function ed448_is_valid(): i32 {
   let ok = geDecode(P1, S0);
   if (ok) ok = geIsIdentity(P1) == 0;
   if (ok) ok = geIsTorsionFree(P1); // two exponentiations, not q·P (assembly/ge448subgroup.ts)
+  if (ok) feToBytes(OUT + 64, gX(P1)); // public: the decoded-x hint (header)
   wipeAll();
   return <i32>ok;
 }

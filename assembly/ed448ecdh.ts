@@ -19,8 +19,8 @@
 // Constant time in k; the point is public (the validation branches on it, as ed448_is_valid does). The input
 // slots and every intermediate are wiped before returning; the caller zeroes OUT after reading it.
 import { IO } from './io';
-import { Ge, GE_SIZE, D_ABS, gX, gY, gZ, gT, geDecode, geEncode, geIsIdentity } from './ge448';
-import { Fe, feFromBytes, feToBytes, feParity, feMul, feSqr, feMulSmall, feOne, feAdd, feSub, feEq, feWipe } from './fe448';
+import { Ge, GE_SIZE, gX, geDecode, geDecodeHinted, geEncode, geIsIdentity } from './ge448';
+import { feToBytes } from './fe448';
 import { geMulCT, geMulWipe } from './ge448mul';
 import { SC_SIZE, scReduce57, scWipe } from './sc448';
 import { geIsTorsionFree } from './ge448subgroup';
@@ -49,34 +49,8 @@ export function ed448_mul_valid(): i32 {
   return <i32>ok;
 }
 
-const HY2: Fe = memory.data(64, 16);
-const HL: Fe = memory.data(64, 16);
-const HR: Fe = memory.data(64, 16);
-
-/** Sets p = (x, y) from the encoding at src and the hint x at hint when the hint is the decoding's x (see
- *  the header); returns false, p holding garbage, otherwise. Public values: variable time is fine. */
-function decodeHinted(p: Ge, src: usize, hint: usize): bool {
-  const last = <u32>load<u8>(src + 56);
-  if ((last & 0x7f) != 0) return false;
-  if (feFromBytes(gY(p), src) == 0) return false; // y >= p
-  if (feFromBytes(gX(p), hint) == 0) return false; // x >= p (the hint is 56 bytes)
-  if (feParity(gX(p)) != (last >> 7)) return false;
-  // x^2 (1 + |d| y^2) = 1 - y^2, i.e. x^2 (1 - d y^2) = 1 - y^2 with d = -|d|
-  feOne(gZ(p));
-  feSqr(HY2, gY(p));
-  feMulSmall(HL, HY2, D_ABS);
-  feAdd(HL, HL, gZ(p));
-  feSqr(HR, gX(p));
-  feMul(HL, HL, HR);
-  feSub(HR, gZ(p), HY2);
-  const ok = feEq(HL, HR) != 0;
-  feWipe(HY2); feWipe(HL); feWipe(HR);
-  if (ok) feMul(gT(p), gX(p), gY(p));
-  return ok;
-}
-
 export function ed448_mul_hinted(): i32 {
-  let ok: bool = decodeHinted(VP, S0, S2);
+  let ok: bool = geDecodeHinted(VP, S0, S2);
   if (!ok) ok = geDecode(VP, S0);
   if (ok) {
     scReduce57(VS, S1);

@@ -10,22 +10,30 @@
 // little-endian integers taken mod q, as everywhere in assembly/ed448.ts):
 //
 //   ed448_ring_sign_commit(flags)      flags: bit 0 validate, bit 1 skip the G·secret check (a key pair the
-//                                      caller checked once already: ts/crypto/ring-sig.ts CheckedSigner).
+//                                      caller checked once already: ts/crypto/ring-sig.ts CheckedSigner),
+//                                      bits 2-4: member 1-3 comes with its decoded-x hint (below).
 //                                      A1..A3 slots 0-2, public key slot 3, secret slot 4, t slot 5,
 //                                      c1..c3 slots 6-8, r1..r3 slots 9-11, signer flags slot 12 (byte i = 1
-//                                      iff slot i signs; at most one set)
+//                                      iff slot i signs; at most one set), hints x1..x3 slots 13-15
 //     -> T1..T3 at slots 16-18, where T_i = G·t for the signer's slot and G·r_i + A_i·c_i for the others.
 //        Returns 0; i (1..3) if member i does not decode (or, with validate, is not a valid point: identity or
 //        outside the prime-order subgroup; checked first, in order: public information); 4 if G·secret is not
 //        the public key (compared in constant time; T is computed either way; never with bit 1 of flags).
-//   ed448_ring_verify_commit(validate) A1..A3 slots 0-2, c1..c3 slots 6-8, r1..r3 slots 9-11
+//   ed448_ring_verify_commit(flags)    flags: bit 0 validate, bits 2-4 hints as above. A1..A3 slots 0-2,
+//                                      c1..c3 slots 6-8, r1..r3 slots 9-11, hints slots 13-15
 //     -> T1..T3 at slots 16-18, T_i = G·r_i + A_i·c_i. VARIABLE time (all inputs public). Returns 0, or i as
 //        above for a member that does not decode / is not valid.
+//
+// Hints: a member's affine x (56 bytes, little-endian), which the WASM adapter kept beside that member's
+// array when an earlier call validated it (assembly/ed448.ts, "The decoded-x hint"). A hinted
+// member is decoded by ge448.ts geDecodeHinted — a few products instead of a square root — and by geDecode
+// when the hint does not prove out, so a hint never changes a result or a refusal. Members are public: which
+// of them carry a hint is public too.
 //
 // Every entry point zeroes the input slots and all of its scratch before returning; the caller zeroes the
 // output slots after reading them.
 import { IO } from './io';
-import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geIsIdentity, geIdentity, geEncodeBatch } from './ge448';
+import { Ge, GE_SIZE, geAdd, geToCached, geDecode, geDecodeHinted, geIsIdentity, geIdentity, geEncodeBatch } from './ge448';
 import { geMulCT, geMulBaseCT, geDoubleMulVar, geMulWipe } from './ge448mul';
 import { SC_SIZE, scReduce57, scWipe } from './sc448';
 import { geIsTorsionFree } from './ge448subgroup';
@@ -38,7 +46,8 @@ const IN_T: usize = IO + 5 * SLOT;
 const IN_C: usize = IO + 6 * SLOT;
 const IN_R: usize = IO + 9 * SLOT;
 const IN_SEL: usize = IO + 12 * SLOT;
-const IN_BYTES: usize = 13 * SLOT;
+const IN_HINT: usize = IO + 13 * SLOT;
+const IN_BYTES: usize = 16 * SLOT;
 const OUT_T: usize = IO + 16 * SLOT;
 
 const PA: usize = memory.data(3 * <i32>GE_SIZE, 16); // the decoded members
@@ -82,11 +91,15 @@ function cmov(o: usize, a: usize, n: usize, mask: u64): void {
   }
 }
 
-/** Decodes the three members into PA; with `validate`, also refuses the identity and torsion. Returns the
- *  1-based index of the first member that fails, or 0. Public inputs: the early exit leaks nothing. */
-function decodeRing(validate: bool): i32 {
+/** Decodes the three members into PA (through the hints that `flags` bits 2-4 announce); with `validate`
+ *  (bit 0), also refuses the identity and torsion. Returns the 1-based index of the first member that fails,
+ *  or 0. Public inputs: the early exit leaks nothing. */
+function decodeRing(flags: i32): i32 {
+  const validate = (flags & 1) != 0;
   for (let i: i32 = 0; i < 3; i++) {
-    let ok = geDecode(pa(i), IN_A + <usize>i * SLOT);
+    const src = IN_A + <usize>i * SLOT;
+    let ok = (flags & (4 << i)) != 0 && geDecodeHinted(pa(i), src, IN_HINT + <usize>i * SLOT);
+    if (!ok) ok = geDecode(pa(i), src);
     if (ok && validate) ok = geIsIdentity(pa(i)) == 0 && geIsTorsionFree(pa(i));
     if (!ok) return i + 1;
   }
@@ -94,7 +107,7 @@ function decodeRing(validate: bool): i32 {
 }
 
 export function ed448_ring_sign_commit(flags: i32): i32 {
-  const bad = decodeRing((flags & 1) != 0);
+  const bad = decodeRing(flags);
   if (bad != 0) {
     wipeAll();
     return bad;
@@ -154,8 +167,8 @@ export function ed448_ring_sign_commit(flags: i32): i32 {
   return diff == 0 ? 0 : 4;
 }
 
-export function ed448_ring_verify_commit(validate: i32): i32 {
-  const bad = decodeRing(validate != 0);
+export function ed448_ring_verify_commit(flags: i32): i32 {
+  const bad = decodeRing(flags);
   if (bad == 0) {
     for (let i: i32 = 0; i < 3; i++) {
       loadScalar(ks(1 + i), IN_C + <usize>i * SLOT);

@@ -9,7 +9,8 @@
 //
 //   test_fe_inv(fermat)       -> OUT = 1/a (0 for a = 0) by divsteps, or by Fermat when fermat != 0; 1, or
 //                                -1 (OUT untouched) if a limb is >= W
-//   test_fe_is_square_var()   -> 1 iff a is a non-zero square mod p, 0 if not, -1 if a limb is >= W
+//   test_fe_is_square_var(binary) -> 1 iff a is a non-zero square mod p, 0 if not, -1 if a limb is >= W; by
+//                                feIsSquareVar (division steps), or by its binary fallback when binary != 0
 //   test_fe_mul(op)           four elements a, b, c, d at MUL_IN = IO + 512 + 64*i (limbs below W) ->
 //                                OUT = one product built from them (below), so that the uncarried operands
 //                                (feAddNC, feSubNC, feCondNegNC) reach feMul/feSqr at their extreme limbs; 1
@@ -19,7 +20,7 @@
 //                                9 (a+b)^2 - c - d by feSqrSub2, 10 a^2 - c - d with the output aliasing c
 import { IO } from './io';
 import {
-  Fe, feInv, feInvFermat, feIsSquareVar, feToBytes, feMul, feSqr, feAddNC, feSubNC, feCondNegNC, feCopy, feSqrSub2,
+  Fe, feInv, feInvFermat, feIsSquareVar, feIsSquareVarBinary, feToBytes, feMul, feSqr, feAddNC, feSubNC, feCondNegNC, feCopy, feSqrSub2,
 } from './fe448';
 
 const IN: Fe = IO;
@@ -47,9 +48,9 @@ export function test_fe_inv(fermat: i32): i32 {
   return 1;
 }
 
-export function test_fe_is_square_var(): i32 {
+export function test_fe_is_square_var(binary: i32): i32 {
   if (!loadLimbs()) return -1;
-  return feIsSquareVar(A) ? 1 : 0;
+  return (binary != 0 ? feIsSquareVarBinary(A) : feIsSquareVar(A)) ? 1 : 0;
 }
 
 const MUL_IN: usize = IO + 512;

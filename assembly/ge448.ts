@@ -204,3 +204,34 @@ export function geDecode(o: Ge, src: usize): bool {
   feMul(gT(o), gX(o), gY(o));
   return ok != 0;
 }
+
+// Scratch of `geDecodeHinted` (public values only).
+const HY2: Fe = memory.data(64, 16);
+const HL: Fe = memory.data(64, 16);
+const HR: Fe = memory.data(64, 16);
+
+/** Sets o = (x, y) (extended, Z = 1, T set) from the encoding at src and a hint x (56 bytes, little-endian)
+ *  at hint when the hint is the decoding's x; returns false, o holding garbage, otherwise. The hint is the x
+ *  an earlier call decoded for the same public point (assembly/ed448ecdh.ts, ed448.ts, ed448ring.ts): canonical, on the curve with the encoding's y (x^2 (1 - d y^2) = 1 - y^2) and of the sign
+ *  bit's parity — three facts that fix x uniquely, so a hint that passes gives exactly geDecode's point, and
+ *  the caller falls back to geDecode when it does not. A few products instead of a square root. Public
+ *  values only: VARIABLE time. */
+export function geDecodeHinted(o: Ge, src: usize, hint: usize): bool {
+  const last = <u32>load<u8>(src + 56);
+  if ((last & 0x7f) != 0) return false;
+  if (feFromBytes(gY(o), src) == 0) return false; // y >= p
+  if (feFromBytes(gX(o), hint) == 0) return false; // x >= p (the hint is 56 bytes)
+  if (feParity(gX(o)) != (last >> 7)) return false;
+  // x^2 (1 + |d| y^2) = 1 - y^2, i.e. x^2 (1 - d y^2) = 1 - y^2 with d = -|d|
+  feOne(gZ(o));
+  feSqr(HY2, gY(o));
+  feMulSmall(HL, HY2, D_ABS);
+  feAdd(HL, HL, gZ(o));
+  feSqr(HR, gX(o));
+  feMul(HL, HL, HR);
+  feSub(HR, gZ(o), HY2);
+  const ok = feEq(HL, HR) != 0;
+  memory.fill(HY2, 0, 64); memory.fill(HL, 0, 64); memory.fill(HR, 0, 64);
+  if (ok) feMul(gT(o), gX(o), gY(o));
+  return ok;
+}

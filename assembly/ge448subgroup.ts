@@ -16,8 +16,9 @@
 //      χ((2·d·x² - 2(1 + r)) · d·x² · (1 - d) · (1 - y)) = 1. Either root r gives the same answer (the two
 //      halves differ by the order-2 point, which is in 2E). x = 0 (the identity, (0, -1)) makes it 0: rejected.
 //
-// Cost: one exponentiation to (p - 3)/4 (about 445 squarings, for r) and one Legendre symbol by the binary
-// Jacobi algorithm (about half an exponentiation), against ~446 doublings and ~40 additions for q·P. Tests
+// Cost: one exponentiation to (p - 3)/4 (about 445 squarings, for r) and one Legendre symbol by division
+// steps (~2 µs, a fifth of an exponentiation; fe448.ts feIsSquareVar), against ~446 doublings and ~40
+// additions for q·P. Tests
 // (test/ed448-group.test.ts) compare the answer with noble's q·P check on random points of all four cosets and
 // on every small-order point. Public input: the Legendre symbol is VARIABLE time (it branches on the value);
 // only public points may come here (received keys and ring members), never a secret one.

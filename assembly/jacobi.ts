@@ -9,6 +9,7 @@
 //                        both big-endian, nbytes <= 384: returns (x | n) in {-1, 1}, 0 for x ≡ 0 (mod n), or 2
 //                        when the steps have not converged within the cap (never seen; the caller then asks the
 //                        binary algorithm, which decides every case).
+//   jacobiVar(src, nbytes) the same on x at src and n at src + nbytes (fe448.ts feIsSquareVar, for p).
 //
 // Why it is exact: adding a multiple of f to g leaves (g | f) unchanged, halving g multiplies it by (2 | f) =
 // -1 iff f ≡ 3, 5 (mod 8), and swapping two positive odd values multiplies it by -1 iff both are ≡ 3 (mod 4)
@@ -124,10 +125,16 @@ function updateFG(len: i32): void {
 }
 
 export function jacobi_var(nbytes: i32): i32 {
+  return jacobiVar(IO, nbytes);
+}
+
+/** jacobi_var's work on x at src and n at src + nbytes (the same layout anywhere in memory): also the field's
+ *  Legendre symbol for the Ed448 subgroup check (fe448.ts feIsSquareVar, 56 bytes). */
+export function jacobiVar(src: usize, nbytes: i32): i32 {
   if (nbytes <= 0 || nbytes > MAX_BYTES) return 2;
   let len = (nbytes * 8) / 30 + 1;
-  fromBE(G, IO, nbytes, len);
-  fromBE(F, IO + <usize>nbytes, nbytes, len);
+  fromBE(G, src, nbytes, len);
+  fromBE(F, src + <usize>nbytes, nbytes, len);
   // x < 2^(8 nbytes) < 2n: one conditional subtraction reduces it mod n.
   let borrow: i64 = 0;
   for (let i = len - 1; i >= 0 && borrow == 0; i--) {

@@ -40,15 +40,21 @@ function invalidPoint(title: string): OtrCryptoError {
   return new OtrCryptoError('INVALID_POINT', `${title} is not a valid Ed448 point encoding`);
 }
 
-// pointMulValid also leaves the decoded point's x (public, canonical) at OUT + 64 (assembly/ed448ecdh.ts).
+// pointMulValid and pointIsValid (when true) also leave the point's x (public, canonical) at OUT + 64: the
+// decoded-x hint (assembly/ed448.ts). The ring entry points take hints at slots 13-15 and are
+// told which members have one by flag bits 2-4.
 const HINT_AT = 64;
 const HINT_BYTES = 56;
+const RING_HINT = 13;
+const RING_HINT_FLAG = 4;
 
 export function ed448Ops(ctx: WasmContext): Ed448Ops {
   const x = ctx.exports;
-  // Keyed on the array object (weakly: an entry dies with its key array), never on bytes: only a key that
-  // went through pointMulValid has one, so repeated-input benches of pointMul are not affected, and a stale or
-  // altered entry only costs the full decoding (the module checks the hint against the encoding).
+  // Keyed on the array object (weakly: an entry dies with its key array), never on bytes: only an array that
+  // went through pointMulValid or pointIsValid has one, so repeated-input benches of pointMul are not
+  // affected, and a stale or altered entry only costs the full decoding (the module checks the hint against
+  // the encoding). The DAKE multiplies and ring-signs with keys it validated on receipt: ~10 square roots
+  // fewer per DAKE (docs/performance.md, session 11).
   const decodedX = new WeakMap<Uint8Array, Uint8Array>();
   const mem = ctx.mem;
   const io = ctx.io;
@@ -64,6 +70,11 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     const r = mem.slice(io + OUT, io + OUT + 57);
     mem.fill(0, io + OUT, io + OUT + 57);
     return r;
+  };
+  /** Keeps the x the last call left at OUT + 64 as `p`'s hint, and zeroes it there. */
+  const keepHint = (p: Uint8Array): void => {
+    decodedX.set(p, mem.slice(io + OUT + HINT_AT, io + OUT + HINT_AT + HINT_BYTES));
+    mem.fill(0, io + OUT + HINT_AT, io + OUT + HINT_AT + HINT_BYTES);
   };
   const decodes = (p: Uint8Array): boolean => {
     put(S0, p);
@@ -96,6 +107,17 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       put((RING_R + i) * RING_SLOT, r[i]!);
     }
   };
+  /** Puts the members' decoded-x hints, where we hold one, into their slots; returns their flag bits. */
+  const putRingHints = (ring: readonly Uint8Array[]): number => {
+    let flags = 0;
+    for (let i = 0; i < 3; i++) {
+      const hint = decodedX.get(ring[i]!);
+      if (hint === undefined) continue;
+      put((RING_HINT + i) * RING_SLOT, hint);
+      flags |= RING_HINT_FLAG << i;
+    }
+    return flags;
+  };
   /** Reads T1..T3 (or the failing member) after a ring entry returned `rc`; zeroes the output slots. */
   const ringResult = (rc: number): RingCommitResult => {
     const base = io + RING_OUT * RING_SLOT;
@@ -120,12 +142,14 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       }
       put(RING_T * RING_SLOT, a.t);
       for (let i = 0; i < 3; i++) mem[io + RING_SEL * RING_SLOT + i] = a.signer[i]! & 1;
-      return ringResult(x.ed448_ring_sign_commit((a.validate ? 1 : 0) | (checked ? 2 : 0)) as number);
+      const hints = putRingHints(a.ring);
+      return ringResult(x.ed448_ring_sign_commit((a.validate ? 1 : 0) | (checked ? 2 : 0) | hints) as number);
     },
 
     ringVerifyCommitments(ring, c, r, validate) {
       putRing(ring, c, r);
-      return ringResult(x.ed448_ring_verify_commit(validate ? 1 : 0) as number);
+      const hints = putRingHints(ring);
+      return ringResult(x.ed448_ring_verify_commit((validate ? 1 : 0) | hints) as number);
     },
 
     pointDecodes(p) {
@@ -136,7 +160,9 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
     pointIsValid(p) {
       abytes(p, POINT_BYTES, 'point');
       put(S0, p);
-      return x.ed448_is_valid() === 1;
+      if (x.ed448_is_valid() !== 1) return false;
+      keepHint(p);
+      return true;
     },
 
     pointMulBase(k) {
@@ -148,8 +174,8 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
 
     pointMul(p, k) {
       putMulArgs(p, k);
-      // The x that pointMulValid decoded for this very array (a ratchet's peer key, multiplied again by our
-      // next sending step): the module proves it is the decoding's x before it skips the square root.
+      // The x kept for this very array (a ratchet's peer key, multiplied again by our next sending step; a
+      // DAKE key validated on receipt): the module proves it is the decoding's x before it skips the square root.
       const hint = decodedX.get(p);
       let ok: number;
       if (hint !== undefined) {
@@ -164,8 +190,7 @@ export function ed448Ops(ctx: WasmContext): Ed448Ops {
       putMulArgs(p, k);
       // assembly/ed448ecdh.ts: one decoding for the validation and the product; OUT is written only when valid.
       if (x.ed448_mul_valid() !== 1) return null;
-      decodedX.set(p, mem.slice(io + OUT + HINT_AT, io + OUT + HINT_AT + HINT_BYTES));
-      mem.fill(0, io + OUT + HINT_AT, io + OUT + HINT_AT + HINT_BYTES);
+      keepHint(p);
       return result();
     },
 
