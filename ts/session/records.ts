@@ -19,7 +19,7 @@
  * Below the account (imports the conversation only as a type): no import cycle.
  */
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
-import { OtrDecodeError, OtrLimitError } from '../errors.js';
+import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
@@ -93,6 +93,8 @@ const OVER = Symbol('over');
 
 /** The public calls of a conversation that may change its state: each returns an Outcome that says which records changed. */
 const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
+type RecordedCall = (typeof RECORDED_CALLS)[number];
+type RecordedCalls = Readonly<Record<RecordedCall, (this: Conversation, ...args: unknown[]) => Outcome>>;
 
 /** A record held as bytes until its conversation is first used. */
 interface Dormant {
@@ -233,39 +235,59 @@ export class RecordBook {
    * changed (this conversation's, the account's, deletions), each at its next generation.
    */
   instrument(conv: Conversation): void {
-    const self = this;
-    for (const name of RECORDED_CALLS) {
-      const call = conv[name] as (...args: unknown[]) => Outcome;
-      Object.defineProperty(conv, name, {
-        configurable: true,
-        writable: true,
-        value: function recorded(...args: unknown[]): Outcome {
-          const fingerprint = self.host.fingerprintRevision();
-          const keysUsed = conv.keysUsed;
-          let out: Outcome;
-          try {
-            out = call.apply(conv, args);
-          } catch (e) {
-            // The state may have moved before the throw: it goes with the next changes.
-            self.touched.add(conv);
-            if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
-            throw e;
-          }
-          if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
-          self.touched.add(conv);
-          // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
-          // the compare — a read of the whole last record, cold by now, for an answer known in advance.
-          self.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
-          try {
-            out.changed = self.flush(out.events);
-          } finally {
-            self.changedForCertain = undefined;
-          }
-          return out;
-        },
-      });
-    }
+    const recorded = this.recordedCalls(Object.getPrototypeOf(conv) as Conversation);
+    for (const name of RECORDED_CALLS) Object.defineProperty(conv, name, { configurable: true, writable: true, value: recorded[name] });
   }
+
+  /**
+   * The recorded versions of the calls of conversations whose prototype is `proto`: made once per book and
+   * shared by all its conversations, the conversation being `this` of the call. (Until session 11 each
+   * conversation got eleven closures of its own: ~1 KB per conversation, and with 1,000 conversations a
+   * call's first steps — the closure and its context, last used a thousand messages before — were
+   * cache-cold lines that a shared function does not have: bridge.save.1000conv, docs/stores.md.)
+   */
+  private recordedCalls(proto: Conversation): RecordedCalls {
+    if (this.recorded !== undefined && this.recorded.proto === proto) return this.recorded.calls;
+    const self = this;
+    const calls = {} as Record<RecordedCall, (this: Conversation, ...args: unknown[]) => Outcome>;
+    for (const name of RECORDED_CALLS) {
+      const call = proto[name] as (...args: unknown[]) => Outcome;
+      calls[name] = function recorded(this: Conversation, ...args: unknown[]): Outcome {
+        const conv = this;
+        // Called detached from its conversation (`const f = conv.send; f()`) or on a conversation this book did not
+        // instrument: refused before anything moves (the per-conversation closures ignored `this`).
+        if (typeof conv !== 'object' || conv === null || conv[name] !== calls[name]) throw new OtrStateError(`${name}() must be called on its own conversation`);
+        const fingerprint = self.host.fingerprintRevision();
+        const keysUsed = conv.keysUsed;
+        let out: Outcome;
+        try {
+          out = call.apply(conv, args);
+        } catch (e) {
+          // The state may have moved before the throw: it goes with the next changes.
+          self.touched.add(conv);
+          if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
+          throw e;
+        }
+        if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
+        self.touched.add(conv);
+        // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
+        // the compare — a read of the whole last record, cold by now, for an answer known in advance.
+        self.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
+        try {
+          out.changed = self.flush(out.events);
+        } finally {
+          self.changedForCertain = undefined;
+        }
+        return out;
+      };
+    }
+    this.recorded = { proto, calls };
+    return calls;
+  }
+
+  /** The shared recorded calls (recordedCalls) and the prototype they call into. */
+  private recorded: { proto: Conversation; calls: RecordedCalls } | undefined;
+
 
   /** Every pending change: dirty account record, touched conversations, deletions. Events of trimming go to `events`. */
   flush(events: OtrEvent[] = []): RecordChange[] {
