@@ -22,7 +22,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue, writeRatchet } from './persist.js';
+import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
@@ -1698,7 +1698,7 @@ function writeSmp(w: Writer, s: SmpState): void {
 const writeInstance = schema<Instance>({
   peerTag: (w, i) => putNumber(w, i.peerTag),
   dake: (w, i) => writeDake(w, i.dake),
-  ratchet: (w, i) => writeRatchet(w, i.ratchet),
+  ratchet: (w, i) => writeRatchetKept(w, i),
   finished: (w, i) => putBoolean(w, i.finished),
   ssid: (w, i) => putOptionalBytes(w, i.ssid),
   peerProfile: (w, i) => putOptionalBytes(w, i.peerProfile ? i.peerProfile.encoded : null),
