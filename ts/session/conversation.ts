@@ -333,6 +333,7 @@ export class Conversation {
     if (options.instance === 'all' && this.sendAll(out, text, options)) return out;
     const target = options.instance === 'all' ? undefined : options.instance;
     if (this.active === 3 && this.v3conv && !target) {
+      if (this.v3conv.msgstate === 'encrypted') this.account.fingerprints.markContact(this.peerId);
       this.absorbV3(this.v3conv.send(text), out);
       return out;
     }
@@ -377,6 +378,9 @@ export class Conversation {
     if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
     this.sendData(out, inst, text, tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
     this.healer.sent(inst.peerTag, text);
+    // Our user wrote to this peer: a contact, whose keys a flood of strangers must not push out of the trust
+    // store (attacks/s11-review-trust-flood). A map lookup; the account record changes the first time only.
+    this.account.fingerprints.markContact(this.peerId);
   }
 
   /** `send(text, { instance: 'all' })`: to every device with a usable session; false if there is none. */
@@ -388,6 +392,7 @@ export class Conversation {
       sent++;
     }
     if (this.v3conv && this.v3conv.msgstate === 'encrypted') {
+      this.account.fingerprints.markContact(this.peerId);
       this.absorbV3(this.v3conv.send(text), out);
       sent++;
     }
