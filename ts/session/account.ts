@@ -186,7 +186,10 @@ export class Account implements ConversationHost {
    */
   pendingDakeStarted(out: Outcome, peer: string, unbound: boolean): void {
     const index = this.pendingDakes;
-    index.added(peer, unbound);
+    // What the conversation holds now, not one more than before: a DAKE that replaced a pending one must not
+    // count twice (attacks/s11-review-pending-count). At most maxInstancesPerConversation + 2 instances' worth.
+    const c = this.conversations.get(peer);
+    index.added(peer, unbound, c === undefined ? (index.get(peer)?.count ?? 0) + 1 : c.peerDakes(true));
     if (index.over) index.evict(peer, (victim, entry, strangersOnly) => this.evictPeerDakes(out, victim, entry, strangersOnly));
   }
 
