@@ -507,10 +507,19 @@ export class Conversation {
           // The OTRv3 layer reassembles its own fragments; an AKE message is gated and budgeted on its first
           // piece (which carries its type), as it is unfragmented (test/attacks/v3-fragmented-ake.test.ts).
           const type = f.index === 1 ? v3TypeOfFirstPiece(f.piece) : undefined;
-          if (type === undefined || !V3_AKE_TYPES.has(type)) return this.fromV3(text, out, f.senderTag, 'message');
-          if (!this.v3Gate(out, f.senderTag, type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
-          if (!this.spendDakeBudget(out, f.senderTag)) return;
-          return this.toV3(text, out);
+          // A D-H Commit completed by its last piece starts an AKE the peer started, counted against the
+          // account's bound as a whole one is below (uncounted, fragments bypassed maxAccountPendingDakes:
+          // attacks/s11-review-v3-fragment-bound). Only a D-H Commit turns a conversation v3AkeOnly on a
+          // fragment (a query, the other way, is never fragmented).
+          const akeBefore = this.v3AkeOnly();
+          if (type === undefined || !V3_AKE_TYPES.has(type)) this.fromV3(text, out, f.senderTag, 'message');
+          else {
+            if (!this.v3Gate(out, f.senderTag, type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
+            if (!this.spendDakeBudget(out, f.senderTag)) return;
+            this.toV3(text, out);
+          }
+          if (!akeBefore && this.v3AkeOnly()) this.account.pendingDakeStarted(out, this.peerId, false);
+          return;
         }
         if (depth > 0) throw new OtrError('MALFORMED', 'a reassembled message is itself a fragment');
         if (f.receiverTag !== TAG_ANY && f.receiverTag !== this.account.instanceTag) {
