@@ -1048,7 +1048,7 @@ export class Conversation {
 
   /**
    * @internal (records.ts) Whether this conversation holds nothing a fresh one would not: no instance, no DAKE
-   * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising, no last
+   * of our own, no queued message, no OTRv3 state holding anything (v3Kept), no session, no policy of its own, still advertising, no last
    * send target. A change that leaves it so deletes its record (restoring without one gives the same
    * conversation). O(1): runs after every call that changed a record.
    */
@@ -1056,7 +1056,7 @@ export class Conversation {
     // lastTarget too: a conversation that had a session remembers where `send` last went, from which a later
     // switch is reported; deleting its record would make the first switch after a restart silent
     // (attacks/s10-review3-v3-contact: an evicted OTRv3 AKE in a contact's ended conversation deleted it).
-    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.v3conv === null && this.holdsNoSettings();
+    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.holdsNoSettings() && (this.v3conv === null || this.v3conv.holdsNothing);
   }
 
   /**
@@ -1096,7 +1096,7 @@ export class Conversation {
    */
   holdsOnlyPeerDakes(withUnbound: boolean): boolean {
     if (this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) return false;
-    if ((this.v3conv !== null && !this.v3AkeOnly()) || !this.holdsNoSettings()) return false;
+    if ((this.v3conv !== null && !this.v3AkeOnly() && !this.v3conv.holdsNothing) || !this.holdsNoSettings()) return false;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
     return true;
   }
@@ -1576,7 +1576,7 @@ export class Conversation {
       queue: this.queue,
       advertise: this.advertise,
       active: this.active,
-      v3: this.v3conv ? this.v3conv.serialize() : null,
+      v3: this.v3Kept()?.serialize() ?? null,
       policy: this.policyOverride ? { ...this.policyOverride } : null,
       lastTarget: this.lastTarget ? { version: this.lastTarget.version, instance: this.lastTarget.instance } : null,
     };
@@ -1600,9 +1600,10 @@ export class Conversation {
     advertise: (w, c) => putBoolean(w, c.advertise),
     active: (w, c) => (c.active === null ? putNull(w) : putNumber(w, c.active)),
     v3: (w, c) => {
-      if (!c.v3conv) return putNull(w);
+      const kept = c.v3Kept();
+      if (!kept) return putNull(w);
       // The OTRv3 state's bytes hold its session keys: zeroed once written (as wipeState does for toState).
-      const v3 = c.v3conv.serialize();
+      const v3 = kept.serialize();
       try {
         putBytes(w, v3);
       } finally {
@@ -1612,6 +1613,14 @@ export class Conversation {
     policy: (w, c) => putValue(w, c.policyOverride ? { ...c.policyOverride } : null),
     lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
   });
+
+  /**
+   * The OTRv3 state as the record keeps it: none when it holds nothing a fresh one would not (what unsolicited
+   * OTRv3 input leaves), so such input from a stranger writes no record (attacks/s11-review-v3-junk-records).
+   */
+  private v3Kept(): V3Conversation | null {
+    return this.v3conv !== null && !this.v3conv.holdsNothing ? this.v3conv : null;
+  }
 
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
