@@ -1102,6 +1102,14 @@ export class Conversation {
   }
 
   /**
+   * @internal (account.ts) Whether this conversation holds something the user asked for: a queued message or a
+   * policy of its own. Such a conversation's pending DAKEs go in the second pass only, as a contact's do.
+   */
+  holdsUsersRequest(): boolean {
+    return this.queue.length > 0 || this.policyOverride !== undefined;
+  }
+
+  /**
    * @internal (account.ts) Drops the pending DAKEs its peer started (peerDakes), keys wiped, to keep the
    * account's bound; an instance left with nothing goes with its DAKE. Returns how many went.
    */

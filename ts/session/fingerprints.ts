@@ -281,6 +281,15 @@ export class LastSeenFingerprints {
     return this.byPeer.get(peer)?.contact ?? false;
   }
 
+  /**
+   * Whether `peer` is the user's: a contact, or a peer with a verified or revoked key (keepRank above a
+   * stranger's). What no peer can make itself, however many DAKEs it completes.
+   */
+  isUsers(peer: string): boolean {
+    const e = this.byPeer.get(peer);
+    return e !== undefined && keepRank(e) > 0;
+  }
+
   private changed(peer: string): void {
     const e = this.byPeer.get(peer);
     if (e) e.revision = ++this.revisions;
