@@ -4,8 +4,8 @@
  * bits zero — so every accepted string has one decoding and re-encodes to itself. The table code below runs
  * everywhere with typed errors; where Node's Buffer exists, its native codec does the work (7–13x faster on
  * message-sized inputs, measured in docs/performance.md) under the same contract: encoding is the same RFC 4648
- * text, and a native decoding is accepted only if it re-encodes to exactly the input — i.e. only canonical
- * strings, the same set the table decoder accepts — otherwise the table decoder runs and throws its typed error.
+ * text, and a string is decoded natively only if it is canonical (`canonical`: the same set the table decoder
+ * accepts), otherwise the table decoder runs and throws its typed error.
  */
 import { OtrDecodeError } from '../errors.js';
 
@@ -34,10 +34,15 @@ export function base64Encode(bytes: Uint8Array): string {
 
 /** The portable encoder (browsers; exported for the tests that hold both paths equal): a byte buffer of character codes converted once. */
 export function tableEncode(bytes: Uint8Array): string {
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  encodeInto(bytes, out, 0);
+  return ASCII.decode(out);
+}
+
+/** Writes the base64 character codes of `bytes` into `out` from `o`; returns the offset after them. */
+function encodeInto(bytes: Uint8Array, out: { [i: number]: number }, o: number): number {
   const n = bytes.length;
-  const out = new Uint8Array(Math.ceil(n / 3) * 4);
   const A = ALPHABET_CODES;
-  let o = 0;
   let i = 0;
   for (; i + 3 <= n; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
@@ -53,14 +58,53 @@ export function tableEncode(bytes: Uint8Array): string {
     out[o + 1] = A[(v >>> 12) & 63]!;
     out[o + 2] = PAD;
     out[o + 3] = PAD;
+    o += 4;
   } else if (n - i === 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
     out[o] = A[v >>> 18]!;
     out[o + 1] = A[(v >>> 12) & 63]!;
     out[o + 2] = A[(v >>> 6) & 63]!;
     out[o + 3] = PAD;
+    o += 4;
   }
-  return ASCII.decode(out);
+  return o;
+}
+
+/** The part of a Node Buffer `base64EncodeFramed` writes into: bytes, and a latin1 string of a range of them. */
+interface NodeScratch {
+  [i: number]: number;
+  readonly length: number;
+  toString(encoding: 'latin1', start: number, end: number): string;
+}
+const nativeAlloc = (globalThis as { Buffer?: { allocUnsafe?(n: number): NodeScratch } }).Buffer?.allocUnsafe;
+/** Framed encodings up to this many characters are built in the reused scratch; longer ones in a one-off buffer. */
+const FRAMED_SCRATCH_MAX = 65536;
+let framedScratch: NodeScratch | Uint8Array | undefined;
+
+/**
+ * `prefix + base64Encode(bytes) + suffix` (prefix and suffix ASCII) as ONE flat string, for PUBLIC bytes only
+ * (armoured wire messages). The concatenation builds a rope (two cons strings over the encoding) that V8 copies
+ * into a flat string again the first time it is read — by the receiver's first `startsWith`, or by the
+ * structured clone that posts it from a pool worker — so each message left the encoding, the rope and the copy
+ * for the collector (session 11). Here the characters are written once into a reused scratch buffer and
+ * converted once. The scratch holds nothing but the encoding of public bytes.
+ */
+export function base64EncodeFramed(prefix: string, bytes: Uint8Array, suffix: string): string {
+  const total = prefix.length + Math.ceil(bytes.length / 3) * 4 + suffix.length;
+  let out: NodeScratch | Uint8Array;
+  if (total > FRAMED_SCRATCH_MAX) out = nativeAlloc ? nativeAlloc(total) : new Uint8Array(total);
+  else {
+    if (framedScratch === undefined || framedScratch.length < total) {
+      const size = Math.min(FRAMED_SCRATCH_MAX, Math.max(total, 1024) * 2);
+      framedScratch = nativeAlloc ? nativeAlloc(size) : new Uint8Array(size);
+    }
+    out = framedScratch;
+  }
+  let o = 0;
+  for (let i = 0; i < prefix.length; i++) out[o++] = prefix.charCodeAt(i);
+  o = encodeInto(bytes, out, o);
+  for (let i = 0; i < suffix.length; i++) out[o++] = suffix.charCodeAt(i);
+  return nativeAlloc ? (out as NodeScratch).toString('latin1', 0, o) : ASCII.decode((out as Uint8Array).subarray(0, o));
 }
 
 function sextet(s: string, i: number): number {
@@ -74,16 +118,35 @@ function sextet(s: string, i: number): number {
 export function base64Decode(s: string, start = 0, end = s.length): Uint8Array {
   const len = end - start;
   if (native !== undefined && len > 0 && len % 4 === 0) {
-    const text = start === 0 && end === s.length ? s : s.slice(start, end);
-    const pad = text.charCodeAt(len - 1) === PAD ? (text.charCodeAt(len - 2) === PAD ? 2 : 1) : 0;
-    const out = new Uint8Array((len / 4) * 3 - pad);
-    // Node's decoder skips characters outside the alphabet and ignores non-zero padding bits: the re-encoding
-    // check refuses every such string (and any length mismatch), leaving the typed error to tableDecode.
-    const view = native.from(out.buffer, out.byteOffset, out.length);
-    if (view.write(text, 'base64') === out.length && view.toString('base64') === text) return out;
-    out.fill(0);
+    const pad = s.charCodeAt(end - 1) === PAD ? (s.charCodeAt(end - 2) === PAD ? 2 : 1) : 0;
+    // Node's decoder skips characters outside the alphabet and ignores non-zero padding bits: only a
+    // canonical string goes to it, anything else to tableDecode for its typed error.
+    if (canonical(s, start, end, pad)) {
+      const out = new Uint8Array((len / 4) * 3 - pad);
+      const text = start === 0 && end === s.length ? s : s.slice(start, end);
+      if (native.from(out.buffer, out.byteOffset, out.length).write(text, 'base64') === out.length) return out;
+      out.fill(0);
+    }
   }
   return tableDecode(s, start, end);
+}
+
+/** A run of base64 alphabet characters, matched from `lastIndex` (sticky: no substring, no match object). */
+const ALPHABET_RUN = /[A-Za-z0-9+/]*/y;
+
+/**
+ * Whether `s[start, end)` (a multiple of 4 long, `pad` '=' at its end) is canonical base64 — what tableDecode
+ * accepts — so Node's decoder, which skips characters outside the alphabet and ignores the unused bits, decodes
+ * it to exactly the table decoder's bytes. Checked in place (session 11): the earlier check re-encoded the
+ * decoding and compared strings, a string as long as the input per message for the collector.
+ */
+function canonical(s: string, start: number, end: number, pad: number): boolean {
+  ALPHABET_RUN.lastIndex = start;
+  if (!ALPHABET_RUN.test(s) || ALPHABET_RUN.lastIndex !== end - pad) return false;
+  // The unused low bits of the last character before the padding must be zero.
+  if (pad === 2) return (DECODE[s.charCodeAt(end - 3)]! & 15) === 0;
+  if (pad === 1) return (DECODE[s.charCodeAt(end - 2)]! & 3) === 0;
+  return true;
 }
 
 /**
@@ -113,11 +176,11 @@ export function base64DecodeWire(s: string, start = 0, end = s.length): Uint8Arr
     wireSlabView = native.from(wireSlab.buffer, 0, WIRE_SLAB_BYTES);
     wireSlabUsed = 0;
   }
+  // As in base64Decode: only a canonical string is decoded natively; anything else gets tableDecode's error.
+  if (!canonical(s, start, end, pad)) return tableDecode(s, start, end);
   const at = wireSlabUsed;
   const text = start === 0 && end === s.length ? s : s.slice(start, end);
-  // As in base64Decode: only a decoding that re-encodes to exactly the input is accepted (Node's decoder
-  // skips characters outside the alphabet and ignores padding bits); anything else gets tableDecode's error.
-  if (wireSlabView.write(text, at, n, 'base64') === n && wireSlabView.toString('base64', at, at + n) === text) {
+  if (wireSlabView.write(text, at, n, 'base64') === n) {
     wireSlabUsed = at + n;
     return wireSlab.subarray(at, at + n);
   }
