@@ -31,6 +31,8 @@ const PROFILE = process.argv.includes('--profile');
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
 const NOW = 1_750_000_000_000;
 const REPLY_EVERY = 10;
+/** Callers named per allocating function in the profile (OTR_ALLOC_DEPTH, default 1). */
+const DEPTH = Number(process.env.OTR_ALLOC_DEPTH ?? 1);
 
 async function session(): Promise<[Conversation, Conversation]> {
   const backend = await loadBackend(BACKEND);
@@ -129,7 +131,7 @@ async function profile(one: (i: number, f: (p: Phase, run: () => void) => void) 
     const here = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/build\//, '')}:${f.lineNumber + 1}`;
     if (node.selfSize) {
       // Attributed to the function and its caller: a Buffer slice says little without who asked for it.
-      const key = `${here}  ← ${stack[stack.length - 1] ?? ''}`;
+      const key = `${here}  ← ${stack.slice(-DEPTH).reverse().join(" ← ")}`;
       by.set(key, (by.get(key) ?? 0) + node.selfSize);
     }
     for (const c of node.children) walk(c, [...stack, here]);

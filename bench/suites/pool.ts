@@ -46,6 +46,17 @@ import { OtrPool, type PoolConversation } from '../../ts/pool/index.js';
 const QUICK = process.argv.includes('--quick');
 const SESSIONS = Number(process.env.OTR_POOL_SESSIONS ?? (QUICK ? 100 : 1000));
 const ROUNDS = QUICK ? 3 : 5;
+/**
+ * Ops run on each pool before the measured rounds (OTR_POOL_WARMUP overrides). Each worker is an isolate of its
+ * own that compiles the library's code itself, and V8 keeps optimizing hot functions (the receive path, the
+ * record encoding, the pool's handler) for several ops after a pool starts: measured in session 11, the
+ * process's other threads — where TurboFan's concurrent compiles run — spent 293, 168, 174 and 230 ms in the
+ * first four two-worker ops after the load and 28–66 ms in the eight after (one worker: 295, 181, 86, 49, then
+ * 9–55), and a --trace-opt run of the third and fourth ops showed ~300 ms of compile jobs per op and no
+ * deoptimization. One warm-up op (sessions 3–10) measured that start-up, which a bridge pays once per worker,
+ * as a per-op cost; four measure the pool as a bridge runs it (docs/pool.md, session 11).
+ */
+const WARMUP_OPS = Number(process.env.OTR_POOL_WARMUP ?? (QUICK ? 1 : 4));
 const REPLY_EVERY = 10;
 const DAKE_EVERY = 50;
 /** The bench issues every session's calls at once (thousands queued): calls may wait long before they run. */
@@ -379,9 +390,11 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       await probe.calibrate();
       await blocks.start(p2.pool.stats().workers[0]?.nice);
       let k = 0;
-      // Warm-up: one op each (JIT in the workers), not counted.
-      await op(p1.pool, p1.sessions, k);
-      await op(p2.pool, p2.sessions, k++);
+      // Warm-up, not counted: WARMUP_OPS ops each, interleaved (see WARMUP_OPS: the workers' JIT).
+      for (let i = 0; i < WARMUP_OPS; i++, k++) {
+        await op(p1.pool, p1.sessions, k);
+        await op(p2.pool, p2.sessions, k);
+      }
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
       const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, gcMinorMax: 0, gcSum: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
