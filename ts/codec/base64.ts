@@ -34,15 +34,10 @@ export function base64Encode(bytes: Uint8Array): string {
 
 /** The portable encoder (browsers; exported for the tests that hold both paths equal): a byte buffer of character codes converted once. */
 export function tableEncode(bytes: Uint8Array): string {
-  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
-  encodeInto(bytes, out, 0);
-  return ASCII.decode(out);
-}
-
-/** Writes the base64 character codes of `bytes` into `out` from `o`; returns the offset after them. */
-function encodeInto(bytes: Uint8Array, out: { [i: number]: number }, o: number): number {
   const n = bytes.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
   const A = ALPHABET_CODES;
+  let o = 0;
   let i = 0;
   for (; i + 3 <= n; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
@@ -58,53 +53,95 @@ function encodeInto(bytes: Uint8Array, out: { [i: number]: number }, o: number):
     out[o + 1] = A[(v >>> 12) & 63]!;
     out[o + 2] = PAD;
     out[o + 3] = PAD;
-    o += 4;
   } else if (n - i === 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
     out[o] = A[v >>> 18]!;
     out[o + 1] = A[(v >>> 12) & 63]!;
     out[o + 2] = A[(v >>> 6) & 63]!;
     out[o + 3] = PAD;
-    o += 4;
   }
-  return o;
+  return ASCII.decode(out);
 }
 
-/** The part of a Node Buffer `base64EncodeFramed` writes into: bytes, and a latin1 string of a range of them. */
-interface NodeScratch {
-  [i: number]: number;
-  readonly length: number;
+/** The part of Node's Buffer `base64EncodeFramed` uses: a latin1 string of a range of its bytes. */
+interface NodeLatin1 {
   toString(encoding: 'latin1', start: number, end: number): string;
 }
-const nativeAlloc = (globalThis as { Buffer?: { allocUnsafe?(n: number): NodeScratch } }).Buffer?.allocUnsafe;
-/** Framed encodings up to this many characters are built in the reused scratch; longer ones in a one-off buffer. */
+const nativeOver = (globalThis as { Buffer?: { from(b: ArrayBuffer): NodeLatin1 } }).Buffer?.from;
+
+/**
+ * Two base64 characters per 12 bits, as the two bytes of one 16-bit store (laid out byte by byte, so the table
+ * is right whatever the platform's byte order): the framed encoder writes half as many times as a byte loop.
+ */
+const PAIRS = new Uint16Array(4096);
+{
+  const bytes = new Uint8Array(PAIRS.buffer);
+  for (let v = 0; v < 4096; v++) {
+    bytes[2 * v] = ALPHABET_CODES[v >>> 6]!;
+    bytes[2 * v + 1] = ALPHABET_CODES[v & 63]!;
+  }
+}
+
+/** Framed encodings up to this many bytes are built in the reused scratch; longer ones in a buffer of their own. */
 const FRAMED_SCRATCH_MAX = 65536;
-let framedScratch: NodeScratch | Uint8Array | undefined;
+interface Scratch {
+  bytes: Uint8Array;
+  pairs: Uint16Array;
+  text: NodeLatin1 | undefined;
+}
+let framedScratch: Scratch | undefined;
+function scratchOf(size: number): Scratch {
+  const buf = new ArrayBuffer((size + 1) & ~1); // whole 16-bit units
+  return { bytes: new Uint8Array(buf), pairs: new Uint16Array(buf), text: nativeOver?.(buf) };
+}
 
 /**
  * `prefix + base64Encode(bytes) + suffix` (prefix and suffix ASCII) as ONE flat string, for PUBLIC bytes only
  * (armoured wire messages). The concatenation builds a rope (two cons strings over the encoding) that V8 copies
  * into a flat string again the first time it is read — by the receiver's first `startsWith`, or by the
- * structured clone that posts it from a pool worker — so each message left the encoding, the rope and the copy
- * for the collector (session 11). Here the characters are written once into a reused scratch buffer and
- * converted once. The scratch holds nothing but the encoding of public bytes.
+ * structured clone that posts it from a pool worker — and reading a rope costs more garbage on the way (session
+ * 11, bench/alloc.js: 1–2 KB less per message sent and received). Here the characters are written once into a
+ * reused scratch, two per store (PAIRS), and converted once. The scratch holds nothing but the encoding of
+ * public bytes.
  */
 export function base64EncodeFramed(prefix: string, bytes: Uint8Array, suffix: string): string {
-  const total = prefix.length + Math.ceil(bytes.length / 3) * 4 + suffix.length;
-  let out: NodeScratch | Uint8Array;
-  if (total > FRAMED_SCRATCH_MAX) out = nativeAlloc ? nativeAlloc(total) : new Uint8Array(total);
+  const n = bytes.length;
+  // The encoding starts at an even offset (16-bit stores): the prefix ends there.
+  const begin = prefix.length & 1;
+  const size = begin + prefix.length + Math.ceil(n / 3) * 4 + suffix.length;
+  let sc: Scratch;
+  if (size > FRAMED_SCRATCH_MAX) sc = scratchOf(size);
   else {
-    if (framedScratch === undefined || framedScratch.length < total) {
-      const size = Math.min(FRAMED_SCRATCH_MAX, Math.max(total, 1024) * 2);
-      framedScratch = nativeAlloc ? nativeAlloc(size) : new Uint8Array(size);
-    }
-    out = framedScratch;
+    if (framedScratch === undefined || framedScratch.bytes.length < size) framedScratch = scratchOf(Math.min(FRAMED_SCRATCH_MAX, Math.max(size, 1024) * 2));
+    sc = framedScratch;
   }
-  let o = 0;
+  const out = sc.bytes;
+  let o = begin;
   for (let i = 0; i < prefix.length; i++) out[o++] = prefix.charCodeAt(i);
-  o = encodeInto(bytes, out, o);
-  for (let i = 0; i < suffix.length; i++) out[o++] = suffix.charCodeAt(i);
-  return nativeAlloc ? (out as NodeScratch).toString('latin1', 0, o) : ASCII.decode((out as Uint8Array).subarray(0, o));
+  const pairs = sc.pairs;
+  let h = o >>> 1;
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    pairs[h] = PAIRS[v >>> 12]!;
+    pairs[h + 1] = PAIRS[v & 4095]!;
+    h += 2;
+  }
+  o = h << 1;
+  if (n - i === 1) {
+    pairs[h] = PAIRS[bytes[i]! << 4]!;
+    out[o + 2] = PAD;
+    out[o + 3] = PAD;
+    o += 4;
+  } else if (n - i === 2) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    pairs[h] = PAIRS[v >>> 12]!;
+    out[o + 2] = ALPHABET_CODES[(v >>> 6) & 63]!;
+    out[o + 3] = PAD;
+    o += 4;
+  }
+  for (let j = 0; j < suffix.length; j++) out[o++] = suffix.charCodeAt(j);
+  return sc.text ? sc.text.toString('latin1', begin, o) : ASCII.decode(out.subarray(begin, o));
 }
 
 function sextet(s: string, i: number): number {
