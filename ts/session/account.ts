@@ -261,14 +261,18 @@ export class Account implements ConversationHost {
   /** recordsToLoad found nothing to load at this state of the records (count and listed count together). */
   private nothingToLoadAt = -1;
 
-  /** What a conversation's record is worth keeping (record-bound.ts): a key the user decided about makes it the host's. */
+  /**
+   * What a conversation's record is worth keeping (record-bound.ts): a peer the trust store counts as the user's
+   * (a contact the user wrote to, or a key verified or revoked: isUsers, persisted in the account record) makes it
+   * the host's, whatever the conversation itself still remembers after a restart (its own marks are runtime only).
+   */
   private recordValue(peer: string, c: Conversation): number {
-    return this.fingerprints.decided(peer) ? 2 : c.recordValue();
+    return this.fingerprints.isUsers(peer) ? 2 : c.recordValue();
   }
 
   /** The lower bound of an undecoded record's worth, from the trust store alone. */
   private guessedValue(peer: string): number {
-    return this.fingerprints.decided(peer) ? 2 : this.fingerprints.get(peer) !== undefined ? 1 : 0;
+    return this.fingerprints.isUsers(peer) ? 2 : this.fingerprints.get(peer) !== undefined ? 1 : 0;
   }
 
   /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
