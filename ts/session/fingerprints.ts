@@ -87,6 +87,13 @@ export interface Observation {
   previous?: string;
 }
 
+/**
+ * Work done choosing peers to forget: every peer looked at while picking one (evictPeer, the restore trim).
+ * Read by tests only, to show a trim or a flood of admissions is bounded without timing anything
+ * (test/attacks/s11-trust-trim.test.ts).
+ */
+export const evictionWork = { peersExamined: 0 };
+
 /** Hex lengths: a v4 fingerprint is 56 bytes, a v3 (SHA-1) one 20. */
 const HEX = { v4: /^[0-9a-f]{112}$/, v3: /^[0-9a-f]{40}$/ } as const;
 
@@ -311,6 +318,7 @@ export class LastSeenFingerprints {
     let victim: string | undefined;
     let rank = 3;
     for (const [peer, e] of this.byPeer) {
+      evictionWork.peersExamined++;
       if (peer === keep) continue;
       const r = keepRank(e);
       if (r < rank) {
