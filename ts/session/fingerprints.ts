@@ -350,6 +350,7 @@ export class LastSeenFingerprints {
   static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
     const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
+    const trim = out.restoreTrim();
     for (const e of expect.array(v, 'fingerprints', maxPeers)) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
@@ -388,10 +389,39 @@ export class LastSeenFingerprints {
       }
       if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
       out.byPeer.set(peer, entry);
-      // Over the byte bound (a record written under a larger one): trimmed as a growing store would be.
-      out.resized(peer, entry);
+      out.bytes += entry.size = sizeOf(peer, entry);
+      trim.admit(peer, entry);
     }
     return out;
+  }
+
+  /**
+   * Over the byte bound (a record written under a larger one, or by a hostile disk), restore forgets the peers
+   * a growing store would forget, in the same order, as each one is read: the least recently used (the
+   * earliest in the record, whose order restore keeps) of the lowest keepRank, never the peer just read.
+   * evictPeer would find each by a scan of the store, quadratic when no stranger is left (session 11: 332 ms
+   * for 9,000 contacts); ranks do not change during a restore, so a queue per rank in record order finds each
+   * in constant time: the head of the lowest queue that holds a peer other than the one just read (that peer
+   * is the newest, so it can only be a queue's head when it is alone in it).
+   */
+  private restoreTrim(): { admit(peer: string, e: PeerEntry): void } {
+    const queues: string[][] = [[], [], []];
+    const heads = [0, 0, 0];
+    return {
+      admit: (peer, e) => {
+        queues[keepRank(e)]!.push(peer);
+        while (this.bytes > this.maxBytes && this.byPeer.size > 1) {
+          let victim: string | undefined;
+          for (let r = 0; r < 3 && victim === undefined; r++) {
+            const q = queues[r]!;
+            evictionWork.peersExamined++;
+            if (heads[r]! < q.length && q[heads[r]!] !== peer) victim = q[heads[r]!++];
+          }
+          this.bytes -= this.byPeer.get(victim!)!.size;
+          this.byPeer.delete(victim!);
+        }
+      },
+    };
   }
 }
 
