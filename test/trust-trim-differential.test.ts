@@ -1,5 +1,5 @@
 /**
- * The restore trim of the trust store (session 11: a queue per rank instead of a scan per peer forgotten) keeps
+ * The trust store's eviction (session 11: a map per rank instead of a scan of the store per peer forgotten) keeps
  * exactly the peers the old trim kept, in the same order, on random records: strangers, contacts, verified and
  * revoked keys, several keys a peer, non-ASCII names, a name repeated after it was forgotten (accepted) or while
  * it is still held (refused), bounds from "one peer" to "everything fits".
@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { OtrDecodeError } from '../ts/errors.js';
 import { utf8 } from '../ts/bytes.js';
 import { LastSeenFingerprints } from '../ts/session/fingerprints.js';
+import { LastSeenFingerprints as Before } from './helpers/fingerprints-before-s11.js';
 import type { StateValue } from '../ts/session/state-codec.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 
@@ -131,6 +132,77 @@ test(`the restore trim keeps what the old trim kept, in order (${CASES} random r
   assert.ok(trimmed > CASES / 3, `${trimmed} trimmed`);
   assert.ok(refused > 0, `${refused} refused`);
   assert.ok(repeatedAccepted > 0, `${repeatedAccepted} accepted with a forgotten peer's name repeated`);
+});
+
+/**
+ * The growing store: random calls (DAKEs recorded and adopted, keys verified, revoked, unverified, first
+ * messages sent, restarts) on the store as it was before session 11 and on today's, under small bounds so
+ * that peers and keys are forgotten all the time: the two records must stay the same after every call.
+ */
+test(`a growing store forgets the peers the old one forgot, call for call (${CASES} random sequences)`, () => {
+  const rnd = seededRandom(3121);
+  const byte = () => rnd(1)[0]!;
+  let forgotten = 0;
+  let restarts = 0;
+  let unrestorable = 0;
+  for (let c = 0; c < CASES; c++) {
+    const maxPeers = 2 + (byte() % 20);
+    const maxPerPeer = 1 + (byte() % 4);
+    const maxBytes = 500 + byte() * 30;
+    let now = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
+    let old = new Before(maxPeers, maxPerPeer, maxBytes);
+    const names = Array.from({ length: 4 + (byte() % 40) }, (_, i) => `p${i}@example.org`);
+    for (let step = 0; step < 60; step++) {
+      const peer = names[byte() % names.length]!;
+      const listed = old.list(peer);
+      const knownFp = listed.length > 0 ? listed[byte() % listed.length]!.fingerprint : undefined;
+      const v4 = byte() % 4 !== 0;
+      const fresh = Buffer.from(rnd(v4 ? 56 : 20)).toString('hex');
+      const fp = knownFp !== undefined && byte() % 2 === 0 ? knownFp : fresh;
+      const version = fp.length === 112 ? 4 : 3;
+      const op = byte() % 9;
+      const kind = byte() % 2 === 0 ? 'verified-hand' : 'verified-smp';
+      const call = (s: LastSeenFingerprints | Before): void => {
+        if (op <= 2) s.observe(peer, version, fp, step);
+        else if (op === 3) s.record(peer, version, fp, step);
+        else if (op === 4) s.verify(peer, fp, kind);
+        else if (op === 5) s.revoke(peer, fp);
+        else if (op === 6) s.unverify(peer, fp);
+        else s.markContact(peer);
+      };
+      const peersBefore = old.peers.length;
+      call(old);
+      call(now);
+      if (old.peers.length < peersBefore) forgotten++;
+      assert.equal(now.toValue(), old.toValue(), `sequence ${c}, call ${step}`);
+      if (byte() % 16 === 0) {
+        // A restart, sometimes under a smaller bound: restore trims both the same way.
+        // (Both refuse alike a record whose last-seen key the per-peer bound forgot: a flaw of the store's own,
+        // reported in docs/security.md, session 11, not this comparison's subject.)
+        const bound = byte() % 2 === 0 ? maxBytes : Math.floor(maxBytes / 2);
+        const restart = <S>(f: () => S): S | 'refused' => {
+          try {
+            return f();
+          } catch (e) {
+            if (e instanceof OtrDecodeError) return 'refused';
+            throw e;
+          }
+        };
+        const oldAgain = restart(() => Before.fromValue(old.toValue(), maxPeers, maxPerPeer, bound));
+        const nowAgain = restart(() => LastSeenFingerprints.fromValue(now.toValue(), maxPeers, maxPerPeer, bound));
+        if (oldAgain === 'refused' || nowAgain === 'refused') {
+          assert.is(nowAgain, oldAgain, `sequence ${c}, restart after call ${step}: refused by one only`);
+          unrestorable++;
+          continue;
+        }
+        [now, old] = [nowAgain, oldAgain];
+        restarts++;
+        assert.equal(now.toValue(), old.toValue(), `sequence ${c}, restart after call ${step}`);
+      }
+    }
+  }
+  assert.ok(forgotten > CASES, `${forgotten} calls forgot a peer`);
+  assert.ok(restarts > CASES, `${restarts} restarts (${unrestorable} records both refused)`);
 });
 
 test.run();

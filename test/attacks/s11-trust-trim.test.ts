@@ -3,11 +3,12 @@
  * account record whose trust store holds thousands of peers over the byte bound. Restore trims it as a growing
  * store would be trimmed. Found by the session-11 review: the trim scanned the whole store once per peer it
  * forgot whenever no stranger was left to forget, so its cost was quadratic in the number of peers (bounded
- * only by maxStateBytes): 9,000 contacts took 332 ms, 9,000 verified peers 419 ms, on every restore.
+ * only by maxStateBytes): 9,000 contacts took 332 ms, 9,000 verified peers 419 ms, on every restore. The same
+ * scan ran for each new identity admitted at the bound, past every contact older than the first stranger.
  *
  * Asserted here without timing: the module counts the peers it looks at while choosing whom to forget
  * (evictionWork); a trim of n peers must look at O(n) of them. The result must stay the one the old trim
- * gave (test/trust-trim-differential.test.ts compares the two on random records).
+ * gave (test/trust-trim-differential.test.ts compares the two on random records and call sequences).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -96,6 +97,27 @@ test('through Account.restore: a record written under a larger bound, 9,000 cont
   assert.ok(again.fingerprints.isContact(`m${PEERS - 1}@evil.example.net`), 'the most recent contact is kept');
   assert.is(again.fingerprints.get('m0@evil.example.net'), undefined, 'the oldest contact went first');
   assert.ok(examined <= 3 * PEERS, `looked at ${examined} peers`);
+});
+
+test('a flood of new identities at the bound, behind 4,000 contacts: each admission looks at a few peers, not every contact', () => {
+  // Contacts the user wrote to long ago sit first in the store's use order; before session 11 every new
+  // identity admitted at the bound scanned past all of them to find the stranger to forget.
+  const store = new LastSeenFingerprints(DEFAULT_LIMITS.maxTrustPeers, DEFAULT_LIMITS.maxFingerprintsPerPeer, BOUND);
+  const rnd = seededRandom(3113);
+  const hex = () => Buffer.from(rnd(56)).toString('hex');
+  for (let i = 0; i < 4_000; i++) {
+    store.observe(`c${i}@example.org`, 4, hex(), i);
+    store.markContact(`c${i}@example.org`);
+  }
+  for (let i = 0; i < 2_000; i++) store.observe(`w${i}@evil.example.net`, 4, hex(), 10_000 + i);
+  const full = store.peers.length;
+  const before = evictionWork.peersExamined;
+  const FLOOD = 3_000;
+  for (let i = 0; i < FLOOD; i++) store.observe(`m${i}@evil.example.net`, 4, hex(), 20_000 + i);
+  const examined = evictionWork.peersExamined - before;
+  assert.ok(store.peers.length <= full + 1, 'the store stayed at its bound');
+  assert.ok(store.peers.filter((p) => p.startsWith('c')).length === 4_000, 'every contact is kept');
+  assert.ok(examined <= 6 * FLOOD, `looked at ${examined} peers for ${FLOOD} admissions (a scan each: ~12 million)`);
 });
 
 test.run();

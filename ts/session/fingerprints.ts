@@ -46,6 +46,8 @@ interface PeerEntry {
    * stranger. No peer can make this happen from its side, whatever number of identities it has.
    */
   contact: boolean;
+  /** keepRank when last counted (reranked): which of the store's `byRank` maps holds this peer. */
+  rank: number;
 }
 
 /**
@@ -103,6 +105,15 @@ export function isVerified(t: Trust | undefined): boolean {
 
 export class LastSeenFingerprints {
   private readonly byPeer = new Map<string, PeerEntry>();
+  /**
+   * The same peers split by keepRank, each map in byPeer's order (least recently used first): the peer to forget
+   * is the first of the lowest non-empty one, found without a scan. Before session 11 evictPeer scanned byPeer,
+   * passing every contact and verified peer before the first stranger: a peer looked at per contact for each
+   * new identity admitted at the bound, and per peer for each one forgotten on restore (quadratic).
+   */
+  private readonly byRank = [new Map<string, PeerEntry>(), new Map<string, PeerEntry>(), new Map<string, PeerEntry>()] as const;
+  /** The entry last in byPeer's order (the last one used or restored): a change of its rank puts it last in byRank too. */
+  private newest: PeerEntry | undefined;
   /** The last revision handed out: revisions are unique across peers, so an evicted and re-added peer never repeats one. */
   private revisions = 0;
   /** The sum of the entries' sizes (sizeOf). */
@@ -190,6 +201,7 @@ export class LastSeenFingerprints {
     const k = this.find(peer, fp) ?? this.add(peer, { fingerprint: fp, version, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
     if (k.trust !== trust) this.changed(peer);
     k.trust = trust;
+    this.reranked(peer, this.byPeer.get(peer)!);
   }
 
   /**
@@ -237,12 +249,17 @@ export class LastSeenFingerprints {
     let e = this.byPeer.get(peer);
     if (!e) {
       if (this.byPeer.size >= this.maxPeers) this.evictPeer(peer);
-      e = { last: {}, known: [], revision: 0, size: 0, contact: false };
+      e = { last: {}, known: [], revision: 0, size: 0, contact: false, rank: 0 };
       this.byPeer.set(peer, e);
+      this.byRank[0].set(peer, e);
+      this.newest = e;
     } else {
       // Most recently used last: Map order is the eviction order.
       this.byPeer.delete(peer);
       this.byPeer.set(peer, e);
+      this.byRank[e.rank]!.delete(peer);
+      this.byRank[e.rank]!.set(peer, e);
+      this.newest = e;
     }
     return e;
   }
@@ -270,10 +287,32 @@ export class LastSeenFingerprints {
    * out was one no restore accepts (test/attacks/s10-review-trust-store.test.ts).
    */
   private resized(peer: string, e: PeerEntry): void {
+    this.reranked(peer, e);
     const size = sizeOf(peer, e);
     this.bytes += size - e.size;
     e.size = size;
     while (this.bytes > this.maxBytes && this.byPeer.size > 1) this.evictPeer(peer);
+  }
+
+  /**
+   * Moves `peer` to the byRank map of its keepRank if that changed. Its place there must be its place in
+   * byPeer: the end if it is the peer last used (a first message sent right after its DAKE, the usual case);
+   * otherwise somewhere inside, which a Map cannot insert at, so the new rank's map is refilled in byPeer's
+   * order — a pass over the store, only when the user verifies, revokes or first writes to a peer not the
+   * last one used, never for anything a peer does.
+   */
+  private reranked(peer: string, e: PeerEntry): void {
+    const rank = keepRank(e);
+    if (rank === e.rank) return;
+    this.byRank[e.rank]!.delete(peer);
+    e.rank = rank;
+    const ranked = this.byRank[rank]!;
+    if (e === this.newest) {
+      ranked.set(peer, e);
+      return;
+    }
+    ranked.clear();
+    for (const [p, x] of this.byPeer) if (x.rank === rank) ranked.set(p, x);
   }
 
   /**
@@ -315,21 +354,17 @@ export class LastSeenFingerprints {
    * bounds raises limits.maxTrustPeers and maxTrustStoreBytes.)
    */
   private evictPeer(keep: string): void {
-    let victim: string | undefined;
-    let rank = 3;
-    for (const [peer, e] of this.byPeer) {
-      evictionWork.peersExamined++;
-      if (peer === keep) continue;
-      const r = keepRank(e);
-      if (r < rank) {
-        victim = peer;
-        rank = r;
-        if (r === 0) break;
+    for (const ranked of this.byRank) {
+      // At most two looked at per rank: `keep` is one peer.
+      for (const [peer, e] of ranked) {
+        evictionWork.peersExamined++;
+        if (peer === keep) continue;
+        this.bytes -= e.size;
+        this.byPeer.delete(peer);
+        ranked.delete(peer);
+        return;
       }
     }
-    if (victim === undefined) return;
-    this.bytes -= this.byPeer.get(victim)!.size;
-    this.byPeer.delete(victim);
   }
 
   toValue(): StateValue {
@@ -350,13 +385,12 @@ export class LastSeenFingerprints {
   static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
     const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
-    const trim = out.restoreTrim();
     for (const e of expect.array(v, 'fingerprints', maxPeers)) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
       const contact = r.contact === undefined || r.contact === null ? false : expect.boolean(r.contact, 'fingerprints.contact');
-      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0, contact };
+      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0, contact, rank: 0 };
       for (const key of ['v4', 'v3'] as const) {
         if (r[key] === null || r[key] === undefined) continue;
         const hex = expect.string(r[key], `fingerprints.${key}`);
@@ -389,39 +423,15 @@ export class LastSeenFingerprints {
       }
       if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
       out.byPeer.set(peer, entry);
-      out.bytes += entry.size = sizeOf(peer, entry);
-      trim.admit(peer, entry);
+      entry.rank = keepRank(entry);
+      out.byRank[entry.rank]!.set(peer, entry);
+      out.newest = entry;
+      // Over the byte bound (a record written under a larger one, or by a hostile disk): trimmed as a growing
+      // store would be, in record order (the order toValue wrote, least recently used first), never the peer
+      // just read; one eviction is constant work (byRank), so the trim is linear in the record.
+      out.resized(peer, entry);
     }
     return out;
-  }
-
-  /**
-   * Over the byte bound (a record written under a larger one, or by a hostile disk), restore forgets the peers
-   * a growing store would forget, in the same order, as each one is read: the least recently used (the
-   * earliest in the record, whose order restore keeps) of the lowest keepRank, never the peer just read.
-   * evictPeer would find each by a scan of the store, quadratic when no stranger is left (session 11: 332 ms
-   * for 9,000 contacts); ranks do not change during a restore, so a queue per rank in record order finds each
-   * in constant time: the head of the lowest queue that holds a peer other than the one just read (that peer
-   * is the newest, so it can only be a queue's head when it is alone in it).
-   */
-  private restoreTrim(): { admit(peer: string, e: PeerEntry): void } {
-    const queues: string[][] = [[], [], []];
-    const heads = [0, 0, 0];
-    return {
-      admit: (peer, e) => {
-        queues[keepRank(e)]!.push(peer);
-        while (this.bytes > this.maxBytes && this.byPeer.size > 1) {
-          let victim: string | undefined;
-          for (let r = 0; r < 3 && victim === undefined; r++) {
-            const q = queues[r]!;
-            evictionWork.peersExamined++;
-            if (heads[r]! < q.length && q[heads[r]!] !== peer) victim = q[heads[r]!++];
-          }
-          this.bytes -= this.byPeer.get(victim!)!.size;
-          this.byPeer.delete(victim!);
-        }
-      },
-    };
   }
 }
 

@@ -1,0 +1,397 @@
+// The trust store as it was before session 11 (ts/session/fingerprints.ts at f933e19/6c133de, imports moved),
+// kept verbatim as the reference of test/trust-trim-differential.test.ts: session 11 replaced its scans for a
+// peer to forget with maps per rank, which must forget the same peers in the same order.
+/**
+ * The account's fingerprint trust store: per peer, every long-term fingerprint seen (first and last seen), its
+ * trust, and the one last seen per protocol version (v4: the client profile's fingerprint; v3: the DSA key's
+ * SHA-1 fingerprint).
+ *
+ * Only fingerprints of completed (authenticated) DAKEs are recorded, so an unauthenticated peer cannot write
+ * here. It tells the session layer: that a fingerprint is new for this peer (`fingerprint-new`), that the
+ * peer's key changed (`fingerprint-changed`), whether a changed key may be used (policy.refuseUnverifiedChange),
+ * and that we have seen the peer speak OTRv4 (an OTRv3 offer from them afterwards is a possible downgrade).
+ * Persisted with the account and validated on restore; bounded by limits.maxTrustPeers and
+ * limits.maxFingerprintsPerPeer (docs/trust.md says what is evicted first).
+ */
+import { expect, type StateValue } from '../../ts/session/state-codec.js';
+import { OtrArgumentError, OtrDecodeError } from '../../ts/errors.js';
+import { utf8 } from '../../ts/bytes.js';
+import type { ProtocolVersion, Trust } from '../../ts/session/events.js';
+
+export type { Trust };
+
+const TRUSTS: readonly Trust[] = ['unverified', 'verified-smp', 'verified-hand', 'revoked'];
+
+export interface KnownFingerprint {
+  /** Lowercase hex: 112 digits for v4, 40 for v3. */
+  readonly fingerprint: string;
+  readonly version: ProtocolVersion;
+  /** Clock times (ms) of the first and the most recent completed DAKE with this key. */
+  firstSeen: number;
+  lastSeen: number;
+  trust: Trust;
+}
+
+export interface SeenFingerprints {
+  v4?: string;
+  v3?: string;
+}
+
+interface PeerEntry {
+  last: SeenFingerprints;
+  known: KnownFingerprint[];
+  /** Changes whenever `known` does (an entry added, evicted, seen again, its trust set); 0: never changed here. */
+  revision: number;
+  /** What this entry adds to the account record, over-estimated (sizeOf): counted against limits.maxTrustStoreBytes. */
+  size: number;
+  /**
+   * The user wrote to this peer in an encrypted session (markContact): a contact, forgotten only after every
+   * stranger. No peer can make this happen from its side, whatever number of identities it has.
+   */
+  contact: boolean;
+}
+
+/**
+ * An upper estimate of the bytes one peer's entry takes in the account record: the state codec writes each
+ * field with its name, each string with a tag and length, each time as a float. Measured with it: 379 bytes
+ * for a 30-character peer with one OTRv4 key (this says 406), 2,652 with sixteen keys (this says 2,758);
+ * test/attacks/s10-review-trust-store.test.ts checks it stays above what serialize() writes.
+ */
+function sizeOf(peer: string, e: PeerEntry): number {
+  let n = 64 + utf8(peer).length;
+  if (e.last.v4 !== undefined) n += 8 + e.last.v4.length;
+  if (e.last.v3 !== undefined) n += 8 + e.last.v3.length;
+  for (const k of e.known) n += 80 + k.fingerprint.length;
+  if (e.contact) n += 16; // "contact" (DATA) and a boolean: 12 bytes written
+  return n;
+}
+
+/** Whether forgetting this peer would lose a decision of the user's (a verified or revoked key). */
+function holdsTrust(e: PeerEntry): boolean {
+  return e.known.some((k) => k.trust !== 'unverified');
+}
+
+/**
+ * The order peers are forgotten in when the store is full (lowest first, least recently seen first within
+ * each): strangers, then contacts the user wrote to (their last-seen keys are all that tells a takeover from
+ * a first contact, since most users never verify: session 11, attacks/s11-review-trust-flood), then peers
+ * holding a decision of the user's.
+ */
+function keepRank(e: PeerEntry): number {
+  return holdsTrust(e) ? 2 : e.contact ? 1 : 0;
+}
+
+/** What one completed DAKE's fingerprint is to this peer. */
+export interface Observation {
+  entry: KnownFingerprint;
+  /** Never seen for this peer before. */
+  isNew: boolean;
+  /** The fingerprint last seen for this peer and version, if it was a different one. */
+  previous?: string;
+}
+
+/** Hex lengths: a v4 fingerprint is 56 bytes, a v3 (SHA-1) one 20. */
+const HEX = { v4: /^[0-9a-f]{112}$/, v3: /^[0-9a-f]{40}$/ } as const;
+
+export function isVerified(t: Trust | undefined): boolean {
+  return t === 'verified-smp' || t === 'verified-hand';
+}
+
+export class LastSeenFingerprints {
+  private readonly byPeer = new Map<string, PeerEntry>();
+  /** The last revision handed out: revisions are unique across peers, so an evicted and re-added peer never repeats one. */
+  private revisions = 0;
+  /** The sum of the entries' sizes (sizeOf). */
+  private bytes = 0;
+
+  constructor(
+    private readonly maxPeers = 100_000,
+    private readonly maxPerPeer = 16,
+    /** limits.maxTrustStoreBytes: the store's share of the account record (which restore bounds by maxStateBytes). */
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** What we last saw for `peer`. */
+  get(peer: string): SeenFingerprints | undefined {
+    return this.byPeer.get(peer)?.last;
+  }
+
+  /** Whether `peer` has completed an OTRv4 DAKE with us (so it can speak v4). */
+  seenV4(peer: string): boolean {
+    return this.byPeer.get(peer)?.last.v4 !== undefined;
+  }
+
+  /** Every fingerprint seen for `peer` (copies), most recently seen first. */
+  list(peer: string): KnownFingerprint[] {
+    const e = this.byPeer.get(peer);
+    return e ? e.known.map((k) => ({ ...k })).sort((a, b) => b.lastSeen - a.lastSeen) : [];
+  }
+
+  /**
+   * A number that changes whenever `list(peer)` would: compared before and after a conversation call to tell
+   * whether the call changed the account record, at the cost of a map lookup instead of copying the list.
+   */
+  revision(peer: string): number {
+    return this.byPeer.get(peer)?.revision ?? 0;
+  }
+
+  /**
+   * A number that changes whenever any peer's `revision` does (the last revision handed out): one field read,
+   * where `revision(peer)` is a map lookup on a cold table (the record book compares it before and after every
+   * conversation call).
+   */
+  get revisionOfAll(): number {
+    return this.revisions;
+  }
+
+  /** Whether the user decided about one of `peer`'s keys (verified or revoked it): forgetting would lose that. */
+  decided(peer: string): boolean {
+    const e = this.byPeer.get(peer);
+    return e !== undefined && holdsTrust(e);
+  }
+
+  /** The peers with at least one fingerprint. */
+  get peers(): string[] {
+    return [...this.byPeer.keys()];
+  }
+
+  /** The trust of `fingerprint` for `peer` (undefined if never seen). */
+  trustOf(peer: string, fingerprint: string): Trust | undefined {
+    return this.find(peer, normalise(fingerprint))?.trust;
+  }
+
+  /**
+   * Marks `fingerprint` as checked by hand (the user compared it out of band). Allowed for a fingerprint never
+   * seen yet (e.g. read from a business card): it is recorded, with first and last seen 0, until a DAKE shows it.
+   */
+  verify(peer: string, fingerprint: string, trust: 'verified-hand' | 'verified-smp' = 'verified-hand'): void {
+    this.setTrust(peer, fingerprint, trust);
+  }
+
+  /** Withdraws trust: the fingerprint is no longer the peer's (a lost device, a wrong comparison). */
+  revoke(peer: string, fingerprint: string): void {
+    this.setTrust(peer, fingerprint, 'revoked');
+  }
+
+  /** Back to unverified (neither trusted nor refused). */
+  unverify(peer: string, fingerprint: string): void {
+    this.setTrust(peer, fingerprint, 'unverified');
+  }
+
+  private setTrust(peer: string, fingerprint: string, trust: Trust): void {
+    if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peer must be a non-empty string');
+    const fp = normalise(fingerprint);
+    const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
+    if (version === 0) throw new OtrArgumentError('not a fingerprint: 112 hex digits (OTRv4) or 40 (OTRv3)');
+    const k = this.find(peer, fp) ?? this.add(peer, { fingerprint: fp, version, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
+    if (k.trust !== trust) this.changed(peer);
+    k.trust = trust;
+  }
+
+  /**
+   * Records the fingerprint of a completed DAKE in the known list (first/last seen); `last` is left alone, so
+   * a session refused for its key does not become the peer's "last seen" key (see adopt).
+   */
+  record(peer: string, version: ProtocolVersion, fingerprintHex: string, nowMs: number): Observation {
+    const previousLast = this.byPeer.get(peer)?.last[version === 4 ? 'v4' : 'v3'];
+    let entry = this.find(peer, fingerprintHex);
+    const isNew = entry === undefined || entry.lastSeen === 0;
+    if (!entry) entry = this.add(peer, { fingerprint: fingerprintHex, version, firstSeen: nowMs, lastSeen: nowMs, trust: 'unverified' });
+    const lastSeen = Math.max(entry.lastSeen, nowMs);
+    if ((entry.firstSeen === 0 && nowMs !== 0) || lastSeen !== entry.lastSeen) this.changed(peer);
+    if (entry.firstSeen === 0) entry.firstSeen = nowMs;
+    entry.lastSeen = lastSeen;
+    return { entry, isNew, ...(previousLast !== undefined && previousLast !== fingerprintHex ? { previous: previousLast } : {}) };
+  }
+
+  /** Makes `fingerprintHex` the one last seen for `peer` and `version` (a session with it came up). */
+  adopt(peer: string, version: ProtocolVersion, fingerprintHex: string): void {
+    const e = this.entry(peer);
+    const slot = version === 4 ? 'v4' : 'v3';
+    // The account record holds the last seen one: a change is a change of that record too (before session 8 a
+    // peer going back to a known key at the same clock reading moved no revision, so that was not written).
+    if (e.last[slot] !== fingerprintHex) e.revision = ++this.revisions;
+    e.last[slot] = fingerprintHex;
+    this.resized(peer, e);
+  }
+
+  /**
+   * Records and adopts at once; returns the previous fingerprint if it was different (undefined the first time
+   * and when unchanged). Kept for callers that only need the last-seen record.
+   */
+  observe(peer: string, version: ProtocolVersion, fingerprintHex: string, nowMs = 0): string | undefined {
+    const o = this.record(peer, version, fingerprintHex, nowMs);
+    this.adopt(peer, version, fingerprintHex);
+    return o.previous;
+  }
+
+  private find(peer: string, fp: string): KnownFingerprint | undefined {
+    return this.byPeer.get(peer)?.known.find((k) => k.fingerprint === fp);
+  }
+
+  private entry(peer: string): PeerEntry {
+    let e = this.byPeer.get(peer);
+    if (!e) {
+      if (this.byPeer.size >= this.maxPeers) this.evictPeer(peer);
+      e = { last: {}, known: [], revision: 0, size: 0, contact: false };
+      this.byPeer.set(peer, e);
+    } else {
+      // Most recently used last: Map order is the eviction order.
+      this.byPeer.delete(peer);
+      this.byPeer.set(peer, e);
+    }
+    return e;
+  }
+
+  private add(peer: string, k: KnownFingerprint): KnownFingerprint {
+    const e = this.entry(peer);
+    if (e.known.length >= this.maxPerPeer) {
+      // Evict what costs least to forget: the oldest unverified key that is not a last-seen one; then any
+      // unverified; verified and revoked keys only last (forgetting a revocation would make the key "new").
+      const last = new Set([e.last.v4, e.last.v3]);
+      const order = (x: KnownFingerprint) => (x.trust === 'unverified' ? (last.has(x.fingerprint) ? 1 : 0) : 2);
+      const victim = [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen)[0]!;
+      e.known.splice(e.known.indexOf(victim), 1);
+    }
+    e.known.push(k);
+    e.revision = ++this.revisions;
+    this.resized(peer, e);
+    return k;
+  }
+
+  /**
+   * Counts `e`'s new size, then forgets other peers while the store is over maxBytes. Without a byte bound, the
+   * completed DAKEs of many identities (~262 bytes each in the account record) made the account record pass
+   * maxStateBytes at ~16,000 peers, below maxTrustPeers: serialize() then threw, and the record changes() handed
+   * out was one no restore accepts (test/attacks/s10-review-trust-store.test.ts).
+   */
+  private resized(peer: string, e: PeerEntry): void {
+    const size = sizeOf(peer, e);
+    this.bytes += size - e.size;
+    e.size = size;
+    while (this.bytes > this.maxBytes && this.byPeer.size > 1) this.evictPeer(peer);
+  }
+
+  /**
+   * The user wrote to `peer` in an encrypted session (Conversation.send): the peer becomes a contact, which a
+   * flood of strangers cannot push out of a full store (keepRank). Only a peer the store knows (a DAKE with it
+   * completed); the account record changes once, the first time.
+   */
+  markContact(peer: string): void {
+    const e = this.byPeer.get(peer);
+    if (e === undefined || e.contact) return;
+    e.contact = true;
+    e.revision = ++this.revisions;
+    this.resized(peer, e);
+  }
+
+  /** Whether the user wrote to `peer` in an encrypted session (markContact). */
+  isContact(peer: string): boolean {
+    return this.byPeer.get(peer)?.contact ?? false;
+  }
+
+  /**
+   * Whether `peer` is the user's: a contact, or a peer with a verified or revoked key (keepRank above a
+   * stranger's). What no peer can make itself, however many DAKEs it completes.
+   */
+  isUsers(peer: string): boolean {
+    const e = this.byPeer.get(peer);
+    return e !== undefined && keepRank(e) > 0;
+  }
+
+  private changed(peer: string): void {
+    const e = this.byPeer.get(peer);
+    if (e) e.revision = ++this.revisions;
+  }
+
+  /**
+   * Forgets one peer other than `keep`: the least recently used of the lowest keepRank — a stranger, else a
+   * contact the user wrote to, else one holding a verified or revoked key. A flood of new peers (every one an
+   * unverified stranger) thus pushes out other strangers before any contact. (A host with more peers than the
+   * bounds raises limits.maxTrustPeers and maxTrustStoreBytes.)
+   */
+  private evictPeer(keep: string): void {
+    let victim: string | undefined;
+    let rank = 3;
+    for (const [peer, e] of this.byPeer) {
+      if (peer === keep) continue;
+      const r = keepRank(e);
+      if (r < rank) {
+        victim = peer;
+        rank = r;
+        if (r === 0) break;
+      }
+    }
+    if (victim === undefined) return;
+    this.bytes -= this.byPeer.get(victim)!.size;
+    this.byPeer.delete(victim);
+  }
+
+  toValue(): StateValue {
+    return [...this.byPeer].map(([peer, e]) => ({
+      peer,
+      v4: e.last.v4 ?? null,
+      v3: e.last.v3 ?? null,
+      known: e.known.map((k) => ({ fp: k.fingerprint, first: k.firstSeen, last: k.lastSeen, trust: k.trust })),
+      // Written only when set: records of strangers stay as they were, and older records read as strangers.
+      contact: e.contact ? true : undefined,
+    }));
+  }
+
+  /**
+   * Restores the store; throws OtrDecodeError on anything malformed or beyond the limits. States written
+   * before the trust store (entries without `known`) get one unverified entry per last-seen fingerprint.
+   */
+  static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
+    const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
+    if (v === undefined || v === null) return out;
+    for (const e of expect.array(v, 'fingerprints', maxPeers)) {
+      const r = expect.record(e, 'fingerprints[]');
+      const peer = expect.string(r.peer, 'fingerprints.peer');
+      if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
+      const contact = r.contact === undefined || r.contact === null ? false : expect.boolean(r.contact, 'fingerprints.contact');
+      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0, contact };
+      for (const key of ['v4', 'v3'] as const) {
+        if (r[key] === null || r[key] === undefined) continue;
+        const hex = expect.string(r[key], `fingerprints.${key}`);
+        if (!HEX[key].test(hex)) throw new OtrDecodeError(`state: fingerprints.${key} is not a fingerprint`);
+        entry.last[key] = hex;
+      }
+      if (r.known === undefined || r.known === null) {
+        for (const key of ['v4', 'v3'] as const) {
+          const fp = entry.last[key];
+          if (fp) entry.known.push({ fingerprint: fp, version: key === 'v4' ? 4 : 3, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
+        }
+      } else {
+        for (const item of expect.array(r.known, 'fingerprints.known', maxPerPeer)) {
+          const k = expect.record(item, 'fingerprints.known[]');
+          const fp = expect.string(k.fp, 'fingerprints.known.fp');
+          const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
+          if (version === 0) throw new OtrDecodeError('state: fingerprints.known.fp is not a fingerprint');
+          const trust = expect.string(k.trust, 'fingerprints.known.trust') as Trust;
+          if (!TRUSTS.includes(trust)) throw new OtrDecodeError('state: fingerprints.known.trust is not a trust level');
+          const first = expect.number(k.first, 'fingerprints.known.first');
+          const last = expect.number(k.last, 'fingerprints.known.last');
+          if (!(first >= 0 && last >= first)) throw new OtrDecodeError('state: fingerprints.known: bad first/last seen');
+          if (entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints.known: duplicated fingerprint');
+          entry.known.push({ fingerprint: fp, version, firstSeen: first, lastSeen: last, trust });
+        }
+        for (const key of ['v4', 'v3'] as const) {
+          const fp = entry.last[key];
+          if (fp && !entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
+        }
+      }
+      if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
+      out.byPeer.set(peer, entry);
+      // Over the byte bound (a record written under a larger one): trimmed as a growing store would be.
+      out.resized(peer, entry);
+    }
+    return out;
+  }
+}
+
+/** Accepts the forms users copy: upper case, spaces, colons. */
+function normalise(fingerprint: string): string {
+  if (typeof fingerprint !== 'string') throw new OtrArgumentError('fingerprint must be a hex string');
+  return fingerprint.replace(/[\s:]/g, '').toLowerCase();
+}
