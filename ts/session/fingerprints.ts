@@ -90,7 +90,7 @@ export interface Observation {
 }
 
 /**
- * Work done choosing peers to forget: every peer looked at while picking one (evictPeer, the restore trim).
+ * Work done choosing peers to forget: every peer looked at while picking one (evictPeer: the growing store and the restore trim).
  * Read by tests only, to show a trim or a flood of admissions is bounded without timing anything
  * (test/attacks/s11-trust-trim.test.ts).
  */
