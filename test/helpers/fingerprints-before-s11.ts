@@ -1,6 +1,8 @@
 // The trust store as it was before session 11 (ts/session/fingerprints.ts at f933e19/6c133de, imports moved),
 // kept verbatim as the reference of test/trust-trim-differential.test.ts: session 11 replaced its scans for a
-// peer to forget with maps per rank, which must forget the same peers in the same order.
+// peer to forget with maps per rank, which must forget the same peers in the same order. One change since the
+// copy, made in both: the per-peer key eviction keeps last-seen keys (attacks/s11-trust-last-seen), so the two
+// are compared on the peers they forget, not on that older bug.
 /**
  * The account's fingerprint trust store: per peer, every long-term fingerprint seen (first and last seen), its
  * trust, and the one last seen per protocol version (v4: the client profile's fingerprint; v3: the DSA key's
@@ -249,9 +251,11 @@ export class LastSeenFingerprints {
       // Evict what costs least to forget: the oldest unverified key that is not a last-seen one; then any
       // unverified; verified and revoked keys only last (forgetting a revocation would make the key "new").
       const last = new Set([e.last.v4, e.last.v3]);
-      const order = (x: KnownFingerprint) => (x.trust === 'unverified' ? (last.has(x.fingerprint) ? 1 : 0) : 2);
+      const order = (x: KnownFingerprint) => (last.has(x.fingerprint) ? 2 : x.trust === 'unverified' ? 0 : 1);
       const victim = [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen)[0]!;
       e.known.splice(e.known.indexOf(victim), 1);
+      if (e.last.v4 === victim.fingerprint) delete e.last.v4;
+      if (e.last.v3 === victim.fingerprint) delete e.last.v3;
     }
     e.known.push(k);
     e.revision = ++this.revisions;

@@ -267,12 +267,18 @@ export class LastSeenFingerprints {
   private add(peer: string, k: KnownFingerprint): KnownFingerprint {
     const e = this.entry(peer);
     if (e.known.length >= this.maxPerPeer) {
-      // Evict what costs least to forget: the oldest unverified key that is not a last-seen one; then any
-      // unverified; verified and revoked keys only last (forgetting a revocation would make the key "new").
+      // Evict what costs least to forget: the oldest unverified key; then a verified or revoked one (forgetting
+      // a revocation makes that key "new" again); a last-seen key only when nothing else can go (a per-peer bound
+      // below three), its mark with it. Until session 11 an unverified last-seen key went before any verified or
+      // revoked one, and when the key added did not become the last seen in its place (a DAKE refused for its
+      // key, a verify() of a key read out of band) the record kept a mark for a key it no longer listed, which
+      // restore() refuses (attacks/s11-trust-last-seen).
       const last = new Set([e.last.v4, e.last.v3]);
-      const order = (x: KnownFingerprint) => (x.trust === 'unverified' ? (last.has(x.fingerprint) ? 1 : 0) : 2);
+      const order = (x: KnownFingerprint) => (last.has(x.fingerprint) ? 2 : x.trust === 'unverified' ? 0 : 1);
       const victim = [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen)[0]!;
       e.known.splice(e.known.indexOf(victim), 1);
+      if (e.last.v4 === victim.fingerprint) delete e.last.v4;
+      if (e.last.v3 === victim.fingerprint) delete e.last.v3;
     }
     e.known.push(k);
     e.revision = ++this.revisions;
