@@ -161,7 +161,7 @@ export class Account implements ConversationHost {
       // A call on one conversation changes at most that peer's entries (and those of a call nested in it, which
       // marks the account itself): any change to the trust store will do.
       fingerprintRevision: () => this.fingerprints.revisionOfAll,
-      evictConversations: (excess, keep, events) => this.evictConversations(excess, keep, events),
+      evictConversations: (excess, batch, keep, events) => this.evictConversations(excess, batch, keep, events),
     });
   }
 
@@ -171,11 +171,11 @@ export class Account implements ConversationHost {
    * attached ones by a guess from the trust store (decoded when their turn comes) — and the least valuable
    * are forgotten: keys wiped, records deleted with this call's changes, a `conversation-evicted` event each.
    */
-  private evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
+  private evictConversations(excess: number, batch: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
     // Records only listed (not loaded since open) are not candidates here: their generation is unknown, so no
     // delete can be handed out for them. The helper loads those that rank first beforehand (recordsToLoad).
     const candidates = this.recordCandidates(keep);
-    evictLeastValuable(candidates, excess, {
+    evictLeastValuable(candidates, excess, batch, {
       settle: (peer) => {
         try {
           return this.recordValue(peer, this.conversation(peer));

@@ -45,12 +45,22 @@ export function leastValuable(candidates: RecordCandidate[], count: number): Rec
   return candidates.sort(byValueThenIdle).slice(0, count);
 }
 
-/** Forgets up to `count` of `candidates`, least valuable first; returns how many went. */
-export function evictLeastValuable(candidates: RecordCandidate[], count: number, evictor: RecordEvictor): number {
+/**
+ * Forgets `required` of `candidates`, least valuable first, then up to `batch` more that are worth no more than
+ * the most valuable of those (the batch only spares the next calls a ranking: it never reaches a conversation
+ * worth more than one the bound itself needed — after a restart the store's listed records are not candidates,
+ * and a batch that went on to the host's conversations evicted them with strangers' records still in the store:
+ * attacks/s11-review2-bound). Returns how many went.
+ */
+export function evictLeastValuable(candidates: RecordCandidate[], required: number, batch: number, evictor: RecordEvictor): number {
   candidates.sort(byValueThenIdle);
   let evicted = 0;
-  for (let i = 0; i < candidates.length && evicted < count; i++) {
+  /** The most valuable evicted so far: the batch beyond `required` stops above it. */
+  let ceiling = -1;
+  for (let i = 0; i < candidates.length && evicted < required + batch; i++) {
     const c = candidates[i]!;
+    // Ranked: every later one is worth at least as much (a guess is a lower bound: nothing is decoded for it).
+    if (evicted >= required && c.value > ceiling) break;
     if (c.provisional) {
       c.provisional = false;
       const real = evictor.settle(c.peer);
@@ -65,7 +75,10 @@ export function evictLeastValuable(candidates: RecordCandidate[], count: number,
         continue;
       }
     }
-    if (evictor.evict(c.peer)) evicted++;
+    if (evictor.evict(c.peer)) {
+      evicted++;
+      if (c.value > ceiling) ceiling = c.value;
+    }
   }
   return evicted;
 }

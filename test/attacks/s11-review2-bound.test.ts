@@ -1,0 +1,119 @@
+/**
+ * Attack (session 11, review of limits.maxAccountConversations): a hostile server against the record bound.
+ *
+ * 1. The batch beyond the excess. A call passing the bound evicts the excess plus a 64th of the bound (so the
+ *    ranking runs once per batch in a flood), ranked among the records the account has loaded. After a restart
+ *    the flood's records are only listed (not candidates: their generation is unknown), and the helper loads
+ *    them only when a conversation without a record is asked for at the bound. A server that opens its
+ *    conversations (anything that writes no record: here a malformed OTR message) while the account is just
+ *    below the bound, then writes from each, passes the bound with no listed record loaded: the batch took
+ *    the host's contact, with the bound's worth of strangers' records still in the store (found: Carol
+ *    evicted, failing before the fix).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Account, type Conversation, type Outcome } from '../../ts/index.js';
+import { MemoryStore } from '../../ts/store/memory.js';
+import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
+import { WASM as be } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/rng.js';
+import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
+
+interface World {
+  store: MemoryStore;
+  clock: TestClock;
+  alice: StoredAccount;
+  bound: number;
+}
+
+async function open(w: Omit<World, 'alice'>, create = false): Promise<StoredAccount> {
+  return openStoredAccount(w.store, ALICE_ID, {
+    account: { backend: be, clock: w.clock, dsaKey: null, limits: { maxAccountConversations: w.bound }, random: seededRandom(2100) },
+    create,
+  });
+}
+
+async function world(bound: number): Promise<World> {
+  const w = { store: new MemoryStore(), clock: testClock(), bound };
+  return { ...w, alice: await open(w, true) };
+}
+
+async function restart(w: World): Promise<void> {
+  await w.alice.close();
+  w.alice = await open(w);
+}
+
+function peerAccount(w: World, id: string, seed: number): Conversation {
+  return Account.create({ accountId: id, backend: be, clock: w.clock, dsaKey: null, random: seededRandom(seed) }).conversation(ALICE_ID);
+}
+
+/** Delivers `first` to Alice and the replies back until both sides are quiet; every Alice outcome committed. */
+async function exchange(w: World, peer: string, remote: Conversation, first: readonly string[]): Promise<Outcome[]> {
+  const atAlice: Outcome[] = [];
+  let toAlice = [...first];
+  for (let guard = 0; toAlice.length > 0; guard++) {
+    if (guard > 50) throw new Error('exchange did not settle');
+    const toRemote: string[] = [];
+    for (const m of toAlice) {
+      const out = (await w.alice.conversation(peer)).receive(m);
+      await w.alice.commit(out);
+      atAlice.push(out);
+      toRemote.push(...out.toSend);
+    }
+    toAlice = toRemote.flatMap((m) => remote.receive(m).toSend);
+  }
+  return atAlice;
+}
+
+/** Alice's contact: she started OTR with them, the DAKE completed, she wrote. */
+async function contact(w: World, peer: string, seed: number): Promise<Conversation> {
+  const remote = peerAccount(w, peer, seed);
+  const out = (await w.alice.conversation(peer)).start();
+  await w.alice.commit(out);
+  await exchange(w, peer, remote, out.toSend.flatMap((m) => remote.receive(m).toSend));
+  await aliceSends(w, peer, remote, 'hello');
+  return remote;
+}
+
+async function aliceSends(w: World, peer: string, remote: Conversation, text: string): Promise<void> {
+  const out = (await w.alice.conversation(peer)).send(text);
+  await w.alice.commit(out);
+  assert.equal(out.toSend.flatMap((m) => remote.receive(m).messages.map((x) => x.text)), [text]);
+}
+
+/** Alice's outcome of `text` from `peer`, committed; the peers it evicted. */
+async function fromServer(w: World, peer: string, text: string): Promise<string[]> {
+  const out = (await w.alice.conversation(peer)).receive(text);
+  await w.alice.commit(out);
+  return out.events.flatMap((e) => (e.type === 'conversation-evicted' ? [e.peer] : []));
+}
+
+const convRows = async (w: World, prefix = '') => (await w.store.keys(ALICE_ID)).filter((k) => k.startsWith('conv:' + prefix));
+
+/** A message that changes nothing in a fresh conversation (a malformed OTR message: ignored). */
+const NOTHING = '?OTR:AAQD.';
+
+test('the batch beyond the excess never takes a contact while strangers remain (after a restart, listed records only)', async () => {
+  const w = await world(128); // batch: floor(128 / 64) = 2
+  const carol = await contact(w, 'carol@example.org', 2101);
+  // The store holds Carol and 125 strangers' records: two below the bound (a flood's eviction leaves it a batch below).
+  for (let k = 0; k < 125; k++) await fromServer(w, `spam-${k}@evil.example`, 'buy now');
+  assert.is((await convRows(w)).length, 126);
+  await restart(w);
+  await aliceSends(w, 'carol@example.org', carol, 'back again'); // Carol loaded, and Alice wrote to her
+  // The server opens three conversations (nothing written), then writes from each.
+  const fresh = ['m-0@evil.example', 'm-1@evil.example', 'm-2@evil.example'];
+  for (const peer of fresh) {
+    const out = (await w.alice.conversation(peer)).receive(NOTHING);
+    assert.equal(out.changed, [], `${peer}: nothing written`);
+  }
+  const evicted: string[] = [];
+  for (const peer of fresh) evicted.push(...(await fromServer(w, peer, 'buy now')));
+  assert.ok(evicted.length > 0, 'the bound was passed');
+  assert.not.ok(evicted.includes('carol@example.org'), `a contact was evicted with ${(await convRows(w, 'spam-')).length} strangers' records in the store: ${evicted.join(', ')}`);
+  assert.ok((await convRows(w)).length <= 128);
+  await aliceSends(w, 'carol@example.org', carol, 'still here');
+  await w.alice.close();
+});
+
+test.run();
