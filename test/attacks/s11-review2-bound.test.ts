@@ -116,4 +116,28 @@ test('the batch beyond the excess never takes a contact while strangers remain (
   await w.alice.close();
 });
 
+test('a plaintext flood into an account a DAKE flood filled: sessions nobody asked for go in batches (one ranking per batch, not per message)', () => {
+  const clock = testClock();
+  const bound = 128; // batch 2
+  const alice = Account.create({ accountId: ALICE_ID, backend: be, clock, dsaKey: null, limits: { maxAccountConversations: bound }, random: seededRandom(2200) });
+  for (let k = 0; k < bound; k++) {
+    clock.advance(250); // the account's DAKE budget: 4 a second
+    const peer = `sybil-${k}@evil.example`;
+    const sybil = Account.create({ accountId: peer, backend: be, clock, dsaKey: null, random: seededRandom(2300 + k) }).conversation(ALICE_ID);
+    let toAlice = sybil.startDake().toSend;
+    while (toAlice.length > 0) toAlice = toAlice.flatMap((m) => alice.conversation(peer).receive(m).toSend).flatMap((m) => sybil.receive(m).toSend);
+    assert.is(alice.conversation(peer).state, 'ENCRYPTED_MESSAGES');
+  }
+  let evictingCalls = 0;
+  let evicted = 0;
+  const strangers = 30;
+  for (let k = 0; k < strangers; k++) {
+    const n = alice.conversation(`spam-${k}@evil.example`).receive('buy now').events.filter((e) => e.type === 'conversation-evicted').length;
+    if (n > 0) evictingCalls++;
+    evicted += n;
+  }
+  assert.ok(evicted >= strangers, `${evicted} evicted`);
+  assert.ok(evictingCalls <= Math.ceil(strangers / 3) + 1, `${evictingCalls} of ${strangers} calls evicted (ranked the records)`);
+});
+
 test.run();
