@@ -193,6 +193,11 @@ class StoredAccountImpl implements StoredAccount {
     try {
       record = await this.records.load(key);
     } catch (e) {
+      // A row that does not open for its own fault (as forget() below tells them) never loads: listed at open, it
+      // would count against maxAccountConversations for good without ever being evictable — the account over
+      // its bound, evicting everything it did load, contacts first (attacks/s11-review2-listing). The store
+      // keeps it, uncounted, as before the listing; forget() deletes it.
+      if (e instanceof OtrCryptoError || e instanceof OtrDecodeError || e instanceof OtrLimitError) this.account.unlistRecord(peer);
       if (!(e instanceof OtrStoreRollbackError)) throw e;
       // The store went back: take what it holds, and drop every session in it before anything encrypts.
       record = await this.records.resolveRollback(key);
