@@ -9,6 +9,12 @@
  *    below the bound, then writes from each, passes the bound with no listed record loaded: the batch took
  *    the host's contact, with the bound's worth of strangers' records still in the store (found: Carol
  *    evicted, failing before the fix).
+ * 2. The batch does take sessions nobody asked for after strangers (a pin: stopping at the strangers' value made a
+ *    plaintext flood into an account a DAKE flood filled rank every record on every message).
+ * 3. A generation race: an unloaded conversation (a bridge unloads idle ones) evicted while the helper reads its
+ *    record for the peer's new message. The read came back after the delete was committed and attached the
+ *    deleted record at its old generation: the account and the store disagreed, every later write of that
+ *    conversation was refused (CONFLICT) and the evicted keys were in use again (found, failing before the fix).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -140,6 +146,52 @@ test('a plaintext flood into an account a DAKE flood filled: sessions nobody ask
   }
   assert.ok(evicted >= strangers, `${evicted} evicted`);
   assert.ok(evictingCalls <= Math.ceil(strangers / 3) + 1, `${evictingCalls} of ${strangers} calls evicted (ranked the records)`);
+});
+
+test('an unloaded conversation evicted while its record is being read: the read does not bring back the deleted record', async () => {
+  // The store's read of Xavier's record is held until the eviction's delete is committed (a bridge reads one
+  // peer's record while another peer's message is handled: the store answers in any order).
+  const inner = new MemoryStore();
+  let release: () => void = () => {};
+  let reading: () => void = () => {};
+  let hold = false;
+  const readStarted = new Promise<void>((r) => (reading = r));
+  const store = new Proxy(inner, {
+    get(target, name) {
+      if (name === 'load')
+        return (a: string, key: string) => {
+          const read = target.load(a, key);
+          if (!hold || key !== 'conv:xavier@example.org') return read;
+          hold = false; // this read only
+          reading();
+          return new Promise((r) => (release = () => r(read)));
+        };
+      const v = Reflect.get(target, name, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as MemoryStore;
+  const w: World = { store: inner, clock: testClock(), bound: 3, alice: undefined as unknown as StoredAccount };
+  w.alice = await openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: w.clock, dsaKey: null, limits: { maxAccountConversations: 3 }, random: seededRandom(2400) }, create: true });
+  await fromServer(w, 'xavier@example.org', 'hi');
+  w.alice.unload('xavier@example.org'); // idle: the bridge unloads it
+  await fromServer(w, 'spam-0@evil.example', 'buy now');
+  await fromServer(w, 'spam-1@evil.example', 'buy now');
+  const next = await w.alice.conversation('spam-2@evil.example');
+  hold = true;
+  const xavier = w.alice.conversation('xavier@example.org'); // Xavier writes again: his record is read
+  await readStarted;
+  const out = next.receive('buy now');
+  assert.ok(out.events.some((e) => e.type === 'conversation-evicted' && e.peer === 'xavier@example.org'), 'the idlest, Xavier, was evicted');
+  await w.alice.commit(out);
+  release();
+  const conv = await xavier;
+  const key = 'conv:xavier@example.org';
+  // Before the fix: the deleted record attached at generation 1 while the store held none — every later write of
+  // Xavier's conversation a generation with nothing under it (CONFLICT), the deleted keys in use again.
+  assert.is(w.alice.account.recordGeneration(key), (await inner.load(ALICE_ID, key))?.generation ?? 0, "the account and the store agree on Xavier's record");
+  await w.alice.commit(conv.receive('?OTRv4?')); // a query: Alice answers with her Identity, which is written
+  assert.is((await inner.load(ALICE_ID, key))?.generation, w.alice.account.recordGeneration(key), 'written');
+  await w.alice.close();
 });
 
 test.run();

@@ -230,6 +230,14 @@ export class Account implements ConversationHost {
     }
   }
 
+  /**
+   * @internal (account-store.ts) Whether `peer`'s record is in the store and nothing of it here (unloaded, or
+   * listed at open): a read of it that finds this false afterwards raced its eviction or forget.
+   */
+  recordInStoreOnly(peer: string): boolean {
+    return this.book.isUnloaded(peer) || this.book.isListed(peer);
+  }
+
   /** @internal (account-store.ts) A listed record was looked for and is gone (deleted since the listing). */
   unlistRecord(peer: string): void {
     this.book.unlist(peer);
