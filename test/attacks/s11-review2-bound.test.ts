@@ -194,4 +194,29 @@ test('an unloaded conversation evicted while its record is being read: the read 
   await w.alice.close();
 });
 
+test("pin: nothing a peer sends makes its conversation the host's (query, DAKE, data, its own SMP, an unreadable message)", () => {
+  const clock = testClock();
+  const alice = Account.create({ accountId: ALICE_ID, backend: be, clock, dsaKey: null, limits: { maxAccountConversations: 2 }, random: seededRandom(2600) });
+  const remote = (id: string, seed: number) => Account.create({ accountId: id, backend: be, clock, dsaKey: null, random: seededRandom(seed) }).conversation(ALICE_ID);
+  const deliver = (peer: string, other: Conversation, first: readonly string[]) => {
+    let toAlice = [...first];
+    for (let guard = 0; toAlice.length > 0 && guard < 20; guard++) toAlice = toAlice.flatMap((m) => alice.conversation(peer).receive(m).toSend).flatMap((m) => other.receive(m).toSend);
+  };
+  // Carol: Alice's contact (she started OTR and wrote), written first: the idlest.
+  const carol = remote('carol@example.org', 2601);
+  deliver('carol@example.org', carol, alice.conversation('carol@example.org').start().toSend.flatMap((m) => carol.receive(m).toSend));
+  alice.conversation('carol@example.org').send('hi Carol').toSend.forEach((m) => carol.receive(m));
+  // Mallory does everything a peer can: query, DAKE, data, an SMP of hers, a message Alice cannot read.
+  clock.advance(1000);
+  const mallory = remote('mallory@evil.example', 2602);
+  deliver('mallory@evil.example', mallory, ['?OTRv4?']);
+  assert.is(alice.conversation('mallory@evil.example').state, 'ENCRYPTED_MESSAGES');
+  deliver('mallory@evil.example', mallory, mallory.send('hello').toSend);
+  deliver('mallory@evil.example', mallory, mallory.startSmp('secret', 'question?').toSend);
+  deliver('mallory@evil.example', mallory, ['?OTR Error: ERROR_1: unreadable', '?OTR:AAQDgarbage.']);
+  // A stranger's plaintext passes the bound: one must go, and it is Mallory's (a session), not Carol's (older).
+  const evicted = alice.conversation('spam@evil.example').receive('buy now').events.flatMap((e) => (e.type === 'conversation-evicted' ? [e.peer] : []));
+  assert.equal(evicted, ['mallory@evil.example']);
+});
+
 test.run();
