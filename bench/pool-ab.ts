@@ -63,8 +63,10 @@ async function main(): Promise<void> {
   const rows: Record<Name, Row[]> = { A1: [], A2: [], B1: [], B2: [] };
   const load = loadavg()[0]!;
   let k = 0;
-  for (const n of names) await mods[n[0] as 'A' | 'B'].op(pools[n].pool, pools[n].sessions, k); // warm-up
-  k++;
+  // Warm-up, not counted: the workers' JIT keeps compiling for several ops after a pool starts (bench/suites/pool.ts,
+  // WARMUP_OPS); OTR_POOL_WARMUP ops per pool (default 4), interleaved.
+  for (let i = 0; i < Number(process.env.OTR_POOL_WARMUP ?? 4); i++, k++)
+    for (const n of names) await mods[n[0] as 'A' | 'B'].op(pools[n].pool, pools[n].sessions, k);
   for (let r = 0; r < ROUNDS; r++, k++) {
     const order = names.map((_, i) => names[(i + r) % names.length]!);
     if (r % 2 === 1) order.reverse();

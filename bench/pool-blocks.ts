@@ -71,7 +71,9 @@ async function main(): Promise<void> {
     l.getEntries().forEach((e) => gcs.push([e.startTime * 1000 + clockOffsetUs, e.duration, (e as { detail?: { kind?: number } }).detail?.kind ?? 0])),
   );
   obs.observe({ entryTypes: ['gc'] });
-  await op(p.pool, p.sessions, 0); // warm-up
+  // Warm-up: the workers' JIT compiles through the first ops after a load (bench/suites/pool.ts, WARMUP_OPS).
+  const warmup = Number(process.env.OTR_POOL_WARMUP ?? 4);
+  for (let i = 0; i < warmup; i++) await op(p.pool, p.sessions, i);
   // Results answered per turn of the event loop (the slots' onResult: batches arriving, counted until the next
   // check phase) and the wall time from the turn's first arrival to that check phase. Before session 10 every
   // arrival settled at once, so this was the settling and its continuations; with the pool's pacer
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
   const opTimes: [number, number][] = [];
   for (let k = 1; k <= OPS; k++) {
     const a = nowUs();
-    await op(p.pool, p.sessions, k);
+    await op(p.pool, p.sessions, warmup + k);
     opTimes.push([a, nowUs()]);
   }
   const wall = performance.now() - t0;

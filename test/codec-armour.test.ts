@@ -106,4 +106,41 @@ test('every truncation and every character substitution of an armoured message i
   }
 });
 
+test('session 11: the in-place canonical check accepts exactly what the table decoder does, for every final quad', () => {
+  // Every character (and a few outside the alphabet) in every position of a padded and an unpadded last quad:
+  // the native paths (base64Decode, base64DecodeWire) must accept and decode exactly what tableDecode does.
+  const chars = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=', '-', '_', '.', ' ', '\u00c1', '\u0141', '\u0000'];
+  for (const base of ['QUJDQUJD', 'QUJD']) {
+    for (const tail of ['QQ==', 'QUI=', 'QUJD']) {
+      for (let pos = 0; pos < 4; pos++) {
+        for (const c of chars) {
+          const s = `${base}${tail.slice(0, pos)}${c}${tail.slice(pos + 1)}`;
+          let want: Uint8Array | undefined;
+          try {
+            want = tableDecode(s);
+          } catch (e) {
+            assert.instance(e, OtrDecodeError);
+          }
+          for (const [name, dec] of [['native', (x: string) => base64Decode(x)], ['wire', (x: string) => base64DecodeWire(`?OTR:${x}.`, 5, x.length + 5)]] as const) {
+            if (want) assert.equal(dec(s), want, `${name} ${JSON.stringify(s)}`);
+            else assert.throws(() => dec(s), (e: unknown) => e instanceof OtrDecodeError, `${name} ${JSON.stringify(s)}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('session 11: armour builds one flat string per message from a reused scratch; earlier results and large messages are unaffected', () => {
+  const rnd = seededRandom(11);
+  const made: [string, Uint8Array][] = [];
+  for (const n of [1, 2, 3, 100, 700, 5000, 49_000, 60_000, 3, 200_000, 10]) {
+    const b = rnd(n);
+    const t = armour(b);
+    assert.is(t, `?OTR:${Buffer.from(b).toString('base64')}.`, `length ${n}`);
+    made.push([t, b]);
+  }
+  for (const [t, b] of made) assert.equal(dearmour(t, 1 << 20), b);
+});
+
 test.run();

@@ -26,6 +26,10 @@ async function holdThread(ms: number): Promise<void> {
 
 test('closed while answered batches wait in the pacer: every call settles once, with its own result, in order; the pacer is empty after', async () => {
   const { pool, a } = await poolPair(ENV, { maxBatchCalls: 1, maxInFlight: 64, settleBudgetMs: 0 }, 2);
+  // One message first, so the workers' code is compiled before the hold: on a loaded machine a cold worker did
+  // not answer all ten within the hold, and the first result then arrived alone (nothing waiting in the pacer).
+  const warm = await a.send('warm-up');
+  assert.ok(warm.toSend.length > 0);
   let waitingAtClose = -1;
   let closing: Promise<void> | undefined;
   const settled: number[] = [];
@@ -43,7 +47,7 @@ test('closed while answered batches wait in the pacer: every call settles once, 
       (e: unknown) => e,
     ),
   );
-  await holdThread(400);
+  await holdThread(1000);
   const outs = await Promise.all(sends);
   await closing;
   assert.ok(waitingAtClose > 0, `batches were waiting in the pacer when the pool closed (${waitingAtClose})`);

@@ -55,11 +55,16 @@ t('every outcome lists the records its call changed, each at its next generation
   assert.is(p.a.conv.state, 'ENCRYPTED_MESSAGES');
   // The DAKE recorded Alice's view of Bob's fingerprint: her account record changed with it (generation 2).
   assert.is(p.a.stored.account.recordGeneration('account'), 2);
-  // A message: only the conversation's record, one generation up; the receiver likewise.
+  // Alice's first message to Bob makes him a contact in her trust store (session 11): her account record too.
   const before = p.a.stored.account.recordGeneration(`conv:${BOB_ID}`);
   const s = p.a.conv.send('hello');
-  assert.equal(keys(s.changed), [`conv:${BOB_ID}@${before + 1}`]);
+  assert.equal(keys(s.changed), ['account@3', `conv:${BOB_ID}@${before + 1}`]);
   await commitAndSend(p, p.a, s);
+  // A message after it: only the conversation's record, one generation up; the receiver likewise.
+  const s2 = p.a.conv.send('again');
+  assert.equal(keys(s2.changed), [`conv:${BOB_ID}@${before + 2}`]);
+  await commitAndSend(p, p.a, s2);
+
   const got = p.b.conv.receive(s.toSend[0]!);
   assert.equal(got.messages.map((m) => m.text), ['hello']);
   assert.equal(keys(got.changed), [`conv:${ALICE_ID}@${p.b.stored.account.recordGeneration(`conv:${ALICE_ID}`)}`]);
@@ -88,7 +93,9 @@ t('saving after a message costs one record whatever the number of conversations'
   assert.is(many.changed!.length, 1);
   assert.is(many.changed![0]!.key, `conv:${BOB_ID}`);
   // The record is this conversation's alone: the same size as with one conversation (± a few bytes of counters).
-  assert.ok(Math.abs(many.changed![0]!.bytes!.length - one.changed![0]!.bytes!.length) < 16);
+  // (The first message also wrote the account record: Bob became a contact, session 11.)
+  const oneConv = one.changed!.find((c) => c.key === `conv:${BOB_ID}`)!;
+  assert.ok(Math.abs(many.changed![0]!.bytes!.length - oneConv.bytes!.length) < 16);
 });
 
 t('lazy restore: opening reads only the account record; a conversation is read and decoded on first use', async () => {

@@ -46,6 +46,17 @@ import { OtrPool, type PoolConversation } from '../../ts/pool/index.js';
 const QUICK = process.argv.includes('--quick');
 const SESSIONS = Number(process.env.OTR_POOL_SESSIONS ?? (QUICK ? 100 : 1000));
 const ROUNDS = QUICK ? 3 : 5;
+/**
+ * Ops run on each pool before the measured rounds (OTR_POOL_WARMUP overrides). Each worker is an isolate of its
+ * own that compiles the library's code itself, and V8 keeps optimizing hot functions (the receive path, the
+ * record encoding, the pool's handler) for several ops after a pool starts: measured in session 11, the
+ * process's other threads — where TurboFan's concurrent compiles run — spent 293, 168, 174 and 230 ms in the
+ * first four two-worker ops after the load and 28–66 ms in the eight after (one worker: 295, 181, 86, 49, then
+ * 9–55), and a --trace-opt run of the third and fourth ops showed ~300 ms of compile jobs per op and no
+ * deoptimization. One warm-up op (sessions 3–10) measured that start-up, which a bridge pays once per worker,
+ * as a per-op cost; four measure the pool as a bridge runs it (docs/pool.md, session 11).
+ */
+const WARMUP_OPS = Number(process.env.OTR_POOL_WARMUP ?? (QUICK ? 1 : 4));
 const REPLY_EVERY = 10;
 const DAKE_EVERY = 50;
 /** The bench issues every session's calls at once (thousands queued): calls may wait long before they run. */
@@ -206,6 +217,55 @@ class MachineProbe {
     return Promise.all(this.ws.map((w) => w.terminate()));
   }
 }
+/**
+ * The machine's share of the main thread's longest block (session 11): the same event-loop monitor as the ops
+ * (`monitorEventLoopDelay`, 1 ms resolution) on a main thread that does nothing else, while two threads at the
+ * pool's worker priority spin a loop that allocates nothing — no GC, no messages, no settling, so every delay it
+ * sees is the OS and the VM (the main thread not being run on time), not our code. Measured around every round,
+ * each time for as long as the round's two-worker op took, so `mainMaxBlockMs` can be read against it
+ * (`machineMaxBlockMs`, `machineP99BlockMs`).
+ */
+const SPIN_FOR = `const { parentPort } = require('node:worker_threads');
+const { getPriority, setPriority } = require('node:os');
+parentPort.on('message', (m) => {
+  if ('nice' in m) {
+    // The nice value the pool's workers run at (per thread on Linux, as the pool sets it: ts/pool/worker.ts).
+    if (process.platform === 'linux' && m.nice !== undefined) try { setPriority(0, m.nice); } catch {}
+    parentPort.postMessage(getPriority(0));
+    return;
+  }
+  const end = performance.now() + m.ms;
+  let x = 1;
+  while (performance.now() < end) for (let i = 0; i < 1e5; i++) x = (Math.imul(x, 1664525) + 1013904223) | 0;
+  parentPort.postMessage(x);
+});`;
+class MachineBlockProbe {
+  private readonly ws = [new Worker(SPIN_FOR, { eval: true }), new Worker(SPIN_FOR, { eval: true })];
+  /** Worst over the calls: the longest delay and the largest p99, as the pool's figures are kept. */
+  max = 0;
+  p99 = 0;
+  private run(w: Worker, m: object): Promise<unknown> {
+    return new Promise((r) => {
+      w.once('message', r);
+      w.postMessage(m);
+    });
+  }
+  /** The workers take the nice value the pool's workers run at (`stats().workers[i].nice`; none off Linux). */
+  async start(nice: number | undefined): Promise<void> {
+    await Promise.all(this.ws.map((w) => this.run(w, { nice })));
+  }
+  async measure(ms: number): Promise<void> {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    await Promise.all(this.ws.map((w) => this.run(w, { ms })));
+    h.disable();
+    this.max = Math.max(this.max, h.max / 1e6 - 1);
+    this.p99 = Math.max(this.p99, h.percentile(99) / 1e6 - 1);
+  }
+  close(): Promise<number[]> {
+    return Promise.all(this.ws.map((w) => w.terminate()));
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
 interface Session {
@@ -325,17 +385,24 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
     const p2 = await loaded(2, backend, bytes);
     const probe = new MachineProbe();
     const machine: number[] = [];
+    const blocks = new MachineBlockProbe();
     try {
       await probe.calibrate();
+      await blocks.start(p2.pool.stats().workers[0]?.nice);
       let k = 0;
-      // Warm-up: one op each (JIT in the workers), not counted.
-      await op(p1.pool, p1.sessions, k);
-      await op(p2.pool, p2.sessions, k++);
+      // Warm-up, not counted: WARMUP_OPS ops each, interleaved (see WARMUP_OPS: the workers' JIT).
+      for (let i = 0; i < WARMUP_OPS; i++, k++) {
+        await op(p1.pool, p1.sessions, k);
+        await op(p2.pool, p2.sessions, k);
+      }
       const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
       const zero = () => ({ majors: 0, eldMax: 0, eldP99: 0, sync: 0, syncP99: 0, syncP999: 0, syncTotal: 0, busy: [] as number[], cpu: 0, mainCpu: 0, gcMax: 0, gcMinorMax: 0, gcSum: 0, mainWait: 0, workerCpu: [] as number[], workerWait: 0, wall: 0, tail: 0 });
       const block = { 1: zero(), 2: zero() };
+      let lastTwoMs = 500;
       for (let r = 0; r < ROUNDS; r++, k++) {
         machine.push(await probe.speedup());
+        // As long as the last two-worker op took: the control covers about as much time as the ops measured.
+        await blocks.measure(lastTwoMs);
         for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
           const p = w === 1 ? p1 : p2;
           p.pool.resetSyncStats();
@@ -357,6 +424,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
           await op(p.pool, p.sessions, k);
           const dt = performance.now() - t;
           clearInterval(sampler);
+          if (w === 2) lastTwoMs = dt;
           block[w].tail += t + dt - Math.min(...lastBusy);
           times[w].push(dt);
           const c1 = process.cpuUsage(c0);
@@ -445,6 +513,10 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       // against it: on a shared machine the pool cannot beat what a pure CPU loop gets from a second thread.
       two.extra.machineSpeedup = round(median(machine));
       two.extra.speedupVsMachine = round(two.extra.speedupVsOne / median(machine));
+      // The machine's own event-loop delay with two spinning threads at the pool's priority (MachineBlockProbe):
+      // the part of mainMaxBlockMs / mainP99BlockMs that no change to our code can remove.
+      two.extra.machineMaxBlockMs = round(blocks.max);
+      two.extra.machineP99BlockMs = round(blocks.p99);
       // A model, not a measurement: the speed-up the two-worker op's CPU split allows when every thread gets a
       // core whenever it is ready (a machine of our own) and never waits for another. One worker must do all
       // the workers' CPU W in sequence (the main thread's M beside it, on the other core); two can at best
@@ -467,6 +539,7 @@ function compare(backend: BackendName): Promise<{ one: Measured; two: Measured }
       return { one, two };
     } finally {
       await probe.close();
+      await blocks.close();
       gc.disconnect();
       await p1.pool.close();
       await p2.pool.close();

@@ -78,6 +78,9 @@ test('a contact we share a session with keeps its pending DAKE through a flood o
   const p = makePair(be, 1710, { limits: LIMITS });
   const store = new AppliedRecords();
   establish(p);
+  // A contact is a peer the user wrote to (session 11): a session alone is what a hostile server's JIDs can
+  // have too, and sparing those let a newcomer's young DAKE go first (attacks/s11-review-known-flood).
+  assert.equal(texts([p.b.receive(p.a.send('hi bob').toSend[0]!)]), ['hi bob']);
   // The DAKE's outcomes were not committed one by one: the store starts from the account's records as they stand.
   for (const r of p.alice.records()) store.rows.set(r.key, { generation: r.generation, bytes: r.bytes });
   // Bob starts a new DAKE on top of the session (a restart of his client): Alice's instance awaits his Auth-I.

@@ -182,6 +182,28 @@ test('restarts in the middle of a plaintext flood: records written before a rest
   await w.alice.close();
 });
 
+test('restarts, then DAKEs completed from many JIDs: a contact the user wrote to before the restart outlasts the flood\'s sessions (its mark is in the trust store)', async () => {
+  const w = await world(6);
+  const carol = peerAccount(w, 'carol@example.org', 1141);
+  await aliceStarts(w, 'carol@example.org', carol);
+  await aliceSends(w, 'carol@example.org', carol, 'hello Carol');
+  await restart(w, 6);
+  // Carol's record is listed, not loaded: what ranks it is the trust store alone (a contact: the user wrote to her).
+  const evicted: string[] = [];
+  for (let k = 0; k < 12; k++) {
+    w.clock.advance(STEP_MS);
+    const peer = `sybil-${k}@evil.example`;
+    const sybil = peerAccount(w, peer, 1400 + k);
+    for (const out of await exchange(w, peer, sybil, sybil.start().toSend))
+      for (const e of out.events) if (e.type === 'conversation-evicted') evicted.push(e.peer);
+    assert.ok((await convRows(w)).length <= 6, `after ${k + 1} sybils: ${(await convRows(w)).length} conversation records`);
+  }
+  assert.ok(evicted.some((p) => p.startsWith('sybil-')), "the flood's own sessions were evicted");
+  assert.not.ok(evicted.includes('carol@example.org'), 'the contact stays across the restart');
+  assert.equal(await remoteSends(w, 'carol@example.org', carol, 'after the flood'), ['after the flood']);
+  await w.alice.close();
+});
+
 test("restarts in the middle of an Identity flood: strangers' pending DAKEs from before a restart are evicted with their records", async () => {
   const w = await world(6);
   for (let round = 0; round < 4; round++) {

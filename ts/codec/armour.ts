@@ -4,7 +4,7 @@
  */
 import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import { base64DecodeWire, base64Encode } from './base64.js';
+import { base64DecodeWire, base64EncodeFramed } from './base64.js';
 
 export const ENCODED_PREFIX = '?OTR:';
 export const ENCODED_SUFFIX = '.';
@@ -12,7 +12,8 @@ export const ENCODED_SUFFIX = '.';
 /** Armours binary message bytes for the transport. */
 export function armour(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new OtrArgumentError('message must be non-empty bytes');
-  return ENCODED_PREFIX + base64Encode(bytes) + ENCODED_SUFFIX;
+  // One flat string (base64EncodeFramed): not a rope that the receiver or a thread hop copies again.
+  return base64EncodeFramed(ENCODED_PREFIX, bytes, ENCODED_SUFFIX);
 }
 
 /** True when `text` looks like an encoded message (prefix only; `dearmour` does the strict check). */

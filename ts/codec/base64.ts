@@ -4,8 +4,8 @@
  * bits zero — so every accepted string has one decoding and re-encodes to itself. The table code below runs
  * everywhere with typed errors; where Node's Buffer exists, its native codec does the work (7–13x faster on
  * message-sized inputs, measured in docs/performance.md) under the same contract: encoding is the same RFC 4648
- * text, and a native decoding is accepted only if it re-encodes to exactly the input — i.e. only canonical
- * strings, the same set the table decoder accepts — otherwise the table decoder runs and throws its typed error.
+ * text, and a string is decoded natively only if it is canonical (`canonical`: the same set the table decoder
+ * accepts), otherwise the table decoder runs and throws its typed error.
  */
 import { OtrDecodeError } from '../errors.js';
 
@@ -63,6 +63,87 @@ export function tableEncode(bytes: Uint8Array): string {
   return ASCII.decode(out);
 }
 
+/** The part of Node's Buffer `base64EncodeFramed` uses: a latin1 string of a range of its bytes. */
+interface NodeLatin1 {
+  toString(encoding: 'latin1', start: number, end: number): string;
+}
+const nativeOver = (globalThis as { Buffer?: { from(b: ArrayBuffer): NodeLatin1 } }).Buffer?.from;
+
+/**
+ * Two base64 characters per 12 bits, as the two bytes of one 16-bit store (laid out byte by byte, so the table
+ * is right whatever the platform's byte order): the framed encoder writes half as many times as a byte loop.
+ */
+const PAIRS = new Uint16Array(4096);
+{
+  const bytes = new Uint8Array(PAIRS.buffer);
+  for (let v = 0; v < 4096; v++) {
+    bytes[2 * v] = ALPHABET_CODES[v >>> 6]!;
+    bytes[2 * v + 1] = ALPHABET_CODES[v & 63]!;
+  }
+}
+
+/** Framed encodings up to this many bytes are built in the reused scratch; longer ones in a buffer of their own. */
+const FRAMED_SCRATCH_MAX = 65536;
+interface Scratch {
+  bytes: Uint8Array;
+  pairs: Uint16Array;
+  text: NodeLatin1 | undefined;
+}
+let framedScratch: Scratch | undefined;
+function scratchOf(size: number): Scratch {
+  const buf = new ArrayBuffer((size + 1) & ~1); // whole 16-bit units
+  return { bytes: new Uint8Array(buf), pairs: new Uint16Array(buf), text: nativeOver?.(buf) };
+}
+
+/**
+ * `prefix + base64Encode(bytes) + suffix` (prefix and suffix ASCII) as ONE flat string, for PUBLIC bytes only
+ * (armoured wire messages). The concatenation builds a rope (two cons strings over the encoding) that V8 copies
+ * into a flat string again the first time it is read — by the receiver's first `startsWith`, or by the
+ * structured clone that posts it from a pool worker — and reading a rope costs more garbage on the way (session
+ * 11, bench/alloc.js: 1–2 KB less per message sent and received). Here the characters are written once into a
+ * reused scratch, two per store (PAIRS), and converted once. The scratch holds nothing but the encoding of
+ * public bytes.
+ */
+export function base64EncodeFramed(prefix: string, bytes: Uint8Array, suffix: string): string {
+  const n = bytes.length;
+  // The encoding starts at an even offset (16-bit stores): the prefix ends there.
+  const begin = prefix.length & 1;
+  const size = begin + prefix.length + Math.ceil(n / 3) * 4 + suffix.length;
+  let sc: Scratch;
+  if (size > FRAMED_SCRATCH_MAX) sc = scratchOf(size);
+  else {
+    if (framedScratch === undefined || framedScratch.bytes.length < size) framedScratch = scratchOf(Math.min(FRAMED_SCRATCH_MAX, Math.max(size, 1024) * 2));
+    sc = framedScratch;
+  }
+  const out = sc.bytes;
+  let o = begin;
+  for (let i = 0; i < prefix.length; i++) out[o++] = prefix.charCodeAt(i);
+  const pairs = sc.pairs;
+  let h = o >>> 1;
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    pairs[h] = PAIRS[v >>> 12]!;
+    pairs[h + 1] = PAIRS[v & 4095]!;
+    h += 2;
+  }
+  o = h << 1;
+  if (n - i === 1) {
+    pairs[h] = PAIRS[bytes[i]! << 4]!;
+    out[o + 2] = PAD;
+    out[o + 3] = PAD;
+    o += 4;
+  } else if (n - i === 2) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    pairs[h] = PAIRS[v >>> 12]!;
+    out[o + 2] = ALPHABET_CODES[(v >>> 6) & 63]!;
+    out[o + 3] = PAD;
+    o += 4;
+  }
+  for (let j = 0; j < suffix.length; j++) out[o++] = suffix.charCodeAt(j);
+  return sc.text ? sc.text.toString('latin1', begin, o) : ASCII.decode(out.subarray(begin, o));
+}
+
 function sextet(s: string, i: number): number {
   const c = s.charCodeAt(i);
   const v = c < 128 ? DECODE[c]! : -1;
@@ -74,16 +155,35 @@ function sextet(s: string, i: number): number {
 export function base64Decode(s: string, start = 0, end = s.length): Uint8Array {
   const len = end - start;
   if (native !== undefined && len > 0 && len % 4 === 0) {
-    const text = start === 0 && end === s.length ? s : s.slice(start, end);
-    const pad = text.charCodeAt(len - 1) === PAD ? (text.charCodeAt(len - 2) === PAD ? 2 : 1) : 0;
-    const out = new Uint8Array((len / 4) * 3 - pad);
-    // Node's decoder skips characters outside the alphabet and ignores non-zero padding bits: the re-encoding
-    // check refuses every such string (and any length mismatch), leaving the typed error to tableDecode.
-    const view = native.from(out.buffer, out.byteOffset, out.length);
-    if (view.write(text, 'base64') === out.length && view.toString('base64') === text) return out;
-    out.fill(0);
+    const pad = s.charCodeAt(end - 1) === PAD ? (s.charCodeAt(end - 2) === PAD ? 2 : 1) : 0;
+    // Node's decoder skips characters outside the alphabet and ignores non-zero padding bits: only a
+    // canonical string goes to it, anything else to tableDecode for its typed error.
+    if (canonical(s, start, end, pad)) {
+      const out = new Uint8Array((len / 4) * 3 - pad);
+      const text = start === 0 && end === s.length ? s : s.slice(start, end);
+      if (native.from(out.buffer, out.byteOffset, out.length).write(text, 'base64') === out.length) return out;
+      out.fill(0);
+    }
   }
   return tableDecode(s, start, end);
+}
+
+/** A run of base64 alphabet characters, matched from `lastIndex` (sticky: no substring, no match object). */
+const ALPHABET_RUN = /[A-Za-z0-9+/]*/y;
+
+/**
+ * Whether `s[start, end)` (a multiple of 4 long, `pad` '=' at its end) is canonical base64 — what tableDecode
+ * accepts — so Node's decoder, which skips characters outside the alphabet and ignores the unused bits, decodes
+ * it to exactly the table decoder's bytes. Checked in place (session 11): the earlier check re-encoded the
+ * decoding and compared strings, a string as long as the input per message for the collector.
+ */
+function canonical(s: string, start: number, end: number, pad: number): boolean {
+  ALPHABET_RUN.lastIndex = start;
+  if (!ALPHABET_RUN.test(s) || ALPHABET_RUN.lastIndex !== end - pad) return false;
+  // The unused low bits of the last character before the padding must be zero.
+  if (pad === 2) return (DECODE[s.charCodeAt(end - 3)]! & 15) === 0;
+  if (pad === 1) return (DECODE[s.charCodeAt(end - 2)]! & 3) === 0;
+  return true;
 }
 
 /**
@@ -113,11 +213,11 @@ export function base64DecodeWire(s: string, start = 0, end = s.length): Uint8Arr
     wireSlabView = native.from(wireSlab.buffer, 0, WIRE_SLAB_BYTES);
     wireSlabUsed = 0;
   }
+  // As in base64Decode: only a canonical string is decoded natively; anything else gets tableDecode's error.
+  if (!canonical(s, start, end, pad)) return tableDecode(s, start, end);
   const at = wireSlabUsed;
   const text = start === 0 && end === s.length ? s : s.slice(start, end);
-  // As in base64Decode: only a decoding that re-encodes to exactly the input is accepted (Node's decoder
-  // skips characters outside the alphabet and ignores padding bits); anything else gets tableDecode's error.
-  if (wireSlabView.write(text, at, n, 'base64') === n && wireSlabView.toString('base64', at, at + n) === text) {
+  if (wireSlabView.write(text, at, n, 'base64') === n) {
     wireSlabUsed = at + n;
     return wireSlab.subarray(at, at + n);
   }

@@ -269,14 +269,18 @@ export class Account implements ConversationHost {
   /** recordsToLoad found nothing to load at this state of the records (count and listed count together). */
   private nothingToLoadAt = -1;
 
-  /** What a conversation's record is worth keeping (record-bound.ts): a key the user decided about makes it the host's. */
+  /**
+   * What a conversation's record is worth keeping (record-bound.ts): a peer the trust store counts as the user's
+   * (a contact the user wrote to, or a key verified or revoked: isUsers, persisted in the account record) makes it
+   * the host's, whatever the conversation itself still remembers after a restart (its own marks are runtime only).
+   */
   private recordValue(peer: string, c: Conversation): number {
-    return this.fingerprints.decided(peer) ? 2 : c.recordValue();
+    return this.fingerprints.isUsers(peer) ? 2 : c.recordValue();
   }
 
   /** The lower bound of an undecoded record's worth, from the trust store alone. */
   private guessedValue(peer: string): number {
-    return this.fingerprints.decided(peer) ? 2 : this.fingerprints.get(peer) !== undefined ? 1 : 0;
+    return this.fingerprints.isUsers(peer) ? 2 : this.fingerprints.get(peer) !== undefined ? 1 : 0;
   }
 
   /** @internal One token of unauthenticated DAKE work from the account's bucket (false: throttled). */
@@ -308,14 +312,25 @@ export class Account implements ConversationHost {
    */
   pendingDakeStarted(out: Outcome, peer: string, unbound: boolean): void {
     const index = this.pendingDakes;
-    index.added(peer, unbound);
+    // What the conversation holds now, not one more than before: a DAKE that replaced a pending one must not
+    // count twice (attacks/s11-review-pending-count). At most maxInstancesPerConversation + 2 instances' worth.
+    const c = this.conversations.get(peer);
+    index.added(peer, unbound, c === undefined ? (index.get(peer)?.count ?? 0) + 1 : c.peerDakes(true));
     if (index.over) index.evict(peer, (victim, entry, strangersOnly) => this.evictPeerDakes(out, victim, entry, strangersOnly));
   }
 
-  /** One entry of the pending-DAKE index asked to give back its DAKEs (pending-dakes.ts evict). */
+  /**
+   * One entry of the pending-DAKE index asked to give back its DAKEs (pending-dakes.ts evict). The first pass
+   * (`strangersOnly`) spares only what is the user's — a contact or a peer with a verified or revoked key
+   * (fingerprints.isUsers), a conversation holding a queued message or a policy of its own — and takes anyone
+   * else's oldest first, sessions or not. It spared every peer the trust store knew: a hostile server completed
+   * a DAKE from each of its JIDs first, and then a newcomer's first DAKE, however young, went before every
+   * older DAKE of the flood (attacks/s11-review-known-flood).
+   */
   private evictPeerDakes(out: Outcome, peer: string, entry: PendingEntry, strangersOnly: boolean): void {
     const index = this.pendingDakes;
     const known = this.fingerprints.get(peer) !== undefined;
+    const users = this.fingerprints.isUsers(peer);
     if (this.book.isUnloaded(peer)) {
       // Its record is in the store, not in memory. One that held nothing but such DAKEs when it was unloaded is
       // deleted at the generation it was unloaded with (a store holding anything newer refuses: CONFLICT). Any
@@ -325,7 +340,7 @@ export class Account implements ConversationHost {
         this.unloadedRecords.delete(peer);
         out.events.push({ type: 'dakes-evicted', peer, count: entry.count });
         index.forget(peer);
-      } else if (!strangersOnly) index.forget(peer);
+      } else if (!strangersOnly || (known && !users)) index.forget(peer); // a known peer's not the user's: no longer counted
       return;
     }
     let c = this.conversations.get(peer);
@@ -342,7 +357,7 @@ export class Account implements ConversationHost {
     if (c === undefined) return index.forget(peer); // forgotten meanwhile
     if (callUnderWay(c)) return; // its own call is under way (a host callback): left alone
     if (c.peerDakes(entry.unbound) === 0) return index.forget(peer); // completed or expired meanwhile: nothing to drop
-    if (strangersOnly && (known || !c.holdsOnlyPeerDakes(entry.unbound))) return;
+    if (strangersOnly && (users || c.holdsUsersRequest())) return;
     const count = c.dropPeerDakes(entry.unbound);
     index.forget(peer);
     // Written with this call's changes (deleted if nothing is left: records.ts).

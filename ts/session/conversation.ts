@@ -22,7 +22,7 @@ import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
 import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
-import { dakeFromValue, dakeToValue, writeRatchet } from './persist.js';
+import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
@@ -350,6 +350,7 @@ export class Conversation {
     if (options.instance === 'all' && this.sendAll(out, text, options)) return out;
     const target = options.instance === 'all' ? undefined : options.instance;
     if (this.active === 3 && this.v3conv && !target) {
+      if (this.v3conv.msgstate === 'encrypted') this.account.fingerprints.markContact(this.peerId);
       this.absorbV3(this.v3conv.send(text), out);
       return out;
     }
@@ -394,6 +395,9 @@ export class Conversation {
     if (options.extraKey) tlvs.push(extraKeyTlv(options.extraKey));
     this.sendData(out, inst, text, tlvs, options.ignoreUnreadable ? FLAG_IGNORE_UNREADABLE : 0);
     this.healer.sent(inst.peerTag, text);
+    // Our user wrote to this peer: a contact, whose keys a flood of strangers must not push out of the trust
+    // store (attacks/s11-review-trust-flood). A map lookup; the account record changes the first time only.
+    this.account.fingerprints.markContact(this.peerId);
   }
 
   /** `send(text, { instance: 'all' })`: to every device with a usable session; false if there is none. */
@@ -405,6 +409,7 @@ export class Conversation {
       sent++;
     }
     if (this.v3conv && this.v3conv.msgstate === 'encrypted') {
+      this.account.fingerprints.markContact(this.peerId);
       this.absorbV3(this.v3conv.send(text), out);
       sent++;
     }
@@ -521,10 +526,19 @@ export class Conversation {
           // The OTRv3 layer reassembles its own fragments; an AKE message is gated and budgeted on its first
           // piece (which carries its type), as it is unfragmented (test/attacks/v3-fragmented-ake.test.ts).
           const type = f.index === 1 ? v3TypeOfFirstPiece(f.piece) : undefined;
-          if (type === undefined || !V3_AKE_TYPES.has(type)) return this.fromV3(text, out, f.senderTag, 'message');
-          if (!this.v3Gate(out, f.senderTag, type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
-          if (!this.spendDakeBudget(out, f.senderTag)) return;
-          return this.toV3(text, out);
+          // A D-H Commit completed by its last piece starts an AKE the peer started, counted against the
+          // account's bound as a whole one is below (uncounted, fragments bypassed maxAccountPendingDakes:
+          // attacks/s11-review-v3-fragment-bound). Only a D-H Commit turns a conversation v3AkeOnly on a
+          // fragment (a query, the other way, is never fragmented).
+          const akeBefore = this.v3AkeOnly();
+          if (type === undefined || !V3_AKE_TYPES.has(type)) this.fromV3(text, out, f.senderTag, 'message');
+          else {
+            if (!this.v3Gate(out, f.senderTag, type === V3_DH_COMMIT ? 'ake-start' : 'message')) return;
+            if (!this.spendDakeBudget(out, f.senderTag)) return;
+            this.toV3(text, out);
+          }
+          if (!akeBefore && this.v3AkeOnly()) this.account.pendingDakeStarted(out, this.peerId, false);
+          return;
         }
         if (depth > 0) throw new OtrError('MALFORMED', 'a reassembled message is itself a fragment');
         if (f.receiverTag !== TAG_ANY && f.receiverTag !== this.account.instanceTag) {
@@ -1053,7 +1067,7 @@ export class Conversation {
 
   /**
    * @internal (records.ts) Whether this conversation holds nothing a fresh one would not: no instance, no DAKE
-   * of our own, no queued message, no OTRv3 state, no session, no policy of its own, still advertising, no last
+   * of our own, no queued message, no OTRv3 state holding anything (v3Kept), no session, no policy of its own, still advertising, no last
    * send target. A change that leaves it so deletes its record (restoring without one gives the same
    * conversation). O(1): runs after every call that changed a record.
    */
@@ -1061,7 +1075,7 @@ export class Conversation {
     // lastTarget too: a conversation that had a session remembers where `send` last went, from which a later
     // switch is reported; deleting its record would make the first switch after a restart silent
     // (attacks/s10-review3-v3-contact: an evicted OTRv3 AKE in a contact's ended conversation deleted it).
-    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.v3conv === null && this.holdsNoSettings();
+    return this.instances.size === 0 && this.unbound.kind === 'idle' && this.holdsNoSettings() && (this.v3conv === null || this.v3conv.holdsNothing);
   }
 
   /**
@@ -1115,9 +1129,17 @@ export class Conversation {
    */
   holdsOnlyPeerDakes(withUnbound: boolean): boolean {
     if (this.unbound.kind !== 'idle' && !this.peerUnbound(withUnbound)) return false;
-    if ((this.v3conv !== null && !this.v3AkeOnly()) || !this.holdsNoSettings()) return false;
+    if ((this.v3conv !== null && !this.v3AkeOnly() && !this.v3conv.holdsNothing) || !this.holdsNoSettings()) return false;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished || inst.dake.kind !== 'awaiting-auth-i') return false;
     return true;
+  }
+
+  /**
+   * @internal (account.ts) Whether this conversation holds something the user asked for: a queued message or a
+   * policy of its own. Such a conversation's pending DAKEs go in the second pass only, as a contact's do.
+   */
+  holdsUsersRequest(): boolean {
+    return this.queue.length > 0 || this.policyOverride !== undefined;
   }
 
   /**
@@ -1595,7 +1617,7 @@ export class Conversation {
       queue: this.queue,
       advertise: this.advertise,
       active: this.active,
-      v3: this.v3conv ? this.v3conv.serialize() : null,
+      v3: this.v3Kept()?.serialize() ?? null,
       policy: this.policyOverride ? { ...this.policyOverride } : null,
       lastTarget: this.lastTarget ? { version: this.lastTarget.version, instance: this.lastTarget.instance } : null,
     };
@@ -1619,9 +1641,10 @@ export class Conversation {
     advertise: (w, c) => putBoolean(w, c.advertise),
     active: (w, c) => (c.active === null ? putNull(w) : putNumber(w, c.active)),
     v3: (w, c) => {
-      if (!c.v3conv) return putNull(w);
+      const kept = c.v3Kept();
+      if (!kept) return putNull(w);
       // The OTRv3 state's bytes hold its session keys: zeroed once written (as wipeState does for toState).
-      const v3 = c.v3conv.serialize();
+      const v3 = kept.serialize();
       try {
         putBytes(w, v3);
       } finally {
@@ -1631,6 +1654,14 @@ export class Conversation {
     policy: (w, c) => putValue(w, c.policyOverride ? { ...c.policyOverride } : null),
     lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
   });
+
+  /**
+   * The OTRv3 state as the record keeps it: none when it holds nothing a fresh one would not (what unsolicited
+   * OTRv3 input leaves), so such input from a stranger writes no record (attacks/s11-review-v3-junk-records).
+   */
+  private v3Kept(): V3Conversation | null {
+    return this.v3conv !== null && !this.v3conv.holdsNothing ? this.v3conv : null;
+  }
 
   /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
@@ -1698,7 +1729,7 @@ function writeSmp(w: Writer, s: SmpState): void {
 const writeInstance = schema<Instance>({
   peerTag: (w, i) => putNumber(w, i.peerTag),
   dake: (w, i) => writeDake(w, i.dake),
-  ratchet: (w, i) => writeRatchet(w, i.ratchet),
+  ratchet: (w, i) => writeRatchetKept(w, i),
   finished: (w, i) => putBoolean(w, i.finished),
   ssid: (w, i) => putOptionalBytes(w, i.ssid),
   peerProfile: (w, i) => putOptionalBytes(w, i.peerProfile ? i.peerProfile.encoded : null),

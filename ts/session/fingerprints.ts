@@ -41,6 +41,11 @@ interface PeerEntry {
   revision: number;
   /** What this entry adds to the account record, over-estimated (sizeOf): counted against limits.maxTrustStoreBytes. */
   size: number;
+  /**
+   * The user wrote to this peer in an encrypted session (markContact): a contact, forgotten only after every
+   * stranger. No peer can make this happen from its side, whatever number of identities it has.
+   */
+  contact: boolean;
 }
 
 /**
@@ -54,12 +59,23 @@ function sizeOf(peer: string, e: PeerEntry): number {
   if (e.last.v4 !== undefined) n += 8 + e.last.v4.length;
   if (e.last.v3 !== undefined) n += 8 + e.last.v3.length;
   for (const k of e.known) n += 80 + k.fingerprint.length;
+  if (e.contact) n += 16; // "contact" (DATA) and a boolean: 12 bytes written
   return n;
 }
 
 /** Whether forgetting this peer would lose a decision of the user's (a verified or revoked key). */
 function holdsTrust(e: PeerEntry): boolean {
   return e.known.some((k) => k.trust !== 'unverified');
+}
+
+/**
+ * The order peers are forgotten in when the store is full (lowest first, least recently seen first within
+ * each): strangers, then contacts the user wrote to (their last-seen keys are all that tells a takeover from
+ * a first contact, since most users never verify: session 11, attacks/s11-review-trust-flood), then peers
+ * holding a decision of the user's.
+ */
+function keepRank(e: PeerEntry): number {
+  return holdsTrust(e) ? 2 : e.contact ? 1 : 0;
 }
 
 /** What one completed DAKE's fingerprint is to this peer. */
@@ -214,7 +230,7 @@ export class LastSeenFingerprints {
     let e = this.byPeer.get(peer);
     if (!e) {
       if (this.byPeer.size >= this.maxPeers) this.evictPeer(peer);
-      e = { last: {}, known: [], revision: 0, size: 0 };
+      e = { last: {}, known: [], revision: 0, size: 0, contact: false };
       this.byPeer.set(peer, e);
     } else {
       // Most recently used last: Map order is the eviction order.
@@ -253,25 +269,54 @@ export class LastSeenFingerprints {
     while (this.bytes > this.maxBytes && this.byPeer.size > 1) this.evictPeer(peer);
   }
 
+  /**
+   * The user wrote to `peer` in an encrypted session (Conversation.send): the peer becomes a contact, which a
+   * flood of strangers cannot push out of a full store (keepRank). Only a peer the store knows (a DAKE with it
+   * completed); the account record changes once, the first time.
+   */
+  markContact(peer: string): void {
+    const e = this.byPeer.get(peer);
+    if (e === undefined || e.contact) return;
+    e.contact = true;
+    e.revision = ++this.revisions;
+    this.resized(peer, e);
+  }
+
+  /** Whether the user wrote to `peer` in an encrypted session (markContact). */
+  isContact(peer: string): boolean {
+    return this.byPeer.get(peer)?.contact ?? false;
+  }
+
+  /**
+   * Whether `peer` is the user's: a contact, or a peer with a verified or revoked key (keepRank above a
+   * stranger's). What no peer can make itself, however many DAKEs it completes.
+   */
+  isUsers(peer: string): boolean {
+    const e = this.byPeer.get(peer);
+    return e !== undefined && keepRank(e) > 0;
+  }
+
   private changed(peer: string): void {
     const e = this.byPeer.get(peer);
     if (e) e.revision = ++this.revisions;
   }
 
   /**
-   * Forgets one peer other than `keep`: the least recently used that holds no decision of the user's (no
-   * verified or revoked key), else the least recently used. A flood of new peers (every one unverified) thus
-   * pushes out other unverified peers before any verified contact. (A host with more peers than the bounds
-   * raises limits.maxTrustPeers and maxTrustStoreBytes.)
+   * Forgets one peer other than `keep`: the least recently used of the lowest keepRank — a stranger, else a
+   * contact the user wrote to, else one holding a verified or revoked key. A flood of new peers (every one an
+   * unverified stranger) thus pushes out other strangers before any contact. (A host with more peers than the
+   * bounds raises limits.maxTrustPeers and maxTrustStoreBytes.)
    */
   private evictPeer(keep: string): void {
     let victim: string | undefined;
+    let rank = 3;
     for (const [peer, e] of this.byPeer) {
       if (peer === keep) continue;
-      victim ??= peer;
-      if (!holdsTrust(e)) {
+      const r = keepRank(e);
+      if (r < rank) {
         victim = peer;
-        break;
+        rank = r;
+        if (r === 0) break;
       }
     }
     if (victim === undefined) return;
@@ -285,6 +330,8 @@ export class LastSeenFingerprints {
       v4: e.last.v4 ?? null,
       v3: e.last.v3 ?? null,
       known: e.known.map((k) => ({ fp: k.fingerprint, first: k.firstSeen, last: k.lastSeen, trust: k.trust })),
+      // Written only when set: records of strangers stay as they were, and older records read as strangers.
+      contact: e.contact ? true : undefined,
     }));
   }
 
@@ -299,7 +346,8 @@ export class LastSeenFingerprints {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
-      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0 };
+      const contact = r.contact === undefined || r.contact === null ? false : expect.boolean(r.contact, 'fingerprints.contact');
+      const entry: PeerEntry = { last: {}, known: [], revision: 0, size: 0, contact };
       for (const key of ['v4', 'v3'] as const) {
         if (r[key] === null || r[key] === undefined) continue;
         const hex = expect.string(r[key], `fingerprints.${key}`);

@@ -6,7 +6,7 @@
 import type { BudgetHolder } from '../shared-budget.js';
 import type { ConversationState } from './events.js';
 import { expect, type StateValue } from './state-codec.js';
-import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue } from './persist.js';
+import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue, type EncodedPeerKeys } from './persist.js';
 import { OtrDecodeError } from '../errors.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { isValidSenderTag } from '../instance-tag.js';
@@ -42,10 +42,12 @@ export interface Instance {
   earlyHolder: BudgetHolder | null;
   /** When the pending DAKE (awaiting Auth-I) began; it is protected from eviction for limits.pendingDakeProtectMs. */
   pendingSince: number;
+  /** The ratchet's peer keys as its record writes them, kept between records (persist.ts writeRatchetKept); not persisted. */
+  encodedPeerKeys: EncodedPeerKeys | null;
 }
 
 export function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, earlyHolder: null, pendingSince: 0 };
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, earlyHolder: null, pendingSince: 0, encodedPeerKeys: null };
 }
 
 export function instanceState(inst: Instance): ConversationState {
@@ -92,5 +94,6 @@ export function instanceFromValue(b: CryptoBackend, v: StateValue, maxQuestion: 
     earlyHolder: null,
     // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
     pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
+    encodedPeerKeys: null,
   };
 }

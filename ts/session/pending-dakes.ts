@@ -6,21 +6,25 @@
  * identities (a hostile XMPP server's JIDs) opened one conversation per identity: ~345,000 records a day at the
  * account's DAKE budget, until the store refused new records and the account could take no new contact.
  *
- * The index keeps, per conversation, how many such DAKEs it was seen to start (least recently started
- * first). When the total passes the bound, the account (account.ts evictPendingDakes) drops whole
+ * The index keeps, per conversation, how many such DAKEs it held at its last admission (least recently
+ * started first). When the total passes the bound, the account (account.ts evictPendingDakes) drops whole
  * conversations' pending DAKEs, oldest first: strangers' (a conversation that holds nothing else, with a
  * peer not in the trust store) in a first pass, anyone's in a second; the conversation that is growing is
  * never emptied by its own admission (its own bound covers it: the model of shared-budget.ts).
  *
  * Counts are not decremented when a DAKE completes or expires: an entry may count more than its conversation
- * holds (never less, as every admission adds one). Evicting such an entry costs nothing and frees its count;
- * so the real number of pending DAKEs the index knows of never passes the bound. Runtime only (see
+ * holds (never less, as every admission sets it to what the conversation then holds). Evicting such an entry
+ * costs nothing and frees its count; so the real number of pending DAKEs the index knows of never passes the
+ * bound. An admission *sets* the count rather than adding one: added up, an Identity that replaced a pending
+ * DAKE counted one more each time, and a conversation whose own count passed the bound — never evicted by
+ * its own admission — then evicted every other conversation's DAKEs on each of its admissions
+ * (attacks/s11-review-pending-count). Runtime only (see
  * docs/security.md: a restart forgets it; the conversations decoded after it are counted again).
  */
 
 /** What the index knows of one conversation's pending DAKEs started by its peer. */
 export interface PendingEntry {
-  /** DAKEs admitted since the entry was made (an upper bound on what the conversation holds). */
+  /** The DAKEs its conversation held at its last admission (an upper bound on what it holds now). */
   count: number;
   /** One of them is the unbound Identity we sent in answer to the peer's query (not an instance's). */
   unbound: boolean;
@@ -56,12 +60,15 @@ export class PendingDakeIndex {
     return this.entries.get(peer);
   }
 
-  /** `peer`'s conversation holds one more pending DAKE its peer started; its entry becomes the most recent. */
-  added(peer: string, unbound: boolean): void {
+  /**
+   * `peer`'s conversation admitted a pending DAKE its peer started and now holds `holds` of them; its entry
+   * becomes the most recent.
+   */
+  added(peer: string, unbound: boolean, holds: number): void {
     const e = this.entries.get(peer);
     this.entries.delete(peer);
-    this.entries.set(peer, { count: (e?.count ?? 0) + 1, unbound: unbound || (e?.unbound ?? false) });
-    this.total += 1;
+    this.entries.set(peer, { count: holds, unbound: unbound || (e?.unbound ?? false) });
+    this.total += holds - (e?.count ?? 0);
   }
 
   /**

@@ -4,8 +4,8 @@
  * plain data already and maps field by field; client profiles are stored as their exact encoding and
  * decoded again; SMP and OTRv3 states use their own byte encodings.
  */
-import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, schema, type StateValue } from './state-codec.js';
-import type { Writer } from '../codec/primitives.js';
+import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, schema, schemaWithTail, type StateValue } from './state-codec.js';
+import { Writer } from '../codec/primitives.js';
 import type { RatchetKeyPair, RatchetState } from '../ratchet/state.js';
 import type { SkippedKey } from '../ratchet/skipped.js';
 import type { DakeState } from '../ake/interactive.js';
@@ -74,30 +74,75 @@ const writeSkipped = schema<SkippedKey>({
   esk: (w, e) => putBytes(w, e.esk),
   storedAt: (w, e) => putNumber(w, e.storedAt),
 });
-const writeRatchetRecord = schema<RatchetState>({
-  i: (w, s) => putNumber(w, s.i),
-  j: (w, s) => putNumber(w, s.j),
-  k: (w, s) => putNumber(w, s.k),
-  pn: (w, s) => putNumber(w, s.pn),
-  rootKey: (w, s) => putBytes(w, s.rootKey),
-  sendChain: (w, s) => putOptionalBytes(w, s.sendChain),
-  recvChain: (w, s) => putOptionalBytes(w, s.recvChain),
-  recvRatchetId: (w, s) => putNumber(w, s.recvRatchetId),
-  sendingStepDue: (w, s) => putBoolean(w, s.sendingStepDue),
-  ourEcdh: (w, s) => writeKeyPair(w, s.ourEcdh),
-  ourDh: (w, s) => writeKeyPair(w, s.ourDh),
-  theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
-  theirDh: (w, s) => putBytes(w, s.theirDh),
-  braceKey: (w, s) => putBytes(w, s.braceKey),
-  // The queue's bytes as one field (one copy, whatever its length): format since session 7.
-  macKeysToReveal: (w, s) => putBytes(w, s.macKeysToReveal),
-  skipped: (w, s) => putArray(w, s.skipped, writeSkipped),
-});
+// Split before the peer's keys (the record's last two fields in key order), which stay the same from one of the
+// peer's ratchet steps to the next: writeRatchetKept copies them from bytes kept with the instance.
+const ratchetRecord = schemaWithTail<RatchetState>(
+  {
+    i: (w, s) => putNumber(w, s.i),
+    j: (w, s) => putNumber(w, s.j),
+    k: (w, s) => putNumber(w, s.k),
+    pn: (w, s) => putNumber(w, s.pn),
+    rootKey: (w, s) => putBytes(w, s.rootKey),
+    sendChain: (w, s) => putOptionalBytes(w, s.sendChain),
+    recvChain: (w, s) => putOptionalBytes(w, s.recvChain),
+    recvRatchetId: (w, s) => putNumber(w, s.recvRatchetId),
+    sendingStepDue: (w, s) => putBoolean(w, s.sendingStepDue),
+    ourEcdh: (w, s) => writeKeyPair(w, s.ourEcdh),
+    ourDh: (w, s) => writeKeyPair(w, s.ourDh),
+    theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
+    theirDh: (w, s) => putBytes(w, s.theirDh),
+    braceKey: (w, s) => putBytes(w, s.braceKey),
+    // The queue's bytes as one field (one copy, whatever its length): format since session 7.
+    macKeysToReveal: (w, s) => putBytes(w, s.macKeysToReveal),
+    skipped: (w, s) => putArray(w, s.skipped, writeSkipped),
+  },
+  ['theirDh', 'theirEcdh'],
+);
 
 /** Writes what encoding `ratchetToValue(s)` writes; null as the null of an instance without a ratchet. */
 export function writeRatchet(w: Writer, s: RatchetState | null): void {
   if (s === null) putNull(w);
-  else writeRatchetRecord(w, s);
+  else {
+    ratchetRecord.head(w, s);
+    ratchetRecord.tail(w, s);
+  }
+}
+
+/**
+ * The peer's keys as a ratchet record ends with them (theirDh, theirEcdh: key names and values, ~470 bytes), for
+ * the pair of arrays they were written from. Public values only: nothing here needs wiping.
+ */
+export interface EncodedPeerKeys {
+  readonly theirDh: Uint8Array;
+  readonly theirEcdh: Uint8Array;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * writeRatchet(w, holder.ratchet), the peer's keys copied from `holder.encodedPeerKeys` — made again whenever the
+ * ratchet holds other arrays for them (a receiving step: they are never changed in place, validated.ts). Why
+ * (docs/stores.md, "bridge.save: session 11"): with a thousand conversations, a save reads each record's
+ * fields from arrays last touched a thousand messages before; the peer's DH value and ECDH key are two such
+ * arrays (one of 384 bytes off the V8 heap) that nothing else in a send reads, and one kept array of their
+ * encoding costs fewer cold cache lines than the two arrays and their objects.
+ */
+export function writeRatchetKept(w: Writer, holder: { readonly ratchet: RatchetState | null; encodedPeerKeys: EncodedPeerKeys | null }): void {
+  const s = holder.ratchet;
+  if (s === null) {
+    holder.encodedPeerKeys = null;
+    putNull(w);
+    return;
+  }
+  let kept = holder.encodedPeerKeys;
+  if (kept === null || kept.theirDh !== s.theirDh || kept.theirEcdh !== s.theirEcdh) holder.encodedPeerKeys = kept = encodePeerKeys(s);
+  ratchetRecord.head(w, s);
+  w.raw(kept.bytes);
+}
+
+function encodePeerKeys(s: RatchetState): EncodedPeerKeys {
+  const w = new Writer(512);
+  ratchetRecord.tail(w, s);
+  return { theirDh: s.theirDh, theirEcdh: s.theirEcdh, bytes: w.finish() };
 }
 
 /**

@@ -93,6 +93,12 @@ const OVER = Symbol('over');
 
 /** The public calls of a conversation that may change its state: each returns an Outcome that says which records changed. */
 const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
+type RecordedCall = (typeof RECORDED_CALLS)[number];
+type RecordedCalls = Readonly<Record<RecordedCall, (this: Conversation, ...args: unknown[]) => Outcome>>;
+/** Where an instrumented conversation names its book (an own property beside its recorded calls). */
+const BOOK = Symbol('otr4.recordBook');
+/** The recorded calls by the prototype they wrap (RecordBook.recordedCalls): in practice one entry, Conversation's. */
+const RECORDED_BY_PROTOTYPE = new WeakMap<object, RecordedCalls>();
 
 /** A record held as bytes until its conversation is first used. */
 interface Dormant {
@@ -297,43 +303,67 @@ export class RecordBook {
    * changed (this conversation's, the account's, deletions), each at its next generation.
    */
   instrument(conv: Conversation): void {
-    const self = this;
+    Object.defineProperty(conv, BOOK, { value: this });
+    const recorded = RecordBook.recordedCalls(Object.getPrototypeOf(conv) as Conversation);
+    for (const name of RECORDED_CALLS) Object.defineProperty(conv, name, { configurable: true, writable: true, value: recorded[name] });
+  }
+
+  /**
+   * The recorded versions of the calls of conversations whose prototype is `proto`: made once per process and
+   * shared by every instrumented conversation, which is `this` of the call and names its book (BOOK). (Until
+   * session 11 each conversation got eleven closures of its own: ~1 KB per conversation, and with 1,000
+   * conversations a call's first steps — the closure and its context, last used a thousand messages before —
+   * were cache-cold lines that a shared function does not have: docs/stores.md, "bridge.save: session 11".
+   * One set for all books, not one per book: a process runs many accounts, and their conversations' calls stay
+   * one function each.)
+   */
+  private static recordedCalls(proto: Conversation): RecordedCalls {
+    let calls = RECORDED_BY_PROTOTYPE.get(proto);
+    if (calls !== undefined) return calls;
+    const made = {} as Record<RecordedCall, (this: Conversation, ...args: unknown[]) => Outcome>;
     for (const name of RECORDED_CALLS) {
-      const call = conv[name] as (...args: unknown[]) => Outcome;
-      Object.defineProperty(conv, name, {
-        configurable: true,
-        writable: true,
-        value: function recorded(...args: unknown[]): Outcome {
-          // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
-          // a record beside the one the account makes afresh for its peer.
-          if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
-          const fingerprint = self.host.fingerprintRevision();
-          const keysUsed = conv.keysUsed;
-          let out: Outcome;
-          try {
-            out = call.apply(conv, args);
-          } catch (e) {
-            // The state may have moved before the throw: it goes with the next changes.
-            self.touched.add(conv);
-            if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
-            throw e;
-          }
-          if (self.host.fingerprintRevision() !== fingerprint) self.accountDirty = true;
-          self.touched.add(conv);
-          // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
-          // the compare — a read of the whole last record, cold by now, for an answer known in advance.
-          self.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
-          self.flushingFor = conv;
-          try {
-            out.changed = self.flush(out.events);
-          } finally {
-            self.changedForCertain = undefined;
-            self.flushingFor = undefined;
-          }
-          return out;
-        },
-      });
+      const call = proto[name] as (...args: unknown[]) => Outcome;
+      made[name] = function recorded(this: Conversation, ...args: unknown[]): Outcome {
+        // Called detached from its conversation (`const f = conv.send; f()`): refused before anything moves (the
+        // per-conversation closures ignored `this`).
+        const book = typeof this === 'object' && this !== null ? (this as { [BOOK]?: unknown })[BOOK] : undefined;
+        if (!(book instanceof RecordBook)) throw new OtrStateError(`${name}() must be called on a conversation`);
+        return book.record(this, call, args);
+      };
     }
+    RECORDED_BY_PROTOTYPE.set(proto, (calls = made));
+    return calls;
+  }
+
+  /** One recorded call of `conv` (recordedCalls): `call` run, then the records it changed put in its Outcome. */
+  private record(conv: Conversation, call: (...args: unknown[]) => Outcome, args: unknown[]): Outcome {
+    // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
+    // a record beside the one the account makes afresh for its peer.
+    if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
+    const fingerprint = this.host.fingerprintRevision();
+    const keysUsed = conv.keysUsed;
+    let out: Outcome;
+    try {
+      out = call.apply(conv, args);
+    } catch (e) {
+      // The state may have moved before the throw: it goes with the next changes.
+      this.touched.add(conv);
+      if (this.host.fingerprintRevision() !== fingerprint) this.accountDirty = true;
+      throw e;
+    }
+    if (this.host.fingerprintRevision() !== fingerprint) this.accountDirty = true;
+    this.touched.add(conv);
+    // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
+    // the compare — a read of the whole last record, cold by now, for an answer known in advance.
+    this.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
+    this.flushingFor = conv;
+    try {
+      out.changed = this.flush(out.events);
+    } finally {
+      this.changedForCertain = undefined;
+      this.flushingFor = undefined;
+    }
+    return out;
   }
 
   /** Every pending change: dirty account record, touched conversations, deletions. Events of trimming go to `events`. */

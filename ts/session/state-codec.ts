@@ -292,6 +292,41 @@ export function schema<T>(fields: Readonly<Record<string, (w: Writer, v: T) => v
   };
 }
 
+/**
+ * `schema(fields)` cut in two before the fields named in `tailKeys`, which must be the last ones in key order:
+ * `head` writes the record's start (its tag and field count, all fields counted) and every field before them,
+ * `tail` writes them (key names included). head then tail writes exactly what the schema writes; a caller that
+ * keeps a tail's bytes while its values stay the same writes head then those bytes (ts/session/persist.ts).
+ */
+export function schemaWithTail<T>(
+  fields: Readonly<Record<string, (w: Writer, v: T) => void>>,
+  tailKeys: readonly string[],
+): { head: (w: Writer, v: T) => void; tail: (w: Writer, v: T) => void } {
+  const names = Object.keys(fields);
+  const order = keyOrder(names);
+  const n = names.length;
+  const cut = n - tailKeys.length;
+  const sorted = order.order.map((i) => names[i]!);
+  if (cut < 0 || tailKeys.some((k, i) => sorted[cut + i] !== k)) throw new Error(`schemaWithTail: ${tailKeys.join(', ')} are not the last fields in key order`);
+  const written = order.written;
+  const writers = order.order.map((i) => fields[names[i]!]!);
+  return {
+    head: (w, v) => {
+      w.byte(Tag.Record).int(n);
+      for (let i = 0; i < cut; i++) {
+        w.raw(written[i]!);
+        writers[i]!(w, v);
+      }
+    },
+    tail: (w, v) => {
+      for (let i = cut; i < n; i++) {
+        w.raw(written[i]!);
+        writers[i]!(w, v);
+      }
+    },
+  };
+}
+
 /** Serialises `value` under a `kind` label ("conversation", "account", ...). */
 export function encodeState(kind: string, value: StateValue): Uint8Array {
   // The state holds ratchet and long-term secrets: no copy of it is left behind in the writer's buffer.

@@ -188,6 +188,17 @@ export class V3Conversation {
     const p = this.p;
     return p.master.auth.kind !== 'none' || p.instances.some((c) => c.msgstate !== 'plaintext' || c.auth.kind !== 'none');
   }
+  /**
+   * Whether this state holds nothing a fresh one would not: no context with an AKE, a session (encrypted or
+   * finished), keys, a peer or a stored message, and no remote instance `send()` would use. What unsolicited
+   * OTRv3 input (a data message or D-H Key nobody asked for, a piece of a fragmented message) leaves; a
+   * conversation holding only this has no record (attacks/s11-review-v3-junk-records). Partial fragments are
+   * never persisted, so they do not count.
+   */
+  get holdsNothing(): boolean {
+    const p = this.p;
+    return p.current === 0 && idleContext(p.master) && p.instances.every(idleContext);
+  }
   get peerFingerprint(): Uint8Array | null {
     const s = this.state;
     return s.peer ? s.peer.fingerprint.slice() : null;
@@ -196,4 +207,9 @@ export class V3Conversation {
     const s = this.state;
     return s.peer ? s.peer.ssid.slice() : null;
   }
+}
+
+/** A context as newV3Context makes it, but for lastSentAt (a heartbeat timer, meaningless without a session). */
+function idleContext(c: V3State): boolean {
+  return c.msgstate === 'plaintext' && c.auth.kind === 'none' && c.keys === null && c.peer === null && c.smp.kind === 'expect1' && c.stored === null && !c.receivedPlaintext;
 }
