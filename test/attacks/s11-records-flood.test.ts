@@ -21,6 +21,7 @@ import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
+import { exchangeStored } from '../helpers/stored-exchange.js';
 import { rejects, rejectsAsync } from '../helpers/rejects.js';
 import { flakyStore } from '../helpers/flaky-store.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
@@ -49,21 +50,8 @@ function peerAccount(w: World, id: string, seed: number): Conversation {
 }
 
 /** Delivers `first` (the peer's messages) to Alice and the replies back until both sides are quiet; every Alice outcome committed. */
-async function exchange(w: World, peer: string, remote: Conversation, first: readonly string[]): Promise<Outcome[]> {
-  const atAlice: Outcome[] = [];
-  let toAlice = [...first];
-  for (let guard = 0; toAlice.length > 0; guard++) {
-    if (guard > 50) throw new Error('exchange did not settle');
-    const toRemote: string[] = [];
-    for (const m of toAlice) {
-      const out = (await w.alice.conversation(peer)).receive(m);
-      await w.alice.commit(out);
-      atAlice.push(out);
-      toRemote.push(...out.toSend);
-    }
-    toAlice = toRemote.flatMap((m) => remote.receive(m).toSend);
-  }
-  return atAlice;
+function exchange(w: World, peer: string, remote: Conversation, first: readonly string[]): Promise<Outcome[]> {
+  return exchangeStored(w.alice, peer, remote, first);
 }
 
 /** Alice starts OTR with `peer` (her user asked) and the DAKE completes. */

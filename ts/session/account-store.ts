@@ -22,7 +22,7 @@ import type { Conversation } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
 import { ACCOUNT_RECORD, conversationKey, peerOfKey } from './records.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError, OtrStateError, OtrStoreConflictError, OtrStoreRollbackError } from '../errors.js';
-import { equalBytes, utf8 } from '../bytes.js';
+import { equalBytes, utf8, wipe } from '../bytes.js';
 import { openAccountRecords, type AccountRecords, type AccountRecordsOptions, type StoreEvent } from '../store/account-records.js';
 import type { RecordChange, RecordStore } from '../store/types.js';
 import type { SealAead } from '../store/aead.js';
@@ -190,15 +190,32 @@ class StoredAccountImpl implements StoredAccount {
     const key = conversationKey(peer);
     let rolledBack = false;
     let record;
+    const inStoreOnly = this.account.recordInStoreOnly(peer);
     try {
       record = await this.records.load(key);
     } catch (e) {
+      // A row that does not open for its own fault (as forget() below tells them) never loads: listed at open, it
+      // would count against maxAccountConversations for good without ever being evictable — the account over
+      // its bound, evicting everything it did load, contacts first (attacks/s11-review2-listing). The store
+      // keeps it, uncounted, as before the listing; forget() deletes it.
+      if (e instanceof OtrCryptoError || e instanceof OtrDecodeError || e instanceof OtrLimitError) this.account.unlistRecord(peer);
       if (!(e instanceof OtrStoreRollbackError)) throw e;
       // The store went back: take what it holds, and drop every session in it before anything encrypts.
       record = await this.records.resolveRollback(key);
       rolledBack = true;
     }
     if (this.account.hasConversation(peer)) return;
+    if (inStoreOnly && !this.account.recordInStoreOnly(peer)) {
+      // Evicted (maxAccountConversations) or forgotten while the store read it: the row read is the one that
+      // delete removes, committed meanwhile or about to be. Attached, it came back at a generation the store no
+      // longer had — every later write of the conversation refused, its deleted keys in use again
+      // (attacks/s11-review2-bound). Not attached: the peer starts afresh; the helper's view of the row is read
+      // again after any commit of it under way, so the fresh record is based on what the store holds.
+      if (record) wipe(record.bytes);
+      const now = await this.records.resolveRollback(key);
+      if (now) wipe(now.bytes);
+      return;
+    }
     if (record) this.account.attachRecord(record);
     else this.account.unlistRecord(peer); // listed at open, deleted since
     if (rolledBack) {

@@ -161,7 +161,7 @@ export class Account implements ConversationHost {
       // A call on one conversation changes at most that peer's entries (and those of a call nested in it, which
       // marks the account itself): any change to the trust store will do.
       fingerprintRevision: () => this.fingerprints.revisionOfAll,
-      evictConversations: (excess, keep, events) => this.evictConversations(excess, keep, events),
+      evictConversations: (excess, batch, keep, events) => this.evictConversations(excess, batch, keep, events),
     });
   }
 
@@ -171,11 +171,11 @@ export class Account implements ConversationHost {
    * attached ones by a guess from the trust store (decoded when their turn comes) — and the least valuable
    * are forgotten: keys wiped, records deleted with this call's changes, a `conversation-evicted` event each.
    */
-  private evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
+  private evictConversations(excess: number, batch: number, keep: (peer: string) => boolean, events: OtrEvent[]): void {
     // Records only listed (not loaded since open) are not candidates here: their generation is unknown, so no
     // delete can be handed out for them. The helper loads those that rank first beforehand (recordsToLoad).
     const candidates = this.recordCandidates(keep);
-    evictLeastValuable(candidates, excess, {
+    evictLeastValuable(candidates, excess, batch, {
       settle: (peer) => {
         try {
           return this.recordValue(peer, this.conversation(peer));
@@ -228,6 +228,14 @@ export class Account implements ConversationHost {
       const peer = peerOfKey(key);
       if (peer !== undefined && !this.conversations.has(peer)) this.book.list(peer);
     }
+  }
+
+  /**
+   * @internal (account-store.ts) Whether `peer`'s record is in the store and nothing of it here (unloaded, or
+   * listed at open): a read of it that finds this false afterwards raced its eviction or forget.
+   */
+  recordInStoreOnly(peer: string): boolean {
+    return this.book.isUnloaded(peer) || this.book.isListed(peer);
   }
 
   /** @internal (account-store.ts) A listed record was looked for and is gone (deleted since the listing). */

@@ -45,12 +45,26 @@ export function leastValuable(candidates: RecordCandidate[], count: number): Rec
   return candidates.sort(byValueThenIdle).slice(0, count);
 }
 
-/** Forgets up to `count` of `candidates`, least valuable first; returns how many went. */
-export function evictLeastValuable(candidates: RecordCandidate[], count: number, evictor: RecordEvictor): number {
+/** The host's (Conversation.recordValue 2). */
+const HOSTS = 2;
+
+/**
+ * Forgets `required` of `candidates`, least valuable first, then up to `batch` more — never the host's unless
+ * `required` itself reached them. The batch only spares the next calls a ranking; after a restart the store's
+ * listed records are not candidates, and a batch that went on to the host's conversations evicted them with
+ * strangers' records still in the store (attacks/s11-review2-bound). It does take sessions nobody asked for
+ * after strangers: stopping there would rank on every call of a plaintext flood into an account a DAKE flood
+ * filled. Returns how many went.
+ */
+export function evictLeastValuable(candidates: RecordCandidate[], required: number, batch: number, evictor: RecordEvictor): number {
   candidates.sort(byValueThenIdle);
   let evicted = 0;
-  for (let i = 0; i < candidates.length && evicted < count; i++) {
+  /** The batch beyond `required` stops above this: the host's only if `required` reached them. */
+  let ceiling = HOSTS - 1;
+  for (let i = 0; i < candidates.length && evicted < required + batch; i++) {
     const c = candidates[i]!;
+    // Ranked: every later one is worth at least as much (a guess is a lower bound: nothing is decoded for it).
+    if (evicted >= required && c.value > ceiling) break;
     if (c.provisional) {
       c.provisional = false;
       const real = evictor.settle(c.peer);
@@ -65,7 +79,10 @@ export function evictLeastValuable(candidates: RecordCandidate[], count: number,
         continue;
       }
     }
-    if (evictor.evict(c.peer)) evicted++;
+    if (evictor.evict(c.peer)) {
+      evicted++;
+      if (c.value > ceiling) ceiling = c.value;
+    }
   }
   return evicted;
 }

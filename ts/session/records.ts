@@ -118,9 +118,10 @@ export interface RecordBookHost {
   /**
    * limits.maxAccountConversations: a call's changes created a conversation record and the account now has
    * `excess` more than the bound. The host forgets conversations (forget below), never one in `keep` (written
-   * by this call, or the one the call is for), each with an event in `events`.
+   * by this call, or the one the call is for), each with an event in `events`; and up to `batch` more that
+   * are worth no more than those (record-bound.ts), so that a flood ranks once per batch.
    */
-  evictConversations(excess: number, keep: (peer: string) => boolean, events: OtrEvent[]): void;
+  evictConversations(excess: number, batch: number, keep: (peer: string) => boolean, events: OtrEvent[]): void;
 }
 
 export class RecordBook {
@@ -429,8 +430,8 @@ export class RecordBook {
    * limits.maxAccountConversations, after a call created a conversation record: past the bound, the host
    * forgets the least valuable conversations, their deletes going with this call's changes. Never one this
    * call wrote nor the one it is for. Only calls (instrumented) evict: changes() writes what the host asked.
-   * Evicts a 64th of the bound beyond the excess, so that the ranking (O(records), account.ts) runs once per
-   * that many new records in a flood, not on each.
+   * Evicts up to a 64th of the bound beyond the excess (worth no more than the excess: record-bound.ts), so
+   * that the ranking (O(records), account.ts) runs once per that many new records in a flood, not on each.
    */
   private boundRecords(changes: RecordChange[], events: OtrEvent[]): void {
     this.created = 0;
@@ -439,7 +440,7 @@ export class RecordBook {
     const keepPeer = this.flushingFor.peerId;
     const written = this.encodedConvs;
     const keep = (peer: string) => peer === keepPeer || written.some((c) => c.peerId === peer);
-    this.host.evictConversations(this.conversationRecords - max + Math.floor(max / 64), keep, events);
+    this.host.evictConversations(this.conversationRecords - max, Math.floor(max / 64), keep, events);
     if (this.deleted.size > 0) this.flushDeleted(changes);
   }
 
