@@ -23,6 +23,16 @@ function texts(to: Conversation, out: Outcome): string[] {
   return got;
 }
 
+/** What `f` threw (undefined if it returned). */
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** The wrappers a host may hold a conversation in. */
 const WRAPPERS: readonly [string, (c: Conversation) => Conversation][] = [
   ['a Proxy', (c) => new Proxy(c, {})],
@@ -46,24 +56,16 @@ test('attack: a call on the conversation from inside a wrapped call of it (a hos
       let nestedRuns = 0;
       for (let at = 0; at < n; at++) {
         const inbound = b.send(`inbound ${at}`).toSend[0]!;
-        let refused: unknown;
-        let ran = false;
-        arm(() => {
-          ran = true;
-          try {
-            a.send('nested: must not be sent');
-          } catch (e) {
-            refused = e;
-          }
-        }, at);
+        const nested: { ran: boolean; error?: unknown } = { ran: false };
+        arm(() => Object.assign(nested, { ran: true, error: thrownBy(() => a.send('nested: must not be sent')) }), at);
         const where = `${name}, ${outerKind}, callback ${at} of ${n}`;
         if (outerKind === 'send') assert.equal(texts(b, w.send(`outer ${at}`)), [`outer ${at}`], `${where}: the outer message`);
         else assert.equal(w.receive(inbound).messages.map((m) => m.text), [`inbound ${at}`], `${where}: the outer message`);
         disarm();
         // (A receive after the probe may call back fewer times: the probe's may have started a ratchet step.)
-        if (!ran) continue;
+        if (!nested.ran) continue;
         nestedRuns++;
-        assert.instance(refused, OtrStateError, `${where}: the nested call is refused`);
+        assert.instance(nested.error, OtrStateError, `${where}: the nested call is refused`);
         assert.equal(texts(b, a.send(`after ${at}`)), [`after ${at}`], `${where}: alice -> bob goes on`);
         assert.equal(texts(a, b.send(`back ${at}`)), [`back ${at}`], `${where}: bob -> alice goes on`);
       }
