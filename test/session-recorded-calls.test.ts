@@ -3,9 +3,10 @@
  * functions for every account, shared by all conversations (the conversation is `this` and names its book), instead
  * of eleven closures per conversation. What must hold:
  *   - each call records the conversation it was called on, in that conversation's own account, and only that one;
- *   - a recorded call detached from its conversation (or on anything that is not an instrumented conversation) is
- *     refused with OtrStateError before anything moves (the per-conversation closures ignored `this`, so such a
- *     call used to work on the closure's own conversation);
+ *   - a recorded call detached from its conversation (or on anything that neither is nor wraps an instrumented
+ *     conversation) is refused with OtrStateError before anything moves (the per-conversation closures ignored
+ *     `this`, so such a call used to work on the closure's own conversation); through a wrapper (a Proxy,
+ *     Object.create) it runs on the wrapped conversation (attacks/s11-review3-proxied-calls);
  *   - a conversation created after others is recorded the same way.
  */
 import { test } from 'uvu';

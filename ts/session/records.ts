@@ -95,8 +95,23 @@ const OVER = Symbol('over');
 const RECORDED_CALLS = ['start', 'startDake', 'sendOffline', 'receive', 'send', 'end', 'poll', 'startSmp', 'answerSmp', 'abortSmp', 'abandonSessions'] as const satisfies readonly (keyof Conversation)[];
 type RecordedCall = (typeof RECORDED_CALLS)[number];
 type RecordedCalls = Readonly<Record<RecordedCall, (this: Conversation, ...args: unknown[]) => Outcome>>;
-/** Where an instrumented conversation names its book (an own property beside its recorded calls). */
+/** Where an instrumented conversation names its book and itself (an own property beside its recorded calls). */
 const BOOK = Symbol('otr4.recordBook');
+
+/**
+ * What an instrumented conversation holds under BOOK: its book, and the conversation itself. A recorded call
+ * runs on `conv`, never on `this`: a host may reach the conversation through a wrapper — a Proxy (UI stores wrap
+ * what they hold in one) or an object whose prototype is the conversation — whose `this` is not the
+ * conversation, and the re-entrancy guard (conversation.ts callsUnderWay) and the book's touched set know
+ * conversations by identity (attacks/s11-review3-proxied-calls). The property is read-only and
+ * non-configurable, so a Proxy must return this very object for it.
+ */
+class Bound {
+  constructor(
+    readonly book: RecordBook,
+    readonly conv: Conversation,
+  ) {}
+}
 /** The recorded calls by the prototype they wrap (RecordBook.recordedCalls): in practice one entry, Conversation's. */
 const RECORDED_BY_PROTOTYPE = new WeakMap<object, RecordedCalls>();
 
@@ -303,14 +318,14 @@ export class RecordBook {
    * changed (this conversation's, the account's, deletions), each at its next generation.
    */
   instrument(conv: Conversation): void {
-    Object.defineProperty(conv, BOOK, { value: this });
+    Object.defineProperty(conv, BOOK, { value: new Bound(this, conv) });
     const recorded = RecordBook.recordedCalls(Object.getPrototypeOf(conv) as Conversation);
     for (const name of RECORDED_CALLS) Object.defineProperty(conv, name, { configurable: true, writable: true, value: recorded[name] });
   }
 
   /**
    * The recorded versions of the calls of conversations whose prototype is `proto`: made once per process and
-   * shared by every instrumented conversation, which is `this` of the call and names its book (BOOK). (Until
+   * shared by every instrumented conversation, which names its book and itself (BOOK: Bound). (Until
    * session 11 each conversation got eleven closures of its own: ~1 KB per conversation, and with 1,000
    * conversations a call's first steps — the closure and its context, last used a thousand messages before —
    * were cache-cold lines that a shared function does not have: docs/stores.md, "bridge.save: session 11".
@@ -325,10 +340,10 @@ export class RecordBook {
       const call = proto[name] as (...args: unknown[]) => Outcome;
       made[name] = function recorded(this: Conversation, ...args: unknown[]): Outcome {
         // Called detached from its conversation (`const f = conv.send; f()`): refused before anything moves (the
-        // per-conversation closures ignored `this`).
-        const book = typeof this === 'object' && this !== null ? (this as { [BOOK]?: unknown })[BOOK] : undefined;
-        if (!(book instanceof RecordBook)) throw new OtrStateError(`${name}() must be called on a conversation`);
-        return book.record(this, call, args);
+        // per-conversation closures ignored `this`). Through a wrapper: run on the conversation it wraps (Bound).
+        const bound = typeof this === 'object' && this !== null ? (this as { [BOOK]?: unknown })[BOOK] : undefined;
+        if (!(bound instanceof Bound)) throw new OtrStateError(`${name}() must be called on a conversation`);
+        return bound.book.record(bound.conv, call, args);
       };
     }
     RECORDED_BY_PROTOTYPE.set(proto, (calls = made));
