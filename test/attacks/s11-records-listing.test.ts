@@ -63,6 +63,28 @@ test('a listing that names no conversation, or a record deleted since: the accou
   await alice.close();
 });
 
+test('the listing is made once, before the first conversation without a record, not at open (a restart answering known peers does not pay it)', async () => {
+  const store = new MemoryStore();
+  const first = await aliceOn(store, true);
+  await first.commit((await first.conversation('known@example.org')).receive('hello'));
+  await first.close();
+  let listings = 0;
+  const alice = await aliceOn(
+    withKeys(store, async (id) => {
+      listings++;
+      return store.keys(id);
+    }),
+  );
+  assert.is(listings, 0, 'not at open');
+  await alice.commit((await alice.conversation('known@example.org')).receive('again'));
+  assert.is(listings, 0, 'not for a conversation with a record');
+  await alice.commit((await alice.conversation('new-1@example.org')).receive('hi'));
+  assert.is(listings, 1, 'before the first new conversation');
+  await alice.commit((await alice.conversation('new-2@example.org')).receive('hi'));
+  assert.is(listings, 1, 'once');
+  await alice.close();
+});
+
 test('Account.listRecords ignores keys of conversations already in use', () => {
   const a = Account.create({ accountId: ALICE_ID, backend: be, dsaKey: null, limits: { maxAccountConversations: 4 } });
   a.conversation('bob@example.org');
