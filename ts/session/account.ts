@@ -189,12 +189,8 @@ export class Account implements ConversationHost {
         if (c !== undefined) {
           if (callUnderWay(c)) return false;
           c.evicted = true;
-          c.wipeAll();
-          this.conversations.delete(peer);
         }
-        this.book.forget(peer, c);
-        this.pendingDakes.forget(peer);
-        this.unloadedRecords.delete(peer);
+        this.dropConversation(peer);
         events.push({ type: 'conversation-evicted', peer });
         return true;
       },
@@ -690,13 +686,18 @@ export class Account implements ConversationHost {
    */
   forget(peer: string): Outcome {
     if (typeof peer !== 'string' || peer.length === 0) throw new OtrArgumentError('peerId must be a non-empty string');
+    this.dropConversation(peer);
+    return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
+  }
+
+  /** The conversation with `peer` gone from the account: keys wiped, its record's delete pending in the book, every index told. */
+  private dropConversation(peer: string): void {
     const c = this.conversations.get(peer);
     c?.wipeAll();
     this.conversations.delete(peer);
     this.book.forget(peer, c);
     this.pendingDakes.forget(peer);
     this.unloadedRecords.delete(peer);
-    return { toSend: [], messages: [], events: [], changed: this.book.flush([]) };
   }
 
   /**

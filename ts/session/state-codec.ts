@@ -278,18 +278,7 @@ export const putEncoded = (w: Writer, encoded: Uint8Array): void => void w.raw(e
  * the order writeValue sorts them, so the bytes are those of the equivalent plain record.
  */
 export function schema<T>(fields: Readonly<Record<string, (w: Writer, v: T) => void>>): (w: Writer, v: T) => void {
-  const names = Object.keys(fields);
-  const order = keyOrder(names);
-  const written = order.written;
-  const writers = order.order.map((i) => fields[names[i]!]!);
-  const n = names.length;
-  return (w, v) => {
-    w.byte(Tag.Record).int(n);
-    for (let i = 0; i < n; i++) {
-      w.raw(written[i]!);
-      writers[i]!(w, v);
-    }
-  };
+  return schemaWithTail(fields, []).head; // no tail: the head writes the whole record
 }
 
 /**
