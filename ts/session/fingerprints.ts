@@ -159,12 +159,6 @@ export class LastSeenFingerprints {
     return this.revisions;
   }
 
-  /** Whether the user decided about one of `peer`'s keys (verified or revoked it): forgetting would lose that. */
-  decided(peer: string): boolean {
-    const e = this.byPeer.get(peer);
-    return e !== undefined && holdsTrust(e);
-  }
-
   /** The peers with at least one fingerprint. */
   get peers(): string[] {
     return [...this.byPeer.keys()];

@@ -8,8 +8,8 @@
  *
  * The index keeps, per conversation, how many such DAKEs it held at its last admission (least recently
  * started first). When the total passes the bound, the account (account.ts evictPendingDakes) drops whole
- * conversations' pending DAKEs, oldest first: strangers' (a conversation that holds nothing else, with a
- * peer not in the trust store) in a first pass, anyone's in a second; the conversation that is growing is
+ * conversations' pending DAKEs, oldest first: strangers' (not the user's: no contact, verified or revoked key
+ * in the trust store, no queued message or policy of its own — account.ts) in a first pass, anyone's in a second; the conversation that is growing is
  * never emptied by its own admission (its own bound covers it: the model of shared-budget.ts).
  *
  * Counts are not decremented when a DAKE completes or expires: an entry may count more than its conversation
