@@ -30,7 +30,7 @@ import { braceKeyFromDh } from '../ratchet/keys.js';
 import { initRatchetAsAuthIReceiver, initRatchetAsAuthISender } from '../ratchet/init.js';
 import { checkLocal, type DakeEstablished, type DakeLocal } from '../ake/interactive.js';
 import type { PhiParty } from '../ake/transcript.js';
-import { validateEnsemble, type PrekeyEnsemble, type ValidateEnsembleOptions } from '../prekey/ensemble.js';
+import { validateEnsemble, type OwnIdentity, type PrekeyEnsemble, type ValidateEnsembleOptions } from '../prekey/ensemble.js';
 import { consumePrekey, usablePrekeyProfiles, type PrekeyOwnerState } from '../prekey/owner-store.js';
 import { DEFAULT_PREKEY_PROFILE_GRACE_SECONDS } from '../prekey/prekey-profile.js';
 import { decodeNonInteractiveAuth, encodeNonInteractiveAuth } from './wire.js';
@@ -56,8 +56,16 @@ export interface SendNonInteractiveResult {
 }
 
 /**
- * Alice: validates the ensemble (throws InvalidEnsembleError) and makes the Non-Interactive-Auth message.
- * `ensembleOptions` passes e.g. `alreadyUsed` through to the validation.
+ * What an ensemble Alice writes to must not carry (ensemble.ts OwnIdentity): her instance tag, and her long-term
+ * key unless the peer is her own account (another device of hers may share the key).
+ */
+export function ownIdentity(local: DakeLocal): OwnIdentity {
+  return equalBytes(local.accountId, local.peerAccountId) ? { instanceTag: local.instanceTag } : { instanceTag: local.instanceTag, identityKey: local.profile.identityKey };
+}
+
+/**
+ * Alice: validates the ensemble (throws InvalidEnsembleError; our own ensemble too: ownIdentity) and makes the
+ * Non-Interactive-Auth message. `ensembleOptions` passes e.g. `alreadyUsed` through to the validation.
  */
 export function sendNonInteractiveAuth(
   b: CryptoBackend,
@@ -68,7 +76,7 @@ export function sendNonInteractiveAuth(
   ensembleOptions: Omit<ValidateEnsembleOptions, 'nowMs'> = {},
 ): SendNonInteractiveResult {
   checkLocal(b, local);
-  validateEnsemble(b, ensemble, { ...ensembleOptions, nowMs });
+  validateEnsemble(b, ensemble, { ...ensembleOptions, nowMs, own: ownIdentity(local) });
   const sender: NonInteractiveSender = { tag: local.instanceTag, profile: local.profile, accountId: local.accountId };
   return makeNonInteractiveAuth(b, random, sender, local.peerAccountId, ensemble, (ring, t) =>
     ringSign(b, random, local.identityScalar, local.profile.identityKey, ring, t),

@@ -33,7 +33,8 @@ export type EnsembleDefect =
   | 'prekey-profile' // the prekey profile does not validate or is not signed by the client profile's key
   | 'prekey-message' // Y is not a valid point or B not in the DH group
   | 'version' // no OTR version both the ensemble and we support
-  | 'reused-prekey'; // a prekey message we have already used
+  | 'reused-prekey' // a prekey message we have already used
+  | 'own-ensemble'; // our own instance tag, or our own long-term key (a hostile server's answer: a DAKE with ourselves)
 
 /** An ensemble that failed validation. */
 export class InvalidEnsembleError extends OtrError {
@@ -72,6 +73,24 @@ export interface ValidateEnsembleOptions {
   readonly ourVersions?: string;
   /** True for a prekey message we have already used (the server must never hand one out twice). */
   readonly alreadyUsed?: (m: PrekeyMessage) => boolean;
+  /**
+   * Who we are (ownIdentity in offline/dake.ts): an ensemble with our instance tag, or with our long-term key
+   * when `identityKey` is given, is refused (`own-ensemble`) before anything is verified.
+   */
+  readonly own?: OwnIdentity;
+}
+
+/**
+ * Our instance tag and long-term key, as the ensembles we would write to must not carry them. A prekey server
+ * answers with what it likes, and our own published ensemble validates perfectly (session 12,
+ * attacks/s12-own-ensemble): written to, it is a non-interactive DAKE with ourselves — a session keyed by our
+ * own instance tag, whose every reply is ignored as reflected, and our own fingerprint recorded as the peer's
+ * (the real peer's key then reads as a change, refused under policy.refuseUnverifiedChange). `identityKey` is
+ * left out when the peer is our own account: another device of ours may share our long-term key.
+ */
+export interface OwnIdentity {
+  readonly instanceTag: number;
+  readonly identityKey?: Uint8Array;
 }
 
 /** Runs one validation step, re-labelling its OtrError as the ensemble defect it reveals (code kept). */
@@ -84,11 +103,18 @@ function check(defect: EnsembleDefect, step: () => void): void {
   }
 }
 
-/** otrv4.md §Validating Prekey Ensembles, steps 1–7 in order. Throws InvalidEnsembleError. */
+/**
+ * otrv4.md §Validating Prekey Ensembles, steps 1–7 in order; with `own`, our own ensemble is refused right after
+ * step 1 (whether to write to a key is ours to decide: §Receiving Prekey Ensembles). Throws InvalidEnsembleError.
+ */
 export function validateEnsemble(b: CryptoBackend, e: PrekeyEnsemble, o: ValidateEnsembleOptions): void {
   const tag = e.prekeyMessage.ownerTag;
   if (e.clientProfile.ownerTag !== tag || e.prekeyProfile.ownerTag !== tag)
     throw new InvalidEnsembleError('instance-tag-mismatch', 'MALFORMED', 'the ensemble mixes instance tags');
+  // Before any signature is checked: two comparisons, and nothing of a refused ensemble is worth verifying.
+  const own = o.own;
+  if (own !== undefined && (tag === own.instanceTag || (own.identityKey !== undefined && equalBytes(e.clientProfile.identityKey, own.identityKey))))
+    throw new InvalidEnsembleError('own-ensemble', 'STATE', 'own-ensemble: our own instance tag or long-term key, not the peer\'s');
   check('client-profile', () => validateClientProfile(b, e.clientProfile, { nowMs: o.nowMs, expectedOwnerTag: tag }));
   // Validating under the client profile's H is also step 4: signed by the same long-term key.
   check('prekey-profile', () =>

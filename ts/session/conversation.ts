@@ -60,7 +60,7 @@ import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint } from '../profile/client-profile.js';
 import { V3Conversation, type V3Options, type V3Output } from '../v3/index.js';
 import { mapV3Event, v3TypeOfFirstPiece } from './v3-bridge.js';
-import { receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
+import { ownIdentity, receiveNonInteractiveAuth, sendNonInteractiveAuth, type OfflineLocal } from '../offline/dake.js';
 import { chooseEnsembles, type PrekeyEnsemble } from '../prekey/ensemble.js';
 import { judgeFingerprint, smpVerified } from './trust.js';
 import { Healer, type HealReason } from './healing.js';
@@ -310,7 +310,8 @@ export class Conversation {
     const out = emptyOutcome();
     const b = this.account.backend;
     const now = this.account.clock();
-    const choice = chooseEnsembles(b, ensembles, { nowMs: now });
+    // Our own ensemble handed out as the peer's (a hostile prekey server) is refused with the invalid ones.
+    const choice = chooseEnsembles(b, ensembles, { nowMs: now, own: ownIdentity(this.offlineLocal()) });
     for (const r of choice.rejected) out.events.push({ type: 'ignored', instance: TAG_ANY, reason: `prekey ensemble ${r.index}: ${r.error.message}` });
     for (const e of choice.chosen) {
       const r = sendNonInteractiveAuth(b, this.account.random, this.offlineLocal(), e, now);
