@@ -212,6 +212,9 @@ class StoredAccountImpl implements StoredAccount {
   }
 
   private async load(peer: string): Promise<void> {
+    // A delete of its record is pending (the store did not take it): the account forgot it, the row goes. Not
+    // read (attached, it brought the forgotten session back): the peer starts afresh over it.
+    if (this.account.recordDeletePending(peer)) return;
     const key = conversationKey(peer);
     let rolledBack = false;
     let record;
@@ -230,7 +233,8 @@ class StoredAccountImpl implements StoredAccount {
       rolledBack = true;
     }
     if (this.account.hasConversation(peer)) return;
-    if (inStoreOnly && !this.account.recordInStoreOnly(peer)) {
+    // Or a delete of it failed while the store read it (commitFailed): the account forgot it, as above.
+    if (this.account.recordDeletePending(peer) || (inStoreOnly && !this.account.recordInStoreOnly(peer))) {
       // Evicted (maxAccountConversations) or forgotten while the store read it: the row read is the one that
       // delete removes, committed meanwhile or about to be. Attached, it came back at a generation the store no
       // longer had — every later write of the conversation refused, its deleted keys in use again

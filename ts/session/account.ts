@@ -231,7 +231,18 @@ export class Account implements ConversationHost {
    * listed at open): a read of it that finds this false afterwards raced its eviction or forget.
    */
   recordInStoreOnly(peer: string): boolean {
-    return this.book.isUnloaded(peer) || this.book.isListed(peer);
+    return this.book.isUnloaded(peer) || this.book.isListed(peer) || this.recordDeletePending(peer);
+  }
+
+  /**
+   * @internal (account-store.ts) The account forgot the conversation with `peer` (forget, an eviction, or it
+   * came to hold nothing) and the store did not take the delete of its record (commitFailed): the delete goes
+   * with the next changes, and the row the store still holds must not be attached again — that brought a
+   * forgotten session back, or (the delete carried by another call meanwhile) attached a record the store no
+   * longer had (attacks/s12-failed-delete). The peer starts afresh: its first record is written over the row.
+   */
+  recordDeletePending(peer: string): boolean {
+    return !this.hasConversation(peer) && this.book.deletePending(conversationKey(peer));
   }
 
   /** @internal (account-store.ts) A listed record was looked for and is gone (deleted since the listing). */
@@ -625,6 +636,14 @@ export class Account implements ConversationHost {
         // forgotten): without it the store would keep a record the account no longer counts.
         if (conv?.holdsNothing() || (conv === undefined && peer !== undefined && !this.hasConversation(peer) && !this.book.isUnloaded(peer) && !this.book.isListed(peer)))
           this.book.deleteAgain(c.key, stored(c.key));
+        else if (conv !== undefined) {
+          // Written since the delete was handed out (it held nothing, and the peer wrote again while the delete was
+          // in flight): that record was based on no record, but the store still holds one. Its next write goes on
+          // top of the store's (a write already handed out is refused once: CONFLICT); left as it was, every later
+          // write was refused (attacks/s12-failed-delete).
+          this.book.setGeneration(c.key, stored(c.key));
+          this.book.touch(conv, true);
+        }
         continue;
       }
       this.book.setGeneration(c.key, stored(c.key));

@@ -554,6 +554,11 @@ export class RecordBook {
     this.encodedBytes.push(bytes);
   }
 
+  /** Whether a delete of `key` is pending: handed out, not taken by the store, to go again (deleteAgain). */
+  deletePending(key: string): boolean {
+    return this.deleted.size > 0 && this.deleted.has(key) && this.generation(key) > 0;
+  }
+
   /** A delete handed out that the store did not take (account.commitFailed): it goes again with the next changes. */
   deleteAgain(key: string, storedGeneration: number): void {
     this.setGeneration(key, storedGeneration);
