@@ -136,7 +136,8 @@ export class Conversation {
   recordSeq = 0;
   /**
    * @internal (account.ts) The host asked for something here (start, startDake, send, sendOffline, an SMP): the
-   * conversation is one the user wants, whatever the peer is. Runtime only (a restart forgets it: docs/security.md).
+   * conversation is one the user wants, whatever the peer is. Persisted (session 12: field `host` of the record,
+   * written while the conversation holds anything else), so a restart ranks it as the host's too.
    */
   hostEngaged = false;
   /** @internal (account.ts) Set when the account evicted this conversation: every later call is refused. */
@@ -1621,7 +1622,19 @@ export class Conversation {
       v3: this.v3Kept()?.serialize() ?? null,
       policy: this.policyOverride ? { ...this.policyOverride } : null,
       lastTarget: this.lastTarget ? { version: this.lastTarget.version, instance: this.lastTarget.instance } : null,
+      // Left out (undefined) unless set: a record without it is as before session 12 (writesHostMark).
+      host: this.writesHostMark() ? true : undefined,
     };
+  }
+
+  /**
+   * Whether the record carries the host's mark (hostEngaged): only with something else to keep. A conversation
+   * holding nothing has no record, and the mark alone must not make one (start() on a new peer writes nothing,
+   * as before); the record written once the DAKE completes carries it. Records of conversations the host never
+   * engaged are byte for byte those of session 11.
+   */
+  private writesHostMark(): boolean {
+    return this.hostEngaged && !this.holdsNothing();
   }
 
   /**
@@ -1630,10 +1643,10 @@ export class Conversation {
    * checks they agree (and pins real records made before this writer existed).
    */
   writeState(w: Writer): void {
-    Conversation.writeStateRecord(w, this);
+    (this.writesHostMark() ? Conversation.writeStateRecordHost : Conversation.writeStateRecord)(w, this);
   }
 
-  private static readonly writeStateRecord = schema<Conversation>({
+  private static readonly stateFields: Readonly<Record<string, (w: Writer, c: Conversation) => void>> = {
     instances: (w, c) => putIterable(w, c.instances.size, c.instances.values(), writeInstance),
     unbound: (w, c) => writeDake(w, c.unbound),
     unboundSince: (w, c) => putNumber(w, c.unboundSince),
@@ -1654,7 +1667,11 @@ export class Conversation {
     },
     policy: (w, c) => putValue(w, c.policyOverride ? { ...c.policyOverride } : null),
     lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
-  });
+  };
+
+  private static readonly writeStateRecord = schema<Conversation>(Conversation.stateFields);
+  /** The same record with the host's mark (writesHostMark): one more field, `host: true`. */
+  private static readonly writeStateRecordHost = schema<Conversation>({ ...Conversation.stateFields, host: (w) => putBoolean(w, true) });
 
   /**
    * The OTRv3 state as the record keeps it: none when it holds nothing a fresh one would not (what unsolicited
@@ -1689,6 +1706,8 @@ export class Conversation {
       c.lastTarget = { version, instance: expect.uint(t.instance, 'lastTarget.instance', 0xffffffff) };
     }
     if (r.policy !== null && r.policy !== undefined) c.setPolicy(expect.record(r.policy, 'policy') as Partial<Policy>);
+    // Absent from records written before session 12 (and from those of conversations the host never engaged).
+    c.hostEngaged = r.host === undefined || r.host === null ? false : expect.boolean(r.host, 'host');
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
       c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));
