@@ -135,6 +135,9 @@ class StoredAccountImpl implements StoredAccount {
   /** Conversations being loaded, so two callers asking at once share one read. */
   private readonly loading = new Map<string, Promise<void>>();
 
+  /** Peers whose conversation is being handed out (conversation(): read, then loadEvictable), with how many asks. */
+  private readonly handingOut = new Map<string, number>();
+
   /** The store's listing of the account's records (listRecords): not needed yet, under way or made. */
   private listing: Promise<void> | 'made' | undefined;
 
@@ -167,9 +170,19 @@ class StoredAccountImpl implements StoredAccount {
         return Promise.reject(e);
       }
     }
-    return this.attach(peer)
+    // Counted by the other hand-outs under way until it is live (loadEvictable: its first record is one more to
+    // come). Two new peers asked for at once each counted only itself, and the second first record took a contact.
+    this.handingOut.set(peer, (this.handingOut.get(peer) ?? 0) + 1);
+    const handedOut = () => {
+      const n = this.handingOut.get(peer)! - 1;
+      if (n === 0) this.handingOut.delete(peer);
+      else this.handingOut.set(peer, n);
+    };
+    const conv = this.attach(peer)
       .then(() => this.loadEvictable(peer))
       .then(() => this.account.conversation(peer));
+    conv.then(handedOut, handedOut);
+    return conv;
   }
 
   /**
@@ -187,12 +200,20 @@ class StoredAccountImpl implements StoredAccount {
       // read, may still name it (deleted since, a junk key); as before the listing was deferred, that read decides.
       this.account.unlistRecord(peer);
     }
-    for (const victim of this.account.recordsToLoad(peer)) {
-      try {
-        await this.attach(victim);
-      } catch (e) {
-        if (!(e instanceof OtrError)) throw e;
+    // Again until nothing is left to load: an attached record decoded worth more than its guess makes room for
+    // the next one. Stops when a round loads nothing (reads that fail for a passing reason leave rows listed).
+    const others = () => this.handingOut.size - (this.handingOut.has(peer) ? 1 : 0);
+    for (let victims = this.account.recordsToLoad(peer, others()); victims.length > 0; victims = this.account.recordsToLoad(peer, others())) {
+      let loaded = 0;
+      for (const victim of victims) {
+        try {
+          await this.attach(victim);
+          if (!this.account.recordInStoreOnly(victim)) loaded++;
+        } catch (e) {
+          if (!(e instanceof OtrError)) throw e;
+        }
       }
+      if (loaded === 0 || this.account.hasConversation(peer)) return;
     }
   }
 

@@ -47,7 +47,7 @@ import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { SharedBudget } from '../shared-budget.js';
 import { PendingDakeIndex, type PendingEntry } from './pending-dakes.js';
-import { evictLeastValuable, leastValuable, type RecordCandidate } from './record-bound.js';
+import { evictLeastValuable, type RecordCandidate } from './record-bound.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -176,14 +176,7 @@ export class Account implements ConversationHost {
     // delete can be handed out for them. The helper loads those that rank first beforehand (recordsToLoad).
     const candidates = this.recordCandidates(keep);
     evictLeastValuable(candidates, excess, batch, {
-      settle: (peer) => {
-        try {
-          return this.recordValue(peer, this.conversation(peer));
-        } catch (e) {
-          if (e instanceof OtrError) return undefined; // a record that does not decode is refused on every use
-          throw e;
-        }
-      },
+      settle: (peer) => this.settledValue(peer),
       evict: (peer) => {
         const c = this.conversations.get(peer);
         if (c !== undefined) {
@@ -195,6 +188,16 @@ export class Account implements ConversationHost {
         return true;
       },
     });
+  }
+
+  /** An attached record's real worth, decoded now (undefined: it does not decode, and is refused on every use). */
+  private settledValue(peer: string): number | undefined {
+    try {
+      return this.recordValue(peer, this.conversation(peer));
+    } catch (e) {
+      if (e instanceof OtrError) return undefined;
+      throw e;
+    }
   }
 
   /** Every record the account could evict now but those `keep` names (record-bound.ts), unranked. */
@@ -251,30 +254,51 @@ export class Account implements ConversationHost {
   }
 
   /**
-   * @internal (account-store.ts) The listed records (not loaded since open) that a new record for `peer` would
-   * evict: the helper loads them first, so that the eviction, which runs inside a call, knows their
-   * generations. Empty unless the account is at its bound and `peer` has no record — in a flood, once per
-   * batch of evictions (records.ts boundRecords evicts a 64th of the bound at a time).
+   * @internal (account-store.ts) The listed records (not loaded since open) that the records still to be written
+   * would evict: the helper loads them first (and asks again until this is empty), so that the eviction, which
+   * runs inside a call, knows their generations. Still to be written: `peer`'s first record, and that of every
+   * live conversation without one — a conversation handed out below the bound (the user opens two chats) writes
+   * its first record later, when the account may be at its bound; counted only at its own hand-out, its
+   * eviction found nothing of the store's strangers loaded and took the host's contact
+   * (attacks/s12-records-ranking); so are the `handingOut` other conversations the helper is handing out at
+   * the same time. The attached records among the least valuable are decoded here (settled,
+   * as the eviction would): one worth more than its guess makes room for the next. Empty unless that passes the
+   * bound and listed records remain — in a flood, once per batch of evictions (records.ts boundRecords evicts a
+   * 64th of the bound at a time).
    */
-  recordsToLoad(peer: string): string[] {
+  recordsToLoad(peer: string, handingOut = 0): string[] {
     const max = this.limits.maxAccountConversations;
     const count = this.book.conversationRecordCount;
-    if (this.book.listedCount === 0 || count < max || this.book.generation(conversationKey(peer)) > 0 || this.book.isListed(peer)) return [];
+    if (this.book.listedCount === 0 || this.book.generation(conversationKey(peer)) > 0 || this.book.isListed(peer)) return [];
+    // Live conversations without a record: every conversation minus those with one (the records counted but
+    // listed, unloaded or attached). O(1); a failed delete still pending makes it low by one, harmlessly.
+    const withRecord = count - this.book.listedCount - this.book.unloadedCount - this.book.dormantCount;
+    // And the other conversations the helper is handing out meanwhile (`handingOut`: not live yet).
+    const unwritten = Math.max(0, this.conversations.size - withRecord) + handingOut;
+    const excess = count + unwritten + 1 - max;
+    if (excess <= 0) return [];
     // Ranked once per state of the records: new JIDs sending what creates no record (garbage) while the account
     // is at its bound would otherwise rank every record for each of them.
-    const state = count * 0x100000 + this.book.listedCount;
-    if (state === this.nothingToLoadAt) return [];
+    const at = this.nothingToLoadAt;
+    if (at.count === count && at.listed === this.book.listedCount && at.unwritten === unwritten) return [];
     const candidates = this.recordCandidates((p) => p === peer);
-    for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: true });
-    const load = leastValuable(candidates, count + 1 - max + Math.floor(max / 64))
-      .filter((c) => this.book.isListed(c.peer))
-      .map((c) => c.peer);
-    this.nothingToLoadAt = load.length === 0 ? state : -1;
+    for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: false });
+    const load: string[] = [];
+    // The same walk as the eviction's, evicting nothing: what it would take, attached records settled on the way.
+    evictLeastValuable(candidates, excess + Math.floor(max / 64), 0, {
+      settle: (p) => this.settledValue(p),
+      evict: (p) => {
+        if (this.book.isListed(p)) load.push(p);
+        return true;
+      },
+    });
+    if (load.length === 0) this.nothingToLoadAt = { count, listed: this.book.listedCount, unwritten };
+    else at.count = -1;
     return load;
   }
 
-  /** recordsToLoad found nothing to load at this state of the records (count and listed count together). */
-  private nothingToLoadAt = -1;
+  /** recordsToLoad found nothing to load at this state of the records (count, listed count and unwritten together). */
+  private nothingToLoadAt = { count: -1, listed: -1, unwritten: -1 };
 
   /**
    * What a conversation's record is worth keeping (record-bound.ts): a peer the trust store counts as the user's

@@ -40,11 +40,6 @@ export interface RecordEvictor {
 
 const byValueThenIdle = (a: RecordCandidate, b: RecordCandidate) => a.value - b.value || a.seq - b.seq;
 
-/** The `count` least valuable of `candidates` as ranked now (guesses taken as they are). */
-export function leastValuable(candidates: RecordCandidate[], count: number): RecordCandidate[] {
-  return candidates.sort(byValueThenIdle).slice(0, count);
-}
-
 /** The host's (Conversation.recordValue 2). */
 const HOSTS = 2;
 

@@ -244,6 +244,14 @@ export class RecordBook {
     return this.listed.size;
   }
 
+  get unloadedCount(): number {
+    return this.unloaded.size;
+  }
+
+  get dormantCount(): number {
+    return this.dormant.size;
+  }
+
   /** Peers unloaded (their record in the store, not in memory). */
   get unloadedPeers(): IterableIterator<string> {
     return this.unloaded.values();
