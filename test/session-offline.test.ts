@@ -6,27 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome } from '../ts/index.js';
-import { MemoryStore, PrekeyServer, fetchEnsembles, runServerRequest } from '../ts/prekey-server/index.js';
+import { fetchEnsembles, runServerRequest } from '../ts/prekey-server/index.js';
 import { BACKENDS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
-import { ALICE_ID, BOB_ID, testClock } from './helpers/session-pair.js';
+import { ALICE_ID, BOB_ID } from './helpers/session-pair.js';
 import type { CryptoBackend } from '../ts/backend/types.js';
-import { inProcessTransport } from './helpers/prekey-transport.js';
+import { prekeyWorld } from './helpers/prekey-world.js';
 
 const texts = (o: Outcome[]): string[] => o.flatMap((x) => x.messages.map((m) => m.text));
 
 function setup(be: CryptoBackend, seed: number) {
-  const clock = testClock();
-  const server = new PrekeyServer({
-    backend: be,
-    random: seededRandom(seed),
-    now: clock,
-    identity: 'prekey.example.org',
-    identitySecret: seededRandom(seed + 1)(57),
-    store: new MemoryStore(),
-  });
-  const transport = inProcessTransport(server);
-  const info = { identity: 'prekey.example.org', publicKey: server.publicKey };
+  const { clock, server, transport, info } = prekeyWorld(be, seed);
   const mk = (id: string, s: number) => Account.create({ accountId: id, backend: be, random: seededRandom(s), clock, dsaKey: null });
   return { clock, server, transport, info, alice: mk(ALICE_ID, seed + 2), bob: mk(BOB_ID, seed + 3) };
 }

@@ -24,61 +24,13 @@ import { openStoredAccount, type StoredAccount } from '../../ts/session/account-
 import type { CryptoBackend } from '../../ts/backend/types.js';
 import type { RecordStore } from '../../ts/store/types.js';
 import { seededRandom } from '../helpers/rng.js';
+import { flakyStore, type FlakyStore } from '../helpers/flaky-store.js';
 import { exchangeStored } from '../helpers/stored-exchange.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
-/** A store in front of `inner` that fails the next commits for a passing reason, and can hold one read's answer. */
-export interface RacingStore {
-  readonly store: RecordStore;
-  /** The next `n` commits fail before the store takes them (a busy database). */
-  failNext(n?: number): void;
-  /** The next read of `key` is made now but answered only when `release` is called; `read` resolves once it was made. */
-  holdRead(key: string): { read: Promise<void>; release: () => void };
-}
-
-export function racing(inner: RecordStore): RacingStore {
-  let failures = 0;
-  let held: { key: string; made: () => void; gate: Promise<void> } | undefined;
-  const store: RecordStore = {
-    load: (a, k) => {
-      const read = inner.load(a, k);
-      if (held === undefined || held.key !== k) return read;
-      const { made, gate } = held;
-      held = undefined;
-      return read.then(async (r) => {
-        made();
-        await gate;
-        return r;
-      });
-    },
-    keys: (a) => inner.keys(a),
-    commit: async (a, c) => {
-      if (failures > 0) {
-        failures--;
-        throw new OtrStateError('the database is busy (timeout)');
-      }
-      return inner.commit(a, c);
-    },
-    close: async () => {},
-  };
-  if (typeof inner.deleteRefused === 'function') store.deleteRefused = (a, k) => inner.deleteRefused!(a, k);
-  return {
-    store,
-    failNext: (n = 1) => (failures = n),
-    holdRead(key) {
-      let made: () => void = () => {};
-      let release: () => void = () => {};
-      const read = new Promise<void>((r) => (made = r));
-      const gate = new Promise<void>((r) => (release = r));
-      held = { key, made, gate };
-      return { read, release };
-    },
-  };
-}
-
 interface World {
   inner: RecordStore;
-  r: RacingStore;
+  r: FlakyStore<RecordStore>;
   clock: TestClock;
   alice: StoredAccount;
   o: { backend: CryptoBackend; dsaKey: null };
@@ -90,7 +42,7 @@ const KEY = 'conv:' + BOB;
 
 async function world(open: () => Promise<RecordStore>, o: { backend: CryptoBackend; dsaKey: null }, seed: number): Promise<World> {
   const inner = await open();
-  const r = racing(inner);
+  const r = flakyStore(inner);
   const clock = testClock();
   const alice = await openStoredAccount(r.store, ALICE_ID, { account: { ...o, clock, random: seededRandom(seed) }, create: true });
   return { inner, r, clock, alice, o };

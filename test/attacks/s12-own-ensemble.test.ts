@@ -17,26 +17,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account } from '../../ts/index.js';
-import { MemoryStore, PrekeyServer, fetchEnsembles, runServerRequest } from '../../ts/prekey-server/index.js';
+import { fetchEnsembles, runServerRequest } from '../../ts/prekey-server/index.js';
 import { chooseEnsembles, InvalidEnsembleError, type PrekeyEnsemble } from '../../ts/prekey/index.js';
 import { sendNonInteractiveAuth } from '../../ts/offline/index.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { ALICE_ID, BOB_ID, testClock } from '../helpers/session-pair.js';
-import { inProcessTransport } from '../helpers/prekey-transport.js';
+import { ALICE_ID, BOB_ID } from '../helpers/session-pair.js';
+import { prekeyWorld } from '../helpers/prekey-world.js';
 
 function world(seed: number) {
-  const clock = testClock();
-  const server = new PrekeyServer({
-    backend: be,
-    random: seededRandom(seed),
-    now: clock,
-    identity: 'prekey.example.org',
-    identitySecret: seededRandom(seed + 1)(57),
-    store: new MemoryStore(),
-  });
-  const transport = inProcessTransport(server);
-  const info = { identity: 'prekey.example.org', publicKey: server.publicKey };
+  const { clock, transport, info } = prekeyWorld(be, seed);
   const mk = (id: string, s: number, identitySecret?: Uint8Array) =>
     Account.create({ accountId: id, backend: be, random: seededRandom(s), clock, dsaKey: null, ...(identitySecret ? { identitySecret } : {}) });
   /** `account` publishes under `identity`; what the server hands out for that identity. */
