@@ -185,4 +185,26 @@ for (const atOnce of [false, true])
   await w.alice.close();
 });
 
+test('pin: conversations that write nothing, after a restart, are ranked for once per batch, not once each', async () => {
+  const bound = 128; // batch: 2
+  const w = await world(bound, 6400);
+  for (let k = 0; k < bound - 1; k++) await fromServer(w, `spam-${k}@evil.example`, 'buy now');
+  await restart(w, 6401);
+  // How often the account ranks its records for the helper (recordsToLoad): each ranking is O(records).
+  let rankings = 0;
+  const account = w.alice.account as unknown as { recordCandidates: (...a: unknown[]) => unknown };
+  const rank = account.recordCandidates.bind(account);
+  account.recordCandidates = (...a: unknown[]) => (rankings++, rank(...a));
+  const jids = 60;
+  for (let k = 0; k < jids; k++) {
+    const out = (await w.alice.conversation(`m-${k}@evil.example`)).receive('?OTR:AAQD.'); // malformed: ignored, nothing written
+    assert.equal(out.changed, []);
+  }
+  // Each of them one more record that may be written: the excess grows by one per JID, and a ranking loads a
+  // batch beyond it. Once per JID, a flood would cost a ranking of every record per message.
+  assert.ok(rankings <= Math.ceil(jids / 3) * 2 + 2, `${rankings} rankings for ${jids} JIDs`);
+  assert.ok(rankings > 0);
+  await w.alice.close();
+});
+
 test.run();

@@ -277,28 +277,33 @@ export class Account implements ConversationHost {
     const unwritten = Math.max(0, this.conversations.size - withRecord) + handingOut;
     const excess = count + unwritten + 1 - max;
     if (excess <= 0) return [];
-    // Ranked once per state of the records: new JIDs sending what creates no record (garbage) while the account
-    // is at its bound would otherwise rank every record for each of them.
-    const at = this.nothingToLoadAt;
-    if (at.count === count && at.listed === this.book.listedCount && at.unwritten === unwritten) return [];
+    // Ranked once per batch: new JIDs sending what creates no record (garbage) while the account is at its bound
+    // would otherwise rank every record for each of them (each is one more unwritten conversation: the excess
+    // grows by one, and what the last ranking loaded past it covers the next ones).
+    const at = this.loadedFor;
+    if (at.count === count && at.listed === this.book.listedCount && excess <= at.upTo) return [];
+    const want = excess + Math.floor(max / 64);
     const candidates = this.recordCandidates((p) => p === peer);
     for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: false });
     const load: string[] = [];
     // The same walk as the eviction's, evicting nothing: what it would take, attached records settled on the way.
-    evictLeastValuable(candidates, excess + Math.floor(max / 64), 0, {
+    evictLeastValuable(candidates, want, 0, {
       settle: (p) => this.settledValue(p),
       evict: (p) => {
         if (this.book.isListed(p)) load.push(p);
         return true;
       },
     });
-    if (load.length === 0) this.nothingToLoadAt = { count, listed: this.book.listedCount, unwritten };
+    if (load.length === 0) this.loadedFor = { count, listed: this.book.listedCount, upTo: want };
     else at.count = -1;
     return load;
   }
 
-  /** recordsToLoad found nothing to load at this state of the records (count, listed count and unwritten together). */
-  private nothingToLoadAt = { count: -1, listed: -1, unwritten: -1 };
+  /**
+   * recordsToLoad found nothing left to load for an excess up to `upTo` at this state of the records (count and
+   * listed count): the least valuable records that many are loaded already.
+   */
+  private loadedFor = { count: -1, listed: -1, upTo: -1 };
 
   /**
    * What a conversation's record is worth keeping (record-bound.ts): a peer the trust store counts as the user's
