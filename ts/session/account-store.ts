@@ -172,6 +172,7 @@ class StoredAccountImpl implements StoredAccount {
     }
     // Counted by the other hand-outs under way until it is live (loadEvictable: its first record is one more to
     // come). Two new peers asked for at once each counted only itself, and the second first record took a contact.
+    // A peer whose record the store holds is counted too until its read returns: at most a few rows more loaded.
     this.handingOut.set(peer, (this.handingOut.get(peer) ?? 0) + 1);
     const handedOut = () => {
       const n = this.handingOut.get(peer)! - 1;
