@@ -7,8 +7,9 @@
  * 1. the read came back with the old row and attached it: the forgotten conversation was back, keys and all
  *    (forget undone by the peer's next message), while the delete stayed pending in the account;
  * 2. when another conversation's outcome carried that pending delete to the store during the read, the old row
- *    was attached at its old generation over a store that no longer held it: every later write of the peer's
- *    conversation was refused (CONFLICT) — a stuck peer;
+ *    was attached at its old generation over a store that no longer held it: the peer's next write was refused
+ *    as a rollback the store never made (OtrStoreRollbackError, "went back from generation 2 to nothing", on
+ *    every store), its sessions dropped;
  * 3. a conversation left holding nothing writes again while the delete of its record is in flight and then
  *    fails: its new record was based on "no record" while the store still held the old one — CONFLICT on
  *    every later write.
