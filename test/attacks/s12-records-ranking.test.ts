@@ -27,6 +27,7 @@ import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { exchangeStored } from '../helpers/stored-exchange.js';
 import { decodeState, encodeState, type StateValue } from '../../ts/session/state-codec.js';
+import { OtrDecodeError } from '../../ts/errors.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
 interface World {
@@ -141,6 +142,17 @@ test('records without the mark (written before session 12) restore as before; th
   const rec = out.changed!.find((c) => c.key === key)!;
   assert.is((decodeState('conversation', rec.bytes!) as { state: Record<string, StateValue> }).state.host, true);
   await w.alice.close();
+  // A hostile disk: the new field of another type is refused like any malformed field (typed, on use).
+  for (const bad of ['yes', 1, new Uint8Array(1)] as StateValue[]) {
+    const fresh = Account.create({ accountId: ALICE_ID, backend: be, clock: w.clock, dsaKey: null, random: seededRandom(6253) });
+    fresh.attachRecord({ key, bytes: encodeState('conversation', { peer: value.peer, state: { ...before, host: bad } }), generation: 1 });
+    try {
+      fresh.conversation('dave@example.org');
+      assert.unreachable(`host: ${String(bad)} accepted`);
+    } catch (e) {
+      assert.instance(e, OtrDecodeError);
+    }
+  }
 });
 
 for (const atOnce of [false, true])
