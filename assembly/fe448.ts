@@ -237,6 +237,12 @@ function block4(dst: usize, x: usize, y: usize, off: usize, gold: bool, mid: boo
   const a2 = limb(x, off + 8, gold, mid), a3 = limb(x, off + 12, gold, mid);
   const b0 = limb(y, off, gold, mid), b1 = limb(y, off + 4, gold, mid);
   const b2 = limb(y, off + 8, gold, mid), b3 = limb(y, off + 12, gold, mid);
+  columns4(dst, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/** The 7 u64 columns of the product of limbs a0..a3 and b0..b3 into dst (also fe448simd.ts's scalar block). */
+@inline
+export function columns4(dst: usize, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64): void {
   store<u64>(dst, a0 * b0, 0);
   store<u64>(dst, a0 * b1 + a1 * b0, 8);
   store<u64>(dst, a0 * b2 + a1 * b1 + a2 * b0, 16);

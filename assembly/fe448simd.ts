@@ -27,6 +27,8 @@
 //
 // Nothing here branches on or indexes by element values.
 
+import { columns4 } from './fe448';
+
 // Scratch (secret products): the four groups' 7 columns as i64x2, the P/Q half-products' 15 columns (lanes
 // p, q), R's 15 columns, R_M's 7. `feWipeScratchV` clears it.
 const VS_SIZE: usize = 4 * 7 * 16 + 15 * 16 + 15 * 8 + 7 * 8;
@@ -110,15 +112,7 @@ export function feMulColumnsV(x: usize, y: usize): void {
   a0 = group2(a0); a1 = group2(a1); a2 = group2(a2); a3 = group2(a3);
   b0 = group2(b0); b1 = group2(b1); b2 = group2(b2); b3 = group2(b3);
   blocks(G2L, G2H, a0, a1, a2, a3, b0, b1, b2, b3);
-  const c0 = limbRM(a0), c1 = limbRM(a1), c2 = limbRM(a2), c3 = limbRM(a3);
-  const d0 = limbRM(b0), d1 = limbRM(b1), d2 = limbRM(b2), d3 = limbRM(b3);
-  store<u64>(RM, c0 * d0, 0);
-  store<u64>(RM, c0 * d1 + c1 * d0, 8);
-  store<u64>(RM, c0 * d2 + c1 * d1 + c2 * d0, 16);
-  store<u64>(RM, c0 * d3 + c1 * d2 + c2 * d1 + c3 * d0, 24);
-  store<u64>(RM, c1 * d3 + c2 * d2 + c3 * d1, 32);
-  store<u64>(RM, c2 * d3 + c3 * d2, 40);
-  store<u64>(RM, c3 * d3, 48);
+  columns4(RM, limbRM(a0), limbRM(a1), limbRM(a2), limbRM(a3), limbRM(b0), limbRM(b1), limbRM(b2), limbRM(b3));
   recombine();
 }
 
