@@ -18,7 +18,7 @@
 // session 12): V8 lowers each extmul to two shuffles and one pmuludq (there is no cheaper 32x32->64 vector
 // multiply in WebAssembly), so 64 extmuls for 128 limb products only beat 144 scalar multiplies because the
 // vector and scalar units work side by side. The square stays scalar: its doubled cross terms already halve
-// the products, and the SIMD square (same blocks) measured ~25% slower than the scalar one.
+// the products, and the SIMD square (same blocks) measured 16-30% slower than the scalar one.
 //
 // Bounds. Vector lanes hold u32 limb sums: group 2's are sums of two operand limbs, R_M's of four, and every
 // operand limb fe448's header allows is below 3 * 2^28 + 2^9, so four of them stay below 2^32. Block columns
@@ -166,7 +166,7 @@ function midR(c: usize): u64 {
 
 // ---- uncarried sums, four limbs per operation ----------------------------------------------------------------
 // Besides doing four limbs per operation, their 16-byte stores let the next product's 16-byte loads forward
-// from them instead of stalling on 4-byte stores: measured ~5% off a variable-base multiplication on top of
+// from them instead of stalling on 4-byte stores: measured 4-10% off a variable-base multiplication on top of
 // the vector product alone (the 16-byte table scan in ge448mul.ts another ~3%, ~10% off the fixed-base one).
 
 /** fe448 `feAddNC`. */
