@@ -810,7 +810,12 @@ export class Account implements ConversationHost {
     if (v.generations !== undefined && v.generations !== null) {
       for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {
         const g = expect.record(entry, 'generations[]');
-        account.book.setGeneration(expect.string(g.key, 'generations.key'), expect.uint(g.generation, 'generations.generation'));
+        const key = expect.string(g.key, 'generations.key');
+        // Only the account's and those of conversations the state holds, as serialize() writes them: any other
+        // counted as a record against maxAccountConversations that nothing could evict (attacks/s12-review-ghost-generations).
+        const peer = peerOfKey(key);
+        if (key !== ACCOUNT_RECORD && (peer === undefined || !account.hasConversation(peer))) throw new OtrDecodeError('state: a record generation of no conversation the state holds');
+        account.book.setGeneration(key, expect.uint(g.generation, 'generations.generation'));
       }
     }
     return account;
