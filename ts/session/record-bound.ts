@@ -59,8 +59,8 @@ const HOSTS = 2;
  * Decodes (settles) at most `required + batch` provisional candidates ranked below the host's, as many as it
  * may forget. A guess is the trust store's, which forgets the peers a flood pushes out, so a hostile server's
  * sessions can all be guessed strangers and each be found worth more once decoded: without the cap one call
- * decoded every such record before evicting anything (attacks/s12-review-settle-flood: ~15,000 at the default
- * bounds, seconds of CPU for one stranger's plaintext). Past it, the provisional ones not visited yet rank as
+ * decoded every such record before evicting anything (attacks/s12-review-settle-flood: 15,000 at the default
+ * bound, 0.2–0.3 s of CPU for one stranger's plaintext, all of them left decoded). Past it, the provisional ones not visited yet rank as
  * the host's, first among them, for this call: the batch passes them, the excess takes them before any record
  * known to be the host's, decoding each (one found to be the host's goes after the others not yet decoded —
  * only the user's own actions make such records, no peer's); later calls settle them in turn.

@@ -98,7 +98,7 @@ export function recordBatch(maxAccountConversations: number): number {
  * those and a batch (at least one more), so the account never grows and shrinks with every record created. An
  * account far over its bound — a store filled before the bound existed, the bound lowered, every record
  * attached by the pool's reload — had its whole excess decoded and evicted by one call, and the helper read
- * every record of it first (attacks/s12-review-over-bound: 80,000 of each at the default limits).
+ * every record of it first (attacks/s12-review-over-bound: 80,000 of each at the default limits, 1.4 s in one call).
  */
 export function excessStep(maxAccountConversations: number, created: number): number {
   return created + Math.max(recordBatch(maxAccountConversations), 1);
