@@ -121,14 +121,15 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
  * listing, its records counted as they are loaded, as before.
  */
 async function listRecords(account: Account, records: AccountRecords): Promise<void> {
-  let keys: string[];
+  let keys: string[] = [];
+  account.listingStarted();
   try {
     keys = await records.keys();
   } catch (e) {
-    if (e instanceof OtrError) return;
-    throw e;
+    if (!(e instanceof OtrError)) throw e;
+  } finally {
+    account.listRecords(keys); // nothing when refused: the account goes on without it
   }
-  account.listRecords(keys);
 }
 
 class StoredAccountImpl implements StoredAccount {

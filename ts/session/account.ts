@@ -224,6 +224,15 @@ export class Account implements ConversationHost {
       const peer = peerOfKey(key);
       if (peer !== undefined && !this.conversations.has(peer)) this.book.list(peer);
     }
+    this.book.endListing();
+  }
+
+  /**
+   * @internal (account-store.ts) The store's listing was asked for; listRecords ends it. A record deleted in
+   * between (a forget, an eviction) may still be in the listing, and is not listed again.
+   */
+  listingStarted(): void {
+    this.book.beginListing();
   }
 
   /**

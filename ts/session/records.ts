@@ -235,9 +235,25 @@ export class RecordBook {
     return this.conversationRecords;
   }
 
+  /**
+   * Record keys deleted while the store's listing was under way (beginListing to endListing): the listing is the
+   * store's snapshot from before, so it may still name them (attacks/s12-review-listing-race).
+   */
+  private deletedWhileListing: Set<string> | undefined;
+
+  /** The store's listing was asked for: deletes handed out from now on are remembered until endListing. */
+  beginListing(): void {
+    this.deletedWhileListing = new Set();
+  }
+
+  endListing(): void {
+    this.deletedWhileListing = undefined;
+  }
+
   /** `peer`'s record is in the store (listed at open), unless the account knows of it otherwise. */
   list(peer: string): void {
     if (this.listed.has(peer) || this.dormant.has(peer) || this.unloaded.has(peer) || this.generation(conversationKey(peer)) > 0) return;
+    if (this.deletedWhileListing?.has(conversationKey(peer))) return;
     this.listed.add(peer);
     this.conversationRecords++;
   }
@@ -451,6 +467,7 @@ export class RecordBook {
   private flushDeleted(changes: RecordChange[]): void {
     for (const key of this.deleted) {
       if (this.generation(key) > 0) changes.push(this.next(key, null));
+      this.deletedWhileListing?.add(key);
       this.countRecord(key, this.generation(key), 0);
       this.generations.delete(key);
     }
