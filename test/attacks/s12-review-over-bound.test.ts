@@ -5,7 +5,7 @@
  * brought back under its bound by the first call that creates a record. At open the listing counts every row;
  * the helper then loaded (read, unsealed, attached) every record the excess named, and that one call decoded
  * and evicted them all: at the default limits and a store at maxRecordsPerAccount, 80,000 reads before a
- * stranger's first message is handed out, ~200 MB of records in memory at once, and one synchronous call that
+ * stranger's first message is handed out, up to ~185 MB of records in memory at once (2.3 KB a session record), and one synchronous call that
  * decoded and evicted all 80,000 (1.4–1.5 s of CPU, measured with every record attached as the pool's reload
  * does it) for one stranger's plaintext.
  *
