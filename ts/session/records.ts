@@ -112,6 +112,9 @@ class Bound {
     readonly conv: Conversation,
   ) {}
 }
+/** What the last Conversation.prefetch returned: kept only so that its loads are not optimised away. */
+let prefetched = 0;
+
 /** The recorded calls by the prototype they wrap (RecordBook.recordedCalls): in practice one entry, Conversation's. */
 const RECORDED_BY_PROTOTYPE = new WeakMap<object, RecordedCalls>();
 
@@ -355,6 +358,8 @@ export class RecordBook {
     // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
     // a record beside the one the account makes afresh for its peer.
     if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
+    // The conversation's state, likely out of the caches by now, read ahead in one pass (Conversation.prefetch).
+    prefetched = (prefetched + conv.prefetch()) | 0;
     const fingerprint = this.host.fingerprintRevision();
     const keysUsed = conv.keysUsed;
     let out: Outcome;
