@@ -21,6 +21,7 @@
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
 import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
+import { interned } from '../interned.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
@@ -30,9 +31,9 @@ export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX };
 
 const CONVERSATION_RECORD_KIND = 'conversation';
 
-/** The record key of the conversation with `peer`. */
+/** The record key of the conversation with `peer`: one shared string per key (ts/interned.ts). */
 export function conversationKey(peer: string): string {
-  return CONVERSATION_RECORD_PREFIX + peer;
+  return interned(CONVERSATION_RECORD_PREFIX + peer);
 }
 
 /** The peer of a conversation record key, or undefined for any other key. */
