@@ -121,14 +121,15 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
  * listing, its records counted as they are loaded, as before.
  */
 async function listRecords(account: Account, records: AccountRecords): Promise<void> {
-  let keys: string[];
+  let keys: string[] = [];
+  account.listingStarted();
   try {
     keys = await records.keys();
   } catch (e) {
-    if (e instanceof OtrError) return;
-    throw e;
+    if (!(e instanceof OtrError)) throw e;
+  } finally {
+    account.listRecords(keys); // nothing when refused: the account goes on without it
   }
-  account.listRecords(keys);
 }
 
 class StoredAccountImpl implements StoredAccount {
@@ -175,7 +176,8 @@ class StoredAccountImpl implements StoredAccount {
   /**
    * At limits.maxAccountConversations, a new conversation's first record evicts others; those that rank first
    * but were only listed at open are loaded now (attached, undecoded), so that the eviction inside the call
-   * can hand out their deletes. A record that cannot be loaded is left to the store (the eviction passes it).
+   * can hand out their deletes. A record that cannot be loaded is left to the store (the eviction passes it),
+   * and the next one stands in for it.
    */
   private async loadEvictable(peer: string): Promise<void> {
     if (this.account.hasConversation(peer)) return;
@@ -187,9 +189,12 @@ class StoredAccountImpl implements StoredAccount {
       // read, may still name it (deleted since, a junk key); as before the listing was deferred, that read decides.
       this.account.unlistRecord(peer);
     }
-    for (const victim of this.account.recordsToLoad(peer)) {
+    const { peers, wanted } = this.account.recordsToLoad(peer);
+    let loaded = 0;
+    for (let i = 0; i < peers.length && loaded < wanted; i++) {
       try {
-        await this.attach(victim);
+        await this.attach(peers[i]!);
+        if (this.account.hasConversation(peers[i]!)) loaded++;
       } catch (e) {
         if (!(e instanceof OtrError)) throw e;
       }

@@ -40,7 +40,7 @@ import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { callUnderWay, Conversation, refuseInsideOwnCall } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
-import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
+import { ACCOUNT_RECORD, conversationKey, conversationRecord, excessStep, peerOfKey, RecordBook, recordBatch } from './records.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
@@ -224,6 +224,15 @@ export class Account implements ConversationHost {
       const peer = peerOfKey(key);
       if (peer !== undefined && !this.conversations.has(peer)) this.book.list(peer);
     }
+    this.book.endListing();
+  }
+
+  /**
+   * @internal (account-store.ts) The store's listing was asked for; listRecords ends it. A record deleted in
+   * between (a forget, an eviction) may still be in the listing, and is not listed again.
+   */
+  listingStarted(): void {
+    this.book.beginListing();
   }
 
   /**
@@ -241,25 +250,32 @@ export class Account implements ConversationHost {
 
   /**
    * @internal (account-store.ts) The listed records (not loaded since open) that a new record for `peer` would
-   * evict: the helper loads them first, so that the eviction, which runs inside a call, knows their
-   * generations. Empty unless the account is at its bound and `peer` has no record — in a flood, once per
-   * batch of evictions (records.ts boundRecords evicts a 64th of the bound at a time).
+   * evict, least valuable first: the helper loads them first, so that the eviction, which runs inside a call,
+   * knows their generations — `wanted` of them (a row that does not load is unlisted and the next one stands in
+   * for it). Empty unless the account is at its bound and `peer` has no record — in a flood, once per batch of
+   * evictions (records.ts boundRecords evicts a 64th of the bound at a time). Far over the bound, a step of the
+   * excess per new record (records.ts excessStep): the helper used to read the whole excess before handing out
+   * one conversation (attacks/s12-review-over-bound).
    */
-  recordsToLoad(peer: string): string[] {
+  recordsToLoad(peer: string): { peers: string[]; wanted: number } {
+    const none = { peers: [], wanted: 0 };
     const max = this.limits.maxAccountConversations;
     const count = this.book.conversationRecordCount;
-    if (this.book.listedCount === 0 || count < max || this.book.generation(conversationKey(peer)) > 0 || this.book.isListed(peer)) return [];
+    if (this.book.listedCount === 0 || count < max || this.book.generation(conversationKey(peer)) > 0 || this.book.isListed(peer)) return none;
     // Ranked once per state of the records: new JIDs sending what creates no record (garbage) while the account
     // is at its bound would otherwise rank every record for each of them.
     const state = count * 0x100000 + this.book.listedCount;
-    if (state === this.nothingToLoadAt) return [];
+    if (state === this.nothingToLoadAt) return none;
     const candidates = this.recordCandidates((p) => p === peer);
     for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: true });
-    const load = leastValuable(candidates, count + 1 - max + Math.floor(max / 64))
+    // What the call creating `peer`'s record will evict: a step of the excess (records.ts excessStep), or all of it and the batch.
+    const excess = count + 1 - max;
+    const step = excessStep(max, 1);
+    const peers = leastValuable(candidates, excess + recordBatch(max))
       .filter((c) => this.book.isListed(c.peer))
       .map((c) => c.peer);
-    this.nothingToLoadAt = load.length === 0 ? state : -1;
-    return load;
+    this.nothingToLoadAt = peers.length === 0 ? state : -1;
+    return { peers, wanted: excess > step ? step : peers.length };
   }
 
   /** recordsToLoad found nothing to load at this state of the records (count and listed count together). */
@@ -803,7 +819,12 @@ export class Account implements ConversationHost {
     if (v.generations !== undefined && v.generations !== null) {
       for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {
         const g = expect.record(entry, 'generations[]');
-        account.book.setGeneration(expect.string(g.key, 'generations.key'), expect.uint(g.generation, 'generations.generation'));
+        const key = expect.string(g.key, 'generations.key');
+        // Only the account's and those of conversations the state holds, as serialize() writes them: any other
+        // counted as a record against maxAccountConversations that nothing could evict (attacks/s12-review-ghost-generations).
+        const peer = peerOfKey(key);
+        if (key !== ACCOUNT_RECORD && (peer === undefined || !account.hasConversation(peer))) throw new OtrDecodeError('state: a record generation of no conversation the state holds');
+        account.book.setGeneration(key, expect.uint(g.generation, 'generations.generation'));
       }
     }
     return account;
