@@ -21,6 +21,7 @@
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
 import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
+import { interned } from '../interned.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
@@ -30,9 +31,9 @@ export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX };
 
 const CONVERSATION_RECORD_KIND = 'conversation';
 
-/** The record key of the conversation with `peer`. */
+/** The record key of the conversation with `peer`: one shared string per key (ts/interned.ts). */
 export function conversationKey(peer: string): string {
-  return CONVERSATION_RECORD_PREFIX + peer;
+  return interned(CONVERSATION_RECORD_PREFIX + peer);
 }
 
 /** The peer of a conversation record key, or undefined for any other key. */
@@ -128,6 +129,9 @@ class Bound {
     readonly conv: Conversation,
   ) {}
 }
+/** What the last Conversation.prefetch returned: kept only so that its loads are not optimised away. */
+let prefetched = 0;
+
 /** The recorded calls by the prototype they wrap (RecordBook.recordedCalls): in practice one entry, Conversation's. */
 const RECORDED_BY_PROTOTYPE = new WeakMap<object, RecordedCalls>();
 
@@ -387,6 +391,8 @@ export class RecordBook {
     // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
     // a record beside the one the account makes afresh for its peer.
     if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
+    // The conversation's state, likely out of the caches by now, read ahead in one pass (Conversation.prefetch).
+    prefetched = (prefetched + conv.prefetch()) | 0;
     const fingerprint = this.host.fingerprintRevision();
     const keysUsed = conv.keysUsed;
     let out: Outcome;
