@@ -35,8 +35,13 @@
 //
 // Nothing here branches on or indexes by element values: selection is by masks (`feCmov`), the inversion and
 // square root use a fixed addition chain.
+//
+// The SIMD module (assembly/simd/, built with WebAssembly SIMD) compiles this same file with
+// `ASC_FEATURE_SIMD` set: the product and the uncarried sums then run fe448simd.ts's vector kernels (same
+// layout, same results bit for bit); the main module, built without SIMD, compiles none of those branches.
 
 import { jacobiVar } from './jacobi';
+import { VS_PQ, VS_R, feMulColumnsV, feAddNCV, feSubNCV, feCondNegNCV, feWipeScratchV } from './fe448simd';
 
 export type Fe = usize;
 export const FE_SIZE: usize = 64;
@@ -145,12 +150,20 @@ export function feSub2(o: Fe, a: Fe, b: Fe, c: Fe): void {
  *  subtraction, and nothing else. With one of a, b a `feCondNegNC` result (limbs below 2^29) the sum's limbs
  *  are below 2^29 + W and it follows `feSubNC`'s rules instead. */
 export function feAddNC(o: Fe, a: Fe, b: Fe): void {
+  if (ASC_FEATURE_SIMD) {
+    feAddNCV(o, a, b);
+    return;
+  }
   for (let i: usize = 0; i < FE_SIZE; i += 8) store<u64>(o + i, load<u64>(a + i) + load<u64>(b + i));
 }
 
 /** o = a + 2p - b WITHOUT carrying (a, b weakly reduced): limbs below 2^29 + W. Such a difference may be one
  *  operand of `feMul` (the other weakly reduced or an `feAddNC` sum) and nothing else (see the header). */
 export function feSubNC(o: Fe, a: Fe, b: Fe): void {
+  if (ASC_FEATURE_SIMD) {
+    feSubNCV(o, a, b, <u32>P2, <u32>P2_8);
+    return;
+  }
   for (let i: usize = 0; i < FE_SIZE; i += 4) {
     store<u32>(o + i, load<u32>(a + i) + <u32>(i == 32 ? P2_8 : P2) - load<u32>(b + i));
   }
@@ -159,6 +172,10 @@ export function feSubNC(o: Fe, a: Fe, b: Fe): void {
 /** o = 2p - o WITHOUT carrying when mask is all-ones (o weakly reduced), o unchanged when it is zero; the same
  *  work either way. The result obeys `feSubNC`'s rules. */
 export function feCondNegNC(o: Fe, mask: u64): void {
+  if (ASC_FEATURE_SIMD) {
+    feCondNegNCV(o, <u32>mask, <u32>P2, <u32>P2_8);
+    return;
+  }
   const m = <u32>mask;
   for (let i: usize = 0; i < FE_SIZE; i += 4) {
     const x = load<u32>(o + i);
@@ -220,6 +237,12 @@ function block4(dst: usize, x: usize, y: usize, off: usize, gold: bool, mid: boo
   const a2 = limb(x, off + 8, gold, mid), a3 = limb(x, off + 12, gold, mid);
   const b0 = limb(y, off, gold, mid), b1 = limb(y, off + 4, gold, mid);
   const b2 = limb(y, off + 8, gold, mid), b3 = limb(y, off + 12, gold, mid);
+  columns4(dst, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/** The 7 u64 columns of the product of limbs a0..a3 and b0..b3 into dst (also fe448simd.ts's scalar block). */
+@inline
+export function columns4(dst: usize, a0: u64, a1: u64, a2: u64, a3: u64, b0: u64, b1: u64, b2: u64, b3: u64): void {
   store<u64>(dst, a0 * b0, 0);
   store<u64>(dst, a0 * b1 + a1 * b0, 8);
   store<u64>(dst, a0 * b2 + a1 * b1 + a2 * b0, 16);
@@ -279,7 +302,9 @@ function sqr8(dst: usize, x: usize, gold: bool): void {
   store<u64>(dst, a7 * a7, 112);
 }
 
-/** Folds the half-products p (MS_P), q (MS_Q), r (MS_R) into o and carries. With L = p + q and H = r - p
+/** Folds the half-products p, q, r into o and carries: 15 u64 columns each, column k of p at p + k * ps, of q
+ *  at q + k * ps, of r at r + 8 k (MS_P, MS_Q, MS_R here; in the SIMD module's product, fe448simd.ts's P/Q
+ *  columns interleaved, ps = 16). With L = p + q and H = r - p
  *  (both 15 columns, column k >= 8 weighing phi * 2^(28(k-8))), a*b = L + H*phi = (L_lo + H_hi) +
  *  (L_hi + H_lo + H_hi)*phi: column k < 8 is p_k + q_k + r_(k+8) - p_(k+8), column 8 + k is
  *  q_(k+8) + r_(k+8) + r_k - p_k (every r column dominates the matching p column term by term). The two
@@ -289,38 +314,38 @@ function sqr8(dst: usize, x: usize, gold: bool): void {
  *  weakly reduced; 4p keeps it non-negative). o may alias an operand: the products no longer read them, and
  *  s1, s2 are read at each limb before it is written. */
 @inline
-function fold(o: Fe, sub: bool, s1: Fe, s2: Fe): void {
+function fold(o: Fe, sub: bool, s1: Fe, s2: Fe, p: usize, q: usize, ps: usize, r: usize): void {
   let cl: u64 = 0, ch: u64 = 0;
-  cl += load<u64>(MS_P, 0) + load<u64>(MS_Q, 0) + load<u64>(MS_R, 64) - load<u64>(MS_P, 64) + (sub ? P4 - <u64>load<u32>(s1, 0) - <u64>load<u32>(s2, 0) : 0);
-  ch += load<u64>(MS_Q, 64) + load<u64>(MS_R, 64) + load<u64>(MS_R, 0) - load<u64>(MS_P, 0) + (sub ? P4_8 - <u64>load<u32>(s1, 32) - <u64>load<u32>(s2, 32) : 0);
+  cl += load<u64>(p + 0 * ps) + load<u64>(q + 0 * ps) + load<u64>(r, 64) - load<u64>(p + 8 * ps) + (sub ? P4 - <u64>load<u32>(s1, 0) - <u64>load<u32>(s2, 0) : 0);
+  ch += load<u64>(q + 8 * ps) + load<u64>(r, 64) + load<u64>(r, 0) - load<u64>(p + 0 * ps) + (sub ? P4_8 - <u64>load<u32>(s1, 32) - <u64>load<u32>(s2, 32) : 0);
   store<u32>(o, <u32>(cl & M), 0); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 32); ch >>= 28;
-  cl += load<u64>(MS_P, 8) + load<u64>(MS_Q, 8) + load<u64>(MS_R, 72) - load<u64>(MS_P, 72) + (sub ? P4 - <u64>load<u32>(s1, 4) - <u64>load<u32>(s2, 4) : 0);
-  ch += load<u64>(MS_Q, 72) + load<u64>(MS_R, 72) + load<u64>(MS_R, 8) - load<u64>(MS_P, 8) + (sub ? P4 - <u64>load<u32>(s1, 36) - <u64>load<u32>(s2, 36) : 0);
+  cl += load<u64>(p + 1 * ps) + load<u64>(q + 1 * ps) + load<u64>(r, 72) - load<u64>(p + 9 * ps) + (sub ? P4 - <u64>load<u32>(s1, 4) - <u64>load<u32>(s2, 4) : 0);
+  ch += load<u64>(q + 9 * ps) + load<u64>(r, 72) + load<u64>(r, 8) - load<u64>(p + 1 * ps) + (sub ? P4 - <u64>load<u32>(s1, 36) - <u64>load<u32>(s2, 36) : 0);
   store<u32>(o, <u32>(cl & M), 4); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 36); ch >>= 28;
-  cl += load<u64>(MS_P, 16) + load<u64>(MS_Q, 16) + load<u64>(MS_R, 80) - load<u64>(MS_P, 80) + (sub ? P4 - <u64>load<u32>(s1, 8) - <u64>load<u32>(s2, 8) : 0);
-  ch += load<u64>(MS_Q, 80) + load<u64>(MS_R, 80) + load<u64>(MS_R, 16) - load<u64>(MS_P, 16) + (sub ? P4 - <u64>load<u32>(s1, 40) - <u64>load<u32>(s2, 40) : 0);
+  cl += load<u64>(p + 2 * ps) + load<u64>(q + 2 * ps) + load<u64>(r, 80) - load<u64>(p + 10 * ps) + (sub ? P4 - <u64>load<u32>(s1, 8) - <u64>load<u32>(s2, 8) : 0);
+  ch += load<u64>(q + 10 * ps) + load<u64>(r, 80) + load<u64>(r, 16) - load<u64>(p + 2 * ps) + (sub ? P4 - <u64>load<u32>(s1, 40) - <u64>load<u32>(s2, 40) : 0);
   store<u32>(o, <u32>(cl & M), 8); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 40); ch >>= 28;
-  cl += load<u64>(MS_P, 24) + load<u64>(MS_Q, 24) + load<u64>(MS_R, 88) - load<u64>(MS_P, 88) + (sub ? P4 - <u64>load<u32>(s1, 12) - <u64>load<u32>(s2, 12) : 0);
-  ch += load<u64>(MS_Q, 88) + load<u64>(MS_R, 88) + load<u64>(MS_R, 24) - load<u64>(MS_P, 24) + (sub ? P4 - <u64>load<u32>(s1, 44) - <u64>load<u32>(s2, 44) : 0);
+  cl += load<u64>(p + 3 * ps) + load<u64>(q + 3 * ps) + load<u64>(r, 88) - load<u64>(p + 11 * ps) + (sub ? P4 - <u64>load<u32>(s1, 12) - <u64>load<u32>(s2, 12) : 0);
+  ch += load<u64>(q + 11 * ps) + load<u64>(r, 88) + load<u64>(r, 24) - load<u64>(p + 3 * ps) + (sub ? P4 - <u64>load<u32>(s1, 44) - <u64>load<u32>(s2, 44) : 0);
   store<u32>(o, <u32>(cl & M), 12); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 44); ch >>= 28;
-  cl += load<u64>(MS_P, 32) + load<u64>(MS_Q, 32) + load<u64>(MS_R, 96) - load<u64>(MS_P, 96) + (sub ? P4 - <u64>load<u32>(s1, 16) - <u64>load<u32>(s2, 16) : 0);
-  ch += load<u64>(MS_Q, 96) + load<u64>(MS_R, 96) + load<u64>(MS_R, 32) - load<u64>(MS_P, 32) + (sub ? P4 - <u64>load<u32>(s1, 48) - <u64>load<u32>(s2, 48) : 0);
+  cl += load<u64>(p + 4 * ps) + load<u64>(q + 4 * ps) + load<u64>(r, 96) - load<u64>(p + 12 * ps) + (sub ? P4 - <u64>load<u32>(s1, 16) - <u64>load<u32>(s2, 16) : 0);
+  ch += load<u64>(q + 12 * ps) + load<u64>(r, 96) + load<u64>(r, 32) - load<u64>(p + 4 * ps) + (sub ? P4 - <u64>load<u32>(s1, 48) - <u64>load<u32>(s2, 48) : 0);
   store<u32>(o, <u32>(cl & M), 16); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 48); ch >>= 28;
-  cl += load<u64>(MS_P, 40) + load<u64>(MS_Q, 40) + load<u64>(MS_R, 104) - load<u64>(MS_P, 104) + (sub ? P4 - <u64>load<u32>(s1, 20) - <u64>load<u32>(s2, 20) : 0);
-  ch += load<u64>(MS_Q, 104) + load<u64>(MS_R, 104) + load<u64>(MS_R, 40) - load<u64>(MS_P, 40) + (sub ? P4 - <u64>load<u32>(s1, 52) - <u64>load<u32>(s2, 52) : 0);
+  cl += load<u64>(p + 5 * ps) + load<u64>(q + 5 * ps) + load<u64>(r, 104) - load<u64>(p + 13 * ps) + (sub ? P4 - <u64>load<u32>(s1, 20) - <u64>load<u32>(s2, 20) : 0);
+  ch += load<u64>(q + 13 * ps) + load<u64>(r, 104) + load<u64>(r, 40) - load<u64>(p + 5 * ps) + (sub ? P4 - <u64>load<u32>(s1, 52) - <u64>load<u32>(s2, 52) : 0);
   store<u32>(o, <u32>(cl & M), 20); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 52); ch >>= 28;
-  cl += load<u64>(MS_P, 48) + load<u64>(MS_Q, 48) + load<u64>(MS_R, 112) - load<u64>(MS_P, 112) + (sub ? P4 - <u64>load<u32>(s1, 24) - <u64>load<u32>(s2, 24) : 0);
-  ch += load<u64>(MS_Q, 112) + load<u64>(MS_R, 112) + load<u64>(MS_R, 48) - load<u64>(MS_P, 48) + (sub ? P4 - <u64>load<u32>(s1, 56) - <u64>load<u32>(s2, 56) : 0);
+  cl += load<u64>(p + 6 * ps) + load<u64>(q + 6 * ps) + load<u64>(r, 112) - load<u64>(p + 14 * ps) + (sub ? P4 - <u64>load<u32>(s1, 24) - <u64>load<u32>(s2, 24) : 0);
+  ch += load<u64>(q + 14 * ps) + load<u64>(r, 112) + load<u64>(r, 48) - load<u64>(p + 6 * ps) + (sub ? P4 - <u64>load<u32>(s1, 56) - <u64>load<u32>(s2, 56) : 0);
   store<u32>(o, <u32>(cl & M), 24); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 56); ch >>= 28;
-  cl += load<u64>(MS_P, 56) + load<u64>(MS_Q, 56) + (sub ? P4 - <u64>load<u32>(s1, 28) - <u64>load<u32>(s2, 28) : 0);
-  ch += load<u64>(MS_R, 56) - load<u64>(MS_P, 56) + (sub ? P4 - <u64>load<u32>(s1, 60) - <u64>load<u32>(s2, 60) : 0);
+  cl += load<u64>(p + 7 * ps) + load<u64>(q + 7 * ps) + (sub ? P4 - <u64>load<u32>(s1, 28) - <u64>load<u32>(s2, 28) : 0);
+  ch += load<u64>(r, 56) - load<u64>(p + 7 * ps) + (sub ? P4 - <u64>load<u32>(s1, 60) - <u64>load<u32>(s2, 60) : 0);
   store<u32>(o, <u32>(cl & M), 28); cl >>= 28;
   store<u32>(o, <u32>(ch & M), 60); ch >>= 28;
   const c0 = <u64>load<u32>(o, 0) + ch, c8 = <u64>load<u32>(o, 32) + cl + ch;
@@ -333,10 +358,15 @@ function fold(o: Fe, sub: bool, s1: Fe, s2: Fe): void {
 /** o = a * b. Karatsuba on the golden-ratio split, and again inside each half (see the header); o may
  *  alias a or b. */
 export function feMul(o: Fe, x: Fe, y: Fe): void {
+  if (ASC_FEATURE_SIMD) {
+    feMulColumnsV(x, y);
+    fold(o, false, 0, 0, VS_PQ, VS_PQ + 8, 16, VS_R);
+    return;
+  }
   half8(MS_P, x, y, false);
   half8(MS_Q, x + 32, y + 32, false);
   half8(MS_R, x, y, true);
-  fold(o, false, 0, 0);
+  fold(o, false, 0, 0, MS_P, MS_Q, 8, MS_R);
 }
 
 /** o = a^2: the same golden-ratio shape with each half squared. */
@@ -344,7 +374,7 @@ export function feSqr(o: Fe, x: Fe): void {
   sqr8(MS_P, x, false);
   sqr8(MS_Q, x + 32, false);
   sqr8(MS_R, x, true);
-  fold(o, false, 0, 0);
+  fold(o, false, 0, 0, MS_P, MS_Q, 8, MS_R);
 }
 
 /** o = a^2 - c - d (c, d weakly reduced): 4p - c - d is added limb by limb in the fold, so the doubling's
@@ -355,7 +385,7 @@ export function feSqrSub2(o: Fe, x: Fe, c: Fe, d: Fe): void {
   sqr8(MS_P, x, false);
   sqr8(MS_Q, x + 32, false);
   sqr8(MS_R, x, true);
-  fold(o, true, c, d);
+  fold(o, true, c, d, MS_P, MS_Q, 8, MS_R);
 }
 
 /** o = a^(2^n), n >= 1. */
@@ -386,6 +416,7 @@ const EQ_D: Fe = FS + 768;
 export function feWipeScratch(): void {
   memory.fill(FS, 0, 13 * 64);
   memory.fill(MS, 0, MS_SIZE);
+  if (ASC_FEATURE_SIMD) feWipeScratchV();
 }
 
 

@@ -58,6 +58,24 @@ function select8(o: usize, table: usize, size: usize, cachedId: bool, d: i32): u
   const a = (d ^ s) - s;
   const m0 = eqMask(a, 0), m1 = eqMask(a, 1), m2 = eqMask(a, 2), m3 = eqMask(a, 3), m4 = eqMask(a, 4);
   const m5 = eqMask(a, 5), m6 = eqMask(a, 6), m7 = eqMask(a, 7), m8 = eqMask(a, 8);
+  if (ASC_FEATURE_SIMD) {
+    // The SIMD module: the same masked scan 16 bytes per operation (and 16-byte stores, from which the
+    // products' 16-byte loads of the entry forward).
+    const v1 = i64x2.splat(m1), v2 = i64x2.splat(m2), v3 = i64x2.splat(m3), v4 = i64x2.splat(m4);
+    const v5 = i64x2.splat(m5), v6 = i64x2.splat(m6), v7 = i64x2.splat(m7), v8 = i64x2.splat(m8);
+    for (let w: usize = 0; w < size; w += 16) {
+      const e = table + w;
+      v128.store(o + w, v128.or(
+        v128.or(v128.or(v128.and(v128.load(e), v1), v128.and(v128.load(e + size), v2)),
+          v128.or(v128.and(v128.load(e + 2 * size), v3), v128.and(v128.load(e + 3 * size), v4))),
+        v128.or(v128.or(v128.and(v128.load(e + 4 * size), v5), v128.and(v128.load(e + 5 * size), v6)),
+          v128.or(v128.and(v128.load(e + 6 * size), v7), v128.and(v128.load(e + 7 * size), v8)))));
+    }
+    const one = i64x2(<i64>(m0 & 1), 0);
+    v128.store(o + 64, v128.or(v128.load(o + 64), one));
+    if (cachedId) v128.store(o + 128, v128.or(v128.load(o + 128), one));
+    return <u64>(<i64>s);
+  }
   for (let w: usize = 0; w < size; w += 16) {
     const e = table + w;
     store<u64>(o + w,

@@ -80,9 +80,10 @@ async function main(): Promise<void> {
   // (result-pacer.ts) batches beyond the turn's budget settle in later turns.
   const perTurn: [number, number][] = [];
   let turn: [number, number] | undefined;
-  const slotProto = Object.getPrototypeOf((p.pool as unknown as { slots: object[] }).slots[0]!) as { onResult(id: number, r: unknown[]): void };
+  // (Session 12: onResult takes the worker's whole answer; its `results` has one entry per call, packed or not.)
+  const slotProto = Object.getPrototypeOf((p.pool as unknown as { slots: object[] }).slots[0]!) as { onResult(m: { results: unknown[] }): void };
   const onResult = slotProto.onResult;
-  slotProto.onResult = function (this: unknown, id: number, r: unknown[]) {
+  slotProto.onResult = function (this: unknown, m: { results: unknown[] }) {
     if (!turn) {
       const t: [number, number] = (turn = [0, performance.now()]);
       setImmediate(() => {
@@ -90,8 +91,8 @@ async function main(): Promise<void> {
         turn = undefined;
       });
     }
-    turn[0] += r.length;
-    onResult.call(this, id, r);
+    turn[0] += m.results.length;
+    onResult.call(this, m);
   };
   const ins = new Inspector();
   ins.connect();

@@ -9,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { ed448 } from '@noble/curves/ed448.js';
-import { BACKENDS, WASM } from './helpers/backends.js';
+import { ED448_BACKENDS, WASM, WASM_SCALAR_ED448, label } from './helpers/backends.js';
+import type { WasmBackend } from '../ts/backend/wasm/index.js';
 import { CASES, seededRandom } from './helpers/rng.js';
 import { bytesToHex, hexToBytes } from '../ts/bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrError } from '../ts/errors.js';
@@ -52,7 +53,7 @@ function outcome(fn: () => unknown): string {
 
 /** Asserts both backends behave identically (same bytes or same error class and code) and returns it. */
 function same(fn: (b: CryptoBackend) => unknown, what: string): string {
-  const results = BACKENDS.map((b) => outcome(() => fn(b)));
+  const results = ED448_BACKENDS.map((b) => outcome(() => fn(b)));
   for (const r of results) assert.is(r, results[0], what);
   return results[0]!;
 }
@@ -66,7 +67,7 @@ test('pointMulBase matches noble on random scalars (any 57-byte value, taken mod
   for (let i = 0; i < CASES; i++) {
     const k = rnd(57);
     const want = hex(mulRef(Point.BASE, leToBig(k)).toBytes());
-    for (const b of BACKENDS) assert.is(hex(b.pointMulBase(k)), want, `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.pointMulBase(k)), want, `${label(b)} case ${i}`);
   }
 });
 
@@ -82,7 +83,7 @@ test('pointMulBase of a pruned secret equals OpenSSL Ed448 public key derivation
     h[0]! &= 0xfc;
     h[56] = 0;
     h[55]! |= 0x80;
-    for (const b of BACKENDS) assert.is(hex(b.pointMulBase(h)), pub.toString('hex'), `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.pointMulBase(h)), pub.toString('hex'), `${label(b)} case ${i}`);
   }
 });
 
@@ -93,7 +94,7 @@ test('pointMul matches noble on random points, with and without a torsion compon
     const pt = randomPoint(rnd).add(torsion[i % 4]!);
     const k = rnd(57);
     const want = hex(mulRef(pt, leToBig(k)).toBytes());
-    for (const b of BACKENDS) assert.is(hex(b.pointMul(pt.toBytes(), k)), want, `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.pointMul(pt.toBytes(), k)), want, `${label(b)} case ${i}`);
   }
 });
 
@@ -105,7 +106,7 @@ test('pointDoubleMulBase matches noble (G·a + P·b), torsion components include
     const a = rnd(57);
     const bb = rnd(57);
     const want = hex(mulRef(Point.BASE, leToBig(a)).add(mulRef(pt, leToBig(bb))).toBytes());
-    for (const b of BACKENDS) assert.is(hex(b.pointDoubleMulBase(a, pt.toBytes(), bb)), want, `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.pointDoubleMulBase(a, pt.toBytes(), bb)), want, `${label(b)} case ${i}`);
   }
 });
 
@@ -117,9 +118,9 @@ test('pointDoubleMulBaseCT (constant time) = noble G·a + P·b = pointAdd(pointM
     const a = rnd(57);
     const bb = i % 5 === 0 ? new Uint8Array(57) : rnd(57); // b = 0: the ring signer's own slot
     const want = hex(mulRef(Point.BASE, leToBig(a)).add(mulRef(pt, leToBig(bb))).toBytes());
-    for (const b of BACKENDS) {
-      assert.is(hex(b.pointDoubleMulBaseCT(a, pt.toBytes(), bb)), want, `${b.name} case ${i}`);
-      if (i % 10 === 0) assert.is(hex(b.pointAdd(b.pointMulBase(a), b.pointMul(pt.toBytes(), bb))), want, `${b.name} composed ${i}`);
+    for (const b of ED448_BACKENDS) {
+      assert.is(hex(b.pointDoubleMulBaseCT(a, pt.toBytes(), bb)), want, `${label(b)} case ${i}`);
+      if (i % 10 === 0) assert.is(hex(b.pointAdd(b.pointMulBase(a), b.pointMul(pt.toBytes(), bb))), want, `${label(b)} composed ${i}`);
     }
   }
 });
@@ -131,7 +132,7 @@ test('pointAdd matches noble, including P + P, P + (-P) and small-order summands
     const p1 = randomPoint(rnd).add(torsion[i % 4]!);
     const p2 = i % 7 === 0 ? p1 : i % 7 === 1 ? p1.negate() : i % 7 === 2 ? torsion[(i >> 3) % 4]! : randomPoint(rnd);
     const want = hex(p1.add(p2).toBytes());
-    for (const b of BACKENDS) assert.is(hex(b.pointAdd(p1.toBytes(), p2.toBytes())), want, `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.pointAdd(p1.toBytes(), p2.toBytes())), want, `${label(b)} case ${i}`);
   }
 });
 
@@ -141,7 +142,7 @@ test('scalarReduce matches BigInt on random lengths 0..114', () => {
     const x = rnd(i % 115);
     if (i % 3 === 0) x.fill(0xff); // all-ones inputs stress every carry
     const want = hex(bigToLe(leToBig(x) % Q));
-    for (const b of BACKENDS) assert.is(hex(b.scalarReduce(x)), want, `${b.name} length ${x.length}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.scalarReduce(x)), want, `${label(b)} length ${x.length}`);
   }
 });
 
@@ -151,7 +152,7 @@ test('scalarMulAdd matches BigInt (inputs up to 2^456 - 1)', () => {
     const [a, bb, c] = [rnd(57), rnd(57), rnd(57)];
     if (i % 5 === 0) a.fill(0xff);
     const want = hex(bigToLe((leToBig(a) * leToBig(bb) + leToBig(c)) % Q));
-    for (const b of BACKENDS) assert.is(hex(b.scalarMulAdd(a, bb, c)), want, `${b.name} case ${i}`);
+    for (const b of ED448_BACKENDS) assert.is(hex(b.scalarMulAdd(a, bb, c)), want, `${label(b)} case ${i}`);
   }
 });
 
@@ -166,9 +167,9 @@ function nobleDecodes(e: Uint8Array): Pt | undefined {
 function checkDecode(e: Uint8Array, what: string): void {
   const pt = nobleDecodes(e);
   const valid = pt !== undefined && !pt.is0() && pt.isTorsionFree();
-  for (const b of BACKENDS) {
-    assert.is(b.pointDecodes(e), pt !== undefined, `${b.name} pointDecodes ${what} ${hex(e)}`);
-    assert.is(b.pointIsValid(e), valid, `${b.name} pointIsValid ${what} ${hex(e)}`);
+  for (const b of ED448_BACKENDS) {
+    assert.is(b.pointDecodes(e), pt !== undefined, `${label(b)} pointDecodes ${what} ${hex(e)}`);
+    assert.is(b.pointIsValid(e), valid, `${label(b)} pointIsValid ${what} ${hex(e)}`);
   }
 }
 
@@ -187,12 +188,12 @@ test('pointDecodes / pointIsValid match noble on random strings, valid, torsion 
   }
   for (const e of SMALL_ORDER) {
     checkDecode(e, 'small order');
-    for (const b of BACKENDS) {
+    for (const b of ED448_BACKENDS) {
       assert.ok(b.pointDecodes(e));
       assert.not.ok(b.pointIsValid(e));
     }
   }
-  for (const b of BACKENDS) assert.ok(b.pointIsValid(Point.BASE.toBytes()));
+  for (const b of ED448_BACKENDS) assert.ok(b.pointIsValid(Point.BASE.toBytes()));
 });
 
 test(`pointIsValid (WASM: the two-exponentiation 4E test) = noble's q·P check on ${CASES} points over all four cosets`, () => {
@@ -338,8 +339,21 @@ test('wrong lengths and types give OtrArgumentError on both backends', () => {
   assert.ok(new OtrArgumentError('x') instanceof OtrError && !(new OtrArgumentError('x') instanceof OtrCryptoError));
 });
 
-test('WASM: 10^5 mixed calls leave memory size unchanged and the I/O slots zeroed', () => {
-  const ctx = (WASM as unknown as { context: WasmContext }).context;
+/** Each WASM Ed448 path with the module it runs in: the SIMD one (the WASM backend in Node) and the main one. */
+const ED448_MODULES: readonly [string, CryptoBackend, WasmContext][] = [
+  ['simd', WASM, (WASM as WasmBackend).ed448Context],
+  ['main', WASM_SCALAR_ED448, (WASM as WasmBackend).context],
+];
+
+test('the WASM backend runs Ed448 in the SIMD module (Node validates SIMD); the other path runs in the main one', () => {
+  assert.ok((WASM as WasmBackend).simdContext);
+  assert.is((WASM as WasmBackend).ed448Context, (WASM as WasmBackend).simdContext);
+  const k = new Uint8Array(57).fill(3);
+  assert.is(hex(WASM.pointMulBase(k)), hex(WASM_SCALAR_ED448.pointMulBase(k)));
+});
+
+for (const [name, B, ctx] of ED448_MODULES) test(`WASM (${name} module): 10^5 mixed calls leave memory size unchanged and the I/O slots zeroed`, () => {
+  const WASM = B;
   const memory = ctx.exports.memory as WebAssembly.Memory;
   const before = memory.buffer.byteLength;
   const rnd = seededRandom(9);
@@ -367,8 +381,8 @@ test('WASM: 10^5 mixed calls leave memory size unchanged and the I/O slots zeroe
   assert.ok(ctx.mem.subarray(ctx.io, ctx.io + 512).every((x) => x === 0), 'I/O slots wiped after secret calls');
 });
 
-test('WASM: the constant-time calls on secrets leave no copy of their secret inputs or output in memory', () => {
-  const ctx = (WASM as unknown as { context: WasmContext }).context;
+for (const [name, B, ctx] of ED448_MODULES) test(`WASM (${name} module): the constant-time calls on secrets leave no copy of their secret inputs or output in memory`, () => {
+  const WASM = B;
   const rnd = seededRandom(0x5ec);
   const pt = Point.BASE.multiply(7n).toBytes();
   const mem = () => Buffer.from(ctx.mem.buffer, ctx.mem.byteOffset, ctx.mem.length);

@@ -8,15 +8,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed448 } from '@noble/curves/ed448.js';
-import { HYBRID, JS, WASM } from './helpers/backends.js';
+import { HYBRID, JS, WASM, WASM_SCALAR_ED448, label } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { bytesToHex } from '../ts/bytes.js';
 import { OtrError } from '../ts/errors.js';
 import type { CryptoBackend, RingCommitResult } from '../ts/backend/types.js';
 import type { WasmContext } from '../ts/backend/wasm/context.js';
+import type { WasmBackend } from '../ts/backend/wasm/index.js';
 
-const HINTED: readonly CryptoBackend[] = [WASM, HYBRID];
-const ctx = (WASM as unknown as { context: WasmContext }).context;
+const HINTED: readonly CryptoBackend[] = [WASM, WASM_SCALAR_ED448, HYBRID];
+/** Each WASM Ed448 path with the module it runs in (the SIMD one: the WASM backend in Node). */
+const PATHS: readonly [string, CryptoBackend, WasmContext][] = [
+  ['simd', WASM, (WASM as WasmBackend).ed448Context],
+  ['main', WASM_SCALAR_ED448, (WASM as WasmBackend).context],
+];
 const P = 2n ** 448n - 2n ** 224n - 1n;
 const le = (n: bigint, len: number) => Uint8Array.from({ length: len }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
 const leToBig = (b: Uint8Array) => BigInt('0x' + (bytesToHex(Uint8Array.from(b).reverse()) || '0'));
@@ -60,13 +65,13 @@ test('pointMul after pointIsValid: the bytes of a fresh array, also when the arr
     for (let i = 0; i < 8; i++) {
       const p = hintedPoint(b, rnd);
       const k = rnd(57);
-      assert.is(bytesToHex(b.pointMul(p, k)), bytesToHex(JS.pointMul(p.slice(), k)), `${b.name} #${i}`);
+      assert.is(bytesToHex(b.pointMul(p, k)), bytesToHex(JS.pointMul(p.slice(), k)), `${label(b)} #${i}`);
     }
     for (const [j, alter] of alterations(rnd, JS.pointMulBase(rnd(57))).entries()) {
       const p = hintedPoint(b, rnd);
       const k = rnd(57);
       alter(p);
-      assert.is(outcome(() => b.pointMul(p, k)), outcome(() => b.pointMul(p.slice(), k)), `${b.name} alteration ${j}`);
+      assert.is(outcome(() => b.pointMul(p, k)), outcome(() => b.pointMul(p.slice(), k)), `${label(b)} alteration ${j}`);
     }
   }
 });
@@ -85,7 +90,7 @@ test('pointIsValid refusing a point leaves no hint that could make pointMul acce
   }
 });
 
-test('the x is not left in the I/O region after pointIsValid, pointMulBase, pointMulValid', () => {
+for (const [name, WASM, ctx] of PATHS) test(`${name} module: the x is not left in the I/O region after pointIsValid, pointMulBase, pointMulValid`, () => {
   const rnd = seededRandom(1103);
   const hintArea = () => ctx.mem.subarray(ctx.io + 384 + 64, ctx.io + 384 + 64 + 56);
   const p = JS.pointMulBase(rnd(57));
@@ -122,18 +127,18 @@ test('ring commitments with hinted members: the T of fresh arrays, every signer 
         for (let slot = 0; slot < 3; slot++) {
           const a = signArgs(rnd, ring, slot, validate);
           const got = outcome(() => b.ringSignCommitments!(a));
-          assert.is(got, outcome(() => b.ringSignCommitments!({ ...a, ring: ring.map((m) => m.slice()) })), `${b.name} sign slot ${slot}`);
+          assert.is(got, outcome(() => b.ringSignCommitments!({ ...a, ring: ring.map((m) => m.slice()) })), `${label(b)} sign slot ${slot}`);
           // and the definition: G·t in the signer's slot, G·r_j + A_j·c_j in the others (the generic path's maths)
           const T = JSON.parse(got).T as string[];
           for (let j = 0; j < 3; j++)
-            assert.is(T[j], bytesToHex(j === slot ? JS.pointMulBase(a.t) : JS.pointDoubleMulBase(a.r[j]!, ring[j]!, a.c[j]!)), `${b.name} sign slot ${slot} T${j + 1}`);
+            assert.is(T[j], bytesToHex(j === slot ? JS.pointMulBase(a.t) : JS.pointDoubleMulBase(a.r[j]!, ring[j]!, a.c[j]!)), `${label(b)} sign slot ${slot} T${j + 1}`);
         }
         const { c, r } = signArgs(rnd, ring, 0, validate);
         const fresh = outcome(() => b.ringVerifyCommitments!(ring.map((m) => m.slice()), c, r, validate));
-        assert.is(outcome(() => b.ringVerifyCommitments!(ring, c, r, validate)), fresh, `${b.name} verify`);
+        assert.is(outcome(() => b.ringVerifyCommitments!(ring, c, r, validate)), fresh, `${label(b)} verify`);
         // and G·r_i + A_i·c_i by the generic path
         const T = JSON.parse(fresh).T as string[];
-        for (let j = 0; j < 3; j++) assert.is(T[j], bytesToHex(JS.pointDoubleMulBase(r[j]!, ring[j]!, c[j]!)), `${b.name} T${j + 1}`);
+        for (let j = 0; j < 3; j++) assert.is(T[j], bytesToHex(JS.pointDoubleMulBase(r[j]!, ring[j]!, c[j]!)), `${label(b)} T${j + 1}`);
       }
     }
   }
@@ -149,15 +154,15 @@ test('ring commitments: a member altered after it got its hint gives what a fres
         const fresh = () => ring.map((x) => x.slice());
         for (const validate of [false, true]) {
           const a = signArgs(rnd, ring, (m + 1) % 3, validate);
-          assert.is(outcome(() => b.ringSignCommitments!(a)), outcome(() => b.ringSignCommitments!({ ...a, ring: fresh() })), `${b.name} sign, alteration ${j} of member ${m}`);
-          assert.is(outcome(() => b.ringVerifyCommitments!(ring, a.c, a.r, validate)), outcome(() => b.ringVerifyCommitments!(fresh(), a.c, a.r, validate)), `${b.name} verify, alteration ${j} of member ${m}`);
+          assert.is(outcome(() => b.ringSignCommitments!(a)), outcome(() => b.ringSignCommitments!({ ...a, ring: fresh() })), `${label(b)} sign, alteration ${j} of member ${m}`);
+          assert.is(outcome(() => b.ringVerifyCommitments!(ring, a.c, a.r, validate)), outcome(() => b.ringVerifyCommitments!(fresh(), a.c, a.r, validate)), `${label(b)} verify, alteration ${j} of member ${m}`);
         }
       }
     }
   }
 });
 
-test('ed448_ring_verify_commit / _sign_commit: a hint that is not the decoding\'s x changes nothing; undecodable members are still refused', () => {
+for (const [name, , ctx] of PATHS) test(`${name} module: ed448_ring_verify_commit / _sign_commit: a hint that is not the decoding's x changes nothing; undecodable members are still refused`, () => {
   const rnd = seededRandom(1106);
   const SLOT = 64;
   const run = (entry: 'verify' | 'sign', ring: Uint8Array[], c: Uint8Array[], r: Uint8Array[], t: Uint8Array, hints: (bigint | undefined)[], flags: number): string => {

@@ -10,6 +10,8 @@
  *   and that every result is weakly reduced.
  * Inputs are fed as 28-bit limbs, so weakly reduced (non-canonical, >= p, limbs up to 2^28 + 2^9 - 1) values
  * are covered as well as canonical ones. OTR_CASES scales the random loops (3x and 2x CASES values).
+ * Every test runs on both WASM modules: the main one and the SIMD one, whose product and uncarried sums are
+ * assembly/fe448simd.ts's vector kernels (session 12).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,10 +24,36 @@ const LIMB = (1n << 28n) - 1n;
 /** Limb bound of a weakly reduced element (assembly/fe448.ts): every limb below W. */
 const W = 2 ** 28 + 2 ** 9;
 
-const ctx = (WASM as unknown as { context: WasmContext }).context;
-const x = ctx.exports;
-const IN = ctx.io;
-const OUT = ctx.io + 128;
+// Both modules carry the field (the SIMD one with its vector product and uncarried sums, fe448simd.ts): every
+// test runs on each, through these bindings, which `onModule` points at one module for a test's duration.
+const WASM_MODULES = WASM as unknown as { context: WasmContext; simdContext: WasmContext | undefined };
+const MODULES: readonly [string, WasmContext][] = [
+  ['main', WASM_MODULES.context],
+  ...(WASM_MODULES.simdContext ? [['simd', WASM_MODULES.simdContext] as [string, WasmContext]] : []),
+];
+let ctx = WASM_MODULES.context;
+let x = ctx.exports;
+let IN = ctx.io;
+let OUT = ctx.io + 128;
+let MUL_IN = ctx.io + 512;
+
+/** Registers the test once per module, named after it. */
+function onModule(name: string, fn: () => void): void {
+  for (const [label, m] of MODULES) {
+    test(`${label}: ${name}`, () => {
+      ctx = m;
+      x = m.exports;
+      IN = m.io;
+      OUT = m.io + 128;
+      MUL_IN = m.io + 512;
+      fn();
+    });
+  }
+}
+
+test('Node validates WebAssembly SIMD: the SIMD module (with its field kernels) is tested too', () => {
+  assert.is(MODULES.length, 2);
+});
 
 const mod = (a: bigint): bigint => ((a % P) + P) % P;
 
@@ -140,7 +168,7 @@ function checkInv(name: string, limbs: readonly number[]): void {
   assert.is((got * a) % P, a === 0n ? 0n : 1n, `feInv(${name}) * a`);
 }
 
-test('hooks refuse limbs outside the weakly reduced range', () => {
+onModule('hooks refuse limbs outside the weakly reduced range', () => {
   for (const i of [0, 7, 15]) {
     const l = new Array(16).fill(0);
     l[i] = W;
@@ -152,7 +180,7 @@ test('hooks refuse limbs outside the weakly reduced range', () => {
   }
 });
 
-test('feInv of 0 is 0 (as feInvFermat: 0^(p-2)), also for non-canonical zeros', () => {
+onModule('feInv of 0 is 0 (as feInvFermat: 0^(p-2)), also for non-canonical zeros', () => {
   // p itself is the only other zero the limbs admit: its limbs are all >= 2^28 - 2, so no limb can take a
   // carry of 2^28 and stay below W.
   for (const limbs of [toLimbs(0n), toLimbs(P)]) {
@@ -162,7 +190,7 @@ test('feInv of 0 is 0 (as feInvFermat: 0^(p-2)), also for non-canonical zeros', 
   }
 });
 
-test('feInv on edge values: equals the BigInt inverse and feInvFermat, a * 1/a = 1', () => {
+onModule('feInv on edge values: equals the BigInt inverse and feInvFermat, a * 1/a = 1', () => {
   for (const { name, limbs } of EDGES) checkInv(name, limbs);
   // Known answers that do not go through invRef: 1/1 = 1, 1/(p-1) = p-1, 1/2 = (p+1)/2.
   assert.is(wasmInv(toLimbs(1n), false), 1n);
@@ -170,7 +198,7 @@ test('feInv on edge values: equals the BigInt inverse and feInvFermat, a * 1/a =
   assert.is(wasmInv(toLimbs(2n), false), (P + 1n) / 2n);
 });
 
-test(`feInv on ${3 * CASES} random values (half canonical, half weakly reduced limbs)`, () => {
+onModule(`feInv on ${3 * CASES} random values (half canonical, half weakly reduced limbs)`, () => {
   const rnd = seededRandom(0x448f1);
   for (let i = 0; i < 3 * CASES; i++) {
     const limbs = i & 1 ? randomWeak(rnd) : toLimbs(randomCanonical(rnd));
@@ -178,7 +206,7 @@ test(`feInv on ${3 * CASES} random values (half canonical, half weakly reduced l
   }
 });
 
-test('feIsSquareVar on edge values equals Euler\'s criterion', () => {
+onModule('feIsSquareVar on edge values equals Euler\'s criterion', () => {
   let squares = 0;
   for (const { name, limbs } of EDGES) {
     const want = eulerIsSquare(fromLimbs(limbs));
@@ -192,7 +220,7 @@ test('feIsSquareVar on edge values equals Euler\'s criterion', () => {
   assert.is(wasmIsSquare(toLimbs(0n)), false);
 });
 
-test(`feIsSquareVar on ${2 * CASES} random values, squares x^2 and non-squares -x^2, and random ones`, () => {
+onModule(`feIsSquareVar on ${2 * CASES} random values, squares x^2 and non-squares -x^2, and random ones`, () => {
   const rnd = seededRandom(0x448f2);
   const counts = { square: 0, non: 0, randomSquare: 0, random: 0 };
   for (let i = 0; i < 2 * CASES; i++) {
@@ -215,7 +243,6 @@ test(`feIsSquareVar on ${2 * CASES} random values, squares x^2 and non-squares -
   assert.ok(counts.randomSquare > counts.random / 4 && counts.randomSquare < (3 * counts.random) / 4, JSON.stringify(counts));
 });
 
-const MUL_IN = ctx.io + 512;
 
 /** One of test_fe_mul's ops on four weakly reduced elements (limbs); returns the canonical result. */
 function wasmMulOp(op: number, l: readonly (readonly number[])[]): bigint {
@@ -248,7 +275,7 @@ function checkMulOps(name: string, l: readonly (readonly number[])[]): void {
   }
 }
 
-test('feMul/feSqr with uncarried operands at their extreme limbs equal BigInt, results weakly reduced', () => {
+onModule('feMul/feSqr with uncarried operands at their extreme limbs equal BigInt, results weakly reduced', () => {
   const max = new Array(16).fill(MAXW);
   const zero = new Array(16).fill(0);
   const top = [...new Array(15).fill(0), MAXW];
@@ -270,11 +297,20 @@ test('feMul/feSqr with uncarried operands at their extreme limbs equal BigInt, r
   assert.is(x.test_fe_mul(MUL_OPS.length), -1);
 });
 
-test(`feMul/feSqr and the uncarried operands on ${CASES} random quadruples (weakly reduced and canonical)`, () => {
+onModule(`feMul/feSqr and the uncarried operands on ${CASES} random quadruples (weakly reduced and canonical)`, () => {
   const rnd = seededRandom(0x448f3);
   for (let i = 0; i < CASES; i++) {
     const l = [0, 1, 2, 3].map((j) => ((i + j) & 1 ? randomWeak(rnd) : toLimbs(randomCanonical(rnd))));
     checkMulOps(`random #${i}`, l);
+  }
+});
+
+onModule(`feMul/feSqr and the uncarried operands on ${CASES} random quadruples with every limb within 2^12 of the weak bound`, () => {
+  // Where the column sums come nearest 2^64 and the SIMD kernel's u32 lane sums (four operand limbs) nearest 2^32.
+  const rnd = seededRandom(0x448f4);
+  for (let i = 0; i < CASES; i++) {
+    const l = [0, 1, 2, 3].map(() => randomWeak(rnd).map((v) => MAXW - (v % 4096)));
+    checkMulOps(`near the bound #${i}`, l);
   }
 });
 

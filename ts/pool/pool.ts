@@ -347,7 +347,7 @@ export class OtrPool {
       if (bytes.length > maxStateBytes) return Promise.reject(new OtrDecodeError(`state of ${bytes.length} bytes exceeds the limit`));
       const copy = bytes.slice();
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
-      return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, { chars: copy.length }).then(
+      return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, copy.length).then(
         (info) => {
           // (checkpoints 'records': the worker's snapshot of the records set the holders when it settled.)
           if (!entry.checkpoint) {
@@ -396,7 +396,7 @@ export class OtrPool {
       const kept = new RecordSet(copies);
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
       const call: WorkerCall = { op: 'loadRecords', account: accountId, records: copies, settings: s };
-      return this.submit<AccountInfo>(entry, call, { chars, transfer: copies.map((r) => r.bytes.buffer as ArrayBuffer) }).then(
+      return this.submit<AccountInfo>(entry, call, chars, copies.map((r) => r.bytes.buffer as ArrayBuffer)).then(
         (info) => {
           if (!entry.checkpoint) {
             entry.checkpoint = kept;
@@ -601,17 +601,25 @@ export class OtrPool {
 
   /** @internal Runs Conversation[method](...args) in the account's worker. */
   callConversation<T>(accountId: string, peer: string, method: ConversationMethod, args: unknown[]): Promise<T> {
-    return this.guarded(() => {
+    // guarded() and timed() written out: this runs once per call, and their closures were garbage per call on the
+    // host's thread (session 12). Same contract: a promise whatever happens, typed, and the stretch measured.
+    const t = performance.now();
+    try {
       const entry = this.entry(accountId);
       if (entry instanceof Promise) return entry as Promise<never>;
       if (typeof peer !== 'string' || peer.length === 0) return Promise.reject(new OtrArgumentError('peerId must be a non-empty string'));
       let chars = peer.length;
-      for (const a of args) {
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
         if (typeof a === 'string') chars += a.length;
         else if (a instanceof Uint8Array) chars += a.length;
       }
-      return this.submit<T>(entry, { op: 'conv', account: accountId, peer, method, args }, { chars });
-    });
+      return this.submit<T>(entry, { op: 'conv', account: accountId, peer, method, args }, chars);
+    } catch (e) {
+      return rejectedArgument(e);
+    } finally {
+      this.recordSync(t);
+    }
   }
 
   // ------------------------------------------------------------------ routing and settling
@@ -644,8 +652,7 @@ export class OtrPool {
     return best ?? this.slots[0]!;
   }
 
-  private submit<T>(entry: AccountEntry, call: WorkerCall, o: { chars?: number; transfer?: ArrayBuffer[] } = {}): Promise<T> {
-    const chars = o.chars ?? 0;
+  private submit<T>(entry: AccountEntry, call: WorkerCall, chars = 0, transfer?: ArrayBuffer[]): Promise<T> {
     if (this.pending + 1 > this.o.maxQueuedCalls || this.pendingChars + chars > this.o.maxQueuedChars)
       return Promise.reject(new OtrPoolError('overloaded', 'too many calls are waiting; retry later', entry.id));
     if (entry.slot.dead) return Promise.reject(new OtrPoolError('worker-start', 'the worker holding this account could not be restarted', entry.id));
@@ -657,7 +664,7 @@ export class OtrPool {
     const promise = new Promise<T>((resolve, reject) => {
       c = new SubmittedCall(this.callHost, entry, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
     });
-    if (o.transfer) c.transfer = o.transfer;
+    if (transfer) c.transfer = transfer;
     if (entry.held) entry.held.push(c);
     else entry.slot.enqueue(c);
     return promise;
@@ -851,7 +858,7 @@ export class OtrPool {
       try {
         return fn();
       } catch (e) {
-        return Promise.reject(e instanceof OtrError ? e : new OtrArgumentError(`an argument could not be read (${(e as Error)?.name ?? typeof e})`));
+        return rejectedArgument(e);
       }
     });
   }
@@ -861,10 +868,15 @@ export class OtrPool {
     try {
       return fn();
     } finally {
-      const d = performance.now() - t;
-      this.syncTotal += d;
-      this.sync.record(Math.max(1, Math.round(d * 1e6)));
+      this.recordSync(t);
     }
+  }
+
+  /** Counts a synchronous stretch of pool work that started at `t` (performance.now()). */
+  private recordSync(t: number): void {
+    const d = performance.now() - t;
+    this.syncTotal += d;
+    this.sync.record(Math.max(1, Math.round(d * 1e6)));
   }
 }
 
@@ -1072,6 +1084,11 @@ function deadlineRace<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** What guarded() answers a throw with: an OtrError as it is, anything else (the host's own) as a typed refusal. */
+function rejectedArgument(e: unknown): Promise<never> {
+  return Promise.reject(e instanceof OtrError ? e : new OtrArgumentError(`an argument could not be read (${(e as Error)?.name ?? typeof e})`));
+}
 
 function closedError(): Promise<never> {
   return Promise.reject(new OtrPoolError('closed', 'the pool is closed'));

@@ -73,7 +73,10 @@ export type CallResult =
 export interface BatchReply {
   kind: 'result';
   id: number;
-  results: CallResult[];
+  /** One per call, in call order; null where the call's result is packed (`packed`, result-batch.ts). */
+  results: (CallResult | null)[];
+  /** The packed results (session 12): one transferred buffer per batch, read by result-batch.ts unpackResults. */
+  packed?: ArrayBuffer;
 }
 
 export interface ReadyMessage {

@@ -10,8 +10,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OtrPoolError, type PoolFailure } from './errors.js';
-import type { BatchRequest, CallResult, WorkerCall, WorkerConfig, WorkerMessage } from './protocol.js';
+import type { BatchReply, BatchRequest, CallResult, WorkerCall, WorkerConfig, WorkerMessage } from './protocol.js';
 import type { ResultPacer } from './result-pacer.js';
+import { unpackResults } from './result-batch.js';
 
 export interface PendingCall {
   readonly call: WorkerCall;
@@ -49,6 +50,14 @@ export interface SlotOptions {
   maxRestarts: number;
   resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
+
+/** What the calls a worker took with it are rejected with, by why it ended. */
+const EXIT_MESSAGES: Partial<Record<PoolFailure, string>> = {
+  'worker-exit': 'the worker running the call exited',
+  timeout: 'the call timed out; its worker was replaced',
+  internal: "the worker's answer could not be read; it was replaced and its accounts reloaded",
+  closed: 'the worker running the call exited',
+};
 
 interface Batch {
   readonly calls: PendingCall[];
@@ -199,7 +208,8 @@ export class WorkerSlot {
     let started = false;
     w.on('message', (m: WorkerMessage) =>
       this.hooks.timed(() => {
-        if (w !== this.worker) return;
+        // A worker whose answer could not be read is being replaced: nothing more of it is taken (see refuse()).
+        if (w !== this.worker || this.ending === 'internal') return;
         if (m.kind === 'ready') {
           started = true;
           this.ready = true;
@@ -210,7 +220,7 @@ export class WorkerSlot {
           this.threadId = w.threadId;
           onReady?.();
           this.flush();
-        } else if (m.kind === 'result') this.onResult(m.id, m.results);
+        } else if (m.kind === 'result') this.onResult(m);
       }),
     );
     // 'error' (an uncaught exception in the worker) is always followed by 'exit'; handle the death there.
@@ -228,7 +238,7 @@ export class WorkerSlot {
         // Results the worker sent before it died settle first: they set the reload points the reloads use.
         this.hooks.pacer.settleAll();
         const reason = this.ending ?? 'worker-exit';
-        this.failInFlight(reason, reason === 'timeout' ? 'the call timed out; its worker was replaced' : 'the worker running the call exited');
+        this.failInFlight(reason, EXIT_MESSAGES[reason] ?? EXIT_MESSAGES['worker-exit']!);
         if (!started) {
           this.startFailures++;
           if (onFail) return onFail(new OtrPoolError('worker-start', `the pool worker failed to start${startError}`));
@@ -248,9 +258,19 @@ export class WorkerSlot {
     );
   }
 
-  private onResult(id: number, results: CallResult[]): void {
-    const b = this.inFlight.get(id);
+  private onResult(m: BatchReply): void {
+    const b = this.inFlight.get(m.id);
     if (!b) return;
+    let results: readonly (CallResult | null)[];
+    try {
+      // Read now, in arrival order, so a malformed answer is found before any later batch of this worker settles.
+      if (m.packed !== undefined) results = unpackResults(m.packed, m.results, b.calls.length);
+      else if (Array.isArray(m.results)) results = m.results;
+      else throw new Error('no results');
+    } catch {
+      return this.refuse();
+    }
+    const id = m.id;
     this.inFlight.delete(id);
     clearTimeout(b.timer);
     const next = this.inFlight.entries().next();
@@ -266,6 +286,18 @@ export class WorkerSlot {
       });
       this.checkDrained();
     });
+  }
+
+  /**
+   * The worker's answer could not be read (result-batch.ts refused it): the worker is broken, and its state has
+   * moved on past what this thread holds. It is ended like a timed-out one — what it was running fails with
+   * `internal`, nothing more it sends is taken, and its accounts reload from the checkpoints held here — so a
+   * call rejected with an OtrPoolError still had no effect.
+   */
+  private refuse(): void {
+    if (this.ending) return;
+    this.ending = 'internal';
+    void this.worker.terminate();
   }
 
   private onTimeout(id: number): void {

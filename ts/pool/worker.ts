@@ -24,10 +24,12 @@ import { ACCOUNT_RECORD } from '../store/types.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
+import { packable, packResults } from './result-batch.js';
 import {
   toWireError,
   type AccountInfo,
   type AccountSettings,
+  type BatchReply,
   type BatchRequest,
   type CallResult,
   type ConversationInfo,
@@ -293,10 +295,20 @@ function transferRecords(records: readonly (RecordChange | StoredRecord)[], tran
   }
 }
 
-function runOne(call: WorkerCall, transfer: ArrayBuffer[], seen: Set<ArrayBuffer>): CallResult {
+/**
+ * Runs one call and says what goes back: its CallResult (structured-cloned to the main thread), or, for the
+ * usual conversation call in 'records' mode, its Outcome to pack into the batch's one buffer (result-batch.ts:
+ * `outcomes[i]` set, the CallResult undefined).
+ */
+function runOne(call: WorkerCall, transfer: ArrayBuffer[], seen: Set<ArrayBuffer>, outcomes: (Outcome | undefined)[], index: number): CallResult | undefined {
   try {
     const { value, mutates, records, snapshot } = run(call);
     const h = accounts.get(call.account);
+    if (RECORDS && call.op === 'conv' && records === (value as Outcome | undefined)?.changed && packable(value)) {
+      if (records!.length > 0) h?.records?.apply(records!); // our reload point moves forward (copied in)
+      outcomes[index] = value;
+      return undefined;
+    }
     if (RECORDS) {
       if (records && records.length > 0) {
         // 'create' keeps them already; any other call moves our reload point forward (copied in, in place).
@@ -374,16 +386,42 @@ function revert(id: string): void {
   if (before) wipe(before); // the suspect account built on it is dropped
 }
 
+/**
+ * The batch's answer: the packed Outcomes in one transferred buffer, the other results beside it. The records'
+ * bytes were copied into the buffer, so the Outcomes' own are zeroed here (the account keeps copies of its
+ * own: hold()). Should packing fail (a bug), every result goes structured as before.
+ */
+function answer(id: number, results: (CallResult | undefined)[], outcomes: (Outcome | undefined)[], transfer: ArrayBuffer[], seen: Set<ArrayBuffer>): BatchReply {
+  try {
+    const { packed, structured } = packResults(results, outcomes);
+    for (const o of outcomes) if (o) wipeRecords(o.changed);
+    transfer.push(packed);
+    return { kind: 'result', id, results: structured, packed };
+  } catch {
+    const out = results.map((r, i): CallResult => {
+      const o = outcomes[i];
+      if (r || !o) return r!;
+      transferRecords(o.changed!, transfer, seen);
+      return o.changed!.length > 0 ? { ok: true, value: o, records: o.changed! } : { ok: true, value: o };
+    });
+    return { kind: 'result', id, results: out };
+  }
+}
+
 port.on('message', (m: BatchRequest) => {
   if (!m || m.kind !== 'batch' || !Array.isArray(m.calls)) return;
   const transfer: ArrayBuffer[] = [];
   const seen = new Set<ArrayBuffer>();
-  const results = m.calls.map((c) => runOne(c, transfer, seen));
+  const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(m.calls.length).fill(undefined);
+  const ran = m.calls.map((c, i) => runOne(c, transfer, seen, outcomes, i));
+  const reply = outcomes.some((o) => o !== undefined) ? answer(m.id, ran, outcomes, transfer, seen) : { kind: 'result' as const, id: m.id, results: ran as CallResult[] };
+  const results = reply.results;
   try {
-    port.postMessage({ kind: 'result', id: m.id, results }, transfer);
+    port.postMessage(reply, transfer);
   } catch {
     // A value that cannot be cloned would be a library bug; answer every call rather than die with the batch.
-    const safe = results.map((r): CallResult => {
+    const safe = results.map((r): CallResult | null => {
+      if (r === null) return null; // packed
       try {
         structuredClone(r);
         return r;
@@ -391,7 +429,8 @@ port.on('message', (m: BatchRequest) => {
         return { ok: false, error: { name: 'Error', code: 'STATE', message: 'the result could not be sent back', internal: true } };
       }
     });
-    port.postMessage({ kind: 'result', id: m.id, results: safe });
+    if (reply.packed) port.postMessage({ kind: 'result', id: m.id, results: safe, packed: reply.packed }, [reply.packed]);
+    else port.postMessage({ kind: 'result', id: m.id, results: safe });
   }
 });
 

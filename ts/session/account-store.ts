@@ -121,14 +121,15 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
  * listing, its records counted as they are loaded, as before.
  */
 async function listRecords(account: Account, records: AccountRecords): Promise<void> {
-  let keys: string[];
+  let keys: string[] = [];
+  account.listingStarted();
   try {
     keys = await records.keys();
   } catch (e) {
-    if (e instanceof OtrError) return;
-    throw e;
+    if (!(e instanceof OtrError)) throw e;
+  } finally {
+    account.listRecords(keys); // nothing when refused: the account goes on without it
   }
-  account.listRecords(keys);
 }
 
 class StoredAccountImpl implements StoredAccount {
@@ -189,7 +190,8 @@ class StoredAccountImpl implements StoredAccount {
   /**
    * At limits.maxAccountConversations, a new conversation's first record evicts others; those that rank first
    * but were only listed at open are loaded now (attached, undecoded), so that the eviction inside the call
-   * can hand out their deletes. A record that cannot be loaded is left to the store (the eviction passes it).
+   * can hand out their deletes. A record that cannot be loaded is left to the store (the eviction passes it),
+   * and the next one stands in for it.
    */
   private async loadEvictable(peer: string): Promise<void> {
     if (this.account.hasConversation(peer)) return;
@@ -202,19 +204,21 @@ class StoredAccountImpl implements StoredAccount {
       this.account.unlistRecord(peer);
     }
     // Again until nothing is left to load: an attached record decoded worth more than its guess makes room for
-    // the next one. Stops when a round loads nothing (reads that fail for a passing reason leave rows listed).
+    // the next one. Stops when a round settles nothing (reads that fail for a passing reason leave rows listed).
     const others = () => this.handingOut.size - (this.handingOut.has(peer) ? 1 : 0);
     for (let victims = this.account.recordsToLoad(peer, others()); victims.length > 0; victims = this.account.recordsToLoad(peer, others())) {
-      let loaded = 0;
+      // Settled: loaded, or unlisted because its row does not load for its own fault (far over the bound a round
+      // is one step: rows that never load would otherwise end the loop with the step's records not loaded).
+      let settled = 0;
       for (const victim of victims) {
         try {
           await this.attach(victim);
-          if (!this.account.recordInStoreOnly(victim)) loaded++;
         } catch (e) {
           if (!(e instanceof OtrError)) throw e;
         }
+        if (!this.account.recordInStoreOnly(victim)) settled++;
       }
-      if (loaded === 0 || this.account.hasConversation(peer)) return;
+      if (settled === 0 || this.account.hasConversation(peer)) return;
     }
   }
 

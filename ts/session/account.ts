@@ -40,7 +40,7 @@ import { resolvePolicy, type Policy } from './policy.js';
 import { decodeState, encodeState, expect, type StateValue } from './state-codec.js';
 import { callUnderWay, Conversation, refuseInsideOwnCall } from './conversation.js';
 import type { OtrEvent, Outcome } from './events.js';
-import { ACCOUNT_RECORD, conversationKey, conversationRecord, peerOfKey, RecordBook } from './records.js';
+import { ACCOUNT_RECORD, conversationKey, conversationRecord, excessStep, peerOfKey, RecordBook, recordBatch } from './records.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 import { LastSeenFingerprints } from './fingerprints.js';
 import type { ConversationHost } from './host.js';
@@ -227,6 +227,15 @@ export class Account implements ConversationHost {
       const peer = peerOfKey(key);
       if (peer !== undefined && !this.conversations.has(peer)) this.book.list(peer);
     }
+    this.book.endListing();
+  }
+
+  /**
+   * @internal (account-store.ts) The store's listing was asked for; listRecords ends it. A record deleted in
+   * between (a forget, an eviction) may still be in the listing, and is not listed again.
+   */
+  listingStarted(): void {
+    this.book.beginListing();
   }
 
   /**
@@ -264,7 +273,9 @@ export class Account implements ConversationHost {
    * the same time. The attached records among the least valuable are decoded here (settled,
    * as the eviction would): one worth more than its guess makes room for the next. Empty unless that passes the
    * bound and listed records remain — in a flood, once per batch of evictions (records.ts boundRecords evicts a
-   * 64th of the bound at a time).
+   * 64th of the bound at a time). Far over the bound, a call takes a step of the excess (records.ts excessStep),
+   * so only that step is loaded: the helper used to read the whole excess before handing out one conversation
+   * (attacks/s12-review-over-bound).
    */
   recordsToLoad(peer: string, handingOut = 0): string[] {
     const max = this.limits.maxAccountConversations;
@@ -282,7 +293,10 @@ export class Account implements ConversationHost {
     // grows by one, and what the last ranking loaded past it covers the next ones).
     const at = this.loadedFor;
     if (at.count === count && at.listed === this.book.listedCount && excess <= at.upTo) return [];
-    const want = excess + Math.floor(max / 64);
+    // What the calls writing those records evict: the excess and a batch; far over the bound, a step per call.
+    const step = excessStep(max, unwritten + 1);
+    const farOver = excess > step;
+    const want = farOver ? step : excess + recordBatch(max);
     const candidates = this.recordCandidates((p) => p === peer);
     for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: false });
     const load: string[] = [];
@@ -294,7 +308,8 @@ export class Account implements ConversationHost {
         return true;
       },
     });
-    if (load.length === 0) this.loadedFor = { count, listed: this.book.listedCount, upTo: want };
+    // Far over the bound every call takes the same step, whatever the excess: nothing to load for it covers them all.
+    if (load.length === 0) this.loadedFor = { count, listed: this.book.listedCount, upTo: farOver ? excess : want };
     else at.count = -1;
     return load;
   }
@@ -851,7 +866,12 @@ export class Account implements ConversationHost {
     if (v.generations !== undefined && v.generations !== null) {
       for (const entry of expect.array(v.generations, 'generations', 1 << 20)) {
         const g = expect.record(entry, 'generations[]');
-        account.book.setGeneration(expect.string(g.key, 'generations.key'), expect.uint(g.generation, 'generations.generation'));
+        const key = expect.string(g.key, 'generations.key');
+        // Only the account's and those of conversations the state holds, as serialize() writes them: any other
+        // counted as a record against maxAccountConversations that nothing could evict (attacks/s12-review-ghost-generations).
+        const peer = peerOfKey(key);
+        if (key !== ACCOUNT_RECORD && (peer === undefined || !account.hasConversation(peer))) throw new OtrDecodeError('state: a record generation of no conversation the state holds');
+        account.book.setGeneration(key, expect.uint(g.generation, 'generations.generation'));
       }
     }
     return account;

@@ -21,7 +21,7 @@ import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './ev
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
-import { instanceFromValue, instanceState, instanceToValue, newInstance, type Instance } from './instance.js';
+import { instanceFromValue, instanceState, instanceToValue, newInstance, prefetchInstance, type Instance } from './instance.js';
 import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
@@ -1635,6 +1635,21 @@ export class Conversation {
    */
   private writesHostMark(): boolean {
     return this.hostEngaged && !this.holdsNothing();
+  }
+
+  /**
+   * Reads, in one pass of loads that do not depend on one another, the objects and arrays that a call on this
+   * conversation and its record (records.ts) are about to read, and returns a number that means nothing (the
+   * caller keeps it, so the loads are not optimised away). Why (docs/stores.md, "session 12: the save's cold
+   * path"): with a thousand live conversations, a call's state was last touched a thousand calls before and is out
+   * of the caches; the protocol and the encoder then meet each miss one after another, each behind the work that
+   * needed it, whereas here they are issued together and overlap. Lengths and counts only: no secret byte is read.
+   */
+  prefetch(): number {
+    let n = this.queue.length + this.peerIdBytes.length + this.instances.size + this.healer.prefetch();
+    if (this.lastTarget !== null) n += this.lastTarget.instance;
+    for (const i of this.instances.values()) n += prefetchInstance(i);
+    return n;
   }
 
   /**

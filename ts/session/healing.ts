@@ -52,6 +52,13 @@ export class Healer {
     if (h.unreadable === 0 && h.unconfirmed === null && h.pending === null && !h.expired) this.byInstance.delete(instance);
   }
 
+  /** Conversation.prefetch's part: every instance's record (counts and lengths only; the sum means nothing). */
+  prefetch(): number {
+    let n = this.byInstance.size;
+    for (const h of this.byInstance.values()) n += h.unreadable + (h.unconfirmed === null ? 0 : h.unconfirmed.length);
+    return n;
+  }
+
   /** A user message went out to `instance`: kept (bounded, oldest dropped) until the peer shows it reads us. */
   sent(instance: number, text: string): void {
     if (this.limits.maxUnconfirmedMessages <= 0) return;

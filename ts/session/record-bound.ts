@@ -50,10 +50,22 @@ const HOSTS = 2;
  * strangers' records still in the store (attacks/s11-review2-bound). It does take sessions nobody asked for
  * after strangers: stopping there would rank on every call of a plaintext flood into an account a DAKE flood
  * filled. Returns how many went.
+ *
+ * Decodes (settles) at most `required + batch` provisional candidates ranked below the host's, as many as it
+ * may forget. A guess is the trust store's, which forgets the peers a flood pushes out, so a hostile server's
+ * sessions can all be guessed strangers and each be found worth more once decoded: without the cap one call
+ * decoded every such record before evicting anything (attacks/s12-review-settle-flood: 15,000 at the default
+ * bound, 0.2–0.3 s of CPU for one stranger's plaintext, all of them left decoded). Past it, the provisional ones not visited yet rank as
+ * the host's, first among them, for this call: the batch passes them, the excess takes them before any record
+ * known to be the host's, decoding each (one found to be the host's goes after the others not yet decoded —
+ * only the user's own actions make such records, no peer's); later calls settle them in turn.
  */
 export function evictLeastValuable(candidates: RecordCandidate[], required: number, batch: number, evictor: RecordEvictor): number {
   candidates.sort(byValueThenIdle);
   let evicted = 0;
+  let settles = required + batch;
+  /** Provisional candidates ranked as the host's once `settles` ran out (unknownFrom): their worth is not known. */
+  let unknown: Set<RecordCandidate> | undefined;
   /** The batch beyond `required` stops above this: the host's only if `required` reached them. */
   let ceiling = HOSTS - 1;
   for (let i = 0; i < candidates.length && evicted < required + batch; i++) {
@@ -61,10 +73,16 @@ export function evictLeastValuable(candidates: RecordCandidate[], required: numb
     // Ranked: every later one is worth at least as much (a guess is a lower bound: nothing is decoded for it).
     if (evicted >= required && c.value > ceiling) break;
     if (c.provisional) {
+      if (settles === 0 && unknown === undefined) {
+        unknown = unknownFrom(candidates, i);
+        i--; // the candidate now at i is the next one not yet visited
+        continue;
+      }
+      if (!unknown?.has(c)) settles--;
       c.provisional = false;
       const real = evictor.settle(c.peer);
-      if (real !== undefined && real > c.value) {
-        // Worth more than guessed: back in the ranking at its place among those not yet visited.
+      if (real !== undefined && (real > c.value || (real === HOSTS && unknown?.delete(c)))) {
+        // Worth more than guessed (or the host's after all): back in the ranking at its place among those not yet visited.
         c.value = real;
         candidates.splice(i, 1);
         let at = i;
@@ -73,6 +91,7 @@ export function evictLeastValuable(candidates: RecordCandidate[], required: numb
         i--; // the candidate now at i is the next one not yet visited
         continue;
       }
+      if (real !== undefined) c.value = real; // below the host's rank unknownFrom gave it
     }
     if (evictor.evict(c.peer)) {
       evicted++;
@@ -81,3 +100,22 @@ export function evictLeastValuable(candidates: RecordCandidate[], required: numb
   }
   return evicted;
 }
+
+/**
+ * No decoding left in this call: the provisional candidates from `from` on rank as the host's, first among
+ * them (what is not known to be the host's goes before what is), ranked again once. Returns them.
+ */
+function unknownFrom(candidates: RecordCandidate[], from: number): Set<RecordCandidate> {
+  const unknown = new Set<RecordCandidate>();
+  const rest = candidates.splice(from);
+  for (const c of rest)
+    if (c.provisional) {
+      c.value = HOSTS;
+      unknown.add(c);
+    }
+  rest.sort(unknownFirst);
+  for (const c of rest) candidates.push(c);
+  return unknown;
+}
+
+const unknownFirst = (a: RecordCandidate, b: RecordCandidate) => a.value - b.value || Number(b.provisional) - Number(a.provisional) || a.seq - b.seq;

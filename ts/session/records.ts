@@ -21,6 +21,7 @@
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange } from '../store/types.js';
 import { OtrDecodeError, OtrLimitError, OtrStateError } from '../errors.js';
 import { copyBytes, equalBytes, wipe } from '../bytes.js';
+import { interned } from '../interned.js';
 import type { Limits } from '../limits.js';
 import { decodeState, encodeState, expect, putString, schema, withWrittenState, type StateValue } from './state-codec.js';
 import type { Conversation } from './conversation.js';
@@ -30,9 +31,9 @@ export { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX };
 
 const CONVERSATION_RECORD_KIND = 'conversation';
 
-/** The record key of the conversation with `peer`. */
+/** The record key of the conversation with `peer`: one shared string per key (ts/interned.ts). */
 export function conversationKey(peer: string): string {
-  return CONVERSATION_RECORD_PREFIX + peer;
+  return interned(CONVERSATION_RECORD_PREFIX + peer);
 }
 
 /** The peer of a conversation record key, or undefined for any other key. */
@@ -88,6 +89,22 @@ function hasKey(changes: readonly RecordChange[], key: string): boolean {
   return false;
 }
 
+/** The records bound's batch (record-bound.ts): evicted beyond the excess so that a flood ranks once per batch. */
+export function recordBatch(maxAccountConversations: number): number {
+  return Math.floor(maxAccountConversations / 64);
+}
+
+/**
+ * The most of the excess over limits.maxAccountConversations one call takes when it created `created` records:
+ * those and a batch (at least one more), so the account never grows and shrinks with every record created. An
+ * account far over its bound — a store filled before the bound existed, the bound lowered, every record
+ * attached by the pool's reload — had its whole excess decoded and evicted by one call, and the helper read
+ * every record of it first (attacks/s12-review-over-bound: 80,000 of each at the default limits, 1.4 s in one call).
+ */
+export function excessStep(maxAccountConversations: number, created: number): number {
+  return created + Math.max(recordBatch(maxAccountConversations), 1);
+}
+
 /** encodeChanged's "over the size bound" (a record too big is never copied out of the encoder). */
 const OVER = Symbol('over');
 
@@ -112,6 +129,9 @@ class Bound {
     readonly conv: Conversation,
   ) {}
 }
+/** What the last Conversation.prefetch returned: kept only so that its loads are not optimised away. */
+let prefetched = 0;
+
 /** The recorded calls by the prototype they wrap (RecordBook.recordedCalls): in practice one entry, Conversation's. */
 const RECORDED_BY_PROTOTYPE = new WeakMap<object, RecordedCalls>();
 
@@ -219,9 +239,25 @@ export class RecordBook {
     return this.conversationRecords;
   }
 
+  /**
+   * Record keys deleted while the store's listing was under way (beginListing to endListing): the listing is the
+   * store's snapshot from before, so it may still name them (attacks/s12-review-listing-race).
+   */
+  private deletedWhileListing: Set<string> | undefined;
+
+  /** The store's listing was asked for: deletes handed out from now on are remembered until endListing. */
+  beginListing(): void {
+    this.deletedWhileListing = new Set();
+  }
+
+  endListing(): void {
+    this.deletedWhileListing = undefined;
+  }
+
   /** `peer`'s record is in the store (listed at open), unless the account knows of it otherwise. */
   list(peer: string): void {
     if (this.listed.has(peer) || this.dormant.has(peer) || this.unloaded.has(peer) || this.generation(conversationKey(peer)) > 0) return;
+    if (this.deletedWhileListing?.has(conversationKey(peer))) return;
     this.listed.add(peer);
     this.conversationRecords++;
   }
@@ -363,6 +399,8 @@ export class RecordBook {
     // An evicted conversation (maxAccountConversations) is no longer the account's: a call on it would write
     // a record beside the one the account makes afresh for its peer.
     if (conv.evicted) throw new OtrStateError('this conversation was evicted (conversation-evicted): ask the account for it again');
+    // The conversation's state, likely out of the caches by now, read ahead in one pass (Conversation.prefetch).
+    prefetched = (prefetched + conv.prefetch()) | 0;
     const fingerprint = this.host.fingerprintRevision();
     const keysUsed = conv.keysUsed;
     let out: Outcome;
@@ -443,6 +481,7 @@ export class RecordBook {
   private flushDeleted(changes: RecordChange[]): void {
     for (const key of this.deleted) {
       if (this.generation(key) > 0) changes.push(this.next(key, null));
+      this.deletedWhileListing?.add(key);
       this.countRecord(key, this.generation(key), 0);
       this.generations.delete(key);
     }
@@ -455,15 +494,22 @@ export class RecordBook {
    * call wrote nor the one it is for. Only calls (instrumented) evict: changes() writes what the host asked.
    * Evicts up to a 64th of the bound beyond the excess (worth no more than the excess: record-bound.ts), so
    * that the ranking (O(records), account.ts) runs once per that many new records in a flood, not on each.
+   * An excess larger than a step (excessStep) is taken a step per call.
    */
   private boundRecords(changes: RecordChange[], events: OtrEvent[]): void {
+    const created = this.created;
     this.created = 0;
     const max = this.host.limits.maxAccountConversations;
     if (this.flushingFor === undefined || this.conversationRecords <= max) return;
     const keepPeer = this.flushingFor.peerId;
     const written = this.encodedConvs;
     const keep = (peer: string) => peer === keepPeer || written.some((c) => c.peerId === peer);
-    this.host.evictConversations(this.conversationRecords - max, Math.floor(max / 64), keep, events);
+    const excess = this.conversationRecords - max;
+    const step = excessStep(max, created);
+    // Beyond what it created, a step is a batch: never the host's unless that reached them. Far over the bound,
+    // the store's listed records are mostly not candidates yet, so loaded contacts may be all the call knows.
+    if (excess > step) this.host.evictConversations(created, step - created, keep, events);
+    else this.host.evictConversations(excess, recordBatch(max), keep, events);
     if (this.deleted.size > 0) this.flushDeleted(changes);
   }
 

@@ -37,6 +37,7 @@ import { xchacha20 } from '@noble/ciphers/chacha.js';
 import { shake256 } from '@noble/hashes/sha3.js';
 import { sealAead } from '#seal-aead';
 import { concatBytes, equalBytes, wipe } from '../bytes.js';
+import { interned } from '../interned.js';
 import { base64Decode, base64Encode } from '../codec/base64.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrLimitError, OtrStateError, OtrStoreConflictError } from '../errors.js';
 import { resolveLimits, type Limits } from '../limits.js';
@@ -220,7 +221,7 @@ class Sealer {
 
   private makeAccountName(accountId: string): string {
     const mac = this.prf(1, enc.encode(accountId), 24);
-    return ACCOUNT_PREFIX + base64Encode(mac);
+    return interned(ACCOUNT_PREFIX + base64Encode(mac)); // one shared string per name: ts/interned.ts
   }
 
   private nameIv(accountName: string, padded: Uint8Array): Uint8Array {
@@ -234,7 +235,7 @@ class Sealer {
     padded.set(raw);
     padded[raw.length] = 0x80;
     const iv = this.nameIv(accountName, padded);
-    return KEY_PREFIX + base64Encode(concatBytes(iv, xchacha20(this.nameKey, iv, padded)));
+    return interned(KEY_PREFIX + base64Encode(concatBytes(iv, xchacha20(this.nameKey, iv, padded))));
   }
 
   /** The record key a row id stands for; OtrDecodeError for anything this sealer did not produce. */

@@ -61,6 +61,8 @@ export interface WasmBackend extends CryptoBackend {
   /** The main module's context, and the SIMD module's where the runtime validates it (for tests and tooling). */
   readonly context: WasmContext;
   readonly simdContext: WasmContext | undefined;
+  /** The module that runs Ed448: the SIMD one where the runtime validates it, else the main one. */
+  readonly ed448Context: WasmContext;
 }
 
 export async function createWasmBackend(): Promise<WasmBackend> {
@@ -73,9 +75,12 @@ export async function createWasmBackend(): Promise<WasmBackend> {
     wasm: { simd: simd !== undefined },
     context: main,
     simdContext: simd,
+    ed448Context: simd ?? main,
     ...keccakOps(main),
     ...chachaOps(main, simd),
-    ...ed448Ops(main),
+    // Ed448 in the SIMD module where the runtime has it (its vector field product: assembly/fe448simd.ts);
+    // both modules export the same Ed448 entry points, and the main module's scalar stack is the fallback.
+    ...ed448Ops(simd ?? main), // the same context as ed448Context
     ...modexpOps(main, simd),
     ...dataMessageOps(simd ?? main),
     ...aeadOps(main, simd),

@@ -1,0 +1,57 @@
+/**
+ * Attack (session 12 review, a busy host): the store's listing of records is made when the first conversation
+ * without a record is asked for, and it is a snapshot taken by the store before its answer comes back. A
+ * forget() that completes in between (its read, its delete committed) left the forgotten peer in that answer:
+ * listed again, a record counted against limits.maxAccountConversations that the store no longer held. Each
+ * such phantom made the account evict one record early, until a new conversation at the bound tried to load it.
+ * The listing now leaves out the peers the account dropped while it was under way.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryStore } from '../../ts/store/memory.js';
+import type { RecordStore } from '../../ts/store/types.js';
+import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
+import { WASM as be } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/rng.js';
+import { ALICE_ID, testClock } from '../helpers/session-pair.js';
+
+const limits = { maxAccountConversations: 4 };
+const open = (store: RecordStore, create = false) =>
+  openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: testClock(), dsaKey: null, limits, random: seededRandom(1290) }, create });
+
+/** The records the account counts against its bound (the book's count). */
+const counted = (a: StoredAccount) => (a.account as unknown as { book: { conversationRecordCount: number } }).book.conversationRecordCount;
+
+test('a forget() that lands while the listing is under way is not listed again', async () => {
+  const store = new MemoryStore();
+  const first = await open(store, true);
+  for (const peer of ['a@evil.example', 'b@evil.example']) await first.commit((await first.conversation(peer)).receive('buy now'));
+  await first.close();
+  // The store answers the listing with the keys it held when asked, after the test lets it.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow = new Proxy(store, {
+    get(target, name) {
+      if (name === 'keys')
+        return async (id: string) => {
+          const snapshot = await target.keys(id);
+          await gate;
+          return snapshot;
+        };
+      const v = Reflect.get(target, name, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as RecordStore;
+  const alice = await open(slow);
+  const asked = alice.conversation('new@example.org'); // no record: the listing starts
+  await new Promise((r) => setTimeout(r, 10));
+  await alice.forget('a@evil.example');
+  release();
+  await alice.commit((await asked).receive('hello'));
+  const rows = (await store.keys(ALICE_ID)).filter((k) => k.startsWith('conv:'));
+  assert.equal(rows.sort(), ['conv:b@evil.example', 'conv:new@example.org']);
+  assert.is(counted(alice), rows.length, 'the account counts the records the store holds (before: the forgotten one too)');
+  await alice.close();
+});
+
+test.run();
