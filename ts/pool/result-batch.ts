@@ -209,11 +209,19 @@ export function unpackResults(packed: unknown, structured: unknown, calls: numbe
       const len = r.i32();
       changed[j] = { key, generation, bytes: len === -1 ? null : r.view(len) };
     }
-    const value: Outcome = { toSend, messages, events: [], changed };
-    out[i] = changed.length > 0 ? { ok: true, value, records: changed } : { ok: true, value };
+    out[i] = outcomeResult({ toSend, messages, events: [], changed });
   }
   if (!r.done) throw new OtrDecodeError('pool batch: trailing bytes');
   return out;
+}
+
+/**
+ * The CallResult of a conversation call's Outcome, as the main thread settles it: its changed records named
+ * beside it (`records`, the pool's reload point and the persistence hook's input) when there are any.
+ */
+export function outcomeResult(value: Outcome): CallResult {
+  const changed = value.changed as RecordChange[];
+  return changed.length > 0 ? { ok: true, value, records: changed } : { ok: true, value };
 }
 
 /** An array of `n` elements to be filled in (the empty one shares V8's empty backing store). */

@@ -24,7 +24,7 @@ import { ACCOUNT_RECORD } from '../store/types.js';
 import type { RecordChange, StoredRecord } from '../store/types.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
-import { packable, packResults } from './result-batch.js';
+import { outcomeResult, packable, packResults } from './result-batch.js';
 import {
   toWireError,
   type AccountInfo,
@@ -402,7 +402,7 @@ function answer(id: number, results: (CallResult | undefined)[], outcomes: (Outc
       const o = outcomes[i];
       if (r || !o) return r!;
       transferRecords(o.changed!, transfer, seen);
-      return o.changed!.length > 0 ? { ok: true, value: o, records: o.changed! } : { ok: true, value: o };
+      return outcomeResult(o);
     });
     return { kind: 'result', id, results: out };
   }
