@@ -256,8 +256,9 @@ export class RecordBook {
 
   /** `peer`'s record is in the store (listed at open), unless the account knows of it otherwise. */
   list(peer: string): void {
-    if (this.listed.has(peer) || this.dormant.has(peer) || this.unloaded.has(peer) || this.generation(conversationKey(peer)) > 0) return;
-    if (this.deletedWhileListing?.has(conversationKey(peer))) return;
+    if (this.listed.has(peer) || this.dormant.has(peer) || this.unloaded.has(peer)) return;
+    const key = conversationKey(peer);
+    if (this.generation(key) > 0 || this.deletedWhileListing?.has(key)) return;
     this.listed.add(peer);
     this.conversationRecords++;
   }
@@ -295,10 +296,10 @@ export class RecordBook {
 
   /** Keeps a conversation's record undecoded until the conversation is first used. */
   addDormant(peer: string, bytes: Uint8Array, generation: number): void {
-    if (!Number.isSafeInteger(generation) || generation < 0) throw new OtrDecodeError('state: bad record generation');
+    const key = conversationKey(peer);
+    this.setGeneration(key, generation); // refuses a bad generation before anything moves
     this.unlist(peer); // counted from now on by its generation
-    this.setGeneration(conversationKey(peer), generation);
-    this.deleted.delete(conversationKey(peer));
+    this.deleted.delete(key);
     this.dormant.set(peer, { bytes: Uint8Array.from(bytes) });
     this.unloaded.delete(peer);
   }
