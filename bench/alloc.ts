@@ -24,6 +24,7 @@ import { loadBackend } from '../ts/backend/select.js';
 import type { BackendName } from '../ts/backend/types.js';
 import { Account } from '../ts/session/account.js';
 import type { Conversation } from '../ts/session/conversation.js';
+import { completeDake } from './session-pair.js';
 
 const CALLS = Number(process.argv[2] ?? 1000);
 const BACKEND = (process.argv[3] ?? 'wasm') as BackendName;
@@ -39,13 +40,7 @@ async function session(): Promise<[Conversation, Conversation]> {
   const common = { backend, clock: () => NOW, dsaKey: null };
   const ca = Account.create({ accountId: 'alice@alloc.example', ...common }).conversation('bob@alloc.example');
   const cb = Account.create({ accountId: 'bob@alloc.example', ...common }).conversation('alice@alloc.example');
-  let queue = ca.start().toSend.map((text) => [cb, text] as const);
-  while (queue.length) {
-    const next: (readonly [Conversation, string])[] = [];
-    for (const [to, text] of queue) for (const t of to.receive(text).toSend) next.push([to === cb ? ca : cb, t]);
-    queue = next;
-  }
-  if (ca.state !== 'ENCRYPTED_MESSAGES') throw new Error('alloc: DAKE failed');
+  completeDake(ca, cb, 'alloc');
   return [ca, cb];
 }
 

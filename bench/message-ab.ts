@@ -9,6 +9,7 @@
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { completeDake } from './session-pair.js';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
 const PHASES = Number(process.argv[4] ?? 20);
@@ -32,13 +33,7 @@ async function build(dir: string): Promise<(n: number) => number> {
   const common = { backend, clock: () => NOW, dsaKey: null };
   const a: Conv = Account.create({ accountId: 'alice@ab.example', ...common }).conversation('bob@ab.example');
   const b: Conv = Account.create({ accountId: 'bob@ab.example', ...common }).conversation('alice@ab.example');
-  let queue = a.start().toSend.map((text) => [b, text] as const);
-  while (queue.length) {
-    const next: (readonly [Conv, string])[] = [];
-    for (const [to, text] of queue) for (const t of to.receive(text).toSend) next.push([to === b ? a : b, t]);
-    queue = next;
-  }
-  if (a.state !== 'ENCRYPTED_MESSAGES') throw new Error('message-ab: DAKE failed');
+  completeDake(a, b, 'message-ab');
   // Returns the CPU ms of n rounds of send + receive; every REPLY_EVERY rounds Bob answers, untimed (without
   // answers Bob's record would grow by a queued MAC key per message).
   return (n) => {
