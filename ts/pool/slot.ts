@@ -268,6 +268,8 @@ export class WorkerSlot {
       else if (Array.isArray(m.results)) results = m.results;
       else throw new Error('no results');
     } catch {
+      // What it did carry may be account records in the clear (a packed Outcome's `changed`): not left to the collector.
+      if (m.packed instanceof ArrayBuffer) new Uint8Array(m.packed).fill(0);
       return this.refuse();
     }
     const id = m.id;
