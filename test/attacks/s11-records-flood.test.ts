@@ -21,7 +21,7 @@ import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { exchangeStored } from '../helpers/stored-exchange.js';
+import { exchangeStored, startStored } from '../helpers/stored-exchange.js';
 import { rejects, rejectsAsync } from '../helpers/rejects.js';
 import { flakyStore } from '../helpers/flaky-store.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
@@ -56,9 +56,7 @@ function exchange(w: World, peer: string, remote: Conversation, first: readonly 
 
 /** Alice starts OTR with `peer` (her user asked) and the DAKE completes. */
 async function aliceStarts(w: World, peer: string, remote: Conversation): Promise<void> {
-  const out = (await w.alice.conversation(peer)).start();
-  await w.alice.commit(out);
-  await exchange(w, peer, remote, out.toSend.flatMap((m) => remote.receive(m).toSend));
+  await startStored(w.alice, peer, remote);
   assert.is((await w.alice.conversation(peer)).state, 'ENCRYPTED_MESSAGES', `Alice's session with ${peer}`);
 }
 

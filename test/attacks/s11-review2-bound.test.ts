@@ -18,12 +18,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Account, type Conversation, type Outcome } from '../../ts/index.js';
+import { Account, type Conversation } from '../../ts/index.js';
 import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { exchangeStored } from '../helpers/stored-exchange.js';
+import { startStored } from '../helpers/stored-exchange.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
 interface World {
@@ -54,17 +54,11 @@ function peerAccount(w: World, id: string, seed: number): Conversation {
   return Account.create({ accountId: id, backend: be, clock: w.clock, dsaKey: null, random: seededRandom(seed) }).conversation(ALICE_ID);
 }
 
-/** Delivers `first` (the peer's messages) to Alice and the replies back until both sides are quiet; every Alice outcome committed. */
-function exchange(w: World, peer: string, remote: Conversation, first: readonly string[]): Promise<Outcome[]> {
-  return exchangeStored(w.alice, peer, remote, first);
-}
 
 /** Alice's contact: she started OTR with them, the DAKE completed, she wrote. */
 async function contact(w: World, peer: string, seed: number): Promise<Conversation> {
   const remote = peerAccount(w, peer, seed);
-  const out = (await w.alice.conversation(peer)).start();
-  await w.alice.commit(out);
-  await exchange(w, peer, remote, out.toSend.flatMap((m) => remote.receive(m).toSend));
+  await startStored(w.alice, peer, remote);
   await aliceSends(w, peer, remote, 'hello');
   return remote;
 }

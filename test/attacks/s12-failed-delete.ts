@@ -26,7 +26,7 @@ import type { CryptoBackend } from '../../ts/backend/types.js';
 import type { RecordStore } from '../../ts/store/types.js';
 import { seededRandom } from '../helpers/rng.js';
 import { flakyStore, type FlakyStore } from '../helpers/flaky-store.js';
-import { exchangeStored } from '../helpers/stored-exchange.js';
+import { startStored } from '../helpers/stored-exchange.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
 
 interface World {
@@ -56,9 +56,7 @@ function remote(w: World, id: string, seed: number): Conversation {
 /** Bob: Alice started OTR with him, the DAKE completed (a record holding a session). */
 async function withSession(w: World, seed: number): Promise<Conversation> {
   const bob = remote(w, BOB, seed);
-  const out = (await w.alice.conversation(BOB)).start();
-  await w.alice.commit(out);
-  await exchangeStored(w.alice, BOB, bob, out.toSend.flatMap((m) => bob.receive(m).toSend));
+  await startStored(w.alice, BOB, bob);
   assert.is((await w.alice.conversation(BOB)).state, 'ENCRYPTED_MESSAGES');
   return bob;
 }

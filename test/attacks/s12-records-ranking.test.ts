@@ -25,7 +25,7 @@ import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { exchangeStored } from '../helpers/stored-exchange.js';
+import { exchangeStored, startStored } from '../helpers/stored-exchange.js';
 import { decodeState, encodeState, type StateValue } from '../../ts/session/state-codec.js';
 import { OtrDecodeError } from '../../ts/errors.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
@@ -64,9 +64,7 @@ function exchange(w: World, peer: string, other: Conversation, first: readonly s
 
 /** Alice's user starts OTR with `peer` and the DAKE completes; she writes nothing (no contact mark in the trust store). */
 async function aliceStarts(w: World, peer: string, other: Conversation): Promise<void> {
-  const out = (await w.alice.conversation(peer)).start();
-  await w.alice.commit(out);
-  await exchange(w, peer, other, out.toSend.flatMap((m) => other.receive(m).toSend));
+  await startStored(w.alice, peer, other);
   assert.is((await w.alice.conversation(peer)).state, 'ENCRYPTED_MESSAGES');
 }
 

@@ -15,7 +15,7 @@ import { MemoryStore } from '../../ts/store/memory.js';
 import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { exchangeStored } from '../helpers/stored-exchange.js';
+import { exchangeStored, startStored } from '../helpers/stored-exchange.js';
 import { ALICE_ID, testClock } from '../helpers/session-pair.js';
 
 const STEPS = Number(process.env.OTR4_FUZZ_ITERATIONS ?? 300);
@@ -32,9 +32,7 @@ test(`${STEPS} seeded steps of floods, unloads, forgets and restarts: the record
   let alice: StoredAccount = await open(true);
   const remote = (id: string) => Account.create({ accountId: id, backend: be, clock, dsaKey: null, random: seededRandom(2000 + int(100000)) }).conversation(ALICE_ID);
   const carol = remote(CAROL);
-  const start = (await alice.conversation(CAROL)).start();
-  await alice.commit(start);
-  await exchangeStored(alice, CAROL, carol, start.toSend.flatMap((m) => carol.receive(m).toSend));
+  await startStored(alice, CAROL, carol);
   const said = (await alice.conversation(CAROL)).send('hello Carol');
   await alice.commit(said);
   said.toSend.forEach((m) => carol.receive(m));

@@ -23,3 +23,10 @@ export async function exchangeStored(account: StoredAccount, peer: string, remot
   }
   return atAccount;
 }
+
+/** `account`'s user starts OTR with `peer` (its outcome committed) and the DAKE runs to its end with `remote`. */
+export async function startStored(account: StoredAccount, peer: string, remote: Conversation): Promise<void> {
+  const out = (await account.conversation(peer)).start();
+  await account.commit(out);
+  await exchangeStored(account, peer, remote, out.toSend.flatMap((m) => remote.receive(m).toSend));
+}
