@@ -844,8 +844,17 @@ export class Conversation {
       for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, plain.tlvs)) out.events.push(extraKeyEvent(peerTag, k, 'received'));
       wipe(r.esk);
     }
+    // One SMP step per data message (session 13): every SMP TLV used to be handed to the state machine, so one
+    // message of maxTlvs SMP1s bought that many proof verifications, and as many unexpected ones that many
+    // abort messages sent back (test/attacks/s13-dos-smp-tlvs). Aborts cost nothing and are read as they come
+    // (an honest restart is an abort and an SMP1 in one message); the first other SMP TLV is processed, the
+    // rest ignored; the replies go out in one data message.
+    const smpReplies: Tlv[] = [];
+    let smpStepTaken = false;
+    let smpIgnored = 0;
     for (const tlv of plain.tlvs) {
       if (tlv.type === TlvType.disconnected) {
+        if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
         const from = instanceState(inst);
         this.closeInstance(inst);
         inst.finished = true;
@@ -855,9 +864,19 @@ export class Conversation {
         return;
       }
       if (isSmpTlvType(tlv.type)) {
-        this.applySmp(out, inst, smpReceive(this.account.backend, inst.smp, { tlvType: tlv.type, body: tlv.value }, { rng: this.account.random, maxQuestionBytes: L.maxSmpQuestionBytes }));
+        if (tlv.type !== TlvType.smpAbort) {
+          if (smpStepTaken) {
+            smpIgnored++;
+            continue;
+          }
+          smpStepTaken = true;
+        }
+        const r = smpReceive(this.account.backend, inst.smp, { tlvType: tlv.type, body: tlv.value }, { rng: this.account.random, maxQuestionBytes: L.maxSmpQuestionBytes });
+        this.applySmp(out, inst, r, smpReplies);
       }
     }
+    if (smpIgnored > 0) out.events.push({ type: 'ignored', instance: peerTag, reason: `${smpIgnored} further SMP TLVs in one data message (one SMP step per message)` });
+    if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
     // Heartbeat: keep the peer's session from expiring if we have been silent (otrv4.md §Receiving a Data Message).
     if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {
       this.sendData(out, inst, '', [], FLAG_IGNORE_UNREADABLE);
@@ -1275,9 +1294,14 @@ export class Conversation {
     };
   }
 
-  private applySmp(out: Outcome, inst: Instance, r: SmpResult): void {
+  /** Adopts an SMP step: its TLVs are sent at once, or added to `replies` (a received message's, sent once at its end). */
+  private applySmp(out: Outcome, inst: Instance, r: SmpResult, replies?: Tlv[]): void {
     inst.smp = r.state;
-    if (r.send.length) this.sendData(out, inst, '', r.send.map((t) => ({ type: t.tlvType, value: t.body })), FLAG_IGNORE_UNREADABLE);
+    if (r.send.length) {
+      const tlvs = r.send.map((t) => ({ type: t.tlvType, value: t.body }));
+      if (replies) replies.push(...tlvs);
+      else this.sendData(out, inst, '', tlvs, FLAG_IGNORE_UNREADABLE);
+    }
     if (r.event) {
       const ev = r.event;
       out.events.push({ type: 'smp', instance: inst.peerTag, status: ev.type, ...(ev.type === 'asked' ? { question: ev.question } : {}) });

@@ -364,6 +364,11 @@ function receiveData(tx: Tx, m: DataMsg): void {
 
   const reply: TlvRecord[] = [];
   let disconnected = false;
+  // One SMP step per data message (session 13; the OTRv4 session does the same): 32 SMP1s, each followed by an
+  // abort, made 32 verifications of four 1536-bit exponentiations (test/attacks/s13-dos-smp-tlvs). Aborts are
+  // read as they come; the first other SMP TLV is processed, the rest ignored.
+  let smpStepTaken = false;
+  let smpIgnored = 0;
   for (const t of tlvs) {
     switch (t.type) {
       case Tlv.padding:
@@ -377,6 +382,13 @@ function receiveData(tx: Tx, m: DataMsg): void {
       case Tlv.smp4:
       case Tlv.smpAbort:
       case Tlv.smp1q: {
+        if (t.type !== Tlv.smpAbort) {
+          if (smpStepTaken) {
+            smpIgnored++;
+            break;
+          }
+          smpStepTaken = true;
+        }
         const step = smpReceive(tx, tx.s.smp, t, tx.limits.maxSmpQuestionBytes);
         tx.s.smp = step.smp;
         reply.push(...step.send);
@@ -393,6 +405,7 @@ function receiveData(tx: Tx, m: DataMsg): void {
     }
   }
   dec.extraKey.fill(0);
+  if (smpIgnored > 0) tx.event({ type: 'ignored', reason: `${smpIgnored} further SMP TLVs in one data message (one SMP step per message)` });
   if (disconnected) {
     endKeys(tx);
     tx.s.msgstate = 'finished';

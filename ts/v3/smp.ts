@@ -91,6 +91,15 @@ function checkElements(...vs: bigint[]): void {
 function checkExponents(...vs: bigint[]): void {
   for (const v of vs) if (v < 1n || v >= Q) throw new OtrCryptoError('MALFORMED', 'SMP exponent outside [1, q)');
 }
+/**
+ * Challenges (the c values): SHA-256 outputs, so below 2^256. One read as an MPI may be 1536 bits long and is
+ * an exponent of the proof check; a longer one can never verify, so it is refused before any exponentiation
+ * (session 13: such a c doubled what a hostile SMP message cost).
+ */
+const CHALLENGE_BOUND = 1n << 256n;
+function checkChallenges(...cs: bigint[]): void {
+  for (const c of cs) if (c >= CHALLENGE_BOUND) throw new OtrCryptoError('MALFORMED', 'SMP challenge longer than a SHA-256 output');
+}
 function proofFail(what: string): never {
   throw new OtrCryptoError('BAD_SIGNATURE', `SMP proof ${what} does not verify`);
 }
@@ -200,6 +209,7 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [g2a, c2, d2, g3a, c3, d3] = decodeMpis(body, 6) as [bigint, bigint, bigint, bigint, bigint, bigint];
       checkElements(g2a, g3a);
       checkExponents(d2, d3);
+      checkChallenges(c2, c3);
       checkLog(env, 1, g2a, c2, d2, 'c2');
       checkLog(env, 2, g3a, c3, d3, 'c3');
       return { smp: { kind: 'awaitingAnswer', question, g2a, g3a }, send: [], outcome: { type: 'smpRequest', question } };
@@ -209,6 +219,7 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [g2b, c2, d2, g3b, c3, d3, pb, qb, cp, d5, d6] = v as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
       checkElements(g2b, g3b, pb, qb);
       checkExponents(d2, d3, d5, d6);
+      checkChallenges(c2, c3, cp);
       checkLog(env, 3, g2b, c2, d2, 'c2');
       checkLog(env, 4, g3b, c3, d3, 'c3');
       const g2 = pow(env, g2b, smp.a2);
@@ -239,6 +250,7 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [pa, qa, cp, d5, d6, ra, cr, d7] = decodeMpis(tlv.value, 8) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
       checkElements(pa, qa, ra);
       checkExponents(d5, d6, d7);
+      checkChallenges(cp, cr);
       const cpCheck = hashToInt(
         6,
         mulMod(pow(env, smp.g3, d5), pow(env, pa, cp)),
@@ -265,6 +277,7 @@ function step(env: SmpEnv, smp: SmpState, tlv: TlvRecord, maxQuestion: number): 
       const [rb, cr, d7] = decodeMpis(tlv.value, 3) as [bigint, bigint, bigint];
       checkElements(rb);
       checkExponents(d7);
+      checkChallenges(cr);
       const crCheck = hashToInt(8, mulMod(pow(env, G, d7), pow(env, smp.g3b, cr)), mulMod(pow(env, smp.qaQb, d7), pow(env, rb, cr)));
       if (crCheck !== cr) proofFail('cR');
       const rab = pow(env, rb, smp.a3);
