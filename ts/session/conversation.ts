@@ -26,7 +26,7 @@ import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
-import { OtrError, OtrArgumentError, OtrDecodeError, OtrStateError } from '../errors.js';
+import { OtrError, OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrStateError } from '../errors.js';
 import { receivedBefore } from '../ratchet/replay.js';
 import { TokenBucket } from './budget.js';
 import { bytesToHex, fromUtf8, utf8, wipe } from '../bytes.js';
@@ -646,7 +646,8 @@ export class Conversation {
       case MessageType.authI:
         return this.onAuthI(bytes, senderTag, out);
       case MessageType.data:
-        return this.onData(bytes, senderTag, out);
+        this.onData(bytes, senderTag, out);
+        return;
       case MessageType.nonInteractiveAuth:
         return this.onNonInteractiveAuth(bytes, senderTag, out);
       default:
@@ -752,7 +753,18 @@ export class Conversation {
     const early = inst.early;
     this.dropEarly(inst);
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
-    for (const e of early) if (e.at >= horizon) this.onData(e.bytes, peerTag, out);
+    // Read until the first forgery (session 13): one costs up to maxSkip chain steps and a DH ratchet before its
+    // authenticator fails, and this Auth-I is not budgeted, so 100 queued forgeries made one Auth-I cost ~64
+    // DAKE steps and 100 error messages (test/attacks/s13-dos-early-replay). An honest peer's early messages all
+    // authenticate (a duplicate is refused before any work and does not stop the rest); after a forgery the
+    // rest are an injector's to drop anyway (it can push them out of the bounded queue).
+    for (let i = 0; i < early.length; i++) {
+      const e = early[i]!;
+      if (e.at < horizon || this.onData(e.bytes, peerTag, out)) continue;
+      const rest = early.length - i - 1;
+      if (rest > 0) out.events.push({ type: 'ignored', instance: peerTag, reason: `${rest} early data messages dropped after one that did not authenticate` });
+      break;
+    }
   }
 
   /** otrv4.md §Receiving a Non-Interactive-Auth Message: a peer wrote to us while we were offline. */
@@ -776,7 +788,12 @@ export class Conversation {
     this.establish(out, inst, r.established);
   }
 
-  private onData(bytes: Uint8Array, peerTag: number, out: Outcome): void {
+  /**
+   * A data message from `peerTag`. False when the ratchet refused it after working on it — a failed
+   * authenticator or a bad new ratchet key, found only after the chain steps and DH it costs (what a forgery
+   * costs); true otherwise (read, kept, or refused before any work).
+   */
+  private onData(bytes: Uint8Array, peerTag: number, out: Outcome): boolean {
     const inst = this.instances.get(peerTag);
     // The flags byte follows the header; read before decoding so an unreadable message can still be quiet.
     const flags = bytes.length > HEADER_BYTES ? bytes[HEADER_BYTES]! : 0;
@@ -786,17 +803,17 @@ export class Conversation {
     if (receiverTag !== this.account.instanceTag && isValidSenderTag(receiverTag)) {
       // Another device of ours (same account, another instance tag) is the addressee: not ours to read or answer.
       out.events.push({ type: 'ignored', instance: peerTag, reason: `data message for another of our instances (${receiverTag.toString(16)})` });
-      return;
+      return true;
     }
     if (!inst?.ratchet || inst.finished) {
       if (inst && inst.dake.kind === 'awaiting-auth-i') {
         // otrv4.md §Receiving a Data Message: the first messages after a DAKE may overtake its last message.
         this.keepEarly(out, inst, bytes);
-        return;
+        return true;
       }
       out.events.push({ type: 'unreadable', instance: peerTag, code: 'STATE', detail: 'data message outside an encrypted session' });
       if (!quiet) out.toSend.push(buildErrorMessage(WireErrorCode.notInPrivateState));
-      return;
+      return true;
     }
     let msg;
     let r;
@@ -823,7 +840,7 @@ export class Conversation {
       // message already received (authenticated under our key: the session works) — a backlog redelivered
       // after a crash, or old messages replayed by anyone who saw them, started a repair DAKE (s10 review).
       if (!alreadyReceived && this.healer.unreadableFrom(peerTag)) this.heal(out, inst, 'unreadable');
-      return;
+      return !(refusedByRatchet && e instanceof OtrCryptoError);
     }
     inst.ratchet = r.state;
     this.keysUsed++;
@@ -861,7 +878,7 @@ export class Conversation {
         if (this.current === peerTag && this.active === 4) this.active = null;
         out.events.push({ type: 'finished', instance: peerTag, reason: 'peer-ended' });
         this.stateEvent(out, inst, from);
-        return;
+        return true;
       }
       if (isSmpTlvType(tlv.type)) {
         if (tlv.type !== TlvType.smpAbort) {
@@ -881,6 +898,7 @@ export class Conversation {
     if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {
       this.sendData(out, inst, '', [], FLAG_IGNORE_UNREADABLE);
     }
+    return true;
   }
 
   // ------------------------------------------------------------------ sending
