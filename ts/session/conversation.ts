@@ -1742,7 +1742,10 @@ export class Conversation {
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
-    for (const i of expect.array(r.instances, 'instances', 1 << 16)) {
+    // No more instances than a conversation ever holds (admit: the limit, one more when it is 1 and the current
+    // instance stays): each is checked before use (an Ed448 subgroup check per stored peer key), so a hostile
+    // record of thousands cost thousands of them per decode (session 13, attacks/s13-dos-restore-instances).
+    for (const i of expect.array(r.instances, 'instances', account.limits.maxInstancesPerConversation + 1)) {
       const inst = instanceFromValue(account.backend, i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
