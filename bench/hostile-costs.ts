@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CryptoBackend } from '../ts/backend/types.js';
 import { countingBackend, type Costs, type CountingBackend } from '../test/helpers/counting-backend.js';
+import { seededRandom as seeded } from '../test/helpers/rng.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -49,21 +50,6 @@ async function loadBuild(dir: string): Promise<Build> {
   for (const p of paths) mods.set(p, await import(pathToFileURL(join(dir, 'build/ts', `${p}.js`)).href));
   const counted = countingBackend(await mods.get('backend/select')!.loadBackend('wasm'));
   return { dir, counted, be: counted.backend, m: (p) => mods.get(p)! };
-}
-
-/** A seeded random source (xorshift), so both builds see the same inputs. */
-function seeded(seed: number): (n: number) => Uint8Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
 }
 
 interface Case {
