@@ -176,6 +176,15 @@ export interface Limits {
   publishPrekeysBurst: number;
   /** ... and regains per second. */
   publishPrekeysPerSecond: number;
+  /**
+   * Prekey messages the whole server may have verified at once, every publisher together (session 13): the
+   * buckets above are per identity and per requester, and with up to maxRateLimitKeys of them (an IPv6 /64 is
+   * one requester) a flood from many addresses paid ~1.6 ms of CPU per prekey at thousands a second. Past it a
+   * publication gets a Failure before any verification (the server fails closed, as its other tables do) ...
+   */
+  publishPrekeysServerBurst: number;
+  /** ... and regains per second (256 at ~1.6 ms each: about 0.4 of a core for publications at most). */
+  publishPrekeysServerPerSecond: number;
   /** A storage status of at most this many prekey messages is `low` (the owner should publish more). */
   prekeysLowThreshold: number;
   /** Prekey profiles an owner keeps (expired ones are pruned before publishing). */
@@ -290,6 +299,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   publishPerSecond: 1,
   publishPrekeysBurst: 512,
   publishPrekeysPerSecond: 1,
+  // 32 full publications at once; 256 a second is ~22 million prekey messages a day, far above what retrievals
+  // (fetchTargetPerSecond per identity) can use up, so honest publishers meet it only during a flood.
+  publishPrekeysServerBurst: 8192,
+  publishPrekeysServerPerSecond: 256,
   prekeysLowThreshold: 20,
   maxOwnerPrekeyProfiles: 64,
   // One record is at most the whole state restore() accepts; a conversation's is ~2 KB in practice.

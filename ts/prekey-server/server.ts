@@ -136,6 +136,8 @@ export class PrekeyServer {
   private readonly fetchLimiter: RateLimiter;
   private readonly targetLimiter: RateLimiter;
   private readonly verifyLimiter: RateLimiter;
+  /** One bucket for every publisher together (limits publishPrekeysServerBurst / PerSecond). */
+  private readonly serverVerifyLimiter: RateLimiter;
   private readonly compositeIdentity: Uint8Array;
 
   constructor(private readonly o: PrekeyServerOptions) {
@@ -152,6 +154,7 @@ export class PrekeyServer {
     this.fetchLimiter = rate(o.fetchRate, l.fetchRequesterBurst, l.fetchRequesterPerSecond);
     this.targetLimiter = rate(o.targetRate, l.fetchTargetBurst, l.fetchTargetPerSecond);
     this.verifyLimiter = rate(undefined, l.publishPrekeysBurst, l.publishPrekeysPerSecond);
+    this.serverVerifyLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishPrekeysServerBurst, perSecond: l.publishPrekeysServerPerSecond }, o.now);
   }
 
   get pendingDakes(): number {
@@ -330,8 +333,14 @@ export class PrekeyServer {
     // Verifying costs a 3072-bit group check per prekey message (~13 ms each with WASM), and anyone can make
     // a key and publish: the prekey messages are paid for from a budget per identity and per requester before
     // any of them is verified.
+    // The server's own bucket last: a publisher its own buckets refuse must not spend everyone's tokens.
     const n = pub.prekeyMessages.length;
-    if (n > 0 && (!this.verifyLimiter.allow(`id\n${from}`, n) || (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)))) {
+    if (
+      n > 0 &&
+      (!this.verifyLimiter.allow(`id\n${from}`, n) ||
+        (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)) ||
+        !this.serverVerifyLimiter.allow('server', n))
+    ) {
       events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
       throw new OtrLimitError('too many prekey messages published recently; try again later');
     }

@@ -1,0 +1,60 @@
+/**
+ * Attack (session 13, cost of hostile input): publications from many addresses. Verifying a publication costs
+ * the server a DH proof term and a group check per prekey message (a 255-prekey publication: 257 3072-bit
+ * exponentiations, 522 Ed448 multiplications, ~0.4 s of CPU), paid from buckets per identity and per requester
+ * (test/attacks/prekey-server-publish-cpu). Those are per key, and a limiter keeps up to maxRateLimitKeys
+ * (10,000) of them: from 5,000 IPv6 /64s, each under an identity of its own, ~2.5 million prekey verifications
+ * at once and 5,000 a second after (~8 cores). Now a bucket for the whole server (limits
+ * publishPrekeysServerBurst / PerSecond) pays for every verification as well, after the publisher's own
+ * buckets: past it a publication gets a MAC'd Failure before any prekey is verified, and nothing is stored.
+ * Verifications are counted on the server's backend (one Legendre symbol per prekey message), never timed.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WASM } from '../helpers/backends.js';
+import { countingBackend } from '../helpers/counting-backend.js';
+import { seededRandom } from '../helpers/rng.js';
+import { MemoryStore, PrekeyServer, runServerRequest } from '../../ts/prekey-server/index.js';
+import { makePublisher, NOW_MS } from '../prekey-fixtures.test.js';
+
+test('publications from many addresses together are bounded by the server-wide budget, before verification', async () => {
+  const counted = countingBackend(WASM);
+  const rnd = seededRandom(13_300);
+  const store = new MemoryStore();
+  const clock = { now: NOW_MS };
+  const server = new PrekeyServer({
+    backend: counted.backend,
+    random: rnd,
+    now: () => clock.now,
+    identity: 'prekey.test',
+    identitySecret: seededRandom(13_301)(57),
+    store,
+    limits: { publishPrekeysBurst: 10, publishPrekeysPerSecond: 0.001, publishPrekeysServerBurst: 30, publishPrekeysServerPerSecond: 0.001 },
+  });
+  const info = { identity: 'prekey.test', publicKey: server.publicKey };
+  const publishAs = async (i: number) => {
+    const who = `m${i}@example.org`;
+    const tag = 0x200 + i;
+    const p = makePublisher(WASM, rnd, tag, 6, who);
+    const send = async (text: string) => {
+      const r = await server.handleText(who, text, { requester: `2001:db8:${i.toString(16)}::1` });
+      if (!r.reply) throw r.error;
+      return r.reply;
+    };
+    const local = { identity: who, instanceTag: tag, profile: p.profile, identityScalar: p.identityScalar };
+    return runServerRequest(WASM, rnd, send, local, info, { kind: 'publish', clientProfile: p.profile, prekeyProfile: p.prekeyProfile, prekeys: p.prekeys });
+  };
+  // Ten publishers, each within its own buckets (6 of its 10), from ten addresses.
+  const results = [];
+  for (let i = 0; i < 10; i++) results.push((await publishAs(i)).kind);
+  assert.equal(results.filter((r) => r === 'success').length, 5, JSON.stringify(results));
+  assert.ok(counted.costs.legendre <= 30, `${counted.costs.legendre} prekey messages verified; the server's budget is 30`);
+  let stored = 0;
+  for (let i = 0; i < 10; i++) stored += await store.count(`m${i}@example.org`, 0x200 + i);
+  assert.is(stored, 30, 'what a refused publication carried is not stored');
+  // The budget comes back with time, for everyone.
+  clock.now += 10_000_000;
+  assert.equal((await publishAs(10)).kind, 'success');
+});
+
+test.run();
