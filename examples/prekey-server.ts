@@ -46,6 +46,8 @@ const OPTIONS = {
   'publish-rate': { v: String(L.publishPerSecond), help: '... and regains per second' },
   'publish-prekeys-burst': { v: String(L.publishPrekeysBurst), help: 'prekey messages one identity or address may have verified at once (each costs a 3072-bit check; at least 255) ...' },
   'publish-prekeys-rate': { v: String(L.publishPrekeysPerSecond), help: '... and regains per second' },
+  'publish-prekeys-server-burst': { v: String(L.publishPrekeysServerBurst), help: 'prekey messages the whole server may have verified at once, every publisher together ...' },
+  'publish-prekeys-server-rate': { v: String(L.publishPrekeysServerPerSecond), help: '... and regains per second' },
   'max-prekeys-per-instance': { v: String(L.maxStoredPrekeysPerInstance), help: 'prekey messages stored per device (identity, instance tag)' },
   'max-prekeys-total': { v: String(L.maxStoredPrekeysTotal), help: 'prekey messages stored in all' },
   'max-instances-per-identity': { v: String(L.maxInstancesPerIdentity), help: 'devices stored per identity' },
@@ -173,6 +175,8 @@ async function main(): Promise<void> {
     publishPerSecond: num(o, 'publish-rate', false),
     publishPrekeysBurst: num(o, 'publish-prekeys-burst'),
     publishPrekeysPerSecond: num(o, 'publish-prekeys-rate', false),
+    publishPrekeysServerBurst: num(o, 'publish-prekeys-server-burst'),
+    publishPrekeysServerPerSecond: num(o, 'publish-prekeys-server-rate', false),
     maxStoredPrekeysPerInstance: num(o, 'max-prekeys-per-instance'),
     maxStoredPrekeysTotal: num(o, 'max-prekeys-total'),
     maxInstancesPerIdentity: num(o, 'max-instances-per-identity'),
@@ -245,7 +249,8 @@ async function main(): Promise<void> {
       `fetches per address ${rate(limits.fetchRequesterBurst, limits.fetchRequesterPerSecond)}, ` +
       `per target identity ${rate(limits.fetchTargetBurst, limits.fetchTargetPerSecond)}; ` +
       `DAKEs per identity or address ${rate(limits.publishBurst, limits.publishPerSecond)}, ` +
-      `prekeys verified per identity or address ${rate(limits.publishPrekeysBurst, limits.publishPrekeysPerSecond)}; ` +
+      `prekeys verified per identity or address ${rate(limits.publishPrekeysBurst, limits.publishPrekeysPerSecond)}, ` +
+      `by the whole server ${rate(limits.publishPrekeysServerBurst, limits.publishPrekeysServerPerSecond)}; ` +
       `stored: ${limits.maxStoredPrekeysPerInstance} prekeys per device, ${limits.maxStoredPrekeysTotal} in all, ` +
       `${limits.maxInstancesPerIdentity} devices per identity, ${limits.maxIdentities} identities; prekeys-low at ${limits.prekeysLowThreshold}\n`,
   );
@@ -271,6 +276,8 @@ async function main(): Promise<void> {
       publishPerSecond: limits.publishPerSecond,
       publishPrekeysBurst: limits.publishPrekeysBurst,
       publishPrekeysPerSecond: limits.publishPrekeysPerSecond,
+      publishPrekeysServerBurst: limits.publishPrekeysServerBurst,
+      publishPrekeysServerPerSecond: limits.publishPrekeysServerPerSecond,
       maxStoredPrekeysPerInstance: limits.maxStoredPrekeysPerInstance,
       maxStoredPrekeysTotal: limits.maxStoredPrekeysTotal,
       maxInstancesPerIdentity: limits.maxInstancesPerIdentity,
