@@ -66,6 +66,9 @@ export interface PoolOptions {
    * checkpoints 'records' only: called with the records each call changed (each at its next generation: the
    * argument of `RecordStore.commit`), in order per account, only when something changed; the call's promise
    * waits for it (commit, then transmit). The changes are the same objects as the Outcome's `changed`.
+   * Their bytes may be views into one buffer per batch (result-batch.ts) that also holds other accounts'
+   * records and decrypted messages: hand on the view's own range, never its `.buffer`, and copy a row before
+   * a structured clone or transfer (which would carry the whole buffer; the SQLite worker store copies).
    */
   onRecords?: (accountId: string, changes: readonly RecordChange[]) => void | Promise<void>;
   /**
