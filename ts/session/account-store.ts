@@ -122,7 +122,6 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
  */
 async function listRecords(account: Account, records: AccountRecords): Promise<void> {
   let keys: string[] = [];
-  account.listingStarted();
   try {
     keys = await records.keys();
   } catch (e) {
@@ -148,8 +147,10 @@ class StoredAccountImpl implements StoredAccount {
     private readonly emit: (e: StoredAccountEvent) => void,
     restored: boolean,
   ) {
-    // A new account has no records to list.
+    // A new account has no records to list. A restored one lists them later: what it deletes until then may
+    // still be in that listing (Account.listingExpected).
     if (!restored) this.listing = 'made';
+    else account.listingExpected();
   }
 
   /** The listing, made once, before a conversation with no record is first handed out (listRecords). */

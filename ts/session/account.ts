@@ -231,10 +231,12 @@ export class Account implements ConversationHost {
   }
 
   /**
-   * @internal (account-store.ts) The store's listing was asked for; listRecords ends it. A record deleted in
-   * between (a forget, an eviction) may still be in the listing, and is not listed again.
+   * @internal (account-store.ts) The store's listing of this account's records will be asked for (the account was
+   * opened from the store); listRecords ends it. A record deleted until then — while the listing is under way (a
+   * forget, an eviction), or before it, its delete not yet committed when the store answered — may still be in the
+   * listing, and is not listed again.
    */
-  listingStarted(): void {
+  listingExpected(): void {
     this.book.beginListing();
   }
 
