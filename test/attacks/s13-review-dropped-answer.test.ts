@@ -12,9 +12,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BroadcastChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { poolPair } from '../helpers/pool-pair.js';
-import { FORGE_CHANNEL, type ForgeMode } from '../helpers/pool-env-forge.js';
+import { armForge } from '../helpers/pool-env-forge.js';
 
 const FORGE_ENV = new URL('../helpers/pool-env-forge.js', import.meta.url);
 
@@ -30,20 +30,6 @@ Worker.prototype.on = function (this: Worker, event: string | symbol, listener: 
   });
 } as typeof Worker.prototype.on;
 
-async function arm(threadId: number, mode: ForgeMode): Promise<void> {
-  const ch = new BroadcastChannel(FORGE_CHANNEL);
-  try {
-    await new Promise<void>((resolve) => {
-      ch.onmessage = (e) => {
-        if ((e as { data: { ack?: number } }).data.ack === threadId) resolve();
-      };
-      ch.postMessage({ threadId, mode });
-    });
-  } finally {
-    ch.close();
-  }
-}
-
 test('an answer for a batch never sent is zeroed when dropped; the genuine answer after it is taken', async () => {
   const { pool, a, b } = await poolPair(FORGE_ENV, {}, 2);
   try {
@@ -51,7 +37,7 @@ test('an answer for a batch never sent is zeroed when dropped; the genuine answe
     await b.receive(warm.toSend[0]!);
     const slot = pool.workerOf('alice@example.org')!;
     const before = pool.stats().workers[slot]!;
-    await arm(before.threadId, 'stray-then-genuine');
+    await armForge(before.threadId, 'stray-then-genuine');
     const from = received.length;
     const out = await a.send('carried twice');
     assert.equal((await b.receive(out.toSend[0]!)).messages.map((m) => m.text), ['carried twice']);

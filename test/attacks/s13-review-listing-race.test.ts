@@ -9,26 +9,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryStore } from '../../ts/store/memory.js';
 import type { RecordStore } from '../../ts/store/types.js';
 import { COMMIT_OWNED } from '../../ts/store/owned.js';
-import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
-import { WASM as be } from '../helpers/backends.js';
-import { seededRandom } from '../helpers/rng.js';
-import { ALICE_ID, testClock } from '../helpers/session-pair.js';
-
-const limits = { maxAccountConversations: 4 };
-const open = (store: RecordStore, create = false) =>
-  openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: testClock(), dsaKey: null, limits, random: seededRandom(1390) }, create });
-
-/** The records the account counts against its bound (the book's count). */
-const counted = (a: StoredAccount) => (a.account as unknown as { book: { conversationRecordCount: number } }).book.conversationRecordCount;
+import { ALICE_ID } from '../helpers/session-pair.js';
+import { countedRecords, openSmallAccount, twoStrangersStore } from '../helpers/record-flood.js';
 
 test('a forget() whose commit lands after the listing was answered is not listed again', async () => {
-  const store = new MemoryStore();
-  const first = await open(store, true);
-  for (const peer of ['a@evil.example', 'b@evil.example']) await first.commit((await first.conversation(peer)).receive('buy now'));
-  await first.close();
+  const store = await twoStrangersStore(1390);
   // The store applies commits when the test lets it (the listing is answered at once).
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -47,7 +34,7 @@ test('a forget() whose commit lands after the listing was answered is not listed
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   }) as RecordStore;
-  const alice = await open(slow);
+  const alice = await openSmallAccount(slow, 1390);
   const forgetting = alice.forget('a@evil.example'); // its delete handed out, its commit held
   for (let i = 0; i < 20 && !held; i++) await new Promise((r) => setTimeout(r, 1));
   assert.ok(held, 'the delete reached the store and waits there');
@@ -59,7 +46,7 @@ test('a forget() whose commit lands after the listing was answered is not listed
   await alice.commit(conv.receive('hello'));
   const rows = (await store.keys(ALICE_ID)).filter((k) => k.startsWith('conv:'));
   assert.equal(rows.sort(), ['conv:b@evil.example', 'conv:new@example.org']);
-  assert.is(counted(alice), rows.length, 'the account counts the records the store holds (not the forgotten one too)');
+  assert.is(countedRecords(alice), rows.length, 'the account counts the records the store holds (not the forgotten one too)');
   await alice.close();
 });
 

@@ -110,3 +110,18 @@ if (!isMainThread && parentPort) {
     ch.postMessage({ ack: threadId });
   };
 }
+
+/** Main thread: tells the worker with `threadId` to forge its next packed answer; resolves once it has the order. */
+export async function armForge(threadId: number, mode: ForgeMode): Promise<void> {
+  const ch = new BroadcastChannel(FORGE_CHANNEL);
+  try {
+    await new Promise<void>((resolve) => {
+      ch.onmessage = (e) => {
+        if ((e as { data: { ack?: number } }).data.ack === threadId) resolve();
+      };
+      ch.postMessage({ threadId, mode });
+    });
+  } finally {
+    ch.close();
+  }
+}
