@@ -13,7 +13,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BroadcastChannel } from 'node:worker_threads';
 import { OtrDecodeError, type Outcome } from '../../ts/index.js';
 import { OtrPoolError, type PoolConversation } from '../../ts/pool/index.js';
 import { packable, packResults, unpackResults } from '../../ts/pool/result-batch.js';
@@ -22,7 +21,7 @@ import { dearmour } from '../../ts/codec/armour.js';
 import { decodeDataMessage } from '../../ts/wire/data.js';
 import { seededUniform } from '../helpers/channel.js';
 import { poolPair } from '../helpers/pool-pair.js';
-import { FORGE_CHANNEL, type ForgeMode } from '../helpers/pool-env-forge.js';
+import { armForge, type ForgeMode } from '../helpers/pool-env-forge.js';
 
 const FORGE_ENV = new URL('../helpers/pool-env-forge.js', import.meta.url);
 
@@ -140,21 +139,6 @@ test('counts and lengths the bytes cannot hold are refused before anything is al
   assert.is(decodesOrRefuses(flags, [null], 1), 'refused', 'message flags');
 });
 
-/** Tells the worker with `threadId` to forge its next packed answer; resolves once it has the order. */
-async function arm(threadId: number, mode: ForgeMode): Promise<void> {
-  const ch = new BroadcastChannel(FORGE_CHANNEL);
-  try {
-    await new Promise<void>((resolve) => {
-      ch.onmessage = (e) => {
-        if ((e as { data: { ack?: number } }).data.ack === threadId) resolve();
-      };
-      ch.postMessage({ threadId, mode });
-    });
-  } finally {
-    ch.close();
-  }
-}
-
 const messageId = (o: Outcome) => decodeDataMessage(dearmour(o.toSend[0]!)).messageId;
 
 async function rejectsInternal(p: Promise<unknown>): Promise<void> {
@@ -186,7 +170,7 @@ test('a forged answer: its calls reject (internal), the worker is replaced, the 
       const id = await readable(a, b, `before ${mode}`);
       const slot = pool.workerOf(A)!;
       const before = pool.stats().workers[slot]!;
-      await arm(before.threadId, mode);
+      await armForge(before.threadId, mode);
       await rejectsInternal(a.send(`forged ${mode}`));
       const after = pool.stats().workers[slot]!;
       assert.is(after.restarts, before.restarts + 1, `${mode}: the worker was replaced`);
@@ -207,7 +191,7 @@ test('a pool answer is refused whole: calls of the same batch reject together, o
     const slotB = pool.workerOf('bob@example.org')!;
     assert.is.not(slotA, slotB);
     const restartsB = pool.stats().workers[slotB]!.restarts;
-    await arm(pool.stats().workers[slotA]!.threadId, 'tag');
+    await armForge(pool.stats().workers[slotA]!.threadId, 'tag');
     // Several calls made in one turn leave in one batch.
     const calls = [a.send('one'), a.send('two'), a.send('three')];
     for (const c of calls) await rejectsInternal(c);

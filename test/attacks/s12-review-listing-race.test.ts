@@ -8,25 +8,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryStore } from '../../ts/store/memory.js';
 import type { RecordStore } from '../../ts/store/types.js';
-import { openStoredAccount, type StoredAccount } from '../../ts/session/account-store.js';
-import { WASM as be } from '../helpers/backends.js';
-import { seededRandom } from '../helpers/rng.js';
-import { ALICE_ID, testClock } from '../helpers/session-pair.js';
-
-const limits = { maxAccountConversations: 4 };
-const open = (store: RecordStore, create = false) =>
-  openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: testClock(), dsaKey: null, limits, random: seededRandom(1290) }, create });
-
-/** The records the account counts against its bound (the book's count). */
-const counted = (a: StoredAccount) => (a.account as unknown as { book: { conversationRecordCount: number } }).book.conversationRecordCount;
+import { ALICE_ID } from '../helpers/session-pair.js';
+import { countedRecords, openSmallAccount, twoStrangersStore } from '../helpers/record-flood.js';
 
 test('a forget() that lands while the listing is under way is not listed again', async () => {
-  const store = new MemoryStore();
-  const first = await open(store, true);
-  for (const peer of ['a@evil.example', 'b@evil.example']) await first.commit((await first.conversation(peer)).receive('buy now'));
-  await first.close();
+  const store = await twoStrangersStore(1290);
   // The store answers the listing with the keys it held when asked, after the test lets it.
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -42,7 +29,7 @@ test('a forget() that lands while the listing is under way is not listed again',
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   }) as RecordStore;
-  const alice = await open(slow);
+  const alice = await openSmallAccount(slow, 1290);
   const asked = alice.conversation('new@example.org'); // no record: the listing starts
   await new Promise((r) => setTimeout(r, 10));
   await alice.forget('a@evil.example');
@@ -50,7 +37,7 @@ test('a forget() that lands while the listing is under way is not listed again',
   await alice.commit((await asked).receive('hello'));
   const rows = (await store.keys(ALICE_ID)).filter((k) => k.startsWith('conv:'));
   assert.equal(rows.sort(), ['conv:b@evil.example', 'conv:new@example.org']);
-  assert.is(counted(alice), rows.length, 'the account counts the records the store holds (before: the forgotten one too)');
+  assert.is(countedRecords(alice), rows.length, 'the account counts the records the store holds (before: the forgotten one too)');
   await alice.close();
 });
 

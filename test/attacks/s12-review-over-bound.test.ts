@@ -17,34 +17,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome } from '../../ts/index.js';
 import { MemoryStore } from '../../ts/store/memory.js';
-import type { RecordStore } from '../../ts/store/types.js';
 import { openStoredAccount } from '../../ts/session/account-store.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, testClock } from '../helpers/session-pair.js';
+import { countingStore } from '../helpers/record-flood.js';
 
 const ROWS = 400;
 const BOUND = 128;
 /** record-bound's batch at this bound (a 64th) and what one call may take while far over it. */
 const BATCH = Math.floor(BOUND / 64);
 const STEP = 1 + BATCH;
-
-/** `store` counting the conversation records read from it. */
-function counting(store: MemoryStore): { store: RecordStore; reads: () => number } {
-  let reads = 0;
-  const proxy = new Proxy(store, {
-    get(target, name) {
-      const v = Reflect.get(target, name, target) as unknown;
-      if (name === 'load')
-        return (account: string, key: string) => {
-          if (key.startsWith('conv:')) reads++;
-          return (v as (a: string, k: string) => unknown).call(target, account, key);
-        };
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  }) as RecordStore;
-  return { store: proxy, reads: () => reads };
-}
 
 /** conversation-evicted events of an outcome: each evicted record was decoded (settled) to be ranked, or known. */
 const evictions = (out: Outcome) => out.events.filter((e) => e.type === 'conversation-evicted').length;
@@ -63,7 +46,7 @@ const limits = { maxAccountConversations: BOUND };
 
 test('reopened under a smaller bound: each new record takes a step of the excess, reading and decoding no more than that', async () => {
   const backing = await overfullStore();
-  const { store, reads } = counting(backing);
+  const { store, reads } = countingStore(backing);
   const alice = await openStoredAccount(store, ALICE_ID, { account: { backend: be, clock: testClock(), dsaKey: null, limits, random: seededRandom(1261) } });
   let rows = ROWS;
   for (let k = 0; rows > BOUND; k++) {

@@ -18,27 +18,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Account, type Conversation } from '../../ts/index.js';
+import { Account } from '../../ts/index.js';
 import { WASM as be } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, testClock, type TestClock } from '../helpers/session-pair.js';
+import { decodedConversations, sybilSessions } from '../helpers/record-flood.js';
 
 const SYBILS = 24;
 /** Room for two peers with one key each (sizeOf: ~400 bytes a peer): the rest of the sybils are forgotten. */
 const TRUST_BYTES = 900;
 const limits = { maxAccountConversations: SYBILS + 1, maxTrustStoreBytes: TRUST_BYTES };
-
-/** Decoded conversations (not attached bytes): Account's own map. */
-const decoded = (a: Account) => (a as unknown as { conversations: Map<string, Conversation> }).conversations.size;
-
-function pump(alice: Conversation, remote: Conversation, first: readonly string[]): void {
-  let toAlice = [...first];
-  for (let guard = 0; toAlice.length > 0; guard++) {
-    if (guard > 20) throw new Error('exchange did not settle');
-    const toRemote = toAlice.flatMap((m) => alice.receive(m).toSend);
-    toAlice = toRemote.flatMap((m) => remote.receive(m).toSend);
-  }
-}
 
 /** The account rebuilt from its records as the pool's worker does: every conversation attached, none decoded. */
 function reloaded(alice: Account, clock: TestClock, seed: number): Account {
@@ -55,13 +44,7 @@ function floodedAccount(clock: TestClock): Account {
   // The user's own record: a policy set for a peer no DAKE was ever completed with (guessed 0, worth 2).
   alice.conversation('pat@example.org').setPolicy({ requireEncryption: true });
   assert.ok(alice.changes({ all: true }).some((c) => c.key === 'conv:pat@example.org'), "the user's record is written");
-  for (let k = 0; k < SYBILS; k++) {
-    clock.advance(250);
-    const peer = `sybil-${k}@evil.example`;
-    const sybil = Account.create({ accountId: peer, backend: be, clock, dsaKey: null, random: seededRandom(1300 + k) }).conversation(ALICE_ID);
-    pump(alice.conversation(peer), sybil, sybil.start().toSend);
-    assert.is(alice.conversation(peer).state, 'ENCRYPTED_MESSAGES');
-  }
+  sybilSessions(alice, clock, SYBILS, 1300);
   return alice;
 }
 
@@ -71,13 +54,13 @@ test('after a restart, one stranger at the bound decodes no more records than it
   const known = alice.fingerprints.peers.filter((p) => p.startsWith('sybil-'));
   assert.ok(known.length <= 2, `the trust store forgot the older sybils (${known.length} kept)`);
   const restored = reloaded(alice, clock, 1202);
-  assert.is(decoded(restored), 0, 'every record attached, decoded on use');
+  assert.is(decodedConversations(restored), 0, 'every record attached, decoded on use');
   const out = restored.conversation('stranger@evil.example').receive('hello?');
   const evicted = out.events.filter((e) => e.type === 'conversation-evicted').map((e) => (e as { peer: string }).peer);
   assert.ok(evicted.length >= 1, 'the bound was passed and a record evicted');
   assert.not.ok(evicted.includes('pat@example.org'), "the user's own record stays");
   // Before: every sybil the trust store forgot was decoded in this one call (22 of 24).
-  const work = decoded(restored) - 1; // the stranger's own conversation is live
+  const work = decodedConversations(restored) - 1; // the stranger's own conversation is live
   assert.ok(work <= evicted.length + 1, `${work} records decoded by one plaintext message (${evicted.length} evicted)`);
 });
 
@@ -86,12 +69,12 @@ test('a flood of strangers after it: each call decodes at most one record more t
   const restored = reloaded(floodedAccount(clock), clock, 1203);
   const evicted: string[] = [];
   for (let k = 0; k < SYBILS + 4; k++) {
-    const before = decoded(restored);
+    const before = decodedConversations(restored);
     const out = restored.conversation(`stranger-${k}@evil.example`).receive('hello?');
     const gone = out.events.filter((e) => e.type === 'conversation-evicted').map((e) => (e as { peer: string }).peer);
     evicted.push(...gone);
     // Each call decodes at most what it evicts, plus the one record it settles beyond (its own is new).
-    assert.ok(decoded(restored) - before <= gone.length + 1, `call ${k}: ${decoded(restored) - before} decoded, ${gone.length} evicted`);
+    assert.ok(decodedConversations(restored) - before <= gone.length + 1, `call ${k}: ${decodedConversations(restored) - before} decoded, ${gone.length} evicted`);
   }
   assert.not.ok(evicted.includes('pat@example.org'), "the user's own record stays through the whole flood");
   assert.is(evicted.length, SYBILS + 4, 'each stranger past the bound evicted one record: the account stays at its bound');

@@ -21,7 +21,9 @@ export type ForgeMode =
   | 'record-length'
   | 'results-not-array'
   | 'results-short'
-  | 'packed-not-buffer';
+  | 'packed-not-buffer'
+  /** A copy of the answer under a batch id the main thread never sent, then the genuine answer (session 13). */
+  | 'stray-then-genuine';
 
 interface Reply {
   kind: string;
@@ -79,6 +81,9 @@ function forge(m: Reply, mode: ForgeMode): Reply {
     case 'packed-not-buffer':
       out.packed = 'not a buffer';
       break;
+    case 'stray-then-genuine':
+      (out as { id?: number }).id = 0x7fffffff;
+      break;
   }
   return out;
 }
@@ -98,8 +103,25 @@ if (!isMainThread && parentPort) {
       const applies = r?.kind === 'result' && (r.packed instanceof ArrayBuffer || mode === 'results-not-array' || mode === 'results-short');
       if (!applies) return post(m, transfer);
       port.postMessage = post; // once
-      return post(forge(r, mode), transfer);
+      if (mode !== 'stray-then-genuine') return post(forge(r, mode), transfer);
+      post(forge(r, mode));
+      return post(m, transfer);
     }) as Post;
     ch.postMessage({ ack: threadId });
   };
+}
+
+/** Main thread: tells the worker with `threadId` to forge its next packed answer; resolves once it has the order. */
+export async function armForge(threadId: number, mode: ForgeMode): Promise<void> {
+  const ch = new BroadcastChannel(FORGE_CHANNEL);
+  try {
+    await new Promise<void>((resolve) => {
+      ch.onmessage = (e) => {
+        if ((e as { data: { ack?: number } }).data.ack === threadId) resolve();
+      };
+      ch.postMessage({ threadId, mode });
+    });
+  } finally {
+    ch.close();
+  }
 }

@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 // Only the error classes and types of the core, never its entry ('../index.js'): the main thread of a pool runs no
 // protocol code, and the entry would load all of it there (and the WASM backend's bytes): +5 MB of this thread's
 // heap, measured (3.2 → 8.2 MB after importing the pool), which every major collection of the host marks again.
+import { copyBytes } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
 import type { BackendName, Outcome, PrekeyEnsemble, SendOptions, Policy } from '../index.js';
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type StoredRecord } from '../store/types.js';
@@ -66,6 +67,9 @@ export interface PoolOptions {
    * checkpoints 'records' only: called with the records each call changed (each at its next generation: the
    * argument of `RecordStore.commit`), in order per account, only when something changed; the call's promise
    * waits for it (commit, then transmit). The changes are the same objects as the Outcome's `changed`.
+   * Their bytes may be views into one buffer per batch (result-batch.ts) that also holds other accounts'
+   * records and decrypted messages: hand on the view's own range, never its `.buffer`, and copy a row before
+   * a structured clone or transfer (which would carry the whole buffer; the SQLite worker store copies).
    */
   onRecords?: (accountId: string, changes: readonly RecordChange[]) => void | Promise<void>;
   /**
@@ -345,7 +349,7 @@ export class OtrPool {
         return Promise.reject(e);
       }
       if (bytes.length > maxStateBytes) return Promise.reject(new OtrDecodeError(`state of ${bytes.length} bytes exceeds the limit`));
-      const copy = bytes.slice();
+      const copy = copyBytes(bytes); // not slice(): a Node Buffer's is a view of the caller's memory
       const entry = this.addEntry(accountId, this.leastLoaded(), s);
       return this.submit<AccountInfo>(entry, { op: 'load', account: accountId, bytes: copy, settings: s }, copy.length).then(
         (info) => {
@@ -1046,7 +1050,7 @@ function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxReco
       else if (!key.startsWith(CONVERSATION_RECORD_PREFIX) || key.length === CONVERSATION_RECORD_PREFIX.length) throw new OtrArgumentError('record key must be account or conv:<peer>');
       if (seen.has(key)) throw new OtrArgumentError('a record key appears twice');
       seen.add(key);
-      copies.push({ key, generation, bytes: bytes.slice() });
+      copies.push({ key, generation, bytes: copyBytes(bytes) }); // own buffers, transferred (a Buffer's slice() is a view)
     }
     if (account !== 1) throw new OtrArgumentError('the records must hold the account record');
   } catch (e) {
@@ -1058,7 +1062,7 @@ function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxReco
 
 /** Copies of a call's changed records, for the durable set once the host's hook has stored them. */
 function stagedCopy(changes: readonly RecordChange[]): RecordChange[] {
-  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : c.bytes.slice() }));
+  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : copyBytes(c.bytes) }));
 }
 
 function wipeStaged(staged: readonly RecordChange[]): void {

@@ -209,7 +209,7 @@ export class WorkerSlot {
     w.on('message', (m: WorkerMessage) =>
       this.hooks.timed(() => {
         // A worker whose answer could not be read is being replaced: nothing more of it is taken (see refuse()).
-        if (w !== this.worker || this.ending === 'internal') return;
+        if (w !== this.worker || this.ending === 'internal') return dropAnswer(m);
         if (m.kind === 'ready') {
           started = true;
           this.ready = true;
@@ -260,7 +260,7 @@ export class WorkerSlot {
 
   private onResult(m: BatchReply): void {
     const b = this.inFlight.get(m.id);
-    if (!b) return;
+    if (!b) return dropAnswer(m);
     let results: readonly (CallResult | null)[];
     try {
       // Read now, in arrival order, so a malformed answer is found before any later batch of this worker settles.
@@ -268,8 +268,7 @@ export class WorkerSlot {
       else if (Array.isArray(m.results)) results = m.results;
       else throw new Error('no results');
     } catch {
-      // What it did carry may be account records in the clear (a packed Outcome's `changed`): not left to the collector.
-      if (m.packed instanceof ArrayBuffer) new Uint8Array(m.packed).fill(0);
+      dropAnswer(m);
       return this.refuse();
     }
     const id = m.id;
@@ -324,4 +323,14 @@ export class WorkerSlot {
     this.drainWaiters = [];
     for (const w of ws) w();
   }
+}
+
+/**
+ * An answer the slot does not take (refused as malformed, sent by a worker being replaced, for a batch it no
+ * longer holds): its packed buffer may hold account records in the clear and decrypted messages (a packed
+ * Outcome's `changed` and `messages`), so it is zeroed, not left to the collector (attacks/s13-review-dropped-answer).
+ */
+function dropAnswer(m: WorkerMessage): void {
+  const packed = (m as Partial<BatchReply> | null)?.packed;
+  if (packed instanceof ArrayBuffer && packed.byteLength > 0) new Uint8Array(packed).fill(0);
 }

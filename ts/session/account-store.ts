@@ -122,7 +122,6 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
  */
 async function listRecords(account: Account, records: AccountRecords): Promise<void> {
   let keys: string[] = [];
-  account.listingStarted();
   try {
     keys = await records.keys();
   } catch (e) {
@@ -148,8 +147,10 @@ class StoredAccountImpl implements StoredAccount {
     private readonly emit: (e: StoredAccountEvent) => void,
     restored: boolean,
   ) {
-    // A new account has no records to list.
+    // A new account has no records to list. A restored one lists them later: what it deletes until then may
+    // still be in that listing (Account.listingExpected).
     if (!restored) this.listing = 'made';
+    else account.listingExpected();
   }
 
   /** The listing, made once, before a conversation with no record is first handed out (listRecords). */
@@ -203,8 +204,29 @@ class StoredAccountImpl implements StoredAccount {
       // read, may still name it (deleted since, a junk key); as before the listing was deferred, that read decides.
       this.account.unlistRecord(peer);
     }
-    // Again until nothing is left to load: an attached record decoded worth more than its guess makes room for
-    // the next one. Stops when a round settles nothing (reads that fail for a passing reason leave rows listed).
+    // One hand-out's loading at a time; the others wait for it, then find its loads made (recordsToLoad's cache).
+    // Each ranks every record (O(records)), and a ranking that names records to load clears that cache: hand-outs
+    // that all started before the loads returned ranked once each — a flood of JIDs whose first messages arrive
+    // at once, a ranking per JID (attacks/s13-review-concurrent-ranking: 501 rankings of 20,000 records for 500).
+    while (this.loadingListed !== undefined) await this.loadingListed;
+    if (this.account.hasConversation(peer)) return;
+    const loading = this.loadListed(peer);
+    const done = loading.then(noop, noop);
+    this.loadingListed = done;
+    try {
+      await loading;
+    } finally {
+      if (this.loadingListed === done) this.loadingListed = undefined;
+    }
+  }
+
+  /** The helper's loading is under way (loadEvictable): settles when it ends, whatever its outcome. */
+  private loadingListed: Promise<void> | undefined;
+
+  /** loadEvictable's rounds: what the account names to load, until it names nothing. */
+  private async loadListed(peer: string): Promise<void> {
+    // Again until nothing is left to load: an attached record decoded as the host's makes room for the next one.
+    // Stops when a round settles nothing (reads that fail for a passing reason leave rows listed).
     const others = () => this.handingOut.size - (this.handingOut.has(peer) ? 1 : 0);
     for (let victims = this.account.recordsToLoad(peer, others()); victims.length > 0; victims = this.account.recordsToLoad(peer, others())) {
       // Settled: loaded, or unlisted because its row does not load for its own fault (far over the bound a round
@@ -337,3 +359,5 @@ class StoredAccountImpl implements StoredAccount {
     return this.records.close();
   }
 }
+
+function noop(): void {}

@@ -47,7 +47,7 @@ import type { ConversationHost } from './host.js';
 import { RecentDigests, TokenBucket } from './budget.js';
 import { SharedBudget } from '../shared-budget.js';
 import { PendingDakeIndex, type PendingEntry } from './pending-dakes.js';
-import { evictLeastValuable, type RecordCandidate } from './record-bound.js';
+import { evictLeastValuable, HOSTS, type RecordCandidate } from './record-bound.js';
 import { createPrekeyProfile, DEFAULT_PREKEY_PROFILE_GRACE_SECONDS, isPrekeyProfileExpired } from '../prekey/prekey-profile.js';
 import { generatePrekeyMessages } from '../prekey/prekey-message.js';
 import type { PsClientLocal, PsRequest } from '../prekey-server/client.js';
@@ -231,10 +231,12 @@ export class Account implements ConversationHost {
   }
 
   /**
-   * @internal (account-store.ts) The store's listing was asked for; listRecords ends it. A record deleted in
-   * between (a forget, an eviction) may still be in the listing, and is not listed again.
+   * @internal (account-store.ts) The store's listing of this account's records will be asked for (the account was
+   * opened from the store); listRecords ends it. A record deleted until then — while the listing is under way (a
+   * forget, an eviction), or before it, its delete not yet committed when the store answered — may still be in the
+   * listing, and is not listed again.
    */
-  listingStarted(): void {
+  listingExpected(): void {
     this.book.beginListing();
   }
 
@@ -301,8 +303,16 @@ export class Account implements ConversationHost {
     for (const listed of this.book.listedPeers) if (listed !== peer) candidates.push({ peer: listed, value: this.guessedValue(listed), seq: 0, provisional: false });
     const load: string[] = [];
     // The same walk as the eviction's, evicting nothing: what it would take, attached records settled on the way.
+    // Only a record decoded as the host's makes room for the next: one below (a session a guess took for a
+    // stranger's) is a record the call may evict as well as any the store still holds below the host's. Made room
+    // for too, each round decoded what the last loaded and loaded the next, until every record a flood left
+    // with its peer forgotten by the trust store was read and decoded for one hand-out
+    // (attacks/s13-review-load-cascade: 24 of 24 for an excess of 1; up to the bound, 20,000, at the defaults).
     evictLeastValuable(candidates, want, 0, {
-      settle: (p) => this.settledValue(p),
+      settle: (p) => {
+        const real = this.settledValue(p);
+        return real !== undefined && real >= HOSTS ? real : undefined;
+      },
       evict: (p) => {
         if (this.book.isListed(p)) load.push(p);
         return true;

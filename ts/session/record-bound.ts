@@ -41,7 +41,7 @@ export interface RecordEvictor {
 const byValueThenIdle = (a: RecordCandidate, b: RecordCandidate) => a.value - b.value || a.seq - b.seq;
 
 /** The host's (Conversation.recordValue 2). */
-const HOSTS = 2;
+export const HOSTS = 2;
 
 /**
  * Forgets `required` of `candidates`, least valuable first, then up to `batch` more — never the host's unless

@@ -240,12 +240,15 @@ export class RecordBook {
   }
 
   /**
-   * Record keys deleted while the store's listing was under way (beginListing to endListing): the listing is the
-   * store's snapshot from before, so it may still name them (attacks/s12-review-listing-race).
+   * Record keys deleted since the account was opened from its store, until the store's listing is made
+   * (beginListing to endListing): the listing is the store's snapshot, so it may still name them — deleted while
+   * it was under way (attacks/s12-review-listing-race), or before it, the delete handed out but not yet committed
+   * when the store answered (attacks/s13-review-listing-race). Bounded by the records loaded before the listing
+   * (a record-less conversation, the only kind that adds records, is not handed out before it), and dropped with it.
    */
   private deletedWhileListing: Set<string> | undefined;
 
-  /** The store's listing was asked for: deletes handed out from now on are remembered until endListing. */
+  /** The store's listing will be asked for: deletes handed out from now on are remembered until endListing. */
   beginListing(): void {
     this.deletedWhileListing = new Set();
   }
@@ -481,8 +484,10 @@ export class RecordBook {
   /** The deletes pending, handed out: a record never handed out needs none; one handed out goes at its next generation. */
   private flushDeleted(changes: RecordChange[]): void {
     for (const key of this.deleted) {
-      if (this.generation(key) > 0) changes.push(this.next(key, null));
-      this.deletedWhileListing?.add(key);
+      if (this.generation(key) > 0) {
+        changes.push(this.next(key, null));
+        this.deletedWhileListing?.add(key); // only a record the store may hold: bounded by what it holds
+      }
       this.countRecord(key, this.generation(key), 0);
       this.generations.delete(key);
     }

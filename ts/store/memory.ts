@@ -5,6 +5,7 @@
  * wipes or reuses its buffer never changes what is stored. The one exception is the library's own handover
  * (COMMIT_OWNED, ./owned.ts): rows made for that commit alone are kept as they are, not copied again.
  */
+import { copyBytes } from '../bytes.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { RecordChange, StoredRecord } from './types.js';
 import { APPLIED, COMMIT_OWNED, ROW_BUFFER, type OwningStore } from './owned.js';
@@ -129,7 +130,7 @@ export class MemoryStore implements OwningStore {
         records.delete(c.key);
         continue;
       }
-      const bytes = copy ? c.bytes.slice() : c.bytes;
+      const bytes = copy ? copyBytes(c.bytes) : c.bytes; // not slice(): a Node Buffer's is a view of the caller's memory
       const held = records.get(c.key);
       // A row in a buffer this store lent is kept with the buffer's room (zero past the row); a row it copied
       // owns its buffer exactly (so it can be lent again for a record that did not grow).

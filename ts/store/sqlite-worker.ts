@@ -110,13 +110,13 @@ export class SqliteWorkerStore implements RecordStore {
     return store;
   }
 
-  private call(op: Op, args: unknown[]): Promise<unknown> {
+  private call(op: Op, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     const answer = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
-        this.worker.postMessage({ id, op, args } satisfies Request);
+        this.worker.postMessage({ id, op, args } satisfies Request, transfer);
       } catch (e) {
         this.pending.delete(id);
         reject(new OtrArgumentError(`arguments that cannot be sent to the SQLite worker: ${(e as Error).message}`));
@@ -153,8 +153,24 @@ export class SqliteWorkerStore implements RecordStore {
   async commit(accountId: string, changes: readonly RecordChange[]): Promise<void> {
     checkOpen(this.closed);
     checkCommit(accountId, changes, this.limits);
-    // postMessage copies the bytes now (structured clone): the caller may reuse its buffers at once.
-    await this.call('commit', [accountId, changes]);
+    // Each row copied into a buffer of its own, which moves to the store's thread (zeroed there once committed):
+    // the caller may reuse its arrays at once. Not the caller's arrays cloned: a structured clone of a view copies
+    // its whole buffer, and the pool's packed results (result-batch.ts) are views into one buffer per batch that
+    // also holds other accounts' records and decrypted messages (attacks/s13-review-batch-views).
+    const rows: RecordChange[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const c of changes) {
+      if (c.bytes === null) rows.push({ key: c.key, generation: c.generation, bytes: null });
+      else {
+        const bytes = new Uint8Array(c.bytes); // a copy (also of a Node Buffer, whose slice() is a view)
+        rows.push({ key: c.key, generation: c.generation, bytes });
+        transfer.push(bytes.buffer);
+      }
+    }
+    const committed = this.call('commit', [accountId, rows], transfer);
+    // Refused before it was sent (a dead store): the copies are ours, zeroed (sent ones are detached: empty).
+    committed.catch(() => rows.forEach((r) => r.bytes !== null && r.bytes.byteLength > 0 && r.bytes.fill(0)));
+    await committed;
   }
 
   async close(): Promise<void> {
