@@ -16,23 +16,12 @@
 import { writeFileSync } from 'node:fs';
 import { Session as Inspector } from 'node:inspector';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { listenForThreads, loaded, op, pick, prepare } from './suites/pool.js';
+import { indexProfile, topCounts, type Profile } from './cpu-profile.js';
+import { loadedPair, op } from './suites/pool.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SAMPLING_US = Number(process.argv[3] ?? 100);
 const STRETCHES = Number(process.argv[4] ?? 3);
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
 
 function post<T>(s: Inspector, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => s.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r as T))));
@@ -46,25 +35,16 @@ new PerformanceObserver((l) =>
 
 /** The `n` longest stretches of a profile without an idle sample, each described. */
 function stretches(p: Profile, n: number, clockOffsetUs: number): string[] {
-  const byId = new Map(p.nodes.map((x) => [x.id, x]));
-  const parent = new Map<number, number>();
-  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
-  const name = (id: number) => {
-    const f = byId.get(id)!.callFrame;
-    return `${f.functionName || '(anon)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  const { times, name, tally } = indexProfile(p);
+  const idle = (k: number) => {
+    const f = name(p.samples[k]!);
+    return f.startsWith('(idle) ') || f.startsWith('(program) ');
   };
-  const idle = (id: number) => {
-    const f = byId.get(id)!.callFrame.functionName;
-    return f === '(idle)' || f === '(program)';
-  };
-  const times: number[] = [];
-  let t = p.startTime;
-  for (const d of p.timeDeltas) times.push((t += d));
   const runs: [number, number, number][] = [];
   for (let i = 0; i < p.samples.length; i++) {
-    if (idle(p.samples[i]!)) continue;
+    if (idle(i)) continue;
     let j = i;
-    while (j + 1 < p.samples.length && !idle(p.samples[j + 1]!)) j++;
+    while (j + 1 < p.samples.length && !idle(j + 1)) j++;
     // From the last idle sample before the stretch (the loop was still waiting then) to its last busy sample.
     runs.push([times[j]! - times[Math.max(0, i - 1)]!, i, j]);
     i = j;
@@ -75,29 +55,17 @@ function stretches(p: Profile, n: number, clockOffsetUs: number): string[] {
     const incl = new Map<string, number>();
     let maxGap = 0;
     for (let k = i; k <= j; k++) {
-      const id = p.samples[k]!;
-      self.set(name(id), (self.get(name(id)) ?? 0) + 1);
-      const seen = new Set<string>();
-      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
-        const nm = name(x);
-        if (!seen.has(nm)) incl.set(nm, (incl.get(nm) ?? 0) + 1);
-        seen.add(nm);
-      }
+      tally(k, self, incl);
       if (k > 0) maxGap = Math.max(maxGap, times[k]! - times[k - 1]!);
     }
     const from = (times[Math.max(0, i - 1)]! - clockOffsetUs) / 1000;
     const gc = gcs.filter(([s, d]) => s + d >= from && s <= from + span / 1000).map(([, d, k]) => `${d.toFixed(2)}ms(kind ${k})`);
-    const top = (m: Map<string, number>, k: number) => [...m].sort((x, y) => y[1] - x[1]).slice(0, k).map(([f, c]) => `${c} ${f}`).join('; ');
-    return `  stretch ${(span / 1000).toFixed(2)} ms, ${j - i + 1} samples, longest sample gap ${(maxGap / 1000).toFixed(2)} ms; GC pauses reported: ${gc.join(' ') || 'none'}\n    self: ${top(self, 8)}\n    inclusive: ${top(incl, 16)}`;
+    return `  stretch ${(span / 1000).toFixed(2)} ms, ${j - i + 1} samples, longest sample gap ${(maxGap / 1000).toFixed(2)} ms; GC pauses reported: ${gc.join(' ') || 'none'}\n    self: ${topCounts(self, 8).join('; ')}\n    inclusive: ${topCounts(incl, 16).join('; ')}`;
   });
 }
 
 async function main(): Promise<void> {
-  listenForThreads();
-  const backend = await pick();
-  const saved = await prepare(backend);
-  const p1 = await loaded(1, backend, saved);
-  const p2 = await loaded(2, backend, saved);
+  const { p1, p2 } = await loadedPair();
   const warmup = Number(process.env.OTR_POOL_WARMUP ?? 4);
   let k = 0;
   for (let i = 0; i < warmup; i++, k++) {
