@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 
@@ -45,6 +45,8 @@ interface Row {
   majors: number;
   eldMax: number;
   eldP99: number;
+  /** Both workers' idle time (1 − event-loop utilization, summed; session 13). */
+  workerIdle: number;
 }
 
 async function main(): Promise<void> {
@@ -78,9 +80,11 @@ async function main(): Promise<void> {
       const s0 = m.schedAll(pool);
       const c0 = processCpu();
       const m0 = mainSched();
+      const u0 = pool.workerUtilization();
       const t0 = performance.now();
       await m.op(pool, sessions, k);
       const t1 = performance.now();
+      const u1 = pool.workerUtilization();
       const m1 = mainSched();
       const c1 = processCpu();
       const s1 = m.schedAll(pool);
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
         majors: inside.filter(([, , kind]) => kind === 4).length,
         eldMax: h.max / 1e6 - 1,
         eldP99: h.percentile(99) / 1e6 - 1,
+        workerIdle: u1.reduce((x, u, i) => x + (u && u0[i] ? perf.eventLoopUtilization(u, u0[i]).idle : 0), 0),
       });
     }
   }

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { Session as Inspector } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { indexProfile, topCounts, type Profile } from './cpu-profile.js';
 import { listenForThreads, loaded, op, pick, prepare, workerHeapSampling } from './suites/pool.js';
 
 const WORKERS = Number(process.argv[2] ?? 2);
@@ -22,24 +23,11 @@ const OPS = Number(process.argv[3] ?? 4);
 const SAMPLING_US = Number(process.argv[4] ?? 100);
 const GAP_MS = 3;
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
 interface HeapNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   selfSize: number;
   children: HeapNode[];
 }
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
 const mainTask = `/proc/${process.pid}/task/${process.pid}/schedstat`;
 /** [on-CPU ms, run-queue wait ms] of the main thread so far. */
 function sched(): [number, number] {
@@ -161,35 +149,18 @@ async function main(): Promise<void> {
   obs.disconnect();
   await p.pool.close();
 
-  // Profile samples with their absolute times (µs, CLOCK_MONOTONIC as process.hrtime).
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const times: number[] = [];
-  let t = profile.startTime;
-  for (const d of profile.timeDeltas) times.push((t += d));
-  const name = (id: number) => {
-    const f = byId.get(id)!.callFrame;
-    return `${f.functionName || '(anon)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
-  };
+  const { times, tally } = indexProfile(profile);
   /** Self and inclusive sample counts of the samples in [from, to]. */
   const window = (from: number, to: number) => {
     const self = new Map<string, number>();
     const incl = new Map<string, number>();
     let n = 0;
-    profile.samples.forEach((id, i) => {
-      if (times[i]! < from || times[i]! > to) return;
+    for (let i = 0; i < profile.samples.length; i++) {
+      if (times[i]! < from || times[i]! > to) continue;
       n++;
-      self.set(name(id), (self.get(name(id)) ?? 0) + 1);
-      const seen = new Set<string>();
-      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
-        const nm = name(x);
-        if (!seen.has(nm)) incl.set(nm, (incl.get(nm) ?? 0) + 1);
-        seen.add(nm);
-      }
-    });
-    const top = (m: Map<string, number>, k: number) => [...m].sort((x, y) => y[1] - x[1]).slice(0, k).map(([f, c]) => `${c} ${f}`);
-    return { n, self: top(self, 12), incl: top(incl, 25) };
+      tally(i, self, incl);
+    }
+    return { n, self: topCounts(self, 12), incl: topCounts(incl, 25) };
   };
   const sessions = p.sessions.length;
   const q = (xs: number[], f: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(f * xs.length))]!;

@@ -10,7 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { listenForThreads, loaded, op, pick, prepare, schedAll } from './suites/pool.js';
+import { loaded, loadedPair, op, schedAll } from './suites/pool.js';
 
 const OPS = Number(process.argv[2] ?? 10);
 const MAIN = String(process.pid);
@@ -45,11 +45,7 @@ async function measured(p: Pool, k: number): Promise<{ all: number; workers: num
 }
 
 async function main(): Promise<void> {
-  listenForThreads();
-  const backend = await pick();
-  const saved = await prepare(backend);
-  const p1 = await loaded(1, backend, saved);
-  const p2 = await loaded(2, backend, saved);
+  const { p1, p2 } = await loadedPair();
   const cores = availableParallelism();
   const f = (x: number) => x.toFixed(0);
   console.log('op\t1 worker: workers other\t2 workers: workers busiest other\tspeedupCeiling (ms of CPU)');

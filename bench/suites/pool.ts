@@ -393,6 +393,17 @@ export async function loaded(workers: number, backend: BackendName, saved: Saved
   return { pool, sessions };
 }
 
+/**
+ * The bench's sessions made once and loaded into a one- and a two-worker pool, as compare() does, for the
+ * diagnosis tools that run the op outside the harness (bench/pool-*.ts); the threads' ids are collected (schedAll).
+ */
+export async function loadedPair(): Promise<{ p1: Awaited<ReturnType<typeof loaded>>; p2: Awaited<ReturnType<typeof loaded>> }> {
+  listenForThreads();
+  const backend = await pick();
+  const saved = await prepare(backend);
+  return { p1: await loaded(1, backend, saved), p2: await loaded(2, backend, saved) };
+}
+
 interface Measured {
   usPerOp: number;
   rme: number;
