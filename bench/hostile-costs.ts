@@ -6,7 +6,7 @@
  * sample timed by this thread's CPU. Cases that change the victim's state for good (an Auth-I with early data)
  * are set up afresh for every sample, the set-up untimed.
  *
- *   node build/bench/hostile-costs.js [<build dir> ...] [--phases N] [--samples N] [--filter REGEX]
+ *   node build/bench/hostile-costs.js [<build dir> ...] [--phases N] [--samples N] [--filter REGEX] [--backend wasm|hybrid|js]
  *
  * Prints, per case and build: the counts of one input, CPU µs min / median over the phases (each phase's
  * figure the median of its samples), and the median over the honest Identity's median (one honest DAKE step,
@@ -26,6 +26,8 @@ const opt = (name: string, dflt: string): string => {
 const PHASES = Number(opt('--phases', '5'));
 const SAMPLES = Number(opt('--samples', '5'));
 const FILTER = new RegExp(opt('--filter', '.'));
+/** WASM by default (the session-13 table); `hybrid` is what init() picks in Node (OpenSSL for OTRv3's HMAC). */
+const BACKEND = opt('--backend', 'wasm');
 const DIRS = (args.length ? args : ['.']).map((d) => resolve(d));
 
 type Mod = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -48,7 +50,7 @@ async function loadBuild(dir: string): Promise<Build> {
     'v3/messages', 'v3/tlv', 'v3/smp', 'v3/index', 'crypto/dsa', 'codec/fragment',
   ];
   for (const p of paths) mods.set(p, await import(pathToFileURL(join(dir, 'build/ts', `${p}.js`)).href));
-  const counted = countingBackend(await mods.get('backend/select')!.loadBackend('wasm'));
+  const counted = countingBackend(await mods.get('backend/select')!.loadBackend(BACKEND));
   return { dir, counted, be: counted.backend, m: (p) => mods.get(p)! };
 }
 
@@ -300,7 +302,7 @@ for (let phase = 0; phase < PHASES; phase++) {
 }
 const fmt = (c: Costs) =>
   `${c.modPow3072 ? `${c.modPow3072}×3072 ` : ''}${c.modPow1536 ? `${c.modPow1536}×1536 (${c.modPowExpBits} exp. bits) ` : ''}${c.ed448Mul} Ed448, ${(c.keccakBytes / 1000).toFixed(1)} kB Keccak`;
-console.log(`phases ${PHASES}, ${SAMPLES} samples each; builds: ${DIRS.join(' | ')}`);
+console.log(`${BACKEND} backend, phases ${PHASES}, ${SAMPLES} samples each; builds: ${DIRS.join(' | ')}`);
 for (const [i] of builds.entries()) {
   const ref = median(phaseMedians.get(`${i}\nhonest Identity (one DAKE step)`) ?? [NaN]);
   console.log(`\n${DIRS[i]}`);

@@ -44,6 +44,8 @@ const OPTIONS = {
   'target-rate': { v: String(L.fetchTargetPerSecond), help: '... and regained per second' },
   'publish-burst': { v: String(L.publishBurst), help: 'DAKEs (publications, storage requests) one identity or address may start at once ...' },
   'publish-rate': { v: String(L.publishPerSecond), help: '... and regains per second' },
+  'publish-server-burst': { v: String(L.publishServerBurst), help: 'DAKEs the whole server may start at once, every identity and address together ...' },
+  'publish-server-rate': { v: String(L.publishServerPerSecond), help: '... and regains per second' },
   'publish-prekeys-burst': { v: String(L.publishPrekeysBurst), help: 'prekey messages one identity or address may have verified at once (each costs a 3072-bit check; at least 255) ...' },
   'publish-prekeys-rate': { v: String(L.publishPrekeysPerSecond), help: '... and regains per second' },
   'publish-prekeys-server-burst': { v: String(L.publishPrekeysServerBurst), help: 'prekey messages the whole server may have verified at once, every publisher together ...' },
@@ -173,6 +175,8 @@ async function main(): Promise<void> {
     fetchTargetPerSecond: num(o, 'target-rate', false),
     publishBurst: num(o, 'publish-burst'),
     publishPerSecond: num(o, 'publish-rate', false),
+    publishServerBurst: num(o, 'publish-server-burst'),
+    publishServerPerSecond: num(o, 'publish-server-rate', false),
     publishPrekeysBurst: num(o, 'publish-prekeys-burst'),
     publishPrekeysPerSecond: num(o, 'publish-prekeys-rate', false),
     publishPrekeysServerBurst: num(o, 'publish-prekeys-server-burst'),
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
       `fetches per address ${rate(limits.fetchRequesterBurst, limits.fetchRequesterPerSecond)}, ` +
       `per target identity ${rate(limits.fetchTargetBurst, limits.fetchTargetPerSecond)}; ` +
       `DAKEs per identity or address ${rate(limits.publishBurst, limits.publishPerSecond)}, ` +
+      `by the whole server ${rate(limits.publishServerBurst, limits.publishServerPerSecond)}; ` +
       `prekeys verified per identity or address ${rate(limits.publishPrekeysBurst, limits.publishPrekeysPerSecond)}, ` +
       `by the whole server ${rate(limits.publishPrekeysServerBurst, limits.publishPrekeysServerPerSecond)}; ` +
       `stored: ${limits.maxStoredPrekeysPerInstance} prekeys per device, ${limits.maxStoredPrekeysTotal} in all, ` +
@@ -274,6 +279,8 @@ async function main(): Promise<void> {
       fetchTargetPerSecond: limits.fetchTargetPerSecond,
       publishBurst: limits.publishBurst,
       publishPerSecond: limits.publishPerSecond,
+      publishServerBurst: limits.publishServerBurst,
+      publishServerPerSecond: limits.publishServerPerSecond,
       publishPrekeysBurst: limits.publishPrekeysBurst,
       publishPrekeysPerSecond: limits.publishPrekeysPerSecond,
       publishPrekeysServerBurst: limits.publishPrekeysServerBurst,

@@ -135,7 +135,7 @@ for (const backend of BACKENDS) {
     }
     assert.ok(revealed.length > 0, 'no MAC keys revealed');
     assert.ok(
-      revealed.some((k) => hmacSha1(k, m1.authenticated).every((x, i) => x === m1.mac[i])),
+      revealed.some((k) => hmacSha1({}, k, m1.authenticated).every((x, i) => x === m1.mac[i])),
       'the MAC key of the first message was revealed',
     );
     assert.ok(a.conv.state.keys!.ourKeyid >= 4 && b.conv.state.keys!.ourKeyid >= 4);

@@ -170,6 +170,16 @@ export interface Limits {
   /** ... and regains per second. */
   publishPerSecond: number;
   /**
+   * DAKEs the whole server may start at once, every publisher together (session 13): a DAKE-1 costs a profile
+   * check and a ring signature (~2.4 ms, about a DAKE step), and the buckets above are per key — with up to
+   * maxRateLimitKeys of them (an IPv6 /64 is one requester), many addresses made thousands a second. Charged
+   * after those buckets, before the profile is read; past it a DAKE-1 is refused, honest ones too (the
+   * server fails closed during a flood, as its pending-DAKE table does) ...
+   */
+  publishServerBurst: number;
+  /** ... and regains per second (128 at ~2.4 ms each: about 0.3 of a core at most). */
+  publishServerPerSecond: number;
+  /**
    * Prekey messages one publisher identity (and one requester) may have verified at once (each costs the server
    * a 3072-bit group check); at least 255, the most one publication carries ...
    */
@@ -297,6 +307,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   fetchTargetPerSecond: 1 / 30,
   publishBurst: 20,
   publishPerSecond: 1,
+  // A 2-core server: DAKE-1s at most ~0.3 of a core and prekey verifications ~0.4 (below), so a flood of both
+  // leaves more than a core to retrievals. 128 a second is ~11 million DAKEs a day: every device of a
+  // million checking its storage and publishing several times a day; a larger server raises both.
+  publishServerBurst: 1024,
+  publishServerPerSecond: 128,
   publishPrekeysBurst: 512,
   publishPrekeysPerSecond: 1,
   // 32 full publications at once; 256 a second is ~22 million prekey messages a day, far above what retrievals

@@ -43,7 +43,7 @@ function server(b: CryptoBackend): PrekeyServer {
     publishRate: OPEN,
     fetchRate: OPEN,
     targetRate: OPEN,
-    limits: { publishPrekeysBurst: 1e9, publishPrekeysPerSecond: 1e9, publishPrekeysServerBurst: 1e9, publishPrekeysServerPerSecond: 1e9, maxPendingDakes: 1 << 20 },
+    limits: { publishServerBurst: 1e9, publishServerPerSecond: 1e9, publishPrekeysBurst: 1e9, publishPrekeysPerSecond: 1e9, publishPrekeysServerBurst: 1e9, publishPrekeysServerPerSecond: 1e9, maxPendingDakes: 1 << 20 },
   });
 }
 

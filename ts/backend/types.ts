@@ -77,6 +77,14 @@ export interface CryptoBackend {
    */
   openXChaCha20Poly1305?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null | undefined;
 
+  // ---- HMAC-SHA1 (OTRv3 data messages: ts/v3/crypto.ts) ----
+  /**
+   * Optional (the hybrid backend: OpenSSL): RFC 2104 HMAC-SHA1 of `data` under `key`, the 20-byte tag —
+   * bit-identical to ts/v3/crypto.ts's noble HMAC, which callers use without it. OTRv3 MACs whole data
+   * messages with it before anything else can refuse a forged one (docs/security.md, session 13).
+   */
+  hmacSha1?(key: Uint8Array, data: Uint8Array): Uint8Array;
+
   // ---- Ed448 group (RFC 8032 edwards448, a = 1, d = -39081) ----
   /** True iff `p` is a canonical RFC 8032 encoding of a point on the curve (bits 448..454 must be zero). */
   pointDecodes(p: Uint8Array): boolean;

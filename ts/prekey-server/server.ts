@@ -138,6 +138,8 @@ export class PrekeyServer {
   private readonly verifyLimiter: RateLimiter;
   /** One bucket for every publisher together (limits publishPrekeysServerBurst / PerSecond). */
   private readonly serverVerifyLimiter: RateLimiter;
+  /** One bucket for every DAKE-1 together (limits publishServerBurst / PerSecond). */
+  private readonly serverPublishLimiter: RateLimiter;
   private readonly compositeIdentity: Uint8Array;
 
   constructor(private readonly o: PrekeyServerOptions) {
@@ -155,6 +157,7 @@ export class PrekeyServer {
     this.targetLimiter = rate(o.targetRate, l.fetchTargetBurst, l.fetchTargetPerSecond);
     this.verifyLimiter = rate(undefined, l.publishPrekeysBurst, l.publishPrekeysPerSecond);
     this.serverVerifyLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishPrekeysServerBurst, perSecond: l.publishPrekeysServerPerSecond }, o.now);
+    this.serverPublishLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishServerBurst, perSecond: l.publishServerPerSecond }, o.now);
   }
 
   get pendingDakes(): number {
@@ -264,6 +267,13 @@ export class PrekeyServer {
     if (!this.publishLimiter.allow(`id\n${from}`) || (requester !== from && !this.publishLimiter.allow(`from\n${requester}`))) {
       events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
       throw new OtrLimitError('too many DAKEs from this identity');
+    }
+    // The server's own bucket after the requester's (one they refuse spends nothing of everyone's), before
+    // the profile check and the ring signature: the per-key buckets alone let many addresses buy thousands of
+    // those a second (session 13, docs/security.md "Session 13: cost of hostile input").
+    if (!this.serverPublishLimiter.allow('server')) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('the prekey server has too many DAKEs starting; try again later');
     }
     validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
     if (!b.pointIsValid(m.i)) throw new OtrCryptoError('INVALID_POINT', 'I is not a valid point');

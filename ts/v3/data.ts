@@ -138,7 +138,7 @@ export function encryptData(env: DataEnv, ks: KeyState, plaintext: Uint8Array, f
     encMsg: aesCtr(sess.keys.sendAes, sess.sendCtr, plaintext),
   };
   const authenticated = encodeDataAuthenticated(fields);
-  const mac = hmacSha1(sess.keys.sendMac, authenticated);
+  const mac = hmacSha1(env.backend, sess.keys.sendMac, authenticated);
   const msg: DataMsg = { type: MessageTypeV3.data, ...fields, mac, oldMacKeys: ks.pendingReveal, authenticated };
   ks.pendingReveal = new Uint8Array(0);
   return { msg, extraKey: sess.keys.extraKey.slice() };
@@ -157,10 +157,12 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   if (!ourKey(ks, m.recipientKeyid)) throw new OtrStateError('data message for an unknown keyid of ours');
   if (theirKey(ks, m.senderKeyid) === null) throw new OtrStateError('data message from an unknown keyid of theirs');
   const sess = session(env, ks, m.recipientKeyid, m.senderKeyid);
-  if (!equalBytes(hmacSha1(sess.keys.recvMac, m.authenticated).subarray(0, DATA_MAC_BYTES), m.mac))
-    throw new OtrCryptoError('BAD_MAC', 'data message MAC does not verify');
-  // Counters must strictly increase per key pair: this is what rejects replays.
+  // Counters must strictly increase per key pair: this is what rejects replays. Checked before the MAC
+  // (session 13), which changes no answer — a message with a stale counter is refused either way, and the
+  // counters are public — but spares the MAC over a replayed message, up to maxMessageChars long.
   if (bytesToBigBE(m.ctr) <= bytesToBigBE(sess.recvCtr)) throw new OtrStateError('data message counter not increasing (replay?)');
+  if (!equalBytes(hmacSha1(env.backend, sess.keys.recvMac, m.authenticated).subarray(0, DATA_MAC_BYTES), m.mac))
+    throw new OtrCryptoError('BAD_MAC', 'data message MAC does not verify');
   sess.recvCtr = m.ctr.slice();
   sess.recvMacUsed = true;
   const plaintext = aesCtr(sess.keys.recvAes, m.ctr, m.encMsg);

@@ -3,7 +3,7 @@
  * runs): the OpenSSL modexp path (computeSecret, for base 2 and for a base near p so the reduction is
  * exercised) in both groups, OpenSSL's ChaCha20 on the RFC 8439 §2.4.2
  * vector (called directly: the backend would send 16 bytes to WASM), and the Ed448 verification of
- * validated keys on RFC 8032's first vector. Throws OtrError('BACKEND') on a
+ * validated keys on RFC 8032's first vector, and HMAC-SHA1 on RFC 2202's second test case. Throws OtrError('BACKEND') on a
  * mismatch, e.g. an OpenSSL build without ChaCha20 or a FIPS provider that refuses these calls.
  */
 import type { CryptoBackend, DhGroupName } from '../types.js';
@@ -37,6 +37,11 @@ export function hybridSelfTest(b: CryptoBackend, openssl: Chacha): void {
       check(pow(g.p - 2n, 3) === bytesToHex(bigToBytesBE(g.p - 8n, g.bytes)), `${name} (p-2)^3`);
     }
     check(bytesToHex(openssl(hexToBytes(KEY), hexToBytes(NONCE), hexToBytes(PT), 1)) === CT, 'chacha20');
+    // RFC 2202 §3 test case 2: key "Jefe", data "what do ya want for nothing?".
+    if (b.hmacSha1) {
+      const tag = b.hmacSha1(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?'));
+      check(bytesToHex(tag) === 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79', 'hmac-sha1');
+    }
     // RFC 8032 §7.4 "Blank": accepted, and refused with one bit of S flipped (./ed448.ts).
     if (b.ed448VerifyValidKey) {
       const sig = hexToBytes(ED448_SIG);
