@@ -9,7 +9,8 @@
  *   - queuedOnMain: calls queued on this thread, not sent (the pipeline of maxInFlight batches is full);
  *   - settling: answers being settled (result-pacer.ts);
  *   - starvedBoundFull: nothing for that worker while the host waits in `admit()` — the pool-wide bound
- *     (maxOutstandingCalls) is held by calls for the other worker, so work that could feed this one is not taken in;
+ *     (maxOutstandingCalls) is held by calls for the other worker, so work that could feed this one is not taken in
+ *     (with per-worker admission, session 13: hosts wait for the other worker's share, work that is not this one's);
  *   - starvedNoWork: nothing for that worker and the host has nothing waiting (dependencies, the op's ends).
  * Sums of both workers, ms per op. The classes come from the main thread's view at its last tick, so a main
  * thread that is not run (a loaded machine: see the timer's own gaps, printed) blurs them.
@@ -38,10 +39,9 @@ async function main(): Promise<void> {
   const backend = await pick();
   const saved = await prepare(backend);
   const p = await loaded(2, backend, saved);
-  const internals = p.pool as unknown as { slots: SlotView[]; admitWaiters: unknown[] };
-  const slots = internals.slots;
+  const slots = (p.pool as unknown as { slots: SlotView[] }).slots;
   const state = (s: SlotView): State =>
-    s.inFlight.size > 0 ? 'inFlight' : s.queue.length > 0 ? 'queuedOnMain' : s.settling > 0 ? 'settling' : internals.admitWaiters.length > 0 ? 'starvedBoundFull' : 'starvedNoWork';
+    s.inFlight.size > 0 ? 'inFlight' : s.queue.length > 0 ? 'queuedOnMain' : s.settling > 0 ? 'settling' : p.pool.outstanding.waiting > 0 ? 'starvedBoundFull' : 'starvedNoWork';
   let k = 0;
   for (; k < WARMUP; k++) await op(p.pool, p.sessions, k);
   for (let r = 0; r < OPS; r++, k++) {

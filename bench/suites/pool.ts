@@ -3,7 +3,7 @@
  *
  * One op is the same fixed batch of work over N established sessions (N = 1,000; 100 with --quick; the
  * environment variable OTR_POOL_SESSIONS overrides), every session driven concurrently, as a bridge would — each
- * session's work taken in when the pool admits it (`pool.admit()`, the pool's back-pressure; OTR_POOL_ADMIT=0:
+ * session's work taken in when the pool admits it (`pool.admit(accountId)`, the pool's back-pressure; OTR_POOL_ADMIT=0:
  * all at once, the flood of sessions 3–5):
  *   - every session: Alice sends one message, Bob receives it (the per-message path, same chain);
  *   - every 10th session: Bob answers and Alice receives (a change of direction: ECDH ratchet steps, a
@@ -73,7 +73,9 @@ const TUNING = {
 /**
  * Back-pressure as a bridge applies it (session 6): a session's work is taken in only once `pool.admit()`
  * says the pool has room (maxOutstandingCalls), as a bridge reads its next socket event only then; what was
- * taken in runs to its end. OTR_POOL_ADMIT=0 floods instead (every session started at once, as before).
+ * taken in runs to its end. Since session 13 by account (`pool.admit(accountId)`): room on the worker of the
+ * account the work is for, its share of the bound. OTR_POOL_ADMIT=0 floods instead (every session started at
+ * once, as before).
  */
 const ADMIT = process.env.OTR_POOL_ADMIT !== '0';
 const ENV = new URL(import.meta.url);
@@ -343,8 +345,10 @@ export async function op(pool: OtrPool, sessions: readonly Session[], k: number)
   const tasks: Promise<number>[] = [];
   for (let n = 0; n < order.length; n++) {
     if (n > 0 && n % FAN_OUT === 0) await new Promise((r) => setImmediate(r));
-    if (ADMIT) await pool.admit();
     const i = order[n]!;
+    // The account the session's first call is for (Alice's: she sends, or starts the DAKE), as a bridge knows
+    // whose event it is before reading it in: the host waits only for that account's worker (session 13).
+    if (ADMIT) await pool.admit(sessions[i]!.a.accountId);
     tasks.push(one(sessions[i]!, i));
   }
   const reads = await Promise.all(tasks);
