@@ -32,7 +32,7 @@ interface SlotView {
   inFlight: Map<number, unknown>;
   settling: number;
 }
-type State = 'inFlight' | 'queuedOnMain' | 'settling' | 'starvedBoundFull' | 'starvedNoWork';
+type State = 'inFlight' | 'queuedOnMain' | 'settling' | 'starvedBoundFull' | 'starvedOtherWorker' | 'starvedNoWork';
 
 async function main(): Promise<void> {
   listenForThreads();
@@ -40,12 +40,27 @@ async function main(): Promise<void> {
   const saved = await prepare(backend);
   const p = await loaded(2, backend, saved);
   const slots = (p.pool as unknown as { slots: SlotView[] }).slots;
-  const state = (s: SlotView): State =>
-    s.inFlight.size > 0 ? 'inFlight' : s.queue.length > 0 ? 'queuedOnMain' : s.settling > 0 ? 'settling' : p.pool.outstanding.waiting > 0 ? 'starvedBoundFull' : 'starvedNoWork';
+  // Hosts waiting that this worker's room would let in: its own admit(accountId) queue, or admit()'s (pool-wide).
+  const waitingFor = (i: number): boolean => {
+    const w = p.pool.workerOutstanding();
+    return w[i]!.waiting > 0 || p.pool.outstanding.waiting > w.reduce((n, x) => n + x.waiting, 0);
+  };
+  const state = (s: SlotView, i: number): State =>
+    s.inFlight.size > 0
+      ? 'inFlight'
+      : s.queue.length > 0
+        ? 'queuedOnMain'
+        : s.settling > 0
+          ? 'settling'
+          : waitingFor(i)
+            ? 'starvedBoundFull'
+            : p.pool.outstanding.waiting > 0
+              ? 'starvedOtherWorker'
+              : 'starvedNoWork';
   let k = 0;
   for (; k < WARMUP; k++) await op(p.pool, p.sessions, k);
   for (let r = 0; r < OPS; r++, k++) {
-    const idle: Record<State, number> = { inFlight: 0, queuedOnMain: 0, settling: 0, starvedBoundFull: 0, starvedNoWork: 0 };
+    const idle: Record<State, number> = { inFlight: 0, queuedOnMain: 0, settling: 0, starvedBoundFull: 0, starvedOtherWorker: 0, starvedNoWork: 0 };
     const last = slots.map((s) => s.worker.performance.eventLoopUtilization());
     const held = slots.map(state);
     let lastTick = performance.now();
@@ -58,7 +73,7 @@ async function main(): Promise<void> {
         const u = s.worker.performance.eventLoopUtilization();
         idle[held[i]!] += s.worker.performance.eventLoopUtilization(u, last[i]).idle;
         last[i] = u;
-        held[i] = state(s);
+        held[i] = state(s, i);
       });
     }, 1);
     const t = performance.now();

@@ -15,6 +15,7 @@ import { OtrPool, OtrPoolError } from '../ts/pool/index.js';
 import { WASM } from './helpers/backends.js';
 import { POOL_CLOCK, seedOf } from './helpers/pool-env.js';
 import { seededRandom } from './helpers/rng.js';
+import { settledYet } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
 
@@ -29,17 +30,6 @@ async function twoWorkers(maxOutstandingCalls = 4) {
     await pool.close();
     throw e;
   }
-}
-
-/** Whether `p` has settled after the microtasks queued now ran (an admit() that does not wait settles within them). */
-async function settledYet(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-  return done;
 }
 
 /** `p`, its rejection marked handled (a failing test closes the pool, which refuses the hosts still waiting). */
