@@ -9,8 +9,7 @@
  *   - queuedOnMain: calls queued on this thread, not sent (the pipeline of maxInFlight batches is full);
  *   - settling: answers being settled (result-pacer.ts);
  *   - starvedBoundFull: nothing for that worker while the host waits in `admit()` — the pool-wide bound
- *     (maxOutstandingCalls) is held by calls for the other worker, so work that could feed this one is not taken in
- *     (with per-worker admission, session 13: hosts wait for the other worker's share, work that is not this one's);
+ *     (maxOutstandingCalls) is held by calls for the other worker, so work that could feed this one is not taken in;
  *   - starvedNoWork: nothing for that worker and the host has nothing waiting (dependencies, the op's ends).
  * Sums of both workers, ms per op. The classes come from the main thread's view at its last tick, so a main
  * thread that is not run (a loaded machine: see the timer's own gaps, printed) blurs them.
@@ -32,35 +31,21 @@ interface SlotView {
   inFlight: Map<number, unknown>;
   settling: number;
 }
-type State = 'inFlight' | 'queuedOnMain' | 'settling' | 'starvedBoundFull' | 'starvedOtherWorker' | 'starvedNoWork';
+type State = 'inFlight' | 'queuedOnMain' | 'settling' | 'starvedBoundFull' | 'starvedNoWork';
 
 async function main(): Promise<void> {
   listenForThreads();
   const backend = await pick();
   const saved = await prepare(backend);
   const p = await loaded(2, backend, saved);
-  const slots = (p.pool as unknown as { slots: SlotView[] }).slots;
-  // Hosts waiting that this worker's room would let in: its own admit(accountId) queue, or admit()'s (pool-wide).
-  const waitingFor = (i: number): boolean => {
-    const w = p.pool.workerOutstanding();
-    return w[i]!.waiting > 0 || p.pool.outstanding.waiting > w.reduce((n, x) => n + x.waiting, 0);
-  };
-  const state = (s: SlotView, i: number): State =>
-    s.inFlight.size > 0
-      ? 'inFlight'
-      : s.queue.length > 0
-        ? 'queuedOnMain'
-        : s.settling > 0
-          ? 'settling'
-          : waitingFor(i)
-            ? 'starvedBoundFull'
-            : p.pool.outstanding.waiting > 0
-              ? 'starvedOtherWorker'
-              : 'starvedNoWork';
+  const internals = p.pool as unknown as { slots: SlotView[]; admitWaiters: unknown[] };
+  const slots = internals.slots;
+  const state = (s: SlotView): State =>
+    s.inFlight.size > 0 ? 'inFlight' : s.queue.length > 0 ? 'queuedOnMain' : s.settling > 0 ? 'settling' : internals.admitWaiters.length > 0 ? 'starvedBoundFull' : 'starvedNoWork';
   let k = 0;
   for (; k < WARMUP; k++) await op(p.pool, p.sessions, k);
   for (let r = 0; r < OPS; r++, k++) {
-    const idle: Record<State, number> = { inFlight: 0, queuedOnMain: 0, settling: 0, starvedBoundFull: 0, starvedOtherWorker: 0, starvedNoWork: 0 };
+    const idle: Record<State, number> = { inFlight: 0, queuedOnMain: 0, settling: 0, starvedBoundFull: 0, starvedNoWork: 0 };
     const last = slots.map((s) => s.worker.performance.eventLoopUtilization());
     const held = slots.map(state);
     let lastTick = performance.now();
@@ -73,7 +58,7 @@ async function main(): Promise<void> {
         const u = s.worker.performance.eventLoopUtilization();
         idle[held[i]!] += s.worker.performance.eventLoopUtilization(u, last[i]).idle;
         last[i] = u;
-        held[i] = state(s, i);
+        held[i] = state(s);
       });
     }, 1);
     const t = performance.now();

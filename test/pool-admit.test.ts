@@ -8,9 +8,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtrArgumentError } from '../ts/index.js';
 import { OtrPool } from '../ts/pool/index.js';
-import { assertCloseRefusesWaiting, boundedPool, settledYet } from './helpers/pool-pair.js';
+import { assertCloseRefusesWaiting, boundedPool } from './helpers/pool-pair.js';
 
 const ENV = new URL('./helpers/pool-env.js', import.meta.url);
+
+const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  // Microtasks only: an admit() that does not wait settles within them, while a call settling (which lets a
+  // waiter in) needs the worker's reply, a macrotask — so this cannot race with a fast worker.
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  return done;
+};
 
 test('admit() waits while the bound is reached, in order, one waiter per settled call; close() refuses the waiting', async () => {
   const { pool, c } = await boundedPool(ENV, 2);

@@ -3,7 +3,7 @@
  *
  * One op is the same fixed batch of work over N established sessions (N = 1,000; 100 with --quick; the
  * environment variable OTR_POOL_SESSIONS overrides), every session driven concurrently, as a bridge would — each
- * session's work taken in when the pool admits it (`pool.admit(accountId)`, the pool's back-pressure; OTR_POOL_ADMIT=0:
+ * session's work taken in when the pool admits it (`pool.admit()`, the pool's back-pressure; OTR_POOL_ADMIT=0:
  * all at once, the flood of sessions 3–5):
  *   - every session: Alice sends one message, Bob receives it (the per-message path, same chain);
  *   - every 10th session: Bob answers and Alice receives (a change of direction: ECDH ratchet steps, a
@@ -71,16 +71,11 @@ const TUNING = {
   ...(process.env.OTR_POOL_CHECKPOINTS ? { checkpoints: process.env.OTR_POOL_CHECKPOINTS as 'records' | 'every-call' | 'manual' } : {}),
 };
 /**
- * Back-pressure as a bridge applies it (session 6): a session's work is taken in only once the pool says it has
- * room, as a bridge reads a socket's next event only then; what was taken in runs to its end.
- *   - 'account' (the default since session 13): each session is its own event source (a bridge's socket per
- *     account, paused until admitted), admitted by `pool.admit(aliceId)` — room on the worker of the account
- *     the work is for (its share of maxOutstandingCalls) — so a backlog on one worker holds only its sessions;
- *   - 'pool' (OTR_POOL_ADMIT=pool; the default of sessions 6–12): one intake loop, `await pool.admit()` before
- *     each session, the pool-wide bound;
- *   - '0' (OTR_POOL_ADMIT=0): the flood of sessions 3–5, every session started at once.
+ * Back-pressure as a bridge applies it (session 6): a session's work is taken in only once `pool.admit()`
+ * says the pool has room (maxOutstandingCalls), as a bridge reads its next socket event only then; what was
+ * taken in runs to its end. OTR_POOL_ADMIT=0 floods instead (every session started at once, as before).
  */
-const ADMIT = (process.env.OTR_POOL_ADMIT ?? 'account') as 'account' | 'pool' | '0';
+const ADMIT = process.env.OTR_POOL_ADMIT !== '0';
 const ENV = new URL(import.meta.url);
 const TEXT = 'a bridged message of about the length people type, with a little more to make it realistic.';
 
@@ -348,13 +343,9 @@ export async function op(pool: OtrPool, sessions: readonly Session[], k: number)
   const tasks: Promise<number>[] = [];
   for (let n = 0; n < order.length; n++) {
     if (n > 0 && n % FAN_OUT === 0) await new Promise((r) => setImmediate(r));
+    if (ADMIT) await pool.admit();
     const i = order[n]!;
-    if (ADMIT === 'pool') await pool.admit();
-    if (ADMIT !== 'account') tasks.push(one(sessions[i]!, i));
-    // Admitted by the account the session's first call is for (Alice's: she sends or starts the DAKE): each
-    // session waits on its own, so one whose worker is at its share does not hold the next (a single loop
-    // awaiting each would be the head-of-line block again, in the bench's own code: measured, session 13).
-    else tasks.push(pool.admit(sessions[i]!.a.accountId).then(() => one(sessions[i]!, i)));
+    tasks.push(one(sessions[i]!, i));
   }
   const reads = await Promise.all(tasks);
   const total = reads.reduce((x, y) => x + y, 0);

@@ -78,18 +78,3 @@ export async function assertCloseRefusesWaiting(pool: OtrPool, c: PoolConversati
   const e = await late;
   assert.ok(e instanceof OtrPoolError && e.reason === 'closed', String(e));
 }
-
-/**
- * Whether `p` has settled once the microtasks queued now have run: an admit() that does not wait settles within
- * them, while a call settling (which lets a waiter in) needs the worker's reply, a macrotask — so this cannot
- * race with a fast worker.
- */
-export async function settledYet(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-  return done;
-}

@@ -100,11 +100,9 @@ export interface PoolOptions {
   maxQueuedChars?: number;
   /**
    * The host's back-pressure point: `admit()` waits while this many calls are outstanding (submitted and not
-   * settled); `admit(accountId)` waits while the account's worker has its share of them outstanding (this bound
-   * split evenly over the workers, at least 1 each). Default: twice what the workers' pipelines hold (2 ×
-   * workers × maxBatchCalls × maxInFlight: 256 with two workers, a share of 128), enough to keep every worker
-   * fed. Calls made without `admit()` are not held back (they count, and `maxQueuedCalls` still refuses beyond
-   * its bound).
+   * settled). Default: twice what the workers' pipelines hold (2 × workers × maxBatchCalls × maxInFlight: 256
+   * with two workers), enough to keep every worker fed. Calls made without `admit()` are not held back (they
+   * count, and `maxQueuedCalls` still refuses beyond its bound).
    */
   maxOutstandingCalls?: number;
   /**
@@ -182,26 +180,14 @@ export class OtrPool {
   private readonly o: Resolved;
   private pending = 0;
   private pendingChars = 0;
-  /** Hosts waiting in admit() without an account the pool holds (pool-wide rule), in order. */
-  private admitWaiters: AdmitWaiter[] = [];
+  /** Hosts waiting in admit() (resolvers, in order) and how to refuse each if the pool closes. */
+  private admitWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /**
-   * Hosts waiting in admit(accountId), one queue per worker (index = slot index), each in order: a backlog on
-   * one worker holds only the hosts whose accounts live there. Bounded by the hosts waiting and the workers.
-   */
-  private workerWaiters: AdmitWaiter[][] = [];
-  /** Arrival order across all queues: when several have room, the host that came first goes first. */
-  private admitSeq = 0;
-  /** Calls outstanding per worker: submitted for an account that was on it then, not settled. */
-  private workerCalls: number[] = [];
-  /**
-   * admit() answers given this turn whose call has not been submitted yet: all of them (`granted`), those given
-   * by account per worker (`workerGranted`) and the others (`grantedAny`). Counted against the bounds so that
-   * hosts admitted together cannot all pass them, and dropped at the end of the turn (a host that was admitted
+   * admit() answers given this turn whose call has not been submitted yet. Counted against the bound so that
+   * hosts admitted together cannot all pass it, and dropped at the end of the turn (a host that was admitted
    * but made no call gives its room back: otherwise the waiters behind it would hang on an idle pool).
    */
   private granted = 0;
-  private grantedAny = 0;
-  private workerGranted: number[] = [];
   private grantSweepDue = false;
   private get maxOutstanding(): number {
     return this.o.maxOutstandingCalls ?? 2 * this.slots.length * this.o.maxBatchCalls * this.o.maxInFlight;
@@ -256,9 +242,6 @@ export class OtrPool {
         ),
       );
     }
-    pool.workerWaiters = pool.slots.map(() => []);
-    pool.workerCalls = pool.slots.map(() => 0);
-    pool.workerGranted = pool.slots.map(() => 0);
     try {
       await Promise.all(pool.slots.map((s) => s.start()));
     } catch (e) {
@@ -283,112 +266,39 @@ export class OtrPool {
    * copy in each young collection and promotes into long major collections when it grows (docs/pool.md,
    * "Back-pressure"). A call already admitted may make follow-up calls (the replies a DAKE step produces)
    * without awaiting again: those finish work already taken in. Rejects only when the pool closes ('closed').
-   *
-   * With `accountId` (session 13; the account the event is for, as a bridge knows it before reading the event
-   * in): the room asked for is on that account's worker — fewer than its share (`maxOutstandingCalls` split
-   * evenly over the workers, at least 1) of calls outstanding there, first come first served among the hosts
-   * waiting for that worker — so a backlog on one worker does not hold hosts whose accounts live on another
-   * (docs/pool.md, "Session 13: per-worker admission"). The guarantee: every answer to admit(accountId) is
-   * given while the calls outstanding for that worker plus the answers not yet used there are below its share;
-   * every answer to admit() while those of the whole pool are below `maxOutstandingCalls`. A host that admits
-   * its events one way or the other keeps at most max(maxOutstandingCalls, workers) admitted calls outstanding
-   * (the shares add up to the bound); mixing both ways, fewer than twice that. An id the pool does not hold (not
-   * loaded yet — where it will go is decided when it loads —, being unloaded, not a string) takes the pool-wide
-   * rule, in line with admit(). A waiter whose account moves to another worker follows it (it waits for room
-   * there instead); one whose worker is replaced is admitted as the lost calls fail.
    */
-  admit(accountId?: string): Promise<void> {
+  admit(): Promise<void> {
     if (this.closing) return closedError();
-    const entry = typeof accountId === 'string' ? this.accounts.get(accountId) : undefined;
-    if (entry && !entry.unloading) {
-      const i = entry.slot.index;
-      if (this.workerWaiters[i]!.length === 0 && this.hasWorkerRoom(i)) {
-        this.grant(i);
-        return RESOLVED;
-      }
-      return new Promise<void>((resolve, reject) => this.workerWaiters[i]!.push({ resolve, reject, seq: this.admitSeq++, entry }));
-    }
-    if (this.admitWaiters.length === 0 && this.hasPoolRoom()) {
-      this.grant(-1);
+    if (this.admitWaiters.length === 0 && this.pending + this.granted < this.maxOutstanding) {
+      this.grant();
       return RESOLVED;
     }
-    return new Promise<void>((resolve, reject) => this.admitWaiters.push({ resolve, reject, seq: this.admitSeq++, entry: undefined }));
+    return new Promise<void>((resolve, reject) => this.admitWaiters.push({ resolve, reject }));
   }
 
-  private hasPoolRoom(): boolean {
-    return this.pending + this.granted < this.maxOutstanding;
-  }
-
-  private hasWorkerRoom(i: number): boolean {
-    return this.workerCalls[i]! + this.workerGranted[i]! < this.shareOf(i);
-  }
-
-  /** Worker i's part of maxOutstandingCalls: the bound split evenly (the remainder to the first), at least 1. */
-  private shareOf(i: number): number {
-    const n = this.slots.length;
-    const m = this.maxOutstanding;
-    return Math.max(1, Math.floor(m / n) + (i < m % n ? 1 : 0));
-  }
-
-  /** Counts one admit() answer (for worker `i`, or -1: pool-wide) until its call is submitted or the turn ends. */
-  private grant(i: number): void {
+  /** Counts one admit() answer until its call is submitted or the turn ends. */
+  private grant(): void {
     this.granted++;
-    if (i >= 0) this.workerGranted[i]!++;
-    else this.grantedAny++;
     if (this.grantSweepDue) return;
     this.grantSweepDue = true;
     setImmediate(() => {
       this.grantSweepDue = false;
-      // Unused answers give their room back.
-      this.granted = 0;
-      this.grantedAny = 0;
-      this.workerGranted.fill(0);
+      this.granted = 0; // unused answers give their room back
       this.admitWaiting();
     });
   }
 
-  /**
-   * Admits waiters while there is room: each time the one that came first among the queues whose rule (the
-   * pool's, or its worker's) has room. A worker's waiter whose account has moved meanwhile joins the queue of
-   * the account's worker now (in arrival order) instead: the room it takes must be where its call will run.
-   */
+  /** Admits waiters, first come first served, while there is room. */
   private admitWaiting(): void {
-    while (!this.closing) {
-      let queue: AdmitWaiter[] | undefined;
-      let worker = -1;
-      if (this.admitWaiters.length > 0 && this.hasPoolRoom()) queue = this.admitWaiters;
-      for (let i = 0; i < this.workerWaiters.length; i++) {
-        const q = this.workerWaiters[i]!;
-        if (q.length > 0 && (!queue || q[0]!.seq < queue[0]!.seq) && this.hasWorkerRoom(i)) {
-          queue = q;
-          worker = i;
-        }
-      }
-      if (!queue) return;
-      const w = queue.shift()!;
-      const now = w.entry?.slot.index ?? worker;
-      if (now !== worker) {
-        insertBySeq(this.workerWaiters[now]!, w);
-        continue;
-      }
-      this.grant(worker);
-      w.resolve();
+    while (!this.closing && this.admitWaiters.length > 0 && this.pending + this.granted < this.maxOutstanding) {
+      this.grant();
+      this.admitWaiters.shift()!.resolve();
     }
   }
 
   /** Outstanding calls (submitted, not settled) and hosts waiting in admit(). */
   get outstanding(): { calls: number; waiting: number } {
-    let waiting = this.admitWaiters.length;
-    for (const q of this.workerWaiters) waiting += q.length;
-    return { calls: this.pending, waiting };
-  }
-
-  /**
-   * Per worker (by index): calls outstanding for its accounts (counted on the worker the account was on when
-   * the call was made), hosts waiting in admit(accountId) for it, and its share of maxOutstandingCalls.
-   */
-  workerOutstanding(): { calls: number; waiting: number; share: number }[] {
-    return this.slots.map((_, i) => ({ calls: this.workerCalls[i]!, waiting: this.workerWaiters[i]!.length, share: this.shareOf(i) }));
+    return { calls: this.pending, waiting: this.admitWaiters.length };
   }
 
   /**
@@ -677,9 +587,8 @@ export class OtrPool {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    const waiters = [this.admitWaiters, ...this.workerWaiters].flat();
+    const waiters = this.admitWaiters;
     this.admitWaiters = [];
-    this.workerWaiters = this.slots.map(() => []);
     for (const w of waiters) w.reject(new OtrPoolError('closed', 'the pool is closed'));
     const wait = options.timeoutMs ?? this.o.callTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -751,22 +660,13 @@ export class OtrPool {
     if (this.pending + 1 > this.o.maxQueuedCalls || this.pendingChars + chars > this.o.maxQueuedChars)
       return Promise.reject(new OtrPoolError('overloaded', 'too many calls are waiting; retry later', entry.id));
     if (entry.slot.dead) return Promise.reject(new OtrPoolError('worker-start', 'the worker holding this account could not be restarted', entry.id));
-    const worker = entry.slot.index;
     this.pending++;
-    this.workerCalls[worker]!++;
-    // An admitted host's call: its answer now counts as the call (its worker's answer first, if any).
-    if (this.workerGranted[worker]! > 0) {
-      this.workerGranted[worker]!--;
-      this.granted--;
-    } else if (this.grantedAny > 0) {
-      this.grantedAny--;
-      this.granted--;
-    }
+    if (this.granted > 0) this.granted--; // an admitted host's call: its answer now counts as the call
     this.pendingChars += chars;
     this.calls++;
     let c!: SubmittedCall;
     const promise = new Promise<T>((resolve, reject) => {
-      c = new SubmittedCall(this.callHost, entry, worker, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
+      c = new SubmittedCall(this.callHost, entry, call, chars, performance.now() + this.o.callTimeoutMs, resolve as (v: unknown) => void, reject);
     });
     if (transfer) c.transfer = transfer;
     if (entry.held) entry.held.push(c);
@@ -777,9 +677,8 @@ export class OtrPool {
   /** What every SubmittedCall reports back to (one object for the pool, not closures per call). */
   private readonly callHost: CallHost = {
     settle: (entry, c, r, resolve, reject) => this.settle(entry, c, r, resolve, reject),
-    release: (chars, worker) => {
+    release: (chars) => {
       this.pending--;
-      this.workerCalls[worker]!--;
       this.pendingChars -= chars;
       // One waiter per call that leaves: the next event a host takes in replaces the call that settled.
       this.admitWaiting();
@@ -987,23 +886,7 @@ export class OtrPool {
 
 interface CallHost {
   settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void;
-  /** A call left the pool's count: its characters and the worker it was counted on. */
-  release(chars: number, worker: number): void;
-}
-
-/** A host waiting in admit(): how to let it in or refuse it, when it came, and its account (admit(accountId)). */
-interface AdmitWaiter {
-  resolve: () => void;
-  reject: (e: unknown) => void;
-  seq: number;
-  entry: AccountEntry | undefined;
-}
-
-/** Puts `w` into `queue` after every waiter that came before it (a waiter following its account's move). */
-function insertBySeq(queue: AdmitWaiter[], w: AdmitWaiter): void {
-  let at = queue.length;
-  while (at > 0 && queue[at - 1]!.seq > w.seq) at--;
-  queue.splice(at, 0, w);
+  release(chars: number): void;
 }
 
 /**
@@ -1020,8 +903,6 @@ class SubmittedCall implements PendingCall {
   constructor(
     private readonly host: CallHost,
     private readonly entry: AccountEntry,
-    /** The worker it counts on (admit's per-worker bound): its account's when it was made. */
-    private readonly worker: number,
     readonly call: WorkerCall,
     readonly chars: number,
     readonly deadline: number,
@@ -1044,7 +925,7 @@ class SubmittedCall implements PendingCall {
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    this.host.release(this.chars, this.worker);
+    this.host.release(this.chars);
     return true;
   }
 }
