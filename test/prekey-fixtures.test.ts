@@ -21,11 +21,35 @@ import {
   type PrekeySecrets,
 } from '../ts/prekey/index.js';
 import type { OfflineLocal } from '../ts/offline/index.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, WASM } from './helpers/backends.js';
+import { countingBackend } from './helpers/counting-backend.js';
+import { MemoryStore, PrekeyServer } from '../ts/prekey-server/index.js';
+import type { Limits } from '../ts/limits.js';
 import { seededRandom } from './helpers/rng.js';
 
 export const NOW_MS = 1_700_000_000_000;
 const enc = new TextEncoder();
+
+/**
+ * A prekey server 'prekey.test' on a counting WASM backend with a settable clock and a memory store: the
+ * hostile-cost tests count the server's work per request (never time it).
+ */
+export function countedPrekeyServer(seed: number, limits: Partial<Limits>) {
+  const counted = countingBackend(WASM);
+  const rnd = seededRandom(seed);
+  const clock = { now: NOW_MS };
+  const store = new MemoryStore();
+  const server = new PrekeyServer({
+    backend: counted.backend,
+    random: rnd,
+    now: () => clock.now,
+    identity: 'prekey.test',
+    identitySecret: seededRandom(seed + 1)(57),
+    store,
+    limits,
+  });
+  return { counted, rnd, clock, store, server, info: { identity: 'prekey.test', publicKey: server.publicKey } };
+}
 
 export interface Party {
   readonly identitySecret: Uint8Array;

@@ -12,26 +12,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM } from '../helpers/backends.js';
-import { countingBackend } from '../helpers/counting-backend.js';
-import { seededRandom } from '../helpers/rng.js';
-import { MemoryStore, PrekeyServer, runServerRequest } from '../../ts/prekey-server/index.js';
-import { makePublisher, NOW_MS } from '../prekey-fixtures.test.js';
+import { runServerRequest } from '../../ts/prekey-server/index.js';
+import { countedPrekeyServer, makePublisher } from '../prekey-fixtures.test.js';
 
 test('publications from many addresses together are bounded by the server-wide budget, before verification', async () => {
-  const counted = countingBackend(WASM);
-  const rnd = seededRandom(13_300);
-  const store = new MemoryStore();
-  const clock = { now: NOW_MS };
-  const server = new PrekeyServer({
-    backend: counted.backend,
-    random: rnd,
-    now: () => clock.now,
-    identity: 'prekey.test',
-    identitySecret: seededRandom(13_301)(57),
-    store,
-    limits: { publishPrekeysBurst: 10, publishPrekeysPerSecond: 0.001, publishPrekeysServerBurst: 30, publishPrekeysServerPerSecond: 0.001 },
+  const { counted, rnd, clock, store, server, info } = countedPrekeyServer(13_300, {
+    publishPrekeysBurst: 10,
+    publishPrekeysPerSecond: 0.001,
+    publishPrekeysServerBurst: 30,
+    publishPrekeysServerPerSecond: 0.001,
   });
-  const info = { identity: 'prekey.test', publicKey: server.publicKey };
   const publishAs = async (i: number) => {
     const who = `m${i}@example.org`;
     const tag = 0x200 + i;

@@ -13,25 +13,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM } from '../helpers/backends.js';
-import { countingBackend } from '../helpers/counting-backend.js';
 import { seededRandom } from '../helpers/rng.js';
-import { MemoryStore, PrekeyServer, runServerRequest, startServerDake } from '../../ts/prekey-server/index.js';
+import { runServerRequest, startServerDake } from '../../ts/prekey-server/index.js';
+import type { Limits } from '../../ts/limits.js';
 import { OtrLimitError } from '../../ts/errors.js';
-import { makePublisher, NOW_MS } from '../prekey-fixtures.test.js';
+import { countedPrekeyServer, makePublisher } from '../prekey-fixtures.test.js';
 
-function setUp(limits: object) {
-  const counted = countingBackend(WASM);
-  const rnd = seededRandom(13_400);
-  const clock = { now: NOW_MS };
-  const server = new PrekeyServer({
-    backend: counted.backend,
-    random: rnd,
-    now: () => clock.now,
-    identity: 'prekey.test',
-    identitySecret: seededRandom(13_401)(57),
-    store: new MemoryStore(),
-    limits,
-  });
+function setUp(limits: Partial<Limits>) {
+  const { counted, rnd, clock, server } = countedPrekeyServer(13_400, limits);
   const client = (i: number) => {
     const who = `m${i}@example.org`;
     const tag = 0x300 + i;
