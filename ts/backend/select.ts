@@ -2,7 +2,8 @@
  * Backend selection. `await init()` once; afterwards every call is synchronous.
  *   - default ('auto'): in Node, the hybrid backend (WASM + OpenSSL for MODP exponentiation and large
  *     ChaCha20 inputs) when it loads and passes its self-tests; otherwise WASM when `WebAssembly` exists
- *     and the module passes its known-answer self-test; otherwise the pure-JS backend (never a throw).
+ *     and its SIMD module, or failing that its scalar module, passes the known-answer self-test
+ *     (./wasm/index.ts chooseWasmBackend); otherwise the pure-JS backend (never a throw).
  *     Browser bundles carry no hybrid backend ('#hybrid' resolves to a stub outside the "node" condition of
  *     package.json "imports"), so there auto starts at WASM;
  *   - `{ backend: 'hybrid' | 'wasm' | 'js' }` forces that backend and throws `OtrError('BACKEND')` if it

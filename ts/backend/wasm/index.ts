@@ -14,6 +14,7 @@ import { ed448Ops } from './ed448.js';
 import { modexpOps } from './modexp.js';
 import { dataMessageOps } from './datamsg.js';
 import { aeadOps } from './aead.js';
+import { selfTest } from '../selftest.js';
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -53,26 +54,41 @@ function simdSupported(): boolean {
 }
 
 export interface WasmBackendInfo {
+  /** True when the SIMD module runs Ed448, ChaCha20, the AEAD and MODP (same as `module === 'simd'`). */
   simd: boolean;
+  /** The module the backend runs on: 'simd' where the runtime validates it and it passes the self-test. */
+  module: 'simd' | 'scalar';
+  /** Why a SIMD module the runtime validates was set aside: the self-test check it failed. */
+  simdRefused?: string;
 }
 
 export interface WasmBackend extends CryptoBackend {
   readonly wasm: WasmBackendInfo;
-  /** The main module's context, and the SIMD module's where the runtime validates it (for tests and tooling). */
+  /** The main module's context, and the SIMD module's where it is in use (for tests and tooling). */
   readonly context: WasmContext;
   readonly simdContext: WasmContext | undefined;
-  /** The module that runs Ed448: the SIMD one where the runtime validates it, else the main one. */
+  /** The module that runs Ed448: the SIMD one where it is in use, else the main one. */
   readonly ed448Context: WasmContext;
 }
 
-export async function createWasmBackend(): Promise<WasmBackend> {
+/** The two instantiated modules; `simd` is undefined where the runtime does not validate SIMD. */
+export interface WasmModules {
+  main: WasmContext;
+  simd: WasmContext | undefined;
+}
+
+export async function instantiateWasmModules(): Promise<WasmModules> {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function')
     throw new OtrError('BACKEND', 'WebAssembly is not available in this runtime');
   const main = await instantiate(WASM_MAIN);
   const simd = simdSupported() ? await instantiate(WASM_SIMD!) : undefined;
+  return { main, simd };
+}
+
+function compose(main: WasmContext, simd: WasmContext | undefined, simdRefused?: string): WasmBackend {
   return {
     name: 'wasm',
-    wasm: { simd: simd !== undefined },
+    wasm: simdRefused === undefined ? { simd: simd !== undefined, module: simd ? 'simd' : 'scalar' } : { simd: false, module: 'scalar', simdRefused },
     context: main,
     simdContext: simd,
     ed448Context: simd ?? main,
@@ -85,4 +101,31 @@ export async function createWasmBackend(): Promise<WasmBackend> {
     ...dataMessageOps(simd ?? main),
     ...aeadOps(main, simd),
   };
+}
+
+/**
+ * The backend over the given modules (and the seam tests plant a faulty module through). The SIMD module
+ * must pass the known-answer self-test (../selftest.ts): one that validates but computes wrong (a miscompiling
+ * engine, a lane bug) is set aside for the main module's scalar code, which must pass it in turn — so such a
+ * runtime keeps WASM speed instead of falling back to pure JS (~5x slower). Throws OtrError('BACKEND') when
+ * neither passes. `loadBackend` self-tests the result again, as it does every backend (a fraction of a ms).
+ */
+export function chooseWasmBackend({ main, simd }: WasmModules): WasmBackend {
+  let simdFailed: string | undefined;
+  if (simd) {
+    const b = compose(main, simd);
+    simdFailed = selfTest(b);
+    if (simdFailed === undefined) return b;
+  }
+  const scalar = compose(main, undefined, simdFailed);
+  const scalarFailed = selfTest(scalar);
+  if (scalarFailed !== undefined) {
+    const simdPart = simdFailed === undefined ? '' : `SIMD module: ${simdFailed}, `;
+    throw new OtrError('BACKEND', `wasm backend failed its self-test (${simdPart}scalar module: ${scalarFailed})`);
+  }
+  return scalar;
+}
+
+export async function createWasmBackend(): Promise<WasmBackend> {
+  return chooseWasmBackend(await instantiateWasmModules());
 }
