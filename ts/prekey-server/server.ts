@@ -21,7 +21,8 @@
  * table evicts the oldest DAKE of the requester holding the most — the newcomer's own if that is itself, never
  * the only DAKE of another requester — and otherwise refuses the newcomer (LIMIT_EXCEEDED, before any work; a
  * `rate-limited` event with limiter 'pending'). Rate limits (ts/limits.ts; rate-limit.ts): DAKE-1 per publisher identity and per requester; a query
- * per requester and per requested identity. The requester is what the transport vouches for — the remote
+ * per requester and per requested identity; DAKE-1s and prekey verifications for the whole server (session 13;
+ * their refusals name the limiters 'publish-server' / 'publish-prekeys-server': RateLimiterName). The requester is what the transport vouches for — the remote
  * address over TCP (where the claimed identity is free), the authenticated identity over XMPP — passed as
  * `meta.requester`; without it the network identity `from` stands in.
  *
@@ -94,9 +95,18 @@ export interface RequestMeta {
 /** The request classes the operator counts. */
 export type RequestClass = 'dake1' | 'publish' | 'storage-status' | 'dake3' | 'fetch' | 'invalid';
 
+/**
+ * Which limit refused a request, in `rate-limited` events and the stats: 'publish' (DAKE-1s, or prekey
+ * messages to verify, per identity and per requester), 'requester' / 'target' (ensemble queries), 'pending'
+ * (the half-finished DAKE table), and the server-wide budgets 'publish-server' (DAKE-1s) and
+ * 'publish-prekeys-server' (prekey verifications) — named apart so an operator tells a flood from many
+ * addresses from one abusive identity or address.
+ */
+export type RateLimiterName = 'publish' | 'publish-server' | 'publish-prekeys-server' | 'requester' | 'target' | 'pending';
+
 export type ServerEvent =
   | { readonly type: 'prekeys-low'; readonly identity: string; readonly instanceTag: number; readonly remaining: number }
-  | { readonly type: 'rate-limited'; readonly limiter: 'publish' | 'requester' | 'target' | 'pending'; readonly identity: string }
+  | { readonly type: 'rate-limited'; readonly limiter: RateLimiterName; readonly identity: string }
   /** The store failed (a database down, a disk error): the request got a typed STATE error; `message` is the store's. */
   | { readonly type: 'store-error'; readonly message: string };
 
@@ -272,7 +282,7 @@ export class PrekeyServer {
     // the profile check and the ring signature: the per-key buckets alone let many addresses buy thousands of
     // those a second (session 13, docs/security.md "Session 13: cost of hostile input").
     if (!this.serverPublishLimiter.allow('server')) {
-      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      events.push({ type: 'rate-limited', limiter: 'publish-server', identity: from });
       throw new OtrLimitError('the prekey server has too many DAKEs starting; try again later');
     }
     validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
@@ -345,14 +355,13 @@ export class PrekeyServer {
     // any of them is verified.
     // The server's own bucket last: a publisher its own buckets refuse must not spend everyone's tokens.
     const n = pub.prekeyMessages.length;
-    if (
-      n > 0 &&
-      (!this.verifyLimiter.allow(`id\n${from}`, n) ||
-        (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)) ||
-        !this.serverVerifyLimiter.allow('server', n))
-    ) {
+    if (n > 0 && (!this.verifyLimiter.allow(`id\n${from}`, n) || (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)))) {
       events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
       throw new OtrLimitError('too many prekey messages published recently; try again later');
+    }
+    if (n > 0 && !this.serverVerifyLimiter.allow('server', n)) {
+      events.push({ type: 'rate-limited', limiter: 'publish-prekeys-server', identity: from });
+      throw new OtrLimitError('the prekey server has too many prekey messages to verify; try again later');
     }
     // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
     const cp = pub.clientProfile;

@@ -3,7 +3,7 @@
  * which limits bit. Fed with the core's answers (ServerReply without the bytes); `take()` returns the counts
  * since the last call and starts again, `total` keeps the whole run. Plain numbers: no identities, no bytes.
  */
-import type { RequestClass, ServerReply } from './server.js';
+import type { RateLimiterName, RequestClass, ServerReply } from './server.js';
 
 export interface ClassCounts {
   /** Answered with the protocol's reply (for publish: Success; a Failure counts as failed). */
@@ -17,7 +17,8 @@ export interface StatsSnapshot {
   /** Ensembles handed out, and retrievals that found none. */
   ensembles: number;
   emptyFetches: number;
-  rateLimited: { publish: number; requester: number; target: number; pending: number };
+  /** Refusals per limiter (server.ts RateLimiterName): the server-wide budgets apart from the per-key ones. */
+  rateLimited: Record<RateLimiterName, number>;
   prekeysLow: number;
   /** Requests the store failed, and the last failure's message (the operator's first clue). */
   storeErrors: number;
@@ -30,7 +31,7 @@ function empty(): StatsSnapshot {
     requests: { dake1: c(), dake3: c(), publish: c(), 'storage-status': c(), fetch: c(), invalid: c() },
     ensembles: 0,
     emptyFetches: 0,
-    rateLimited: { publish: 0, requester: 0, target: 0, pending: 0 },
+    rateLimited: { publish: 0, 'publish-server': 0, 'publish-prekeys-server': 0, requester: 0, target: 0, pending: 0 },
     prekeysLow: 0,
     storeErrors: 0,
   };
