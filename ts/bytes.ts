@@ -43,7 +43,16 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** From this length equalBytes compares words (as codec/nul.ts scans them). */
 const WORD_COMPARE_MIN = 128;
 
-/** An own copy of `b`: new + set, several times faster than Uint8Array.prototype.slice on V8. */
+/**
+ * An own copy of `b`: new + set, several times faster than Uint8Array.prototype.slice on V8.
+ *
+ * The rule for bytes a host hands us (API arguments, store rows, transport input): when the library means to
+ * keep, wipe, mutate or transfer its own copy, copy with copyBytes (or Uint8Array.from / new Uint8Array(b)),
+ * never `b.slice()` — a Node Buffer overrides slice() as subarray(), so it returns a VIEW of the host's
+ * memory: the host rewriting its buffer would change our state, and our wipe or transfer would zero or detach
+ * the host's bytes. `.slice()` stays fine on arrays the library made itself. docs/security.md
+ * "Session 13: Buffer views audit [s13-slices]" lists every site checked.
+ */
 export function copyBytes(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(b.length);
   out.set(b);

@@ -244,13 +244,6 @@ export class Reader {
     return this.raw(SCALAR_BYTES, 'SCALAR');
   }
 
-  /** The rest of the buffer. */
-  rest(): Uint8Array {
-    const out = this.buf.slice(this.pos);
-    this.pos = this.buf.length;
-    return out;
-  }
-
   /** Decoders call this last: trailing bytes make a message malformed. */
   end(what = 'message'): void {
     if (this.pos !== this.buf.length) throw new OtrDecodeError(`${this.buf.length - this.pos} trailing bytes after ${what}`);

@@ -3,6 +3,7 @@
  * Client Profile need the profile's received bytes verbatim (t hashes the full encoding, and the profile
  * signature covers the fields as sent), so they decode with this reader.
  */
+import { copyBytes } from '../bytes.js';
 import { Reader } from './primitives.js';
 
 export class SpanReader extends Reader {
@@ -15,6 +16,7 @@ export class SpanReader extends Reader {
 
   /** A copy of the bytes from `start` (an earlier `offset`) up to the current position. */
   since(start: number): Uint8Array {
-    return this.source.slice(start, this.offset);
+    // Not source.slice(): the source may be a host's Node Buffer, whose slice() is a view of the host's memory.
+    return copyBytes(this.source.subarray(start, this.offset));
   }
 }

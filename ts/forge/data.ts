@@ -11,7 +11,7 @@
  * authentic-looking transcript proves nothing about what was said.
  */
 import type { CryptoBackend } from '../backend/types.js';
-import { abytes, equalBytes, utf8, wipe } from '../bytes.js';
+import { abytes, copyBytes, equalBytes, utf8, wipe } from '../bytes.js';
 import { OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrError, OtrLimitError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { armour, dearmour } from '../codec/armour.js';
@@ -191,7 +191,7 @@ export function readAndForge(b: CryptoBackend, wire: string, o: ReadAndForgeOpti
     const k = messageKeys(b, abytes(o.chainKey, CHAIN_KEY_BYTES, 'chain key'));
     wipe(k.mkMac, k.next);
     mkEnc = k.mkEnc;
-  } else mkEnc = abytes(o.messageKey, MESSAGE_KEY_BYTES, 'message key').slice();
+  } else mkEnc = copyBytes(abytes(o.messageKey, MESSAGE_KEY_BYTES, 'message key')); // our copy, wiped below: not slice() (a Buffer's is the caller's key)
   try {
     const mkMac = messageMacKey(b, mkEnc);
     const m = decodeDataMessage(dearmour(wire));
