@@ -11,9 +11,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ed448 } from '@noble/curves/ed448.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { chooseWasmBackend, instantiateWasmModules, type WasmBackend } from '../ts/backend/wasm/index.js';
 import type { WasmContext } from '../ts/backend/wasm/context.js';
+import type { CryptoBackend } from '../ts/backend/types.js';
 import { ed448Ops } from '../ts/backend/wasm/ed448.js';
+import { aeadOps } from '../ts/backend/wasm/aead.js';
+import { dataMessageOps } from '../ts/backend/wasm/datamsg.js';
 import { createHybridBackend } from '../ts/backend/hybrid/index.js';
 import { selfTest } from '../ts/backend/selftest.js';
 import { ed448Sign, ed448Verify } from '../ts/crypto/eddsa.js';
@@ -21,6 +25,7 @@ import { bytesToHex } from '../ts/bytes.js';
 import { OtrError } from '../ts/errors.js';
 import { JS, WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
+import { sealMessage } from '../ts/ratchet/keys.js';
 
 const hex = bytesToHex;
 const Q = ed448.Point.Fn.ORDER;
@@ -37,6 +42,34 @@ function plantFault(ctx: WasmContext): WasmContext {
     },
   };
   return { ...ctx, exports };
+}
+
+/**
+ * A view of `ctx` whose export `name` (a seal taking the record in the data area) flips one bit of the
+ * record's byte 130 first: the third ChaCha20 block, which the SIMD module's four-block vector step encrypts.
+ */
+function plantDataFault(ctx: WasmContext, name: 'aead_seal' | 'data_seal'): WasmContext {
+  const real = ctx.exports[name] as (a: number, n: number) => void;
+  const data = ctx.exports.chacha20_data() as number;
+  const exports = {
+    ...ctx.exports,
+    [name]: (a: number, n: number) => {
+      if (n > 130) ctx.mem[data + 130]! ^= 4;
+      real(a, n);
+    },
+  };
+  return { ...ctx, exports };
+}
+
+/** The scalar module chosen over a SIMD module whose `op` was planted, refused for the check `check`. */
+async function chooseOverPlanted(op: 'aead_seal' | 'data_seal', check: string): Promise<WasmBackend> {
+  const { main, simd } = await instantiateWasmModules();
+  assert.ok(simd, 'this runtime validates SIMD');
+  const b = chooseWasmBackend({ main, simd: plantDataFault(simd!, op) });
+  assert.equal(b.wasm, { simd: false, module: 'scalar', simdRefused: check });
+  assert.is(b.simdContext, undefined);
+  assert.is(selfTest(b), undefined, 'the chosen backend passes the self-test');
+  return b;
 }
 
 test('in Node the WASM backend runs on the SIMD module and says so', () => {
@@ -79,6 +112,62 @@ test('a SIMD module that fails the self-test is set aside for the scalar module,
   // The hybrid backend is built over whichever WASM backend loaded; over this one it passes its own checks.
   const hybrid = await createHybridBackend(b);
   assert.is(selfTest(hybrid), undefined);
+});
+
+test('the AEAD and data-message plants are real faults: on the planted module, wrong bytes and a failed self-test', async () => {
+  const { main, simd } = await instantiateWasmModules();
+  const scalar = chooseWasmBackend({ main, simd: undefined });
+  // Each op composed over its planted SIMD module, the rest over the main one.
+  const badAead: CryptoBackend = { ...scalar, ...aeadOps(main, plantDataFault(simd!, 'aead_seal')) };
+  const badData: CryptoBackend = { ...scalar, ...dataMessageOps(plantDataFault(simd!, 'data_seal')) };
+  assert.is(selfTest(badAead), 'aead');
+  assert.is(selfTest(badData), 'datamsg');
+  const rnd = seededRandom(0x5132);
+  const key = rnd(32);
+  const nonce = rnd(24);
+  const plain = rnd(300);
+  const out = new Uint8Array(316);
+  assert.ok(badAead.sealXChaCha20Poly1305!(key, nonce, new Uint8Array(0), plain, out));
+  assert.is.not(hex(out), hex(xchacha20poly1305(key, nonce).encrypt(plain)));
+  const chainKey = rnd(64);
+  const bad = new Uint8Array(320);
+  const good = new Uint8Array(320);
+  assert.is.not(hex(sealMessage(badData, chainKey, bad, plain).authenticator), hex(sealMessage(JS, chainKey, good, plain).authenticator));
+});
+
+test('a SIMD module whose AEAD computes wrong is set aside: the scalar module seals and opens as noble does', async () => {
+  const b = await chooseOverPlanted('aead_seal', 'aead');
+  const rnd = seededRandom(0x5133);
+  for (let i = 0; i < 30; i++) {
+    const key = rnd(32);
+    const nonce = rnd(24);
+    const aad = rnd(i % 40);
+    const plain = rnd(i * 29);
+    const out = new Uint8Array(plain.length + 16);
+    assert.ok(b.sealXChaCha20Poly1305!(key, nonce, aad, plain, out), `sealed ${i}`);
+    assert.is(hex(out), hex(xchacha20poly1305(key, nonce, aad).encrypt(plain)), `as noble seals ${i}`);
+    assert.is(hex(b.openXChaCha20Poly1305!(key, nonce, aad, out) ?? new Uint8Array(1)), hex(plain), `opens ${i}`);
+  }
+});
+
+test('a SIMD module whose fused data-message call computes wrong is set aside: the scalar module seals as JS composes', async () => {
+  const b = await chooseOverPlanted('data_seal', 'datamsg');
+  const rnd = seededRandom(0x5134);
+  for (let i = 0; i < 30; i++) {
+    const chainKey = rnd(64);
+    const header = rnd(20);
+    const plain = rnd(i * 31);
+    const mine = new Uint8Array(header.length + plain.length);
+    mine.set(header);
+    const theirs = mine.slice();
+    const got = sealMessage(b, chainKey, mine, plain);
+    const want = sealMessage(JS, chainKey, theirs, plain);
+    assert.is(hex(mine), hex(theirs), `ciphertext ${i}`);
+    assert.is(hex(got.next), hex(want.next), `next chain key ${i}`);
+    assert.is(hex(got.authenticator), hex(want.authenticator), `authenticator ${i}`);
+    const opened = b.openDataMessage!(chainKey, mine, plain.length, got.authenticator);
+    assert.is(hex(opened?.plaintext ?? new Uint8Array(1)), hex(plain), `opens ${i}`);
+  }
 });
 
 test('when the scalar module fails the self-test too, the WASM backend is refused (typed error)', async () => {

@@ -1,7 +1,9 @@
 /**
  * Known-answer self-test run by `init()` on the backend it is about to activate. A WASM module that was
  * miscompiled, truncated or tampered with fails here and the library falls back to JS instead of computing
- * wrong keys. Each answer is an external vector (RFC 8032, FIPS 202, RFC 8439, RFC 3526 arithmetic).
+ * wrong keys. Each answer is an external vector (RFC 8032, FIPS 202, RFC 8439, RFC 3526 arithmetic) or, for
+ * the optional fused ops (the record AEAD and the data-message call, which run on the WASM backend's SIMD
+ * module where it has one), computed outside this code with noble (see SEALED_TAG).
  */
 import type { CryptoBackend } from './types.js';
 import { bytesToHex, hexToBytes } from '../bytes.js';
@@ -16,6 +18,53 @@ const CHACHA_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d
 const CHACHA_NONCE = '000000000000004a00000000';
 const CHACHA_PT = '4c616469657320616e642047656e746c';
 const CHACHA_CT = '6e2e359a2568f98041ba0728dd0d6981';
+
+// The fused ops' inputs: byte i = (i * mul + add) mod 256. 200-byte records: four ChaCha20 blocks, so the
+// SIMD module's four-block vector step runs (two blocks or fewer go to its scalar kernel), and Poly1305's
+// two-blocks-per-step path too.
+const pattern = (n: number, mul: number, add: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * mul + add) & 0xff);
+const RECORD_BYTES = 200;
+// Expected values made once with @noble/ciphers 2.x and @noble/hashes 2.x (independent of the WASM code):
+//   xchacha20poly1305(pattern(32,1,0), pattern(24,3,0x40), pattern(13,5,0x11)).encrypt(pattern(200,13,5)),
+//   its 16-byte tag; and for the data message, with KDF(u, x, n) = shake256('OTRv4' || u || x, n) and
+//   ck = pattern(64,7,0x80): MKenc = KDF(0x15, ck, 64), MKmac = KDF(0x16, MKenc, 64), next = KDF(0x14, ck,
+//   64), ct = chacha20(MKenc[0..32], 12 zero bytes, pattern(200,17,0x29), counter 0), authenticator =
+//   KDF(0x18, MKmac || pattern(13,11,3) || ct, 64). The tag and the authenticator cover the ciphertext, so
+//   a wrong keystream shows in them; opening what was sealed checks the copy out and the other direction.
+const SEALED_TAG = '90b91f284c5369a778d915209152fa7f';
+const DATA_NEXT = 'd0024c9672e3c49c39d791603a584f51b8b1771352979f8a22a27a51cb305e6b7904457f4e7ee003872273a6100422302863bec8a1696cb4da30e0adf8bcf7b5';
+const DATA_MKMAC = '7190f0a4f0e1570bf07712a8977f17855f7a7ea932df31f03cd24653e73d60170adfdd520fbe7d8cafca505d7c1aac0bef6722f6f313d99a00ff7060e068f344';
+const DATA_AUTH = '6a580a243b8afba8b2f6c71b86ad9ad3a4178823755adee539767ac669ad085196bb0a7a5c1cdf44002f15b383be6c2dc3efb24e8e3d00489452568992cbd91b';
+
+/** The record AEAD, where the backend has one: seal to the known tag, open it back, refuse a flipped tag. */
+function aeadAnswers(b: CryptoBackend): boolean {
+  if (b.sealXChaCha20Poly1305 === undefined || b.openXChaCha20Poly1305 === undefined) return true;
+  const key = pattern(32, 1, 0);
+  const nonce = pattern(24, 3, 0x40);
+  const aad = pattern(13, 5, 0x11);
+  const plain = pattern(RECORD_BYTES, 13, 5);
+  const sealed = new Uint8Array(RECORD_BYTES + 16);
+  if (b.sealXChaCha20Poly1305(key, nonce, aad, plain, sealed) !== true) return false;
+  if (bytesToHex(sealed.subarray(RECORD_BYTES)) !== SEALED_TAG) return false;
+  const opened = b.openXChaCha20Poly1305(key, nonce, aad, sealed);
+  if (!opened || bytesToHex(opened) !== bytesToHex(plain)) return false;
+  sealed[RECORD_BYTES]! ^= 1;
+  return b.openXChaCha20Poly1305(key, nonce, aad, sealed) === null;
+}
+
+/** The fused data-message call, where the backend has it: seal to the known keys, open it back. */
+function dataMessageAnswers(b: CryptoBackend): boolean {
+  if (b.sealDataMessage === undefined || b.openDataMessage === undefined) return true;
+  const chainKey = pattern(64, 7, 0x80);
+  const header = pattern(13, 11, 3);
+  const plain = pattern(RECORD_BYTES, 17, 0x29);
+  const authenticated = new Uint8Array(header.length + RECORD_BYTES);
+  authenticated.set(header);
+  const sealed = b.sealDataMessage(chainKey, authenticated, plain);
+  if (!sealed || bytesToHex(sealed.next) !== DATA_NEXT || bytesToHex(sealed.authenticator) !== DATA_AUTH) return false;
+  const opened = b.openDataMessage(chainKey, authenticated, RECORD_BYTES, sealed.authenticator);
+  return !!opened && bytesToHex(opened.next) === DATA_NEXT && bytesToHex(opened.mkMac) === DATA_MKMAC && bytesToHex(opened.plaintext) === bytesToHex(plain);
+}
 
 /** Returns the name of the first failing check, or undefined if every check passes. */
 export function selfTest(b: CryptoBackend): string | undefined {
@@ -32,6 +81,8 @@ export function selfTest(b: CryptoBackend): string | undefined {
     const eight = b.modPow('modp3072', new Uint8Array([2]), new Uint8Array([3]));
     if (eight.length !== 384 || eight[383] !== 8 || eight.subarray(0, 383).some((x) => x !== 0)) return 'modpow';
     if (b.legendre('modp3072', new Uint8Array([4])) !== 1) return 'legendre';
+    if (!aeadAnswers(b)) return 'aead';
+    if (!dataMessageAnswers(b)) return 'datamsg';
     return undefined;
   } catch {
     return 'exception';
