@@ -30,6 +30,7 @@ import { copyBytes } from '../bytes.js';
 import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
 import type { BackendName, Outcome, PrekeyEnsemble, SendOptions, Policy } from '../index.js';
 import { ACCOUNT_RECORD, CONVERSATION_RECORD_PREFIX, type RecordChange, type StoredRecord } from '../store/types.js';
+import { ownCopy } from '../store/validate.js';
 import { OtrPoolError } from './errors.js';
 import { fromWireError, type AccountInfo, type AccountSettings, type CallResult, type ConversationInfo, type ConversationMethod, type CreateOptions, type WorkerCall } from './protocol.js';
 import { WorkerSlot, type PendingCall } from './slot.js';
@@ -710,7 +711,7 @@ export class OtrPool {
     // With a persistence hook, results are released in call order, each after its checkpoint is stored.
     // What becomes durable is copied before the hook sees the changes: they are the host's (the Outcome's
     // `changed`), which it may wipe or reuse once stored, and the pool reverts to its durable copy.
-    const staged = records ? stagedCopy(records) : undefined;
+    const staged = records ? ownCopy(records) : undefined;
     const prev = entry.tail ?? Promise.resolve();
     const step = prev.then(async () => {
       if (isStale(c, entry)) {
@@ -1060,10 +1061,6 @@ function checkedRecordCopies(records: readonly StoredRecord[], limits: { maxReco
   return copies;
 }
 
-/** Copies of a call's changed records, for the durable set once the host's hook has stored them. */
-function stagedCopy(changes: readonly RecordChange[]): RecordChange[] {
-  return changes.map((c) => ({ key: c.key, generation: c.generation, bytes: c.bytes === null ? null : copyBytes(c.bytes) }));
-}
 
 function wipeStaged(staged: readonly RecordChange[]): void {
   for (const c of staged) c.bytes?.fill(0);

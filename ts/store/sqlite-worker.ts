@@ -21,7 +21,7 @@ import { OtrArgumentError, OtrError, OtrStateError } from '../errors.js';
 import { resolveLimits } from '../limits.js';
 import type { RecordChange, RecordStore, StoredRecord } from './types.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { checkCommit, checkLoad, checkOpen, type StoreLimits } from './validate.js';
+import { checkCommit, checkLoad, checkOpen, ownCopy, wipeRows, type StoreLimits } from './validate.js';
 import { otrErrorFromWire, otrErrorToWire, type WireError } from './wire-error.js';
 import { CLOSE_GRACE_MS, TERMINATE_WAIT_MS, within } from './sqlite-checkpoint.js';
 
@@ -157,19 +157,11 @@ export class SqliteWorkerStore implements RecordStore {
     // the caller may reuse its arrays at once. Not the caller's arrays cloned: a structured clone of a view copies
     // its whole buffer, and the pool's packed results (result-batch.ts) are views into one buffer per batch that
     // also holds other accounts' records and decrypted messages (attacks/s13-review-batch-views).
-    const rows: RecordChange[] = [];
-    const transfer: ArrayBuffer[] = [];
-    for (const c of changes) {
-      if (c.bytes === null) rows.push({ key: c.key, generation: c.generation, bytes: null });
-      else {
-        const bytes = new Uint8Array(c.bytes); // a copy (also of a Node Buffer, whose slice() is a view)
-        rows.push({ key: c.key, generation: c.generation, bytes });
-        transfer.push(bytes.buffer);
-      }
-    }
+    const rows = ownCopy(changes); // copyBytes: a buffer per row (also of a Node Buffer, whose slice() is a view)
+    const transfer = rows.flatMap((r) => (r.bytes === null ? [] : [r.bytes.buffer as ArrayBuffer]));
     const committed = this.call('commit', [accountId, rows], transfer);
     // Refused before it was sent (a dead store): the copies are ours, zeroed (sent ones are detached: empty).
-    committed.catch(() => rows.forEach((r) => r.bytes !== null && r.bytes.byteLength > 0 && r.bytes.fill(0)));
+    committed.catch(() => wipeRows(rows));
     await committed;
   }
 

@@ -165,9 +165,15 @@ export function netNewRecords(changes: readonly RecordChange[], exists: (key: st
   return n;
 }
 
-/** Zeroes the bytes of every change (rows a store or the caller owns and does not keep). */
+/**
+ * Zeroes the bytes of every change (rows a store or the caller owns and does not keep). Rows already
+ * transferred to another thread are detached, hold nothing here and are skipped (fill() would throw on them).
+ */
 export function wipeRows(changes: readonly RecordChange[]): void {
-  for (let i = 0; i < changes.length; i++) changes[i]!.bytes?.fill(0);
+  for (let i = 0; i < changes.length; i++) {
+    const bytes = changes[i]!.bytes;
+    if (bytes !== null && bytes.byteLength > 0) bytes.fill(0);
+  }
 }
 
 /** The changes with their bytes copied: for stores whose writes happen after an await. */
