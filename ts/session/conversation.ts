@@ -24,6 +24,7 @@ import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, put
 import { instanceFromValue, instanceState, instanceToValue, newInstance, prefetchInstance, type Instance } from './instance.js';
 import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
+import { OneSmpStep } from '../smp/one-step.js';
 import type { SmpState } from '../smp/state.js';
 import type { Writer } from '../codec/primitives.js';
 import { OtrError, OtrArgumentError, OtrCryptoError, OtrDecodeError, OtrStateError } from '../errors.js';
@@ -861,14 +862,9 @@ export class Conversation {
       for (const k of deriveTlvExtraKeys(this.account.backend, r.esk, plain.tlvs)) out.events.push(extraKeyEvent(peerTag, k, 'received'));
       wipe(r.esk);
     }
-    // One SMP step per data message (session 13): every SMP TLV used to be handed to the state machine, so one
-    // message of maxTlvs SMP1s bought that many proof verifications, and as many unexpected ones that many
-    // abort messages sent back (test/attacks/s13-dos-smp-tlvs). Aborts cost nothing and are read as they come
-    // (an honest restart is an abort and an SMP1 in one message); the first other SMP TLV is processed, the
-    // rest ignored; the replies go out in one data message.
+    // One SMP step per data message (../smp/one-step.ts); the replies go out in one data message.
     const smpReplies: Tlv[] = [];
-    let smpStepTaken = false;
-    let smpIgnored = 0;
+    let smpSteps: OneSmpStep | undefined;
     for (const tlv of plain.tlvs) {
       if (tlv.type === TlvType.disconnected) {
         if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
@@ -881,18 +877,14 @@ export class Conversation {
         return true;
       }
       if (isSmpTlvType(tlv.type)) {
-        if (tlv.type !== TlvType.smpAbort) {
-          if (smpStepTaken) {
-            smpIgnored++;
-            continue;
-          }
-          smpStepTaken = true;
-        }
+        smpSteps ??= new OneSmpStep();
+        if (!smpSteps.admits(tlv.type === TlvType.smpAbort)) continue;
         const r = smpReceive(this.account.backend, inst.smp, { tlvType: tlv.type, body: tlv.value }, { rng: this.account.random, maxQuestionBytes: L.maxSmpQuestionBytes });
         this.applySmp(out, inst, r, smpReplies);
       }
     }
-    if (smpIgnored > 0) out.events.push({ type: 'ignored', instance: peerTag, reason: `${smpIgnored} further SMP TLVs in one data message (one SMP step per message)` });
+    const smpIgnored = smpSteps?.ignoredReason();
+    if (smpIgnored !== undefined) out.events.push({ type: 'ignored', instance: peerTag, reason: smpIgnored });
     if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
     // Heartbeat: keep the peer's session from expiring if we have been silent (otrv4.md §Receiving a Data Message).
     if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {

@@ -30,6 +30,7 @@ import { type DataMsg, type V3Message, encodeMessage } from './messages.js';
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
 import { type TlvRecord, decodePlaintext, encodePlaintext } from './tlv.js';
 import { MessageTypeV3 } from '../wire/header.js';
+import { OneSmpStep } from '../smp/one-step.js';
 
 /** We offer only v3 here; the v4 session layer builds its own "?OTRv34?". */
 export const QUERY_V3 = buildQuery([3], 'An Off-the-Record private conversation has been requested.');
@@ -364,11 +365,9 @@ function receiveData(tx: Tx, m: DataMsg): void {
 
   const reply: TlvRecord[] = [];
   let disconnected = false;
-  // One SMP step per data message (session 13; the OTRv4 session does the same): 32 SMP1s, each followed by an
-  // abort, made 32 verifications of four 1536-bit exponentiations (test/attacks/s13-dos-smp-tlvs). Aborts are
-  // read as they come; the first other SMP TLV is processed, the rest ignored.
-  let smpStepTaken = false;
-  let smpIgnored = 0;
+  // One SMP step per data message (../smp/one-step.ts, as in OTRv4): 32 SMP1s, each followed by an abort, made
+  // 32 verifications of four 1536-bit exponentiations (test/attacks/s13-dos-smp-tlvs).
+  const smpSteps = new OneSmpStep();
   for (const t of tlvs) {
     switch (t.type) {
       case Tlv.padding:
@@ -382,13 +381,7 @@ function receiveData(tx: Tx, m: DataMsg): void {
       case Tlv.smp4:
       case Tlv.smpAbort:
       case Tlv.smp1q: {
-        if (t.type !== Tlv.smpAbort) {
-          if (smpStepTaken) {
-            smpIgnored++;
-            break;
-          }
-          smpStepTaken = true;
-        }
+        if (!smpSteps.admits(t.type === Tlv.smpAbort)) break;
         const step = smpReceive(tx, tx.s.smp, t, tx.limits.maxSmpQuestionBytes);
         tx.s.smp = step.smp;
         reply.push(...step.send);
@@ -405,7 +398,8 @@ function receiveData(tx: Tx, m: DataMsg): void {
     }
   }
   dec.extraKey.fill(0);
-  if (smpIgnored > 0) tx.event({ type: 'ignored', reason: `${smpIgnored} further SMP TLVs in one data message (one SMP step per message)` });
+  const smpIgnored = smpSteps.ignoredReason();
+  if (smpIgnored !== undefined) tx.event({ type: 'ignored', reason: smpIgnored });
   if (disconnected) {
     endKeys(tx);
     tx.s.msgstate = 'finished';
