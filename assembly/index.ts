@@ -3,6 +3,7 @@
 export { io_ptr, io_size } from './io';
 export * from './keccak';
 export * from './chacha20';
+export * from './sha1';
 export * from './ed448';
 export * from './modexp';
 export * from './ed448ring';

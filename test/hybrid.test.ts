@@ -29,16 +29,18 @@ test('init() picks the hybrid backend in Node; every backend stays selectable by
 });
 
 // The fused data-message calls are WASM's, limited to ciphertexts below OpenSSL's ChaCha20 threshold
-// (test/ratchet-fused.test.ts checks the limit and the bytes).
-const OWN = new Set(['name', 'modPow', 'chacha20', 'sealDataMessage', 'openDataMessage']);
+// (test/ratchet-fused.test.ts checks the limit and the bytes). OTRv3's HMAC-SHA1 is OpenSSL's (the WASM
+// backend has its own since session 14: test/wasm-sha1.test.ts).
+const OWN = new Set(['name', 'modPow', 'chacha20', 'sealDataMessage', 'openDataMessage', 'hmacSha1']);
 
-test('the hybrid backend is the WASM one except for modPow, chacha20 and the fused data-message calls', () => {
+test('the hybrid backend is the WASM one except for modPow, chacha20, HMAC-SHA1 and the fused data-message calls', () => {
   for (const k of Object.keys(WASM) as (keyof typeof WASM)[]) {
     if (OWN.has(k)) continue;
     assert.is((HYBRID as unknown as Record<string, unknown>)[k], (WASM as unknown as Record<string, unknown>)[k], k);
   }
   assert.is.not(HYBRID.modPow, WASM.modPow);
   assert.is.not(HYBRID.chacha20, WASM.chacha20);
+  assert.is.not(HYBRID.hmacSha1, WASM.hmacSha1);
 });
 
 test('the hybrid self-test fails loudly on a wrong answer', () => {

@@ -14,6 +14,7 @@ import { ed448Ops } from './ed448.js';
 import { modexpOps } from './modexp.js';
 import { dataMessageOps } from './datamsg.js';
 import { aeadOps } from './aead.js';
+import { hmacOps } from './hmac.js';
 import { selfTest } from '../selftest.js';
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -100,6 +101,8 @@ function compose(main: WasmContext, simd: WasmContext | undefined, simdRefused?:
     ...modexpOps(main, simd),
     ...dataMessageOps(simd ?? main),
     ...aeadOps(main, simd),
+    // OTRv3's HMAC-SHA1 in the main module whichever module runs the rest (./hmac.ts).
+    ...hmacOps(main),
   };
 }
 
