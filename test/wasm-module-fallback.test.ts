@@ -18,6 +18,7 @@ import type { CryptoBackend } from '../ts/backend/types.js';
 import { ed448Ops } from '../ts/backend/wasm/ed448.js';
 import { aeadOps } from '../ts/backend/wasm/aead.js';
 import { dataMessageOps } from '../ts/backend/wasm/datamsg.js';
+import { chachaOps } from '../ts/backend/wasm/chacha20.js';
 import { createHybridBackend } from '../ts/backend/hybrid/index.js';
 import { selfTest } from '../ts/backend/selftest.js';
 import { ed448Sign, ed448Verify } from '../ts/crypto/eddsa.js';
@@ -56,6 +57,25 @@ function plantDataFault(ctx: WasmContext, name: 'aead_seal' | 'data_seal'): Wasm
     [name]: (a: number, n: number) => {
       if (n > 130) ctx.mem[data + 130]! ^= 4;
       real(a, n);
+    },
+  };
+  return { ...ctx, exports };
+}
+
+/**
+ * A view of `ctx` whose ChaCha20 (`chacha20_xor`, the plain cipher: not the AEAD's or the data message's)
+ * flips one bit of the data's last byte first when the call has more than two blocks — the byte the SIMD
+ * module's four-block vector step encrypts (one or two blocks go to its scalar kernel): a fault in the vector
+ * path alone.
+ */
+function plantVectorChachaFault(ctx: WasmContext): WasmContext {
+  const real = ctx.exports.chacha20_xor as (len: number, counter: number) => void;
+  const data = ctx.exports.chacha20_data() as number;
+  const exports = {
+    ...ctx.exports,
+    chacha20_xor: (len: number, counter: number) => {
+      if (len > 128) ctx.mem[data + len - 1]! ^= 8;
+      real(len, counter);
     },
   };
   return { ...ctx, exports };
@@ -167,6 +187,31 @@ test('a SIMD module whose fused data-message call computes wrong is set aside: t
     assert.is(hex(got.authenticator), hex(want.authenticator), `authenticator ${i}`);
     const opened = b.openDataMessage!(chainKey, mine, plain.length, got.authenticator);
     assert.is(hex(opened?.plaintext ?? new Uint8Array(1)), hex(plain), `opens ${i}`);
+  }
+});
+
+test('a SIMD module whose four-block vector ChaCha20 alone computes wrong is set aside (session 14)', async () => {
+  const { main, simd } = await instantiateWasmModules();
+  assert.ok(simd, 'this runtime validates SIMD');
+  const planted = plantVectorChachaFault(simd!);
+  // The plant is a real fault, on the plain cipher only: 300 bytes come out wrong, 16 right, and the AEAD
+  // and data-message checks (their own exports) do not see it — only the self-test's multi-block check does.
+  const bad: CryptoBackend = { ...chooseWasmBackend({ main, simd: undefined }), ...chachaOps(main, planted) };
+  const rnd = seededRandom(0x5135);
+  const key = rnd(32);
+  const nonce = rnd(12);
+  const short = rnd(16);
+  const long = rnd(300);
+  assert.is(hex(bad.chacha20(key, nonce, short, 1)), hex(JS.chacha20(key, nonce, short, 1)));
+  assert.is.not(hex(bad.chacha20(key, nonce, long, 1)), hex(JS.chacha20(key, nonce, long, 1)));
+  assert.is(selfTest(bad), 'chacha20');
+
+  const b = chooseWasmBackend({ main, simd: planted });
+  assert.equal(b.wasm, { simd: false, module: 'scalar', simdRefused: 'chacha20' });
+  assert.is(b.simdContext, undefined);
+  for (let i = 0; i < 30; i++) {
+    const data = rnd(i * 67);
+    assert.is(hex(b.chacha20(key, nonce, data, i)), hex(JS.chacha20(key, nonce, data, i)), `scalar chacha20 ${i}`);
   }
 });
 

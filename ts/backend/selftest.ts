@@ -1,9 +1,10 @@
 /**
  * Known-answer self-test run by `init()` on the backend it is about to activate. A WASM module that was
  * miscompiled, truncated or tampered with fails here and the library falls back to JS instead of computing
- * wrong keys. Each answer is an external vector (RFC 8032, FIPS 202, RFC 8439, RFC 3526 arithmetic) or, for
- * the optional fused ops (the record AEAD and the data-message call, which run on the WASM backend's SIMD
- * module where it has one), computed outside this code with noble (see SEALED_TAG).
+ * wrong keys. Each answer is an external vector (RFC 8032, FIPS 202, RFC 8439, RFC 3526 arithmetic, RFC 2202)
+ * or, for the SIMD module's multi-block ChaCha20 and the optional fused ops (the record AEAD and the
+ * data-message call, which run on the WASM backend's SIMD module where it has one), computed outside this
+ * code with noble (see CHACHA_LONG_DIGEST, SEALED_TAG).
  */
 import type { CryptoBackend } from './types.js';
 import { bytesToHex, equalBytes, hexToBytes } from '../bytes.js';
@@ -18,6 +19,10 @@ const CHACHA_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d
 const CHACHA_NONCE = '000000000000004a00000000';
 const CHACHA_PT = '4c616469657320616e642047656e746c';
 const CHACHA_CT = '6e2e359a2568f98041ba0728dd0d6981';
+// RFC 2202 §3 HMAC-SHA1 test case 2: key "Jefe", data "what do ya want for nothing?" (OTRv3's data MAC).
+const HMAC_KEY = 'Jefe';
+const HMAC_DATA = 'what do ya want for nothing?';
+const HMAC_TAG = 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79';
 
 // The fused ops' inputs: byte i = (i * mul + add) mod 256. 200-byte records: four ChaCha20 blocks, so the
 // SIMD module's four-block vector step runs (two blocks or fewer go to its scalar kernel), and Poly1305's
@@ -29,6 +34,13 @@ function pattern(n: number, mul: number, add: number): Uint8Array {
   return out;
 }
 const RECORD_BYTES = 200;
+// ChaCha20 over 600 bytes (ten blocks, counter 1): the SIMD module gives the two leading blocks to its scalar
+// kernel, then runs one whole four-block vector step and one final step of 216 bytes through its scratch
+// area; the 16-byte RFC 8439 check above runs the scalar kernel alone. Compared by SHAKE-256 (checked first)
+// of the ciphertext, made once with @noble/ciphers 2.x and @noble/hashes 2.x (and OpenSSL agrees):
+//   shake256(chacha20(pattern(32,9,0x33), pattern(12,5,0x70), pattern(600,19,0x0b), counter 1), 32 bytes).
+const CHACHA_LONG_BYTES = 600;
+const CHACHA_LONG_DIGEST = '1f1718b432e2c81d14804aa3ce82998c634e7273de9acc694246c8a0d3c747ff';
 // Expected values made once with @noble/ciphers 2.x and @noble/hashes 2.x (independent of the WASM code):
 //   xchacha20poly1305(pattern(32,1,0), pattern(24,3,0x40), pattern(13,5,0x11)).encrypt(pattern(200,13,5)),
 //   its 16-byte tag; and for the data message, with KDF(u, x, n) = shake256('OTRv4' || u || x, n) and
@@ -71,12 +83,25 @@ function dataMessageAnswers(b: CryptoBackend): boolean {
   return !!opened && bytesToHex(opened.next) === DATA_NEXT && bytesToHex(opened.mkMac) === DATA_MKMAC && equalBytes(opened.plaintext, plain);
 }
 
+/** ChaCha20 over several four-block steps (a fault in the SIMD module's vector path alone shows here). */
+function chachaLongAnswers(b: CryptoBackend): boolean {
+  const ct = b.chacha20(pattern(32, 9, 0x33), pattern(12, 5, 0x70), pattern(CHACHA_LONG_BYTES, 19, 0x0b), 1);
+  return bytesToHex(b.shake256([ct], 32)) === CHACHA_LONG_DIGEST;
+}
+
+/** OTRv3's HMAC-SHA1, where the backend has its own. */
+function hmacAnswers(b: CryptoBackend): boolean {
+  if (b.hmacSha1 === undefined) return true;
+  const enc = (s: string) => new TextEncoder().encode(s);
+  return bytesToHex(b.hmacSha1(enc(HMAC_KEY), enc(HMAC_DATA))) === HMAC_TAG;
+}
+
 /** Returns the name of the first failing check, or undefined if every check passes. */
 export function selfTest(b: CryptoBackend): string | undefined {
   try {
     if (bytesToHex(b.shake256([], 32)) !== SHAKE_EMPTY) return 'shake256';
     const ct = b.chacha20(hexToBytes(CHACHA_KEY), hexToBytes(CHACHA_NONCE), hexToBytes(CHACHA_PT), 1);
-    if (bytesToHex(ct) !== CHACHA_CT) return 'chacha20';
+    if (bytesToHex(ct) !== CHACHA_CT || !chachaLongAnswers(b)) return 'chacha20';
     // Public key = G * prune(SHAKE-256(sk, 114)[0..57]).
     const h = b.shake256([hexToBytes(ED448_SK)], 114).subarray(0, 57);
     h[0]! &= 0xfc;
@@ -88,6 +113,7 @@ export function selfTest(b: CryptoBackend): string | undefined {
     if (b.legendre('modp3072', new Uint8Array([4])) !== 1) return 'legendre';
     if (!aeadAnswers(b)) return 'aead';
     if (!dataMessageAnswers(b)) return 'datamsg';
+    if (!hmacAnswers(b)) return 'hmac-sha1';
     return undefined;
   } catch {
     return 'exception';
