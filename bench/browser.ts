@@ -56,7 +56,7 @@ const nodeOnly: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({
       contents: `
         export const inert = new Proxy(function () {}, { get: (_, k) => (k === Symbol.toPrimitive ? () => 0 : inert), apply: () => inert, construct: () => inert });
-        export const createCipheriv = inert, createHash = inert, createDiffieHellman = inert, createPrivateKey = inert,
+        export const createCipheriv = inert, createHash = inert, createHmac = inert, createDiffieHellman = inert, createPrivateKey = inert,
           createPublicKey = inert, diffieHellman = inert, generateKeyPairSync = inert, sign = inert, verify = inert;`,
       loader: 'js',
     }));
