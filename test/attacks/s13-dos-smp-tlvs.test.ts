@@ -102,6 +102,25 @@ test('OTRv4: unexpected SMP TLVs are answered with one data message, not one per
   assert.ok(smpEvents(asked).some((e) => (e as { status: string }).status === 'asked'), JSON.stringify(asked.events));
 });
 
+test('OTRv4: SMP1 and abort in either order, 32 times in one message, cost one SMP1 verification (session 14 review: held)', () => {
+  const p = established(13_003);
+  const one = counted.measure(() => p.a.receive(sendTlvs(p.b, [{ type: TlvType.smp1, value: smp1Body(2) }])[0]!));
+  p.a.abortSmp();
+  const abort = { type: TlvType.smpAbort, value: new Uint8Array(0) };
+  for (const abortFirst of [true, false]) {
+    const tlvs: Tlv[] = [];
+    for (let i = 0; i < 32; i++) {
+      const smp1 = { type: TlvType.smp1, value: smp1Body(200 + i) };
+      tlvs.push(...(abortFirst ? [abort, smp1] : [smp1, abort]));
+    }
+    const many = counted.measure(() => p.a.receive(sendTlvs(p.b, tlvs)[0]!));
+    assert.ok(many.costs.ed448Mul <= one.costs.ed448Mul, `abort first ${abortFirst}: ${many.costs.ed448Mul} Ed448 multiplications; one SMP1 costs ${one.costs.ed448Mul}`);
+    assert.ok(many.result.toSend.length <= 1, `${many.result.toSend.length} data messages sent in answer to one`);
+    p.a.abortSmp();
+  }
+  assert.is(p.a.state, 'ENCRYPTED_MESSAGES');
+});
+
 // ------------------------------------------------------------------ OTRv3
 
 /** A v3 data message from Mallory's session carrying `tlvs`. */
@@ -177,6 +196,19 @@ test('OTRv3: an SMP1 whose challenge is longer than SHA-256 is refused before an
   const short = counted.measure(() => victim.receive(shortC));
   assert.is(short.costs.modPow1536, 2, 'the first proof is checked (two exponentiations) and fails');
   assert.ok(short.result.events.some((e) => e.type === 'smp' && (e as { status: string }).status === 'invalid'), JSON.stringify(short.result.events));
+});
+
+test('OTRv3: the challenge bound is exactly a SHA-256 output, as libotr sends it (session 14 review: held)', () => {
+  // libotr (sm.h): SM_HASH_ALGORITHM GCRY_MD_SHA256, SM_DIGEST_SIZE 32, read as an unsigned MPI, never reduced.
+  const { victim, mallory: m } = v3Session(13_012);
+  const smp1WithC2 = (seed: number, c: bigint) => counted.measure(() => victim.receive(v3Tlvs(m, [{ type: V3Tlv.smp1, value: withC2(v3Smp1(seed), c) }])));
+  // Each is answered with an abort, whose sending costs exponentiations of its own (Alice's key rotation): what a
+  // refused challenge costs in all is the baseline, measured after a first answer.
+  smp1WithC2(5, 1n << 300n);
+  const refused = smp1WithC2(6, 1n << 300n).costs.modPow1536;
+  assert.is(smp1WithC2(7, 1n << 256n).costs.modPow1536, refused, 'c = 2^256 is refused before any exponentiation');
+  assert.is(smp1WithC2(8, (1n << 256n) - 1n).costs.modPow1536, refused + 2, 'c = 2^256 - 1 (32 bytes of 0xff) is checked: the first proof');
+  assert.is(smp1WithC2(9, 1n << 256n).costs.modPow1536, refused, 'and 2^256 refused again');
 });
 
 test.run();

@@ -25,7 +25,7 @@ export interface InitResult {
 }
 
 let active: CryptoBackend | undefined;
-const cache: Partial<Record<BackendName, CryptoBackend>> = {};
+const cache = new Map<BackendName, Promise<CryptoBackend>>();
 
 function backendError(what: string, e: unknown): OtrError {
   if (e instanceof OtrError) return e;
@@ -54,15 +54,25 @@ async function create(name: BackendName): Promise<CryptoBackend> {
   throw new OtrError('BACKEND', `unknown backend ${String(name)}`);
 }
 
-/** Creates (once) and self-tests a backend by name; throws OtrError('BACKEND') when it is unusable. */
-export async function loadBackend(name: BackendName): Promise<CryptoBackend> {
-  const cached = Object.prototype.hasOwnProperty.call(cache, name) ? cache[name] : undefined;
+/**
+ * Creates (once) and self-tests a backend by name; throws OtrError('BACKEND') when it is unusable. Calls made
+ * while it is being created share that creation (session 14: two init() at once instantiated the WASM modules
+ * twice, and the hybrid backend was built over a WASM backend that was not the cached one); a failed one is
+ * not kept, so the next call tries again.
+ */
+export function loadBackend(name: BackendName): Promise<CryptoBackend> {
+  const cached = cache.get(name);
   if (cached) return cached;
-  const b = await create(name);
-  const failed = selfTest(b);
-  if (failed) throw new OtrError('BACKEND', `${name} backend failed its self-test (${failed})`);
-  cache[name] = b;
-  return b;
+  const made = create(name).then((b) => {
+    const failed = selfTest(b);
+    if (failed) throw new OtrError('BACKEND', `${name} backend failed its self-test (${failed})`);
+    return b;
+  });
+  cache.set(name, made);
+  made.catch(() => {
+    if (cache.get(name) === made) cache.delete(name);
+  });
+  return made;
 }
 
 /** True where this build carries the hybrid backend (Node builds) and node:crypto can be loaded. */

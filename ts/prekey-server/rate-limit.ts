@@ -11,6 +11,7 @@
  *   system fails closed for newcomers (at the rate of one key) instead of open for the attacker.
  */
 import { DEFAULT_LIMITS } from '../limits.js';
+import { OtrArgumentError } from '../errors.js';
 
 export interface RateLimitConfig {
   /** Requests allowed at once. */
@@ -37,12 +38,18 @@ export class RateLimiter {
     private readonly cfg: RateLimitConfig,
     private readonly now: () => number,
   ) {
+    // NaN compares false with everything, so `tokens < n` never refused: a NaN budget was no limit at all.
+    if (Number.isNaN(cfg.burst) || Number.isNaN(cfg.perSecond)) throw new OtrArgumentError('a rate limit must be a number (burst and perSecond)');
     this.overflow = { tokens: cfg.burst, atMs: now() };
   }
 
   private refill(b: Bucket, now: number): void {
     b.tokens = Math.min(this.cfg.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * this.cfg.perSecond);
-    b.atMs = Math.max(b.atMs, now);
+    // Dated now even when the clock went back (the wall clock in production: an NTP step): dated at the later
+    // time, the bucket regained nothing until the clock caught up — a server-wide budget emptied just before a
+    // step back of an hour refused everyone for that hour (attacks/s14-review-prekey-budgets). Time the step
+    // skipped is not counted either way.
+    b.atMs = now;
   }
 
   private prune(now: number): void {
@@ -75,7 +82,32 @@ export class RateLimiter {
     return true;
   }
 
+  /** Gives back `n` tokens `allow` just took for `key`: a later limit refused the request (allowAll). */
+  refund(key: string, n = 1): void {
+    const b = this.buckets.get(key) ?? this.overflow;
+    b.tokens = Math.min(this.cfg.burst, b.tokens + n);
+  }
+
   get size(): number {
     return this.buckets.size;
   }
+}
+
+/** One charge of allowAll: `n` tokens of `key` in `limiter`. */
+export type Charge = readonly [limiter: RateLimiter, key: string, n: number];
+
+/**
+ * Takes every charge or none: the index of the first charge refused (the ones before it are given back), or -1
+ * when all were taken. A request one limit refuses spends nothing of the others — without it, a publisher the
+ * server-wide budget refused during a flood had spent its own tokens too, and stayed refused by them after the
+ * flood (attacks/s14-review-prekey-budgets).
+ */
+export function allowAll(charges: readonly Charge[]): number {
+  for (let i = 0; i < charges.length; i++) {
+    const [limiter, key, n] = charges[i]!;
+    if (limiter.allow(key, n)) continue;
+    for (let j = i - 1; j >= 0; j--) charges[j]![0].refund(charges[j]![1], charges[j]![2]);
+    return i;
+  }
+  return -1;
 }

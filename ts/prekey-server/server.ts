@@ -64,7 +64,7 @@ import {
 } from './messages.js';
 import { dake2Transcript, dake3Transcript, outcomeMac, prekeyMacKey, publicationBodyMac, serverFingerprint, serverPhi, serverSharedSecret, storageInfoMac, storageStatusMac } from './auth.js';
 import { proofContext, verifyDhProof, verifyEcdhProof } from './proofs.js';
-import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
+import { allowAll, RateLimiter, type Charge, type RateLimitConfig } from './rate-limit.js';
 import type { PrekeyStore, PublicationRecord } from './store.js';
 
 export interface PrekeyServerOptions {
@@ -274,16 +274,18 @@ export class PrekeyServer {
 
   private onDake1(from: string, requester: string, m: Dake1, events: ServerEvent[]): Uint8Array {
     const b = this.o.backend;
-    if (!this.publishLimiter.allow(`id\n${from}`) || (requester !== from && !this.publishLimiter.allow(`from\n${requester}`))) {
-      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
-      throw new OtrLimitError('too many DAKEs from this identity');
-    }
-    // The server's own bucket after the requester's (one they refuse spends nothing of everyone's), before
-    // the profile check and the ring signature: the per-key buckets alone let many addresses buy thousands of
-    // those a second (session 13, docs/security.md "Session 13: cost of hostile input").
-    if (!this.serverPublishLimiter.allow('server')) {
+    // The server's own bucket too, before the profile check and the ring signature: the per-key buckets alone
+    // let many addresses buy thousands of those a second (session 13, docs/security.md "Session 13: cost of
+    // hostile input"). All or none (allowAll): a DAKE-1 one bucket refuses spends nothing of the others.
+    const own = publisherCharges(this.publishLimiter, from, requester, 1);
+    const refused = allowAll([...own, [this.serverPublishLimiter, 'server', 1]]);
+    if (refused === own.length) {
       events.push({ type: 'rate-limited', limiter: 'publish-server', identity: from });
       throw new OtrLimitError('the prekey server has too many DAKEs starting; try again later');
+    }
+    if (refused >= 0) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('too many DAKEs from this identity');
     }
     validateClientProfile(b, m.profile, { nowMs: this.o.now(), expectedOwnerTag: m.senderTag });
     if (!b.pointIsValid(m.i)) throw new OtrCryptoError('INVALID_POINT', 'I is not a valid point');
@@ -353,15 +355,18 @@ export class PrekeyServer {
     // Verifying costs a 3072-bit group check per prekey message (~13 ms each with WASM), and anyone can make
     // a key and publish: the prekey messages are paid for from a budget per identity and per requester before
     // any of them is verified.
-    // The server's own bucket last: a publisher its own buckets refuse must not spend everyone's tokens.
+    // The server's own bucket too, all or none (allowAll): a publisher its own buckets refuse spends nothing of
+    // everyone's, and one the server's refuses during a flood keeps its own tokens for after it.
     const n = pub.prekeyMessages.length;
-    if (n > 0 && (!this.verifyLimiter.allow(`id\n${from}`, n) || (requester !== from && !this.verifyLimiter.allow(`from\n${requester}`, n)))) {
-      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
-      throw new OtrLimitError('too many prekey messages published recently; try again later');
-    }
-    if (n > 0 && !this.serverVerifyLimiter.allow('server', n)) {
+    const own = publisherCharges(this.verifyLimiter, from, requester, n);
+    const refused = n === 0 ? -1 : allowAll([...own, [this.serverVerifyLimiter, 'server', n]]);
+    if (refused === own.length) {
       events.push({ type: 'rate-limited', limiter: 'publish-prekeys-server', identity: from });
       throw new OtrLimitError('the prekey server has too many prekey messages to verify; try again later');
+    }
+    if (refused >= 0) {
+      events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
+      throw new OtrLimitError('too many prekey messages published recently; try again later');
     }
     // Profiles: the client profile must carry the long-term key the DAKE just authenticated.
     const cp = pub.clientProfile;
@@ -440,4 +445,11 @@ export class PrekeyServer {
     }));
     return { reply: encodeEnsembleRetrieval({ receiverTag: m.senderTag, identity: m.identity, ensembles }), handedOut: taken.length };
   }
+}
+
+/** A publisher's own charges: `n` tokens of its identity's bucket, and of its requester's when that is another key. */
+function publisherCharges(limiter: RateLimiter, from: string, requester: string, n: number): Charge[] {
+  const charges: Charge[] = [[limiter, `id\n${from}`, n]];
+  if (requester !== from) charges.push([limiter, `from\n${requester}`, n]);
+  return charges;
 }

@@ -1734,10 +1734,12 @@ export class Conversation {
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
-    // No more instances than a conversation ever holds (admit: the limit, one more when it is 1 and the current
-    // instance stays): each is checked before use (an Ed448 subgroup check per stored peer key), so a hostile
-    // record of thousands cost thousands of them per decode (session 13, attacks/s13-dos-restore-instances).
-    for (const i of expect.array(r.instances, 'instances', account.limits.maxInstancesPerConversation + 1)) {
+    // No more instances than a conversation ever holds (admit: the limit, and the newest beside the current
+    // instance, which stays, when the limit is 1 or 0 — at 0 the restore bound of limit + 1 refused the library's
+    // own record, attacks/s14-review-restore-instances): each is checked before use (an Ed448 subgroup check per
+    // stored peer key), so a hostile record of thousands cost thousands of them per decode (session 13,
+    // attacks/s13-dos-restore-instances).
+    for (const i of expect.array(r.instances, 'instances', Math.max(account.limits.maxInstancesPerConversation, 1) + 1)) {
       const inst = instanceFromValue(account.backend, i, account.limits.maxSmpQuestionBytes, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);

@@ -89,6 +89,9 @@ export function checkCommit(accountId: unknown, changes: unknown, limits: StoreL
       throw new OtrArgumentError(`deleting ${JSON.stringify(key)} at generation 1 deletes nothing (a delete expects the record to exist)`);
     if (bytes !== null) {
       if (!(bytes instanceof Uint8Array)) throw new OtrArgumentError(`bytes of ${JSON.stringify(key)} must be a Uint8Array or null`);
+      // A view of a transferred buffer reads as empty but is no empty record, and copying it throws a bare
+      // TypeError (attacks/s14-review-detached-rows).
+      if (bytes.length === 0 && isDetached(bytes)) throw new OtrArgumentError(`bytes of ${JSON.stringify(key)} were transferred away (a detached buffer)`);
       if (bytes.length > limits.maxRecordBytes)
         throw new OtrLimitError(`record ${JSON.stringify(key)} of ${bytes.length} bytes exceeds maxRecordBytes (${limits.maxRecordBytes})`);
     }
@@ -163,6 +166,16 @@ export function netNewRecords(changes: readonly RecordChange[], exists: (key: st
     else if (c.bytes === null && exists(c.key)) n--;
   }
   return n;
+}
+
+/** Whether `b` views a detached (transferred) buffer: slice() validates its buffer, length and subarray() do not. */
+function isDetached(b: Uint8Array): boolean {
+  try {
+    b.slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -59,7 +59,7 @@ export interface WasmBackendInfo {
   simd: boolean;
   /** The module the backend runs on: 'simd' where the runtime validates it and it passes the self-test. */
   module: 'simd' | 'scalar';
-  /** Why a SIMD module the runtime validates was set aside: the self-test check it failed. */
+  /** Why a SIMD module the runtime validates was set aside: the self-test check it failed, or 'instantiate: …'. */
   simdRefused?: string;
 }
 
@@ -72,18 +72,29 @@ export interface WasmBackend extends CryptoBackend {
   readonly ed448Context: WasmContext;
 }
 
-/** The two instantiated modules; `simd` is undefined where the runtime does not validate SIMD. */
+/**
+ * The two instantiated modules; `simd` is undefined where the runtime does not validate SIMD, or where it
+ * validates it but the module did not instantiate (`simdFailed` says why).
+ */
 export interface WasmModules {
   main: WasmContext;
   simd: WasmContext | undefined;
+  simdFailed?: string;
 }
 
 export async function instantiateWasmModules(): Promise<WasmModules> {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function')
     throw new OtrError('BACKEND', 'WebAssembly is not available in this runtime');
   const main = await instantiate(WASM_MAIN);
-  const simd = simdSupported() ? await instantiate(WASM_SIMD!) : undefined;
-  return { main, simd };
+  if (!simdSupported()) return { main, simd: undefined };
+  // The SIMD module validating does not make it instantiate: its memory may not be allocated (a second module's,
+  // in a crowded tab or a worker with a small heap), or its start may trap. The main module is already there
+  // and runs everything: without this, such a runtime refused WASM for pure JS (attacks/s14-review-simd-instantiate).
+  try {
+    return { main, simd: await instantiate(WASM_SIMD!) };
+  } catch (e) {
+    return { main, simd: undefined, simdFailed: `instantiate: ${(e as Error)?.message ?? String(e)}` };
+  }
 }
 
 function compose(main: WasmContext, simd: WasmContext | undefined, simdRefused?: string): WasmBackend {
@@ -113,8 +124,7 @@ function compose(main: WasmContext, simd: WasmContext | undefined, simdRefused?:
  * runtime keeps WASM speed instead of falling back to pure JS (~5x slower). Throws OtrError('BACKEND') when
  * neither passes. `loadBackend` self-tests the result again, as it does every backend (a fraction of a ms).
  */
-export function chooseWasmBackend({ main, simd }: WasmModules): WasmBackend {
-  let simdFailed: string | undefined;
+export function chooseWasmBackend({ main, simd, simdFailed }: WasmModules): WasmBackend {
   if (simd) {
     const b = compose(main, simd);
     simdFailed = selfTest(b);
