@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, OtrArgumentError, type Outcome } from '../ts/index.js';
 import { OtrPool, OtrPoolError, type PoolConversation, type PoolOptions } from '../ts/pool/index.js';
-import { chooseSteal, MoveBudget } from '../ts/pool/rebalance.js';
+import { callCost, chooseSteal, HEAVY, LIGHT, MOVE_COST, MoveBudget } from '../ts/pool/rebalance.js';
 import { MemoryStore } from '../ts/store/memory.js';
 import type { StoredRecord } from '../ts/store/types.js';
 import { dearmour } from '../ts/codec/armour.js';
@@ -98,12 +98,15 @@ async function doomedOn(pool: OtrPool, id: string, index: number): Promise<() =>
   return () => pool.conversation(id, 'anyone@example.org').startDake();
 }
 
+/** Data messages per account in a burst: enough for a move to be worth its cost (2 × MOVE_COST). */
+const BURST = 2 * MOVE_COST + 1;
+
 const ALICES = Array.from({ length: 6 }, (_, i) => `alice-${i}@example.org`);
 
 test('an idle worker gets the calls waiting on the other: accounts move with them, in order', async () => {
   const { pool, pairs } = await pairsOnWorker0(ALICES);
   try {
-    const sent = await burst(pairs, 5, 'burst');
+    const sent = await burst(pairs, BURST, 'burst');
     const moved = pairs.filter((p) => pool.workerOf(p.alice) === 1);
     assert.ok(pool.stats().rebalanced >= 1, 'accounts were moved to the idle worker');
     assert.is(moved.length, pool.stats().rebalanced, 'each move is an Alice now on worker 1');
@@ -117,11 +120,27 @@ test('an idle worker gets the calls waiting on the other: accounts move with the
   }
 });
 
+test('a lone data message is not worth a move; a DAKE step is', async () => {
+  const { pool, pairs } = await pairsOnWorker0(ALICES);
+  try {
+    const one = await Promise.all(pairs.map((p) => p.a.send('one').then((o) => o.toSend[0]!)));
+    assert.is(pool.stats().rebalanced, 0, 'six data messages waiting: nothing moved');
+    for (let i = 0; i < pairs.length; i++) assert.equal((await pairs[i]!.b.receive(one[i]!)).messages.map((m) => m.text), ['one']);
+    // Every Alice starts a new DAKE at once: the Identity messages cost what a move does several times over.
+    const dakes = await Promise.all(pairs.map((p) => p.a.startDake()));
+    assert.ok(pool.stats().rebalanced >= 1, 'accounts with a DAKE step waiting moved');
+    for (let i = 0; i < pairs.length; i++) await pumpPool(pairs[i]!.a, pairs[i]!.b, dakes[i]!);
+    for (const p of pairs) await bothWays(p, 'after the DAKE');
+  } finally {
+    await pool.close();
+  }
+});
+
 test('nothing moves with rebalanceMovesPerSecond 0, nor with whole-account checkpoints', async () => {
   for (const o of [{ rebalanceMovesPerSecond: 0 }, { checkpoints: 'every-call' as const }]) {
     const { pool, pairs } = await pairsOnWorker0(ALICES.slice(0, 3), o);
     try {
-      const sent = await burst(pairs, 4, 'still');
+      const sent = await burst(pairs, BURST, 'still');
       assert.is(pool.stats().rebalanced, 0, JSON.stringify(o));
       for (const p of pairs) assert.is(pool.workerOf(p.alice), 0);
       await deliveredInOrder(pairs, sent, 'still');
@@ -145,7 +164,7 @@ test('rebalance options are checked', async () => {
 test('an account is not moved back and forth: the cooldown holds it where it went', async () => {
   const { pool, pairs } = await pairsOnWorker0(ALICES, { rebalanceCooldownMs: 60_000 });
   try {
-    const first = await burst(pairs, 5, 'one');
+    const first = await burst(pairs, BURST, 'one');
     const went = pairs.filter((p) => pool.workerOf(p.alice) === 1).map((p) => p.alice);
     assert.ok(went.length >= 1);
     await deliveredInOrder(pairs, first, 'one');
@@ -156,7 +175,7 @@ test('an account is not moved back and forth: the cooldown holds it where it wen
       await pool.move(p.bob, 1);
     }
     const before = pool.stats().rebalanced;
-    const second = await burst(pairs, 5, 'two');
+    const second = await burst(pairs, BURST, 'two');
     assert.ok(pool.stats().rebalanced > before, 'worker 0 was fed from the backlog');
     for (const id of went) assert.is(pool.workerOf(id), 1, `${id} moved within its cooldown`);
     await deliveredInOrder(pairs, second, 'two');
@@ -173,7 +192,7 @@ test('moves are bounded per unit of time (the pool-wide budget)', async () => {
     let rounds = 0;
     for (; rounds < 4; rounds++) {
       for (const p of pairs) if (pool.workerOf(p.alice) !== 0) await pool.move(p.alice, 0);
-      await deliveredInOrder(pairs, await burst(pairs, 4, `round ${rounds}`), `round ${rounds}`);
+      await deliveredInOrder(pairs, await burst(pairs, BURST, `round ${rounds}`), `round ${rounds}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     const moves = pool.stats().rebalanced;
@@ -195,14 +214,35 @@ test('the budget and the choice: pure rules', () => {
   t += 10_000;
   assert.is(b.available(t), 10, 'never more than the burst');
   assert.is(new MoveBudget(0, 0).available(1e9), 0);
-  const q = (ids: string, op = 'conv') => ids.split('').map((accountId) => ({ accountId, call: { op } }));
-  // From the back; an account with a non-conversation call queued (a reload, an unload) stays.
-  const queue = [...q('abc'), { accountId: 'd', call: { op: 'loadRecords' } }, ...q('dcba')];
-  assert.equal(chooseSteal(queue, 10, 10, () => true), ['a', 'b', 'c']);
-  assert.equal(chooseSteal(queue, 2, 10, () => true), ['a', 'b'], 'want counts calls');
-  assert.equal(chooseSteal(queue, 10, 1, () => true), ['a'], 'at most maxAccounts');
-  assert.equal(chooseSteal(queue, 10, 10, (id) => id !== 'b'), ['a', 'c']);
-  assert.equal(chooseSteal([], 10, 10, () => true), []);
+  // Costs: a data message either way is light; a DAKE step, an SMP step, a query's answer heavy.
+  const conv = (method: string, ...args: unknown[]) => ({ op: 'conv', method, args });
+  assert.is(callCost(conv('send', 'hi')), LIGHT);
+  assert.is(callCost(conv('receive', '?OTR:AAQDAAAA')), LIGHT, 'an OTRv4 data message');
+  assert.is(callCost(conv('receive', 'plain text')), LIGHT);
+  assert.is(callCost(conv('receive', '?OTR|3c5b5c3a|1|2,1,2,?OTR:AAQ1,')), LIGHT, 'a fragment');
+  assert.is(callCost(conv('receive', '?OTR:AAQ1AAAA')), HEAVY, 'an Identity message');
+  assert.is(callCost(conv('receive', '?OTR:AAQ3')), HEAVY, 'an Auth-I message');
+  assert.is(callCost(conv('receive', '?OTRv4?')), HEAVY, 'a query: answered with an Identity message');
+  assert.is(callCost(conv('receive', 42)), LIGHT, 'not a string');
+  assert.is(callCost(conv('startDake')), HEAVY);
+  assert.is(callCost(conv('answerSmp', 'x')), HEAVY);
+  assert.ok(2 * MOVE_COST > LIGHT && 2 * MOVE_COST < HEAVY);
+  const calls = (accountId: string, n: number, call = conv('send', 'x')) => Array.from({ length: n }, () => ({ accountId, call }));
+  // d: a reload queued (the pool's own sequence) stays; e: 11 data messages are not worth a move; the others are.
+  const queue = [
+    { accountId: 'd', call: { op: 'loadRecords' } },
+    ...calls('c', 12),
+    ...calls('e', 11),
+    ...calls('a', 1, conv('receive', '?OTR:AAQ2')),
+    ...calls('b', 1, conv('startDake')),
+    ...calls('d', 1, conv('startDake')),
+  ];
+  // From the back, until half the queue's cost (84 / 2) is picked.
+  assert.equal(chooseSteal(queue, 10, () => true), ['b', 'a', 'c']);
+  assert.equal(chooseSteal(queue, 1, () => true), ['b'], 'at most maxAccounts');
+  assert.equal(chooseSteal(queue, 10, (id) => id !== 'b'), ['a', 'c']);
+  assert.equal(chooseSteal(calls('e', 11), 10, () => true), [], 'nothing worth a move');
+  assert.equal(chooseSteal([], 10, () => true), []);
 });
 
 test('a crash of the worker the accounts moved to: their calls settle, they reload from their records and go on', async () => {
@@ -211,7 +251,7 @@ test('a crash of the worker the accounts moved to: their calls settle, they relo
     const doom = await doomedOn(pool, 'doomed-thief@example.org', 1);
     // The doomed call runs on worker 1 first; the backlog on worker 0 moves accounts there behind it.
     const dying = doom();
-    const sends = pairs.map((p) => Promise.allSettled(Array.from({ length: 5 }, (_, k) => p.a.send(`crash ${k}`))));
+    const sends = pairs.map((p) => Promise.allSettled(Array.from({ length: BURST }, (_, k) => p.a.send(`crash ${k}`))));
     const crashed = await dying.then(
       () => undefined,
       (e: unknown) => e,
@@ -252,7 +292,7 @@ test('a crash of the worker the accounts left: the drop of their old copies is h
       () => assert.unreachable('the doomed call ran'),
       (e: unknown) => assert.ok(e instanceof OtrPoolError && e.reason === 'worker-exit', String(e)),
     );
-    const sends = pairs.map((p) => Array.from({ length: 4 }, (_, k) => p.a.send(`left ${k}`)));
+    const sends = pairs.map((p) => Array.from({ length: BURST }, (_, k) => p.a.send(`left ${k}`)));
     const all = await Promise.allSettled(sends.flat());
     assert.ok(pool.stats().rebalanced >= 1);
     const moved = pairs.filter((p) => pool.workerOf(p.alice) === 1);
@@ -275,7 +315,7 @@ test("records stay the account's: the pool's, a store's through onRecords, and a
   const { pool, pairs } = await pairsOnWorker0(ALICES, { onRecords: (id, changes) => store.commit(id, changes) });
   let fresh: OtrPool | undefined;
   try {
-    await deliveredInOrder(pairs, await burst(pairs, 5, 'stored'), 'stored');
+    await deliveredInOrder(pairs, await burst(pairs, BURST, 'stored'), 'stored');
     const moved = pairs.filter((p) => pool.workerOf(p.alice) === 1);
     assert.ok(moved.length >= 1, 'accounts moved');
     for (const p of pairs)
@@ -311,7 +351,7 @@ test('odd account ids move like any other', async () => {
   const odd = ['__proto__', 'constructor', 'hasOwnProperty', 'conv:x', '\u0000', '💬 ünïcødé', ' ', 'x'.repeat(4096)];
   const { pool, pairs } = await pairsOnWorker0(odd);
   try {
-    const sent = await burst(pairs, 4, 'odd');
+    const sent = await burst(pairs, BURST, 'odd');
     assert.ok(pool.stats().rebalanced >= 1);
     await deliveredInOrder(pairs, sent, 'odd');
     for (const p of pairs) await bothWays(p, 'odd after');

@@ -37,7 +37,7 @@ import { WorkerSlot, type PendingCall } from './slot.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
 import { ResultPacer } from './result-pacer.js';
-import { chooseSteal, MoveBudget, STEAL_INTERVAL_MS, STEAL_SCAN_MAX } from './rebalance.js';
+import { chooseSteal, MoveBudget, STEAL_BACKOFF_MS, STEAL_INTERVAL_MS, STEAL_SCAN_MAX } from './rebalance.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -875,7 +875,8 @@ export class OtrPool {
       else if (s.backlogged && (!victim || s.queue.length > victim.queue.length)) victim = s;
     }
     if (!thief || !victim || victim.queue.length > STEAL_SCAN_MAX) return;
-    this.nextRebalanceAt = now + STEAL_INTERVAL_MS;
+    // Until the next attempt: a backlog with nothing worth moving is not rescanned on every call that joins it.
+    this.nextRebalanceAt = now + STEAL_BACKOFF_MS;
     const moves = budget.available(now);
     if (moves === 0) return;
     const busy = victim.accountsBusy();
@@ -887,10 +888,9 @@ export class OtrPool {
         e.tail === null && !busy.has(id) && now - e.rebalancedAt >= cooldown
       );
     };
-    // Half the backlog, at most a pipeline's worth: the idle worker gets work, the busy one keeps some.
-    const want = Math.min(victim.queue.length >> 1, this.o.maxBatchCalls * this.o.maxInFlight);
-    const ids = chooseSteal(victim.queue, want, moves, stealable);
+    const ids = chooseSteal(victim.queue, moves, stealable);
     if (ids.length === 0) return;
+    this.nextRebalanceAt = now + STEAL_INTERVAL_MS;
     budget.spend(ids.length);
     this.rebalanced += ids.length;
     const calls = victim.takeQueued(new Set(ids));

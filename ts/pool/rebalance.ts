@@ -15,10 +15,14 @@
  * with a quarter-second burst).
  */
 
-/** At most this many calls are looked at in a backlog per attempt: the scan is a synchronous stretch of the host. */
-export const STEAL_SCAN_MAX = 4096;
-/** After an attempt, the next waits this long (ms): a backlog with nothing movable is not rescanned per call. */
+/**
+ * A backlog longer than this is not scanned (the scan is a synchronous stretch of the host, O(queue): ~1,000
+ * calls, tens of µs); a host that admits its work (`admit()`) keeps queues far shorter.
+ */
+export const STEAL_SCAN_MAX = 1024;
+/** After an attempt that moved something the next waits this long (ms); after one that found nothing, longer. */
 export const STEAL_INTERVAL_MS = 1;
+export const STEAL_BACKOFF_MS = 5;
 
 /** A token bucket of moves: `rate` per second, up to a quarter second's worth at once (at least one). */
 export class MoveBudget {
@@ -51,35 +55,75 @@ export class MoveBudget {
 /** The part of a queued call the choice reads. */
 export interface QueuedCall {
   readonly accountId: string;
-  readonly call: { readonly op: string };
+  readonly call: { readonly op: string; readonly method?: string; readonly args?: readonly unknown[] };
+}
+
+/**
+ * A call's rough cost, in units of a data message sent or received (~0.1–0.3 ms of a worker), read from what the
+ * host can see without running it: a DAKE or SMP step (a 3072-bit DH step, a ring signature: 10–20 ms) is
+ * HEAVY. A receive is heavy unless its text is an OTRv4 data message ("?OTR:AAQD": version 4, type 3) or no OTR
+ * message at all; a query ("?OTRv…") is heavy (its answer is an Identity message). A guess, never trusted for
+ * anything but this choice: a host's odd text costs at worst a move that was not worth it.
+ */
+export const LIGHT = 1;
+export const HEAVY = 20;
+/**
+ * What a move costs the worker that takes the account, in the same units: measured (session 14, hybrid backend)
+ * ~0.8 ms to rebuild the account from its records and ~0.6 ms more for the first call (its conversation decoded),
+ * against ~0.1–0.2 ms for a data message on a live account.
+ */
+export const MOVE_COST = 6;
+
+export function callCost(call: QueuedCall['call']): number {
+  switch (call.method) {
+    case 'startDake':
+    case 'sendOffline':
+    case 'startSmp':
+    case 'answerSmp':
+      return HEAVY;
+    case 'receive': {
+      const text = call.args?.[0];
+      if (typeof text !== 'string' || !text.startsWith('?OTR')) return LIGHT;
+      if (text.startsWith('?OTR:AAQ')) return text.charCodeAt(8) === 0x44 /* D */ ? LIGHT : HEAVY;
+      return text.startsWith('?OTRv') ? HEAVY : LIGHT;
+    }
+    default:
+      return LIGHT;
+  }
 }
 
 /**
  * Which accounts of a backlog `queue` (calls waiting on the host, in send order) go to the idle worker: taken
- * from the back (what would wait longest) while fewer than `wantCalls` of their calls are picked and fewer than
- * `maxAccounts` accounts; an account is taken only if `movable(id)` says so and every call of it in the queue is
- * a conversation call (a queued load, unload or checkpoint of it is the pool's own sequence: left alone).
- * Returns the accounts' ids in the order chosen.
+ * from the back (what would wait longest) while the cost picked is below half the queue's (the idle worker gets
+ * work, the busy one keeps some) and fewer than `maxAccounts` accounts are picked. An account is taken only if its queued calls together cost at least twice a move (so the
+ * idle worker gains more than the move costs it), every one of them is a conversation call (a queued load,
+ * unload or checkpoint of it is the pool's own sequence: left alone), and `movable(id)` says so. Returns the
+ * accounts' ids in the order chosen.
  */
-export function chooseSteal(queue: readonly QueuedCall[], wantCalls: number, maxAccounts: number, movable: (accountId: string) => boolean): string[] {
-  const fixed = new Set<string>();
-  for (let i = 0; i < queue.length; i++) if (queue[i]!.call.op !== 'conv') fixed.add(queue[i]!.accountId);
+export function chooseSteal(queue: readonly QueuedCall[], maxAccounts: number, movable: (accountId: string) => boolean): string[] {
+  // Each account's queued cost; -1: not to be moved.
+  const cost = new Map<string, number>();
+  let all = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const c = queue[i]!;
+    const one = callCost(c.call);
+    all += one;
+    const before = cost.get(c.accountId) ?? 0;
+    if (before >= 0) cost.set(c.accountId, c.call.op === 'conv' ? before + one : -1);
+  }
+  const wantCost = all / 2;
   const chosen = new Set<string>();
-  let calls = 0;
-  for (let i = queue.length - 1; i >= 0 && calls < wantCalls; i--) {
+  let picked = 0;
+  for (let i = queue.length - 1; i >= 0 && picked < wantCost && chosen.size < maxAccounts; i--) {
     const id = queue[i]!.accountId;
-    if (chosen.has(id)) {
-      calls++;
-      continue;
-    }
-    if (chosen.size >= maxAccounts) continue;
-    if (fixed.has(id)) continue;
+    const total = cost.get(id)!;
+    if (total < 2 * MOVE_COST || chosen.has(id)) continue;
     if (!movable(id)) {
-      fixed.add(id); // asked once per attempt
+      cost.set(id, -1); // asked once per attempt
       continue;
     }
     chosen.add(id);
-    calls++;
+    picked += total;
   }
   return [...chosen];
 }
