@@ -47,8 +47,6 @@ interface Row {
   eldP99: number;
   /** Both workers' idle time (1 − event-loop utilization, summed; session 13). */
   workerIdle: number;
-  /** Accounts moved to feed an idle worker during the op (stats().rebalanced, session 14; 0 on builds without it). */
-  moves: number;
 }
 
 async function main(): Promise<void> {
@@ -83,7 +81,6 @@ async function main(): Promise<void> {
       const c0 = processCpu();
       const m0 = mainSched();
       const u0 = pool.workerUtilization();
-      const moved0 = (pool.stats() as { rebalanced?: number }).rebalanced ?? 0;
       const t0 = performance.now();
       await m.op(pool, sessions, k);
       const t1 = performance.now();
@@ -109,7 +106,6 @@ async function main(): Promise<void> {
         eldMax: h.max / 1e6 - 1,
         eldP99: h.percentile(99) / 1e6 - 1,
         workerIdle: u1.reduce((x, u, i) => x + (u && u0[i] ? perf.eventLoopUtilization(u, u0[i]).idle : 0), 0),
-        moves: ((pool.stats() as { rebalanced?: number }).rebalanced ?? 0) - moved0,
       });
     }
   }

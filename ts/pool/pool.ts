@@ -37,7 +37,6 @@ import { WorkerSlot, type PendingCall } from './slot.js';
 import { CheckpointBuffer } from './checkpoint-buffer.js';
 import { RecordSet } from './record-set.js';
 import { ResultPacer } from './result-pacer.js';
-import { chooseSteal, MoveBudget, STEAL_BACKOFF_MS, STEAL_INTERVAL_MS, STEAL_SCAN_MAX } from './rebalance.js';
 import { resolveLimits } from '../limits.js';
 
 export interface PoolOptions {
@@ -114,15 +113,6 @@ export interface PoolOptions {
    * workers (the pool's CPU is theirs either way). 0 leaves them at the process's priority.
    */
   workerNice?: number;
-  /**
-   * Feeding an idle worker (checkpoints 'records' only; docs/pool.md, "Session 14"): when a worker runs dry while
-   * another has calls waiting behind a full pipeline, accounts whose waiting calls are all still on this thread
-   * and which have nothing running move to the idle worker, their calls with them, in order — loaded there from
-   * the records the pool holds. At most this many such moves per second in the whole pool (default 200; 0: never).
-   */
-  rebalanceMovesPerSecond?: number;
-  /** An account moved to feed an idle worker is not moved that way again for this long (ms, default 1,000). */
-  rebalanceCooldownMs?: number;
   /** V8 heap limits per worker (node:worker_threads ResourceLimits). */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
@@ -142,8 +132,6 @@ export interface PoolStats {
   p999SyncMs: number;
   /** Their sum, in ms: the pool's own cost on the calling thread. */
   totalSyncMs: number;
-  /** Accounts moved to feed an idle worker (rebalanceMovesPerSecond), since the pool started. */
-  rebalanced: number;
 }
 
 /** An account's reload point: its records ('records') or its whole bytes (the other modes), overwritten in place. */
@@ -164,17 +152,9 @@ interface AccountEntry {
   /** The end of this account's onCheckpoint chain (results are released in order behind it). */
   tail: Promise<void> | null;
   unloading: boolean;
-  /**
-   * Everything the account's worker changed was handed out with a settled result (the records held here are
-   * complete): false after a call that failed (it may have changed state it did not hand out), true again after
-   * a call whose result hands out every pending change (a conversation call's Outcome, a checkpoint) or a load.
-   */
-  complete: boolean;
-  /** When it last moved to feed an idle worker (performance.now()), for the cooldown. */
-  rebalancedAt: number;
 }
 
-type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'settleBudgetMs' | 'maxQueuedCalls' | 'maxQueuedChars' | 'rebalanceMovesPerSecond' | 'rebalanceCooldownMs'>> & PoolOptions;
+type Resolved = Required<Pick<PoolOptions, 'checkpoints' | 'workerNice' | 'maxBatchCalls' | 'maxInFlight' | 'callTimeoutMs' | 'maxRestarts' | 'settleBudgetMs' | 'maxQueuedCalls' | 'maxQueuedChars'>> & PoolOptions;
 
 const DEFAULTS: Resolved = {
   checkpoints: 'records',
@@ -186,8 +166,6 @@ const DEFAULTS: Resolved = {
   settleBudgetMs: 1,
   maxQueuedCalls: 100_000,
   maxQueuedChars: 256 << 20,
-  rebalanceMovesPerSecond: 200,
-  rebalanceCooldownMs: 1000,
 };
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -230,15 +208,7 @@ export class OtrPool {
     this.records = this.o.checkpoints === 'records';
     this.pacer = new ResultPacer(this.o.settleBudgetMs, (fn) => this.timed(fn));
     this.hook = this.records ? this.o.onRecords : this.o.onCheckpoint;
-    // Moves load from the records held here; the other modes' bytes lag (manual) or are not per call complete.
-    this.moveBudget = this.records && this.o.rebalanceMovesPerSecond > 0 ? new MoveBudget(this.o.rebalanceMovesPerSecond, performance.now()) : undefined;
   }
-
-  /** Moves left to feed idle workers (undefined: never, see rebalanceMovesPerSecond). */
-  private readonly moveBudget: MoveBudget | undefined;
-  /** No rebalancing attempt before this time (performance.now()): STEAL_INTERVAL_MS between attempts. */
-  private nextRebalanceAt = 0;
-  private rebalanced = 0;
 
   /** checkpoints: 'records'. */
   private readonly records: boolean;
@@ -268,7 +238,6 @@ export class OtrPool {
             sent: (c) => pool.onSent(c),
             timed: (fn) => pool.timed(fn),
             dead: (s) => pool.onDead(s),
-            rebalance: () => pool.rebalance(),
             pacer: pool.pacer,
           },
         ),
@@ -595,7 +564,6 @@ export class OtrPool {
       p99SyncMs: this.sync.count ? this.sync.percentile(99) / 1e6 : 0,
       p999SyncMs: this.sync.count ? this.sync.percentile(99.9) / 1e6 : 0,
       totalSyncMs: this.syncTotal,
-      rebalanced: this.rebalanced,
     };
   }
 
@@ -669,7 +637,7 @@ export class OtrPool {
   }
 
   private addEntry(id: string, slot: WorkerSlot, settings: AccountSettings): AccountEntry {
-    const e: AccountEntry = { id, slot, settings, checkpoint: undefined, durable: undefined, epoch: 0, held: null, tail: null, unloading: false, complete: true, rebalancedAt: -Infinity };
+    const e: AccountEntry = { id, slot, settings, checkpoint: undefined, durable: undefined, epoch: 0, held: null, tail: null, unloading: false };
     this.accounts.set(id, e);
     slot.accounts++;
     return e;
@@ -719,7 +687,6 @@ export class OtrPool {
   };
 
   private settle(entry: AccountEntry, c: PendingCall, r: CallResult, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
-    entry.complete = r.ok ? entry.complete || handsOutAll(c.call) : false;
     if (!r.ok) {
       reject(r.error.internal ? new OtrPoolError('internal', 'the worker failed unexpectedly; the account was reverted to its last checkpoint', entry.id) : fromWireError(r.error));
       return;
@@ -854,60 +821,6 @@ export class OtrPool {
     entry.checkpoint = set;
     entry.durable = this.hook ? RecordSet.from(set) : set;
     for (const r of snapshot) r.bytes.fill(0); // transferred copies of the whole account's state: ours, garbage now
-  }
-
-  /**
-   * Feeds a worker that is running dry from another's backlog (rebalance.ts): accounts whose waiting calls are
-   * all on this thread and whose records here are complete move to it, their calls after their reload, in order.
-   * The worker they leave holds an inert copy until a drop, queued at the front of its queue, removes it: it
-   * gets none of their calls again (their slot is the new one), and a load of them there later (a move back)
-   * is queued behind that drop.
-   */
-  private rebalance(): void {
-    const budget = this.moveBudget;
-    if (!budget || this.closing) return;
-    const now = performance.now();
-    if (now < this.nextRebalanceAt) return;
-    let thief: WorkerSlot | undefined;
-    let victim: WorkerSlot | undefined;
-    for (const s of this.slots) {
-      if (!thief && s.starving) thief = s;
-      else if (s.backlogged && (!victim || s.queue.length > victim.queue.length)) victim = s;
-    }
-    if (!thief || !victim || victim.queue.length > STEAL_SCAN_MAX) return;
-    // Until the next attempt: a backlog with nothing worth moving is not rescanned on every call that joins it.
-    this.nextRebalanceAt = now + STEAL_BACKOFF_MS;
-    const moves = budget.available(now);
-    if (moves === 0) return;
-    const busy = victim.accountsBusy();
-    const cooldown = this.o.rebalanceCooldownMs;
-    const stealable = (id: string): boolean => {
-      const e = this.accounts.get(id);
-      return (
-        e !== undefined && e.slot === victim && e.complete && e.checkpoint !== undefined && e.held === null && !e.unloading &&
-        e.tail === null && !busy.has(id) && now - e.rebalancedAt >= cooldown
-      );
-    };
-    const ids = chooseSteal(victim.queue, moves, stealable);
-    if (ids.length === 0) return;
-    this.nextRebalanceAt = now + STEAL_INTERVAL_MS;
-    budget.spend(ids.length);
-    this.rebalanced += ids.length;
-    const calls = victim.takeQueued(new Set(ids));
-    const drops: PendingCall[] = [];
-    const loads: PendingCall[] = [];
-    for (const id of ids) {
-      const e = this.accounts.get(id)!;
-      victim.accounts--;
-      thief.accounts++;
-      e.slot = thief;
-      e.rebalancedAt = now;
-      drops.push(dropCopyCall(id));
-      loads.push(this.reloadCall(e));
-    }
-    victim.enqueueFront(drops);
-    for (const c of loads) thief.enqueue(c);
-    for (const c of calls) thief.enqueue(c);
   }
 
   private onSent(c: PendingCall): void {
@@ -1199,11 +1112,6 @@ function checkOptions(o: PoolOptions): PoolOptions {
   posInt(o.maxQueuedCalls, 'maxQueuedCalls');
   posInt(o.maxQueuedChars, 'maxQueuedChars');
   posInt(o.maxOutstandingCalls, 'maxOutstandingCalls');
-  const nonNegInt = (v: unknown, name: string) => {
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) throw new OtrArgumentError(`${name} must be an integer >= 0`);
-  };
-  nonNegInt(o.rebalanceMovesPerSecond, 'rebalanceMovesPerSecond');
-  nonNegInt(o.rebalanceCooldownMs, 'rebalanceCooldownMs');
   if (o.workerNice !== undefined && (!Number.isInteger(o.workerNice) || o.workerNice < 0 || o.workerNice > 19)) throw new OtrArgumentError('workerNice must be an integer from 0 to 19');
   if (o.settleBudgetMs !== undefined && (typeof o.settleBudgetMs !== 'number' || !Number.isFinite(o.settleBudgetMs) || o.settleBudgetMs < 0))
     throw new OtrArgumentError('settleBudgetMs must be a finite number >= 0');
@@ -1216,20 +1124,6 @@ function checkOptions(o: PoolOptions): PoolOptions {
   if (o.onCheckpoint && o.checkpoints === 'records') throw new OtrArgumentError("onCheckpoint receives whole-account bytes: use checkpoints 'every-call', or onRecords");
   if (o.onRecords && o.checkpoints !== undefined && o.checkpoints !== 'records') throw new OtrArgumentError("onRecords needs checkpoints: 'records'");
   return o;
-}
-
-/**
- * Whether a call that succeeded hands out every change of its account not handed out yet: a conversation's
- * Outcome carries all pending changes (records.ts flush), a checkpoint does (changes()), and a load starts
- * from what was handed in. (info reads; unload and drop end the account's stay in that worker.)
- */
-function handsOutAll(call: WorkerCall): boolean {
-  return call.op === 'conv' ? call.method !== 'info' : call.op === 'checkpoint' || call.op === 'create' || call.op === 'load' || call.op === 'loadRecords';
-}
-
-/** Removes an inert copy the worker still holds of an account that moved away to feed an idle worker; no answer is awaited. */
-function dropCopyCall(accountId: string): PendingCall {
-  return { call: { op: 'drop', account: accountId }, accountId, deadline: Infinity, chars: 0, settle: () => {}, fail: () => {} };
 }
 
 /** Ends a move: the calls held while the account was between workers go, in order, to the slot it now lives in. */

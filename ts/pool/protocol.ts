@@ -44,8 +44,6 @@ export type WorkerCall =
   /** `records`: hand out what is pending as changes and drop the account (a move); else resolve with its bytes. */
   | { op: 'unload'; account: string; records?: boolean }
   | { op: 'checkpoint'; account: string }
-  /** Forget the account if held, nothing handed out: it moved to another worker from the records the pool holds. */
-  | { op: 'drop'; account: string }
   | { op: 'conv'; account: string; peer: string; method: ConversationMethod; args: unknown[] };
 
 export interface BatchRequest {

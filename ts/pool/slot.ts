@@ -39,11 +39,6 @@ export interface SlotHooks {
   dead(slot: WorkerSlot): void;
   /** The pool's one pacer: answered batches settle through it, for a bounded time per turn (result-pacer.ts). */
   readonly pacer: ResultPacer;
-  /**
-   * This slot just ran low (nothing queued, at most one batch running) or kept a backlog (calls queued behind
-   * a full pipeline): the pool may move waiting work to an idle worker (rebalance.ts).
-   */
-  rebalance(): void;
 }
 
 export interface SlotOptions {
@@ -78,8 +73,6 @@ export class WorkerSlot {
   private readonly inFlight = new Map<number, Batch>();
   /** Calls whose batch was answered and waits in the pacer to be settled. */
   private settling = 0;
-  /** Those batches' calls (an account with a call here has results not yet applied to its records). */
-  private readonly settlingBatches = new Set<PendingCall[]>();
   private nextBatch = 1;
   private flushScheduled = false;
   /** Why the current worker is being ended by us (timeout, close), so its exit is not read as a crash. */
@@ -123,33 +116,6 @@ export class WorkerSlot {
     let n = this.queue.length + this.settling;
     for (const b of this.inFlight.values()) n += b.calls.length;
     return n;
-  }
-
-  /** Nothing waits on the host and at most one batch is in the worker: it is about to run dry. */
-  get starving(): boolean {
-    return this.ready && !this.dead && !this.closed && this.queue.length === 0 && this.inFlight.size <= 1;
-  }
-
-  /** The pipeline is full and at least a batch's worth of calls waits behind it on the host. */
-  get backlogged(): boolean {
-    return this.ready && this.inFlight.size >= this.o.maxInFlight && this.queue.length >= this.o.maxBatchCalls;
-  }
-
-  /** Accounts with a call sent to the worker whose result has not settled yet (running, or answered and waiting). */
-  accountsBusy(): Set<string> {
-    const busy = new Set<string>();
-    for (const b of this.inFlight.values()) for (const c of b.calls) busy.add(c.accountId);
-    for (const calls of this.settlingBatches) for (const c of calls) busy.add(c.accountId);
-    return busy;
-  }
-
-  /** Takes every queued call of these accounts out of the queue, in order (the rest keep theirs). */
-  takeQueued(accounts: ReadonlySet<string>): PendingCall[] {
-    const taken: PendingCall[] = [];
-    const keep: PendingCall[] = [];
-    for (const c of this.queue) (accounts.has(c.accountId) ? taken : keep).push(c);
-    this.queue = keep;
-    return taken;
   }
 
   enqueue(c: PendingCall): void {
@@ -223,7 +189,6 @@ export class WorkerSlot {
         this.checkDrained();
       }
     }
-    if (this.queue.length > 0 && this.ready) this.hooks.rebalance();
   }
 
   /**
@@ -314,11 +279,8 @@ export class WorkerSlot {
     // The worker has room again now, whenever its results settle.
     this.flush();
     this.settling += b.calls.length;
-    this.settlingBatches.add(b.calls);
-    if (this.starving) this.hooks.rebalance();
     this.hooks.pacer.settle(() => {
       this.settling -= b.calls.length;
-      this.settlingBatches.delete(b.calls);
       b.calls.forEach((c, i) => {
         const r = results[i];
         c.settle(r ?? { ok: false, error: { name: 'Error', code: 'STATE', message: 'missing result', internal: true } });

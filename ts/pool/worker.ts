@@ -255,16 +255,6 @@ function run(call: WorkerCall): Ran {
       letGo(h);
       return { value: bytes, mutates: false, records };
     }
-    case 'drop': {
-      // The pool moved the account elsewhere from the records it holds (complete: nothing pending here), so
-      // this copy is inert; its secrets go now. Absent already (this worker was replaced meanwhile): nothing to do.
-      const h = accounts.get(call.account);
-      if (h) {
-        accounts.delete(call.account);
-        letGo(h);
-      }
-      return { value: undefined, mutates: false };
-    }
     case 'checkpoint': {
       const h = held(call.account);
       if (!RECORDS) return { value: undefined, mutates: true };
