@@ -31,18 +31,36 @@ export const NOW_MS = 1_700_000_000_000;
 const enc = new TextEncoder();
 
 /**
+ * A prekey server's two clocks, settable: the wall clock `now` (profile and prekey expiry; a test may step it
+ * either way) and the monotonic `mono` (pending DAKEs' ages, rate-limit buckets). `elapse` is time passing: both
+ * move. `options` is what the server takes.
+ */
+export function serverClock(now = NOW_MS) {
+  const clock = {
+    now,
+    mono: 0,
+    elapse(ms: number) {
+      clock.now += ms;
+      clock.mono += ms;
+    },
+    options: { now: () => clock.now, monotonicNow: () => clock.mono },
+  };
+  return clock;
+}
+
+/**
  * A prekey server 'prekey.test' on a counting WASM backend with a settable clock and a memory store: the
  * hostile-cost tests count the server's work per request (never time it).
  */
 export function countedPrekeyServer(seed: number, limits: Partial<Limits>) {
   const counted = countingBackend(WASM);
   const rnd = seededRandom(seed);
-  const clock = { now: NOW_MS };
+  const clock = serverClock();
   const store = new MemoryStore();
   const server = new PrekeyServer({
     backend: counted.backend,
     random: rnd,
-    now: () => clock.now,
+    ...clock.options,
     identity: 'prekey.test',
     identitySecret: seededRandom(seed + 1)(57),
     store,

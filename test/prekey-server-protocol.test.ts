@@ -43,7 +43,7 @@ import {
   type PsClientLocal,
   type PsServerInfo,
 } from '../ts/prekey-server/index.js';
-import { makeParty, makePublisher, NOW_MS, type Publisher } from './prekey-fixtures.test.js';
+import { makeParty, makePublisher, NOW_MS, serverClock, type Publisher } from './prekey-fixtures.test.js';
 import { rejects, rejectsAsync } from './helpers/rejects.js';
 import { inProcessTransport } from './helpers/prekey-transport.js';
 
@@ -52,13 +52,13 @@ const ALICE_TAG = 0x0a0a0a0a;
 const TORSION = hexToBytes('fe' + 'ff'.repeat(27) + 'fe' + 'ff'.repeat(27) + '00');
 
 function makeServer(b: CryptoBackend, seed: number, opts: Partial<ConstructorParameters<typeof PrekeyServer>[0]> = {}) {
-  const clock = { now: NOW_MS };
+  const clock = serverClock();
   // Storage limits are the store's to enforce: give it the same ones.
   const store = new MemoryStore(resolveLimits(opts.limits));
   const server = new PrekeyServer({
     backend: b,
     random: seededRandom(seed),
-    now: () => clock.now,
+    ...clock.options,
     identity: 'prekey.example.org',
     identitySecret: seededRandom(seed + 1)(57),
     store,
@@ -296,7 +296,7 @@ for (const b of BACKENDS) {
     assert.is((await server.handleText('alice@example.org', q)).error?.code, 'LIMIT_EXCEEDED');
     // Per requested identity too: another requester for the same target is limited.
     assert.is((await server.handleText('carol@example.org', q)).error?.code, 'LIMIT_EXCEEDED');
-    clock.now += 1500;
+    clock.elapse(1500);
     assert.ok((await server.handleText('alice@example.org', q)).reply, 'tokens come back with time');
     // Publishing: two DAKE-1s, then refused.
     const bob = makePublisher(b, rnd, BOB_TAG, 1);
@@ -308,12 +308,12 @@ for (const b of BACKENDS) {
     for (let i = 0; i < 6; i++) await server.handle(`user${i}@example.org`, startServerDake(b, rnd, local).message);
     assert.is(server.pendingDakes, 3);
     // A DAKE left waiting past its time is gone (the full table's DAKEs expire first, which makes room).
-    clock.now += 11_000;
+    clock.elapse(11_000);
     const late = { ...local, identity: 'late@example.org' };
     const s = startServerDake(b, rnd, late);
     const d2 = fromServerText(await transport('late@example.org')(toServerText(s.message)));
     const n = receiveDake2(b, rnd, late, info, s.state, d2, { kind: 'storage-status' });
-    clock.now += 11_000;
+    clock.elapse(11_000);
     assert.is((await server.handle('late@example.org', n.message)).error?.code, 'STATE');
   });
 
