@@ -18,31 +18,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM as b } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { resolveLimits, type Limits } from '../../ts/limits.js';
-import { MemoryStore, PrekeyServer, encodeEnsembleQuery, receiveDake2, receiveServerResult, startServerDake, type PrekeyServerOptions, type PsClientLocal, type PsServerInfo } from '../../ts/prekey-server/index.js';
+import type { Limits } from '../../ts/limits.js';
+import { encodeEnsembleQuery, receiveDake2, receiveServerResult, startServerDake, type PrekeyServerOptions, type PsClientLocal } from '../../ts/prekey-server/index.js';
 import { OtrLimitError } from '../../ts/errors.js';
-import { makePublisher, serverClock } from '../prekey-fixtures.test.js';
+import { clockedPrekeyServer, makePublisher } from '../prekey-fixtures.test.js';
 
 const MAX = 8;
 const TTL = 60_000;
 const HOUR = 3_600_000;
 
 function setup(seed: number, extra: Partial<PrekeyServerOptions> = {}, limits: Partial<Limits> = {}) {
-  const clock = serverClock();
-  const all = { maxPendingDakes: MAX, pendingDakeTtlMs: TTL, ...limits };
-  const server = new PrekeyServer({
-    backend: b,
-    random: seededRandom(seed),
-    ...clock.options,
-    identity: 'prekey.example.org',
-    identitySecret: seededRandom(seed + 1)(57),
-    store: new MemoryStore(resolveLimits(all)),
-    limits: all,
+  const { clock, server, info } = clockedPrekeyServer(b, seed, {
+    limits: { maxPendingDakes: MAX, pendingDakeTtlMs: TTL, ...limits },
     // Wide open unless a test says otherwise: the pending table's expiry is what the first tests look at.
     publishRate: { burst: 1_000, perSecond: 1 },
     ...extra,
   });
-  const info: PsServerInfo = { identity: 'prekey.example.org', publicKey: server.publicKey };
   const rnd = seededRandom(seed + 2);
   const client = (i: number): PsClientLocal & { address: string } => {
     const p = makePublisher(b, rnd, 0x500 + i, 1, `c${i}@example.org`);
