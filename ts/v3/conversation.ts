@@ -175,7 +175,7 @@ export class Tx {
   }
 
   dataEnv(): DataEnv {
-    return { backend: this.backend, random: this.random, ourTag: this.s.ourTag, theirTag: this.s.theirTag };
+    return { backend: this.backend, random: this.random, ourTag: this.s.ourTag, theirTag: this.s.theirTag, maxMacKeysToReveal: this.limits.maxMacKeysToReveal };
   }
 
   /** Armours and (if needed) fragments one binary message. */
