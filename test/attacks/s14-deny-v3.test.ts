@@ -11,7 +11,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
-import { encryptedPair } from '../interop/v3-pair.js';
+import { encryptedPair, pump } from '../interop/v3-pair.js';
+import { dearmour } from '../../ts/codec/armour.js';
+import { hmacSha1 } from '../../ts/v3/crypto.js';
+import { type DataMsg, decodeMessage } from '../../ts/v3/messages.js';
 import { V3Conversation } from '../../ts/v3/index.js';
 import { dhKeyPairV3 } from '../../ts/v3/group.js';
 import { DEFAULT_LIMITS } from '../../ts/limits.js';
@@ -40,6 +43,33 @@ test("a peer that advances its D-H key on every message never makes our OTRv3 st
   const out = b.conv.send('hello').toSend;
   assert.is(out.length, 1);
   assert.is(b.conv.state.keys!.pendingReveal.length, 0);
+});
+
+const data = (wire: string): DataMsg => decodeMessage(dearmour(wire)) as DataMsg;
+
+/** Whether one of the 20-byte keys `sent` messages reveal authenticates `m`. */
+function revealedIn(sent: readonly string[], m: DataMsg): boolean {
+  for (const w of sent) {
+    const keys = data(w).oldMacKeys;
+    for (let o = 0; o < keys.length; o += 20)
+      if (hmacSha1(be, keys.subarray(o, o + 20), m.authenticated).subarray(0, 20).every((x, i) => x === m.mac[i])) return true;
+  }
+  return false;
+}
+
+test('an AKE that refreshes an OTRv3 session keeps the MAC keys waiting to be revealed (libotr keeps its saved list)', () => {
+  const { a, b } = encryptedPair(be);
+  const m1 = a.conv.send('one').toSend[0]!;
+  pump(a, b, [m1]);
+  pump(b, a, b.conv.send('ack').toSend);
+  // Alice's answer is under Bob's newest key: Bob retires the pair he read m1 with, its MAC key now pending.
+  pump(a, b, a.conv.send('two').toSend);
+  assert.ok(b.conv.state.keys!.pendingReveal.length > 0);
+  // A new AKE (Alice asks again) replaces the keys of the session.
+  pump(a, b, a.conv.start().toSend);
+  assert.is(b.conv.msgstate, 'encrypted');
+  const sent = [...b.conv.send('after').toSend, ...b.conv.end().toSend];
+  assert.ok(revealedIn(sent, data(m1)), "m1's MAC key is revealed after the refresh");
 });
 
 test.run();

@@ -207,6 +207,22 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   return { plaintext, extraKey };
 }
 
+/**
+ * A new AKE replaced the session's keys: `next` takes over the MAC keys `old` still had to reveal — its
+ * list, and the receiving MAC keys of its key pairs that verified a message — ahead of its own, at most
+ * maxMacKeysToReveal (newest kept); `old` is wiped. libotr keeps its list of saved MAC keys across such a
+ * refresh; we wiped it, so the last messages of the old keys stayed authenticated under keys nobody
+ * published (session 14, test/attacks/s14-deny-v3).
+ */
+export function inheritRevealsV3(env: DataEnv, old: KeyState, next: KeyState): void {
+  retire(old, () => true, Number.MAX_SAFE_INTEGER);
+  const queued = concatBytes(old.pendingReveal, next.pendingReveal);
+  const excess = queued.length - Math.max(1, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal) * DATA_MAC_BYTES;
+  next.pendingReveal = excess > 0 ? queued.slice(excess) : queued;
+  if (excess > 0) wipe(queued);
+  wipeKeyState(old);
+}
+
 /** Wipes every secret in a key state (end of conversation). */
 export function wipeKeyState(ks: KeyState): void {
   retire(ks, () => true, Number.MAX_SAFE_INTEGER);
