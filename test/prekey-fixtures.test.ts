@@ -23,12 +23,50 @@ import {
 import type { OfflineLocal } from '../ts/offline/index.js';
 import { BACKENDS, WASM } from './helpers/backends.js';
 import { countingBackend } from './helpers/counting-backend.js';
-import { MemoryStore, PrekeyServer } from '../ts/prekey-server/index.js';
-import type { Limits } from '../ts/limits.js';
+import { MemoryStore, PrekeyServer, type PrekeyServerOptions, type PsServerInfo } from '../ts/prekey-server/index.js';
+import { resolveLimits, type Limits } from '../ts/limits.js';
+import { inProcessTransport } from './helpers/prekey-transport.js';
 import { seededRandom } from './helpers/rng.js';
 
 export const NOW_MS = 1_700_000_000_000;
 const enc = new TextEncoder();
+
+/**
+ * A prekey server's two clocks, settable: the wall clock `now` (profile and prekey expiry; a test may step it
+ * either way) and the monotonic `mono` (pending DAKEs' ages, rate-limit buckets). `elapse` is time passing: both
+ * move. `options` is what the server takes.
+ */
+export function serverClock(now = NOW_MS) {
+  const clock = {
+    now,
+    mono: 0,
+    elapse(ms: number) {
+      clock.now += ms;
+      clock.mono += ms;
+    },
+    options: { now: () => clock.now, monotonicNow: () => clock.mono },
+  };
+  return clock;
+}
+
+/** A prekey server 'prekey.example.org' on `serverClock()` with a memory store (given the server's limits), and an in-process transport to it. */
+export function clockedPrekeyServer(b: CryptoBackend, seed: number, opts: Partial<PrekeyServerOptions> = {}) {
+  const clock = serverClock();
+  // Storage limits are the store's to enforce: give it the same ones.
+  const store = new MemoryStore(resolveLimits(opts.limits));
+  const server = new PrekeyServer({
+    backend: b,
+    random: seededRandom(seed),
+    ...clock.options,
+    identity: 'prekey.example.org',
+    identitySecret: seededRandom(seed + 1)(57),
+    store,
+    ...opts,
+  });
+  const info: PsServerInfo = { identity: 'prekey.example.org', publicKey: server.publicKey };
+  const transport = inProcessTransport(server);
+  return { clock, store, server, info, transport };
+}
 
 /**
  * A prekey server 'prekey.test' on a counting WASM backend with a settable clock and a memory store: the
@@ -37,12 +75,12 @@ const enc = new TextEncoder();
 export function countedPrekeyServer(seed: number, limits: Partial<Limits>) {
   const counted = countingBackend(WASM);
   const rnd = seededRandom(seed);
-  const clock = { now: NOW_MS };
+  const clock = serverClock();
   const store = new MemoryStore();
   const server = new PrekeyServer({
     backend: counted.backend,
     random: rnd,
-    now: () => clock.now,
+    ...clock.options,
     identity: 'prekey.test',
     identitySecret: seededRandom(seed + 1)(57),
     store,

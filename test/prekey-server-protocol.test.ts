@@ -7,7 +7,6 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CryptoBackend } from '../ts/backend/types.js';
 import { BACKENDS, JS } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { assertBitFlipsSafe, assertRandomSafe, assertTruncationsRejected } from './helpers/mutate.js';
@@ -17,7 +16,6 @@ import { ed448KeyPair } from '../ts/crypto/eddsa.js';
 import { PrekeyServerUsage } from '../ts/crypto/usage.js';
 import { expiryFromNow } from '../ts/profile/client-profile.js';
 import { chooseEnsembles, createPrekeyProfile, generatePrekeyMessages, type PrekeySecrets } from '../ts/prekey/index.js';
-import { resolveLimits } from '../ts/limits.js';
 import { receiveNonInteractiveAuth, sendNonInteractiveAuth } from '../ts/offline/index.js';
 import {
   decodePsMessage,
@@ -26,8 +24,6 @@ import {
   ensembleQuery,
   fetchEnsembles,
   fromServerText,
-  MemoryStore,
-  PrekeyServer,
   proofContext,
   proveDh,
   proveEcdh,
@@ -41,33 +37,15 @@ import {
   verifyDhProof,
   verifyEcdhProof,
   type PsClientLocal,
-  type PsServerInfo,
 } from '../ts/prekey-server/index.js';
-import { makeParty, makePublisher, NOW_MS, type Publisher } from './prekey-fixtures.test.js';
+import { clockedPrekeyServer, makeParty, makePublisher, NOW_MS, type Publisher } from './prekey-fixtures.test.js';
 import { rejects, rejectsAsync } from './helpers/rejects.js';
-import { inProcessTransport } from './helpers/prekey-transport.js';
 
 const BOB_TAG = 0x0b0b0b0b;
 const ALICE_TAG = 0x0a0a0a0a;
 const TORSION = hexToBytes('fe' + 'ff'.repeat(27) + 'fe' + 'ff'.repeat(27) + '00');
 
-function makeServer(b: CryptoBackend, seed: number, opts: Partial<ConstructorParameters<typeof PrekeyServer>[0]> = {}) {
-  const clock = { now: NOW_MS };
-  // Storage limits are the store's to enforce: give it the same ones.
-  const store = new MemoryStore(resolveLimits(opts.limits));
-  const server = new PrekeyServer({
-    backend: b,
-    random: seededRandom(seed),
-    now: () => clock.now,
-    identity: 'prekey.example.org',
-    identitySecret: seededRandom(seed + 1)(57),
-    store,
-    ...opts,
-  });
-  const info: PsServerInfo = { identity: 'prekey.example.org', publicKey: server.publicKey };
-  const transport = inProcessTransport(server);
-  return { clock, store, server, info, transport };
-}
+const makeServer = clockedPrekeyServer;
 
 function psLocal(p: Publisher | ReturnType<typeof makeParty>, identity: string): PsClientLocal {
   return { identity, instanceTag: p.profile.ownerTag, profile: p.profile, identityScalar: p.identityScalar };
@@ -296,7 +274,7 @@ for (const b of BACKENDS) {
     assert.is((await server.handleText('alice@example.org', q)).error?.code, 'LIMIT_EXCEEDED');
     // Per requested identity too: another requester for the same target is limited.
     assert.is((await server.handleText('carol@example.org', q)).error?.code, 'LIMIT_EXCEEDED');
-    clock.now += 1500;
+    clock.elapse(1500);
     assert.ok((await server.handleText('alice@example.org', q)).reply, 'tokens come back with time');
     // Publishing: two DAKE-1s, then refused.
     const bob = makePublisher(b, rnd, BOB_TAG, 1);
@@ -308,12 +286,12 @@ for (const b of BACKENDS) {
     for (let i = 0; i < 6; i++) await server.handle(`user${i}@example.org`, startServerDake(b, rnd, local).message);
     assert.is(server.pendingDakes, 3);
     // A DAKE left waiting past its time is gone (the full table's DAKEs expire first, which makes room).
-    clock.now += 11_000;
+    clock.elapse(11_000);
     const late = { ...local, identity: 'late@example.org' };
     const s = startServerDake(b, rnd, late);
     const d2 = fromServerText(await transport('late@example.org')(toServerText(s.message)));
     const n = receiveDake2(b, rnd, late, info, s.state, d2, { kind: 'storage-status' });
-    clock.now += 11_000;
+    clock.elapse(11_000);
     assert.is((await server.handle('late@example.org', n.message)).error?.code, 'STATE');
   });
 

@@ -13,7 +13,7 @@ import { encodePrekeyMessage } from '../../ts/prekey/index.js';
 import { DEFAULT_LIMITS } from '../../ts/limits.js';
 import { ensembleQuery, fetchEnsembles, MemoryStore, PrekeyServer, RateLimiter, runServerRequest, toServerText, type ServerEvent } from '../../ts/prekey-server/index.js';
 import { listenTcp, TcpPrekeyClient } from '../../ts/prekey-server/tcp.js';
-import { makePublisher, NOW_MS } from '../prekey-fixtures.test.js';
+import { makePublisher, NOW_MS, serverClock } from '../prekey-fixtures.test.js';
 
 const b = WASM;
 const BOB = 'bob@example.org';
@@ -23,9 +23,9 @@ const BOB_TAG = 0x0b0b;
 async function setup(n: number, opts: Partial<ConstructorParameters<typeof PrekeyServer>[0]> = {}) {
   const rnd = seededRandom(7);
   const bob = makePublisher(b, rnd, BOB_TAG, 1, BOB, 'x', NOW_MS);
-  const clock = { now: NOW_MS };
+  const clock = serverClock();
   const store = new MemoryStore();
-  const server = new PrekeyServer({ backend: b, random: rnd, now: () => clock.now, identity: 'prekey.test', identitySecret: seededRandom(8)(57), store, ...opts });
+  const server = new PrekeyServer({ backend: b, random: rnd, ...clock.options, identity: 'prekey.test', identitySecret: seededRandom(8)(57), store, ...opts });
   const template = bob.prekeys[0]!.message;
   await store.publish(BOB, {
     instanceTag: BOB_TAG,
@@ -42,7 +42,7 @@ test('default limits: a botnet (many requesters, many identities) gets at most t
   let handed = 0;
   // 59 at once, then one request every 50 ms for 5 s, each from a fresh identity and a fresh address.
   for (let i = 0; i < 159; i++) {
-    if (i >= 59) clock.now += 50;
+    if (i >= 59) clock.elapse(50);
     const r = await server.handleText(`attacker${i}@example.org`, q, { requester: `10.0.${i >> 8}.${i & 255}` });
     handed += r.handedOut ?? 0;
   }
@@ -88,7 +88,7 @@ test('the bucket table cannot be flushed: an emptied victim bucket stays empty u
   assert.is((await server.handleText('a@x', q(BOB), { requester: 'r-next' })).error?.code, 'LIMIT_EXCEEDED');
   // The flood: hundreds of new requesters asking for hundreds of new targets (an LRU would forget Bob's bucket).
   for (let i = 0; i < 500; i++) await server.handleText(`f${i}@x`, q(`t${i}@x`), { requester: `flood${i}` });
-  clock.now += 1000;
+  clock.elapse(1000);
   for (let i = 0; i < 20; i++) {
     const r = await server.handleText('a@x', q(BOB), { requester: `after${i}` });
     assert.is(r.handedOut ?? 0, 0, 'Bob\'s emptied bucket came back full');

@@ -11,18 +11,18 @@ import * as assert from 'uvu/assert';
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { MemoryStore, PrekeyServer, runServerRequest, type ServerEvent } from '../../ts/prekey-server/index.js';
-import { makePublisher, NOW_MS } from '../prekey-fixtures.test.js';
+import { makePublisher, serverClock } from '../prekey-fixtures.test.js';
 
 const b = WASM;
 
 test('publications beyond the verification budget are refused before verification, per identity and per address', async () => {
   const rnd = seededRandom(12);
-  const clock = { now: NOW_MS };
+  const clock = serverClock();
   const store = new MemoryStore();
   const server = new PrekeyServer({
     backend: b,
     random: rnd,
-    now: () => clock.now,
+    ...clock.options,
     identity: 'prekey.test',
     identitySecret: seededRandom(13)(57),
     store,
@@ -51,7 +51,7 @@ test('publications beyond the verification budget are refused before verificatio
   assert.ok(events.filter((e) => e.type === 'rate-limited' && e.limiter === 'publish').length >= 2);
   // Profiles alone (no prekey messages) cost nothing from this budget; the budget comes back with time.
   assert.equal(await publishAs('m3@example.org', '198.51.100.7', 0x103, 0), { kind: 'success' });
-  clock.now += 1_000_000;
+  clock.elapse(1_000_000);
   assert.equal(await publishAs('m2@example.org', '198.51.100.7', 0x102, 6), { kind: 'success' });
 });
 

@@ -55,7 +55,7 @@ test('DAKE-1s from many addresses together are bounded by the server-wide budget
   assert.equal(stats.total.rateLimited, { publish: 0, 'publish-server': 6, 'publish-prekeys-server': 0, requester: 0, target: 0, pending: 0 });
   assert.is(server.pendingDakes, 4);
   // The budget comes back with time, for everyone: an honest storage request completes.
-  clock.now += 10_000_000;
+  clock.elapse(10_000_000);
   const c = clients[9]!;
   const info = { identity: 'prekey.test', publicKey: server.publicKey };
   const send = async (text: string) => {

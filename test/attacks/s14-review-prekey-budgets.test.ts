@@ -51,7 +51,7 @@ test('the wall clock stepping back does not freeze the server-wide DAKE-1 budget
   assert.instance((await dake1(client(2))).error, OtrLimitError, 'the flood emptied the server-wide bucket');
   clock.now -= 3_600_000; // an NTP step back of an hour
   assert.instance((await dake1(client(3))).error, OtrLimitError, 'nothing regained at the step itself');
-  clock.now += 5_000;
+  clock.elapse(5_000);
   const r = await dake1(client(4));
   assert.ok(r.reply, `five seconds later (5 tokens at 1 a second) the server still refused: ${r.error?.message}`);
 });
@@ -62,7 +62,7 @@ test('a DAKE-1 the server-wide budget refuses spends nothing of its publisher’
   const honest = client(1);
   assert.instance((await dake1(honest)).error, OtrLimitError, 'refused by the server-wide bucket');
   assert.instance((await dake1(honest)).error, OtrLimitError, 'and again');
-  clock.now += 2_000; // the flood is over: one server-wide token back
+  clock.elapse(2_000); // the flood is over: one server-wide token back
   const r = await dake1(honest);
   assert.ok(r.reply, `refused by its own bucket (${JSON.stringify(r.events)}): the server's refusals spent its two tokens`);
 });
@@ -78,7 +78,7 @@ test('a publication the server-wide budget refuses spends nothing of its publish
   const honest = client(1, 6);
   assert.is(await publish(honest), 'failure', 'refused by the server-wide budget');
   assert.is(await publish(honest), 'failure', 'and again');
-  clock.now += 6_000; // the flood is over: six server-wide tokens back
+  clock.elapse(6_000); // the flood is over: six server-wide tokens back
   assert.is(await publish(honest), 'success', "refused by its own budget: the server's refusals spent its 12 tokens");
 });
 

@@ -240,7 +240,8 @@ export class PrekeyServerFuzz {
     this.rnd = seededRandom((Math.imul(this.seed, 0x9e3779b1) ^ Math.imul(e + 1, 0x85ebca6b)) >>> 0);
     this.clock = FUZZ_NOW_MS;
     this.store = new WatchedStore();
-    this.server = new PrekeyServer({ backend: this.b, random: this.rnd, now: () => this.clock, identity: SERVER_ID, identitySecret: seededRandom(this.seed + 7)(57), store: this.store, limits: FUZZ_LIMITS, ...RATES });
+    // The fuzzer's clock only moves forward, so it serves as the monotonic clock (ages, buckets) too.
+    this.server = new PrekeyServer({ backend: this.b, random: this.rnd, now: () => this.clock, monotonicNow: () => this.clock, identity: SERVER_ID, identitySecret: seededRandom(this.seed + 7)(57), store: this.store, limits: FUZZ_LIMITS, ...RATES });
     this.model = new Map();
     this.handed = new Set();
     this.genuine = new Map();

@@ -1,7 +1,7 @@
 /**
- * Per-key token buckets with an injected clock (otrv4-prekey-server.md §Prekey Server Requirements: draining
- * another user's prekeys "can be partially mitigated using fetch rate limiting"; docs/prekey-server.md says
- * what that does and does not achieve).
+ * Per-key token buckets with an injected clock, a monotonic one in the server (otrv4-prekey-server.md §Prekey
+ * Server Requirements: draining another user's prekeys "can be partially mitigated using fetch rate limiting";
+ * docs/prekey-server.md says what that does and does not achieve).
  *
  * Memory is bounded at `maxKeys` buckets, and the bound cannot be used to forget a bucket an attacker has
  * emptied (an LRU could be flushed by asking for many new keys, handing the victim's bucket back full):
@@ -45,10 +45,11 @@ export class RateLimiter {
 
   private refill(b: Bucket, now: number): void {
     b.tokens = Math.min(this.cfg.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * this.cfg.perSecond);
-    // Dated now even when the clock went back (the wall clock in production: an NTP step): dated at the later
-    // time, the bucket regained nothing until the clock caught up — a server-wide budget emptied just before a
-    // step back of an hour refused everyone for that hour (attacks/s14-review-prekey-budgets). Time the step
-    // skipped is not counted either way.
+    // Dated now even when the clock went back: dated at the later time, the bucket regained nothing until the
+    // clock caught up — a server-wide budget emptied just before a step back of an hour refused everyone for that
+    // hour (attacks/s14-review-prekey-budgets, when the server ran its buckets on the wall clock). The server now
+    // passes a monotonic clock (attacks/s14-clock-prekey-server); this still holds for any clock a caller gives.
+    // Time a step back skipped is not counted either way.
     b.atMs = now;
   }
 

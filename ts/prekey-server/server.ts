@@ -70,8 +70,19 @@ import type { PrekeyStore, PublicationRecord } from './store.js';
 export interface PrekeyServerOptions {
   readonly backend: CryptoBackend;
   readonly random: RandomSource;
-  /** ms since the Unix epoch (Date.now in production). */
+  /**
+   * ms since the Unix epoch (Date.now in production): the wall clock, for what the spec dates — client and
+   * prekey profile expiry, the prekey messages a retrieval may hand out.
+   */
   readonly now: () => number;
+  /**
+   * A monotonic clock in ms, from any origin (default: performance.now): the pending DAKEs' ages and the
+   * rate-limit buckets. Never the wall clock, which an NTP step or a restored VM moves either way: stepped back,
+   * pending DAKEs stopped expiring for the length of the step (a table a flood filled refused every newcomer for
+   * an hour, not pendingDakeTtlMs); stepped forward, every DAKE in flight expired at once
+   * (attacks/s14-clock-prekey-server). It must never go back; tests pass their own.
+   */
+  readonly monotonicNow?: () => number;
   /** The server's identity, e.g. "prekey.example.org" (COMP-ID and phi). */
   readonly identity: string;
   /** The 57-byte seed of the server's long-term Ed448 key: read only by the constructor, so the caller may wipe it then. */
@@ -123,6 +134,7 @@ export interface ServerReply {
 }
 
 interface PendingDake {
+  /** On the monotonic clock. */
   readonly createdMs: number;
   /** Who started it (the transport's remote address, else the network identity): its share of the table. */
   readonly requester: string;
@@ -151,6 +163,7 @@ export class PrekeyServer {
   /** One bucket for every DAKE-1 together (limits publishServerBurst / PerSecond). */
   private readonly serverPublishLimiter: RateLimiter;
   private readonly compositeIdentity: Uint8Array;
+  private readonly monotonicNow: () => number;
 
   constructor(private readonly o: PrekeyServerOptions) {
     const kp = ed448KeyPair(o.backend, o.identitySecret);
@@ -161,13 +174,14 @@ export class PrekeyServer {
     this.limits = resolveLimits(o.limits);
     this.compositeIdentity = encodeCompositeIdentity(o.identity, kp.publicKey);
     const l = this.limits;
-    const rate = (c: RateLimitConfig | undefined, burst: number, perSecond: number) => new RateLimiter({ maxKeys: l.maxRateLimitKeys, ...(c ?? { burst, perSecond }) }, o.now);
+    const mono = (this.monotonicNow = o.monotonicNow ?? (() => performance.now()));
+    const rate = (c: RateLimitConfig | undefined, burst: number, perSecond: number) => new RateLimiter({ maxKeys: l.maxRateLimitKeys, ...(c ?? { burst, perSecond }) }, mono);
     this.publishLimiter = rate(o.publishRate, l.publishBurst, l.publishPerSecond);
     this.fetchLimiter = rate(o.fetchRate, l.fetchRequesterBurst, l.fetchRequesterPerSecond);
     this.targetLimiter = rate(o.targetRate, l.fetchTargetBurst, l.fetchTargetPerSecond);
     this.verifyLimiter = rate(undefined, l.publishPrekeysBurst, l.publishPrekeysPerSecond);
-    this.serverVerifyLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishPrekeysServerBurst, perSecond: l.publishPrekeysServerPerSecond }, o.now);
-    this.serverPublishLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishServerBurst, perSecond: l.publishServerPerSecond }, o.now);
+    this.serverVerifyLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishPrekeysServerBurst, perSecond: l.publishPrekeysServerPerSecond }, mono);
+    this.serverPublishLimiter = new RateLimiter({ maxKeys: 1, burst: l.publishServerBurst, perSecond: l.publishServerPerSecond }, mono);
   }
 
   get pendingDakes(): number {
@@ -226,7 +240,9 @@ export class PrekeyServer {
   }
 
   private expirePending(): void {
-    const now = this.o.now();
+    // Oldest first (insertion order), so the first entry young enough ends the scan: ages on the monotonic clock
+    // keep that order true.
+    const now = this.monotonicNow();
     for (const [k, p] of this.pending) {
       if (now - p.createdMs < this.limits.pendingDakeTtlMs && this.pending.size <= this.limits.maxPendingDakes) break;
       this.dropPending(k, p);
@@ -301,7 +317,7 @@ export class PrekeyServer {
     const skEcdh = ecdh(b, s.secret, m.i);
     const sk = serverSharedSecret(b, skEcdh);
     wipe(skEcdh, s.secret);
-    this.pending.set(k, { createdMs: this.o.now(), requester, profile: m.profile, s: s.public, i: m.i, t3: dake3Transcript(b, parts), macKey: prekeyMacKey(b, sk), sk });
+    this.pending.set(k, { createdMs: this.monotonicNow(), requester, profile: m.profile, s: s.public, i: m.i, t3: dake3Transcript(b, parts), macKey: prekeyMacKey(b, sk), sk });
     let mine = this.pendingBy.get(requester);
     if (!mine) this.pendingBy.set(requester, (mine = new Set()));
     mine.add(k);
@@ -420,12 +436,17 @@ export class PrekeyServer {
   }
 
   private async onQuery(from: string, requester: string, m: EnsembleQuery, events: ServerEvent[]): Promise<{ reply: Uint8Array; handedOut: number }> {
-    // The requester's own bucket first: a refused requester must not spend the target's tokens.
-    if (!this.fetchLimiter.allow(requester)) {
+    // All or none (allowAll), the requester's bucket first: a refused requester spends nothing of the target's
+    // tokens, and a requester the target's bucket refuses (a drained identity) keeps its own for other targets.
+    const refused = allowAll([
+      [this.fetchLimiter, requester, 1],
+      [this.targetLimiter, m.identity, 1],
+    ]);
+    if (refused === 0) {
       events.push({ type: 'rate-limited', limiter: 'requester', identity: from });
       throw new OtrLimitError('too many ensemble requests from this requester');
     }
-    if (!this.targetLimiter.allow(m.identity)) {
+    if (refused === 1) {
       events.push({ type: 'rate-limited', limiter: 'target', identity: m.identity });
       throw new OtrLimitError('too many ensemble requests for this identity');
     }

@@ -99,7 +99,11 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
       clearTimeout(timer);
       timer = setTimeout(() => sock.destroy(), Math.max(0, ms));
     };
-    /** When the first byte of the pending (incomplete) line arrived. */
+    /**
+     * When the first byte of the pending (incomplete) line arrived, on performance.now: on the wall clock an NTP
+     * step back mid-line added the step to the deadline (a slow-loris slot held an hour), a step forward cut an
+     * honest line (attacks/s14-clock-tcp-deadline).
+     */
     let lineStart = 0;
     /** Characters after the last newline received (the line being received). */
     let partial = 0;
@@ -161,7 +165,7 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
         // Waiting again: a started line keeps the deadline it had (pipelined bytes started it now), an empty
         // buffer gets the idle timer.
         if (buf.length > 0) {
-          lineStart = Date.now();
+          lineStart = performance.now();
           arm(lineMs);
         } else arm(idleMs);
         sock.resume();
@@ -170,7 +174,7 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
     sock.on('data', (chunk: string) => {
       if (buf.length === 0 && chunk.length > 0) {
         // A new line starts: its deadline runs from now and later bytes do not extend it.
-        lineStart = Date.now();
+        lineStart = performance.now();
         if (!conn.busy) arm(lineMs);
       }
       // Only the new chunk is searched: scanning the whole buffer per chunk would be quadratic in a trickled line.
@@ -184,7 +188,7 @@ export async function listenTcp(core: PrekeyServer, o: TcpServerOptions = {}): P
         return;
       }
       if (complete) void pump();
-      else if (!conn.busy) arm(lineMs - (Date.now() - lineStart));
+      else if (!conn.busy) arm(lineMs - (performance.now() - lineStart));
     });
   });
   server.maxConnections = maxConnections;
