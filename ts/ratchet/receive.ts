@@ -48,8 +48,8 @@ import {
 } from './keys.js';
 import type { OpenedDataMessage } from '../backend/types.js';
 import { addSkipped, anyExpired, expireSkipped, findSkipped, NO_SKIPPED_KEYS, removeSkipped, type SkippedKey } from './skipped.js';
-import { isDhStep, MAX_RATCHET_COUNTER, type RatchetState } from './state.js';
-import { appendMacKey, dropOldestMacKeys, macKeyCount } from './mac-queue.js';
+import { isDhStep, MAX_RATCHET_COUNTER, wipeRatchetState, type RatchetState } from './state.js';
+import { appendMacKey, dropOldestMacKeys, macKeyCount, macKeysFrom, macKeysOf, releaseMacKeys } from './mac-queue.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
 export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs' | 'maxMacKeysToReveal'>;
@@ -408,4 +408,25 @@ export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: nu
   const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, limits.maxMacKeysToReveal);
   wipeEntries(aged.dropped);
   return { ...state, skipped: aged.store, macKeysToReveal: reveals };
+}
+
+/**
+ * `next` — a new session's state that replaces `old` on the same instance (a new DAKE completed while `old`
+ * was up) — with `old`'s MAC keys to reveal queued before its own: those of the messages `old` read and not
+ * yet revealed, and those of its stored skipped keys, derived as when a store is deleted (otrv4.md §Revealing
+ * MAC Keys, §Session Expiration). The old session cannot send them (its keys are about to be wiped, and the
+ * peer has replaced its side too: a message under them would be unreadable), so the new session's next
+ * revealing message carries them: the peer ignores revealed keys it does not know, and otherwise Alice's last
+ * messages of the old session would stay authenticated under keys nobody ever published — not forgeable by
+ * third parties (docs/security.md, session 14 [s14-deny]). Consumes both: `old` is wiped and `next`'s queue
+ * is released into the returned state's. At most `limits.maxMacKeysToReveal` stay (oldest dropped, as always).
+ */
+export function inheritMacKeys(b: CryptoBackend, old: RatchetState, next: RatchetState, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
+  // A copy of old's queue (old's buffer goes with old), then the MAC keys of its stored keys, then next's own.
+  let queue = queueReveals(b, macKeysFrom(old.macKeysToReveal), null, old.skipped, Number.MAX_SAFE_INTEGER);
+  for (const key of macKeysOf(next.macKeysToReveal)) queue = appendMacKey(queue, key);
+  queue = queueReveals(b, queue, null, NO_SKIPPED_KEYS, limits.maxMacKeysToReveal);
+  releaseMacKeys(next.macKeysToReveal);
+  wipeRatchetState(old);
+  return { ...next, macKeysToReveal: queue };
 }

@@ -53,7 +53,7 @@ import {
   type DakeLocal,
   type DakeState,
 } from '../ake/interactive.js';
-import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, inheritMacKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
 import { dropOldestMacKeys, macKeyCount } from '../ratchet/mac-queue.js';
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
@@ -319,8 +319,7 @@ export class Conversation {
       const r = sendNonInteractiveAuth(b, this.account.random, this.offlineLocal(), e, now);
       const inst = this.instance(e.prekeyMessage.ownerTag);
       // otrv4.md §Starting an offline conversation after an online one: end the online session first (TLV 1).
-      if (inst.ratchet && !inst.finished)
-        this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+      if (inst.ratchet && !inst.finished) this.sayGoodbye(out, inst);
       out.toSend.push(...this.wire(r.message, inst.peerTag));
       this.establish(out, inst, r.established);
       if (text !== undefined) this.sendData(out, inst, text, [], 0);
@@ -444,7 +443,7 @@ export class Conversation {
     const out = emptyOutcome();
     if (this.v3conv && this.v3conv.msgstate !== 'plaintext') this.absorbV3(this.v3conv.end(), out);
     for (const inst of this.instances.values()) {
-      if (inst.ratchet && !inst.finished) this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+      if (inst.ratchet && !inst.finished) this.sayGoodbye(out, inst);
       const from = instanceState(inst);
       this.closeInstance(inst);
       this.healer.forget(inst.peerTag);
@@ -980,9 +979,10 @@ export class Conversation {
     if (verdict.refuse) return this.refuse(out, inst, e, fp, verdict);
     const from = instanceState(inst);
     const replaced = inst.ratchet !== null || inst.finished;
-    if (inst.ratchet) wipeRatchetState(inst.ratchet);
+    // A session still up is replaced: its MAC keys not yet revealed go to the new one, which reveals them
+    // (inheritMacKeys; it wipes the old state). A finished session's keys were revealed or wiped already.
+    inst.ratchet = inst.ratchet ? inheritMacKeys(this.account.backend, inst.ratchet, e.ratchet, this.account.limits) : e.ratchet;
     inst.smp = smpReset(inst.smp);
-    inst.ratchet = e.ratchet;
     inst.ssid = e.ssid;
     inst.peerProfile = e.peerProfile;
     inst.finished = false;
@@ -1037,6 +1037,19 @@ export class Conversation {
     out.events.push({ type: 'peer-id-mismatch', instance: peerTag, step, ourId: decodeText(this.account.accountId), peerId: this.peerId });
   }
 
+  /**
+   * The disconnect message (TLV 1) of `inst`'s session, revealing every MAC key it still holds: the queue and,
+   * derived, those of its stored skipped keys (expireSkippedKeys with any age) — otrv4.md §Session Expiration,
+   * and §Revealing MAC Keys for every other deletion of the store (end(), an offline conversation after an
+   * online one). Before session 14 only expiry derived them: after end() a message still on its way stayed
+   * authenticated under a key nobody published (docs/security.md [s14-deny]). The keys are wiped after, by
+   * the caller (closeInstance or a replacing DAKE).
+   */
+  private sayGoodbye(out: Outcome, inst: Instance): void {
+    inst.ratchet = expireSkippedKeys(this.account.backend, inst.ratchet!, Number.MAX_SAFE_INTEGER, this.account.limits);
+    this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+  }
+
   /** Forgets every key of `inst` (wiped) and SMP; the DAKE state is kept (a new DAKE may be under way). */
   private closeInstance(inst: Instance): void {
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
@@ -1056,9 +1069,7 @@ export class Conversation {
       if (!inst.ratchet || inst.finished) continue;
       if (now - inst.lastKeyAt >= p.sessionExpiryMs) {
         const from = instanceState(inst);
-        // Every stored skipped key's MAC is revealed in the disconnect message (expireSkippedKeys with age 0).
-        inst.ratchet = expireSkippedKeys(this.account.backend, inst.ratchet, Number.MAX_SAFE_INTEGER, this.account.limits);
-        this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+        this.sayGoodbye(out, inst);
         this.closeInstance(inst);
         inst.finished = true;
         this.healer.markExpired(inst.peerTag);

@@ -24,7 +24,7 @@ import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
 import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, STORED_MESSAGE_MAX_CHARS, Tlv } from './constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
-import { type DataEnv, type KeyState, decryptData, encryptData, keysFromAke, wipeKeyState } from './data.js';
+import { type DataEnv, type KeyState, decryptData, encryptData, inheritRevealsV3, keysFromAke, wipeKeyState } from './data.js';
 import { fragmentV3 } from './fragment.js';
 import { type DataMsg, type V3Message, encodeMessage } from './messages.js';
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
@@ -175,7 +175,7 @@ export class Tx {
   }
 
   dataEnv(): DataEnv {
-    return { backend: this.backend, random: this.random, ourTag: this.s.ourTag, theirTag: this.s.theirTag };
+    return { backend: this.backend, random: this.random, ourTag: this.s.ourTag, theirTag: this.s.theirTag, maxMacKeysToReveal: this.limits.maxMacKeysToReveal };
   }
 
   /** Armours and (if needed) fragments one binary message. */
@@ -264,8 +264,10 @@ function wipeDropped(dropped: object, kept: object): void {
 
 function goEncrypted(tx: Tx, r: AkeResult): void {
   const refreshed = tx.s.msgstate === 'encrypted';
-  if (tx.s.keys) wipeKeyState(tx.s.keys);
+  const before = tx.s.keys;
   tx.s.keys = keysFromAke(tx.dataEnv(), r);
+  // A refresh: the old keys' MAC keys still to reveal go to the new ones (and the old keys are wiped).
+  if (before) inheritRevealsV3(tx.dataEnv(), before, tx.s.keys);
   const fingerprint = dsaFingerprint(r.theirLongTerm);
   tx.s.peer = { longTerm: r.theirLongTerm, fingerprint, ssid: r.ssid, ssidBoldFirst: r.ssidBoldFirst };
   tx.s.msgstate = 'encrypted';

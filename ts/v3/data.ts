@@ -11,6 +11,7 @@ import { bigToBytesBE, bytesToBigBE, concatBytes, equalBytes, wipe } from '../by
 import type { RandomSource } from '../crypto/random.js';
 import { OtrCryptoError, OtrLimitError, OtrStateError } from '../errors.js';
 import { CTR_BYTES, DATA_MAC_BYTES } from './constants.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { type SessionKeys, aesCtr, deriveSessionKeys, hmacSha1, secBytes } from './crypto.js';
 import { type DhKeyPair, dhKeyPairV3, dhSharedV3 } from './group.js';
 import type { AkeResult } from './ake.js';
@@ -45,6 +46,8 @@ export interface DataEnv {
   random: RandomSource;
   ourTag: number;
   theirTag: number;
+  /** limits.maxMacKeysToReveal: the most receiving MAC keys held for revealing (the oldest go beyond it). */
+  maxMacKeysToReveal?: number;
 }
 
 /** Key state right after an AKE: our AKE key is keyid 1 (previous), a fresh key is keyid 2 (current). */
@@ -101,8 +104,15 @@ function incrementCtr(ctr: Uint8Array): Uint8Array {
   return bigToBytesBE(v, CTR_BYTES);
 }
 
-/** Drops every session entry matching `pred`, queueing its receiving MAC key for revelation if it was used. */
-function retire(ks: KeyState, pred: (s: SessionEntry) => boolean): void {
+/**
+ * Drops every session entry matching `pred`, queueing its receiving MAC key for revelation if it was used;
+ * at most `cap` keys stay queued, the newest. A peer advances its D-H key whenever it likes (the next key is
+ * its own), one retired key per message: while we do not answer, the queue grew without bound, and past
+ * maxMacKeysToReveal the state we saved was one restore refuses (session 14, test/attacks/s14-deny-v3). The
+ * keys dropped are wiped unrevealed, as OTRv4's queue does (ratchet/receive.ts): their messages are then
+ * forgeable by the two parties only, never less secure.
+ */
+function retire(ks: KeyState, pred: (s: SessionEntry) => boolean, cap: number): void {
   const reveal: Uint8Array[] = [ks.pendingReveal];
   ks.sessions = ks.sessions.filter((s) => {
     if (!pred(s)) return true;
@@ -110,7 +120,16 @@ function retire(ks: KeyState, pred: (s: SessionEntry) => boolean): void {
     wipe(s.keys.sendAes, s.keys.sendMac, s.keys.recvAes, s.keys.recvMac, s.keys.extraKey);
     return false;
   });
-  ks.pendingReveal = concatBytes(...reveal);
+  if (reveal.length === 1) return;
+  const all = concatBytes(...reveal);
+  // The copies made above go; the old queue may be shared with the state a failed call falls back to.
+  wipe(...reveal.slice(1));
+  const excess = all.length - Math.max(1, cap) * DATA_MAC_BYTES;
+  if (excess <= 0) ks.pendingReveal = all;
+  else {
+    ks.pendingReveal = all.slice(excess);
+    wipe(all);
+  }
 }
 
 export interface Encrypted {
@@ -171,7 +190,7 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   if (m.recipientKeyid === ks.ourKeyid) {
     // They have seen our newest key: forget the previous one and make a new current one.
     const old = ks.ourKeyid - 1;
-    retire(ks, (s) => s.ourKeyid === old);
+    retire(ks, (s) => s.ourKeyid === old, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal);
     wipe(ks.ourPrev.priv);
     ks.ourPrev = ks.ourCur;
     ks.ourCur = dhKeyPairV3(env.backend, env.random);
@@ -180,7 +199,7 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   if (m.senderKeyid === ks.theirKeyid) {
     // They advanced: their next key becomes current; their previous one is forgotten.
     const old = ks.theirKeyid - 1;
-    retire(ks, (s) => s.theirKeyid === old);
+    retire(ks, (s) => s.theirKeyid === old, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal);
     ks.theirPrev = ks.theirCur;
     ks.theirCur = m.nextDh;
     ks.theirKeyid++;
@@ -188,8 +207,24 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   return { plaintext, extraKey };
 }
 
+/**
+ * A new AKE replaced the session's keys: `next` takes over the MAC keys `old` still had to reveal — its
+ * list, and the receiving MAC keys of its key pairs that verified a message — ahead of its own, at most
+ * maxMacKeysToReveal (newest kept); `old` is wiped. libotr keeps its list of saved MAC keys across such a
+ * refresh; we wiped it, so the last messages of the old keys stayed authenticated under keys nobody
+ * published (session 14, test/attacks/s14-deny-v3).
+ */
+export function inheritRevealsV3(env: DataEnv, old: KeyState, next: KeyState): void {
+  retire(old, () => true, Number.MAX_SAFE_INTEGER);
+  const queued = concatBytes(old.pendingReveal, next.pendingReveal);
+  const excess = queued.length - Math.max(1, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal) * DATA_MAC_BYTES;
+  next.pendingReveal = excess > 0 ? queued.slice(excess) : queued;
+  if (excess > 0) wipe(queued);
+  wipeKeyState(old);
+}
+
 /** Wipes every secret in a key state (end of conversation). */
 export function wipeKeyState(ks: KeyState): void {
-  retire(ks, () => true);
+  retire(ks, () => true, Number.MAX_SAFE_INTEGER);
   wipe(ks.ourCur.priv, ks.ourPrev.priv, ks.pendingReveal);
 }
