@@ -124,13 +124,20 @@ function retire(ks: KeyState, pred: (s: SessionEntry) => boolean, cap: number): 
   const all = concatBytes(...reveal);
   // The copies made above go; the old queue may be shared with the state a failed call falls back to.
   wipe(...reveal.slice(1));
-  const excess = all.length - Math.max(1, cap) * DATA_MAC_BYTES;
-  if (excess <= 0) ks.pendingReveal = all;
-  else {
-    ks.pendingReveal = all.slice(excess);
-    wipe(all);
-  }
+  ks.pendingReveal = keepNewest(all, cap);
 }
+
+/** `all` (MAC keys to reveal, oldest first), or a copy of its newest `cap` keys with `all` wiped. */
+function keepNewest(all: Uint8Array, cap: number): Uint8Array {
+  const excess = all.length - Math.max(1, cap) * DATA_MAC_BYTES;
+  if (excess <= 0) return all;
+  const kept = all.slice(excess);
+  wipe(all);
+  return kept;
+}
+
+/** The most MAC keys held for revealing (limits.maxMacKeysToReveal). */
+const revealCap = (env: DataEnv): number => env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal;
 
 export interface Encrypted {
   msg: DataMsg;
@@ -190,7 +197,7 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   if (m.recipientKeyid === ks.ourKeyid) {
     // They have seen our newest key: forget the previous one and make a new current one.
     const old = ks.ourKeyid - 1;
-    retire(ks, (s) => s.ourKeyid === old, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal);
+    retire(ks, (s) => s.ourKeyid === old, revealCap(env));
     wipe(ks.ourPrev.priv);
     ks.ourPrev = ks.ourCur;
     ks.ourCur = dhKeyPairV3(env.backend, env.random);
@@ -199,7 +206,7 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
   if (m.senderKeyid === ks.theirKeyid) {
     // They advanced: their next key becomes current; their previous one is forgotten.
     const old = ks.theirKeyid - 1;
-    retire(ks, (s) => s.theirKeyid === old, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal);
+    retire(ks, (s) => s.theirKeyid === old, revealCap(env));
     ks.theirPrev = ks.theirCur;
     ks.theirCur = m.nextDh;
     ks.theirKeyid++;
@@ -216,10 +223,7 @@ export function decryptData(env: DataEnv, ks: KeyState, m: DataMsg): Decrypted {
  */
 export function inheritRevealsV3(env: DataEnv, old: KeyState, next: KeyState): void {
   retire(old, () => true, Number.MAX_SAFE_INTEGER);
-  const queued = concatBytes(old.pendingReveal, next.pendingReveal);
-  const excess = queued.length - Math.max(1, env.maxMacKeysToReveal ?? DEFAULT_LIMITS.maxMacKeysToReveal) * DATA_MAC_BYTES;
-  next.pendingReveal = excess > 0 ? queued.slice(excess) : queued;
-  if (excess > 0) wipe(queued);
+  next.pendingReveal = keepNewest(concatBytes(old.pendingReveal, next.pendingReveal), revealCap(env));
   wipeKeyState(old);
 }
 
