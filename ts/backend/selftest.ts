@@ -89,8 +89,8 @@ function chachaLongAnswers(b: CryptoBackend): boolean {
   return bytesToHex(b.shake256([ct], 32)) === CHACHA_LONG_DIGEST;
 }
 
-/** OTRv3's HMAC-SHA1, where the backend has its own. */
-function hmacAnswers(b: CryptoBackend): boolean {
+/** OTRv3's HMAC-SHA1, where the backend has its own (also the hybrid self-test's check of OpenSSL's). */
+export function hmacAnswers(b: CryptoBackend): boolean {
   if (b.hmacSha1 === undefined) return true;
   const enc = (s: string) => new TextEncoder().encode(s);
   return bytesToHex(b.hmacSha1(enc(HMAC_KEY), enc(HMAC_DATA))) === HMAC_TAG;

@@ -79,7 +79,7 @@ export interface CryptoBackend {
 
   // ---- HMAC-SHA1 (OTRv3 data messages: ts/v3/crypto.ts) ----
   /**
-   * Optional (the hybrid backend: OpenSSL): RFC 2104 HMAC-SHA1 of `data` under `key`, the 20-byte tag —
+   * Optional (the hybrid backend: OpenSSL; the WASM backend: assembly/sha1.ts): RFC 2104 HMAC-SHA1 of `data` under `key`, the 20-byte tag —
    * bit-identical to ts/v3/crypto.ts's noble HMAC, which callers use without it. OTRv3 MACs whole data
    * messages with it before anything else can refuse a forged one (docs/security.md, session 13).
    */
