@@ -293,13 +293,12 @@ export class PrekeyServer {
     // The server's own bucket too, before the profile check and the ring signature: the per-key buckets alone
     // let many addresses buy thousands of those a second (session 13, docs/security.md "Session 13: cost of
     // hostile input"). All or none (allowAll): a DAKE-1 one bucket refuses spends nothing of the others.
-    const own = publisherCharges(this.publishLimiter, from, requester, 1);
-    const refused = allowAll([...own, [this.serverPublishLimiter, 'server', 1]]);
-    if (refused === own.length) {
+    const refusedBy = chargePublisher(this.publishLimiter, this.serverPublishLimiter, from, requester, 1);
+    if (refusedBy === 'server') {
       events.push({ type: 'rate-limited', limiter: 'publish-server', identity: from });
       throw new OtrLimitError('the prekey server has too many DAKEs starting; try again later');
     }
-    if (refused >= 0) {
+    if (refusedBy === 'own') {
       events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
       throw new OtrLimitError('too many DAKEs from this identity');
     }
@@ -374,13 +373,12 @@ export class PrekeyServer {
     // The server's own bucket too, all or none (allowAll): a publisher its own buckets refuse spends nothing of
     // everyone's, and one the server's refuses during a flood keeps its own tokens for after it.
     const n = pub.prekeyMessages.length;
-    const own = publisherCharges(this.verifyLimiter, from, requester, n);
-    const refused = n === 0 ? -1 : allowAll([...own, [this.serverVerifyLimiter, 'server', n]]);
-    if (refused === own.length) {
+    const refusedBy = n === 0 ? undefined : chargePublisher(this.verifyLimiter, this.serverVerifyLimiter, from, requester, n);
+    if (refusedBy === 'server') {
       events.push({ type: 'rate-limited', limiter: 'publish-prekeys-server', identity: from });
       throw new OtrLimitError('the prekey server has too many prekey messages to verify; try again later');
     }
-    if (refused >= 0) {
+    if (refusedBy === 'own') {
       events.push({ type: 'rate-limited', limiter: 'publish', identity: from });
       throw new OtrLimitError('too many prekey messages published recently; try again later');
     }
@@ -468,9 +466,16 @@ export class PrekeyServer {
   }
 }
 
-/** A publisher's own charges: `n` tokens of its identity's bucket, and of its requester's when that is another key. */
-function publisherCharges(limiter: RateLimiter, from: string, requester: string, n: number): Charge[] {
-  const charges: Charge[] = [[limiter, `id\n${from}`, n]];
-  if (requester !== from) charges.push([limiter, `from\n${requester}`, n]);
-  return charges;
+/**
+ * Charges a publisher `n` tokens, all or none (allowAll): its identity's bucket in `own`, its requester's when
+ * that is another key, then the server-wide bucket. Which refused: 'own' (one of the publisher's), 'server', or
+ * undefined when every charge was taken.
+ */
+function chargePublisher(own: RateLimiter, server: RateLimiter, from: string, requester: string, n: number): 'own' | 'server' | undefined {
+  const charges: Charge[] = [[own, `id\n${from}`, n]];
+  if (requester !== from) charges.push([own, `from\n${requester}`, n]);
+  charges.push([server, 'server', n]);
+  const refused = allowAll(charges);
+  if (refused < 0) return undefined;
+  return refused === charges.length - 1 ? 'server' : 'own';
 }
