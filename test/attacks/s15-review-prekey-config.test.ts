@@ -16,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WASM } from '../helpers/backends.js';
 import { MemoryStore, PrekeyServer } from '../../ts/prekey-server/index.js';
-import { RateLimiter, type RateLimitConfig } from '../../ts/prekey-server/rate-limit.js';
+import { allowAll, RateLimiter, type RateLimitConfig } from '../../ts/prekey-server/rate-limit.js';
 import type { Limits } from '../../ts/limits.js';
 import { OtrArgumentError } from '../../ts/errors.js';
 import { seededRandom } from '../helpers/rng.js';
@@ -78,6 +78,24 @@ test('pins: the ordinary configurations still make a server, an infinite budget 
   for (let i = 0; i < 100; i++) assert.ok(unlimited.allow('k'));
   // A burst of 0 refuses everything (fails closed), as it always did.
   assert.not.ok(new RateLimiter({ burst: 0, perSecond: 1 }, () => 0).allow('k'));
+});
+
+test('pins (allowAll): a charge taken from the shared overflow bucket is given back to it, never to a bucket of its own', () => {
+  // A table of one key, full: a newcomer is charged on the overflow bucket everyone new shares.
+  const now = () => 0;
+  const own = new RateLimiter({ burst: 1, perSecond: 0, maxKeys: 1 }, now);
+  const other = new RateLimiter({ burst: 0, perSecond: 0 }, now); // refuses everything
+  assert.ok(own.allow('first'), 'the one bucket');
+  assert.is(allowAll([[own, 'newcomer', 1], [other, 'x', 1]]), 1, 'refused by the second charge');
+  assert.is(own.size, 1, 'no bucket made for the newcomer by the refund');
+  // The overflow bucket's token is back: another newcomer gets it, and the next finds it spent.
+  assert.ok(own.allow('another newcomer'));
+  assert.not.ok(own.allow('a third'));
+  // A refund never lifts a bucket past its burst, and all-or-none holds with the same limiter twice.
+  const two = new RateLimiter({ burst: 2, perSecond: 0 }, now);
+  assert.is(allowAll([[two, 'a', 1], [two, 'b', 1], [other, 'x', 1]]), 2);
+  assert.is(allowAll([[two, 'a', 2], [two, 'b', 2]]), -1, 'both buckets were left full');
+  assert.is(allowAll([[two, 'a', 1]]), 0, 'a is empty now');
 });
 
 test.run();
