@@ -2,10 +2,10 @@
  * Attack (session 15, review of session 14's NaN-budget fix in the prekey server's token buckets): session 14
  * refused a budget of NaN when the server is made, since NaN compares false with everything and `tokens < n`
  * never refused. The check was `Number.isNaN`, which lets through the other values that behave the same:
- * - a budget left `undefined` — a limits object built from a config file with a key present but empty
- *   (`{ ...DEFAULT_LIMITS, ...{ publishBurst: undefined } }` overrides the default), or a `fetchRate` given as
- *   `{ burst: 20 }` without its rate: `undefined` tokens are never fewer than n, and a refill of
- *   `tokens + dt * undefined` is NaN, so the bucket allowed everything — every ensemble query, every DAKE-1;
+ * - a budget left `undefined` — a `fetchRate` given as `{ burst: 20 }` without its rate, or a limit a config
+ *   file left empty (`{ ...DEFAULT_LIMITS, ...{ publishBurst: undefined } }` overrides the default; resolveLimits
+ *   now takes that as the default, attacks/s15-review-limits): `undefined` tokens are never fewer than n, and a
+ *   refill of `tokens + dt * undefined` is NaN, so the bucket allowed everything — every ensemble query, DAKE-1;
  * - `maxRateLimitKeys` (the table's bound) of NaN: `size >= NaN` is false, so the bucket table grew by one
  *   bucket per requester/identity without bound (memory, and the bound's protection against flushing an
  *   emptied bucket, both gone).
@@ -60,9 +60,6 @@ test('a table bound (maxKeys) of NaN let the bucket table grow without bound (it
 
 test('the prekey server refuses such limits when it is made, as it refuses a NaN budget', () => {
   const cases: Parameters<typeof serverWith>[0][] = [
-    { limits: { publishBurst: undefined } as unknown as Partial<Limits> },
-    { limits: { fetchTargetPerSecond: undefined } as unknown as Partial<Limits> },
-    { limits: { publishServerBurst: undefined } as unknown as Partial<Limits> },
     { limits: { maxRateLimitKeys: NaN } },
     { fetchRate: { burst: 20 } as unknown as RateLimitConfig },
     { publishRate: { burst: 20, perSecond: 1, maxKeys: NaN } },
@@ -72,6 +69,8 @@ test('the prekey server refuses such limits when it is made, as it refuses a NaN
 
 test('pins: the ordinary configurations still make a server, an infinite budget included (an explicit "no limit")', () => {
   serverWith({});
+  // A limit given as undefined is the default (resolveLimits, attacks/s15-review-limits), not a missing budget.
+  serverWith({ limits: { publishBurst: undefined, fetchTargetPerSecond: undefined } as unknown as Partial<Limits> });
   serverWith({ limits: { publishBurst: 5, publishPerSecond: 0 } });
   serverWith({ fetchRate: { burst: Infinity, perSecond: 1 }, limits: { maxRateLimitKeys: Infinity } });
   const unlimited = new RateLimiter({ burst: Infinity, perSecond: 0 }, () => 0);
