@@ -25,8 +25,11 @@ function restoreBob(p: ReturnType<typeof makePair>, limits: Partial<Limits>) {
   return bob.conversation(ALICE_ID);
 }
 
-test('a one-way stream under maxMacKeysToReveal 5,000: the record the library saved restores, the keys all there', () => {
-  const limits = { maxMacKeysToReveal: 5000 };
+test('a one-way stream under maxMacKeysToReveal 5,000 (or Infinity): the record the library saved restores, the keys all there', () => {
+  for (const max of [5000, Infinity]) oneWay({ maxMacKeysToReveal: max });
+});
+
+function oneWay(limits: Partial<Limits>): void {
   const p = makePair(be, 1511, { limits });
   establish(p);
   p.a.receive(p.b.send('hi').toSend[0]!);
@@ -42,7 +45,7 @@ test('a one-way stream under maxMacKeysToReveal 5,000: the record the library sa
   // Bob's next message reveals all 4,100 (the reveal field of one message: 4,100 × 64 bytes).
   const r = p.a.receive(b!.send('answer').toSend[0]!);
   assert.equal(r.messages.map((m) => m.text), ['answer']);
-});
+}
 
 test('messages held back under maxStoredMessageKeys 5,000: the stored keys restore and still read the late messages', () => {
   // The record's byte bound raised too (4,100 stored keys are ~1 MB: at the default a state-trimmed event halves

@@ -205,7 +205,9 @@ const RESTORED_ENTRIES_FLOOR = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
  * earlier one let it save. OTRv3's codec bounds its list of MAC keys the same way (v3/state-codec.ts).
  */
 function restoreBound(limit: number): number {
-  return Math.max(RESTORED_ENTRIES_FLOOR, Number.isFinite(limit) ? limit : 0);
+  // Infinity (the host's "no limit") stays: the record's byte bounds still hold the count. NaN never gets here
+  // through resolveLimits; were it to, the floor.
+  return Number.isNaN(limit) ? RESTORED_ENTRIES_FLOOR : Math.max(RESTORED_ENTRIES_FLOOR, limit);
 }
 
 /**
