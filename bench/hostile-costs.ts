@@ -204,6 +204,24 @@ function cases(b: Build): Case[] {
       },
     });
   }
+  // The same with each forgery under a ratchet key of its own (session 15: the first failing key may be the
+  // peer's previous session's and is passed over once, so a second failed ratchet step is the most they cost).
+  {
+    let seed = 70;
+    const { generateEcdh } = b.m('crypto/ecdh');
+    const r = seeded(71);
+    const keys: Uint8Array[] = Array.from({ length: 100 }, () => generateEcdh(b.be, r).public);
+    out.push({
+      name: 'Auth-I after 100 forged early messages, 100 keys',
+      prepare: () => {
+        const p = v4Pair(b, (seed += 2));
+        const authR = p.b.startDake().toSend.flatMap((m: string) => p.a.receive(m).toSend);
+        const authI: string = authR.flatMap((m: string) => p.b.receive(m).toSend)[0];
+        for (let i = 0; i < 100; i++) p.a.receive(flip(b, p.b.send(`e${i}`).toSend[0], (m) => ({ ...m, messageId: 999, ecdh: keys[i] })));
+        return () => p.a.receive(authI);
+      },
+    });
+  }
   // OTRv3: SMP over a session with Mallory (her own DSA key).
   {
     const v3 = v3Session(b, 40);
