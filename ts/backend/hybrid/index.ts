@@ -1,7 +1,7 @@
 /**
  * The hybrid backend (Node only): the WASM backend, with MODP exponentiation, large ChaCha20 and OTRv3
- * HMAC-SHA1 inputs (./chacha20.ts, ./hmac.ts) and the verification of Ed448 signatures by validated keys (./ed448.ts) handed to
- * OpenSSL through node:crypto.
+ * HMAC-SHA1 inputs (./chacha20.ts, ./hmac.ts) and the verification of Ed448 signatures by validated keys
+ * (./ed448.ts) handed to OpenSSL through node:crypto.
  * The Ed448 group operations, SHAKE-256, scalars and the Legendre symbol stay in WASM (node:crypto has no
  * Ed448 group operations, and OpenSSL's DH validation is not the spec's: peer values
  * are checked by ts/crypto/dh.ts on every backend). Results are bit-identical to the other backends
