@@ -3,6 +3,8 @@
  * or raise them through the `limits` option of an account. A value here is a promise: hostile input can never
  * make the library use more than this.
  */
+import { OtrArgumentError } from './errors.js';
+
 export interface Limits {
   /** Largest encoded message (`?OTR:...`) or plaintext accepted by `receive`, in characters. */
   maxMessageChars: number;
@@ -334,6 +336,27 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxForgeMacKeyTrials: 1 << 22,
 });
 
+/** Limits objects resolveLimits made (checked then): an OTRv3 call resolves the account's on every message. */
+const resolved = new WeakSet<object>();
+
+/**
+ * The defaults with `overrides` applied. A key given as `undefined` is not given (the default stays): spread
+ * as it is, `undefined` replaced the default, and like NaN it made every comparison with the limit false — no
+ * bound at all (a queue of MAC keys that grew past what restore accepts, a budget that allowed everything).
+ * Any other value that is not a number, NaN included, is refused with a typed error when the account, OTRv3
+ * conversation, store or server is made (session 15, attacks/s15-review-limits). Infinity stays allowed: the
+ * host's explicit "no limit". An object this function made is not checked again (it was when made).
+ */
 export function resolveLimits(overrides?: Partial<Limits>): Limits {
-  return { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
+  const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
+  if (overrides !== undefined && !resolved.has(overrides)) {
+    for (const key of Object.keys(overrides)) {
+      const value = out[key];
+      if (typeof value === 'number' && !Number.isNaN(value)) continue;
+      if (value !== undefined) throw new OtrArgumentError(`limits.${key} must be a number`);
+      out[key] = (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
+    }
+  }
+  resolved.add(out);
+  return out as unknown as Limits;
 }

@@ -38,8 +38,7 @@ export class RateLimiter {
     private readonly cfg: RateLimitConfig,
     private readonly now: () => number,
   ) {
-    // NaN compares false with everything, so `tokens < n` never refused: a NaN budget was no limit at all.
-    if (Number.isNaN(cfg.burst) || Number.isNaN(cfg.perSecond)) throw new OtrArgumentError('a rate limit must be a number (burst and perSecond)');
+    checkRateConfig(cfg);
     this.overflow = { tokens: cfg.burst, atMs: now() };
   }
 
@@ -92,6 +91,20 @@ export class RateLimiter {
   get size(): number {
     return this.buckets.size;
   }
+}
+
+/**
+ * Every number of a rate configuration is a number, not NaN: NaN compares false with everything, so `tokens < n`
+ * never refused and a NaN budget was no limit at all (session 14); `undefined` — a rate left out, or a limit a
+ * config file left empty (it overrides the default in resolveLimits) — did the same through a refill of NaN
+ * tokens, and a maxKeys of NaN never bounded the table (session 15, attacks/s15-review-prekey-config).
+ * Infinity stays allowed: an explicit "no limit".
+ */
+function checkRateConfig(cfg: RateLimitConfig): void {
+  const isNumber = (v: unknown) => typeof v === 'number' && !Number.isNaN(v);
+  if (!isNumber(cfg.burst) || !isNumber(cfg.perSecond)) throw new OtrArgumentError('a rate limit must be a number (burst and perSecond)');
+  if ((cfg.maxKeys !== undefined && !isNumber(cfg.maxKeys)) || (cfg.pruneIntervalMs !== undefined && !isNumber(cfg.pruneIntervalMs)))
+    throw new OtrArgumentError('a rate limit\'s maxKeys and pruneIntervalMs must be numbers when given');
 }
 
 /** One charge of allowAll: `n` tokens of `key` in `limiter`. */

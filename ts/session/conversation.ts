@@ -1763,7 +1763,7 @@ export class Conversation {
     // stored peer key), so a hostile record of thousands cost thousands of them per decode (session 13,
     // attacks/s13-dos-restore-instances).
     for (const i of expect.array(r.instances, 'instances', Math.max(account.limits.maxInstancesPerConversation, 1) + 1)) {
-      const inst = instanceFromValue(account.backend, i, account.limits.maxSmpQuestionBytes, account.clock());
+      const inst = instanceFromValue(account.backend, i, account.limits, account.clock());
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
     }

@@ -6,8 +6,9 @@
 import type { BudgetHolder } from '../shared-budget.js';
 import type { ConversationState } from './events.js';
 import { expect, type StateValue } from './state-codec.js';
-import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue, type EncodedPeerKeys } from './persist.js';
+import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue, type EncodedPeerKeys, type RatchetRestoreLimits } from './persist.js';
 import { OtrDecodeError } from '../errors.js';
+import type { Limits } from '../limits.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import { DAKE_IDLE, type DakeState } from '../ake/interactive.js';
@@ -96,18 +97,18 @@ export function instanceToValue(i: Instance): StateValue {
   };
 }
 
-export function instanceFromValue(b: CryptoBackend, v: StateValue, maxQuestion: number, now: number): Instance {
+export function instanceFromValue(b: CryptoBackend, v: StateValue, limits: RatchetRestoreLimits & Pick<Limits, 'maxSmpQuestionBytes'>, now: number): Instance {
   const r = expect.record(v, 'instance');
   const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
   if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
   return {
     peerTag,
     dake: dakeFromValue(b, r.dake),
-    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(b, r.ratchet),
+    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(b, r.ratchet, limits),
     finished: expect.boolean(r.finished, 'finished'),
     ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
     peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
-    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), maxQuestion),
+    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), limits.maxSmpQuestionBytes),
     lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
     lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
     // States written before early data stopped being persisted may hold some: dropped (never trusted).

@@ -2,8 +2,9 @@
  * The hybrid backend's own known answers, on top of the common self-test (../selftest.ts, which init() also
  * runs): the OpenSSL modexp path (computeSecret, for base 2 and for a base near p so the reduction is
  * exercised) in both groups, OpenSSL's ChaCha20 on the RFC 8439 §2.4.2
- * vector and OpenSSL's HMAC-SHA1 on RFC 2202's second test case (both called directly: the backend sends
- * inputs that small to WASM, which the common self-test checks), and the Ed448 verification of validated
+ * vector and OpenSSL's HMAC-SHA1 on the common self-test's HMAC checks (RFC 2202's cases 2 and 7, a 70 KB
+ * message; both called directly: the backend sends small inputs to WASM, which the common self-test checks,
+ * through the backend), and the Ed448 verification of validated
  * keys on RFC 8032's first vector. Throws OtrError('BACKEND') on a
  * mismatch, e.g. an OpenSSL build without ChaCha20 or a FIPS provider that refuses these calls.
  */
