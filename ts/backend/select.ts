@@ -84,18 +84,54 @@ async function hybridAvailable(): Promise<boolean> {
   }
 }
 
+/** A backend chosen by one init() call and what that call reports. */
+interface Choice {
+  backend: CryptoBackend;
+  result: InitResult;
+}
+
+/** The choice of the init() called last: the one that decides (below). */
+let latestChoice: Promise<Choice> | undefined;
+
+/**
+ * Chooses, loads and self-tests a backend; afterwards every call is synchronous. The call made LAST decides
+ * which backend is active, whatever order the loads finish in (session 15: the call that finished last won, so a
+ * host's `{ backend: 'js' }`, immediate, was replaced by a module's earlier `init()` still loading hybrid). A call
+ * overtaken by a later one resolves to the later one's result, so every caller learns what is active; the
+ * latest call's failure throws and leaves the active backend as it was.
+ */
 export async function init(options: InitOptions = {}): Promise<InitResult> {
-  const want = options.backend ?? 'auto';
+  let choice = choose(options.backend ?? 'auto');
+  latestChoice = choice;
+  for (;;) {
+    let chosen: Choice;
+    try {
+      chosen = await choice;
+    } catch (e) {
+      if (choice === latestChoice) throw e;
+      choice = latestChoice!;
+      continue;
+    }
+    if (choice !== latestChoice) {
+      choice = latestChoice!;
+      continue;
+    }
+    active = chosen.backend;
+    return { ...chosen.result };
+  }
+}
+
+async function choose(want: BackendName | 'auto'): Promise<Choice> {
   if (want !== 'auto') {
-    active = await loadBackend(want);
-    return { backend: active.name };
+    const backend = await loadBackend(want);
+    return { backend, result: { backend: backend.name } };
   }
   const order: BackendName[] = (await hybridAvailable()) ? ['hybrid', 'wasm', 'js'] : ['wasm', 'js'];
   let fallbackReason: string | undefined;
   for (const name of order) {
     try {
-      active = await loadBackend(name);
-      return fallbackReason === undefined ? { backend: name } : { backend: name, fallbackReason };
+      const backend = await loadBackend(name);
+      return { backend, result: fallbackReason === undefined ? { backend: name } : { backend: name, fallbackReason } };
     } catch (e) {
       fallbackReason ??= (e as Error).message;
       if (name === 'js') throw e;
