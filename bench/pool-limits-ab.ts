@@ -11,29 +11,14 @@
  * Default variants: two workers with Node's default limits, with a 4 MB and with a 64 MB young generation.
  * Prints min / median ms per op for each variant.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { OtrPool } from '../ts/pool/index.js';
-import { listenForThreads, op, pick, prepare, schedAll } from './suites/pool.js';
+import { cpuOf, listenForThreads, op, pick, prepare } from './suites/pool.js';
 
 const ROUNDS = Number(process.argv[2] ?? 6);
 const VARIANTS = JSON.parse(process.argv[3] ?? '{"2 workers":[2,null],"young 4":[2,{"maxYoungGenerationSizeMb":4}],"young 64":[2,{"maxYoungGenerationSizeMb":64}]}') as Record<string, [number, ResourceLimits | null]>;
-const MAIN = String(process.pid);
 const ENV = new URL('./suites/pool.js', import.meta.url);
-
-/** Every thread's on-CPU ms so far. */
-function threads(): Map<string, number> {
-  const t = new Map<string, number>();
-  for (const id of readdirSync('/proc/self/task')) {
-    try {
-      t.set(id, Number(readFileSync(`/proc/self/task/${id}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
-    } catch {
-      // the thread ended
-    }
-  }
-  return t;
-}
 
 type Row = Record<'wall' | 'main' | 'workers' | 'busiest' | 'other' | 'all', number>;
 
@@ -60,18 +45,10 @@ async function main(): Promise<void> {
     if (r % 2 === 1) order.reverse();
     for (const n of order) {
       const p = pools.get(n)!;
-      const t0 = threads();
-      const w0 = schedAll(p.pool).workers.map(([cpu]) => cpu);
       const start = performance.now();
-      await op(p.pool, p.sessions, k);
+      const cpu = await cpuOf(p.pool, () => op(p.pool, p.sessions, k));
       const wall = performance.now() - start;
-      const t1 = threads();
-      const w = schedAll(p.pool).workers.map(([cpu], i) => cpu - w0[i]!);
-      let all = 0;
-      for (const [id, cpu] of t1) all += cpu - (t0.get(id) ?? 0);
-      const mainCpu = (t1.get(MAIN) ?? 0) - (t0.get(MAIN) ?? 0);
-      const workers = w.reduce((x, y) => x + y, 0);
-      rows.get(n)!.push({ wall, main: mainCpu, workers, busiest: Math.max(...w), other: all - mainCpu - workers, all });
+      rows.get(n)!.push({ wall, ...cpu });
     }
   }
   for (const p of pools.values()) await p.pool.close();

@@ -8,40 +8,16 @@
  *
  *   node build/bench/pool-warmup.js [ops=10]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { loaded, loadedPair, op, schedAll } from './suites/pool.js';
+import { cpuOf, loaded, loadedPair, op } from './suites/pool.js';
 
 const OPS = Number(process.argv[2] ?? 10);
-const MAIN = String(process.pid);
-
-/** Every thread's on-CPU ms so far. */
-function threads(): Map<string, number> {
-  const t = new Map<string, number>();
-  for (const id of readdirSync('/proc/self/task')) {
-    try {
-      t.set(id, Number(readFileSync(`/proc/self/task/${id}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
-    } catch {
-      // the thread ended
-    }
-  }
-  return t;
-}
 
 type Pool = Awaited<ReturnType<typeof loaded>>;
 
 /** One op of `p`: all CPU, the main thread's, the workers', the busiest worker's, the other threads'. */
-async function measured(p: Pool, k: number): Promise<{ all: number; main: number; workers: number; busiest: number; other: number }> {
-  const t0 = threads();
-  const w0 = schedAll(p.pool).workers.map(([cpu]) => cpu);
-  await op(p.pool, p.sessions, k);
-  const t1 = threads();
-  const w = schedAll(p.pool).workers.map(([cpu], i) => cpu - w0[i]!);
-  let all = 0;
-  for (const [id, cpu] of t1) all += cpu - (t0.get(id) ?? 0);
-  const main = (t1.get(MAIN) ?? 0) - (t0.get(MAIN) ?? 0);
-  const workers = w.reduce((x, y) => x + y, 0);
-  return { all, main, workers, busiest: Math.max(...w), other: all - main - workers };
+function measured(p: Pool, k: number): ReturnType<typeof cpuOf> {
+  return cpuOf(p.pool, () => op(p.pool, p.sessions, k));
 }
 
 async function main(): Promise<void> {
