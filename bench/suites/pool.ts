@@ -33,7 +33,7 @@
  * Knobs for reruns: OTR_POOL_SESSIONS (N), OTR_POOL_IN_FLIGHT, OTR_POOL_BATCH and OTR_POOL_NICE (the pool's
  * maxInFlight, maxBatchCalls and workerNice; defaults otherwise).
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { BroadcastChannel, isMainThread, threadId, Worker } from 'node:worker_threads';
@@ -153,6 +153,38 @@ function sched(task: string | undefined): [number, number] {
 /** Main thread and each worker of `pool`: [cpu, wait] ms. */
 export function schedAll(pool: OtrPool): { main: [number, number]; workers: [number, number][] } {
   return { main: sched(`${process.pid}/task/${process.pid}`), workers: pool.stats().workers.map((w) => sched(tasks.get(w.threadId))) };
+}
+
+/** Every thread of this process and its on-CPU ms so far (Linux schedstat), by thread id. */
+export function threadCpu(): Map<string, number> {
+  const t = new Map<string, number>();
+  for (const id of readdirSync('/proc/self/task')) {
+    try {
+      t.set(id, Number(readFileSync(`/proc/self/task/${id}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // the thread ended
+    }
+  }
+  return t;
+}
+
+/**
+ * The CPU `work` cost while it ran on `pool` (ms): every thread of the process, the main thread, the pool's
+ * workers, the busiest of them, and the rest ("other": V8's platform threads — compiles, concurrent marking,
+ * parallel scavenges — and libuv's). For the diagnosis tools (pool-warmup, pool-limits-ab).
+ */
+export async function cpuOf(pool: OtrPool, work: () => Promise<void>): Promise<{ all: number; main: number; workers: number; busiest: number; other: number }> {
+  const main = String(process.pid);
+  const t0 = threadCpu();
+  const w0 = schedAll(pool).workers.map(([cpu]) => cpu);
+  await work();
+  const t1 = threadCpu();
+  const w = schedAll(pool).workers.map(([cpu], i) => cpu - w0[i]!);
+  let all = 0;
+  for (const [id, cpu] of t1) all += cpu - (t0.get(id) ?? 0);
+  const mainCpu = (t1.get(main) ?? 0) - (t0.get(main) ?? 0);
+  const workers = w.reduce((x, y) => x + y, 0);
+  return { all, main: mainCpu, workers, busiest: Math.max(...w), other: all - mainCpu - workers };
 }
 
 /** Garbage-collection pauses of this (the main) thread: [start, duration, is a major GC] (delivered asynchronously). */

@@ -113,9 +113,32 @@ export interface PoolOptions {
    * workers (the pool's CPU is theirs either way). 0 leaves them at the process's priority.
    */
   workerNice?: number;
-  /** V8 heap limits per worker (node:worker_threads ResourceLimits). */
+  /**
+   * V8 limits per worker (node:worker_threads ResourceLimits), each a number of MB within the bounds of
+   * `RESOURCE_LIMIT_BOUNDS` (checked at start(): outside them Node either ignores the value silently or ends
+   * the host's whole process while the worker starts). Measured in session 15: the workers' young generation
+   * size does not change bridge.pool's CPU (docs/pool.md), so the default is Node's.
+   */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
+
+/**
+ * What `resourceLimits` may hold, in MB, inclusive. Node passes these to V8 unchecked (Node 20, measured in
+ * session 15): a value that is not a number, or a misspelt key, is ignored without a word; a stack below
+ * ~0.3 MB ends the host's process while the worker bootstraps (an uncatchable RangeError), and so does a code
+ * range V8 cannot reserve (1e9 MB: a fatal OOM); a stack of 1e6 MB fails thread creation with an untyped
+ * EAGAIN. The bounds keep each limit where a worker can start and run the library (a 1 MB stack runs it:
+ * test/attacks/s15-pool-resource-limits; an 8 MB old generation does not even start one, 16 does) and far
+ * from what the address space can give. An old generation too small for the accounts a worker holds is the
+ * host's choice, and fails typed: the worker ends (`worker-exit`, its accounts reloaded) or cannot start
+ * (`worker-start`).
+ */
+export const RESOURCE_LIMIT_BOUNDS: Readonly<Record<keyof import('node:worker_threads').ResourceLimits, readonly [number, number]>> = Object.freeze({
+  maxYoungGenerationSizeMb: [1, 4096],
+  maxOldGenerationSizeMb: [32, 1 << 20],
+  codeRangeSizeMb: [0, 512],
+  stackSizeMb: [1, 64],
+});
 
 export interface PoolStats {
   workers: { index: number; threadId: number; running: boolean; backend: string | undefined; nice: number | undefined; accounts: number; pending: number; restarts: number; dead: boolean }[];
@@ -1123,7 +1146,41 @@ function checkOptions(o: PoolOptions): PoolOptions {
   if (o.onCheckpoint && o.onRecords) throw new OtrArgumentError('give onCheckpoint (whole-account bytes) or onRecords (changed records), not both');
   if (o.onCheckpoint && o.checkpoints === 'records') throw new OtrArgumentError("onCheckpoint receives whole-account bytes: use checkpoints 'every-call', or onRecords");
   if (o.onRecords && o.checkpoints !== undefined && o.checkpoints !== 'records') throw new OtrArgumentError("onRecords needs checkpoints: 'records'");
-  return o;
+  if (o.resourceLimits === undefined) return o;
+  return { ...o, resourceLimits: checkResourceLimits(o.resourceLimits) };
+}
+
+/**
+ * A copy of the host's worker limits, each checked against RESOURCE_LIMIT_BOUNDS: a plain object of own data
+ * properties, known keys only, finite numbers within bounds. Copied so that every restart of a worker uses
+ * what was checked here, whatever the host does to its object later.
+ */
+function checkResourceLimits(v: unknown): import('node:worker_threads').ResourceLimits {
+  const refused = () => new OtrArgumentError('resourceLimits must be a plain object of numbers');
+  let keys: (string | symbol)[];
+  try {
+    const proto = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.getPrototypeOf(v) : undefined;
+    if (proto !== Object.prototype && proto !== null) throw refused();
+    keys = Reflect.ownKeys(v as object);
+  } catch {
+    throw refused(); // a Proxy's traps throwing included: no untyped error out of start()
+  }
+  const out: Record<string, number> = {};
+  for (const key of keys) {
+    const bounds = typeof key === 'string' && Object.hasOwn(RESOURCE_LIMIT_BOUNDS, key) ? RESOURCE_LIMIT_BOUNDS[key as keyof typeof RESOURCE_LIMIT_BOUNDS] : undefined;
+    if (!bounds) throw new OtrArgumentError(`resourceLimits has an unknown key (known: ${Object.keys(RESOURCE_LIMIT_BOUNDS).join(', ')})`);
+    let n: unknown;
+    try {
+      const d = Object.getOwnPropertyDescriptor(v, key);
+      n = d && 'value' in d ? d.value : undefined; // a getter is not called: refused below
+    } catch {
+      throw refused();
+    }
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < bounds[0] || n > bounds[1])
+      throw new OtrArgumentError(`resourceLimits.${key as string} must be a number of MB from ${bounds[0]} to ${bounds[1]}`);
+    out[key as string] = n;
+  }
+  return out;
 }
 
 /** Ends a move: the calls held while the account was between workers go, in order, to the slot it now lives in. */
