@@ -49,7 +49,14 @@ export interface SlotOptions {
   callTimeoutMs: number;
   maxRestarts: number;
   resourceLimits?: import('node:worker_threads').ResourceLimits;
+  /** Makes the worker thread (tests plant a constructor that throws, as `new Worker` does when no thread can be had). */
+  makeWorker?: (url: URL, options: import('node:worker_threads').WorkerOptions) => Worker;
 }
+
+const newWorker = (url: URL, options: import('node:worker_threads').WorkerOptions): Worker => new Worker(url, options);
+
+/** The longest wait before trying again to make a worker thread that could not be made. */
+const MAX_RETRY_DELAY_MS = 5000;
 
 /** What the calls a worker took with it are rejected with, by why it ended. */
 const EXIT_MESSAGES: Partial<Record<PoolFailure, string>> = {
@@ -78,6 +85,8 @@ export class WorkerSlot {
   /** Why the current worker is being ended by us (timeout, close), so its exit is not read as a crash. */
   private ending: PoolFailure | undefined;
   private startFailures = 0;
+  /** A replacement worker waits for this timer: the last one could not be made (spawn). */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
   /** How many times this slot replaced its worker. */
@@ -149,6 +158,7 @@ export class WorkerSlot {
   async close(): Promise<void> {
     this.closed = true;
     this.ending = 'closed';
+    clearTimeout(this.retryTimer);
     this.hooks.pacer.settleAll(); // answered calls settle with their results, not as 'closed'
     this.rejectQueued(() => true, 'closed', 'the pool is closed');
     this.failInFlight('closed', 'the pool closed before the call completed');
@@ -203,7 +213,17 @@ export class WorkerSlot {
   private spawn(onReady?: () => void, onFail?: (e: Error) => void): void {
     this.ready = false;
     this.ending = undefined;
-    const w = new Worker(this.o.url, { workerData: this.o.config, ...(this.o.resourceLimits ? { resourceLimits: this.o.resourceLimits } : {}) });
+    let w: Worker;
+    try {
+      w = (this.o.makeWorker ?? newWorker)(this.o.url, { workerData: this.o.config, ...(this.o.resourceLimits ? { resourceLimits: this.o.resourceLimits } : {}) });
+    } catch (e) {
+      // `new Worker` throws at once when no thread can be had (EAGAIN at the process's thread limit, memory).
+      // A replacement is made in the old worker's 'exit' listener, where a throw was the host's uncaught
+      // exception (session 15). It counts as a failed start; the next try waits, since a tight loop would not
+      // give the process its threads back.
+      if (this.startFailed(`: ${(e as Error)?.message ?? String(e)}`, onFail)) this.retryLater();
+      return;
+    }
     this.worker = w;
     let started = false;
     w.on('message', (m: WorkerMessage) =>
@@ -239,16 +259,7 @@ export class WorkerSlot {
         this.hooks.pacer.settleAll();
         const reason = this.ending ?? 'worker-exit';
         this.failInFlight(reason, EXIT_MESSAGES[reason] ?? EXIT_MESSAGES['worker-exit']!);
-        if (!started) {
-          this.startFailures++;
-          if (onFail) return onFail(new OtrPoolError('worker-start', `the pool worker failed to start${startError}`));
-          if (this.startFailures > this.o.maxRestarts) {
-            this.dead = true;
-            this.rejectQueued(() => true, 'worker-start', 'the pool worker could not be restarted');
-            this.hooks.dead(this);
-            return;
-          }
-        }
+        if (!started && !this.startFailed(startError, onFail)) return;
         this.restarts++;
         // The replacement starts with the reloads of this slot's accounts, before any waiting call. (A worker
         // that never started ran nothing: the reloads queued for it are still at the front.)
@@ -256,6 +267,38 @@ export class WorkerSlot {
         this.spawn();
       }),
     );
+  }
+
+  /**
+   * A worker did not start: it exited before 'ready', or could not be made. The first worker's failure rejects
+   * start() (`onFail`); a replacement's counts, and past `maxRestarts` in a row the slot is dead and its queued
+   * calls fail. True when the slot should try again.
+   */
+  private startFailed(detail: string, onFail?: (e: Error) => void): boolean {
+    this.startFailures++;
+    if (onFail) {
+      onFail(new OtrPoolError('worker-start', `the pool worker failed to start${detail}`));
+      return false;
+    }
+    if (this.startFailures > this.o.maxRestarts) {
+      this.dead = true;
+      this.rejectQueued(() => true, 'worker-start', 'the pool worker could not be restarted');
+      this.hooks.dead(this);
+      return false;
+    }
+    return true;
+  }
+
+  /** Tries again to make a replacement worker, after 100 ms per failure in a row (at most MAX_RETRY_DELAY_MS). */
+  private retryLater(): void {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      this.hooks.timed(() => {
+        this.restarts++;
+        this.spawn();
+      });
+    }, Math.min(MAX_RETRY_DELAY_MS, 100 * this.startFailures));
   }
 
   private onResult(m: BatchReply): void {
