@@ -16,71 +16,20 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Account, type Outcome } from '../../ts/index.js';
-import type { Conversation } from '../../ts/session/conversation.js';
+import { Account } from '../../ts/index.js';
 import { findMacKey, remacMessage } from '../../ts/forge/index.js';
 import { WASM } from '../helpers/backends.js';
+import { aliceWrites, JudgeWire, outOfOrder as outOfOrderBy, unrevealed as unrevealedBy } from '../helpers/judge-wire.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, establish, makePair, pump, type Pair } from '../helpers/session-pair.js';
 
 const be = WASM;
+const unrevealed = (w: JudgeWire, m: Record<string, string>) => unrevealedBy(be, w, m);
 
-/** Everything Bob puts on the wire (what a recording observer, or a judge, holds). */
-class Wire {
-  readonly bob: string[] = [];
-  constructor(private p: Pair) {}
-  /** Bob's call: what he sends is recorded and delivered to Alice, and her answers back, until quiet. */
-  bobSays(out: Outcome): void {
-    this.deliver(out.toSend, this.p.a, this.p.b);
-  }
-  /** Alice's strings delivered to Bob (and the replies back and forth until quiet). */
-  toBob(strings: readonly string[]): void {
-    this.deliver(strings, this.p.b, this.p.a);
-  }
-  /** Bob's conversation replaced by a restored copy (a restart). */
-  restartBob(b: Conversation): void {
-    this.p = { ...this.p, b };
-  }
-  private deliver(strings: readonly string[], dst: Conversation, back: Conversation): void {
-    let queue = strings.map((text) => ({ dst, back, text }));
-    for (let guard = 0; queue.length; guard++) {
-      if (guard > 100) throw new Error('did not settle');
-      const next: typeof queue = [];
-      for (const m of queue) {
-        if (m.back === this.p.b) this.bob.push(m.text);
-        const r = m.dst.receive(m.text);
-        for (const t of r.toSend) next.push({ dst: m.back, back: m.dst, text: t });
-      }
-      queue = next;
-    }
-  }
-}
-
-function aliceWrites(c: Conversation, text: string): string {
-  const s = c.send(text).toSend;
-  assert.is(s.length, 1);
-  return s[0]!;
-}
-
-function unrevealed(w: Wire, messages: Record<string, string>): string[] {
-  return Object.entries(messages)
-    .filter(([, m]) => findMacKey(be, m, w.bob) === undefined)
-    .map(([name]) => name);
-}
-
-/** Alice sends m1..m3 on a new ratchet of hers; Bob reads m1 and m3 (m2 held back: a stored skipped key). */
-function outOfOrder(seed: number, limits = {}) {
-  const p = makePair(be, seed, { limits });
-  establish(p);
-  const w = new Wire(p);
-  w.bobSays(p.b.send('hello'));
-  const m: Record<string, string> = { m1: aliceWrites(p.a, 'one'), m2: aliceWrites(p.a, 'two'), m3: aliceWrites(p.a, 'three') };
-  w.toBob([m.m1!, m.m3!]);
-  return { p, w, m };
-}
+const outOfOrder = (seed: number) => outOfOrderBy(be, seed);
 
 /** Alice ends the session; her disconnect message is one of the messages whose key Bob must publish. */
-function aliceEnds(p: Pair, w: Wire, m: Record<string, string>): void {
+function aliceEnds(p: Pair, w: JudgeWire, m: Record<string, string>): void {
   const bye = p.a.end().toSend;
   assert.is(bye.length, 1);
   m.disconnect = bye[0]!;
@@ -89,7 +38,7 @@ function aliceEnds(p: Pair, w: Wire, m: Record<string, string>): void {
 }
 
 /** A new session (Alice starts the DAKE), then one round trip: Bob's second message is a new sending chain. */
-function nextSessionRoundTrip(p: Pair, w: Wire): void {
+function nextSessionRoundTrip(p: Pair, w: JudgeWire): void {
   w.toBob(p.a.startDake().toSend);
   assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
   w.bobSays(p.b.send('new session'));
