@@ -12,6 +12,7 @@ import { Account } from '../../ts/index.js';
 import { OtrDecodeError } from '../../ts/errors.js';
 import { DEFAULT_LIMITS } from '../../ts/limits.js';
 import { decodeState, encodeState, type StateValue } from '../../ts/session/state-codec.js';
+import { encodeConversationRecord } from '../../ts/session/records.js';
 import { WASM } from '../helpers/backends.js';
 import { MAIN_RECORDS } from '../helpers/record-fixtures.js';
 import { ALICE_ID, establish, makePair, pump, type Pair } from '../helpers/session-pair.js';
@@ -22,9 +23,11 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
 /** Bob after Alice read-and-ended: his record holds kept MAC keys. Returns the pair and that record's bytes. */
-function bobWithKeptKeys(seed: number): { p: Pair; bytes: Uint8Array } {
+function bobWithKeptKeys(seed: number, bobSendsFirst = false): { p: Pair; bytes: Uint8Array } {
   const p = makePair(be, seed);
   establish(p);
+  // Bob's own send marks the conversation as the host's (the record's `host` field beside `endedMacKeys`).
+  if (bobSendsFirst) pump(p.b, p.a, p.b.send('hi'));
   for (let i = 0; i < 3; i++) p.b.receive(p.a.send(`m${i}`).toSend[0]!);
   pump(p.a, p.b, p.a.end());
   assert.is(p.b.state, 'FINISHED');
@@ -70,6 +73,16 @@ test('the record of an ended session holds its kept MAC keys, and round-trips by
   const again = bob.changes({ all: true }).find((c) => c.key === KEY);
   assert.ok(again?.bytes);
   assert.is(hex(again.bytes), hex(bytes));
+  // The record writer (after every call) and the generic encoder of toState() agree on the field.
+  assert.is(hex(encodeConversationRecord(ALICE_ID, p.b.toState())), hex(bytes));
+});
+
+test("with the host's mark too: the record writer and the generic encoder agree", () => {
+  const { p, bytes } = bobWithKeptKeys(1517, true);
+  const v = decodeState('conversation', bytes) as RecordValue;
+  assert.is(v.state.host, true);
+  assert.ok(v.state.endedMacKeys instanceof Uint8Array);
+  assert.is(hex(encodeConversationRecord(ALICE_ID, p.b.toState())), hex(bytes));
 });
 
 test('refused: more keys than maxMacKeysToReveal (a hostile count), without building the conversation', () => {

@@ -1327,7 +1327,7 @@ export class Conversation {
       wipeDakeState(inst.dake);
     }
     this.instances.clear();
-    // forget() keeps nothing: the record goes, and with it anything that could publish these (docs/security.md [s15-deny]).
+    // Wiped with the rest: unload() leaves them in the record, forget() deletes it with them (docs/security.md [s15-deny]).
     releaseMacKeys(this.endedMacKeys);
     this.endedMacKeys = NO_MAC_KEYS;
     wipeDakeState(this.unbound);
