@@ -447,8 +447,9 @@ export class Account implements ConversationHost {
     // (forgingPublicKey): the secret is dropped at once.
     let forgingKey: Uint8Array;
     if (o.forgingPublicKey !== undefined) {
-      if (!backend.pointIsValid(o.forgingPublicKey)) throw new OtrArgumentError('forgingPublicKey must be a valid Ed448 point');
+      // Copied before it is checked: the host's array could change after (shared memory).
       forgingKey = Uint8Array.from(o.forgingPublicKey);
+      if (!backend.pointIsValid(forgingKey)) throw new OtrArgumentError('forgingPublicKey must be a valid Ed448 point');
     } else {
       const forging = generateEcdh(backend, random);
       wipe(forging.secret);
