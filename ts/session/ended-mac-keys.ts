@@ -34,7 +34,7 @@ export function keepEndedMacKeys(b: CryptoBackend, kept: Uint8Array, ended: Ratc
 }
 
 /** The most keys a restored field may hold. */
-export function maxRestoredEndedMacKeys(limits: Pick<Limits, 'maxMacKeysToReveal'>): number {
+function maxRestoredEndedMacKeys(limits: Pick<Limits, 'maxMacKeysToReveal'>): number {
   return Math.max(limits.maxMacKeysToReveal, DEFAULT_LIMITS.maxMacKeysToReveal);
 }
 
