@@ -90,6 +90,13 @@ function sendTlvs(conv: any, tlvs: unknown[]): string {
   return out.toSend[0]!;
 }
 
+/** A DAKE Bob started, answered by Alice, up to Bob's Auth-I (held back: Alice awaits it). */
+function upToAuthI(b: Build, seed: number): { p: any; authI: string } {
+  const p = v4Pair(b, seed);
+  const authR = p.b.startDake().toSend.flatMap((m: string) => p.a.receive(m).toSend);
+  return { p, authI: authR.flatMap((m: string) => p.b.receive(m).toSend)[0] };
+}
+
 function flip(b: Build, text: string, edit: (m: any) => any = (m) => m): string {
   const { armour, dearmour } = b.m('codec/armour');
   const { decodeDataMessage, encodeDataMessage } = b.m('wire/data');
@@ -121,9 +128,7 @@ function cases(b: Build): Case[] {
     out.push({
       name: 'honest Auth-I',
       prepare: () => {
-        const p = v4Pair(b, (seed += 2));
-        const authR = p.b.startDake().toSend.flatMap((m: string) => p.a.receive(m).toSend);
-        const authI: string = authR.flatMap((m: string) => p.b.receive(m).toSend)[0];
+        const { p, authI } = upToAuthI(b, (seed += 2));
         return () => p.a.receive(authI);
       },
     });
@@ -140,9 +145,7 @@ function cases(b: Build): Case[] {
   }
   // Forged Auth-I to a DAKE we answered.
   {
-    const p = v4Pair(b, 16);
-    const authR = p.b.startDake().toSend.flatMap((m: string) => p.a.receive(m).toSend);
-    const authI: string = authR.flatMap((m: string) => p.b.receive(m).toSend)[0];
+    const { p, authI } = upToAuthI(b, 16);
     const bytes = b.m('codec/armour').dearmour(authI).slice();
     bytes[bytes.length - 10] ^= 1;
     const forged = armour(bytes);
@@ -190,19 +193,29 @@ function cases(b: Build): Case[] {
     const tlvs = Array.from({ length: 64 }, (_, i) => ({ type: TlvType.smp1, value: body(1000 + i) }));
     out.push({ name: 'OTRv4 data: 64 SMP1 TLVs', prepare: () => { const m = sendTlvs(q.b, tlvs); return () => q.a.receive(m); } });
   }
-  // An Auth-I after 100 forged early data messages (each the costliest a forger can make: 999 keys skipped).
+  // An Auth-I after 100 forged early data messages (each the costliest a forger can make: 999 keys skipped),
+  // under the new session's ratchet key, and each under a key of its own (session 15: the first failing key may
+  // be the peer's previous session's and is passed over once, so a second failed ratchet step is the most they
+  // cost).
   {
-    let seed = 30;
-    out.push({
-      name: 'Auth-I after 100 forged early messages',
-      prepare: () => {
-        const p = v4Pair(b, (seed += 2));
-        const authR = p.b.startDake().toSend.flatMap((m: string) => p.a.receive(m).toSend);
-        const authI: string = authR.flatMap((m: string) => p.b.receive(m).toSend)[0];
-        for (let i = 0; i < 100; i++) p.a.receive(flip(b, p.b.send(`e${i}`).toSend[0], (m) => ({ ...m, messageId: 999 })));
-        return () => p.a.receive(authI);
-      },
-    });
+    const { generateEcdh } = b.m('crypto/ecdh');
+    const r = seeded(71);
+    const keys: Uint8Array[] = Array.from({ length: 100 }, () => generateEcdh(b.be, r).public);
+    for (const [name, first, ownKeys] of [
+      ['Auth-I after 100 forged early messages', 30, false],
+      ['Auth-I after 100 forged early messages, 100 keys', 70, true],
+    ] as const) {
+      let seed = first;
+      out.push({
+        name,
+        prepare: () => {
+          const { p, authI } = upToAuthI(b, (seed += 2));
+          for (let i = 0; i < 100; i++)
+            p.a.receive(flip(b, p.b.send(`e${i}`).toSend[0], (m) => ({ ...m, messageId: 999, ...(ownKeys ? { ecdh: keys[i] } : {}) })));
+          return () => p.a.receive(authI);
+        },
+      });
+    }
   }
   // OTRv3: SMP over a session with Mallory (her own DSA key).
   {

@@ -12,7 +12,8 @@ import { init, activeBackend, loadBackend } from '../ts/index.js';
 import { DH_GROUPS } from '../ts/crypto/dh-groups.js';
 import { dhKeyPair, dhSharedSecret } from '../ts/crypto/dh.js';
 import { bigToBytesBE, bytesToHex } from '../ts/bytes.js';
-import { OPENSSL_CHACHA_MIN_BYTES, opensslChacha } from '../ts/backend/hybrid/chacha20.js';
+import { OPENSSL_CHACHA_MIN_BYTES, opensslChacha, opensslChacha20 } from '../ts/backend/hybrid/chacha20.js';
+import { opensslHmacSha1 } from '../ts/backend/hybrid/hmac.js';
 import { hybridSelfTest } from '../ts/backend/hybrid/selftest.js';
 import { OtrError } from '../ts/errors.js';
 import type { DhGroupName } from '../ts/backend/types.js';
@@ -29,8 +30,8 @@ test('init() picks the hybrid backend in Node; every backend stays selectable by
 });
 
 // The fused data-message calls are WASM's, limited to ciphertexts below OpenSSL's ChaCha20 threshold
-// (test/ratchet-fused.test.ts checks the limit and the bytes). OTRv3's HMAC-SHA1 is OpenSSL's (the WASM
-// backend has its own since session 14: test/wasm-sha1.test.ts).
+// (test/ratchet-fused.test.ts checks the limit and the bytes). OTRv3's HMAC-SHA1 is OpenSSL's from
+// OPENSSL_HMAC_MIN_BYTES, the WASM one below (session 15: test/hybrid-hmac.test.ts).
 const OWN = new Set(['name', 'modPow', 'chacha20', 'sealDataMessage', 'openDataMessage', 'hmacSha1']);
 
 test('the hybrid backend is the WASM one except for modPow, chacha20, HMAC-SHA1 and the fused data-message calls', () => {
@@ -43,11 +44,13 @@ test('the hybrid backend is the WASM one except for modPow, chacha20, HMAC-SHA1 
   assert.is.not(HYBRID.hmacSha1, WASM.hmacSha1);
 });
 
+const OPENSSL = { chacha20: opensslChacha20, hmacSha1: opensslHmacSha1 };
+
 test('the hybrid self-test fails loudly on a wrong answer', () => {
   const wrong = { ...HYBRID, modPow: () => new Uint8Array(384) };
-  assert.throws(() => hybridSelfTest(wrong, () => new Uint8Array(16)), (e: unknown) => e instanceof OtrError && e.code === 'BACKEND');
+  assert.throws(() => hybridSelfTest(wrong, OPENSSL), (e: unknown) => e instanceof OtrError && e.code === 'BACKEND');
   const badChacha = () => new Uint8Array(16);
-  assert.throws(() => hybridSelfTest(HYBRID, badChacha), (e: unknown) => e instanceof OtrError && /chacha20/.test(e.message));
+  assert.throws(() => hybridSelfTest(HYBRID, { ...OPENSSL, chacha20: badChacha }), (e: unknown) => e instanceof OtrError && /chacha20/.test(e.message));
 });
 
 test('results OpenSSL refuses (0, 1, p - 1) are computed by WASM, identically', () => {

@@ -3,12 +3,13 @@
  * conversations each time); `data.v3.100` is one 100-byte message sent and received with the direction
  * alternating, so every message also rotates D-H keys as a chat does (key generation plus a session-key
  * derivation: two 1536-bit modPows); `data.v3.100.burst` is the same message one way, no rotation (AES-CTR,
- * HMAC-SHA1, codecs). Each under the `wasm` and `js` backends (they differ only in modPow).
+ * HMAC-SHA1, codecs). Each under the `wasm` and `js` backends (they differ in modPow and HMAC-SHA1), and under
+ * `hybrid` where it loads (OpenSSL's modPow; HMAC-SHA1 by WASM below 1536 bytes and OpenSSL above, session 15).
  */
 import type { CryptoBackend } from '../../ts/backend/types.js';
 import { dsaGenerateKey } from '../../ts/crypto/dsa.js';
 import { V3Conversation } from '../../ts/v3/index.js';
-import type { BenchCase, BenchContext } from '../harness.js';
+import type { BenchCase, BenchContext, Impl } from '../harness.js';
 
 function seeded(seed: number): (n: number) => Uint8Array {
   let s = seed >>> 0 || 1;
@@ -67,10 +68,12 @@ function data(backend: CryptoBackend, alternate: boolean): () => unknown {
 
 export function cases(ctx: BenchContext): BenchCase[] {
   const out: BenchCase[] = [];
-  for (const [impl, backend] of [
+  const backends: [Impl, CryptoBackend][] = [
     ['wasm', ctx.wasm],
     ['js', ctx.js],
-  ] as const) {
+  ];
+  if (ctx.hybrid) backends.push(['hybrid', ctx.hybrid]);
+  for (const [impl, backend] of backends) {
     out.push(
       { name: 'ake.v3', impl, fn: ake(backend) },
       { name: 'data.v3.100', impl, fn: data(backend, true) },

@@ -15,6 +15,7 @@
  * The lower layers leave their state untouched on failure, and this layer assigns new state only after a
  * step succeeded, so a bad message never corrupts or loses a session.
  */
+import { EarlyRatchetKeys } from './early-keys.js';
 import { EARLY_MESSAGE_COST } from '../shared-budget.js';
 import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
@@ -757,17 +758,28 @@ export class Conversation {
     inst.dake = r.state;
     if (r.established) this.establish(out, inst, r.established);
     // Data messages that overtook the Auth-I are readable now.
-    const early = inst.early;
-    this.dropEarly(inst);
     const horizon = this.account.clock() - this.policy.earlyDataRetentionMs;
+    const early = inst.early.filter((e) => e.at >= horizon);
+    this.dropEarly(inst);
     // Read until the first forgery (session 13): one costs up to maxSkip chain steps and a DH ratchet before its
     // authenticator fails, and this Auth-I is not budgeted, so 100 queued forgeries made one Auth-I cost ~64
     // DAKE steps and 100 error messages (test/attacks/s13-dos-early-replay). An honest peer's early messages all
     // authenticate (a duplicate is refused before any work and does not stop the rest); after a forgery the
-    // rest are an injector's to drop anyway (it can push them out of the bounded queue).
+    // rest are an injector's to drop anyway (it can push them out of the bounded queue). Except once: a
+    // failure that may be a message of the peer's previous session (./early-keys.ts, session 15).
+    const keys = new EarlyRatchetKeys(early.map((e) => e.bytes));
+    let readAny = false;
     for (let i = 0; i < early.length; i++) {
       const e = early[i]!;
-      if (e.at < horizon || this.onData(e.bytes, peerTag, out)) continue;
+      if (keys.underPassedKey(i)) {
+        out.events.push({ type: 'ignored', instance: peerTag, reason: 'early data message under a ratchet key that did not authenticate (the peer\'s previous session?)' });
+        continue;
+      }
+      const before = inst.ratchet;
+      const passed = this.onData(e.bytes, peerTag, out);
+      // A message read replaces the ratchet state; a refusal leaves it as it was.
+      if (inst.ratchet !== before) readAny = true;
+      if (passed || keys.passOver(i, readAny)) continue;
       const rest = early.length - i - 1;
       if (rest > 0) out.events.push({ type: 'ignored', instance: peerTag, reason: `${rest} early data messages dropped after one that did not authenticate` });
       break;

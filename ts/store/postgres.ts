@@ -439,7 +439,9 @@ export class PostgresStore implements OwningStore {
    * caller may retry, its book is right too. Anything else (another writer since, the server unreachable, its
    * process not gone in time, a pooler hiding the process) is OtrStoreOutcomeUnknownError: the caller must
    * treat it as not sent, and a later CONFLICT on these records means it was written (reload). Left so: a
-   * record deleted by another writer between the lost statement and the read looks "not written".
+   * record another writer brought back to exactly the generation before (deleted, re-created and advanced)
+   * between the lost statement and the read looks "not written" — a delete alone reads as unknown. Exact only
+   * with the statement's transaction id, which comes back on the lost reply (docs/stores.md, session 15).
    */
   private async settleLost(accountId: string, changes: readonly RecordChange[], lost: CommitReplyLost, xid: string | undefined): Promise<void> {
     const what = `the connection was lost while the server was committing (${(lost.lost as Error)?.message ?? String(lost.lost)})`;

@@ -332,6 +332,21 @@ export function decodeDataMessage(bytes: Uint8Array, maxField: number = DEFAULT_
   };
 }
 
+// The ratchet id and the ECDH key sit at fixed offsets: after the header, flags, pn (and the message id).
+const RATCHET_ID_AT = HEADER_BYTES + 1 + 4;
+const ECDH_AT = RATCHET_ID_AT + 4 + 4;
+
+/**
+ * The ratchet id and the ECDH key (a view into `bytes`) of an encoded data message, read at their fixed
+ * offsets without decoding or checking anything else; undefined when `bytes` is too short to hold them. For
+ * telling queued messages apart by the peer's ratchet key before any work (session/early-keys.ts): the
+ * decoder and the ratchet still check the whole message when it is read.
+ */
+export function peekRatchetKey(bytes: Uint8Array): { ratchetId: number; ecdh: Uint8Array } | undefined {
+  if (bytes.length < ECDH_AT + POINT_BYTES) return undefined;
+  return { ratchetId: u32At(bytes, RATCHET_ID_AT), ecdh: bytes.subarray(ECDH_AT, ECDH_AT + POINT_BYTES) };
+}
+
 /** Splits revealed MAC keys into 64-byte views. */
 export function splitRevealedMacs(revealed: Uint8Array): Uint8Array[] {
   if (revealed.length % MAC_BYTES !== 0) throw new OtrDecodeError('revealed MACs are not a multiple of 64 bytes');

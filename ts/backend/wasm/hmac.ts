@@ -55,7 +55,7 @@ export function wasmSha1(ctx: WasmContext, data: Uint8Array): Uint8Array {
   return takeTag(ctx);
 }
 
-export function hmacOps(ctx: WasmContext): Pick<CryptoBackend, 'hmacSha1'> {
+export function hmacOps(ctx: WasmContext): Required<Pick<CryptoBackend, 'hmacSha1'>> {
   const { mem, io, ioSize } = ctx;
   const e = entries(ctx);
   return {
