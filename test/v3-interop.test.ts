@@ -11,6 +11,10 @@ import { V3Conversation, type V3Event, type V3Options } from '../ts/v3/index.js'
 import { JS, WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { LibotrPeer, buildPeer } from './interop/libotr-peer.js';
+import { dearmour } from '../ts/codec/armour.js';
+import { hmacSha1 } from '../ts/v3/crypto.js';
+import { type DataMsg, decodeMessage } from '../ts/v3/messages.js';
+import { MessageTypeV3 } from '../ts/wire/header.js';
 
 const built = buildPeer();
 const dsaKey = dsaGenerateKey(seededRandom(0x0715));
@@ -253,6 +257,31 @@ test('heartbeats, persistence mid-conversation (JS backend after restore), and e
     await exchange(restored, peer, restored.start().toSend, [], log);
     assert.is(restored.msgstate, 'encrypted');
     await exchange(restored, peer, restored.end().toSend, [], log);
+    const st = await peer.cmd('status');
+    assert.ok(st.other[0]?.startsWith('status 2 '), st.other.join(' | '));
+  } finally {
+    await peer.close();
+  }
+});
+
+test("our disconnect reveals the MAC keys of libotr's messages under the key pairs in use: libotr reads it and finishes", async () => {
+  const { conv, peer, log } = await secure('libotr');
+  try {
+    await peerCmd(conv, peer, 'send one', log);
+    await peerCmd(conv, peer, 'send two', log);
+    assert.equal(log.tsUser, ['one', 'two']);
+    const bye = conv.end().toSend;
+    assert.is(bye.length, 1);
+    const reveal = (decodeMessage(dearmour(bye[0]!)) as DataMsg).oldMacKeys;
+    // libotr's two messages, under one key pair: their MAC key is in our disconnect (session 15).
+    const theirs = log.peerWire.map((w) => decodeMessage(dearmour(w))).filter((m): m is DataMsg => m.type === MessageTypeV3.data);
+    assert.ok(theirs.length >= 2);
+    const macOk = (m: DataMsg) => {
+      for (let o = 0; o < reveal.length; o += 20) if (bytesToHex(hmacSha1(WASM, reveal.subarray(o, o + 20), m.authenticated)) === bytesToHex(m.mac)) return true;
+      return false;
+    };
+    assert.ok(theirs.every(macOk), 'every message of libotr is authenticated by a revealed key');
+    await exchange(conv, peer, bye, [], log);
     const st = await peer.cmd('status');
     assert.ok(st.other[0]?.startsWith('status 2 '), st.other.join(' | '));
   } finally {

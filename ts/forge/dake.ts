@@ -54,6 +54,16 @@ export interface RingSigner {
 
 const idBytes = (id: string | Uint8Array): Uint8Array => (typeof id === 'string' ? utf8(id) : id);
 
+/**
+ * A forging key pair for a user who keeps the forging key (otrv4.md §Forger Keys: an option, off by default):
+ * pass `public` as Account.create's `forgingPublicKey` and keep `secret` apart from the account (offline) — it is
+ * the `signer` with which forgeIdentity + forgeAuthI (or forgeAuthR) make DAKEs "from" any peer that this
+ * account's own software accepts (docs/deniability.md §Keeping the forging key). Wipe it when done.
+ */
+export function generateForgingKey(b: CryptoBackend, random: RandomSource): RingSigner {
+  return generateEcdh(b, random);
+}
+
 function sign(b: CryptoBackend, random: RandomSource, signer: RingSigner, ring: Ring, t: Uint8Array, what: string): Uint8Array {
   if (!ring.some((a) => equalBytes(a, signer.public)))
     throw new OtrArgumentError(`${what}: the signer's public key is not a member of the ring`);

@@ -31,6 +31,7 @@ export {
   forgeAuthI,
   forgeInteractiveDake,
   forgeNonInteractiveAuth,
+  generateForgingKey,
   ephemeralSigner,
   authISigma,
   falsePrekeyEnsemble,

@@ -11,7 +11,9 @@
  *      thrown OtrError nothing changed: keep using the old state.
  *   4. Timers: `expireSkippedKeys(b, state, now, limits)` → persist if a new object is returned.
  *   5. End: `wipeRatchetState(state)`; a session replaced by a new DAKE: `inheritMacKeys(b, old, next)`, so the
- *      old session's MAC keys are revealed by the new one.
+ *      old session's MAC keys are revealed by the new one; a session that ends without revealing them (the
+ *      peer's disconnect, a rollback): `retireMacKeys(b, state)`, kept and handed to the next session with
+ *      `withMacKeysAhead(next, kept)`.
  * A successful transition consumes its input state (replaced secrets are wiped): always continue with the
  * returned state. Everything in `RatchetState` must be persisted (see state.ts for what each field is).
  */
@@ -21,4 +23,4 @@ export * from './skipped.js';
 export * from './esk.js';
 export { initRatchetAsAuthIReceiver, initRatchetAsAuthISender, type RatchetSeed, type ValidatedRatchetSeed } from './init.js';
 export { encryptDataMessage, senderStep, type SendOptions, type SendResult } from './send.js';
-export { decryptDataMessage, expireSkippedKeys, inheritMacKeys, type ReceiveOptions, type ReceiveResult, type ReceivedDataMessage, type RatchetLimits } from './receive.js';
+export { decryptDataMessage, expireSkippedKeys, inheritMacKeys, retireMacKeys, withMacKeysAhead, type ReceiveOptions, type ReceiveResult, type ReceivedDataMessage, type RatchetLimits } from './receive.js';

@@ -120,3 +120,17 @@ export function macKeysOf(queue: Uint8Array): Uint8Array[] {
   for (let at = 0; at < queue.length; at += MAC_KEY_BYTES) out.push(queue.subarray(at, at + MAC_KEY_BYTES));
   return out;
 }
+
+/**
+ * One owned queue: `older`'s keys then `newer`'s, at most `cap` — the newest (the oldest wiped unrevealed, as
+ * the receive path's bound does: that makes those messages less forgeable, never less secure). Consumes both
+ * (`newer` is released; `older` is extended, in place when it owns its buffer). For queues handed from an ended
+ * or replaced session to the next (receive.ts inheritMacKeys, session/conversation.ts endedMacKeys).
+ */
+export function joinMacKeys(older: Uint8Array, newer: Uint8Array, cap: number): Uint8Array {
+  let out = older;
+  for (let at = 0; at < newer.length; at += MAC_KEY_BYTES) out = appendMacKey(out, newer.subarray(at, at + MAC_KEY_BYTES));
+  releaseMacKeys(newer);
+  const excess = macKeyCount(out) - Math.max(1, cap);
+  return excess > 0 ? dropOldestMacKeys(out, excess) : out;
+}

@@ -49,7 +49,7 @@ import {
 import type { OpenedDataMessage } from '../backend/types.js';
 import { addSkipped, anyExpired, expireSkipped, findSkipped, NO_SKIPPED_KEYS, removeSkipped, type SkippedKey } from './skipped.js';
 import { isDhStep, MAX_RATCHET_COUNTER, wipeRatchetState, type RatchetState } from './state.js';
-import { appendMacKey, dropOldestMacKeys, macKeyCount, macKeysFrom, macKeysOf, releaseMacKeys } from './mac-queue.js';
+import { appendMacKey, dropOldestMacKeys, joinMacKeys, macKeyCount, macKeysFrom } from './mac-queue.js';
 import { carriesExtraKeyTlv } from './esk.js';
 
 export type RatchetLimits = Pick<Limits, 'maxSkip' | 'maxStoredMessageKeys' | 'maxStoredMessageKeyAgeMs' | 'maxMacKeysToReveal'>;
@@ -411,22 +411,39 @@ export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: nu
 }
 
 /**
+ * The MAC keys `old` — a session that ends without publishing them — still had to reveal, as an owned queue:
+ * those of the messages it read and not yet revealed, then those of its stored skipped keys, derived as when a
+ * store is deleted (otrv4.md §Revealing MAC Keys, §Session Expiration). MAC keys only: they authenticate
+ * messages of a session that no longer exists, so none of them can make us accept anything; no encryption or
+ * chain key leaves `old`, which is wiped. Two users: a new DAKE replacing a live session (inheritMacKeys), and
+ * a session ended by the peer's disconnect or dropped after a rollback, whose keys the conversation keeps for
+ * its next session (session/conversation.ts endedMacKeys; docs/security.md [s15-deny]).
+ */
+export function retireMacKeys(b: CryptoBackend, old: RatchetState): Uint8Array {
+  const queue = queueReveals(b, macKeysFrom(old.macKeysToReveal), null, old.skipped, Number.MAX_SAFE_INTEGER);
+  wipeRatchetState(old);
+  return queue;
+}
+
+/**
+ * `next` (a new session's state) with `kept` — MAC keys of sessions that ended unpublished, an owned queue
+ * (retireMacKeys) — queued ahead of its own: its next revealing message (or its disconnect) publishes them. The
+ * peer ignores revealed keys it does not know (the field is not checked), so nothing changes for it. Consumes
+ * both: `kept` and `next`'s queue go into the returned state's. At most `limits.maxMacKeysToReveal` stay
+ * (oldest dropped, as always).
+ */
+export function withMacKeysAhead(next: RatchetState, kept: Uint8Array, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
+  return { ...next, macKeysToReveal: joinMacKeys(kept, next.macKeysToReveal, limits.maxMacKeysToReveal) };
+}
+
+/**
  * `next` — a new session's state that replaces `old` on the same instance (a new DAKE completed while `old`
- * was up) — with `old`'s MAC keys to reveal queued before its own: those of the messages `old` read and not
- * yet revealed, and those of its stored skipped keys, derived as when a store is deleted (otrv4.md §Revealing
- * MAC Keys, §Session Expiration). The old session cannot send them (its keys are about to be wiped, and the
- * peer has replaced its side too: a message under them would be unreadable), so the new session's next
- * revealing message carries them: the peer ignores revealed keys it does not know, and otherwise Alice's last
- * messages of the old session would stay authenticated under keys nobody ever published — not forgeable by
- * third parties (docs/security.md, session 14 [s14-deny]). Consumes both: `old` is wiped and `next`'s queue
- * is released into the returned state's. At most `limits.maxMacKeysToReveal` stay (oldest dropped, as always).
+ * was up) — with `old`'s MAC keys to reveal queued before its own (retireMacKeys). The old session cannot send
+ * them (its keys are about to be wiped, and the peer has replaced its side too: a message under them would be
+ * unreadable), so the new session's next revealing message carries them; otherwise Alice's last messages of
+ * the old session would stay authenticated under keys nobody ever published — not forgeable by third parties
+ * (docs/security.md, session 14 [s14-deny]). Consumes both: `old` is wiped.
  */
 export function inheritMacKeys(b: CryptoBackend, old: RatchetState, next: RatchetState, limits: RatchetLimits = DEFAULT_LIMITS): RatchetState {
-  // A copy of old's queue (old's buffer goes with old), then the MAC keys of its stored keys, then next's own.
-  let queue = queueReveals(b, macKeysFrom(old.macKeysToReveal), null, old.skipped, Number.MAX_SAFE_INTEGER);
-  for (const key of macKeysOf(next.macKeysToReveal)) queue = appendMacKey(queue, key);
-  queue = queueReveals(b, queue, null, NO_SKIPPED_KEYS, limits.maxMacKeysToReveal);
-  releaseMacKeys(next.macKeysToReveal);
-  wipeRatchetState(old);
-  return { ...next, macKeysToReveal: queue };
+  return withMacKeysAhead(next, retireMacKeys(b, old), limits);
 }

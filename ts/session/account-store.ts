@@ -93,7 +93,7 @@ export async function openStoredAccount(store: RecordStore, accountId: string, o
     onEvent: emit,
     sealAead: options.sealKey ? accountSealAead(options.account?.backend) : undefined,
   });
-  const { identitySecret: _s, instanceTag: _t, dsaKey: _d, ...restoreOptions } = options.account ?? {};
+  const { identitySecret: _s, instanceTag: _t, dsaKey: _d, forgingPublicKey: _f, ...restoreOptions } = options.account ?? {};
   let account: Account;
   const record = await records.load(ACCOUNT_RECORD);
   if (record) {

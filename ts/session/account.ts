@@ -78,6 +78,15 @@ export interface AccountOptions {
   /** Our instance tag (>= 0x100); generated when absent. */
   instanceTag?: number;
   /**
+   * The public half (57 bytes, a valid Ed448 point) of a forging key whose secret the host chose to keep
+   * (otrv4.md §Forger Keys: saving the forging key is an option for users, off by default). The account never
+   * sees the secret: make the pair with `generateForgingKey` (otr4/forge) and keep the secret apart — offline,
+   * as the spec suggests; on this device it would let whoever seizes it impersonate peers to this account
+   * (docs/deniability.md §Keeping the forging key). Absent (the default): the account makes a forging key and
+   * wipes its secret at once, so nobody can use it.
+   */
+  forgingPublicKey?: Uint8Array;
+  /**
    * The OTRv3 DSA key. With `policy.allowV3` (the default) and no key given, the account is OTRv3-capable
    * and the key (1024-bit DSA: 0.1–0.5 s) is generated lazily, when an OTRv3 AKE first needs it, or ahead of
    * time by `prepareV3()` (docs/performance.md §Cheap accounts). Pass `null` to run without OTRv3.
@@ -434,16 +443,25 @@ export class Account implements ConversationHost {
     const clock = o.clock ?? Date.now;
     const secret = o.identitySecret ? Uint8Array.from(o.identitySecret) : random(57);
     const identity = ed448KeyPair(backend, secret);
-    // The forging key: only its public half is needed (otrv4.md §Forger Keys); the secret is dropped at once.
-    const forging = generateEcdh(backend, random);
-    wipe(forging.secret);
+    // The forging key: only its public half is needed (otrv4.md §Forger Keys). Ours unless the host kept one
+    // (forgingPublicKey): the secret is dropped at once.
+    let forgingKey: Uint8Array;
+    if (o.forgingPublicKey !== undefined) {
+      // Copied before it is checked: the host's array could change after (shared memory).
+      forgingKey = Uint8Array.from(o.forgingPublicKey);
+      if (!backend.pointIsValid(forgingKey)) throw new OtrArgumentError('forgingPublicKey must be a valid Ed448 point');
+    } else {
+      const forging = generateEcdh(backend, random);
+      wipe(forging.secret);
+      forgingKey = forging.public;
+    }
     const instanceTag = o.instanceTag ?? generateInstanceTag(random);
     // No DSA key is generated here (it costs 0.1–0.5 s): an account allowing OTRv3 is only "v3 capable" until
     // an OTRv3 AKE needs the key (prepareV3). Queries and whitespace tags advertise 3 meanwhile.
     const wantsV3 = resolvePolicy(o.policy).allowV3;
     const dsaKey = o.dsaKey ?? null;
     const v3Capable = dsaKey !== null || (o.dsaKey === undefined && wantsV3);
-    const keys: AccountKeys = { identity, forgingKey: forging.public, instanceTag, dsaKey, v3Capable, profile: undefined as unknown as ClientProfile };
+    const keys: AccountKeys = { identity, forgingKey, instanceTag, dsaKey, v3Capable, profile: undefined as unknown as ClientProfile };
     const account = new Account({ ...o, backend, random, clock }, keys);
     keys.profile = account.makeProfile();
     return account;
@@ -617,7 +635,7 @@ export class Account implements ConversationHost {
    * Restores an account from its `account` record (lazy: conversations are attached with attachRecord and
    * decoded when first used). `generation` is the record's, as the store holds it.
    */
-  static fromRecord(record: { bytes: Uint8Array; generation: number }, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
+  static fromRecord(record: { bytes: Uint8Array; generation: number }, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey' | 'forgingPublicKey'> = {}): Account {
     const account = Account.restore(record.bytes, o);
     account.book.setGeneration(ACCOUNT_RECORD, record.generation);
     account.book.loadedAccount(record.bytes);
@@ -844,7 +862,7 @@ export class Account implements ConversationHost {
    * clock, policy, limits); `accountId` is taken from the state. Throws OtrDecodeError for anything that is
    * not a well-formed account state.
    */
-  static restore(bytes: Uint8Array, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey'> = {}): Account {
+  static restore(bytes: Uint8Array, o: Omit<AccountOptions, 'accountId' | 'identitySecret' | 'instanceTag' | 'dsaKey' | 'forgingPublicKey'> = {}): Account {
     const limits = resolveLimits(o.limits);
     const v = expect.record(decodeState(ACCOUNT_STATE_KIND, bytes, limits.maxStateBytes), 'account');
     const backend = o.backend ?? getBackend();
@@ -928,4 +946,6 @@ function checkOptions(o: AccountOptions): void {
   if (o.identitySecret !== undefined && (!(o.identitySecret instanceof Uint8Array) || o.identitySecret.length !== 57))
     throw new OtrArgumentError('identitySecret must be 57 bytes');
   if (o.instanceTag !== undefined && !isValidSenderTag(o.instanceTag)) throw new OtrArgumentError('instanceTag must be >= 0x100');
+  if (o.forgingPublicKey !== undefined && (!(o.forgingPublicKey instanceof Uint8Array) || o.forgingPublicKey.length !== 57))
+    throw new OtrArgumentError('forgingPublicKey must be 57 bytes');
 }

@@ -54,9 +54,10 @@ import {
   type DakeLocal,
   type DakeState,
 } from '../ake/interactive.js';
-import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, inheritMacKeys, wipeRatchetState, type RatchetState } from '../ratchet/index.js';
+import { decryptDataMessage, encryptDataMessage, expireSkippedKeys, inheritMacKeys, wipeRatchetState, withMacKeysAhead, type RatchetState } from '../ratchet/index.js';
 import { deriveTlvExtraKeys, EXTRA_KEY_CONTEXT_BYTES, type TlvExtraKey } from '../ratchet/esk.js';
-import { dropOldestMacKeys, macKeyCount } from '../ratchet/mac-queue.js';
+import { dropOldestMacKeys, macKeyCount, NO_MAC_KEYS, releaseMacKeys } from '../ratchet/mac-queue.js';
+import { endedMacKeysFromValue, keepEndedMacKeys } from './ended-mac-keys.js';
 import { smpAbort, smpAnswer, smpReceive, smpReset, smpStart, type SmpResult } from '../smp/state.js';
 import { isSmpTlvType } from '../smp/tlv-types.js';
 import { profileFingerprint } from '../profile/client-profile.js';
@@ -110,6 +111,12 @@ export class Conversation {
   private advertise = true;
   /** The protocol version of the encrypted session in use, if any. */
   private active: ProtocolVersion | null = null;
+  /**
+   * MAC keys of OTRv4 sessions that ended without publishing them (the peer's disconnect, a rollback), for the
+   * next session to publish (ended-mac-keys.ts): an owned queue (ratchet/mac-queue.ts), persisted as the
+   * record's `endedMacKeys` while not empty.
+   */
+  private endedMacKeys: Uint8Array = NO_MAC_KEYS;
   private v3conv: V3Conversation | null = null;
   /** Fragments are transient: a restart drops half-received fragmented messages (they are resent or lost). */
   private readonly reassembler: FragmentReassembler;
@@ -880,6 +887,8 @@ export class Conversation {
       if (tlv.type === TlvType.disconnected) {
         if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
         const from = instanceState(inst);
+        // The spec forgets every key here; the MAC keys still unpublished are kept for the next session (s15).
+        this.keepEndedSessionMacKeys(inst);
         this.closeInstance(inst);
         inst.finished = true;
         if (this.current === peerTag && this.active === 4) this.active = null;
@@ -992,8 +1001,14 @@ export class Conversation {
     const from = instanceState(inst);
     const replaced = inst.ratchet !== null || inst.finished;
     // A session still up is replaced: its MAC keys not yet revealed go to the new one, which reveals them
-    // (inheritMacKeys; it wipes the old state). A finished session's keys were revealed or wiped already.
-    inst.ratchet = inst.ratchet ? inheritMacKeys(this.account.backend, inst.ratchet, e.ratchet, this.account.limits) : e.ratchet;
+    // (inheritMacKeys; it wipes the old state). So do those kept from sessions that ended unpublished
+    // (endedMacKeys), older still: ahead of them. A session ended otherwise revealed its keys in its disconnect.
+    let next = inst.ratchet ? inheritMacKeys(this.account.backend, inst.ratchet, e.ratchet, this.account.limits) : e.ratchet;
+    if (this.endedMacKeys.length > 0) {
+      next = withMacKeysAhead(next, this.endedMacKeys, this.account.limits);
+      this.endedMacKeys = NO_MAC_KEYS;
+    }
+    inst.ratchet = next;
     inst.smp = smpReset(inst.smp);
     inst.ssid = e.ssid;
     inst.peerProfile = e.peerProfile;
@@ -1060,6 +1075,16 @@ export class Conversation {
   private sayGoodbye(out: Outcome, inst: Instance): void {
     inst.ratchet = expireSkippedKeys(this.account.backend, inst.ratchet!, Number.MAX_SAFE_INTEGER, this.account.limits);
     this.sendData(out, inst, '', [{ type: TlvType.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, true);
+  }
+
+  /**
+   * `inst`'s session ends without a message of its own (the peer's disconnect, a rollback): the MAC keys it
+   * still had to publish are kept for the conversation's next session (ended-mac-keys.ts), the rest wiped.
+   */
+  private keepEndedSessionMacKeys(inst: Instance): void {
+    if (!inst.ratchet) return;
+    this.endedMacKeys = keepEndedMacKeys(this.account.backend, this.endedMacKeys, inst.ratchet, this.account.limits);
+    inst.ratchet = null;
   }
 
   /** Forgets every key of `inst` (wiped) and SMP; the DAKE state is kept (a new DAKE may be under way). */
@@ -1135,10 +1160,11 @@ export class Conversation {
   /**
    * The part of holdsNothing that holdsOnlyPeerDakes shares, written once so the two cannot drift apart (a
    * field checked by one and not the other deleted a contact's record: attacks/s10-review3-v3-contact): no
-   * queued message, no active version, no policy of its own, still advertising, no last send target.
+   * queued message, no active version, no policy of its own, still advertising, no last send target, no MAC
+   * keys of an ended session to publish.
    */
   private holdsNoSettings(): boolean {
-    return this.queue.length === 0 && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null;
+    return this.queue.length === 0 && this.active === null && this.policyOverride === undefined && this.advertise && this.lastTarget === null && this.endedMacKeys.length === 0;
   }
 
   /**
@@ -1150,7 +1176,7 @@ export class Conversation {
    */
   recordValue(): 0 | 1 | 2 {
     if (this.hostEngaged || this.policyOverride !== undefined || this.queue.length > 0) return 2;
-    if (this.active !== null || this.lastTarget !== null || (this.v3conv !== null && !this.v3AkeOnly())) return 1;
+    if (this.active !== null || this.lastTarget !== null || this.endedMacKeys.length > 0 || (this.v3conv !== null && !this.v3AkeOnly())) return 1;
     for (const inst of this.instances.values()) if (inst.ratchet || inst.finished) return 1;
     return 0;
   }
@@ -1259,6 +1285,11 @@ export class Conversation {
       macs.ratchet = { ...r, macKeysToReveal: dropOldestMacKeys(r.macKeysToReveal, n) };
       return { type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n };
     }
+    if (this.endedMacKeys.length > 0) {
+      const n = Math.max(1, macKeyCount(this.endedMacKeys) >> 1);
+      this.endedMacKeys = dropOldestMacKeys(this.endedMacKeys, n);
+      return { type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: n };
+    }
     if (this.queue.length) {
       const n = Math.max(1, this.queue.length >> 1);
       this.queue = this.queue.slice(n);
@@ -1279,6 +1310,8 @@ export class Conversation {
     for (const inst of this.instances.values()) {
       if (inst.ratchet && !inst.finished) {
         const from = instanceState(inst);
+        // No disconnect may be sent (it would use a key again): the next session publishes its MAC keys.
+        this.keepEndedSessionMacKeys(inst);
         this.closeInstance(inst);
         inst.finished = true;
         events.push({ type: 'finished', instance: inst.peerTag, reason: 'rollback' });
@@ -1306,6 +1339,9 @@ export class Conversation {
       wipeDakeState(inst.dake);
     }
     this.instances.clear();
+    // Wiped with the rest: unload() leaves them in the record, forget() deletes it with them (docs/security.md [s15-deny]).
+    releaseMacKeys(this.endedMacKeys);
+    this.endedMacKeys = NO_MAC_KEYS;
     wipeDakeState(this.unbound);
     this.unbound = DAKE_IDLE;
     // Partial fragments go back to the account's budget (a dropped table would only be drained later).
@@ -1681,6 +1717,8 @@ export class Conversation {
       lastTarget: this.lastTarget ? { version: this.lastTarget.version, instance: this.lastTarget.instance } : null,
       // Left out (undefined) unless set: a record without it is as before session 12 (writesHostMark).
       host: this.writesHostMark() ? true : undefined,
+      // Left out when empty: a record without it is as before session 15.
+      endedMacKeys: this.endedMacKeys.length > 0 ? this.endedMacKeys : undefined,
     };
   }
 
@@ -1715,7 +1753,9 @@ export class Conversation {
    * checks they agree (and pins real records made before this writer existed).
    */
   writeState(w: Writer): void {
-    (this.writesHostMark() ? Conversation.writeStateRecordHost : Conversation.writeStateRecord)(w, this);
+    const host = this.writesHostMark();
+    if (this.endedMacKeys.length === 0) (host ? Conversation.writeStateRecordHost : Conversation.writeStateRecord)(w, this);
+    else (host ? Conversation.writeStateRecordHostEnded : Conversation.writeStateRecordEnded)(w, this);
   }
 
   private static readonly stateFields: Readonly<Record<string, (w: Writer, c: Conversation) => void>> = {
@@ -1744,6 +1784,10 @@ export class Conversation {
   private static readonly writeStateRecord = schema<Conversation>(Conversation.stateFields);
   /** The same record with the host's mark (writesHostMark): one more field, `host: true`. */
   private static readonly writeStateRecordHost = schema<Conversation>({ ...Conversation.stateFields, host: (w) => putBoolean(w, true) });
+  /** The records with MAC keys of ended sessions to publish (endedMacKeys): one more field. */
+  private static readonly endedField = { endedMacKeys: (w: Writer, c: Conversation) => putBytes(w, c.endedMacKeys) };
+  private static readonly writeStateRecordEnded = schema<Conversation>({ ...Conversation.stateFields, ...Conversation.endedField });
+  private static readonly writeStateRecordHostEnded = schema<Conversation>({ ...Conversation.stateFields, host: (w) => putBoolean(w, true), ...Conversation.endedField });
 
   /**
    * The OTRv3 state as the record keeps it: none when it holds nothing a fresh one would not (what unsolicited
@@ -1785,6 +1829,8 @@ export class Conversation {
     if (r.policy !== null && r.policy !== undefined) c.setPolicy(expect.record(r.policy, 'policy') as Partial<Policy>);
     // Absent from records written before session 12 (and from those of conversations the host never engaged).
     c.hostEngaged = r.host === undefined || r.host === null ? false : expect.boolean(r.host, 'host');
+    // Absent from records written before session 15 (and whenever there is none).
+    c.endedMacKeys = endedMacKeysFromValue(r.endedMacKeys, account.limits);
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
       c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));

@@ -24,7 +24,7 @@ import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
 import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, STORED_MESSAGE_MAX_CHARS, Tlv } from './constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
-import { type DataEnv, type KeyState, decryptData, encryptData, inheritRevealsV3, keysFromAke, wipeKeyState } from './data.js';
+import { type DataEnv, type KeyState, decryptData, encryptData, inheritRevealsV3, keysFromAke, revealKeysInUse, wipeKeyState } from './data.js';
 import { fragmentV3 } from './fragment.js';
 import { type DataMsg, type V3Message, encodeMessage } from './messages.js';
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
@@ -463,6 +463,8 @@ export function ctxStartAke(tx: Tx): void {
 /** Our user ends the private conversation. */
 export function ctxEnd(tx: Tx): void {
   if (tx.s.msgstate === 'encrypted') {
+    // The disconnect reveals the receiving MAC keys still in use too (data.ts revealKeysInUse): wiped next.
+    if (tx.s.keys) revealKeysInUse(tx.dataEnv(), tx.s.keys);
     tx.sendData(new Uint8Array(0), [{ type: Tlv.disconnected, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE);
     endKeys(tx);
   }

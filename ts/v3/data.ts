@@ -227,6 +227,25 @@ export function inheritRevealsV3(env: DataEnv, old: KeyState, next: KeyState): v
   wipeKeyState(old);
 }
 
+/**
+ * For our disconnect message (end()): the receiving MAC keys of the key pairs still in use that verified a
+ * message join the list it reveals. libotr's disconnect reveals only its saved list, so the last messages we
+ * read under the current keys stayed authenticated under keys nobody published (session 15,
+ * test/attacks/s15-deny-v3). Safe once we have sent the disconnect: the caller wipes the key state right after
+ * it, so nothing under these keys is accepted by us again, and the peer never accepts a message under its own
+ * sending MAC key (which is what our receiving one is). The entries stay until then (the disconnect is
+ * encrypted under one of them, and re-deriving one would restart its counter). libotr skips the revealed keys
+ * unread (proto.c otrl_proto_accept_data), whatever their number.
+ */
+export function revealKeysInUse(env: DataEnv, ks: KeyState): void {
+  const used = ks.sessions.filter((s) => s.recvMacUsed).map((s) => s.keys.recvMac.slice());
+  if (used.length === 0) return;
+  // A new array: the old list may be shared with the state a failed call falls back to (retire says so too).
+  const all = concatBytes(ks.pendingReveal, ...used);
+  wipe(...used);
+  ks.pendingReveal = keepNewest(all, revealCap(env));
+}
+
 /** Wipes every secret in a key state (end of conversation). */
 export function wipeKeyState(ks: KeyState): void {
   retire(ks, () => true, Number.MAX_SAFE_INTEGER);
