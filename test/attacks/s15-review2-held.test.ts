@@ -7,6 +7,8 @@
  *    messages between 100 forgeries under keys of their own still costs at most two failed ratchet steps. Each
  *    such refusal still answers with an error message and counts toward a repair DAKE (healAfterUnreadable):
  *    exactly what the same messages cost sent right after the Auth-I, so the queue gives an injector nothing.
+ *  - endedMacKeys (session/ended-mac-keys.ts): the kept keys' bytes are wiped when they are handed over and
+ *    published, when the record sheds them (state-trimmed) and when the conversation is forgotten.
  *  - forgingPublicKey (Account.create): the identity, a point of small order and a non-canonical encoding are
  *    refused typed (pointIsValid: on the curve, canonical, prime-order subgroup, not the identity); the host's
  *    array changed after create() does not change the profile; restore ignores the option (the record's key
@@ -24,7 +26,7 @@ import { armour, dearmour } from '../../ts/codec/armour.js';
 import { decodeDataMessage, encodeDataMessage } from '../../ts/wire/data.js';
 import { generateEcdh } from '../../ts/crypto/ecdh.js';
 import { seededRandom } from '../helpers/rng.js';
-import { testClock } from '../helpers/session-pair.js';
+import { ALICE_ID, pump, testClock } from '../helpers/session-pair.js';
 
 const counted = countingBackend(WASM);
 const be = counted.backend;
@@ -141,6 +143,42 @@ test("forgingPublicKey: the host's array changed after create() changes nothing;
   const r = Account.restore(a.serialize(), { backend: WASM, clock, forgingPublicKey: other } as Parameters<typeof Account.restore>[1]);
   assert.equal([...r.clientProfile.forgingKey], [...pair.public], 'the option is not taken on restore (types leave it out)');
   assert.equal([...r.serialize()], [...a.serialize()], 'restored byte for byte');
+});
+
+/** Bob after reading 3 of Alice's messages and her disconnect: a view of the MAC keys he keeps. */
+function keptView(seed: number): { p: Pair; view: Uint8Array } {
+  const p = makePair(WASM, seed);
+  establish(p);
+  for (let i = 0; i < 3; i++) p.b.receive(p.a.send(`m${i}`).toSend[0]!);
+  pump(p.a, p.b, p.a.end());
+  assert.is(p.b.state, 'FINISHED');
+  const view = (p.b as unknown as { endedMacKeys: Uint8Array }).endedMacKeys;
+  assert.ok(view.length >= 3 * 64 && view.some((x) => x !== 0), 'Bob keeps MAC keys');
+  return { p, view };
+}
+
+test('endedMacKeys: wiped once published by the next session, when shed, and when forgotten', () => {
+  {
+    const { p, view } = keptView(15_2111);
+    pump(p.a, p.b, p.a.startDake());
+    assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
+    pump(p.b, p.a, p.b.send('new session'));
+    pump(p.a, p.b, p.a.send('yes'));
+    pump(p.b, p.a, p.b.send('and again')); // a new sending chain: reveals what the ratchet queued
+    assert.ok(view.every((x) => x === 0), 'published: the kept bytes are wiped');
+    assert.is((p.b as unknown as { endedMacKeys: Uint8Array }).endedMacKeys.length, 0);
+  }
+  {
+    const { p, view } = keptView(15_2113);
+    const shed = p.b as unknown as { shedState(): { what: string } | null };
+    while (shed.shedState() !== null);
+    assert.ok(view.every((x) => x === 0), 'shed: wiped');
+  }
+  {
+    const { p, view } = keptView(15_2115);
+    p.bob.forget(ALICE_ID);
+    assert.ok(view.every((x) => x === 0), 'forgotten: wiped');
+  }
 });
 
 test.run();
