@@ -353,7 +353,7 @@ const resolved = new WeakSet<object>();
  * host's explicit "no limit". An object this function made is not checked again (it was when made, and it is
  * frozen: read-only to every holder).
  */
-export function resolveLimits(overrides?: Partial<Limits>): Limits {
+export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
   const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
   if (overrides !== undefined && !resolved.has(overrides)) {
     for (const key of Object.keys(overrides)) {
