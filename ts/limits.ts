@@ -336,7 +336,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxForgeMacKeyTrials: 1 << 22,
 });
 
-/** Limits objects resolveLimits made (checked then): an OTRv3 call resolves the account's on every message. */
+/**
+ * Limits objects resolveLimits made (checked then): an OTRv3 call resolves the account's on every message.
+ * Each is frozen, so the check holds for as long as the object does: a host that wrote into `account.limits`
+ * after it was made (undefined or NaN) and handed it on went past the check unseen (session 15 review,
+ * attacks/s15-review2-limits).
+ */
 const resolved = new WeakSet<object>();
 
 /**
@@ -345,9 +350,13 @@ const resolved = new WeakSet<object>();
  * bound at all (a queue of MAC keys that grew past what restore accepts, a budget that allowed everything).
  * Any other value that is not a number, NaN included, is refused with a typed error when the account, OTRv3
  * conversation, store or server is made (session 15, attacks/s15-review-limits). Infinity stays allowed: the
- * host's explicit "no limit". An object this function made is not checked again (it was when made).
+ * host's explicit "no limit". An object this function made is returned as it is (it was checked when made, and
+ * it is frozen: read-only to every holder).
  */
-export function resolveLimits(overrides?: Partial<Limits>): Limits {
+export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
+  // Made here, so checked and frozen: a copy would hold the same values (every OTRv3 call resolves the
+  // account's limits, and the copy of ~75 keys cost ~2.3 µs a call).
+  if (overrides !== undefined && resolved.has(overrides)) return overrides as Readonly<Limits>;
   const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
   if (overrides !== undefined && !resolved.has(overrides)) {
     for (const key of Object.keys(overrides)) {
@@ -357,6 +366,7 @@ export function resolveLimits(overrides?: Partial<Limits>): Limits {
       out[key] = (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
     }
   }
+  Object.freeze(out);
   resolved.add(out);
   return out as unknown as Limits;
 }

@@ -118,7 +118,7 @@ export class Account implements ConversationHost {
   readonly random: RandomSource;
   readonly clock: () => number;
   readonly policy: Policy;
-  readonly limits: Limits;
+  readonly limits: Readonly<Limits>;
   private readonly keys: AccountKeys;
   private readonly lifetime: number;
   private readonly conversations = new Map<string, Conversation>();

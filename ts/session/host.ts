@@ -23,7 +23,7 @@ export interface ConversationHost {
   readonly random: RandomSource;
   readonly clock: () => number;
   readonly policy: Policy;
-  readonly limits: Limits;
+  readonly limits: Readonly<Limits>;
   readonly instanceTag: number;
   /** Our client profile (renewed by the host when close to expiry). */
   readonly clientProfile: ClientProfile;

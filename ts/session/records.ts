@@ -141,7 +141,7 @@ interface Dormant {
 }
 
 export interface RecordBookHost {
-  readonly limits: Limits;
+  readonly limits: Readonly<Limits>;
   /** The account record's bytes (keys, profile, prekeys, fingerprints: no conversations). */
   encodeAccountRecord(): Uint8Array;
   /**

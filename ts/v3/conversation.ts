@@ -153,7 +153,7 @@ export class Tx {
   readonly random: RandomSource;
   readonly now: number;
   readonly policy: V3Policy;
-  readonly limits: Limits;
+  readonly limits: Readonly<Limits>;
 
   constructor(
     readonly opts: V3Options,

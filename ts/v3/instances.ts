@@ -111,7 +111,7 @@ class Acc {
   readonly toUser: string[] = [];
   readonly messages: V3Delivered[] = [];
   readonly events: V3Event[] = [];
-  readonly limits: Limits;
+  readonly limits: Readonly<Limits>;
   readonly now: number;
   /** The caller's contexts: V3Conversation wipes those the result drops; copies made in between are ours to wipe. */
   private readonly original: ReadonlySet<V3State>;
