@@ -22,7 +22,7 @@ const be = WASM;
 test("a peer that advances its D-H key on every message never makes our OTRv3 state unrestorable", () => {
   const { a, b } = encryptedPair(be);
   const n = DEFAULT_LIMITS.maxMacKeysToReveal + 20;
-  rotatingOneWay(be, a, b, n, 77);
+  rotatingOneWay(be, a.conv, b.conv, n, 77);
   assert.is(b.conv.state.keys!.theirKeyid, n + 1, 'every message advanced his view of her key');
   const restored = V3Conversation.restore(b.opts, b.conv.serialize());
   assert.is(restored.msgstate, 'encrypted');

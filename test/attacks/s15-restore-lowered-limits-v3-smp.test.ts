@@ -11,7 +11,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account } from '../../ts/index.js';
 import { WASM } from '../helpers/backends.js';
-import { encryptedPair, rotatingOneWay } from '../interop/v3-pair.js';
+import { BOB_TAG, encryptedPair, rotatingOneWay, testDsaKey } from '../interop/v3-pair.js';
+import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, establish, makePair, pump } from '../helpers/session-pair.js';
 import { dearmour } from '../../ts/codec/armour.js';
 import { type DataMsg, decodeMessage } from '../../ts/v3/messages.js';
@@ -27,7 +28,7 @@ test("OTRv3's MAC keys to reveal saved under maxMacKeysToReveal 5,000 restore un
   // computation, so no more than needed. Alice rotates her key on every message: each retires one of Bob's
   // receiving MAC keys.
   const n = 1200;
-  rotatingOneWay(be, a, b, n, 1535);
+  rotatingOneWay(be, a.conv, b.conv, n, 1535);
   const saved = b.conv.state.keys!.pendingReveal.slice();
   assert.ok(saved.length / MAC >= n - 1, `${saved.length / MAC} keys pending`);
   const told: [number, number][] = [];
@@ -52,6 +53,31 @@ test("OTRv3's MAC keys to reveal saved under maxMacKeysToReveal 5,000 restore un
   assert.equal(read.messages.map((m) => m.text), ['answer']);
   // A re-serialisation is within the new bound.
   assert.is(V3Conversation.restore({ ...b.opts, limits: {} }, restored.serialize()).state.keys!.pendingReveal.length, 0);
+});
+
+test("through the account: the conversation's OTRv3 list trimmed at restore, told by state-trimmed with the OTRv3 instance tag", () => {
+  const now = () => 1_700_000_000_000;
+  const limits = { maxMacKeysToReveal: 5000 };
+  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(1537), clock: now, limits });
+  const conv = alice.conversation('bob');
+  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(1538), now });
+  let toBob = conv.start().toSend;
+  for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
+  assert.is(conv.state, 'ENCRYPTED_MESSAGES');
+  rotatingOneWay(be, bob, conv, 1100, 1539);
+  let restored: Account;
+  try {
+    restored = Account.restore(alice.serialize(), { backend: be, random: seededRandom(1540), clock: now });
+  } catch (e) {
+    assert.unreachable(`restore refused the library's own record: ${(e as Error).message}`);
+    throw e;
+  }
+  const out = restored.conversation('bob').send('answer');
+  const trimmed = out.events.filter((e) => e.type === 'state-trimmed');
+  assert.is(trimmed.length, 1);
+  assert.equal({ ...trimmed[0]!, count: 0 }, { type: 'state-trimmed', instance: BOB_TAG, what: 'mac-keys', count: 0 });
+  assert.ok((trimmed[0] as { count: number }).count >= 1100 - 1 - DEFAULT_LIMITS.maxMacKeysToReveal);
+  assert.equal(out.toSend.flatMap((m) => bob.receive(m).messages.map((x) => x.text)), ['answer']);
 });
 
 test('an OTRv4 SMP question accepted under maxSmpQuestionBytes 8,000 restores under the default (4,096) and the exchange completes', () => {

@@ -76,11 +76,11 @@ export const eventsOf = <T extends V3Event['type']>(s: Side, t: T): Extract<V3Ev
  * of MAC keys to reveal grows by one per message. (The conversation copies its state on every call: the key
  * state is fetched anew.)
  */
-export function rotatingOneWay(backend: CryptoBackend, a: Side, b: Side, n: number, seed: number): void {
+export function rotatingOneWay(backend: CryptoBackend, a: V3Conversation, b: { receive(text: string): unknown }, n: number, seed: number): void {
   const rnd = seededRandom(seed);
   for (let i = 0; i < n; i++) {
-    for (const m of a.conv.send(`m${i}`).toSend) b.conv.receive(m);
-    const keys = a.conv.state.keys!;
+    for (const m of a.send(`m${i}`).toSend) b.receive(m);
+    const keys = a.state.keys!;
     keys.ourPrev = keys.ourCur;
     keys.ourCur = dhKeyPairV3(backend, rnd);
     keys.ourKeyid++;
