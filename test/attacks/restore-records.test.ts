@@ -72,14 +72,13 @@ function withMacKeys(state: StateValue, macs: StateValue): StateValue {
 
 /**
  * The MAC-key queue's two formats (session 7: one bytes value of whole 64-byte keys; before: a list of
- * 64-byte values), each bounded to as many keys as a restore ever accepted (4 × maxStoredMessageKeys).
+ * 64-byte values), each made of whole 64-byte keys (how many is bounded by the record's bytes; more than the
+ * limit restores trimmed since session 15).
  */
 function hostileMacKeys(state: StateValue, shape: (s: StateValue) => Uint8Array): Record<string, Uint8Array> {
-  const most = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
   return {
     'MAC keys: a partial key': shape(withMacKeys(state, new Uint8Array(100))),
-    'MAC keys: one key more than any queue holds': shape(withMacKeys(state, new Uint8Array((most + 1) * 64))),
-    'MAC keys (list): one key more than any queue holds': shape(withMacKeys(state, Array.from({ length: most + 1 }, () => new Uint8Array(64)))),
+    // (More keys than the limit is no longer refused: restored trimmed, session 15 — the test below.)
     'MAC keys (list): a key of 63 bytes': shape(withMacKeys(state, [new Uint8Array(64), new Uint8Array(63)])),
     'MAC keys (list): a key that is a list': shape(withMacKeys(state, [[new Uint8Array(64)]])),
     'MAC keys: a string': shape(withMacKeys(state, 'keys')),
@@ -87,9 +86,10 @@ function hostileMacKeys(state: StateValue, shape: (s: StateValue) => Uint8Array)
   };
 }
 
-test('MAC keys at the bound, in either format, are accepted (the hostile ones above are just past it)', () => {
+test('MAC keys past the limit, in either format, restore trimmed to the newest the live bound keeps (session 15, attacks/s15-restore-lowered-limits)', () => {
   const real = realRecord();
   const most = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
+  const kept = Math.floor((DEFAULT_LIMITS.maxMacKeysToReveal * 3) / 4);
   const keys = seededRandom(5)(most * 64);
   const list = Array.from({ length: most }, (_, n) => keys.slice(n * 64, n * 64 + 64));
   for (const macs of [keys, list] as StateValue[]) {
@@ -98,7 +98,7 @@ test('MAC keys at the bound, in either format, are accepted (the hostile ones ab
     const conv = alice.conversation(BOB_ID);
     assert.is(conv.state, 'ENCRYPTED_MESSAGES');
     const inst = (conv.toState() as { instances: { ratchet: { macKeysToReveal: Uint8Array } }[] }).instances[0]!;
-    assert.ok(inst.ratchet.macKeysToReveal instanceof Uint8Array && Buffer.from(inst.ratchet.macKeysToReveal).equals(Buffer.from(keys)), 'the keys, in order, as one value');
+    assert.ok(inst.ratchet.macKeysToReveal instanceof Uint8Array && Buffer.from(inst.ratchet.macKeysToReveal).equals(Buffer.from(keys.subarray((most - kept) * 64))), 'the newest keys, in order, as one value');
   }
 });
 

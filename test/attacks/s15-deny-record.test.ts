@@ -85,9 +85,12 @@ test("with the host's mark too: the record writer and the generic encoder agree"
   assert.is(hex(encodeConversationRecord(ALICE_ID, p.b.toState())), hex(bytes));
 });
 
-test('refused: more keys than maxMacKeysToReveal (a hostile count), without building the conversation', () => {
+test('more keys than maxMacKeysToReveal (a record written under a higher limit, or a hostile count): the newest kept (session 15, s15-restore-lowered-limits)', () => {
   const { p, bytes } = bobWithKeptKeys(1512);
-  refused(p, withField(bytes, new Uint8Array((DEFAULT_LIMITS.maxMacKeysToReveal + 1) * 64)), /endedMacKeys.*too many/);
+  const keys = new Uint8Array((DEFAULT_LIMITS.maxMacKeysToReveal + 1) * 64).map((_, n) => (n >> 6) & 0xff);
+  const c = restoreWith(p, withField(bytes, keys)).conversation(ALICE_ID);
+  const kept = (c.toState() as { endedMacKeys: Uint8Array }).endedMacKeys;
+  assert.ok(Buffer.from(kept).equals(Buffer.from(keys.subarray(64))), 'all but the oldest');
 });
 
 test('refused: a partial key (not whole 64-byte keys)', () => {

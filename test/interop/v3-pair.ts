@@ -6,6 +6,7 @@ import type { CryptoBackend } from '../../ts/backend/types.js';
 import { type DsaPrivateKey, dsaGenerateKey } from '../../ts/crypto/dsa.js';
 import { V3Conversation, type V3Event, type V3Options } from '../../ts/v3/index.js';
 import { seededRandom } from '../helpers/rng.js';
+import { dhKeyPairV3 } from '../../ts/v3/group.js';
 
 const keys = new Map<number, DsaPrivateKey>();
 export function testDsaKey(seed: number): DsaPrivateKey {
@@ -68,3 +69,20 @@ export function encryptedPair(backend: CryptoBackend, over: Partial<V3Options> =
 
 export const eventsOf = <T extends V3Event['type']>(s: Side, t: T): Extract<V3Event, { type: T }>[] =>
   s.events.filter((e): e is Extract<V3Event, { type: T }> => e.type === t);
+
+/**
+ * A hostile Alice writing `n` messages one-way, rotating her own D-H key after each as if Bob had acknowledged
+ * it, so each message advances his view and retires one of his receiving MAC keys (attacks/s14-deny-v3): his list
+ * of MAC keys to reveal grows by one per message. (The conversation copies its state on every call: the key
+ * state is fetched anew.)
+ */
+export function rotatingOneWay(backend: CryptoBackend, a: V3Conversation, b: { receive(text: string): unknown }, n: number, seed: number): void {
+  const rnd = seededRandom(seed);
+  for (let i = 0; i < n; i++) {
+    for (const m of a.send(`m${i}`).toSend) b.receive(m);
+    const keys = a.state.keys!;
+    keys.ourPrev = keys.ourCur;
+    keys.ourCur = dhKeyPairV3(backend, rnd);
+    keys.ourKeyid++;
+  }
+}

@@ -23,4 +23,4 @@ export * from './skipped.js';
 export * from './esk.js';
 export { initRatchetAsAuthIReceiver, initRatchetAsAuthISender, type RatchetSeed, type ValidatedRatchetSeed } from './init.js';
 export { encryptDataMessage, senderStep, type SendOptions, type SendResult } from './send.js';
-export { decryptDataMessage, expireSkippedKeys, inheritMacKeys, retireMacKeys, withMacKeysAhead, type ReceiveOptions, type ReceiveResult, type ReceivedDataMessage, type RatchetLimits } from './receive.js';
+export { decryptDataMessage, expireSkippedKeys, inheritMacKeys, restoreWithinLimits, retireMacKeys, withMacKeysAhead, type ReceiveOptions, type ReceiveResult, type ReceivedDataMessage, type RatchetLimits } from './receive.js';

@@ -131,6 +131,15 @@ export function joinMacKeys(older: Uint8Array, newer: Uint8Array, cap: number): 
   let out = older;
   for (let at = 0; at < newer.length; at += MAC_KEY_BYTES) out = appendMacKey(out, newer.subarray(at, at + MAC_KEY_BYTES));
   releaseMacKeys(newer);
-  const excess = macKeyCount(out) - Math.max(1, cap);
-  return excess > 0 ? dropOldestMacKeys(out, excess) : out;
+  return keepNewestMacKeys(out, cap);
+}
+
+/**
+ * `queue` with at most `cap` keys (never fewer than 1 allowed): the newest, the oldest wiped unrevealed
+ * (dropOldestMacKeys). The bound of the queues joinMacKeys makes, and of the same queues restored from a record
+ * written under a higher limit (session/ended-mac-keys.ts).
+ */
+export function keepNewestMacKeys(queue: Uint8Array, cap: number): Uint8Array {
+  const excess = macKeyCount(queue) - Math.max(1, cap);
+  return excess > 0 ? dropOldestMacKeys(queue, excess) : queue;
 }

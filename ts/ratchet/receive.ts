@@ -152,9 +152,15 @@ function wipeEntries(entries: readonly SkippedKey[]): void {
  * derived keys are wiped here.
  */
 function queueReveals(b: CryptoBackend, queued: Uint8Array, used: Uint8Array | null, dropped: readonly SkippedKey[], cap: number): Uint8Array {
+  const limit = Math.max(1, cap);
+  const adding = dropped.length + (used ? 1 : 0);
+  // Of the keys added, only the newest `limit` can stay queued (below): the MAC keys of older dropped entries
+  // would be wiped at once, so they are not derived. Bounds the work of a store trimmed by far more than the
+  // cap (a record restored under a lower maxStoredMessageKeys: restoreWithinLimits) by the cap; the same queue
+  // results.
   let out = queued;
-  for (const e of dropped) {
-    const mac = messageMacKey(b, e.mkEnc);
+  for (let n = Math.max(0, adding - limit); n < dropped.length; n++) {
+    const mac = messageMacKey(b, dropped[n]!.mkEnc);
     out = appendMacKey(out, mac);
     wipe(mac);
   }
@@ -164,10 +170,9 @@ function queueReveals(b: CryptoBackend, queued: Uint8Array, used: Uint8Array | n
   }
   // A peer sending without ever reading ours must not grow this without bound: the oldest keys are wiped
   // unrevealed instead (that only makes those messages less forgeable, never less secure). Trimming to 3/4
-  // of the cap at a time keeps the cost per message constant.
-  const limit = Math.max(1, cap);
-  const n = macKeyCount(out);
-  if (n > limit) out = dropOldestMacKeys(out, n - Math.max(1, Math.floor((limit * 3) / 4)));
+  // of the cap at a time keeps the cost per message constant. (The count that decides is the whole one, the
+  // keys not derived above included.)
+  if (macKeyCount(queued) + adding > limit) out = dropOldestMacKeys(out, macKeyCount(out) - Math.max(1, Math.floor((limit * 3) / 4)));
   return out;
 }
 
@@ -408,6 +413,31 @@ export function expireSkippedKeys(b: CryptoBackend, state: RatchetState, now: nu
   const reveals = queueReveals(b, state.macKeysToReveal, null, aged.dropped, limits.maxMacKeysToReveal);
   wipeEntries(aged.dropped);
   return { ...state, skipped: aged.store, macKeysToReveal: reveals };
+}
+
+/**
+ * A restored ratchet within `limits`, when the record was written under higher ones (a host that lowered
+ * maxStoredMessageKeys or maxMacKeysToReveal): what the library would have kept had the lower limits applied
+ * when the entries came — the oldest stored skipped keys beyond maxStoredMessageKeys dropped as an overflowing
+ * store drops them (addSkipped), their MAC keys queued for revealing, the queue then bounded as every receive
+ * bounds it (queueReveals). The dropped keys are wiped. Returns the same state object, and zero counts, when it
+ * fits already (session 15, docs/persistence.md).
+ */
+export function restoreWithinLimits(
+  b: CryptoBackend,
+  state: RatchetState,
+  limits: Pick<RatchetLimits, 'maxStoredMessageKeys' | 'maxMacKeysToReveal'>,
+): { state: RatchetState; skippedDropped: number; macKeysDropped: number } {
+  const stored = addSkipped(state.skipped, NO_SKIPPED_KEYS, limits.maxStoredMessageKeys);
+  const offered = macKeyCount(state.macKeysToReveal) + stored.dropped.length;
+  if (offered <= Math.max(1, limits.maxMacKeysToReveal) && stored.dropped.length === 0) return { state, skippedDropped: 0, macKeysDropped: 0 };
+  const queue = queueReveals(b, state.macKeysToReveal, null, stored.dropped, limits.maxMacKeysToReveal);
+  wipeEntries(stored.dropped);
+  return {
+    state: { ...state, skipped: stored.store, macKeysToReveal: queue },
+    skippedDropped: stored.dropped.length,
+    macKeysDropped: offered - macKeyCount(queue),
+  };
 }
 
 /**

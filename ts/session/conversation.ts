@@ -117,6 +117,11 @@ export class Conversation {
    * record's `endedMacKeys` while not empty.
    */
   private endedMacKeys: Uint8Array = NO_MAC_KEYS;
+  /**
+   * What the restore of this conversation dropped to bring a record written under higher limits within the
+   * account's (state-trimmed events): handed to the host with the conversation's first outcome (records.ts).
+   */
+  private trimmedOnRestore: OtrEvent[] | null = null;
   private v3conv: V3Conversation | null = null;
   /** Fragments are transient: a restart drops half-received fragmented messages (they are resent or lost). */
   private readonly reassembler: FragmentReassembler;
@@ -1797,17 +1802,29 @@ export class Conversation {
     return this.v3conv !== null && !this.v3conv.holdsNothing ? this.v3conv : null;
   }
 
-  /** Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. */
+  /** @internal (records.ts) The state-trimmed events of this conversation's restore, once (then null). */
+  takeTrimmedOnRestore(): OtrEvent[] | null {
+    const events = this.trimmedOnRestore;
+    this.trimmedOnRestore = null;
+    return events;
+  }
+
+  /**
+   * Rebuilds a conversation from `toState()` output; throws OtrDecodeError on a malformed state. A record written
+   * under higher limits than the account's is brought within them as the library would have kept it (see
+   * instanceFromValue, endedMacKeysFromValue, V3Conversation.restore; docs/persistence.md, session 15).
+   */
   static fromState(account: ConversationHost, peerId: string, v: StateValue | undefined): Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
+    const trimmed: OtrEvent[] = [];
     // No more instances than a conversation ever holds (admit: the limit, and the newest beside the current
     // instance, which stays, when the limit is 1 or 0 — at 0 the restore bound of limit + 1 refused the library's
     // own record, attacks/s14-review-restore-instances): each is checked before use (an Ed448 subgroup check per
     // stored peer key), so a hostile record of thousands cost thousands of them per decode (session 13,
     // attacks/s13-dos-restore-instances).
     for (const i of expect.array(r.instances, 'instances', Math.max(account.limits.maxInstancesPerConversation, 1) + 1)) {
-      const inst = instanceFromValue(account.backend, i, account.limits, account.clock());
+      const inst = instanceFromValue(account.backend, i, account.limits, account.clock(), trimmed);
       if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
     }
@@ -1830,11 +1847,16 @@ export class Conversation {
     // Absent from records written before session 12 (and from those of conversations the host never engaged).
     c.hostEngaged = r.host === undefined || r.host === null ? false : expect.boolean(r.host, 'host');
     // Absent from records written before session 15 (and whenever there is none).
-    c.endedMacKeys = endedMacKeysFromValue(r.endedMacKeys, account.limits);
+    const ended = endedMacKeysFromValue(r.endedMacKeys, account.limits);
+    c.endedMacKeys = ended.keys;
+    if (ended.dropped > 0) trimmed.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: ended.dropped });
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
-      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'));
+      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'), (instance, count) =>
+        trimmed.push({ type: 'state-trimmed', instance, what: 'mac-keys', count }),
+      );
     }
+    if (trimmed.length > 0) c.trimmedOnRestore = trimmed;
     return c;
   }
 }

@@ -17,15 +17,15 @@
  *
  * Persisted as the conversation record's field `endedMacKeys`: the keys concatenated, oldest first, written
  * only when there is one (a record without it reads as none, so records written before session 15 restore and
- * re-encode unchanged). Restore refuses, with OtrDecodeError, a value that is not bytes, holds a partial key, or
- * more keys than max(limits.maxMacKeysToReveal, its default): a record written under the default still
- * restores under a lower limit (the next hand-over trims it), as OTRv3's list does (v3/state-codec.ts).
+ * re-encode unchanged). Restore refuses, with OtrDecodeError, a value that is not bytes or holds a partial key;
+ * more keys than limits.maxMacKeysToReveal (a record written under a higher limit) are trimmed to the newest,
+ * with a state-trimmed event (session 15, [s15-restore]).
  */
 import type { CryptoBackend } from '../backend/types.js';
 import { OtrDecodeError } from '../errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { retireMacKeys, type RatchetState } from '../ratchet/index.js';
-import { joinMacKeys, MAC_KEY_BYTES, macKeysFrom, NO_MAC_KEYS } from '../ratchet/mac-queue.js';
+import { joinMacKeys, keepNewestMacKeys, MAC_KEY_BYTES, macKeyCount, macKeysFrom, NO_MAC_KEYS } from '../ratchet/mac-queue.js';
 import { expect, type StateValue } from './state-codec.js';
 
 /** `kept` with the MAC keys `ended` still had to publish after them (ended is wiped), the newest `limits.maxMacKeysToReveal`. */
@@ -33,16 +33,16 @@ export function keepEndedMacKeys(b: CryptoBackend, kept: Uint8Array, ended: Ratc
   return joinMacKeys(kept, retireMacKeys(b, ended), limits.maxMacKeysToReveal);
 }
 
-/** The most keys a restored field may hold. */
-function maxRestoredEndedMacKeys(limits: Pick<Limits, 'maxMacKeysToReveal'>): number {
-  return Math.max(limits.maxMacKeysToReveal, DEFAULT_LIMITS.maxMacKeysToReveal);
-}
-
-/** The record's `endedMacKeys` (absent or null: none) as an owned queue, checked before anything is copied. */
-export function endedMacKeysFromValue(v: StateValue | undefined, limits: Pick<Limits, 'maxMacKeysToReveal'>): Uint8Array {
-  if (v === undefined || v === null) return NO_MAC_KEYS;
-  const keys = expect.bytes(v, 'endedMacKeys');
-  if (keys.length % MAC_KEY_BYTES !== 0) throw new OtrDecodeError('state: endedMacKeys must hold whole 64-byte keys');
-  if (keys.length > maxRestoredEndedMacKeys(limits) * MAC_KEY_BYTES) throw new OtrDecodeError('state: endedMacKeys holds too many keys');
-  return macKeysFrom(keys);
+/**
+ * The record's `endedMacKeys` (absent or null: none) as an owned queue, checked before anything is copied, and
+ * the number of keys dropped: at most limits.maxMacKeysToReveal stay, the newest, as a hand-over keeps them
+ * (keepNewestMacKeys, the bound joinMacKeys applies) — a record written under a higher limit restores under a
+ * lower one, the rest wiped. The count needs no bound of its own: the record's bytes bound it.
+ */
+export function endedMacKeysFromValue(v: StateValue | undefined, limits: Pick<Limits, 'maxMacKeysToReveal'>): { keys: Uint8Array; dropped: number } {
+  if (v === undefined || v === null) return { keys: NO_MAC_KEYS, dropped: 0 };
+  const bytes = expect.bytes(v, 'endedMacKeys');
+  if (bytes.length % MAC_KEY_BYTES !== 0) throw new OtrDecodeError('state: endedMacKeys must hold whole 64-byte keys');
+  const keys = keepNewestMacKeys(macKeysFrom(bytes), limits.maxMacKeysToReveal);
+  return { keys, dropped: macKeyCount(bytes) - macKeyCount(keys) };
 }

@@ -91,7 +91,12 @@ export type OtrEvent =
   | { type: 'throttled'; instance: number; scope: 'peer' | 'account' }
   /** A DAKE we started or answered did not complete within limits.pendingDakeExpiryMs: its keys are gone. */
   | { type: 'dake-expired'; instance: number }
-  /** The conversation's record reached limits.maxConversationStateBytes: `count` items of `what` were dropped, oldest first. */
+  /**
+   * The conversation's record reached limits.maxConversationStateBytes: `count` items of `what` were dropped, oldest
+   * first. Also on the first outcome of a conversation restored from a record written under higher limits than
+   * the account's (maxStoredMessageKeys, maxMacKeysToReveal): what the restore dropped to keep within them, as
+   * the live bounds would have (docs/persistence.md, session 15).
+   */
   | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages'; count: number }
   /**
    * The account holds limits.maxAccountPendingDakes pending DAKEs that peers started: `count` of them, in the

@@ -4,15 +4,15 @@
  * spec's terms and its persistence value. The conversation (conversation.ts) decides what happens to it.
  */
 import type { BudgetHolder } from '../shared-budget.js';
-import type { ConversationState } from './events.js';
+import type { ConversationState, OtrEvent } from './events.js';
 import { expect, type StateValue } from './state-codec.js';
-import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue, type EncodedPeerKeys, type RatchetRestoreLimits } from './persist.js';
+import { dakeFromValue, dakeToValue, ratchetFromValue, ratchetToValue, profileFromValue, type EncodedPeerKeys } from './persist.js';
 import { OtrDecodeError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { isValidSenderTag } from '../instance-tag.js';
 import { DAKE_IDLE, type DakeState } from '../ake/interactive.js';
-import type { RatchetState } from '../ratchet/index.js';
+import { restoreWithinLimits, type RatchetState } from '../ratchet/index.js';
 import { initialSmpState, type SmpState } from '../smp/state.js';
 import { decodeSmpState, encodeSmpState } from '../smp/persist.js';
 import type { ClientProfile } from '../profile/client-profile.js';
@@ -97,18 +97,32 @@ export function instanceToValue(i: Instance): StateValue {
   };
 }
 
-export function instanceFromValue(b: CryptoBackend, v: StateValue, limits: RatchetRestoreLimits & Pick<Limits, 'maxSmpQuestionBytes'>, now: number): Instance {
+/**
+ * A restored instance. Its ratchet is brought within the account's limits as the library would have kept it
+ * (a record written under higher maxStoredMessageKeys / maxMacKeysToReveal: restoreWithinLimits), with a
+ * `state-trimmed` event in `trimmed` for each kind of key dropped. The SMP question of an exchange in progress
+ * is bounded by the record's bytes only: the library accepted it under the limit of its day and cannot shorten
+ * it, and refusing it lost the account when maxSmpQuestionBytes was lowered (session 15).
+ */
+export function instanceFromValue(
+  b: CryptoBackend,
+  v: StateValue,
+  limits: Pick<Limits, 'maxStoredMessageKeys' | 'maxMacKeysToReveal'>,
+  now: number,
+  trimmed: OtrEvent[],
+): Instance {
   const r = expect.record(v, 'instance');
   const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
   if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
+  const smp = expect.bytes(r.smp, 'smp');
   return {
     peerTag,
     dake: dakeFromValue(b, r.dake),
-    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetFromValue(b, r.ratchet, limits),
+    ratchet: r.ratchet === null || r.ratchet === undefined ? null : ratchetWithinLimits(b, ratchetFromValue(b, r.ratchet), peerTag, limits, trimmed),
     finished: expect.boolean(r.finished, 'finished'),
     ssid: expect.optionalBytes(r.ssid, 'ssid', 8) ?? null,
     peerProfile: r.peerProfile === null || r.peerProfile === undefined ? null : profileFromValue(r.peerProfile, 'peerProfile'),
-    smp: decodeSmpState(expect.bytes(r.smp, 'smp'), limits.maxSmpQuestionBytes),
+    smp: decodeSmpState(smp, smp.length),
     lastSentAt: expect.number(r.lastSentAt, 'lastSentAt'),
     lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt'),
     // States written before early data stopped being persisted may hold some: dropped (never trusted).
@@ -119,4 +133,17 @@ export function instanceFromValue(b: CryptoBackend, v: StateValue, limits: Ratch
     pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
     encodedPeerKeys: null,
   };
+}
+
+function ratchetWithinLimits(
+  b: CryptoBackend,
+  restored: RatchetState,
+  peerTag: number,
+  limits: Pick<Limits, 'maxStoredMessageKeys' | 'maxMacKeysToReveal'>,
+  trimmed: OtrEvent[],
+): RatchetState {
+  const fit = restoreWithinLimits(b, restored, limits);
+  if (fit.skippedDropped > 0) trimmed.push({ type: 'state-trimmed', instance: peerTag, what: 'skipped-keys', count: fit.skippedDropped });
+  if (fit.macKeysDropped > 0) trimmed.push({ type: 'state-trimmed', instance: peerTag, what: 'mac-keys', count: fit.macKeysDropped });
+  return fit.state;
 }

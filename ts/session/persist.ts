@@ -15,7 +15,6 @@ import { OtrDecodeError } from '../errors.js';
 import type { CryptoBackend } from '../backend/types.js';
 import { dhIsValidPublic } from '../crypto/dh.js';
 import type { ValidDhPublic, ValidPoint } from '../crypto/validated.js';
-import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { MAC_KEY_BYTES, macKeysFrom } from '../ratchet/mac-queue.js';
 import { wipe } from '../bytes.js';
 
@@ -147,15 +146,20 @@ function encodePeerKeys(s: RatchetState): EncodedPeerKeys {
 
 /**
  * A restored ratchet, its public keys validated (checkRatchetKeys) before they are marked valid: a state value
- * cannot come out of here with a ValidPoint / ValidDhPublic that was never checked.
+ * cannot come out of here with a ValidPoint / ValidDhPublic that was never checked. Its stored skipped keys and
+ * MAC keys to reveal are taken whatever their number — the record's byte bound (decodeState) already bounds it,
+ * before anything here runs: one entry is ~200 bytes, a key 64 — and each entry is checked. A record written
+ * under limits higher than the account's is brought within them by the caller (ratchet restoreWithinLimits,
+ * instance.ts), as the library would have kept it; refusing it lost every conversation of the account
+ * (session 15, attacks/s15-restore-lowered-limits).
  */
-export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined, limits: RatchetRestoreLimits = DEFAULT_LIMITS): RatchetState {
+export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined): RatchetState {
   const r = expect.record(v, 'ratchet');
   const u32 = (x: StateValue | undefined, w: string) => expect.uint(x, `ratchet.${w}`, 0xffffffff);
   const recvRatchetId = expect.number(r.recvRatchetId, 'ratchet.recvRatchetId');
   if (!Number.isInteger(recvRatchetId) || recvRatchetId < -1 || recvRatchetId > 0xffffffff)
     throw new OtrDecodeError('state: ratchet.recvRatchetId out of range');
-  const skipped: SkippedKey[] = expect.array(r.skipped, 'ratchet.skipped', restoreBound(limits.maxStoredMessageKeys)).map((e, n) => {
+  const skipped: SkippedKey[] = expect.array(r.skipped, 'ratchet.skipped').map((e, n) => {
     const x = expect.record(e, `skipped[${n}]`);
     return {
       ratchetId: u32(x.ratchetId, 'skipped.ratchetId'),
@@ -186,42 +190,22 @@ export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined, li
     theirEcdh: theirEcdh as ValidPoint,
     theirDh: theirDh as ValidDhPublic,
     braceKey: expect.bytes(r.braceKey, 'ratchet.braceKey', 32),
-    macKeysToReveal: macKeysFromValue(r.macKeysToReveal, restoreBound(limits.maxMacKeysToReveal)),
+    macKeysToReveal: macKeysFromValue(r.macKeysToReveal),
     skipped,
   };
-}
-
-/** The account limits that bound what a restored ratchet may hold. */
-export type RatchetRestoreLimits = Pick<Limits, 'maxStoredMessageKeys' | 'maxMacKeysToReveal'>;
-
-/** What every restore accepted before the bounds followed the limits: four times the default store. */
-const RESTORED_ENTRIES_FLOOR = DEFAULT_LIMITS.maxStoredMessageKeys * 4;
-
-/**
- * The most stored skipped keys or MAC keys to reveal a restored ratchet may hold: the account's limit for them
- * (what the library itself keeps, and so saves) or the old constant bound, whichever is larger — a limit raised
- * above 4,000 let a peer build a ratchet the library saved and then refused to restore, losing the account at the
- * next restart (session 15, attacks/s15-review-restore-bounds); a limit lowered later still restores what an
- * earlier one let it save. OTRv3's codec bounds its list of MAC keys the same way (v3/state-codec.ts).
- */
-function restoreBound(limit: number): number {
-  // Infinity (the host's "no limit") stays: the record's byte bounds still hold the count. NaN never gets here
-  // through resolveLimits; were it to, the floor.
-  return Number.isNaN(limit) ? RESTORED_ENTRIES_FLOOR : Math.max(RESTORED_ENTRIES_FLOOR, limit);
 }
 
 /**
  * A restored MAC-key queue, as an owned queue (mac-queue.ts). Two formats: the keys concatenated in one bytes
  * value (written since session 7), or an array of 64-byte values (every record written before: still read).
- * Either is bounded by `max` keys and must hold whole keys.
+ * Either must hold whole keys; their number is the record's (bounded by its bytes), trimmed by the caller.
  */
-function macKeysFromValue(v: StateValue | undefined, max: number): Uint8Array {
+function macKeysFromValue(v: StateValue | undefined): Uint8Array {
   if (v instanceof Uint8Array) {
     if (v.length % MAC_KEY_BYTES !== 0) throw new OtrDecodeError('state: ratchet.macKeysToReveal must hold whole 64-byte keys');
-    if (v.length > max * MAC_KEY_BYTES) throw new OtrDecodeError('state: ratchet.macKeysToReveal has too many entries');
     return macKeysFrom(v);
   }
-  const list = expect.array(v, 'ratchet.macKeysToReveal', max);
+  const list = expect.array(v, 'ratchet.macKeysToReveal');
   const joined = new Uint8Array(list.length * MAC_KEY_BYTES);
   try {
     for (let n = 0; n < list.length; n++) joined.set(expect.bytes(list[n], 'ratchet.macKeysToReveal[]', KEY), n * MAC_KEY_BYTES);

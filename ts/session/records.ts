@@ -418,6 +418,9 @@ export class RecordBook {
     }
     if (this.host.fingerprintRevision() !== fingerprint) this.accountDirty = true;
     this.touched.add(conv);
+    // What its restore dropped (a record written under higher limits): told with the first outcome, ahead.
+    const trimmed = conv.takeTrimmedOnRestore();
+    if (trimmed !== null) out.events.unshift(...trimmed);
     // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
     // the compare — a read of the whole last record, cold by now, for an answer known in advance.
     this.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;

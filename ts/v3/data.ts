@@ -127,8 +127,11 @@ function retire(ks: KeyState, pred: (s: SessionEntry) => boolean, cap: number): 
   ks.pendingReveal = keepNewest(all, cap);
 }
 
-/** `all` (MAC keys to reveal, oldest first), or a copy of its newest `cap` keys with `all` wiped. */
-function keepNewest(all: Uint8Array, cap: number): Uint8Array {
+/**
+ * `all` (MAC keys to reveal, oldest first), or a copy of its newest `cap` keys with `all` wiped. Also the bound
+ * of a list restored from a record written under a higher maxMacKeysToReveal (state-codec.ts).
+ */
+export function keepNewest(all: Uint8Array, cap: number): Uint8Array {
   const excess = all.length - Math.max(1, cap) * DATA_MAC_BYTES;
   if (excess <= 0) return all;
   const kept = all.slice(excess);

@@ -99,9 +99,13 @@ export class V3Conversation {
     this.frags = new FragmentTable(resolveLimits(opts.limits), opts.fragmentBudget);
   }
 
-  /** Restores serialize() output; bytes that are not a state of this instance tag give an OtrDecodeError. */
-  static restore(opts: V3Options, bytes: Uint8Array): V3Conversation {
-    const state = restoreV3State(bytes, opts.limits);
+  /**
+   * Restores serialize() output; bytes that are not a state of this instance tag give an OtrDecodeError.
+   * `trimmed` hears of MAC keys to reveal dropped because the state was written under a higher
+   * maxMacKeysToReveal than `opts.limits` (restoreV3State): per remote instance, how many.
+   */
+  static restore(opts: V3Options, bytes: Uint8Array, trimmed?: (instance: number, count: number) => void): V3Conversation {
+    const state = restoreV3State(bytes, opts.limits, trimmed);
     if (opts && state.ourTag !== opts.instanceTag) throw new OtrDecodeError('OTRv3 state: saved for another instance tag of ours');
     return new V3Conversation(opts, state);
   }

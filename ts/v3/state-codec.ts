@@ -12,11 +12,11 @@ import { dsaFingerprint, dsaPublicKeyLooksValid } from '../crypto/dsa.js';
 import { DH_SECRET_BYTES } from '../crypto/dh.js';
 import { OtrDecodeError } from '../errors.js';
 import { MIN_INSTANCE_TAG } from '../instance-tag.js';
-import { DEFAULT_LIMITS, type Limits, resolveLimits } from '../limits.js';
+import { type Limits, resolveLimits } from '../limits.js';
 import type { AuthState } from './ake.js';
 import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES, SMP_EXPONENT_BYTES, SSID_BYTES, STORED_MESSAGE_MAX_CHARS } from './constants.js';
 import type { V3State } from './conversation.js';
-import type { KeyState } from './data.js';
+import { keepNewest, type KeyState } from './data.js';
 import { GROUP_BYTES, type DhKeyPair, isValidGroupElement } from './group.js';
 import type { V3Peer } from './instances.js';
 import type { SmpState } from './smp.js';
@@ -117,11 +117,23 @@ export function serializeV3State(state: V3Peer): Uint8Array {
   return encodeState(STATE_KIND, state as unknown as StateValue);
 }
 
-/** Restores a state written by serializeV3State; hostile bytes give an OtrDecodeError. */
-export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>): V3Peer {
+/**
+ * Restores a state written by serializeV3State; hostile bytes give an OtrDecodeError. A list of MAC keys to
+ * reveal longer than limits.maxMacKeysToReveal (written under a higher limit) keeps its newest keys, as the
+ * live code bounds it (data.ts keepNewest), the rest wiped; `trimmed` hears of each (their instance tag, the
+ * keys dropped). Refusing it lost every conversation of the account once the host lowered the limit.
+ */
+export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>, trimmed?: (instance: number, count: number) => void): V3Peer {
   const L = resolveLimits(limits);
   const s = checkSchema<V3Peer>(decodeState(STATE_KIND, bytes, L.maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
   checkPeer(s, L);
+  for (const c of s.instances) {
+    const k = c.keys;
+    if (k === null) continue;
+    const before = k.pendingReveal.length;
+    k.pendingReveal = keepNewest(k.pendingReveal, L.maxMacKeysToReveal);
+    if (k.pendingReveal.length < before) trimmed?.(c.theirTag, (before - k.pendingReveal.length) / DATA_MAC_BYTES);
+  }
   return s;
 }
 
@@ -156,14 +168,6 @@ function exponent(v: bigint, what: string): void {
   if (v < 1n || v >= MAX_EXPONENT) bad(`${what} out of range`);
 }
 
-/**
- * A configured limit, never below its default: a host that lowers a limit must still restore what it saved
- * before (the limit then applies to new input; refusing the state would lose every conversation).
- */
-function atLeastDefault(L: Limits, k: 'maxMacKeysToReveal' | 'maxSmpQuestionBytes'): number {
-  return Math.max(L[k], DEFAULT_LIMITS[k]);
-}
-
 export function checkPeer(s: V3Peer, L: Limits): void {
   if (s.ourTag < MIN_INSTANCE_TAG) bad('invalid instance tag');
   checkContext(s.master, s.ourTag, true, L);
@@ -190,7 +194,7 @@ function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): v
   if (!Number.isFinite(c.lastSentAt) || c.lastSentAt < 0) bad('lastSentAt out of range');
   if (c.stored && (c.stored.text.length > STORED_MESSAGE_MAX_CHARS || !Number.isFinite(c.stored.at))) bad('stored message out of range');
   checkAuth(c.auth, c, L);
-  if (c.keys) checkKeys(c.keys, L);
+  if (c.keys) checkKeys(c.keys);
   if (c.peer) {
     // The shared DSA bounds (p 1024–3072 bits, q 160, 1 < g, y < p) before the subgroup checks' arithmetic.
     if (!dsaPublicKeyLooksValid(c.peer.longTerm)) bad("the peer's DSA key is out of bounds or invalid");
@@ -198,7 +202,7 @@ function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): v
     if (!equalBytes(c.peer.fingerprint, dsaFingerprint(c.peer.longTerm))) bad('fingerprint does not match the peer key');
     len(c.peer.ssid, SSID_BYTES, 'ssid');
   }
-  checkSmp(c.smp, L);
+  checkSmp(c.smp);
 }
 
 function checkAuth(a: AuthState, c: V3State, L: Limits): void {
@@ -241,7 +245,7 @@ function checkAuth(a: AuthState, c: V3State, L: Limits): void {
   }
 }
 
-function checkKeys(k: KeyState, L: Limits): void {
+function checkKeys(k: KeyState): void {
   // Our key id advances past 1 (the AKE key) before any data message: ourKeyid − 1 goes on the wire.
   keyid(k.ourKeyid, 2, 'our key id');
   keyid(k.theirKeyid, 1, 'their key id');
@@ -264,16 +268,19 @@ function checkKeys(k: KeyState, L: Limits): void {
     len(e.sendCtr, CTR_BYTES, 'sending counter');
     len(e.recvCtr, CTR_BYTES, 'receiving counter');
   }
-  if (k.pendingReveal.length % DATA_MAC_BYTES !== 0 || k.pendingReveal.length > atLeastDefault(L, 'maxMacKeysToReveal') * DATA_MAC_BYTES)
-    bad('MAC keys to reveal out of range');
+  // Whole keys, any number (the record's bytes bound it): restoreV3State trims a list written under a higher
+  // maxMacKeysToReveal to the newest the limit allows.
+  if (k.pendingReveal.length % DATA_MAC_BYTES !== 0) bad('MAC keys to reveal out of range');
 }
 
-function checkSmp(s: SmpState, L: Limits): void {
+function checkSmp(s: SmpState): void {
   switch (s.kind) {
     case 'expect1':
       return;
     case 'awaitingAnswer':
-      if (s.question !== null && new TextEncoder().encode(s.question).length > atLeastDefault(L, 'maxSmpQuestionBytes')) bad('SMP question too long');
+      // The question is not bounded by maxSmpQuestionBytes here: the library accepted it under the limit of its
+      // day and cannot shorten it, and refusing it lost the account once that limit was lowered. The record's
+      // bytes bound it (session 15, [s15-restore]).
       group(s.g2a, 'SMP g2a');
       group(s.g3a, 'SMP g3a');
       return;
