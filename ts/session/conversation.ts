@@ -1758,9 +1758,7 @@ export class Conversation {
    * checks they agree (and pins real records made before this writer existed).
    */
   writeState(w: Writer): void {
-    const host = this.writesHostMark();
-    if (this.endedMacKeys.length === 0) (host ? Conversation.writeStateRecordHost : Conversation.writeStateRecord)(w, this);
-    else (host ? Conversation.writeStateRecordHostEnded : Conversation.writeStateRecordEnded)(w, this);
+    Conversation.stateWriters[(this.writesHostMark() ? 1 : 0) | (this.endedMacKeys.length > 0 ? 2 : 0)]!(w, this);
   }
 
   private static readonly stateFields: Readonly<Record<string, (w: Writer, c: Conversation) => void>> = {
@@ -1786,13 +1784,18 @@ export class Conversation {
     lastTarget: (w, c) => (c.lastTarget ? writeLastTarget(w, c.lastTarget) : putNull(w)),
   };
 
-  private static readonly writeStateRecord = schema<Conversation>(Conversation.stateFields);
-  /** The same record with the host's mark (writesHostMark): one more field, `host: true`. */
-  private static readonly writeStateRecordHost = schema<Conversation>({ ...Conversation.stateFields, host: (w) => putBoolean(w, true) });
-  /** The records with MAC keys of ended sessions to publish (endedMacKeys): one more field. */
-  private static readonly endedField = { endedMacKeys: (w: Writer, c: Conversation) => putBytes(w, c.endedMacKeys) };
-  private static readonly writeStateRecordEnded = schema<Conversation>({ ...Conversation.stateFields, ...Conversation.endedField });
-  private static readonly writeStateRecordHostEnded = schema<Conversation>({ ...Conversation.stateFields, host: (w) => putBoolean(w, true), ...Conversation.endedField });
+  /**
+   * The optional fields, each left out of the record unless set: the host's mark (writesHostMark, `host: true`)
+   * and the MAC keys of ended sessions to publish (endedMacKeys). Bit n of a writer's index says field n is in.
+   */
+  private static readonly optionalFields: readonly Readonly<Record<string, (w: Writer, c: Conversation) => void>>[] = [
+    { host: (w) => putBoolean(w, true) },
+    { endedMacKeys: (w, c) => putBytes(w, c.endedMacKeys) },
+  ];
+  /** One schema writer per set of optional fields present (writeState picks by the same bits). */
+  private static readonly stateWriters = Array.from({ length: 1 << Conversation.optionalFields.length }, (_, bits) =>
+    schema<Conversation>(Object.assign({ ...Conversation.stateFields }, ...Conversation.optionalFields.filter((_, n) => bits & (1 << n)))),
+  );
 
   /**
    * The OTRv3 state as the record keeps it: none when it holds nothing a fresh one would not (what unsolicited
