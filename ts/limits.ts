@@ -358,7 +358,7 @@ export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
   // account's limits, and the copy of ~75 keys cost ~2.3 µs a call).
   if (overrides !== undefined && resolved.has(overrides)) return overrides as Readonly<Limits>;
   const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
-  if (overrides !== undefined && !resolved.has(overrides)) {
+  if (overrides !== undefined) {
     for (const key of Object.keys(overrides)) {
       const value = out[key];
       if (typeof value === 'number' && !Number.isNaN(value)) continue;
