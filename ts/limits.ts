@@ -359,7 +359,10 @@ export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
   if (overrides !== undefined && resolved.has(overrides)) return overrides as Readonly<Limits>;
   const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
   if (overrides !== undefined) {
-    for (const key of Object.keys(overrides)) {
+    // The keys of the copy, not the host's object asked again: a Proxy can list a key to the spread and none
+    // to a second Object.keys, and the value it gave the copy went in unchecked (session 16 review,
+    // attacks/s16-review-limits). ~75 keys, only for an object not made here.
+    for (const key of Object.keys(out)) {
       const value = out[key];
       if (typeof value === 'number' && !Number.isNaN(value)) continue;
       if (value !== undefined) throw new OtrArgumentError(`limits.${key} must be a number`);
