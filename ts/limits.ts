@@ -353,7 +353,9 @@ const resolved = new WeakSet<object>();
  * host's explicit "no limit". An object this function made is returned as it is (it was checked when made, and
  * it is frozen: read-only to every holder).
  */
-export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
+export function resolveLimits(overrides?: Partial<Limits> | null): Readonly<Limits> {
+  // null (a JSON config whose `limits` is null) is no overrides: Object.keys(null) threw a raw TypeError.
+  if (overrides === null) overrides = undefined;
   // Made here, so checked and frozen: a copy would hold the same values (every OTRv3 call resolves the
   // account's limits, and the copy of ~75 keys cost ~2.3 µs a call).
   if (overrides !== undefined && resolved.has(overrides)) return overrides as Readonly<Limits>;

@@ -7,6 +7,8 @@
  *     the NaN went into a frozen, "checked" object, and every comparison with that limit was false (the
  *     unbounded MAC-key queue of attacks/s15-review-limits). The check now reads the copy it made, not the
  *     host's object a second time.
+ *   - `limits: null` (a JSON config with the key set to null) threw a raw TypeError from Object.keys(null) —
+ *     now the same as no overrides.
  * What held (pins): a Proxy of a resolved object, its structuredClone or a frozen copy are not the object, so
  * each is checked again.
  */
@@ -47,6 +49,13 @@ test('a Proxy that shows a NaN to the copy and no key to the check does not get 
   checkedOrRefused(() => resolveLimits(shiftingKeys('maxStoredMessageKeys', undefined)));
   checkedOrRefused(() => resolveLimits(shiftingKeys('maxSkip', '10' as unknown as number)));
   checkedOrRefused(() => Account.create({ accountId: 'a@example', backend: be, dsaKey: null, limits: shiftingKeys('maxMacKeysToReveal', Number.NaN) }).limits);
+});
+
+test('limits: null is no overrides (not a raw TypeError)', () => {
+  const r = resolveLimits(null as unknown as Partial<Limits>);
+  assert.is(r.maxMacKeysToReveal, DEFAULT_LIMITS.maxMacKeysToReveal);
+  const a = Account.create({ accountId: 'a@example', backend: be, dsaKey: null, limits: null as unknown as Partial<Limits> });
+  assert.is(a.limits.maxSkip, DEFAULT_LIMITS.maxSkip);
 });
 
 test('held: a Proxy, structuredClone or frozen copy of a resolved object is checked again, never taken as resolved', () => {
