@@ -1858,8 +1858,8 @@ export class Conversation {
     if (ended.dropped > 0) trimmed.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: ended.dropped });
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
-      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'), (instance, count) =>
-        trimmed.push({ type: 'state-trimmed', instance, what: 'mac-keys', count }),
+      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'), (instance, count, what) =>
+        trimmed.push({ type: 'state-trimmed', instance, what, count }),
       );
     }
     if (trimmed.length > 0) c.trimmedOnRestore = trimmed;
