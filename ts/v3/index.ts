@@ -101,11 +101,12 @@ export class V3Conversation {
 
   /**
    * Restores serialize() output; bytes that are not a state of this instance tag give an OtrDecodeError.
-   * `trimmed` hears of MAC keys to reveal dropped because the state was written under a higher
-   * maxMacKeysToReveal than `opts.limits` (restoreV3State): per remote instance, how many.
+   * `trimmed` hears of what was dropped because the state was written under higher limits than `opts.limits`
+   * (restoreV3State): MAC keys to reveal past maxMacKeysToReveal, per remote instance, how many; remote
+   * instances past maxInstancesPerConversation (instance 0), how many.
    */
-  static restore(opts: V3Options, bytes: Uint8Array, trimmed?: (instance: number, count: number) => void): V3Conversation {
-    const state = restoreV3State(bytes, opts.limits, trimmed);
+  static restore(opts: V3Options, bytes: Uint8Array, trimmed?: (instance: number, count: number, what: 'mac-keys' | 'instances') => void): V3Conversation {
+    const state = restoreV3State(bytes, opts.limits, trimmed, (opts.now ?? Date.now)());
     if (opts && state.ourTag !== opts.instanceTag) throw new OtrDecodeError('OTRv3 state: saved for another instance tag of ours');
     return new V3Conversation(opts, state);
   }

@@ -186,12 +186,48 @@ class Acc {
   admit(): { evict: number | null } | null {
     const p = this.peer;
     if (p.instances.length < this.limits.maxInstancesPerConversation) return { evict: null };
-    const evictable = p.instances.filter((c) => c.theirTag !== p.current && c.msgstate !== 'encrypted');
-    const idle = evictable.find((c) => c.auth.kind === 'none');
-    if (idle) return { evict: idle.theirTag };
-    const stale = evictable.find((c) => this.now - c.lastSentAt >= this.limits.pendingDakeProtectMs);
-    return stale ? { evict: stale.theirTag } : null;
+    // The ranking a restore under a lower limit keeps by too; unauthenticated input goes no further than stale AKEs.
+    const first = contextsInEvictionOrder(p.instances, p.current, this.now, this.limits)[0];
+    return first !== undefined && evictionRank(first, this.now, this.limits) <= V3Eviction.staleAke ? { evict: first.theirTag } : null;
   }
+}
+
+/** How readily a context goes when a peer has too many, lowest first. */
+const enum V3Eviction {
+  /** No AKE running (a plaintext or finished context): nothing to lose but its tag. */
+  idle = 0,
+  /** An AKE that has not moved for limits.pendingDakeProtectMs. */
+  staleAke = 1,
+  /** An AKE that moved recently: unauthenticated input never evicts it (a flood cannot push out a genuine AKE). */
+  freshAke = 2,
+  /** An encrypted session: the live bound never evicts one (a new instance is refused instead). */
+  encrypted = 3,
+}
+
+/** What evictionRank and the order read are a context's tag, msgstate, AKE kind and lastSentAt: cheap in a record too. */
+function evictionRank(c: Pick<V3State, 'msgstate' | 'auth' | 'lastSentAt'>, now: number, L: Pick<Limits, 'pendingDakeProtectMs'>): V3Eviction {
+  if (c.msgstate === 'encrypted') return V3Eviction.encrypted;
+  if (c.auth.kind === 'none') return V3Eviction.idle;
+  return now - c.lastSentAt >= L.pendingDakeProtectMs ? V3Eviction.staleAke : V3Eviction.freshAke;
+}
+
+/**
+ * The contexts other than `current`, in the order they go, first first: by evictionRank, within a rank in
+ * admission order (the list's); encrypted sessions least recently sent on first. The live admission takes the
+ * first if it is idle or a stale AKE; a restore under a lower maxInstancesPerConversation than its record was
+ * written with (state-codec.ts) takes as many as it must — the only time an encrypted OTRv3 session goes, as
+ * OTRv4's admit() lets the least recently used one go.
+ */
+export function contextsInEvictionOrder<C extends Pick<V3State, 'theirTag' | 'msgstate' | 'auth' | 'lastSentAt'>>(
+  instances: readonly C[],
+  current: number,
+  now: number,
+  L: Pick<Limits, 'pendingDakeProtectMs'>,
+): C[] {
+  const ranked = instances.filter((c) => c.theirTag !== current).map((c) => ({ c, rank: evictionRank(c, now, L) }));
+  // Stable: equal keys keep admission order.
+  ranked.sort((x, y) => x.rank - y.rank || (x.rank === V3Eviction.encrypted ? x.c.lastSentAt - y.c.lastSentAt : 0));
+  return ranked.map((x) => x.c);
 }
 
 function cloneAuth(a: AuthState): AuthState {
