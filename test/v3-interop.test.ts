@@ -289,4 +289,34 @@ test("our disconnect reveals the MAC keys of libotr's messages under the key pai
   }
 });
 
+test("libotr ends: we keep the MAC keys of its last messages and our next session's first data message publishes them; libotr reads it", async () => {
+  const { conv, peer, log } = await secure('libotr');
+  try {
+    await peerCmd(conv, peer, 'send one', log);
+    await peerCmd(conv, peer, 'send two', log);
+    await peerCmd(conv, peer, 'end', log);
+    assert.is(conv.msgstate, 'finished');
+    // Every data message libotr sent in that session (its disconnect among them).
+    const old = log.peerWire.map((w) => decodeMessage(dearmour(w))).filter((m): m is DataMsg => m.type === MessageTypeV3.data);
+    assert.ok(old.length >= 3);
+    // A new session (libotr commits again), then our first data message.
+    await exchange(conv, peer, conv.start().toSend, [], log);
+    assert.is(conv.msgstate, 'encrypted');
+    const hello = conv.send('hello again').toSend;
+    assert.is(hello.length, 1);
+    const reveal = (decodeMessage(dearmour(hello[0]!)) as DataMsg).oldMacKeys;
+    const macOk = (m: DataMsg) => {
+      for (let o = 0; o < reveal.length; o += 20) if (bytesToHex(hmacSha1(WASM, reveal.subarray(o, o + 20), m.authenticated)) === bytesToHex(m.mac)) return true;
+      return false;
+    };
+    assert.ok(old.every(macOk), 'every message of the ended session is authenticated by a key our message publishes');
+    await exchange(conv, peer, hello, [], log);
+    assert.is(log.peerUser.at(-1), 'hello again', `libotr did not read it: ${log.peerEvents.join(' | ')}`);
+    const st = await peer.cmd('status');
+    assert.ok(st.other[0]?.startsWith('status 1 '), st.other.join(' | '));
+  } finally {
+    await peer.close();
+  }
+});
+
 test.run();

@@ -71,6 +71,11 @@ export interface V3Peer {
   instances: readonly V3State[];
   /** The remote instance `send()` uses; 0: the master (no instance yet). */
   current: number;
+  /**
+   * Receiving MAC keys (20 bytes each, concatenated, oldest first) of sessions the peer ended, kept until our
+   * next OTRv3 data message to the peer publishes them (ended-mac-keys.ts). Absent when there is none.
+   */
+  endedMacKeys?: Uint8Array;
 }
 
 /** A message shown to the user, with the remote instance it came from (0: untagged plaintext). */
