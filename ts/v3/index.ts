@@ -116,6 +116,8 @@ export class V3Conversation {
     if (next !== this.p) {
       const kept = new Set<V3State>([next.master, ...next.instances]);
       for (const c of [this.p.master, ...this.p.instances]) if (!kept.has(c)) wipeState(c);
+      // Kept MAC keys published (or joined into a new list) are wiped here: the new state no longer holds them.
+      if (this.p.endedMacKeys !== undefined && this.p.endedMacKeys !== next.endedMacKeys) this.p.endedMacKeys.fill(0);
       this.p = next;
     }
     return { toSend: r.toSend, toUser: r.toUser, messages: r.messages, events: r.events };
@@ -201,7 +203,11 @@ export class V3Conversation {
    */
   get holdsNothing(): boolean {
     const p = this.p;
-    return p.current === 0 && idleContext(p.master) && p.instances.every(idleContext);
+    return p.current === 0 && idleContext(p.master) && p.instances.every(idleContext) && !this.holdsEndedMacKeys;
+  }
+  /** MAC keys of sessions the peer ended wait for our next OTRv3 data message (V3Peer.endedMacKeys). */
+  get holdsEndedMacKeys(): boolean {
+    return (this.p.endedMacKeys?.length ?? 0) > 0;
   }
   get peerFingerprint(): Uint8Array | null {
     const s = this.state;
