@@ -40,7 +40,10 @@
  *   The instance that last completed an AKE is the one `send()` uses; each change is an `instanceChanged` event.
  * - A truncated trailing TLV ends TLV parsing (earlier TLVs are kept), as libotr does.
  */
+import { concatBytes } from '../bytes.js';
+import { systemRandom } from '../crypto/random.js';
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { endKeysKeepingMacKeys, keepNewest } from './data.js';
 import { resolveLimits } from '../limits.js';
 import { type V3Event, type V3Options, type V3State, type MsgState, wipeState } from './conversation.js';
 import { FragmentTable } from './fragment.js';
@@ -156,6 +159,27 @@ export class V3Conversation {
 
   serialize(): Uint8Array {
     return serializeV3State(this.p);
+  }
+
+  /**
+   * Drops every context without a word — the session layer's rollback of the store (Conversation.abandonSessions:
+   * a disconnect could use a key that was used already) — and returns a fresh conversation holding only the MAC
+   * keys the dropped sessions still had to publish, with those kept already (at most maxMacKeysToReveal, the
+   * newest), for the peer's next OTRv3 session; null when there are none. Every key of this one is wiped. The
+   * same reasoning as the peer's disconnect (data.ts endKeysKeepingMacKeys): no session under them remains here.
+   */
+  abandon(): V3Conversation | null {
+    const limits = resolveLimits(this.opts.limits);
+    const env = { backend: this.opts.backend, random: this.opts.random ?? systemRandom, ourTag: this.p.ourTag, theirTag: 0, maxMacKeysToReveal: limits.maxMacKeysToReveal };
+    const parts = [this.p.endedMacKeys ?? new Uint8Array(0)];
+    for (const c of this.p.instances) if (c.keys) parts.push(endKeysKeepingMacKeys(env, c.keys));
+    const kept = keepNewest(concatBytes(...parts), limits.maxMacKeysToReveal);
+    for (const part of parts) part.fill(0);
+    for (const c of [this.p.master, ...this.p.instances]) wipeState(c);
+    this.frags.clear();
+    this.p = newV3Peer(this.opts.instanceTag);
+    if (kept.length === 0) return null;
+    return new V3Conversation(this.opts, { ...newV3Peer(this.opts.instanceTag), endedMacKeys: kept });
   }
 
   /** Everything held for this peer (read-only view; pass to the v3* transitions or serialise). */
