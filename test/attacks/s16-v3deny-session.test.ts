@@ -8,24 +8,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account, type Outcome } from '../../ts/index.js';
 import { V3Conversation } from '../../ts/v3/index.js';
-import { dearmour } from '../../ts/codec/armour.js';
-import { hmacSha1 } from '../../ts/v3/crypto.js';
-import { type DataMsg, decodeMessage } from '../../ts/v3/messages.js';
+import type { DataMsg } from '../../ts/v3/messages.js';
+import { v3Data, v3RevealedIn } from '../helpers/v3-reveal.js';
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { testDsaKey, BOB_TAG } from '../interop/v3-pair.js';
 
 const be = WASM;
 const now = () => 1_700_000_000_000;
-const data = (wire: string): DataMsg => decodeMessage(dearmour(wire)) as DataMsg;
-const authenticates = (key: Uint8Array, m: DataMsg) => hmacSha1(be, key, m.authenticated).subarray(0, 20).every((x, i) => x === m.mac[i]);
-function revealedIn(sent: readonly string[], m: DataMsg): boolean {
-  for (const w of sent) {
-    const keys = data(w).oldMacKeys;
-    for (let o = 0; o < keys.length; o += 20) if (authenticates(keys.subarray(o, o + 20), m)) return true;
-  }
-  return false;
-}
+const data = v3Data;
+const revealedIn = (sent: readonly string[], m: DataMsg) => v3RevealedIn(be, sent, m);
 
 function setup(seed: number) {
   const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(seed), clock: now, dsaKey: testDsaKey(0xa11ce) });
