@@ -74,7 +74,8 @@ export interface V3Peer {
   current: number;
   /**
    * Receiving MAC keys (20 bytes each, concatenated, oldest first) of sessions the peer ended, kept until our
-   * next OTRv3 data message to the peer publishes them (ended-mac-keys.ts). Absent when there is none.
+   * next OTRv3 data message to the peer publishes them (data.ts endKeysKeepingMacKeys, `Acc.keepEnded` below).
+   * Absent when there is none.
    */
   endedMacKeys?: Uint8Array;
 }
