@@ -13,6 +13,8 @@
  *   conv.useExtraKey(use, useData) -> { toSend, key }                                   // TLV 8 + the 32-byte key
  *   conv.end(instance?)  -> TLV 1 (disconnected) to every encrypted instance (or one) and back to plaintext
  *   conv.serialize(): Uint8Array;  V3Conversation.restore(options, bytes)
+ *   conv.abandon()       -> drops every session unannounced (a rollback); null, or a conversation holding only
+ *                           the MAC keys still to publish (V3Peer.endedMacKeys: the next data message publishes them)
  *   conv.msgstate, conv.peerFingerprint, conv.ssid, conv.state     // of the current instance
  *   conv.current, conv.instances, conv.peerState, conv.engaged     // every remote instance (instances.ts)
  *
