@@ -146,7 +146,7 @@ export function restoreV3State(
   if (ended === null || ended.length === 0) delete s.endedMacKeys;
   else {
     s.endedMacKeys = keepNewest(ended, L.maxMacKeysToReveal);
-    if (s.endedMacKeys.length < ended.length) trimmed?.(0, (ended.length - s.endedMacKeys.length) / DATA_MAC_BYTES);
+    if (s.endedMacKeys.length < ended.length) trimmed?.(0, (ended.length - s.endedMacKeys.length) / DATA_MAC_BYTES, 'mac-keys');
   }
   return s;
 }
