@@ -50,37 +50,30 @@ const RC: usize = memory.data<i64>([
  */
 function keccakF1600(): void {
   let a00 = load<i64>(STATE, 0);
-  let a01 = load<i64>(STATE, 8);
-  let a02 = load<i64>(STATE, 16);
+  let a01 = ~load<i64>(STATE, 8); // complemented (below)
+  let a02 = ~load<i64>(STATE, 16); // complemented (below)
   let a03 = load<i64>(STATE, 24);
   let a04 = load<i64>(STATE, 32);
   let a05 = load<i64>(STATE, 40);
   let a06 = load<i64>(STATE, 48);
   let a07 = load<i64>(STATE, 56);
-  let a08 = load<i64>(STATE, 64);
+  let a08 = ~load<i64>(STATE, 64); // complemented (below)
   let a09 = load<i64>(STATE, 72);
   let a10 = load<i64>(STATE, 80);
   let a11 = load<i64>(STATE, 88);
-  let a12 = load<i64>(STATE, 96);
+  let a12 = ~load<i64>(STATE, 96); // complemented (below)
   let a13 = load<i64>(STATE, 104);
   let a14 = load<i64>(STATE, 112);
   let a15 = load<i64>(STATE, 120);
   let a16 = load<i64>(STATE, 128);
-  let a17 = load<i64>(STATE, 136);
+  let a17 = ~load<i64>(STATE, 136); // complemented (below)
   let a18 = load<i64>(STATE, 144);
   let a19 = load<i64>(STATE, 152);
-  let a20 = load<i64>(STATE, 160);
+  let a20 = ~load<i64>(STATE, 160); // complemented (below)
   let a21 = load<i64>(STATE, 168);
   let a22 = load<i64>(STATE, 176);
   let a23 = load<i64>(STATE, 184);
   let a24 = load<i64>(STATE, 192);
-  // Into the complemented representation (lanes 1, 2, 8, 12, 17, 20 inverted) ...
-  a01 = ~a01;
-  a02 = ~a02;
-  a08 = ~a08;
-  a12 = ~a12;
-  a17 = ~a17;
-  a20 = ~a20;
   for (let r = 0; r < 24; r++) {
     // θ: column parities and their mix
     const c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
@@ -152,34 +145,29 @@ function keccakF1600(): void {
     a23 = b23 ^ (b24 | b20);
     a24 = b24 ^ (b20 & b21);
   }
-  // ... and back out of it, so the state in memory (absorb, squeeze) holds the true lanes.
-  a01 = ~a01;
-  a02 = ~a02;
-  a08 = ~a08;
-  a12 = ~a12;
-  a17 = ~a17;
-  a20 = ~a20;
+  // Lanes 1, 2, 8, 12, 17, 20 leave the complemented representation: the state in memory (absorb, squeeze)
+  // always holds the true lanes.
   store<i64>(STATE, a00, 0);
-  store<i64>(STATE, a01, 8);
-  store<i64>(STATE, a02, 16);
+  store<i64>(STATE, ~a01, 8);
+  store<i64>(STATE, ~a02, 16);
   store<i64>(STATE, a03, 24);
   store<i64>(STATE, a04, 32);
   store<i64>(STATE, a05, 40);
   store<i64>(STATE, a06, 48);
   store<i64>(STATE, a07, 56);
-  store<i64>(STATE, a08, 64);
+  store<i64>(STATE, ~a08, 64);
   store<i64>(STATE, a09, 72);
   store<i64>(STATE, a10, 80);
   store<i64>(STATE, a11, 88);
-  store<i64>(STATE, a12, 96);
+  store<i64>(STATE, ~a12, 96);
   store<i64>(STATE, a13, 104);
   store<i64>(STATE, a14, 112);
   store<i64>(STATE, a15, 120);
   store<i64>(STATE, a16, 128);
-  store<i64>(STATE, a17, 136);
+  store<i64>(STATE, ~a17, 136);
   store<i64>(STATE, a18, 144);
   store<i64>(STATE, a19, 152);
-  store<i64>(STATE, a20, 160);
+  store<i64>(STATE, ~a20, 160);
   store<i64>(STATE, a21, 168);
   store<i64>(STATE, a22, 176);
   store<i64>(STATE, a23, 184);
