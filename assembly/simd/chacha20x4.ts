@@ -65,18 +65,17 @@ function transposeXor(a: v128, b: v128, c: v128, d: v128, p: usize, full: bool):
 /** Keystream blocks ctr .. ctr + 3, XORed onto the 256 bytes at p (full) or stored to SCRATCH. */
 @inline
 function block4(ctr: u32, p: usize, full: bool): void {
-  // The initial state is built twice, here and for the feed-forward below, instead of being held across
-  // the rounds: 16 more live vectors than the 16 x86 XMM registers V8 allocates would be spilled anyway, and
-  // holding them made V8 spill round values inside the loop (session 16).
-  let x0 = i32x4.splat(0x61707865), x1 = i32x4.splat(0x3320646e);
-  let x2 = i32x4.splat(0x79622d32), x3 = i32x4.splat(0x6b206574);
-  let x4 = v128.load32_splat(KEY, 0), x5 = v128.load32_splat(KEY, 4);
-  let x6 = v128.load32_splat(KEY, 8), x7 = v128.load32_splat(KEY, 12);
-  let x8 = v128.load32_splat(KEY, 16), x9 = v128.load32_splat(KEY, 20);
-  let x10 = v128.load32_splat(KEY, 24), x11 = v128.load32_splat(KEY, 28);
-  let x12 = i32x4.add(i32x4.splat(ctr), i32x4(0, 1, 2, 3));
-  let x13 = v128.load32_splat(NONCE, 0), x14 = v128.load32_splat(NONCE, 4);
-  let x15 = v128.load32_splat(NONCE, 8);
+  const s0 = i32x4.splat(0x61707865), s1 = i32x4.splat(0x3320646e);
+  const s2 = i32x4.splat(0x79622d32), s3 = i32x4.splat(0x6b206574);
+  const k0 = i32x4.splat(load<u32>(KEY, 0)), k1 = i32x4.splat(load<u32>(KEY, 4));
+  const k2 = i32x4.splat(load<u32>(KEY, 8)), k3 = i32x4.splat(load<u32>(KEY, 12));
+  const k4 = i32x4.splat(load<u32>(KEY, 16)), k5 = i32x4.splat(load<u32>(KEY, 20));
+  const k6 = i32x4.splat(load<u32>(KEY, 24)), k7 = i32x4.splat(load<u32>(KEY, 28));
+  const c = i32x4.add(i32x4.splat(ctr), i32x4(0, 1, 2, 3));
+  const n0 = i32x4.splat(load<u32>(NONCE, 0)), n1 = i32x4.splat(load<u32>(NONCE, 4));
+  const n2 = i32x4.splat(load<u32>(NONCE, 8));
+  let x0 = s0, x1 = s1, x2 = s2, x3 = s3, x4 = k0, x5 = k1, x6 = k2, x7 = k3;
+  let x8 = k4, x9 = k5, x10 = k6, x11 = k7, x12 = c, x13 = n0, x14 = n1, x15 = n2;
   for (let i = 0; i < 10; i++) {
     // columns
     x0 = i32x4.add(x0, x4); x12 = rot16(v128.xor(x12, x0));
@@ -113,15 +112,10 @@ function block4(ctr: u32, p: usize, full: bool): void {
     x3 = i32x4.add(x3, x4); x14 = rot8(v128.xor(x14, x3));
     x9 = i32x4.add(x9, x14); x4 = rot7(v128.xor(x4, x9));
   }
-  x0 = i32x4.add(x0, i32x4.splat(0x61707865)); x1 = i32x4.add(x1, i32x4.splat(0x3320646e));
-  x2 = i32x4.add(x2, i32x4.splat(0x79622d32)); x3 = i32x4.add(x3, i32x4.splat(0x6b206574));
-  x4 = i32x4.add(x4, v128.load32_splat(KEY, 0)); x5 = i32x4.add(x5, v128.load32_splat(KEY, 4));
-  x6 = i32x4.add(x6, v128.load32_splat(KEY, 8)); x7 = i32x4.add(x7, v128.load32_splat(KEY, 12));
-  x8 = i32x4.add(x8, v128.load32_splat(KEY, 16)); x9 = i32x4.add(x9, v128.load32_splat(KEY, 20));
-  x10 = i32x4.add(x10, v128.load32_splat(KEY, 24)); x11 = i32x4.add(x11, v128.load32_splat(KEY, 28));
-  x12 = i32x4.add(x12, i32x4.add(i32x4.splat(ctr), i32x4(0, 1, 2, 3)));
-  x13 = i32x4.add(x13, v128.load32_splat(NONCE, 0)); x14 = i32x4.add(x14, v128.load32_splat(NONCE, 4));
-  x15 = i32x4.add(x15, v128.load32_splat(NONCE, 8));
+  x0 = i32x4.add(x0, s0); x1 = i32x4.add(x1, s1); x2 = i32x4.add(x2, s2); x3 = i32x4.add(x3, s3);
+  x4 = i32x4.add(x4, k0); x5 = i32x4.add(x5, k1); x6 = i32x4.add(x6, k2); x7 = i32x4.add(x7, k3);
+  x8 = i32x4.add(x8, k4); x9 = i32x4.add(x9, k5); x10 = i32x4.add(x10, k6); x11 = i32x4.add(x11, k7);
+  x12 = i32x4.add(x12, c); x13 = i32x4.add(x13, n0); x14 = i32x4.add(x14, n1); x15 = i32x4.add(x15, n2);
   transposeXor(x0, x1, x2, x3, p + 0, full);
   transposeXor(x4, x5, x6, x7, p + 16, full);
   transposeXor(x8, x9, x10, x11, p + 32, full);
