@@ -2,8 +2,8 @@
  * Session 16's kernel changes against independent references (node:crypto, @noble), at the boundaries the
  * changes could get wrong: Keccak-f[1600] with six lanes held inverted inside the permutation
  * (assembly/keccak.ts), which both modules link — the main module's SHAKE-256 entry points and the SIMD
- * module's data-message authenticator —, and the SIMD module's four-block ChaCha20 whose feed-forward now
- * rebuilds the initial state after the rounds (assembly/simd/chacha20x4.ts). Inputs at 0, 1, rate − 1, rate,
+ * module's data-message authenticator —, and the SIMD module's four-block ChaCha20 (assembly/simd/chacha20x4.ts;
+ * a change to its feed-forward was measured and reverted, the boundary cases stay). Inputs at 0, 1, rate − 1, rate,
  * rate + 1, 4 KiB, the module's data area and beyond, unaligned views, all-0x00 and all-0xff data, counters
  * near the 32-bit limit.
  */
