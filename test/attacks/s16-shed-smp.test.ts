@@ -1,0 +1,176 @@
+/**
+ * Attack (session 16, [s16-review] "left"): a conversation record that cannot be brought within
+ * limits.maxConversationStateBytes by the usual shedding (pending DAKEs, skipped keys, MAC keys, queued
+ * messages). Before: the record's first write threw OtrLimitError "nothing left to shed", and because a flush
+ * hands out all changes or none, every later call of EVERY conversation of the account threw the same.
+ * Now an SMP exchange in progress is shed next (aborted: the host told, the peer sent the abort TLV with our
+ * next message), and as a last resort the conversation's sessions end (`finished`, reason `state-limit`):
+ * the failure is that one conversation's, never the account's.
+ *   - the reviewer's case: a 12,000-byte question saved under maxSmpQuestionBytes 20,000, restored under
+ *     maxConversationStateBytes 8,192 (whole-account restore and the record path);
+ *   - the live path: a peer's question within the host's maxSmpQuestionBytes that takes the record over the
+ *     host's maxConversationStateBytes;
+ *   - a bound nothing but the sessions can meet;
+ *   - OTRv3: the same question held by the conversation's OTRv3 state.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Account, type Conversation, type OtrEvent, type Outcome } from '../../ts/index.js';
+import { WASM } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/rng.js';
+import { ALICE_ID, establish, makePair, pump, type Pair } from '../helpers/session-pair.js';
+import { BOB_TAG, testDsaKey } from '../interop/v3-pair.js';
+import { V3Conversation } from '../../ts/v3/index.js';
+import type { Limits } from '../../ts/limits.js';
+
+const be = WASM;
+const CAROL = 'carol@example.org';
+
+const ofType = (events: readonly OtrEvent[], type: OtrEvent['type']) => events.filter((e) => e.type === type);
+const trimmedWhat = (events: readonly OtrEvent[]) => events.flatMap((e) => (e.type === 'state-trimmed' ? [e.what] : []));
+const convChange = (out: Outcome, peer: string) => out.changed?.find((c) => c.key === `conv:${peer}`);
+
+/** Alice asks Bob a `questionBytes`-byte SMP question; Bob holds it, waiting for his user's answer. */
+function asked(seed: number, questionBytes: number, limits: Partial<Limits> = { maxSmpQuestionBytes: 20_000 }): Pair {
+  const p = makePair(be, seed, { limits });
+  establish(p);
+  const question = 'q'.repeat(questionBytes);
+  const got = p.b.receive(p.a.startSmp('secret', question).toSend[0]!);
+  assert.ok(got.events.some((e) => e.type === 'smp' && e.status === 'asked' && e.question === question), 'Bob was asked');
+  return p;
+}
+
+/** Bob's account and conversation go on: a message reaches Alice with the SMP abort; another conversation works. */
+function accountGoesOn(p: Pair, bob: Account, b: Conversation, max: number): void {
+  const hello = b.send('hello');
+  const rec = convChange(hello, ALICE_ID);
+  assert.ok(rec?.bytes && rec.bytes.length <= max, `the record within the bound (${rec?.bytes?.length})`);
+  const atAlice = p.a.receive(hello.toSend[0]!);
+  assert.equal(atAlice.messages.map((m) => m.text), ['hello']);
+  assert.ok(atAlice.events.some((e) => e.type === 'smp' && e.status === 'aborted'), "Alice told of the abort (our next message's TLV)");
+  // The exchange can start again (with a question that fits).
+  const log = { a: [] as Outcome[], b: [] as Outcome[] };
+  pump(p.a, b, p.a.startSmp('secret', 'again?'), log);
+  const ask = log.b.flatMap((o) => o.events).find((e) => e.type === 'smp' && e.status === 'asked');
+  assert.ok(ask, 'asked again');
+  const log2 = { a: [] as Outcome[], b: [] as Outcome[] };
+  pump(b, p.a, b.answerSmp('secret'), log2);
+  assert.is([...log2.a, ...log2.b].flatMap((o) => o.events).filter((e) => e.type === 'smp' && e.status === 'succeeded').length, 2);
+  // Another conversation of the account is unaffected.
+  const other = bob.conversation(CAROL).start();
+  assert.ok(other.toSend.length > 0);
+}
+
+test("the reviewer's case (whole-account restore): a 12,000-byte question under maxConversationStateBytes 8,192 is shed, not the account wedged", () => {
+  const p = asked(1661, 12_000);
+  const saved = p.bob.serialize();
+  const max = 8192;
+  const bob = Account.restore(saved, { backend: be, clock: p.clock, random: seededRandom(1663), limits: { maxSmpQuestionBytes: 20_000, maxConversationStateBytes: max } });
+  const b = bob.conversation(ALICE_ID);
+  let first: Outcome;
+  try {
+    first = b.poll();
+  } catch (e) {
+    assert.unreachable(`the first call threw: ${(e as Error).message}`);
+    throw e;
+  }
+  assert.ok(first.events.some((e) => e.type === 'smp' && e.status === 'aborted'), 'the host told of the abort');
+  assert.equal(trimmedWhat(first.events), ['smp']);
+  assert.ok(convChange(first, ALICE_ID)!.bytes!.length <= max);
+  accountGoesOn(p, bob, b, max);
+});
+
+test('the record path (fromRecord + attachRecord): the same, and an answer to the shed question is refused', () => {
+  const p = asked(1664, 12_000);
+  const records = p.bob.records();
+  const max = 8192;
+  const bob = Account.fromRecord(records.find((r) => r.key === 'account')!, { backend: be, clock: p.clock, random: seededRandom(1666), limits: { maxConversationStateBytes: max } });
+  for (const r of records) if (r.key !== 'account' && r.bytes) bob.attachRecord({ key: r.key, bytes: r.bytes, generation: r.generation });
+  const b = bob.conversation(ALICE_ID);
+  // The first call's write sheds the question (after the call: its message goes out without the abort TLV).
+  const first = b.send('first');
+  assert.equal(trimmedWhat(first.events), ['smp']);
+  assert.equal(ofType(first.events, 'smp').length, 1);
+  assert.throws(() => b.answerSmp('secret'), (e: Error) => e.name === 'OtrStateError', 'nothing is asked any more');
+  assert.equal(p.a.receive(first.toSend[0]!).messages.map((m) => m.text), ['first']);
+  accountGoesOn(p, bob, b, max);
+});
+
+test("the live path: a peer's question within maxSmpQuestionBytes that takes the record over maxConversationStateBytes aborts the exchange", () => {
+  // What an established conversation's record weighs, to set a bound it fits with room for nothing like the question.
+  const probe = makePair(be, 1667);
+  establish(probe);
+  const base = convChange(probe.b.send('x'), ALICE_ID)!.bytes!.length;
+  const max = base + 2000;
+  const limits = { maxSmpQuestionBytes: 4096, maxConversationStateBytes: max };
+  const p = makePair(be, 1667, { limits });
+  establish(p);
+  let got: Outcome;
+  try {
+    got = p.b.receive(p.a.startSmp('secret', 'q'.repeat(4000)).toSend[0]!);
+  } catch (e) {
+    assert.unreachable(`the peer's SMP1 made our receive throw: ${(e as Error).message}`);
+    throw e;
+  }
+  assert.ok(got.events.some((e) => e.type === 'smp' && e.status === 'asked'), 'the host saw the question');
+  assert.ok(got.events.some((e) => e.type === 'smp' && e.status === 'aborted'), '...and its abort');
+  assert.equal(trimmedWhat(got.events), ['smp']);
+  assert.ok(convChange(got, ALICE_ID)!.bytes!.length <= max);
+  accountGoesOn(p, p.bob, p.b, max);
+});
+
+test('a bound nothing but the sessions can meet: the sessions of that conversation end, the account goes on', () => {
+  const p = makePair(be, 1668);
+  establish(p);
+  p.bob.conversation(CAROL).start();
+  const saved = p.bob.serialize();
+  const max = 600;
+  const bob = Account.restore(saved, { backend: be, clock: p.clock, random: seededRandom(1670), limits: { maxConversationStateBytes: max } });
+  const b = bob.conversation(ALICE_ID);
+  let first: Outcome;
+  try {
+    first = b.poll();
+  } catch (e) {
+    assert.unreachable(`the first call threw: ${(e as Error).message}`);
+    throw e;
+  }
+  assert.ok(first.events.some((e) => e.type === 'finished' && e.reason === 'state-limit'), 'the session ended, told');
+  assert.ok(trimmedWhat(first.events).includes('sessions'));
+  assert.is(b.state, 'START');
+  assert.ok(convChange(first, ALICE_ID)!.bytes!.length <= max);
+  // The conversation starts again (a DAKE whose state may again not fit is again shed, but nothing throws).
+  assert.not.throws(() => b.start());
+  assert.not.throws(() => bob.conversation(CAROL).poll());
+});
+
+test('OTRv3: a question held by the OTRv3 state over a lowered maxConversationStateBytes is shed, the account goes on', () => {
+  const now = () => 1_700_000_000_000;
+  const limits = { maxSmpQuestionBytes: 20_000 };
+  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(1671), clock: now, limits });
+  const conv = alice.conversation('bob');
+  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(1672), now, limits });
+  let toBob = conv.start().toSend;
+  for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
+  assert.is(conv.state, 'ENCRYPTED_MESSAGES');
+  const question = 'q'.repeat(12_000);
+  const ask = bob.startSmp('secret', question).toSend.map((m) => conv.receive(m));
+  assert.ok(ask.flatMap((o) => o.events).some((e) => e.type === 'smp' && e.status === 'asked'));
+  const max = 8192;
+  const restored = Account.restore(alice.serialize(), { backend: be, random: seededRandom(1673), clock: now, limits: { ...limits, maxConversationStateBytes: max } });
+  const c = restored.conversation('bob');
+  let first: Outcome;
+  try {
+    first = c.send('hello');
+  } catch (e) {
+    assert.unreachable(`the first call threw: ${(e as Error).message}`);
+    throw e;
+  }
+  assert.ok(first.events.some((e) => e.type === 'smp' && e.status === 'aborted'));
+  assert.equal(trimmedWhat(first.events), ['smp']);
+  assert.ok(convChange(first, 'bob')!.bytes!.length <= max);
+  assert.equal(first.toSend.flatMap((m) => bob.receive(m).toUser), ['hello']);
+  assert.throws(() => c.answerSmp('secret'), 'nothing is asked any more');
+  assert.not.throws(() => restored.conversation(CAROL).start());
+});
+
+test.run();
