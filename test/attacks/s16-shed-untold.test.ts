@@ -46,7 +46,7 @@ test('restore, changes({ all: true }), unload, reload: the first outcome still t
   bob.unload(ALICE_ID);
   bob.attachRecord({ key: change.key, bytes: change.bytes!, generation: change.generation });
   const out = bob.conversation(ALICE_ID).receive('plain');
-  assert.equal(trims(out.events), ['skipped-keys:250', 'mac-keys:100'], 'told once, with the next outcome');
+  assert.equal(trims(out.events), ['skipped-keys:250', 'mac-keys:375'], 'told once, with the next outcome');
   assert.equal(trims(bob.conversation(ALICE_ID).receive('again').events), [], 'once');
   assert.equal(bob.untoldEvents(), []);
 });
@@ -57,7 +57,7 @@ test('the host may take them at once (untoldEvents), and they are then not told 
   bob.conversation(ALICE_ID);
   bob.changes({ all: true });
   const untold = bob.untoldEvents();
-  assert.equal(untold.map((u) => [u.peer, trims(u.events)]), [[ALICE_ID, ['skipped-keys:250', 'mac-keys:100']]]);
+  assert.equal(untold.map((u) => [u.peer, trims(u.events)]), [[ALICE_ID, ['skipped-keys:250', 'mac-keys:375']]]);
   assert.equal(bob.untoldEvents(), [], 'taken');
   assert.equal(trims(bob.conversation(ALICE_ID).receive('plain').events), []);
 });

@@ -753,6 +753,17 @@ export class Account implements ConversationHost {
   }
 
   /**
+   * Events of trimming no outcome has told yet, per peer, handed over once: what a restore under lower limits
+   * or the record bound (maxConversationStateBytes) dropped from a conversation whose trimmed record went out
+   * with `changes()` or another conversation's outcome. Otherwise each is told ahead of the next outcome of its
+   * peer's conversation (reloaded or not); a host that may unload or exit before that takes them here after
+   * committing the changes (docs/persistence.md, session 16).
+   */
+  untoldEvents(): { peer: string; events: OtrEvent[] }[] {
+    return this.book.takeUntold();
+  }
+
+  /**
    * Every record of the account as it stands now — the account record, each live conversation's record, each
    * attached (undecoded) record as attached — each at the generation last handed out or loaded. A snapshot:
    * nothing is handed out and no generation moves (`changes()` is what hands out). `Account.fromRecord` and

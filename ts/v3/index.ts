@@ -201,6 +201,22 @@ export class V3Conversation {
   get instances(): V3InstanceInfo[] {
     return this.p.instances.map((c) => ({ instance: c.theirTag, msgstate: c.msgstate, fingerprint: c.peer ? c.peer.fingerprint.slice() : null }));
   }
+  /**
+   * Abandons every SMP exchange in progress, nothing sent: the session layer sheds it when the conversation's
+   * record is over limits.maxConversationStateBytes (session/conversation.ts shedSmp). The peer's next SMP
+   * message is then out of turn and answered by an abort. Returns the remote instances whose exchange went.
+   * (SMP values are bigints, which cannot be wiped; they are dropped with the state.)
+   */
+  abandonSmp(): number[] {
+    const tags: number[] = [];
+    // In place: a context belongs to this state alone (commit), and its SMP field is replaced whole.
+    for (const c of this.p.instances) {
+      if (c.smp.kind === 'expect1') continue;
+      (c as V3State).smp = { kind: 'expect1' };
+      tags.push(c.theirTag);
+    }
+    return tags;
+  }
   /** Drops every partial fragmented message (its characters go back to the account's fragment budget). */
   dropFragments(): void {
     this.frags.clear();
