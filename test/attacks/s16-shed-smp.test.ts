@@ -102,6 +102,20 @@ test('the record path (fromRecord + attachRecord): the same, and an answer to th
   accountGoesOn(p, bob, b, max);
 });
 
+test('(pin) shedding waits for the write: restored over the bound, the question can still be answered first, and the exchange completes', () => {
+  const p = asked(1674, 12_000);
+  const max = 8192;
+  const bob = Account.restore(p.bob.serialize(), { backend: be, clock: p.clock, random: seededRandom(1675), limits: { maxConversationStateBytes: max } });
+  const b = bob.conversation(ALICE_ID);
+  const log = { a: [] as Outcome[], b: [] as Outcome[] };
+  const answer = b.answerSmp('secret');
+  // Answered, the state no longer holds the question: nothing to shed.
+  assert.equal(trimmedWhat(answer.events), []);
+  assert.ok(convChange(answer, ALICE_ID)!.bytes!.length <= max);
+  pump(b, p.a, answer, log);
+  assert.is([...log.a, ...log.b].flatMap((o) => o.events).filter((e) => e.type === 'smp' && e.status === 'succeeded').length, 2);
+});
+
 test("the live path: a peer's question within maxSmpQuestionBytes that takes the record over maxConversationStateBytes aborts the exchange", () => {
   // What an established conversation's record weighs, to set a bound it fits with room for nothing like the question.
   const probe = makePair(be, 1667);

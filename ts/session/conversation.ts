@@ -1101,6 +1101,7 @@ export class Conversation {
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
     inst.ratchet = null;
     inst.smp = smpReset(inst.smp);
+    inst.smpAbortOwed = false; // the session it was owed on is gone
     if (inst.ssid) wipe(inst.ssid);
     inst.ssid = null;
     this.dropEarly(inst);
@@ -1325,19 +1326,19 @@ export class Conversation {
    * answered by an abort). Starting again works as ever.
    */
   private shedSmp(events: OtrEvent[]): boolean {
-    let shed = false;
-    for (const inst of this.instances.values()) {
-      if (inst.smp.phase === 'idle') continue;
+    // One OTRv4 exchange per step, the one holding the longest question first (the rest are a few group
+    // elements each): the others may go on if that was enough.
+    let inst: Instance | undefined;
+    for (const i of this.instances.values()) if (i.smp.phase !== 'idle' && (inst === undefined || smpQuestionBytes(i.smp) > smpQuestionBytes(inst.smp))) inst = i;
+    if (inst !== undefined) {
       inst.smp = smpReset(inst.smp);
       if (inst.ratchet && !inst.finished) inst.smpAbortOwed = true;
       events.push({ type: 'smp', instance: inst.peerTag, status: 'aborted' }, { type: 'state-trimmed', instance: inst.peerTag, what: 'smp', count: 1 });
-      shed = true;
+      return true;
     }
-    for (const tag of this.v3conv?.abandonSmp() ?? []) {
-      events.push({ type: 'smp', instance: tag, status: 'aborted' }, { type: 'state-trimmed', instance: tag, what: 'smp', count: 1 });
-      shed = true;
-    }
-    return shed;
+    const v3 = this.v3conv?.abandonSmp() ?? [];
+    for (const tag of v3) events.push({ type: 'smp', instance: tag, status: 'aborted' }, { type: 'state-trimmed', instance: tag, what: 'smp', count: 1 });
+    return v3.length > 0;
   }
 
   /**
@@ -1934,6 +1935,11 @@ export class Conversation {
     if (trimmed.length > 0) c.trimmedOnRestore = trimmed;
     return c;
   }
+}
+
+/** The length of the question an SMP state holds (one asked of us, waiting for the answer); 0 for any other. */
+function smpQuestionBytes(s: SmpState): number {
+  return s.phase === 'asked' ? s.question.length : 0;
 }
 
 /** The SMP abort TLV (type 6, empty) owed to a peer whose exchange was shed (Instance.smpAbortOwed). */
