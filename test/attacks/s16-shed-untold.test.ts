@@ -76,6 +76,18 @@ test('shedding during changes() (over maxConversationStateBytes) is told too, no
   assert.ok(told.length > 0 && told.every((t) => t.startsWith('skipped-keys') || t.startsWith('mac-keys')), told.join());
 });
 
+test('serialize() carries the trimmed state: the trims wait on the account, where an unload does not lose them', () => {
+  const p = loadedBob(1685);
+  const bob = fromRecords(p, p.bob.records(), LOW);
+  bob.conversation(ALICE_ID);
+  const bytes = bob.serialize();
+  bob.unload(ALICE_ID);
+  assert.equal(bob.untoldEvents().map((u) => [u.peer, trims(u.events)]), [[ALICE_ID, ['skipped-keys:250', 'mac-keys:375']]]);
+  // What the bytes hold is the trimmed state: restored, nothing is trimmed (or told) again.
+  const again = Account.restore(bytes, { backend: be, clock: p.clock, limits: LOW });
+  assert.equal(trims(again.conversation(ALICE_ID).receive('plain').events), []);
+});
+
 test('a forgotten conversation forgets its untold events', () => {
   const p = loadedBob(1684);
   const bob = fromRecords(p, p.bob.records(), LOW);

@@ -811,6 +811,9 @@ export class Account implements ConversationHost {
    * one that does not decode (a hostile disk) never stops the account from being saved (docs/persistence.md).
    */
   serialize(): Uint8Array {
+    // A restore's trims go out with these bytes: from now on they wait on the account (untoldEvents), which an
+    // unload no longer loses (a host restoring from these bytes would otherwise never hear of them).
+    for (const c of this.conversations.values()) this.book.keepUntold(c, []);
     const full = this.encode(false);
     if (full.length <= this.limits.maxStateBytes) return full;
     // Never write what restore() refuses. What an unauthenticated peer can add (pending DAKEs awaiting Auth-I)

@@ -642,10 +642,10 @@ export class RecordBook {
   }
 
   /**
-   * `conv`'s record is handed out by a flush no outcome of its own carries: what shedding dropped for it
-   * (`shed`), and what its restore dropped (the trimmed state is in this record), are kept until told.
+   * `conv`'s record is handed out by a flush no outcome of its own carries (or its state by serialize()): what
+   * shedding dropped for it (`shed`), and what its restore dropped (the trimmed state goes out), are kept until told.
    */
-  private keepUntold(conv: Conversation, shed: OtrEvent[]): void {
+  keepUntold(conv: Conversation, shed: OtrEvent[]): void {
     const restored = conv.takeTrimmedOnRestore();
     if (restored === null && shed.length === 0) return;
     const list = this.untold.get(conv.peerId) ?? [];
