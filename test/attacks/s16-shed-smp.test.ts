@@ -19,7 +19,7 @@ import { Account, type Conversation, type OtrEvent, type Outcome } from '../../t
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, establish, makePair, pump, type Pair } from '../helpers/session-pair.js';
-import { BOB_TAG, testDsaKey } from '../interop/v3-pair.js';
+import { BOB_TAG, rotatingOneWay, testDsaKey } from '../interop/v3-pair.js';
 import { V3Conversation } from '../../ts/v3/index.js';
 import type { Limits } from '../../ts/limits.js';
 
@@ -35,6 +35,17 @@ const shedSmpLast = (events: readonly OtrEvent[]) => {
   assert.ok(what.slice(0, -1).every((w) => w === 'mac-keys' || w === 'skipped-keys'), what.join());
 };
 const convChange = (out: Outcome, peer: string) => out.changed?.find((c) => c.key === `conv:${peer}`);
+const convRecordBytes = (a: Account, peer: string) => a.records().find((r) => r.key === `conv:${peer}`)!.bytes!.length;
+
+/** The first call after a restore: it must not throw (it did, for every later call of the account too). */
+function firstCall(call: () => Outcome): Outcome {
+  try {
+    return call();
+  } catch (e) {
+    assert.unreachable(`the first call threw: ${(e as Error).message}`);
+    throw e;
+  }
+}
 
 /** Alice asks Bob a `questionBytes`-byte SMP question; Bob holds it, waiting for his user's answer. */
 function asked(seed: number, questionBytes: number, limits: Partial<Limits> = { maxSmpQuestionBytes: 20_000 }): Pair {
@@ -73,13 +84,7 @@ test("the reviewer's case (whole-account restore): a 12,000-byte question under 
   const max = 8192;
   const bob = Account.restore(saved, { backend: be, clock: p.clock, random: seededRandom(1663), limits: { maxSmpQuestionBytes: 20_000, maxConversationStateBytes: max } });
   const b = bob.conversation(ALICE_ID);
-  let first: Outcome;
-  try {
-    first = b.poll();
-  } catch (e) {
-    assert.unreachable(`the first call threw: ${(e as Error).message}`);
-    throw e;
-  }
+  const first = firstCall(() => b.poll());
   assert.ok(first.events.some((e) => e.type === 'smp' && e.status === 'aborted'), 'the host told of the abort');
   shedSmpLast(first.events);
   assert.ok(convChange(first, ALICE_ID)!.bytes!.length <= max);
@@ -147,13 +152,7 @@ test('a bound nothing but the sessions can meet: the sessions of that conversati
   const max = 600;
   const bob = Account.restore(saved, { backend: be, clock: p.clock, random: seededRandom(1670), limits: { maxConversationStateBytes: max } });
   const b = bob.conversation(ALICE_ID);
-  let first: Outcome;
-  try {
-    first = b.poll();
-  } catch (e) {
-    assert.unreachable(`the first call threw: ${(e as Error).message}`);
-    throw e;
-  }
+  const first = firstCall(() => b.poll());
   assert.ok(first.events.some((e) => e.type === 'finished' && e.reason === 'state-limit'), 'the session ended, told');
   assert.ok(trimmedWhat(first.events).includes('sessions'));
   assert.is(b.state, 'START');
@@ -163,28 +162,42 @@ test('a bound nothing but the sessions can meet: the sessions of that conversati
   assert.not.throws(() => bob.conversation(CAROL).poll());
 });
 
-test('OTRv3: a question held by the OTRv3 state over a lowered maxConversationStateBytes is shed, the account goes on', () => {
+/** Alice's account in an OTRv3 session with a bare OTRv3 Bob (limits: Alice's and Bob's). */
+function v3Pair(seed: number, limits: Partial<Limits>) {
   const now = () => 1_700_000_000_000;
-  const limits = { maxSmpQuestionBytes: 20_000 };
-  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(1671), clock: now, limits });
+  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(seed), clock: now, limits });
   const conv = alice.conversation('bob');
-  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(1672), now, limits });
+  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(seed + 1), now, limits });
   let toBob = conv.start().toSend;
   for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
   assert.is(conv.state, 'ENCRYPTED_MESSAGES');
-  const question = 'q'.repeat(12_000);
-  const ask = bob.startSmp('secret', question).toSend.map((m) => conv.receive(m));
+  return { now, alice, conv, bob };
+}
+
+test("OTRv3: its MAC keys to reveal are shed (oldest half first) before its SMP exchange, as OTRv4's are", () => {
+  const { now, alice, conv, bob } = v3Pair(1676, { maxSmpQuestionBytes: 20_000 });
+  rotatingOneWay(be, bob, conv, 300, 1678);
+  bob.startSmp('secret', 'q'.repeat(2000)).toSend.forEach((m) => conv.receive(m));
+  const whole = convRecordBytes(alice, 'bob');
+  // A bound the question fits in once most MAC keys (20 bytes each) are gone.
+  const max = whole - 200 * 20;
+  const restored = Account.restore(alice.serialize(), { backend: be, random: seededRandom(1679), clock: now, limits: { maxSmpQuestionBytes: 20_000, maxConversationStateBytes: max } });
+  const first = restored.conversation('bob').poll();
+  const what = trimmedWhat(first.events);
+  assert.ok(what.length > 0 && what.every((w) => w === 'mac-keys'), what.join());
+  assert.ok(!first.events.some((e) => e.type === 'smp'), 'the exchange goes on');
+  assert.ok(convChange(first, 'bob')!.bytes!.length <= max);
+});
+
+test('OTRv3: a question held by the OTRv3 state over a lowered maxConversationStateBytes is shed, the account goes on', () => {
+  const limits = { maxSmpQuestionBytes: 20_000 };
+  const { now, alice, conv, bob } = v3Pair(1671, limits);
+  const ask = bob.startSmp('secret', 'q'.repeat(12_000)).toSend.map((m) => conv.receive(m));
   assert.ok(ask.flatMap((o) => o.events).some((e) => e.type === 'smp' && e.status === 'asked'));
   const max = 8192;
   const restored = Account.restore(alice.serialize(), { backend: be, random: seededRandom(1673), clock: now, limits: { ...limits, maxConversationStateBytes: max } });
   const c = restored.conversation('bob');
-  let first: Outcome;
-  try {
-    first = c.send('hello');
-  } catch (e) {
-    assert.unreachable(`the first call threw: ${(e as Error).message}`);
-    throw e;
-  }
+  const first = firstCall(() => c.send('hello'));
   assert.ok(first.events.some((e) => e.type === 'smp' && e.status === 'aborted'));
   shedSmpLast(first.events);
   assert.ok(convChange(first, 'bob')!.bytes!.length <= max);

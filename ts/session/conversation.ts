@@ -1268,8 +1268,8 @@ export class Conversation {
   /**
    * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
    * pending DAKE (oldest first), else the oldest half of the largest store of skipped keys, else of unrevealed
-   * MAC keys, else of queued user messages; then every SMP exchange in progress (aborted: shedSmp); last, every
-   * session of the conversation (endSessionsToFit). What went is told by events pushed to `events`; false when
+   * MAC keys (OTRv4's, then OTRv3's), else of queued user messages; then an SMP exchange in progress (aborted:
+   * shedSmp); last, every session of the conversation (endSessionsToFit). What went is told by events pushed to `events`; false when
    * nothing is left (the record is then only the host's settings: peer id, policy, marks).
    */
   shedState(events: OtrEvent[]): boolean {
@@ -1307,6 +1307,11 @@ export class Conversation {
       const n = Math.max(1, macKeyCount(this.endedMacKeys) >> 1);
       this.endedMacKeys = dropOldestMacKeys(this.endedMacKeys, n);
       events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: n });
+      return true;
+    }
+    const v3macs = this.v3conv?.shedMacKeys();
+    if (v3macs) {
+      events.push({ type: 'state-trimmed', instance: v3macs.instance || TAG_ANY, what: 'mac-keys', count: v3macs.count });
       return true;
     }
     if (this.queue.length) {
@@ -1365,7 +1370,9 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     if (this.v3conv) {
       for (const i of this.v3conv.instances) if (i.msgstate === 'encrypted') events.push({ type: 'finished', instance: i.instance, reason: 'state-limit' });
-      this.v3conv.dropFragments();
+      // Every key wiped; the MAC keys abandon() would keep for the next session cannot fit either: wiped unrevealed.
+      const kept = this.v3conv.abandon();
+      if (kept !== null) wipe(kept.peerState.endedMacKeys ?? new Uint8Array(0));
       this.v3conv = null;
     }
     this.active = null;
