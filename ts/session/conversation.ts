@@ -1269,8 +1269,8 @@ export class Conversation {
    * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
    * pending DAKE (oldest first), else the oldest half of the largest store of skipped keys, else of unrevealed
    * MAC keys (OTRv4's, then OTRv3's), else of queued user messages; then an SMP exchange in progress (aborted:
-   * shedSmp); last, every session of the conversation (endSessionsToFit). What went is told by events pushed to `events`; false when
-   * nothing is left (the record is then only the host's settings: peer id, policy, marks).
+   * shedSmp); last, every session of the conversation (endSessionsToFit). What went is told by events pushed to
+   * `events`; false when nothing is left (the record is then only the host's settings: peer id, policy, marks).
    */
   shedState(events: OtrEvent[]): boolean {
     const pending = [...this.instances.values()].filter((i) => i.dake.kind === 'awaiting-auth-i').sort((x, y) => x.pendingSince - y.pendingSince)[0];

@@ -29,7 +29,9 @@ export type OtrEvent =
   | { type: 'encrypted'; instance: number; ssid: string; version: ProtocolVersion; peerFingerprint: string }
   /**
    * The session ended without our doing: the peer ended it, it expired, or (`rollback`) its saved state was
-   * found older than state already used, so it was dropped without encrypting again (docs/persistence.md).
+   * found older than state already used, so it was dropped without encrypting again (docs/persistence.md), or
+   * (`state-limit`) its conversation's record could not be brought within limits.maxConversationStateBytes
+   * otherwise (the last thing shed: a `state-trimmed` `sessions` follows).
    */
   | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' | 'rollback' | 'state-limit' }
   | { type: 'ended'; instance: number }
