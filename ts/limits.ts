@@ -216,7 +216,9 @@ export interface Limits {
   /**
    * Largest conversation record, in bytes. Over it the conversation sheds state, least valuable first
    * (unauthenticated pending DAKEs, then the oldest stored skipped keys, unrevealed MAC keys, queued user
-   * messages), each with a `state-trimmed` event. Must stay below maxStateBytes (restore) and maxRecordBytes.
+   * messages, then an SMP exchange in progress, last its sessions), each with a `state-trimmed` event; only the
+   * host's settings for the peer are written whatever the bound. Must stay below maxStateBytes (restore) and
+   * maxRecordBytes.
    */
   maxConversationStateBytes: number;
   /** A DAKE we started or answered is dropped after this long without completing (poll, send and receive check it). */

@@ -753,6 +753,17 @@ export class Account implements ConversationHost {
   }
 
   /**
+   * Events of trimming no outcome has told yet, per peer, handed over once: what a restore under lower limits
+   * or the record bound (maxConversationStateBytes) dropped from a conversation whose trimmed record went out
+   * with `changes()` or another conversation's outcome. Otherwise each is told ahead of the next outcome of its
+   * peer's conversation (reloaded or not); a host that may unload or exit before that takes them here after
+   * committing the changes (docs/persistence.md, session 16).
+   */
+  untoldEvents(): { peer: string; events: OtrEvent[] }[] {
+    return this.book.takeUntold();
+  }
+
+  /**
    * Every record of the account as it stands now — the account record, each live conversation's record, each
    * attached (undecoded) record as attached — each at the generation last handed out or loaded. A snapshot:
    * nothing is handed out and no generation moves (`changes()` is what hands out). `Account.fromRecord` and
@@ -800,6 +811,9 @@ export class Account implements ConversationHost {
    * one that does not decode (a hostile disk) never stops the account from being saved (docs/persistence.md).
    */
   serialize(): Uint8Array {
+    // A restore's trims go out with these bytes: from now on they wait on the account (untoldEvents), which an
+    // unload no longer loses (a host restoring from these bytes would otherwise never hear of them).
+    for (const c of this.conversations.values()) this.book.keepUntold(c, []);
     const full = this.encode(false);
     if (full.length <= this.limits.maxStateBytes) return full;
     // Never write what restore() refuses. What an unauthenticated peer can add (pending DAKEs awaiting Auth-I)

@@ -945,12 +945,15 @@ export class Conversation {
     // conversation, of any account: the same one is refused, GUARDED_CALLS below): such a nested send builds its
     // plaintext and message in arrays of its own, leaving the shared buffers to the send under way.
     const nested = sendsUnderWay > 0;
+    // An SMP exchange shed from the record (shedState): the peer hears of it with this message.
+    const owed = inst.smpAbortOwed && !tlvs.some((t) => t.type === TlvType.smpAbort);
     sendsUnderWay++;
     try {
-      this.sendDataOnce(out, inst, text, tlvs, flags, revealAll, nested);
+      this.sendDataOnce(out, inst, text, owed ? [SMP_ABORT_TLV, ...tlvs] : tlvs, flags, revealAll, nested);
     } finally {
       sendsUnderWay--;
     }
+    inst.smpAbortOwed = false;
   }
 
   private sendDataOnce(out: Outcome, inst: Instance, text: string, tlvs: Tlv[], flags: number, revealAll: boolean, nested: boolean): void {
@@ -1098,6 +1101,7 @@ export class Conversation {
     if (inst.ratchet) wipeRatchetState(inst.ratchet);
     inst.ratchet = null;
     inst.smp = smpReset(inst.smp);
+    inst.smpAbortOwed = false; // the session it was owed on is gone
     if (inst.ssid) wipe(inst.ssid);
     inst.ssid = null;
     this.dropEarly(inst);
@@ -1264,9 +1268,11 @@ export class Conversation {
   /**
    * @internal Drops the least valuable piece of state to bound the record (records.ts): an unauthenticated
    * pending DAKE (oldest first), else the oldest half of the largest store of skipped keys, else of unrevealed
-   * MAC keys, else of queued user messages. Returns what went as an event, or null when nothing is left.
+   * MAC keys (OTRv4's, then OTRv3's), else of queued user messages; then an SMP exchange in progress (aborted:
+   * shedSmp); last, every session of the conversation (endSessionsToFit). What went is told by events pushed to
+   * `events`; false when nothing is left (the record is then only the host's settings: peer id, policy, marks).
    */
-  shedState(): OtrEvent | null {
+  shedState(events: OtrEvent[]): boolean {
     const pending = [...this.instances.values()].filter((i) => i.dake.kind === 'awaiting-auth-i').sort((x, y) => x.pendingSince - y.pendingSince)[0];
     if (pending) {
       if (!pending.ratchet && !pending.finished && pending.peerTag !== this.current) this.evict(pending);
@@ -1274,7 +1280,8 @@ export class Conversation {
         wipeDakeState(pending.dake);
         pending.dake = DAKE_IDLE;
       }
-      return { type: 'state-trimmed', instance: pending.peerTag, what: 'pending-dake', count: 1 };
+      events.push({ type: 'state-trimmed', instance: pending.peerTag, what: 'pending-dake', count: 1 });
+      return true;
     }
     const most = (size: (r: RatchetState) => number) =>
       [...this.instances.values()].filter((i) => i.ratchet && size(i.ratchet) > 0).sort((x, y) => size(y.ratchet!) - size(x.ratchet!))[0];
@@ -1284,7 +1291,8 @@ export class Conversation {
       const n = Math.max(1, r.skipped.length >> 1);
       for (const e of r.skipped.slice(0, n)) wipe(e.mkEnc, e.esk);
       skipped.ratchet = { ...r, skipped: r.skipped.slice(n) };
-      return { type: 'state-trimmed', instance: skipped.peerTag, what: 'skipped-keys', count: n };
+      events.push({ type: 'state-trimmed', instance: skipped.peerTag, what: 'skipped-keys', count: n });
+      return true;
     }
     const macs = most((r) => r.macKeysToReveal.length);
     if (macs) {
@@ -1292,19 +1300,85 @@ export class Conversation {
       const n = Math.max(1, macKeyCount(r.macKeysToReveal) >> 1);
       // The oldest n keys wiped (mac-queue.ts: in place when this state owns the queue's buffer).
       macs.ratchet = { ...r, macKeysToReveal: dropOldestMacKeys(r.macKeysToReveal, n) };
-      return { type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n };
+      events.push({ type: 'state-trimmed', instance: macs.peerTag, what: 'mac-keys', count: n });
+      return true;
     }
     if (this.endedMacKeys.length > 0) {
       const n = Math.max(1, macKeyCount(this.endedMacKeys) >> 1);
       this.endedMacKeys = dropOldestMacKeys(this.endedMacKeys, n);
-      return { type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: n };
+      events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: n });
+      return true;
+    }
+    const v3macs = this.v3conv?.shedMacKeys();
+    if (v3macs) {
+      events.push({ type: 'state-trimmed', instance: v3macs.instance || TAG_ANY, what: 'mac-keys', count: v3macs.count });
+      return true;
     }
     if (this.queue.length) {
       const n = Math.max(1, this.queue.length >> 1);
       this.queue = this.queue.slice(n);
-      return { type: 'state-trimmed', instance: TAG_ANY, what: 'queued-messages', count: n };
+      events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'queued-messages', count: n });
+      return true;
     }
-    return null;
+    return this.shedSmp(events) || this.endSessionsToFit(events);
+  }
+
+  /**
+   * shedState's next step: every SMP exchange in progress is aborted, as the spec lets either side at any time
+   * (its question — what a peer or an old record can make large, up to limits.maxSmpQuestionBytes — and its
+   * secrets wiped). The host is told (`smp` aborted, then `state-trimmed` smp); an OTRv4 peer gets the abort TLV
+   * with our next message (Instance.smpAbortOwed); an OTRv3 one when it next sends SMP (out of turn here, so
+   * answered by an abort). Starting again works as ever.
+   */
+  private shedSmp(events: OtrEvent[]): boolean {
+    // One OTRv4 exchange per step, the one holding the longest question first (the rest are a few group
+    // elements each): the others may go on if that was enough.
+    let inst: Instance | undefined;
+    for (const i of this.instances.values()) if (i.smp.phase !== 'idle' && (inst === undefined || smpQuestionBytes(i.smp) > smpQuestionBytes(inst.smp))) inst = i;
+    if (inst !== undefined) {
+      inst.smp = smpReset(inst.smp);
+      if (inst.ratchet && !inst.finished) inst.smpAbortOwed = true;
+      events.push({ type: 'smp', instance: inst.peerTag, status: 'aborted' }, { type: 'state-trimmed', instance: inst.peerTag, what: 'smp', count: 1 });
+      return true;
+    }
+    const v3 = this.v3conv?.abandonSmp() ?? [];
+    for (const tag of v3) events.push({ type: 'smp', instance: tag, status: 'aborted' }, { type: 'state-trimmed', instance: tag, what: 'smp', count: 1 });
+    return v3.length > 0;
+  }
+
+  /**
+   * shedState's last step, for a bound that not even the sessions fit (a host's limit lowered below them, or
+   * one a peer can fill with authenticated instances): every session and DAKE of this conversation ends — keys
+   * wiped, instances and OTRv3 state dropped, no message sent (a disconnect would need an outcome to carry it;
+   * the peer's next message is unreadable and its repair starts afresh). Each session that was up reports
+   * `finished` (reason `state-limit`), then one `state-trimmed` (`sessions`, how many instances went). What
+   * stays is the host's settings, so only this conversation is touched: never the account (a flush hands out
+   * all or nothing, and used to throw for all).
+   */
+  private endSessionsToFit(events: OtrEvent[]): boolean {
+    const v3 = this.v3Kept();
+    const n = this.instances.size + (v3 ? v3.peerState.instances.length : 0);
+    if (n === 0 && this.unbound.kind === 'idle' && v3 === null) return false;
+    for (const inst of [...this.instances.values()]) {
+      if (inst.ratchet && !inst.finished) {
+        const from = instanceState(inst);
+        events.push({ type: 'finished', instance: inst.peerTag, reason: 'state-limit' }, { type: 'state', instance: inst.peerTag, from, to: 'START', version: 4 });
+      }
+      this.evict(inst);
+    }
+    wipeDakeState(this.unbound);
+    this.unbound = DAKE_IDLE;
+    if (this.v3conv) {
+      for (const i of this.v3conv.instances) if (i.msgstate === 'encrypted') events.push({ type: 'finished', instance: i.instance, reason: 'state-limit' });
+      // Every key wiped; the MAC keys abandon() would keep for the next session cannot fit either: wiped unrevealed.
+      const kept = this.v3conv.abandon();
+      if (kept !== null) wipe(kept.peerState.endedMacKeys ?? new Uint8Array(0));
+      this.v3conv = null;
+    }
+    this.active = null;
+    this.current = TAG_ANY;
+    events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'sessions', count: Math.max(n, 1) });
+    return true;
   }
 
   /**
@@ -1869,6 +1943,14 @@ export class Conversation {
     return c;
   }
 }
+
+/** The length of the question an SMP state holds (one asked of us, waiting for the answer); 0 for any other. */
+function smpQuestionBytes(s: SmpState): number {
+  return s.phase === 'asked' ? s.question.length : 0;
+}
+
+/** The SMP abort TLV (type 6, empty) owed to a peer whose exchange was shed (Instance.smpAbortOwed). */
+const SMP_ABORT_TLV: Tlv = Object.freeze({ type: TlvType.smpAbort, value: new Uint8Array(0) });
 
 // -------------------------------------------------------------------- module helpers
 

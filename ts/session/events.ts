@@ -29,9 +29,11 @@ export type OtrEvent =
   | { type: 'encrypted'; instance: number; ssid: string; version: ProtocolVersion; peerFingerprint: string }
   /**
    * The session ended without our doing: the peer ended it, it expired, or (`rollback`) its saved state was
-   * found older than state already used, so it was dropped without encrypting again (docs/persistence.md).
+   * found older than state already used, so it was dropped without encrypting again (docs/persistence.md), or
+   * (`state-limit`) its conversation's record could not be brought within limits.maxConversationStateBytes
+   * otherwise (the last thing shed: a `state-trimmed` `sessions` follows).
    */
-  | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' | 'rollback' }
+  | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' | 'rollback' | 'state-limit' }
   | { type: 'ended'; instance: number }
   /** A plaintext message arrived while a policy or state said it should have been encrypted. */
   | { type: 'unencrypted-warning'; instance: number }
@@ -96,9 +98,13 @@ export type OtrEvent =
    * first. Also on the first outcome of a conversation restored from a record written under higher limits than
    * the account's (maxStoredMessageKeys, maxMacKeysToReveal): what the restore dropped to keep within them, as
    * the live bounds would have (docs/persistence.md, session 15); `instances` (instance 0): remote instances
-   * past maxInstancesPerConversation, those the live bound would have evicted (session 16).
+   * past maxInstancesPerConversation, those the live bound would have evicted (session 16). When nothing else
+   * is left to shed: `smp`, an SMP exchange in progress aborted (with an `smp` aborted event; the peer gets the
+   * abort with our next message), and last `sessions`, every session of the conversation ended (each with
+   * `finished`, reason `state-limit`; a new DAKE starts afresh). Only that conversation is touched
+   * (docs/persistence.md, session 16 [s16-shed]).
    */
-  | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages' | 'instances'; count: number }
+  | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages' | 'instances' | 'smp' | 'sessions'; count: number }
   /**
    * The account holds limits.maxAccountPendingDakes pending DAKEs that peers started: `count` of them, in the
    * conversation with `peer` (another one than this outcome's), were dropped, strangers' oldest first. That

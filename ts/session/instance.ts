@@ -47,10 +47,16 @@ export interface Instance {
   pendingSince: number;
   /** The ratchet's peer keys as its record writes them, kept between records (persist.ts writeRatchetKept); not persisted. */
   encodedPeerKeys: EncodedPeerKeys | null;
+  /**
+   * SMP was aborted by shedding (the record over limits.maxConversationStateBytes, Conversation.shedState):
+   * the abort TLV goes with the next data message sent on this instance. Not persisted: lost with a restart,
+   * the peer's next SMP message (out of turn here) is answered by an abort anyway.
+   */
+  smpAbortOwed: boolean;
 }
 
 export function newInstance(peerTag: number): Instance {
-  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, earlyHolder: null, pendingSince: 0, encodedPeerKeys: null };
+  return { peerTag, dake: DAKE_IDLE, ratchet: null, finished: false, ssid: null, peerProfile: null, smp: initialSmpState(), lastSentAt: 0, lastKeyAt: 0, early: [], earlyBytes: 0, earlyHolder: null, pendingSince: 0, encodedPeerKeys: null, smpAbortOwed: false };
 }
 
 export function instanceState(inst: Instance): ConversationState {
@@ -171,6 +177,7 @@ export function instanceFromValue(
     // When the pending DAKE began (eviction protection and expiry); older states without it count from the restore.
     pendingSince: r.pendingSince === undefined ? now : expect.number(r.pendingSince, 'pendingSince'),
     encodedPeerKeys: null,
+    smpAbortOwed: false,
   };
 }
 

@@ -13,8 +13,10 @@
  *
  * Size: a conversation's record is bounded by `limits.maxConversationStateBytes`. Over it, the conversation
  * sheds its least valuable state first (unauthenticated pending DAKEs, then the oldest stored skipped keys,
- * then unrevealed MAC keys, then queued user messages), each with a `state-trimmed` event; what stays always
- * decodes again (never written bigger than restore accepts).
+ * then unrevealed MAC keys, then queued user messages, then SMP exchanges in progress, last its sessions), each
+ * with a `state-trimmed` event; what stays always decodes again (never written bigger than restore accepts), and
+ * one conversation's size never stops the account's other records from being handed out. Events of trimming a
+ * flush hands out with no outcome of that conversation (changes(), another's call) wait for one (`untold`).
  *
  * Below the account (imports the conversation only as a type): no import cycle.
  */
@@ -201,6 +203,15 @@ export class RecordBook {
   private flushingFor: Conversation | undefined;
   /** The account record as last handed out or loaded (changes() compares: trust set by hand, outside any call). */
   private lastAccount: Uint8Array | undefined;
+  /**
+   * Events of trimming whose record was handed out by a flush that was not that conversation's call
+   * (changes(), another conversation's call): no outcome of its own carried them, and an unload or restart
+   * would otherwise lose them while the store holds the trimmed record ([s16-review]). Per peer, told ahead
+   * of the next outcome of that peer's conversation (loaded again or not), or taken by the host (takeUntold).
+   * Bounded: a conversation's restore trims once, and it sheds only when its state grew, which takes calls of
+   * its own — each of which tells what is kept here.
+   */
+  private readonly untold = new Map<string, OtrEvent[]>();
 
   constructor(private readonly host: RecordBookHost) {}
 
@@ -418,9 +429,17 @@ export class RecordBook {
     }
     if (this.host.fingerprintRevision() !== fingerprint) this.accountDirty = true;
     this.touched.add(conv);
-    // What its restore dropped (a record written under higher limits): told with the first outcome, ahead.
+    // What its restore dropped (a record written under higher limits): told with the first outcome, ahead —
+    // after what earlier flushes trimmed and no outcome told (untold), oldest first.
     const trimmed = conv.takeTrimmedOnRestore();
     if (trimmed !== null) out.events.unshift(...trimmed);
+    if (this.untold.size > 0) {
+      const earlier = this.untold.get(conv.peerId);
+      if (earlier !== undefined) {
+        this.untold.delete(conv.peerId);
+        out.events.unshift(...earlier);
+      }
+    }
     // A message key was used: the record changed for certain (Conversation.keysUsed), so it is written without
     // the compare — a read of the whole last record, cold by now, for an answer known in advance.
     this.changedForCertain = conv.keysUsed !== keysUsed ? conv : undefined;
@@ -548,6 +567,7 @@ export class RecordBook {
     this.deleted.add(key);
     this.unloaded.delete(peer);
     this.unlist(peer);
+    this.untold.delete(peer);
   }
 
   private accountChange(bytes: Uint8Array): RecordChange {
@@ -598,8 +618,12 @@ export class RecordBook {
   private readonly encodedBytes: Uint8Array[] = [];
 
   private encodeTouched(conv: Conversation): void {
-    const bytes = this.encodeChanged(conv, this.flushEvents!);
+    // Trimming is told by the outcome of the call being flushed if it is this conversation's; otherwise kept (untold).
+    const own = conv === this.flushingFor;
+    const events = own ? this.flushEvents! : [];
+    const bytes = this.encodeChanged(conv, events);
     if (!bytes) return;
+    if (!own) this.keepUntold(conv, events);
     // A change that leaves the conversation holding nothing (a stranger's whose pending DAKE expired or was
     // evicted: limits.maxAccountPendingDakes) deletes its record rather than rewriting it empty; what later
     // calls compare with is that empty state, so a call that leaves it so writes nothing (as for a fresh one).
@@ -615,6 +639,26 @@ export class RecordBook {
     if (this.deleted.size > 0) this.deleted.delete(this.keyOf(conv.peerId));
     this.encodedConvs.push(conv);
     this.encodedBytes.push(bytes);
+  }
+
+  /**
+   * `conv`'s record is handed out by a flush no outcome of its own carries (or its state by serialize()): what
+   * shedding dropped for it (`shed`), and what its restore dropped (the trimmed state goes out), are kept until told.
+   */
+  keepUntold(conv: Conversation, shed: OtrEvent[]): void {
+    const restored = conv.takeTrimmedOnRestore();
+    if (restored === null && shed.length === 0) return;
+    const list = this.untold.get(conv.peerId) ?? [];
+    if (restored !== null) list.push(...restored);
+    list.push(...shed);
+    this.untold.set(conv.peerId, list);
+  }
+
+  /** Every peer's untold events of trimming (see `untold`), handed over once. */
+  takeUntold(): { peer: string; events: OtrEvent[] }[] {
+    const all = [...this.untold].map(([peer, events]) => ({ peer, events }));
+    this.untold.clear();
+    return all;
   }
 
   /** Whether a delete of `key` is pending: handed out, not taken by the store, to go again (deleteAgain). */
@@ -635,6 +679,7 @@ export class RecordBook {
    */
   forgetUnloaded(peer: string): void {
     if (this.unloaded.delete(peer)) this.deleted.add(conversationKey(peer));
+    this.untold.delete(peer);
   }
 
   /** Forgets `peer`'s last record; wiped only if it is the book's own copy (a change handed out is the caller's). */
@@ -679,6 +724,11 @@ export class RecordBook {
     this.ownLast.add(peer);
   }
 
+  private sameAsLast(peer: string, encoded: Uint8Array): boolean {
+    const before = this.last.get(peer);
+    return before !== undefined && equalBytes(before, encoded);
+  }
+
   /**
    * The conversation's record if it differs from the one last handed out, else null (flush then remembers it);
    * shedding state until it fits limits.maxConversationStateBytes. Runs after every call of every
@@ -691,16 +741,13 @@ export class RecordBook {
     for (;;) {
       const out = withRecordOf(conv, (encoded): Uint8Array | null | typeof OVER => {
         if (encoded.length > max) return OVER;
-        if (conv !== this.changedForCertain) {
-          const before = this.last.get(peer);
-          if (before && equalBytes(before, encoded)) return null;
-        }
-        return copyBytes(encoded);
+        return conv !== this.changedForCertain && this.sameAsLast(peer, encoded) ? null : copyBytes(encoded);
       });
       if (out !== OVER) return out;
-      const shed = conv.shedState();
-      if (!shed) throw new OtrLimitError(`conversation state exceeds limits.maxConversationStateBytes (${max}) with nothing left to shed: raise it`);
-      events.push(shed);
+      // Nothing left: what stays is the host's own settings for the peer (its id, policy, marks; shedState's
+      // last step ended the sessions), written whatever the bound, which is there for state peers can grow.
+      // Throwing here wedged the account: a flush hands out all or nothing ([s16-review]).
+      if (!conv.shedState(events)) return withRecordOf(conv, (encoded) => (conv !== this.changedForCertain && this.sameAsLast(peer, encoded) ? null : copyBytes(encoded)));
     }
   }
 }

@@ -42,7 +42,8 @@
  *   The instance that last completed an AKE is the one `send()` uses; each change is an `instanceChanged` event.
  * - A truncated trailing TLV ends TLV parsing (earlier TLVs are kept), as libotr does.
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, wipe } from '../bytes.js';
+import { DATA_MAC_BYTES } from './constants.js';
 import { systemRandom } from '../crypto/random.js';
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
 import { endKeysKeepingMacKeys, keepNewest } from './data.js';
@@ -200,6 +201,48 @@ export class V3Conversation {
   /** Every remote instance we hold a context for, oldest first. */
   get instances(): V3InstanceInfo[] {
     return this.p.instances.map((c) => ({ instance: c.theirTag, msgstate: c.msgstate, fingerprint: c.peer ? c.peer.fingerprint.slice() : null }));
+  }
+  /**
+   * Wipes unrevealed the oldest half of the largest list of MAC keys still to reveal — a context's, or the
+   * ended sessions' (V3Peer.endedMacKeys) — for the session layer's bound on the record (session/conversation.ts
+   * shedState: MAC keys before SMP and sessions, as for OTRv4). Returns the remote instance (0: the ended
+   * sessions') and how many went; null when there are none.
+   */
+  shedMacKeys(): { instance: number; count: number } | null {
+    let ctx: V3State | undefined;
+    for (const c of this.p.instances) if (c.keys && c.keys.pendingReveal.length > (ctx?.keys!.pendingReveal.length ?? 0)) ctx = c;
+    const ended = this.p.endedMacKeys ?? new Uint8Array(0);
+    const fromContext = ctx !== undefined && ctx.keys!.pendingReveal.length >= ended.length;
+    const list = fromContext ? ctx!.keys!.pendingReveal : ended;
+    if (list.length === 0) return null;
+    const count = Math.max(1, (list.length / DATA_MAC_BYTES) >> 1);
+    const kept = list.slice(count * DATA_MAC_BYTES);
+    wipe(list);
+    if (fromContext) {
+      ctx!.keys!.pendingReveal = kept;
+      return { instance: ctx!.theirTag, count };
+    }
+    // The optional field is left out, not undefined, when it empties (as the codec writes it).
+    const { endedMacKeys: _dropped, ...rest } = this.p;
+    this.p = kept.length > 0 ? { ...rest, endedMacKeys: kept } : rest;
+    return { instance: 0, count };
+  }
+
+  /**
+   * Abandons every SMP exchange in progress, nothing sent: the session layer sheds it when the conversation's
+   * record is over limits.maxConversationStateBytes (session/conversation.ts shedSmp). The peer's next SMP
+   * message is then out of turn and answered by an abort. Returns the remote instances whose exchange went.
+   * (SMP values are bigints, which cannot be wiped; they are dropped with the state.)
+   */
+  abandonSmp(): number[] {
+    const tags: number[] = [];
+    // In place: a context belongs to this state alone (commit), and its SMP field is replaced whole.
+    for (const c of this.p.instances) {
+      if (c.smp.kind === 'expect1') continue;
+      (c as V3State).smp = { kind: 'expect1' };
+      tags.push(c.theirTag);
+    }
+    return tags;
   }
   /** Drops every partial fragmented message (its characters go back to the account's fragment budget). */
   dropFragments(): void {
