@@ -905,6 +905,10 @@ export class Conversation {
       if (isSmpTlvType(tlv.type)) {
         smpSteps ??= new OneSmpStep();
         if (!smpSteps.admits(tlv.type === TlvType.smpAbort)) continue;
+        // An abort owed for a shed exchange is settled by any SMP message of the peer's: one of that exchange
+        // is answered by an abort here (out of turn), an abort needs none, and an SMP1 begins anew — an owed
+        // abort sent after it would kill the exchange the users just started ([s16-review3]).
+        inst.smpAbortOwed = false;
         const r = smpReceive(this.account.backend, inst.smp, { tlvType: tlv.type, body: tlv.value }, { rng: this.account.random, maxQuestionBytes: L.maxSmpQuestionBytes });
         this.applySmp(out, inst, r, smpReplies);
       }
@@ -1019,6 +1023,7 @@ export class Conversation {
     }
     inst.ratchet = next;
     inst.smp = smpReset(inst.smp);
+    inst.smpAbortOwed = false; // owed in the session replaced: this one has no exchange to abort
     inst.ssid = e.ssid;
     inst.peerProfile = e.peerProfile;
     inst.finished = false;
