@@ -1325,7 +1325,31 @@ export class Conversation {
       events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'queued-messages', count: n });
       return true;
     }
-    return this.shedSmp(events) || this.endSessionsToFit(events);
+    return this.shedOwnDake(events) || this.shedSmp(events) || this.endSessionsToFit(events);
+  }
+
+  /**
+   * shedState's step before SMP and the sessions: a DAKE of ours in progress (our Identity awaiting Auth-R —
+   * the unbound one first, which anyone's query message starts, then one per instance) is dropped, keys wiped.
+   * Without this step a query message, which needs no key, took a record near its bound straight to
+   * endSessionsToFit: the established sessions ended for a DAKE that is restarted for free ([s16-review3]).
+   */
+  private shedOwnDake(events: OtrEvent[]): boolean {
+    if (this.unbound.kind === 'awaiting-auth-r') {
+      wipeDakeState(this.unbound);
+      this.unbound = DAKE_IDLE;
+      events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'pending-dake', count: 1 });
+      return true;
+    }
+    const inst = [...this.instances.values()].find((i) => i.dake.kind === 'awaiting-auth-r');
+    if (inst === undefined) return false;
+    if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.evict(inst);
+    else {
+      wipeDakeState(inst.dake);
+      inst.dake = DAKE_IDLE;
+    }
+    events.push({ type: 'state-trimmed', instance: inst.peerTag, what: 'pending-dake', count: 1 });
+    return true;
   }
 
   /**

@@ -1,0 +1,49 @@
+/**
+ * Attack (session 16, [s16-review3]): shedding's last resort ends the conversation's sessions. What may
+ * come before it must, notably a DAKE of ours in progress (an Identity awaiting Auth-R): a query message
+ * needs no key — anyone who can put a line in the conversation (a hostile server, a forged sender) sends one
+ * — and our answer holds a DAKE state of ~2 KB. With a record near its bound, shedding went from the queue
+ * straight past it to ending the established, authenticated session (`finished`, reason `state-limit`).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { OtrEvent, Outcome } from '../../ts/index.js';
+import { WASM } from '../helpers/backends.js';
+import { ALICE_ID, establish, makePair } from '../helpers/session-pair.js';
+
+const be = WASM;
+const convChange = (out: Outcome, peer: string) => out.changed?.find((c) => c.key === `conv:${peer}`);
+const trimmedWhat = (events: readonly OtrEvent[]) => events.flatMap((e) => (e.type === 'state-trimmed' ? [e.what] : []));
+
+/** A pair whose Bob bounds his record at his established session's size plus `room`. */
+function tight(seed: number, room: number) {
+  const probe = makePair(be, seed);
+  establish(probe);
+  const max = convChange(probe.b.send('x'), ALICE_ID)!.bytes!.length + room;
+  const p = makePair(be, seed, { limits: { maxConversationStateBytes: max } });
+  establish(p);
+  return { p, max };
+}
+
+for (const query of ['?OTRv4?', '?OTRv43?']) {
+  test(`a forged query (${query}) into an established conversation near its bound: our DAKE is shed, not the session`, () => {
+    const { p, max } = tight(16_311, 1000);
+    const got = p.b.receive(query);
+    assert.not.ok(got.events.some((e) => e.type === 'finished'), JSON.stringify(got.events));
+    assert.ok(trimmedWhat(got.events).includes('pending-dake'), trimmedWhat(got.events).join());
+    assert.ok((convChange(got, ALICE_ID)?.bytes?.length ?? 0) <= max);
+    assert.is(p.b.state, 'ENCRYPTED_MESSAGES');
+    // The session still carries messages both ways.
+    assert.equal(p.a.receive(p.b.send('still here').toSend[0]!).messages.map((m) => m.text), ['still here']);
+    assert.equal(p.b.receive(p.a.send('and here').toSend[0]!).messages.map((m) => m.text), ['and here']);
+  });
+}
+
+test('(pin) a bound with room for the DAKE: the refresh completes, nothing shed', () => {
+  const { p } = tight(16_312, 6000);
+  const got = p.b.receive(p.a.start().toSend[0]!);
+  assert.equal(trimmedWhat(got.events), []);
+  assert.ok(got.toSend.length > 0, 'Bob answers the query with an Identity');
+});
+
+test.run();
