@@ -92,6 +92,17 @@ export function isDhStep(i: number): boolean {
   return i % 3 === 0;
 }
 
+/**
+ * Whether our DH public value can still be read before a new one replaces it: only the messages of a sending
+ * chain whose ratchet id is a DH step carry it (send.ts), and that chain's value is the one its own sending step
+ * made (or the DAKE's, for Alice's first chain). Once a step is due, or on a chain that is not a DH step, the
+ * next DH-step chain makes a new pair: the value kept is dead (its secret may still be live, for the peer's next
+ * DH step). The conversation record leaves a dead value out (session/persist.ts, docs/persistence.md session 16).
+ */
+export function ourDhPublicInUse(s: RatchetState): boolean {
+  return !s.sendingStepDue && isDhStep(sendingRatchetId(s));
+}
+
 /** An independent deep copy (for callers that must keep a state after passing it to a transition). */
 export function cloneRatchetState(s: RatchetState): RatchetState {
   const c = (a: Uint8Array) => a.slice();

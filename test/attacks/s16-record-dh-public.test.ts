@@ -1,0 +1,177 @@
+/**
+ * Attack (session 16): the conversation record leaves our DH public value out where no message can carry it any
+ * more (a one-byte placeholder, 0x00: ratchet/state.ts ourDhPublicInUse, session/persist.ts) — 384 of the
+ * record's ~2.3 KB, written after every message. The record is input from the disk: a placeholder where the
+ * sending chain still carries the value (a hostile or damaged record, or a bug in the rule) must be refused at
+ * restore with a typed error, never make the session send a DH field the peer refuses. And the rule must be
+ * right: a conversation restarted from its record after every single call — both sides, across many DH
+ * steps, messages delayed and out of order — reads every message.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Account } from '../../ts/index.js';
+import { OtrDecodeError } from '../../ts/errors.js';
+import type { Conversation } from '../../ts/session/conversation.js';
+import type { Outcome } from '../../ts/session/events.js';
+import { decodeState, encodeState, type StateValue } from '../../ts/session/state-codec.js';
+import type { RandomSource } from '../../ts/crypto/random.js';
+import type { RatchetState } from '../../ts/ratchet/state.js';
+import { WASM } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/rng.js';
+import { ALICE_ID, BOB_ID, establish, makePair, type Pair, type TestClock } from '../helpers/session-pair.js';
+
+const be = WASM;
+
+type RatchetValue = Record<string, StateValue> & { i: number; sendingStepDue: boolean; ourDh: { secret: Uint8Array | null; public: Uint8Array } };
+type RecordValue = { peer: string; state: { instances: (Record<string, StateValue> & { ratchet: RatchetValue | null })[] } };
+
+interface Side {
+  account: Account;
+  conv: Conversation;
+  readonly peer: string;
+  readonly random: RandomSource;
+  /** The last records handed out: account and conversation. */
+  records: Map<string, Uint8Array>;
+}
+
+function side(account: Account, conv: Conversation, peer: string, random: RandomSource): Side {
+  const s: Side = { account, conv, peer, random, records: new Map() };
+  keep(s, account.changes({ all: true }));
+  return s;
+}
+
+function keep(s: Side, changed: Outcome['changed']): void {
+  for (const c of changed ?? []) if (c.bytes) s.records.set(c.key, c.bytes);
+}
+
+/** A restart: the account and the conversation decoded again from the last records handed out. */
+function restart(s: Side, clock: TestClock): void {
+  const account = Account.fromRecord({ bytes: s.records.get('account')!, generation: 1 }, { backend: be, clock, random: s.random });
+  account.attachRecord({ key: `conv:${s.peer}`, bytes: s.records.get(`conv:${s.peer}`)!, generation: 1 });
+  s.account = account;
+  s.conv = account.conversation(s.peer);
+}
+
+function ratchetOf(bytes: Uint8Array): RatchetValue {
+  const r = (decodeState('conversation', bytes) as RecordValue).state.instances[0]?.ratchet;
+  assert.ok(r, 'the record holds a ratchet');
+  return r;
+}
+
+function withOurDhPublic(bytes: Uint8Array, pub: Uint8Array): Uint8Array {
+  const v = decodeState('conversation', bytes) as RecordValue;
+  const [inst] = v.state.instances;
+  const ratchet = { ...inst!.ratchet!, ourDh: { ...inst!.ratchet!.ourDh, public: pub } };
+  return encodeState('conversation', { ...v, state: { ...v.state, instances: [{ ...inst!, ratchet }] } } as unknown as StateValue);
+}
+
+function established(seed: number): { p: Pair; a: Side; b: Side } {
+  const p = makePair(be, seed);
+  establish(p);
+  return { p, a: side(p.alice, p.a, BOB_ID, p.randA), b: side(p.bob, p.b, ALICE_ID, p.randB) };
+}
+
+test('restarted from its record after every call, across many DH steps, out of order: every message is read', () => {
+  const { p, a, b } = established(1601);
+  const pick = seededRandom(16);
+  const roll = (n: number) => pick(1)[0]! % n;
+  // In flight: [to, text, sent text].
+  const flight: [Side, string, string][] = [];
+  const read: string[] = [];
+  let sent = 0;
+  let placeholders = 0;
+  let full = 0;
+  const note = (s: Side, out: Outcome) => {
+    keep(s, out.changed);
+    const rec = out.changed?.find((c) => c.key === `conv:${s.peer}`)?.bytes;
+    if (rec) {
+      const pub = ratchetOf(rec).ourDh.public;
+      if (pub.length === 1) placeholders++;
+      else full++;
+    }
+    restart(s, p.clock);
+  };
+  for (let n = 0; n < 400; n++) {
+    // Mostly turns of a few messages each way (a ratchet step per turn, a DH step every third), some delays.
+    const from = Math.floor(n / (2 + (n % 3))) % 2 === 0 ? a : b;
+    const to = from === a ? b : a;
+    if (roll(4) !== 0 || flight.length === 0) {
+      const text = `m${sent++}`;
+      const out = from.conv.send(text);
+      note(from, out);
+      for (const t of out.toSend) flight.push([to, t, text]);
+    }
+    // Deliver: usually the oldest, sometimes a later one first (its chain's keys are then stored skipped).
+    while (flight.length > (roll(3) === 0 ? 2 : 0)) {
+      const at = roll(5) === 0 ? flight.length - 1 : 0;
+      const [dst, t, text] = flight.splice(at, 1)[0]!;
+      const out = dst.conv.receive(t);
+      note(dst, out);
+      for (const m of out.messages) read.push(m.text);
+      assert.equal(out.messages.map((m) => m.text), [text], `message ${text} read`);
+      assert.equal(out.toSend, [], 'nothing sent back (no error, no repair)');
+    }
+  }
+  assert.is(read.length, sent);
+  assert.ok(placeholders > 100, `records with the placeholder: ${placeholders}`);
+  assert.ok(full > 50, `records with the value (a DH chain that sends it): ${full}`);
+});
+
+test('a placeholder where the sending chain still carries the value is refused at restore (OtrDecodeError)', () => {
+  const { p, a } = established(1602);
+  // Alice, right after the DAKE: her first chain is ratchet 0, a DH step: its messages carry her DH value.
+  const rec = a.records.get(`conv:${BOB_ID}`)!;
+  const r = ratchetOf(rec);
+  assert.is(r.sendingStepDue, false);
+  assert.is(r.ourDh.public.length > 300, true, 'written in full');
+  a.records.set(`conv:${BOB_ID}`, withOurDhPublic(rec, Uint8Array.of(0)));
+  try {
+    restart(a, p.clock);
+    assert.unreachable('restored');
+  } catch (e) {
+    assert.instance(e, OtrDecodeError);
+    assert.match((e as Error).message, /ourDh\.public left out/);
+  }
+});
+
+test('where the value is dead: the placeholder restores, the old full value restores and is written as the placeholder', () => {
+  const { p, b } = established(1603);
+  // Bob after the DAKE: his first sending step is due, which makes a new DH pair: the value kept is dead.
+  const rec = b.records.get(`conv:${ALICE_ID}`)!;
+  assert.is(ratchetOf(rec).sendingStepDue, true);
+  assert.equal([...ratchetOf(rec).ourDh.public], [0], 'written as the placeholder');
+  // As a release before session 16 wrote it: the value in full. It restores; its next record has the placeholder.
+  const old = withOurDhPublic(rec, liveRatchet(p.b).ourDh.public);
+  assert.is(old.length, rec.length + 383);
+  b.records.set(`conv:${ALICE_ID}`, old);
+  restart(b, p.clock);
+  const again = b.account.changes({ all: true }).find((c) => c.key === `conv:${ALICE_ID}`)!;
+  assert.equal(Buffer.from(again.bytes!), Buffer.from(rec), 'the same record as before the round trip');
+  // And the session goes on from the restored placeholder: Bob's due step makes a new pair and sends it.
+  const out = b.conv.send('after the placeholder');
+  const got = p.a.receive(out.toSend[0]!);
+  assert.equal(got.messages.map((m) => m.text), ['after the placeholder']);
+});
+
+test('a DH value that is no value (empty, or longer than the group) is refused, placeholder rule or not', () => {
+  const { p, b } = established(1604);
+  const rec = b.records.get(`conv:${ALICE_ID}`)!;
+  for (const bad of [new Uint8Array(0), new Uint8Array(385).fill(1)]) {
+    b.records.set(`conv:${ALICE_ID}`, withOurDhPublic(rec, bad));
+    try {
+      restart(b, p.clock);
+      assert.unreachable('restored');
+    } catch (e) {
+      assert.instance(e, OtrDecodeError);
+    }
+  }
+});
+
+/** The live ratchet of a conversation's only instance (private state, read for the test). */
+function liveRatchet(c: Conversation): RatchetState {
+  const [inst] = (c as unknown as { instances: Map<number, { ratchet: RatchetState | null }> }).instances.values();
+  assert.ok(inst?.ratchet);
+  return inst.ratchet;
+}
+
+test.run();
