@@ -26,7 +26,8 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
  * main's record as this release writes it for the same state: every ratchet's MAC keys to reveal, a list of
  * 64-byte values before session 7, become one bytes value (the keys concatenated, oldest first); our DH public
  * value, where no message can carry it any more (a step is due, or the sending chain's ratchet id is no DH step:
- * every third, from 0), becomes the one-byte placeholder 0x00 (session 16); nothing else changes.
+ * every third, from 0), becomes the one-byte placeholder 0x00, and the peer's DH value, where neither our next
+ * sending step nor a message of the receiving chain reads it, the value 4 (session 16); nothing else changes.
  */
 function inFormatNow(fx: RecordFixture): Uint8Array {
   const v = decodeState('conversation', fromHex(fx.hex)) as { peer: string; state: { instances: { ratchet: Record<string, StateValue> | null }[] } };
@@ -36,9 +37,11 @@ function inFormatNow(fx: RecordFixture): Uint8Array {
     const joined = new Uint8Array(64 * list.length);
     list.forEach((k, n) => joined.set(k, 64 * n));
     inst.ratchet = { ...inst.ratchet, macKeysToReveal: joined };
-    const r = inst.ratchet as { i: number; sendingStepDue: boolean; ourDh: Record<string, StateValue> };
+    const r = inst.ratchet as { i: number; sendingStepDue: boolean; recvChain: Uint8Array | null; recvRatchetId: number; ourDh: Record<string, StateValue> };
     const dhChain = Math.max(0, r.i - 1) % 3 === 0;
     if (r.sendingStepDue || !dhChain) inst.ratchet = { ...inst.ratchet, ourDh: { ...r.ourDh, public: Uint8Array.of(0) } };
+    const dhRead = (r.recvChain !== null && r.recvRatchetId % 3 === 0) || (r.sendingStepDue ? r.i : r.i + 1) % 3 === 0;
+    if (!dhRead) inst.ratchet = { ...inst.ratchet, theirDh: Uint8Array.of(4) };
   }
   return encodeState('conversation', v as unknown as StateValue);
 }

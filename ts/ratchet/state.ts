@@ -103,6 +103,17 @@ export function ourDhPublicInUse(s: RatchetState): boolean {
   return !s.sendingStepDue && isDhStep(sendingRatchetId(s));
 }
 
+/**
+ * Whether the peer's DH value can still be read before a new one replaces it. Two readers (send.ts, receive.ts):
+ * our next sending step, when it is a DH step (numbered i when due; else i + 1, after the peer's ratchet i,
+ * which replaces the value itself when it is a DH step), and the messages of the current receiving chain when
+ * its ratchet id is a DH step (each carries the value, compared with this one). Otherwise the peer's next DH
+ * step replaces it unread: the record keeps a placeholder (session/persist.ts, docs/persistence.md session 16).
+ */
+export function theirDhInUse(s: RatchetState): boolean {
+  return (s.recvChain !== null && isDhStep(s.recvRatchetId)) || isDhStep(s.sendingStepDue ? s.i : s.i + 1);
+}
+
 /** An independent deep copy (for callers that must keep a state after passing it to a transition). */
 export function cloneRatchetState(s: RatchetState): RatchetState {
   const c = (a: Uint8Array) => a.slice();

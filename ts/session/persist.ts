@@ -6,7 +6,7 @@
  */
 import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, schema, schemaWithTail, type StateValue } from './state-codec.js';
 import { Writer } from '../codec/primitives.js';
-import { ourDhPublicInUse, type RatchetKeyPair, type RatchetState } from '../ratchet/state.js';
+import { ourDhPublicInUse, theirDhInUse, type RatchetKeyPair, type RatchetState } from '../ratchet/state.js';
 import type { SkippedKey } from '../ratchet/skipped.js';
 import type { DakeState } from '../ake/interactive.js';
 import { DAKE_IDLE } from '../ake/interactive.js';
@@ -52,7 +52,7 @@ export function ratchetToValue(s: RatchetState): StateValue {
     ourEcdh: keyPairToValue(s.ourEcdh),
     ourDh: { secret: s.ourDh.secret, public: ourDhPublicAsWritten(s).slice() },
     theirEcdh: s.theirEcdh,
-    theirDh: s.theirDh,
+    theirDh: theirDhAsWritten(s).slice(),
     braceKey: s.braceKey,
     macKeysToReveal: s.macKeysToReveal,
     skipped: s.skipped.map((e) => ({ ...e })),
@@ -70,6 +70,19 @@ const DEAD_DH_PUBLIC: Uint8Array = Uint8Array.of(0);
 
 function ourDhPublicAsWritten(s: RatchetState): Uint8Array {
   return ourDhPublicInUse(s) ? s.ourDh.public : DEAD_DH_PUBLIC;
+}
+
+/**
+ * The peer's DH value as the record keeps it: where it is dead (ratchet/state.ts theirDhInUse), the one-byte
+ * value 4 — another 383 bytes per record, in about half the states of a conversation. A value of the group
+ * (2²: a quadratic residue in range), so restore validates it as any other and a release before session 16
+ * restores such a record too; restore need not tell it apart: where the value is in use the record holds the
+ * peer's own (which may be 4, if the peer chose it: then it is that value, as before).
+ */
+const DEAD_THEIR_DH: Uint8Array = Uint8Array.of(4);
+
+function theirDhAsWritten(s: RatchetState): Uint8Array {
+  return theirDhInUse(s) ? s.theirDh : DEAD_THEIR_DH;
 }
 
 // The ratchet written directly (records.ts, after every call): the bytes of encoding ratchetToValue(s),
@@ -106,7 +119,7 @@ const ratchetRecord = schemaWithTail<RatchetState>(
     ourEcdh: (w, s) => writeKeyPair(w, s.ourEcdh),
     ourDh: (w, s) => writeOurDh(w, s),
     theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
-    theirDh: (w, s) => putBytes(w, s.theirDh),
+    theirDh: (w, s) => putBytes(w, theirDhAsWritten(s)),
     braceKey: (w, s) => putBytes(w, s.braceKey),
     // The queue's bytes as one field (one copy, whatever its length): format since session 7.
     macKeysToReveal: (w, s) => putBytes(w, s.macKeysToReveal),
@@ -131,6 +144,8 @@ export function writeRatchet(w: Writer, s: RatchetState | null): void {
 export interface EncodedPeerKeys {
   readonly theirDh: Uint8Array;
   readonly theirEcdh: Uint8Array;
+  /** Whether theirDh was written as the placeholder (theirDhAsWritten). */
+  readonly theirDhDead: boolean;
   readonly bytes: Uint8Array;
 }
 
@@ -150,15 +165,17 @@ export function writeRatchetKept(w: Writer, holder: { readonly ratchet: RatchetS
     return;
   }
   let kept = holder.encodedPeerKeys;
-  if (kept === null || kept.theirDh !== s.theirDh || kept.theirEcdh !== s.theirEcdh) holder.encodedPeerKeys = kept = encodePeerKeys(s);
+  const theirDhDead = !theirDhInUse(s);
+  if (kept === null || kept.theirDh !== s.theirDh || kept.theirEcdh !== s.theirEcdh || kept.theirDhDead !== theirDhDead)
+    holder.encodedPeerKeys = kept = encodePeerKeys(s, theirDhDead);
   ratchetRecord.head(w, s);
   w.raw(kept.bytes);
 }
 
-function encodePeerKeys(s: RatchetState): EncodedPeerKeys {
+function encodePeerKeys(s: RatchetState, theirDhDead: boolean): EncodedPeerKeys {
   const w = new Writer(512);
   ratchetRecord.tail(w, s);
-  return { theirDh: s.theirDh, theirEcdh: s.theirEcdh, bytes: w.finish() };
+  return { theirDh: s.theirDh, theirEcdh: s.theirEcdh, theirDhDead, bytes: w.finish() };
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * Attack (session 16): the conversation record leaves our DH public value out where no message can carry it any
- * more (a one-byte placeholder, 0x00: ratchet/state.ts ourDhPublicInUse, session/persist.ts) — 384 of the
- * record's ~2.3 KB, written after every message. The record is input from the disk: a placeholder where the
- * sending chain still carries the value (a hostile or damaged record, or a bug in the rule) must be refused at
- * restore with a typed error, never make the session send a DH field the peer refuses. And the rule must be
- * right: a conversation restarted from its record after every single call — both sides, across many DH
- * steps, messages delayed and out of order — reads every message.
+ * Attack (session 16): the conversation record leaves out the 3072-bit DH values nothing will read before they
+ * are replaced — ours where no message can carry it any more (a one-byte placeholder, 0x00: ratchet/state.ts
+ * ourDhPublicInUse), the peer's where neither our next sending step nor the receiving chain's messages read it
+ * (the value 4: theirDhInUse) — 383 bytes each of the record's ~2.3 KB, written after every message. The record
+ * is input from the disk: our placeholder where the sending chain still carries the value (a hostile or damaged
+ * record, or a bug in the rule) must be refused at restore with a typed error, never make the session send a DH
+ * field the peer refuses; the peer's is a value of the group like any other. And the rules must be right: a
+ * conversation restarted from its record after every single call — both sides, across many DH steps, messages
+ * delayed and out of order — reads every message.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,7 +24,7 @@ import { ALICE_ID, BOB_ID, establish, makePair, type Pair, type TestClock } from
 
 const be = WASM;
 
-type RatchetValue = Record<string, StateValue> & { i: number; sendingStepDue: boolean; ourDh: { secret: Uint8Array | null; public: Uint8Array } };
+type RatchetValue = Record<string, StateValue> & { i: number; sendingStepDue: boolean; ourDh: { secret: Uint8Array | null; public: Uint8Array }; theirDh: Uint8Array };
 type RecordValue = { peer: string; state: { instances: (Record<string, StateValue> & { ratchet: RatchetValue | null })[] } };
 
 interface Side {
@@ -60,8 +62,12 @@ function ratchetOf(bytes: Uint8Array): RatchetValue {
 
 function withOurDhPublic(bytes: Uint8Array, pub: Uint8Array): Uint8Array {
   const v = decodeState('conversation', bytes) as RecordValue;
+  return withRatchet(bytes, { ...v.state.instances[0]!.ratchet!, ourDh: { ...v.state.instances[0]!.ratchet!.ourDh, public: pub } });
+}
+
+function withRatchet(bytes: Uint8Array, ratchet: RatchetValue): Uint8Array {
+  const v = decodeState('conversation', bytes) as RecordValue;
   const [inst] = v.state.instances;
-  const ratchet = { ...inst!.ratchet!, ourDh: { ...inst!.ratchet!.ourDh, public: pub } };
   return encodeState('conversation', { ...v, state: { ...v.state, instances: [{ ...inst!, ratchet }] } } as unknown as StateValue);
 }
 
@@ -81,6 +87,8 @@ test('restarted from its record after every call, across many DH steps, out of o
   let sent = 0;
   let placeholders = 0;
   let full = 0;
+  let theirPlaceholders = 0;
+  let theirFull = 0;
   const note = (s: Side, out: Outcome) => {
     keep(s, out.changed);
     const rec = out.changed?.find((c) => c.key === `conv:${s.peer}`)?.bytes;
@@ -88,6 +96,8 @@ test('restarted from its record after every call, across many DH steps, out of o
       const pub = ratchetOf(rec).ourDh.public;
       if (pub.length === 1) placeholders++;
       else full++;
+      if (ratchetOf(rec).theirDh.length === 1) theirPlaceholders++;
+      else theirFull++;
     }
     restart(s, p.clock);
   };
@@ -115,6 +125,8 @@ test('restarted from its record after every call, across many DH steps, out of o
   assert.is(read.length, sent);
   assert.ok(placeholders > 100, `records with the placeholder: ${placeholders}`);
   assert.ok(full > 50, `records with the value (a DH chain that sends it): ${full}`);
+  assert.ok(theirPlaceholders > 100, `records with the peer's placeholder: ${theirPlaceholders}`);
+  assert.ok(theirFull > 100, `records with the peer's value: ${theirFull}`);
 });
 
 test('a placeholder where the sending chain still carries the value is refused at restore (OtrDecodeError)', () => {
@@ -164,6 +176,30 @@ test('a DH value that is no value (empty, or longer than the group) is refused, 
     } catch (e) {
       assert.instance(e, OtrDecodeError);
     }
+  }
+});
+
+test("the peer's value replaced by the placeholder where it is read (a hostile disk): restored as the value it is, its chain's messages unreadable (typed), nothing shown", () => {
+  const { p, a, b } = established(1605);
+  // Bob after the DAKE: Alice's ratchet 0 (a DH step) is his receiving chain: its messages carry her DH value.
+  const rec = b.records.get(`conv:${ALICE_ID}`)!;
+  const r = ratchetOf(rec);
+  assert.is(r.theirDh.length, 384, 'written in full where it is read');
+  b.records.set(`conv:${ALICE_ID}`, withRatchet(rec, { ...r, theirDh: Uint8Array.of(4) }));
+  restart(b, p.clock);
+  const out = b.conv.receive(a.conv.send('on chain 0').toSend[0]!);
+  assert.equal(out.messages, []);
+  assert.ok(out.events.some((e) => e.type === 'unreadable'), 'an unreadable event');
+});
+
+test("where the peer's value is dead (Alice after the DAKE: Bob's first step brings a new one) it is written as 4, and the session goes on", () => {
+  const { p, a, b } = established(1606);
+  const rec = a.records.get(`conv:${BOB_ID}`)!;
+  assert.equal([...ratchetOf(rec).theirDh], [4]);
+  restart(a, p.clock);
+  for (const [from, to, text] of [[a, b, 'a1'], [b, a, 'b1'], [a, b, 'a2'], [b, a, 'b2']] as const) {
+    const got = to.conv.receive(from.conv.send(text).toSend[0]!);
+    assert.equal(got.messages.map((m) => m.text), [text]);
   }
 });
 
