@@ -8,9 +8,9 @@
  *
  *   node build/bench/bridge-ab.js <build dir A> <build dir B> <REGEX> [phases=10] [ops per batch=200] [impls=memory,sqlite,postgres]
  */
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BenchCase, BenchContext } from './harness.js';
+import { resolve } from 'node:path';
+import type { BenchCase } from './harness.js';
+import { casesOfBuild } from './ab-cases.js';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
 const filter = new RegExp(process.argv[4] ?? '^bridge\\.message$');
@@ -18,17 +18,7 @@ const PHASES = Number(process.argv[5] ?? 10);
 const OPS = Number(process.argv[6] ?? 200);
 const IMPLS = new Set((process.argv[7] ?? 'memory,sqlite,postgres').split(','));
 
-interface Measure {
-  benchContext(): Promise<BenchContext>;
-  collectCases(ctx: BenchContext, filter: RegExp): Promise<BenchCase[]>;
-}
-
-async function casesOf(dir: string): Promise<Map<string, BenchCase>> {
-  const m = (await import(pathToFileURL(join(dir, 'build/bench/measure.js')).href)) as Measure;
-  const out = new Map<string, BenchCase>();
-  for (const c of await m.collectCases(await m.benchContext(), filter)) if (c.deferred && !c.measure && IMPLS.has(c.impl)) out.set(`${c.name} [${c.impl}]`, c);
-  return out;
-}
+const casesOf = (dir: string) => casesOfBuild(dir, filter, (c) => c.deferred === true && !c.measure && IMPLS.has(c.impl));
 
 const cpuUs = (): number => {
   const c = process.cpuUsage();
