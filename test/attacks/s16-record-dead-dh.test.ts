@@ -129,6 +129,29 @@ test('restarted from its record after every call, across many DH steps, out of o
   assert.ok(theirFull > 100, `records with the peer's value: ${theirFull}`);
 });
 
+test("late messages of the peer's chain read after we answered (on that chain, DH value compared), restarted every call, 30 turns", () => {
+  const { p, a, b } = established(1607);
+  let n = 0;
+  const call = (s: Side, out: Outcome) => {
+    keep(s, out.changed);
+    restart(s, p.clock);
+    return out;
+  };
+  for (let t = 0; t < 30; t++) {
+    const [from, to] = t % 2 === 0 ? [a, b] : [b, a];
+    const sent = [0, 1, 2].map(() => {
+      const text = `t${t}.${n++}`;
+      return [text, call(from, from.conv.send(text)).toSend[0]!] as const;
+    });
+    // The first read at once; the receiver answers (its sending step) before the other two arrive, in order: they
+    // are on its current receiving chain, whose DH value each carries when the chain is a DH step.
+    assert.equal(call(to, to.conv.receive(sent[0]![1])).messages.map((m) => m.text), [sent[0]![0]]);
+    const answer = call(to, to.conv.send(`answer ${t}`)).toSend[0]!;
+    for (const [text, wire] of sent.slice(1)) assert.equal(call(to, to.conv.receive(wire)).messages.map((m) => m.text), [text]);
+    assert.equal(call(from, from.conv.receive(answer)).messages.map((m) => m.text), [`answer ${t}`]);
+  }
+});
+
 test('a placeholder where the sending chain still carries the value is refused at restore (OtrDecodeError)', () => {
   const { p, a } = established(1602);
   // Alice, right after the DAKE: her first chain is ratchet 0, a DH step: its messages carry her DH value.

@@ -109,6 +109,8 @@ export function ourDhPublicInUse(s: RatchetState): boolean {
  * which replaces the value itself when it is a DH step), and the messages of the current receiving chain when
  * its ratchet id is a DH step (each carries the value, compared with this one). Otherwise the peer's next DH
  * step replaces it unread: the record keeps a placeholder (session/persist.ts, docs/persistence.md session 16).
+ * In every state the ratchet reaches, the i + 1 case (no step due) is implied by the receiving chain's (that chain
+ * is then ratchet i - 2); it is kept so that the rule does not rest on that for a state restored from elsewhere.
  */
 export function theirDhInUse(s: RatchetState): boolean {
   return (s.recvChain !== null && isDhStep(s.recvRatchetId)) || isDhStep(s.sendingStepDue ? s.i : s.i + 1);
