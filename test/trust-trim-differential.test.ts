@@ -9,7 +9,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OtrDecodeError } from '../ts/errors.js';
+import { OtrDecodeError, OtrLimitError } from '../ts/errors.js';
 import { utf8 } from '../ts/bytes.js';
 import { LastSeenFingerprints } from '../ts/session/fingerprints.js';
 import { LastSeenFingerprints as Before } from './helpers/fingerprints-before-s11.js';
@@ -45,13 +45,18 @@ function refKeepRank(r: Rec): number {
   return r.known.some((k) => k.trust !== 'unverified') ? 2 : r.contact ? 1 : 0;
 }
 
-/** What the old fromValue kept (in order), or 'refused' where it threw on a repeated peer still held. */
-function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' {
+/**
+ * What the old fromValue kept (in order), or 'refused' where it threw on a repeated peer still held. Session 16
+ * changed one thing, followed here: a restore never forgets a peer holding a verified or revoked key (rank 2);
+ * when only such peers are left beside the one just read, that one goes if it holds none, else the restore is
+ * refused ('over-limit', OtrLimitError). The old trim forgot the least recently seen decision instead.
+ */
+function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' | 'over-limit' {
   const byPeer = new Map<string, { rec: Rec; size: number }>();
   let bytes = 0;
-  const evictPeer = (keep: string): void => {
+  const evictPeer = (keep: string): boolean => {
     let victim: string | undefined;
-    let rank = 3;
+    let rank = 2;
     for (const [peer, e] of byPeer) {
       if (peer === keep) continue;
       const r = refKeepRank(e.rec);
@@ -61,18 +66,31 @@ function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' {
         if (r === 0) break;
       }
     }
-    if (victim === undefined) return;
+    if (victim === undefined) {
+      if (refKeepRank(byPeer.get(keep)!.rec) === 2) return false;
+      victim = keep;
+    }
     bytes -= byPeer.get(victim)!.size;
     byPeer.delete(victim);
+    return true;
   };
   for (const rec of records) {
     if (byPeer.has(rec.peer)) return 'refused';
     const size = refSizeOf(rec);
     byPeer.set(rec.peer, { rec, size });
     bytes += size;
-    while (bytes > maxBytes && byPeer.size > 1) evictPeer(rec.peer);
+    while (bytes > maxBytes && byPeer.size > 1) {
+      if (!byPeer.has(rec.peer)) return 'over-limit';
+      if (!evictPeer(rec.peer)) return 'over-limit';
+    }
   }
   return [...byPeer.values()].map((e) => e.rec);
+}
+
+/** Whether a peer holding a verified or revoked key in `before` is gone from `after` (both toValue() output). */
+function decisionsLost(before: StateValue, after: StateValue): boolean {
+  const kept = new Set((after as unknown as Rec[]).map((r) => r.peer));
+  return (before as unknown as Rec[]).some((r) => refKeepRank(r) === 2 && !kept.has(r.peer));
 }
 
 // ---- Random records. ----
@@ -96,7 +114,10 @@ function randomRecords(rnd: (n: number) => Uint8Array): Rec[] {
     for (let k = 0; k < keys; k++) {
       const v4 = byte() % 3 !== 0;
       const first = byte();
-      known.push({ fp: Buffer.from(rnd(v4 ? 56 : 20)).toString('hex'), first, last: first + byte(), trust: byte() % 3 === 0 ? TRUSTS[byte() % TRUSTS.length]! : 'unverified' });
+      // Records that repeat names hold no decisions of the user's: since session 16 a restore never forgets one,
+      // so with them a repeated name would nearly always meet a refusal, never a peer forgotten and read again.
+      const decided = byte() % 3 === 0 ? TRUSTS[byte() % TRUSTS.length]! : 'unverified';
+      known.push({ fp: Buffer.from(rnd(v4 ? 56 : 20)).toString('hex'), first, last: first + byte(), trust: repeats ? 'unverified' : decided });
     }
     const v4 = known.find((k) => k.fp.length === 112)?.fp ?? null;
     const v3 = byte() % 2 === 0 ? (known.find((k) => k.fp.length === 40)?.fp ?? null) : null;
@@ -109,6 +130,7 @@ test(`the restore trim keeps what the old trim kept, in order (${CASES} random r
   const rnd = seededRandom(3120);
   let trimmed = 0;
   let refused = 0;
+  let overLimit = 0;
   let repeatedAccepted = 0;
   for (let c = 0; c < CASES; c++) {
     const records = randomRecords(rnd);
@@ -116,21 +138,24 @@ test(`the restore trim keeps what the old trim kept, in order (${CASES} random r
     // From below one peer's size to above the whole record.
     const maxBytes = Math.floor((total * (rnd(1)[0]! + 1)) / 200);
     const expected = referenceTrim(records, maxBytes);
-    let got: StateValue | 'refused';
+    let got: StateValue | 'refused' | 'over-limit';
     try {
       got = LastSeenFingerprints.fromValue(records as unknown as StateValue, 100_000, 16, maxBytes).toValue();
     } catch (e) {
-      if (!(e instanceof OtrDecodeError)) throw e;
-      got = 'refused';
+      if (e instanceof OtrLimitError) got = 'over-limit';
+      else if (!(e instanceof OtrDecodeError)) throw e;
+      else got = 'refused';
     }
     assert.equal(got, expected, `case ${c}: ${records.length} records, bound ${maxBytes} of ${total}`);
     if (expected === 'refused') refused++;
+    else if (expected === 'over-limit') overLimit++;
     else if (expected.length < records.length) trimmed++;
-    if (expected !== 'refused' && new Set(records.map((r) => r.peer)).size < records.length) repeatedAccepted++;
+    if (typeof expected !== 'string' && new Set(records.map((r) => r.peer)).size < records.length) repeatedAccepted++;
   }
   // The cases cover both outcomes and real trims, not only records that fit.
   assert.ok(trimmed > CASES / 3, `${trimmed} trimmed`);
   assert.ok(refused > 0, `${refused} refused`);
+  assert.ok(overLimit > 0, `${overLimit} refused for the user's decisions alone over the bound`);
   assert.ok(repeatedAccepted > 0, `${repeatedAccepted} accepted with a forgotten peer's name repeated`);
 });
 
@@ -145,6 +170,7 @@ test(`a growing store forgets the peers the old one forgot, call for call (${CAS
   let forgotten = 0;
   let restarts = 0;
   let unrestorable = 0;
+  let decisionsKept = 0;
   for (let c = 0; c < CASES; c++) {
     const maxPeers = 2 + (byte() % 20);
     const maxPerPeer = 1 + (byte() % 4);
@@ -189,7 +215,23 @@ test(`a growing store forgets the peers the old one forgot, call for call (${CAS
           }
         };
         const oldAgain = restart(() => Before.fromValue(old.toValue(), maxPeers, maxPerPeer, bound));
-        const nowAgain = restart(() => LastSeenFingerprints.fromValue(now.toValue(), maxPeers, maxPerPeer, bound));
+        let nowAgain: LastSeenFingerprints | 'refused';
+        try {
+          nowAgain = restart(() => LastSeenFingerprints.fromValue(now.toValue(), maxPeers, maxPerPeer, bound));
+        } catch (e) {
+          if (!(e instanceof OtrLimitError)) throw e;
+          // Session 16: refused rather than forgetting a decision of the user's, which the old trim did.
+          assert.ok(oldAgain !== 'refused' && decisionsLost(old.toValue(), oldAgain.toValue()), `sequence ${c}, restart after call ${step}: refused though nothing decided is lost`);
+          decisionsKept++;
+          continue;
+        }
+        if (nowAgain !== 'refused' && oldAgain !== 'refused' && decisionsLost(old.toValue(), oldAgain.toValue())) {
+          // Session 16: the old trim forgot a decision here; the restore kept every one (the peer just read went).
+          assert.not.ok(decisionsLost(now.toValue(), nowAgain.toValue()), `sequence ${c}, restart after call ${step}: a decision forgotten`);
+          decisionsKept++;
+          [now, old] = [nowAgain, Before.fromValue(nowAgain.toValue(), maxPeers, maxPerPeer, bound)];
+          continue;
+        }
         if (oldAgain === 'refused' || nowAgain === 'refused') {
           assert.is(nowAgain, oldAgain, `sequence ${c}, restart after call ${step}: refused by one only`);
           unrestorable++;
@@ -202,7 +244,7 @@ test(`a growing store forgets the peers the old one forgot, call for call (${CAS
     }
   }
   assert.ok(forgotten > CASES, `${forgotten} calls forgot a peer`);
-  assert.ok(restarts > CASES, `${restarts} restarts (${unrestorable} records both refused)`);
+  assert.ok(restarts > CASES, `${restarts} restarts (${unrestorable} records both refused, ${decisionsKept} kept decisions the old trim forgot)`);
 });
 
 test.run();

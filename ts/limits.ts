@@ -353,13 +353,18 @@ const resolved = new WeakSet<object>();
  * host's explicit "no limit". An object this function made is returned as it is (it was checked when made, and
  * it is frozen: read-only to every holder).
  */
-export function resolveLimits(overrides?: Partial<Limits>): Readonly<Limits> {
+export function resolveLimits(overrides?: Partial<Limits> | null): Readonly<Limits> {
+  // null (a JSON config whose `limits` is null) is no overrides: Object.keys(null) threw a raw TypeError.
+  if (overrides === null) overrides = undefined;
   // Made here, so checked and frozen: a copy would hold the same values (every OTRv3 call resolves the
   // account's limits, and the copy of ~75 keys cost ~2.3 µs a call).
   if (overrides !== undefined && resolved.has(overrides)) return overrides as Readonly<Limits>;
   const out: Record<string, unknown> = { ...DEFAULT_LIMITS, ...(overrides ?? {}) };
   if (overrides !== undefined) {
-    for (const key of Object.keys(overrides)) {
+    // The keys of the copy, not the host's object asked again: a Proxy can list a key to the spread and none
+    // to a second Object.keys, and the value it gave the copy went in unchecked (session 16 review,
+    // attacks/s16-review-limits). ~75 keys, only for an object not made here.
+    for (const key of Object.keys(out)) {
       const value = out[key];
       if (typeof value === 'number' && !Number.isNaN(value)) continue;
       if (value !== undefined) throw new OtrArgumentError(`limits.${key} must be a number`);

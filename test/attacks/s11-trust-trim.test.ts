@@ -14,6 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Account } from '../../ts/index.js';
 import { DEFAULT_LIMITS } from '../../ts/limits.js';
+import { OtrLimitError } from '../../ts/errors.js';
 import { LastSeenFingerprints, evictionWork } from '../../ts/session/fingerprints.js';
 import type { StateValue } from '../../ts/session/state-codec.js';
 import { WASM as be } from '../helpers/backends.js';
@@ -52,9 +53,18 @@ function restore(record: StateValue[]): { store: LastSeenFingerprints; examined:
 
 const index = (peer: string) => Number(/^m(\d+)@/.exec(peer)![1]);
 
-for (const kind of ['contact', 'verified'] as const) {
-  test(`9,000 peers, every one ${kind === 'contact' ? 'a contact' : 'verified'}, over the byte bound: the oldest are forgotten, each peer looked at a bounded number of times`, () => {
-    const { store, examined } = restore(hostileStore(() => kind, kind === 'contact' ? 3101 : 3102));
+// Session 16: a restore no longer forgets a verified peer (a decision of the user's): 9,000 of them over the
+// byte bound are refused with OtrLimitError naming it, nothing dropped, after work as linear as the trim's.
+test('9,000 peers, every one verified, over the byte bound: refused naming the limit, each peer looked at a bounded number of times', () => {
+  const before = evictionWork.peersExamined;
+  assert.throws(() => restore(hostileStore(() => 'verified', 3102)), (e: unknown) => e instanceof OtrLimitError && /maxTrustStoreBytes/.test(e.message));
+  const examined = evictionWork.peersExamined - before;
+  assert.ok(examined <= 3 * PEERS, `looked at ${examined} peers`);
+});
+
+for (const kind of ['contact'] as const) {
+  test(`9,000 peers, every one a contact, over the byte bound: the oldest are forgotten, each peer looked at a bounded number of times`, () => {
+    const { store, examined } = restore(hostileStore(() => kind, 3101));
     const kept = store.peers.map(index);
     assert.ok(kept.length > 1_000 && kept.length < PEERS, `kept ${kept.length} peers`);
     // The same ones the old trim kept: the most recent, in record order.

@@ -90,35 +90,44 @@ interface Choice {
   result: InitResult;
 }
 
-/** The choice of the init() called last: the one that decides (below). */
-let latestChoice: Promise<Choice> | undefined;
+/**
+ * The choices of the init() calls made while some are still loading, in call order: they decide together
+ * (below). The next call after they settled starts a new batch, with a higher number.
+ */
+let batch: { n: number; calls: Promise<Choice>[] } = { n: 0, calls: [] };
+/** The number of the batch that set `active`: an older batch's call that wakes late must not replace it. */
+let activeBatch = -1;
 
 /**
- * Chooses, loads and self-tests a backend; afterwards every call is synchronous. The call made LAST decides
- * which backend is active, whatever order the loads finish in (session 15: the call that finished last won, so a
- * host's `{ backend: 'js' }`, immediate, was replaced by a module's earlier `init()` still loading hybrid). A call
- * overtaken by a later one resolves to the later one's result, so every caller learns what is active; the
- * latest call's failure throws and leaves the active backend as it was.
+ * Chooses, loads and self-tests a backend; afterwards every call is synchronous. Of calls made while others
+ * load, the LATEST ONE THAT SUCCEEDS decides which backend is active, whatever order the loads finish in
+ * (session 15: the call that finished last won, so a host's `{ backend: 'js' }`, immediate, was replaced by a
+ * module's earlier `init()` still loading hybrid). Each call resolves to the result of the latest success made
+ * at or after it, so every caller learns what is active; a call rejects only with its own failure, when no
+ * later call succeeded. A failed call decides nothing (session 16: with the call made last deciding even when
+ * it failed, an auto init() — documented never to throw, so called without a catch — rejected with a forced
+ * call's error although its own load succeeded, and left no backend active: attacks/s16-review-init).
  */
 export async function init(options: InitOptions = {}): Promise<InitResult> {
-  let choice = choose(options.backend ?? 'auto');
-  latestChoice = choice;
-  for (;;) {
-    let chosen: Choice;
-    try {
-      chosen = await choice;
-    } catch (e) {
-      if (choice === latestChoice) throw e;
-      choice = latestChoice!;
-      continue;
-    }
-    if (choice !== latestChoice) {
-      choice = latestChoice!;
-      continue;
-    }
-    active = chosen.backend;
-    return { ...chosen.result };
+  const mine = batch;
+  const calls = mine.calls;
+  const at = calls.push(choose(options.backend ?? 'auto')) - 1;
+  // A call made before the batch is decided joins it: wait until every one has settled.
+  let settled: PromiseSettledResult<Choice>[] = [];
+  while (settled.length !== calls.length) settled = await Promise.allSettled(calls);
+  if (batch === mine) batch = { n: mine.n + 1, calls: [] };
+  let decider: Choice | undefined;
+  for (let n = settled.length - 1; n >= 0 && decider === undefined; n--) {
+    const r = settled[n]!;
+    if (r.status === 'fulfilled') decider = r.value;
+    else if (n === at) throw r.reason; // nothing at or after this call succeeded: its own failure
   }
+  // Set: the loop found a success at or after `at`, or threw at `at`.
+  if (mine.n >= activeBatch) {
+    active = decider!.backend;
+    activeBatch = mine.n;
+  }
+  return { ...decider!.result };
 }
 
 async function choose(want: BackendName | 'auto'): Promise<Choice> {

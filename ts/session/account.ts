@@ -639,6 +639,9 @@ export class Account implements ConversationHost {
     const account = Account.restore(record.bytes, o);
     account.book.setGeneration(ACCOUNT_RECORD, record.generation);
     account.book.loadedAccount(record.bytes);
+    // A trust store brought within lower limits (session 16): the record is written again, within them.
+    const trimmed = account.fingerprints.trimmedOnRestore;
+    if (trimmed.peers + trimmed.fingerprints > 0) account.book.markAccount();
     return account;
   }
 

@@ -22,7 +22,8 @@ import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './ev
 import { emptyOutcome } from './events.js';
 import { DEFAULT_POLICY, resolvePolicy, type Policy } from './policy.js';
 import { encodeConstant, expect, putArray, putBoolean, putBytes, putEncoded, putIterable, putNull, putNumber, putOptionalBytes, putString, putValue, schema, type StateValue } from './state-codec.js';
-import { instanceFromValue, instanceState, instanceToValue, newInstance, prefetchInstance, type Instance } from './instance.js';
+import { instanceFromValue, instancesWithinLimit, instanceState, instanceToValue, liveEvictionFields, newInstance, prefetchInstance, type Instance } from './instance.js';
+import { evictionOrder } from './instance-eviction.js';
 import { dakeFromValue, dakeToValue, writeRatchetKept } from './persist.js';
 import { encodeSmpState } from '../smp/persist.js';
 import { OneSmpStep } from '../smp/one-step.js';
@@ -1202,10 +1203,13 @@ export class Conversation {
     return withUnbound && this.unboundAnswersQuery && this.unbound.kind === 'awaiting-auth-r';
   }
 
-  /** Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished. */
+  /**
+   * Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished, and no MAC
+   * keys of sessions the peer ended (those say the peer completed an AKE before, as a session does).
+   */
   private v3AkeOnly(): boolean {
     const v3 = this.v3conv;
-    return v3 !== null && this.active !== 3 && v3.engaged && v3.instances.every((i) => i.msgstate === 'plaintext');
+    return v3 !== null && this.active !== 3 && v3.engaged && !v3.holdsEndedMacKeys && v3.instances.every((i) => i.msgstate === 'plaintext');
   }
 
   /**
@@ -1329,8 +1333,8 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     if (this.v3conv) {
       if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
-      this.v3conv.dropFragments();
-      this.v3conv = null;
+      // Its MAC keys still to publish are kept for the peer's next OTRv3 session (session 16, [s16-v3deny]).
+      this.v3conv = this.v3conv.abandon();
     }
     if (this.active === 3) this.active = null;
     if (this.active === 4 && !this.instances.get(this.current)?.ratchet) this.active = null;
@@ -1486,8 +1490,8 @@ export class Conversation {
     if (this.instances.has(inst.peerTag)) return;
     const max = this.account.limits.maxInstancesPerConversation;
     while (this.instances.size >= max) {
-      const all = [...this.instances.values()].filter((i) => i.peerTag !== this.current);
-      const victim = all.find((i) => !i.ratchet) ?? all.find((i) => i.finished) ?? all.sort((x, y) => x.lastKeyAt - y.lastKeyAt)[0];
+      // The ranking a restore under a lower limit keeps by too (instance-eviction.ts).
+      const victim = evictionOrder(this.instances.values(), this.current, liveEvictionFields)[0];
       if (!victim) break;
       this.evict(victim);
     }
@@ -1821,20 +1825,22 @@ export class Conversation {
     const r = expect.record(v, 'conversation state');
     const c = new Conversation(account, peerId);
     const trimmed: OtrEvent[] = [];
-    // No more instances than a conversation ever holds (admit: the limit, and the newest beside the current
-    // instance, which stays, when the limit is 1 or 0 — at 0 the restore bound of limit + 1 refused the library's
-    // own record, attacks/s14-review-restore-instances): each is checked before use (an Ed448 subgroup check per
-    // stored peer key), so a hostile record of thousands cost thousands of them per decode (session 13,
-    // attacks/s13-dos-restore-instances).
-    for (const i of expect.array(r.instances, 'instances', Math.max(account.limits.maxInstancesPerConversation, 1) + 1)) {
+    c.current = expect.uint(r.current, 'current', 0xffffffff);
+    // No more instances than the live bound lets a conversation hold (instance-eviction.ts mostInstancesHeld). A
+    // record written under a higher maxInstancesPerConversation keeps those admit() would keep, the rest wiped
+    // unread; refusing it lost every conversation of the account (session 16). Each kept instance is checked
+    // before use (Ed448 subgroup checks, a Legendre symbol), so the choice is made first, on cheap fields: a
+    // hostile record of thousands (bounded by the record's bytes) costs the limit's worth of checks (session 13,
+    // attacks/s13-dos-restore-instances; session 16, attacks/s16-restore-instances).
+    const { kept, dropped } = instancesWithinLimit(expect.array(r.instances, 'instances'), c.current, account.limits.maxInstancesPerConversation);
+    for (const i of kept) {
       const inst = instanceFromValue(account.backend, i, account.limits, account.clock(), trimmed);
-      if (c.instances.has(inst.peerTag)) throw new OtrDecodeError('state: duplicated instance');
       c.instances.set(inst.peerTag, inst);
     }
+    if (dropped > 0) trimmed.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'instances', count: dropped });
     c.unbound = dakeFromValue(account.backend, r.unbound);
     // States written before pending DAKEs expired have no start time: they count from the restore.
     c.unboundSince = r.unboundSince === undefined ? account.clock() : expect.number(r.unboundSince, 'unboundSince');
-    c.current = expect.uint(r.current, 'current', 0xffffffff);
     c.queue = expect.array(r.queue, 'queue', 1 << 16).map((q) => expect.string(q, 'queue[]'));
     c.advertise = expect.boolean(r.advertise, 'advertise');
     const active = r.active === null ? null : expect.uint(r.active, 'active', 4);
@@ -1855,8 +1861,8 @@ export class Conversation {
     if (ended.dropped > 0) trimmed.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'mac-keys', count: ended.dropped });
     if (r.v3 !== null && r.v3 !== undefined) {
       if (!account.dsaKey) throw new OtrDecodeError('state: an OTRv3 session without a DSA key');
-      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'), (instance, count) =>
-        trimmed.push({ type: 'state-trimmed', instance, what: 'mac-keys', count }),
+      c.v3conv = V3Conversation.restore(c.v3Options(), expect.bytes(r.v3, 'v3'), (instance, count, what) =>
+        trimmed.push({ type: 'state-trimmed', instance, what, count }),
       );
     }
     if (trimmed.length > 0) c.trimmedOnRestore = trimmed;

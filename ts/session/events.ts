@@ -95,9 +95,10 @@ export type OtrEvent =
    * The conversation's record reached limits.maxConversationStateBytes: `count` items of `what` were dropped, oldest
    * first. Also on the first outcome of a conversation restored from a record written under higher limits than
    * the account's (maxStoredMessageKeys, maxMacKeysToReveal): what the restore dropped to keep within them, as
-   * the live bounds would have (docs/persistence.md, session 15).
+   * the live bounds would have (docs/persistence.md, session 15); `instances` (instance 0): remote instances
+   * past maxInstancesPerConversation, those the live bound would have evicted (session 16).
    */
-  | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages'; count: number }
+  | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages' | 'instances'; count: number }
   /**
    * The account holds limits.maxAccountPendingDakes pending DAKEs that peers started: `count` of them, in the
    * conversation with `peer` (another one than this outcome's), were dropped, strangers' oldest first. That

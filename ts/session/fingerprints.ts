@@ -11,7 +11,7 @@
  * limits.maxFingerprintsPerPeer (docs/trust.md says what is evicted first).
  */
 import { expect, type StateValue } from './state-codec.js';
-import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { OtrArgumentError, OtrDecodeError, OtrLimitError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import type { ProtocolVersion, Trust } from './events.js';
 
@@ -77,7 +77,57 @@ function holdsTrust(e: PeerEntry): boolean {
  * holding a decision of the user's.
  */
 function keepRank(e: PeerEntry): number {
-  return holdsTrust(e) ? 2 : e.contact ? 1 : 0;
+  return holdsTrust(e) ? RANK_DECISION : e.contact ? 1 : 0;
+}
+
+/** The keepRank of a peer holding a verified or revoked key: never forgotten by a restore (session 16). */
+const RANK_DECISION = 2;
+
+/**
+ * One peer's keys in the order they are forgotten when it holds too many, first first: what costs least to
+ * forget — unverified keys, least recently seen first; then verified or revoked ones (forgetting a revocation
+ * makes that key "new" again); a last-seen key only when nothing else can go (a per-peer bound below three),
+ * its mark with it. Until session 11 an unverified last-seen key went before any verified or revoked one, and
+ * when the key added did not become the last seen in its place (a DAKE refused for its key, a verify() of a key
+ * read out of band) the record kept a mark for a key it no longer listed, which restore() refuses
+ * (attacks/s11-trust-last-seen). The growing store (add) and a restore under a lower bound (fromValue) use it.
+ */
+function keysInEvictionOrder(e: PeerEntry): KnownFingerprint[] {
+  const last = new Set([e.last.v4, e.last.v3]);
+  const order = (x: KnownFingerprint) => (last.has(x.fingerprint) ? 2 : x.trust === 'unverified' ? 0 : 1);
+  return [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen);
+}
+
+function forgetKey(e: PeerEntry, victim: KnownFingerprint): void {
+  e.known.splice(e.known.indexOf(victim), 1);
+  if (e.last.v4 === victim.fingerprint) delete e.last.v4;
+  if (e.last.v3 === victim.fingerprint) delete e.last.v3;
+}
+
+/**
+ * A restore under a lower maxFingerprintsPerPeer than the record was written with (session 16): the keys the
+ * growing store would forget first go, never one the user verified or revoked. Returns how many went; refuses
+ * (OtrLimitError naming the limit, nothing dropped) when the user's decisions alone are more than it allows.
+ */
+function keysWithinLimit(e: PeerEntry, maxPerPeer: number): number {
+  // What the growing store can hold: add() makes room while the list is at the bound, so one key at least.
+  const over = e.known.length - Math.max(Math.ceil(maxPerPeer), 1);
+  if (over <= 0) return 0;
+  const forgettable = keysInEvictionOrder(e).filter((k) => k.trust === 'unverified');
+  if (forgettable.length < over) throw decisionsOverLimit('maxFingerprintsPerPeer', maxPerPeer, 'keys of one peer');
+  for (const k of forgettable.slice(0, over)) forgetKey(e, k);
+  return over;
+}
+
+/**
+ * The restore's refusal when the user's trust decisions alone exceed a lowered limit (docs/trust.md, session
+ * 16): they are never dropped silently, and the record is left as it was, so the host raises the limit named
+ * here and the account opens with everything.
+ */
+function decisionsOverLimit(limit: string, value: number, what: string): OtrLimitError {
+  return new OtrLimitError(
+    `the trust store's ${what} verified or revoked by the user exceed limits.${limit} (${value}): restore refused, nothing dropped; raise the limit (or unverify some under the old one)`,
+  );
 }
 
 /** What one completed DAKE's fingerprint is to this peer. */
@@ -118,6 +168,9 @@ export class LastSeenFingerprints {
   private revisions = 0;
   /** The sum of the entries' sizes (sizeOf). */
   private bytes = 0;
+  /** Set while fromValue restores: the limit an eviction is for (evictPeer then spares the user's decisions). */
+  private restoring: { limit: string; value: number } | null = null;
+  private readonly trimmed = { peers: 0, fingerprints: 0 };
 
   constructor(
     private readonly maxPeers = 100_000,
@@ -125,6 +178,16 @@ export class LastSeenFingerprints {
     /** limits.maxTrustStoreBytes: the store's share of the account record (which restore bounds by maxStateBytes). */
     private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
+
+  /**
+   * What the restore that made this store forgot to bring a record written under higher limits within the
+   * account's (session 16): peers, and keys of peers it kept — all unverified, least valuable first as the
+   * growing store forgets them; never a verified or revoked key (such a record is refused instead: docs/trust.md).
+   * Zeros for a store not restored or restored whole. The account record is written again with the next changes.
+   */
+  get trimmedOnRestore(): { readonly peers: number; readonly fingerprints: number } {
+    return { ...this.trimmed };
+  }
 
   /** What we last saw for `peer`. */
   get(peer: string): SeenFingerprints | undefined {
@@ -260,20 +323,7 @@ export class LastSeenFingerprints {
 
   private add(peer: string, k: KnownFingerprint): KnownFingerprint {
     const e = this.entry(peer);
-    if (e.known.length >= this.maxPerPeer) {
-      // Evict what costs least to forget: the oldest unverified key; then a verified or revoked one (forgetting
-      // a revocation makes that key "new" again); a last-seen key only when nothing else can go (a per-peer bound
-      // below three), its mark with it. Until session 11 an unverified last-seen key went before any verified or
-      // revoked one, and when the key added did not become the last seen in its place (a DAKE refused for its
-      // key, a verify() of a key read out of band) the record kept a mark for a key it no longer listed, which
-      // restore() refuses (attacks/s11-trust-last-seen).
-      const last = new Set([e.last.v4, e.last.v3]);
-      const order = (x: KnownFingerprint) => (last.has(x.fingerprint) ? 2 : x.trust === 'unverified' ? 0 : 1);
-      const victim = [...e.known].sort((a, b) => order(a) - order(b) || a.lastSeen - b.lastSeen)[0]!;
-      e.known.splice(e.known.indexOf(victim), 1);
-      if (e.last.v4 === victim.fingerprint) delete e.last.v4;
-      if (e.last.v3 === victim.fingerprint) delete e.last.v3;
-    }
+    if (e.known.length >= this.maxPerPeer) forgetKey(e, keysInEvictionOrder(e)[0]!);
     e.known.push(k);
     e.revision = ++this.revisions;
     this.resized(peer, e);
@@ -354,17 +404,32 @@ export class LastSeenFingerprints {
    * bounds raises limits.maxTrustPeers and maxTrustStoreBytes.)
    */
   private evictPeer(keep: string): void {
-    for (const ranked of this.byRank) {
+    // A restore under lower limits (fromValue) spares the peers holding a decision of the user's (session 16).
+    const ranks = this.restoring === null ? this.byRank.length : RANK_DECISION;
+    for (let rank = 0; rank < ranks; rank++) {
+      const ranked = this.byRank[rank]!;
       // At most two looked at per rank: `keep` is one peer.
       for (const [peer, e] of ranked) {
         evictionWork.peersExamined++;
         if (peer === keep) continue;
-        this.bytes -= e.size;
-        this.byPeer.delete(peer);
-        ranked.delete(peer);
+        this.forgetPeer(peer, e);
         return;
       }
     }
+    if (this.restoring === null) return;
+    // Restoring: the peer just read goes too if it holds no decision (nothing else can); else the decisions
+    // alone are over the limit.
+    const e = this.byPeer.get(keep);
+    if (e === undefined || e.rank === RANK_DECISION) throw decisionsOverLimit(this.restoring.limit, this.restoring.value, 'peers');
+    this.forgetPeer(keep, e);
+  }
+
+  private forgetPeer(peer: string, e: PeerEntry): void {
+    this.bytes -= e.size;
+    this.byPeer.delete(peer);
+    this.byRank[e.rank]!.delete(peer);
+    if (this.newest === e) this.newest = undefined;
+    if (this.restoring !== null) this.trimmed.peers++;
   }
 
   toValue(): StateValue {
@@ -379,13 +444,28 @@ export class LastSeenFingerprints {
   }
 
   /**
-   * Restores the store; throws OtrDecodeError on anything malformed or beyond the limits. States written
-   * before the trust store (entries without `known`) get one unverified entry per last-seen fingerprint.
+   * Restores the store; throws OtrDecodeError on anything malformed. States written before the trust store
+   * (entries without `known`) get one unverified entry per last-seen fingerprint. A record written under higher
+   * limits than these (session 16) is brought within them as the growing store would be — its least valuable
+   * peers and keys forgotten first (evictPeer, keysInEvictionOrder), counted in trimmedOnRestore — except that
+   * no verified or revoked key is ever forgotten: when those alone are over a limit, OtrLimitError names it and
+   * nothing is dropped. The lists' lengths need no bound of their own: decodeState checked the record's bytes.
    */
   static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
     const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
-    for (const e of expect.array(v, 'fingerprints', maxPeers)) {
+    try {
+      out.restoreEntries(expect.array(v, 'fingerprints'));
+    } finally {
+      out.restoring = null;
+    }
+    return out;
+  }
+
+  private restoreEntries(list: readonly StateValue[]): void {
+    const out = this;
+    const { maxPeers, maxPerPeer, maxBytes } = this;
+    for (const e of list) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
       if (peer.length === 0) throw new OtrDecodeError('state: fingerprints: empty peer');
@@ -403,7 +483,8 @@ export class LastSeenFingerprints {
           if (fp) entry.known.push({ fingerprint: fp, version: key === 'v4' ? 4 : 3, firstSeen: 0, lastSeen: 0, trust: 'unverified' });
         }
       } else {
-        for (const item of expect.array(r.known, 'fingerprints.known', maxPerPeer)) {
+        const fps = new Set<string>();
+        for (const item of expect.array(r.known, 'fingerprints.known')) {
           const k = expect.record(item, 'fingerprints.known[]');
           const fp = expect.string(k.fp, 'fingerprints.known.fp');
           const version = HEX.v4.test(fp) ? 4 : HEX.v3.test(fp) ? 3 : 0;
@@ -413,25 +494,48 @@ export class LastSeenFingerprints {
           const first = expect.number(k.first, 'fingerprints.known.first');
           const last = expect.number(k.last, 'fingerprints.known.last');
           if (!(first >= 0 && last >= first)) throw new OtrDecodeError('state: fingerprints.known: bad first/last seen');
-          if (entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints.known: duplicated fingerprint');
+          // A set, not a scan: the list's length is bounded by the record's bytes only.
+          if (fps.has(fp)) throw new OtrDecodeError('state: fingerprints.known: duplicated fingerprint');
+          fps.add(fp);
           entry.known.push({ fingerprint: fp, version, firstSeen: first, lastSeen: last, trust });
         }
         for (const key of ['v4', 'v3'] as const) {
           const fp = entry.last[key];
-          if (fp && !entry.known.some((x) => x.fingerprint === fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
+          if (fp && !fps.has(fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
         }
       }
+      out.trimmed.fingerprints += keysWithinLimit(entry, maxPerPeer);
       if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
-      out.byPeer.set(peer, entry);
       entry.rank = keepRank(entry);
+      // As entry() admits a new peer: room first, at the bound (never a decision's, nor the peer being read).
+      // (The growing store holds one peer whatever the bound: entry() adds after making room.)
+      if (out.byPeer.size > 0 && out.byPeer.size >= maxPeers) {
+        out.restoring = { limit: 'maxTrustPeers', value: maxPeers };
+        if (!out.evictOnRestore(entry)) continue;
+      }
+      out.byPeer.set(peer, entry);
       out.byRank[entry.rank]!.set(peer, entry);
       out.newest = entry;
       // Over the byte bound (a record written under a larger one, or by a hostile disk): trimmed as a growing
-      // store would be, in record order (the order toValue wrote, least recently used first), never the peer
-      // just read; one eviction is constant work (byRank), so the trim is linear in the record.
+      // store would be, in record order (the order toValue wrote, least recently used first), the peer just read
+      // last and a decision's never; one eviction is constant work (byRank), so the trim is linear in the record.
+      out.restoring = { limit: 'maxTrustStoreBytes', value: maxBytes };
       out.resized(peer, entry);
     }
-    return out;
+  }
+
+  /**
+   * Room for `entry` at maxTrustPeers while restoring: another peer without a decision forgotten, else `entry`
+   * itself if it holds none (false: not admitted, counted), else OtrLimitError (the decisions alone fill it).
+   */
+  private evictOnRestore(entry: PeerEntry): boolean {
+    if (this.byRank[0]!.size + this.byRank[1]!.size > 0) {
+      this.evictPeer('');
+      return true;
+    }
+    if (entry.rank === RANK_DECISION) throw decisionsOverLimit('maxTrustPeers', this.maxPeers, 'peers');
+    this.trimmed.peers++;
+    return false;
   }
 }
 

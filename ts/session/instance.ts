@@ -16,6 +16,8 @@ import { restoreWithinLimits, type RatchetState } from '../ratchet/index.js';
 import { initialSmpState, type SmpState } from '../smp/state.js';
 import { decodeSmpState, encodeSmpState } from '../smp/persist.js';
 import type { ClientProfile } from '../profile/client-profile.js';
+import { evictionOrder, mostInstancesHeld, type EvictionFields } from './instance-eviction.js';
+import { wipeState } from '../v3/conversation.js';
 
 /** Per remote instance: the DAKE in progress (if any), the encrypted session (if any), and SMP. */
 export interface Instance {
@@ -95,6 +97,43 @@ export function instanceToValue(i: Instance): StateValue {
     pendingSince: i.pendingSince,
     // Early data messages (i.early) come from a peer that has not authenticated: never persisted.
   };
+}
+
+/** What the eviction ranking reads of a live instance. */
+export function liveEvictionFields(i: Instance): EvictionFields {
+  return { peerTag: i.peerTag, hasSession: i.ratchet !== null, finished: i.finished, lastKeyAt: i.lastKeyAt };
+}
+
+/**
+ * The same fields read from an instance's record, checked, before anything costly in it is (instanceFromValue
+ * checks the rest, for the kept instances only).
+ */
+function recordEvictionFields(v: StateValue): EvictionFields {
+  const r = expect.record(v, 'instance');
+  const peerTag = expect.uint(r.peerTag, 'peerTag', 0xffffffff);
+  if (!isValidSenderTag(peerTag)) throw new OtrDecodeError('state: bad instance tag');
+  return { peerTag, hasSession: r.ratchet !== null && r.ratchet !== undefined, finished: expect.boolean(r.finished, 'finished'), lastKeyAt: expect.number(r.lastKeyAt, 'lastKeyAt') };
+}
+
+/**
+ * The instances of a conversation record the live bound lets it hold under `limit` (a record written under a
+ * higher one holds more), in record order: those admit() would have kept (evictionOrder, the same ranking), the
+ * others wiped (their keys are secrets) and counted. Linear in the record's instances, whose number its byte
+ * bound limits; a tag twice is refused, whether kept or not.
+ */
+export function instancesWithinLimit(list: readonly StateValue[], current: number, limit: number): { kept: StateValue[]; dropped: number } {
+  const fields = list.map(recordEvictionFields);
+  const tags = new Set<number>();
+  for (const f of fields) {
+    if (tags.has(f.peerTag)) throw new OtrDecodeError('state: duplicated instance');
+    tags.add(f.peerTag);
+  }
+  const over = list.length - mostInstancesHeld(limit, tags.has(current));
+  if (over <= 0) return { kept: [...list], dropped: 0 };
+  const gone = new Set(evictionOrder(fields.keys(), current, (n) => fields[n]!).slice(0, over));
+  const kept: StateValue[] = [];
+  list.forEach((v, n) => (gone.has(n) ? wipeState(v) : kept.push(v)));
+  return { kept, dropped: gone.size };
 }
 
 /**

@@ -15,10 +15,10 @@ import { MIN_INSTANCE_TAG } from '../instance-tag.js';
 import { type Limits, resolveLimits } from '../limits.js';
 import type { AuthState } from './ake.js';
 import { AKE_MAC_BYTES, AKE_R_BYTES, CTR_BYTES, DATA_MAC_BYTES, SMP_EXPONENT_BYTES, SSID_BYTES, STORED_MESSAGE_MAX_CHARS } from './constants.js';
-import type { V3State } from './conversation.js';
+import { type V3State, wipeState } from './conversation.js';
+import { contextsInEvictionOrder, type V3Peer } from './instances.js';
 import { keepNewest, type KeyState } from './data.js';
 import { GROUP_BYTES, type DhKeyPair, isValidGroupElement } from './group.js';
-import type { V3Peer } from './instances.js';
 import type { SmpState } from './smp.js';
 import { type StateValue, decodeState, encodeState } from '../session/state-codec.js';
 import { type Schema, checkSchema } from './persist.js';
@@ -109,7 +109,8 @@ const CONTEXT_SCHEMA: Schema = {
 };
 
 const STATE_SCHEMA: Schema = {
-  obj: { ourTag: 'int', master: CONTEXT_SCHEMA, instances: { arr: CONTEXT_SCHEMA, max: 1 << 16 }, current: 'int' },
+  // endedMacKeys: absent from records written before session 16 and whenever there is none (written only then).
+  obj: { ourTag: 'int', master: CONTEXT_SCHEMA, instances: { arr: CONTEXT_SCHEMA, max: 1 << 16 }, current: 'int', endedMacKeys: { opt: 'bytes' } },
 };
 
 /** The state as versioned bytes (contains session secrets: store it as such). */
@@ -123,18 +124,53 @@ export function serializeV3State(state: V3Peer): Uint8Array {
  * live code bounds it (data.ts keepNewest), the rest wiped; `trimmed` hears of each (their instance tag, the
  * keys dropped). Refusing it lost every conversation of the account once the host lowered the limit.
  */
-export function restoreV3State(bytes: Uint8Array, limits?: Partial<Limits>, trimmed?: (instance: number, count: number) => void): V3Peer {
+export function restoreV3State(
+  bytes: Uint8Array,
+  limits?: Partial<Limits>,
+  trimmed?: (instance: number, count: number, what: 'mac-keys' | 'instances') => void,
+  now: number = Date.now(),
+): V3Peer {
   const L = resolveLimits(limits);
-  const s = checkSchema<V3Peer>(decodeState(STATE_KIND, bytes, L.maxStateBytes), STATE_SCHEMA, 'OTRv3 state');
+  const s = withinInstanceLimit(checkSchema<V3Peer>(decodeState(STATE_KIND, bytes, L.maxStateBytes), STATE_SCHEMA, 'OTRv3 state'), L, now, trimmed);
   checkPeer(s, L);
   for (const c of s.instances) {
     const k = c.keys;
     if (k === null) continue;
     const before = k.pendingReveal.length;
     k.pendingReveal = keepNewest(k.pendingReveal, L.maxMacKeysToReveal);
-    if (k.pendingReveal.length < before) trimmed?.(c.theirTag, (before - k.pendingReveal.length) / DATA_MAC_BYTES);
+    if (k.pendingReveal.length < before) trimmed?.(c.theirTag, (before - k.pendingReveal.length) / DATA_MAC_BYTES, 'mac-keys');
+  }
+  // The MAC keys of sessions the peer ended (none: absent, null or empty, and then not written again), bounded
+  // the same way; reported as no instance's (0): they are the peer's, whichever instance's session they ended.
+  const ended = s.endedMacKeys ?? null;
+  if (ended === null || ended.length === 0) delete s.endedMacKeys;
+  else {
+    s.endedMacKeys = keepNewest(ended, L.maxMacKeysToReveal);
+    if (s.endedMacKeys.length < ended.length) trimmed?.(0, (ended.length - s.endedMacKeys.length) / DATA_MAC_BYTES, 'mac-keys');
   }
   return s;
+}
+
+/**
+ * The state with no more remote instances than the live bound lets it hold (admit: the limit, the current one
+ * never evicted), those kept chosen by the live ranking (contextsInEvictionOrder) on fields the schema check has
+ * already typed, before checkPeer pays for any context's meaning (a DSA key's subgroup checks, two modular
+ * powers each): a hostile state of thousands of contexts costs the kept ones' checks (session 16,
+ * attacks/s16-restore-instances-v3). The dropped contexts are wiped; `trimmed` hears how many (instance 0).
+ * A tag twice is refused whether kept or not.
+ */
+function withinInstanceLimit(s: V3Peer, L: Limits, now: number, trimmed?: (instance: number, count: number, what: 'instances') => void): V3Peer {
+  const tags = new Set<number>();
+  for (const c of s.instances) {
+    if (tags.has(c.theirTag)) bad('a remote instance appears twice');
+    tags.add(c.theirTag);
+  }
+  const over = s.instances.length - Math.max(Math.ceil(L.maxInstancesPerConversation), tags.has(s.current) ? 1 : 0);
+  if (over <= 0) return s;
+  const gone = new Set(contextsInEvictionOrder(s.instances, s.current, now, L).slice(0, over));
+  for (const c of gone) wipeState(c);
+  trimmed?.(0, gone.size, 'instances');
+  return { ...s, instances: s.instances.filter((c) => !gone.has(c)) };
 }
 
 // ---- the meaning of every field ------------------------------------------------------------------------
@@ -179,6 +215,8 @@ export function checkPeer(s: V3Peer, L: Limits): void {
     checkContext(c, s.ourTag, false, L);
   }
   if (s.current !== 0 && !seen.has(s.current)) bad('the current instance has no context');
+  // Whole keys, any number (the record's bytes bound it): restoreV3State keeps the newest the limit allows.
+  if (s.endedMacKeys && s.endedMacKeys.length % DATA_MAC_BYTES !== 0) bad('MAC keys of ended sessions out of range');
 }
 
 function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): void {
