@@ -465,6 +465,9 @@ export class LastSeenFingerprints {
   private restoreEntries(list: readonly StateValue[]): void {
     const out = this;
     const { maxPeers, maxPerPeer, maxBytes } = this;
+    // Every peer read, kept or not: byPeer no longer holds one a trim forgot, and a second copy of it was taken
+    // as a new peer — a record refused under its own limits accepted under lower ones (attacks/s16-review2-trust-duplicates).
+    const read = new Set<string>();
     for (const e of list) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
@@ -505,7 +508,8 @@ export class LastSeenFingerprints {
         }
       }
       out.trimmed.fingerprints += keysWithinLimit(entry, maxPerPeer);
-      if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
+      if (read.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
+      read.add(peer);
       entry.rank = keepRank(entry);
       // As entry() admits a new peer: room first, at the bound (never a decision's, nor the peer being read).
       // (The growing store holds one peer whatever the bound: entry() adds after making room.)
