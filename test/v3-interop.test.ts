@@ -12,7 +12,7 @@ import { JS, WASM } from './helpers/backends.js';
 import { seededRandom } from './helpers/rng.js';
 import { LibotrPeer, buildPeer } from './interop/libotr-peer.js';
 import { dearmour } from '../ts/codec/armour.js';
-import { hmacSha1 } from '../ts/v3/crypto.js';
+import { v3RevealedIn } from './helpers/v3-reveal.js';
 import { type DataMsg, decodeMessage } from '../ts/v3/messages.js';
 import { MessageTypeV3 } from '../ts/wire/header.js';
 
@@ -70,6 +70,9 @@ async function peerCmd(conv: V3Conversation, peer: LibotrPeer, line: string, log
   log.peerOther.push(...o.other);
   await exchange(conv, peer, [], o.send, log);
 }
+
+/** The data messages among `wire` (libotr's, unfragmented). */
+const dataMessages = (wire: readonly string[]): DataMsg[] => wire.map((w) => decodeMessage(dearmour(w))).filter((m): m is DataMsg => m.type === MessageTypeV3.data);
 
 const ofType = <T extends V3Event['type']>(log: Log, t: T): Extract<V3Event, { type: T }>[] =>
   log.tsEvents.filter((e): e is Extract<V3Event, { type: T }> => e.type === t);
@@ -272,18 +275,38 @@ test("our disconnect reveals the MAC keys of libotr's messages under the key pai
     assert.equal(log.tsUser, ['one', 'two']);
     const bye = conv.end().toSend;
     assert.is(bye.length, 1);
-    const reveal = (decodeMessage(dearmour(bye[0]!)) as DataMsg).oldMacKeys;
     // libotr's two messages, under one key pair: their MAC key is in our disconnect (session 15).
-    const theirs = log.peerWire.map((w) => decodeMessage(dearmour(w))).filter((m): m is DataMsg => m.type === MessageTypeV3.data);
+    const theirs = dataMessages(log.peerWire);
     assert.ok(theirs.length >= 2);
-    const macOk = (m: DataMsg) => {
-      for (let o = 0; o < reveal.length; o += 20) if (bytesToHex(hmacSha1(WASM, reveal.subarray(o, o + 20), m.authenticated)) === bytesToHex(m.mac)) return true;
-      return false;
-    };
-    assert.ok(theirs.every(macOk), 'every message of libotr is authenticated by a revealed key');
+    assert.ok(theirs.every((m) => v3RevealedIn(WASM, bye, m)), 'every message of libotr is authenticated by a revealed key');
     await exchange(conv, peer, bye, [], log);
     const st = await peer.cmd('status');
     assert.ok(st.other[0]?.startsWith('status 2 '), st.other.join(' | '));
+  } finally {
+    await peer.close();
+  }
+});
+
+test("libotr ends: we keep the MAC keys of its last messages and our next session's first data message publishes them; libotr reads it", async () => {
+  const { conv, peer, log } = await secure('libotr');
+  try {
+    await peerCmd(conv, peer, 'send one', log);
+    await peerCmd(conv, peer, 'send two', log);
+    await peerCmd(conv, peer, 'end', log);
+    assert.is(conv.msgstate, 'finished');
+    // Every data message libotr sent in that session (its disconnect among them).
+    const old = dataMessages(log.peerWire);
+    assert.ok(old.length >= 3);
+    // A new session (libotr commits again), then our first data message.
+    await exchange(conv, peer, conv.start().toSend, [], log);
+    assert.is(conv.msgstate, 'encrypted');
+    const hello = conv.send('hello again').toSend;
+    assert.is(hello.length, 1);
+    assert.ok(old.every((m) => v3RevealedIn(WASM, hello, m)), 'every message of the ended session is authenticated by a key our message publishes');
+    await exchange(conv, peer, hello, [], log);
+    assert.is(log.peerUser.at(-1), 'hello again', `libotr did not read it: ${log.peerEvents.join(' | ')}`);
+    const st = await peer.cmd('status');
+    assert.ok(st.other[0]?.startsWith('status 1 '), st.other.join(' | '));
   } finally {
     await peer.close();
   }

@@ -1203,10 +1203,13 @@ export class Conversation {
     return withUnbound && this.unboundAnswersQuery && this.unbound.kind === 'awaiting-auth-r';
   }
 
-  /** Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished. */
+  /**
+   * Whether the OTRv3 state holds an AKE and nothing else: no OTRv3 instance encrypted or finished, and no MAC
+   * keys of sessions the peer ended (those say the peer completed an AKE before, as a session does).
+   */
   private v3AkeOnly(): boolean {
     const v3 = this.v3conv;
-    return v3 !== null && this.active !== 3 && v3.engaged && v3.instances.every((i) => i.msgstate === 'plaintext');
+    return v3 !== null && this.active !== 3 && v3.engaged && !v3.holdsEndedMacKeys && v3.instances.every((i) => i.msgstate === 'plaintext');
   }
 
   /**
@@ -1330,8 +1333,8 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     if (this.v3conv) {
       if (this.v3conv.msgstate === 'encrypted') events.push({ type: 'finished', instance: this.v3conv.state.theirTag ?? TAG_ANY, reason: 'rollback' });
-      this.v3conv.dropFragments();
-      this.v3conv = null;
+      // Its MAC keys still to publish are kept for the peer's next OTRv3 session (session 16, [s16-v3deny]).
+      this.v3conv = this.v3conv.abandon();
     }
     if (this.active === 3) this.active = null;
     if (this.active === 4 && !this.instances.get(this.current)?.ratchet) this.active = null;

@@ -24,7 +24,18 @@ import { buildQuery } from '../codec/query.js';
 import { whitespaceTag } from '../codec/whitespace.js';
 import { HEARTBEAT_INTERVAL_MS, RESEND_INTERVAL_MS, STORED_MESSAGE_MAX_CHARS, Tlv } from './constants.js';
 import { FLAG_IGNORE_UNREADABLE } from '../wire/data.js';
-import { type DataEnv, type KeyState, decryptData, encryptData, inheritRevealsV3, keysFromAke, revealKeysInUse, wipeKeyState } from './data.js';
+import {
+  type DataEnv,
+  type KeyState,
+  decryptData,
+  encryptData,
+  endKeysKeepingMacKeys,
+  inheritRevealsV3,
+  keysFromAke,
+  publishAhead,
+  revealKeysInUse,
+  wipeKeyState,
+} from './data.js';
 import { fragmentV3 } from './fragment.js';
 import { type DataMsg, type V3Message, encodeMessage } from './messages.js';
 import { type SmpOutcome, type SmpState, smpAbort, smpReceive, smpRespond, smpSecret, smpStart } from './smp.js';
@@ -122,6 +133,10 @@ export interface V3Result {
   toSend: string[];
   toUser: string[];
   events: V3Event[];
+  /** MAC keys of a session the peer ended in this step, for the peer's kept list (instances.ts); null: none. */
+  ended: Uint8Array | null;
+  /** A data message of this step published the peer's kept list (`endedIn`): the peer drops it. */
+  publishedEnded: boolean;
 }
 
 /** A fresh context with remote instance `theirTag` (0: the master context). */
@@ -154,10 +169,16 @@ export class Tx {
   readonly now: number;
   readonly policy: V3Policy;
   readonly limits: Readonly<Limits>;
+  /** MAC keys of a session the peer ended in this step (endKeysKeepingMacKeys), newest last. */
+  ended: Uint8Array | null = null;
+  /** Whether a data message of this step carries `endedIn`. */
+  publishedEnded = false;
 
   constructor(
     readonly opts: V3Options,
     readonly s: V3State,
+    /** The MAC keys of sessions the peer ended, kept on the peer (V3Peer.endedMacKeys): our next data message publishes them. */
+    readonly endedIn: Uint8Array | undefined = undefined,
   ) {
     this.backend = opts.backend;
     this.random = opts.random ?? systemRandom;
@@ -196,6 +217,10 @@ export class Tx {
   sendData(message: Uint8Array, tlvs: TlvRecord[], flags: number): Uint8Array {
     const ks = this.s.keys;
     if (this.s.msgstate !== 'encrypted' || !ks) throw new OtrStateError('not in an encrypted OTRv3 conversation');
+    if (this.endedIn !== undefined && !this.publishedEnded) {
+      publishAhead(this.dataEnv(), ks, this.endedIn);
+      this.publishedEnded = true;
+    }
     const { msg, extraKey } = encryptData(this.dataEnv(), ks, encodePlaintext(message, tlvs), flags);
     this.sendMessage(msg);
     return extraKey;
@@ -217,19 +242,23 @@ export function wipeState(v: unknown, depth = 0): void {
   for (const x of Array.isArray(v) ? v : Object.values(v)) wipeState(x, depth + 1);
 }
 
-/** Runs `body` on a copy of one context; a typed failure leaves the caller's context as it was. */
-export function runOnContext(opts: V3Options, state: V3State, body: (tx: Tx) => void): V3Result {
-  const tx = new Tx(opts, copyState(state));
+/**
+ * Runs `body` on a copy of one context; a typed failure leaves the caller's context as it was. `endedIn`: the
+ * peer's kept MAC keys of ended sessions, which a data message sent in this step publishes.
+ */
+export function runOnContext(opts: V3Options, state: V3State, body: (tx: Tx) => void, endedIn?: Uint8Array): V3Result {
+  const tx = new Tx(opts, copyState(state), endedIn);
   try {
     body(tx);
   } catch (e) {
     // The working copy is dropped either way (an untyped failure is rethrown): its secrets go with it.
     wipeState(tx.s);
+    tx.ended?.fill(0);
     if (!(e instanceof OtrError)) throw e;
     // Typed failure: the input is dropped and the caller's state stands.
-    return { state, toSend: [], toUser: [], events: [{ version: 3, instance: state.theirTag, type: 'ignored', reason: e.message, code: e.code }] };
+    return { state, toSend: [], toUser: [], events: [{ version: 3, instance: state.theirTag, type: 'ignored', reason: e.message, code: e.code }], ended: null, publishedEnded: false };
   }
-  return { state: tx.s, toSend: tx.toSend, toUser: tx.toUser, events: tx.events };
+  return { state: tx.s, toSend: tx.toSend, toUser: tx.toUser, events: tx.events, ended: tx.ended, publishedEnded: tx.publishedEnded };
 }
 
 // ---- AKE plumbing --------------------------------------------------------------------------------------
@@ -403,6 +432,8 @@ function receiveData(tx: Tx, m: DataMsg): void {
   const smpIgnored = smpSteps.ignoredReason();
   if (smpIgnored !== undefined) tx.event({ type: 'ignored', reason: smpIgnored });
   if (disconnected) {
+    // The peer ended: the MAC keys its last messages were read under are kept for our next data message.
+    if (ks) tx.ended = endKeysKeepingMacKeys(tx.dataEnv(), ks);
     endKeys(tx);
     tx.s.msgstate = 'finished';
     tx.event({ type: 'finished' });

@@ -249,6 +249,32 @@ export function revealKeysInUse(env: DataEnv, ks: KeyState): void {
   ks.pendingReveal = keepNewest(all, revealCap(env));
 }
 
+/**
+ * The peer ended the session (its disconnect, TLV 1): returns the MAC keys the session still had to reveal —
+ * its list and the receiving MAC keys of the key pairs that verified a message, at most maxMacKeysToReveal, the
+ * newest — and wipes the key state. libotr wipes them unpublished (it has no message of that session left to
+ * send), so the peer's last messages, its disconnect among them, stayed authenticated under keys only the two
+ * parties held (session 16, test/attacks/s16-v3deny-peer-end). The caller keeps them for the next data message
+ * it sends to the peer (instances.ts). Safe to publish then: they are MAC keys only, each of a key pair whose
+ * keys are gone here (nothing under it is accepted by us again), and our receiving MAC key is the peer's sending
+ * one, which the peer never accepts a message under.
+ */
+export function endKeysKeepingMacKeys(env: DataEnv, ks: KeyState): Uint8Array {
+  retire(ks, () => true, revealCap(env));
+  const kept = ks.pendingReveal;
+  ks.pendingReveal = new Uint8Array(0);
+  wipeKeyState(ks);
+  return kept;
+}
+
+/**
+ * `ks` is about to send a data message: the MAC keys of ended sessions (`ended`) join its list, ahead of its own
+ * keys (they are older), at most maxMacKeysToReveal kept, the newest. `ended` is left to its owner.
+ */
+export function publishAhead(env: DataEnv, ks: KeyState, ended: Uint8Array): void {
+  ks.pendingReveal = keepNewest(concatBytes(ended, ks.pendingReveal), revealCap(env));
+}
+
 /** Wipes every secret in a key state (end of conversation). */
 export function wipeKeyState(ks: KeyState): void {
   retire(ks, () => true, Number.MAX_SAFE_INTEGER);

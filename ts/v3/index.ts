@@ -13,6 +13,8 @@
  *   conv.useExtraKey(use, useData) -> { toSend, key }                                   // TLV 8 + the 32-byte key
  *   conv.end(instance?)  -> TLV 1 (disconnected) to every encrypted instance (or one) and back to plaintext
  *   conv.serialize(): Uint8Array;  V3Conversation.restore(options, bytes)
+ *   conv.abandon()       -> drops every session unannounced (a rollback); null, or a conversation holding only
+ *                           the MAC keys still to publish (V3Peer.endedMacKeys: the next data message publishes them)
  *   conv.msgstate, conv.peerFingerprint, conv.ssid, conv.state     // of the current instance
  *   conv.current, conv.instances, conv.peerState, conv.engaged     // every remote instance (instances.ts)
  *
@@ -40,7 +42,10 @@
  *   The instance that last completed an AKE is the one `send()` uses; each change is an `instanceChanged` event.
  * - A truncated trailing TLV ends TLV parsing (earlier TLVs are kept), as libotr does.
  */
+import { concatBytes } from '../bytes.js';
+import { systemRandom } from '../crypto/random.js';
 import { OtrArgumentError, OtrDecodeError } from '../errors.js';
+import { endKeysKeepingMacKeys, keepNewest } from './data.js';
 import { resolveLimits } from '../limits.js';
 import { type V3Event, type V3Options, type V3State, type MsgState, wipeState } from './conversation.js';
 import { FragmentTable } from './fragment.js';
@@ -117,6 +122,8 @@ export class V3Conversation {
     if (next !== this.p) {
       const kept = new Set<V3State>([next.master, ...next.instances]);
       for (const c of [this.p.master, ...this.p.instances]) if (!kept.has(c)) wipeState(c);
+      // Kept MAC keys published (or joined into a new list) are wiped here: the new state no longer holds them.
+      if (this.p.endedMacKeys !== undefined && this.p.endedMacKeys !== next.endedMacKeys) this.p.endedMacKeys.fill(0);
       this.p = next;
     }
     return { toSend: r.toSend, toUser: r.toUser, messages: r.messages, events: r.events };
@@ -155,6 +162,27 @@ export class V3Conversation {
 
   serialize(): Uint8Array {
     return serializeV3State(this.p);
+  }
+
+  /**
+   * Drops every context without a word — the session layer's rollback of the store (Conversation.abandonSessions:
+   * a disconnect could use a key that was used already) — and returns a fresh conversation holding only the MAC
+   * keys the dropped sessions still had to publish, with those kept already (at most maxMacKeysToReveal, the
+   * newest), for the peer's next OTRv3 session; null when there are none. Every key of this one is wiped. The
+   * same reasoning as the peer's disconnect (data.ts endKeysKeepingMacKeys): no session under them remains here.
+   */
+  abandon(): V3Conversation | null {
+    const limits = resolveLimits(this.opts.limits);
+    const env = { backend: this.opts.backend, random: this.opts.random ?? systemRandom, ourTag: this.p.ourTag, theirTag: 0, maxMacKeysToReveal: limits.maxMacKeysToReveal };
+    const parts = [this.p.endedMacKeys ?? new Uint8Array(0)];
+    for (const c of this.p.instances) if (c.keys) parts.push(endKeysKeepingMacKeys(env, c.keys));
+    const kept = keepNewest(concatBytes(...parts), limits.maxMacKeysToReveal);
+    for (const part of parts) part.fill(0);
+    for (const c of [this.p.master, ...this.p.instances]) wipeState(c);
+    this.frags.clear();
+    this.p = newV3Peer(this.opts.instanceTag);
+    if (kept.length === 0) return null;
+    return new V3Conversation(this.opts, { ...newV3Peer(this.opts.instanceTag), endedMacKeys: kept });
   }
 
   /** Everything held for this peer (read-only view; pass to the v3* transitions or serialise). */
@@ -202,7 +230,11 @@ export class V3Conversation {
    */
   get holdsNothing(): boolean {
     const p = this.p;
-    return p.current === 0 && idleContext(p.master) && p.instances.every(idleContext);
+    return p.current === 0 && idleContext(p.master) && p.instances.every(idleContext) && !this.holdsEndedMacKeys;
+  }
+  /** MAC keys of sessions the peer ended wait for our next OTRv3 data message (V3Peer.endedMacKeys). */
+  get holdsEndedMacKeys(): boolean {
+    return (this.p.endedMacKeys?.length ?? 0) > 0;
   }
   get peerFingerprint(): Uint8Array | null {
     const s = this.state;

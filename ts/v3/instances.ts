@@ -31,7 +31,7 @@
  * events }. Each copies only the one context it changes; a rejected input leaves every context as it was. The
  * fragment table is the one mutable, transient part, passed in by the caller.
  */
-import { utf8 } from '../bytes.js';
+import { concatBytes, utf8 } from '../bytes.js';
 import { classifyIncoming } from '../codec/classify.js';
 import { OtrArgumentError, OtrDecodeError, OtrError, OtrStateError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
@@ -58,6 +58,7 @@ import {
   runOnContext,
   wipeState,
 } from './conversation.js';
+import { keepNewest } from './data.js';
 import type { FragmentTable } from './fragment.js';
 import { type V3Message, decodeMessage } from './messages.js';
 import { MessageTypeV3 } from '../wire/header.js';
@@ -71,6 +72,12 @@ export interface V3Peer {
   instances: readonly V3State[];
   /** The remote instance `send()` uses; 0: the master (no instance yet). */
   current: number;
+  /**
+   * Receiving MAC keys (20 bytes each, concatenated, oldest first) of sessions the peer ended, kept until our
+   * next OTRv3 data message to the peer publishes them (data.ts endKeysKeepingMacKeys, `Acc.keepEnded` below).
+   * Absent when there is none.
+   */
+  endedMacKeys?: Uint8Array;
 }
 
 /** A message shown to the user, with the remote instance it came from (0: untagged plaintext). */
@@ -115,6 +122,8 @@ class Acc {
   readonly now: number;
   /** The caller's contexts: V3Conversation wipes those the result drops; copies made in between are ours to wipe. */
   private readonly original: ReadonlySet<V3State>;
+  /** The caller's kept MAC keys (V3Peer.endedMacKeys), likewise wiped by V3Conversation if the result drops them. */
+  private readonly originalEnded: Uint8Array | undefined;
 
   constructor(
     readonly opts: V3Options,
@@ -123,6 +132,7 @@ class Acc {
     this.limits = resolveLimits(opts.limits);
     this.now = (opts.now ?? Date.now)();
     this.original = new Set([peer.master, ...peer.instances]);
+    this.originalEnded = peer.endedMacKeys;
   }
 
   event(e: V3Event): void {
@@ -138,13 +148,14 @@ class Acc {
    * a new one for `admitting` (then `evict`, if given, makes room). Returns whether the step succeeded.
    */
   step(ctx: V3State, body: (tx: Tx) => void, how: { encrypted?: boolean; evict?: number | null; admitting?: boolean } = {}): boolean {
-    const r: V3Result = runOnContext(this.opts, ctx, body);
+    const r: V3Result = runOnContext(this.opts, ctx, body, this.peer.endedMacKeys);
     this.toSend.push(...r.toSend);
     this.toUser.push(...r.toUser);
     for (const text of r.toUser) this.messages.push({ text, instance: ctx.theirTag, encrypted: how.encrypted ?? false });
     this.events.push(...r.events);
     if (r.state === ctx) return false;
     this.replace(r.state, how.admitting ? (how.evict ?? null) : undefined);
+    if (r.publishedEnded || r.ended) this.keepEnded(r.publishedEnded, r.ended);
     if (ctx.theirTag !== 0 && r.events.some((e) => e.type === 'encrypted')) this.authenticated(r.state.theirTag);
     return true;
   }
@@ -160,6 +171,21 @@ class Acc {
     let instances = p.instances.filter((c) => c.theirTag !== evict);
     instances = evict === undefined ? instances.map((c) => (c.theirTag === next.theirTag ? next : c)) : [...instances, next];
     this.peer = { ...p, instances };
+  }
+
+  /**
+   * The peer's kept MAC keys of ended sessions (V3Peer.endedMacKeys): dropped once a data message published
+   * them, then joined by those of a session the peer just ended — at most maxMacKeysToReveal, the newest,
+   * however many sessions a peer ends. Kept per peer, not per context: the peer's next session may be with
+   * another of its instances, and a context without a session may be evicted (`admit`). A list this call made
+   * and then replaced is wiped; the caller's own goes with its state (V3Conversation.commit).
+   */
+  private keepEnded(published: boolean, ended: Uint8Array | null): void {
+    const before = this.peer.endedMacKeys;
+    let kept = published ? undefined : before;
+    if (ended !== null && ended.length > 0) kept = kept === undefined ? ended : keepNewest(concatBytes(kept, ended), this.limits.maxMacKeysToReveal);
+    if (before !== undefined && before !== kept && before !== this.originalEnded) before.fill(0);
+    this.peer = { ...this.peer, endedMacKeys: kept };
   }
 
   /** Instance `tag` completed an AKE: it becomes current (reported), and a message stored at the master goes to it. */

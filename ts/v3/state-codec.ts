@@ -109,7 +109,8 @@ const CONTEXT_SCHEMA: Schema = {
 };
 
 const STATE_SCHEMA: Schema = {
-  obj: { ourTag: 'int', master: CONTEXT_SCHEMA, instances: { arr: CONTEXT_SCHEMA, max: 1 << 16 }, current: 'int' },
+  // endedMacKeys: absent from records written before session 16 and whenever there is none (written only then).
+  obj: { ourTag: 'int', master: CONTEXT_SCHEMA, instances: { arr: CONTEXT_SCHEMA, max: 1 << 16 }, current: 'int', endedMacKeys: { opt: 'bytes' } },
 };
 
 /** The state as versioned bytes (contains session secrets: store it as such). */
@@ -138,6 +139,14 @@ export function restoreV3State(
     const before = k.pendingReveal.length;
     k.pendingReveal = keepNewest(k.pendingReveal, L.maxMacKeysToReveal);
     if (k.pendingReveal.length < before) trimmed?.(c.theirTag, (before - k.pendingReveal.length) / DATA_MAC_BYTES, 'mac-keys');
+  }
+  // The MAC keys of sessions the peer ended (none: absent, null or empty, and then not written again), bounded
+  // the same way; reported as no instance's (0): they are the peer's, whichever instance's session they ended.
+  const ended = s.endedMacKeys ?? null;
+  if (ended === null || ended.length === 0) delete s.endedMacKeys;
+  else {
+    s.endedMacKeys = keepNewest(ended, L.maxMacKeysToReveal);
+    if (s.endedMacKeys.length < ended.length) trimmed?.(0, (ended.length - s.endedMacKeys.length) / DATA_MAC_BYTES, 'mac-keys');
   }
   return s;
 }
@@ -206,6 +215,8 @@ export function checkPeer(s: V3Peer, L: Limits): void {
     checkContext(c, s.ourTag, false, L);
   }
   if (s.current !== 0 && !seen.has(s.current)) bad('the current instance has no context');
+  // Whole keys, any number (the record's bytes bound it): restoreV3State keeps the newest the limit allows.
+  if (s.endedMacKeys && s.endedMacKeys.length % DATA_MAC_BYTES !== 0) bad('MAC keys of ended sessions out of range');
 }
 
 function checkContext(c: V3State, ourTag: number, master: boolean, L: Limits): void {
