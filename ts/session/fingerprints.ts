@@ -171,6 +171,12 @@ export class LastSeenFingerprints {
   /** Set while fromValue restores: the limit an eviction is for (evictPeer then spares the user's decisions). */
   private restoring: { limit: string; value: number } | null = null;
   private readonly trimmed = { peers: 0, fingerprints: 0 };
+  /**
+   * While fromValue restores: the keys it cut from each peer admitted (keysWithinLimit). A peer forgotten later in
+   * the same restore takes its count back out of trimmed.fingerprints, the keys "of peers it kept" (it was counted
+   * as a peer and again per cut key: attacks/s16-review2-trust-counts).
+   */
+  private cutOnRestore: Map<PeerEntry, number> | null = null;
 
   constructor(
     private readonly maxPeers = 100_000,
@@ -429,7 +435,10 @@ export class LastSeenFingerprints {
     this.byPeer.delete(peer);
     this.byRank[e.rank]!.delete(peer);
     if (this.newest === e) this.newest = undefined;
-    if (this.restoring !== null) this.trimmed.peers++;
+    if (this.restoring !== null) {
+      this.trimmed.peers++;
+      this.trimmed.fingerprints -= this.cutOnRestore?.get(e) ?? 0;
+    }
   }
 
   toValue(): StateValue {
@@ -454,10 +463,12 @@ export class LastSeenFingerprints {
   static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
     const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
+    out.cutOnRestore = new Map();
     try {
       out.restoreEntries(expect.array(v, 'fingerprints'));
     } finally {
       out.restoring = null;
+      out.cutOnRestore = null;
     }
     return out;
   }
@@ -507,7 +518,7 @@ export class LastSeenFingerprints {
           if (fp && !fps.has(fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
         }
       }
-      out.trimmed.fingerprints += keysWithinLimit(entry, maxPerPeer);
+      const cut = keysWithinLimit(entry, maxPerPeer);
       if (read.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
       read.add(peer);
       entry.rank = keepRank(entry);
@@ -516,6 +527,11 @@ export class LastSeenFingerprints {
       if (out.byPeer.size > 0 && out.byPeer.size >= maxPeers) {
         out.restoring = { limit: 'maxTrustPeers', value: maxPeers };
         if (!out.evictOnRestore(entry)) continue;
+      }
+      // Counted once admitted (a peer left out is counted as a peer only), taken back if it is forgotten later.
+      if (cut > 0) {
+        out.trimmed.fingerprints += cut;
+        out.cutOnRestore!.set(entry, cut);
       }
       out.byPeer.set(peer, entry);
       out.byRank[entry.rank]!.set(peer, entry);
