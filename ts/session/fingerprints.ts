@@ -107,14 +107,24 @@ function forgetKey(e: PeerEntry, victim: KnownFingerprint): void {
 /**
  * A restore under a lower maxFingerprintsPerPeer than the record was written with (session 16): the keys the
  * growing store would forget first go, never one the user verified or revoked. Returns how many went; refuses
- * (OtrLimitError naming the limit, nothing dropped) when the user's decisions alone are more than it allows.
+ * (OtrLimitError naming the limit, nothing dropped) when the user's decisions alone are more than it allows —
+ * or the decisions and the peer's last-seen keys: the growing store forgets a decision before a last-seen key,
+ * which a restore must not, and the last-seen key is what makes a hijacker's key `fingerprint-changed` (refused
+ * under refuseUnverifiedChange) rather than `fingerprint-new` (attacks/s16-review2-trust-last-seen). A last-seen
+ * key goes only where the growing store lets it go: the peer holds no decision, nothing else can.
  */
 function keysWithinLimit(e: PeerEntry, maxPerPeer: number): number {
   // What the growing store can hold: add() makes room while the list is at the bound, so one key at least.
   const over = e.known.length - Math.max(Math.ceil(maxPerPeer), 1);
   if (over <= 0) return 0;
-  const forgettable = keysInEvictionOrder(e).filter((k) => k.trust === 'unverified');
-  if (forgettable.length < over) throw decisionsOverLimit('maxFingerprintsPerPeer', maxPerPeer, 'keys of one peer');
+  const last = new Set([e.last.v4, e.last.v3]);
+  const decisions = e.known.some((k) => k.trust !== 'unverified');
+  const forgettable = keysInEvictionOrder(e).filter((k) => k.trust === 'unverified' && (!decisions || !last.has(k.fingerprint)));
+  if (forgettable.length < over) {
+    // Only a peer holding decisions gets here (else every key is forgettable): its last-seen keys count if they must.
+    const unverified = e.known.filter((k) => k.trust === 'unverified').length;
+    throw decisionsOverLimit('maxFingerprintsPerPeer', maxPerPeer, 'keys of one peer', unverified >= over ? ', with its keys last seen (which tell a changed key),' : '');
+  }
   for (const k of forgettable.slice(0, over)) forgetKey(e, k);
   return over;
 }
@@ -124,9 +134,9 @@ function keysWithinLimit(e: PeerEntry, maxPerPeer: number): number {
  * 16): they are never dropped silently, and the record is left as it was, so the host raises the limit named
  * here and the account opens with everything.
  */
-function decisionsOverLimit(limit: string, value: number, what: string): OtrLimitError {
+function decisionsOverLimit(limit: string, value: number, what: string, besides = ''): OtrLimitError {
   return new OtrLimitError(
-    `the trust store's ${what} verified or revoked by the user exceed limits.${limit} (${value}): restore refused, nothing dropped; raise the limit (or unverify some under the old one)`,
+    `the trust store's ${what} verified or revoked by the user${besides} exceed limits.${limit} (${value}): restore refused, nothing dropped; raise the limit (or unverify some under the old one)`,
   );
 }
 
