@@ -9,9 +9,8 @@
  *
  *   node build/bench/suite-ab.js <build dir A> <build dir B> <REGEX> [phases=15] [impls=wasm,hybrid] [BATCH_MS=40]
  */
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BenchCase, BenchContext } from './harness.js';
+import { resolve } from 'node:path';
+import { casesOfBuild } from './ab-cases.js';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
 const filter = new RegExp(process.argv[4] ?? '^(ed448\\.(varmult|basemult)|rsig\\.(sign|verify)|ratchet\\.pingpong|dake\\.interactive)$');
@@ -19,21 +18,8 @@ const PHASES = Number(process.argv[5] ?? 15);
 const IMPLS = new Set((process.argv[6] ?? 'wasm,hybrid').split(','));
 const BATCH_MS = Number(process.argv[7] ?? 40);
 
-interface Measure {
-  benchContext(): Promise<BenchContext>;
-  collectCases(ctx: BenchContext, filter: RegExp): Promise<BenchCase[]>;
-}
-
-async function casesOf(dir: string): Promise<Map<string, BenchCase>> {
-  const m = (await import(pathToFileURL(join(dir, 'build/bench/measure.js')).href)) as Measure;
-  const out = new Map<string, BenchCase>();
-  for (const c of await m.collectCases(await m.benchContext(), filter)) {
-    // Only what one thread can time batch by batch: no self-measuring or asynchronous cases.
-    if (!IMPLS.has(c.impl) || c.measure || c.deferred) continue;
-    out.set(`${c.name} [${c.impl}]`, c);
-  }
-  return out;
-}
+// Only what one thread can time batch by batch: no self-measuring or asynchronous cases.
+const casesOf = (dir: string) => casesOfBuild(dir, filter, (c) => IMPLS.has(c.impl) && !c.measure && !c.deferred);
 
 const cpuMs = (): number => {
   const c = process.cpuUsage();

@@ -1,8 +1,8 @@
 /**
  * The trust store's eviction (session 11: a map per rank instead of a scan of the store per peer forgotten) keeps
  * exactly the peers the old trim kept, in the same order, on random records: strangers, contacts, verified and
- * revoked keys, several keys a peer, non-ASCII names, a name repeated after it was forgotten (accepted) or while
- * it is still held (refused), bounds from "one peer" to "everything fits".
+ * revoked keys, several keys a peer, non-ASCII names, a name repeated (refused, whether the trim had forgotten its
+ * first copy or not: session 16, attacks/s16-review2-trust-duplicates), bounds from "one peer" to "everything fits".
  *
  * The reference below is the trim as it was before session 11 (fingerprints.ts: sizeOf, holdsTrust, keepRank,
  * resized's loop and evictPeer), copied here so the comparison outlives the old code.
@@ -47,9 +47,10 @@ function refKeepRank(r: Rec): number {
 
 /**
  * What the old fromValue kept (in order), or 'refused' where it threw on a repeated peer still held. Session 16
- * changed one thing, followed here: a restore never forgets a peer holding a verified or revoked key (rank 2);
- * when only such peers are left beside the one just read, that one goes if it holds none, else the restore is
- * refused ('over-limit', OtrLimitError). The old trim forgot the least recently seen decision instead.
+ * changed two things, followed here: a repeated peer is refused even after the trim forgot its first copy (the
+ * old trim took the second copy as a new peer: attacks/s16-review2-trust-duplicates); and a restore never
+ * forgets a peer holding a verified or revoked key (rank 2); when only such peers are left beside the one just
+ * read, that one goes if it holds none, else the restore is refused ('over-limit', OtrLimitError). The old trim forgot the least recently seen decision instead.
  */
 function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' | 'over-limit' {
   const byPeer = new Map<string, { rec: Rec; size: number }>();
@@ -74,8 +75,10 @@ function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' | 'o
     byPeer.delete(victim);
     return true;
   };
+  const seen = new Set<string>();
   for (const rec of records) {
-    if (byPeer.has(rec.peer)) return 'refused';
+    if (seen.has(rec.peer)) return 'refused';
+    seen.add(rec.peer);
     const size = refSizeOf(rec);
     byPeer.set(rec.peer, { rec, size });
     bytes += size;
@@ -85,6 +88,15 @@ function referenceTrim(records: Rec[], maxBytes: number): Rec[] | 'refused' | 'o
     }
   }
   return [...byPeer.values()].map((e) => e.rec);
+}
+
+/** Whether the first name `records` repeats had been forgotten by the trim when it came again (the case refused since session 16). */
+function forgottenThenRepeated(records: Rec[], maxBytes: number): boolean {
+  const seen = new Set<string>();
+  const at = records.findIndex((r) => seen.has(r.peer) || !seen.add(r.peer));
+  if (at < 0) return false;
+  const before = referenceTrim(records.slice(0, at), maxBytes);
+  return typeof before !== 'string' && !before.some((r) => r.peer === records[at]!.peer);
 }
 
 /** Whether a peer holding a verified or revoked key in `before` is gone from `after` (both toValue() output). */
@@ -105,7 +117,7 @@ function randomRecords(rnd: (n: number) => Uint8Array): Rec[] {
   const names: string[] = [];
   const out: Rec[] = [];
   for (let i = 0; i < count; i++) {
-    // One in sixteen repeats an earlier name: accepted if that peer was forgotten meanwhile, else refused.
+    // One in sixteen repeats an earlier name: refused, whether that peer was forgotten meanwhile or not.
     const repeat = repeats && names.length > 0 && byte() % 16 === 0;
     const peer = repeat ? names[byte() % names.length]! : `${byte() % 4 === 0 ? 'ü'.repeat(byte() % 20) : ''}p${i}@example.${byte() % 3}`;
     names.push(peer);
@@ -131,7 +143,7 @@ test(`the restore trim keeps what the old trim kept, in order (${CASES} random r
   let trimmed = 0;
   let refused = 0;
   let overLimit = 0;
-  let repeatedAccepted = 0;
+  let repeatedAfterTrim = 0;
   for (let c = 0; c < CASES; c++) {
     const records = randomRecords(rnd);
     const total = records.reduce((n, r) => n + refSizeOf(r), 0);
@@ -150,13 +162,13 @@ test(`the restore trim keeps what the old trim kept, in order (${CASES} random r
     if (expected === 'refused') refused++;
     else if (expected === 'over-limit') overLimit++;
     else if (expected.length < records.length) trimmed++;
-    if (typeof expected !== 'string' && new Set(records.map((r) => r.peer)).size < records.length) repeatedAccepted++;
+    if (expected === 'refused' && forgottenThenRepeated(records, maxBytes)) repeatedAfterTrim++;
   }
   // The cases cover both outcomes and real trims, not only records that fit.
   assert.ok(trimmed > CASES / 3, `${trimmed} trimmed`);
   assert.ok(refused > 0, `${refused} refused`);
   assert.ok(overLimit > 0, `${overLimit} refused for the user's decisions alone over the bound`);
-  assert.ok(repeatedAccepted > 0, `${repeatedAccepted} accepted with a forgotten peer's name repeated`);
+  assert.ok(repeatedAfterTrim > 0, `${repeatedAfterTrim} refused for a name repeated after the trim forgot it`);
 });
 
 /**

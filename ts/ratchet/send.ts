@@ -148,6 +148,9 @@ export function encryptDataMessage(
   let esk: Uint8Array | null = null;
   let nextChain: Uint8Array | undefined;
   try {
+    // A restored state holds a placeholder where its DH public value was dead (session/persist.ts); restore
+    // refuses one on a chain that carries it, so this never holds — checked so that it cannot send a bad message.
+    if (isDhStep(ratchetId) && stepped.ourDh.public.length < 2) throw new OtrStateError('ratchet: our DH public value is missing');
     if (opts.extraKey ?? carriesExtraKeyTlv(plaintext)) esk = extraSymmetricKey(b, chain);
     // The message is laid out first; the plaintext is encrypted straight into its ciphertext field and the
     // authenticated prefix MACed (one backend call where the backend fuses the keys, cipher and MAC).

@@ -92,6 +92,30 @@ export function isDhStep(i: number): boolean {
   return i % 3 === 0;
 }
 
+/**
+ * Whether our DH public value can still be read before a new one replaces it: only the messages of a sending
+ * chain whose ratchet id is a DH step carry it (send.ts), and that chain's value is the one its own sending step
+ * made (or the DAKE's, for Alice's first chain). Once a step is due, or on a chain that is not a DH step, the
+ * next DH-step chain makes a new pair: the value kept is dead (its secret may still be live, for the peer's next
+ * DH step). The conversation record leaves a dead value out (session/persist.ts, docs/persistence.md session 16).
+ */
+export function ourDhPublicInUse(s: RatchetState): boolean {
+  return !s.sendingStepDue && isDhStep(sendingRatchetId(s));
+}
+
+/**
+ * Whether the peer's DH value can still be read before a new one replaces it. Two readers (send.ts, receive.ts):
+ * our next sending step, when it is a DH step (numbered i when due; else i + 1, after the peer's ratchet i,
+ * which replaces the value itself when it is a DH step), and the messages of the current receiving chain when
+ * its ratchet id is a DH step (each carries the value, compared with this one). Otherwise the peer's next DH
+ * step replaces it unread: the record keeps a placeholder (session/persist.ts, docs/persistence.md session 16).
+ * In every state the ratchet reaches, the i + 1 case (no step due) is implied by the receiving chain's (that chain
+ * is then ratchet i - 2); it is kept so that the rule does not rest on that for a state restored from elsewhere.
+ */
+export function theirDhInUse(s: RatchetState): boolean {
+  return (s.recvChain !== null && isDhStep(s.recvRatchetId)) || isDhStep(s.sendingStepDue ? s.i : s.i + 1);
+}
+
 /** An independent deep copy (for callers that must keep a state after passing it to a transition). */
 export function cloneRatchetState(s: RatchetState): RatchetState {
   const c = (a: Uint8Array) => a.slice();

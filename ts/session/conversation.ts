@@ -1248,7 +1248,7 @@ export class Conversation {
     let n = 0;
     if (this.v3AkeOnly()) {
       // Nothing but an AKE in the OTRv3 state (no session, encrypted or finished): the whole of it goes, as forget does.
-      this.v3conv!.dropFragments();
+      this.v3conv!.wipe();
       this.v3conv = null;
       n++;
     }
@@ -1458,7 +1458,7 @@ export class Conversation {
     this.unbound = DAKE_IDLE;
     // Partial fragments go back to the account's budget (a dropped table would only be drained later).
     this.reassembler.clear();
-    this.v3conv?.dropFragments();
+    this.v3conv?.wipe();
     this.v3conv = null;
     this.active = null;
     this.queue = [];

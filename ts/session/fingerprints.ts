@@ -107,14 +107,24 @@ function forgetKey(e: PeerEntry, victim: KnownFingerprint): void {
 /**
  * A restore under a lower maxFingerprintsPerPeer than the record was written with (session 16): the keys the
  * growing store would forget first go, never one the user verified or revoked. Returns how many went; refuses
- * (OtrLimitError naming the limit, nothing dropped) when the user's decisions alone are more than it allows.
+ * (OtrLimitError naming the limit, nothing dropped) when the user's decisions alone are more than it allows —
+ * or the decisions and the peer's last-seen keys: the growing store forgets a decision before a last-seen key,
+ * which a restore must not, and the last-seen key is what makes a hijacker's key `fingerprint-changed` (refused
+ * under refuseUnverifiedChange) rather than `fingerprint-new` (attacks/s16-review2-trust-last-seen). A last-seen
+ * key goes only where the growing store lets it go: the peer holds no decision, nothing else can.
  */
 function keysWithinLimit(e: PeerEntry, maxPerPeer: number): number {
   // What the growing store can hold: add() makes room while the list is at the bound, so one key at least.
   const over = e.known.length - Math.max(Math.ceil(maxPerPeer), 1);
   if (over <= 0) return 0;
-  const forgettable = keysInEvictionOrder(e).filter((k) => k.trust === 'unverified');
-  if (forgettable.length < over) throw decisionsOverLimit('maxFingerprintsPerPeer', maxPerPeer, 'keys of one peer');
+  const last = new Set([e.last.v4, e.last.v3]);
+  const decisions = e.known.some((k) => k.trust !== 'unverified');
+  const forgettable = keysInEvictionOrder(e).filter((k) => k.trust === 'unverified' && (!decisions || !last.has(k.fingerprint)));
+  if (forgettable.length < over) {
+    // Only a peer holding decisions gets here (else every key is forgettable): its last-seen keys count if they must.
+    const unverified = e.known.filter((k) => k.trust === 'unverified').length;
+    throw decisionsOverLimit('maxFingerprintsPerPeer', maxPerPeer, 'keys of one peer', unverified >= over ? ', with its keys last seen (which tell a changed key),' : '');
+  }
   for (const k of forgettable.slice(0, over)) forgetKey(e, k);
   return over;
 }
@@ -124,9 +134,9 @@ function keysWithinLimit(e: PeerEntry, maxPerPeer: number): number {
  * 16): they are never dropped silently, and the record is left as it was, so the host raises the limit named
  * here and the account opens with everything.
  */
-function decisionsOverLimit(limit: string, value: number, what: string): OtrLimitError {
+function decisionsOverLimit(limit: string, value: number, what: string, besides = ''): OtrLimitError {
   return new OtrLimitError(
-    `the trust store's ${what} verified or revoked by the user exceed limits.${limit} (${value}): restore refused, nothing dropped; raise the limit (or unverify some under the old one)`,
+    `the trust store's ${what} verified or revoked by the user${besides} exceed limits.${limit} (${value}): restore refused, nothing dropped; raise the limit (or unverify some under the old one)`,
   );
 }
 
@@ -171,6 +181,12 @@ export class LastSeenFingerprints {
   /** Set while fromValue restores: the limit an eviction is for (evictPeer then spares the user's decisions). */
   private restoring: { limit: string; value: number } | null = null;
   private readonly trimmed = { peers: 0, fingerprints: 0 };
+  /**
+   * While fromValue restores: the keys it cut from each peer admitted (keysWithinLimit). A peer forgotten later in
+   * the same restore takes its count back out of trimmed.fingerprints, the keys "of peers it kept" (it was counted
+   * as a peer and again per cut key: attacks/s16-review2-trust-counts).
+   */
+  private cutOnRestore: Map<PeerEntry, number> | null = null;
 
   constructor(
     private readonly maxPeers = 100_000,
@@ -429,7 +445,10 @@ export class LastSeenFingerprints {
     this.byPeer.delete(peer);
     this.byRank[e.rank]!.delete(peer);
     if (this.newest === e) this.newest = undefined;
-    if (this.restoring !== null) this.trimmed.peers++;
+    if (this.restoring !== null) {
+      this.trimmed.peers++;
+      this.trimmed.fingerprints -= this.cutOnRestore?.get(e) ?? 0;
+    }
   }
 
   toValue(): StateValue {
@@ -454,10 +473,12 @@ export class LastSeenFingerprints {
   static fromValue(v: StateValue | undefined, maxPeers = 100_000, maxPerPeer = 16, maxBytes = Number.POSITIVE_INFINITY): LastSeenFingerprints {
     const out = new LastSeenFingerprints(maxPeers, maxPerPeer, maxBytes);
     if (v === undefined || v === null) return out;
+    out.cutOnRestore = new Map();
     try {
       out.restoreEntries(expect.array(v, 'fingerprints'));
     } finally {
       out.restoring = null;
+      out.cutOnRestore = null;
     }
     return out;
   }
@@ -465,6 +486,9 @@ export class LastSeenFingerprints {
   private restoreEntries(list: readonly StateValue[]): void {
     const out = this;
     const { maxPeers, maxPerPeer, maxBytes } = this;
+    // Every peer read, kept or not: byPeer no longer holds one a trim forgot, and a second copy of it was taken
+    // as a new peer — a record refused under its own limits accepted under lower ones (attacks/s16-review2-trust-duplicates).
+    const read = new Set<string>();
     for (const e of list) {
       const r = expect.record(e, 'fingerprints[]');
       const peer = expect.string(r.peer, 'fingerprints.peer');
@@ -504,14 +528,20 @@ export class LastSeenFingerprints {
           if (fp && !fps.has(fp)) throw new OtrDecodeError('state: fingerprints: last seen key is not among the known ones');
         }
       }
-      out.trimmed.fingerprints += keysWithinLimit(entry, maxPerPeer);
-      if (out.byPeer.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
+      const cut = keysWithinLimit(entry, maxPerPeer);
+      if (read.has(peer)) throw new OtrDecodeError('state: fingerprints: duplicated peer');
+      read.add(peer);
       entry.rank = keepRank(entry);
       // As entry() admits a new peer: room first, at the bound (never a decision's, nor the peer being read).
       // (The growing store holds one peer whatever the bound: entry() adds after making room.)
       if (out.byPeer.size > 0 && out.byPeer.size >= maxPeers) {
         out.restoring = { limit: 'maxTrustPeers', value: maxPeers };
         if (!out.evictOnRestore(entry)) continue;
+      }
+      // Counted once admitted (a peer left out is counted as a peer only), taken back if it is forgotten later.
+      if (cut > 0) {
+        out.trimmed.fingerprints += cut;
+        out.cutOnRestore!.set(entry, cut);
       }
       out.byPeer.set(peer, entry);
       out.byRank[entry.rank]!.set(peer, entry);

@@ -6,7 +6,7 @@
  */
 import { expect, putArray, putBoolean, putBytes, putNull, putNumber, putOptionalBytes, schema, schemaWithTail, type StateValue } from './state-codec.js';
 import { Writer } from '../codec/primitives.js';
-import type { RatchetKeyPair, RatchetState } from '../ratchet/state.js';
+import { ourDhPublicInUse, theirDhInUse, type RatchetKeyPair, type RatchetState } from '../ratchet/state.js';
 import type { SkippedKey } from '../ratchet/skipped.js';
 import type { DakeState } from '../ake/interactive.js';
 import { DAKE_IDLE } from '../ake/interactive.js';
@@ -50,13 +50,39 @@ export function ratchetToValue(s: RatchetState): StateValue {
     recvRatchetId: s.recvRatchetId,
     sendingStepDue: s.sendingStepDue,
     ourEcdh: keyPairToValue(s.ourEcdh),
-    ourDh: keyPairToValue(s.ourDh),
+    ourDh: { secret: s.ourDh.secret, public: ourDhPublicAsWritten(s).slice() },
     theirEcdh: s.theirEcdh,
-    theirDh: s.theirDh,
+    theirDh: theirDhAsWritten(s).slice(),
     braceKey: s.braceKey,
     macKeysToReveal: s.macKeysToReveal,
     skipped: s.skipped.map((e) => ({ ...e })),
   };
+}
+
+/**
+ * Our DH public value as the record keeps it: a one-byte placeholder (0x00, which no DH public value's minimal
+ * encoding is) when it is dead (ratchet/state.ts ourDhPublicInUse) — 384 bytes of the ~2.3 KB record written
+ * after every message, in two of every three of our sending chains (docs/persistence.md, session 16). One byte
+ * rather than none: a release before session 16 reads any value of 1 to 384 bytes there, so it still restores
+ * such a record (and, by the same rule in its ratchet, never reads the value).
+ */
+const DEAD_DH_PUBLIC: Uint8Array = Uint8Array.of(0);
+
+function ourDhPublicAsWritten(s: RatchetState): Uint8Array {
+  return ourDhPublicInUse(s) ? s.ourDh.public : DEAD_DH_PUBLIC;
+}
+
+/**
+ * The peer's DH value as the record keeps it: where it is dead (ratchet/state.ts theirDhInUse), the one-byte
+ * value 4 — another 383 bytes per record, in about half the states of a conversation. A value of the group
+ * (2²: a quadratic residue in range), so restore validates it as any other and a release before session 16
+ * restores such a record too; restore need not tell it apart: where the value is in use the record holds the
+ * peer's own (which may be 4, if the peer chose it: then it is that value, as before).
+ */
+const DEAD_THEIR_DH: Uint8Array = Uint8Array.of(4);
+
+function theirDhAsWritten(s: RatchetState): Uint8Array {
+  return theirDhInUse(s) ? s.theirDh : DEAD_THEIR_DH;
 }
 
 // The ratchet written directly (records.ts, after every call): the bytes of encoding ratchetToValue(s),
@@ -64,6 +90,10 @@ export function ratchetToValue(s: RatchetState): StateValue {
 const writeKeyPair = schema<{ secret: Uint8Array | null; public: Uint8Array }>({
   secret: (w, k) => putOptionalBytes(w, k.secret),
   public: (w, k) => putBytes(w, k.public),
+});
+const writeOurDh = schema<RatchetState>({
+  secret: (w, s) => putOptionalBytes(w, s.ourDh.secret),
+  public: (w, s) => putBytes(w, ourDhPublicAsWritten(s)),
 });
 const writeSkipped = schema<SkippedKey>({
   ratchetId: (w, e) => putNumber(w, e.ratchetId),
@@ -87,9 +117,9 @@ const ratchetRecord = schemaWithTail<RatchetState>(
     recvRatchetId: (w, s) => putNumber(w, s.recvRatchetId),
     sendingStepDue: (w, s) => putBoolean(w, s.sendingStepDue),
     ourEcdh: (w, s) => writeKeyPair(w, s.ourEcdh),
-    ourDh: (w, s) => writeKeyPair(w, s.ourDh),
+    ourDh: (w, s) => writeOurDh(w, s),
     theirEcdh: (w, s) => putBytes(w, s.theirEcdh),
-    theirDh: (w, s) => putBytes(w, s.theirDh),
+    theirDh: (w, s) => putBytes(w, theirDhAsWritten(s)),
     braceKey: (w, s) => putBytes(w, s.braceKey),
     // The queue's bytes as one field (one copy, whatever its length): format since session 7.
     macKeysToReveal: (w, s) => putBytes(w, s.macKeysToReveal),
@@ -114,6 +144,8 @@ export function writeRatchet(w: Writer, s: RatchetState | null): void {
 export interface EncodedPeerKeys {
   readonly theirDh: Uint8Array;
   readonly theirEcdh: Uint8Array;
+  /** Whether theirDh was written as the placeholder (theirDhAsWritten). */
+  readonly theirDhDead: boolean;
   readonly bytes: Uint8Array;
 }
 
@@ -133,15 +165,17 @@ export function writeRatchetKept(w: Writer, holder: { readonly ratchet: RatchetS
     return;
   }
   let kept = holder.encodedPeerKeys;
-  if (kept === null || kept.theirDh !== s.theirDh || kept.theirEcdh !== s.theirEcdh) holder.encodedPeerKeys = kept = encodePeerKeys(s);
+  const theirDhDead = !theirDhInUse(s);
+  if (kept === null || kept.theirDh !== s.theirDh || kept.theirEcdh !== s.theirEcdh || kept.theirDhDead !== theirDhDead)
+    holder.encodedPeerKeys = kept = encodePeerKeys(s, theirDhDead);
   ratchetRecord.head(w, s);
   w.raw(kept.bytes);
 }
 
-function encodePeerKeys(s: RatchetState): EncodedPeerKeys {
+function encodePeerKeys(s: RatchetState, theirDhDead: boolean): EncodedPeerKeys {
   const w = new Writer(512);
   ratchetRecord.tail(w, s);
-  return { theirDh: s.theirDh, theirEcdh: s.theirEcdh, bytes: w.finish() };
+  return { theirDh: s.theirDh, theirEcdh: s.theirEcdh, theirDhDead, bytes: w.finish() };
 }
 
 /**
@@ -174,7 +208,7 @@ export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined): R
   const theirDh = dhBytes(r.theirDh, 'ratchet.theirDh');
   const ourEcdh = ratchetKeyPair(r.ourEcdh, 'ratchet.ourEcdh', POINT, false);
   checkRatchetKeys(b, theirEcdh, ourEcdh.public, theirDh);
-  return {
+  const restored: RatchetState = {
     i: u32(r.i, 'i'),
     j: u32(r.j, 'j'),
     k: u32(r.k, 'k'),
@@ -193,6 +227,15 @@ export function ratchetFromValue(b: CryptoBackend, v: StateValue | undefined): R
     macKeysToReveal: macKeysFromValue(r.macKeysToReveal),
     skipped,
   };
+  // A record may leave our DH public value out only where it is dead: a chain that still sends it cannot go on
+  // without it (a hostile or damaged record; refused here rather than sending a message the peer must refuse).
+  if (isDeadDhPublic(restored.ourDh.public) && ourDhPublicInUse(restored))
+    throw new OtrDecodeError('state: ratchet.ourDh.public left out while the sending chain still carries it');
+  return restored;
+}
+
+function isDeadDhPublic(v: Uint8Array): boolean {
+  return v.length === 1 && v[0] === 0;
 }
 
 /**

@@ -244,6 +244,19 @@ export class V3Conversation {
     }
     return tags;
   }
+  /**
+   * Wipes every key held — each context's session keys, DH private keys and AKE secrets, and the MAC keys kept
+   * for publication — and drops partial fragments: what the session layer's forget, unload and eviction of a
+   * stranger's AKE leave (Conversation.wipeAll, dropPeerDakes), which dropped this conversation unwiped before
+   * (attacks/s16-review2-v3-wipe). Holds nothing afterwards.
+   */
+  wipe(): void {
+    for (const c of [this.p.master, ...this.p.instances]) wipeState(c);
+    this.p.endedMacKeys?.fill(0);
+    this.frags.clear();
+    this.p = newV3Peer(this.opts.instanceTag);
+  }
+
   /** Drops every partial fragmented message (its characters go back to the account's fragment budget). */
   dropFragments(): void {
     this.frags.clear();
