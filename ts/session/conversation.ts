@@ -1385,30 +1385,47 @@ export class Conversation {
    * all or nothing, and used to throw for all).
    */
   private endSessionsToFit(events: OtrEvent[]): boolean {
-    const v3 = this.v3Kept();
-    const n = this.instances.size + (v3 ? v3.peerState.instances.length : 0);
-    if (n === 0 && this.unbound.kind === 'idle' && v3 === null) return false;
-    for (const inst of [...this.instances.values()]) {
+    // A session ended here lands in FINISHED, as one the peer ended: the user's next message is refused, not sent
+    // in plaintext (START would, under the default policy) — and the marker, a bare instance, is in the record, so
+    // a restart keeps it ([s16-review3]). Bare FINISHED instances are what is left: written whatever the bound.
+    const bare = (i: Instance) => i.finished && !i.ratchet && i.dake.kind === 'idle' && i.smp.phase === 'idle';
+    const live = [...this.instances.values()].filter((i) => !bare(i));
+    const v3Live = this.v3conv !== null && this.v3conv.holdsLive;
+    if (live.length === 0 && this.unbound.kind === 'idle' && !v3Live) return false;
+    for (const inst of live) {
       if (inst.ratchet && !inst.finished) {
         const from = instanceState(inst);
-        events.push({ type: 'finished', instance: inst.peerTag, reason: 'state-limit' }, { type: 'state', instance: inst.peerTag, from, to: 'START', version: 4 });
-      }
-      this.evict(inst);
+        this.closeInstance(inst);
+        wipeDakeState(inst.dake);
+        inst.dake = DAKE_IDLE;
+        inst.finished = true;
+        inst.peerProfile = null; // its ~300 bytes are the ended session's: the marker is what must fit
+        if (this.current === inst.peerTag && this.active === 4) this.active = null;
+        events.push({ type: 'finished', instance: inst.peerTag, reason: 'state-limit' }, { type: 'state', instance: inst.peerTag, from, to: 'FINISHED', version: 4 });
+      } else if (inst.finished) {
+        // Already FINISHED (the peer ended it): a DAKE under way goes, the marker stays.
+        this.closeInstance(inst);
+        wipeDakeState(inst.dake);
+        inst.dake = DAKE_IDLE;
+        inst.peerProfile = null;
+      } else this.evict(inst);
     }
     wipeDakeState(this.unbound);
     this.unbound = DAKE_IDLE;
-    if (this.v3conv) {
-      for (const i of this.v3conv.instances) if (i.msgstate === 'encrypted') events.push({ type: 'finished', instance: i.instance, reason: 'state-limit' });
-      // Every key wiped; the MAC keys abandon() would keep for the next session cannot fit either: wiped unrevealed.
-      const kept = this.v3conv.abandon();
-      if (kept !== null) wipe(kept.peerState.endedMacKeys ?? new Uint8Array(0));
-      this.v3conv = null;
+    let v3n = 0;
+    if (this.v3conv && v3Live) {
+      const tags = this.v3conv.finishAll();
+      v3n = tags.length;
+      for (const tag of tags) events.push({ type: 'finished', instance: tag, reason: 'state-limit' });
+      if (this.v3conv.holdsNothing) {
+        this.v3conv = null;
+        if (this.active === 3) this.active = null;
+      }
     }
-    this.active = null;
-    this.current = TAG_ANY;
-    events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'sessions', count: Math.max(n, 1) });
+    events.push({ type: 'state-trimmed', instance: TAG_ANY, what: 'sessions', count: Math.max(live.length + v3n, 1) });
     return true;
   }
+
 
   /**
    * @internal The saved state this conversation was restored from is older than state already used (a

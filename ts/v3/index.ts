@@ -257,6 +257,40 @@ export class V3Conversation {
     this.p = newV3Peer(this.opts.instanceTag);
   }
 
+  /**
+   * Ends every session and AKE, nothing sent, for the session layer's bound on the record (session/conversation.ts
+   * endSessionsToFit, the last thing it sheds): every key wiped, the MAC keys still to reveal too, and each
+   * encrypted context left FINISHED — as after the peer's disconnect, so that the user's next message is refused
+   * rather than sent in plaintext ([s16-review3]). Returns the remote instances whose session was encrypted.
+   */
+  finishAll(): number[] {
+    const tags: number[] = [];
+    // In place, as abandonSmp: a context belongs to this state alone.
+    for (const c of [this.p.master, ...this.p.instances] as V3State[]) {
+      if (c.msgstate === 'encrypted') {
+        tags.push(c.theirTag);
+        c.msgstate = 'finished';
+      }
+      if (c.keys !== null) wipeState(c.keys);
+      c.keys = null;
+      if (c.auth.kind !== 'none') wipeState(c.auth);
+      c.auth = { kind: 'none' };
+      c.smp = { kind: 'expect1' };
+      c.stored = null;
+    }
+    this.p.endedMacKeys?.fill(0);
+    const { endedMacKeys: _wiped, ...rest } = this.p;
+    this.p = rest;
+    this.frags.clear();
+    return tags;
+  }
+
+  /** Whether anything but ended sessions is held: keys, an AKE, SMP, a stored message, MAC keys to reveal (finishAll leaves none). */
+  get holdsLive(): boolean {
+    if ((this.p.endedMacKeys?.length ?? 0) > 0) return true;
+    return [this.p.master, ...this.p.instances].some((c) => c.keys !== null || c.auth.kind !== 'none' || c.smp.kind !== 'expect1' || c.msgstate === 'encrypted' || c.stored !== null);
+  }
+
   /** Drops every partial fragmented message (its characters go back to the account's fragment budget). */
   dropFragments(): void {
     this.frags.clear();
