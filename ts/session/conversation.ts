@@ -1330,7 +1330,8 @@ export class Conversation {
 
   /**
    * shedState's step before SMP and the sessions: a DAKE of ours in progress (our Identity awaiting Auth-R —
-   * the unbound one first, which anyone's query message starts, then one per instance) is dropped, keys wiped.
+   * the unbound one first, which anyone's query message starts, then one per instance) is dropped, keys wiped;
+   * then OTRv3's AKEs in progress (a forged D-H Commit needs no key either).
    * Without this step a query message, which needs no key, took a record near its bound straight to
    * endSessionsToFit: the established sessions ended for a DAKE that is restarted for free ([s16-review3]).
    */
@@ -1342,7 +1343,12 @@ export class Conversation {
       return true;
     }
     const inst = [...this.instances.values()].find((i) => i.dake.kind === 'awaiting-auth-r');
-    if (inst === undefined) return false;
+    if (inst === undefined) {
+      // OTRv3's AKEs in progress, all at once (each unauthenticated until its Signature message).
+      const v3 = this.v3conv?.dropAkes() ?? [];
+      for (const tag of v3) events.push({ type: 'state-trimmed', instance: tag, what: 'pending-dake', count: 1 });
+      return v3.length > 0;
+    }
     if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.evict(inst);
     else {
       wipeDakeState(inst.dake);

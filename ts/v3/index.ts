@@ -258,6 +258,23 @@ export class V3Conversation {
   }
 
   /**
+   * Drops every AKE in progress (keys wiped, nothing sent), for the session layer's bound on the record
+   * (session/conversation.ts shedOwnDake): a D-H Commit needs no key, so anyone who can put a line in the
+   * conversation makes us hold one; it goes before an SMP exchange or the sessions ([s16-review3]). The peer's
+   * next AKE message is then out of turn, as after a restart. Returns the instances (0: the master) whose AKE went.
+   */
+  dropAkes(): number[] {
+    const tags: number[] = [];
+    for (const c of [this.p.master, ...this.p.instances] as V3State[]) {
+      if (c.auth.kind === 'none') continue;
+      wipeState(c.auth);
+      c.auth = { kind: 'none' };
+      tags.push(c.theirTag);
+    }
+    return tags;
+  }
+
+  /**
    * Ends every session and AKE, nothing sent, for the session layer's bound on the record (session/conversation.ts
    * endSessionsToFit, the last thing it sheds): every key wiped, the MAC keys still to reveal too, and each
    * encrypted context left FINISHED — as after the peer's disconnect, so that the user's next message is refused
