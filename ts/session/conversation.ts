@@ -1418,6 +1418,8 @@ export class Conversation {
     }
     wipeDakeState(this.unbound);
     this.unbound = DAKE_IDLE;
+    // `send` reads the current instance: never one evicted here (START, plaintext) while a session just ended.
+    if (!this.instances.has(this.current)) this.current = live.find((i) => i.finished && this.instances.has(i.peerTag))?.peerTag ?? TAG_ANY;
     let v3n = 0;
     if (this.v3conv && v3Live) {
       const tags = this.v3conv.finishAll();
