@@ -11,10 +11,9 @@ import type { OtrEvent, Outcome } from '../../ts/index.js';
 import { WASM } from '../helpers/backends.js';
 import { ALICE_ID, establish, makePair } from '../helpers/session-pair.js';
 import { seededRandom } from '../helpers/rng.js';
-import { BOB_TAG, testDsaKey } from '../interop/v3-pair.js';
+import { testDsaKey } from '../interop/v3-pair.js';
 import { V3Conversation } from '../../ts/v3/index.js';
-import { Account } from '../../ts/index.js';
-import type { Limits } from '../../ts/limits.js';
+import { v3SessionPair } from '../helpers/v3-session.js';
 
 const be = WASM;
 const convChange = (out: Outcome, peer: string) => out.changed?.find((c) => c.key === `conv:${peer}`);
@@ -51,23 +50,12 @@ test('(pin) a bound with room for the DAKE: the refresh completes, nothing shed'
   assert.ok(got.toSend.length > 0, 'Bob answers the query with an Identity');
 });
 
-/** Alice's account in an OTRv3 session with a bare OTRv3 Bob. */
-function v3Pair(seed: number, limits: Partial<Limits>) {
-  const now = () => 1_700_000_000_000;
-  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(seed), clock: now, limits });
-  const conv = alice.conversation('bob');
-  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(seed + 1), now, limits });
-  let toBob = conv.start().toSend;
-  for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
-  assert.is(conv.state, 'ENCRYPTED_MESSAGES');
-  return { now, conv, bob };
-}
 
 test('OTRv3: a forged D-H Commit (another key, another instance) near the bound: its AKE is shed, not the session', () => {
-  const probe = v3Pair(16_313, {});
+  const probe = v3SessionPair(16_313, {});
   const base = convChange(probe.conv.send('x'), 'bob')!.bytes!.length;
   const max = base + 300;
-  const { now, conv, bob } = v3Pair(16_313, { maxConversationStateBytes: max });
+  const { now, conv, bob } = v3SessionPair(16_313, { maxConversationStateBytes: max });
   const forger = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xbad), instanceTag: 0x12345, random: seededRandom(16_314), now });
   for (const m of forger.startAke().toSend) {
     const got = conv.receive(m);

@@ -12,9 +12,7 @@ import { Account, type Outcome } from '../../ts/index.js';
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, establish, makePair } from '../helpers/session-pair.js';
-import { BOB_TAG, testDsaKey } from '../interop/v3-pair.js';
-import { V3Conversation } from '../../ts/v3/index.js';
-import type { Limits } from '../../ts/limits.js';
+import { v3SessionPair } from '../helpers/v3-session.js';
 
 const be = WASM;
 
@@ -44,20 +42,9 @@ test('OTRv4: after the sessions end for the bound, the next message is refused (
   assert.ok(b2.start().toSend.length > 0);
 });
 
-/** Alice's account in an OTRv3 session with a bare OTRv3 Bob. */
-function v3Pair(seed: number, limits: Partial<Limits>) {
-  const now = () => 1_700_000_000_000;
-  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(seed), clock: now, limits });
-  const conv = alice.conversation('bob');
-  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(seed + 1), now, limits });
-  let toBob = conv.start().toSend;
-  for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
-  assert.is(conv.state, 'ENCRYPTED_MESSAGES');
-  return { now, alice, conv, bob };
-}
 
 test('OTRv3: the same — the session ended for the bound is FINISHED, the next message refused (never plaintext to the peer), also after a restart', () => {
-  const { now, alice, bob } = v3Pair(16_354, {});
+  const { now, alice, bob } = v3SessionPair(16_354, {});
   const limits = { maxConversationStateBytes: 600 };
   const restored = Account.restore(alice.serialize(), { backend: be, clock: now, random: seededRandom(16_355), limits });
   const c = restored.conversation('bob');

@@ -19,9 +19,9 @@ import { Account, type Conversation, type OtrEvent, type Outcome } from '../../t
 import { WASM } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/rng.js';
 import { ALICE_ID, establish, makePair, pump, type Pair } from '../helpers/session-pair.js';
-import { BOB_TAG, rotatingOneWay, testDsaKey } from '../interop/v3-pair.js';
-import { V3Conversation } from '../../ts/v3/index.js';
+import { rotatingOneWay } from '../interop/v3-pair.js';
 import type { Limits } from '../../ts/limits.js';
+import { v3SessionPair } from '../helpers/v3-session.js';
 
 const be = WASM;
 const CAROL = 'carol@example.org';
@@ -163,20 +163,9 @@ test('a bound nothing but the sessions can meet: the sessions of that conversati
   assert.not.throws(() => bob.conversation(CAROL).poll());
 });
 
-/** Alice's account in an OTRv3 session with a bare OTRv3 Bob (limits: Alice's and Bob's). */
-function v3Pair(seed: number, limits: Partial<Limits>) {
-  const now = () => 1_700_000_000_000;
-  const alice = Account.create({ accountId: 'alice', backend: be, random: seededRandom(seed), clock: now, limits });
-  const conv = alice.conversation('bob');
-  const bob = new V3Conversation({ backend: be, dsaKey: testDsaKey(0xb0b), instanceTag: BOB_TAG, random: seededRandom(seed + 1), now, limits });
-  let toBob = conv.start().toSend;
-  for (let guard = 0; toBob.length > 0 && guard < 20; guard++) toBob = toBob.flatMap((m) => bob.receive(m).toSend).flatMap((m) => conv.receive(m).toSend);
-  assert.is(conv.state, 'ENCRYPTED_MESSAGES');
-  return { now, alice, conv, bob };
-}
 
 test("OTRv3: its MAC keys to reveal are shed (oldest half first) before its SMP exchange, as OTRv4's are", () => {
-  const { now, alice, conv, bob } = v3Pair(1676, { maxSmpQuestionBytes: 20_000 });
+  const { now, alice, conv, bob } = v3SessionPair(1676, { maxSmpQuestionBytes: 20_000 });
   rotatingOneWay(be, bob, conv, 300, 1678);
   bob.startSmp('secret', 'q'.repeat(2000)).toSend.forEach((m) => conv.receive(m));
   const whole = convRecordBytes(alice, 'bob');
@@ -192,7 +181,7 @@ test("OTRv3: its MAC keys to reveal are shed (oldest half first) before its SMP 
 
 test('OTRv3: a question held by the OTRv3 state over a lowered maxConversationStateBytes is shed, the account goes on', () => {
   const limits = { maxSmpQuestionBytes: 20_000 };
-  const { now, alice, conv, bob } = v3Pair(1671, limits);
+  const { now, alice, conv, bob } = v3SessionPair(1671, limits);
   const ask = bob.startSmp('secret', 'q'.repeat(12_000)).toSend.map((m) => conv.receive(m));
   assert.ok(ask.flatMap((o) => o.events).some((e) => e.type === 'smp' && e.status === 'asked'));
   const max = 8192;
