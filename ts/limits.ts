@@ -31,6 +31,13 @@ export interface Limits {
   /** MAC keys queued for revealing; beyond it the oldest are wiped unrevealed (bounds one message's size). */
   maxMacKeysToReveal: number;
   /**
+   * MAC keys queued for revealing at which a data message we read is answered by an empty heartbeat that
+   * publishes them (a side that only reads would otherwise hold up to maxMacKeysToReveal, 64 bytes each, in its
+   * record, and leave those messages unforgeable until it speaks). Below it, maxMacKeysToReveal is the
+   * threshold; Infinity: never (docs/deniability.md, session 16 [s16-reveal]).
+   */
+  revealMacKeysAt: number;
+  /**
    * Bytes of early data messages (below) held by every instance of every conversation of an account together:
    * a peer with many identities cannot multiply maxEarlyDataBytes by the pending DAKEs it opens. Other
    * instances' oldest early messages are dropped first (shared-budget.ts).
@@ -250,6 +257,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
+  // 64 keys are 4 KB of record; the heartbeat's ratchet step (both sides) amortised over 64 reads costs a few
+  // percent of a message (docs/deniability.md, session 16 [s16-reveal]).
+  revealMacKeysAt: 64,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
   // 32 instances at maxEarlyDataBytes: a DAKE's early data is a few messages; this bounds a flood of pending ones.
