@@ -257,9 +257,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
-  // 64 keys are 4 KB of record; the heartbeat's ratchet step (both sides) amortised over 64 reads costs a few
-  // percent of a message (docs/deniability.md, session 16 [s16-reveal]).
-  revealMacKeysAt: 64,
+  // 128 keys are 8 KB of record (1,000 were 64 KB, rewritten on every read). Each heartbeat costs both sides a
+  // ratchet step (an ECDH step, a 3072-bit DH step every third): ~4 ms a heartbeat, +~19 µs a message at 128,
+  // +~62 µs at 64 (measured, docs/deniability.md, session 16 [s16-reveal]).
+  revealMacKeysAt: 128,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
   // 32 instances at maxEarlyDataBytes: a DAKE's early data is a few messages; this bounds a flood of pending ones.

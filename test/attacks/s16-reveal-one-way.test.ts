@@ -146,4 +146,24 @@ test('the existing time heartbeat and a message we send reveal the queue as befo
   assert.is(revealedMacKeys(r.heartbeats[0]!.wire).length, T);
 });
 
+test('keys of skipped messages dropped from the store count too, but never more than one heartbeat per message read', () => {
+  // A peer whose messages skip many (lost, or withheld on purpose): their keys are stored, and past
+  // maxStoredMessageKeys the oldest are dropped and their MAC keys queued — many keys for one message read.
+  const p = pair(31, { revealMacKeysAt: 8, maxStoredMessageKeys: 4 });
+  let reads = 0;
+  let heartbeats = 0;
+  for (let round = 0; round < 30; round++) {
+    let last = '';
+    for (let k = 0; k < 10; k++) last = p.a.send(`m${round}.${k}`).toSend[0]!; // nine withheld, one delivered
+    const got = p.b.receive(last);
+    assert.equal(got.messages.map((m) => m.text), [`m${round}.9`]);
+    reads++;
+    const hbs = dataMessagesOf(got);
+    assert.ok(hbs.length <= 1, 'at most one heartbeat per read');
+    heartbeats += hbs.length;
+    for (const hb of hbs) assert.equal(p.a.receive(hb).events, []);
+  }
+  assert.ok(heartbeats > 0 && heartbeats <= reads, `${heartbeats} heartbeats for ${reads} reads`);
+});
+
 test.run();
