@@ -258,8 +258,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
   // 128 keys are 8 KB of record (1,000 were 64 KB, rewritten on every read). Each heartbeat costs both sides a
-  // ratchet step (an ECDH step, a 3072-bit DH step every third): ~4 ms a heartbeat, +~19 µs a message at 128,
-  // +~62 µs at 64 (measured, docs/deniability.md, session 16 [s16-reveal]).
+  // ratchet step (an ECDH step, a 3072-bit DH step every third): 2.5–4 ms a heartbeat, +19–29 µs a message at 128,
+  // +57–62 µs at 64 (measured, docs/deniability.md, session 16 [s16-reveal]).
   revealMacKeysAt: 128,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
