@@ -31,6 +31,13 @@ export interface Limits {
   /** MAC keys queued for revealing; beyond it the oldest are wiped unrevealed (bounds one message's size). */
   maxMacKeysToReveal: number;
   /**
+   * MAC keys queued for revealing at which a data message we read is answered by an empty heartbeat that
+   * publishes them (a side that only reads would otherwise hold up to maxMacKeysToReveal, 64 bytes each, in its
+   * record, and leave those messages unforgeable until it speaks). Below it, maxMacKeysToReveal is the
+   * threshold; Infinity: never (docs/deniability.md, session 16 [s16-reveal]).
+   */
+  revealMacKeysAt: number;
+  /**
    * Bytes of early data messages (below) held by every instance of every conversation of an account together:
    * a peer with many identities cannot multiply maxEarlyDataBytes by the pending DAKEs it opens. Other
    * instances' oldest early messages are dropped first (shared-budget.ts).
@@ -250,6 +257,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStoredMessageKeys: 1000,
   maxStoredMessageKeyAgeMs: 7 * 24 * 3600 * 1000,
   maxMacKeysToReveal: 1000,
+  // 128 keys are 8 KB of record (1,000 were 64 KB, rewritten on every read). Each heartbeat costs both sides a
+  // ratchet step (an ECDH step, a 3072-bit DH step every third): 2.5–4 ms a heartbeat, +19–29 µs a message at 128,
+  // +57–62 µs at 64 (measured, docs/deniability.md, session 16 [s16-reveal]).
+  revealMacKeysAt: 128,
   maxEarlyDataMessages: 100,
   maxEarlyDataBytes: 256 * 1024,
   // 32 instances at maxEarlyDataBytes: a DAKE's early data is a few messages; this bounds a flood of pending ones.

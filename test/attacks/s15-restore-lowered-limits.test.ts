@@ -54,7 +54,8 @@ function droppedWiped(q: Uint8Array): boolean {
 }
 
 test('MAC keys to reveal saved under maxMacKeysToReveal 5,000 restore under the default: the newest kept, the rest wiped, the host told', () => {
-  const limits = { maxMacKeysToReveal: 5000 };
+  // revealMacKeysAt: Infinity — a one-way reader queues keys as it did before session 16 (s16-reveal).
+  const limits = { maxMacKeysToReveal: 5000, revealMacKeysAt: Infinity };
   const p = makePair(be, 1531, { limits });
   establish(p);
   p.a.receive(p.b.send('hi').toSend[0]!);
@@ -116,7 +117,8 @@ test('stored skipped keys saved under maxStoredMessageKeys 5,000 restore under t
 });
 
 test("the conversation's endedMacKeys saved under maxMacKeysToReveal 5,000 restore under the default: the newest 1,000, published by the next session", () => {
-  const limits = { maxMacKeysToReveal: 5000 };
+  // revealMacKeysAt: Infinity — a one-way reader queues keys as it did before session 16 (s16-reveal).
+  const limits = { maxMacKeysToReveal: 5000, revealMacKeysAt: Infinity };
   const p = makePair(be, 1533, { limits });
   establish(p);
   p.a.receive(p.b.send('hi').toSend[0]!);
@@ -139,7 +141,8 @@ test("the conversation's endedMacKeys saved under maxMacKeysToReveal 5,000 resto
   assert.is(b.state, 'ENCRYPTED_MESSAGES');
   const sent = [b.send('new session').toSend[0]!];
   p.a.receive(sent[0]!);
-  for (const t of p.a.send('yes').toSend) b.receive(t);
+  // Bob's answer to the message he reads: a heartbeat publishing his queue, over revealMacKeysAt (s16-reveal).
+  for (const t of p.a.send('yes').toSend) sent.push(...b.receive(t).toSend);
   sent.push(b.send('and again').toSend[0]!);
   // Published as any queue is: the newest first to go out — the live bound (3/4 of the limit once a receive
   // passes it) may drop more of the oldest before that message, never a key the restore dropped.

@@ -25,9 +25,12 @@ function fromRecords(p: Pair, records: readonly StoredRecord[], limits: Partial<
   return account;
 }
 
-/** Bob with 300 stored skipped keys and 200 MAC keys to reveal, saved under the default limits. */
+/**
+ * Bob with 300 stored skipped keys and 200 MAC keys to reveal, saved under the default limits but for
+ * revealMacKeysAt (Infinity: a one-way reader queues keys as before session 16, s16-reveal).
+ */
 function loadedBob(seed: number): Pair {
-  const p = makePair(be, seed);
+  const p = makePair(be, seed, { limits: { revealMacKeysAt: Infinity } });
   establish(p);
   p.a.receive(p.b.send('hi').toSend[0]!);
   for (let i = 0; i < 300; i++) p.a.send(`h${i}`);

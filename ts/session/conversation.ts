@@ -17,6 +17,7 @@
  */
 import { EarlyRatchetKeys } from './early-keys.js';
 import { EARLY_MESSAGE_COST } from '../shared-budget.js';
+import type { Limits } from '../limits.js';
 import type { ConversationHost } from './host.js';
 import type { ConversationState, OtrEvent, Outcome, ProtocolVersion } from './events.js';
 import { emptyOutcome } from './events.js';
@@ -917,9 +918,15 @@ export class Conversation {
     if (smpIgnored !== undefined) out.events.push({ type: 'ignored', instance: peerTag, reason: smpIgnored });
     if (smpReplies.length) this.sendData(out, inst, '', smpReplies, FLAG_IGNORE_UNREADABLE);
     // Heartbeat: keep the peer's session from expiring if we have been silent (otrv4.md §Receiving a Data Message).
-    if (out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs) {
-      this.sendData(out, inst, '', [], FLAG_IGNORE_UNREADABLE);
-    }
+    const idle = out.toSend.length === 0 && !quiet && this.account.clock() - inst.lastSentAt >= this.policy.heartbeatMs;
+    // ... or publish the MAC keys of what we read (session 16, docs/deniability.md [s16-reveal]): a side that
+    // only reads held up to maxMacKeysToReveal of them in its record (rewritten on every read), those messages
+    // unforgeable until it spoke. Only a message read queues a key (a forgery or replay never gets here), and
+    // this message empties the queue (revealAll: even Bob's first sending chain, which the spec has reveal
+    // nothing), so a peer gets at most one per threshold of its messages read. Not gated on `quiet`: that stops
+    // us answering an idle peer's heartbeat with ours (two idle clients ping-ponging); here the threshold does.
+    const reveal = macKeyCount(inst.ratchet.macKeysToReveal) >= revealThreshold(L);
+    if (idle || reveal) this.sendData(out, inst, '', [], FLAG_IGNORE_UNREADABLE, reveal);
     return true;
   }
 
@@ -1999,6 +2006,15 @@ export class Conversation {
 }
 
 /** The length of the question an SMP state holds (one asked of us, waiting for the answer); 0 for any other. */
+/**
+ * The queued MAC keys at which a read is answered by a heartbeat revealing them: limits.revealMacKeysAt, or
+ * maxMacKeysToReveal when lower (past it keys are dropped unrevealed); at least one key. Infinity: never.
+ */
+function revealThreshold(L: Limits): number {
+  if (L.revealMacKeysAt === Infinity) return Infinity;
+  return Math.max(1, Math.min(L.revealMacKeysAt, L.maxMacKeysToReveal));
+}
+
 function smpQuestionBytes(s: SmpState): number {
   return s.phase === 'asked' ? s.question.length : 0;
 }
