@@ -31,7 +31,8 @@ export type OtrEvent =
    * The session ended without our doing: the peer ended it, it expired, or (`rollback`) its saved state was
    * found older than state already used, so it was dropped without encrypting again (docs/persistence.md), or
    * (`state-limit`) its conversation's record could not be brought within limits.maxConversationStateBytes
-   * otherwise (the last thing shed: a `state-trimmed` `sessions` follows).
+   * otherwise (the last thing shed: a `state-trimmed` `sessions` follows; the session is then FINISHED, as one
+   * the peer ended: a send is refused until the user starts again).
    */
   | { type: 'finished'; instance: number; reason: 'peer-ended' | 'expired' | 'rollback' | 'state-limit' }
   | { type: 'ended'; instance: number }
@@ -101,7 +102,7 @@ export type OtrEvent =
    * past maxInstancesPerConversation, those the live bound would have evicted (session 16). When nothing else
    * is left to shed: `smp`, an SMP exchange in progress aborted (with an `smp` aborted event; the peer gets the
    * abort with our next message), and last `sessions`, every session of the conversation ended (each with
-   * `finished`, reason `state-limit`; a new DAKE starts afresh). Only that conversation is touched
+   * `finished`, reason `state-limit`, left FINISHED; `start()` begins a new DAKE). Only that conversation is touched
    * (docs/persistence.md, session 16 [s16-shed]).
    */
   | { type: 'state-trimmed'; instance: number; what: 'pending-dake' | 'skipped-keys' | 'mac-keys' | 'queued-messages' | 'instances' | 'smp' | 'sessions'; count: number }
