@@ -1287,12 +1287,7 @@ export class Conversation {
   shedState(events: OtrEvent[]): boolean {
     const pending = [...this.instances.values()].filter((i) => i.dake.kind === 'awaiting-auth-i').sort((x, y) => x.pendingSince - y.pendingSince)[0];
     if (pending) {
-      if (!pending.ratchet && !pending.finished && pending.peerTag !== this.current) this.evict(pending);
-      else {
-        wipeDakeState(pending.dake);
-        pending.dake = DAKE_IDLE;
-      }
-      events.push({ type: 'state-trimmed', instance: pending.peerTag, what: 'pending-dake', count: 1 });
+      this.shedInstanceDake(pending, events);
       return true;
     }
     const most = (size: (r: RatchetState) => number) =>
@@ -1356,13 +1351,18 @@ export class Conversation {
       for (const tag of v3) events.push({ type: 'state-trimmed', instance: tag, what: 'pending-dake', count: 1 });
       return v3.length > 0;
     }
+    this.shedInstanceDake(inst, events);
+    return true;
+  }
+
+  /** An instance's DAKE in progress dropped, keys wiped; the instance too when that leaves it holding nothing. */
+  private shedInstanceDake(inst: Instance, events: OtrEvent[]): void {
     if (!inst.ratchet && !inst.finished && inst.peerTag !== this.current) this.evict(inst);
     else {
       wipeDakeState(inst.dake);
       inst.dake = DAKE_IDLE;
     }
     events.push({ type: 'state-trimmed', instance: inst.peerTag, what: 'pending-dake', count: 1 });
-    return true;
   }
 
   /**
